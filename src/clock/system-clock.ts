@@ -1,0 +1,24 @@
+import type { Clock, TimerHandle } from "./clock.js";
+
+// Node caps timers at 2^31-1 ms (~24.8 days); longer waits are re-armed in steps.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The real wall clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const dueAt = Date.now() + Math.max(0, ms);
+    let timer: NodeJS.Timeout;
+    const arm = (): void => {
+      const remaining = dueAt - Date.now();
+      if (remaining > MAX_TIMER_MS) {
+        timer = setTimeout(arm, MAX_TIMER_MS);
+      } else {
+        timer = setTimeout(fn, Math.max(0, remaining));
+      }
+      timer.unref?.();
+    };
+    arm();
+    return { cancel: () => clearTimeout(timer) };
+  },
+};
