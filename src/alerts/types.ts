@@ -1,0 +1,58 @@
+/** Where an alert stands now. */
+export type AlertStatus = "raised" | "cleared";
+
+/**
+ * The bot's view of one alert, keyed by (source, alertId), with the short numeric id people type (`ack 42`).
+ * Times here are UNIX milliseconds (internal); the wire format uses seconds.
+ */
+export interface AlertRecord {
+  /** Short numeric id for humans; stable for the life of the (source, alertId) pair. */
+  shortId: number;
+  source: string;
+  alertId: string;
+  status: AlertStatus;
+  subject: string;
+  summary: string;
+  /** Sanitised HTML. */
+  detail: string;
+  importance: number;
+  /** When the current raise began, or null when cleared. */
+  raisedAt: number | null;
+  clearedAt: number | null;
+  /** A future raise or clear the sender asked for (heartbeats), or null. */
+  scheduledRaiseAt: number | null;
+  scheduledClearAt: number | null;
+  /** Notifications held back until then (the update's suppress_until). */
+  suppressUntil: number | null;
+  ack: AckInfo | null;
+  updatedAt: number;
+}
+
+/** Who acknowledged an alert, until when, and why. */
+export interface AckInfo {
+  by: string;
+  at: number;
+  until: number;
+  note: string;
+}
+
+/** The kinds of change recorded in an alert's history. */
+export type AlertEventKind =
+  | "raised"
+  | "cleared"
+  | "updated"
+  | "acked"
+  | "unacked"
+  | "ack-expired"
+  | "scheduled"
+  | "notified"
+  | "notify-failed";
+
+/** One line of an alert's history. */
+export interface AlertEvent {
+  kind: AlertEventKind;
+  at: number;
+  /** Who or what caused it: an agent JID, a person, "bot". */
+  actor: string;
+  detail: string;
+}
