@@ -25,8 +25,13 @@ export interface AlertRecord {
   /** Notifications held back until then (the update's suppress_until). */
   suppressUntil: number | null;
   ack: AckInfo | null;
+  /** When people were told of the current raise; null until then, and again after a clear. */
+  notifiedAt: number | null;
   updatedAt: number;
 }
+
+/** An alert before the store has given it a short id. */
+export type AlertState = Omit<AlertRecord, "shortId"> & { shortId?: number };
 
 /** Who acknowledged an alert, until when, and why. */
 export interface AckInfo {

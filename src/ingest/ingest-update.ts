@@ -1,0 +1,90 @@
+import type { AlertUpdate } from "../codec/types.js";
+import { applyUpdate, type AlertChange } from "../alerts/apply-update.js";
+import type { AlertSemantics } from "../alerts/semantics.js";
+import type { AlertRecord, AlertState } from "../alerts/types.js";
+import type { Store } from "../store/store.js";
+
+/** An applied change with the alert as stored (so it has its short id). */
+export interface StoredChange extends AlertChange {
+  alert: AlertRecord;
+}
+
+/** Where an update came from, as the protocol edge vouches for it. */
+export interface UpdateOrigin {
+  via: "pubsub" | "udp";
+  /** The pubsub node it was published to (pubsub only). */
+  node?: string;
+  /** The publisher's bare JID when the server exposes it. */
+  publisher?: string;
+}
+
+/** What became of an update. Expected outcomes are values, not exceptions. */
+export type IngestOutcome =
+  | { status: "applied"; changes: StoredChange[] }
+  | { status: "duplicate" }
+  | { status: "stale"; sequence: bigint; lastSequence: bigint }
+  | { status: "rejected"; reason: string };
+
+/** The pubsub node a source publishes to. */
+export const nodeForSource = (source: string): string => `mauve/alerts/${source}`;
+
+/**
+ * Checks an update against its origin, drops duplicates and stale replays, applies the Mauve
+ * semantics and stores the result with its history: all in one transaction, so a crash leaves
+ * either the whole update applied and remembered, or none of it.
+ */
+export function ingestUpdate(
+  store: Store,
+  update: AlertUpdate,
+  origin: UpdateOrigin,
+  receivedAt: number,
+  semantics?: AlertSemantics,
+): IngestOutcome {
+  const refusal = checkOrigin(store, update, origin);
+  if (refusal) return { status: "rejected", reason: refusal };
+
+  return store.transaction((): IngestOutcome => {
+    if (store.transmissions.seen(update.transmissionId)) return { status: "duplicate" };
+    const known = store.sources.get(update.source);
+    const last = known?.lastSequence ?? 0n;
+    // A sequence of 1 is a sender whose outbox started afresh (reinstalled): accept it and move on.
+    if (update.sequence > 0n && last > 0n && update.sequence <= last && update.sequence !== 1n) {
+      store.transmissions.remember(update.transmissionId, update.source, receivedAt);
+      return { status: "stale", sequence: update.sequence, lastSequence: last };
+    }
+    if (!known) store.sources.claim(update.source, nodeForSource(update.source), origin.publisher ?? "", receivedAt);
+
+    const existing = loadExisting(store, update);
+    const actor = origin.publisher || update.source;
+    const changes = applyUpdate(update, existing, receivedAt, actor, semantics).map((change) => {
+      const alert = store.alerts.save(change.after);
+      store.alerts.record(alert.shortId, change.events);
+      return { ...change, alert };
+    });
+    store.transmissions.remember(update.transmissionId, update.source, receivedAt);
+    store.sources.touch(update.source, update.sequence, receivedAt);
+    return { status: "applied", changes };
+  });
+}
+
+function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): string | undefined {
+  if (origin.via !== "pubsub") return undefined;
+  if (origin.node !== nodeForSource(update.source)) {
+    return `source "${update.source}" does not match node "${origin.node ?? ""}"`;
+  }
+  const owner = store.sources.get(update.source)?.ownerJid;
+  if (owner && origin.publisher && owner !== origin.publisher) {
+    return `publisher ${origin.publisher} is not the owner (${owner}) of source "${update.source}"`;
+  }
+  return undefined;
+}
+
+function loadExisting(store: Store, update: AlertUpdate): Map<string, AlertState> {
+  if (update.replace) return store.alerts.ofSource(update.source);
+  const found = new Map<string, AlertState>();
+  for (const a of update.alerts) {
+    const rec = store.alerts.find(update.source, a.id);
+    if (rec) found.set(a.id, rec);
+  }
+  return found;
+}

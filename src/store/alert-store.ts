@@ -1,0 +1,113 @@
+import type { AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
+import { nextDueAt } from "../alerts/due.js";
+import type { Db } from "./database.js";
+import { alertToParams, rowToAlert, type AlertRow } from "./alert-rows.js";
+
+/** Which alerts `list` returns. */
+export type AlertFilter = "raised" | "acked" | "all";
+
+const COLUMNS = [
+  "source", "alert_id", "status", "subject", "summary", "detail", "importance", "raised_at", "cleared_at",
+  "scheduled_raise_at", "scheduled_clear_at", "suppress_until", "ack_by", "ack_at", "ack_until", "ack_note",
+  "notified_at", "due_at", "updated_at",
+] as const;
+
+/** One line of an alert's history as stored. */
+export interface HistoryEntry extends AlertEvent {
+  id: number;
+  shortId: number;
+}
+
+/** Alerts and their history in SQLite. Every method is synchronous and joins the caller's transaction. */
+export class AlertStore {
+  private readonly upsert;
+  private readonly byKey;
+  private readonly byShortId;
+  private readonly bySource;
+  private readonly addEvent;
+  private readonly historyOf;
+  private readonly dueBy;
+  private readonly earliestDue;
+
+  constructor(private readonly db: Db) {
+    const set = COLUMNS.filter((c) => c !== "source" && c !== "alert_id").map((c) => `${c} = excluded.${c}`);
+    this.upsert = db.prepare(
+      `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
+       ON CONFLICT (source, alert_id) DO UPDATE SET ${set.join(", ")}
+       RETURNING *`,
+    );
+    this.byKey = db.prepare("SELECT * FROM alerts WHERE source = ? AND alert_id = ?");
+    this.byShortId = db.prepare("SELECT * FROM alerts WHERE short_id = ?");
+    this.bySource = db.prepare("SELECT * FROM alerts WHERE source = ?");
+    this.addEvent = db.prepare(
+      "INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.historyOf = db.prepare("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id");
+    this.dueBy = db.prepare("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at");
+    this.earliestDue = db.prepare("SELECT MIN(due_at) AS t FROM alerts WHERE due_at IS NOT NULL");
+  }
+
+  /** Inserts or updates an alert and returns it with its short id. */
+  save(state: AlertState): AlertRecord {
+    const row = this.upsert.get(alertToParams(state, nextDueAt(state))) as AlertRow;
+    return rowToAlert(row);
+  }
+
+  /** Appends events to an alert's history. */
+  record(shortId: number, events: readonly AlertEvent[]): void {
+    for (const e of events) this.addEvent.run(shortId, e.kind, e.at, e.actor, e.detail);
+  }
+
+  /** The alert a person calls `#shortId`. */
+  get(shortId: number): AlertRecord | undefined {
+    const row = this.byShortId.get(shortId) as AlertRow | undefined;
+    return row && rowToAlert(row);
+  }
+
+  /** The alert a sender calls (source, alertId). */
+  find(source: string, alertId: string): AlertRecord | undefined {
+    const row = this.byKey.get(source, alertId) as AlertRow | undefined;
+    return row && rowToAlert(row);
+  }
+
+  /** Every alert of one source, keyed by its alert id. */
+  ofSource(source: string): Map<string, AlertRecord> {
+    const rows = this.bySource.all(source) as AlertRow[];
+    return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
+  }
+
+  /** Alerts for people to look at, most important first. */
+  list(filter: AlertFilter, limit = 1000): AlertRecord[] {
+    const where =
+      filter === "raised" ? "WHERE status = 'raised'"
+      : filter === "acked" ? "WHERE status = 'raised' AND ack_until IS NOT NULL"
+      : "";
+    const rows = this.db
+      .prepare(`SELECT * FROM alerts ${where} ORDER BY importance DESC, raised_at ASC, short_id ASC LIMIT ?`)
+      .all(limit) as AlertRow[];
+    return rows.map(rowToAlert);
+  }
+
+  /** How many alerts are raised now. */
+  countRaised(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE status = 'raised'").get() as { n: number }).n;
+  }
+
+  /** An alert's history, oldest first. */
+  history(shortId: number): HistoryEntry[] {
+    const rows = this.historyOf.all(shortId) as Array<{
+      id: number; short_id: number; kind: AlertEvent["kind"]; at: number; actor: string; detail: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail }));
+  }
+
+  /** Alerts with something due at or before `now` (see `nextDueAt`). */
+  due(now: number): AlertRecord[] {
+    return (this.dueBy.all(now) as AlertRow[]).map(rowToAlert);
+  }
+
+  /** When the next alert falls due, or null. */
+  nextDue(): number | null {
+    return (this.earliestDue.get() as { t: number | null }).t;
+  }
+}

@@ -1,0 +1,48 @@
+import Database from "better-sqlite3";
+import { MIGRATIONS, type Migration } from "./migrations.js";
+
+/** A better-sqlite3 handle; the type lives here so nothing else imports the driver. */
+export type Db = Database.Database;
+
+/** Raised when the database file is damaged or newer than this code. */
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+}
+
+/**
+ * Opens (creating if needed) the bot's SQLite file: WAL so readers never block the writer,
+ * synchronous=NORMAL (in WAL this survives a process crash; a power cut may lose the last commits),
+ * an integrity check at start, then pending migrations, each in its own transaction.
+ */
+export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  const db = new Database(path);
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    const check = db.pragma("quick_check", { simple: true });
+    if (check !== "ok") throw new StoreError(`${path}: integrity check failed: ${String(check)}`);
+    migrate(db, path, migrations);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Brings the schema to the newest version; refuses a file written by newer code. */
+export function migrate(db: Db, path: string, migrations: readonly Migration[]): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (current > newest) {
+    throw new StoreError(`${path}: schema version ${current} is newer than this mauve-xmpp understands (${newest})`);
+  }
+  for (const step of migrations) {
+    if (step.version <= current) continue;
+    db.transaction(() => {
+      db.exec(step.sql);
+      db.pragma(`user_version = ${step.version}`);
+    })();
+  }
+}

@@ -1,0 +1,63 @@
+import type { Db } from "./database.js";
+
+/** A sender the bot knows: which node it publishes to and which account owns it. */
+export interface SourceRecord {
+  source: string;
+  node: string;
+  ownerJid: string;
+  /** The highest per-source sequence applied; 0n when the sender sends none. */
+  lastSequence: bigint;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+interface SourceRow {
+  source: string;
+  node: string;
+  owner_jid: string;
+  last_sequence: string;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
+const toRecord = (r: SourceRow): SourceRecord => ({
+  source: r.source,
+  node: r.node,
+  ownerJid: r.owner_jid,
+  lastSequence: BigInt(r.last_sequence),
+  firstSeenAt: r.first_seen_at,
+  lastSeenAt: r.last_seen_at,
+});
+
+/** Known sources and their owners (trust on first use: an owner, once recorded, is not replaced silently). */
+export class SourceStore {
+  constructor(private readonly db: Db) {}
+
+  /** The source's record, if known. */
+  get(source: string): SourceRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM sources WHERE source = ?").get(source) as SourceRow | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Every known source. */
+  all(): SourceRecord[] {
+    return (this.db.prepare("SELECT * FROM sources ORDER BY source").all() as SourceRow[]).map(toRecord);
+  }
+
+  /** Records a new source and its owner; does nothing when it is already known. */
+  claim(source: string, node: string, ownerJid: string, at: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (source) DO NOTHING`,
+      )
+      .run(source, node, ownerJid, at, at);
+  }
+
+  /** Notes that an update from this source was applied, with its sequence (0n = none). */
+  touch(source: string, sequence: bigint, at: number): void {
+    const sets = sequence > 0n ? "last_sequence = ?, last_seen_at = ?" : "last_seen_at = ?";
+    const args = sequence > 0n ? [sequence.toString(), at, source] : [at, source];
+    this.db.prepare(`UPDATE sources SET ${sets} WHERE source = ?`).run(...args);
+  }
+}

@@ -1,0 +1,37 @@
+import { AlertStore } from "./alert-store.js";
+import { openDatabase, type Db } from "./database.js";
+import { SourceStore } from "./source-store.js";
+import { TransmissionStore } from "./transmission-store.js";
+
+/** The bot's durable state: one SQLite file, reached only through these repositories. */
+export class Store {
+  readonly alerts: AlertStore;
+  readonly sources: SourceStore;
+  readonly transmissions: TransmissionStore;
+
+  private constructor(private readonly db: Db) {
+    this.alerts = new AlertStore(db);
+    this.sources = new SourceStore(db);
+    this.transmissions = new TransmissionStore(db);
+  }
+
+  /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */
+  static open(path: string): Store {
+    return new Store(openDatabase(path));
+  }
+
+  /** Runs `fn` in one transaction: all of it is stored, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The schema version now in the file. */
+  schemaVersion(): number {
+    return this.db.pragma("user_version", { simple: true }) as number;
+  }
+
+  /** Closes the file (checkpointing the WAL). */
+  close(): void {
+    this.db.close();
+  }
+}

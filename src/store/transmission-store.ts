@@ -1,0 +1,32 @@
+import type { Db } from "./database.js";
+
+/**
+ * Transmission ids already applied, so an update that arrives twice (retries, several paths,
+ * a replay after a restart) applies once. Unlike Mauve's in-memory cache this survives a restart.
+ */
+export class TransmissionStore {
+  private readonly has;
+  private readonly add;
+
+  constructor(private readonly db: Db) {
+    this.has = db.prepare("SELECT 1 FROM transmissions WHERE transmission_id = ?");
+    this.add = db.prepare(
+      "INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)",
+    );
+  }
+
+  /** True when this transmission was applied before. */
+  seen(transmissionId: bigint): boolean {
+    return this.has.get(transmissionId.toString()) !== undefined;
+  }
+
+  /** Remembers a transmission as applied. */
+  remember(transmissionId: bigint, source: string, at: number): void {
+    this.add.run(transmissionId.toString(), source, at);
+  }
+
+  /** Forgets transmissions older than `before`; returns how many. */
+  prune(before: number): number {
+    return this.db.prepare("DELETE FROM transmissions WHERE received_at < ?").run(before).changes;
+  }
+}

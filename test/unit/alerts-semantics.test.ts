@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { applyUpdate } from "../../src/alerts/apply-update.js";
+import { ackAlert } from "../../src/alerts/ack.js";
+import { fireDue, nextDueAt } from "../../src/alerts/due.js";
+import type { AlertState } from "../../src/alerts/types.js";
+import { alert, update } from "../helpers/updates.js";
+
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const sec = (ms: number): number => Math.floor(ms / 1000);
+const none = new Map<string, AlertState>();
+
+/** Applies updates in sequence, carrying state between them like the store would. */
+function run(...steps: Array<{ at: number; u: ReturnType<typeof update> }>): Map<string, AlertState> {
+  let state = new Map<string, AlertState>();
+  for (const { at, u } of steps) {
+    const next = new Map(state);
+    for (const c of applyUpdate(u, state, at, "agent")) next.set(c.after.alertId, c.after);
+    state = next;
+  }
+  return state;
+}
+
+describe("alert semantics (Mauve)", () => {
+  it("raises now when both raise and clear times are unset", () => {
+    const [c] = applyUpdate(update("web1", [alert("disk")]), none, T0, "agent");
+    assert.equal(c?.after.status, "raised");
+    assert.equal(c?.transition, "raised");
+    assert.equal(c?.after.raisedAt, T0);
+  });
+
+  it("applies a past raise time now, recording when it really began", () => {
+    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTime: sec(T0) - 60 })]), none, T0, "agent");
+    assert.equal(c?.after.status, "raised");
+    assert.equal(c?.after.raisedAt, T0 - 60_000);
+  });
+
+  it("treats a time a few seconds ahead as now (sender clock drift)", () => {
+    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTime: sec(T0) + 3 })]), none, T0, "agent");
+    assert.equal(c?.after.status, "raised");
+    assert.equal(c?.after.scheduledRaiseAt, null);
+  });
+
+  it("schedules a future raise instead of applying it", () => {
+    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTime: sec(T0) + 600 })]), none, T0, "agent");
+    assert.equal(c?.after.status, "cleared");
+    assert.equal(c?.transition, null);
+    assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
+    assert.equal(nextDueAt(c!.after), T0 + 600_000);
+  });
+
+  it("clears a raised alert when the clear time is now", () => {
+    const s = run(
+      { at: T0, u: update("web1", [alert("disk")]) },
+      { at: T0 + 1000, u: update("web1", [alert("disk", { clearTime: sec(T0) + 1 })]) },
+    );
+    assert.equal(s.get("disk")?.status, "cleared");
+  });
+
+  it("lets the later of two past times win, and a tie raise", () => {
+    const later = applyUpdate(
+      update("web1", [alert("a", { raiseTime: sec(T0) - 100, clearTime: sec(T0) - 50 })]), none, T0, "agent");
+    assert.equal(later[0]?.after.status, "cleared");
+    const tie = applyUpdate(update("web1", [alert("a", { raiseTime: sec(T0) - 5, clearTime: sec(T0) - 5 })]), none, T0, "agent");
+    assert.equal(tie[0]?.after.status, "raised");
+  });
+
+  describe("heartbeats (clear now, raise later)", () => {
+    const beat = (at: number) => update("web1", [alert("heartbeat", { clearTime: sec(at), raiseTime: sec(at) + 600 })]);
+
+    it("stays clear while refreshed before it fires", () => {
+      const hb = run({ at: T0, u: beat(T0) }, { at: T0 + 300_000, u: beat(T0 + 300_000) }).get("heartbeat")!;
+      assert.equal(hb.status, "cleared");
+      assert.equal(hb.scheduledRaiseAt, T0 + 900_000, "the refresh replaces the earlier schedule");
+      assert.equal(fireDue(hb, T0 + 600_000), null, "the superseded schedule does not fire");
+    });
+
+    it("raises when the heartbeat stops", () => {
+      const hb = run({ at: T0, u: beat(T0) }).get("heartbeat")!;
+      const fired = fireDue(hb, T0 + 600_000);
+      assert.equal(fired?.transition, "raised");
+      assert.equal(fired?.after.status, "raised");
+      assert.equal(fired?.after.scheduledRaiseAt, null);
+      assert.equal(fired?.after.raisedAt, T0 + 600_000);
+    });
+
+    it("clears again when the heartbeat comes back", () => {
+      const hb = run({ at: T0, u: beat(T0) }).get("heartbeat")!;
+      const raised = fireDue(hb, T0 + 600_000)!.after;
+      const [c] = applyUpdate(beat(T0 + 700_000), new Map([["heartbeat", raised]]), T0 + 700_000, "agent");
+      assert.equal(c?.transition, "cleared");
+    });
+  });
+
+  describe("replace", () => {
+    it("clears every other alert of the source", () => {
+      const s = run(
+        { at: T0, u: update("web1", [alert("a"), alert("b"), alert("c")]) },
+        { at: T0 + 1000, u: update("web1", [alert("b")], { replace: true }) },
+      );
+      assert.deepEqual([...s.values()].map((a) => [a.alertId, a.status]), [
+        ["a", "cleared"], ["b", "raised"], ["c", "cleared"],
+      ]);
+    });
+
+    it("with no alerts clears the whole source and cancels schedules", () => {
+      const before = run({ at: T0, u: update("web1", [alert("a"), alert("hb", { clearTime: sec(T0), raiseTime: sec(T0) + 600 })]) });
+      const changes = applyUpdate(update("web1", [], { replace: true }), before, T0 + 1000, "agent");
+      const after = new Map(changes.map((c) => [c.after.alertId, c.after]));
+      assert.equal(after.get("a")?.status, "cleared");
+      assert.equal(after.get("hb")?.scheduledRaiseAt, null);
+      assert.equal(changes.find((c) => c.after.alertId === "a")?.transition, "cleared");
+    });
+  });
+
+  describe("fields", () => {
+    it("does not overwrite with empty text, and keeps importance on 0", () => {
+      const s = run(
+        { at: T0, u: update("web1", [alert("a", { subject: "db1", summary: "slow", detail: "<p>x</p>", importance: 80 })]) },
+        { at: T0 + 1000, u: update("web1", [alert("a")]) },
+      );
+      const a = s.get("a")!;
+      assert.deepEqual([a.subject, a.summary, a.detail, a.importance], ["db1", "slow", "<p>x</p>", 80]);
+    });
+
+    it("falls back to the source for the subject, and to importance 50", () => {
+      const [c] = applyUpdate(update("web1", [alert("a")]), none, T0, "agent");
+      assert.equal(c?.after.subject, "web1");
+      assert.equal(c?.after.importance, 50);
+    });
+
+    it("records an update event when the text changes on a raised alert", () => {
+      const s = run({ at: T0, u: update("web1", [alert("a", { summary: "one" })]) });
+      const [c] = applyUpdate(update("web1", [alert("a", { summary: "two" })]), s, T0 + 1, "agent");
+      assert.equal(c?.transition, null);
+      assert.deepEqual(c?.events.map((e) => e.kind), ["updated"]);
+    });
+  });
+
+  describe("clock skew", () => {
+    it("shifts the update's times by reception minus transmission time", () => {
+      // The sender's clock is one hour behind: its "now + 10m" is our "now + 10m".
+      const senderNow = sec(T0) - 3600;
+      const u = update("web1", [alert("hb", { clearTime: senderNow, raiseTime: senderNow + 600, suppressUntil: senderNow + 120 })], {
+        transmissionTime: senderNow,
+      });
+      const [c] = applyUpdate(u, none, T0, "agent");
+      assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
+      assert.equal(c?.after.suppressUntil, T0 + 120_000);
+    });
+
+    it("without transmission_time, takes times as they are", () => {
+      const u = update("web1", [alert("x", { raiseTime: sec(T0) + 3600 })]);
+      assert.equal(applyUpdate(u, none, T0, "agent")[0]?.after.scheduledRaiseAt, T0 + 3_600_000);
+    });
+  });
+
+  it("keeps suppress_until for the policy, and makes its end due when nobody was told", () => {
+    const [c] = applyUpdate(update("web1", [alert("a", { suppressUntil: sec(T0) + 900 })]), none, T0, "agent");
+    assert.equal(c?.after.suppressUntil, T0 + 900_000);
+    assert.equal(nextDueAt(c!.after), T0 + 900_000);
+  });
+
+  describe("acks", () => {
+    const raised = () => run({ at: T0, u: update("web1", [alert("a")]) }).get("a")!;
+
+    it("acks a raised alert until a time and refuses a cleared one", () => {
+      const r = ackAlert(raised(), { by: "alice", at: T0, until: T0 + 3_600_000, note: "rebooting" });
+      assert.ok(r.ok);
+      assert.match(r.event.detail, /because rebooting/);
+      const cleared = { ...raised(), status: "cleared" as const };
+      assert.deepEqual(ackAlert(cleared, { by: "a", at: T0, until: T0 + 1, note: "" }), { ok: false, reason: "not-raised" });
+    });
+
+    it("expires into a re-raise that tells people afresh", () => {
+      const r = ackAlert({ ...raised(), notifiedAt: T0 }, { by: "alice", at: T0, until: T0 + 3_600_000, note: "" });
+      assert.ok(r.ok);
+      assert.equal(nextDueAt(r.after), T0 + 3_600_000);
+      assert.equal(fireDue(r.after, T0 + 3_599_999), null);
+      const expired = fireDue(r.after, T0 + 3_600_000);
+      assert.equal(expired?.transition, "raised");
+      assert.equal(expired?.after.ack, null);
+      assert.equal(expired?.after.notifiedAt, null);
+      assert.deepEqual(expired?.events.map((e) => e.kind), ["ack-expired"]);
+    });
+
+    it("is ended by a clear, and a new raise starts unacked", () => {
+      const r = ackAlert(raised(), { by: "alice", at: T0, until: T0 + 3_600_000, note: "" });
+      assert.ok(r.ok);
+      const [cleared] = applyUpdate(update("web1", [alert("a", { clearTime: sec(T0) })]), new Map([["a", r.after]]), T0 + 1000, "agent");
+      assert.equal(cleared?.after.ack, null);
+      const [again] = applyUpdate(update("web1", [alert("a")]), new Map([["a", cleared!.after]]), T0 + 2000, "agent");
+      assert.equal(again?.transition, "raised");
+      assert.equal(again?.after.ack, null);
+    });
+  });
+
+  it("folds several mentions of one alert in an update into one change", () => {
+    const u = update("web1", [alert("a"), alert("a", { clearTime: sec(T0) })]);
+    const changes = applyUpdate(u, none, T0, "agent");
+    assert.equal(changes.length, 1);
+    assert.equal(changes[0]?.after.status, "cleared");
+    assert.equal(changes[0]?.transition, null, "raised and cleared within one moment: nothing to tell");
+  });
+});

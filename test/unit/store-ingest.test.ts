@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Store } from "../../src/store/store.js";
+import { ingestUpdate, nodeForSource } from "../../src/ingest/ingest-update.js";
+import { processDue } from "../../src/ingest/process-due.js";
+import { ackAlert } from "../../src/alerts/ack.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { alert, update } from "../helpers/updates.js";
+
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const pubsub = (source: string, publisher = "web1@mauve.localhost") =>
+  ({ via: "pubsub" as const, node: nodeForSource(source), publisher });
+
+describe("store + ingest (real SQLite file)", () => {
+  let dir: string;
+  let path: string;
+  let store: Store;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-store-"));
+    path = join(dir, "bot.sqlite");
+    store = Store.open(path);
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("migrates a new file to the newest schema in WAL mode", () => {
+    assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)?.version);
+  });
+
+  it("stores a raise with a short id and its history", () => {
+    const out = ingestUpdate(store, update("web1", [alert("disk", { summary: "97% full" })]), pubsub("web1"), T0);
+    assert.equal(out.status, "applied");
+    const rec = store.alerts.find("web1", "disk")!;
+    assert.equal(rec.status, "raised");
+    assert.equal(typeof rec.shortId, "number");
+    assert.deepEqual(store.alerts.history(rec.shortId).map((h) => [h.kind, h.actor]), [["raised", "web1@mauve.localhost"]]);
+    assert.equal(store.alerts.get(rec.shortId)?.summary, "97% full");
+  });
+
+  it("applies a transmission once, even after the bot restarts", () => {
+    const u = update("web1", [alert("disk")], { transmissionId: 18_446_744_073_709_551_615n });
+    assert.equal(ingestUpdate(store, u, pubsub("web1"), T0).status, "applied");
+    assert.equal(ingestUpdate(store, u, pubsub("web1"), T0 + 1).status, "duplicate");
+    store.close();
+    store = Store.open(path);
+    assert.equal(ingestUpdate(store, u, pubsub("web1"), T0 + 2).status, "duplicate");
+    assert.equal(store.alerts.history(store.alerts.find("web1", "disk")!.shortId).length, 1);
+  });
+
+  it("drops a stale sequence but accepts a sender that started afresh at 1", () => {
+    ingestUpdate(store, update("web1", [alert("a")], { sequence: 5n }), pubsub("web1"), T0);
+    const stale = ingestUpdate(store, update("web1", [alert("a", { clearTime: 1 })], { sequence: 4n }), pubsub("web1"), T0 + 1);
+    assert.deepEqual(stale, { status: "stale", sequence: 4n, lastSequence: 5n });
+    assert.equal(store.alerts.find("web1", "a")?.status, "raised");
+    const fresh = ingestUpdate(store, update("web1", [alert("a", { clearTime: 1 })], { sequence: 1n }), pubsub("web1"), T0 + 2);
+    assert.equal(fresh.status, "applied");
+    assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
+  });
+
+  it("rejects a source that does not match its node, and a publisher that is not the owner", () => {
+    ingestUpdate(store, update("web1", [alert("a")]), pubsub("web1"), T0);
+    const wrongNode = ingestUpdate(store, update("web2", [alert("a")]), pubsub("web1"), T0);
+    assert.equal(wrongNode.status, "rejected");
+    const wrongOwner = ingestUpdate(store, update("web1", [alert("b")]), pubsub("web1", "evil@mauve.localhost"), T0);
+    assert.deepEqual(wrongOwner, {
+      status: "rejected",
+      reason: 'publisher evil@mauve.localhost is not the owner (web1@mauve.localhost) of source "web1"',
+    });
+    assert.equal(store.alerts.find("web1", "b"), undefined);
+  });
+
+  it("replace clears what the full state no longer names", () => {
+    ingestUpdate(store, update("web1", [alert("a"), alert("b")]), pubsub("web1"), T0);
+    ingestUpdate(store, update("web1", [alert("b")], { replace: true }), pubsub("web1"), T0 + 1000);
+    assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
+    assert.equal(store.alerts.find("web1", "b")?.status, "raised");
+    assert.deepEqual(store.alerts.list("raised").map((a) => a.alertId), ["b"]);
+  });
+
+  it("fires a missed heartbeat through the durable due index, across a reopen", () => {
+    const s = Math.floor(T0 / 1000);
+    ingestUpdate(store, update("web1", [alert("hb", { clearTime: s, raiseTime: s + 600 })]), pubsub("web1"), T0);
+    assert.equal(store.alerts.nextDue(), T0 + 600_000);
+    assert.deepEqual(processDue(store, T0 + 599_999), []);
+    store.close();
+    store = Store.open(path);
+    const [fired] = processDue(store, T0 + 600_000);
+    assert.equal(fired?.transition, "raised");
+    assert.equal(store.alerts.find("web1", "hb")?.status, "raised");
+    assert.equal(store.alerts.nextDue(), null);
+    assert.deepEqual(processDue(store, T0 + 700_000), [], "nothing fires twice");
+  });
+
+  it("expires an ack through the due index", () => {
+    ingestUpdate(store, update("web1", [alert("a")]), pubsub("web1"), T0);
+    const rec = store.alerts.find("web1", "a")!;
+    const r = ackAlert(rec, { by: "alice", at: T0, until: T0 + 60_000, note: "" });
+    assert.ok(r.ok);
+    store.alerts.save(r.after);
+    assert.equal(store.alerts.list("acked").length, 1);
+    const [expired] = processDue(store, T0 + 60_000);
+    assert.equal(expired?.transition, "raised");
+    assert.equal(store.alerts.list("acked").length, 0);
+  });
+
+  it("refuses a damaged file with a clear error", () => {
+    store.close();
+    writeFileSync(path, "this is not a database, it is a text file of sufficient length to matter".repeat(100));
+    rmSync(path + "-wal", { force: true });
+    assert.throws(() => Store.open(path), /not a database|integrity/);
+    store = Store.open(join(dir, "other.sqlite"));
+  });
+
+  it("prunes old transmissions", () => {
+    ingestUpdate(store, update("web1", [alert("a")], { transmissionId: 1n }), pubsub("web1"), T0);
+    assert.equal(store.transmissions.prune(T0 + 1), 1);
+    assert.equal(store.transmissions.seen(1n), false);
+  });
+});
