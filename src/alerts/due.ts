@@ -4,14 +4,17 @@ import { clearNow, raiseNow } from "./transitions.js";
 
 /**
  * The earliest moment this alert needs attention without any new input: a scheduled raise or clear,
- * an ack running out, or a suppression ending on a raise nobody has been told about. Null when none.
+ * an ack running out, or a raise or clear nobody has been told about yet. Null when none.
  */
 export function nextDueAt(state: AlertState): number | null {
   const candidates = [state.scheduledRaiseAt, state.scheduledClearAt];
   if (state.status === "raised" && state.ack) candidates.push(state.ack.until);
-  if (state.status === "raised" && state.notifiedAt === null && state.suppressUntil !== null) {
-    candidates.push(state.suppressUntil);
+  // A notice not yet given is durable work: due now (or when a suppression ends), so a crash
+  // between storing a change and telling people is caught up at the next start.
+  if (state.status === "raised" && state.notifiedAt === null) {
+    candidates.push(Math.max(state.suppressUntil ?? 0, state.raisedAt ?? 0));
   }
+  if (state.status === "cleared" && state.notifiedAt !== null) candidates.push(state.clearedAt ?? 0);
   let best: number | null = null;
   for (const t of candidates) if (t !== null && (best === null || t < best)) best = t;
   return best;

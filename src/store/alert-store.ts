@@ -21,6 +21,7 @@ export interface HistoryEntry extends AlertEvent {
 /** Alerts and their history in SQLite. Every method is synchronous and joins the caller's transaction. */
 export class AlertStore {
   private readonly upsert;
+  private readonly update;
   private readonly byKey;
   private readonly byShortId;
   private readonly bySource;
@@ -36,6 +37,9 @@ export class AlertStore {
        ON CONFLICT (source, alert_id) DO UPDATE SET ${set.join(", ")}
        RETURNING *`,
     );
+    this.update = db.prepare(
+      `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`,
+    );
     this.byKey = db.prepare("SELECT * FROM alerts WHERE source = ? AND alert_id = ?");
     this.byShortId = db.prepare("SELECT * FROM alerts WHERE short_id = ?");
     this.bySource = db.prepare("SELECT * FROM alerts WHERE source = ?");
@@ -49,8 +53,11 @@ export class AlertStore {
 
   /** Inserts or updates an alert and returns it with its short id. */
   save(state: AlertState): AlertRecord {
-    const row = this.upsert.get(alertToParams(state, nextDueAt(state))) as AlertRow;
-    return rowToAlert(row);
+    const params = alertToParams(state, nextDueAt(state));
+    // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
+    const row = (state.shortId !== undefined ? this.update.get({ ...params, short_id: state.shortId }) : undefined) ??
+      this.upsert.get(params);
+    return rowToAlert(row as AlertRow);
   }
 
   /** Appends events to an alert's history. */

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BotCore, type ChatPort } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { nodeForSource } from "../../src/ingest/ingest-update.js";
+import { createLogger } from "../../src/log.js";
+import { ackAlert } from "../../src/alerts/ack.js";
+import { Store } from "../../src/store/store.js";
+import { alert, update } from "../helpers/updates.js";
+
+const people = [
+  { name: "alice", jid: "alice@mauve.localhost" },
+  { name: "bob", jid: "bob@mauve.localhost" },
+];
+const origin = { via: "pubsub" as const, node: nodeForSource("web1"), publisher: "web1@mauve.localhost" };
+
+class RecordingChat implements ChatPort {
+  sent: Array<{ to: string; body: string }> = [];
+  failFor = new Set<string>();
+  async send(to: string, body: string): Promise<void> {
+    if (this.failFor.has(to)) throw new Error("offline");
+    this.sent.push({ to, body });
+  }
+  take(): string[] {
+    const lines = this.sent.map((m) => `${m.to.split("@")[0]}: ${m.body.split("\n")[0]}`);
+    this.sent = [];
+    return lines;
+  }
+}
+
+describe("BotCore timeline (fake clock, real SQLite)", () => {
+  let dir: string;
+  let path: string;
+  let clock: FakeClock;
+  let chat: RecordingChat;
+  let store: Store;
+  let core: BotCore;
+  const s = () => Math.floor(clock.now() / 1000);
+
+  const boot = (): void => {
+    store = Store.open(path);
+    core = new BotCore({ store, clock, log: createLogger({ level: "error" }), people, chat });
+  };
+  const advance = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await core.tick();
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-core-"));
+    path = join(dir, "bot.sqlite");
+    clock = new FakeClock();
+    chat = new RecordingChat();
+    boot();
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("tells everyone of a raise once, and of its clear", async () => {
+    const u = update("web1", [alert("disk", { summary: "97% full" })]);
+    await core.applyUpdate(u, origin);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 disk: 97% full", "bob: RAISED #1 web1 disk: 97% full"]);
+    await core.applyUpdate(u, origin);
+    await core.applyUpdate(update("web1", [alert("disk", { summary: "98% full" })]), origin);
+    assert.deepEqual(chat.take(), [], "a duplicate or a mere text update tells nobody again");
+    await core.applyUpdate(update("web1", [alert("disk", { clearTime: s() })]), origin);
+    assert.deepEqual(chat.take(), ["alice: CLEARED #1 web1 disk: 98% full", "bob: CLEARED #1 web1 disk: 98% full"]);
+  });
+
+  it("raises a heartbeat that stops, at the time it was due", async () => {
+    await core.applyUpdate(update("web1", [alert("heartbeat", { clearTime: s(), raiseTime: s() + 600 })]), origin);
+    assert.deepEqual(chat.take(), []);
+    await advance(599_000);
+    assert.deepEqual(chat.take(), []);
+    await advance(1_000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 heartbeat", "bob: RAISED #1 web1 heartbeat"]);
+  });
+
+  it("holds a suppressed raise until the suppression ends", async () => {
+    await core.applyUpdate(update("web1", [alert("disk", { suppressUntil: s() + 300 })]), origin);
+    assert.deepEqual(chat.take(), []);
+    await advance(300_000);
+    assert.equal(chat.take().length, 2);
+  });
+
+  it("stays quiet while acked and tells again when the ack expires", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    chat.take();
+    const rec = store.alerts.get(1)!;
+    const acked = ackAlert(rec, { by: "alice", at: clock.now(), until: clock.now() + 3_600_000, note: "" });
+    assert.ok(acked.ok);
+    store.alerts.save(acked.after);
+    await advance(3_599_000);
+    assert.deepEqual(chat.take(), []);
+    await advance(1_000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 disk", "bob: RAISED #1 web1 disk"]);
+  });
+
+  it("after a restart tells what was owed, and nothing twice", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    assert.equal(chat.take().length, 2);
+    await core.applyUpdate(update("web1", [alert("hb", { clearTime: s(), raiseTime: s() + 60 })]), origin);
+    core.stop();
+    store.close();
+    clock.advance(120_000); // the bot is down when the heartbeat falls due
+    boot();
+    await core.start();
+    assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 hb", "bob: RAISED #2 web1 hb"]);
+    await advance(60_000);
+    assert.deepEqual(chat.take(), []);
+  });
+
+  it("records who was told, and a failed delivery, in the history", async () => {
+    chat.failFor.add("bob@mauve.localhost");
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    const kinds = store.alerts.history(1).map((h) => `${h.kind}: ${h.detail}`);
+    assert.deepEqual(kinds.slice(1), ["notified: raised told by chat to alice", "notify-failed: chat to bob"]);
+  });
+});
