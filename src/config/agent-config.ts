@@ -1,0 +1,98 @@
+import { list, maybe, object, optional, orFalse, transform } from "./combinators.js";
+import { logSection } from "./common.js";
+import type { LogConfig } from "./common.js";
+import { loadYaml, loadYamlFile } from "./load.js";
+import type { LoadOptions } from "./load.js";
+import type { Reader } from "./reader.js";
+import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "./scalars.js";
+import type { Secret } from "./secret.js";
+import { secret } from "./secret-field.js";
+
+/** How an agent logs in: an ordinary c2s account. */
+export interface AgentXmppConfig {
+  /** Defaults to xmpp://<jid's domain>:5222. */
+  readonly service: string;
+  readonly jid: string;
+  readonly password: Secret;
+  /** Defaults to pubsub.<jid's domain>. */
+  readonly pubsub: string;
+  /** AlertBot's component domain; defaults to alertbot.<jid's domain>. */
+  readonly bot: string;
+}
+
+/** An alert the agent publishes as configured (the spine's stand-in for real checks). */
+export interface StaticAlertConfig {
+  readonly id: string;
+  readonly subject: string | null;
+  readonly summary: string | null;
+  /** HTML; the bot sanitises it. */
+  readonly detail: string | null;
+  /** Null leaves it unset on the wire (the bot's default, 50). */
+  readonly importance: number | null;
+  readonly state: "raised" | "cleared";
+}
+
+/** mauve-agent's validated, frozen configuration. */
+export interface AgentConfig {
+  readonly xmpp: AgentXmppConfig;
+  /** The Mauve source name; defaults to the JID's localpart. */
+  readonly source: string;
+  /** Where the durable outbox lives (absolute). */
+  readonly stateDir: string;
+  readonly alerts: readonly StaticAlertConfig[];
+  /** Heartbeat period in milliseconds, or false when turned off. */
+  readonly heartbeat: { readonly interval: number } | false;
+  readonly log: LogConfig;
+}
+
+const DAY = 86_400_000;
+
+// Mauve's field limits; the source also names a pubsub node (mauve/alerts/<source>), so no "/".
+const alert: Reader<StaticAlertConfig> = object({
+  id: str({ max: 256 }),
+  subject: maybe(str({ max: 512 })),
+  summary: maybe(str({ max: 1024 })),
+  detail: maybe(str({ max: 65_535 })),
+  importance: maybe(int(0, 4_294_967_295)),
+  state: enumOf("raised", "cleared"),
+});
+
+const rawSchema = object({
+  xmpp: object({
+    service: maybe(serviceUrl("xmpp://127.0.0.1:5222")),
+    jid: bareJid(),
+    password: secret(),
+    pubsub: maybe(domainJid("pubsub.example.org")),
+    bot: maybe(domainJid("alertbot.example.org")),
+  }),
+  source: maybe(str({ max: 512, pattern: /^[^\s/]+$/, what: 'a source name without spaces or "/" like web1' })),
+  state_dir: optional(fsPath(), "/var/lib/mauve-agent"),
+  alerts: optional(list(alert, { unique: [{ key: "id", of: (a) => a.id }] }), []),
+  heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY }), "5m") })), {}),
+  log: logSection,
+});
+
+// Defaults that depend on the JID are filled after it has been validated.
+const agentSchema: Reader<AgentConfig> = transform(rawSchema, (raw) => {
+  const [local = "", domain = ""] = raw.xmpp.jid.split("@");
+  return {
+    ...raw,
+    xmpp: {
+      ...raw.xmpp,
+      service: raw.xmpp.service ?? `xmpp://${domain}:5222`,
+      pubsub: raw.xmpp.pubsub ?? `pubsub.${domain}`,
+      bot: raw.xmpp.bot ?? `alertbot.${domain}`,
+    },
+    source: raw.source ?? local,
+  };
+});
+
+/** Validates mauve-agent's YAML config; throws an InvalidConfigError (a ConfigError) listing every problem. */
+export function loadAgentConfig(text: string, options: LoadOptions): AgentConfig {
+  return loadYaml(text, agentSchema, options);
+}
+
+/** Reads and validates mauve-agent's config file. */
+export function readAgentConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): AgentConfig {
+  return loadYamlFile(path, agentSchema, env);
+}

@@ -1,0 +1,87 @@
+import { object, optional, refine } from "./combinators.js";
+import { logSection, peopleSection } from "./common.js";
+import type { LogConfig, PersonConfig } from "./common.js";
+import { formatDuration } from "./duration.js";
+import { loadYaml, loadYamlFile } from "./load.js";
+import type { LoadOptions } from "./load.js";
+import type { Reader } from "./reader.js";
+import { domainJid, duration, fsPath, serviceUrl } from "./scalars.js";
+import type { Secret } from "./secret.js";
+import { secret } from "./secret-field.js";
+
+/** How AlertBot reaches Prosody: as an XEP-0114 component. */
+export interface BotXmppConfig {
+  /** Component port URL, e.g. xmpp://127.0.0.1:5347. */
+  readonly service: string;
+  /** The component's domain, which is also the bot's JID. */
+  readonly component: string;
+  readonly secret: Secret;
+  /** The pubsub service holding the agents' nodes. */
+  readonly pubsub: string;
+}
+
+/** Ack and timing rules; all durations in milliseconds. */
+export interface BotAlertsConfig {
+  /** Ack length when "ack 42" names none. */
+  readonly ackDefault: number;
+  /** Longest ack anyone may ask for; longer requests are capped. */
+  readonly ackMax: number;
+  /** Raise/clear times this close to now apply now (Mauve's "within a few seconds"). */
+  readonly tolerance: number;
+}
+
+/** AlertBot's validated, frozen configuration. */
+export interface BotConfig {
+  readonly xmpp: BotXmppConfig;
+  /** SQLite file, absolute (relative paths resolve against the config file's directory). */
+  readonly database: string;
+  readonly people: readonly PersonConfig[];
+  readonly alerts: BotAlertsConfig;
+  readonly log: LogConfig;
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+const xmppSection = object({
+  service: optional(serviceUrl("xmpp://127.0.0.1:5347"), "xmpp://127.0.0.1:5347"),
+  component: domainJid("alertbot.example.org"),
+  secret: secret(),
+  pubsub: domainJid("pubsub.example.org"),
+});
+
+const alertsSection = refine(
+  optional(
+    object({
+      ack_default: optional(duration({ min: MINUTE, max: 90 * DAY }), "1h"),
+      ack_max: optional(duration({ min: MINUTE, max: 90 * DAY }), "7d"),
+      tolerance: optional(duration({ min: 0, max: 5 * MINUTE }), "5s"),
+    }),
+    {},
+  ),
+  (alerts, problem) => {
+    if (alerts.ackDefault > alerts.ackMax) {
+      problem("ack_default", `expected at most ack_max (${formatDuration(alerts.ackMax)}), got ${formatDuration(alerts.ackDefault)}`);
+    }
+  },
+);
+
+// New sections (workgroups, rules, escalation, email, sms) slot in here, each its own reader;
+// checks that span sections (a rule naming an unknown person) go in a refine() around the whole.
+const botSchema: Reader<BotConfig> = object({
+  xmpp: xmppSection,
+  database: fsPath(),
+  people: peopleSection,
+  alerts: alertsSection,
+  log: logSection,
+});
+
+/** Validates AlertBot's YAML config; throws an InvalidConfigError (a ConfigError) listing every problem. */
+export function loadBotConfig(text: string, options: LoadOptions): BotConfig {
+  return loadYaml(text, botSchema, options);
+}
+
+/** Reads and validates AlertBot's config file. */
+export function readBotConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): BotConfig {
+  return loadYamlFile(path, botSchema, env);
+}
