@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { inspect } from "node:util";
+import { loadAgentConfig } from "../../src/config/index.js";
+import { ConfigError } from "../../src/errors.js";
+
+const fixture = (name: string): string => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), "utf8");
+
+describe("config: mauve-agent", () => {
+  it("derives service, pubsub, bot and source from the JID when they are left out", () => {
+    const config = loadAgentConfig(fixture("agent-minimal.yaml"), { file: "/etc/mauve/agent.yaml", env: { AGENT_PASSWORD: "pw" } });
+    assert.equal(config.xmpp.password.reveal(), "pw");
+    assert.deepEqual(JSON.parse(JSON.stringify(config)), {
+      xmpp: {
+        service: "xmpp://mauve.localhost:5222",
+        jid: "web1@mauve.localhost",
+        password: "[redacted]",
+        pubsub: "pubsub.mauve.localhost",
+        bot: "alertbot.mauve.localhost",
+      },
+      source: "web1",
+      stateDir: "/var/lib/mauve-agent",
+      alerts: [],
+      heartbeat: { interval: 300_000 },
+      log: { level: "info" },
+    });
+    assert.ok(Object.isFrozen(config.xmpp) && Object.isFrozen(config.heartbeat));
+    assert.ok(!inspect(config, { depth: null }).includes('"pw"') && !JSON.stringify(config).includes('"pw"'));
+  });
+
+  it("turns the heartbeat off with false and resolves a relative state_dir", () => {
+    const text = "xmpp: { jid: a@b.example, password: x }\nheartbeat: false\nstate_dir: state\n";
+    const config = loadAgentConfig(text, { file: "/opt/agent/agent.yaml" });
+    assert.equal(config.heartbeat, false);
+    assert.equal(config.stateDir, "/opt/agent/state");
+  });
+
+  it("loads examples/agent.yaml, so the sample never rots", () => {
+    const files: string[] = [];
+    const config = loadAgentConfig(readFileSync(new URL("../../examples/agent.yaml", import.meta.url), "utf8"), {
+      file: "examples/agent.yaml",
+      readFile: (path) => (files.push(path), "agent-password\n"),
+    });
+    assert.deepEqual(files, ["/etc/mauve/agent.password"]);
+    assert.equal(config.xmpp.password.reveal(), "agent-password");
+    assert.deepEqual(config.alerts.map((a) => [a.id, a.state, a.importance]), [
+      ["disk-full", "raised", 80],
+      ["backup-stale", "cleared", null],
+    ]);
+  });
+
+  it("reports every problem of a broken config exactly, without quoting the password", () => {
+    assert.throws(() => loadAgentConfig(fixture("agent-bad.yaml"), { file: "agent.yaml" }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(
+        err.message,
+        [
+          "agent.yaml: xmpp.password: expected a non-empty string, got a number",
+          'agent.yaml: source: expected a source name without spaces or "/" like web1, got "web 1"',
+          'agent.yaml: alerts[1].importance: expected a whole number between 0 and 4294967295, got "high"',
+          'agent.yaml: alerts[1].state: expected one of raised, cleared, got "up"',
+          'agent.yaml: alerts[2].id: "disk-full" is already used by alerts[0]',
+          'agent.yaml: heartbeat.interval: expected a duration between 10s and 1d, got "1s"',
+        ].join("\n"),
+      );
+      assert.ok(!err.message.includes("12345"));
+      return true;
+    });
+  });
+});

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { loadBotConfig, readBotConfigFile } from "../../src/config/index.js";
+import { ConfigError } from "../../src/errors.js";
+
+const FIXTURES = new URL("../fixtures/config/", import.meta.url);
+const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), "utf8");
+
+/** Loads a fixture as "alertbot.yaml" and returns its error message. */
+function errorOf(name: string, env: Record<string, string> = {}): string {
+  try {
+    loadBotConfig(fixture(name), { file: "alertbot.yaml", env });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.message;
+  }
+  assert.fail(`${name} loaded without error`);
+}
+
+describe("config: AlertBot", () => {
+  it("fills every default of a minimal config", () => {
+    const config = loadBotConfig(fixture("bot-minimal.yaml"), { file: "/etc/mauve/alertbot.yaml" });
+    assert.equal(config.xmpp.secret.reveal(), "component-secret-123");
+    assert.deepEqual(JSON.parse(JSON.stringify(config)), {
+      xmpp: {
+        service: "xmpp://127.0.0.1:5347",
+        component: "alertbot.mauve.localhost",
+        secret: "[redacted]",
+        pubsub: "pubsub.mauve.localhost",
+      },
+      database: "/etc/mauve/state/alertbot.db",
+      people: [{ name: "alice", jid: "alice@mauve.localhost", email: null, sms: null, timezone: null }],
+      alerts: { ackDefault: 3_600_000, ackMax: 7 * 86_400_000, tolerance: 5_000 },
+      log: { level: "info" },
+    });
+  });
+
+  it("returns a deeply frozen object", () => {
+    const config = loadBotConfig(fixture("bot-minimal.yaml"), { file: "alertbot.yaml" });
+    for (const part of [config, config.xmpp, config.people, config.people[0], config.alerts, config.log, config.xmpp.secret]) {
+      assert.ok(Object.isFrozen(part));
+    }
+    assert.throws(() => ((config.alerts as { ackMax: number }).ackMax = 1), TypeError);
+  });
+
+  it("never shows the secret when the whole config is printed", () => {
+    const config = loadBotConfig(fixture("bot-minimal.yaml"), { file: "alertbot.yaml" });
+    for (const text of [JSON.stringify(config), inspect(config, { depth: null }), inspect(config, { depth: null, showHidden: true }), String(config.xmpp.secret)]) {
+      assert.ok(!text.includes("component-secret-123"), text);
+    }
+  });
+
+  it("loads examples/alertbot.yaml, so the sample never rots", () => {
+    const config = loadBotConfig(readFileSync(new URL("../../examples/alertbot.yaml", import.meta.url), "utf8"), {
+      file: "examples/alertbot.yaml",
+      env: { ALERTBOT_COMPONENT_SECRET: "from-env" },
+    });
+    assert.equal(config.xmpp.secret.reveal(), "from-env");
+    assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob"]);
+    assert.equal(config.people[0]?.timezone, "Europe/London");
+  });
+
+  const broken: Array<[string, string[]]> = [
+    [
+      "bot-unknown-key.yaml",
+      [
+        "alertbot.yaml: xmpp.pubsub_node: unknown key (expected one of: service, component, secret, secret_env, secret_file, pubsub)",
+        "alertbot.yaml: people[0].phone: unknown key (expected one of: name, jid, email, sms, timezone)",
+      ],
+    ],
+    [
+      "bot-wrong-type.yaml",
+      [
+        "alertbot.yaml: people: expected a list of at least one item, got a mapping",
+        'alertbot.yaml: log.level: expected one of debug, info, warn, error, got "verbose"',
+      ],
+    ],
+    [
+      "bot-bad-duration.yaml",
+      [
+        'alertbot.yaml: alerts.ack_default: expected a duration like "90s", "5m" or "1h30m", got 3600',
+        'alertbot.yaml: alerts.ack_max: expected a duration like "90s", "5m" or "1h30m", got "1 fortnight"',
+        'alertbot.yaml: alerts.tolerance: expected a duration between 0s and 5m, got "1h"',
+      ],
+    ],
+    [
+      "bot-bad-jid.yaml",
+      [
+        'alertbot.yaml: people[1].jid: expected a bare JID like alice@example.org, got "alice"',
+        'alertbot.yaml: people[2].jid: expected a bare JID like alice@example.org, got "carol@mauve.localhost/laptop"',
+      ],
+    ],
+    [
+      "bot-duplicate-person.yaml",
+      [
+        'alertbot.yaml: people[1].name: "Alice" is already used by people[0]',
+        'alertbot.yaml: people[2].jid: "alice@mauve.localhost" is already used by people[0]',
+      ],
+    ],
+    ["bot-missing-secret-env.yaml", ["alertbot.yaml: xmpp.secret_env: environment variable ALERTBOT_COMPONENT_SECRET is not set"]],
+    ["bot-syntax-error.yaml", ["alertbot.yaml: line 9, column 4: YAML syntax error: All sequence items must start at the same column"]],
+    ["bot-syntax-tab.yaml", ["alertbot.yaml: line 2, column 1: YAML syntax error: Tabs are not allowed as indentation"]],
+    ["bot-syntax-dup.yaml", ["alertbot.yaml: line 2, column 1: YAML syntax error: Map keys must be unique"]],
+    [
+      "bot-many-errors.yaml",
+      [
+        'alertbot.yaml: xmpp.service: expected a URL like xmpp://127.0.0.1:5347, got "http://127.0.0.1:5347"',
+        "alertbot.yaml: xmpp.secret_file: give only one of secret, secret_env or secret_file, got secret and secret_file",
+        'alertbot.yaml: people[0].name: expected a short name without spaces like alice, got "alice smith"',
+        'alertbot.yaml: people[0].email: expected an email address like alice@example.org, got "alice-at-example"',
+        'alertbot.yaml: people[0].sms: expected a phone number in E.164 form like +447700900123, got "07700 900123"',
+        'alertbot.yaml: people[0].timezone: expected an IANA time zone like Europe/London, got "Mars/Olympus_Mons"',
+        "alertbot.yaml: alerts.ack_default: expected at most ack_max (2d), got 10d",
+      ],
+    ],
+  ];
+  for (const [name, lines] of broken) {
+    it(`reports ${name} exactly`, () => assert.equal(errorOf(name), lines.join("\n")));
+  }
+
+  it("never leaks a secret into an error message", () => {
+    const text = fixture("bot-many-errors.yaml");
+    assert.ok(text.includes("component-secret-123"));
+    assert.ok(!errorOf("bot-many-errors.yaml").includes("component-secret-123"));
+  });
+
+  it("reads a file from disk, and names it when it cannot", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mauve-config-"));
+    try {
+      const path = join(dir, "alertbot.yaml");
+      writeFileSync(path, fixture("bot-minimal.yaml"));
+      assert.equal(readBotConfigFile(path, {}).database, join(dir, "state/alertbot.db"));
+      assert.throws(() => readBotConfigFile(join(dir, "missing.yaml"), {}), {
+        name: "ConfigError",
+        message: `${join(dir, "missing.yaml")}: (top level): cannot read the file (ENOENT)`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
