@@ -1,4 +1,5 @@
 import type { AlertUpdate } from "../codec/types.js";
+import { sourceToNodeName } from "../codec/node-name.js";
 import { applyUpdate, type AlertChange } from "../alerts/apply-update.js";
 import type { AlertSemantics } from "../alerts/semantics.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
@@ -25,9 +26,6 @@ export type IngestOutcome =
   | { status: "stale"; sequence: bigint; lastSequence: bigint }
   | { status: "rejected"; reason: string };
 
-/** The pubsub node a source publishes to. */
-export const nodeForSource = (source: string): string => `mauve/alerts/${source}`;
-
 /**
  * Checks an update against its origin, drops duplicates and stale replays, applies the Mauve
  * semantics and stores the result with its history: all in one transaction, so a crash leaves
@@ -52,7 +50,7 @@ export function ingestUpdate(
       store.transmissions.remember(update.transmissionId, update.source, receivedAt);
       return { status: "stale", sequence: update.sequence, lastSequence: last };
     }
-    if (!known) store.sources.claim(update.source, nodeForSource(update.source), origin.publisher ?? "", receivedAt);
+    if (!known) store.sources.claim(update.source, sourceToNodeName(update.source), origin.publisher ?? "", receivedAt);
 
     const existing = loadExisting(store, update);
     const actor = origin.publisher || update.source;
@@ -69,7 +67,7 @@ export function ingestUpdate(
 
 function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): string | undefined {
   if (origin.via !== "pubsub") return undefined;
-  if (origin.node !== nodeForSource(update.source)) {
+  if (origin.node !== sourceToNodeName(update.source)) {
     return `source "${update.source}" does not match node "${origin.node ?? ""}"`;
   }
   const owner = store.sources.get(update.source)?.ownerJid;

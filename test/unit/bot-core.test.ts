@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BotCore, type ChatPort } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { nodeForSource } from "../../src/ingest/ingest-update.js";
+import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { createLogger } from "../../src/log.js";
 import { ackAlert } from "../../src/alerts/ack.js";
 import { Store } from "../../src/store/store.js";
@@ -14,7 +14,7 @@ const people = [
   { name: "alice", jid: "alice@mauve.localhost" },
   { name: "bob", jid: "bob@mauve.localhost" },
 ];
-const origin = { via: "pubsub" as const, node: nodeForSource("web1"), publisher: "web1@mauve.localhost" };
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
 
 class RecordingChat implements ChatPort {
   sent: Array<{ to: string; body: string }> = [];

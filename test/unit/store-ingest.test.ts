@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store } from "../../src/store/store.js";
-import { ingestUpdate, nodeForSource } from "../../src/ingest/ingest-update.js";
+import { ingestUpdate } from "../../src/ingest/ingest-update.js";
+import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { processDue } from "../../src/ingest/process-due.js";
 import { ackAlert } from "../../src/alerts/ack.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
@@ -11,7 +12,7 @@ import { alert, update } from "../helpers/updates.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const pubsub = (source: string, publisher = "web1@mauve.localhost") =>
-  ({ via: "pubsub" as const, node: nodeForSource(source), publisher });
+  ({ via: "pubsub" as const, node: sourceToNodeName(source), publisher });
 
 describe("store + ingest (real SQLite file)", () => {
   let dir: string;

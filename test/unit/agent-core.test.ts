@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentCore, type PublishPort, type PublishResult } from "../../src/agent/agent-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { unwrapPayload } from "../../src/codec/payload.js";
+import type { AlertUpdate } from "../../src/codec/types.js";
+import { createLogger } from "../../src/log.js";
+import { Outbox } from "../../src/store/outbox.js";
+
+class FlakyPort implements PublishPort {
+  published: AlertUpdate[] = [];
+  failNext: PublishResult[] = [];
+  async publish(payload: { data: string; text: string }): Promise<PublishResult> {
+    const failure = this.failNext.shift();
+    if (failure) return failure;
+    this.published.push(unwrapPayload(payload));
+    return { ok: true };
+  }
+}
+
+describe("AgentCore with a durable outbox", () => {
+  let dir: string;
+  let clock: FakeClock;
+  const log = createLogger({ level: "error" });
+  const make = (outbox: Outbox, heartbeatMs: number | null = null) =>
+    new AgentCore({ clock, log, outbox, source: "web1", heartbeatMs });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-agent-"));
+    clock = new FakeClock();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("queues while offline and publishes in order once connected", async () => {
+    const outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const core = make(outbox);
+    core.change([{ id: "a", state: "raised", summary: "one" }]);
+    core.change([{ id: "a", state: "cleared" }, { id: "b", state: "raised" }]);
+    assert.equal(core.backlog(), 2);
+    const port = new FlakyPort();
+    core.setPort(port);
+    await core.pump();
+    assert.deepEqual(port.published.map((u) => u.sequence), [1n, 2n]);
+    assert.deepEqual(port.published[1]?.alerts.map((a) => a.id), ["a", "b"], "one moment, one update");
+    assert.equal(core.backlog(), 0);
+    outbox.close();
+  });
+
+  it("keeps the queue across an agent restart and never reuses a sequence", async () => {
+    let outbox = new Outbox(join(dir, "outbox.sqlite"));
+    make(outbox).change([{ id: "a", state: "raised" }]);
+    outbox.close();
+    outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const core = make(outbox);
+    core.change([{ id: "b", state: "raised" }]);
+    const port = new FlakyPort();
+    core.setPort(port);
+    await core.pump();
+    assert.deepEqual(port.published.map((u) => [u.sequence, u.alerts[0]?.id]), [[1n, "a"], [2n, "b"]]);
+    core.change([{ id: "c", state: "raised" }]);
+    await core.pump();
+    assert.equal(port.published.at(-1)?.sequence, 3n);
+    outbox.close();
+  });
+
+  it("retries a failed publish later, keeping order", async () => {
+    const outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const core = make(outbox);
+    const port = new FlakyPort();
+    port.failNext.push({ ok: false, condition: "remote-server-timeout" });
+    core.setPort(port);
+    core.change([{ id: "a", state: "raised" }]);
+    core.change([{ id: "b", state: "raised" }]);
+    await core.pump();
+    assert.equal(port.published.length, 0);
+    assert.equal(core.backlog(), 2);
+    clock.advance(5_000);
+    await core.pump();
+    assert.deepEqual(port.published.map((u) => u.alerts[0]?.id), ["a", "b"]);
+    outbox.close();
+  });
+
+  it("sends its full state with replace and a Mauve-style heartbeat", async () => {
+    const outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const core = make(outbox, 60_000);
+    core.load([{ id: "disk", state: "raised", summary: "full" }]);
+    core.queueFullState();
+    const port = new FlakyPort();
+    core.setPort(port);
+    await core.pump();
+    const [full] = port.published;
+    assert.equal(full?.replace, true);
+    const hb = full?.alerts.find((a) => a.id === "heartbeat");
+    const now = Math.floor(clock.now() / 1000);
+    assert.deepEqual([hb?.clearTime, hb?.raiseTime], [now, now + 180]);
+    core.startHeartbeat();
+    clock.advance(60_000);
+    await core.pump();
+    assert.equal(port.published.length, 2);
+    assert.equal(port.published[1]?.alerts[0]?.id, "heartbeat");
+    core.stop();
+    outbox.close();
+  });
+});
