@@ -1,0 +1,238 @@
+import assert from "node:assert/strict";
+import type { AckInfo, AlertRecord } from "../../src/alerts/types.js";
+import {
+  createRegistry,
+  defaultRegistry,
+  recognisePerson,
+  registryWithHelp,
+  runCommand,
+  type AlertFilter,
+  type Command,
+  type CommandContext,
+  type CommandOutcome,
+} from "../../src/commands/index.js";
+import { CommandError } from "../../src/errors.js";
+
+const M = 60_000;
+const H = 60 * M;
+const NOW = Date.UTC(2025, 0, 1, 12);
+const PEOPLE = [
+  { name: "alice", jid: "alice@mauve.localhost" },
+  { name: "bob", jid: "bob@mauve.localhost" },
+];
+
+function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    shortId,
+    source: "web1",
+    alertId: `alert-${shortId}`,
+    status: "raised",
+    subject: "web1",
+    summary: `Summary ${shortId}`,
+    detail: "",
+    importance: 50,
+    raisedAt: NOW - 12 * M,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    notifiedAt: null,
+    updatedAt: NOW - 12 * M,
+    ...fields,
+  };
+}
+
+/** A context over an in-memory list of alerts, recording every ack it is asked for. */
+function fakeContext(alerts: AlertRecord[], overrides: Partial<CommandContext> = {}): CommandContext & { acks: Array<[number, AckInfo]> } {
+  const acks: Array<[number, AckInfo]> = [];
+  const person = recognisePerson(PEOPLE, "alice@mauve.localhost/phone");
+  assert.ok(person);
+  const live = (a: AlertRecord): boolean => a.ack !== null && a.ack.until > NOW;
+  return {
+    person,
+    now: NOW,
+    ackDefaultMs: H,
+    ackMaxMs: 7 * 24 * H,
+    acks,
+    alerts: {
+      list: (filter: AlertFilter) =>
+        alerts.filter((a) => filter === "all" || (a.status === "raised" && (filter === "raised" || live(a)))),
+      ack(shortId, ack) {
+        acks.push([shortId, ack]);
+        const found = alerts.find((a) => a.shortId === shortId);
+        if (found === undefined) return { ok: false, reason: "not-found" };
+        if (found.status !== "raised") return { ok: false, reason: "not-raised", alert: found };
+        return { ok: true, alert: { ...found, ack } };
+      },
+    },
+    ...overrides,
+  };
+}
+
+async function reply(text: string, ctx: CommandContext): Promise<string> {
+  const outcome = await runCommand(text, ctx);
+  return outcome.reply;
+}
+
+describe("commands: ack", () => {
+  const alerts = [
+    alert(42, { alertId: "disk-full" }),
+    alert(43, { alertId: "load", status: "cleared", raisedAt: null, clearedAt: NOW - M }),
+  ];
+
+  it("acknowledges each alert by the sender's name, for the asked time, with the note", async () => {
+    const ctx = fakeContext(alerts);
+    assert.equal(await reply("ack 42 for 2h because rebooting", ctx), "#42 web1 disk-full acknowledged for 2h by alice because rebooting");
+    assert.deepEqual(ctx.acks, [[42, { by: "alice", at: NOW, until: NOW + 2 * H, note: "rebooting" }]]);
+  });
+
+  it("uses the default duration and reports per-id failures", async () => {
+    const ctx = fakeContext(alerts);
+    assert.equal(
+      await reply("ack 42, 43, 99", ctx),
+      [
+        "#42 web1 disk-full acknowledged for 1h by alice",
+        "#43 web1 load is not raised, so there is nothing to acknowledge",
+        "#99: no such alert",
+      ].join("\n"),
+    );
+    assert.deepEqual(ctx.acks.map(([id, a]) => [id, a.until - NOW, a.note]), [
+      [42, H, ""],
+      [43, H, ""],
+      [99, H, ""],
+    ]);
+  });
+
+  it("caps the duration at the maximum and says so", async () => {
+    const ctx = fakeContext(alerts);
+    assert.equal(
+      await reply("ack 42 for 30 days", ctx),
+      "#42 web1 disk-full acknowledged for 7d by alice\n(30d is longer than acks may last, so I used the maximum, 7d.)",
+    );
+    assert.equal(ctx.acks[0]?.[1].until, NOW + 7 * 24 * H);
+  });
+});
+
+describe("commands: show", () => {
+  it("lists most important first, one compact line each", async () => {
+    const ctx = fakeContext([
+      alert(1, { importance: 50, summary: "Backups are late", subject: "db1", raisedAt: NOW - 3 * H }),
+      alert(42, { importance: 90, summary: "Disk / is 97% full" }),
+      alert(7, { importance: 10, summary: "", alertId: "ntp-drift", raisedAt: NOW - 500 }),
+      alert(8, { importance: 65, ack: { by: "bob", at: NOW - H, until: NOW + 90 * M, note: "" }, raisedAt: NOW - 2 * H }),
+      alert(9, { status: "cleared", raisedAt: null, clearedAt: NOW - 5 * M }),
+    ]);
+    assert.equal(
+      await reply("show", ctx),
+      [
+        "#42 [urgent] web1: Disk / is 97% full (raised 12m ago)",
+        "#8 [high] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
+        "#1 [normal] db1: Backups are late (raised 3h ago)",
+        "#7 [low] web1: ntp-drift (raised just now)",
+      ].join("\n"),
+    );
+    assert.equal(await reply("show acked", ctx), "#8 [high] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)");
+    assert.match(await reply("show all", ctx), /\n#9 \[normal\] web1: Summary 9 \(cleared 5m ago\)$/);
+  });
+
+  it("says so when there is nothing to show", async () => {
+    const ctx = fakeContext([]);
+    assert.equal(await reply("show", ctx), "No raised alerts.");
+    assert.equal(await reply("show acked", ctx), "No acknowledged alerts.");
+    assert.equal(await reply("show all", ctx), "No alerts.");
+  });
+
+  it("caps the list at 30 lines and counts the rest", async () => {
+    const ctx = fakeContext(Array.from({ length: 45 }, (_, i) => alert(i + 1)));
+    const lines = (await reply("show", ctx)).split("\n");
+    assert.equal(lines.length, 31);
+    assert.equal(lines[0], "#1 [normal] web1: Summary 1 (raised 12m ago)");
+    assert.equal(lines[30], "…and 15 more");
+  });
+});
+
+describe("commands: help", () => {
+  it("is generated from the registry and lists every command", async () => {
+    const text = await reply("help", fakeContext([]));
+    assert.equal(
+      text,
+      [
+        "Commands:",
+        "ack <ids> [for <duration>] [because <note>] — acknowledge alerts, which stops their notifications for a while (default and maximum set by the bot)",
+        "show [raised|acked|all] — list alerts, most important first (raised ones unless you say acked or all)",
+        "help [command] — list the commands, or explain one",
+        'Say "help <command>" for details and an example.',
+      ].join("\n"),
+    );
+    for (const command of defaultRegistry.commands) assert.ok(text.includes(command.usage), command.name);
+  });
+
+  it("explains one command with its aliases and example", async () => {
+    assert.equal(
+      await reply("help show", fakeContext([])),
+      "show [raised|acked|all]\nList alerts, most important first (raised ones unless you say acked or all).\nAlso: list, ls, status\nExample: show all",
+    );
+  });
+
+  it("picks up commands added later", async () => {
+    const ping: Command<null> = {
+      name: "ping",
+      aliases: [],
+      usage: "ping",
+      summary: "check the bot is listening",
+      example: "ping",
+      parse: () => ({ ok: true, args: null }),
+      handler: () => "pong",
+    };
+    const registry = registryWithHelp([ping]);
+    assert.match((await runCommand("help", fakeContext([]), registry)).reply, /^ping — check the bot is listening$/m);
+    assert.equal((await runCommand("frob", fakeContext([]), registry)).reply, 'I don\'t know "frob". Try: ping, help');
+    assert.throws(() => createRegistry([ping, ping]), /registered twice/);
+  });
+});
+
+describe("commands: runCommand, the error boundary", () => {
+  const failing = (error: unknown): Command<null> => ({
+    name: "boom",
+    aliases: [],
+    usage: "boom",
+    summary: "fails",
+    example: "boom",
+    parse: () => ({ ok: true, args: null }),
+    handler: () => {
+      throw error;
+    },
+  });
+
+  it("reports success and parse failures as values", async () => {
+    const ctx = fakeContext([alert(42)]);
+    assert.deepEqual(await runCommand("ack 42", ctx), { ok: true, command: "ack", reply: "#42 web1 alert-42 acknowledged for 1h by alice" });
+    const unparsed: CommandOutcome = await runCommand("frob", ctx);
+    assert.deepEqual(unparsed, { ok: false, kind: "unparsed", command: null, reply: 'I don\'t know "frob". Try: ack, show, help' });
+  });
+
+  it("gives a CommandError's human message and keeps the error for the log", async () => {
+    const error = new CommandError("The store is read-only during maintenance.", { detail: "SQLITE_READONLY" });
+    const outcome = await runCommand("boom", fakeContext([]), createRegistry([failing(error)]));
+    assert.deepEqual(outcome, { ok: false, kind: "refused", command: "boom", reply: "The store is read-only during maintenance.", error });
+  });
+
+  it("apologises for anything else, without its detail, and never throws", async () => {
+    const error = new Error("SQLITE_CORRUPT: database disk image is malformed");
+    for (const registry of [createRegistry([failing(error)]), createRegistry([{ ...failing(error), handler: () => Promise.reject(error) }])]) {
+      const outcome = await runCommand("boom", fakeContext([]), registry);
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.reply, 'Sorry, something went wrong on my side while running "boom". It has been logged.');
+      assert.ok(!outcome.ok && outcome.kind === "failed" && outcome.error === error);
+    }
+  });
+});
+
+describe("commands: recognisePerson", () => {
+  it("recognises configured people by bare or full JID in any case, and nobody else", () => {
+    assert.deepEqual(recognisePerson(PEOPLE, "Bob@Mauve.Localhost/laptop"), { name: "bob", jid: "bob@mauve.localhost" });
+    assert.equal(recognisePerson(PEOPLE, "mallory@mauve.localhost"), null);
+    assert.equal(recognisePerson(PEOPLE, "mauve.localhost/alice@mauve.localhost"), null);
+  });
+});
