@@ -7,6 +7,9 @@ import type { Logger } from "../log.js";
 import { pendingNotice } from "../policy/notice.js";
 import { formatNotice } from "../notify/format-notice.js";
 import type { Store } from "../store/store.js";
+import { recognisePerson } from "../commands/person.js";
+import { runCommand } from "../commands/run.js";
+import { commandAlerts } from "./command-alerts.js";
 import { DueTimer } from "./due-timer.js";
 
 /** A person the bot may tell about alerts and take commands from. */
@@ -30,6 +33,9 @@ export interface BotCoreDeps {
   people: readonly Person[];
   chat: ChatPort;
   semantics?: AlertSemantics;
+  /** How long an ack lasts when none is asked for, and the longest allowed (ms). */
+  ackDefaultMs: number;
+  ackMaxMs: number;
 }
 
 /**
@@ -66,6 +72,31 @@ export class BotCore {
     else log.debug("update applied", { ...fields, changes: outcome.changes.length });
     if (outcome.status === "applied") await this.tick();
     return outcome;
+  }
+
+  /**
+   * Answers a chat line. Strangers get a polite refusal and change nothing; an ack also
+   * re-arms the due timer so the ack's expiry is scheduled.
+   */
+  async handleChat(fromJid: string, body: string): Promise<string | null> {
+    const { people, log, clock, store } = this.deps;
+    if (body.trim() === "") return null;
+    const person = recognisePerson(people, fromJid);
+    if (!person) {
+      log.warn("command from a stranger refused", { from: fromJid, length: body.length });
+      return "Sorry, I only take commands from the people in my configuration.";
+    }
+    const outcome = await runCommand(body, {
+      person,
+      now: clock.now(),
+      ackDefaultMs: this.deps.ackDefaultMs,
+      ackMaxMs: this.deps.ackMaxMs,
+      alerts: commandAlerts(store),
+    });
+    if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
+    else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
+    this.timer.rearm();
+    return outcome.reply;
   }
 
   /**

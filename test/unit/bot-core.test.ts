@@ -6,7 +6,6 @@ import { BotCore, type ChatPort } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { createLogger } from "../../src/log.js";
-import { ackAlert } from "../../src/alerts/ack.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
 
@@ -41,7 +40,7 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   const boot = (): void => {
     store = Store.open(path);
-    core = new BotCore({ store, clock, log: createLogger({ level: "error" }), people, chat });
+    core = new BotCore({ store, clock, log: createLogger({ level: "error" }), people, chat, ackDefaultMs: 3_600_000, ackMaxMs: 7 * 86_400_000 });
   };
   const advance = async (ms: number): Promise<void> => {
     clock.advance(ms);
@@ -89,13 +88,12 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     assert.equal(chat.take().length, 2);
   });
 
-  it("stays quiet while acked and tells again when the ack expires", async () => {
+  it("takes 'ack' from a person, stays quiet while acked, and tells again when the ack expires", async () => {
     await core.applyUpdate(update("web1", [alert("disk")]), origin);
     chat.take();
-    const rec = store.alerts.get(1)!;
-    const acked = ackAlert(rec, { by: "alice", at: clock.now(), until: clock.now() + 3_600_000, note: "" });
-    assert.ok(acked.ok);
-    store.alerts.save(acked.after);
+    const reply = await core.handleChat("alice@mauve.localhost/phone", "ack 1 because rebooting");
+    assert.match(reply ?? "", /#1 web1 disk.*acknowledged for 1h by alice because rebooting/);
+    assert.equal(store.alerts.get(1)?.ack?.by, "alice");
     await advance(3_599_000);
     assert.deepEqual(chat.take(), []);
     await advance(1_000);
@@ -114,6 +112,13 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 hb", "bob: RAISED #2 web1 hb"]);
     await advance(60_000);
     assert.deepEqual(chat.take(), []);
+  });
+
+  it("refuses a stranger politely and changes nothing", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    const reply = await core.handleChat("mallory@evil.example/x", "ack 1");
+    assert.match(reply ?? "", /only take commands from the people in my configuration/);
+    assert.equal(store.alerts.get(1)?.ack, null);
   });
 
   it("records who was told, and a failed delivery, in the history", async () => {
