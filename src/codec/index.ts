@@ -1,0 +1,16 @@
+// The codec's public API: Mauve protobuf <-> AlertUpdate, payload wrapping, bounds and sanitising.
+export type { Alert, AlertUpdate } from "./types.js";
+export { MAX_UPDATE_BYTES, FIELD_LIMITS } from "./limits.js";
+export type { LimitedField } from "./limits.js";
+export { decodeUpdate, decodeUpdateWithNotes } from "./decode.js";
+export { encodeUpdate } from "./encode.js";
+export { sanitiseUpdate } from "./sanitise-update.js";
+export type { SanitisedUpdate } from "./sanitise-update.js";
+export { sanitiseHtml, sanitiseDetail, MAX_HTML_DEPTH } from "./html-sanitise.js";
+export { toPlainText } from "./html-plain-text.js";
+export { safeUrl } from "./html-policy.js";
+export { stripControls, truncateChars, charCount, oneLine, ellipsize } from "./text.js";
+export { NS_MAUVE_UPDATE, MAX_BASE64_CHARS, wrapPayload, unwrapPayload, payloadBytes } from "./payload.js";
+export type { UpdatePayload } from "./payload.js";
+export { summariseUpdate, SUMMARY_MAX_CHARS } from "./summary.js";
+export { NODE_PREFIX, sourceToNodeName, nodeNameToSource } from "./node-name.js";

@@ -1,0 +1,54 @@
+// Bounds and hygiene for every text field of an update, applied by the decoder to everything
+// that arrives, whatever the path (pubsub, legacy UDP), before anything else sees it.
+import { CodecError } from "../errors.js";
+import { sanitiseDetail } from "./html-sanitise.js";
+import { FIELD_LIMITS } from "./limits.js";
+import type { LimitedField } from "./limits.js";
+import { charCount, stripControls, truncateChars } from "./text.js";
+import type { Alert, AlertUpdate } from "./types.js";
+
+/** A sanitised update with log-safe notes on what was changed (never the content itself). */
+export interface SanitisedUpdate {
+  readonly update: AlertUpdate;
+  readonly notes: readonly string[];
+}
+
+// Identifiers are keys and node names: no control characters at all, not even \n or \t.
+function clean(value: string, field: LimitedField, label: string, notes: string[], identifier: boolean): string {
+  const stripped = stripControls(value, !identifier);
+  if (identifier && stripped !== value) notes.push(`${label}: control characters removed`);
+  const limit = FIELD_LIMITS[field];
+  if (stripped.length <= limit) return stripped; // UTF-16 units bound the code points
+  const chars = charCount(stripped);
+  if (chars <= limit) return stripped;
+  notes.push(`${label}: truncated from ${chars} to ${limit} characters`);
+  return truncateChars(stripped, limit);
+}
+
+/** Cleans and bounds one alert's text fields; `label` (e.g. "alert[2]") prefixes the notes. */
+export function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
+  const id = clean(alert.id, "id", `${label}.id`, notes, true);
+  if (id.trim() === "") throw new CodecError(`${label} has an empty id`);
+  const detail = sanitiseDetail(alert.detail, FIELD_LIMITS.detail);
+  if (detail.truncated) notes.push(`${label}.detail: truncated to ${FIELD_LIMITS.detail} characters`);
+  return {
+    ...alert,
+    id,
+    subject: clean(alert.subject, "subject", `${label}.subject`, notes, false),
+    summary: clean(alert.summary, "summary", `${label}.summary`, notes, false),
+    detail: detail.html,
+  };
+}
+
+/**
+ * Applies Mauve's limits and our hygiene to an update: control characters stripped, long text
+ * truncated (noted, not rejected), detail HTML sanitised. Throws CodecError for an empty source
+ * or alert id, which no receiver could key.
+ */
+export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {
+  const notes: string[] = [];
+  const source = clean(update.source, "source", "source", notes, true);
+  if (source.trim() === "") throw new CodecError("update has an empty source");
+  const alerts = update.alerts.map((alert, i) => sanitiseAlert(alert, `alert[${i}]`, notes));
+  return { update: { ...update, source, alerts }, notes };
+}

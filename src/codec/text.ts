@@ -1,0 +1,55 @@
+// Plain-text hygiene shared by the decoder, the sanitiser and the summary.
+
+// C0 and C1 controls and DEL; \t (9) and \n (10) are handled by the callers' choice.
+// eslint-disable-next-line no-control-regex
+const CONTROLS_KEEP_LINES = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROLS_ALL = /[\u0000-\u001F\u007F-\u009F]/g;
+// Bidi embeddings, overrides and isolates can make a chat line read differently from
+// what it contains ("Trojan Source"), and the noncharacters are not allowed in XML.
+const INVISIBLE_TRICKS = /[\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/g;
+// A lone surrogate can't be encoded as UTF-8 or carried in XML.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Removes control characters (keeping \n and \t unless `keepLines` is false) and bidi tricks. */
+export function stripControls(text: string, keepLines = true): string {
+  return text
+    .replace(/\r\n?/g, keepLines ? "\n" : "")
+    .replace(keepLines ? CONTROLS_KEEP_LINES : CONTROLS_ALL, "")
+    .replace(INVISIBLE_TRICKS, "")
+    .replace(LONE_SURROGATE, "\uFFFD");
+}
+
+/** Counts Unicode code points, the unit of Mauve's limits (a string's length counts UTF-16 units). */
+export function charCount(text: string): number {
+  let n = text.length;
+  for (let i = 0; i + 1 < text.length; i++) {
+    if ((text.charCodeAt(i) & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n--;
+      i++;
+    }
+  }
+  return n;
+}
+
+/** The first `max` code points of `text`, never splitting a surrogate pair. */
+export function truncateChars(text: string, max: number): string {
+  if (text.length <= max) return text; // code points never outnumber UTF-16 units
+  let units = 0;
+  for (let n = 0; n < max && units < text.length; n++) {
+    const c = text.charCodeAt(units);
+    units += c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(units + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return text.slice(0, units);
+}
+
+/** Collapses every run of whitespace (newlines included) into one space and trims. */
+export function oneLine(text: string): string {
+  return stripControls(text, true).replace(/\s+/g, " ").trim();
+}
+
+/** `text` cut to at most `max` code points, ending in "…" when something was cut. */
+export function ellipsize(text: string, max: number): string {
+  if (charCount(text) <= max) return text;
+  return truncateChars(text, Math.max(0, max - 1)) + "…";
+}

@@ -1,0 +1,153 @@
+// The detail sanitiser, the plain-text renderer and the bounds on every text field.
+import assert from "node:assert/strict";
+import { CodecError } from "../../src/errors.js";
+import {
+  FIELD_LIMITS, charCount, sanitiseDetail, sanitiseHtml, sanitiseUpdate, stripControls, toPlainText, truncateChars,
+} from "../../src/codec/index.js";
+import { alert, update } from "../fixtures/codec/vectors.js";
+
+const REL = 'rel="nofollow noopener noreferrer"';
+
+// [what it shows, input, sanitised HTML]
+const HTML_TABLE: readonly (readonly [string, string, string])[] = [
+  ["keeps the safe subset", "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>", "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>"],
+  ["drops a script with its content", "a<script>alert(1)</script>b", "ab"],
+  ["drops a script whatever its case and attributes", 'a<SCRIPT type="x">alert("</b>")</SCRIPT >b', "ab"],
+  ["drops an unclosed script to the end", "a<script>alert(1)<p>rest", "a"],
+  ["drops style, iframe and object with their content", "<style>p{}</style><iframe src=x>f</iframe><object><p>o</p></object>ok", "ok"],
+  ["drops nested objects with their content", "<object><object>in</object>still in</object>out", "out"],
+  ["drops svg and math, which may carry scripts", '<svg onload="x"><script>y</script><p>s</p></svg><math>m</math>ok', "ok"],
+  ["drops embed and img tags", '<embed src="x.swf">a<img src=x onerror="alert(1)">b', "ab"],
+  ["drops on* attributes", '<p onclick="x()" ONMOUSEOVER=y>hi</p>', "<p>hi</p>"],
+  ["drops style, class and unknown attributes", '<b style="x" class="y" id="z">hi</b>', "<b>hi</b>"],
+  ["keeps http, https and mailto links, with a safe rel", '<a href="https://x.example/a?b=1&amp;c=2" title="T">x</a><a href=mailto:ops@example.net>m</a>', `<a href="https://x.example/a?b=1&amp;c=2" title="T" ${REL}>x</a><a href="mailto:ops@example.net" ${REL}>m</a>`],
+  ["unwraps a javascript: link", '<a href="javascript:alert(1)">x</a>', "x"],
+  ["sees through entities and whitespace in a scheme", '<a href="&#106;ava&#x09;script:alert(1)">x</a><a href=" java\nscript:y">z</a>', "xz"],
+  ["unwraps data: and relative links", '<a href="data:text/html;base64,PHNjcmlwdD4=">d</a><a href="/admin">r</a>', "dr"],
+  ["drops a second href", '<a href="https://a.example" href="javascript:x">a</a>', `<a href="https://a.example" ${REL}>a</a>`],
+  ["judges only the first href, as browsers do", '<a href="javascript:x" href="https://a.example">a</a>', "a"],
+  ["escapes attribute values", '<a href="https://a.example/&quot;onclick=&quot;" title=\'"><script>\'>a</a>', `<a href="https://a.example/&quot;onclick=&quot;" title="&quot;&gt;&lt;script&gt;" ${REL}>a</a>`],
+  ["closes unclosed tags", "<p><b>bold <i>both", "<p><b>bold <i>both</i></b></p>"],
+  ["closes inner tags when an outer one ends", "<b><i>x</b>y</i>", "<b><i>x</i></b>y"],
+  ["ignores stray end tags", "</p>a</div>b</b>", "ab"],
+  ["closes list items and cells as HTML does", "<ul><li>a<li>b</ul><table><tr><td>1<td>2</table>", "<ul><li>a</li><li>b</li></ul><table><tr><td>1</td><td>2</td></tr></table>"],
+  ["keeps only numeric colspans", '<table><tr><td colspan="2" rowspan="x">a</td></tr></table>', '<table><tr><td colspan="2">a</td></tr></table>'],
+  ["escapes a bare < and >", "load < 5 && temp > 3", "load &lt; 5 &amp;&amp; temp &gt; 3"],
+  ["normalises entities", "&lt;b&gt; &amp;amp; &#65;&#x42; &nbsp;&hellip; &bogus; &#0;", "&lt;b&gt; &amp;amp; AB \u00A0… &amp;bogus; \uFFFD"],
+  ["doesn't mistake prototype names for entities", "&constructor; &toString;", "&amp;constructor; &amp;toString;"],
+  ["drops comments, doctypes and processing instructions", "a<!-- <script>x</script> -->b<!DOCTYPE html>c<?php x ?>d", "abcd"],
+  ["drops an unterminated tag, as browsers do", 'a<b title="x>b', "a"],
+  ["strips control characters but keeps newlines and tabs", "a\u0000b\u0007c\r\nd\te\u009b", "abc\nd\te"],
+  ["drops disallowed tags but keeps their text", "<form><input value=x><marquee>hi</marquee></form>", "hi"],
+  ["keeps text inside nested unknown tags", "<custom-el><x-y>deep</x-y></custom-el>", "deep"],
+];
+
+// [what it shows, input, plain text]
+const PLAIN_TABLE: readonly (readonly [string, string, string])[] = [
+  ["removes tags and decodes entities", "<p>Disk <b>/</b> is 97% &amp; rising</p>", "Disk / is 97% & rising"],
+  ["drops scripts and styles with their content", "a<script>x()</script><style>p{}</style>b", "ab"],
+  ["breaks lines at blocks and <br>", "<p>one</p><p>two<br>three</p>", "one\n\ntwo\nthree"],
+  ["renders list items with dashes", "<ul><li>one</li><li>two</li></ul>", "- one\n- two"],
+  ["shows a link's target after its text", '<a href="https://g.example/d">graphs</a>', "graphs <https://g.example/d>"],
+  ["doesn't repeat a target the text already shows", '<a href="https://g.example">https://g.example</a> <a href="mailto:a@b.c">a@b.c</a>', "https://g.example a@b.c"],
+  ["hides unsafe targets", '<a href="javascript:x">click</a>', "click"],
+  ["collapses spaces but keeps plain-text lines", "line one  \n  line\t two\n\n\n\nend", "line one\nline two\n\nend"],
+  ["strips control characters", "a\u0000b\u001bc", "abc"],
+];
+
+describe("codec detail sanitiser", () => {
+  for (const [what, input, expected] of HTML_TABLE) {
+    it(`${what}`, () => {
+      const out = sanitiseHtml(input);
+      assert.equal(out, expected);
+      assert.equal(sanitiseHtml(out), out, "sanitising twice changes nothing");
+    });
+  }
+
+  it("limits nesting depth but keeps the text", () => {
+    const out = sanitiseHtml(`${"<b>".repeat(100)}deep`);
+    assert.equal(out, `${"<b>".repeat(32)}deep${"</b>".repeat(32)}`);
+  });
+
+  it("bounds a long detail without splitting a tag or an entity, and keeps it balanced", () => {
+    const long = `<p>${"<b>x &amp; y</b> ".repeat(5000)}</p>`;
+    const { html, truncated } = sanitiseDetail(long, FIELD_LIMITS.detail);
+    assert.ok(truncated);
+    assert.ok(charCount(html) <= FIELD_LIMITS.detail);
+    assert.ok(html.endsWith("…</p>") || html.endsWith("…</b></p>"), html.slice(-20));
+    assert.equal(sanitiseHtml(html), html);
+    assert.deepEqual(sanitiseDetail("<b>short</b>", FIELD_LIMITS.detail), { html: "<b>short</b>", truncated: false });
+  });
+
+  it("bounds a detail whose escaping makes it grow", () => {
+    const { html } = sanitiseDetail("<".repeat(60_000), FIELD_LIMITS.detail);
+    assert.ok(charCount(html) <= FIELD_LIMITS.detail);
+    assert.match(html, /^(&lt;)+…$/);
+  });
+});
+
+describe("codec toPlainText", () => {
+  for (const [what, input, expected] of PLAIN_TABLE) {
+    it(`${what}`, () => assert.equal(toPlainText(input), expected));
+  }
+});
+
+describe("codec text bounds", () => {
+  it("strips control and bidi characters from plain text, keeping \\n and \\t", () => {
+    assert.equal(stripControls("a\u0000b\u202Ec\td\r\ne\u0085"), "abc\td\ne");
+    assert.equal(stripControls("a\tb\nc", false), "abc");
+    assert.equal(stripControls("x\uD800y"), "x\uFFFDy");
+  });
+
+  it("truncates by code points, never splitting a surrogate pair", () => {
+    assert.equal(truncateChars("🔥🔥🔥", 2), "🔥🔥");
+    assert.equal(charCount("🔥a"), 2);
+  });
+
+  it("truncates over-long fields at Mauve's limits and notes it, without the content", () => {
+    const { update: clean, notes } = sanitiseUpdate(update({
+      transmissionId: 1n,
+      source: "s".repeat(600),
+      alerts: [alert({ id: "i".repeat(300), subject: "S".repeat(513), summary: "🔥".repeat(1100) })],
+    }));
+    assert.equal(clean.source.length, FIELD_LIMITS.source);
+    const [a] = clean.alerts;
+    assert.equal(a?.id.length, FIELD_LIMITS.id);
+    assert.equal(a?.subject.length, FIELD_LIMITS.subject);
+    assert.equal(charCount(a?.summary ?? ""), FIELD_LIMITS.summary);
+    assert.deepEqual(notes, [
+      "source: truncated from 600 to 512 characters",
+      "alert[0].id: truncated from 300 to 256 characters",
+      "alert[0].subject: truncated from 513 to 512 characters",
+      "alert[0].summary: truncated from 1100 to 1024 characters",
+    ]);
+  });
+
+  it("keeps text at exactly the limit untouched", () => {
+    const summary = "x".repeat(FIELD_LIMITS.summary);
+    const { update: clean, notes } = sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", summary })] }));
+    assert.equal(clean.alerts[0]?.summary, summary);
+    assert.deepEqual(notes, []);
+  });
+
+  it("strips every control character from ids and sources, and notes it", () => {
+    const { update: clean, notes } = sanitiseUpdate(update({
+      transmissionId: 1n, source: "web1\n", alerts: [alert({ id: "disk\t/", summary: "two\nlines", subject: "a\u0007b" })],
+    }));
+    assert.equal(clean.source, "web1");
+    assert.deepEqual(clean.alerts[0], alert({ id: "disk/", summary: "two\nlines", subject: "ab" }));
+    assert.deepEqual(notes, ["source: control characters removed", "alert[0].id: control characters removed"]);
+  });
+
+  it("sanitises detail HTML in every alert", () => {
+    const { update: clean } = sanitiseUpdate(update({
+      transmissionId: 1n, source: "s", alerts: [alert({ id: "a", detail: '<img src=x onerror="alert(1)"><b>hi</b>' })],
+    }));
+    assert.equal(clean.alerts[0]?.detail, "<b>hi</b>");
+  });
+
+  it("refuses an id or source that is empty once cleaned", () => {
+    assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source: "\u0000 " })), CodecError);
+    assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "\u202E" })] })), /alert\[0\] has an empty id/);
+  });
+});
