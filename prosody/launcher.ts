@@ -1,0 +1,205 @@
+// Starts a private Prosody (own config, data, pid file, loopback ports) for demo, tests and benchmark.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { chmod, mkdir, open, readFile, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { registerAccount } from "./accounts.js";
+import { renderProsodyConfig } from "./config.js";
+import { ensureProsodyInstalled } from "./install.js";
+import { pickFreePorts, waitForStreams } from "./ports.js";
+import type { StreamProbe } from "./ports.js";
+import { killOnExit, killStale, terminate } from "./process.js";
+
+/**
+ * How to run the private Prosody; omitted ports (or 0) are picked free on 127.0.0.1.
+ * Prosody opens the component port only when an external component exists, i.e. with `botComponent`.
+ */
+export interface ProsodyOptions {
+  runDir: string;
+  domain?: string /* "mauve.localhost" */;
+  c2sPort?: number /* 0 = pick a free port */;
+  componentPort?: number /* 0 = pick free */;
+  botComponent?: { name: string /* "alertbot" → alertbot.<domain> */; secret: string };
+  storage?: "internal" | "sql";
+  logLevel?: "debug" | "info" | "warn";
+}
+
+/** A running private Prosody and the addresses of its services. */
+export interface ProsodyHandle {
+  readonly domain: string;
+  readonly pubsubJid: string;
+  readonly mucJid: string;
+  readonly botJid: string; // "" without `botComponent`
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly runDir: string;
+  readonly logFile: string;
+  /** Creates the account or resets its password (idempotent); the password travels on stdin, never argv. */
+  register(localpart: string, password: string): Promise<void>;
+  /** SIGTERM, wait for exit, SIGKILL after a timeout. */
+  stop(): Promise<void>;
+  /** Stops and starts again with the same ports and data. */
+  restart(): Promise<void>;
+  /** The whole Prosody log file ("" before the first line). */
+  readLog(): Promise<string>;
+}
+
+/** Where a run directory keeps each file; the CLI and tests may read them. */
+export function runDirLayout(runDir: string) {
+  const dir = resolve(runDir);
+  return {
+    runDir: dir,
+    configFile: join(dir, "prosody.cfg.lua"),
+    dataDir: join(dir, "data"),
+    certsDir: join(dir, "certs"),
+    pidFile: join(dir, "prosody.pid"),
+    logFile: join(dir, "prosody.log"),
+    consoleFile: join(dir, "prosody.console"), // Prosody's stdout/stderr: config errors land here
+    stateFile: join(dir, "prosody.json"), // RunningProsody: addresses for the CLI and humans
+  };
+}
+
+const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+// Prosody's defaults; a private server on one of them would collide with the system's.
+const RESERVED_PORTS = new Set([5222, 5223, 5269, 5347, 5280, 5281]);
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/**
+ * Starts Prosody (killing a stale one left in the same run directory) and resolves once its
+ * c2s port, and the component port if there is a bot, answer XMPP streams for our hosts.
+ * Rejects with the tail of Prosody's log if it exits or is not ready within 15 s.
+ */
+export async function startProsody(options: ProsodyOptions): Promise<ProsodyHandle> {
+  ensureProsodyInstalled();
+  const domain = options.domain ?? "mauve.localhost";
+  const bot = options.botComponent;
+  if (!HOSTNAME.test(domain)) throw new Error(`invalid domain: ${JSON.stringify(domain)}`);
+  if (bot && !HOSTNAME.test(bot.name)) throw new Error(`invalid bot component name: ${JSON.stringify(bot.name)}`);
+  const paths = runDirLayout(options.runDir);
+  await mkdir(paths.dataDir, { recursive: true });
+  await mkdir(paths.certsDir, { recursive: true });
+  await killStale(paths.pidFile, paths.configFile, STOP_TIMEOUT_MS);
+  const [c2sPort, componentPort] = await choosePorts(options.c2sPort ?? 0, options.componentPort ?? 0);
+  const config = renderProsodyConfig({
+    ...paths,
+    domain,
+    c2sPort,
+    componentPort,
+    logLevel: options.logLevel ?? "info",
+    storage: options.storage ?? "internal",
+    runAsRoot: process.getuid?.() === 0,
+    ...(bot ? { botComponent: bot } : {}),
+  });
+  // The file holds the component secret: private to its owner before the secret is written.
+  await writeFile(paths.configFile, "", { mode: 0o600 });
+  await chmod(paths.configFile, 0o600);
+  await writeFile(paths.configFile, config);
+  const server = new PrivateProsody(domain, bot?.name ?? "", c2sPort, componentPort, paths);
+  await server.start();
+  const state: RunningProsody = { domain, c2sPort, componentPort, botJid: server.botJid };
+  await writeFile(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
+  return server;
+}
+
+/** What `prosody.json` in a run directory records about the server last started there. */
+export interface RunningProsody {
+  readonly domain: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly botJid: string;
+}
+
+async function choosePorts(c2s: number, component: number): Promise<[number, number]> {
+  for (const port of [c2s, component]) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535 || RESERVED_PORTS.has(port)) {
+      throw new Error(`port ${port} is not allowed: use 0 (pick free) or a non-default port`);
+    }
+  }
+  const [a = 0, b = 0] = await pickFreePorts(2);
+  const chosenC2s = c2s || (a === component ? b : a);
+  const chosenComponent = component || (b === chosenC2s ? a : b);
+  if (chosenC2s === chosenComponent) throw new Error(`c2s and component ports are both ${chosenC2s}`);
+  return [chosenC2s, chosenComponent];
+}
+
+class PrivateProsody implements ProsodyHandle {
+  readonly pubsubJid: string;
+  readonly mucJid: string;
+  readonly botJid: string;
+  readonly runDir: string;
+  readonly logFile: string;
+  private child: ChildProcess | undefined;
+  private logOffset = 0; // the log file is appended to across restarts: only newer lines count
+
+  constructor(
+    readonly domain: string,
+    botName: string,
+    readonly c2sPort: number,
+    readonly componentPort: number,
+    private readonly paths: ReturnType<typeof runDirLayout>,
+  ) {
+    this.pubsubJid = `pubsub.${domain}`;
+    this.mucJid = `rooms.${domain}`;
+    this.botJid = botName === "" ? "" : `${botName}.${domain}`;
+    this.runDir = paths.runDir;
+    this.logFile = paths.logFile;
+  }
+
+  async start(): Promise<void> {
+    this.logOffset = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
+    const out = await open(this.paths.consoleFile, "w");
+    // -F: foreground, so the child is Prosody itself and its exit is ours to see.
+    const child = spawn("prosody", ["-F", "--config", this.paths.configFile], {
+      cwd: this.runDir,
+      stdio: ["ignore", out.fd, out.fd],
+    });
+    await out.close();
+    this.child = child;
+    killOnExit(child);
+    let exited: string | undefined;
+    child.once("exit", (code, signal) => (exited = `Prosody exited early (${signal ?? `code ${code}`})`));
+    child.once("error", (err) => (exited = `cannot run prosody: ${err.message}`));
+    try {
+      const failure = async () => exited ?? (await this.bindFailure());
+      const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
+      if (this.botJid !== "") probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
+      await waitForStreams(probes, READY_TIMEOUT_MS, failure);
+    } catch (err) {
+      await this.stop();
+      throw new Error(`${(err as Error).message}\n${await this.tail()}`, { cause: err });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await terminate(child, STOP_TIMEOUT_MS);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async readLog(): Promise<string> {
+    return readFile(this.logFile, "utf8").catch(() => "");
+  }
+
+  async register(localpart: string, password: string): Promise<void> {
+    await registerAccount(this.paths.configFile, `${localpart}@${this.domain}`, password);
+  }
+
+  // Prosody logs a port it cannot bind and keeps running: catch that instead of timing out.
+  private async bindFailure(): Promise<string | undefined> {
+    const log = await readFile(this.logFile).catch(() => Buffer.alloc(0));
+    const lines = log.subarray(this.logOffset).toString("utf8").split("\n");
+    return lines.find((l) => l.includes("Failed to open server port"))?.trim();
+  }
+
+  private async tail(lines = 40): Promise<string> {
+    const log = (await this.readLog()).split("\n").slice(-lines).join("\n");
+    const out = (await readFile(this.paths.consoleFile, "utf8").catch(() => "")).trim();
+    return `--- ${this.logFile} (last ${lines} lines) ---\n${log}\n--- prosody stdout/stderr ---\n${out}`;
+  }
+}
