@@ -1,0 +1,68 @@
+// A c2s client session (RFC 6120) over @xmpp/client 0.14, with XEP-0198
+// stream management and our native SCRAM-SHA-1.
+import { client, xml } from "@xmpp/client";
+import type { RawEntity } from "./raw-entity.js";
+import { NATIVE_SCRAM_SHA1, NativeScramSha1 } from "./scram-sha1.js";
+import type { ScramCache } from "./scram-sha1.js";
+import { SessionCore } from "./session-core.js";
+import { sessionFacade } from "./session.js";
+import type { SessionOptions, XmppSession } from "./session.js";
+import type { XmlFactory } from "./xml.js";
+
+/** How to reach and log in to the server as one account. */
+export interface ClientOptions extends SessionOptions {
+  /** e.g. "xmpp://127.0.0.1:5222" (plain TCP, STARTTLS if offered) or "xmpps://host:5223". */
+  readonly service: string;
+  readonly domain: string;
+  readonly username: string;
+  readonly password: string;
+  /** Resource to bind; the server picks one when absent. */
+  readonly resource?: string;
+  /** Hash SCRAM-SHA-1 with node:crypto (~ms) instead of xmpp.js's WebCrypto loop (~1 s). Default true. */
+  readonly nativeScram?: boolean;
+  /** XEP-0198 keepalive: ask for an ack after this much quiet (default 30 s) and drop the link if none comes within `ackTimeoutMs` (default 60 s). */
+  readonly streamManagement?: { readonly requestAckIntervalMs?: number; readonly ackTimeoutMs?: number };
+}
+
+interface RawClient extends RawEntity {
+  readonly saslFactory: { use(name: string, mech: new () => unknown): unknown };
+  isSecure(): boolean;
+}
+
+/** The `xml` factory of @xmpp/client's copy of ltx (for unit tests of XML code in src/xmpp). */
+export const clientXml = xml as XmlFactory;
+
+type Authenticate = (credentials: Record<string, unknown>, mechanism: string) => Promise<void>;
+
+/** Logs in as `username@domain`; resolves once online, rejects if the first login fails. */
+export async function connectClient(options: ClientOptions): Promise<XmppSession> {
+  const scramCache: ScramCache = {};
+  const credentials = { username: options.username, password: options.password, scramCache };
+  const native = options.nativeScram ?? true;
+  const entity = client({
+    service: options.service,
+    domain: options.domain,
+    username: options.username,
+    ...(options.resource ? { resource: options.resource } : {}),
+    // A function here lets us pick the mechanism (RFC 6120 §6.3.3) for both SASL and SASL2.
+    credentials: (authenticate: Authenticate, mechanisms: string[]) =>
+      authenticate(credentials, chooseMechanism(mechanisms, native, raw.isSecure())),
+  });
+  const raw = entity as RawClient;
+  if (native) raw.saslFactory.use(NATIVE_SCRAM_SHA1, NativeScramSha1);
+  const sm = raw.streamManagement;
+  if (sm && options.streamManagement?.requestAckIntervalMs !== undefined) sm.requestAckInterval = options.streamManagement.requestAckIntervalMs;
+  if (sm && options.streamManagement?.ackTimeoutMs !== undefined) sm.timeout = options.streamManagement.ackTimeoutMs;
+  const core = new SessionCore("client", { entity: raw, xml: clientXml }, options);
+  await core.start();
+  return sessionFacade(core);
+}
+
+// Never PLAIN over an unencrypted stream, never ANONYMOUS for an account.
+function chooseMechanism(offered: readonly string[], native: boolean, secure: boolean): string {
+  if (native && offered.includes("SCRAM-SHA-1")) return NATIVE_SCRAM_SHA1;
+  const usable = offered.filter((m) => m !== "ANONYMOUS" && (secure || m !== "PLAIN"));
+  const chosen = usable[0];
+  if (!chosen) throw new Error(`SASL: no acceptable mechanism among ${offered.join(", ") || "none"}`);
+  return chosen;
+}

@@ -1,0 +1,123 @@
+// Expected failures are values named after RFC 6120 stanza error conditions;
+// exceptions are for I/O (no connection, no reply) and for bugs in handlers.
+import { NS_PUBSUB_ERRORS, NS_STANZAS } from "./namespaces.js";
+import type { XmlElement, XmlFactory } from "./xml.js";
+
+/** RFC 6120 §8.3.3 defined conditions. */
+export type StanzaErrorCondition =
+  | "bad-request" | "conflict" | "feature-not-implemented" | "forbidden" | "gone"
+  | "internal-server-error" | "item-not-found" | "jid-malformed" | "not-acceptable"
+  | "not-allowed" | "not-authorized" | "policy-violation" | "recipient-unavailable"
+  | "redirect" | "registration-required" | "remote-server-not-found"
+  | "remote-server-timeout" | "resource-constraint" | "service-unavailable"
+  | "subscription-required" | "undefined-condition" | "unexpected-request";
+
+/** RFC 6120 §8.3.2 error types: what the requester may do about it. */
+export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
+
+/** A refused request: `condition` as the server sent it, plus details when present. */
+export interface XmppFailure {
+  readonly ok: false;
+  readonly condition: StanzaErrorCondition;
+  readonly type?: StanzaErrorType;
+  readonly text?: string;
+  /** XEP-0060 §7 application condition, e.g. "precondition-not-met", "invalid-jid". */
+  readonly pubsubCondition?: string;
+}
+
+/** A failure to hand back from our own IQ handlers (provisioning); `type` defaults per condition. */
+export interface HandlerFailure {
+  readonly ok: false;
+  readonly condition: StanzaErrorCondition;
+  readonly text?: string;
+}
+
+// RFC 6120 §8.3.3: the type each condition is usually sent with.
+const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
+  "bad-request": "modify", conflict: "cancel", "feature-not-implemented": "cancel",
+  forbidden: "auth", gone: "cancel", "internal-server-error": "cancel",
+  "item-not-found": "cancel", "jid-malformed": "modify", "not-acceptable": "modify",
+  "not-allowed": "cancel", "not-authorized": "auth", "policy-violation": "modify",
+  "recipient-unavailable": "wait", redirect: "modify", "registration-required": "auth",
+  "remote-server-not-found": "cancel", "remote-server-timeout": "wait",
+  "resource-constraint": "wait", "service-unavailable": "cancel",
+  "subscription-required": "auth", "undefined-condition": "cancel", "unexpected-request": "wait",
+};
+
+const TYPES = new Set<string>(["auth", "cancel", "continue", "modify", "wait"]);
+
+/** Whether a string is one of the RFC 6120 conditions. */
+export function isStanzaErrorCondition(name: string): name is StanzaErrorCondition {
+  return Object.hasOwn(DEFAULT_TYPE, name);
+}
+
+/** Reads the `<error/>` child of an error stanza (RFC 6120 §8.3.2). */
+export function parseStanzaError(stanza: XmlElement): XmppFailure {
+  const error = stanza.getChild("error");
+  if (!error) return { ok: false, condition: "undefined-condition", text: "error stanza without <error/>" };
+  let condition: StanzaErrorCondition = "undefined-condition";
+  let text: string | undefined;
+  let pubsubCondition: string | undefined;
+  for (const child of error.getChildElements()) {
+    const ns = child.getNS();
+    if (ns === NS_STANZAS && child.name === "text") text = child.text();
+    else if (ns === NS_STANZAS && isStanzaErrorCondition(child.name)) condition = child.name;
+    else if (ns === NS_PUBSUB_ERRORS) pubsubCondition = child.name;
+  }
+  const type = error.attrs.type;
+  return {
+    ok: false,
+    condition,
+    ...(type && TYPES.has(type) ? { type: type as StanzaErrorType } : {}),
+    ...(text ? { text } : {}),
+    ...(pubsubCondition ? { pubsubCondition } : {}),
+  };
+}
+
+/** Builds an `<error/>` element for a reply (RFC 6120 §8.3.2). */
+export function buildStanzaError(xml: XmlFactory, failure: HandlerFailure): XmlElement {
+  return xml(
+    "error",
+    { type: DEFAULT_TYPE[failure.condition] },
+    xml(failure.condition, { xmlns: NS_STANZAS }),
+    failure.text ? xml("text", { xmlns: NS_STANZAS }, failure.text) : undefined,
+  );
+}
+
+/** Why an XMPP operation could not complete at all (as opposed to being refused). */
+export type XmppIoErrorKind = "not-connected" | "timeout" | "session-lost" | "stopped" | "connection";
+
+/** An I/O failure: no connection, no reply in time, or the session was replaced before the reply came. */
+export class XmppIoError extends Error {
+  override readonly name = "XmppIoError";
+  constructor(
+    readonly kind: XmppIoErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A handler we called (event, chat, presence, IQ) threw or rejected; `cause` holds the original. */
+export class XmppHandlerError extends Error {
+  override readonly name = "XmppHandlerError";
+  constructor(
+    readonly handler: string,
+    options: { cause: unknown },
+  ) {
+    super(`${handler} handler failed: ${describe(options.cause)}`, options);
+  }
+}
+
+/** Turns anything thrown into an Error without losing it. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(describe(value));
+}
+
+function describe(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}
+
+/** Success with fields `T`, or a refusal as a value. */
+export type XmppResult<T extends object = object> = ({ readonly ok: true } & T) | XmppFailure;

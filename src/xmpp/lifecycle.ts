@@ -1,0 +1,168 @@
+// Connection lifecycle of one entity: first login, then reconnection with
+// jittered exponential backoff for as long as the session is not stopped.
+// A client resumes its XEP-0198 session when the server still has it, and
+// otherwise starts a fresh one; the hooks tell which.
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import { backoffDelay } from "./backoff.js";
+import type { BackoffOptions } from "./backoff.js";
+import { XmppIoError, toError } from "./errors.js";
+import type { RawEntity } from "./raw-entity.js";
+
+/** What the lifecycle reports to its session. */
+export interface LifecycleHooks {
+  online(resumed: boolean): void;
+  offline(reason: string, willReconnect: boolean): void;
+  reconnecting(attempt: number, delayMs: number, lastError: string): void;
+  /** An entity error while online (stream errors, socket errors). */
+  error(err: Error): void;
+}
+
+/** Timing of logins and retries. */
+export interface LifecycleOptions {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly backoff: BackoffOptions | false;
+  readonly connectTimeoutMs: number;
+}
+
+type State = "idle" | "connecting" | "online" | "waiting" | "stopped";
+
+/** Drives connect, reconnect and stop of one xmpp.js entity. */
+export class Lifecycle {
+  private state: State = "idle";
+  private timer: TimerHandle | undefined;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly entity: RawEntity,
+    private readonly options: LifecycleOptions,
+    private readonly hooks: LifecycleHooks,
+  ) {
+    entity.on("error", (err: unknown) => {
+      if (this.state !== "online") return; // a login attempt reports its own failure
+      const error = toError(err);
+      this.lastError = error.message;
+      hooks.error(new XmppIoError("connection", `xmpp connection: ${error.message}`, { cause: error }));
+    });
+    // RFC 6120 §4.4: when the peer closes the stream, close ours and the TCP link;
+    // xmpp.js only detaches its parser and would leave us "online" on a dead stream.
+    entity.on("close", () => {
+      if (this.state === "online") entity.disconnect().catch(() => undefined);
+    });
+    entity.on("disconnect", (info: { clean?: boolean; reason?: unknown } | undefined) => {
+      if (this.state !== "online") return;
+      this.state = "waiting";
+      const reason = this.lastError ?? (info?.clean ? "connection closed" : "connection lost");
+      hooks.offline(reason, options.backoff !== false);
+      if (options.backoff !== false) this.schedule(0, reason);
+    });
+  }
+
+  /** Whether a session is established now. */
+  get isOnline(): boolean {
+    return this.state === "online";
+  }
+
+  /** Whether stop() was called (or the first login failed). */
+  get isStopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  /** First login; rejects (and gives up) if it fails. */
+  async start(): Promise<void> {
+    try {
+      const resumed = await this.attempt();
+      this.becomeOnline(resumed);
+    } catch (err) {
+      this.state = "stopped";
+      await this.forceClose(true);
+      throw err;
+    }
+  }
+
+  /** Closes the stream and stops retrying. */
+  async stop(): Promise<void> {
+    this.state = "stopped";
+    this.timer?.cancel();
+    await this.forceClose(true);
+  }
+
+  private schedule(retry: number, lastError: string): void {
+    if (this.options.backoff === false) return;
+    const delayMs = backoffDelay(retry, this.options.backoff, this.options.random);
+    this.hooks.reconnecting(retry + 1, delayMs, lastError);
+    this.timer = this.options.clock.setTimer(delayMs, () => void this.retry(retry));
+  }
+
+  private async retry(retry: number): Promise<void> {
+    if (this.state !== "waiting") return;
+    try {
+      const resumed = await this.attempt();
+      this.becomeOnline(resumed);
+    } catch (err) {
+      // stop() may run at any await; the getter re-reads the state TypeScript narrowed.
+      if (this.isStopped) return;
+      this.state = "waiting";
+      await this.forceClose(false);
+      if (!this.isStopped) this.schedule(retry + 1, toError(err).message);
+    }
+  }
+
+  private becomeOnline(resumed: boolean): void {
+    if (this.state === "stopped") return;
+    this.state = "online";
+    this.lastError = undefined;
+    this.hooks.online(resumed);
+  }
+
+  // Opens socket and stream and waits until the session is usable: "online" for a
+  // fresh session, the stream-management "resumed" event for a resumed one.
+  private attempt(): Promise<boolean> {
+    this.state = "connecting";
+    const { entity } = this;
+    const sm = entity.streamManagement;
+    const { service = "", domain, lang } = entity.options;
+    return new Promise<boolean>((resolve, reject) => {
+      const onOnline = (): void => finish(undefined, false);
+      const onResumed = (): void => finish(undefined, true);
+      const onError = (err: unknown): void => finish(toError(err));
+      const onDisconnect = (): void => finish(new XmppIoError("connection", "connection closed during login"));
+      const timer = this.options.clock.setTimer(this.options.connectTimeoutMs, () =>
+        finish(new XmppIoError("timeout", `no session within ${this.options.connectTimeoutMs} ms`)),
+      );
+      let settled = false;
+      const finish = (err: Error | undefined, resumed = false): void => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        entity.removeListener("online", onOnline);
+        entity.removeListener("error", onError);
+        entity.removeListener("disconnect", onDisconnect);
+        sm?.removeListener("resumed", onResumed);
+        if (err) reject(err);
+        else resolve(resumed);
+      };
+      entity.on("online", onOnline);
+      entity.on("error", onError);
+      entity.on("disconnect", onDisconnect);
+      sm?.on("resumed", onResumed);
+      entity
+        .connect(service)
+        .then(() => entity.open({ ...(domain ? { domain } : {}), ...(lang ? { lang } : {}) }))
+        .catch(onError);
+    });
+  }
+
+  // Ends whatever is left of the connection; never throws. Only a final close goes
+  // through stop(): its "offline" status makes stream management forget the
+  // session, which a retry after a failed attempt may still resume.
+  private async forceClose(final: boolean): Promise<void> {
+    const socket = this.entity.socket;
+    try {
+      await (final ? this.entity.stop() : this.entity.disconnect());
+    } catch {
+      // stop() of a half-open connection can fail in several ways; the socket is destroyed below.
+    }
+    socket?.destroy?.();
+  }
+}

@@ -1,0 +1,31 @@
+// XML namespaces used on the wire. Ours are versioned: a change of meaning gets a new number.
+
+/** RFC 6120 §8.3: stanza error conditions. */
+export const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+/** XEP-0030: service discovery, information about an entity. */
+export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
+/** XEP-0030: service discovery, items of an entity (pubsub nodes). */
+export const NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items";
+/** XEP-0060: publish-subscribe, entity use cases. */
+export const NS_PUBSUB = "http://jabber.org/protocol/pubsub";
+/** XEP-0060: publish-subscribe, owner use cases. */
+export const NS_PUBSUB_OWNER = "http://jabber.org/protocol/pubsub#owner";
+/** XEP-0060: event notifications. */
+export const NS_PUBSUB_EVENT = "http://jabber.org/protocol/pubsub#event";
+/** XEP-0060 §7: application-specific error conditions (e.g. precondition-not-met). */
+export const NS_PUBSUB_ERRORS = "http://jabber.org/protocol/pubsub#errors";
+/** XEP-0060 §16.4.4: FORM_TYPE of the node configuration form. */
+export const NS_PUBSUB_NODE_CONFIG = "http://jabber.org/protocol/pubsub#node_config";
+/** XEP-0004: data forms. */
+export const NS_DATA_FORMS = "jabber:x:data";
+/** RFC 6121 §2: the roster. */
+export const NS_ROSTER = "jabber:iq:roster";
+/** XEP-0199: XMPP ping. */
+export const NS_PING = "urn:xmpp:ping";
+
+/** Our pubsub payload: `<update><data>base64 protobuf</data><text>readable line</text></update>`. */
+export const NS_MAUVE_UPDATE = "urn:mauve-xmpp:update:1";
+/** Disco feature of a mauve agent, and the namespace of its `<provision/>` request to the bot. */
+export const NS_MAUVE_AGENT = "urn:mauve-xmpp:agent:1";
+/** Disco feature of AlertBot. */
+export const NS_MAUVE_BOT = "urn:mauve-xmpp:bot:1";

@@ -1,0 +1,171 @@
+// The reconnect state machine against a scripted fake entity and a fake clock.
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { Lifecycle } from "../../src/xmpp/lifecycle.js";
+import type { LifecycleHooks } from "../../src/xmpp/lifecycle.js";
+import { hardenEntity } from "../../src/xmpp/raw-entity.js";
+import type { RawEntity } from "../../src/xmpp/raw-entity.js";
+
+/** Each connect() takes the next outcome: "ok" goes online after open(), "refuse" fails, "hang" never answers. */
+class FakeEntity extends EventEmitter {
+  status = "offline";
+  jid = null;
+  options = { service: "xmpp://127.0.0.1:1", domain: "example.org" };
+  socket: { setNoDelay(on: boolean): void; destroy(): void; noDelay?: boolean } | null = null;
+  parser: unknown = null;
+  connects = 0;
+  stops = 0;
+  reconnect = { stop: () => undefined };
+  iqCallee = { get: () => undefined, set: () => undefined };
+  constructor(private readonly outcomes: Array<"ok" | "refuse" | "hang">) {
+    super();
+  }
+  _onData(): void {
+    (this.parser as { write(): void }).write();
+  }
+  async connect(): Promise<void> {
+    this.connects++;
+    const outcome = this.outcomes.shift() ?? "ok";
+    if (outcome === "refuse") throw new Error("connect ECONNREFUSED");
+    this.socket = { setNoDelay: (on) => void (this.socket && (this.socket.noDelay = on)), destroy: () => undefined };
+    this.emit("connect");
+    if (outcome === "ok") queueMicrotask(() => this.emit("online"));
+  }
+  async open(): Promise<void> {}
+  async disconnect(): Promise<void> {
+    this.socket = null;
+  }
+  async stop(): Promise<void> {
+    this.stops++;
+    this.socket = null;
+  }
+  send = async (): Promise<void> => undefined;
+}
+
+function recorder(): { hooks: LifecycleHooks; log: string[] } {
+  const log: string[] = [];
+  return {
+    log,
+    hooks: {
+      online: (resumed) => log.push(`online resumed=${resumed}`),
+      offline: (reason, again) => log.push(`offline ${reason} again=${again}`),
+      reconnecting: (attempt, delayMs, lastError) => log.push(`reconnecting #${attempt} in ${delayMs} after ${lastError}`),
+      error: (err) => log.push(`error ${err.message}`),
+    },
+  };
+}
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("xmpp lifecycle (fake entity, fake clock)", () => {
+  const options = (clock: FakeClock) => ({
+    clock,
+    random: () => 0,
+    backoff: { initialDelayMs: 1000, maxDelayMs: 4000 },
+    connectTimeoutMs: 5000,
+  });
+
+  it("reconnects with growing delays until a login succeeds", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["ok", "refuse", "refuse", "refuse", "ok"]);
+    const { hooks, log } = recorder();
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), hooks);
+    await lifecycle.start();
+    assert.ok(lifecycle.isOnline);
+    entity.emit("error", new Error("system-shutdown"));
+    entity.emit("disconnect", { clean: true });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(4000);
+      await flush();
+    }
+    assert.deepEqual(log, [
+      "online resumed=false",
+      "error xmpp connection: system-shutdown",
+      "offline system-shutdown again=true",
+      "reconnecting #1 in 500 after system-shutdown",
+      "reconnecting #2 in 1000 after connect ECONNREFUSED",
+      "reconnecting #3 in 2000 after connect ECONNREFUSED",
+      "reconnecting #4 in 2000 after connect ECONNREFUSED",
+      "online resumed=false",
+    ]);
+    assert.equal(entity.connects, 5);
+  });
+
+  it("abandons a login that hangs and tries again", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["ok", "hang", "ok"]);
+    const { hooks, log } = recorder();
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), hooks);
+    await lifecycle.start();
+    entity.emit("disconnect", { clean: false });
+    clock.advance(500);
+    await flush();
+    clock.advance(5000);
+    await flush();
+    clock.advance(1000);
+    await flush();
+    assert.deepEqual(log.slice(1), [
+      "offline connection lost again=true",
+      "reconnecting #1 in 500 after connection lost",
+      "reconnecting #2 in 1000 after no session within 5000 ms",
+      "online resumed=false",
+    ]);
+  });
+
+  it("stop() cancels a scheduled retry", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["ok"]);
+    const { hooks, log } = recorder();
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), hooks);
+    await lifecycle.start();
+    entity.emit("disconnect", { clean: true });
+    await lifecycle.stop();
+    clock.advance(60_000);
+    await flush();
+    assert.equal(entity.connects, 1);
+    assert.equal(clock.pendingTimers(), 0);
+    assert.ok(lifecycle.isStopped);
+    assert.equal(log.at(-1), "reconnecting #1 in 500 after connection closed");
+  });
+
+  it("without backoff, stays offline after a drop", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["ok"]);
+    const { hooks, log } = recorder();
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, { ...options(clock), backoff: false }, hooks);
+    await lifecycle.start();
+    entity.emit("disconnect", { clean: true });
+    clock.advance(60_000);
+    assert.deepEqual(log, ["online resumed=false", "offline connection closed again=false"]);
+  });
+
+  it("a failed first login rejects and stops", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["refuse"]);
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), recorder().hooks);
+    await assert.rejects(lifecycle.start(), /ECONNREFUSED/);
+    assert.ok(lifecycle.isStopped);
+    assert.equal(entity.stops, 1);
+  });
+});
+
+describe("xmpp entity hardening", () => {
+  it("drops input that arrives after the parser is gone and reports parser exceptions", () => {
+    const entity = new FakeEntity([]);
+    const reported: Error[] = [];
+    hardenEntity(entity as unknown as RawEntity, (e) => void reported.push(e));
+    entity.parser = null;
+    assert.doesNotThrow(() => entity._onData());
+    entity.parser = { write: () => { throw new Error("boom"); } };
+    assert.doesNotThrow(() => entity._onData());
+    assert.deepEqual(reported.map((e) => e.message), ["boom"]);
+  });
+
+  it("sets TCP_NODELAY on each new socket", async () => {
+    const entity = new FakeEntity(["hang"]);
+    hardenEntity(entity as unknown as RawEntity, () => undefined);
+    await entity.connect();
+    assert.equal(entity.socket?.noDelay, true);
+  });
+});
