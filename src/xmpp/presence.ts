@@ -1,0 +1,104 @@
+// RFC 6121 §4 availability and §3 subscriptions. A component has no roster: the
+// server hands it every subscription stanza and probe, and it must remember
+// (and answer) subscriptions itself.
+import type { Unsubscribe } from "./emitter.js";
+import { coreOf } from "./session.js";
+import type { XmppSession } from "./session.js";
+import { attr } from "./xml.js";
+
+/** RFC 6121 §4.7.2.1 availability sub-states. */
+export type PresenceShow = "away" | "chat" | "dnd" | "xa";
+
+/** An available/unavailable presence we received. */
+export interface PresenceUpdate {
+  /** Full JID of the sender (bare for some server-generated ones). */
+  readonly from: string;
+  readonly to: string;
+  readonly type: "available" | "unavailable";
+  readonly status?: string;
+  readonly show?: PresenceShow;
+  readonly priority?: number;
+}
+
+/** RFC 6121 §3 subscription stanzas, plus the server's probes (§4.3). */
+export type SubscriptionType = "subscribe" | "subscribed" | "unsubscribe" | "unsubscribed" | "probe";
+
+/** A subscription stanza or probe we received. */
+export interface SubscriptionStanza {
+  readonly from: string;
+  readonly to: string;
+  readonly type: SubscriptionType;
+}
+
+/** What to announce. */
+export interface AvailableOptions {
+  /** Directed presence (RFC 6121 §4.6) to this JID; absent: broadcast (clients only). */
+  readonly to?: string;
+  readonly status?: string;
+  readonly show?: PresenceShow;
+  readonly priority?: number;
+}
+
+/** Presence on one session. */
+export interface Presence {
+  /** RFC 6121 §4.2/§4.6: available, broadcast or directed. */
+  sendAvailable(options?: AvailableOptions): Promise<void>;
+  /** RFC 6121 §4.5/§4.6: unavailable, broadcast or directed. */
+  sendUnavailable(options?: { readonly to?: string; readonly status?: string }): Promise<void>;
+  /** RFC 6121 §3: subscribe, approve (subscribed), cancel (unsubscribe) or refuse/revoke (unsubscribed). */
+  sendSubscription(to: string, type: Exclude<SubscriptionType, "probe">): Promise<void>;
+  /** Available/unavailable presence from others. */
+  onPresence(handler: (p: PresenceUpdate) => void | Promise<void>): Unsubscribe;
+  /** Subscription stanzas and probes; components must track these themselves. */
+  onSubscription(handler: (s: SubscriptionStanza) => void | Promise<void>): Unsubscribe;
+}
+
+const SHOWS = new Set<string>(["away", "chat", "dnd", "xa"]);
+const SUBSCRIPTION_TYPES = new Set<string>(["subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe"]);
+
+/** Presence over `session`. */
+export function createPresence(session: XmppSession): Presence {
+  const core = coreOf(session);
+  const { xml } = core;
+  const requireTo = (to: string | undefined): void => {
+    if (!to && session.kind === "component") throw new TypeError("a component has no roster to broadcast to: give `to`");
+  };
+  return {
+    async sendAvailable(o = {}) {
+      requireTo(o.to);
+      const priority = o.priority === undefined ? undefined : String(o.priority);
+      await core.send(
+        xml("presence", { to: o.to }, o.show && xml("show", {}, o.show), o.status && xml("status", {}, o.status), priority && xml("priority", {}, priority)),
+      );
+    },
+    async sendUnavailable(o = {}) {
+      requireTo(o.to);
+      await core.send(xml("presence", { to: o.to, type: "unavailable" }, o.status && xml("status", {}, o.status)));
+    },
+    async sendSubscription(to, type) {
+      await core.send(xml("presence", { to, type }));
+    },
+    onPresence: (handler) =>
+      core.onStanza("presence", "presence", (stanza) => {
+        const type = stanza.attrs.type ?? "available";
+        if (type !== "available" && type !== "unavailable") return;
+        const show = stanza.getChildText("show") ?? undefined;
+        const status = stanza.getChildText("status") ?? undefined;
+        const priority = Number(stanza.getChildText("priority") ?? NaN);
+        return handler({
+          from: attr(stanza, "from") ?? "",
+          to: attr(stanza, "to") ?? "",
+          type,
+          ...(status !== undefined ? { status } : {}),
+          ...(show && SHOWS.has(show) ? { show: show as PresenceShow } : {}),
+          ...(Number.isInteger(priority) ? { priority } : {}),
+        });
+      }),
+    onSubscription: (handler) =>
+      core.onStanza("presence", "presence subscription", (stanza) => {
+        const type = stanza.attrs.type ?? "";
+        if (!SUBSCRIPTION_TYPES.has(type)) return;
+        return handler({ from: attr(stanza, "from") ?? "", to: attr(stanza, "to") ?? "", type: type as SubscriptionType });
+      }),
+  };
+}
