@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// mauve-alertbot: the AlertBot component. Wiring only; the logic lives in src/.
+import { systemClock } from "../src/clock/system-clock.js";
+import { exitOnStartupError, parseCommonArgs, stopOnSignals } from "../src/cli/entry.js";
+import { readBotConfigFile } from "../src/config/index.js";
+import { createLogger } from "../src/log.js";
+import { runBot } from "../src/bot/run-bot.js";
+
+const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
+
+AlertBot, the XEP-0114 component of mauve-xmpp: subscribes to every agent's pubsub
+node (mauve/alerts/<source>), keeps alerts in SQLite, tells the configured people
+by XMPP chat and takes their commands ("ack 42", "show", "help").
+
+Options:
+  -c, --config FILE   YAML configuration (default /etc/mauve/alertbot.yaml);
+                      see examples/alertbot.yaml for every key
+      --check-config  validate the configuration, print what is wrong, and exit
+  -h, --help          show this text
+
+Exit status: 0 stopped cleanly, 1 could not start (database, XMPP),
+2 bad command line, 78 bad configuration (every problem is listed with its key).
+Logs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly.
+`;
+
+const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/alertbot.yaml");
+let log = createLogger();
+try {
+  const config = readBotConfigFile(args.config, process.env);
+  if (args.check) {
+    process.stdout.write(`${args.config}: OK (${config.people.length} people)\n`);
+    process.exit(0);
+  }
+  log = createLogger({ level: config.log.level, fields: { component: "alertbot" } });
+  const bot = await runBot(config, systemClock, log);
+  stopOnSignals(() => bot.stop(), log);
+} catch (err) {
+  exitOnStartupError(err, log);
+}

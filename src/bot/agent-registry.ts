@@ -1,0 +1,78 @@
+import { nodeNameToSource } from "../codec/node-name.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/store.js";
+import type { Clock } from "../clock/clock.js";
+import { agentNodeConfig, bareJid, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
+
+/** Finds, provisions and subscribes to agent nodes on the pubsub service. */
+export class AgentRegistry {
+  constructor(
+    private readonly deps: { pubsub: Pubsub; service: string; botJid: string; store: Store; clock: Clock; log: Logger },
+  ) {}
+
+  /**
+   * Creates an agent's node for it (Prosody lets only service admins create nodes), makes the agent its
+   * owner and subscribes the bot. The first account to claim a source keeps it: a second one is refused.
+   */
+  async provision(req: ProvisionRequest): Promise<ProvisionDecision> {
+    const { pubsub, service, store, clock, log } = this.deps;
+    const agent = bareJid(req.from);
+    const source = nodeNameToSource(req.node);
+    if (!source || source.includes("/")) {
+      return { ok: false, condition: "not-acceptable", text: `"${req.node}" is not an agent node (mauve/alerts/<source>)` };
+    }
+    const owner = store.sources.get(source)?.ownerJid;
+    if (owner && owner !== agent) {
+      log.warn("provisioning refused: source belongs to another account", { source, agent, owner });
+      return { ok: false, condition: "forbidden", text: `source "${source}" belongs to another account` };
+    }
+    const created = await pubsub.createNode(service, req.node, agentNodeConfig(source));
+    if (!created.ok && created.condition !== "conflict") {
+      return { ok: false, condition: "internal-server-error", text: `could not create the node: ${created.condition}` };
+    }
+    if (!created.ok) {
+      const current = await this.ownerOf(req.node);
+      if (current && current !== agent) return { ok: false, condition: "forbidden", text: "the node has another owner" };
+    }
+    const aff = await pubsub.setAffiliation(service, req.node, agent, "owner");
+    if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
+    store.sources.claim(source, req.node, agent, clock.now());
+    await this.subscribe(req.node);
+    log.info("agent node provisioned", { source, agent, node: req.node });
+    return { ok: true };
+  }
+
+  /** Lists the service's agent nodes, subscribes to each, and records owners not yet known. */
+  async discover(): Promise<string[]> {
+    const { pubsub, service, store, clock, log } = this.deps;
+    const listing = await pubsub.listNodes(service);
+    if (!listing.ok) {
+      log.error("cannot list pubsub nodes", { service, condition: listing.condition });
+      return [];
+    }
+    const nodes = listing.nodes.map((n) => n.node).filter((n) => nodeNameToSource(n) !== undefined);
+    for (const node of nodes) {
+      const source = nodeNameToSource(node)!;
+      if (!store.sources.get(source)) {
+        const owner = await this.ownerOf(node);
+        if (owner) store.sources.claim(source, node, owner, clock.now());
+      }
+      await this.subscribe(node);
+    }
+    return nodes;
+  }
+
+  /** The node's owner other than the bot (bare JID), if any. */
+  private async ownerOf(node: string): Promise<string | undefined> {
+    const { pubsub, service, botJid } = this.deps;
+    const affs = await pubsub.getAffiliations(service, node);
+    if (!affs.ok) return undefined;
+    return affs.affiliations.find((a) => a.affiliation === "owner" && bareJid(a.jid) !== botJid)?.jid;
+  }
+
+  private async subscribe(node: string): Promise<void> {
+    const { pubsub, service, log } = this.deps;
+    const sub = await pubsub.subscribe(service, node);
+    if (!sub.ok) log.error("cannot subscribe to agent node", { node, condition: sub.condition, text: sub.text });
+  }
+}

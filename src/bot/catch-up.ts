@@ -1,0 +1,25 @@
+import type { Logger } from "../log.js";
+import type { Pubsub } from "../xmpp/index.js";
+import type { BotCore } from "./bot-core.js";
+import { handleItem } from "./item-handler.js";
+
+/**
+ * Applies the items each agent node still retains, oldest first. Events published while the bot
+ * was away were not queued for it (a component has no stream management); the retained items are
+ * how it catches up, and transmission dedup makes re-reading them harmless.
+ */
+export async function catchUp(core: BotCore, log: Logger, pubsub: Pubsub, service: string, nodes: readonly string[]): Promise<void> {
+  let applied = 0;
+  for (const node of nodes) {
+    const items = await pubsub.getItems(service, node);
+    if (!items.ok) {
+      log.warn("cannot read retained items", { node, condition: items.condition });
+      continue;
+    }
+    for (const item of items.items) {
+      const outcome = await handleItem(core, log, { ...item, node });
+      if (outcome.status === "applied") applied++;
+    }
+  }
+  if (applied > 0) log.info("caught up from retained items", { nodes: nodes.length, applied });
+}

@@ -1,0 +1,43 @@
+import { nodeNameToSource } from "../codec/node-name.js";
+import { unwrapPayload } from "../codec/payload.js";
+import { CodecError } from "../errors.js";
+import type { IngestOutcome } from "../ingest/ingest-update.js";
+import type { Logger } from "../log.js";
+import type { BotCore } from "./bot-core.js";
+
+/** A pubsub item as the XMPP edge hands it over (an event or a retained item). */
+export interface IncomingItem {
+  node: string;
+  itemId: string;
+  publisher?: string | undefined;
+  payload?: { data: string; text: string } | undefined;
+  unknownPayload?: string | undefined;
+}
+
+/** What became of an item: an ingest outcome, or why it never got that far. */
+export type ItemOutcome = IngestOutcome | { status: "ignored"; reason: string };
+
+/**
+ * Turns one pubsub item into an applied update, or into a logged rejection: items of nodes
+ * that are not ours are ignored, items in a foreign namespace and malformed or oversize payloads
+ * are rejected with their reason. Never throws on bad input.
+ */
+export async function handleItem(core: BotCore, log: Logger, item: IncomingItem): Promise<ItemOutcome> {
+  const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
+  if (nodeNameToSource(item.node) === undefined) return { status: "ignored", reason: "not an alert node" };
+  if (!item.payload) {
+    const reason = item.unknownPayload ? `payload in a foreign namespace: ${item.unknownPayload}` : "item without payload";
+    log.warn("item rejected", { ...where, reason });
+    return { status: "rejected", reason };
+  }
+  let update;
+  try {
+    update = unwrapPayload(item.payload);
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+    log.warn("item rejected", { ...where, reason: err.message });
+    return { status: "rejected", reason: err.message };
+  }
+  const origin = { via: "pubsub" as const, node: item.node, ...(item.publisher ? { publisher: item.publisher } : {}) };
+  return core.applyUpdate(update, origin);
+}

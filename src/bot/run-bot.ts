@@ -1,0 +1,134 @@
+import type { Clock } from "../clock/clock.js";
+import type { BotConfig } from "../config/bot-config.js";
+import type { Logger } from "../log.js";
+import { Store } from "../store/store.js";
+import {
+  NS_MAUVE_AGENT,
+  NS_MAUVE_BOT,
+  bareJid,
+  connectComponent,
+  createChat,
+  createDisco,
+  createPresence,
+  createProvisioning,
+  createPubsub,
+  type XmppSession,
+} from "../xmpp/index.js";
+import { AgentRegistry } from "./agent-registry.js";
+import { BotCore } from "./bot-core.js";
+import { handleItem } from "./item-handler.js";
+import { catchUp } from "./catch-up.js";
+
+/** A running AlertBot. */
+export interface RunningBot {
+  readonly core: BotCore;
+  readonly store: Store;
+  readonly session: XmppSession;
+  /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
+  resync(): Promise<void>;
+  /** Says goodbye, disconnects and closes the database. */
+  stop(): Promise<void>;
+}
+
+// Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
+const MAX_CHAT_CHARS = 2_000;
+
+/**
+ * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
+ * catches up on retained items, tells people what is owed, then serves events and chat.
+ */
+export async function runBot(config: BotConfig, clock: Clock, log: Logger): Promise<RunningBot> {
+  const store = Store.open(config.database);
+  const service = config.xmpp.pubsub;
+  const botJid = config.xmpp.component;
+  const session = await connectComponent({
+    service: config.xmpp.service,
+    domain: botJid,
+    password: config.xmpp.secret.reveal(),
+    clock,
+    onError: (err) => log.error("xmpp", { err }),
+  });
+  const pubsub = createPubsub(session);
+  const chat = createChat(session);
+  const presence = createPresence(session);
+  const disco = createDisco(session, {
+    identities: [{ category: "component", type: "generic", name: "Mauve AlertBot" }],
+    features: [NS_MAUVE_BOT],
+  });
+  const provisioning = createProvisioning(session);
+  const core = new BotCore({
+    store,
+    clock,
+    log,
+    people: config.people,
+    chat: { send: (to, body) => chat.sendChat(to, body) },
+    semantics: { toleranceMs: config.alerts.tolerance, defaultImportance: 50 },
+    ackDefaultMs: config.alerts.ackDefault,
+    ackMaxMs: config.alerts.ackMax,
+  });
+  const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
+
+  pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
+  provisioning.onProvisionRequest((req) => registry.provision(req));
+  chat.onChat(async (msg) => {
+    const reply =
+      msg.body.length > MAX_CHAT_CHARS
+        ? `That message is ${msg.body.length} characters long; commands are short. Try "help".`
+        : await core.handleChat(msg.from, msg.body);
+    if (reply) await chat.sendChat(msg.from, reply);
+  });
+  presence.onSubscription(async (s) => {
+    // A component has no roster: approve configured people (so their client shows the bot), refuse others.
+    if (s.type !== "subscribe") return;
+    const known = config.people.some((p) => p.jid === bareJid(s.from));
+    await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
+    if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
+  });
+  presence.onPresence(async (p) => {
+    if (p.type !== "available" || !store.sources.all().some((s) => s.ownerJid === bareJid(p.from))) {
+      if (p.type === "available") await maybeNewAgent(p.from);
+      return;
+    }
+    // A known agent is back: show ourselves so it republishes its full state.
+    await presence.sendAvailable({ to: p.from, status: "AlertBot" });
+  });
+
+  async function maybeNewAgent(jid: string): Promise<void> {
+    const info = await disco.discoInfo(jid);
+    if (info.ok && info.features.includes(NS_MAUVE_AGENT)) {
+      log.info("agent seen; rediscovering nodes", { agent: jid });
+      await resync();
+    }
+  }
+
+  async function resync(): Promise<void> {
+    const nodes = await registry.discover();
+    await catchUp(core, log, pubsub, service, nodes);
+    for (const s of store.sources.all()) {
+      if (s.ownerJid) await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
+    }
+  }
+
+  session.on("online", () => {
+    log.info("connected", { jid: session.jid });
+    resync().catch((err: unknown) => log.error("resync failed", { err }));
+  });
+  session.on("offline", (o) => log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect }));
+
+  await resync();
+  await core.start();
+  log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
+
+  return {
+    core,
+    store,
+    session,
+    resync,
+    async stop() {
+      core.stop();
+      for (const p of config.people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
+      await session.stop();
+      store.close();
+    },
+  };
+}
