@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { registerAccount } from "./accounts.js";
 import { renderProsodyConfig } from "./config.js";
 import { ensureProsodyInstalled } from "./install.js";
-import { pickFreePorts, waitForStreams } from "./ports.js";
+import { accepts, pickFreePorts, waitForStreams } from "./ports.js";
 import type { StreamProbe } from "./ports.js";
 import { killOnExit, killStale, terminate } from "./process.js";
 
@@ -114,6 +114,12 @@ async function choosePorts(c2s: number, component: number): Promise<[number, num
   for (const port of [c2s, component]) {
     if (!Number.isInteger(port) || port < 0 || port > 65535 || RESERVED_PORTS.has(port)) {
       throw new Error(`port ${port} is not allowed: use 0 (pick free) or a non-default port`);
+    }
+  }
+  // A fixed port already in use would let another server answer our readiness probe: refuse it plainly.
+  for (const port of [c2s, component]) {
+    if (port !== 0 && (await accepts(port))) {
+      throw new Error(`port ${port} on 127.0.0.1 is already in use by another program; choose another port, or 0 for any free one`);
     }
   }
   const [a = 0, b = 0] = await pickFreePorts(2);

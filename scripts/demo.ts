@@ -1,0 +1,163 @@
+// `npm run demo`: a private Prosody, AlertBot and one agent on this machine, alerts flowing to
+// "alice", who acknowledges one from chat. Then it keeps running for you to join with any Jabber
+// client (or exits, with --once). Everything lives in --dir (default .demo/), nothing system-wide.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startProsody } from "../prosody/launcher.js";
+import { connectClient, createChat, createPresence } from "../src/xmpp/index.js";
+
+const HELP = `Usage: npm run demo -- [--dir DIR] [--c2s-port N] [--once]
+
+Starts a private Prosody (loopback only), AlertBot and a mauve-agent for host "web1",
+then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
+  --dir DIR        where config, databases and logs go (default .demo)
+  --c2s-port N     client port for your Jabber client (default 15222; 0 = any free port)
+  --once           stop after the ack instead of running until Ctrl-C
+`;
+
+const { values: opts } = parseArgs({
+  options: {
+    dir: { type: "string", default: ".demo" },
+    "c2s-port": { type: "string", default: "15222" },
+    once: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (opts.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const dir = resolve(opts.dir);
+mkdirSync(dir, { recursive: true });
+const say = (line: string): void => void process.stdout.write(`\x1b[1m==> ${line}\x1b[0m\n`);
+const children: ChildProcess[] = [];
+
+const botSecret = randomBytes(18).toString("base64url");
+const agentPassword = randomBytes(12).toString("base64url");
+const alicePassword = "alice-demo";
+
+say(`starting a private Prosody in ${join(dir, "prosody")}`);
+const prosody = await startProsody({
+  runDir: join(dir, "prosody"),
+  c2sPort: Number(opts["c2s-port"]),
+  componentPort: 0,
+  botComponent: { name: "alertbot", secret: botSecret },
+});
+await prosody.register("alice", alicePassword);
+await prosody.register("web1", agentPassword);
+
+writeFileSync(join(dir, "alertbot.yaml"), `# Written by npm run demo.
+xmpp:
+  service: xmpp://127.0.0.1:${prosody.componentPort}
+  component: ${prosody.botJid}
+  secret_env: ALERTBOT_COMPONENT_SECRET
+  pubsub: ${prosody.pubsubJid}
+database: alertbot.sqlite
+people:
+  - name: alice
+    jid: alice@${prosody.domain}
+alerts:
+  ack_default: 1h
+  ack_max: 7d
+`);
+writeFileSync(join(dir, "agent.yaml"), `# Written by npm run demo.
+xmpp:
+  jid: web1@${prosody.domain}
+  password_env: MAUVE_AGENT_PASSWORD
+  service: xmpp://127.0.0.1:${prosody.c2sPort}
+  pubsub: ${prosody.pubsubJid}
+  bot: ${prosody.botJid}
+source: web1
+state_dir: agent-state
+alerts:
+  - id: disk-full
+    summary: Disk / is 97% full
+    detail: "<p>Run <code>du -sh /var/*</code> to find the culprit.</p>"
+    importance: 80
+    state: raised
+  - id: backup-stale
+    summary: Last backup is 3 days old
+    state: raised
+heartbeat:
+  interval: 1m
+`);
+
+function run(name: string, script: string, config: string, env: Record<string, string>): void {
+  const child = spawn(process.execPath, ["--import", "tsx", script, "--config", config], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "pipe"],
+  });
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    for (const line of chunk.trimEnd().split("\n")) process.stdout.write(`\x1b[2m[${name}] ${line}\x1b[0m\n`);
+  });
+  child.on("exit", (code, signal) => {
+    if (!shuttingDown) say(`${name} exited (${signal ?? code}); see the lines above`);
+  });
+  children.push(child);
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<never> {
+  shuttingDown = true;
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+  await prosody.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+say("logging in as alice, the admin on call");
+const alice = await connectClient({
+  service: `xmpp://127.0.0.1:${prosody.c2sPort}`,
+  domain: prosody.domain,
+  username: "alice",
+  password: alicePassword,
+  resource: "demo",
+});
+const chat = createChat(alice);
+await createPresence(alice).sendAvailable({ status: "on call" });
+let acked = false;
+chat.onChat(async (m) => {
+  process.stdout.write(`\x1b[36m[alice's chat] ${m.from.split("/")[0]}: ${m.body.replace(/\n/g, "\n    ")}\x1b[0m\n`);
+  const raised = /^RAISED #(\d+) web1 disk-full/.exec(m.body);
+  if (raised && !acked) {
+    acked = true;
+    const line = `ack ${raised[1]} for 2h because clearing old logs`;
+    say(`alice answers: ${line}`);
+    await chat.sendChat(prosody.botJid, line);
+  } else if (/acknowledged/.test(m.body)) {
+    await chat.sendChat(prosody.botJid, "show");
+  } else if (acked && /^#\d+/.test(m.body)) {
+    done();
+  }
+});
+
+say("starting AlertBot (bots/alertbot.ts) and the agent for web1 (agents/mauve-agent.ts)");
+run("alertbot", "bots/alertbot.ts", join(dir, "alertbot.yaml"), { ALERTBOT_COMPONENT_SECRET: botSecret });
+run("agent", "agents/mauve-agent.ts", join(dir, "agent.yaml"), { MAUVE_AGENT_PASSWORD: agentPassword });
+
+const timeout = setTimeout(() => {
+  say("the demo did not complete within 60 s; the logs above say why");
+  void shutdown(1);
+}, 60_000);
+
+function done(): void {
+  clearTimeout(timeout);
+  say("the alert was raised, told, acknowledged from chat and listed: the spine works.");
+  if (opts.once) {
+    void alice.stop().then(() => shutdown(0));
+    return;
+  }
+  // Step aside so that your own client, logging in as alice, gets the chat.
+  void alice.stop();
+  say(`Now try it yourself with any Jabber client (Gajim, Dino, Conversations, profanity...):
+      account  alice@${prosody.domain}   password  ${alicePassword}
+      server   127.0.0.1   port ${prosody.c2sPort}   (plain connection: allow unencrypted on this loopback demo)
+      chat with ${prosody.botJid}: try "help", "show", "ack <id>"
+    Ctrl-C stops everything. Files are in ${dir}.`);
+}
