@@ -32,6 +32,7 @@ export class Lifecycle {
   private state: State = "idle";
   private timer: TimerHandle | undefined;
   private lastError: string | undefined;
+  private closingAfterPeer = false;
 
   constructor(
     private readonly entity: RawEntity,
@@ -41,13 +42,17 @@ export class Lifecycle {
     entity.on("error", (err: unknown) => {
       if (this.state !== "online") return; // a login attempt reports its own failure
       const error = toError(err);
-      this.lastError = error.message;
+      this.lastError ??= error.message; // the first error of a connection says why it ended
       hooks.error(new XmppIoError("connection", `xmpp connection: ${error.message}`, { cause: error }));
     });
     // RFC 6120 §4.4: when the peer closes the stream, close ours and the TCP link;
     // xmpp.js only detaches its parser and would leave us "online" on a dead stream.
+    // Once per connection: disconnect() itself emits "close" again (xmpp.js 0.14),
+    // and re-entering it looped until the heap ran out.
     entity.on("close", () => {
-      if (this.state === "online") entity.disconnect().catch(() => undefined);
+      if (this.state !== "online" || this.closingAfterPeer) return;
+      this.closingAfterPeer = true;
+      entity.disconnect().catch(() => undefined);
     });
     entity.on("disconnect", (info: { clean?: boolean; reason?: unknown } | undefined) => {
       if (this.state !== "online") return;
@@ -119,6 +124,7 @@ export class Lifecycle {
   // fresh session, the stream-management "resumed" event for a resumed one.
   private attempt(): Promise<boolean> {
     this.state = "connecting";
+    this.closingAfterPeer = false;
     const { entity } = this;
     const sm = entity.streamManagement;
     const { service = "", domain, lang } = entity.options;

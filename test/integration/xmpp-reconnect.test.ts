@@ -153,6 +153,30 @@ describe("xmpp sessions across connection loss", function () {
     errors.length = 0;
   });
 
+  it("a session whose stream the server closes (resource conflict) reconnects once, without looping", async function () {
+    const { prosody } = server();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const options = { service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, username: "web1", password: "pw1", resource: "twin" };
+      const first = await connectClient({ ...options, reconnect: FAST_RECONNECT, onError: () => undefined });
+      sessions.push(first);
+      const offline = nextEvent<SessionEvents["offline"]>((fn) => first.on("offline", fn));
+      const back = online(first);
+      // Same resource: Prosody closes the first stream (<conflict/>); the second one must not come back.
+      const second = await connectClient({ ...options, reconnect: false, onError: () => undefined });
+      sessions.push(second);
+      assert.match((await offline).reason, /conflict/);
+      assert.equal((await back).resumed, false);
+      assert.ok(first.isOnline);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("gives up at once when the first login fails", async function () {
     const { prosody } = server();
     await assert.rejects(
