@@ -3,6 +3,7 @@
 import { client, xml } from "@xmpp/client";
 import type { RawEntity } from "./raw-entity.js";
 import { NATIVE_SCRAM_SHA1, NativeScramSha1 } from "./scram-sha1.js";
+import { fixInboundCounter } from "./sm-counter.js";
 import type { ScramCache } from "./scram-sha1.js";
 import { SessionCore } from "./session-core.js";
 import { sessionFacade } from "./session.js";
@@ -50,6 +51,7 @@ export async function connectClient(options: ClientOptions): Promise<XmppSession
   });
   const raw = entity as RawClient;
   if (native) raw.saslFactory.use(NATIVE_SCRAM_SHA1, NativeScramSha1);
+  fixInboundCounter(raw);
   const sm = raw.streamManagement;
   if (sm && options.streamManagement?.requestAckIntervalMs !== undefined) sm.requestAckInterval = options.streamManagement.requestAckIntervalMs;
   if (sm && options.streamManagement?.ackTimeoutMs !== undefined) sm.timeout = options.streamManagement.ackTimeoutMs;

@@ -169,3 +169,19 @@ describe("xmpp entity hardening", () => {
     assert.equal(entity.socket?.noDelay, true);
   });
 });
+
+describe("xmpp stream-management counter fix", () => {
+  it("counts from <enabled/> and ignores xmpp.js's late reset", async () => {
+    const { fixInboundCounter } = await import("../../src/xmpp/sm-counter.js");
+    const { clientXml: xml } = await import("../../src/xmpp/client.js");
+    const entity = new FakeEntity([]) as FakeEntity & { streamManagement: { inbound: number } };
+    entity.streamManagement = { inbound: 5 };
+    fixInboundCounter(entity as unknown as RawEntity);
+    entity.emit("nonza", xml("enabled", { xmlns: "urn:xmpp:sm:3", id: "x" }));
+    entity.streamManagement.inbound += 1; // a stanza parsed in the same chunk
+    entity.streamManagement.inbound = 0; // xmpp.js's enabled(), one microtask later
+    assert.equal(entity.streamManagement.inbound, 1);
+    entity.streamManagement.inbound = 0; // a later reset (offline) is honoured
+    assert.equal(entity.streamManagement.inbound, 0);
+  });
+});

@@ -1,0 +1,37 @@
+// XEP-0198 counters under load right after login, against Prosody's mod_smacks.
+import assert from "node:assert/strict";
+import { withProsody } from "../helpers/prosody.js";
+import { connectClient, createDisco, createPresence, createPubsub } from "../../src/xmpp/index.js";
+
+describe("xmpp stream management on Prosody", function () {
+  this.timeout(60_000);
+  const server = withProsody();
+
+  it("keeps the session when stanzas arrive together with <enabled/> (xmpp.js counter race)", async function () {
+    const { prosody } = server();
+    await prosody.register("busy", "pw-busy");
+    const dropped: string[] = [];
+    const errors: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const session = await connectClient({
+        service: `xmpp://127.0.0.1:${prosody.c2sPort}`,
+        domain: prosody.domain,
+        username: "busy",
+        password: "pw-busy",
+        resource: `r${i}`,
+        onError: (e) => void errors.push(e.message),
+      });
+      session.on("offline", (o) => void (o.reason === "stopped" || dropped.push(o.reason)));
+      // Traffic at once, as an agent sends presence and IQs as soon as it is online: the
+      // server's replies share TCP chunks with <enabled/> and its <r/> requests.
+      await createPresence(session).sendAvailable({ status: "starting" });
+      await Promise.all([1, 2, 3].map(() => createDisco(session).discoInfo(prosody.domain)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await Promise.all([1, 2, 3].map(() => createPubsub(session).listNodes(prosody.pubsubJid)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await session.stop();
+    }
+    assert.deepEqual(dropped, []);
+    assert.deepEqual(errors, []);
+  });
+});
