@@ -86,18 +86,27 @@ heartbeat:
   interval: 1m
 `);
 
-function run(name: string, script: string, config: string, env: Record<string, string>): void {
+/** Starts an entry point as its own process; resolves when a log line contains `readyWhen`. */
+function run(name: string, script: string, config: string, env: Record<string, string>, readyWhen: string): Promise<void> {
   const child = spawn(process.execPath, ["--import", "tsx", script, "--config", config], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "pipe"],
   });
+  let ready: () => void = () => undefined;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-    for (const line of chunk.trimEnd().split("\n")) process.stdout.write(`\x1b[2m[${name}] ${line}\x1b[0m\n`);
+    for (const line of chunk.trimEnd().split("\n")) {
+      process.stdout.write(`\x1b[2m[${name}] ${line}\x1b[0m\n`);
+      if (line.includes(readyWhen)) ready();
+    }
   });
   child.on("exit", (code, signal) => {
-    if (!shuttingDown) say(`${name} exited (${signal ?? code}); see the lines above`);
+    if (shuttingDown) return;
+    say(`${name} exited (${signal ?? code}); see the lines above`);
+    void shutdown(1);
   });
   children.push(child);
+  return isReady;
 }
 
 let shuttingDown = false;
@@ -137,14 +146,16 @@ chat.onChat(async (m) => {
   }
 });
 
-say("starting AlertBot (bots/alertbot.ts) and the agent for web1 (agents/mauve-agent.ts)");
-run("alertbot", "bots/alertbot.ts", join(dir, "alertbot.yaml"), { ALERTBOT_COMPONENT_SECRET: botSecret });
-run("agent", "agents/mauve-agent.ts", join(dir, "agent.yaml"), { MAUVE_AGENT_PASSWORD: agentPassword });
-
 const timeout = setTimeout(() => {
   say("the demo did not complete within 60 s; the logs above say why");
   void shutdown(1);
 }, 60_000);
+
+say("starting AlertBot (bots/alertbot.ts) and the agent for web1 (agents/mauve-agent.ts)");
+// The agent would wait for AlertBot by itself (it retries), but starting the bot first is quicker.
+await run("alertbot", "bots/alertbot.ts", join(dir, "alertbot.yaml"), { ALERTBOT_COMPONENT_SECRET: botSecret }, "AlertBot running");
+void run("agent", "agents/mauve-agent.ts", join(dir, "agent.yaml"), { MAUVE_AGENT_PASSWORD: agentPassword }, "mauve-agent running");
+
 
 function done(): void {
   clearTimeout(timeout);

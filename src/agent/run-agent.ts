@@ -24,6 +24,9 @@ import { AgentCore, type PublishPort } from "./agent-core.js";
 import type { AgentAlert } from "./build-update.js";
 import { statusLine } from "./status-line.js";
 
+// How long to wait before asking again for a node that could not be created or provisioned.
+const NODE_RETRY_MS = 10_000;
+
 /** A running agent. */
 export interface RunningAgent {
   readonly core: AgentCore;
@@ -95,11 +98,17 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger): 
 
   async function online(resumed: boolean): Promise<void> {
     if (!resumed) {
-      await announce();
-      await presence.sendAvailable({ to: bot, status: statusLine([...alerts.values()]) });
-      if (!(await ensureNode())) {
-        // Keep the outbox; try again shortly (the bot may not be up yet).
-        clock.setTimer(10_000, () => void (session.isOnline && online(false)));
+      let ready = false;
+      try {
+        await announce();
+        await presence.sendAvailable({ to: bot, status: statusLine([...alerts.values()]) });
+        ready = await ensureNode();
+      } catch (err) {
+        log.warn("setting up the session failed", { err });
+      }
+      if (!ready) {
+        // Keep the outbox; try again shortly (the bot may not be up yet, or the link dropped).
+        clock.setTimer(NODE_RETRY_MS, () => void (session.isOnline && online(false)));
         return;
       }
     }

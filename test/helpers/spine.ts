@@ -1,0 +1,133 @@
+// Builds real bots, agents and people's clients against a test Prosody.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
+import { runBot, type RunningBot } from "../../src/bot/run-bot.js";
+import { systemClock } from "../../src/clock/system-clock.js";
+import { loadAgentConfig, loadBotConfig } from "../../src/config/index.js";
+import { createLogger, type Logger } from "../../src/log.js";
+import { connectClient, createChat, createPresence, type ChatMessage, type XmppSession } from "../../src/xmpp/index.js";
+import type { TestProsody } from "./prosody.js";
+
+/** Log lines collected from a component under test, parsed. */
+export class LogLines {
+  readonly lines: Array<Record<string, unknown>> = [];
+  readonly logger: Logger = createLogger({ level: "debug", sink: (line) => this.lines.push(JSON.parse(line)) });
+  /** Lines whose message is `msg`. */
+  withMsg(msg: string): Array<Record<string, unknown>> {
+    return this.lines.filter((l) => l["msg"] === msg);
+  }
+  /** All lines as text (for "never appears" checks). */
+  text(): string {
+    return this.lines.map((l) => JSON.stringify(l)).join("\n");
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts AlertBot with a config written as an admin would, for `people` (localparts). */
+export async function startBot(t: TestProsody, dir: string, people: string[], log: Logger): Promise<RunningBot> {
+  const p = t.prosody;
+  const yaml = `
+xmpp:
+  service: xmpp://127.0.0.1:${p.componentPort}
+  component: ${p.botJid}
+  secret_env: TEST_BOT_SECRET
+  pubsub: ${p.pubsubJid}
+database: ${join(dir, "alertbot.sqlite")}
+people:
+${people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n")}
+alerts:
+  ack_default: 1h
+`;
+  const config = loadBotConfig(yaml, { file: "alertbot.yaml", env: { TEST_BOT_SECRET: t.botSecret } });
+  return runBot(config, systemClock, log);
+}
+
+/** Registers the agent account and starts an agent for `source` with the given static alerts. */
+export async function startAgent(
+  t: TestProsody,
+  dir: string,
+  source: string,
+  alertsYaml: string,
+  log: Logger,
+): Promise<RunningAgent> {
+  const p = t.prosody;
+  await p.register(source, `pw-${source}`);
+  const yaml = `
+xmpp:
+  jid: ${source}@${p.domain}
+  password: pw-${source}
+  service: xmpp://127.0.0.1:${p.c2sPort}
+  pubsub: ${p.pubsubJid}
+  bot: ${p.botJid}
+source: ${source}
+state_dir: ${join(dir, `agent-${source}`)}
+alerts:
+${alertsYaml}
+heartbeat: false
+`;
+  const config = loadAgentConfig(yaml, { file: "agent.yaml", env: {} });
+  return runAgent(config, systemClock, log);
+}
+
+/** A person in their Jabber client: a real c2s session that collects the chat it receives. */
+export class PersonClient {
+  readonly inbox: ChatMessage[] = [];
+  private constructor(readonly session: XmppSession, private readonly chat: ReturnType<typeof createChat>) {
+    chat.onChat((m) => {
+      this.inbox.push(m);
+    });
+  }
+
+  static async login(t: TestProsody, name: string): Promise<PersonClient> {
+    const p = t.prosody;
+    await p.register(name, `pw-${name}`);
+    const session = await connectClient({
+      service: `xmpp://127.0.0.1:${p.c2sPort}`,
+      domain: p.domain,
+      username: name,
+      password: `pw-${name}`,
+      resource: "phone",
+    });
+    const person = new PersonClient(session, createChat(session));
+    // Like any Jabber client: without available presence, chat to the bare JID is not delivered.
+    await createPresence(session).sendAvailable({ status: "on call" });
+    return person;
+  }
+
+  /** Sends a chat line to the bot. */
+  say(to: string, body: string): Promise<void> {
+    return this.chat.sendChat(to, body);
+  }
+
+  /** Waits for a message whose body matches, and removes it (and anything before it) from the inbox. */
+  async expect(pattern: RegExp, timeoutMs?: number): Promise<string> {
+    const index = await waitFor(`a chat message matching ${pattern}`, () => {
+      const i = this.inbox.findIndex((m) => pattern.test(m.body));
+      return i >= 0 ? i + 1 : undefined;
+    }, timeoutMs);
+    const body = this.inbox[index - 1]!.body;
+    this.inbox.splice(0, index);
+    return body;
+  }
+
+  stop(): Promise<void> {
+    return this.session.stop();
+  }
+}
+
+/** A fresh temporary directory for one test's files. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
