@@ -4,6 +4,7 @@ import { wrapPayload } from "../codec/payload.js";
 import type { Alert } from "../codec/types.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
+import { coalescingRunner } from "../util/coalescing-runner.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "./build-update.js";
 
 /** What a publish came to, named after the XMPP error condition when it failed. */
@@ -35,8 +36,7 @@ export interface AgentCoreDeps {
 export class AgentCore {
   private readonly alerts = new Map<string, AgentAlert>();
   private port: PublishPort | null = null;
-  private pumping: Promise<void> | null = null;
-  private again = false;
+  private readonly runPump = coalescingRunner(() => this.drain(), () => this.port !== null);
   private heartbeat: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
 
@@ -82,18 +82,7 @@ export class AgentCore {
 
   /** Drains the outbox in order while a publisher is connected; resolves when it stops. */
   pump(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return this.pumping;
-    }
-    this.pumping = (async () => {
-      do {
-        this.again = false;
-        await this.drain();
-      } while (this.again && this.port);
-      this.pumping = null;
-    })();
-    return this.pumping;
+    return this.runPump();
   }
 
   /** How many updates wait for the server. */

@@ -11,6 +11,7 @@ import { recognisePerson } from "../commands/person.js";
 import { runCommand } from "../commands/run.js";
 import { commandAlerts } from "./command-alerts.js";
 import { DueTimer } from "./due-timer.js";
+import { coalescingRunner } from "../util/coalescing-runner.js";
 
 /** A person the bot may tell about alerts and take commands from. */
 export interface Person {
@@ -44,8 +45,10 @@ export interface BotCoreDeps {
  */
 export class BotCore {
   private readonly timer: DueTimer;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly runTick = coalescingRunner(async () => {
+    await this.runDue();
+    this.timer.rearm();
+  });
 
   constructor(private readonly deps: BotCoreDeps) {
     this.timer = new DueTimer(deps.clock, () => deps.store.alerts.nextDue(), () => void this.tick());
@@ -104,19 +107,7 @@ export class BotCore {
    * (two at once could tell the same notice twice); a tick asked for during one runs right after it.
    */
   tick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.runDue();
-      } while (this.again);
-      this.running = null;
-      this.timer.rearm();
-    })();
-    return this.running;
+    return this.runTick();
   }
 
   private async runDue(): Promise<void> {

@@ -85,10 +85,8 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger): Prom
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
   presence.onPresence(async (p) => {
-    if (p.type !== "available" || !store.sources.all().some((s) => s.ownerJid === bareJid(p.from))) {
-      if (p.type === "available") await maybeNewAgent(p.from);
-      return;
-    }
+    if (p.type !== "available") return;
+    if (!store.sources.hasOwner(bareJid(p.from))) return maybeNewAgent(p.from);
     // A known agent is back: show ourselves so it republishes its full state.
     await presence.sendAvailable({ to: p.from, status: "AlertBot" });
   });

@@ -58,6 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
         first_seen_at  INTEGER NOT NULL,
         last_seen_at   INTEGER NOT NULL
       );
+      CREATE INDEX sources_by_owner ON sources (owner_jid);
 
       CREATE TABLE transmissions (
         transmission_id  TEXT PRIMARY KEY,

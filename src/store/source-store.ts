@@ -44,6 +44,11 @@ export class SourceStore {
     return (this.db.prepare("SELECT * FROM sources ORDER BY source").all() as SourceRow[]).map(toRecord);
   }
 
+  /** Whether any source belongs to this account (bare JID). */
+  hasOwner(ownerJid: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sources WHERE owner_jid = ? LIMIT 1").get(ownerJid) !== undefined;
+  }
+
   /** Records a new source and its owner; does nothing when it is already known. */
   claim(source: string, node: string, ownerJid: string, at: number): void {
     this.db
