@@ -1,0 +1,58 @@
+import type { NotificationMessage } from "./message.js";
+
+/** The ways the bot can reach a person. */
+export type ChannelName = "xmpp" | "email" | "sms";
+
+/** Someone to notify, with the addresses they have (a channel needs only its own). */
+export interface Recipient {
+  readonly name: string;
+  /** Bare JID. */
+  readonly jid: string;
+  readonly email?: string | null;
+  /** E.164 phone number. */
+  readonly sms?: string | null;
+}
+
+/**
+ * What one delivery attempt came to. `error` and `detail` are safe to log and to store in an
+ * alert's history: channels scrub credentials out of them before returning.
+ */
+export type DeliveryOutcome =
+  | { readonly ok: true; readonly detail?: string }
+  | {
+      readonly ok: false;
+      /** True when trying again later may succeed (4xx SMTP, HTTP 5xx/429, timeouts, refused connections). */
+      readonly recoverable: boolean;
+      readonly error: string;
+      /** The server's own hint (HTTP Retry-After) for when to try again, in milliseconds. */
+      readonly retryAfterMs?: number;
+    };
+
+/** A failed outcome, the type narrowed for callers that only build failures. */
+export type DeliveryFailure = Extract<DeliveryOutcome, { ok: false }>;
+
+/**
+ * One notification channel. `send` never rejects: every failure, expected or not, comes back as
+ * an outcome, so the retry loop and the alert's history see all of them.
+ */
+export interface Channel {
+  readonly name: ChannelName;
+  send(recipient: Recipient, message: NotificationMessage): Promise<DeliveryOutcome>;
+}
+
+/** A successful outcome. */
+export function delivered(detail?: string): DeliveryOutcome {
+  return detail === undefined ? { ok: true } : { ok: true, detail };
+}
+
+/** A failed outcome. */
+export function failed(recoverable: boolean, error: string, retryAfterMs?: number): DeliveryFailure {
+  return retryAfterMs === undefined ? { ok: false, recoverable, error } : { ok: false, recoverable, error, retryAfterMs };
+}
+
+const ADDRESS_WORD: Readonly<Record<ChannelName, string>> = { xmpp: "JID", email: "email address", sms: "SMS number" };
+
+/** The outcome for a person the channel cannot reach: no retry will conjure up an address. */
+export function noAddress(channel: ChannelName, recipient: Recipient): DeliveryFailure {
+  return failed(false, `no ${ADDRESS_WORD[channel]} for ${recipient.name}`);
+}

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import type { AlertRecord } from "../alerts/types.js";
+import { toPlainText } from "../codec/html-plain-text.js";
+import { ellipsize, oneLine } from "../codec/text.js";
+import { renderAlertHtml } from "./message-html.js";
+
+/** Why a notification goes out. */
+export type NotificationKind = "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "digest";
+
+/**
+ * A notification before any channel has shaped it: email sends `subject`, `text` and `html`,
+ * chat sends `text`, SMS squeezes `subject` and the ack hint into one short message.
+ */
+export interface NotificationMessage {
+  readonly kind: NotificationKind;
+  /** The alert's short id (`ack 42`); absent for a digest. */
+  readonly shortId?: number;
+  /** One line without the id: `RAISED web1 disk-full: /var is 98% full`. */
+  readonly subject: string;
+  /** The full plain text, id and ack hint included. */
+  readonly text: string;
+  /** The same as a safe HTML fragment: our text escaped, the detail re-sanitised. */
+  readonly html?: string;
+  readonly alert?: AlertRecord;
+  /** Groups every message about one alert (email threads them); absent for a digest. */
+  readonly threadKey?: string;
+}
+
+/** What the policy knows about this notice beyond the alert itself. */
+export interface MessageContext {
+  /** Why it goes out now, in the policy's words ("nobody acknowledged it within 15m"). */
+  readonly reason?: string;
+}
+
+/** The headline word of each kind. */
+export const KIND_WORD: Readonly<Record<NotificationKind, string>> = {
+  raised: "RAISED",
+  cleared: "CLEARED",
+  reminder: "REMINDER",
+  escalated: "ESCALATED",
+  acked: "ACKED",
+  "ack-expired": "ACK EXPIRED",
+  digest: "DIGEST",
+};
+
+/** Kinds that ask the reader to do something, so they carry the "ack 42" hint. */
+export function wantsAck(kind: NotificationKind): boolean {
+  return kind === "raised" || kind === "reminder" || kind === "escalated" || kind === "ack-expired";
+}
+
+const MAX_SUBJECT = 200;
+const MAX_SUMMARY = 300;
+const MAX_DETAIL_TEXT = 4000;
+
+/** Builds the channel-neutral message for one alert and kind (use {@link buildDigest} for digests). */
+export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind, "digest">, context: MessageContext = {}): NotificationMessage {
+  const label = alertName(alert);
+  const summary = alert.summary ? `: ${ellipsize(oneLine(alert.summary), MAX_SUMMARY)}` : "";
+  const by = kind === "acked" && alert.ack ? ` by ${oneLine(alert.ack.by)}` : "";
+  const subject = ellipsize(`${KIND_WORD[kind]} ${label}${by}${summary}`, MAX_SUBJECT);
+  const lines = [`${KIND_WORD[kind]} #${alert.shortId} ${label}${summary}`];
+  if (wantsAck(kind)) lines.push(`Reply "ack ${alert.shortId}" to acknowledge.`);
+  if (alert.ack && (kind === "acked" || kind === "reminder")) lines.push(ackLine(alert.ack));
+  if (context.reason) lines.push(oneLine(context.reason));
+  const detail = alert.detail ? ellipsize(toPlainText(alert.detail), MAX_DETAIL_TEXT) : "";
+  const facts = alertFacts(alert);
+  const text = [lines.join("\n"), detail, facts.map(([k, v]) => `${k}: ${v}`).join("\n")].filter((p) => p !== "").join("\n\n");
+  const html = renderAlertHtml({ lines, detailHtml: alert.detail, facts });
+  return { kind, shortId: alert.shortId, subject, text, html, alert, threadKey: threadKeyFor(alert) };
+}
+
+/** An alert named the way people refer to it, without the id: `web1 disk-full (Disk full)`. */
+export function alertName(alert: AlertRecord): string {
+  const subject = alert.subject && alert.subject !== alert.source ? ` (${oneLine(alert.subject)})` : "";
+  return oneLine(`${alert.source} ${alert.alertId}`) + subject;
+}
+
+/**
+ * A stable key for every message about one alert. The short id alone could be reused after the
+ * store is wiped, so a hash of (source, alert id) keeps another alert's mail out of the thread.
+ */
+export function threadKeyFor(alert: Pick<AlertRecord, "shortId" | "source" | "alertId">): string {
+  const hash = createHash("sha256").update(`${alert.source}\u0000${alert.alertId}`).digest("hex").slice(0, 10);
+  return `alert-${alert.shortId}-${hash}`;
+}
+
+/** Times in messages: UTC, to the minute, because recipients span time zones. */
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+function ackLine(ack: NonNullable<AlertRecord["ack"]>): string {
+  const note = ack.note ? `: ${oneLine(ack.note)}` : "";
+  return `Acknowledged by ${oneLine(ack.by)} until ${formatTime(ack.until)}${note}`;
+}
+
+function alertFacts(alert: AlertRecord): Array<[string, string]> {
+  const facts: Array<[string, string]> = [
+    ["Source", oneLine(alert.source)],
+    ["Alert", oneLine(alert.alertId)],
+  ];
+  if (alert.importance !== 0) facts.push(["Importance", String(alert.importance)]);
+  if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt)]);
+  if (alert.clearedAt !== null && alert.status === "cleared") facts.push(["Cleared", formatTime(alert.clearedAt)]);
+  return facts;
+}

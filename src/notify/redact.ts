@@ -1,0 +1,52 @@
+/** What stands in for a secret in scrubbed text. */
+export const REDACTED = "[redacted]";
+
+/** Scrubs text of secrets before it is logged or stored; made once per channel from its credentials. */
+export type Redactor = (text: string) => string;
+
+/**
+ * Replaces every occurrence of every secret in `text` with "[redacted]". Longest first, so that a
+ * secret containing another is removed whole. Callers pass the forms a secret travels in
+ * ({@link secretForms}), since a server echoing an auth header shows it base64- or URL-encoded.
+ */
+export function redact(text: string, secrets: Iterable<string>): string {
+  const unique = [...new Set(secrets)].filter((s) => s !== "").sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const secret of unique) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/** A {@link Redactor} bound to a fixed set of secrets. */
+export function redactor(secrets: Iterable<string>): Redactor {
+  const list = [...secrets];
+  return (text) => redact(text, list);
+}
+
+/** A secret as it may appear on the wire or be echoed back: raw, base64, URL/form- and JSON-escaped. */
+export function secretForms(secret: string): string[] {
+  if (secret === "") return [];
+  return [
+    secret,
+    ...base64(secret),
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+  ];
+}
+
+/** The forms of user:password credentials: HTTP Basic and SMTP AUTH PLAIN/LOGIN encode them in base64. */
+export function credentialForms(user: string, password: string): string[] {
+  if (password === "") return [];
+  return [
+    ...secretForms(password),
+    ...base64(`${user}:${password}`),
+    ...base64(`\u0000${user}\u0000${password}`),
+    ...base64(`${user}\u0000${user}\u0000${password}`),
+  ];
+}
+
+// Padded and unpadded: servers that echo credentials may drop the "=".
+function base64(text: string): string[] {
+  const padded = Buffer.from(text, "utf8").toString("base64");
+  return [padded, padded.replace(/=+$/, "")];
+}

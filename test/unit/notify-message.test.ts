@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import type { AlertRecord } from "../../src/alerts/types.js";
+import { mailSubject, senderDomain, threadHeaders } from "../../src/notify/email-threading.js";
+import { buildDigest, buildMessage, smsText, threadKeyFor } from "../../src/notify/index.js";
+
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: "/var is 98% full",
+    detail: "", importance: 0, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
+    suppressUntil: null, ack: null, notifiedAt: null, updatedAt: T0, ...fields,
+  };
+}
+
+describe("notify: messages", () => {
+  it("builds a raise with the id, the ack hint, the detail as text and the facts", () => {
+    const m = buildMessage(alert(42, { detail: "<p>Used: <b>98%</b></p>", importance: 3 }), "raised");
+    assert.equal(m.kind, "raised");
+    assert.equal(m.shortId, 42);
+    assert.equal(m.subject, "RAISED web1 disk-full: /var is 98% full");
+    assert.equal(
+      m.text,
+      'RAISED #42 web1 disk-full: /var is 98% full\nReply "ack 42" to acknowledge.\n\nUsed: 98%\n\n' +
+        "Source: web1\nAlert: disk-full\nImportance: 3\nRaised: 2026-01-05 09:00 UTC",
+    );
+    assert.equal(m.threadKey, threadKeyFor(alert(42)));
+  });
+
+  it("escapes our own text in HTML and re-sanitises the detail", () => {
+    const m = buildMessage(alert(7, { summary: "<script>x</script> & co", detail: '<p onclick="x()">ok</p><script>alert(1)</script><a href="javascript:x">l</a>' }), "raised");
+    assert.ok(m.html?.includes("&lt;script&gt;x&lt;/script&gt; &amp; co"), m.html);
+    assert.ok(!m.html?.includes("<script"), m.html);
+    assert.ok(!m.html?.includes("onclick"), m.html);
+    assert.ok(!m.html?.includes("javascript:"), m.html);
+    assert.ok(m.html?.includes("<div><p>ok</p>"), m.html);
+  });
+
+  it("asks for an ack only where one is wanted", () => {
+    const wanted = { raised: true, reminder: true, escalated: true, "ack-expired": true, cleared: false, acked: false } as const;
+    for (const [kind, asks] of Object.entries(wanted)) {
+      const m = buildMessage(alert(5), kind as keyof typeof wanted);
+      assert.equal(m.text.includes('"ack 5"'), asks, kind);
+    }
+  });
+
+  it("says who acknowledged and until when", () => {
+    const m = buildMessage(alert(9, { ack: { by: "alice", at: T0, until: T0 + 3_600_000, note: "on it" } }), "acked");
+    assert.equal(m.subject, "ACKED web1 disk-full by alice: /var is 98% full");
+    assert.ok(m.text.includes("Acknowledged by alice until 2026-01-05 10:00 UTC: on it"), m.text);
+  });
+
+  it("keeps the subject to one bounded line and adds the policy's reason", () => {
+    const m = buildMessage(alert(3, { subject: "Disk\nfull", summary: "x".repeat(1000) }), "escalated", { reason: "nobody acknowledged it\nwithin 15m" });
+    assert.ok(!m.subject.includes("\n"));
+    assert.ok(m.subject.length <= 200);
+    assert.ok(m.subject.startsWith("ESCALATED web1 disk-full (Disk full): xxx"));
+    assert.ok(m.text.includes("nobody acknowledged it within 15m"));
+  });
+
+  it("keys threads by short id and (source, id), stably", () => {
+    assert.equal(threadKeyFor(alert(42)), threadKeyFor(alert(42, { summary: "other" })));
+    assert.notEqual(threadKeyFor(alert(42)), threadKeyFor(alert(42, { source: "web2" })));
+    assert.match(threadKeyFor(alert(42)), /^alert-42-[0-9a-f]{10}$/);
+  });
+
+  it("digests a storm: count, the most urgent few, the rest counted", () => {
+    const alerts = [1, 2, 3, 4, 5, 6, 7].map((n) => alert(n, { alertId: `a${n}`, importance: n === 6 ? 9 : 1, status: n === 7 ? "cleared" : "raised" }));
+    const d = buildDigest(alerts, { show: 3, reason: "7 alerts in 1m" });
+    assert.equal(d.kind, "digest");
+    assert.equal(d.shortId, undefined);
+    assert.equal(d.threadKey, undefined);
+    assert.equal(d.subject, "DIGEST 7 alerts, 6 raised");
+    const lines = d.text.split("\n");
+    assert.deepEqual(lines.slice(0, 5), ["DIGEST 7 alerts, 6 raised", "7 alerts in 1m", "- #6 web1 a6: /var is 98% full", "- #1 web1 a1: /var is 98% full", "- #2 web1 a2: /var is 98% full"]);
+    assert.equal(lines[5], "…and 4 more.");
+  });
+});
+
+describe("notify: SMS text", () => {
+  it("fits one segment and never cuts the ack hint", () => {
+    const m = buildMessage(alert(42, { summary: "y".repeat(500) }), "raised");
+    const text = smsText(m, 160);
+    assert.equal(text.length, 160);
+    assert.ok(text.startsWith("#42 RAISED web1 disk-full: yyy"));
+    assert.ok(text.endsWith('... Reply "ack 42"'), text);
+  });
+
+  it("is short and plain when it fits, with no hint for a clear", () => {
+    assert.equal(smsText(buildMessage(alert(42), "raised")), '#42 RAISED web1 disk-full: /var is 98% full Reply "ack 42"');
+    assert.equal(smsText(buildMessage(alert(42), "cleared")), "#42 CLEARED web1 disk-full: /var is 98% full");
+  });
+
+  it("spells an ellipsis in GSM-7", () => {
+    assert.ok(!smsText(buildMessage(alert(1, { summary: "z".repeat(400) }), "cleared"), 300).includes("…"));
+  });
+});
+
+describe("notify: email subject and threading", () => {
+  it("puts the id inside a bracketed prefix", () => {
+    assert.equal(mailSubject("[mauve]", 42, "RAISED web1 disk-full: x"), "[mauve #42] RAISED web1 disk-full: x");
+    assert.equal(mailSubject("ALERT:", 42, "RAISED x"), "ALERT: #42 RAISED x");
+    assert.equal(mailSubject("[mauve]", undefined, "DIGEST 3 alerts"), "[mauve] DIGEST 3 alerts");
+  });
+
+  it("gives each mail its own Message-ID and points all of an alert's mails at one root", () => {
+    let n = 0;
+    const unique = (): string => `u${++n}`;
+    const a = threadHeaders("alert-42-abc", "example.org", unique);
+    const b = threadHeaders("alert-42-abc", "example.org", unique);
+    assert.deepEqual(a, { messageId: "<alert-42-abc.u1@example.org>", inReplyTo: "<alert-42-abc@example.org>", references: "<alert-42-abc@example.org>" });
+    assert.notEqual(a.messageId, b.messageId);
+    assert.equal(a.references, b.references);
+    assert.deepEqual(threadHeaders(undefined, "example.org", unique), { messageId: "<u3@example.org>" });
+  });
+
+  it("names Message-IDs after the sender's domain", () => {
+    assert.equal(senderDomain("Mauve <alerts@Example.org>"), "example.org");
+    assert.equal(senderDomain("alerts@ops.example.org"), "ops.example.org");
+  });
+});
