@@ -7,6 +7,8 @@ export { buildDigest } from "./digest-message.js";
 export type { DigestOptions } from "./digest-message.js";
 export { deliverWithRetry, backoffDelay } from "./retry.js";
 export type { AttemptNext, RetryOptions } from "./retry.js";
+export { createEmailChannel, smtpTransportOptions } from "./email-channel.js";
+export type { EmailChannelDeps } from "./email-channel.js";
 export { createXmppChannel } from "./xmpp-channel.js";
 export type { ChatSender } from "./xmpp-channel.js";
 export { smsText, SMS_DEFAULT_CHARS } from "./sms-text.js";
