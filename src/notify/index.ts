@@ -9,6 +9,8 @@ export { deliverWithRetry, backoffDelay } from "./retry.js";
 export type { AttemptNext, RetryOptions } from "./retry.js";
 export { createEmailChannel, smtpTransportOptions } from "./email-channel.js";
 export type { EmailChannelDeps } from "./email-channel.js";
+export { createSmsChannel } from "./sms-channel.js";
+export type { SmsChannelDeps } from "./sms-channel.js";
 export { createXmppChannel } from "./xmpp-channel.js";
 export type { ChatSender } from "./xmpp-channel.js";
 export { smsText, SMS_DEFAULT_CHARS } from "./sms-text.js";
