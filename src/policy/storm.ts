@@ -1,0 +1,91 @@
+import type { Fallback } from "./channels.js";
+import { byImportance } from "./delivery.js";
+import type { Delivery } from "./delivery.js";
+import type { ChannelName, Level, StormConfig } from "./types.js";
+
+/** One message the caller sent a person: a single notification or a digest. */
+export interface SentRecord {
+  readonly at: number;
+  readonly kind: "single" | "digest" | "quiet-digest";
+}
+
+/** Many notifications told as one message. */
+export interface Digest {
+  /** "digest" for a storm; "quiet-digest" when it carries the person's collected email_digest notices. */
+  readonly kind: "digest" | "quiet-digest";
+  readonly count: number;
+  /** The most important few, to show in full. */
+  readonly top: readonly Delivery[];
+  /** Every delivery it stands for, `top` included: record each in its alert's history. */
+  readonly items: readonly Delivery[];
+  readonly hint: string;
+  readonly level: Level;
+  readonly channels: readonly ChannelName[];
+  readonly fallbacks: readonly Fallback[];
+}
+
+/** What to send one person now. Every pending delivery ends up in exactly one of send, digest.items, keep. */
+export interface OutboxPlan {
+  readonly send: readonly Delivery[];
+  readonly digest: Digest | null;
+  /** Not sent yet: pass these to planOutbox again at `holdUntil`. */
+  readonly keep: readonly Delivery[];
+  readonly holdUntil: number | null;
+}
+
+/** What a digest tells people to type to see what it left out. */
+export const DIGEST_HINT = "say show to see the rest";
+
+const isQuiet = (d: Delivery): boolean => d.channels.length > 0 && d.channels.every((c) => c === "email_digest");
+
+function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig): Digest {
+  const sorted = [...items].sort(byImportance);
+  // The loudest item picks the way in: a storm holding an urgent page goes where that page would.
+  const lead = sorted.find((d) => !isQuiet(d));
+  return {
+    kind: quiet ? "quiet-digest" : "digest",
+    count: sorted.length,
+    top: sorted.slice(0, storm.digestTop),
+    items: sorted,
+    hint: DIGEST_HINT,
+    level: sorted[0]?.level ?? "low",
+    channels: lead?.channels ?? ["email"],
+    fallbacks: lead?.fallbacks ?? [],
+  };
+}
+
+/** When enough recent sends age out of the limit's window to allow one more. */
+function budgetFreesAt(recent: readonly SentRecord[], storm: StormConfig): number {
+  const times = recent.map((r) => r.at).sort((a, b) => a - b);
+  return (times[times.length - storm.limit.count] ?? times[0] ?? 0) + storm.limit.per;
+}
+
+/**
+ * Plans one person's outgoing messages under the rate limit. A few notifications go out one by
+ * one; a burst of more than `digestAfter`, or more than the limit has room for, becomes one digest
+ * (count, the most important few, how to see the rest); with no room at all everything waits.
+ * `email_digest` notices collect until `quietDigestEvery` has passed since the last such email.
+ */
+export function planOutbox(pending: readonly Delivery[], history: readonly SentRecord[], now: number, storm: StormConfig): OutboxPlan {
+  const recent = history.filter((h) => h.at > now - storm.limit.per && h.at <= now);
+  const budget = storm.limit.count - recent.length;
+  const quiet = pending.filter(isQuiet);
+  const loud = pending.filter((d) => !isQuiet(d));
+  const lastQuiet = Math.max(-Infinity, ...history.filter((h) => h.kind === "quiet-digest").map((h) => h.at));
+  const quietDue = quiet.length > 0 && lastQuiet + storm.quietDigestEvery <= now;
+  const quietWait = quiet.length > 0 && !quietDue ? lastQuiet + storm.quietDigestEvery : null;
+
+  if (loud.length === 0 && !quietDue) return { send: [], digest: null, keep: quiet, holdUntil: quietWait };
+  if (budget <= 0) {
+    const freed = budgetFreesAt(recent, storm);
+    return { send: [], digest: null, keep: pending, holdUntil: quietWait === null ? freed : Math.min(freed, quietWait) };
+  }
+  const released = quietDue ? quiet : [];
+  const keep = quietDue ? [] : quiet;
+  const messages = loud.length + (released.length > 0 ? 1 : 0);
+  if (loud.length <= storm.digestAfter && messages <= budget) {
+    const digest = released.length > 0 ? digestOf(released, true, storm) : null;
+    return { send: [...loud].sort(byImportance), digest, keep, holdUntil: quietWait };
+  }
+  return { send: [], digest: digestOf([...loud, ...released], released.length > 0, storm), keep, holdUntil: quietWait };
+}
