@@ -1,13 +1,19 @@
-import { object, optional, refine } from "./combinators.js";
+import type { HostDownConfig, Policy, Rule, StormConfig, Window, Workgroup } from "../policy/types.js";
+import { maybe, object, optional, refine } from "./combinators.js";
 import { logSection, peopleSection } from "./common.js";
 import type { LogConfig, PersonConfig } from "./common.js";
 import { formatDuration } from "./duration.js";
 import { loadYaml, loadYamlFile } from "./load.js";
 import type { LoadOptions } from "./load.js";
+import { resolvePolicy } from "./policy-refs.js";
 import type { Reader } from "./reader.js";
+import { rulesSection } from "./rules-config.js";
 import { domainJid, duration, fsPath, serviceUrl } from "./scalars.js";
 import type { Secret } from "./secret.js";
 import { secret } from "./secret-field.js";
+import { hostDownSection, stormSection } from "./storm-config.js";
+import { windowsSection } from "./windows-config.js";
+import { workgroupsSection } from "./workgroups-config.js";
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -30,13 +36,20 @@ export interface BotAlertsConfig {
   readonly tolerance: number;
 }
 
-/** AlertBot's validated, frozen configuration. */
-export interface BotConfig {
+/** AlertBot's validated, frozen configuration; it is also the policy (people, workgroups, rules...) as is. */
+export interface BotConfig extends Policy {
   readonly xmpp: BotXmppConfig;
   /** SQLite file, absolute (relative paths resolve against the config file's directory). */
   readonly database: string;
   readonly people: readonly PersonConfig[];
   readonly alerts: BotAlertsConfig;
+  /** Default: one workgroup "everyone" (all people) told everything at once, as before policies. */
+  readonly workgroups: readonly Workgroup[];
+  /** First match wins; the last is the default. */
+  readonly rules: readonly Rule[];
+  readonly windows: Readonly<Record<string, Window>>;
+  readonly storm: StormConfig;
+  readonly hostDown: HostDownConfig;
   readonly log: LogConfig;
 }
 
@@ -66,15 +79,22 @@ const alertsSection = refine(
   },
 );
 
-// New sections (workgroups, rules, escalation, email, sms) slot in here, each its own reader;
-// checks that span sections (a rule naming an unknown person) go in a refine() around the whole.
-const botSchema: Reader<BotConfig> = object({
-  xmpp: xmppSection,
-  database: fsPath(),
-  people: peopleSection,
-  alerts: alertsSection,
-  log: logSection,
-});
+// New sections (email, sms) slot in here, each its own reader; checks that span sections
+// (a rule naming an unknown workgroup, a step naming an unknown person) live in resolvePolicy().
+const botSchema: Reader<BotConfig> = resolvePolicy(
+  object({
+    xmpp: xmppSection,
+    database: fsPath(),
+    people: peopleSection,
+    alerts: alertsSection,
+    workgroups: workgroupsSection,
+    rules: maybe(rulesSection),
+    windows: windowsSection,
+    storm: stormSection,
+    host_down: hostDownSection,
+    log: logSection,
+  }),
+);
 
 /** Validates AlertBot's YAML config; throws an InvalidConfigError (a ConfigError) listing every problem. */
 export function loadBotConfig(text: string, options: LoadOptions): BotConfig {

@@ -32,15 +32,43 @@ describe("config: AlertBot", () => {
         pubsub: "pubsub.mauve.localhost",
       },
       database: "/etc/mauve/state/alertbot.db",
-      people: [{ name: "alice", jid: "alice@mauve.localhost", email: null, sms: null, timezone: null }],
+      people: [
+        {
+          name: "alice",
+          jid: "alice@mauve.localhost",
+          email: null,
+          sms: null,
+          timezone: null,
+          notify: { urgent: [["xmpp"]], normal: [["xmpp"]], low: [["xmpp"]] },
+          fallbackAfter: 300_000,
+        },
+      ],
       alerts: { ackDefault: 3_600_000, ackMax: 7 * 86_400_000, tolerance: 5_000 },
+      // Without a policy, everyone is told everything at once, as before policies existed.
+      workgroups: [
+        {
+          name: "everyone",
+          members: ["alice"],
+          timezone: "UTC",
+          rotation: null,
+          overrides: [],
+          room: null,
+          escalation: Object.fromEntries(
+            ["urgent", "normal", "low"].map((level) => [level, { steps: [{ after: 0, notify: { kind: "all" }, channels: null, window: null }], reminder: null }]),
+          ),
+        },
+      ],
+      rules: [{ match: {}, level: "normal", workgroup: "everyone", window: null }],
+      windows: {},
+      storm: { limit: { count: 5, per: 600_000 }, digestAfter: 3, digestTop: 3, quietDigestEvery: 3_600_000 },
+      hostDown: { grace: 300_000, importance: 100 },
       log: { level: "info" },
     });
   });
 
   it("returns a deeply frozen object", () => {
     const config = loadBotConfig(fixture("bot-minimal.yaml"), { file: "alertbot.yaml" });
-    for (const part of [config, config.xmpp, config.people, config.people[0], config.alerts, config.log, config.xmpp.secret]) {
+    for (const part of [config, config.xmpp, config.people, config.people[0], config.alerts, config.log, config.xmpp.secret, config.workgroups[0], config.rules[0]]) {
       assert.ok(Object.isFrozen(part));
     }
     assert.throws(() => ((config.alerts as { ackMax: number }).ackMax = 1), TypeError);
@@ -59,7 +87,7 @@ describe("config: AlertBot", () => {
       env: { ALERTBOT_COMPONENT_SECRET: "from-env" },
     });
     assert.equal(config.xmpp.secret.reveal(), "from-env");
-    assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob"]);
+    assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob", "carol", "dave", "erin"]);
     assert.equal(config.people[0]?.timezone, "Europe/London");
   });
 
@@ -68,7 +96,7 @@ describe("config: AlertBot", () => {
       "bot-unknown-key.yaml",
       [
         "alertbot.yaml: xmpp.pubsub_node: unknown key (expected one of: service, component, secret, secret_env, secret_file, pubsub)",
-        "alertbot.yaml: people[0].phone: unknown key (expected one of: name, jid, email, sms, timezone)",
+        "alertbot.yaml: people[0].phone: unknown key (expected one of: name, jid, email, sms, timezone, notify, fallback_after)",
       ],
     ],
     [
