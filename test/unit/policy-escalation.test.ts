@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import type { TimerHandle } from "../../src/clock/clock.js";
+import { loadBotConfig } from "../../src/config/index.js";
+import type { Presence } from "../../src/policy/channels.js";
+import type { Delivery } from "../../src/policy/delivery.js";
+import { escalate } from "../../src/policy/escalation.js";
+import type { EscalationAlert, EscalationResult, EscalationState } from "../../src/policy/escalation-state.js";
+import { classify } from "../../src/policy/rules.js";
+import type { Silence } from "../../src/policy/silences.js";
+import type { Policy } from "../../src/policy/types.js";
+
+const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });
+const M = 60_000;
+const T0 = Date.parse("2026-01-05T10:00:00Z"); // Monday, day time in London: ops on call is alice, then bob
+
+/**
+ * Plays the bot's part with a fake clock: evaluates at every `nextAt`, persists the state as JSON
+ * (so it must survive that), and writes each delivery as a timeline line "t=15m bob escalated xmpp".
+ */
+class Harness {
+  readonly clock = new FakeClock(T0);
+  readonly lines: string[] = [];
+  readonly warnings: string[] = [];
+  state: EscalationState | null = null;
+  last: EscalationResult | null = null;
+  alert: EscalationAlert;
+  presence: Record<string, Presence> = { alice: "online", bob: "online", carol: "online" };
+  silences: Silence[] = [];
+  down = new Map<string, number>();
+  private timer: TimerHandle | null = null;
+
+  constructor(fields: Partial<EscalationAlert> = {}, readonly policy: Policy = team) {
+    this.alert = { shortId: 42, source: "web1", alertId: "http", subject: "web1", importance: 250, status: "raised", raisedAt: T0, suppressUntil: null, ack: null, ...fields };
+  }
+
+  evaluate(): EscalationResult {
+    const now = this.clock.now();
+    const result = escalate({
+      alert: this.alert,
+      classification: classify(this.policy.rules, this.alert),
+      state: this.state,
+      now,
+      policy: this.policy,
+      presence: (name) => this.presence[name] ?? "unknown",
+      silences: this.silences,
+      down: this.down,
+    });
+    this.state = JSON.parse(JSON.stringify(result.state)) as EscalationState | null;
+    this.last = result;
+    this.warnings.push(...result.warnings);
+    for (const d of result.deliveries) this.lines.push(`${at(now)} ${d.person} ${d.kind} ${d.channels.join("+")}`);
+    this.timer?.cancel();
+    this.timer = result.nextAt === null ? null : this.clock.setTimer(result.nextAt - now, () => this.evaluate());
+    return result;
+  }
+
+  /** At `minutes` after T0, change something and evaluate, as the bot does on any input. */
+  on(minutes: number, change: () => void): void {
+    this.clock.setTimer(T0 + minutes * M - this.clock.now(), () => {
+      change();
+      this.evaluate();
+    });
+  }
+
+  runTo(minutes: number): string[] {
+    this.clock.advance(T0 + minutes * M - this.clock.now());
+    return this.lines;
+  }
+}
+
+function at(ms: number): string {
+  const minutes = Math.round((ms - T0) / M);
+  return minutes % 60 === 0 && minutes !== 0 ? `t=${minutes / 60}h` : `t=${minutes}m`;
+}
+
+const ack = (by: string, minutes: number, forMinutes: number): NonNullable<EscalationAlert["ack"]> => ({ by, at: T0 + minutes * M, until: T0 + (minutes + forMinutes) * M, note: "" });
+
+describe("policy: escalation timeline", () => {
+  it("raise → on call; unacked → next; reminders; ack stops it; ack expiry restarts; clear tells everyone told", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.on(40, () => (h.alert = { ...h.alert, ack: ack("bob", 40, 60) }));
+    h.on(100, () => (h.alert = { ...h.alert, ack: null })); // the alert machine expires the ack
+    h.on(120, () => (h.alert = { ...h.alert, status: "cleared", raisedAt: null }));
+    assert.deepEqual(h.runTo(180), [
+      "t=0m alice raised xmpp",
+      "t=15m bob escalated xmpp",
+      "t=30m alice reminder xmpp",
+      "t=40m alice acked xmpp", // bob acked; the step to erin at 45m never fires
+      "t=100m alice ack-expired xmpp", // the chain starts again from step 1
+      "t=115m bob escalated xmpp",
+      "t=2h alice cleared xmpp",
+      "t=2h bob cleared xmpp",
+    ]);
+    assert.equal(h.state, null);
+    assert.equal(h.clock.pendingTimers(), 0);
+  });
+
+  it("keeps climbing while nobody answers: the manager by SMS, reminders to each at their own pace", () => {
+    const h = new Harness();
+    h.evaluate();
+    assert.deepEqual(h.runTo(75), [
+      "t=0m alice raised xmpp",
+      "t=15m bob escalated xmpp",
+      "t=30m alice reminder xmpp",
+      "t=45m erin escalated sms", // the step's own channels
+      "t=45m bob reminder xmpp",
+      "t=1h alice reminder xmpp",
+      "t=75m bob reminder xmpp",
+      "t=75m erin reminder sms", // erin is offline: her own urgent preference falls through to SMS
+    ]);
+  });
+
+  it("attaches fallbacks for unanswered messages, and skips XMPP for the offline", () => {
+    const h = new Harness();
+    h.presence.alice = "offline";
+    const first = h.evaluate().deliveries[0];
+    assert.deepEqual(first, {
+      person: "alice",
+      kind: "raised",
+      level: "urgent",
+      shortId: 42,
+      channels: ["sms"],
+      fallbacks: [{ after: 5 * M, channels: ["email"] }],
+      why: "step 1 of ops/urgent: on call",
+    } satisfies Delivery);
+    h.state = null;
+    h.presence.alice = "online";
+    assert.deepEqual(h.evaluate().deliveries[0]?.fallbacks, [
+      { after: 5 * M, channels: ["sms"] },
+      { after: 10 * M, channels: ["email"] },
+    ]);
+  });
+
+  it("delivers nothing twice: evaluating again with the returned state is a no-op", () => {
+    const h = new Harness();
+    const first = h.evaluate();
+    const again = h.evaluate();
+    assert.equal(first.deliveries.length, 1);
+    assert.deepEqual(again.deliveries, []);
+    assert.equal(again.nextAt, T0 + 15 * M);
+  });
+
+  it("catches up at once after the bot was away, without repeating reminders", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.clock.set(T0 + 50 * M);
+    h.evaluate();
+    assert.deepEqual(h.lines, ["t=0m alice raised xmpp", "t=50m bob escalated xmpp", "t=50m erin escalated sms", "t=50m alice reminder xmpp"]);
+  });
+
+  it("restarts at the new level when the importance changes the classification", () => {
+    const h = new Harness({ importance: 50 }); // normal for ops: no second step for an hour
+    h.evaluate();
+    h.on(10, () => (h.alert = { ...h.alert, importance: 250 }));
+    assert.deepEqual(h.runTo(26), ["t=0m alice raised xmpp", "t=10m alice raised xmpp", "t=25m bob escalated xmpp"]);
+    assert.equal(h.state?.level, "urgent");
+  });
+
+  it("a raise after an unseen clear starts afresh", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.on(20, () => (h.alert = { ...h.alert, raisedAt: T0 + 18 * M }));
+    assert.deepEqual(h.runTo(20), ["t=0m alice raised xmpp", "t=15m bob escalated xmpp", "t=20m alice raised xmpp"]);
+  });
+});
+
+describe("policy: escalation holds", () => {
+  it("waits for the sender's suppress_until", () => {
+    const h = new Harness({ suppressUntil: T0 + 10 * M });
+    assert.equal(h.evaluate().held?.reason, "suppressed");
+    assert.deepEqual(h.runTo(30), ["t=10m alice raised xmpp", "t=25m bob escalated xmpp"]);
+  });
+
+  it("honours silences, and the time silenced does not count towards the next step", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.on(5, () => h.silences.push({ id: "s1", matcher: { source: ["web*"] }, until: T0 + 65 * M, by: "alice", why: "deploying" }));
+    const lines = h.runTo(90);
+    assert.equal(h.last?.held, null);
+    // Held from 5m to 65m, so everything moves 60m on: step 2 from 15m to 75m, alice's reminder from 30m to 90m.
+    assert.deepEqual(lines, ["t=0m alice raised xmpp", "t=75m bob escalated xmpp", "t=90m alice reminder xmpp"]);
+  });
+
+  it("tells people about a clear even while silenced, since they heard of the raise", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.silences.push({ id: "s1", matcher: {}, until: T0 + 600 * M, by: "alice", why: "noise" });
+    h.on(10, () => (h.alert = { ...h.alert, status: "cleared" }));
+    assert.deepEqual(h.runTo(20), ["t=0m alice raised xmpp", "t=10m alice cleared xmpp"]);
+  });
+
+  it("holds a down host's alerts until it returns, with no timer meanwhile", () => {
+    const h = new Harness();
+    h.down.set("web1", T0 - 10 * M);
+    const held = h.evaluate();
+    assert.deepEqual([held.held?.reason, held.held?.detail, held.nextAt], ["inhibited", "web1 is down", null]);
+    h.on(30, () => h.down.delete("web1"));
+    assert.deepEqual(h.runTo(30), ["t=30m alice raised xmpp"]);
+  });
+
+  it("holds a low alert for its rule's window and sends it when the office opens", () => {
+    const friday = Date.parse("2026-01-09T17:45:00Z");
+    const h = new Harness({ importance: 10, raisedAt: friday });
+    h.clock.set(friday);
+    const held = h.evaluate();
+    assert.deepEqual([held.held?.reason, new Date(held.nextAt ?? 0).toISOString()], ["window", "2026-01-12T09:00:00.000Z"]);
+    h.clock.advance(Date.parse("2026-01-12T09:00:00Z") - friday);
+    assert.deepEqual(h.lines, ["t=167h alice raised email_digest"]); // Monday 09:00
+  });
+
+  it("holds a step for its own window while reminders carry on", () => {
+    const ops = team.workgroups[0]!;
+    const steps = ops.escalation.urgent.steps.map((s, i) => (i === 2 ? { ...s, window: "office" } : s));
+    const policy: Policy = { ...team, workgroups: [{ ...ops, escalation: { ...ops.escalation, urgent: { ...ops.escalation.urgent, steps } } }, team.workgroups[1]!] };
+    const h = new Harness({}, policy);
+    h.clock.set(T0 + 7 * 60 * M); // 17:00: the office shuts at 17:30, before step 3 at 17:45
+    h.alert = { ...h.alert, raisedAt: h.clock.now() };
+    h.evaluate();
+    h.clock.advance(80 * M);
+    // 17:45 falls after the office shuts at 17:30: erin waits for Tuesday 09:00, the reminders do not.
+    assert.deepEqual(h.lines, [
+      "t=7h alice raised xmpp",
+      "t=435m bob escalated xmpp",
+      "t=450m alice reminder xmpp",
+      "t=465m bob reminder xmpp",
+      "t=8h alice reminder xmpp",
+      "t=495m bob reminder xmpp",
+    ]);
+    assert.equal(new Date(h.last?.nextAt ?? 0).toISOString(), "2026-01-05T18:30:00.000Z");
+    h.clock.advance(Date.parse("2026-01-06T09:00:00Z") - h.clock.now());
+    assert.deepEqual(h.lines.filter((l) => l.includes("erin")), ["t=23h erin escalated sms"]);
+  });
+});
+
+describe("policy: escalation targets", () => {
+  it("reaches another workgroup's on-call person", () => {
+    const h = new Harness({ source: "db1", importance: 150 });
+    h.evaluate();
+    assert.deepEqual(h.runTo(10), ["t=0m frank raised xmpp", "t=10m alice escalated xmpp"]);
+  });
+
+  it("warns when next finds nobody left, rather than failing quietly", () => {
+    const h = new Harness({ source: "db1", importance: 50 }); // dba/normal: next after 1h, but frank is all there is
+    h.presence.frank = "online";
+    h.evaluate();
+    h.runTo(61);
+    assert.deepEqual(h.lines, ["t=0m frank raised xmpp", "t=1h frank reminder xmpp"]);
+    assert.deepEqual(h.warnings, ["step 2 of dba/normal (next on call) found nobody to notify"]);
+  });
+
+  it("notifies the night rotation's person first, then the day members", () => {
+    const h = new Harness({ raisedAt: T0 + 11 * 60 * M }); // 21:00 London: carol's night
+    h.clock.set(T0 + 11 * 60 * M);
+    h.evaluate();
+    h.clock.advance(15 * M);
+    assert.deepEqual(h.lines, ["t=11h carol raised xmpp+sms", "t=675m alice escalated xmpp"]);
+  });
+
+  it("tells an ack to everyone told except whoever acked, once", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.runTo(16);
+    h.alert = { ...h.alert, ack: ack("alice", 16, 60) };
+    const first = h.evaluate();
+    assert.deepEqual(first.deliveries.map((d) => `${d.person} ${d.kind} ${d.why}`), ["bob acked acked by alice"]);
+    assert.deepEqual(first.deliveries[0]?.fallbacks, []);
+    assert.equal(first.nextAt, T0 + 76 * M);
+    assert.deepEqual(h.evaluate().deliveries, []);
+  });
+});
