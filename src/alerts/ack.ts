@@ -12,7 +12,7 @@ export function ackAlert(
   const note = ack.note ? ` because ${ack.note}` : "";
   return {
     ok: true,
-    after: { ...state, ack, updatedAt: ack.at },
+    after: { ...state, ack, updatedAt: ack.at, policyDueAt: ack.at },
     event: {
       kind: "acked",
       at: ack.at,

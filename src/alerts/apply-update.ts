@@ -151,7 +151,7 @@ function newAlert(source: string, alertId: string, now: number, semantics: Alert
     scheduledClearAt: null,
     suppressUntil: null,
     ack: null,
-    notifiedAt: null,
+    policyDueAt: null,
     updatedAt: now,
   };
 }

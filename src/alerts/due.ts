@@ -4,17 +4,12 @@ import { clearNow, raiseNow } from "./transitions.js";
 
 /**
  * The earliest moment this alert needs attention without any new input: a scheduled raise or clear,
- * an ack running out, or a raise or clear nobody has been told about yet. Null when none.
+ * an ack running out, or the policy's next look (a change to tell, an escalation step). Null when none.
  */
 export function nextDueAt(state: AlertState): number | null {
   const candidates = [state.scheduledRaiseAt, state.scheduledClearAt];
   if (state.status === "raised" && state.ack) candidates.push(state.ack.until);
-  // A notice not yet given is durable work: due now (or when a suppression ends), so a crash
-  // between storing a change and telling people is caught up at the next start.
-  if (state.status === "raised" && state.notifiedAt === null) {
-    candidates.push(Math.max(state.suppressUntil ?? 0, state.raisedAt ?? 0));
-  }
-  if (state.status === "cleared" && state.notifiedAt !== null) candidates.push(state.clearedAt ?? 0);
+  candidates.push(state.policyDueAt);
   let best: number | null = null;
   for (const t of candidates) if (t !== null && (best === null || t < best)) best = t;
   return best;
@@ -51,7 +46,7 @@ export function fireDue(state: AlertState, now: number): AlertChange | null {
   if (after.status === "raised" && after.ack && after.ack.until <= now) {
     events.push({ kind: "ack-expired", at: now, actor: "bot", detail: `ack by ${after.ack.by} expired` });
     // An expired ack is a fresh raise: people are told again.
-    after = { ...after, ack: null, notifiedAt: null };
+    after = { ...after, ack: null, policyDueAt: now };
     transition = "raised";
   }
 

@@ -25,8 +25,11 @@ export interface AlertRecord {
   /** Notifications held back until then (the update's suppress_until). */
   suppressUntil: number | null;
   ack: AckInfo | null;
-  /** When people were told of the current raise; null until then, and again after a clear. */
-  notifiedAt: number | null;
+  /**
+   * When the policy must next look at this alert: set to the moment of every raise, clear, ack and
+   * ack expiry, then to the escalation's next step. Durable, so a crash never loses a notice owed.
+   */
+  policyDueAt: number | null;
   updatedAt: number;
 }
 

@@ -4,21 +4,16 @@ import type { AlertSemantics } from "../alerts/semantics.js";
 import { ingestUpdate, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
 import { processDue } from "../ingest/process-due.js";
 import type { Logger } from "../log.js";
-import { pendingNotice } from "../policy/notice.js";
-import { formatNotice } from "../notify/format-notice.js";
+import type { Channel, ChannelName, Recipient } from "../notify/index.js";
+import type { Policy } from "../policy/index.js";
+import { Dispatcher } from "./dispatcher.js";
+import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import { recognisePerson } from "../commands/person.js";
 import { runCommand } from "../commands/run.js";
 import { commandAlerts } from "./command-alerts.js";
 import { DueTimer } from "./due-timer.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
-
-/** A person the bot may tell about alerts and take commands from. */
-export interface Person {
-  name: string;
-  /** Bare JID. */
-  jid: string;
-}
 
 /** How the core sends a chat line; the XMPP edge implements it. */
 export interface ChatPort {
@@ -31,12 +26,16 @@ export interface BotCoreDeps {
   store: Store;
   clock: Clock;
   log: Logger;
-  people: readonly Person[];
-  chat: ChatPort;
+  /** People, workgroups, rules, windows, storm limits (the loaded BotConfig is one). */
+  policy: Policy & { readonly people: readonly Recipient[] };
+  channels: ReadonlyMap<ChannelName, Channel>;
+  inputs: PolicyInputs;
   semantics?: AlertSemantics;
   /** How long an ack lasts when none is asked for, and the longest allowed (ms). */
   ackDefaultMs: number;
   ackMaxMs: number;
+  /** Delivery retry knobs (tests shorten them). */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
 }
 
 /**
@@ -50,8 +49,19 @@ export class BotCore {
     this.timer.rearm();
   });
 
+  private readonly dispatcher: Dispatcher;
+
   constructor(private readonly deps: BotCoreDeps) {
     this.timer = new DueTimer(deps.clock, () => deps.store.alerts.nextDue(), () => void this.tick());
+    this.dispatcher = new Dispatcher({
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      people: deps.policy.people,
+      channels: deps.channels,
+      storm: deps.policy.storm,
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    });
   }
 
   /** Starts acting on what is due, including what fell due while the bot was down. */
@@ -59,9 +69,25 @@ export class BotCore {
     return this.tick();
   }
 
-  /** Stops the due timer. */
+  /** Stops the due timer and pending fallbacks; sends under way finish (see `idle`). */
   stop(): void {
     this.timer.stop();
+    this.dispatcher.stop();
+  }
+
+  /** Resolves when every notification started so far has its outcome. */
+  idle(): Promise<void> {
+    return this.dispatcher.idle();
+  }
+
+  /** Asks the policy to look at every raised alert again (after a silence or presence change). */
+  async reconsider(): Promise<void> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    store.transaction(() => {
+      for (const a of store.alerts.list("raised", 100_000)) store.alerts.save({ ...a, policyDueAt: now });
+    });
+    await this.tick();
   }
 
   /** Applies a decoded update and tells people what changed. */
@@ -78,13 +104,13 @@ export class BotCore {
   }
 
   /**
-   * Answers a chat line. Strangers get a polite refusal and change nothing; an ack also
-   * re-arms the due timer so the ack's expiry is scheduled.
+   * Answers a chat line. Strangers get a polite refusal and change nothing; after a command the
+   * policy runs at once (an ack tells the others, and schedules the ack's expiry).
    */
   async handleChat(fromJid: string, body: string): Promise<string | null> {
-    const { people, log, clock, store } = this.deps;
+    const { log, clock, store } = this.deps;
     if (body.trim() === "") return null;
-    const person = recognisePerson(people, fromJid);
+    const person = recognisePerson(this.deps.policy.people, fromJid);
     if (!person) {
       log.warn("command from a stranger refused", { from: fromJid, length: body.length });
       return "Sorry, I only take commands from the people in my configuration.";
@@ -98,7 +124,8 @@ export class BotCore {
     });
     if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
     else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
-    this.timer.rearm();
+    // An ack is news for the others already told: let the policy run now, not at the next timer.
+    void this.tick();
     return outcome.reply;
   }
 
@@ -111,46 +138,13 @@ export class BotCore {
   }
 
   private async runDue(): Promise<void> {
-    const { store, clock, log } = this.deps;
+    const { store, clock, log, policy, inputs } = this.deps;
     try {
-      for (const change of processDue(store, clock.now())) await this.settle(change.alert.shortId);
+      const now = clock.now();
+      for (const change of processDue(store, now)) evaluateAlert(store, policy, inputs, log, change.alert.shortId, now);
+      this.dispatcher.flush();
     } catch (err) {
       log.error("processing due alerts failed", { err });
-    }
-  }
-
-  /** Gives the notice an alert owes, if any, and records the outcome durably. */
-  private async settle(shortId: number): Promise<void> {
-    const { store, clock, people, chat, log } = this.deps;
-    const alert = store.alerts.get(shortId);
-    if (!alert) return;
-    const now = clock.now();
-    const decision = pendingNotice(alert, now);
-    if (decision.notice) {
-      const body = formatNotice(decision.notice);
-      const told: string[] = [];
-      const failed: string[] = [];
-      await Promise.all(
-        people.map(async (p) => {
-          try {
-            await chat.send(p.jid, body);
-            told.push(p.name);
-          } catch (err) {
-            failed.push(p.name);
-            log.warn("chat notice failed", { to: p.jid, shortId, err });
-          }
-        }),
-      );
-      store.alerts.record(shortId, [
-        { kind: "notified", at: now, actor: "bot", detail: `${decision.notice.kind} told by chat to ${told.join(", ") || "nobody"}` },
-        ...(failed.length ? [{ kind: "notify-failed" as const, at: now, actor: "bot", detail: `chat to ${failed.join(", ")}` }] : []),
-      ]);
-    }
-    if (decision.notifiedAt !== undefined) {
-      // Re-read: the alert may have changed while we were sending, and that change must not be lost.
-      // A new raise episode that began meanwhile owes its own notice, so leave that one alone.
-      const fresh = store.alerts.get(shortId);
-      if (fresh && fresh.raisedAt === alert.raisedAt) store.alerts.save({ ...fresh, notifiedAt: decision.notifiedAt });
     }
   }
 }

@@ -18,6 +18,8 @@ import { AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { handleItem } from "./item-handler.js";
 import { catchUp } from "./catch-up.js";
+import { PresenceTracker } from "./presence-tracker.js";
+import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
 
 /** A running AlertBot. */
 export interface RunningBot {
@@ -30,6 +32,12 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/** Knobs for tests and embedding. */
+export interface RunBotOptions {
+  /** Delivery retry timing (tests shorten it). */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+}
+
 // Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
 const MAX_CHAT_CHARS = 2_000;
 
@@ -37,7 +45,7 @@ const MAX_CHAT_CHARS = 2_000;
  * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
  * catches up on retained items, tells people what is owed, then serves events and chat.
  */
-export async function runBot(config: BotConfig, clock: Clock, log: Logger): Promise<RunningBot> {
+export async function runBot(config: BotConfig, clock: Clock, log: Logger, options: RunBotOptions = {}): Promise<RunningBot> {
   const store = Store.open(config.database);
   const service = config.xmpp.pubsub;
   const botJid = config.xmpp.component;
@@ -56,15 +64,24 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger): Prom
     features: [NS_MAUVE_BOT],
   });
   const provisioning = createProvisioning(session);
+  const people = new PresenceTracker(() => clock.now());
+  const channels = new Map<ChannelName, Channel>([["xmpp", createXmppChannel({ send: (to, body) => chat.sendChat(to, body) })]]);
+  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
+  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
   const core = new BotCore({
     store,
     clock,
     log,
-    people: config.people,
-    chat: { send: (to, body) => chat.sendChat(to, body) },
+    policy: config,
+    channels,
+    inputs: {
+      presence: (name) => people.status(config.people.find((p) => p.name === name)?.jid ?? ""),
+      down: () => new Map(),
+    },
     semantics: { toleranceMs: config.alerts.tolerance, defaultImportance: 50 },
     ackDefaultMs: config.alerts.ackDefault,
     ackMaxMs: config.alerts.ackMax,
+    ...(options.retry ? { retry: options.retry } : {}),
   });
   const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
 
@@ -84,7 +101,9 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger): Prom
     await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
+  const isPerson = (jid: string): boolean => config.people.some((p) => p.jid === bareJid(jid));
   presence.onPresence(async (p) => {
+    if (isPerson(p.from)) return people.update(p);
     if (p.type !== "available") return;
     if (!store.sources.hasOwner(bareJid(p.from))) return maybeNewAgent(p.from);
     // A known agent is back: show ourselves so it republishes its full state.
@@ -99,6 +118,15 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger): Prom
     }
   }
 
+  /** Asks each person for presence: subscribe (their client asks them once) and probe (current state). */
+  async function watchPeople(): Promise<void> {
+    for (const p of config.people) {
+      await presence.sendSubscription(p.jid, "subscribe");
+      await presence.sendProbe(p.jid);
+      await presence.sendAvailable({ to: p.jid, status: "Watching alerts" });
+    }
+  }
+
   async function resync(): Promise<void> {
     const nodes = await registry.discover();
     await catchUp(core, log, pubsub, service, nodes);
@@ -109,10 +137,12 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger): Prom
 
   session.on("online", () => {
     log.info("connected", { jid: session.jid });
+    watchPeople().catch((err: unknown) => log.warn("cannot ask people for presence", { err }));
     resync().catch((err: unknown) => log.error("resync failed", { err }));
   });
   session.on("offline", (o) => log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect }));
 
+  await watchPeople();
   await resync();
   await core.start();
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
@@ -124,6 +154,7 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger): Prom
     resync,
     async stop() {
       core.stop();
+      await core.idle();
       for (const p of config.people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
       await session.stop();
       store.close();

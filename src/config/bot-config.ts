@@ -6,6 +6,8 @@ import { formatDuration } from "./duration.js";
 import { loadYaml, loadYamlFile } from "./load.js";
 import type { LoadOptions } from "./load.js";
 import { resolvePolicy } from "./policy-refs.js";
+import { joinPath } from "./policy-combinators.js";
+import { INVALID } from "./reader.js";
 import type { Reader } from "./reader.js";
 import { rulesSection } from "./rules-config.js";
 import { domainJid, duration, fsPath, serviceUrl } from "./scalars.js";
@@ -13,6 +15,7 @@ import type { Secret } from "./secret.js";
 import { secret } from "./secret-field.js";
 import { hostDownSection, stormSection } from "./storm-config.js";
 import { windowsSection } from "./windows-config.js";
+import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "./channels-config.js";
 import { workgroupsSection } from "./workgroups-config.js";
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
@@ -50,6 +53,10 @@ export interface BotConfig extends Policy {
   readonly windows: Readonly<Record<string, Window>>;
   readonly storm: StormConfig;
   readonly hostDown: HostDownConfig;
+  /** SMTP settings; null when nobody is to be emailed. */
+  readonly email: EmailConfig | null;
+  /** The SMS gateway; null when nobody is to be texted. */
+  readonly sms: SmsConfig | null;
   readonly log: LogConfig;
 }
 
@@ -81,7 +88,7 @@ const alertsSection = refine(
 
 // New sections (email, sms) slot in here, each its own reader; checks that span sections
 // (a rule naming an unknown workgroup, a step naming an unknown person) live in resolvePolicy().
-const botSchema: Reader<BotConfig> = resolvePolicy(
+const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
   object({
     xmpp: xmppSection,
     database: fsPath(),
@@ -92,9 +99,30 @@ const botSchema: Reader<BotConfig> = resolvePolicy(
     windows: windowsSection,
     storm: stormSection,
     host_down: hostDownSection,
+    email: maybe(emailSection),
+    sms: maybe(smsSection),
     log: logSection,
   }),
-);
+));
+
+// A person told by email or SMS needs the section that says how: better refused at start than failing at 3 a.m.
+function checkChannelsConfigured(reader: Reader<BotConfig>): Reader<BotConfig> {
+  return (value, path, ctx) => {
+    const config = reader(value, path, ctx);
+    if (config === INVALID) return INVALID;
+    let ok = true;
+    const problem = (i: number, how: string, section: string): void => {
+      ctx.report(joinPath(path, `people[${i}].notify`), `${config.people[i]?.name} is to be told by ${how}, but there is no ${section} section (add one, or set notify without ${how})`);
+      ok = false;
+    };
+    config.people.forEach((person, i) => {
+      const used = new Set(Object.values(person.notify).flat(2));
+      if (!config.email && (used.has("email") || used.has("email_digest"))) problem(i, "email", "email");
+      if (!config.sms && used.has("sms")) problem(i, "SMS", "sms");
+    });
+    return ok ? config : INVALID;
+  };
+}
 
 /** Validates AlertBot's YAML config; throws an InvalidConfigError (a ConfigError) listing every problem. */
 export function loadBotConfig(text: string, options: LoadOptions): BotConfig {

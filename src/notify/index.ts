@@ -16,4 +16,3 @@ export type { ChatSender } from "./xmpp-channel.js";
 export { smsText, SMS_DEFAULT_CHARS } from "./sms-text.js";
 export { redact, redactor, secretForms, credentialForms, REDACTED } from "./redact.js";
 export type { Redactor } from "./redact.js";
-export { formatNotice, alertLabel } from "./format-notice.js";

@@ -19,7 +19,7 @@ export interface AlertRow {
   ack_at: number | null;
   ack_until: number | null;
   ack_note: string | null;
-  notified_at: number | null;
+  policy_due_at: number | null;
   due_at: number | null;
   updated_at: number;
 }
@@ -44,7 +44,7 @@ export function rowToAlert(row: AlertRow): AlertRecord {
       row.ack_by !== null && row.ack_at !== null && row.ack_until !== null
         ? { by: row.ack_by, at: row.ack_at, until: row.ack_until, note: row.ack_note ?? "" }
         : null,
-    notifiedAt: row.notified_at,
+    policyDueAt: row.policy_due_at,
     updatedAt: row.updated_at,
   };
 }
@@ -68,7 +68,7 @@ export function alertToParams(state: AlertState, dueAt: number | null): Record<s
     ack_at: state.ack?.at ?? null,
     ack_until: state.ack?.until ?? null,
     ack_note: state.ack?.note ?? null,
-    notified_at: state.notifiedAt,
+    policy_due_at: state.policyDueAt,
     due_at: dueAt,
     updated_at: state.updatedAt,
   };

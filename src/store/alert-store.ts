@@ -9,7 +9,7 @@ export type AlertFilter = "raised" | "acked" | "all";
 const COLUMNS = [
   "source", "alert_id", "status", "subject", "summary", "detail", "importance", "raised_at", "cleared_at",
   "scheduled_raise_at", "scheduled_clear_at", "suppress_until", "ack_by", "ack_at", "ack_until", "ack_note",
-  "notified_at", "due_at", "updated_at",
+  "policy_due_at", "due_at", "updated_at",
 ] as const;
 
 /** One line of an alert's history as stored. */

@@ -12,7 +12,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: "alerts, history, sources, transmission dedup",
+    description: "alerts, history, sources, transmission dedup, escalations, deliveries, silences",
     sql: `
       CREATE TABLE alerts (
         short_id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -32,7 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ack_at              INTEGER,
         ack_until           INTEGER,
         ack_note            TEXT,
-        notified_at         INTEGER,
+        policy_due_at       INTEGER,
         due_at              INTEGER,
         updated_at          INTEGER NOT NULL,
         UNIQUE (source, alert_id)
@@ -66,6 +66,43 @@ export const MIGRATIONS: readonly Migration[] = [
         received_at      INTEGER NOT NULL
       );
       CREATE INDEX transmissions_by_age ON transmissions (received_at);
+
+      -- The policy's escalation chain of each raised alert (JSON, owned by src/policy).
+      CREATE TABLE escalations (
+        short_id  INTEGER PRIMARY KEY REFERENCES alerts (short_id),
+        state     TEXT NOT NULL
+      );
+
+      -- Every notice the policy decided on, kept until its final outcome is known, so a restart
+      -- neither loses one (pending ones are sent at start) nor repeats one (sent ones are done).
+      CREATE TABLE deliveries (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        short_id    INTEGER NOT NULL REFERENCES alerts (short_id),
+        person      TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'digested')),
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX deliveries_pending ON deliveries (person, id) WHERE status = 'pending';
+
+      -- What each person was sent, for the storm limits.
+      CREATE TABLE sends (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        person  TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        kind    TEXT NOT NULL
+      );
+      CREATE INDEX sends_by_person ON sends (person, at);
+
+      CREATE TABLE silences (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        matcher     TEXT NOT NULL,
+        until       INTEGER NOT NULL,
+        by          TEXT NOT NULL,
+        why         TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
     `,
   },
 ];

@@ -1,5 +1,6 @@
 import { AlertStore } from "./alert-store.js";
 import { openDatabase, type Db } from "./database.js";
+import { PolicyStore } from "./policy-store.js";
 import { SourceStore } from "./source-store.js";
 import { TransmissionStore } from "./transmission-store.js";
 
@@ -8,11 +9,13 @@ export class Store {
   readonly alerts: AlertStore;
   readonly sources: SourceStore;
   readonly transmissions: TransmissionStore;
+  readonly policy: PolicyStore;
 
   private constructor(private readonly db: Db) {
     this.alerts = new AlertStore(db);
     this.sources = new SourceStore(db);
     this.transmissions = new TransmissionStore(db);
+    this.policy = new PolicyStore(db);
   }
 
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */

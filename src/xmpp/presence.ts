@@ -47,6 +47,8 @@ export interface Presence {
   sendUnavailable(options?: { readonly to?: string; readonly status?: string }): Promise<void>;
   /** RFC 6121 §3: subscribe, approve (subscribed), cancel (unsubscribe) or refuse/revoke (unsubscribed). */
   sendSubscription(to: string, type: Exclude<SubscriptionType, "probe">): Promise<void>;
+  /** RFC 6121 §4.3: asks `to`'s server for its current presence (answered if `to` approved our subscription). */
+  sendProbe(to: string): Promise<void>;
   /** Available/unavailable presence from others. */
   onPresence(handler: (p: PresenceUpdate) => void | Promise<void>): Unsubscribe;
   /** Subscription stanzas and probes; components must track these themselves. */
@@ -77,6 +79,9 @@ export function createPresence(session: XmppSession): Presence {
     },
     async sendSubscription(to, type) {
       await core.send(xml("presence", { to, type }));
+    },
+    async sendProbe(to) {
+      await core.send(xml("presence", { to, type: "probe" }));
     },
     onPresence: (handler) =>
       core.onStanza("presence", "presence", (stanza) => {

@@ -15,7 +15,7 @@ function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord 
     shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: "/var is 98% full",
     detail: '<p>Used: <b>98%</b> of <a href="https://grafana.example.org/d/1">/var</a></p><script>steal()</script>',
     importance: 2, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, notifiedAt: null, updatedAt: T0, ...fields,
+    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: T0, ...fields,
   };
 }
 

@@ -19,7 +19,7 @@ function alert(shortId: number): AlertRecord {
   return {
     shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: '/var is 98% full & "more"',
     detail: "", importance: 0, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, notifiedAt: null, updatedAt: T0,
+    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: T0,
   };
 }
 const raised = buildMessage(alert(42), "raised");

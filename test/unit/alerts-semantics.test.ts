@@ -154,10 +154,10 @@ describe("alert semantics (Mauve)", () => {
     });
   });
 
-  it("keeps suppress_until for the policy, and makes its end due when nobody was told", () => {
+  it("keeps suppress_until for the policy, which is asked to look at the raise at once", () => {
     const [c] = applyUpdate(update("web1", [alert("a", { suppressUntil: sec(T0) + 900 })]), none, T0, "agent");
     assert.equal(c?.after.suppressUntil, T0 + 900_000);
-    assert.equal(nextDueAt(c!.after), T0 + 900_000);
+    assert.equal(nextDueAt(c!.after), T0);
   });
 
   describe("acks", () => {
@@ -172,14 +172,16 @@ describe("alert semantics (Mauve)", () => {
     });
 
     it("expires into a re-raise that tells people afresh", () => {
-      const r = ackAlert({ ...raised(), notifiedAt: T0 }, { by: "alice", at: T0, until: T0 + 3_600_000, note: "" });
+      const r = ackAlert({ ...raised(), policyDueAt: null }, { by: "alice", at: T0, until: T0 + 3_600_000, note: "" });
       assert.ok(r.ok);
-      assert.equal(nextDueAt(r.after), T0 + 3_600_000);
-      assert.equal(fireDue(r.after, T0 + 3_599_999), null);
-      const expired = fireDue(r.after, T0 + 3_600_000);
+      assert.equal(r.after.policyDueAt, T0, "the policy must hear of the ack");
+      const settled = { ...r.after, policyDueAt: null };
+      assert.equal(nextDueAt(settled), T0 + 3_600_000);
+      assert.equal(fireDue(settled, T0 + 3_599_999), null);
+      const expired = fireDue(settled, T0 + 3_600_000);
       assert.equal(expired?.transition, "raised");
       assert.equal(expired?.after.ack, null);
-      assert.equal(expired?.after.notifiedAt, null);
+      assert.equal(expired?.after.policyDueAt, T0 + 3_600_000, "the policy must tell people afresh");
       assert.deepEqual(expired?.events.map((e) => e.kind), ["ack-expired"]);
     });
 

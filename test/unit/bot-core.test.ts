@@ -7,12 +7,20 @@ import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
+import { loadBotConfig } from "../../src/config/index.js";
+import { createXmppChannel } from "../../src/notify/index.js";
 import { alert, update } from "../helpers/updates.js";
 
-const people = [
-  { name: "alice", jid: "alice@mauve.localhost" },
-  { name: "bob", jid: "bob@mauve.localhost" },
-];
+// The bot's default policy: no workgroups or rules, so everyone hears everything at once.
+const config = loadBotConfig(
+  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+`,
+  { file: "alertbot.yaml" },
+);
 const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
 
 class RecordingChat implements ChatPort {
@@ -40,11 +48,27 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   const boot = (): void => {
     store = Store.open(path);
-    core = new BotCore({ store, clock, log: createLogger({ level: "error" }), people, chat, ackDefaultMs: 3_600_000, ackMaxMs: 7 * 86_400_000 });
+    core = new BotCore({
+      store,
+      clock,
+      log: createLogger({ level: "error" }),
+      policy: config,
+      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+      inputs: { presence: () => "online", down: () => new Map() },
+      ackDefaultMs: 3_600_000,
+      ackMaxMs: 7 * 86_400_000,
+      retry: { attempts: 1 },
+    });
   };
   const advance = async (ms: number): Promise<void> => {
     clock.advance(ms);
     await core.tick();
+    await core.idle();
+  };
+  const apply = async (u: ReturnType<typeof update>) => {
+    const outcome = await core.applyUpdate(u, origin);
+    await core.idle();
+    return outcome;
   };
 
   beforeEach(async () => {
@@ -63,17 +87,17 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   it("tells everyone of a raise once, and of its clear", async () => {
     const u = update("web1", [alert("disk", { summary: "97% full" })]);
-    await core.applyUpdate(u, origin);
+    await apply(u);
     assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 disk: 97% full", "bob: RAISED #1 web1 disk: 97% full"]);
-    await core.applyUpdate(u, origin);
-    await core.applyUpdate(update("web1", [alert("disk", { summary: "98% full" })]), origin);
+    await apply(u);
+    await apply(update("web1", [alert("disk", { summary: "98% full" })]));
     assert.deepEqual(chat.take(), [], "a duplicate or a mere text update tells nobody again");
-    await core.applyUpdate(update("web1", [alert("disk", { clearTime: s() })]), origin);
+    await apply(update("web1", [alert("disk", { clearTime: s() })]));
     assert.deepEqual(chat.take(), ["alice: CLEARED #1 web1 disk: 98% full", "bob: CLEARED #1 web1 disk: 98% full"]);
   });
 
   it("raises a heartbeat that stops, at the time it was due", async () => {
-    await core.applyUpdate(update("web1", [alert("heartbeat", { clearTime: s(), raiseTime: s() + 600 })]), origin);
+    await apply(update("web1", [alert("heartbeat", { clearTime: s(), raiseTime: s() + 600 })]));
     assert.deepEqual(chat.take(), []);
     await advance(599_000);
     assert.deepEqual(chat.take(), []);
@@ -82,28 +106,31 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
   });
 
   it("holds a suppressed raise until the suppression ends", async () => {
-    await core.applyUpdate(update("web1", [alert("disk", { suppressUntil: s() + 300 })]), origin);
+    await apply(update("web1", [alert("disk", { suppressUntil: s() + 300 })]));
     assert.deepEqual(chat.take(), []);
     await advance(300_000);
     assert.equal(chat.take().length, 2);
   });
 
   it("takes 'ack' from a person, stays quiet while acked, and tells again when the ack expires", async () => {
-    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await apply(update("web1", [alert("disk")]));
     chat.take();
     const reply = await core.handleChat("alice@mauve.localhost/phone", "ack 1 because rebooting");
     assert.match(reply ?? "", /#1 web1 disk.*acknowledged for 1h by alice because rebooting/);
     assert.equal(store.alerts.get(1)?.ack?.by, "alice");
+    await core.tick();
+    await core.idle();
+    assert.deepEqual(chat.take(), ["bob: ACKED #1 web1 disk"], "the others already told hear of the ack");
     await advance(3_599_000);
     assert.deepEqual(chat.take(), []);
     await advance(1_000);
-    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 disk", "bob: RAISED #1 web1 disk"]);
+    assert.deepEqual(chat.take(), ["alice: ACK EXPIRED #1 web1 disk", "bob: ACK EXPIRED #1 web1 disk"]);
   });
 
   it("after a restart tells what was owed, and nothing twice", async () => {
-    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await apply(update("web1", [alert("disk")]));
     assert.equal(chat.take().length, 2);
-    await core.applyUpdate(update("web1", [alert("hb", { clearTime: s(), raiseTime: s() + 60 })]), origin);
+    await apply(update("web1", [alert("hb", { clearTime: s(), raiseTime: s() + 60 })]));
     core.stop();
     store.close();
     clock.advance(120_000); // the bot is down when the heartbeat falls due
@@ -115,7 +142,7 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
   });
 
   it("refuses a stranger politely and changes nothing", async () => {
-    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await apply(update("web1", [alert("disk")]));
     const reply = await core.handleChat("mallory@evil.example/x", "ack 1");
     assert.match(reply ?? "", /only take commands from the people in my configuration/);
     assert.equal(store.alerts.get(1)?.ack, null);
@@ -123,8 +150,11 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   it("records who was told, and a failed delivery, in the history", async () => {
     chat.failFor.add("bob@mauve.localhost");
-    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await apply(update("web1", [alert("disk")]));
     const kinds = store.alerts.history(1).map((h) => `${h.kind}: ${h.detail}`);
-    assert.deepEqual(kinds.slice(1), ["notified: raised told by chat to alice", "notify-failed: chat to bob"]);
+    assert.deepEqual(kinds.slice(1).sort(), [
+      "notified: raised to alice by xmpp",
+      "notify-failed: raised to bob by xmpp, attempt 1: chat to bob@mauve.localhost failed: offline",
+    ]);
   });
 });

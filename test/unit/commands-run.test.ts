@@ -37,7 +37,7 @@ function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord 
     scheduledClearAt: null,
     suppressUntil: null,
     ack: null,
-    notifiedAt: null,
+    policyDueAt: null,
     updatedAt: NOW - 12 * M,
     ...fields,
   };

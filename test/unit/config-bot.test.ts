@@ -62,6 +62,8 @@ describe("config: AlertBot", () => {
       windows: {},
       storm: { limit: { count: 5, per: 600_000 }, digestAfter: 3, digestTop: 3, quietDigestEvery: 3_600_000 },
       hostDown: { grace: 300_000, importance: 100 },
+      email: null,
+      sms: null,
       log: { level: "info" },
     });
   });
@@ -84,7 +86,7 @@ describe("config: AlertBot", () => {
   it("loads examples/alertbot.yaml, so the sample never rots", () => {
     const config = loadBotConfig(readFileSync(new URL("../../examples/alertbot.yaml", import.meta.url), "utf8"), {
       file: "examples/alertbot.yaml",
-      env: { ALERTBOT_COMPONENT_SECRET: "from-env" },
+      env: { ALERTBOT_COMPONENT_SECRET: "from-env", MAUVE_SMTP_PASSWORD: "smtp", TWILIO_AUTH_TOKEN: "token" },
     });
     assert.equal(config.xmpp.secret.reveal(), "from-env");
     assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob", "carol", "dave", "erin"]);

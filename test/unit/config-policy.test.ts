@@ -76,7 +76,7 @@ describe("config: policy sections", () => {
   it("the example's policy behaves like the team it describes", () => {
     const example = loadBotConfig(readFileSync(new URL("../../examples/alertbot.yaml", import.meta.url), "utf8"), {
       file: "examples/alertbot.yaml",
-      env: { ALERTBOT_COMPONENT_SECRET: "x" },
+      env: { ALERTBOT_COMPONENT_SECRET: "x", MAUVE_SMTP_PASSWORD: "smtp", TWILIO_AUTH_TOKEN: "token" },
     });
     const ops = example.workgroups[0]!;
     const who = (iso: string): string => onCall(ops, Z(iso), example.people).map((p) => p.name).join(" ");

@@ -9,7 +9,7 @@ function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord 
   return {
     shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: "/var is 98% full",
     detail: "", importance: 0, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, notifiedAt: null, updatedAt: T0, ...fields,
+    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: T0, ...fields,
   };
 }
 

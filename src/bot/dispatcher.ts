@@ -1,0 +1,152 @@
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { AlertRecord } from "../alerts/types.js";
+import type { Logger } from "../log.js";
+import type { Channel, ChannelName as NotifyChannel, DeliveryOutcome, NotificationMessage, Recipient } from "../notify/index.js";
+import { buildDigest, buildMessage, deliverWithRetry } from "../notify/index.js";
+import { planOutbox, type ChannelName, type Delivery, type Digest, type StormConfig } from "../policy/index.js";
+import type { Store } from "../store/store.js";
+
+/** What the dispatcher needs, injected. */
+export interface DispatcherDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  people: readonly Recipient[];
+  channels: ReadonlyMap<NotifyChannel, Channel>;
+  storm: StormConfig;
+  /** Retry knobs (tests shorten them). */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+}
+
+// Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
+const WANTS_ANSWER = new Set(["raised", "escalated", "reminder", "ack-expired"]);
+
+/**
+ * Sends what the policy queued in the durable outbox: per person, through the storm planner
+ * (singles or one digest), on each channel with retries, recording every attempt in the alert's
+ * history. A delivery row is finished only when its outcome is known, so a crash means it is
+ * sent at the next start rather than lost.
+ */
+export class Dispatcher {
+  private readonly inFlight = new Set<number>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly timers = new Set<TimerHandle>();
+  private stopped = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Plans and starts sending everything pending; does not wait for the sends. */
+  flush(): void {
+    const { store, clock, storm } = this.deps;
+    const now = clock.now();
+    for (const person of store.policy.peopleWithPending()) {
+      const rows = store.policy.pending<Delivery>(person).filter((r) => !this.inFlight.has(r.id));
+      if (rows.length === 0) continue;
+      const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
+      const history = store.policy.sendsSince<"single" | "digest" | "quiet-digest">(person, now - storm.limit.per - 86_400_000);
+      const plan = planOutbox(rows.map((r) => r.delivery), history, now, storm);
+      for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
+      if (plan.digest) this.track(this.sendDigest(person, plan.digest, plan.digest.items.map((d) => ids.get(d)!)));
+      if (plan.keep.length > 0 && plan.holdUntil !== null) this.later(plan.holdUntil - now, () => this.flush());
+    }
+  }
+
+  /** Resolves when every send started so far has finished (tests and clean shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /** Cancels pending fallbacks and holds; sends under way finish. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) t.cancel();
+    this.timers.clear();
+  }
+
+  private async sendSingle(person: string, d: Delivery, id: number): Promise<void> {
+    const { store, clock } = this.deps;
+    const alert = store.alerts.get(d.shortId);
+    if (!alert) return store.policy.finish(id, "failed", clock.now());
+    this.inFlight.add(id);
+    store.policy.recordSend(person, "single", clock.now());
+    const ok = await this.sendOn(person, d.channels, buildMessage(alert, d.kind, { reason: d.why }), [alert]);
+    store.policy.finish(id, ok ? "sent" : "failed", clock.now());
+    this.inFlight.delete(id);
+    if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d);
+  }
+
+  private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
+    const { store, clock } = this.deps;
+    ids.forEach((id) => this.inFlight.add(id));
+    store.policy.recordSend(person, digest.kind, clock.now());
+    const alerts = digest.items.map((d) => store.alerts.get(d.shortId)).filter((a): a is AlertRecord => a !== undefined);
+    const message = buildDigest(alerts, { reason: `${digest.count} notices at once (${digest.hint})` });
+    const ok = await this.sendOn(person, digest.channels, message, alerts);
+    for (const id of ids) {
+      store.policy.finish(id, ok ? "digested" : "failed", clock.now());
+      this.inFlight.delete(id);
+    }
+  }
+
+  /** Sends one message on every channel named; true when at least one delivered it. */
+  private async sendOn(person: string, names: readonly ChannelName[], message: NotificationMessage, alerts: AlertRecord[]): Promise<boolean> {
+    const recipient = this.deps.people.find((p) => p.name === person);
+    if (!recipient) {
+      this.record(alerts, "notify-failed", `no person named ${person}`);
+      return false;
+    }
+    const unique = [...new Set(names.map((n): NotifyChannel => (n === "email_digest" ? "email" : n)))];
+    const outcomes = await Promise.all(unique.map((name) => this.sendVia(name, recipient, message, alerts)));
+    return outcomes.some((o) => o.ok);
+  }
+
+  private async sendVia(name: NotifyChannel, to: Recipient, message: NotificationMessage, alerts: AlertRecord[]): Promise<DeliveryOutcome> {
+    const channel = this.deps.channels.get(name);
+    const what = `${message.kind} to ${to.name} by ${name}`;
+    if (!channel) {
+      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
+      return { ok: false, recoverable: false, error: "not configured" };
+    }
+    return deliverWithRetry(channel, to, message, {
+      clock: this.deps.clock,
+      ...this.deps.retry,
+      onAttempt: (outcome, attempt, next) => {
+        const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
+        if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
+        else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
+        if (!outcome.ok) this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
+      },
+    });
+  }
+
+  /** While nobody answers, send on the next channels `after` the first send (e.g. chat unread → email). */
+  private armFallbacks(person: string, d: Delivery): void {
+    for (const fallback of d.fallbacks) {
+      this.later(fallback.after, () => {
+        const alert = this.deps.store.alerts.get(d.shortId);
+        if (!alert || alert.status !== "raised" || alert.ack) return;
+        const message = buildMessage(alert, d.kind, { reason: `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}` });
+        this.track(this.sendOn(person, fallback.channels, message, [alert]).then(() => undefined));
+      });
+    }
+  }
+
+  private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {
+    const at = this.deps.clock.now();
+    for (const a of alerts) this.deps.store.alerts.record(a.shortId, [{ kind, at, actor: "bot", detail }]);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.stopped) return;
+    const timer = this.deps.clock.setTimer(Math.max(0, ms), () => {
+      this.timers.delete(timer);
+      fn();
+    });
+    this.timers.add(timer);
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.catch((err: unknown) => this.deps.log.error("dispatch failed", { err })).finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+}

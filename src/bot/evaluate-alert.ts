@@ -1,0 +1,53 @@
+import type { Logger } from "../log.js";
+import {
+  classify,
+  escalate,
+  type Delivery,
+  type DownSources,
+  type EscalationState,
+  type Matcher,
+  type Policy,
+  type PresenceOf,
+  type Silence,
+} from "../policy/index.js";
+import type { Store } from "../store/store.js";
+
+/** The inputs of the policy that live outside the alert: presence, silences, hosts down. */
+export interface PolicyInputs {
+  presence: PresenceOf;
+  down: () => DownSources;
+}
+
+/** The silences in force, as the policy reads them. */
+export function liveSilences(store: Store, now: number): Silence[] {
+  return store.policy.liveSilences<Matcher>(now).map((s) => ({ ...s, id: String(s.id) }));
+}
+
+/**
+ * Runs the policy on one alert and stores everything it decided in one transaction: the new
+ * escalation state, when to look again, warnings in the history, and the deliveries to send.
+ */
+export function evaluateAlert(store: Store, policy: Policy, inputs: PolicyInputs, log: Logger, shortId: number, now: number): Delivery[] {
+  return store.transaction(() => {
+    const alert = store.alerts.get(shortId);
+    if (!alert) return [];
+    const result = escalate({
+      alert,
+      classification: classify(policy.rules, alert),
+      state: store.policy.escalation<EscalationState>(shortId),
+      now,
+      policy,
+      presence: inputs.presence,
+      silences: liveSilences(store, now),
+      down: inputs.down(),
+    });
+    store.policy.setEscalation(shortId, result.state);
+    store.alerts.save({ ...alert, policyDueAt: result.nextAt });
+    if (result.warnings.length > 0) {
+      store.alerts.record(shortId, result.warnings.map((w) => ({ kind: "notify-failed" as const, at: now, actor: "policy", detail: w })));
+      log.warn("policy warning", { shortId, warnings: result.warnings });
+    }
+    store.policy.addDeliveries(result.deliveries, now);
+    return [...result.deliveries];
+  });
+}

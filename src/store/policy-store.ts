@@ -1,0 +1,93 @@
+import type { Db } from "./database.js";
+
+/** A delivery waiting for (or done with) its channels; `body` is the policy's Delivery as JSON. */
+export interface StoredDelivery<T> {
+  id: number;
+  shortId: number;
+  person: string;
+  delivery: T;
+  createdAt: number;
+}
+
+/** How a delivery ended. */
+export type DeliveryStatus = "sent" | "failed" | "digested";
+
+/**
+ * The policy's durable state: escalation chains, the delivery outbox, what each person was sent
+ * (for storm limits) and silences. Opaque JSON bodies: the shapes belong to src/policy.
+ */
+export class PolicyStore {
+  constructor(private readonly db: Db) {}
+
+  /** The escalation state of an alert, parsed, or null. */
+  escalation<T>(shortId: number): T | null {
+    const row = this.db.prepare("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as { state: string } | undefined;
+    return row ? (JSON.parse(row.state) as T) : null;
+  }
+
+  /** Stores (or, with null, forgets) an alert's escalation state. */
+  setEscalation(shortId: number, state: unknown): void {
+    if (state === null) this.db.prepare("DELETE FROM escalations WHERE short_id = ?").run(shortId);
+    else this.db.prepare("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, JSON.stringify(state));
+  }
+
+  /** Queues deliveries for sending. */
+  addDeliveries<T extends { person: string; shortId: number }>(deliveries: readonly T[], at: number): void {
+    const insert = this.db.prepare(
+      "INSERT INTO deliveries (short_id, person, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(d), at, at);
+  }
+
+  /** People with deliveries waiting. */
+  peopleWithPending(): string[] {
+    return (this.db.prepare("SELECT DISTINCT person FROM deliveries WHERE status = 'pending'").all() as Array<{ person: string }>).map((r) => r.person);
+  }
+
+  /** One person's waiting deliveries, oldest first. */
+  pending<T>(person: string): Array<StoredDelivery<T>> {
+    const rows = this.db
+      .prepare("SELECT id, short_id, person, body, created_at FROM deliveries WHERE status = 'pending' AND person = ? ORDER BY id")
+      .all(person) as Array<{ id: number; short_id: number; person: string; body: string; created_at: number }>;
+    return rows.map((r) => ({ id: r.id, shortId: r.short_id, person: r.person, delivery: JSON.parse(r.body) as T, createdAt: r.created_at }));
+  }
+
+  /** Records how a delivery ended. */
+  finish(id: number, status: DeliveryStatus, at: number): void {
+    this.db.prepare("UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?").run(status, at, id);
+  }
+
+  /** Records one message sent to a person. */
+  recordSend(person: string, kind: string, at: number): void {
+    this.db.prepare("INSERT INTO sends (person, at, kind) VALUES (?, ?, ?)").run(person, at, kind);
+  }
+
+  /** What a person was sent since `since`, oldest first. */
+  sendsSince<K extends string>(person: string, since: number): Array<{ at: number; kind: K }> {
+    return this.db.prepare("SELECT at, kind FROM sends WHERE person = ? AND at >= ? ORDER BY at").all(person, since) as Array<{
+      at: number;
+      kind: K;
+    }>;
+  }
+
+  /** Adds a silence; returns its id. */
+  addSilence(matcher: unknown, until: number, by: string, why: string, at: number): number {
+    const r = this.db
+      .prepare("INSERT INTO silences (matcher, until, by, why, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(JSON.stringify(matcher), until, by, why, at);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Silences still in force at `now`. */
+  liveSilences<M>(now: number): Array<{ id: number; matcher: M; until: number; by: string; why: string }> {
+    const rows = this.db.prepare("SELECT * FROM silences WHERE until > ? ORDER BY id").all(now) as Array<{
+      id: number; matcher: string; until: number; by: string; why: string;
+    }>;
+    return rows.map((r) => ({ ...r, matcher: JSON.parse(r.matcher) as M }));
+  }
+
+  /** Ends a silence now; false when there was none with that id. */
+  endSilence(id: number, now: number): boolean {
+    return this.db.prepare("UPDATE silences SET until = ? WHERE id = ? AND until > ?").run(now, id, now).changes > 0;
+  }
+}
