@@ -18,7 +18,7 @@ import { AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { handleItem } from "./item-handler.js";
 import { catchUp } from "./catch-up.js";
-import { PresenceTracker } from "./presence-tracker.js";
+import { PresenceTracker, type Reachability } from "./presence-tracker.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
 
 /** A running AlertBot. */
@@ -28,6 +28,8 @@ export interface RunningBot {
   readonly session: XmppSession;
   /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
   resync(): Promise<void>;
+  /** How reachable a person is by chat, as far as the bot has heard. */
+  reachability(jid: string): Reachability;
   /** Says goodbye, disconnects and closes the database. */
   stop(): Promise<void>;
 }
@@ -94,14 +96,20 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
         : await core.handleChat(msg.from, msg.body);
     if (reply) await chat.sendChat(msg.from, reply);
   });
+  const isPerson = (jid: string): boolean => config.people.some((p) => p.jid === bareJid(jid));
   presence.onSubscription(async (s) => {
-    // A component has no roster: approve configured people (so their client shows the bot), refuse others.
+    const from = bareJid(s.from);
+    // A component has no roster: remember who lets us see their presence.
+    if (s.type === "subscribed" || s.type === "unsubscribed") {
+      if (isPerson(from)) store.policy.setPresenceApproved(from, s.type === "subscribed", clock.now());
+      return;
+    }
+    // Approve configured people (so their client shows the bot), refuse others.
     if (s.type !== "subscribe") return;
     const known = config.people.some((p) => p.jid === bareJid(s.from));
     await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
-  const isPerson = (jid: string): boolean => config.people.some((p) => p.jid === bareJid(jid));
   presence.onPresence(async (p) => {
     if (isPerson(p.from)) return people.update(p);
     if (p.type !== "available") return;
@@ -118,11 +126,12 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     }
   }
 
-  /** Asks each person for presence: subscribe (their client asks them once) and probe (current state). */
+  /** Asks each person for presence: a subscription request until they approve it, then a probe for their current state. */
   async function watchPeople(): Promise<void> {
     for (const p of config.people) {
-      await presence.sendSubscription(p.jid, "subscribe");
-      await presence.sendProbe(p.jid);
+      // A probe before approval would be answered "unsubscribed", cancelling the pending request.
+      if (store.policy.presenceApproved(p.jid)) await presence.sendProbe(p.jid);
+      else await presence.sendSubscription(p.jid, "subscribe");
       await presence.sendAvailable({ to: p.jid, status: "Watching alerts" });
     }
   }
@@ -152,6 +161,7 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     store,
     session,
     resync,
+    reachability: (jid) => people.status(jid),
     async stop() {
       core.stop();
       await core.idle();

@@ -95,6 +95,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX sends_by_person ON sends (person, at);
 
+      -- People who approved AlertBot's presence subscription (a component has no roster to remember it).
+      CREATE TABLE presence_approvals (
+        jid          TEXT PRIMARY KEY,
+        approved_at  INTEGER NOT NULL
+      );
+
       CREATE TABLE silences (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         matcher     TEXT NOT NULL,

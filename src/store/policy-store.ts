@@ -70,6 +70,17 @@ export class PolicyStore {
     }>;
   }
 
+  /** Whether this person approved our presence subscription. */
+  presenceApproved(jid: string): boolean {
+    return this.db.prepare("SELECT 1 FROM presence_approvals WHERE jid = ?").get(jid) !== undefined;
+  }
+
+  /** Records that a person approved (or revoked) our presence subscription. */
+  setPresenceApproved(jid: string, approved: boolean, at: number): void {
+    if (approved) this.db.prepare("INSERT OR REPLACE INTO presence_approvals (jid, approved_at) VALUES (?, ?)").run(jid, at);
+    else this.db.prepare("DELETE FROM presence_approvals WHERE jid = ?").run(jid);
+  }
+
   /** Adds a silence; returns its id. */
   addSilence(matcher: unknown, until: number, by: string, why: string, at: number): number {
     const r = this.db

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
 import { runBot, type RunningBot } from "../../src/bot/run-bot.js";
 import { systemClock } from "../../src/clock/system-clock.js";
+import type { Clock } from "../../src/clock/clock.js";
 import { loadAgentConfig, loadBotConfig } from "../../src/config/index.js";
 import { createLogger, type Logger } from "../../src/log.js";
-import { connectClient, createChat, createPresence, type ChatMessage, type XmppSession } from "../../src/xmpp/index.js";
+import { connectClient, createChat, createPresence, getRoster, type ChatMessage, type XmppSession } from "../../src/xmpp/index.js";
 import type { TestProsody } from "./prosody.js";
 
 /** Log lines collected from a component under test, parsed. */
@@ -35,9 +36,21 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
   }
 }
 
+/** Extra knobs for a test bot. */
+export interface TestBotOptions {
+  /** The whole `people:` list as YAML, instead of plain names. */
+  peopleYaml?: string;
+  /** More top-level sections (workgroups, rules, email, sms…). */
+  extraYaml?: string;
+  /** A fake clock drives policy time; the XMPP session keeps real timers of its own. */
+  clock?: Clock;
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+}
+
 /** Starts AlertBot with a config written as an admin would, for `people` (localparts). */
-export async function startBot(t: TestProsody, dir: string, people: string[], log: Logger): Promise<RunningBot> {
+export async function startBot(t: TestProsody, dir: string, people: string[], log: Logger, options: TestBotOptions = {}): Promise<RunningBot> {
   const p = t.prosody;
+  const peopleYaml = options.peopleYaml ?? people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n");
   const yaml = `
 xmpp:
   service: xmpp://127.0.0.1:${p.componentPort}
@@ -46,12 +59,13 @@ xmpp:
   pubsub: ${p.pubsubJid}
 database: ${join(dir, "alertbot.sqlite")}
 people:
-${people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n")}
+${peopleYaml}
 alerts:
   ack_default: 1h
+${options.extraYaml ?? ""}
 `;
   const config = loadBotConfig(yaml, { file: "alertbot.yaml", env: { TEST_BOT_SECRET: t.botSecret } });
-  return runBot(config, systemClock, log);
+  return runBot(config, options.clock ?? systemClock, log, options.retry ? { retry: options.retry } : {});
 }
 
 /** Registers the agent account and starts an agent for `source` with the given static alerts. */
@@ -101,8 +115,14 @@ export class PersonClient {
       resource: "phone",
     });
     const person = new PersonClient(session, createChat(session));
-    // Like any Jabber client: without available presence, chat to the bare JID is not delivered.
-    await createPresence(session).sendAvailable({ status: "on call" });
+    // Like a Jabber client whose user said yes: approve presence subscriptions (the bot asks for one).
+    const presence = createPresence(session);
+    presence.onSubscription(async (sub) => {
+      if (sub.type === "subscribe") await presence.sendSubscription(sub.from, "subscribed");
+    });
+    await getRoster(session); // subscription requests reach a resource only after it fetched its roster
+    // Without available presence, chat to the bare JID is not delivered.
+    await presence.sendAvailable({ status: "on call" });
     return person;
   }
 

@@ -1,0 +1,154 @@
+// The policy delivering for real: email to a real SMTP server, SMS to a real HTTP gateway, chat
+// falling back to email when a person's client goes offline, and a bot restarted mid-escalation.
+// Policy time runs on a fake clock (escalation steps are minutes apart); everything else is real.
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
+import type { RunningBot } from "../../src/bot/run-bot.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { withProsody } from "../helpers/prosody.js";
+import { HttpSink } from "../helpers/http-sink.js";
+import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor, type TestBotOptions } from "../helpers/spine.js";
+
+describe("policy delivery: chat, email, SMS, fallback, restart mid-escalation", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let smtp: SmtpSink;
+  let gateway: HttpSink;
+  let clock: FakeClock;
+  let botLog: LogLines;
+  let bot: RunningBot | undefined;
+  let agent: RunningAgent | undefined;
+  let alice: PersonClient | undefined;
+  let bob: PersonClient;
+
+  after(async () => {
+    await agent?.stop();
+    await bot?.stop();
+    await alice?.stop();
+    await bob?.stop();
+    await smtp?.close();
+    await gateway?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const server = withProsody();
+
+  const options = (): TestBotOptions => {
+    const d = server().prosody.domain;
+    return {
+      clock,
+      retry: { attempts: 2, baseDelayMs: 1_000 },
+      peopleYaml: `
+  - name: alice
+    jid: alice@${d}
+    email: alice@example.org
+    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp] }
+    fallback_after: 5m
+  - name: bob
+    jid: bob@${d}
+    sms: "+447700900124"
+    notify: { urgent: [sms], normal: [xmpp], low: [xmpp] }`,
+      extraYaml: `
+workgroups:
+  - name: ops
+    members: [alice, bob]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: oncall }, { after: 15m, notify: next }], reminder: false }
+      urgent: { steps: [{ after: 0m, notify: bob }], reminder: false }
+rules:
+  - { match: { importance: "80.." }, level: urgent, workgroup: ops }
+  - { level: normal, workgroup: ops }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false }
+  from: Mauve <alerts@example.org>
+sms:
+  url: ${gateway.origin}/send
+  method: POST
+  auth: { bearer: sms-token-123 }
+  body_template: '{"to": "{to}", "from": "{from}", "text": "{text}"}'
+  encoding: json
+  from: Mauve
+`,
+    };
+  };
+
+  /** Moves policy time on and lets the bot act on it. */
+  const advance = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await bot!.core.tick();
+    await bot!.core.idle();
+  };
+
+  before(async () => {
+    dir = tempDir("mauve-policy-");
+    smtp = await SmtpSink.start();
+    gateway = await HttpSink.start();
+    clock = new FakeClock(Date.now());
+    botLog = new LogLines();
+    const t = server();
+    alice = await PersonClient.login(t, "alice");
+    bob = await PersonClient.login(t, "bob");
+    bot = await startBot(t, dir, [], botLog.logger, options());
+    await waitFor("the bot to hear alice is online", () => bot!.reachability(`alice@${t.prosody.domain}`) === "online");
+    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+  });
+
+  it("tells the on-call person by chat while online, falls back to email after 5m unanswered, escalates after 15m", async () => {
+    await alice!.expect(/^RAISED #\d+ web1 disk-full: Disk full/);
+    assert.equal(smtp.mails.length, 0, "no email while chat may still be read");
+    await advance(4 * 60_000);
+    assert.equal(smtp.mails.length, 0);
+    await advance(60_000);
+    await waitFor("alice's fallback email", () => smtp.mails[0]);
+    await advance(9 * 60_000);
+    assert.equal(bob.inbox.length, 0, "bob is not told before step 2 is due");
+    await advance(60_000);
+    await bob.expect(/ESCALATED #\d+ web1 disk-full/);
+  });
+
+  it("writes the email with the alert id in the subject, both parts, and threading headers", () => {
+    const mail = parseMail(smtp.mails[0]!.raw);
+    assert.deepEqual(smtp.mails[0]?.to, ["alice@example.org"]);
+    assert.match(mail.headers.get("subject") ?? "", /^\[mauve #\d+\] RAISED web1 disk-full/);
+    assert.match(mail.headers.get("references") ?? "", /<alert-\d+-[0-9a-f]+@example\.org>/);
+    assert.match(mail.part("text/plain")?.body ?? "", /Disk full/);
+    assert.ok(mail.part("text/html"), "an HTML part too");
+  });
+
+  it("sends urgent alerts by SMS through the HTTP gateway", async () => {
+    agent!.change([{ id: "raid", state: "raised", summary: "RAID degraded", importance: 90 }]);
+    await waitFor("an SMS request", () => gateway.requests[0]);
+    const req = gateway.requests[0]!;
+    assert.equal(req.method, "POST");
+    assert.equal(req.url, "/send");
+    assert.equal(req.headers.authorization, "Bearer sms-token-123");
+    const body = JSON.parse(req.body) as { to: string; text: string };
+    assert.equal(body.to, "+447700900124");
+    assert.match(body.text, /#\d+ RAISED web1 raid/);
+    assert.ok(!botLog.text().includes("sms-token-123"), "the gateway token never reaches the log");
+  });
+
+  it("goes straight to email when the person's client is offline", async () => {
+    await alice!.stop();
+    alice = undefined;
+    await waitFor("the bot to see alice offline", () => bot!.reachability(`alice@${server().prosody.domain}`) === "offline");
+    const before = smtp.mails.length;
+    agent!.change([{ id: "backup", state: "raised", summary: "Backup failed" }]);
+    await waitFor("an email for the new alert", () => smtp.mails.slice(before).find((m) => /backup/.test(parseMail(m.raw).headers.get("subject") ?? "")));
+  });
+
+  it("restarted mid-escalation, sends the next step once", async () => {
+    const before = bob.inbox.length;
+    agent!.change([{ id: "queue", state: "raised", summary: "Queue backing up" }]);
+    await waitFor("alice's email for queue", () => smtp.mails.find((m) => /queue/.test(parseMail(m.raw).headers.get("subject") ?? "")));
+    await bot!.stop();
+    clock.advance(20 * 60_000); // the bot is down when step 2 falls due
+    bot = await startBot(server(), dir, [], botLog.logger, options());
+    await bot.core.idle();
+    await bob.expect(/ESCALATED #\d+ web1 queue/);
+    await advance(60 * 60_000);
+    const queueLines = bob.inbox.slice(before).filter((m) => /queue/.test(m.body));
+    assert.equal(queueLines.length, 0, "no second escalation after the restart");
+  });
+});
