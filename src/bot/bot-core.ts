@@ -14,6 +14,7 @@ import { runCommand } from "../commands/run.js";
 import { commandAlerts } from "./command-alerts.js";
 import { DueTimer } from "./due-timer.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
+import { hostDownRaises, hostUpUpdate } from "./host-down.js";
 
 /** How the core sends a chat line; the XMPP edge implements it. */
 export interface ChatPort {
@@ -50,9 +51,11 @@ export class BotCore {
   });
 
   private readonly dispatcher: Dispatcher;
+  /** When an agent still within its grace runs out of it (host-down check). */
+  private hostsNextAt: number | null = null;
 
   constructor(private readonly deps: BotCoreDeps) {
-    this.timer = new DueTimer(deps.clock, () => deps.store.alerts.nextDue(), () => void this.tick());
+    this.timer = new DueTimer(deps.clock, () => earliest(deps.store.alerts.nextDue(), this.hostsNextAt), () => void this.tick());
     this.dispatcher = new Dispatcher({
       store: deps.store,
       clock: deps.clock,
@@ -78,6 +81,25 @@ export class BotCore {
   /** Resolves when every notification started so far has its outcome. */
   idle(): Promise<void> {
     return this.dispatcher.idle();
+  }
+
+  /** An agent's presence went away: its sources count as down from now (host-down after the grace). */
+  async agentAway(ownerJid: string): Promise<void> {
+    this.deps.store.sources.markDown(ownerJid, this.deps.clock.now());
+    this.deps.log.info("agent went away", { agent: ownerJid });
+    await this.tick();
+  }
+
+  /** An agent's presence is back: clear its host-down alerts, and let its held alerts go on. */
+  async agentBack(ownerJid: string): Promise<void> {
+    const { store, clock, log } = this.deps;
+    const back = store.sources.markUp(ownerJid);
+    for (const source of back) {
+      log.info("agent is back", { agent: ownerJid, source });
+      const clear = hostUpUpdate(store, source, clock);
+      if (clear) await this.applyUpdate(clear, { via: "bot" });
+    }
+    if (back.length > 0) await this.reconsider();
   }
 
   /** Asks the policy to look at every raised alert again (after a silence or presence change). */
@@ -141,10 +163,33 @@ export class BotCore {
     const { store, clock, log, policy, inputs } = this.deps;
     try {
       const now = clock.now();
+      this.raiseHostsDown(now);
       for (const change of processDue(store, now)) evaluateAlert(store, policy, inputs, log, change.alert.shortId, now);
       this.dispatcher.flush();
     } catch (err) {
       log.error("processing due alerts failed", { err });
     }
   }
+
+  /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */
+  private raiseHostsDown(now: number): void {
+    const { store, policy, clock, log, semantics } = this.deps;
+    const { updates, nextAt } = hostDownRaises(store, policy.hostDown, clock);
+    this.hostsNextAt = nextAt;
+    for (const update of updates) {
+      log.warn("host down", { source: update.source });
+      ingestUpdate(store, update, { via: "bot" }, now, semantics);
+      store.transaction(() => {
+        for (const a of store.alerts.ofSource(update.source).values()) {
+          if (a.status === "raised") store.alerts.save({ ...a, policyDueAt: now });
+        }
+      });
+    }
+  }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
 }

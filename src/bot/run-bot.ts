@@ -78,7 +78,7 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     channels,
     inputs: {
       presence: (name) => people.status(config.people.find((p) => p.name === name)?.jid ?? ""),
-      down: () => new Map(),
+      down: () => store.sources.down(),
     },
     semantics: { toleranceMs: config.alerts.tolerance, defaultImportance: 50 },
     ackDefaultMs: config.alerts.ackDefault,
@@ -112,8 +112,13 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
   });
   presence.onPresence(async (p) => {
     if (isPerson(p.from)) return people.update(p);
-    if (p.type !== "available") return;
-    if (!store.sources.hasOwner(bareJid(p.from))) return maybeNewAgent(p.from);
+    const agent = bareJid(p.from);
+    if (p.type !== "available") {
+      if (store.sources.hasOwner(agent)) await core.agentAway(agent);
+      return;
+    }
+    if (!store.sources.hasOwner(agent)) return maybeNewAgent(p.from);
+    await core.agentBack(agent);
     // A known agent is back: show ourselves so it republishes its full state.
     await presence.sendAvailable({ to: p.from, status: "AlertBot" });
   });

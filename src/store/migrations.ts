@@ -56,7 +56,9 @@ export const MIGRATIONS: readonly Migration[] = [
         owner_jid      TEXT NOT NULL,
         last_sequence  TEXT NOT NULL DEFAULT '0',
         first_seen_at  INTEGER NOT NULL,
-        last_seen_at   INTEGER NOT NULL
+        last_seen_at   INTEGER NOT NULL,
+        -- When the agent's presence went away (null while it is there).
+        down_since     INTEGER
       );
       CREATE INDEX sources_by_owner ON sources (owner_jid);
 

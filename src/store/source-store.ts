@@ -49,6 +49,28 @@ export class SourceStore {
     return this.db.prepare("SELECT 1 FROM sources WHERE owner_jid = ? LIMIT 1").get(ownerJid) !== undefined;
   }
 
+  /** Marks every source of this agent account as down since `at` (keeping an earlier time). */
+  markDown(ownerJid: string, at: number): void {
+    this.db.prepare("UPDATE sources SET down_since = COALESCE(down_since, ?) WHERE owner_jid = ?").run(at, ownerJid);
+  }
+
+  /** Marks the account's sources as up again; returns those that had been down. */
+  markUp(ownerJid: string): string[] {
+    const rows = this.db
+      .prepare("UPDATE sources SET down_since = NULL WHERE owner_jid = ? AND down_since IS NOT NULL RETURNING source")
+      .all(ownerJid) as Array<{ source: string }>;
+    return rows.map((r) => r.source);
+  }
+
+  /** Sources whose agent is away, with since when. */
+  down(): Map<string, number> {
+    const rows = this.db.prepare("SELECT source, down_since FROM sources WHERE down_since IS NOT NULL").all() as Array<{
+      source: string;
+      down_since: number;
+    }>;
+    return new Map(rows.map((r) => [r.source, r.down_since]));
+  }
+
   /** Records a new source and its owner; does nothing when it is already known. */
   claim(source: string, node: string, ownerJid: string, at: number): void {
     this.db

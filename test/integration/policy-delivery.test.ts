@@ -151,4 +151,24 @@ sms:
     const queueLines = bob.inbox.slice(before).filter((m) => /queue/.test(m.body));
     assert.equal(queueLines.length, 0, "no second escalation after the restart");
   });
+
+  it("raises one host-down alert when an agent stays away past its grace, and clears it when it returns", async () => {
+    const t = server();
+    const smsBefore = gateway.requests.length;
+    await agent!.stop(); // a clean stop: the bot gets the agent's unavailable presence
+    agent = undefined;
+    await waitFor("the bot to see web1 go away", () => bot!.store.sources.get("web1") && bot!.store.sources.down().has("web1"));
+    await advance(4 * 60_000);
+    assert.equal(bot!.store.alerts.find("web1", "mauve-host-down"), undefined, "within the grace: nothing yet");
+    await advance(60_000);
+    const hostDown = await waitFor("the host-down alert", () => bot!.store.alerts.find("web1", "mauve-host-down"));
+    assert.equal(hostDown.status, "raised");
+    assert.equal(hostDown.importance, 100);
+    // Importance 100 makes it urgent, and bob takes urgent pages by SMS.
+    const page = await waitFor("the host-down page", () => gateway.requests.slice(smsBefore).find((r) => r.body.includes("mauve-host-down")));
+    assert.match(page.body, new RegExp(`#${hostDown.shortId} RAISED web1 mauve-host-down`));
+    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    await waitFor("the host-down alert to clear", () => bot!.store.alerts.find("web1", "mauve-host-down")?.status === "cleared");
+    assert.equal(bot!.store.sources.down().has("web1"), false);
+  });
 });
