@@ -55,7 +55,11 @@ export class BotCore {
   private hostsNextAt: number | null = null;
 
   constructor(private readonly deps: BotCoreDeps) {
-    this.timer = new DueTimer(deps.clock, () => earliest(deps.store.alerts.nextDue(), this.hostsNextAt), () => void this.tick());
+    this.timer = new DueTimer(
+      deps.clock,
+      () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
+      () => void this.tick(),
+    );
     this.dispatcher = new Dispatcher({
       store: deps.store,
       clock: deps.clock,

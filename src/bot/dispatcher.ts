@@ -39,8 +39,8 @@ export class Dispatcher {
   flush(): void {
     const { store, clock, storm } = this.deps;
     const now = clock.now();
-    for (const person of store.policy.peopleWithPending()) {
-      const rows = store.policy.pending<Delivery>(person).filter((r) => !this.inFlight.has(r.id));
+    for (const person of store.policy.peopleWithPending(now)) {
+      const rows = store.policy.pending<Delivery>(person, now).filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
       if (rows.length === 0) continue;
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
       const history = store.policy.sendsSince<"single" | "digest" | "quiet-digest">(person, now - storm.limit.per - 86_400_000);
@@ -119,16 +119,25 @@ export class Dispatcher {
     });
   }
 
-  /** While nobody answers, send on the next channels `after` the first send (e.g. chat unread → email). */
+  /**
+   * While nobody answers, send on the next channels `after` the first send (chat unread → email).
+   * Queued as deliveries that wait (durable: a restart keeps them); dropped as moot on ack or clear.
+   */
   private armFallbacks(person: string, d: Delivery): void {
+    const now = this.deps.clock.now();
     for (const fallback of d.fallbacks) {
-      this.later(fallback.after, () => {
-        const alert = this.deps.store.alerts.get(d.shortId);
-        if (!alert || alert.status !== "raised" || alert.ack) return;
-        const message = buildMessage(alert, d.kind, { reason: `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}` });
-        this.track(this.sendOn(person, fallback.channels, message, [alert]).then(() => undefined));
-      });
+      const why = `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
+      this.deps.store.policy.addDeliveries([{ ...d, person, channels: fallback.channels, fallbacks: [], why }], now, now + fallback.after);
     }
+  }
+
+  /** A fallback whose alert was answered or cleared meanwhile is finished without sending. */
+  private moot(row: { id: number; shortId: number; notBefore: number | null; delivery: Delivery }): boolean {
+    if (row.notBefore === null || !WANTS_ANSWER.has(row.delivery.kind)) return false;
+    const alert = this.deps.store.alerts.get(row.shortId);
+    if (alert && alert.status === "raised" && !alert.ack) return false;
+    this.deps.store.policy.finish(row.id, "moot", this.deps.clock.now());
+    return true;
   }
 
   private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {

@@ -82,11 +82,14 @@ export const MIGRATIONS: readonly Migration[] = [
         short_id    INTEGER NOT NULL REFERENCES alerts (short_id),
         person      TEXT NOT NULL,
         body        TEXT NOT NULL,
-        status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'digested')),
+        status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'digested', 'moot')),
+        -- Not to be sent before this time (fallbacks wait for an answer first); null: at once.
+        not_before  INTEGER,
         created_at  INTEGER NOT NULL,
         updated_at  INTEGER NOT NULL
       );
       CREATE INDEX deliveries_pending ON deliveries (person, id) WHERE status = 'pending';
+      CREATE INDEX deliveries_waiting ON deliveries (not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
 
       -- What each person was sent, for the storm limits.
       CREATE TABLE sends (

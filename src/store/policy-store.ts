@@ -7,10 +7,12 @@ export interface StoredDelivery<T> {
   person: string;
   delivery: T;
   createdAt: number;
+  /** Set on a fallback: it waited for an answer until then. */
+  notBefore: number | null;
 }
 
-/** How a delivery ended. */
-export type DeliveryStatus = "sent" | "failed" | "digested";
+/** How a delivery ended ("moot": a fallback no longer needed, the alert was answered or cleared). */
+export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
 
 /**
  * The policy's durable state: escalation chains, the delivery outbox, what each person was sent
@@ -31,25 +33,43 @@ export class PolicyStore {
     else this.db.prepare("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, JSON.stringify(state));
   }
 
-  /** Queues deliveries for sending. */
-  addDeliveries<T extends { person: string; shortId: number }>(deliveries: readonly T[], at: number): void {
+  /** Queues deliveries for sending, at once or not before `notBefore`. */
+  addDeliveries<T extends { person: string; shortId: number }>(deliveries: readonly T[], at: number, notBefore: number | null = null): void {
     const insert = this.db.prepare(
-      "INSERT INTO deliveries (short_id, person, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO deliveries (short_id, person, body, created_at, updated_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
     );
-    for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(d), at, at);
+    for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(d), at, at, notBefore);
   }
 
-  /** People with deliveries waiting. */
-  peopleWithPending(): string[] {
-    return (this.db.prepare("SELECT DISTINCT person FROM deliveries WHERE status = 'pending'").all() as Array<{ person: string }>).map((r) => r.person);
+  /** People with deliveries ready to go at `now`. */
+  peopleWithPending(now: number): string[] {
+    return (
+      this.db
+        .prepare("SELECT DISTINCT person FROM deliveries WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)")
+        .all(now) as Array<{ person: string }>
+    ).map((r) => r.person);
   }
 
-  /** One person's waiting deliveries, oldest first. */
-  pending<T>(person: string): Array<StoredDelivery<T>> {
+  /** When the next waiting delivery (a fallback) becomes ready, or null. */
+  nextWaiting(): number | null {
+    return (this.db.prepare("SELECT MIN(not_before) AS t FROM deliveries WHERE status = 'pending' AND not_before IS NOT NULL").get() as { t: number | null }).t;
+  }
+
+  /** One person's deliveries ready at `now`, oldest first. */
+  pending<T>(person: string, now: number): Array<StoredDelivery<T>> {
     const rows = this.db
-      .prepare("SELECT id, short_id, person, body, created_at FROM deliveries WHERE status = 'pending' AND person = ? ORDER BY id")
-      .all(person) as Array<{ id: number; short_id: number; person: string; body: string; created_at: number }>;
-    return rows.map((r) => ({ id: r.id, shortId: r.short_id, person: r.person, delivery: JSON.parse(r.body) as T, createdAt: r.created_at }));
+      .prepare(
+        "SELECT id, short_id, person, body, created_at, not_before FROM deliveries WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
+      )
+      .all(person, now) as Array<{ id: number; short_id: number; person: string; body: string; created_at: number; not_before: number | null }>;
+    return rows.map((r) => ({
+      id: r.id,
+      shortId: r.short_id,
+      person: r.person,
+      delivery: JSON.parse(r.body) as T,
+      createdAt: r.created_at,
+      notBefore: r.not_before,
+    }));
   }
 
   /** Records how a delivery ended. */

@@ -157,4 +157,15 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
       "notify-failed: raised to bob by xmpp, attempt 1: chat to bob@mauve.localhost failed: offline",
     ]);
   });
+
+  it("in a storm sends one digest instead of a flood, and drops nothing", async () => {
+    const many = Array.from({ length: 30 }, (_, i) => alert(`disk-${i}`, { summary: `disk ${i} full`, importance: 40 + i }));
+    await apply(update("web1", many));
+    const sent = chat.take();
+    const alice = sent.filter((l) => l.startsWith("alice:"));
+    assert.ok(alice.length <= 3, `alice got ${alice.length} messages, not a flood`);
+    assert.ok(alice.some((l) => /30/.test(l)), `the digest counts all 30: ${alice.join(" | ")}`);
+    const told = store.alerts.history(1).concat(store.alerts.history(30)).filter((h) => h.kind === "notified");
+    assert.ok(told.length >= 2, "every alert's history says it was told");
+  });
 });

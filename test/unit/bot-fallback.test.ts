@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BotCore } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { loadBotConfig } from "../../src/config/index.js";
+import { createLogger } from "../../src/log.js";
+import type { Channel, ChannelName, NotificationMessage, Recipient } from "../../src/notify/index.js";
+import { Store } from "../../src/store/store.js";
+import { alert, update } from "../helpers/updates.js";
+
+class Recorder implements Channel {
+  sent: string[] = [];
+  constructor(readonly name: ChannelName) {}
+  async send(to: Recipient, m: NotificationMessage) {
+    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
+    return { ok: true as const };
+  }
+}
+
+const config = loadBotConfig(
+  `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org, email: alice@x.org, notify: { normal: [xmpp, email] }, fallback_after: 5m }
+email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
+`,
+  { file: "alertbot.yaml" },
+);
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+
+describe("durable fallbacks (fake clock, real SQLite)", () => {
+  let dir: string;
+  let clock: FakeClock;
+  let store: Store;
+  let core: BotCore;
+  let chat: Recorder;
+  let email: Recorder;
+  const boot = () => {
+    store = Store.open(join(dir, "bot.sqlite"));
+    core = new BotCore({
+      store, clock, log: createLogger({ level: "error" }), policy: config,
+      channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email]]),
+      inputs: { presence: () => "online", down: () => new Map() },
+      ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, retry: { attempts: 1 },
+    });
+  };
+  const advance = async (ms: number) => {
+    clock.advance(ms);
+    await core.tick();
+    await core.idle();
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-fallback-"));
+    clock = new FakeClock();
+    chat = new Recorder("xmpp");
+    email = new Recorder("email");
+    boot();
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("emails after 5m without an answer, once, even across a restart", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await core.idle();
+    assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"]);
+    await advance(4 * 60_000);
+    core.stop();
+    store.close();
+    boot(); // the fallback is waiting in SQLite, not in a timer that died with the process
+    await core.start();
+    assert.deepEqual(email.sent, []);
+    await advance(60_000);
+    assert.deepEqual(email.sent, ["alice: RAISED #1 web1 disk"]);
+    await advance(60 * 60_000);
+    assert.equal(email.sent.length, 1, "sent once");
+  });
+
+  it("drops the fallback when the alert is acknowledged first", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await core.idle();
+    await core.handleChat("alice@x.org/phone", "ack 1");
+    await advance(10 * 60_000);
+    assert.deepEqual(email.sent, []);
+  });
+});
