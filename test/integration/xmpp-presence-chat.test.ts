@@ -1,6 +1,7 @@
 // Disco, presence and chat between an agent (client), a person (client) and the bot (component).
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
+import { nextEvent } from "../helpers/next-event.js";
 import {
   NS_DISCO_INFO,
   NS_MAUVE_AGENT,
@@ -16,20 +17,6 @@ import {
 } from "../../src/xmpp/index.js";
 import type { ChatBounce, ChatMessage, PresenceUpdate, SubscriptionStanza, Unsubscribe, XmppSession } from "../../src/xmpp/index.js";
 
-function nextEvent<T>(subscribe: (fn: (v: T) => void) => Unsubscribe, match: (v: T) => boolean = () => true, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no matching event within ${ms} ms`));
-    }, ms);
-    const off = subscribe((v) => {
-      if (!match(v)) return;
-      clearTimeout(timer);
-      off();
-      resolve(v);
-    });
-  });
-}
 
 describe("xmpp disco, presence and chat on Prosody", function () {
   const server = withProsody();

@@ -1,6 +1,7 @@
 // Agents and the bot on a real Prosody: provisioning, publishing, events, retained items.
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
+import { nextEvent } from "../helpers/next-event.js";
 import {
   AGENT_NODE_MAX_ITEMS,
   NS_MAUVE_UPDATE,
@@ -16,21 +17,6 @@ import type { ProvisionDecision, ProvisionRequest, PubsubEvent, Unsubscribe, Xmp
 
 const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
 
-/** Resolves with the first event `subscribe` delivers that matches, or rejects after `ms`. */
-function nextEvent<T>(subscribe: (fn: (v: T) => void) => Unsubscribe, match: (v: T) => boolean = () => true, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no matching event within ${ms} ms`));
-    }, ms);
-    const off = subscribe((v) => {
-      if (!match(v)) return;
-      clearTimeout(timer);
-      off();
-      resolve(v);
-    });
-  });
-}
 
 describe("xmpp pubsub on Prosody", function () {
   const server = withProsody();

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createServer, connect } from "node:net";
 import type { Server, Socket } from "node:net";
 import { withProsody } from "../helpers/prosody.js";
+import { nextEvent as nextEventWithin } from "../helpers/next-event.js";
 import {
   XmppIoError,
   agentNodeConfig,
@@ -14,22 +15,12 @@ import {
 } from "../../src/xmpp/index.js";
 import type { PubsubEvent, SessionEvents, Unsubscribe, XmppSession } from "../../src/xmpp/index.js";
 
+// Reconnections take longer than other events.
+const nextEvent = <T>(subscribe: Parameters<typeof nextEventWithin<T>>[0], match?: (v: T) => boolean): Promise<T> =>
+  nextEventWithin(subscribe, match, 10_000);
+
 const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
 
-function nextEvent<T>(subscribe: (fn: (v: T) => void) => Unsubscribe, match: (v: T) => boolean = () => true, ms = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no matching event within ${ms} ms`));
-    }, ms);
-    const off = subscribe((v) => {
-      if (!match(v)) return;
-      clearTimeout(timer);
-      off();
-      resolve(v);
-    });
-  });
-}
 
 const online = (s: XmppSession): Promise<SessionEvents["online"]> => nextEvent((fn) => s.on("online", fn));
 
