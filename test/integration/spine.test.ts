@@ -128,4 +128,12 @@ describe("spine: agent → Prosody pubsub → AlertBot → chat → ack", functi
     const history = bot!.store.alerts.history(bot!.store.alerts.find("web1", "while-away")!.shortId);
     assert.deepEqual(history.filter((h) => h.kind === "raised").length, 1, "applied once, though read twice");
   });
+
+  it("never writes the component secret or the agent's password into a log", () => {
+    assert.ok(botLog.lines.length > 10 && agentLog.lines.length > 0, "there were logs to look at");
+    for (const secret of [server().botSecret, "pw-web1"]) {
+      assert.ok(!botLog.text().includes(secret), "bot log is clean");
+      assert.ok(!agentLog.text().includes(secret), "agent log is clean");
+    }
+  });
 });
