@@ -1,0 +1,64 @@
+import { list, maybe, object, optional, transform } from "../config/combinators.js";
+import { check, mapOf } from "../config/policy-combinators.js";
+import { expected, type Reader } from "../config/reader.js";
+import { duration, int, str } from "../config/scalars.js";
+import type { CheckSpec } from "./types.js";
+
+/** How checks run on this host as a whole. */
+export interface CheckRunnerConfig {
+  /** At most this many checks run at once. */
+  readonly maxConcurrent: number;
+}
+
+const SECOND = 1_000;
+const DAY = 86_400_000;
+const IMPORTANCE = int(0, 4_294_967_295);
+
+// A shell line (one string) or an argument vector (a list of strings), as in systemd and Docker.
+const command: Reader<string | readonly string[]> = (value, path, ctx) => {
+  if (typeof value === "string") return str({ what: "a command line or a list of arguments" })(value, path, ctx);
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string") && value[0] !== "") return value as string[];
+  return expected('a command line like "check_disk -w 10% -p /" or a list of arguments', value, path, ctx);
+};
+
+const envValue: Reader<string> = (value, path, ctx) => (typeof value === "string" ? value : expected("a string (quote numbers)", value, path, ctx));
+
+const damping = check(
+  object({ raise: optional(int(1, 100), 1), of: optional(int(1, 100), 1), clear: optional(int(1, 100), 1) }),
+  (d, problem) => {
+    if (d.raise > d.of) problem("raise", `expected at most of (${d.of}), got ${d.raise}`);
+  },
+);
+
+const rawCheck = object({
+  id: str({ max: 256, pattern: /^[^\s]+$/, what: "an alert id without spaces like disk-root" }),
+  command,
+  interval: optional(duration({ min: SECOND, max: DAY }), "1m"),
+  timeout: optional(duration({ min: SECOND, max: 3_600_000 }), "30s"),
+  env: optional(mapOf(envValue, { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, what: "LC_ALL" }), {}),
+  subject: maybe(str({ max: 512 })),
+  importance: optional(object({ warning: optional(IMPORTANCE, 40), critical: optional(IMPORTANCE, 80), unknown: optional(IMPORTANCE, 50) }), {}),
+  damping: optional(damping, {}),
+});
+
+/** Reads one check definition (Nagios-plugin compatible command, schedule, importance, damping). */
+export const checkSpec: Reader<CheckSpec> = transform(rawCheck, (c) => ({
+  id: c.id,
+  command: c.command,
+  intervalMs: c.interval,
+  timeoutMs: c.timeout,
+  env: c.env,
+  subject: c.subject,
+  importance: c.importance,
+  damping: c.damping,
+}));
+
+/** Reads a list of checks with unique ids, none of them the built-in "heartbeat". */
+export const checksList: Reader<readonly CheckSpec[]> = check(list(checkSpec, { unique: [{ key: "id", of: (c) => c.id }] }), (checks, problem) => {
+  checks.forEach((c, i) => {
+    if (c.id === "heartbeat") problem(`[${i}].id`, '"heartbeat" is the agent\'s own heartbeat alert; choose another id');
+  });
+});
+
+/** Reads `check_runner: { max_concurrent }`. */
+export const checkRunnerSection: Reader<CheckRunnerConfig> = optional(object({ max_concurrent: optional(int(1, 256), 4) }), {});

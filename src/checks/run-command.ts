@@ -1,0 +1,102 @@
+import { spawn } from "node:child_process";
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import { formatDuration } from "../config/duration.js";
+import { parsePluginOutput, statusOfExitCode } from "./plugin-output.js";
+import type { CheckRun, CheckSpec } from "./types.js";
+
+// Plugins print a line or a few; more than this is kept out of memory (and out of the alert).
+const MAX_STDOUT_BYTES = 64 * 1024;
+const MAX_STDERR_BYTES = 4 * 1024;
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * The environment every check starts from: PATH and LANG=C (so output is parseable) and nothing of
+ * the agent's own, which may hold its XMPP password (`password_env`).
+ */
+export function baseCheckEnv(agentEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return { PATH: agentEnv["PATH"] ?? DEFAULT_PATH, LANG: "C" };
+}
+
+/**
+ * Runs one check command in its own process group and reads its verdict. At the timeout the whole
+ * group is killed (plugins often fork: `sh -c` → plugin → ssh), and the run counts as CRITICAL,
+ * Nagios's default for a timed-out service check. An abort (the agent stopping) kills the group
+ * too. Never rejects.
+ */
+export function runCheckCommand(
+  spec: Pick<CheckSpec, "command" | "timeoutMs" | "env">,
+  clock: Clock,
+  baseEnv: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): Promise<CheckRun> {
+  const [file, args] = typeof spec.command === "string" ? ["/bin/sh", ["-c", spec.command]] : [spec.command[0] ?? "", spec.command.slice(1)];
+  return new Promise((resolve) => {
+    let settled = false;
+    let timer: TimerHandle | undefined;
+    const finish = (run: CheckRun): void => {
+      if (settled) return;
+      settled = true;
+      timer?.cancel();
+      resolve(run);
+    };
+    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...baseEnv, ...spec.env } });
+    const stdout = collect(child.stdout, MAX_STDOUT_BYTES);
+    const stderr = collect(child.stderr, MAX_STDERR_BYTES);
+    timer = clock.setTimer(spec.timeoutMs, () => {
+      if (child.pid !== undefined) killGroup(child.pid);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const { summary, detail } = parsePluginOutput(stdout());
+      const why = `check timed out after ${formatDuration(spec.timeoutMs)}`;
+      finish({ status: "critical", summary: summary === "" ? why : `${why}: ${summary}`, detail, exitCode: null, timedOut: true });
+    });
+    const abort = (): void => {
+      if (child.pid !== undefined) killGroup(child.pid);
+    };
+    if (signal?.aborted) abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    child.on("close", () => signal?.removeEventListener("abort", abort));
+    child.on("error", (err) => {
+      finish({ status: "unknown", summary: `cannot run the check: ${err.message}`, detail: "", exitCode: null, timedOut: false });
+    });
+    child.on("close", (code, signal) => {
+      if (code === null) {
+        const summary = `check killed by ${signal ?? "a signal"}`;
+        return finish({ status: "unknown", summary, detail: stderr().trim(), exitCode: null, timedOut: false });
+      }
+      finish(verdict(code, stdout(), stderr()));
+    });
+  });
+}
+
+function verdict(code: number, stdout: string, stderr: string): CheckRun {
+  const { summary, detail } = parsePluginOutput(stdout);
+  const status = statusOfExitCode(code);
+  // Nagios's own wording for these, so admins recognise them.
+  let shown = summary;
+  if (code < 0 || code > 3) shown = `(Return code of ${code} is out of bounds${code === 126 || code === 127 ? " - plugin may be missing" : ""})`;
+  if (shown === "") shown = "(No output on stdout)" + (stderr.trim() !== "" ? ` stderr: ${stderr.trim().split("\n")[0]}` : "");
+  const extra = shown === summary ? detail : [summary, detail, stderr.trim()].filter((s) => s !== "").join("\n");
+  return { status, summary: shown.slice(0, 1024), detail: extra, exitCode: code, timedOut: false };
+}
+
+// A negative pid signals the whole process group (the child leads its own: spawned detached).
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function collect(stream: NodeJS.ReadableStream, max: number): () => string {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on("data", (chunk: Buffer) => {
+    if (size >= max) return;
+    chunks.push(chunk.subarray(0, max - size));
+    size += Math.min(chunk.length, max - size);
+  });
+  stream.on("error", () => undefined);
+  return () => Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,168 @@
+import type { AgentAlert } from "../agent/build-update.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { Logger } from "../log.js";
+import { checkAlert } from "./check-alert.js";
+import { DampingWindow } from "./damping.js";
+import type { CheckRun, CheckSpec, CheckStatus } from "./types.js";
+
+/** Everything the scheduler needs, injected. */
+export interface CheckSchedulerDeps {
+  clock: Clock;
+  log: Logger;
+  /** Runs one check; never rejects (see runCheckCommand). The signal aborts when the scheduler stops. */
+  run: (spec: CheckSpec, signal: AbortSignal) => Promise<CheckRun>;
+  /** At most this many checks run at once; the others wait their turn. */
+  maxConcurrent: number;
+  /** Receives the alert changes of one moment together, to go out as one update. */
+  onChanges: (alerts: AgentAlert[]) => void;
+  /** A change waits at most this long for the other checks of its moment (default 1 s). */
+  batchMs?: number;
+}
+
+interface Entry {
+  spec: CheckSpec;
+  damping: DampingWindow;
+  /** The status last published while raised, to notice WARNING → CRITICAL. */
+  shown: CheckStatus | null;
+  timer: TimerHandle | null;
+  queued: boolean;
+  running: boolean;
+}
+
+/**
+ * Runs checks on their intervals with a concurrency limit, damps their verdicts and hands the
+ * resulting alert changes on in batches: the changes of one moment become one AlertUpdate.
+ */
+export class CheckScheduler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly ready: Entry[] = [];
+  private readonly pending = new Map<string, AgentAlert>();
+  private active = 0;
+  private flushTimer: TimerHandle | null = null;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly deps: CheckSchedulerDeps) {}
+
+  /**
+   * Sets the checks (at start and on every reload). New and changed checks run at once; unchanged
+   * ones keep their schedule and damping; removed ones stop (their alerts are the caller's to drop).
+   * `raisedNow(id)` says whether a check's alert is raised already (from the agent's saved state).
+   */
+  setChecks(specs: readonly CheckSpec[], raisedNow: (id: string) => boolean): void {
+    const wanted = new Map(specs.map((s) => [s.id, s]));
+    for (const [id, entry] of this.entries) {
+      if (wanted.has(id)) continue;
+      entry.timer?.cancel();
+      this.entries.delete(id);
+      this.pending.delete(id);
+    }
+    for (const spec of specs) {
+      const old = this.entries.get(spec.id);
+      if (old && JSON.stringify(old.spec) === JSON.stringify(spec)) continue;
+      old?.timer?.cancel();
+      const raised = old ? old.damping.raised : raisedNow(spec.id);
+      const entry: Entry = { spec, damping: new DampingWindow(spec.damping, raised), shown: old?.shown ?? null, timer: null, queued: false, running: false };
+      this.entries.set(spec.id, entry);
+      this.due(entry);
+    }
+  }
+
+  /** The ids of the configured checks. */
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Resolves once no check runs or waits and every change has been handed on. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops scheduling and kills the checks still running (their results are dropped). */
+  stop(): void {
+    this.stopped = true;
+    this.stopping.abort();
+    for (const e of this.entries.values()) e.timer?.cancel();
+    this.flushTimer?.cancel();
+    this.entries.clear();
+    this.ready.length = 0;
+    this.pending.clear();
+  }
+
+  private due(entry: Entry): void {
+    if (this.stopped || entry.queued || entry.running) return;
+    entry.queued = true;
+    this.ready.push(entry);
+    this.startReady();
+  }
+
+  private startReady(): void {
+    while (this.active < this.deps.maxConcurrent) {
+      const entry = this.ready.shift();
+      if (!entry) return;
+      entry.queued = false;
+      if (this.entries.get(entry.spec.id) !== entry) continue;
+      this.start(entry);
+    }
+  }
+
+  private start(entry: Entry): void {
+    const { clock, log, run } = this.deps;
+    entry.running = true;
+    this.active++;
+    const startedAt = clock.now();
+    const unknown = (err: unknown): CheckRun => ({ status: "unknown", summary: `check failed to run: ${String(err)}`, detail: "", exitCode: null, timedOut: false });
+    void run(entry.spec, this.stopping.signal)
+      .catch(unknown)
+      .then((result) => {
+        this.active--;
+        entry.running = false;
+        if (!this.stopped && this.entries.get(entry.spec.id) === entry) {
+          log.debug("check ran", { check: entry.spec.id, status: result.status, exitCode: result.exitCode, timedOut: result.timedOut });
+          this.judge(entry, result);
+          const wait = Math.max(0, startedAt + entry.spec.intervalMs - clock.now());
+          entry.timer = clock.setTimer(wait, () => this.due(entry));
+        }
+        this.startReady();
+        this.settle();
+      });
+  }
+
+  private judge(entry: Entry, result: CheckRun): void {
+    const failed = result.status !== "ok";
+    const edge = entry.damping.record(failed);
+    const id = entry.spec.id;
+    if (edge === "raise" || (edge === null && entry.damping.raised && failed && result.status !== entry.shown)) {
+      if (edge === "raise") this.deps.log.info("check raised", { check: id, status: result.status, summary: result.summary });
+      entry.shown = result.status;
+      this.pending.set(id, checkAlert(entry.spec, result, "raised"));
+    } else if (edge === "clear") {
+      this.deps.log.info("check cleared", { check: id, summary: result.summary });
+      entry.shown = null;
+      this.pending.set(id, checkAlert(entry.spec, result, "cleared"));
+    }
+  }
+
+  // Hands the batch on when the moment is over (nothing runs or waits), or after batchMs at most.
+  private settle(): void {
+    if (this.pending.size > 0 && (this.active === 0 && this.ready.length === 0)) this.flush();
+    else if (this.pending.size > 0 && !this.flushTimer) this.flushTimer = this.deps.clock.setTimer(this.deps.batchMs ?? 1_000, () => this.flush());
+    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private flush(): void {
+    this.flushTimer?.cancel();
+    this.flushTimer = null;
+    if (this.pending.size === 0 || this.stopped) return;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    this.deps.onChanges(batch);
+    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private isIdle(): boolean {
+    return this.active === 0 && this.ready.length === 0 && this.pending.size === 0;
+  }
+}
