@@ -1,4 +1,7 @@
+import { checkRunnerSection, checksList, type CheckRunnerConfig } from "../checks/check-config.js";
+import type { CheckSpec } from "../checks/types.js";
 import { list, maybe, object, optional, orFalse, transform } from "./combinators.js";
+import { check } from "./policy-combinators.js";
 import { logSection } from "./common.js";
 import type { LogConfig } from "./common.js";
 import { loadYaml, loadYamlFile } from "./load.js";
@@ -42,6 +45,13 @@ export interface AgentConfig {
   readonly alerts: readonly StaticAlertConfig[];
   /** Heartbeat period in milliseconds, or false when turned off. */
   readonly heartbeat: { readonly interval: number } | false;
+  /** Nagios-plugin compatible checks whose verdicts raise and clear alerts. */
+  readonly checks: readonly CheckSpec[];
+  readonly checkRunner: CheckRunnerConfig;
+  /** The durable outbox's bound: past it, the queue collapses into one full-state update. */
+  readonly outbox: { readonly maxEntries: number };
+  /** How often the whole state goes out again (replace=true), in milliseconds; false for never. */
+  readonly fullStateEvery: number | false;
   readonly log: LogConfig;
 }
 
@@ -69,11 +79,25 @@ const rawSchema = object({
   state_dir: optional(fsPath(), "/var/lib/mauve-agent"),
   alerts: optional(list(alert, { unique: [{ key: "id", of: (a) => a.id }] }), []),
   heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY }), "5m") })), {}),
+  checks: optional(checksList, []),
+  check_runner: checkRunnerSection,
+  outbox: optional(object({ max_entries: optional(int(10, 10_000_000), 10_000) }), {}),
+  full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY })), "1h"),
   log: logSection,
 });
 
+// One id names one alert of the source: a check may not reuse a static alert's id.
+const checkedSchema = check(rawSchema, (raw, problem) => {
+  raw.checks.forEach((c, i) => {
+    const j = raw.alerts.findIndex((a) => a.id === c.id);
+    if (j >= 0) problem(`checks[${i}].id`, `"${c.id}" is already used by alerts[${j}]`);
+  });
+  const j = raw.alerts.findIndex((a) => a.id === "heartbeat");
+  if (j >= 0 && raw.heartbeat !== false) problem(`alerts[${j}].id`, '"heartbeat" is the agent\'s own heartbeat alert; choose another id (or set heartbeat: false)');
+});
+
 // Defaults that depend on the JID are filled after it has been validated.
-const agentSchema: Reader<AgentConfig> = transform(rawSchema, (raw) => {
+const agentSchema: Reader<AgentConfig> = transform(checkedSchema, (raw) => {
   const [local = "", domain = ""] = raw.xmpp.jid.split("@");
   return {
     ...raw,

@@ -22,6 +22,10 @@ describe("config: mauve-agent", () => {
       stateDir: "/var/lib/mauve-agent",
       alerts: [],
       heartbeat: { interval: 300_000 },
+      checks: [],
+      checkRunner: { maxConcurrent: 4 },
+      outbox: { maxEntries: 10_000 },
+      fullStateEvery: 3_600_000,
       log: { level: "info" },
     });
     assert.ok(Object.isFrozen(config.xmpp) && Object.isFrozen(config.heartbeat));
@@ -47,6 +51,7 @@ describe("config: mauve-agent", () => {
       ["disk-full", "raised", 80],
       ["backup-stale", "cleared", null],
     ]);
+    assert.deepEqual(config.checks.map((c) => [c.id, c.intervalMs, c.damping.raise]), [["disk-root", 300_000, 1], ["ntp", 600_000, 2]]);
   });
 
   it("reports every problem of a broken config exactly, without quoting the password", () => {
