@@ -18,6 +18,7 @@ export interface PublishPort {
 // Conditions that say this payload will never be accepted: retrying it would block the queue forever.
 const POISON = new Set(["bad-request", "not-acceptable", "policy-violation", "payload-too-big", "invalid-payload"]);
 const RETRY_MS = 5_000;
+const DEFAULT_MAX_ENTRIES = 10_000;
 
 /** Everything the agent core needs, injected. */
 export interface AgentCoreDeps {
@@ -27,24 +28,41 @@ export interface AgentCoreDeps {
   source: string;
   /** Heartbeat period; null for none. The heartbeat raises after three missed periods. */
   heartbeatMs: number | null;
+  /** How often the whole state goes out again; null for never. */
+  fullStateEveryMs?: number | null;
+  /** The outbox's bound (default 10,000): past it the queue collapses into one full state. */
+  maxEntries?: number;
 }
 
 /**
- * The agent without its protocol edge: keeps the current alert state, queues every change in the
- * durable outbox and publishes the queue strictly in order, one confirmed item at a time.
+ * The agent without its protocol edge: keeps the current alert state (saved beside the outbox, so
+ * a restarted agent resumes it), queues every change in the durable outbox and publishes the queue
+ * strictly in order, one confirmed item at a time. The outbox is bounded: when it is full, the
+ * whole queue collapses into one fresh full state, so the latest state is never what is lost.
  */
 export class AgentCore {
   private readonly alerts = new Map<string, AgentAlert>();
   private port: PublishPort | null = null;
   private readonly runPump = coalescingRunner(() => this.drain(), () => this.port !== null);
   private heartbeat: TimerHandle | null = null;
+  private fullState: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
 
-  constructor(private readonly deps: AgentCoreDeps) {}
+  constructor(private readonly deps: AgentCoreDeps) {
+    for (const { id, json } of deps.outbox.loadState()) this.alerts.set(id, JSON.parse(json) as AgentAlert);
+  }
 
-  /** Sets the alert state without publishing (used at start, before the full state goes out). */
+  /** The current alert state (as saved: it survives a restart). */
+  current(): AgentAlert[] {
+    return [...this.alerts.values()];
+  }
+
+  /** Replaces the whole alert state without publishing (at start or on reload, before a full state goes out). */
   load(alerts: readonly AgentAlert[]): void {
+    const gone = [...this.alerts.keys()].filter((id) => !alerts.some((a) => a.id === id));
+    this.alerts.clear();
     for (const a of alerts) this.alerts.set(a.id, a);
+    this.deps.outbox.saveState([...gone.map((id) => [id, null] as const), ...alerts.map((a) => [a.id, JSON.stringify(a)] as const)]);
   }
 
   /** Records changed alerts and queues them as one update (the changes of one moment go together). */
@@ -52,26 +70,36 @@ export class AgentCore {
     if (alerts.length === 0) return;
     const now = nowSeconds(this.deps.clock);
     for (const a of alerts) this.alerts.set(a.id, a);
-    this.queue(alerts.map((a) => toWireAlert(a, now)), false);
+    // State and queue in one transaction: a crash keeps both or neither.
+    this.deps.outbox.transaction(() => {
+      this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
+      this.queue(alerts.map((a) => toWireAlert(a, now)), false);
+    });
   }
 
   /** Queues the whole state with replace=true, so the bot can always resync from one item. */
   queueFullState(): void {
-    const now = nowSeconds(this.deps.clock);
-    const wire = [...this.alerts.values()].map((a) => toWireAlert(a, now));
-    if (this.deps.heartbeatMs !== null) wire.push(this.heartbeatWire(now));
-    this.queue(wire, true);
+    this.queue(this.fullStateWire(), true);
   }
 
-  /** Starts the heartbeat timer. */
-  startHeartbeat(): void {
-    const period = this.deps.heartbeatMs;
-    if (period === null) return;
-    const beat = (): void => {
-      this.queue([this.heartbeatWire(nowSeconds(this.deps.clock))], false);
-      this.heartbeat = this.deps.clock.setTimer(period, beat);
-    };
-    this.heartbeat = this.deps.clock.setTimer(period, beat);
+  /** Starts the heartbeat and the periodic full state. */
+  start(): void {
+    const { clock, heartbeatMs, fullStateEveryMs } = this.deps;
+    if (heartbeatMs !== null) {
+      const beat = (): void => {
+        this.queue([this.heartbeatWire(nowSeconds(clock))], false);
+        this.heartbeat = clock.setTimer(heartbeatMs, beat);
+      };
+      this.heartbeat = clock.setTimer(heartbeatMs, beat);
+    }
+    const every = fullStateEveryMs ?? null;
+    if (every !== null) {
+      const resend = (): void => {
+        this.queueFullState();
+        this.fullState = clock.setTimer(every, resend);
+      };
+      this.fullState = clock.setTimer(every, resend);
+    }
   }
 
   /** Connects or disconnects the publisher; on connect the queue starts draining. */
@@ -90,11 +118,24 @@ export class AgentCore {
     return this.deps.outbox.size();
   }
 
+  /** How many queued updates were ever dropped by collapsing a full outbox. */
+  collapsed(): number {
+    return this.deps.outbox.collapsedTotal();
+  }
+
   /** Stops timers (the outbox keeps what is queued). */
   stop(): void {
     this.heartbeat?.cancel();
+    this.fullState?.cancel();
     this.retry?.cancel();
     this.port = null;
+  }
+
+  private fullStateWire(): Alert[] {
+    const now = nowSeconds(this.deps.clock);
+    const wire = [...this.alerts.values()].map((a) => toWireAlert(a, now));
+    if (this.deps.heartbeatMs !== null) wire.push(this.heartbeatWire(now));
+    return wire;
   }
 
   private heartbeatWire(nowSec: number): Alert {
@@ -103,13 +144,20 @@ export class AgentCore {
   }
 
   private queue(alerts: Alert[], replace: boolean): void {
-    const { outbox, clock, source } = this.deps;
+    const { outbox, clock, source, log } = this.deps;
     const nowSec = nowSeconds(clock);
-    outbox.enqueue((sequence) => {
-      const update = buildUpdate(source, alerts, { replace, nowSec, sequence });
+    const build = (list: Alert[], asReplace: boolean) => (sequence: bigint) => {
+      const update = buildUpdate(source, list, { replace: asReplace, nowSec, sequence });
       const { data, text } = wrapPayload(update);
       return { transmissionId: update.transmissionId, data, text };
-    }, clock.now());
+    };
+    if (outbox.size() >= (this.deps.maxEntries ?? DEFAULT_MAX_ENTRIES)) {
+      // The state already includes this change: one full state stands for everything queued.
+      const dropped = outbox.collapse(build(this.fullStateWire(), true), clock.now());
+      log.warn("outbox full: collapsed the queue into one full-state update", { dropped, collapsedTotal: outbox.collapsedTotal() });
+    } else {
+      outbox.enqueue(build(alerts, replace), clock.now());
+    }
     void this.pump();
   }
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { CheckScheduler } from "../checks/scheduler.js";
 import type { Clock } from "../clock/clock.js";
 import { sourceToNodeName } from "../codec/node-name.js";
 import type { AgentConfig } from "../config/agent-config.js";
@@ -7,7 +8,6 @@ import type { Logger } from "../log.js";
 import { Outbox } from "../store/outbox.js";
 import {
   NS_MAUVE_AGENT,
-  agentNodeConfig,
   bareJid,
   connectClient,
   createDisco,
@@ -21,7 +21,9 @@ import {
   type XmppSession,
 } from "../xmpp/index.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
+import { createCheckScheduler, startupState } from "./agent-checks.js";
 import type { AgentAlert } from "./build-update.js";
+import { ensureNode } from "./ensure-node.js";
 import { statusLine } from "./status-line.js";
 
 // How long to wait before asking again for a node that could not be created or provisioned.
@@ -30,17 +32,26 @@ const NODE_RETRY_MS = 10_000;
 /** A running agent. */
 export interface RunningAgent {
   readonly core: AgentCore;
+  readonly checks: CheckScheduler;
+  readonly session: XmppSession;
   /** Records changed alerts and publishes them as one update. */
   change(alerts: readonly AgentAlert[]): void;
   /** Announces unavailability, disconnects and closes the outbox (what is queued stays queued). */
   stop(): Promise<void>;
 }
 
+/** Knobs for embedding and tests. */
+export interface RunAgentOptions {
+  /** Where checks find PATH (default: process.env); nothing else of it reaches them. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
- * Starts an agent: opens its outbox, logs in (retrying until the server answers), makes sure its
- * node exists, announces itself by presence and disco, and publishes its full state and heartbeats.
+ * Starts an agent: opens its outbox and saved state, starts its checks (they run, and queue, before
+ * the server answers), logs in (retrying until it does), makes sure its node exists, announces
+ * itself by presence and disco, and publishes its full state, its changes and its heartbeats.
  */
-export async function runAgent(config: AgentConfig, clock: Clock, log: Logger): Promise<RunningAgent> {
+export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, options: RunAgentOptions = {}): Promise<RunningAgent> {
   mkdirSync(config.stateDir, { recursive: true });
   const outbox = new Outbox(join(config.stateDir, "outbox.sqlite"));
   const node = sourceToNodeName(config.source);
@@ -51,13 +62,25 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger): 
     outbox,
     source: config.source,
     heartbeatMs: config.heartbeat === false ? null : config.heartbeat.interval,
+    fullStateEveryMs: config.fullStateEvery === false ? null : config.fullStateEvery,
+    maxEntries: config.outbox.maxEntries,
   });
-  const alerts = new Map<string, AgentAlert>();
-  const remember = (list: readonly AgentAlert[]): void => list.forEach((a) => alerts.set(a.id, a));
-  remember(config.alerts.map(fromConfig));
-  core.load([...alerts.values()]);
+  let announce = (): void => undefined;
+  const change = (list: readonly AgentAlert[]): void => {
+    core.change(list);
+    announce();
+  };
+  core.load(startupState(config.alerts, config.checks, core.current()));
   core.queueFullState();
-  core.startHeartbeat();
+  core.start();
+  const checks = createCheckScheduler({
+    clock,
+    log,
+    maxConcurrent: config.checkRunner.maxConcurrent,
+    agentEnv: options.env ?? process.env,
+    onChanges: change,
+  });
+  checks.setChecks(config.checks, (id) => core.current().some((a) => a.id === id && a.state === "raised"));
 
   const session: XmppSession = await retryUntilConnected(clock, log, () =>
     connectClient({
@@ -80,29 +103,18 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger): 
   const port: PublishPort = {
     publish: (payload) => pubsub.publish(service, node, payload),
   };
-
-  async function ensureNode(): Promise<boolean> {
-    const created = await pubsub.createNode(service, node, agentNodeConfig(config.source));
-    if (created.ok || created.condition === "conflict") return true;
-    if (created.condition !== "forbidden") {
-      log.error("cannot create node", { node, condition: created.condition, text: created.text });
-      return false;
-    }
-    // Prosody lets only service admins create nodes: ask AlertBot, which is one, to create it for us.
-    const provisioned = await provisioning.requestNodeProvisioning(bot, node);
-    if (!provisioned.ok) log.error("AlertBot did not provision our node", { node, condition: provisioned.condition, text: provisioned.text });
-    return provisioned.ok;
-  }
-
-  const announce = (): Promise<void> => presence.sendAvailable({ status: statusLine([...alerts.values()]) });
+  const status = (): string => statusLine(core.current());
+  announce = () => {
+    if (session.isOnline) void presence.sendAvailable({ status: status() }).catch(() => undefined);
+  };
 
   async function online(resumed: boolean): Promise<void> {
     if (!resumed) {
       let ready = false;
       try {
-        await announce();
-        await presence.sendAvailable({ to: bot, status: statusLine([...alerts.values()]) });
-        ready = await ensureNode();
+        await presence.sendAvailable({ status: status() });
+        await presence.sendAvailable({ to: bot, status: status() });
+        ready = (await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log)).ok;
       } catch (err) {
         log.warn("setting up the session failed", { err });
       }
@@ -122,38 +134,31 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger): 
       core.queueFullState();
     }
   });
-  session.on("online", ({ resumed }) => void online(resumed).catch((err: unknown) => log.error("going online failed", { err })));
+  // Only reconnections reach this listener (the first login is awaited above).
+  session.on("online", ({ resumed }) => {
+    log.info("reconnected; republishing full state after the backlog", { resumed, backlog: core.backlog() });
+    core.queueFullState();
+    void online(resumed).catch((err: unknown) => log.error("going online failed", { err }));
+  });
   session.on("offline", ({ reason }) => {
     core.setPort(null);
     log.warn("disconnected; queueing until reconnected", { reason, backlog: core.backlog() });
   });
   await online(false);
-  log.info("mauve-agent running", { source: config.source, node, jid: session.jid, backlog: core.backlog() });
+  log.info("mauve-agent running", { source: config.source, node, jid: session.jid, backlog: core.backlog(), checks: config.checks.length });
 
   return {
     core,
-    change(list) {
-      remember(list);
-      core.change(list);
-      if (session.isOnline) void announce().catch(() => undefined);
-    },
+    checks,
+    session,
+    change,
     async stop() {
+      checks.stop();
       core.stop();
       if (session.isOnline) await presence.sendUnavailable({ status: "agent stopped" }).catch(() => undefined);
       await session.stop();
       outbox.close();
     },
-  };
-}
-
-function fromConfig(a: AgentConfig["alerts"][number]): AgentAlert {
-  return {
-    id: a.id,
-    state: a.state,
-    ...(a.subject !== null ? { subject: a.subject } : {}),
-    ...(a.summary !== null ? { summary: a.summary } : {}),
-    ...(a.detail !== null ? { detail: a.detail } : {}),
-    ...(a.importance !== null ? { importance: a.importance } : {}),
   };
 }
 

@@ -31,7 +31,17 @@ const OUTBOX_MIGRATIONS: readonly Migration[] = [
       INSERT INTO counters (name, value) VALUES ('sequence', 0);
     `,
   },
+  {
+    version: 2,
+    description: "the agent's current alert state, and how many updates were collapsed",
+    sql: `
+      CREATE TABLE agent_state (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+      INSERT INTO counters (name, value) VALUES ('collapsed', 0);
+    `,
+  },
 ];
+
+type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text: string };
 
 /**
  * The agent's durable outbox (SQLite): updates wait here, in sequence order, until the server
@@ -48,8 +58,13 @@ export class Outbox {
     migrate(this.db, path, OUTBOX_MIGRATIONS);
   }
 
+  /** Runs `fn` in one transaction (nested calls join it). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** Adds an update built by `build(sequence)`; returns its entry. Build and store are one transaction. */
-  enqueue(build: (sequence: bigint) => { transmissionId: bigint; data: string; text: string }, at: number): OutboxEntry {
+  enqueue(build: Build, at: number): OutboxEntry {
     return this.db.transaction(() => {
       const row = this.db
         .prepare("UPDATE counters SET value = value + 1 WHERE name = 'sequence' RETURNING value")
@@ -79,6 +94,41 @@ export class Outbox {
   /** Removes an entry once the server has confirmed it. */
   remove(sequence: bigint): void {
     this.db.prepare("DELETE FROM outbox WHERE sequence = ?").run(Number(sequence));
+  }
+
+  /**
+   * Replaces every waiting entry with the one `build` makes (a full state, which supersedes them),
+   * in one transaction; returns how many were dropped, also added to a persistent counter.
+   */
+  collapse(build: Build, at: number): number {
+    return this.transaction(() => {
+      const dropped = this.db.prepare("DELETE FROM outbox").run().changes;
+      this.db.prepare("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(dropped);
+      this.enqueue(build, at);
+      return dropped;
+    });
+  }
+
+  /** How many updates were ever dropped by collapsing. */
+  collapsedTotal(): number {
+    return (this.db.prepare("SELECT value FROM counters WHERE name = 'collapsed'").get() as { value: number }).value;
+  }
+
+  /** Saves (or, with null, forgets) state records by id: opaque JSON, the agent's business. */
+  saveState(records: ReadonlyArray<readonly [id: string, json: string | null]>): void {
+    const put = this.db.prepare("INSERT INTO agent_state (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json");
+    const drop = this.db.prepare("DELETE FROM agent_state WHERE id = ?");
+    this.transaction(() => {
+      for (const [id, json] of records) {
+        if (json === null) drop.run(id);
+        else put.run(id, json);
+      }
+    });
+  }
+
+  /** Every saved state record. */
+  loadState(): Array<{ id: string; json: string }> {
+    return this.db.prepare("SELECT id, json FROM agent_state ORDER BY id").all() as Array<{ id: string; json: string }>;
   }
 
   /** How many entries wait. */

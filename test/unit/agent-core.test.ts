@@ -95,7 +95,7 @@ describe("AgentCore with a durable outbox", () => {
     const hb = full?.alerts.find((a) => a.id === "heartbeat");
     const now = Math.floor(clock.now() / 1000);
     assert.deepEqual([hb?.clearTime, hb?.raiseTime], [now, now + 180]);
-    core.startHeartbeat();
+    core.start();
     clock.advance(60_000);
     await core.pump();
     assert.equal(port.published.length, 2);
