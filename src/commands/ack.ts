@@ -1,61 +1,97 @@
 import { formatDuration, parseDuration } from "../config/duration.js";
+import { MAX_IDS, readIds, refuser, splitBecause } from "./args.js";
+import { refusalFor } from "./capability.js";
 import { alertName } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
-/** What `ack` was asked: which alerts, for how long (null: the default), and why ("" when not said). */
+/** How long an ack should last: the bot's default, a duration, or a number of working hours. */
+export type AckLength =
+  | { readonly kind: "default" }
+  | { readonly kind: "for"; readonly ms: number }
+  | { readonly kind: "working-hours"; readonly hours: number };
+
+/** What `ack` was asked: which alerts, for how long, and why ("" when not said). */
 export interface AckArgs {
   readonly ids: readonly number[];
-  readonly durationMs: number | null;
+  readonly length: AckLength;
   readonly note: string;
 }
 
-const USAGE = "ack <ids> [for <duration>] [because <note>]";
+const USAGE = "ack <ids> [for <duration> | for <n> working hours] [because <note>]";
 const EXAMPLE = "ack 42,43 for 2h because rebooting";
-const MAX_IDS = 50;
+const refuse = refuser(USAGE, EXAMPLE);
+const WORKING_HOURS = /^(\d{1,3}(?:\.\d+)?|an?|one)\s+(?:working|work|business|office)\s+hours?$/i;
 
-function refuse(text: string): ArgsResult<AckArgs> {
-  return { ok: false, humanMessage: `${text} Usage: ${USAGE}, e.g. "${EXAMPLE}".` };
+/** Reads what follows "for": a duration ("2h", "90 minutes") or "<n> working hours". */
+export function readAckLength(text: string): { ok: true; length: AckLength } | { ok: false; text: string } {
+  const t = text.trim();
+  if (t === "") return { ok: false, text: 'For how long? Put a duration after "for".' };
+  const wh = WORKING_HOURS.exec(t);
+  if (wh !== null) {
+    const hours = /^\d/.test(wh[1] ?? "") ? Number(wh[1]) : 1;
+    return hours > 0 ? { ok: true, length: { kind: "working-hours", hours } } : { ok: false, text: "An ack has to last longer than that." };
+  }
+  const ms = parseDuration(t);
+  if (ms === null) return { ok: false, text: `I can't read "${t}" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours".` };
+  if (ms === 0) return { ok: false, text: "An ack has to last longer than that." };
+  return { ok: true, length: { kind: "for", ms } };
+}
+
+/** Reads an ack's ids as typed in chat or in a form field. */
+export function readAckIds(text: string): { ok: true; ids: number[] } | { ok: false; text: string } {
+  const ids = readIds(text);
+  if (!ids.ok && ids.bad === null) return { ok: false, text: "Which alert?" };
+  if (!ids.ok) {
+    const hint = parseDuration(ids.bad ?? "") !== null ? ` To say how long, write "for ${ids.bad}".` : "";
+    return { ok: false, text: `"${ids.bad}" is not an alert number.${hint}` };
+  }
+  if (ids.ids.length > MAX_IDS) return { ok: false, text: `That is ${ids.ids.length} alerts; I take at most ${MAX_IDS} at once.` };
+  return ids;
 }
 
 // "because" ends the structured part: whatever follows is the note, even if it says "for".
 function parseAck(rest: string): ArgsResult<AckArgs> {
-  const [head = "", ...noteParts] = rest.split(/\bbecause\b/i);
-  const note = noteParts.join("because").trim();
-  if (noteParts.length > 0 && note === "") return refuse('Say why after "because".');
+  const { head, note } = splitBecause(rest);
+  if (note === null) return refuse('Say why after "because".');
   const [idText = "", ...forParts] = head.split(/\bfor\b/i);
-  const ids: number[] = [];
-  for (const token of idText.split(/[\s,]+/).filter((t) => t !== "" && !/^(and|&)$/i.test(t))) {
-    const m = /^#?(\d{1,9})[.]?$/.exec(token);
-    if (m?.[1] === undefined || Number(m[1]) === 0) {
-      const hint = parseDuration(token) !== null ? ` To say how long, write "for ${token}".` : "";
-      return refuse(`"${token}" is not an alert number.${hint}`);
-    }
-    if (!ids.includes(Number(m[1]))) ids.push(Number(m[1]));
-  }
-  if (ids.length === 0) return refuse("Which alert?");
-  if (ids.length > MAX_IDS) return refuse(`That is ${ids.length} alerts; I take at most ${MAX_IDS} at once.`);
-  if (forParts.length === 0) return { ok: true, args: { ids, durationMs: null, note } };
-  const text = forParts.join("for").trim();
-  const durationMs = parseDuration(text);
-  if (text === "") return refuse('For how long? Put a duration after "for".');
-  if (durationMs === null) return refuse(`I can't read "${text}" as a duration; try 90m, 2h, 1d or "2 hours".`);
-  if (durationMs === 0) return refuse("An ack has to last longer than that.");
-  return { ok: true, args: { ids, durationMs, note } };
+  const ids = readAckIds(idText);
+  if (!ids.ok) return refuse(ids.text);
+  if (forParts.length === 0) return { ok: true, args: { ids: ids.ids, length: { kind: "default" }, note } };
+  const length = readAckLength(forParts.join("for"));
+  return length.ok ? { ok: true, args: { ids: ids.ids, length: length.length, note } } : refuse(length.text);
+}
+
+// The ack's end, before the cap; a string is a refusal for the person.
+function askedUntil(length: AckLength, ctx: CommandContext): number | string {
+  if (length.kind === "default") return ctx.now + ctx.ackDefaultMs;
+  if (length.kind === "for") return ctx.now + length.ms;
+  if (ctx.workingHoursFrom === undefined) return 'I don\'t know anyone\'s working hours here; say how long instead, e.g. "for 8h".';
+  const until = ctx.workingHoursFrom(ctx.now, length.hours);
+  return until ?? 'No working hours lie ahead in the calendar I know; say how long instead, e.g. "for 8h".';
 }
 
 function handleAck(args: AckArgs, ctx: CommandContext): string {
-  const asked = args.durationMs ?? ctx.ackDefaultMs;
-  const ms = Math.min(asked, ctx.ackMaxMs);
-  const ack = { by: ctx.person.name, at: ctx.now, until: ctx.now + ms, note: args.note };
+  const asked = askedUntil(args.length, ctx);
+  if (typeof asked === "string") return asked;
+  const until = Math.min(asked, ctx.now + ctx.ackMaxMs);
+  const ms = until - ctx.now;
+  const ack = { by: ctx.person.name, at: ctx.now, until, note: args.note };
   const because = args.note === "" ? "" : ` because ${args.note}`;
+  const lasting = args.length.kind === "working-hours" ? `${formatDuration(ms)} (${plural(args.length.hours, "working hour")})` : formatDuration(ms);
   const lines = args.ids.map((id) => {
+    const refused = refusalFor(ctx, "ack", id);
+    if (refused !== null) return refused;
     const outcome = ctx.alerts.ack(id, ack);
-    if (outcome.ok) return `${alertName(outcome.alert)} acknowledged for ${formatDuration(ms)} by ${ack.by}${because}`;
+    if (outcome.ok) return `${alertName(outcome.alert)} acknowledged for ${lasting} by ${ack.by}${because}`;
     if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is not raised, so there is nothing to acknowledge`;
     return `#${id}: no such alert`;
   });
-  if (asked > ms) lines.push(`(${formatDuration(asked)} is longer than acks may last, so I used the maximum, ${formatDuration(ms)}.)`);
+  if (asked > until) lines.push(`(${formatDuration(asked - ctx.now)} is longer than acks may last, so I used the maximum, ${formatDuration(ms)}.)`);
   return lines.join("\n");
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /** `ack`: acknowledges alerts for a while, so their notifications stop until then or until they clear. */

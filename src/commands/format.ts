@@ -27,20 +27,36 @@ export function ago(then: number, now: number): string {
   return now - then < 1_000 ? "just now" : `${formatDuration(now - then)} ago`;
 }
 
+/** "12m ago" for the past, "in 5m" for the future, "just now" within a second. */
+export function relative(at: number, now: number): string {
+  return at - now >= 1_000 ? `in ${formatDuration(at - now)}` : ago(at, now);
+}
+
 const MAX_SUMMARY = 120;
 
-/** One compact line for `show`: `#42 [urgent] web1: Disk / is 97% full (raised 12m ago)`. */
-export function alertLine(alert: AlertRecord, now: number): string {
+/**
+ * One compact line for `show`: `#42 [urgent] web1: Disk / is 97% full (raised 12m ago)`;
+ * `silencedUntil` (when a live silence mutes it) adds how long it stays silenced.
+ */
+export function alertLine(alert: AlertRecord, now: number, silencedUntil: number | null = null): string {
   const text = alert.summary.trim() || alert.alertId;
   const summary = text.length > MAX_SUMMARY ? text.slice(0, MAX_SUMMARY - 1) + "…" : text;
   const subject = alert.subject || alert.source;
-  return `#${alert.shortId} [${importanceLabel(alert.importance)}] ${subject}: ${summary} (${state(alert, now)})`;
+  const silenced = silencedUntil === null || silencedUntil <= now || alert.status !== "raised" ? "" : `, silenced for ${formatDuration(silencedUntil - now)} more`;
+  return `#${alert.shortId} [${importanceLabel(alert.importance)}] ${subject}: ${summary} (${alertState(alert, now)}${silenced})`;
 }
 
-function state(alert: AlertRecord, now: number): string {
+/** Where an alert stands, in a few words: "raised 12m ago, acked by bob for 1h more" or "cleared 5m ago". */
+export function alertState(alert: AlertRecord, now: number): string {
   if (alert.status === "cleared") return alert.clearedAt === null ? "cleared" : `cleared ${ago(alert.clearedAt, now)}`;
   const raised = alert.raisedAt === null ? "raised" : `raised ${ago(alert.raisedAt, now)}`;
   // An ack past its end is about to be expired by the due timer: don't claim it still holds.
-  if (alert.ack === null || alert.ack.until <= now) return raised;
+  if (!hasLiveAck(alert, now) || alert.ack === null) return raised;
   return `${raised}, acked by ${alert.ack.by} for ${formatDuration(alert.ack.until - now)} more`;
 }
+
+/** Whether the alert is raised and acknowledged past `now`. */
+export function hasLiveAck(alert: AlertRecord, now: number): boolean {
+  return alert.status === "raised" && alert.ack !== null && alert.ack.until > now;
+}
+

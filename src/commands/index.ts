@@ -1,11 +1,42 @@
 /** The commands package's public surface, for the bot's wiring. */
 export { defaultRegistry } from "./default-registry.js";
-export { ackCommand, type AckArgs } from "./ack.js";
-export { alertLine, alertName, IMPORTANCE_BANDS, importanceLabel } from "./format.js";
+export { ackCommand, readAckIds, readAckLength, type AckArgs, type AckLength } from "./ack.js";
+export { ACK_FORM, FORM_COMMANDS, runFormCommand, SILENCE_FORM, type CommandFormField, type FormCommand } from "./adhoc-forms.js";
+export { ALLOWED, authorizer, COMMAND_ACTIONS, mayAct, refusalText, type CommandAction, type Permissions, type Verdict } from "./authorize.js";
+export { clearCommand } from "./clear.js";
+export { DETAIL_MAX_CHARS, detailCommand, type DetailArgs } from "./detail.js";
+export { escalateCommand, type EscalateArgs } from "./escalate.js";
+export { ago, alertLine, alertName, alertState, IMPORTANCE_BANDS, importanceLabel, relative } from "./format.js";
 export { helpCommand, registryWithHelp, type HelpArgs } from "./help.js";
+export { HISTORY_MAX_LINES, historyCommand, type HistoryArgs } from "./history.js";
+export { noteCommand, type NoteArgs } from "./note.js";
+export { onCallCommand, type OnCallArgs } from "./oncall.js";
 export { parseCommand, splitCommandLine, type ParseResult } from "./parse.js";
-export { recognisePerson, type Person } from "./person.js";
+export { ANONYMOUS_ROOM_REFUSAL, recognisePerson, STRANGER_REFUSAL, type Person } from "./person.js";
+export { DEFAULT_RATE_LIMIT, RateLimiter, type RateDecision, type RateLimit } from "./rate-limit.js";
 export { createRegistry, unknownCommandMessage, type Registry } from "./registry.js";
-export { runCommand, type CommandOutcome } from "./run.js";
-export { SHOW_MAX_LINES, showCommand, type ShowArgs } from "./show.js";
-export type { AckOutcome, AlertFilter, ArgsResult, Command, CommandAlerts, CommandContext } from "./types.js";
+export { runCommand, runParsedCommand, type CommandOutcome } from "./run.js";
+export { SHOW_LIMIT_MAX, SHOW_MAX_LINES, showCommand, type ShowArgs } from "./show.js";
+export { silenceCommand, readSilence, type SilenceArgs } from "./silence.js";
+export { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, silencedUntil, silencesCovering, type SilenceTarget } from "./silence-matcher.js";
+export { silencesCommand, unsilenceCommand, type UnsilenceArgs } from "./silences.js";
+export { unackCommand, idsWithNote, type IdsArgs } from "./unack.js";
+export type {
+  AckOutcome,
+  AlertFilter,
+  ArgsResult,
+  ChangeOutcome,
+  ClearOutcome,
+  Command,
+  CommandAlerts,
+  CommandContext,
+  CommandSilences,
+  EscalateOutcome,
+  HistoryLine,
+  NoteOutcome,
+  OnCallOutcome,
+  PersonChange,
+  ShowFilter,
+  SilenceRecord,
+  UnackOutcome,
+} from "./types.js";

@@ -13,3 +13,14 @@ export function recognisePerson(people: readonly { name: string; jid: string }[]
   // The single place the brand is granted.
   return found === undefined ? null : ({ name: found.name, jid: found.jid } as Person);
 }
+
+/** The reply to a stranger: polite, and nothing changes. */
+export const STRANGER_REFUSAL = "Sorry, I only take commands from the people in my configuration.";
+
+/**
+ * The reply to a command said in a room where the bot cannot see who said it: a nick alone
+ * proves nothing (anyone may take any free nick), so the command is refused, saying why.
+ */
+export const ANONYMOUS_ROOM_REFUSAL =
+  "Sorry, I can't see your real address in this room, so I can't tell who you are and won't act on commands here. " +
+  "A room owner can make the room non-anonymous (real JIDs visible to anyone), or message me directly.";

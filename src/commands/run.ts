@@ -18,13 +18,21 @@ export type CommandOutcome =
 export async function runCommand(text: string, ctx: CommandContext, registry: Registry = defaultRegistry): Promise<CommandOutcome> {
   const parsed = parseCommand(text, registry);
   if (!parsed.ok) return { ok: false, kind: "unparsed", command: null, reply: parsed.humanMessage };
-  const command = registry.find(parsed.command);
+  return runParsedCommand(parsed.command, parsed.args, ctx, registry);
+}
+
+/**
+ * Runs a command whose arguments were parsed already (from a form, say), behind the same error
+ * boundary; `args` must come from that command's own parsing.
+ */
+export async function runParsedCommand(name: string, args: unknown, ctx: CommandContext, registry: Registry = defaultRegistry): Promise<CommandOutcome> {
+  const command = registry.find(name);
   try {
-    if (command === undefined) throw new Error(`parsed command "${parsed.command}" is not in the registry`);
-    return { ok: true, command: parsed.command, reply: await command.handler(parsed.args, ctx) };
+    if (command === undefined) throw new Error(`parsed command "${name}" is not in the registry`);
+    return { ok: true, command: command.name, reply: await command.handler(args, ctx) };
   } catch (error) {
-    if (error instanceof CommandError) return { ok: false, kind: "refused", command: parsed.command, reply: error.humanMessage, error };
-    const reply = `Sorry, something went wrong on my side while running "${parsed.command}". It has been logged.`;
-    return { ok: false, kind: "failed", command: parsed.command, reply, error };
+    if (error instanceof CommandError) return { ok: false, kind: "refused", command: name, reply: error.humanMessage, error };
+    const reply = `Sorry, something went wrong on my side while running "${name}". It has been logged.`;
+    return { ok: false, kind: "failed", command: name, reply, error };
   }
 }

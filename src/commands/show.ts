@@ -1,33 +1,50 @@
 import type { AlertRecord } from "../alerts/types.js";
-import { alertLine } from "./format.js";
-import type { AlertFilter, ArgsResult, Command, CommandContext } from "./types.js";
+import { alertLine, hasLiveAck } from "./format.js";
+import { silencedUntil } from "./silence-matcher.js";
+import type { ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
-/** What `show` was asked to list. */
+/** What `show` was asked to list, and how many lines at most. */
 export interface ShowArgs {
-  readonly filter: AlertFilter;
+  readonly filter: ShowFilter;
+  readonly limit: number;
 }
-
-const USAGE = "show [raised|acked|all]";
-const WORDS: Readonly<Record<string, AlertFilter>> = {
-  "": "raised",
-  raised: "raised",
-  acked: "acked",
-  acknowledged: "acked",
-  all: "all",
-};
-const EMPTY: Readonly<Record<AlertFilter, string>> = {
-  raised: "No raised alerts.",
-  acked: "No acknowledged alerts.",
-  all: "No alerts.",
-};
 
 /** A chat message longer than this scrolls off a phone screen; the rest is summarised as a count. */
 export const SHOW_MAX_LINES = 30;
+/** The most lines anyone may ask for with `show all 100`. */
+export const SHOW_LIMIT_MAX = 100;
+
+const USAGE = "show [raised|acked|silenced|all] [N]";
+const WORDS: Readonly<Record<string, ShowFilter>> = {
+  raised: "raised",
+  open: "raised",
+  acked: "acked",
+  acknowledged: "acked",
+  silenced: "silenced",
+  muted: "silenced",
+  all: "all",
+  everything: "all",
+};
+const EMPTY: Readonly<Record<ShowFilter, string>> = {
+  raised: "No raised alerts.",
+  acked: "No acknowledged alerts.",
+  silenced: "No silenced alerts.",
+  all: "No alerts.",
+};
 
 function parseShow(rest: string): ArgsResult<ShowArgs> {
-  const filter = WORDS[rest.trim().toLowerCase()];
-  if (filter !== undefined) return { ok: true, args: { filter } };
-  return { ok: false, humanMessage: `I can show raised, acked or all alerts, not "${rest.trim()}". Usage: ${USAGE}` };
+  let filter: ShowFilter | undefined;
+  let limit: number | undefined;
+  for (const word of rest.trim().toLowerCase().split(/[\s,]+/).filter((w) => w !== "")) {
+    const named = WORDS[word];
+    if (named !== undefined && filter === undefined) filter = named;
+    else if (/^\d{1,4}$/.test(word) && limit === undefined && Number(word) > 0) limit = Math.min(Number(word), SHOW_LIMIT_MAX);
+    else {
+      const hint = word === "silences" ? ' To list the silences themselves, say "silences".' : "";
+      return { ok: false, humanMessage: `I can show raised, acked, silenced or all alerts, and a number of them, not "${word}".${hint} Usage: ${USAGE}` };
+    }
+  }
+  return { ok: true, args: { filter: filter ?? "raised", limit: limit ?? SHOW_MAX_LINES } };
 }
 
 // Raised before cleared, then most important first; among equals, the longest-standing first, then by number.
@@ -37,10 +54,14 @@ function byUrgency(a: AlertRecord, b: AlertRecord): number {
 }
 
 function handleShow(args: ShowArgs, ctx: CommandContext): string {
-  const alerts = [...ctx.alerts.list(args.filter)].sort(byUrgency);
+  const silences = ctx.silences?.list(ctx.now) ?? [];
+  const until = (a: AlertRecord): number | null => silencedUntil(a, silences, ctx.now);
+  const listed = ctx.alerts.list(args.filter === "silenced" ? "raised" : args.filter);
+  // The store's "acked" includes acks past their end, about to expire: don't list them as acked.
+  const alerts = listed.filter((a) => (args.filter === "silenced" ? until(a) !== null : args.filter !== "acked" || hasLiveAck(a, ctx.now))).sort(byUrgency);
   if (alerts.length === 0) return EMPTY[args.filter];
-  const lines = alerts.slice(0, SHOW_MAX_LINES).map((a) => alertLine(a, ctx.now));
-  if (alerts.length > SHOW_MAX_LINES) lines.push(`…and ${alerts.length - SHOW_MAX_LINES} more`);
+  const lines = alerts.slice(0, args.limit).map((a) => alertLine(a, ctx.now, until(a)));
+  if (alerts.length > args.limit) lines.push(`…and ${alerts.length - args.limit} more`);
   return lines.join("\n");
 }
 
@@ -49,8 +70,8 @@ export const showCommand: Command<ShowArgs> = {
   name: "show",
   aliases: ["list", "ls", "status"],
   usage: USAGE,
-  summary: "list alerts, most important first (raised ones unless you say acked or all)",
-  example: "show all",
+  summary: "list alerts, most important first (raised ones unless you say acked, silenced or all)",
+  example: "show all 10",
   parse: parseShow,
   handler: handleShow,
 };

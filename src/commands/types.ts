@@ -1,20 +1,99 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
+import type { Matcher } from "../policy/types.js";
+import type { CommandAction, Verdict } from "./authorize.js";
 import type { Person } from "./person.js";
 
-/** Which alerts `show` asks for: raised (acked or not), raised with a live ack, or every known alert. */
+/** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
 export type AlertFilter = "raised" | "acked" | "all";
 
-/** What became of one ack request; expected refusals are values, not exceptions. */
-export type AckOutcome =
+/** Which alerts `show` lists: the store's filters, plus "silenced" (raised and muted by a live silence). */
+export type ShowFilter = AlertFilter | "silenced";
+
+/**
+ * What became of a change to one alert; expected refusals are values, not exceptions. `R` names
+ * the refusals that still found the alert (so the reply can name it).
+ */
+export type ChangeOutcome<R extends string> =
   | { ok: true; alert: AlertRecord }
   | { ok: false; reason: "not-found" }
-  | { ok: false; reason: "not-raised"; alert: AlertRecord };
+  | { ok: false; reason: R; alert: AlertRecord };
 
-/** The alert operations commands may use; the bot implements it over the store and state machine. */
+/** What became of one ack request. */
+export type AckOutcome = ChangeOutcome<"not-raised">;
+/** What became of one unack request: only a live ack can be taken back. */
+export type UnackOutcome = ChangeOutcome<"not-acked">;
+/** What became of a manual clear: only a raised alert can be cleared. */
+export type ClearOutcome = ChangeOutcome<"not-raised">;
+/** What became of a note: any known alert takes one. */
+export type NoteOutcome = ChangeOutcome<never>;
+
+/** What became of `escalate`: the names of the people told now, or why nobody was. */
+export type EscalateOutcome =
+  | { ok: true; alert: AlertRecord; told: readonly string[] }
+  | { ok: false; reason: "not-found" }
+  | { ok: false; reason: "not-raised" | "nobody-left"; alert: AlertRecord };
+
+/** A person's change to an alert, as recorded in its history: who, when, and their words ("" when none). */
+export interface PersonChange {
+  readonly by: string;
+  readonly at: number;
+  readonly note: string;
+}
+
+/** One line of an alert's history, as `history` shows it (the store's HistoryEntry fits). */
+export interface HistoryLine {
+  readonly kind: string;
+  readonly at: number;
+  /** Who or what caused it: an agent JID, a person's name, "bot", "policy". */
+  readonly actor: string;
+  readonly detail: string;
+}
+
+/**
+ * The alert operations commands may use; the bot implements it over the store and state machine.
+ * `list` and `ack` are the spine's; the rest are optional so a bot can offer a subset, and a
+ * command whose operation is missing answers that this bot can't do it (see `capability`).
+ */
 export interface CommandAlerts {
   list(filter: AlertFilter): readonly AlertRecord[];
   ack(shortId: number, ack: AckInfo): AckOutcome;
+  /** The alert a person calls `#shortId`. */
+  get?(shortId: number): AlertRecord | undefined;
+  /** Ends a live ack now (history: "unacked" by the person); notifications resume. */
+  unack?(shortId: number, change: PersonChange): UnackOutcome;
+  /** Clears a raised alert by hand (history: a manual clear by the person, with the note). */
+  clear?(shortId: number, change: PersonChange): ClearOutcome;
+  /** Adds the person's note to the alert's history; `change.note` is the text. */
+  note?(shortId: number, change: PersonChange): NoteOutcome;
+  /** The alert's history, oldest first, or undefined when there is no such alert. */
+  history?(shortId: number): readonly HistoryLine[] | undefined;
+  /** Moves the alert's escalation to its next step now, and says who was told. */
+  escalate?(shortId: number, change: PersonChange): EscalateOutcome;
 }
+
+/** A silence in force, as the store keeps it (PolicyStore.liveSilences fits). */
+export interface SilenceRecord {
+  readonly id: number;
+  readonly matcher: Matcher;
+  readonly until: number;
+  readonly by: string;
+  readonly why: string;
+}
+
+/** The silence operations commands use; PolicyStore's addSilence/liveSilences/endSilence fit as they are. */
+export interface CommandSilences {
+  /** Adds a silence; returns its number. */
+  add(matcher: Matcher, until: number, by: string, why: string, at: number): number;
+  /** Silences still in force at `now`, oldest first. */
+  list(now: number): readonly SilenceRecord[];
+  /** Ends silence `id` now; false when no silence of that number is in force. */
+  end(id: number, now: number): boolean;
+}
+
+/** Who answers for each workgroup now, first the one on call, then the backstop in order. */
+export type OnCallOutcome =
+  | { ok: true; rota: ReadonlyArray<{ readonly workgroup: string; readonly people: readonly string[] }> }
+  | { ok: false; reason: "unknown-workgroup"; known: readonly string[] };
 
 /** Everything a handler may consult or change; handlers touch nothing else, so tests pass a fake. */
 export interface CommandContext {
@@ -24,7 +103,16 @@ export interface CommandContext {
   readonly now: number;
   readonly ackDefaultMs: number;
   readonly ackMaxMs: number;
+  /** The longest silence anyone may set; default `ackMaxMs`. */
+  readonly silenceMaxMs?: number;
   readonly alerts: CommandAlerts;
+  readonly silences?: CommandSilences;
+  /** Who is on call in one workgroup (by name, any case), or in each when `workgroup` is null. */
+  oncall?(workgroup: string | null): OnCallOutcome;
+  /** When `hours` working hours from `now` will have passed, or null when no working hours lie ahead. */
+  workingHoursFrom?(now: number, hours: number): number | null;
+  /** Whether the sender may do `action` to `alert` (null: to alerts in general, as a silence may). Default: yes. */
+  may?(action: CommandAction, alert: AlertRecord | null): Verdict;
 }
 
 /** A command's own parse of the text after its name. */

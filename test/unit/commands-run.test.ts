@@ -112,6 +112,40 @@ describe("commands: ack", () => {
     );
     assert.equal(ctx.acks[0]?.[1].until, NOW + 7 * 24 * H);
   });
+  it("resolves working hours through the context, and caps them like any ack", async () => {
+    const asked: Array<[number, number]> = [];
+    const ctx = fakeContext(alerts, {
+      workingHoursFrom: (now, hours) => {
+        asked.push([now, hours]);
+        return hours > 100 ? now + 30 * 24 * H : now + 18 * H; // overnight: 4 working hours end tomorrow at 12:00
+      },
+    });
+    assert.equal(await reply("ack 42 for 4 working hours because vendor", ctx), "#42 web1 disk-full acknowledged for 18h (4 working hours) by alice because vendor");
+    assert.deepEqual(asked, [[NOW, 4]]);
+    assert.equal(ctx.acks[0]?.[1].until, NOW + 18 * H);
+    assert.equal(
+      await reply("ack 42 for 200 working hours", ctx),
+      "#42 web1 disk-full acknowledged for 7d (200 working hours) by alice\n(30d is longer than acks may last, so I used the maximum, 7d.)",
+    );
+  });
+
+  it("says so when working hours are unknown or none lie ahead", async () => {
+    assert.equal(await reply("ack 42 for 2 working hours", fakeContext(alerts)), 'I don\'t know anyone\'s working hours here; say how long instead, e.g. "for 8h".');
+    const none = fakeContext(alerts, { workingHoursFrom: () => null });
+    assert.equal(await reply("ack 42 for 2 working hours", none), 'No working hours lie ahead in the calendar I know; say how long instead, e.g. "for 8h".');
+    assert.deepEqual(none.acks, []);
+  });
+
+  it("acks only where the sender may, alert by alert", async () => {
+    const ctx = fakeContext(alerts, {
+      alerts: { ...fakeContext(alerts).alerts, get: (id) => alerts.find((a) => a.shortId === id) },
+      may: (action, alert) => (alert?.alertId === "disk-full" ? { ok: false, workgroup: "storage" } : { ok: true }),
+    });
+    assert.equal(
+      await reply("ack 42 43", ctx),
+      "#42 web1 disk-full: you may not acknowledge alerts of workgroup storage (ask someone listed in its permissions)\n#43 web1 load is not raised, so there is nothing to acknowledge",
+    );
+  });
 });
 
 describe("commands: show", () => {
@@ -150,29 +184,62 @@ describe("commands: show", () => {
     assert.equal(lines[0], "#1 [normal] web1: Summary 1 (raised 12m ago)");
     assert.equal(lines[30], "…and 15 more");
   });
+  it("marks silenced alerts, lists only them with 'show silenced', and honours a count", async () => {
+    const silences = {
+      add: () => 1,
+      list: () => [{ id: 3, matcher: { source: ["db*"] }, until: NOW + 2 * H, by: "bob", why: "" }],
+      end: () => true,
+    };
+    const ctx = fakeContext(
+      [
+        alert(1, { source: "db1", subject: "db1", importance: 90 }),
+        alert(2, { importance: 60 }),
+        alert(3, { source: "db2", subject: "db2", status: "cleared", raisedAt: null, clearedAt: NOW - M }),
+      ],
+      { silences },
+    );
+    assert.equal(await reply("show", ctx), "#1 [urgent] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [high] web1: Summary 2 (raised 12m ago)");
+    assert.equal(await reply("show silenced", ctx), "#1 [urgent] db1: Summary 1 (raised 12m ago, silenced for 2h more)");
+    assert.equal(await reply("show 1", ctx), "#1 [urgent] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more");
+    assert.equal(await reply("show all 5", ctx).then((r) => r.split("\n")[2]), "#3 [normal] db2: Summary 3 (cleared 1m ago)");
+    assert.equal(await reply("show silenced", fakeContext([alert(1)])), "No silenced alerts.");
+  });
+
+  it("does not count an ack past its end as acked", async () => {
+    const ctx = fakeContext([alert(5, { ack: { by: "bob", at: NOW - 2 * H, until: NOW - 1, note: "" } })]);
+    ctx.alerts.list = () => [alert(5, { ack: { by: "bob", at: NOW - 2 * H, until: NOW - 1, note: "" } })];
+    assert.equal(await reply("show acked", ctx), "No acknowledged alerts.");
+    assert.equal(await reply("show", ctx), "#5 [normal] web1: Summary 5 (raised 12m ago)");
+  });
 });
 
 describe("commands: help", () => {
   it("is generated from the registry and lists every command", async () => {
     const text = await reply("help", fakeContext([]));
+    const lines = text.split("\n");
+    assert.equal(lines[0], "Commands:");
     assert.equal(
-      text,
-      [
-        "Commands:",
-        "ack <ids> [for <duration>] [because <note>] — acknowledge alerts, which stops their notifications for a while (default and maximum set by the bot)",
-        "show [raised|acked|all] — list alerts, most important first (raised ones unless you say acked or all)",
-        "help [command] — list the commands, or explain one",
-        'Say "help <command>" for details and an example.',
-      ].join("\n"),
+      lines[1],
+      "ack <ids> [for <duration> | for <n> working hours] [because <note>] — acknowledge alerts, which stops their notifications for a while (default and maximum set by the bot)",
     );
-    for (const command of defaultRegistry.commands) assert.ok(text.includes(command.usage), command.name);
+    assert.equal(lines.at(-2), "help [command] — list the commands, or explain one");
+    assert.equal(lines.at(-1), 'Say "help <command>" for details and an example.');
+    assert.equal(lines.length, defaultRegistry.commands.length + 2);
+    for (const command of defaultRegistry.commands) assert.ok(text.includes(`${command.usage} — ${command.summary}`), command.name);
   });
 
   it("explains one command with its aliases and example", async () => {
     assert.equal(
       await reply("help show", fakeContext([])),
-      "show [raised|acked|all]\nList alerts, most important first (raised ones unless you say acked or all).\nAlso: list, ls, status\nExample: show all",
+      "show [raised|acked|silenced|all] [N]\nList alerts, most important first (raised ones unless you say acked, silenced or all).\nAlso: list, ls, status\nExample: show all 10",
     );
+  });
+
+  it("explains every command with an example that parses", async () => {
+    for (const command of defaultRegistry.commands) {
+      assert.match(await reply(`help ${command.name}`, fakeContext([])), new RegExp(`^${command.usage.replace(/[[\]|()*.?+]/g, "\\$&")}\n`));
+      assert.ok(command.parse(command.example.slice(command.example.indexOf(" ") + 1)).ok || command.example === command.name, command.example);
+    }
   });
 
   it("picks up commands added later", async () => {
@@ -209,7 +276,12 @@ describe("commands: runCommand, the error boundary", () => {
     const ctx = fakeContext([alert(42)]);
     assert.deepEqual(await runCommand("ack 42", ctx), { ok: true, command: "ack", reply: "#42 web1 alert-42 acknowledged for 1h by alice" });
     const unparsed: CommandOutcome = await runCommand("frob", ctx);
-    assert.deepEqual(unparsed, { ok: false, kind: "unparsed", command: null, reply: 'I don\'t know "frob". Try: ack, show, help' });
+    assert.deepEqual(unparsed, {
+      ok: false,
+      kind: "unparsed",
+      command: null,
+      reply: 'I don\'t know "frob". Try: ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, help',
+    });
   });
 
   it("gives a CommandError's human message and keeps the error for the log", async () => {

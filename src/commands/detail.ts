@@ -1,0 +1,56 @@
+import type { AlertRecord } from "../alerts/types.js";
+import { toPlainText } from "../codec/html-plain-text.js";
+import { formatDuration } from "../config/duration.js";
+import { readOneId, refuser } from "./args.js";
+import { alertsWith } from "./capability.js";
+import { alertName, alertState, hasLiveAck, importanceLabel, relative } from "./format.js";
+import { formatMatcher, silencesCovering } from "./silence-matcher.js";
+import type { ArgsResult, Command, CommandContext } from "./types.js";
+
+/** What `detail` was asked: one alert. */
+export interface DetailArgs {
+  readonly id: number;
+}
+
+const USAGE = "detail <id>";
+/** A chat message is no place for a whole HTML report: the rest is a `…`. */
+export const DETAIL_MAX_CHARS = 1_500;
+
+function parseDetail(rest: string): ArgsResult<DetailArgs> {
+  const id = readOneId(rest, refuser(USAGE, "detail 42"));
+  return id.ok ? { ok: true, args: { id: id.args } } : id;
+}
+
+function describe(alert: AlertRecord, ctx: CommandContext): string[] {
+  const { now } = ctx;
+  const out = [
+    `${alertName(alert)}: ${alertState(alert, now)}`,
+    `Subject: ${alert.subject || alert.source}; importance ${alert.importance} (${importanceLabel(alert.importance)})`,
+  ];
+  if (alert.summary.trim() !== "") out.push(`Summary: ${alert.summary.trim()}`);
+  if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${alert.ack.by}): ${alert.ack.note}`);
+  const silences = alert.status === "raised" && ctx.silences !== undefined ? silencesCovering(alert, ctx.silences.list(now), now) : [];
+  for (const s of silences) out.push(`Silenced for ${formatDuration(s.until - now)} more by silence #${s.id} (${formatMatcher(s.matcher)}, set by ${s.by})`);
+  if (alert.suppressUntil !== null && alert.suppressUntil > now) out.push(`Its sender holds notifications back for ${formatDuration(alert.suppressUntil - now)} more`);
+  if (alert.scheduledRaiseAt !== null) out.push(`Will raise ${relative(alert.scheduledRaiseAt, now)} unless its sender says otherwise`);
+  if (alert.scheduledClearAt !== null) out.push(`Will clear ${relative(alert.scheduledClearAt, now)} unless its sender says otherwise`);
+  const detail = toPlainText(alert.detail).trim();
+  if (detail !== "") out.push("Detail:", detail.length > DETAIL_MAX_CHARS ? detail.slice(0, DETAIL_MAX_CHARS - 1) + "…" : detail);
+  return out;
+}
+
+function handleDetail(args: DetailArgs, ctx: CommandContext): string {
+  const alert = alertsWith(ctx, "get", "look alerts up").get(args.id);
+  return alert === undefined ? `#${args.id}: no such alert` : describe(alert, ctx).join("\n");
+}
+
+/** `detail`: everything known about one alert, including its detail text and what mutes it. */
+export const detailCommand: Command<DetailArgs> = {
+  name: "detail",
+  aliases: ["details", "info", "describe"],
+  usage: USAGE,
+  summary: "show everything about one alert: state, ack, silences, and its detail text",
+  example: "detail 42",
+  parse: parseDetail,
+  handler: handleDetail,
+};

@@ -1,0 +1,133 @@
+import type { AlertRecord } from "../alerts/types.js";
+import { compilePattern, matches } from "../policy/matcher.js";
+import type { ImportanceRange, Matcher } from "../policy/types.js";
+import { IMPORTANCE_BANDS } from "./format.js";
+import type { SilenceRecord } from "./types.js";
+
+/** What `silence` was pointed at: alerts matching a matcher, or one alert by its number. */
+export type SilenceTarget = { readonly kind: "matcher"; readonly matcher: Matcher } | { readonly kind: "alert"; readonly shortId: number };
+
+type PatternKey = "source" | "alertId" | "subject";
+
+/** The words people use for each matcher field; the first is how the bot writes it back. */
+const KEYS: Readonly<Record<string, PatternKey | "importance">> = {
+  source: "source", src: "source", host: "source", sources: "source", hosts: "source",
+  id: "alertId", ids: "alertId", alert: "alertId", alertid: "alertId", "alert-id": "alertId", alert_id: "alertId", check: "alertId",
+  subject: "subject", subj: "subject",
+  importance: "importance", imp: "importance", priority: "importance",
+};
+const SHOWN: Readonly<Record<PatternKey, string>> = { source: "source", alertId: "id", subject: "subject" };
+const EVERYTHING = new Set(["everything", "all", "*"]);
+const REGEX = /^\/.*\/[a-z]*$/s;
+
+/** Matcher syntax for help and refusals. */
+export const MATCHER_SYNTAX = "source=web*, id=disk-*, subject=\"db *\", importance>=80, /regex/, #42 or everything; a bare word is a source";
+
+type Parsed = { ok: true; target: SilenceTarget } | { ok: false; text: string };
+
+// Whitespace-separated tokens; "double quotes" keep spaces inside one value.
+function tokens(text: string): string[] {
+  const spaced = text.trim().replace(/\s*(>=|<=|=|>|<)\s*/g, "$1");
+  return spaced.match(/(?:[^\s"]+|"[^"]*")+/g) ?? [];
+}
+
+function unquote(value: string): string {
+  return value.replace(/"/g, "");
+}
+
+function patterns(value: string): { ok: true; list: string[] } | { ok: false; text: string } {
+  const raw = unquote(value);
+  const list = REGEX.test(raw) ? [raw] : raw.split(",").filter((v) => v !== "");
+  if (list.length === 0) return { ok: false, text: `"${value}" gives no pattern.` };
+  for (const p of list) {
+    const compiled = compilePattern(p);
+    if (!compiled.ok) return { ok: false, text: `"${p}" is ${compiled.reason}.` };
+  }
+  return { ok: true, list };
+}
+
+function importance(op: string, value: string): ImportanceRange | null {
+  const band = IMPORTANCE_BANDS.findIndex((b) => b.label === value.toLowerCase());
+  if (band >= 0 && op === "=") {
+    const above = IMPORTANCE_BANDS[band - 1];
+    return above === undefined ? { min: IMPORTANCE_BANDS[band]?.min ?? 0 } : { min: IMPORTANCE_BANDS[band]?.min ?? 0, max: above.min - 1 };
+  }
+  const range = /^(\d{1,6})(?:-|\.\.)(\d{1,6})$/.exec(value);
+  if (range !== null && op === "=") return { min: Number(range[1]), max: Number(range[2]) };
+  if (!/^\d{1,6}$/.test(value)) return null;
+  const n = Number(value);
+  const ranges: Readonly<Record<string, ImportanceRange>> = { "=": { min: n, max: n }, ":": { min: n, max: n }, ">=": { min: n }, ">": { min: n + 1 }, "<=": { max: n }, "<": { max: n - 1 } };
+  return ranges[op] ?? null;
+}
+
+/** Reads a matcher as people type it (see MATCHER_SYNTAX); every pattern is checked with the policy's compilePattern. */
+export function parseMatcher(text: string): Parsed {
+  const words = tokens(text);
+  if (words.length === 0) return { ok: false, text: "What should I silence?" };
+  const first = words[0] ?? "";
+  const alertRef = /^#?(\d{1,9})$/.exec(first);
+  if (words.length === 1 && alertRef !== null && Number(alertRef[1]) > 0) return { ok: true, target: { kind: "alert", shortId: Number(alertRef[1]) } };
+  if (words.length === 1 && EVERYTHING.has(first.toLowerCase())) return { ok: true, target: { kind: "matcher", matcher: {} } };
+  const fields: { -readonly [K in keyof Matcher]: Matcher[K] } = {};
+  for (const word of words) {
+    const m = /^([a-z][\w-]*)(>=|<=|=|>|<|:)(.*)$/i.exec(word);
+    const key = m === null ? undefined : KEYS[(m[1] ?? "").toLowerCase()];
+    if (m !== null && key === undefined && !REGEX.test(word)) return { ok: false, text: `I don't know the field "${m[1]}"; use source, id, subject or importance.` };
+    if (/^#?\d+$/.test(word)) return { ok: false, text: `To silence one alert, say "silence #${word.replace("#", "")} for …" on its own.` };
+    if (key === "importance") {
+      const range = importance(m?.[2] ?? "", unquote(m?.[3] ?? ""));
+      if (range === null) return { ok: false, text: `I can't read "${word}"; try importance>=80, importance=40-59 or importance=urgent.` };
+      if (fields.importance !== undefined) return { ok: false, text: "Give importance once." };
+      fields.importance = range;
+      continue;
+    }
+    if (m !== null && m[2] !== "=" && m[2] !== ":") return { ok: false, text: `"${m[2]}" only works with importance; write ${m[1]}=pattern.` };
+    const read = patterns(key === undefined ? word : (m?.[3] ?? ""));
+    if (!read.ok) return read;
+    const field = key ?? "source";
+    fields[field] = [...(fields[field] ?? []), ...read.list];
+  }
+  return { ok: true, target: { kind: "matcher", matcher: fields } };
+}
+
+function shownPattern(p: string): string {
+  return /[\s"]/.test(p) && !REGEX.test(p) ? `"${p}"` : p;
+}
+
+function shownImportance(r: ImportanceRange): string {
+  if (r.min !== undefined && r.min === r.max) return `importance=${r.min}`;
+  if (r.min !== undefined && r.max !== undefined) return `importance=${r.min}-${r.max}`;
+  return r.min !== undefined ? `importance>=${r.min}` : `importance<=${r.max ?? 0}`;
+}
+
+/** Writes a matcher back in the syntax `parseMatcher` reads: `source=web* id=disk-*`, or "everything". */
+export function formatMatcher(matcher: Matcher): string {
+  const parts: string[] = [];
+  for (const key of ["source", "alertId", "subject"] as const) {
+    const list = matcher[key];
+    if (list !== undefined && list.length > 0) parts.push(`${SHOWN[key]}=${list.map(shownPattern).join(",")}`);
+  }
+  if (matcher.importance !== undefined) parts.push(shownImportance(matcher.importance));
+  return parts.length === 0 ? "everything" : parts.join(" ");
+}
+
+// A literal as a pattern: plain text is an exact (case-insensitive) glob unless it has glob or regex characters.
+function literal(text: string): string {
+  return /[*?]/.test(text) || text.startsWith("/") ? `/^${text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$/` : text;
+}
+
+/** The matcher that covers exactly one alert: its source and its id. */
+export function exactMatcher(alert: Pick<AlertRecord, "source" | "alertId">): Matcher {
+  return { source: [literal(alert.source)], alertId: [literal(alert.alertId)] };
+}
+
+/** The silences in force at `now` that mute this alert. */
+export function silencesCovering(alert: AlertRecord, silences: readonly SilenceRecord[], now: number): SilenceRecord[] {
+  return silences.filter((s) => s.until > now && matches(s.matcher, alert));
+}
+
+/** When the last silence muting this alert lapses, or null when none does. */
+export function silencedUntil(alert: AlertRecord, silences: readonly SilenceRecord[], now: number): number | null {
+  const covering = silencesCovering(alert, silences, now);
+  return covering.length === 0 ? null : Math.max(...covering.map((s) => s.until));
+}

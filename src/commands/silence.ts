@@ -1,0 +1,84 @@
+import { formatDuration, parseDuration } from "../config/duration.js";
+import { matches } from "../policy/matcher.js";
+import type { Matcher } from "../policy/types.js";
+import { refuser, splitBecause } from "./args.js";
+import { refusalText } from "./authorize.js";
+import { alertsWith, silencesOf, verdict } from "./capability.js";
+import { alertName } from "./format.js";
+import { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, type SilenceTarget } from "./silence-matcher.js";
+import type { ArgsResult, Command, CommandContext } from "./types.js";
+
+/** What `silence` was asked: what to mute, for how long, and why ("" when not said). */
+export interface SilenceArgs {
+  readonly target: SilenceTarget;
+  readonly durationMs: number;
+  readonly note: string;
+}
+
+const USAGE = "silence <matcher> for <duration> [because <note>]";
+const EXAMPLE = "silence source=web* id=disk-* for 2h because migrating storage";
+const refuse = refuser(USAGE, EXAMPLE);
+/** How many muted alerts the reply names before it only counts. */
+const NAMED = 10;
+
+/** Reads a silence's matcher text and duration text, as typed in chat or in a form's fields. */
+export function readSilence(matcherText: string, durationText: string, note: string): { ok: true; args: SilenceArgs } | { ok: false; text: string } {
+  const target = parseMatcher(matcherText);
+  if (!target.ok) return { ok: false, text: `${target.text} A matcher looks like: ${MATCHER_SYNTAX}.` };
+  if (durationText.trim() === "") return { ok: false, text: 'For how long? Put a duration after "for".' };
+  const durationMs = parseDuration(durationText);
+  if (durationMs === null) return { ok: false, text: `I can't read "${durationText.trim()}" as a duration; try 30m, 2h or 1d.` };
+  if (durationMs === 0) return { ok: false, text: "A silence has to last longer than that." };
+  return { ok: true, args: { target: target.target, durationMs, note } };
+}
+
+function parseSilence(rest: string): ArgsResult<SilenceArgs> {
+  const { head, note } = splitBecause(rest);
+  if (note === null) return refuse('Say why after "because".');
+  if (head === "" || /^for\b/i.test(head)) return refuse("What should I silence?");
+  // The last "for" starts the duration: patterns may contain the word, durations never do.
+  const m = /^(.*)\s+for(?:\s+(.*))?$/is.exec(head);
+  if (m === null) {
+    const last = head.split(" ").pop() ?? "";
+    return refuse(`For how long?${parseDuration(last) !== null ? ` Write "for ${last}".` : ""}`);
+  }
+  const read = readSilence(m[1] ?? "", m[2] ?? "", note);
+  return read.ok ? read : refuse(read.text);
+}
+
+function resolve(target: SilenceTarget, ctx: CommandContext): { matcher: Matcher; what: string } | string {
+  if (target.kind === "matcher") return { matcher: target.matcher, what: formatMatcher(target.matcher) };
+  const alert = alertsWith(ctx, "get", "look alerts up").get(target.shortId);
+  if (alert === undefined) return `#${target.shortId}: no such alert`;
+  return { matcher: exactMatcher(alert), what: alertName(alert) };
+}
+
+function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
+  const silences = silencesOf(ctx);
+  const resolved = resolve(args.target, ctx);
+  if (typeof resolved === "string") return resolved;
+  const alert = args.target.kind === "alert" ? ctx.alerts.get?.(args.target.shortId) ?? null : null;
+  const v = verdict(ctx, "silence", alert);
+  if (!v.ok) return `Sorry, ${refusalText("silence", v.workgroup)}.`;
+  const maxMs = ctx.silenceMaxMs ?? ctx.ackMaxMs;
+  const ms = Math.min(args.durationMs, maxMs);
+  const id = silences.add(resolved.matcher, ctx.now + ms, ctx.person.name, args.note, ctx.now);
+  const because = args.note === "" ? "" : ` because ${args.note}`;
+  const out = [`Silence #${id} by ${ctx.person.name}: ${resolved.what} for ${formatDuration(ms)}${because}.`];
+  if (args.durationMs > ms) out.push(`(${formatDuration(args.durationMs)} is longer than silences may last, so I used the maximum, ${formatDuration(maxMs)}.)`);
+  const muted = ctx.alerts.list("raised").filter((a) => matches(resolved.matcher, a));
+  const names = muted.slice(0, NAMED).map(alertName).join(", ") + (muted.length > NAMED ? `, and ${muted.length - NAMED} more` : "");
+  out.push(muted.length === 0 ? "No raised alert matches it now." : `It mutes ${muted.length === 1 ? "1 raised alert" : `${muted.length} raised alerts`} now: ${names}.`);
+  return out.join("\n");
+}
+
+/** `silence`: mutes notifications about matching alerts for a while; they still show in `show`. */
+export const silenceCommand: Command<SilenceArgs> = {
+  name: "silence",
+  aliases: ["mute"],
+  usage: USAGE,
+  summary: `mute notifications about matching alerts for a while (matcher: ${MATCHER_SYNTAX})`,
+  example: EXAMPLE,
+  parse: parseSilence,
+  handler: handleSilence,
+};
