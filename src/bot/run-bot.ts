@@ -18,6 +18,7 @@ import { AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { handleItem } from "./item-handler.js";
 import { catchUp } from "./catch-up.js";
+import { AuditFeed } from "./audit-feed.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
 
@@ -159,6 +160,8 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
   await watchPeople();
   await resync();
   await core.start();
+  const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: config.people.map((p) => p.jid) });
+  await audit.start();
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
 
   return {
@@ -168,6 +171,7 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     resync,
     reachability: (jid) => people.status(jid),
     async stop() {
+      audit.stop();
       core.stop();
       await core.idle();
       for (const p of config.people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);

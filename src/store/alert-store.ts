@@ -108,6 +108,21 @@ export class AlertStore {
     return rows.map((r) => ({ id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail }));
   }
 
+  /** History lines after `afterId`, oldest first, with the alert they belong to (for the audit feed). */
+  historySince(afterId: number, limit: number): Array<HistoryEntry & { source: string; alertId: string }> {
+    const rows = this.db
+      .prepare(
+        `SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail, a.source, a.alert_id
+         FROM alert_history h JOIN alerts a ON a.short_id = h.short_id WHERE h.id > ? ORDER BY h.id LIMIT ?`,
+      )
+      .all(afterId, limit) as Array<{
+      id: number; short_id: number; kind: AlertEvent["kind"]; at: number; actor: string; detail: string; source: string; alert_id: string;
+    }>;
+    return rows.map((r) => ({
+      id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail, source: r.source, alertId: r.alert_id,
+    }));
+  }
+
   /** Alerts with something due at or before `now` (see `nextDueAt`). */
   due(now: number): AlertRecord[] {
     return (this.dueBy.all(now) as AlertRow[]).map(rowToAlert);

@@ -106,6 +106,12 @@ export const MIGRATIONS: readonly Migration[] = [
         approved_at  INTEGER NOT NULL
       );
 
+      -- Small durable facts of the bot itself, e.g. how far the audit feed has published.
+      CREATE TABLE bot_state (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+      );
+
       CREATE TABLE silences (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         matcher     TEXT NOT NULL,

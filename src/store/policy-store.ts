@@ -90,6 +90,16 @@ export class PolicyStore {
     }>;
   }
 
+  /** A durable fact of the bot's own (e.g. the audit feed's cursor), or undefined. */
+  botState(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM bot_state WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+  }
+
+  /** Stores a durable fact of the bot's own. */
+  setBotState(key: string, value: string): void {
+    this.db.prepare("INSERT OR REPLACE INTO bot_state (key, value) VALUES (?, ?)").run(key, value);
+  }
+
   /** Whether this person approved our presence subscription. */
   presenceApproved(jid: string): boolean {
     return this.db.prepare("SELECT 1 FROM presence_approvals WHERE jid = ?").get(jid) !== undefined;

@@ -23,6 +23,8 @@ export interface PlainElement {
 export interface ItemContent {
   readonly payload?: UpdatePayload;
   readonly unknownPayload?: string;
+  /** For something else: its text, element by element, one per line (an Atom entry's title, summary…). */
+  readonly text?: string;
 }
 
 /** Builds the `<update/>` element. */
@@ -40,8 +42,15 @@ export function buildPlain(xml: XmlFactory, el: PlainElement): XmlElement {
 export function readItemContent(item: XmlElement): ItemContent {
   const child = item.getChildElements()[0];
   if (!child) return {};
-  if (!child.is("update", NS_MAUVE_UPDATE)) return { unknownPayload: clarkName(child) };
+  if (!child.is("update", NS_MAUVE_UPDATE)) return { unknownPayload: clarkName(child), text: textOf(child) };
   const data = child.getChild("data", NS_MAUVE_UPDATE);
   if (!data) return { unknownPayload: `${clarkName(child)} without <data/>` };
   return { payload: { data: data.text().trim(), text: child.getChildText("text", NS_MAUVE_UPDATE) ?? "" } };
+}
+
+/** The text inside an element, each element's own text on its own line. */
+function textOf(el: XmlElement): string {
+  const own = el.text().trim();
+  const nested = el.getChildElements().map(textOf).filter((t) => t !== "");
+  return [own, ...nested].filter((t) => t !== "").join("\n");
 }

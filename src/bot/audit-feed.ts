@@ -1,0 +1,131 @@
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { AlertRecord } from "../alerts/types.js";
+import type { Logger } from "../log.js";
+import { isSilenced } from "../policy/index.js";
+import type { Store } from "../store/store.js";
+import type { NodeConfig, PlainElement, Pubsub } from "../xmpp/index.js";
+import { liveSilences } from "./evaluate-alert.js";
+
+/** The node every history event is published to, and the node holding the current board. */
+export const AUDIT_NODE = "mauve/audit";
+export const STATUS_NODE = "mauve/status";
+
+// Atom, because Prosody (and many clients) turn an Atom entry's title and summary into readable text.
+const NS_ATOM = "http://www.w3.org/2005/Atom";
+const CURSOR_KEY = "audit-cursor";
+const BATCH = 200;
+const POLL_MS = 1_000;
+const BOARD_LINES = 50;
+
+/** What a feed needs. */
+export interface AuditFeedDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  pubsub: Pubsub;
+  service: string;
+  /** Bare JIDs allowed to read both nodes (the configured people). */
+  readers: readonly string[];
+}
+
+/**
+ * Publishes every line of alert history to the audit node, in order and at least once (a durable
+ * cursor moves only after the server confirms), and the current board (raised, acked, silenced)
+ * to the status node. Both are whitelist nodes that only the configured people may read.
+ */
+export class AuditFeed {
+  private timer: TimerHandle | null = null;
+  private busy = false;
+
+  constructor(private readonly deps: AuditFeedDeps) {}
+
+  /** Creates (or reconfigures) both nodes, lets the people read them, and starts publishing. */
+  async start(): Promise<void> {
+    await this.ensureNode(AUDIT_NODE, { title: "Mauve audit: every alert event", maxItems: 100 });
+    await this.ensureNode(STATUS_NODE, { title: "Mauve status: the board now", maxItems: 1 });
+    await this.flush();
+    this.schedule();
+  }
+
+  /** Stops polling. */
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** Publishes what is new since the cursor, then the board if anything was new. */
+  async flush(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { store, pubsub, service, log } = this.deps;
+      let cursor = Number(store.policy.botState(CURSOR_KEY) ?? "0");
+      const lines = store.alerts.historySince(cursor, BATCH);
+      for (const line of lines) {
+        const when = new Date(line.at).toISOString();
+        const title = `#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`;
+        const sent = await pubsub.publishForeign(service, AUDIT_NODE, atom(`history-${line.id}`, title, line.detail || title, when), `h${line.id}`);
+        if (!sent.ok) {
+          log.warn("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
+          return;
+        }
+        cursor = line.id;
+        store.policy.setBotState(CURSOR_KEY, String(cursor));
+      }
+      if (lines.length > 0) await this.publishBoard();
+    } catch (err) {
+      this.deps.log.warn("audit feed paused", { err });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async publishBoard(): Promise<void> {
+    const { store, clock, pubsub, service } = this.deps;
+    const now = clock.now();
+    const raised = store.alerts.list("raised", 10_000);
+    const silences = liveSilences(store, now);
+    const silenced = raised.filter((a) => isSilenced(a, silences, now));
+    const acked = raised.filter((a) => a.ack);
+    const title = `${raised.length} raised, ${acked.length} acked, ${silenced.length} silenced`;
+    const lines = raised.slice(0, BOARD_LINES).map((a) => boardLine(a, silenced.includes(a)));
+    if (raised.length > BOARD_LINES) lines.push(`…and ${raised.length - BOARD_LINES} more`);
+    const summary = lines.length ? lines.join("\n") : "Nothing raised.";
+    await pubsub.publishForeign(service, STATUS_NODE, atom("board", title, summary, new Date(now).toISOString()), "board");
+  }
+
+  private async ensureNode(node: string, extra: NodeConfig): Promise<void> {
+    const { pubsub, service, readers, log } = this.deps;
+    const config: NodeConfig = {
+      accessModel: "whitelist",
+      publishModel: "publishers",
+      persistItems: true,
+      deliverPayloads: true,
+      notifyRetract: false,
+      ...extra,
+    };
+    const created = await pubsub.createNode(service, node, config);
+    if (!created.ok && created.condition !== "conflict" && created.condition !== "forbidden") {
+      log.error("cannot create node", { node, condition: created.condition });
+      return;
+    }
+    if (!created.ok) await pubsub.configureNode(service, node, config);
+    for (const jid of readers) await pubsub.setAffiliation(service, node, jid, "member");
+  }
+
+  private schedule(): void {
+    this.timer = this.deps.clock.setTimer(POLL_MS, () => {
+      void this.flush().finally(() => this.timer && this.schedule());
+    });
+  }
+}
+
+function atom(id: string, title: string, summary: string, updated: string): PlainElement {
+  const child = (name: string, text: string): PlainElement => ({ name, ns: NS_ATOM, children: [text] });
+  return { name: "entry", ns: NS_ATOM, children: [child("id", `urn:mauve-xmpp:${id}`), child("title", title), child("summary", summary), child("updated", updated)] };
+}
+
+function boardLine(a: AlertRecord, silenced: boolean): string {
+  const state = a.ack ? ` (acked by ${a.ack.by})` : silenced ? " (silenced)" : "";
+  return `#${a.shortId} ${a.source} ${a.alertId}: ${a.summary || a.subject}${state}`;
+}
