@@ -42,7 +42,10 @@ export function buildPlain(xml: XmlFactory, el: PlainElement): XmlElement {
 export function readItemContent(item: XmlElement): ItemContent {
   const child = item.getChildElements()[0];
   if (!child) return {};
-  if (!child.is("update", NS_MAUVE_UPDATE)) return { unknownPayload: clarkName(child), text: textOf(child) };
+  if (!child.is("update", NS_MAUVE_UPDATE)) {
+    const text = textOf(child);
+    return text ? { unknownPayload: clarkName(child), text } : { unknownPayload: clarkName(child) };
+  }
   const data = child.getChild("data", NS_MAUVE_UPDATE);
   if (!data) return { unknownPayload: `${clarkName(child)} without <data/>` };
   return { payload: { data: data.text().trim(), text: child.getChildText("text", NS_MAUVE_UPDATE) ?? "" } };
