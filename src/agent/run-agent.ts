@@ -24,10 +24,12 @@ import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createCheckScheduler, startupState } from "./agent-checks.js";
 import type { AgentAlert } from "./build-update.js";
 import { ensureNode } from "./ensure-node.js";
+import { PublishGate } from "./publish-gate.js";
 import { statusLine } from "./status-line.js";
 
 // How long to wait before asking again for a node that could not be created or provisioned.
 const NODE_RETRY_MS = 10_000;
+const BOT_WAIT_MS = 60_000;
 
 /** A running agent. */
 export interface RunningAgent {
@@ -44,6 +46,8 @@ export interface RunningAgent {
 export interface RunAgentOptions {
   /** Where checks find PATH (default: process.env); nothing else of it reaches them. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** How long a fresh session waits for AlertBot's presence before publishing anyway (default 60 s). */
+  botWaitMs?: number;
 }
 
 /**
@@ -104,47 +108,54 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     publish: (payload) => pubsub.publish(service, node, payload),
   };
   const status = (): string => statusLine(core.current());
+  const gate = new PublishGate({
+    clock,
+    log,
+    botWaitMs: options.botWaitMs ?? BOT_WAIT_MS,
+    open: () => core.setPort(port),
+    close: () => core.setPort(null),
+  });
   announce = () => {
     if (session.isOnline) void presence.sendAvailable({ status: status() }).catch(() => undefined);
   };
 
-  async function online(resumed: boolean): Promise<void> {
-    if (!resumed) {
-      let ready = false;
-      try {
-        await presence.sendAvailable({ status: status() });
-        await presence.sendAvailable({ to: bot, status: status() });
-        ready = (await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log)).ok;
-      } catch (err) {
-        log.warn("setting up the session failed", { err });
-      }
-      if (!ready) {
-        // Keep the outbox; try again shortly (the bot may not be up yet, or the link dropped).
-        clock.setTimer(NODE_RETRY_MS, () => void (session.isOnline && online(false)));
-        return;
-      }
+  // A fresh session sets up presence and the node; publishing opens when the gate says so.
+  async function setUp(): Promise<void> {
+    let ready = false;
+    try {
+      await presence.sendAvailable({ status: status() });
+      // Directed presence: AlertBot answers with its own once it knows us (first contact: after provisioning).
+      await presence.sendAvailable({ to: bot, status: status() });
+      ready = (await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log)).ok;
+      if (ready) await presence.sendAvailable({ to: bot, status: status() });
+    } catch (err) {
+      log.warn("setting up the session failed", { err });
     }
-    core.setPort(port);
+    // Keep the outbox; try again shortly (the bot may not be up yet, or the link dropped).
+    if (!ready) clock.setTimer(NODE_RETRY_MS, () => void (session.isOnline && setUp()));
+    else gate.nodeIsReady();
   }
 
   presence.onPresence((p) => {
+    if (bareJid(p.from) !== bot) return;
     // AlertBot (re)appeared: it may have missed events, so give it our whole state again.
-    if (bareJid(p.from) === bot && p.type === "available") {
-      log.info("AlertBot is available; republishing full state");
-      core.queueFullState();
-    }
+    if (p.type === "available" && !gate.isOpen) log.info("AlertBot is available; republishing full state");
+    if (p.type === "available") core.queueFullState();
+    gate.botPresence(p.type === "available");
   });
   // Only reconnections reach this listener (the first login is awaited above).
   session.on("online", ({ resumed }) => {
     log.info("reconnected; republishing full state after the backlog", { resumed, backlog: core.backlog() });
     core.queueFullState();
-    void online(resumed).catch((err: unknown) => log.error("going online failed", { err }));
+    gate.sessionUp(!resumed);
+    if (!resumed) void setUp().catch((err: unknown) => log.error("going online failed", { err }));
   });
   session.on("offline", ({ reason }) => {
-    core.setPort(null);
+    gate.sessionDown();
     log.warn("disconnected; queueing until reconnected", { reason, backlog: core.backlog() });
   });
-  await online(false);
+  gate.sessionUp(true);
+  await setUp();
   log.info("mauve-agent running", { source: config.source, node, jid: session.jid, backlog: core.backlog(), checks: config.checks.length });
 
   return {
@@ -154,6 +165,7 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     change,
     async stop() {
       checks.stop();
+      gate.stop();
       core.stop();
       if (session.isOnline) await presence.sendUnavailable({ status: "agent stopped" }).catch(() => undefined);
       await session.stop();
