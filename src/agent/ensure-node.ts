@@ -17,7 +17,8 @@ export type EnsureNodeResult = { ok: true } | { ok: false; condition: string; te
 
 /**
  * Makes sure the source's node exists: creates it (servers that let users create nodes), or asks
- * AlertBot to (Prosody lets only service admins create). A node that exists already is fine.
+ * AlertBot to (Prosody lets only service admins create). A node that exists already is fine; one we
+ * own already (Prosody refuses the create before it looks) needs no AlertBot, which may be down.
  */
 export async function ensureNode(pubsub: Pubsub, provisioning: Provisioning, target: NodeTarget, log: Logger): Promise<EnsureNodeResult> {
   const { service, node, source, bot } = target;
@@ -27,6 +28,8 @@ export async function ensureNode(pubsub: Pubsub, provisioning: Provisioning, tar
     log.error("cannot create node", { node, condition: created.condition, text: created.text });
     return failure(created.condition, created.text);
   }
+  // XEP-0060 §8.2: only owners may read a node's configuration, so success means it is ours.
+  if ((await pubsub.getNodeConfig(service, node)).ok) return { ok: true };
   const provisioned = await provisioning.requestNodeProvisioning(bot, node);
   if (provisioned.ok) return { ok: true };
   log.error("AlertBot did not provision our node", { node, condition: provisioned.condition, text: provisioned.text });

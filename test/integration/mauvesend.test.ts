@@ -1,0 +1,114 @@
+// mauvesend as a shell script runs it, against a real Prosody and AlertBot.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { RunningBot } from "../../src/bot/run-bot.js";
+import { withProsody } from "../helpers/prosody.js";
+import { LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function mauvesend(args: string[], env: Record<string, string>): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "agents/mauvesend.ts", ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("mauvesend against a real Prosody and AlertBot", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let bot: RunningBot | undefined;
+
+  after(async () => {
+    await bot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const server = withProsody();
+  const envFor = (user: string, password = `pw-${user}`): Record<string, string> => {
+    const p = server().prosody;
+    return {
+      MAUVE_XMPP_JID: `${user}@${p.domain}`,
+      MAUVE_XMPP_PASSWORD: password,
+      MAUVE_XMPP_SERVICE: `xmpp://127.0.0.1:${p.c2sPort}`,
+      MAUVE_XMPP_PUBSUB: p.pubsubJid,
+      MAUVE_XMPP_BOT: p.botJid,
+    };
+  };
+
+  before(async () => {
+    dir = tempDir("mauve-mauvesend-");
+    bot = await startBot(server(), dir, ["alice"], new LogLines().logger);
+    for (const user of ["web9", "web8"]) await server().prosody.register(user, `pw-${user}`);
+  });
+
+  it('mauvesend -o web9 -i disk -s "full" -r now: the bot stores it, and the command exits 0', async () => {
+    const ran = await mauvesend(["-o", "web9", "-i", "disk", "-s", "full", "-r", "now"], envFor("web9"));
+    assert.deepEqual([ran.code, ran.stderr], [0, ""]);
+    const alert = await waitFor("the bot to store the alert", () => bot!.store.alerts.find("web9", "disk"));
+    assert.deepEqual([alert.status, alert.summary], ["raised", "full"]);
+    assert.equal(bot!.store.sources.get("web9")?.ownerJid, `web9@${server().prosody.domain}`, "the node was provisioned for web9");
+  });
+
+  it("clears with -c, and replaces with -p (verbose says what it sent)", async () => {
+    const cleared = await mauvesend(["-o", "web9", "-i", "disk", "-c"], envFor("web9"));
+    assert.equal(cleared.code, 0);
+    await waitFor("the clear", () => bot!.store.alerts.find("web9", "disk")?.status === "cleared");
+    await mauvesend(["-o", "web9", "-i", "load", "-s", "high"], envFor("web9"));
+    await waitFor("load raised", () => bot!.store.alerts.find("web9", "load")?.status === "raised");
+    const replaced = await mauvesend(["-v", "-p", "-o", "web9", "-i", "mail", "-s", "queue"], envFor("web9"));
+    assert.equal(replaced.code, 0);
+    assert.match(replaced.stdout, /^Sending \d+ from web9 to pubsub\.\S+ as web9@\S+\nSent \d+: confirmed by pubsub\.\S+ \(item \S+\)\n$/);
+    await waitFor("the replace", () => bot!.store.alerts.find("web9", "mail")?.status === "raised" && bot!.store.alerts.find("web9", "load")?.status === "cleared");
+  });
+
+  it("exits 1 and says why with a wrong password", async () => {
+    const ran = await mauvesend(["-o", "web9", "-i", "disk"], envFor("web9", "wrong"));
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /^\*\*\* Error: could not send: cannot log in to xmpp:\/\/127\.0\.0\.1:\d+ as web9@\S+: .*not-authorized/);
+    assert.ok(!ran.stderr.includes("wrong"), "the password is not echoed");
+  });
+
+  it("exits 1 when another account owns the source, and nothing is stored", async () => {
+    assert.equal((await mauvesend(["-o", "web8", "-i", "x"], envFor("web8"))).code, 0);
+    const ran = await mauvesend(["-o", "web8", "-i", "spoof", "-s", "not mine"], envFor("web9"));
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /could not send: node mauve\/alerts\/web8 on pubsub\.\S+ is not available \(forbidden: source "web8" belongs to another account\)/);
+    assert.equal(bot!.store.alerts.find("web8", "spoof"), undefined);
+  });
+
+  it("sends to a node it owns while AlertBot is down", async () => {
+    await bot!.stop();
+    bot = undefined;
+    try {
+      const ran = await mauvesend(["-o", "web9", "-i", "while-bot-down"], envFor("web9"));
+      assert.deepEqual([ran.code, ran.stderr], [0, ""]);
+    } finally {
+      bot = await startBot(server(), dir, ["alice"], new LogLines().logger);
+    }
+    await waitFor("the bot to catch up from the retained item", () => bot!.store.alerts.find("web9", "while-bot-down")?.status === "raised");
+  });
+
+  it("exits 2 on a bad command line without connecting", async () => {
+    const ran = await mauvesend(["-s", "orphan summary"], envFor("web9"));
+    assert.equal(ran.code, 2);
+    assert.match(ran.stderr, /Must specify --id before --summary/);
+  });
+});

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { runMauvesend, type MauvesendIo } from "../../src/cli/mauvesend.js";
+import type { SendOutcome } from "../../src/cli/mauvesend-send.js";
+import type { MauvesendTarget } from "../../src/cli/mauvesend-target.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import type { AlertUpdate } from "../../src/codec/types.js";
+
+describe("mauvesend: what it sends, where, and its exit status", () => {
+  let out: string;
+  let err: string;
+  let sent: Array<{ update: AlertUpdate; target: MauvesendTarget; timeoutMs: number }>;
+  let outcome: SendOutcome;
+  let dir: string;
+  const clock = new FakeClock(1_700_000_000_000);
+  const io = (env: Record<string, string> = {}): MauvesendIo => ({
+    clock,
+    env,
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    send: async (update, target, timeoutMs) => (sent.push({ update, target, timeoutMs }), outcome),
+  });
+  const ENV = { MAUVE_XMPP_JID: "web9@example.org", MAUVE_XMPP_PASSWORD: "s3cret" };
+
+  beforeEach(() => {
+    out = "";
+    err = "";
+    sent = [];
+    outcome = { ok: true, itemId: "item-1" };
+    dir = mkdtempSync(join(tmpdir(), "mauvesend-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("sends one update with the account from the environment, and exits 0 silently", async () => {
+    const code = await runMauvesend(["-o", "web9", "-i", "disk", "-s", "full", "-r", "now"], io(ENV));
+    assert.equal(code, 0);
+    assert.equal(out + err, "");
+    const [{ update, target, timeoutMs }] = sent as [(typeof sent)[number]];
+    assert.deepEqual(target, {
+      service: "xmpp://example.org:5222", jid: "web9@example.org", password: "s3cret",
+      pubsub: "pubsub.example.org", bot: "alertbot.example.org", defaultSource: hostname(),
+    });
+    assert.equal(timeoutMs, 30_000);
+    assert.deepEqual([update.source, update.replace, update.transmissionTime, update.sequence], ["web9", false, 1_700_000_000, 0n]);
+    assert.deepEqual(update.alerts.map((a) => [a.id, a.summary, a.raiseTime]), [["disk", "full", 1_700_000_000]]);
+  });
+
+  it("takes the account and the default source from an agent config", async () => {
+    const file = join(dir, "agent.yaml");
+    writeFileSync(file, "xmpp:\n  jid: web1@example.org\n  password_env: PW\n  service: xmpp://10.0.0.1:5222\nsource: web1-prod\n");
+    const code = await runMauvesend(["--config", file, "-i", "disk", "-c", "-v"], io({ ...ENV, PW: "pw1" }));
+    assert.equal(code, 0);
+    assert.deepEqual([sent[0]?.target.jid, sent[0]?.target.password, sent[0]?.target.service, sent[0]?.update.source], [
+      "web1@example.org", "pw1", "xmpp://10.0.0.1:5222", "web1-prod",
+    ]);
+    assert.match(out, /^Sending \d+ from web1-prod to pubsub.example.org as web1@example.org\nSent \d+: confirmed by pubsub.example.org \(item item-1\)\n$/);
+  });
+
+  it("exits 1 and says why when it cannot send", async () => {
+    outcome = { ok: false, reason: "cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized" };
+    assert.equal(await runMauvesend(["-i", "disk"], io(ENV)), 1);
+    assert.equal(err, "*** Error: could not send: cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized\n");
+  });
+
+  it("exits 1 without an account, naming what is missing, and never prints the password", async () => {
+    assert.equal(await runMauvesend(["-i", "disk"], io({ MAUVE_XMPP_JID: "web9@example.org" })), 1);
+    assert.match(err, /MAUVE_XMPP_PASSWORD is not set/);
+    err = "";
+    assert.equal(await runMauvesend(["-i", "disk", "--config", join(dir, "missing.yaml")], io(ENV)), 1);
+    assert.match(err, /cannot use the config file: .*missing.yaml: \(top level\): cannot read the file \(ENOENT\)/);
+    assert.equal(sent.length, 0);
+    assert.ok(!err.includes("s3cret"));
+  });
+
+  it("exits 2 on a bad command line, with Mauve's hint", async () => {
+    assert.equal(await runMauvesend(["-s", "no id"], io(ENV)), 2);
+    assert.equal(err, "*** Error: Must specify --id before --summary\n*** For help, type: mauvesend -h\n");
+    err = "";
+    assert.equal(await runMauvesend(["-o", "two words", "-i", "x"], io(ENV)), 2);
+    assert.match(err, /has a space or "\/" in it/);
+  });
+
+  it("prints help and version on stdout with status 0", async () => {
+    assert.equal(await runMauvesend(["--help"], io()), 0);
+    assert.match(out, /^Usage: mauvesend \[options\]/);
+    assert.match(out, /Exit status: 0 sent/);
+  });
+});
