@@ -22,6 +22,18 @@ export const NS_DATA_FORMS = "jabber:x:data";
 export const NS_ROSTER = "jabber:iq:roster";
 /** XEP-0199: XMPP ping. */
 export const NS_PING = "urn:xmpp:ping";
+/** XEP-0045: multi-user chat, the join request. */
+export const NS_MUC = "http://jabber.org/protocol/muc";
+/** XEP-0045: occupant information in room presence and messages (real JIDs, status codes). */
+export const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+/** XEP-0045 §10: owner use cases (room configuration, destruction). */
+export const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
+/** XEP-0045 §15.5.3: FORM_TYPE of the room configuration form. */
+export const NS_MUC_ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig";
+/** XEP-0050: ad-hoc commands, also the disco node that lists them and the entity's disco feature. */
+export const NS_COMMANDS = "http://jabber.org/protocol/commands";
+/** XEP-0203: delayed delivery (room history replayed on join). */
+export const NS_DELAY = "urn:xmpp:delay";
 
 /** Our pubsub payload: `<update><data>base64 protobuf</data><text>readable line</text></update>`. */
 export const NS_MAUVE_UPDATE = "urn:mauve-xmpp:update:1";
