@@ -28,6 +28,8 @@ export { createProvisioning } from "./provisioning.js";
 export type { ProvisionDecision, ProvisionRequest, Provisioning } from "./provisioning.js";
 export { createMuc } from "./muc.js";
 export type { GroupchatMessage, JoinedRoom, JoinOptions, Muc, Occupant, RoomAnonymity, RoomExit } from "./muc.js";
+export { createAdhoc } from "./adhoc.js";
+export type { Adhoc, AdhocCommand, AdhocFields, AdhocListing, AdhocNote, AdhocOutcome, AdhocResponse } from "./adhoc.js";
 export type { FormField, FormFieldType, FormSpec, FormValue, ReceivedField, ReceivedForm } from "./data-form.js";
 export { AGENT_NODE_MAX_ITEMS, agentNodeConfig } from "./mauve-nodes.js";
 export { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normalizeJid, parseJid } from "./jid.js";
