@@ -5,12 +5,16 @@ import { exitOnStartupError, parseCommonArgs, stopOnSignals } from "../src/cli/e
 import { readBotConfigFile } from "../src/config/index.js";
 import { createLogger } from "../src/log.js";
 import { runBot } from "../src/bot/run-bot.js";
+import { udpSettings } from "../src/config/udp-config.js";
+import { startUdpIngest } from "../src/ingest/udp-listener.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
 
 AlertBot, the XEP-0114 component of mauve-xmpp: subscribes to every agent's pubsub
 node (mauve/alerts/<source>), keeps alerts in SQLite, tells the configured people
-by XMPP chat and takes their commands ("ack 42", "show", "help").
+by XMPP chat and takes their commands ("ack 42", "show", "help"). With a \`udp\`
+section it also listens for legacy Mauve UDP AlertUpdates (from mauvesend and
+other Mauve senders) from the allowed networks.
 
 Options:
   -c, --config FILE   YAML configuration (default /etc/mauve/alertbot.yaml);
@@ -18,7 +22,7 @@ Options:
       --check-config  validate the configuration, print what is wrong, and exit
   -h, --help          show this text
 
-Exit status: 0 stopped cleanly, 1 could not start (database, XMPP),
+Exit status: 0 stopped cleanly, 1 could not start (database, XMPP, UDP port),
 2 bad command line, 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly.
 `;
@@ -33,7 +37,18 @@ try {
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" } });
   const bot = await runBot(config, systemClock, log);
-  stopOnSignals(() => bot.stop(), log);
+
+  // Legacy Mauve UDP ingest (off unless the config has a `udp` section): datagrams are decoded and
+  // applied by the bot's core, down the same path as pubsub updates.
+  const udpConfig = udpSettings(config);
+  const udp = udpConfig
+    ? await startUdpIngest(udpConfig, { apply: (update) => bot.core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock: systemClock })
+    : null;
+
+  stopOnSignals(async () => {
+    await udp?.close();
+    await bot.stop();
+  }, log);
 } catch (err) {
   exitOnStartupError(err, log);
 }

@@ -17,6 +17,7 @@ import { hostDownSection, stormSection } from "./storm-config.js";
 import { windowsSection } from "./windows-config.js";
 import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "./channels-config.js";
 import { workgroupsSection } from "./workgroups-config.js";
+import { udpKey } from "./udp-config.js";
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -101,6 +102,7 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
     host_down: hostDownSection,
     email: maybe(emailSection),
     sms: maybe(smsSection),
+    udp: udpKey,
     log: logSection,
   }),
 ));

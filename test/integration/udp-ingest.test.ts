@@ -1,0 +1,116 @@
+// Legacy Mauve UDP ingest end to end: packets made by protoc in Mauve's byte layout, sent to a real
+// mauve-alertbot process (bots/alertbot.ts with a `udp` section) connected to a real Prosody.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Store } from "../../src/store/store.js";
+import { withProsody } from "../helpers/prosody.js";
+import { tempDir, waitFor } from "../helpers/spine.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** protoc's encoding of a text-format fixture, with NOW replaced by `nowSec`: bytes as Mauve's sender lays them out. */
+function packet(name: string, nowSec: number): Buffer {
+  const text = readFileSync(join(ROOT, "test/fixtures/udp", `${name}.txtpb`), "utf8").replaceAll("NOW", String(nowSec));
+  const run = spawnSync("protoc", ["--encode=mauve.proto.AlertUpdate", "-I", "proto", "mauve.proto"], { cwd: ROOT, input: text });
+  if (run.status !== 0) throw new Error(`protoc --encode failed: ${run.stderr.toString()}`);
+  return run.stdout;
+}
+
+function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void> {
+  const socket = createSocket("udp4");
+  return new Promise((resolve, reject) => {
+    socket.bind(0, from, () => socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())));
+  });
+}
+
+describe("udp: Mauve packets into a real AlertBot", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let bot: ChildProcess | undefined;
+  const lines: Array<Record<string, unknown>> = [];
+  const logged = (msg: string) => lines.filter((l) => l["msg"] === msg);
+
+  after(async () => {
+    if (bot && bot.exitCode === null) {
+      bot.kill("SIGTERM");
+      await new Promise((resolve) => bot!.once("exit", resolve));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const server = withProsody();
+
+  before(async () => {
+    dir = tempDir("mauve-udp-");
+    const p = server().prosody;
+    const config = join(dir, "alertbot.yaml");
+    writeFileSync(config, `
+xmpp:
+  service: xmpp://127.0.0.1:${p.componentPort}
+  component: ${p.botJid}
+  secret_env: TEST_BOT_SECRET
+  pubsub: ${p.pubsubJid}
+database: ${join(dir, "alertbot.sqlite")}
+people:
+  - name: alice
+    jid: alice@${p.domain}
+udp:
+  listen: "127.0.0.1:0"
+  allow: ["127.0.0.1/32"]
+log:
+  level: debug
+`);
+    bot = spawn(process.execPath, ["--import", "tsx", "bots/alertbot.ts", "--config", config], {
+      cwd: ROOT,
+      env: { PATH: process.env["PATH"] ?? "", TEST_BOT_SECRET: server().botSecret },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let buffered = "";
+    bot.stderr!.on("data", (d: Buffer) => {
+      buffered += d.toString();
+      const parts = buffered.split("\n");
+      buffered = parts.pop() ?? "";
+      for (const line of parts) {
+        try {
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          lines.push({ msg: "(not JSON)", line });
+        }
+      }
+    });
+    await waitFor("the bot to listen on UDP", () => logged("listening for Mauve UDP updates")[0], 30_000);
+  });
+
+  it("applies Mauve's packets once (every field at its default, transmission id above 2^53, the same packet twice), drops the rest", async () => {
+    const port = Number(logged("listening for Mauve UDP updates")[0]!["port"]);
+    const now = Math.floor(Date.now() / 1000);
+    const raise = packet("mauvesend-raise", now);
+    await send(raise, port);
+    await send(raise, port); // Mauve senders repeat themselves; the duplicate must apply once
+    await send(Buffer.from("not a protobuf at all"), port);
+    await send(raise, port, "127.0.0.2"); // outside the allow-list
+    await waitFor("the duplicate to be seen", () => logged("duplicate update ignored").length >= 1);
+    await waitFor("the junk to be logged", () => logged("malformed UDP packet dropped").length >= 1);
+    await waitFor("the stranger to be logged", () => logged("UDP packet from outside the allow-list dropped").length >= 1);
+    await send(packet("mauvesend-clear", now + 1), port);
+    await waitFor("the clear to be applied", () => logged("update applied").length >= 2);
+
+    const store = Store.open(join(dir, "alertbot.sqlite"));
+    try {
+      const alert = store.alerts.find("legacy1", "disk");
+      assert.ok(alert, "stored under Mauve's source and id");
+      assert.deepEqual([alert.status, alert.summary], ["cleared", "/ is 97% full"]);
+      const kinds = store.alerts.history(alert.shortId).map((h) => h.kind).filter((k) => k === "raised" || k === "cleared");
+      assert.deepEqual(kinds, ["raised", "cleared"], "the repeated packet was applied once");
+    } finally {
+      store.close();
+    }
+    const applied = logged("update applied");
+    assert.deepEqual(applied.map((l) => [l["via"], l["transmissionId"]]), [["udp", "9223372036854775813"], ["udp", "18446744073709551557"]], "ids kept exact past 2^53");
+    assert.equal(logged("UDP packet from outside the allow-list dropped")[0]?.["from"], "127.0.0.2");
+  });
+});

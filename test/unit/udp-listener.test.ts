@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import type { AlertUpdate } from "../../src/codec/types.js";
+import { encodeUpdate } from "../../src/codec/encode.js";
+import { systemClock } from "../../src/clock/system-clock.js";
+import { loadBotConfig } from "../../src/config/index.js";
+import { parseCidr, udpSettings, type UdpConfig } from "../../src/config/udp-config.js";
+import { ConfigError } from "../../src/errors.js";
+import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
+import { startUdpIngest, type UdpIngest } from "../../src/ingest/udp-listener.js";
+import { LogLines, waitFor } from "../helpers/spine.js";
+
+const BOT = `
+xmpp: { component: alertbot.example.org, secret: s, pubsub: pubsub.example.org }
+database: /tmp/x.sqlite
+people: [{ name: alice, jid: alice@example.org }]
+`;
+
+function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void> {
+  const socket = createSocket("udp4");
+  return new Promise((resolve, reject) => {
+    socket.bind(0, from, () => socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())));
+  });
+}
+
+const update = (id: bigint): AlertUpdate => ({
+  transmissionId: id, source: "legacy1", replace: false, signature: new Uint8Array(), transmissionTime: 0, sequence: 0n,
+  alerts: [{ id: "disk", raiseTime: 0, clearTime: 0, subject: "", summary: "full", detail: "", importance: 0, suppressUntil: 0 }],
+});
+
+describe("udp: legacy Mauve ingest", () => {
+  describe("config", () => {
+    it("is off unless configured, and reads listen and allow", () => {
+      assert.equal(udpSettings(loadBotConfig(BOT, { file: "alertbot.yaml" })), null);
+      const on = udpSettings(loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"] }\n`, { file: "alertbot.yaml" }));
+      assert.deepEqual(on, {
+        host: "127.0.0.1", port: 32741,
+        allow: [
+          { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+          { address: "192.0.2.7", prefix: 32, family: "ipv4" },
+          { address: "2001:db8::", prefix: 32, family: "ipv6" },
+        ],
+      });
+      const v6 = udpSettings(loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, { file: "alertbot.yaml" }));
+      assert.deepEqual([v6?.host, v6?.port], ["::", 5000]);
+    });
+
+    it("reports bad values exactly", () => {
+      assert.throws(() => loadBotConfig(`${BOT}udp: { listen: "localhost:1", allow: ["10.0.0.0/33", "ten"], port: 1 }\n`, { file: "alertbot.yaml" }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, [
+          "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow)",
+          'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::]:32741", got "localhost:1"',
+          'alertbot.yaml: udp.allow[0]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
+          'alertbot.yaml: udp.allow[1]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "ten"',
+        ].join("\n"));
+        return true;
+      });
+      assert.throws(() => loadBotConfig(`${BOT}udp: { allow: [] }\n`, { file: "alertbot.yaml" }), /udp.allow: expected a list of at least 1 item/);
+      assert.equal(parseCidr("::ffff:1.2.3.4/200"), undefined);
+    });
+  });
+
+  describe("listener", () => {
+    let ingest: UdpIngest | undefined;
+    let applied: AlertUpdate[];
+    let log: LogLines;
+    const start = async (allow: string[], apply?: (u: AlertUpdate) => Promise<IngestOutcome>) => {
+      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: allow.map((a) => parseCidr(a)!) };
+      ingest = await startUdpIngest(config, {
+        apply: apply ?? (async (u) => (applied.push(u), { status: "applied", changes: [] })),
+        log: log.logger,
+        clock: systemClock,
+      });
+      return ingest.address.port;
+    };
+
+    beforeEach(() => {
+      applied = [];
+      log = new LogLines();
+    });
+    afterEach(async () => {
+      await ingest?.close();
+      ingest = undefined;
+    });
+
+    it("decodes datagrams from allowed networks and hands them to the bot", async () => {
+      const port = await start(["127.0.0.0/8"]);
+      await send(encodeUpdate(update(9_223_372_036_854_775_813n)), port);
+      await waitFor("the update", () => applied.length === 1);
+      assert.equal(applied[0]?.transmissionId, 9_223_372_036_854_775_813n);
+      assert.equal(ingest!.stats().applied, 1);
+    });
+
+    it("drops and counts packets from outside the allow-list, without reading them", async () => {
+      const port = await start(["127.0.0.1/32"]);
+      await send(encodeUpdate(update(1n)), port, "127.0.0.2");
+      await send(encodeUpdate(update(2n)), port, "127.0.0.2");
+      await waitFor("two denials", () => ingest!.stats().denied === 2);
+      assert.equal(applied.length, 0);
+      assert.deepEqual(log.withMsg("UDP packet from outside the allow-list dropped").map((l) => [l["from"], l["deniedTotal"]]), [["127.0.0.2", 1]], "one warning a minute");
+    });
+
+    it("logs and counts malformed packets and keeps serving", async () => {
+      const port = await start(["127.0.0.1/32"]);
+      await send(new Uint8Array([0x0a, 0xff, 0xff, 0x01]), port);
+      await send(new Uint8Array(0), port);
+      await send(encodeUpdate(update(3n)), port);
+      await waitFor("the good one after the junk", () => applied.length === 1);
+      assert.equal(ingest!.stats().malformed, 2);
+      assert.match(String(log.withMsg("malformed UDP packet dropped")[0]?.["reason"]), /.+/);
+    });
+
+    it("survives a core that throws, counting it", async () => {
+      const port = await start(["127.0.0.1/32"], async () => {
+        throw new Error("database is locked");
+      });
+      await send(encodeUpdate(update(4n)), port);
+      await waitFor("the failure to be counted", () => ingest!.stats().failed === 1);
+      assert.equal(log.withMsg("UDP update could not be applied").length, 1);
+    });
+  });
+});
