@@ -8,21 +8,44 @@ import { runAgent } from "../src/agent/run-agent.js";
 
 const HELP = `Usage: mauve-agent [--config FILE] [--check-config]
 
-The mauve-xmpp agent: logs in with its own XMPP account, publishes this host's
-alerts (Mauve AlertUpdates) to its node mauve/alerts/<source> on the pubsub
-service, announces itself by presence and disco, and sends a heartbeat.
-Updates wait in a durable outbox (STATE_DIR/outbox.sqlite) until the server
-confirms them, so nothing is lost while disconnected; they go out in order.
-In this version the alerts come from the configuration file.
+The mauve-xmpp agent: logs in with its own XMPP account and publishes this
+host's alerts (Mauve AlertUpdates) to its node mauve/alerts/<source> on the
+pubsub service, creating it, or asking AlertBot to, when it is missing.
+
+What it publishes (see examples/agent.yaml for every key):
+  alerts             static alerts, as written in the configuration
+  checks             Nagios-plugin compatible commands run every interval;
+                     exit 0 clears, 1 WARNING, 2 CRITICAL, 3 UNKNOWN raise
+                     (importance per status); the first output line is the
+                     summary, the rest the detail, perfdata after "|" dropped;
+                     at its timeout a check's whole process group is killed
+                     and it counts as CRITICAL; damping raises when k of the
+                     last n runs failed and clears after m passes. Checks get
+                     only PATH, LANG=C and their own env, never the agent's.
+  check_runner       max_concurrent checks at once (default 4)
+  heartbeat          clear now, raise at now + 3 intervals (default 5m)
+  full_state_every   the whole state again (replace=true), default 1h; also
+                     after every reconnection and whenever AlertBot returns
+
+How it survives outages: every change waits in a durable outbox
+(STATE_DIR/outbox.sqlite, beside the saved alert state) until the server
+confirms it, and goes out in order, also after a restart. After a fresh login
+it waits for AlertBot's presence (at most 60s) before sending its backlog.
+The outbox holds outbox.max_entries updates (default 10000); when full, the
+whole queue collapses into one full-state update (the latest state is never
+dropped; the number collapsed is logged). Reconnects use XEP-0198 stream
+resumption and jittered backoff. It announces itself with presence (status:
+what is raised) and disco#info (urn:mauve-xmpp:agent:1), and says
+"unavailable" when stopped.
 
 Options:
-  -c, --config FILE   YAML configuration (default /etc/mauve/agent.yaml);
-                      see examples/agent.yaml for every key
+  -c, --config FILE   YAML configuration (default /etc/mauve/agent.yaml)
       --check-config  validate the configuration, print what is wrong, and exit
   -h, --help          show this text
 
-Exit status: 0 stopped cleanly, 1 could not start, 2 bad command line,
-78 bad configuration. Logs are JSON lines on stderr.
+Exit status: 0 stopped cleanly (SIGINT/SIGTERM; running checks are killed),
+1 could not start, 2 bad command line, 78 bad configuration (every problem is
+listed with its key). Logs are JSON lines on stderr.
 `;
 
 const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/agent.yaml");
@@ -30,7 +53,7 @@ let log = createLogger();
 try {
   const config = readAgentConfigFile(args.config, process.env);
   if (args.check) {
-    process.stdout.write(`${args.config}: OK (source ${config.source})\n`);
+    process.stdout.write(`${args.config}: OK (source ${config.source}, ${config.checks.length} checks)\n`);
     process.exit(0);
   }
   log = createLogger({ level: config.log.level, fields: { component: "agent", source: config.source } });
