@@ -15,6 +15,7 @@ export { parseCommand, splitCommandLine, type ParseResult } from "./parse.js";
 export { ANONYMOUS_ROOM_REFUSAL, recognisePerson, STRANGER_REFUSAL, type Person } from "./person.js";
 export { DEFAULT_RATE_LIMIT, RateLimiter, type RateDecision, type RateLimit } from "./rate-limit.js";
 export { createRegistry, unknownCommandMessage, type Registry } from "./registry.js";
+export { roomCommand } from "./room.js";
 export { runCommand, runParsedCommand, type CommandOutcome } from "./run.js";
 export { SHOW_LIMIT_MAX, SHOW_MAX_LINES, showCommand, type ShowArgs } from "./show.js";
 export { silenceCommand, readSilence, type SilenceArgs } from "./silence.js";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultRegistry, parseCommand, type AckLength, type ParseResult } from "../../src/commands/index.js";
+import { defaultRegistry, parseCommand, roomCommand, type AckLength, type ParseResult } from "../../src/commands/index.js";
 import type { Matcher } from "../../src/policy/types.js";
 
 const M = 60_000;
@@ -177,4 +177,25 @@ describe("commands: parsing", () => {
   for (const [text, want] of TABLE) {
     it(`${JSON.stringify(text.length > 60 ? text.slice(0, 57) + "..." : text)} → ${want.ok ? want.command : "a hint"}`, () => assert.deepEqual(parseCommand(text, defaultRegistry), want));
   }
+});
+
+describe("commands: lines said in a room", () => {
+  const ROOM: Array<[string, string | null]> = [
+    ["AlertBot: ack 42", "ack 42"],
+    ["alertbot, show all", "show all"],
+    ["@AlertBot help", "help"],
+    ["AlertBot:", "help"],
+    ["AlertBot frob", "frob"], // addressed: a typo gets its hint
+    ["ack 42 for 2h", "ack 42 for 2h"],
+    ["show", "show"],
+    ["who broke the build?", null],
+    ["note to self: coffee", null],
+    ["clear", null],
+    ["hi all", null],
+    ["AlertBots are great", null],
+  ];
+  for (const [body, want] of ROOM) {
+    it(`${JSON.stringify(body)} → ${want === null ? "ignored" : JSON.stringify(want)}`, () => assert.equal(roomCommand(body, "AlertBot"), want));
+  }
+  it("escapes the nick", () => assert.equal(roomCommand("a.b+c: show", "a.b+c"), "show"));
 });
