@@ -54,7 +54,8 @@ export type AlertEventKind =
   | "ack-expired"
   | "scheduled"
   | "notified"
-  | "notify-failed";
+  | "notify-failed"
+  | "noted";
 
 /** One line of an alert's history. */
 export interface AlertEvent {

@@ -5,13 +5,13 @@ import { ingestUpdate, type IngestOutcome, type UpdateOrigin } from "../ingest/i
 import { processDue } from "../ingest/process-due.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelName, Recipient } from "../notify/index.js";
-import type { Policy } from "../policy/index.js";
+import { classify, type DeliveryKind, type Policy } from "../policy/index.js";
+import { buildMessage } from "../notify/index.js";
 import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
-import { recognisePerson } from "../commands/person.js";
-import { runCommand } from "../commands/run.js";
-import { commandAlerts } from "./command-alerts.js";
+import type { Permissions } from "../commands/index.js";
+import { CommandRunner } from "./command-runner.js";
 import { DueTimer } from "./due-timer.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
 import { hostDownRaises, hostUpUpdate } from "./host-down.js";
@@ -37,6 +37,10 @@ export interface BotCoreDeps {
   ackMaxMs: number;
   /** Delivery retry knobs (tests shorten them). */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Who may ack, clear, silence, escalate, per workgroup; default: every configured person. */
+  permissions?: Permissions;
+  /** Posts a line to a workgroup's room (when it has one). */
+  roomPost?: (workgroup: string, text: string) => Promise<void>;
 }
 
 /**
@@ -51,6 +55,8 @@ export class BotCore {
   });
 
   private readonly dispatcher: Dispatcher;
+  /** Commands from chat, rooms and forms all go through here. */
+  readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
 
@@ -60,6 +66,16 @@ export class BotCore {
       () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
       () => void this.tick(),
     );
+    this.commands = new CommandRunner({
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      policy: deps.policy,
+      inputs: deps.inputs,
+      ackDefaultMs: deps.ackDefaultMs,
+      ackMaxMs: deps.ackMaxMs,
+      ...(deps.permissions ? { permissions: deps.permissions } : {}),
+    });
     this.dispatcher = new Dispatcher({
       store: deps.store,
       clock: deps.clock,
@@ -134,25 +150,18 @@ export class BotCore {
    * policy runs at once (an ack tells the others, and schedules the ack's expiry).
    */
   async handleChat(fromJid: string, body: string): Promise<string | null> {
-    const { log, clock, store } = this.deps;
-    if (body.trim() === "") return null;
-    const person = recognisePerson(this.deps.policy.people, fromJid);
-    if (!person) {
-      log.warn("command from a stranger refused", { from: fromJid, length: body.length });
-      return "Sorry, I only take commands from the people in my configuration.";
-    }
-    const outcome = await runCommand(body, {
-      person,
-      now: clock.now(),
-      ackDefaultMs: this.deps.ackDefaultMs,
-      ackMaxMs: this.deps.ackMaxMs,
-      alerts: commandAlerts(store),
-    });
-    if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
-    else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
-    // An ack is news for the others already told: let the policy run now, not at the next timer.
-    void this.tick();
-    return outcome.reply;
+    const { reply, outcome } = await this.commands.run(fromJid, body);
+    if (outcome?.ok) await this.afterCommand(outcome.command);
+    return reply;
+  }
+
+  /**
+   * What a successful command sets in motion: the policy runs at once (an ack or a clear is news
+   * for the others already told); a new or ended silence changes what every raised alert owes.
+   */
+  async afterCommand(command: string): Promise<void> {
+    if (command === "silence" || command === "unsilence") await this.reconsider();
+    else void this.tick();
   }
 
   /**
@@ -168,11 +177,23 @@ export class BotCore {
     try {
       const now = clock.now();
       this.raiseHostsDown(now);
-      for (const change of processDue(store, now)) evaluateAlert(store, policy, inputs, log, change.alert.shortId, now);
+      for (const change of processDue(store, now)) {
+        const told = evaluateAlert(store, policy, inputs, log, change.alert.shortId, now);
+        if (told.length > 0) this.postToRoom(change.alert.shortId, told[0]!.kind);
+      }
       this.dispatcher.flush();
     } catch (err) {
       log.error("processing due alerts failed", { err });
     }
+  }
+
+  /** Tells the alert's workgroup room what just happened to it, in one line. */
+  private postToRoom(shortId: number, kind: DeliveryKind): void {
+    const { store, policy, roomPost } = this.deps;
+    const alert = store.alerts.get(shortId);
+    if (!roomPost || !alert) return;
+    const line = buildMessage(alert, kind).text.split("\n")[0] ?? "";
+    void roomPost(classify(policy.rules, alert).workgroup, line);
   }
 
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */

@@ -1,12 +1,43 @@
 import { ackAlert } from "../alerts/ack.js";
+import { clearNow } from "../alerts/transitions.js";
 import type { AckInfo } from "../alerts/types.js";
-import type { AckOutcome, CommandAlerts } from "../commands/types.js";
+import type {
+  AckOutcome,
+  ClearOutcome,
+  CommandAlerts,
+  CommandSilences,
+  EscalateOutcome,
+  NoteOutcome,
+  PersonChange,
+  UnackOutcome,
+} from "../commands/types.js";
+import type { Logger } from "../log.js";
+import { escalateNow, type EscalationState, type Matcher, type Policy } from "../policy/index.js";
 import type { Store } from "../store/store.js";
+import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
 
-/** The commands' view of the alerts, over the store: reads, and acks written with their history. */
-export function commandAlerts(store: Store): CommandAlerts {
+/** What the adapter needs beyond the store: the policy, for `escalate`. */
+export interface CommandAlertsDeps {
+  store: Store;
+  policy: Policy;
+  inputs: PolicyInputs;
+  log: Logger;
+}
+
+const because = (note: string): string => (note ? ` because ${note}` : "");
+
+/**
+ * The commands' view of the alerts, over the store. Every change is one transaction with its
+ * history line, and sets the alert's policy time to now, so the policy tells the people already
+ * told (acks, clears) at the next tick.
+ */
+export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
+  const { store } = deps;
   return {
     list: (filter) => store.alerts.list(filter),
+    get: (shortId) => store.alerts.get(shortId),
+    history: (shortId) => (store.alerts.get(shortId) ? store.alerts.history(shortId) : undefined),
+
     ack(shortId: number, ack: AckInfo): AckOutcome {
       return store.transaction((): AckOutcome => {
         const alert = store.alerts.get(shortId);
@@ -18,5 +49,68 @@ export function commandAlerts(store: Store): CommandAlerts {
         return { ok: true, alert: saved };
       });
     },
+
+    unack(shortId: number, c: PersonChange): UnackOutcome {
+      return store.transaction((): UnackOutcome => {
+        const alert = store.alerts.get(shortId);
+        if (!alert) return { ok: false, reason: "not-found" };
+        if (alert.status !== "raised" || !alert.ack) return { ok: false, reason: "not-acked", alert };
+        const saved = store.alerts.save({ ...alert, ack: null, policyDueAt: c.at, updatedAt: c.at });
+        store.alerts.record(shortId, [{ kind: "unacked", at: c.at, actor: c.by, detail: `ack by ${alert.ack.by} taken back${because(c.note)}` }]);
+        return { ok: true, alert: saved };
+      });
+    },
+
+    clear(shortId: number, c: PersonChange): ClearOutcome {
+      return store.transaction((): ClearOutcome => {
+        const alert = store.alerts.get(shortId);
+        if (!alert) return { ok: false, reason: "not-found" };
+        if (alert.status !== "raised") return { ok: false, reason: "not-raised", alert };
+        const saved = store.alerts.save({ ...clearNow(alert, c.at), updatedAt: c.at });
+        store.alerts.record(shortId, [{ kind: "cleared", at: c.at, actor: c.by, detail: `manual clear${because(c.note)}` }]);
+        return { ok: true, alert: saved };
+      });
+    },
+
+    note(shortId: number, c: PersonChange): NoteOutcome {
+      return store.transaction((): NoteOutcome => {
+        const alert = store.alerts.get(shortId);
+        if (!alert) return { ok: false, reason: "not-found" };
+        store.alerts.record(shortId, [{ kind: "noted", at: c.at, actor: c.by, detail: c.note }]);
+        // The people already told hear of it (by chat: a note informs, it does not page).
+        const state = store.policy.escalation<EscalationState>(shortId);
+        const others = (state?.notified ?? []).map((n) => n.person).filter((p) => p !== c.by);
+        store.policy.addDeliveries(
+          others.map((person) => ({ person, kind: "noted" as const, level: state!.level, shortId, channels: ["xmpp" as const], fallbacks: [], why: `${c.by}: ${c.note}` })),
+          c.at,
+        );
+        return { ok: true, alert };
+      });
+    },
+
+    escalate(shortId: number, c: PersonChange): EscalateOutcome {
+      const alert = store.alerts.get(shortId);
+      if (!alert) return { ok: false, reason: "not-found" };
+      if (alert.status !== "raised") return { ok: false, reason: "not-raised", alert };
+      const state = store.policy.escalation<EscalationState>(shortId);
+      const hurried = escalateNow(state, deps.policy, c.at);
+      if (!hurried) return { ok: false, reason: "nobody-left", alert };
+      store.transaction(() => {
+        store.policy.setEscalation(shortId, hurried);
+        store.alerts.record(shortId, [{ kind: "notified", at: c.at, actor: c.by, detail: `escalated by hand${because(c.note)}` }]);
+      });
+      const told = evaluateAlert(store, deps.policy, deps.inputs, deps.log, shortId, c.at).map((d) => d.person);
+      if (told.length === 0) return { ok: false, reason: "nobody-left", alert };
+      return { ok: true, alert: store.alerts.get(shortId) ?? alert, told: [...new Set(told)] };
+    },
+  };
+}
+
+/** The silences, over the store, as commands use them. */
+export function commandSilences(store: Store): CommandSilences {
+  return {
+    add: (matcher: Matcher, until, by, why, at) => store.policy.addSilence(matcher, until, by, why, at),
+    list: (now) => store.policy.liveSilences<Matcher>(now),
+    end: (id, now) => store.policy.endSilence(id, now),
   };
 }

@@ -3,8 +3,11 @@ import type { BotConfig } from "../config/bot-config.js";
 import type { Logger } from "../log.js";
 import { Store } from "../store/store.js";
 import {
+  NS_COMMANDS,
   NS_MAUVE_AGENT,
   NS_MAUVE_BOT,
+  createAdhoc,
+  createMuc,
   bareJid,
   connectComponent,
   createChat,
@@ -19,6 +22,8 @@ import { BotCore } from "./bot-core.js";
 import { handleItem } from "./item-handler.js";
 import { catchUp } from "./catch-up.js";
 import { AuditFeed } from "./audit-feed.js";
+import { WorkgroupRooms } from "./workgroup-rooms.js";
+import { offerFormCommands } from "./form-commands.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
 
@@ -64,14 +69,14 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
   const presence = createPresence(session);
   const disco = createDisco(session, {
     identities: [{ category: "component", type: "generic", name: "Mauve AlertBot" }],
-    features: [NS_MAUVE_BOT],
+    features: [NS_MAUVE_BOT, NS_COMMANDS],
   });
   const provisioning = createProvisioning(session);
   const people = new PresenceTracker(() => clock.now());
   const channels = new Map<ChannelName, Channel>([["xmpp", createXmppChannel({ send: (to, body) => chat.sendChat(to, body) })]]);
   if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
   if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
-  const core = new BotCore({
+  const core: BotCore = new BotCore({
     store,
     clock,
     log,
@@ -85,7 +90,10 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     ackDefaultMs: config.alerts.ackDefault,
     ackMaxMs: config.alerts.ackMax,
     ...(options.retry ? { retry: options.retry } : {}),
+    roomPost: (workgroup: string, text: string): Promise<void> => rooms.post(workgroup, text),
   });
+  const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
+  offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));
   const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
@@ -160,6 +168,7 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
   await watchPeople();
   await resync();
   await core.start();
+  await rooms.join(config.workgroups);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: config.people.map((p) => p.jid) });
   await audit.start();
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });

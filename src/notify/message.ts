@@ -5,7 +5,7 @@ import { ellipsize, oneLine } from "../codec/text.js";
 import { renderAlertHtml } from "./message-html.js";
 
 /** Why a notification goes out. */
-export type NotificationKind = "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "digest";
+export type NotificationKind = "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "noted" | "digest";
 
 /**
  * A notification before any channel has shaped it: email sends `subject`, `text` and `html`,
@@ -40,6 +40,7 @@ export const KIND_WORD: Readonly<Record<NotificationKind, string>> = {
   escalated: "ESCALATED",
   acked: "ACKED",
   "ack-expired": "ACK EXPIRED",
+  noted: "NOTE",
   digest: "DIGEST",
 };
 

@@ -2,7 +2,7 @@ import type { Fallback } from "./channels.js";
 import type { ChannelName, Level } from "./types.js";
 
 /** Why a person is being told: a new raise, a reminder, a step up the chain, or news about an alert they heard of. */
-export type DeliveryKind = "raised" | "reminder" | "escalated" | "cleared" | "acked" | "ack-expired";
+export type DeliveryKind = "raised" | "reminder" | "escalated" | "cleared" | "acked" | "ack-expired" | "noted";
 
 /** One message owed to one person; the caller formats it from the alert and sends it. */
 export interface Delivery {
@@ -27,6 +27,7 @@ const KIND_RANK: Readonly<Record<DeliveryKind, number>> = {
   reminder: 1,
   acked: 2,
   cleared: 2,
+  noted: 2,
 };
 
 /** Orders deliveries most important first: by level, then news before reminders before notices, then oldest alert. */
