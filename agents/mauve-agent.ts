@@ -23,6 +23,11 @@ What it publishes (see examples/agent.yaml for every key):
                      last n runs failed and clears after m passes. Checks get
                      only PATH, LANG=C and their own env, never the agent's.
   check_runner       max_concurrent checks at once (default 4)
+  remote_checks      more checks, pushed by the listed publishers to the
+                     pubsub nodes mauve/config/<source> and mauve/config/group/
+                     <group>: validated and applied at once; an invalid push is
+                     rejected whole (previous checks kept) and raises the alert
+                     "remote-checks". Off unless configured.
   heartbeat          clear now, raise at now + 3 intervals (default 5m)
   full_state_every   the whole state again (replace=true), default 1h; also
                      after every reconnection and whenever AlertBot returns

@@ -2,9 +2,63 @@ import { runCheckCommand, baseCheckEnv } from "../checks/run-command.js";
 import { CheckScheduler } from "../checks/scheduler.js";
 import type { CheckSpec } from "../checks/types.js";
 import type { Clock } from "../clock/clock.js";
-import type { StaticAlertConfig } from "../config/agent-config.js";
+import type { AgentConfig, StaticAlertConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
+import type { Outbox } from "../store/outbox.js";
 import type { AgentAlert } from "./build-update.js";
+import { REJECTED_ALERT_ID, RemoteChecks, configNodes } from "./remote-checks.js";
+
+/** An agent's checks: the scheduler, and the remote check configs when they are on. */
+export interface AgentChecks {
+  readonly scheduler: CheckScheduler;
+  readonly remote: RemoteChecks | null;
+  /** The config nodes to follow (none when remote checks are off). */
+  readonly nodes: readonly string[];
+  /** The checks to run now: the config file's, then those pushed before (restored). */
+  readonly initial: readonly CheckSpec[];
+}
+
+/**
+ * Builds the agent's checks: the scheduler, and (if configured) the remote checks restored from the
+ * outbox. An accepted push reschedules the checks and clears the alerts of checks it removed.
+ */
+export function createAgentChecks(deps: {
+  config: AgentConfig;
+  clock: Clock;
+  log: Logger;
+  outbox: Outbox;
+  agentEnv: Readonly<Record<string, string | undefined>>;
+  /** The agent's current state, to know which alerts are raised. */
+  current: () => readonly AgentAlert[];
+  change: (alerts: AgentAlert[]) => void;
+}): AgentChecks {
+  const { config, log, outbox, current, change } = deps;
+  const scheduler = createCheckScheduler({ ...deps, maxConcurrent: config.checkRunner.maxConcurrent, onChanges: change });
+  const raisedNow = (id: string): boolean => current().some((a) => a.id === id && a.state === "raised");
+  const remoteConfig = config.remoteChecks;
+  if (!remoteConfig) return { scheduler, remote: null, nodes: [], initial: config.checks };
+  const nodes = configNodes(config.source, remoteConfig.groups);
+  let running: readonly CheckSpec[] = [];
+  const remote = new RemoteChecks({
+    log,
+    local: config.checks,
+    reserved: new Set([...config.alerts.map((a) => a.id), "heartbeat", REJECTED_ALERT_ID]),
+    publishers: remoteConfig.publishers,
+    nodes,
+    save: (node, itemId, text) => outbox.saveRemoteConfig(node, itemId, text),
+    apply: (checks) => {
+      const gone = new Set(running.filter((c) => !checks.some((n) => n.id === c.id)).map((c) => c.id));
+      running = checks;
+      scheduler.setChecks(checks, raisedNow);
+      const clears = current().filter((a) => gone.has(a.id) && a.state === "raised").map((a) => ({ id: a.id, state: "cleared" as const, summary: "check removed" }));
+      if (clears.length > 0) change(clears);
+    },
+    report: (alert) => change([alert]),
+  });
+  remote.restore(outbox.loadRemoteConfig());
+  running = remote.effective();
+  return { scheduler, remote, nodes, initial: running };
+}
 
 /**
  * The state an agent starts from: the configured static alerts as written, plus the saved state of

@@ -21,7 +21,8 @@ import {
   type XmppSession,
 } from "../xmpp/index.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
-import { createCheckScheduler, startupState } from "./agent-checks.js";
+import { createAgentChecks, startupState } from "./agent-checks.js";
+import { followConfigNodes } from "./config-nodes.js";
 import type { AgentAlert } from "./build-update.js";
 import { ensureNode } from "./ensure-node.js";
 import { PublishGate } from "./publish-gate.js";
@@ -74,17 +75,12 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     core.change(list);
     announce();
   };
-  core.load(startupState(config.alerts, config.checks, core.current()));
+  const agentChecks = createAgentChecks({ config, clock, log, outbox, agentEnv: options.env ?? process.env, current: () => core.current(), change });
+  const checks = agentChecks.scheduler;
+  core.load(startupState(config.alerts, agentChecks.initial, core.current()));
   core.queueFullState();
   core.start();
-  const checks = createCheckScheduler({
-    clock,
-    log,
-    maxConcurrent: config.checkRunner.maxConcurrent,
-    agentEnv: options.env ?? process.env,
-    onChanges: change,
-  });
-  checks.setChecks(config.checks, (id) => core.current().some((a) => a.id === id && a.state === "raised"));
+  checks.setChecks(agentChecks.initial, (id) => core.current().some((a) => a.id === id && a.state === "raised"));
 
   const session: XmppSession = await retryUntilConnected(clock, log, () =>
     connectClient({
@@ -128,6 +124,7 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
       await presence.sendAvailable({ to: bot, status: status() });
       ready = (await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log)).ok;
       if (ready) await presence.sendAvailable({ to: bot, status: status() });
+      if (ready && agentChecks.remote) await followConfigNodes(pubsub, service, agentChecks.nodes, agentChecks.remote, log);
     } catch (err) {
       log.warn("setting up the session failed", { err });
     }
@@ -136,6 +133,8 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     else gate.nodeIsReady();
   }
 
+  const remote = agentChecks.remote;
+  if (remote) pubsub.onEvent((event) => void remote.receive(event), { services: [service] });
   presence.onPresence((p) => {
     if (bareJid(p.from) !== bot) return;
     // AlertBot (re)appeared: it may have missed events, so give it our whole state again.

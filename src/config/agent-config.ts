@@ -35,6 +35,14 @@ export interface StaticAlertConfig {
   readonly state: "raised" | "cleared";
 }
 
+/** Where checks may also come from: config nodes that ops publish to. */
+export interface RemoteChecksConfig {
+  /** Only pushes published by these bare JIDs are accepted: a push runs commands on this host. */
+  readonly publishers: readonly string[];
+  /** Groups this host belongs to: their nodes mauve/config/group/<name> are read too. */
+  readonly groups: readonly string[];
+}
+
 /** mauve-agent's validated, frozen configuration. */
 export interface AgentConfig {
   readonly xmpp: AgentXmppConfig;
@@ -52,6 +60,8 @@ export interface AgentConfig {
   readonly outbox: { readonly maxEntries: number };
   /** How often the whole state goes out again (replace=true), in milliseconds; false for never. */
   readonly fullStateEvery: number | false;
+  /** Checks pushed by ops over pubsub config nodes; null when off (the default). */
+  readonly remoteChecks: RemoteChecksConfig | null;
   readonly log: LogConfig;
 }
 
@@ -83,6 +93,10 @@ const rawSchema = object({
   check_runner: checkRunnerSection,
   outbox: optional(object({ max_entries: optional(int(10, 10_000_000), 10_000) }), {}),
   full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY })), "1h"),
+  remote_checks: maybe(object({
+    publishers: list(bareJid(), { min: 1 }),
+    groups: optional(list(str({ max: 256, pattern: /^[^\s/]+$/, what: 'a group name without spaces or "/" like web' }), { unique: [{ key: "", of: (g) => g }] }), []),
+  })),
   log: logSection,
 });
 

@@ -39,6 +39,11 @@ const OUTBOX_MIGRATIONS: readonly Migration[] = [
       INSERT INTO counters (name, value) VALUES ('collapsed', 0);
     `,
   },
+  {
+    version: 3,
+    description: "the last accepted check config of each central config node",
+    sql: `CREATE TABLE remote_config (node TEXT PRIMARY KEY, item_id TEXT NOT NULL, text TEXT NOT NULL);`,
+  },
 ];
 
 type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text: string };
@@ -129,6 +134,18 @@ export class Outbox {
   /** Every saved state record. */
   loadState(): Array<{ id: string; json: string }> {
     return this.db.prepare("SELECT id, json FROM agent_state ORDER BY id").all() as Array<{ id: string; json: string }>;
+  }
+
+  /** Remembers the last accepted config pushed to `node`, so a restart runs those checks before it reconnects. */
+  saveRemoteConfig(node: string, itemId: string, text: string): void {
+    this.db
+      .prepare("INSERT INTO remote_config (node, item_id, text) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET item_id = excluded.item_id, text = excluded.text")
+      .run(node, itemId, text);
+  }
+
+  /** Every remembered config, by node. */
+  loadRemoteConfig(): Array<{ node: string; itemId: string; text: string }> {
+    return this.db.prepare("SELECT node, item_id AS itemId, text FROM remote_config ORDER BY node").all() as Array<{ node: string; itemId: string; text: string }>;
   }
 
   /** How many entries wait. */

@@ -35,6 +35,21 @@ describe("config: mauve-agent checks, outbox and full state", () => {
     assert.equal(config.fullStateEvery, 1_800_000);
   });
 
+  it("reads remote_checks, whose publishers are required", () => {
+    const base = "xmpp: { jid: a@b.example, password: x }\n";
+    const config = loadAgentConfig(`${base}remote_checks: { publishers: [Ops@Example.org], groups: [web, eu] }\n`, { file: "agent.yaml" });
+    assert.deepEqual(config.remoteChecks, { publishers: ["ops@example.org"], groups: ["web", "eu"] });
+    assert.throws(() => loadAgentConfig(`${base}remote_checks: { groups: [web, "a/b", web] }\n`, { file: "agent.yaml" }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.message, [
+        "agent.yaml: remote_checks.publishers: expected a list of at least one item, got nothing",
+        'agent.yaml: remote_checks.groups[1]: expected a group name without spaces or "/" like web, got "a/b"',
+        'agent.yaml: remote_checks.groups[2]: "web" is already used by remote_checks.groups[0]',
+      ].join("\n"));
+      return true;
+    });
+  });
+
   it("turns the periodic full state off with false", () => {
     const config = loadAgentConfig("xmpp: { jid: a@b.example, password: x }\nfull_state_every: false\n", { file: "agent.yaml" });
     assert.equal(config.fullStateEvery, false);

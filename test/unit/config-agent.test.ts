@@ -26,6 +26,7 @@ describe("config: mauve-agent", () => {
       checkRunner: { maxConcurrent: 4 },
       outbox: { maxEntries: 10_000 },
       fullStateEvery: 3_600_000,
+      remoteChecks: null,
       log: { level: "info" },
     });
     assert.ok(Object.isFrozen(config.xmpp) && Object.isFrozen(config.heartbeat));
@@ -52,6 +53,7 @@ describe("config: mauve-agent", () => {
       ["backup-stale", "cleared", null],
     ]);
     assert.deepEqual(config.checks.map((c) => [c.id, c.intervalMs, c.damping.raise]), [["disk-root", 300_000, 1], ["ntp", 600_000, 2]]);
+    assert.deepEqual(config.remoteChecks, { publishers: ["ops@mauve.localhost"], groups: ["web"] });
   });
 
   it("reports every problem of a broken config exactly, without quoting the password", () => {

@@ -1,0 +1,134 @@
+import { checksList } from "../checks/check-config.js";
+import { detailHtml } from "../checks/plugin-output.js";
+import type { CheckSpec } from "../checks/types.js";
+import { object } from "../config/combinators.js";
+import { InvalidConfigError, loadYaml } from "../config/load.js";
+import type { Logger } from "../log.js";
+import type { AgentAlert } from "./build-update.js";
+
+/** The namespace of a check config item: `<checks xmlns="urn:mauve-xmpp:config:1">YAML</checks>`. */
+export const NS_MAUVE_CONFIG = "urn:mauve-xmpp:config:1";
+const PAYLOAD = `{${NS_MAUVE_CONFIG}}checks`;
+
+/** The alert that reports rejected pushes (raised while any node's latest push is rejected). */
+export const REJECTED_ALERT_ID = "remote-checks";
+
+/** The config nodes a host reads: its own, then its groups'. */
+export function configNodes(source: string, groups: readonly string[]): string[] {
+  return [`mauve/config/${source}`, ...groups.map((g) => `mauve/config/group/${g}`)];
+}
+
+/** A config item as the pubsub edge hands it over. */
+export interface ConfigItem {
+  node: string;
+  itemId: string;
+  publisher?: string | undefined;
+  unknownPayload?: string | undefined;
+  text?: string | undefined;
+}
+
+/** Everything RemoteChecks needs, injected. */
+export interface RemoteChecksDeps {
+  log: Logger;
+  /** The checks of the agent's own config file: they cannot be redefined remotely. */
+  local: readonly CheckSpec[];
+  /** Alert ids taken already (static alerts, heartbeat). */
+  reserved: ReadonlySet<string>;
+  publishers: readonly string[];
+  /** Nodes in precedence order (the host's, then its groups'). */
+  nodes: readonly string[];
+  /** Remembers an accepted push (durably). */
+  save(node: string, itemId: string, text: string): void;
+  /** Receives the new effective check list after every accepted push. */
+  apply(checks: CheckSpec[]): void;
+  /** Receives the rejection alert whenever it changes. */
+  report(alert: AgentAlert): void;
+}
+
+const document = object({ checks: checksList });
+
+/**
+ * Check definitions pushed by ops to config nodes, validated and hot-reloaded. A push runs commands
+ * on this host, so only configured publishers are heard; an invalid push is rejected whole, the
+ * node keeps its previous checks, and the rejection is raised as an alert until a good push comes.
+ */
+export class RemoteChecks {
+  private readonly accepted = new Map<string, readonly CheckSpec[]>();
+  private readonly rejected = new Map<string, string[]>();
+  private readonly lastItem = new Map<string, string>();
+
+  constructor(private readonly deps: RemoteChecksDeps) {}
+
+  /** Loads pushes accepted before a restart (they were valid then; one that no longer is, is dropped); see effective(). */
+  restore(saved: ReadonlyArray<{ node: string; itemId: string; text: string }>): void {
+    for (const s of saved) {
+      if (!this.deps.nodes.includes(s.node)) continue;
+      const read = this.validate(s.node, s.itemId, s.text);
+      if (!read.ok) continue;
+      this.accepted.set(s.node, read.checks);
+      this.lastItem.set(s.node, s.itemId);
+    }
+  }
+
+  /** Takes one item of a config node; says what became of it. */
+  receive(item: ConfigItem): "accepted" | "rejected" | "ignored" {
+    const { log, publishers, nodes } = this.deps;
+    // The newest item is read again after every login: an item already judged changes nothing.
+    if (!nodes.includes(item.node) || this.lastItem.get(item.node) === item.itemId) return "ignored";
+    this.lastItem.set(item.node, item.itemId);
+    const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
+    let problems: string[];
+    if (item.publisher === undefined) problems = ["the server does not say who published it (Prosody: expose_publisher = true)"];
+    else if (!publishers.includes(item.publisher)) problems = [`${item.publisher} may not push checks (remote_checks.publishers)`];
+    else if (item.unknownPayload !== PAYLOAD) problems = [`expected a <checks xmlns="${NS_MAUVE_CONFIG}"> payload, got ${item.unknownPayload ?? "an update"}`];
+    else {
+      const read = this.validate(item.node, item.itemId, item.text ?? "");
+      if (read.ok) {
+        this.accepted.set(item.node, read.checks);
+        this.deps.save(item.node, item.itemId, item.text ?? "");
+        log.info("check config accepted", { ...where, checks: read.checks.length });
+        this.setRejected(item.node, null);
+        this.deps.apply(this.effective());
+        return "accepted";
+      }
+      problems = read.problems;
+    }
+    log.warn("check config rejected; keeping the previous one", { ...where, problems });
+    this.setRejected(item.node, problems);
+    return "rejected";
+  }
+
+  /** The local checks followed by those of each node, in node order. */
+  effective(): CheckSpec[] {
+    return [...this.deps.local, ...this.deps.nodes.flatMap((n) => this.accepted.get(n) ?? [])];
+  }
+
+  private validate(node: string, itemId: string, text: string): { ok: true; checks: readonly CheckSpec[] } | { ok: false; problems: string[] } {
+    let checks: readonly CheckSpec[];
+    try {
+      checks = loadYaml(text, document, { file: `${node} item ${itemId}` }).checks;
+    } catch (err) {
+      if (err instanceof InvalidConfigError) return { ok: false, problems: err.message.split("\n") };
+      throw err;
+    }
+    // One id names one alert: ids taken locally or by another node are refused, so no push can hijack an alert.
+    const problems: string[] = [];
+    checks.forEach((c, i) => {
+      const owner = this.deps.reserved.has(c.id) || this.deps.local.some((l) => l.id === c.id) ? "the agent's own config"
+        : this.deps.nodes.find((n) => n !== node && this.accepted.get(n)?.some((o) => o.id === c.id));
+      if (owner) problems.push(`${node} item ${itemId}: checks[${i}].id: "${c.id}" is already used by ${owner}`);
+    });
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, checks };
+  }
+
+  private setRejected(node: string, problems: string[] | null): void {
+    const before = this.rejected.size;
+    if (problems) this.rejected.set(node, problems);
+    else this.rejected.delete(node);
+    if (this.rejected.size === 0 && before === 0) return;
+    const [first] = [...this.rejected.entries()];
+    this.deps.report(first
+      ? { id: REJECTED_ALERT_ID, state: "raised", summary: `check config from ${first[0]} rejected: ${first[1][0] ?? ""}`.slice(0, 1024), detail: detailHtml([...this.rejected.values()].flat().join("\n")) }
+      : { id: REJECTED_ALERT_ID, state: "cleared", summary: "check config accepted" });
+  }
+}
