@@ -70,11 +70,12 @@ export class AgentCore {
     if (alerts.length === 0) return;
     const now = nowSeconds(this.deps.clock);
     for (const a of alerts) this.alerts.set(a.id, a);
-    // State and queue in one transaction: a crash keeps both or neither.
+    // State and queue in one transaction: a crash keeps both or neither. Publishing starts after the commit.
     this.deps.outbox.transaction(() => {
       this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
-      this.queue(alerts.map((a) => toWireAlert(a, now)), false);
+      this.queue(alerts.map((a) => toWireAlert(a, now)), false, false);
     });
+    void this.pump();
   }
 
   /** Queues the whole state with replace=true, so the bot can always resync from one item. */
@@ -143,7 +144,7 @@ export class AgentCore {
     return heartbeatAlert(this.deps.source, nowSec, raiseAfter);
   }
 
-  private queue(alerts: Alert[], replace: boolean): void {
+  private queue(alerts: Alert[], replace: boolean, pump = true): void {
     const { outbox, clock, source, log } = this.deps;
     const nowSec = nowSeconds(clock);
     const build = (list: Alert[], asReplace: boolean) => (sequence: bigint) => {
@@ -158,7 +159,7 @@ export class AgentCore {
     } else {
       outbox.enqueue(build(alerts, replace), clock.now());
     }
-    void this.pump();
+    if (pump) void this.pump();
   }
 
   private async drain(): Promise<void> {
