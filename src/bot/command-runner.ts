@@ -53,15 +53,16 @@ export class CommandRunner {
   async run(fromJid: string, body: string): Promise<CommandResult> {
     const { log, clock } = this.deps;
     if (body.trim() === "") return { reply: null, outcome: null };
-    const person = this.person(fromJid);
-    if (!person) {
-      log.warn("command from a stranger refused", { from: fromJid, length: body.length });
-      return { reply: STRANGER_REFUSAL, outcome: null };
-    }
+    // The limit comes first, so that nobody, stranger or not, can make the bot answer a flood.
     const rate = this.limiter.take(fromJid, clock.now());
     if (!rate.ok) {
       log.warn("commands rate-limited", { from: fromJid, retryAfterMs: rate.retryAfterMs });
       return { reply: rate.reply ? rate.message : null, outcome: null };
+    }
+    const person = this.person(fromJid);
+    if (!person) {
+      log.warn("command from a stranger refused", { from: fromJid, length: body.length });
+      return { reply: STRANGER_REFUSAL, outcome: null };
     }
     const outcome = await runCommand(body, this.context(person));
     if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
