@@ -90,6 +90,7 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     ackDefaultMs: config.alerts.ackDefault,
     ackMaxMs: config.alerts.ackMax,
     ...(options.retry ? { retry: options.retry } : {}),
+    permissions: config.permissions,
     roomPost: (workgroup: string, text: string): Promise<void> => rooms.post(workgroup, text),
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));

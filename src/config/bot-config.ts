@@ -16,6 +16,8 @@ import { secret } from "./secret-field.js";
 import { hostDownSection, stormSection } from "./storm-config.js";
 import { windowsSection } from "./windows-config.js";
 import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "./channels-config.js";
+import { permissionsSection } from "./permissions-config.js";
+import type { Permissions } from "../commands/index.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpKey } from "./udp-config.js";
 
@@ -58,6 +60,8 @@ export interface BotConfig extends Policy {
   readonly email: EmailConfig | null;
   /** The SMS gateway; null when nobody is to be texted. */
   readonly sms: SmsConfig | null;
+  /** Who may ack, clear, silence, escalate, per workgroup ("*": all); empty: every configured person. */
+  readonly permissions: Permissions;
   readonly log: LogConfig;
 }
 
@@ -103,6 +107,7 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
     email: maybe(emailSection),
     sms: maybe(smsSection),
     udp: udpKey,
+    permissions: permissionsSection,
     log: logSection,
   }),
 ));
@@ -117,6 +122,21 @@ function checkChannelsConfigured(reader: Reader<BotConfig>): Reader<BotConfig> {
       ctx.report(joinPath(path, `people[${i}].notify`), `${config.people[i]?.name} is to be told by ${how}, but there is no ${section} section (add one, or set notify without ${how})`);
       ok = false;
     };
+    const known = new Set(config.people.map((p) => p.name));
+    const groups = new Set(config.workgroups.map((w) => w.name));
+    for (const [group, actions] of Object.entries(config.permissions)) {
+      if (group !== "*" && !groups.has(group)) {
+        ctx.report(joinPath(path, `permissions.${group}`), `no workgroup named "${group}" (workgroups: ${[...groups].join(", ")})`);
+        ok = false;
+      }
+      for (const [action, names] of Object.entries(actions)) {
+        for (const name of names ?? []) {
+          if (name === "*" || known.has(name)) continue;
+          ctx.report(joinPath(path, `permissions.${group}.${action}`), `no person named "${name}"`);
+          ok = false;
+        }
+      }
+    }
     config.people.forEach((person, i) => {
       const used = new Set(Object.values(person.notify).flat(2));
       if (!config.email && (used.has("email") || used.has("email_digest"))) problem(i, "email", "email");

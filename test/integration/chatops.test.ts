@@ -47,6 +47,8 @@ workgroups:
       normal: { steps: [{ after: 0m, notify: all }, { after: 1h, notify: next }], reminder: false }
 rules:
   - { level: normal, workgroup: ops }
+permissions:
+  ops: { clear: [alice] }
 `,
     });
     agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
@@ -83,6 +85,12 @@ rules:
     const n = bot!.store.policy.liveSilences<unknown>(Date.now())[0]!.id;
     await ask(bob, `unsilence ${n}`, /silence/i);
     assert.equal(bot!.store.policy.liveSilences(Date.now()).length, 0);
+  });
+
+  it("refuses a clear from someone the workgroup's permissions leave out", async () => {
+    const reply = await ask(bob, `clear ${id}`, new RegExp(`#${id}|ops`));
+    assert.match(reply, /not allowed|may not|can't|cannot|permission/i);
+    assert.equal(bot!.store.alerts.get(id)?.status, "raised");
   });
 
   it("clear by hand, recorded as manual, and told to the others", async () => {

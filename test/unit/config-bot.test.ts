@@ -64,6 +64,7 @@ describe("config: AlertBot", () => {
       hostDown: { grace: 300_000, importance: 100 },
       email: null,
       sms: null,
+      permissions: {},
       log: { level: "info" },
     });
   });
@@ -170,5 +171,26 @@ describe("config: AlertBot", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("config: AlertBot permissions", () => {
+  const base = `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org }
+  - { name: bob, jid: bob@x.org }
+`;
+  it("reads who may do what per workgroup", () => {
+    const config = loadBotConfig(`${base}permissions:\n  everyone: { ack: [alice, bob], silence: [alice] }\n  "*": { escalate: ["*"] }\n`, { file: "alertbot.yaml" });
+    assert.deepEqual(config.permissions, { everyone: { ack: ["alice", "bob"], silence: ["alice"] }, "*": { escalate: ["*"] } });
+  });
+  it("names unknown people and workgroups with their keys", () => {
+    assert.throws(
+      () => loadBotConfig(`${base}permissions:\n  dba: { ack: [carol] }\n`, { file: "alertbot.yaml" }),
+      (err: Error) =>
+        err.message.includes('alertbot.yaml: permissions.dba: no workgroup named "dba" (workgroups: everyone)') &&
+        err.message.includes('alertbot.yaml: permissions.dba.ack: no person named "carol"'),
+    );
   });
 });
