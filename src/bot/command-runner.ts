@@ -12,7 +12,7 @@ import {
   type Person,
 } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import { classify, findWorkgroup, onCall, type Policy } from "../policy/index.js";
+import { addOpenTime, classify, findWorkgroup, onCall, type Policy } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
@@ -82,6 +82,11 @@ export class CommandRunner {
       alerts: commandAlerts({ store, policy, inputs, log }),
       silences: commandSilences(store),
       oncall: (workgroup) => this.oncall(workgroup),
+      workingHoursFrom: (from, hours) => {
+        // "for 4 working hours" counts the window named working_hours, else the first one configured.
+        const window = policy.windows["working_hours"] ?? Object.values(policy.windows)[0];
+        return window ? addOpenTime(window, from, hours * 3_600_000) : null;
+      },
       may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };
   }

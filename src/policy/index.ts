@@ -62,3 +62,4 @@ export { DIGEST_HINT, planOutbox } from "./storm.js";
 export type * from "./types.js";
 export { LEVELS } from "./types.js";
 export { isOpen, nextOpening } from "./windows.js";
+export { addOpenTime } from "./open-time.js";
