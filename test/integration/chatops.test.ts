@@ -17,6 +17,7 @@ describe("chat-ops: commands, rooms, ad-hoc forms", function () {
   let bob: PersonClient;
   let mallory: PersonClient;
   let id: number;
+  let hiddenRoom: ReturnType<typeof createMuc>;
   after(async () => {
     await agent?.stop();
     await bot?.stop();
@@ -37,6 +38,12 @@ describe("chat-ops: commands, rooms, ad-hoc forms", function () {
     alice = await PersonClient.login(t, "alice");
     bob = await PersonClient.login(t, "bob");
     mallory = await PersonClient.login(t, "mallory");
+    // A room that hides real JIDs from non-moderators, made before the bot arrives.
+    hiddenRoom = createMuc(alice.session);
+    const made = await hiddenRoom.join(`hidden@${t.prosody.mucJid}`, "alice", {
+      createConfig: new Map<string, string | boolean>([["muc#roomconfig_whois", "moderators"], ["muc#roomconfig_persistentroom", true]]),
+    });
+    assert.ok(made.ok, JSON.stringify(made));
     bot = await startBot(t, dir, ["alice", "bob"], new LogLines().logger, {
       extraYaml: `
 workgroups:
@@ -45,6 +52,9 @@ workgroups:
     room: ops@${t.prosody.mucJid}
     escalation:
       normal: { steps: [{ after: 0m, notify: all }, { after: 1h, notify: next }], reminder: false }
+  - name: dev
+    members: [bob]
+    room: hidden@${t.prosody.mucJid}
 rules:
   - { level: normal, workgroup: ops }
 permissions:
@@ -112,6 +122,21 @@ permissions:
     await muc.sendGroupchat(room(), `AlertBot: ack ${loadId}`);
     await waitFor("the reply in the room", () => heard.find((h) => /AlertBot: alice: .*acknowledged/.test(h)));
     assert.equal(bot!.store.alerts.get(loadId)?.ack?.by, "alice");
+  });
+
+  it("refuses commands in a room that hides real JIDs, saying why", async () => {
+    const heard: string[] = [];
+    hiddenRoom.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));
+    await hiddenRoom.sendGroupchat(`hidden@${server().prosody.mucJid}`, "AlertBot: show");
+    const refusal = await waitFor("the refusal", () => heard.find((h) => h.startsWith("AlertBot: alice:")));
+    assert.match(refusal, /real JID|anonymous/i);
+  });
+
+  it("silences through an XEP-0050 form", async () => {
+    const adhoc = createAdhoc(bob.session);
+    const done = await adhoc.executeAdhoc(botJid(), "silence", { matcher: "source=db*", duration: "30m", note: "form" });
+    assert.ok(done.ok && done.status === "completed", JSON.stringify(done));
+    assert.ok(bot!.store.policy.liveSilences<{ source?: string[] }>(Date.now()).some((x) => x.why === "form"));
   });
 
   it("acks through an XEP-0050 form", async () => {
