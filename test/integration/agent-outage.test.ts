@@ -43,14 +43,25 @@ function step(prefix: string, i: number) {
   ];
 }
 
-/** Asserts the bot applied steps 0..n-1 of `prefix` each exactly once, in order. */
-function assertTrail(bot: RunningBot, source: string, prefix: string, n: number): void {
+/** Whether the bot has recorded the raise of `id`. */
+function raisedOnce(bot: RunningBot, source: string, id: string): boolean {
+  const alert = bot.store.alerts.find(source, id);
+  return alert !== undefined && bot.store.alerts.history(alert.shortId).some((h) => h.kind === "raised");
+}
+
+/**
+ * Asserts the bot applied steps 0..n-1 of `prefix` each exactly once, in order. The last step may
+ * also have been cleared since, by a full state from an agent process that restarted: alerts made
+ * by hand (not by its checks or config) are not part of the state it resumes.
+ */
+function assertTrail(bot: RunningBot, source: string, prefix: string, n: number, lastMayClear = false): void {
   let lastRaise = 0;
   for (let i = 0; i < n; i++) {
     const alert = bot.store.alerts.find(source, `${prefix}${i}`);
     assert.ok(alert, `${prefix}${i} reached the bot`);
     const kinds = bot.store.alerts.history(alert.shortId).filter((h) => h.kind === "raised" || h.kind === "cleared");
-    assert.deepEqual(kinds.map((h) => h.kind), i < n - 1 ? ["raised", "cleared"] : ["raised"], `${prefix}${i}: applied once`);
+    const last = lastMayClear && kinds.length === 2 ? ["raised", "cleared"] : ["raised"];
+    assert.deepEqual(kinds.map((h) => h.kind), i < n - 1 ? ["raised", "cleared"] : last, `${prefix}${i}: applied once`);
     assert.ok(kinds[0]!.id > lastRaise, `${prefix}${i} applied after ${prefix}${i - 1}`);
     lastRaise = kinds[0]!.id;
   }
@@ -63,6 +74,11 @@ describe("agent: outages against a real Prosody", function () {
   let bot: RunningBot | undefined;
   let agent: RunningAgent | undefined;
   let child: ChildProcess | undefined;
+  const childLog: string[] = [];
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && childLog.length > 0) process.stderr.write(`\n--- the agent process's log ---\n${childLog.join("").split("\n").slice(-80).join("\n")}\n---\n`);
+  });
 
   after(async () => {
     child?.kill("SIGKILL");
@@ -119,11 +135,11 @@ describe("agent: outages against a real Prosody", function () {
 
     const start = (): ChildProcess => {
       const proc = spawn(process.execPath, ["--import", "tsx", "agents/mauve-agent.ts", "--config", configFile], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
-      proc.stderr?.resume();
+      proc.stderr?.on("data", (d: Buffer) => childLog.push(d.toString()));
       return proc;
     };
     child = start();
-    await waitFor("the agent to be publishing its backlog", () => bot!.store.alerts.find("web3", "k50"), 60_000);
+    await waitFor("the agent to be publishing its backlog", () => raisedOnce(bot!, "web3", "k50"), 60_000);
     child.kill("SIGKILL");
     await new Promise((resolve) => child!.once("exit", resolve));
     const reopened = new Outbox(join(config.stateDir, "outbox.sqlite"));
@@ -132,8 +148,8 @@ describe("agent: outages against a real Prosody", function () {
     assert.ok(left > 0 && left < N, `killed mid-publish (${left} of ${N} left)`);
 
     child = start();
-    await waitFor("the rest to be applied", () => bot!.store.alerts.find("web3", `k${N - 1}`)?.status === "raised", 90_000);
-    assertTrail(bot!, "web3", "k", N);
+    await waitFor("the rest to be applied", () => raisedOnce(bot!, "web3", `k${N - 1}`), 90_000);
+    assertTrail(bot!, "web3", "k", N, true);
     child.kill("SIGTERM");
     const code = await new Promise((resolve) => child!.once("exit", (c) => resolve(c)));
     assert.equal(code, 0, "a clean stop on SIGTERM");
