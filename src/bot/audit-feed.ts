@@ -36,19 +36,24 @@ export interface AuditFeedDeps {
 export class AuditFeed {
   private timer: TimerHandle | null = null;
   private busy = false;
+  private stopped = false;
 
   constructor(private readonly deps: AuditFeedDeps) {}
 
-  /** Creates (or reconfigures) both nodes, lets the people read them, and starts publishing. */
+  /**
+   * Creates (or reconfigures) both nodes, lets the people read them, and starts publishing. The
+   * backlog is published in the background: after a burst it can take minutes, and the bot must
+   * not wait for it before serving.
+   */
   async start(): Promise<void> {
     await this.ensureNode(AUDIT_NODE, { title: "Mauve audit: every alert event", maxItems: 100 });
     await this.ensureNode(STATUS_NODE, { title: "Mauve status: the board now", maxItems: 1 });
-    await this.flush();
-    this.schedule();
+    this.schedule(0);
   }
 
-  /** Stops polling. */
+  /** Stops polling; a flush under way ends at its next publish. */
   stop(): void {
+    this.stopped = true;
     this.timer?.cancel();
     this.timer = null;
   }
@@ -62,6 +67,7 @@ export class AuditFeed {
       let cursor = Number(store.policy.botState(CURSOR_KEY) ?? "0");
       const lines = store.alerts.historySince(cursor, BATCH);
       for (const line of lines) {
+        if (this.stopped) return;
         const when = new Date(line.at).toISOString();
         const title = `#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`;
         const sent = await pubsub.publishForeign(service, AUDIT_NODE, atom(`history-${line.id}`, title, line.detail || title, when), `h${line.id}`);
@@ -72,7 +78,7 @@ export class AuditFeed {
         cursor = line.id;
         store.policy.setBotState(CURSOR_KEY, String(cursor));
       }
-      if (lines.length > 0) await this.publishBoard();
+      if (lines.length > 0 && !this.stopped) await this.publishBoard();
     } catch (err) {
       this.deps.log.warn("audit feed paused", { err });
     } finally {
@@ -113,8 +119,9 @@ export class AuditFeed {
     for (const jid of readers) await pubsub.setAffiliation(service, node, jid, "member");
   }
 
-  private schedule(): void {
-    this.timer = this.deps.clock.setTimer(POLL_MS, () => {
+  private schedule(ms = POLL_MS): void {
+    if (this.stopped) return;
+    this.timer = this.deps.clock.setTimer(ms, () => {
       void this.flush().finally(() => this.timer && this.schedule());
     });
   }
