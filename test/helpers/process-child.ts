@@ -1,0 +1,107 @@
+// Runs an entry point (bots/alertbot.ts, agents/mauve-agent.ts) as a real child process, the way
+// systemd would, so tests can SIGKILL it, send it SIGHUP, and read every line it logged.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./spine.js";
+
+/** The repository root: entry points are spawned from there so `--import tsx` resolves. */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** How a child process ended. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A running entry point: its output as lines (JSON log lines parsed), signals, and its exit. */
+export class ChildRun {
+  /** Every stderr line that parsed as a JSON object (the structured log). */
+  readonly logs: Array<Record<string, unknown>> = [];
+  /** Raw stdout and stderr, for "never appears" scans and failure reports. */
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<ChildExit>;
+  private exit: ChildExit | null = null;
+  private partial = "";
+
+  private constructor(private readonly child: ChildProcess, readonly label: string) {
+    child.stdout?.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
+    child.stderr?.setEncoding("utf8").on("data", (s: string) => this.onStderr(s));
+    this.exited = new Promise((resolve) => {
+      child.on("exit", (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  /** Spawns `node --import tsx <entry> ...args` from the repository root with `env` added to ours. */
+  static start(entry: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, label = entry): ChildRun {
+    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new ChildRun(child, label);
+  }
+
+  /** The process id (for logs of a failed test). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Whether the process has exited. */
+  get hasExited(): boolean {
+    return this.exit !== null;
+  }
+
+  /** Log lines whose message is `msg`. */
+  withMsg(msg: string): Array<Record<string, unknown>> {
+    return this.logs.filter((l) => l["msg"] === msg);
+  }
+
+  /** Waits for a log line matching `pred`; fails early, with the output, if the process exits first. */
+  waitForLog(what: string, pred: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return waitFor(what, () => {
+      const line = this.logs.find(pred);
+      if (line) return line;
+      if (this.exit) throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}) before ${what}:\n${this.stderr.slice(-4000)}`);
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /** Sends a signal (SIGKILL for a crash, SIGHUP for a reload). */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.exit) this.child.kill(sig);
+  }
+
+  /** SIGKILL, then waits for the exit: a crash with no chance to clean up. */
+  async crash(): Promise<ChildExit> {
+    this.signal("SIGKILL");
+    return this.exited;
+  }
+
+  /** SIGTERM (a clean stop), SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<ChildExit> {
+    if (this.exit) return this.exit;
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  private onStderr(chunk: string): void {
+    this.stderr += chunk;
+    const lines = (this.partial + chunk).split("\n");
+    this.partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (!line.startsWith("{")) continue;
+      try {
+        this.logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // A line cut short by SIGKILL, or one that merely starts with a brace: kept in `stderr` only.
+      }
+    }
+  }
+}
