@@ -84,6 +84,7 @@ export class BotCore {
       channels: deps.channels,
       storm: deps.policy.storm,
       ...(deps.retry ? { retry: deps.retry } : {}),
+      wake: () => this.timer.rearm(),
     });
   }
 

@@ -16,6 +16,8 @@ export interface DispatcherDeps {
   storm: StormConfig;
   /** Retry knobs (tests shorten them). */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Called after deliveries were queued to wait: the owner re-arms its timer for them. */
+  wake?: () => void;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -72,7 +74,7 @@ export class Dispatcher {
     const ok = await this.sendOn(person, d.channels, buildMessage(alert, d.kind, { reason: d.why }), [alert]);
     store.policy.finish(id, ok ? "sent" : "failed", clock.now());
     this.inFlight.delete(id);
-    if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d);
+    if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d, ok);
   }
 
   private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
@@ -121,14 +123,20 @@ export class Dispatcher {
 
   /**
    * While nobody answers, send on the next channels `after` the first send (chat unread → email).
-   * Queued as deliveries that wait (durable: a restart keeps them); dropped as moot on ack or clear.
+   * A send that failed on every channel cannot be answered: the next channels go at once, and the
+   * ones after them keep their spacing. Queued as deliveries that wait (durable: a restart keeps
+   * them), with the timer woken for them; dropped as moot on ack or clear.
    */
-  private armFallbacks(person: string, d: Delivery): void {
+  private armFallbacks(person: string, d: Delivery, delivered: boolean): void {
+    if (d.fallbacks.length === 0) return;
     const now = this.deps.clock.now();
+    const shift = delivered ? 0 : d.fallbacks[0]!.after;
     for (const fallback of d.fallbacks) {
-      const why = `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
-      this.deps.store.policy.addDeliveries([{ ...d, person, channels: fallback.channels, fallbacks: [], why }], now, now + fallback.after);
+      const after = fallback.after - shift;
+      const why = after === 0 ? `${d.channels.join("+")} failed; ${d.why}` : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
+      this.deps.store.policy.addDeliveries([{ ...d, person, channels: fallback.channels, fallbacks: [], why }], now, now + after);
     }
+    this.deps.wake?.();
   }
 
   /** A fallback whose alert was answered or cleared meanwhile is finished without sending. */

@@ -1,0 +1,105 @@
+// Fallbacks when nothing else happens: only the clock moves (no update, no command, no explicit
+// tick), and a failed channel hands over to the next one at once rather than after fallback_after.
+import assert from "node:assert/strict";
+import { BotCore } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { loadBotConfig } from "../../src/config/index.js";
+import { createLogger } from "../../src/log.js";
+import { failed, type Channel, type ChannelName, type DeliveryOutcome, type NotificationMessage, type Recipient } from "../../src/notify/index.js";
+import { Store } from "../../src/store/store.js";
+import { alert, update } from "../helpers/updates.js";
+
+/** A channel that records what it was asked to send and answers as scripted (default: delivered). */
+class Scripted implements Channel {
+  sent: string[] = [];
+  answers: DeliveryOutcome[] = [];
+  constructor(readonly name: ChannelName) {}
+  async send(to: Recipient, m: NotificationMessage): Promise<DeliveryOutcome> {
+    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
+    return this.answers.shift() ?? { ok: true };
+  }
+}
+
+const config = loadBotConfig(
+  `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900123", notify: { normal: [xmpp, email, sms] }, fallback_after: 5m }
+email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
+sms: { url: "http://127.0.0.1:9/send?to={to}&text={text}", method: GET }
+`,
+  { file: "alertbot.yaml" },
+);
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+
+describe("fault: fallbacks driven by the clock alone", () => {
+  let clock: FakeClock;
+  let store: Store;
+  let core: BotCore;
+  let chat: Scripted;
+  let email: Scripted;
+  let sms: Scripted;
+
+  beforeEach(async () => {
+    clock = new FakeClock();
+    store = Store.open(":memory:");
+    chat = new Scripted("xmpp");
+    email = new Scripted("email");
+    sms = new Scripted("sms");
+    core = new BotCore({
+      store, clock, log: createLogger({ level: "error" }), policy: config,
+      channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email], ["sms", sms]]),
+      inputs: { presence: () => "online", down: () => new Map() },
+      ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, retry: { attempts: 1 },
+    });
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+  });
+
+  /** Lets time pass the way production does: timers fire, nobody calls tick(). */
+  const pass = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await core.idle();
+    await new Promise((r) => setImmediate(r));
+    await core.idle();
+  };
+
+  it("emails after fallback_after with no other event to wake the bot", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await core.idle();
+    assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"]);
+    await pass(4 * 60_000);
+    assert.deepEqual(email.sent, []);
+    await pass(60_000);
+    assert.deepEqual(email.sent, ["alice: RAISED #1 web1 disk"], "the waiting fallback fired on its own");
+    await pass(5 * 60_000);
+    assert.deepEqual(sms.sent, ["alice: RAISED #1 web1 disk"], "and the next one after it");
+  });
+
+  it("goes to the next channel at once when a send fails for good, keeping the spacing of the ones after", async () => {
+    chat.answers.push(failed(false, "recipient unavailable"));
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await core.idle();
+    await pass(1_000);
+    assert.deepEqual(email.sent, ["alice: RAISED #1 web1 disk"], "email without waiting 5m");
+    const history = store.alerts.history(1).map((h) => `${h.kind}: ${h.detail}`);
+    assert.ok(history.some((h) => /^notify-failed: raised to alice by xmpp, attempt 1: recipient unavailable$/.test(h)), history.join("\n"));
+    assert.ok(history.some((h) => /^notified: raised to alice by email$/.test(h)), history.join("\n"));
+    await pass(4 * 60_000);
+    assert.deepEqual(sms.sent, [], "sms keeps its place: fallback_after after email");
+    await pass(60_000);
+    assert.deepEqual(sms.sent, ["alice: RAISED #1 web1 disk"]);
+  });
+
+  it("sends nothing more once the alert is acknowledged, even with fallbacks waiting", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), origin);
+    await core.idle();
+    await core.handleChat("alice@x.org/phone", "ack 1");
+    await pass(30 * 60_000);
+    assert.deepEqual([...email.sent, ...sms.sent], []);
+  });
+});
