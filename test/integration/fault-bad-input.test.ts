@@ -1,0 +1,245 @@
+// Fault: bad input through a real Prosody to a real AlertBot. Malformed, foreign, incomplete and
+// oversize items, 10,000 seeded fuzzed payloads, huge and binary chat, injection attempts: each is
+// refused or stored as plain text, with a logged reason, and the bot keeps serving.
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
+import type { RunningBot } from "../../src/bot/run-bot.js";
+import { encodeUpdate } from "../../src/codec/index.js";
+import { connectClient, createPubsub, type Pubsub, type XmppSession } from "../../src/xmpp/index.js";
+import { fuzzPayloads, mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
+import { withProsody } from "../helpers/prosody.js";
+import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { alert, update } from "../helpers/updates.js";
+
+const FUZZ_SEED = 0x6661756c; // "faul"
+// MAUVE_FUZZ_COUNT=100000 for a longer run; CI runs 10,000.
+const FUZZ_COUNT = Number(process.env["MAUVE_FUZZ_COUNT"] ?? 10_000);
+const FUZZ_WINDOW = 64; // publishes in flight at once
+
+/** Protobuf bytes by hand: a varint field and a length-delimited one. */
+const varint = (field: number, value: number): number[] => [(field << 3) | 0, value];
+const bytesField = (field: number, data: number[]): number[] => {
+  const len: number[] = [];
+  for (let n = data.length; ; n >>>= 7) {
+    len.push(n > 0x7f ? (n & 0x7f) | 0x80 : n);
+    if (n <= 0x7f) break;
+  }
+  return [(field << 3) | 2, ...len, ...data];
+};
+const text = (s: string): number[] => [...Buffer.from(s, "utf8")];
+const b64 = (bytes: number[] | Uint8Array): string => Buffer.from(bytes).toString("base64");
+
+describe("fault: bad input through Prosody", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let smtp: SmtpSink;
+  let botLog: LogLines;
+  let bot: RunningBot | undefined;
+  let agent: RunningAgent | undefined;
+  let fuzzAgent: RunningAgent | undefined;
+  let alice: PersonClient;
+  let rogue: XmppSession;
+  let fuzzer: XmppSession;
+
+  after(async () => {
+    await agent?.stop();
+    await fuzzAgent?.stop();
+    await bot?.stop();
+    await alice?.stop();
+    await rogue?.stop();
+    await fuzzer?.stop();
+    await smtp?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") process.stderr.write(`\n--- bot log (tail) ---\n${botLog.lines.slice(-40).map((l) => JSON.stringify(l).slice(0, 400)).join("\n")}\n---\n`);
+  });
+  const server = withProsody();
+  const botJid = (): string => server().prosody.botJid;
+  const ask = async (line: string, reply: RegExp): Promise<string> => {
+    await alice.say(botJid(), line);
+    return alice.expect(reply);
+  };
+  const errors = (): Array<Record<string, unknown>> => botLog.lines.filter((l) => l["level"] === "error");
+
+  before(async () => {
+    dir = tempDir("mauve-fault-input-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    const d = t.prosody.domain;
+    botLog = new LogLines();
+    alice = await PersonClient.login(t, "alice");
+    bot = await startBot(t, dir, [], botLog.logger, {
+      peopleYaml: `
+  - { name: alice, jid: alice@${d} }
+  - { name: erin, jid: erin@${d}, email: erin@example.org, notify: { urgent: [email], normal: [email], low: [email] } }`,
+      extraYaml: `
+workgroups:
+  - name: ops
+    members: [alice, erin]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: all }], reminder: false }
+rules:
+  - { level: normal, workgroup: ops }
+storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false }
+  from: Mauve <alerts@example.org>
+`,
+    });
+    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    await alice.expect(/^RAISED #\d+ web1 disk-full/);
+    const p = t.prosody;
+    rogue = await connectClient({ service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: d, username: "web1", password: "pw-web1", resource: "rogue" });
+  });
+
+  describe("malformed items", () => {
+    let pubsub: Pubsub;
+    before(() => {
+      pubsub = createPubsub(rogue);
+    });
+    const publish = async (data: string): Promise<void> => {
+      const r = await pubsub.publish(server().prosody.pubsubJid, "mauve/alerts/web1", { data, text: "junk" });
+      assert.ok(r.ok, `the server took the item: ${JSON.stringify(r)}`);
+    };
+    /** Publishes, then returns the reason the bot logged for refusing it. */
+    const refused = async (send: () => Promise<void>, msg = "item rejected"): Promise<string> => {
+      const before = botLog.withMsg(msg).length;
+      await send();
+      const line = await waitFor(`a "${msg}" line`, () => botLog.withMsg(msg)[before]);
+      return String(line["reason"]);
+    };
+    const valid = encodeUpdate(update("web1", [alert("ok", { summary: "fine" })]));
+    const rand = mulberry32(7);
+
+    const cases: Array<{ name: string; send: () => Promise<void>; reason: RegExp; msg?: string }> = [
+      { name: "random bytes", send: () => publish(b64(Array.from({ length: 48 }, () => Math.floor(rand() * 256)))), reason: /malformed protobuf|UTF-8|missing required|wire type|out of range/ },
+      { name: "truncated protobuf", send: () => publish(b64(valid.slice(0, valid.length - 5))), reason: /malformed|truncated|index out of range|missing required/ },
+      { name: "not base64", send: () => publish("this is <not> base64!"), reason: /^payload is not valid base64$/ },
+      { name: "an empty payload", send: () => publish(""), reason: /^payload is empty$/ },
+      {
+        name: "the wrong namespace",
+        send: async () => {
+          const r = await pubsub.publishForeign(server().prosody.pubsubJid, "mauve/alerts/web1", { name: "update", ns: "urn:example:not-mauve", children: [b64(valid)] });
+          assert.ok(r.ok, JSON.stringify(r));
+        },
+        reason: /foreign namespace: \{urn:example:not-mauve\}update/,
+      },
+      { name: "no transmission_id", send: () => publish(b64([...bytesField(2, text("web1")), ...varint(3, 0)])), reason: /missing required field transmission_id/ },
+      { name: "no source", send: () => publish(b64([...varint(1, 99), ...varint(3, 0)])), reason: /missing required field source/ },
+      { name: "an alert without its id", send: () => publish(b64([...varint(1, 98), ...bytesField(2, text("web1")), ...varint(3, 0), ...bytesField(4, bytesField(5, text("no id")))])), reason: /missing required field id/ },
+      { name: "65,540 bytes of valid protobuf (over 64 KiB)", send: () => publish(b64([...varint(1, 97), ...bytesField(2, text("web1")), ...varint(3, 0), ...bytesField(4, [...bytesField(1, text("big")), ...bytesField(6, text("x".repeat(65_520)))])])), reason: /decodes to \d+ bytes, over the 65536-byte limit/ },
+      { name: "100,000 characters of base64", send: () => publish("A".repeat(100_000)), reason: /over the 64 KiB limit/ },
+      {
+        name: "a source that is not its node's",
+        send: () => publish(b64(encodeUpdate(update("web2", [alert("spoof", { summary: "pretending" })])))),
+        msg: "update rejected",
+        reason: /^source "web2" does not match node "mauve\/alerts\/web1"$/,
+      },
+    ];
+    for (const c of cases) {
+      it(`refuses ${c.name}, saying why`, async () => {
+        assert.match(await refused(c.send, c.msg), c.reason);
+      });
+    }
+
+    it("keeps serving after all of them: a real change is told, 'show' answered, no error logged", async () => {
+      agent!.change([{ id: "after-junk", state: "raised", summary: "still serving" }]);
+      await alice.expect(/^RAISED #\d+ web1 after-junk: still serving/);
+      assert.match(await ask("show", /still serving/), /Disk full/);
+      assert.equal(bot!.store.alerts.find("web2", "spoof"), undefined);
+      assert.deepEqual(errors(), []);
+    });
+  });
+
+  it(`takes ${FUZZ_COUNT} seeded fuzzed payloads: one logged outcome each, and keeps serving`, async function () {
+    this.timeout(Math.max(120_000, FUZZ_COUNT * 20));
+    const t = server();
+    const p = t.prosody;
+    await ask("silence source=fuzz for 1h because fuzzing", /^Silence #\d+/);
+    fuzzAgent = await startAgent(t, dir, "fuzz", "  []", new LogLines().logger);
+    await waitFor("the fuzz source to be claimed", () => bot!.store.sources.get("fuzz"));
+    fuzzer = await connectClient({ service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: p.domain, username: "fuzz", password: "pw-fuzz", resource: "fuzzer" });
+    const pubsub = createPubsub(fuzzer);
+    // Events only (nothing retained): the node's owner may choose that, and it is Prosody's fastest path.
+    const configured = await pubsub.configureNode(p.pubsubJid, "mauve/alerts/fuzz", { persistItems: false });
+    assert.ok(configured.ok, JSON.stringify(configured));
+
+    const OUTCOMES = ["item rejected", "update rejected", "update applied", "duplicate update ignored", "stale update ignored"];
+    // Nothing else publishes meanwhile: every outcome logged from here on is a fuzzed item's.
+    const from = botLog.lines.length;
+    const fuzzOutcomes = (): Array<Record<string, unknown>> => botLog.lines.slice(from).filter((l) => OUTCOMES.includes(String(l["msg"])));
+    const outcomes = (): number => fuzzOutcomes().length;
+    const payloads = fuzzPayloads(FUZZ_SEED, FUZZ_COUNT, "fuzz");
+    const started = Date.now();
+    let refusedByServer = 0;
+    for (let i = 0; i < payloads.length; i += FUZZ_WINDOW) {
+      const results = await Promise.all(payloads.slice(i, i + FUZZ_WINDOW).map((data) => pubsub.publish(p.pubsubJid, "mauve/alerts/fuzz", { data, text: "fuzz" })));
+      refusedByServer += results.filter((r) => !r.ok).length;
+    }
+    const publishedMs = Date.now() - started;
+    await waitFor("an outcome for every fuzzed item", () => outcomes() >= FUZZ_COUNT - refusedByServer, 60_000);
+    const doneMs = Date.now() - started;
+    assert.equal(outcomes(), FUZZ_COUNT - refusedByServer, "exactly one outcome per item");
+    assert.equal(refusedByServer, 0, "Prosody took every item");
+    assert.deepEqual(errors(), [], "no error: every bad item is an expected outcome");
+
+    const tally = new Map<string, number>();
+    for (const l of fuzzOutcomes()) tally.set(String(l["msg"]), (tally.get(String(l["msg"])) ?? 0) + 1);
+    agent!.change([{ id: "after-fuzz", state: "raised", summary: "still serving after fuzzing" }]);
+    const told = await alice.expect(/^RAISED #\d+ web1 after-fuzz/);
+    assert.match(await ask(`detail ${/#(\d+)/.exec(told)![1]}`, /after-fuzz/), /still serving after fuzzing/);
+    console.log(`      ${FUZZ_COUNT} fuzzed items published in ${publishedMs} ms, all handled in ${doneMs} ms: ${[...tally].map(([k, v]) => `${v} ${k}`).join(", ")}`);
+  });
+
+  it("answers a 100 kB chat message and a binary-looking one, and keeps serving", async () => {
+    const huge = await ask("x".repeat(100_000), /characters long/);
+    assert.match(huge, /^That message is 100000 characters long; commands are short\. Try "help"\.$/);
+    const rand = mulberry32(11);
+    // Random code points from every range XML allows (control characters are not: the server would
+    // close the sender's stream), with bidi overrides, zero-width and private-use characters among them.
+    const RANGES: Array<[number, number]> = [[0x20, 0x7e], [0xa0, 0xd7ff], [0xe000, 0xfffd], [0x10000, 0x10ffff], [0x200b, 0x202e]];
+    const binary = Array.from({ length: 500 }, () => {
+      const [lo, hi] = RANGES[Math.floor(rand() * RANGES.length)]!;
+      return String.fromCodePoint(lo + Math.floor(rand() * (hi - lo + 1)));
+    }).join("");
+    await alice.say(botJid(), binary);
+    await alice.expect(/help/i);
+    assert.match(await ask("show", /Disk full/), /web1/);
+    assert.deepEqual(errors(), []);
+  });
+
+  it("treats injection attempts in commands as text: nothing runs, SQL-ish text is stored verbatim", async () => {
+    const id = bot!.store.alerts.find("web1", "disk-full")!.shortId;
+    const count = bot!.store.alerts.list("all", 10_000).length;
+    await ask(`ack ${id}; DROP TABLE alerts;--`, /./);
+    await ask("show '; DELETE FROM alerts WHERE '1'='1", /./);
+    await ask(`detail ${id} OR 1=1`, /./);
+    const note = `Robert'); DROP TABLE alerts;-- <script>alert(1)</script> \${process.exit(1)} $(rm -rf /)`;
+    await ask(`note ${id} ${note}`, new RegExp(`#${id}`));
+    assert.equal(bot!.store.alerts.list("all", 10_000).length, count, "no alert lost");
+    assert.equal(bot!.store.alerts.get(id)?.ack, null, "the garbled ack did nothing");
+    const noted = bot!.store.alerts.history(id).filter((h) => h.kind === "noted").map((h) => h.detail);
+    assert.ok(noted.some((d) => d.includes(note)), `stored verbatim: ${JSON.stringify(noted)}`);
+    assert.deepEqual(errors(), []);
+  });
+
+  it("sends HTML and script in alert text to email escaped and sanitised, and keeps the text verbatim in the store", async () => {
+    const summary = `<script>alert("pwned")</script> Robert'); DROP TABLE alerts;--`;
+    const detail = `<p onclick="steal()">used <b>98%</b></p><script>steal()</script><a href="javascript:alert(1)">x</a><img src=x onerror=alert(1)><iframe src="https://evil.example"></iframe>`;
+    agent!.change([{ id: "inject", state: "raised", summary, detail }]);
+    const mail = await waitFor("erin's email", () => smtp.mails.find((m) => (parseMail(m.raw).headers.get("subject") ?? "").includes("inject")));
+    const html = parseMail(mail.raw).part("text/html")?.body ?? "";
+    const plain = parseMail(mail.raw).part("text/plain")?.body ?? "";
+    assert.ok(html.includes("&lt;script&gt;alert("), `summary escaped in HTML: ${html}`);
+    for (const bad of [/<script/i, /onclick/i, /onerror/i, /javascript:/i, /<iframe/i]) assert.doesNotMatch(html, bad);
+    assert.match(html, /<b>98%<\/b>/, "harmless markup kept");
+    assert.ok(plain.includes(summary), "the text part carries the summary as plain text");
+    const stored = bot!.store.alerts.find("web1", "inject")!;
+    assert.equal(stored.summary, summary, "SQL-ish text stored verbatim");
+    assert.doesNotMatch(stored.detail, /<script|onclick|onerror|javascript:|<iframe/i, "detail sanitised when stored");
+    assert.match(await alice.expect(/RAISED #\d+ web1 inject/), /<script>alert\("pwned"\)<\/script> Robert'\); DROP TABLE alerts;--/);
+  });
+});
