@@ -5,6 +5,7 @@ import { exitOnStartupError, parseCommonArgs, stopOnSignals } from "../src/cli/e
 import { readBotConfigFile } from "../src/config/index.js";
 import { createLogger } from "../src/log.js";
 import { runBot } from "../src/bot/run-bot.js";
+import { reloadConfig } from "../src/bot/config-reload.js";
 import { udpSettings } from "../src/config/udp-config.js";
 import { startUdpIngest } from "../src/ingest/udp-listener.js";
 
@@ -24,7 +25,9 @@ Options:
 
 Exit status: 0 stopped cleanly, 1 could not start (database, XMPP, UDP port),
 2 bad command line, 78 bad configuration (every problem is listed with its key).
-Logs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly.
+Logs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly. SIGHUP reloads the
+configuration (people, workgroups, rules, channels, ack limits); a file with problems
+is refused, its problems logged, and the running configuration kept.
 `;
 
 const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/alertbot.yaml");
@@ -44,6 +47,13 @@ try {
   const udp = udpConfig
     ? await startUdpIngest(udpConfig, { apply: (update) => bot.core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock: systemClock })
     : null;
+
+  // Reloads run one after another: a second SIGHUP during a reload waits for it.
+  let reloading = Promise.resolve();
+  process.on("SIGHUP", () => {
+    log.info("reloading the configuration", { file: args.config });
+    reloading = reloading.then(() => reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined));
+  });
 
   stopOnSignals(async () => {
     await udp?.close();

@@ -37,8 +37,19 @@ export class AuditFeed {
   private timer: TimerHandle | null = null;
   private busy = false;
   private stopped = false;
+  private readers: readonly string[];
 
-  constructor(private readonly deps: AuditFeedDeps) {}
+  constructor(private readonly deps: AuditFeedDeps) {
+    this.readers = deps.readers;
+  }
+
+  /** Lets exactly these people read both nodes from now on: newcomers are added, the removed lose access. */
+  setReaders(readers: readonly string[]): void {
+    const removed = this.readers.filter((jid) => !readers.includes(jid));
+    const added = readers.filter((jid) => !this.readers.includes(jid));
+    this.readers = readers;
+    void this.affiliate(added, "member").then(() => this.affiliate(removed, "none"));
+  }
 
   /**
    * Creates (or reconfigures) both nodes, lets the people read them, and starts publishing. The
@@ -101,7 +112,7 @@ export class AuditFeed {
   }
 
   private async ensureNode(node: string, extra: NodeConfig): Promise<void> {
-    const { pubsub, service, readers, log } = this.deps;
+    const { pubsub, service, log } = this.deps;
     const config: NodeConfig = {
       accessModel: "whitelist",
       publishModel: "publishers",
@@ -116,7 +127,17 @@ export class AuditFeed {
       return;
     }
     if (!created.ok) await pubsub.configureNode(service, node, config);
-    for (const jid of readers) await pubsub.setAffiliation(service, node, jid, "member");
+    for (const jid of this.readers) await pubsub.setAffiliation(service, node, jid, "member");
+  }
+
+  private async affiliate(jids: readonly string[], affiliation: "member" | "none"): Promise<void> {
+    const { pubsub, service, log } = this.deps;
+    for (const node of [AUDIT_NODE, STATUS_NODE]) {
+      for (const jid of jids) {
+        const done = await pubsub.setAffiliation(service, node, jid, affiliation).catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
+        if (!done.ok) log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
+      }
+    }
   }
 
   private schedule(ms = POLL_MS): void {

@@ -43,6 +43,9 @@ export interface BotCoreDeps {
   roomPost?: (workgroup: string, text: string) => Promise<void>;
 }
 
+/** What a config reload may change while the bot runs. */
+export type BotSettings = Required<Pick<BotCoreDeps, "policy" | "channels" | "semantics" | "ackDefaultMs" | "ackMaxMs" | "permissions">>;
+
 /**
  * The bot without its protocol edges: applies updates, runs what falls due, tells people.
  * Transport-agnostic so it can be driven by pubsub events, UDP packets or tests alike.
@@ -60,7 +63,7 @@ export class BotCore {
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
 
-  constructor(private readonly deps: BotCoreDeps) {
+  constructor(private deps: BotCoreDeps) {
     this.timer = new DueTimer(
       deps.clock,
       () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
@@ -86,6 +89,17 @@ export class BotCore {
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
     });
+  }
+
+  /**
+   * Takes reloaded people, policy, channels and ack limits; sends under way finish with the old
+   * channels. Every raised alert is looked at again, since who is told and when may have changed.
+   */
+  async reconfigure(next: BotSettings): Promise<void> {
+    this.deps = { ...this.deps, ...next };
+    this.commands.reconfigure({ policy: next.policy, ackDefaultMs: next.ackDefaultMs, ackMaxMs: next.ackMaxMs, permissions: next.permissions });
+    this.dispatcher.reconfigure({ people: next.policy.people, channels: next.channels, storm: next.policy.storm });
+    await this.reconsider();
   }
 
   /** Starts acting on what is due, including what fell due while the bot was down. */

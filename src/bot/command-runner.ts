@@ -42,7 +42,12 @@ export interface CommandResult {
 export class CommandRunner {
   private readonly limiter = new RateLimiter();
 
-  constructor(private readonly deps: CommandRunnerDeps) {}
+  constructor(private deps: CommandRunnerDeps) {}
+
+  /** Takes a reloaded policy and ack limits (the rate limiter keeps its counts). */
+  reconfigure(next: Required<Pick<CommandRunnerDeps, "policy" | "ackDefaultMs" | "ackMaxMs" | "permissions">>): void {
+    this.deps = { ...this.deps, ...next };
+  }
 
   /** The person behind a JID, or null for a stranger. */
   person(jid: string): Person | null {

@@ -35,7 +35,12 @@ export class Dispatcher {
   private readonly timers = new Set<TimerHandle>();
   private stopped = false;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private deps: DispatcherDeps) {}
+
+  /** Takes reloaded people, channels and storm limits; sends under way finish with the old ones. */
+  reconfigure(next: Pick<DispatcherDeps, "people" | "channels" | "storm">): void {
+    this.deps = { ...this.deps, ...next };
+  }
 
   /** Plans and starts sending everything pending; does not wait for the sends. */
   flush(): void {

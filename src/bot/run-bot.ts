@@ -18,7 +18,8 @@ import {
   type XmppSession,
 } from "../xmpp/index.js";
 import { AgentRegistry } from "./agent-registry.js";
-import { BotCore } from "./bot-core.js";
+import { BotCore, type BotSettings } from "./bot-core.js";
+import { restartOnlyChanges, type ReloadOutcome } from "./config-reload.js";
 import { handleItem } from "./item-handler.js";
 import { catchUp } from "./catch-up.js";
 import { AuditFeed } from "./audit-feed.js";
@@ -36,6 +37,11 @@ export interface RunningBot {
   resync(): Promise<void>;
   /** How reachable a person is by chat, as far as the bot has heard. */
   reachability(jid: string): Reachability;
+  /**
+   * Applies a reloaded config: people, workgroups, policy, channels and ack limits, at once. The
+   * connection, database, log and UDP settings keep their running values (see ReloadOutcome).
+   */
+  reload(next: BotConfig): Promise<ReloadOutcome>;
   /** Says goodbye, disconnects and closes the database. */
   stop(): Promise<void>;
 }
@@ -53,7 +59,9 @@ const MAX_CHAT_CHARS = 2_000;
  * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
  * catches up on retained items, tells people what is owed, then serves events and chat.
  */
-export async function runBot(config: BotConfig, clock: Clock, log: Logger, options: RunBotOptions = {}): Promise<RunningBot> {
+export async function runBot(initial: BotConfig, clock: Clock, log: Logger, options: RunBotOptions = {}): Promise<RunningBot> {
+  // Replaced on reload: every closure below reads people and policy through it.
+  let config = initial;
   const store = Store.open(config.database);
   const service = config.xmpp.pubsub;
   const botJid = config.xmpp.component;
@@ -73,24 +81,30 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
   });
   const provisioning = createProvisioning(session);
   const people = new PresenceTracker(() => clock.now());
-  const channels = new Map<ChannelName, Channel>([["xmpp", createXmppChannel({ send: (to, body) => chat.sendChat(to, body) })]]);
-  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
-  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
+  const xmppChannel = createXmppChannel({ send: (to, body) => chat.sendChat(to, body) });
+  const settings = (c: BotConfig): BotSettings => {
+    const channels = new Map<ChannelName, Channel>([["xmpp", xmppChannel]]);
+    if (c.email) channels.set("email", createEmailChannel(c.email, { clock }));
+    if (c.sms) channels.set("sms", createSmsChannel(c.sms, { clock }));
+    return {
+      policy: c,
+      channels,
+      semantics: { toleranceMs: c.alerts.tolerance, defaultImportance: 50 },
+      ackDefaultMs: c.alerts.ackDefault,
+      ackMaxMs: c.alerts.ackMax,
+      permissions: c.permissions,
+    };
+  };
   const core: BotCore = new BotCore({
+    ...settings(config),
     store,
     clock,
     log,
-    policy: config,
-    channels,
     inputs: {
       presence: (name) => people.status(config.people.find((p) => p.name === name)?.jid ?? ""),
       down: () => store.sources.down(),
     },
-    semantics: { toleranceMs: config.alerts.tolerance, defaultImportance: 50 },
-    ackDefaultMs: config.alerts.ackDefault,
-    ackMaxMs: config.alerts.ackMax,
     ...(options.retry ? { retry: options.retry } : {}),
-    permissions: config.permissions,
     roomPost: (workgroup: string, text: string): Promise<void> => rooms.post(workgroup, text),
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
@@ -180,6 +194,16 @@ export async function runBot(config: BotConfig, clock: Clock, log: Logger, optio
     session,
     resync,
     reachability: (jid) => people.status(jid),
+    async reload(next) {
+      const needsRestart = restartOnlyChanges(config, next);
+      const { xmpp, database, log: logConfig } = config;
+      config = { ...next, xmpp, database, log: logConfig };
+      await core.reconfigure(settings(config));
+      audit.setReaders(config.people.map((p) => p.jid));
+      await rooms.join(config.workgroups);
+      await watchPeople();
+      return { needsRestart };
+    },
     async stop() {
       audit.stop();
       core.stop();

@@ -39,10 +39,10 @@ export class WorkgroupRooms {
     muc.onExit((exit) => log.warn("left a workgroup room", { room: exit.room, reason: exit.reason, text: exit.text }));
   }
 
-  /** Joins the room of every workgroup that has one. */
+  /** Joins the room of every workgroup that has one (rooms already joined are kept as they are). */
   async join(workgroups: readonly Workgroup[]): Promise<void> {
     for (const w of workgroups) {
-      if (!w.room) continue;
+      if (!w.room || (this.roomOf.get(w.name) === w.room && this.muc.room(w.room))) continue;
       this.roomOf.set(w.name, w.room);
       const joined = await this.muc.join(w.room, BOT_NICK, { createConfig: ROOM_CONFIG });
       if (!joined.ok) this.log.error("cannot join workgroup room", { room: w.room, condition: joined.condition, text: joined.text });

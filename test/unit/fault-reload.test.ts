@@ -1,0 +1,94 @@
+// Config reload without a network: a broken file is refused whole and nothing is applied; a good one
+// changes who is told from then on, repeats nothing already told, and names what needs a restart.
+import assert from "node:assert/strict";
+import { BotCore } from "../../src/bot/bot-core.js";
+import { reloadConfig, restartOnlyChanges } from "../../src/bot/config-reload.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { loadBotConfig, type BotConfig } from "../../src/config/index.js";
+import type { Channel, ChannelName, NotificationMessage, Recipient } from "../../src/notify/index.js";
+import { Store } from "../../src/store/store.js";
+import { LogLines } from "../helpers/spine.js";
+import { alert, update } from "../helpers/updates.js";
+
+const HEAD = `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org }
+  - { name: bob, jid: bob@x.org }
+`;
+const oncall = (who: string): BotConfig =>
+  loadBotConfig(`${HEAD}workgroups:
+  - name: ops
+    members: [${who}]
+    escalation: { normal: { steps: [{ after: 0m, notify: oncall }], reminder: false } }
+rules:
+  - { level: normal, workgroup: ops }
+`, { file: "alertbot.yaml" });
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+
+class Chat implements Channel {
+  readonly name = "xmpp" as const;
+  sent: string[] = [];
+  async send(to: Recipient, m: NotificationMessage) {
+    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
+    return { ok: true as const };
+  }
+}
+
+describe("fault: config reload", () => {
+  it("applies a good file: the new on-call person is told of new alerts, nothing is told twice", async () => {
+    const clock = new FakeClock();
+    const store = Store.open(":memory:");
+    const chat = new Chat();
+    const settings = (c: BotConfig) => ({
+      policy: c, channels: new Map<ChannelName, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
+      ackDefaultMs: c.alerts.ackDefault, ackMaxMs: c.alerts.ackMax, permissions: c.permissions,
+    });
+    const core = new BotCore({ ...settings(oncall("alice")), store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });
+    try {
+      await core.applyUpdate(update("web1", [alert("disk")]), origin);
+      await core.idle();
+      assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"]);
+      await core.reconfigure(settings(oncall("bob")));
+      await core.idle();
+      assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"], "the reload re-told nothing");
+      await core.applyUpdate(update("web1", [alert("load")]), origin);
+      await core.idle();
+      assert.deepEqual(chat.sent.slice(1), ["bob: RAISED #2 web1 load"]);
+      assert.match((await core.handleChat("alice@x.org/phone", "oncall ops")) ?? "", /^ops: bob\b/, "commands read the new policy too");
+    } finally {
+      core.stop();
+      store.close();
+    }
+  });
+
+  it("refuses a broken file whole, logging each problem by key, and applies nothing", async () => {
+    const log = new LogLines();
+    let applied = 0;
+    const ok = await reloadConfig(
+      () => loadBotConfig(`${HEAD}rules:\n  - { level: loud, workgroup: ops }\nsurprise: 1\n`, { file: "alertbot.yaml" }),
+      async () => {
+        applied++;
+        return { needsRestart: [] };
+      },
+      log.logger,
+    );
+    assert.equal(ok, false);
+    assert.equal(applied, 0);
+    const [line] = log.withMsg("config reload rejected; keeping the running config");
+    assert.equal(line?.["file"], "alertbot.yaml");
+    assert.deepEqual((line?.["problems"] as string[]).map((p) => p.replace(/:.*/, "")).sort(), ["rules[0].level", "surprise"]);
+  });
+
+  it("names the keys that take a restart, by value, without printing the secret", async () => {
+    const a = loadBotConfig(`${HEAD}`, { file: "a.yaml" });
+    const b = loadBotConfig(HEAD.replace("secret: s,", "secret: t0p-s3cret,").replace('":memory:"', "other.sqlite") + "log: { level: debug }\n", { file: "b.yaml" });
+    assert.deepEqual(restartOnlyChanges(a, b), ["xmpp.secret", "database", "log.level"]);
+    assert.deepEqual(restartOnlyChanges(a, loadBotConfig(HEAD, { file: "c.yaml" })), []);
+    const log = new LogLines();
+    assert.equal(await reloadConfig(() => b, async (next) => ({ needsRestart: restartOnlyChanges(a, next) }), log.logger), true);
+    assert.deepEqual(log.withMsg("config reloaded, but these keys take a restart and keep their running values")[0]?.["keys"], ["xmpp.secret", "database", "log.level"]);
+    assert.ok(!log.text().includes("t0p-s3cret"));
+  });
+});
