@@ -15,7 +15,12 @@ export class StoreError extends Error {
  * an integrity check at start, then pending migrations, each in its own transaction.
  */
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
-  const db = new Database(path);
+  let db: Db;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw named(path, err);
+  }
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
@@ -27,8 +32,14 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
     return db;
   } catch (err) {
     db.close();
-    throw err;
+    throw named(path, err);
   }
+}
+
+// SQLite's own messages ("file is not a database") do not say which file: an admin needs to know.
+function named(path: string, err: unknown): unknown {
+  if (err instanceof StoreError || !(err instanceof Error) || err.name !== "SqliteError") return err;
+  return new StoreError(`${path}: cannot open the database: ${err.message}`, { cause: err });
 }
 
 /** Brings the schema to the newest version; refuses a file written by newer code. */
