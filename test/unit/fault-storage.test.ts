@@ -1,0 +1,206 @@
+// Fault: storage. WAL on a real file, every update applied in one transaction (a SIGKILLed writer
+// leaves whole updates or none), a damaged file refused at start with a clear error, and migrations
+// from the previous schema version keeping the data.
+import assert from "node:assert/strict";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ingestUpdate } from "../../src/ingest/ingest-update.js";
+import { openDatabase, StoreError } from "../../src/store/database.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { Store } from "../../src/store/store.js";
+import { ChildRun } from "../helpers/process-child.js";
+import { waitFor } from "../helpers/spine.js";
+import { alert, update } from "../helpers/updates.js";
+
+describe("fault: storage", function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-fault-store-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs in WAL mode with synchronous=NORMAL on a real file", () => {
+    const path = join(dir, "bot.sqlite");
+    const db = openDatabase(path);
+    try {
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+      assert.equal(db.pragma("synchronous", { simple: true }), 1, "NORMAL");
+    } finally {
+      db.close();
+    }
+    const store = Store.open(path);
+    ingestUpdate(store, update("web1", [alert("disk")]), { via: "bot" }, Date.now());
+    assert.ok(existsSync(`${path}-wal`), "writes go to the write-ahead log");
+    store.close();
+  });
+
+  it("applies an update in one transaction: a failure halfway leaves nothing of it, and it applies whole later", () => {
+    const store = Store.open(join(dir, "bot.sqlite"));
+    try {
+      const u = update("web1", [alert("one", { summary: "first" }), alert("two", { summary: "second" })]);
+      const record = store.alerts.record.bind(store.alerts);
+      let calls = 0;
+      store.alerts.record = (shortId, events) => {
+        if (++calls === 2) throw new Error("disk full (injected)");
+        record(shortId, events);
+      };
+      assert.throws(() => ingestUpdate(store, u, { via: "bot" }, Date.now()), /injected/);
+      assert.equal(store.alerts.find("web1", "one"), undefined, "the first alert's change was rolled back");
+      assert.equal(store.transmissions.seen(u.transmissionId), false, "not remembered as applied");
+      assert.equal(store.sources.get("web1"), undefined, "the source was not claimed");
+      store.alerts.record = record;
+      const outcome = ingestUpdate(store, u, { via: "bot" }, Date.now());
+      assert.equal(outcome.status, "applied");
+      assert.deepEqual(["one", "two"].map((id) => store.alerts.find("web1", id)?.status), ["raised", "raised"]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("keeps whole updates or none when the writing process is SIGKILLed, again and again", async () => {
+    const path = join(dir, "bot.sqlite");
+    let first = 1;
+    const kills: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const worker = ChildRun.start("test/fixtures/fault/ingest-worker.ts", [path, String(first)], {}, "ingest-worker");
+      // Kill somewhere past a few hundred updates into this run, while it is writing as fast as it can.
+      await waitFor("the worker to be busy", () => {
+        if (worker.hasExited) throw new Error(`worker exited: ${worker.stderr}`);
+        const done = worker.stdout.trim().split("\n").filter(Boolean).map(Number);
+        return (done.at(-1) ?? 0) >= first + 200 + round * 75;
+      }, 20_000);
+      await worker.crash();
+      const store = Store.open(path);
+      try {
+        const applied: number[] = [];
+        for (let k = 1; store.transmissions.seen(BigInt(k)); k++) applied.push(k);
+        const last = applied.at(-1)!;
+        assert.ok(!store.transmissions.seen(BigInt(last + 1)) && !store.transmissions.seen(BigInt(last + 2)), "applied ids are contiguous");
+        for (let j = 0; j < 5; j++) {
+          const a = store.alerts.find("crash", `a${j}`)!;
+          assert.equal(a.summary, `u${last}`, `a${j} shows the last remembered update, no more, no less`);
+          assert.equal(store.alerts.history(a.shortId).filter((h) => h.kind === "updated").length, last - 1, `a${j}: one history line per update after the first`);
+        }
+        assert.equal(store.sources.get("crash")?.lastSequence, BigInt(last));
+        kills.push(last);
+        first = last + 1;
+      } finally {
+        store.close();
+      }
+    }
+    assert.ok(kills[0]! < kills[1]! && kills[1]! < kills[2]!, `progress across kills: ${kills.join(", ")}`);
+  });
+
+  describe("integrity check at start", () => {
+    /** A store with enough rows to span many pages, closed (checkpointed) so the file holds them all. */
+    const filled = (): string => {
+      const path = join(dir, "bot.sqlite");
+      const store = Store.open(path);
+      for (let i = 0; i < 300; i++) ingestUpdate(store, update("web1", [alert(`disk-${i}`, { summary: "x".repeat(200) })]), { via: "bot" }, Date.now());
+      store.close();
+      return path;
+    };
+    const scribble = (path: string, at: number, length: number): void => {
+      const fd = openSync(path, "r+");
+      writeSync(fd, Buffer.alloc(length, 0xa5), 0, length, at);
+      closeSync(fd);
+    };
+
+    it("refuses a file whose pages are damaged, naming the file", () => {
+      const path = filled();
+      const size = statSync(path).size;
+      assert.ok(size > 40 * 4096, `a big enough file (${size} bytes)`);
+      scribble(path, Math.floor(size / 2 / 4096) * 4096 + 8, 2000);
+      assert.throws(() => Store.open(path), (err: Error) => {
+        assert.ok(err instanceof StoreError, `${err.name}: ${err.message}`);
+        assert.ok(err.message.startsWith(`${path}: `), err.message);
+        assert.match(err.message, /integrity check failed|malformed|corrupt/i);
+        return true;
+      });
+    });
+
+    it("refuses a file that is not a database at all, naming the file", () => {
+      const path = filled();
+      scribble(path, 0, 100);
+      assert.throws(() => Store.open(path), (err: Error) => err instanceof StoreError && err.message.startsWith(`${path}: `) && /not a database/.test(err.message));
+    });
+
+    it("refuses a file from newer code rather than guess at its schema", () => {
+      const path = join(dir, "bot.sqlite");
+      const db = openDatabase(path);
+      db.pragma(`user_version = ${MIGRATIONS.at(-1)!.version + 1}`);
+      db.close();
+      assert.throws(() => Store.open(path), /newer than this mauve-xmpp understands/);
+    });
+
+    it("makes AlertBot exit 1 with a clear reason, before it connects to anything", async () => {
+      const path = filled();
+      scribble(path, 0, 100);
+      const config = join(dir, "alertbot.yaml");
+      writeFileSync(config, `xmpp: { service: "xmpp://127.0.0.1:9", component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }\ndatabase: ${path}\npeople: [{ name: alice, jid: alice@x.org }]\n`);
+      const bot = ChildRun.start("bots/alertbot.ts", ["--config", config], {}, "alertbot");
+      assert.deepEqual(await bot.exited, { code: 1, signal: null });
+      const line = bot.logs.find((l) => l["msg"] === "cannot start");
+      assert.ok(line, bot.stderr);
+      assert.match(JSON.stringify(line["err"]), new RegExp(`${path.replace(/[/.]/g, "\\$&")}: .*not a database`));
+    });
+  });
+
+  describe("migrations", () => {
+    it(`opens a version-1 database with the current code (version ${MIGRATIONS.at(-1)!.version}) and keeps its data`, () => {
+      const path = join(dir, "bot.sqlite");
+      // Written the way version 1 wrote it: its own schema, its own SQL.
+      const v1 = openDatabase(path, MIGRATIONS.slice(0, 1));
+      assert.equal(v1.pragma("user_version", { simple: true }), 1);
+      v1.exec(`
+        INSERT INTO alerts (short_id, source, alert_id, status, subject, summary, detail, importance, raised_at, ack_by, ack_at, ack_until, ack_note, policy_due_at, due_at, updated_at)
+          VALUES (42, 'web1', 'disk-full', 'raised', 'web1', 'Disk / is 97% full', '<b>97%</b>', 80, 1767600000000, 'alice', 1767600060000, 1767607200000, 'rebooting', 1767603600000, 1767603600000, 1767600060000);
+        INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (42, 'raised', 1767600000000, 'web1@x.org', 'Disk / is 97% full'), (42, 'acked', 1767600060000, 'alice', 'rebooting');
+        INSERT INTO sources (source, node, owner_jid, last_sequence, first_seen_at, last_seen_at) VALUES ('web1', 'mauve/alerts/web1', 'web1@x.org', '18446744073709551615', 1767600000000, 1767600000000);
+        INSERT INTO transmissions (transmission_id, source, received_at) VALUES ('18446744073709551615', 'web1', 1767600000000);
+        INSERT INTO escalations (short_id, state) VALUES (42, '{"version":1,"nextStep":1}');
+        INSERT INTO deliveries (short_id, person, body, status, not_before, created_at, updated_at) VALUES (42, 'alice', '{"kind":"raised","shortId":42,"person":"alice"}', 'pending', 1767600300000, 1767600000000, 1767600000000);
+        INSERT INTO silences (matcher, until, by, why, created_at) VALUES ('{"source":["web*"]}', 1767610000000, 'alice', 'migrating', 1767600000000);
+        INSERT INTO presence_approvals (jid, approved_at) VALUES ('alice@x.org', 1767600000000);
+        INSERT INTO bot_state (key, value) VALUES ('audit-cursor', '2');
+      `);
+      v1.close();
+
+      const store = Store.open(path);
+      try {
+        assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)!.version);
+        const a = store.alerts.get(42);
+        assert.equal(a?.alertId, "disk-full");
+        assert.equal(a?.summary, "Disk / is 97% full");
+        assert.deepEqual(a?.ack, { by: "alice", at: 1767600060000, until: 1767607200000, note: "rebooting" });
+        assert.deepEqual(store.alerts.history(42).map((h) => h.kind), ["raised", "acked"]);
+        assert.equal(store.sources.get("web1")?.lastSequence, 18446744073709551615n);
+        assert.equal(store.transmissions.seen(18446744073709551615n), true, "duplicates still recognised after the upgrade");
+        assert.deepEqual(store.policy.escalation(42), { version: 1, nextStep: 1 });
+        assert.equal(store.policy.pending("alice", 1767600300000).length, 1, "the waiting fallback survived");
+        assert.equal(store.policy.liveSilences(1767600000000).length, 1);
+        assert.equal(store.policy.presenceApproved("alice@x.org"), true);
+        assert.equal(store.policy.botState("audit-cursor"), "2");
+      } finally {
+        store.close();
+      }
+    });
+
+    it("rolls a failing migration step back whole: the file stays at the version before", () => {
+      const path = join(dir, "bot.sqlite");
+      openDatabase(path).close();
+      const broken = [...MIGRATIONS, { version: MIGRATIONS.at(-1)!.version + 1, description: "broken", sql: "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);" }];
+      assert.throws(() => openDatabase(path, broken), /no such table/);
+      const db = openDatabase(path);
+      try {
+        assert.equal(db.pragma("user_version", { simple: true }), MIGRATIONS.at(-1)!.version);
+        const half = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half'").get() as { n: number };
+        assert.equal(half.n, 0, "the step's first statement was rolled back with it");
+      } finally {
+        db.close();
+      }
+    });
+  });
+});
