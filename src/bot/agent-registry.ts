@@ -44,22 +44,32 @@ export class AgentRegistry {
 
   /** Lists the service's agent nodes, subscribes to each, and records owners not yet known. */
   async discover(): Promise<string[]> {
-    const { pubsub, service, store, clock, log } = this.deps;
+    const nodes = await this.list();
+    for (const node of nodes) await this.adopt(node);
+    return nodes;
+  }
+
+  /** The service's agent nodes (mauve/alerts/<source>). */
+  async list(): Promise<string[]> {
+    const { pubsub, service, log } = this.deps;
     const listing = await pubsub.listNodes(service);
     if (!listing.ok) {
       log.error("cannot list pubsub nodes", { service, condition: listing.condition });
       return [];
     }
-    const nodes = listing.nodes.map((n) => n.node).filter((n) => nodeNameToSource(n) !== undefined);
-    for (const node of nodes) {
-      const source = nodeNameToSource(node)!;
-      if (!store.sources.get(source)) {
-        const owner = await this.ownerOf(node);
-        if (owner) store.sources.claim(source, node, owner, clock.now());
-      }
-      await this.subscribe(node);
+    return listing.nodes.map((n) => n.node).filter((n) => nodeNameToSource(n) !== undefined);
+  }
+
+  /** Records the node's owner if its source is not yet known, and subscribes to it. */
+  async adopt(node: string): Promise<void> {
+    const { store, clock } = this.deps;
+    const source = nodeNameToSource(node);
+    if (source === undefined) return;
+    if (!store.sources.get(source)) {
+      const owner = await this.ownerOf(node);
+      if (owner) store.sources.claim(source, node, owner, clock.now());
     }
-    return nodes;
+    await this.subscribe(node);
   }
 
   /** The node's owner other than the bot (bare JID), if any. */

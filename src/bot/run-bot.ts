@@ -150,8 +150,8 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   async function maybeNewAgent(jid: string): Promise<void> {
     const info = await disco.discoInfo(jid);
     if (info.ok && info.features.includes(NS_MAUVE_AGENT)) {
-      log.info("agent seen; rediscovering nodes", { agent: jid });
-      await resync();
+      log.info("agent seen; looking for new nodes", { agent: jid });
+      await adoptNodes(false);
     }
   }
 
@@ -165,12 +165,26 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     }
   }
 
-  async function resync(): Promise<void> {
-    const nodes = await registry.discover();
-    await catchUp(core, log, pubsub, service, nodes);
+  // Nodes subscribed to and caught up on in this session. A newcomer needs only its own node looked
+  // at: doing all of them, and greeting every agent (which republishes its full state), for each
+  // newcomer made a fleet of N arriving at once cost N² updates.
+  let adopted = new Set<string>();
+
+  /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
+  async function adoptNodes(greetAll: boolean): Promise<void> {
+    const fresh = (await registry.list()).filter((n) => !adopted.has(n));
+    for (const node of fresh) adopted.add(node);
+    for (const node of fresh) await registry.adopt(node);
+    await catchUp(core, log, pubsub, service, fresh);
     for (const s of store.sources.all()) {
-      if (s.ownerJid) await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
+      if (s.ownerJid && (greetAll || fresh.includes(s.node))) await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
     }
+  }
+
+  /** At start and after a reconnection: every node again (events were missed), every agent greeted. */
+  async function resync(): Promise<void> {
+    adopted = new Set();
+    await adoptNodes(true);
   }
 
   session.on("online", () => {
