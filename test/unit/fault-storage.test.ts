@@ -91,6 +91,7 @@ describe("fault: storage", function () {
       }
     }
     assert.ok(kills[0]! < kills[1]! && kills[1]! < kills[2]!, `progress across kills: ${kills.join(", ")}`);
+    console.log(`      writer SIGKILLed 3 times, after update ${kills.join(", ")}: whole updates only, none half-applied`);
   });
 
   describe("integrity check at start", () => {
