@@ -20,6 +20,9 @@ export function compilePattern(text: string): PatternResult {
   if (m !== null && text.length > 1) {
     const [, body = "", flags = ""] = m;
     if (!REGEX_FLAGS.test(flags)) return { ok: false, reason: `regex flags may only be i, m, s or u, got "${flags}"` };
+    if (nestedQuantifier(body)) {
+      return { ok: false, reason: "a repeated group that itself repeats (like (a+)+) can take exponential time: write it without the nesting" };
+    }
     try {
       return { ok: true, regex: new RegExp(body, flags) };
     } catch (err) {
@@ -28,6 +31,36 @@ export function compilePattern(text: string): PatternResult {
   }
   const body = text.replace(/[.+^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return { ok: true, regex: new RegExp(`^${body}$`, "is") };
+}
+
+/**
+ * Whether a quantified group contains a quantifier: the shape behind catastrophic backtracking
+ * ((a+)+, (x*y?)*). People type silences at run time, so such patterns are refused, not run.
+ */
+function nestedQuantifier(body: string): boolean {
+  const groups: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(") groups.push(false);
+    else if (c === ")") {
+      const inner = groups.pop() ?? false;
+      const next = body[i + 1];
+      const quantified = next === "*" || next === "+" || next === "{";
+      if (inner && quantified) return true;
+      if (groups.length > 0 && (inner || quantified)) groups[groups.length - 1] = true;
+    } else if ((c === "*" || c === "+" || c === "{") && groups.length > 0) groups[groups.length - 1] = true;
+  }
+  return false;
 }
 
 // Silences arrive at run time, so the cache is bounded rather than keyed by config lifetime.
