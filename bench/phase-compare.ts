@@ -1,0 +1,143 @@
+// Baseline and bot compared in alternating windows on one connection, one set of nodes and
+// subscriptions: the worker switches between the real bot and a do-nothing subscriber with one
+// message (see subscriber-worker.ts), so windows a few seconds apart can be paired. Pairs run in
+// ABBA order, which cancels a steady drift of the machine's load; the headline throughput ratio is
+// the median of the pairs' ratios, and the spread between pairs shows how noisy the machine was.
+import { ACKERS, ON_CALL } from "./bot-config.js";
+import { startBotWorker, type BotWorker } from "./bot-worker.js";
+import { cpuMsPerUpdate, meanThroughput, median, writeKbPerUpdate } from "./compare-aggregate.js";
+import { BENCH_PASSWORD, type BenchContext } from "./context.js";
+import type { Worker } from "./children.js";
+import { measureAcks, type AckResult } from "./phase-ack.js";
+import { measureLatency, summariseLatency, type LatencySamples } from "./phase-latency.js";
+import { measureThroughput, type ThroughputPlan, type ThroughputResult } from "./phase-throughput.js";
+import { Person } from "./person.js";
+import { readProc } from "./proc-stats.js";
+import type { BenchResults, RoundRatios } from "./results.js";
+import { QuietLog, SimAgent } from "./sim-agent.js";
+import { ratio, summarise } from "./stats.js";
+
+/** Usernames of the throughput/latency publishers. */
+export function publisherAccounts(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `pub${String(i).padStart(2, "0")}`);
+}
+
+/** Everyone who logs in as a person. */
+export const PEOPLE = [ON_CALL, ...ACKERS];
+
+/** Which side each window of pair `i` measures first: A B, B A, B A, A B, ... (ABBA). */
+function order(i: number): readonly [boolean, boolean] {
+  return i % 4 === 0 || i % 4 === 3 ? [true, false] : [false, true];
+}
+
+/** Runs the pairs; `whileBotUp` runs at the end with the bot still up (the agent phase). */
+export async function comparePhases(
+  ctx: BenchContext,
+  whileBotUp?: (bot: Worker) => Promise<BenchResults["agent"]>,
+): Promise<Pick<BenchResults, "baseline" | "bot" | "agent" | "ratios" | "rounds">> {
+  const { prosody } = ctx.server;
+  const log = new QuietLog();
+  const people: Person[] = [];
+  let publishers: SimAgent[] = [];
+  let bot: BotWorker | undefined;
+  try {
+    bot = await startBotWorker(ctx, "bot");
+    for (const name of PEOPLE) people.push(await Person.login({ service: ctx.target.service, domain: prosody.domain, name, password: BENCH_PASSWORD }));
+    publishers = await Promise.all(publisherAccounts(ctx.sizes.publishers).map((n) => SimAgent.connect(n, ctx.target, log)));
+    for (const p of publishers) {
+      await p.announce(!ctx.experiments.has("no-first-contact-resync"));
+      if (!(await p.ensureNode())) throw new Error(`the bot did not provision ${p.node}: ${log.first.join("; ")}`);
+    }
+    const { worker, database } = bot;
+    const alice = people[0]!;
+    const plan = (cycle: string): ThroughputPlan => ({ cycle, warmMs: ctx.sizes.warmMs, measureMs: ctx.sizes.measureMs, batch: ctx.sizes.batch, drainTimeoutMs: 30_000 });
+    const setMode = (baseline: boolean): Promise<unknown> => worker.call("mode", { baseline }, 60_000);
+
+    // "Moderate" must mean moderate on this machine today: a third of a first saturating baseline
+    // window (capped at the configured rate), the same for every latency window of the run.
+    await setMode(true);
+    const probe = await measureThroughput(worker, publishers, ctx.prosodyPid, plan("baseline"));
+    const rate = Math.max(5, Math.min(ctx.sizes.latencyRate, Math.round(probe.updatesPerSec / 3)));
+    ctx.progress(`first baseline window: ${probe.updatesPerSec.toFixed(1)} events/s; latency windows at ${rate} updates/s`);
+
+    const pairs = ctx.sizes.rounds;
+    const tput: Array<{ base?: ThroughputResult; bot?: ThroughputResult }> = [];
+    for (let i = 0; i < pairs; i++) {
+      const pair: { base?: ThroughputResult; bot?: ThroughputResult } = {};
+      for (const baseline of order(i)) {
+        await setMode(baseline);
+        const t = await measureThroughput(worker, publishers, ctx.prosodyPid, plan(baseline ? "baseline" : "bot"), baseline ? undefined : { person: alice, database });
+        if (baseline) pair.base = t;
+        else pair.bot = t;
+      }
+      ctx.progress(`pair ${i + 1}/${pairs} saturating: baseline ${pair.base!.updatesPerSec.toFixed(1)} events/s, bot ${pair.bot!.updatesPerSec.toFixed(1)} updates/s`);
+      tput.push(pair);
+    }
+    const lat: Array<{ base?: LatencySamples; bot?: LatencySamples }> = [];
+    for (let i = 0; i < pairs; i++) {
+      const pair: { base?: LatencySamples; bot?: LatencySamples } = {};
+      for (const baseline of order(i)) {
+        await setMode(baseline);
+        const l = await measureLatency(worker, publishers, rate, ctx.sizes.latencyMs, baseline ? undefined : alice);
+        if (baseline) pair.base = l;
+        else pair.bot = l;
+      }
+      ctx.progress(`pair ${i + 1}/${pairs} at ${rate}/s: publish->event p99 ${summarise(pair.base!.event).p99} ms, publish->chat p99 ${summarise(pair.bot!.chat).p99} ms`);
+      lat.push(pair);
+    }
+    await setMode(false);
+    const botRssMb = (await readProc(worker.pid))?.rssMb ?? NaN;
+    const ack = await measureAcks(people.slice(1), prosody.botJid, lat.flatMap((l) => l.bot!.raisedShortIds).slice(0, ctx.sizes.acks));
+    ctx.progress(`ack->reply p50 ${ack.latency?.p50} ms, p99 ${ack.latency?.p99} ms (${ack.sampleReply})`);
+    await worker.call("deleteNodesAsBot", { nodes: publishers.map((p) => p.node), service: prosody.pubsubJid }, 60_000);
+    const agent = whileBotUp ? await whileBotUp(worker) : null;
+    return aggregate(tput, lat, ack, agent, botRssMb);
+  } finally {
+    await Promise.all([...publishers, ...people].map((p) => p.stop()));
+    await bot?.worker.stop();
+  }
+}
+
+function aggregate(
+  tput: ReadonlyArray<{ base?: ThroughputResult; bot?: ThroughputResult }>,
+  lat: ReadonlyArray<{ base?: LatencySamples; bot?: LatencySamples }>,
+  ack: AckResult,
+  agent: BenchResults["agent"],
+  botRssMb: number,
+): Pick<BenchResults, "baseline" | "bot" | "agent" | "ratios" | "rounds"> {
+  const baseline = { throughput: meanThroughput(tput.map((p) => p.base!)), latency: summariseLatency(lat.map((p) => p.base!)) };
+  const bot = { throughput: meanThroughput(tput.map((p) => p.bot!)), latency: summariseLatency(lat.map((p) => p.bot!)), ack, botRssMb };
+  const rounds: RoundRatios[] = tput.map((p, i) => {
+    const a = p.base!;
+    const b = p.bot!;
+    const eventP99 = summarise(lat[i]!.base!.event).p99;
+    const chatP99 = summarise(lat[i]!.bot!.chat).p99;
+    return {
+      baselinePerSec: a.updatesPerSec,
+      botPerSec: b.updatesPerSec,
+      updatesRatio: ratio(b.updatesPerSec, a.updatesPerSec),
+      eventP99,
+      chatP99,
+      chatP99Ratio: ratio(chatP99, eventP99),
+      prosodyCpuMsPerEvent: cpuMsPerUpdate(a.prosody, a.updatesPerSec),
+      prosodyCpuMsPerUpdateWithBot: cpuMsPerUpdate(b.prosody, b.updatesPerSec),
+      botCpuMsPerUpdate: cpuMsPerUpdate(b.subscriber, b.updatesPerSec),
+      prosodyWriteKbPerEvent: writeKbPerUpdate(a.prosody, a.updatesPerSec),
+      prosodyWriteKbPerUpdateWithBot: writeKbPerUpdate(b.prosody, b.updatesPerSec),
+      botWriteKbPerUpdate: writeKbPerUpdate(b.subscriber, b.updatesPerSec),
+    };
+  });
+  const ratios = {
+    updatesPerSec: median(rounds.map((r) => r.updatesRatio)),
+    storedP99: ratio(bot.latency.publishToStored?.p99 ?? NaN, baseline.latency.publishToEvent?.p99 ?? NaN),
+    chatP99: ratio(bot.latency.publishToChat?.p99 ?? NaN, baseline.latency.publishToEvent?.p99 ?? NaN),
+    chatP50: ratio(bot.latency.publishToChat?.p50 ?? NaN, baseline.latency.publishToEvent?.p50 ?? NaN),
+    prosodyCpuMsPerEvent: median(rounds.map((r) => r.prosodyCpuMsPerEvent)),
+    prosodyCpuMsPerUpdateWithBot: median(rounds.map((r) => r.prosodyCpuMsPerUpdateWithBot)),
+    botCpuMsPerUpdate: median(rounds.map((r) => r.botCpuMsPerUpdate)),
+    prosodyWriteKbPerEvent: median(rounds.map((r) => r.prosodyWriteKbPerEvent)),
+    prosodyWriteKbPerUpdateWithBot: median(rounds.map((r) => r.prosodyWriteKbPerUpdateWithBot)),
+    botWriteKbPerUpdate: median(rounds.map((r) => r.botWriteKbPerUpdate)),
+  };
+  return { baseline, bot, agent, ratios, rounds };
+}

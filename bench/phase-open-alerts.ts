@@ -1,0 +1,57 @@
+// The bot's memory with many open alerts: a fresh bot process, fed synthetic updates through its
+// own core, measured from outside (/proc) before and after, and from inside (V8 heap).
+import { stat } from "node:fs/promises";
+import type { Worker } from "./children.js";
+import { readProc } from "./proc-stats.js";
+
+/** Memory of the bot process before and after raising `count` alerts. */
+export interface OpenAlertsResult {
+  readonly count: number;
+  readonly raised: number;
+  readonly rssBeforeMb: number;
+  readonly rssAfterMb: number;
+  readonly rssDeltaMb: number;
+  readonly heapUsedBeforeMb: number;
+  readonly heapUsedAfterMb: number;
+  /** better-sqlite3 and other native memory outside the V8 heap, as Node counts it. */
+  readonly externalAfterMb: number;
+  readonly dbFileMb: number;
+  readonly seconds: number;
+  /** Mean time to apply one update (of `perUpdate` alerts) over the first and the last tenth: flat means no scan grows with the alerts. */
+  readonly firstTenthMsPerUpdate: number;
+  readonly lastTenthMsPerUpdate: number;
+  readonly perUpdate: number;
+}
+
+const MB = 1024 * 1024;
+
+/** Raises `count` open alerts in the (fresh) bot behind `worker`; `database` is its SQLite file. */
+export async function measureOpenAlerts(worker: Worker, database: string, count: number, perUpdate = 100): Promise<OpenAlertsResult> {
+  const heapBefore = await worker.call<NodeJS.MemoryUsage>("memory");
+  const before = await readProc(worker.pid);
+  const run = await worker.call<{ seconds: number; raised: number; firstTenthMsPerUpdate: number; lastTenthMsPerUpdate: number }>(
+    "openAlerts",
+    { count, perUpdate },
+    600_000,
+  );
+  const heapAfter = await worker.call<NodeJS.MemoryUsage>("memory");
+  const after = await readProc(worker.pid);
+  const dbBytes = (await stat(database).catch(() => ({ size: NaN }))).size + (await stat(`${database}-wal`).catch(() => ({ size: 0 }))).size;
+  const rssBeforeMb = before?.rssMb ?? NaN;
+  const rssAfterMb = after?.rssMb ?? NaN;
+  return {
+    count,
+    raised: run.raised,
+    rssBeforeMb,
+    rssAfterMb,
+    rssDeltaMb: rssAfterMb - rssBeforeMb,
+    heapUsedBeforeMb: heapBefore.heapUsed / MB,
+    heapUsedAfterMb: heapAfter.heapUsed / MB,
+    externalAfterMb: heapAfter.external / MB,
+    dbFileMb: dbBytes / MB,
+    seconds: run.seconds,
+    firstTenthMsPerUpdate: run.firstTenthMsPerUpdate,
+    lastTenthMsPerUpdate: run.lastTenthMsPerUpdate,
+    perUpdate,
+  };
+}

@@ -1,0 +1,67 @@
+// The phases after the baseline/bot comparison, each starting and stopping what it needs.
+import type { Worker } from "./children.js";
+import { ON_CALL } from "./bot-config.js";
+import { startBotWorker } from "./bot-worker.js";
+import { BENCH_PASSWORD, type BenchContext } from "./context.js";
+import { join } from "node:path";
+import { AGENT_ACCOUNTS, measureAgent } from "./phase-agent.js";
+import { measureOpenAlerts } from "./phase-open-alerts.js";
+import { measureScale } from "./phase-scale.js";
+import { Person } from "./person.js";
+import type { BenchResults } from "./results.js";
+
+function login(ctx: BenchContext, name: string): Promise<Person> {
+  return Person.login({ service: ctx.target.service, domain: ctx.server.prosody.domain, name, password: BENCH_PASSWORD });
+}
+
+/** The agent phase on its own (when the comparison, which leaves a bot up for it, is not run). */
+export async function agentPhase(ctx: BenchContext): Promise<BenchResults["agent"]> {
+  const bot = await startBotWorker(ctx, "bot-agent");
+  try {
+    return await agentFootprints(ctx, bot.worker);
+  } finally {
+    await bot.worker.stop();
+  }
+}
+
+/** The real agent idle and busy, under tsx and (when the tree was compiled) as installed, against the running bot `bot`. */
+export async function agentFootprints(ctx: BenchContext, bot: Worker): Promise<NonNullable<BenchResults["agent"]>> {
+  ctx.progress("agent: real mauve-agent processes");
+  const [idle, busy, idleC, busyC] = AGENT_ACCOUNTS;
+  const tsx = await measureAgent(ctx, bot, ["--import", "tsx", "agents/mauve-agent.ts"], [idle, busy], "tsx");
+  let compiled = null;
+  if (ctx.compiledDir) compiled = await measureAgent(ctx, bot, [join(ctx.compiledDir, "agents", "mauve-agent.js")], [idleC, busyC], "compiled");
+  const nodes = AGENT_ACCOUNTS.map((a) => `mauve/alerts/${a}`);
+  await bot.call("deleteNodesAsBot", { nodes, service: ctx.server.prosody.pubsubJid }, 60_000);
+  return { tsx, compiled };
+}
+
+/** A fresh bot raising many open alerts, measured for memory. */
+export async function openAlertsPhase(ctx: BenchContext): Promise<BenchResults["openAlerts"]> {
+  ctx.progress(`open alerts: a fresh bot raising ${ctx.sizes.openAlerts.toLocaleString("en-US")} alerts`);
+  const bot = await startBotWorker(ctx, "bot-open", ["--expose-gc"]);
+  const alice = await login(ctx, ON_CALL);
+  try {
+    const result = await measureOpenAlerts(bot.worker, bot.database, ctx.sizes.openAlerts);
+    ctx.progress(`  RSS ${result.rssBeforeMb.toFixed(1)} -> ${result.rssAfterMb.toFixed(1)} MB in ${result.seconds.toFixed(1)} s`);
+    return result;
+  } finally {
+    await alice.stop();
+    await bot.worker.stop();
+  }
+}
+
+/** Prosody restarted (so its memory per connection starts from a clean process), a fresh bot, N agents. */
+export async function scalePhase(ctx: BenchContext): Promise<BenchResults["scale"]> {
+  ctx.progress(`scale: ${ctx.sizes.agents.toLocaleString("en-US")} agents, heartbeat every ${ctx.sizes.heartbeatMs / 1000} s`);
+  await ctx.server.prosody.restart();
+  const prosodyPid = await ctx.server.pid();
+  const bot = await startBotWorker(ctx, "bot-scale");
+  const alice = await login(ctx, ON_CALL);
+  try {
+    return await measureScale(ctx, bot.worker, bot.database, prosodyPid);
+  } finally {
+    await alice.stop();
+    await bot.worker.stop();
+  }
+}

@@ -1,0 +1,135 @@
+// `npm run bench`: mauve-xmpp measured against Prosody's own pubsub ceiling, in one run.
+// See --help (options.ts) and README's Performance section.
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ACKERS, ON_CALL } from "./bot-config.js";
+import { BENCH_PASSWORD, type BenchContext } from "./context.js";
+import { buildCompiled } from "./build.js";
+import { hrMs } from "./hrtime.js";
+import { parseOptions } from "./options.js";
+import { AGENT_ACCOUNTS } from "./phase-agent.js";
+import { scaleAccounts } from "./phase-scale.js";
+import { comparePhases, publisherAccounts } from "./phase-compare.js";
+import { agentFootprints, agentPhase, openAlertsPhase, scalePhase } from "./phases.js";
+import { renderTable } from "./report.js";
+import type { BenchResults, MachineInfo } from "./results.js";
+import { startBenchServer, type BenchServer } from "./server.js";
+import { judgeTargets } from "./targets.js";
+
+const options = parseOptions(process.argv.slice(2));
+const repoDir = fileURLToPath(new URL("..", import.meta.url));
+const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const started = hrMs();
+let server: BenchServer | undefined;
+let workDir = "";
+
+// Ctrl-C: stop Prosody and remove temporary files; workers and agents die with us (children.ts).
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress(`${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function cleanup(keepFiles = options.keep): Promise<void> {
+  await server?.dispose(keepFiles).catch(() => undefined);
+  if (workDir && !keepFiles) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+function prosodyVersion(): string {
+  try {
+    return /Prosody [\w.]+/.exec(execFileSync("prosodyctl", ["about"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }))?.[0] ?? "Prosody ?";
+  } catch {
+    return "Prosody ?";
+  }
+}
+
+function machine(): MachineInfo {
+  return {
+    cpu: cpus()[0]?.model.trim() ?? "?",
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 1024 ** 3),
+    kernel: release(),
+    node: process.versions.node,
+    prosody: prosodyVersion(),
+    storage: options.storage,
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+async function main(): Promise<BenchResults> {
+  const { sizes, phases } = options;
+  workDir = options.keep ? join(repoDir, ".bench", `run-${Date.now()}`) : await mkdtemp(join(tmpdir(), "mauve-bench-work-"));
+  await mkdir(workDir, { recursive: true });
+  progress(`mode ${sizes.mode}; Prosody storage ${options.storage}; files in ${workDir}`);
+  if (options.experiments.size > 0) progress(`EXPERIMENT ${[...options.experiments].join(", ")}: figures are not the product as shipped`);
+  server = await startBenchServer(options.storage);
+  const accounts = [...publisherAccounts(sizes.publishers), ON_CALL, ...ACKERS, ...AGENT_ACCOUNTS, ...scaleAccounts(sizes.agents)];
+  await server.createAccounts(accounts, BENCH_PASSWORD);
+  const { prosody } = server;
+  let compiledDir: string | null = null;
+  if (sizes.compiled) {
+    progress("compiling the tree with tsc into .bench/dist (bot workers and an agent run from there, as installed)");
+    compiledDir = await buildCompiled(repoDir);
+    if (!compiledDir) progress("WARNING: compiling failed; running everything under tsx (memory figures include tsx's loader)");
+  }
+  const ctx: BenchContext = {
+    compiledDir,
+    server,
+    sizes,
+    workDir,
+    repoDir,
+    prosodyPid: await server.pid(),
+    target: { service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, pubsub: prosody.pubsubJid, bot: prosody.botJid, password: BENCH_PASSWORD },
+    experiments: options.experiments,
+    botNodeFlags: options.profile ? ["--cpu-prof", "--cpu-prof-dir", join(repoDir, ".bench", "profiles")] : [],
+    progress,
+  };
+  const results: BenchResults = {
+    version: 1,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    sizes,
+    runtime: compiledDir ? "compiled (node .bench/dist/...)" : "tsx",
+    experiments: [...options.experiments],
+    baseline: null,
+    bot: null,
+    ratios: null,
+    rounds: [],
+    agent: null,
+    openAlerts: null,
+    scale: null,
+    targets: [],
+    durationSeconds: NaN,
+  };
+  if (phases.has("compare")) {
+    Object.assign(results, await comparePhases(ctx, phases.has("agent") ? (bot) => agentFootprints(ctx, bot) : undefined));
+  } else if (phases.has("agent")) {
+    results.agent = await agentPhase(ctx);
+  }
+  if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
+  if (phases.has("scale")) results.scale = await scalePhase(ctx);
+  results.targets = judgeTargets(results);
+  results.durationSeconds = Math.round((hrMs() - started) / 1000);
+  return results;
+}
+
+try {
+  const results = await main();
+  await cleanup();
+  process.stdout.write(renderTable(results));
+  process.stdout.write(JSON.stringify(results) + "\n");
+  process.exit(0);
+} catch (err) {
+  progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  // A failed run keeps its files: the workers' and Prosody's logs say why.
+  if (workDir) progress(`worker logs kept in ${workDir}`);
+  await cleanup(true);
+  process.exit(1);
+}

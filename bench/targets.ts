@@ -1,0 +1,81 @@
+// Issue 7's targets, judged from the figures: met, missed, or not evaluated at this run's size.
+import type { BenchResults, TargetVerdict } from "./results.js";
+
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
+
+/** Judges every target honestly: a size smaller than the target's is "not evaluated", with what was seen. */
+export function judgeTargets(r: BenchResults): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const base = r.baseline;
+  const bot = r.bot;
+
+  if (base && bot && r.ratios) {
+    const ok = r.ratios.updatesPerSec >= 0.95;
+    const spread = (pick: (x: BenchResults["rounds"][number]) => number): string => {
+      const xs = r.rounds.map(pick).filter(Number.isFinite);
+      return xs.length > 1 ? `; pairs ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}` : "";
+    };
+    out.push({
+      name: "bot >= 95% of raw pubsub rate",
+      status: ok ? "met" : "missed",
+      detail: `bot ${f1(bot.throughput.updatesPerSec)} updates/s vs raw ${f1(base.throughput.updatesPerSec)} events/s; median of pair ratios ${(r.ratios.updatesPerSec * 100).toFixed(1)}%${spread((x) => x.updatesRatio)}`,
+    });
+    const chat = bot.latency.publishToChat?.p99 ?? NaN;
+    const raw = base.latency.publishToEvent?.p99 ?? NaN;
+    out.push({
+      name: "publish->chat p99 <= 2x raw publish->event p99",
+      status: Number.isFinite(r.ratios.chatP99) ? (r.ratios.chatP99 <= 2 ? "met" : "missed") : "not evaluated",
+      detail: `chat p99 ${f1(chat)} ms vs raw event p99 ${f1(raw)} ms = ${r.ratios.chatP99.toFixed(2)}x over all windows at ${bot.latency.rate} updates/s${spread((x) => x.chatP99Ratio)}`,
+    });
+  } else {
+    out.push({ name: "bot >= 95% of raw pubsub rate", status: "not evaluated", detail: "needs the baseline and bot phases" });
+    out.push({ name: "publish->chat p99 <= 2x raw publish->event p99", status: "not evaluated", detail: "needs the baseline and bot phases" });
+  }
+
+  const s = r.scale;
+  if (s) {
+    const all = s.ready === s.agents;
+    const keeping = all && !s.steady.growing;
+    const audit = s.steady.auditUnpublishedEnd - s.steady.auditUnpublishedStart;
+    const seen =
+      `${s.ready}/${s.agents} agents ready, heartbeat every ${s.heartbeatMs / 1000}s (${f1(s.heartbeatRate)}/s), ` +
+      `ingest backlog ${s.steady.backlogStart} -> ${s.steady.backlogEnd} (trend ${s.steady.backlogSlopePerSec.toFixed(2)}/s) over ${f1(s.steady.seconds)}s; ` +
+      `audit feed lag ${audit >= 0 ? "+" : ""}${audit} lines (${f1(audit / s.steady.seconds)}/s)`;
+    out.push({
+      name: "10,000 agents connected and heartbeating without a growing backlog",
+      status: s.agents < 10_000 ? "not evaluated" : keeping ? "met" : "missed",
+      detail: s.agents < 10_000 ? `ran ${s.agents} agents (use --agents 10000): ${keeping ? "kept up" : "did not keep up"}; ${seen}` : seen,
+    });
+  } else {
+    out.push({ name: "10,000 agents connected and heartbeating without a growing backlog", status: "not evaluated", detail: "scale phase not run" });
+  }
+
+  const o = r.openAlerts;
+  if (o) {
+    const seen = `RSS ${f1(o.rssAfterMb)} MB with ${o.raised} open alerts (+${f1(o.rssDeltaMb)} MB; V8 heap ${f1(o.heapUsedAfterMb)} MB)`;
+    out.push({
+      name: "bot RSS <= 150 MB at 100,000 open alerts",
+      status: o.count < 100_000 ? "not evaluated" : o.rssAfterMb <= 150 && o.raised >= 100_000 ? "met" : "missed",
+      detail: o.count < 100_000 ? `ran ${o.count} alerts: ${seen}` : seen,
+    });
+  } else {
+    out.push({ name: "bot RSS <= 150 MB at 100,000 open alerts", status: "not evaluated", detail: "open-alerts phase not run" });
+  }
+
+  const a = r.agent;
+  if (a) {
+    const compiled = a.compiled ? `; compiled (node dist/…): ${f1(a.compiled.idleRssMb)} MB` : "";
+    const judged = a.compiled ?? a.tsx;
+    out.push({
+      name: "agent <= 60 MB RSS idle",
+      status: judged.idleRssMb <= 60 ? "met" : "missed",
+      detail: `${a.compiled ? "judged on the installed (compiled) agent; " : ""}under tsx: ${f1(a.tsx.idleRssMb)} MB${compiled}`,
+    });
+  } else {
+    out.push({ name: "agent <= 60 MB RSS idle", status: "not evaluated", detail: "agent phase not run" });
+  }
+  // A run with an experiment measured a change, not the product: every verdict says so.
+  if (r.experiments.length === 0) return out;
+  const note = ` [EXPERIMENT ${r.experiments.join(", ")}: not as shipped]`;
+  return out.map((t) => ({ ...t, detail: t.detail + note }));
+}
