@@ -1,6 +1,6 @@
 import type { AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
 import { nextDueAt } from "../alerts/due.js";
-import type { Db } from "./database.js";
+import { statementCache, type Db } from "./database.js";
 import { alertToParams, rowToAlert, type AlertRow } from "./alert-rows.js";
 
 /** Which alerts `list` returns. */
@@ -30,7 +30,10 @@ export class AlertStore {
   private readonly dueBy;
   private readonly earliestDue;
 
-  constructor(private readonly db: Db) {
+  private readonly sql;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
     const set = COLUMNS.filter((c) => c !== "source" && c !== "alert_id").map((c) => `${c} = excluded.${c}`);
     this.upsert = db.prepare(
       `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
@@ -89,15 +92,15 @@ export class AlertStore {
       filter === "raised" ? "WHERE status = 'raised'"
       : filter === "acked" ? "WHERE status = 'raised' AND ack_until IS NOT NULL"
       : "";
-    const rows = this.db
-      .prepare(`SELECT * FROM alerts ${where} ORDER BY importance DESC, raised_at ASC, short_id ASC LIMIT ?`)
+    const rows = this
+      .sql(`SELECT * FROM alerts ${where} ORDER BY importance DESC, raised_at ASC, short_id ASC LIMIT ?`)
       .all(limit) as AlertRow[];
     return rows.map(rowToAlert);
   }
 
   /** How many alerts are raised now. */
   countRaised(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE status = 'raised'").get() as { n: number }).n;
+    return (this.sql("SELECT COUNT(*) AS n FROM alerts WHERE status = 'raised'").get() as { n: number }).n;
   }
 
   /** An alert's history, oldest first. */
@@ -110,8 +113,8 @@ export class AlertStore {
 
   /** History lines after `afterId`, oldest first, with the alert they belong to (for the audit feed). */
   historySince(afterId: number, limit: number): Array<HistoryEntry & { source: string; alertId: string }> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .sql(
         `SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail, a.source, a.alert_id
          FROM alert_history h JOIN alerts a ON a.short_id = h.short_id WHERE h.id > ? ORDER BY h.id LIMIT ?`,
       )

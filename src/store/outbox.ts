@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import type { Migration } from "./migrations.js";
-import { migrate } from "./database.js";
+import { migrate, statementCache } from "./database.js";
 
 /** One update waiting in the agent's outbox: its per-source sequence and its pubsub payload. */
 export interface OutboxEntry {
@@ -55,12 +55,14 @@ type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text:
  */
 export class Outbox {
   private readonly db: Database.Database;
+  private readonly sql;
 
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     migrate(this.db, path, OUTBOX_MIGRATIONS);
+    this.sql = statementCache(this.db);
   }
 
   /** Runs `fn` in one transaction (nested calls join it). */
@@ -71,13 +73,13 @@ export class Outbox {
   /** Adds an update built by `build(sequence)`; returns its entry. Build and store are one transaction. */
   enqueue(build: Build, at: number): OutboxEntry {
     return this.db.transaction(() => {
-      const row = this.db
-        .prepare("UPDATE counters SET value = value + 1 WHERE name = 'sequence' RETURNING value")
+      const row = this
+        .sql("UPDATE counters SET value = value + 1 WHERE name = 'sequence' RETURNING value")
         .get() as { value: number };
       const sequence = BigInt(row.value);
       const { transmissionId, data, text } = build(sequence);
-      this.db
-        .prepare("INSERT INTO outbox (sequence, transmission_id, data, text, created_at) VALUES (?, ?, ?, ?, ?)")
+      this
+        .sql("INSERT INTO outbox (sequence, transmission_id, data, text, created_at) VALUES (?, ?, ?, ?, ?)")
         .run(row.value, transmissionId.toString(), data, text, at);
       return { sequence, transmissionId, data, text, createdAt: at };
     })();
@@ -85,7 +87,7 @@ export class Outbox {
 
   /** The oldest waiting entry, if any. */
   peek(): OutboxEntry | undefined {
-    const row = this.db.prepare("SELECT * FROM outbox ORDER BY sequence LIMIT 1").get() as Row | undefined;
+    const row = this.sql("SELECT * FROM outbox ORDER BY sequence LIMIT 1").get() as Row | undefined;
     if (!row) return undefined;
     return {
       sequence: BigInt(row.sequence),
@@ -98,7 +100,7 @@ export class Outbox {
 
   /** Removes an entry once the server has confirmed it. */
   remove(sequence: bigint): void {
-    this.db.prepare("DELETE FROM outbox WHERE sequence = ?").run(Number(sequence));
+    this.sql("DELETE FROM outbox WHERE sequence = ?").run(Number(sequence));
   }
 
   /**
@@ -107,8 +109,8 @@ export class Outbox {
    */
   collapse(build: Build, at: number): number {
     return this.transaction(() => {
-      const dropped = this.db.prepare("DELETE FROM outbox").run().changes;
-      this.db.prepare("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(dropped);
+      const dropped = this.sql("DELETE FROM outbox").run().changes;
+      this.sql("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(dropped);
       this.enqueue(build, at);
       return dropped;
     });
@@ -116,13 +118,13 @@ export class Outbox {
 
   /** How many updates were ever dropped by collapsing. */
   collapsedTotal(): number {
-    return (this.db.prepare("SELECT value FROM counters WHERE name = 'collapsed'").get() as { value: number }).value;
+    return (this.sql("SELECT value FROM counters WHERE name = 'collapsed'").get() as { value: number }).value;
   }
 
   /** Saves (or, with null, forgets) state records by id: opaque JSON, the agent's business. */
   saveState(records: ReadonlyArray<readonly [id: string, json: string | null]>): void {
-    const put = this.db.prepare("INSERT INTO agent_state (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json");
-    const drop = this.db.prepare("DELETE FROM agent_state WHERE id = ?");
+    const put = this.sql("INSERT INTO agent_state (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json");
+    const drop = this.sql("DELETE FROM agent_state WHERE id = ?");
     this.transaction(() => {
       for (const [id, json] of records) {
         if (json === null) drop.run(id);
@@ -133,24 +135,24 @@ export class Outbox {
 
   /** Every saved state record. */
   loadState(): Array<{ id: string; json: string }> {
-    return this.db.prepare("SELECT id, json FROM agent_state ORDER BY id").all() as Array<{ id: string; json: string }>;
+    return this.sql("SELECT id, json FROM agent_state ORDER BY id").all() as Array<{ id: string; json: string }>;
   }
 
   /** Remembers the last accepted config pushed to `node`, so a restart runs those checks before it reconnects. */
   saveRemoteConfig(node: string, itemId: string, text: string): void {
-    this.db
-      .prepare("INSERT INTO remote_config (node, item_id, text) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET item_id = excluded.item_id, text = excluded.text")
+    this
+      .sql("INSERT INTO remote_config (node, item_id, text) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET item_id = excluded.item_id, text = excluded.text")
       .run(node, itemId, text);
   }
 
   /** Every remembered config, by node. */
   loadRemoteConfig(): Array<{ node: string; itemId: string; text: string }> {
-    return this.db.prepare("SELECT node, item_id AS itemId, text FROM remote_config ORDER BY node").all() as Array<{ node: string; itemId: string; text: string }>;
+    return this.sql("SELECT node, item_id AS itemId, text FROM remote_config ORDER BY node").all() as Array<{ node: string; itemId: string; text: string }>;
   }
 
   /** How many entries wait. */
   size(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
+    return (this.sql("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
   }
 
   /** Closes the file. */

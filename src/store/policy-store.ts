@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { statementCache, type Db } from "./database.js";
 
 /** A delivery waiting for (or done with) its channels; `body` is the policy's Delivery as JSON. */
 export interface StoredDelivery<T> {
@@ -19,23 +19,27 @@ export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
  * (for storm limits) and silences. Opaque JSON bodies: the shapes belong to src/policy.
  */
 export class PolicyStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   /** The escalation state of an alert, parsed, or null. */
   escalation<T>(shortId: number): T | null {
-    const row = this.db.prepare("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as { state: string } | undefined;
+    const row = this.sql("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as { state: string } | undefined;
     return row ? (JSON.parse(row.state) as T) : null;
   }
 
   /** Stores (or, with null, forgets) an alert's escalation state. */
   setEscalation(shortId: number, state: unknown): void {
-    if (state === null) this.db.prepare("DELETE FROM escalations WHERE short_id = ?").run(shortId);
-    else this.db.prepare("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, JSON.stringify(state));
+    if (state === null) this.sql("DELETE FROM escalations WHERE short_id = ?").run(shortId);
+    else this.sql("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, JSON.stringify(state));
   }
 
   /** Queues deliveries for sending, at once or not before `notBefore`. */
   addDeliveries<T extends { person: string; shortId: number }>(deliveries: readonly T[], at: number, notBefore: number | null = null): void {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       "INSERT INTO deliveries (short_id, person, body, created_at, updated_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
     );
     for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(d), at, at, notBefore);
@@ -44,21 +48,21 @@ export class PolicyStore {
   /** People with deliveries ready to go at `now`. */
   peopleWithPending(now: number): string[] {
     return (
-      this.db
-        .prepare("SELECT DISTINCT person FROM deliveries WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)")
+      this
+        .sql("SELECT DISTINCT person FROM deliveries WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)")
         .all(now) as Array<{ person: string }>
     ).map((r) => r.person);
   }
 
   /** When the next waiting delivery (a fallback) becomes ready, or null. */
   nextWaiting(): number | null {
-    return (this.db.prepare("SELECT MIN(not_before) AS t FROM deliveries WHERE status = 'pending' AND not_before IS NOT NULL").get() as { t: number | null }).t;
+    return (this.sql("SELECT MIN(not_before) AS t FROM deliveries WHERE status = 'pending' AND not_before IS NOT NULL").get() as { t: number | null }).t;
   }
 
   /** One person's deliveries ready at `now`, oldest first. */
   pending<T>(person: string, now: number): Array<StoredDelivery<T>> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .sql(
         "SELECT id, short_id, person, body, created_at, not_before FROM deliveries WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
       )
       .all(person, now) as Array<{ id: number; short_id: number; person: string; body: string; created_at: number; not_before: number | null }>;
@@ -74,54 +78,61 @@ export class PolicyStore {
 
   /** Records how a delivery ended. */
   finish(id: number, status: DeliveryStatus, at: number): void {
-    this.db.prepare("UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?").run(status, at, id);
+    this.sql("UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?").run(status, at, id);
   }
 
   /** Records one message sent to a person. */
   recordSend(person: string, kind: string, at: number): void {
-    this.db.prepare("INSERT INTO sends (person, at, kind) VALUES (?, ?, ?)").run(person, at, kind);
+    this.sql("INSERT INTO sends (person, at, kind) VALUES (?, ?, ?)").run(person, at, kind);
   }
 
   /** What a person was sent since `since`, oldest first. */
   sendsSince<K extends string>(person: string, since: number): Array<{ at: number; kind: K }> {
-    return this.db.prepare("SELECT at, kind FROM sends WHERE person = ? AND at >= ? ORDER BY at").all(person, since) as Array<{
+    return this.sql("SELECT at, kind FROM sends WHERE person = ? AND at >= ? ORDER BY at").all(person, since) as Array<{
       at: number;
       kind: K;
     }>;
   }
 
+  /** The last message of this kind a person was sent, if any. */
+  lastSend<K extends string>(person: string, kind: K): { at: number; kind: K } | undefined {
+    return this.sql("SELECT at, kind FROM sends WHERE person = ? AND kind = ? ORDER BY at DESC LIMIT 1").get(person, kind) as
+      | { at: number; kind: K }
+      | undefined;
+  }
+
   /** A durable fact of the bot's own (e.g. the audit feed's cursor), or undefined. */
   botState(key: string): string | undefined {
-    return (this.db.prepare("SELECT value FROM bot_state WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+    return (this.sql("SELECT value FROM bot_state WHERE key = ?").get(key) as { value: string } | undefined)?.value;
   }
 
   /** Stores a durable fact of the bot's own. */
   setBotState(key: string, value: string): void {
-    this.db.prepare("INSERT OR REPLACE INTO bot_state (key, value) VALUES (?, ?)").run(key, value);
+    this.sql("INSERT OR REPLACE INTO bot_state (key, value) VALUES (?, ?)").run(key, value);
   }
 
   /** Whether this person approved our presence subscription. */
   presenceApproved(jid: string): boolean {
-    return this.db.prepare("SELECT 1 FROM presence_approvals WHERE jid = ?").get(jid) !== undefined;
+    return this.sql("SELECT 1 FROM presence_approvals WHERE jid = ?").get(jid) !== undefined;
   }
 
   /** Records that a person approved (or revoked) our presence subscription. */
   setPresenceApproved(jid: string, approved: boolean, at: number): void {
-    if (approved) this.db.prepare("INSERT OR REPLACE INTO presence_approvals (jid, approved_at) VALUES (?, ?)").run(jid, at);
-    else this.db.prepare("DELETE FROM presence_approvals WHERE jid = ?").run(jid);
+    if (approved) this.sql("INSERT OR REPLACE INTO presence_approvals (jid, approved_at) VALUES (?, ?)").run(jid, at);
+    else this.sql("DELETE FROM presence_approvals WHERE jid = ?").run(jid);
   }
 
   /** Adds a silence; returns its id. */
   addSilence(matcher: unknown, until: number, by: string, why: string, at: number): number {
-    const r = this.db
-      .prepare("INSERT INTO silences (matcher, until, by, why, created_at) VALUES (?, ?, ?, ?, ?)")
+    const r = this
+      .sql("INSERT INTO silences (matcher, until, by, why, created_at) VALUES (?, ?, ?, ?, ?)")
       .run(JSON.stringify(matcher), until, by, why, at);
     return Number(r.lastInsertRowid);
   }
 
   /** Silences still in force at `now`. */
   liveSilences<M>(now: number): Array<{ id: number; matcher: M; until: number; by: string; why: string }> {
-    const rows = this.db.prepare("SELECT * FROM silences WHERE until > ? ORDER BY id").all(now) as Array<{
+    const rows = this.sql("SELECT * FROM silences WHERE until > ? ORDER BY id").all(now) as Array<{
       id: number; matcher: string; until: number; by: string; why: string;
     }>;
     return rows.map((r) => ({ ...r, matcher: JSON.parse(r.matcher) as M }));
@@ -129,6 +140,6 @@ export class PolicyStore {
 
   /** Ends a silence now; false when there was none with that id. */
   endSilence(id: number, now: number): boolean {
-    return this.db.prepare("UPDATE silences SET until = ? WHERE id = ? AND until > ?").run(now, id, now).changes > 0;
+    return this.sql("UPDATE silences SET until = ? WHERE id = ? AND until > ?").run(now, id, now).changes > 0;
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { statementCache, type Db } from "./database.js";
 
 /** A sender the bot knows: which node it publishes to and which account owns it. */
 export interface SourceRecord {
@@ -31,40 +31,44 @@ const toRecord = (r: SourceRow): SourceRecord => ({
 
 /** Known sources and their owners (trust on first use: an owner, once recorded, is not replaced silently). */
 export class SourceStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
+  }
 
   /** The source's record, if known. */
   get(source: string): SourceRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM sources WHERE source = ?").get(source) as SourceRow | undefined;
+    const row = this.sql("SELECT * FROM sources WHERE source = ?").get(source) as SourceRow | undefined;
     return row && toRecord(row);
   }
 
   /** Every known source. */
   all(): SourceRecord[] {
-    return (this.db.prepare("SELECT * FROM sources ORDER BY source").all() as SourceRow[]).map(toRecord);
+    return (this.sql("SELECT * FROM sources ORDER BY source").all() as SourceRow[]).map(toRecord);
   }
 
   /** Whether any source belongs to this account (bare JID). */
   hasOwner(ownerJid: string): boolean {
-    return this.db.prepare("SELECT 1 FROM sources WHERE owner_jid = ? LIMIT 1").get(ownerJid) !== undefined;
+    return this.sql("SELECT 1 FROM sources WHERE owner_jid = ? LIMIT 1").get(ownerJid) !== undefined;
   }
 
   /** Marks every source of this agent account as down since `at` (keeping an earlier time). */
   markDown(ownerJid: string, at: number): void {
-    this.db.prepare("UPDATE sources SET down_since = COALESCE(down_since, ?) WHERE owner_jid = ?").run(at, ownerJid);
+    this.sql("UPDATE sources SET down_since = COALESCE(down_since, ?) WHERE owner_jid = ?").run(at, ownerJid);
   }
 
   /** Marks the account's sources as up again; returns those that had been down. */
   markUp(ownerJid: string): string[] {
-    const rows = this.db
-      .prepare("UPDATE sources SET down_since = NULL WHERE owner_jid = ? AND down_since IS NOT NULL RETURNING source")
+    const rows = this
+      .sql("UPDATE sources SET down_since = NULL WHERE owner_jid = ? AND down_since IS NOT NULL RETURNING source")
       .all(ownerJid) as Array<{ source: string }>;
     return rows.map((r) => r.source);
   }
 
   /** Sources whose agent is away, with since when. */
   down(): Map<string, number> {
-    const rows = this.db.prepare("SELECT source, down_since FROM sources WHERE down_since IS NOT NULL").all() as Array<{
+    const rows = this.sql("SELECT source, down_since FROM sources WHERE down_since IS NOT NULL").all() as Array<{
       source: string;
       down_since: number;
     }>;
@@ -73,8 +77,8 @@ export class SourceStore {
 
   /** Records a new source and its owner; does nothing when it is already known. */
   claim(source: string, node: string, ownerJid: string, at: number): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (source) DO NOTHING`,
       )
@@ -85,6 +89,6 @@ export class SourceStore {
   touch(source: string, sequence: bigint, at: number): void {
     const sets = sequence > 0n ? "last_sequence = ?, last_seen_at = ?" : "last_seen_at = ?";
     const args = sequence > 0n ? [sequence.toString(), at, source] : [at, source];
-    this.db.prepare(`UPDATE sources SET ${sets} WHERE source = ?`).run(...args);
+    this.sql(`UPDATE sources SET ${sets} WHERE source = ?`).run(...args);
   }
 }

@@ -11,7 +11,11 @@ export class Store {
   readonly transmissions: TransmissionStore;
   readonly policy: PolicyStore;
 
+  // One wrapper made once: better-sqlite3 builds a new one on every db.transaction(fn) call.
+  private readonly inTransaction;
+
   private constructor(private readonly db: Db) {
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.alerts = new AlertStore(db);
     this.sources = new SourceStore(db);
     this.transmissions = new TransmissionStore(db);
@@ -25,7 +29,7 @@ export class Store {
 
   /** Runs `fn` in one transaction: all of it is stored, or none. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.inTransaction(fn) as T;
   }
 
   /** The schema version now in the file. */

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { statementCache, type Db } from "./database.js";
 
 /**
  * Transmission ids already applied, so an update that arrives twice (retries, several paths,
@@ -8,7 +8,10 @@ export class TransmissionStore {
   private readonly has;
   private readonly add;
 
-  constructor(private readonly db: Db) {
+  private readonly sql;
+
+  constructor(db: Db) {
+    this.sql = statementCache(db);
     this.has = db.prepare("SELECT 1 FROM transmissions WHERE transmission_id = ?");
     this.add = db.prepare(
       "INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)",
@@ -27,6 +30,6 @@ export class TransmissionStore {
 
   /** Forgets transmissions older than `before`; returns how many. */
   prune(before: number): number {
-    return this.db.prepare("DELETE FROM transmissions WHERE received_at < ?").run(before).changes;
+    return this.sql("DELETE FROM transmissions WHERE received_at < ?").run(before).changes;
   }
 }
