@@ -3,7 +3,7 @@ import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelName as NotifyChannel, DeliveryOutcome, NotificationMessage, Recipient } from "../notify/index.js";
 import { buildDigest, buildMessage, deliverWithRetry } from "../notify/index.js";
-import { planOutbox, type ChannelName, type Delivery, type Digest, type StormConfig } from "../policy/index.js";
+import { planOutbox, type ChannelName, type Delivery, type Digest, type SentRecord, type StormConfig } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 
 /** What the dispatcher needs, injected. */
@@ -27,12 +27,15 @@ const WANTS_ANSWER = new Set(["raised", "escalated", "reminder", "ack-expired"])
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
  * (singles or one digest), on each channel with retries, recording every attempt in the alert's
  * history. A delivery row is finished only when its outcome is known, so a crash means it is
- * sent at the next start rather than lost.
+ * sent at the next start rather than lost. Outcomes are stored together, one transaction per
+ * turn of the event loop (see `storeLater`).
  */
 export class Dispatcher {
   private readonly inFlight = new Set<number>();
   private readonly running = new Set<Promise<void>>();
   private readonly timers = new Set<TimerHandle>();
+  /** Outcomes of sends waiting to be stored together. */
+  private readonly writes: Array<() => void> = [];
   private stopped = false;
 
   constructor(private deps: DispatcherDeps) {}
@@ -50,7 +53,7 @@ export class Dispatcher {
       const rows = store.policy.pending<Delivery>(person, now).filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
       if (rows.length === 0) continue;
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
-      const history = store.policy.sendsSince<"single" | "digest" | "quiet-digest">(person, now - storm.limit.per - 86_400_000);
+      const history = this.sendHistory(person, now);
       const plan = planOutbox(rows.map((r) => r.delivery), history, now, storm);
       for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
       if (plan.digest) this.track(this.sendDigest(person, plan.digest, plan.digest.items.map((d) => ids.get(d)!)));
@@ -58,9 +61,23 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * What the storm limits need of a person's sends: those inside the limit's window, and the last
+   * quiet digest however old (it paces the next one). Reading a whole day instead cost a scan of
+   * every send per flush, thousands of rows in a storm.
+   */
+  private sendHistory(person: string, now: number): SentRecord[] {
+    const { store, storm } = this.deps;
+    const since = now - storm.limit.per;
+    const recent = store.policy.sendsSince<SentRecord["kind"]>(person, since);
+    const lastQuiet = store.policy.lastSend<SentRecord["kind"]>(person, "quiet-digest");
+    return lastQuiet && lastQuiet.at < since ? [lastQuiet, ...recent] : recent;
+  }
+
   /** Resolves when every send started so far has finished (tests and clean shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
+    this.storeWrites();
   }
 
   /** Cancels pending fallbacks and holds; sends under way finish. */
@@ -77,9 +94,11 @@ export class Dispatcher {
     this.inFlight.add(id);
     store.policy.recordSend(person, "single", clock.now());
     const ok = await this.sendOn(person, d.channels, buildMessage(alert, d.kind, { reason: d.why }), [alert]);
-    store.policy.finish(id, ok ? "sent" : "failed", clock.now());
-    this.inFlight.delete(id);
-    if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d, ok);
+    this.storeLater(() => {
+      store.policy.finish(id, ok ? "sent" : "failed", clock.now());
+      this.inFlight.delete(id);
+      if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d, ok);
+    });
   }
 
   private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
@@ -89,10 +108,12 @@ export class Dispatcher {
     const alerts = digest.items.map((d) => store.alerts.get(d.shortId)).filter((a): a is AlertRecord => a !== undefined);
     const message = buildDigest(alerts, { reason: `${digest.count} notices at once (${digest.hint})` });
     const ok = await this.sendOn(person, digest.channels, message, alerts);
-    for (const id of ids) {
-      store.policy.finish(id, ok ? "digested" : "failed", clock.now());
-      this.inFlight.delete(id);
-    }
+    this.storeLater(() => {
+      for (const id of ids) {
+        store.policy.finish(id, ok ? "digested" : "failed", clock.now());
+        this.inFlight.delete(id);
+      }
+    });
   }
 
   /** Sends one message on every channel named; true when at least one delivered it. */
@@ -155,7 +176,29 @@ export class Dispatcher {
 
   private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {
     const at = this.deps.clock.now();
-    for (const a of alerts) this.deps.store.alerts.record(a.shortId, [{ kind, at, actor: "bot", detail }]);
+    this.storeLater(() => {
+      for (const a of alerts) this.deps.store.alerts.record(a.shortId, [{ kind, at, actor: "bot", detail }]);
+    });
+  }
+
+  /**
+   * Stores a send's outcome (history line, finished delivery, its fallbacks) with the others of
+   * the same turn of the event loop, in one transaction: a commit per statement was most of the
+   * bot's cost under load. Until then the delivery stays pending and in flight, so a crash in
+   * between sends it again at the next start rather than losing it.
+   */
+  private storeLater(write: () => void): void {
+    if (this.writes.push(write) === 1) setImmediate(() => this.storeWrites());
+  }
+
+  private storeWrites(): void {
+    const batch = this.writes.splice(0);
+    if (batch.length === 0) return;
+    try {
+      this.deps.store.transaction(() => batch.forEach((write) => write()));
+    } catch (err) {
+      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", { err, outcomes: batch.length });
+    }
   }
 
   private later(ms: number, fn: () => void): void {

@@ -122,4 +122,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "storm limits read a person's last quiet digest without scanning every send",
+    sql: `
+      CREATE INDEX sends_by_person_kind ON sends (person, kind, at);
+    `,
+  },
 ];
