@@ -13,7 +13,13 @@ export const STATUS_NODE = "mauve/status";
 // Atom, because Prosody (and many clients) turn an Atom entry's title and summary into readable text.
 const NS_ATOM = "http://www.w3.org/2005/Atom";
 const CURSOR_KEY = "audit-cursor";
-const BATCH = 200;
+/** History lines read per round; the feed goes round until it has caught up. */
+const BATCH = 500;
+/**
+ * Lines per published item at most. A storm writes thousands of lines a second; one item per line
+ * (a round trip each) fell hours behind, so lines that pile up between polls share an item.
+ */
+export const LINES_PER_ITEM = 100;
 const POLL_MS = 1_000;
 const BOARD_LINES = 50;
 
@@ -30,8 +36,8 @@ export interface AuditFeedDeps {
 
 /**
  * Publishes every line of alert history to the audit node, in order and at least once (a durable
- * cursor moves only after the server confirms), and the current board (raised, acked, silenced)
- * to the status node. Both are whitelist nodes that only the configured people may read.
+ * cursor moves only after the server confirms; lines that arrived together share an item), and
+ * the current board (raised, acked, silenced) to the status node. Both are whitelist nodes that only the configured people may read.
  */
 export class AuditFeed {
   private timer: TimerHandle | null = null;
@@ -74,27 +80,42 @@ export class AuditFeed {
     if (this.busy) return;
     this.busy = true;
     try {
-      const { store, pubsub, service, log } = this.deps;
-      let cursor = Number(store.policy.botState(CURSOR_KEY) ?? "0");
-      const lines = store.alerts.historySince(cursor, BATCH);
-      for (const line of lines) {
-        if (this.stopped) return;
-        const when = new Date(line.at).toISOString();
-        const title = `#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`;
-        const sent = await pubsub.publishForeign(service, AUDIT_NODE, atom(`history-${line.id}`, title, line.detail || title, when), `h${line.id}`);
-        if (!sent.ok) {
-          log.warn("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
-          return;
-        }
-        cursor = line.id;
-        store.policy.setBotState(CURSOR_KEY, String(cursor));
+      let published = 0;
+      for (;;) {
+        const lines = this.deps.store.alerts.historySince(this.cursor(), BATCH);
+        if (lines.length === 0 || !(await this.publishLines(lines))) break;
+        published += lines.length;
+        if (lines.length < BATCH) break;
       }
-      if (lines.length > 0 && !this.stopped) await this.publishBoard();
+      if (published > 0 && !this.stopped) await this.publishBoard();
     } catch (err) {
       this.deps.log.warn("audit feed paused", { err });
     } finally {
       this.busy = false;
     }
+  }
+
+  private cursor(): number {
+    return Number(this.deps.store.policy.botState(CURSOR_KEY) ?? "0");
+  }
+
+  /**
+   * Publishes lines as items of up to LINES_PER_ITEM, one at a time, moving the cursor after each
+   * confirmed. One at a time because the feed shares AlertBot's one stream to Prosody with the
+   * notifications: a burst of items queued ahead of them delayed chat by seconds under load.
+   */
+  private async publishLines(lines: readonly AuditLine[]): Promise<boolean> {
+    const { store, pubsub, service, log } = this.deps;
+    for (const item of chunks(lines, LINES_PER_ITEM)) {
+      if (this.stopped) return false;
+      const sent = await pubsub.publishForeign(service, AUDIT_NODE, auditEntry(item), itemId(item));
+      if (!sent.ok) {
+        log.warn("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
+        return false;
+      }
+      store.policy.setBotState(CURSOR_KEY, String(item.at(-1)!.id));
+    }
+    return true;
   }
 
   private async publishBoard(): Promise<void> {
@@ -146,6 +167,33 @@ export class AuditFeed {
       void this.flush().finally(() => this.timer && this.schedule());
     });
   }
+}
+
+type AuditLine = ReturnType<Store["alerts"]["historySince"]>[number];
+
+function chunks<T>(all: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < all.length; i += size) out.push(all.slice(i, i + size));
+  return out;
+}
+
+function itemId(lines: readonly AuditLine[]): string {
+  const first = lines[0]!.id;
+  const last = lines.at(-1)!.id;
+  return first === last ? `h${first}` : `h${first}-${last}`;
+}
+
+function lineTitle(line: AuditLine): string {
+  return `#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`;
+}
+
+/** One history line as its own entry; several as one entry with a line each, oldest first. */
+function auditEntry(lines: readonly AuditLine[]): PlainElement {
+  const last = lines.at(-1)!;
+  const when = new Date(last.at).toISOString();
+  if (lines.length === 1) return atom(`history-${last.id}`, lineTitle(last), last.detail || lineTitle(last), when);
+  const text = lines.map((l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${l.detail}` : ""}`);
+  return atom(`history-${lines[0]!.id}-${last.id}`, `${lines.length} events, ${lineTitle(lines[0]!)} … ${lineTitle(last)}`, text.join("\n"), when);
 }
 
 function atom(id: string, title: string, summary: string, updated: string): PlainElement {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { AUDIT_NODE, STATUS_NODE } from "../../src/bot/audit-feed.js";
+import { AUDIT_NODE, LINES_PER_ITEM, STATUS_NODE } from "../../src/bot/audit-feed.js";
 import { createPubsub } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
@@ -38,6 +38,27 @@ describe("audit and status nodes", function () {
     const pubsub = createPubsub(alice.session);
     const found = await pollItems(() => pubsub.getItems(server().prosody.pubsubJid, AUDIT_NODE), (texts) => texts.some((t) => /web1 disk-full raised by web1@/.test(t)));
     assert.ok(found.some((t) => /web1 disk-full notified by bot/.test(t)), `the notice is in the feed too: ${found.join(" | ")}`);
+  });
+
+  it("keeps up with a burst: lines that piled up share items, and every line is published", async () => {
+    const [alert] = bot!.store.alerts.list("raised");
+    const at = Date.now();
+    const burst = Array.from({ length: 1_500 }, (_, i) => ({ kind: "noted" as const, at, actor: "burst", detail: `burst line ${i}` }));
+    bot!.store.transaction(() => bot!.store.alerts.record(alert!.shortId, burst));
+    const lastId = bot!.store.alerts.history(alert!.shortId).at(-1)!.id;
+    const pubsub = createPubsub(alice.session);
+    const deadline = Date.now() + 30_000;
+    while (Number(bot!.store.policy.botState("audit-cursor")) < lastId) {
+      if (Date.now() > deadline) throw new Error(`the feed did not catch up: cursor ${bot!.store.policy.botState("audit-cursor")} of ${lastId}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const r = await pubsub.getItems(server().prosody.pubsubJid, AUDIT_NODE);
+    assert.ok(r.ok, "alice reads the feed");
+    const burstItems = r.items.filter((i) => /burst line/.test(i.text ?? ""));
+    const lines = burstItems.flatMap((i) => (i.text ?? "").split("\n").filter((l) => /burst line/.test(l)));
+    assert.ok(burstItems.length <= Math.ceil(1_500 / LINES_PER_ITEM) + 2, `${burstItems.length} items for 1,500 lines`);
+    const numbers = lines.map((l) => Number(/burst line (\d+)/.exec(l)![1]));
+    assert.deepEqual([...new Set(numbers)].sort((a, b) => a - b), Array.from({ length: 1_500 }, (_, i) => i), "every line is in the feed");
   });
 
   it("keeps the current board on the status node", async () => {
