@@ -6,6 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { runDirLayout } from "../prosody/launcher.js";
+import { prosodySqlitePath } from "../prosody/sqlite-journal.js";
 
 /** Where and how the accounts are stored: as the launcher configured Prosody. */
 export interface AccountTarget {
@@ -59,7 +60,7 @@ export async function createAccounts(target: AccountTarget, usernames: readonly 
     return;
   }
   // mod_storage_sql's key-value layout: one row per field, typed.
-  const db = new Database(join(dataDir, "prosody.sqlite"));
+  const db = new Database(prosodySqlitePath(dataDir));
   try {
     db.pragma("busy_timeout = 10000");
     const del = db.prepare(`DELETE FROM prosody WHERE host = ? AND user = ? AND store = 'accounts'`);

@@ -9,6 +9,7 @@ import { ensureProsodyInstalled } from "./install.js";
 import { accepts, pickFreePorts, waitForStreams } from "./ports.js";
 import type { StreamProbe } from "./ports.js";
 import { killOnExit, killStale, terminate } from "./process.js";
+import { useWriteAheadLog } from "./sqlite-journal.js";
 
 /**
  * How to run the private Prosody; omitted ports (or 0) are picked free on 127.0.0.1.
@@ -80,6 +81,7 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
   await mkdir(paths.dataDir, { recursive: true });
   await mkdir(paths.certsDir, { recursive: true });
   await killStale(paths.pidFile, paths.configFile, STOP_TIMEOUT_MS);
+  if (options.storage === "sql") useWriteAheadLog(paths.dataDir);
   const [c2sPort, componentPort] = await choosePorts(options.c2sPort ?? 0, options.componentPort ?? 0);
   const config = renderProsodyConfig({
     ...paths,
