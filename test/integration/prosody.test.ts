@@ -5,7 +5,9 @@ import { stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { networkInterfaces } from "node:os";
+import Database from "better-sqlite3";
 import type { ProsodyHandle } from "../../prosody/launcher.js";
+import { prosodySqlitePath } from "../../prosody/sqlite-journal.js";
 import { withProsody } from "../helpers/prosody.js";
 import type { TestProsody } from "../helpers/prosody.js";
 
@@ -209,5 +211,15 @@ describe("private Prosody with SQLite storage", function () {
     await dave.entity.stop();
     assert.deepEqual(items.map((i) => i.attrs["id"]), ["kept"]);
     assert.ok((await stat(`${t.prosody.runDir}/data/prosody.sqlite`)).size > 0);
+  });
+
+  it("keeps its SQLite file in WAL mode (set by the launcher; Prosody itself would use a rollback journal)", async function () {
+    const t = server();
+    const db = new Database(prosodySqlitePath(`${t.prosody.runDir}/data`), { readonly: true });
+    try {
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    } finally {
+      db.close();
+    }
   });
 });
