@@ -26,6 +26,7 @@ import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { offerFormCommands } from "./form-commands.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
+import { coalescingRunner } from "../util/coalescing-runner.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
 
 /** A running AlertBot. */
@@ -112,7 +113,12 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
-  provisioning.onProvisionRequest((req) => registry.provision(req));
+  provisioning.onProvisionRequest(async (req) => {
+    const decision = await registry.provision(req);
+    // Subscribed to already, and its agent sends its full state next: nothing for a listing to catch up on.
+    if (decision.ok) adopted.add(req.node);
+    return decision;
+  });
   chat.onChat(async (msg) => {
     const reply =
       msg.body.length > MAX_CHAT_CHARS
@@ -151,9 +157,13 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     const info = await disco.discoInfo(jid);
     if (info.ok && info.features.includes(NS_MAUVE_AGENT)) {
       log.info("agent seen; looking for new nodes", { agent: jid });
-      await adoptNodes(false);
+      await adoptNewNodes();
     }
   }
+
+  // Newcomers that arrive while the service's nodes are being listed share the next listing: a
+  // listing per newcomer, each as long as the fleet, made 10,000 agents arriving at once quadratic.
+  const adoptNewNodes = coalescingRunner(() => adoptNodes(false));
 
   /** Asks each person for presence: a subscription request until they approve it, then a probe for their current state. */
   async function watchPeople(): Promise<void> {
