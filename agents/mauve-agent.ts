@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --lite-mode
+// --lite-mode: V8 without its optimising tiers. An agent publishes a few updates a minute; the
+// flag takes its idle RSS from 63-71 MB to 54 MB (measured by npm run bench).
 // mauve-agent: publishes this host's alerts to its own pubsub node. Wiring only; logic lives in src/.
 import { systemClock } from "../src/clock/system-clock.js";
 import { exitOnStartupError, parseCommonArgs, stopOnSignals } from "../src/cli/entry.js";
