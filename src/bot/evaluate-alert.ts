@@ -31,18 +31,20 @@ export function evaluateAlert(store: Store, policy: Policy, inputs: PolicyInputs
   return store.transaction(() => {
     const alert = store.alerts.get(shortId);
     if (!alert) return [];
+    const state = store.policy.escalation<EscalationState>(shortId);
     const result = escalate({
       alert,
       classification: classify(policy.rules, alert),
-      state: store.policy.escalation<EscalationState>(shortId),
+      state,
       now,
       policy,
       presence: inputs.presence,
       silences: liveSilences(store, now),
       down: inputs.down(),
     });
-    store.policy.setEscalation(shortId, result.state);
-    store.alerts.save({ ...alert, policyDueAt: result.nextAt });
+    // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
+    if (JSON.stringify(result.state) !== JSON.stringify(state)) store.policy.setEscalation(shortId, result.state);
+    if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
     if (result.warnings.length > 0) {
       store.alerts.record(shortId, result.warnings.map((w) => ({ kind: "notify-failed" as const, at: now, actor: "policy", detail: w })));
       log.warn("policy warning", { shortId, warnings: result.warnings });

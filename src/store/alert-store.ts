@@ -63,6 +63,12 @@ export class AlertStore {
     return rowToAlert(row as AlertRow);
   }
 
+  /** Sets when the policy looks at the alert next (and so when it falls due), touching nothing else. */
+  setPolicyDue(alert: AlertRecord, policyDueAt: number | null): void {
+    const dueAt = nextDueAt({ ...alert, policyDueAt });
+    this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(policyDueAt, dueAt, alert.shortId);
+  }
+
   /** Appends events to an alert's history. */
   record(shortId: number, events: readonly AlertEvent[]): void {
     for (const e of events) this.addEvent.run(shortId, e.kind, e.at, e.actor, e.detail);
