@@ -1,4 +1,5 @@
 // Issue 7's targets, judged from the figures: met, missed, or not evaluated at this run's size.
+import { median } from "./compare-aggregate.js";
 import type { BenchResults, TargetVerdict } from "./results.js";
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
@@ -22,10 +23,14 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
     });
     const chat = bot.latency.publishToChat?.p99 ?? NaN;
     const raw = base.latency.publishToEvent?.p99 ?? NaN;
+    // Judged like the rate, on the median of the pairs: one window with a hiccup of the machine
+    // (a baseline p99 of 100 ms among 8 ms ones) must not decide it either way.
+    const pairs = r.rounds.map((x) => x.chatP99Ratio).filter(Number.isFinite);
+    const judged = pairs.length > 0 ? median(pairs) : r.ratios.chatP99;
     out.push({
       name: "publish->chat p99 <= 2x raw publish->event p99",
-      status: Number.isFinite(r.ratios.chatP99) ? (r.ratios.chatP99 <= 2 ? "met" : "missed") : "not evaluated",
-      detail: `chat p99 ${f1(chat)} ms vs raw event p99 ${f1(raw)} ms = ${r.ratios.chatP99.toFixed(2)}x over all windows at ${bot.latency.rate} updates/s${spread((x) => x.chatP99Ratio)}`,
+      status: Number.isFinite(judged) ? (judged <= 2 ? "met" : "missed") : "not evaluated",
+      detail: `median of pair ratios ${judged.toFixed(2)}x at ${bot.latency.rate} updates/s${spread((x) => x.chatP99Ratio)}; over all windows chat p99 ${f1(chat)} ms vs raw event p99 ${f1(raw)} ms = ${r.ratios.chatP99.toFixed(2)}x`,
     });
   } else {
     out.push({ name: "bot >= 95% of raw pubsub rate", status: "not evaluated", detail: "needs the baseline and bot phases" });
