@@ -40,7 +40,7 @@ export interface BotCoreDeps {
   /** Who may ack, clear, silence, escalate, per workgroup; default: every configured person. */
   permissions?: Permissions;
   /** Posts a line to a workgroup's room (when it has one). */
-  roomPost?: (workgroup: string, text: string) => Promise<void>;
+  roomPost?: (workgroup: string, line: () => string) => Promise<void>;
 }
 
 /** What a config reload may change while the bot runs. */
@@ -244,13 +244,13 @@ export class BotCore {
     }
   }
 
-  /** Tells the alert's workgroup room what just happened to it, in one line. */
+  /** Tells the alert's workgroup room what just happened to it, in one line (built only when there is a room). */
   private postToRoom(shortId: number, kind: DeliveryKind): void {
     const { store, policy, roomPost } = this.deps;
+    if (!roomPost) return;
     const alert = store.alerts.get(shortId);
-    if (!roomPost || !alert) return;
-    const line = buildMessage(alert, kind).text.split("\n")[0] ?? "";
-    void roomPost(classify(policy.rules, alert).workgroup, line);
+    if (!alert) return;
+    void roomPost(classify(policy.rules, alert).workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "");
   }
 
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */

@@ -106,7 +106,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       down: () => store.sources.down(),
     },
     ...(options.retry ? { retry: options.retry } : {}),
-    roomPost: (workgroup: string, text: string): Promise<void> => rooms.post(workgroup, text),
+    roomPost: (workgroup: string, line: () => string): Promise<void> => rooms.post(workgroup, line),
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
   offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));

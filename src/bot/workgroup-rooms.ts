@@ -53,9 +53,9 @@ export class WorkgroupRooms {
   }
 
   /** Posts a line to a workgroup's room, if it has one. */
-  async post(workgroup: string, text: string): Promise<void> {
+  async post(workgroup: string, line: () => string): Promise<void> {
     const room = this.roomOf.get(workgroup);
-    if (room && this.muc.room(room)) await this.say(room, text);
+    if (room && this.muc.room(room)) await this.say(room, line());
   }
 
   private async say(room: string, text: string): Promise<void> {
