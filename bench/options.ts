@@ -83,9 +83,9 @@ Options:
                        production default is 5m, so 60s is five times the load)
       --observe D      how long to watch the backlog once all agents are up
                        (default 45s, quick 10s)
-      --storage S      Prosody storage: sql (SQLite via lua-dbi, the default:
-                       a third of internal's CPU per publish here) or internal
-                       (files, the launcher's own default)
+      --storage S      Prosody storage: sql (SQLite via lua-dbi, in WAL mode, the
+                       default: a third of internal's CPU per publish here) or
+                       internal (files, the launcher's own default)
       --phases LIST    comma-separated subset of: ${PHASES.join(", ")}
       --profile        run the bot workers with --cpu-prof (profiles in .bench/;
                        read one with: npx tsx bench/profile-top.ts FILE)
