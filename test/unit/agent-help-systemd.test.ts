@@ -28,6 +28,16 @@ describe("mauve-agent --help and its systemd unit", function () {
     assert.match(help.stdout, /max_entries/);
   });
 
+  it("runs, as installed, with node flags from its #! line that this Node takes without a warning", () => {
+    const shebang = readFileSync(new URL("../../agents/mauve-agent.ts", import.meta.url), "utf8").split("\n", 1)[0] ?? "";
+    const match = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+)*)$/.exec(shebang);
+    assert.ok(match, `an env -S node line: ${shebang}`);
+    const flags = match[1]!.trim().split(" ").filter(Boolean);
+    assert.ok(flags.includes("--lite-mode"), "the flag its idle memory depends on");
+    const run = spawnSync(process.execPath, [...flags, "-e", "process.stdout.write('ok')"], { encoding: "utf8" });
+    assert.deepEqual([run.status, run.stdout, run.stderr], [0, "ok", ""]);
+  });
+
   it("rejects an unknown option with status 2", () => {
     assert.equal(agent("--frobnicate").status, 2);
   });
