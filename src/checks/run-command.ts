@@ -42,13 +42,21 @@ export function runCheckCommand(
     const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...baseEnv, ...spec.env } });
     const stdout = collect(child.stdout, MAX_STDOUT_BYTES);
     const stderr = collect(child.stderr, MAX_STDERR_BYTES);
-    timer = clock.setTimer(spec.timeoutMs, () => {
-      if (child.pid !== undefined) killGroup(child.pid);
+    let timedOut = false;
+    const finishTimedOut = (): void => {
       child.stdout.destroy();
       child.stderr.destroy();
       const { summary, detail } = parsePluginOutput(stdout());
       const why = `check timed out after ${formatDuration(spec.timeoutMs)}`;
       finish({ status: "critical", summary: summary === "" ? why : `${why}: ${summary}`, detail, exitCode: null, timedOut: true });
+    };
+    timer = clock.setTimer(spec.timeoutMs, () => {
+      timedOut = true;
+      if (child.pid !== undefined) killGroup(child.pid);
+      // What the check printed before it was killed may still be in the pipe (read at the close
+      // that follows the kill); a descendant that left the group could hold the pipe open, so the
+      // wait is short. Real time, not the clock's: this waits for the kernel, not for policy.
+      setTimeout(finishTimedOut, DRAIN_MS).unref();
     });
     const abort = (): void => {
       if (child.pid !== undefined) killGroup(child.pid);
@@ -60,6 +68,7 @@ export function runCheckCommand(
       finish({ status: "unknown", summary: `cannot run the check: ${err.message}`, detail: "", exitCode: null, timedOut: false });
     });
     child.on("close", (code, signal) => {
+      if (timedOut) return finishTimedOut();
       if (code === null) {
         const summary = `check killed by ${signal ?? "a signal"}`;
         return finish({ status: "unknown", summary, detail: stderr().trim(), exitCode: null, timedOut: false });
@@ -68,6 +77,9 @@ export function runCheckCommand(
     });
   });
 }
+
+/** How long a timed-out check's pipes may take to give up what it printed before the kill. */
+const DRAIN_MS = 1_000;
 
 function verdict(code: number, stdout: string, stderr: string): CheckRun {
   const { summary, detail } = parsePluginOutput(stdout);

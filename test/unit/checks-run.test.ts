@@ -98,6 +98,23 @@ describe("checks: running plugin commands", () => {
     await waitFor("every process of the group to be gone", () => liveMembers(pgid).length === 0);
   });
 
+  it("keeps what a check printed just before its timeout, even when it is still in the pipe", async () => {
+    const readyFile = join(dir, "ready");
+    const printedFile = join(dir, "printed");
+    const path = script("late", `touch ${readyFile}\nsleep 0.2\necho "LATE but printed"\ntouch ${printedFile}\nsleep 1000`);
+    const running = runCheckCommand(spec(path, { timeoutMs: 5_000 }), clock, env);
+    await waitFor("the check to start", () => existsSync(readyFile));
+    // Hold the event loop until the line is written: it waits unread in the pipe when the timeout fires.
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(printedFile) && Date.now() < deadline) {
+      // spin: a yield would let Node read the pipe
+    }
+    assert.ok(existsSync(printedFile), "the check printed its line");
+    clock.advance(5_000);
+    const run = await running;
+    assert.equal(run.summary, "check timed out after 5s: LATE but printed");
+  });
+
   it("kills a running check's group when the agent stops (abort)", async () => {
     const pgidFile = join(dir, "pgid");
     const path = script("hang", `sleep 1000 &\ncut -d' ' -f5 /proc/$$/stat > ${pgidFile}.tmp && mv ${pgidFile}.tmp ${pgidFile}\nwait`);
