@@ -68,6 +68,9 @@ export function runCheckCommand(
       finish({ status: "unknown", summary: `cannot run the check: ${err.message}`, detail: "", exitCode: null, timedOut: false });
     });
     child.on("close", (code, signal) => {
+      // A plugin that left background processes behind (output redirected, so the close came)
+      // would leak one set per run: its group goes with it.
+      if (child.pid !== undefined) killGroup(child.pid);
       if (timedOut) return finishTimedOut();
       if (code === null) {
         const summary = `check killed by ${signal ?? "a signal"}`;

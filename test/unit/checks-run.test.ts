@@ -115,6 +115,15 @@ describe("checks: running plugin commands", () => {
     assert.equal(run.summary, "check timed out after 5s: LATE but printed");
   });
 
+  it("leaves no process of a finished check behind, even ones it put in the background", async () => {
+    const pgidFile = join(dir, "pgid");
+    const path = script("leaky", `sleep 1000 >/dev/null 2>&1 &\ncut -d' ' -f5 /proc/$$/stat > ${pgidFile}\necho "LEAKY OK"\nexit 0`);
+    const run = await runCheckCommand(spec(path), clock, env);
+    assert.deepEqual([run.status, run.summary], ["ok", "LEAKY OK"]);
+    const pgid = Number(readFileSync(pgidFile, "utf8"));
+    await waitFor("the background sleep to be gone", () => liveMembers(pgid).length === 0);
+  });
+
   it("kills a running check's group when the agent stops (abort)", async () => {
     const pgidFile = join(dir, "pgid");
     const path = script("hang", `sleep 1000 &\ncut -d' ' -f5 /proc/$$/stat > ${pgidFile}.tmp && mv ${pgidFile}.tmp ${pgidFile}\nwait`);
