@@ -143,9 +143,7 @@ export class BotCore {
   async reconsider(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    store.transaction(() => {
-      for (const a of store.alerts.list("raised", 100_000)) store.alerts.save({ ...a, policyDueAt: now });
-    });
+    store.alerts.lookAgainAtRaised(now);
     await this.tick();
   }
 

@@ -69,6 +69,20 @@ export class AlertStore {
     this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(policyDueAt, dueAt, alert.shortId);
   }
 
+  /**
+   * Has the policy look at every raised alert at `now` (after a silence or presence change), in one
+   * statement: `nextDueAt` in SQL, since `now` is the earliest the other candidates can win against.
+   * Row by row this took a second per 20,000 open alerts, and stopped at 100,000.
+   */
+  lookAgainAtRaised(now: number): number {
+    return this.sql(
+      `UPDATE alerts SET policy_due_at = @now, due_at = MIN(@now,
+         COALESCE(scheduled_raise_at, @now), COALESCE(scheduled_clear_at, @now),
+         CASE WHEN ack_by IS NOT NULL AND ack_at IS NOT NULL AND ack_until IS NOT NULL THEN ack_until ELSE @now END)
+       WHERE status = 'raised'`,
+    ).run({ now }).changes;
+  }
+
   /** Appends events to an alert's history. */
   record(shortId: number, events: readonly AlertEvent[]): void {
     for (const e of events) this.addEvent.run(shortId, e.kind, e.at, e.actor, e.detail);

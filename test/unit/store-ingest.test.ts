@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { nextDueAt } from "../../src/alerts/due.js";
 import { Store } from "../../src/store/store.js";
 import { ingestUpdate } from "../../src/ingest/ingest-update.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
@@ -109,6 +111,37 @@ describe("store + ingest (real SQLite file)", () => {
     const [expired] = processDue(store, T0 + 60_000);
     assert.equal(expired?.transition, "raised");
     assert.equal(store.alerts.list("acked").length, 0);
+  });
+
+  it("has the policy look again at every raised alert in one statement, due exactly as nextDueAt says", () => {
+    const now = T0 + 120_000;
+    ingestUpdate(store, update("web1", [alert("plain"), alert("acked"), alert("ack-ran-out"), alert("clear-due"), alert("gone")]), pubsub("web1"), T0);
+    const get = (id: string) => store.alerts.find("web1", id)!;
+    const acked = ackAlert(get("acked"), { by: "alice", at: T0, until: now + 60_000, note: "" });
+    const ranOut = ackAlert(get("ack-ran-out"), { by: "alice", at: T0, until: now - 30_000, note: "" });
+    assert.ok(acked.ok && ranOut.ok);
+    store.alerts.save(acked.after);
+    store.alerts.save(ranOut.after);
+    store.alerts.save({ ...get("clear-due"), scheduledClearAt: now - 10_000 });
+    ingestUpdate(store, update("web1", [alert("gone", { clearTime: T0 / 1000 })]), pubsub("web1"), T0 + 1);
+    const before = get("gone");
+    assert.equal(before.status, "cleared");
+
+    assert.equal(store.alerts.lookAgainAtRaised(now), 4);
+    const db = new Database(path, { readonly: true });
+    try {
+      const dueAt = (id: string) => (db.prepare("SELECT due_at FROM alerts WHERE alert_id = ?").get(id) as { due_at: number | null }).due_at;
+      for (const id of ["plain", "acked", "ack-ran-out", "clear-due"]) {
+        const rec = get(id);
+        assert.equal(rec.policyDueAt, now, id);
+        assert.equal(dueAt(id), nextDueAt(rec), id);
+      }
+      assert.equal(dueAt("ack-ran-out"), now - 30_000);
+      assert.equal(dueAt("clear-due"), now - 10_000);
+      assert.deepEqual(get("gone"), before, "a cleared alert is left alone");
+    } finally {
+      db.close();
+    }
   });
 
   it("refuses a damaged file with a clear error", () => {
