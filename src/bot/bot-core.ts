@@ -223,22 +223,39 @@ export class BotCore {
     return this.runTick();
   }
 
-  // One transaction for the whole run, the sends' bookkeeping included: each step committing on
-  // its own wrote the same pages to the WAL again and again (a third of a megabyte per update).
+  // One transaction per chunk of due alerts, the sends' bookkeeping included: each step committing
+  // on its own wrote the same pages to the WAL again and again (a third of a megabyte per update).
+  // Chunks, with the event loop let in between, because looking again at 100,000 open alerts
+  // after a silence takes seconds, and chat, commands and updates must not wait for all of it.
   private async runDue(): Promise<void> {
     const { store, clock, log, policy, inputs } = this.deps;
-    try {
-      store.transaction(() => {
-        const now = clock.now();
-        this.raiseHostsDown(now);
-        for (const change of processDue(store, now)) {
-          const told = evaluateAlert(store, policy, inputs, log, change.alert.shortId, now);
-          if (told.length > 0) this.postToRoom(change.alert.shortId, told[0]!.kind);
-        }
-        this.dispatcher.flush();
-      });
-    } catch (err) {
-      log.error("processing due alerts failed", { err });
+    const seen = new Set<number>();
+    for (let first = true; ; first = false) {
+      let fresh = 0;
+      let full = false;
+      try {
+        store.transaction(() => {
+          const now = clock.now();
+          if (first) this.raiseHostsDown(now);
+          const changes = processDue(store, now, DUE_CHUNK);
+          full = changes.length === DUE_CHUNK;
+          for (const change of changes) {
+            const shortId = change.alert.shortId;
+            if (!seen.has(shortId)) fresh++;
+            seen.add(shortId);
+            const told = evaluateAlert(store, policy, inputs, log, shortId, now);
+            if (told.length > 0) this.postToRoom(shortId, told[0]!.kind);
+          }
+          // The outbox is planned once, with the last chunk: it reads every pending delivery.
+          if (!full || fresh === 0) this.dispatcher.flush();
+        });
+      } catch (err) {
+        log.error("processing due alerts failed", { err });
+        return;
+      }
+      // Alerts the policy wants to see again at once come back: they wait for the timer's next run.
+      if (!full || fresh === 0) return;
+      await new Promise((resume) => setImmediate(resume));
     }
   }
 
@@ -267,6 +284,9 @@ export class BotCore {
     }
   }
 }
+
+/** Due alerts handled per transaction before the event loop gets a turn. */
+const DUE_CHUNK = 500;
 
 interface QueuedUpdate {
   readonly update: AlertUpdate;

@@ -3,7 +3,7 @@ import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelName as NotifyChannel, DeliveryOutcome, NotificationMessage, Recipient } from "../notify/index.js";
 import { buildDigest, buildMessage, deliverWithRetry } from "../notify/index.js";
-import { planOutbox, type ChannelName, type Delivery, type Digest, type SentRecord, type StormConfig } from "../policy/index.js";
+import { budgetExhaustedUntil, planOutbox, type ChannelName, type Delivery, type Digest, type SentRecord, type StormConfig } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 
 /** What the dispatcher needs, injected. */
@@ -34,6 +34,8 @@ export class Dispatcher {
   private readonly inFlight = new Set<number>();
   private readonly running = new Set<Promise<void>>();
   private readonly timers = new Set<TimerHandle>();
+  /** Per person, the one timer that wakes the outbox when the storm limit frees (see `holdUntil`). */
+  private readonly holds = new Map<string, { at: number; timer: TimerHandle }>();
   /** Outcomes of sends waiting to be stored together. */
   private readonly writes: Array<() => void> = [];
   private stopped = false;
@@ -50,14 +52,21 @@ export class Dispatcher {
     const { store, clock, storm } = this.deps;
     const now = clock.now();
     for (const person of store.policy.peopleWithPending(now)) {
+      const history = this.sendHistory(person, now);
+      // No room under the limit: nothing goes out now, so the held deliveries (thousands, in a
+      // storm) are not read again for every update; the timer brings them back when it frees.
+      const freesAt = budgetExhaustedUntil(history, now, storm);
+      if (freesAt !== null) {
+        this.holdUntil(person, freesAt);
+        continue;
+      }
       const rows = store.policy.pending<Delivery>(person, now).filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
       if (rows.length === 0) continue;
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
-      const history = this.sendHistory(person, now);
       const plan = planOutbox(rows.map((r) => r.delivery), history, now, storm);
       for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
       if (plan.digest) this.track(this.sendDigest(person, plan.digest, plan.digest.items.map((d) => ids.get(d)!)));
-      if (plan.keep.length > 0 && plan.holdUntil !== null) this.later(plan.holdUntil - now, () => this.flush());
+      if (plan.keep.length > 0 && plan.holdUntil !== null) this.holdUntil(person, plan.holdUntil);
     }
   }
 
@@ -85,6 +94,7 @@ export class Dispatcher {
     this.stopped = true;
     for (const t of this.timers) t.cancel();
     this.timers.clear();
+    this.holds.clear();
   }
 
   private async sendSingle(person: string, d: Delivery, id: number): Promise<void> {
@@ -201,13 +211,32 @@ export class Dispatcher {
     }
   }
 
-  private later(ms: number, fn: () => void): void {
-    if (this.stopped) return;
+  /**
+   * Flushes again for `person` at `at`, with one timer per person: a timer per flush during a hold
+   * made a storm of N updates end in N flushes at once, each reading every held delivery.
+   */
+  private holdUntil(person: string, at: number): void {
+    const armed = this.holds.get(person);
+    if (armed && armed.at <= at) return;
+    if (armed) {
+      armed.timer.cancel();
+      this.timers.delete(armed.timer);
+    }
+    const timer = this.later(at - this.deps.clock.now(), () => {
+      this.holds.delete(person);
+      this.flush();
+    });
+    if (timer) this.holds.set(person, { at, timer });
+  }
+
+  private later(ms: number, fn: () => void): TimerHandle | undefined {
+    if (this.stopped) return undefined;
     const timer = this.deps.clock.setTimer(Math.max(0, ms), () => {
       this.timers.delete(timer);
       fn();
     });
     this.timers.add(timer);
+    return timer;
   }
 
   private track(p: Promise<void>): void {

@@ -58,7 +58,7 @@ export { classify } from "./rules.js";
 export type { Silence } from "./silences.js";
 export { activeSilences, isSilenced, silencedUntil } from "./silences.js";
 export type { Digest, OutboxPlan, SentRecord } from "./storm.js";
-export { DIGEST_HINT, planOutbox } from "./storm.js";
+export { DIGEST_HINT, budgetExhaustedUntil, planOutbox } from "./storm.js";
 export type * from "./types.js";
 export { LEVELS } from "./types.js";
 export { isOpen, nextOpening } from "./windows.js";

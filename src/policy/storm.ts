@@ -60,6 +60,19 @@ function budgetFreesAt(recent: readonly SentRecord[], storm: StormConfig): numbe
   return (times[times.length - storm.limit.count] ?? times[0] ?? 0) + storm.limit.per;
 }
 
+function recentSends(history: readonly SentRecord[], now: number, storm: StormConfig): SentRecord[] {
+  return history.filter((h) => h.at > now - storm.limit.per && h.at <= now);
+}
+
+/**
+ * When a person's limit has no room at `now`, the moment it next has; null while it has room.
+ * With no room nothing is sent, whatever is pending, so a caller can skip reading the outbox.
+ */
+export function budgetExhaustedUntil(history: readonly SentRecord[], now: number, storm: StormConfig): number | null {
+  const recent = recentSends(history, now, storm);
+  return storm.limit.count - recent.length <= 0 ? budgetFreesAt(recent, storm) : null;
+}
+
 /**
  * Plans one person's outgoing messages under the rate limit. A few notifications go out one by
  * one; a burst of more than `digestAfter`, or more than the limit has room for, becomes one digest
@@ -67,7 +80,7 @@ function budgetFreesAt(recent: readonly SentRecord[], storm: StormConfig): numbe
  * `email_digest` notices collect until `quietDigestEvery` has passed since the last such email.
  */
 export function planOutbox(pending: readonly Delivery[], history: readonly SentRecord[], now: number, storm: StormConfig): OutboxPlan {
-  const recent = history.filter((h) => h.at > now - storm.limit.per && h.at <= now);
+  const recent = recentSends(history, now, storm);
   const budget = storm.limit.count - recent.length;
   const quiet = pending.filter(isQuiet);
   const loud = pending.filter((d) => !isQuiet(d));

@@ -50,7 +50,7 @@ export class AlertStore {
       "INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)",
     );
     this.historyOf = db.prepare("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id");
-    this.dueBy = db.prepare("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at");
+    this.dueBy = db.prepare("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id LIMIT ?");
     this.earliestDue = db.prepare("SELECT MIN(due_at) AS t FROM alerts WHERE due_at IS NOT NULL");
   }
 
@@ -146,9 +146,9 @@ export class AlertStore {
     }));
   }
 
-  /** Alerts with something due at or before `now` (see `nextDueAt`). */
-  due(now: number): AlertRecord[] {
-    return (this.dueBy.all(now) as AlertRow[]).map(rowToAlert);
+  /** Alerts with something due at or before `now` (see `nextDueAt`), the earliest first; at most `limit` (-1: all). */
+  due(now: number, limit = -1): AlertRecord[] {
+    return (this.dueBy.all(now, limit) as AlertRow[]).map(rowToAlert);
   }
 
   /** When the next alert falls due, or null. */

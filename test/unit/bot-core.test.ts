@@ -158,6 +158,29 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     ]);
   });
 
+  it("holds a long storm under a used-up limit with one timer a person, and sends it as one digest when the limit frees", async () => {
+    for (let i = 0; i < 5; i++) await apply(update("web1", [alert(`first-${i}`, { summary: `first ${i}` })]));
+    assert.equal(chat.take().filter((l) => l.startsWith("alice:")).length, 5, "the limit's 5 messages go out one by one");
+    const timersBefore = clock.pendingTimers();
+    for (let i = 0; i < 40; i++) await apply(update("web1", [alert(`held-${i}`, { summary: `held ${i}` })]));
+    assert.deepEqual(chat.take(), [], "nothing while the limit has no room");
+    assert.ok(clock.pendingTimers() <= timersBefore + 2, `${clock.pendingTimers() - timersBefore} more timers for 40 held updates`);
+    await advance(config.storm.limit.per);
+    const alice = chat.take().filter((l) => l.startsWith("alice:"));
+    assert.equal(alice.length, 1, alice.join(" | "));
+    assert.match(alice[0]!, /DIGEST 40 alerts/);
+  });
+
+  it("looks again at many alerts in chunks, letting the event loop in between, and misses none", async () => {
+    for (let u = 0; u < 12; u++) await apply(update("web1", Array.from({ length: 100 }, (_, i) => alert(`a${u}-${i}`, { raiseTime: s() }))));
+    assert.equal(store.alerts.countRaised(), 1_200);
+    let letIn = false;
+    setImmediate(() => (letIn = true));
+    await core.reconsider();
+    assert.ok(letIn, "something else ran while 1,200 alerts were looked at");
+    assert.deepEqual(store.alerts.due(clock.now()), [], "every one of them was looked at");
+  });
+
   it("in a storm sends one digest instead of a flood, and drops nothing", async () => {
     const many = Array.from({ length: 30 }, (_, i) => alert(`disk-${i}`, { summary: `disk ${i} full`, importance: 40 + i }));
     await apply(update("web1", many));
