@@ -6,6 +6,11 @@ import { agentNodeConfig, bareJid, type Pubsub, type ProvisionDecision, type Pro
 
 /** Finds, provisions and subscribes to agent nodes on the pubsub service. */
 export class AgentRegistry {
+  // Nodes subscribed to in this session. A newcomer needs only its own node looked at: doing all of
+  // them, and greeting every agent (which republishes its full state), for each newcomer made a
+  // fleet of N arriving at once cost N² updates.
+  private readonly adopted = new Set<string>();
+
   constructor(
     private readonly deps: { pubsub: Pubsub; service: string; botJid: string; store: Store; clock: Clock; log: Logger },
   ) {}
@@ -38,19 +43,27 @@ export class AgentRegistry {
     if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
     store.sources.claim(source, req.node, agent, clock.now());
     await this.subscribe(req.node);
+    // Its agent sends its full state next: nothing for a listing to catch up on.
+    this.adopted.add(req.node);
     log.info("agent node provisioned", { source, agent, node: req.node });
     return { ok: true };
   }
 
-  /** Lists the service's agent nodes, subscribes to each, and records owners not yet known. */
-  async discover(): Promise<string[]> {
-    const nodes = await this.list();
-    for (const node of nodes) await this.adopt(node);
-    return nodes;
+  /** Subscribes to the service's agent nodes not adopted yet in this session, recording owners not yet known; returns them. */
+  async adoptNew(): Promise<string[]> {
+    const fresh = (await this.list()).filter((n) => !this.adopted.has(n));
+    for (const node of fresh) this.adopted.add(node);
+    for (const node of fresh) await this.adopt(node);
+    return fresh;
+  }
+
+  /** After a reconnection: every node is new again (its events while away were missed). */
+  forgetAdopted(): void {
+    this.adopted.clear();
   }
 
   /** The service's agent nodes (mauve/alerts/<source>). */
-  async list(): Promise<string[]> {
+  private async list(): Promise<string[]> {
     const { pubsub, service, log } = this.deps;
     const listing = await pubsub.listNodes(service);
     if (!listing.ok) {
@@ -61,7 +74,7 @@ export class AgentRegistry {
   }
 
   /** Records the node's owner if its source is not yet known, and subscribes to it. */
-  async adopt(node: string): Promise<void> {
+  private async adopt(node: string): Promise<void> {
     const { store, clock } = this.deps;
     const source = nodeNameToSource(node);
     if (source === undefined) return;

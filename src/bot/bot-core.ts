@@ -14,6 +14,7 @@ import type { Permissions } from "../commands/index.js";
 import { CommandRunner } from "./command-runner.js";
 import { DueTimer } from "./due-timer.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
+import { TurnBatch } from "../util/turn-batch.js";
 import { hostDownRaises, hostUpUpdate } from "./host-down.js";
 
 /** How the core sends a chat line; the XMPP edge implements it. */
@@ -63,7 +64,7 @@ export class BotCore {
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
   /** Updates waiting to be applied together (see `applyQueued`). */
-  private readonly queued: QueuedUpdate[] = [];
+  private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch));
 
   constructor(private deps: BotCoreDeps) {
     this.timer = new DueTimer(
@@ -149,9 +150,7 @@ export class BotCore {
 
   /** Applies a decoded update and tells people what changed. */
   applyUpdate(update: AlertUpdate, origin: UpdateOrigin): Promise<IngestOutcome> {
-    return new Promise((settle) => {
-      if (this.queued.push({ update, origin, settle }) === 1) setImmediate(() => this.applyQueued());
-    });
+    return new Promise((settle) => this.queued.add({ update, origin, settle }));
   }
 
   /**
@@ -160,8 +159,7 @@ export class BotCore {
    * update was most of the bot's cost under load. Each update keeps its own savepoint, so one that
    * fails is rolled back alone; the callers hear back once the policy has run.
    */
-  private applyQueued(): void {
-    const batch = this.queued.splice(0);
+  private applyQueued(batch: readonly QueuedUpdate[]): void {
     const results: Array<{ outcome: IngestOutcome } | { error: unknown }> = [];
     let ticked: Promise<void> = Promise.resolve();
     try {
@@ -230,32 +228,29 @@ export class BotCore {
   private async runDue(): Promise<void> {
     const { store, clock, log, policy, inputs } = this.deps;
     const seen = new Set<number>();
-    for (let first = true; ; first = false) {
-      let fresh = 0;
-      let full = false;
+    for (let first = true, last = false; !last; first = false) {
+      if (!first) await new Promise((resume) => setImmediate(resume));
       try {
         store.transaction(() => {
           const now = clock.now();
           if (first) this.raiseHostsDown(now);
           const changes = processDue(store, now, DUE_CHUNK);
-          full = changes.length === DUE_CHUNK;
-          for (const change of changes) {
-            const shortId = change.alert.shortId;
-            if (!seen.has(shortId)) fresh++;
-            seen.add(shortId);
-            const told = evaluateAlert(store, policy, inputs, log, shortId, now);
-            if (told.length > 0) this.postToRoom(shortId, told[0]!.kind);
+          const seenBefore = seen.size;
+          for (const { alert } of changes) {
+            seen.add(alert.shortId);
+            const told = evaluateAlert(store, policy, inputs, log, alert.shortId, now);
+            if (told.length > 0) this.postToRoom(alert.shortId, told[0]!.kind);
           }
-          // The outbox is planned once, with the last chunk: it reads every pending delivery.
-          if (!full || fresh === 0) this.dispatcher.flush();
+          // A short chunk is the last; so is one of alerts already looked at in this run (the
+          // policy wants them again at once: they wait for the timer). The outbox is planned once,
+          // at the end: it reads every pending delivery.
+          last = changes.length < DUE_CHUNK || seen.size === seenBefore;
+          if (last) this.dispatcher.flush();
         });
       } catch (err) {
         log.error("processing due alerts failed", { err });
         return;
       }
-      // Alerts the policy wants to see again at once come back: they wait for the timer's next run.
-      if (!full || fresh === 0) return;
-      await new Promise((resume) => setImmediate(resume));
     }
   }
 

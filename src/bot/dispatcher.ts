@@ -5,6 +5,7 @@ import type { Channel, ChannelName as NotifyChannel, DeliveryOutcome, Notificati
 import { buildDigest, buildMessage, deliverWithRetry } from "../notify/index.js";
 import { budgetExhaustedUntil, planOutbox, type ChannelName, type Delivery, type Digest, type SentRecord, type StormConfig } from "../policy/index.js";
 import type { Store } from "../store/store.js";
+import { TurnBatch } from "../util/turn-batch.js";
 
 /** What the dispatcher needs, injected. */
 export interface DispatcherDeps {
@@ -36,8 +37,8 @@ export class Dispatcher {
   private readonly timers = new Set<TimerHandle>();
   /** Per person, the one timer that wakes the outbox when the storm limit frees (see `holdUntil`). */
   private readonly holds = new Map<string, { at: number; timer: TimerHandle }>();
-  /** Outcomes of sends waiting to be stored together. */
-  private readonly writes: Array<() => void> = [];
+  /** Outcomes of sends waiting to be stored together (see `storeLater`). */
+  private readonly outcomes = new TurnBatch<() => void>((writes) => this.storeWrites(writes));
   private stopped = false;
 
   constructor(private deps: DispatcherDeps) {}
@@ -86,7 +87,7 @@ export class Dispatcher {
   /** Resolves when every send started so far has finished (tests and clean shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
-    this.storeWrites();
+    this.outcomes.drain();
   }
 
   /** Cancels pending fallbacks and holds; sends under way finish. */
@@ -198,16 +199,14 @@ export class Dispatcher {
    * between sends it again at the next start rather than losing it.
    */
   private storeLater(write: () => void): void {
-    if (this.writes.push(write) === 1) setImmediate(() => this.storeWrites());
+    this.outcomes.add(write);
   }
 
-  private storeWrites(): void {
-    const batch = this.writes.splice(0);
-    if (batch.length === 0) return;
+  private storeWrites(writes: ReadonlyArray<() => void>): void {
     try {
-      this.deps.store.transaction(() => batch.forEach((write) => write()));
+      this.deps.store.transaction(() => writes.forEach((write) => write()));
     } catch (err) {
-      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", { err, outcomes: batch.length });
+      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", { err, outcomes: writes.length });
     }
   }
 

@@ -113,12 +113,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
-  provisioning.onProvisionRequest(async (req) => {
-    const decision = await registry.provision(req);
-    // Subscribed to already, and its agent sends its full state next: nothing for a listing to catch up on.
-    if (decision.ok) adopted.add(req.node);
-    return decision;
-  });
+  provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
     const reply =
       msg.body.length > MAX_CHAT_CHARS
@@ -175,16 +170,9 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     }
   }
 
-  // Nodes subscribed to and caught up on in this session. A newcomer needs only its own node looked
-  // at: doing all of them, and greeting every agent (which republishes its full state), for each
-  // newcomer made a fleet of N arriving at once cost N² updates.
-  let adopted = new Set<string>();
-
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
-    const fresh = (await registry.list()).filter((n) => !adopted.has(n));
-    for (const node of fresh) adopted.add(node);
-    for (const node of fresh) await registry.adopt(node);
+    const fresh = await registry.adoptNew();
     await catchUp(core, log, pubsub, service, fresh);
     for (const s of store.sources.all()) {
       if (s.ownerJid && (greetAll || fresh.includes(s.node))) await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
@@ -193,7 +181,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
 
   /** At start and after a reconnection: every node again (events were missed), every agent greeted. */
   async function resync(): Promise<void> {
-    adopted = new Set();
+    registry.forgetAdopted();
     await adoptNodes(true);
   }
 

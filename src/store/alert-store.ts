@@ -12,6 +12,11 @@ const COLUMNS = [
   "policy_due_at", "due_at", "updated_at",
 ] as const;
 
+const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
+  ON CONFLICT (source, alert_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== "source" && c !== "alert_id").map((c) => `${c} = excluded.${c}`).join(", ")}
+  RETURNING *`;
+const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`;
+
 /** One line of an alert's history as stored. */
 export interface HistoryEntry extends AlertEvent {
   id: number;
@@ -20,46 +25,18 @@ export interface HistoryEntry extends AlertEvent {
 
 /** Alerts and their history in SQLite. Every method is synchronous and joins the caller's transaction. */
 export class AlertStore {
-  private readonly upsert;
-  private readonly update;
-  private readonly byKey;
-  private readonly byShortId;
-  private readonly bySource;
-  private readonly addEvent;
-  private readonly historyOf;
-  private readonly dueBy;
-  private readonly earliestDue;
-
   private readonly sql;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
-    const set = COLUMNS.filter((c) => c !== "source" && c !== "alert_id").map((c) => `${c} = excluded.${c}`);
-    this.upsert = db.prepare(
-      `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
-       ON CONFLICT (source, alert_id) DO UPDATE SET ${set.join(", ")}
-       RETURNING *`,
-    );
-    this.update = db.prepare(
-      `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`,
-    );
-    this.byKey = db.prepare("SELECT * FROM alerts WHERE source = ? AND alert_id = ?");
-    this.byShortId = db.prepare("SELECT * FROM alerts WHERE short_id = ?");
-    this.bySource = db.prepare("SELECT * FROM alerts WHERE source = ?");
-    this.addEvent = db.prepare(
-      "INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)",
-    );
-    this.historyOf = db.prepare("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id");
-    this.dueBy = db.prepare("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id LIMIT ?");
-    this.earliestDue = db.prepare("SELECT MIN(due_at) AS t FROM alerts WHERE due_at IS NOT NULL");
   }
 
   /** Inserts or updates an alert and returns it with its short id. */
   save(state: AlertState): AlertRecord {
     const params = alertToParams(state, nextDueAt(state));
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
-    const row = (state.shortId !== undefined ? this.update.get({ ...params, short_id: state.shortId }) : undefined) ??
-      this.upsert.get(params);
+    const row = (state.shortId !== undefined ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId }) : undefined) ??
+      this.sql(UPSERT).get(params);
     return rowToAlert(row as AlertRow);
   }
 
@@ -85,24 +62,24 @@ export class AlertStore {
 
   /** Appends events to an alert's history. */
   record(shortId: number, events: readonly AlertEvent[]): void {
-    for (const e of events) this.addEvent.run(shortId, e.kind, e.at, e.actor, e.detail);
+    for (const e of events) this.sql("INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)").run(shortId, e.kind, e.at, e.actor, e.detail);
   }
 
   /** The alert a person calls `#shortId`. */
   get(shortId: number): AlertRecord | undefined {
-    const row = this.byShortId.get(shortId) as AlertRow | undefined;
+    const row = this.sql("SELECT * FROM alerts WHERE short_id = ?").get(shortId) as AlertRow | undefined;
     return row && rowToAlert(row);
   }
 
   /** The alert a sender calls (source, alertId). */
   find(source: string, alertId: string): AlertRecord | undefined {
-    const row = this.byKey.get(source, alertId) as AlertRow | undefined;
+    const row = this.sql("SELECT * FROM alerts WHERE source = ? AND alert_id = ?").get(source, alertId) as AlertRow | undefined;
     return row && rowToAlert(row);
   }
 
   /** Every alert of one source, keyed by its alert id. */
   ofSource(source: string): Map<string, AlertRecord> {
-    const rows = this.bySource.all(source) as AlertRow[];
+    const rows = this.sql("SELECT * FROM alerts WHERE source = ?").all(source) as AlertRow[];
     return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
   }
 
@@ -125,7 +102,7 @@ export class AlertStore {
 
   /** An alert's history, oldest first. */
   history(shortId: number): HistoryEntry[] {
-    const rows = this.historyOf.all(shortId) as Array<{
+    const rows = this.sql("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id").all(shortId) as Array<{
       id: number; short_id: number; kind: AlertEvent["kind"]; at: number; actor: string; detail: string;
     }>;
     return rows.map((r) => ({ id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail }));
@@ -148,11 +125,11 @@ export class AlertStore {
 
   /** Alerts with something due at or before `now` (see `nextDueAt`), the earliest first; at most `limit` (-1: all). */
   due(now: number, limit = -1): AlertRecord[] {
-    return (this.dueBy.all(now, limit) as AlertRow[]).map(rowToAlert);
+    return (this.sql("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id LIMIT ?").all(now, limit) as AlertRow[]).map(rowToAlert);
   }
 
   /** When the next alert falls due, or null. */
   nextDue(): number | null {
-    return (this.earliestDue.get() as { t: number | null }).t;
+    return (this.sql("SELECT MIN(due_at) AS t FROM alerts WHERE due_at IS NOT NULL").get() as { t: number | null }).t;
   }
 }

@@ -5,27 +5,20 @@ import { statementCache, type Db } from "./database.js";
  * a replay after a restart) applies once. Unlike Mauve's in-memory cache this survives a restart.
  */
 export class TransmissionStore {
-  private readonly has;
-  private readonly add;
-
   private readonly sql;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
-    this.has = db.prepare("SELECT 1 FROM transmissions WHERE transmission_id = ?");
-    this.add = db.prepare(
-      "INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)",
-    );
   }
 
   /** True when this transmission was applied before. */
   seen(transmissionId: bigint): boolean {
-    return this.has.get(transmissionId.toString()) !== undefined;
+    return this.sql("SELECT 1 FROM transmissions WHERE transmission_id = ?").get(transmissionId.toString()) !== undefined;
   }
 
   /** Remembers a transmission as applied. */
   remember(transmissionId: bigint, source: string, at: number): void {
-    this.add.run(transmissionId.toString(), source, at);
+    this.sql("INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)").run(transmissionId.toString(), source, at);
   }
 
   /** Forgets transmissions older than `before`; returns how many. */
