@@ -8,23 +8,23 @@ import { ChildRun } from "./process-child.js";
 /** The environment variable the bot's config names for the component secret. */
 export const BOT_SECRET_ENV = "MAUVE_TEST_BOT_SECRET";
 
-/** Writes `alertbot.yaml` in `dir` for this Prosody: database in `dir`, debug logs, then `body` (people, policy, channels). */
-export function writeBotConfig(t: TestProsody, dir: string, body: string, file = "alertbot.yaml"): string {
+/** AlertBot's config for this Prosody as an admin would write it: connection and database in `dir`, then `body`. */
+export function botConfigYaml(t: TestProsody, dir: string, body: string): string {
   const p = t.prosody;
-  const path = join(dir, file);
-  writeFileSync(
-    path,
-    `xmpp:
+  return `xmpp:
   service: xmpp://127.0.0.1:${p.componentPort}
   component: ${p.botJid}
   secret_env: ${BOT_SECRET_ENV}
   pubsub: ${p.pubsubJid}
 database: ${join(dir, "alertbot.sqlite")}
-log:
-  level: debug
 ${body}
-`,
-  );
+`;
+}
+
+/** Writes `alertbot.yaml` in `dir` for this Prosody: database in `dir`, debug logs, then `body` (people, policy, channels). */
+export function writeBotConfig(t: TestProsody, dir: string, body: string, file = "alertbot.yaml"): string {
+  const path = join(dir, file);
+  writeFileSync(path, botConfigYaml(t, dir, `log:\n  level: debug\n${body}`));
   return path;
 }
 

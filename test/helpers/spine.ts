@@ -9,6 +9,7 @@ import type { Clock } from "../../src/clock/clock.js";
 import { loadAgentConfig, loadBotConfig } from "../../src/config/index.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { connectClient, createChat, createPresence, getRoster, type ChatMessage, type XmppSession } from "../../src/xmpp/index.js";
+import { botConfigYaml, BOT_SECRET_ENV } from "./process-bot.js";
 import type { TestProsody } from "./prosody.js";
 
 /** Log lines collected from a component under test, parsed. */
@@ -51,21 +52,25 @@ export interface TestBotOptions {
 export async function startBot(t: TestProsody, dir: string, people: string[], log: Logger, options: TestBotOptions = {}): Promise<RunningBot> {
   const p = t.prosody;
   const peopleYaml = options.peopleYaml ?? people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n");
-  const yaml = `
-xmpp:
-  service: xmpp://127.0.0.1:${p.componentPort}
-  component: ${p.botJid}
-  secret_env: TEST_BOT_SECRET
-  pubsub: ${p.pubsubJid}
-database: ${join(dir, "alertbot.sqlite")}
-people:
-${peopleYaml}
-alerts:
-  ack_default: 1h
-${options.extraYaml ?? ""}
-`;
-  const config = loadBotConfig(yaml, { file: "alertbot.yaml", env: { TEST_BOT_SECRET: t.botSecret } });
+  const yaml = botConfigYaml(t, dir, `people:\n${peopleYaml}\nalerts:\n  ack_default: 1h\n${options.extraYaml ?? ""}`);
+  const config = loadBotConfig(yaml, { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: t.botSecret } });
   return runBot(config, options.clock ?? systemClock, log, options.retry ? { retry: options.retry } : {});
+}
+
+/** An agent's config for `source` on the test server as an admin would write it (password pw-<source>, no heartbeat). */
+export function agentYaml(t: TestProsody, dir: string, source: string, extraYaml = ""): string {
+  const p = t.prosody;
+  return `
+xmpp:
+  jid: ${source}@${p.domain}
+  password: pw-${source}
+  service: xmpp://127.0.0.1:${p.c2sPort}
+  pubsub: ${p.pubsubJid}
+  bot: ${p.botJid}
+source: ${source}
+state_dir: ${join(dir, `agent-${source}`)}
+heartbeat: false
+${extraYaml}`;
 }
 
 /** Registers the agent account and starts an agent for `source` with the given static alerts. */
@@ -76,22 +81,8 @@ export async function startAgent(
   alertsYaml: string,
   log: Logger,
 ): Promise<RunningAgent> {
-  const p = t.prosody;
-  await p.register(source, `pw-${source}`);
-  const yaml = `
-xmpp:
-  jid: ${source}@${p.domain}
-  password: pw-${source}
-  service: xmpp://127.0.0.1:${p.c2sPort}
-  pubsub: ${p.pubsubJid}
-  bot: ${p.botJid}
-source: ${source}
-state_dir: ${join(dir, `agent-${source}`)}
-alerts:
-${alertsYaml}
-heartbeat: false
-`;
-  const config = loadAgentConfig(yaml, { file: "agent.yaml", env: {} });
+  await t.prosody.register(source, `pw-${source}`);
+  const config = loadAgentConfig(agentYaml(t, dir, source, `alerts:\n${alertsYaml}\n`), { file: "agent.yaml", env: {} });
   return runAgent(config, systemClock, log);
 }
 

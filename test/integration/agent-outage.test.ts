@@ -13,26 +13,13 @@ import { loadAgentConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { Outbox } from "../../src/store/outbox.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
-import { LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { agentYaml as agentConfigYaml, LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** An agent config as an admin would write it, for `source` on the test server. */
-function agentYaml(t: TestProsody, dir: string, source: string, extra = ""): string {
-  const p = t.prosody;
-  return `
-xmpp:
-  jid: ${source}@${p.domain}
-  password: pw-${source}
-  service: xmpp://127.0.0.1:${p.c2sPort}
-  pubsub: ${p.pubsubJid}
-  bot: ${p.botJid}
-source: ${source}
-state_dir: ${join(dir, `agent-${source}`)}
-heartbeat: false
-log:
-  level: debug
-${extra}`;
+/** An agent config as an admin would write it, for `source` on the test server, logging at debug. */
+function agentYaml(t: TestProsody, dir: string, source: string): string {
+  return agentConfigYaml(t, dir, source, "log:\n  level: debug\n");
 }
 
 /** Step i raises `<prefix><i>` and clears the one before: a trail that only an in-order, complete replay leaves intact. */

@@ -4,7 +4,8 @@ import type { AlertRecord } from "../../src/alerts/types.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { EmailConfig } from "../../src/config/channels-config.js";
 import { Secret } from "../../src/config/secret.js";
-import { buildMessage, createEmailChannel, deliverWithRetry, type DeliveryOutcome } from "../../src/notify/index.js";
+import { buildMessage, createEmailChannel, type Channel, type DeliveryOutcome } from "../../src/notify/index.js";
+import { deliverSkippingBackoff } from "../helpers/deliver.js";
 import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -27,16 +28,8 @@ function config(port: number, smtp: Partial<EmailConfig["smtp"]> = {}): EmailCon
   };
 }
 
-/** Delivers with retries, moving the fake clock past each backoff as soon as it starts. */
-function deliver(clock: FakeClock, send: Parameters<typeof deliverWithRetry>[0], message = buildMessage(alert(42), "raised")): Promise<{ outcome: DeliveryOutcome; attempts: DeliveryOutcome[] }> {
-  const attempts: DeliveryOutcome[] = [];
-  return deliverWithRetry(send, bob, message, {
-    clock, attempts: 4, baseDelayMs: 5_000, maxDelayMs: 60_000,
-    onAttempt: (outcome, _n, next) => {
-      attempts.push(outcome);
-      if (next.retryInMs !== null) setImmediate(() => clock.advance(next.retryInMs ?? 0));
-    },
-  }).then((outcome) => ({ outcome, attempts }));
+function deliver(clock: FakeClock, send: Channel, message = buildMessage(alert(42), "raised")): Promise<{ outcome: DeliveryOutcome; attempts: DeliveryOutcome[] }> {
+  return deliverSkippingBackoff(clock, send, bob, message);
 }
 
 describe("notify: email over a real SMTP server", function () {

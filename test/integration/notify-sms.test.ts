@@ -6,7 +6,8 @@ import { smsSection, type SmsConfig } from "../../src/config/channels-config.js"
 import { object } from "../../src/config/combinators.js";
 import { loadYaml } from "../../src/config/load.js";
 import { Secret } from "../../src/config/secret.js";
-import { buildMessage, createSmsChannel, deliverWithRetry, type DeliveryOutcome } from "../../src/notify/index.js";
+import { buildMessage, createSmsChannel, type Channel, type DeliveryOutcome } from "../../src/notify/index.js";
+import { deliverSkippingBackoff } from "../helpers/deliver.js";
 import { HttpSink } from "../helpers/http-sink.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -39,15 +40,8 @@ function twilio(origin: string): SmsConfig {
   return loadYaml(yaml, object({ sms: smsSection }), { file: "alertbot.yaml", env: { TWILIO_AUTH_TOKEN: TOKEN } }).sms;
 }
 
-function deliver(clock: FakeClock, channel: Parameters<typeof deliverWithRetry>[0]): Promise<{ outcome: DeliveryOutcome; attempts: number }> {
-  let attempts = 0;
-  return deliverWithRetry(channel, bob, raised, {
-    clock, attempts: 4, baseDelayMs: 5_000, maxDelayMs: 60_000,
-    onAttempt: (_o, n, next) => {
-      attempts = n;
-      if (next.retryInMs !== null) setImmediate(() => clock.advance(next.retryInMs ?? 0));
-    },
-  }).then((outcome) => ({ outcome, attempts }));
+function deliver(clock: FakeClock, channel: Channel): Promise<{ outcome: DeliveryOutcome; attempts: number }> {
+  return deliverSkippingBackoff(clock, channel, bob, raised).then((r) => ({ outcome: r.outcome, attempts: r.attempts.length }));
 }
 
 describe("notify: SMS through a real HTTP gateway", () => {

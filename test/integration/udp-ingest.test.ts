@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Store } from "../../src/store/store.js";
 import { withProsody } from "../helpers/prosody.js";
+import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { tempDir, waitFor } from "../helpers/spine.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -48,25 +49,17 @@ describe("udp: Mauve packets into a real AlertBot", function () {
     dir = tempDir("mauve-udp-");
     const p = server().prosody;
     const config = join(dir, "alertbot.yaml");
-    writeFileSync(config, `
-xmpp:
-  service: xmpp://127.0.0.1:${p.componentPort}
-  component: ${p.botJid}
-  secret_env: TEST_BOT_SECRET
-  pubsub: ${p.pubsubJid}
-database: ${join(dir, "alertbot.sqlite")}
-people:
+    writeFileSync(config, botConfigYaml(server(), dir, `people:
   - name: alice
     jid: alice@${p.domain}
 udp:
   listen: "127.0.0.1:0"
   allow: ["127.0.0.1/32"]
 log:
-  level: debug
-`);
+  level: debug`));
     bot = spawn(process.execPath, ["--import", "tsx", "bots/alertbot.ts", "--config", config], {
       cwd: ROOT,
-      env: { PATH: process.env["PATH"] ?? "", TEST_BOT_SECRET: server().botSecret },
+      env: { PATH: process.env["PATH"] ?? "", [BOT_SECRET_ENV]: server().botSecret },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let buffered = "";

@@ -1,24 +1,10 @@
 // XEP-0045 rooms on the real Prosody: people create rooms, the bot (a component) joins them and
 // hears who said what, by real JID when the room shows it and not otherwise.
 import assert from "node:assert/strict";
+import { nextEvent } from "../helpers/next-event.js";
 import { withProsody } from "../helpers/prosody.js";
 import { connectClient, connectComponent, createMuc } from "../../src/xmpp/index.js";
-import type { GroupchatMessage, Muc, RoomExit, Unsubscribe, XmppSession } from "../../src/xmpp/index.js";
-
-function nextEvent<T>(subscribe: (fn: (v: T) => void) => Unsubscribe, match: (v: T) => boolean = () => true, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no matching event within ${ms} ms`));
-    }, ms);
-    const off = subscribe((v) => {
-      if (!match(v)) return;
-      clearTimeout(timer);
-      off();
-      resolve(v);
-    });
-  });
-}
+import type { GroupchatMessage, Muc, RoomExit, XmppSession } from "../../src/xmpp/index.js";
 
 const said = (muc: Muc, body: string): Promise<GroupchatMessage> => nextEvent((fn) => muc.onGroupchat(fn), (m) => m.body === body);
 

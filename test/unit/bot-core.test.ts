@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BotCore, type ChatPort } from "../../src/bot/bot-core.js";
+import type { BotCore, ChatPort } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
 import { loadBotConfig } from "../../src/config/index.js";
 import { createXmppChannel } from "../../src/notify/index.js";
 import { alert, update } from "../helpers/updates.js";
+import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 
 // The bot's default policy: no workgroups or rules, so everyone hears everything at once.
 const config = loadBotConfig(
@@ -48,23 +48,9 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   const boot = (): void => {
     store = Store.open(path);
-    core = new BotCore({
-      store,
-      clock,
-      log: createLogger({ level: "error" }),
-      policy: config,
-      channels: new Map([["xmpp", createXmppChannel(chat)]]),
-      inputs: { presence: () => "online", down: () => new Map() },
-      ackDefaultMs: 3_600_000,
-      ackMaxMs: 7 * 86_400_000,
-      retry: { attempts: 1 },
-    });
+    core = fakeClockCore({ store, clock, policy: config, channels: new Map([["xmpp", createXmppChannel(chat)]]), ackMaxMs: 7 * 86_400_000 });
   };
-  const advance = async (ms: number): Promise<void> => {
-    clock.advance(ms);
-    await core.tick();
-    await core.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
   const apply = async (u: ReturnType<typeof update>) => {
     const outcome = await core.applyUpdate(u, origin);
     await core.idle();

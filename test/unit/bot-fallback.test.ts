@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BotCore } from "../../src/bot/bot-core.js";
+import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { loadBotConfig } from "../../src/config/index.js";
-import { createLogger } from "../../src/log.js";
 import type { Channel, ChannelName, NotificationMessage, Recipient } from "../../src/notify/index.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
+import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 
 class Recorder implements Channel {
   sent: string[] = [];
@@ -40,18 +40,9 @@ describe("durable fallbacks (fake clock, real SQLite)", () => {
   let email: Recorder;
   const boot = () => {
     store = Store.open(join(dir, "bot.sqlite"));
-    core = new BotCore({
-      store, clock, log: createLogger({ level: "error" }), policy: config,
-      channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email]]),
-      inputs: { presence: () => "online", down: () => new Map() },
-      ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, retry: { attempts: 1 },
-    });
+    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email]]) });
   };
-  const advance = async (ms: number) => {
-    clock.advance(ms);
-    await core.tick();
-    await core.idle();
-  };
+  const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "mauve-fallback-"));

@@ -9,20 +9,9 @@ import {
 } from "../../src/codec/index.js";
 import type { AlertUpdate } from "../../src/codec/index.js";
 import { VECTORS } from "../fixtures/codec/vectors.js";
+import { mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 
 const SEED = 0x6d617576; // "mauv"
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG, enough to make fuzz cases reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const fixtures = fileURLToPath(new URL("../fixtures/codec/", import.meta.url));
 const SEEDS = VECTORS.map((v) => new Uint8Array(readFileSync(`${fixtures}${v.name}.bin`)));

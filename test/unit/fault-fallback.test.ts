@@ -1,14 +1,14 @@
 // Fallbacks when nothing else happens: only the clock moves (no update, no command, no explicit
 // tick), and a failed channel hands over to the next one at once rather than after fallback_after.
 import assert from "node:assert/strict";
-import { BotCore } from "../../src/bot/bot-core.js";
+import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { loadBotConfig } from "../../src/config/index.js";
-import { createLogger } from "../../src/log.js";
 import { failed, type Channel, type ChannelName, type DeliveryOutcome, type NotificationMessage, type Recipient } from "../../src/notify/index.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
+import { fakeClockCore } from "../helpers/fake-clock-core.js";
 
 /** A channel that records what it was asked to send and answers as scripted (default: delivered). */
 class Scripted implements Channel {
@@ -47,12 +47,7 @@ describe("fault: fallbacks driven by the clock alone", () => {
     chat = new Scripted("xmpp");
     email = new Scripted("email");
     sms = new Scripted("sms");
-    core = new BotCore({
-      store, clock, log: createLogger({ level: "error" }), policy: config,
-      channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email], ["sms", sms]]),
-      inputs: { presence: () => "online", down: () => new Map() },
-      ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, retry: { attempts: 1 },
-    });
+    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email], ["sms", sms]]) });
     await core.start();
   });
   afterEach(() => {

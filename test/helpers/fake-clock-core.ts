@@ -1,0 +1,23 @@
+// BotCore on a fake clock for unit tests: everyone online, no host down, one delivery attempt.
+import { BotCore, type BotCoreDeps } from "../../src/bot/bot-core.js";
+import type { FakeClock } from "../../src/clock/fake-clock.js";
+import { createLogger } from "../../src/log.js";
+
+/** A core over `deps` (store, clock, policy, channels), the rest quiet defaults that a test may override. */
+export function fakeClockCore(deps: Pick<BotCoreDeps, "store" | "clock" | "policy" | "channels"> & Partial<BotCoreDeps>): BotCore {
+  return new BotCore({
+    log: createLogger({ level: "error" }),
+    inputs: { presence: () => "online", down: () => new Map() },
+    ackDefaultMs: 3_600_000,
+    ackMaxMs: 86_400_000,
+    retry: { attempts: 1 },
+    ...deps,
+  });
+}
+
+/** Moves the clock on, runs what fell due and waits for the sends it started. */
+export async function advanceCore(clock: FakeClock, core: BotCore, ms: number): Promise<void> {
+  clock.advance(ms);
+  await core.tick();
+  await core.idle();
+}
