@@ -39,6 +39,8 @@ export interface ProsodyHandle {
   register(localpart: string, password: string): Promise<void>;
   /** SIGTERM, wait for exit, SIGKILL after a timeout. */
   stop(): Promise<void>;
+  /** Starts it again after stop(), with the same ports and data (an outage of any length in between). */
+  start(): Promise<void>;
   /** Stops and starts again with the same ports and data. */
   restart(): Promise<void>;
   /** The whole Prosody log file ("" before the first line). */

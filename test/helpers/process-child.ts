@@ -55,6 +55,11 @@ export class ChildRun {
     return this.exit !== null;
   }
 
+  /** How it ended, or null while it runs. */
+  get exitStatus(): ChildExit | null {
+    return this.exit;
+  }
+
   /** Log lines whose message is `msg`. */
   withMsg(msg: string): Array<Record<string, unknown>> {
     return this.logs.filter((l) => l["msg"] === msg);
