@@ -4,7 +4,7 @@
 // WebAssembly off (the agent uses none); --no-expose-wasm says so, which silences V8's warning.
 // mauve-agent: publishes this host's alerts to its own pubsub node. Wiring only; logic lives in src/.
 import { systemClock } from "../src/clock/system-clock.js";
-import { exitOnStartupError, parseCommonArgs, stopOnSignals } from "../src/cli/entry.js";
+import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
 import { readAgentConfigFile } from "../src/config/index.js";
 import { createLogger } from "../src/log.js";
 import { runAgent } from "../src/agent/run-agent.js";
@@ -51,9 +51,11 @@ Options:
       --check-config  validate the configuration, print what is wrong, and exit
   -h, --help          show this text
 
-Exit status: 0 stopped cleanly (SIGINT/SIGTERM; running checks are killed),
-1 could not start, 2 bad command line, 78 bad configuration (every problem is
-listed with its key). Logs are JSON lines on stderr.
+Exit status: 0 stopped by SIGINT/SIGTERM (running checks are killed; the only
+way it ends cleanly: a lost server is waited for, however long), 1 could not
+start or the stop failed, 2 bad command line, 70 a fatal error while running
+(logged; restart it), 78 bad configuration (every problem is listed with
+its key). Logs are JSON lines on stderr, the reason for every exit among them.
 `;
 
 const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/agent.yaml");
@@ -65,8 +67,9 @@ try {
     process.exit(0);
   }
   log = createLogger({ level: config.log.level, fields: { component: "agent", source: config.source } });
+  const lifetime = holdProcessOpen(log);
   const agent = await runAgent(config, systemClock, log);
-  stopOnSignals(() => agent.stop(), log);
+  lifetime.stopWith(() => agent.stop());
 } catch (err) {
   exitOnStartupError(err, log);
 }

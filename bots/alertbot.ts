@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // mauve-alertbot: the AlertBot component. Wiring only; the logic lives in src/.
 import { systemClock } from "../src/clock/system-clock.js";
-import { exitOnStartupError, parseCommonArgs, stopOnSignals } from "../src/cli/entry.js";
+import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
 import { readBotConfigFile } from "../src/config/index.js";
 import { createLogger } from "../src/log.js";
 import { runBot } from "../src/bot/run-bot.js";
@@ -23,9 +23,11 @@ Options:
       --check-config  validate the configuration, print what is wrong, and exit
   -h, --help          show this text
 
-Exit status: 0 stopped cleanly, 1 could not start (database, XMPP, UDP port),
-2 bad command line, 78 bad configuration (every problem is listed with its key).
-Logs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly. SIGHUP reloads the
+Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: a lost
+connection is retried for as long as it runs), 1 could not start (database, XMPP,
+UDP port) or the stop failed, 2 bad command line, 70 a fatal error while running
+(logged; restart it), 78 bad configuration (every problem is listed with its key).
+Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the
 configuration (people, workgroups, rules, channels, ack limits); a file with problems
 is refused, its problems logged, and the running configuration kept.
 `;
@@ -39,6 +41,7 @@ try {
     process.exit(0);
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" } });
+  const lifetime = holdProcessOpen(log);
   const bot = await runBot(config, systemClock, log);
 
   // Legacy Mauve UDP ingest (off unless the config has a `udp` section): datagrams are decoded and
@@ -55,10 +58,10 @@ try {
     reloading = reloading.then(() => reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined));
   });
 
-  stopOnSignals(async () => {
+  lifetime.stopWith(async () => {
     await udp?.close();
     await bot.stop();
-  }, log);
+  });
 } catch (err) {
   exitOnStartupError(err, log);
 }

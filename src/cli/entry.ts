@@ -45,21 +45,78 @@ export function exitOnStartupError(err: unknown, log: Logger): never {
   process.exit(1);
 }
 
-/** Runs `stop` once on SIGINT or SIGTERM, then exits. */
-export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
+/** Exit status of a process that stopped working while running: a fatal error, logged (sysexits.h EX_SOFTWARE). */
+export const EXIT_FATAL = 70;
+
+// Longest interval Node accepts; the keep-alive never needs to fire.
+const KEEP_ALIVE_INTERVAL_MS = 2_147_483_647;
+
+/** The life of a long-running entry point once its configuration is loaded. */
+export interface ProcessLifetime {
+  /** From now on SIGINT and SIGTERM run `stop` once, then exit 0 (1 if it fails). */
+  stopWith(stop: () => Promise<void>): void;
+}
+
+/**
+ * Takes charge of a long-running entry point (AlertBot, mauve-agent) until it exits, which it
+ * then does only on SIGINT/SIGTERM (status 0 once stopped) or on a fatal error (logged, non-zero).
+ * Call it as soon as the logger is set up, before connecting: waiting for the server is part of
+ * the process's life too.
+ */
+export function holdProcessOpen(log: Logger): ProcessLifetime {
+  // The process's own hold on the event loop. Without it the process lives only as long as some
+  // handle happens to be referenced: the clock's timers are not (see system-clock.ts), so a
+  // process waiting to reconnect had nothing left and ended with status 0.
+  setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
+  exitWhenLoopDrains(log);
+  exitOnUncaughtError(log);
+  let stop: (() => Promise<void>) | undefined;
   let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    log.info("stopping", { signal });
-    stop().then(
-      () => process.exit(0),
+    log.info("stopping", { signal, startedUp: stop !== undefined });
+    (stop ?? (() => Promise.resolve()))().then(
+      () => {
+        log.info("stopped; exiting", { signal, status: 0 });
+        process.exit(0);
+      },
       (err: unknown) => {
-        log.error("unclean stop", { err });
+        log.error("unclean stop; exiting", { signal, status: 1, err, stack: stackOf(err) });
         process.exit(1);
       },
     );
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    stopWith(fn) {
+      stop = fn;
+    },
+  };
+}
+
+/**
+ * Makes the end of the event loop a fatal error: a long-running process whose loop runs dry has
+ * lost whatever should have kept it working, and must not pass for one that stopped cleanly.
+ * `process.exit()` skips "beforeExit", so every deliberate exit is unaffected.
+ */
+export function exitWhenLoopDrains(log: Logger): void {
+  process.once("beforeExit", () => {
+    log.error("event loop ended unexpectedly: nothing was left to keep the process working; exiting", { status: EXIT_FATAL });
+    process.exit(EXIT_FATAL);
+  });
+}
+
+// An error nothing caught (a rejected promise nobody awaited included) ends the process like
+// Node's default does, but as a log line that says so, with its stack.
+function exitOnUncaughtError(log: Logger): void {
+  process.on("uncaughtException", (err: unknown, origin: string) => {
+    log.error("fatal error; exiting", { status: EXIT_FATAL, origin, err, stack: stackOf(err) });
+    process.exit(EXIT_FATAL);
+  });
+}
+
+function stackOf(err: unknown): string | undefined {
+  return err instanceof Error ? err.stack : undefined;
 }
