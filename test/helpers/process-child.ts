@@ -27,8 +27,10 @@ export class ChildRun {
   private constructor(private readonly child: ChildProcess, readonly label: string) {
     child.stdout?.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
     child.stderr?.setEncoding("utf8").on("data", (s: string) => this.onStderr(s));
+    // "close", not "exit": at "exit" the pipes may still hold the last lines (the reason it
+    // stopped among them), and a test reading them then would race the process.
     this.exited = new Promise((resolve) => {
-      child.on("exit", (code, signal) => {
+      child.on("close", (code, signal) => {
         this.exit = { code, signal };
         resolve(this.exit);
       });
