@@ -113,18 +113,38 @@ export class Dispatcher {
   }
 
   private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
-    const { store, clock } = this.deps;
+    const { store, clock, storm } = this.deps;
     ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
-    const alerts = digest.items.map((d) => store.alerts.get(d.shortId)).filter((a): a is AlertRecord => a !== undefined);
-    const message = buildDigest(alerts, { reason: `${digest.count} notices at once (${digest.hint})` });
+    const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
+    const alerts = shortIds.map((id) => store.alerts.get(id)).filter((a): a is AlertRecord => a !== undefined);
+    const lead = digest.items[0];
+    // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert".
+    const message =
+      alerts.length === 1 && lead !== undefined
+        ? buildMessage(alerts[0]!, lead.kind, { reason: lead.why })
+        : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
     const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
       for (const id of ids) {
         store.policy.finish(id, ok ? "digested" : "failed", clock.now());
         this.inFlight.delete(id);
       }
+      this.armDigestFallbacks(person, digest, ok);
     });
+  }
+
+  /**
+   * A digest asks for an answer like the notices it stands for: each of them still unanswered is
+   * told again on the digest's fallback channels (its loudest item's), `after` the digest. They
+   * wait in the outbox like any fallback, are dropped one by one as their alerts are acked or
+   * cleared, and those falling due together are planned together (a digest again, past `digest_after`).
+   */
+  private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
+    if (digest.fallbacks.length === 0) return;
+    for (const item of digest.items) {
+      if (WANTS_ANSWER.has(item.kind)) this.armFallbacks(person, { ...item, channels: digest.channels, fallbacks: digest.fallbacks }, delivered);
+    }
   }
 
   /** Sends one message on every channel named; true when at least one delivered it. */

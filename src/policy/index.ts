@@ -62,4 +62,4 @@ export { DIGEST_HINT, budgetExhaustedUntil, planOutbox } from "./storm.js";
 export type * from "./types.js";
 export { LEVELS } from "./types.js";
 export { isOpen, nextOpening } from "./windows.js";
-export { addOpenTime } from "./open-time.js";
+export { addOpenTime, workingHoursWindow } from "./open-time.js";
