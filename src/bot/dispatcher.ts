@@ -141,10 +141,8 @@ export class Dispatcher {
    * cleared, and those falling due together are planned together (a digest again, past `digest_after`).
    */
   private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
-    if (digest.fallbacks.length === 0) return;
-    for (const item of digest.items) {
-      if (WANTS_ANSWER.has(item.kind)) this.armFallbacks(person, { ...item, channels: digest.channels, fallbacks: digest.fallbacks }, delivered);
-    }
+    const unanswered = digest.items.filter((d) => WANTS_ANSWER.has(d.kind)).map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
+    this.armFallbacksOf(person, unanswered, delivered);
   }
 
   /** Sends one message on every channel named; true when at least one delivered it. */
@@ -185,13 +183,22 @@ export class Dispatcher {
    * them), with the timer woken for them; dropped as moot on ack or clear.
    */
   private armFallbacks(person: string, d: Delivery, delivered: boolean): void {
-    if (d.fallbacks.length === 0) return;
+    this.armFallbacksOf(person, [d], delivered);
+  }
+
+  /** Queues the fallbacks of several deliveries sent as one message: one insert per tier, one wake. */
+  private armFallbacksOf(person: string, sent: readonly Delivery[], delivered: boolean): void {
+    const first = sent[0];
+    if (first === undefined || first.fallbacks.length === 0) return;
     const now = this.deps.clock.now();
-    const shift = delivered ? 0 : d.fallbacks[0]!.after;
-    for (const fallback of d.fallbacks) {
+    const shift = delivered ? 0 : first.fallbacks[0]!.after;
+    for (const fallback of first.fallbacks) {
       const after = fallback.after - shift;
-      const why = after === 0 ? `${d.channels.join("+")} failed; ${d.why}` : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
-      this.deps.store.policy.addDeliveries([{ ...d, person, channels: fallback.channels, fallbacks: [], why }], now, now + after);
+      const rows = sent.map((d) => {
+        const why = after === 0 ? `${d.channels.join("+")} failed; ${d.why}` : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
+        return { ...d, person, channels: fallback.channels, fallbacks: [], why };
+      });
+      this.deps.store.policy.addDeliveries(rows, now, now + after);
     }
     this.deps.wake?.();
   }
