@@ -21,7 +21,8 @@
  * outbox.add(result.deliveries);                              // per person, then:
  * const plan = planOutbox(outbox.for("alice"), sent.recent("alice"), now, config.storm);
  * // send plan.send one by one and plan.digest as one message; keep plan.keep for plan.holdUntil.
- * // For each sent delivery, arm its fallbacks (at sentAt + after, if still unacked: send on those channels).
+ * // For each sent delivery, arm its fallbacks (at sentAt + after, if still unacked: send on those channels);
+ * // for a digest, arm digest.fallbacks for each of its items that asks for an answer.
  *
  * const hosts = checkHostsDown(presenceTracker.downSources(), config.hostDown, now);
  * // raise each of hosts.raise as an alert (idempotent); clear it when the agent's presence returns;

@@ -20,7 +20,9 @@ export interface Digest {
   readonly items: readonly Delivery[];
   readonly hint: string;
   readonly level: Level;
+  /** The loudest item's channels: a storm holding an urgent page goes where that page would. */
   readonly channels: readonly ChannelName[];
+  /** The loudest item's fallbacks: while unanswered, each item that asks for an answer is told again on these. */
   readonly fallbacks: readonly Fallback[];
 }
 
