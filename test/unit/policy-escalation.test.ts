@@ -109,7 +109,7 @@ describe("policy: escalation timeline", () => {
       "t=45m bob reminder xmpp",
       "t=1h alice reminder xmpp",
       "t=75m bob reminder xmpp",
-      "t=75m erin reminder sms", // erin is offline: her own urgent preference falls through to SMS
+      "t=75m erin reminder sms", // on the channels of the step that paged her
     ]);
   });
 
