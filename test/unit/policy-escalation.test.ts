@@ -113,6 +113,28 @@ describe("policy: escalation timeline", () => {
     ]);
   });
 
+  it("reminds on the paging step's channels, once, without fallbacks; a state stored without them uses the person's own", () => {
+    const h = new Harness();
+    h.presence.erin = "online";
+    h.evaluate();
+    const reminders: Delivery[] = [];
+    for (let t = 0; t < 75; t += 1) {
+      const last = h.last;
+      h.clock.advance(M);
+      if (h.last !== last) reminders.push(...(h.last?.deliveries ?? []).filter((d) => d.kind === "reminder"));
+    }
+    const erin = reminders.filter((d) => d.person === "erin");
+    assert.ok(erin.length > 0);
+    assert.ok(erin.every((d) => d.channels.join("+") === "sms" && d.fallbacks.length === 0), JSON.stringify(erin));
+    assert.ok(reminders.every((d) => d.fallbacks.length === 0), "no reminder chases on other channels");
+    const old = { ...h.state!, notified: h.state!.notified.map(({ tiers: _tiers, ...n }) => n) };
+    h.state = old;
+    const before = h.lines.length;
+    h.clock.advance(30 * M);
+    const again = h.lines.slice(before).filter((l) => / erin reminder /.test(l));
+    assert.match(again[0] ?? "", / erin reminder xmpp$/, "erin online: her own urgent preference");
+  });
+
   it("attaches fallbacks for unanswered messages, and skips XMPP for the offline", () => {
     const h = new Harness();
     h.presence.alice = "offline";
