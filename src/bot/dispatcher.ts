@@ -118,11 +118,12 @@ export class Dispatcher {
     store.policy.recordSend(person, digest.kind, clock.now());
     const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
     const alerts = shortIds.map((id) => store.alerts.get(id)).filter((a): a is AlertRecord => a !== undefined);
-    const lead = digest.items[0];
     // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert".
+    const only = alerts.length === 1 ? alerts[0] : undefined;
+    const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =
-      alerts.length === 1 && lead !== undefined
-        ? buildMessage(alerts[0]!, lead.kind, { reason: lead.why })
+      only !== undefined && lead !== undefined
+        ? buildMessage(only, lead.kind, { reason: lead.why })
         : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
     const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
