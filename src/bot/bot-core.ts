@@ -16,6 +16,7 @@ import { DueTimer } from "./due-timer.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
 import { TurnBatch } from "../util/turn-batch.js";
 import { hostDownRaises, hostUpUpdate } from "./host-down.js";
+import { ClockSkewWatch } from "./clock-skew.js";
 
 /** How the core sends a chat line; the XMPP edge implements it. */
 export interface ChatPort {
@@ -40,12 +41,15 @@ export interface BotCoreDeps {
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Who may ack, clear, silence, escalate, per workgroup; default: every configured person. */
   permissions?: Permissions;
+  /** Updates whose transmission_time is further than this from our clock are logged (ms; default 1h). */
+  maxClockSkewMs?: number;
   /** Posts a line to a workgroup's room (when it has one). */
   roomPost?: (workgroup: string, line: () => string) => Promise<void>;
 }
 
 /** What a config reload may change while the bot runs. */
-export type BotSettings = Required<Pick<BotCoreDeps, "policy" | "channels" | "semantics" | "ackDefaultMs" | "ackMaxMs" | "permissions">>;
+export type BotSettings = Required<Pick<BotCoreDeps, "policy" | "channels" | "semantics" | "ackDefaultMs" | "ackMaxMs" | "permissions">> &
+  Pick<BotCoreDeps, "maxClockSkewMs">;
 
 /**
  * The bot without its protocol edges: applies updates, runs what falls due, tells people.
@@ -59,6 +63,7 @@ export class BotCore {
   });
 
   private readonly dispatcher: Dispatcher;
+  private readonly skew: ClockSkewWatch;
   /** Commands from chat, rooms and forms all go through here. */
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
@@ -72,6 +77,7 @@ export class BotCore {
       () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
       () => void this.tick(),
     );
+    this.skew = new ClockSkewWatch(deps.store, deps.log, deps.maxClockSkewMs);
     this.commands = new CommandRunner({
       store: deps.store,
       clock: deps.clock,
@@ -102,6 +108,7 @@ export class BotCore {
     this.deps = { ...this.deps, ...next };
     this.commands.reconfigure({ policy: next.policy, ackDefaultMs: next.ackDefaultMs, ackMaxMs: next.ackMaxMs, permissions: next.permissions });
     this.dispatcher.reconfigure({ people: next.policy.people, channels: next.channels, storm: next.policy.storm });
+    if (next.maxClockSkewMs !== undefined) this.skew.reconfigure(next.maxClockSkewMs);
     await this.reconsider();
   }
 
@@ -190,7 +197,10 @@ export class BotCore {
     if (outcome.status === "rejected") log.warn("update rejected", { ...fields, reason: outcome.reason });
     else if (outcome.status === "stale") log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
     else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
-    else log.debug("update applied", { ...fields, changes: outcome.changes.length });
+    else {
+      log.debug("update applied", { ...fields, changes: outcome.changes.length });
+      this.skew.observe(update, clock.now());
+    }
     return outcome;
   }
 

@@ -12,10 +12,11 @@ import {
   type Person,
 } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import { addOpenTime, classify, findWorkgroup, onCall, type Policy } from "../policy/index.js";
+import { addOpenTime, classify, findWorkgroup, onCall, workingHoursWindow, type Policy } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
+import { recordedSkew } from "./clock-skew.js";
 
 /** What running commands needs. */
 export interface CommandRunnerDeps {
@@ -86,10 +87,12 @@ export class CommandRunner {
       silenceMaxMs: ackMaxMs,
       alerts: commandAlerts({ store, policy, inputs, log }),
       silences: commandSilences(store),
+      clockSkew: (source) => recordedSkew(store, source),
       oncall: (workgroup) => this.oncall(workgroup),
-      workingHoursFrom: (from, hours) => {
-        // "for 4 working hours" counts the window named working_hours, else the first one configured.
-        const window = policy.windows["working_hours"] ?? Object.values(policy.windows)[0];
+      workingHoursFrom: (from, hours, shortId) => {
+        const alert = store.alerts.get(shortId);
+        const workgroup = alert === undefined ? undefined : findWorkgroup(policy.workgroups, classify(policy.rules, alert).workgroup);
+        const window = workingHoursWindow(policy, workgroup);
         return window ? addOpenTime(window, from, hours * 3_600_000) : null;
       },
       may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),

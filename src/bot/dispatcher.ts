@@ -113,18 +113,37 @@ export class Dispatcher {
   }
 
   private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
-    const { store, clock } = this.deps;
+    const { store, clock, storm } = this.deps;
     ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
-    const alerts = digest.items.map((d) => store.alerts.get(d.shortId)).filter((a): a is AlertRecord => a !== undefined);
-    const message = buildDigest(alerts, { reason: `${digest.count} notices at once (${digest.hint})` });
+    const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
+    const alerts = shortIds.map((id) => store.alerts.get(id)).filter((a): a is AlertRecord => a !== undefined);
+    // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert".
+    const only = alerts.length === 1 ? alerts[0] : undefined;
+    const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
+    const message =
+      only !== undefined && lead !== undefined
+        ? buildMessage(only, lead.kind, { reason: lead.why })
+        : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
     const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
       for (const id of ids) {
         store.policy.finish(id, ok ? "digested" : "failed", clock.now());
         this.inFlight.delete(id);
       }
+      this.armDigestFallbacks(person, digest, ok);
     });
+  }
+
+  /**
+   * A digest asks for an answer like the notices it stands for: each of them still unanswered is
+   * told again on the digest's fallback channels (its loudest item's), `after` the digest. They
+   * wait in the outbox like any fallback, are dropped one by one as their alerts are acked or
+   * cleared, and those falling due together are planned together (a digest again, past `digest_after`).
+   */
+  private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
+    const unanswered = digest.items.filter((d) => WANTS_ANSWER.has(d.kind)).map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
+    this.armFallbacksOf(person, unanswered, delivered);
   }
 
   /** Sends one message on every channel named; true when at least one delivered it. */
@@ -165,13 +184,22 @@ export class Dispatcher {
    * them), with the timer woken for them; dropped as moot on ack or clear.
    */
   private armFallbacks(person: string, d: Delivery, delivered: boolean): void {
-    if (d.fallbacks.length === 0) return;
+    this.armFallbacksOf(person, [d], delivered);
+  }
+
+  /** Queues the fallbacks of several deliveries sent as one message: one insert per tier, one wake. */
+  private armFallbacksOf(person: string, sent: readonly Delivery[], delivered: boolean): void {
+    const first = sent[0];
+    if (first === undefined || first.fallbacks.length === 0) return;
     const now = this.deps.clock.now();
-    const shift = delivered ? 0 : d.fallbacks[0]!.after;
-    for (const fallback of d.fallbacks) {
+    const shift = delivered ? 0 : first.fallbacks[0]!.after;
+    for (const fallback of first.fallbacks) {
       const after = fallback.after - shift;
-      const why = after === 0 ? `${d.channels.join("+")} failed; ${d.why}` : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
-      this.deps.store.policy.addDeliveries([{ ...d, person, channels: fallback.channels, fallbacks: [], why }], now, now + after);
+      const rows = sent.map((d) => {
+        const why = after === 0 ? `${d.channels.join("+")} failed; ${d.why}` : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
+        return { ...d, person, channels: fallback.channels, fallbacks: [], why };
+      });
+      this.deps.store.policy.addDeliveries(rows, now, now + after);
     }
     this.deps.wake?.();
   }

@@ -93,6 +93,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       semantics: { toleranceMs: c.alerts.tolerance, defaultImportance: 50 },
       ackDefaultMs: c.alerts.ackDefault,
       ackMaxMs: c.alerts.ackMax,
+      maxClockSkewMs: c.alerts.maxClockSkew,
       permissions: c.permissions,
     };
   };

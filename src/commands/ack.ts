@@ -61,32 +61,36 @@ function parseAck(rest: string): ArgsResult<AckArgs> {
   return length.ok ? { ok: true, args: { ids: ids.ids, length: length.length, note } } : refuse(length.text);
 }
 
-// The ack's end, before the cap; a string is a refusal for the person.
-function askedUntil(length: AckLength, ctx: CommandContext): number | string {
+// The ack's end, before the cap; a string is a refusal for the person. Working hours are those of
+// the alert's workgroup, so one ack of several alerts may end at different times.
+function askedUntil(length: AckLength, ctx: CommandContext, id: number): number | string {
   if (length.kind === "default") return ctx.now + ctx.ackDefaultMs;
   if (length.kind === "for") return ctx.now + length.ms;
   if (ctx.workingHoursFrom === undefined) return 'I don\'t know anyone\'s working hours here; say how long instead, e.g. "for 8h".';
-  const until = ctx.workingHoursFrom(ctx.now, length.hours);
+  const until = ctx.workingHoursFrom(ctx.now, length.hours, id);
   return until ?? 'No working hours lie ahead in the calendar I know; say how long instead, e.g. "for 8h".';
 }
 
 function handleAck(args: AckArgs, ctx: CommandContext): string {
-  const asked = askedUntil(args.length, ctx);
-  if (typeof asked === "string") return asked;
-  const until = Math.min(asked, ctx.now + ctx.ackMaxMs);
-  const ms = until - ctx.now;
-  const ack = { by: ctx.person.name, at: ctx.now, until, note: args.note };
   const because = args.note === "" ? "" : ` because ${args.note}`;
-  const lasting = args.length.kind === "working-hours" ? `${formatDuration(ms)} (${plural(args.length.hours, "working hour")})` : formatDuration(ms);
+  const capped: Array<{ asked: number; ms: number }> = [];
   const lines = args.ids.map((id) => {
     const refused = refusalFor(ctx, "ack", id);
     if (refused !== null) return refused;
+    const asked = askedUntil(args.length, ctx, id);
+    if (typeof asked === "string") return args.ids.length === 1 ? asked : `#${id}: ${asked}`;
+    const until = Math.min(asked, ctx.now + ctx.ackMaxMs);
+    const ms = until - ctx.now;
+    if (asked > until) capped.push({ asked, ms });
+    const ack = { by: ctx.person.name, at: ctx.now, until, note: args.note };
+    const lasting = args.length.kind === "working-hours" ? `${formatDuration(ms)} (${plural(args.length.hours, "working hour")})` : formatDuration(ms);
     const outcome = ctx.alerts.ack(id, ack);
     if (outcome.ok) return `${alertName(outcome.alert)} acknowledged for ${lasting} by ${ack.by}${because}`;
     if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is not raised, so there is nothing to acknowledge`;
     return `#${id}: no such alert`;
   });
-  if (asked > until) lines.push(`(${formatDuration(asked - ctx.now)} is longer than acks may last, so I used the maximum, ${formatDuration(ms)}.)`);
+  const cap = capped.sort((a, b) => b.asked - a.asked)[0];
+  if (cap !== undefined) lines.push(`(${formatDuration(cap.asked - ctx.now)} is longer than acks may last, so I used the maximum, ${formatDuration(cap.ms)}.)`);
   return lines.join("\n");
 }
 

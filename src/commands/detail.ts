@@ -34,6 +34,11 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   if (alert.suppressUntil !== null && alert.suppressUntil > now) out.push(`Its sender holds notifications back for ${formatDuration(alert.suppressUntil - now)} more`);
   if (alert.scheduledRaiseAt !== null) out.push(`Will raise ${relative(alert.scheduledRaiseAt, now)} unless its sender says otherwise`);
   if (alert.scheduledClearAt !== null) out.push(`Will clear ${relative(alert.scheduledClearAt, now)} unless its sender says otherwise`);
+  const skew = ctx.clockSkew?.(alert.source) ?? null;
+  if (skew !== null) {
+    const how = `${formatDuration(Math.abs(skew.skewMs))} ${skew.skewMs > 0 ? "behind" : "ahead of"} AlertBot's`;
+    out.push(`Clock skew: ${alert.source}'s clock was ${how} at its last update (${relative(skew.at, now)}); its times were shifted to AlertBot's clock`);
+  }
   const detail = toPlainText(alert.detail).trim();
   if (detail !== "") out.push("Detail:", detail.length > DETAIL_MAX_CHARS ? detail.slice(0, DETAIL_MAX_CHARS - 1) + "…" : detail);
   return out;

@@ -109,8 +109,13 @@ export interface CommandContext {
   readonly silences?: CommandSilences;
   /** Who is on call in one workgroup (by name, any case), or in each when `workgroup` is null. */
   oncall?(workgroup: string | null): OnCallOutcome;
-  /** When `hours` working hours from `now` will have passed, or null when no working hours lie ahead. */
-  workingHoursFrom?(now: number, hours: number): number | null;
+  /**
+   * When `hours` working hours from `now` will have passed, counted in the working hours of alert
+   * `shortId`'s workgroup; null when no working hours lie ahead.
+   */
+  workingHoursFrom?(now: number, hours: number, shortId: number): number | null;
+  /** How far `source`'s clock was from AlertBot's at its last update, when past the bound (ms). */
+  clockSkew?(source: string): { readonly skewMs: number; readonly at: number } | null;
   /** Whether the sender may do `action` to `alert` (null: to alerts in general, as a silence may). Default: yes. */
   may?(action: CommandAction, alert: AlertRecord | null): Verdict;
 }

@@ -40,6 +40,8 @@ export interface BotAlertsConfig {
   readonly ackMax: number;
   /** Raise/clear times this close to now apply now (Mauve's "within a few seconds"). */
   readonly tolerance: number;
+  /** An update whose transmission_time is further than this from AlertBot's clock is applied, and logged. */
+  readonly maxClockSkew: number;
 }
 
 /** AlertBot's validated, frozen configuration; it is also the policy (people, workgroups, rules...) as is. */
@@ -81,6 +83,7 @@ const alertsSection = refine(
       ack_default: optional(duration({ min: MINUTE, max: 90 * DAY }), "1h"),
       ack_max: optional(duration({ min: MINUTE, max: 90 * DAY }), "7d"),
       tolerance: optional(duration({ min: 0, max: 5 * MINUTE }), "5s"),
+      max_clock_skew: optional(duration({ min: 1_000, max: 366 * DAY }), "1h"),
     }),
     {},
   ),

@@ -38,6 +38,7 @@ function checkNames(policy: ResolvedPolicy<PolicySections>, problem: Problem): v
     w.members.forEach((m, j) => person(`${at}.members[${j}]`, m));
     w.rotation?.shifts.forEach((s, k) => s.people.forEach((p, j) => person(`${at}.rotation.shifts[${k}].people[${j}]`, p)));
     w.overrides.forEach((o, k) => person(`${at}.overrides[${k}].person`, o.person));
+    window(`${at}.working_hours`, w.workingHours);
     for (const level of ["urgent", "normal", "low"] as const) {
       w.escalation[level].steps.forEach((s, j) => {
         const stepAt = `${at}.escalation.${level}.steps[${j}]`;
@@ -70,6 +71,7 @@ export function resolvePolicy<T extends PolicySections>(reader: Reader<T>): Read
       overrides: [],
       room: null,
       escalation: BROADCAST,
+      workingHours: null,
     };
     if (read.workgroups !== null && read.rules === null) {
       ctx.report(joinPath(path, "rules"), "expected a list of rules ending with a default (without match), since workgroups are configured, got nothing");

@@ -15,6 +15,7 @@ const raw = object({
   overrides: overridesReader,
   room: maybe(bareJid()),
   escalation: escalationSection,
+  working_hours: maybe(name("office")),
 });
 
 const workgroup: Reader<Workgroup> = check(

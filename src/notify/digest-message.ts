@@ -33,7 +33,7 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
   lines.push(...listed.map((l) => `- ${l}`));
   if (rest > 0) lines.push(`…and ${rest} more.`);
   lines.push(`Say "show" in chat to see them all, "ack <id>" to acknowledge one.`);
-  return { kind: "digest", subject, text: lines.join("\n"), html: renderAlertHtml({ lines, detailHtml: "", facts: [] }) };
+  return { kind: "digest", subject, text: lines.join("\n"), html: renderAlertHtml({ lines, detailHtml: "", facts: [] }), alerts: ranked };
 }
 
 function byUrgency(a: AlertRecord, b: AlertRecord): number {

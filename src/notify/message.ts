@@ -22,6 +22,8 @@ export interface NotificationMessage {
   /** The same as a safe HTML fragment: our text escaped, the detail re-sanitised. */
   readonly html?: string;
   readonly alert?: AlertRecord;
+  /** A digest's alerts, most urgent first (SMS lists their ids). */
+  readonly alerts?: readonly AlertRecord[];
   /** Groups every message about one alert (email threads them); absent for a digest. */
   readonly threadKey?: string;
 }
@@ -44,6 +46,14 @@ export const KIND_WORD: Readonly<Record<NotificationKind, string>> = {
   digest: "DIGEST",
 };
 
+/**
+ * How to acknowledge, worded for every channel: acks are chat commands, and neither an email nor
+ * an SMS reply reaches AlertBot, so "reply" would mislead the reader of those.
+ */
+export function ackHint(shortId: number): string {
+  return `Say "ack ${shortId}" in chat to acknowledge.`;
+}
+
 /** Kinds that ask the reader to do something, so they carry the "ack 42" hint. */
 export function wantsAck(kind: NotificationKind): boolean {
   return kind === "raised" || kind === "reminder" || kind === "escalated" || kind === "ack-expired";
@@ -60,7 +70,7 @@ export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind,
   const by = kind === "acked" && alert.ack ? ` by ${oneLine(alert.ack.by)}` : "";
   const subject = ellipsize(`${KIND_WORD[kind]} ${label}${by}${summary}`, MAX_SUBJECT);
   const lines = [`${KIND_WORD[kind]} #${alert.shortId} ${label}${summary}`];
-  if (wantsAck(kind)) lines.push(`Reply "ack ${alert.shortId}" to acknowledge.`);
+  if (wantsAck(kind)) lines.push(ackHint(alert.shortId));
   if (alert.ack && (kind === "acked" || kind === "reminder")) lines.push(ackLine(alert.ack));
   if (context.reason) lines.push(oneLine(context.reason));
   const detail = alert.detail ? ellipsize(toPlainText(alert.detail), MAX_DETAIL_TEXT) : "";

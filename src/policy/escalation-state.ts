@@ -5,7 +5,7 @@ import type { DownSources } from "./inhibit.js";
 import type { AlertFacts } from "./matcher.js";
 import type { Classification } from "./rules.js";
 import type { Silence } from "./silences.js";
-import type { Level, Policy } from "./types.js";
+import type { ChannelTier, Level, Policy } from "./types.js";
 
 /** Someone told about the alert during its current raise. */
 export interface NotifiedPerson {
@@ -15,6 +15,11 @@ export interface NotifiedPerson {
   /** When they were last told; reminders count from here (moved on by time spent held). */
   readonly lastAt: number;
   readonly reminders: number;
+  /**
+   * The channel tiers of the step that told them last (null: their own for the level); reminders
+   * use these. Absent in states stored before reminders kept to their step's channels.
+   */
+  readonly tiers?: readonly ChannelTier[] | null;
 }
 
 /** Why a whole chain is waiting. */
@@ -41,6 +46,8 @@ export interface EscalationState {
   readonly round: number;
   /** The kind the first step of this round delivers. */
   readonly startKind: "raised" | "ack-expired";
+  /** Who held the ack that ran out and restarted this round: they hear of it with the first step. */
+  readonly expiredAckBy?: string | null;
   /** When step timing began (null until the chain first runs unheld); moved on by time spent held. */
   readonly startedAt: number | null;
   /** Index of the next step to fire. */

@@ -17,17 +17,20 @@ export interface Run {
   readonly warnings: string[];
 }
 
-/** Adds a delivery for one person, choosing channels by their presence. */
+/**
+ * Adds a delivery for one person, choosing channels by their presence. A clear or an ack closes
+ * something already heard of, and a reminder repeats a notice whose own fallbacks already ran:
+ * each goes once, on the first channels reachable now, without chasing on the others.
+ */
 export function deliver(run: Pick<Run, "input" | "level" | "deliveries">, person: Person, kind: DeliveryKind, why: string, tiers: readonly ChannelTier[] | null = null): void {
   const { alert, presence } = run.input;
-  // A clear or an ack closes something already heard of: one message, no chasing on other channels.
-  const informational = kind === "cleared" || kind === "acked";
-  const plan = planChannels(person, run.level, presence?.(person.name) ?? "unknown", { tiers, fallbacks: !informational });
+  const once = kind === "cleared" || kind === "acked" || kind === "reminder";
+  const plan = planChannels(person, run.level, presence?.(person.name) ?? "unknown", { tiers, fallbacks: !once });
   run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
 }
 
-function told(state: EscalationState, name: string, now: number): EscalationState {
-  const entry: NotifiedPerson = { person: name, round: state.round, lastAt: now, reminders: 0 };
+function told(state: EscalationState, name: string, now: number, tiers: readonly ChannelTier[] | null): EscalationState {
+  const entry: NotifiedPerson = { person: name, round: state.round, lastAt: now, reminders: 0, tiers };
   const rest = state.notified.filter((n) => n.person !== name);
   return { ...state, notified: [...rest, entry] };
 }
@@ -56,12 +59,27 @@ export function fireDueSteps(run: Run, state: EscalationState): { state: Escalat
       for (const person of people) {
         deliver(run, person, kind, `${label}: ${describeTarget(step.notify)}`, step.channels);
         toldThisRound.add(person.name);
-        s = told(s, person.name, now);
+        s = told(s, person.name, now, step.channels);
       }
+      if (s.nextStep === 0 && s.startKind === "ack-expired") s = tellAcker(run, s, toldThisRound, label);
     }
     s = { ...s, nextStep: s.nextStep + 1 };
   }
   return { state: s, blockedUntil: null };
+}
+
+/**
+ * The person whose ack ran out hears of it too, whoever is on call now: they said they were on it.
+ * On their own channels for the level, chased by fallbacks like any page; reminded from then on.
+ */
+function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>, label: string): EscalationState {
+  const name = state.expiredAckBy;
+  if (name === undefined || name === null || [...toldThisRound].some((p) => p.toLowerCase() === name.toLowerCase())) return state;
+  const person = findPerson(run.input.policy.people, name);
+  if (person === undefined) return state;
+  deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
+  toldThisRound.add(person.name);
+  return told(state, person.name, run.input.now, null);
 }
 
 /** Reminds everyone told this round whose last message is a reminder period old, once however late. */
@@ -76,7 +94,8 @@ export function sendReminders(run: Run, state: EscalationState): EscalationState
       run.warnings.push(`${n.person} is no longer configured: reminder not sent`);
       return n;
     }
-    deliver(run, person, "reminder", `reminder ${n.reminders + 1} of ${run.workgroup.name}/${state.level}`);
+    // On the channels of the step that paged them, at most: a step saying `channels: [sms]` means SMS only.
+    deliver(run, person, "reminder", `reminder ${n.reminders + 1} of ${run.workgroup.name}/${state.level}`, n.tiers ?? null);
     return { ...n, lastAt: now, reminders: n.reminders + 1 };
   });
   return { ...state, notified };

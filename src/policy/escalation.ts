@@ -13,7 +13,8 @@ function fresh(input: EscalationInput, raisedAt: number): EscalationState {
 
 // A new round keeps who was told (they still hear the clear) but starts the steps, and "next", over.
 function restart(state: EscalationState, startKind: EscalationState["startKind"]): EscalationState {
-  return { ...state, round: state.round + 1, startKind, startedAt: null, nextStep: 0, ack: null, held: null };
+  const expiredAckBy = startKind === "ack-expired" ? (state.ack?.by ?? null) : null;
+  return { ...state, round: state.round + 1, startKind, expiredAckBy, startedAt: null, nextStep: 0, ack: null, held: null };
 }
 
 // Time spent held does not count towards steps or reminders: the chain resumes where it paused.

@@ -21,7 +21,8 @@
  * outbox.add(result.deliveries);                              // per person, then:
  * const plan = planOutbox(outbox.for("alice"), sent.recent("alice"), now, config.storm);
  * // send plan.send one by one and plan.digest as one message; keep plan.keep for plan.holdUntil.
- * // For each sent delivery, arm its fallbacks (at sentAt + after, if still unacked: send on those channels).
+ * // For each sent delivery, arm its fallbacks (at sentAt + after, if still unacked: send on those channels);
+ * // for a digest, arm digest.fallbacks for each of its items that asks for an answer.
  *
  * const hosts = checkHostsDown(presenceTracker.downSources(), config.hostDown, now);
  * // raise each of hosts.raise as an alert (idempotent); clear it when the agent's presence returns;
@@ -62,4 +63,4 @@ export { DIGEST_HINT, budgetExhaustedUntil, planOutbox } from "./storm.js";
 export type * from "./types.js";
 export { LEVELS } from "./types.js";
 export { isOpen, nextOpening } from "./windows.js";
-export { addOpenTime } from "./open-time.js";
+export { addOpenTime, workingHoursWindow } from "./open-time.js";

@@ -1,4 +1,4 @@
-import type { Window } from "./types.js";
+import type { Policy, Window, Workgroup } from "./types.js";
 import { isOpen, nextOpening } from "./windows.js";
 
 const STEP_MS = 60_000;
@@ -23,4 +23,13 @@ export function addOpenTime(window: Window, from: number, ms: number): number | 
     left -= step;
   }
   return left > 0 ? null : at;
+}
+
+/**
+ * The window "N working hours" counts for an alert of `workgroup`: the one the workgroup names in
+ * `working_hours`, else the window named `working_hours`, else the first window configured.
+ */
+export function workingHoursWindow(policy: Pick<Policy, "windows">, workgroup: Pick<Workgroup, "workingHours"> | undefined): Window | undefined {
+  const named = workgroup?.workingHours ?? "working_hours";
+  return (Object.hasOwn(policy.windows, named) ? policy.windows[named] : undefined) ?? Object.values(policy.windows)[0];
 }

@@ -20,7 +20,9 @@ export interface Digest {
   readonly items: readonly Delivery[];
   readonly hint: string;
   readonly level: Level;
+  /** The loudest item's channels: a storm holding an urgent page goes where that page would. */
   readonly channels: readonly ChannelName[];
+  /** The loudest item's fallbacks: while unanswered, each item that asks for an answer is told again on these. */
   readonly fallbacks: readonly Fallback[];
 }
 
@@ -74,9 +76,10 @@ export function budgetExhaustedUntil(history: readonly SentRecord[], now: number
 }
 
 /**
- * Plans one person's outgoing messages under the rate limit. A few notifications go out one by
- * one; a burst of more than `digestAfter`, or more than the limit has room for, becomes one digest
- * (count, the most important few, how to see the rest); with no room at all everything waits.
+ * Plans one person's outgoing messages under the rate limit. Up to `digestAfter` notifications go
+ * out one by one, most important first, as many as the limit has room for; the rest wait until it
+ * frees. Only a burst of more than `digestAfter` becomes one digest (count, the most important few,
+ * how to see the rest); with no room at all everything waits.
  * `email_digest` notices collect until `quietDigestEvery` has passed since the last such email.
  */
 export function planOutbox(pending: readonly Delivery[], history: readonly SentRecord[], now: number, storm: StormConfig): OutboxPlan {
@@ -95,10 +98,17 @@ export function planOutbox(pending: readonly Delivery[], history: readonly SentR
   }
   const released = quietDue ? quiet : [];
   const keep = quietDue ? [] : quiet;
-  const messages = loud.length + (released.length > 0 ? 1 : 0);
-  if (loud.length <= storm.digestAfter && messages <= budget) {
-    const digest = released.length > 0 ? digestOf(released, true, storm) : null;
-    return { send: [...loud].sort(byImportance), digest, keep, holdUntil: quietWait };
+  if (loud.length <= storm.digestAfter) {
+    // A few notices are never merged into a digest to save the limit: the loudest go now, the rest
+    // wait for room, as everything does when the limit is used up.
+    const sorted = [...loud].sort(byImportance);
+    const send = sorted.slice(0, budget);
+    const quietFits = released.length > 0 && send.length < budget;
+    const waiting = [...sorted.slice(budget), ...(quietFits ? [] : released), ...keep];
+    const digest = quietFits ? digestOf(released, true, storm) : null;
+    const freed = waiting.length > keep.length ? budgetFreesAt([...recent, ...send.map(() => ({ at: now, kind: "single" as const }))], storm) : null;
+    const holds = [freed, quietWait].filter((t): t is number => t !== null);
+    return { send, digest, keep: waiting, holdUntil: holds.length === 0 ? null : Math.min(...holds) };
   }
   return { send: [], digest: digestOf([...loud, ...released], released.length > 0, storm), keep, holdUntil: quietWait };
 }

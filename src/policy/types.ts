@@ -117,6 +117,8 @@ export interface Workgroup {
   /** A MUC room JID for the workgroup, or null. */
   readonly room: string | null;
   readonly escalation: Readonly<Record<Level, EscalationPolicy>>;
+  /** The window "ack 42 for 4 working hours" counts for its alerts, or null for the default one. */
+  readonly workingHours: string | null;
 }
 
 /** An inclusive range of Mauve importance; a missing end is open. */

@@ -111,6 +111,11 @@ export class PolicyStore {
     this.sql("INSERT OR REPLACE INTO bot_state (key, value) VALUES (?, ?)").run(key, value);
   }
 
+  /** Forgets a durable fact of the bot's own. */
+  clearBotState(key: string): void {
+    this.sql("DELETE FROM bot_state WHERE key = ?").run(key);
+  }
+
   /** Whether this person approved our presence subscription. */
   presenceApproved(jid: string): boolean {
     return this.sql("SELECT 1 FROM presence_approvals WHERE jid = ?").get(jid) !== undefined;

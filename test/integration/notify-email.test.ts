@@ -70,7 +70,7 @@ describe("notify: email over a real SMTP server", function () {
     assert.ok(first.ok && first.detail?.includes(a.headers.get("message-id") ?? "?"), first.ok ? first.detail : "");
 
     const text = a.part("text/plain")?.body ?? "";
-    assert.ok(text.startsWith('RAISED #42 web1 disk-full: /var is 98% full\nReply "ack 42" to acknowledge.'), text);
+    assert.ok(text.startsWith('RAISED #42 web1 disk-full: /var is 98% full\nSay "ack 42" in chat to acknowledge.'), text);
     assert.ok(text.includes("Used: 98% of /var <https://grafana.example.org/d/1>"), text);
     assert.ok(!text.includes("steal"), text);
     const html = a.part("text/html")?.body ?? "";

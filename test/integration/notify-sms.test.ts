@@ -14,7 +14,7 @@ const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const bob = { name: "bob", jid: "bob@example.org", sms: "+447700900123" };
 const SID = "AC0123456789abcdef0123456789abcdef";
 const TOKEN = "tw1l10-t0k3n/+=";
-const SMS = '#42 RAISED web1 disk-full: /var is 98% full & "more" Reply "ack 42"';
+const SMS = '#42 RAISED web1 disk-full: /var is 98% full & "more" Say "ack 42" in chat';
 
 function alert(shortId: number): AlertRecord {
   return {

@@ -43,7 +43,7 @@ describe("config: AlertBot", () => {
           fallbackAfter: 300_000,
         },
       ],
-      alerts: { ackDefault: 3_600_000, ackMax: 7 * 86_400_000, tolerance: 5_000 },
+      alerts: { ackDefault: 3_600_000, ackMax: 7 * 86_400_000, tolerance: 5_000, maxClockSkew: 3_600_000 },
       // Without a policy, everyone is told everything at once, as before policies existed.
       workgroups: [
         {
@@ -53,6 +53,7 @@ describe("config: AlertBot", () => {
           rotation: null,
           overrides: [],
           room: null,
+          workingHours: null,
           escalation: Object.fromEntries(
             ["urgent", "normal", "low"].map((level) => [level, { steps: [{ after: 0, notify: { kind: "all" }, channels: null, window: null }], reminder: null }]),
           ),
@@ -92,6 +93,8 @@ describe("config: AlertBot", () => {
     assert.equal(config.xmpp.secret.reveal(), "from-env");
     assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob", "carol", "dave", "erin"]);
     assert.equal(config.people[0]?.timezone, "Europe/London");
+    assert.equal(config.workgroups[0]?.workingHours, "office");
+    assert.equal(config.alerts.maxClockSkew, 3_600_000);
   });
 
   const broken: Array<[string, string[]]> = [
@@ -115,6 +118,7 @@ describe("config: AlertBot", () => {
         'alertbot.yaml: alerts.ack_default: expected a duration like "90s", "5m" or "1h30m", got 3600',
         'alertbot.yaml: alerts.ack_max: expected a duration like "90s", "5m" or "1h30m", got "1 fortnight"',
         'alertbot.yaml: alerts.tolerance: expected a duration between 0s and 5m, got "1h"',
+        'alertbot.yaml: alerts.max_clock_skew: expected a duration between 1s and 366d, got "0s"',
       ],
     ],
     [

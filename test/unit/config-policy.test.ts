@@ -98,6 +98,7 @@ describe("config: policy sections", () => {
         'alertbot.yaml: workgroups[0].members[1]: no person named "zed" (people: alice, bob)',
         'alertbot.yaml: workgroups[0].rotation.shifts[0].people[1]: no person named "yves" (people: alice, bob)',
         'alertbot.yaml: workgroups[0].overrides[0].person: no person named "xavier" (people: alice, bob)',
+        'alertbot.yaml: workgroups[0].working_hours: no window named "office" (windows: weekend)',
         'alertbot.yaml: workgroups[0].escalation.urgent.steps[1].notify: no person named "manager" (people: alice, bob)',
         'alertbot.yaml: workgroups[0].escalation.urgent.steps[1].window: no window named "office" (windows: weekend)',
         'alertbot.yaml: workgroups[0].escalation.urgent.steps[2].notify: no workgroup named "dba" (workgroups: ops)',

@@ -21,7 +21,7 @@ describe("notify: messages", () => {
     assert.equal(m.subject, "RAISED web1 disk-full: /var is 98% full");
     assert.equal(
       m.text,
-      'RAISED #42 web1 disk-full: /var is 98% full\nReply "ack 42" to acknowledge.\n\nUsed: 98%\n\n' +
+      'RAISED #42 web1 disk-full: /var is 98% full\nSay "ack 42" in chat to acknowledge.\n\nUsed: 98%\n\n' +
         "Source: web1\nAlert: disk-full\nImportance: 3\nRaised: 2026-01-05 09:00 UTC",
     );
     assert.equal(m.threadKey, threadKeyFor(alert(42)));
@@ -83,12 +83,32 @@ describe("notify: SMS text", () => {
     const text = smsText(m, 160);
     assert.equal(text.length, 160);
     assert.ok(text.startsWith("#42 RAISED web1 disk-full: yyy"));
-    assert.ok(text.endsWith('... Reply "ack 42"'), text);
+    assert.ok(text.endsWith('... Say "ack 42" in chat'), text);
   });
 
   it("is short and plain when it fits, with no hint for a clear", () => {
-    assert.equal(smsText(buildMessage(alert(42), "raised")), '#42 RAISED web1 disk-full: /var is 98% full Reply "ack 42"');
+    assert.equal(smsText(buildMessage(alert(42), "raised")), '#42 RAISED web1 disk-full: /var is 98% full Say "ack 42" in chat');
     assert.equal(smsText(buildMessage(alert(42), "cleared")), "#42 CLEARED web1 disk-full: /var is 98% full");
+  });
+
+  it("never tells anyone to reply to an SMS or an email: acks are taken in chat", () => {
+    for (const kind of ["raised", "reminder", "escalated", "ack-expired"] as const) {
+      const m = buildMessage(alert(42), kind);
+      assert.doesNotMatch(smsText(m), /reply/i);
+      assert.doesNotMatch(m.text, /reply/i);
+      assert.match(smsText(m), /"ack 42" in chat/);
+    }
+  });
+
+  it("lists a digest's ids, most urgent first, within the SMS length", () => {
+    const alerts = Array.from({ length: 4 }, (_, i) => alert(i + 1, { alertId: `a${i + 1}`, importance: i === 2 ? 9 : 1 }));
+    assert.equal(smsText(buildDigest(alerts)), 'DIGEST 4 alerts, 4 raised: #3 web1 a3; #1 web1 a1; #2 web1 a2; #4 web1 a4. Say "ack <id>" in chat');
+    const many = Array.from({ length: 60 }, (_, i) => alert(i + 1, { alertId: `disk-${i + 1}` }));
+    const text = smsText(buildDigest(many), 160);
+    assert.ok(text.length <= 160, `${text.length}: ${text}`);
+    assert.match(text, /^DIGEST 60 alerts, 60 raised: #1 #2 #3 .*#\d+ \+\d+ more\. Say "ack <id>" in chat$/);
+    const listed = text.match(/#\d+/g)!.length;
+    assert.equal(Number(/\+(\d+) more/.exec(text)![1]) + listed, 60, "every alert is listed or counted");
   });
 
   it("spells an ellipsis in GSM-7", () => {

@@ -90,7 +90,7 @@ describe("policy: escalation timeline", () => {
       "t=30m alice reminder xmpp",
       "t=40m alice acked xmpp", // bob acked; the step to erin at 45m never fires
       "t=100m alice ack-expired xmpp", // the chain starts again from step 1
-      "t=115m bob escalated xmpp",
+      "t=100m bob ack-expired xmpp", // and whoever held the ack hears it ran out, so "next" at 115m has nobody new
       "t=2h alice cleared xmpp",
       "t=2h bob cleared xmpp",
     ]);
@@ -109,8 +109,30 @@ describe("policy: escalation timeline", () => {
       "t=45m bob reminder xmpp",
       "t=1h alice reminder xmpp",
       "t=75m bob reminder xmpp",
-      "t=75m erin reminder sms", // erin is offline: her own urgent preference falls through to SMS
+      "t=75m erin reminder sms", // on the channels of the step that paged her
     ]);
+  });
+
+  it("reminds on the paging step's channels, once, without fallbacks; a state stored without them uses the person's own", () => {
+    const h = new Harness();
+    h.presence.erin = "online";
+    h.evaluate();
+    const reminders: Delivery[] = [];
+    for (let t = 0; t < 75; t += 1) {
+      const last = h.last;
+      h.clock.advance(M);
+      if (h.last !== last) reminders.push(...(h.last?.deliveries ?? []).filter((d) => d.kind === "reminder"));
+    }
+    const erin = reminders.filter((d) => d.person === "erin");
+    assert.ok(erin.length > 0);
+    assert.ok(erin.every((d) => d.channels.join("+") === "sms" && d.fallbacks.length === 0), JSON.stringify(erin));
+    assert.ok(reminders.every((d) => d.fallbacks.length === 0), "no reminder chases on other channels");
+    const old = { ...h.state!, notified: h.state!.notified.map(({ tiers: _tiers, ...n }) => n) };
+    h.state = old;
+    const before = h.lines.length;
+    h.clock.advance(30 * M);
+    const again = h.lines.slice(before).filter((l) => / erin reminder /.test(l));
+    assert.match(again[0] ?? "", / erin reminder xmpp$/, "erin online: her own urgent preference");
   });
 
   it("attaches fallbacks for unanswered messages, and skips XMPP for the offline", () => {

@@ -25,6 +25,7 @@ const ops: Workgroup = {
     ],
   },
   overrides: [],
+  workingHours: null,
   room: null,
   escalation: team.workgroups[0]!.escalation,
 };

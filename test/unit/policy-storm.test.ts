@@ -90,12 +90,22 @@ describe("policy: storms and rate limits", () => {
     assert.equal(planOutbox(pending, history, NOW + 5 * M, team.storm).send.length, 1);
   });
 
-  it("makes a digest when the room left is less than what is pending", () => {
+  it("never digests digest_after notices or fewer: the loudest go in the room left, the rest wait for it", () => {
     const history: SentRecord[] = [1, 2, 3].map((m) => ({ at: NOW - m * M, kind: "single" }));
-    const pending = [delivery(1), delivery(2), delivery(3, "normal", "cleared")];
+    const pending = [delivery(3, "normal", "cleared"), delivery(2), delivery(1, "urgent")];
     const plan = planOutbox(pending, history, NOW, team.storm);
-    assert.deepEqual([plan.send.length, plan.digest?.kind, plan.digest?.count], [0, "digest", 3]);
+    assert.deepEqual([plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId)], [[1, 2], null, [3]]);
+    assert.equal(plan.holdUntil, NOW + 7 * M, "when the oldest of the five sends leaves the window");
     assertAccounted(pending, plan);
+    const later = planOutbox(plan.keep, [...history, { at: NOW, kind: "single" }, { at: NOW, kind: "single" }], NOW + 7 * M, team.storm);
+    assert.deepEqual([later.send.map((d) => d.shortId), later.digest], [[3], null]);
+  });
+
+  it("holds a due quiet digest, not the loud notices, when only they fit", () => {
+    const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
+    const pending = [delivery(1), delivery(2, "low", "raised", ["email_digest"])];
+    const plan = planOutbox(pending, history, NOW, team.storm);
+    assert.deepEqual([plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId), plan.holdUntil], [[1], null, [2], NOW + 6 * M]);
   });
 
   it("collects email_digest notices into one email at most every quiet_digest_every", () => {

@@ -1,0 +1,224 @@
+// Issue 19, through BotCore on a fake clock over simulated hours: the same due index, outbox and
+// timers as production, real SQLite, channels that record what each person got and how.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { loadBotConfig, type BotConfig } from "../../src/config/index.js";
+import { createLogger } from "../../src/log.js";
+import { smsText, type Channel, type ChannelName, type NotificationMessage, type Recipient } from "../../src/notify/index.js";
+import { Store } from "../../src/store/store.js";
+import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, update } from "../helpers/updates.js";
+
+/** One message as its reader got it: SMS as the gateway would send it, the others' first line. */
+interface Got {
+  readonly person: string;
+  readonly channel: ChannelName;
+  readonly text: string;
+}
+
+class Recorder implements Channel {
+  constructor(
+    readonly name: ChannelName,
+    private readonly got: Got[],
+  ) {}
+  async send(to: Recipient, m: NotificationMessage) {
+    this.got.push({ person: to.name, channel: this.name, text: this.name === "sms" ? smsText(m) : m.text });
+    return { ok: true as const };
+  }
+}
+
+/** The team's config; `workingHours` adds the workgroup key of item 6 (loaded per test, so old code fails only that test). */
+const teamConfig = (workingHours = ""): BotConfig =>
+  loadBotConfig(
+    `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900001", notify: { urgent: [xmpp, sms, email], normal: [xmpp, email], low: [email_digest] }, fallback_after: 5m }
+  - { name: bob, jid: bob@x.org, email: bob@x.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp] } }
+  - { name: erin, jid: erin@x.org, email: erin@x.org, sms: "+447700900002", notify: { urgent: [sms, email], normal: [sms, email], low: [email] }, fallback_after: 10m }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    members: [alice, bob]${workingHours}
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }, { after: 30m, notify: erin, channels: [sms] }], reminder: 15m }
+      normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+      low: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+rules:
+  - { match: { importance: "100.." }, level: urgent, workgroup: ops }
+  - { match: { importance: "..20" }, level: low, workgroup: ops }
+  - { level: normal, workgroup: ops }
+windows:
+  working_hours: { timezone: UTC, days: mon-sun, hours: 00:00-24:00 }
+  office: { timezone: Europe/London, days: mon-fri, hours: 09:00-17:30 }
+storm: { per_person_limit: 5 per 10m, digest_after: 3, digest_top: 3, quiet_digest_every: 1h }
+email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
+sms: { url: "http://127.0.0.1:9/send", body_template: '{"to": "{to}", "text": "{text}"}', encoding: json, from: Mauve }
+`,
+    { file: "alertbot.yaml" },
+  );
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+const M = 60_000;
+const H = 60 * M;
+
+describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () => {
+  let dir: string;
+  let clock: FakeClock;
+  let store: Store;
+  let core: BotCore;
+  let got: Got[];
+  let logged: Array<Record<string, unknown>>;
+
+  let config: BotConfig;
+  const boot = (): void => {
+    store = Store.open(join(dir, "bot.sqlite"));
+    const channels = new Map<ChannelName, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
+    const log = createLogger({ level: "warn", sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
+    core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkew ?? H, ackMaxMs: 7 * 24 * H });
+  };
+  const start = async (at: number, workingHours = ""): Promise<void> => {
+    config = teamConfig(workingHours);
+    clock = new FakeClock(at);
+    boot();
+    await core.start();
+  };
+  const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
+  const apply = async (alerts: ReturnType<typeof alert>[], fields: Parameters<typeof update>[2] = {}): Promise<void> => {
+    await core.applyUpdate(update("web1", alerts, fields), origin);
+    await core.idle();
+  };
+  const to = (person: string, channel?: ChannelName): Got[] => got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
+  const firstLines = (gs: Got[]): string[] => gs.map((g) => `${g.channel}: ${g.text.split("\n")[0]}`);
+  const restart = async (): Promise<void> => {
+    core.stop();
+    store.close();
+    boot();
+    await core.start();
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-storms-"));
+    got = [];
+    logged = [];
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("item 1: an unanswered urgent digest falls back by SMS, then email, on fallback_after, across a restart", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    await apply([1, 2, 3, 4].map((i) => alert(`raid-${i}`, { importance: 100, summary: `array ${i} degraded` })));
+    assert.deepEqual(firstLines(to("alice")), ["xmpp: DIGEST 4 alerts, 4 raised"]);
+    await advance(4 * M);
+    await restart(); // the fallbacks wait in SQLite, not in a timer that died with the process
+    assert.deepEqual(to("alice", "sms"), []);
+    await advance(M);
+    const sms = to("alice", "sms");
+    assert.equal(sms.length, 1, firstLines(sms).join(" | "));
+    assert.match(sms[0]!.text, /^DIGEST 4 alerts, 4 raised: #1 web1 raid-1; #2 web1 raid-2; #3 web1 raid-3; #4 web1 raid-4\. Say "ack <id>" in chat$/);
+    await advance(5 * M);
+    assert.deepEqual(firstLines(to("alice", "email")), ["email: DIGEST 4 alerts, 4 raised"]);
+    await advance(4 * M);
+    assert.equal(to("alice", "sms").length + to("alice", "email").length, 2, "each fallback once");
+  });
+
+  it("items 1 and 2: a normal storm's digest lists digest_top alerts, falls back by email, and an ack drops its alert's fallback", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    await apply([1, 2, 3, 4, 5].map((i) => alert(`disk-${i}`, { importance: 50, summary: `disk ${i} full` })));
+    const [digest] = to("alice", "xmpp");
+    const lines = digest!.text.split("\n");
+    assert.equal(lines.filter((l) => l.startsWith("- #")).length, 3, digest!.text);
+    assert.ok(lines.includes("…and 2 more."), digest!.text);
+    assert.match(await core.handleChat("alice@x.org/phone", "ack 1,2") ?? "", /acknowledged/);
+    await advance(5 * M);
+    // Three left unanswered: digest_after (3) or fewer go one by one, on the digest's fallback channel.
+    assert.deepEqual(firstLines(to("alice", "email")).sort(), ["email: RAISED #3 web1 disk-3: disk 3 full", "email: RAISED #4 web1 disk-4: disk 4 full", "email: RAISED #5 web1 disk-5: disk 5 full"]);
+    await advance(H);
+    assert.equal(to("alice", "email").length, 3);
+  });
+
+  it("item 3: reminders keep to the step's channels and do not fall back (erin, paged by SMS, gets no email in six hours)", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    await apply([alert("raid", { importance: 100, summary: "array degraded" })]);
+    for (let t = 0; t < 6 * H; t += 5 * M) await advance(5 * M);
+    const erin = to("erin");
+    assert.deepEqual([...new Set(erin.map((g) => g.channel))], ["sms"], firstLines(erin).join(" | "));
+    assert.equal(erin.length, 1 + 22, "the page at 30m, then a reminder every 15m");
+    assert.match(erin[0]!.text, /^#1 ESCALATED web1 raid: array degraded Say "ack 1" in chat$/);
+    assert.match(erin[1]!.text, /^#1 REMINDER web1 raid: array degraded Say "ack 1" in chat$/);
+    // alice's page fell back once (SMS at 5m, email at 10m); her reminders stay in chat, where she is.
+    assert.equal(to("alice", "sms").length, 1);
+    assert.equal(to("alice", "email").length, 1);
+    assert.equal(to("alice", "xmpp").length, 1 + 24);
+  });
+
+  it("item 4: no SMS says reply; a single notice never reads as a digest; two notices near the limit are no digest", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    await apply([alert("quiet", { importance: 10, summary: "log rotation late" })]);
+    assert.deepEqual(firstLines(to("alice", "email")), ["email: RAISED #1 web1 quiet: log rotation late"]);
+    for (const i of [1, 2, 3]) await apply([alert(`n${i}`, { importance: 50 })]);
+    assert.equal(to("alice").length, 4, "four of alice's five in ten minutes used");
+    await apply([alert("a", { importance: 50 }), alert("b", { importance: 50 })]);
+    assert.deepEqual(firstLines(to("alice").slice(4)), ["xmpp: RAISED #5 web1 a"], "one in the room left, the other waits");
+    await core.handleChat("alice@x.org/phone", "ack 2,3,4,5"); // no email fallbacks to join b
+    await advance(10 * M);
+    assert.deepEqual(firstLines(to("alice").slice(5)).filter((l) => l.startsWith("xmpp")), ["xmpp: RAISED #6 web1 b"], firstLines(got).join(" | "));
+    assert.ok(!got.some((g) => /DIGEST/.test(g.text)), firstLines(got).join(" | "));
+    await apply([alert("raid", { importance: 100 })]);
+    await advance(5 * M);
+    const sms = to("alice", "sms");
+    assert.ok(sms.length > 0 && sms.every((g) => !/reply/i.test(g.text) && /"ack \d+" in chat/.test(g.text)), sms.map((g) => g.text).join(" | "));
+  });
+
+  it("item 5: ACK EXPIRED reaches whoever held the ack, not only whoever is on call now", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    await apply([alert("disk", { importance: 50 })]);
+    await core.handleChat("bob@x.org/laptop", "ack 1 for 1h");
+    await advance(59 * M);
+    assert.ok(!got.some((g) => /ACK EXPIRED/.test(g.text)));
+    await advance(M);
+    const expired = got.filter((g) => /^ACK EXPIRED #1/.test(g.text)).map((g) => `${g.person} ${g.channel}`);
+    assert.deepEqual(expired.sort(), ["alice xmpp", "bob xmpp"]);
+  });
+
+  it("item 6: \"for 4 working hours\" counts the workgroup's own window (office), over a weekend", async () => {
+    await start(Date.UTC(2026, 2, 6, 16, 30), "\n    working_hours: office"); // Friday 16:30 in London (GMT)
+    await apply([alert("disk", { importance: 50 })]);
+    const reply = await core.handleChat("alice@x.org/phone", "ack 1 for 4 working hours");
+    assert.match(reply ?? "", /acknowledged for 2d19h\S* \(4 working hours\)/);
+    assert.equal(store.alerts.get(1)?.ack?.until, Date.UTC(2026, 2, 9, 12, 0), "1h on Friday, 3h on Monday morning");
+    const before = got.length;
+    await advance(66 * H); // Monday 10:30
+    assert.equal(got.length, before, "still acked over the weekend");
+    await advance(90 * M);
+    assert.deepEqual(firstLines(got.slice(before)), ["xmpp: ACK EXPIRED #1 web1 disk"]);
+  });
+
+  it("item 7: an update from a clock 8 months off is applied, warned about once an hour per source, and shown by detail", async () => {
+    await start(Date.UTC(2026, 10, 2, 10, 0));
+    const eightMonthsAgo = Math.floor(Date.UTC(2026, 2, 2, 10, 0) / 1000);
+    const skewed = (after: number) => ({ transmissionTime: eightMonthsAgo + after });
+    await apply([alert("disk", { importance: 50 })], skewed(0));
+    assert.equal(store.alerts.get(1)?.status, "raised", "applied, as Mauve does");
+    await advance(30 * M);
+    await apply([alert("cpu", { importance: 50 })], skewed(1800));
+    const warnings = () => logged.filter((l) => String(l["msg"]).startsWith("sender's clock is far"));
+    assert.equal(warnings().length, 1, "once within the hour");
+    assert.equal(warnings()[0]!["source"], "web1");
+    await advance(31 * M);
+    await apply([alert("mem", { importance: 50 })], skewed(3660));
+    assert.equal(warnings().length, 2, "again an hour later");
+    const detail = await core.handleChat("alice@x.org/phone", "detail 1");
+    assert.match(detail ?? "", /Clock skew: web1's clock was \S+ behind AlertBot's at its last update/);
+    await apply([alert("disk", { importance: 50 })], { transmissionTime: Math.floor(clock.now() / 1000) });
+    assert.doesNotMatch((await core.handleChat("alice@x.org/phone", "detail 1")) ?? "", /Clock skew/, "a clock set right again clears it");
+    assert.equal(warnings().length, 2);
+  });
+});
