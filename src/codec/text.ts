@@ -61,6 +61,17 @@ export function oneLine(text: string): string {
   return foldLines(text).replace(/\s+/g, " ").trim();
 }
 
+/**
+ * Multi-line sender text (a detail) set off as a quote: every line, including any a client would
+ * start at U+2028 or a form feed, begins with "> ", so none can pass for one of ours.
+ */
+export function quoteLines(text: string): string {
+  return text
+    .split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)
+    .map((line) => (line === "" ? ">" : `> ${line}`))
+    .join("\n");
+}
+
 /** `text` cut to at most `max` code points, ending in "…" when something was cut. */
 export function ellipsize(text: string, max: number): string {
   if (charCount(text) <= max) return text;
