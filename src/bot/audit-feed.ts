@@ -123,13 +123,16 @@ export class AuditFeed {
   private async publishBoard(): Promise<void> {
     const { store, clock, pubsub, service } = this.deps;
     const now = clock.now();
-    const raised = store.alerts.list("raised", 10_000);
+    const board = store.alerts.page("raised", BOARD_LINES);
     const silences = liveSilences(store, now);
-    const silenced = raised.filter((a) => isSilenced(a, silences, now));
-    const acked = raised.filter((a) => a.ack);
-    const title = `${raised.length} raised, ${acked.length} acked, ${silenced.length} silenced`;
-    const lines = raised.slice(0, BOARD_LINES).map((a) => boardLine(a, silenced.includes(a)));
-    if (raised.length > BOARD_LINES) lines.push(`…and ${raised.length - BOARD_LINES} more`);
+    const acked = store.alerts.page("acked", 0).total;
+    // Counted over every raised alert, however many (the board's title must not undercount), but
+    // only when some silence is in force.
+    let silenced = 0;
+    if (silences.length > 0) for (const a of store.alerts.each("raised")) silenced += Number(isSilenced(a, silences, now));
+    const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
+    const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
+    if (board.total > board.alerts.length) lines.push(`…and ${board.total - board.alerts.length} more`);
     const summary = lines.length ? lines.join("\n") : "Nothing raised.";
     await pubsub.publishForeign(service, STATUS_NODE, atom("board", title, summary, new Date(now).toISOString()), "board");
   }

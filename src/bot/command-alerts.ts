@@ -34,7 +34,8 @@ const because = (note: string): string => (note ? ` because ${note}` : "");
 export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
   const { store } = deps;
   return {
-    list: (filter) => store.alerts.list(filter),
+    list: (filter) => store.alerts.each(filter),
+    page: (filter, limit, now) => store.alerts.page(filter, limit, 0, now),
     get: (shortId) => store.alerts.get(shortId),
     history: (shortId) => (store.alerts.get(shortId) ? store.alerts.history(shortId) : undefined),
 

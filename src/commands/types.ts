@@ -55,7 +55,13 @@ export interface HistoryLine {
  * command whose operation is missing answers that this bot can't do it (see `capability`).
  */
 export interface CommandAlerts {
-  list(filter: AlertFilter): readonly AlertRecord[];
+  /** Every alert `filter` matches (no cap), in the order people read them: raised first, most important, longest standing. */
+  list(filter: AlertFilter): Iterable<AlertRecord>;
+  /**
+   * The first `limit` of `list` and how many match in all, sorted, counted and cut where the
+   * alerts are kept; `now` makes "acked" count only acks still running.
+   */
+  page?(filter: AlertFilter, limit: number, now: number): { readonly alerts: readonly AlertRecord[]; readonly total: number };
   ack(shortId: number, ack: AckInfo): AckOutcome;
   /** The alert a person calls `#shortId`. */
   get?(shortId: number): AlertRecord | undefined;
