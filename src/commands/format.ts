@@ -1,4 +1,5 @@
 import type { AlertRecord } from "../alerts/types.js";
+import type { AlertHold } from "./types.js";
 import { ellipsize, oneLine } from "../codec/text.js";
 import { formatDuration } from "../config/duration.js";
 
@@ -57,6 +58,15 @@ export function alertState(alert: AlertRecord, now: number): string {
   // An ack past its end is about to be expired by the due timer: don't claim it still holds.
   if (!hasLiveAck(alert, now) || alert.ack === null) return raised;
   return `${raised}, acked by ${oneLine(alert.ack.by)} for ${formatDuration(alert.ack.until - now)} more`;
+}
+
+/** What keeps an alert quiet, after its name: "is silenced (silence 3 by bob: deploy) for 1h more". */
+export function holdText(held: AlertHold, now: number): string {
+  const more = held.until === null ? "" : ` for ${formatDuration(Math.max(0, held.until - now))} more`;
+  if (held.reason === "silenced") return `is silenced (${held.detail})${more}`;
+  if (held.reason === "suppressed") return `is held back by its sender (suppress_until)${more}`;
+  if (held.reason === "inhibited") return `is held back because ${held.detail}`;
+  return `waits for its window (${held.detail})${held.until === null ? "" : `, which opens in ${formatDuration(Math.max(0, held.until - now))}`}`;
 }
 
 /** Whether the alert is raised and acknowledged past `now`. */
