@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
+import { oneLine } from "../codec/text.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/index.js";
 import type { Store } from "../store/store.js";
@@ -189,7 +190,7 @@ function itemId(lines: readonly AuditLine[]): string {
 }
 
 function lineTitle(line: AuditLine): string {
-  return `#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`;
+  return oneLine(`#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`);
 }
 
 /** One history line as its own entry; several as one entry with a line each, oldest first. */
@@ -197,7 +198,8 @@ function auditEntry(lines: readonly AuditLine[]): PlainElement {
   const last = lines.at(-1)!;
   const when = new Date(last.at).toISOString();
   if (lines.length === 1) return atom(`history-${last.id}`, lineTitle(last), last.detail || lineTitle(last), when);
-  const text = lines.map((l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${l.detail}` : ""}`);
+  // One line per event: sender text folded, so no event line can pass for another.
+  const text = lines.map((l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${oneLine(l.detail)}` : ""}`);
   return atom(`history-${lines[0]!.id}-${last.id}`, `${lines.length} events, ${lineTitle(lines[0]!)} … ${lineTitle(last)}`, text.join("\n"), when);
 }
 
@@ -208,5 +210,5 @@ function atom(id: string, title: string, summary: string, updated: string): Plai
 
 function boardLine(a: AlertRecord, silenced: boolean): string {
   const state = a.ack ? ` (acked by ${a.ack.by})` : silenced ? " (silenced)" : "";
-  return `#${a.shortId} ${a.source} ${a.alertId}: ${a.summary || a.subject}${state}`;
+  return oneLine(`#${a.shortId} ${a.source} ${a.alertId}: ${a.summary || a.subject}${state}`);
 }
