@@ -84,9 +84,6 @@ function applyAlert(
     events.push({ kind: "updated", at: now, actor, detail: state.summary });
   }
 
-  const suppressUntil = toLocal(alert.suppressUntil);
-  if (suppressUntil > 0) state.suppressUntil = suppressUntil;
-
   let raiseAt = toLocal(alert.raiseTime);
   const clearAt = toLocal(alert.clearTime);
   if (raiseAt === 0 && clearAt === 0) raiseAt = now;
@@ -118,21 +115,31 @@ function applyAlert(
       events.push({ kind: "cleared", at: now, actor, detail: "" });
     }
   }
+  // Mauve sets suppress_until only when the alert is not already held back and its state changes:
+  // a raise resent every minute with "-e +10m" must not keep it quiet for ever.
+  const stillSuppressed = before?.suppressUntil != null && before.suppressUntil > now;
+  if (!stillSuppressed && transition !== null) {
+    const suppressUntil = toLocal(alert.suppressUntil);
+    state.suppressUntil = suppressUntil > now ? suppressUntil : null;
+  }
   state.updatedAt = now;
   return { before, after: state, transition, events };
 }
 
-/** `replace=true` clears every alert of the source that the update does not name. */
+/**
+ * `replace=true` clears every raised alert of the source that the update does not name, as Mauve's
+ * `clear! unless cleared?`: an alert already cleared is left alone, and a pending raise survives
+ * (a heartbeat from the same source as a `mauvesend -p` script keeps its dead-man switch armed).
+ * The pending clear of a raised alert is spent by clearing it now.
+ */
 function replaceAway(state: AlertState, now: number, actor: string): AlertChange | null {
-  const hasPlan = state.scheduledRaiseAt !== null || state.scheduledClearAt !== null;
-  if (state.status !== "raised" && !hasPlan) return null;
-  const after = { ...clearNow(state, now), scheduledRaiseAt: null, scheduledClearAt: null, updatedAt: now };
-  const raised = state.status === "raised";
+  if (state.status !== "raised") return null;
+  const after = { ...clearNow(state, now), scheduledClearAt: null, updatedAt: now };
   return {
     before: state,
     after,
-    transition: raised ? "cleared" : null,
-    events: raised ? [{ kind: "cleared", at: now, actor, detail: "replaced: not in the sender's full state" }] : [],
+    transition: "cleared",
+    events: [{ kind: "cleared", at: now, actor, detail: "replaced: not in the sender's full state" }],
   };
 }
 

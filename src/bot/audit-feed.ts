@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
+import { oneLine } from "../codec/text.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/index.js";
 import type { Store } from "../store/store.js";
@@ -123,13 +124,16 @@ export class AuditFeed {
   private async publishBoard(): Promise<void> {
     const { store, clock, pubsub, service } = this.deps;
     const now = clock.now();
-    const raised = store.alerts.list("raised", 10_000);
+    const board = store.alerts.page("raised", BOARD_LINES);
     const silences = liveSilences(store, now);
-    const silenced = raised.filter((a) => isSilenced(a, silences, now));
-    const acked = raised.filter((a) => a.ack);
-    const title = `${raised.length} raised, ${acked.length} acked, ${silenced.length} silenced`;
-    const lines = raised.slice(0, BOARD_LINES).map((a) => boardLine(a, silenced.includes(a)));
-    if (raised.length > BOARD_LINES) lines.push(`…and ${raised.length - BOARD_LINES} more`);
+    const acked = store.alerts.page("acked", 0).total;
+    // Counted over every raised alert, however many (the board's title must not undercount), but
+    // only when some silence is in force.
+    let silenced = 0;
+    if (silences.length > 0) for (const a of store.alerts.each("raised")) silenced += Number(isSilenced(a, silences, now));
+    const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
+    const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
+    if (board.total > board.alerts.length) lines.push(`…and ${board.total - board.alerts.length} more`);
     const summary = lines.length ? lines.join("\n") : "Nothing raised.";
     await pubsub.publishForeign(service, STATUS_NODE, atom("board", title, summary, new Date(now).toISOString()), "board");
   }
@@ -186,7 +190,7 @@ function itemId(lines: readonly AuditLine[]): string {
 }
 
 function lineTitle(line: AuditLine): string {
-  return `#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`;
+  return oneLine(`#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`);
 }
 
 /** One history line as its own entry; several as one entry with a line each, oldest first. */
@@ -194,7 +198,8 @@ function auditEntry(lines: readonly AuditLine[]): PlainElement {
   const last = lines.at(-1)!;
   const when = new Date(last.at).toISOString();
   if (lines.length === 1) return atom(`history-${last.id}`, lineTitle(last), last.detail || lineTitle(last), when);
-  const text = lines.map((l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${l.detail}` : ""}`);
+  // One line per event: sender text folded, so no event line can pass for another.
+  const text = lines.map((l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${oneLine(l.detail)}` : ""}`);
   return atom(`history-${lines[0]!.id}-${last.id}`, `${lines.length} events, ${lineTitle(lines[0]!)} … ${lineTitle(last)}`, text.join("\n"), when);
 }
 
@@ -205,5 +210,5 @@ function atom(id: string, title: string, summary: string, updated: string): Plai
 
 function boardLine(a: AlertRecord, silenced: boolean): string {
   const state = a.ack ? ` (acked by ${a.ack.by})` : silenced ? " (silenced)" : "";
-  return `#${a.shortId} ${a.source} ${a.alertId}: ${a.summary || a.subject}${state}`;
+  return oneLine(`#${a.shortId} ${a.source} ${a.alertId}: ${a.summary || a.subject}${state}`);
 }

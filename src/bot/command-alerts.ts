@@ -1,6 +1,5 @@
 import { ackAlert } from "../alerts/ack.js";
 import { clearNow } from "../alerts/transitions.js";
-import type { AckInfo } from "../alerts/types.js";
 import type {
   AckOutcome,
   ClearOutcome,
@@ -12,9 +11,11 @@ import type {
   UnackOutcome,
 } from "../commands/types.js";
 import type { Logger } from "../log.js";
-import { escalateNow, type EscalationState, type Matcher, type Policy } from "../policy/index.js";
+import type { AckInfo, AlertRecord } from "../alerts/types.js";
+import type { AlertHold } from "../commands/types.js";
+import { chainHold, escalateNow, type EscalationState, type Matcher, type Policy } from "../policy/index.js";
 import type { Store } from "../store/store.js";
-import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
+import { evaluateAlert, policyInput, type PolicyInputs } from "./evaluate-alert.js";
 
 /** What the adapter needs beyond the store: the policy, for `escalate`. */
 export interface CommandAlertsDeps {
@@ -33,8 +34,14 @@ const because = (note: string): string => (note ? ` because ${note}` : "");
  */
 export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
   const { store } = deps;
+  // What would keep the policy quiet about this alert now, asked exactly as the policy asks it.
+  const holdOf = (alert: AlertRecord, now: number): AlertHold | null => {
+    const state = store.policy.escalation<EscalationState>(alert.shortId);
+    return chainHold(policyInput(store, deps.policy, deps.inputs, alert, state, now), () => {});
+  };
   return {
-    list: (filter) => store.alerts.list(filter),
+    list: (filter) => store.alerts.each(filter),
+    page: (filter, limit, now) => store.alerts.page(filter, limit, 0, now),
     get: (shortId) => store.alerts.get(shortId),
     history: (shortId) => (store.alerts.get(shortId) ? store.alerts.history(shortId) : undefined),
 
@@ -57,7 +64,7 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         if (alert.status !== "raised" || !alert.ack) return { ok: false, reason: "not-acked", alert };
         const saved = store.alerts.save({ ...alert, ack: null, policyDueAt: c.at, updatedAt: c.at });
         store.alerts.record(shortId, [{ kind: "unacked", at: c.at, actor: c.by, detail: `ack by ${alert.ack.by} taken back${because(c.note)}` }]);
-        return { ok: true, alert: saved };
+        return { ok: true, alert: saved, held: holdOf(saved, c.at) };
       });
     },
 
@@ -92,6 +99,11 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
       const alert = store.alerts.get(shortId);
       if (!alert) return { ok: false, reason: "not-found" };
       if (alert.status !== "raised") return { ok: false, reason: "not-raised", alert };
+      // An ack or a hold keeps the chain quiet: moving its step on now would tell nobody, and then
+      // tell people by surprise the moment the silence (or window, or host) ends.
+      if (alert.ack !== null && alert.ack.until > c.at) return { ok: false, reason: "acked", alert };
+      const held = holdOf(alert, c.at);
+      if (held !== null) return { ok: false, reason: "held", alert, held };
       const state = store.policy.escalation<EscalationState>(shortId);
       const hurried = escalateNow(state, deps.policy, c.at);
       if (!hurried) return { ok: false, reason: "nobody-left", alert };
@@ -100,7 +112,7 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         store.alerts.record(shortId, [{ kind: "notified", at: c.at, actor: c.by, detail: `escalated by hand${because(c.note)}` }]);
       });
       const told = evaluateAlert(store, deps.policy, deps.inputs, deps.log, shortId, c.at).map((d) => d.person);
-      if (told.length === 0) return { ok: false, reason: "nobody-left", alert };
+      if (told.length === 0) return { ok: false, reason: "nobody-reached", alert };
       return { ok: true, alert: store.alerts.get(shortId) ?? alert, told: [...new Set(told)] };
     },
   };

@@ -1,9 +1,11 @@
 import type { Logger } from "../log.js";
+import type { AlertRecord } from "../alerts/types.js";
 import {
   classify,
   escalate,
   type Delivery,
   type DownSources,
+  type EscalationInput,
   type EscalationState,
   type Matcher,
   type Policy,
@@ -23,6 +25,20 @@ export function liveSilences(store: Store, now: number): Silence[] {
   return store.policy.liveSilences<Matcher>(now).map((s) => ({ ...s, id: String(s.id) }));
 }
 
+/** What the policy reads about one alert at `now`: the same for a real look and for a question. */
+export function policyInput(store: Store, policy: Policy, inputs: PolicyInputs, alert: AlertRecord, state: EscalationState | null, now: number): EscalationInput {
+  return {
+    alert,
+    classification: classify(policy.rules, alert),
+    state,
+    now,
+    policy,
+    presence: inputs.presence,
+    silences: liveSilences(store, now),
+    down: inputs.down(),
+  };
+}
+
 /**
  * Runs the policy on one alert and stores everything it decided in one transaction: the new
  * escalation state, when to look again, warnings in the history, and the deliveries to send.
@@ -32,16 +48,7 @@ export function evaluateAlert(store: Store, policy: Policy, inputs: PolicyInputs
     const alert = store.alerts.get(shortId);
     if (!alert) return [];
     const state = store.policy.escalation<EscalationState>(shortId);
-    const result = escalate({
-      alert,
-      classification: classify(policy.rules, alert),
-      state,
-      now,
-      policy,
-      presence: inputs.presence,
-      silences: liveSilences(store, now),
-      down: inputs.down(),
-    });
+    const result = escalate(policyInput(store, policy, inputs, alert, state, now));
     // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
     if (JSON.stringify(result.state) !== JSON.stringify(state)) store.policy.setEscalation(shortId, result.state);
     if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);

@@ -9,7 +9,7 @@ export type { SanitisedUpdate } from "./sanitise-update.js";
 export { sanitiseHtml, sanitiseDetail, MAX_HTML_DEPTH } from "./html-sanitise.js";
 export { toPlainText } from "./html-plain-text.js";
 export { safeUrl } from "./html-policy.js";
-export { stripControls, truncateChars, charCount, oneLine, ellipsize } from "./text.js";
+export { stripControls, truncateChars, charCount, oneLine, foldLines, quoteLines, ellipsize } from "./text.js";
 export { NS_MAUVE_UPDATE, MAX_BASE64_CHARS, wrapPayload, unwrapPayload, payloadBytes } from "./payload.js";
 export type { UpdatePayload } from "./payload.js";
 export { summariseUpdate, SUMMARY_MAX_CHARS } from "./summary.js";

@@ -1,10 +1,12 @@
 // Bounds and hygiene for every text field of an update, applied by the decoder to everything
 // that arrives, whatever the path (pubsub, legacy UDP), before anything else sees it.
 import { CodecError } from "../errors.js";
+import { decodeEntities } from "./html-entities.js";
+import { toPlainText } from "./html-plain-text.js";
 import { sanitiseDetail } from "./html-sanitise.js";
 import { FIELD_LIMITS } from "./limits.js";
 import type { LimitedField } from "./limits.js";
-import { charCount, stripControls, truncateChars } from "./text.js";
+import { charCount, foldLines, stripControls, truncateChars } from "./text.js";
 import type { Alert, AlertUpdate } from "./types.js";
 
 /** A sanitised update with log-safe notes on what was changed (never the content itself). */
@@ -13,9 +15,24 @@ export interface SanitisedUpdate {
   readonly notes: readonly string[];
 }
 
+// Like Mauve's remove_html, only text with something tag-like in it is read as HTML, so that
+// "load < 5" or "a<5" stay as they are.
+const LOOKS_LIKE_HTML = /<[a-zA-Z/!?]/;
+
+/**
+ * Subject and summary are one line of plain text (only detail is HTML): tags are removed as Mauve
+ * does, entities decoded, and line breaks and controls folded into a space, so that no renderer
+ * (chat, mail headers, SMS) can be made to start a line with the sender's text.
+ */
+export function plainTextLine(value: string): string {
+  const folded = foldLines(value);
+  const text = LOOKS_LIKE_HTML.test(folded) ? toPlainText(folded) : decodeEntities(folded);
+  return foldLines(text).trim();
+}
+
 // Identifiers are keys and node names: no control characters at all, not even \n or \t.
 function clean(value: string, field: LimitedField, label: string, notes: string[], identifier: boolean): string {
-  const stripped = stripControls(value, !identifier);
+  const stripped = identifier ? stripControls(value, false) : plainTextLine(value);
   if (identifier && stripped !== value) notes.push(`${label}: control characters removed`);
   const limit = FIELD_LIMITS[field];
   if (stripped.length <= limit) return stripped; // UTF-16 units bound the code points
@@ -41,8 +58,9 @@ export function sanitiseAlert(alert: Alert, label: string, notes: string[]): Ale
 }
 
 /**
- * Applies Mauve's limits and our hygiene to an update: control characters stripped, long text
- * truncated (noted, not rejected), detail HTML sanitised. Throws CodecError for an empty source
+ * Applies Mauve's limits and our hygiene to an update: control characters stripped from ids and
+ * the source, subject and summary reduced to one line of text, long text truncated (noted, not
+ * rejected), detail HTML sanitised. Throws CodecError for an empty source
  * or alert id, which no receiver could key.
  */
 export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {

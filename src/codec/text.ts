@@ -3,8 +3,13 @@
 // C0 and C1 controls and DEL; \t (9) and \n (10) are handled by the callers' choice.
 // eslint-disable-next-line no-control-regex
 const CONTROLS_KEEP_LINES = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+// Identifiers lose every control, and the line and paragraph separators some clients break lines at.
 // eslint-disable-next-line no-control-regex
-const CONTROLS_ALL = /[\u0000-\u001F\u007F-\u009F]/g;
+const CONTROLS_ALL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g;
+// Anything that can start a new line somewhere a one-line field is shown (\r, \n, \v, \f, NEL,
+// U+2028, U+2029) and the other controls, with the spaces around them.
+// eslint-disable-next-line no-control-regex
+const LINE_BREAKS = / *[\u0000-\u001F\u007F-\u009F\u2028\u2029]+ */g;
 // Bidi embeddings, overrides and isolates can make a chat line read differently from
 // what it contains ("Trojan Source"), and the noncharacters are not allowed in XML.
 const INVISIBLE_TRICKS = /[\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/g;
@@ -43,9 +48,28 @@ export function truncateChars(text: string, max: number): string {
   return text.slice(0, units);
 }
 
-/** Collapses every run of whitespace (newlines included) into one space and trims. */
+/**
+ * Folds every line break and control character (and the spaces around them) into one space, and
+ * drops bidi tricks: a one-line field can then never put text at the start of a line of its own.
+ */
+export function foldLines(text: string): string {
+  return stripControls(text.replace(LINE_BREAKS, " "), false);
+}
+
+/** Collapses every run of whitespace (line breaks and controls included) into one space and trims. */
 export function oneLine(text: string): string {
-  return stripControls(text, true).replace(/\s+/g, " ").trim();
+  return foldLines(text).replace(/\s+/g, " ").trim();
+}
+
+/**
+ * Multi-line sender text (a detail) set off as a quote: every line, including any a client would
+ * start at U+2028 or a form feed, begins with "> ", so none can pass for one of ours.
+ */
+export function quoteLines(text: string): string {
+  return text
+    .split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)
+    .map((line) => (line === "" ? ">" : `> ${line}`))
+    .join("\n");
 }
 
 /** `text` cut to at most `max` code points, ending in "…" when something was cut. */

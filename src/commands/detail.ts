@@ -1,5 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html-plain-text.js";
+import { oneLine, quoteLines } from "../codec/text.js";
 import { formatDuration } from "../config/duration.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
@@ -25,10 +26,11 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   const { now } = ctx;
   const out = [
     `${alertName(alert)}: ${alertState(alert, now)}`,
-    `Subject: ${alert.subject || alert.source}; importance ${alert.importance} (${importanceLabel(alert.importance)})`,
+    `Subject: ${oneLine(alert.subject) || oneLine(alert.source)}; importance ${alert.importance} (${importanceLabel(alert.importance)})`,
   ];
-  if (alert.summary.trim() !== "") out.push(`Summary: ${alert.summary.trim()}`);
-  if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${alert.ack.by}): ${alert.ack.note}`);
+  const summary = oneLine(alert.summary);
+  if (summary !== "") out.push(`Summary: ${summary}`);
+  if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${oneLine(alert.ack.by)}): ${oneLine(alert.ack.note)}`);
   const silences = alert.status === "raised" && ctx.silences !== undefined ? silencesCovering(alert, ctx.silences.list(now), now) : [];
   for (const s of silences) out.push(`Silenced for ${formatDuration(s.until - now)} more by silence #${s.id} (${formatMatcher(s.matcher)}, set by ${s.by})`);
   if (alert.suppressUntil !== null && alert.suppressUntil > now) out.push(`Its sender holds notifications back for ${formatDuration(alert.suppressUntil - now)} more`);
@@ -40,7 +42,7 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
     out.push(`Clock skew: ${alert.source}'s clock was ${how} at its last update (${relative(skew.at, now)}); its times were shifted to AlertBot's clock`);
   }
   const detail = toPlainText(alert.detail).trim();
-  if (detail !== "") out.push("Detail:", detail.length > DETAIL_MAX_CHARS ? detail.slice(0, DETAIL_MAX_CHARS - 1) + "…" : detail);
+  if (detail !== "") out.push("Detail:", quoteLines(detail.length > DETAIL_MAX_CHARS ? detail.slice(0, DETAIL_MAX_CHARS - 1) + "…" : detail));
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { readOneId, refuser } from "./args.js";
 import { alertsWith, refusalFor } from "./capability.js";
-import { alertName } from "./format.js";
+import { formatDuration } from "../config/duration.js";
+import { alertName, holdText } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
 /** What `escalate` was asked: one alert. */
@@ -26,10 +27,28 @@ function handleEscalate(args: EscalateArgs, ctx: CommandContext): string {
   }
   if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is not raised, so there is nothing to escalate`;
   if (outcome.reason === "nobody-left") return `${alertName(outcome.alert)} is already at the last step of its escalation: nobody is left to tell`;
+  if (outcome.reason === "nobody-reached") {
+    return `${alertName(outcome.alert)} moved to the next step of its escalation, but that step found nobody to tell (see "history ${outcome.alert.shortId}")`;
+  }
+  if (outcome.reason === "acked") {
+    const ack = outcome.alert.ack;
+    const by = ack === null ? "" : ` by ${ack.by} for ${formatDuration(Math.max(0, ack.until - ctx.now))} more`;
+    const id = outcome.alert.shortId;
+    return `${alertName(outcome.alert)} is acknowledged${by}, which pauses its escalation, so I did not move it on. To bring in its next step now, say "unack ${id}" and then "escalate ${id}".`;
+  }
+  if (outcome.reason === "held") {
+    const hint = outcome.held.reason === "silenced" ? ' To tell people anyway, end the silence ("silences" lists them) and escalate again.' : "";
+    return `${alertName(outcome.alert)} ${holdText(outcome.held, ctx.now)}, so nobody would be told now: I did not move its escalation on.${hint}`;
+  }
   return `#${args.id}: no such alert`;
 }
 
-/** `escalate`: moves an alert to the next step of its escalation now, without waiting. */
+/**
+ * `escalate`: moves an alert to the next step of its escalation now, without waiting. It refuses,
+ * and says why, when an ack or a hold (silence, suppress_until, host down, shut window) would keep
+ * that step from telling anyone: moving it anyway told nobody, then told people by surprise the
+ * moment the hold ended.
+ */
 export const escalateCommand: Command<EscalateArgs> = {
   name: "escalate",
   aliases: ["esc"],

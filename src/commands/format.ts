@@ -1,4 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
+import type { AlertHold } from "./types.js";
+import { ellipsize, oneLine } from "../codec/text.js";
 import { formatDuration } from "../config/duration.js";
 
 /**
@@ -17,9 +19,12 @@ export function importanceLabel(importance: number): string {
   return IMPORTANCE_BANDS.find((b) => importance >= b.min)?.label ?? "low";
 }
 
-/** How people name an alert in replies: `#42 web1 disk-full`. */
+/**
+ * How people name an alert in replies: `#42 web1 disk-full`. Sender text is folded to one line
+ * here too (ingest already does), so that a reply line never starts with the sender's words.
+ */
 export function alertName(alert: AlertRecord): string {
-  return `#${alert.shortId} ${alert.source} ${alert.alertId}`;
+  return `#${alert.shortId} ${oneLine(alert.source)} ${oneLine(alert.alertId)}`;
 }
 
 /** "12m ago", or "just now" under a second. */
@@ -39,9 +44,9 @@ const MAX_SUMMARY = 120;
  * `silencedUntil` (when a live silence mutes it) adds how long it stays silenced.
  */
 export function alertLine(alert: AlertRecord, now: number, silencedUntil: number | null = null): string {
-  const text = alert.summary.trim() || alert.alertId;
-  const summary = text.length > MAX_SUMMARY ? text.slice(0, MAX_SUMMARY - 1) + "…" : text;
-  const subject = alert.subject || alert.source;
+  const text = oneLine(alert.summary) || oneLine(alert.alertId);
+  const summary = ellipsize(text, MAX_SUMMARY);
+  const subject = oneLine(alert.subject) || oneLine(alert.source);
   const silenced = silencedUntil === null || silencedUntil <= now || alert.status !== "raised" ? "" : `, silenced for ${formatDuration(silencedUntil - now)} more`;
   return `#${alert.shortId} [${importanceLabel(alert.importance)}] ${subject}: ${summary} (${alertState(alert, now)}${silenced})`;
 }
@@ -52,7 +57,16 @@ export function alertState(alert: AlertRecord, now: number): string {
   const raised = alert.raisedAt === null ? "raised" : `raised ${ago(alert.raisedAt, now)}`;
   // An ack past its end is about to be expired by the due timer: don't claim it still holds.
   if (!hasLiveAck(alert, now) || alert.ack === null) return raised;
-  return `${raised}, acked by ${alert.ack.by} for ${formatDuration(alert.ack.until - now)} more`;
+  return `${raised}, acked by ${oneLine(alert.ack.by)} for ${formatDuration(alert.ack.until - now)} more`;
+}
+
+/** What keeps an alert quiet, after its name: "is silenced (silence 3 by bob: deploy) for 1h more". */
+export function holdText(held: AlertHold, now: number): string {
+  const more = held.until === null ? "" : ` for ${formatDuration(Math.max(0, held.until - now))} more`;
+  if (held.reason === "silenced") return `is silenced (${held.detail})${more}`;
+  if (held.reason === "suppressed") return `is held back by its sender (suppress_until)${more}`;
+  if (held.reason === "inhibited") return `is held back because ${held.detail}`;
+  return `waits for its window (${held.detail})${held.until === null ? "" : `, which opens in ${formatDuration(Math.max(0, held.until - now))}`}`;
 }
 
 /** Whether the alert is raised and acknowledged past `now`. */

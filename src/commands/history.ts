@@ -1,3 +1,4 @@
+import { ellipsize, oneLine } from "../codec/text.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
 import { ago, alertName } from "./format.js";
@@ -19,8 +20,8 @@ function parseHistory(rest: string): ArgsResult<HistoryArgs> {
 }
 
 function historyLine(h: HistoryLine, now: number): string {
-  const detail = h.detail.length > MAX_DETAIL ? h.detail.slice(0, MAX_DETAIL - 1) + "…" : h.detail;
-  return `${ago(h.at, now)}: ${h.kind} by ${h.actor}${detail === "" ? "" : ` — ${detail}`}`;
+  const detail = ellipsize(oneLine(h.detail), MAX_DETAIL);
+  return `${ago(h.at, now)}: ${h.kind} by ${oneLine(h.actor)}${detail === "" ? "" : ` — ${detail}`}`;
 }
 
 function handleHistory(args: HistoryArgs, ctx: CommandContext): string {

@@ -53,15 +53,35 @@ function byUrgency(a: AlertRecord, b: AlertRecord): number {
   return cleared || b.importance - a.importance || (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) || a.shortId - b.shortId;
 }
 
+/**
+ * The `limit` most urgent of `alerts` that pass `keep`, and how many pass in all, holding at most
+ * twice `limit` at a time: a silence may cover 100,000 alerts, and every one must be counted.
+ */
+export function mostUrgent(alerts: Iterable<AlertRecord>, keep: (a: AlertRecord) => boolean, limit: number): { alerts: AlertRecord[]; total: number } {
+  let top: AlertRecord[] = [];
+  let total = 0;
+  for (const a of alerts) {
+    if (!keep(a)) continue;
+    total++;
+    top.push(a);
+    if (top.length >= 2 * limit) top = top.sort(byUrgency).slice(0, limit);
+  }
+  return { alerts: top.sort(byUrgency).slice(0, limit), total };
+}
+
 function handleShow(args: ShowArgs, ctx: CommandContext): string {
   const silences = ctx.silences?.list(ctx.now) ?? [];
   const until = (a: AlertRecord): number | null => silencedUntil(a, silences, ctx.now);
-  const listed = ctx.alerts.list(args.filter === "silenced" ? "raised" : args.filter);
-  // The store's "acked" includes acks past their end, about to expire: don't list them as acked.
-  const alerts = listed.filter((a) => (args.filter === "silenced" ? until(a) !== null : args.filter !== "acked" || hasLiveAck(a, ctx.now))).sort(byUrgency);
-  if (alerts.length === 0) return EMPTY[args.filter];
-  const lines = alerts.slice(0, args.limit).map((a) => alertLine(a, ctx.now, until(a)));
-  if (alerts.length > args.limit) lines.push(`…and ${alerts.length - args.limit} more`);
+  // Whether an alert is silenced is the silences' matchers' call, so those are counted here; the
+  // store sorts, counts and pages the others itself.
+  const { alerts, total } =
+    args.filter === "silenced" ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit)
+    : ctx.alerts.page ? ctx.alerts.page(args.filter, args.limit, ctx.now)
+    // A store's "acked" may include acks past their end, about to expire: don't list them as acked.
+    : mostUrgent(ctx.alerts.list(args.filter), (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now), args.limit);
+  if (total === 0) return EMPTY[args.filter];
+  const lines = alerts.map((a) => alertLine(a, ctx.now, until(a)));
+  if (total > alerts.length) lines.push(`…and ${total - alerts.length} more`);
   return lines.join("\n");
 }
 

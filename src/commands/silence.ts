@@ -66,9 +66,14 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
   const because = args.note === "" ? "" : ` because ${args.note}`;
   const out = [`Silence #${id} by ${ctx.person.name}: ${resolved.what} for ${formatDuration(ms)}${because}.`];
   if (args.durationMs > ms) out.push(`(${formatDuration(args.durationMs)} is longer than silences may last, so I used the maximum, ${formatDuration(maxMs)}.)`);
-  const muted = ctx.alerts.list("raised").filter((a) => matches(resolved.matcher, a));
-  const names = muted.slice(0, NAMED).map(alertName).join(", ") + (muted.length > NAMED ? `, and ${muted.length - NAMED} more` : "");
-  out.push(muted.length === 0 ? "No raised alert matches it now." : `It mutes ${muted.length === 1 ? "1 raised alert" : `${muted.length} raised alerts`} now: ${names}.`);
+  const named: string[] = [];
+  let muted = 0;
+  for (const a of ctx.alerts.list("raised")) {
+    if (!matches(resolved.matcher, a)) continue;
+    if (++muted <= NAMED) named.push(alertName(a));
+  }
+  const names = named.join(", ") + (muted > NAMED ? `, and ${muted - NAMED} more` : "");
+  out.push(muted === 0 ? "No raised alert matches it now." : `It mutes ${muted === 1 ? "1 raised alert" : `${muted} raised alerts`} now: ${names}.`);
   return out.join("\n");
 }
 

@@ -11,17 +11,18 @@ export interface UnsilenceArgs {
   readonly ids: readonly number[];
 }
 
-function silenceLine(s: SilenceRecord, ctx: CommandContext, raised: ReturnType<CommandContext["alerts"]["list"]>): string {
+function silenceLine(s: SilenceRecord, ctx: CommandContext, muted: number): string {
   const because = s.why === "" ? "" : ` because ${s.why}`;
-  const muted = raised.filter((a) => matches(s.matcher, a)).length;
   return `#${s.id} ${formatMatcher(s.matcher)}: ${formatDuration(s.until - ctx.now)} left, set by ${s.by}${because} (mutes ${muted} raised)`;
 }
 
 function handleSilences(_args: null, ctx: CommandContext): string {
   const live = silencesOf(ctx).list(ctx.now);
   if (live.length === 0) return "No silences in force.";
-  const raised = ctx.alerts.list("raised");
-  return ["Silences in force:", ...live.map((s) => silenceLine(s, ctx, raised))].join("\n");
+  // One pass over every raised alert, however many, counting for each silence what it mutes.
+  const muted = live.map(() => 0);
+  for (const a of ctx.alerts.list("raised")) live.forEach((s, i) => (muted[i]! += Number(matches(s.matcher, a))));
+  return ["Silences in force:", ...live.map((s, i) => silenceLine(s, ctx, muted[i]!))].join("\n");
 }
 
 /** `silences`: the silences in force, with what they match, how long they last and who set them. */

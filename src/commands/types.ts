@@ -20,8 +20,23 @@ export type ChangeOutcome<R extends string> =
 
 /** What became of one ack request. */
 export type AckOutcome = ChangeOutcome<"not-raised">;
-/** What became of one unack request: only a live ack can be taken back. */
-export type UnackOutcome = ChangeOutcome<"not-acked">;
+/**
+ * Why nothing about an alert goes out now although it is raised and unacknowledged: a silence,
+ * its sender's suppress_until, its host being down, or its rule's window being shut.
+ */
+export interface AlertHold {
+  readonly reason: "silenced" | "suppressed" | "inhibited" | "window";
+  /** When it ends, if known. */
+  readonly until: number | null;
+  /** Which silence, host or window, in the policy's words. */
+  readonly detail: string;
+}
+
+/** What became of one unack request: only a live ack can be taken back; `held` says what still mutes it. */
+export type UnackOutcome =
+  | { ok: true; alert: AlertRecord; held?: AlertHold | null }
+  | { ok: false; reason: "not-found" }
+  | { ok: false; reason: "not-acked"; alert: AlertRecord };
 /** What became of a manual clear: only a raised alert can be cleared. */
 export type ClearOutcome = ChangeOutcome<"not-raised">;
 /** What became of a note: any known alert takes one. */
@@ -31,7 +46,12 @@ export type NoteOutcome = ChangeOutcome<never>;
 export type EscalateOutcome =
   | { ok: true; alert: AlertRecord; told: readonly string[] }
   | { ok: false; reason: "not-found" }
-  | { ok: false; reason: "not-raised" | "nobody-left"; alert: AlertRecord };
+  /** "nobody-left": the chain had no step left; "nobody-reached": its next step fired and found nobody. */
+  | { ok: false; reason: "not-raised" | "nobody-left" | "nobody-reached"; alert: AlertRecord }
+  /** An ack pauses the chain: nothing was moved. */
+  | { ok: false; reason: "acked"; alert: AlertRecord }
+  /** Nobody would be told now: nothing was moved, so no step goes out by surprise when the hold ends. */
+  | { ok: false; reason: "held"; alert: AlertRecord; held: AlertHold };
 
 /** A person's change to an alert, as recorded in its history: who, when, and their words ("" when none). */
 export interface PersonChange {
@@ -55,7 +75,13 @@ export interface HistoryLine {
  * command whose operation is missing answers that this bot can't do it (see `capability`).
  */
 export interface CommandAlerts {
-  list(filter: AlertFilter): readonly AlertRecord[];
+  /** Every alert `filter` matches (no cap), in the order people read them: raised first, most important, longest standing. */
+  list(filter: AlertFilter): Iterable<AlertRecord>;
+  /**
+   * The first `limit` of `list` and how many match in all, sorted, counted and cut where the
+   * alerts are kept; `now` makes "acked" count only acks still running.
+   */
+  page?(filter: AlertFilter, limit: number, now: number): { readonly alerts: readonly AlertRecord[]; readonly total: number };
   ack(shortId: number, ack: AckInfo): AckOutcome;
   /** The alert a person calls `#shortId`. */
   get?(shortId: number): AlertRecord | undefined;

@@ -1,6 +1,6 @@
 import { MAX_IDS, readIds, refuser, splitBecause } from "./args.js";
 import { alertsWith, refusalFor } from "./capability.js";
-import { alertName } from "./format.js";
+import { alertName, holdText } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
 /** What `unack` and `clear` were asked: which alerts, and why ("" when not said). */
@@ -30,6 +30,7 @@ function handleUnack(args: IdsArgs, ctx: CommandContext): string {
       const refused = refusalFor(ctx, "ack", id);
       if (refused !== null) return refused;
       const outcome = alerts.unack(id, change);
+      if (outcome.ok && outcome.held) return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}), but it ${holdText(outcome.held, ctx.now)}: nothing is sent until then`;
       if (outcome.ok) return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}); its notifications resume`;
       if (outcome.reason === "not-acked") return `${alertName(outcome.alert)} was not acknowledged`;
       return `#${id}: no such alert`;

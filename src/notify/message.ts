@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html-plain-text.js";
-import { ellipsize, oneLine } from "../codec/text.js";
+import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { renderAlertHtml } from "./message-html.js";
 
 /** Why a notification goes out. */
@@ -73,7 +73,7 @@ export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind,
   if (wantsAck(kind)) lines.push(ackHint(alert.shortId));
   if (alert.ack && (kind === "acked" || kind === "reminder")) lines.push(ackLine(alert.ack));
   if (context.reason) lines.push(oneLine(context.reason));
-  const detail = alert.detail ? ellipsize(toPlainText(alert.detail), MAX_DETAIL_TEXT) : "";
+  const detail = alert.detail ? quoteLines(ellipsize(toPlainText(alert.detail), MAX_DETAIL_TEXT)) : "";
   const facts = alertFacts(alert);
   const text = [lines.join("\n"), detail, facts.map(([k, v]) => `${k}: ${v}`).join("\n")].filter((p) => p !== "").join("\n\n");
   const html = renderAlertHtml({ lines, detailHtml: alert.detail, facts });

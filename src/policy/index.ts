@@ -37,6 +37,7 @@ export { canReach, planChannels } from "./channels.js";
 export type { Delivery, DeliveryKind } from "./delivery.js";
 export { byImportance } from "./delivery.js";
 export { escalate } from "./escalation.js";
+export { chainHold } from "./escalation-holds.js";
 export { escalateNow } from "./escalate-now.js";
 export type {
   EscalationAlert,

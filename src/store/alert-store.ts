@@ -17,6 +17,23 @@ const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map
   RETURNING *`;
 const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`;
 
+/** A page of alerts and the count of every alert the filter matches. */
+export interface AlertPage {
+  alerts: AlertRecord[];
+  total: number;
+}
+
+// Raised before cleared, then most important first; among equals, the longest-standing first
+// (an alert never raised last), then by number: the order people read `show` in.
+const URGENCY = "ORDER BY status = 'cleared', importance DESC, raised_at IS NULL, raised_at, short_id";
+
+// @now null: any ack counts as acked, even one past its end that the due timer is about to expire.
+function whereFor(filter: AlertFilter): string {
+  if (filter === "raised") return "WHERE status = 'raised'";
+  if (filter === "acked") return "WHERE status = 'raised' AND ack_until IS NOT NULL AND (@now IS NULL OR ack_until > @now)";
+  return "";
+}
+
 /** One line of an alert's history as stored. */
 export interface HistoryEntry extends AlertEvent {
   id: number;
@@ -83,16 +100,25 @@ export class AlertStore {
     return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
   }
 
-  /** Alerts for people to look at, most important first. */
-  list(filter: AlertFilter, limit = 1000): AlertRecord[] {
-    const where =
-      filter === "raised" ? "WHERE status = 'raised'"
-      : filter === "acked" ? "WHERE status = 'raised' AND ack_until IS NOT NULL"
-      : "";
-    const rows = this
-      .sql(`SELECT * FROM alerts ${where} ORDER BY importance DESC, raised_at ASC, short_id ASC LIMIT ?`)
-      .all(limit) as AlertRow[];
-    return rows.map(rowToAlert);
+  /**
+   * Alerts for people to look at, in the order `show` reads them (see {@link URGENCY}), every one
+   * unless `limit` says otherwise. `now`, when given, counts only acks still running as "acked".
+   */
+  list(filter: AlertFilter, limit = -1, now?: number): AlertRecord[] {
+    return (this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit`).all({ now: now ?? null, limit }) as AlertRow[]).map(rowToAlert);
+  }
+
+  /** The same alerts one by one, without holding them all (a silence may cover 100,000). */
+  *each(filter: AlertFilter, now?: number): IterableIterator<AlertRecord> {
+    for (const row of this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({ now: now ?? null })) yield rowToAlert(row as AlertRow);
+  }
+
+  /** One page of {@link list}, and how many there are in all: sorted, counted and cut by SQLite. */
+  page(filter: AlertFilter, limit: number, offset = 0, now?: number): AlertPage {
+    const params = { now: now ?? null, limit, offset };
+    const total = (this.sql(`SELECT COUNT(*) AS n FROM alerts ${whereFor(filter)}`).get(params) as { n: number }).n;
+    const rows = this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit OFFSET @offset`).all(params) as AlertRow[];
+    return { alerts: rows.map(rowToAlert), total };
   }
 
   /** How many alerts are raised now. */

@@ -4,8 +4,10 @@ import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { RunningBot } from "../../src/bot/run-bot.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
+import { LogLines, PersonClient, startBot, tempDir, waitFor } from "../helpers/spine.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -110,5 +112,101 @@ describe("mauvesend against a real Prosody and AlertBot", function () {
     const ran = await mauvesend(["-s", "orphan summary"], envFor("web9"));
     assert.equal(ran.code, 2);
     assert.match(ran.stderr, /Must specify --id before --summary/);
+  });
+});
+
+describe("mauvesend and Mauve semantics end to end (real Prosody, AlertBot on a fake clock, real SMTP)", function () {
+  this.timeout(90_000);
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let alice: PersonClient | undefined;
+  let smtp: SmtpSink;
+  const clock = new FakeClock(Date.now());
+  const botLog = new LogLines();
+
+  const server = withProsody();
+  const env = (): Record<string, string> => {
+    const p = server().prosody;
+    return {
+      MAUVE_XMPP_JID: `web7@${p.domain}`,
+      MAUVE_XMPP_PASSWORD: "pw-web7",
+      MAUVE_XMPP_SERVICE: `xmpp://127.0.0.1:${p.c2sPort}`,
+      MAUVE_XMPP_PUBSUB: p.pubsubJid,
+      MAUVE_XMPP_BOT: p.botJid,
+    };
+  };
+  const send = async (...args: string[]): Promise<void> => {
+    const ran = await mauvesend(["-o", "web7", ...args], env());
+    assert.deepEqual([ran.code, ran.stderr], [0, ""], args.join(" "));
+  };
+
+  before(async () => {
+    dir = tempDir("mauve-semantics-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    const d = t.prosody.domain;
+    alice = await PersonClient.login(t, "alice");
+    bot = await startBot(t, dir, [], botLog.logger, {
+      clock,
+      peopleYaml: `
+  - { name: alice, jid: alice@${d} }
+  - { name: erin, jid: erin@${d}, email: erin@example.org, notify: { urgent: [email], normal: [email], low: [email] } }`,
+      extraYaml: `
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false }
+  from: Mauve <alerts@example.org>
+`,
+    });
+    await t.prosody.register("web7", "pw-web7");
+  });
+  after(async () => {
+    await bot?.stop();
+    await alice?.stop();
+    await smtp?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a heartbeat (-c now -r +10s) survives `mauvesend -p` from the same source and raises when due", async () => {
+    const armedAt = clock.now();
+    // Ten seconds (past the 5 s that count as now): the clock's one jump stays inside the bot's
+    // own network deadlines, which run on the same clock.
+    await send("-i", "heartbeat", "-c", "now", "-r", "+10s");
+    const armed = await waitFor("the heartbeat armed", () => bot!.store.alerts.find("web7", "heartbeat")?.scheduledRaiseAt ?? undefined);
+    assert.ok(Math.abs(armed - (armedAt + 10_000)) < 3_000, `raise scheduled ~10s ahead on the bot's clock (${armed - armedAt} ms)`);
+    await send("-p", "-i", "backup", "-s", "ok");
+    await waitFor("the backup alert", () => bot!.store.alerts.find("web7", "backup")?.status === "raised");
+    await alice!.expect(/^RAISED #\d+ web7 backup: ok/);
+    await send("-p");
+    await waitFor("the empty replace", () => bot!.store.alerts.find("web7", "backup")?.status === "cleared");
+    const hb = bot!.store.alerts.find("web7", "heartbeat");
+    assert.deepEqual([hb?.status, hb?.scheduledRaiseAt], ["cleared", armed], "the replaces left the dead-man switch armed");
+
+    clock.advance(armed - clock.now() + 500);
+    await waitFor("the heartbeat to raise", () => bot!.store.alerts.find("web7", "heartbeat")?.status === "raised");
+    await alice!.expect(/^RAISED #\d+ web7 heartbeat\b/);
+  });
+
+  it("a summary with a newline stays on one line in the chat notice, the mail's headers and `detail`", async () => {
+    const sentMails = smtp.mails.length;
+    await send("-i", "disk", "-s", "disk full\nBcc: attacker@example.org", "-u", "<b>web7</b>\r\nSubject: forged");
+    const stored = await waitFor("the disk alert", () => bot!.store.alerts.find("web7", "disk"));
+    assert.deepEqual([stored.summary, stored.subject], ["disk full Bcc: attacker@example.org", "web7 Subject: forged"]);
+    const forged = /^(Bcc|Subject: forged)/m;
+
+    const notice = await alice!.expect(/^RAISED #\d+ web7 disk/);
+    assert.ok(notice.startsWith(`RAISED #${stored.shortId} web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org\n`), notice);
+    assert.doesNotMatch(notice, forged);
+
+    const mail = await waitFor("the mail", () => smtp.mails.slice(sentMails).find((m) => m.raw.includes(`#${stored.shortId}]`)));
+    const head = mail.raw.slice(0, mail.raw.search(/\r?\n\r?\n/));
+    assert.doesNotMatch(head, /^(bcc|subject: forged)/im, head);
+    assert.deepEqual(mail.to, ["erin@example.org"], "nobody else got it");
+    const subject = parseMail(mail.raw).headers.get("subject");
+    assert.equal(subject, `[mauve #${stored.shortId}] RAISED web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org`);
+
+    await alice!.say(server().prosody.botJid, `detail ${stored.shortId}`);
+    const detail = await alice!.expect(/^#\d+ web7 disk: raised/);
+    assert.ok(detail.includes("\nSummary: disk full Bcc: attacker@example.org"), detail);
+    assert.doesNotMatch(detail, forged);
   });
 });

@@ -102,13 +102,42 @@ describe("alert semantics (Mauve)", () => {
       ]);
     });
 
-    it("with no alerts clears the whole source and cancels schedules", () => {
+    it("with no alerts clears the whole source, and a pending raise of a cleared alert survives it", () => {
       const before = run({ at: T0, u: update("web1", [alert("a"), alert("hb", { clearTime: sec(T0), raiseTime: sec(T0) + 600 })]) });
       const changes = applyUpdate(update("web1", [], { replace: true }), before, T0 + 1000, "agent");
       const after = new Map(changes.map((c) => [c.after.alertId, c.after]));
       assert.equal(after.get("a")?.status, "cleared");
-      assert.equal(after.get("hb")?.scheduledRaiseAt, null);
       assert.equal(changes.find((c) => c.after.alertId === "a")?.transition, "cleared");
+      assert.equal(after.has("hb"), false, "Mauve: clear! unless cleared? leaves a cleared alert alone");
+    });
+
+    it("does not disarm a heartbeat: a `mauvesend -p` from the same source, then the heartbeat stops", () => {
+      const beat = update("web1", [alert("heartbeat", { clearTime: sec(T0), raiseTime: sec(T0) + 600 })]);
+      const s = run(
+        { at: T0, u: beat },
+        { at: T0 + 60_000, u: update("web1", [alert("backup")], { replace: true }) },
+        { at: T0 + 120_000, u: update("web1", [], { replace: true }) },
+      );
+      const hb = s.get("heartbeat")!;
+      assert.equal(hb.scheduledRaiseAt, T0 + 600_000, "the replace kept the dead-man switch armed");
+      assert.equal(fireDue(hb, T0 + 600_000)?.transition, "raised");
+    });
+
+    it("spends a raised alert's pending clear but keeps its pending raise, as Mauve's clear!", () => {
+      const raised: AlertState = {
+        ...run({ at: T0, u: update("web1", [alert("a", { clearTime: sec(T0) + 900 })]) }).get("a")!,
+        status: "raised", raisedAt: T0, scheduledRaiseAt: T0 + 1_200_000,
+      };
+      const [c] = applyUpdate(update("web1", [], { replace: true }), new Map([["a", raised]]), T0 + 1000, "agent");
+      assert.equal(c?.transition, "cleared");
+      assert.equal(c?.after.scheduledClearAt, null);
+      assert.equal(c?.after.scheduledRaiseAt, T0 + 1_200_000);
+    });
+
+    it("leaves a cleared alert's pending raise and clear alone", () => {
+      const s = run({ at: T0, u: update("web1", [alert("w", { raiseTime: sec(T0) + 300, clearTime: sec(T0) + 900 })]) });
+      const changes = applyUpdate(update("web1", [alert("other")], { replace: true }), s, T0 + 1000, "agent");
+      assert.deepEqual(changes.map((c) => c.after.alertId), ["other"]);
     });
   });
 
@@ -145,7 +174,10 @@ describe("alert semantics (Mauve)", () => {
       });
       const [c] = applyUpdate(u, none, T0, "agent");
       assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
-      assert.equal(c?.after.suppressUntil, T0 + 120_000);
+      const raise = update("web1", [alert("r", { raiseTime: senderNow, suppressUntil: senderNow + 120 })], {
+        transmissionTime: senderNow,
+      });
+      assert.equal(applyUpdate(raise, none, T0, "agent")[0]?.after.suppressUntil, T0 + 120_000);
     });
 
     it("without transmission_time, takes times as they are", () => {
@@ -158,6 +190,72 @@ describe("alert semantics (Mauve)", () => {
     const [c] = applyUpdate(update("web1", [alert("a", { suppressUntil: sec(T0) + 900 })]), none, T0, "agent");
     assert.equal(c?.after.suppressUntil, T0 + 900_000);
     assert.equal(nextDueAt(c!.after), T0);
+  });
+
+  describe("suppress_until (Mauve's test_recieve_update_with_suppression)", () => {
+    const MIN = 60_000;
+    const raiseAt = (at: number, suppressMs: number) =>
+      update("test-host", [alert("a", { raiseTime: sec(at), suppressUntil: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
+    const clearAt = (at: number, suppressMs: number) =>
+      update("test-host", [alert("a", { clearTime: sec(at), suppressUntil: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
+
+    it("is set once by the state change, not moved on by repeats, and set again only by the next change", () => {
+      let state = new Map<string, AlertState>();
+      let now = T0;
+      const send = (u: ReturnType<typeof update>): AlertState => {
+        for (const c of applyUpdate(u, state, now, "agent")) state = new Map(state).set(c.after.alertId, c.after);
+        return state.get("a")!;
+      };
+      const suppressed = (a: AlertState): boolean => a.suppressUntil !== null && a.suppressUntil > now;
+
+      // Raised every 2 minutes with "-e +10m": set by the first, kept by the others.
+      let expected = T0 + 10 * MIN;
+      for (let i = 0; i < 5; i++, now += 2 * MIN) {
+        const a = send(raiseAt(now, 10 * MIN));
+        assert.equal(a.status, "raised");
+        assert.ok(suppressed(a), `repeat ${i} is suppressed`);
+        assert.equal(a.suppressUntil, expected, `repeat ${i} did not move suppress_until`);
+      }
+      assert.equal(now, expected, "ten minutes have passed");
+      // Still raised, suppression over: repeats do not set it again.
+      for (let i = 0; i < 5; i++, now += 2 * MIN) {
+        const a = send(raiseAt(now, 10 * MIN));
+        assert.equal(a.suppressUntil, expected);
+        assert.ok(!suppressed(a));
+      }
+      // The clear is a state change: set afresh.
+      expected = now + 10 * MIN;
+      assert.equal(send(clearAt(now, 10 * MIN)).suppressUntil, expected);
+      now += 2 * MIN;
+      // A raise while still suppressed does not move it.
+      for (let i = 0; i < 4; i++, now += 2 * MIN) {
+        const a = send(raiseAt(now, 10 * MIN));
+        assert.equal(a.status, "raised");
+        assert.ok(suppressed(a));
+        assert.equal(a.suppressUntil, expected);
+      }
+      assert.equal(now, expected);
+      assert.equal(send(raiseAt(now, 10 * MIN)).suppressUntil, expected, "raised and no change: not moved on");
+      // A clear without suppress_until ends it.
+      const cleared = send(clearAt(now, 0));
+      assert.equal(cleared.status, "cleared");
+      assert.equal(cleared.suppressUntil, null);
+    });
+
+    it("a raise resent every few seconds with -e +12s is heard once the first 12 s have passed", () => {
+      let state = new Map<string, AlertState>();
+      for (let at = T0; at <= T0 + 60_000; at += 5_000) {
+        for (const c of applyUpdate(raiseAt(at, 12_000), state, at, "agent")) state = new Map(state).set("a", c.after);
+      }
+      assert.equal(state.get("a")?.suppressUntil, T0 + 12_000);
+    });
+
+    it("a heartbeat's suppress_until does not hold back the raise its silence causes later", () => {
+      const beat = (at: number) =>
+        update("web1", [alert("hb", { clearTime: sec(at), raiseTime: sec(at) + 600, suppressUntil: sec(at) + 1200 })]);
+      const hb = run({ at: T0, u: beat(T0) }, { at: T0 + 300_000, u: beat(T0 + 300_000) }).get("hb")!;
+      assert.equal(hb.suppressUntil, null, "no state change, so nothing to hold back");
+    });
   });
 
   describe("acks", () => {

@@ -135,8 +135,39 @@ describe("codec text bounds", () => {
       transmissionId: 1n, source: "web1\n", alerts: [alert({ id: "disk\t/", summary: "two\nlines", subject: "a\u0007b" })],
     }));
     assert.equal(clean.source, "web1");
-    assert.deepEqual(clean.alerts[0], alert({ id: "disk/", summary: "two\nlines", subject: "ab" }));
+    assert.deepEqual(clean.alerts[0], alert({ id: "disk/", summary: "two lines", subject: "a b" }));
     assert.deepEqual(notes, ["source: control characters removed", "alert[0].id: control characters removed"]);
+  });
+
+  it("removes line and paragraph separators from ids and sources too", () => {
+    const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "web1\u2028", alerts: [alert({ id: "disk\u2029Bcc: x" })] }));
+    assert.equal(clean.source, "web1");
+    assert.equal(clean.alerts[0]?.id, "diskBcc: x");
+  });
+
+  it("reduces HTML in subject and summary to text as Mauve does (only detail is HTML), entities decoded", () => {
+    const cases: Array<[string, string]> = [
+      ["café <b>bold</b>", "café bold"],
+      ["R&amp;D &lt;b&gt; &#233;t&#xE9; &#x263A; &hellip;", "R&D <b> été ☺ …"],
+      ["<p>disk</p><p>full</p>", "disk full"],
+      ["a<br>b<script>alert(1)</script>c<!-- hidden -->", "a bc"],
+      ["<a href=\"https://x.example/\">graph</a>", "graph <https://x.example/>"],
+      ["load < 5 and a<5 & b>2", "load < 5 and a<5 & b>2"],
+    ];
+    for (const [input, expected] of cases) {
+      const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", subject: input, summary: input })] }));
+      assert.deepEqual([clean.alerts[0]?.subject, clean.alerts[0]?.summary], [expected, expected], input);
+    }
+  });
+
+  it("folds every line break and control in subject and summary into one space", () => {
+    const breaks = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\u0085", "\v", "\f", "\t", "\u0000", "\u001B", "\u009B", "&#10;", "<br>", " \n\n "];
+    for (const br of breaks) {
+      const input = `disk full${br}Bcc: attacker@example.org`;
+      const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", subject: input, summary: input })] }));
+      const want = "disk full Bcc: attacker@example.org";
+      assert.deepEqual([clean.alerts[0]?.subject, clean.alerts[0]?.summary], [want, want], JSON.stringify(br));
+    }
   });
 
   it("sanitises detail HTML in every alert", () => {

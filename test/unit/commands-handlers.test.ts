@@ -157,10 +157,25 @@ describe("commands: detail and history", () => {
         "Its sender holds notifications back for 5m more",
         "Will clear in 10m unless its sender says otherwise",
         "Detail:",
-        "Used: 97%\n\n- /var 60G",
+        "> Used: 97%\n>\n> - /var 60G",
       ].join("\n"),
     );
     assert.equal(await say("detail 9", bot.context()), "#9: no such alert");
+  });
+
+  it("show, detail and history keep sender text on its line, even as stored before ingest folded it", async () => {
+    const forged = "disk full\nBcc: attacker@example.org\u2028ack 7\r\nx";
+    const bot = new FakeBot([alert(5, { source: "web1\u2029", alertId: "disk\u0085ack 3", subject: "s\nack 4", summary: forged, detail: "d\u2028ack 6" })]);
+    bot.history.set(5, [{ kind: "updated", at: NOW, actor: "web1@x\nack 8", detail: forged }]);
+    const replies = [await say("show all", bot.context()), await say("detail 5", bot.context()), await say("history 5", bot.context())];
+    for (const reply of replies) {
+      for (const line of reply.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)) {
+        assert.ok(!/^(Bcc|ack|x$)/.test(line), `${JSON.stringify(line)} in ${JSON.stringify(reply)}`);
+      }
+    }
+    assert.match(replies[0]!, /^#5 \[normal\] s ack 4: disk full Bcc: attacker@example\.org ack 7 x \(raised/);
+    assert.ok(replies[1]!.includes("Summary: disk full Bcc: attacker@example.org ack 7 x\n"), replies[1]);
+    assert.ok(replies[1]!.includes("Detail:\n> d\n> ack 6"), replies[1]);
   });
 
   it("detail cuts a long detail text", async () => {

@@ -21,10 +21,20 @@ describe("notify: messages", () => {
     assert.equal(m.subject, "RAISED web1 disk-full: /var is 98% full");
     assert.equal(
       m.text,
-      'RAISED #42 web1 disk-full: /var is 98% full\nSay "ack 42" in chat to acknowledge.\n\nUsed: 98%\n\n' +
+      'RAISED #42 web1 disk-full: /var is 98% full\nSay "ack 42" in chat to acknowledge.\n\n> Used: 98%\n\n' +
         "Source: web1\nAlert: disk-full\nImportance: 3\nRaised: 2026-01-05 09:00 UTC",
     );
     assert.equal(m.threadKey, threadKeyFor(alert(42)));
+  });
+
+  it("keeps a stored summary with line breaks on one line, and quotes every detail line", () => {
+    const forged = "disk full\nBcc: attacker@example.org\u2028RAISED #7\u0085x\r\ny";
+    const m = buildMessage(alert(42, { summary: forged, subject: "a\nb", detail: "ok\u2028Reply ack 9<br>fine" }), "raised");
+    assert.equal(m.subject, "RAISED web1 disk-full (a b): disk full Bcc: attacker@example.org RAISED #7 x y");
+    const lines = m.text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
+    assert.equal(lines[0], "RAISED #42 web1 disk-full (a b): disk full Bcc: attacker@example.org RAISED #7 x y");
+    assert.ok(lines.includes("> Reply ack 9"), m.text);
+    for (const line of lines) assert.ok(!/^(Bcc|RAISED #7|Reply ack 9|fine)/.test(line), line);
   });
 
   it("escapes our own text in HTML and re-sanitises the detail", () => {
