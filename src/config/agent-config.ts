@@ -114,7 +114,7 @@ const rawSchema = object({
 const checkedSchema = check(rawSchema, (raw, problem) => {
   // Without `source`, the JID's localpart is the source, so it has to follow the source rule too.
   const local = raw.xmpp.jid.split("@")[0] ?? "";
-  const localProblem = raw.source == null ? sourceNameProblem(local) : undefined;
+  const localProblem = raw.source === null ? sourceNameProblem(local) : undefined;
   if (localProblem !== undefined) problem("xmpp.jid", `the source defaults to the JID's localpart, and ${localProblem}; set source: to a name that follows the rule`);
   raw.checks.forEach((c, i) => {
     const j = raw.alerts.findIndex((a) => a.id === c.id);
