@@ -161,7 +161,8 @@ export function parseMauvesendArgs(argv: readonly string[], nowSec: number): Mau
         } else if (opt.arg === "optional") {
           apply(opt, attached ?? following() ?? "");
         } else {
-          const value = attached ?? (i < argv.length ? argv[i++] : undefined);
+          // Unlike GetoptLong's required values, ours never swallow the next option (`--config -i x`).
+          const value = attached ?? following();
           if (value === undefined) throw new Usage(`option \`${word}' requires an argument`, true);
           apply(opt, value);
         }

@@ -116,6 +116,8 @@ describe("mauvesend: command line", () => {
     const table: Array<[string[], string, boolean?]> = [
       [["-p", "--timeout", "0"], '--timeout expects whole seconds between 1 and 3600, got "0"'],
       [["-p", "--timeout"], "option `--timeout' requires an argument", true],
+      [["--config", "-i", "x"], "option `--config' requires an argument", true],
+      [["-i", "x", "--timeout", "-v"], "option `--timeout' requires an argument", true],
       [["-p", "--config="], "--config cannot be empty"],
       // Ours are never abbreviated: these mean what they mean in Mauve.
       [["-p", "--conf", "x"], "unrecognized option `--conf'", true],
