@@ -74,6 +74,12 @@ export class AgentRegistry {
     }
     const aff = await pubsub.setAffiliation(service, node, agent, "owner");
     if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
+    // Another spelling may have been claimed (by provisioning or UDP) while this one waited on the server.
+    const lookalike = store.sources.lookalike(source);
+    if (lookalike !== undefined) {
+      log.warn("provisioning refused: look-alike source", { node, agent, reason: `claimed meanwhile as "${lookalike}"` });
+      return { ok: false, condition: "forbidden", text: `source "${source}" differs only in letter case from the known source "${lookalike}"` };
+    }
     store.sources.claim(source, node, agent, clock.now());
     await this.subscribe(node);
     // Its agent sends its full state next: nothing for a listing to catch up on.

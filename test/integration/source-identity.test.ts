@@ -93,7 +93,11 @@ udp:
       assert.equal(r.ok, false, JSON.stringify(fake));
       if (!r.ok) assert.ok(["forbidden", "not-acceptable"].includes(r.condition), `${JSON.stringify(fake)}: ${r.condition}`);
     }
-    const refusals = [...bot!.withMsg("provisioning refused: look-alike source"), ...bot!.withMsg("provisioning refused: bad source name")];
+    // The log comes down the bot's stderr, the refusals through Prosody: wait for the log to catch up.
+    const refusals = await waitFor("every refusal logged", () => {
+      const all = [...bot!.withMsg("provisioning refused: look-alike source"), ...bot!.withMsg("provisioning refused: bad source name")];
+      return all.length - before >= LOOKALIKES.length && bot!.withMsg("provisioning refused: source belongs to another account").length > 0 ? all : undefined;
+    });
     assert.equal(refusals.length - before, LOOKALIKES.length);
     assert.match(String(bot!.withMsg("provisioning refused: look-alike source")[0]?.["reason"]), /source "WEB1" differs only in letter case from the known source "web1"/);
     assert.ok(bot!.withMsg("provisioning refused: bad source name").some((l) => /U\+0435 at character 2/.test(String(l["reason"]))));
@@ -107,11 +111,20 @@ udp:
     await waitFor("web1 still heard", () => inStore((s) => s.alerts.find("web1", "disk-full")?.status === "cleared"));
   });
 
+  it("lets only one of two spellings asked for at the same moment through", async () => {
+    const [a, b] = await Promise.all([provision(mallory, "race1"), provision(heir, "RACE1")]);
+    assert.equal([a, b].filter((r) => r.ok).length, 1, JSON.stringify([a, b]));
+    assert.equal(inStore((s) => s.sources.all().filter((x) => x.source.toLowerCase() === "race1").length), 1);
+  });
+
   it("rejects UDP packets from every look-alike, counting and logging each with its reason; show lists no fake", async () => {
     const before = bot!.withMsg("update rejected").length;
     for (const fake of LOOKALIKES) await sendUdp(encodeUpdate(update(fake, [alert("disk-full", { summary: "fake" })])), udpPort);
     await udpBarrier();
-    const rejected = bot!.withMsg("update rejected").slice(before);
+    const rejected = await waitFor("every rejection logged", () => {
+      const lines = bot!.withMsg("update rejected").slice(before);
+      return lines.length >= LOOKALIKES.length && bot!.withMsg("UDP update rejected").length > 0 ? lines : undefined;
+    });
     const reasons = new Map(rejected.map((l) => [String(l["source"]), String(l["reason"])]));
     assert.deepEqual(rejected.map((l) => [l["via"], l["source"]]).sort(), LOOKALIKES.map((s) => ["udp", s]).sort());
     assert.equal(reasons.get("WEB1"), 'source "WEB1" differs only in letter case from the known source "web1"');
@@ -136,7 +149,7 @@ udp:
     ]);
     const stolen = await provision(mallory, "legacy2");
     assert.equal(stolen.ok ? "ok" : stolen.condition, "forbidden");
-    assert.ok(bot!.withMsg("provisioning refused: source spoken for by UDP").length >= 2);
+    await waitFor("both refusals logged", () => bot!.withMsg("provisioning refused: source spoken for by UDP").length >= 2);
     // The account the admin named takes legacy2 over, publishes to it, and keeps it.
     assert.deepEqual(await provision(heir, "legacy2"), { ok: true });
     assert.equal(inStore((s) => s.sources.get("legacy2")?.ownerJid), `heir@${d}`);
