@@ -1,4 +1,5 @@
-import { nodeNameToSource } from "../codec/node-name.js";
+import { NODE_PREFIX, nodeNameToSource } from "../codec/node-name.js";
+import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../clock/clock.js";
@@ -12,40 +13,78 @@ export class AgentRegistry {
   private readonly adopted = new Set<string>();
 
   constructor(
-    private readonly deps: { pubsub: Pubsub; service: string; botJid: string; store: Store; clock: Clock; log: Logger },
+    private readonly deps: {
+      pubsub: Pubsub;
+      service: string;
+      botJid: string;
+      store: Store;
+      clock: Clock;
+      log: Logger;
+      /** The account an admin lets take over a source heard only over UDP (`udp.handover`), read live. */
+      handoverOf?: (source: string) => string | undefined;
+    },
   ) {}
 
   /**
    * Creates an agent's node for it (Prosody lets only service admins create nodes), makes the agent its
-   * owner and subscribes the bot. The first account to claim a source keeps it: a second one is refused.
+   * owner and subscribes the bot. Refused: a name that breaks the source rule, a name that differs only
+   * in case from a known source, a source another account owns (the first to claim it keeps it), and a
+   * source heard from without an account (UDP) unless `udp.handover` gives it to this account.
    */
   async provision(req: ProvisionRequest): Promise<ProvisionDecision> {
-    const { pubsub, service, store, clock, log } = this.deps;
+    const { store, log } = this.deps;
     const agent = bareJid(req.from);
-    const source = nodeNameToSource(req.node);
-    if (!source || source.includes("/")) {
-      return { ok: false, condition: "not-acceptable", text: `"${req.node}" is not an agent node (mauve/alerts/<source>)` };
+    const refuse = (condition: "not-acceptable" | "forbidden", text: string, why: string): ProvisionDecision => {
+      log.warn(`provisioning refused: ${why}`, { node: req.node, agent, reason: text });
+      return { ok: false, condition, text };
+    };
+    if (!req.node.startsWith(NODE_PREFIX)) return refuse("not-acceptable", `"${req.node}" is not an agent node (mauve/alerts/<source>)`, "not an agent node");
+    const source = req.node.slice(NODE_PREFIX.length);
+    const problem = sourceNameProblem(source);
+    if (problem !== undefined) return refuse("not-acceptable", problem, "bad source name");
+    const lookalike = store.sources.lookalike(source);
+    if (lookalike !== undefined) {
+      return refuse("forbidden", `source "${source}" differs only in letter case from the known source "${lookalike}"`, "look-alike source");
     }
-    const owner = store.sources.get(source)?.ownerJid;
-    if (owner && owner !== agent) {
-      log.warn("provisioning refused: source belongs to another account", { source, agent, owner });
-      return { ok: false, condition: "forbidden", text: `source "${source}" belongs to another account` };
+    const known = store.sources.get(source);
+    if (known && known.ownerJid !== "" && known.ownerJid !== agent) {
+      return refuse("forbidden", `source "${source}" belongs to another account`, "source belongs to another account");
     }
-    const created = await pubsub.createNode(service, req.node, agentNodeConfig(source));
+    // Known without an owner: something spoke for it without an account (UDP). Only its node's owner
+    // (an agent that got it before this rule) or the account an admin names may take it over.
+    if (known && known.ownerJid === "" && this.deps.handoverOf?.(source) !== agent && (await this.ownerOf(req.node)) !== agent) {
+      return refuse(
+        "forbidden",
+        `source "${source}" has been heard over UDP without an account; an admin can give it to ${agent} with udp.handover in the bot's config`,
+        "source spoken for by UDP",
+      );
+    }
+    return this.createFor(req.node, source, agent);
+  }
+
+  private async createFor(node: string, source: string, agent: string): Promise<ProvisionDecision> {
+    const { pubsub, service, store, clock, log } = this.deps;
+    const created = await pubsub.createNode(service, node, agentNodeConfig(source));
     if (!created.ok && created.condition !== "conflict") {
       return { ok: false, condition: "internal-server-error", text: `could not create the node: ${created.condition}` };
     }
     if (!created.ok) {
-      const current = await this.ownerOf(req.node);
+      const current = await this.ownerOf(node);
       if (current && current !== agent) return { ok: false, condition: "forbidden", text: "the node has another owner" };
     }
-    const aff = await pubsub.setAffiliation(service, req.node, agent, "owner");
+    const aff = await pubsub.setAffiliation(service, node, agent, "owner");
     if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
-    store.sources.claim(source, req.node, agent, clock.now());
-    await this.subscribe(req.node);
+    // Another spelling may have been claimed (by provisioning or UDP) while this one waited on the server.
+    const lookalike = store.sources.lookalike(source);
+    if (lookalike !== undefined) {
+      log.warn("provisioning refused: look-alike source", { node, agent, reason: `claimed meanwhile as "${lookalike}"` });
+      return { ok: false, condition: "forbidden", text: `source "${source}" differs only in letter case from the known source "${lookalike}"` };
+    }
+    store.sources.claim(source, node, agent, clock.now());
+    await this.subscribe(node);
     // Its agent sends its full state next: nothing for a listing to catch up on.
-    this.adopted.add(req.node);
-    log.info("agent node provisioned", { source, agent, node: req.node });
+    this.adopted.add(node);
+    log.info("agent node provisioned", { source, agent, node });
     return { ok: true };
   }
 
@@ -70,7 +109,13 @@ export class AgentRegistry {
       log.error("cannot list pubsub nodes", { service, condition: listing.condition });
       return [];
     }
-    return listing.nodes.map((n) => n.node).filter((n) => nodeNameToSource(n) !== undefined);
+    const ours = listing.nodes.map((n) => n.node).filter((n) => n.startsWith(NODE_PREFIX));
+    for (const node of ours.filter((n) => nodeNameToSource(n) === undefined && !this.adopted.has(n))) {
+      // Logged once a session: a node made outside the bot (a server that lets agents create nodes).
+      this.adopted.add(node);
+      log.warn("agent node ignored: its name breaks the source rule", { node, reason: sourceNameProblem(node.slice(NODE_PREFIX.length)) });
+    }
+    return ours.filter((n) => nodeNameToSource(n) !== undefined);
   }
 
   /** Records the node's owner if its source is not yet known, and subscribes to it. */
@@ -79,6 +124,11 @@ export class AgentRegistry {
     const source = nodeNameToSource(node);
     if (source === undefined) return;
     if (!store.sources.get(source)) {
+      const lookalike = store.sources.lookalike(source);
+      if (lookalike !== undefined) {
+        this.deps.log.warn("agent node ignored: its source differs only in letter case from a known one", { node, known: lookalike });
+        return;
+      }
       const owner = await this.ownerOf(node);
       if (owner) store.sources.claim(source, node, owner, clock.now());
     }

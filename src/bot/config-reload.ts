@@ -12,7 +12,8 @@ export interface ReloadOutcome {
 
 /**
  * The keys whose change takes a restart: the XMPP connection and the database are open, the log
- * was made at start, and the UDP port is bound. Compared by value (the secret by what it reveals).
+ * was made at start, and the UDP port is bound (its `handover` list is read live). Compared by value
+ * (the secret by what it reveals).
  */
 export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[] {
   const changed: string[] = [];
@@ -24,8 +25,13 @@ export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[
   if (a.secret.reveal() !== b.secret.reveal()) changed.push("xmpp.secret");
   if (running.database !== next.database) changed.push("database");
   if (running.log.level !== next.log.level) changed.push("log.level");
-  if (JSON.stringify(udpSettings(running)) !== JSON.stringify(udpSettings(next))) changed.push("udp");
+  if (JSON.stringify(udpListener(running)) !== JSON.stringify(udpListener(next))) changed.push("udp");
   return changed;
+}
+
+function udpListener(config: BotConfig): unknown {
+  const udp = udpSettings(config);
+  return udp && { host: udp.host, port: udp.port, allow: udp.allow };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { nodeNameToSource } from "../codec/node-name.js";
+import { NODE_PREFIX, nodeNameToSource } from "../codec/node-name.js";
+import { sourceNameProblem } from "../codec/source-name.js";
 import { unwrapPayload } from "../codec/payload.js";
 import { CodecError } from "../errors.js";
 import type { IngestOutcome } from "../ingest/ingest-update.js";
@@ -24,7 +25,12 @@ export type ItemOutcome = IngestOutcome | { status: "ignored"; reason: string };
  */
 export async function handleItem(core: BotCore, log: Logger, item: IncomingItem): Promise<ItemOutcome> {
   const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
-  if (nodeNameToSource(item.node) === undefined) return { status: "ignored", reason: "not an alert node" };
+  if (!item.node.startsWith(NODE_PREFIX)) return { status: "ignored", reason: "not an alert node" };
+  if (nodeNameToSource(item.node) === undefined) {
+    const reason = sourceNameProblem(item.node.slice(NODE_PREFIX.length)) ?? "not an alert node";
+    log.warn("item rejected", { ...where, reason });
+    return { status: "rejected", reason };
+  }
   if (!item.payload) {
     const reason = item.unknownPayload ? `payload in a foreign namespace: ${item.unknownPayload}` : "item without payload";
     log.warn("item rejected", { ...where, reason });

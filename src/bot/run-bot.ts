@@ -1,5 +1,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
+import { udpSettings } from "../config/udp-config.js";
+import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store } from "../store/store.js";
 import {
@@ -64,6 +66,12 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   // Replaced on reload: every closure below reads people and policy through it.
   let config = initial;
   const store = Store.open(config.database);
+  // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
+  // updates for them are refused, so the admin is told once here which senders need a new name.
+  for (const { source } of store.sources.all()) {
+    const problem = sourceNameProblem(source);
+    if (problem !== undefined) log.warn("stored source breaks the source rule: its alerts are kept, new updates for it are refused", { source, reason: problem });
+  }
   const service = config.xmpp.pubsub;
   const botJid = config.xmpp.component;
   const session = await connectComponent({
@@ -111,7 +119,10 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
   offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));
-  const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
+  const registry = new AgentRegistry({
+    pubsub, service, botJid, store, clock, log,
+    handoverOf: (source) => udpSettings(config)?.handover[source],
+  });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
   provisioning.onProvisionRequest((req) => registry.provision(req));

@@ -14,3 +14,4 @@ export { NS_MAUVE_UPDATE, MAX_BASE64_CHARS, wrapPayload, unwrapPayload, payloadB
 export type { UpdatePayload } from "./payload.js";
 export { summariseUpdate, SUMMARY_MAX_CHARS } from "./summary.js";
 export { NODE_PREFIX, sourceToNodeName, nodeNameToSource } from "./node-name.js";
+export { SOURCE_NAME_RULE, isSourceName, sourceKey, sourceNameProblem } from "./source-name.js";

@@ -5,6 +5,7 @@ import { decodeEntities } from "./html-entities.js";
 import { toPlainText } from "./html-plain-text.js";
 import { sanitiseDetail } from "./html-sanitise.js";
 import { FIELD_LIMITS } from "./limits.js";
+import { sourceNameProblem } from "./source-name.js";
 import type { LimitedField } from "./limits.js";
 import { charCount, foldLines, stripControls, truncateChars } from "./text.js";
 import type { Alert, AlertUpdate } from "./types.js";
@@ -58,15 +59,18 @@ export function sanitiseAlert(alert: Alert, label: string, notes: string[]): Ale
 }
 
 /**
- * Applies Mauve's limits and our hygiene to an update: control characters stripped from ids and
- * the source, subject and summary reduced to one line of text, long text truncated (noted, not
- * rejected), detail HTML sanitised. Throws CodecError for an empty source
+ * Applies Mauve's limits and our hygiene to an update: control characters stripped from ids,
+ * subject and summary reduced to one line of text, long text truncated (noted, not rejected),
+ * detail HTML sanitised; a source that would need any cleaning is refused. Throws CodecError for an empty source
  * or alert id, which no receiver could key.
  */
 export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {
   const notes: string[] = [];
   const source = clean(update.source, "source", "source", notes, true);
   if (source.trim() === "") throw new CodecError("update has an empty source");
+  // A source is an identity: cleaned, "web1\t" would pass for "web1", so one that needs it is refused.
+  // Other breaches of the source rule (spaces, look-alikes) are refused where updates are ingested.
+  if (source !== update.source) throw new CodecError(sourceNameProblem(update.source) ?? "source refused: it would need cleaning");
   const alerts = update.alerts.map((alert, i) => sanitiseAlert(alert, `alert[${i}]`, notes));
   return { update: { ...update, source, alerts }, notes };
 }

@@ -6,7 +6,8 @@ import { logSection } from "./common.js";
 import type { LogConfig } from "./common.js";
 import { loadYaml, loadYamlFile } from "./load.js";
 import type { LoadOptions } from "./load.js";
-import type { Reader } from "./reader.js";
+import { expected, INVALID, type Reader } from "./reader.js";
+import { sourceNameProblem } from "../codec/source-name.js";
 import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "./scalars.js";
 import type { Secret } from "./secret.js";
 import { secret } from "./secret-field.js";
@@ -67,7 +68,16 @@ export interface AgentConfig {
 
 const DAY = 86_400_000;
 
-// Mauve's field limits; the source also names a pubsub node (mauve/alerts/<source>), so no "/".
+// The source is an identity and names a pubsub node: the one source rule (src/codec/source-name.ts).
+const sourceName: Reader<string> = (value, path, ctx) => {
+  if (typeof value !== "string") return expected("a source name like web1", value, path, ctx);
+  const problem = sourceNameProblem(value);
+  if (problem === undefined) return value;
+  ctx.report(path, problem);
+  return INVALID;
+};
+
+// Mauve's field limits.
 const alert: Reader<StaticAlertConfig> = object({
   id: str({ max: 256 }),
   subject: maybe(str({ max: 512 })),
@@ -85,7 +95,7 @@ const rawSchema = object({
     pubsub: maybe(domainJid("pubsub.example.org")),
     bot: maybe(domainJid("alertbot.example.org")),
   }),
-  source: maybe(str({ max: 512, pattern: /^[^\s/]+$/, what: 'a source name without spaces or "/" like web1' })),
+  source: maybe(sourceName),
   state_dir: optional(fsPath(), "/var/lib/mauve-agent"),
   alerts: optional(list(alert, { unique: [{ key: "id", of: (a) => a.id }] }), []),
   heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY }), "5m") })), {}),
@@ -102,6 +112,10 @@ const rawSchema = object({
 
 // One id names one alert of the source: a check may not reuse a static alert's id.
 const checkedSchema = check(rawSchema, (raw, problem) => {
+  // Without `source`, the JID's localpart is the source, so it has to follow the source rule too.
+  const local = raw.xmpp.jid.split("@")[0] ?? "";
+  const localProblem = raw.source === null ? sourceNameProblem(local) : undefined;
+  if (localProblem !== undefined) problem("xmpp.jid", `the source defaults to the JID's localpart, and ${localProblem}; set source: to a name that follows the rule`);
   raw.checks.forEach((c, i) => {
     const j = raw.alerts.findIndex((a) => a.id === c.id);
     if (j >= 0) problem(`checks[${i}].id`, `"${c.id}" is already used by alerts[${j}]`);

@@ -1,7 +1,9 @@
 import { isIP } from "node:net";
+import { sourceNameProblem } from "../codec/source-name.js";
 import type { BotConfig } from "./bot-config.js";
 import { list, object, optional } from "./combinators.js";
-import { expected, isAbsent, type Reader } from "./reader.js";
+import { expected, INVALID, isAbsent, isMapping, keyPath, type Reader } from "./reader.js";
+import { bareJid } from "./scalars.js";
 
 /** One allowed network, e.g. 10.0.0.0/8 or 2001:db8::/32. */
 export interface Cidr {
@@ -16,6 +18,11 @@ export interface UdpConfig {
   readonly port: number;
   /** Packets from anywhere else are dropped (and counted). */
   readonly allow: readonly Cidr[];
+  /**
+   * Sources heard over UDP and the one XMPP account (bare JID) that may take each over. A source UDP
+   * has spoken for is refused to every account not listed here.
+   */
+  readonly handover: Readonly<Record<string, string>>;
 }
 
 /** Mauve's port. */
@@ -46,10 +53,35 @@ export function parseCidr(text: string): Cidr | undefined {
 const cidr: Reader<Cidr> = (value, path, ctx) =>
   (typeof value === "string" ? parseCidr(value) : undefined) ?? expected('a network like "10.0.0.0/8" or "2001:db8::/32"', value, path, ctx);
 
-/** Reads `udp: { listen, allow }`; absent means no listener (the default). */
+// source name -> bare JID; every source name checked by the one source rule.
+const handover: Reader<Readonly<Record<string, string>>> = (value, path, ctx) => {
+  if (!isMapping(value)) return expected("a mapping of source names to accounts like { web1: web1@example.org }", value, path, ctx);
+  const jid = bareJid();
+  const out: Record<string, string> = {};
+  let ok = true;
+  for (const [source, raw] of Object.entries(value)) {
+    const at = keyPath(path, source);
+    const problem = sourceNameProblem(source);
+    if (problem !== undefined) {
+      ctx.report(at, problem);
+      ok = false;
+      continue;
+    }
+    const read = jid(raw, at, ctx);
+    if (typeof read === "symbol") ok = false;
+    else out[source] = read;
+  }
+  return ok ? Object.freeze(out) : INVALID;
+};
+
+/** Reads `udp: { listen, allow, handover }`; absent means no listener (the default). */
 export const udpSection: Reader<UdpConfig> = (value, path, ctx) => {
-  const read = object({ listen: optional(listen, `127.0.0.1:${MAUVE_UDP_PORT}`), allow: list(cidr, { min: 1 }) })(value, path, ctx);
-  return typeof read === "symbol" ? read : { host: read.listen.host, port: read.listen.port, allow: read.allow };
+  const read = object({
+    listen: optional(listen, `127.0.0.1:${MAUVE_UDP_PORT}`),
+    allow: list(cidr, { min: 1 }),
+    handover: optional(handover, {}),
+  })(value, path, ctx);
+  return typeof read === "symbol" ? read : { host: read.listen.host, port: read.listen.port, allow: read.allow, handover: read.handover };
 };
 
 /** The bot config's `udp` key: absent (left out of the loaded config, so it is off) or a UdpConfig. */

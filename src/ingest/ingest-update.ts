@@ -1,5 +1,6 @@
 import type { AlertUpdate } from "../codec/types.js";
 import { sourceToNodeName } from "../codec/node-name.js";
+import { sourceNameProblem } from "../codec/source-name.js";
 import { applyUpdate, type AlertChange } from "../alerts/apply-update.js";
 import type { AlertSemantics } from "../alerts/semantics.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
@@ -28,7 +29,8 @@ export type IngestOutcome =
   | { status: "rejected"; reason: string };
 
 /**
- * Checks an update against its origin, drops duplicates and stale replays, applies the Mauve
+ * Checks an update against its origin and the source rule (src/codec/source-name.ts: a new source
+ * differing only in case from a known one is refused too), drops duplicates and stale replays, applies the Mauve
  * semantics and stores the result with its history: all in one transaction, so a crash leaves
  * either the whole update applied and remembered, or none of it.
  */
@@ -51,7 +53,11 @@ export function ingestUpdate(
       store.transmissions.remember(update.transmissionId, update.source, receivedAt);
       return { status: "stale", sequence: update.sequence, lastSequence: last };
     }
-    if (!known) store.sources.claim(update.source, sourceToNodeName(update.source), origin.publisher ?? "", receivedAt);
+    if (!known) {
+      const lookalike = store.sources.lookalike(update.source);
+      if (lookalike !== undefined) return { status: "rejected", reason: `source "${update.source}" differs only in letter case from the known source "${lookalike}"` };
+      store.sources.claim(update.source, sourceToNodeName(update.source), origin.publisher ?? "", receivedAt);
+    }
 
     const existing = loadExisting(store, update);
     const actor = origin.publisher || update.source;
@@ -67,6 +73,10 @@ export function ingestUpdate(
 }
 
 function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): string | undefined {
+  // The bot's own updates (host down) name sources it already knows, those stored before the rule included.
+  if (origin.via === "bot") return undefined;
+  const problem = sourceNameProblem(update.source);
+  if (problem !== undefined) return problem;
   if (origin.via !== "pubsub") return undefined;
   if (origin.node !== sourceToNodeName(update.source)) {
     return `source "${update.source}" does not match node "${origin.node ?? ""}"`;

@@ -75,12 +75,27 @@ export class SourceStore {
     return new Map(rows.map((r) => [r.source, r.down_since]));
   }
 
-  /** Records a new source and its owner; does nothing when it is already known. */
+  /**
+   * A known source spelled differently from `source` only in letter case ("web1" for "WEB1"), if any:
+   * sources are told apart case-blind (see src/codec/source-name.ts), so such a newcomer is refused.
+   */
+  lookalike(source: string): string | undefined {
+    // ASCII lower() on both sides: the same fold as sourceKey(). A scan, but only for a source not yet known.
+    const row = this.sql("SELECT source FROM sources WHERE lower(source) = lower(?) AND source <> ? LIMIT 1").get(source, source) as
+      | { source: string }
+      | undefined;
+    return row?.source;
+  }
+
+  /**
+   * Records a new source and its owner (an empty owner: heard from without an account, e.g. over UDP).
+   * A known source keeps its owner; only one known without an owner gets one.
+   */
   claim(source: string, node: string, ownerJid: string, at: number): void {
     this
       .sql(
         `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (source) DO NOTHING`,
+         ON CONFLICT (source) DO UPDATE SET owner_jid = excluded.owner_jid WHERE sources.owner_jid = ''`,
       )
       .run(source, node, ownerJid, at, at);
   }

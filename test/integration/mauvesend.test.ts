@@ -108,10 +108,24 @@ describe("mauvesend against a real Prosody and AlertBot", function () {
     await waitFor("the bot to catch up from the retained item", () => bot!.store.alerts.find("web9", "while-bot-down")?.status === "raised");
   });
 
-  it("exits 2 on a bad command line without connecting", async () => {
-    const ran = await mauvesend(["-s", "orphan summary"], envFor("web9"));
-    assert.equal(ran.code, 2);
-    assert.match(ran.stderr, /Must specify --id before --summary/);
+  it("exits 1 on a bad command line in Mauve's words, and sends nothing: -c now -r +10min is no heartbeat raised at once", async () => {
+    const orphan = await mauvesend(["-s", "orphan summary"], envFor("web9"));
+    assert.deepEqual([orphan.code, orphan.stderr], [1, "*** Error: Must specify --id before message\n*** For help, type: mauvesend -h\n"]);
+    const table: Array<[string[], string]> = [
+      [["-o", "web9", "-i", "hb", "-c", "now", "-r", "+10min"], 'Unrecognised time format "+10min"'],
+      [["-o", "web9", "-i", "hb", "-r", "bogus"], 'Unrecognised time format "bogus"'],
+      [["-o", "web9", "-i", "hb", "-e", "2026-12-25"], 'Unrecognised time format "2026-12-25"'],
+      [["-o", "web9", "-i", "-s", "an id that is a flag"], "-i cannot be empty"],
+      [["-o", "web9 ", "-i", "hb"], 'source "web9 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only'],
+    ];
+    for (const [line, message] of table) {
+      const ran = await mauvesend(line, envFor("web9"));
+      assert.deepEqual([ran.code, ran.stdout, ran.stderr], [1, "", `*** Error: ${message}\n*** For help, type: mauvesend -h\n`], line.join(" "));
+    }
+    // Delivery is in order: once a later update is stored, none of the refused ones is coming.
+    assert.equal((await mauvesend(["-o", "web9", "-i", "after-refusals"], envFor("web9"))).code, 0);
+    await waitFor("the later update", () => bot!.store.alerts.find("web9", "after-refusals"));
+    for (const id of ["hb", "-s"]) assert.equal(bot!.store.alerts.find("web9", id), undefined, id);
   });
 });
 

@@ -107,16 +107,14 @@ describe("codec text bounds", () => {
   it("truncates over-long fields at Mauve's limits and notes it, without the content", () => {
     const { update: clean, notes } = sanitiseUpdate(update({
       transmissionId: 1n,
-      source: "s".repeat(600),
+      source: "s".repeat(FIELD_LIMITS.source),
       alerts: [alert({ id: "i".repeat(300), subject: "S".repeat(513), summary: "🔥".repeat(1100) })],
     }));
-    assert.equal(clean.source.length, FIELD_LIMITS.source);
     const [a] = clean.alerts;
     assert.equal(a?.id.length, FIELD_LIMITS.id);
     assert.equal(a?.subject.length, FIELD_LIMITS.subject);
     assert.equal(charCount(a?.summary ?? ""), FIELD_LIMITS.summary);
     assert.deepEqual(notes, [
-      "source: truncated from 600 to 512 characters",
       "alert[0].id: truncated from 300 to 256 characters",
       "alert[0].subject: truncated from 513 to 512 characters",
       "alert[0].summary: truncated from 1100 to 1024 characters",
@@ -130,19 +128,21 @@ describe("codec text bounds", () => {
     assert.deepEqual(notes, []);
   });
 
-  it("strips every control character from ids and sources, and notes it", () => {
+  it("strips every control character from ids, and notes it; refuses a source that would need it (an identity is never altered)", () => {
     const { update: clean, notes } = sanitiseUpdate(update({
-      transmissionId: 1n, source: "web1\n", alerts: [alert({ id: "disk\t/", summary: "two\nlines", subject: "a\u0007b" })],
+      transmissionId: 1n, source: "web1", alerts: [alert({ id: "disk\t/", summary: "two\nlines", subject: "a\u0007b" })],
     }));
-    assert.equal(clean.source, "web1");
     assert.deepEqual(clean.alerts[0], alert({ id: "disk/", summary: "two lines", subject: "a b" }));
-    assert.deepEqual(notes, ["source: control characters removed", "alert[0].id: control characters removed"]);
+    assert.deepEqual(notes, ["alert[0].id: control characters removed"]);
+    for (const source of ["web1\n", "web1\t", "\u202eweb1", "w".repeat(FIELD_LIMITS.source + 1)]) {
+      assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source })), CodecError, JSON.stringify(source));
+    }
   });
 
-  it("removes line and paragraph separators from ids and sources too", () => {
-    const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "web1\u2028", alerts: [alert({ id: "disk\u2029Bcc: x" })] }));
-    assert.equal(clean.source, "web1");
+  it("removes line and paragraph separators from ids, and refuses a source holding one", () => {
+    const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "web1", alerts: [alert({ id: "disk\u2029Bcc: x" })] }));
     assert.equal(clean.alerts[0]?.id, "diskBcc: x");
+    assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source: "web1\u2028" })), CodecError);
   });
 
   it("reduces HTML in subject and summary to text as Mauve does (only detail is HTML), entities decoded", () => {

@@ -63,7 +63,7 @@ describe("config: mauve-agent", () => {
         err.message,
         [
           "agent.yaml: xmpp.password: expected a non-empty string, got a number",
-          'agent.yaml: source: expected a source name without spaces or "/" like web1, got "web 1"',
+          'agent.yaml: source: source "web 1" has a space at character 4: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
           'agent.yaml: alerts[1].importance: expected a whole number between 0 and 4294967295, got "high"',
           'agent.yaml: alerts[1].state: expected one of raised, cleared, got "up"',
           'agent.yaml: alerts[2].id: "disk-full" is already used by alerts[0]',
@@ -73,5 +73,24 @@ describe("config: mauve-agent", () => {
       assert.ok(!err.message.includes("12345"));
       return true;
     });
+  });
+
+  it("holds the source to the one source rule, naming the key, for a set source and for one taken from the JID", () => {
+    const load = (yaml: string) => () => loadAgentConfig(yaml, { file: "agent.yaml", env: { PW: "pw" } });
+    const base = "xmpp:\n  jid: web1@mauve.localhost\n  password_env: PW\n";
+    const table: Array<[string, string]> = [
+      ['source: "web1 "', 'agent.yaml: source: source "web1 " has a space at character 5'],
+      ['source: "web1\\u200b"', 'agent.yaml: source: source "web1\\u200b" has U+200B at character 5'],
+      ['source: "w\u0435b1"', 'agent.yaml: source: source "w\\u0435b1" has U+0435 at character 2'],
+      ['source: "db/replica"', 'agent.yaml: source: source "db/replica" has U+002F at character 3'],
+    ];
+    for (const [line, message] of table) {
+      assert.throws(load(`${base}${line}\n`), (err: unknown) => err instanceof ConfigError && err.message.startsWith(message), line);
+    }
+    assert.throws(
+      load("xmpp:\n  jid: web+1@mauve.localhost\n  password_env: PW\n"),
+      /agent.yaml: xmpp.jid: the source defaults to the JID's localpart, and source "web\+1" has U\+002B at character 4: .*; set source: to a name that follows the rule/,
+    );
+    assert.equal(loadAgentConfig("xmpp:\n  jid: web+1@mauve.localhost\n  password_env: PW\nsource: WEB1.example.org\n", { file: "a", env: { PW: "pw" } }).source, "WEB1.example.org");
   });
 });

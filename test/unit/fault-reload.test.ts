@@ -91,4 +91,10 @@ describe("fault: config reload", () => {
     assert.deepEqual(log.withMsg("config reloaded, but these keys take a restart and keep their running values")[0]?.["keys"], ["xmpp.secret", "database", "log.level"]);
     assert.ok(!log.text().includes("t0p-s3cret"));
   });
+
+  it("takes udp.handover on reload (only the listener's own settings take a restart)", () => {
+    const udp = (extra: string) => loadBotConfig(`${HEAD}udp: { allow: ["10.0.0.0/8"]${extra} }\n`, { file: "a.yaml" });
+    assert.deepEqual(restartOnlyChanges(udp(""), udp(", handover: { web1: web1@x.org }")), []);
+    assert.deepEqual(restartOnlyChanges(udp(""), udp(', listen: "127.0.0.1:5000"')), ["udp"]);
+  });
 });

@@ -61,7 +61,7 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
   it("exits 1 and says why when it cannot send", async () => {
     outcome = { ok: false, reason: "cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized" };
     assert.equal(await runMauvesend(["-i", "disk"], io(ENV)), 1);
-    assert.equal(err, "*** Error: could not send: cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized\n");
+    assert.equal(err, "*** Error: could not send: cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized\n*** For help, type: mauvesend -h\n");
   });
 
   it("exits 1 without an account, naming what is missing, and never prints the password", async () => {
@@ -74,17 +74,41 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
     assert.ok(!err.includes("s3cret"));
   });
 
-  it("exits 2 on a bad command line, with Mauve's hint", async () => {
-    assert.equal(await runMauvesend(["-s", "no id"], io(ENV)), 2);
-    assert.equal(err, "*** Error: Must specify --id before --summary\n*** For help, type: mauvesend -h\n");
+  it("exits 1 on a bad command line, in Mauve's words, and sends nothing", async () => {
+    assert.equal(await runMauvesend(["-s", "no id"], io(ENV)), 1);
+    assert.equal(err, "*** Error: Must specify --id before message\n*** For help, type: mauvesend -h\n");
     err = "";
-    assert.equal(await runMauvesend(["-o", "two words", "-i", "x"], io(ENV)), 2);
-    assert.match(err, /has a space or "\/" in it/);
+    assert.equal(await runMauvesend(["-i", "hb", "-c", "now", "-r", "+10min"], io(ENV)), 1);
+    assert.equal(err, '*** Error: Unrecognised time format "+10min"\n*** For help, type: mauvesend -h\n');
+    err = "";
+    // GetoptLong's own refusals are printed twice by Mauve: once by GetoptLong, once by mauvesend.
+    assert.equal(await runMauvesend(["-i", "x", "-r", "-10h"], io(ENV)), 1);
+    assert.equal(err, "mauvesend: invalid option -- 1\n*** Error: invalid option -- 1\n*** For help, type: mauvesend -h\n");
+    assert.equal(sent.length, 0);
   });
 
-  it("prints help and version on stdout with status 0", async () => {
+  it("refuses a source name that breaks the source rule, naming the character, and sends nothing", async () => {
+    const table: Array<[string, string]> = [
+      ["web1 ", 'source "web1 " has a space at character 5'],
+      ["two words", 'source "two words" has a space at character 4'],
+      ["web1\u200b", 'source "web1\\u200b" has U+200B at character 5'],
+      ["w\u0435b1", 'source "w\\u0435b1" has U+0435 at character 2'],
+      ["db/replica", 'source "db/replica" has U+002F at character 3'],
+    ];
+    for (const [source, message] of table) {
+      err = "";
+      assert.equal(await runMauvesend(["-o", source, "-i", "x"], io(ENV)), 1, source);
+      assert.equal(err, `*** Error: ${message}: a source name is made of ASCII letters, digits, ".", "-" and "_" only\n*** For help, type: mauvesend -h\n`);
+    }
+    assert.equal(sent.length, 0);
+  });
+
+  it("prints help, the manual and the version on stdout with status 0", async () => {
     assert.equal(await runMauvesend(["--help"], io()), 0);
     assert.match(out, /^Usage: mauvesend \[options\]/);
-    assert.match(out, /Exit status: 0 sent/);
+    assert.match(out, /Exit status, as Mauve's: 0 sent/);
+    out = "";
+    assert.equal(await runMauvesend(["-m", "-V"], io()), 0);
+    assert.match(out, /^Usage: mauvesend \[options\][^]*\nmauvesend: version \S+ \(mauve-xmpp\)\n$/);
   });
 });

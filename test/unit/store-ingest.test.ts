@@ -157,4 +157,41 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(store.transmissions.prune(T0 + 1), 1);
     assert.equal(store.transmissions.seen(1n), false);
   });
+
+  describe("source names: one rule, look-alikes refused, nothing stored lost", () => {
+    const udp = { via: "udp" as const };
+    const LOOKALIKES = ["web1 ", " web1", "we b1", "web1\u200b", "w\u0435b1", "web1\t", "WEB1", "Web1", "web1/x", "web1\u00a0"];
+
+    it("refuses, from UDP and from pubsub alike, every look-alike of a known source; the real one keeps working", () => {
+      assert.equal(ingestUpdate(store, update("web1", [alert("disk")]), udp, T0).status, "applied");
+      for (const fake of LOOKALIKES) {
+        const out = ingestUpdate(store, update(fake, [alert("disk", { summary: "fake" })]), udp, T0 + 1);
+        assert.equal(out.status, "rejected", JSON.stringify(fake));
+        assert.match((out as { reason: string }).reason, /source ".*" (has .* at character \d+|differs only in letter case from the known source "web1")/);
+      }
+      // A pubsub origin cannot even name a node for a broken name: refused before the node check.
+      const viaPubsub = ingestUpdate(store, update("web1 ", [alert("disk")]), { via: "pubsub", node: "mauve/alerts/web1 ", publisher: "x@y" }, T0 + 2);
+      assert.deepEqual(viaPubsub, { status: "rejected", reason: 'source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only' });
+      assert.deepEqual(store.sources.all().map((s) => s.source), ["web1"]);
+      assert.equal(ingestUpdate(store, update("web1", [alert("disk", { clearTime: 1 })]), udp, T0 + 3).status, "applied");
+      assert.equal(store.alerts.find("web1", "disk")?.status, "cleared");
+    });
+
+    it("keeps what a database from before the rule holds: its alerts stay, only new updates for a broken name are refused", () => {
+      // Written as an older bot would have stored them: "web1 " and "WEB1" beside "web1".
+      const raw = new Database(path);
+      for (const source of ["web1", "web1 ", "WEB1"]) {
+        raw.prepare("INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, '', ?, ?)").run(source, `mauve/alerts/${source}`, T0, T0);
+      }
+      raw.close();
+      for (const source of ["web1", "web1 ", "WEB1"]) assert.equal(ingestUpdate(store, update(source, [alert("disk")]), { via: "bot" }, T0).status, "applied");
+      assert.deepEqual(store.sources.all().map((s) => s.source).sort(), ["WEB1", "web1", "web1 "]);
+      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTime: 1 })]), udp, T0 + 1).status, "rejected");
+      // A case variant that was already stored is a known source: it goes on being heard.
+      assert.equal(ingestUpdate(store, update("WEB1", [alert("disk", { clearTime: 1 })]), udp, T0 + 1).status, "applied");
+      assert.equal(store.alerts.find("web1 ", "disk")?.status, "raised", "the stored alert is kept");
+      // The bot's own updates (host down) may still name it.
+      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTime: 1 })]), { via: "bot" }, T0 + 2).status, "applied");
+    });
+  });
 });

@@ -40,16 +40,30 @@ describe("udp: legacy Mauve ingest", () => {
           { address: "192.0.2.7", prefix: 32, family: "ipv4" },
           { address: "2001:db8::", prefix: 32, family: "ipv6" },
         ],
+        handover: {},
       });
       const v6 = udpSettings(loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, { file: "alertbot.yaml" }));
       assert.deepEqual([v6?.host, v6?.port], ["::", 5000]);
+    });
+
+    it("reads handover: which account may take over each source heard over UDP, names checked by the source rule", () => {
+      const on = udpSettings(loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { web1: Web1@Example.org } }\n`, { file: "alertbot.yaml" }));
+      assert.deepEqual(on?.handover, { web1: "web1@example.org" });
+      assert.throws(() => loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { "web1 ": a@b.org, web2: nobody } }\n`, { file: "alertbot.yaml" }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.message, [
+          'alertbot.yaml: udp.handover."web1 ": source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
+          'alertbot.yaml: udp.handover.web2: expected a bare JID like alice@example.org, got "nobody"',
+        ].join("\n"));
+        return true;
+      });
     });
 
     it("reports bad values exactly", () => {
       assert.throws(() => loadBotConfig(`${BOT}udp: { listen: "localhost:1", allow: ["10.0.0.0/33", "ten"], port: 1 }\n`, { file: "alertbot.yaml" }), (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.message, [
-          "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow)",
+          "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow, handover)",
           'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::]:32741", got "localhost:1"',
           'alertbot.yaml: udp.allow[0]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
           'alertbot.yaml: udp.allow[1]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "ten"',
@@ -66,7 +80,7 @@ describe("udp: legacy Mauve ingest", () => {
     let applied: AlertUpdate[];
     let log: LogLines;
     const start = async (allow: string[], apply?: (u: AlertUpdate) => Promise<IngestOutcome>) => {
-      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: allow.map((a) => parseCidr(a)!) };
+      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: allow.map((a) => parseCidr(a)!), handover: {} };
       ingest = await startUdpIngest(config, {
         apply: apply ?? (async (u) => (applied.push(u), { status: "applied", changes: [] })),
         log: log.logger,

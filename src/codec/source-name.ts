@@ -1,0 +1,46 @@
+// The one rule for source names. A source is an identity (its alerts, its pubsub node, its owner),
+// so two names a person cannot tell apart must never be two sources: the rule allows only ASCII
+// letters, digits, ".", "-" and "_" (what real host names are made of), which leaves out spaces,
+// zero-width characters and look-alike letters from other scripts; and sources are compared
+// case-blind (`sourceKey`), so a "WEB1" beside an existing "web1" is refused where sources are
+// claimed. Used by the agent's config, mauvesend, the pubsub node names, provisioning and ingest.
+import { FIELD_LIMITS } from "./limits.js";
+
+/** The rule in words, for error messages and docs. */
+export const SOURCE_NAME_RULE = 'ASCII letters, digits, ".", "-" and "_"';
+
+const ALLOWED = /^[A-Za-z0-9._-]$/;
+
+/**
+ * Why `source` may not name a source, in words safe to log (the name is quoted as JSON and the
+ * first offending character named by its code point), or undefined when it is fine.
+ */
+export function sourceNameProblem(source: string): string | undefined {
+  if (source === "") return "a source name cannot be empty";
+  const chars = Array.from(source);
+  if (chars.length > FIELD_LIMITS.source) return `source name is ${chars.length} characters long (at most ${FIELD_LIMITS.source})`;
+  const at = chars.findIndex((c) => !ALLOWED.test(c));
+  if (at < 0) return undefined;
+  const bad = chars[at] ?? "";
+  const name = bad === " " ? "a space" : `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+  return `source ${quoted(source)} has ${name} at character ${at + 1}: a source name is made of ${SOURCE_NAME_RULE} only`;
+}
+
+// Quoted with every character outside printable ASCII escaped, so that a look-alike shows as one.
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(/[^\x20-\x7e]/gu, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** Whether `source` follows the rule. */
+export function isSourceName(source: string): boolean {
+  return sourceNameProblem(source) === undefined;
+}
+
+/** The key two spellings of one source share ("WEB1" and "web1"): sources are told apart case-blind. */
+export function sourceKey(source: string): string {
+  // ASCII only, like SQLite's lower(), so that the store can compare the same way.
+  return source.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
