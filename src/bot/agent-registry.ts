@@ -2,8 +2,16 @@ import { NODE_PREFIX, nodeNameToSource } from "../codec/node-name.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
-import type { Clock } from "../clock/clock.js";
-import { agentNodeConfig, bareJid, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import { agentNodeConfig, backoffDelay, bareJid, toError, type BackoffOptions, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
+
+/** What one pass of adoption got done. */
+export interface Adoption {
+  /** Nodes subscribed to in this pass: their retained items are to be caught up on. */
+  readonly fresh: string[];
+  /** False when the listing or a node's subscription failed: the pass must be tried again. */
+  readonly complete: boolean;
+}
 
 /** Finds, provisions and subscribes to agent nodes on the pubsub service. */
 export class AgentRegistry {
@@ -22,6 +30,8 @@ export class AgentRegistry {
       log: Logger;
       /** The account an admin lets take over a source heard only over UDP (`udp.handover`), read live. */
       handoverOf?: (source: string) => string | undefined;
+      /** Called when a node provisioned for an agent could not be subscribed to: adoption must run again. */
+      onIncomplete?: () => void;
     },
   ) {}
 
@@ -81,19 +91,41 @@ export class AgentRegistry {
       return { ok: false, condition: "forbidden", text: `source "${source}" differs only in letter case from the known source "${lookalike}"` };
     }
     store.sources.claim(source, node, agent, clock.now());
-    await this.subscribe(node);
-    // Its agent sends its full state next: nothing for a listing to catch up on.
-    this.adopted.add(node);
+    // Its agent sends its full state next: nothing for a listing to catch up on. Not subscribed, the node
+    // stays out of `adopted`, so the next adoption pass (which onIncomplete asks for) takes it up.
+    if (await this.subscribe(node)) this.adopted.add(node);
+    else this.deps.onIncomplete?.();
     log.info("agent node provisioned", { source, agent, node });
     return { ok: true };
   }
 
-  /** Subscribes to the service's agent nodes not adopted yet in this session, recording owners not yet known; returns them. */
-  async adoptNew(): Promise<string[]> {
-    const fresh = (await this.list()).filter((n) => !this.adopted.has(n));
-    for (const node of fresh) this.adopted.add(node);
-    for (const node of fresh) await this.adopt(node);
-    return fresh;
+  /**
+   * Subscribes to the service's agent nodes not adopted yet in this session, recording owners not yet
+   * known. A node whose subscription fails (an error, or no answer under load) is not counted as
+   * adopted, so the next pass tries it again: a node given up on would be an agent nobody hears.
+   */
+  async adoptNew(): Promise<Adoption> {
+    const listed = await this.list();
+    if (listed === undefined) return { fresh: [], complete: false };
+    const candidates = listed.filter((n) => !this.adopted.has(n));
+    // Claimed before the first await, so a pass running meanwhile does not take the same nodes.
+    for (const node of candidates) this.adopted.add(node);
+    const fresh: string[] = [];
+    let complete = true;
+    for (const node of candidates) {
+      const outcome = await this.adopt(node);
+      if (outcome === "subscribed") fresh.push(node);
+      if (outcome === "failed") {
+        this.adopted.delete(node);
+        complete = false;
+      }
+    }
+    return { fresh, complete };
+  }
+
+  /** Nodes whose retained items could not be read: adopted again by the next pass, catch-up included. */
+  forget(nodes: readonly string[]): void {
+    for (const node of nodes) this.adopted.delete(node);
   }
 
   /** After a reconnection: every node is new again (its events while away were missed). */
@@ -101,13 +133,13 @@ export class AgentRegistry {
     this.adopted.clear();
   }
 
-  /** The service's agent nodes (mauve/alerts/<source>). */
-  private async list(): Promise<string[]> {
+  /** The service's agent nodes (mauve/alerts/<source>); undefined when the service did not list them. */
+  private async list(): Promise<string[] | undefined> {
     const { pubsub, service, log } = this.deps;
-    const listing = await pubsub.listNodes(service);
+    const listing = await pubsub.listNodes(service).catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
     if (!listing.ok) {
       log.error("cannot list pubsub nodes", { service, condition: listing.condition });
-      return [];
+      return undefined;
     }
     const ours = listing.nodes.map((n) => n.node).filter((n) => n.startsWith(NODE_PREFIX));
     for (const node of ours.filter((n) => nodeNameToSource(n) === undefined && !this.adopted.has(n))) {
@@ -119,20 +151,20 @@ export class AgentRegistry {
   }
 
   /** Records the node's owner if its source is not yet known, and subscribes to it. */
-  private async adopt(node: string): Promise<void> {
+  private async adopt(node: string): Promise<"subscribed" | "ignored" | "failed"> {
     const { store, clock } = this.deps;
     const source = nodeNameToSource(node);
-    if (source === undefined) return;
+    if (source === undefined) return "ignored";
     if (!store.sources.get(source)) {
       const lookalike = store.sources.lookalike(source);
       if (lookalike !== undefined) {
         this.deps.log.warn("agent node ignored: its source differs only in letter case from a known one", { node, known: lookalike });
-        return;
+        return "ignored";
       }
-      const owner = await this.ownerOf(node);
+      const owner = await this.ownerOf(node).catch(() => undefined);
       if (owner) store.sources.claim(source, node, owner, clock.now());
     }
-    await this.subscribe(node);
+    return (await this.subscribe(node)) ? "subscribed" : "failed";
   }
 
   /** The node's owner other than the bot (bare JID), if any. */
@@ -143,9 +175,51 @@ export class AgentRegistry {
     return affs.affiliations.find((a) => a.affiliation === "owner" && bareJid(a.jid) !== botJid)?.jid;
   }
 
-  private async subscribe(node: string): Promise<void> {
+  /** Whether the bot is subscribed to `node` now; a refusal or a request that timed out is logged. */
+  private async subscribe(node: string): Promise<boolean> {
     const { pubsub, service, log } = this.deps;
-    const sub = await pubsub.subscribe(service, node);
-    if (!sub.ok) log.error("cannot subscribe to agent node", { node, condition: sub.condition, text: sub.text });
+    const sub = await pubsub.subscribe(service, node).catch((err: unknown) => ({ ok: false as const, condition: "no-answer", text: toError(err).message }));
+    if (!sub.ok) log.error("cannot subscribe to agent node; will retry", { node, condition: sub.condition, text: sub.text });
+    return sub.ok;
+  }
+}
+
+/** Retries of adoption: 2-4 s after the first failure, doubling to at most 2.5-5 min between tries. */
+export const ADOPTION_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 4_000, maxDelayMs: 300_000 };
+
+/**
+ * Runs adoption again, with backoff, until a pass completes: one timer at a time, however many
+ * passes came out incomplete meanwhile.
+ */
+export class AdoptionRetry {
+  private attempt = 0;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly deps: { clock: Clock; log: Logger; run: () => Promise<void>; backoff?: BackoffOptions; random?: () => number },
+  ) {}
+
+  /** A pass left something undone: try again later, unless a try is already waiting. */
+  schedule(): void {
+    if (this.timer) return;
+    const delayMs = backoffDelay(this.attempt++, this.deps.backoff ?? ADOPTION_RETRY_BACKOFF, this.deps.random);
+    this.deps.log.warn("agent nodes left unsubscribed; adopting them again", { inMs: delayMs, attempt: this.attempt });
+    this.timer = this.deps.clock.setTimer(delayMs, () => {
+      this.timer = undefined;
+      this.deps.run().catch((err: unknown) => {
+        this.deps.log.error("adoption failed", { err });
+        this.schedule();
+      });
+    });
+  }
+
+  /** A pass completed: the next failure starts the backoff afresh. */
+  succeeded(): void {
+    this.attempt = 0;
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
   }
 }

@@ -19,7 +19,7 @@ import {
   createPubsub,
   type XmppSession,
 } from "../xmpp/index.js";
-import { AgentRegistry } from "./agent-registry.js";
+import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore, type BotSettings } from "./bot-core.js";
 import { restartOnlyChanges, type ReloadOutcome } from "./config-reload.js";
 import { handleItem } from "./item-handler.js";
@@ -122,6 +122,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const registry = new AgentRegistry({
     pubsub, service, botJid, store, clock, log,
     handoverOf: (source) => udpSettings(config)?.handover[source],
+    onIncomplete: () => adoptRetry.schedule(),
   });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
@@ -171,6 +172,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   // Newcomers that arrive while the service's nodes are being listed share the next listing: a
   // listing per newcomer, each as long as the fleet, made 10,000 agents arriving at once quadratic.
   const adoptNewNodes = coalescingRunner(() => adoptNodes(false));
+  const adoptRetry = new AdoptionRetry({ clock, log, run: () => adoptNewNodes() });
 
   /** Asks each person for presence: a subscription request until they approve it, then a probe for their current state. */
   async function watchPeople(): Promise<void> {
@@ -184,11 +186,14 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
 
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
-    const fresh = await registry.adoptNew();
-    await catchUp(core, log, pubsub, service, fresh);
+    const { fresh, complete } = await registry.adoptNew();
+    const unread = await catchUp(core, log, pubsub, service, fresh);
+    registry.forget(unread);
     for (const s of store.sources.all()) {
       if (s.ownerJid && (greetAll || fresh.includes(s.node))) await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
     }
+    if (complete && unread.length === 0) adoptRetry.succeeded();
+    else adoptRetry.schedule();
   }
 
   /** At start and after a reconnection: every node again (events were missed), every agent greeted. */
@@ -200,7 +205,10 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   session.on("online", () => {
     log.info("connected", { jid: session.jid });
     watchPeople().catch((err: unknown) => log.warn("cannot ask people for presence", { err }));
-    resync().catch((err: unknown) => log.error("resync failed", { err }));
+    resync().catch((err: unknown) => {
+      log.error("resync failed", { err });
+      adoptRetry.schedule();
+    });
   });
   session.on("offline", (o) => log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect }));
 
@@ -229,6 +237,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       return { needsRestart };
     },
     async stop() {
+      adoptRetry.stop();
       audit.stop();
       core.stop();
       await core.idle();

@@ -7,7 +7,7 @@ export type { SessionEvents, SessionKind, SessionOptions, XmppSession } from "./
 export type { Unsubscribe } from "./emitter.js";
 export { DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
 export type { BackoffOptions } from "./backoff.js";
-export { XmppHandlerError, XmppIoError, isStanzaErrorCondition } from "./errors.js";
+export { XmppHandlerError, XmppIoError, isStanzaErrorCondition, toError } from "./errors.js";
 export type { HandlerFailure, StanzaErrorCondition, StanzaErrorType, XmppFailure, XmppIoErrorKind, XmppResult } from "./errors.js";
 export { createPubsub } from "./pubsub.js";
 export type { Pubsub } from "./pubsub.js";

@@ -1,7 +1,7 @@
 // Nodes AlertBot did not make itself (servers that let agents create nodes, such as ejabberd's
 // default): the registry adopts only those whose name follows the source rule and is no look-alike.
 import assert from "node:assert/strict";
-import { AgentRegistry } from "../../src/bot/agent-registry.js";
+import { AdoptionRetry, AgentRegistry } from "../../src/bot/agent-registry.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { Store } from "../../src/store/store.js";
 import type { Pubsub } from "../../src/xmpp/index.js";
@@ -27,6 +27,62 @@ describe("agent registry: adopting nodes made outside AlertBot", () => {
     assert.deepEqual(log.withMsg("agent node ignored: its source differs only in letter case from a known one").map((l) => l["node"]), ["mauve/alerts/WEB1"]);
     await registry.adoptNew();
     assert.equal(log.withMsg("agent node ignored: its name breaks the source rule").length, 2, "logged once a session");
+    store.close();
+  });
+});
+
+describe("agent registry: a node never given up on", () => {
+  // The bot restarted under load: a subscribe went unanswered within its deadline. The node must be
+  // tried again until the bot hears its agent, or the agent goes unheard with nobody told.
+  it("retries, with backoff, a listing that failed and a subscription that timed out or was refused, until every node is subscribed", async () => {
+    const clock = new FakeClock(0);
+    const log = new LogLines();
+    const store = Store.open(":memory:");
+    const subscribed: string[] = [];
+    const failures: Record<string, Array<"throw" | "refuse">> = { "mauve/alerts/web2": ["throw", "refuse"] };
+    let listingFails = 1;
+    const pubsub = {
+      listNodes: async () => {
+        if (listingFails-- > 0) throw new Error("no reply to disco#items within 15000 ms");
+        return { ok: true, nodes: ["mauve/alerts/web1", "mauve/alerts/web2"].map((node) => ({ node })) };
+      },
+      getAffiliations: async (_service: string, node: string) => ({ ok: true, affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }] }),
+      subscribe: async (_service: string, node: string) => {
+        const failure = failures[node]?.shift();
+        if (failure === "throw") throw new Error(`no reply to subscribe to ${node} within 15000 ms`);
+        if (failure === "refuse") return { ok: false, condition: "internal-server-error" };
+        subscribed.push(node);
+        return { ok: true, jid: "bot", subscription: "subscribed" };
+      },
+    } as unknown as Pubsub;
+    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock, log: log.logger });
+    const passes: boolean[] = [];
+    // As run-bot wires it: each pass says whether it completed.
+    const run = async (): Promise<void> => {
+      const { complete } = await registry.adoptNew();
+      passes.push(complete);
+      if (complete) retry.succeeded();
+      else retry.schedule();
+    };
+    const retry = new AdoptionRetry({ clock, log: log.logger, random: () => 0.5, run });
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    await run();
+    assert.deepEqual(passes, [false], "the listing failed");
+    for (let i = 0; i < 5 && subscribed.length < 2; i++) {
+      clock.advance(300_000);
+      await settle();
+    }
+    assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/web2"]);
+    assert.deepEqual(passes, [false, false, false, true], "listing failed, web2 timed out, web2 refused, then all subscribed");
+    assert.equal(log.withMsg("cannot subscribe to agent node; will retry").length, 2);
+    const delays = log.withMsg("agent nodes left unsubscribed; adopting them again").map((l) => l["inMs"]);
+    assert.deepEqual(delays, [3_000, 6_000, 12_000], "backoff doubles between tries");
+    clock.advance(3_600_000);
+    await settle();
+    assert.equal(passes.length, 4, "no retry once every node is subscribed");
+    retry.stop();
     store.close();
   });
 });
