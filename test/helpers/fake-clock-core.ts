@@ -1,5 +1,5 @@
 // BotCore on a fake clock for unit tests: everyone online, no host down, one delivery attempt.
-import { BotCore, type BotCoreDeps } from "../../src/bot/bot-core.js";
+import { BotCore, type BotCoreDeps, type ChatPort } from "../../src/bot/bot-core.js";
 import type { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
 
@@ -20,4 +20,20 @@ export async function advanceCore(clock: FakeClock, core: BotCore, ms: number): 
   clock.advance(ms);
   await core.tick();
   await core.idle();
+}
+
+/** A chat channel that records what it sent, and fails for the JIDs in `failFor` (a person offline). */
+export class RecordingChat implements ChatPort {
+  sent: Array<{ to: string; body: string }> = [];
+  failFor = new Set<string>();
+  async send(to: string, body: string): Promise<void> {
+    if (this.failFor.has(to)) throw new Error("offline");
+    this.sent.push({ to, body });
+  }
+  /** The first line of each message sent since the last take, as "localpart: line". */
+  take(): string[] {
+    const lines = this.sent.map((m) => `${m.to.split("@")[0]}: ${m.body.split("\n")[0]}`);
+    this.sent = [];
+    return lines;
+  }
 }

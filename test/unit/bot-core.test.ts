@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BotCore, ChatPort } from "../../src/bot/bot-core.js";
+import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { Store } from "../../src/store/store.js";
 import { loadBotConfig } from "../../src/config/index.js";
 import { createXmppChannel } from "../../src/notify/index.js";
 import { alert, update } from "../helpers/updates.js";
-import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 
 // The bot's default policy: no workgroups or rules, so everyone hears everything at once.
 const config = loadBotConfig(
@@ -23,19 +23,6 @@ people:
 );
 const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
 
-class RecordingChat implements ChatPort {
-  sent: Array<{ to: string; body: string }> = [];
-  failFor = new Set<string>();
-  async send(to: string, body: string): Promise<void> {
-    if (this.failFor.has(to)) throw new Error("offline");
-    this.sent.push({ to, body });
-  }
-  take(): string[] {
-    const lines = this.sent.map((m) => `${m.to.split("@")[0]}: ${m.body.split("\n")[0]}`);
-    this.sent = [];
-    return lines;
-  }
-}
 
 describe("BotCore timeline (fake clock, real SQLite)", () => {
   let dir: string;

@@ -4,13 +4,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BotCore, ChatPort } from "../../src/bot/bot-core.js";
+import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { loadBotConfig } from "../../src/config/index.js";
 import { createXmppChannel } from "../../src/notify/index.js";
 import { Store } from "../../src/store/store.js";
-import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, update } from "../helpers/updates.js";
 
 // alice first, bob after 30 minutes, nothing after that.
@@ -33,17 +33,6 @@ rules:
 const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
 const M = 60_000;
 
-class RecordingChat implements ChatPort {
-  sent: Array<{ to: string; body: string }> = [];
-  async send(to: string, body: string): Promise<void> {
-    this.sent.push({ to, body });
-  }
-  take(): string[] {
-    const lines = this.sent.map((m) => `${m.to.split("@")[0]}: ${m.body.split("\n")[0]}`);
-    this.sent = [];
-    return lines;
-  }
-}
 
 describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)", () => {
   let dir: string;
