@@ -195,7 +195,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   await watchPeople();
   await resync();
   await core.start();
-  await rooms.join(config.workgroups);
+  await rooms.join(config.workgroups, config.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: config.people.map((p) => p.jid) });
   await audit.start();
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
@@ -212,7 +212,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       config = { ...next, xmpp, database, log: logConfig };
       await core.reconfigure(settings(config));
       audit.setReaders(config.people.map((p) => p.jid));
-      await rooms.join(config.workgroups);
+      await rooms.join(config.workgroups, config.people);
       await watchPeople();
       return { needsRestart };
     },

@@ -12,7 +12,7 @@ export { HISTORY_MAX_LINES, historyCommand, type HistoryArgs } from "./history.j
 export { noteCommand, type NoteArgs } from "./note.js";
 export { onCallCommand, type OnCallArgs } from "./oncall.js";
 export { parseCommand, splitCommandLine, type ParseResult } from "./parse.js";
-export { ANONYMOUS_ROOM_REFUSAL, recognisePerson, STRANGER_REFUSAL, type Person } from "./person.js";
+export { ANONYMOUS_ROOM_REFUSAL, recognisePerson, STRANGER_REFUSAL, UNSECURED_ROOM_REFUSAL, type Person } from "./person.js";
 export { DEFAULT_RATE_LIMIT, RateLimiter, type RateDecision, type RateLimit } from "./rate-limit.js";
 export { createRegistry, unknownCommandMessage, type Registry } from "./registry.js";
 export { roomCommand } from "./room.js";
