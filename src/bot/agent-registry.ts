@@ -4,7 +4,11 @@ import type { Store } from "../store/store.js";
 import type { Clock } from "../clock/clock.js";
 import { agentNodeConfig, bareJid, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
 
-/** Finds, provisions and subscribes to agent nodes on the pubsub service. */
+/**
+ * Finds, provisions and subscribes to agent nodes on the pubsub service, and lets the configured
+ * people (and only them, besides the agent and the bot) read each node: its access model is a
+ * whitelist, and each person is a `member` of it.
+ */
 export class AgentRegistry {
   // Nodes subscribed to in this session. A newcomer needs only its own node looked at: doing all of
   // them, and greeting every agent (which republishes its full state), for each newcomer made a
@@ -12,8 +16,22 @@ export class AgentRegistry {
   private readonly adopted = new Set<string>();
 
   constructor(
-    private readonly deps: { pubsub: Pubsub; service: string; botJid: string; store: Store; clock: Clock; log: Logger },
+    private readonly deps: {
+      pubsub: Pubsub;
+      service: string;
+      botJid: string;
+      store: Store;
+      clock: Clock;
+      log: Logger;
+      /** Bare JIDs of the people who may browse the nodes. */
+      readers: () => readonly string[];
+    },
   ) {}
+
+  /** After the people changed: brings the readers of every node adopted so far in step. */
+  async updateReaders(): Promise<void> {
+    for (const node of [...this.adopted]) await this.grantReaders(node);
+  }
 
   /**
    * Creates an agent's node for it (Prosody lets only service admins create nodes), makes the agent its
@@ -42,6 +60,7 @@ export class AgentRegistry {
     const aff = await pubsub.setAffiliation(service, req.node, agent, "owner");
     if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
     store.sources.claim(source, req.node, agent, clock.now());
+    await this.grantReaders(req.node);
     await this.subscribe(req.node);
     // Its agent sends its full state next: nothing for a listing to catch up on.
     this.adopted.add(req.node);
@@ -82,7 +101,28 @@ export class AgentRegistry {
       const owner = await this.ownerOf(node);
       if (owner) store.sources.claim(source, node, owner, clock.now());
     }
+    await this.grantReaders(node);
     await this.subscribe(node);
+  }
+
+  /**
+   * XEP-0060 §8.9: makes each configured person a member of `node` (members may retrieve items of
+   * a whitelist node) and takes membership from anyone else; owners and publishers stay as they are.
+   */
+  private async grantReaders(node: string): Promise<void> {
+    const { pubsub, service, log } = this.deps;
+    const affs = await pubsub.getAffiliations(service, node);
+    if (!affs.ok) return log.warn("cannot read who may read a node", { node, condition: affs.condition });
+    const readers = new Set(this.deps.readers().map((j) => j.toLowerCase()));
+    const held = new Map(affs.affiliations.map((a) => [bareJid(a.jid).toLowerCase(), a.affiliation as string]));
+    const changes: Array<[string, "member" | "none"]> = [
+      ...[...readers].filter((jid) => !held.has(jid)).map((jid): [string, "member"] => [jid, "member"]),
+      ...[...held].filter(([jid, a]) => a === "member" && !readers.has(jid)).map(([jid]): [string, "none"] => [jid, "none"]),
+    ];
+    for (const [jid, affiliation] of changes) {
+      const done = await pubsub.setAffiliation(service, node, jid, affiliation);
+      if (!done.ok) log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
+    }
   }
 
   /** The node's owner other than the bot (bare JID), if any. */

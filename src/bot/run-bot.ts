@@ -110,7 +110,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
   offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));
-  const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log });
+  const registry = new AgentRegistry({ pubsub, service, botJid, store, clock, log, readers: () => config.people.map((p) => p.jid) });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
   provisioning.onProvisionRequest((req) => registry.provision(req));
@@ -212,6 +212,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       config = { ...next, xmpp, database, log: logConfig };
       await core.reconfigure(settings(config));
       audit.setReaders(config.people.map((p) => p.jid));
+      await registry.updateReaders();
       await rooms.join(config.workgroups, config.people);
       await watchPeople();
       return { needsRestart };
