@@ -129,6 +129,13 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       if (isPerson(from)) store.policy.setPresenceApproved(from, s.type === "subscribed", clock.now());
       return;
     }
+    // RFC 6121 §4.3.2: a person's server probes us when they log in; without an answer their
+    // client shows AlertBot offline. Strangers hold no subscription to us: say so.
+    if (s.type === "probe") {
+      if (isPerson(from)) await presence.sendAvailable({ to: from, status: "Watching alerts" });
+      else await presence.sendSubscription(from, "unsubscribed");
+      return;
+    }
     // Approve configured people (so their client shows the bot), refuse others.
     if (s.type !== "subscribe") return;
     const known = config.people.some((p) => p.jid === bareJid(s.from));
