@@ -55,6 +55,14 @@ describe("alert nodes browsed by people's own clients", function () {
     assert.ok(texts.some((t) => /disk-full/.test(t) && /97% full/.test(t)), texts.join(" | "));
   });
 
+  it("lists no node names (host names) to a stranger", async () => {
+    const listed = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid);
+    assert.ok(listed.ok, JSON.stringify(listed));
+    assert.deepEqual(listed.items.filter((i) => i.node?.startsWith("mauve/")), []);
+    const ofNode = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid, node);
+    assert.equal(ofNode.ok ? "listed" : ofNode.condition, "forbidden");
+  });
+
   it("refuses a stranger the items", async () => {
     const items = await itemsAs(mallory);
     assert.equal(items.ok ? "read" : items.condition, "forbidden");
