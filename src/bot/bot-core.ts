@@ -196,12 +196,16 @@ export class BotCore {
 
   /**
    * Answers a chat line. Strangers get a polite refusal and change nothing; after a command the
-   * policy runs at once (an ack tells the others, and schedules the ack's expiry).
+   * policy runs at once (an ack tells the others, and schedules the ack's expiry). With `answer`,
+   * the reply is given to it (and null returned); without, it is returned.
    */
-  async handleChat(fromJid: string, body: string): Promise<string | null> {
+  async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
     const { reply, outcome } = await this.commands.run(fromJid, body);
+    // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
+    // the notice it re-sends, not after.
+    if (reply !== null && answer) await answer(reply);
     if (outcome?.ok) await this.afterCommand(outcome.command);
-    return reply;
+    return answer ? null : reply;
   }
 
   /**

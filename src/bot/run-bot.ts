@@ -115,11 +115,9 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
   provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
-    const reply =
-      msg.body.length > MAX_CHAT_CHARS
-        ? `That message is ${msg.body.length} characters long; commands are short. Try "help".`
-        : await core.handleChat(msg.from, msg.body);
-    if (reply) await chat.sendChat(msg.from, reply);
+    const answer = (reply: string): Promise<void> => chat.sendChat(msg.from, reply);
+    if (msg.body.length > MAX_CHAT_CHARS) await answer(`That message is ${msg.body.length} characters long; commands are short. Try "help".`);
+    else await core.handleChat(msg.from, msg.body, answer);
   });
   const isPerson = (jid: string): boolean => config.people.some((p) => p.jid === bareJid(jid));
   presence.onSubscription(async (s) => {

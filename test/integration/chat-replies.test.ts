@@ -1,0 +1,46 @@
+// Chat replies as a person's own client receives them from a real AlertBot on a real Prosody:
+// their order, and the words of replies that used to mislead.
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
+import type { RunningBot } from "../../src/bot/run-bot.js";
+import { withProsody } from "../helpers/prosody.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+
+describe("chat replies, as a person's client receives them", function () {
+  this.timeout(60_000);
+  const server = withProsody();
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let agent: RunningAgent | undefined;
+  let alice: PersonClient;
+  let id: number;
+  const botJid = (): string => server().prosody.botJid;
+
+  before(async () => {
+    dir = tempDir("mauve-replies-");
+    const t = server();
+    alice = await PersonClient.login(t, "alice");
+    bot = await startBot(t, dir, ["alice"], new LogLines().logger);
+    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    id = Number(/#(\d+)/.exec(await alice.expect(/^RAISED #\d+ web1 disk-full/))![1]);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await bot?.stop();
+    await alice?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("unack: the confirmation comes before the re-sent RAISED notice", async () => {
+    await alice.say(botJid(), `ack ${id}`);
+    await alice.expect(/acknowledged/);
+    alice.inbox.length = 0;
+    await alice.say(botJid(), `unack ${id}`);
+    await waitFor("the re-sent notice", () => alice.inbox.some((m) => /^RAISED #\d+ web1 disk-full/.test(m.body)));
+    const bodies = alice.inbox.map((m) => m.body);
+    assert.doesNotMatch(bodies[0]!, /^RAISED/, `first came: ${bodies.join(" | ")}`);
+    assert.match(bodies[0]!, new RegExp(`#${id}`));
+  });
+});
