@@ -78,6 +78,9 @@ export class CommandRunner {
   /** The context commands run in for this person, now. */
   context(person: Person): CommandContext {
     const { store, clock, policy, inputs, log, ackDefaultMs, ackMaxMs } = this.deps;
+    // "for 4 working hours" counts the window named working_hours, else the first one configured;
+    // with none, the command says so rather than looking for hours that cannot come.
+    const window = policy.windows["working_hours"] ?? Object.values(policy.windows)[0];
     return {
       person,
       now: clock.now(),
@@ -87,11 +90,7 @@ export class CommandRunner {
       alerts: commandAlerts({ store, policy, inputs, log }),
       silences: commandSilences(store),
       oncall: (workgroup) => this.oncall(workgroup),
-      workingHoursFrom: (from, hours) => {
-        // "for 4 working hours" counts the window named working_hours, else the first one configured.
-        const window = policy.windows["working_hours"] ?? Object.values(policy.windows)[0];
-        return window ? addOpenTime(window, from, hours * 3_600_000) : null;
-      },
+      ...(window ? { workingHoursFrom: (from: number, hours: number) => addOpenTime(window, from, hours * 3_600_000) } : {}),
       may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };
   }

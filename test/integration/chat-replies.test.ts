@@ -43,4 +43,12 @@ describe("chat replies, as a person's client receives them", function () {
     assert.doesNotMatch(bodies[0]!, /^RAISED/, `first came: ${bodies.join(" | ")}`);
     assert.match(bodies[0]!, new RegExp(`#${id}`));
   });
+
+  it("ack for N working hours with no working hours configured says so, and what to write instead", async () => {
+    await alice.say(botJid(), `ack ${id} for 4 working hours`);
+    const reply = await alice.expect(/working hours/);
+    assert.match(reply, /No working hours are configured/);
+    assert.match(reply, /"for 4h"/);
+    assert.equal(bot!.store.alerts.get(id)?.ack, null);
+  });
 });

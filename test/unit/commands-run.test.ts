@@ -130,9 +130,9 @@ describe("commands: ack", () => {
   });
 
   it("says so when working hours are unknown or none lie ahead", async () => {
-    assert.equal(await reply("ack 42 for 2 working hours", fakeContext(alerts)), 'I don\'t know anyone\'s working hours here; say how long instead, e.g. "for 8h".');
+    assert.equal(await reply("ack 42 for 2 working hours", fakeContext(alerts)), 'No working hours are configured here, so I can\'t count "2 working hours"; say how long instead, e.g. "for 2h".');
     const none = fakeContext(alerts, { workingHoursFrom: () => null });
-    assert.equal(await reply("ack 42 for 2 working hours", none), 'No working hours lie ahead in the calendar I know; say how long instead, e.g. "for 8h".');
+    assert.equal(await reply("ack 42 for 2 working hours", none), 'The working hours configured here have no 2 hours left in the calendar I know; say how long instead, e.g. "for 2h".');
     assert.deepEqual(none.acks, []);
   });
 
