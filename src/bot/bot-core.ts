@@ -114,6 +114,7 @@ export class BotCore {
   stop(): void {
     this.timer.stop();
     this.dispatcher.stop();
+    this.commands.stop();
   }
 
   /** Resolves when every notification started so far has its outcome. */
@@ -200,7 +201,7 @@ export class BotCore {
    * the reply is given to it (and null returned); without, it is returned.
    */
   async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body);
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer);
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);

@@ -57,7 +57,7 @@ export class WorkgroupRooms {
       if (line === null) return;
       if (!this.rooms.get(m.room)?.secured) return this.say(m.room, `${m.nick}: ${UNSECURED_ROOM_REFUSAL}`);
       if (m.realJid === null) return this.say(m.room, `${m.nick}: ${ANONYMOUS_ROOM_REFUSAL}`);
-      const { reply, outcome } = await this.commands.run(m.realJid, line);
+      const { reply, outcome } = await this.commands.run(m.realJid, line, (text) => this.say(m.room, `${m.nick}: ${text}`));
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
       if (outcome?.ok) await this.afterCommand(outcome.command);
     });

@@ -51,4 +51,16 @@ describe("chat replies, as a person's client receives them", function () {
     assert.match(reply, /"for 4h"/);
     assert.equal(bot!.store.alerts.get(id)?.ack, null);
   });
+
+  it("rate limit: lists the commands it did not run once the limit frees, so a dropped escalate is not lost", async () => {
+    for (let i = 0; i < 20; i++) await alice.say(botJid(), "oncall");
+    await alice.say(botJid(), "escalate 99");
+    const refusal = await alice.expect(/Slow down/);
+    assert.match(refusal, /tell you then which commands/);
+    const listed = await alice.expect(/did not run/);
+    assert.match(listed, /"oncall"/);
+    // The last line sent is in this list or, on a slow machine, the next one.
+    const all = listed + alice.inbox.map((m) => m.body).join("\n");
+    if (!/"escalate 99"/.test(all)) assert.match(await alice.expect(/did not run.*"escalate 99"/), /escalate 99/);
+  });
 });
