@@ -143,6 +143,10 @@ export class CommandRunner {
       silences: commandSilences(store),
       oncall: (workgroup) => this.oncall(workgroup),
       ...(window ? { workingHoursFrom: (from: number, hours: number) => addOpenTime(window, from, hours * 3_600_000) } : {}),
+      gradeOf: (alert) => {
+        const c = classify(policy.rules, alert);
+        return { level: c.level, workgroup: c.workgroup };
+      },
       may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };
   }

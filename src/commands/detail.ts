@@ -3,7 +3,7 @@ import { toPlainText } from "../codec/html-plain-text.js";
 import { formatDuration } from "../config/duration.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
-import { alertName, alertState, hasLiveAck, importanceLabel, relative } from "./format.js";
+import { alertName, alertState, hasLiveAck, relative } from "./format.js";
 import { formatMatcher, silencesCovering } from "./silence-matcher.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
@@ -25,8 +25,10 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   const { now } = ctx;
   const out = [
     `${alertName(alert)}: ${alertState(alert, now)}`,
-    `Subject: ${alert.subject || alert.source}; importance ${alert.importance} (${importanceLabel(alert.importance)})`,
+    `Subject: ${alert.subject || alert.source}; importance ${alert.importance}`,
   ];
+  const grade = ctx.gradeOf?.(alert);
+  if (grade !== undefined) out.push(`Level: ${grade.level} (workgroup ${grade.workgroup})`);
   if (alert.summary.trim() !== "") out.push(`Summary: ${alert.summary.trim()}`);
   if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${alert.ack.by}): ${alert.ack.note}`);
   const silences = alert.status === "raised" && ctx.silences !== undefined ? silencesCovering(alert, ctx.silences.list(now), now) : [];

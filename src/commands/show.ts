@@ -1,5 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
-import { alertLine, hasLiveAck } from "./format.js";
+import { LEVELS } from "../policy/types.js";
+import { alertLine, hasLiveAck, type AlertGrade } from "./format.js";
 import { silencedUntil } from "./silence-matcher.js";
 import type { ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
@@ -47,10 +48,17 @@ function parseShow(rest: string): ArgsResult<ShowArgs> {
   return { ok: true, args: { filter: filter ?? "raised", limit: limit ?? SHOW_MAX_LINES } };
 }
 
-// Raised before cleared, then most important first; among equals, the longest-standing first, then by number.
-function byUrgency(a: AlertRecord, b: AlertRecord): number {
-  const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
-  return cleared || b.importance - a.importance || (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) || a.shortId - b.shortId;
+// Raised before cleared, then by the policy's level, then by importance; among equals, the
+// longest-standing first, then by number.
+function byUrgency(grade: (a: AlertRecord) => AlertGrade | null): (a: AlertRecord, b: AlertRecord) => number {
+  const rank = (a: AlertRecord): number => {
+    const g = grade(a);
+    return g === null ? 0 : LEVELS.indexOf(g.level);
+  };
+  return (a, b) => {
+    const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
+    return cleared || rank(a) - rank(b) || b.importance - a.importance || (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) || a.shortId - b.shortId;
+  };
 }
 
 function handleShow(args: ShowArgs, ctx: CommandContext): string {
@@ -58,9 +66,14 @@ function handleShow(args: ShowArgs, ctx: CommandContext): string {
   const until = (a: AlertRecord): number | null => silencedUntil(a, silences, ctx.now);
   const listed = ctx.alerts.list(args.filter === "silenced" ? "raised" : args.filter);
   // The store's "acked" includes acks past their end, about to expire: don't list them as acked.
-  const alerts = listed.filter((a) => (args.filter === "silenced" ? until(a) !== null : args.filter !== "acked" || hasLiveAck(a, ctx.now))).sort(byUrgency);
+  const grades = new Map<AlertRecord, AlertGrade | null>();
+  const grade = (a: AlertRecord): AlertGrade | null => {
+    if (!grades.has(a)) grades.set(a, ctx.gradeOf?.(a) ?? null);
+    return grades.get(a) ?? null;
+  };
+  const alerts = listed.filter((a) => (args.filter === "silenced" ? until(a) !== null : args.filter !== "acked" || hasLiveAck(a, ctx.now))).sort(byUrgency(grade));
   if (alerts.length === 0) return EMPTY[args.filter];
-  const lines = alerts.slice(0, args.limit).map((a) => alertLine(a, ctx.now, until(a)));
+  const lines = alerts.slice(0, args.limit).map((a) => alertLine(a, ctx.now, until(a), grade(a)));
   if (alerts.length > args.limit) lines.push(`…and ${alerts.length - args.limit} more`);
   return lines.join("\n");
 }

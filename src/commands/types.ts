@@ -1,6 +1,7 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import type { Matcher } from "../policy/types.js";
 import type { CommandAction, Verdict } from "./authorize.js";
+import type { AlertGrade } from "./format.js";
 import type { Person } from "./person.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
@@ -107,6 +108,8 @@ export interface CommandContext {
   readonly silenceMaxMs?: number;
   readonly alerts: CommandAlerts;
   readonly silences?: CommandSilences;
+  /** The level and workgroup the policy's rules give an alert (what its notices say). */
+  gradeOf?(alert: AlertRecord): AlertGrade;
   /** Who is on call in one workgroup (by name, any case), or in each when `workgroup` is null. */
   oncall?(workgroup: string | null): OnCallOutcome;
   /** When `hours` working hours from `now` will have passed, or null when no working hours lie ahead. */

@@ -52,6 +52,23 @@ describe("chat replies, as a person's client receives them", function () {
     assert.equal(bot!.store.alerts.get(id)?.ack, null);
   });
 
+  it("one meaning of urgent: show and detail name the level the policy gave (as the notices do) and the importance as a number", async () => {
+    agent!.change([{ id: "load", state: "raised", summary: "Load high", importance: 90 }]);
+    const notice = await alice.expect(/^RAISED #\d+ web1 load/);
+    const loadId = Number(/#(\d+)/.exec(notice)![1]);
+    // The notice names the level its escalation runs at: "step 1 of <workgroup>/<level>".
+    const [, workgroup, level] = /step \d+ of (\w+)\/(\w+)/.exec(notice) ?? assert.fail(`no level in the notice: ${notice}`);
+    assert.equal(level, "normal", "no rule makes it urgent: importance 90 alone does not");
+    await alice.say(botJid(), "show");
+    const shown = await alice.expect(new RegExp(`#${loadId} \\[`));
+    assert.match(shown, new RegExp(`#${loadId} \\[${level}, importance 90\\] web1: Load high`));
+    assert.doesNotMatch(shown, /urgent/);
+    await alice.say(botJid(), `detail ${loadId}`);
+    const detail = await alice.expect(/Level:/);
+    assert.match(detail, new RegExp(`Level: ${level} \\(workgroup ${workgroup}\\)`));
+    assert.match(detail, /importance 90/);
+  });
+
   it("rate limit: lists the commands it did not run once the limit frees, so a dropped escalate is not lost", async () => {
     for (let i = 0; i < 20; i++) await alice.say(botJid(), "oncall");
     await alice.say(botJid(), "escalate 99");

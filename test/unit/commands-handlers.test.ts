@@ -150,7 +150,7 @@ describe("commands: detail and history", () => {
       await say("detail 42", bot.context()),
       [
         "#42 web1 disk-full: raised 12m ago, acked by bob for 1h more",
-        "Subject: web1; importance 90 (urgent)",
+        "Subject: web1; importance 90",
         "Summary: Disk / is 97% full",
         "Ack note (bob): swapping",
         "Silenced for 2h more by silence #3 (source=web*, set by bob)",
