@@ -5,7 +5,7 @@ import { ingestUpdate, type IngestOutcome, type UpdateOrigin } from "../ingest/i
 import { processDue } from "../ingest/process-due.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelName, Recipient } from "../notify/index.js";
-import { classify, type DeliveryKind, type Policy } from "../policy/index.js";
+import { classify, readerZone, type DeliveryKind, type Policy } from "../policy/index.js";
 import { buildMessage } from "../notify/index.js";
 import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
@@ -91,6 +91,7 @@ export class BotCore {
       storm: deps.policy.storm,
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
+      zoneOf: (person, alert) => readerZone(this.deps.policy, person, classify(this.deps.policy.rules, alert).workgroup),
     });
   }
 

@@ -12,7 +12,7 @@ import {
   type Person,
 } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import { addOpenTime, classify, findWorkgroup, onCall, type Policy } from "../policy/index.js";
+import { addOpenTime, classify, findWorkgroup, onCall, readerZone, type Policy } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
@@ -143,6 +143,7 @@ export class CommandRunner {
       silences: commandSilences(store),
       oncall: (workgroup) => this.oncall(workgroup),
       ...(window ? { workingHoursFrom: (from: number, hours: number) => addOpenTime(window, from, hours * 3_600_000) } : {}),
+      timeZone: readerZone(policy, person.name),
       gradeOf: (alert) => {
         const c = classify(policy.rules, alert);
         return { level: c.level, workgroup: c.workgroup };

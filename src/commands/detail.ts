@@ -1,6 +1,7 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html-plain-text.js";
 import { formatDuration } from "../config/duration.js";
+import { formatInZone } from "../policy/zoned-time.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
 import { alertName, alertState, hasLiveAck, relative } from "./format.js";
@@ -27,6 +28,10 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
     `${alertName(alert)}: ${alertState(alert, now)}`,
     `Subject: ${alert.subject || alert.source}; importance ${alert.importance}`,
   ];
+  const zone = ctx.timeZone ?? "UTC";
+  if (alert.raisedAt !== null) out.push(`Raised: ${formatInZone(alert.raisedAt, zone)}`);
+  if (alert.status === "cleared" && alert.clearedAt !== null) out.push(`Cleared: ${formatInZone(alert.clearedAt, zone)}`);
+  if (hasLiveAck(alert, now) && alert.ack !== null) out.push(`Acked until: ${formatInZone(alert.ack.until, zone)}`);
   const grade = ctx.gradeOf?.(alert);
   if (grade !== undefined) out.push(`Level: ${grade.level} (workgroup ${grade.workgroup})`);
   if (alert.summary.trim() !== "") out.push(`Summary: ${alert.summary.trim()}`);

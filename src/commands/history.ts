@@ -1,3 +1,4 @@
+import { formatInZone } from "../policy/zoned-time.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
 import { ago, alertName } from "./format.js";
@@ -18,9 +19,15 @@ function parseHistory(rest: string): ArgsResult<HistoryArgs> {
   return id.ok ? { ok: true, args: { id: id.args } } : id;
 }
 
-function historyLine(h: HistoryLine, now: number): string {
-  const detail = h.detail.length > MAX_DETAIL ? h.detail.slice(0, MAX_DETAIL - 1) + "…" : h.detail;
-  return `${ago(h.at, now)}: ${h.kind} by ${h.actor}${detail === "" ? "" : ` — ${detail}`}`;
+// Instants recorded in details ("until 2026-01-05T09:00:00.000Z") are read in the reader's zone too.
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z\b/g;
+
+function historyLine(h: HistoryLine, now: number, zone: string): string {
+  // The head names the zone once; each line shows the wall clock and how long ago.
+  const local = (at: number): string => formatInZone(at, zone).slice(0, 16);
+  const text = h.detail.replace(ISO_INSTANT, (iso) => (Number.isFinite(Date.parse(iso)) ? local(Date.parse(iso)) : iso));
+  const detail = text.length > MAX_DETAIL ? text.slice(0, MAX_DETAIL - 1) + "…" : text;
+  return `${local(h.at)} (${ago(h.at, now)}): ${h.kind} by ${h.actor}${detail === "" ? "" : ` — ${detail}`}`;
 }
 
 function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
@@ -31,8 +38,9 @@ function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
   if (entries.length === 0) return `${name} has no history yet.`;
   const shown = entries.slice(-HISTORY_MAX_LINES);
   const older = entries.length - shown.length;
-  const head = older > 0 ? `History of ${name} (the last ${shown.length}; ${older} older):` : `History of ${name}:`;
-  return [head, ...shown.map((h) => historyLine(h, ctx.now))].join("\n");
+  const zone = ctx.timeZone ?? "UTC";
+  const head = older > 0 ? `History of ${name}, times in ${zone} (the last ${shown.length}; ${older} older):` : `History of ${name}, times in ${zone}:`;
+  return [head, ...shown.map((h) => historyLine(h, ctx.now, zone))].join("\n");
 }
 
 /** `history`: what happened to one alert, oldest first: raises, clears, acks, notes, who was told. */

@@ -108,6 +108,8 @@ export interface CommandContext {
   readonly silenceMaxMs?: number;
   readonly alerts: CommandAlerts;
   readonly silences?: CommandSilences;
+  /** IANA zone the sender reads times in (their own, else their workgroup's); default UTC. */
+  readonly timeZone?: string;
   /** The level and workgroup the policy's rules give an alert (what its notices say). */
   gradeOf?(alert: AlertRecord): AlertGrade;
   /** Who is on call in one workgroup (by name, any case), or in each when `workgroup` is null. */
