@@ -72,7 +72,10 @@ export class WorkgroupRooms {
     muc.onRoomChanged(async (change) => {
       const s = this.rooms.get(change.room);
       if (s === undefined) return;
-      if (change.reason === "rejoined" || (await this.missingFeatures(s.room)).length > 0) await this.secure(s);
+      if (change.reason === "rejoined" || (await this.missingFeatures(s.room)).length > 0) {
+        s.secured = false; // nothing is posted there until it is secure again
+        await this.secure(s);
+      }
     });
   }
 
@@ -124,8 +127,8 @@ export class WorkgroupRooms {
   }
 
   private secure(s: RoomState): Promise<void> {
+    // A room secure already stays usable while its member list is brought in step (on reload).
     s.work = s.work.then(async () => {
-      s.secured = false;
       const why = await this.trySecure(s).catch((err: unknown) => `error: ${String(err)}`);
       s.secured = why === null;
       if (why === null) this.log.info("workgroup room secured", { room: s.room, members: s.members });
