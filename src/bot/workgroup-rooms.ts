@@ -155,8 +155,11 @@ export class WorkgroupRooms {
     ];
     const changed = await this.muc.setAffiliations(s.room, changes);
     if (!changed.ok) return notOwner(changed.condition, changed.text);
-    const configured = await this.muc.configure(s.room, SECURE_CONFIG);
-    if (!configured.ok) return notOwner(configured.condition, configured.text);
+    // Configuring announces a change to everyone in the room (status 104): only when it is needed.
+    if ((await this.missingFeatures(s.room)).length > 0) {
+      const configured = await this.muc.configure(s.room, SECURE_CONFIG);
+      if (!configured.ok) return notOwner(configured.condition, configured.text);
+    }
     const missing = await this.missingFeatures(s.room);
     return missing.length === 0 ? null : `the room still lacks ${missing.join(", ")}`;
   }
