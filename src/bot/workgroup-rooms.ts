@@ -25,6 +25,8 @@ interface RoomState {
   /** Bare JIDs of the workgroup's people: the room's member list. */
   members: readonly string[];
   secured: boolean;
+  /** Whether the refusal to work in the room while it is not secure was said already. */
+  refusalSaid: boolean;
   /** The current securing run; a new one waits for it. */
   work: Promise<void>;
 }
@@ -55,7 +57,14 @@ export class WorkgroupRooms {
       if (m.fromSelf || m.delayed) return;
       const line = roomCommand(m.body, BOT_NICK);
       if (line === null) return;
-      if (!this.rooms.get(m.room)?.secured) return this.say(m.room, `${m.nick}: ${UNSECURED_ROOM_REFUSAL}`);
+      const state = this.rooms.get(m.room);
+      if (!state?.secured) {
+        // Anyone may be in such a room: say why once, so that nobody can make the bot flood it.
+        log.warn("command in a workgroup room that is not secure, refused", { room: m.room, nick: m.nick });
+        if (state === undefined || state.refusalSaid) return;
+        state.refusalSaid = true;
+        return this.say(m.room, `${m.nick}: ${UNSECURED_ROOM_REFUSAL}`);
+      }
       if (m.realJid === null) return this.say(m.room, `${m.nick}: ${ANONYMOUS_ROOM_REFUSAL}`);
       const { reply, outcome } = await this.commands.run(m.realJid, line, (text) => this.say(m.room, `${m.nick}: ${text}`));
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
@@ -100,7 +109,7 @@ export class WorkgroupRooms {
     for (const [room, members] of wanted) {
       let s = this.rooms.get(room);
       if (s === undefined) {
-        s = { room, members, secured: false, work: Promise.resolve() };
+        s = { room, members, secured: false, refusalSaid: false, work: Promise.resolve() };
         this.rooms.set(room, s);
       } else s.members = members;
       if (this.muc.room(room) === undefined) {
@@ -131,6 +140,7 @@ export class WorkgroupRooms {
     s.work = s.work.then(async () => {
       const why = await this.trySecure(s).catch((err: unknown) => `error: ${String(err)}`);
       s.secured = why === null;
+      if (s.secured) s.refusalSaid = false;
       if (why === null) this.log.info("workgroup room secured", { room: s.room, members: s.members });
       else this.log.error("cannot secure workgroup room: posting nothing there", { room: s.room, why });
     });
