@@ -60,8 +60,8 @@ export class AgentRegistry {
     const aff = await pubsub.setAffiliation(service, req.node, agent, "owner");
     if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
     store.sources.claim(source, req.node, agent, clock.now());
-    await this.grantReaders(req.node);
     await this.subscribe(req.node);
+    await this.grantReaders(req.node);
     // Its agent sends its full state next: nothing for a listing to catch up on.
     this.adopted.add(req.node);
     log.info("agent node provisioned", { source, agent, node: req.node });
@@ -73,6 +73,8 @@ export class AgentRegistry {
     const fresh = (await this.list()).filter((n) => !this.adopted.has(n));
     for (const node of fresh) this.adopted.add(node);
     for (const node of fresh) await this.adopt(node);
+    // Reading rights come after every subscription: catching up must not wait behind them.
+    for (const node of fresh) await this.grantReaders(node);
     return fresh;
   }
 
@@ -101,7 +103,6 @@ export class AgentRegistry {
       const owner = await this.ownerOf(node);
       if (owner) store.sources.claim(source, node, owner, clock.now());
     }
-    await this.grantReaders(node);
     await this.subscribe(node);
   }
 
@@ -110,6 +111,11 @@ export class AgentRegistry {
    * a whitelist node) and takes membership from anyone else; owners and publishers stay as they are.
    */
   private async grantReaders(node: string): Promise<void> {
+    // A slow or lost answer costs people their view of one node, never the bot's start.
+    await this.reconcileReaders(node).catch((err: unknown) => this.deps.log.warn("cannot bring a node's readers in step", { node, err }));
+  }
+
+  private async reconcileReaders(node: string): Promise<void> {
     const { pubsub, service, log } = this.deps;
     const affs = await pubsub.getAffiliations(service, node);
     if (!affs.ok) return log.warn("cannot read who may read a node", { node, condition: affs.condition });
