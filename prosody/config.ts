@@ -1,6 +1,10 @@
 // Renders the private Prosody 0.12 config that demo, tests and benchmark share.
 // The output is meant to be read: every choice carries its reason as a Lua comment.
+import { fileURLToPath } from "node:url";
 import { prosodySqlitePath } from "./sqlite-journal.js";
+
+/** Our own Prosody modules (mod_mauve_private_nodes). */
+export const PLUGIN_DIR = fileURLToPath(new URL("./plugins", import.meta.url));
 
 /** Everything the rendered config depends on; paths are absolute. */
 export interface ProsodyConfigInput {
@@ -53,6 +57,7 @@ ${c.runAsRoot ? "run_as_root = true -- we run as root here (CI); without it Pros
 daemonize = false -- the launcher starts it with -F and owns the process
 data_path = ${q(c.dataDir)}
 installer_plugin_path = ${q(c.dataDir + "/custom_plugins")} -- else Lua searches /var/lib/prosody
+plugin_paths = { ${q(PLUGIN_DIR)} } -- mod_mauve_private_nodes
 certificates = ${q(c.certsDir)} -- kept empty: no TLS here (see Network)
 pidfile = ${q(c.pidFile)} -- lets the next start find and kill a stale server
 log = {
@@ -101,6 +106,8 @@ Component ${q("pubsub." + c.domain)} "pubsub"
   -- Upper bound for a node's max_items. Internal storage rewrites the node on every
   -- publish (~9/s at 1,000 items, measured): keep nodes short or use sql storage.
   pubsub_max_items = ${PUBSUB_MAX_ITEMS}
+  -- disco#items lists only the nodes the asker may read: node names are host names.
+  modules_enabled = { "mauve_private_nodes" }
 
 Component ${q("rooms." + c.domain)} "muc" -- XEP-0045 rooms for people and the bot
 ${bot ? `

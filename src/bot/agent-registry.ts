@@ -13,7 +13,11 @@ export interface Adoption {
   readonly complete: boolean;
 }
 
-/** Finds, provisions and subscribes to agent nodes on the pubsub service. */
+/**
+ * Finds, provisions and subscribes to agent nodes on the pubsub service, and lets the configured
+ * people (and only them, besides the agent and the bot) read each node: its access model is a
+ * whitelist, and each person is a `member` of it.
+ */
 export class AgentRegistry {
   // Nodes subscribed to in this session. A newcomer needs only its own node looked at: doing all of
   // them, and greeting every agent (which republishes its full state), for each newcomer made a
@@ -32,8 +36,15 @@ export class AgentRegistry {
       handoverOf?: (source: string) => string | undefined;
       /** Called when a node provisioned for an agent could not be subscribed to: adoption must run again. */
       onIncomplete?: () => void;
+      /** Bare JIDs of the people who may browse the nodes. */
+      readers: () => readonly string[];
     },
   ) {}
+
+  /** After the people changed: brings the readers of every node adopted so far in step. */
+  async updateReaders(): Promise<void> {
+    for (const node of [...this.adopted]) await this.grantReaders(node);
+  }
 
   /**
    * Creates an agent's node for it (Prosody lets only service admins create nodes), makes the agent its
@@ -95,6 +106,7 @@ export class AgentRegistry {
     // stays out of `adopted`, so the next adoption pass (which onIncomplete asks for) takes it up.
     if (await this.subscribe(node)) this.adopted.add(node);
     else this.deps.onIncomplete?.();
+    await this.grantReaders(node);
     log.info("agent node provisioned", { source, agent, node });
     return { ok: true };
   }
@@ -120,6 +132,8 @@ export class AgentRegistry {
         complete = false;
       }
     }
+    // Reading rights come after every subscription: catching up must not wait behind them.
+    for (const node of fresh) await this.grantReaders(node);
     return { fresh, complete };
   }
 
@@ -165,6 +179,31 @@ export class AgentRegistry {
       if (owner) store.sources.claim(source, node, owner, clock.now());
     }
     return (await this.subscribe(node)) ? "subscribed" : "failed";
+  }
+
+  /**
+   * XEP-0060 §8.9: makes each configured person a member of `node` (members may retrieve items of
+   * a whitelist node) and takes membership from anyone else; owners and publishers stay as they are.
+   */
+  private async grantReaders(node: string): Promise<void> {
+    // A slow or lost answer costs people their view of one node, never the bot's start.
+    await this.reconcileReaders(node).catch((err: unknown) => this.deps.log.warn("cannot bring a node's readers in step", { node, err }));
+  }
+
+  private async reconcileReaders(node: string): Promise<void> {
+    const { pubsub, service, log } = this.deps;
+    const affs = await pubsub.getAffiliations(service, node);
+    if (!affs.ok) return log.warn("cannot read who may read a node", { node, condition: affs.condition });
+    const readers = new Set(this.deps.readers().map((j) => j.toLowerCase()));
+    const held = new Map(affs.affiliations.map((a) => [bareJid(a.jid).toLowerCase(), a.affiliation as string]));
+    const changes: Array<[string, "member" | "none"]> = [
+      ...[...readers].filter((jid) => !held.has(jid)).map((jid): [string, "member"] => [jid, "member"]),
+      ...[...held].filter(([jid, a]) => a === "member" && !readers.has(jid)).map(([jid]): [string, "none"] => [jid, "none"]),
+    ];
+    for (const [jid, affiliation] of changes) {
+      const done = await pubsub.setAffiliation(service, node, jid, affiliation);
+      if (!done.ok) log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
+    }
   }
 
   /** The node's owner other than the bot (bare JID), if any. */

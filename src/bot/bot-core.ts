@@ -5,7 +5,7 @@ import { ingestUpdate, type IngestOutcome, type UpdateOrigin } from "../ingest/i
 import { processDue } from "../ingest/process-due.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelName, Recipient } from "../notify/index.js";
-import { classify, type DeliveryKind, type Policy } from "../policy/index.js";
+import { classify, readerZone, type DeliveryKind, type Policy } from "../policy/index.js";
 import { buildMessage } from "../notify/index.js";
 import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
@@ -97,6 +97,7 @@ export class BotCore {
       storm: deps.policy.storm,
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
+      zoneOf: (person, alert) => readerZone(this.deps.policy, person, classify(this.deps.policy.rules, alert).workgroup),
     });
   }
 
@@ -121,6 +122,7 @@ export class BotCore {
   stop(): void {
     this.timer.stop();
     this.dispatcher.stop();
+    this.commands.stop();
   }
 
   /** Resolves when every notification started so far has its outcome. */
@@ -206,12 +208,16 @@ export class BotCore {
 
   /**
    * Answers a chat line. Strangers get a polite refusal and change nothing; after a command the
-   * policy runs at once (an ack tells the others, and schedules the ack's expiry).
+   * policy runs at once (an ack tells the others, and schedules the ack's expiry). With `answer`,
+   * the reply is given to it (and null returned); without, it is returned.
    */
-  async handleChat(fromJid: string, body: string): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body);
+  async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer);
+    // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
+    // the notice it re-sends, not after.
+    if (reply !== null && answer) await answer(reply);
     if (outcome?.ok) await this.afterCommand(outcome.command);
-    return reply;
+    return answer ? null : reply;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import {
   RateLimiter,
   STRANGER_REFUSAL,
@@ -12,7 +12,7 @@ import {
   type Person,
 } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import { addOpenTime, classify, findWorkgroup, onCall, workingHoursWindow, type Policy } from "../policy/index.js";
+import { addOpenTime, classify, findWorkgroup, onCall, readerZone, workingHoursWindow, type Policy } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
@@ -36,12 +36,27 @@ export interface CommandResult {
   outcome: CommandOutcome | null;
 }
 
+/** How to tell the sender something later (by chat, or in the room the command came from). */
+export type TellLater = (text: string) => Promise<void>;
+
+// Lines a person sent while over the rate limit, told back to them once the limit frees: a dropped
+// "escalate 42" must not be lost without a word.
+interface Dropped {
+  /** Each distinct line, with how many times it came. */
+  readonly lines: Map<string, number>;
+  more: number;
+  readonly timer: TimerHandle;
+}
+const DROPPED_SHOWN = 8;
+const DROPPED_LINE_CHARS = 80;
+
 /**
  * The one door for commands, whatever they come through (chat, a room, a form): recognise the
  * person, rate-limit the JID, build the context over the store and the policy, run, log.
  */
 export class CommandRunner {
   private readonly limiter = new RateLimiter();
+  private readonly dropped = new Map<string, Dropped>();
 
   constructor(private deps: CommandRunnerDeps) {}
 
@@ -55,15 +70,20 @@ export class CommandRunner {
     return recognisePerson(this.deps.policy.people, jid);
   }
 
-  /** Runs a chat line from `fromJid` (a full or bare JID: the real JID, in rooms). */
-  async run(fromJid: string, body: string): Promise<CommandResult> {
+  /**
+   * Runs a chat line from `fromJid` (a full or bare JID: the real JID, in rooms). A configured
+   * person's lines dropped by the rate limit are listed back to them through `tell` once it frees.
+   */
+  async run(fromJid: string, body: string, tell?: TellLater): Promise<CommandResult> {
     const { log, clock } = this.deps;
     if (body.trim() === "") return { reply: null, outcome: null };
     // The limit comes first, so that nobody, stranger or not, can make the bot answer a flood.
     const rate = this.limiter.take(fromJid, clock.now());
     if (!rate.ok) {
       log.warn("commands rate-limited", { from: fromJid, retryAfterMs: rate.retryAfterMs });
-      return { reply: rate.reply ? rate.message : null, outcome: null };
+      const listed = tell !== undefined && this.person(fromJid) !== null && this.drop(fromJid, body, rate.retryAfterMs, tell);
+      const reply = rate.reply ? rate.message + (listed ? " I'll tell you then which commands those were." : "") : null;
+      return { reply, outcome: null };
     }
     const person = this.person(fromJid);
     if (!person) {
@@ -74,6 +94,38 @@ export class CommandRunner {
     if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
     else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
     return { reply: outcome.reply, outcome };
+  }
+
+  /** Cancels the pending lists of dropped commands (the bot is stopping). */
+  stop(): void {
+    for (const d of this.dropped.values()) d.timer.cancel();
+    this.dropped.clear();
+  }
+
+  /** Records a dropped line; the first of a streak arms the list's telling. Returns true. */
+  private drop(fromJid: string, body: string, retryAfterMs: number, tell: TellLater): true {
+    const key = (fromJid.split("/")[0] ?? fromJid).toLowerCase();
+    const line = body.trim().replace(/\s+/g, " ");
+    const shown = line.length > DROPPED_LINE_CHARS ? `${line.slice(0, DROPPED_LINE_CHARS - 1)}…` : line;
+    const known = this.dropped.get(key);
+    if (known) {
+      if (known.lines.has(shown) || known.lines.size < DROPPED_SHOWN) known.lines.set(shown, (known.lines.get(shown) ?? 0) + 1);
+      else known.more += 1;
+      return true;
+    }
+    const entry: Dropped = {
+      lines: new Map([[shown, 1]]),
+      more: 0,
+      timer: this.deps.clock.setTimer(Math.max(1_000, retryAfterMs), () => {
+        this.dropped.delete(key);
+        const listed = [...entry.lines].map(([l, n]) => (n > 1 ? `"${l}" (${n} times)` : `"${l}"`)).join(", ");
+        const more = entry.more > 0 ? ` and ${entry.more} other line${entry.more === 1 ? "" : "s"}` : "";
+        const text = `I did not run these, sent while you were over the limit: ${listed}${more}. Send again what you still want done.`;
+        tell(text).catch((err: unknown) => this.deps.log.warn("cannot list dropped commands", { to: key, err }));
+      }),
+    };
+    this.dropped.set(key, entry);
+    return true;
   }
 
   /** The context commands run in for this person, now. */
@@ -89,11 +141,21 @@ export class CommandRunner {
       silences: commandSilences(store),
       clockSkew: (source) => recordedSkew(store, source),
       oncall: (workgroup) => this.oncall(workgroup),
-      workingHoursFrom: (from, hours, shortId) => {
-        const alert = store.alerts.get(shortId);
-        const workgroup = alert === undefined ? undefined : findWorkgroup(policy.workgroups, classify(policy.rules, alert).workgroup);
-        const window = workingHoursWindow(policy, workgroup);
-        return window ? addOpenTime(window, from, hours * 3_600_000) : null;
+      // With no window configured at all, the command says so rather than looking for hours that cannot come.
+      ...(Object.keys(policy.windows).length > 0
+        ? {
+            workingHoursFrom: (from: number, hours: number, shortId: number) => {
+              const alert = store.alerts.get(shortId);
+              const workgroup = alert === undefined ? undefined : findWorkgroup(policy.workgroups, classify(policy.rules, alert).workgroup);
+              const window = workingHoursWindow(policy, workgroup);
+              return window ? addOpenTime(window, from, hours * 3_600_000) : null;
+            },
+          }
+        : {}),
+      timeZone: readerZone(policy, person.name),
+      gradeOf: (alert) => {
+        const c = classify(policy.rules, alert);
+        return { level: c.level, workgroup: c.workgroup };
       },
       may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };

@@ -19,6 +19,8 @@ export interface DispatcherDeps {
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Called after deliveries were queued to wait: the owner re-arms its timer for them. */
   wake?: () => void;
+  /** The zone `person` reads the times of a notice about `alert` in (default UTC). */
+  zoneOf?: (person: string, alert: AlertRecord) => string;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -104,7 +106,7 @@ export class Dispatcher {
     if (!alert) return store.policy.finish(id, "failed", clock.now());
     this.inFlight.add(id);
     store.policy.recordSend(person, "single", clock.now());
-    const ok = await this.sendOn(person, d.channels, buildMessage(alert, d.kind, { reason: d.why }), [alert]);
+    const ok = await this.sendOn(person, d.channels, buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }), [alert]);
     this.storeLater(() => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
       this.inFlight.delete(id);

@@ -123,16 +123,15 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     pubsub, service, botJid, store, clock, log,
     handoverOf: (source) => udpSettings(config)?.handover[source],
     onIncomplete: () => adoptRetry.schedule(),
+    readers: () => config.people.map((p) => p.jid),
   });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
   provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
-    const reply =
-      msg.body.length > MAX_CHAT_CHARS
-        ? `That message is ${msg.body.length} characters long; commands are short. Try "help".`
-        : await core.handleChat(msg.from, msg.body);
-    if (reply) await chat.sendChat(msg.from, reply);
+    const answer = (reply: string): Promise<void> => chat.sendChat(msg.from, reply);
+    if (msg.body.length > MAX_CHAT_CHARS) await answer(`That message is ${msg.body.length} characters long; commands are short. Try "help".`);
+    else await core.handleChat(msg.from, msg.body, answer);
   });
   const isPerson = (jid: string): boolean => config.people.some((p) => p.jid === bareJid(jid));
   presence.onSubscription(async (s) => {
@@ -140,6 +139,13 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     // A component has no roster: remember who lets us see their presence.
     if (s.type === "subscribed" || s.type === "unsubscribed") {
       if (isPerson(from)) store.policy.setPresenceApproved(from, s.type === "subscribed", clock.now());
+      return;
+    }
+    // RFC 6121 §4.3.2: a person's server probes us when they log in; without an answer their
+    // client shows AlertBot offline. Strangers hold no subscription to us: say so.
+    if (s.type === "probe") {
+      if (isPerson(from)) await presence.sendAvailable({ to: from, status: "Watching alerts" });
+      else await presence.sendSubscription(from, "unsubscribed");
       return;
     }
     // Approve configured people (so their client shows the bot), refuse others.
@@ -215,7 +221,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   await watchPeople();
   await resync();
   await core.start();
-  await rooms.join(config.workgroups);
+  await rooms.join(config.workgroups, config.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: config.people.map((p) => p.jid) });
   await audit.start();
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
@@ -232,7 +238,8 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       config = { ...next, xmpp, database, log: logConfig };
       await core.reconfigure(settings(config));
       audit.setReaders(config.people.map((p) => p.jid));
-      await rooms.join(config.workgroups);
+      await registry.updateReaders();
+      await rooms.join(config.workgroups, config.people);
       await watchPeople();
       return { needsRestart };
     },

@@ -1,25 +1,51 @@
-import { ANONYMOUS_ROOM_REFUSAL, roomCommand } from "../commands/index.js";
+import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL, roomCommand } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import type { Workgroup } from "../policy/index.js";
-import type { Muc } from "../xmpp/index.js";
+import type { Person, Workgroup } from "../policy/index.js";
+import type { AffiliationChange, Muc } from "../xmpp/index.js";
 import type { CommandRunner } from "./command-runner.js";
 
 /** The nick AlertBot uses in rooms. */
 export const BOT_NICK = "AlertBot";
 
-// A room the bot's join creates must be unlocked, and must show real JIDs so commands can be trusted.
-const ROOM_CONFIG = new Map<string, string | boolean>([
+// XEP-0045 §10.2: a workgroup room is for the workgroup alone. Members-only keeps strangers out,
+// non-anonymous lets commands be trusted, hidden keeps it off the service's room list, and members
+// may not invite others in.
+const SECURE_CONFIG = new Map<string, string | boolean>([
+  ["muc#roomconfig_membersonly", true],
   ["muc#roomconfig_whois", "anyone"],
+  ["muc#roomconfig_publicroom", false],
+  ["muc#roomconfig_allowinvites", false],
   ["muc#roomconfig_persistentroom", true],
 ]);
+// What disco#info must show once configured (XEP-0045 §15.6 features).
+const SECURE_FEATURES = ["muc_membersonly", "muc_nonanonymous", "muc_hidden"];
+
+interface RoomState {
+  readonly room: string;
+  /** Bare JIDs of the workgroup's people: the room's member list. */
+  members: readonly string[];
+  secured: boolean;
+  /** Whether the refusal to work in the room while it is not secure was said already. */
+  refusalSaid: boolean;
+  /** The current securing run; a new one waits for it. */
+  work: Promise<void>;
+}
+
+/** Bare JIDs of everyone a workgroup names: members, rotation shifts and overrides. */
+export function workgroupJids(w: Workgroup, people: readonly Person[]): string[] {
+  const names = new Set([...w.members, ...(w.rotation?.shifts.flatMap((s) => s.people) ?? []), ...w.overrides.map((o) => o.person)]);
+  return people.filter((p) => names.has(p.name)).map((p) => p.jid.toLowerCase()).sort();
+}
 
 /**
- * Workgroup rooms (XEP-0045): the bot joins each workgroup's room, posts that workgroup's alerts
- * there, and takes commands from occupants whose real JID is a configured person. In a room that
- * hides real JIDs it refuses commands, saying why.
+ * Workgroup rooms (XEP-0045): the bot joins each workgroup's room, makes it members-only with the
+ * workgroup's people as its members (kept in step on reload), non-anonymous and hidden, and only
+ * then posts that workgroup's alerts there. Commands count only when addressed to the bot and said
+ * by a configured person's real JID. A room it cannot secure (it is not the owner) gets nothing.
  */
 export class WorkgroupRooms {
   private readonly roomOf = new Map<string, string>();
+  private readonly rooms = new Map<string, RoomState>();
 
   constructor(
     private readonly muc: Muc,
@@ -31,31 +57,126 @@ export class WorkgroupRooms {
       if (m.fromSelf || m.delayed) return;
       const line = roomCommand(m.body, BOT_NICK);
       if (line === null) return;
+      const state = this.rooms.get(m.room);
+      if (!state?.secured) {
+        // Anyone may be in such a room: say why once, so that nobody can make the bot flood it.
+        log.warn("command in a workgroup room that is not secure, refused", { room: m.room, nick: m.nick });
+        if (state === undefined || state.refusalSaid) return;
+        state.refusalSaid = true;
+        return this.say(m.room, `${m.nick}: ${UNSECURED_ROOM_REFUSAL}`);
+      }
       if (m.realJid === null) return this.say(m.room, `${m.nick}: ${ANONYMOUS_ROOM_REFUSAL}`);
-      const { reply, outcome } = await this.commands.run(m.realJid, line);
+      const { reply, outcome } = await this.commands.run(m.realJid, line, (text) => this.say(m.room, `${m.nick}: ${text}`));
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
       if (outcome?.ok) await this.afterCommand(outcome.command);
     });
-    muc.onExit((exit) => log.warn("left a workgroup room", { room: exit.room, reason: exit.reason, text: exit.text }));
+    muc.onExit((exit) => {
+      const s = this.rooms.get(exit.room);
+      if (s) s.secured = false;
+      log.warn("left a workgroup room", { room: exit.room, reason: exit.reason, text: exit.text });
+    });
+    // Back in after a reconnection (the room may have been made anew): secure it again. Someone
+    // changed its configuration: secure it again if it is no longer secure (our own configuring
+    // announces a change too, so securing on every announcement would never end).
+    muc.onRoomChanged(async (change) => {
+      const s = this.rooms.get(change.room);
+      if (s === undefined) return;
+      if (change.reason === "rejoined" || (await this.missingFeatures(s.room)).length > 0) {
+        s.secured = false; // nothing is posted there until it is secure again
+        await this.secure(s);
+      }
+    });
   }
 
-  /** Joins the room of every workgroup that has one (rooms already joined are kept as they are). */
-  async join(workgroups: readonly Workgroup[]): Promise<void> {
+  /**
+   * Joins and secures the room of every workgroup that has one, and brings the member lists of
+   * rooms already joined in step with `people`; leaves rooms no workgroup names any more.
+   */
+  async join(workgroups: readonly Workgroup[], people: readonly Person[]): Promise<void> {
+    const wanted = new Map<string, string[]>();
     for (const w of workgroups) {
-      if (!w.room || (this.roomOf.get(w.name) === w.room && this.muc.room(w.room))) continue;
-      this.roomOf.set(w.name, w.room);
-      const joined = await this.muc.join(w.room, BOT_NICK, { createConfig: ROOM_CONFIG });
-      if (!joined.ok) this.log.error("cannot join workgroup room", { room: w.room, condition: joined.condition, text: joined.text });
-      else if (joined.anonymity !== "non-anonymous") {
-        this.log.warn("workgroup room hides real JIDs: commands there will be refused", { room: w.room });
+      if (!w.room) continue;
+      const room = w.room.toLowerCase();
+      wanted.set(room, [...new Set([...(wanted.get(room) ?? []), ...workgroupJids(w, people)])].sort());
+    }
+    this.roomOf.clear();
+    for (const w of workgroups) if (w.room) this.roomOf.set(w.name, w.room.toLowerCase());
+    for (const [room, s] of this.rooms) {
+      if (wanted.has(room)) continue;
+      this.rooms.delete(room);
+      await this.muc.leave(room, "no workgroup uses this room any more").catch((err: unknown) => this.log.warn("cannot leave room", { room, err }));
+    }
+    for (const [room, members] of wanted) {
+      let s = this.rooms.get(room);
+      if (s === undefined) {
+        s = { room, members, secured: false, refusalSaid: false, work: Promise.resolve() };
+        this.rooms.set(room, s);
+      } else s.members = members;
+      if (this.muc.room(room) === undefined) {
+        const joined = await this.muc.join(room, BOT_NICK, { createConfig: SECURE_CONFIG });
+        if (!joined.ok) {
+          this.log.error("cannot join workgroup room", { room, condition: joined.condition, text: joined.text });
+          continue;
+        }
       }
+      await this.secure(s);
     }
   }
 
-  /** Posts a line to a workgroup's room, if it has one. */
+  /** Whether the bot posts in `room` now (it joined it and secured it). */
+  isSecured(room: string): boolean {
+    return this.rooms.get(room.toLowerCase())?.secured === true;
+  }
+
+  /** Posts a line to a workgroup's room, if it has one and the room is secured. */
   async post(workgroup: string, line: () => string): Promise<void> {
     const room = this.roomOf.get(workgroup);
-    if (room && this.muc.room(room)) await this.say(room, line());
+    if (room === undefined || !this.isSecured(room) || !this.muc.room(room)) return;
+    await this.say(room, line());
+  }
+
+  private secure(s: RoomState): Promise<void> {
+    // A room secure already stays usable while its member list is brought in step (on reload).
+    s.work = s.work.then(async () => {
+      const why = await this.trySecure(s).catch((err: unknown) => `error: ${String(err)}`);
+      s.secured = why === null;
+      if (s.secured) s.refusalSaid = false;
+      if (why === null) this.log.info("workgroup room secured", { room: s.room, members: s.members });
+      else this.log.error("cannot secure workgroup room: posting nothing there", { room: s.room, why });
+    });
+    return s.work;
+  }
+
+  /** Brings the member list and configuration in line; returns why the room is not secure, or null. */
+  private async trySecure(s: RoomState): Promise<string | null> {
+    const notOwner = (condition: string, text?: string): string =>
+      condition === "forbidden" ? "AlertBot is not an owner of the room: an owner must make it one, or destroy the room so AlertBot creates it" : `${condition}${text ? `: ${text}` : ""}`;
+    if (this.muc.room(s.room) === undefined) return "AlertBot is not in the room";
+    // Members first: making the room members-only puts out every occupant who is not one.
+    const held = new Map<string, string>();
+    for (const affiliation of ["owner", "admin", "member"] as const) {
+      const list = await this.muc.affiliations(s.room, affiliation);
+      if (!list.ok) return notOwner(list.condition, list.text);
+      for (const jid of list.jids) if (!held.has(jid)) held.set(jid, affiliation);
+    }
+    const changes: AffiliationChange[] = [
+      ...s.members.filter((jid) => !held.has(jid)).map((jid) => ({ jid, affiliation: "member" as const })),
+      ...[...held].filter(([jid, a]) => a === "member" && !s.members.includes(jid)).map(([jid]) => ({ jid, affiliation: "none" as const })),
+    ];
+    const changed = await this.muc.setAffiliations(s.room, changes);
+    if (!changed.ok) return notOwner(changed.condition, changed.text);
+    // Configuring announces a change to everyone in the room (status 104): only when it is needed.
+    if ((await this.missingFeatures(s.room)).length > 0) {
+      const configured = await this.muc.configure(s.room, SECURE_CONFIG);
+      if (!configured.ok) return notOwner(configured.condition, configured.text);
+    }
+    const missing = await this.missingFeatures(s.room);
+    return missing.length === 0 ? null : `the room still lacks ${missing.join(", ")}`;
+  }
+
+  private async missingFeatures(room: string): Promise<string[]> {
+    const info = await this.muc.roomFeatures(room);
+    return info.ok ? SECURE_FEATURES.filter((f) => !info.features.includes(f)) : [`disco#info (${info.condition})`];
   }
 
   private async say(room: string, text: string): Promise<void> {

@@ -66,9 +66,10 @@ function parseAck(rest: string): ArgsResult<AckArgs> {
 function askedUntil(length: AckLength, ctx: CommandContext, id: number): number | string {
   if (length.kind === "default") return ctx.now + ctx.ackDefaultMs;
   if (length.kind === "for") return ctx.now + length.ms;
-  if (ctx.workingHoursFrom === undefined) return 'I don\'t know anyone\'s working hours here; say how long instead, e.g. "for 8h".';
+  const instead = `say how long instead, e.g. "for ${length.hours}h"`;
+  if (ctx.workingHoursFrom === undefined) return `No working hours are configured here, so I can't count "${length.hours} working hours"; ${instead}.`;
   const until = ctx.workingHoursFrom(ctx.now, length.hours, id);
-  return until ?? 'No working hours lie ahead in the calendar I know; say how long instead, e.g. "for 8h".';
+  return until ?? `The working hours configured here have no ${length.hours} hours left in the calendar I know; ${instead}.`;
 }
 
 function handleAck(args: AckArgs, ctx: CommandContext): string {

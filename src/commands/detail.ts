@@ -2,9 +2,10 @@ import type { AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html-plain-text.js";
 import { oneLine, quoteLines } from "../codec/text.js";
 import { formatDuration } from "../config/duration.js";
+import { formatInZone } from "../policy/zoned-time.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
-import { alertName, alertState, hasLiveAck, importanceLabel, relative } from "./format.js";
+import { alertName, alertState, hasLiveAck, relative } from "./format.js";
 import { formatMatcher, silencesCovering } from "./silence-matcher.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
@@ -26,8 +27,14 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   const { now } = ctx;
   const out = [
     `${alertName(alert)}: ${alertState(alert, now)}`,
-    `Subject: ${oneLine(alert.subject) || oneLine(alert.source)}; importance ${alert.importance} (${importanceLabel(alert.importance)})`,
+    `Subject: ${oneLine(alert.subject) || oneLine(alert.source)}; importance ${alert.importance}`,
   ];
+  const zone = ctx.timeZone ?? "UTC";
+  if (alert.raisedAt !== null) out.push(`Raised: ${formatInZone(alert.raisedAt, zone)}`);
+  if (alert.status === "cleared" && alert.clearedAt !== null) out.push(`Cleared: ${formatInZone(alert.clearedAt, zone)}`);
+  if (hasLiveAck(alert, now) && alert.ack !== null) out.push(`Acked until: ${formatInZone(alert.ack.until, zone)}`);
+  const grade = ctx.gradeOf?.(alert);
+  if (grade !== undefined) out.push(`Level: ${grade.level} (workgroup ${grade.workgroup})`);
   const summary = oneLine(alert.summary);
   if (summary !== "") out.push(`Summary: ${summary}`);
   if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${oneLine(alert.ack.by)}): ${oneLine(alert.ack.note)}`);

@@ -2,21 +2,21 @@ import type { AlertRecord } from "../alerts/types.js";
 import type { AlertHold } from "./types.js";
 import { ellipsize, oneLine } from "../codec/text.js";
 import { formatDuration } from "../config/duration.js";
+import type { Level } from "../policy/types.js";
+
+/** How the policy graded an alert: the level its rule gave and the workgroup that answers. */
+export interface AlertGrade {
+  readonly level: Level;
+  readonly workgroup: string;
+}
 
 /**
- * Importance bands shown in `show`, highest first. Mauve's default importance is 50, so an
- * alert nobody graded reads "normal"; senders go above 80 for what should wake someone.
+ * The label people read beside an alert: the level the policy gave it (the one its notices name)
+ * and its Mauve importance as a number, e.g. `[normal, importance 90]`. There is one meaning of
+ * "urgent": the level.
  */
-export const IMPORTANCE_BANDS: ReadonlyArray<{ readonly min: number; readonly label: string }> = [
-  { min: 80, label: "urgent" },
-  { min: 60, label: "high" },
-  { min: 40, label: "normal" },
-  { min: 0, label: "low" },
-];
-
-/** The band label for an importance, e.g. 90 → "urgent". */
-export function importanceLabel(importance: number): string {
-  return IMPORTANCE_BANDS.find((b) => importance >= b.min)?.label ?? "low";
+export function gradeLabel(alert: AlertRecord, grade: AlertGrade | null): string {
+  return grade === null ? `[importance ${alert.importance}]` : `[${grade.level}, importance ${alert.importance}]`;
 }
 
 /**
@@ -40,15 +40,15 @@ export function relative(at: number, now: number): string {
 const MAX_SUMMARY = 120;
 
 /**
- * One compact line for `show`: `#42 [urgent] web1: Disk / is 97% full (raised 12m ago)`;
+ * One compact line for `show`: `#42 [normal, importance 90] web1: Disk / is 97% full (raised 12m ago)`;
  * `silencedUntil` (when a live silence mutes it) adds how long it stays silenced.
  */
-export function alertLine(alert: AlertRecord, now: number, silencedUntil: number | null = null): string {
+export function alertLine(alert: AlertRecord, now: number, silencedUntil: number | null = null, grade: AlertGrade | null = null): string {
   const text = oneLine(alert.summary) || oneLine(alert.alertId);
   const summary = ellipsize(text, MAX_SUMMARY);
   const subject = oneLine(alert.subject) || oneLine(alert.source);
   const silenced = silencedUntil === null || silencedUntil <= now || alert.status !== "raised" ? "" : `, silenced for ${formatDuration(silencedUntil - now)} more`;
-  return `#${alert.shortId} [${importanceLabel(alert.importance)}] ${subject}: ${summary} (${alertState(alert, now)}${silenced})`;
+  return `#${alert.shortId} ${gradeLabel(alert, grade)} ${subject}: ${summary} (${alertState(alert, now)}${silenced})`;
 }
 
 /** Where an alert stands, in a few words: "raised 12m ago, acked by bob for 1h more" or "cleared 5m ago". */

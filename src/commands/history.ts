@@ -1,4 +1,5 @@
 import { ellipsize, oneLine } from "../codec/text.js";
+import { formatInZone } from "../policy/zoned-time.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
 import { ago, alertName } from "./format.js";
@@ -19,9 +20,15 @@ function parseHistory(rest: string): ArgsResult<HistoryArgs> {
   return id.ok ? { ok: true, args: { id: id.args } } : id;
 }
 
-function historyLine(h: HistoryLine, now: number): string {
-  const detail = ellipsize(oneLine(h.detail), MAX_DETAIL);
-  return `${ago(h.at, now)}: ${h.kind} by ${oneLine(h.actor)}${detail === "" ? "" : ` — ${detail}`}`;
+// Instants recorded in details ("until 2026-01-05T09:00:00.000Z") are read in the reader's zone too.
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z\b/g;
+
+function historyLine(h: HistoryLine, now: number, zone: string): string {
+  // The head names the zone once; each line shows the wall clock and how long ago.
+  const local = (at: number): string => formatInZone(at, zone).slice(0, 16);
+  const text = oneLine(h.detail).replace(ISO_INSTANT, (iso) => (Number.isFinite(Date.parse(iso)) ? local(Date.parse(iso)) : iso));
+  const detail = ellipsize(text, MAX_DETAIL);
+  return `${local(h.at)} (${ago(h.at, now)}): ${h.kind} by ${oneLine(h.actor)}${detail === "" ? "" : ` — ${detail}`}`;
 }
 
 function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
@@ -32,8 +39,9 @@ function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
   if (entries.length === 0) return `${name} has no history yet.`;
   const shown = entries.slice(-HISTORY_MAX_LINES);
   const older = entries.length - shown.length;
-  const head = older > 0 ? `History of ${name} (the last ${shown.length}; ${older} older):` : `History of ${name}:`;
-  return [head, ...shown.map((h) => historyLine(h, ctx.now))].join("\n");
+  const zone = ctx.timeZone ?? "UTC";
+  const head = older > 0 ? `History of ${name}, times in ${zone} (the last ${shown.length}; ${older} older):` : `History of ${name}, times in ${zone}:`;
+  return [head, ...shown.map((h) => historyLine(h, ctx.now, zone))].join("\n");
 }
 
 /** `history`: what happened to one alert, oldest first: raises, clears, acks, notes, who was told. */

@@ -6,13 +6,13 @@ export { ALLOWED, authorizer, COMMAND_ACTIONS, mayAct, refusalText, type Command
 export { clearCommand } from "./clear.js";
 export { DETAIL_MAX_CHARS, detailCommand, type DetailArgs } from "./detail.js";
 export { escalateCommand, type EscalateArgs } from "./escalate.js";
-export { ago, alertLine, alertName, alertState, IMPORTANCE_BANDS, importanceLabel, relative } from "./format.js";
+export { ago, alertLine, alertName, alertState, gradeLabel, relative, type AlertGrade } from "./format.js";
 export { helpCommand, registryWithHelp, type HelpArgs } from "./help.js";
 export { HISTORY_MAX_LINES, historyCommand, type HistoryArgs } from "./history.js";
 export { noteCommand, type NoteArgs } from "./note.js";
 export { onCallCommand, type OnCallArgs } from "./oncall.js";
 export { parseCommand, splitCommandLine, type ParseResult } from "./parse.js";
-export { ANONYMOUS_ROOM_REFUSAL, recognisePerson, STRANGER_REFUSAL, type Person } from "./person.js";
+export { ANONYMOUS_ROOM_REFUSAL, recognisePerson, STRANGER_REFUSAL, UNSECURED_ROOM_REFUSAL, type Person } from "./person.js";
 export { DEFAULT_RATE_LIMIT, RateLimiter, type RateDecision, type RateLimit } from "./rate-limit.js";
 export { createRegistry, unknownCommandMessage, type Registry } from "./registry.js";
 export { roomCommand } from "./room.js";

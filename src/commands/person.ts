@@ -24,3 +24,11 @@ export const STRANGER_REFUSAL = "Sorry, I only take commands from the people in 
 export const ANONYMOUS_ROOM_REFUSAL =
   "Sorry, I can't see your real address in this room, so I can't tell who you are and won't act on commands here. " +
   "A room owner can make the room non-anonymous (real JIDs visible to anyone), or message me directly.";
+
+/**
+ * The reply to a command said in a workgroup room the bot could not secure (members-only,
+ * non-anonymous, hidden): anyone on the server might be listening, so it acts on nothing there.
+ */
+export const UNSECURED_ROOM_REFUSAL =
+  "Sorry, I can't keep this room to the workgroup (members-only, real JIDs visible, not listed), so I post nothing here " +
+  "and won't act on commands. Make me an owner of the room, or message me directly.";

@@ -80,6 +80,6 @@ export class RateLimiter {
 
   private refusal(retryAfterMs: number): string {
     const rate = `${this.limit.burst} commands per ${formatDuration(this.limit.perMs)}`;
-    return `Slow down, please: I take at most ${rate} from one person. Try again in ${formatDuration(Math.max(1_000, retryAfterMs))}; until then I'll ignore what you send.`;
+    return `Slow down, please: I take at most ${rate} from one person. Try again in ${formatDuration(Math.max(1_000, retryAfterMs))}; what you send until then is not run.`;
   }
 }

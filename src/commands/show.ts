@@ -1,5 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
-import { alertLine, hasLiveAck } from "./format.js";
+import { LEVELS } from "../policy/types.js";
+import { alertLine, hasLiveAck, type AlertGrade } from "./format.js";
 import { silencedUntil } from "./silence-matcher.js";
 import type { ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
@@ -47,40 +48,60 @@ function parseShow(rest: string): ArgsResult<ShowArgs> {
   return { ok: true, args: { filter: filter ?? "raised", limit: limit ?? SHOW_MAX_LINES } };
 }
 
-// Raised before cleared, then most important first; among equals, the longest-standing first, then by number.
-function byUrgency(a: AlertRecord, b: AlertRecord): number {
-  const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
-  return cleared || b.importance - a.importance || (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) || a.shortId - b.shortId;
+// Raised before cleared, then by the policy's level, then by importance; among equals, the
+// longest-standing first, then by number.
+function byUrgency(grade: (a: AlertRecord) => AlertGrade | null): (a: AlertRecord, b: AlertRecord) => number {
+  const rank = (a: AlertRecord): number => {
+    const g = grade(a);
+    return g === null ? 0 : LEVELS.indexOf(g.level);
+  };
+  return (a, b) => {
+    const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
+    return cleared || rank(a) - rank(b) || b.importance - a.importance || (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) || a.shortId - b.shortId;
+  };
 }
 
 /**
  * The `limit` most urgent of `alerts` that pass `keep`, and how many pass in all, holding at most
  * twice `limit` at a time: a silence may cover 100,000 alerts, and every one must be counted.
  */
-export function mostUrgent(alerts: Iterable<AlertRecord>, keep: (a: AlertRecord) => boolean, limit: number): { alerts: AlertRecord[]; total: number } {
+export function mostUrgent(
+  alerts: Iterable<AlertRecord>,
+  keep: (a: AlertRecord) => boolean,
+  limit: number,
+  order: (a: AlertRecord, b: AlertRecord) => number,
+): { alerts: AlertRecord[]; total: number } {
   let top: AlertRecord[] = [];
   let total = 0;
   for (const a of alerts) {
     if (!keep(a)) continue;
     total++;
     top.push(a);
-    if (top.length >= 2 * limit) top = top.sort(byUrgency).slice(0, limit);
+    if (top.length >= 2 * limit) top = top.sort(order).slice(0, limit);
   }
-  return { alerts: top.sort(byUrgency).slice(0, limit), total };
+  return { alerts: top.sort(order).slice(0, limit), total };
 }
 
 function handleShow(args: ShowArgs, ctx: CommandContext): string {
   const silences = ctx.silences?.list(ctx.now) ?? [];
   const until = (a: AlertRecord): number | null => silencedUntil(a, silences, ctx.now);
-  // Whether an alert is silenced is the silences' matchers' call, so those are counted here; the
-  // store sorts, counts and pages the others itself.
+  // Graded once each; weakly held, as a listing may pass over 100,000 alerts.
+  const grades = new WeakMap<AlertRecord, AlertGrade | null>();
+  const grade = (a: AlertRecord): AlertGrade | null => {
+    if (!grades.has(a)) grades.set(a, ctx.gradeOf?.(a) ?? null);
+    return grades.get(a) ?? null;
+  };
+  const order = byUrgency(grade);
+  // Whether an alert is silenced is the silences' matchers' call, and its level the rules': both are
+  // worked out here, over every alert, holding only a page at a time. With no policy to grade by, the
+  // store sorts, counts and pages itself.
   const { alerts, total } =
-    args.filter === "silenced" ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit)
-    : ctx.alerts.page ? ctx.alerts.page(args.filter, args.limit, ctx.now)
+    args.filter === "silenced" ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit, order)
+    : ctx.alerts.page && !ctx.gradeOf ? ctx.alerts.page(args.filter, args.limit, ctx.now)
     // A store's "acked" may include acks past their end, about to expire: don't list them as acked.
-    : mostUrgent(ctx.alerts.list(args.filter), (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now), args.limit);
+    : mostUrgent(ctx.alerts.list(args.filter), (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now), args.limit, order);
   if (total === 0) return EMPTY[args.filter];
-  const lines = alerts.map((a) => alertLine(a, ctx.now, until(a)));
+  const lines = alerts.map((a) => alertLine(a, ctx.now, until(a), grade(a)));
   if (total > alerts.length) lines.push(`…and ${total - alerts.length} more`);
   return lines.join("\n");
 }

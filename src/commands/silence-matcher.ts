@@ -1,7 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { compilePattern, matches } from "../policy/matcher.js";
 import type { ImportanceRange, Matcher } from "../policy/types.js";
-import { IMPORTANCE_BANDS } from "./format.js";
 import type { SilenceRecord } from "./types.js";
 
 /** What `silence` was pointed at: alerts matching a matcher, or one alert by its number. */
@@ -46,12 +45,8 @@ function patterns(value: string): { ok: true; list: string[] } | { ok: false; te
   return { ok: true, list };
 }
 
+// Importance is Mauve's number only: "urgent", "normal" and "low" are the levels the rules give.
 function importance(op: string, value: string): ImportanceRange | null {
-  const band = IMPORTANCE_BANDS.findIndex((b) => b.label === value.toLowerCase());
-  if (band >= 0 && op === "=") {
-    const above = IMPORTANCE_BANDS[band - 1];
-    return above === undefined ? { min: IMPORTANCE_BANDS[band]?.min ?? 0 } : { min: IMPORTANCE_BANDS[band]?.min ?? 0, max: above.min - 1 };
-  }
   const range = /^(\d{1,6})(?:-|\.\.)(\d{1,6})$/.exec(value);
   if (range !== null && op === "=") return { min: Number(range[1]), max: Number(range[2]) };
   if (!/^\d{1,6}$/.test(value)) return null;
@@ -76,7 +71,7 @@ export function parseMatcher(text: string): Parsed {
     if (/^#?\d+$/.test(word)) return { ok: false, text: `To silence one alert, say "silence #${word.replace("#", "")} for …" on its own.` };
     if (key === "importance") {
       const range = importance(m?.[2] ?? "", unquote(m?.[3] ?? ""));
-      if (range === null) return { ok: false, text: `I can't read "${word}"; try importance>=80, importance=40-59 or importance=urgent.` };
+      if (range === null) return { ok: false, text: `I can't read "${word}"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances).` };
       if (fields.importance !== undefined) return { ok: false, text: "Give importance once." };
       fields.importance = range;
       continue;

@@ -1,6 +1,7 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import type { Matcher } from "../policy/types.js";
 import type { CommandAction, Verdict } from "./authorize.js";
+import type { AlertGrade } from "./format.js";
 import type { Person } from "./person.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
@@ -133,6 +134,10 @@ export interface CommandContext {
   readonly silenceMaxMs?: number;
   readonly alerts: CommandAlerts;
   readonly silences?: CommandSilences;
+  /** IANA zone the sender reads times in (their own, else their workgroup's); default UTC. */
+  readonly timeZone?: string;
+  /** The level and workgroup the policy's rules give an alert (what its notices say). */
+  gradeOf?(alert: AlertRecord): AlertGrade;
   /** Who is on call in one workgroup (by name, any case), or in each when `workgroup` is null. */
   oncall?(workgroup: string | null): OnCallOutcome;
   /**

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html-plain-text.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
+import { formatInZone } from "../policy/zoned-time.js";
 import { renderAlertHtml } from "./message-html.js";
 
 /** Why a notification goes out. */
@@ -32,6 +33,8 @@ export interface NotificationMessage {
 export interface MessageContext {
   /** Why it goes out now, in the policy's words ("nobody acknowledged it within 15m"). */
   readonly reason?: string;
+  /** IANA zone the reader reads times in (default UTC); times are shown with it named. */
+  readonly timeZone?: string | undefined;
 }
 
 /** The headline word of each kind. */
@@ -71,10 +74,11 @@ export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind,
   const subject = ellipsize(`${KIND_WORD[kind]} ${label}${by}${summary}`, MAX_SUBJECT);
   const lines = [`${KIND_WORD[kind]} #${alert.shortId} ${label}${summary}`];
   if (wantsAck(kind)) lines.push(ackHint(alert.shortId));
-  if (alert.ack && (kind === "acked" || kind === "reminder")) lines.push(ackLine(alert.ack));
+  const zone = context.timeZone ?? "UTC";
+  if (alert.ack && (kind === "acked" || kind === "reminder")) lines.push(ackLine(alert.ack, zone));
   if (context.reason) lines.push(oneLine(context.reason));
   const detail = alert.detail ? quoteLines(ellipsize(toPlainText(alert.detail), MAX_DETAIL_TEXT)) : "";
-  const facts = alertFacts(alert);
+  const facts = alertFacts(alert, zone);
   const text = [lines.join("\n"), detail, facts.map(([k, v]) => `${k}: ${v}`).join("\n")].filter((p) => p !== "").join("\n\n");
   const html = renderAlertHtml({ lines, detailHtml: alert.detail, facts });
   return { kind, shortId: alert.shortId, subject, text, html, alert, threadKey: threadKeyFor(alert) };
@@ -95,23 +99,23 @@ export function threadKeyFor(alert: Pick<AlertRecord, "shortId" | "source" | "al
   return `alert-${alert.shortId}-${hash}`;
 }
 
-/** Times in messages: UTC, to the minute, because recipients span time zones. */
-export function formatTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+/** Times in messages: the reader's zone (UTC by default), to the minute, the zone named. */
+export function formatTime(ms: number, zone = "UTC"): string {
+  return formatInZone(ms, zone);
 }
 
-function ackLine(ack: NonNullable<AlertRecord["ack"]>): string {
+function ackLine(ack: NonNullable<AlertRecord["ack"]>, zone: string): string {
   const note = ack.note ? `: ${oneLine(ack.note)}` : "";
-  return `Acknowledged by ${oneLine(ack.by)} until ${formatTime(ack.until)}${note}`;
+  return `Acknowledged by ${oneLine(ack.by)} until ${formatTime(ack.until, zone)}${note}`;
 }
 
-function alertFacts(alert: AlertRecord): Array<[string, string]> {
+function alertFacts(alert: AlertRecord, zone: string): Array<[string, string]> {
   const facts: Array<[string, string]> = [
     ["Source", oneLine(alert.source)],
     ["Alert", oneLine(alert.alertId)],
   ];
   if (alert.importance !== 0) facts.push(["Importance", String(alert.importance)]);
-  if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt)]);
-  if (alert.clearedAt !== null && alert.status === "cleared") facts.push(["Cleared", formatTime(alert.clearedAt)]);
+  if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt, zone)]);
+  if (alert.clearedAt !== null && alert.status === "cleared") facts.push(["Cleared", formatTime(alert.clearedAt, zone)]);
   return facts;
 }

@@ -65,3 +65,4 @@ export type * from "./types.js";
 export { LEVELS } from "./types.js";
 export { isOpen, nextOpening } from "./windows.js";
 export { addOpenTime, workingHoursWindow } from "./open-time.js";
+export { formatInZone, readerZone } from "./zoned-time.js";

@@ -96,3 +96,27 @@ export function parseDate(text: string): EpochDay | null {
   if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return null;
   return ms / DAY_MS;
 }
+
+/**
+ * An instant as a person reads it: their zone's wall clock to the minute, the zone named,
+ * e.g. `2026-01-05 18:00 Asia/Tokyo`.
+ */
+export function formatInZone(at: number, zone: string): string {
+  const wall = new Date(Math.floor(at / 60_000) * 60_000 + zoneOffset(at, zone));
+  return `${wall.toISOString().slice(0, 16).replace("T", " ")} ${zone}`;
+}
+
+/**
+ * The zone a person reads times in: their own, else the zone of the workgroup (of the alert, or
+ * the first that lists them), else UTC.
+ */
+export function readerZone(
+  policy: { readonly people: readonly { name: string; timezone: string | null }[]; readonly workgroups: readonly { name: string; members: readonly string[]; timezone: string }[] },
+  person: string,
+  workgroup?: string,
+): string {
+  const own = policy.people.find((p) => p.name === person)?.timezone;
+  if (own) return own;
+  const group = policy.workgroups.find((w) => w.name === workgroup) ?? policy.workgroups.find((w) => w.members.includes(person));
+  return group?.timezone ?? "UTC";
+}

@@ -2,7 +2,7 @@
 // @xmpp/client answers only XEP-0199 ping by itself.
 import type { Unsubscribe } from "./emitter.js";
 import type { XmppResult } from "./errors.js";
-import { NS_DISCO_INFO, NS_PING } from "./namespaces.js";
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from "./namespaces.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
 import { attr } from "./xml.js";
@@ -20,10 +20,19 @@ export interface DiscoInfo {
   readonly features: string[];
 }
 
+/** One entry of a disco#items answer (a room, a pubsub node…). */
+export interface DiscoItem {
+  readonly jid: string;
+  readonly node?: string;
+  readonly name?: string;
+}
+
 /** Discovery for one session. */
 export interface Disco {
   /** XEP-0030 §3.1: asks `jid` (optionally about `node`) for its identities and features. */
   discoInfo(jid: string, node?: string): Promise<XmppResult<DiscoInfo>>;
+  /** XEP-0030 §4.1: asks `jid` (optionally about `node`) which items it has. */
+  discoItems(jid: string, node?: string): Promise<XmppResult<{ items: DiscoItem[] }>>;
   /** Starts answering disco#info about ourselves; replaces a previous answer. */
   announce(info: DiscoInfo): Unsubscribe;
 }
@@ -52,6 +61,17 @@ export function createDisco(session: XmppSession, info?: DiscoInfo): Disco {
   if (info) announce(info);
   return {
     announce,
+    async discoItems(jid, node) {
+      const { xml } = core;
+      const reply = await core.request(xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_ITEMS, node })), `disco#items of ${jid}`);
+      if (!reply.ok) return reply;
+      const items: DiscoItem[] = [];
+      for (const i of reply.stanza.getChild("query", NS_DISCO_ITEMS)?.getChildren("item") ?? []) {
+        const [itemJid, itemNode, name] = [attr(i, "jid"), attr(i, "node"), attr(i, "name")];
+        if (itemJid) items.push({ jid: itemJid, ...(itemNode ? { node: itemNode } : {}), ...(name ? { name } : {}) });
+      }
+      return { ok: true, items };
+    },
     async discoInfo(jid, node) {
       const { xml } = core;
       const reply = await core.request(xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_INFO, node })), `disco#info of ${jid}`);

@@ -8,7 +8,7 @@ import { createDisco } from "./disco.js";
 import { TypedEmitter, type Unsubscribe } from "./emitter.js";
 import { parseStanzaError, type XmppFailure, type XmppResult } from "./errors.js";
 import { bareJid, jidResource, normalizeJid } from "./jid.js";
-import { NS_DATA_FORMS, NS_DELAY, NS_MUC, NS_MUC_OWNER, NS_MUC_ROOMCONFIG, NS_MUC_USER } from "./namespaces.js";
+import { NS_DATA_FORMS, NS_DELAY, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_ROOMCONFIG, NS_MUC_USER } from "./namespaces.js";
 import { coreOf, type XmppSession } from "./session.js";
 import { attr, type XmlElement } from "./xml.js";
 
@@ -53,6 +53,21 @@ export interface RoomExit {
   readonly text?: string;
 }
 
+/** A room affiliation (§5.2). */
+export type RoomAffiliation = "owner" | "admin" | "member" | "outcast" | "none";
+
+/** One change of the affiliation list: `jid` (bare) gets `affiliation`. */
+export interface AffiliationChange {
+  readonly jid: string;
+  readonly affiliation: RoomAffiliation;
+}
+
+/** Why a room needs a fresh look: we are back in it after a reconnection, or its configuration changed. */
+export interface RoomChange {
+  readonly room: string;
+  readonly reason: "rejoined" | "configured";
+}
+
 /** How to join. */
 export interface JoinOptions {
   readonly password?: string;
@@ -79,6 +94,17 @@ export interface Muc {
   room(room: string): (JoinedRoom & { readonly occupants: readonly Occupant[] }) | undefined;
   onGroupchat(handler: (message: GroupchatMessage) => void | Promise<void>): Unsubscribe;
   onExit(handler: (exit: RoomExit) => void): Unsubscribe;
+  /**
+   * We are in a room again after a reconnection put us out (the join was not ours to await), or
+   * its configuration changed while we were in it (§10.2.1 status 104, 172-174): check it again.
+   */
+  onRoomChanged(handler: (change: RoomChange) => void | Promise<void>): Unsubscribe;
+  /** XEP-0030 features of the room (`muc_membersonly`, `muc_nonanonymous`, `muc_hidden`…). */
+  roomFeatures(room: string): Promise<XmppResult<{ features: readonly string[] }>>;
+  /** §9.5, §10.5: the bare JIDs holding `affiliation` in the room (admins and owners may ask). */
+  affiliations(room: string, affiliation: RoomAffiliation): Promise<XmppResult<{ jids: readonly string[] }>>;
+  /** §9.3, §9.4, §10.6: changes affiliations in turn; stops at the first refusal. */
+  setAffiliations(room: string, changes: readonly AffiliationChange[]): Promise<XmppResult>;
   /** §10.2: the room's configuration form (owners only). */
   roomConfig(room: string): Promise<XmppResult<{ form: ReceivedForm }>>;
   /** §10.2: submits configuration fields, e.g. `muc#roomconfig_whois` = "anyone"; also unlocks a new room. */
@@ -106,7 +132,7 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
   const { xml } = core;
   const clock = options.clock ?? systemClock;
   const rooms = new Map<string, RoomState>();
-  const events = new TypedEmitter<{ message: GroupchatMessage; exit: RoomExit }>((err) => core.report(err instanceof Error ? err : new Error(String(err))));
+  const events = new TypedEmitter<{ message: GroupchatMessage; exit: RoomExit; changed: RoomChange }>((err) => core.report(err instanceof Error ? err : new Error(String(err))));
   const key = (room: string): string => normalizeJid(bareJid(room));
 
   const sendJoin = (s: RoomState): Promise<void> =>
@@ -126,6 +152,8 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     else events.emit("exit", { room: s.room, reason, ...(text ? { text } : {}) });
   };
 
+  const adminIq = (room: string, type: "get" | "set", what: string, ...children: XmlElement[]) =>
+    core.request(xml("iq", { type, to: key(room) }, xml("query", { xmlns: NS_MUC_ADMIN }, ...children)), `${what} of ${room}`);
   const ownerIq = (room: string, type: "get" | "set", what: string, ...children: XmlElement[]) =>
     core.request(xml("iq", { type, to: key(room) }, xml("query", { xmlns: NS_MUC_OWNER }, ...children)), `${what} of ${room}`);
   const configure = async (room: string, fields: ReadonlyMap<string, FormValue>): Promise<XmppResult> => {
@@ -145,7 +173,8 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
       const info = await createDisco(session).discoInfo(s.room).catch(() => null);
       s.anonymity = info?.ok && info.features.includes("muc_nonanonymous") ? "non-anonymous" : "semi-anonymous";
     }
-    settle(s, { ok: true, room: s.room, nick: s.nick, anonymity: s.anonymity, created: s.created });
+    if (s.pending) settle(s, { ok: true, room: s.room, nick: s.nick, anonymity: s.anonymity, created: s.created });
+    else events.emit("changed", { room: s.room, reason: "rejoined" });
   };
 
   core.onStanza("presence", "muc presence", (stanza) => {
@@ -192,6 +221,7 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     const codes = (stanza.getChild("x", NS_MUC_USER)?.getChildren("status") ?? []).map((c) => c.attrs.code);
     if (codes.includes("172")) s.anonymity = "non-anonymous";
     if (codes.includes("173") || codes.includes("174")) s.anonymity = "semi-anonymous";
+    if (["104", "172", "173", "174"].some((c) => codes.includes(c))) events.emit("changed", { room: s.room, reason: "configured" });
     const body = stanza.getChildText("body");
     const nick = jidResource(from);
     if (body === null || body === "" || nick === "") return;
@@ -243,6 +273,25 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     },
     onGroupchat: (handler) => events.on("message", (m) => core.guard("groupchat", handler, m)),
     onExit: (handler) => events.on("exit", handler),
+    onRoomChanged: (handler) => events.on("changed", (change) => core.guard("room change", handler, change)),
+    async roomFeatures(room) {
+      const info = await createDisco(session).discoInfo(key(room));
+      return info.ok ? { ok: true, features: info.features } : info;
+    },
+    async affiliations(room, affiliation) {
+      const reply = await adminIq(room, "get", `${affiliation} list`, xml("item", { affiliation }));
+      if (!reply.ok) return reply;
+      const items = reply.stanza.getChild("query", NS_MUC_ADMIN)?.getChildren("item") ?? [];
+      return { ok: true, jids: items.map((i) => attr(i, "jid")).filter((j): j is string => !!j).map((j) => normalizeJid(bareJid(j))) };
+    },
+    async setAffiliations(room, changes) {
+      // One item per request: Prosody 0.12 acts on the first item of an admin query only.
+      for (const c of changes) {
+        const reply = await adminIq(room, "set", "affiliation change", xml("item", { jid: c.jid, affiliation: c.affiliation }));
+        if (!reply.ok) return reply;
+      }
+      return { ok: true };
+    },
     async roomConfig(room) {
       const reply = await ownerIq(room, "get", "room configuration");
       if (!reply.ok) return reply;

@@ -28,6 +28,8 @@ export const NS_MUC = "http://jabber.org/protocol/muc";
 export const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 /** XEP-0045 §10: owner use cases (room configuration, destruction). */
 export const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
+/** XEP-0045 §9: admin use cases (affiliation lists: members, bans). */
+export const NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin";
 /** XEP-0045 §15.5.3: FORM_TYPE of the room configuration form. */
 export const NS_MUC_ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig";
 /** XEP-0050: ad-hoc commands, also the disco node that lists them and the entity's disco feature. */

@@ -43,6 +43,7 @@ describe("policy delivery: chat, email, SMS, fallback, restart mid-escalation", 
   - name: alice
     jid: alice@${d}
     email: alice@example.org
+    timezone: America/New_York
     notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp] }
     fallback_after: 5m
   - name: bob
@@ -114,6 +115,9 @@ sms:
     assert.match(mail.headers.get("references") ?? "", /<alert-\d+-[0-9a-f]+@example\.org>/);
     assert.match(mail.part("text/plain")?.body ?? "", /Disk full/);
     assert.ok(mail.part("text/html"), "an HTML part too");
+    // Times in the reader's own zone, named, in both parts.
+    assert.match(mail.part("text/plain")?.body ?? "", /Raised: \d{4}-\d\d-\d\d \d\d:\d\d America\/New_York/);
+    assert.match(mail.part("text/html")?.body ?? "", /America\/New_York/);
   });
 
   it("sends urgent alerts by SMS through the HTTP gateway", async () => {

@@ -167,11 +167,15 @@ describe("xmpp pubsub on Prosody", function () {
     assert.equal(all.items.at(-1)?.itemId, `fill-${AGENT_NODE_MAX_ITEMS + 2}`);
   });
 
-  it("lists the node on the service", async function () {
+  it("lists the node on the service to those who may read it (its owner), not to another agent", async function () {
     const { prosody } = server();
-    const listed = await createPubsub(agent2).listNodes(prosody.pubsubJid);
+    const listed = await createPubsub(agent1).listNodes(prosody.pubsubJid);
     assert.ok(listed.ok);
     assert.deepEqual(listed.nodes.find((n) => n.node === node), { node, name: "Mauve alerts from web1" });
+    // mod_mauve_private_nodes: node names are host names, shown only to who may read the node.
+    const other = await createPubsub(agent2).listNodes(prosody.pubsubJid);
+    assert.ok(other.ok);
+    assert.equal(other.nodes.find((n) => n.node === node), undefined);
   });
 
   it("an item in another namespace arrives as unknownPayload", async function () {

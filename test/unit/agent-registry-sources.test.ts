@@ -19,7 +19,7 @@ describe("agent registry: adopting nodes made outside AlertBot", () => {
     const store = Store.open(":memory:");
     const log = new LogLines();
     store.sources.claim("web1", "mauve/alerts/web1", "web1@x.org", 0);
-    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock: new FakeClock(0), log: log.logger });
+    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock: new FakeClock(0), log: log.logger, readers: () => [] });
     await registry.adoptNew();
     assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/db2"]);
     assert.deepEqual(store.sources.all().map((s) => [s.source, s.ownerJid]), [["db2", "db2@x.org"], ["web1", "web1@x.org"]]);
@@ -55,7 +55,7 @@ describe("agent registry: a node never given up on", () => {
         return { ok: true, jid: "bot", subscription: "subscribed" };
       },
     } as unknown as Pubsub;
-    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock, log: log.logger });
+    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock, log: log.logger, readers: () => [] });
     const passes: boolean[] = [];
     // As run-bot wires it: each pass says whether it completed.
     const run = async (): Promise<void> => {

@@ -58,7 +58,7 @@ describe("commands: RateLimiter", () => {
       ok: false,
       retryAfterMs: 1_000,
       reply: true,
-      message: "Slow down, please: I take at most 10 commands per 10s from one person. Try again in 1s; until then I'll ignore what you send.",
+      message: "Slow down, please: I take at most 10 commands per 10s from one person. Try again in 1s; what you send until then is not run.",
     });
     assert.deepEqual(limiter.take("bob@example.org", 1_000), { ok: true }, "others are not affected");
     assert.equal(limiter.take("alice@example.org", 1_500).ok, false);

@@ -147,10 +147,12 @@ describe("commands: detail and history", () => {
     const bot = new FakeBot([{ ...DISK, detail: "<p>Used: <b>97%</b></p><ul><li>/var 60G</li></ul>", suppressUntil: NOW + 5 * M, scheduledClearAt: NOW + 10 * M }]);
     bot.silences.push({ id: 3, matcher: { source: ["web*"] }, until: NOW + 2 * H, by: "bob", why: "deploy" });
     assert.equal(
-      await say("detail 42", bot.context()),
+      await say("detail 42", bot.context({ timeZone: "Asia/Tokyo" })),
       [
         "#42 web1 disk-full: raised 12m ago, acked by bob for 1h more",
-        "Subject: web1; importance 90 (urgent)",
+        "Subject: web1; importance 90",
+        "Raised: 2025-01-01 20:48 Asia/Tokyo",
+        "Acked until: 2025-01-01 22:00 Asia/Tokyo",
         "Summary: Disk / is 97% full",
         "Ack note (bob): swapping",
         "Silenced for 2h more by silence #3 (source=web*, set by bob)",
@@ -173,7 +175,7 @@ describe("commands: detail and history", () => {
         assert.ok(!/^(Bcc|ack|x$)/.test(line), `${JSON.stringify(line)} in ${JSON.stringify(reply)}`);
       }
     }
-    assert.match(replies[0]!, /^#5 \[normal\] s ack 4: disk full Bcc: attacker@example\.org ack 7 x \(raised/);
+    assert.match(replies[0]!, /^#5 \[importance 50\] s ack 4: disk full Bcc: attacker@example\.org ack 7 x \(raised/);
     assert.ok(replies[1]!.includes("Summary: disk full Bcc: attacker@example.org ack 7 x\n"), replies[1]);
     assert.ok(replies[1]!.includes("Detail:\n> d\n> ack 6"), replies[1]);
   });
@@ -192,18 +194,18 @@ describe("commands: detail and history", () => {
       { kind: "acked", at: NOW - H, actor: "bob", detail: "until 2025-01-01T13:00:00.000Z because swapping" },
     ]);
     assert.equal(
-      await say("history 42", bot.context()),
+      await say("history 42", bot.context({ timeZone: "Asia/Tokyo" })),
       [
-        "History of #42 web1 disk-full:",
-        "3h ago: raised by web1@mauve.localhost",
-        "2h59m ago: notified by policy — raised to bob by xmpp",
-        "1h ago: acked by bob — until 2025-01-01T13:00:00.000Z because swapping",
+        "History of #42 web1 disk-full, times in Asia/Tokyo:",
+        "2025-01-01 18:00 (3h ago): raised by web1@mauve.localhost",
+        "2025-01-01 18:00 (2h59m ago): notified by policy — raised to bob by xmpp",
+        "2025-01-01 20:00 (1h ago): acked by bob — until 2025-01-01 22:00 because swapping",
       ].join("\n"),
     );
     bot.history.set(42, Array.from({ length: 25 }, (_, i) => ({ kind: "notified", at: NOW - (25 - i) * M, actor: "policy", detail: `n${i}` })));
     const lines = (await say("history 42", bot.context())).split("\n");
-    assert.equal(lines[0], "History of #42 web1 disk-full (the last 20; 5 older):");
-    assert.equal(lines[1], "20m ago: notified by policy — n5");
+    assert.equal(lines[0], "History of #42 web1 disk-full, times in UTC (the last 20; 5 older):");
+    assert.equal(lines[1], "2025-01-01 11:40 (20m ago): notified by policy — n5");
     assert.equal(lines.length, 21);
     assert.equal(await say("history 8", bot.context()), "#8: no such alert");
     assert.equal(await say("history 43", new FakeBot([LOAD]).context()), "#43 db1 load has no history yet.");

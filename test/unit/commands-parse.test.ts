@@ -126,7 +126,8 @@ const TABLE: Array<[string, ParseResult]> = [
   ['silence subject="backup *" for 6h because the NAS is moving', silence({ subject: ["backup *"] }, 6 * H, "the NAS is moving")],
   ["silence id=/^disk-(sda|sdb)$/ for 1h", silence({ alertId: ["/^disk-(sda|sdb)$/"] }, H)],
   ["silence importance<=30 for 1w", silence({ importance: { max: 30 } }, 7 * 24 * H)],
-  ["silence importance=urgent source=lab* for 2h", silence({ importance: { min: 80 }, source: ["lab*"] }, 2 * H)],
+  ["silence importance=80-100 source=lab* for 2h", silence({ importance: { min: 80, max: 100 }, source: ["lab*"] }, 2 * H)],
+  ["silence importance=urgent for 2h", no(`I can't read "importance=urgent"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances). ${SYNTAX} ${SILENCE_USAGE}`)],
   ["silence importance=40-59 for 2h", silence({ importance: { min: 40, max: 59 } }, 2 * H)],
   ["silence everything for 15m because planned outage", silence({}, 15 * M, "planned outage")],
   ["silence source=forge* for 1h", silence({ source: ["forge*"] }, H)],
@@ -139,7 +140,7 @@ const TABLE: Array<[string, ParseResult]> = [
   ["silence web1 for ever", no(`I can't read "ever" as a duration; try 30m, 2h or 1d. ${SILENCE_USAGE}`)],
   ["silence colour=red for 2h", no(`I don't know the field "colour"; use source, id, subject or importance. ${SYNTAX} ${SILENCE_USAGE}`)],
   ["silence id=/disk(/ for 2h", no(`"/disk(/" is not a valid regex (Invalid regular expression: /disk(/: Unterminated group). ${SYNTAX} ${SILENCE_USAGE}`)],
-  ["silence importance>=lots for 2h", no(`I can't read "importance>=lots"; try importance>=80, importance=40-59 or importance=urgent. ${SYNTAX} ${SILENCE_USAGE}`)],
+  ["silence importance>=lots for 2h", no(`I can't read "importance>=lots"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances). ${SYNTAX} ${SILENCE_USAGE}`)],
   ["silence source>web for 2h", no(`">" only works with importance; write source=pattern. ${SYNTAX} ${SILENCE_USAGE}`)],
   ["silence web1 42 for 2h", no(`To silence one alert, say "silence #42 for …" on its own. ${SYNTAX} ${SILENCE_USAGE}`)],
   // silences, unsilence, oncall
@@ -186,8 +187,9 @@ describe("commands: lines said in a room", () => {
     ["@AlertBot help", "help"],
     ["AlertBot:", "help"],
     ["AlertBot frob", "frob"], // addressed: a typo gets its hint
-    ["ack 42 for 2h", "ack 42 for 2h"],
-    ["show", "show"],
+    ["ack 42 for 2h", null], // not addressed: people talk among themselves
+    ["show", null],
+    ["help", null],
     ["who broke the build?", null],
     ["note to self: coffee", null],
     ["clear", null],

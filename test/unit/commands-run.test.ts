@@ -130,9 +130,9 @@ describe("commands: ack", () => {
   });
 
   it("says so when working hours are unknown or none lie ahead", async () => {
-    assert.equal(await reply("ack 42 for 2 working hours", fakeContext(alerts)), 'I don\'t know anyone\'s working hours here; say how long instead, e.g. "for 8h".');
+    assert.equal(await reply("ack 42 for 2 working hours", fakeContext(alerts)), 'No working hours are configured here, so I can\'t count "2 working hours"; say how long instead, e.g. "for 2h".');
     const none = fakeContext(alerts, { workingHoursFrom: () => null });
-    assert.equal(await reply("ack 42 for 2 working hours", none), 'No working hours lie ahead in the calendar I know; say how long instead, e.g. "for 8h".');
+    assert.equal(await reply("ack 42 for 2 working hours", none), 'The working hours configured here have no 2 hours left in the calendar I know; say how long instead, e.g. "for 2h".');
     assert.deepEqual(none.acks, []);
   });
 
@@ -149,25 +149,29 @@ describe("commands: ack", () => {
 });
 
 describe("commands: show", () => {
-  it("lists most important first, one compact line each", async () => {
-    const ctx = fakeContext([
-      alert(1, { importance: 50, summary: "Backups are late", subject: "db1", raisedAt: NOW - 3 * H }),
-      alert(42, { importance: 90, summary: "Disk / is 97% full" }),
-      alert(7, { importance: 10, summary: "", alertId: "ntp-drift", raisedAt: NOW - 500 }),
-      alert(8, { importance: 65, ack: { by: "bob", at: NOW - H, until: NOW + 90 * M, note: "" }, raisedAt: NOW - 2 * H }),
-      alert(9, { status: "cleared", raisedAt: null, clearedAt: NOW - 5 * M }),
-    ]);
+  it("lists by the level the rules give, then importance, one compact line each, naming both", async () => {
+    const ctx = fakeContext(
+      [
+        alert(1, { importance: 50, summary: "Backups are late", subject: "db1", raisedAt: NOW - 3 * H }),
+        alert(42, { importance: 90, summary: "Disk / is 97% full" }),
+        alert(7, { importance: 10, summary: "", alertId: "ntp-drift", raisedAt: NOW - 500 }),
+        alert(8, { importance: 65, ack: { by: "bob", at: NOW - H, until: NOW + 90 * M, note: "" }, raisedAt: NOW - 2 * H }),
+        alert(9, { status: "cleared", raisedAt: null, clearedAt: NOW - 5 * M }),
+      ],
+      // The rules make db1 urgent whatever its importance; importance 90 alone makes nothing urgent.
+      { gradeOf: (a) => (a.subject === "db1" ? { level: "urgent", workgroup: "db" } : { level: "normal", workgroup: "ops" }) },
+    );
     assert.equal(
       await reply("show", ctx),
       [
-        "#42 [urgent] web1: Disk / is 97% full (raised 12m ago)",
-        "#8 [high] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
-        "#1 [normal] db1: Backups are late (raised 3h ago)",
-        "#7 [low] web1: ntp-drift (raised just now)",
+        "#1 [urgent, importance 50] db1: Backups are late (raised 3h ago)",
+        "#42 [normal, importance 90] web1: Disk / is 97% full (raised 12m ago)",
+        "#8 [normal, importance 65] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
+        "#7 [normal, importance 10] web1: ntp-drift (raised just now)",
       ].join("\n"),
     );
-    assert.equal(await reply("show acked", ctx), "#8 [high] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)");
-    assert.match(await reply("show all", ctx), /\n#9 \[normal\] web1: Summary 9 \(cleared 5m ago\)$/);
+    assert.equal(await reply("show acked", ctx), "#8 [normal, importance 65] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)");
+    assert.match(await reply("show all", ctx), /\n#9 \[normal, importance 50\] web1: Summary 9 \(cleared 5m ago\)$/);
   });
 
   it("says so when there is nothing to show", async () => {
@@ -181,7 +185,7 @@ describe("commands: show", () => {
     const ctx = fakeContext(Array.from({ length: 45 }, (_, i) => alert(i + 1)));
     const lines = (await reply("show", ctx)).split("\n");
     assert.equal(lines.length, 31);
-    assert.equal(lines[0], "#1 [normal] web1: Summary 1 (raised 12m ago)");
+    assert.equal(lines[0], "#1 [importance 50] web1: Summary 1 (raised 12m ago)");
     assert.equal(lines[30], "…and 15 more");
   });
   it("marks silenced alerts, lists only them with 'show silenced', and honours a count", async () => {
@@ -198,10 +202,10 @@ describe("commands: show", () => {
       ],
       { silences },
     );
-    assert.equal(await reply("show", ctx), "#1 [urgent] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [high] web1: Summary 2 (raised 12m ago)");
-    assert.equal(await reply("show silenced", ctx), "#1 [urgent] db1: Summary 1 (raised 12m ago, silenced for 2h more)");
-    assert.equal(await reply("show 1", ctx), "#1 [urgent] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more");
-    assert.equal(await reply("show all 5", ctx).then((r) => r.split("\n")[2]), "#3 [normal] db2: Summary 3 (cleared 1m ago)");
+    assert.equal(await reply("show", ctx), "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [importance 60] web1: Summary 2 (raised 12m ago)");
+    assert.equal(await reply("show silenced", ctx), "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)");
+    assert.equal(await reply("show 1", ctx), "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more");
+    assert.equal(await reply("show all 5", ctx).then((r) => r.split("\n")[2]), "#3 [importance 50] db2: Summary 3 (cleared 1m ago)");
     assert.equal(await reply("show silenced", fakeContext([alert(1)])), "No silenced alerts.");
   });
 
@@ -209,7 +213,7 @@ describe("commands: show", () => {
     const ctx = fakeContext([alert(5, { ack: { by: "bob", at: NOW - 2 * H, until: NOW - 1, note: "" } })]);
     ctx.alerts.list = () => [alert(5, { ack: { by: "bob", at: NOW - 2 * H, until: NOW - 1, note: "" } })];
     assert.equal(await reply("show acked", ctx), "No acknowledged alerts.");
-    assert.equal(await reply("show", ctx), "#5 [normal] web1: Summary 5 (raised 12m ago)");
+    assert.equal(await reply("show", ctx), "#5 [importance 50] web1: Summary 5 (raised 12m ago)");
   });
 });
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { renderProsodyConfig } from "../../prosody/config.js";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,6 +96,13 @@ describe("config: AlertBot", () => {
     assert.equal(config.people[0]?.timezone, "Europe/London");
     assert.equal(config.workgroups[0]?.workingHours, "office");
     assert.equal(config.alerts.maxClockSkew, 3_600_000);
+    // Its rooms live on the MUC service our launcher's Prosody runs for that domain.
+    const room = config.workgroups.find((w) => w.room !== null)?.room ?? "";
+    const prosody = renderProsodyConfig({
+      domain: "mauve.localhost", c2sPort: 15222, componentPort: 15347, dataDir: "/d", certsDir: "/c", pidFile: "/p", logFile: "/l",
+      logLevel: "info", storage: "internal", runAsRoot: false,
+    });
+    assert.match(prosody, new RegExp(`Component "${room.split("@")[1]?.replace(/\./g, "\\.")}" "muc"`), room);
   });
 
   const broken: Array<[string, string[]]> = [

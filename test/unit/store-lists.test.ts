@@ -120,11 +120,22 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     const raised = (await say("show")).split("\n");
     assert.equal(raised.length, 31);
     assert.equal(raised.at(-1), `…and ${RAISED - 30} more`);
-    assert.match(raised[0]!, /^#\d+ \[normal\] \S+: alert \d+ \(raised/);
+    assert.match(raised[0]!, /^#\d+ \[importance 59\] \S+: alert \d+ \(raised/);
     const all = (await say("show all 100")).split("\n");
     assert.equal(all.length, 101);
     assert.equal(all.at(-1), `…and ${TOTAL - 100} more`);
     assert.ok(all.slice(0, 100).every((l) => / \(raised /.test(l)), "no cleared alert above a raised one");
+  });
+
+  it("show graded by the policy's levels (as the bot runs it) still counts every alert, most urgent level first", async () => {
+    // A rule that makes the alerts of one source urgent whatever their importance.
+    const graded: CommandContext = { ...ctx, gradeOf: (a) => ({ level: a.source.endsWith("7") ? "urgent" : "normal", workgroup: "ops" }) };
+    const raised = (await runCommand("show", graded)).reply.split("\n");
+    assert.equal(raised.length, 31);
+    assert.equal(raised.at(-1), `…and ${RAISED - 30} more`);
+    assert.ok(raised.slice(0, 30).every((l) => l.includes("[urgent, importance")), raised.slice(0, 3).join("\n"));
+    const all = (await runCommand("show all 100", graded)).reply.split("\n");
+    assert.equal(all.at(-1), `…and ${TOTAL - 100} more`);
   });
 
   it("show acked and show silenced count every match", async () => {

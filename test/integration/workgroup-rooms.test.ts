@@ -1,0 +1,147 @@
+// Workgroup rooms as people see them with their own clients on a real Prosody: the bot makes its
+// rooms members-only (the workgroup's people), non-anonymous and hidden; strangers cannot get in,
+// the member list follows a config reload, and a room the bot cannot secure gets nothing.
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
+import type { RunningBot } from "../../src/bot/run-bot.js";
+import { loadBotConfig } from "../../src/config/index.js";
+import { createDisco, createMuc, type Muc } from "../../src/xmpp/index.js";
+import { runBot } from "../../src/bot/run-bot.js";
+import { systemClock } from "../../src/clock/system-clock.js";
+import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
+import { withProsody } from "../helpers/prosody.js";
+import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+
+describe("workgroup rooms: members-only, for the workgroup's people alone", function () {
+  this.timeout(60_000);
+  const server = withProsody();
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let agent: RunningAgent | undefined;
+  const people: PersonClient[] = [];
+  let alice: PersonClient, bob: PersonClient, carol: PersonClient, mallory: PersonClient;
+  const logs = new LogLines();
+  let malloryMuc: Muc;
+  let aliceMuc: Muc;
+  let aliceHeard: string[];
+  const opsRoom = (): string => `ops@${server().prosody.mucJid}`;
+  const openRoom = (): string => `open@${server().prosody.mucJid}`;
+  const heardIn = (muc: Muc): string[] => {
+    const heard: string[] = [];
+    muc.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));
+    return heard;
+  };
+  const configYaml = (opsMembers: string): string => {
+    const t = server();
+    const body = `people:
+${["alice", "bob", "carol"].map((n) => `  - name: ${n}\n    jid: ${n}@${t.prosody.domain}`).join("\n")}
+alerts:
+  ack_default: 1h
+workgroups:
+  - name: ops
+    members: [${opsMembers}]
+    room: ${opsRoom()}
+  - name: web
+    members: [alice]
+    room: ${openRoom()}
+rules:
+  - { match: { alert_id: "db*" }, level: normal, workgroup: web }
+  - { level: normal, workgroup: ops }
+`;
+    return botConfigYaml(t, dir, body);
+  };
+
+  before(async () => {
+    dir = tempDir("mauve-rooms-");
+    const t = server();
+    for (const name of ["alice", "bob", "carol", "mallory"]) people.push(await PersonClient.login(t, name));
+    [alice, bob, carol, mallory] = people as [PersonClient, PersonClient, PersonClient, PersonClient];
+    // A stranger made this room first, open to all: the bot is not its owner.
+    malloryMuc = createMuc(mallory.session);
+    const made = await malloryMuc.join(openRoom(), "mallory", { createConfig: new Map<string, string | boolean>([["muc#roomconfig_whois", "anyone"], ["muc#roomconfig_persistentroom", true]]) });
+    assert.ok(made.ok, JSON.stringify(made));
+    const config = loadBotConfig(configYaml("alice, bob"), { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: t.botSecret } });
+    bot = await runBot(config, systemClock, logs.logger);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await bot?.stop();
+    for (const p of people) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates the room members-only, non-anonymous and hidden, with the workgroup's people as members", async () => {
+    const info = await createDisco(alice.session).discoInfo(opsRoom());
+    assert.ok(info.ok, JSON.stringify(info));
+    for (const f of ["muc_membersonly", "muc_nonanonymous", "muc_hidden"]) assert.ok(info.features.includes(f), `${f} in ${info.features.join(" ")}`);
+    const listed = await createDisco(mallory.session).discoItems(server().prosody.mucJid);
+    assert.ok(listed.ok, JSON.stringify(listed));
+    assert.ok(!listed.items.some((i) => i.jid === opsRoom()), "the room is not on the public list");
+  });
+
+  it("lets a member in to read alerts and give commands, and refuses a stranger at the door", async () => {
+    const muc = (aliceMuc = createMuc(alice.session));
+    const heard = (aliceHeard = heardIn(muc));
+    const joined = await muc.join(opsRoom(), "alice");
+    assert.ok(joined.ok && joined.anonymity === "non-anonymous", JSON.stringify(joined));
+    const refused = await createMuc(mallory.session).join(opsRoom(), "mallory"); // a second Muc: mallory's own stays in her room
+    assert.equal(refused.ok ? "joined" : refused.condition, "registration-required");
+
+    agent = await startAgent(server(), dir, "web1", "  - { id: load, summary: Load high, state: raised }", new LogLines().logger);
+    const posted = await waitFor("the alert in the room", () => heard.find((h) => /^AlertBot: RAISED #\d+ web1 load/.test(h)));
+    const id = Number(/#(\d+)/.exec(posted)![1]);
+    await muc.sendGroupchat(opsRoom(), `AlertBot: ack ${id}`);
+    await waitFor("the reply in the room", () => heard.find((h) => /^AlertBot: alice: .*acknowledged/.test(h)));
+  });
+
+  it("takes only lines addressed to it as commands: a colleague's 'help' to the room is left alone", async () => {
+    aliceHeard.length = 0;
+    await aliceMuc.sendGroupchat(opsRoom(), "help");
+    await aliceMuc.sendGroupchat(opsRoom(), "show");
+    await aliceMuc.sendGroupchat(opsRoom(), "AlertBot: oncall ops");
+    // Delivery is in order: once the answer to the addressed line is here, any other answer would be too.
+    await waitFor("the oncall answer", () => aliceHeard.find((h) => /^AlertBot: alice: ops:/.test(h)));
+    assert.deepEqual(aliceHeard.filter((h) => h.startsWith("AlertBot:")), [aliceHeard.find((h) => /^AlertBot: alice: ops:/.test(h))]);
+  });
+
+  it("keeps the member list in step on reload: a removed person is put out, an added one gets in", async () => {
+    const bobMuc = createMuc(bob.session);
+    const bobIn = await bobMuc.join(opsRoom(), "bob");
+    assert.ok(bobIn.ok, JSON.stringify(bobIn));
+    const bobOut = new Promise<string>((resolve) => bobMuc.onExit((e) => resolve(e.reason)));
+    const carolMuc = createMuc(carol.session);
+    const before = await carolMuc.join(opsRoom(), "carol");
+    assert.equal(before.ok ? "joined" : before.condition, "registration-required");
+
+    const next = loadBotConfig(configYaml("alice, carol"), { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: server().botSecret } });
+    await bot!.reload(next);
+    assert.equal(await bobOut, "removed");
+    const after = await carolMuc.join(opsRoom(), "carol");
+    assert.ok(after.ok, JSON.stringify(after));
+    const again = await bobMuc.join(opsRoom(), "bob");
+    assert.equal(again.ok ? "joined" : again.condition, "registration-required");
+  });
+
+  it("posts nothing in a room it cannot secure, says why in its log, and acts on no command there", async () => {
+    const line = logs.withMsg("cannot secure workgroup room: posting nothing there").find((l) => l["room"] === openRoom());
+    assert.match(String(line?.["why"]), /not an owner/);
+    const muc = malloryMuc;
+    const heard = heardIn(muc);
+    agent!.change([{ id: "db-disk", state: "raised", summary: "not for strangers" }, { id: "load", state: "raised", summary: "Load high" }]);
+    // Addressed to the bot: it answers with the reason only, after the new alert would have been posted.
+    await alice.expect(/RAISED #\d+ web1 db-disk/);
+    await muc.sendGroupchat(openRoom(), "AlertBot: show");
+    await waitFor("the refusal", () => heard.find((h) => h.startsWith("AlertBot: mallory")));
+    assert.deepEqual(heard.filter((h) => /db-disk|RAISED|not for strangers/.test(h)), []);
+    assert.match(heard.find((h) => h.startsWith("AlertBot:"))!, /can't keep this room to the workgroup/);
+    // Said once: a flood of commands there gets no flood of answers. The room's own echo of a
+    // line said after the flood shows everything before it has been through.
+    for (let i = 0; i < 5; i++) await muc.sendGroupchat(openRoom(), "AlertBot: help");
+    await muc.sendGroupchat(openRoom(), "end of flood");
+    await waitFor("the echo", () => heard.includes("mallory: end of flood"));
+    await waitFor("the bot's log of the flood", () => logs.withMsg("command in a workgroup room that is not secure, refused").length >= 6);
+    assert.equal(heard.filter((h) => h.startsWith("AlertBot:")).length, 1);
+  });
+});
