@@ -23,6 +23,8 @@ export class AgentRegistry {
   // them, and greeting every agent (which republishes its full state), for each newcomer made a
   // fleet of N arriving at once cost N² updates.
   private readonly adopted = new Set<string>();
+  // Reading-rights changes, one node after another (grantReaders never rejects).
+  private granting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -43,7 +45,20 @@ export class AgentRegistry {
 
   /** After the people changed: brings the readers of every node adopted so far in step. */
   async updateReaders(): Promise<void> {
-    for (const node of [...this.adopted]) await this.grantReaders(node);
+    this.grantInBackground([...this.adopted]);
+    await this.granting;
+  }
+
+  /** Resolves once every reading-rights change asked for so far has been tried. */
+  readersSettled(): Promise<void> {
+    return this.granting;
+  }
+
+  private grantInBackground(nodes: readonly string[]): void {
+    if (nodes.length === 0) return;
+    this.granting = this.granting.then(async () => {
+      for (const node of nodes) await this.grantReaders(node);
+    });
   }
 
   /**
@@ -132,8 +147,9 @@ export class AgentRegistry {
         complete = false;
       }
     }
-    // Reading rights come after every subscription: catching up must not wait behind them.
-    for (const node of fresh) await this.grantReaders(node);
+    // Reading rights are people's view, not the bot's hearing: they are brought in step in the
+    // background, one node after another, so that neither catching up nor a start waits behind them.
+    this.grantInBackground(fresh);
     return { fresh, complete };
   }
 

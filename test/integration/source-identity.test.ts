@@ -102,10 +102,14 @@ udp:
     assert.match(String(bot!.withMsg("provisioning refused: look-alike source")[0]?.["reason"]), /source "WEB1" differs only in letter case from the known source "web1"/);
     assert.ok(bot!.withMsg("provisioning refused: bad source name").some((l) => /U\+0435 at character 2/.test(String(l["reason"]))));
     assert.ok(bot!.withMsg("provisioning refused: source belongs to another account").some((l) => l["agent"] === `mallory@${server().prosody.domain}`));
-    // Nothing was created in Prosody, and web1 is still web1's.
-    const listing = await createPubsub(mallory.session).listNodes(server().prosody.pubsubJid);
+    // Nothing was created in Prosody, and web1 is still web1's. Alice, a configured person, sees every
+    // agent node; mallory, a stranger, is shown none (mod_mauve_private_nodes).
+    const listing = await createPubsub(alice.session).listNodes(server().prosody.pubsubJid);
     assert.ok(listing.ok);
     if (listing.ok) assert.deepEqual(listing.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")), ["mauve/alerts/web1"]);
+    const strangers = await createPubsub(mallory.session).listNodes(server().prosody.pubsubJid);
+    assert.ok(strangers.ok);
+    if (strangers.ok) assert.deepEqual(strangers.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")), []);
     assert.deepEqual(inStore((s) => s.sources.all().map((x) => [x.source, x.ownerJid])), [["web1", `web1@${server().prosody.domain}`]]);
     web1!.change([{ id: "disk-full", state: "cleared" }]);
     await waitFor("web1 still heard", () => inStore((s) => s.alerts.find("web1", "disk-full")?.status === "cleared"));
