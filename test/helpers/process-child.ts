@@ -47,6 +47,16 @@ export class ChildRun {
     return new ChildRun(child, label);
   }
 
+  /**
+   * Runs an installed command (`mauve-alertbot` from a global install, found on `env.PATH`) as
+   * a user's shell would: no tsx, its own `#!` line, from `cwd` (outside the repository, so
+   * nothing resolves from the source tree or its node_modules).
+   */
+  static command(command: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>>, label = command): ChildRun {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return new ChildRun(child, label);
+  }
+
   /** The process id (for logs of a failed test). */
   get pid(): number | undefined {
     return this.child.pid;
