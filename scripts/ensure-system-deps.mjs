@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs before `npm test` and `npm run demo`: checks Node's version and the Debian packages
-// the project shells out to (Prosody and its SQLite driver, protoc), installing them when
-// root with apt-get, else printing the exact command. Plain Node, no dependencies, and
+// the project shells out to (Prosody and its SQLite driver, protoc, docker-compose), installing
+// them when root with apt-get, else printing the exact command. Plain Node, no dependencies, and
 // fast when all is present: it spawns nothing unless something is missing.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readdirSync } from "node:fs";
@@ -37,6 +37,8 @@ const checks = [
   { pkg: "prosody", present: () => onPath("prosody") && onPath("prosodyctl") },
   { pkg: "lua-dbi-sqlite3", present: () => dpkgHas("lua-dbi-sqlite3") },
   { pkg: "protobuf-compiler", present: () => onPath("protoc") },
+  // Validates docker-compose.yml in the tests (no container engine is needed for that).
+  { pkg: "docker-compose", present: () => onPath("docker-compose") },
 ];
 
 function fail(message) {

@@ -27,6 +27,9 @@ export class ChildRun {
   private constructor(private readonly child: ChildProcess, readonly label: string) {
     child.stdout?.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
     child.stderr?.setEncoding("utf8").on("data", (s: string) => this.onStderr(s));
+    // A command that cannot start (not installed, not executable): "close" still follows, with
+    // a negative code; without a listener the error would be thrown at the whole test run.
+    child.on("error", (err) => (this.stderr += `cannot start ${label}: ${err.message}\n`));
     // "close", not "exit": at "exit" the pipes may still hold the last lines (the reason it
     // stopped among them), and a test reading them then would race the process.
     this.exited = new Promise((resolve) => {
@@ -44,6 +47,16 @@ export class ChildRun {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    return new ChildRun(child, label);
+  }
+
+  /**
+   * Runs an installed command (`mauve-alertbot` from a global install, found on `env.PATH`) as
+   * a user's shell would: no tsx, its own `#!` line, from `cwd` (outside the repository, so
+   * nothing resolves from the source tree or its node_modules).
+   */
+  static command(command: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>>, label = command): ChildRun {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     return new ChildRun(child, label);
   }
 
