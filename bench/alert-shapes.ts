@@ -1,5 +1,5 @@
 // The alerts the load generators send: batches that flip a pool of alerts, and single probes.
-import { toWireAlert } from "../src/agent/build-update.js";
+import { toWireAlert } from "../src/codec/build-update.js";
 import type { Alert } from "../src/codec/index.js";
 
 /**

@@ -1,8 +1,8 @@
 // A simulated agent: a real c2s session with its own account and node, speaking the agent's
 // protocol (presence to the bot, disco#info with the agent feature, node provisioning through the
 // bot, updates with a per-source sequence), without the real agent's outbox and process.
-import { ensureNode } from "../src/agent/ensure-node.js";
-import { buildUpdate, heartbeatAlert } from "../src/agent/build-update.js";
+import { ensureNode } from "../src/xmpp/ensure-node.js";
+import { buildUpdate, heartbeatAlert } from "../src/codec/build-update.js";
 import { wrapPayload } from "../src/codec/index.js";
 import type { Alert } from "../src/codec/index.js";
 import { sourceToNodeName } from "../src/codec/index.js";

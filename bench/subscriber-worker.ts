@@ -4,7 +4,7 @@
 // the bot, and the bot's audit feed is paused, so nothing of the bot loads Prosody. Switching mode
 // is one message, which lets the benchmark alternate baseline and bot windows every few seconds on
 // the same connection, subscriptions and nodes.
-import { buildUpdate, toWireAlert } from "../src/agent/build-update.js";
+import { buildUpdate, toWireAlert } from "../src/codec/build-update.js";
 import { AuditFeed } from "../src/bot/audit-feed.js";
 import { runBot, type RunningBot } from "../src/bot/run-bot.js";
 import { systemClock } from "../src/clock/system-clock.js";

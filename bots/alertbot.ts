@@ -6,7 +6,6 @@ import { readBotConfigFile } from "../src/config/index.js";
 import { createLogger } from "../src/log.js";
 import { runBot } from "../src/bot/run-bot.js";
 import { reloadConfig } from "../src/bot/config-reload.js";
-import { udpSettings } from "../src/config/udp-config.js";
 import { startUdpIngest } from "../src/ingest/udp-listener.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
@@ -46,7 +45,7 @@ try {
 
   // Legacy Mauve UDP ingest (off unless the config has a `udp` section): datagrams are decoded and
   // applied by the bot's core, down the same path as pubsub updates.
-  const udpConfig = udpSettings(config);
+  const udpConfig = config.udp;
   const udp = udpConfig
     ? await startUdpIngest(udpConfig, { apply: (update) => bot.core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock: systemClock })
     : null;

@@ -5,7 +5,7 @@ import type { Clock } from "../clock/clock.js";
 import type { AgentConfig, StaticAlertConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
-import type { AgentAlert } from "./build-update.js";
+import type { AgentAlert } from "../codec/build-update.js";
 import { REJECTED_ALERT_ID, RemoteChecks, configNodes } from "./remote-checks.js";
 
 /** An agent's checks: the scheduler, and the remote check configs when they are on. */

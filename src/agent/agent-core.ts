@@ -5,7 +5,7 @@ import type { Alert } from "../codec/types.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
-import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "./build-update.js";
+import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
 
 /** What a publish came to, named after the XMPP error condition when it failed. */
 export type PublishResult = { ok: true } | { ok: false; condition: string; text?: string };

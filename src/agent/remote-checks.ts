@@ -1,10 +1,10 @@
 import { checksList } from "../checks/check-config.js";
 import { detailHtml } from "../checks/plugin-output.js";
 import type { CheckSpec } from "../checks/types.js";
-import { object } from "../config/combinators.js";
+import { object } from "../schema/combinators.js";
 import { InvalidConfigError, loadYaml } from "../config/load.js";
 import type { Logger } from "../log.js";
-import type { AgentAlert } from "./build-update.js";
+import type { AgentAlert } from "../codec/build-update.js";
 
 /** The namespace of a check config item: `<checks xmlns="urn:mauve-xmpp:config:1">YAML</checks>`. */
 export const NS_MAUVE_CONFIG = "urn:mauve-xmpp:config:1";

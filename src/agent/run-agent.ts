@@ -23,8 +23,8 @@ import {
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./config-nodes.js";
-import type { AgentAlert } from "./build-update.js";
-import { ensureNode } from "./ensure-node.js";
+import type { AgentAlert } from "../codec/build-update.js";
+import { ensureNode } from "../xmpp/ensure-node.js";
 import { PublishGate } from "./publish-gate.js";
 import { statusLine } from "./status-line.js";
 

@@ -1,4 +1,4 @@
-import type { AgentAlert } from "./build-update.js";
+import type { AgentAlert } from "../codec/build-update.js";
 
 /** The presence status of an agent: how many alerts are raised, and which, in a few words. */
 export function statusLine(alerts: readonly AgentAlert[]): string {

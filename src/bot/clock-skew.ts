@@ -1,5 +1,5 @@
 import type { AlertUpdate } from "../codec/types.js";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 

@@ -1,6 +1,5 @@
 import type { BotConfig } from "../config/bot-config.js";
 import { InvalidConfigError } from "../config/load.js";
-import { udpSettings } from "../config/udp-config.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 
@@ -30,7 +29,7 @@ export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[
 }
 
 function udpListener(config: BotConfig): unknown {
-  const udp = udpSettings(config);
+  const udp = config.udp;
   return udp && { host: udp.host, port: udp.port, allow: udp.allow };
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock/clock.js";
-import { newTransmissionId } from "../agent/build-update.js";
+import { newTransmissionId } from "../codec/build-update.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
 import { checkHostsDown, HOST_DOWN_ALERT_ID, type HostDownConfig } from "../policy/index.js";
 import type { Store } from "../store/store.js";

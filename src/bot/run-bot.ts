@@ -1,6 +1,5 @@
 import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
-import { udpSettings } from "../config/udp-config.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store } from "../store/store.js";
@@ -121,7 +120,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));
   const registry = new AgentRegistry({
     pubsub, service, botJid, store, clock, log,
-    handoverOf: (source) => udpSettings(config)?.handover[source],
+    handoverOf: (source) => config.udp?.handover[source],
     onIncomplete: () => adoptRetry.schedule(),
     readers: () => config.people.map((p) => p.jid),
   });

@@ -1,4 +1,4 @@
-import type { AgentAlert } from "../agent/build-update.js";
+import type { AgentAlert } from "../codec/build-update.js";
 import { detailHtml } from "./plugin-output.js";
 import type { CheckRun, CheckSpec } from "./types.js";
 

@@ -1,7 +1,7 @@
-import { list, maybe, object, optional, transform } from "../config/combinators.js";
-import { check, mapOf } from "../config/policy-combinators.js";
-import { expected, type Reader } from "../config/reader.js";
-import { duration, int, str } from "../config/scalars.js";
+import { list, maybe, object, optional, transform } from "../schema/combinators.js";
+import { check, mapOf } from "../schema/policy-combinators.js";
+import { expected, type Reader } from "../schema/reader.js";
+import { duration, int, str } from "../schema/scalars.js";
 import type { CheckSpec } from "./types.js";
 
 /** How checks run on this host as a whole. */

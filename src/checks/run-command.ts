@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 import { parsePluginOutput, statusOfExitCode } from "./plugin-output.js";
 import type { CheckRun, CheckSpec } from "./types.js";
 

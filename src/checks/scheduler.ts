@@ -1,4 +1,4 @@
-import type { AgentAlert } from "../agent/build-update.js";
+import type { AgentAlert } from "../codec/build-update.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import { checkAlert } from "./check-alert.js";

@@ -1,4 +1,4 @@
-import { ensureNode } from "../agent/ensure-node.js";
+import { ensureNode } from "../xmpp/ensure-node.js";
 import type { Clock } from "../clock/clock.js";
 import { sourceToNodeName } from "../codec/node-name.js";
 import { wrapPayload } from "../codec/payload.js";

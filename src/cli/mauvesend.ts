@@ -1,4 +1,4 @@
-import { newTransmissionId } from "../agent/build-update.js";
+import { newTransmissionId } from "../codec/build-update.js";
 import { nowSeconds, type Clock } from "../clock/clock.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from "../config/duration.js";
+import { formatDuration, parseDuration } from "../util/duration.js";
 import { MAX_IDS, readIds, refuser, splitBecause } from "./args.js";
 import { refusalFor } from "./capability.js";
 import { alertName } from "./format.js";

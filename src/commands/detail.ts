@@ -1,7 +1,7 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html-plain-text.js";
 import { oneLine, quoteLines } from "../codec/text.js";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 import { formatInZone } from "../policy/zoned-time.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";

@@ -1,6 +1,6 @@
 import { readOneId, refuser } from "./args.js";
 import { alertsWith, refusalFor } from "./capability.js";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 import { alertName, holdText } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 

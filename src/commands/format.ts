@@ -1,14 +1,7 @@
 import type { AlertRecord } from "../alerts/types.js";
-import type { AlertHold } from "./types.js";
+import type { AlertGrade, AlertHold } from "./types.js";
 import { ellipsize, oneLine } from "../codec/text.js";
-import { formatDuration } from "../config/duration.js";
-import type { Level } from "../policy/types.js";
-
-/** How the policy graded an alert: the level its rule gave and the workgroup that answers. */
-export interface AlertGrade {
-  readonly level: Level;
-  readonly workgroup: string;
-}
+import { formatDuration } from "../util/duration.js";
 
 /**
  * The label people read beside an alert: the level the policy gave it (the one its notices name)

@@ -6,7 +6,7 @@ export { ALLOWED, authorizer, COMMAND_ACTIONS, mayAct, refusalText, type Command
 export { clearCommand } from "./clear.js";
 export { DETAIL_MAX_CHARS, detailCommand, type DetailArgs } from "./detail.js";
 export { escalateCommand, type EscalateArgs } from "./escalate.js";
-export { ago, alertLine, alertName, alertState, gradeLabel, relative, type AlertGrade } from "./format.js";
+export { ago, alertLine, alertName, alertState, gradeLabel, relative } from "./format.js";
 export { helpCommand, registryWithHelp, type HelpArgs } from "./help.js";
 export { HISTORY_MAX_LINES, historyCommand, type HistoryArgs } from "./history.js";
 export { noteCommand, type NoteArgs } from "./note.js";
@@ -25,6 +25,7 @@ export { unackCommand, idsWithNote, type IdsArgs } from "./unack.js";
 export type {
   AckOutcome,
   AlertFilter,
+  AlertGrade,
   ArgsResult,
   ChangeOutcome,
   ClearOutcome,

@@ -1,4 +1,4 @@
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 
 /** How many commands one sender may send in a burst, and how fast the allowance comes back. */
 export interface RateLimit {

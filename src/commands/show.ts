@@ -1,8 +1,8 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { LEVELS } from "../policy/types.js";
-import { alertLine, hasLiveAck, type AlertGrade } from "./format.js";
+import { alertLine, hasLiveAck } from "./format.js";
 import { silencedUntil } from "./silence-matcher.js";
-import type { ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
+import type { AlertGrade, ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
 /** What `show` was asked to list, and how many lines at most. */
 export interface ShowArgs {

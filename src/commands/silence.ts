@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from "../config/duration.js";
+import { formatDuration, parseDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
 import type { Matcher } from "../policy/types.js";
 import { refuser, splitBecause } from "./args.js";

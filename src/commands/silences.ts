@@ -1,4 +1,4 @@
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
 import { MAX_IDS, readIds, refuser } from "./args.js";
 import { refusalText } from "./authorize.js";

@@ -1,7 +1,6 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
-import type { Matcher } from "../policy/types.js";
+import type { Level, Matcher } from "../policy/types.js";
 import type { CommandAction, Verdict } from "./authorize.js";
-import type { AlertGrade } from "./format.js";
 import type { Person } from "./person.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
@@ -9,6 +8,12 @@ export type AlertFilter = "raised" | "acked" | "all";
 
 /** Which alerts `show` lists: the store's filters, plus "silenced" (raised and muted by a live silence). */
 export type ShowFilter = AlertFilter | "silenced";
+
+/** How the policy graded an alert: the level its rule gave and the workgroup that answers. */
+export interface AlertGrade {
+  readonly level: Level;
+  readonly workgroup: string;
+}
 
 /**
  * What became of a change to one alert; expected refusals are values, not exceptions. `R` names

@@ -1,16 +1,16 @@
 import { checkRunnerSection, checksList, type CheckRunnerConfig } from "../checks/check-config.js";
 import type { CheckSpec } from "../checks/types.js";
-import { list, maybe, object, optional, orFalse, transform } from "./combinators.js";
-import { check } from "./policy-combinators.js";
+import { list, maybe, object, optional, orFalse, transform } from "../schema/combinators.js";
+import { check } from "../schema/policy-combinators.js";
 import { logSection } from "./common.js";
 import type { LogConfig } from "./common.js";
 import { loadYaml, loadYamlFile } from "./load.js";
 import type { LoadOptions } from "./load.js";
-import { expected, INVALID, type Reader } from "./reader.js";
+import { expected, INVALID, type Reader } from "../schema/reader.js";
 import { sourceNameProblem } from "../codec/source-name.js";
-import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "./scalars.js";
-import type { Secret } from "./secret.js";
-import { secret } from "./secret-field.js";
+import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "../schema/scalars.js";
+import type { Secret } from "../schema/secret.js";
+import { secret } from "../schema/secret-field.js";
 
 /** How an agent logs in: an ordinary c2s account. */
 export interface AgentXmppConfig {

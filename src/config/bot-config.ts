@@ -1,25 +1,25 @@
 import type { HostDownConfig, Policy, Rule, StormConfig, Window, Workgroup } from "../policy/types.js";
-import { maybe, object, optional, refine } from "./combinators.js";
+import { maybe, object, optional, refine } from "../schema/combinators.js";
 import { logSection, peopleSection } from "./common.js";
 import type { LogConfig, PersonConfig } from "./common.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../util/duration.js";
 import { loadYaml, loadYamlFile } from "./load.js";
 import type { LoadOptions } from "./load.js";
 import { resolvePolicy } from "./policy-refs.js";
-import { joinPath } from "./policy-combinators.js";
-import { INVALID } from "./reader.js";
-import type { Reader } from "./reader.js";
+import { joinPath } from "../schema/policy-combinators.js";
+import { INVALID } from "../schema/reader.js";
+import type { Reader } from "../schema/reader.js";
 import { rulesSection } from "./rules-config.js";
-import { domainJid, duration, fsPath, serviceUrl } from "./scalars.js";
-import type { Secret } from "./secret.js";
-import { secret } from "./secret-field.js";
+import { domainJid, duration, fsPath, serviceUrl } from "../schema/scalars.js";
+import type { Secret } from "../schema/secret.js";
+import { secret } from "../schema/secret-field.js";
 import { hostDownSection, stormSection } from "./storm-config.js";
 import { windowsSection } from "./windows-config.js";
-import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "./channels-config.js";
+import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "../notify/channels-config.js";
 import { permissionsSection } from "./permissions-config.js";
 import type { Permissions } from "../commands/index.js";
 import { workgroupsSection } from "./workgroups-config.js";
-import { udpKey } from "./udp-config.js";
+import { udpSection, type UdpConfig } from "../ingest/udp-config.js";
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -62,6 +62,8 @@ export interface BotConfig extends Policy {
   readonly email: EmailConfig | null;
   /** The SMS gateway; null when nobody is to be texted. */
   readonly sms: SmsConfig | null;
+  /** The legacy Mauve UDP listener; null when it is off (the default). */
+  readonly udp: UdpConfig | null;
   /** Who may ack, clear, silence, escalate, per workgroup ("*": all); empty: every configured person. */
   readonly permissions: Permissions;
   readonly log: LogConfig;
@@ -109,7 +111,7 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
     host_down: hostDownSection,
     email: maybe(emailSection),
     sms: maybe(smsSection),
-    udp: udpKey,
+    udp: maybe(udpSection),
     permissions: permissionsSection,
     log: logSection,
   }),

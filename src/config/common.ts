@@ -1,11 +1,11 @@
 import type { LogLevel } from "../log.js";
 import { canReach } from "../policy/channels.js";
 import type { ChannelTier, Level, Person } from "../policy/types.js";
-import { list, maybe, object, optional, transform } from "./combinators.js";
-import { check } from "./policy-combinators.js";
+import { list, maybe, object, optional, transform } from "../schema/combinators.js";
+import { check } from "../schema/policy-combinators.js";
 import { channelTiers } from "./policy-scalars.js";
-import type { Reader } from "./reader.js";
-import { bareJid, duration, email, enumOf, phone, str, timeZone } from "./scalars.js";
+import type { Reader } from "../schema/reader.js";
+import { bareJid, duration, email, enumOf, phone, str, timeZone } from "../schema/scalars.js";
 
 /** The `log` section shared by the bot and the agent. */
 export interface LogConfig {

@@ -1,12 +1,12 @@
 import type { EscalationPolicy, Level, StepTarget } from "../policy/types.js";
-import { list, maybe, object, optional, orFalse, transform } from "./combinators.js";
+import { list, maybe, object, optional, orFalse, transform } from "../schema/combinators.js";
 import { name } from "./common.js";
-import { formatDuration } from "./duration.js";
-import { check } from "./policy-combinators.js";
+import { formatDuration } from "../util/duration.js";
+import { check } from "../schema/policy-combinators.js";
 import { channelTiers } from "./policy-scalars.js";
-import { expected } from "./reader.js";
-import type { Reader } from "./reader.js";
-import { duration } from "./scalars.js";
+import { expected } from "../schema/reader.js";
+import type { Reader } from "../schema/reader.js";
+import { duration } from "../schema/scalars.js";
 
 const MINUTE = 60_000;
 const WEEK = 7 * 86_400_000;

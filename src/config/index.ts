@@ -4,7 +4,7 @@ export type { AgentConfig, AgentXmppConfig, StaticAlertConfig } from "./agent-co
 export { loadBotConfig, readBotConfigFile } from "./bot-config.js";
 export type { BotAlertsConfig, BotConfig, BotXmppConfig } from "./bot-config.js";
 export type { LogConfig, PersonConfig } from "./common.js";
-export { formatDuration, parseDuration } from "./duration.js";
+export { formatDuration, parseDuration } from "../util/duration.js";
 export { InvalidConfigError } from "./load.js";
 export type { ConfigIssue, LoadOptions } from "./load.js";
-export { Secret } from "./secret.js";
+export { Secret } from "../schema/secret.js";

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../errors.js";
-import { INVALID, isAbsent } from "./reader.js";
-import type { ReadContext, Reader } from "./reader.js";
+import { INVALID, isAbsent } from "../schema/reader.js";
+import type { ReadContext, Reader } from "../schema/reader.js";
 
 /** One problem found in a config file. */
 export interface ConfigIssue {

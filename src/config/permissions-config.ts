@@ -1,9 +1,9 @@
 import type { Permissions } from "../commands/index.js";
-import { list, maybe, object, optional, transform } from "./combinators.js";
+import { list, maybe, object, optional, transform } from "../schema/combinators.js";
 import { NAME_PATTERN } from "./common.js";
-import { mapOf } from "./policy-combinators.js";
-import type { Reader } from "./reader.js";
-import { str } from "./scalars.js";
+import { mapOf } from "../schema/policy-combinators.js";
+import type { Reader } from "../schema/reader.js";
+import { str } from "../schema/scalars.js";
 
 const names = maybe(list(str({ what: 'a person\'s name, or "*" for everyone' }), { min: 1 }));
 

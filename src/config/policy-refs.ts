@@ -1,9 +1,9 @@
 import type { Person, Rule, Window, Workgroup } from "../policy/types.js";
 import { BROADCAST } from "./escalation-config.js";
-import { joinPath } from "./policy-combinators.js";
-import type { Problem } from "./policy-combinators.js";
-import { INVALID } from "./reader.js";
-import type { Reader } from "./reader.js";
+import { joinPath } from "../schema/policy-combinators.js";
+import type { Problem } from "../schema/policy-combinators.js";
+import { INVALID } from "../schema/reader.js";
+import type { Reader } from "../schema/reader.js";
 
 /** The sections that refer to each other, as read, before defaults that need the others. */
 export interface PolicySections {

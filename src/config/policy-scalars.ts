@@ -1,9 +1,9 @@
 import { compilePattern } from "../policy/matcher.js";
 import type { ChannelName, ChannelTier, ImportanceRange, Weekday } from "../policy/types.js";
 import { parseDate } from "../policy/zoned-time.js";
-import { parseDuration } from "./duration.js";
-import { describe, expected, INVALID } from "./reader.js";
-import type { Reader } from "./reader.js";
+import { parseDuration } from "../util/duration.js";
+import { describe, expected, INVALID } from "../schema/reader.js";
+import type { Reader } from "../schema/reader.js";
 
 // YAML readers for the policy's small values: hours, days, dates, patterns, ranges, rates, channels.
 

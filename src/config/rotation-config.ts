@@ -1,11 +1,11 @@
 import type { Rotation } from "../policy/types.js";
 import { parseDate, instantAt } from "../policy/zoned-time.js";
-import { list, object, optional, transform } from "./combinators.js";
+import { list, object, optional, transform } from "../schema/combinators.js";
 import { name } from "./common.js";
 import { hours, localDate, weekdays } from "./policy-scalars.js";
-import { expected } from "./reader.js";
-import type { Reader } from "./reader.js";
-import { enumOf } from "./scalars.js";
+import { expected } from "../schema/reader.js";
+import type { Reader } from "../schema/reader.js";
+import { enumOf } from "../schema/scalars.js";
 
 const shift = transform(
   object({

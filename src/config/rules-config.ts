@@ -1,10 +1,10 @@
 import type { Matcher, Rule } from "../policy/types.js";
-import { list, maybe, object, transform } from "./combinators.js";
+import { list, maybe, object, transform } from "../schema/combinators.js";
 import { name } from "./common.js";
-import { check } from "./policy-combinators.js";
+import { check } from "../schema/policy-combinators.js";
 import { importanceRange, patterns } from "./policy-scalars.js";
-import type { Reader } from "./reader.js";
-import { enumOf } from "./scalars.js";
+import type { Reader } from "../schema/reader.js";
+import { enumOf } from "../schema/scalars.js";
 
 /** The level names, as YAML spells them. */
 export const level = enumOf("urgent", "normal", "low");

@@ -1,8 +1,8 @@
 import type { HostDownConfig, StormConfig } from "../policy/types.js";
-import { object, optional, transform } from "./combinators.js";
+import { object, optional, transform } from "../schema/combinators.js";
 import { rate } from "./policy-scalars.js";
-import type { Reader } from "./reader.js";
-import { duration, int } from "./scalars.js";
+import type { Reader } from "../schema/reader.js";
+import { duration, int } from "../schema/scalars.js";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

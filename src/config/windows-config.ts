@@ -1,10 +1,10 @@
 import type { Window } from "../policy/types.js";
-import { list, object, optional, transform } from "./combinators.js";
+import { list, object, optional, transform } from "../schema/combinators.js";
 import { NAME_PATTERN } from "./common.js";
-import { mapOf } from "./policy-combinators.js";
+import { mapOf } from "../schema/policy-combinators.js";
 import { hours, localDate, weekdays } from "./policy-scalars.js";
-import type { Reader } from "./reader.js";
-import { timeZone } from "./scalars.js";
+import type { Reader } from "../schema/reader.js";
+import { timeZone } from "../schema/scalars.js";
 
 const window: Reader<Window> = transform(
   object({

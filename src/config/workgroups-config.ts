@@ -1,11 +1,11 @@
 import type { Workgroup } from "../policy/types.js";
-import { list, maybe, object, optional, transform } from "./combinators.js";
+import { list, maybe, object, optional, transform } from "../schema/combinators.js";
 import { name } from "./common.js";
 import { escalationSection } from "./escalation-config.js";
-import { check } from "./policy-combinators.js";
+import { check } from "../schema/policy-combinators.js";
 import { instantOf, overridesReader, rotationReader } from "./rotation-config.js";
-import type { Reader } from "./reader.js";
-import { bareJid, timeZone } from "./scalars.js";
+import type { Reader } from "../schema/reader.js";
+import { bareJid, timeZone } from "../schema/scalars.js";
 
 const raw = object({
   name: name("ops"),

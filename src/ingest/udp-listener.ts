@@ -3,7 +3,7 @@ import { BlockList, isIPv4 } from "node:net";
 import type { Clock } from "../clock/clock.js";
 import { decodeUpdate } from "../codec/decode.js";
 import type { AlertUpdate } from "../codec/types.js";
-import type { UdpConfig } from "../config/udp-config.js";
+import type { UdpConfig } from "./udp-config.js";
 import { CodecError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { IngestOutcome } from "./ingest-update.js";

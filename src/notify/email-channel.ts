@@ -1,9 +1,9 @@
 import { createTransport } from "nodemailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
 import type { Clock } from "../clock/clock.js";
-import type { EmailConfig, SmtpConfig } from "../config/channels-config.js";
+import type { EmailConfig, SmtpConfig } from "./channels-config.js";
 import { ellipsize, oneLine } from "../codec/text.js";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../util/duration.js";
 import { delivered, failed, noAddress, type Channel, type DeliveryOutcome } from "./channel.js";
 import { withDeadline } from "./deadline.js";
 import { mailSubject, senderDomain, threadHeaders } from "./email-threading.js";

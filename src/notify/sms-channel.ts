@@ -1,6 +1,6 @@
 import type { Clock } from "../clock/clock.js";
-import type { SmsConfig } from "../config/channels-config.js";
-import { formatDuration } from "../config/duration.js";
+import type { SmsConfig } from "./channels-config.js";
+import { formatDuration } from "../util/duration.js";
 import { failed, noAddress, type Channel, type DeliveryOutcome } from "./channel.js";
 import { withDeadline } from "./deadline.js";
 import { redactor } from "./redact.js";

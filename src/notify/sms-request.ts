@@ -1,4 +1,4 @@
-import type { SmsAuth, SmsConfig } from "../config/channels-config.js";
+import type { SmsAuth, SmsConfig } from "./channels-config.js";
 import { credentialForms, secretForms } from "./redact.js";
 import { renderTemplate } from "./sms-template.js";
 

@@ -11,7 +11,7 @@ import type { IqHandlerResult, IqReply, IqRequest } from "./iq.js";
 import { Lifecycle } from "./lifecycle.js";
 import { hardenEntity } from "./raw-entity.js";
 import type { RawBundle, RawEntity } from "./raw-entity.js";
-import type { SessionEvents, SessionKind, SessionOptions } from "./session.js";
+import type { SessionEvents, SessionKind, SessionOptions } from "./session-types.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 
 type StanzaHandler = (stanza: XmlElement) => void | Promise<void>;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AgentAlert } from "../../src/agent/build-update.js";
+import type { AgentAlert } from "../../src/codec/build-update.js";
 import { NS_MAUVE_CONFIG, RemoteChecks, configNodes, type ConfigItem } from "../../src/agent/remote-checks.js";
 import type { CheckSpec } from "../../src/checks/types.js";
 import { createLogger } from "../../src/log.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AgentAlert } from "../../src/agent/build-update.js";
+import type { AgentAlert } from "../../src/codec/build-update.js";
 import { baseCheckEnv, runCheckCommand } from "../../src/checks/run-command.js";
 import { CheckScheduler } from "../../src/checks/scheduler.js";
 import type { CheckRun, CheckSpec, CheckStatus } from "../../src/checks/types.js";

@@ -66,6 +66,7 @@ describe("config: AlertBot", () => {
       hostDown: { grace: 300_000, importance: 100 },
       email: null,
       sms: null,
+      udp: null,
       permissions: {},
       log: { level: "info" },
     });

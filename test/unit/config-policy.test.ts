@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { object } from "../../src/config/combinators.js";
+import { object } from "../../src/schema/combinators.js";
 import { loadBotConfig } from "../../src/config/index.js";
 import { loadYaml } from "../../src/config/load.js";
 import { channelTiers, hours, importanceRange, patterns, rate, weekdays } from "../../src/config/policy-scalars.js";
-import type { Reader } from "../../src/config/reader.js";
+import type { Reader } from "../../src/schema/reader.js";
 import { ConfigError } from "../../src/errors.js";
 import { onCall } from "../../src/policy/on-call.js";
 import { classify } from "../../src/policy/rules.js";

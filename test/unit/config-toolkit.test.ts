@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { list, object, optional } from "../../src/config/combinators.js";
-import { formatDuration, parseDuration } from "../../src/config/duration.js";
+import { list, object, optional } from "../../src/schema/combinators.js";
+import { formatDuration, parseDuration } from "../../src/util/duration.js";
 import { InvalidConfigError, loadYaml } from "../../src/config/load.js";
-import type { Reader } from "../../src/config/reader.js";
-import { bareJid, bool, duration, fsPath, int, str, timeZone } from "../../src/config/scalars.js";
-import { secret } from "../../src/config/secret-field.js";
-import { Secret } from "../../src/config/secret.js";
+import type { Reader } from "../../src/schema/reader.js";
+import { bareJid, bool, duration, fsPath, int, str, timeZone } from "../../src/schema/scalars.js";
+import { secret } from "../../src/schema/secret-field.js";
+import { Secret } from "../../src/schema/secret.js";
 import { ConfigError } from "../../src/errors.js";
 
 const S = 1_000;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
-import { emailSection, smsSection } from "../../src/config/channels-config.js";
-import { maybe, object } from "../../src/config/combinators.js";
+import { emailSection, smsSection } from "../../src/notify/channels-config.js";
+import { maybe, object } from "../../src/schema/combinators.js";
 import { loadYaml } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
 

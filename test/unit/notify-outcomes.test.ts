@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Secret } from "../../src/config/secret.js";
-import type { SmsConfig } from "../../src/config/channels-config.js";
+import { Secret } from "../../src/schema/secret.js";
+import type { SmsConfig } from "../../src/notify/channels-config.js";
 import { smtpTransportOptions } from "../../src/notify/email-channel.js";
 import { credentialForms, redact, redactor } from "../../src/notify/redact.js";
 import { smtpFailure } from "../../src/notify/smtp-outcome.js";

@@ -4,7 +4,7 @@ import type { AlertUpdate } from "../../src/codec/types.js";
 import { encodeUpdate } from "../../src/codec/encode.js";
 import { systemClock } from "../../src/clock/system-clock.js";
 import { loadBotConfig } from "../../src/config/index.js";
-import { parseCidr, udpSettings, type UdpConfig } from "../../src/config/udp-config.js";
+import { parseCidr, type UdpConfig } from "../../src/ingest/udp-config.js";
 import { ConfigError } from "../../src/errors.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
 import { startUdpIngest, type UdpIngest } from "../../src/ingest/udp-listener.js";
@@ -31,8 +31,8 @@ const update = (id: bigint): AlertUpdate => ({
 describe("udp: legacy Mauve ingest", () => {
   describe("config", () => {
     it("is off unless configured, and reads listen and allow", () => {
-      assert.equal(udpSettings(loadBotConfig(BOT, { file: "alertbot.yaml" })), null);
-      const on = udpSettings(loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"] }\n`, { file: "alertbot.yaml" }));
+      assert.equal(loadBotConfig(BOT, { file: "alertbot.yaml" }).udp, null);
+      const on = loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"] }\n`, { file: "alertbot.yaml" }).udp;
       assert.deepEqual(on, {
         host: "127.0.0.1", port: 32741,
         allow: [
@@ -42,12 +42,12 @@ describe("udp: legacy Mauve ingest", () => {
         ],
         handover: {},
       });
-      const v6 = udpSettings(loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, { file: "alertbot.yaml" }));
+      const v6 = loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, { file: "alertbot.yaml" }).udp;
       assert.deepEqual([v6?.host, v6?.port], ["::", 5000]);
     });
 
     it("reads handover: which account may take over each source heard over UDP, names checked by the source rule", () => {
-      const on = udpSettings(loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { web1: Web1@Example.org } }\n`, { file: "alertbot.yaml" }));
+      const on = loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { web1: Web1@Example.org } }\n`, { file: "alertbot.yaml" }).udp;
       assert.deepEqual(on?.handover, { web1: "web1@example.org" });
       assert.throws(() => loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { "web1 ": a@b.org, web2: nobody } }\n`, { file: "alertbot.yaml" }), (err: unknown) => {
         assert.ok(err instanceof ConfigError);

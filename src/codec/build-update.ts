@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Alert, AlertUpdate } from "../codec/types.js";
+import type { Alert, AlertUpdate } from "./types.js";
 
 /** An alert as the agent knows it: raised or cleared now, with its text. */
 export interface AgentAlert {

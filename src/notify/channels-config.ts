@@ -1,9 +1,9 @@
-import { placeholdersIn, sampleUrl, templateProblems, type Placeholder } from "../notify/sms-template.js";
-import { maybe, object, optional, refine, transform, type Field } from "./combinators.js";
-import { expected, INVALID, isAbsent, isMapping, keyPath, type Reader } from "./reader.js";
-import { duration, enumOf, int, str } from "./scalars.js";
-import type { Secret } from "./secret.js";
-import { secret } from "./secret-field.js";
+import { placeholdersIn, sampleUrl, templateProblems, type Placeholder } from "./sms-template.js";
+import { maybe, object, optional, refine, transform, type Field } from "../schema/combinators.js";
+import { expected, INVALID, isAbsent, isMapping, keyPath, type Reader } from "../schema/reader.js";
+import { duration, enumOf, int, str } from "../schema/scalars.js";
+import type { Secret } from "../schema/secret.js";
+import { secret } from "../schema/secret-field.js";
 
 /** How the bot reaches its SMTP server. */
 export interface SmtpConfig {

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, parseDuration } from "../util/duration.js";
 import { expected, INVALID, type Reader } from "./reader.js";
 
 /** Options for {@link str}. */

@@ -1,5 +1,7 @@
 import type { Logger } from "../log.js";
-import { agentNodeConfig, type Provisioning, type Pubsub } from "../xmpp/index.js";
+import { agentNodeConfig } from "./mauve-nodes.js";
+import type { Provisioning } from "./provisioning.js";
+import type { Pubsub } from "./pubsub.js";
 
 /** Where a source's node lives and who can provision it. */
 export interface NodeTarget {

@@ -1,9 +1,8 @@
 import { isIP } from "node:net";
 import { sourceNameProblem } from "../codec/source-name.js";
-import type { BotConfig } from "./bot-config.js";
-import { list, object, optional } from "./combinators.js";
-import { expected, INVALID, isAbsent, isMapping, keyPath, type Reader } from "./reader.js";
-import { bareJid } from "./scalars.js";
+import { list, object, optional } from "../schema/combinators.js";
+import { expected, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
+import { bareJid } from "../schema/scalars.js";
 
 /** One allowed network, e.g. 10.0.0.0/8 or 2001:db8::/32. */
 export interface Cidr {
@@ -83,12 +82,3 @@ export const udpSection: Reader<UdpConfig> = (value, path, ctx) => {
   })(value, path, ctx);
   return typeof read === "symbol" ? read : { host: read.listen.host, port: read.listen.port, allow: read.allow, handover: read.handover };
 };
-
-/** The bot config's `udp` key: absent (left out of the loaded config, so it is off) or a UdpConfig. */
-export const udpKey: Reader<UdpConfig | undefined> = (value, path, ctx) => (isAbsent(value) ? undefined : udpSection(value, path, ctx));
-
-/** The UDP listener's settings in a loaded bot config, or null when it is off. */
-export function udpSettings(config: BotConfig): UdpConfig | null {
-  // The section rides along in the bot's config object; BotConfig itself does not name it yet.
-  return (config as BotConfig & { readonly udp?: UdpConfig | null }).udp ?? null;
-}
