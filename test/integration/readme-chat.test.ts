@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
+import { KIND_WORD } from "../../src/notify/message.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
 
@@ -28,6 +29,10 @@ function chatDocExchanges(): Exchange[] {
     return { command: m[1]!, reply: m[2]!, whole: m[3]!.trim() === "" };
   });
 }
+
+/** A notice about an alert ("CLEARED #42 …", "DIGEST …"), which no command's answer starts like. */
+const NOTICE = new RegExp(`^(?:${Object.values(KIND_WORD).join("|")})\\b`);
+const isNotice = (body: string): boolean => NOTICE.test(body);
 
 /** The documented reply as a pattern: `#42` is the alert's real id, "12m ago" any age. */
 function replyPattern(reply: string, id: number): RegExp {
@@ -79,8 +84,9 @@ rules:
       const who = /^(show|detail|history|oncall|help|silences)\b/.test(x.command) ? bob : alice;
       who.inbox.length = 0;
       await who.say(t.prosody.botJid, x.command.replace(/\b42\b/g, String(id)));
-      // The answer comes before any notice the command sets off (see "unack" in chat-replies).
-      const answer = (await waitFor(`the answer to "${x.command}"`, () => who.inbox[0])).body;
+      // The answer comes before any notice the command sets off (see "unack" in chat-replies), but a
+      // notice the previous command set off may still be on its way to this reader: skip notices.
+      const answer = (await waitFor(`the answer to "${x.command}"`, () => who.inbox.find((m) => !isNotice(m.body)))).body;
       const shown = x.whole ? answer : (answer.split("\n")[0] ?? "");
       assert.match(shown, replyPattern(x.reply, id), `docs/chat.md says "${x.command}" → "${x.reply}"${x.whole ? "" : " (first line)"}; the bot said:\n${answer}`);
     }
