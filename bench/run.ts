@@ -1,5 +1,5 @@
 // `npm run bench`: mauve-xmpp measured against Prosody's own pubsub ceiling, in one run.
-// See --help (options.ts) and README's Performance section.
+// See --help (options.ts) and docs/performance.md.
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";

@@ -114,7 +114,7 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
       assert.ok(bin in pkg.bin, `${bin} is one of package.json's bins`);
       assert.deepEqual(compose.services[name]!.command, cmd, `${name}: compose's command is the image's CMD`);
     }
-    // The image installs the tarball that `npm pack` makes, as README's Installing says.
+    // The image installs the tarball that `npm pack` makes, as docs/operations.md's Installing says.
     const dockerfile = readFileSync(join(REPO_ROOT, "docker", "Dockerfile"), "utf8");
     assert.match(dockerfile, /npm pack --pack-destination \/tmp/);
     assert.match(dockerfile, /npm install -g --prefix \/opt\/mauve .*\/tmp\/mauve-xmpp-\*\.tgz/);

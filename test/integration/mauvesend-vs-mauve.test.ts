@@ -141,7 +141,7 @@ describe("mauvesend beside Mauve's own bin/mauvesend (Ruby)", function () {
     for (const line of lines) await compare(line);
   });
 
-  it("differs where README says so: a source that breaks the source rule is refused by ours only", async () => {
+  it("differs where docs/mauvesend.md says so: a source that breaks the source rule is refused by ours only", async () => {
     const mauve = await runMauve([`127.0.0.1:${port}`, "-o", "web1 ", "-i", "x"]);
     assert.equal(mauve.code, 0);
     assert.equal(decodeUpdate(await nextPacket()).source, "web1 ");

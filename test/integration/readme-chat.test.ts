@@ -1,9 +1,10 @@
-// README's chat reference replayed against a real AlertBot on a real Prosody: every example
-// exchange in the "Talking to the bot" table must be what the bot answers, so the two cannot drift.
+// The chat reference (docs/chat.md) replayed against a real AlertBot on a real Prosody: every example
+// exchange in its command table must be what the bot answers, so the two cannot drift.
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
+import { KIND_WORD } from "../../src/notify/message.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
 
@@ -14,26 +15,32 @@ interface Exchange {
   readonly whole: boolean;
 }
 
-/** The example exchanges of README's chat table, in order. */
-function readmeExchanges(): Exchange[] {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const section = readme.slice(readme.indexOf("### Talking to the bot"), readme.indexOf("**Rooms.**"));
+/** The example exchanges of the chat reference's command table, in order. */
+function chatDocExchanges(): Exchange[] {
+  const doc = readFileSync(new URL("../../docs/chat.md", import.meta.url), "utf8");
+  const end = doc.indexOf("**Rooms.**");
+  assert.ok(end > 0, "docs/chat.md has no **Rooms.** paragraph after its command table");
+  const section = doc.slice(0, end);
   const rows = section.split("\n").filter((l) => l.startsWith("| `"));
   return rows.map((row) => {
     const cell = row.split(/(?<!\\)\|/).at(-2)?.trim() ?? "";
     const m = /^`([^`]+)` → `([^`]+)`(.*)$/.exec(cell);
-    assert.ok(m, `README chat table row without an example exchange: ${row}`);
+    assert.ok(m, `docs/chat.md table row without an example exchange: ${row}`);
     return { command: m[1]!, reply: m[2]!, whole: m[3]!.trim() === "" };
   });
 }
 
-/** The README reply as a pattern: `#42` is the alert's real id, "12m ago" any age. */
+/** A notice about an alert ("CLEARED #42 …", "DIGEST …"), which no command's answer starts like. */
+const NOTICE = new RegExp(`^(?:${Object.values(KIND_WORD).join("|")})\\b`);
+const isNotice = (body: string): boolean => NOTICE.test(body);
+
+/** The documented reply as a pattern: `#42` is the alert's real id, "12m ago" any age. */
 function replyPattern(reply: string, id: number): RegExp {
   const escaped = reply.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   return new RegExp(`^${escaped.replace(/#42\b/g, `#${id}`).replace(/\d+m ago/g, "(?:\\d+[smhd]\\w* ago|just now)")}$`);
 }
 
-describe("README's chat reference, replayed against a real bot", function () {
+describe("The chat reference (docs/chat.md), replayed against a real bot", function () {
   this.timeout(90_000);
   const server = withProsody();
   let dir: string;
@@ -48,8 +55,8 @@ describe("README's chat reference, replayed against a real bot", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("answers every example exchange in README's table as written", async () => {
-    const exchanges = readmeExchanges();
+  it("answers every example exchange in docs/chat.md's table as written", async () => {
+    const exchanges = chatDocExchanges();
     assert.ok(exchanges.length >= 10, `found ${exchanges.length} exchanges`);
     dir = tempDir("mauve-readme-");
     const t = server();
@@ -77,10 +84,11 @@ rules:
       const who = /^(show|detail|history|oncall|help|silences)\b/.test(x.command) ? bob : alice;
       who.inbox.length = 0;
       await who.say(t.prosody.botJid, x.command.replace(/\b42\b/g, String(id)));
-      // The answer comes before any notice the command sets off (see "unack" in chat-replies).
-      const answer = (await waitFor(`the answer to "${x.command}"`, () => who.inbox[0])).body;
+      // The answer comes before any notice the command sets off (see "unack" in chat-replies), but a
+      // notice the previous command set off may still be on its way to this reader: skip notices.
+      const answer = (await waitFor(`the answer to "${x.command}"`, () => who.inbox.find((m) => !isNotice(m.body)))).body;
       const shown = x.whole ? answer : (answer.split("\n")[0] ?? "");
-      assert.match(shown, replyPattern(x.reply, id), `README says "${x.command}" → "${x.reply}"${x.whole ? "" : " (first line)"}; the bot said:\n${answer}`);
+      assert.match(shown, replyPattern(x.reply, id), `docs/chat.md says "${x.command}" → "${x.reply}"${x.whole ? "" : " (first line)"}; the bot said:\n${answer}`);
     }
   });
 });

@@ -18,7 +18,7 @@ function assertRestartsOnAnyUnexpectedExit(unit: string): void {
   assert.deepEqual(unitSettings(unit, "RestartPreventExitStatus"), ["78"], "RestartPreventExitStatus");
   assert.deepEqual(unitSettings(unit, "StartLimitIntervalSec"), ["0"], "StartLimitIntervalSec");
   assert.ok(unit.indexOf("StartLimitIntervalSec=") < unit.indexOf("[Service]"), "StartLimitIntervalSec belongs to [Unit]");
-  assert.deepEqual(unitSettings(unit, "Type"), ["exec"], "Type (no maintained sd_notify library without native code: see README, Reliability)");
+  assert.deepEqual(unitSettings(unit, "Type"), ["exec"], "Type (no maintained sd_notify library without native code: see docs/reliability.md)");
 }
 
 /** systemd-analyze verify's complaints, apart from the binary not being installed here; null if it is not available. */
