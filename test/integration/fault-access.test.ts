@@ -14,7 +14,8 @@ import { HttpSink } from "../helpers/http-sink.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { BOT_SECRET_ENV, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { alert, update } from "../helpers/updates.js";
 
 const SMTP_USER = "mauve";

@@ -11,7 +11,8 @@ import { runBot } from "../../src/bot/run-bot.js";
 import { systemClock } from "../../src/clock/system-clock.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("workgroup rooms: members-only, for the workgroup's people alone", function () {
   this.timeout(60_000);
