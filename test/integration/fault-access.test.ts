@@ -149,7 +149,7 @@ sms:
     intruder = ChildRun.start("bots/alertbot.ts", ["--config", join(dir, "alertbot.yaml")], {
       [BOT_SECRET_ENV]: WRONG_COMPONENT_SECRET, MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD, MAUVE_TEST_SMS_TOKEN: SMS_TOKEN,
     }, "intruder");
-    const exit = await Promise.race([intruder.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    const exit = await waitFor("the intruder to exit", () => intruder!.exitStatus ?? undefined, 20_000).catch(() => null);
     assert.deepEqual(exit, { code: 1, signal: null }, `the intruder could not start: ${intruder.stderr.slice(-2000)}`);
     assert.match(intruder.stderr, /cannot start/);
 
