@@ -123,8 +123,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     assert.ok(backlogAtKill > 0, "the burst was still going when the bot died");
     assert.equal(perAlert(bob, "ESCALATED").size, 0, "the kill came before any escalation was due");
 
-    // Agents keep publishing into the void while the bot is down.
-    await waitFor("the agents to publish while the bot is down", () => agents.reduce((n, a) => n + a.core.backlog(), 0) < backlogAtKill, 60_000);
+    // Agents keep publishing into the void while the bot is down: half of what they still had to send.
+    await waitFor("the agents to publish while the bot is down", () => agents.reduce((n, a) => n + a.core.backlog(), 0) <= backlogAtKill / 2, 60_000);
     const restartedAt = Date.now();
     bots.push(await startBotProcess(t, config));
     await waitFor("every agent's outbox to drain", () => agents.every((a) => a.core.backlog() === 0), 60_000);
