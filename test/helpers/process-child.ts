@@ -2,7 +2,7 @@
 // systemd would, so tests can SIGKILL it, send it SIGHUP, and read every line it logged.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "./spine.js";
+import { waitFor } from "./wait-for.js";
 
 /** The repository root: entry points are spawned from there so `--import tsx` resolves. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "../../src/log.js";
 import { connectClient, createChat, createPresence, getRoster, type ChatMessage, type XmppSession } from "../../src/xmpp/index.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "./process-bot.js";
 import type { TestProsody } from "./prosody.js";
+import { waitFor } from "./wait-for.js";
 
 /** Log lines collected from a component under test, parsed. */
 export class LogLines {
@@ -23,17 +24,6 @@ export class LogLines {
   /** All lines as text (for "never appears" checks). */
   text(): string {
     return this.lines.map((l) => JSON.stringify(l)).join("\n");
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -131,6 +121,17 @@ export class PersonClient {
     const body = this.inbox[index - 1]!.body;
     this.inbox.splice(0, index);
     return body;
+  }
+
+  /**
+   * Sends `help` to the bot and waits for its answer, leaving the inbox as it is. The bot's chat
+   * reaches us in the order it sent it, so whatever it sent before that answer has arrived: the
+   * barrier before asserting that nothing else came.
+   */
+  async barrier(botJid: string): Promise<void> {
+    const from = this.inbox.length;
+    await this.say(botJid, "help");
+    await waitFor("the answer to help", () => this.inbox.slice(from).some((m) => m.body.startsWith("Commands:")));
   }
 
   stop(): Promise<void> {

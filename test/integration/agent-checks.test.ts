@@ -8,7 +8,8 @@ import type { RunningBot } from "../../src/bot/run-bot.js";
 import { systemClock } from "../../src/clock/system-clock.js";
 import { loadAgentConfig } from "../../src/config/index.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("agent: checks against a real Prosody and AlertBot", function () {
   this.timeout(60_000);

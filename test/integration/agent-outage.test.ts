@@ -13,7 +13,8 @@ import { loadAgentConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/log.js";
 import { Outbox } from "../../src/store/outbox.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
-import { agentYaml as agentConfigYaml, LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { agentYaml as agentConfigYaml, LogLines, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -16,7 +16,8 @@ import {
   type XmppSession,
 } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("agent: presence and disco on a real Prosody", function () {
   this.timeout(60_000);

@@ -10,7 +10,8 @@ import { systemClock } from "../../src/clock/system-clock.js";
 import { loadAgentConfig } from "../../src/config/index.js";
 import { connectClient, createPubsub, type XmppSession } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("agent: check config pushed over pubsub, on a real Prosody", function () {
   this.timeout(60_000);

@@ -7,6 +7,7 @@ import { AUDIT_NODE, LINES_PER_ITEM, STATUS_NODE } from "../../src/bot/audit-fee
 import { createPubsub } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("audit and status nodes", function () {
   this.timeout(60_000);
@@ -47,11 +48,7 @@ describe("audit and status nodes", function () {
     bot!.store.transaction(() => bot!.store.alerts.record(alert!.shortId, burst));
     const lastId = bot!.store.alerts.history(alert!.shortId).at(-1)!.id;
     const pubsub = createPubsub(alice.session);
-    const deadline = Date.now() + 30_000;
-    while (Number(bot!.store.policy.botState("audit-cursor")) < lastId) {
-      if (Date.now() > deadline) throw new Error(`the feed did not catch up: cursor ${bot!.store.policy.botState("audit-cursor")} of ${lastId}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await waitFor("the feed to catch up with the burst", () => Number(bot!.store.policy.botState("audit-cursor")) >= lastId, { timeoutMs: 30_000, everyMs: 100 });
     const r = await pubsub.getItems(server().prosody.pubsubJid, AUDIT_NODE);
     assert.ok(r.ok, "alice reads the feed");
     const burstItems = r.items.filter((i) => /burst line/.test(i.text ?? ""));
@@ -75,16 +72,13 @@ describe("audit and status nodes", function () {
 });
 
 /** Reads a node's items until their texts satisfy `done` (the feed publishes every second). */
-async function pollItems(
+function pollItems(
   read: () => Promise<{ ok: true; items: Array<{ text?: string }> } | { ok: false; condition: string }>,
   done: (texts: string[]) => boolean,
 ): Promise<string[]> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  return waitFor("the node's items to match", async () => {
     const r = await read();
     const texts = r.ok ? r.items.map((i) => i.text ?? "") : [];
-    if (done(texts)) return texts;
-    if (Date.now() > deadline) throw new Error(`items never matched; last read: ${JSON.stringify(r)}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
+    return done(texts) && texts;
+  }, { everyMs: 200 });
 }

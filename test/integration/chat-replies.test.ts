@@ -5,7 +5,8 @@ import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("chat replies, as a person's client receives them", function () {
   this.timeout(60_000);

@@ -6,7 +6,8 @@ import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { createAdhoc, createMuc } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("chat-ops: commands, rooms, ad-hoc forms", function () {
   this.timeout(60_000);
@@ -18,6 +19,7 @@ describe("chat-ops: commands, rooms, ad-hoc forms", function () {
   let mallory: PersonClient;
   let id: number;
   let hiddenRoom: ReturnType<typeof createMuc>;
+  const botLog = new LogLines();
   after(async () => {
     await agent?.stop();
     await bot?.stop();
@@ -44,7 +46,7 @@ describe("chat-ops: commands, rooms, ad-hoc forms", function () {
       createConfig: new Map<string, string | boolean>([["muc#roomconfig_whois", "moderators"], ["muc#roomconfig_persistentroom", true]]),
     });
     assert.ok(made.ok, JSON.stringify(made));
-    bot = await startBot(t, dir, ["alice", "bob"], new LogLines().logger, {
+    bot = await startBot(t, dir, ["alice", "bob"], botLog.logger, {
       extraYaml: `
 workgroups:
   - name: ops
@@ -154,15 +156,27 @@ permissions:
     await ask(mallory, "show", /only take commands/);
     const adhoc = createAdhoc(mallory.session);
     const listed = await adhoc.listAdhoc(botJid());
-    assert.ok(!listed.ok || listed.commands.length === 0, "no commands offered to a stranger");
+    assert.ok(listed.ok, `the listing is answered: ${JSON.stringify(listed)}`);
+    assert.deepEqual(listed.commands, [], "no commands offered to a stranger");
+    const tried = await adhoc.executeAdhoc(botJid(), "ack", { ids: String(id), duration: "2h", note: "intruder" });
+    assert.equal(tried.ok ? tried.status : tried.condition, "forbidden", "a stranger's form is refused");
+    assert.equal(bot!.store.alerts.history(id).some((h) => /intruder/.test(h.detail)), false);
   });
   it("limits how fast one JID may send commands, saying so once", async () => {
     for (let i = 0; i < 12; i++) await bob.say(botJid(), "help");
     await bob.expect(/slow|too many|wait/i);
+    const weighed = (): number =>
+      botLog.lines.filter((l) => String(l["from"]).startsWith("mallory@") && (l["msg"] === "commands rate-limited" || l["msg"] === "command from a stranger refused")).length;
+    const before = weighed();
+    const start = mallory.inbox.length;
     for (let i = 0; i < 15; i++) await mallory.say(botJid(), "help");
-    await mallory.expect(/slow|too many|wait/i);
-    await new Promise((r) => setTimeout(r, 300));
-    const refusals = mallory.inbox.filter((m) => /only take commands/.test(m.body)).length;
+    // Barrier: the bot has decided on every line once it logged each, and whatever it answered
+    // reaches mallory before its answer to a request sent after them (one stream, in order).
+    await waitFor("the bot to weigh all 15 lines", () => weighed() - before >= 15);
+    assert.ok((await createAdhoc(mallory.session).listAdhoc(botJid())).ok, "the bot answers mallory's request");
+    const answers = mallory.inbox.slice(start).map((m) => m.body);
+    assert.equal(answers.filter((a) => /slow|too many|wait/i.test(a)).length, 1, `said once: ${answers.join(" | ")}`);
+    const refusals = answers.filter((a) => /only take commands/.test(a)).length;
     assert.ok(refusals <= 10, `a stranger's flood gets at most one bucket of answers (${refusals})`);
   });
 

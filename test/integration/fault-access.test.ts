@@ -14,7 +14,8 @@ import { HttpSink } from "../helpers/http-sink.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { BOT_SECRET_ENV, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { alert, update } from "../helpers/updates.js";
 
 const SMTP_USER = "mauve";
@@ -148,7 +149,7 @@ sms:
     intruder = ChildRun.start("bots/alertbot.ts", ["--config", join(dir, "alertbot.yaml")], {
       [BOT_SECRET_ENV]: WRONG_COMPONENT_SECRET, MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD, MAUVE_TEST_SMS_TOKEN: SMS_TOKEN,
     }, "intruder");
-    const exit = await Promise.race([intruder.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    const exit = await waitFor("the intruder to exit", () => intruder!.exitStatus ?? undefined, 20_000).catch(() => null);
     assert.deepEqual(exit, { code: 1, signal: null }, `the intruder could not start: ${intruder.stderr.slice(-2000)}`);
     assert.match(intruder.stderr, /cannot start/);
 

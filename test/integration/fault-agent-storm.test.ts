@@ -6,7 +6,8 @@ import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const AGENTS = 12;
 
@@ -31,13 +32,17 @@ describe("fault: a fleet of agents arriving at once", function () {
     agents.push(...(await Promise.all(sources.map((s) => startAgent(t, dir, s, "  - { id: up, state: raised }", new LogLines().logger)))));
     await waitFor("every agent known", () => sources.every((s) => bot!.store.alerts.find(s, "up")));
     await waitFor("every outbox drained", () => agents.every((a) => a.core.backlog() === 0));
-    await new Promise((r) => setTimeout(r, 500)); // anything still on its way arrives
+    // Barrier: one more update from every agent, sent after all the others; an agent's updates
+    // arrive in order, so once the bot applied each, everything sent before has arrived.
+    for (const a of agents) a.change([{ id: "barrier", state: "raised" }]);
+    await waitFor("every agent's last update", () => sources.every((s) => bot!.store.alerts.find(s, "barrier")));
     const count = (msg: string): Map<string, number> => {
       const per = new Map<string, number>();
       for (const l of botLog.withMsg(msg)) per.set(String(l["source"]), (per.get(String(l["source"])) ?? 0) + 1);
       return per;
     };
     const applied = count("update applied");
+    for (const s of sources) applied.set(s, (applied.get(s) ?? 0) - 1); // not the barrier
     const reread = count("duplicate update ignored");
     const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
     console.log(`      ${AGENTS} agents arriving together: ${sum(applied)} updates applied, ${sum(reread)} retained items read again`);

@@ -10,7 +10,8 @@ import { connectClient, createPubsub, type Pubsub, type XmppSession } from "../.
 import { fuzzPayloads, mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 import { withProsody } from "../helpers/prosody.js";
 import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
-import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { alert, update } from "../helpers/updates.js";
 
 const FUZZ_SEED = 0x6661756c; // "faul"

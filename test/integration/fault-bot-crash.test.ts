@@ -10,7 +10,8 @@ import { Store } from "../../src/store/store.js";
 import { withProsody } from "../helpers/prosody.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const AGENTS = 20;
 const CHANGES = 100; // per agent: 2,000 in all
@@ -122,7 +123,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     assert.ok(backlogAtKill > 0, "the burst was still going when the bot died");
     assert.equal(perAlert(bob, "ESCALATED").size, 0, "the kill came before any escalation was due");
 
-    await new Promise((r) => setTimeout(r, 500)); // agents keep publishing into the void meanwhile
+    // Agents keep publishing into the void while the bot is down: half of what they still had to send.
+    await waitFor("the agents to publish while the bot is down", () => agents.reduce((n, a) => n + a.core.backlog(), 0) <= backlogAtKill / 2, 60_000);
     const restartedAt = Date.now();
     bots.push(await startBotProcess(t, config));
     await waitFor("every agent's outbox to drain", () => agents.every((a) => a.core.backlog() === 0), 60_000);
@@ -139,8 +141,10 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const consistentMs = Date.now() - restartedAt;
     await waitFor("bob to be told of every page by the escalation", () => perAlert(bob, "ESCALATED").size === AGENTS || undefined, 30_000);
     const second = bots[1]!;
+    // Whatever the bot sent alice and bob has arrived once it answered them.
+    await alice.barrier(t.prosody.botJid);
+    await bob.barrier(t.prosody.botJid);
     assert.equal((await second.stop()).code, 0, "clean stop");
-    await new Promise((r) => setTimeout(r, 300)); // anything still on its way to a client arrives
 
     // No notice twice: one RAISED per page for alice, one ESCALATED per page for bob, nothing else.
     const raised = perAlert(alice, "RAISED");

@@ -5,20 +5,35 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
+import type { TimerHandle } from "../../src/clock/clock.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { withProsody } from "../helpers/prosody.js";
 import { HttpSink } from "../helpers/http-sink.js";
 import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
-import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const BASE_DELAY_MS = 10_000; // first retry after 5-10 s (equal jitter), then 10-20 s
+
+/**
+ * A fake clock that counts the waits of the retry loop (src/notify/retry.ts) that fell due. Timers
+ * fire inside `advance()`, so once it returns, a retry that was not due cannot have started: no
+ * real-time wait is needed to show that nothing more was attempted.
+ */
+class RetryWatchingClock extends FakeClock {
+  retryWaitsDue = 0;
+  override setTimer(ms: number, fn: () => void): TimerHandle {
+    const fromRetryLoop = /notify[\\/]retry\.ts/.test(new Error().stack ?? "");
+    return super.setTimer(ms, fromRetryLoop ? () => { this.retryWaitsDue += 1; fn(); } : fn);
+  }
+}
 
 describe("fault: SMTP and SMS gateway failures", function () {
   this.timeout(60_000);
   let dir: string;
   let smtp: SmtpSink;
   let gateway: HttpSink;
-  let clock: FakeClock;
+  let clock: RetryWatchingClock;
   let bot: RunningBot | undefined;
   let agent: RunningAgent | undefined;
   let alice: PersonClient;
@@ -37,7 +52,7 @@ describe("fault: SMTP and SMS gateway failures", function () {
     dir = tempDir("mauve-fault-channels-");
     smtp = await SmtpSink.start();
     gateway = await HttpSink.start();
-    clock = new FakeClock(Date.now());
+    clock = new RetryWatchingClock(Date.now());
     const t = server();
     const d = t.prosody.domain;
     alice = await PersonClient.login(t, "alice");
@@ -85,9 +100,11 @@ sms:
     bot!.store.alerts.history(shortId).filter((h) => h.kind === "notified" || h.kind === "notify-failed").map((h) => `${h.kind}: ${h.detail}`);
   const waitAttempts = (shortId: number, n: number): Promise<string[]> =>
     waitFor(`${n} delivery attempts of #${shortId}`, () => (attempts(shortId).length >= n ? attempts(shortId) : undefined));
-  /** Asserts nothing more is attempted within a moment of real time (the clock did not move far enough). */
-  const stillAt = async (shortId: number, n: number): Promise<void> => {
-    await new Promise((r) => setTimeout(r, 150));
+  /** Advances the clock by `ms`, short of the next retry, and asserts that no retry fell due and still `n` attempts are recorded. */
+  const advanceShortOfRetry = (shortId: number, n: number, ms: number): void => {
+    const due = clock.retryWaitsDue;
+    clock.advance(ms);
+    assert.equal(clock.retryWaitsDue, due, "no retry fell due");
     assert.equal(attempts(shortId).length, n, attempts(shortId).join("\n"));
   };
   const ask = async (line: string, reply: RegExp): Promise<string> => {
@@ -102,9 +119,10 @@ sms:
     const n = await raise("temp-fail");
     const [first] = await waitAttempts(n, 1);
     assert.match(first!, /^notify-failed: raised to alice by email, attempt 1: SMTP 451 .*; retry in (5|6|7|8|9|10)s$/);
-    clock.advance(BASE_DELAY_MS / 2 - 100);
-    await stillAt(n, 1);
+    advanceShortOfRetry(n, 1, BASE_DELAY_MS / 2 - 100);
+    const due = clock.retryWaitsDue;
     clock.advance(BASE_DELAY_MS / 2 + 100);
+    assert.equal(clock.retryWaitsDue, due + 1, "the retry's wait is seen falling due");
     const all = await waitAttempts(n, 2);
     assert.equal(all[1], "notified: raised to alice by email (attempt 2)");
     assert.equal(mailsAbout("temp-fail").length, 1);
@@ -145,8 +163,7 @@ sms:
     await waitAttempts(n, 1);
     clock.advance(BASE_DELAY_MS);
     await waitAttempts(n, 2);
-    clock.advance(BASE_DELAY_MS - 100); // the second retry waits 10-20 s
-    await stillAt(n, 2);
+    advanceShortOfRetry(n, 2, BASE_DELAY_MS - 100); // the second retry waits 10-20 s
     clock.advance(BASE_DELAY_MS + 100);
     await waitAttempts(n, 3);
     assert.equal(smsAbout("gw-500").length, 3);

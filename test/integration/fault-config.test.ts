@@ -10,6 +10,7 @@ import { withProsody } from "../helpers/prosody.js";
 import { ChildRun, REPO_ROOT } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { PersonClient, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const FIXTURES = "test/fixtures/fault";
 
@@ -90,7 +91,7 @@ describe("fault: broken config at start and at reload", function () {
       assert.equal(outcome["msg"], "config reloaded");
       assert.equal(outcome["people"], 2);
       await ask(bob, "show", /Nothing is raised|raised/i);
-      assert.ok(await pollTrue(() => canReadAudit(bob)), "bob may read the audit node now");
+      await waitFor("bob may read the audit node now", () => canReadAudit(bob), { everyMs: 100 });
     });
 
     it("refuses a broken file whole: its problems logged by key, the running config kept, the bot serving", async () => {
@@ -108,7 +109,7 @@ describe("fault: broken config at start and at reload", function () {
       const outcome = await reload(people("alice"));
       assert.equal(outcome["msg"], "config reloaded");
       await ask(bob, "show", /only take commands/);
-      assert.ok(await pollTrue(async () => !(await canReadAudit(bob))), "bob's access to the audit node is gone");
+      await waitFor("bob's access to the audit node to be gone", async () => !(await canReadAudit(bob)), { everyMs: 100 });
       assert.ok(await canReadAudit(alice));
     });
 
@@ -125,13 +126,3 @@ describe("fault: broken config at start and at reload", function () {
     });
   });
 });
-
-/** Polls an async check until it is true, for up to 10 s. */
-async function pollTrue(check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { agentYaml, PersonClient, tempDir, waitFor } from "../helpers/spine.js";
+import { agentYaml, PersonClient, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 // Outages: a quick restart, and one long enough for both backoffs to reach their ceiling (60 s).
 const OUTAGES_S = [5, 90];

@@ -7,7 +7,8 @@ import type { RunningBot } from "../../src/bot/run-bot.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { withProsody } from "../helpers/prosody.js";
 import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
-import { LogLines, PersonClient, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

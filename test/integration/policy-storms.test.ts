@@ -9,7 +9,8 @@ import { FakeClock } from "../../src/clock/fake-clock.js";
 import { withProsody } from "../helpers/prosody.js";
 import { HttpSink } from "../helpers/http-sink.js";
 import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
-import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor, type TestBotOptions } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir, type TestBotOptions } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const ALICE_SMS = "+447700900123";
 const ERIN_SMS = "+447700900126";

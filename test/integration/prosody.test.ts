@@ -24,6 +24,7 @@ interface Entity {
   stop(): Promise<unknown>;
   on(event: string, listener: (arg: El) => void): void;
   reconnect: { stop(): void };
+  readonly status: string;
   iqCaller: { request(iq: El, timeoutMs?: number): Promise<El> };
 }
 interface ClientModule {
@@ -157,7 +158,10 @@ describe("private Prosody", function () {
 
   it("lets a restarted bot replace an orphaned connection (kick_old)", async function () {
     const first = await connectBot(server());
+    const kicked = new Promise<void>((resolve) => first.on("disconnect", () => resolve()));
     const second = await connectBot(server());
+    await kicked; // the server closed the old connection for the new one
+    assert.equal(second.status, "online");
     await second.stop();
     await first.stop().catch(() => undefined);
   });

@@ -6,7 +6,8 @@ import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { KIND_WORD } from "../../src/notify/message.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, PersonClient, startAgent, startBot, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 interface Exchange {
   readonly command: string;

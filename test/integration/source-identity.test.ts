@@ -12,7 +12,8 @@ import { createProvisioning, createPubsub } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { alert, update } from "../helpers/updates.js";
 
 function sendUdp(bytes: Uint8Array, port: number): Promise<void> {

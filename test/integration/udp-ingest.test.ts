@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { Store } from "../../src/store/store.js";
 import { withProsody } from "../helpers/prosody.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
-import { tempDir, waitFor } from "../helpers/spine.js";
+import { tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -11,7 +11,8 @@ import { runBot } from "../../src/bot/run-bot.js";
 import { systemClock } from "../../src/clock/system-clock.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, PersonClient, startAgent, tempDir, waitFor } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("workgroup rooms: members-only, for the workgroup's people alone", function () {
   this.timeout(60_000);
@@ -23,8 +24,7 @@ describe("workgroup rooms: members-only, for the workgroup's people alone", func
   let alice: PersonClient, bob: PersonClient, carol: PersonClient, mallory: PersonClient;
   const logs = new LogLines();
   let malloryMuc: Muc;
-  let aliceMuc: Muc;
-  let aliceHeard: string[];
+  let aliceInOps: { muc: Muc; heard: string[] } | undefined;
   const opsRoom = (): string => `ops@${server().prosody.mucJid}`;
   const openRoom = (): string => `open@${server().prosody.mucJid}`;
   const heardIn = (muc: Muc): string[] => {
@@ -51,6 +51,20 @@ rules:
 `;
     return botConfigYaml(t, dir, body);
   };
+
+  // Each `it` may run alone: what one needs from another is set up on first use.
+  /** alice in the ops room, and what she has heard there. */
+  const aliceInRoom = async (): Promise<{ muc: Muc; heard: string[] }> => {
+    if (aliceInOps) return aliceInOps;
+    const muc = createMuc(alice.session);
+    const heard = heardIn(muc);
+    const joined = await muc.join(opsRoom(), "alice");
+    assert.ok(joined.ok && joined.anonymity === "non-anonymous", JSON.stringify(joined));
+    return (aliceInOps = { muc, heard });
+  };
+  /** The web1 agent, raising "load". */
+  const agentUp = async (): Promise<RunningAgent> =>
+    (agent ??= await startAgent(server(), dir, "web1", "  - { id: load, summary: Load high, state: raised }", new LogLines().logger));
 
   before(async () => {
     dir = tempDir("mauve-rooms-");
@@ -82,14 +96,11 @@ rules:
   });
 
   it("lets a member in to read alerts and give commands, and refuses a stranger at the door", async () => {
-    const muc = (aliceMuc = createMuc(alice.session));
-    const heard = (aliceHeard = heardIn(muc));
-    const joined = await muc.join(opsRoom(), "alice");
-    assert.ok(joined.ok && joined.anonymity === "non-anonymous", JSON.stringify(joined));
+    const { muc, heard } = await aliceInRoom();
     const refused = await createMuc(mallory.session).join(opsRoom(), "mallory"); // a second Muc: mallory's own stays in her room
     assert.equal(refused.ok ? "joined" : refused.condition, "registration-required");
 
-    agent = await startAgent(server(), dir, "web1", "  - { id: load, summary: Load high, state: raised }", new LogLines().logger);
+    await agentUp();
     const posted = await waitFor("the alert in the room", () => heard.find((h) => /^AlertBot: RAISED #\d+ web1 load/.test(h)));
     const id = Number(/#(\d+)/.exec(posted)![1]);
     await muc.sendGroupchat(opsRoom(), `AlertBot: ack ${id}`);
@@ -97,6 +108,7 @@ rules:
   });
 
   it("takes only lines addressed to it as commands: a colleague's 'help' to the room is left alone", async () => {
+    const { muc: aliceMuc, heard: aliceHeard } = await aliceInRoom();
     aliceHeard.length = 0;
     await aliceMuc.sendGroupchat(opsRoom(), "help");
     await aliceMuc.sendGroupchat(opsRoom(), "show");
@@ -129,7 +141,7 @@ rules:
     assert.match(String(line?.["why"]), /not an owner/);
     const muc = malloryMuc;
     const heard = heardIn(muc);
-    agent!.change([{ id: "db-disk", state: "raised", summary: "not for strangers" }, { id: "load", state: "raised", summary: "Load high" }]);
+    (await agentUp()).change([{ id: "db-disk", state: "raised", summary: "not for strangers" }, { id: "load", state: "raised", summary: "Load high" }]);
     // Addressed to the bot: it answers with the reason only, after the new alert would have been posted.
     await alice.expect(/RAISED #\d+ web1 db-disk/);
     await muc.sendGroupchat(openRoom(), "AlertBot: show");

@@ -56,6 +56,7 @@ describe("xmpp hardening against a misbehaving server", function () {
       if (!first) return;
       first = false;
       // Close the stream, then keep talking on the same socket: xmpp.js has detached its parser by then.
+      // The pauses are genuinely needed: they make separate TCP chunks of the close and what follows.
       setTimeout(() => {
         socket.write("</stream:stream>");
         setTimeout(() => socket.write("<message from='x@y' to='bot.fake.localhost'><body>late</body></message>"), 10);

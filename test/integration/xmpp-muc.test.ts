@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { nextEvent } from "../helpers/next-event.js";
 import { withProsody } from "../helpers/prosody.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { connectClient, connectComponent, createMuc } from "../../src/xmpp/index.js";
 import type { GroupchatMessage, Muc, RoomExit, XmppSession } from "../../src/xmpp/index.js";
 
@@ -73,7 +74,7 @@ describe("xmpp MUC on Prosody", function () {
     const room = `ops@${rooms}`;
     const joined = await bob.join(room, "bob");
     assert.ok(joined.ok && joined.anonymity === "non-anonymous" && !joined.created);
-    await waitFor(() => bot.room(room)?.occupants.some((o) => o.nick === "bob") === true);
+    await waitFor("bob among the occupants", () => bot.room(room)?.occupants.some((o) => o.nick === "bob") === true);
     assert.equal(bot.room(room)?.occupants.find((o) => o.nick === "bob")?.realJid, bobJid);
     const heard = said(bot, "show");
     await bob.sendGroupchat(room, "show");
@@ -81,7 +82,7 @@ describe("xmpp MUC on Prosody", function () {
     const left = nextEvent<RoomExit>((fn) => bob.onExit(fn));
     await bob.leave(room);
     assert.deepEqual(await left, { room, reason: "left" });
-    await waitFor(() => bot.room(room)?.occupants.every((o) => o.nick !== "bob") === true);
+    await waitFor("bob gone from the occupants", () => bot.room(room)?.occupants.every((o) => o.nick !== "bob") === true);
     assert.equal(bob.room(room), undefined);
   });
 
@@ -105,7 +106,7 @@ describe("xmpp MUC on Prosody", function () {
 
     // The owner opens the room up: status 172 tells the bot.
     await bob.configure(room, new Map([["muc#roomconfig_whois", "anyone"]]));
-    await waitFor(() => bot.room(room)?.anonymity === "non-anonymous");
+    await waitFor("the room to be non-anonymous", () => bot.room(room)?.anonymity === "non-anonymous");
   });
 
   it("hears when the room is destroyed, and can join again after", async () => {
@@ -144,7 +145,7 @@ describe("xmpp MUC on Prosody: rooms the bot creates, and a restart", function (
     assert.ok(entered.ok && entered.anonymity === "non-anonymous", JSON.stringify(entered));
 
     await prosody.restart();
-    await waitFor(() => bot.room(room)?.occupants.some((o) => o.nick === "carol" && o.realJid === carolSession.jid) === true, 15_000);
+    await waitFor("carol with her real JID", () => bot.room(room)?.occupants.some((o) => o.nick === "carol" && o.realJid === carolSession.jid) === true);
     assert.equal(bot.room(room)?.anonymity, "non-anonymous");
     const heard = said(bot, "show");
     await carol.sendGroupchat(room, "show");
@@ -153,11 +154,3 @@ describe("xmpp MUC on Prosody: rooms the bot creates, and a restart", function (
     assert.deepEqual(errors.filter((e) => e.name !== "XmppIoError").map((e) => e.message), []);
   });
 });
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

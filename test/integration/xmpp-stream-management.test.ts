@@ -26,9 +26,13 @@ describe("xmpp stream management on Prosody", function () {
       // server's replies share TCP chunks with <enabled/> and its <r/> requests.
       await createPresence(session).sendAvailable({ status: "starting" });
       await Promise.all([1, 2, 3].map(() => createDisco(session).discoInfo(prosody.domain)));
+      // Pauses that shape the traffic, not waits for an event: they let the server's <r/> requests
+      // and our <a/> answers fall between the bursts, as they do for an agent.
       await new Promise((resolve) => setTimeout(resolve, 100));
       await Promise.all([1, 2, 3].map(() => createPubsub(session).listNodes(prosody.pubsubJid)));
       await new Promise((resolve) => setTimeout(resolve, 100));
+      // A round trip after the last pause: a stream the server closed over a wrong count does not answer it.
+      assert.ok((await createDisco(session).discoInfo(prosody.domain)).ok, `session r${i} still serves`);
       await session.stop();
     }
     assert.deepEqual(dropped, []);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { baseCheckEnv, runCheckCommand } from "../../src/checks/run-command.js";
 import type { CheckSpec } from "../../src/checks/types.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { waitFor } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 /** Processes in process group `pgid` that are still alive (zombies awaiting their reaper count as gone). */
 function liveMembers(pgid: number): number[] {

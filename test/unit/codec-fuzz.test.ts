@@ -89,12 +89,15 @@ describe("codec fuzz (seeded)", () => {
     const rand = mulberry32(SEED + 1);
     const int = (n: number): number => Math.floor(rand() * n);
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n !-_";
+    const outcomes = { ok: 0, rejected: 0 };
     for (let i = 0; i < 500; i++) {
       const data = rand() < 0.5
         ? Buffer.from(mutate(rand, int)).toString("base64")
         : Array.from({ length: int(64) }, () => alphabet[int(alphabet.length)]).join("");
-      decodeOrCodecError(() => unwrapPayload({ data }));
+      outcomes[decodeOrCodecError(() => unwrapPayload({ data }))]++;
     }
+    // Both paths must really be exercised (most random strings are refused; some decode).
+    assert.ok(outcomes.ok > 0 && outcomes.rejected > 0, JSON.stringify(outcomes));
   });
 
   it("sanitises 1,000 random HTML soups into inert, stable output", () => {

@@ -10,7 +10,7 @@ import { openDatabase, StoreError } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { Store } from "../../src/store/store.js";
 import { ChildRun } from "../helpers/process-child.js";
-import { waitFor } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { alert, update } from "../helpers/updates.js";
 
 describe("fault: storage", function () {

@@ -8,7 +8,8 @@ import { parseCidr, type UdpConfig } from "../../src/ingest/udp-config.js";
 import { ConfigError } from "../../src/errors.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
 import { startUdpIngest, type UdpIngest } from "../../src/ingest/udp-listener.js";
-import { LogLines, waitFor } from "../helpers/spine.js";
+import { LogLines } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const BOT = `
 xmpp: { component: alertbot.example.org, secret: s, pubsub: pubsub.example.org }
