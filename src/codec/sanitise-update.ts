@@ -1,9 +1,7 @@
 // Bounds and hygiene for every text field of an update, applied by the decoder to everything
 // that arrives, whatever the path (pubsub, legacy UDP), before anything else sees it.
 import { CodecError } from "../errors.js";
-import { decodeEntities } from "./html-entities.js";
-import { toPlainText } from "./html-plain-text.js";
-import { sanitiseDetail } from "./html-sanitise.js";
+import { decodeEntities, sanitiseDetail, toPlainText } from "./html.js";
 import { FIELD_LIMITS } from "./limits.js";
 import { sourceNameProblem } from "./source-name.js";
 import type { LimitedField } from "./limits.js";

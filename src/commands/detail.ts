@@ -1,5 +1,5 @@
 import type { AlertRecord } from "../alerts/types.js";
-import { toPlainText } from "../codec/html-plain-text.js";
+import { toPlainText } from "../codec/html.js";
 import { oneLine, quoteLines } from "../codec/text.js";
 import { formatDuration } from "../util/duration.js";
 import { formatInZone } from "../policy/zoned-time.js";

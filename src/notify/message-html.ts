@@ -1,5 +1,4 @@
-import { escapeHtml } from "../codec/html-entities.js";
-import { sanitiseHtml } from "../codec/html-sanitise.js";
+import { escapeHtml, sanitiseHtml } from "../codec/html.js";
 
 /** The pieces of an alert message, already plain text except `detailHtml`. */
 export interface HtmlParts {

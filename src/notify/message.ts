@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AlertRecord } from "../alerts/types.js";
-import { toPlainText } from "../codec/html-plain-text.js";
+import { toPlainText } from "../codec/html.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
 import { renderAlertHtml } from "./message-html.js";

@@ -1,14 +1,23 @@
+import { RE2JS } from "re2js";
 import type { AlertRecord } from "../alerts/types.js";
 import type { Matcher } from "./types.js";
 
 /** The fields of an alert that rules and silences look at. */
 export type AlertFacts = Pick<AlertRecord, "source" | "alertId" | "subject" | "importance">;
 
+/** A compiled pattern: whether it matches a text. */
+export interface CompiledPattern {
+  test(text: string): boolean;
+}
+
 /** A compiled pattern, or why the text is not one. */
-export type PatternResult = { readonly ok: true; readonly regex: RegExp } | { readonly ok: false; readonly reason: string };
+export type PatternResult = { readonly ok: true; readonly regex: CompiledPattern } | { readonly ok: false; readonly reason: string };
 
 const REGEX_FORM = /^\/(.*)\/([a-z]*)$/s;
 const REGEX_FLAGS = /^[imsu]*$/;
+const RE2_FLAGS: Readonly<Record<string, number>> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0 };
+// JavaScript reads "\k<name>" as a backreference, which the translation to RE2 syntax would turn into text.
+const NAMED_BACKREFERENCE = /(?<!\\)(?:\\\\)*\\k</;
 
 /**
  * Compiles a pattern: `/regex/flags` (flags among i, m, s, u; unanchored, as regexes are) or a
@@ -20,54 +29,41 @@ export function compilePattern(text: string): PatternResult {
   if (m !== null && text.length > 1) {
     const [, body = "", flags = ""] = m;
     if (!REGEX_FLAGS.test(flags)) return { ok: false, reason: `regex flags may only be i, m, s or u, got "${flags}"` };
-    if (nestedQuantifier(body)) {
-      return { ok: false, reason: "a repeated group that itself repeats (like (a+)+) can take exponential time: write it without the nesting" };
-    }
     try {
-      return { ok: true, regex: new RegExp(body, flags) };
+      new RegExp(body, flags); // JavaScript's own check first: its messages are the ones people know
     } catch (err) {
       return { ok: false, reason: `not a valid regex (${(err as Error).message})` };
     }
+    return linear(body, flags);
   }
   const body = text.replace(/[.+^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return { ok: true, regex: new RegExp(`^${body}$`, "is") };
+  return linear(`^${body}$`, "is");
 }
 
 /**
- * Whether a quantified group contains a quantifier: the shape behind catastrophic backtracking
- * ((a+)+, (x*y?)*). People type silences at run time, so such patterns are refused, not run.
+ * Patterns are run by RE2 (re2js, pure JavaScript), which matches in time linear in the text
+ * whatever the pattern, so a silence typed at run time like /(a+)+$/ cannot stall the bot, as it
+ * can with a backtracking engine. RE2 has no backreferences or lookaround: those are refused.
  */
-function nestedQuantifier(body: string): boolean {
-  const groups: boolean[] = [];
-  let inClass = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === "\\") {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "]") inClass = false;
-      continue;
-    }
-    if (c === "[") inClass = true;
-    else if (c === "(") groups.push(false);
-    else if (c === ")") {
-      const inner = groups.pop() ?? false;
-      const next = body[i + 1];
-      const quantified = next === "*" || next === "+" || next === "{";
-      if (inner && quantified) return true;
-      if (groups.length > 0 && (inner || quantified)) groups[groups.length - 1] = true;
-    } else if ((c === "*" || c === "+" || c === "{") && groups.length > 0) groups[groups.length - 1] = true;
+function linear(body: string, flags: string): PatternResult {
+  const unsupported = (detail: string): PatternResult => ({
+    ok: false,
+    reason: `a regex the linear-time engine (RE2) cannot run: it has no backreferences or lookaround (${detail})`,
+  });
+  if (NAMED_BACKREFERENCE.test(body)) return unsupported("\\k<...>");
+  const bits = [...flags].reduce((all, f) => all | (RE2_FLAGS[f] ?? 0), 0);
+  try {
+    return { ok: true, regex: RE2JS.compile(RE2JS.translateRegExp(body), bits) };
+  } catch (err) {
+    return unsupported((err as Error).message.replace(/^error parsing regexp: /, ""));
   }
-  return false;
 }
 
 // Silences arrive at run time, so the cache is bounded rather than keyed by config lifetime.
-const cache = new Map<string, RegExp | null>();
+const cache = new Map<string, CompiledPattern | null>();
 const CACHE_LIMIT = 2_000;
 
-function regexOf(pattern: string): RegExp | null {
+function regexOf(pattern: string): CompiledPattern | null {
   let regex = cache.get(pattern);
   if (regex === undefined) {
     const compiled = compilePattern(pattern);

@@ -10,7 +10,7 @@ const REL = 'rel="nofollow noopener noreferrer"';
 
 // [what it shows, input, sanitised HTML]
 const HTML_TABLE: readonly (readonly [string, string, string])[] = [
-  ["keeps the safe subset", "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>", "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>"],
+  ["keeps the safe subset", "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>", "<p>Disk <b>/</b> is <em>97%</em> full<br />see <code>df -h</code></p>"],
   ["drops a script with its content", "a<script>alert(1)</script>b", "ab"],
   ["drops a script whatever its case and attributes", 'a<SCRIPT type="x">alert("</b>")</SCRIPT >b', "ab"],
   ["drops an unclosed script to the end", "a<script>alert(1)<p>rest", "a"],
@@ -34,7 +34,9 @@ const HTML_TABLE: readonly (readonly [string, string, string])[] = [
   ["keeps only numeric colspans", '<table><tr><td colspan="2" rowspan="x">a</td></tr></table>', '<table><tr><td colspan="2">a</td></tr></table>'],
   ["escapes a bare < and >", "load < 5 && temp > 3", "load &lt; 5 &amp;&amp; temp &gt; 3"],
   ["normalises entities", "&lt;b&gt; &amp;amp; &#65;&#x42; &nbsp;&hellip; &bogus; &#0;", "&lt;b&gt; &amp;amp; AB \u00A0… &amp;bogus; \uFFFD"],
+  ["decodes every named entity HTML knows", "caf&eacute; &Omega; &rarr; &frac12;", "café Ω → ½"],
   ["doesn't mistake prototype names for entities", "&constructor; &toString;", "&amp;constructor; &amp;toString;"],
+  ["drops noscript with its content, whatever its attributes hide", '<noscript><p title="</noscript><img src=x onerror=alert(1)>">', ""],
   ["drops comments, doctypes and processing instructions", "a<!-- <script>x</script> -->b<!DOCTYPE html>c<?php x ?>d", "abcd"],
   ["drops an unterminated tag, as browsers do", 'a<b title="x>b', "a"],
   ["strips control characters but keeps newlines and tabs", "a\u0000b\u0007c\r\nd\te\u009b", "abc\nd\te"],
@@ -53,6 +55,7 @@ const PLAIN_TABLE: readonly (readonly [string, string, string])[] = [
   ["hides unsafe targets", '<a href="javascript:x">click</a>', "click"],
   ["collapses spaces but keeps plain-text lines", "line one  \n  line\t two\n\n\n\nend", "line one\nline two\n\nend"],
   ["strips control characters", "a\u0000b\u001bc", "abc"],
+  ["decodes every named entity HTML knows", "<p>caf&eacute; &Omega; &frac12;</p>", "café Ω ½"],
 ];
 
 describe("codec detail sanitiser", () => {
@@ -149,6 +152,8 @@ describe("codec text bounds", () => {
     const cases: Array<[string, string]> = [
       ["café <b>bold</b>", "café bold"],
       ["R&amp;D &lt;b&gt; &#233;t&#xE9; &#x263A; &hellip;", "R&D <b> été ☺ …"],
+      ["caf&eacute; &Omega; <i>&frac12;</i>", "café Ω ½"],
+      ["caf&eacute; AT&T &amp R&D", "café AT&T &amp R&D"],
       ["<p>disk</p><p>full</p>", "disk full"],
       ["a<br>b<script>alert(1)</script>c<!-- hidden -->", "a bc"],
       ["<a href=\"https://x.example/\">graph</a>", "graph <https://x.example/>"],

@@ -191,5 +191,10 @@ describe("config: policy readers", () => {
     assert.deepEqual(read(patterns(), "web*"), ["web*"]);
     assert.equal(errorOf('"/x/g"', (t) => read(patterns(), t)), 't.yaml: v: regex flags may only be i, m, s or u, got "g"');
     assert.equal(errorOf("[web1, '']", (t) => read(patterns(), t)), 't.yaml: v[1]: expected a glob like "web*" or a regex like "/^db[0-9]+$/", got ""');
+    assert.deepEqual(read(patterns(), "['/(a|a)+$/', '/(a+)+$/']"), ["/(a|a)+$/", "/(a+)+$/"]);
+    assert.equal(
+      errorOf("[web1, '/(web)\\1/']", (t) => read(patterns(), t)),
+      "t.yaml: v[1]: a regex the linear-time engine (RE2) cannot run: it has no backreferences or lookaround (invalid escape sequence: `\\1`)",
+    );
   });
 });
