@@ -49,11 +49,6 @@ export class AgentRegistry {
     await this.granting;
   }
 
-  /** Resolves once every reading-rights change asked for so far has been tried. */
-  readersSettled(): Promise<void> {
-    return this.granting;
-  }
-
   private grantInBackground(nodes: readonly string[]): void {
     if (nodes.length === 0) return;
     this.granting = this.granting.then(async () => {
