@@ -41,7 +41,6 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
   };
   return {
     list: (filter) => store.alerts.each(filter),
-    page: (filter, limit, now) => store.alerts.page(filter, limit, 0, now),
     get: (shortId) => store.alerts.get(shortId),
     history: (shortId) => (store.alerts.get(shortId) ? store.alerts.history(shortId) : undefined),
 

@@ -93,11 +93,9 @@ function handleShow(args: ShowArgs, ctx: CommandContext): string {
   };
   const order = byUrgency(grade);
   // Whether an alert is silenced is the silences' matchers' call, and its level the rules': both are
-  // worked out here, over every alert, holding only a page at a time. With no policy to grade by, the
-  // store sorts, counts and pages itself.
+  // worked out here, over every alert, holding only a page at a time.
   const { alerts, total } =
     args.filter === "silenced" ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit, order)
-    : ctx.alerts.page && !ctx.gradeOf ? ctx.alerts.page(args.filter, args.limit, ctx.now)
     // A store's "acked" may include acks past their end, about to expire: don't list them as acked.
     : mostUrgent(ctx.alerts.list(args.filter), (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now), args.limit, order);
   if (total === 0) return EMPTY[args.filter];

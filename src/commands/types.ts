@@ -83,11 +83,6 @@ export interface HistoryLine {
 export interface CommandAlerts {
   /** Every alert `filter` matches (no cap), in the order people read them: raised first, most important, longest standing. */
   list(filter: AlertFilter): Iterable<AlertRecord>;
-  /**
-   * The first `limit` of `list` and how many match in all, sorted, counted and cut where the
-   * alerts are kept; `now` makes "acked" count only acks still running.
-   */
-  page?(filter: AlertFilter, limit: number, now: number): { readonly alerts: readonly AlertRecord[]; readonly total: number };
   ack(shortId: number, ack: AckInfo): AckOutcome;
   /** The alert a person calls `#shortId`. */
   get?(shortId: number): AlertRecord | undefined;
