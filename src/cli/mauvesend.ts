@@ -1,12 +1,22 @@
-import { newTransmissionId } from "../codec/build-update.js";
+// The mauvesend command: reads its command line, finds the account to publish with, sends one
+// update over XMPP and waits for the server's confirmation.
+import { hostname } from "node:os";
 import { nowSeconds, type Clock } from "../clock/clock.js";
+import { newTransmissionId } from "../codec/build-update.js";
+import { sourceToNodeName } from "../codec/node-name.js";
+import { wrapPayload } from "../codec/payload.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
-import { createLogger } from "../log.js";
-import { parseMauvesendArgs } from "./mauvesend-args.js";
-import { MAUVESEND_HELP } from "./mauvesend-help.js";
-import { sendUpdate, type SendOutcome } from "./mauvesend-send.js";
-import { resolveTarget, type MauvesendTarget } from "./mauvesend-target.js";
+import { readAgentConfigFile } from "../config/agent-config.js";
+import { ConfigError } from "../errors.js";
+import { createLogger, type Logger } from "../log.js";
+import { connectClient } from "../xmpp/client.js";
+import { ensureNode } from "../xmpp/ensure-node.js";
+import { jidDomain, jidLocal } from "../xmpp/jid.js";
+import { createProvisioning } from "../xmpp/provisioning.js";
+import { createPubsub } from "../xmpp/pubsub.js";
+import type { XmppSession } from "../xmpp/session.js";
+import { MAUVESEND_HELP, parseMauvesendArgs } from "./mauvesend-args.js";
 
 /** Exit statuses, as Mauve's mauvesend has them: sent (or help printed)... */
 export const EXIT_SENT = 0;
@@ -69,4 +79,106 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
   if (!outcome.ok) return fail(`could not send: ${outcome.reason}`);
   if (args.verbose > 0) io.out(`Sent ${update.transmissionId}: confirmed by ${target.pubsub} (item ${outcome.itemId})\n`);
   return EXIT_SENT;
+}
+
+/** Where and as whom mauvesend publishes. */
+export interface MauvesendTarget {
+  readonly service: string;
+  readonly jid: string;
+  readonly password: string;
+  readonly pubsub: string;
+  readonly bot: string;
+  /** The source used when `-o` is not given. */
+  readonly defaultSource: string;
+}
+
+/** The default agent config that mauvesend reads when neither --config nor the environment says otherwise. */
+export const DEFAULT_CONFIG = "/etc/mauve/agent.yaml";
+
+const BARE_JID = /^[^\s@/"&'<>:]+@[^\s@/]+$/;
+
+/**
+ * Finds the account to publish with: the agent config given by `--config`; else MAUVE_XMPP_JID and
+ * MAUVE_XMPP_PASSWORD (MAUVE_XMPP_SERVICE, MAUVE_XMPP_PUBSUB and MAUVE_XMPP_BOT optional) from the
+ * environment; else the agent's default config. Returns a sentence saying what is missing otherwise.
+ */
+export function resolveTarget(config: string | null, env: Readonly<Record<string, string | undefined>>): MauvesendTarget | { error: string } {
+  const jid = env["MAUVE_XMPP_JID"];
+  if (config === null && jid !== undefined && jid !== "") return fromEnv(jid.toLowerCase(), env);
+  const path = config ?? DEFAULT_CONFIG;
+  try {
+    const c = readAgentConfigFile(path, env);
+    return { ...c.xmpp, password: c.xmpp.password.reveal(), defaultSource: c.source };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const hint = config === null ? " (or set MAUVE_XMPP_JID and MAUVE_XMPP_PASSWORD)" : "";
+    return { error: `cannot use the config file${hint}: ${err.message}` };
+  }
+}
+
+function fromEnv(jid: string, env: Readonly<Record<string, string | undefined>>): MauvesendTarget | { error: string } {
+  if (!BARE_JID.test(jid)) return { error: `MAUVE_XMPP_JID: expected a bare JID like web1@example.org, got "${jid}"` };
+  const password = env["MAUVE_XMPP_PASSWORD"];
+  if (password === undefined || password === "") return { error: "MAUVE_XMPP_PASSWORD is not set (MAUVE_XMPP_JID is)" };
+  const domain = jid.split("@")[1] ?? "";
+  const service = env["MAUVE_XMPP_SERVICE"] || `xmpp://${domain}:5222`;
+  if (!/^xmpps?:\/\/[^/\s]+\/?$/.test(service)) return { error: `MAUVE_XMPP_SERVICE: expected a URL like xmpp://127.0.0.1:5222, got "${service}"` };
+  return {
+    service,
+    jid,
+    password,
+    pubsub: env["MAUVE_XMPP_PUBSUB"] || `pubsub.${domain}`,
+    bot: env["MAUVE_XMPP_BOT"] || `alertbot.${domain}`,
+    // Mauve's default source is the host name.
+    defaultSource: hostname(),
+  };
+}
+
+/** What became of one send: confirmed by the server, or why not, in words for a shell script's log. */
+export type SendOutcome = { ok: true; itemId: string } | { ok: false; reason: string };
+
+/**
+ * Sends one update and waits for the server to confirm it: logs in (no reconnecting), makes sure
+ * the source's node exists (as the agent does), publishes, and logs out. Gives up after `timeoutMs`.
+ */
+export async function sendUpdate(update: AlertUpdate, target: MauvesendTarget, deps: { clock: Clock; log: Logger; timeoutMs: number }): Promise<SendOutcome> {
+  let session: XmppSession | undefined;
+  let timer: { cancel(): void } | undefined;
+  const deadline = new Promise<SendOutcome>((resolve) => {
+    timer = deps.clock.setTimer(deps.timeoutMs, () => resolve({ ok: false, reason: `no confirmation from ${target.service} within ${deps.timeoutMs / 1000}s` }));
+  });
+  const attempt = async (): Promise<SendOutcome> => {
+    try {
+      session = await connectClient({
+        service: target.service,
+        domain: jidDomain(target.jid),
+        username: jidLocal(target.jid),
+        password: target.password,
+        // A resource of its own, so it never replaces the agent's session on the same account.
+        resource: `mauvesend-${update.transmissionId.toString(36)}`,
+        clock: deps.clock,
+        reconnect: false,
+        connectTimeoutMs: deps.timeoutMs,
+        onError: (err) => deps.log.debug("xmpp", { err }),
+      });
+    } catch (err) {
+      return { ok: false, reason: `cannot log in to ${target.service} as ${target.jid}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const pubsub = createPubsub(session);
+    const node = sourceToNodeName(update.source);
+    const ready = await ensureNode(pubsub, createProvisioning(session), { service: target.pubsub, node, source: update.source, bot: target.bot }, deps.log);
+    if (!ready.ok) return { ok: false, reason: `node ${node} on ${target.pubsub} is not available (${ready.condition}${ready.text ? `: ${ready.text}` : ""})` };
+    const published = await pubsub.publish(target.pubsub, node, wrapPayload(update));
+    if (!published.ok) return { ok: false, reason: `${target.pubsub} refused the update (${published.condition}${published.text ? `: ${published.text}` : ""})` };
+    return { ok: true, itemId: published.itemId };
+  };
+  try {
+    return await Promise.race([
+      attempt().catch((err: unknown): SendOutcome => ({ ok: false, reason: err instanceof Error ? err.message : String(err) })),
+      deadline,
+    ]);
+  } finally {
+    timer?.cancel();
+    await session?.stop().catch(() => undefined);
+  }
 }

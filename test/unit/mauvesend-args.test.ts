@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { parseMauvesendArgs, type MauvesendArgs } from "../../src/cli/mauvesend-args.js";
-import { parseTimeSpec } from "../../src/cli/mauvesend-time.js";
+import { parseMauvesendArgs, parseTimeSpec, type MauvesendArgs } from "../../src/cli/mauvesend-args.js";
 
 const NOW = 1_700_000_000;
 const alert = (id: string, fields: Record<string, unknown> = {}) => ({

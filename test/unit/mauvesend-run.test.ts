@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { runMauvesend, type MauvesendIo } from "../../src/cli/mauvesend.js";
-import type { SendOutcome } from "../../src/cli/mauvesend-send.js";
-import type { MauvesendTarget } from "../../src/cli/mauvesend-target.js";
+import { runMauvesend, type MauvesendIo, type MauvesendTarget, type SendOutcome } from "../../src/cli/mauvesend.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { AlertUpdate } from "../../src/codec/types.js";
 
