@@ -1,5 +1,8 @@
 // A person in their Jabber client: a real c2s session that stamps every chat line it receives.
-import { connectClient, createChat, createPresence, getRoster, type Chat, type XmppSession } from "../src/xmpp/index.js";
+import { createChat, type Chat } from "../src/xmpp/chat.js";
+import { connectClient } from "../src/xmpp/connect.js";
+import { createPresence, getRoster } from "../src/xmpp/presence.js";
+import type { XmppSession } from "../src/xmpp/session.js";
 import { hrMs } from "./hrtime.js";
 
 /** A received chat line and when it arrived (hrMs). */

@@ -1,22 +1,19 @@
 // A simulated agent: a real c2s session with its own account and node, speaking the agent's
 // protocol (presence to the bot, disco#info with the agent feature, node provisioning through the
 // bot, updates with a per-source sequence), without the real agent's outbox and process.
-import { ensureNode } from "../src/xmpp/ensure-node.js";
+import { ensureNode } from "../src/xmpp/provisioning.js";
 import { buildUpdate, heartbeatAlert } from "../src/codec/build-update.js";
 import { wrapPayload } from "../src/codec/index.js";
 import type { Alert } from "../src/codec/index.js";
 import { sourceToNodeName } from "../src/codec/index.js";
 import type { Logger } from "../src/log.js";
-import {
-  NS_MAUVE_AGENT,
-  connectClient,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  createPubsub,
-  type Pubsub,
-  type XmppSession,
-} from "../src/xmpp/index.js";
+import { connectClient } from "../src/xmpp/connect.js";
+import { createDisco } from "../src/xmpp/disco.js";
+import { NS_MAUVE_AGENT } from "../src/xmpp/namespaces.js";
+import { createPresence } from "../src/xmpp/presence.js";
+import { createProvisioning } from "../src/xmpp/provisioning.js";
+import { createPubsub, type Pubsub } from "../src/xmpp/pubsub.js";
+import type { XmppSession } from "../src/xmpp/session.js";
 import { hrMs } from "./hrtime.js";
 
 /** Where the simulated agents connect. */

@@ -7,7 +7,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startProsody } from "../prosody/launcher.js";
-import { connectClient, createChat, createPresence } from "../src/xmpp/index.js";
+import { createChat } from "../src/xmpp/chat.js";
+import { connectClient } from "../src/xmpp/connect.js";
+import { createPresence } from "../src/xmpp/presence.js";
 
 const HELP = `Usage: npm run demo -- [--dir DIR] [--c2s-port N] [--once]
 

@@ -1,5 +1,5 @@
 import type { Logger } from "../log.js";
-import type { Pubsub } from "../xmpp/index.js";
+import type { Pubsub } from "../xmpp/pubsub.js";
 import type { RemoteChecks } from "./remote-checks.js";
 
 /**

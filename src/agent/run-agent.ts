@@ -6,25 +6,20 @@ import { sourceToNodeName } from "../codec/node-name.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import { Outbox } from "../store/outbox.js";
-import {
-  NS_MAUVE_AGENT,
-  bareJid,
-  connectClient,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  createPubsub,
-  jidDomain,
-  jidLocal,
-  DEFAULT_BACKOFF,
-  backoffDelay,
-  type XmppSession,
-} from "../xmpp/index.js";
+import { DEFAULT_BACKOFF, backoffDelay } from "../xmpp/backoff.js";
+import { connectClient } from "../xmpp/connect.js";
+import { createDisco } from "../xmpp/disco.js";
+import { bareJid, jidDomain, jidLocal } from "../xmpp/jid.js";
+import { NS_MAUVE_AGENT } from "../xmpp/namespaces.js";
+import { createPresence } from "../xmpp/presence.js";
+import { createProvisioning } from "../xmpp/provisioning.js";
+import { createPubsub } from "../xmpp/pubsub.js";
+import type { XmppSession } from "../xmpp/session.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./config-nodes.js";
 import type { AgentAlert } from "../codec/build-update.js";
-import { ensureNode } from "../xmpp/ensure-node.js";
+import { ensureNode } from "../xmpp/provisioning.js";
 import { PublishGate } from "./publish-gate.js";
 import { statusLine } from "./status-line.js";
 

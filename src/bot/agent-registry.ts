@@ -3,7 +3,11 @@ import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { agentNodeConfig, backoffDelay, bareJid, toError, type BackoffOptions, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
+import { backoffDelay, type BackoffOptions } from "../xmpp/backoff.js";
+import { toError } from "../xmpp/errors.js";
+import { bareJid } from "../xmpp/jid.js";
+import { agentNodeConfig, type ProvisionDecision, type ProvisionRequest } from "../xmpp/provisioning.js";
+import type { Pubsub } from "../xmpp/pubsub.js";
 
 /** What one pass of adoption got done. */
 export interface Adoption {

@@ -4,7 +4,8 @@ import { oneLine } from "../codec/text.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/index.js";
 import type { Store } from "../store/store.js";
-import type { NodeConfig, PlainElement, Pubsub } from "../xmpp/index.js";
+import type { PlainElement } from "../xmpp/payload.js";
+import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";
 import { liveSilences } from "./evaluate-alert.js";
 
 /** The node every history event is published to, and the node holding the current board. */

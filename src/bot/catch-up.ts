@@ -1,5 +1,6 @@
 import type { Logger } from "../log.js";
-import { toError, type Pubsub } from "../xmpp/index.js";
+import { toError } from "../xmpp/errors.js";
+import type { Pubsub } from "../xmpp/pubsub.js";
 import type { BotCore } from "./bot-core.js";
 import { handleItem } from "./item-handler.js";
 

@@ -1,5 +1,5 @@
 import { FORM_COMMANDS, runFormCommand } from "../commands/index.js";
-import type { Adhoc } from "../xmpp/index.js";
+import type { Adhoc } from "../xmpp/disco.js";
 import type { CommandRunner } from "./command-runner.js";
 
 /**

@@ -1,5 +1,5 @@
-import type { PresenceUpdate } from "../xmpp/index.js";
-import { bareJid, jidResource } from "../xmpp/index.js";
+import type { PresenceUpdate } from "../xmpp/presence.js";
+import { bareJid, jidResource } from "../xmpp/jid.js";
 
 /** How reachable someone is by chat right now. */
 export type Reachability = "online" | "away" | "offline" | "unknown";

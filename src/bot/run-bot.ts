@@ -3,21 +3,16 @@ import type { BotConfig } from "../config/bot-config.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store } from "../store/store.js";
-import {
-  NS_COMMANDS,
-  NS_MAUVE_AGENT,
-  NS_MAUVE_BOT,
-  createAdhoc,
-  createMuc,
-  bareJid,
-  connectComponent,
-  createChat,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  createPubsub,
-  type XmppSession,
-} from "../xmpp/index.js";
+import { createChat } from "../xmpp/chat.js";
+import { connectComponent } from "../xmpp/connect.js";
+import { createAdhoc, createDisco } from "../xmpp/disco.js";
+import { bareJid } from "../xmpp/jid.js";
+import { createMuc } from "../xmpp/muc.js";
+import { NS_COMMANDS, NS_MAUVE_AGENT, NS_MAUVE_BOT } from "../xmpp/namespaces.js";
+import { createPresence } from "../xmpp/presence.js";
+import { createProvisioning } from "../xmpp/provisioning.js";
+import { createPubsub } from "../xmpp/pubsub.js";
+import type { XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore, type BotSettings } from "./bot-core.js";
 import { restartOnlyChanges, type ReloadOutcome } from "./config-reload.js";

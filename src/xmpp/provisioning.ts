@@ -1,13 +1,42 @@
+// An agent's node, mauve/alerts/<source>: how it is configured, and how an agent gets one.
+// Their names belong to src/codec (sourceToNodeName / nodeNameToSource).
+//
 // Node provisioning, our own IQ (namespace urn:mauve-xmpp:agent:1):
 //   agent -> bot: <iq type="set"><provision xmlns="urn:mauve-xmpp:agent:1" node="mauve/alerts/web1"/></iq>
 //   bot -> agent: an empty result once the node exists and the agent owns it, or a stanza error.
 // Needed where only service admins may create nodes (Prosody); the bot is one.
+import type { Logger } from "../log.js";
 import type { Unsubscribe } from "./emitter.js";
 import type { HandlerFailure, XmppResult } from "./errors.js";
-import { NS_MAUVE_AGENT } from "./namespaces.js";
+import { NS_MAUVE_AGENT, NS_MAUVE_UPDATE } from "./namespaces.js";
+import type { NodeConfig, Pubsub } from "./pubsub.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
 import { attr } from "./xml.js";
+
+/** Items an agent node retains, so a restarted bot can catch up. */
+export const AGENT_NODE_MAX_ITEMS = 20;
+
+/**
+ * The configuration of an agent node: only affiliated entities see it (whitelist),
+ * only owners and publishers publish (other agents are refused by the server),
+ * the last AGENT_NODE_MAX_ITEMS items are kept, payloads travel with notifications,
+ * retractions are not notified.
+ */
+export function agentNodeConfig(source: string): NodeConfig {
+  return {
+    title: `Mauve alerts from ${source}`,
+    payloadType: NS_MAUVE_UPDATE,
+    accessModel: "whitelist",
+    publishModel: "publishers",
+    persistItems: true,
+    maxItems: AGENT_NODE_MAX_ITEMS,
+    deliverNotifications: true,
+    deliverPayloads: true,
+    notifyRetract: false,
+    sendLastPublishedItem: "never",
+  };
+}
 
 /** A request from an agent for its node. */
 export interface ProvisionRequest {
@@ -44,4 +73,43 @@ export function createProvisioning(session: XmppSession): Provisioning {
         return handler({ from: req.from, node });
       }),
   };
+}
+
+/** Where a source's node lives and who can provision it. */
+export interface NodeTarget {
+  /** The pubsub service (pubsub.example.org). */
+  service: string;
+  /** mauve/alerts/<source>. */
+  node: string;
+  source: string;
+  /** AlertBot's JID, which creates nodes for those who may not. */
+  bot: string;
+}
+
+/** Whether the node is there to publish to, and if not, why (an XMPP error condition). */
+export type EnsureNodeResult = { ok: true } | { ok: false; condition: string; text?: string };
+
+/**
+ * Makes sure the source's node exists: creates it (servers that let users create nodes), or asks
+ * AlertBot to (Prosody lets only service admins create). A node that exists already is fine; one we
+ * own already (Prosody refuses the create before it looks) needs no AlertBot, which may be down.
+ */
+export async function ensureNode(pubsub: Pubsub, provisioning: Provisioning, target: NodeTarget, log: Logger): Promise<EnsureNodeResult> {
+  const { service, node, source, bot } = target;
+  const created = await pubsub.createNode(service, node, agentNodeConfig(source));
+  if (created.ok || created.condition === "conflict") return { ok: true };
+  if (created.condition !== "forbidden") {
+    log.error("cannot create node", { node, condition: created.condition, text: created.text });
+    return failure(created.condition, created.text);
+  }
+  // XEP-0060 §8.2: only owners may read a node's configuration, so success means it is ours.
+  if ((await pubsub.getNodeConfig(service, node)).ok) return { ok: true };
+  const provisioned = await provisioning.requestNodeProvisioning(bot, node);
+  if (provisioned.ok) return { ok: true };
+  log.error("AlertBot did not provision our node", { node, condition: provisioned.condition, text: provisioned.text });
+  return failure(provisioned.condition, provisioned.text);
+}
+
+function failure(condition: string, text: string | undefined): EnsureNodeResult {
+  return text === undefined ? { ok: false, condition } : { ok: false, condition, text };
 }

@@ -1,10 +1,59 @@
-// The typed face of an XMPP connection that the rest of mauve-xmpp sees.
-// Protocol modules (pubsub, disco, ...) reach the internals through coreOf().
+// One XMPP connection: the typed face the rest of mauve-xmpp sees (XmppSession, its events and
+// options), and the internals behind it (SessionCore: lifecycle, IQ plumbing, stanza dispatch
+// and the one error channel every handler failure ends in). Protocol modules (pubsub, disco, ...)
+// reach the internals through coreOf().
+import type { Clock } from "../clock/clock.js";
+import { systemClock } from "../clock/system-clock.js";
+import { createLogger } from "../log.js";
+import { DEFAULT_BACKOFF } from "./backoff.js";
+import type { BackoffOptions } from "./backoff.js";
+import { TypedEmitter } from "./emitter.js";
 import type { Unsubscribe } from "./emitter.js";
-import type { SessionCore } from "./session-core.js";
-import type { SessionEvents, SessionKind } from "./session-types.js";
+import { XmppHandlerError, XmppIoError, toError } from "./errors.js";
+import { IqHandlers, IqRequests } from "./iq.js";
+import type { IqHandlerResult, IqReply, IqRequest } from "./iq.js";
+import { Lifecycle } from "./lifecycle.js";
+import { hardenEntity } from "./raw-entity.js";
+import type { RawBundle, RawEntity } from "./raw-entity.js";
+import type { XmlElement, XmlFactory } from "./xml.js";
 
-export type { SessionEvents, SessionKind, SessionOptions } from "./session-types.js";
+/** A c2s client (one account) or an XEP-0114 component. */
+export type SessionKind = "client" | "component";
+
+/** Events of a session and their payloads. */
+export interface SessionEvents {
+  /** A session is usable: after login, and after each reconnection. */
+  online: {
+    readonly jid: string;
+    /**
+     * True when XEP-0198 resumed the previous session (presence, subscriptions and
+     * in-flight requests survived). False for a fresh session: send presence again.
+     */
+    readonly resumed: boolean;
+  };
+  /** The connection dropped; sends fail with XmppIoError("not-connected") until "online". */
+  offline: { readonly reason: string; readonly willReconnect: boolean };
+  /** A reconnection attempt is scheduled after `delayMs`. */
+  reconnecting: { readonly attempt: number; readonly delayMs: number; readonly lastError: string };
+  /** XmppIoError (connection trouble, lost stanzas) or XmppHandlerError (one of our handlers threw). */
+  error: Error;
+}
+
+/** Options shared by clients and components. */
+export interface SessionOptions {
+  /** Receives every error of the session: I/O trouble and exceptions of our handlers. Default: a JSON line on stderr. */
+  readonly onError?: (err: Error) => void;
+  /** Reconnect backoff, or false to stay offline after a drop. Default DEFAULT_BACKOFF. */
+  readonly reconnect?: BackoffOptions | false;
+  /** How long an IQ request waits for its reply. Default 15 s. */
+  readonly requestTimeoutMs?: number;
+  /** How long one login may take before it is abandoned and retried. Default 20 s. */
+  readonly connectTimeoutMs?: number;
+  /** Timers for backoff and timeouts. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Source of jitter in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+}
 
 /** One XMPP connection, reconnecting by itself until stopped. */
 export interface XmppSession {
@@ -46,4 +95,162 @@ export function coreOf(session: XmppSession): SessionCore {
   const core = cores.get(session);
   if (!core) throw new TypeError("not a session made by connectClient() or connectComponent()");
   return core;
+}
+
+type StanzaHandler = (stanza: XmlElement) => void | Promise<void>;
+
+const defaultOnError = (err: Error): void => createLogger().error("xmpp", { err, cause: err.cause });
+
+/** Everything protocol modules need from a session. */
+export class SessionCore {
+  readonly events: TypedEmitter<SessionEvents>;
+  readonly entity: RawEntity;
+  readonly xml: XmlFactory;
+  private readonly requests: IqRequests;
+  private readonly iqHandlers: IqHandlers;
+  private readonly lifecycle: Lifecycle;
+  private readonly stanzaHandlers = new Map<string, Set<{ label: string; fn: StanzaHandler }>>();
+  private readonly requestTimeoutMs: number;
+  private boundJid: string;
+
+  constructor(
+    readonly kind: SessionKind,
+    bundle: RawBundle,
+    options: SessionOptions,
+  ) {
+    this.entity = bundle.entity;
+    this.xml = bundle.xml;
+    const clock = options.clock ?? systemClock;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.boundJid = kind === "component" ? (this.entity.options.domain ?? "") : "";
+    this.events = new TypedEmitter<SessionEvents>((err, event) =>
+      event === "error" ? undefined : this.report(new XmppHandlerError(`session "${String(event)}" listener`, { cause: err })),
+    );
+    this.events.on("error", options.onError ?? defaultOnError);
+    hardenEntity(this.entity, (err) => this.report(new XmppIoError("connection", `xmpp input: ${err.message}`, { cause: err })));
+    this.requests = new IqRequests((el) => this.send(el), () => this.jid, clock);
+    this.iqHandlers = new IqHandlers(this.entity, this.xml, (err) => this.report(err));
+    this.lifecycle = new Lifecycle(
+      this.entity,
+      {
+        clock,
+        random: options.random ?? Math.random,
+        backoff: options.reconnect ?? DEFAULT_BACKOFF,
+        connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+      },
+      {
+        online: (resumed) => this.onOnline(resumed),
+        offline: (reason, willReconnect) => this.onOffline(reason, willReconnect),
+        reconnecting: (attempt, delayMs, lastError) => this.events.emit("reconnecting", { attempt, delayMs, lastError }),
+        error: (err) => this.report(err),
+      },
+    );
+    this.entity.on("stanza", (stanza: XmlElement) => this.dispatch(stanza));
+    // XEP-0198 §4: stanzas the server never acknowledged before the session was lost.
+    this.entity.streamManagement?.on("fail", (stanza: XmlElement) => {
+      if (this.lifecycle.isStopped || stanza.name === "iq") return; // IQ callers get session-lost instead
+      this.report(new XmppIoError("session-lost", `a <${stanza.name}> to ${stanza.attrs.to ?? "?"} was never acknowledged and may be lost`));
+    });
+  }
+
+  /** Our own address (see XmppSession.jid). */
+  get jid(): string {
+    return this.boundJid;
+  }
+
+  /** Whether a stream is up. */
+  get isOnline(): boolean {
+    return this.lifecycle.isOnline;
+  }
+
+  /** Logs in; rejects if the first login fails. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Ends the session for good. */
+  async stop(): Promise<void> {
+    const wasOnline = this.isOnline;
+    await this.lifecycle.stop();
+    this.requests.failAll(new XmppIoError("stopped", "the XMPP session was stopped"));
+    if (wasOnline) this.events.emit("offline", { reason: "stopped", willReconnect: false });
+  }
+
+  /** Sends a stanza; rejects with XmppIoError("not-connected") while offline. */
+  async send(stanza: XmlElement): Promise<void> {
+    if (!this.isOnline) throw new XmppIoError("not-connected", `cannot send <${stanza.name}>: not connected`);
+    try {
+      await this.entity.send(stanza);
+    } catch (err) {
+      throw new XmppIoError("not-connected", `sending <${stanza.name}> failed`, { cause: err });
+    }
+  }
+
+  /** Sends an IQ get/set and waits for its reply; stanza errors come back as values. */
+  request(iq: XmlElement, what: string, timeoutMs = this.requestTimeoutMs): Promise<IqReply> {
+    return this.requests.request(iq, what, timeoutMs);
+  }
+
+  /** Calls `fn` for each incoming <message/> or <presence/>; its errors go to the error channel. */
+  onStanza(name: "message" | "presence", label: string, fn: StanzaHandler): Unsubscribe {
+    let set = this.stanzaHandlers.get(name);
+    if (!set) {
+      set = new Set();
+      this.stanzaHandlers.set(name, set);
+    }
+    const entry = { label, fn };
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+    };
+  }
+
+  /** Answers incoming IQs with payload `{ns}name` (one handler per payload). */
+  handleIq(
+    type: "get" | "set",
+    ns: string,
+    name: string,
+    label: string,
+    fn: (req: IqRequest) => Promise<IqHandlerResult> | IqHandlerResult,
+  ): Unsubscribe {
+    return this.iqHandlers.handle(type, ns, name, label, fn);
+  }
+
+  /** Sends an error to the session's error channel. */
+  report(err: Error): void {
+    this.events.emit("error", err);
+  }
+
+  /** Runs a handler so that neither a throw nor a rejection escapes. */
+  guard<T>(label: string, fn: (arg: T) => unknown, arg: T): void {
+    const fail = (err: unknown): void => this.report(new XmppHandlerError(label, { cause: toError(err) }));
+    try {
+      const result = fn(arg);
+      if (result instanceof Promise) result.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private dispatch(stanza: XmlElement): void {
+    if (stanza.name === "iq") {
+      this.requests.accept(stanza);
+      return;
+    }
+    for (const { label, fn } of [...(this.stanzaHandlers.get(stanza.name) ?? [])]) this.guard(label, fn, stanza);
+  }
+
+  private onOnline(resumed: boolean): void {
+    const jid = this.entity.jid?.toString();
+    if (jid) this.boundJid = jid;
+    // Replies to requests of a replaced session will never come.
+    if (!resumed) this.requests.failAll(new XmppIoError("session-lost", "the XMPP session was replaced before the reply came"));
+    this.events.emit("online", { jid: this.boundJid, resumed });
+  }
+
+  private onOffline(reason: string, willReconnect: boolean): void {
+    // Without stream management nothing survives a drop.
+    if (!this.entity.streamManagement) this.requests.failAll(new XmppIoError("session-lost", `connection lost: ${reason}`));
+    this.events.emit("offline", { reason, willReconnect });
+  }
 }

@@ -1,5 +1,5 @@
 // Waiting for one event in tests, with a deadline.
-import type { Unsubscribe } from "../../src/xmpp/index.js";
+import type { Unsubscribe } from "../../src/xmpp/emitter.js";
 
 /** Resolves with the first event `subscribe` delivers that matches, or rejects after `ms`. */
 export function nextEvent<T>(subscribe: (fn: (v: T) => void) => Unsubscribe, match: (v: T) => boolean = () => true, ms = 5000): Promise<T> {

@@ -6,15 +6,12 @@ import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
 import { systemClock } from "../../src/clock/system-clock.js";
 import { loadAgentConfig } from "../../src/config/index.js";
-import {
-  NS_MAUVE_AGENT,
-  connectComponent,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  type PresenceUpdate,
-  type XmppSession,
-} from "../../src/xmpp/index.js";
+import { connectComponent } from "../../src/xmpp/connect.js";
+import { createDisco } from "../../src/xmpp/disco.js";
+import { NS_MAUVE_AGENT } from "../../src/xmpp/namespaces.js";
+import { createPresence, type PresenceUpdate } from "../../src/xmpp/presence.js";
+import { createProvisioning } from "../../src/xmpp/provisioning.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";

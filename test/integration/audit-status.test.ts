@@ -4,7 +4,7 @@ import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { AUDIT_NODE, LINES_PER_ITEM, STATUS_NODE } from "../../src/bot/audit-feed.js";
-import { createPubsub } from "../../src/xmpp/index.js";
+import { createPubsub } from "../../src/xmpp/pubsub.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";

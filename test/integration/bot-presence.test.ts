@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { connectClient, createPresence, getRoster, type PresenceUpdate, type SubscriptionStanza, type XmppSession } from "../../src/xmpp/index.js";
+import { connectClient } from "../../src/xmpp/connect.js";
+import { createPresence, getRoster, type PresenceUpdate, type SubscriptionStanza } from "../../src/xmpp/presence.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 import { nextEvent } from "../helpers/next-event.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startBot, tempDir } from "../helpers/spine.js";

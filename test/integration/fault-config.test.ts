@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AUDIT_NODE } from "../../src/bot/audit-feed.js";
-import { createPubsub } from "../../src/xmpp/index.js";
+import { createPubsub } from "../../src/xmpp/pubsub.js";
 import { withProsody } from "../helpers/prosody.js";
 import { ChildRun, REPO_ROOT } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";

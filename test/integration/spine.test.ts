@@ -1,7 +1,9 @@
 // The spine, end to end against a real Prosody: agent → pubsub → AlertBot → SQLite → chat → "ack".
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { connectClient, createPubsub, type XmppSession } from "../../src/xmpp/index.js";
+import { connectClient } from "../../src/xmpp/connect.js";
+import { createPubsub } from "../../src/xmpp/pubsub.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { withProsody } from "../helpers/prosody.js";

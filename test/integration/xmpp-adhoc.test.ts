@@ -3,8 +3,12 @@
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
 import { ACK_FORM, recognisePerson, runFormCommand, SILENCE_FORM, type CommandContext } from "../../src/commands/index.js";
-import { NS_COMMANDS, bareJid, connectClient, connectComponent, createAdhoc } from "../../src/xmpp/index.js";
-import type { Adhoc, AdhocFields, XmppSession } from "../../src/xmpp/index.js";
+import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
+import { createAdhoc } from "../../src/xmpp/disco.js";
+import { bareJid } from "../../src/xmpp/jid.js";
+import { NS_COMMANDS } from "../../src/xmpp/namespaces.js";
+import type { Adhoc, AdhocFields } from "../../src/xmpp/disco.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 import { coreOf } from "../../src/xmpp/session.js";
 
 describe("xmpp ad-hoc commands on Prosody", function () {

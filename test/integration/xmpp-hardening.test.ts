@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
-import { connectComponent } from "../../src/xmpp/index.js";
-import type { SessionEvents, XmppSession } from "../../src/xmpp/index.js";
+import { connectComponent } from "../../src/xmpp/connect.js";
+import type { SessionEvents, XmppSession } from "../../src/xmpp/session.js";
 
 const SECRET = "s3cret";
 const DOMAIN = "bot.fake.localhost";

@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import { nextEvent } from "../helpers/next-event.js";
 import { withProsody } from "../helpers/prosody.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { connectClient, connectComponent, createMuc } from "../../src/xmpp/index.js";
-import type { GroupchatMessage, Muc, RoomExit, XmppSession } from "../../src/xmpp/index.js";
+import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
+import { createMuc } from "../../src/xmpp/muc.js";
+import type { GroupchatMessage, Muc, RoomExit } from "../../src/xmpp/muc.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 
 const said = (muc: Muc, body: string): Promise<GroupchatMessage> => nextEvent((fn) => muc.onGroupchat(fn), (m) => m.body === body);
 

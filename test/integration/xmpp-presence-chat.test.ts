@@ -2,20 +2,16 @@
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
 import { nextEvent } from "../helpers/next-event.js";
-import {
-  NS_DISCO_INFO,
-  NS_MAUVE_AGENT,
-  NS_MAUVE_BOT,
-  NS_PING,
-  bareJid,
-  connectClient,
-  connectComponent,
-  createChat,
-  createDisco,
-  createPresence,
-  getRoster,
-} from "../../src/xmpp/index.js";
-import type { ChatBounce, ChatMessage, PresenceUpdate, SubscriptionStanza, Unsubscribe, XmppSession } from "../../src/xmpp/index.js";
+import { createChat } from "../../src/xmpp/chat.js";
+import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
+import { createDisco } from "../../src/xmpp/disco.js";
+import { bareJid } from "../../src/xmpp/jid.js";
+import { NS_DISCO_INFO, NS_MAUVE_AGENT, NS_MAUVE_BOT, NS_PING } from "../../src/xmpp/namespaces.js";
+import { createPresence, getRoster } from "../../src/xmpp/presence.js";
+import type { ChatBounce, ChatMessage } from "../../src/xmpp/chat.js";
+import type { Unsubscribe } from "../../src/xmpp/emitter.js";
+import type { PresenceUpdate, SubscriptionStanza } from "../../src/xmpp/presence.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 
 
 describe("xmpp disco, presence and chat on Prosody", function () {

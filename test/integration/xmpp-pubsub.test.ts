@@ -2,18 +2,16 @@
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
 import { nextEvent } from "../helpers/next-event.js";
-import {
-  AGENT_NODE_MAX_ITEMS,
-  NS_MAUVE_UPDATE,
-  XmppHandlerError,
-  agentNodeConfig,
-  bareJid,
-  connectClient,
-  connectComponent,
-  createProvisioning,
-  createPubsub,
-} from "../../src/xmpp/index.js";
-import type { ProvisionDecision, ProvisionRequest, PubsubEvent, Unsubscribe, XmppSession } from "../../src/xmpp/index.js";
+import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
+import { XmppHandlerError } from "../../src/xmpp/errors.js";
+import { bareJid } from "../../src/xmpp/jid.js";
+import { NS_MAUVE_UPDATE } from "../../src/xmpp/namespaces.js";
+import { AGENT_NODE_MAX_ITEMS, agentNodeConfig, createProvisioning } from "../../src/xmpp/provisioning.js";
+import { createPubsub } from "../../src/xmpp/pubsub.js";
+import type { Unsubscribe } from "../../src/xmpp/emitter.js";
+import type { ProvisionDecision, ProvisionRequest } from "../../src/xmpp/provisioning.js";
+import type { PubsubEvent } from "../../src/xmpp/pubsub.js";
+import type { XmppSession } from "../../src/xmpp/session.js";
 
 const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
 

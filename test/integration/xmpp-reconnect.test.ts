@@ -5,16 +5,15 @@ import { createServer, connect } from "node:net";
 import type { Server, Socket } from "node:net";
 import { withProsody } from "../helpers/prosody.js";
 import { nextEvent as nextEventWithin } from "../helpers/next-event.js";
-import {
-  XmppIoError,
-  agentNodeConfig,
-  bareJid,
-  connectClient,
-  connectComponent,
-  createDisco,
-  createPubsub,
-} from "../../src/xmpp/index.js";
-import type { PubsubEvent, SessionEvents, Unsubscribe, XmppSession } from "../../src/xmpp/index.js";
+import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
+import { createDisco } from "../../src/xmpp/disco.js";
+import { XmppIoError } from "../../src/xmpp/errors.js";
+import { bareJid } from "../../src/xmpp/jid.js";
+import { agentNodeConfig } from "../../src/xmpp/provisioning.js";
+import { createPubsub } from "../../src/xmpp/pubsub.js";
+import type { Unsubscribe } from "../../src/xmpp/emitter.js";
+import type { PubsubEvent } from "../../src/xmpp/pubsub.js";
+import type { SessionEvents, XmppSession } from "../../src/xmpp/session.js";
 
 // Reconnections take longer than other events.
 const nextEvent = <T>(subscribe: Parameters<typeof nextEventWithin<T>>[0], match?: (v: T) => boolean): Promise<T> =>

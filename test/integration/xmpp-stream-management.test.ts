@@ -1,7 +1,10 @@
 // XEP-0198 counters under load right after login, against Prosody's mod_smacks.
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
-import { connectClient, createDisco, createPresence, createPubsub } from "../../src/xmpp/index.js";
+import { connectClient } from "../../src/xmpp/connect.js";
+import { createDisco } from "../../src/xmpp/disco.js";
+import { createPresence } from "../../src/xmpp/presence.js";
+import { createPubsub } from "../../src/xmpp/pubsub.js";
 
 describe("xmpp stream management on Prosody", function () {
   this.timeout(60_000);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { AdoptionRetry, AgentRegistry } from "../../src/bot/agent-registry.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { Store } from "../../src/store/store.js";
-import type { Pubsub } from "../../src/xmpp/index.js";
+import type { Pubsub } from "../../src/xmpp/pubsub.js";
 import { LogLines } from "../helpers/spine.js";
 
 describe("agent registry: adopting nodes made outside AlertBot", () => {

@@ -172,8 +172,8 @@ describe("xmpp entity hardening", () => {
 
 describe("xmpp stream-management counter fix", () => {
   it("counts from <enabled/> and ignores xmpp.js's late reset", async () => {
-    const { fixInboundCounter } = await import("../../src/xmpp/sm-counter.js");
-    const { clientXml: xml } = await import("../../src/xmpp/client.js");
+    const { fixInboundCounter } = await import("../../src/xmpp/raw-entity.js");
+    const { clientXml: xml } = await import("../../src/xmpp/connect.js");
     const entity = new FakeEntity([]) as FakeEntity & { streamManagement: { inbound: number } };
     entity.streamManagement = { inbound: 5 };
     fixInboundCounter(entity as unknown as RawEntity);

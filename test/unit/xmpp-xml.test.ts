@@ -1,12 +1,12 @@
 // XML building and reading in src/xmpp, without a server.
 import assert from "node:assert/strict";
-import { clientXml as xml } from "../../src/xmpp/client.js";
+import { clientXml as xml } from "../../src/xmpp/connect.js";
 import { buildStanzaError, parseStanzaError } from "../../src/xmpp/errors.js";
 import { NS_MAUVE_UPDATE, NS_PUBSUB_ERRORS, NS_STANZAS } from "../../src/xmpp/namespaces.js";
-import { buildNodeConfigForm, parseNodeConfigForm } from "../../src/xmpp/node-config.js";
-import { agentNodeConfig } from "../../src/xmpp/mauve-nodes.js";
+import { buildNodeConfigForm, parseNodeConfigForm } from "../../src/xmpp/pubsub.js";
+import { agentNodeConfig } from "../../src/xmpp/provisioning.js";
 import { buildUpdate, readItemContent } from "../../src/xmpp/payload.js";
-import { readItem } from "../../src/xmpp/pubsub-entity.js";
+import { readItem } from "../../src/xmpp/pubsub.js";
 
 describe("xmpp payload XML", () => {
   it("builds the update element the wire format names", () => {

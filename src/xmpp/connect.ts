@@ -1,12 +1,14 @@
-// A c2s client session (RFC 6120) over @xmpp/client 0.14, with XEP-0198
-// stream management and our native SCRAM-SHA-1.
-import { client, xml } from "@xmpp/client";
+// Opening a session: a c2s client (RFC 6120) over @xmpp/client 0.14, with XEP-0198 stream
+// management and our native SCRAM-SHA-1, or an XEP-0114 external component over
+// @xmpp/component 0.13. Components have no stream management and no roster: see presence.ts.
+import { client, xml as rawClientXml } from "@xmpp/client";
+import { component, xml as rawComponentXml } from "@xmpp/component";
+import { NS_PING } from "./namespaces.js";
+import { fixInboundCounter } from "./raw-entity.js";
 import type { RawEntity } from "./raw-entity.js";
 import { NATIVE_SCRAM_SHA1, NativeScramSha1 } from "./scram-sha1.js";
-import { fixInboundCounter } from "./sm-counter.js";
 import type { ScramCache } from "./scram-sha1.js";
-import { SessionCore } from "./session-core.js";
-import { sessionFacade } from "./session.js";
+import { SessionCore, sessionFacade } from "./session.js";
 import type { SessionOptions, XmppSession } from "./session.js";
 import type { XmlFactory } from "./xml.js";
 
@@ -31,7 +33,7 @@ interface RawClient extends RawEntity {
 }
 
 /** The `xml` factory of @xmpp/client's copy of ltx (for unit tests of XML code in src/xmpp). */
-export const clientXml = xml as XmlFactory;
+export const clientXml = rawClientXml as XmlFactory;
 
 type Authenticate = (credentials: Record<string, unknown>, mechanism: string) => Promise<void>;
 
@@ -67,4 +69,24 @@ function chooseMechanism(offered: readonly string[], native: boolean, secure: bo
   const chosen = usable[0];
   if (!chosen) throw new Error(`SASL: no acceptable mechanism among ${offered.join(", ") || "none"}`);
   return chosen;
+}
+
+/** How to reach the server's component port. */
+export interface ComponentOptions extends SessionOptions {
+  /** e.g. "xmpp://127.0.0.1:5347". */
+  readonly service: string;
+  /** The component's JID, e.g. "alertbot.mauve.localhost". */
+  readonly domain: string;
+  /** The shared secret of XEP-0114 §3 (component_secret in Prosody). */
+  readonly password: string;
+}
+
+/** Connects as component `domain`; resolves once the handshake succeeded, rejects if the first one fails. */
+export async function connectComponent(options: ComponentOptions): Promise<XmppSession> {
+  const entity = component({ service: options.service, domain: options.domain, password: options.password }) as RawEntity;
+  const core = new SessionCore("component", { entity, xml: rawComponentXml as XmlFactory }, options);
+  // XEP-0199 §6: @xmpp/component, unlike @xmpp/client, does not answer pings.
+  core.handleIq("get", NS_PING, "ping", "ping", () => ({ ok: true }));
+  await core.start();
+  return sessionFacade(core);
 }
