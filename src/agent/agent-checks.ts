@@ -1,6 +1,6 @@
 import { runCheckCommand, baseCheckEnv } from "../checks/run-command.js";
 import { CheckScheduler } from "../checks/scheduler.js";
-import type { CheckSpec } from "../checks/types.js";
+import type { CheckSpec } from "../checks/check-config.js";
 import type { Clock } from "../clock/clock.js";
 import type { AgentConfig, StaticAlertConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";

@@ -1,9 +1,9 @@
-import { checksList } from "../checks/check-config.js";
-import { detailHtml } from "../checks/plugin-output.js";
-import type { CheckSpec } from "../checks/types.js";
+import { checksList, type CheckSpec } from "../checks/check-config.js";
+import { detailHtml } from "../checks/run-command.js";
 import { object } from "../schema/combinators.js";
 import { InvalidConfigError, loadYaml } from "../config/load.js";
 import type { Logger } from "../log.js";
+import type { Pubsub } from "../xmpp/pubsub.js";
 import type { AgentAlert } from "../codec/build-update.js";
 
 /** The namespace of a check config item: `<checks xmlns="urn:mauve-xmpp:config:1">YAML</checks>`. */
@@ -130,5 +130,28 @@ export class RemoteChecks {
     this.deps.report(first
       ? { id: REJECTED_ALERT_ID, state: "raised", summary: `check config from ${first[0]} rejected: ${first[1][0] ?? ""}`.slice(0, 1024), detail: detailHtml([...this.rejected.values()].flat().join("\n")) }
       : { id: REJECTED_ALERT_ID, state: "cleared", summary: "check config accepted" });
+  }
+}
+
+/**
+ * After a fresh login: subscribes to each config node (ops create them; a missing one is fine) and
+ * reads its newest item, which may have been published while the agent was away. Later pushes
+ * arrive as events.
+ */
+export async function followConfigNodes(pubsub: Pubsub, service: string, nodes: readonly string[], remote: RemoteChecks, log: Logger): Promise<void> {
+  for (const node of nodes) {
+    const subscribed = await pubsub.subscribe(service, node);
+    if (!subscribed.ok) {
+      const fields = { node, condition: subscribed.condition, text: subscribed.text };
+      if (subscribed.condition === "item-not-found") log.debug("no check config node", fields);
+      else log.warn("cannot subscribe to a check config node", fields);
+      continue;
+    }
+    const items = await pubsub.getItems(service, node, 1);
+    if (!items.ok) {
+      log.warn("cannot read a check config node", { node, condition: items.condition });
+      continue;
+    }
+    for (const item of items.items) remote.receive({ ...item, node });
   }
 }

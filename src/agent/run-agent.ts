@@ -17,7 +17,7 @@ import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
-import { followConfigNodes } from "./config-nodes.js";
+import { followConfigNodes } from "./remote-checks.js";
 import type { AgentAlert } from "../codec/build-update.js";
 import { ensureNode } from "../xmpp/provisioning.js";
 import { PublishGate } from "./publish-gate.js";

@@ -1,8 +1,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { AlertUpdate } from "../codec/types.js";
 import type { AlertSemantics } from "../alerts/semantics.js";
-import { ingestUpdate, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
-import { processDue } from "../ingest/process-due.js";
+import { ingestUpdate, processDue, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelName, Recipient } from "../notify/index.js";
 import { classify, readerZone, type DeliveryKind, type Policy } from "../policy/index.js";

@@ -1,9 +1,10 @@
+// Scheduling the agent's checks: each runs on its interval, its runs pass through k-of-n flap
+// damping, and what that decides becomes the check's alert.
 import type { AgentAlert } from "../codec/build-update.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
-import { checkAlert } from "./check-alert.js";
-import { DampingWindow } from "./damping.js";
-import type { CheckRun, CheckSpec, CheckStatus } from "./types.js";
+import type { CheckRun, CheckSpec, CheckStatus, Damping } from "./check-config.js";
+import { detailHtml } from "./run-command.js";
 
 /** Everything the scheduler needs, injected. */
 export interface CheckSchedulerDeps {
@@ -165,4 +166,57 @@ export class CheckScheduler {
   private isIdle(): boolean {
     return this.active === 0 && this.ready.length === 0 && this.pending.size === 0;
   }
+}
+
+/** What one run did to a damped check: raised it, cleared it, or nothing visible. */
+export type DampingEdge = "raise" | "clear" | null;
+
+/**
+ * k-of-n flap damping for one check: raises when `raise` of the last `of` runs failed, clears
+ * after `clear` passes in a row. A clear starts the window afresh, so one failure right after a
+ * clear does not raise again on the strength of failures already acted upon.
+ */
+export class DampingWindow {
+  private window: boolean[] = [];
+  private passes = 0;
+
+  constructor(
+    private readonly rule: Damping,
+    private raisedNow: boolean,
+  ) {}
+
+  /** Whether the check's alert is raised. */
+  get raised(): boolean {
+    return this.raisedNow;
+  }
+
+  /** Records one run (true: it failed) and says whether the alert changes. */
+  record(failed: boolean): DampingEdge {
+    this.window.push(failed);
+    if (this.window.length > this.rule.of) this.window.shift();
+    this.passes = failed ? 0 : this.passes + 1;
+    if (!this.raisedNow && this.window.filter(Boolean).length >= this.rule.raise) {
+      this.raisedNow = true;
+      return "raise";
+    }
+    if (this.raisedNow && this.passes >= this.rule.clear) {
+      this.raisedNow = false;
+      this.window = [];
+      return "clear";
+    }
+    return null;
+  }
+}
+
+/** The alert a check's run stands for: raised with the importance of its status, or cleared. */
+export function checkAlert(spec: CheckSpec, run: CheckRun, state: "raised" | "cleared"): AgentAlert {
+  const detail = detailHtml(run.detail);
+  return {
+    id: spec.id,
+    state,
+    ...(spec.subject !== null ? { subject: spec.subject } : {}),
+    ...(run.summary !== "" ? { summary: run.summary } : {}),
+    ...(detail !== "" ? { detail } : {}),
+    ...(state === "raised" && run.status !== "ok" ? { importance: spec.importance[run.status] } : {}),
+  };
 }

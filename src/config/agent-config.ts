@@ -1,5 +1,4 @@
-import { checkRunnerSection, checksList, type CheckRunnerConfig } from "../checks/check-config.js";
-import type { CheckSpec } from "../checks/types.js";
+import { checkRunnerSection, checksList, type CheckRunnerConfig, type CheckSpec } from "../checks/check-config.js";
 import { list, maybe, object, optional, orFalse, transform } from "../schema/combinators.js";
 import { check } from "../schema/policy-combinators.js";
 import { logSection } from "./common.js";

@@ -19,7 +19,7 @@ import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "../n
 import { permissionsSection } from "./permissions-config.js";
 import type { Permissions } from "../commands/index.js";
 import { workgroupsSection } from "./workgroups-config.js";
-import { udpSection, type UdpConfig } from "../ingest/udp-config.js";
+import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {

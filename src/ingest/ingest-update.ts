@@ -1,7 +1,10 @@
+// Applying what arrives to the store: an update from an agent, a Mauve sender or the bot itself
+// (checked, deduplicated, applied with Mauve's semantics), and whatever has fallen due since.
 import type { AlertUpdate } from "../codec/types.js";
 import { sourceToNodeName } from "../codec/node-name.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import { applyUpdate, type AlertChange } from "../alerts/apply-update.js";
+import { fireDue } from "../alerts/due.js";
 import type { AlertSemantics } from "../alerts/semantics.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
@@ -96,4 +99,22 @@ function loadExisting(store: Store, update: AlertUpdate): Map<string, AlertState
     if (rec) found.set(a.id, rec);
   }
   return found;
+}
+
+/**
+ * Carries out everything due by `now` (scheduled raises/clears, ack expiry) in one transaction,
+ * the earliest `limit` alerts of it when given.
+ * Returns the changes, plus due alerts that changed nothing but need the policy's attention
+ * (a suppression that ended on a raise nobody was told of) as changes with no transition.
+ */
+export function processDue(store: Store, now: number, limit = -1): StoredChange[] {
+  return store.transaction(() =>
+    store.alerts.due(now, limit).map((alert): StoredChange => {
+      const change = fireDue(alert, now);
+      if (!change) return { before: alert, after: alert, transition: null, events: [], alert };
+      const saved = store.alerts.save(change.after);
+      store.alerts.record(saved.shortId, change.events);
+      return { ...change, alert: saved };
+    }),
+  );
 }

@@ -1,8 +1,7 @@
 import { AlertStore } from "./alert-store.js";
 import { openDatabase, type Db } from "./database.js";
 import { PolicyStore } from "./policy-store.js";
-import { SourceStore } from "./source-store.js";
-import { TransmissionStore } from "./transmission-store.js";
+import { SourceStore, TransmissionStore } from "./source-store.js";
 
 /** The bot's durable state: one SQLite file, reached only through these repositories. */
 export class Store {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { AgentAlert } from "../../src/codec/build-update.js";
 import { NS_MAUVE_CONFIG, RemoteChecks, configNodes, type ConfigItem } from "../../src/agent/remote-checks.js";
-import type { CheckSpec } from "../../src/checks/types.js";
+import type { CheckSpec } from "../../src/checks/check-config.js";
 import { createLogger } from "../../src/log.js";
 
 const OPS = "ops@example.org";

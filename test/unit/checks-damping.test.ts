@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DampingWindow } from "../../src/checks/damping.js";
+import { DampingWindow } from "../../src/checks/scheduler.js";
 
 // F = a failed run, P = a passing one; each run's edge in order ("." for none).
 function edges(rule: { raise: number; of: number; clear: number }, runs: string, raised = false): string {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { detailHtml, parsePluginOutput, statusOfExitCode } from "../../src/checks/plugin-output.js";
+import { detailHtml, parsePluginOutput, statusOfExitCode } from "../../src/checks/run-command.js";
 
 describe("checks: Nagios plugin output and exit codes", () => {
   it("maps exit codes 0-3 to OK, WARNING, CRITICAL, UNKNOWN and anything else to UNKNOWN", () => {

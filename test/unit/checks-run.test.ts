@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { baseCheckEnv, runCheckCommand } from "../../src/checks/run-command.js";
-import type { CheckSpec } from "../../src/checks/types.js";
+import type { CheckSpec } from "../../src/checks/check-config.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { waitFor } from "../helpers/wait-for.js";
 

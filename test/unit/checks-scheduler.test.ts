@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { AgentAlert } from "../../src/codec/build-update.js";
 import { baseCheckEnv, runCheckCommand } from "../../src/checks/run-command.js";
 import { CheckScheduler } from "../../src/checks/scheduler.js";
-import type { CheckRun, CheckSpec, CheckStatus } from "../../src/checks/types.js";
+import type { CheckRun, CheckSpec, CheckStatus } from "../../src/checks/check-config.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
 

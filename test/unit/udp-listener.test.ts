@@ -4,10 +4,9 @@ import type { AlertUpdate } from "../../src/codec/types.js";
 import { encodeUpdate } from "../../src/codec/encode.js";
 import { systemClock } from "../../src/clock/system-clock.js";
 import { loadBotConfig } from "../../src/config/index.js";
-import { parseCidr, type UdpConfig } from "../../src/ingest/udp-config.js";
 import { ConfigError } from "../../src/errors.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
-import { startUdpIngest, type UdpIngest } from "../../src/ingest/udp-listener.js";
+import { parseCidr, startUdpIngest, type UdpConfig, type UdpIngest } from "../../src/ingest/udp-listener.js";
 import { LogLines } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
