@@ -103,7 +103,7 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
   const port: PublishPort = {
     publish: (payload) => pubsub.publish(service, node, payload),
   };
-  const status = (): string => statusLine(core.current());
+  const status = (): string => statusLine(core.current(), core.backlog());
   const gate = new PublishGate({
     clock,
     log,

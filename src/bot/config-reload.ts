@@ -32,7 +32,7 @@ export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[
 // The whole section, tokens by what they reveal: the listener and its routes are made at start.
 function httpListener(config: BotConfig): string {
   const http = config.http;
-  return JSON.stringify(http && { ...http, tokens: http.tokens.map((t) => [t.name, t.token.reveal(), t.sourcePatterns]) });
+  return JSON.stringify(http && { ...http, tokens: http.tokens.map((t) => [t.name, t.token.reveal(), t.sources]) });
 }
 
 function udpListener(config: BotConfig): unknown {

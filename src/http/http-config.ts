@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { compilePattern, type CompiledPattern } from "../policy/matcher.js";
+import { compilePattern } from "../policy/matcher.js";
 import { bool, int, str } from "../schema/scalars.js";
 import { list, object, optional } from "../schema/combinators.js";
 import { expected, indexPath, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
@@ -11,9 +11,8 @@ export interface HttpTokenConfig {
   /** Shown in logs and history ("by prometheus (http)"), never the token. */
   readonly name: string;
   readonly token: Secret;
-  /** Globs or /regexes/ of the sources this token speaks for; the patterns as written, for messages. */
-  readonly sources: readonly CompiledPattern[];
-  readonly sourcePatterns: readonly string[];
+  /** Globs or /regexes/ of the sources this token speaks for (checked at load, compiled by the listener). */
+  readonly sources: readonly string[];
 }
 
 /** How an Alertmanager webhook alert becomes a Mauve alert (docs/integrations.md). */
@@ -60,14 +59,14 @@ const listen: Reader<{ host: string; port: number }> = (value, path, ctx) => {
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = str({ pattern: LABEL, what: "a Prometheus label name like instance" });
 
-const pattern: Reader<{ text: string; compiled: CompiledPattern }> = (value, path, ctx) => {
+const pattern: Reader<string> = (value, path, ctx) => {
   if (typeof value !== "string" || value === "") return expected('a source glob like "web*" or a /regex/', value, path, ctx);
   const compiled = compilePattern(value);
   if (!compiled.ok) {
     ctx.report(path, compiled.reason);
     return INVALID;
   }
-  return { text: value, compiled: compiled.regex };
+  return value;
 };
 
 const tokenEntry: Reader<HttpTokenConfig> = (value, path, ctx) => {
@@ -77,7 +76,7 @@ const tokenEntry: Reader<HttpTokenConfig> = (value, path, ctx) => {
     sources: list(pattern, { min: 1 }),
   })(value, path, ctx);
   if (read === INVALID) return INVALID;
-  return { name: read.name, token: read.token, sources: read.sources.map((s) => s.compiled), sourcePatterns: read.sources.map((s) => s.text) };
+  return { name: read.name, token: read.token, sources: read.sources };
 };
 
 // severity → importance: Mauve's importances are whole numbers; 0 means "the default".

@@ -7,6 +7,7 @@ import { decodeUpdate } from "../codec/decode.js";
 import { encodeUpdate } from "../codec/encode.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
 import { CodecError } from "../errors.js";
+import { compilePattern, type CompiledPattern } from "../policy/matcher.js";
 import type { IngestOutcome } from "../ingest/ingest-update.js";
 import type { Logger } from "../log.js";
 import { alertsBySource, readWebhook } from "./alertmanager.js";
@@ -49,8 +50,15 @@ export function authenticate(req: HttpRequest, tokens: readonly HttpTokenConfig[
   return { ok: true, token: found };
 }
 
-function mayWrite(token: HttpTokenConfig, source: string): boolean {
-  return token.sources.some((p) => p.test(source));
+/** Whether a token may write a source: its patterns, compiled once per listener. */
+function sourceCheck(tokens: readonly HttpTokenConfig[]): (token: HttpTokenConfig, source: string) => boolean {
+  // The config loader has checked every pattern, so none is dropped here.
+  const compile = (pattern: string): CompiledPattern[] => {
+    const c = compilePattern(pattern);
+    return c.ok ? [c.regex] : [];
+  };
+  const compiled = new Map(tokens.map((t) => [t, t.sources.flatMap(compile)]));
+  return (token, source) => (compiled.get(token) ?? []).some((p) => p.test(source));
 }
 
 // A detail so long that one alert alone passes the update limit is cut (Mauve's UDP has the same bound).
@@ -108,6 +116,7 @@ async function applyAll(updates: readonly AlertUpdate[], sender: string, deps: I
 
 /** The ingest endpoints: Alertmanager's webhook and the generic JSON update, both behind bearer tokens. */
 export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">, deps: IngestRouteDeps): Route[] {
+  const mayWrite = sourceCheck(config.tokens);
   const body = (req: HttpRequest, handle: (sender: HttpTokenConfig, json: unknown) => Promise<HttpResponse>): Promise<HttpResponse> | HttpResponse => {
     const auth = authenticate(req, config.tokens);
     if (!auth.ok) return auth.answer;
@@ -121,6 +130,7 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
     path: ALERTMANAGER_PATH,
     handle: (req) =>
       body(req, async (token, json) => {
+        const startedAt = deps.clock.now();
         const read = readWebhook(json);
         if (!read.ok) return jsonError(400, read.problem);
         deps.onWebhook?.(read.value.length);
@@ -136,9 +146,10 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         }
         const tally = await applyAll(updates, token.name, deps);
         const summary = { alerts: read.value.length, updates: updates.length, applied: tally.applied, duplicate: tally.duplicate, rejected: tally.rejected, forbidden };
+        deps.log.info("Alertmanager webhook applied", { sender: token.name, alerts: read.value.length, updates: updates.length, applied: tally.applied, elapsedMs: deps.clock.now() - startedAt });
         if (forbidden.length > 0) {
           deps.log.warn("HTTP sender may not write these sources", { sender: token.name, sources: forbidden.slice(0, 20), count: forbidden.length });
-          return { status: 403, json: { error: `token ${token.name} may not write source(s) ${forbidden.slice(0, 5).join(", ")}${forbidden.length > 5 ? "…" : ""} (allowed: ${token.sourcePatterns.join(", ")}); the other alerts were applied`, ...summary } };
+          return { status: 403, json: { error: `token ${token.name} may not write source(s) ${forbidden.slice(0, 5).join(", ")}${forbidden.length > 5 ? "…" : ""} (allowed: ${token.sources.join(", ")}); the other alerts were applied`, ...summary } };
         }
         if (tally.rejected.length > 0) return { status: 422, json: { error: tally.rejected[0]!.reason, ...summary } };
         return { status: 200, json: summary };
@@ -154,7 +165,7 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         const read = readJsonUpdate(json, nowSec);
         if (!read.ok) return jsonError(400, read.problem);
         const { source, alerts, replace, transmissionId } = read.value;
-        if (!mayWrite(token, source)) return jsonError(403, `token ${token.name} may not write source ${source} (allowed: ${token.sourcePatterns.join(", ")})`);
+        if (!mayWrite(token, source)) return jsonError(403, `token ${token.name} may not write source ${source} (allowed: ${token.sources.join(", ")})`);
         let decoded: AlertUpdate;
         try {
           decoded = decodeUpdate(
