@@ -11,7 +11,8 @@ import { alertmanagerConfig, startAlertmanager, type TestAlertmanager } from "..
 import { scrape, sum, type Sample } from "../helpers/metrics.js";
 import { REPO_ROOT } from "../helpers/process-child.js";
 import { withProsody } from "../helpers/prosody.js";
-import { LogLines, PersonClient, startBot, tempDir } from "../helpers/spine.js";
+import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // Never spawnSync here: the bot runs in this process and must answer while curl waits.
@@ -39,6 +40,7 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
   let alice: PersonClient;
   let am: TestAlertmanager | undefined;
   let base: string;
+  let agent: RunningAgent | undefined;
   const metrics = (): Promise<Sample[]> => scrape(`${base}/metrics`);
 
   before(async () => {
@@ -70,6 +72,7 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
   });
 
   after(async () => {
+    await agent?.stop();
     await am?.stop();
     await bot?.stop();
     await alice?.stop();
@@ -175,5 +178,22 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
     const after = await metrics();
     assert.ok(sum(after, "mauve_http_requests_total", { path: "/api/update", status: "401" }) >= 2);
     assert.ok(sum(after, "mauve_http_requests_total", { path: "other", status: "404" }) >= 1);
+  });
+
+  it("gauges read from the store (agents, alerts, audit feed), and XMPP reconnections counted", async () => {
+    agent = await startAgent(server(), dir, "web4", "  - { id: load, state: raised, summary: high }", logs.logger);
+    // Not alice's notice: after the batch her storm limit may hold it.
+    await waitFor("web4's alert stored", () => bot.store.alerts.find("web4", "load")?.status === "raised", 30_000);
+    const connected = await waitFor("the agent counted as connected", async () => {
+      const s = await metrics();
+      return sum(s, "mauve_agents", { state: "connected" }) === 1 && s;
+    }, 30_000);
+    assert.ok(sum(connected, "mauve_alerts", { state: "raised" }) >= 1);
+    assert.ok(sum(connected, "mauve_updates_total", { via: "pubsub", outcome: "applied" }) >= 1, "pubsub updates counted too");
+    await waitFor("the audit feed to catch up", async () => sum(await metrics(), "mauve_audit_feed_lag_lines") === 0, 60_000);
+
+    const reconnects = sum(await metrics(), "mauve_xmpp_reconnects_total");
+    await server().prosody.restart();
+    await waitFor("the bot to count its reconnection", async () => sum(await metrics(), "mauve_xmpp_reconnects_total") === reconnects + 1, 60_000);
   });
 });
