@@ -15,6 +15,12 @@ export interface WebhookAlert {
   readonly generatorURL: string;
 }
 
+/** How many alerts Alertmanager left out of a webhook (its `max_alerts`): they never reach Mauve. */
+export function truncatedAlerts(body: unknown): number {
+  const n = isObject(body) ? body["truncatedAlerts"] : 0;
+  return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
 /** A webhook payload checked for the fields the mapping reads (others are ignored, as Alertmanager adds fields over time). */
 export function readWebhook(body: unknown): Checked<WebhookAlert[]> {
   if (!isObject(body)) return { ok: false, problem: "expected a JSON object (Alertmanager's webhook payload)" };

@@ -10,7 +10,7 @@ import { CodecError } from "../errors.js";
 import { compilePattern, type CompiledPattern } from "../policy/matcher.js";
 import type { IngestOutcome } from "../ingest/ingest-update.js";
 import type { Logger } from "../log.js";
-import { alertsBySource, readWebhook } from "./alertmanager.js";
+import { alertsBySource, readWebhook, truncatedAlerts } from "./alertmanager.js";
 import type { HttpConfig, HttpTokenConfig } from "./http-config.js";
 import { parseJson } from "./json-checks.js";
 import { readJsonUpdate } from "./json-update.js";
@@ -134,6 +134,8 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         const read = readWebhook(json);
         if (!read.ok) return jsonError(400, read.problem);
         deps.onWebhook?.(read.value.length);
+        const truncated = truncatedAlerts(json);
+        if (truncated > 0) deps.log.warn("Alertmanager left alerts out of a webhook (max_alerts): set it to 0", { sender: token.name, truncated });
         const nowSec = Math.floor(deps.clock.now() / 1000);
         const bySource = alertsBySource(read.value, config.alertmanager, nowSec);
         const forbidden = [...bySource.keys()].filter((s) => !mayWrite(token, s));

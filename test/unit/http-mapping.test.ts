@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { statusLine } from "../../src/agent/status-line.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
-import { alertIdOf, readWebhook, sourceOf, toMauveAlert } from "../../src/http/alertmanager.js";
+import { alertIdOf, readWebhook, sourceOf, toMauveAlert, truncatedAlerts } from "../../src/http/alertmanager.js";
 import type { AlertmanagerMapping } from "../../src/http/http-config.js";
 import { packUpdates } from "../../src/http/ingest-routes.js";
 import { readJsonUpdate } from "../../src/http/json-update.js";
@@ -119,6 +119,12 @@ describe("Alertmanager mapping", () => {
       [{ version: "4", alerts: [{ status: "firing", labels: { job: "x" } }] }, "alerts[0].labels: no alertname"],
     ];
     for (const [body, problem] of cases) assert.deepEqual(readWebhook(body), { ok: false, problem });
+  });
+
+  it("notices alerts Alertmanager left out (max_alerts)", () => {
+    assert.equal(truncatedAlerts({ version: "4", truncatedAlerts: 12, alerts: [] }), 12);
+    assert.equal(truncatedAlerts({ version: "4", truncatedAlerts: 0, alerts: [] }), 0);
+    assert.equal(truncatedAlerts({ truncatedAlerts: "many" }), 0);
   });
 });
 
