@@ -83,6 +83,20 @@ module.exports = {
       to: { path: "^src/(store|xmpp|notify|checks|ingest|http)/", pathNot: "^src/$1/" },
     },
     {
+      name: "http-serving-only-in-http",
+      comment: "src/http/ is the only place that serves HTTP (design.md): the server and prom-client stay behind it.",
+      severity: "error",
+      from: { pathNot: "^src/http/" },
+      to: { path: ["^(node:)?(http|https|http2)$", "(^|/)node_modules/prom-client/"], dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "http-below-bot",
+      severity: "error",
+      comment: "src/http/ serves what the bot gives it (an apply function, gauges): it imports no store, xmpp, notify or checks.",
+      from: { path: "^src/http/" },
+      to: { path: "^src/(store|xmpp|notify|checks)/" },
+    },
+    {
       name: "config-above-what-it-configures",
       severity: "error",
       comment: "Lower layers declare their settings' types; src/config/ reads YAML into them, so nothing below it imports it.",

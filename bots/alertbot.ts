@@ -14,7 +14,8 @@ AlertBot, the XEP-0114 component of mauve-xmpp: subscribes to every agent's pubs
 node (mauve/alerts/<source>), keeps alerts in SQLite, tells the configured people
 by XMPP chat and takes their commands ("ack 42", "show", "help"). With a \`udp\`
 section it also listens for legacy Mauve UDP AlertUpdates (from mauvesend and
-other Mauve senders) from the allowed networks.
+other Mauve senders) from the allowed networks; with an \`http\` section it serves
+Prometheus Alertmanager's webhook, JSON updates and /metrics (docs/integrations.md).
 
 Options:
   -c, --config FILE   YAML configuration (default /etc/mauve/alertbot.yaml);
@@ -24,7 +25,7 @@ Options:
 
 Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: a lost
 connection is retried for as long as it runs), 1 could not start (database, XMPP,
-UDP port) or the stop failed, 2 bad command line, 70 a fatal error while running
+UDP or HTTP port) or the stop failed, 2 bad command line, 70 a fatal error while running
 (logged; restart it), 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the
 configuration (people, workgroups, rules, channels, ack limits); a file with problems

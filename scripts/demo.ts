@@ -11,12 +11,14 @@ import { createChat } from "../src/xmpp/chat.js";
 import { connectClient } from "../src/xmpp/connect.js";
 import { createPresence } from "../src/xmpp/presence.js";
 
-const HELP = `Usage: npm run demo -- [--dir DIR] [--c2s-port N] [--once]
+const HELP = `Usage: npm run demo -- [--dir DIR] [--c2s-port N] [--http-port N] [--once]
 
 Starts a private Prosody (loopback only), AlertBot and a mauve-agent for host "web1",
 then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
   --dir DIR        where config, databases and logs go (default .demo)
   --c2s-port N     client port for your Jabber client (default 15222; 0 = any free port)
+  --http-port N    AlertBot's HTTP port: /metrics, Alertmanager webhook, JSON updates
+                   (default 19095; 0 = any free port)
   --once           stop after the ack instead of running until Ctrl-C
 `;
 
@@ -24,6 +26,7 @@ const { values: opts } = parseArgs({
   options: {
     dir: { type: "string", default: ".demo" },
     "c2s-port": { type: "string", default: "15222" },
+    "http-port": { type: "string", default: "19095" },
     once: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -41,6 +44,9 @@ const children: ChildProcess[] = [];
 const botSecret = randomBytes(18).toString("base64url");
 const agentPassword = randomBytes(12).toString("base64url");
 const alicePassword = "alice-demo";
+// The bearer token of the demo's HTTP senders (Alertmanager, curl), in a file as an admin would keep it.
+const httpTokenFile = join(dir, "http.token");
+writeFileSync(httpTokenFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
 
 say(`starting a private Prosody in ${join(dir, "prosody")}`);
 const prosody = await startProsody({
@@ -65,6 +71,12 @@ people:
 alerts:
   ack_default: 1h
   ack_max: 7d
+http:
+  listen: "127.0.0.1:${Number(opts["http-port"])}"
+  tokens:
+    - name: demo
+      token_file: http.token
+      sources: ["*"]
 `);
 writeFileSync(join(dir, "agent.yaml"), `# Written by npm run demo.
 xmpp:
@@ -88,6 +100,9 @@ heartbeat:
   interval: 1m
 `);
 
+// Where AlertBot's HTTP listener is, from its "listening for HTTP" log line (the port may be chosen free).
+let httpPort = 0;
+
 /** Starts an entry point as its own process; resolves when a log line contains `readyWhen`. */
 function run(name: string, script: string, config: string, env: Record<string, string>, readyWhen: string): Promise<void> {
   const child = spawn(process.execPath, ["--import", "tsx", script, "--config", config], {
@@ -99,6 +114,7 @@ function run(name: string, script: string, config: string, env: Record<string, s
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
     for (const line of chunk.trimEnd().split("\n")) {
       process.stdout.write(`\x1b[2m[${name}] ${line}\x1b[0m\n`);
+      if (line.includes('"msg":"listening for HTTP"')) httpPort = Number((JSON.parse(line) as { port?: number }).port ?? 0);
       if (line.includes(readyWhen)) ready();
     }
   });
@@ -156,6 +172,10 @@ const timeout = setTimeout(() => {
 say("starting AlertBot (bots/alertbot.ts) and the agent for web1 (agents/mauve-agent.ts)");
 // The agent would wait for AlertBot by itself (it retries), but starting the bot first is quicker.
 await run("alertbot", "bots/alertbot.ts", join(dir, "alertbot.yaml"), { ALERTBOT_COMPONENT_SECRET: botSecret }, "AlertBot running");
+say(`AlertBot's HTTP listener (docs/integrations.md; bearer token in ${httpTokenFile}):
+      metrics: http://127.0.0.1:${httpPort}/metrics
+      alertmanager webhook: http://127.0.0.1:${httpPort}/webhook/alertmanager
+      json updates: http://127.0.0.1:${httpPort}/api/update`);
 void run("agent", "agents/mauve-agent.ts", join(dir, "agent.yaml"), { MAUVE_AGENT_PASSWORD: agentPassword }, "mauve-agent running");
 
 

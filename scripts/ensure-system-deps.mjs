@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs before `npm test` and `npm run demo`: checks Node's version and the Debian packages
-// the project shells out to (Prosody and its SQLite driver, protoc, docker-compose), installing
+// the project shells out to (Prosody and its SQLite driver, protoc, docker-compose, Alertmanager), installing
 // them when root with apt-get, else printing the exact command. Plain Node, no dependencies, and
 // fast when all is present: it spawns nothing unless something is missing.
 import { spawnSync } from "node:child_process";
@@ -39,6 +39,8 @@ const checks = [
   { pkg: "protobuf-compiler", present: () => onPath("protoc") },
   // Validates docker-compose.yml in the tests (no container engine is needed for that).
   { pkg: "docker-compose", present: () => onPath("docker-compose") },
+  // The real Alertmanager that the webhook receiver's tests send alerts through.
+  { pkg: "prometheus-alertmanager", present: () => onPath("prometheus-alertmanager") },
 ];
 
 function fail(message) {

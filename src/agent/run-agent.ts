@@ -65,10 +65,12 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     fullStateEveryMs: config.fullStateEvery === false ? null : config.fullStateEvery,
     maxEntries: config.outbox.maxEntries,
   });
-  let announce = (): void => undefined;
+  let announce = (_backlog?: number): void => undefined;
   const change = (list: readonly AgentAlert[]): void => {
+    // Only what waited before this change is a backlog: the change itself is on its way.
+    const waiting = core.backlog();
     core.change(list);
-    announce();
+    announce(waiting);
   };
   const agentChecks = createAgentChecks({ config, clock, log, outbox, agentEnv: options.env ?? process.env, current: () => core.current(), change });
   const checks = agentChecks.scheduler;
@@ -98,16 +100,24 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
   const port: PublishPort = {
     publish: (payload) => pubsub.publish(service, node, payload),
   };
-  const status = (): string => statusLine(core.current());
+  // The last status sent names a backlog while the outbox had one; once drained, it is said again.
+  let shown = "";
+  const status = (backlog = core.backlog()): string => (shown = statusLine(core.current(), backlog));
   const gate = new PublishGate({
     clock,
     log,
     botWaitMs: options.botWaitMs ?? BOT_WAIT_MS,
-    open: () => core.setPort(port),
+    open: () => {
+      core.setPort(port);
+      void core.pump().then(() => {
+        if (!session.isOnline || !shown.includes("; outbox ") || core.backlog() > 0) return;
+        return Promise.all([presence.sendAvailable({ status: status() }), presence.sendAvailable({ to: bot, status: status() })]);
+      }).catch(() => undefined);
+    },
     close: () => core.setPort(null),
   });
-  announce = () => {
-    if (session.isOnline) void presence.sendAvailable({ status: status() }).catch(() => undefined);
+  announce = (backlog) => {
+    if (session.isOnline) void presence.sendAvailable({ status: status(backlog) }).catch(() => undefined);
   };
 
   // A fresh session sets up presence and the node; publishing opens when the gate says so.

@@ -14,7 +14,8 @@ export const STATUS_NODE = "mauve/status";
 
 // Atom, because Prosody (and many clients) turn an Atom entry's title and summary into readable text.
 const NS_ATOM = "http://www.w3.org/2005/Atom";
-const CURSOR_KEY = "audit-cursor";
+/** Where the feed keeps the id of the last history line it published (bot_state). */
+export const CURSOR_KEY = "audit-cursor";
 /** History lines read per round; the feed goes round until it has caught up. */
 const BATCH = 500;
 /**

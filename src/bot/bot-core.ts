@@ -16,6 +16,7 @@ import { coalescingRunner } from "../util/coalescing-runner.js";
 import { TurnBatch } from "../util/turn-batch.js";
 import { hostDownRaises, hostUpUpdate } from "./host-down.js";
 import { ClockSkewWatch } from "./clock-skew.js";
+import type { BotMetrics } from "../http/metrics.js";
 
 /** How the core sends a chat line; the XMPP edge implements it. */
 export interface ChatPort {
@@ -44,6 +45,8 @@ export interface BotCoreDeps {
   maxClockSkewMs?: number;
   /** Posts a line to a workgroup's room (when it has one). */
   roomPost?: (workgroup: string, line: () => string) => Promise<void>;
+  /** Counters for /metrics; absent, nothing is counted. */
+  metrics?: BotMetrics | undefined;
 }
 
 /** What a config reload may change while the bot runs. */
@@ -86,6 +89,7 @@ export class BotCore {
       ackDefaultMs: deps.ackDefaultMs,
       ackMaxMs: deps.ackMaxMs,
       ...(deps.permissions ? { permissions: deps.permissions } : {}),
+      metrics: deps.metrics,
     });
     this.dispatcher = new Dispatcher({
       store: deps.store,
@@ -96,6 +100,7 @@ export class BotCore {
       storm: deps.policy.storm,
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
+      metrics: deps.metrics,
       zoneOf: (person, alert) => readerZone(this.deps.policy, person, classify(this.deps.policy.rules, alert).workgroup),
     });
   }
@@ -194,6 +199,7 @@ export class BotCore {
   private ingest(update: AlertUpdate, origin: UpdateOrigin): IngestOutcome {
     const { store, clock, log, semantics } = this.deps;
     const outcome = ingestUpdate(store, update, origin, clock.now(), semantics);
+    this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
     if (outcome.status === "rejected") log.warn("update rejected", { ...fields, reason: outcome.reason });
     else if (outcome.status === "stale") log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });

@@ -17,6 +17,7 @@ import type { Store } from "../store/store.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
 import { recordedSkew } from "./clock-skew.js";
+import type { BotMetrics } from "../http/metrics.js";
 
 /** What running commands needs. */
 export interface CommandRunnerDeps {
@@ -28,6 +29,8 @@ export interface CommandRunnerDeps {
   ackDefaultMs: number;
   ackMaxMs: number;
   permissions?: Permissions;
+  /** Counts commands for /metrics. */
+  metrics?: BotMetrics | undefined;
 }
 
 /** A command's result, with what the bot must do about it afterwards. */
@@ -88,11 +91,13 @@ export class CommandRunner {
     const person = this.person(fromJid);
     if (!person) {
       log.warn("command from a stranger refused", { from: fromJid, length: body.length });
+      this.deps.metrics?.commandRun("none", "stranger");
       return { reply: STRANGER_REFUSAL, outcome: null };
     }
     const outcome = await runCommand(body, this.context(person));
     if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
     else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
+    this.deps.metrics?.commandRun(outcome.command ?? "unparsed", outcome.ok ? "ok" : outcome.kind);
     return { reply: outcome.reply, outcome };
   }
 

@@ -11,7 +11,7 @@ export interface ReloadOutcome {
 
 /**
  * The keys whose change takes a restart: the XMPP connection and the database are open, the log
- * was made at start, and the UDP port is bound (its `handover` list is read live). Compared by value
+ * was made at start, the HTTP listener and the UDP port are bound (its `handover` list is read live). Compared by value
  * (the secret by what it reveals).
  */
 export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[] {
@@ -25,7 +25,14 @@ export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[
   if (running.database !== next.database) changed.push("database");
   if (running.log.level !== next.log.level) changed.push("log.level");
   if (JSON.stringify(udpListener(running)) !== JSON.stringify(udpListener(next))) changed.push("udp");
+  if (httpListener(running) !== httpListener(next)) changed.push("http");
   return changed;
+}
+
+// The whole section, tokens by what they reveal: the listener and its routes are made at start.
+function httpListener(config: BotConfig): string {
+  const http = config.http;
+  return JSON.stringify(http && { ...http, tokens: http.tokens.map((t) => [t.name, t.token.reveal(), t.sources]) });
 }
 
 function udpListener(config: BotConfig): unknown {

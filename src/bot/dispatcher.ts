@@ -6,6 +6,7 @@ import { buildDigest, buildMessage, deliverWithRetry } from "../notify/index.js"
 import { budgetExhaustedUntil, planOutbox, type ChannelName, type Delivery, type Digest, type SentRecord, type StormConfig } from "../policy/index.js";
 import type { Store } from "../store/store.js";
 import { TurnBatch } from "../util/turn-batch.js";
+import type { BotMetrics } from "../http/metrics.js";
 
 /** What the dispatcher needs, injected. */
 export interface DispatcherDeps {
@@ -21,6 +22,8 @@ export interface DispatcherDeps {
   wake?: () => void;
   /** The zone `person` reads the times of a notice about `alert` in (default UTC). */
   zoneOf?: (person: string, alert: AlertRecord) => string;
+  /** Counts attempts and delivery times for /metrics. */
+  metrics?: BotMetrics | undefined;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -167,10 +170,12 @@ export class Dispatcher {
       this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
       return { ok: false, recoverable: false, error: "not configured" };
     }
+    const startedAt = this.deps.clock.now();
     return deliverWithRetry(channel, to, message, {
       clock: this.deps.clock,
       ...this.deps.retry,
       onAttempt: (outcome, attempt, next) => {
+        this.deps.metrics?.noticeAttempt(name, outcome.ok, this.deps.clock.now() - startedAt);
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
         if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
         else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);

@@ -23,6 +23,10 @@ import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { offerFormCommands } from "./form-commands.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
+import { PromMetrics } from "../http/metrics.js";
+import { startBotHttp } from "../http/bot-http.js";
+import type { HttpListener } from "../http/listener.js";
+import { storeGauges } from "./metrics-gauges.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
 
 /** A running AlertBot. */
@@ -30,6 +34,8 @@ export interface RunningBot {
   readonly core: BotCore;
   readonly store: Store;
   readonly session: XmppSession;
+  /** The HTTP listener (null when the config has no `http` section); features add routes to it. */
+  readonly http: HttpListener | null;
   /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
   resync(): Promise<void>;
   /** How reachable a person is by chat, as far as the bot has heard. */
@@ -66,6 +72,10 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     const problem = sourceNameProblem(source);
     if (problem !== undefined) log.warn("stored source breaks the source rule: its alerts are kept, new updates for it are refused", { source, reason: problem });
   }
+  // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
+  // that bumps them; the listener starts once the bot runs (see below).
+  const metrics = config.http?.metrics ? new PromMetrics(storeGauges(store, clock)) : undefined;
+
   const service = config.xmpp.pubsub;
   const botJid = config.xmpp.component;
   const session = await connectComponent({
@@ -110,6 +120,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     },
     ...(options.retry ? { retry: options.retry } : {}),
     roomPost: (workgroup: string, line: () => string): Promise<void> => rooms.post(workgroup, line),
+    metrics,
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
   offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));
@@ -218,12 +229,20 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   await rooms.join(config.workgroups, config.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: config.people.map((p) => p.jid) });
   await audit.start();
+  // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
+  // "online" of the session is a reconnection.
+  const http = config.http
+    ? await startBotHttp(config.http, { apply: (update) => core.applyUpdate(update, { via: "http" }), clock, log: log.child({ ingest: "http" }), metrics })
+    : null;
+  if (metrics) session.on("online", () => metrics.xmppReconnected());
+
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
 
   return {
     core,
     store,
     session,
+    http,
     resync,
     reachability: (jid) => people.status(jid),
     async reload(next) {
@@ -238,6 +257,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       return { needsRestart };
     },
     async stop() {
+      await http?.close();
       adoptRetry.stop();
       audit.stop();
       core.stop();

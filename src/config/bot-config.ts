@@ -20,6 +20,7 @@ import { permissionsSection } from "./permissions-config.js";
 import type { Permissions } from "../commands/index.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
+import { httpSection, type HttpConfig } from "../http/http-config.js";
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -64,6 +65,8 @@ export interface BotConfig extends Policy {
   readonly sms: SmsConfig | null;
   /** The legacy Mauve UDP listener; null when it is off (the default). */
   readonly udp: UdpConfig | null;
+  /** The HTTP listener (Alertmanager webhook, JSON updates, /metrics); null when it is off (the default). */
+  readonly http: HttpConfig | null;
   /** Who may ack, clear, silence, escalate, per workgroup ("*": all); empty: every configured person. */
   readonly permissions: Permissions;
   readonly log: LogConfig;
@@ -112,6 +115,7 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
     email: maybe(emailSection),
     sms: maybe(smsSection),
     udp: maybe(udpSection),
+    http: maybe(httpSection),
     permissions: permissionsSection,
     log: logSection,
   }),

@@ -16,8 +16,8 @@ export interface StoredChange extends AlertChange {
 
 /** Where an update came from, as the protocol edge vouches for it. */
 export interface UpdateOrigin {
-  /** "bot": raised by AlertBot itself (host down). */
-  via: "pubsub" | "udp" | "bot";
+  /** "bot": raised by AlertBot itself (host down); "http": posted with a configured token. */
+  via: "pubsub" | "udp" | "http" | "bot";
   /** The pubsub node it was published to (pubsub only). */
   node?: string;
   /** The publisher's bare JID when the server exposes it. */

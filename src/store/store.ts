@@ -1,5 +1,6 @@
 import { AlertStore } from "./alert-store.js";
 import { openDatabase, type Db } from "./database.js";
+import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
 
@@ -9,6 +10,8 @@ export class Store {
   readonly sources: SourceStore;
   readonly transmissions: TransmissionStore;
   readonly policy: PolicyStore;
+  /** Aggregates for /metrics. */
+  readonly gauges: StoreGauges;
 
   // One wrapper made once: better-sqlite3 builds a new one on every db.transaction(fn) call.
   private readonly inTransaction;
@@ -19,6 +22,7 @@ export class Store {
     this.sources = new SourceStore(db);
     this.transmissions = new TransmissionStore(db);
     this.policy = new PolicyStore(db);
+    this.gauges = new StoreGauges(db);
   }
 
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */

@@ -56,9 +56,10 @@ heartbeat: false
     agent = await runAgent(config, systemClock, new LogLines().logger);
   });
 
-  it("tells AlertBot it is available, with a status summarising the host's alerts", async () => {
+  it("tells AlertBot it is available, with a status summarising the host's alerts and its outbox", async () => {
     const presence = await waitFor("the agent's presence", () => seen.find((u) => u.from.startsWith("web5@") && u.type === "available"));
-    assert.equal(presence.status, "2 raised: disk-full, load");
+    // This stand-in never shows itself, so the agent's first full state waits in its outbox.
+    assert.equal(presence.status, "2 raised: disk-full, load; outbox 1");
     assert.match(presence.from, /^web5@[^/]+\/mauve-agent$/);
   });
 

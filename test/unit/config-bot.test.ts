@@ -67,6 +67,7 @@ describe("config: AlertBot", () => {
       email: null,
       sms: null,
       udp: null,
+      http: null,
       permissions: {},
       log: { level: "info" },
     });

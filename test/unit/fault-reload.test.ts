@@ -97,4 +97,14 @@ describe("fault: config reload", () => {
     assert.deepEqual(restartOnlyChanges(udp(""), udp(", handover: { web1: web1@x.org }")), []);
     assert.deepEqual(restartOnlyChanges(udp(""), udp(', listen: "127.0.0.1:5000"')), ["udp"]);
   });
+
+  it("says the http section takes a restart, a token's value included, without printing it", async () => {
+    const http = (token: string) => loadBotConfig(`${HEAD}http: { tokens: [{ name: am, token: ${token}, sources: ["*"] }] }\n`, { file: "a.yaml" });
+    assert.deepEqual(restartOnlyChanges(http("tok-one-1"), http("tok-one-1")), []);
+    assert.deepEqual(restartOnlyChanges(http("tok-one-1"), http("tok-two-2")), ["http"]);
+    assert.deepEqual(restartOnlyChanges(loadBotConfig(HEAD, { file: "a.yaml" }), http("tok-one-1")), ["http"]);
+    const log = new LogLines();
+    await reloadConfig(() => http("tok-two-2"), async (next) => ({ needsRestart: restartOnlyChanges(http("tok-one-1"), next) }), log.logger);
+    assert.ok(!log.text().includes("tok-"), "no token in the log");
+  });
 });

@@ -1,0 +1,125 @@
+// Prometheus Alertmanager's webhook (payload version 4) as Mauve alerts. The payload is documented
+// at https://prometheus.io/docs/alerting/latest/configuration/#webhook_config; the mapping is ours
+// and configurable (docs/integrations.md).
+import { createHash } from "node:crypto";
+import type { Alert } from "../codec/types.js";
+import { FIELD_LIMITS } from "../codec/limits.js";
+import type { AlertmanagerMapping } from "./http-config.js";
+import { escapeHtml, isObject, stringMap, type Checked } from "./json-checks.js";
+
+/** One webhook alert, as far as the mapping reads it. */
+export interface WebhookAlert {
+  readonly status: "firing" | "resolved";
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly generatorURL: string;
+}
+
+/** How many alerts Alertmanager left out of a webhook (its `max_alerts`): they never reach Mauve. */
+export function truncatedAlerts(body: unknown): number {
+  const n = isObject(body) ? body["truncatedAlerts"] : 0;
+  return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/** A webhook payload checked for the fields the mapping reads (others are ignored, as Alertmanager adds fields over time). */
+export function readWebhook(body: unknown): Checked<WebhookAlert[]> {
+  if (!isObject(body)) return { ok: false, problem: "expected a JSON object (Alertmanager's webhook payload)" };
+  if (body["version"] !== "4") return { ok: false, problem: `expected "version": "4" (Alertmanager's webhook payload), got ${JSON.stringify(body["version"]) ?? "nothing"}` };
+  const raw = body["alerts"];
+  if (!Array.isArray(raw)) return { ok: false, problem: "expected \"alerts\" to be a list" };
+  const alerts: WebhookAlert[] = [];
+  for (const [i, a] of raw.entries()) {
+    const at = `alerts[${i}]`;
+    if (!isObject(a)) return { ok: false, problem: `${at}: expected an object` };
+    const status = a["status"];
+    if (status !== "firing" && status !== "resolved") return { ok: false, problem: `${at}.status: expected "firing" or "resolved", got ${JSON.stringify(status) ?? "nothing"}` };
+    const labels = stringMap(a["labels"], `${at}.labels`);
+    if (!labels.ok) return labels;
+    if (!labels.value["alertname"]) return { ok: false, problem: `${at}.labels: no alertname` };
+    const annotations = a["annotations"] === undefined ? { ok: true as const, value: {} } : stringMap(a["annotations"], `${at}.annotations`);
+    if (!annotations.ok) return annotations;
+    const generatorURL = typeof a["generatorURL"] === "string" ? a["generatorURL"] : "";
+    alerts.push({ status, labels: labels.value, annotations: annotations.value, generatorURL });
+  }
+  return { ok: true, value: alerts };
+}
+
+const NOT_IN_SOURCE = /[^A-Za-z0-9._-]/g;
+
+/**
+ * The source an alert belongs to: the first of the mapping's labels it has, with a port dropped
+ * (`web1:9100` → `web1`, as `instance` usually carries one) and every character the source rule
+ * does not allow replaced by "_", so that any label value names a valid source.
+ */
+export function sourceOf(labels: Readonly<Record<string, string>>, mapping: AlertmanagerMapping): { source: string; label: string | null } {
+  for (const label of mapping.sourceLabels) {
+    const value = labels[label];
+    if (value === undefined || value === "") continue;
+    const host = /^\[(.*)\]:\d+$/.exec(value)?.[1] ?? /^([^:]*):\d+$/.exec(value)?.[1] ?? value;
+    const source = Array.from(host.replace(NOT_IN_SOURCE, "_")).slice(0, FIELD_LIMITS.source).join("");
+    if (source !== "") return { source, label };
+  }
+  return { source: mapping.defaultSource, label: null };
+}
+
+// Longer ids would be cut at Mauve's 256 characters, and two long ones could become one.
+const MAX_READABLE_ID = 200;
+
+/**
+ * The alert id: `alertname`, then the chosen labels as `{name=value,...}` (all other labels but
+ * the source's, sorted by name, when `id_labels` is empty). The same labels give the same id on
+ * every repeat; an id too long to keep whole ends in a digest of the labels instead.
+ */
+export function alertIdOf(labels: Readonly<Record<string, string>>, mapping: AlertmanagerMapping, sourceLabel: string | null): string {
+  const name = labels["alertname"] ?? "";
+  const chosen = mapping.idLabels.length > 0 ? mapping.idLabels : Object.keys(labels).filter((l) => l !== "alertname" && l !== sourceLabel).sort();
+  const parts = chosen.filter((l) => labels[l] !== undefined && labels[l] !== "").map((l) => `${l}=${labels[l]}`);
+  const id = parts.length === 0 ? name : `${name}{${parts.join(",")}}`;
+  if (Array.from(id).length <= MAX_READABLE_ID) return id;
+  const digest = createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+  return `${Array.from(name).slice(0, MAX_READABLE_ID - 20).join("")}{#${digest}}`;
+}
+
+function first(annotations: Readonly<Record<string, string>>, names: readonly string[]): string {
+  for (const n of names) if (annotations[n]) return annotations[n];
+  return "";
+}
+
+// The detail is HTML (sanitised again downstream like every update's): annotations, then labels.
+function detailOf(alert: WebhookAlert, mapping: AlertmanagerMapping): string {
+  const notes = mapping.detailAnnotations
+    .filter((n) => alert.annotations[n])
+    .map((n) => `<p><b>${escapeHtml(n)}</b>: ${escapeHtml(alert.annotations[n] ?? "")}</p>`);
+  const labels = Object.keys(alert.labels)
+    .sort()
+    .map((l) => `<li>${escapeHtml(l)}=${escapeHtml(alert.labels[l] ?? "")}</li>`);
+  const link = /^https?:\/\//.test(alert.generatorURL) ? `<p><a href="${escapeHtml(alert.generatorURL)}">source</a></p>` : "";
+  return `${notes.join("")}<ul>${labels.join("")}</ul>${link}`;
+}
+
+/** One webhook alert as a Mauve alert of `source` at `nowSec`: firing raises now, resolved clears now. */
+export function toMauveAlert(alert: WebhookAlert, mapping: AlertmanagerMapping, sourceLabel: string | null, nowSec: number): Alert {
+  const severity = alert.labels["severity"];
+  return {
+    id: alertIdOf(alert.labels, mapping, sourceLabel),
+    raiseTime: alert.status === "firing" ? nowSec : 0,
+    clearTime: alert.status === "resolved" ? nowSec : 0,
+    subject: "",
+    summary: first(alert.annotations, mapping.summaryAnnotations) || (alert.labels["alertname"] ?? ""),
+    detail: detailOf(alert, mapping),
+    importance: severity !== undefined ? (mapping.importance[severity] ?? 0) : 0,
+    suppressUntil: 0,
+  };
+}
+
+/** The alerts of a webhook grouped by source, in the order they came. */
+export function alertsBySource(alerts: readonly WebhookAlert[], mapping: AlertmanagerMapping, nowSec: number): Map<string, Alert[]> {
+  const out = new Map<string, Alert[]>();
+  for (const a of alerts) {
+    const { source, label } = sourceOf(a.labels, mapping);
+    const list = out.get(source) ?? [];
+    list.push(toMauveAlert(a, mapping, label, nowSec));
+    out.set(source, list);
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+// AlertBot's /metrics in Prometheus' text format, with prom-client. Counters are bumped by one-line
+// hooks in the bot (the BotMetrics interface); gauges are read from the store when scraped.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { IngestOutcome } from "../ingest/ingest-update.js";
+import type { Route } from "./listener.js";
+
+/** What the bot reports as it runs; every hook is optional to call and cheap. */
+export interface BotMetrics {
+  /** An update went through ingest (`via`: pubsub, udp, http, bot). */
+  updateIngested(via: string, outcome: IngestOutcome): void;
+  /** One delivery attempt on a channel, and how long since the first attempt of that notice. */
+  noticeAttempt(channel: string, ok: boolean, elapsedMs: number): void;
+  /** A chat command ran (`outcome`: ok, refused, failed, unparsed, stranger). */
+  commandRun(command: string, outcome: string): void;
+  /** The XMPP session came back after a disconnection. */
+  xmppReconnected(): void;
+}
+
+/** The numbers read at scrape time. */
+export interface MetricsGauges {
+  alerts(): { raised: number; acked: number; cleared: number };
+  outbox(): { ready: number; waiting: number; oldestReadyAgeMs: number };
+  /** History lines not yet published on the audit feed. */
+  auditLag(): number;
+  agents(): { connected: number; down: number };
+}
+
+/** The reason of a rejected update in a few stable words (the full reason is logged, and may name a source). */
+export function rejectionClass(reason: string): string {
+  if (/does not match node/.test(reason)) return "node-mismatch";
+  if (/is not the owner/.test(reason)) return "not-owner";
+  if (/differs only in letter case/.test(reason)) return "lookalike";
+  if (/source name|source ".*" has/.test(reason)) return "source-name";
+  return "other";
+}
+
+/** The metrics of one running AlertBot, in its own registry (tests run several bots in one process). */
+export class PromMetrics implements BotMetrics {
+  readonly registry = new Registry();
+  private readonly updates: Counter<"via" | "outcome" | "reason">;
+  private readonly notices: Counter<"channel" | "outcome">;
+  private readonly latency: Histogram<"channel">;
+  private readonly commands: Counter<"command" | "outcome">;
+  private readonly reconnects: Counter;
+  private readonly webhookAlerts: Counter;
+  private readonly httpRequests: Counter<"path" | "status">;
+
+  constructor(gauges: MetricsGauges) {
+    const registers = [this.registry];
+    this.updates = new Counter({ name: "mauve_updates_total", help: "AlertUpdates through ingest, by path, outcome (applied, duplicate, stale, rejected) and rejection reason", labelNames: ["via", "outcome", "reason"], registers });
+    this.notices = new Counter({ name: "mauve_notice_attempts_total", help: "Delivery attempts of notices, by channel and outcome (sent, failed)", labelNames: ["channel", "outcome"], registers });
+    this.latency = new Histogram({
+      name: "mauve_notice_delivery_seconds",
+      help: "Time from a notice's first attempt to its delivery, by channel (retries included)",
+      labelNames: ["channel"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.commands = new Counter({ name: "mauve_commands_total", help: "Chat commands, by command and outcome", labelNames: ["command", "outcome"], registers });
+    this.reconnects = new Counter({ name: "mauve_xmpp_reconnects_total", help: "Times the XMPP session came back after a disconnection", registers });
+    this.webhookAlerts = new Counter({ name: "mauve_alertmanager_alerts_total", help: "Alerts received in Alertmanager webhooks", registers });
+    this.httpRequests = new Counter({ name: "mauve_http_requests_total", help: "HTTP requests answered, by route and status", labelNames: ["path", "status"], registers });
+
+    new Gauge({
+      name: "mauve_alerts",
+      help: "Alerts by state (raised: raised and not acknowledged)",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const a = gauges.alerts();
+        for (const [state, n] of Object.entries(a)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: "mauve_outbox_notices",
+      help: "Notices in the delivery outbox: ready to go now, or waiting for their time (fallbacks)",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const o = gauges.outbox();
+        this.set({ state: "ready" }, o.ready);
+        this.set({ state: "waiting" }, o.waiting);
+      },
+    });
+    new Gauge({ name: "mauve_outbox_oldest_ready_seconds", help: "How long the oldest notice ready to go has waited (0: none)", registers, collect() { this.set(gauges.outbox().oldestReadyAgeMs / 1000); } });
+    new Gauge({ name: "mauve_audit_feed_lag_lines", help: "History lines not yet published on the audit feed", registers, collect() { this.set(gauges.auditLag()); } });
+    new Gauge({
+      name: "mauve_agents",
+      help: "Agents (accounts owning sources) by presence: connected or down",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        const a = gauges.agents();
+        this.set({ state: "connected" }, a.connected);
+        this.set({ state: "down" }, a.down);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  updateIngested(via: string, outcome: IngestOutcome): void {
+    this.updates.inc({ via, outcome: outcome.status, reason: outcome.status === "rejected" ? rejectionClass(outcome.reason) : "" });
+  }
+
+  noticeAttempt(channel: string, ok: boolean, elapsedMs: number): void {
+    this.notices.inc({ channel, outcome: ok ? "sent" : "failed" });
+    if (ok) this.latency.observe({ channel }, elapsedMs / 1000);
+  }
+
+  commandRun(command: string, outcome: string): void {
+    this.commands.inc({ command, outcome });
+  }
+
+  xmppReconnected(): void {
+    this.reconnects.inc();
+  }
+
+  /** Alerts that arrived in one Alertmanager webhook. */
+  webhookReceived(alerts: number): void {
+    this.webhookAlerts.inc(alerts);
+  }
+
+  /** An HTTP answer (unknown paths are counted together, so strangers cannot grow the label set). */
+  httpAnswered(path: string, status: number): void {
+    this.httpRequests.inc({ path, status: String(status) });
+  }
+
+  /** GET /metrics. */
+  route(): Route {
+    return {
+      method: "GET",
+      path: "/metrics",
+      handle: async () => ({ status: 200, text: await this.registry.metrics(), contentType: this.registry.contentType }),
+    };
+  }
+}

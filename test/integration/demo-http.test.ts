@@ -1,0 +1,37 @@
+// `npm run demo` turns AlertBot's HTTP listener on and prints its URLs; the metrics URL it prints
+// answers in Prometheus' text format while the demo runs.
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { ChildRun } from "../helpers/process-child.js";
+import { scrape, sum } from "../helpers/metrics.js";
+import { tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+describe("demo: the HTTP listener's URLs", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let demo: ChildRun | undefined;
+
+  after(async () => {
+    if (demo && !demo.hasExited) {
+      demo.signal("SIGINT");
+      await demo.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints metrics: and alertmanager webhook: URLs, and the metrics URL serves the bot's counters", async () => {
+    dir = tempDir("mauve-demo-");
+    demo = ChildRun.start("scripts/demo.ts", ["--dir", dir, "--c2s-port", "0", "--http-port", "0"], {}, "demo");
+    const plain = (): string => demo!.stdout.replace(/\x1b\[[0-9;]*m/g, "");
+    const metricsUrl = await waitFor("the demo to print the metrics URL", () => /^ *metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(plain())?.[1], 90_000);
+    const port = new URL(metricsUrl).port;
+    assert.match(plain(), new RegExp(`^ *alertmanager webhook: http://127\\.0\\.0\\.1:${port}/webhook/alertmanager$`, "m"));
+    await waitFor("the spine to work", () => plain().includes("the spine works"), 90_000);
+    const samples = await scrape(metricsUrl);
+    assert.ok(sum(samples, "mauve_updates_total", { via: "pubsub", outcome: "applied" }) >= 1, "the agent's updates counted");
+    assert.ok(sum(samples, "mauve_commands_total", { command: "ack", outcome: "ok" }) >= 1, "alice's ack counted");
+    demo.signal("SIGINT");
+    assert.equal((await demo.exited).code, 0);
+  });
+});

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { statusLine } from "../../src/agent/status-line.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { ConfigError } from "../../src/errors.js";
+import { alertIdOf, readWebhook, sourceOf, toMauveAlert, truncatedAlerts } from "../../src/http/alertmanager.js";
+import type { AlertmanagerMapping } from "../../src/http/http-config.js";
+import { packUpdates } from "../../src/http/ingest-routes.js";
+import { readJsonUpdate } from "../../src/http/json-update.js";
+import { rejectionClass } from "../../src/http/metrics.js";
+import { encodeUpdate } from "../../src/codec/encode.js";
+
+const BASE = `xmpp:
+  component: alertbot.example.org
+  secret: s3cret-component
+  pubsub: pubsub.example.org
+database: /tmp/x.sqlite
+people:
+  - { name: alice, jid: alice@example.org }
+`;
+
+function load(httpYaml: string, env: Record<string, string> = {}) {
+  return loadBotConfig(`${BASE}${httpYaml}`, { file: "alertbot.yaml", env });
+}
+
+function problems(httpYaml: string): string {
+  try {
+    load(httpYaml);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.message;
+  }
+  assert.fail("expected the config to be refused");
+}
+
+const mapping = (): AlertmanagerMapping => load("http: {}\n").http!.alertmanager;
+
+describe("http config", () => {
+  it("is off by default, and on loopback with the documented defaults when given", () => {
+    assert.equal(load("").http, null);
+    const http = load("http: {}\n").http!;
+    assert.deepEqual([http.host, http.port, http.maxBodyBytes, http.metrics, http.tokens.length], ["127.0.0.1", 9095, 16 * 1024 * 1024, true, 0]);
+    assert.deepEqual(http.alertmanager.sourceLabels, ["instance", "job"]);
+    assert.equal(http.alertmanager.importance["critical"], 80);
+  });
+
+  it("reads tokens like every secret, and never prints them", () => {
+    const http = load(`http:\n  listen: "[::1]:0"\n  tokens:\n    - { name: am, token_env: AM_TOKEN, sources: ["*"] }\n`, { AM_TOKEN: "tok-123456" }).http!;
+    assert.deepEqual([http.host, http.port], ["::1", 0]);
+    assert.equal(http.tokens[0]!.token.reveal(), "tok-123456");
+    assert.ok(!JSON.stringify(http).includes("tok-123456"));
+  });
+
+  it("names the key of every mistake", () => {
+    const text = problems(`http:
+  listen: "localhost:80"
+  max_body_bytes: 10
+  tokens:
+    - { name: a, token: same-token, sources: ["/(a+)\\\\1/"] }
+    - { name: b, token: same-token, sources: [] }
+  alertmanager:
+    source_labels: ["not a label"]
+    importance: { critical: high }
+    colour: red
+`);
+    for (const key of ["http.listen", "http.max_body_bytes", "http.tokens[0].sources[0]", "http.tokens[1].sources", "http.alertmanager.source_labels[0]", "http.alertmanager.importance.critical", "http.alertmanager.colour"]) {
+      assert.ok(text.includes(`${key}:`), `${key} in:\n${text}`);
+    }
+    assert.ok(!text.includes("same-token"), "the secret is not quoted");
+    assert.match(problems(`http:\n  tokens:\n    - { name: a, token: same-token, sources: ["*"] }\n    - { name: b, token: same-token, sources: ["*"] }\n`), /http\.tokens\[1\]\.token: the same token as a/);
+  });
+});
+
+describe("Alertmanager mapping", () => {
+  it("takes the source from instance (port dropped), else job, else the default; any value becomes a valid source", () => {
+    const m = mapping();
+    assert.deepEqual(sourceOf({ instance: "web1:9100", job: "node" }, m), { source: "web1", label: "instance" });
+    assert.deepEqual(sourceOf({ instance: "[2001:db8::1]:9100" }, m), { source: "2001_db8__1", label: "instance" });
+    assert.deepEqual(sourceOf({ job: "black box/http" }, m), { source: "black_box_http", label: "job" });
+    assert.deepEqual(sourceOf({ instance: "", alertname: "X" }, m), { source: "alertmanager", label: null });
+    assert.equal(sourceOf({ instance: "wéb1" }, m).source, "w_b1", "no look-alike letters");
+  });
+
+  it("makes ids from alertname and the other labels, the same on every repeat, bounded", () => {
+    const m = mapping();
+    const labels = { alertname: "DiskFull", instance: "web1:9100", severity: "critical", device: "sda1" };
+    assert.equal(alertIdOf(labels, m, "instance"), "DiskFull{device=sda1,severity=critical}");
+    assert.equal(alertIdOf({ severity: "critical", device: "sda1", instance: "web1:9100", alertname: "DiskFull" }, m, "instance"), "DiskFull{device=sda1,severity=critical}", "label order does not matter");
+    assert.equal(alertIdOf(labels, { ...m, idLabels: ["device", "missing"] }, "instance"), "DiskFull{device=sda1}");
+    const long = alertIdOf({ alertname: "X", path: "p".repeat(300) }, m, null);
+    assert.ok(long.length <= 200 && long.startsWith("X{#"), long);
+    assert.notEqual(long, alertIdOf({ alertname: "X", path: "q".repeat(300) }, m, null));
+  });
+
+  it("maps severity, annotations, firing and resolved", () => {
+    const m = mapping();
+    const read = readWebhook({
+      version: "4",
+      status: "firing",
+      alerts: [
+        { status: "firing", labels: { alertname: "Load", severity: "warning" }, annotations: { summary: "load is 12", description: "<b>hot</b>" }, generatorURL: "http://prom/graph" },
+        { status: "resolved", labels: { alertname: "Load", severity: "page-me" } },
+      ],
+    });
+    assert.ok(read.ok);
+    const [firing, resolved] = read.value.map((a) => toMauveAlert(a, m, null, 1000));
+    assert.deepEqual([firing!.raiseTime, firing!.clearTime, firing!.summary, firing!.importance], [1000, 0, "load is 12", 40]);
+    assert.match(firing!.detail, /&lt;b&gt;hot&lt;\/b&gt;/);
+    assert.match(firing!.detail, /<a href="http:\/\/prom\/graph">/);
+    assert.deepEqual([resolved!.raiseTime, resolved!.clearTime, resolved!.summary, resolved!.importance], [0, 1000, "Load", 0]);
+  });
+
+  it("refuses payloads that are not version 4, naming the field", () => {
+    const cases: Array<[unknown, string]> = [
+      [[], "expected a JSON object (Alertmanager's webhook payload)"],
+      [{ version: "3", alerts: [] }, 'expected "version": "4" (Alertmanager\'s webhook payload), got "3"'],
+      [{ version: "4" }, 'expected "alerts" to be a list'],
+      [{ version: "4", alerts: [{ status: "firing", labels: { alertname: 5 } }] }, "alerts[0].labels.alertname: expected a string"],
+      [{ version: "4", alerts: [{ status: "pending", labels: {} }] }, 'alerts[0].status: expected "firing" or "resolved", got "pending"'],
+      [{ version: "4", alerts: [{ status: "firing", labels: { job: "x" } }] }, "alerts[0].labels: no alertname"],
+    ];
+    for (const [body, problem] of cases) assert.deepEqual(readWebhook(body), { ok: false, problem });
+  });
+
+  it("notices alerts Alertmanager left out (max_alerts)", () => {
+    assert.equal(truncatedAlerts({ version: "4", truncatedAlerts: 12, alerts: [] }), 12);
+    assert.equal(truncatedAlerts({ version: "4", truncatedAlerts: 0, alerts: [] }), 0);
+    assert.equal(truncatedAlerts({ truncatedAlerts: "many" }), 0);
+  });
+});
+
+describe("JSON updates", () => {
+  it("reads Mauve's fields, with \"now\" for times", () => {
+    const read = readJsonUpdate({ source: "backup1", alerts: [{ id: "nightly", summary: "failed", importance: 80, clear_time: "now", raise_time: 2000 }], transmission_id: "18446744073709551557" }, 1500);
+    assert.ok(read.ok);
+    assert.deepEqual(read.value.alerts[0], { id: "nightly", raiseTime: 2000, clearTime: 1500, subject: "", summary: "failed", detail: "", importance: 80, suppressUntil: 0 });
+    assert.equal(read.value.transmissionId, 18446744073709551557n);
+  });
+
+  it("refuses what it cannot read, naming the field", () => {
+    const cases: Array<[unknown, string]> = [
+      [{ alerts: [] }, "source: expected a non-empty string"],
+      [{ source: "a", alerts: [] }, 'alerts: expected at least one alert (or "replace": true to clear the source)'],
+      [{ source: "a", alerts: [{ id: "x" }], colour: 1 }, "colour: unknown field (expected one of: source, replace, alerts, transmission_id)"],
+      [{ source: "a", alerts: [{ id: "x", raise_time: "tomorrow" }] }, 'alerts[0].raise_time: expected UNIX seconds or "now", got "tomorrow"'],
+      [{ source: "a", alerts: [{ id: "x", importance: -1 }] }, "alerts[0].importance: expected a whole number from 0 to 4294967295"],
+      [{ source: "a", alerts: [{ id: "x" }], transmission_id: 12 }, "transmission_id: expected a decimal string of a 64-bit number (as a string: JSON numbers lose digits past 2^53)"],
+    ];
+    for (const [body, problem] of cases) assert.deepEqual(readJsonUpdate(body, 0), { ok: false, problem });
+  });
+});
+
+describe("packing posted alerts into updates", () => {
+  const alert = (i: number, detail = "") => ({ id: `a${i}`, raiseTime: 1, clearTime: 0, subject: "", summary: `summary ${i}`, detail, importance: 0, suppressUntil: 0 });
+
+  it("splits what does not fit in 64 KiB, each part sanitised by the decoder", () => {
+    const alerts = Array.from({ length: 1000 }, (_, i) => alert(i, `<p onclick="x()">${"d".repeat(300)}</p>`));
+    const updates = packUpdates("web1", alerts, 1000);
+    assert.ok(updates.length > 1);
+    assert.deepEqual(updates.flatMap((u) => u.alerts.map((a) => a.id)), alerts.map((a) => a.id));
+    for (const u of updates) {
+      assert.ok(encodeUpdate(u).length <= 65_536);
+      assert.ok(u.alerts.every((a) => !a.detail.includes("onclick")), "active HTML stripped");
+    }
+  });
+
+  it("cuts a detail that alone passes the limit, and refuses an empty id", () => {
+    const [one] = packUpdates("web1", [alert(1, "é".repeat(65_000))], 1000);
+    assert.ok(one && one.alerts[0]!.detail.length < 65_000);
+    assert.throws(() => packUpdates("web1", [{ ...alert(1), id: "\u0000" }], 1000), /empty id/);
+  });
+});
+
+describe("metrics and status words", () => {
+  it("classifies rejection reasons into a few stable words", () => {
+    assert.equal(rejectionClass('source "web 1" has a space at character 4: a source name is made of ASCII letters'), "source-name");
+    assert.equal(rejectionClass('source "WEB1" differs only in letter case from the known source "web1"'), "lookalike");
+    assert.equal(rejectionClass('source "web1" does not match node "mauve/alerts/web2"'), "node-mismatch");
+    assert.equal(rejectionClass("publisher a@x is not the owner (b@x) of source \"web1\""), "not-owner");
+    assert.equal(rejectionClass("something new"), "other");
+  });
+
+  it("the agent's status names its outbox when anything waits in it", () => {
+    assert.equal(statusLine([], 0), "OK: nothing raised");
+    assert.equal(statusLine([], 12), "OK: nothing raised; outbox 12");
+    const raised = ["a", "b", "c", "d"].map((id) => ({ id, state: "raised" as const }));
+    assert.equal(statusLine(raised, 3), "4 raised: a, b, c and 1 more; outbox 3");
+  });
+});
