@@ -3,20 +3,11 @@
 // bot, updates with a per-source sequence), without the real agent's outbox and process.
 import { ensureNode } from "../src/xmpp/ensure-node.js";
 import { buildUpdate, heartbeatAlert } from "../src/codec/build-update.js";
-import { wrapPayload } from "../src/codec/index.js";
-import type { Alert } from "../src/codec/index.js";
-import { sourceToNodeName } from "../src/codec/index.js";
+import { wrapPayload } from "../src/codec/payload.js";
+import type { Alert } from "../src/codec/types.js";
+import { sourceToNodeName } from "../src/codec/source-name.js";
 import type { Logger } from "../src/log.js";
-import {
-  NS_MAUVE_AGENT,
-  connectClient,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  createPubsub,
-  type Pubsub,
-  type XmppSession,
-} from "../src/xmpp/index.js";
+import { NS_MAUVE_AGENT, connectClient, createDisco, createPresence, createProvisioning, createPubsub, type Pubsub, type XmppSession } from "../src/xmpp/index.js";
 import { hrMs } from "./hrtime.js";
 
 /** Where the simulated agents connect. */

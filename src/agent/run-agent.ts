@@ -2,24 +2,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckScheduler } from "../checks/scheduler.js";
 import type { Clock } from "../clock/clock.js";
-import { sourceToNodeName } from "../codec/node-name.js";
+import { sourceToNodeName } from "../codec/source-name.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import { Outbox } from "../store/outbox.js";
-import {
-  NS_MAUVE_AGENT,
-  bareJid,
-  connectClient,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  createPubsub,
-  jidDomain,
-  jidLocal,
-  DEFAULT_BACKOFF,
-  backoffDelay,
-  type XmppSession,
-} from "../xmpp/index.js";
+import { NS_MAUVE_AGENT, bareJid, connectClient, createDisco, createPresence, createProvisioning, createPubsub, jidDomain, jidLocal, type XmppSession } from "../xmpp/index.js";
+import { DEFAULT_BACKOFF, backoffDelay } from "../util/backoff.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./config-nodes.js";

@@ -1,9 +1,9 @@
-import { NODE_PREFIX, nodeNameToSource } from "../codec/node-name.js";
-import { sourceNameProblem } from "../codec/source-name.js";
+import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { agentNodeConfig, backoffDelay, bareJid, toError, type BackoffOptions, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
+import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
+import { agentNodeConfig, bareJid, toError, type Pubsub, type ProvisionDecision, type ProvisionRequest } from "../xmpp/index.js";
 
 /** What one pass of adoption got done. */
 export interface Adoption {

@@ -1,7 +1,8 @@
 import type { Clock } from "../clock/clock.js";
 import { newTransmissionId } from "../codec/build-update.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
-import { checkHostsDown, HOST_DOWN_ALERT_ID, type HostDownConfig } from "../policy/index.js";
+import { checkHostsDown, HOST_DOWN_ALERT_ID } from "../policy/inhibit.js";
+import type { HostDownConfig } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 
 /** An update from AlertBot itself about one source's host-down alert. */

@@ -3,21 +3,7 @@ import type { BotConfig } from "../config/bot-config.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store } from "../store/store.js";
-import {
-  NS_COMMANDS,
-  NS_MAUVE_AGENT,
-  NS_MAUVE_BOT,
-  createAdhoc,
-  createMuc,
-  bareJid,
-  connectComponent,
-  createChat,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  createPubsub,
-  type XmppSession,
-} from "../xmpp/index.js";
+import { NS_COMMANDS, NS_MAUVE_AGENT, NS_MAUVE_BOT, createAdhoc, createMuc, bareJid, connectComponent, createChat, createDisco, createPresence, createProvisioning, createPubsub, type XmppSession } from "../xmpp/index.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore, type BotSettings } from "./bot-core.js";
 import { restartOnlyChanges, type ReloadOutcome } from "./config-reload.js";
@@ -27,8 +13,11 @@ import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { offerFormCommands } from "./form-commands.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
-import { coalescingRunner } from "../util/coalescing-runner.js";
-import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
+import { coalescingRunner } from "../util/batching.js";
+import { createEmailChannel } from "../notify/email-channel.js";
+import { createSmsChannel } from "../notify/sms-channel.js";
+import { createXmppChannel, type Channel, type ChannelName } from "../notify/channel.js";
+import type { RetryPolicy } from "../util/backoff.js";
 
 /** A running AlertBot. */
 export interface RunningBot {
@@ -51,7 +40,7 @@ export interface RunningBot {
 /** Knobs for tests and embedding. */
 export interface RunBotOptions {
   /** Delivery retry timing (tests shorten it). */
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: RetryPolicy;
 }
 
 // Chat lines longer than this are not commands; refusing them keeps a flood from costing much.

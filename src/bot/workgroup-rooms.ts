@@ -1,6 +1,6 @@
 import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL, roomCommand } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import type { Person, Workgroup } from "../policy/index.js";
+import type { Person, Workgroup } from "../policy/types.js";
 import type { AffiliationChange, Muc } from "../xmpp/index.js";
 import type { CommandRunner } from "./command-runner.js";
 

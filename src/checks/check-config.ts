@@ -1,5 +1,4 @@
-import { list, maybe, object, optional, transform } from "../schema/combinators.js";
-import { check, mapOf } from "../schema/policy-combinators.js";
+import { list, maybe, object, optional, transform, check, mapOf } from "../schema/combinators.js";
 import { expected, type Reader } from "../schema/reader.js";
 import { duration, int, str } from "../schema/scalars.js";
 import type { CheckSpec } from "./types.js";

@@ -1,6 +1,6 @@
 import { ensureNode } from "../xmpp/ensure-node.js";
 import type { Clock } from "../clock/clock.js";
-import { sourceToNodeName } from "../codec/node-name.js";
+import { sourceToNodeName } from "../codec/source-name.js";
 import { wrapPayload } from "../codec/payload.js";
 import type { AlertUpdate } from "../codec/types.js";
 import type { Logger } from "../log.js";

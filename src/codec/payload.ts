@@ -2,11 +2,9 @@
 // readable line beside it. The XML itself is built in src/xmpp from this plain data.
 import { Buffer } from "node:buffer";
 import { CodecError } from "../errors.js";
-import { decodeUpdate } from "./decode.js";
-import { encodeUpdate } from "./encode.js";
-import { MAX_UPDATE_BYTES } from "./limits.js";
+import { decodeUpdate, encodeUpdate } from "./protobuf.js";
+import { MAX_UPDATE_BYTES, type AlertUpdate } from "./types.js";
 import { summariseUpdate } from "./summary.js";
-import type { AlertUpdate } from "./types.js";
 
 /** The namespace of the element that carries an update in a pubsub item; bump the version on change. */
 export const NS_MAUVE_UPDATE = "urn:mauve-xmpp:update:1";

@@ -2,11 +2,9 @@
 // that arrives, whatever the path (pubsub, legacy UDP), before anything else sees it.
 import { CodecError } from "../errors.js";
 import { decodeEntities, sanitiseDetail, toPlainText } from "./html.js";
-import { FIELD_LIMITS } from "./limits.js";
+import { FIELD_LIMITS, type LimitedField, type Alert, type AlertUpdate } from "./types.js";
 import { sourceNameProblem } from "./source-name.js";
-import type { LimitedField } from "./limits.js";
 import { charCount, foldLines, stripControls, truncateChars } from "./text.js";
-import type { Alert, AlertUpdate } from "./types.js";
 
 /** A sanitised update with log-safe notes on what was changed (never the content itself). */
 export interface SanitisedUpdate {

@@ -1,16 +1,12 @@
 import { checkRunnerSection, checksList, type CheckRunnerConfig } from "../checks/check-config.js";
 import type { CheckSpec } from "../checks/types.js";
-import { list, maybe, object, optional, orFalse, transform } from "../schema/combinators.js";
-import { check } from "../schema/policy-combinators.js";
-import { logSection } from "./common.js";
-import type { LogConfig } from "./common.js";
-import { loadYaml, loadYamlFile } from "./load.js";
-import type { LoadOptions } from "./load.js";
+import { list, maybe, object, optional, orFalse, transform, check } from "../schema/combinators.js";
+import { logSection, type LogConfig } from "./common.js";
+import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
 import { expected, INVALID, type Reader } from "../schema/reader.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "../schema/scalars.js";
-import type { Secret } from "../schema/secret.js";
-import { secret } from "../schema/secret-field.js";
+import { type Secret, secret } from "../schema/secret.js";
 
 /** How an agent logs in: an ordinary c2s account. */
 export interface AgentXmppConfig {

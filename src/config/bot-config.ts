@@ -1,22 +1,14 @@
 import type { HostDownConfig, Policy, Rule, StormConfig, Window, Workgroup } from "../policy/types.js";
-import { maybe, object, optional, refine } from "../schema/combinators.js";
-import { logSection, peopleSection } from "./common.js";
-import type { LogConfig, PersonConfig } from "./common.js";
+import { maybe, object, optional, check, joinPath } from "../schema/combinators.js";
+import { logSection, peopleSection, type LogConfig, type PersonConfig } from "./common.js";
 import { formatDuration } from "../util/duration.js";
-import { loadYaml, loadYamlFile } from "./load.js";
-import type { LoadOptions } from "./load.js";
-import { resolvePolicy } from "./policy-refs.js";
-import { joinPath } from "../schema/policy-combinators.js";
-import { INVALID } from "../schema/reader.js";
-import type { Reader } from "../schema/reader.js";
-import { rulesSection } from "./rules-config.js";
+import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
+import { resolvePolicy, rulesSection, hostDownSection, stormSection, windowsSection, permissionsSection } from "./policy-config.js";
+import { INVALID, type Reader } from "../schema/reader.js";
 import { domainJid, duration, fsPath, serviceUrl } from "../schema/scalars.js";
-import type { Secret } from "../schema/secret.js";
-import { secret } from "../schema/secret-field.js";
-import { hostDownSection, stormSection } from "./storm-config.js";
-import { windowsSection } from "./windows-config.js";
-import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "../notify/channels-config.js";
-import { permissionsSection } from "./permissions-config.js";
+import { type Secret, secret } from "../schema/secret.js";
+import { emailSection, type EmailConfig } from "../notify/email-channel.js";
+import { smsSection, type SmsConfig } from "../notify/sms-channel.js";
 import type { Permissions } from "../commands/index.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-config.js";
@@ -79,7 +71,7 @@ const xmppSection = object({
   pubsub: domainJid("pubsub.example.org"),
 });
 
-const alertsSection = refine(
+const alertsSection = check(
   optional(
     object({
       ack_default: optional(duration({ min: MINUTE, max: 90 * DAY }), "1h"),

@@ -1,8 +1,7 @@
 import type { LogLevel } from "../log.js";
-import { canReach } from "../policy/channels.js";
+import { canReach } from "../policy/delivery.js";
 import type { ChannelTier, Level, Person } from "../policy/types.js";
-import { list, maybe, object, optional, transform } from "../schema/combinators.js";
-import { check } from "../schema/policy-combinators.js";
+import { list, maybe, object, optional, transform, check } from "../schema/combinators.js";
 import { channelTiers } from "./policy-scalars.js";
 import type { Reader } from "../schema/reader.js";
 import { bareJid, duration, email, enumOf, phone, str, timeZone } from "../schema/scalars.js";

@@ -1,8 +1,6 @@
 import type { AlertUpdate } from "../codec/types.js";
-import { sourceToNodeName } from "../codec/node-name.js";
-import { sourceNameProblem } from "../codec/source-name.js";
-import { applyUpdate, type AlertChange } from "../alerts/apply-update.js";
-import type { AlertSemantics } from "../alerts/semantics.js";
+import { sourceToNodeName, sourceNameProblem } from "../codec/source-name.js";
+import { applyUpdate, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
 

@@ -1,4 +1,4 @@
-import { fireDue } from "../alerts/due.js";
+import { fireDue } from "../alerts/state-machine.js";
 import type { Store } from "../store/store.js";
 import type { StoredChange } from "./ingest-update.js";
 

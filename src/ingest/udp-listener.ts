@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo } from "node:dgram";
 import { BlockList, isIPv4 } from "node:net";
 import type { Clock } from "../clock/clock.js";
-import { decodeUpdate } from "../codec/decode.js";
+import { decodeUpdate } from "../codec/protobuf.js";
 import type { AlertUpdate } from "../codec/types.js";
 import type { UdpConfig } from "./udp-config.js";
 import { CodecError } from "../errors.js";

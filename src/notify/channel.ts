@@ -1,3 +1,5 @@
+import type { Clock } from "../clock/clock.js";
+import { ellipsize, oneLine } from "../codec/text.js";
 import type { NotificationMessage } from "./message.js";
 
 /** The ways the bot can reach a person. */
@@ -55,4 +57,60 @@ const ADDRESS_WORD: Readonly<Record<ChannelName, string>> = { xmpp: "JID", email
 /** The outcome for a person the channel cannot reach: no retry will conjure up an address. */
 export function noAddress(channel: ChannelName, recipient: Recipient): DeliveryFailure {
   return failed(false, `no ${ADDRESS_WORD[channel]} for ${recipient.name}`);
+}
+
+/**
+ * Runs one send with a time limit on the injected clock: when it runs out, `signal` aborts (fetch
+ * stops) and the send resolves with `onTimeout()`, even if the library underneath never gives up.
+ * A send that rejects (a bug: sends catch their own errors) becomes a failure naming no detail.
+ */
+export function withDeadline(
+  clock: Clock,
+  ms: number,
+  onTimeout: () => DeliveryOutcome,
+  run: (signal: AbortSignal) => Promise<DeliveryOutcome>,
+): Promise<DeliveryOutcome> {
+  const controller = new AbortController();
+  return new Promise((resolve) => {
+    const timer = clock.setTimer(ms, () => {
+      controller.abort(new Error("deadline"));
+      resolve(onTimeout());
+    });
+    run(controller.signal).then(
+      (outcome) => {
+        timer.cancel();
+        resolve(outcome);
+      },
+      (err: unknown) => {
+        timer.cancel();
+        resolve(failed(false, `send failed unexpectedly (${err instanceof Error ? err.name : typeof err})`));
+      },
+    );
+  });
+}
+
+/** How the channel hands a chat line to the XMPP edge (the bot's ChatPort fits). */
+export interface ChatSender {
+  /** Resolves once the server has the message; rejects when it could not be sent. */
+  send(toJid: string, body: string): Promise<void>;
+}
+
+/**
+ * The chat channel: the message's text to the person's JID. A send that fails (the bot is
+ * disconnected, say) is recoverable. Whether the person is online is the policy's business.
+ */
+export function createXmppChannel(chat: ChatSender): Channel {
+  return {
+    name: "xmpp",
+    async send(recipient, message): Promise<DeliveryOutcome> {
+      if (!recipient.jid) return noAddress("xmpp", recipient);
+      try {
+        await chat.send(recipient.jid, message.text);
+        return delivered(`chat to ${recipient.jid}`);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return failed(true, ellipsize(oneLine(`chat to ${recipient.jid} failed: ${why}`), 300));
+      }
+    },
+  };
 }

@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import type { AlertRecord } from "../alerts/types.js";
-import { toPlainText } from "../codec/html.js";
+import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
-import { renderAlertHtml } from "./message-html.js";
 
 /** Why a notification goes out. */
 export type NotificationKind = "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "noted" | "digest";
@@ -118,4 +117,67 @@ function alertFacts(alert: AlertRecord, zone: string): Array<[string, string]> {
   if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt, zone)]);
   if (alert.clearedAt !== null && alert.status === "cleared") facts.push(["Cleared", formatTime(alert.clearedAt, zone)]);
   return facts;
+}
+
+/** The pieces of an alert message, already plain text except `detailHtml`. */
+export interface HtmlParts {
+  readonly lines: readonly string[];
+  /** The alert's detail: sanitised when stored, and sanitised again here before it reaches a mail client. */
+  readonly detailHtml: string;
+  readonly facts: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Renders an alert message as an HTML fragment; every piece of our own text is escaped. */
+export function renderAlertHtml(parts: HtmlParts): string {
+  const out = parts.lines.map((line, i) => (i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`));
+  const detail = parts.detailHtml ? sanitiseHtml(parts.detailHtml) : "";
+  if (detail !== "") out.push(`<div>${detail}</div>`);
+  if (parts.facts.length > 0) {
+    const rows = parts.facts.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`);
+    out.push(`<table>${rows.join("")}</table>`);
+  }
+  return out.join("\n");
+}
+
+/** Wraps a fragment in a minimal document, the shape mail clients render most predictably. */
+export function htmlDocument(fragment: string): string {
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n${fragment}\n</body></html>\n`;
+}
+
+/** Options for {@link buildDigest}. */
+export interface DigestOptions {
+  /** How many alerts to list by name; the rest are counted. */
+  readonly show?: number;
+  /** Why a digest rather than single notices ("12 alerts in 2 minutes"). */
+  readonly reason?: string;
+}
+
+const MAX_DIGEST_SUMMARY = 120;
+
+/**
+ * One message standing for many alerts during a storm: the count, the most important few
+ * (raised first, then by importance, then oldest id), and how to see the rest. Nothing is left uncounted.
+ */
+export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptions = {}): NotificationMessage {
+  const show = Math.max(1, options.show ?? 5);
+  const raised = alerts.filter((a) => a.status === "raised").length;
+  const ranked = [...alerts].sort(byUrgency);
+  const listed = ranked.slice(0, show).map((a) => {
+    const summary = a.summary ? `: ${ellipsize(oneLine(a.summary), MAX_DIGEST_SUMMARY)}` : "";
+    return `#${a.shortId} ${a.status === "raised" ? "" : "(cleared) "}${alertName(a)}${summary}`;
+  });
+  const rest = ranked.length - listed.length;
+  const count = `${alerts.length} alert${alerts.length === 1 ? "" : "s"}`;
+  const subject = `DIGEST ${count}, ${raised} raised`;
+  const lines = [subject];
+  if (options.reason) lines.push(oneLine(options.reason));
+  lines.push(...listed.map((l) => `- ${l}`));
+  if (rest > 0) lines.push(`…and ${rest} more.`);
+  lines.push(`Say "show" in chat to see them all, "ack <id>" to acknowledge one.`);
+  return { kind: "digest", subject, text: lines.join("\n"), html: renderAlertHtml({ lines, detailHtml: "", facts: [] }), alerts: ranked };
+}
+
+function byUrgency(a: AlertRecord, b: AlertRecord): number {
+  const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
+  return cleared || b.importance - a.importance || a.shortId - b.shortId;
 }

@@ -1,6 +1,4 @@
-import type { Fallback } from "./channels.js";
-import { byImportance } from "./delivery.js";
-import type { Delivery } from "./delivery.js";
+import { type Fallback, byImportance, type Delivery } from "./delivery.js";
 import type { ChannelName, Level, StormConfig } from "./types.js";
 
 /** One message the caller sent a person: a single notification or a digest. */

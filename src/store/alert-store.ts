@@ -1,5 +1,5 @@
 import type { AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
-import { nextDueAt } from "../alerts/due.js";
+import { nextDueAt } from "../alerts/state-machine.js";
 import { statementCache, type Db } from "./database.js";
 import { alertToParams, rowToAlert, type AlertRow } from "./alert-rows.js";
 

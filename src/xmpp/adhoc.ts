@@ -2,8 +2,7 @@
 // commands node), answer "execute" with a form and a submitted form with a note. Requester:
 // list and execute another entity's commands. One form per command (single stage).
 import { randomBytes } from "node:crypto";
-import type { Clock } from "../clock/clock.js";
-import { systemClock } from "../clock/system-clock.js";
+import { type Clock, systemClock } from "../clock/clock.js";
 import { buildForm, buildSubmitForm, parseForm, readForm, type FormSpec, type FormValue, type ReceivedForm } from "./data-form.js";
 import type { Unsubscribe } from "./emitter.js";
 import type { IqHandlerResult } from "./iq.js";

@@ -5,8 +5,6 @@ export { connectComponent } from "./component.js";
 export type { ComponentOptions } from "./component.js";
 export type { SessionEvents, SessionKind, SessionOptions, XmppSession } from "./session.js";
 export type { Unsubscribe } from "./emitter.js";
-export { DEFAULT_BACKOFF, backoffDelay } from "./backoff.js";
-export type { BackoffOptions } from "./backoff.js";
 export { XmppHandlerError, XmppIoError, isStanzaErrorCondition, toError } from "./errors.js";
 export type { HandlerFailure, StanzaErrorCondition, StanzaErrorType, XmppFailure, XmppIoErrorKind, XmppResult } from "./errors.js";
 export { createPubsub } from "./pubsub.js";

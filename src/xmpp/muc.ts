@@ -1,8 +1,7 @@
 // XEP-0045 multi-user chat as an occupant: join rooms, talk, hear occupants with their real
 // JIDs when the room shows them to us, and the owner's configure/destroy (§10). Works for
 // clients and components alike (a component joins with presence to room/nick like anyone).
-import type { Clock, TimerHandle } from "../clock/clock.js";
-import { systemClock } from "../clock/system-clock.js";
+import { type Clock, type TimerHandle, systemClock } from "../clock/clock.js";
 import { buildSubmitForm, parseForm, type FormValue, type ReceivedForm } from "./data-form.js";
 import { createDisco } from "./disco.js";
 import { TypedEmitter, type Unsubscribe } from "./emitter.js";

@@ -1,16 +1,13 @@
 // The internals behind an XmppSession: lifecycle, IQ plumbing, stanza dispatch
 // and the one error channel every handler failure ends in.
 import { createLogger } from "../log.js";
-import { systemClock } from "../clock/system-clock.js";
-import { DEFAULT_BACKOFF } from "./backoff.js";
-import { TypedEmitter } from "./emitter.js";
-import type { Unsubscribe } from "./emitter.js";
+import { systemClock } from "../clock/clock.js";
+import { DEFAULT_BACKOFF } from "../util/backoff.js";
+import { TypedEmitter, type Unsubscribe } from "./emitter.js";
 import { XmppHandlerError, XmppIoError, toError } from "./errors.js";
-import { IqHandlers, IqRequests } from "./iq.js";
-import type { IqHandlerResult, IqReply, IqRequest } from "./iq.js";
+import { IqHandlers, IqRequests, type IqHandlerResult, type IqReply, type IqRequest } from "./iq.js";
 import { Lifecycle } from "./lifecycle.js";
-import { hardenEntity } from "./raw-entity.js";
-import type { RawBundle, RawEntity } from "./raw-entity.js";
+import { hardenEntity, type RawBundle, type RawEntity } from "./raw-entity.js";
 import type { SessionEvents, SessionKind, SessionOptions } from "./session-types.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 

@@ -1,7 +1,7 @@
 // What a session is and is told, shared by its public face (session.ts) and its internals
 // (session-core.ts) so that neither imports the other's module for types.
 import type { Clock } from "../clock/clock.js";
-import type { BackoffOptions } from "./backoff.js";
+import type { BackoffOptions } from "../util/backoff.js";
 
 /** A c2s client (one account) or an XEP-0114 component. */
 export type SessionKind = "client" | "component";

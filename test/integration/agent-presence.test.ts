@@ -4,17 +4,9 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
-import { systemClock } from "../../src/clock/system-clock.js";
-import { loadAgentConfig } from "../../src/config/index.js";
-import {
-  NS_MAUVE_AGENT,
-  connectComponent,
-  createDisco,
-  createPresence,
-  createProvisioning,
-  type PresenceUpdate,
-  type XmppSession,
-} from "../../src/xmpp/index.js";
+import { systemClock } from "../../src/clock/clock.js";
+import { loadAgentConfig } from "../../src/config/agent-config.js";
+import { NS_MAUVE_AGENT, connectComponent, createDisco, createPresence, createProvisioning, type PresenceUpdate, type XmppSession } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";

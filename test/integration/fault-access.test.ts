@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { AUDIT_NODE, STATUS_NODE } from "../../src/bot/audit-feed.js";
-import { encodeUpdate } from "../../src/codec/index.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
 import { Store } from "../../src/store/store.js";
 import { createAdhoc, createProvisioning, createPubsub } from "../../src/xmpp/index.js";
 import { withProsody } from "../helpers/prosody.js";

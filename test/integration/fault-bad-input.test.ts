@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { encodeUpdate } from "../../src/codec/index.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
 import { connectClient, createPubsub, type Pubsub, type XmppSession } from "../../src/xmpp/index.js";
 import { fuzzPayloads, mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 import { withProsody } from "../helpers/prosody.js";

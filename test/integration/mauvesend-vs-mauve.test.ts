@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runMauvesend } from "../../src/cli/mauvesend.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { decodeUpdate } from "../../src/codec/decode.js";
+import { decodeUpdate } from "../../src/codec/protobuf.js";
 import type { AlertUpdate } from "../../src/codec/types.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

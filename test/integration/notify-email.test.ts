@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { AlertRecord } from "../../src/alerts/types.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import type { EmailConfig } from "../../src/notify/channels-config.js";
+import type { EmailConfig } from "../../src/notify/email-channel.js";
 import { Secret } from "../../src/schema/secret.js";
-import { buildMessage, createEmailChannel, type Channel, type DeliveryOutcome } from "../../src/notify/index.js";
+import { buildMessage } from "../../src/notify/message.js";
+import { createEmailChannel } from "../../src/notify/email-channel.js";
+import type { Channel, DeliveryOutcome } from "../../src/notify/channel.js";
 import { deliverSkippingBackoff } from "../helpers/deliver.js";
 import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
 

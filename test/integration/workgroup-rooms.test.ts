@@ -4,11 +4,10 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import type { RunningBot } from "../../src/bot/run-bot.js";
-import { loadBotConfig } from "../../src/config/index.js";
+import { type RunningBot, runBot } from "../../src/bot/run-bot.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { createDisco, createMuc, type Muc } from "../../src/xmpp/index.js";
-import { runBot } from "../../src/bot/run-bot.js";
-import { systemClock } from "../../src/clock/system-clock.js";
+import { systemClock } from "../../src/clock/clock.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { applyUpdate } from "../../src/alerts/apply-update.js";
-import { ackAlert } from "../../src/alerts/ack.js";
-import { fireDue, nextDueAt } from "../../src/alerts/due.js";
+import { applyUpdate, ackAlert, fireDue, nextDueAt } from "../../src/alerts/state-machine.js";
 import type { AlertState } from "../../src/alerts/types.js";
 import { alert, update } from "../helpers/updates.js";
 

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { Store } from "../../src/store/store.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import { createXmppChannel } from "../../src/notify/index.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
 import { alert, update } from "../helpers/updates.js";
 import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 

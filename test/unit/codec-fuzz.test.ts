@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CodecError } from "../../src/errors.js";
-import {
-  FIELD_LIMITS, charCount, decodeUpdate, sanitiseHtml, toPlainText, unwrapPayload,
-} from "../../src/codec/index.js";
-import type { AlertUpdate } from "../../src/codec/index.js";
+import { FIELD_LIMITS, type AlertUpdate } from "../../src/codec/types.js";
+import { charCount } from "../../src/codec/text.js";
+import { decodeUpdate } from "../../src/codec/protobuf.js";
+import { sanitiseHtml, toPlainText } from "../../src/codec/html.js";
+import { unwrapPayload } from "../../src/codec/payload.js";
 import { VECTORS } from "../fixtures/codec/vectors.js";
 import { mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { decodeUpdate, encodeUpdate } from "../../src/codec/index.js";
+import { decodeUpdate, encodeUpdate } from "../../src/codec/protobuf.js";
 import { VECTORS } from "../fixtures/codec/vectors.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -1,10 +1,10 @@
 // Pubsub item content (base64 protobuf beside a readable line) and source <-> node names.
 import assert from "node:assert/strict";
 import { CodecError } from "../../src/errors.js";
-import {
-  NS_MAUVE_UPDATE, decodeUpdateWithNotes, encodeUpdate, nodeNameToSource, payloadBytes, sourceToNodeName,
-  summariseUpdate, unwrapPayload, wrapPayload,
-} from "../../src/codec/index.js";
+import { NS_MAUVE_UPDATE, payloadBytes, unwrapPayload, wrapPayload } from "../../src/codec/payload.js";
+import { decodeUpdateWithNotes, encodeUpdate } from "../../src/codec/protobuf.js";
+import { nodeNameToSource, sourceToNodeName } from "../../src/codec/source-name.js";
+import { summariseUpdate } from "../../src/codec/summary.js";
 import { VECTORS, alert, update } from "../fixtures/codec/vectors.js";
 
 const NOW = 1_700_000_000;

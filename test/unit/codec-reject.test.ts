@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CodecError } from "../../src/errors.js";
-import {
-  MAX_UPDATE_BYTES, decodeUpdate, encodeUpdate, unwrapPayload, wrapPayload,
-} from "../../src/codec/index.js";
+import { MAX_UPDATE_BYTES } from "../../src/codec/types.js";
+import { decodeUpdate, encodeUpdate } from "../../src/codec/protobuf.js";
+import { unwrapPayload, wrapPayload } from "../../src/codec/payload.js";
 import { alert, update } from "../fixtures/codec/vectors.js";
 
 const fixtures = fileURLToPath(new URL("../fixtures/codec/", import.meta.url));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
-import { loadAgentConfig } from "../../src/config/index.js";
+import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), "utf8");

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { loadBotConfig, readBotConfigFile } from "../../src/config/index.js";
+import { loadBotConfig, readBotConfigFile } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const FIXTURES = new URL("../fixtures/config/", import.meta.url);

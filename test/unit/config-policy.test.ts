@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { object } from "../../src/schema/combinators.js";
-import { loadBotConfig } from "../../src/config/index.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { loadYaml } from "../../src/config/load.js";
 import { channelTiers, hours, importanceRange, patterns, rate, weekdays } from "../../src/config/policy-scalars.js";
 import type { Reader } from "../../src/schema/reader.js";
 import { ConfigError } from "../../src/errors.js";
 import { onCall } from "../../src/policy/on-call.js";
-import { classify } from "../../src/policy/rules.js";
+import { classify } from "../../src/policy/matcher.js";
 
 const FIXTURES = new URL("../fixtures/config/", import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), "utf8");

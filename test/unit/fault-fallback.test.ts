@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import { failed, type Channel, type ChannelName, type DeliveryOutcome, type NotificationMessage, type Recipient } from "../../src/notify/index.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { failed, type Channel, type ChannelName, type DeliveryOutcome, type Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
 import { fakeClockCore } from "../helpers/fake-clock-core.js";

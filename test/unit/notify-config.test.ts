@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
-import { emailSection, smsSection } from "../../src/notify/channels-config.js";
+import { emailSection } from "../../src/notify/email-channel.js";
+import { smsSection } from "../../src/notify/sms-channel.js";
 import { maybe, object } from "../../src/schema/combinators.js";
 import { loadYaml } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { Secret } from "../../src/schema/secret.js";
-import type { SmsConfig } from "../../src/notify/channels-config.js";
-import { smtpTransportOptions } from "../../src/notify/email-channel.js";
+import type { SmsConfig } from "../../src/notify/sms-channel.js";
+import { smtpTransportOptions, smtpFailure } from "../../src/notify/email-channel.js";
 import { credentialForms, redact, redactor } from "../../src/notify/redact.js";
-import { smtpFailure } from "../../src/notify/smtp-outcome.js";
-import { httpOutcome, networkFailure } from "../../src/notify/sms-outcome.js";
-import { buildSmsRequest, smsSecrets } from "../../src/notify/sms-request.js";
+import { httpOutcome, networkFailure, buildSmsRequest, smsSecrets } from "../../src/notify/sms-channel.js";
 
 const none = redactor([]);
 

@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { nextDueAt } from "../../src/alerts/due.js";
+import { nextDueAt, ackAlert } from "../../src/alerts/state-machine.js";
 import { Store } from "../../src/store/store.js";
 import { ingestUpdate } from "../../src/ingest/ingest-update.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { processDue } from "../../src/ingest/process-due.js";
-import { ackAlert } from "../../src/alerts/ack.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { alert, update } from "../helpers/updates.js";
 

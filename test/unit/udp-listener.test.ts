@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import type { AlertUpdate } from "../../src/codec/types.js";
-import { encodeUpdate } from "../../src/codec/encode.js";
-import { systemClock } from "../../src/clock/system-clock.js";
-import { loadBotConfig } from "../../src/config/index.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
+import { systemClock } from "../../src/clock/clock.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { parseCidr, type UdpConfig } from "../../src/ingest/udp-config.js";
 import { ConfigError } from "../../src/errors.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";

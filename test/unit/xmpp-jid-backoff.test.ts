@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay } from "../../src/xmpp/backoff.js";
+import { backoffDelay } from "../../src/util/backoff.js";
 import { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normalizeJid, parseJid } from "../../src/xmpp/jid.js";
 
 describe("xmpp JID helpers", () => {

@@ -1,17 +1,121 @@
+import Long from "long";
+import protobuf from "protobufjs/minimal.js";
+import { MAX_UPDATE_BYTES, type Alert, type AlertUpdate } from "./types.js";
+import { sanitiseUpdate, type SanitisedUpdate } from "./sanitise-update.js";
+import { CodecError } from "../errors.js";
+
+// The few protobuf wire-level facts shared by the encoder and the decoder.
+
+/** Protobuf wire types used by Mauve's messages (groups are skipped, never written). */
+export const WIRE = { VARINT: 0, FIXED64: 1, LEN: 2, FIXED32: 5 } as const;
+
+/** The largest value of a uint64 field. */
+export const MAX_UINT64 = (1n << 64n) - 1n;
+
+/** The tag (field number and wire type) that precedes a field on the wire. */
+export function tag(field: number, wire: number): number {
+  return ((field << 3) | wire) >>> 0;
+}
+
+/**
+ * Reads a varint of up to 64 bits as an exact bigint. protobufjs 7's own `uint64()` is not used:
+ * near the end of a buffer it takes a truncated varint for a complete one (it reads a 4th byte
+ * without a bounds check and ignores its continuation bit), and without `long` it rounds to a Number.
+ */
+export function readVarint64(r: protobuf.Reader): bigint {
+  let value = 0n;
+  for (let i = 0n; i < 70n; i += 7n) {
+    const byte = r.buf[r.pos];
+    if (byte === undefined || r.pos >= r.len) throw new RangeError(`truncated varint at offset ${r.pos}`);
+    r.pos++;
+    value |= BigInt(byte & 0x7f) << i;
+    // Bits beyond 64 in a 10th byte are dropped, as the reference implementation does.
+    if (byte < 0x80) return value & MAX_UINT64;
+  }
+  throw new RangeError(`varint longer than 10 bytes at offset ${r.pos}`);
+}
+
+/** Converts a bigint in [0, 2^64) to the unsigned Long protobufjs writes. */
+export function bigIntToLong(value: bigint): Long {
+  return Long.fromBits(Number(value & 0xffffffffn) | 0, Number(value >> 32n) | 0, true);
+}
+
+// AlertUpdate -> Mauve protobuf bytes. Optional fields are written only when set (not 0 / ""):
+// to every proto2 reader, Mauve included, an absent field and its default mean the same.
+
+type Writer = protobuf.Writer;
+
+// TextEncoder turns lone surrogates into U+FFFD, so we never emit invalid UTF-8.
+const utf8Encoder = new TextEncoder();
+
+function checkUint64(value: bigint, label: string): void {
+  if (typeof value !== "bigint" || value < 0n || value > MAX_UINT64) {
+    throw new CodecError(`${label} must be a bigint in [0, 2^64)`);
+  }
+}
+
+function checkInteger(value: number, max: number, label: string): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new CodecError(`${label} must be an integer in [0, ${max}]`);
+  }
+}
+
+function writeString(w: Writer, field: number, value: string): void {
+  w.uint32(tag(field, WIRE.LEN)).bytes(utf8Encoder.encode(value));
+}
+
+function writeTime(w: Writer, field: number, seconds: number, label: string): void {
+  checkInteger(seconds, Number.MAX_SAFE_INTEGER, label);
+  if (seconds !== 0) w.uint32(tag(field, WIRE.VARINT)).uint64(seconds);
+}
+
+function writeAlert(w: Writer, alert: Alert, label: string): void {
+  if (alert.id === "") throw new CodecError(`${label} has an empty id`);
+  writeString(w, 1, alert.id);
+  writeTime(w, 2, alert.raiseTime, `${label}.raiseTime`);
+  writeTime(w, 3, alert.clearTime, `${label}.clearTime`);
+  if (alert.subject !== "") writeString(w, 4, alert.subject);
+  if (alert.summary !== "") writeString(w, 5, alert.summary);
+  if (alert.detail !== "") writeString(w, 6, alert.detail);
+  checkInteger(alert.importance, 0xffffffff, `${label}.importance`);
+  if (alert.importance !== 0) w.uint32(tag(7, WIRE.VARINT)).uint32(alert.importance);
+  writeTime(w, 8, alert.suppressUntil, `${label}.suppressUntil`);
+}
+
+/**
+ * Encodes an AlertUpdate as Mauve protobuf bytes (with our `sequence` as field 16 when set).
+ * Throws CodecError for values the wire can't carry or a result over 64 KiB.
+ */
+export function encodeUpdate(update: AlertUpdate): Uint8Array {
+  checkUint64(update.transmissionId, "transmissionId");
+  checkUint64(update.sequence, "sequence");
+  if (update.source === "") throw new CodecError("update has an empty source");
+  const w = protobuf.Writer.create();
+  w.uint32(tag(1, WIRE.VARINT)).uint64(bigIntToLong(update.transmissionId));
+  writeString(w, 2, update.source);
+  w.uint32(tag(3, WIRE.VARINT)).bool(update.replace); // required, so always written
+  update.alerts.forEach((alert, i) => {
+    w.uint32(tag(4, WIRE.LEN)).fork();
+    writeAlert(w, alert, `alert[${i}]`);
+    w.ldelim();
+  });
+  if (update.signature.length > 0) w.uint32(tag(5, WIRE.LEN)).bytes(update.signature);
+  writeTime(w, 8, update.transmissionTime, "transmissionTime");
+  if (update.sequence !== 0n) w.uint32(tag(16, WIRE.VARINT)).uint64(bigIntToLong(update.sequence));
+  const bytes = w.finish();
+  if (bytes.length > MAX_UPDATE_BYTES) {
+    throw new CodecError(`update would be ${bytes.length} bytes, over the ${MAX_UPDATE_BYTES}-byte limit`);
+  }
+  return new Uint8Array(bytes); // a copy: protobufjs may hand out a view of a shared pool
+}
+
 // Mauve AlertUpdate bytes -> a validated, sanitised AlertUpdate. Everything that fails is a
 // CodecError with a message that names fields and sizes, never payload content.
-import protobuf from "protobufjs/minimal.js";
-import { CodecError } from "../errors.js";
-import { MAX_UPDATE_BYTES } from "./limits.js";
-import { sanitiseUpdate } from "./sanitise-update.js";
-import type { SanitisedUpdate } from "./sanitise-update.js";
-import type { Alert, AlertUpdate } from "./types.js";
-import { WIRE, readVarint64 } from "./wire.js";
 
 type Reader = protobuf.Reader;
 
 // fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: keep the text exactly as sent.
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function fail(message: string, cause?: unknown): never {
   throw new CodecError(message, { cause });
@@ -33,7 +137,7 @@ function expect(wire: number, want: number, label: string): void {
 function readString(r: Reader, wire: number, label: string): string {
   expect(wire, WIRE.LEN, label);
   try {
-    return utf8.decode(r.bytes());
+    return utf8Decoder.decode(r.bytes());
   } catch (e) {
     if (e instanceof TypeError) fail(`${label} is not valid UTF-8`, e);
     throw e;

@@ -1,7 +1,30 @@
+import type { AlertState, AlertEvent, AckInfo } from "./types.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
-import type { AlertEvent, AlertState } from "./types.js";
-import { DEFAULT_SEMANTICS, type AlertSemantics } from "./semantics.js";
-import { clearNow, raiseNow } from "./transitions.js";
+
+/** Knobs of the Mauve semantics; the defaults match Mauve's behaviour. */
+export interface AlertSemantics {
+  /** Times up to this far in the future count as "now" (sender clocks drift). */
+  toleranceMs: number;
+  /** Importance given to a new alert whose update says 0 (unset). */
+  defaultImportance: number;
+}
+
+/** Mauve's defaults: 5 s tolerance, importance 50. */
+export const DEFAULT_SEMANTICS: AlertSemantics = Object.freeze({
+  toleranceMs: 5_000,
+  defaultImportance: 50,
+});
+
+/** The alert becomes raised at `at`; a new raise starts with no ack, and the policy must look at it. */
+export function raiseNow(state: AlertState, at: number): AlertState {
+  return { ...state, status: "raised", raisedAt: at, ack: null, policyDueAt: at };
+}
+
+/** The alert becomes cleared at `at`; a clear ends any ack, and the policy must tell whoever was told. */
+export function clearNow(state: AlertState, at: number): AlertState {
+  const wasRaised = state.status === "raised";
+  return { ...state, status: "cleared", clearedAt: at, ack: null, policyDueAt: wasRaised ? at : state.policyDueAt };
+}
 
 /** What one update did to one alert. */
 export interface AlertChange {
@@ -183,4 +206,83 @@ function describeSchedule(state: AlertState): string {
   if (state.scheduledRaiseAt !== null) parts.push(`raise at ${new Date(state.scheduledRaiseAt).toISOString()}`);
   if (state.scheduledClearAt !== null) parts.push(`clear at ${new Date(state.scheduledClearAt).toISOString()}`);
   return parts.join(", ");
+}
+
+/**
+ * The earliest moment this alert needs attention without any new input: a scheduled raise or clear,
+ * an ack running out, or the policy's next look (a change to tell, an escalation step). Null when none.
+ */
+export function nextDueAt(state: AlertState): number | null {
+  const candidates = [state.scheduledRaiseAt, state.scheduledClearAt];
+  if (state.status === "raised" && state.ack) candidates.push(state.ack.until);
+  candidates.push(state.policyDueAt);
+  let best: number | null = null;
+  for (const t of candidates) if (t !== null && (best === null || t < best)) best = t;
+  return best;
+}
+
+/**
+ * Carries out whatever has fallen due by `now`: scheduled raises and clears (a heartbeat that was
+ * not refreshed raises), and ack expiry, which re-raises so people are told afresh.
+ */
+export function fireDue(state: AlertState, now: number): AlertChange | null {
+  const events: AlertEvent[] = [];
+  let after: AlertState = { ...state };
+  const raiseDue = after.scheduledRaiseAt !== null && after.scheduledRaiseAt <= now;
+  const clearDue = after.scheduledClearAt !== null && after.scheduledClearAt <= now;
+  let transition: AlertChange["transition"] = null;
+
+  if (raiseDue || clearDue) {
+    const raiseAt = after.scheduledRaiseAt ?? -Infinity;
+    const clearAt = after.scheduledClearAt ?? -Infinity;
+    const doRaise = raiseDue && (!clearDue || raiseAt >= clearAt);
+    if (raiseDue) after.scheduledRaiseAt = null;
+    if (clearDue) after.scheduledClearAt = null;
+    if (doRaise && after.status !== "raised") {
+      after = raiseNow(after, raiseAt);
+      transition = "raised";
+      events.push({ kind: "raised", at: now, actor: "schedule", detail: "scheduled raise fell due" });
+    } else if (!doRaise && after.status === "raised") {
+      after = clearNow(after, clearAt);
+      transition = "cleared";
+      events.push({ kind: "cleared", at: now, actor: "schedule", detail: "scheduled clear fell due" });
+    }
+  }
+
+  if (after.status === "raised" && after.ack && after.ack.until <= now) {
+    events.push({ kind: "ack-expired", at: now, actor: "bot", detail: `ack by ${after.ack.by} expired` });
+    // An expired ack is a fresh raise: people are told again.
+    after = { ...after, ack: null, policyDueAt: now };
+    transition = "raised";
+  }
+
+  if (events.length === 0 && sameSchedule(state, after)) return null;
+  after.updatedAt = now;
+  return { before: state, after, transition, events };
+}
+
+function sameSchedule(a: AlertState, b: AlertState): boolean {
+  return a.scheduledRaiseAt === b.scheduledRaiseAt && a.scheduledClearAt === b.scheduledClearAt;
+}
+
+/** Why an ack was refused. */
+export type AckRefusal = "not-raised";
+
+/** Acknowledges a raised alert until `ack.until`; notifications stop until then or until it clears. */
+export function ackAlert(
+  state: AlertState,
+  ack: AckInfo,
+): { ok: true; after: AlertState; event: AlertEvent } | { ok: false; reason: AckRefusal } {
+  if (state.status !== "raised") return { ok: false, reason: "not-raised" };
+  const note = ack.note ? ` because ${ack.note}` : "";
+  return {
+    ok: true,
+    after: { ...state, ack, updatedAt: ack.at, policyDueAt: ack.at },
+    event: {
+      kind: "acked",
+      at: ack.at,
+      actor: ack.by,
+      detail: `until ${new Date(ack.until).toISOString()}${note}`,
+    },
+  };
 }
