@@ -4,7 +4,7 @@ import type { AlertSemantics } from "../alerts/state-machine.js";
 import { ingestUpdate, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
 import { processDue } from "../ingest/process-due.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelName, Recipient } from "../notify/channel.js";
+import type { Channel, ChannelKind, Recipient } from "../notify/channel.js";
 import { classify } from "../policy/matcher.js";
 import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
@@ -34,7 +34,7 @@ export interface BotCoreDeps {
   log: Logger;
   /** People, workgroups, rules, windows, storm limits (the loaded BotConfig is one). */
   policy: Policy & { readonly people: readonly Recipient[] };
-  channels: ReadonlyMap<ChannelName, Channel>;
+  channels: ReadonlyMap<ChannelKind, Channel>;
   inputs: PolicyInputs;
   semantics?: AlertSemantics;
   /** How long an ack lasts when none is asked for, and the longest allowed (ms). */

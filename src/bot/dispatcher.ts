@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelName as NotifyChannel, DeliveryOutcome, Recipient } from "../notify/channel.js";
+import type { Channel, ChannelKind as NotifyChannel, DeliveryOutcome, Recipient } from "../notify/channel.js";
 import { type NotificationMessage, buildDigest, buildMessage } from "../notify/message.js";
 import { deliverWithRetry } from "../notify/retry.js";
 import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "../policy/storm.js";

@@ -12,11 +12,12 @@ import { catchUp } from "./catch-up.js";
 import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { offerFormCommands } from "./form-commands.js";
-import { PresenceTracker, type Reachability } from "./presence-tracker.js";
+import { PresenceTracker } from "./presence-tracker.js";
+import type { Presence } from "../policy/delivery.js";
 import { coalescingRunner } from "../util/batching.js";
 import { createEmailChannel } from "../notify/email-channel.js";
 import { createSmsChannel } from "../notify/sms-channel.js";
-import { createXmppChannel, type Channel, type ChannelName } from "../notify/channel.js";
+import { createXmppChannel, type Channel, type ChannelKind } from "../notify/channel.js";
 import type { RetryPolicy } from "../util/backoff.js";
 
 /** A running AlertBot. */
@@ -27,7 +28,7 @@ export interface RunningBot {
   /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
   resync(): Promise<void>;
   /** How reachable a person is by chat, as far as the bot has heard. */
-  reachability(jid: string): Reachability;
+  reachability(jid: string): Presence;
   /**
    * Applies a reloaded config: people, workgroups, policy, channels and ack limits, at once. The
    * connection, database, log and UDP settings keep their running values (see ReloadOutcome).
@@ -80,7 +81,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const people = new PresenceTracker(() => clock.now());
   const xmppChannel = createXmppChannel({ send: (to, body) => chat.sendChat(to, body) });
   const settings = (c: BotConfig): BotSettings => {
-    const channels = new Map<ChannelName, Channel>([["xmpp", xmppChannel]]);
+    const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
     if (c.email) channels.set("email", createEmailChannel(c.email, { clock }));
     if (c.sms) channels.set("sms", createSmsChannel(c.sms, { clock }));
     return {

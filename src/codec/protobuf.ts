@@ -7,10 +7,10 @@ import { CodecError } from "../errors.js";
 // The few protobuf wire-level facts shared by the encoder and the decoder.
 
 /** Protobuf wire types used by Mauve's messages (groups are skipped, never written). */
-export const WIRE = { VARINT: 0, FIXED64: 1, LEN: 2, FIXED32: 5 } as const;
+const WIRE = { VARINT: 0, FIXED64: 1, LEN: 2, FIXED32: 5 } as const;
 
 /** The largest value of a uint64 field. */
-export const MAX_UINT64 = (1n << 64n) - 1n;
+const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** The tag (field number and wire type) that precedes a field on the wire. */
 export function tag(field: number, wire: number): number {
@@ -22,7 +22,7 @@ export function tag(field: number, wire: number): number {
  * near the end of a buffer it takes a truncated varint for a complete one (it reads a 4th byte
  * without a bounds check and ignores its continuation bit), and without `long` it rounds to a Number.
  */
-export function readVarint64(r: protobuf.Reader): bigint {
+function readVarint64(r: protobuf.Reader): bigint {
   let value = 0n;
   for (let i = 0n; i < 70n; i += 7n) {
     const byte = r.buf[r.pos];
@@ -36,7 +36,7 @@ export function readVarint64(r: protobuf.Reader): bigint {
 }
 
 /** Converts a bigint in [0, 2^64) to the unsigned Long protobufjs writes. */
-export function bigIntToLong(value: bigint): Long {
+function bigIntToLong(value: bigint): Long {
   return Long.fromBits(Number(value & 0xffffffffn) | 0, Number(value >> 32n) | 0, true);
 }
 
@@ -211,7 +211,7 @@ function decodeFields(bytes: Uint8Array): AlertUpdate {
 }
 
 /** Decodes and validates the protobuf without sanitising text; callers want `decodeUpdate`. */
-export function decodeRawUpdate(bytes: Uint8Array): AlertUpdate {
+function decodeRawUpdate(bytes: Uint8Array): AlertUpdate {
   if (!(bytes instanceof Uint8Array)) fail("input is not a byte array");
   if (bytes.length === 0) fail("empty input");
   if (bytes.length > MAX_UPDATE_BYTES) fail(`update is ${bytes.length} bytes, over the ${MAX_UPDATE_BYTES}-byte limit`);

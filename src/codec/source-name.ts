@@ -9,7 +9,7 @@ import { CodecError } from "../errors.js";
 // claimed. Used by the agent's config, mauvesend, the pubsub node names, provisioning and ingest.
 
 /** The rule in words, for error messages and docs. */
-export const SOURCE_NAME_RULE = 'ASCII letters, digits, ".", "-" and "_"';
+const SOURCE_NAME_RULE = 'ASCII letters, digits, ".", "-" and "_"';
 
 const ALLOWED = /^[A-Za-z0-9._-]$/;
 
@@ -37,7 +37,7 @@ function quoted(text: string): string {
 }
 
 /** Whether `source` follows the rule. */
-export function isSourceName(source: string): boolean {
+function isSourceName(source: string): boolean {
   return sourceNameProblem(source) === undefined;
 }
 

@@ -4,7 +4,7 @@ import { charCount, ellipsize, oneLine } from "./text.js";
 import type { Alert, AlertUpdate } from "./types.js";
 
 /** The default bound on a summary line, in characters. */
-export const SUMMARY_MAX_CHARS = 300;
+const SUMMARY_MAX_CHARS = 300;
 
 // Times within this many seconds of "now" count as now, as the bot treats them.
 const NOW_SLACK_SECONDS = 5;

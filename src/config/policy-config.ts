@@ -95,7 +95,7 @@ export function resolvePolicy<T extends PolicySections>(reader: Reader<T>): Read
 export const level = enumOf("urgent", "normal", "low");
 
 /** Reads a matcher (`source`, `subject`, `alert_id`, `importance`): rules and silences share it. */
-export const matcherReader: Reader<Matcher> = check(
+const matcherReader: Reader<Matcher> = check(
   transform(
     object({ source: maybe(patterns()), subject: maybe(patterns()), alert_id: maybe(patterns()), importance: maybe(importanceRange()) }),
     // Absent fields are left out rather than null, so a matcher built by hand looks the same.

@@ -54,7 +54,7 @@ function levelPolicy(level: Level): Reader<EscalationPolicy> {
 }
 
 /** Reads a workgroup's `escalation: { urgent, normal, low }`, each `{ steps, reminder }` with per-level defaults. */
-export const escalationSection: Reader<Readonly<Record<Level, EscalationPolicy>>> = optional(
+const escalationSection: Reader<Readonly<Record<Level, EscalationPolicy>>> = optional(
   object({ urgent: levelPolicy("urgent"), normal: levelPolicy("normal"), low: levelPolicy("low") }),
   {},
 );
@@ -77,7 +77,7 @@ const shift = transform(
 );
 
 /** Reads a workgroup's `rotation: { start, shifts }`; shift names must be unique. */
-export const rotationReader: Reader<Rotation> = object({
+const rotationReader: Reader<Rotation> = object({
   start: localDate(),
   shifts: list(shift, { min: 1, unique: [{ key: "name", of: (s) => s.name }] }),
 });
@@ -95,7 +95,7 @@ export interface WrittenTime {
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** Reads "2026-03-28 20:00" (local to the workgroup) or an ISO time with an offset ("2026-03-28T20:00Z"). */
-export function writtenTime(): Reader<WrittenTime> {
+function writtenTime(): Reader<WrittenTime> {
   return (value, path, ctx) => {
     const text = value instanceof Date ? value.toISOString() : value;
     const m = typeof text === "string" ? DATE_TIME.exec(text.trim()) : null;
@@ -115,12 +115,12 @@ export function writtenTime(): Reader<WrittenTime> {
 }
 
 /** The instant a written time stands for in `zone`. */
-export function instantOf(t: WrittenTime, zone: string): number {
+function instantOf(t: WrittenTime, zone: string): number {
   return t.instant ?? instantAt(t.day, Math.floor(t.ms / 60_000), zone) + (t.ms % 60_000);
 }
 
 /** Reads `overrides: [{ person, from, until }]` with times still as written (the workgroup's zone applies). */
-export const overridesReader = optional(list(object({ person: name(), from: writtenTime(), until: writtenTime() })), []);
+const overridesReader = optional(list(object({ person: name(), from: writtenTime(), until: writtenTime() })), []);
 
 const raw = object({
   name: name("ops"),

@@ -1,9 +1,10 @@
 import type { Clock } from "../clock/clock.js";
 import { ellipsize, oneLine } from "../codec/text.js";
 import type { NotificationMessage } from "./message.js";
+import type { ChannelName } from "../policy/types.js";
 
-/** The ways the bot can reach a person. */
-export type ChannelName = "xmpp" | "email" | "sms";
+/** The channels that send: the policy's `email_digest` is email, collected first (src/policy/storm.ts). */
+export type ChannelKind = Exclude<ChannelName, "email_digest">;
 
 /** Someone to notify, with the addresses they have (a channel needs only its own). */
 export interface Recipient {
@@ -38,7 +39,7 @@ export type DeliveryFailure = Extract<DeliveryOutcome, { ok: false }>;
  * an outcome, so the retry loop and the alert's history see all of them.
  */
 export interface Channel {
-  readonly name: ChannelName;
+  readonly name: ChannelKind;
   send(recipient: Recipient, message: NotificationMessage): Promise<DeliveryOutcome>;
 }
 
@@ -52,10 +53,10 @@ export function failed(recoverable: boolean, error: string, retryAfterMs?: numbe
   return retryAfterMs === undefined ? { ok: false, recoverable, error } : { ok: false, recoverable, error, retryAfterMs };
 }
 
-const ADDRESS_WORD: Readonly<Record<ChannelName, string>> = { xmpp: "JID", email: "email address", sms: "SMS number" };
+const ADDRESS_WORD: Readonly<Record<ChannelKind, string>> = { xmpp: "JID", email: "email address", sms: "SMS number" };
 
 /** The outcome for a person the channel cannot reach: no retry will conjure up an address. */
-export function noAddress(channel: ChannelName, recipient: Recipient): DeliveryFailure {
+export function noAddress(channel: ChannelKind, recipient: Recipient): DeliveryFailure {
   return failed(false, `no ${ADDRESS_WORD[channel]} for ${recipient.name}`);
 }
 

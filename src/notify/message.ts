@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AlertRecord } from "../alerts/types.js";
+import { alertLabel, type AlertRecord } from "../alerts/types.js";
 import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
@@ -52,7 +52,7 @@ export const KIND_WORD: Readonly<Record<NotificationKind, string>> = {
  * How to acknowledge, worded for every channel: acks are chat commands, and neither an email nor
  * an SMS reply reaches AlertBot, so "reply" would mislead the reader of those.
  */
-export function ackHint(shortId: number): string {
+function ackHint(shortId: number): string {
   return `Say "ack ${shortId}" in chat to acknowledge.`;
 }
 
@@ -67,7 +67,7 @@ const MAX_DETAIL_TEXT = 4000;
 
 /** Builds the channel-neutral message for one alert and kind (use {@link buildDigest} for digests). */
 export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind, "digest">, context: MessageContext = {}): NotificationMessage {
-  const label = alertName(alert);
+  const label = describedLabel(alert);
   const summary = alert.summary ? `: ${ellipsize(oneLine(alert.summary), MAX_SUMMARY)}` : "";
   const by = kind === "acked" && alert.ack ? ` by ${oneLine(alert.ack.by)}` : "";
   const subject = ellipsize(`${KIND_WORD[kind]} ${label}${by}${summary}`, MAX_SUBJECT);
@@ -83,10 +83,10 @@ export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind,
   return { kind, shortId: alert.shortId, subject, text, html, alert, threadKey: threadKeyFor(alert) };
 }
 
-/** An alert named the way people refer to it, without the id: `web1 disk-full (Disk full)`. */
-export function alertName(alert: AlertRecord): string {
+/** An alert named in a notification, without the id: `web1 disk-full (Disk full)`, the subject when it says more than the source. */
+function describedLabel(alert: AlertRecord): string {
   const subject = alert.subject && alert.subject !== alert.source ? ` (${oneLine(alert.subject)})` : "";
-  return oneLine(`${alert.source} ${alert.alertId}`) + subject;
+  return alertLabel(alert) + subject;
 }
 
 /**
@@ -99,7 +99,7 @@ export function threadKeyFor(alert: Pick<AlertRecord, "shortId" | "source" | "al
 }
 
 /** Times in messages: the reader's zone (UTC by default), to the minute, the zone named. */
-export function formatTime(ms: number, zone = "UTC"): string {
+function formatTime(ms: number, zone = "UTC"): string {
   return formatInZone(ms, zone);
 }
 
@@ -128,7 +128,7 @@ export interface HtmlParts {
 }
 
 /** Renders an alert message as an HTML fragment; every piece of our own text is escaped. */
-export function renderAlertHtml(parts: HtmlParts): string {
+function renderAlertHtml(parts: HtmlParts): string {
   const out = parts.lines.map((line, i) => (i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`));
   const detail = parts.detailHtml ? sanitiseHtml(parts.detailHtml) : "";
   if (detail !== "") out.push(`<div>${detail}</div>`);
@@ -164,7 +164,7 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
   const ranked = [...alerts].sort(byUrgency);
   const listed = ranked.slice(0, show).map((a) => {
     const summary = a.summary ? `: ${ellipsize(oneLine(a.summary), MAX_DIGEST_SUMMARY)}` : "";
-    return `#${a.shortId} ${a.status === "raised" ? "" : "(cleared) "}${alertName(a)}${summary}`;
+    return `#${a.shortId} ${a.status === "raised" ? "" : "(cleared) "}${describedLabel(a)}${summary}`;
   });
   const rest = ranked.length - listed.length;
   const count = `${alerts.length} alert${alerts.length === 1 ? "" : "s"}`;

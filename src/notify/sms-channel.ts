@@ -44,7 +44,7 @@ export function createSmsChannel(config: SmsConfig, deps: SmsChannelDeps): Chann
 }
 
 /** The default SMS length: one GSM-7 segment. */
-export const SMS_DEFAULT_CHARS = 160;
+const SMS_DEFAULT_CHARS = 160;
 
 // "…" is outside the GSM-7 alphabet and would halve the segment size, so SMS spells it "...".
 const gsm = (text: string): string => oneLine(text).replace(/…/g, "...");
@@ -154,12 +154,12 @@ const WORD_IN_BRACES = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const SAMPLE: TemplateValues = { to: "+447700900123", text: 'a "b" & c\\d\n= é?#/%+', from: "Mau ve&=" };
 
 /** Fills a template, escaping each value for `encoding`. */
-export function renderTemplate(template: string, values: TemplateValues, encoding: TemplateEncoding): string {
+function renderTemplate(template: string, values: TemplateValues, encoding: TemplateEncoding): string {
   return template.replace(PLACEHOLDER, (_m, name: Placeholder) => escapeValue(values[name], encoding));
 }
 
 /** The placeholders a template uses. */
-export function placeholdersIn(template: string): Set<string> {
+function placeholdersIn(template: string): Set<string> {
   return new Set([...template.matchAll(WORD_IN_BRACES)].map((m) => m[1] ?? ""));
 }
 
@@ -167,7 +167,7 @@ export function placeholdersIn(template: string): Set<string> {
  * What is wrong with a template, as sentences for a config error: unknown placeholders, ones
  * with no value (`{from}` without a sender), and for JSON a body that would not parse once filled.
  */
-export function templateProblems(template: string, encoding: TemplateEncoding, available: ReadonlySet<Placeholder>): string[] {
+function templateProblems(template: string, encoding: TemplateEncoding, available: ReadonlySet<Placeholder>): string[] {
   const problems: string[] = [];
   for (const name of placeholdersIn(template)) {
     if (!["to", "text", "from"].includes(name)) problems.push(`unknown placeholder {${name}} (expected {to}, {text} or {from})`);
@@ -184,7 +184,7 @@ export function templateProblems(template: string, encoding: TemplateEncoding, a
 }
 
 /** A URL template filled with sample values, for checking that the result is a valid URL. */
-export function sampleUrl(template: string): string {
+function sampleUrl(template: string): string {
   return renderTemplate(template, SAMPLE, "url");
 }
 

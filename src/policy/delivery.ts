@@ -1,6 +1,6 @@
 import type { ChannelName, ChannelTier, Level, Person } from "./types.js";
 
-/** A person's XMPP presence as the bot last saw it. */
+/** A person's XMPP presence as the bot last saw it: how reachable they are by chat right now. */
 export type Presence = "online" | "away" | "offline" | "unknown";
 
 /** Looks up a person's presence by name; the bot's presence tracker implements it. */

@@ -238,7 +238,7 @@ function told(state: EscalationState, name: string, now: number, tiers: readonly
  * Fires every step that has fallen due, in order; several at once when the bot was away. A step
  * whose window is shut stops the chain there until it opens; the returned `blockedUntil` says when.
  */
-export function fireDueSteps(run: Run, state: EscalationState): { state: EscalationState; blockedUntil: number | null } {
+function fireDueSteps(run: Run, state: EscalationState): { state: EscalationState; blockedUntil: number | null } {
   const { now, policy } = run.input;
   const where = `${run.workgroup.name}/${state.level}`;
   let s = state;
@@ -282,7 +282,7 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
 }
 
 /** Reminds everyone told this round whose last message is a reminder period old, once however late. */
-export function sendReminders(run: Run, state: EscalationState): EscalationState {
+function sendReminders(run: Run, state: EscalationState): EscalationState {
   const period = run.chain.reminder;
   const { now, policy } = run.input;
   if (period === null) return state;
@@ -301,7 +301,7 @@ export function sendReminders(run: Run, state: EscalationState): EscalationState
 }
 
 /** The next moment this chain has anything to do: a step falling due (or its window opening), or a reminder. */
-export function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | null): number | null {
+function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | null): number | null {
   const candidates: number[] = [];
   const step = run.chain.steps[state.nextStep];
   if (blockedUntil !== null) candidates.push(blockedUntil);
@@ -314,7 +314,7 @@ export function nextChainAt(run: Run, state: EscalationState, blockedUntil: numb
 }
 
 /** Describes a step's target for people reading history: "next on call", "workgroup dba". */
-export function describeTarget(target: StepTarget): string {
+function describeTarget(target: StepTarget): string {
   switch (target.kind) {
     case "oncall":
       return "on call";

@@ -7,7 +7,7 @@ export type DayFilter = (day: EpochDay) => boolean;
 const ANY_DAY: DayFilter = () => true;
 
 /** True when the span closes on the day after it opens (22:00–06:00, or a whole day 08:00–08:00). */
-export function isOvernight(span: Span): boolean {
+function isOvernight(span: Span): boolean {
   return span.until <= span.from;
 }
 
@@ -32,7 +32,7 @@ export function occurrenceCovering(span: Span, t: LocalTime, allowed: DayFilter 
 const HORIZON_DAYS = 800;
 
 /** The first opening of the span strictly after `at` (ms), or null when it never opens again. */
-export function nextStart(span: Span, zone: string, at: number, allowed: DayFilter = ANY_DAY): number | null {
+function nextStart(span: Span, zone: string, at: number, allowed: DayFilter = ANY_DAY): number | null {
   const today = localTime(at, zone).day;
   for (let day = today - 1; day <= today + HORIZON_DAYS; day++) {
     if (!opensOn(span, day, allowed)) continue;
@@ -42,10 +42,6 @@ export function nextStart(span: Span, zone: string, at: number, allowed: DayFilt
   return null;
 }
 
-/** The instant the occurrence that opened on `day` closes. */
-export function occurrenceEnd(span: Span, day: EpochDay, zone: string): number {
-  return instantAt(isOvernight(span) ? day + 1 : day, span.until, zone);
-}
 
 function notHoliday(window: Window): DayFilter {
   const closed = new Set(window.holidays.map(parseDate));

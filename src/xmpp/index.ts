@@ -10,7 +10,7 @@ export type { HandlerFailure, StanzaErrorCondition, StanzaErrorType, XmppFailure
 export { createPubsub } from "./pubsub.js";
 export type { Pubsub } from "./pubsub.js";
 export type { NodeConfig } from "./node-config.js";
-export type { ItemContent, PlainElement, UpdatePayload } from "./payload.js";
+export type { ItemContent, PlainElement } from "./payload.js";
 export type { NodeListing, PubsubItem } from "./pubsub-entity.js";
 export type { PubsubEvent, PubsubEventOptions } from "./pubsub-events.js";
 export type { Affiliation, AffiliationEntry } from "./pubsub-owner.js";

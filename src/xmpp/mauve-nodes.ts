@@ -1,6 +1,6 @@
 // How agent nodes are configured. Their names (`mauve/alerts/<source>`) belong to
 // src/codec (sourceToNodeName / nodeNameToSource).
-import { NS_MAUVE_UPDATE } from "./namespaces.js";
+import { NS_MAUVE_UPDATE } from "../codec/payload.js";
 import type { NodeConfig } from "./node-config.js";
 
 /** Items an agent node retains, so a restarted bot can catch up. */

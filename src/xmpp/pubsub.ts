@@ -3,7 +3,8 @@
 import type { Unsubscribe } from "./emitter.js";
 import type { XmppResult } from "./errors.js";
 import type { NodeConfig } from "./node-config.js";
-import type { PlainElement, UpdatePayload } from "./payload.js";
+import type { UpdatePayload } from "../codec/payload.js";
+import type { PlainElement } from "./payload.js";
 import * as entity from "./pubsub-entity.js";
 import type { NodeListing, PubsubItem } from "./pubsub-entity.js";
 import { onPubsubEvent } from "./pubsub-events.js";

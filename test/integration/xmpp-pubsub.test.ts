@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
 import { nextEvent } from "../helpers/next-event.js";
+import { NS_MAUVE_UPDATE } from "../../src/codec/payload.js";
 import {
   AGENT_NODE_MAX_ITEMS,
-  NS_MAUVE_UPDATE,
   XmppHandlerError,
   agentNodeConfig,
   bareJid,

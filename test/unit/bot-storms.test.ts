@@ -10,7 +10,7 @@ import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
 import { createLogger } from "../../src/log.js";
 import { smsText } from "../../src/notify/sms-channel.js";
-import type { Channel, ChannelName, Recipient } from "../../src/notify/channel.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
 import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
@@ -19,13 +19,13 @@ import { alert, update } from "../helpers/updates.js";
 /** One message as its reader got it: SMS as the gateway would send it, the others' first line. */
 interface Got {
   readonly person: string;
-  readonly channel: ChannelName;
+  readonly channel: ChannelKind;
   readonly text: string;
 }
 
 class Recorder implements Channel {
   constructor(
-    readonly name: ChannelName,
+    readonly name: ChannelKind,
     private readonly got: Got[],
   ) {}
   async send(to: Recipient, m: NotificationMessage) {
@@ -79,7 +79,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
   let config: BotConfig;
   const boot = (): void => {
     store = Store.open(join(dir, "bot.sqlite"));
-    const channels = new Map<ChannelName, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
+    const channels = new Map<ChannelKind, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
     const log = createLogger({ level: "warn", sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
     core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkew ?? H, ackMaxMs: 7 * 24 * H });
   };
@@ -94,7 +94,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await core.applyUpdate(update("web1", alerts, fields), origin);
     await core.idle();
   };
-  const to = (person: string, channel?: ChannelName): Got[] => got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
+  const to = (person: string, channel?: ChannelKind): Got[] => got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
   const firstLines = (gs: Got[]): string[] => gs.map((g) => `${g.channel}: ${g.text.split("\n")[0]}`);
   const restart = async (): Promise<void> => {
     core.stop();

@@ -6,7 +6,7 @@ import { reloadConfig, restartOnlyChanges } from "../../src/bot/config-reload.js
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
-import type { Channel, ChannelName, Recipient } from "../../src/notify/channel.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
 import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { LogLines } from "../helpers/spine.js";
@@ -43,7 +43,7 @@ describe("fault: config reload", () => {
     const store = Store.open(":memory:");
     const chat = new Chat();
     const settings = (c: BotConfig) => ({
-      policy: c, channels: new Map<ChannelName, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
+      policy: c, channels: new Map<ChannelKind, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
       ackDefaultMs: c.alerts.ackDefault, ackMaxMs: c.alerts.ackMax, permissions: c.permissions,
     });
     const core = new BotCore({ ...settings(oncall("alice")), store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });

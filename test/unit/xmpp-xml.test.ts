@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { clientXml as xml } from "../../src/xmpp/client.js";
 import { buildStanzaError, parseStanzaError } from "../../src/xmpp/errors.js";
-import { NS_MAUVE_UPDATE, NS_PUBSUB_ERRORS, NS_STANZAS } from "../../src/xmpp/namespaces.js";
+import { NS_MAUVE_UPDATE } from "../../src/codec/payload.js";
+import { NS_PUBSUB_ERRORS, NS_STANZAS } from "../../src/xmpp/namespaces.js";
 import { buildNodeConfigForm, parseNodeConfigForm } from "../../src/xmpp/node-config.js";
 import { agentNodeConfig } from "../../src/xmpp/mauve-nodes.js";
 import { buildUpdate, readItemContent } from "../../src/xmpp/payload.js";
