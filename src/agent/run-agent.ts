@@ -54,8 +54,8 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     log,
     outbox,
     source: config.source,
-    heartbeatMs: config.heartbeat === false ? null : config.heartbeat.interval,
-    fullStateEveryMs: config.fullStateEvery === false ? null : config.fullStateEvery,
+    heartbeatMs: config.heartbeat === false ? null : config.heartbeat.intervalMs,
+    fullStateEveryMs: config.fullStateEveryMs === false ? null : config.fullStateEveryMs,
     maxEntries: config.outbox.maxEntries,
   });
   let announce = (): void => undefined;

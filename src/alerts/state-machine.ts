@@ -1,3 +1,5 @@
+// The alert state machine: Mauve's semantics (docs/semantics.md) applied to one source's alerts as
+// updates arrive, as scheduled times fall due, and as people ack. Pure: times are passed in (ms).
 import type { AlertState, AlertEvent, AckInfo } from "./types.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
 
@@ -47,7 +49,7 @@ export function applyUpdate(
   actor: string,
   semantics: AlertSemantics = DEFAULT_SEMANTICS,
 ): AlertChange[] {
-  const skewMs = update.transmissionTime > 0 ? receivedAt - update.transmissionTime * 1000 : 0;
+  const skewMs = update.transmissionTimeS > 0 ? receivedAt - update.transmissionTimeS * 1000 : 0;
   const toLocal = (seconds: number): number => (seconds > 0 ? seconds * 1000 + skewMs : 0);
   const working = new Map(existing);
   const changes = new Map<string, AlertChange>();
@@ -107,8 +109,8 @@ function applyAlert(
     events.push({ kind: "updated", at: now, actor, detail: state.summary });
   }
 
-  let raiseAt = toLocal(alert.raiseTime);
-  const clearAt = toLocal(alert.clearTime);
+  let raiseAt = toLocal(alert.raiseTimeS);
+  const clearAt = toLocal(alert.clearTimeS);
   if (raiseAt === 0 && clearAt === 0) raiseAt = now;
   const isDue = (t: number): boolean => t > 0 && t <= now + semantics.toleranceMs;
 
@@ -142,7 +144,7 @@ function applyAlert(
   // a raise resent every minute with "-e +10m" must not keep it quiet for ever.
   const stillSuppressed = before?.suppressUntil != null && before.suppressUntil > now;
   if (!stillSuppressed && transition !== null) {
-    const suppressUntil = toLocal(alert.suppressUntil);
+    const suppressUntil = toLocal(alert.suppressUntilS);
     state.suppressUntil = suppressUntil > now ? suppressUntil : null;
   }
   state.updatedAt = now;

@@ -84,7 +84,7 @@ export class Dispatcher {
    */
   private sendHistory(person: string, now: number): SentRecord[] {
     const { store, storm } = this.deps;
-    const since = now - storm.limit.per;
+    const since = now - storm.limit.perMs;
     const recent = store.policy.sendsSince<SentRecord["kind"]>(person, since);
     const lastQuiet = store.policy.lastSend<SentRecord["kind"]>(person, "quiet-digest");
     return lastQuiet && lastQuiet.at < since ? [lastQuiet, ...recent] : recent;

@@ -87,10 +87,10 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     return {
       policy: c,
       channels,
-      semantics: { toleranceMs: c.alerts.tolerance, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefault,
-      ackMaxMs: c.alerts.ackMax,
-      maxClockSkewMs: c.alerts.maxClockSkew,
+      semantics: { toleranceMs: c.alerts.toleranceMs, defaultImportance: 50 },
+      ackDefaultMs: c.alerts.ackDefaultMs,
+      ackMaxMs: c.alerts.ackMaxMs,
+      maxClockSkewMs: c.alerts.maxClockSkewMs,
       permissions: c.permissions,
     };
   };

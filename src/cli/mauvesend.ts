@@ -53,7 +53,7 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
     replace: args.replace,
     alerts: [...args.alerts],
     signature: new Uint8Array(),
-    transmissionTime: nowSec,
+    transmissionTimeS: nowSec,
     // No sequence: mauvesend has no outbox, and must not disturb the agent's ordering of the source.
     sequence: 0n,
   };

@@ -72,14 +72,14 @@ function writeTime(w: Writer, field: number, seconds: number, label: string): vo
 function writeAlert(w: Writer, alert: Alert, label: string): void {
   if (alert.id === "") throw new CodecError(`${label} has an empty id`);
   writeString(w, 1, alert.id);
-  writeTime(w, 2, alert.raiseTime, `${label}.raiseTime`);
-  writeTime(w, 3, alert.clearTime, `${label}.clearTime`);
+  writeTime(w, 2, alert.raiseTimeS, `${label}.raiseTime`);
+  writeTime(w, 3, alert.clearTimeS, `${label}.clearTime`);
   if (alert.subject !== "") writeString(w, 4, alert.subject);
   if (alert.summary !== "") writeString(w, 5, alert.summary);
   if (alert.detail !== "") writeString(w, 6, alert.detail);
   checkInteger(alert.importance, 0xffffffff, `${label}.importance`);
   if (alert.importance !== 0) w.uint32(tag(7, WIRE.VARINT)).uint32(alert.importance);
-  writeTime(w, 8, alert.suppressUntil, `${label}.suppressUntil`);
+  writeTime(w, 8, alert.suppressUntilS, `${label}.suppressUntil`);
 }
 
 /**
@@ -100,7 +100,7 @@ export function encodeUpdate(update: AlertUpdate): Uint8Array {
     w.ldelim();
   });
   if (update.signature.length > 0) w.uint32(tag(5, WIRE.LEN)).bytes(update.signature);
-  writeTime(w, 8, update.transmissionTime, "transmissionTime");
+  writeTime(w, 8, update.transmissionTimeS, "transmissionTime");
   if (update.sequence !== 0n) w.uint32(tag(16, WIRE.VARINT)).uint64(bigIntToLong(update.sequence));
   const bytes = w.finish();
   if (bytes.length > MAX_UPDATE_BYTES) {
@@ -163,19 +163,19 @@ function readUint32(r: Reader, wire: number, label: string): number {
 
 function decodeAlert(bytes: Uint8Array, label: string): Alert {
   const r = protobuf.Reader.create(bytes);
-  const alert: Alert = { id: "", raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0 };
+  const alert: Alert = { id: "", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 };
   let hasId = false;
   while (r.pos < r.len) {
     const { field, wire } = readTag(r);
     switch (field) {
       case 1: alert.id = readString(r, wire, `${label}.id`); hasId = true; break;
-      case 2: alert.raiseTime = readTime(r, wire, `${label}.raise_time`); break;
-      case 3: alert.clearTime = readTime(r, wire, `${label}.clear_time`); break;
+      case 2: alert.raiseTimeS = readTime(r, wire, `${label}.raise_time`); break;
+      case 3: alert.clearTimeS = readTime(r, wire, `${label}.clear_time`); break;
       case 4: alert.subject = readString(r, wire, `${label}.subject`); break;
       case 5: alert.summary = readString(r, wire, `${label}.summary`); break;
       case 6: alert.detail = readString(r, wire, `${label}.detail`); break;
       case 7: alert.importance = readUint32(r, wire, `${label}.importance`); break;
-      case 8: alert.suppressUntil = readTime(r, wire, `${label}.suppress_until`); break;
+      case 8: alert.suppressUntilS = readTime(r, wire, `${label}.suppress_until`); break;
       default: r.skipType(wire); // unknown fields are legal: newer senders may add them
     }
   }
@@ -186,7 +186,7 @@ function decodeAlert(bytes: Uint8Array, label: string): Alert {
 function decodeFields(bytes: Uint8Array): AlertUpdate {
   const r = protobuf.Reader.create(bytes);
   const update: AlertUpdate = {
-    transmissionId: 0n, source: "", replace: false, alerts: [], signature: new Uint8Array(0), transmissionTime: 0, sequence: 0n,
+    transmissionId: 0n, source: "", replace: false, alerts: [], signature: new Uint8Array(0), transmissionTimeS: 0, sequence: 0n,
   };
   const seen = new Set<number>();
   while (r.pos < r.len) {
@@ -198,7 +198,7 @@ function decodeFields(bytes: Uint8Array): AlertUpdate {
       case 3: update.replace = readUint64(r, wire, "replace") !== 0n; break;
       case 4: expect(wire, WIRE.LEN, "alert"); update.alerts.push(decodeAlert(r.bytes(), `alert[${update.alerts.length}]`)); break;
       case 5: expect(wire, WIRE.LEN, "signature"); update.signature = new Uint8Array(r.bytes()); break;
-      case 8: update.transmissionTime = readTime(r, wire, "transmission_time"); break;
+      case 8: update.transmissionTimeS = readTime(r, wire, "transmission_time"); break;
       case 16: update.sequence = readUint64(r, wire, "sequence"); break;
       default: r.skipType(wire);
     }

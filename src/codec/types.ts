@@ -5,15 +5,15 @@
  */
 export interface Alert {
   id: string;
-  raiseTime: number;
-  clearTime: number;
+  raiseTimeS: number;
+  clearTimeS: number;
   subject: string;
   summary: string;
   /** HTML, sanitised by the codec before anything else sees it. */
   detail: string;
   /** 0 means "default". */
   importance: number;
-  suppressUntil: number;
+  suppressUntilS: number;
 }
 
 /** An AlertUpdate: one source's changes of one moment. */
@@ -26,7 +26,7 @@ export interface AlertUpdate {
   /** Carried for wire compatibility; not verified. Empty when absent. */
   signature: Uint8Array;
   /** UNIX seconds at the sender; 0 when unset. */
-  transmissionTime: number;
+  transmissionTimeS: number;
   /** Our addition (field 16): per-source sequence from the agent's outbox; 0 bigint when unset. */
   sequence: bigint;
 }

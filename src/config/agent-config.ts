@@ -49,14 +49,14 @@ export interface AgentConfig {
   readonly stateDir: string;
   readonly alerts: readonly StaticAlertConfig[];
   /** Heartbeat period in milliseconds, or false when turned off. */
-  readonly heartbeat: { readonly interval: number } | false;
+  readonly heartbeat: { readonly intervalMs: number } | false;
   /** Nagios-plugin compatible checks whose verdicts raise and clear alerts. */
   readonly checks: readonly CheckSpec[];
   readonly checkRunner: CheckRunnerConfig;
   /** The durable outbox's bound: past it, the queue collapses into one full-state update. */
   readonly outbox: { readonly maxEntries: number };
   /** How often the whole state goes out again (replace=true), in milliseconds; false for never. */
-  readonly fullStateEvery: number | false;
+  readonly fullStateEveryMs: number | false;
   /** Checks pushed by ops over pubsub config nodes; null when off (the default). */
   readonly remoteChecks: RemoteChecksConfig | null;
   readonly log: LogConfig;
@@ -123,8 +123,11 @@ const checkedSchema = check(rawSchema, (raw, problem) => {
 // Defaults that depend on the JID are filled after it has been validated.
 const agentSchema: Reader<AgentConfig> = transform(checkedSchema, (raw) => {
   const [local = "", domain = ""] = raw.xmpp.jid.split("@");
+  const { fullStateEvery, heartbeat, ...rest } = raw;
   return {
-    ...raw,
+    ...rest,
+    heartbeat: heartbeat === false ? false : { intervalMs: heartbeat.interval },
+    fullStateEveryMs: fullStateEvery,
     xmpp: {
       ...raw.xmpp,
       service: raw.xmpp.service ?? `xmpp://${domain}:5222`,

@@ -1,5 +1,5 @@
 import type { HostDownConfig, Policy, Rule, StormConfig, Window, Workgroup } from "../policy/types.js";
-import { maybe, object, optional, check, joinPath } from "../schema/combinators.js";
+import { maybe, object, optional, check, joinPath, transform } from "../schema/combinators.js";
 import { logSection, peopleSection, type LogConfig, type PersonConfig } from "./common.js";
 import { formatDuration } from "../util/duration.js";
 import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
@@ -27,13 +27,13 @@ export interface BotXmppConfig {
 /** Ack and timing rules; all durations in milliseconds. */
 export interface BotAlertsConfig {
   /** Ack length when "ack 42" names none. */
-  readonly ackDefault: number;
+  readonly ackDefaultMs: number;
   /** Longest ack anyone may ask for; longer requests are capped. */
-  readonly ackMax: number;
+  readonly ackMaxMs: number;
   /** Raise/clear times this close to now apply now (Mauve's "within a few seconds"). */
-  readonly tolerance: number;
+  readonly toleranceMs: number;
   /** An update whose transmission_time is further than this from AlertBot's clock is applied, and logged. */
-  readonly maxClockSkew: number;
+  readonly maxClockSkewMs: number;
 }
 
 /** AlertBot's validated, frozen configuration; it is also the policy (people, workgroups, rules...) as is. */
@@ -71,19 +71,22 @@ const xmppSection = object({
   pubsub: domainJid("pubsub.example.org"),
 });
 
-const alertsSection = check(
+const alertsSection: Reader<BotAlertsConfig> = check(
   optional(
-    object({
-      ack_default: optional(duration({ min: MINUTE, max: 90 * DAY }), "1h"),
-      ack_max: optional(duration({ min: MINUTE, max: 90 * DAY }), "7d"),
-      tolerance: optional(duration({ min: 0, max: 5 * MINUTE }), "5s"),
-      max_clock_skew: optional(duration({ min: 1_000, max: 366 * DAY }), "1h"),
-    }),
+    transform(
+      object({
+        ack_default: optional(duration({ min: MINUTE, max: 90 * DAY }), "1h"),
+        ack_max: optional(duration({ min: MINUTE, max: 90 * DAY }), "7d"),
+        tolerance: optional(duration({ min: 0, max: 5 * MINUTE }), "5s"),
+        max_clock_skew: optional(duration({ min: 1_000, max: 366 * DAY }), "1h"),
+      }),
+      (a): BotAlertsConfig => ({ ackDefaultMs: a.ackDefault, ackMaxMs: a.ackMax, toleranceMs: a.tolerance, maxClockSkewMs: a.maxClockSkew }),
+    ),
     {},
   ),
   (alerts, problem) => {
-    if (alerts.ackDefault > alerts.ackMax) {
-      problem("ack_default", `expected at most ack_max (${formatDuration(alerts.ackMax)}), got ${formatDuration(alerts.ackDefault)}`);
+    if (alerts.ackDefaultMs > alerts.ackMaxMs) {
+      problem("ack_default", `expected at most ack_max (${formatDuration(alerts.ackMaxMs)}), got ${formatDuration(alerts.ackDefaultMs)}`);
     }
   },
 );

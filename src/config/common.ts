@@ -57,7 +57,8 @@ const person: Reader<PersonConfig> = check(
   transform(rawPerson, (p) => {
     const defaults = defaultNotify(p);
     const notify = { urgent: p.notify.urgent ?? defaults.urgent, normal: p.notify.normal ?? defaults.normal, low: p.notify.low ?? defaults.low };
-    return { ...p, notify };
+    const { fallbackAfter, ...rest } = p;
+    return { ...rest, notify, fallbackAfterMs: fallbackAfter };
   }),
   (p, problem) => {
     for (const level of ["urgent", "normal", "low"] as const) {

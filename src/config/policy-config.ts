@@ -153,17 +153,25 @@ export const stormSection: Reader<StormConfig> = optional(
       digest_top: optional(int(1, 50), 3),
       quiet_digest_every: optional(duration({ min: MINUTE, max: 7 * DAY }), "1h"),
     }),
-    (s) => ({ limit: s.perPersonLimit, digestAfter: s.digestAfter, digestTop: s.digestTop, quietDigestEvery: s.quietDigestEvery }),
+    (s): StormConfig => ({
+      limit: { count: s.perPersonLimit.count, perMs: s.perPersonLimit.per },
+      digestAfter: s.digestAfter,
+      digestTop: s.digestTop,
+      quietDigestEveryMs: s.quietDigestEvery,
+    }),
   ),
   {},
 );
 
 /** Reads `host_down`: how long an agent may be silent before its host counts as down. */
 export const hostDownSection: Reader<HostDownConfig> = optional(
-  object({
-    grace: optional(duration({ min: 0, max: DAY }), "5m"),
-    importance: optional(int(0, 4_294_967_295), 100),
-  }),
+  transform(
+    object({
+      grace: optional(duration({ min: 0, max: DAY }), "5m"),
+      importance: optional(int(0, 4_294_967_295), 100),
+    }),
+    (h): HostDownConfig => ({ graceMs: h.grace, importance: h.importance }),
+  ),
   {},
 );
 

@@ -1,6 +1,6 @@
 import { name } from "./common.js";
 import { channelTiers, hours, localDate, weekdays } from "./policy-scalars.js";
-import type { Workgroup, EscalationPolicy, Level, StepTarget, Rotation } from "../policy/types.js";
+import type { Workgroup, EscalationPolicy, EscalationStep, Level, StepTarget, Rotation } from "../policy/types.js";
 import { parseDate, instantAt } from "../policy/zoned-time.js";
 import { list, maybe, object, optional, transform, orFalse, check } from "../schema/combinators.js";
 import { type Reader, expected } from "../schema/reader.js";
@@ -23,12 +23,15 @@ function target(): Reader<StepTarget> {
   };
 }
 
-const step = object({
-  after: duration({ min: 0, max: WEEK }),
-  notify: target(),
-  channels: maybe(channelTiers()),
-  window: maybe(name("office")),
-});
+const step: Reader<EscalationStep> = transform(
+  object({
+    after: duration({ min: 0, max: WEEK }),
+    notify: target(),
+    channels: maybe(channelTiers()),
+    window: maybe(name("office")),
+  }),
+  ({ after, ...s }): EscalationStep => ({ afterMs: after, ...s }),
+);
 
 // Each level has its own defaults: urgent chases hard, low just tells whoever is on call.
 const DEFAULTS: Readonly<Record<Level, { steps: unknown[]; reminder: string | false }>> = {
@@ -45,12 +48,12 @@ function levelPolicy(level: Level): Reader<EscalationPolicy> {
   const checked = check(read, (p, problem) => {
     p.steps.forEach((s, i) => {
       const before = p.steps[i - 1];
-      if (before !== undefined && s.after < before.after) {
-        problem(`steps[${i}].after`, `expected at least ${formatDuration(before.after)}, the step before's (after counts from the start of the chain), got ${formatDuration(s.after)}`);
+      if (before !== undefined && s.afterMs < before.afterMs) {
+        problem(`steps[${i}].after`, `expected at least ${formatDuration(before.afterMs)}, the step before's (after counts from the start of the chain), got ${formatDuration(s.afterMs)}`);
       }
     });
   });
-  return optional(transform(checked, (p) => ({ steps: p.steps, reminder: p.reminder === false ? null : p.reminder })), DEFAULTS[level]);
+  return optional(transform(checked, (p) => ({ steps: p.steps, reminderMs: p.reminder === false ? null : p.reminder })), DEFAULTS[level]);
 }
 
 /** Reads a workgroup's `escalation: { urgent, normal, low }`, each `{ steps, reminder }` with per-level defaults. */
@@ -61,7 +64,7 @@ const escalationSection: Reader<Readonly<Record<Level, EscalationPolicy>>> = opt
 
 /** Every level notifies everyone at once, never reminding: the behaviour before workgroups existed. */
 export const BROADCAST: Readonly<Record<Level, EscalationPolicy>> = (() => {
-  const p: EscalationPolicy = { steps: [{ after: 0, notify: { kind: "all" }, channels: null, window: null }], reminder: null };
+  const p: EscalationPolicy = { steps: [{ afterMs: 0, notify: { kind: "all" }, channels: null, window: null }], reminderMs: null };
   return { urgent: p, normal: p, low: p };
 })();
 

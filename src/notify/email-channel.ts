@@ -22,7 +22,7 @@ export interface SmtpConfig {
   readonly user: string | null;
   readonly password: Secret | null;
   /** Milliseconds for connecting, the greeting and each command. */
-  readonly timeout: number;
+  readonly timeoutMs: number;
 }
 
 /** The `email:` section: SMTP server, sender and subject prefix. */
@@ -56,7 +56,7 @@ const smtp = check(
       password: optionalSecret(),
       timeout: optional(duration({ min: SECOND, max: 5 * MINUTE }), "30s"),
     }),
-    (s): SmtpConfig => ({ ...s, port: s.port ?? DEFAULT_PORT[`${s.secure}`] }),
+    ({ timeout, ...s }): SmtpConfig => ({ ...s, port: s.port ?? DEFAULT_PORT[`${s.secure}`], timeoutMs: timeout }),
   ),
   (s, problem) => {
     if (s.user !== null && s.password === null) problem("password", "expected a password (password, password_env or password_file) since user is set");
@@ -88,9 +88,9 @@ export function smtpTransportOptions(smtp: SmtpConfig): SMTPTransport.Options {
     requireTLS: smtp.secure === "starttls",
     ignoreTLS: smtp.secure === false,
     ...(smtp.user !== null && smtp.password !== null ? { auth: { user: smtp.user, pass: smtp.password.reveal() } } : {}),
-    connectionTimeout: smtp.timeout,
-    greetingTimeout: smtp.timeout,
-    socketTimeout: smtp.timeout,
+    connectionTimeout: smtp.timeoutMs,
+    greetingTimeout: smtp.timeoutMs,
+    socketTimeout: smtp.timeoutMs,
     // Alert text comes from the network: never let it make nodemailer read a file or fetch a URL.
     disableFileAccess: true,
     disableUrlAccess: true,
@@ -121,8 +121,8 @@ export function createEmailChannel(config: EmailConfig, deps: EmailChannelDeps):
         date: new Date(deps.clock.now()),
         headers: mauveHeaders(message),
       };
-      const timedOut = (): DeliveryOutcome => failed(true, `timed out after ${formatDuration(smtp.timeout)} sending through ${server}`);
-      return withDeadline(deps.clock, smtp.timeout, timedOut, async () => {
+      const timedOut = (): DeliveryOutcome => failed(true, `timed out after ${formatDuration(smtp.timeoutMs)} sending through ${server}`);
+      return withDeadline(deps.clock, smtp.timeoutMs, timedOut, async () => {
         try {
           const info = await transport.sendMail(mail);
           return delivered(ellipsize(oneLine(redact(`${server} accepted ${thread.messageId}: ${info.response}`)), 300));

@@ -28,8 +28,8 @@ export function createSmsChannel(config: SmsConfig, deps: SmsChannelDeps): Chann
     async send(recipient, message): Promise<DeliveryOutcome> {
       if (!recipient.sms) return noAddress("sms", recipient);
       const request = buildSmsRequest(config, recipient.sms, smsText(message, config.maxChars));
-      const timedOut = (): DeliveryOutcome => failed(true, `${gateway} did not answer within ${formatDuration(config.timeout)}`);
-      return withDeadline(deps.clock, config.timeout, timedOut, async (signal) => {
+      const timedOut = (): DeliveryOutcome => failed(true, `${gateway} did not answer within ${formatDuration(config.timeoutMs)}`);
+      return withDeadline(deps.clock, config.timeoutMs, timedOut, async (signal) => {
         try {
           const init = { method: request.method, headers: request.headers, redirect: "manual", signal } as const;
           const response = await doFetch(request.url, request.body === undefined ? init : { ...init, body: request.body });
@@ -244,7 +244,7 @@ export interface SmsConfig {
   readonly encoding: "json" | "form";
   /** Sender: E.164 number or an alphanumeric sender id. */
   readonly from: string | null;
-  readonly timeout: number;
+  readonly timeoutMs: number;
   /** Longest SMS text in characters. */
   readonly maxChars: number;
 }
@@ -320,7 +320,7 @@ const customSms = check(
       timeout,
       max_chars: maxChars,
     }),
-    (s): SmsConfig => ({ preset: null, ...s }),
+    ({ timeout, ...s }): SmsConfig => ({ preset: null, ...s, timeoutMs: timeout }),
   ),
   (s, problem) => {
     const available = new Set<Placeholder>(s.from === null ? ["to", "text"] : ["to", "text", "from"]);
@@ -355,7 +355,7 @@ const twilioSms = transform(
     bodyTemplate: TWILIO_BODY,
     encoding: "form",
     from: t.from,
-    timeout: t.timeout,
+    timeoutMs: t.timeout,
     maxChars: t.maxChars,
   }),
 );

@@ -8,6 +8,7 @@ export type PresenceOf = (person: string) => Presence;
 
 /** If nothing has answered `after` ms after the first send, send on `channels` too. */
 export interface Fallback {
+  /** Milliseconds; the name stays as it is because pending deliveries are stored as JSON with it. */
   readonly after: number;
   readonly channels: readonly ChannelName[];
 }
@@ -30,7 +31,7 @@ export function canReach(person: Person, channel: ChannelName): boolean {
  * has none of those, their own preference for the level); unreachable channels are dropped. XMPP
  * is only worth trying first when the person is connected: offline or unknown presence skips XMPP
  * to the next tier now, unless XMPP is all there is (the server keeps the message for them). Each
- * later tier becomes a fallback `fallbackAfter` apart; informational notices pass `fallbacks: false`.
+ * later tier becomes a fallback `fallbackAfterMs` apart; informational notices pass `fallbacks: false`.
  */
 export function planChannels(
   person: Person,
@@ -48,7 +49,7 @@ export function planChannels(
   }
   const [first = ["xmpp"], ...rest] = tiers;
   if (options.fallbacks === false) return { channels: first, fallbacks: [] };
-  return { channels: first, fallbacks: rest.map((channels, i) => ({ after: (i + 1) * person.fallbackAfter, channels })) };
+  return { channels: first, fallbacks: rest.map((channels, i) => ({ after: (i + 1) * person.fallbackAfterMs, channels })) };
 }
 
 /** Why a person is being told: a new raise, a reminder, a step up the chain, or news about an alert they heard of. */

@@ -6,6 +6,27 @@ import { findPerson, findWorkgroup, onCall } from "./on-call.js";
 import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget } from "./types.js";
 import { isOpen, nextOpening } from "./windows.js";
 
+// Escalation: who is told about one alert, when, and on which channel, step by step. Every
+// function here is pure: no I/O, no timers, no clock; each takes `now` (ms) and returns data. The
+// bot owns persistence, timers, presence tracking and sending; the policy owns every decision.
+//
+// The bot's tick, per alert that changed or whose `nextAt` came due:
+//
+//   const result = escalate({
+//     alert, classification: classify(config.rules, alert), now,
+//     state: store.escalation.get(alert.shortId),          // EscalationState | null, JSON
+//     policy: config,                                      // BotConfig satisfies Policy
+//     presence: (name) => presenceTracker.of(name),        // "online" | "away" | "offline" | "unknown"
+//     silences: store.silences.live(now),
+//     down: presenceTracker.downSources(),                 // Map<source, since>
+//   });
+//   store.escalation.put(alert.shortId, result.state);     // null deletes
+//   schedule.at(alert.shortId, result.nextAt);             // null: nothing until input changes
+//   outbox.add(result.deliveries);                         // then planOutbox (storm.ts) per person
+//
+// Call `escalate` again whenever the alert, its ack, the silences, a source's presence or the
+// config changes, and at `nextAt`; repeating a call with the state it returned delivers nothing.
+
 /** Someone told about the alert during its current raise. */
 export interface NotifiedPerson {
   readonly person: string;
@@ -173,7 +194,7 @@ export function escalateNow(state: EscalationState | null, policy: Policy, now: 
   const steps = findWorkgroup(policy.workgroups, state.workgroup)?.escalation[state.level].steps ?? [];
   const step = steps[state.nextStep];
   if (!step) return null;
-  const startedAt = now - step.after;
+  const startedAt = now - step.afterMs;
   return { ...state, startedAt: state.startedAt === null ? startedAt : Math.min(state.startedAt, startedAt), held: null };
 }
 
@@ -244,7 +265,7 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
   let s = state;
   const toldThisRound = new Set(s.notified.filter((n) => n.round === s.round).map((n) => n.person));
   for (let step = run.chain.steps[s.nextStep]; step !== undefined; step = run.chain.steps[s.nextStep]) {
-    if ((s.startedAt ?? now) + step.after > now) break;
+    if ((s.startedAt ?? now) + step.afterMs > now) break;
     const label = `step ${s.nextStep + 1} of ${where}`;
     const window = step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
     if (window !== undefined && !isOpen(window, now)) {
@@ -283,7 +304,7 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
 
 /** Reminds everyone told this round whose last message is a reminder period old, once however late. */
 function sendReminders(run: Run, state: EscalationState): EscalationState {
-  const period = run.chain.reminder;
+  const period = run.chain.reminderMs;
   const { now, policy } = run.input;
   if (period === null) return state;
   const notified = state.notified.map((n) => {
@@ -305,8 +326,8 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   const candidates: number[] = [];
   const step = run.chain.steps[state.nextStep];
   if (blockedUntil !== null) candidates.push(blockedUntil);
-  else if (step !== undefined) candidates.push((state.startedAt ?? run.input.now) + step.after);
-  const period = run.chain.reminder;
+  else if (step !== undefined) candidates.push((state.startedAt ?? run.input.now) + step.afterMs);
+  const period = run.chain.reminderMs;
   if (period !== null) {
     for (const n of state.notified) if (n.round === state.round) candidates.push(n.lastAt + period);
   }

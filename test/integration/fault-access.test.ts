@@ -94,7 +94,7 @@ sms:
   it("Prosody refuses one agent's publish to another agent's node", async () => {
     const t = server();
     const r = await createPubsub(web2!.session).publish(t.prosody.pubsubJid, "mauve/alerts/web1", {
-      data: Buffer.from(encodeUpdate(update("web1", [alert("disk-full", { clearTime: Math.floor(Date.now() / 1000) })]))).toString("base64"),
+      data: Buffer.from(encodeUpdate(update("web1", [alert("disk-full", { clearTimeS: Math.floor(Date.now() / 1000) })]))).toString("base64"),
       text: "web1: CLEAR disk-full (forged by web2)",
     });
     assert.equal(r.ok ? "published" : r.condition, "forbidden");

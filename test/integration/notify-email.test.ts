@@ -24,7 +24,7 @@ function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord 
 
 function config(port: number, smtp: Partial<EmailConfig["smtp"]> = {}): EmailConfig {
   return {
-    smtp: { host: "127.0.0.1", port, secure: false, user: null, password: null, timeout: 30_000, ...smtp },
+    smtp: { host: "127.0.0.1", port, secure: false, user: null, password: null, timeoutMs: 30_000, ...smtp },
     from: "Mauve <alerts@example.org>",
     subjectPrefix: "[mauve]",
   };

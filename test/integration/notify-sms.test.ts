@@ -32,7 +32,7 @@ function custom(origin: string, fields: Partial<SmsConfig> = {}): SmsConfig {
     preset: null, url: `${origin}/v1/send`, method: "POST", headers: { "X-Client": "mauve-xmpp" },
     auth: { kind: "bearer", token: new Secret("b3arer-s3cret") },
     bodyTemplate: '{"to": "{to}", "sender": "{from}", "message": "{text}"}', encoding: "json",
-    from: "Mauve", timeout: 10_000, maxChars: 160, ...fields,
+    from: "Mauve", timeoutMs: 10_000, maxChars: 160, ...fields,
   };
 }
 

@@ -160,7 +160,7 @@ udp:
     assert.deepEqual(await provision(heir, "legacy2"), { ok: true });
     assert.equal(inStore((s) => s.sources.get("legacy2")?.ownerJid), `heir@${d}`);
     const published = await createPubsub(heir.session).publish(server().prosody.pubsubJid, "mauve/alerts/legacy2",
-      wrapPayload(update("legacy2", [alert("disk", { clearTime: now(), summary: "from XMPP" })])));
+      wrapPayload(update("legacy2", [alert("disk", { clearTimeS: now(), summary: "from XMPP" })])));
     assert.ok(published.ok);
     await waitFor("heir's update", () => inStore((s) => s.alerts.find("legacy2", "disk")?.status === "cleared"));
     const late = await provision(mallory, "legacy2");

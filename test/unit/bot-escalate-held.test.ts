@@ -85,7 +85,7 @@ describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)",
   });
 
   it("escalate on an alert its sender holds back (suppress_until) says so", async () => {
-    await raise({ suppressUntil: Math.floor(clock.now() / 1000) + 600 });
+    await raise({ suppressUntilS: Math.floor(clock.now() / 1000) + 600 });
     assert.deepEqual(chat.take(), []);
     assert.equal(
       await say("escalate 1"),

@@ -81,7 +81,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     store = Store.open(join(dir, "bot.sqlite"));
     const channels = new Map<ChannelKind, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
     const log = createLogger({ level: "warn", sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
-    core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkew ?? H, ackMaxMs: 7 * 24 * H });
+    core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkewMs ?? H, ackMaxMs: 7 * 24 * H });
   };
   const start = async (at: number, workingHours = ""): Promise<void> => {
     config = teamConfig(workingHours);
@@ -206,7 +206,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
   it("item 7: an update from a clock 8 months off is applied, warned about once an hour per source, and shown by detail", async () => {
     await start(Date.UTC(2026, 10, 2, 10, 0));
     const eightMonthsAgo = Math.floor(Date.UTC(2026, 2, 2, 10, 0) / 1000);
-    const skewed = (after: number) => ({ transmissionTime: eightMonthsAgo + after });
+    const skewed = (after: number) => ({ transmissionTimeS: eightMonthsAgo + after });
     await apply([alert("disk", { importance: 50 })], skewed(0));
     assert.equal(store.alerts.get(1)?.status, "raised", "applied, as Mauve does");
     await advance(30 * M);
@@ -219,7 +219,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.equal(warnings().length, 2, "again an hour later");
     const detail = await core.handleChat("alice@x.org/phone", "detail 1");
     assert.match(detail ?? "", /Clock skew: web1's clock was \S+ behind AlertBot's at its last update/);
-    await apply([alert("disk", { importance: 50 })], { transmissionTime: Math.floor(clock.now() / 1000) });
+    await apply([alert("disk", { importance: 50 })], { transmissionTimeS: Math.floor(clock.now() / 1000) });
     assert.doesNotMatch((await core.handleChat("alice@x.org/phone", "detail 1")) ?? "", /Clock skew/, "a clock set right again clears it");
     assert.equal(warnings().length, 2);
   });

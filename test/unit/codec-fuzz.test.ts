@@ -40,7 +40,7 @@ function assertValid(u: AlertUpdate): void {
   assert.equal(typeof u.transmissionId, "bigint");
   assert.ok(u.transmissionId >= 0n && u.transmissionId < 1n << 64n);
   assert.ok(u.sequence >= 0n && u.sequence < 1n << 64n);
-  assert.ok(Number.isSafeInteger(u.transmissionTime) && u.transmissionTime >= 0);
+  assert.ok(Number.isSafeInteger(u.transmissionTimeS) && u.transmissionTimeS >= 0);
   assert.ok(u.source.trim() !== "" && charCount(u.source) <= FIELD_LIMITS.source && !ID_CONTROLS.test(u.source));
   assert.ok(u.signature instanceof Uint8Array);
   for (const a of u.alerts) {
@@ -48,7 +48,7 @@ function assertValid(u: AlertUpdate): void {
     assert.ok(charCount(a.subject) <= FIELD_LIMITS.subject && charCount(a.summary) <= FIELD_LIMITS.summary);
     assert.ok(charCount(a.detail) <= FIELD_LIMITS.detail);
     assert.equal(sanitiseHtml(a.detail), a.detail, "detail is already sanitised");
-    for (const t of [a.raiseTime, a.clearTime, a.suppressUntil]) assert.ok(Number.isSafeInteger(t) && t >= 0);
+    for (const t of [a.raiseTimeS, a.clearTimeS, a.suppressUntilS]) assert.ok(Number.isSafeInteger(t) && t >= 0);
     assert.ok(Number.isInteger(a.importance) && a.importance >= 0 && a.importance <= 0xffffffff);
   }
 }

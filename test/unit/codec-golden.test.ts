@@ -45,7 +45,7 @@ describe("codec golden vectors", () => {
     assert.equal(bytes.length, 39);
     const [first] = decodeUpdate(bytes).alerts;
     assert.deepStrictEqual(first, {
-      id: "disk", raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0,
+      id: "disk", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0,
     });
   });
 

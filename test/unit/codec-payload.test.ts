@@ -30,23 +30,23 @@ describe("codec payload", () => {
 describe("codec summary line", () => {
   it("reads as the design's example", () => {
     const u = update({
-      transmissionId: 1n, source: "web1", transmissionTime: NOW,
-      alerts: [alert({ id: "disk-full", summary: "Disk / is 97% full" }), alert({ id: "load", clearTime: NOW })],
+      transmissionId: 1n, source: "web1", transmissionTimeS: NOW,
+      alerts: [alert({ id: "disk-full", summary: "Disk / is 97% full" }), alert({ id: "load", clearTimeS: NOW })],
     });
     assert.equal(wrapPayload(u).text, 'web1: 2 alerts — RAISE disk-full "Disk / is 97% full"; CLEAR load');
   });
 
   it("shows a heartbeat as cleared now and raised later", () => {
-    const beat = alert({ id: "heartbeat", clearTime: NOW, raiseTime: NOW + 600 });
-    assert.equal(summariseUpdate(update({ transmissionId: 1n, source: "web1", transmissionTime: NOW, alerts: [beat] })), "web1: 1 alert — CLEAR heartbeat (RAISE in 10m)");
+    const beat = alert({ id: "heartbeat", clearTimeS: NOW, raiseTimeS: NOW + 600 });
+    assert.equal(summariseUpdate(update({ transmissionId: 1n, source: "web1", transmissionTimeS: NOW, alerts: [beat] })), "web1: 1 alert — CLEAR heartbeat (RAISE in 10m)");
     // Without a transmission time the earliest time stands for "now".
     assert.equal(summariseUpdate(update({ transmissionId: 1n, source: "web1", alerts: [beat] })), "web1: 1 alert — CLEAR heartbeat (RAISE in 10m)");
   });
 
   it("shows scheduled raises and clears", () => {
     const u = update({
-      transmissionId: 1n, source: "cron", transmissionTime: NOW,
-      alerts: [alert({ id: "backup", raiseTime: NOW + 7200 }), alert({ id: "disk", clearTime: NOW + 30 }), alert({ id: "old", raiseTime: NOW - 99 })],
+      transmissionId: 1n, source: "cron", transmissionTimeS: NOW,
+      alerts: [alert({ id: "backup", raiseTimeS: NOW + 7200 }), alert({ id: "disk", clearTimeS: NOW + 30 }), alert({ id: "old", raiseTimeS: NOW - 99 })],
     });
     assert.equal(summariseUpdate(u), "cron: 3 alerts — RAISE in 2h backup; RAISE disk (CLEAR in 30s); RAISE old");
   });

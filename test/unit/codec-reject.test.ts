@@ -78,7 +78,7 @@ describe("codec rejections", () => {
     const maxSafe = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
     rejects(() => decodeBytes(time(twoTo53)), /alert\[0\]\.raise_time is out of range/);
     const ok = decodeUpdate(new Uint8Array(time(maxSafe)));
-    assert.equal(ok.alerts[0]?.raiseTime, Number.MAX_SAFE_INTEGER);
+    assert.equal(ok.alerts[0]?.raiseTimeS, Number.MAX_SAFE_INTEGER);
     rejects(() => decodeBytes([...HEADER, 0x40, ...twoTo53]), /transmission_time is out of range/);
   });
 
@@ -103,8 +103,8 @@ describe("codec rejections", () => {
     rejects(() => encodeUpdate({ ...ok, transmissionId: 1n << 64n }), /transmissionId/);
     rejects(() => encodeUpdate({ ...ok, transmissionId: 1 as unknown as bigint }), /transmissionId/);
     rejects(() => encodeUpdate({ ...ok, sequence: -5n }), /sequence/);
-    rejects(() => encodeUpdate({ ...ok, transmissionTime: 1.5 }), /transmissionTime/);
-    rejects(() => encodeUpdate({ ...ok, alerts: [alert({ id: "a", raiseTime: -1 })] }), /alert\[0\]\.raiseTime/);
+    rejects(() => encodeUpdate({ ...ok, transmissionTimeS: 1.5 }), /transmissionTime/);
+    rejects(() => encodeUpdate({ ...ok, alerts: [alert({ id: "a", raiseTimeS: -1 })] }), /alert\[0\]\.raiseTime/);
     rejects(() => encodeUpdate({ ...ok, alerts: [alert({ id: "a", importance: 2 ** 32 })] }), /importance/);
     rejects(() => encodeUpdate({ ...ok, source: "" }), /empty source/);
     rejects(() => encodeUpdate({ ...ok, alerts: [alert({ id: "" })] }), /alert\[0\] has an empty id/);

@@ -21,11 +21,11 @@ describe("config: mauve-agent", () => {
       source: "web1",
       stateDir: "/var/lib/mauve-agent",
       alerts: [],
-      heartbeat: { interval: 300_000 },
+      heartbeat: { intervalMs: 300_000 },
       checks: [],
       checkRunner: { maxConcurrent: 4 },
       outbox: { maxEntries: 10_000 },
-      fullStateEvery: 3_600_000,
+      fullStateEveryMs: 3_600_000,
       remoteChecks: null,
       log: { level: "info" },
     });

@@ -44,7 +44,7 @@ describe("fault: config reload", () => {
     const chat = new Chat();
     const settings = (c: BotConfig) => ({
       policy: c, channels: new Map<ChannelKind, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefault, ackMaxMs: c.alerts.ackMax, permissions: c.permissions,
+      ackDefaultMs: c.alerts.ackDefaultMs, ackMaxMs: c.alerts.ackMaxMs, permissions: c.permissions,
     });
     const core = new BotCore({ ...settings(oncall("alice")), store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });
     try {

@@ -39,7 +39,7 @@ describe("notify: SMTP outcomes", () => {
   }
 
   it("maps the TLS modes onto nodemailer's options and sets every timeout", () => {
-    const base = { host: "mx", port: 587, user: "u", password: new Secret("pw"), timeout: 7_000 };
+    const base = { host: "mx", port: 587, user: "u", password: new Secret("pw"), timeoutMs: 7_000 };
     const starttls = smtpTransportOptions({ ...base, secure: "starttls" });
     assert.deepEqual([starttls.secure, starttls.requireTLS, starttls.ignoreTLS], [false, true, false]);
     const tls = smtpTransportOptions({ ...base, secure: true });
@@ -90,7 +90,7 @@ describe("notify: SMS request", () => {
   const config: SmsConfig = {
     preset: null, url: "https://gw.example.org/send?to={to}", method: "POST", headers: { "X-Client": "mauve" },
     auth: { kind: "bearer", token: new Secret("tok") }, bodyTemplate: '{"to":"{to}","from":"{from}","text":"{text}"}',
-    encoding: "json", from: "Mauve", timeout: 5_000, maxChars: 160,
+    encoding: "json", from: "Mauve", timeoutMs: 5_000, maxChars: 160,
   };
   const awkward = 'say "hi" \\ & = + % #42\nnext line é';
 

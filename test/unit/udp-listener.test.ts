@@ -25,8 +25,8 @@ function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void
 }
 
 const update = (id: bigint): AlertUpdate => ({
-  transmissionId: id, source: "legacy1", replace: false, signature: new Uint8Array(), transmissionTime: 0, sequence: 0n,
-  alerts: [{ id: "disk", raiseTime: 0, clearTime: 0, subject: "", summary: "full", detail: "", importance: 0, suppressUntil: 0 }],
+  transmissionId: id, source: "legacy1", replace: false, signature: new Uint8Array(), transmissionTimeS: 0, sequence: 0n,
+  alerts: [{ id: "disk", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "full", detail: "", importance: 0, suppressUntilS: 0 }],
 });
 
 describe("udp: legacy Mauve ingest", () => {
