@@ -19,7 +19,7 @@ export { roomCommand } from "./room.js";
 export { runCommand, runParsedCommand, type CommandOutcome } from "./run.js";
 export { SHOW_LIMIT_MAX, SHOW_MAX_LINES, showCommand, type ShowArgs } from "./show.js";
 export { silenceCommand, readSilence, type SilenceArgs } from "./silence.js";
-export { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, silencedUntil, silencesCovering, type SilenceTarget } from "./silence-matcher.js";
+export { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, type SilenceTarget } from "./silence-matcher.js";
 export { silencesCommand, unsilenceCommand, type UnsilenceArgs } from "./silences.js";
 export { unackCommand, idsWithNote, type IdsArgs } from "./unack.js";
 export type {

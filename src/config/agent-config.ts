@@ -7,6 +7,7 @@ import { expected, INVALID, type Reader } from "../schema/reader.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "../schema/scalars.js";
 import { type Secret, secret } from "../schema/secret.js";
+import { DAY_MS } from "../util/duration.js";
 
 /** How an agent logs in: an ordinary c2s account. */
 export interface AgentXmppConfig {
@@ -62,7 +63,6 @@ export interface AgentConfig {
   readonly log: LogConfig;
 }
 
-const DAY = 86_400_000;
 
 // The source is an identity and names a pubsub node: the one source rule (src/codec/source-name.ts).
 const sourceName: Reader<string> = (value, path, ctx) => {
@@ -94,11 +94,11 @@ const rawSchema = object({
   source: maybe(sourceName),
   state_dir: optional(fsPath(), "/var/lib/mauve-agent"),
   alerts: optional(list(alert, { unique: [{ key: "id", of: (a) => a.id }] }), []),
-  heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY }), "5m") })), {}),
+  heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY_MS }), "5m") })), {}),
   checks: optional(checksList, []),
   check_runner: checkRunnerSection,
   outbox: optional(object({ max_entries: optional(int(10, 10_000_000), 10_000) }), {}),
-  full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY })), "1h"),
+  full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY_MS })), "1h"),
   remote_checks: maybe(object({
     publishers: list(bareJid(), { min: 1 }),
     groups: optional(list(str({ max: 256, pattern: /^[^\s/]+$/, what: 'a group name without spaces or "/" like web' }), { unique: [{ key: "", of: (g) => g }] }), []),

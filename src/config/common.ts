@@ -5,6 +5,7 @@ import { list, maybe, object, optional, transform, check } from "../schema/combi
 import { channelTiers } from "./policy-scalars.js";
 import type { Reader } from "../schema/reader.js";
 import { bareJid, duration, email, enumOf, phone, str, timeZone } from "../schema/scalars.js";
+import { MINUTE_MS, DAY_MS } from "../util/duration.js";
 
 /** The `log` section shared by the bot and the agent. */
 export interface LogConfig {
@@ -28,7 +29,6 @@ export function name(example = "alice"): Reader<string> {
 /** The pattern names must match, for mapping keys. */
 export const NAME_PATTERN = NAME;
 
-const MINUTE = 60_000;
 
 const rawPerson = object({
   name: name(),
@@ -37,7 +37,7 @@ const rawPerson = object({
   sms: maybe(phone()),
   timezone: maybe(timeZone()),
   notify: optional(object({ urgent: maybe(channelTiers()), normal: maybe(channelTiers()), low: maybe(channelTiers()) }), {}),
-  fallback_after: optional(duration({ min: MINUTE, max: 86_400_000 }), "5m"),
+  fallback_after: optional(duration({ min: MINUTE_MS, max: DAY_MS }), "5m"),
 });
 
 type RawPerson = typeof rawPerson extends Reader<infer T> ? T : never;

@@ -3,9 +3,10 @@ import { name, NAME_PATTERN } from "./common.js";
 import { BROADCAST } from "./workgroups-config.js";
 import { importanceRange, patterns, hours, localDate, weekdays, rate } from "./policy-scalars.js";
 import type { Person, Rule, Window, Workgroup, Matcher, HostDownConfig, StormConfig } from "../policy/types.js";
-import { list, maybe, object, transform, optional, joinPath, type Problem, check, mapOf } from "../schema/combinators.js";
-import { INVALID, type Reader } from "../schema/reader.js";
+import { list, maybe, object, transform, optional, type Problem, check, mapOf } from "../schema/combinators.js";
+import type { Reader } from "../schema/reader.js";
 import { enumOf, timeZone, duration, int, str } from "../schema/scalars.js";
+import { MINUTE_MS, DAY_MS } from "../util/duration.js";
 
 /** The sections that refer to each other, as read, before defaults that need the others. */
 export interface PolicySections {
@@ -62,33 +63,28 @@ function checkNames(policy: ResolvedPolicy<PolicySections>, problem: Problem): v
  * `workgroups`, everyone is told everything at once, as before policies existed.
  */
 export function resolvePolicy<T extends PolicySections>(reader: Reader<T>): Reader<ResolvedPolicy<T>> {
-  return (value, path, ctx) => {
-    const read = reader(value, path, ctx);
-    if (read === INVALID) return INVALID;
-    const everyone: Workgroup = {
-      name: "everyone",
-      members: read.people.map((p) => p.name),
-      timezone: "UTC",
-      rotation: null,
-      overrides: [],
-      room: null,
-      escalation: BROADCAST,
-      workingHours: null,
-    };
+  const complete = check(reader, (read, problem) => {
     if (read.workgroups !== null && read.rules === null) {
-      ctx.report(joinPath(path, "rules"), "expected a list of rules ending with a default (without match), since workgroups are configured, got nothing");
-      return INVALID;
+      problem("rules", "expected a list of rules ending with a default (without match), since workgroups are configured, got nothing");
     }
-    const workgroups = read.workgroups ?? [everyone];
-    const rules = read.rules ?? [{ match: {}, level: "normal", workgroup: everyone.name, window: null }];
-    const resolved = { ...read, workgroups, rules };
-    let ok = true;
-    checkNames(resolved, (relative, text) => {
-      ctx.report(joinPath(path, relative), text);
-      ok = false;
-    });
-    return ok ? resolved : INVALID;
+  });
+  return check(transform(complete, withDefaults), checkNames);
+}
+
+function withDefaults<T extends PolicySections>(read: T): ResolvedPolicy<T> {
+  const everyone: Workgroup = {
+    name: "everyone",
+    members: read.people.map((p) => p.name),
+    timezone: "UTC",
+    rotation: null,
+    overrides: [],
+    room: null,
+    escalation: BROADCAST,
+    workingHours: null,
   };
+  const workgroups = read.workgroups ?? [everyone];
+  const rules = read.rules ?? [{ match: {}, level: "normal", workgroup: everyone.name, window: null }];
+  return { ...read, workgroups, rules };
 }
 
 /** The level names, as YAML spells them. */
@@ -141,8 +137,6 @@ const window: Reader<Window> = transform(
 /** Reads `windows`: named working hours (`office: { timezone, days, hours, holidays }`); none by default. */
 export const windowsSection: Reader<Readonly<Record<string, Window>>> = optional(mapOf(window, { pattern: NAME_PATTERN, what: "office" }), {});
 
-const MINUTE = 60_000;
-const DAY = 86_400_000;
 
 /** Reads `storm`: a per-person rate limit and digest settings, all with defaults. */
 export const stormSection: Reader<StormConfig> = optional(
@@ -151,7 +145,7 @@ export const stormSection: Reader<StormConfig> = optional(
       per_person_limit: optional(rate(), "5 per 10m"),
       digest_after: optional(int(1, 1000), 3),
       digest_top: optional(int(1, 50), 3),
-      quiet_digest_every: optional(duration({ min: MINUTE, max: 7 * DAY }), "1h"),
+      quiet_digest_every: optional(duration({ min: MINUTE_MS, max: 7 * DAY_MS }), "1h"),
     }),
     (s): StormConfig => ({
       limit: { count: s.perPersonLimit.count, perMs: s.perPersonLimit.per },
@@ -167,7 +161,7 @@ export const stormSection: Reader<StormConfig> = optional(
 export const hostDownSection: Reader<HostDownConfig> = optional(
   transform(
     object({
-      grace: optional(duration({ min: 0, max: DAY }), "5m"),
+      grace: optional(duration({ min: 0, max: DAY_MS }), "5m"),
       importance: optional(int(0, 4_294_967_295), 100),
     }),
     (h): HostDownConfig => ({ graceMs: h.grace, importance: h.importance }),

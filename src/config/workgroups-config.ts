@@ -5,10 +5,8 @@ import { parseDate, instantAt } from "../policy/zoned-time.js";
 import { list, maybe, object, optional, transform, orFalse, check } from "../schema/combinators.js";
 import { type Reader, expected } from "../schema/reader.js";
 import { bareJid, timeZone, duration, enumOf } from "../schema/scalars.js";
-import { formatDuration } from "../util/duration.js";
+import { formatDuration, MINUTE_MS, WEEK_MS } from "../util/duration.js";
 
-const MINUTE = 60_000;
-const WEEK = 7 * 86_400_000;
 const TARGET_NAME = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
 
 /** Reads who a step notifies: oncall, next, all, a person's name, or workgroup:<name>. */
@@ -25,7 +23,7 @@ function target(): Reader<StepTarget> {
 
 const step: Reader<EscalationStep> = transform(
   object({
-    after: duration({ min: 0, max: WEEK }),
+    after: duration({ min: 0, max: WEEK_MS }),
     notify: target(),
     channels: maybe(channelTiers()),
     window: maybe(name("office")),
@@ -43,7 +41,7 @@ const DEFAULTS: Readonly<Record<Level, { steps: unknown[]; reminder: string | fa
 function levelPolicy(level: Level): Reader<EscalationPolicy> {
   const read = object({
     steps: optional(list(step, { min: 1 }), DEFAULTS[level].steps),
-    reminder: optional(orFalse(duration({ min: MINUTE, max: WEEK })), DEFAULTS[level].reminder),
+    reminder: optional(orFalse(duration({ min: MINUTE_MS, max: WEEK_MS })), DEFAULTS[level].reminder),
   });
   const checked = check(read, (p, problem) => {
     p.steps.forEach((s, i) => {

@@ -10,7 +10,7 @@ import { duration, int, str } from "../schema/scalars.js";
 import { optionalSecret, type Secret } from "../schema/secret.js";
 import { type NotificationMessage, htmlDocument } from "./message.js";
 import { credentialForms, redactor, type Redactor } from "./redact.js";
-import { formatDuration } from "../util/duration.js";
+import { formatDuration, SECOND_MS, MINUTE_MS } from "../util/duration.js";
 
 /** How the bot reaches its SMTP server. */
 export interface SmtpConfig {
@@ -35,8 +35,6 @@ export interface EmailConfig {
 }
 
 
-const SECOND = 1_000;
-const MINUTE = 60_000;
 
 const host = str({ pattern: /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/, what: "a host name or IP address like smtp.example.org" });
 const ADDRESS = "[^\\s@<>\"]+@[^\\s@<>\"]+\\.[^\\s@<>\"]+";
@@ -54,7 +52,7 @@ const smtp = check(
       secure: optional(secureMode, "starttls"),
       user: maybe(str()),
       password: optionalSecret(),
-      timeout: optional(duration({ min: SECOND, max: 5 * MINUTE }), "30s"),
+      timeout: optional(duration({ min: SECOND_MS, max: 5 * MINUTE_MS }), "30s"),
     }),
     ({ timeout, ...s }): SmtpConfig => ({ ...s, port: s.port ?? DEFAULT_PORT[`${s.secure}`], timeoutMs: timeout }),
   ),

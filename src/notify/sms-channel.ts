@@ -8,7 +8,7 @@ import { duration, enumOf, int, str } from "../schema/scalars.js";
 import { optionalSecret, secret, type Secret } from "../schema/secret.js";
 import { wantsAck, type NotificationMessage } from "./message.js";
 import { redactor, credentialForms, secretForms, type Redactor } from "./redact.js";
-import { formatDuration } from "../util/duration.js";
+import { formatDuration, SECOND_MS, MINUTE_MS } from "../util/duration.js";
 
 /** What the SMS channel needs besides its config. */
 export interface SmsChannelDeps {
@@ -250,8 +250,6 @@ export interface SmsConfig {
 }
 
 
-const SECOND = 1_000;
-const MINUTE = 60_000;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Credentials go in `auth`, where they are Secrets; these are set from the request itself.
@@ -294,7 +292,7 @@ const authSection: Reader<SmsAuth> = (value, path, ctx) => {
 
 const SENDER = /^(?:\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/;
 const smsFrom = str({ pattern: SENDER, what: "an E.164 number like +447700900123 or a sender id of up to 11 letters and digits" });
-const timeout = optional(duration({ min: SECOND, max: 2 * MINUTE }), "10s");
+const timeout = optional(duration({ min: SECOND_MS, max: 2 * MINUTE_MS }), "10s");
 const maxChars = optional(int(60, 1600), 160);
 
 function httpUrl(what: string, basePath: boolean): Reader<string> {

@@ -122,18 +122,21 @@ export interface Silence {
   readonly why: string;
 }
 
+/** What decides whether a silence mutes an alert: the bot's stored silences (numbered) fit too. */
+export type Muting = Pick<Silence, "matcher" | "until">;
+
 /** The silences that mute this alert at `now`. */
-export function activeSilences(alert: AlertFacts, silences: readonly Silence[], now: number): Silence[] {
+export function activeSilences<S extends Muting>(alert: AlertFacts, silences: readonly S[], now: number): S[] {
   return silences.filter((s) => s.until > now && matches(s.matcher, alert));
 }
 
 /** True when at least one live silence matches the alert. */
-export function isSilenced(alert: AlertFacts, silences: readonly Silence[], now: number): boolean {
+export function isSilenced(alert: AlertFacts, silences: readonly Muting[], now: number): boolean {
   return activeSilences(alert, silences, now).length > 0;
 }
 
 /** When the alert stops being silenced (the last matching silence lapses), or null when it is not silenced. */
-export function silencedUntil(alert: AlertFacts, silences: readonly Silence[], now: number): number | null {
+export function silencedUntil(alert: AlertFacts, silences: readonly Muting[], now: number): number | null {
   const active = activeSilences(alert, silences, now);
   return active.length === 0 ? null : Math.max(...active.map((s) => s.until));
 }
