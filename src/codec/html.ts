@@ -1,6 +1,6 @@
 // Detail HTML reaches browsers, mail clients and XHTML-IM: keep a small inert subset, escape the
 // rest. Parsing, the allow-list and entity decoding are maintained libraries (sanitize-html on
-// htmlparser2, html-to-text, entities): they follow the HTML spec's tokenizer and its full entity
+// htmlparser2, html-to-text, entities): they follow the HTML spec's tokeniser and its full entity
 // table, which a hand-written parser only approximates. The policy below is ours.
 import { decodeHTMLStrict, escapeText } from "entities";
 import { compile } from "html-to-text";

@@ -63,7 +63,6 @@ export interface AgentConfig {
   readonly log: LogConfig;
 }
 
-
 // The source is an identity and names a pubsub node: the one source rule (src/codec/source-name.ts).
 const sourceName: Reader<string> = (value, path, ctx) => {
   if (typeof value !== "string") return expected("a source name like web1", value, path, ctx);

@@ -61,7 +61,6 @@ export interface BotConfig extends Policy {
   readonly log: LogConfig;
 }
 
-
 const xmppSection = object({
   service: optional(serviceUrl("xmpp://127.0.0.1:5347"), "xmpp://127.0.0.1:5347"),
   component: domainJid("alertbot.example.org"),

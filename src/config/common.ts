@@ -29,7 +29,6 @@ export function name(example = "alice"): Reader<string> {
 /** The pattern names must match, for mapping keys. */
 export const NAME_PATTERN = NAME;
 
-
 const rawPerson = object({
   name: name(),
   jid: bareJid(),

@@ -137,7 +137,6 @@ const window: Reader<Window> = transform(
 /** Reads `windows`: named working hours (`office: { timezone, days, hours, holidays }`); none by default. */
 export const windowsSection: Reader<Readonly<Record<string, Window>>> = optional(mapOf(window, { pattern: NAME_PATTERN, what: "office" }), {});
 
-
 /** Reads `storm`: a per-person rate limit and digest settings, all with defaults. */
 export const stormSection: Reader<StormConfig> = optional(
   transform(

@@ -1,3 +1,5 @@
+// The email channel: one mail per recipient over SMTP (nodemailer), threaded per alert, what an
+// SMTP failure means, and the `email:` section of the config.
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
 import { randomUUID } from "node:crypto";
 import { createTransport } from "nodemailer";
@@ -33,8 +35,6 @@ export interface EmailConfig {
   /** Goes before the alert id in subjects: "[mauve]" gives "[mauve #42] RAISED …". */
   readonly subjectPrefix: string;
 }
-
-
 
 const host = str({ pattern: /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/, what: "a host name or IP address like smtp.example.org" });
 const ADDRESS = "[^\\s@<>\"]+@[^\\s@<>\"]+\\.[^\\s@<>\"]+";

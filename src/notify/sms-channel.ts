@@ -1,3 +1,6 @@
+// The SMS channel: the text of a notification squeezed into one SMS, the HTTP request to the
+// admin's gateway (templates with {to}, {text} and {from}), what its answer means, and the `sms:`
+// section of the config that describes the gateway.
 import type { AlertRecord } from "../alerts/types.js";
 import type { Clock } from "../clock/clock.js";
 import { charCount, oneLine, truncateChars, ellipsize } from "../codec/text.js";
@@ -249,8 +252,6 @@ export interface SmsConfig {
   readonly maxChars: number;
 }
 
-
-
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Credentials go in `auth`, where they are Secrets; these are set from the request itself.
 const RESERVED_HEADERS = new Set(["authorization", "host", "content-length", "transfer-encoding", "connection"]);
@@ -293,7 +294,7 @@ const authSection: Reader<SmsAuth> = (value, path, ctx) => {
 const SENDER = /^(?:\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/;
 const smsFrom = str({ pattern: SENDER, what: "an E.164 number like +447700900123 or a sender id of up to 11 letters and digits" });
 const timeout = optional(duration({ min: SECOND_MS, max: 2 * MINUTE_MS }), "10s");
-const maxChars = optional(int(60, 1600), 160);
+const maxChars = optional(int(60, 1600), SMS_DEFAULT_CHARS);
 
 function httpUrl(what: string, basePath: boolean): Reader<string> {
   return (value, path, ctx) => {

@@ -42,7 +42,6 @@ function nextStart(span: Span, zone: string, at: number, allowed: DayFilter = AN
   return null;
 }
 
-
 function notHoliday(window: Window): DayFilter {
   const closed = new Set(window.holidays.map(parseDate));
   return (day) => !closed.has(day);

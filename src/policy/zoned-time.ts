@@ -7,7 +7,6 @@ import type { Weekday } from "./types.js";
  * derived from it; that is what keeps a handover at 08:00 on the nights the clocks change.
  */
 
-
 /** A calendar date as a count of days since 1970-01-01, so dates add and compare as numbers. */
 export type EpochDay = number;
 

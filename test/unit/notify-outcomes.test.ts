@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { Secret } from "../../src/schema/secret.js";
-import type { SmsConfig } from "../../src/notify/sms-channel.js";
 import { smtpTransportOptions, smtpFailure } from "../../src/notify/email-channel.js";
 import { credentialForms, redact, redactor } from "../../src/notify/redact.js";
-import { httpOutcome, networkFailure, buildSmsRequest, smsSecrets } from "../../src/notify/sms-channel.js";
+import { httpOutcome, networkFailure, buildSmsRequest, smsSecrets, type SmsConfig } from "../../src/notify/sms-channel.js";
 
 const none = redactor([]);
 
