@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { RateLimiter, STRANGER_REFUSAL, authorizer, recognisePerson, runCommand, type CommandContext, type CommandOutcome, type OnCallOutcome, type Permissions, type Person } from "../commands/index.js";
+import { RateLimiter, STRANGER_REFUSAL, authoriser, recognisePerson, runCommand, type CommandContext, type CommandOutcome, type OnCallOutcome, type Permissions, type Person } from "../commands/index.js";
 import type { Logger } from "../log.js";
 import { addOpenTime, workingHoursWindow } from "../policy/windows.js";
 import { classify } from "../policy/matcher.js";
@@ -150,7 +150,7 @@ export class CommandRunner {
         const c = classify(policy.rules, alert);
         return { level: c.level, workgroup: c.workgroup };
       },
-      may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
+      may: authoriser(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };
   }
 

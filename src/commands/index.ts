@@ -2,7 +2,7 @@
 export { defaultRegistry } from "./default-registry.js";
 export { ackCommand, readAckIds, readAckLength, type AckArgs, type AckLength } from "./ack.js";
 export { ACK_FORM, FORM_COMMANDS, runFormCommand, SILENCE_FORM, type CommandFormField, type FormCommand } from "./adhoc-forms.js";
-export { ALLOWED, authorizer, COMMAND_ACTIONS, mayAct, refusalText, type CommandAction, type Permissions, type Verdict } from "./authorize.js";
+export { ALLOWED, authoriser, COMMAND_ACTIONS, mayAct, refusalText, type CommandAction, type Permissions, type Verdict } from "./authorise.js";
 export { clearCommand } from "./clear.js";
 export { DETAIL_MAX_CHARS, detailCommand, type DetailArgs } from "./detail.js";
 export { escalateCommand, type EscalateArgs } from "./escalate.js";

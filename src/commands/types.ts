@@ -1,7 +1,7 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import type { Silence } from "../policy/matcher.js";
 import type { Level, Matcher } from "../policy/types.js";
-import type { CommandAction, Verdict } from "./authorize.js";
+import type { CommandAction, Verdict } from "./authorise.js";
 import type { Person } from "./person.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */

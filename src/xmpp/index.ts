@@ -30,6 +30,6 @@ export { createAdhoc } from "./adhoc.js";
 export type { Adhoc, AdhocCommand, AdhocFields, AdhocListing, AdhocNote, AdhocOutcome, AdhocResponse } from "./adhoc.js";
 export type { FormField, FormFieldType, FormSpec, FormValue, ReceivedField, ReceivedForm } from "./data-form.js";
 export { AGENT_NODE_MAX_ITEMS, agentNodeConfig } from "./mauve-nodes.js";
-export { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normalizeJid, parseJid } from "./jid.js";
+export { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normaliseJid, parseJid } from "./jid.js";
 export type { JidParts } from "./jid.js";
 export * from "./namespaces.js";
