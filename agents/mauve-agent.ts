@@ -3,9 +3,9 @@
 // flag takes its idle RSS from 63-71 MB to 54 MB (measured by npm run bench). It also turns
 // WebAssembly off (the agent uses none); --no-expose-wasm says so, which silences V8's warning.
 // mauve-agent: publishes this host's alerts to its own pubsub node. Wiring only; logic lives in src/.
-import { systemClock } from "../src/clock/system-clock.js";
+import { systemClock } from "../src/clock/clock.js";
 import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
-import { readAgentConfigFile } from "../src/config/index.js";
+import { readAgentConfigFile } from "../src/config/agent-config.js";
 import { createLogger } from "../src/log.js";
 import { runAgent } from "../src/agent/run-agent.js";
 

@@ -1,6 +1,6 @@
 // The alerts the load generators send: batches that flip a pool of alerts, and single probes.
 import { toWireAlert } from "../src/codec/build-update.js";
-import type { Alert } from "../src/codec/index.js";
+import type { Alert } from "../src/codec/types.js";
 
 /**
  * The k-th batch of an agent cycling through `pool` alerts `batch` at a time: each alert flips

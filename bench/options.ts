@@ -1,6 +1,6 @@
 // Command line of `npm run bench` and the sizes each mode runs at.
 import { parseArgs } from "node:util";
-import { parseDuration } from "../src/config/index.js";
+import { parseDuration } from "../src/util/duration.js";
 
 /** How big each phase is. */
 export interface BenchSizes {

@@ -3,9 +3,9 @@
 // bot, updates with a per-source sequence), without the real agent's outbox and process.
 import { ensureNode } from "../src/xmpp/provisioning.js";
 import { buildUpdate, heartbeatAlert } from "../src/codec/build-update.js";
-import { wrapPayload } from "../src/codec/index.js";
-import type { Alert } from "../src/codec/index.js";
-import { sourceToNodeName } from "../src/codec/index.js";
+import { wrapPayload } from "../src/codec/payload.js";
+import type { Alert } from "../src/codec/types.js";
+import { sourceToNodeName } from "../src/codec/source-name.js";
 import type { Logger } from "../src/log.js";
 import { connectClient } from "../src/xmpp/connect.js";
 import { createDisco } from "../src/xmpp/disco.js";

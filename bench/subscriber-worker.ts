@@ -7,8 +7,8 @@
 import { buildUpdate, toWireAlert } from "../src/codec/build-update.js";
 import { AuditFeed } from "../src/bot/audit-feed.js";
 import { runBot, type RunningBot } from "../src/bot/run-bot.js";
-import { systemClock } from "../src/clock/system-clock.js";
-import { loadBotConfig } from "../src/config/index.js";
+import { systemClock } from "../src/clock/clock.js";
+import { loadBotConfig } from "../src/config/bot-config.js";
 import { createLogger, type Logger } from "../src/log.js";
 import { NS_PUBSUB_EVENT } from "../src/xmpp/namespaces.js";
 import { createPubsub } from "../src/xmpp/pubsub.js";

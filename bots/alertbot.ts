@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // mauve-alertbot: the AlertBot component. Wiring only; the logic lives in src/.
-import { systemClock } from "../src/clock/system-clock.js";
+import { systemClock } from "../src/clock/clock.js";
 import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
-import { readBotConfigFile } from "../src/config/index.js";
+import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
 import { runBot } from "../src/bot/run-bot.js";
 import { reloadConfig } from "../src/bot/config-reload.js";

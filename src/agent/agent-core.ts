@@ -1,10 +1,9 @@
-import type { Clock, TimerHandle } from "../clock/clock.js";
-import { nowSeconds } from "../clock/clock.js";
+import { type Clock, type TimerHandle, nowSeconds } from "../clock/clock.js";
 import { wrapPayload } from "../codec/payload.js";
 import type { Alert } from "../codec/types.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
-import { coalescingRunner } from "../util/coalescing-runner.js";
+import { coalescingRunner } from "../util/batching.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
 
 /** What a publish came to, named after the XMPP error condition when it failed. */

@@ -2,11 +2,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckScheduler } from "../checks/scheduler.js";
 import type { Clock } from "../clock/clock.js";
-import { sourceToNodeName } from "../codec/node-name.js";
+import { sourceToNodeName } from "../codec/source-name.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import { Outbox } from "../store/outbox.js";
-import { DEFAULT_BACKOFF, backoffDelay } from "../xmpp/backoff.js";
 import { connectClient } from "../xmpp/connect.js";
 import { createDisco } from "../xmpp/disco.js";
 import { bareJid, jidDomain, jidLocal } from "../xmpp/jid.js";
@@ -15,6 +14,7 @@ import { createPresence } from "../xmpp/presence.js";
 import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
+import { DEFAULT_BACKOFF, backoffDelay } from "../util/backoff.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./remote-checks.js";
@@ -61,8 +61,8 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     log,
     outbox,
     source: config.source,
-    heartbeatMs: config.heartbeat === false ? null : config.heartbeat.interval,
-    fullStateEveryMs: config.fullStateEvery === false ? null : config.fullStateEvery,
+    heartbeatMs: config.heartbeat === false ? null : config.heartbeat.intervalMs,
+    fullStateEveryMs: config.fullStateEveryMs === false ? null : config.fullStateEveryMs,
     maxEntries: config.outbox.maxEntries,
   });
   let announce = (_backlog?: number): void => undefined;

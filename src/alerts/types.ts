@@ -1,3 +1,5 @@
+import { oneLine } from "../codec/text.js";
+
 /** Where an alert stands now. */
 export type AlertStatus = "raised" | "cleared";
 
@@ -64,4 +66,12 @@ export interface AlertEvent {
   /** Who or what caused it: an agent JID, a person, "bot". */
   actor: string;
   detail: string;
+}
+
+/**
+ * An alert as people name it, without its short id: `web1 disk-full`. Sender text is folded to
+ * one line (ingest already does), so a line built on it never starts with the sender's words.
+ */
+export function alertLabel(alert: Pick<AlertRecord, "source" | "alertId">): string {
+  return oneLine(`${alert.source} ${alert.alertId}`);
 }

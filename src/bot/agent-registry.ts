@@ -1,13 +1,12 @@
-import { NODE_PREFIX, nodeNameToSource } from "../codec/node-name.js";
-import { sourceNameProblem } from "../codec/source-name.js";
+import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { backoffDelay, type BackoffOptions } from "../xmpp/backoff.js";
 import { toError } from "../xmpp/errors.js";
 import { bareJid } from "../xmpp/jid.js";
 import { agentNodeConfig, type ProvisionDecision, type ProvisionRequest } from "../xmpp/provisioning.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
+import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
 
 /** What one pass of adoption got done. */
 export interface Adoption {

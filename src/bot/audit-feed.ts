@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
 import { oneLine } from "../codec/text.js";
 import type { Logger } from "../log.js";
-import { isSilenced } from "../policy/index.js";
+import { isSilenced } from "../policy/matcher.js";
 import type { Store } from "../store/store.js";
 import type { PlainElement } from "../xmpp/payload.js";
 import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";

@@ -1,22 +1,25 @@
 import type { Clock } from "../clock/clock.js";
 import type { AlertUpdate } from "../codec/types.js";
-import type { AlertSemantics } from "../alerts/semantics.js";
 import { ingestUpdate, processDue, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
+import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelName, Recipient } from "../notify/index.js";
-import { classify, readerZone, type DeliveryKind, type Policy } from "../policy/index.js";
-import { buildMessage } from "../notify/index.js";
+import type { Channel, ChannelKind, Recipient } from "../notify/channel.js";
+import { classify } from "../policy/matcher.js";
+import { readerZone } from "../policy/zoned-time.js";
+import type { DeliveryKind } from "../policy/delivery.js";
+import type { Policy } from "../policy/types.js";
+import { buildMessage } from "../notify/message.js";
 import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { Permissions } from "../commands/index.js";
 import { CommandRunner } from "./command-runner.js";
 import { DueTimer } from "./due-timer.js";
-import { coalescingRunner } from "../util/coalescing-runner.js";
-import { TurnBatch } from "../util/turn-batch.js";
+import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { hostDownRaises, hostUpUpdate } from "./host-down.js";
 import { ClockSkewWatch } from "./clock-skew.js";
 import type { BotMetrics } from "../http/metrics.js";
+import type { RetryPolicy } from "../util/backoff.js";
 
 /** How the core sends a chat line; the XMPP edge implements it. */
 export interface ChatPort {
@@ -31,14 +34,14 @@ export interface BotCoreDeps {
   log: Logger;
   /** People, workgroups, rules, windows, storm limits (the loaded BotConfig is one). */
   policy: Policy & { readonly people: readonly Recipient[] };
-  channels: ReadonlyMap<ChannelName, Channel>;
+  channels: ReadonlyMap<ChannelKind, Channel>;
   inputs: PolicyInputs;
   semantics?: AlertSemantics;
   /** How long an ack lasts when none is asked for, and the longest allowed (ms). */
   ackDefaultMs: number;
   ackMaxMs: number;
   /** Delivery retry knobs (tests shorten them). */
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: RetryPolicy;
   /** Who may ack, clear, silence, escalate, per workgroup; default: every configured person. */
   permissions?: Permissions;
   /** Updates whose transmission_time is further than this from our clock are logged (ms; default 1h). */

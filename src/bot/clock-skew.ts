@@ -54,8 +54,8 @@ export class ClockSkewWatch {
 
   /** Looks at one applied update received at `receivedAt` (ms); call inside the update's transaction. */
   observe(update: AlertUpdate, receivedAt: number): void {
-    if (update.transmissionTime <= 0) return;
-    const skewMs = receivedAt - update.transmissionTime * 1000;
+    if (update.transmissionTimeS <= 0) return;
+    const skewMs = receivedAt - update.transmissionTimeS * 1000;
     if (Math.abs(skewMs) <= this.maxSkewMs) {
       if (recordedSkew(this.store, update.source) !== null) this.store.policy.clearBotState(key(update.source));
       return;
@@ -69,7 +69,7 @@ export class ClockSkewWatch {
       skewMs,
       skew: describeSkew(skewMs),
       maxClockSkewMs: this.maxSkewMs,
-      transmissionTime: new Date(update.transmissionTime * 1000).toISOString(),
+      transmissionTime: new Date(update.transmissionTimeS * 1000).toISOString(),
     });
   }
 }

@@ -1,19 +1,9 @@
-import { ackAlert } from "../alerts/ack.js";
-import { clearNow } from "../alerts/transitions.js";
-import type {
-  AckOutcome,
-  ClearOutcome,
-  CommandAlerts,
-  CommandSilences,
-  EscalateOutcome,
-  NoteOutcome,
-  PersonChange,
-  UnackOutcome,
-} from "../commands/types.js";
+import { ackAlert, clearNow } from "../alerts/state-machine.js";
+import type { AckOutcome, ClearOutcome, CommandAlerts, CommandSilences, EscalateOutcome, NoteOutcome, PersonChange, UnackOutcome, AlertHold } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
-import type { AlertHold } from "../commands/types.js";
-import { chainHold, escalateNow, type EscalationState, type Matcher, type Policy } from "../policy/index.js";
+import { chainHold, escalateNow, type EscalationState } from "../policy/escalation.js";
+import type { Matcher, Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 import { evaluateAlert, policyInput, type PolicyInputs } from "./evaluate-alert.js";
 

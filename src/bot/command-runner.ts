@@ -1,18 +1,11 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import {
-  RateLimiter,
-  STRANGER_REFUSAL,
-  authorizer,
-  recognisePerson,
-  runCommand,
-  type CommandContext,
-  type CommandOutcome,
-  type OnCallOutcome,
-  type Permissions,
-  type Person,
-} from "../commands/index.js";
+import { RateLimiter, STRANGER_REFUSAL, authoriser, recognisePerson, runCommand, type CommandContext, type CommandOutcome, type OnCallOutcome, type Permissions, type Person } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import { addOpenTime, classify, findWorkgroup, onCall, readerZone, workingHoursWindow, type Policy } from "../policy/index.js";
+import { addOpenTime, workingHoursWindow } from "../policy/windows.js";
+import { classify } from "../policy/matcher.js";
+import { findWorkgroup, onCall } from "../policy/on-call.js";
+import { readerZone } from "../policy/zoned-time.js";
+import type { Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
@@ -162,7 +155,7 @@ export class CommandRunner {
         const c = classify(policy.rules, alert);
         return { level: c.level, workgroup: c.workgroup };
       },
-      may: authorizer(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
+      may: authoriser(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };
   }
 

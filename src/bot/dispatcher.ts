@@ -1,12 +1,16 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelName as NotifyChannel, DeliveryOutcome, NotificationMessage, Recipient } from "../notify/index.js";
-import { buildDigest, buildMessage, deliverWithRetry } from "../notify/index.js";
-import { budgetExhaustedUntil, planOutbox, type ChannelName, type Delivery, type Digest, type SentRecord, type StormConfig } from "../policy/index.js";
+import type { Channel, ChannelKind as NotifyChannel, DeliveryOutcome, Recipient } from "../notify/channel.js";
+import { type NotificationMessage, buildDigest, buildMessage } from "../notify/message.js";
+import { deliverWithRetry } from "../notify/retry.js";
+import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "../policy/storm.js";
+import type { ChannelName, StormConfig } from "../policy/types.js";
+import type { Delivery } from "../policy/delivery.js";
 import type { Store } from "../store/store.js";
-import { TurnBatch } from "../util/turn-batch.js";
 import type { BotMetrics } from "../http/metrics.js";
+import { TurnBatch } from "../util/batching.js";
+import type { RetryPolicy } from "../util/backoff.js";
 
 /** What the dispatcher needs, injected. */
 export interface DispatcherDeps {
@@ -17,7 +21,7 @@ export interface DispatcherDeps {
   channels: ReadonlyMap<NotifyChannel, Channel>;
   storm: StormConfig;
   /** Retry knobs (tests shorten them). */
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: RetryPolicy;
   /** Called after deliveries were queued to wait: the owner re-arms its timer for them. */
   wake?: () => void;
   /** The zone `person` reads the times of a notice about `alert` in (default UTC). */
@@ -83,7 +87,7 @@ export class Dispatcher {
    */
   private sendHistory(person: string, now: number): SentRecord[] {
     const { store, storm } = this.deps;
-    const since = now - storm.limit.per;
+    const since = now - storm.limit.perMs;
     const recent = store.policy.sendsSince<SentRecord["kind"]>(person, since);
     const lastQuiet = store.policy.lastSend<SentRecord["kind"]>(person, "quiet-digest");
     return lastQuiet && lastQuiet.at < since ? [lastQuiet, ...recent] : recent;

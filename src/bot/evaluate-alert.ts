@@ -1,17 +1,10 @@
 import type { Logger } from "../log.js";
 import type { AlertRecord } from "../alerts/types.js";
-import {
-  classify,
-  escalate,
-  type Delivery,
-  type DownSources,
-  type EscalationInput,
-  type EscalationState,
-  type Matcher,
-  type Policy,
-  type PresenceOf,
-  type Silence,
-} from "../policy/index.js";
+import { classify, type Silence } from "../policy/matcher.js";
+import { escalate, type EscalationInput, type EscalationState } from "../policy/escalation.js";
+import type { Delivery, PresenceOf } from "../policy/delivery.js";
+import type { DownSources } from "../policy/inhibit.js";
+import type { Matcher, Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 
 /** The inputs of the policy that live outside the alert: presence, silences, hosts down. */

@@ -1,7 +1,8 @@
 import type { Clock } from "../clock/clock.js";
 import { newTransmissionId } from "../codec/build-update.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
-import { checkHostsDown, HOST_DOWN_ALERT_ID, type HostDownConfig } from "../policy/index.js";
+import { checkHostsDown, HOST_DOWN_ALERT_ID } from "../policy/inhibit.js";
+import type { HostDownConfig } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 
 /** An update from AlertBot itself about one source's host-down alert. */
@@ -10,9 +11,9 @@ function hostDownUpdate(source: string, alert: Partial<Alert>, nowSec: number): 
     transmissionId: newTransmissionId(),
     source,
     replace: false,
-    alerts: [{ id: HOST_DOWN_ALERT_ID, raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0, ...alert }],
+    alerts: [{ id: HOST_DOWN_ALERT_ID, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0, ...alert }],
     signature: new Uint8Array(),
-    transmissionTime: nowSec,
+    transmissionTimeS: nowSec,
     sequence: 0n,
   };
 }
@@ -27,7 +28,7 @@ export function hostDownRaises(store: Store, config: HostDownConfig, clock: Cloc
   const updates = check.raise
     .filter((h) => store.alerts.find(h.source, HOST_DOWN_ALERT_ID)?.status !== "raised")
     .map((h) =>
-      hostDownUpdate(h.source, { raiseTime: Math.floor(h.raiseAt / 1000), subject: h.subject, summary: h.summary, importance: h.importance }, Math.floor(now / 1000)),
+      hostDownUpdate(h.source, { raiseTimeS: Math.floor(h.raiseAt / 1000), subject: h.subject, summary: h.summary, importance: h.importance }, Math.floor(now / 1000)),
     );
   return { updates, nextAt: check.nextAt };
 }
@@ -36,5 +37,5 @@ export function hostDownRaises(store: Store, config: HostDownConfig, clock: Cloc
 export function hostUpUpdate(store: Store, source: string, clock: Clock): AlertUpdate | null {
   if (store.alerts.find(source, HOST_DOWN_ALERT_ID)?.status !== "raised") return null;
   const nowSec = Math.floor(clock.now() / 1000);
-  return hostDownUpdate(source, { clearTime: nowSec, summary: `${source}'s agent is back` }, nowSec);
+  return hostDownUpdate(source, { clearTimeS: nowSec, summary: `${source}'s agent is back` }, nowSec);
 }

@@ -1,5 +1,4 @@
-import { NODE_PREFIX, nodeNameToSource } from "../codec/node-name.js";
-import { sourceNameProblem } from "../codec/source-name.js";
+import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import { unwrapPayload } from "../codec/payload.js";
 import { CodecError } from "../errors.js";
 import type { IngestOutcome } from "../ingest/ingest-update.js";

@@ -1,8 +1,7 @@
 import type { PresenceUpdate } from "../xmpp/presence.js";
 import { bareJid, jidResource } from "../xmpp/jid.js";
 
-/** How reachable someone is by chat right now. */
-export type Reachability = "online" | "away" | "offline" | "unknown";
+import type { Presence } from "../policy/delivery.js";
 
 interface ResourceState {
   show: PresenceUpdate["show"] | undefined;
@@ -39,7 +38,7 @@ export class PresenceTracker {
   }
 
   /** The person's reachability: online if any resource is plainly available, away if only away/xa/dnd. */
-  status(jid: string): Reachability {
+  status(jid: string): Presence {
     const who = bareJid(jid);
     if (!this.heard.has(who)) return "unknown";
     const states = [...(this.resources.get(who)?.values() ?? [])].filter((r) => r.priority >= 0);

@@ -21,13 +21,17 @@ import { catchUp } from "./catch-up.js";
 import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { offerFormCommands } from "./form-commands.js";
-import { PresenceTracker, type Reachability } from "./presence-tracker.js";
-import { coalescingRunner } from "../util/coalescing-runner.js";
 import { PromMetrics } from "../http/metrics.js";
 import { startBotHttp } from "../http/bot-http.js";
 import type { HttpListener } from "../http/listener.js";
+import { PresenceTracker } from "./presence-tracker.js";
 import { storeGauges } from "./metrics-gauges.js";
-import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
+import type { Presence } from "../policy/delivery.js";
+import { coalescingRunner } from "../util/batching.js";
+import { createEmailChannel } from "../notify/email-channel.js";
+import { createSmsChannel } from "../notify/sms-channel.js";
+import { createXmppChannel, type Channel, type ChannelKind } from "../notify/channel.js";
+import type { RetryPolicy } from "../util/backoff.js";
 
 /** A running AlertBot. */
 export interface RunningBot {
@@ -39,7 +43,7 @@ export interface RunningBot {
   /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
   resync(): Promise<void>;
   /** How reachable a person is by chat, as far as the bot has heard. */
-  reachability(jid: string): Reachability;
+  reachability(jid: string): Presence;
   /**
    * Applies a reloaded config: people, workgroups, policy, channels and ack limits, at once. The
    * connection, database, log and UDP settings keep their running values (see ReloadOutcome).
@@ -52,7 +56,7 @@ export interface RunningBot {
 /** Knobs for tests and embedding. */
 export interface RunBotOptions {
   /** Delivery retry timing (tests shorten it). */
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: RetryPolicy;
 }
 
 // Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
@@ -96,16 +100,16 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const people = new PresenceTracker(() => clock.now());
   const xmppChannel = createXmppChannel({ send: (to, body) => chat.sendChat(to, body) });
   const settings = (c: BotConfig): BotSettings => {
-    const channels = new Map<ChannelName, Channel>([["xmpp", xmppChannel]]);
+    const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
     if (c.email) channels.set("email", createEmailChannel(c.email, { clock }));
     if (c.sms) channels.set("sms", createSmsChannel(c.sms, { clock }));
     return {
       policy: c,
       channels,
-      semantics: { toleranceMs: c.alerts.tolerance, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefault,
-      ackMaxMs: c.alerts.ackMax,
-      maxClockSkewMs: c.alerts.maxClockSkew,
+      semantics: { toleranceMs: c.alerts.toleranceMs, defaultImportance: 50 },
+      ackDefaultMs: c.alerts.ackDefaultMs,
+      ackMaxMs: c.alerts.ackMaxMs,
+      maxClockSkewMs: c.alerts.maxClockSkewMs,
       permissions: c.permissions,
     };
   };

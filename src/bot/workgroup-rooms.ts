@@ -1,7 +1,7 @@
 import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL, roomCommand } from "../commands/index.js";
 import type { Logger } from "../log.js";
-import type { Person, Workgroup } from "../policy/index.js";
 import type { AffiliationChange, Muc } from "../xmpp/muc.js";
+import type { Person, Workgroup } from "../policy/types.js";
 import type { CommandRunner } from "./command-runner.js";
 
 /** The nick AlertBot uses in rooms. */

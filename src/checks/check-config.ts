@@ -1,7 +1,6 @@
 // A check: what it is (a Nagios-compatible command, its schedule, importance and damping), how
 // the agent config and remote pushes spell it (the readers below), and what one run comes to.
-import { list, maybe, object, optional, transform } from "../schema/combinators.js";
-import { check, mapOf } from "../schema/policy-combinators.js";
+import { list, maybe, object, optional, transform, check, mapOf } from "../schema/combinators.js";
 import { expected, type Reader } from "../schema/reader.js";
 import { duration, int, str } from "../schema/scalars.js";
 

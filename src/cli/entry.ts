@@ -65,7 +65,7 @@ export interface ProcessLifetime {
  */
 export function holdProcessOpen(log: Logger): ProcessLifetime {
   // The process's own hold on the event loop. Without it the process lives only as long as some
-  // handle happens to be referenced: the clock's timers are not (see system-clock.ts), so a
+  // handle happens to be referenced: the clock's timers are not (see src/clock/clock.ts), so a
   // process waiting to reconnect had nothing left and ended with status 0. The guard below is
   // the second line, should the hold ever be lost.
   setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);

@@ -118,7 +118,7 @@ export function parseMauvesendArgs(argv: readonly string[], nowSec: number): Mau
         return void (state.source = value);
       case "i":
         if (alerts.some((a) => a.id === value)) throw new Usage(`Cannot specify the same ID twice in one update -- ID ${value}`);
-        return void alerts.push({ id: value, raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0 });
+        return void alerts.push({ id: value, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 });
     }
     if (!current) throw new Usage("Must specify --id before message");
     if (name === "s") current.summary = value;
@@ -127,9 +127,9 @@ export function parseMauvesendArgs(argv: readonly string[], nowSec: number): Mau
     else {
       const at = parseTimeSpec(value, nowSec);
       if (at === null) throw new Usage(`Unrecognised time format ${JSON.stringify(value)}`);
-      if (name === "r") current.raiseTime = at;
-      else if (name === "c") current.clearTime = at;
-      else current.suppressUntil = at;
+      if (name === "r") current.raiseTimeS = at;
+      else if (name === "c") current.clearTimeS = at;
+      else current.suppressUntilS = at;
     }
   };
 
@@ -187,7 +187,7 @@ export function parseMauvesendArgs(argv: readonly string[], nowSec: number): Mau
     throw err;
   }
   // Mauve's sender: an alert with neither time is raised now.
-  for (const a of alerts) if (a.raiseTime === 0 && a.clearTime === 0) a.raiseTime = nowSec;
+  for (const a of alerts) if (a.raiseTimeS === 0 && a.clearTimeS === 0) a.raiseTimeS = nowSec;
   return { kind: "send", ...state, alerts, destinations };
 }
 

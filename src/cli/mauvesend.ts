@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import { nowSeconds, type Clock } from "../clock/clock.js";
 import { newTransmissionId } from "../codec/build-update.js";
-import { sourceToNodeName } from "../codec/node-name.js";
+import { sourceToNodeName } from "../codec/source-name.js";
 import { wrapPayload } from "../codec/payload.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
@@ -63,7 +63,7 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
     replace: args.replace,
     alerts: [...args.alerts],
     signature: new Uint8Array(),
-    transmissionTime: nowSec,
+    transmissionTimeS: nowSec,
     // No sequence: mauvesend has no outbox, and must not disturb the agent's ordering of the source.
     sequence: 0n,
   };

@@ -20,13 +20,13 @@ export function newTransmissionId(): bigint {
 export function toWireAlert(a: AgentAlert, nowSec: number): Alert {
   return {
     id: a.id,
-    raiseTime: a.state === "raised" ? nowSec : 0,
-    clearTime: a.state === "cleared" ? nowSec : 0,
+    raiseTimeS: a.state === "raised" ? nowSec : 0,
+    clearTimeS: a.state === "cleared" ? nowSec : 0,
     subject: a.subject ?? "",
     summary: a.summary ?? "",
     detail: a.detail ?? "",
     importance: a.importance ?? 0,
-    suppressUntil: 0,
+    suppressUntilS: 0,
   };
 }
 
@@ -34,13 +34,13 @@ export function toWireAlert(a: AgentAlert, nowSec: number): Alert {
 export function heartbeatAlert(source: string, nowSec: number, raiseAfterSec: number): Alert {
   return {
     id: "heartbeat",
-    raiseTime: nowSec + raiseAfterSec,
-    clearTime: nowSec,
+    raiseTimeS: nowSec + raiseAfterSec,
+    clearTimeS: nowSec,
     subject: source,
     summary: `mauve-agent on ${source} has stopped sending heartbeats`,
     detail: "",
     importance: 0,
-    suppressUntil: 0,
+    suppressUntilS: 0,
   };
 }
 
@@ -56,7 +56,7 @@ export function buildUpdate(
     replace: options.replace,
     alerts,
     signature: new Uint8Array(),
-    transmissionTime: options.nowSec,
+    transmissionTimeS: options.nowSec,
     sequence: options.sequence,
   };
 }

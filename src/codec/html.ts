@@ -1,6 +1,6 @@
 // Detail HTML reaches browsers, mail clients and XHTML-IM: keep a small inert subset, escape the
 // rest. Parsing, the allow-list and entity decoding are maintained libraries (sanitize-html on
-// htmlparser2, html-to-text, entities): they follow the HTML spec's tokenizer and its full entity
+// htmlparser2, html-to-text, entities): they follow the HTML spec's tokeniser and its full entity
 // table, which a hand-written parser only approximates. The policy below is ours.
 import { decodeHTMLStrict, escapeText } from "entities";
 import { compile } from "html-to-text";
@@ -8,7 +8,7 @@ import sanitize from "sanitize-html";
 import { charCount, stripControls, truncateChars } from "./text.js";
 
 /** Deepest element nesting kept; deeper tags are dropped (their text stays). */
-export const MAX_HTML_DEPTH = 32;
+const MAX_HTML_DEPTH = 32;
 
 // Room for closing every open element after a cut: MAX_HTML_DEPTH times "</blockquote>", and "…".
 const CLOSING_RESERVE = 512;
@@ -34,7 +34,7 @@ const UNWRAPPED = "mauve-unwrapped";
  * and newlines inside a URL and control characters around it, so "java\tscript:" is checked as
  * "javascript:" here too. `raw` is an attribute value with its character references decoded.
  */
-export function safeUrl(raw: string): string | undefined {
+function safeUrl(raw: string): string | undefined {
   const url = stripControls(raw, false).trim();
   if (!/^(?:https?:\/\/[^\s/?#]|mailto:[^\s])/i.test(url)) return undefined;
   return url.replace(/\s/g, (c) => encodeURIComponent(c));

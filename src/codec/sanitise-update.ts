@@ -2,11 +2,9 @@
 // that arrives, whatever the path (pubsub, legacy UDP), before anything else sees it.
 import { CodecError } from "../errors.js";
 import { decodeEntities, sanitiseDetail, toPlainText } from "./html.js";
-import { FIELD_LIMITS } from "./limits.js";
+import { FIELD_LIMITS, type LimitedField, type Alert, type AlertUpdate } from "./types.js";
 import { sourceNameProblem } from "./source-name.js";
-import type { LimitedField } from "./limits.js";
 import { charCount, foldLines, stripControls, truncateChars } from "./text.js";
-import type { Alert, AlertUpdate } from "./types.js";
 
 /** A sanitised update with log-safe notes on what was changed (never the content itself). */
 export interface SanitisedUpdate {
@@ -23,7 +21,7 @@ const LOOKS_LIKE_HTML = /<[a-zA-Z/!?]/;
  * does, entities decoded, and line breaks and controls folded into a space, so that no renderer
  * (chat, mail headers, SMS) can be made to start a line with the sender's text.
  */
-export function plainTextLine(value: string): string {
+function plainTextLine(value: string): string {
   const folded = foldLines(value);
   const text = LOOKS_LIKE_HTML.test(folded) ? toPlainText(folded) : decodeEntities(folded);
   return foldLines(text).trim();
@@ -42,7 +40,7 @@ function clean(value: string, field: LimitedField, label: string, notes: string[
 }
 
 /** Cleans and bounds one alert's text fields; `label` (e.g. "alert[2]") prefixes the notes. */
-export function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
+function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
   const id = clean(alert.id, "id", `${label}.id`, notes, true);
   if (id.trim() === "") throw new CodecError(`${label} has an empty id`);
   const detail = sanitiseDetail(alert.detail, FIELD_LIMITS.detail);

@@ -1,13 +1,15 @@
+import { FIELD_LIMITS } from "./types.js";
+import { CodecError } from "../errors.js";
+
 // The one rule for source names. A source is an identity (its alerts, its pubsub node, its owner),
 // so two names a person cannot tell apart must never be two sources: the rule allows only ASCII
 // letters, digits, ".", "-" and "_" (what real host names are made of), which leaves out spaces,
 // zero-width characters and look-alike letters from other scripts; and sources are compared
 // case-blind (`sourceKey`), so a "WEB1" beside an existing "web1" is refused where sources are
 // claimed. Used by the agent's config, mauvesend, the pubsub node names, provisioning and ingest.
-import { FIELD_LIMITS } from "./limits.js";
 
 /** The rule in words, for error messages and docs. */
-export const SOURCE_NAME_RULE = 'ASCII letters, digits, ".", "-" and "_"';
+const SOURCE_NAME_RULE = 'ASCII letters, digits, ".", "-" and "_"';
 
 const ALLOWED = /^[A-Za-z0-9._-]$/;
 
@@ -35,7 +37,7 @@ function quoted(text: string): string {
 }
 
 /** Whether `source` follows the rule. */
-export function isSourceName(source: string): boolean {
+function isSourceName(source: string): boolean {
   return sourceNameProblem(source) === undefined;
 }
 
@@ -43,4 +45,23 @@ export function isSourceName(source: string): boolean {
 export function sourceKey(source: string): string {
   // ASCII only, like SQLite's lower(), so that the store can compare the same way.
   return source.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+// Where a source's updates live in pubsub: one node per source, under a fixed prefix.
+
+/** The prefix of every alert node on the pubsub service; the source follows it verbatim. */
+export const NODE_PREFIX = "mauve/alerts/";
+
+/** The pubsub node for a source: `mauve/alerts/<source>`. Throws CodecError for a name that breaks the source rule. */
+export function sourceToNodeName(source: string): string {
+  const problem = sourceNameProblem(source);
+  if (problem !== undefined) throw new CodecError(`cannot name a pubsub node: ${problem}`);
+  return NODE_PREFIX + source;
+}
+
+/** The source whose updates a node carries, or undefined when the node isn't one of ours (or its name breaks the source rule). */
+export function nodeNameToSource(node: string): string | undefined {
+  if (!node.startsWith(NODE_PREFIX)) return undefined;
+  const source = node.slice(NODE_PREFIX.length);
+  return isSourceName(source) ? source : undefined;
 }

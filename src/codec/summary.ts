@@ -4,7 +4,7 @@ import { charCount, ellipsize, oneLine } from "./text.js";
 import type { Alert, AlertUpdate } from "./types.js";
 
 /** The default bound on a summary line, in characters. */
-export const SUMMARY_MAX_CHARS = 300;
+const SUMMARY_MAX_CHARS = 300;
 
 // Times within this many seconds of "now" count as now, as the bot treats them.
 const NOW_SLACK_SECONDS = 5;
@@ -19,8 +19,8 @@ function duration(seconds: number): string {
 // What the alert does now, and what it will do later ("CLEAR heartbeat (RAISE in 10m)").
 function describeTimes(alert: Alert, now: number): { verb: string; later: string[] } {
   const events = [
-    { verb: "RAISE", at: alert.raiseTime },
-    { verb: "CLEAR", at: alert.clearTime },
+    { verb: "RAISE", at: alert.raiseTimeS },
+    { verb: "CLEAR", at: alert.clearTimeS },
   ].filter((e) => e.at !== 0);
   // Without a transmission time, take the earliest time given as "now": a heartbeat then still
   // reads as "CLEAR (RAISE in 10m)", which is what senders mean by it.
@@ -28,7 +28,7 @@ function describeTimes(alert: Alert, now: number): { verb: string; later: string
   const due = events.filter((e) => e.at <= reference + NOW_SLACK_SECONDS).sort((a, b) => a.at - b.at);
   const future = events.filter((e) => !due.includes(e)).sort((a, b) => a.at - b.at);
   const later = future.map((e) => `${e.verb} in ${duration(e.at - reference)}`);
-  const current = due.at(-1)?.verb ?? (alert.raiseTime === 0 ? "RAISE" : undefined);
+  const current = due.at(-1)?.verb ?? (alert.raiseTimeS === 0 ? "RAISE" : undefined);
   if (current !== undefined) return { verb: current, later };
   return { verb: later[0] ?? "RAISE", later: later.slice(1) };
 }
@@ -49,7 +49,7 @@ export function summariseUpdate(update: AlertUpdate, maxChars = SUMMARY_MAX_CHAR
   const head = `${source}: ${n} alert${n === 1 ? "" : "s"}${update.replace ? " (replace)" : ""} — `;
   let line = head;
   for (const [i, alert] of update.alerts.entries()) {
-    const item = (i === 0 ? "" : "; ") + describeAlert(alert, update.transmissionTime);
+    const item = (i === 0 ? "" : "; ") + describeAlert(alert, update.transmissionTimeS);
     const after = n - i - 1;
     // Keep room to say how many were left out rather than cutting an item in half.
     const tail = after > 0 ? `; +${after} more`.length : 0;

@@ -1,18 +1,19 @@
+
 /**
  * One alert inside an AlertUpdate, as Mauve defines it (proto2, field numbers in proto/mauve.proto).
  * Times are UNIX seconds; 0 and "" mean "unset", because real senders put every field on the wire.
  */
 export interface Alert {
   id: string;
-  raiseTime: number;
-  clearTime: number;
+  raiseTimeS: number;
+  clearTimeS: number;
   subject: string;
   summary: string;
   /** HTML, sanitised by the codec before anything else sees it. */
   detail: string;
   /** 0 means "default". */
   importance: number;
-  suppressUntil: number;
+  suppressUntilS: number;
 }
 
 /** An AlertUpdate: one source's changes of one moment. */
@@ -25,7 +26,25 @@ export interface AlertUpdate {
   /** Carried for wire compatibility; not verified. Empty when absent. */
   signature: Uint8Array;
   /** UNIX seconds at the sender; 0 when unset. */
-  transmissionTime: number;
+  transmissionTimeS: number;
   /** Our addition (field 16): per-source sequence from the agent's outbox; 0 bigint when unset. */
   sequence: bigint;
 }
+
+/** Largest protobuf AlertUpdate we accept or produce, in bytes: Mauve's UDP packet limit. */
+export const MAX_UPDATE_BYTES = 65_536;
+
+/**
+ * Mauve's per-field limits, in characters (Unicode code points, as Mauve's Ruby counts them).
+ * Longer text is truncated, not rejected: a too-long summary is no reason to lose an alert.
+ */
+export const FIELD_LIMITS = {
+  id: 256,
+  source: 512,
+  subject: 512,
+  summary: 1024,
+  detail: 65_535,
+} as const;
+
+/** The name of a bounded text field. */
+export type LimitedField = keyof typeof FIELD_LIMITS;

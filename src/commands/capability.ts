@@ -1,6 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { CommandError } from "../errors.js";
-import { ALLOWED, refusalText, type CommandAction, type Verdict } from "./authorize.js";
+import { ALLOWED, refusalText, type CommandAction, type Verdict } from "./authorise.js";
 import { alertName } from "./format.js";
 import type { CommandAlerts, CommandContext, CommandSilences } from "./types.js";
 

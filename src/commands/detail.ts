@@ -6,7 +6,8 @@ import { formatInZone } from "../policy/zoned-time.js";
 import { readOneId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
 import { alertName, alertState, hasLiveAck, relative } from "./format.js";
-import { formatMatcher, silencesCovering } from "./silence-matcher.js";
+import { formatMatcher } from "./silence-matcher.js";
+import { activeSilences } from "../policy/matcher.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
 /** What `detail` was asked: one alert. */
@@ -38,7 +39,7 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   const summary = oneLine(alert.summary);
   if (summary !== "") out.push(`Summary: ${summary}`);
   if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${oneLine(alert.ack.by)}): ${oneLine(alert.ack.note)}`);
-  const silences = alert.status === "raised" && ctx.silences !== undefined ? silencesCovering(alert, ctx.silences.list(now), now) : [];
+  const silences = alert.status === "raised" && ctx.silences !== undefined ? activeSilences(alert, ctx.silences.list(now), now) : [];
   for (const s of silences) out.push(`Silenced for ${formatDuration(s.until - now)} more by silence #${s.id} (${formatMatcher(s.matcher)}, set by ${s.by})`);
   if (alert.suppressUntil !== null && alert.suppressUntil > now) out.push(`Its sender holds notifications back for ${formatDuration(alert.suppressUntil - now)} more`);
   if (alert.scheduledRaiseAt !== null) out.push(`Will raise ${relative(alert.scheduledRaiseAt, now)} unless its sender says otherwise`);

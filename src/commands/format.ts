@@ -1,4 +1,4 @@
-import type { AlertRecord } from "../alerts/types.js";
+import { alertLabel, type AlertRecord } from "../alerts/types.js";
 import type { AlertGrade, AlertHold } from "./types.js";
 import { ellipsize, oneLine } from "../codec/text.js";
 import { formatDuration } from "../util/duration.js";
@@ -17,7 +17,7 @@ export function gradeLabel(alert: AlertRecord, grade: AlertGrade | null): string
  * here too (ingest already does), so that a reply line never starts with the sender's words.
  */
 export function alertName(alert: AlertRecord): string {
-  return `#${alert.shortId} ${oneLine(alert.source)} ${oneLine(alert.alertId)}`;
+  return `#${alert.shortId} ${alertLabel(alert)}`;
 }
 
 /** "12m ago", or "just now" under a second. */

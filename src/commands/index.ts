@@ -2,7 +2,7 @@
 export { defaultRegistry } from "./default-registry.js";
 export { ackCommand, readAckIds, readAckLength, type AckArgs, type AckLength } from "./ack.js";
 export { ACK_FORM, FORM_COMMANDS, runFormCommand, SILENCE_FORM, type CommandFormField, type FormCommand } from "./adhoc-forms.js";
-export { ALLOWED, authorizer, COMMAND_ACTIONS, mayAct, refusalText, type CommandAction, type Permissions, type Verdict } from "./authorize.js";
+export { ALLOWED, authoriser, COMMAND_ACTIONS, mayAct, refusalText, type CommandAction, type Permissions, type Verdict } from "./authorise.js";
 export { clearCommand } from "./clear.js";
 export { DETAIL_MAX_CHARS, detailCommand, type DetailArgs } from "./detail.js";
 export { escalateCommand, type EscalateArgs } from "./escalate.js";
@@ -19,7 +19,7 @@ export { roomCommand } from "./room.js";
 export { runCommand, runParsedCommand, type CommandOutcome } from "./run.js";
 export { SHOW_LIMIT_MAX, SHOW_MAX_LINES, showCommand, type ShowArgs } from "./show.js";
 export { silenceCommand, readSilence, type SilenceArgs } from "./silence.js";
-export { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, silencedUntil, silencesCovering, type SilenceTarget } from "./silence-matcher.js";
+export { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, type SilenceTarget } from "./silence-matcher.js";
 export { silencesCommand, unsilenceCommand, type UnsilenceArgs } from "./silences.js";
 export { unackCommand, idsWithNote, type IdsArgs } from "./unack.js";
 export type {

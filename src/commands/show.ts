@@ -1,7 +1,7 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { LEVELS } from "../policy/types.js";
 import { alertLine, hasLiveAck } from "./format.js";
-import { silencedUntil } from "./silence-matcher.js";
+import { silencedUntil } from "../policy/matcher.js";
 import type { AlertGrade, ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
 /** What `show` was asked to list, and how many lines at most. */

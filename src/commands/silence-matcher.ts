@@ -1,7 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
-import { compilePattern, matches } from "../policy/matcher.js";
+import { compilePattern } from "../policy/matcher.js";
 import type { ImportanceRange, Matcher } from "../policy/types.js";
-import type { SilenceRecord } from "./types.js";
 
 /** What `silence` was pointed at: alerts matching a matcher, or one alert by its number. */
 export type SilenceTarget = { readonly kind: "matcher"; readonly matcher: Matcher } | { readonly kind: "alert"; readonly shortId: number };
@@ -116,13 +115,3 @@ export function exactMatcher(alert: Pick<AlertRecord, "source" | "alertId">): Ma
   return { source: [literal(alert.source)], alertId: [literal(alert.alertId)] };
 }
 
-/** The silences in force at `now` that mute this alert. */
-export function silencesCovering(alert: AlertRecord, silences: readonly SilenceRecord[], now: number): SilenceRecord[] {
-  return silences.filter((s) => s.until > now && matches(s.matcher, alert));
-}
-
-/** When the last silence muting this alert lapses, or null when none does. */
-export function silencedUntil(alert: AlertRecord, silences: readonly SilenceRecord[], now: number): number | null {
-  const covering = silencesCovering(alert, silences, now);
-  return covering.length === 0 ? null : Math.max(...covering.map((s) => s.until));
-}

@@ -2,7 +2,7 @@ import { formatDuration, parseDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
 import type { Matcher } from "../policy/types.js";
 import { refuser, splitBecause } from "./args.js";
-import { refusalText } from "./authorize.js";
+import { refusalText } from "./authorise.js";
 import { alertsWith, silencesOf, verdict } from "./capability.js";
 import { alertName } from "./format.js";
 import { exactMatcher, formatMatcher, MATCHER_SYNTAX, parseMatcher, type SilenceTarget } from "./silence-matcher.js";

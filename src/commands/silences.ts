@@ -1,7 +1,7 @@
 import { formatDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
 import { MAX_IDS, readIds, refuser } from "./args.js";
-import { refusalText } from "./authorize.js";
+import { refusalText } from "./authorise.js";
 import { silencesOf, verdict } from "./capability.js";
 import { formatMatcher } from "./silence-matcher.js";
 import type { ArgsResult, Command, CommandContext, SilenceRecord } from "./types.js";

@@ -1,6 +1,7 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
+import type { Silence } from "../policy/matcher.js";
 import type { Level, Matcher } from "../policy/types.js";
-import type { CommandAction, Verdict } from "./authorize.js";
+import type { CommandAction, Verdict } from "./authorise.js";
 import type { Person } from "./person.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
@@ -98,14 +99,8 @@ export interface CommandAlerts {
   escalate?(shortId: number, change: PersonChange): EscalateOutcome;
 }
 
-/** A silence in force, as the store keeps it (PolicyStore.liveSilences fits). */
-export interface SilenceRecord {
-  readonly id: number;
-  readonly matcher: Matcher;
-  readonly until: number;
-  readonly by: string;
-  readonly why: string;
-}
+/** A silence in force, as the store keeps it (PolicyStore.liveSilences fits): the policy's Silence, numbered. */
+export type SilenceRecord = Omit<Silence, "id"> & { readonly id: number };
 
 /** The silence operations commands use; PolicyStore's addSilence/liveSilences/endSilence fit as they are. */
 export interface CommandSilences {

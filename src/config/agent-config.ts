@@ -1,15 +1,12 @@
 import { checkRunnerSection, checksList, type CheckRunnerConfig, type CheckSpec } from "../checks/check-config.js";
-import { list, maybe, object, optional, orFalse, transform } from "../schema/combinators.js";
-import { check } from "../schema/policy-combinators.js";
-import { logSection } from "./common.js";
-import type { LogConfig } from "./common.js";
-import { loadYaml, loadYamlFile } from "./load.js";
-import type { LoadOptions } from "./load.js";
+import { list, maybe, object, optional, orFalse, transform, check } from "../schema/combinators.js";
+import { logSection, type LogConfig } from "./common.js";
+import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
 import { expected, INVALID, type Reader } from "../schema/reader.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "../schema/scalars.js";
-import type { Secret } from "../schema/secret.js";
-import { secret } from "../schema/secret-field.js";
+import { type Secret, secret } from "../schema/secret.js";
+import { DAY_MS } from "../util/duration.js";
 
 /** How an agent logs in: an ordinary c2s account. */
 export interface AgentXmppConfig {
@@ -52,20 +49,18 @@ export interface AgentConfig {
   readonly stateDir: string;
   readonly alerts: readonly StaticAlertConfig[];
   /** Heartbeat period in milliseconds, or false when turned off. */
-  readonly heartbeat: { readonly interval: number } | false;
+  readonly heartbeat: { readonly intervalMs: number } | false;
   /** Nagios-plugin compatible checks whose verdicts raise and clear alerts. */
   readonly checks: readonly CheckSpec[];
   readonly checkRunner: CheckRunnerConfig;
   /** The durable outbox's bound: past it, the queue collapses into one full-state update. */
   readonly outbox: { readonly maxEntries: number };
   /** How often the whole state goes out again (replace=true), in milliseconds; false for never. */
-  readonly fullStateEvery: number | false;
+  readonly fullStateEveryMs: number | false;
   /** Checks pushed by ops over pubsub config nodes; null when off (the default). */
   readonly remoteChecks: RemoteChecksConfig | null;
   readonly log: LogConfig;
 }
-
-const DAY = 86_400_000;
 
 // The source is an identity and names a pubsub node: the one source rule (src/codec/source-name.ts).
 const sourceName: Reader<string> = (value, path, ctx) => {
@@ -97,11 +92,11 @@ const rawSchema = object({
   source: maybe(sourceName),
   state_dir: optional(fsPath(), "/var/lib/mauve-agent"),
   alerts: optional(list(alert, { unique: [{ key: "id", of: (a) => a.id }] }), []),
-  heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY }), "5m") })), {}),
+  heartbeat: optional(orFalse(object({ interval: optional(duration({ min: 10_000, max: DAY_MS }), "5m") })), {}),
   checks: optional(checksList, []),
   check_runner: checkRunnerSection,
   outbox: optional(object({ max_entries: optional(int(10, 10_000_000), 10_000) }), {}),
-  full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY })), "1h"),
+  full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY_MS })), "1h"),
   remote_checks: maybe(object({
     publishers: list(bareJid(), { min: 1 }),
     groups: optional(list(str({ max: 256, pattern: /^[^\s/]+$/, what: 'a group name without spaces or "/" like web' }), { unique: [{ key: "", of: (g) => g }] }), []),
@@ -126,8 +121,11 @@ const checkedSchema = check(rawSchema, (raw, problem) => {
 // Defaults that depend on the JID are filled after it has been validated.
 const agentSchema: Reader<AgentConfig> = transform(checkedSchema, (raw) => {
   const [local = "", domain = ""] = raw.xmpp.jid.split("@");
+  const { fullStateEvery, heartbeat, ...rest } = raw;
   return {
-    ...raw,
+    ...rest,
+    heartbeat: heartbeat === false ? false : { intervalMs: heartbeat.interval },
+    fullStateEveryMs: fullStateEvery,
     xmpp: {
       ...raw.xmpp,
       service: raw.xmpp.service ?? `xmpp://${domain}:5222`,

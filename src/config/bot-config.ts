@@ -1,22 +1,14 @@
 import type { HostDownConfig, Policy, Rule, StormConfig, Window, Workgroup } from "../policy/types.js";
-import { maybe, object, optional, refine } from "../schema/combinators.js";
-import { logSection, peopleSection } from "./common.js";
-import type { LogConfig, PersonConfig } from "./common.js";
-import { formatDuration } from "../util/duration.js";
-import { loadYaml, loadYamlFile } from "./load.js";
-import type { LoadOptions } from "./load.js";
-import { resolvePolicy } from "./policy-refs.js";
-import { joinPath } from "../schema/policy-combinators.js";
-import { INVALID } from "../schema/reader.js";
+import { maybe, object, optional, check, transform } from "../schema/combinators.js";
+import { logSection, peopleSection, type LogConfig, type PersonConfig } from "./common.js";
+import { formatDuration, MINUTE_MS, DAY_MS } from "../util/duration.js";
+import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
+import { resolvePolicy, rulesSection, hostDownSection, stormSection, windowsSection, permissionsSection } from "./policy-config.js";
 import type { Reader } from "../schema/reader.js";
-import { rulesSection } from "./rules-config.js";
 import { domainJid, duration, fsPath, serviceUrl } from "../schema/scalars.js";
-import type { Secret } from "../schema/secret.js";
-import { secret } from "../schema/secret-field.js";
-import { hostDownSection, stormSection } from "./storm-config.js";
-import { windowsSection } from "./windows-config.js";
-import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "../notify/channels-config.js";
-import { permissionsSection } from "./permissions-config.js";
+import { type Secret, secret } from "../schema/secret.js";
+import { emailSection, type EmailConfig } from "../notify/email-channel.js";
+import { smsSection, type SmsConfig } from "../notify/sms-channel.js";
 import type { Permissions } from "../commands/index.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
@@ -36,13 +28,13 @@ export interface BotXmppConfig {
 /** Ack and timing rules; all durations in milliseconds. */
 export interface BotAlertsConfig {
   /** Ack length when "ack 42" names none. */
-  readonly ackDefault: number;
+  readonly ackDefaultMs: number;
   /** Longest ack anyone may ask for; longer requests are capped. */
-  readonly ackMax: number;
+  readonly ackMaxMs: number;
   /** Raise/clear times this close to now apply now (Mauve's "within a few seconds"). */
-  readonly tolerance: number;
+  readonly toleranceMs: number;
   /** An update whose transmission_time is further than this from AlertBot's clock is applied, and logged. */
-  readonly maxClockSkew: number;
+  readonly maxClockSkewMs: number;
 }
 
 /** AlertBot's validated, frozen configuration; it is also the policy (people, workgroups, rules...) as is. */
@@ -72,9 +64,6 @@ export interface BotConfig extends Policy {
   readonly log: LogConfig;
 }
 
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-
 const xmppSection = object({
   service: optional(serviceUrl("xmpp://127.0.0.1:5347"), "xmpp://127.0.0.1:5347"),
   component: domainJid("alertbot.example.org"),
@@ -82,19 +71,22 @@ const xmppSection = object({
   pubsub: domainJid("pubsub.example.org"),
 });
 
-const alertsSection = refine(
+const alertsSection: Reader<BotAlertsConfig> = check(
   optional(
-    object({
-      ack_default: optional(duration({ min: MINUTE, max: 90 * DAY }), "1h"),
-      ack_max: optional(duration({ min: MINUTE, max: 90 * DAY }), "7d"),
-      tolerance: optional(duration({ min: 0, max: 5 * MINUTE }), "5s"),
-      max_clock_skew: optional(duration({ min: 1_000, max: 366 * DAY }), "1h"),
-    }),
+    transform(
+      object({
+        ack_default: optional(duration({ min: MINUTE_MS, max: 90 * DAY_MS }), "1h"),
+        ack_max: optional(duration({ min: MINUTE_MS, max: 90 * DAY_MS }), "7d"),
+        tolerance: optional(duration({ min: 0, max: 5 * MINUTE_MS }), "5s"),
+        max_clock_skew: optional(duration({ min: 1_000, max: 366 * DAY_MS }), "1h"),
+      }),
+      (a): BotAlertsConfig => ({ ackDefaultMs: a.ackDefault, ackMaxMs: a.ackMax, toleranceMs: a.tolerance, maxClockSkewMs: a.maxClockSkew }),
+    ),
     {},
   ),
   (alerts, problem) => {
-    if (alerts.ackDefault > alerts.ackMax) {
-      problem("ack_default", `expected at most ack_max (${formatDuration(alerts.ackMax)}), got ${formatDuration(alerts.ackDefault)}`);
+    if (alerts.ackDefaultMs > alerts.ackMaxMs) {
+      problem("ack_default", `expected at most ack_max (${formatDuration(alerts.ackMaxMs)}), got ${formatDuration(alerts.ackDefaultMs)}`);
     }
   },
 );
@@ -123,36 +115,25 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
 
 // A person told by email or SMS needs the section that says how: better refused at start than failing at 3 a.m.
 function checkChannelsConfigured(reader: Reader<BotConfig>): Reader<BotConfig> {
-  return (value, path, ctx) => {
-    const config = reader(value, path, ctx);
-    if (config === INVALID) return INVALID;
-    let ok = true;
-    const problem = (i: number, how: string, section: string): void => {
-      ctx.report(joinPath(path, `people[${i}].notify`), `${config.people[i]?.name} is to be told by ${how}, but there is no ${section} section (add one, or set notify without ${how})`);
-      ok = false;
-    };
+  return check(reader, (config, problem) => {
     const known = new Set(config.people.map((p) => p.name));
     const groups = new Set(config.workgroups.map((w) => w.name));
     for (const [group, actions] of Object.entries(config.permissions)) {
-      if (group !== "*" && !groups.has(group)) {
-        ctx.report(joinPath(path, `permissions.${group}`), `no workgroup named "${group}" (workgroups: ${[...groups].join(", ")})`);
-        ok = false;
-      }
+      if (group !== "*" && !groups.has(group)) problem(`permissions.${group}`, `no workgroup named "${group}" (workgroups: ${[...groups].join(", ")})`);
       for (const [action, names] of Object.entries(actions)) {
         for (const name of names ?? []) {
-          if (name === "*" || known.has(name)) continue;
-          ctx.report(joinPath(path, `permissions.${group}.${action}`), `no person named "${name}"`);
-          ok = false;
+          if (name !== "*" && !known.has(name)) problem(`permissions.${group}.${action}`, `no person named "${name}"`);
         }
       }
     }
     config.people.forEach((person, i) => {
+      const unconfigured = (how: string, section: string): void =>
+        problem(`people[${i}].notify`, `${person.name} is to be told by ${how}, but there is no ${section} section (add one, or set notify without ${how})`);
       const used = new Set(Object.values(person.notify).flat(2));
-      if (!config.email && (used.has("email") || used.has("email_digest"))) problem(i, "email", "email");
-      if (!config.sms && used.has("sms")) problem(i, "SMS", "sms");
+      if (!config.email && (used.has("email") || used.has("email_digest"))) unconfigured("email", "email");
+      if (!config.sms && used.has("sms")) unconfigured("SMS", "sms");
     });
-    return ok ? config : INVALID;
-  };
+  });
 }
 
 /** Validates AlertBot's YAML config; throws an InvalidConfigError (a ConfigError) listing every problem. */

@@ -1,11 +1,11 @@
 import type { LogLevel } from "../log.js";
-import { canReach } from "../policy/channels.js";
+import { canReach } from "../policy/delivery.js";
 import type { ChannelTier, Level, Person } from "../policy/types.js";
-import { list, maybe, object, optional, transform } from "../schema/combinators.js";
-import { check } from "../schema/policy-combinators.js";
+import { list, maybe, object, optional, transform, check } from "../schema/combinators.js";
 import { channelTiers } from "./policy-scalars.js";
 import type { Reader } from "../schema/reader.js";
 import { bareJid, duration, email, enumOf, phone, str, timeZone } from "../schema/scalars.js";
+import { MINUTE_MS, DAY_MS } from "../util/duration.js";
 
 /** The `log` section shared by the bot and the agent. */
 export interface LogConfig {
@@ -29,8 +29,6 @@ export function name(example = "alice"): Reader<string> {
 /** The pattern names must match, for mapping keys. */
 export const NAME_PATTERN = NAME;
 
-const MINUTE = 60_000;
-
 const rawPerson = object({
   name: name(),
   jid: bareJid(),
@@ -38,7 +36,7 @@ const rawPerson = object({
   sms: maybe(phone()),
   timezone: maybe(timeZone()),
   notify: optional(object({ urgent: maybe(channelTiers()), normal: maybe(channelTiers()), low: maybe(channelTiers()) }), {}),
-  fallback_after: optional(duration({ min: MINUTE, max: 86_400_000 }), "5m"),
+  fallback_after: optional(duration({ min: MINUTE_MS, max: DAY_MS }), "5m"),
 });
 
 type RawPerson = typeof rawPerson extends Reader<infer T> ? T : never;
@@ -58,7 +56,8 @@ const person: Reader<PersonConfig> = check(
   transform(rawPerson, (p) => {
     const defaults = defaultNotify(p);
     const notify = { urgent: p.notify.urgent ?? defaults.urgent, normal: p.notify.normal ?? defaults.normal, low: p.notify.low ?? defaults.low };
-    return { ...p, notify };
+    const { fallbackAfter, ...rest } = p;
+    return { ...rest, notify, fallbackAfterMs: fallbackAfter };
   }),
   (p, problem) => {
     for (const level of ["urgent", "normal", "low"] as const) {

@@ -36,7 +36,7 @@ export interface LoadOptions {
 }
 
 /** The key shown for problems with the document as a whole. */
-export const TOP_LEVEL = "(top level)";
+const TOP_LEVEL = "(top level)";
 
 /** Parses YAML text and reads it with `schema`; throws one InvalidConfigError listing every problem, or returns a deep-frozen value. */
 export function loadYaml<T>(text: string, schema: Reader<T>, options: LoadOptions): T {

@@ -3,7 +3,7 @@
 // and configurable (docs/integrations.md).
 import { createHash } from "node:crypto";
 import type { Alert } from "../codec/types.js";
-import { FIELD_LIMITS } from "../codec/limits.js";
+import { FIELD_LIMITS } from "../codec/types.js";
 import type { AlertmanagerMapping } from "./http-config.js";
 import { escapeHtml, isObject, stringMap, type Checked } from "./json-checks.js";
 
@@ -102,13 +102,13 @@ export function toMauveAlert(alert: WebhookAlert, mapping: AlertmanagerMapping, 
   const severity = alert.labels["severity"];
   return {
     id: alertIdOf(alert.labels, mapping, sourceLabel),
-    raiseTime: alert.status === "firing" ? nowSec : 0,
-    clearTime: alert.status === "resolved" ? nowSec : 0,
+    raiseTimeS: alert.status === "firing" ? nowSec : 0,
+    clearTimeS: alert.status === "resolved" ? nowSec : 0,
     subject: "",
     summary: first(alert.annotations, mapping.summaryAnnotations) || (alert.labels["alertname"] ?? ""),
     detail: detailOf(alert, mapping),
     importance: severity !== undefined ? (mapping.importance[severity] ?? 0) : 0,
-    suppressUntil: 0,
+    suppressUntilS: 0,
   };
 }
 

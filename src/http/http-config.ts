@@ -4,7 +4,7 @@ import { bool, int, str } from "../schema/scalars.js";
 import { list, object, optional } from "../schema/combinators.js";
 import { expected, indexPath, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
 import type { Secret } from "../schema/secret.js";
-import { secret } from "../schema/secret-field.js";
+import { secret } from "../schema/secret.js";
 
 /** One sender allowed to post alerts: its bearer token and the sources it may write. */
 export interface HttpTokenConfig {

@@ -3,8 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../clock/clock.js";
 import { newTransmissionId } from "../codec/build-update.js";
-import { decodeUpdate } from "../codec/decode.js";
-import { encodeUpdate } from "../codec/encode.js";
+import { decodeUpdate, encodeUpdate } from "../codec/protobuf.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
 import { CodecError } from "../errors.js";
 import { compilePattern, type CompiledPattern } from "../policy/matcher.js";
@@ -71,7 +70,7 @@ const DETAIL_CUT_CHARS = 16_000;
  */
 export function packUpdates(source: string, alerts: readonly Alert[], nowSec: number, transmissionId: bigint | null = null): AlertUpdate[] {
   const build = (part: Alert[], id: bigint): Uint8Array =>
-    encodeUpdate({ transmissionId: id, source, replace: false, alerts: part, signature: new Uint8Array(), transmissionTime: nowSec, sequence: 0n });
+    encodeUpdate({ transmissionId: id, source, replace: false, alerts: part, signature: new Uint8Array(), transmissionTimeS: nowSec, sequence: 0n });
   const out: AlertUpdate[] = [];
   const pack = (part: Alert[]): void => {
     let bytes: Uint8Array;
@@ -171,7 +170,7 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         let decoded: AlertUpdate;
         try {
           decoded = decodeUpdate(
-            encodeUpdate({ transmissionId: transmissionId ?? newTransmissionId(), source, replace, alerts, signature: new Uint8Array(), transmissionTime: nowSec, sequence: 0n }),
+            encodeUpdate({ transmissionId: transmissionId ?? newTransmissionId(), source, replace, alerts, signature: new Uint8Array(), transmissionTimeS: nowSec, sequence: 0n }),
           );
         } catch (err) {
           if (err instanceof CodecError) return jsonError(400, err.message);

@@ -15,9 +15,9 @@ const UPDATE_KEYS = new Set(["source", "replace", "alerts", "transmission_id"]);
 const ALERT_KEYS = new Set(["id", "raise_time", "clear_time", "subject", "summary", "detail", "importance", "suppress_until"]);
 const TEXT_FIELDS = ["subject", "summary", "detail"] as const;
 const TIME_FIELDS = [
-  ["raise_time", "raiseTime"],
-  ["clear_time", "clearTime"],
-  ["suppress_until", "suppressUntil"],
+  ["raise_time", "raiseTimeS"],
+  ["clear_time", "clearTimeS"],
+  ["suppress_until", "suppressUntilS"],
 ] as const;
 
 function unknownKey(value: Record<string, unknown>, known: ReadonlySet<string>, at: string): string | undefined {
@@ -38,7 +38,7 @@ function readAlert(raw: unknown, at: string, nowSec: number): Checked<Alert> {
   const extra = unknownKey(raw, ALERT_KEYS, `${at}.`);
   if (extra !== undefined) return { ok: false, problem: extra };
   if (typeof raw["id"] !== "string" || raw["id"] === "") return { ok: false, problem: `${at}.id: expected a non-empty string` };
-  const alert: Alert = { id: raw["id"], raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0 };
+  const alert: Alert = { id: raw["id"], raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 };
   for (const field of TEXT_FIELDS) {
     const v = raw[field];
     if (v === undefined) continue;

@@ -1,11 +1,8 @@
 // Applying what arrives to the store: an update from an agent, a Mauve sender or the bot itself
 // (checked, deduplicated, applied with Mauve's semantics), and whatever has fallen due since.
 import type { AlertUpdate } from "../codec/types.js";
-import { sourceToNodeName } from "../codec/node-name.js";
-import { sourceNameProblem } from "../codec/source-name.js";
-import { applyUpdate, type AlertChange } from "../alerts/apply-update.js";
-import { fireDue } from "../alerts/due.js";
-import type { AlertSemantics } from "../alerts/semantics.js";
+import { sourceToNodeName, sourceNameProblem } from "../codec/source-name.js";
+import { applyUpdate, fireDue, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
 

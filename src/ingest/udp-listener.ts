@@ -3,7 +3,7 @@
 import { createSocket, type RemoteInfo } from "node:dgram";
 import { BlockList, isIP, isIPv4 } from "node:net";
 import type { Clock } from "../clock/clock.js";
-import { decodeUpdate } from "../codec/decode.js";
+import { decodeUpdate } from "../codec/protobuf.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
 import { CodecError } from "../errors.js";

@@ -1,7 +1,10 @@
+import type { Clock } from "../clock/clock.js";
+import { ellipsize, oneLine } from "../codec/text.js";
 import type { NotificationMessage } from "./message.js";
+import type { ChannelName } from "../policy/types.js";
 
-/** The ways the bot can reach a person. */
-export type ChannelName = "xmpp" | "email" | "sms";
+/** The channels that send: the policy's `email_digest` is email, collected first (src/policy/storm.ts). */
+export type ChannelKind = Exclude<ChannelName, "email_digest">;
 
 /** Someone to notify, with the addresses they have (a channel needs only its own). */
 export interface Recipient {
@@ -36,7 +39,7 @@ export type DeliveryFailure = Extract<DeliveryOutcome, { ok: false }>;
  * an outcome, so the retry loop and the alert's history see all of them.
  */
 export interface Channel {
-  readonly name: ChannelName;
+  readonly name: ChannelKind;
   send(recipient: Recipient, message: NotificationMessage): Promise<DeliveryOutcome>;
 }
 
@@ -50,9 +53,65 @@ export function failed(recoverable: boolean, error: string, retryAfterMs?: numbe
   return retryAfterMs === undefined ? { ok: false, recoverable, error } : { ok: false, recoverable, error, retryAfterMs };
 }
 
-const ADDRESS_WORD: Readonly<Record<ChannelName, string>> = { xmpp: "JID", email: "email address", sms: "SMS number" };
+const ADDRESS_WORD: Readonly<Record<ChannelKind, string>> = { xmpp: "JID", email: "email address", sms: "SMS number" };
 
 /** The outcome for a person the channel cannot reach: no retry will conjure up an address. */
-export function noAddress(channel: ChannelName, recipient: Recipient): DeliveryFailure {
+export function noAddress(channel: ChannelKind, recipient: Recipient): DeliveryFailure {
   return failed(false, `no ${ADDRESS_WORD[channel]} for ${recipient.name}`);
+}
+
+/**
+ * Runs one send with a time limit on the injected clock: when it runs out, `signal` aborts (fetch
+ * stops) and the send resolves with `onTimeout()`, even if the library underneath never gives up.
+ * A send that rejects (a bug: sends catch their own errors) becomes a failure naming no detail.
+ */
+export function withDeadline(
+  clock: Clock,
+  ms: number,
+  onTimeout: () => DeliveryOutcome,
+  run: (signal: AbortSignal) => Promise<DeliveryOutcome>,
+): Promise<DeliveryOutcome> {
+  const controller = new AbortController();
+  return new Promise((resolve) => {
+    const timer = clock.setTimer(ms, () => {
+      controller.abort(new Error("deadline"));
+      resolve(onTimeout());
+    });
+    run(controller.signal).then(
+      (outcome) => {
+        timer.cancel();
+        resolve(outcome);
+      },
+      (err: unknown) => {
+        timer.cancel();
+        resolve(failed(false, `send failed unexpectedly (${err instanceof Error ? err.name : typeof err})`));
+      },
+    );
+  });
+}
+
+/** How the channel hands a chat line to the XMPP edge (the bot's ChatPort fits). */
+export interface ChatSender {
+  /** Resolves once the server has the message; rejects when it could not be sent. */
+  send(toJid: string, body: string): Promise<void>;
+}
+
+/**
+ * The chat channel: the message's text to the person's JID. A send that fails (the bot is
+ * disconnected, say) is recoverable. Whether the person is online is the policy's business.
+ */
+export function createXmppChannel(chat: ChatSender): Channel {
+  return {
+    name: "xmpp",
+    async send(recipient, message): Promise<DeliveryOutcome> {
+      if (!recipient.jid) return noAddress("xmpp", recipient);
+      try {
+        await chat.send(recipient.jid, message.text);
+        return delivered(`chat to ${recipient.jid}`);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return failed(true, ellipsize(oneLine(`chat to ${recipient.jid} failed: ${why}`), 300));
+      }
+    },
+  };
 }

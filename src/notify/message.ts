@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
-import type { AlertRecord } from "../alerts/types.js";
-import { toPlainText } from "../codec/html.js";
+import { alertLabel, type AlertRecord } from "../alerts/types.js";
+import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
-import { renderAlertHtml } from "./message-html.js";
 
 /** Why a notification goes out. */
 export type NotificationKind = "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "noted" | "digest";
@@ -53,7 +52,7 @@ export const KIND_WORD: Readonly<Record<NotificationKind, string>> = {
  * How to acknowledge, worded for every channel: acks are chat commands, and neither an email nor
  * an SMS reply reaches AlertBot, so "reply" would mislead the reader of those.
  */
-export function ackHint(shortId: number): string {
+function ackHint(shortId: number): string {
   return `Say "ack ${shortId}" in chat to acknowledge.`;
 }
 
@@ -68,7 +67,7 @@ const MAX_DETAIL_TEXT = 4000;
 
 /** Builds the channel-neutral message for one alert and kind (use {@link buildDigest} for digests). */
 export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind, "digest">, context: MessageContext = {}): NotificationMessage {
-  const label = alertName(alert);
+  const label = describedLabel(alert);
   const summary = alert.summary ? `: ${ellipsize(oneLine(alert.summary), MAX_SUMMARY)}` : "";
   const by = kind === "acked" && alert.ack ? ` by ${oneLine(alert.ack.by)}` : "";
   const subject = ellipsize(`${KIND_WORD[kind]} ${label}${by}${summary}`, MAX_SUBJECT);
@@ -84,10 +83,10 @@ export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind,
   return { kind, shortId: alert.shortId, subject, text, html, alert, threadKey: threadKeyFor(alert) };
 }
 
-/** An alert named the way people refer to it, without the id: `web1 disk-full (Disk full)`. */
-export function alertName(alert: AlertRecord): string {
+/** An alert named in a notification, without the id: `web1 disk-full (Disk full)`, the subject when it says more than the source. */
+function describedLabel(alert: AlertRecord): string {
   const subject = alert.subject && alert.subject !== alert.source ? ` (${oneLine(alert.subject)})` : "";
-  return oneLine(`${alert.source} ${alert.alertId}`) + subject;
+  return alertLabel(alert) + subject;
 }
 
 /**
@@ -100,7 +99,7 @@ export function threadKeyFor(alert: Pick<AlertRecord, "shortId" | "source" | "al
 }
 
 /** Times in messages: the reader's zone (UTC by default), to the minute, the zone named. */
-export function formatTime(ms: number, zone = "UTC"): string {
+function formatTime(ms: number, zone = "UTC"): string {
   return formatInZone(ms, zone);
 }
 
@@ -118,4 +117,67 @@ function alertFacts(alert: AlertRecord, zone: string): Array<[string, string]> {
   if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt, zone)]);
   if (alert.clearedAt !== null && alert.status === "cleared") facts.push(["Cleared", formatTime(alert.clearedAt, zone)]);
   return facts;
+}
+
+/** The pieces of an alert message, already plain text except `detailHtml`. */
+export interface HtmlParts {
+  readonly lines: readonly string[];
+  /** The alert's detail: sanitised when stored, and sanitised again here before it reaches a mail client. */
+  readonly detailHtml: string;
+  readonly facts: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Renders an alert message as an HTML fragment; every piece of our own text is escaped. */
+function renderAlertHtml(parts: HtmlParts): string {
+  const out = parts.lines.map((line, i) => (i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`));
+  const detail = parts.detailHtml ? sanitiseHtml(parts.detailHtml) : "";
+  if (detail !== "") out.push(`<div>${detail}</div>`);
+  if (parts.facts.length > 0) {
+    const rows = parts.facts.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`);
+    out.push(`<table>${rows.join("")}</table>`);
+  }
+  return out.join("\n");
+}
+
+/** Wraps a fragment in a minimal document, the shape mail clients render most predictably. */
+export function htmlDocument(fragment: string): string {
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n${fragment}\n</body></html>\n`;
+}
+
+/** Options for {@link buildDigest}. */
+export interface DigestOptions {
+  /** How many alerts to list by name; the rest are counted. */
+  readonly show?: number;
+  /** Why a digest rather than single notices ("12 alerts in 2 minutes"). */
+  readonly reason?: string;
+}
+
+const MAX_DIGEST_SUMMARY = 120;
+
+/**
+ * One message standing for many alerts during a storm: the count, the most important few
+ * (raised first, then by importance, then oldest id), and how to see the rest. Nothing is left uncounted.
+ */
+export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptions = {}): NotificationMessage {
+  const show = Math.max(1, options.show ?? 5);
+  const raised = alerts.filter((a) => a.status === "raised").length;
+  const ranked = [...alerts].sort(byUrgency);
+  const listed = ranked.slice(0, show).map((a) => {
+    const summary = a.summary ? `: ${ellipsize(oneLine(a.summary), MAX_DIGEST_SUMMARY)}` : "";
+    return `#${a.shortId} ${a.status === "raised" ? "" : "(cleared) "}${describedLabel(a)}${summary}`;
+  });
+  const rest = ranked.length - listed.length;
+  const count = `${alerts.length} alert${alerts.length === 1 ? "" : "s"}`;
+  const subject = `DIGEST ${count}, ${raised} raised`;
+  const lines = [subject];
+  if (options.reason) lines.push(oneLine(options.reason));
+  lines.push(...listed.map((l) => `- ${l}`));
+  if (rest > 0) lines.push(`…and ${rest} more.`);
+  lines.push(`Say "show" in chat to see them all, "ack <id>" to acknowledge one.`);
+  return { kind: "digest", subject, text: lines.join("\n"), html: renderAlertHtml({ lines, detailHtml: "", facts: [] }), alerts: ranked };
+}
+
+function byUrgency(a: AlertRecord, b: AlertRecord): number {
+  const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
+  return cleared || b.importance - a.importance || a.shortId - b.shortId;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock/clock.js";
+import { backoffDelay, type RetryPolicy } from "../util/backoff.js";
 import { failed, type Channel, type DeliveryOutcome, type Recipient } from "./channel.js";
 import type { NotificationMessage } from "./message.js";
 
@@ -7,30 +8,18 @@ export interface AttemptNext {
   readonly retryInMs: number | null;
 }
 
-/** Options for {@link deliverWithRetry}; delays in milliseconds on the injected clock. */
-export interface RetryOptions {
+/**
+ * Options for {@link deliverWithRetry}; delays in milliseconds on the injected clock. Defaults:
+ * 4 attempts, 2s before the first retry, doubled for each one after, at most 1m.
+ */
+export interface RetryOptions extends RetryPolicy {
   readonly clock: Clock;
-  /** Attempts in all, the first included (default 4). */
-  readonly attempts?: number;
-  /** The wait before the first retry, doubled for each one after (default 2s). */
-  readonly baseDelayMs?: number;
-  /** The longest wait between attempts (default 1m). */
-  readonly maxDelayMs?: number;
   /** Source of jitter in [0, 1); tests pin it. */
   readonly random?: () => number;
   /** Stops retrying (an ack or a clear made the notice moot); the last outcome is returned. */
   readonly signal?: AbortSignal;
   /** Called after every attempt, so each one and its outcome can go into the alert's history. */
   readonly onAttempt?: (outcome: DeliveryOutcome, attempt: number, next: AttemptNext) => void;
-}
-
-/**
- * The wait before retry number `retry` (1-based): exponential, capped, with "equal jitter" (half
- * fixed, half random) so that many failed sends don't all come back at the same moment.
- */
-export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
 /**
@@ -45,13 +34,12 @@ export async function deliverWithRetry(
   options: RetryOptions,
 ): Promise<DeliveryOutcome> {
   const attempts = Math.max(1, Math.floor(options.attempts ?? 4));
-  const base = options.baseDelayMs ?? 2_000;
-  const max = options.maxDelayMs ?? 60_000;
+  const backoff = { initialDelayMs: options.initialDelayMs ?? 2_000, maxDelayMs: options.maxDelayMs ?? 60_000 };
   for (let attempt = 1; ; attempt++) {
     const outcome = await attemptOnce(channel, recipient, message);
     const last = outcome.ok || !outcome.recoverable || attempt >= attempts || options.signal?.aborted === true;
-    let wait = last ? null : backoffDelay(attempt, base, max, options.random);
-    if (wait !== null && !outcome.ok && outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, max));
+    let wait = last ? null : backoffDelay(attempt - 1, backoff, options.random);
+    if (wait !== null && !outcome.ok && outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, backoff.maxDelayMs));
     try {
       options.onAttempt?.(outcome, attempt, { retryInMs: wait });
     } catch {

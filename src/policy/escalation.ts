@@ -1,10 +1,112 @@
-import type { AckInfo } from "../alerts/types.js";
-import type { Delivery } from "./delivery.js";
-import { chainHold } from "./escalation-holds.js";
-import type { EscalationInput, EscalationResult, EscalationState } from "./escalation-state.js";
-import { deliver, fireDueSteps, nextChainAt, sendReminders } from "./escalation-steps.js";
-import type { Run } from "./escalation-steps.js";
-import { findPerson, findWorkgroup } from "./on-call.js";
+import type { AlertRecord, AckInfo } from "../alerts/types.js";
+import { type PresenceOf, planChannels, type Delivery, type DeliveryKind } from "./delivery.js";
+import { type DownSources, inhibitedBy } from "./inhibit.js";
+import { type AlertFacts, type Classification, type Silence, activeSilences } from "./matcher.js";
+import { findPerson, findWorkgroup, onCall } from "./on-call.js";
+import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget } from "./types.js";
+import { isOpen, nextOpening } from "./windows.js";
+
+// Escalation: who is told about one alert, when, and on which channel, step by step. Every
+// function here is pure: no I/O, no timers, no clock; each takes `now` (ms) and returns data. The
+// bot owns persistence, timers, presence tracking and sending; the policy owns every decision.
+//
+// The bot's tick, per alert that changed or whose `nextAt` came due:
+//
+//   const result = escalate({
+//     alert, classification: classify(config.rules, alert), now,
+//     state: store.escalation.get(alert.shortId),          // EscalationState | null, JSON
+//     policy: config,                                      // BotConfig satisfies Policy
+//     presence: (name) => presenceTracker.of(name),        // "online" | "away" | "offline" | "unknown"
+//     silences: store.silences.live(now),
+//     down: presenceTracker.downSources(),                 // Map<source, since>
+//   });
+//   store.escalation.put(alert.shortId, result.state);     // null deletes
+//   schedule.at(alert.shortId, result.nextAt);             // null: nothing until input changes
+//   outbox.add(result.deliveries);                         // then planOutbox (storm.ts) per person
+//
+// Call `escalate` again whenever the alert, its ack, the silences, a source's presence or the
+// config changes, and at `nextAt`; repeating a call with the state it returned delivers nothing.
+
+/** Someone told about the alert during its current raise. */
+export interface NotifiedPerson {
+  readonly person: string;
+  /** The chain round they were last told in; a restart (ack expiry, new level) begins a new round. */
+  readonly round: number;
+  /** When they were last told; reminders count from here (moved on by time spent held). */
+  readonly lastAt: number;
+  readonly reminders: number;
+  /**
+   * The channel tiers of the step that told them last (null: their own for the level); reminders
+   * use these. Absent in states stored before reminders kept to their step's channels.
+   */
+  readonly tiers?: readonly ChannelTier[] | null;
+}
+
+/** Why a whole chain is waiting. */
+export type HoldReason = "suppressed" | "silenced" | "inhibited" | "window";
+
+/** A chain-wide hold: nothing new goes out until `until` (null: until the caller says otherwise). */
+export interface Hold {
+  readonly reason: HoldReason;
+  readonly until: number | null;
+  /** For logs and history: the silence's id and reason, the down source, the window's name. */
+  readonly detail: string;
+}
+
+/**
+ * Where one alert's escalation stands; plain JSON, persisted by the caller between calls and passed
+ * back verbatim. `version` lets a later schema migrate old rows.
+ */
+export interface EscalationState {
+  readonly version: 1;
+  /** The raise this chain belongs to; a different `raisedAt` on the alert starts afresh. */
+  readonly raisedAt: number;
+  readonly level: Level;
+  readonly workgroup: string;
+  readonly round: number;
+  /** The kind the first step of this round delivers. */
+  readonly startKind: "raised" | "ack-expired";
+  /** Who held the ack that ran out and restarted this round: they hear of it with the first step. */
+  readonly expiredAckBy?: string | null;
+  /** When step timing began (null until the chain first runs unheld); moved on by time spent held. */
+  readonly startedAt: number | null;
+  /** Index of the next step to fire. */
+  readonly nextStep: number;
+  readonly notified: readonly NotifiedPerson[];
+  /** The ack seen last, so its end can be told apart from "never acked". */
+  readonly ack: { readonly by: string; readonly at: number; readonly until: number } | null;
+  readonly held: { readonly reason: HoldReason; readonly since: number } | null;
+}
+
+/** The fields of an alert the escalation reads. */
+export type EscalationAlert = AlertFacts & Pick<AlertRecord, "shortId" | "status" | "raisedAt" | "suppressUntil" | "ack">;
+
+/** Everything one escalation step of time needs; no field is read from anywhere else. */
+export interface EscalationInput {
+  readonly alert: EscalationAlert;
+  readonly classification: Classification;
+  readonly state: EscalationState | null;
+  readonly now: number;
+  readonly policy: Policy;
+  /** Defaults to "unknown" for everyone, which skips XMPP when another channel exists. */
+  readonly presence?: PresenceOf;
+  readonly silences?: readonly Silence[];
+  /** Sources whose agent is gone, with since when. */
+  readonly down?: DownSources;
+}
+
+/** What to send now, what to persist, and when to call again. */
+export interface EscalationResult {
+  readonly deliveries: readonly Delivery[];
+  /** Persist this (null: forget the chain, the alert is over). */
+  readonly state: EscalationState | null;
+  /** Call `escalate` again at this time (ms), or null when only a change of input can matter. */
+  readonly nextAt: number | null;
+  /** Why the chain is waiting, when it is. */
+  readonly held: Hold | null;
+  /** Things a person should know, for the log and the alert's history ("step 2 found nobody left"). */
+  readonly warnings: readonly string[];
+}
 
 function fresh(input: EscalationInput, raisedAt: number): EscalationState {
   const { level, workgroup } = input.classification;
@@ -80,4 +182,197 @@ export function escalate(input: EscalationInput): EscalationResult {
   const fired = fireDueSteps(run, resume(state, now));
   state = sendReminders(run, fired.state);
   return { deliveries: run.deliveries, state, nextAt: nextChainAt(run, state, fired.blockedUntil), held: null, warnings };
+}
+
+/**
+ * A person's "escalate 42": moves the chain's clock so its next step is due now. Returns the new
+ * state, or null when the chain has no step left (or no chain runs). The next `escalate` call
+ * then fires that step as it would have fired in time: same targets, same channels, same history.
+ */
+export function escalateNow(state: EscalationState | null, policy: Policy, now: number): EscalationState | null {
+  if (!state) return null;
+  const steps = findWorkgroup(policy.workgroups, state.workgroup)?.escalation[state.level].steps ?? [];
+  const step = steps[state.nextStep];
+  if (!step) return null;
+  const startedAt = now - step.afterMs;
+  return { ...state, startedAt: state.startedAt === null ? startedAt : Math.min(state.startedAt, startedAt), held: null };
+}
+
+/**
+ * Why the whole chain must wait now, if it must: the sender's suppress_until, a silence, the
+ * host being down (its one host-down alert speaks for it), or the rule's window being shut.
+ * Acks and clears are not held: they close what people already heard about.
+ */
+export function chainHold(input: EscalationInput, warn: (text: string) => void): Hold | null {
+  const { alert, now, policy } = input;
+  if (alert.suppressUntil !== null && alert.suppressUntil > now) {
+    return { reason: "suppressed", until: alert.suppressUntil, detail: "suppress_until from the sender" };
+  }
+  const silences = activeSilences(alert, input.silences ?? [], now);
+  if (silences.length > 0) {
+    const until = Math.max(...silences.map((s) => s.until));
+    return { reason: "silenced", until, detail: silences.map((s) => `silence ${s.id} by ${s.by}: ${s.why}`).join("; ") };
+  }
+  const down = input.down === undefined ? null : inhibitedBy(alert, input.down, policy.hostDown, now);
+  if (down !== null) return { reason: "inhibited", until: null, detail: `${down} is down` };
+  const name = input.classification.window;
+  if (name === undefined) return null;
+  const window = Object.hasOwn(policy.windows, name) ? policy.windows[name] : undefined;
+  if (window === undefined) {
+    warn(`rule ${input.classification.ruleIndex} names window "${name}", which is not configured: not waiting for it`);
+    return null;
+  }
+  if (isOpen(window, now)) return null;
+  return { reason: "window", until: nextOpening(window, now), detail: `window ${name} is shut` };
+}
+
+/** One call's working context: the inputs, and where deliveries and warnings collect. */
+export interface Run {
+  readonly input: EscalationInput;
+  readonly workgroup: Workgroup;
+  /** The level deliveries carry: the chain's, which a clear or an ack reports as it was. */
+  readonly level: Level;
+  readonly chain: EscalationPolicy;
+  readonly deliveries: Delivery[];
+  readonly warnings: string[];
+}
+
+/**
+ * Adds a delivery for one person, choosing channels by their presence. A clear or an ack closes
+ * something already heard of, and a reminder repeats a notice whose own fallbacks already ran:
+ * each goes once, on the first channels reachable now, without chasing on the others.
+ */
+export function deliver(run: Pick<Run, "input" | "level" | "deliveries">, person: Person, kind: DeliveryKind, why: string, tiers: readonly ChannelTier[] | null = null): void {
+  const { alert, presence } = run.input;
+  const once = kind === "cleared" || kind === "acked" || kind === "reminder";
+  const plan = planChannels(person, run.level, presence?.(person.name) ?? "unknown", { tiers, fallbacks: !once });
+  run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
+}
+
+function told(state: EscalationState, name: string, now: number, tiers: readonly ChannelTier[] | null): EscalationState {
+  const entry: NotifiedPerson = { person: name, round: state.round, lastAt: now, reminders: 0, tiers };
+  const rest = state.notified.filter((n) => n.person !== name);
+  return { ...state, notified: [...rest, entry] };
+}
+
+/**
+ * Fires every step that has fallen due, in order; several at once when the bot was away. A step
+ * whose window is shut stops the chain there until it opens; the returned `blockedUntil` says when.
+ */
+function fireDueSteps(run: Run, state: EscalationState): { state: EscalationState; blockedUntil: number | null } {
+  const { now, policy } = run.input;
+  const where = `${run.workgroup.name}/${state.level}`;
+  let s = state;
+  const toldThisRound = new Set(s.notified.filter((n) => n.round === s.round).map((n) => n.person));
+  for (let step = run.chain.steps[s.nextStep]; step !== undefined; step = run.chain.steps[s.nextStep]) {
+    if ((s.startedAt ?? now) + step.afterMs > now) break;
+    const label = `step ${s.nextStep + 1} of ${where}`;
+    const window = step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
+    if (window !== undefined && !isOpen(window, now)) {
+      const opening = nextOpening(window, now);
+      if (opening !== null) return { state: s, blockedUntil: opening };
+      run.warnings.push(`${label} waits for window ${step.window ?? ""}, which never opens again: skipped`);
+    } else {
+      const people = resolveTarget(step.notify, run.workgroup, policy, now, toldThisRound);
+      if (people.length === 0) run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody to notify`);
+      const kind: DeliveryKind = s.nextStep === 0 ? s.startKind : "escalated";
+      for (const person of people) {
+        deliver(run, person, kind, `${label}: ${describeTarget(step.notify)}`, step.channels);
+        toldThisRound.add(person.name);
+        s = told(s, person.name, now, step.channels);
+      }
+      if (s.nextStep === 0 && s.startKind === "ack-expired") s = tellAcker(run, s, toldThisRound, label);
+    }
+    s = { ...s, nextStep: s.nextStep + 1 };
+  }
+  return { state: s, blockedUntil: null };
+}
+
+/**
+ * The person whose ack ran out hears of it too, whoever is on call now: they said they were on it.
+ * On their own channels for the level, chased by fallbacks like any page; reminded from then on.
+ */
+function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>, label: string): EscalationState {
+  const name = state.expiredAckBy;
+  if (name === undefined || name === null || [...toldThisRound].some((p) => p.toLowerCase() === name.toLowerCase())) return state;
+  const person = findPerson(run.input.policy.people, name);
+  if (person === undefined) return state;
+  deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
+  toldThisRound.add(person.name);
+  return told(state, person.name, run.input.now, null);
+}
+
+/** Reminds everyone told this round whose last message is a reminder period old, once however late. */
+function sendReminders(run: Run, state: EscalationState): EscalationState {
+  const period = run.chain.reminderMs;
+  const { now, policy } = run.input;
+  if (period === null) return state;
+  const notified = state.notified.map((n) => {
+    if (n.round !== state.round || n.lastAt + period > now) return n;
+    const person = findPerson(policy.people, n.person);
+    if (person === undefined) {
+      run.warnings.push(`${n.person} is no longer configured: reminder not sent`);
+      return n;
+    }
+    // On the channels of the step that paged them, at most: a step saying `channels: [sms]` means SMS only.
+    deliver(run, person, "reminder", `reminder ${n.reminders + 1} of ${run.workgroup.name}/${state.level}`, n.tiers ?? null);
+    return { ...n, lastAt: now, reminders: n.reminders + 1 };
+  });
+  return { ...state, notified };
+}
+
+/** The next moment this chain has anything to do: a step falling due (or its window opening), or a reminder. */
+function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | null): number | null {
+  const candidates: number[] = [];
+  const step = run.chain.steps[state.nextStep];
+  if (blockedUntil !== null) candidates.push(blockedUntil);
+  else if (step !== undefined) candidates.push((state.startedAt ?? run.input.now) + step.afterMs);
+  const period = run.chain.reminderMs;
+  if (period !== null) {
+    for (const n of state.notified) if (n.round === state.round) candidates.push(n.lastAt + period);
+  }
+  return candidates.length === 0 ? null : Math.min(...candidates);
+}
+
+/** Describes a step's target for people reading history: "next on call", "workgroup dba". */
+function describeTarget(target: StepTarget): string {
+  switch (target.kind) {
+    case "oncall":
+      return "on call";
+    case "next":
+      return "next on call";
+    case "all":
+      return "everyone on call";
+    case "person":
+      return target.name;
+    case "workgroup":
+      return `workgroup ${target.name}`;
+  }
+}
+
+/**
+ * Who a step notifies at `now`. `oncall` is whoever is first in line now (told again if already
+ * told); `next` is the first in line not yet told this round, so a handover mid-chain reaches the
+ * new person; another workgroup gives its first untold person, else its first.
+ */
+export function resolveTarget(target: StepTarget, workgroup: Workgroup, policy: Policy, now: number, told: ReadonlySet<string>): Person[] {
+  const line = (wg: Workgroup): Person[] => onCall(wg, now, policy.people);
+  switch (target.kind) {
+    case "oncall":
+      return line(workgroup).slice(0, 1);
+    case "all":
+      return line(workgroup);
+    case "next":
+      return line(workgroup).filter((p) => !told.has(p.name)).slice(0, 1);
+    case "person": {
+      const person = findPerson(policy.people, target.name);
+      return person === undefined ? [] : [person];
+    }
+    case "workgroup": {
+      const other = findWorkgroup(policy.workgroups, target.name);
+      const people = other === undefined ? [] : line(other);
+      const pick = people.find((p) => !told.has(p.name)) ?? people[0];
+      return pick === undefined ? [] : [pick];
+    }
+  }
 }

@@ -31,7 +31,7 @@ export function checkHostsDown(down: DownSources, config: HostDownConfig, now: n
   const raise: HostDownAlert[] = [];
   let nextAt: number | null = null;
   for (const [source, since] of down) {
-    const due = since + config.grace;
+    const due = since + config.graceMs;
     if (due > now) {
       nextAt = nextAt === null ? due : Math.min(nextAt, due);
       continue;
@@ -55,5 +55,5 @@ export function checkHostsDown(down: DownSources, config: HostDownConfig, now: n
 export function inhibitedBy(alert: AlertFacts, down: DownSources, config: HostDownConfig, now: number): string | null {
   if (alert.alertId === HOST_DOWN_ALERT_ID) return null;
   const since = down.get(alert.source);
-  return since !== undefined && since + config.grace <= now ? alert.source : null;
+  return since !== undefined && since + config.graceMs <= now ? alert.source : null;
 }

@@ -1,6 +1,6 @@
 import { RE2JS } from "re2js";
 import type { AlertRecord } from "../alerts/types.js";
-import type { Matcher } from "./types.js";
+import type { Matcher, Level, Rule } from "./types.js";
 
 /** The fields of an alert that rules and silences look at. */
 export type AlertFacts = Pick<AlertRecord, "source" | "alertId" | "subject" | "importance">;
@@ -86,4 +86,57 @@ export function matches(matcher: Matcher, alert: AlertFacts): boolean {
   if (range?.min !== undefined && alert.importance < range.min) return false;
   if (range?.max !== undefined && alert.importance > range.max) return false;
   return anyMatches(matcher.source, alert.source) && anyMatches(matcher.subject, alert.subject) && anyMatches(matcher.alertId, alert.alertId);
+}
+
+/** What the rules decided for one alert. */
+export interface Classification {
+  readonly level: Level;
+  readonly workgroup: string;
+  /** The window notifications wait for, when the rule names one. */
+  readonly window?: string;
+  /** Which rule matched (its index in the config's `rules` list). */
+  readonly ruleIndex: number;
+}
+
+/**
+ * Classifies an alert by the first rule that matches it. The config guarantees a last rule without
+ * a matcher, so running off the end is a bug in whoever built the rules, and throws.
+ */
+export function classify(rules: readonly Rule[], alert: AlertFacts): Classification {
+  const ruleIndex = rules.findIndex((rule) => matches(rule.match, alert));
+  const rule = rules[ruleIndex];
+  if (rule === undefined) throw new Error("policy rules have no default: the last rule must match every alert");
+  const base = { level: rule.level, workgroup: rule.workgroup, ruleIndex };
+  return rule.window === null ? base : { ...base, window: rule.window };
+}
+
+/** A person's "don't tell anyone about these until then", kept by the bot as plain JSON. */
+export interface Silence {
+  readonly id: string;
+  /** Same language as rules: globs or /regex/ on source, subject, alert id; importance ranges. */
+  readonly matcher: Matcher;
+  /** When it lapses (ms). */
+  readonly until: number;
+  /** The person who made it. */
+  readonly by: string;
+  readonly why: string;
+}
+
+/** What decides whether a silence mutes an alert: the bot's stored silences (numbered) fit too. */
+export type Muting = Pick<Silence, "matcher" | "until">;
+
+/** The silences that mute this alert at `now`. */
+export function activeSilences<S extends Muting>(alert: AlertFacts, silences: readonly S[], now: number): S[] {
+  return silences.filter((s) => s.until > now && matches(s.matcher, alert));
+}
+
+/** True when at least one live silence matches the alert. */
+export function isSilenced(alert: AlertFacts, silences: readonly Muting[], now: number): boolean {
+  return activeSilences(alert, silences, now).length > 0;
+}
+
+/** When the alert stops being silenced (the last matching silence lapses), or null when it is not silenced. */
+export function silencedUntil(alert: AlertFacts, silences: readonly Muting[], now: number): number | null {
+  const active = activeSilences(alert, silences, now);
+  return active.length === 0 ? null : Math.max(...active.map((s) => s.until));
 }

@@ -1,6 +1,4 @@
-import type { Fallback } from "./channels.js";
-import { byImportance } from "./delivery.js";
-import type { Delivery } from "./delivery.js";
+import { type Fallback, byImportance, type Delivery } from "./delivery.js";
 import type { ChannelName, Level, StormConfig } from "./types.js";
 
 /** One message the caller sent a person: a single notification or a digest. */
@@ -59,11 +57,11 @@ function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig
 /** When enough recent sends age out of the limit's window to allow one more. */
 function budgetFreesAt(recent: readonly SentRecord[], storm: StormConfig): number {
   const times = recent.map((r) => r.at).sort((a, b) => a - b);
-  return (times[times.length - storm.limit.count] ?? times[0] ?? 0) + storm.limit.per;
+  return (times[times.length - storm.limit.count] ?? times[0] ?? 0) + storm.limit.perMs;
 }
 
 function recentSends(history: readonly SentRecord[], now: number, storm: StormConfig): SentRecord[] {
-  return history.filter((h) => h.at > now - storm.limit.per && h.at <= now);
+  return history.filter((h) => h.at > now - storm.limit.perMs && h.at <= now);
 }
 
 /**
@@ -80,7 +78,7 @@ export function budgetExhaustedUntil(history: readonly SentRecord[], now: number
  * out one by one, most important first, as many as the limit has room for; the rest wait until it
  * frees. Only a burst of more than `digestAfter` becomes one digest (count, the most important few,
  * how to see the rest); with no room at all everything waits.
- * `email_digest` notices collect until `quietDigestEvery` has passed since the last such email.
+ * `email_digest` notices collect until `quietDigestEveryMs` has passed since the last such email.
  */
 export function planOutbox(pending: readonly Delivery[], history: readonly SentRecord[], now: number, storm: StormConfig): OutboxPlan {
   const recent = recentSends(history, now, storm);
@@ -88,8 +86,8 @@ export function planOutbox(pending: readonly Delivery[], history: readonly SentR
   const quiet = pending.filter(isQuiet);
   const loud = pending.filter((d) => !isQuiet(d));
   const lastQuiet = Math.max(-Infinity, ...history.filter((h) => h.kind === "quiet-digest").map((h) => h.at));
-  const quietDue = quiet.length > 0 && lastQuiet + storm.quietDigestEvery <= now;
-  const quietWait = quiet.length > 0 && !quietDue ? lastQuiet + storm.quietDigestEvery : null;
+  const quietDue = quiet.length > 0 && lastQuiet + storm.quietDigestEveryMs <= now;
+  const quietWait = quiet.length > 0 && !quietDue ? lastQuiet + storm.quietDigestEveryMs : null;
 
   if (loud.length === 0 && !quietDue) return { send: [], digest: null, keep: quiet, holdUntil: quietWait };
   if (budget <= 0) {

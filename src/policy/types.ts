@@ -12,7 +12,7 @@ export const LEVELS: readonly Level[] = ["urgent", "normal", "low"];
 
 /**
  * A way to reach a person. `email_digest` is email collected into one message every
- * `storm.quietDigestEvery` instead of one email per notification.
+ * `storm.quietDigestEveryMs` instead of one email per notification.
  */
 export type ChannelName = "xmpp" | "email" | "sms" | "email_digest";
 
@@ -36,7 +36,7 @@ export interface Person {
   /** Channel tiers per level, best first: the first reachable tier now, the next ones as fallbacks. */
   readonly notify: Readonly<Record<Level, readonly ChannelTier[]>>;
   /** How long an unanswered notification waits before the next tier is tried (ms). */
-  readonly fallbackAfter: number;
+  readonly fallbackAfterMs: number;
 }
 
 /** Recurring hours on some days of the week, read on the wall clock of a zone given alongside. */
@@ -90,7 +90,7 @@ export type StepTarget =
 /** One rung of an escalation chain. */
 export interface EscalationStep {
   /** Time since the chain started (ms); non-decreasing along the chain. */
-  readonly after: number;
+  readonly afterMs: number;
   readonly notify: StepTarget;
   /** Channel tiers to use instead of the person's own preferences, or null. */
   readonly channels: readonly ChannelTier[] | null;
@@ -102,7 +102,7 @@ export interface EscalationStep {
 export interface EscalationPolicy {
   readonly steps: readonly EscalationStep[];
   /** Reminder period while unacked (ms), or null for none. */
-  readonly reminder: number | null;
+  readonly reminderMs: number | null;
 }
 
 /** A role account: who answers, in what order, and how it escalates. */
@@ -150,19 +150,19 @@ export interface Rule {
 /** Rate limits and digests, per person. */
 export interface StormConfig {
   /** At most `count` messages per `per` ms to one person. */
-  readonly limit: { readonly count: number; readonly per: number };
+  readonly limit: { readonly count: number; readonly perMs: number };
   /** More than this many notifications at once for one person become one digest. */
   readonly digestAfter: number;
   /** How many of the most important notifications a digest shows. */
   readonly digestTop: number;
   /** How often `email_digest` notifications are collected into one email (ms). */
-  readonly quietDigestEvery: number;
+  readonly quietDigestEveryMs: number;
 }
 
 /** When a silent agent counts as down. */
 export interface HostDownConfig {
   /** Presence gone this long (ms) raises a host-down alert and holds the host's others. */
-  readonly grace: number;
+  readonly graceMs: number;
   /** Importance of the host-down alert, for rules to route. */
   readonly importance: number;
 }

@@ -1,3 +1,4 @@
+import { DAY_MS } from "../util/duration.js";
 import type { Weekday } from "./types.js";
 
 /**
@@ -5,8 +6,6 @@ import type { Weekday } from "./types.js";
  * times ("08:00 Europe/London"), so every comparison happens on the local clock and instants are
  * derived from it; that is what keeps a handover at 08:00 on the nights the clocks change.
  */
-
-const DAY_MS = 86_400_000;
 
 /** A calendar date as a count of days since 1970-01-01, so dates add and compare as numbers. */
 export type EpochDay = number;

@@ -1,5 +1,4 @@
-import { describe, expected, indexPath, INVALID, isAbsent, isMapping, keyPath } from "./reader.js";
-import type { Invalid, ReadContext, Reader } from "./reader.js";
+import { describe, expected, indexPath, INVALID, isAbsent, isMapping, keyPath, type Invalid, type ReadContext, type Reader } from "./reader.js";
 
 /**
  * A mapping entry that may span several YAML keys: a secret is given as `password`,
@@ -100,24 +99,58 @@ export function list<T>(item: Reader<T>, options: { min?: number; unique?: reado
   };
 }
 
-/** A cross-field check run on an already valid value; `problem(key, text)` reports under `path.key`. */
-export function refine<T>(reader: Reader<T>, check: (value: T, problem: (key: string, text: string) => void) => void): Reader<T> {
+/** Turns a valid value into another (computed defaults, say); `fn` must not fail. */
+export function transform<T, U>(reader: Reader<T>, fn: (value: T) => U): Reader<U> {
+  return (value, path, ctx) => {
+    const read = reader(value, path, ctx);
+    return read === INVALID ? INVALID : fn(read);
+  };
+}
+
+/** Joins a relative key path ("steps[2].after", "[1]") onto `parent` without quoting its brackets and dots. */
+export function joinPath(parent: string, relative: string): string {
+  if (relative === "") return parent;
+  if (parent === "" || relative.startsWith("[")) return `${parent}${relative}`;
+  return `${parent}.${relative}`;
+}
+
+/** Reports a problem at a key path relative to the value being checked. */
+export type Problem = (relative: string, text: string) => void;
+
+/**
+ * A cross-field check on an already valid value: `problem("steps[2].after", …)` reports at
+ * `<path>.steps[2].after` (`problem("", …)` at the value itself). Any problem makes it invalid.
+ */
+export function check<T>(reader: Reader<T>, fn: (value: T, problem: Problem) => void): Reader<T> {
   return (value, path, ctx) => {
     const read = reader(value, path, ctx);
     if (read === INVALID) return INVALID;
     let ok = true;
-    check(read, (key, text) => {
-      ctx.report(keyPath(path, key), text);
+    fn(read, (relative, text) => {
+      ctx.report(joinPath(path, relative), text);
       ok = false;
     });
     return ok ? read : INVALID;
   };
 }
 
-/** Turns a valid value into another (computed defaults, say); `fn` must not fail. */
-export function transform<T, U>(reader: Reader<T>, fn: (value: T) => U): Reader<U> {
+/** Reads a mapping of names (checked by `key`) to values read by `item`, as a plain record. */
+export function mapOf<T>(item: Reader<T>, key: { pattern: RegExp; what: string }): Reader<Readonly<Record<string, T>>> {
   return (value, path, ctx) => {
-    const read = reader(value, path, ctx);
-    return read === INVALID ? INVALID : fn(read);
+    if (!isMapping(value)) return expected("a mapping of names to settings", value, path, ctx);
+    const out: Record<string, T> = {};
+    let ok = true;
+    for (const [name, raw] of Object.entries(value)) {
+      const at = keyPath(path, name);
+      if (!key.pattern.test(name)) {
+        ctx.report(at, `expected a short name without spaces like ${key.what}, got ${describe(name)}`);
+        ok = false;
+        continue;
+      }
+      const read = item(raw, at, ctx);
+      if (read === INVALID) ok = false;
+      else out[name] = read;
+    }
+    return ok ? out : INVALID;
   };
 }

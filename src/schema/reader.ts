@@ -19,9 +19,6 @@ export type Invalid = typeof INVALID;
 /** Reads and validates one raw YAML value at `path`, returning the typed value or INVALID. */
 export type Reader<T> = (value: unknown, path: string, ctx: ReadContext) => T | Invalid;
 
-/** The value type a reader produces. */
-export type ReaderOutput<R> = R extends Reader<infer T> ? T : never;
-
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Joins a mapping key onto a key path (`xmpp` + `secret` → `xmpp.secret`), quoting odd keys. */

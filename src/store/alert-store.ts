@@ -1,6 +1,6 @@
 // The alerts table: its rows as SQLite returns them, and the queries on it.
 import type { AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
-import { nextDueAt } from "../alerts/due.js";
+import { nextDueAt } from "../alerts/state-machine.js";
 import { statementCache, type Db } from "./database.js";
 
 /** Which alerts `list` returns. */

@@ -1,12 +1,19 @@
+/** Milliseconds in a second, minute, hour, day and week: the units config bounds and defaults are written in. */
+export const SECOND_MS = 1_000;
+export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+export const WEEK_MS = 7 * DAY_MS;
+
 /** Milliseconds in each duration unit, by every spelling we accept ("m", "min", "minutes"...). */
 const UNIT_MS: Readonly<Record<string, number>> = (() => {
   const table: Record<string, number> = {};
   const add = (ms: number, ...names: string[]): void => names.forEach((n) => (table[n] = ms));
-  add(1_000, "s", "sec", "secs", "second", "seconds");
-  add(60_000, "m", "min", "mins", "minute", "minutes");
-  add(3_600_000, "h", "hr", "hrs", "hour", "hours");
-  add(86_400_000, "d", "day", "days");
-  add(604_800_000, "w", "wk", "wks", "week", "weeks");
+  add(SECOND_MS, "s", "sec", "secs", "second", "seconds");
+  add(MINUTE_MS, "m", "min", "mins", "minute", "minutes");
+  add(HOUR_MS, "h", "hr", "hrs", "hour", "hours");
+  add(DAY_MS, "d", "day", "days");
+  add(WEEK_MS, "w", "wk", "wks", "week", "weeks");
   return table;
 })();
 
@@ -32,10 +39,10 @@ export function parseDuration(text: string): number | null {
 }
 
 const FORMAT_UNITS: ReadonlyArray<readonly [string, number]> = [
-  ["d", 86_400_000],
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1_000],
+  ["d", DAY_MS],
+  ["h", HOUR_MS],
+  ["m", MINUTE_MS],
+  ["s", SECOND_MS],
 ];
 
 /** Writes milliseconds compactly with at most two units ("1h30m", "7d", "45s"), rounding down to the second. */

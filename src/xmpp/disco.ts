@@ -3,7 +3,7 @@
 // commands, listed through disco#items.
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock/clock.js";
-import { systemClock } from "../clock/system-clock.js";
+import { systemClock } from "../clock/clock.js";
 import { buildForm, buildSubmitForm, parseForm, readForm, type FormSpec, type FormValue, type ReceivedForm } from "./data-form.js";
 import type { Unsubscribe } from "./emitter.js";
 import type { IqHandlerResult } from "./iq.js";

@@ -54,7 +54,7 @@ export function isFullJid(jid: string): boolean {
 }
 
 /** A JID in canonical form: local and domain lower-cased, resource kept as is. */
-export function normalizeJid(jid: string): string {
+export function normaliseJid(jid: string): string {
   const p = parseJid(jid);
   if (!p) return jid;
   const bare = p.local ? `${p.local.toLowerCase()}@${p.domain.toLowerCase()}` : p.domain.toLowerCase();
@@ -63,6 +63,6 @@ export function normalizeJid(jid: string): string {
 
 /** Whether two JIDs name the same entity; with `{ bare: true }` resources are ignored. */
 export function jidEquals(a: string, b: string, options: { bare?: boolean } = {}): boolean {
-  if (options.bare) return normalizeJid(bareJid(a)) === normalizeJid(bareJid(b));
-  return normalizeJid(a) === normalizeJid(b);
+  if (options.bare) return normaliseJid(bareJid(a)) === normaliseJid(bareJid(b));
+  return normaliseJid(a) === normaliseJid(b);
 }

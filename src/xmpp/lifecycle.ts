@@ -3,8 +3,8 @@
 // A client resumes its XEP-0198 session when the server still has it, and
 // otherwise starts a fresh one; the hooks tell which.
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { backoffDelay } from "./backoff.js";
-import type { BackoffOptions } from "./backoff.js";
+import { backoffDelay } from "../util/backoff.js";
+import type { BackoffOptions } from "../util/backoff.js";
 import { XmppIoError, toError } from "./errors.js";
 import type { RawEntity } from "./raw-entity.js";
 

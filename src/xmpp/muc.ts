@@ -1,13 +1,12 @@
 // XEP-0045 multi-user chat as an occupant: join rooms, talk, hear occupants with their real
 // JIDs when the room shows them to us, and the owner's configure/destroy (§10). Works for
 // clients and components alike (a component joins with presence to room/nick like anyone).
-import type { Clock, TimerHandle } from "../clock/clock.js";
-import { systemClock } from "../clock/system-clock.js";
+import { type Clock, type TimerHandle, systemClock } from "../clock/clock.js";
 import { buildSubmitForm, parseForm, type FormValue, type ReceivedForm } from "./data-form.js";
 import { createDisco } from "./disco.js";
 import { TypedEmitter, type Unsubscribe } from "./emitter.js";
 import { parseStanzaError, type XmppFailure, type XmppResult } from "./errors.js";
-import { bareJid, jidResource, normalizeJid } from "./jid.js";
+import { bareJid, jidResource, normaliseJid } from "./jid.js";
 import { NS_DATA_FORMS, NS_DELAY, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_ROOMCONFIG, NS_MUC_USER } from "./namespaces.js";
 import { coreOf, type XmppSession } from "./session.js";
 import { attr, type XmlElement } from "./xml.js";
@@ -133,7 +132,7 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
   const clock = options.clock ?? systemClock;
   const rooms = new Map<string, RoomState>();
   const events = new TypedEmitter<{ message: GroupchatMessage; exit: RoomExit; changed: RoomChange }>((err) => core.report(err instanceof Error ? err : new Error(String(err))));
-  const key = (room: string): string => normalizeJid(bareJid(room));
+  const key = (room: string): string => normaliseJid(bareJid(room));
 
   const sendJoin = (s: RoomState): Promise<void> =>
     core.send(
@@ -282,7 +281,7 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
       const reply = await adminIq(room, "get", `${affiliation} list`, xml("item", { affiliation }));
       if (!reply.ok) return reply;
       const items = reply.stanza.getChild("query", NS_MUC_ADMIN)?.getChildren("item") ?? [];
-      return { ok: true, jids: items.map((i) => attr(i, "jid")).filter((j): j is string => !!j).map((j) => normalizeJid(bareJid(j))) };
+      return { ok: true, jids: items.map((i) => attr(i, "jid")).filter((j): j is string => !!j).map((j) => normaliseJid(bareJid(j))) };
     },
     async setAffiliations(room, changes) {
       // One item per request: Prosody 0.12 acts on the first item of an admin query only.

@@ -37,8 +37,6 @@ export const NS_COMMANDS = "http://jabber.org/protocol/commands";
 /** XEP-0203: delayed delivery (room history replayed on join). */
 export const NS_DELAY = "urn:xmpp:delay";
 
-/** Our pubsub payload: `<update><data>base64 protobuf</data><text>readable line</text></update>`. */
-export const NS_MAUVE_UPDATE = "urn:mauve-xmpp:update:1";
 /** Disco feature of a mauve agent, and the namespace of its `<provision/>` request to the bot. */
 export const NS_MAUVE_AGENT = "urn:mauve-xmpp:agent:1";
 /** Disco feature of AlertBot. */

@@ -1,15 +1,9 @@
 // The payload of a Mauve pubsub item:
 //   <update xmlns="urn:mauve-xmpp:update:1"><data>BASE64 protobuf</data><text>readable line</text></update>
 // src/codec produces and consumes the plain { data, text }; this file is the XML side.
-import { NS_MAUVE_UPDATE } from "./namespaces.js";
+import { NS_MAUVE_UPDATE, type UpdatePayload } from "../codec/payload.js";
 import { clarkName } from "./xml.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
-
-/** One AlertUpdate as carried in an item: base64 protobuf plus a human-readable line. */
-export interface UpdatePayload {
-  readonly data: string;
-  readonly text: string;
-}
 
 /** Any other element, as plain data (for tests and interop: a payload we do not define). */
 export interface PlainElement {

@@ -8,7 +8,8 @@
 import type { Logger } from "../log.js";
 import type { Unsubscribe } from "./emitter.js";
 import type { HandlerFailure, XmppResult } from "./errors.js";
-import { NS_MAUVE_AGENT, NS_MAUVE_UPDATE } from "./namespaces.js";
+import { NS_MAUVE_AGENT } from "./namespaces.js";
+import { NS_MAUVE_UPDATE } from "../codec/payload.js";
 import type { NodeConfig, Pubsub } from "./pubsub.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";

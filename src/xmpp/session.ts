@@ -3,10 +3,10 @@
 // and the one error channel every handler failure ends in). Protocol modules (pubsub, disco, ...)
 // reach the internals through coreOf().
 import type { Clock } from "../clock/clock.js";
-import { systemClock } from "../clock/system-clock.js";
+import { systemClock } from "../clock/clock.js";
 import { createLogger } from "../log.js";
-import { DEFAULT_BACKOFF } from "./backoff.js";
-import type { BackoffOptions } from "./backoff.js";
+import { DEFAULT_BACKOFF } from "../util/backoff.js";
+import type { BackoffOptions } from "../util/backoff.js";
 import { TypedEmitter } from "./emitter.js";
 import type { Unsubscribe } from "./emitter.js";
 import { XmppHandlerError, XmppIoError, toError } from "./errors.js";

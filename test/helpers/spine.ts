@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
 import { runBot, type RunningBot } from "../../src/bot/run-bot.js";
-import { systemClock } from "../../src/clock/system-clock.js";
-import type { Clock } from "../../src/clock/clock.js";
-import { loadAgentConfig, loadBotConfig } from "../../src/config/index.js";
+import { systemClock, type Clock } from "../../src/clock/clock.js";
+import { loadAgentConfig } from "../../src/config/agent-config.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { createChat, type ChatMessage } from "../../src/xmpp/chat.js";
 import { connectClient } from "../../src/xmpp/connect.js";
@@ -15,6 +15,7 @@ import type { XmppSession } from "../../src/xmpp/session.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "./process-bot.js";
 import type { TestProsody } from "./prosody.js";
 import { waitFor } from "./wait-for.js";
+import type { RetryPolicy } from "../../src/util/backoff.js";
 
 /** Log lines collected from a component under test, parsed. */
 export class LogLines {
@@ -38,7 +39,7 @@ export interface TestBotOptions {
   extraYaml?: string;
   /** A fake clock drives policy time; the XMPP session keeps real timers of its own. */
   clock?: Clock;
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: RetryPolicy;
 }
 
 /** Starts AlertBot with a config written as an admin would, for `people` (localparts). */

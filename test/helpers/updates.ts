@@ -4,7 +4,7 @@ let nextTransmission = 1_000n;
 
 /** An alert with every field at its "unset" default, as real Mauve senders put them on the wire. */
 export function alert(id: string, fields: Partial<Alert> = {}): Alert {
-  return { id, raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0, ...fields };
+  return { id, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0, ...fields };
 }
 
 /** An AlertUpdate from `source` with a fresh transmission id unless one is given. */
@@ -15,7 +15,7 @@ export function update(source: string, alerts: Alert[], fields: Partial<AlertUpd
     replace: false,
     alerts,
     signature: new Uint8Array(),
-    transmissionTime: 0,
+    transmissionTimeS: 0,
     sequence: 0n,
     ...fields,
   };

@@ -5,8 +5,8 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { systemClock } from "../../src/clock/system-clock.js";
-import { loadAgentConfig } from "../../src/config/index.js";
+import { systemClock } from "../../src/clock/clock.js";
+import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
-import { systemClock } from "../../src/clock/system-clock.js";
+import { systemClock } from "../../src/clock/clock.js";
 import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { agentNodeConfig } from "../../src/xmpp/provisioning.js";
 import { connectComponent } from "../../src/xmpp/connect.js";

@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { AUDIT_NODE, STATUS_NODE } from "../../src/bot/audit-feed.js";
-import { encodeUpdate } from "../../src/codec/index.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
 import { Store } from "../../src/store/store.js";
 import { createAdhoc } from "../../src/xmpp/disco.js";
 import { createProvisioning } from "../../src/xmpp/provisioning.js";
@@ -96,7 +96,7 @@ sms:
   it("Prosody refuses one agent's publish to another agent's node", async () => {
     const t = server();
     const r = await createPubsub(web2!.session).publish(t.prosody.pubsubJid, "mauve/alerts/web1", {
-      data: Buffer.from(encodeUpdate(update("web1", [alert("disk-full", { clearTime: Math.floor(Date.now() / 1000) })]))).toString("base64"),
+      data: Buffer.from(encodeUpdate(update("web1", [alert("disk-full", { clearTimeS: Math.floor(Date.now() / 1000) })]))).toString("base64"),
       text: "web1: CLEAR disk-full (forged by web2)",
     });
     assert.equal(r.ok ? "published" : r.condition, "forbidden");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import type { EscalationState } from "../../src/policy/index.js";
+import type { EscalationState } from "../../src/policy/escalation.js";
 import { Store } from "../../src/store/store.js";
 import { withProsody } from "../helpers/prosody.js";
 import type { ChildRun } from "../helpers/process-child.js";

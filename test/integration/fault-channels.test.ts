@@ -58,7 +58,7 @@ describe("fault: SMTP and SMS gateway failures", function () {
     alice = await PersonClient.login(t, "alice");
     bot = await startBot(t, dir, [], new LogLines().logger, {
       clock,
-      retry: { attempts: 3, baseDelayMs: BASE_DELAY_MS, maxDelayMs: 60_000 },
+      retry: { attempts: 3, initialDelayMs: BASE_DELAY_MS, maxDelayMs: 60_000 },
       peopleYaml: `
   - name: alice
     jid: alice@${d}

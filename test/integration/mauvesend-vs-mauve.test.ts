@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runMauvesend } from "../../src/cli/mauvesend.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { decodeUpdate } from "../../src/codec/decode.js";
+import { decodeUpdate } from "../../src/codec/protobuf.js";
 import type { AlertUpdate } from "../../src/codec/types.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -99,7 +99,7 @@ describe("mauvesend beside Mauve's own bin/mauvesend (Ruby)", function () {
       socket.send(Buffer.from("marker"), port, "127.0.0.1");
       assert.equal((await nextPacket()).toString(), "marker", `${args.join(" ")}: Mauve sent nothing`);
     }
-    const ours = await runOurs([destination, ...args], sent?.transmissionTime ?? 1_700_000_000);
+    const ours = await runOurs([destination, ...args], sent?.transmissionTimeS ?? 1_700_000_000);
     assert.deepEqual([ours.code, ours.stderr], [mauve.code, mauve.stderr], `mauvesend ${args.join(" ")}`);
     if (!sent) return assert.equal(ours.update, undefined);
     assert.ok(ours.update);
@@ -107,7 +107,7 @@ describe("mauvesend beside Mauve's own bin/mauvesend (Ruby)", function () {
     const mauveAlerts = comparable(sent);
     for (const [i, a] of mauveAlerts.alerts.entries()) {
       const o = ours.update.alerts[i];
-      for (const k of ["raiseTime", "clearTime", "suppressUntil"] as const) {
+      for (const k of ["raiseTimeS", "clearTimeS", "suppressUntilS"] as const) {
         if (o && a[k] !== o[k] && o[k] - a[k] === 1) a[k] = o[k];
       }
     }

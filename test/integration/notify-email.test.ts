@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { AlertRecord } from "../../src/alerts/types.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import type { EmailConfig } from "../../src/notify/channels-config.js";
 import { Secret } from "../../src/schema/secret.js";
-import { buildMessage, createEmailChannel, type Channel, type DeliveryOutcome } from "../../src/notify/index.js";
+import { buildMessage } from "../../src/notify/message.js";
+import { createEmailChannel, type EmailConfig } from "../../src/notify/email-channel.js";
+import type { Channel, DeliveryOutcome } from "../../src/notify/channel.js";
 import { deliverSkippingBackoff } from "../helpers/deliver.js";
 import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
 
@@ -22,7 +23,7 @@ function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord 
 
 function config(port: number, smtp: Partial<EmailConfig["smtp"]> = {}): EmailConfig {
   return {
-    smtp: { host: "127.0.0.1", port, secure: false, user: null, password: null, timeout: 30_000, ...smtp },
+    smtp: { host: "127.0.0.1", port, secure: false, user: null, password: null, timeoutMs: 30_000, ...smtp },
     from: "Mauve <alerts@example.org>",
     subjectPrefix: "[mauve]",
   };

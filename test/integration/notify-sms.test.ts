@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { AlertRecord } from "../../src/alerts/types.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { smsSection, type SmsConfig } from "../../src/notify/channels-config.js";
 import { object } from "../../src/schema/combinators.js";
 import { loadYaml } from "../../src/config/load.js";
 import { Secret } from "../../src/schema/secret.js";
-import { buildMessage, createSmsChannel, type Channel, type DeliveryOutcome } from "../../src/notify/index.js";
+import { buildMessage } from "../../src/notify/message.js";
+import { createSmsChannel, smsSection, type SmsConfig } from "../../src/notify/sms-channel.js";
+import type { Channel, DeliveryOutcome } from "../../src/notify/channel.js";
 import { deliverSkippingBackoff } from "../helpers/deliver.js";
 import { HttpSink } from "../helpers/http-sink.js";
 
@@ -30,7 +31,7 @@ function custom(origin: string, fields: Partial<SmsConfig> = {}): SmsConfig {
     preset: null, url: `${origin}/v1/send`, method: "POST", headers: { "X-Client": "mauve-xmpp" },
     auth: { kind: "bearer", token: new Secret("b3arer-s3cret") },
     bodyTemplate: '{"to": "{to}", "sender": "{from}", "message": "{text}"}', encoding: "json",
-    from: "Mauve", timeout: 10_000, maxChars: 160, ...fields,
+    from: "Mauve", timeoutMs: 10_000, maxChars: 160, ...fields,
   };
 }
 

@@ -39,7 +39,7 @@ describe("policy delivery: chat, email, SMS, fallback, restart mid-escalation", 
     const d = server().prosody.domain;
     return {
       clock,
-      retry: { attempts: 2, baseDelayMs: 1_000 },
+      retry: { attempts: 2, initialDelayMs: 1_000 },
       peopleYaml: `
   - name: alice
     jid: alice@${d}

@@ -6,7 +6,8 @@ import { createSocket } from "node:dgram";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import { encodeUpdate, wrapPayload } from "../../src/codec/index.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
+import { wrapPayload } from "../../src/codec/payload.js";
 import { Store } from "../../src/store/store.js";
 import { createProvisioning } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
@@ -160,7 +161,7 @@ udp:
     assert.deepEqual(await provision(heir, "legacy2"), { ok: true });
     assert.equal(inStore((s) => s.sources.get("legacy2")?.ownerJid), `heir@${d}`);
     const published = await createPubsub(heir.session).publish(server().prosody.pubsubJid, "mauve/alerts/legacy2",
-      wrapPayload(update("legacy2", [alert("disk", { clearTime: now(), summary: "from XMPP" })])));
+      wrapPayload(update("legacy2", [alert("disk", { clearTimeS: now(), summary: "from XMPP" })])));
     assert.ok(published.ok);
     await waitFor("heir's update", () => inStore((s) => s.alerts.find("legacy2", "disk")?.status === "cleared"));
     const late = await provision(mallory, "legacy2");

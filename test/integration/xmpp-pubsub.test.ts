@@ -5,13 +5,13 @@ import { nextEvent } from "../helpers/next-event.js";
 import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
 import { XmppHandlerError } from "../../src/xmpp/errors.js";
 import { bareJid } from "../../src/xmpp/jid.js";
-import { NS_MAUVE_UPDATE } from "../../src/xmpp/namespaces.js";
 import { AGENT_NODE_MAX_ITEMS, agentNodeConfig, createProvisioning } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
 import type { Unsubscribe } from "../../src/xmpp/emitter.js";
 import type { ProvisionDecision, ProvisionRequest } from "../../src/xmpp/provisioning.js";
 import type { PubsubEvent } from "../../src/xmpp/pubsub.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
+import { NS_MAUVE_UPDATE } from "../../src/codec/payload.js";
 
 const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
 

@@ -94,7 +94,7 @@ describe("AgentCore with a durable outbox", () => {
     assert.equal(full?.replace, true);
     const hb = full?.alerts.find((a) => a.id === "heartbeat");
     const now = Math.floor(clock.now() / 1000);
-    assert.deepEqual([hb?.clearTime, hb?.raiseTime], [now, now + 180]);
+    assert.deepEqual([hb?.clearTimeS, hb?.raiseTimeS], [now, now + 180]);
     core.start();
     clock.advance(60_000);
     await core.pump();

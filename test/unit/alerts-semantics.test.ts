@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { applyUpdate } from "../../src/alerts/apply-update.js";
-import { ackAlert } from "../../src/alerts/ack.js";
-import { fireDue, nextDueAt } from "../../src/alerts/due.js";
+import { applyUpdate, ackAlert, fireDue, nextDueAt } from "../../src/alerts/state-machine.js";
 import type { AlertState } from "../../src/alerts/types.js";
 import { alert, update } from "../helpers/updates.js";
 
@@ -29,19 +27,19 @@ describe("alert semantics (Mauve)", () => {
   });
 
   it("applies a past raise time now, recording when it really began", () => {
-    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTime: sec(T0) - 60 })]), none, T0, "agent");
+    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTimeS: sec(T0) - 60 })]), none, T0, "agent");
     assert.equal(c?.after.status, "raised");
     assert.equal(c?.after.raisedAt, T0 - 60_000);
   });
 
   it("treats a time a few seconds ahead as now (sender clock drift)", () => {
-    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTime: sec(T0) + 3 })]), none, T0, "agent");
+    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTimeS: sec(T0) + 3 })]), none, T0, "agent");
     assert.equal(c?.after.status, "raised");
     assert.equal(c?.after.scheduledRaiseAt, null);
   });
 
   it("schedules a future raise instead of applying it", () => {
-    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTime: sec(T0) + 600 })]), none, T0, "agent");
+    const [c] = applyUpdate(update("web1", [alert("disk", { raiseTimeS: sec(T0) + 600 })]), none, T0, "agent");
     assert.equal(c?.after.status, "cleared");
     assert.equal(c?.transition, null);
     assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
@@ -51,21 +49,21 @@ describe("alert semantics (Mauve)", () => {
   it("clears a raised alert when the clear time is now", () => {
     const s = run(
       { at: T0, u: update("web1", [alert("disk")]) },
-      { at: T0 + 1000, u: update("web1", [alert("disk", { clearTime: sec(T0) + 1 })]) },
+      { at: T0 + 1000, u: update("web1", [alert("disk", { clearTimeS: sec(T0) + 1 })]) },
     );
     assert.equal(s.get("disk")?.status, "cleared");
   });
 
   it("lets the later of two past times win, and a tie raise", () => {
     const later = applyUpdate(
-      update("web1", [alert("a", { raiseTime: sec(T0) - 100, clearTime: sec(T0) - 50 })]), none, T0, "agent");
+      update("web1", [alert("a", { raiseTimeS: sec(T0) - 100, clearTimeS: sec(T0) - 50 })]), none, T0, "agent");
     assert.equal(later[0]?.after.status, "cleared");
-    const tie = applyUpdate(update("web1", [alert("a", { raiseTime: sec(T0) - 5, clearTime: sec(T0) - 5 })]), none, T0, "agent");
+    const tie = applyUpdate(update("web1", [alert("a", { raiseTimeS: sec(T0) - 5, clearTimeS: sec(T0) - 5 })]), none, T0, "agent");
     assert.equal(tie[0]?.after.status, "raised");
   });
 
   describe("heartbeats (clear now, raise later)", () => {
-    const beat = (at: number) => update("web1", [alert("heartbeat", { clearTime: sec(at), raiseTime: sec(at) + 600 })]);
+    const beat = (at: number) => update("web1", [alert("heartbeat", { clearTimeS: sec(at), raiseTimeS: sec(at) + 600 })]);
 
     it("stays clear while refreshed before it fires", () => {
       const hb = run({ at: T0, u: beat(T0) }, { at: T0 + 300_000, u: beat(T0 + 300_000) }).get("heartbeat")!;
@@ -103,7 +101,7 @@ describe("alert semantics (Mauve)", () => {
     });
 
     it("with no alerts clears the whole source, and a pending raise of a cleared alert survives it", () => {
-      const before = run({ at: T0, u: update("web1", [alert("a"), alert("hb", { clearTime: sec(T0), raiseTime: sec(T0) + 600 })]) });
+      const before = run({ at: T0, u: update("web1", [alert("a"), alert("hb", { clearTimeS: sec(T0), raiseTimeS: sec(T0) + 600 })]) });
       const changes = applyUpdate(update("web1", [], { replace: true }), before, T0 + 1000, "agent");
       const after = new Map(changes.map((c) => [c.after.alertId, c.after]));
       assert.equal(after.get("a")?.status, "cleared");
@@ -112,7 +110,7 @@ describe("alert semantics (Mauve)", () => {
     });
 
     it("does not disarm a heartbeat: a `mauvesend -p` from the same source, then the heartbeat stops", () => {
-      const beat = update("web1", [alert("heartbeat", { clearTime: sec(T0), raiseTime: sec(T0) + 600 })]);
+      const beat = update("web1", [alert("heartbeat", { clearTimeS: sec(T0), raiseTimeS: sec(T0) + 600 })]);
       const s = run(
         { at: T0, u: beat },
         { at: T0 + 60_000, u: update("web1", [alert("backup")], { replace: true }) },
@@ -125,7 +123,7 @@ describe("alert semantics (Mauve)", () => {
 
     it("spends a raised alert's pending clear but keeps its pending raise, as Mauve's clear!", () => {
       const raised: AlertState = {
-        ...run({ at: T0, u: update("web1", [alert("a", { clearTime: sec(T0) + 900 })]) }).get("a")!,
+        ...run({ at: T0, u: update("web1", [alert("a", { clearTimeS: sec(T0) + 900 })]) }).get("a")!,
         status: "raised", raisedAt: T0, scheduledRaiseAt: T0 + 1_200_000,
       };
       const [c] = applyUpdate(update("web1", [], { replace: true }), new Map([["a", raised]]), T0 + 1000, "agent");
@@ -135,7 +133,7 @@ describe("alert semantics (Mauve)", () => {
     });
 
     it("leaves a cleared alert's pending raise and clear alone", () => {
-      const s = run({ at: T0, u: update("web1", [alert("w", { raiseTime: sec(T0) + 300, clearTime: sec(T0) + 900 })]) });
+      const s = run({ at: T0, u: update("web1", [alert("w", { raiseTimeS: sec(T0) + 300, clearTimeS: sec(T0) + 900 })]) });
       const changes = applyUpdate(update("web1", [alert("other")], { replace: true }), s, T0 + 1000, "agent");
       assert.deepEqual(changes.map((c) => c.after.alertId), ["other"]);
     });
@@ -169,25 +167,25 @@ describe("alert semantics (Mauve)", () => {
     it("shifts the update's times by reception minus transmission time", () => {
       // The sender's clock is one hour behind: its "now + 10m" is our "now + 10m".
       const senderNow = sec(T0) - 3600;
-      const u = update("web1", [alert("hb", { clearTime: senderNow, raiseTime: senderNow + 600, suppressUntil: senderNow + 120 })], {
-        transmissionTime: senderNow,
+      const u = update("web1", [alert("hb", { clearTimeS: senderNow, raiseTimeS: senderNow + 600, suppressUntilS: senderNow + 120 })], {
+        transmissionTimeS: senderNow,
       });
       const [c] = applyUpdate(u, none, T0, "agent");
       assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
-      const raise = update("web1", [alert("r", { raiseTime: senderNow, suppressUntil: senderNow + 120 })], {
-        transmissionTime: senderNow,
+      const raise = update("web1", [alert("r", { raiseTimeS: senderNow, suppressUntilS: senderNow + 120 })], {
+        transmissionTimeS: senderNow,
       });
       assert.equal(applyUpdate(raise, none, T0, "agent")[0]?.after.suppressUntil, T0 + 120_000);
     });
 
     it("without transmission_time, takes times as they are", () => {
-      const u = update("web1", [alert("x", { raiseTime: sec(T0) + 3600 })]);
+      const u = update("web1", [alert("x", { raiseTimeS: sec(T0) + 3600 })]);
       assert.equal(applyUpdate(u, none, T0, "agent")[0]?.after.scheduledRaiseAt, T0 + 3_600_000);
     });
   });
 
   it("keeps suppress_until for the policy, which is asked to look at the raise at once", () => {
-    const [c] = applyUpdate(update("web1", [alert("a", { suppressUntil: sec(T0) + 900 })]), none, T0, "agent");
+    const [c] = applyUpdate(update("web1", [alert("a", { suppressUntilS: sec(T0) + 900 })]), none, T0, "agent");
     assert.equal(c?.after.suppressUntil, T0 + 900_000);
     assert.equal(nextDueAt(c!.after), T0);
   });
@@ -195,9 +193,9 @@ describe("alert semantics (Mauve)", () => {
   describe("suppress_until (Mauve's test_recieve_update_with_suppression)", () => {
     const MIN = 60_000;
     const raiseAt = (at: number, suppressMs: number) =>
-      update("test-host", [alert("a", { raiseTime: sec(at), suppressUntil: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
+      update("test-host", [alert("a", { raiseTimeS: sec(at), suppressUntilS: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
     const clearAt = (at: number, suppressMs: number) =>
-      update("test-host", [alert("a", { clearTime: sec(at), suppressUntil: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
+      update("test-host", [alert("a", { clearTimeS: sec(at), suppressUntilS: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
 
     it("is set once by the state change, not moved on by repeats, and set again only by the next change", () => {
       let state = new Map<string, AlertState>();
@@ -252,7 +250,7 @@ describe("alert semantics (Mauve)", () => {
 
     it("a heartbeat's suppress_until does not hold back the raise its silence causes later", () => {
       const beat = (at: number) =>
-        update("web1", [alert("hb", { clearTime: sec(at), raiseTime: sec(at) + 600, suppressUntil: sec(at) + 1200 })]);
+        update("web1", [alert("hb", { clearTimeS: sec(at), raiseTimeS: sec(at) + 600, suppressUntilS: sec(at) + 1200 })]);
       const hb = run({ at: T0, u: beat(T0) }, { at: T0 + 300_000, u: beat(T0 + 300_000) }).get("hb")!;
       assert.equal(hb.suppressUntil, null, "no state change, so nothing to hold back");
     });
@@ -286,7 +284,7 @@ describe("alert semantics (Mauve)", () => {
     it("is ended by a clear, and a new raise starts unacked", () => {
       const r = ackAlert(raised(), { by: "alice", at: T0, until: T0 + 3_600_000, note: "" });
       assert.ok(r.ok);
-      const [cleared] = applyUpdate(update("web1", [alert("a", { clearTime: sec(T0) })]), new Map([["a", r.after]]), T0 + 1000, "agent");
+      const [cleared] = applyUpdate(update("web1", [alert("a", { clearTimeS: sec(T0) })]), new Map([["a", r.after]]), T0 + 1000, "agent");
       assert.equal(cleared?.after.ack, null);
       const [again] = applyUpdate(update("web1", [alert("a")]), new Map([["a", cleared!.after]]), T0 + 2000, "agent");
       assert.equal(again?.transition, "raised");
@@ -295,7 +293,7 @@ describe("alert semantics (Mauve)", () => {
   });
 
   it("folds several mentions of one alert in an update into one change", () => {
-    const u = update("web1", [alert("a"), alert("a", { clearTime: sec(T0) })]);
+    const u = update("web1", [alert("a"), alert("a", { clearTimeS: sec(T0) })]);
     const changes = applyUpdate(u, none, T0, "agent");
     assert.equal(changes.length, 1);
     assert.equal(changes[0]?.after.status, "cleared");

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { Store } from "../../src/store/store.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import { createXmppChannel } from "../../src/notify/index.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
 import { alert, update } from "../helpers/updates.js";
 import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 
@@ -65,12 +65,12 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     await apply(u);
     await apply(update("web1", [alert("disk", { summary: "98% full" })]));
     assert.deepEqual(chat.take(), [], "a duplicate or a mere text update tells nobody again");
-    await apply(update("web1", [alert("disk", { clearTime: s() })]));
+    await apply(update("web1", [alert("disk", { clearTimeS: s() })]));
     assert.deepEqual(chat.take(), ["alice: CLEARED #1 web1 disk: 98% full", "bob: CLEARED #1 web1 disk: 98% full"]);
   });
 
   it("raises a heartbeat that stops, at the time it was due", async () => {
-    await apply(update("web1", [alert("heartbeat", { clearTime: s(), raiseTime: s() + 600 })]));
+    await apply(update("web1", [alert("heartbeat", { clearTimeS: s(), raiseTimeS: s() + 600 })]));
     assert.deepEqual(chat.take(), []);
     await advance(599_000);
     assert.deepEqual(chat.take(), []);
@@ -79,7 +79,7 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
   });
 
   it("holds a suppressed raise until the suppression ends", async () => {
-    await apply(update("web1", [alert("disk", { suppressUntil: s() + 300 })]));
+    await apply(update("web1", [alert("disk", { suppressUntilS: s() + 300 })]));
     assert.deepEqual(chat.take(), []);
     await advance(300_000);
     assert.equal(chat.take().length, 2);
@@ -103,7 +103,7 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
   it("after a restart tells what was owed, and nothing twice", async () => {
     await apply(update("web1", [alert("disk")]));
     assert.equal(chat.take().length, 2);
-    await apply(update("web1", [alert("hb", { clearTime: s(), raiseTime: s() + 60 })]));
+    await apply(update("web1", [alert("hb", { clearTimeS: s(), raiseTimeS: s() + 60 })]));
     core.stop();
     store.close();
     clock.advance(120_000); // the bot is down when the heartbeat falls due
@@ -138,14 +138,14 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     for (let i = 0; i < 40; i++) await apply(update("web1", [alert(`held-${i}`, { summary: `held ${i}` })]));
     assert.deepEqual(chat.take(), [], "nothing while the limit has no room");
     assert.ok(clock.pendingTimers() <= timersBefore + 2, `${clock.pendingTimers() - timersBefore} more timers for 40 held updates`);
-    await advance(config.storm.limit.per);
+    await advance(config.storm.limit.perMs);
     const alice = chat.take().filter((l) => l.startsWith("alice:"));
     assert.equal(alice.length, 1, alice.join(" | "));
     assert.match(alice[0]!, /DIGEST 40 alerts/);
   });
 
   it("looks again at many alerts in chunks, letting the event loop in between, and misses none", async () => {
-    for (let u = 0; u < 12; u++) await apply(update("web1", Array.from({ length: 100 }, (_, i) => alert(`a${u}-${i}`, { raiseTime: s() }))));
+    for (let u = 0; u < 12; u++) await apply(update("web1", Array.from({ length: 100 }, (_, i) => alert(`a${u}-${i}`, { raiseTimeS: s() }))));
     assert.equal(store.alerts.countRaised(), 1_200);
     let letIn = false;
     setImmediate(() => (letIn = true));

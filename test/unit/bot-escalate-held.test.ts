@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import { createXmppChannel } from "../../src/notify/index.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
 import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, update } from "../helpers/updates.js";
@@ -85,7 +85,7 @@ describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)",
   });
 
   it("escalate on an alert its sender holds back (suppress_until) says so", async () => {
-    await raise({ suppressUntil: Math.floor(clock.now() / 1000) + 600 });
+    await raise({ suppressUntilS: Math.floor(clock.now() / 1000) + 600 });
     assert.deepEqual(chat.take(), []);
     assert.equal(
       await say("escalate 1"),

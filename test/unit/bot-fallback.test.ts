@@ -4,16 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import type { Channel, ChannelName, NotificationMessage, Recipient } from "../../src/notify/index.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
 import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 
 class Recorder implements Channel {
   sent: string[] = [];
-  constructor(readonly name: ChannelName) {}
+  constructor(readonly name: ChannelKind) {}
   async send(to: Recipient, m: NotificationMessage) {
     this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
     return { ok: true as const };
@@ -40,7 +41,7 @@ describe("durable fallbacks (fake clock, real SQLite)", () => {
   let email: Recorder;
   const boot = () => {
     store = Store.open(join(dir, "bot.sqlite"));
-    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email]]) });
+    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelKind, Channel>([["xmpp", chat], ["email", email]]) });
   };
   const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
 

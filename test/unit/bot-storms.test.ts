@@ -6,10 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { loadBotConfig, type BotConfig } from "../../src/config/index.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
 import { createLogger } from "../../src/log.js";
-import { smsText, type Channel, type ChannelName, type NotificationMessage, type Recipient } from "../../src/notify/index.js";
+import { smsText } from "../../src/notify/sms-channel.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, update } from "../helpers/updates.js";
@@ -17,13 +19,13 @@ import { alert, update } from "../helpers/updates.js";
 /** One message as its reader got it: SMS as the gateway would send it, the others' first line. */
 interface Got {
   readonly person: string;
-  readonly channel: ChannelName;
+  readonly channel: ChannelKind;
   readonly text: string;
 }
 
 class Recorder implements Channel {
   constructor(
-    readonly name: ChannelName,
+    readonly name: ChannelKind,
     private readonly got: Got[],
   ) {}
   async send(to: Recipient, m: NotificationMessage) {
@@ -77,9 +79,9 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
   let config: BotConfig;
   const boot = (): void => {
     store = Store.open(join(dir, "bot.sqlite"));
-    const channels = new Map<ChannelName, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
+    const channels = new Map<ChannelKind, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
     const log = createLogger({ level: "warn", sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
-    core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkew ?? H, ackMaxMs: 7 * 24 * H });
+    core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkewMs ?? H, ackMaxMs: 7 * 24 * H });
   };
   const start = async (at: number, workingHours = ""): Promise<void> => {
     config = teamConfig(workingHours);
@@ -92,7 +94,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await core.applyUpdate(update("web1", alerts, fields), origin);
     await core.idle();
   };
-  const to = (person: string, channel?: ChannelName): Got[] => got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
+  const to = (person: string, channel?: ChannelKind): Got[] => got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
   const firstLines = (gs: Got[]): string[] => gs.map((g) => `${g.channel}: ${g.text.split("\n")[0]}`);
   const restart = async (): Promise<void> => {
     core.stop();
@@ -204,7 +206,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
   it("item 7: an update from a clock 8 months off is applied, warned about once an hour per source, and shown by detail", async () => {
     await start(Date.UTC(2026, 10, 2, 10, 0));
     const eightMonthsAgo = Math.floor(Date.UTC(2026, 2, 2, 10, 0) / 1000);
-    const skewed = (after: number) => ({ transmissionTime: eightMonthsAgo + after });
+    const skewed = (after: number) => ({ transmissionTimeS: eightMonthsAgo + after });
     await apply([alert("disk", { importance: 50 })], skewed(0));
     assert.equal(store.alerts.get(1)?.status, "raised", "applied, as Mauve does");
     await advance(30 * M);
@@ -217,7 +219,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.equal(warnings().length, 2, "again an hour later");
     const detail = await core.handleChat("alice@x.org/phone", "detail 1");
     assert.match(detail ?? "", /Clock skew: web1's clock was \S+ behind AlertBot's at its last update/);
-    await apply([alert("disk", { importance: 50 })], { transmissionTime: Math.floor(clock.now() / 1000) });
+    await apply([alert("disk", { importance: 50 })], { transmissionTimeS: Math.floor(clock.now() / 1000) });
     assert.doesNotMatch((await core.handleChat("alice@x.org/phone", "detail 1")) ?? "", /Clock skew/, "a clock set right again clears it");
     assert.equal(warnings().length, 2);
   });

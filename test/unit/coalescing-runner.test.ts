@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { coalescingRunner } from "../../src/util/coalescing-runner.js";
+import { coalescingRunner } from "../../src/util/batching.js";
 
 describe("coalescingRunner", () => {
   it("never overlaps runs, and runs once more for calls made during a run", async () => {

@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CodecError } from "../../src/errors.js";
-import {
-  FIELD_LIMITS, charCount, decodeUpdate, sanitiseHtml, toPlainText, unwrapPayload,
-} from "../../src/codec/index.js";
-import type { AlertUpdate } from "../../src/codec/index.js";
+import { FIELD_LIMITS, type AlertUpdate } from "../../src/codec/types.js";
+import { charCount } from "../../src/codec/text.js";
+import { decodeUpdate } from "../../src/codec/protobuf.js";
+import { sanitiseHtml, toPlainText } from "../../src/codec/html.js";
+import { unwrapPayload } from "../../src/codec/payload.js";
 import { VECTORS } from "../fixtures/codec/vectors.js";
 import { mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 
@@ -39,7 +40,7 @@ function assertValid(u: AlertUpdate): void {
   assert.equal(typeof u.transmissionId, "bigint");
   assert.ok(u.transmissionId >= 0n && u.transmissionId < 1n << 64n);
   assert.ok(u.sequence >= 0n && u.sequence < 1n << 64n);
-  assert.ok(Number.isSafeInteger(u.transmissionTime) && u.transmissionTime >= 0);
+  assert.ok(Number.isSafeInteger(u.transmissionTimeS) && u.transmissionTimeS >= 0);
   assert.ok(u.source.trim() !== "" && charCount(u.source) <= FIELD_LIMITS.source && !ID_CONTROLS.test(u.source));
   assert.ok(u.signature instanceof Uint8Array);
   for (const a of u.alerts) {
@@ -47,7 +48,7 @@ function assertValid(u: AlertUpdate): void {
     assert.ok(charCount(a.subject) <= FIELD_LIMITS.subject && charCount(a.summary) <= FIELD_LIMITS.summary);
     assert.ok(charCount(a.detail) <= FIELD_LIMITS.detail);
     assert.equal(sanitiseHtml(a.detail), a.detail, "detail is already sanitised");
-    for (const t of [a.raiseTime, a.clearTime, a.suppressUntil]) assert.ok(Number.isSafeInteger(t) && t >= 0);
+    for (const t of [a.raiseTimeS, a.clearTimeS, a.suppressUntilS]) assert.ok(Number.isSafeInteger(t) && t >= 0);
     assert.ok(Number.isInteger(a.importance) && a.importance >= 0 && a.importance <= 0xffffffff);
   }
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { decodeUpdate, encodeUpdate } from "../../src/codec/index.js";
+import { decodeUpdate, encodeUpdate } from "../../src/codec/protobuf.js";
 import { VECTORS } from "../fixtures/codec/vectors.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -45,7 +45,7 @@ describe("codec golden vectors", () => {
     assert.equal(bytes.length, 39);
     const [first] = decodeUpdate(bytes).alerts;
     assert.deepStrictEqual(first, {
-      id: "disk", raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0,
+      id: "disk", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0,
     });
   });
 

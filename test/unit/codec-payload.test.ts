@@ -1,19 +1,19 @@
 // Pubsub item content (base64 protobuf beside a readable line) and source <-> node names.
 import assert from "node:assert/strict";
 import { CodecError } from "../../src/errors.js";
-import {
-  NS_MAUVE_UPDATE, decodeUpdateWithNotes, encodeUpdate, nodeNameToSource, payloadBytes, sourceToNodeName,
-  summariseUpdate, unwrapPayload, wrapPayload,
-} from "../../src/codec/index.js";
+import { payloadBytes, unwrapPayload, wrapPayload } from "../../src/codec/payload.js";
+import { decodeUpdateWithNotes, encodeUpdate } from "../../src/codec/protobuf.js";
+import { nodeNameToSource, sourceToNodeName } from "../../src/codec/source-name.js";
+import { summariseUpdate } from "../../src/codec/summary.js";
 import { VECTORS, alert, update } from "../fixtures/codec/vectors.js";
 
 const NOW = 1_700_000_000;
 
 describe("codec payload", () => {
-  it("wraps an update as base64 protobuf in our namespace, and unwraps it exactly", () => {
+  it("wraps an update as base64 protobuf with a readable line, and unwraps it exactly", () => {
     for (const { expected } of VECTORS) {
       const payload = wrapPayload(expected);
-      assert.equal(payload.ns, NS_MAUVE_UPDATE);
+      assert.deepEqual(Object.keys(payload).sort(), ["data", "text"]);
       assert.deepEqual(Buffer.from(payload.data, "base64"), Buffer.from(encodeUpdate(expected)));
       assert.deepStrictEqual(unwrapPayload(payload), expected);
     }
@@ -30,23 +30,23 @@ describe("codec payload", () => {
 describe("codec summary line", () => {
   it("reads as the design's example", () => {
     const u = update({
-      transmissionId: 1n, source: "web1", transmissionTime: NOW,
-      alerts: [alert({ id: "disk-full", summary: "Disk / is 97% full" }), alert({ id: "load", clearTime: NOW })],
+      transmissionId: 1n, source: "web1", transmissionTimeS: NOW,
+      alerts: [alert({ id: "disk-full", summary: "Disk / is 97% full" }), alert({ id: "load", clearTimeS: NOW })],
     });
     assert.equal(wrapPayload(u).text, 'web1: 2 alerts — RAISE disk-full "Disk / is 97% full"; CLEAR load');
   });
 
   it("shows a heartbeat as cleared now and raised later", () => {
-    const beat = alert({ id: "heartbeat", clearTime: NOW, raiseTime: NOW + 600 });
-    assert.equal(summariseUpdate(update({ transmissionId: 1n, source: "web1", transmissionTime: NOW, alerts: [beat] })), "web1: 1 alert — CLEAR heartbeat (RAISE in 10m)");
+    const beat = alert({ id: "heartbeat", clearTimeS: NOW, raiseTimeS: NOW + 600 });
+    assert.equal(summariseUpdate(update({ transmissionId: 1n, source: "web1", transmissionTimeS: NOW, alerts: [beat] })), "web1: 1 alert — CLEAR heartbeat (RAISE in 10m)");
     // Without a transmission time the earliest time stands for "now".
     assert.equal(summariseUpdate(update({ transmissionId: 1n, source: "web1", alerts: [beat] })), "web1: 1 alert — CLEAR heartbeat (RAISE in 10m)");
   });
 
   it("shows scheduled raises and clears", () => {
     const u = update({
-      transmissionId: 1n, source: "cron", transmissionTime: NOW,
-      alerts: [alert({ id: "backup", raiseTime: NOW + 7200 }), alert({ id: "disk", clearTime: NOW + 30 }), alert({ id: "old", raiseTime: NOW - 99 })],
+      transmissionId: 1n, source: "cron", transmissionTimeS: NOW,
+      alerts: [alert({ id: "backup", raiseTimeS: NOW + 7200 }), alert({ id: "disk", clearTimeS: NOW + 30 }), alert({ id: "old", raiseTimeS: NOW - 99 })],
     });
     assert.equal(summariseUpdate(u), "cron: 3 alerts — RAISE in 2h backup; RAISE disk (CLEAR in 30s); RAISE old");
   });

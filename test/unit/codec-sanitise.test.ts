@@ -1,9 +1,10 @@
 // The detail sanitiser, the plain-text renderer and the bounds on every text field.
 import assert from "node:assert/strict";
 import { CodecError } from "../../src/errors.js";
-import {
-  FIELD_LIMITS, charCount, sanitiseDetail, sanitiseHtml, sanitiseUpdate, stripControls, toPlainText, truncateChars,
-} from "../../src/codec/index.js";
+import { FIELD_LIMITS } from "../../src/codec/types.js";
+import { charCount, stripControls, truncateChars } from "../../src/codec/text.js";
+import { sanitiseDetail, sanitiseHtml, toPlainText } from "../../src/codec/html.js";
+import { sanitiseUpdate } from "../../src/codec/sanitise-update.js";
 import { alert, update } from "../fixtures/codec/vectors.js";
 
 const REL = 'rel="nofollow noopener noreferrer"';

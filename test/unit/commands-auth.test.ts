@@ -1,7 +1,7 @@
 // Who may act (per-workgroup permissions) and how often (a token bucket per sender).
 import assert from "node:assert/strict";
 import type { AlertRecord } from "../../src/alerts/types.js";
-import { authorizer, mayAct, RateLimiter, type Permissions } from "../../src/commands/index.js";
+import { authoriser, mayAct, RateLimiter, type Permissions } from "../../src/commands/index.js";
 
 describe("commands: mayAct", () => {
   const permissions: Permissions = {
@@ -41,8 +41,8 @@ describe("commands: mayAct", () => {
     assert.equal(mayAct("bob", "ack", "constructor", { "*": { ack: ["alice"] } }), false);
   });
 
-  it("authorizer gives a CommandContext's may, naming the workgroup that refused", () => {
-    const may = authorizer("bob", permissions, (a: AlertRecord) => (a.source.startsWith("db") ? "db" : "web"));
+  it("authoriser gives a CommandContext's may, naming the workgroup that refused", () => {
+    const may = authoriser("bob", permissions, (a: AlertRecord) => (a.source.startsWith("db") ? "db" : "web"));
     assert.deepEqual(may("ack", { source: "db1" } as AlertRecord), { ok: false, workgroup: "db" });
     assert.deepEqual(may("ack", { source: "web1" } as AlertRecord), { ok: true });
     assert.deepEqual(may("silence", null), { ok: false, workgroup: null });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadAgentConfig } from "../../src/config/index.js";
+import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), "utf8");
@@ -32,7 +32,7 @@ describe("config: mauve-agent checks, outbox and full state", () => {
     ]);
     assert.deepEqual(config.checkRunner, { maxConcurrent: 2 });
     assert.deepEqual(config.outbox, { maxEntries: 500 });
-    assert.equal(config.fullStateEvery, 1_800_000);
+    assert.equal(config.fullStateEveryMs, 1_800_000);
   });
 
   it("reads remote_checks, whose publishers are required", () => {
@@ -52,7 +52,7 @@ describe("config: mauve-agent checks, outbox and full state", () => {
 
   it("turns the periodic full state off with false", () => {
     const config = loadAgentConfig("xmpp: { jid: a@b.example, password: x }\nfull_state_every: false\n", { file: "agent.yaml" });
-    assert.equal(config.fullStateEvery, false);
+    assert.equal(config.fullStateEveryMs, false);
   });
 
   it("reports every problem of bad checks exactly", () => {

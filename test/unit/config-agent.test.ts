@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
-import { loadAgentConfig } from "../../src/config/index.js";
+import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), "utf8");
@@ -21,11 +21,11 @@ describe("config: mauve-agent", () => {
       source: "web1",
       stateDir: "/var/lib/mauve-agent",
       alerts: [],
-      heartbeat: { interval: 300_000 },
+      heartbeat: { intervalMs: 300_000 },
       checks: [],
       checkRunner: { maxConcurrent: 4 },
       outbox: { maxEntries: 10_000 },
-      fullStateEvery: 3_600_000,
+      fullStateEveryMs: 3_600_000,
       remoteChecks: null,
       log: { level: "info" },
     });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { loadBotConfig, readBotConfigFile } from "../../src/config/index.js";
+import { loadBotConfig, readBotConfigFile } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const FIXTURES = new URL("../fixtures/config/", import.meta.url);
@@ -41,10 +41,10 @@ describe("config: AlertBot", () => {
           sms: null,
           timezone: null,
           notify: { urgent: [["xmpp"]], normal: [["xmpp"]], low: [["xmpp"]] },
-          fallbackAfter: 300_000,
+          fallbackAfterMs: 300_000,
         },
       ],
-      alerts: { ackDefault: 3_600_000, ackMax: 7 * 86_400_000, tolerance: 5_000, maxClockSkew: 3_600_000 },
+      alerts: { ackDefaultMs: 3_600_000, ackMaxMs: 7 * 86_400_000, toleranceMs: 5_000, maxClockSkewMs: 3_600_000 },
       // Without a policy, everyone is told everything at once, as before policies existed.
       workgroups: [
         {
@@ -56,14 +56,14 @@ describe("config: AlertBot", () => {
           room: null,
           workingHours: null,
           escalation: Object.fromEntries(
-            ["urgent", "normal", "low"].map((level) => [level, { steps: [{ after: 0, notify: { kind: "all" }, channels: null, window: null }], reminder: null }]),
+            ["urgent", "normal", "low"].map((level) => [level, { steps: [{ afterMs: 0, notify: { kind: "all" }, channels: null, window: null }], reminderMs: null }]),
           ),
         },
       ],
       rules: [{ match: {}, level: "normal", workgroup: "everyone", window: null }],
       windows: {},
-      storm: { limit: { count: 5, per: 600_000 }, digestAfter: 3, digestTop: 3, quietDigestEvery: 3_600_000 },
-      hostDown: { grace: 300_000, importance: 100 },
+      storm: { limit: { count: 5, perMs: 600_000 }, digestAfter: 3, digestTop: 3, quietDigestEveryMs: 3_600_000 },
+      hostDown: { graceMs: 300_000, importance: 100 },
       email: null,
       sms: null,
       udp: null,
@@ -78,7 +78,7 @@ describe("config: AlertBot", () => {
     for (const part of [config, config.xmpp, config.people, config.people[0], config.alerts, config.log, config.xmpp.secret, config.workgroups[0], config.rules[0]]) {
       assert.ok(Object.isFrozen(part));
     }
-    assert.throws(() => ((config.alerts as { ackMax: number }).ackMax = 1), TypeError);
+    assert.throws(() => ((config.alerts as { ackMaxMs: number }).ackMaxMs = 1), TypeError);
   });
 
   it("never shows the secret when the whole config is printed", () => {
@@ -97,7 +97,7 @@ describe("config: AlertBot", () => {
     assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob", "carol", "dave", "erin"]);
     assert.equal(config.people[0]?.timezone, "Europe/London");
     assert.equal(config.workgroups[0]?.workingHours, "office");
-    assert.equal(config.alerts.maxClockSkew, 3_600_000);
+    assert.equal(config.alerts.maxClockSkewMs, 3_600_000);
     // Its rooms live on the MUC service our launcher's Prosody runs for that domain.
     const room = config.workgroups.find((w) => w.room !== null)?.room ?? "";
     const prosody = renderProsodyConfig({

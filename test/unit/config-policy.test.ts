@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { object } from "../../src/schema/combinators.js";
-import { loadBotConfig } from "../../src/config/index.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { loadYaml } from "../../src/config/load.js";
 import { channelTiers, hours, importanceRange, patterns, rate, weekdays } from "../../src/config/policy-scalars.js";
 import type { Reader } from "../../src/schema/reader.js";
 import { ConfigError } from "../../src/errors.js";
 import { onCall } from "../../src/policy/on-call.js";
-import { classify } from "../../src/policy/rules.js";
+import { classify } from "../../src/policy/matcher.js";
 
 const FIXTURES = new URL("../fixtures/config/", import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), "utf8");
@@ -32,7 +32,7 @@ describe("config: policy sections", () => {
     assert.deepEqual(alice?.notify, { urgent: [["xmpp"], ["sms"], ["email"]], normal: [["xmpp"], ["email"]], low: [["email_digest"]] });
     assert.deepEqual(bob?.notify.low, [["email_digest"]]);
     assert.deepEqual(carol?.notify, { urgent: [["xmpp", "sms"]], normal: [["xmpp"]], low: [["xmpp"]] });
-    assert.equal(team.people[4]?.fallbackAfter, 10 * M);
+    assert.equal(team.people[4]?.fallbackAfterMs, 10 * M);
   });
 
   it("maps workgroups: rotation hours in minutes, override instants, parsed step targets, per-level defaults", () => {
@@ -43,20 +43,20 @@ describe("config: policy sections", () => {
     });
     assert.deepEqual(ops?.escalation.urgent, {
       steps: [
-        { after: 0, notify: { kind: "oncall" }, channels: null, window: null },
-        { after: 15 * M, notify: { kind: "next" }, channels: null, window: null },
-        { after: 45 * M, notify: { kind: "person", name: "erin" }, channels: [["sms"]], window: null },
+        { afterMs: 0, notify: { kind: "oncall" }, channels: null, window: null },
+        { afterMs: 15 * M, notify: { kind: "next" }, channels: null, window: null },
+        { afterMs: 45 * M, notify: { kind: "person", name: "erin" }, channels: [["sms"]], window: null },
       ],
-      reminder: 30 * M,
+      reminderMs: 30 * M,
     });
     assert.deepEqual(ops?.escalation.normal, {
       steps: [
-        { after: 0, notify: { kind: "oncall" }, channels: null, window: null },
-        { after: 60 * M, notify: { kind: "next" }, channels: null, window: null },
+        { afterMs: 0, notify: { kind: "oncall" }, channels: null, window: null },
+        { afterMs: 60 * M, notify: { kind: "next" }, channels: null, window: null },
       ],
-      reminder: 60 * M,
+      reminderMs: 60 * M,
     });
-    assert.deepEqual(ops?.escalation.low, { steps: [{ after: 0, notify: { kind: "oncall" }, channels: null, window: "office" }], reminder: null });
+    assert.deepEqual(ops?.escalation.low, { steps: [{ afterMs: 0, notify: { kind: "oncall" }, channels: null, window: "office" }], reminderMs: null });
     assert.deepEqual(dba?.escalation.urgent.steps[1]?.notify, { kind: "workgroup", name: "ops" });
     assert.equal(dba?.room, "dba@conference.mauve.localhost");
     assert.equal(dba?.rotation, null);
@@ -69,8 +69,8 @@ describe("config: policy sections", () => {
     assert.deepEqual(team.windows, {
       office: { timezone: "Europe/London", days: [1, 2, 3, 4, 5], from: 540, until: 1050, holidays: ["2026-12-25", "2026-12-28"] },
     });
-    assert.deepEqual(team.storm, { limit: { count: 5, per: 10 * M }, digestAfter: 3, digestTop: 3, quietDigestEvery: 60 * M });
-    assert.deepEqual(team.hostDown, { grace: 5 * M, importance: 100 });
+    assert.deepEqual(team.storm, { limit: { count: 5, perMs: 10 * M }, digestAfter: 3, digestTop: 3, quietDigestEveryMs: 60 * M });
+    assert.deepEqual(team.hostDown, { graceMs: 5 * M, importance: 100 });
   });
 
   it("the example's policy behaves like the team it describes", () => {

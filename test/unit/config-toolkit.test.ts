@@ -5,8 +5,7 @@ import { formatDuration, parseDuration } from "../../src/util/duration.js";
 import { InvalidConfigError, loadYaml } from "../../src/config/load.js";
 import type { Reader } from "../../src/schema/reader.js";
 import { bareJid, bool, duration, fsPath, int, str, timeZone } from "../../src/schema/scalars.js";
-import { secret } from "../../src/schema/secret-field.js";
-import { Secret } from "../../src/schema/secret.js";
+import { secret, Secret } from "../../src/schema/secret.js";
 import { ConfigError } from "../../src/errors.js";
 
 const S = 1_000;

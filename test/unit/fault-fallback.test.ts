@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import { failed, type Channel, type ChannelName, type DeliveryOutcome, type NotificationMessage, type Recipient } from "../../src/notify/index.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { failed, type Channel, type ChannelKind, type DeliveryOutcome, type Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
 import { fakeClockCore } from "../helpers/fake-clock-core.js";
@@ -14,7 +15,7 @@ import { fakeClockCore } from "../helpers/fake-clock-core.js";
 class Scripted implements Channel {
   sent: string[] = [];
   answers: DeliveryOutcome[] = [];
-  constructor(readonly name: ChannelName) {}
+  constructor(readonly name: ChannelKind) {}
   async send(to: Recipient, m: NotificationMessage): Promise<DeliveryOutcome> {
     this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
     return this.answers.shift() ?? { ok: true };
@@ -47,7 +48,7 @@ describe("fault: fallbacks driven by the clock alone", () => {
     chat = new Scripted("xmpp");
     email = new Scripted("email");
     sms = new Scripted("sms");
-    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelName, Channel>([["xmpp", chat], ["email", email], ["sms", sms]]) });
+    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelKind, Channel>([["xmpp", chat], ["email", email], ["sms", sms]]) });
     await core.start();
   });
   afterEach(() => {

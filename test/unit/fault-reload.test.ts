@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
 import { reloadConfig, restartOnlyChanges } from "../../src/bot/config-reload.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { loadBotConfig, type BotConfig } from "../../src/config/index.js";
-import type { Channel, ChannelName, NotificationMessage, Recipient } from "../../src/notify/index.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { LogLines } from "../helpers/spine.js";
 import { alert, update } from "../helpers/updates.js";
@@ -42,8 +43,8 @@ describe("fault: config reload", () => {
     const store = Store.open(":memory:");
     const chat = new Chat();
     const settings = (c: BotConfig) => ({
-      policy: c, channels: new Map<ChannelName, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefault, ackMaxMs: c.alerts.ackMax, permissions: c.permissions,
+      policy: c, channels: new Map<ChannelKind, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
+      ackDefaultMs: c.alerts.ackDefaultMs, ackMaxMs: c.alerts.ackMaxMs, permissions: c.permissions,
     });
     const core = new BotCore({ ...settings(oncall("alice")), store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });
     try {

@@ -7,7 +7,7 @@ import type { AlertmanagerMapping } from "../../src/http/http-config.js";
 import { packUpdates } from "../../src/http/ingest-routes.js";
 import { readJsonUpdate } from "../../src/http/json-update.js";
 import { rejectionClass } from "../../src/http/metrics.js";
-import { encodeUpdate } from "../../src/codec/encode.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
 
 const BASE = `xmpp:
   component: alertbot.example.org
@@ -103,10 +103,10 @@ describe("Alertmanager mapping", () => {
     });
     assert.ok(read.ok);
     const [firing, resolved] = read.value.map((a) => toMauveAlert(a, m, null, 1000));
-    assert.deepEqual([firing!.raiseTime, firing!.clearTime, firing!.summary, firing!.importance], [1000, 0, "load is 12", 40]);
+    assert.deepEqual([firing!.raiseTimeS, firing!.clearTimeS, firing!.summary, firing!.importance], [1000, 0, "load is 12", 40]);
     assert.match(firing!.detail, /&lt;b&gt;hot&lt;\/b&gt;/);
     assert.match(firing!.detail, /<a href="http:\/\/prom\/graph">/);
-    assert.deepEqual([resolved!.raiseTime, resolved!.clearTime, resolved!.summary, resolved!.importance], [0, 1000, "Load", 0]);
+    assert.deepEqual([resolved!.raiseTimeS, resolved!.clearTimeS, resolved!.summary, resolved!.importance], [0, 1000, "Load", 0]);
   });
 
   it("refuses payloads that are not version 4, naming the field", () => {
@@ -132,7 +132,7 @@ describe("JSON updates", () => {
   it("reads Mauve's fields, with \"now\" for times", () => {
     const read = readJsonUpdate({ source: "backup1", alerts: [{ id: "nightly", summary: "failed", importance: 80, clear_time: "now", raise_time: 2000 }], transmission_id: "18446744073709551557" }, 1500);
     assert.ok(read.ok);
-    assert.deepEqual(read.value.alerts[0], { id: "nightly", raiseTime: 2000, clearTime: 1500, subject: "", summary: "failed", detail: "", importance: 80, suppressUntil: 0 });
+    assert.deepEqual(read.value.alerts[0], { id: "nightly", raiseTimeS: 2000, clearTimeS: 1500, subject: "", summary: "failed", detail: "", importance: 80, suppressUntilS: 0 });
     assert.equal(read.value.transmissionId, 18446744073709551557n);
   });
 
@@ -150,7 +150,7 @@ describe("JSON updates", () => {
 });
 
 describe("packing posted alerts into updates", () => {
-  const alert = (i: number, detail = "") => ({ id: `a${i}`, raiseTime: 1, clearTime: 0, subject: "", summary: `summary ${i}`, detail, importance: 0, suppressUntil: 0 });
+  const alert = (i: number, detail = "") => ({ id: `a${i}`, raiseTimeS: 1, clearTimeS: 0, subject: "", summary: `summary ${i}`, detail, importance: 0, suppressUntilS: 0 });
 
   it("splits what does not fit in 64 KiB, each part sanitised by the decoder", () => {
     const alerts = Array.from({ length: 1000 }, (_, i) => alert(i, `<p onclick="x()">${"d".repeat(300)}</p>`));

@@ -3,7 +3,7 @@ import { parseMauvesendArgs, parseTimeSpec, type MauvesendArgs } from "../../src
 
 const NOW = 1_700_000_000;
 const alert = (id: string, fields: Record<string, unknown> = {}) => ({
-  id, raiseTime: 0, clearTime: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntil: 0, ...fields,
+  id, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0, ...fields,
 });
 const parse = (line: string[]): MauvesendArgs => parseMauvesendArgs(line, NOW);
 const send = (line: string[]) => {
@@ -25,24 +25,24 @@ describe("mauvesend: command line", () => {
     const r = send(["-o", "web9", "-i", "disk", "-s", "full", "-r", "now"]);
     assert.deepEqual(r, {
       kind: "send", source: "web9", replace: false, verbose: 0, config: null, timeoutSec: 30, destinations: [],
-      alerts: [alert("disk", { summary: "full", raiseTime: NOW })],
+      alerts: [alert("disk", { summary: "full", raiseTimeS: NOW })],
     });
   });
 
   it("starts a new alert at every -i, and raises now those with neither -r nor -c", () => {
     const r = send(["-i", "a", "-s", "A", "-u", "box", "-d", "<b>x</b>", "-i", "b", "-c", "-i", "c", "-r", "+10m", "-c", "now", "-e", "+1h"]);
     assert.deepEqual(r.alerts, [
-      alert("a", { summary: "A", subject: "box", detail: "<b>x</b>", raiseTime: NOW }),
-      alert("b", { clearTime: NOW }),
-      alert("c", { raiseTime: NOW + 600, clearTime: NOW, suppressUntil: NOW + 3600 }),
+      alert("a", { summary: "A", subject: "box", detail: "<b>x</b>", raiseTimeS: NOW }),
+      alert("b", { clearTimeS: NOW }),
+      alert("c", { raiseTimeS: NOW + 600, clearTimeS: NOW, suppressUntilS: NOW + 3600 }),
     ]);
   });
 
   it("takes an option's value from its own word, else from the next word unless that is an option (GetoptLong)", () => {
-    assert.deepEqual(send(["-i", "x", "-r-1h"]).alerts[0]?.raiseTime, NOW - 3600);
-    assert.deepEqual(send(["-i", "x", "--raise=-1h"]).alerts[0]?.raiseTime, NOW - 3600);
-    assert.deepEqual(send(["-i", "x", "-c", "-i", "y"]).alerts.map((a) => [a.id, a.clearTime]), [["x", NOW], ["y", 0]]);
-    assert.deepEqual(send(["-i", "x", "-c", "", "-r", "+10m"]).alerts.map((a) => [a.clearTime, a.raiseTime]), [[NOW, NOW + 600]]);
+    assert.deepEqual(send(["-i", "x", "-r-1h"]).alerts[0]?.raiseTimeS, NOW - 3600);
+    assert.deepEqual(send(["-i", "x", "--raise=-1h"]).alerts[0]?.raiseTimeS, NOW - 3600);
+    assert.deepEqual(send(["-i", "x", "-c", "-i", "y"]).alerts.map((a) => [a.id, a.clearTimeS]), [["x", NOW], ["y", 0]]);
+    assert.deepEqual(send(["-i", "x", "-c", "", "-r", "+10m"]).alerts.map((a) => [a.clearTimeS, a.raiseTimeS]), [[NOW, NOW + 600]]);
     assert.deepEqual(send(["-i", "x", "-s", "-"]).alerts[0]?.summary, "-");
     assert.deepEqual(send(["-vix", "alerts.example.com:32741"]).destinations, ["alerts.example.com:32741"]);
     assert.deepEqual(send(["-i", "x", "--", "-v", "-i"]).destinations, ["-v", "-i"]);
@@ -50,13 +50,13 @@ describe("mauvesend: command line", () => {
 
   it("reads unique abbreviations of Mauve's long options, as GetoptLong does", () => {
     const r = send(["--i", "x", "--sum", "full", "--re", "--ra=+1m", "--sub", "box"]);
-    assert.deepEqual([r.replace, r.alerts], [true, [alert("x", { summary: "full", subject: "box", raiseTime: NOW + 60 })]]);
+    assert.deepEqual([r.replace, r.alerts], [true, [alert("x", { summary: "full", subject: "box", raiseTimeS: NOW + 60 })]]);
   });
 
   it("accepts bundled, attached and long forms", () => {
     const r = send(["-pvv", "-oweb1", "--id=disk", "--summary", "s", "--raise=+5m", "-c+1h", "--config", "/etc/a.yaml", "--timeout", "5"]);
     assert.deepEqual([r.replace, r.verbose, r.source, r.config, r.timeoutSec], [true, 2, "web1", "/etc/a.yaml", 5]);
-    assert.deepEqual(r.alerts, [alert("disk", { summary: "s", raiseTime: NOW + 300, clearTime: NOW + 3600 })]);
+    assert.deepEqual(r.alerts, [alert("disk", { summary: "s", raiseTimeS: NOW + 300, clearTimeS: NOW + 3600 })]);
   });
 
   it("allows -p alone: an empty replace clears the whole source", () => {
@@ -123,7 +123,7 @@ describe("mauvesend: command line", () => {
       [["-i", "x", "-r", "99999999999999999999"], 'Unrecognised time format "99999999999999999999"'],
     ];
     for (const [line, message, fromParser = false] of table) assert.deepEqual(parse(line), { kind: "usage", message, fromParser }, line.join(" "));
-    assert.deepEqual(send(["-i", "x", "--c"]).alerts[0]?.clearTime, NOW, "--c is Mauve's --clear, not --config");
+    assert.deepEqual(send(["-i", "x", "--c"]).alerts[0]?.clearTimeS, NOW, "--c is Mauve's --clear, not --config");
   });
 
   it("answers -h, -m and -V after reading the whole line, and before asking for alerts", () => {

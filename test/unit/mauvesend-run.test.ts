@@ -41,8 +41,8 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
       pubsub: "pubsub.example.org", bot: "alertbot.example.org", defaultSource: hostname(),
     });
     assert.equal(timeoutMs, 30_000);
-    assert.deepEqual([update.source, update.replace, update.transmissionTime, update.sequence], ["web9", false, 1_700_000_000, 0n]);
-    assert.deepEqual(update.alerts.map((a) => [a.id, a.summary, a.raiseTime]), [["disk", "full", 1_700_000_000]]);
+    assert.deepEqual([update.source, update.replace, update.transmissionTimeS, update.sequence], ["web9", false, 1_700_000_000, 0n]);
+    assert.deepEqual(update.alerts.map((a) => [a.id, a.summary, a.raiseTimeS]), [["disk", "full", 1_700_000_000]]);
   });
 
   it("takes the account and the default source from an agent config", async () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
-import { emailSection, smsSection } from "../../src/notify/channels-config.js";
+import { emailSection } from "../../src/notify/email-channel.js";
+import { smsSection } from "../../src/notify/sms-channel.js";
 import { maybe, object } from "../../src/schema/combinators.js";
 import { loadYaml } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
@@ -36,7 +37,7 @@ describe("config: email and sms sections", () => {
     assert.equal(config.email?.smtp.password?.reveal(), "smtp-pass-123");
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
       email: {
-        smtp: { host: "smtp.example.org", port: 587, secure: "starttls", user: "mauve", password: "[redacted]", timeout: 20_000 },
+        smtp: { host: "smtp.example.org", port: 587, secure: "starttls", user: "mauve", password: "[redacted]", timeoutMs: 20_000 },
         from: "Mauve <alerts@example.org>",
         subjectPrefix: "[ops]",
       },
@@ -49,7 +50,7 @@ describe("config: email and sms sections", () => {
         bodyTemplate: '{"to": "{to}", "sender": "{from}", "message": "{text}"}',
         encoding: "json",
         from: "Mauve",
-        timeout: 5_000,
+        timeoutMs: 5_000,
         maxChars: 300,
       },
     });
@@ -60,13 +61,13 @@ describe("config: email and sms sections", () => {
   it("fills defaults: port by TLS mode, prefix, timeouts, GET without a body", () => {
     const config = load("channels-minimal.yaml");
     assert.deepEqual(JSON.parse(JSON.stringify(config.email)), {
-      smtp: { host: "127.0.0.1", port: 25, secure: false, user: null, password: null, timeout: 30_000 },
+      smtp: { host: "127.0.0.1", port: 25, secure: false, user: null, password: null, timeoutMs: 30_000 },
       from: "alerts@example.org",
       subjectPrefix: "[mauve]",
     });
     assert.equal(config.sms?.method, "GET");
     assert.equal(config.sms?.bodyTemplate, null);
-    assert.equal(config.sms?.timeout, 10_000);
+    assert.equal(config.sms?.timeoutMs, 10_000);
     assert.equal(config.sms?.maxChars, 160);
   });
 
@@ -84,7 +85,7 @@ describe("config: email and sms sections", () => {
       bodyTemplate: "To={to}&From={from}&Body={text}",
       encoding: "form",
       from: "+15005550006",
-      timeout: 10_000,
+      timeoutMs: 10_000,
       maxChars: 160,
     });
   });

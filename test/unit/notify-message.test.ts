@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { AlertRecord } from "../../src/alerts/types.js";
-import { mailSubject, senderDomain, threadHeaders } from "../../src/notify/email-threading.js";
-import { buildDigest, buildMessage, smsText, threadKeyFor } from "../../src/notify/index.js";
+import { mailSubject, senderDomain, threadHeaders } from "../../src/notify/email-channel.js";
+import { buildDigest, buildMessage, threadKeyFor } from "../../src/notify/message.js";
+import { smsText } from "../../src/notify/sms-channel.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 

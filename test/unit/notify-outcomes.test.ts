@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { Secret } from "../../src/schema/secret.js";
-import type { SmsConfig } from "../../src/notify/channels-config.js";
-import { smtpTransportOptions } from "../../src/notify/email-channel.js";
+import { smtpTransportOptions, smtpFailure } from "../../src/notify/email-channel.js";
 import { credentialForms, redact, redactor } from "../../src/notify/redact.js";
-import { smtpFailure } from "../../src/notify/smtp-outcome.js";
-import { httpOutcome, networkFailure } from "../../src/notify/sms-outcome.js";
-import { buildSmsRequest, smsSecrets } from "../../src/notify/sms-request.js";
+import { httpOutcome, networkFailure, buildSmsRequest, smsSecrets, type SmsConfig } from "../../src/notify/sms-channel.js";
 
 const none = redactor([]);
 
@@ -41,7 +38,7 @@ describe("notify: SMTP outcomes", () => {
   }
 
   it("maps the TLS modes onto nodemailer's options and sets every timeout", () => {
-    const base = { host: "mx", port: 587, user: "u", password: new Secret("pw"), timeout: 7_000 };
+    const base = { host: "mx", port: 587, user: "u", password: new Secret("pw"), timeoutMs: 7_000 };
     const starttls = smtpTransportOptions({ ...base, secure: "starttls" });
     assert.deepEqual([starttls.secure, starttls.requireTLS, starttls.ignoreTLS], [false, true, false]);
     const tls = smtpTransportOptions({ ...base, secure: true });
@@ -92,7 +89,7 @@ describe("notify: SMS request", () => {
   const config: SmsConfig = {
     preset: null, url: "https://gw.example.org/send?to={to}", method: "POST", headers: { "X-Client": "mauve" },
     auth: { kind: "bearer", token: new Secret("tok") }, bodyTemplate: '{"to":"{to}","from":"{from}","text":"{text}"}',
-    encoding: "json", from: "Mauve", timeout: 5_000, maxChars: 160,
+    encoding: "json", from: "Mauve", timeoutMs: 5_000, maxChars: 160,
   };
   const awkward = 'say "hi" \\ & = + % #42\nnext line é';
 

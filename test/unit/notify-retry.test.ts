@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { backoffDelay, deliverWithRetry, delivered, failed, type Channel, type DeliveryOutcome, type NotificationMessage } from "../../src/notify/index.js";
+import { deliverWithRetry } from "../../src/notify/retry.js";
+import { backoffDelay } from "../../src/util/backoff.js";
+import { delivered, failed, type Channel, type DeliveryOutcome } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 
 const bob = { name: "bob", jid: "bob@example.org", email: "bob@example.org" };
 const message: NotificationMessage = { kind: "raised", shortId: 42, subject: "RAISED web1 disk-full", text: "RAISED #42 web1 disk-full" };
@@ -39,7 +42,7 @@ describe("notify: deliverWithRetry", () => {
     const channel = scripted(clock, [failed(true, "451 later"), failed(true, "451 later"), delivered("250 ok")]);
     const seen: Array<[boolean, number, number | null]> = [];
     const outcome = await run(clock, deliverWithRetry(channel, bob, message, {
-      clock, attempts: 4, baseDelayMs: 10_000, maxDelayMs: 60_000, random: () => 1,
+      clock, attempts: 4, initialDelayMs: 10_000, maxDelayMs: 60_000, random: () => 1,
       onAttempt: (o, n, next) => seen.push([o.ok, n, next.retryInMs]),
     }));
     assert.deepEqual(outcome, { ok: true, detail: "250 ok" });
@@ -62,7 +65,7 @@ describe("notify: deliverWithRetry", () => {
     const channel = scripted(clock, [1, 2, 3, 4, 5].map((n) => failed(true, `timeout ${n}`)));
     const next: Array<number | null> = [];
     const outcome = await run(clock, deliverWithRetry(channel, bob, message, {
-      clock, attempts: 4, baseDelayMs: 1_000, maxDelayMs: 3_000, random: () => 0,
+      clock, attempts: 4, initialDelayMs: 1_000, maxDelayMs: 3_000, random: () => 0,
       onAttempt: (_o, _n, n) => next.push(n.retryInMs),
     }));
     assert.deepEqual(outcome, { ok: false, recoverable: true, error: "timeout 4" });
@@ -74,7 +77,7 @@ describe("notify: deliverWithRetry", () => {
     const clock = new FakeClock(START);
     const channel = scripted(clock, [failed(true, "HTTP 429", 30_000), failed(true, "HTTP 429", 999_000)]);
     const next: Array<number | null> = [];
-    await run(clock, deliverWithRetry(channel, bob, message, { clock, baseDelayMs: 1_000, maxDelayMs: 60_000, random: () => 0, onAttempt: (_o, _n, n) => next.push(n.retryInMs) }));
+    await run(clock, deliverWithRetry(channel, bob, message, { clock, initialDelayMs: 1_000, maxDelayMs: 60_000, random: () => 0, onAttempt: (_o, _n, n) => next.push(n.retryInMs) }));
     assert.deepEqual(next, [30_000, 60_000, null]);
   });
 
@@ -89,8 +92,8 @@ describe("notify: deliverWithRetry", () => {
     const clock = new FakeClock(START);
     const channel = scripted(clock, [failed(true, "busy"), delivered()]);
     const abort = new AbortController();
-    const p = deliverWithRetry(channel, bob, message, { clock, baseDelayMs: 60_000 });
-    const q = deliverWithRetry(scripted(clock, [failed(true, "busy")]), bob, message, { clock, baseDelayMs: 60_000, signal: abort.signal });
+    const p = deliverWithRetry(channel, bob, message, { clock, initialDelayMs: 60_000 });
+    const q = deliverWithRetry(scripted(clock, [failed(true, "busy")]), bob, message, { clock, initialDelayMs: 60_000, signal: abort.signal });
     await flush();
     abort.abort();
     assert.deepEqual(await q, { ok: false, recoverable: true, error: "busy" });
@@ -98,10 +101,11 @@ describe("notify: deliverWithRetry", () => {
   });
 
   it("keeps backoff within [ceiling/2, ceiling] and under the cap", () => {
-    for (let retry = 1; retry <= 12; retry++) {
-      const ceiling = Math.min(30_000, 1_000 * 2 ** (retry - 1));
-      assert.equal(backoffDelay(retry, 1_000, 30_000, () => 0), ceiling / 2);
-      assert.equal(backoffDelay(retry, 1_000, 30_000, () => 0.999999), Math.round(ceiling / 2 + (ceiling / 2) * 0.999999));
+    const options = { initialDelayMs: 1_000, maxDelayMs: 30_000 };
+    for (let retry = 0; retry < 12; retry++) {
+      const ceiling = Math.min(30_000, 1_000 * 2 ** retry);
+      assert.equal(backoffDelay(retry, options, () => 0), ceiling / 2);
+      assert.equal(backoffDelay(retry, options, () => 0.999999), Math.round(ceiling / 2 + (ceiling / 2) * 0.999999));
     }
   });
 });

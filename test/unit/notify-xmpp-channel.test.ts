@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createXmppChannel, type NotificationMessage } from "../../src/notify/index.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 
 const message: NotificationMessage = { kind: "raised", shortId: 42, subject: "RAISED web1 disk-full", text: 'RAISED #42 web1 disk-full\nReply "ack 42" to acknowledge.' };
 

@@ -45,7 +45,7 @@ describe("agent outbox: bounds, saved state and periodic full state", () => {
     assert.equal(full?.replace, true);
     assert.equal(full?.sequence, 11n, "the sequence never goes back");
     const byId = new Map(full?.alerts.map((a) => [a.id, a]));
-    assert.ok(byId.get("a0")?.clearTime && !byId.get("a0")?.raiseTime, "the latest change is in it");
+    assert.ok(byId.get("a0")?.clearTimeS && !byId.get("a0")?.raiseTimeS, "the latest change is in it");
     assert.equal(byId.get("a9")?.summary, "alert 9");
     assert.ok(byId.has("heartbeat"));
     outbox.close();

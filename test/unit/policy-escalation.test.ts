@@ -2,13 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { TimerHandle } from "../../src/clock/clock.js";
-import { loadBotConfig } from "../../src/config/index.js";
-import type { Presence } from "../../src/policy/channels.js";
-import type { Delivery } from "../../src/policy/delivery.js";
-import { escalate } from "../../src/policy/escalation.js";
-import type { EscalationAlert, EscalationResult, EscalationState } from "../../src/policy/escalation-state.js";
-import { classify } from "../../src/policy/rules.js";
-import type { Silence } from "../../src/policy/silences.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import type { Presence, Delivery } from "../../src/policy/delivery.js";
+import { escalate, type EscalationAlert, type EscalationResult, type EscalationState } from "../../src/policy/escalation.js";
+import { classify, type Silence } from "../../src/policy/matcher.js";
 import type { Policy } from "../../src/policy/types.js";
 
 const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });

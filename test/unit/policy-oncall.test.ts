@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadBotConfig } from "../../src/config/index.js";
-import { onCall } from "../../src/policy/on-call.js";
-import { rotationTurn } from "../../src/policy/rotation.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { onCall, rotationTurn } from "../../src/policy/on-call.js";
 import type { Person, Workgroup } from "../../src/policy/types.js";
 
 const Z = (iso: string): number => Date.parse(iso);

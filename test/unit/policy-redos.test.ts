@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compilePattern, matches } from "../../src/policy/index.js";
+import { compilePattern, matches } from "../../src/policy/matcher.js";
 import { parseMatcher } from "../../src/commands/silence-matcher.js";
 
 // Patterns run on a linear-time engine (RE2), so the shapes behind catastrophic backtracking are

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadBotConfig } from "../../src/config/index.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { checkHostsDown, HOST_DOWN_ALERT_ID, inhibitedBy } from "../../src/policy/inhibit.js";
-import { compilePattern, matches } from "../../src/policy/matcher.js";
-import type { AlertFacts } from "../../src/policy/matcher.js";
-import { classify } from "../../src/policy/rules.js";
-import { activeSilences, isSilenced, silencedUntil } from "../../src/policy/silences.js";
-import type { Silence } from "../../src/policy/silences.js";
+import { compilePattern, matches, type AlertFacts, classify, activeSilences, isSilenced, silencedUntil, type Silence } from "../../src/policy/matcher.js";
 
 const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });
 const alert = (fields: Partial<AlertFacts>): AlertFacts => ({ source: "web1", alertId: "http", subject: "web1", importance: 50, ...fields });

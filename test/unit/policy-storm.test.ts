@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadBotConfig } from "../../src/config/index.js";
-import { planChannels } from "../../src/policy/channels.js";
-import type { Presence } from "../../src/policy/channels.js";
-import type { Delivery } from "../../src/policy/delivery.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { planChannels, type Presence, type Delivery } from "../../src/policy/delivery.js";
 import { escalate } from "../../src/policy/escalation.js";
 import { findPerson } from "../../src/policy/on-call.js";
-import { classify } from "../../src/policy/rules.js";
-import { DIGEST_HINT, planOutbox } from "../../src/policy/storm.js";
-import type { OutboxPlan, SentRecord } from "../../src/policy/storm.js";
+import { classify } from "../../src/policy/matcher.js";
+import { DIGEST_HINT, planOutbox, type OutboxPlan, type SentRecord } from "../../src/policy/storm.js";
 import type { Level, Person } from "../../src/policy/types.js";
 
 const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });

@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { nextDueAt } from "../../src/alerts/due.js";
+import { nextDueAt, ackAlert } from "../../src/alerts/state-machine.js";
 import { Store } from "../../src/store/store.js";
 import { ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
-import { sourceToNodeName } from "../../src/codec/node-name.js";
-import { ackAlert } from "../../src/alerts/ack.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { alert, update } from "../helpers/updates.js";
 
@@ -56,10 +55,10 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("drops a stale sequence but accepts a sender that started afresh at 1", () => {
     ingestUpdate(store, update("web1", [alert("a")], { sequence: 5n }), pubsub("web1"), T0);
-    const stale = ingestUpdate(store, update("web1", [alert("a", { clearTime: 1 })], { sequence: 4n }), pubsub("web1"), T0 + 1);
+    const stale = ingestUpdate(store, update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 4n }), pubsub("web1"), T0 + 1);
     assert.deepEqual(stale, { status: "stale", sequence: 4n, lastSequence: 5n });
     assert.equal(store.alerts.find("web1", "a")?.status, "raised");
-    const fresh = ingestUpdate(store, update("web1", [alert("a", { clearTime: 1 })], { sequence: 1n }), pubsub("web1"), T0 + 2);
+    const fresh = ingestUpdate(store, update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 1n }), pubsub("web1"), T0 + 2);
     assert.equal(fresh.status, "applied");
     assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
   });
@@ -86,7 +85,7 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("fires a missed heartbeat through the durable due index, across a reopen", () => {
     const s = Math.floor(T0 / 1000);
-    ingestUpdate(store, update("web1", [alert("hb", { clearTime: s, raiseTime: s + 600 })]), pubsub("web1"), T0);
+    ingestUpdate(store, update("web1", [alert("hb", { clearTimeS: s, raiseTimeS: s + 600 })]), pubsub("web1"), T0);
     assert.equal(store.alerts.nextDue(), T0 + 600_000);
     assert.deepEqual(processDue(store, T0 + 599_999), []);
     store.close();
@@ -122,7 +121,7 @@ describe("store + ingest (real SQLite file)", () => {
     store.alerts.save(acked.after);
     store.alerts.save(ranOut.after);
     store.alerts.save({ ...get("clear-due"), scheduledClearAt: now - 10_000 });
-    ingestUpdate(store, update("web1", [alert("gone", { clearTime: T0 / 1000 })]), pubsub("web1"), T0 + 1);
+    ingestUpdate(store, update("web1", [alert("gone", { clearTimeS: T0 / 1000 })]), pubsub("web1"), T0 + 1);
     const before = get("gone");
     assert.equal(before.status, "cleared");
 
@@ -172,7 +171,7 @@ describe("store + ingest (real SQLite file)", () => {
       const viaPubsub = ingestUpdate(store, update("web1 ", [alert("disk")]), { via: "pubsub", node: "mauve/alerts/web1 ", publisher: "x@y" }, T0 + 2);
       assert.deepEqual(viaPubsub, { status: "rejected", reason: 'source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only' });
       assert.deepEqual(store.sources.all().map((s) => s.source), ["web1"]);
-      assert.equal(ingestUpdate(store, update("web1", [alert("disk", { clearTime: 1 })]), udp, T0 + 3).status, "applied");
+      assert.equal(ingestUpdate(store, update("web1", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 3).status, "applied");
       assert.equal(store.alerts.find("web1", "disk")?.status, "cleared");
     });
 
@@ -185,12 +184,12 @@ describe("store + ingest (real SQLite file)", () => {
       raw.close();
       for (const source of ["web1", "web1 ", "WEB1"]) assert.equal(ingestUpdate(store, update(source, [alert("disk")]), { via: "bot" }, T0).status, "applied");
       assert.deepEqual(store.sources.all().map((s) => s.source).sort(), ["WEB1", "web1", "web1 "]);
-      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTime: 1 })]), udp, T0 + 1).status, "rejected");
+      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 1).status, "rejected");
       // A case variant that was already stored is a known source: it goes on being heard.
-      assert.equal(ingestUpdate(store, update("WEB1", [alert("disk", { clearTime: 1 })]), udp, T0 + 1).status, "applied");
+      assert.equal(ingestUpdate(store, update("WEB1", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 1).status, "applied");
       assert.equal(store.alerts.find("web1 ", "disk")?.status, "raised", "the stored alert is kept");
       // The bot's own updates (host down) may still name it.
-      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTime: 1 })]), { via: "bot" }, T0 + 2).status, "applied");
+      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTimeS: 1 })]), { via: "bot" }, T0 + 2).status, "applied");
     });
   });
 });

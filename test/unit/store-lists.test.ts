@@ -8,7 +8,7 @@ import type { AlertRecord, AlertState } from "../../src/alerts/types.js";
 import { commandAlerts, commandSilences } from "../../src/bot/command-alerts.js";
 import { recognisePerson, runCommand, type CommandContext } from "../../src/commands/index.js";
 import { createLogger } from "../../src/log.js";
-import type { Policy } from "../../src/policy/index.js";
+import type { Policy } from "../../src/policy/types.js";
 import type { PolicyInputs } from "../../src/bot/evaluate-alert.js";
 import { Store } from "../../src/store/store.js";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import type { AlertUpdate } from "../../src/codec/types.js";
-import { encodeUpdate } from "../../src/codec/encode.js";
-import { systemClock } from "../../src/clock/system-clock.js";
-import { loadBotConfig } from "../../src/config/index.js";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
+import { systemClock } from "../../src/clock/clock.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
 import { parseCidr, startUdpIngest, type UdpConfig, type UdpIngest } from "../../src/ingest/udp-listener.js";
@@ -24,8 +24,8 @@ function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void
 }
 
 const update = (id: bigint): AlertUpdate => ({
-  transmissionId: id, source: "legacy1", replace: false, signature: new Uint8Array(), transmissionTime: 0, sequence: 0n,
-  alerts: [{ id: "disk", raiseTime: 0, clearTime: 0, subject: "", summary: "full", detail: "", importance: 0, suppressUntil: 0 }],
+  transmissionId: id, source: "legacy1", replace: false, signature: new Uint8Array(), transmissionTimeS: 0, sequence: 0n,
+  alerts: [{ id: "disk", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "full", detail: "", importance: 0, suppressUntilS: 0 }],
 });
 
 describe("udp: legacy Mauve ingest", () => {

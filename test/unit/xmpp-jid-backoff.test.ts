@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { backoffDelay } from "../../src/xmpp/backoff.js";
-import { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normalizeJid, parseJid } from "../../src/xmpp/jid.js";
+import { backoffDelay } from "../../src/util/backoff.js";
+import { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normaliseJid, parseJid } from "../../src/xmpp/jid.js";
 
 describe("xmpp JID helpers", () => {
   it("splits JIDs into parts", () => {
@@ -29,7 +29,7 @@ describe("xmpp JID helpers", () => {
   });
 
   it("compares case-insensitively except for the resource", () => {
-    assert.equal(normalizeJid("Web1@Mauve.Example/Agent"), "web1@mauve.example/Agent");
+    assert.equal(normaliseJid("Web1@Mauve.Example/Agent"), "web1@mauve.example/Agent");
     assert.ok(jidEquals("Web1@Mauve.Example/agent", "web1@mauve.example/agent"));
     assert.ok(!jidEquals("web1@mauve.example/Agent", "web1@mauve.example/agent"));
     assert.ok(jidEquals("web1@mauve.example/a", "WEB1@mauve.example/b", { bare: true }));

@@ -2,9 +2,10 @@
 import assert from "node:assert/strict";
 import { clientXml as xml } from "../../src/xmpp/connect.js";
 import { buildStanzaError, parseStanzaError } from "../../src/xmpp/errors.js";
-import { NS_MAUVE_UPDATE, NS_PUBSUB_ERRORS, NS_STANZAS } from "../../src/xmpp/namespaces.js";
+import { NS_PUBSUB_ERRORS, NS_STANZAS } from "../../src/xmpp/namespaces.js";
 import { buildNodeConfigForm, parseNodeConfigForm } from "../../src/xmpp/pubsub.js";
 import { agentNodeConfig } from "../../src/xmpp/provisioning.js";
+import { NS_MAUVE_UPDATE } from "../../src/codec/payload.js";
 import { buildUpdate, readItemContent } from "../../src/xmpp/payload.js";
 import { readItem } from "../../src/xmpp/pubsub.js";
 

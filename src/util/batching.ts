@@ -1,3 +1,4 @@
+
 /**
  * Runs an async job so that runs never overlap: a call made while the job runs does not start a
  * second one, but makes the current run go round once more, so no request is lost.
@@ -23,4 +24,25 @@ export function coalescingRunner(job: () => Promise<void>, keepGoing: () => bool
     })();
     return running;
   };
+}
+
+/**
+ * Collects what is added during one turn of the event loop and hands it to `run` as one batch at
+ * the next (setImmediate), or at once with `drain()`: work that arrives together (a read from the
+ * server carrying dozens of events, sends finishing together) is then stored in one transaction.
+ */
+export class TurnBatch<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly run: (items: T[]) => void) {}
+
+  add(item: T): void {
+    if (this.items.push(item) === 1) setImmediate(() => this.drain());
+  }
+
+  /** Runs what is waiting now (nothing when empty). */
+  drain(): void {
+    const batch = this.items.splice(0);
+    if (batch.length > 0) this.run(batch);
+  }
 }

@@ -48,7 +48,7 @@ export function mayAct(person: string, action: CommandAction, alertWorkgroup: st
  * The `may` function of a CommandContext for one person: `workgroupOf` names an alert's
  * workgroup (the bot classifies it with the policy's rules).
  */
-export function authorizer(
+export function authoriser(
   person: string,
   permissions: Permissions,
   workgroupOf: (alert: AlertRecord) => string,

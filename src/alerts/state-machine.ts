@@ -1,7 +1,32 @@
+// The alert state machine: Mauve's semantics (docs/semantics.md) applied to one source's alerts as
+// updates arrive, as scheduled times fall due, and as people ack. Pure: times are passed in (ms).
+import type { AlertState, AlertEvent, AckInfo } from "./types.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
-import type { AlertEvent, AlertState } from "./types.js";
-import { DEFAULT_SEMANTICS, type AlertSemantics } from "./semantics.js";
-import { clearNow, raiseNow } from "./transitions.js";
+
+/** Knobs of the Mauve semantics; the defaults match Mauve's behaviour. */
+export interface AlertSemantics {
+  /** Times up to this far in the future count as "now" (sender clocks drift). */
+  toleranceMs: number;
+  /** Importance given to a new alert whose update says 0 (unset). */
+  defaultImportance: number;
+}
+
+/** Mauve's defaults: 5 s tolerance, importance 50. */
+const DEFAULT_SEMANTICS: AlertSemantics = Object.freeze({
+  toleranceMs: 5_000,
+  defaultImportance: 50,
+});
+
+/** The alert becomes raised at `at`; a new raise starts with no ack, and the policy must look at it. */
+function raiseNow(state: AlertState, at: number): AlertState {
+  return { ...state, status: "raised", raisedAt: at, ack: null, policyDueAt: at };
+}
+
+/** The alert becomes cleared at `at`; a clear ends any ack, and the policy must tell whoever was told. */
+export function clearNow(state: AlertState, at: number): AlertState {
+  const wasRaised = state.status === "raised";
+  return { ...state, status: "cleared", clearedAt: at, ack: null, policyDueAt: wasRaised ? at : state.policyDueAt };
+}
 
 /** What one update did to one alert. */
 export interface AlertChange {
@@ -24,7 +49,7 @@ export function applyUpdate(
   actor: string,
   semantics: AlertSemantics = DEFAULT_SEMANTICS,
 ): AlertChange[] {
-  const skewMs = update.transmissionTime > 0 ? receivedAt - update.transmissionTime * 1000 : 0;
+  const skewMs = update.transmissionTimeS > 0 ? receivedAt - update.transmissionTimeS * 1000 : 0;
   const toLocal = (seconds: number): number => (seconds > 0 ? seconds * 1000 + skewMs : 0);
   const working = new Map(existing);
   const changes = new Map<string, AlertChange>();
@@ -84,8 +109,8 @@ function applyAlert(
     events.push({ kind: "updated", at: now, actor, detail: state.summary });
   }
 
-  let raiseAt = toLocal(alert.raiseTime);
-  const clearAt = toLocal(alert.clearTime);
+  let raiseAt = toLocal(alert.raiseTimeS);
+  const clearAt = toLocal(alert.clearTimeS);
   if (raiseAt === 0 && clearAt === 0) raiseAt = now;
   const isDue = (t: number): boolean => t > 0 && t <= now + semantics.toleranceMs;
 
@@ -119,7 +144,7 @@ function applyAlert(
   // a raise resent every minute with "-e +10m" must not keep it quiet for ever.
   const stillSuppressed = before?.suppressUntil != null && before.suppressUntil > now;
   if (!stillSuppressed && transition !== null) {
-    const suppressUntil = toLocal(alert.suppressUntil);
+    const suppressUntil = toLocal(alert.suppressUntilS);
     state.suppressUntil = suppressUntil > now ? suppressUntil : null;
   }
   state.updatedAt = now;
@@ -183,4 +208,83 @@ function describeSchedule(state: AlertState): string {
   if (state.scheduledRaiseAt !== null) parts.push(`raise at ${new Date(state.scheduledRaiseAt).toISOString()}`);
   if (state.scheduledClearAt !== null) parts.push(`clear at ${new Date(state.scheduledClearAt).toISOString()}`);
   return parts.join(", ");
+}
+
+/**
+ * The earliest moment this alert needs attention without any new input: a scheduled raise or clear,
+ * an ack running out, or the policy's next look (a change to tell, an escalation step). Null when none.
+ */
+export function nextDueAt(state: AlertState): number | null {
+  const candidates = [state.scheduledRaiseAt, state.scheduledClearAt];
+  if (state.status === "raised" && state.ack) candidates.push(state.ack.until);
+  candidates.push(state.policyDueAt);
+  let best: number | null = null;
+  for (const t of candidates) if (t !== null && (best === null || t < best)) best = t;
+  return best;
+}
+
+/**
+ * Carries out whatever has fallen due by `now`: scheduled raises and clears (a heartbeat that was
+ * not refreshed raises), and ack expiry, which re-raises so people are told afresh.
+ */
+export function fireDue(state: AlertState, now: number): AlertChange | null {
+  const events: AlertEvent[] = [];
+  let after: AlertState = { ...state };
+  const raiseDue = after.scheduledRaiseAt !== null && after.scheduledRaiseAt <= now;
+  const clearDue = after.scheduledClearAt !== null && after.scheduledClearAt <= now;
+  let transition: AlertChange["transition"] = null;
+
+  if (raiseDue || clearDue) {
+    const raiseAt = after.scheduledRaiseAt ?? -Infinity;
+    const clearAt = after.scheduledClearAt ?? -Infinity;
+    const doRaise = raiseDue && (!clearDue || raiseAt >= clearAt);
+    if (raiseDue) after.scheduledRaiseAt = null;
+    if (clearDue) after.scheduledClearAt = null;
+    if (doRaise && after.status !== "raised") {
+      after = raiseNow(after, raiseAt);
+      transition = "raised";
+      events.push({ kind: "raised", at: now, actor: "schedule", detail: "scheduled raise fell due" });
+    } else if (!doRaise && after.status === "raised") {
+      after = clearNow(after, clearAt);
+      transition = "cleared";
+      events.push({ kind: "cleared", at: now, actor: "schedule", detail: "scheduled clear fell due" });
+    }
+  }
+
+  if (after.status === "raised" && after.ack && after.ack.until <= now) {
+    events.push({ kind: "ack-expired", at: now, actor: "bot", detail: `ack by ${after.ack.by} expired` });
+    // An expired ack is a fresh raise: people are told again.
+    after = { ...after, ack: null, policyDueAt: now };
+    transition = "raised";
+  }
+
+  if (events.length === 0 && sameSchedule(state, after)) return null;
+  after.updatedAt = now;
+  return { before: state, after, transition, events };
+}
+
+function sameSchedule(a: AlertState, b: AlertState): boolean {
+  return a.scheduledRaiseAt === b.scheduledRaiseAt && a.scheduledClearAt === b.scheduledClearAt;
+}
+
+/** Why an ack was refused. */
+export type AckRefusal = "not-raised";
+
+/** Acknowledges a raised alert until `ack.until`; notifications stop until then or until it clears. */
+export function ackAlert(
+  state: AlertState,
+  ack: AckInfo,
+): { ok: true; after: AlertState; event: AlertEvent } | { ok: false; reason: AckRefusal } {
+  if (state.status !== "raised") return { ok: false, reason: "not-raised" };
+  const note = ack.note ? ` because ${ack.note}` : "";
+  return {
+    ok: true,
+    after: { ...state, ack, updatedAt: ack.at, policyDueAt: ack.at },
+    event: {
+      kind: "acked",
+      at: ack.at,
+      actor: ack.by,
+      detail: `until ${new Date(ack.until).toISOString()}${note}`,
+    },
+  };
 }
