@@ -1,3 +1,5 @@
+import { Secret } from "../schema/secret.js";
+
 /** What stands in for a secret in scrubbed text. */
 export const REDACTED = "[redacted]";
 
@@ -43,6 +45,22 @@ export function credentialForms(user: string, password: string): string[] {
     ...base64(`\u0000${user}\u0000${password}`),
     ...base64(`${user}\u0000${user}\u0000${password}`),
   ];
+}
+
+/**
+ * A {@link Redactor} for every {@link Secret} in a loaded configuration, in each form it travels in:
+ * what the entry points give their logger, so a secret echoed into an error never reaches a log.
+ */
+export function configRedactor(config: unknown): Redactor {
+  const found: string[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (value instanceof Secret) found.push(...secretForms(value.reveal()));
+    else if (typeof value === "object" && value !== null && depth < 32) {
+      for (const v of value instanceof Map || value instanceof Set ? value.values() : Object.values(value)) walk(v, depth + 1);
+    }
+  };
+  walk(config, 0);
+  return redactor(found);
 }
 
 // Padded and unpadded: servers that echo credentials may drop the "=".
