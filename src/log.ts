@@ -31,8 +31,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const redact = options.redact ?? ((text: string) => text);
   const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < ORDER[level]) return;
-    // A log line's time is the wall clock's by definition, also under a fake clock.
-    // eslint-disable-next-line no-restricted-syntax
+    // eslint-disable-next-line no-restricted-syntax -- a log line's time is the wall clock's, also under a fake clock
     const head = { time: new Date().toISOString(), level: lvl, msg };
     // The whole line is scrubbed, not chosen fields: a secret echoed into an error's message, stack,
     // cause or a library's own field (an SMTP server's `response`) is caught wherever it landed.
