@@ -7,7 +7,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 /** Time is injected: src/ reads it from a Clock (src/clock/ is the one real implementation). */
-const INJECTED_TIME = "take a Clock (src/clock/) instead: time is injected so tests can run it with a fake clock";
+const INJECTED_TIME = "Take a Clock (src/clock/) instead: time is injected so tests can run it with a fake clock";
 
 export default defineConfig([
   globalIgnores(["dist/", "node_modules/", ".bench/", ".demo/", "run/", "coverage/"]),
