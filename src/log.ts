@@ -15,7 +15,7 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** A sink receives finished lines; tests pass one that collects them. */
 export type LogSink = (line: string) => void;
 
-/** Logger options; `redact` scrubs each finished line of the secrets it knows (notify/redact.ts makes one). */
+/** Logger options; `redact` scrubs the text of each line of the secrets it knows (notify/redact.ts makes one). */
 export interface LoggerOptions {
   level?: LogLevel;
   sink?: LogSink;
@@ -33,9 +33,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (ORDER[lvl] < ORDER[level]) return;
     // eslint-disable-next-line no-restricted-syntax -- a log line's time is the wall clock's, also under a fake clock
     const head = { time: new Date().toISOString(), level: lvl, msg };
-    // The whole line is scrubbed, not chosen fields: a secret echoed into an error's message, stack,
-    // cause or a library's own field (an SMTP server's `response`) is caught wherever it landed.
-    sink(redact(serialize({ ...head, ...base, ...fields }, head)));
+    sink(serialize({ ...head, ...base, ...fields }, head, replacer));
+  };
+  // Every string of the line is scrubbed, not chosen fields: a secret echoed into an error's
+  // message, stack, cause or a library's own field (an SMTP server's `response`) is caught wherever
+  // it landed. Keys are left alone, so that a line keeps its shape (`msg`, `err`) whatever it says.
+  const replacer = (key: string, value: unknown): unknown => {
+    const safe = jsonSafe(key, value);
+    return typeof safe === "string" ? redact(safe) : safe;
   };
   return {
     debug: (m, f) => write("debug", m, f),
@@ -51,13 +56,15 @@ const MAX_CAUSE_DEPTH = 8;
 
 // A field that cannot be serialised (a cycle, a throwing getter) must not lose the line, nor throw
 // into the code that was only trying to report something.
-function serialize(line: Record<string, unknown>, head: Record<string, unknown>): string {
+function serialize(line: Record<string, unknown>, head: Record<string, unknown>, replacer: Replacer): string {
   try {
-    return JSON.stringify(line, jsonSafe);
+    return JSON.stringify(line, replacer);
   } catch (err) {
-    return JSON.stringify({ ...head, logError: `fields could not be serialised: ${String(err)}` });
+    return JSON.stringify({ ...head, logError: `fields could not be serialised: ${String(err)}` }, replacer);
   }
 }
+
+type Replacer = (key: string, value: unknown) => unknown;
 
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();

@@ -129,6 +129,20 @@ describe("log: secrets from the config never reach a line", () => {
     assert.equal(fieldOf(fieldOf(line, "err"), "cause")["response"], "AUTH PLAIN [redacted]");
   });
 
+  it("keeps the line's keys whatever the secret, and does not hide a secret too short to be one", () => {
+    const botWith = (secret: string) =>
+      loadBotConfig(fixture("bot-minimal.yaml").replace("component-secret-123", secret), {
+        file: "/etc/mauve/alertbot.yaml",
+      });
+    const named = collecting({ redact: configRedactor(botWith("component")) });
+    named.log.error("cannot start", { component: "alertbot", err: new Error("component refused") });
+    assert.deepEqual(Object.keys(named.lines()[0] ?? {}), ["time", "level", "msg", "component", "err"]);
+    assert.equal(fieldOf(named.lines()[0], "err")["message"], "[redacted] refused");
+    const short = collecting({ redact: configRedactor(botWith("s")) });
+    short.log.error("cannot start", { err: new Error("the database is not a database") });
+    assert.equal(short.lines()[0]?.["msg"], "cannot start");
+  });
+
   it("still prints a Secret as [redacted] and leaves other text alone", () => {
     const { log, text: out } = collecting({ redact: configRedactor(config) });
     log.info("config", { xmpp: config.xmpp, note: "component-secret" });
