@@ -41,7 +41,7 @@ export function exitOnStartupError(err: unknown, log: Logger): never {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }
-  log.error("cannot start", { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+  log.error("cannot start", { err });
   process.exit(1);
 }
 
