@@ -68,6 +68,7 @@ export function holdProcessOpen(log: Logger): ProcessLifetime {
   // handle happens to be referenced: the clock's timers are not (see system-clock.ts), so a
   // process waiting to reconnect had nothing left and ended with status 0. The guard below is
   // the second line, should the hold ever be lost.
+  // eslint-disable-next-line no-restricted-globals -- a hold on the event loop, not a wait: it never fires
   setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
   exitWhenLoopDrains(log);
   exitOnUncaughtError(log);
