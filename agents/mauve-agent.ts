@@ -1,12 +1,13 @@
 #!/usr/bin/env -S node --lite-mode --no-expose-wasm
-// --lite-mode: V8 without its optimising tiers. An agent publishes a few updates a minute; the
-// flag takes its idle RSS from 63-71 MB to 54 MB (measured by npm run bench). It also turns
+// --lite-mode: V8 without its optimising tiers. An agent publishes a few updates a minute, so the
+// memory those compilers hold buys it nothing (figures: docs/performance.md). It also turns
 // WebAssembly off (the agent uses none); --no-expose-wasm says so, which silences V8's warning.
 // mauve-agent: publishes this host's alerts to its own pubsub node. Wiring only; logic lives in src/.
 import { systemClock } from "../src/clock/clock.js";
 import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
 import { readAgentConfigFile } from "../src/config/agent-config.js";
 import { createLogger } from "../src/log.js";
+import { configRedactor } from "../src/notify/redact.js";
 import { runAgent } from "../src/agent/run-agent.js";
 
 const HELP = `Usage: mauve-agent [--config FILE] [--check-config]
@@ -66,7 +67,7 @@ try {
     process.stdout.write(`${args.config}: OK (source ${config.source}, ${config.checks.length} checks)\n`);
     process.exit(0);
   }
-  log = createLogger({ level: config.log.level, fields: { component: "agent", source: config.source } });
+  log = createLogger({ level: config.log.level, fields: { component: "agent", source: config.source }, redact: configRedactor(config) });
   const lifetime = holdProcessOpen(log);
   const agent = await runAgent(config, systemClock, log);
   lifetime.stopWith(() => agent.stop());

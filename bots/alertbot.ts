@@ -4,6 +4,7 @@ import { systemClock } from "../src/clock/clock.js";
 import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
 import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
+import { configRedactor } from "../src/notify/redact.js";
 import { runBot } from "../src/bot/run-bot.js";
 import { reloadConfig } from "../src/bot/config-reload.js";
 import { startUdpIngest } from "../src/ingest/udp-listener.js";
@@ -40,7 +41,7 @@ try {
     process.stdout.write(`${args.config}: OK (${config.people.length} people)\n`);
     process.exit(0);
   }
-  log = createLogger({ level: config.log.level, fields: { component: "alertbot" } });
+  log = createLogger({ level: config.log.level, fields: { component: "alertbot" }, redact: configRedactor(config) });
   const lifetime = holdProcessOpen(log);
   const bot = await runBot(config, systemClock, log);
 

@@ -21,8 +21,8 @@ const BATCH = 500;
 /**
  * Lines per published item at most. A storm writes thousands of lines a second; one item per line
  * (a round trip each) fell hours behind, so lines that pile up between polls share an item. Kept
- * near 2 KB: under load, Prosody 0.12 held items of 5 KB and more for seconds, and the chat
- * behind them on AlertBot's stream with them (measured by npm run bench; 2 KB items did not).
+ * near 2 KB: under load, Prosody 0.12 holds larger items back in its receive queue, and the chat
+ * behind them on AlertBot's stream waits with them (npm run bench shows it; docs/performance.md).
  */
 export const LINES_PER_ITEM = 20;
 const POLL_MS = 1_000;

@@ -246,9 +246,9 @@ export class BotCore {
   }
 
   // One transaction per chunk of due alerts, the sends' bookkeeping included: each step committing
-  // on its own wrote the same pages to the WAL again and again (a third of a megabyte per update).
-  // Chunks, with the event loop let in between, because looking again at 100,000 open alerts
-  // after a silence takes seconds, and chat, commands and updates must not wait for all of it.
+  // on its own wrote the same pages to the WAL again and again, for every update.
+  // Chunks, with the event loop let in between, because looking again at every open alert after a
+  // silence takes long with a large backlog, and chat, commands and updates must not wait for all of it.
   private async runDue(): Promise<void> {
     const { store, clock, log, policy, inputs } = this.deps;
     const seen = new Set<number>();

@@ -55,7 +55,7 @@ export async function reloadConfig(read: () => BotConfig, apply: (next: BotConfi
     } else if (err instanceof ConfigError) {
       log.error("config reload rejected; keeping the running config", { file: err.file, problems: [`${err.key}: ${err.problem}`] });
     } else {
-      log.error("config reload failed; keeping the running config", { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+      log.error("config reload failed; keeping the running config", { err });
     }
     return false;
   }
@@ -65,7 +65,7 @@ export async function reloadConfig(read: () => BotConfig, apply: (next: BotConfi
     log.info("config reloaded", { people: next.people.length, workgroups: next.workgroups.length, rules: next.rules.length });
     return true;
   } catch (err) {
-    log.error("config reload failed while applying it", { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+    log.error("config reload failed while applying it", { err });
     return false;
   }
 }

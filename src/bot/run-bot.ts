@@ -185,7 +185,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   }
 
   // Newcomers that arrive while the service's nodes are being listed share the next listing: a
-  // listing per newcomer, each as long as the fleet, made 10,000 agents arriving at once quadratic.
+  // listing per newcomer, each as long as the fleet, made a whole fleet arriving at once quadratic.
   const adoptNewNodes = coalescingRunner(() => adoptNodes(false));
   const adoptRetry = new AdoptionRetry({ clock, log, run: () => adoptNewNodes() });
 

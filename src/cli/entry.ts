@@ -41,7 +41,7 @@ export function exitOnStartupError(err: unknown, log: Logger): never {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }
-  log.error("cannot start", { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+  log.error("cannot start", { err });
   process.exit(1);
 }
 
@@ -68,6 +68,7 @@ export function holdProcessOpen(log: Logger): ProcessLifetime {
   // handle happens to be referenced: the clock's timers are not (see src/clock/clock.ts), so a
   // process waiting to reconnect had nothing left and ended with status 0. The guard below is
   // the second line, should the hold ever be lost.
+  // eslint-disable-next-line no-restricted-globals -- a hold on the event loop, not a wait: it never fires
   setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
   exitWhenLoopDrains(log);
   exitOnUncaughtError(log);

@@ -1,3 +1,5 @@
+import { Secret } from "../schema/secret.js";
+
 /** What stands in for a secret in scrubbed text. */
 export const REDACTED = "[redacted]";
 
@@ -44,6 +46,29 @@ export function credentialForms(user: string, password: string): string[] {
     ...base64(`${user}\u0000${user}\u0000${password}`),
   ];
 }
+
+/**
+ * A {@link Redactor} for every {@link Secret} in a loaded configuration, in each form it travels in:
+ * what the entry points give their logger, so a secret echoed into an error never reaches a log.
+ * Secrets shorter than {@link MIN_LOGGED_SECRET_LENGTH} are left out: hiding every "s" would leave
+ * each line unreadable, and a secret that short is not kept by hiding it.
+ */
+export function configRedactor(config: unknown): Redactor {
+  const found: string[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (value instanceof Secret) {
+      const secret = value.reveal();
+      if (secret.length >= MIN_LOGGED_SECRET_LENGTH) found.push(...secretForms(secret));
+    } else if (typeof value === "object" && value !== null && depth < 32) {
+      for (const v of value instanceof Map || value instanceof Set ? value.values() : Object.values(value)) walk(v, depth + 1);
+    }
+  };
+  walk(config, 0);
+  return redactor(found);
+}
+
+/** The shortest config secret {@link configRedactor} looks for. */
+export const MIN_LOGGED_SECRET_LENGTH = 4;
 
 // Padded and unpadded: servers that echo credentials may drop the "=".
 function base64(text: string): string[] {

@@ -9,7 +9,7 @@ export type Statement = Database.Statement;
 
 /**
  * Prepares each SQL text once per connection. better-sqlite3 compiles the SQL on every
- * `prepare()`; done per call, that was an eighth of the bot's CPU under load.
+ * `prepare()`; done per call, compiling is a large share of the bot's CPU under load.
  */
 export function statementCache(db: Db): (sql: string) => Statement {
   const cache = new Map<string, Statement>();

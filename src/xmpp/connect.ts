@@ -21,7 +21,7 @@ export interface ClientOptions extends SessionOptions {
   readonly password: string;
   /** Resource to bind; the server picks one when absent. */
   readonly resource?: string;
-  /** Hash SCRAM-SHA-1 with node:crypto (~ms) instead of xmpp.js's WebCrypto loop (~1 s). Default true. */
+  /** Hash SCRAM-SHA-1 with node:crypto instead of xmpp.js's WebCrypto loop, which makes each login slow. Default true. */
   readonly nativeScram?: boolean;
   /** XEP-0198 keepalive: ask for an ack after this much quiet (default 30 s) and drop the link if none comes within `ackTimeoutMs` (default 60 s). */
   readonly streamManagement?: { readonly requestAckIntervalMs?: number; readonly ackTimeoutMs?: number };

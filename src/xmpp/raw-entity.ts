@@ -55,7 +55,8 @@ export interface RawBundle {
 
 /**
  * Applies what every entity needs before it first connects:
- * - TCP_NODELAY on each new socket (with Nagle on, publish->event took ~22 ms p50 instead of ~1 ms);
+ * - TCP_NODELAY on each new socket: Nagle's algorithm holds back the small writes XMPP is made of,
+ *   delaying every event (Prosody needs `nagle = false` too; figures: docs/performance.md);
  * - a guard in `_onData`: @xmpp/connection detaches its parser when the stream closes, and
  *   bytes arriving after that made `this.parser.write` throw inside a socket listener,
  *   an uncaught exception that killed the process. Such bytes are now dropped, and any

@@ -1,7 +1,8 @@
 // RFC 5802 SCRAM-SHA-1 as a `saslmechanisms` mechanism, hashing with Node's
-// native crypto. The mechanism @xmpp/client ships runs PBKDF2 as 10,000
-// sequential WebCrypto HMAC calls (~1 s per login here); crypto.pbkdf2 does the
-// same derivation in a few ms on the libuv thread pool.
+// native crypto. The mechanism @xmpp/client ships runs PBKDF2 as one awaited
+// WebCrypto HMAC call per iteration (servers ask for thousands), which makes every
+// login slow, and a fleet's reconnect slower; crypto.pbkdf2 does the same
+// derivation natively on the libuv thread pool (figures: docs/performance.md).
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 

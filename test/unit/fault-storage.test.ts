@@ -146,6 +146,10 @@ describe("fault: storage", function () {
       const line = bot.logs.find((l) => l["msg"] === "cannot start");
       assert.ok(line, bot.stderr);
       assert.match(JSON.stringify(line["err"]), new RegExp(`${path.replace(/[/.]/g, "\\$&")}: .*not a database`));
+      // Where and why, not only what: the stack, and the cause SQLite gave.
+      const err = line["err"] as { stack?: unknown; cause?: { code?: unknown; stack?: unknown } };
+      assert.match(String(err.stack), /\n\s+at /, JSON.stringify(err));
+      assert.equal(err.cause?.code, "SQLITE_NOTADB", JSON.stringify(err));
     });
   });
 
