@@ -151,6 +151,13 @@ export interface CommandContext {
   may?(action: CommandAction, alert: AlertRecord | null): Verdict;
 }
 
+/**
+ * What a successful command changed, for the bot to act on whichever door the command came through:
+ * "alerts-changed" (acks, clears, escalations: the policy runs at once, the others already told
+ * hear of it), "silences-changed" (every raised alert owes something else now).
+ */
+export type CommandEffect = "alerts-changed" | "silences-changed";
+
 /** A command's own parse of the text after its name. */
 export type ArgsResult<A> = { ok: true; args: A } | { ok: false; humanMessage: string };
 
@@ -167,6 +174,8 @@ export interface Command<A> {
   /** One line for the command list. */
   readonly summary: string;
   readonly example: string;
+  /** What the command changes when it succeeds; none for those that only read. */
+  readonly effects: readonly CommandEffect[];
   parse(rest: string): ArgsResult<A>;
   /** Returns the reply; throws CommandError for a refusal worded for the person. */
   handler(args: A, ctx: CommandContext): string | Promise<string>;

@@ -17,7 +17,7 @@ import { hostDownSection, stormSection } from "./storm-config.js";
 import { windowsSection } from "./windows-config.js";
 import { emailSection, smsSection, type EmailConfig, type SmsConfig } from "../notify/channels-config.js";
 import { permissionsSection } from "./permissions-config.js";
-import type { Permissions } from "../commands/index.js";
+import type { Permissions } from "../commands/authorize.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-config.js";
 

@@ -1,4 +1,4 @@
-import type { Permissions } from "../commands/index.js";
+import type { Permissions } from "../commands/authorize.js";
 import { list, maybe, object, optional, transform } from "../schema/combinators.js";
 import { NAME_PATTERN } from "./common.js";
 import { mapOf } from "../schema/policy-combinators.js";
