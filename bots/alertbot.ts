@@ -5,7 +5,7 @@ import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli
 import { readBotConfigFile } from "../src/config/index.js";
 import { createLogger } from "../src/log.js";
 import { runBot } from "../src/bot/run-bot.js";
-import { reloadConfig } from "../src/bot/config-reload.js";
+import { reloadConfig } from "../src/bot/settings.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
 

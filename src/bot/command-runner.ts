@@ -1,7 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { FORM_COMMANDS, runFormCommand } from "../commands/adhoc-forms.js";
-import { authorizer } from "../commands/authorize.js";
-import { STRANGER_REFUSAL, recognisePerson, type Person } from "../commands/person.js";
+import { STRANGER_REFUSAL, authorizer, recognisePerson, type Person } from "../commands/authorize.js";
 import { RateLimiter } from "../commands/rate-limit.js";
 import { runCommand, type CommandOutcome } from "../commands/run.js";
 import type { CommandContext, CommandEffect, OnCallOutcome } from "../commands/types.js";

@@ -21,12 +21,11 @@ import {
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
-import { restartOnlyChanges, type ReloadOutcome } from "./config-reload.js";
 import { catchUp, handleItem } from "./item-handler.js";
 import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
-import { Settings, type BotSettings } from "./settings.js";
+import { restartOnlyChanges, Settings, type BotSettings, type ReloadOutcome } from "./settings.js";
 import { startUdpIngest, type UdpIngest } from "../ingest/udp-listener.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";

@@ -1,5 +1,9 @@
 import type { AlertSemantics } from "../alerts/semantics.js";
 import type { Permissions } from "../commands/authorize.js";
+import type { BotConfig } from "../config/bot-config.js";
+import { InvalidConfigError } from "../config/load.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../log.js";
 import type { Channel, ChannelName, Recipient } from "../notify/channel.js";
 import type { Policy } from "../policy/types.js";
 
@@ -54,5 +58,65 @@ export class Settings<T> implements SettingsSource<T> {
     const previous = this.value;
     this.value = next;
     for (const listener of this.listeners) await listener(next, previous);
+  }
+}
+
+/** What a reload changed, and the settings it could not change while running. */
+export interface ReloadOutcome {
+  /** Keys that differ in the new file but take a restart (the running values are kept). */
+  readonly needsRestart: readonly string[];
+}
+
+/**
+ * The keys whose change takes a restart: the XMPP connection and the database are open, the log
+ * was made at start, and the UDP port is bound (its `handover` list is read live). Compared by value
+ * (the secret by what it reveals).
+ */
+export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[] {
+  const changed: string[] = [];
+  const a = running.xmpp;
+  const b = next.xmpp;
+  if (a.service !== b.service) changed.push("xmpp.service");
+  if (a.component !== b.component) changed.push("xmpp.component");
+  if (a.pubsub !== b.pubsub) changed.push("xmpp.pubsub");
+  if (a.secret.reveal() !== b.secret.reveal()) changed.push("xmpp.secret");
+  if (running.database !== next.database) changed.push("database");
+  if (running.log.level !== next.log.level) changed.push("log.level");
+  if (JSON.stringify(udpListener(running)) !== JSON.stringify(udpListener(next))) changed.push("udp");
+  return changed;
+}
+
+function udpListener(config: BotConfig): unknown {
+  const udp = config.udp;
+  return udp && { host: udp.host, port: udp.port, allow: udp.allow };
+}
+
+/**
+ * Reads the config file again and applies it: a file that does not load is refused whole, its
+ * problems logged and the running config kept; one that loads replaces people, policy, channels
+ * and ack limits at once. Never throws: a reload must not be able to stop the bot.
+ */
+export async function reloadConfig(read: () => BotConfig, apply: (next: BotConfig) => Promise<ReloadOutcome>, log: Logger): Promise<boolean> {
+  let next: BotConfig;
+  try {
+    next = read();
+  } catch (err) {
+    if (err instanceof InvalidConfigError) {
+      log.error("config reload rejected; keeping the running config", { file: err.file, problems: err.issues.map((i) => `${i.key}: ${i.problem}`) });
+    } else if (err instanceof ConfigError) {
+      log.error("config reload rejected; keeping the running config", { file: err.file, problems: [`${err.key}: ${err.problem}`] });
+    } else {
+      log.error("config reload failed; keeping the running config", { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+    }
+    return false;
+  }
+  try {
+    const { needsRestart } = await apply(next);
+    if (needsRestart.length > 0) log.warn("config reloaded, but these keys take a restart and keep their running values", { keys: needsRestart });
+    log.info("config reloaded", { people: next.people.length, workgroups: next.workgroups.length, rules: next.rules.length });
+    return true;
+  } catch (err) {
+    log.error("config reload failed while applying it", { err: err instanceof Error ? { name: err.name, message: err.message } : String(err) });
+    return false;
   }
 }

@@ -1,4 +1,4 @@
-import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL } from "../commands/person.js";
+import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL } from "../commands/authorize.js";
 import { roomCommand } from "../commands/registry.js";
 import type { CommandEffect } from "../commands/types.js";
 import type { Logger } from "../log.js";

@@ -1,7 +1,6 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import type { Level, Matcher } from "../policy/types.js";
-import type { CommandAction, Verdict } from "./authorize.js";
-import type { Person } from "./person.js";
+import type { CommandAction, Person, Verdict } from "./authorize.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
 export type AlertFilter = "raised" | "acked" | "all";

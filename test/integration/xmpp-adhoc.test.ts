@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
 import { ACK_FORM, runFormCommand, SILENCE_FORM } from "../../src/commands/adhoc-forms.js";
-import { recognisePerson } from "../../src/commands/person.js";
+import { recognisePerson } from "../../src/commands/authorize.js";
 import type { CommandContext } from "../../src/commands/types.js";
 import { NS_COMMANDS, bareJid, connectClient, connectComponent, createAdhoc } from "../../src/xmpp/index.js";
 import type { Adhoc, AdhocFields, XmppSession } from "../../src/xmpp/index.js";

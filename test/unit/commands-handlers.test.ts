@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { AlertRecord } from "../../src/alerts/types.js";
 import { ACK_FORM, FORM_COMMANDS, runFormCommand, SILENCE_FORM } from "../../src/commands/adhoc-forms.js";
-import { recognisePerson } from "../../src/commands/person.js";
+import { recognisePerson } from "../../src/commands/authorize.js";
 import { runCommand } from "../../src/commands/run.js";
 import type { CommandContext, HistoryLine, OnCallOutcome, SilenceRecord } from "../../src/commands/types.js";
 import { matches } from "../../src/policy/matcher.js";

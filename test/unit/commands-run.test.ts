@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { AckInfo, AlertRecord } from "../../src/alerts/types.js";
 import { registryWithHelp } from "../../src/commands/help.js";
-import { recognisePerson } from "../../src/commands/person.js";
+import { recognisePerson } from "../../src/commands/authorize.js";
 import { createRegistry } from "../../src/commands/registry.js";
 import { defaultRegistry, runCommand, type CommandOutcome } from "../../src/commands/run.js";
 import type { AlertFilter, Command, CommandContext } from "../../src/commands/types.js";

@@ -2,8 +2,7 @@
 // changes who is told from then on, repeats nothing already told, and names what needs a restart.
 import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
-import { reloadConfig, restartOnlyChanges } from "../../src/bot/config-reload.js";
-import { Settings, type BotSettings } from "../../src/bot/settings.js";
+import { reloadConfig, restartOnlyChanges, Settings, type BotSettings } from "../../src/bot/settings.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/node-name.js";
 import { loadBotConfig, type BotConfig } from "../../src/config/index.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AlertRecord, AlertState } from "../../src/alerts/types.js";
 import { commandAlerts, commandSilences } from "../../src/bot/command-alerts.js";
-import { recognisePerson } from "../../src/commands/person.js";
+import { recognisePerson } from "../../src/commands/authorize.js";
 import { runCommand } from "../../src/commands/run.js";
 import type { CommandContext } from "../../src/commands/types.js";
 import { createLogger } from "../../src/log.js";
