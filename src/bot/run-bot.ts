@@ -26,6 +26,7 @@ import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { PresenceTracker, type Reachability } from "./presence-tracker.js";
 import { restartOnlyChanges, Settings, type BotSettings, type ReloadOutcome } from "./settings.js";
+import type { UdpConfig } from "../ingest/udp-config.js";
 import { startUdpIngest, type UdpIngest } from "../ingest/udp-listener.js";
 import { coalescingRunner } from "../util/coalescing-runner.js";
 import { createEmailChannel, createSmsChannel, createXmppChannel, type Channel, type ChannelName } from "../notify/index.js";
@@ -64,6 +65,23 @@ interface RunningSettings extends BotSettings {
   readonly config: BotConfig;
 }
 
+/** The settings a config gives: its policy and limits, and channels made from its sections (chat always). */
+function runningSettings(config: BotConfig, xmppChannel: Channel, clock: Clock): RunningSettings {
+  const channels = new Map<ChannelName, Channel>([["xmpp", xmppChannel]]);
+  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
+  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
+  return {
+    config,
+    policy: config,
+    channels,
+    semantics: { toleranceMs: config.alerts.tolerance, defaultImportance: 50 },
+    ackDefaultMs: config.alerts.ackDefault,
+    ackMaxMs: config.alerts.ackMax,
+    maxClockSkewMs: config.alerts.maxClockSkew,
+    permissions: config.permissions,
+  };
+}
+
 /**
  * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
  * catches up on retained items, tells people what is owed, listens for legacy UDP updates when
@@ -96,24 +114,9 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const provisioning = createProvisioning(session);
   const people = new PresenceTracker(() => clock.now());
   const xmppChannel = createXmppChannel({ send: (to, body) => chat.sendChat(to, body) });
-  const settingsOf = (config: BotConfig): RunningSettings => {
-    const channels = new Map<ChannelName, Channel>([["xmpp", xmppChannel]]);
-    if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
-    if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
-    return {
-      config,
-      policy: config,
-      channels,
-      semantics: { toleranceMs: config.alerts.tolerance, defaultImportance: 50 },
-      ackDefaultMs: config.alerts.ackDefault,
-      ackMaxMs: config.alerts.ackMax,
-      maxClockSkewMs: config.alerts.maxClockSkew,
-      permissions: config.permissions,
-    };
-  };
   // The one source of the current settings: everything below reads it when it needs a value, and
   // a reload replaces it here.
-  const settings = new Settings(settingsOf(initial));
+  const settings = new Settings(runningSettings(initial, xmppChannel, clock));
   const config = (): BotConfig => settings.current().config;
   const core: BotCore = new BotCore({
     settings,
@@ -234,14 +237,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   await rooms.join(initial.workgroups, initial.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   await audit.start();
-  // Legacy Mauve UDP ingest (off without a `udp` section): datagrams go down the same path as
-  // pubsub updates. Its address is bound for the bot's life; its `handover` list is read live.
-  const udp = initial.udp
-    ? await startUdpIngest(initial.udp, { apply: (update) => core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock }).catch(async (err: unknown) => {
-        await stopAll();
-        throw err;
-      })
-    : null;
+  const udp = initial.udp ? await listenUdp(initial.udp) : null;
   // What a reload must act on beyond the values read live (the core looks again at raised alerts).
   settings.onChange(async ({ config: next }) => {
     audit.setReaders(next.people.map((p) => p.jid));
@@ -251,7 +247,18 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   });
   log.info("AlertBot running", { jid: botJid, pubsub: service, people: initial.people.length, sources: store.sources.all().length });
 
-  async function stopAll(): Promise<void> {
+  // Legacy Mauve UDP ingest: datagrams go down the same path as pubsub updates. Its address is
+  // bound for the bot's life; its `handover` list is read live. A port it cannot bind stops the bot.
+  async function listenUdp(udpConfig: UdpConfig): Promise<UdpIngest> {
+    try {
+      return await startUdpIngest(udpConfig, { apply: (update) => core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock });
+    } catch (err) {
+      await shutDown();
+      throw err;
+    }
+  }
+
+  async function shutDown(): Promise<void> {
     adoptRetry.stop();
     audit.stop();
     core.stop();
@@ -272,12 +279,12 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
       const running = config();
       const needsRestart = restartOnlyChanges(running, next);
       const { xmpp, database, log: logConfig } = running;
-      await settings.replace(settingsOf({ ...next, xmpp, database, log: logConfig }));
+      await settings.replace(runningSettings({ ...next, xmpp, database, log: logConfig }, xmppChannel, clock));
       return { needsRestart };
     },
     async stop() {
       await udp?.close();
-      await stopAll();
+      await shutDown();
     },
   };
 }
