@@ -6,8 +6,7 @@ import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
 import { runBot } from "../src/bot/run-bot.js";
-import { reloadConfig } from "../src/bot/config-reload.js";
-import { startUdpIngest } from "../src/ingest/udp-listener.js";
+import { reloadConfig } from "../src/bot/settings.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
 
@@ -45,13 +44,6 @@ try {
   const lifetime = holdProcessOpen(log);
   const bot = await runBot(config, systemClock, log);
 
-  // Legacy Mauve UDP ingest (off unless the config has a `udp` section): datagrams are decoded and
-  // applied by the bot's core, down the same path as pubsub updates.
-  const udpConfig = config.udp;
-  const udp = udpConfig
-    ? await startUdpIngest(udpConfig, { apply: (update) => bot.core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock: systemClock })
-    : null;
-
   // Reloads run one after another: a second SIGHUP during a reload waits for it.
   let reloading = Promise.resolve();
   process.on("SIGHUP", () => {
@@ -59,10 +51,7 @@ try {
     reloading = reloading.then(() => reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined));
   });
 
-  lifetime.stopWith(async () => {
-    await udp?.close();
-    await bot.stop();
-  });
+  lifetime.stopWith(() => bot.stop());
 } catch (err) {
   exitOnStartupError(err, log);
 }

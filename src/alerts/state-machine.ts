@@ -12,13 +12,13 @@ export interface AlertSemantics {
 }
 
 /** Mauve's defaults: 5 s tolerance, importance 50. */
-const DEFAULT_SEMANTICS: AlertSemantics = Object.freeze({
+export const DEFAULT_SEMANTICS: AlertSemantics = Object.freeze({
   toleranceMs: 5_000,
   defaultImportance: 50,
 });
 
 /** The alert becomes raised at `at`; a new raise starts with no ack, and the policy must look at it. */
-function raiseNow(state: AlertState, at: number): AlertState {
+export function raiseNow(state: AlertState, at: number): AlertState {
   return { ...state, status: "raised", raisedAt: at, ack: null, policyDueAt: at };
 }
 

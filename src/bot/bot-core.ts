@@ -1,23 +1,22 @@
-import type { Clock } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertUpdate } from "../codec/types.js";
 import { ingestUpdate, processDue, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
-import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelKind, Recipient } from "../notify/channel.js";
 import { classify } from "../policy/matcher.js";
 import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
-import type { Policy } from "../policy/types.js";
 import { buildMessage } from "../notify/message.js";
 import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
-import type { Permissions } from "../commands/index.js";
+import type { AlertSemantics } from "../alerts/state-machine.js";
+import type { CommandEffect } from "../commands/types.js";
+import type { HostDownConfig } from "../policy/types.js";
+import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner } from "./command-runner.js";
-import { DueTimer } from "./due-timer.js";
 import { coalescingRunner, TurnBatch } from "../util/batching.js";
-import { hostDownRaises, hostUpUpdate } from "./host-down.js";
-import { ClockSkewWatch } from "./clock-skew.js";
+import { clearHostDown, raiseHostsDown } from "./host-down.js";
+import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
 
@@ -32,29 +31,16 @@ export interface BotCoreDeps {
   store: Store;
   clock: Clock;
   log: Logger;
-  /** People, workgroups, rules, windows, storm limits (the loaded BotConfig is one). */
-  policy: Policy & { readonly people: readonly Recipient[] };
-  channels: ReadonlyMap<ChannelKind, Channel>;
+  /** The current people, policy, channels and ack limits; a change makes every raised alert be looked at again. */
+  settings: SettingsSource<BotSettings>;
   inputs: PolicyInputs;
-  semantics?: AlertSemantics;
-  /** How long an ack lasts when none is asked for, and the longest allowed (ms). */
-  ackDefaultMs: number;
-  ackMaxMs: number;
   /** Delivery retry knobs (tests shorten them). */
   retry?: RetryPolicy;
-  /** Who may ack, clear, silence, escalate, per workgroup; default: every configured person. */
-  permissions?: Permissions;
-  /** Updates whose transmission_time is further than this from our clock are logged (ms; default 1h). */
-  maxClockSkewMs?: number;
   /** Posts a line to a workgroup's room (when it has one). */
   roomPost?: (workgroup: string, line: () => string) => Promise<void>;
   /** Counters for /metrics; absent, nothing is counted. */
   metrics?: BotMetrics | undefined;
 }
-
-/** What a config reload may change while the bot runs. */
-export type BotSettings = Required<Pick<BotCoreDeps, "policy" | "channels" | "semantics" | "ackDefaultMs" | "ackMaxMs" | "permissions">> &
-  Pick<BotCoreDeps, "maxClockSkewMs">;
 
 /**
  * The bot without its protocol edges: applies updates, runs what falls due, tells people.
@@ -76,48 +62,34 @@ export class BotCore {
   /** Updates waiting to be applied together (see `applyQueued`). */
   private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch));
 
-  constructor(private deps: BotCoreDeps) {
+  constructor(private readonly deps: BotCoreDeps) {
     this.timer = new DueTimer(
       deps.clock,
       () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
       () => void this.tick(),
     );
-    this.skew = new ClockSkewWatch(deps.store, deps.log, deps.maxClockSkewMs);
-    this.commands = new CommandRunner({
-      store: deps.store,
-      clock: deps.clock,
-      log: deps.log,
-      policy: deps.policy,
-      inputs: deps.inputs,
-      ackDefaultMs: deps.ackDefaultMs,
-      ackMaxMs: deps.ackMaxMs,
-      ...(deps.permissions ? { permissions: deps.permissions } : {}),
-      metrics: deps.metrics,
-    });
+    this.skew = new ClockSkewWatch(deps.store, deps.log, () => deps.settings.current().maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
+    this.commands = new CommandRunner({ store: deps.store, clock: deps.clock, log: deps.log, settings: deps.settings, inputs: deps.inputs, metrics: deps.metrics });
     this.dispatcher = new Dispatcher({
       store: deps.store,
       clock: deps.clock,
       log: deps.log,
-      people: deps.policy.people,
-      channels: deps.channels,
-      storm: deps.policy.storm,
+      settings: deps.settings,
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
       metrics: deps.metrics,
-      zoneOf: (person, alert) => readerZone(this.deps.policy, person, classify(this.deps.policy.rules, alert).workgroup),
+      zoneOf: (person, alert) => {
+        const { policy } = this.settings();
+        return readerZone(policy, person, classify(policy.rules, alert).workgroup);
+      },
     });
+    // Who is told and when may have changed: every raised alert is looked at again. Sends under way
+    // finish with the channels they started on.
+    deps.settings.onChange(() => this.reconsider());
   }
 
-  /**
-   * Takes reloaded people, policy, channels and ack limits; sends under way finish with the old
-   * channels. Every raised alert is looked at again, since who is told and when may have changed.
-   */
-  async reconfigure(next: BotSettings): Promise<void> {
-    this.deps = { ...this.deps, ...next };
-    this.commands.reconfigure({ policy: next.policy, ackDefaultMs: next.ackDefaultMs, ackMaxMs: next.ackMaxMs, permissions: next.permissions });
-    this.dispatcher.reconfigure({ people: next.policy.people, channels: next.channels, storm: next.policy.storm });
-    if (next.maxClockSkewMs !== undefined) this.skew.reconfigure(next.maxClockSkewMs);
-    await this.reconsider();
+  private settings(): BotSettings {
+    return this.deps.settings.current();
   }
 
   /** Starts acting on what is due, including what fell due while the bot was down. */
@@ -148,11 +120,10 @@ export class BotCore {
   async agentBack(ownerJid: string): Promise<void> {
     const { store, clock, log } = this.deps;
     const back = store.sources.markUp(ownerJid);
-    for (const source of back) {
-      log.info("agent is back", { agent: ownerJid, source });
-      const clear = hostUpUpdate(store, source, clock);
-      if (clear) await this.applyUpdate(clear, { via: "bot" });
-    }
+    for (const source of back) log.info("agent is back", { agent: ownerJid, source });
+    const cleared = store.transaction(() => back.filter((source) => clearHostDown(store, source, clock.now())));
+    // The clears are told first, as their own notices; then the alerts they held go on.
+    if (cleared.length > 0) await this.tick();
     if (back.length > 0) await this.reconsider();
   }
 
@@ -200,8 +171,8 @@ export class BotCore {
   }
 
   private ingest(update: AlertUpdate, origin: UpdateOrigin): IngestOutcome {
-    const { store, clock, log, semantics } = this.deps;
-    const outcome = ingestUpdate(store, update, origin, clock.now(), semantics);
+    const { store, clock, log } = this.deps;
+    const outcome = ingestUpdate(store, update, origin, clock.now(), this.settings().semantics);
     this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
     if (outcome.status === "rejected") log.warn("update rejected", { ...fields, reason: outcome.reason });
@@ -215,26 +186,27 @@ export class BotCore {
   }
 
   /**
-   * Answers a chat line. Strangers get a polite refusal and change nothing; after a command the
-   * policy runs at once (an ack tells the others, and schedules the ack's expiry). With `answer`,
-   * the reply is given to it (and null returned); without, it is returned.
+   * Answers a chat line. Strangers get a polite refusal and change nothing; after a command what it
+   * declared it changed is acted on at once (an ack tells the others, and schedules the ack's
+   * expiry). With `answer`, the reply is given to it (and null returned); without, it is returned.
    */
   async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
     const { reply, outcome } = await this.commands.run(fromJid, body, answer);
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);
-    if (outcome?.ok) await this.afterCommand(outcome.command);
+    if (outcome?.ok) await this.applyEffects(outcome.effects);
     return answer ? null : reply;
   }
 
   /**
-   * What a successful command sets in motion: the policy runs at once (an ack or a clear is news
-   * for the others already told); a new or ended silence changes what every raised alert owes.
+   * Acts on what a successful command declared it changed, whichever door it came through: changed
+   * alerts are news for the others already told, so the policy runs at once; a new or ended silence
+   * changes what every raised alert owes.
    */
-  async afterCommand(command: string): Promise<void> {
-    if (command === "silence" || command === "unsilence") await this.reconsider();
-    else void this.tick();
+  async applyEffects(effects: readonly CommandEffect[]): Promise<void> {
+    if (effects.includes("silences-changed")) await this.reconsider();
+    else if (effects.includes("alerts-changed")) void this.tick();
   }
 
   /**
@@ -250,14 +222,15 @@ export class BotCore {
   // Chunks, with the event loop let in between, because looking again at every open alert after a
   // silence takes long with a large backlog, and chat, commands and updates must not wait for all of it.
   private async runDue(): Promise<void> {
-    const { store, clock, log, policy, inputs } = this.deps;
+    const { store, clock, log, inputs } = this.deps;
+    const { policy, semantics } = this.settings();
     const seen = new Set<number>();
     for (let first = true, last = false; !last; first = false) {
       if (!first) await new Promise((resume) => setImmediate(resume));
       try {
         store.transaction(() => {
           const now = clock.now();
-          if (first) this.raiseHostsDown(now);
+          if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           const changes = processDue(store, now, DUE_CHUNK);
           const seenBefore = seen.size;
           for (const { alert } of changes) {
@@ -280,27 +253,20 @@ export class BotCore {
 
   /** Tells the alert's workgroup room what just happened to it, in one line (built only when there is a room). */
   private postToRoom(shortId: number, kind: DeliveryKind): void {
-    const { store, policy, roomPost } = this.deps;
+    const { store, roomPost } = this.deps;
     if (!roomPost) return;
+    const { policy } = this.settings();
     const alert = store.alerts.get(shortId);
     if (!alert) return;
     void roomPost(classify(policy.rules, alert).workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "");
   }
 
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */
-  private raiseHostsDown(now: number): void {
-    const { store, policy, clock, log, semantics } = this.deps;
-    const { updates, nextAt } = hostDownRaises(store, policy.hostDown, clock);
+  private raiseHostsDown(config: HostDownConfig, now: number, semantics: AlertSemantics | undefined): void {
+    const { store, log } = this.deps;
+    const { raised, nextAt } = raiseHostsDown(store, config, now, semantics);
     this.hostsNextAt = nextAt;
-    for (const update of updates) {
-      log.warn("host down", { source: update.source });
-      ingestUpdate(store, update, { via: "bot" }, now, semantics);
-      store.transaction(() => {
-        for (const a of store.alerts.ofSource(update.source).values()) {
-          if (a.status === "raised") store.alerts.save({ ...a, policyDueAt: now });
-        }
-      });
-    }
+    for (const source of raised) log.warn("host down", { source });
   }
 }
 
@@ -317,4 +283,54 @@ function earliest(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.min(a, b);
+}
+
+// A floor between wake-ups, so a due time that somehow stays in the past cannot spin the CPU.
+const MIN_INTERVAL_MS = 250;
+
+/**
+ * Keeps one timer armed for the earliest due time the store knows, and calls `onDue` then.
+ * `rearm()` after anything that may have changed the earliest due time.
+ */
+class DueTimer {
+  private timer: TimerHandle | null = null;
+  private armedFor: number | null = null;
+  private lastRun = -Infinity;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly nextDue: () => number | null,
+    private readonly onDue: () => void,
+  ) {}
+
+  /** Arms the timer for the store's next due time (or disarms it when nothing is due). */
+  rearm(): void {
+    if (this.stopped) return;
+    const due = this.nextDue();
+    if (due === null) return this.disarm();
+    const at = Math.max(due, this.lastRun + MIN_INTERVAL_MS);
+    if (this.timer && this.armedFor === at) return;
+    this.disarm();
+    this.armedFor = at;
+    this.timer = this.clock.setTimer(at - this.clock.now(), () => {
+      this.timer = null;
+      this.armedFor = null;
+      this.lastRun = this.clock.now();
+      this.onDue();
+      this.rearm();
+    });
+  }
+
+  /** Cancels the timer for good. */
+  stop(): void {
+    this.stopped = true;
+    this.disarm();
+  }
+
+  private disarm(): void {
+    this.timer?.cancel();
+    this.timer = null;
+    this.armedFor = null;
+  }
 }

@@ -44,19 +44,16 @@ export class ClockSkewWatch {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    private maxSkewMs: number = DEFAULT_MAX_CLOCK_SKEW_MS,
+    /** The bound now (read at each update, so a reload reaches it). */
+    private readonly maxSkewMs: () => number = () => DEFAULT_MAX_CLOCK_SKEW_MS,
   ) {}
-
-  /** Takes a reloaded bound. */
-  reconfigure(maxSkewMs: number): void {
-    this.maxSkewMs = maxSkewMs;
-  }
 
   /** Looks at one applied update received at `receivedAt` (ms); call inside the update's transaction. */
   observe(update: AlertUpdate, receivedAt: number): void {
     if (update.transmissionTimeS <= 0) return;
     const skewMs = receivedAt - update.transmissionTimeS * 1000;
-    if (Math.abs(skewMs) <= this.maxSkewMs) {
+    const maxSkewMs = this.maxSkewMs();
+    if (Math.abs(skewMs) <= maxSkewMs) {
       if (recordedSkew(this.store, update.source) !== null) this.store.policy.clearBotState(key(update.source));
       return;
     }
@@ -68,7 +65,7 @@ export class ClockSkewWatch {
       source: update.source,
       skewMs,
       skew: describeSkew(skewMs),
-      maxClockSkewMs: this.maxSkewMs,
+      maxClockSkewMs: maxSkewMs,
       transmissionTime: new Date(update.transmissionTimeS * 1000).toISOString(),
     });
   }

@@ -1,27 +1,30 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { RateLimiter, STRANGER_REFUSAL, authoriser, recognisePerson, runCommand, type CommandContext, type CommandOutcome, type OnCallOutcome, type Permissions, type Person } from "../commands/index.js";
+import { FORM_COMMANDS, runFormCommand } from "../commands/adhoc-forms.js";
+import { STRANGER_REFUSAL, authoriser, recognisePerson, type Person } from "../commands/authorise.js";
+import { RateLimiter } from "../commands/rate-limit.js";
+import { runCommand, type CommandOutcome } from "../commands/run.js";
+import type { CommandContext, CommandEffect, OnCallOutcome } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import { addOpenTime, workingHoursWindow } from "../policy/windows.js";
 import { classify } from "../policy/matcher.js";
 import { findWorkgroup, onCall } from "../policy/on-call.js";
 import { readerZone } from "../policy/zoned-time.js";
-import type { Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
+import type { Adhoc } from "../xmpp/disco.js";
 import { commandAlerts, commandSilences } from "./command-alerts.js";
 import type { PolicyInputs } from "./evaluate-alert.js";
 import { recordedSkew } from "./clock-skew.js";
 import type { BotMetrics } from "../http/metrics.js";
+import type { BotSettings, SettingsSource } from "./settings.js";
 
 /** What running commands needs. */
 export interface CommandRunnerDeps {
   store: Store;
   clock: Clock;
   log: Logger;
-  policy: Policy;
+  /** Read for every command: people, policy, ack limits and permissions as they are now. */
+  settings: SettingsSource<BotSettings>;
   inputs: PolicyInputs;
-  ackDefaultMs: number;
-  ackMaxMs: number;
-  permissions?: Permissions;
   /** Counts commands for /metrics. */
   metrics?: BotMetrics | undefined;
 }
@@ -54,16 +57,11 @@ export class CommandRunner {
   private readonly limiter = new RateLimiter();
   private readonly dropped = new Map<string, Dropped>();
 
-  constructor(private deps: CommandRunnerDeps) {}
-
-  /** Takes a reloaded policy and ack limits (the rate limiter keeps its counts). */
-  reconfigure(next: Required<Pick<CommandRunnerDeps, "policy" | "ackDefaultMs" | "ackMaxMs" | "permissions">>): void {
-    this.deps = { ...this.deps, ...next };
-  }
+  constructor(private readonly deps: CommandRunnerDeps) {}
 
   /** The person behind a JID, or null for a stranger. */
   person(jid: string): Person | null {
-    return recognisePerson(this.deps.policy.people, jid);
+    return recognisePerson(this.deps.settings.current().policy.people, jid);
   }
 
   /**
@@ -128,7 +126,8 @@ export class CommandRunner {
 
   /** The context commands run in for this person, now. */
   context(person: Person): CommandContext {
-    const { store, clock, policy, inputs, log, ackDefaultMs, ackMaxMs } = this.deps;
+    const { store, clock, inputs, log } = this.deps;
+    const { policy, ackDefaultMs, ackMaxMs, permissions } = this.deps.settings.current();
     return {
       person,
       now: clock.now(),
@@ -138,7 +137,7 @@ export class CommandRunner {
       alerts: commandAlerts({ store, policy, inputs, log }),
       silences: commandSilences(store),
       clockSkew: (source) => recordedSkew(store, source),
-      oncall: (workgroup) => this.oncall(workgroup),
+      oncall: (workgroup) => this.oncall(policy, workgroup),
       // With no window configured at all, the command says so rather than looking for hours that cannot come.
       ...(Object.keys(policy.windows).length > 0
         ? {
@@ -155,15 +154,38 @@ export class CommandRunner {
         const c = classify(policy.rules, alert);
         return { level: c.level, workgroup: c.workgroup };
       },
-      may: authoriser(person.name, this.deps.permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
+      may: authoriser(person.name, permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
     };
   }
 
-  private oncall(workgroup: string | null): OnCallOutcome {
-    const { policy, clock } = this.deps;
+  private oncall(policy: BotSettings["policy"], workgroup: string | null): OnCallOutcome {
+    const { clock } = this.deps;
     const wanted = workgroup === null ? policy.workgroups : [findWorkgroup(policy.workgroups, workgroup) ?? policy.workgroups.find((w) => w.name.toLowerCase() === workgroup.toLowerCase())];
     if (wanted.some((w) => w === undefined)) return { ok: false, reason: "unknown-workgroup", known: policy.workgroups.map((w) => w.name) };
     const now = clock.now();
     return { ok: true, rota: wanted.map((w) => ({ workgroup: w!.name, people: onCall(w!, now, policy.people).map((p) => p.name) })) };
+  }
+}
+
+/**
+ * Offers `ack` and `silence` as XEP-0050 ad-hoc commands with XEP-0004 forms, for clients that
+ * show them; only configured people see or run them, and they go through the same command door.
+ * What a command declared it changed goes to `applyEffects`, as from chat.
+ */
+export function offerFormCommands(adhoc: Adhoc, commands: CommandRunner, applyEffects: (effects: readonly CommandEffect[]) => Promise<void>): void {
+  for (const command of FORM_COMMANDS) {
+    adhoc.onAdhoc({
+      node: command.node,
+      name: command.name,
+      form: command.form,
+      allowed: (jid) => commands.person(jid) !== null,
+      async run(fields, from) {
+        const person = commands.person(from);
+        if (!person) return { ok: false, text: STRANGER_REFUSAL, final: true };
+        const result = await runFormCommand(command, (name) => (fields.get(name) ?? []).join("\n"), commands.context(person));
+        if (result.ok) await applyEffects(result.effects);
+        return result;
+      },
+    });
   }
 }

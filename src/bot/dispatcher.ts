@@ -11,15 +11,15 @@ import type { Store } from "../store/store.js";
 import type { BotMetrics } from "../http/metrics.js";
 import { TurnBatch } from "../util/batching.js";
 import type { RetryPolicy } from "../util/backoff.js";
+import type { BotSettings } from "./settings.js";
 
 /** What the dispatcher needs, injected. */
 export interface DispatcherDeps {
   store: Store;
   clock: Clock;
   log: Logger;
-  people: readonly Recipient[];
-  channels: ReadonlyMap<NotifyChannel, Channel>;
-  storm: StormConfig;
+  /** Read at each send: the people, channels and storm limits as they are now. */
+  settings: { current(): BotSettings };
   /** Retry knobs (tests shorten them). */
   retry?: RetryPolicy;
   /** Called after deliveries were queued to wait: the owner re-arms its timer for them. */
@@ -50,16 +50,17 @@ export class Dispatcher {
   private readonly outcomes = new TurnBatch<() => void>((writes) => this.storeWrites(writes));
   private stopped = false;
 
-  constructor(private deps: DispatcherDeps) {}
+  // Sends under way finish with the channel they started on; a reload reaches the next ones.
+  constructor(private readonly deps: DispatcherDeps) {}
 
-  /** Takes reloaded people, channels and storm limits; sends under way finish with the old ones. */
-  reconfigure(next: Pick<DispatcherDeps, "people" | "channels" | "storm">): void {
-    this.deps = { ...this.deps, ...next };
+  private storm(): StormConfig {
+    return this.deps.settings.current().policy.storm;
   }
 
   /** Plans and starts sending everything pending; does not wait for the sends. */
   flush(): void {
-    const { store, clock, storm } = this.deps;
+    const { store, clock } = this.deps;
+    const storm = this.storm();
     const now = clock.now();
     for (const person of store.policy.peopleWithPending(now)) {
       const history = this.sendHistory(person, now);
@@ -86,7 +87,8 @@ export class Dispatcher {
    * every send per flush, thousands of rows in a storm.
    */
   private sendHistory(person: string, now: number): SentRecord[] {
-    const { store, storm } = this.deps;
+    const { store } = this.deps;
+    const storm = this.storm();
     const since = now - storm.limit.perMs;
     const recent = store.policy.sendsSince<SentRecord["kind"]>(person, since);
     const lastQuiet = store.policy.lastSend<SentRecord["kind"]>(person, "quiet-digest");
@@ -122,7 +124,8 @@ export class Dispatcher {
   }
 
   private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
-    const { store, clock, storm } = this.deps;
+    const { store, clock } = this.deps;
+    const storm = this.storm();
     ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
     const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
@@ -157,7 +160,7 @@ export class Dispatcher {
 
   /** Sends one message on every channel named; true when at least one delivered it. */
   private async sendOn(person: string, names: readonly ChannelName[], message: NotificationMessage, alerts: AlertRecord[]): Promise<boolean> {
-    const recipient = this.deps.people.find((p) => p.name === person);
+    const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
       this.record(alerts, "notify-failed", `no person named ${person}`);
       return false;
@@ -168,7 +171,7 @@ export class Dispatcher {
   }
 
   private async sendVia(name: NotifyChannel, to: Recipient, message: NotificationMessage, alerts: AlertRecord[]): Promise<DeliveryOutcome> {
-    const channel = this.deps.channels.get(name);
+    const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
       this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);

@@ -1,41 +1,77 @@
-import type { Clock } from "../clock/clock.js";
-import { newTransmissionId } from "../codec/build-update.js";
-import type { Alert, AlertUpdate } from "../codec/types.js";
-import { checkHostsDown, HOST_DOWN_ALERT_ID } from "../policy/inhibit.js";
+import { DEFAULT_SEMANTICS, clearNow, raiseNow, type AlertSemantics } from "../alerts/state-machine.js";
+import type { AlertState } from "../alerts/types.js";
+import { checkHostsDown, HOST_DOWN_ALERT_ID, type HostDownAlert } from "../policy/inhibit.js";
 import type { HostDownConfig } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 
-/** An update from AlertBot itself about one source's host-down alert. */
-function hostDownUpdate(source: string, alert: Partial<Alert>, nowSec: number): AlertUpdate {
-  return {
-    transmissionId: newTransmissionId(),
-    source,
-    replace: false,
-    alerts: [{ id: HOST_DOWN_ALERT_ID, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0, ...alert }],
-    signature: new Uint8Array(),
-    transmissionTimeS: nowSec,
-    sequence: 0n,
-  };
-}
+/** Who host-down transitions are recorded as, in the alert's history. */
+export const HOST_DOWN_ACTOR = "AlertBot";
 
 /**
- * Host-down handling: the updates that raise a host-down alert for each agent gone longer than
- * its grace (only where not raised already), and when to look again.
+ * Raises a host-down alert for each agent gone longer than its grace (only where not raised
+ * already), written straight to the store with a history line from AlertBot saying why; the
+ * source's other raised alerts are handed to the policy now, which holds them while it is down.
+ * Returns the sources raised and when to look again. Call inside a transaction.
  */
-export function hostDownRaises(store: Store, config: HostDownConfig, clock: Clock): { updates: AlertUpdate[]; nextAt: number | null } {
-  const now = clock.now();
+export function raiseHostsDown(store: Store, config: HostDownConfig, now: number, semantics: AlertSemantics = DEFAULT_SEMANTICS): { raised: string[]; nextAt: number | null } {
   const check = checkHostsDown(store.sources.down(), config, now);
-  const updates = check.raise
-    .filter((h) => store.alerts.find(h.source, HOST_DOWN_ALERT_ID)?.status !== "raised")
-    .map((h) =>
-      hostDownUpdate(h.source, { raiseTimeS: Math.floor(h.raiseAt / 1000), subject: h.subject, summary: h.summary, importance: h.importance }, Math.floor(now / 1000)),
-    );
-  return { updates, nextAt: check.nextAt };
+  const raised: string[] = [];
+  for (const host of check.raise) {
+    const before = store.alerts.find(host.source, HOST_DOWN_ALERT_ID);
+    if (before?.status === "raised") continue;
+    const alert = store.alerts.save(raisedState(before ?? null, host, now, semantics));
+    store.alerts.record(alert.shortId, [{ kind: "raised", at: now, actor: HOST_DOWN_ACTOR, detail: alert.summary }]);
+    for (const a of store.alerts.ofSource(host.source).values()) {
+      if (a.status === "raised") store.alerts.save({ ...a, policyDueAt: now });
+    }
+    raised.push(host.source);
+  }
+  return { raised, nextAt: check.nextAt };
 }
 
-/** The update that clears a source's host-down alert, when it is raised. */
-export function hostUpUpdate(store: Store, source: string, clock: Clock): AlertUpdate | null {
-  if (store.alerts.find(source, HOST_DOWN_ALERT_ID)?.status !== "raised") return null;
-  const nowSec = Math.floor(clock.now() / 1000);
-  return hostDownUpdate(source, { clearTimeS: nowSec, summary: `${source}'s agent is back` }, nowSec);
+/** Clears a source's host-down alert when it is raised (its agent is back); false when there was none. */
+export function clearHostDown(store: Store, source: string, now: number): boolean {
+  const before = store.alerts.find(source, HOST_DOWN_ALERT_ID);
+  if (before?.status !== "raised") return false;
+  const summary = `${source}'s agent is back`;
+  const after = { ...clearNow({ ...before, summary }, now), scheduledRaiseAt: null, scheduledClearAt: null, updatedAt: now };
+  // A clear of a suppressed alert ends its suppression, as a sender's clear does.
+  if (before.suppressUntil === null || before.suppressUntil <= now) after.suppressUntil = null;
+  const alert = store.alerts.save(after);
+  store.alerts.record(alert.shortId, [{ kind: "cleared", at: now, actor: HOST_DOWN_ACTOR, detail: summary }]);
+  return true;
+}
+
+/** The host-down alert raised now, from what it was (its text kept where the check says nothing). */
+function raisedState(before: AlertState | null, host: HostDownAlert, now: number, semantics: AlertSemantics): AlertState {
+  const base: AlertState = before ?? {
+    source: host.source,
+    alertId: HOST_DOWN_ALERT_ID,
+    status: "cleared",
+    subject: "",
+    summary: "",
+    detail: "",
+    importance: semantics.defaultImportance,
+    raisedAt: null,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: null,
+    updatedAt: now,
+  };
+  const text = {
+    subject: host.subject || base.subject || host.source,
+    summary: host.summary || base.summary,
+    importance: host.importance > 0 ? host.importance : base.importance,
+  };
+  const stillSuppressed = base.suppressUntil !== null && base.suppressUntil > now;
+  return {
+    ...raiseNow({ ...base, ...text }, Math.min(host.raiseAt, now)),
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: stillSuppressed ? base.suppressUntil : null,
+    updatedAt: now,
+  };
 }

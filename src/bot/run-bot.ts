@@ -14,18 +14,19 @@ import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
-import { BotCore, type BotSettings } from "./bot-core.js";
-import { restartOnlyChanges, type ReloadOutcome } from "./config-reload.js";
-import { handleItem } from "./item-handler.js";
-import { catchUp } from "./catch-up.js";
+import { BotCore } from "./bot-core.js";
+import { offerFormCommands } from "./command-runner.js";
+import { catchUp, handleItem } from "./item-handler.js";
 import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
-import { offerFormCommands } from "./form-commands.js";
 import { PromMetrics } from "../http/metrics.js";
 import { startBotHttp } from "../http/bot-http.js";
+import type { HttpConfig } from "../http/http-config.js";
 import type { HttpListener } from "../http/listener.js";
 import { PresenceTracker } from "./presence-tracker.js";
 import { storeGauges } from "./metrics-gauges.js";
+import { restartOnlyChanges, Settings, type BotSettings, type ReloadOutcome } from "./settings.js";
+import { startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
 import type { Presence } from "../policy/delivery.js";
 import { coalescingRunner } from "../util/batching.js";
 import { createEmailChannel } from "../notify/email-channel.js";
@@ -40,16 +41,18 @@ export interface RunningBot {
   readonly session: XmppSession;
   /** The HTTP listener (null when the config has no `http` section); features add routes to it. */
   readonly http: HttpListener | null;
+  /** The legacy Mauve UDP listener, when the config has a `udp` section. */
+  readonly udp: UdpIngest | null;
   /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
   resync(): Promise<void>;
   /** How reachable a person is by chat, as far as the bot has heard. */
   reachability(jid: string): Presence;
   /**
    * Applies a reloaded config: people, workgroups, policy, channels and ack limits, at once. The
-   * connection, database, log and UDP settings keep their running values (see ReloadOutcome).
+   * connection, database, log and UDP listener keep their running values (see ReloadOutcome).
    */
   reload(next: BotConfig): Promise<ReloadOutcome>;
-  /** Says goodbye, disconnects and closes the database. */
+  /** Stops listening, says goodbye, disconnects and closes the database. */
   stop(): Promise<void>;
 }
 
@@ -62,14 +65,35 @@ export interface RunBotOptions {
 // Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
 const MAX_CHAT_CHARS = 2_000;
 
+/** The settings the running bot reads: the loaded config, and the channels made from it. */
+interface RunningSettings extends BotSettings {
+  readonly config: BotConfig;
+}
+
+/** The settings a config gives: its policy and limits, and channels made from its sections (chat always). */
+function runningSettings(config: BotConfig, xmppChannel: Channel, clock: Clock): RunningSettings {
+  const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
+  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
+  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
+  return {
+    config,
+    policy: config,
+    channels,
+    semantics: { toleranceMs: config.alerts.toleranceMs, defaultImportance: 50 },
+    ackDefaultMs: config.alerts.ackDefaultMs,
+    ackMaxMs: config.alerts.ackMaxMs,
+    maxClockSkewMs: config.alerts.maxClockSkewMs,
+    permissions: config.permissions,
+  };
+}
+
 /**
  * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
- * catches up on retained items, tells people what is owed, then serves events and chat.
+ * catches up on retained items, tells people what is owed, listens for legacy UDP updates when
+ * configured, then serves events and chat.
  */
 export async function runBot(initial: BotConfig, clock: Clock, log: Logger, options: RunBotOptions = {}): Promise<RunningBot> {
-  // Replaced on reload: every closure below reads people and policy through it.
-  let config = initial;
-  const store = Store.open(config.database);
+  const store = Store.open(initial.database);
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.
   for (const { source } of store.sources.all()) {
@@ -78,14 +102,14 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   }
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
-  const metrics = config.http?.metrics ? new PromMetrics(storeGauges(store, clock)) : undefined;
+  const metrics = initial.http?.metrics ? new PromMetrics(storeGauges(store, clock)) : undefined;
 
-  const service = config.xmpp.pubsub;
-  const botJid = config.xmpp.component;
+  const service = initial.xmpp.pubsub;
+  const botJid = initial.xmpp.component;
   const session = await connectComponent({
-    service: config.xmpp.service,
+    service: initial.xmpp.service,
     domain: botJid,
-    password: config.xmpp.secret.reveal(),
+    password: initial.xmpp.secret.reveal(),
     clock,
     onError: (err) => log.error("xmpp", { err }),
   });
@@ -99,40 +123,30 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   const provisioning = createProvisioning(session);
   const people = new PresenceTracker(() => clock.now());
   const xmppChannel = createXmppChannel({ send: (to, body) => chat.sendChat(to, body) });
-  const settings = (c: BotConfig): BotSettings => {
-    const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
-    if (c.email) channels.set("email", createEmailChannel(c.email, { clock }));
-    if (c.sms) channels.set("sms", createSmsChannel(c.sms, { clock }));
-    return {
-      policy: c,
-      channels,
-      semantics: { toleranceMs: c.alerts.toleranceMs, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefaultMs,
-      ackMaxMs: c.alerts.ackMaxMs,
-      maxClockSkewMs: c.alerts.maxClockSkewMs,
-      permissions: c.permissions,
-    };
-  };
+  // The one source of the current settings: everything below reads it when it needs a value, and
+  // a reload replaces it here.
+  const settings = new Settings(runningSettings(initial, xmppChannel, clock));
+  const config = (): BotConfig => settings.current().config;
   const core: BotCore = new BotCore({
-    ...settings(config),
+    settings,
     store,
     clock,
     log,
     inputs: {
-      presence: (name) => people.status(config.people.find((p) => p.name === name)?.jid ?? ""),
+      presence: (name) => people.status(config().people.find((p) => p.name === name)?.jid ?? ""),
       down: () => store.sources.down(),
     },
     ...(options.retry ? { retry: options.retry } : {}),
     roomPost: (workgroup: string, line: () => string): Promise<void> => rooms.post(workgroup, line),
     metrics,
   });
-  const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (c) => core.afterCommand(c));
-  offerFormCommands(createAdhoc(session, { clock }), core.commands, (c) => core.afterCommand(c));
+  const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) => core.applyEffects(effects));
+  offerFormCommands(createAdhoc(session, { clock }), core.commands, (effects) => core.applyEffects(effects));
   const registry = new AgentRegistry({
     pubsub, service, botJid, store, clock, log,
-    handoverOf: (source) => config.udp?.handover[source],
+    handoverOf: (source) => config().udp?.handover[source],
     onIncomplete: () => adoptRetry.schedule(),
-    readers: () => config.people.map((p) => p.jid),
+    readers: () => config().people.map((p) => p.jid),
   });
 
   pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
@@ -142,7 +156,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     if (msg.body.length > MAX_CHAT_CHARS) await answer(`That message is ${msg.body.length} characters long; commands are short. Try "help".`);
     else await core.handleChat(msg.from, msg.body, answer);
   });
-  const isPerson = (jid: string): boolean => config.people.some((p) => p.jid === bareJid(jid));
+  const isPerson = (jid: string): boolean => config().people.some((p) => p.jid === bareJid(jid));
   presence.onSubscription(async (s) => {
     const from = bareJid(s.from);
     // A component has no roster: remember who lets us see their presence.
@@ -159,7 +173,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     }
     // Approve configured people (so their client shows the bot), refuse others.
     if (s.type !== "subscribe") return;
-    const known = config.people.some((p) => p.jid === bareJid(s.from));
+    const known = isPerson(s.from);
     await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
@@ -191,7 +205,7 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
 
   /** Asks each person for presence: a subscription request until they approve it, then a probe for their current state. */
   async function watchPeople(): Promise<void> {
-    for (const p of config.people) {
+    for (const p of config().people) {
       // A probe before approval would be answered "unsubscribed", cancelling the pending request.
       if (store.policy.presenceApproved(p.jid)) await presence.sendProbe(p.jid);
       else await presence.sendSubscription(p.jid, "subscribe");
@@ -230,45 +244,74 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   await watchPeople();
   await resync();
   await core.start();
-  await rooms.join(config.workgroups, config.people);
-  const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: config.people.map((p) => p.jid) });
+  await rooms.join(initial.workgroups, initial.people);
+  const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   await audit.start();
+  const udp = initial.udp ? await listenUdp(initial.udp) : null;
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
-  const http = config.http
-    ? await startBotHttp(config.http, { apply: (update) => core.applyUpdate(update, { via: "http" }), clock, log: log.child({ ingest: "http" }), metrics })
-    : null;
+  const http = initial.http ? await listenHttp(initial.http) : null;
   if (metrics) session.on("online", () => metrics.xmppReconnected());
+  // What a reload must act on beyond the values read live (the core looks again at raised alerts).
+  settings.onChange(async ({ config: next }) => {
+    audit.setReaders(next.people.map((p) => p.jid));
+    await registry.updateReaders();
+    await rooms.join(next.workgroups, next.people);
+    await watchPeople();
+  });
+  log.info("AlertBot running", { jid: botJid, pubsub: service, people: initial.people.length, sources: store.sources.all().length });
 
-  log.info("AlertBot running", { jid: botJid, pubsub: service, people: config.people.length, sources: store.sources.all().length });
+  // Legacy Mauve UDP ingest: datagrams go down the same path as pubsub updates. Its address is
+  // bound for the bot's life; its `handover` list is read live. A port it cannot bind stops the bot.
+  async function listenUdp(udpConfig: UdpConfig): Promise<UdpIngest> {
+    try {
+      return await startUdpIngest(udpConfig, { apply: (update) => core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock });
+    } catch (err) {
+      await shutDown();
+      throw err;
+    }
+  }
+
+  // The HTTP listener, bound for the bot's life like UDP; a port it cannot bind stops the bot.
+  async function listenHttp(httpConfig: HttpConfig): Promise<HttpListener> {
+    try {
+      return await startBotHttp(httpConfig, { apply: (update) => core.applyUpdate(update, { via: "http" }), clock, log: log.child({ ingest: "http" }), metrics });
+    } catch (err) {
+      await udp?.close();
+      await shutDown();
+      throw err;
+    }
+  }
+
+  async function shutDown(): Promise<void> {
+    adoptRetry.stop();
+    audit.stop();
+    core.stop();
+    await core.idle();
+    for (const p of config().people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
+    await session.stop();
+    store.close();
+  }
 
   return {
     core,
     store,
     session,
     http,
+    udp,
     resync,
     reachability: (jid) => people.status(jid),
     async reload(next) {
-      const needsRestart = restartOnlyChanges(config, next);
-      const { xmpp, database, log: logConfig } = config;
-      config = { ...next, xmpp, database, log: logConfig };
-      await core.reconfigure(settings(config));
-      audit.setReaders(config.people.map((p) => p.jid));
-      await registry.updateReaders();
-      await rooms.join(config.workgroups, config.people);
-      await watchPeople();
+      const running = config();
+      const needsRestart = restartOnlyChanges(running, next);
+      const { xmpp, database, log: logConfig } = running;
+      await settings.replace(runningSettings({ ...next, xmpp, database, log: logConfig }, xmppChannel, clock));
       return { needsRestart };
     },
     async stop() {
       await http?.close();
-      adoptRetry.stop();
-      audit.stop();
-      core.stop();
-      await core.idle();
-      for (const p of config.people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
-      await session.stop();
-      store.close();
+      await udp?.close();
+      await shutDown();
     },
   };
 }

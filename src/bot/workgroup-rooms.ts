@@ -1,4 +1,6 @@
-import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL, roomCommand } from "../commands/index.js";
+import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL } from "../commands/authorise.js";
+import { roomCommand } from "../commands/registry.js";
+import type { CommandEffect } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import type { AffiliationChange, Muc } from "../xmpp/muc.js";
 import type { Person, Workgroup } from "../policy/types.js";
@@ -51,7 +53,8 @@ export class WorkgroupRooms {
     private readonly muc: Muc,
     private readonly commands: CommandRunner,
     private readonly log: Logger,
-    private readonly afterCommand: (command: string) => Promise<void>,
+    /** Acts on what a command declared it changed, as after chat. */
+    private readonly applyEffects: (effects: readonly CommandEffect[]) => Promise<void>,
   ) {
     muc.onGroupchat(async (m) => {
       if (m.fromSelf || m.delayed) return;
@@ -68,7 +71,7 @@ export class WorkgroupRooms {
       if (m.realJid === null) return this.say(m.room, `${m.nick}: ${ANONYMOUS_ROOM_REFUSAL}`);
       const { reply, outcome } = await this.commands.run(m.realJid, line, (text) => this.say(m.room, `${m.nick}: ${text}`));
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
-      if (outcome?.ok) await this.afterCommand(outcome.command);
+      if (outcome?.ok) await this.applyEffects(outcome.effects);
     });
     muc.onExit((exit) => {
       const s = this.rooms.get(exit.room);

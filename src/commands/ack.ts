@@ -102,6 +102,7 @@ function plural(n: number, word: string): string {
 /** `ack`: acknowledges alerts for a while, so their notifications stop until then or until they clear. */
 export const ackCommand: Command<AckArgs> = {
   name: "ack",
+  effects: ["alerts-changed"],
   aliases: ["acknowledge"],
   usage: USAGE,
   summary: "acknowledge alerts, which stops their notifications for a while (default and maximum set by the bot)",

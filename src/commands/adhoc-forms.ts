@@ -1,9 +1,8 @@
 import { readAckIds, readAckLength, type AckArgs } from "./ack.js";
-import { defaultRegistry } from "./default-registry.js";
 import type { Registry } from "./registry.js";
-import { runParsedCommand } from "./run.js";
+import { defaultRegistry, runParsedCommand } from "./run.js";
 import { readSilence } from "./silence.js";
-import type { ArgsResult, CommandContext } from "./types.js";
+import type { ArgsResult, CommandContext, CommandEffect } from "./types.js";
 
 /** One field of a command's form: plain data, shaped like XEP-0004's field so the XMPP edge can send it as is. */
 export interface CommandFormField {
@@ -75,16 +74,17 @@ export const FORM_COMMANDS: readonly FormCommand[] = [ACK_FORM, SILENCE_FORM];
 
 /**
  * Runs a submitted form as its command, behind the commands' error boundary. The result has
- * the shape the ad-hoc edge takes: a note to show when done, or a text to show above the form again.
+ * the shape the ad-hoc edge takes: a note to show when done (with what the command changed, for the
+ * bot to act on), or a text to show above the form again.
  */
 export async function runFormCommand(
   command: FormCommand,
   value: (field: string) => string,
   ctx: CommandContext,
   registry: Registry = defaultRegistry,
-): Promise<{ ok: true; note: string } | { ok: false; text: string }> {
+): Promise<{ ok: true; note: string; effects: readonly CommandEffect[] } | { ok: false; text: string }> {
   const parsed = command.parse(value);
   if (!parsed.ok) return { ok: false, text: parsed.humanMessage };
   const outcome = await runParsedCommand(command.node, parsed.args, ctx, registry);
-  return outcome.ok ? { ok: true, note: outcome.reply } : { ok: false, text: outcome.reply };
+  return outcome.ok ? { ok: true, note: outcome.reply, effects: outcome.effects } : { ok: false, text: outcome.reply };
 }

@@ -25,6 +25,7 @@ function handleClear(args: IdsArgs, ctx: CommandContext): string {
 /** `clear`: clears alerts by hand (recorded as a manual clear); the sender raises them again if they still hold. */
 export const clearCommand: Command<IdsArgs> = {
   name: "clear",
+  effects: ["alerts-changed"],
   aliases: ["resolve"],
   usage: USAGE,
   summary: "clear an alert by hand (recorded as manual; its sender raises it again if the problem is still there)",

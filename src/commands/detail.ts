@@ -62,6 +62,7 @@ function handleDetail(args: DetailArgs, ctx: CommandContext): string {
 /** `detail`: everything known about one alert, including its detail text and what mutes it. */
 export const detailCommand: Command<DetailArgs> = {
   name: "detail",
+  effects: [],
   aliases: ["details", "info", "describe"],
   usage: USAGE,
   summary: "show everything about one alert: state, ack, silences, and its detail text",

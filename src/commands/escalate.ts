@@ -51,6 +51,7 @@ function handleEscalate(args: EscalateArgs, ctx: CommandContext): string {
  */
 export const escalateCommand: Command<EscalateArgs> = {
   name: "escalate",
+  effects: ["alerts-changed"],
   aliases: ["esc"],
   usage: USAGE,
   summary: "move an alert to the next step of its escalation now",

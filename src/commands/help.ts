@@ -25,6 +25,7 @@ function capitalise(text: string): string {
 export function helpCommand(registry: () => Registry): Command<HelpArgs> {
   return {
     name: "help",
+    effects: [],
     aliases: ["?", "commands"],
     usage: "help [command]",
     summary: "list the commands, or explain one",

@@ -47,6 +47,7 @@ function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
 /** `history`: what happened to one alert, oldest first: raises, clears, acks, notes, who was told. */
 export const historyCommand: Command<HistoryArgs> = {
   name: "history",
+  effects: [],
   aliases: ["hist", "log"],
   usage: USAGE,
   summary: "show what happened to one alert: raises, clears, acks, notes and who was told",

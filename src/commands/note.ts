@@ -34,6 +34,7 @@ function handleNote(args: NoteArgs, ctx: CommandContext): string {
 /** `note`: adds a person's words to an alert's history, for whoever looks next. */
 export const noteCommand: Command<NoteArgs> = {
   name: "note",
+  effects: ["alerts-changed"],
   aliases: ["comment"],
   usage: USAGE,
   summary: "add a note to an alert's history",

@@ -32,6 +32,7 @@ function handleOnCall(args: OnCallArgs, ctx: CommandContext): string {
 /** `oncall`: who answers for each workgroup right now, and who backs them up. */
 export const onCallCommand: Command<OnCallArgs> = {
   name: "oncall",
+  effects: [],
   aliases: ["on-call", "who"],
   usage: "oncall [workgroup]",
   summary: "who is on call now in each workgroup (or one), then who backs them up",

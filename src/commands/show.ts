@@ -107,6 +107,7 @@ function handleShow(args: ShowArgs, ctx: CommandContext): string {
 /** `show`: lists alerts compactly, one per line, most important first. */
 export const showCommand: Command<ShowArgs> = {
   name: "show",
+  effects: [],
   aliases: ["list", "ls", "status"],
   usage: USAGE,
   summary: "list alerts, most important first (raised ones unless you say acked, silenced or all)",

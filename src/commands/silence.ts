@@ -80,6 +80,7 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
 /** `silence`: mutes notifications about matching alerts for a while; they still show in `show`. */
 export const silenceCommand: Command<SilenceArgs> = {
   name: "silence",
+  effects: ["silences-changed"],
   aliases: ["mute"],
   usage: USAGE,
   summary: `mute notifications about matching alerts for a while (matcher: ${MATCHER_SYNTAX})`,

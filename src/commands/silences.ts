@@ -28,6 +28,7 @@ function handleSilences(_args: null, ctx: CommandContext): string {
 /** `silences`: the silences in force, with what they match, how long they last and who set them. */
 export const silencesCommand: Command<null> = {
   name: "silences",
+  effects: [],
   aliases: ["mutes"],
   usage: "silences",
   summary: "list the silences in force, with their numbers for unsilence",
@@ -64,6 +65,7 @@ function handleUnsilence(args: UnsilenceArgs, ctx: CommandContext): string {
 /** `unsilence`: ends silences before their time, so their alerts notify again. */
 export const unsilenceCommand: Command<UnsilenceArgs> = {
   name: "unsilence",
+  effects: ["silences-changed"],
   aliases: ["unmute"],
   usage: USAGE,
   summary: "end a silence now (numbers as in silences)",

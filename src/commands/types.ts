@@ -1,8 +1,7 @@
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import type { Silence } from "../policy/matcher.js";
 import type { Level, Matcher } from "../policy/types.js";
-import type { CommandAction, Verdict } from "./authorise.js";
-import type { Person } from "./person.js";
+import type { CommandAction, Person, Verdict } from "./authorise.js";
 
 /** Which alerts the store lists: raised (acked or not), raised with an ack, or every known alert. */
 export type AlertFilter = "raised" | "acked" | "all";
@@ -146,6 +145,13 @@ export interface CommandContext {
   may?(action: CommandAction, alert: AlertRecord | null): Verdict;
 }
 
+/**
+ * What a successful command changed, for the bot to act on whichever door the command came through:
+ * "alerts-changed" (acks, clears, escalations: the policy runs at once, the others already told
+ * hear of it), "silences-changed" (every raised alert owes something else now).
+ */
+export type CommandEffect = "alerts-changed" | "silences-changed";
+
 /** A command's own parse of the text after its name. */
 export type ArgsResult<A> = { ok: true; args: A } | { ok: false; humanMessage: string };
 
@@ -162,6 +168,8 @@ export interface Command<A> {
   /** One line for the command list. */
   readonly summary: string;
   readonly example: string;
+  /** What the command changes when it succeeds; none for those that only read. */
+  readonly effects: readonly CommandEffect[];
   parse(rest: string): ArgsResult<A>;
   /** Returns the reply; throws CommandError for a refusal worded for the person. */
   handler(args: A, ctx: CommandContext): string | Promise<string>;

@@ -41,6 +41,7 @@ function handleUnack(args: IdsArgs, ctx: CommandContext): string {
 /** `unack`: takes acknowledgements back, so the alerts notify again. */
 export const unackCommand: Command<IdsArgs> = {
   name: "unack",
+  effects: ["alerts-changed"],
   aliases: ["unacknowledge", "un-ack"],
   usage: "unack <ids> [because <note>]",
   summary: "take an acknowledgement back, so the alert notifies again",

@@ -9,7 +9,7 @@ import { domainJid, duration, fsPath, serviceUrl } from "../schema/scalars.js";
 import { type Secret, secret } from "../schema/secret.js";
 import { emailSection, type EmailConfig } from "../notify/email-channel.js";
 import { smsSection, type SmsConfig } from "../notify/sms-channel.js";
-import type { Permissions } from "../commands/index.js";
+import type { Permissions } from "../commands/authorise.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
 import { httpSection, type HttpConfig } from "../http/http-config.js";

@@ -1,4 +1,4 @@
-import type { Permissions } from "../commands/index.js";
+import type { Permissions } from "../commands/authorise.js";
 import { name, NAME_PATTERN } from "./common.js";
 import { BROADCAST } from "./workgroups-config.js";
 import { importanceRange, patterns, hours, localDate, weekdays, rate } from "./policy-scalars.js";

@@ -191,5 +191,11 @@ sms:
     agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
     await waitFor("the host-down alert to clear", () => bot!.store.alerts.find("web1", "mauve-host-down")?.status === "cleared");
     assert.equal(bot!.store.sources.down().has("web1"), false);
+    // AlertBot wrote both transitions itself, saying so in the history.
+    const transitions = bot!.store.alerts.history(hostDown.shortId).filter((h) => h.kind === "raised" || h.kind === "cleared");
+    assert.deepEqual(transitions.map((h) => `${h.kind} by ${h.actor}: ${h.detail}`), [
+      `raised by AlertBot: ${hostDown.summary}`,
+      "cleared by AlertBot: web1's agent is back",
+    ]);
   });
 });

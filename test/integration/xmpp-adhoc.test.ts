@@ -2,7 +2,9 @@
 // commands, a person's client lists and executes them, a stranger sees none.
 import assert from "node:assert/strict";
 import { withProsody } from "../helpers/prosody.js";
-import { ACK_FORM, recognisePerson, runFormCommand, SILENCE_FORM, type CommandContext } from "../../src/commands/index.js";
+import { ACK_FORM, runFormCommand, SILENCE_FORM } from "../../src/commands/adhoc-forms.js";
+import { recognisePerson } from "../../src/commands/authorise.js";
+import type { CommandContext } from "../../src/commands/types.js";
 import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
 import { createAdhoc } from "../../src/xmpp/disco.js";
 import { bareJid } from "../../src/xmpp/jid.js";

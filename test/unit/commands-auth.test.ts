@@ -1,7 +1,8 @@
 // Who may act (per-workgroup permissions) and how often (a token bucket per sender).
 import assert from "node:assert/strict";
 import type { AlertRecord } from "../../src/alerts/types.js";
-import { authoriser, mayAct, RateLimiter, type Permissions } from "../../src/commands/index.js";
+import { authoriser, mayAct, type Permissions } from "../../src/commands/authorise.js";
+import { RateLimiter } from "../../src/commands/rate-limit.js";
 
 describe("commands: mayAct", () => {
   const permissions: Permissions = {

@@ -1,18 +1,10 @@
 // Each handler beyond ack/show, run through runCommand against a fake bot held in memory.
 import assert from "node:assert/strict";
 import type { AlertRecord } from "../../src/alerts/types.js";
-import {
-  ACK_FORM,
-  FORM_COMMANDS,
-  recognisePerson,
-  runCommand,
-  runFormCommand,
-  SILENCE_FORM,
-  type CommandContext,
-  type HistoryLine,
-  type OnCallOutcome,
-  type SilenceRecord,
-} from "../../src/commands/index.js";
+import { ACK_FORM, FORM_COMMANDS, runFormCommand, SILENCE_FORM } from "../../src/commands/adhoc-forms.js";
+import { recognisePerson } from "../../src/commands/authorise.js";
+import { runCommand } from "../../src/commands/run.js";
+import type { CommandContext, HistoryLine, OnCallOutcome, SilenceRecord } from "../../src/commands/types.js";
 import { matches } from "../../src/policy/matcher.js";
 import type { Matcher } from "../../src/policy/types.js";
 
@@ -327,6 +319,7 @@ describe("commands: ad-hoc forms", () => {
     assert.deepEqual(await runFormCommand(SILENCE_FORM, value({ matcher: "#42", duration: "2h", note: "disk swap" }), bot.context()), {
       ok: true,
       note: "Silence #1 by alice: #42 web1 disk-full for 2h because disk swap.\nIt mutes 1 raised alert now: #42 web1 disk-full.",
+      effects: ["silences-changed"],
     });
     assert.deepEqual(await runFormCommand(SILENCE_FORM, value({ matcher: "colour=red", duration: "2h" }), bot.context()), {
       ok: false,

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { defaultRegistry, parseCommand, roomCommand, type AckLength, type ParseResult } from "../../src/commands/index.js";
+import type { AckLength } from "../../src/commands/ack.js";
+import { parseCommand, roomCommand, type ParseResult } from "../../src/commands/registry.js";
+import { defaultRegistry } from "../../src/commands/run.js";
 import type { Matcher } from "../../src/policy/types.js";
 
 const M = 60_000;

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import type { AckInfo, AlertRecord } from "../../src/alerts/types.js";
-import {
-  createRegistry,
-  defaultRegistry,
-  recognisePerson,
-  registryWithHelp,
-  runCommand,
-  type AlertFilter,
-  type Command,
-  type CommandContext,
-  type CommandOutcome,
-} from "../../src/commands/index.js";
+import { registryWithHelp } from "../../src/commands/help.js";
+import { recognisePerson } from "../../src/commands/authorise.js";
+import { createRegistry } from "../../src/commands/registry.js";
+import { defaultRegistry, runCommand, type CommandOutcome } from "../../src/commands/run.js";
+import type { AlertFilter, Command, CommandContext } from "../../src/commands/types.js";
 import { CommandError } from "../../src/errors.js";
 
 const M = 60_000;
@@ -246,6 +240,29 @@ describe("commands: help", () => {
     }
   });
 
+  it("declares what each command changes, so the bot acts on it from any door (changes for those that write, none for those that only read)", async () => {
+    const effects = Object.fromEntries(defaultRegistry.commands.map((c) => [c.name, [...c.effects]]));
+    assert.deepEqual(effects, {
+      ack: ["alerts-changed"],
+      unack: ["alerts-changed"],
+      show: [],
+      detail: [],
+      history: [],
+      note: ["alerts-changed"],
+      clear: ["alerts-changed"],
+      silence: ["silences-changed"],
+      silences: [],
+      unsilence: ["silences-changed"],
+      oncall: [],
+      escalate: ["alerts-changed"],
+      help: [],
+    });
+    // An alias declares what its command does: nothing is matched on the word typed.
+    const acked = await runCommand("acknowledge 42", fakeContext([alert(42)]));
+    assert.ok(acked.ok);
+    assert.deepEqual(acked.effects, ["alerts-changed"]);
+  });
+
   it("picks up commands added later", async () => {
     const ping: Command<null> = {
       name: "ping",
@@ -253,6 +270,7 @@ describe("commands: help", () => {
       usage: "ping",
       summary: "check the bot is listening",
       example: "ping",
+      effects: [],
       parse: () => ({ ok: true, args: null }),
       handler: () => "pong",
     };
@@ -269,6 +287,7 @@ describe("commands: runCommand, the error boundary", () => {
     aliases: [],
     usage: "boom",
     summary: "fails",
+    effects: [],
     example: "boom",
     parse: () => ({ ok: true, args: null }),
     handler: () => {
@@ -278,7 +297,7 @@ describe("commands: runCommand, the error boundary", () => {
 
   it("reports success and parse failures as values", async () => {
     const ctx = fakeContext([alert(42)]);
-    assert.deepEqual(await runCommand("ack 42", ctx), { ok: true, command: "ack", reply: "#42 web1 alert-42 acknowledged for 1h by alice" });
+    assert.deepEqual(await runCommand("ack 42", ctx), { ok: true, command: "ack", reply: "#42 web1 alert-42 acknowledged for 1h by alice", effects: ["alerts-changed"] });
     const unparsed: CommandOutcome = await runCommand("frob", ctx);
     assert.deepEqual(unparsed, {
       ok: false,

@@ -2,7 +2,7 @@
 // changes who is told from then on, repeats nothing already told, and names what needs a restart.
 import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
-import { reloadConfig, restartOnlyChanges } from "../../src/bot/config-reload.js";
+import { reloadConfig, restartOnlyChanges, Settings, type BotSettings } from "../../src/bot/settings.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
@@ -46,12 +46,13 @@ describe("fault: config reload", () => {
       policy: c, channels: new Map<ChannelKind, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
       ackDefaultMs: c.alerts.ackDefaultMs, ackMaxMs: c.alerts.ackMaxMs, permissions: c.permissions,
     });
-    const core = new BotCore({ ...settings(oncall("alice")), store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });
+    const holder = new Settings<BotSettings>(settings(oncall("alice")));
+    const core = new BotCore({ settings: holder, store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });
     try {
       await core.applyUpdate(update("web1", [alert("disk")]), origin);
       await core.idle();
       assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"]);
-      await core.reconfigure(settings(oncall("bob")));
+      await holder.replace(settings(oncall("bob")));
       await core.idle();
       assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"], "the reload re-told nothing");
       await core.applyUpdate(update("web1", [alert("load")]), origin);

@@ -1,6 +1,6 @@
 // XEP-0004 forms as we build and read them, without a server.
 import assert from "node:assert/strict";
-import { ACK_FORM } from "../../src/commands/index.js";
+import { ACK_FORM } from "../../src/commands/adhoc-forms.js";
 import { clientXml as xml } from "../../src/xmpp/connect.js";
 import { buildForm, buildSubmitForm, parseForm, readForm, type FormSpec } from "../../src/xmpp/data-form.js";
 import { NS_DATA_FORMS } from "../../src/xmpp/namespaces.js";
