@@ -20,7 +20,8 @@ module.exports = {
     {
       name: "sqlite-only-in-store",
       severity: "error",
-      comment: "src/store/ is the only place with SQL: go through the store. (prosody/ reads Prosody's own database, not ours.)",
+      comment:
+        "src/store/ is the only place with SQL: go through the store. (prosody/ reads Prosody's own database, not ours.)",
       from: { pathNot: ["^src/store/", "^prosody/"] },
       to: { path: "(^|/)node_modules/better-sqlite3/" },
     },
@@ -34,7 +35,8 @@ module.exports = {
     {
       name: "pure-layers-no-io",
       severity: "error",
-      comment: "codec, alerts, policy, commands and the leaves are pure: no file system, network, processes or I/O packages.",
+      comment:
+        "codec, alerts, policy, commands and the leaves are pure: no file system, network, processes or I/O packages.",
       from: { path: PURE },
       to: {
         path: [IO_MODULES, "(^|/)node_modules/(better-sqlite3|@xmpp|ltx|nodemailer|yaml)/"],
@@ -43,28 +45,32 @@ module.exports = {
     {
       name: "pure-layers-no-io-layers",
       severity: "error",
-      comment: "codec, alerts, policy, commands and the leaves are pure: they take data and a clock, not stores, connections or channels.",
+      comment:
+        "codec, alerts, policy, commands and the leaves are pure: they take data and a clock, not stores, connections or channels.",
       from: { path: PURE },
       to: { path: "^src/(store|xmpp|notify|checks|ingest|http|config|bot|agent|cli)/" },
     },
     {
       name: "pure-layers-in-order",
       severity: "error",
-      comment: "Within the pure layers codec comes first, then alerts, then policy, then commands: none imports one above it.",
+      comment:
+        "Within the pure layers codec comes first, then alerts, then policy, then commands: none imports one above it.",
       from: { path: "^src/codec/" },
       to: { path: "^src/(alerts|policy|commands)/" },
     },
     {
       name: "pure-layers-in-order-alerts",
       severity: "error",
-      comment: "Within the pure layers codec comes first, then alerts, then policy, then commands: none imports one above it.",
+      comment:
+        "Within the pure layers codec comes first, then alerts, then policy, then commands: none imports one above it.",
       from: { path: "^src/alerts/" },
       to: { path: "^src/(policy|commands)/" },
     },
     {
       name: "pure-layers-in-order-policy",
       severity: "error",
-      comment: "Within the pure layers codec comes first, then alerts, then policy, then commands: none imports one above it.",
+      comment:
+        "Within the pure layers codec comes first, then alerts, then policy, then commands: none imports one above it.",
       from: { path: "^src/policy/" },
       to: { path: "^src/commands/" },
     },
@@ -87,26 +93,32 @@ module.exports = {
       comment: "src/http/ is the only place that serves HTTP (design.md): the server and prom-client stay behind it.",
       severity: "error",
       from: { pathNot: "^src/http/" },
-      to: { path: ["^(node:)?(http|https|http2)$", "(^|/)node_modules/prom-client/"], dependencyTypesNot: ["type-only"] },
+      to: {
+        path: ["^(node:)?(http|https|http2)$", "(^|/)node_modules/prom-client/"],
+        dependencyTypesNot: ["type-only"],
+      },
     },
     {
       name: "http-below-bot",
       severity: "error",
-      comment: "src/http/ serves what the bot gives it (an apply function, gauges): it imports no store, xmpp, notify or checks.",
+      comment:
+        "src/http/ serves what the bot gives it (an apply function, gauges): it imports no store, xmpp, notify or checks.",
       from: { path: "^src/http/" },
       to: { path: "^src/(store|xmpp|notify|checks)/" },
     },
     {
       name: "config-above-what-it-configures",
       severity: "error",
-      comment: "Lower layers declare their settings' types; src/config/ reads YAML into them, so nothing below it imports it.",
+      comment:
+        "Lower layers declare their settings' types; src/config/ reads YAML into them, so nothing below it imports it.",
       from: { path: BELOW_CONFIG },
       to: { path: "^src/config/" },
     },
     {
       name: "bot-agent-cli-on-top",
       severity: "error",
-      comment: "bot, agent and cli are the applications: nothing below imports them, and they do not import each other.",
+      comment:
+        "bot, agent and cli are the applications: nothing below imports them, and they do not import each other.",
       from: { path: "^src/([^/]+)" },
       to: { path: "^src/(bot|agent|cli)/", pathNot: "^src/$1/" },
     },

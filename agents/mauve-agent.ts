@@ -67,7 +67,11 @@ try {
     process.stdout.write(`${args.config}: OK (source ${config.source}, ${config.checks.length} checks)\n`);
     process.exit(0);
   }
-  log = createLogger({ level: config.log.level, fields: { component: "agent", source: config.source }, redact: configRedactor(config) });
+  log = createLogger({
+    level: config.log.level,
+    fields: { component: "agent", source: config.source },
+    redact: configRedactor(config),
+  });
   const lifetime = holdProcessOpen(log);
   const agent = await runAgent(config, systemClock, log);
   lifetime.stopWith(() => agent.stop());

@@ -47,13 +47,19 @@ function escapePart(s: string): string {
 }
 
 /** Creates (or overwrites) `usernames` with `password`; Prosody picks them up at the next login. */
-export async function createAccounts(target: AccountTarget, usernames: readonly string[], password: string): Promise<void> {
+export async function createAccounts(
+  target: AccountTarget,
+  usernames: readonly string[],
+  password: string,
+): Promise<void> {
   const record = scramRecord(password);
   const { dataDir } = runDirLayout(target.runDir);
   if (target.storage === "internal") {
     const dir = join(dataDir, escapePart(target.domain), "accounts");
     await mkdir(dir, { recursive: true });
-    const lua = `return {\n${Object.entries(record).map(([k, v]) => `\t["${k}"] = ${typeof v === "number" ? v : `"${v}"`};`).join("\n")}\n};\n`;
+    const lua = `return {\n${Object.entries(record)
+      .map(([k, v]) => `\t["${k}"] = ${typeof v === "number" ? v : `"${v}"`};`)
+      .join("\n")}\n};\n`;
     for (let i = 0; i < usernames.length; i += 200) {
       await Promise.all(usernames.slice(i, i + 200).map((u) => writeFile(join(dir, `${escapePart(u)}.dat`), lua)));
     }
@@ -64,11 +70,14 @@ export async function createAccounts(target: AccountTarget, usernames: readonly 
   try {
     db.pragma("busy_timeout = 10000");
     const del = db.prepare(`DELETE FROM prosody WHERE host = ? AND user = ? AND store = 'accounts'`);
-    const add = db.prepare(`INSERT INTO prosody (host, user, store, key, type, value) VALUES (?, ?, 'accounts', ?, ?, ?)`);
+    const add = db.prepare(
+      `INSERT INTO prosody (host, user, store, key, type, value) VALUES (?, ?, 'accounts', ?, ?, ?)`,
+    );
     db.transaction(() => {
       for (const u of usernames) {
         del.run(target.domain, u);
-        for (const [k, v] of Object.entries(record)) add.run(target.domain, u, k, typeof v === "number" ? "number" : "string", String(v));
+        for (const [k, v] of Object.entries(record))
+          add.run(target.domain, u, k, typeof v === "number" ? "number" : "string", String(v));
       }
     })();
   } finally {

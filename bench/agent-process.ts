@@ -14,8 +14,15 @@ export interface AgentProcess {
 }
 
 /** Starts `node <nodeArgs...> --config <configFile>` in `cwd`, logging to `logFile`. */
-export function startAgentProcess(nodeArgs: readonly string[], configFile: string, cwd: string, logFile: string): AgentProcess {
-  const child = track(spawn(process.execPath, [...nodeArgs, "--config", configFile], { cwd, stdio: ["ignore", "pipe", "pipe"] }));
+export function startAgentProcess(
+  nodeArgs: readonly string[],
+  configFile: string,
+  cwd: string,
+  logFile: string,
+): AgentProcess {
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, "--config", configFile], { cwd, stdio: ["ignore", "pipe", "pipe"] }),
+  );
   const log = createWriteStream(logFile, { flags: "a" });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -26,7 +33,9 @@ export function startAgentProcess(nodeArgs: readonly string[], configFile: strin
       if (buffered.includes('"msg":"mauve-agent running"')) resolve();
       if (buffered.length > 100_000) buffered = buffered.slice(-1_000);
     });
-    child.once("exit", (code, signal) => reject(new Error(`agent exited before running (${signal ?? `code ${code}`}); see ${logFile}`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`agent exited before running (${signal ?? `code ${code}`}); see ${logFile}`)),
+    );
   });
   running.catch(() => undefined); // observed by the caller; never an unhandled rejection here
   return { child, pid: child.pid ?? -1, running, stop: () => terminate(child) };

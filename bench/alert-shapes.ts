@@ -13,14 +13,22 @@ export function flipBatch(k: number, batch: number, pool: number): Alert[] {
   for (let j = 0; j < batch; j++) {
     const n = k * batch + j;
     const state = Math.floor(n / pool) % 2 === 0 ? "raised" : "cleared";
-    alerts.push(toWireAlert({ id: `load-${n % pool}`, state, summary: `synthetic load alert ${n % pool}`, importance: 60 }, nowSec));
+    alerts.push(
+      toWireAlert(
+        { id: `load-${n % pool}`, state, summary: `synthetic load alert ${n % pool}`, importance: 60 },
+        nowSec,
+      ),
+    );
   }
   return alerts;
 }
 
 /** A single new alert whose id carries `token`, so the chat line it causes can be matched to its publish. */
 export function probeAlert(token: string): Alert {
-  return toWireAlert({ id: `probe-${token}`, state: "raised", summary: "latency probe", importance: 60 }, Math.floor(Date.now() / 1000));
+  return toWireAlert(
+    { id: `probe-${token}`, state: "raised", summary: "latency probe", importance: 60 },
+    Math.floor(Date.now() / 1000),
+  );
 }
 
 /** Finds the probe token in a chat line, if any. */

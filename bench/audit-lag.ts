@@ -14,7 +14,8 @@ export function readAuditLag(database: string): AuditLag {
     const db = new Database(database, { readonly: true, fileMustExist: true });
     try {
       const max = (db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM alert_history").get() as { n: number }).n;
-      const cursor = db.prepare("SELECT value FROM bot_state WHERE key = 'audit-cursor'").get() as { value: string } | undefined;
+      const cursor = db.prepare("SELECT value FROM bot_state WHERE key = 'audit-cursor'").get() as
+        { value: string } | undefined;
       return { historyLines: max, unpublished: max - Number(cursor?.value ?? 0) };
     } finally {
       db.close();

@@ -11,13 +11,24 @@ export interface BotWorker {
 }
 
 /** Starts AlertBot in a child process with a new database named after `name`. */
-export async function startBotWorker(ctx: BenchContext, name: string, extraFlags: readonly string[] = []): Promise<BotWorker> {
+export async function startBotWorker(
+  ctx: BenchContext,
+  name: string,
+  extraFlags: readonly string[] = [],
+): Promise<BotWorker> {
   const { prosody, secret } = ctx.server;
   const database = join(ctx.workDir, `${name}.sqlite`);
-  const worker = await Worker.start("subscriber-worker", join(ctx.workDir, `${name}.log`), { compiledDir: ctx.compiledDir, nodeFlags: [...ctx.botNodeFlags, ...extraFlags] });
+  const worker = await Worker.start("subscriber-worker", join(ctx.workDir, `${name}.log`), {
+    compiledDir: ctx.compiledDir,
+    nodeFlags: [...ctx.botNodeFlags, ...extraFlags],
+  });
   try {
     const noAudit = ctx.experiments.has("no-audit");
-    await worker.call("startBot", { yaml: benchBotYaml(prosody, database), env: { [SECRET_ENV]: secret }, noAudit }, 300_000);
+    await worker.call(
+      "startBot",
+      { yaml: benchBotYaml(prosody, database), env: { [SECRET_ENV]: secret }, noAudit },
+      300_000,
+    );
   } catch (err) {
     await worker.stop();
     throw err;

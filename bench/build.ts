@@ -20,7 +20,9 @@ export async function buildCompiled(repoDir: string): Promise<string | null> {
   await mkdir(outDir, { recursive: true });
   const tsc = join(repoDir, "node_modules", "typescript", "bin", "tsc");
   // tsc exits non-zero on a type error elsewhere in the tree but still emits; what matters is the output.
-  await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.json", "--outDir", outDir], { cwd: repoDir }).catch(() => undefined);
+  await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.json", "--outDir", outDir], { cwd: repoDir }).catch(
+    () => undefined,
+  );
   const needed = [join(outDir, "bench", "subscriber-worker.js"), join(outDir, "agents", "mauve-agent.js")];
   try {
     await Promise.all(needed.map((f) => access(f)));

@@ -50,7 +50,10 @@ export class Worker {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exitReason: string | undefined;
 
-  private constructor(readonly child: ChildProcess, private readonly logFile: string) {
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly logFile: string,
+  ) {
     child.on("message", (m: Reply) => {
       const w = this.waiting.get(m.id);
       if (!w) return;
@@ -69,11 +72,20 @@ export class Worker {
    * Starts a worker module: `compiledDir` given, its compiled JavaScript there (bench/<name>.js) with
    * plain node; otherwise the TypeScript file beside this one under tsx. Resolves once it answers.
    */
-  static async start(name: string, logFile: string, options: { compiledDir: string | null; nodeFlags?: readonly string[] }, timeoutMs = 60_000): Promise<Worker> {
-    const path = options.compiledDir ? join(options.compiledDir, "bench", `${name}.js`) : fileURLToPath(new URL(`${name}.ts`, import.meta.url));
+  static async start(
+    name: string,
+    logFile: string,
+    options: { compiledDir: string | null; nodeFlags?: readonly string[] },
+    timeoutMs = 60_000,
+  ): Promise<Worker> {
+    const path = options.compiledDir
+      ? join(options.compiledDir, "bench", `${name}.js`)
+      : fileURLToPath(new URL(`${name}.ts`, import.meta.url));
     const loader = options.compiledDir ? [] : ["--import", "tsx"];
     const log = createWriteStream(logFile, { flags: "a" });
-    const child = track(fork(path, [], { execArgv: [...loader, ...(options.nodeFlags ?? [])], stdio: ["ignore", "pipe", "pipe", "ipc"] }));
+    const child = track(
+      fork(path, [], { execArgv: [...loader, ...(options.nodeFlags ?? [])], stdio: ["ignore", "pipe", "pipe", "ipc"] }),
+    );
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const worker = new Worker(child, logFile);

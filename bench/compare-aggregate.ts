@@ -3,7 +3,8 @@ import type { ThroughputResult } from "./phase-throughput.js";
 import type { ProcWindow } from "./proc-stats.js";
 
 /** Mean of the values (NaN when empty). */
-export const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+export const mean = (xs: readonly number[]): number =>
+  xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Median of the values (NaN when empty): robust against one window hit by a neighbour's burst. */
 export function median(xs: readonly number[]): number {

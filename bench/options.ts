@@ -100,15 +100,43 @@ Options:
 `;
 
 const QUICK: BenchSizes = {
-  mode: "quick", rounds: 2, publishers: 8, batch: 5, warmMs: 1_000, measureMs: 3_000, latencyRate: 50, latencyMs: 3_000, acks: 6,
-  agentIdleMs: 4_000, agentBusyMs: 5_000, compiled: false, openAlerts: 10_000, agents: 100, heartbeatMs: 10_000,
-  observeMs: 10_000, scaleSetupBudgetMs: 30_000,
+  mode: "quick",
+  rounds: 2,
+  publishers: 8,
+  batch: 5,
+  warmMs: 1_000,
+  measureMs: 3_000,
+  latencyRate: 50,
+  latencyMs: 3_000,
+  acks: 6,
+  agentIdleMs: 4_000,
+  agentBusyMs: 5_000,
+  compiled: false,
+  openAlerts: 10_000,
+  agents: 100,
+  heartbeatMs: 10_000,
+  observeMs: 10_000,
+  scaleSetupBudgetMs: 30_000,
 };
 
 const DEFAULT: BenchSizes = {
-  mode: "default", rounds: 6, publishers: 20, batch: 5, warmMs: 1_500, measureMs: 4_000, latencyRate: 50, latencyMs: 4_000, acks: 20,
-  agentIdleMs: 8_000, agentBusyMs: 10_000, compiled: true, openAlerts: 100_000, agents: 1_000, heartbeatMs: 60_000,
-  observeMs: 45_000, scaleSetupBudgetMs: 120_000,
+  mode: "default",
+  rounds: 6,
+  publishers: 20,
+  batch: 5,
+  warmMs: 1_500,
+  measureMs: 4_000,
+  latencyRate: 50,
+  latencyMs: 4_000,
+  acks: 20,
+  agentIdleMs: 8_000,
+  agentBusyMs: 10_000,
+  compiled: true,
+  openAlerts: 100_000,
+  agents: 1_000,
+  heartbeatMs: 60_000,
+  observeMs: 45_000,
+  scaleSetupBudgetMs: 120_000,
 };
 
 /** Parses argv; prints help or a usage error and exits (0 / 2) so callers only see valid options. */
@@ -142,24 +170,32 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let sizes: BenchSizes = values.quick ? QUICK : DEFAULT;
   if (values.agents !== undefined) {
     const n = Number(values.agents);
-    if (!Number.isInteger(n) || n < 1 || n > 50_000) usage(`--agents: expected a whole number from 1 to 50000, got "${values.agents}"`);
+    if (!Number.isInteger(n) || n < 1 || n > 50_000)
+      usage(`--agents: expected a whole number from 1 to 50000, got "${values.agents}"`);
     // Bigger runs take longer to connect and provision; give them time in proportion.
     sizes = { ...sizes, mode: "custom", agents: n, scaleSetupBudgetMs: Math.max(sizes.scaleSetupBudgetMs, n * 60) };
   }
-  if (values.heartbeat !== undefined) sizes = { ...sizes, heartbeatMs: duration("--heartbeat", values.heartbeat, 10_000) };
+  if (values.heartbeat !== undefined)
+    sizes = { ...sizes, heartbeatMs: duration("--heartbeat", values.heartbeat, 10_000) };
   if (values.observe !== undefined) sizes = { ...sizes, observeMs: duration("--observe", values.observe, 5_000) };
-  if (values.storage !== "internal" && values.storage !== "sql") usage(`--storage: expected internal or sql, got "${values.storage}"`);
+  if (values.storage !== "internal" && values.storage !== "sql")
+    usage(`--storage: expected internal or sql, got "${values.storage}"`);
   const phases = new Set<Phase>(PHASES);
   if (values.phases !== undefined) {
     phases.clear();
     for (const p of values.phases.split(",").map((s) => s.trim())) {
-      if (!(PHASES as readonly string[]).includes(p)) usage(`--phases: unknown phase "${p}"; phases are ${PHASES.join(", ")}`);
+      if (!(PHASES as readonly string[]).includes(p))
+        usage(`--phases: unknown phase "${p}"; phases are ${PHASES.join(", ")}`);
       phases.add(p as Phase);
     }
   }
   const experiments = new Set<Experiment>();
-  for (const e of (values.experiment ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
-    if (!(EXPERIMENTS as readonly string[]).includes(e)) usage(`--experiment: unknown experiment "${e}"; known: ${EXPERIMENTS.join(", ")}`);
+  for (const e of (values.experiment ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(EXPERIMENTS as readonly string[]).includes(e))
+      usage(`--experiment: unknown experiment "${e}"; known: ${EXPERIMENTS.join(", ")}`);
     experiments.add(e as Experiment);
   }
   return { sizes, storage: values.storage, profile: values.profile, keep: values.keep, phases, experiments };
@@ -167,7 +203,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
 
 function duration(flag: string, text: string, min: number): number {
   const ms = parseDuration(text);
-  if (ms === null || ms < min) usage(`${flag}: expected a duration of at least ${min / 1000}s like "60s" or "5m", got "${text}"`);
+  if (ms === null || ms < min)
+    usage(`${flag}: expected a duration of at least ${min / 1000}s like "60s" or "5m", got "${text}"`);
   return ms;
 }
 

@@ -17,7 +17,11 @@ export class Person {
   private listeners = new Set<(m: Received) => void>();
   received = 0;
 
-  private constructor(readonly name: string, readonly session: XmppSession, private readonly chat: Chat) {
+  private constructor(
+    readonly name: string,
+    readonly session: XmppSession,
+    private readonly chat: Chat,
+  ) {
     chat.onChat((m) => {
       const r = { from: m.from, body: m.body, at: hrMs() };
       this.received++;
@@ -27,7 +31,13 @@ export class Person {
 
   /** Logs in as `name@domain` and becomes available. */
   static async login(options: { service: string; domain: string; name: string; password: string }): Promise<Person> {
-    const session = await connectClient({ service: options.service, domain: options.domain, username: options.name, password: options.password, resource: "phone" });
+    const session = await connectClient({
+      service: options.service,
+      domain: options.domain,
+      username: options.name,
+      password: options.password,
+      resource: "phone",
+    });
     const person = new Person(options.name, session, createChat(session));
     const presence = createPresence(session);
     presence.onSubscription(async (s) => {

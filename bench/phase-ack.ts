@@ -18,7 +18,11 @@ const PACE_MS = 600;
 const REPLY_TIMEOUT_MS = 5_000;
 
 /** Sends `ack <id>` for each id, alternating between `people`, and times each reply. */
-export async function measureAcks(people: readonly Person[], botJid: string, shortIds: readonly number[]): Promise<AckResult> {
+export async function measureAcks(
+  people: readonly Person[],
+  botJid: string,
+  shortIds: readonly number[],
+): Promise<AckResult> {
   const samples: number[] = [];
   let failed = 0;
   let sampleReply = "";

@@ -30,9 +30,12 @@ const FLAPPING_CHECKS = 20;
 
 function agentYaml(ctx: BenchContext, source: string, busy: boolean): string {
   const { prosody } = ctx.server;
-  const checks = Array.from({ length: FLAPPING_CHECKS }, (_, i) => `  - id: flap-${i}
+  const checks = Array.from(
+    { length: FLAPPING_CHECKS },
+    (_, i) => `  - id: flap-${i}
     command: ["/bin/sh", "-c", "exit $(( $(date +%s) % 2 * 2 ))"]
-    interval: 1s`).join("\n");
+    interval: 1s`,
+  ).join("\n");
   return `xmpp:
   jid: ${source}@${prosody.domain}
   password: ${BENCH_PASSWORD}
@@ -58,7 +61,13 @@ async function rssOf(pids: readonly number[]): Promise<number> {
 }
 
 /** Measures idle and busy agents started with `nodeArgs` (the entry point and its loader). */
-export async function measureAgent(ctx: BenchContext, bot: Worker, nodeArgs: readonly string[], sources: readonly [string, string], label: string): Promise<AgentFootprint> {
+export async function measureAgent(
+  ctx: BenchContext,
+  bot: Worker,
+  nodeArgs: readonly string[],
+  sources: readonly [string, string],
+  label: string,
+): Promise<AgentFootprint> {
   const files = await Promise.all(
     sources.map(async (source, i) => {
       const file = join(ctx.workDir, `${source}.yaml`);

@@ -42,15 +42,26 @@ export async function comparePhases(
   let bot: BotWorker | undefined;
   try {
     bot = await startBotWorker(ctx, "bot");
-    for (const name of PEOPLE) people.push(await Person.login({ service: ctx.target.service, domain: prosody.domain, name, password: BENCH_PASSWORD }));
-    publishers = await Promise.all(publisherAccounts(ctx.sizes.publishers).map((n) => SimAgent.connect(n, ctx.target, log)));
+    for (const name of PEOPLE)
+      people.push(
+        await Person.login({ service: ctx.target.service, domain: prosody.domain, name, password: BENCH_PASSWORD }),
+      );
+    publishers = await Promise.all(
+      publisherAccounts(ctx.sizes.publishers).map((n) => SimAgent.connect(n, ctx.target, log)),
+    );
     for (const p of publishers) {
       await p.announce(!ctx.experiments.has("no-first-contact-resync"));
       if (!(await p.ensureNode())) throw new Error(`the bot did not provision ${p.node}: ${log.first.join("; ")}`);
     }
     const { worker, database } = bot;
     const alice = people[0]!;
-    const plan = (cycle: string): ThroughputPlan => ({ cycle, warmMs: ctx.sizes.warmMs, measureMs: ctx.sizes.measureMs, batch: ctx.sizes.batch, drainTimeoutMs: 30_000 });
+    const plan = (cycle: string): ThroughputPlan => ({
+      cycle,
+      warmMs: ctx.sizes.warmMs,
+      measureMs: ctx.sizes.measureMs,
+      batch: ctx.sizes.batch,
+      drainTimeoutMs: 30_000,
+    });
     const setMode = (baseline: boolean): Promise<unknown> => worker.call("mode", { baseline }, 60_000);
 
     // "Moderate" must mean moderate on this machine today: a third of a first saturating baseline
@@ -58,7 +69,9 @@ export async function comparePhases(
     await setMode(true);
     const probe = await measureThroughput(worker, publishers, ctx.prosodyPid, plan("baseline"));
     const rate = Math.max(5, Math.min(ctx.sizes.latencyRate, Math.round(probe.updatesPerSec / 3)));
-    ctx.progress(`first baseline window: ${probe.updatesPerSec.toFixed(1)} events/s; latency windows at ${rate} updates/s`);
+    ctx.progress(
+      `first baseline window: ${probe.updatesPerSec.toFixed(1)} events/s; latency windows at ${rate} updates/s`,
+    );
 
     const pairs = ctx.sizes.rounds;
     const tput: Array<{ base?: ThroughputResult; bot?: ThroughputResult }> = [];
@@ -66,11 +79,19 @@ export async function comparePhases(
       const pair: { base?: ThroughputResult; bot?: ThroughputResult } = {};
       for (const baseline of order(i)) {
         await setMode(baseline);
-        const t = await measureThroughput(worker, publishers, ctx.prosodyPid, plan(baseline ? "baseline" : "bot"), baseline ? undefined : { person: alice, database });
+        const t = await measureThroughput(
+          worker,
+          publishers,
+          ctx.prosodyPid,
+          plan(baseline ? "baseline" : "bot"),
+          baseline ? undefined : { person: alice, database },
+        );
         if (baseline) pair.base = t;
         else pair.bot = t;
       }
-      ctx.progress(`pair ${i + 1}/${pairs} saturating: baseline ${pair.base!.updatesPerSec.toFixed(1)} events/s, bot ${pair.bot!.updatesPerSec.toFixed(1)} updates/s`);
+      ctx.progress(
+        `pair ${i + 1}/${pairs} saturating: baseline ${pair.base!.updatesPerSec.toFixed(1)} events/s, bot ${pair.bot!.updatesPerSec.toFixed(1)} updates/s`,
+      );
       tput.push(pair);
     }
     const lat: Array<{ base?: LatencySamples; bot?: LatencySamples }> = [];
@@ -82,12 +103,18 @@ export async function comparePhases(
         if (baseline) pair.base = l;
         else pair.bot = l;
       }
-      ctx.progress(`pair ${i + 1}/${pairs} at ${rate}/s: publish->event p99 ${summarise(pair.base!.event).p99} ms, publish->chat p99 ${summarise(pair.bot!.chat).p99} ms`);
+      ctx.progress(
+        `pair ${i + 1}/${pairs} at ${rate}/s: publish->event p99 ${summarise(pair.base!.event).p99} ms, publish->chat p99 ${summarise(pair.bot!.chat).p99} ms`,
+      );
       lat.push(pair);
     }
     await setMode(false);
     const botRssMb = (await readProc(worker.pid))?.rssMb ?? NaN;
-    const ack = await measureAcks(people.slice(1), prosody.botJid, lat.flatMap((l) => l.bot!.raisedShortIds).slice(0, ctx.sizes.acks));
+    const ack = await measureAcks(
+      people.slice(1),
+      prosody.botJid,
+      lat.flatMap((l) => l.bot!.raisedShortIds).slice(0, ctx.sizes.acks),
+    );
     ctx.progress(`ack->reply p50 ${ack.latency?.p50} ms, p99 ${ack.latency?.p99} ms (${ack.sampleReply})`);
     await worker.call("deleteNodesAsBot", { nodes: publishers.map((p) => p.node), service: prosody.pubsubJid }, 60_000);
     const agent = whileBotUp ? await whileBotUp(worker) : null;
@@ -105,8 +132,16 @@ function aggregate(
   agent: BenchResults["agent"],
   botRssMb: number,
 ): Pick<BenchResults, "baseline" | "bot" | "agent" | "ratios" | "rounds"> {
-  const baseline = { throughput: meanThroughput(tput.map((p) => p.base!)), latency: summariseLatency(lat.map((p) => p.base!)) };
-  const bot = { throughput: meanThroughput(tput.map((p) => p.bot!)), latency: summariseLatency(lat.map((p) => p.bot!)), ack, botRssMb };
+  const baseline = {
+    throughput: meanThroughput(tput.map((p) => p.base!)),
+    latency: summariseLatency(lat.map((p) => p.base!)),
+  };
+  const bot = {
+    throughput: meanThroughput(tput.map((p) => p.bot!)),
+    latency: summariseLatency(lat.map((p) => p.bot!)),
+    ack,
+    botRssMb,
+  };
   const rounds: RoundRatios[] = tput.map((p, i) => {
     const a = p.base!;
     const b = p.bot!;

@@ -26,17 +26,25 @@ export interface OpenAlertsResult {
 const MB = 1024 * 1024;
 
 /** Raises `count` open alerts in the (fresh) bot behind `worker`; `database` is its SQLite file. */
-export async function measureOpenAlerts(worker: Worker, database: string, count: number, perUpdate = 100): Promise<OpenAlertsResult> {
+export async function measureOpenAlerts(
+  worker: Worker,
+  database: string,
+  count: number,
+  perUpdate = 100,
+): Promise<OpenAlertsResult> {
   const heapBefore = await worker.call<NodeJS.MemoryUsage>("memory");
   const before = await readProc(worker.pid);
-  const run = await worker.call<{ seconds: number; raised: number; firstTenthMsPerUpdate: number; lastTenthMsPerUpdate: number }>(
-    "openAlerts",
-    { count, perUpdate },
-    600_000,
-  );
+  const run = await worker.call<{
+    seconds: number;
+    raised: number;
+    firstTenthMsPerUpdate: number;
+    lastTenthMsPerUpdate: number;
+  }>("openAlerts", { count, perUpdate }, 600_000);
   const heapAfter = await worker.call<NodeJS.MemoryUsage>("memory");
   const after = await readProc(worker.pid);
-  const dbBytes = (await stat(database).catch(() => ({ size: NaN }))).size + (await stat(`${database}-wal`).catch(() => ({ size: 0 }))).size;
+  const dbBytes =
+    (await stat(database).catch(() => ({ size: NaN }))).size +
+    (await stat(`${database}-wal`).catch(() => ({ size: 0 }))).size;
   const rssBeforeMb = before?.rssMb ?? NaN;
   const rssAfterMb = after?.rssMb ?? NaN;
   return {

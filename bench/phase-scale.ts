@@ -85,7 +85,12 @@ export function scaleAccounts(n: number): string[] {
 }
 
 /** Runs the scale phase against the (fresh) bot behind `bot`; `prosodyPid` is the current Prosody. */
-export async function measureScale(ctx: BenchContext, bot: Worker, database: string, prosodyPid: number): Promise<ScaleResult> {
+export async function measureScale(
+  ctx: BenchContext,
+  bot: Worker,
+  database: string,
+  prosodyPid: number,
+): Promise<ScaleResult> {
   const { agents: n, heartbeatMs, observeMs, scaleSetupBudgetMs } = ctx.sizes;
   const names = scaleAccounts(n);
   const log = new QuietLog();
@@ -110,7 +115,11 @@ export async function measureScale(ctx: BenchContext, bot: Worker, database: str
   };
   const t0 = hrMs();
   const sample = async (): Promise<ScaleSample> => {
-    const [c, b, p] = await Promise.all([bot.call<SubscriberCounters>("counters"), readProc(bot.pid), readProc(prosodyPid)]);
+    const [c, b, p] = await Promise.all([
+      bot.call<SubscriberCounters>("counters"),
+      readProc(bot.pid),
+      readProc(prosodyPid),
+    ]);
     const applied = c.applied - offset;
     const s: ScaleSample = {
       t: Math.round((hrMs() - t0) / 100) / 10,
@@ -129,7 +138,11 @@ export async function measureScale(ctx: BenchContext, bot: Worker, database: str
     return s;
   };
   const ticker = setInterval(() => {
-    void sample().then((s) => ctx.progress(`  t=${s.t}s ${s.stage}: ${s.connected} connected, ${s.ready} ready, backlog ${s.backlog}, audit lag ${s.auditUnpublished}, Prosody ${s.prosodyRssMb.toFixed(0)} MB, bot ${s.botRssMb.toFixed(0)} MB`));
+    void sample().then((s) =>
+      ctx.progress(
+        `  t=${s.t}s ${s.stage}: ${s.connected} connected, ${s.ready} ready, backlog ${s.backlog}, audit lag ${s.auditUnpublished}, Prosody ${s.prosodyRssMb.toFixed(0)} MB, bot ${s.botRssMb.toFixed(0)} MB`,
+      ),
+    );
   }, SAMPLE_EVERY_MS);
 
   try {
@@ -191,7 +204,9 @@ export async function measureScale(ctx: BenchContext, bot: Worker, database: str
     const backlogSlopePerSec = slope(points);
     const backlogs = points.map(([, b]) => b);
     // Growing: a clear upward trend that left more waiting than two seconds of heartbeats.
-    const growing = backlogSlopePerSec > Math.max(0.5, 0.02 * heartbeatRate) && last.backlog > first.backlog + Math.max(20, 2 * heartbeatRate);
+    const growing =
+      backlogSlopePerSec > Math.max(0.5, 0.02 * heartbeatRate) &&
+      last.backlog > first.backlog + Math.max(20, 2 * heartbeatRate);
     return {
       agents: n,
       connected: sims.length,
@@ -206,7 +221,8 @@ export async function measureScale(ctx: BenchContext, bot: Worker, database: str
       prosodyRssBeforeMb,
       prosodyRssConnectedMb,
       prosodyRssReadyMb,
-      prosodyKbPerConnection: sims.length > 0 ? ((prosodyRssConnectedMb - prosodyRssBeforeMb) * 1024) / sims.length : NaN,
+      prosodyKbPerConnection:
+        sims.length > 0 ? ((prosodyRssConnectedMb - prosodyRssBeforeMb) * 1024) / sims.length : NaN,
       prosodyKbPerNode: ready.length > 0 ? ((prosodyRssReadyMb - prosodyRssConnectedMb) * 1024) / ready.length : NaN,
       heartbeatMs,
       heartbeatRate,

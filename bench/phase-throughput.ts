@@ -83,9 +83,19 @@ export async function measureThroughput(
 
   const samplers = [new ProcSampler(prosodyPid), new ProcSampler(worker.pid), new ProcSampler(process.pid)] as const;
   await Promise.all(samplers.map((s) => s.start()));
-  const a = { counters: await worker.call<SubscriberCounters>("counters"), confirmed, chat: person?.received ?? 0, at: hrMs() };
+  const a = {
+    counters: await worker.call<SubscriberCounters>("counters"),
+    confirmed,
+    chat: person?.received ?? 0,
+    at: hrMs(),
+  };
   await sleep(plan.measureMs);
-  const b = { counters: await worker.call<SubscriberCounters>("counters"), confirmed, chat: person?.received ?? 0, at: hrMs() };
+  const b = {
+    counters: await worker.call<SubscriberCounters>("counters"),
+    confirmed,
+    chat: person?.received ?? 0,
+    at: hrMs(),
+  };
   const [prosody, subscriber, generator] = await Promise.all(samplers.map((s) => s.stop()));
   const auditAtEnd = bot ? readAuditLag(bot.database) : null;
   running = false;
@@ -111,7 +121,10 @@ export async function measureThroughput(
       messages: (b.counters.sentMessages - a.counters.sentMessages) / secs,
       iqs: (b.counters.sentIqs - a.counters.sentIqs) / secs,
       publishes: Object.fromEntries(
-        Object.entries(b.counters.sentPublishes).map(([node, count]) => [node, (count - (a.counters.sentPublishes[node] ?? 0)) / secs]),
+        Object.entries(b.counters.sentPublishes).map(([node, count]) => [
+          node,
+          (count - (a.counters.sentPublishes[node] ?? 0)) / secs,
+        ]),
       ),
     },
     auditAtEnd,

@@ -12,7 +12,12 @@ import { Person } from "./person.js";
 import type { BenchResults } from "./results.js";
 
 function login(ctx: BenchContext, name: string): Promise<Person> {
-  return Person.login({ service: ctx.target.service, domain: ctx.server.prosody.domain, name, password: BENCH_PASSWORD });
+  return Person.login({
+    service: ctx.target.service,
+    domain: ctx.server.prosody.domain,
+    name,
+    password: BENCH_PASSWORD,
+  });
 }
 
 /** The agent phase on its own (when the comparison, which leaves a bot up for it, is not run). */
@@ -58,7 +63,9 @@ export async function openAlertsPhase(ctx: BenchContext): Promise<BenchResults["
   const alice = await login(ctx, ON_CALL);
   try {
     const result = await measureOpenAlerts(bot.worker, bot.database, ctx.sizes.openAlerts);
-    ctx.progress(`  RSS ${result.rssBeforeMb.toFixed(1)} -> ${result.rssAfterMb.toFixed(1)} MB in ${result.seconds.toFixed(1)} s`);
+    ctx.progress(
+      `  RSS ${result.rssBeforeMb.toFixed(1)} -> ${result.rssAfterMb.toFixed(1)} MB in ${result.seconds.toFixed(1)} s`,
+    );
     return result;
   } finally {
     await alice.stop();
@@ -68,7 +75,9 @@ export async function openAlertsPhase(ctx: BenchContext): Promise<BenchResults["
 
 /** Prosody restarted (so its memory per connection starts from a clean process), a fresh bot, N agents. */
 export async function scalePhase(ctx: BenchContext): Promise<BenchResults["scale"]> {
-  ctx.progress(`scale: ${ctx.sizes.agents.toLocaleString("en-US")} agents, heartbeat every ${ctx.sizes.heartbeatMs / 1000} s`);
+  ctx.progress(
+    `scale: ${ctx.sizes.agents.toLocaleString("en-US")} agents, heartbeat every ${ctx.sizes.heartbeatMs / 1000} s`,
+  );
   await ctx.server.prosody.restart();
   const prosodyPid = await ctx.server.pid();
   const bot = await startBotWorker(ctx, "bot-scale");

@@ -73,7 +73,10 @@ export class ProcSampler {
   private maxRss = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pid: number, private readonly everyMs = 500) {}
+  constructor(
+    private readonly pid: number,
+    private readonly everyMs = 500,
+  ) {}
 
   /** Starts a window. */
   async start(): Promise<void> {
@@ -91,7 +94,12 @@ export class ProcSampler {
     const { first, last } = this;
     if (!first || !last) return { cpuPercent: NaN, writeKbPerSec: NaN, rssMb: NaN, maxRssMb: NaN };
     const seconds = (last.at - first.at) / 1000;
-    return { cpuPercent: cpuPercent(first, last), writeKbPerSec: (last.writeBytes - first.writeBytes) / 1024 / seconds, rssMb: last.rssMb, maxRssMb: this.maxRss };
+    return {
+      cpuPercent: cpuPercent(first, last),
+      writeKbPerSec: (last.writeBytes - first.writeBytes) / 1024 / seconds,
+      rssMb: last.rssMb,
+      maxRssMb: this.maxRss,
+    };
   }
 
   private async sample(): Promise<void> {

@@ -3,11 +3,16 @@ import type { LatencySummary } from "./stats.js";
 import type { BenchResults } from "./results.js";
 import type { ProcWindow } from "./proc-stats.js";
 
-const n0 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : Math.round(x).toLocaleString("en-US"));
-const n1 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(1));
-const n2 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(2));
-const lat = (s: LatencySummary | null | undefined): string => (s ? `p50 ${n2(s.p50)}  p99 ${n2(s.p99)}  max ${n2(s.max)} ms (n=${s.n})` : "n/a");
-const proc = (w: ProcWindow): string => `CPU ${n0(w.cpuPercent)}%  RSS ${n1(w.rssMb)} MB  writes ${n0(w.writeKbPerSec)} KiB/s`;
+const n0 = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : Math.round(x).toLocaleString("en-US");
+const n1 = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(1);
+const n2 = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(2);
+const lat = (s: LatencySummary | null | undefined): string =>
+  s ? `p50 ${n2(s.p50)}  p99 ${n2(s.p99)}  max ${n2(s.max)} ms (n=${s.n})` : "n/a";
+const proc = (w: ProcWindow): string =>
+  `CPU ${n0(w.cpuPercent)}%  RSS ${n1(w.rssMb)} MB  writes ${n0(w.writeKbPerSec)} KiB/s`;
 
 /** Renders the results as aligned lines of text. */
 export function renderTable(r: BenchResults): string {
@@ -17,35 +22,57 @@ export function renderTable(r: BenchResults): string {
   };
   const m = r.machine;
   section("machine");
-  rows.push(["cpu", `${m.cpu}, ${m.cores} cores, ${n0(m.memoryGb)} GB`], ["software", `${m.prosody} (${m.storage} storage), Node ${m.node}, Linux ${m.kernel}`]);
+  rows.push(
+    ["cpu", `${m.cpu}, ${m.cores} cores, ${n0(m.memoryGb)} GB`],
+    ["software", `${m.prosody} (${m.storage} storage), Node ${m.node}, Linux ${m.kernel}`],
+  );
   rows.push(["load average at start", m.loadAverage.map(n2).join(" ")]);
   rows.push(["bot workers run", r.runtime]);
   if (r.experiments.length > 0) rows.push(["EXPERIMENT (not as shipped)", r.experiments.join(", ")]);
 
   if (r.baseline) {
     const { throughput: t, latency: l } = r.baseline;
-    section(`baseline: do-nothing component subscriber (${r.sizes.publishers} publishers, ${r.sizes.batch} alerts/update)`);
+    section(
+      `baseline: do-nothing component subscriber (${r.sizes.publishers} publishers, ${r.sizes.batch} alerts/update)`,
+    );
     rows.push(["events/s (saturating)", `${n1(t.updatesPerSec)}  (publishes confirmed ${n1(t.confirmedPerSec)}/s)`]);
-    rows.push(["Prosody / subscriber / generator", `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`]);
+    rows.push([
+      "Prosody / subscriber / generator",
+      `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`,
+    ]);
     rows.push([`publish->event @${l.rate}/s`, lat(l.publishToEvent)]);
     rows.push([`publish->confirm @${l.rate}/s`, lat(l.publishToConfirm)]);
   }
   if (r.bot) {
     const { throughput: t, latency: l, ack } = r.bot;
     section("AlertBot: decode, apply, store, policy, chat to alice");
-    rows.push(["updates/s (saturating)", `${n1(t.updatesPerSec)}  (received ${n1(t.receivedPerSec)}/s, confirmed ${n1(t.confirmedPerSec)}/s)`]);
+    rows.push([
+      "updates/s (saturating)",
+      `${n1(t.updatesPerSec)}  (received ${n1(t.receivedPerSec)}/s, confirmed ${n1(t.confirmedPerSec)}/s)`,
+    ]);
     rows.push(["alerts/s", n1(t.alertsPerSec)], ["chat lines/s to alice", n1(t.chatPerSec)]);
-    const pubs = Object.entries(t.sentPerSec.publishes).map(([node, rate]) => `${node} ${n1(rate)}`).join(", ");
-    rows.push(["bot -> Prosody per second", `${n1(t.sentPerSec.messages)} messages, ${n1(t.sentPerSec.iqs)} IQs (publishes: ${pubs || "none"})`]);
+    const pubs = Object.entries(t.sentPerSec.publishes)
+      .map(([node, rate]) => `${node} ${n1(rate)}`)
+      .join(", ");
+    rows.push([
+      "bot -> Prosody per second",
+      `${n1(t.sentPerSec.messages)} messages, ${n1(t.sentPerSec.iqs)} IQs (publishes: ${pubs || "none"})`,
+    ]);
     rows.push(["backlog at end / drain", `${n0(t.backlogAtEnd)} updates, ${n0(t.drainMs)} ms`]);
-    if (t.auditAtEnd) rows.push(["audit feed at end", `${n0(t.auditAtEnd.unpublished)} of ${n0(t.auditAtEnd.historyLines)} history lines not yet published`]);
+    if (t.auditAtEnd)
+      rows.push([
+        "audit feed at end",
+        `${n0(t.auditAtEnd.unpublished)} of ${n0(t.auditAtEnd.historyLines)} history lines not yet published`,
+      ]);
     rows.push(["Prosody / bot / generator", `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`]);
     rows.push([`publish->stored @${l.rate}/s`, lat(l.publishToStored)]);
     rows.push([`publish->chat @${l.rate}/s`, lat(l.publishToChat)]);
     rows.push(["ack->reply", `${lat(ack.latency)}${ack.failed > 0 ? `, ${ack.failed} failed` : ""}`]);
   }
   if (r.ratios) {
-    section(`bot / baseline (same run, ${r.rounds.length} ABBA pairs of windows; throughput ratio = median of the pairs' ratios)`);
+    section(
+      `bot / baseline (same run, ${r.rounds.length} ABBA pairs of windows; throughput ratio = median of the pairs' ratios)`,
+    );
     rows.push(["updates/s ratio", n2(r.ratios.updatesPerSec)], ["stored p99 / event p99", n2(r.ratios.storedP99)]);
     rows.push(["chat p50 / event p50", n2(r.ratios.chatP50)], ["chat p99 / event p99", n2(r.ratios.chatP99)]);
     rows.push([
@@ -57,35 +84,68 @@ export function renderTable(r: BenchResults): string {
       `Prosody ${n1(r.ratios.prosodyWriteKbPerEvent)} (baseline) vs ${n1(r.ratios.prosodyWriteKbPerUpdateWithBot)} (with the bot's traffic); bot ${n1(r.ratios.botWriteKbPerUpdate)}`,
     ]);
     r.rounds.forEach((x, i) =>
-      rows.push([`  pair ${i + 1}`, `baseline ${n1(x.baselinePerSec)}/s, bot ${n1(x.botPerSec)}/s (${n2(x.updatesRatio)}); event p99 ${n1(x.eventP99)} ms, chat p99 ${n1(x.chatP99)} ms (${n2(x.chatP99Ratio)}x)`]),
+      rows.push([
+        `  pair ${i + 1}`,
+        `baseline ${n1(x.baselinePerSec)}/s, bot ${n1(x.botPerSec)}/s (${n2(x.updatesRatio)}); event p99 ${n1(x.eventP99)} ms, chat p99 ${n1(x.chatP99)} ms (${n2(x.chatP99Ratio)}x)`,
+      ]),
     );
   }
   if (r.agent) {
     section("mauve-agent process");
     for (const a of [r.agent.tsx, r.agent.compiled]) {
       if (!a) continue;
-      rows.push([a.command, `idle RSS ${n1(a.idleRssMb)} MB (CPU ${n1(a.idleCpuPercent)}%${a.idleHelpersRssMb > 0 ? `, + helpers ${n1(a.idleHelpersRssMb)} MB` : ""}); busy max RSS ${n1(a.busyMaxRssMb)} MB, CPU ${n0(a.busyCpuPercent)}%, ${n1(a.busyUpdatesPerSec)} updates/s`]);
+      rows.push([
+        a.command,
+        `idle RSS ${n1(a.idleRssMb)} MB (CPU ${n1(a.idleCpuPercent)}%${a.idleHelpersRssMb > 0 ? `, + helpers ${n1(a.idleHelpersRssMb)} MB` : ""}); busy max RSS ${n1(a.busyMaxRssMb)} MB, CPU ${n0(a.busyCpuPercent)}%, ${n1(a.busyUpdatesPerSec)} updates/s`,
+      ]);
     }
   }
   if (r.openAlerts) {
     const o = r.openAlerts;
     section(`AlertBot with ${n0(o.count)} open alerts`);
     rows.push(["RSS before -> after", `${n1(o.rssBeforeMb)} -> ${n1(o.rssAfterMb)} MB (+${n1(o.rssDeltaMb)})`]);
-    rows.push(["V8 heap used before -> after", `${n1(o.heapUsedBeforeMb)} -> ${n1(o.heapUsedAfterMb)} MB; external ${n1(o.externalAfterMb)} MB; SQLite file ${n1(o.dbFileMb)} MB`]);
-    rows.push([`apply time per update (${o.perUpdate} alerts)`, `${n1(o.firstTenthMsPerUpdate)} ms first tenth, ${n1(o.lastTenthMsPerUpdate)} ms last tenth; ${n1(o.seconds)} s in all`]);
+    rows.push([
+      "V8 heap used before -> after",
+      `${n1(o.heapUsedBeforeMb)} -> ${n1(o.heapUsedAfterMb)} MB; external ${n1(o.externalAfterMb)} MB; SQLite file ${n1(o.dbFileMb)} MB`,
+    ]);
+    rows.push([
+      `apply time per update (${o.perUpdate} alerts)`,
+      `${n1(o.firstTenthMsPerUpdate)} ms first tenth, ${n1(o.lastTenthMsPerUpdate)} ms last tenth; ${n1(o.seconds)} s in all`,
+    ]);
   }
   if (r.scale) {
     const s = r.scale;
     section(`scale: ${n0(s.agents)} agents, heartbeat every ${n0(s.heartbeatMs / 1000)} s`);
-    rows.push(["logged in / ready", `${n0(s.connected)} / ${n0(s.ready)}${s.loginFailures + s.setupFailures > 0 ? ` (failures: ${s.loginFailures} login, ${s.setupFailures} setup: ${s.firstError})` : ""}`]);
+    rows.push([
+      "logged in / ready",
+      `${n0(s.connected)} / ${n0(s.ready)}${s.loginFailures + s.setupFailures > 0 ? ` (failures: ${s.loginFailures} login, ${s.setupFailures} setup: ${s.firstError})` : ""}`,
+    ]);
     rows.push(["connect (all)", `${n1(s.connectSeconds)} s; per login ${lat(s.login)}`]);
     rows.push(["setup (presence, node via bot, full state)", `${n1(s.setupSeconds)} s; per agent ${lat(s.setup)}`]);
-    rows.push(["Prosody RSS", `${n1(s.prosodyRssBeforeMb)} -> ${n1(s.prosodyRssConnectedMb)} (logged in) -> ${n1(s.prosodyRssReadyMb)} MB (nodes)`]);
-    rows.push(["Prosody per connection / per node", `${n1(s.prosodyKbPerConnection)} KB / ${n1(s.prosodyKbPerNode)} KB`]);
-    rows.push(["heartbeats", `${n1(s.heartbeatRate)}/s expected; confirmed ${n1(s.steady.confirmedPerSec)}/s, stored ${n1(s.steady.appliedPerSec)}/s over ${n0(s.steady.seconds)} s`]);
-    rows.push(["bot backlog", `${n0(s.steady.backlogStart)} -> ${n0(s.steady.backlogEnd)} (max ${n0(s.steady.backlogMax)}, trend ${n2(s.steady.backlogSlopePerSec)}/s): ${s.steady.growing ? "GROWING" : "not growing"}`]);
-    rows.push(["Prosody / bot while heartbeating", `${proc(s.steady.prosody)} | ${proc(s.steady.bot)}; bot sent ${n1(s.steady.botIqsPerSec)} IQs/s`]);
-    rows.push(["audit feed lag while heartbeating", `${n0(s.steady.auditUnpublishedStart)} -> ${n0(s.steady.auditUnpublishedEnd)} history lines unpublished`]);
+    rows.push([
+      "Prosody RSS",
+      `${n1(s.prosodyRssBeforeMb)} -> ${n1(s.prosodyRssConnectedMb)} (logged in) -> ${n1(s.prosodyRssReadyMb)} MB (nodes)`,
+    ]);
+    rows.push([
+      "Prosody per connection / per node",
+      `${n1(s.prosodyKbPerConnection)} KB / ${n1(s.prosodyKbPerNode)} KB`,
+    ]);
+    rows.push([
+      "heartbeats",
+      `${n1(s.heartbeatRate)}/s expected; confirmed ${n1(s.steady.confirmedPerSec)}/s, stored ${n1(s.steady.appliedPerSec)}/s over ${n0(s.steady.seconds)} s`,
+    ]);
+    rows.push([
+      "bot backlog",
+      `${n0(s.steady.backlogStart)} -> ${n0(s.steady.backlogEnd)} (max ${n0(s.steady.backlogMax)}, trend ${n2(s.steady.backlogSlopePerSec)}/s): ${s.steady.growing ? "GROWING" : "not growing"}`,
+    ]);
+    rows.push([
+      "Prosody / bot while heartbeating",
+      `${proc(s.steady.prosody)} | ${proc(s.steady.bot)}; bot sent ${n1(s.steady.botIqsPerSec)} IQs/s`,
+    ]);
+    rows.push([
+      "audit feed lag while heartbeating",
+      `${n0(s.steady.auditUnpublishedStart)} -> ${n0(s.steady.auditUnpublishedEnd)} history lines unpublished`,
+    ]);
   }
   section("targets (issue 7)");
   for (const t of r.targets) rows.push([`${t.status.toUpperCase().padEnd(13)} ${t.name}`, t.detail]);

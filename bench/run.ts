@@ -44,7 +44,11 @@ async function cleanup(keepFiles = options.keep): Promise<void> {
 
 function prosodyVersion(): string {
   try {
-    return /Prosody [\w.]+/.exec(execFileSync("prosodyctl", ["about"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }))?.[0] ?? "Prosody ?";
+    return (
+      /Prosody [\w.]+/.exec(
+        execFileSync("prosodyctl", ["about"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
+      )?.[0] ?? "Prosody ?"
+    );
   } catch {
     return "Prosody ?";
   }
@@ -65,19 +69,29 @@ function machine(): MachineInfo {
 
 async function main(): Promise<BenchResults> {
   const { sizes, phases } = options;
-  workDir = options.keep ? join(repoDir, ".bench", `run-${Date.now()}`) : await mkdtemp(join(tmpdir(), "mauve-bench-work-"));
+  workDir = options.keep
+    ? join(repoDir, ".bench", `run-${Date.now()}`)
+    : await mkdtemp(join(tmpdir(), "mauve-bench-work-"));
   await mkdir(workDir, { recursive: true });
   progress(`mode ${sizes.mode}; Prosody storage ${options.storage}; files in ${workDir}`);
-  if (options.experiments.size > 0) progress(`EXPERIMENT ${[...options.experiments].join(", ")}: figures are not the product as shipped`);
+  if (options.experiments.size > 0)
+    progress(`EXPERIMENT ${[...options.experiments].join(", ")}: figures are not the product as shipped`);
   server = await startBenchServer(options.storage);
-  const accounts = [...publisherAccounts(sizes.publishers), ON_CALL, ...ACKERS, ...AGENT_ACCOUNTS, ...scaleAccounts(sizes.agents)];
+  const accounts = [
+    ...publisherAccounts(sizes.publishers),
+    ON_CALL,
+    ...ACKERS,
+    ...AGENT_ACCOUNTS,
+    ...scaleAccounts(sizes.agents),
+  ];
   await server.createAccounts(accounts, BENCH_PASSWORD);
   const { prosody } = server;
   let compiledDir: string | null = null;
   if (sizes.compiled) {
     progress("compiling the tree with tsc into .bench/dist (bot workers and an agent run from there, as installed)");
     compiledDir = await buildCompiled(repoDir);
-    if (!compiledDir) progress("WARNING: compiling failed; running everything under tsx (memory figures include tsx's loader)");
+    if (!compiledDir)
+      progress("WARNING: compiling failed; running everything under tsx (memory figures include tsx's loader)");
   }
   const ctx: BenchContext = {
     compiledDir,
@@ -86,7 +100,13 @@ async function main(): Promise<BenchResults> {
     workDir,
     repoDir,
     prosodyPid: await server.pid(),
-    target: { service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, pubsub: prosody.pubsubJid, bot: prosody.botJid, password: BENCH_PASSWORD },
+    target: {
+      service: `xmpp://127.0.0.1:${prosody.c2sPort}`,
+      domain: prosody.domain,
+      pubsub: prosody.pubsubJid,
+      bot: prosody.botJid,
+      password: BENCH_PASSWORD,
+    },
     experiments: options.experiments,
     botNodeFlags: options.profile ? ["--cpu-prof", "--cpu-prof-dir", join(repoDir, ".bench", "profiles")] : [],
     progress,
@@ -109,7 +129,10 @@ async function main(): Promise<BenchResults> {
     durationSeconds: NaN,
   };
   if (phases.has("compare")) {
-    Object.assign(results, await comparePhases(ctx, phases.has("agent") ? (bot) => agentFootprints(ctx, bot) : undefined));
+    Object.assign(
+      results,
+      await comparePhases(ctx, phases.has("agent") ? (bot) => agentFootprints(ctx, bot) : undefined),
+    );
   } else if (phases.has("agent")) {
     results.agent = await agentPhase(ctx);
   }

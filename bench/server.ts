@@ -43,7 +43,8 @@ export async function startBenchServer(storage: "internal" | "sql"): Promise<Ben
       if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid in ${pidFile}`);
       return pid;
     },
-    createAccounts: (usernames, password) => createAccounts({ runDir, domain: prosody.domain, storage }, usernames, password),
+    createAccounts: (usernames, password) =>
+      createAccounts({ runDir, domain: prosody.domain, storage }, usernames, password),
     async dispose(keep = false) {
       await prosody.stop();
       if (keep) process.stderr.write(`bench: Prosody run directory kept: ${runDir}\n`);

@@ -89,7 +89,10 @@ export class SimAgent {
    */
   async announce(agentFeature = true): Promise<void> {
     const features = agentFeature ? [NS_MAUVE_AGENT] : [];
-    createDisco(this.session, { identities: [{ category: "client", type: "bot", name: `mauve-agent ${this.source}` }], features });
+    createDisco(this.session, {
+      identities: [{ category: "client", type: "bot", name: `mauve-agent ${this.source}` }],
+      features,
+    });
     const presence = createPresence(this.session);
     await presence.sendAvailable({ status: "OK" });
     await presence.sendAvailable({ to: this.target.bot, status: "OK" });
@@ -104,16 +107,28 @@ export class SimAgent {
 
   /** Publishes one update of `alerts` (the changes of one moment); the item id is the transmission id. */
   async publish(alerts: Alert[], replace = false): Promise<PublishRecord> {
-    const update = buildUpdate(this.source, alerts, { replace, nowSec: Math.floor(Date.now() / 1000), sequence: ++this.sequence });
+    const update = buildUpdate(this.source, alerts, {
+      replace,
+      nowSec: Math.floor(Date.now() / 1000),
+      sequence: ++this.sequence,
+    });
     const transmissionId = update.transmissionId.toString();
     const { data, text } = wrapPayload(update);
     const sentAt = hrMs();
     try {
       const r = await this.pubsub.publish(this.target.pubsub, this.node, { data, text }, transmissionId);
       const confirmedAt = hrMs();
-      return r.ok ? { ok: true, transmissionId, sentAt, confirmedAt } : { ok: false, transmissionId, sentAt, confirmedAt, condition: r.condition };
+      return r.ok
+        ? { ok: true, transmissionId, sentAt, confirmedAt }
+        : { ok: false, transmissionId, sentAt, confirmedAt, condition: r.condition };
     } catch (err) {
-      return { ok: false, transmissionId, sentAt, confirmedAt: hrMs(), condition: err instanceof Error ? err.message : String(err) };
+      return {
+        ok: false,
+        transmissionId,
+        sentAt,
+        confirmedAt: hrMs(),
+        condition: err instanceof Error ? err.message : String(err),
+      };
     }
   }
 

@@ -120,10 +120,14 @@ serve({
     pausableAuditFeed();
     const config = loadBotConfig(args.yaml, { file: "bench-alertbot.yaml", env: args.env });
     bot = await runBot(config, systemClock, instrumentedLogger());
-    const entity = coreOf(bot.session).entity as unknown as { emit: (event: string, ...args: unknown[]) => boolean; on: (e: string, f: (el: XmlElement) => void) => void };
+    const entity = coreOf(bot.session).entity as unknown as {
+      emit: (event: string, ...args: unknown[]) => boolean;
+      on: (e: string, f: (el: XmlElement) => void) => void;
+    };
     entity.on("send", countSent);
     const emit = entity.emit.bind(entity);
-    entity.emit = (event, ...rest) => (event === "stanza" && baselineMode && takeAsBaseline(rest[0] as XmlElement) ? true : emit(event, ...rest));
+    entity.emit = (event, ...rest) =>
+      event === "stanza" && baselineMode && takeAsBaseline(rest[0] as XmlElement) ? true : emit(event, ...rest);
     createPubsub(bot.session).onEvent(() => {
       counters.received++;
     });
@@ -165,10 +169,21 @@ serve({
       const nowSec = Math.floor(Date.now() / 1000);
       const n = Math.min(args.perUpdate, args.count - s * args.perUpdate);
       const alerts = Array.from({ length: n }, (_, j) =>
-        toWireAlert({ id: `open-${j}`, state: "raised", subject: `bulk host ${s}`, summary: `synthetic open alert ${j} of bulk${s}`, importance: 60 }, nowSec),
+        toWireAlert(
+          {
+            id: `open-${j}`,
+            state: "raised",
+            subject: `bulk host ${s}`,
+            summary: `synthetic open alert ${j} of bulk${s}`,
+            importance: 60,
+          },
+          nowSec,
+        ),
       );
       const t = hrMs();
-      await bot.core.applyUpdate(buildUpdate(`bulk${s}`, alerts, { replace: false, nowSec, sequence: 0n }), { via: "udp" });
+      await bot.core.applyUpdate(buildUpdate(`bulk${s}`, alerts, { replace: false, nowSec, sequence: 0n }), {
+        via: "udp",
+      });
       perUpdateMs.push(hrMs() - t);
       // Let the chat sends of the last updates finish, as a bot fed at a real pace would.
       if (s % 10 === 9) await bot.core.idle();

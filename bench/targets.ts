@@ -33,8 +33,16 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
       detail: `median of pair ratios ${judged.toFixed(2)}x at ${bot.latency.rate} updates/s${spread((x) => x.chatP99Ratio)}; over all windows chat p99 ${f1(chat)} ms vs raw event p99 ${f1(raw)} ms = ${r.ratios.chatP99.toFixed(2)}x`,
     });
   } else {
-    out.push({ name: "bot >= 95% of raw pubsub rate", status: "not evaluated", detail: "needs the baseline and bot phases" });
-    out.push({ name: "publish->chat p99 <= 2x raw publish->event p99", status: "not evaluated", detail: "needs the baseline and bot phases" });
+    out.push({
+      name: "bot >= 95% of raw pubsub rate",
+      status: "not evaluated",
+      detail: "needs the baseline and bot phases",
+    });
+    out.push({
+      name: "publish->chat p99 <= 2x raw publish->event p99",
+      status: "not evaluated",
+      detail: "needs the baseline and bot phases",
+    });
   }
 
   const s = r.scale;
@@ -49,10 +57,17 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
     out.push({
       name: "10,000 agents connected and heartbeating without a growing backlog",
       status: s.agents < 10_000 ? "not evaluated" : keeping ? "met" : "missed",
-      detail: s.agents < 10_000 ? `ran ${s.agents} agents (use --agents 10000): ${keeping ? "kept up" : "did not keep up"}; ${seen}` : seen,
+      detail:
+        s.agents < 10_000
+          ? `ran ${s.agents} agents (use --agents 10000): ${keeping ? "kept up" : "did not keep up"}; ${seen}`
+          : seen,
     });
   } else {
-    out.push({ name: "10,000 agents connected and heartbeating without a growing backlog", status: "not evaluated", detail: "scale phase not run" });
+    out.push({
+      name: "10,000 agents connected and heartbeating without a growing backlog",
+      status: "not evaluated",
+      detail: "scale phase not run",
+    });
   }
 
   const o = r.openAlerts;
@@ -64,7 +79,11 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
       detail: o.count < 100_000 ? `ran ${o.count} alerts: ${seen}` : seen,
     });
   } else {
-    out.push({ name: "bot RSS <= 150 MB at 100,000 open alerts", status: "not evaluated", detail: "open-alerts phase not run" });
+    out.push({
+      name: "bot RSS <= 150 MB at 100,000 open alerts",
+      status: "not evaluated",
+      detail: "open-alerts phase not run",
+    });
   }
 
   const a = r.agent;

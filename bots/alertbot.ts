@@ -48,7 +48,9 @@ try {
   let reloading = Promise.resolve();
   process.on("SIGHUP", () => {
     log.info("reloading the configuration", { file: args.config });
-    reloading = reloading.then(() => reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined));
+    reloading = reloading.then(() =>
+      reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined),
+    );
   });
 
   lifetime.stopWith(() => bot.stop());

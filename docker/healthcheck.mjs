@@ -20,9 +20,12 @@ const connected = ["/proc/net/tcp", "/proc/net/tcp6"].some((table) => {
     return false;
   }
   // Columns: sl local_address rem_address st ...; addresses are HEXIP:HEXPORT.
-  return text.split("\n").slice(1).some((line) => {
-    const [, , remote, state] = line.trim().split(/\s+/);
-    return state === ESTABLISHED && remote?.endsWith(`:${hexPort}`);
-  });
+  return text
+    .split("\n")
+    .slice(1)
+    .some((line) => {
+      const [, , remote, state] = line.trim().split(/\s+/);
+      return state === ESTABLISHED && remote?.endsWith(`:${hexPort}`);
+    });
 });
 process.exit(connected ? 0 : 1);

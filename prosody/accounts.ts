@@ -18,7 +18,11 @@ export async function registerAccount(configFile: string, jid: string, password:
   if (reset.code !== 0) throw new Error(`prosodyctl passwd ${jid} failed: ${reset.output}`);
 }
 
-function prosodyctl(configFile: string, args: string[], input: string): Promise<{ code: number | null; output: string }> {
+function prosodyctl(
+  configFile: string,
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((done, fail) => {
     const ctl = spawn("prosodyctl", ["--config", configFile, ...args], { cwd: dirname(configFile) });
     let output = "";

@@ -86,7 +86,9 @@ async function start(): Promise<void> {
       process.kill(pid, 0);
     } catch {
       void prosody.readLog().then((log) => {
-        console.error(`Prosody exited. Last lines of ${prosody.logFile}:\n${log.trimEnd().split("\n").slice(-20).join("\n")}`);
+        console.error(
+          `Prosody exited. Last lines of ${prosody.logFile}:\n${log.trimEnd().split("\n").slice(-20).join("\n")}`,
+        );
         process.exit(1);
       });
     }

@@ -110,8 +110,12 @@ Component ${q("pubsub." + c.domain)} "pubsub"
   modules_enabled = { "mauve_private_nodes" }
 
 Component ${q("rooms." + c.domain)} "muc" -- XEP-0045 rooms for people and the bot
-${bot ? `
+${
+  bot
+    ? `
 Component ${q(`${bot.name}.${c.domain}`)} -- XEP-0114 external component: the bot
   component_secret = ${q(bot.secret)} -- this file is mode 0600
-` : ""}`;
+`
+    : ""
+}`;
 }

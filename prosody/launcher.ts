@@ -123,7 +123,9 @@ async function choosePorts(c2s: number, component: number): Promise<[number, num
   // A fixed port already in use would let another server answer our readiness probe: refuse it plainly.
   for (const port of [c2s, component]) {
     if (port !== 0 && (await accepts(port))) {
-      throw new Error(`port ${port} on 127.0.0.1 is already in use by another program; choose another port, or 0 for any free one`);
+      throw new Error(
+        `port ${port} on 127.0.0.1 is already in use by another program; choose another port, or 0 for any free one`,
+      );
     }
   }
   const [a = 0, b = 0] = await pickFreePorts(2);
@@ -173,7 +175,8 @@ class PrivateProsody implements ProsodyHandle {
     try {
       const failure = async () => exited ?? (await this.bindFailure());
       const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
-      if (this.botJid !== "") probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
+      if (this.botJid !== "")
+        probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
       await waitForStreams(probes, READY_TIMEOUT_MS, failure);
     } catch (err) {
       await this.stop();

@@ -58,7 +58,9 @@ const prosody = await startProsody({
 await prosody.register("alice", alicePassword);
 await prosody.register("web1", agentPassword);
 
-writeFileSync(join(dir, "alertbot.yaml"), `# Written by npm run demo.
+writeFileSync(
+  join(dir, "alertbot.yaml"),
+  `# Written by npm run demo.
 xmpp:
   service: xmpp://127.0.0.1:${prosody.componentPort}
   component: ${prosody.botJid}
@@ -77,8 +79,11 @@ http:
     - name: demo
       token_file: http.token
       sources: ["*"]
-`);
-writeFileSync(join(dir, "agent.yaml"), `# Written by npm run demo.
+`,
+);
+writeFileSync(
+  join(dir, "agent.yaml"),
+  `# Written by npm run demo.
 xmpp:
   jid: web1@${prosody.domain}
   password_env: MAUVE_AGENT_PASSWORD
@@ -98,23 +103,31 @@ alerts:
     state: raised
 heartbeat:
   interval: 1m
-`);
+`,
+);
 
 // Where AlertBot's HTTP listener is, from its "listening for HTTP" log line (the port may be chosen free).
 let httpPort = 0;
 
 /** Starts an entry point as its own process; resolves when a log line contains `readyWhen`. */
-function run(name: string, script: string, config: string, env: Record<string, string>, readyWhen: string): Promise<void> {
+function run(
+  name: string,
+  script: string,
+  config: string,
+  env: Record<string, string>,
+  readyWhen: string,
+): Promise<void> {
   const child = spawn(process.execPath, ["--import", "tsx", script, "--config", config], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "pipe"],
   });
   let ready: () => void = () => undefined;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     for (const line of chunk.trimEnd().split("\n")) {
       process.stdout.write(`\x1b[2m[${name}] ${line}\x1b[0m\n`);
-      if (line.includes('"msg":"listening for HTTP"')) httpPort = Number((JSON.parse(line) as { port?: number }).port ?? 0);
+      if (line.includes('"msg":"listening for HTTP"'))
+        httpPort = Number((JSON.parse(line) as { port?: number }).port ?? 0);
       if (line.includes(readyWhen)) ready();
     }
   });
@@ -171,13 +184,24 @@ const timeout = setTimeout(() => {
 
 say("starting AlertBot (bots/alertbot.ts) and the agent for web1 (agents/mauve-agent.ts)");
 // The agent would wait for AlertBot by itself (it retries), but starting the bot first is quicker.
-await run("alertbot", "bots/alertbot.ts", join(dir, "alertbot.yaml"), { ALERTBOT_COMPONENT_SECRET: botSecret }, "AlertBot running");
+await run(
+  "alertbot",
+  "bots/alertbot.ts",
+  join(dir, "alertbot.yaml"),
+  { ALERTBOT_COMPONENT_SECRET: botSecret },
+  "AlertBot running",
+);
 say(`AlertBot's HTTP listener (docs/integrations.md; bearer token in ${httpTokenFile}):
       metrics: http://127.0.0.1:${httpPort}/metrics
       alertmanager webhook: http://127.0.0.1:${httpPort}/webhook/alertmanager
       json updates: http://127.0.0.1:${httpPort}/api/update`);
-void run("agent", "agents/mauve-agent.ts", join(dir, "agent.yaml"), { MAUVE_AGENT_PASSWORD: agentPassword }, "mauve-agent running");
-
+void run(
+  "agent",
+  "agents/mauve-agent.ts",
+  join(dir, "agent.yaml"),
+  { MAUVE_AGENT_PASSWORD: agentPassword },
+  "mauve-agent running",
+);
 
 function done(): void {
   clearTimeout(timeout);

@@ -50,7 +50,9 @@ function fail(message) {
 
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
-  fail(`Node ${MIN_NODE.join(".")} or newer is needed (this is ${process.versions.node}): @xmpp/client and better-sqlite3 require it.`);
+  fail(
+    `Node ${MIN_NODE.join(".")} or newer is needed (this is ${process.versions.node}): @xmpp/client and better-sqlite3 require it.`,
+  );
 }
 
 const missing = checks.filter((c) => !c.present()).map((c) => c.pkg);

@@ -33,7 +33,11 @@ export function createAgentChecks(deps: {
   change: (alerts: AgentAlert[]) => void;
 }): AgentChecks {
   const { config, log, outbox, current, change } = deps;
-  const scheduler = createCheckScheduler({ ...deps, maxConcurrent: config.checkRunner.maxConcurrent, onChanges: change });
+  const scheduler = createCheckScheduler({
+    ...deps,
+    maxConcurrent: config.checkRunner.maxConcurrent,
+    onChanges: change,
+  });
   const raisedNow = (id: string): boolean => current().some((a) => a.id === id && a.state === "raised");
   const remoteConfig = config.remoteChecks;
   if (!remoteConfig) return { scheduler, remote: null, nodes: [], initial: config.checks };
@@ -50,7 +54,9 @@ export function createAgentChecks(deps: {
       const gone = new Set(running.filter((c) => !checks.some((n) => n.id === c.id)).map((c) => c.id));
       running = checks;
       scheduler.setChecks(checks, raisedNow);
-      const clears = current().filter((a) => gone.has(a.id) && a.state === "raised").map((a) => ({ id: a.id, state: "cleared" as const, summary: "check removed" }));
+      const clears = current()
+        .filter((a) => gone.has(a.id) && a.state === "raised")
+        .map((a) => ({ id: a.id, state: "cleared" as const, summary: "check removed" }));
       if (clears.length > 0) change(clears);
     },
     report: (alert) => change([alert]),
@@ -65,7 +71,11 @@ export function createAgentChecks(deps: {
  * each check still configured (so a restart neither clears nor re-raises them). Alerts of checks
  * no longer configured are left out, and the full state that follows clears them at the bot.
  */
-export function startupState(alerts: readonly StaticAlertConfig[], checks: readonly CheckSpec[], saved: readonly AgentAlert[]): AgentAlert[] {
+export function startupState(
+  alerts: readonly StaticAlertConfig[],
+  checks: readonly CheckSpec[],
+  saved: readonly AgentAlert[],
+): AgentAlert[] {
   const checkIds = new Set(checks.map((c) => c.id));
   return [...alerts.map(fromConfig), ...saved.filter((a) => checkIds.has(a.id))];
 }

@@ -42,7 +42,10 @@ export interface AgentCoreDeps {
 export class AgentCore {
   private readonly alerts = new Map<string, AgentAlert>();
   private port: PublishPort | null = null;
-  private readonly runPump = coalescingRunner(() => this.drain(), () => this.port !== null);
+  private readonly runPump = coalescingRunner(
+    () => this.drain(),
+    () => this.port !== null,
+  );
   private heartbeat: TimerHandle | null = null;
   private fullState: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
@@ -61,7 +64,10 @@ export class AgentCore {
     const gone = [...this.alerts.keys()].filter((id) => !alerts.some((a) => a.id === id));
     this.alerts.clear();
     for (const a of alerts) this.alerts.set(a.id, a);
-    this.deps.outbox.saveState([...gone.map((id) => [id, null] as const), ...alerts.map((a) => [a.id, JSON.stringify(a)] as const)]);
+    this.deps.outbox.saveState([
+      ...gone.map((id) => [id, null] as const),
+      ...alerts.map((a) => [a.id, JSON.stringify(a)] as const),
+    ]);
   }
 
   /** Records changed alerts and queues them as one update (the changes of one moment go together). */
@@ -72,7 +78,11 @@ export class AgentCore {
     // State and queue in one transaction: a crash keeps both or neither. Publishing starts after the commit.
     this.deps.outbox.transaction(() => {
       this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
-      this.queue(alerts.map((a) => toWireAlert(a, now)), false, false);
+      this.queue(
+        alerts.map((a) => toWireAlert(a, now)),
+        false,
+        false,
+      );
     });
     void this.pump();
   }
@@ -154,7 +164,10 @@ export class AgentCore {
     if (outbox.size() >= (this.deps.maxEntries ?? DEFAULT_MAX_ENTRIES)) {
       // The state already includes this change: one full state stands for everything queued.
       const dropped = outbox.collapse(build(this.fullStateWire(), true), clock.now());
-      log.warn("outbox full: collapsed the queue into one full-state update", { dropped, collapsedTotal: outbox.collapsedTotal() });
+      log.warn("outbox full: collapsed the queue into one full-state update", {
+        dropped,
+        collapsedTotal: outbox.collapsedTotal(),
+      });
     } else {
       outbox.enqueue(build(alerts, replace), clock.now());
     }

@@ -77,7 +77,9 @@ export class PublishGate {
     this.waiting = this.deps.clock.setTimer(this.deps.botWaitMs, () => {
       this.waiting = null;
       if (this.botHere || !this.online) return;
-      this.deps.log.warn("AlertBot has not shown its presence; publishing anyway (it catches up from retained items)", { waitedMs: this.deps.botWaitMs });
+      this.deps.log.warn("AlertBot has not shown its presence; publishing anyway (it catches up from retained items)", {
+        waitedMs: this.deps.botWaitMs,
+      });
       this.botHere = true;
       this.update();
     });

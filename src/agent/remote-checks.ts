@@ -78,9 +78,12 @@ export class RemoteChecks {
     this.lastItem.set(item.node, item.itemId);
     const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
     let problems: string[];
-    if (item.publisher === undefined) problems = ["the server does not say who published it (Prosody: expose_publisher = true)"];
-    else if (!publishers.includes(item.publisher)) problems = [`${item.publisher} may not push checks (remote_checks.publishers)`];
-    else if (item.unknownPayload !== PAYLOAD) problems = [`expected a <checks xmlns="${NS_MAUVE_CONFIG}"> payload, got ${item.unknownPayload ?? "an update"}`];
+    if (item.publisher === undefined)
+      problems = ["the server does not say who published it (Prosody: expose_publisher = true)"];
+    else if (!publishers.includes(item.publisher))
+      problems = [`${item.publisher} may not push checks (remote_checks.publishers)`];
+    else if (item.unknownPayload !== PAYLOAD)
+      problems = [`expected a <checks xmlns="${NS_MAUVE_CONFIG}"> payload, got ${item.unknownPayload ?? "an update"}`];
     else {
       const read = this.validate(item.node, item.itemId, item.text ?? "");
       if (read.ok) {
@@ -103,7 +106,11 @@ export class RemoteChecks {
     return [...this.deps.local, ...this.deps.nodes.flatMap((n) => this.accepted.get(n) ?? [])];
   }
 
-  private validate(node: string, itemId: string, text: string): { ok: true; checks: readonly CheckSpec[] } | { ok: false; problems: string[] } {
+  private validate(
+    node: string,
+    itemId: string,
+    text: string,
+  ): { ok: true; checks: readonly CheckSpec[] } | { ok: false; problems: string[] } {
     let checks: readonly CheckSpec[];
     try {
       checks = loadYaml(text, document, { file: `${node} item ${itemId}` }).checks;
@@ -114,8 +121,10 @@ export class RemoteChecks {
     // One id names one alert: ids taken locally or by another node are refused, so no push can hijack an alert.
     const problems: string[] = [];
     checks.forEach((c, i) => {
-      const owner = this.deps.reserved.has(c.id) || this.deps.local.some((l) => l.id === c.id) ? "the agent's own config"
-        : this.deps.nodes.find((n) => n !== node && this.accepted.get(n)?.some((o) => o.id === c.id));
+      const owner =
+        this.deps.reserved.has(c.id) || this.deps.local.some((l) => l.id === c.id)
+          ? "the agent's own config"
+          : this.deps.nodes.find((n) => n !== node && this.accepted.get(n)?.some((o) => o.id === c.id));
       if (owner) problems.push(`${node} item ${itemId}: checks[${i}].id: "${c.id}" is already used by ${owner}`);
     });
     return problems.length > 0 ? { ok: false, problems } : { ok: true, checks };
@@ -127,9 +136,16 @@ export class RemoteChecks {
     else this.rejected.delete(node);
     if (this.rejected.size === 0 && before === 0) return;
     const [first] = [...this.rejected.entries()];
-    this.deps.report(first
-      ? { id: REJECTED_ALERT_ID, state: "raised", summary: `check config from ${first[0]} rejected: ${first[1][0] ?? ""}`.slice(0, 1024), detail: detailHtml([...this.rejected.values()].flat().join("\n")) }
-      : { id: REJECTED_ALERT_ID, state: "cleared", summary: "check config accepted" });
+    this.deps.report(
+      first
+        ? {
+            id: REJECTED_ALERT_ID,
+            state: "raised",
+            summary: `check config from ${first[0]} rejected: ${first[1][0] ?? ""}`.slice(0, 1024),
+            detail: detailHtml([...this.rejected.values()].flat().join("\n")),
+          }
+        : { id: REJECTED_ALERT_ID, state: "cleared", summary: "check config accepted" },
+    );
   }
 }
 
@@ -138,7 +154,13 @@ export class RemoteChecks {
  * reads its newest item, which may have been published while the agent was away. Later pushes
  * arrive as events.
  */
-export async function followConfigNodes(pubsub: Pubsub, service: string, nodes: readonly string[], remote: RemoteChecks, log: Logger): Promise<void> {
+export async function followConfigNodes(
+  pubsub: Pubsub,
+  service: string,
+  nodes: readonly string[],
+  remote: RemoteChecks,
+  log: Logger,
+): Promise<void> {
   for (const node of nodes) {
     const subscribed = await pubsub.subscribe(service, node);
     if (!subscribed.ok) {

@@ -51,7 +51,12 @@ export interface RunAgentOptions {
  * the server answers), logs in (retrying until it does), makes sure its node exists, announces
  * itself by presence and disco, and publishes its full state, its changes and its heartbeats.
  */
-export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, options: RunAgentOptions = {}): Promise<RunningAgent> {
+export async function runAgent(
+  config: AgentConfig,
+  clock: Clock,
+  log: Logger,
+  options: RunAgentOptions = {},
+): Promise<RunningAgent> {
   mkdirSync(config.stateDir, { recursive: true });
   const outbox = new Outbox(join(config.stateDir, "outbox.sqlite"));
   const node = sourceToNodeName(config.source);
@@ -72,7 +77,15 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     core.change(list);
     announce(waiting);
   };
-  const agentChecks = createAgentChecks({ config, clock, log, outbox, agentEnv: options.env ?? process.env, current: () => core.current(), change });
+  const agentChecks = createAgentChecks({
+    config,
+    clock,
+    log,
+    outbox,
+    agentEnv: options.env ?? process.env,
+    current: () => core.current(),
+    change,
+  });
   const checks = agentChecks.scheduler;
   core.load(startupState(config.alerts, agentChecks.initial, core.current()));
   core.queueFullState();
@@ -109,10 +122,16 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
     botWaitMs: options.botWaitMs ?? BOT_WAIT_MS,
     open: () => {
       core.setPort(port);
-      void core.pump().then(() => {
-        if (!session.isOnline || !shown.includes("; outbox ") || core.backlog() > 0) return;
-        return Promise.all([presence.sendAvailable({ status: status() }), presence.sendAvailable({ to: bot, status: status() })]);
-      }).catch(() => undefined);
+      void core
+        .pump()
+        .then(() => {
+          if (!session.isOnline || !shown.includes("; outbox ") || core.backlog() > 0) return;
+          return Promise.all([
+            presence.sendAvailable({ status: status() }),
+            presence.sendAvailable({ to: bot, status: status() }),
+          ]);
+        })
+        .catch(() => undefined);
     },
     close: () => core.setPort(null),
   });
@@ -129,7 +148,8 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
       await presence.sendAvailable({ to: bot, status: status() });
       ready = (await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log)).ok;
       if (ready) await presence.sendAvailable({ to: bot, status: status() });
-      if (ready && agentChecks.remote) await followConfigNodes(pubsub, service, agentChecks.nodes, agentChecks.remote, log);
+      if (ready && agentChecks.remote)
+        await followConfigNodes(pubsub, service, agentChecks.nodes, agentChecks.remote, log);
     } catch (err) {
       log.warn("setting up the session failed", { err });
     }
@@ -160,7 +180,13 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
   });
   gate.sessionUp(true);
   await setUp();
-  log.info("mauve-agent running", { source: config.source, node, jid: session.jid, backlog: core.backlog(), checks: config.checks.length });
+  log.info("mauve-agent running", {
+    source: config.source,
+    node,
+    jid: session.jid,
+    backlog: core.backlog(),
+    checks: config.checks.length,
+  });
 
   return {
     core,
@@ -179,7 +205,11 @@ export async function runAgent(config: AgentConfig, clock: Clock, log: Logger, o
 }
 
 /** The first login, retried with jittered backoff: the agent works (and queues) before the server is up. */
-async function retryUntilConnected(clock: Clock, log: Logger, connect: () => Promise<XmppSession>): Promise<XmppSession> {
+async function retryUntilConnected(
+  clock: Clock,
+  log: Logger,
+  connect: () => Promise<XmppSession>,
+): Promise<XmppSession> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await connect();

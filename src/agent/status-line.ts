@@ -13,4 +13,3 @@ export function statusLine(alerts: readonly AgentAlert[], outboxSize = 0): strin
   const more = raised.length > 3 ? ` and ${raised.length - 3} more` : "";
   return `${raised.length} raised: ${named}${more}${outbox}`;
 }
-

@@ -72,13 +72,22 @@ export class AgentRegistry {
       log.warn(`provisioning refused: ${why}`, { node: req.node, agent, reason: text });
       return { ok: false, condition, text };
     };
-    if (!req.node.startsWith(NODE_PREFIX)) return refuse("not-acceptable", `"${req.node}" is not an agent node (mauve/alerts/<source>)`, "not an agent node");
+    if (!req.node.startsWith(NODE_PREFIX))
+      return refuse(
+        "not-acceptable",
+        `"${req.node}" is not an agent node (mauve/alerts/<source>)`,
+        "not an agent node",
+      );
     const source = req.node.slice(NODE_PREFIX.length);
     const problem = sourceNameProblem(source);
     if (problem !== undefined) return refuse("not-acceptable", problem, "bad source name");
     const lookalike = store.sources.lookalike(source);
     if (lookalike !== undefined) {
-      return refuse("forbidden", `source "${source}" differs only in letter case from the known source "${lookalike}"`, "look-alike source");
+      return refuse(
+        "forbidden",
+        `source "${source}" differs only in letter case from the known source "${lookalike}"`,
+        "look-alike source",
+      );
     }
     const known = store.sources.get(source);
     if (known && known.ownerJid !== "" && known.ownerJid !== agent) {
@@ -86,7 +95,12 @@ export class AgentRegistry {
     }
     // Known without an owner: something spoke for it without an account (UDP). Only its node's owner
     // (an agent that got it before this rule) or the account an admin names may take it over.
-    if (known && known.ownerJid === "" && this.deps.handoverOf?.(source) !== agent && (await this.ownerOf(req.node)) !== agent) {
+    if (
+      known &&
+      known.ownerJid === "" &&
+      this.deps.handoverOf?.(source) !== agent &&
+      (await this.ownerOf(req.node)) !== agent
+    ) {
       return refuse(
         "forbidden",
         `source "${source}" has been heard over UDP without an account; an admin can give it to ${agent} with udp.handover in the bot's config`,
@@ -104,15 +118,25 @@ export class AgentRegistry {
     }
     if (!created.ok) {
       const current = await this.ownerOf(node);
-      if (current && current !== agent) return { ok: false, condition: "forbidden", text: "the node has another owner" };
+      if (current && current !== agent)
+        return { ok: false, condition: "forbidden", text: "the node has another owner" };
     }
     const aff = await pubsub.setAffiliation(service, node, agent, "owner");
-    if (!aff.ok) return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
+    if (!aff.ok)
+      return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
     // Another spelling may have been claimed (by provisioning or UDP) while this one waited on the server.
     const lookalike = store.sources.lookalike(source);
     if (lookalike !== undefined) {
-      log.warn("provisioning refused: look-alike source", { node, agent, reason: `claimed meanwhile as "${lookalike}"` });
-      return { ok: false, condition: "forbidden", text: `source "${source}" differs only in letter case from the known source "${lookalike}"` };
+      log.warn("provisioning refused: look-alike source", {
+        node,
+        agent,
+        reason: `claimed meanwhile as "${lookalike}"`,
+      });
+      return {
+        ok: false,
+        condition: "forbidden",
+        text: `source "${source}" differs only in letter case from the known source "${lookalike}"`,
+      };
     }
     store.sources.claim(source, node, agent, clock.now());
     // Its agent sends its full state next: nothing for a listing to catch up on. Not subscribed, the node
@@ -164,7 +188,9 @@ export class AgentRegistry {
   /** The service's agent nodes (mauve/alerts/<source>); undefined when the service did not list them. */
   private async list(): Promise<string[] | undefined> {
     const { pubsub, service, log } = this.deps;
-    const listing = await pubsub.listNodes(service).catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
+    const listing = await pubsub
+      .listNodes(service)
+      .catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
     if (!listing.ok) {
       log.error("cannot list pubsub nodes", { service, condition: listing.condition });
       return undefined;
@@ -173,7 +199,10 @@ export class AgentRegistry {
     for (const node of ours.filter((n) => nodeNameToSource(n) === undefined && !this.adopted.has(n))) {
       // Logged once a session: a node made outside the bot (a server that lets agents create nodes).
       this.adopted.add(node);
-      log.warn("agent node ignored: its name breaks the source rule", { node, reason: sourceNameProblem(node.slice(NODE_PREFIX.length)) });
+      log.warn("agent node ignored: its name breaks the source rule", {
+        node,
+        reason: sourceNameProblem(node.slice(NODE_PREFIX.length)),
+      });
     }
     return ours.filter((n) => nodeNameToSource(n) !== undefined);
   }
@@ -186,7 +215,10 @@ export class AgentRegistry {
     if (!store.sources.get(source)) {
       const lookalike = store.sources.lookalike(source);
       if (lookalike !== undefined) {
-        this.deps.log.warn("agent node ignored: its source differs only in letter case from a known one", { node, known: lookalike });
+        this.deps.log.warn("agent node ignored: its source differs only in letter case from a known one", {
+          node,
+          known: lookalike,
+        });
         return "ignored";
       }
       const owner = await this.ownerOf(node).catch(() => undefined);
@@ -201,7 +233,9 @@ export class AgentRegistry {
    */
   private async grantReaders(node: string): Promise<void> {
     // A slow or lost answer costs people their view of one node, never the bot's start.
-    await this.reconcileReaders(node).catch((err: unknown) => this.deps.log.warn("cannot bring a node's readers in step", { node, err }));
+    await this.reconcileReaders(node).catch((err: unknown) =>
+      this.deps.log.warn("cannot bring a node's readers in step", { node, err }),
+    );
   }
 
   private async reconcileReaders(node: string): Promise<void> {
@@ -212,11 +246,14 @@ export class AgentRegistry {
     const held = new Map(affs.affiliations.map((a) => [bareJid(a.jid).toLowerCase(), a.affiliation as string]));
     const changes: Array<[string, "member" | "none"]> = [
       ...[...readers].filter((jid) => !held.has(jid)).map((jid): [string, "member"] => [jid, "member"]),
-      ...[...held].filter(([jid, a]) => a === "member" && !readers.has(jid)).map(([jid]): [string, "none"] => [jid, "none"]),
+      ...[...held]
+        .filter(([jid, a]) => a === "member" && !readers.has(jid))
+        .map(([jid]): [string, "none"] => [jid, "none"]),
     ];
     for (const [jid, affiliation] of changes) {
       const done = await pubsub.setAffiliation(service, node, jid, affiliation);
-      if (!done.ok) log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
+      if (!done.ok)
+        log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
     }
   }
 
@@ -231,8 +268,11 @@ export class AgentRegistry {
   /** Whether the bot is subscribed to `node` now; a refusal or a request that timed out is logged. */
   private async subscribe(node: string): Promise<boolean> {
     const { pubsub, service, log } = this.deps;
-    const sub = await pubsub.subscribe(service, node).catch((err: unknown) => ({ ok: false as const, condition: "no-answer", text: toError(err).message }));
-    if (!sub.ok) log.error("cannot subscribe to agent node; will retry", { node, condition: sub.condition, text: sub.text });
+    const sub = await pubsub
+      .subscribe(service, node)
+      .catch((err: unknown) => ({ ok: false as const, condition: "no-answer", text: toError(err).message }));
+    if (!sub.ok)
+      log.error("cannot subscribe to agent node; will retry", { node, condition: sub.condition, text: sub.text });
     return sub.ok;
   }
 }
@@ -249,7 +289,13 @@ export class AdoptionRetry {
   private timer: TimerHandle | undefined;
 
   constructor(
-    private readonly deps: { clock: Clock; log: Logger; run: () => Promise<void>; backoff?: BackoffOptions; random?: () => number },
+    private readonly deps: {
+      clock: Clock;
+      log: Logger;
+      run: () => Promise<void>;
+      backoff?: BackoffOptions;
+      random?: () => number;
+    },
   ) {}
 
   /** A pass left something undone: try again later, unless a try is already waiting. */

@@ -132,12 +132,18 @@ export class AuditFeed {
     // Counted over every raised alert, however many (the board's title must not undercount), but
     // only when some silence is in force.
     let silenced = 0;
-    if (silences.length > 0) for (const a of store.alerts.each("raised")) silenced += Number(isSilenced(a, silences, now));
+    if (silences.length > 0)
+      for (const a of store.alerts.each("raised")) silenced += Number(isSilenced(a, silences, now));
     const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
     const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
     if (board.total > board.alerts.length) lines.push(`…and ${board.total - board.alerts.length} more`);
     const summary = lines.length ? lines.join("\n") : "Nothing raised.";
-    await pubsub.publishForeign(service, STATUS_NODE, atom("board", title, summary, new Date(now).toISOString()), "board");
+    await pubsub.publishForeign(
+      service,
+      STATUS_NODE,
+      atom("board", title, summary, new Date(now).toISOString()),
+      "board",
+    );
   }
 
   private async ensureNode(node: string, extra: NodeConfig): Promise<void> {
@@ -163,8 +169,11 @@ export class AuditFeed {
     const { pubsub, service, log } = this.deps;
     for (const node of [AUDIT_NODE, STATUS_NODE]) {
       for (const jid of jids) {
-        const done = await pubsub.setAffiliation(service, node, jid, affiliation).catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
-        if (!done.ok) log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
+        const done = await pubsub
+          .setAffiliation(service, node, jid, affiliation)
+          .catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
+        if (!done.ok)
+          log.warn("cannot change who may read a node", { node, jid, affiliation, condition: done.condition });
       }
     }
   }
@@ -201,13 +210,29 @@ function auditEntry(lines: readonly AuditLine[]): PlainElement {
   const when = new Date(last.at).toISOString();
   if (lines.length === 1) return atom(`history-${last.id}`, lineTitle(last), last.detail || lineTitle(last), when);
   // One line per event: sender text folded, so no event line can pass for another.
-  const text = lines.map((l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${oneLine(l.detail)}` : ""}`);
-  return atom(`history-${lines[0]!.id}-${last.id}`, `${lines.length} events, ${lineTitle(lines[0]!)} … ${lineTitle(last)}`, text.join("\n"), when);
+  const text = lines.map(
+    (l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${oneLine(l.detail)}` : ""}`,
+  );
+  return atom(
+    `history-${lines[0]!.id}-${last.id}`,
+    `${lines.length} events, ${lineTitle(lines[0]!)} … ${lineTitle(last)}`,
+    text.join("\n"),
+    when,
+  );
 }
 
 function atom(id: string, title: string, summary: string, updated: string): PlainElement {
   const child = (name: string, text: string): PlainElement => ({ name, ns: NS_ATOM, children: [text] });
-  return { name: "entry", ns: NS_ATOM, children: [child("id", `urn:mauve-xmpp:${id}`), child("title", title), child("summary", summary), child("updated", updated)] };
+  return {
+    name: "entry",
+    ns: NS_ATOM,
+    children: [
+      child("id", `urn:mauve-xmpp:${id}`),
+      child("title", title),
+      child("summary", summary),
+      child("updated", updated),
+    ],
+  };
 }
 
 function boardLine(a: AlertRecord, silenced: boolean): string {

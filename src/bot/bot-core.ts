@@ -68,8 +68,19 @@ export class BotCore {
       () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
       () => void this.tick(),
     );
-    this.skew = new ClockSkewWatch(deps.store, deps.log, () => deps.settings.current().maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS);
-    this.commands = new CommandRunner({ store: deps.store, clock: deps.clock, log: deps.log, settings: deps.settings, inputs: deps.inputs, metrics: deps.metrics });
+    this.skew = new ClockSkewWatch(
+      deps.store,
+      deps.log,
+      () => deps.settings.current().maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS,
+    );
+    this.commands = new CommandRunner({
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      settings: deps.settings,
+      inputs: deps.inputs,
+      metrics: deps.metrics,
+    });
     this.dispatcher = new Dispatcher({
       store: deps.store,
       clock: deps.clock,
@@ -176,7 +187,8 @@ export class BotCore {
     this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
     if (outcome.status === "rejected") log.warn("update rejected", { ...fields, reason: outcome.reason });
-    else if (outcome.status === "stale") log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
+    else if (outcome.status === "stale")
+      log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
     else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
     else {
       log.debug("update applied", { ...fields, changes: outcome.changes.length });

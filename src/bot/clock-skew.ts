@@ -21,7 +21,9 @@ export function recordedSkew(store: Store, source: string): SourceSkew | null {
   if (value === undefined) return null;
   try {
     const parsed = JSON.parse(value) as Partial<SourceSkew>;
-    return typeof parsed.skewMs === "number" && typeof parsed.at === "number" ? { skewMs: parsed.skewMs, at: parsed.at } : null;
+    return typeof parsed.skewMs === "number" && typeof parsed.at === "number"
+      ? { skewMs: parsed.skewMs, at: parsed.at }
+      : null;
   } catch {
     return null;
   }

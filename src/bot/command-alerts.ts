@@ -1,5 +1,15 @@
 import { ackAlert, clearNow } from "../alerts/state-machine.js";
-import type { AckOutcome, ClearOutcome, CommandAlerts, CommandSilences, EscalateOutcome, NoteOutcome, PersonChange, UnackOutcome, AlertHold } from "../commands/types.js";
+import type {
+  AckOutcome,
+  ClearOutcome,
+  CommandAlerts,
+  CommandSilences,
+  EscalateOutcome,
+  NoteOutcome,
+  PersonChange,
+  UnackOutcome,
+  AlertHold,
+} from "../commands/types.js";
 import type { Logger } from "../log.js";
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import { chainHold, escalateNow, type EscalationState } from "../policy/escalation.js";
@@ -52,7 +62,9 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         if (!alert) return { ok: false, reason: "not-found" };
         if (alert.status !== "raised" || !alert.ack) return { ok: false, reason: "not-acked", alert };
         const saved = store.alerts.save({ ...alert, ack: null, policyDueAt: c.at, updatedAt: c.at });
-        store.alerts.record(shortId, [{ kind: "unacked", at: c.at, actor: c.by, detail: `ack by ${alert.ack.by} taken back${because(c.note)}` }]);
+        store.alerts.record(shortId, [
+          { kind: "unacked", at: c.at, actor: c.by, detail: `ack by ${alert.ack.by} taken back${because(c.note)}` },
+        ]);
         return { ok: true, alert: saved, held: holdOf(saved, c.at) };
       });
     },
@@ -63,7 +75,9 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         if (!alert) return { ok: false, reason: "not-found" };
         if (alert.status !== "raised") return { ok: false, reason: "not-raised", alert };
         const saved = store.alerts.save({ ...clearNow(alert, c.at), updatedAt: c.at });
-        store.alerts.record(shortId, [{ kind: "cleared", at: c.at, actor: c.by, detail: `manual clear${because(c.note)}` }]);
+        store.alerts.record(shortId, [
+          { kind: "cleared", at: c.at, actor: c.by, detail: `manual clear${because(c.note)}` },
+        ]);
         return { ok: true, alert: saved };
       });
     },
@@ -77,7 +91,15 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         const state = store.policy.escalation<EscalationState>(shortId);
         const others = (state?.notified ?? []).map((n) => n.person).filter((p) => p !== c.by);
         store.policy.addDeliveries(
-          others.map((person) => ({ person, kind: "noted" as const, level: state!.level, shortId, channels: ["xmpp" as const], fallbacks: [], why: `${c.by}: ${c.note}` })),
+          others.map((person) => ({
+            person,
+            kind: "noted" as const,
+            level: state!.level,
+            shortId,
+            channels: ["xmpp" as const],
+            fallbacks: [],
+            why: `${c.by}: ${c.note}`,
+          })),
           c.at,
         );
         return { ok: true, alert };
@@ -98,7 +120,9 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
       if (!hurried) return { ok: false, reason: "nobody-left", alert };
       store.transaction(() => {
         store.policy.setEscalation(shortId, hurried);
-        store.alerts.record(shortId, [{ kind: "notified", at: c.at, actor: c.by, detail: `escalated by hand${because(c.note)}` }]);
+        store.alerts.record(shortId, [
+          { kind: "notified", at: c.at, actor: c.by, detail: `escalated by hand${because(c.note)}` },
+        ]);
       });
       const told = evaluateAlert(store, deps.policy, deps.inputs, deps.log, shortId, c.at).map((d) => d.person);
       if (told.length === 0) return { ok: false, reason: "nobody-reached", alert };

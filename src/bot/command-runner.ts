@@ -75,7 +75,8 @@ export class CommandRunner {
     const rate = this.limiter.take(fromJid, clock.now());
     if (!rate.ok) {
       log.warn("commands rate-limited", { from: fromJid, retryAfterMs: rate.retryAfterMs });
-      const listed = tell !== undefined && this.person(fromJid) !== null && this.drop(fromJid, body, rate.retryAfterMs, tell);
+      const listed =
+        tell !== undefined && this.person(fromJid) !== null && this.drop(fromJid, body, rate.retryAfterMs, tell);
       const reply = rate.reply ? rate.message + (listed ? " I'll tell you then which commands those were." : "") : null;
       return { reply, outcome: null };
     }
@@ -105,7 +106,8 @@ export class CommandRunner {
     const shown = line.length > DROPPED_LINE_CHARS ? `${line.slice(0, DROPPED_LINE_CHARS - 1)}…` : line;
     const known = this.dropped.get(key);
     if (known) {
-      if (known.lines.has(shown) || known.lines.size < DROPPED_SHOWN) known.lines.set(shown, (known.lines.get(shown) ?? 0) + 1);
+      if (known.lines.has(shown) || known.lines.size < DROPPED_SHOWN)
+        known.lines.set(shown, (known.lines.get(shown) ?? 0) + 1);
       else known.more += 1;
       return true;
     }
@@ -143,7 +145,10 @@ export class CommandRunner {
         ? {
             workingHoursFrom: (from: number, hours: number, shortId: number) => {
               const alert = store.alerts.get(shortId);
-              const workgroup = alert === undefined ? undefined : findWorkgroup(policy.workgroups, classify(policy.rules, alert).workgroup);
+              const workgroup =
+                alert === undefined
+                  ? undefined
+                  : findWorkgroup(policy.workgroups, classify(policy.rules, alert).workgroup);
               const window = workingHoursWindow(policy, workgroup);
               return window ? addOpenTime(window, from, hours * 3_600_000) : null;
             },
@@ -160,10 +165,20 @@ export class CommandRunner {
 
   private oncall(policy: BotSettings["policy"], workgroup: string | null): OnCallOutcome {
     const { clock } = this.deps;
-    const wanted = workgroup === null ? policy.workgroups : [findWorkgroup(policy.workgroups, workgroup) ?? policy.workgroups.find((w) => w.name.toLowerCase() === workgroup.toLowerCase())];
-    if (wanted.some((w) => w === undefined)) return { ok: false, reason: "unknown-workgroup", known: policy.workgroups.map((w) => w.name) };
+    const wanted =
+      workgroup === null
+        ? policy.workgroups
+        : [
+            findWorkgroup(policy.workgroups, workgroup) ??
+              policy.workgroups.find((w) => w.name.toLowerCase() === workgroup.toLowerCase()),
+          ];
+    if (wanted.some((w) => w === undefined))
+      return { ok: false, reason: "unknown-workgroup", known: policy.workgroups.map((w) => w.name) };
     const now = clock.now();
-    return { ok: true, rota: wanted.map((w) => ({ workgroup: w!.name, people: onCall(w!, now, policy.people).map((p) => p.name) })) };
+    return {
+      ok: true,
+      rota: wanted.map((w) => ({ workgroup: w!.name, people: onCall(w!, now, policy.people).map((p) => p.name) })),
+    };
   }
 }
 
@@ -172,7 +187,11 @@ export class CommandRunner {
  * show them; only configured people see or run them, and they go through the same command door.
  * What a command declared it changed goes to `applyEffects`, as from chat.
  */
-export function offerFormCommands(adhoc: Adhoc, commands: CommandRunner, applyEffects: (effects: readonly CommandEffect[]) => Promise<void>): void {
+export function offerFormCommands(
+  adhoc: Adhoc,
+  commands: CommandRunner,
+  applyEffects: (effects: readonly CommandEffect[]) => Promise<void>,
+): void {
   for (const command of FORM_COMMANDS) {
     adhoc.onAdhoc({
       node: command.node,
@@ -182,7 +201,11 @@ export function offerFormCommands(adhoc: Adhoc, commands: CommandRunner, applyEf
       async run(fields, from) {
         const person = commands.person(from);
         if (!person) return { ok: false, text: STRANGER_REFUSAL, final: true };
-        const result = await runFormCommand(command, (name) => (fields.get(name) ?? []).join("\n"), commands.context(person));
+        const result = await runFormCommand(
+          command,
+          (name) => (fields.get(name) ?? []).join("\n"),
+          commands.context(person),
+        );
         if (result.ok) await applyEffects(result.effects);
         return result;
       },

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelKind as NotifyChannel, DeliveryOutcome, Recipient } from "../notify/channel.js";
+import type { ChannelKind as NotifyChannel, DeliveryOutcome, Recipient } from "../notify/channel.js";
 import { type NotificationMessage, buildDigest, buildMessage } from "../notify/message.js";
 import { deliverWithRetry } from "../notify/retry.js";
 import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "../policy/storm.js";
@@ -74,9 +74,21 @@ export class Dispatcher {
       const rows = store.policy.pending<Delivery>(person, now).filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
       if (rows.length === 0) continue;
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
-      const plan = planOutbox(rows.map((r) => r.delivery), history, now, storm);
+      const plan = planOutbox(
+        rows.map((r) => r.delivery),
+        history,
+        now,
+        storm,
+      );
       for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
-      if (plan.digest) this.track(this.sendDigest(person, plan.digest, plan.digest.items.map((d) => ids.get(d)!)));
+      if (plan.digest)
+        this.track(
+          this.sendDigest(
+            person,
+            plan.digest,
+            plan.digest.items.map((d) => ids.get(d)!),
+          ),
+        );
       if (plan.keep.length > 0 && plan.holdUntil !== null) this.holdUntil(person, plan.holdUntil);
     }
   }
@@ -115,7 +127,12 @@ export class Dispatcher {
     if (!alert) return store.policy.finish(id, "failed", clock.now());
     this.inFlight.add(id);
     store.policy.recordSend(person, "single", clock.now());
-    const ok = await this.sendOn(person, d.channels, buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }), [alert]);
+    const ok = await this.sendOn(
+      person,
+      d.channels,
+      buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }),
+      [alert],
+    );
     this.storeLater(() => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
       this.inFlight.delete(id);
@@ -154,12 +171,19 @@ export class Dispatcher {
    * cleared, and those falling due together are planned together (a digest again, past `digest_after`).
    */
   private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
-    const unanswered = digest.items.filter((d) => WANTS_ANSWER.has(d.kind)).map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
+    const unanswered = digest.items
+      .filter((d) => WANTS_ANSWER.has(d.kind))
+      .map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
     this.armFallbacksOf(person, unanswered, delivered);
   }
 
   /** Sends one message on every channel named; true when at least one delivered it. */
-  private async sendOn(person: string, names: readonly ChannelName[], message: NotificationMessage, alerts: AlertRecord[]): Promise<boolean> {
+  private async sendOn(
+    person: string,
+    names: readonly ChannelName[],
+    message: NotificationMessage,
+    alerts: AlertRecord[],
+  ): Promise<boolean> {
     const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
       this.record(alerts, "notify-failed", `no person named ${person}`);
@@ -170,7 +194,12 @@ export class Dispatcher {
     return outcomes.some((o) => o.ok);
   }
 
-  private async sendVia(name: NotifyChannel, to: Recipient, message: NotificationMessage, alerts: AlertRecord[]): Promise<DeliveryOutcome> {
+  private async sendVia(
+    name: NotifyChannel,
+    to: Recipient,
+    message: NotificationMessage,
+    alerts: AlertRecord[],
+  ): Promise<DeliveryOutcome> {
     const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
@@ -186,7 +215,8 @@ export class Dispatcher {
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
         if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
         else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
-        if (!outcome.ok) this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
+        if (!outcome.ok)
+          this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
     });
   }
@@ -210,7 +240,10 @@ export class Dispatcher {
     for (const fallback of first.fallbacks) {
       const after = fallback.after - shift;
       const rows = sent.map((d) => {
-        const why = after === 0 ? `${d.channels.join("+")} failed; ${d.why}` : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
+        const why =
+          after === 0
+            ? `${d.channels.join("+")} failed; ${d.why}`
+            : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
         return { ...d, person, channels: fallback.channels, fallbacks: [], why };
       });
       this.deps.store.policy.addDeliveries(rows, now, now + after);
@@ -248,7 +281,10 @@ export class Dispatcher {
     try {
       this.deps.store.transaction(() => writes.forEach((write) => write()));
     } catch (err) {
-      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", { err, outcomes: writes.length });
+      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", {
+        err,
+        outcomes: writes.length,
+      });
     }
   }
 
@@ -281,7 +317,9 @@ export class Dispatcher {
   }
 
   private track(p: Promise<void>): void {
-    const tracked = p.catch((err: unknown) => this.deps.log.error("dispatch failed", { err })).finally(() => this.running.delete(tracked));
+    const tracked = p
+      .catch((err: unknown) => this.deps.log.error("dispatch failed", { err }))
+      .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
 }

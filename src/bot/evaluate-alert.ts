@@ -19,7 +19,14 @@ export function liveSilences(store: Store, now: number): Silence[] {
 }
 
 /** What the policy reads about one alert at `now`: the same for a real look and for a question. */
-export function policyInput(store: Store, policy: Policy, inputs: PolicyInputs, alert: AlertRecord, state: EscalationState | null, now: number): EscalationInput {
+export function policyInput(
+  store: Store,
+  policy: Policy,
+  inputs: PolicyInputs,
+  alert: AlertRecord,
+  state: EscalationState | null,
+  now: number,
+): EscalationInput {
   return {
     alert,
     classification: classify(policy.rules, alert),
@@ -36,7 +43,14 @@ export function policyInput(store: Store, policy: Policy, inputs: PolicyInputs, 
  * Runs the policy on one alert and stores everything it decided in one transaction: the new
  * escalation state, when to look again, warnings in the history, and the deliveries to send.
  */
-export function evaluateAlert(store: Store, policy: Policy, inputs: PolicyInputs, log: Logger, shortId: number, now: number): Delivery[] {
+export function evaluateAlert(
+  store: Store,
+  policy: Policy,
+  inputs: PolicyInputs,
+  log: Logger,
+  shortId: number,
+  now: number,
+): Delivery[] {
   return store.transaction(() => {
     const alert = store.alerts.get(shortId);
     if (!alert) return [];
@@ -46,7 +60,10 @@ export function evaluateAlert(store: Store, policy: Policy, inputs: PolicyInputs
     if (JSON.stringify(result.state) !== JSON.stringify(state)) store.policy.setEscalation(shortId, result.state);
     if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
     if (result.warnings.length > 0) {
-      store.alerts.record(shortId, result.warnings.map((w) => ({ kind: "notify-failed" as const, at: now, actor: "policy", detail: w })));
+      store.alerts.record(
+        shortId,
+        result.warnings.map((w) => ({ kind: "notify-failed" as const, at: now, actor: "policy", detail: w })),
+      );
       log.warn("policy warning", { shortId, warnings: result.warnings });
     }
     store.policy.addDeliveries(result.deliveries, now);

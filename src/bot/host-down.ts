@@ -13,7 +13,12 @@ export const HOST_DOWN_ACTOR = "AlertBot";
  * source's other raised alerts are handed to the policy now, which holds them while it is down.
  * Returns the sources raised and when to look again. Call inside a transaction.
  */
-export function raiseHostsDown(store: Store, config: HostDownConfig, now: number, semantics: AlertSemantics = DEFAULT_SEMANTICS): { raised: string[]; nextAt: number | null } {
+export function raiseHostsDown(
+  store: Store,
+  config: HostDownConfig,
+  now: number,
+  semantics: AlertSemantics = DEFAULT_SEMANTICS,
+): { raised: string[]; nextAt: number | null } {
   const check = checkHostsDown(store.sources.down(), config, now);
   const raised: string[] = [];
   for (const host of check.raise) {
@@ -34,7 +39,12 @@ export function clearHostDown(store: Store, source: string, now: number): boolea
   const before = store.alerts.find(source, HOST_DOWN_ALERT_ID);
   if (before?.status !== "raised") return false;
   const summary = `${source}'s agent is back`;
-  const after = { ...clearNow({ ...before, summary }, now), scheduledRaiseAt: null, scheduledClearAt: null, updatedAt: now };
+  const after = {
+    ...clearNow({ ...before, summary }, now),
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    updatedAt: now,
+  };
   // A clear of a suppressed alert ends its suppression, as a sender's clear does.
   if (before.suppressUntil === null || before.suppressUntil <= now) after.suppressUntil = null;
   const alert = store.alerts.save(after);
@@ -43,7 +53,12 @@ export function clearHostDown(store: Store, source: string, now: number): boolea
 }
 
 /** The host-down alert raised now, from what it was (its text kept where the check says nothing). */
-function raisedState(before: AlertState | null, host: HostDownAlert, now: number, semantics: AlertSemantics): AlertState {
+function raisedState(
+  before: AlertState | null,
+  host: HostDownAlert,
+  now: number,
+  semantics: AlertSemantics,
+): AlertState {
   const base: AlertState = before ?? {
     source: host.source,
     alertId: HOST_DOWN_ALERT_ID,

@@ -33,7 +33,9 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
     return { status: "rejected", reason };
   }
   if (!item.payload) {
-    const reason = item.unknownPayload ? `payload in a foreign namespace: ${item.unknownPayload}` : "item without payload";
+    const reason = item.unknownPayload
+      ? `payload in a foreign namespace: ${item.unknownPayload}`
+      : "item without payload";
     log.warn("item rejected", { ...where, reason });
     return { status: "rejected", reason };
   }
@@ -55,11 +57,19 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
  * how it catches up, and transmission dedup makes re-reading them harmless. Returns the nodes whose
  * items could not be read, for the caller to try again.
  */
-export async function catchUp(core: BotCore, log: Logger, pubsub: Pubsub, service: string, nodes: readonly string[]): Promise<string[]> {
+export async function catchUp(
+  core: BotCore,
+  log: Logger,
+  pubsub: Pubsub,
+  service: string,
+  nodes: readonly string[],
+): Promise<string[]> {
   let applied = 0;
   const unread: string[] = [];
   for (const node of nodes) {
-    const items = await pubsub.getItems(service, node).catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
+    const items = await pubsub
+      .getItems(service, node)
+      .catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
     if (!items.ok) {
       log.warn("cannot read retained items; will retry", { node, condition: items.condition });
       unread.push(node);

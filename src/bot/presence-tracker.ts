@@ -27,7 +27,7 @@ export class PresenceTracker {
     const before = this.status(who);
     this.heard.add(who);
     let map = this.resources.get(who);
-    if (!map) this.resources.set(who, (map = new Map()));
+    if (!map) this.resources.set(who, (map = new Map<string, ResourceState>()));
     if (p.type === "unavailable") {
       if (resource) map.delete(resource);
       else map.clear();

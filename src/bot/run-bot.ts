@@ -92,13 +92,22 @@ function runningSettings(config: BotConfig, xmppChannel: Channel, clock: Clock):
  * catches up on retained items, tells people what is owed, listens for legacy UDP updates when
  * configured, then serves events and chat.
  */
-export async function runBot(initial: BotConfig, clock: Clock, log: Logger, options: RunBotOptions = {}): Promise<RunningBot> {
+export async function runBot(
+  initial: BotConfig,
+  clock: Clock,
+  log: Logger,
+  options: RunBotOptions = {},
+): Promise<RunningBot> {
   const store = Store.open(initial.database);
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.
   for (const { source } of store.sources.all()) {
     const problem = sourceNameProblem(source);
-    if (problem !== undefined) log.warn("stored source breaks the source rule: its alerts are kept, new updates for it are refused", { source, reason: problem });
+    if (problem !== undefined)
+      log.warn("stored source breaks the source rule: its alerts are kept, new updates for it are refused", {
+        source,
+        reason: problem,
+      });
   }
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
@@ -140,10 +149,17 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     roomPost: (workgroup: string, line: () => string): Promise<void> => rooms.post(workgroup, line),
     metrics,
   });
-  const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) => core.applyEffects(effects));
+  const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
+    core.applyEffects(effects),
+  );
   offerFormCommands(createAdhoc(session, { clock }), core.commands, (effects) => core.applyEffects(effects));
   const registry = new AgentRegistry({
-    pubsub, service, botJid, store, clock, log,
+    pubsub,
+    service,
+    botJid,
+    store,
+    clock,
+    log,
     handoverOf: (source) => config().udp?.handover[source],
     onIncomplete: () => adoptRetry.schedule(),
     readers: () => config().people.map((p) => p.jid),
@@ -153,7 +169,8 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
     const answer = (reply: string): Promise<void> => chat.sendChat(msg.from, reply);
-    if (msg.body.length > MAX_CHAT_CHARS) await answer(`That message is ${msg.body.length} characters long; commands are short. Try "help".`);
+    if (msg.body.length > MAX_CHAT_CHARS)
+      await answer(`That message is ${msg.body.length} characters long; commands are short. Try "help".`);
     else await core.handleChat(msg.from, msg.body, answer);
   });
   const isPerson = (jid: string): boolean => config().people.some((p) => p.jid === bareJid(jid));
@@ -219,7 +236,8 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     const unread = await catchUp(core, log, pubsub, service, fresh);
     registry.forget(unread);
     for (const s of store.sources.all()) {
-      if (s.ownerJid && (greetAll || fresh.includes(s.node))) await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
+      if (s.ownerJid && (greetAll || fresh.includes(s.node)))
+        await presence.sendAvailable({ to: s.ownerJid, status: "AlertBot" }).catch(() => undefined);
     }
     if (complete && unread.length === 0) adoptRetry.succeeded();
     else adoptRetry.schedule();
@@ -259,13 +277,22 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
     await rooms.join(next.workgroups, next.people);
     await watchPeople();
   });
-  log.info("AlertBot running", { jid: botJid, pubsub: service, people: initial.people.length, sources: store.sources.all().length });
+  log.info("AlertBot running", {
+    jid: botJid,
+    pubsub: service,
+    people: initial.people.length,
+    sources: store.sources.all().length,
+  });
 
   // Legacy Mauve UDP ingest: datagrams go down the same path as pubsub updates. Its address is
   // bound for the bot's life; its `handover` list is read live. A port it cannot bind stops the bot.
   async function listenUdp(udpConfig: UdpConfig): Promise<UdpIngest> {
     try {
-      return await startUdpIngest(udpConfig, { apply: (update) => core.applyUpdate(update, { via: "udp" }), log: log.child({ ingest: "udp" }), clock });
+      return await startUdpIngest(udpConfig, {
+        apply: (update) => core.applyUpdate(update, { via: "udp" }),
+        log: log.child({ ingest: "udp" }),
+        clock,
+      });
     } catch (err) {
       await shutDown();
       throw err;
@@ -275,7 +302,12 @@ export async function runBot(initial: BotConfig, clock: Clock, log: Logger, opti
   // The HTTP listener, bound for the bot's life like UDP; a port it cannot bind stops the bot.
   async function listenHttp(httpConfig: HttpConfig): Promise<HttpListener> {
     try {
-      return await startBotHttp(httpConfig, { apply: (update) => core.applyUpdate(update, { via: "http" }), clock, log: log.child({ ingest: "http" }), metrics });
+      return await startBotHttp(httpConfig, {
+        apply: (update) => core.applyUpdate(update, { via: "http" }),
+        clock,
+        log: log.child({ ingest: "http" }),
+        metrics,
+      });
     } catch (err) {
       await udp?.close();
       await shutDown();

@@ -103,15 +103,25 @@ function udpListener(config: BotConfig): unknown {
  * problems logged and the running config kept; one that loads replaces people, policy, channels
  * and ack limits at once. Never throws: a reload must not be able to stop the bot.
  */
-export async function reloadConfig(read: () => BotConfig, apply: (next: BotConfig) => Promise<ReloadOutcome>, log: Logger): Promise<boolean> {
+export async function reloadConfig(
+  read: () => BotConfig,
+  apply: (next: BotConfig) => Promise<ReloadOutcome>,
+  log: Logger,
+): Promise<boolean> {
   let next: BotConfig;
   try {
     next = read();
   } catch (err) {
     if (err instanceof InvalidConfigError) {
-      log.error("config reload rejected; keeping the running config", { file: err.file, problems: err.issues.map((i) => `${i.key}: ${i.problem}`) });
+      log.error("config reload rejected; keeping the running config", {
+        file: err.file,
+        problems: err.issues.map((i) => `${i.key}: ${i.problem}`),
+      });
     } else if (err instanceof ConfigError) {
-      log.error("config reload rejected; keeping the running config", { file: err.file, problems: [`${err.key}: ${err.problem}`] });
+      log.error("config reload rejected; keeping the running config", {
+        file: err.file,
+        problems: [`${err.key}: ${err.problem}`],
+      });
     } else {
       log.error("config reload failed; keeping the running config", { err });
     }
@@ -119,8 +129,13 @@ export async function reloadConfig(read: () => BotConfig, apply: (next: BotConfi
   }
   try {
     const { needsRestart } = await apply(next);
-    if (needsRestart.length > 0) log.warn("config reloaded, but these keys take a restart and keep their running values", { keys: needsRestart });
-    log.info("config reloaded", { people: next.people.length, workgroups: next.workgroups.length, rules: next.rules.length });
+    if (needsRestart.length > 0)
+      log.warn("config reloaded, but these keys take a restart and keep their running values", { keys: needsRestart });
+    log.info("config reloaded", {
+      people: next.people.length,
+      workgroups: next.workgroups.length,
+      rules: next.rules.length,
+    });
     return true;
   } catch (err) {
     log.error("config reload failed while applying it", { err });

@@ -35,8 +35,15 @@ interface RoomState {
 
 /** Bare JIDs of everyone a workgroup names: members, rotation shifts and overrides. */
 export function workgroupJids(w: Workgroup, people: readonly Person[]): string[] {
-  const names = new Set([...w.members, ...(w.rotation?.shifts.flatMap((s) => s.people) ?? []), ...w.overrides.map((o) => o.person)]);
-  return people.filter((p) => names.has(p.name)).map((p) => p.jid.toLowerCase()).sort();
+  const names = new Set([
+    ...w.members,
+    ...(w.rotation?.shifts.flatMap((s) => s.people) ?? []),
+    ...w.overrides.map((o) => o.person),
+  ]);
+  return people
+    .filter((p) => names.has(p.name))
+    .map((p) => p.jid.toLowerCase())
+    .sort();
 }
 
 /**
@@ -69,7 +76,9 @@ export class WorkgroupRooms {
         return this.say(m.room, `${m.nick}: ${UNSECURED_ROOM_REFUSAL}`);
       }
       if (m.realJid === null) return this.say(m.room, `${m.nick}: ${ANONYMOUS_ROOM_REFUSAL}`);
-      const { reply, outcome } = await this.commands.run(m.realJid, line, (text) => this.say(m.room, `${m.nick}: ${text}`));
+      const { reply, outcome } = await this.commands.run(m.realJid, line, (text) =>
+        this.say(m.room, `${m.nick}: ${text}`),
+      );
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
       if (outcome?.ok) await this.applyEffects(outcome.effects);
     });
@@ -104,10 +113,12 @@ export class WorkgroupRooms {
     }
     this.roomOf.clear();
     for (const w of workgroups) if (w.room) this.roomOf.set(w.name, w.room.toLowerCase());
-    for (const [room, s] of this.rooms) {
+    for (const room of [...this.rooms.keys()]) {
       if (wanted.has(room)) continue;
       this.rooms.delete(room);
-      await this.muc.leave(room, "no workgroup uses this room any more").catch((err: unknown) => this.log.warn("cannot leave room", { room, err }));
+      await this.muc
+        .leave(room, "no workgroup uses this room any more")
+        .catch((err: unknown) => this.log.warn("cannot leave room", { room, err }));
     }
     for (const [room, members] of wanted) {
       let s = this.rooms.get(room);
@@ -153,7 +164,9 @@ export class WorkgroupRooms {
   /** Brings the member list and configuration in line; returns why the room is not secure, or null. */
   private async trySecure(s: RoomState): Promise<string | null> {
     const notOwner = (condition: string, text?: string): string =>
-      condition === "forbidden" ? "AlertBot is not an owner of the room: an owner must make it one, or destroy the room so AlertBot creates it" : `${condition}${text ? `: ${text}` : ""}`;
+      condition === "forbidden"
+        ? "AlertBot is not an owner of the room: an owner must make it one, or destroy the room so AlertBot creates it"
+        : `${condition}${text ? `: ${text}` : ""}`;
     if (this.muc.room(s.room) === undefined) return "AlertBot is not in the room";
     // Members first: making the room members-only puts out every occupant who is not one.
     const held = new Map<string, string>();
@@ -164,7 +177,9 @@ export class WorkgroupRooms {
     }
     const changes: AffiliationChange[] = [
       ...s.members.filter((jid) => !held.has(jid)).map((jid) => ({ jid, affiliation: "member" as const })),
-      ...[...held].filter(([jid, a]) => a === "member" && !s.members.includes(jid)).map(([jid]) => ({ jid, affiliation: "none" as const })),
+      ...[...held]
+        .filter(([jid, a]) => a === "member" && !s.members.includes(jid))
+        .map(([jid]) => ({ jid, affiliation: "none" as const })),
     ];
     const changed = await this.muc.setAffiliations(s.room, changes);
     if (!changed.ok) return notOwner(changed.condition, changed.text);
@@ -183,6 +198,8 @@ export class WorkgroupRooms {
   }
 
   private async say(room: string, text: string): Promise<void> {
-    await this.muc.sendGroupchat(room, text).catch((err: unknown) => this.log.warn("cannot post to room", { room, err }));
+    await this.muc
+      .sendGroupchat(room, text)
+      .catch((err: unknown) => this.log.warn("cannot post to room", { room, err }));
   }
 }

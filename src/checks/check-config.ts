@@ -59,11 +59,13 @@ const IMPORTANCE = int(0, 4_294_967_295);
 // A shell line (one string) or an argument vector (a list of strings), as in systemd and Docker.
 const command: Reader<string | readonly string[]> = (value, path, ctx) => {
   if (typeof value === "string") return str({ what: "a command line or a list of arguments" })(value, path, ctx);
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string") && value[0] !== "") return value as string[];
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string") && value[0] !== "")
+    return value;
   return expected('a command line like "check_disk -w 10% -p /" or a list of arguments', value, path, ctx);
 };
 
-const envValue: Reader<string> = (value, path, ctx) => (typeof value === "string" ? value : expected("a string (quote numbers)", value, path, ctx));
+const envValue: Reader<string> = (value, path, ctx) =>
+  typeof value === "string" ? value : expected("a string (quote numbers)", value, path, ctx);
 
 const damping = check(
   object({ raise: optional(int(1, 100), 1), of: optional(int(1, 100), 1), clear: optional(int(1, 100), 1) }),
@@ -79,7 +81,14 @@ const rawCheck = object({
   timeout: optional(duration({ min: SECOND, max: 3_600_000 }), "30s"),
   env: optional(mapOf(envValue, { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, what: "LC_ALL" }), {}),
   subject: maybe(str({ max: 512 })),
-  importance: optional(object({ warning: optional(IMPORTANCE, 40), critical: optional(IMPORTANCE, 80), unknown: optional(IMPORTANCE, 50) }), {}),
+  importance: optional(
+    object({
+      warning: optional(IMPORTANCE, 40),
+      critical: optional(IMPORTANCE, 80),
+      unknown: optional(IMPORTANCE, 50),
+    }),
+    {},
+  ),
   damping: optional(damping, {}),
 });
 
@@ -96,11 +105,18 @@ export const checkSpec: Reader<CheckSpec> = transform(rawCheck, (c) => ({
 }));
 
 /** Reads a list of checks with unique ids, none of them the built-in "heartbeat". */
-export const checksList: Reader<readonly CheckSpec[]> = check(list(checkSpec, { unique: [{ key: "id", of: (c) => c.id }] }), (checks, problem) => {
-  checks.forEach((c, i) => {
-    if (c.id === "heartbeat") problem(`[${i}].id`, '"heartbeat" is the agent\'s own heartbeat alert; choose another id');
-  });
-});
+export const checksList: Reader<readonly CheckSpec[]> = check(
+  list(checkSpec, { unique: [{ key: "id", of: (c) => c.id }] }),
+  (checks, problem) => {
+    checks.forEach((c, i) => {
+      if (c.id === "heartbeat")
+        problem(`[${i}].id`, '"heartbeat" is the agent\'s own heartbeat alert; choose another id');
+    });
+  },
+);
 
 /** Reads `check_runner: { max_concurrent }`. */
-export const checkRunnerSection: Reader<CheckRunnerConfig> = optional(object({ max_concurrent: optional(int(1, 256), 4) }), {});
+export const checkRunnerSection: Reader<CheckRunnerConfig> = optional(
+  object({ max_concurrent: optional(int(1, 256), 4) }),
+  {},
+);

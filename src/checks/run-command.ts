@@ -30,7 +30,10 @@ export function runCheckCommand(
   baseEnv: Readonly<Record<string, string>>,
   signal?: AbortSignal,
 ): Promise<CheckRun> {
-  const [file, args] = typeof spec.command === "string" ? ["/bin/sh", ["-c", spec.command]] : [spec.command[0] ?? "", spec.command.slice(1)];
+  const [file, args] =
+    typeof spec.command === "string"
+      ? ["/bin/sh", ["-c", spec.command]]
+      : [spec.command[0] ?? "", spec.command.slice(1)];
   return new Promise((resolve) => {
     let settled = false;
     let timer: TimerHandle | undefined;
@@ -40,7 +43,11 @@ export function runCheckCommand(
       timer?.cancel();
       resolve(run);
     };
-    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...baseEnv, ...spec.env } });
+    const child = spawn(file, args, {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...baseEnv, ...spec.env },
+    });
     const stdout = collect(child.stdout, MAX_STDOUT_BYTES);
     const stderr = collect(child.stderr, MAX_STDERR_BYTES);
     let timedOut = false;
@@ -49,7 +56,13 @@ export function runCheckCommand(
       child.stderr.destroy();
       const { summary, detail } = parsePluginOutput(stdout());
       const why = `check timed out after ${formatDuration(spec.timeoutMs)}`;
-      finish({ status: "critical", summary: summary === "" ? why : `${why}: ${summary}`, detail, exitCode: null, timedOut: true });
+      finish({
+        status: "critical",
+        summary: summary === "" ? why : `${why}: ${summary}`,
+        detail,
+        exitCode: null,
+        timedOut: true,
+      });
     };
     timer = clock.setTimer(spec.timeoutMs, () => {
       timedOut = true;
@@ -57,6 +70,7 @@ export function runCheckCommand(
       // What the check printed before it was killed may still be in the pipe (read at the close
       // that follows the kill); a descendant that left the group could hold the pipe open, so the
       // wait is short. Real time, not the clock's: this waits for the kernel, not for policy.
+      // eslint-disable-next-line no-restricted-globals -- a kernel pipe drain, not policy time (above)
       setTimeout(finishTimedOut, DRAIN_MS).unref();
     });
     const abort = (): void => {
@@ -66,7 +80,13 @@ export function runCheckCommand(
     signal?.addEventListener("abort", abort, { once: true });
     child.on("close", () => signal?.removeEventListener("abort", abort));
     child.on("error", (err) => {
-      finish({ status: "unknown", summary: `cannot run the check: ${err.message}`, detail: "", exitCode: null, timedOut: false });
+      finish({
+        status: "unknown",
+        summary: `cannot run the check: ${err.message}`,
+        detail: "",
+        exitCode: null,
+        timedOut: false,
+      });
     });
     child.on("close", (code, signal) => {
       // A plugin that left background processes behind (output redirected, so the close came)
@@ -90,8 +110,10 @@ function verdict(code: number, stdout: string, stderr: string): CheckRun {
   const status = statusOfExitCode(code);
   // Nagios's own wording for these, so admins recognise them.
   let shown = summary;
-  if (code < 0 || code > 3) shown = `(Return code of ${code} is out of bounds${code === 126 || code === 127 ? " - plugin may be missing" : ""})`;
-  if (shown === "") shown = "(No output on stdout)" + (stderr.trim() !== "" ? ` stderr: ${stderr.trim().split("\n")[0]}` : "");
+  if (code < 0 || code > 3)
+    shown = `(Return code of ${code} is out of bounds${code === 126 || code === 127 ? " - plugin may be missing" : ""})`;
+  if (shown === "")
+    shown = "(No output on stdout)" + (stderr.trim() !== "" ? ` stderr: ${stderr.trim().split("\n")[0]}` : "");
   const extra = shown === summary ? detail : [summary, detail, stderr.trim()].filter((s) => s !== "").join("\n");
   return { status, summary: shown.slice(0, 1024), detail: extra, exitCode: code, timedOut: false };
 }

@@ -64,7 +64,14 @@ export class CheckScheduler {
       if (old && JSON.stringify(old.spec) === JSON.stringify(spec)) continue;
       old?.timer?.cancel();
       const raised = old ? old.damping.raised : raisedNow(spec.id);
-      const entry: Entry = { spec, damping: new DampingWindow(spec.damping, raised), shown: old?.shown ?? null, timer: null, queued: false, running: false };
+      const entry: Entry = {
+        spec,
+        damping: new DampingWindow(spec.damping, raised),
+        shown: old?.shown ?? null,
+        timer: null,
+        queued: false,
+        running: false,
+      };
       this.entries.set(spec.id, entry);
       this.due(entry);
     }
@@ -114,14 +121,25 @@ export class CheckScheduler {
     entry.running = true;
     this.active++;
     const startedAt = clock.now();
-    const unknown = (err: unknown): CheckRun => ({ status: "unknown", summary: `check failed to run: ${String(err)}`, detail: "", exitCode: null, timedOut: false });
+    const unknown = (err: unknown): CheckRun => ({
+      status: "unknown",
+      summary: `check failed to run: ${String(err)}`,
+      detail: "",
+      exitCode: null,
+      timedOut: false,
+    });
     void run(entry.spec, this.stopping.signal)
       .catch(unknown)
       .then((result) => {
         this.active--;
         entry.running = false;
         if (!this.stopped && this.entries.get(entry.spec.id) === entry) {
-          log.debug("check ran", { check: entry.spec.id, status: result.status, exitCode: result.exitCode, timedOut: result.timedOut });
+          log.debug("check ran", {
+            check: entry.spec.id,
+            status: result.status,
+            exitCode: result.exitCode,
+            timedOut: result.timedOut,
+          });
           this.judge(entry, result);
           const wait = Math.max(0, startedAt + entry.spec.intervalMs - clock.now());
           entry.timer = clock.setTimer(wait, () => this.due(entry));
@@ -136,7 +154,8 @@ export class CheckScheduler {
     const edge = entry.damping.record(failed);
     const id = entry.spec.id;
     if (edge === "raise" || (edge === null && entry.damping.raised && failed && result.status !== entry.shown)) {
-      if (edge === "raise") this.deps.log.info("check raised", { check: id, status: result.status, summary: result.summary });
+      if (edge === "raise")
+        this.deps.log.info("check raised", { check: id, status: result.status, summary: result.summary });
       entry.shown = result.status;
       this.pending.set(id, checkAlert(entry.spec, result, "raised"));
     } else if (edge === "clear") {
@@ -148,8 +167,9 @@ export class CheckScheduler {
 
   // Hands the batch on when the moment is over (nothing runs or waits), or after batchMs at most.
   private settle(): void {
-    if (this.pending.size > 0 && (this.active === 0 && this.ready.length === 0)) this.flush();
-    else if (this.pending.size > 0 && !this.flushTimer) this.flushTimer = this.deps.clock.setTimer(this.deps.batchMs ?? 1_000, () => this.flush());
+    if (this.pending.size > 0 && this.active === 0 && this.ready.length === 0) this.flush();
+    else if (this.pending.size > 0 && !this.flushTimer)
+      this.flushTimer = this.deps.clock.setTimer(this.deps.batchMs ?? 1_000, () => this.flush());
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 

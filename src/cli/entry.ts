@@ -105,7 +105,9 @@ export function holdProcessOpen(log: Logger): ProcessLifetime {
  */
 export function exitWhenLoopDrains(log: Logger): void {
   process.once("beforeExit", () => {
-    log.error("event loop ended unexpectedly: nothing was left to keep the process working; exiting", { status: EXIT_FATAL });
+    log.error("event loop ended unexpectedly: nothing was left to keep the process working; exiting", {
+      status: EXIT_FATAL,
+    });
     process.exit(EXIT_FATAL);
   });
 }

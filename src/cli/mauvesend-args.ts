@@ -78,7 +78,8 @@ function longOption(name: string, word: string): OptionSpec {
   const exact = [...MAUVE_OPTIONS, ...OUR_OPTIONS].find((o) => o.long === name);
   if (exact) return exact;
   const matches = MAUVE_OPTIONS.filter((o) => o.long.startsWith(name));
-  if (matches.length > 1) throw new Usage(`option \`${word}' is ambiguous between ${matches.map((o) => `--${o.long}`).join(", ")}`, true);
+  if (matches.length > 1)
+    throw new Usage(`option \`${word}' is ambiguous between ${matches.map((o) => `--${o.long}`).join(", ")}`, true);
   if (matches.length === 0) throw new Usage(`unrecognized option \`${word}'`, true);
   return matches[0]!;
 }
@@ -91,7 +92,13 @@ function longOption(name: string, word: string): OptionSpec {
  * for `-r` and `-c` (now); an unrecognised time is refused; other words are destinations.
  */
 export function parseMauvesendArgs(argv: readonly string[], nowSec: number): MauvesendArgs {
-  const state = { source: null as string | null, replace: false, verbose: 0, config: null as string | null, timeoutSec: 30 };
+  const state = {
+    source: null as string | null,
+    replace: false,
+    verbose: 0,
+    config: null as string | null,
+    timeoutSec: 30,
+  };
   const info = { help: false, manual: false, version: false };
   const alerts: Alert[] = [];
   const destinations: string[] = [];
@@ -102,23 +109,40 @@ export function parseMauvesendArgs(argv: readonly string[], nowSec: number): Mau
     if (value === "" && !MAY_BE_EMPTY.has(name)) throw new Usage(`${canonical(opt)} cannot be empty`);
     const current = alerts.at(-1);
     switch (name) {
-      case "h": return void (info.help = true);
-      case "m": return void (info.manual = true);
-      case "V": return void (info.version = true);
-      case "v": return void state.verbose++;
-      case "p": return void (state.replace = true);
-      case "config": return void (state.config = value);
+      case "h":
+        return void (info.help = true);
+      case "m":
+        return void (info.manual = true);
+      case "V":
+        return void (info.version = true);
+      case "v":
+        return void state.verbose++;
+      case "p":
+        return void (state.replace = true);
+      case "config":
+        return void (state.config = value);
       case "timeout": {
         const n = Number(value.replace(/s$/, ""));
-        if (!Number.isInteger(n) || n < 1 || n > 3600) throw new Usage(`--timeout expects whole seconds between 1 and 3600, got "${value}"`);
+        if (!Number.isInteger(n) || n < 1 || n > 3600)
+          throw new Usage(`--timeout expects whole seconds between 1 and 3600, got "${value}"`);
         return void (state.timeoutSec = n);
       }
       case "o":
         if (state.source !== null) throw new Usage("Can only specify one source");
         return void (state.source = value);
       case "i":
-        if (alerts.some((a) => a.id === value)) throw new Usage(`Cannot specify the same ID twice in one update -- ID ${value}`);
-        return void alerts.push({ id: value, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 });
+        if (alerts.some((a) => a.id === value))
+          throw new Usage(`Cannot specify the same ID twice in one update -- ID ${value}`);
+        return void alerts.push({
+          id: value,
+          raiseTimeS: 0,
+          clearTimeS: 0,
+          subject: "",
+          summary: "",
+          detail: "",
+          importance: 0,
+          suppressUntilS: 0,
+        });
     }
     if (!current) throw new Usage("Must specify --id before message");
     if (name === "s") current.summary = value;

@@ -68,16 +68,26 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
     sequence: 0n,
   };
   const problem = sourceNameProblem(update.source);
-  if (problem !== undefined) return fail(args.source === null ? `${problem} (the default source; choose one with -o)` : problem);
-  if (args.verbose > 0 && args.destinations.length > 0) io.out(`Ignoring UDP destinations (${args.destinations.join(", ")}): sending over XMPP\n`);
-  if (args.verbose === 1) io.out(`Sending ${update.transmissionId} from ${update.source} to ${target.pubsub} as ${target.jid}\n`);
-  if (args.verbose >= 2) io.out(`Sending ${JSON.stringify(update, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? undefined : v))} to ${target.pubsub} as ${target.jid}\n`);
-  const log = createLogger({ level: args.verbose >= 2 ? "debug" : "error", sink: args.verbose >= 2 ? (line) => io.err(`${line}\n`) : () => undefined });
+  if (problem !== undefined)
+    return fail(args.source === null ? `${problem} (the default source; choose one with -o)` : problem);
+  if (args.verbose > 0 && args.destinations.length > 0)
+    io.out(`Ignoring UDP destinations (${args.destinations.join(", ")}): sending over XMPP\n`);
+  if (args.verbose === 1)
+    io.out(`Sending ${update.transmissionId} from ${update.source} to ${target.pubsub} as ${target.jid}\n`);
+  if (args.verbose >= 2)
+    io.out(
+      `Sending ${JSON.stringify(update, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? undefined : v))} to ${target.pubsub} as ${target.jid}\n`,
+    );
+  const log = createLogger({
+    level: args.verbose >= 2 ? "debug" : "error",
+    sink: args.verbose >= 2 ? (line) => io.err(`${line}\n`) : () => undefined,
+  });
   const timeoutMs = args.timeoutSec * 1000;
   const send = io.send ?? ((u, t, ms) => sendUpdate(u, t, { clock: io.clock, log, timeoutMs: ms }));
   const outcome = await send(update, target, timeoutMs);
   if (!outcome.ok) return fail(`could not send: ${outcome.reason}`);
-  if (args.verbose > 0) io.out(`Sent ${update.transmissionId}: confirmed by ${target.pubsub} (item ${outcome.itemId})\n`);
+  if (args.verbose > 0)
+    io.out(`Sent ${update.transmissionId}: confirmed by ${target.pubsub} (item ${outcome.itemId})\n`);
   return EXIT_SENT;
 }
 
@@ -102,7 +112,10 @@ const BARE_JID = /^[^\s@/"&'<>:]+@[^\s@/]+$/;
  * MAUVE_XMPP_PASSWORD (MAUVE_XMPP_SERVICE, MAUVE_XMPP_PUBSUB and MAUVE_XMPP_BOT optional) from the
  * environment; else the agent's default config. Returns a sentence saying what is missing otherwise.
  */
-export function resolveTarget(config: string | null, env: Readonly<Record<string, string | undefined>>): MauvesendTarget | { error: string } {
+export function resolveTarget(
+  config: string | null,
+  env: Readonly<Record<string, string | undefined>>,
+): MauvesendTarget | { error: string } {
   const jid = env["MAUVE_XMPP_JID"];
   if (config === null && jid !== undefined && jid !== "") return fromEnv(jid.toLowerCase(), env);
   const path = config ?? DEFAULT_CONFIG;
@@ -122,7 +135,8 @@ function fromEnv(jid: string, env: Readonly<Record<string, string | undefined>>)
   if (password === undefined || password === "") return { error: "MAUVE_XMPP_PASSWORD is not set (MAUVE_XMPP_JID is)" };
   const domain = jid.split("@")[1] ?? "";
   const service = env["MAUVE_XMPP_SERVICE"] || `xmpp://${domain}:5222`;
-  if (!/^xmpps?:\/\/[^/\s]+\/?$/.test(service)) return { error: `MAUVE_XMPP_SERVICE: expected a URL like xmpp://127.0.0.1:5222, got "${service}"` };
+  if (!/^xmpps?:\/\/[^/\s]+\/?$/.test(service))
+    return { error: `MAUVE_XMPP_SERVICE: expected a URL like xmpp://127.0.0.1:5222, got "${service}"` };
   return {
     service,
     jid,
@@ -141,11 +155,17 @@ export type SendOutcome = { ok: true; itemId: string } | { ok: false; reason: st
  * Sends one update and waits for the server to confirm it: logs in (no reconnecting), makes sure
  * the source's node exists (as the agent does), publishes, and logs out. Gives up after `timeoutMs`.
  */
-export async function sendUpdate(update: AlertUpdate, target: MauvesendTarget, deps: { clock: Clock; log: Logger; timeoutMs: number }): Promise<SendOutcome> {
+export async function sendUpdate(
+  update: AlertUpdate,
+  target: MauvesendTarget,
+  deps: { clock: Clock; log: Logger; timeoutMs: number },
+): Promise<SendOutcome> {
   let session: XmppSession | undefined;
   let timer: { cancel(): void } | undefined;
   const deadline = new Promise<SendOutcome>((resolve) => {
-    timer = deps.clock.setTimer(deps.timeoutMs, () => resolve({ ok: false, reason: `no confirmation from ${target.service} within ${deps.timeoutMs / 1000}s` }));
+    timer = deps.clock.setTimer(deps.timeoutMs, () =>
+      resolve({ ok: false, reason: `no confirmation from ${target.service} within ${deps.timeoutMs / 1000}s` }),
+    );
   });
   const attempt = async (): Promise<SendOutcome> => {
     try {
@@ -162,19 +182,38 @@ export async function sendUpdate(update: AlertUpdate, target: MauvesendTarget, d
         onError: (err) => deps.log.debug("xmpp", { err }),
       });
     } catch (err) {
-      return { ok: false, reason: `cannot log in to ${target.service} as ${target.jid}: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        ok: false,
+        reason: `cannot log in to ${target.service} as ${target.jid}: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     const pubsub = createPubsub(session);
     const node = sourceToNodeName(update.source);
-    const ready = await ensureNode(pubsub, createProvisioning(session), { service: target.pubsub, node, source: update.source, bot: target.bot }, deps.log);
-    if (!ready.ok) return { ok: false, reason: `node ${node} on ${target.pubsub} is not available (${ready.condition}${ready.text ? `: ${ready.text}` : ""})` };
+    const ready = await ensureNode(
+      pubsub,
+      createProvisioning(session),
+      { service: target.pubsub, node, source: update.source, bot: target.bot },
+      deps.log,
+    );
+    if (!ready.ok)
+      return {
+        ok: false,
+        reason: `node ${node} on ${target.pubsub} is not available (${ready.condition}${ready.text ? `: ${ready.text}` : ""})`,
+      };
     const published = await pubsub.publish(target.pubsub, node, wrapPayload(update));
-    if (!published.ok) return { ok: false, reason: `${target.pubsub} refused the update (${published.condition}${published.text ? `: ${published.text}` : ""})` };
+    if (!published.ok)
+      return {
+        ok: false,
+        reason: `${target.pubsub} refused the update (${published.condition}${published.text ? `: ${published.text}` : ""})`,
+      };
     return { ok: true, itemId: published.itemId };
   };
   try {
     return await Promise.race([
-      attempt().catch((err: unknown): SendOutcome => ({ ok: false, reason: err instanceof Error ? err.message : String(err) })),
+      attempt().catch((err: unknown): SendOutcome => ({
+        ok: false,
+        reason: err instanceof Error ? err.message : String(err),
+      })),
       deadline,
     ]);
   } finally {

@@ -1,4 +1,3 @@
-
 /** A handle for a pending timer, opaque to callers. */
 export interface TimerHandle {
   readonly cancel: () => void;

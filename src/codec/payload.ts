@@ -39,13 +39,15 @@ export function wrapPayload(update: AlertUpdate): UpdatePayload {
 export function payloadBytes(payload: Pick<UpdatePayload, "data">): Uint8Array {
   const { data } = payload;
   if (typeof data !== "string") throw new CodecError("payload data is not a string");
-  if (data.length > MAX_RAW_CHARS) throw new CodecError(`payload is ${data.length} characters of base64, over the 64 KiB limit`);
+  if (data.length > MAX_RAW_CHARS)
+    throw new CodecError(`payload is ${data.length} characters of base64, over the 64 KiB limit`);
   const compact = data.replace(/[\t\n\r ]+/g, "");
   if (compact.length === 0) throw new CodecError("payload is empty");
   if (compact.length % 4 !== 0 || !BASE64.test(compact)) throw new CodecError("payload is not valid base64");
   const padding = compact.endsWith("==") ? 2 : compact.endsWith("=") ? 1 : 0;
   const size = (compact.length / 4) * 3 - padding;
-  if (size > MAX_UPDATE_BYTES) throw new CodecError(`payload decodes to ${size} bytes, over the ${MAX_UPDATE_BYTES}-byte limit`);
+  if (size > MAX_UPDATE_BYTES)
+    throw new CodecError(`payload decodes to ${size} bytes, over the ${MAX_UPDATE_BYTES}-byte limit`);
   return new Uint8Array(Buffer.from(compact, "base64"));
 }
 

@@ -163,20 +163,47 @@ function readUint32(r: Reader, wire: number, label: string): number {
 
 function decodeAlert(bytes: Uint8Array, label: string): Alert {
   const r = protobuf.Reader.create(bytes);
-  const alert: Alert = { id: "", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 };
+  const alert: Alert = {
+    id: "",
+    raiseTimeS: 0,
+    clearTimeS: 0,
+    subject: "",
+    summary: "",
+    detail: "",
+    importance: 0,
+    suppressUntilS: 0,
+  };
   let hasId = false;
   while (r.pos < r.len) {
     const { field, wire } = readTag(r);
     switch (field) {
-      case 1: alert.id = readString(r, wire, `${label}.id`); hasId = true; break;
-      case 2: alert.raiseTimeS = readTime(r, wire, `${label}.raise_time`); break;
-      case 3: alert.clearTimeS = readTime(r, wire, `${label}.clear_time`); break;
-      case 4: alert.subject = readString(r, wire, `${label}.subject`); break;
-      case 5: alert.summary = readString(r, wire, `${label}.summary`); break;
-      case 6: alert.detail = readString(r, wire, `${label}.detail`); break;
-      case 7: alert.importance = readUint32(r, wire, `${label}.importance`); break;
-      case 8: alert.suppressUntilS = readTime(r, wire, `${label}.suppress_until`); break;
-      default: r.skipType(wire); // unknown fields are legal: newer senders may add them
+      case 1:
+        alert.id = readString(r, wire, `${label}.id`);
+        hasId = true;
+        break;
+      case 2:
+        alert.raiseTimeS = readTime(r, wire, `${label}.raise_time`);
+        break;
+      case 3:
+        alert.clearTimeS = readTime(r, wire, `${label}.clear_time`);
+        break;
+      case 4:
+        alert.subject = readString(r, wire, `${label}.subject`);
+        break;
+      case 5:
+        alert.summary = readString(r, wire, `${label}.summary`);
+        break;
+      case 6:
+        alert.detail = readString(r, wire, `${label}.detail`);
+        break;
+      case 7:
+        alert.importance = readUint32(r, wire, `${label}.importance`);
+        break;
+      case 8:
+        alert.suppressUntilS = readTime(r, wire, `${label}.suppress_until`);
+        break;
+      default:
+        r.skipType(wire); // unknown fields are legal: newer senders may add them
     }
   }
   if (!hasId) fail(`${label} is missing required field id`);
@@ -186,25 +213,52 @@ function decodeAlert(bytes: Uint8Array, label: string): Alert {
 function decodeFields(bytes: Uint8Array): AlertUpdate {
   const r = protobuf.Reader.create(bytes);
   const update: AlertUpdate = {
-    transmissionId: 0n, source: "", replace: false, alerts: [], signature: new Uint8Array(0), transmissionTimeS: 0, sequence: 0n,
+    transmissionId: 0n,
+    source: "",
+    replace: false,
+    alerts: [],
+    signature: new Uint8Array(0),
+    transmissionTimeS: 0,
+    sequence: 0n,
   };
   const seen = new Set<number>();
   while (r.pos < r.len) {
     const { field, wire } = readTag(r);
     seen.add(field);
     switch (field) {
-      case 1: update.transmissionId = readUint64(r, wire, "transmission_id"); break;
-      case 2: update.source = readString(r, wire, "source"); break;
-      case 3: update.replace = readUint64(r, wire, "replace") !== 0n; break;
-      case 4: expect(wire, WIRE.LEN, "alert"); update.alerts.push(decodeAlert(r.bytes(), `alert[${update.alerts.length}]`)); break;
-      case 5: expect(wire, WIRE.LEN, "signature"); update.signature = new Uint8Array(r.bytes()); break;
-      case 8: update.transmissionTimeS = readTime(r, wire, "transmission_time"); break;
-      case 16: update.sequence = readUint64(r, wire, "sequence"); break;
-      default: r.skipType(wire);
+      case 1:
+        update.transmissionId = readUint64(r, wire, "transmission_id");
+        break;
+      case 2:
+        update.source = readString(r, wire, "source");
+        break;
+      case 3:
+        update.replace = readUint64(r, wire, "replace") !== 0n;
+        break;
+      case 4:
+        expect(wire, WIRE.LEN, "alert");
+        update.alerts.push(decodeAlert(r.bytes(), `alert[${update.alerts.length}]`));
+        break;
+      case 5:
+        expect(wire, WIRE.LEN, "signature");
+        update.signature = new Uint8Array(r.bytes());
+        break;
+      case 8:
+        update.transmissionTimeS = readTime(r, wire, "transmission_time");
+        break;
+      case 16:
+        update.sequence = readUint64(r, wire, "sequence");
+        break;
+      default:
+        r.skipType(wire);
     }
   }
   // proto2 "required": Mauve itself refuses updates without these, so we do too.
-  for (const [field, name] of [[1, "transmission_id"], [2, "source"], [3, "replace"]] as const) {
+  for (const [field, name] of [
+    [1, "transmission_id"],
+    [2, "source"],
+    [3, "replace"],
+  ] as const) {
     if (!seen.has(field)) fail(`update is missing required field ${name}`);
   }
   return update;

@@ -66,7 +66,8 @@ export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {
   if (source.trim() === "") throw new CodecError("update has an empty source");
   // A source is an identity: cleaned, "web1\t" would pass for "web1", so one that needs it is refused.
   // Other breaches of the source rule (spaces, look-alikes) are refused where updates are ingested.
-  if (source !== update.source) throw new CodecError(sourceNameProblem(update.source) ?? "source refused: it would need cleaning");
+  if (source !== update.source)
+    throw new CodecError(sourceNameProblem(update.source) ?? "source refused: it would need cleaning");
   const alerts = update.alerts.map((alert, i) => sanitiseAlert(alert, `alert[${i}]`, notes));
   return { update: { ...update, source, alerts }, notes };
 }

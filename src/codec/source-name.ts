@@ -20,7 +20,8 @@ const ALLOWED = /^[A-Za-z0-9._-]$/;
 export function sourceNameProblem(source: string): string | undefined {
   if (source === "") return "a source name cannot be empty";
   const chars = Array.from(source);
-  if (chars.length > FIELD_LIMITS.source) return `source name is ${chars.length} characters long (at most ${FIELD_LIMITS.source})`;
+  if (chars.length > FIELD_LIMITS.source)
+    return `source name is ${chars.length} characters long (at most ${FIELD_LIMITS.source})`;
   const at = chars.findIndex((c) => !ALLOWED.test(c));
   if (at < 0) return undefined;
   const bad = chars[at] ?? "";

@@ -45,7 +45,11 @@ function describeAlert(alert: Alert, now: number): string {
 export function summariseUpdate(update: AlertUpdate, maxChars = SUMMARY_MAX_CHARS): string {
   const n = update.alerts.length;
   const source = ellipsize(oneLine(update.source), 60);
-  if (n === 0) return ellipsize(update.replace ? `${source}: replace with 0 alerts — clears all` : `${source}: 0 alerts`, maxChars);
+  if (n === 0)
+    return ellipsize(
+      update.replace ? `${source}: replace with 0 alerts — clears all` : `${source}: 0 alerts`,
+      maxChars,
+    );
   const head = `${source}: ${n} alert${n === 1 ? "" : "s"}${update.replace ? " (replace)" : ""} — `;
   let line = head;
   for (const [i, alert] of update.alerts.entries()) {

@@ -1,4 +1,3 @@
-
 /**
  * One alert inside an AlertUpdate, as Mauve defines it (proto2, field numbers in proto/mauve.proto).
  * Times are UNIX seconds; 0 and "" mean "unset", because real senders put every field on the wire.

@@ -29,10 +29,13 @@ export function readAckLength(text: string): { ok: true; length: AckLength } | {
   const wh = WORKING_HOURS.exec(t);
   if (wh !== null) {
     const hours = /^\d/.test(wh[1] ?? "") ? Number(wh[1]) : 1;
-    return hours > 0 ? { ok: true, length: { kind: "working-hours", hours } } : { ok: false, text: "An ack has to last longer than that." };
+    return hours > 0
+      ? { ok: true, length: { kind: "working-hours", hours } }
+      : { ok: false, text: "An ack has to last longer than that." };
   }
   const ms = parseDuration(t);
-  if (ms === null) return { ok: false, text: `I can't read "${t}" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours".` };
+  if (ms === null)
+    return { ok: false, text: `I can't read "${t}" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours".` };
   if (ms === 0) return { ok: false, text: "An ack has to last longer than that." };
   return { ok: true, length: { kind: "for", ms } };
 }
@@ -45,7 +48,8 @@ export function readAckIds(text: string): { ok: true; ids: number[] } | { ok: fa
     const hint = parseDuration(ids.bad ?? "") !== null ? ` To say how long, write "for ${ids.bad}".` : "";
     return { ok: false, text: `"${ids.bad}" is not an alert number.${hint}` };
   }
-  if (ids.ids.length > MAX_IDS) return { ok: false, text: `That is ${ids.ids.length} alerts; I take at most ${MAX_IDS} at once.` };
+  if (ids.ids.length > MAX_IDS)
+    return { ok: false, text: `That is ${ids.ids.length} alerts; I take at most ${MAX_IDS} at once.` };
   return ids;
 }
 
@@ -67,9 +71,12 @@ function askedUntil(length: AckLength, ctx: CommandContext, id: number): number 
   if (length.kind === "default") return ctx.now + ctx.ackDefaultMs;
   if (length.kind === "for") return ctx.now + length.ms;
   const instead = `say how long instead, e.g. "for ${length.hours}h"`;
-  if (ctx.workingHoursFrom === undefined) return `No working hours are configured here, so I can't count "${length.hours} working hours"; ${instead}.`;
+  if (ctx.workingHoursFrom === undefined)
+    return `No working hours are configured here, so I can't count "${length.hours} working hours"; ${instead}.`;
   const until = ctx.workingHoursFrom(ctx.now, length.hours, id);
-  return until ?? `The working hours configured here have no ${length.hours} hours left in the calendar I know; ${instead}.`;
+  return (
+    until ?? `The working hours configured here have no ${length.hours} hours left in the calendar I know; ${instead}.`
+  );
 }
 
 function handleAck(args: AckArgs, ctx: CommandContext): string {
@@ -84,14 +91,21 @@ function handleAck(args: AckArgs, ctx: CommandContext): string {
     const ms = until - ctx.now;
     if (asked > until) capped.push({ asked, ms });
     const ack = { by: ctx.person.name, at: ctx.now, until, note: args.note };
-    const lasting = args.length.kind === "working-hours" ? `${formatDuration(ms)} (${plural(args.length.hours, "working hour")})` : formatDuration(ms);
+    const lasting =
+      args.length.kind === "working-hours"
+        ? `${formatDuration(ms)} (${plural(args.length.hours, "working hour")})`
+        : formatDuration(ms);
     const outcome = ctx.alerts.ack(id, ack);
     if (outcome.ok) return `${alertName(outcome.alert)} acknowledged for ${lasting} by ${ack.by}${because}`;
-    if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is not raised, so there is nothing to acknowledge`;
+    if (outcome.reason === "not-raised")
+      return `${alertName(outcome.alert)} is not raised, so there is nothing to acknowledge`;
     return `#${id}: no such alert`;
   });
   const cap = capped.sort((a, b) => b.asked - a.asked)[0];
-  if (cap !== undefined) lines.push(`(${formatDuration(cap.asked - ctx.now)} is longer than acks may last, so I used the maximum, ${formatDuration(cap.ms)}.)`);
+  if (cap !== undefined)
+    lines.push(
+      `(${formatDuration(cap.asked - ctx.now)} is longer than acks may last, so I used the maximum, ${formatDuration(cap.ms)}.)`,
+    );
   return lines.join("\n");
 }
 

@@ -18,7 +18,11 @@ export interface FormCommand {
   /** The ad-hoc node, also the chat command it runs. */
   readonly node: string;
   readonly name: string;
-  readonly form: { readonly title: string; readonly instructions: string; readonly fields: readonly CommandFormField[] };
+  readonly form: {
+    readonly title: string;
+    readonly instructions: string;
+    readonly fields: readonly CommandFormField[];
+  };
   /** Reads the submitted values (`value(var)`: "" when absent) into the command's arguments. */
   parse(value: (field: string) => string): ArgsResult<unknown>;
 }
@@ -58,13 +62,23 @@ export const SILENCE_FORM: FormCommand = {
     title: "Silence alerts",
     instructions: "Mutes notifications about matching alerts for a while; they still show in the list.",
     fields: [
-      { var: "matcher", type: "text-single", label: "Which alerts", desc: "e.g. source=web* id=disk-*, a host name, or #42", required: true },
+      {
+        var: "matcher",
+        type: "text-single",
+        label: "Which alerts",
+        desc: "e.g. source=web* id=disk-*, a host name, or #42",
+        required: true,
+      },
       { var: "duration", type: "text-single", label: "For how long", desc: "e.g. 30m, 2h, 1d", required: true },
       { var: "note", type: "text-multi", label: "Because" },
     ],
   },
   parse(value) {
-    const read = readSilence(value("matcher"), value("duration").replace(/^\s*for\s+/i, ""), value("note").replace(/\s+/g, " ").trim());
+    const read = readSilence(
+      value("matcher"),
+      value("duration").replace(/^\s*for\s+/i, ""),
+      value("note").replace(/\s+/g, " ").trim(),
+    );
     return read.ok ? read : fail(read.text);
   },
 };

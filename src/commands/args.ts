@@ -14,7 +14,10 @@ export function refuser(usage: string, example: string): (text: string) => { ok:
  */
 export function splitBecause(rest: string): { head: string; note: string | null } {
   const [head = "", ...noteParts] = rest.split(/\bbecause\b/i);
-  const note = noteParts.join("because").trim().replace(/^[:,-]\s*/, "");
+  const note = noteParts
+    .join("because")
+    .trim()
+    .replace(/^[:,-]\s*/, "");
   return { head: head.trim().replace(/[,;]$/, ""), note: noteParts.length > 0 && note === "" ? null : note };
 }
 
@@ -36,7 +39,10 @@ export function readIds(text: string): { ok: true; ids: number[] } | { ok: false
 }
 
 /** Exactly one alert number, for commands about one alert. */
-export function readOneId(rest: string, refuse: (text: string) => { ok: false; humanMessage: string }): ArgsResult<number> {
+export function readOneId(
+  rest: string,
+  refuse: (text: string) => { ok: false; humanMessage: string },
+): ArgsResult<number> {
   const text = rest.trim();
   if (text === "") return refuse("Which alert?");
   const ids = readIds(text);

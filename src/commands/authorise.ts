@@ -74,7 +74,12 @@ function allowedIn(person: string, action: CommandAction, workgroup: string, per
  * With `alertWorkgroup` null (a silence whose matcher may reach any workgroup's alerts) the
  * person must be allowed in every workgroup that restricts the action, and by `"*"`.
  */
-export function mayAct(person: string, action: CommandAction, alertWorkgroup: string | null, permissions: Permissions): boolean {
+export function mayAct(
+  person: string,
+  action: CommandAction,
+  alertWorkgroup: string | null,
+  permissions: Permissions,
+): boolean {
   if (alertWorkgroup !== null) return allowedIn(person, action, alertWorkgroup, permissions);
   return Object.keys(permissions).every((workgroup) => allowedIn(person, action, workgroup, permissions));
 }

@@ -5,14 +5,20 @@ import { alertName } from "./format.js";
 import type { CommandAlerts, CommandContext, CommandSilences } from "./types.js";
 
 function missing(what: string): CommandError {
-  return new CommandError(`Sorry, this bot can't ${what}: it has not been set up for that.`, { detail: `CommandContext lacks ${what}` });
+  return new CommandError(`Sorry, this bot can't ${what}: it has not been set up for that.`, {
+    detail: `CommandContext lacks ${what}`,
+  });
 }
 
 /**
  * The context's alerts, checked to offer the optional operation `key`; a bot without it makes
  * the command answer that it can't (a CommandError), rather than fail as a bug.
  */
-export function alertsWith<K extends keyof CommandAlerts>(ctx: CommandContext, key: K, what: string): CommandAlerts & Required<Pick<CommandAlerts, K>> {
+export function alertsWith<K extends keyof CommandAlerts>(
+  ctx: CommandContext,
+  key: K,
+  what: string,
+): CommandAlerts & Required<Pick<CommandAlerts, K>> {
   if (ctx.alerts[key] === undefined) throw missing(what);
   return ctx.alerts as CommandAlerts & Required<Pick<CommandAlerts, K>>;
 }

@@ -32,25 +32,40 @@ function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   ];
   const zone = ctx.timeZone ?? "UTC";
   if (alert.raisedAt !== null) out.push(`Raised: ${formatInZone(alert.raisedAt, zone)}`);
-  if (alert.status === "cleared" && alert.clearedAt !== null) out.push(`Cleared: ${formatInZone(alert.clearedAt, zone)}`);
+  if (alert.status === "cleared" && alert.clearedAt !== null)
+    out.push(`Cleared: ${formatInZone(alert.clearedAt, zone)}`);
   if (hasLiveAck(alert, now) && alert.ack !== null) out.push(`Acked until: ${formatInZone(alert.ack.until, zone)}`);
   const grade = ctx.gradeOf?.(alert);
   if (grade !== undefined) out.push(`Level: ${grade.level} (workgroup ${grade.workgroup})`);
   const summary = oneLine(alert.summary);
   if (summary !== "") out.push(`Summary: ${summary}`);
-  if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "") out.push(`Ack note (${oneLine(alert.ack.by)}): ${oneLine(alert.ack.note)}`);
-  const silences = alert.status === "raised" && ctx.silences !== undefined ? activeSilences(alert, ctx.silences.list(now), now) : [];
-  for (const s of silences) out.push(`Silenced for ${formatDuration(s.until - now)} more by silence #${s.id} (${formatMatcher(s.matcher)}, set by ${s.by})`);
-  if (alert.suppressUntil !== null && alert.suppressUntil > now) out.push(`Its sender holds notifications back for ${formatDuration(alert.suppressUntil - now)} more`);
-  if (alert.scheduledRaiseAt !== null) out.push(`Will raise ${relative(alert.scheduledRaiseAt, now)} unless its sender says otherwise`);
-  if (alert.scheduledClearAt !== null) out.push(`Will clear ${relative(alert.scheduledClearAt, now)} unless its sender says otherwise`);
+  if (hasLiveAck(alert, now) && alert.ack !== null && alert.ack.note !== "")
+    out.push(`Ack note (${oneLine(alert.ack.by)}): ${oneLine(alert.ack.note)}`);
+  const silences =
+    alert.status === "raised" && ctx.silences !== undefined ? activeSilences(alert, ctx.silences.list(now), now) : [];
+  for (const s of silences)
+    out.push(
+      `Silenced for ${formatDuration(s.until - now)} more by silence #${s.id} (${formatMatcher(s.matcher)}, set by ${s.by})`,
+    );
+  if (alert.suppressUntil !== null && alert.suppressUntil > now)
+    out.push(`Its sender holds notifications back for ${formatDuration(alert.suppressUntil - now)} more`);
+  if (alert.scheduledRaiseAt !== null)
+    out.push(`Will raise ${relative(alert.scheduledRaiseAt, now)} unless its sender says otherwise`);
+  if (alert.scheduledClearAt !== null)
+    out.push(`Will clear ${relative(alert.scheduledClearAt, now)} unless its sender says otherwise`);
   const skew = ctx.clockSkew?.(alert.source) ?? null;
   if (skew !== null) {
     const how = `${formatDuration(Math.abs(skew.skewMs))} ${skew.skewMs > 0 ? "behind" : "ahead of"} AlertBot's`;
-    out.push(`Clock skew: ${alert.source}'s clock was ${how} at its last update (${relative(skew.at, now)}); its times were shifted to AlertBot's clock`);
+    out.push(
+      `Clock skew: ${alert.source}'s clock was ${how} at its last update (${relative(skew.at, now)}); its times were shifted to AlertBot's clock`,
+    );
   }
   const detail = toPlainText(alert.detail).trim();
-  if (detail !== "") out.push("Detail:", quoteLines(detail.length > DETAIL_MAX_CHARS ? detail.slice(0, DETAIL_MAX_CHARS - 1) + "…" : detail));
+  if (detail !== "")
+    out.push(
+      "Detail:",
+      quoteLines(detail.length > DETAIL_MAX_CHARS ? detail.slice(0, DETAIL_MAX_CHARS - 1) + "…" : detail),
+    );
   return out;
 }
 

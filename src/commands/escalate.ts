@@ -25,8 +25,10 @@ function handleEscalate(args: EscalateArgs, ctx: CommandContext): string {
     const told = outcome.told.length === 0 ? "" : `: telling ${outcome.told.join(", ")}`;
     return `${alertName(outcome.alert)} escalated by ${ctx.person.name}${told}`;
   }
-  if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is not raised, so there is nothing to escalate`;
-  if (outcome.reason === "nobody-left") return `${alertName(outcome.alert)} is already at the last step of its escalation: nobody is left to tell`;
+  if (outcome.reason === "not-raised")
+    return `${alertName(outcome.alert)} is not raised, so there is nothing to escalate`;
+  if (outcome.reason === "nobody-left")
+    return `${alertName(outcome.alert)} is already at the last step of its escalation: nobody is left to tell`;
   if (outcome.reason === "nobody-reached") {
     return `${alertName(outcome.alert)} moved to the next step of its escalation, but that step found nobody to tell (see "history ${outcome.alert.shortId}")`;
   }
@@ -37,7 +39,10 @@ function handleEscalate(args: EscalateArgs, ctx: CommandContext): string {
     return `${alertName(outcome.alert)} is acknowledged${by}, which pauses its escalation, so I did not move it on. To bring in its next step now, say "unack ${id}" and then "escalate ${id}".`;
   }
   if (outcome.reason === "held") {
-    const hint = outcome.held.reason === "silenced" ? ' To tell people anyway, end the silence ("silences" lists them) and escalate again.' : "";
+    const hint =
+      outcome.held.reason === "silenced"
+        ? ' To tell people anyway, end the silence ("silences" lists them) and escalate again.'
+        : "";
     return `${alertName(outcome.alert)} ${holdText(outcome.held, ctx.now)}, so nobody would be told now: I did not move its escalation on.${hint}`;
   }
   return `#${args.id}: no such alert`;

@@ -36,11 +36,19 @@ const MAX_SUMMARY = 120;
  * One compact line for `show`: `#42 [normal, importance 90] web1: Disk / is 97% full (raised 12m ago)`;
  * `silencedUntil` (when a live silence mutes it) adds how long it stays silenced.
  */
-export function alertLine(alert: AlertRecord, now: number, silencedUntil: number | null = null, grade: AlertGrade | null = null): string {
+export function alertLine(
+  alert: AlertRecord,
+  now: number,
+  silencedUntil: number | null = null,
+  grade: AlertGrade | null = null,
+): string {
   const text = oneLine(alert.summary) || oneLine(alert.alertId);
   const summary = ellipsize(text, MAX_SUMMARY);
   const subject = oneLine(alert.subject) || oneLine(alert.source);
-  const silenced = silencedUntil === null || silencedUntil <= now || alert.status !== "raised" ? "" : `, silenced for ${formatDuration(silencedUntil - now)} more`;
+  const silenced =
+    silencedUntil === null || silencedUntil <= now || alert.status !== "raised"
+      ? ""
+      : `, silenced for ${formatDuration(silencedUntil - now)} more`;
   return `#${alert.shortId} ${gradeLabel(alert, grade)} ${subject}: ${summary} (${alertState(alert, now)}${silenced})`;
 }
 
@@ -66,4 +74,3 @@ export function holdText(held: AlertHold, now: number): string {
 export function hasLiveAck(alert: AlertRecord, now: number): boolean {
   return alert.status === "raised" && alert.ack !== null && alert.ack.until > now;
 }
-

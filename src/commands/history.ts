@@ -26,7 +26,9 @@ const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z\b
 function historyLine(h: HistoryLine, now: number, zone: string): string {
   // The head names the zone once; each line shows the wall clock and how long ago.
   const local = (at: number): string => formatInZone(at, zone).slice(0, 16);
-  const text = oneLine(h.detail).replace(ISO_INSTANT, (iso) => (Number.isFinite(Date.parse(iso)) ? local(Date.parse(iso)) : iso));
+  const text = oneLine(h.detail).replace(ISO_INSTANT, (iso) =>
+    Number.isFinite(Date.parse(iso)) ? local(Date.parse(iso)) : iso,
+  );
   const detail = ellipsize(text, MAX_DETAIL);
   return `${local(h.at)} (${ago(h.at, now)}): ${h.kind} by ${oneLine(h.actor)}${detail === "" ? "" : ` — ${detail}`}`;
 }
@@ -40,7 +42,10 @@ function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
   const shown = entries.slice(-HISTORY_MAX_LINES);
   const older = entries.length - shown.length;
   const zone = ctx.timeZone ?? "UTC";
-  const head = older > 0 ? `History of ${name}, times in ${zone} (the last ${shown.length}; ${older} older):` : `History of ${name}, times in ${zone}:`;
+  const head =
+    older > 0
+      ? `History of ${name}, times in ${zone} (the last ${shown.length}; ${older} older):`
+      : `History of ${name}, times in ${zone}:`;
   return [head, ...shown.map((h) => historyLine(h, ctx.now, zone))].join("\n");
 }
 

@@ -20,15 +20,24 @@ function parseNote(rest: string): ArgsResult<NoteArgs> {
   if (first === "") return refuse("Which alert?");
   const id = readId(first);
   if (id === null) return refuse(`"${first}" is not an alert number.`);
-  const text = words.join(" ").replace(/^[:,-]\s*/, "").trim();
+  const text = words
+    .join(" ")
+    .replace(/^[:,-]\s*/, "")
+    .trim();
   if (text === "") return refuse("What should the note say?");
   if (text.length > MAX_NOTE) return refuse(`That note is ${text.length} characters; keep it under ${MAX_NOTE}.`);
   return { ok: true, args: { id, text } };
 }
 
 function handleNote(args: NoteArgs, ctx: CommandContext): string {
-  const outcome = alertsWith(ctx, "note", "take notes").note(args.id, { by: ctx.person.name, at: ctx.now, note: args.text });
-  return outcome.ok ? `Noted on ${alertName(outcome.alert)} by ${ctx.person.name}: ${args.text}` : `#${args.id}: no such alert`;
+  const outcome = alertsWith(ctx, "note", "take notes").note(args.id, {
+    by: ctx.person.name,
+    at: ctx.now,
+    note: args.text,
+  });
+  return outcome.ok
+    ? `Noted on ${alertName(outcome.alert)} by ${ctx.person.name}: ${args.text}`
+    : `#${args.id}: no such alert`;
 }
 
 /** `note`: adds a person's words to an alert's history, for whoever looks next. */

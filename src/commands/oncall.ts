@@ -7,13 +7,24 @@ export interface OnCallArgs {
 }
 
 function parseOnCall(rest: string): ArgsResult<OnCallArgs> {
-  const words = rest.trim().replace(/^(for|in|of)\s+/i, "").split(" ").filter((w) => w !== "");
-  if (words.length > 1) return { ok: false, humanMessage: `One workgroup at a time, please. Usage: oncall [workgroup], e.g. "oncall ops".` };
+  const words = rest
+    .trim()
+    .replace(/^(for|in|of)\s+/i, "")
+    .split(" ")
+    .filter((w) => w !== "");
+  if (words.length > 1)
+    return {
+      ok: false,
+      humanMessage: `One workgroup at a time, please. Usage: oncall [workgroup], e.g. "oncall ops".`,
+    };
   return { ok: true, args: { workgroup: words[0] ?? null } };
 }
 
 function handleOnCall(args: OnCallArgs, ctx: CommandContext): string {
-  if (ctx.oncall === undefined) throw new CommandError("Sorry, this bot has no rotas to tell who is on call.", { detail: "CommandContext lacks oncall" });
+  if (ctx.oncall === undefined)
+    throw new CommandError("Sorry, this bot has no rotas to tell who is on call.", {
+      detail: "CommandContext lacks oncall",
+    });
   const outcome = ctx.oncall(args.workgroup);
   if (!outcome.ok) {
     const known = outcome.known.length === 0 ? "There are no workgroups." : `Workgroups: ${outcome.known.join(", ")}.`;

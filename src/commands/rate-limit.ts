@@ -34,7 +34,8 @@ export class RateLimiter {
   private readonly msPerToken: number;
 
   constructor(private readonly limit: RateLimit = DEFAULT_RATE_LIMIT) {
-    if (!(limit.burst >= 1 && limit.perMs > 0)) throw new RangeError(`rate limit needs burst >= 1 and perMs > 0, got ${JSON.stringify(limit)}`);
+    if (!(limit.burst >= 1 && limit.perMs > 0))
+      throw new RangeError(`rate limit needs burst >= 1 and perMs > 0, got ${JSON.stringify(limit)}`);
     this.msPerToken = limit.perMs / limit.burst;
   }
 

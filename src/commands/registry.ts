@@ -38,13 +38,15 @@ function isTypo(a: string, b: string): boolean {
   return swapped || ra.slice(1) === rb.slice(1) || ra.slice(1) === rb || ra === rb.slice(1);
 }
 
-
 /** What a line of chat asks for, or why it could not be understood. */
 export type ParseResult = { ok: true; command: string; args: unknown } | { ok: false; humanMessage: string };
 
 /** Splits a chat line into its command word (lower-cased) and the rest, forgiving "/", "!", odd spacing and "ack42". */
 export function splitCommandLine(text: string): { word: string; rest: string } {
-  const line = text.trim().replace(/^[/!]\s*/, "").replace(/\s+/g, " ");
+  const line = text
+    .trim()
+    .replace(/^[/!]\s*/, "")
+    .replace(/\s+/g, " ");
   const m = /^([^\s\d#]*)\s*(.*)$/.exec(line);
   const word = (m?.[1] ?? "").toLowerCase();
   // "help?" and "show:" mean help and show; a bare "?" is still a word of its own.

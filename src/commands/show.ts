@@ -36,13 +36,21 @@ const EMPTY: Readonly<Record<ShowFilter, string>> = {
 function parseShow(rest: string): ArgsResult<ShowArgs> {
   let filter: ShowFilter | undefined;
   let limit: number | undefined;
-  for (const word of rest.trim().toLowerCase().split(/[\s,]+/).filter((w) => w !== "")) {
+  for (const word of rest
+    .trim()
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter((w) => w !== "")) {
     const named = WORDS[word];
     if (named !== undefined && filter === undefined) filter = named;
-    else if (/^\d{1,4}$/.test(word) && limit === undefined && Number(word) > 0) limit = Math.min(Number(word), SHOW_LIMIT_MAX);
+    else if (/^\d{1,4}$/.test(word) && limit === undefined && Number(word) > 0)
+      limit = Math.min(Number(word), SHOW_LIMIT_MAX);
     else {
       const hint = word === "silences" ? ' To list the silences themselves, say "silences".' : "";
-      return { ok: false, humanMessage: `I can show raised, acked, silenced or all alerts, and a number of them, not "${word}".${hint} Usage: ${USAGE}` };
+      return {
+        ok: false,
+        humanMessage: `I can show raised, acked, silenced or all alerts, and a number of them, not "${word}".${hint} Usage: ${USAGE}`,
+      };
     }
   }
   return { ok: true, args: { filter: filter ?? "raised", limit: limit ?? SHOW_MAX_LINES } };
@@ -57,7 +65,13 @@ function byUrgency(grade: (a: AlertRecord) => AlertGrade | null): (a: AlertRecor
   };
   return (a, b) => {
     const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
-    return cleared || rank(a) - rank(b) || b.importance - a.importance || (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) || a.shortId - b.shortId;
+    return (
+      cleared ||
+      rank(a) - rank(b) ||
+      b.importance - a.importance ||
+      (a.raisedAt ?? Infinity) - (b.raisedAt ?? Infinity) ||
+      a.shortId - b.shortId
+    );
   };
 }
 
@@ -95,9 +109,15 @@ function handleShow(args: ShowArgs, ctx: CommandContext): string {
   // Whether an alert is silenced is the silences' matchers' call, and its level the rules': both are
   // worked out here, over every alert, holding only a page at a time.
   const { alerts, total } =
-    args.filter === "silenced" ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit, order)
-    // A store's "acked" may include acks past their end, about to expire: don't list them as acked.
-    : mostUrgent(ctx.alerts.list(args.filter), (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now), args.limit, order);
+    args.filter === "silenced"
+      ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit, order)
+      : // A store's "acked" may include acks past their end, about to expire: don't list them as acked.
+        mostUrgent(
+          ctx.alerts.list(args.filter),
+          (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now),
+          args.limit,
+          order,
+        );
   if (total === 0) return EMPTY[args.filter];
   const lines = alerts.map((a) => alertLine(a, ctx.now, until(a), grade(a)));
   if (total > alerts.length) lines.push(`…and ${total - alerts.length} more`);

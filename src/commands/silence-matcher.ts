@@ -3,23 +3,38 @@ import { compilePattern } from "../policy/matcher.js";
 import type { ImportanceRange, Matcher } from "../policy/types.js";
 
 /** What `silence` was pointed at: alerts matching a matcher, or one alert by its number. */
-export type SilenceTarget = { readonly kind: "matcher"; readonly matcher: Matcher } | { readonly kind: "alert"; readonly shortId: number };
+export type SilenceTarget =
+  { readonly kind: "matcher"; readonly matcher: Matcher } | { readonly kind: "alert"; readonly shortId: number };
 
 type PatternKey = "source" | "alertId" | "subject";
 
 /** The words people use for each matcher field; the first is how the bot writes it back. */
 const KEYS: Readonly<Record<string, PatternKey | "importance">> = {
-  source: "source", src: "source", host: "source", sources: "source", hosts: "source",
-  id: "alertId", ids: "alertId", alert: "alertId", alertid: "alertId", "alert-id": "alertId", alert_id: "alertId", check: "alertId",
-  subject: "subject", subj: "subject",
-  importance: "importance", imp: "importance", priority: "importance",
+  source: "source",
+  src: "source",
+  host: "source",
+  sources: "source",
+  hosts: "source",
+  id: "alertId",
+  ids: "alertId",
+  alert: "alertId",
+  alertid: "alertId",
+  "alert-id": "alertId",
+  alert_id: "alertId",
+  check: "alertId",
+  subject: "subject",
+  subj: "subject",
+  importance: "importance",
+  imp: "importance",
+  priority: "importance",
 };
 const SHOWN: Readonly<Record<PatternKey, string>> = { source: "source", alertId: "id", subject: "subject" };
 const EVERYTHING = new Set(["everything", "all", "*"]);
 const REGEX = /^\/.*\/[a-z]*$/s;
 
 /** Matcher syntax for help and refusals. */
-export const MATCHER_SYNTAX = "source=web*, id=disk-*, subject=\"db *\", importance>=80, /regex/, #42 or everything; a bare word is a source";
+export const MATCHER_SYNTAX =
+  'source=web*, id=disk-*, subject="db *", importance>=80, /regex/, #42 or everything; a bare word is a source';
 
 type Parsed = { ok: true; target: SilenceTarget } | { ok: false; text: string };
 
@@ -50,7 +65,14 @@ function importance(op: string, value: string): ImportanceRange | null {
   if (range !== null && op === "=") return { min: Number(range[1]), max: Number(range[2]) };
   if (!/^\d{1,6}$/.test(value)) return null;
   const n = Number(value);
-  const ranges: Readonly<Record<string, ImportanceRange>> = { "=": { min: n, max: n }, ":": { min: n, max: n }, ">=": { min: n }, ">": { min: n + 1 }, "<=": { max: n }, "<": { max: n - 1 } };
+  const ranges: Readonly<Record<string, ImportanceRange>> = {
+    "=": { min: n, max: n },
+    ":": { min: n, max: n },
+    ">=": { min: n },
+    ">": { min: n + 1 },
+    "<=": { max: n },
+    "<": { max: n - 1 },
+  };
   return ranges[op] ?? null;
 }
 
@@ -60,22 +82,31 @@ export function parseMatcher(text: string): Parsed {
   if (words.length === 0) return { ok: false, text: "What should I silence?" };
   const first = words[0] ?? "";
   const alertRef = /^#?(\d{1,9})$/.exec(first);
-  if (words.length === 1 && alertRef !== null && Number(alertRef[1]) > 0) return { ok: true, target: { kind: "alert", shortId: Number(alertRef[1]) } };
-  if (words.length === 1 && EVERYTHING.has(first.toLowerCase())) return { ok: true, target: { kind: "matcher", matcher: {} } };
+  if (words.length === 1 && alertRef !== null && Number(alertRef[1]) > 0)
+    return { ok: true, target: { kind: "alert", shortId: Number(alertRef[1]) } };
+  if (words.length === 1 && EVERYTHING.has(first.toLowerCase()))
+    return { ok: true, target: { kind: "matcher", matcher: {} } };
   const fields: { -readonly [K in keyof Matcher]: Matcher[K] } = {};
   for (const word of words) {
     const m = /^([a-z][\w-]*)(>=|<=|=|>|<|:)(.*)$/i.exec(word);
     const key = m === null ? undefined : KEYS[(m[1] ?? "").toLowerCase()];
-    if (m !== null && key === undefined && !REGEX.test(word)) return { ok: false, text: `I don't know the field "${m[1]}"; use source, id, subject or importance.` };
-    if (/^#?\d+$/.test(word)) return { ok: false, text: `To silence one alert, say "silence #${word.replace("#", "")} for …" on its own.` };
+    if (m !== null && key === undefined && !REGEX.test(word))
+      return { ok: false, text: `I don't know the field "${m[1]}"; use source, id, subject or importance.` };
+    if (/^#?\d+$/.test(word))
+      return { ok: false, text: `To silence one alert, say "silence #${word.replace("#", "")} for …" on its own.` };
     if (key === "importance") {
       const range = importance(m?.[2] ?? "", unquote(m?.[3] ?? ""));
-      if (range === null) return { ok: false, text: `I can't read "${word}"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances).` };
+      if (range === null)
+        return {
+          ok: false,
+          text: `I can't read "${word}"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances).`,
+        };
       if (fields.importance !== undefined) return { ok: false, text: "Give importance once." };
       fields.importance = range;
       continue;
     }
-    if (m !== null && m[2] !== "=" && m[2] !== ":") return { ok: false, text: `"${m[2]}" only works with importance; write ${m[1]}=pattern.` };
+    if (m !== null && m[2] !== "=" && m[2] !== ":")
+      return { ok: false, text: `"${m[2]}" only works with importance; write ${m[1]}=pattern.` };
     const read = patterns(key === undefined ? word : (m?.[3] ?? ""));
     if (!read.ok) return read;
     const field = key ?? "source";
@@ -114,4 +145,3 @@ function literal(text: string): string {
 export function exactMatcher(alert: Pick<AlertRecord, "source" | "alertId">): Matcher {
   return { source: [literal(alert.source)], alertId: [literal(alert.alertId)] };
 }
-

@@ -22,12 +22,17 @@ const refuse = refuser(USAGE, EXAMPLE);
 const NAMED = 10;
 
 /** Reads a silence's matcher text and duration text, as typed in chat or in a form's fields. */
-export function readSilence(matcherText: string, durationText: string, note: string): { ok: true; args: SilenceArgs } | { ok: false; text: string } {
+export function readSilence(
+  matcherText: string,
+  durationText: string,
+  note: string,
+): { ok: true; args: SilenceArgs } | { ok: false; text: string } {
   const target = parseMatcher(matcherText);
   if (!target.ok) return { ok: false, text: `${target.text} A matcher looks like: ${MATCHER_SYNTAX}.` };
   if (durationText.trim() === "") return { ok: false, text: 'For how long? Put a duration after "for".' };
   const durationMs = parseDuration(durationText);
-  if (durationMs === null) return { ok: false, text: `I can't read "${durationText.trim()}" as a duration; try 30m, 2h or 1d.` };
+  if (durationMs === null)
+    return { ok: false, text: `I can't read "${durationText.trim()}" as a duration; try 30m, 2h or 1d.` };
   if (durationMs === 0) return { ok: false, text: "A silence has to last longer than that." };
   return { ok: true, args: { target: target.target, durationMs, note } };
 }
@@ -57,7 +62,7 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
   const silences = silencesOf(ctx);
   const resolved = resolve(args.target, ctx);
   if (typeof resolved === "string") return resolved;
-  const alert = args.target.kind === "alert" ? ctx.alerts.get?.(args.target.shortId) ?? null : null;
+  const alert = args.target.kind === "alert" ? (ctx.alerts.get?.(args.target.shortId) ?? null) : null;
   const v = verdict(ctx, "silence", alert);
   if (!v.ok) return `Sorry, ${refusalText("silence", v.workgroup)}.`;
   const maxMs = ctx.silenceMaxMs ?? ctx.ackMaxMs;
@@ -65,7 +70,10 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
   const id = silences.add(resolved.matcher, ctx.now + ms, ctx.person.name, args.note, ctx.now);
   const because = args.note === "" ? "" : ` because ${args.note}`;
   const out = [`Silence #${id} by ${ctx.person.name}: ${resolved.what} for ${formatDuration(ms)}${because}.`];
-  if (args.durationMs > ms) out.push(`(${formatDuration(args.durationMs)} is longer than silences may last, so I used the maximum, ${formatDuration(maxMs)}.)`);
+  if (args.durationMs > ms)
+    out.push(
+      `(${formatDuration(args.durationMs)} is longer than silences may last, so I used the maximum, ${formatDuration(maxMs)}.)`,
+    );
   const named: string[] = [];
   let muted = 0;
   for (const a of ctx.alerts.list("raised")) {
@@ -73,7 +81,11 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
     if (++muted <= NAMED) named.push(alertName(a));
   }
   const names = named.join(", ") + (muted > NAMED ? `, and ${muted - NAMED} more` : "");
-  out.push(muted === 0 ? "No raised alert matches it now." : `It mutes ${muted === 1 ? "1 raised alert" : `${muted} raised alerts`} now: ${names}.`);
+  out.push(
+    muted === 0
+      ? "No raised alert matches it now."
+      : `It mutes ${muted === 1 ? "1 raised alert" : `${muted} raised alerts`} now: ${names}.`,
+  );
   return out.join("\n");
 }
 

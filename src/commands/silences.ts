@@ -33,7 +33,10 @@ export const silencesCommand: Command<null> = {
   usage: "silences",
   summary: "list the silences in force, with their numbers for unsilence",
   example: "silences",
-  parse: (rest) => (rest.trim() === "" ? { ok: true, args: null } : { ok: false, humanMessage: 'Just "silences" lists them; to end one, say "unsilence <n>".' }),
+  parse: (rest) =>
+    rest.trim() === ""
+      ? { ok: true, args: null }
+      : { ok: false, humanMessage: 'Just "silences" lists them; to end one, say "unsilence <n>".' },
   handler: handleSilences,
 };
 
@@ -42,7 +45,10 @@ const refuse = refuser(USAGE, "unsilence 3");
 
 function parseUnsilence(rest: string): ArgsResult<UnsilenceArgs> {
   const ids = readIds(rest);
-  if (!ids.ok) return refuse(ids.bad === null ? 'Which silence? "silences" lists their numbers.' : `"${ids.bad}" is not a silence number.`);
+  if (!ids.ok)
+    return refuse(
+      ids.bad === null ? 'Which silence? "silences" lists their numbers.' : `"${ids.bad}" is not a silence number.`,
+    );
   if (ids.ids.length > MAX_IDS) return refuse(`That is ${ids.ids.length} silences; I take at most ${MAX_IDS} at once.`);
   return { ok: true, args: { ids: ids.ids } };
 }
@@ -55,8 +61,10 @@ function handleUnsilence(args: UnsilenceArgs, ctx: CommandContext): string {
     .map((id) => {
       const s = live.get(id);
       // Whoever set a silence may always end it; others need the right to silence across workgroups.
-      if (s !== undefined && !v.ok && s.by.toLowerCase() !== ctx.person.name.toLowerCase()) return `Silence #${id}: sorry, ${refusalText("silence", v.workgroup)}.`;
-      if (s === undefined || !silences.end(id, ctx.now)) return `Silence #${id}: none in force by that number (see "silences").`;
+      if (s !== undefined && !v.ok && s.by.toLowerCase() !== ctx.person.name.toLowerCase())
+        return `Silence #${id}: sorry, ${refusalText("silence", v.workgroup)}.`;
+      if (s === undefined || !silences.end(id, ctx.now))
+        return `Silence #${id}: none in force by that number (see "silences").`;
       return `Silence #${id} (${formatMatcher(s.matcher)}) ended by ${ctx.person.name}; its alerts notify again.`;
     })
     .join("\n");

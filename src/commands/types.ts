@@ -20,9 +20,7 @@ export interface AlertGrade {
  * the refusals that still found the alert (so the reply can name it).
  */
 export type ChangeOutcome<R extends string> =
-  | { ok: true; alert: AlertRecord }
-  | { ok: false; reason: "not-found" }
-  | { ok: false; reason: R; alert: AlertRecord };
+  { ok: true; alert: AlertRecord } | { ok: false; reason: "not-found" } | { ok: false; reason: R; alert: AlertRecord };
 
 /** What became of one ack request. */
 export type AckOutcome = ChangeOutcome<"not-raised">;

@@ -30,8 +30,10 @@ function handleUnack(args: IdsArgs, ctx: CommandContext): string {
       const refused = refusalFor(ctx, "ack", id);
       if (refused !== null) return refused;
       const outcome = alerts.unack(id, change);
-      if (outcome.ok && outcome.held) return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}), but it ${holdText(outcome.held, ctx.now)}: nothing is sent until then`;
-      if (outcome.ok) return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}); its notifications resume`;
+      if (outcome.ok && outcome.held)
+        return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}), but it ${holdText(outcome.held, ctx.now)}: nothing is sent until then`;
+      if (outcome.ok)
+        return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}); its notifications resume`;
       if (outcome.reason === "not-acked") return `${alertName(outcome.alert)} was not acknowledged`;
       return `#${id}: no such alert`;
     })

@@ -97,10 +97,17 @@ const rawSchema = object({
   check_runner: checkRunnerSection,
   outbox: optional(object({ max_entries: optional(int(10, 10_000_000), 10_000) }), {}),
   full_state_every: optional(orFalse(duration({ min: 60_000, max: 7 * DAY_MS })), "1h"),
-  remote_checks: maybe(object({
-    publishers: list(bareJid(), { min: 1 }),
-    groups: optional(list(str({ max: 256, pattern: /^[^\s/]+$/, what: 'a group name without spaces or "/" like web' }), { unique: [{ key: "", of: (g) => g }] }), []),
-  })),
+  remote_checks: maybe(
+    object({
+      publishers: list(bareJid(), { min: 1 }),
+      groups: optional(
+        list(str({ max: 256, pattern: /^[^\s/]+$/, what: 'a group name without spaces or "/" like web' }), {
+          unique: [{ key: "", of: (g) => g }],
+        }),
+        [],
+      ),
+    }),
+  ),
   log: logSection,
 });
 
@@ -109,13 +116,21 @@ const checkedSchema = check(rawSchema, (raw, problem) => {
   // Without `source`, the JID's localpart is the source, so it has to follow the source rule too.
   const local = raw.xmpp.jid.split("@")[0] ?? "";
   const localProblem = raw.source === null ? sourceNameProblem(local) : undefined;
-  if (localProblem !== undefined) problem("xmpp.jid", `the source defaults to the JID's localpart, and ${localProblem}; set source: to a name that follows the rule`);
+  if (localProblem !== undefined)
+    problem(
+      "xmpp.jid",
+      `the source defaults to the JID's localpart, and ${localProblem}; set source: to a name that follows the rule`,
+    );
   raw.checks.forEach((c, i) => {
     const j = raw.alerts.findIndex((a) => a.id === c.id);
     if (j >= 0) problem(`checks[${i}].id`, `"${c.id}" is already used by alerts[${j}]`);
   });
   const j = raw.alerts.findIndex((a) => a.id === "heartbeat");
-  if (j >= 0 && raw.heartbeat !== false) problem(`alerts[${j}].id`, '"heartbeat" is the agent\'s own heartbeat alert; choose another id (or set heartbeat: false)');
+  if (j >= 0 && raw.heartbeat !== false)
+    problem(
+      `alerts[${j}].id`,
+      '"heartbeat" is the agent\'s own heartbeat alert; choose another id (or set heartbeat: false)',
+    );
 });
 
 // Defaults that depend on the JID are filled after it has been validated.

@@ -3,7 +3,14 @@ import { maybe, object, optional, check, transform } from "../schema/combinators
 import { logSection, peopleSection, type LogConfig, type PersonConfig } from "./common.js";
 import { formatDuration, MINUTE_MS, DAY_MS } from "../util/duration.js";
 import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
-import { resolvePolicy, rulesSection, hostDownSection, stormSection, windowsSection, permissionsSection } from "./policy-config.js";
+import {
+  resolvePolicy,
+  rulesSection,
+  hostDownSection,
+  stormSection,
+  windowsSection,
+  permissionsSection,
+} from "./policy-config.js";
 import type { Reader } from "../schema/reader.js";
 import { domainJid, duration, fsPath, serviceUrl } from "../schema/scalars.js";
 import { type Secret, secret } from "../schema/secret.js";
@@ -80,38 +87,48 @@ const alertsSection: Reader<BotAlertsConfig> = check(
         tolerance: optional(duration({ min: 0, max: 5 * MINUTE_MS }), "5s"),
         max_clock_skew: optional(duration({ min: 1_000, max: 366 * DAY_MS }), "1h"),
       }),
-      (a): BotAlertsConfig => ({ ackDefaultMs: a.ackDefault, ackMaxMs: a.ackMax, toleranceMs: a.tolerance, maxClockSkewMs: a.maxClockSkew }),
+      (a): BotAlertsConfig => ({
+        ackDefaultMs: a.ackDefault,
+        ackMaxMs: a.ackMax,
+        toleranceMs: a.tolerance,
+        maxClockSkewMs: a.maxClockSkew,
+      }),
     ),
     {},
   ),
   (alerts, problem) => {
     if (alerts.ackDefaultMs > alerts.ackMaxMs) {
-      problem("ack_default", `expected at most ack_max (${formatDuration(alerts.ackMaxMs)}), got ${formatDuration(alerts.ackDefaultMs)}`);
+      problem(
+        "ack_default",
+        `expected at most ack_max (${formatDuration(alerts.ackMaxMs)}), got ${formatDuration(alerts.ackDefaultMs)}`,
+      );
     }
   },
 );
 
 // New sections (email, sms) slot in here, each its own reader; checks that span sections
 // (a rule naming an unknown workgroup, a step naming an unknown person) live in resolvePolicy().
-const botSchema: Reader<BotConfig> = checkChannelsConfigured(resolvePolicy(
-  object({
-    xmpp: xmppSection,
-    database: fsPath(),
-    people: peopleSection,
-    alerts: alertsSection,
-    workgroups: workgroupsSection,
-    rules: maybe(rulesSection),
-    windows: windowsSection,
-    storm: stormSection,
-    host_down: hostDownSection,
-    email: maybe(emailSection),
-    sms: maybe(smsSection),
-    udp: maybe(udpSection),
-    http: maybe(httpSection),
-    permissions: permissionsSection,
-    log: logSection,
-  }),
-));
+const botSchema: Reader<BotConfig> = checkChannelsConfigured(
+  resolvePolicy(
+    object({
+      xmpp: xmppSection,
+      database: fsPath(),
+      people: peopleSection,
+      alerts: alertsSection,
+      workgroups: workgroupsSection,
+      rules: maybe(rulesSection),
+      windows: windowsSection,
+      storm: stormSection,
+      host_down: hostDownSection,
+      email: maybe(emailSection),
+      sms: maybe(smsSection),
+      udp: maybe(udpSection),
+      http: maybe(httpSection),
+      permissions: permissionsSection,
+      log: logSection,
+    }),
+  ),
+);
 
 // A person told by email or SMS needs the section that says how: better refused at start than failing at 3 a.m.
 function checkChannelsConfigured(reader: Reader<BotConfig>): Reader<BotConfig> {
@@ -119,7 +136,8 @@ function checkChannelsConfigured(reader: Reader<BotConfig>): Reader<BotConfig> {
     const known = new Set(config.people.map((p) => p.name));
     const groups = new Set(config.workgroups.map((w) => w.name));
     for (const [group, actions] of Object.entries(config.permissions)) {
-      if (group !== "*" && !groups.has(group)) problem(`permissions.${group}`, `no workgroup named "${group}" (workgroups: ${[...groups].join(", ")})`);
+      if (group !== "*" && !groups.has(group))
+        problem(`permissions.${group}`, `no workgroup named "${group}" (workgroups: ${[...groups].join(", ")})`);
       for (const [action, names] of Object.entries(actions)) {
         for (const name of names ?? []) {
           if (name !== "*" && !known.has(name)) problem(`permissions.${group}.${action}`, `no person named "${name}"`);
@@ -128,7 +146,10 @@ function checkChannelsConfigured(reader: Reader<BotConfig>): Reader<BotConfig> {
     }
     config.people.forEach((person, i) => {
       const unconfigured = (how: string, section: string): void =>
-        problem(`people[${i}].notify`, `${person.name} is to be told by ${how}, but there is no ${section} section (add one, or set notify without ${how})`);
+        problem(
+          `people[${i}].notify`,
+          `${person.name} is to be told by ${how}, but there is no ${section} section (add one, or set notify without ${how})`,
+        );
       const used = new Set(Object.values(person.notify).flat(2));
       if (!config.email && (used.has("email") || used.has("email_digest"))) unconfigured("email", "email");
       if (!config.sms && used.has("sms")) unconfigured("SMS", "sms");

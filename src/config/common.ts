@@ -13,7 +13,10 @@ export interface LogConfig {
 }
 
 /** Reads `log: { level }`, defaulting to info. */
-export const logSection: Reader<LogConfig> = optional(object({ level: optional(enumOf("debug", "info", "warn", "error"), "info") }), {});
+export const logSection: Reader<LogConfig> = optional(
+  object({ level: optional(enumOf("debug", "info", "warn", "error"), "info") }),
+  {},
+);
 
 /** Someone the bot may notify and take commands from: the policy's Person, read from YAML. */
 export type PersonConfig = Person;
@@ -35,7 +38,10 @@ const rawPerson = object({
   email: maybe(email()),
   sms: maybe(phone()),
   timezone: maybe(timeZone()),
-  notify: optional(object({ urgent: maybe(channelTiers()), normal: maybe(channelTiers()), low: maybe(channelTiers()) }), {}),
+  notify: optional(
+    object({ urgent: maybe(channelTiers()), normal: maybe(channelTiers()), low: maybe(channelTiers()) }),
+    {},
+  ),
   fallback_after: optional(duration({ min: MINUTE_MS, max: DAY_MS }), "5m"),
 });
 
@@ -55,7 +61,11 @@ function defaultNotify(p: RawPerson): Record<Level, readonly ChannelTier[]> {
 const person: Reader<PersonConfig> = check(
   transform(rawPerson, (p) => {
     const defaults = defaultNotify(p);
-    const notify = { urgent: p.notify.urgent ?? defaults.urgent, normal: p.notify.normal ?? defaults.normal, low: p.notify.low ?? defaults.low };
+    const notify = {
+      urgent: p.notify.urgent ?? defaults.urgent,
+      normal: p.notify.normal ?? defaults.normal,
+      low: p.notify.low ?? defaults.low,
+    };
     const { fallbackAfter, ...rest } = p;
     return { ...rest, notify, fallbackAfterMs: fallbackAfter };
   }),

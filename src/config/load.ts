@@ -42,7 +42,8 @@ const TOP_LEVEL = "(top level)";
 export function loadYaml<T>(text: string, schema: Reader<T>, options: LoadOptions): T {
   const issues: ConfigIssue[] = [];
   const raw = parseYaml(text, issues);
-  if (issues.length === 0 && isAbsent(raw)) issues.push({ key: TOP_LEVEL, problem: "expected a mapping of settings, got an empty document" });
+  if (issues.length === 0 && isAbsent(raw))
+    issues.push({ key: TOP_LEVEL, problem: "expected a mapping of settings, got an empty document" });
   let value: T | typeof INVALID = INVALID;
   if (issues.length === 0) {
     const ctx: ReadContext = {

@@ -33,13 +33,17 @@ function checkNames(policy: ResolvedPolicy<PolicySections>, problem: Problem): v
   const person = (at: string, n: string): void => {
     if (!people.some((p) => p.toLowerCase() === n.toLowerCase())) problem(at, unknown("person", n, people));
   };
-  const group = (at: string, n: string): void => void (groups.includes(n) || problem(at, unknown("workgroup", n, groups)));
-  const window = (at: string, n: string | null): void => void (n === null || Object.hasOwn(policy.windows, n) || problem(at, unknown("window", n, windows)));
+  const group = (at: string, n: string): void =>
+    void (groups.includes(n) || problem(at, unknown("workgroup", n, groups)));
+  const window = (at: string, n: string | null): void =>
+    void (n === null || Object.hasOwn(policy.windows, n) || problem(at, unknown("window", n, windows)));
 
   policy.workgroups.forEach((w, i) => {
     const at = `workgroups[${i}]`;
     w.members.forEach((m, j) => person(`${at}.members[${j}]`, m));
-    w.rotation?.shifts.forEach((s, k) => s.people.forEach((p, j) => person(`${at}.rotation.shifts[${k}].people[${j}]`, p)));
+    w.rotation?.shifts.forEach((s, k) =>
+      s.people.forEach((p, j) => person(`${at}.rotation.shifts[${k}].people[${j}]`, p)),
+    );
     w.overrides.forEach((o, k) => person(`${at}.overrides[${k}].person`, o.person));
     window(`${at}.working_hours`, w.workingHours);
     for (const level of ["urgent", "normal", "low"] as const) {
@@ -65,7 +69,10 @@ function checkNames(policy: ResolvedPolicy<PolicySections>, problem: Problem): v
 export function resolvePolicy<T extends PolicySections>(reader: Reader<T>): Reader<ResolvedPolicy<T>> {
   const complete = check(reader, (read, problem) => {
     if (read.workgroups !== null && read.rules === null) {
-      problem("rules", "expected a list of rules ending with a default (without match), since workgroups are configured, got nothing");
+      problem(
+        "rules",
+        "expected a list of rules ending with a default (without match), since workgroups are configured, got nothing",
+      );
     }
   });
   return check(transform(complete, withDefaults), checkNames);
@@ -93,12 +100,18 @@ export const level = enumOf("urgent", "normal", "low");
 /** Reads a matcher (`source`, `subject`, `alert_id`, `importance`): rules and silences share it. */
 const matcherReader: Reader<Matcher> = check(
   transform(
-    object({ source: maybe(patterns()), subject: maybe(patterns()), alert_id: maybe(patterns()), importance: maybe(importanceRange()) }),
+    object({
+      source: maybe(patterns()),
+      subject: maybe(patterns()),
+      alert_id: maybe(patterns()),
+      importance: maybe(importanceRange()),
+    }),
     // Absent fields are left out rather than null, so a matcher built by hand looks the same.
     (m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null)) as Matcher,
   ),
   (m, problem) => {
-    if (Object.keys(m).length === 0) problem("", "expected at least one of source, subject, alert_id, importance, got an empty mapping");
+    if (Object.keys(m).length === 0)
+      problem("", "expected at least one of source, subject, alert_id, importance, got an empty mapping");
   },
 );
 
@@ -117,8 +130,13 @@ export const rulesSection: Reader<readonly Rule[]> = transform(
   check(list(rule, { min: 1 }), (rules, problem) => {
     rules.forEach((r, i) => {
       const last = i === rules.length - 1;
-      if (!last && r.match === null) problem(`[${i}].match`, "expected a match: only the last rule, the default, may leave it out");
-      if (last && r.match !== null) problem(`[${i}].match`, "the last rule is the default and matches everything: remove match, or add a default rule after it");
+      if (!last && r.match === null)
+        problem(`[${i}].match`, "expected a match: only the last rule, the default, may leave it out");
+      if (last && r.match !== null)
+        problem(
+          `[${i}].match`,
+          "the last rule is the default and matches everything: remove match, or add a default rule after it",
+        );
     });
   }),
   (rules) => rules.map((r) => ({ ...r, match: r.match ?? {} })),
@@ -135,7 +153,10 @@ const window: Reader<Window> = transform(
 );
 
 /** Reads `windows`: named working hours (`office: { timezone, days, hours, holidays }`); none by default. */
-export const windowsSection: Reader<Readonly<Record<string, Window>>> = optional(mapOf(window, { pattern: NAME_PATTERN, what: "office" }), {});
+export const windowsSection: Reader<Readonly<Record<string, Window>>> = optional(
+  mapOf(window, { pattern: NAME_PATTERN, what: "office" }),
+  {},
+);
 
 /** Reads `storm`: a per-person rate limit and digest settings, all with defaults. */
 export const stormSection: Reader<StormConfig> = optional(

@@ -38,7 +38,11 @@ export function weekdays(): Reader<readonly Weekday[]> {
     const days = new Set<Weekday>();
     for (const word of words ?? [null]) {
       const [a, b, extra] = typeof word === "string" ? word.split("-").map(dayOf) : [];
-      if (a === undefined || extra !== undefined || (typeof word === "string" && word.includes("-") && b === undefined)) {
+      if (
+        a === undefined ||
+        extra !== undefined ||
+        (typeof word === "string" && word.includes("-") && b === undefined)
+      ) {
         return expected("days of the week like mon-fri or [mon, wed, fri]", value, path, ctx);
       }
       for (let d = a; ; d = ((d % 7) + 1) as Weekday) {
@@ -55,14 +59,17 @@ export function weekdays(): Reader<readonly Weekday[]> {
 export function localDate(): Reader<string> {
   return (value, path, ctx) => {
     const text = value instanceof Date ? value.toISOString().slice(0, 10) : value;
-    return typeof text === "string" && parseDate(text) !== null ? text : expected("a date like 2026-12-25", value, path, ctx);
+    return typeof text === "string" && parseDate(text) !== null
+      ? text
+      : expected("a date like 2026-12-25", value, path, ctx);
   };
 }
 
 /** Reads a pattern: a glob like "web*" or a "/regex/flags". */
 export function pattern(): Reader<string> {
   return (value, path, ctx) => {
-    if (typeof value !== "string" || value === "") return expected('a glob like "web*" or a regex like "/^db[0-9]+$/"', value, path, ctx);
+    if (typeof value !== "string" || value === "")
+      return expected('a glob like "web*" or a regex like "/^db[0-9]+$/"', value, path, ctx);
     const compiled = compilePattern(value);
     if (compiled.ok) return value;
     ctx.report(path, compiled.reason);
@@ -94,7 +101,8 @@ export function importanceRange(): Reader<ImportanceRange> {
     const m = typeof value === "string" ? RANGE.exec(value) : null;
     if (m === null || (m[1] === "" && m[2] === "")) return expected(what, value, path, ctx);
     const range = { ...(m[1] ? { min: Number(m[1]) } : {}), ...(m[2] ? { max: Number(m[2]) } : {}) };
-    if (range.min !== undefined && range.max !== undefined && range.min > range.max) return expected(`${what}, low end first`, value, path, ctx);
+    if (range.min !== undefined && range.max !== undefined && range.min > range.max)
+      return expected(`${what}, low end first`, value, path, ctx);
     return range;
   };
 }
@@ -124,7 +132,10 @@ export function channelTiers(): Reader<readonly ChannelTier[]> {
       const names = typeof item === "string" ? item.split("+").map((s) => s.trim()) : [];
       const bad = names.length === 0 || names.some((n) => !(CHANNELS as readonly string[]).includes(n));
       if (bad) {
-        ctx.report(Array.isArray(value) ? `${path}[${i}]` : path, `expected one of ${CHANNELS.join(", ")} (or several joined with +), got ${describe(item)}`);
+        ctx.report(
+          Array.isArray(value) ? `${path}[${i}]` : path,
+          `expected one of ${CHANNELS.join(", ")} (or several joined with +), got ${describe(item)}`,
+        );
         ok = false;
       }
       return [...new Set(names)] as ChannelName[];

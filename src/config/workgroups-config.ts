@@ -33,8 +33,20 @@ const step: Reader<EscalationStep> = transform(
 
 // Each level has its own defaults: urgent chases hard, low just tells whoever is on call.
 const DEFAULTS: Readonly<Record<Level, { steps: unknown[]; reminder: string | false }>> = {
-  urgent: { steps: [{ after: "0m", notify: "oncall" }, { after: "15m", notify: "next" }], reminder: "30m" },
-  normal: { steps: [{ after: "0m", notify: "oncall" }, { after: "1h", notify: "next" }], reminder: "1h" },
+  urgent: {
+    steps: [
+      { after: "0m", notify: "oncall" },
+      { after: "15m", notify: "next" },
+    ],
+    reminder: "30m",
+  },
+  normal: {
+    steps: [
+      { after: "0m", notify: "oncall" },
+      { after: "1h", notify: "next" },
+    ],
+    reminder: "1h",
+  },
   low: { steps: [{ after: "0m", notify: "oncall" }], reminder: false },
 };
 
@@ -47,11 +59,17 @@ function levelPolicy(level: Level): Reader<EscalationPolicy> {
     p.steps.forEach((s, i) => {
       const before = p.steps[i - 1];
       if (before !== undefined && s.afterMs < before.afterMs) {
-        problem(`steps[${i}].after`, `expected at least ${formatDuration(before.afterMs)}, the step before's (after counts from the start of the chain), got ${formatDuration(s.afterMs)}`);
+        problem(
+          `steps[${i}].after`,
+          `expected at least ${formatDuration(before.afterMs)}, the step before's (after counts from the start of the chain), got ${formatDuration(s.afterMs)}`,
+        );
       }
     });
   });
-  return optional(transform(checked, (p) => ({ steps: p.steps, reminderMs: p.reminder === false ? null : p.reminder })), DEFAULTS[level]);
+  return optional(
+    transform(checked, (p) => ({ steps: p.steps, reminderMs: p.reminder === false ? null : p.reminder })),
+    DEFAULTS[level],
+  );
 }
 
 /** Reads a workgroup's `escalation: { urgent, normal, low }`, each `{ steps, reminder }` with per-level defaults. */
@@ -62,7 +80,10 @@ const escalationSection: Reader<Readonly<Record<Level, EscalationPolicy>>> = opt
 
 /** Every level notifies everyone at once, never reminding: the behaviour before workgroups existed. */
 export const BROADCAST: Readonly<Record<Level, EscalationPolicy>> = (() => {
-  const p: EscalationPolicy = { steps: [{ afterMs: 0, notify: { kind: "all" }, channels: null, window: null }], reminderMs: null };
+  const p: EscalationPolicy = {
+    steps: [{ afterMs: 0, notify: { kind: "all" }, channels: null, window: null }],
+    reminderMs: null,
+  };
   return { urgent: p, normal: p, low: p };
 })();
 
@@ -137,12 +158,21 @@ const raw = object({
 const workgroup: Reader<Workgroup> = check(
   transform(raw, (w) => ({
     ...w,
-    overrides: w.overrides.map((o) => ({ person: o.person, from: instantOf(o.from, w.timezone), until: instantOf(o.until, w.timezone) })),
+    overrides: w.overrides.map((o) => ({
+      person: o.person,
+      from: instantOf(o.from, w.timezone),
+      until: instantOf(o.until, w.timezone),
+    })),
   })),
   (w, problem) => {
-    if (w.members.length === 0 && w.rotation === null) problem("members", "expected members, a rotation or both, got neither");
+    if (w.members.length === 0 && w.rotation === null)
+      problem("members", "expected members, a rotation or both, got neither");
     w.overrides.forEach((o, i) => {
-      if (o.until <= o.from) problem(`overrides[${i}].until`, `expected a time after from (${new Date(o.from).toISOString()}), got ${new Date(o.until).toISOString()}`);
+      if (o.until <= o.from)
+        problem(
+          `overrides[${i}].until`,
+          `expected a time after from (${new Date(o.from).toISOString()}), got ${new Date(o.until).toISOString()}`,
+        );
     });
   },
 );

@@ -24,19 +24,30 @@ export function truncatedAlerts(body: unknown): number {
 /** A webhook payload checked for the fields the mapping reads (others are ignored, as Alertmanager adds fields over time). */
 export function readWebhook(body: unknown): Checked<WebhookAlert[]> {
   if (!isObject(body)) return { ok: false, problem: "expected a JSON object (Alertmanager's webhook payload)" };
-  if (body["version"] !== "4") return { ok: false, problem: `expected "version": "4" (Alertmanager's webhook payload), got ${JSON.stringify(body["version"]) ?? "nothing"}` };
+  if (body["version"] !== "4")
+    return {
+      ok: false,
+      problem: `expected "version": "4" (Alertmanager's webhook payload), got ${JSON.stringify(body["version"]) ?? "nothing"}`,
+    };
   const raw = body["alerts"];
-  if (!Array.isArray(raw)) return { ok: false, problem: "expected \"alerts\" to be a list" };
+  if (!Array.isArray(raw)) return { ok: false, problem: 'expected "alerts" to be a list' };
   const alerts: WebhookAlert[] = [];
   for (const [i, a] of raw.entries()) {
     const at = `alerts[${i}]`;
     if (!isObject(a)) return { ok: false, problem: `${at}: expected an object` };
     const status = a["status"];
-    if (status !== "firing" && status !== "resolved") return { ok: false, problem: `${at}.status: expected "firing" or "resolved", got ${JSON.stringify(status) ?? "nothing"}` };
+    if (status !== "firing" && status !== "resolved")
+      return {
+        ok: false,
+        problem: `${at}.status: expected "firing" or "resolved", got ${JSON.stringify(status) ?? "nothing"}`,
+      };
     const labels = stringMap(a["labels"], `${at}.labels`);
     if (!labels.ok) return labels;
     if (!labels.value["alertname"]) return { ok: false, problem: `${at}.labels: no alertname` };
-    const annotations = a["annotations"] === undefined ? { ok: true as const, value: {} } : stringMap(a["annotations"], `${at}.annotations`);
+    const annotations =
+      a["annotations"] === undefined
+        ? { ok: true as const, value: {} }
+        : stringMap(a["annotations"], `${at}.annotations`);
     if (!annotations.ok) return annotations;
     const generatorURL = typeof a["generatorURL"] === "string" ? a["generatorURL"] : "";
     alerts.push({ status, labels: labels.value, annotations: annotations.value, generatorURL });
@@ -51,7 +62,10 @@ const NOT_IN_SOURCE = /[^A-Za-z0-9._-]/g;
  * (`web1:9100` → `web1`, as `instance` usually carries one) and every character the source rule
  * does not allow replaced by "_", so that any label value names a valid source.
  */
-export function sourceOf(labels: Readonly<Record<string, string>>, mapping: AlertmanagerMapping): { source: string; label: string | null } {
+export function sourceOf(
+  labels: Readonly<Record<string, string>>,
+  mapping: AlertmanagerMapping,
+): { source: string; label: string | null } {
   for (const label of mapping.sourceLabels) {
     const value = labels[label];
     if (value === undefined || value === "") continue;
@@ -70,14 +84,25 @@ const MAX_READABLE_ID = 200;
  * the source's, sorted by name, when `id_labels` is empty). The same labels give the same id on
  * every repeat; an id too long to keep whole ends in a digest of the labels instead.
  */
-export function alertIdOf(labels: Readonly<Record<string, string>>, mapping: AlertmanagerMapping, sourceLabel: string | null): string {
+export function alertIdOf(
+  labels: Readonly<Record<string, string>>,
+  mapping: AlertmanagerMapping,
+  sourceLabel: string | null,
+): string {
   const name = labels["alertname"] ?? "";
-  const chosen = mapping.idLabels.length > 0 ? mapping.idLabels : Object.keys(labels).filter((l) => l !== "alertname" && l !== sourceLabel).sort();
+  const chosen =
+    mapping.idLabels.length > 0
+      ? mapping.idLabels
+      : Object.keys(labels)
+          .filter((l) => l !== "alertname" && l !== sourceLabel)
+          .sort();
   const parts = chosen.filter((l) => labels[l] !== undefined && labels[l] !== "").map((l) => `${l}=${labels[l]}`);
   const id = parts.length === 0 ? name : `${name}{${parts.join(",")}}`;
   if (Array.from(id).length <= MAX_READABLE_ID) return id;
   const digest = createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
-  return `${Array.from(name).slice(0, MAX_READABLE_ID - 20).join("")}{#${digest}}`;
+  return `${Array.from(name)
+    .slice(0, MAX_READABLE_ID - 20)
+    .join("")}{#${digest}}`;
 }
 
 function first(annotations: Readonly<Record<string, string>>, names: readonly string[]): string {
@@ -93,12 +118,19 @@ function detailOf(alert: WebhookAlert, mapping: AlertmanagerMapping): string {
   const labels = Object.keys(alert.labels)
     .sort()
     .map((l) => `<li>${escapeHtml(l)}=${escapeHtml(alert.labels[l] ?? "")}</li>`);
-  const link = /^https?:\/\//.test(alert.generatorURL) ? `<p><a href="${escapeHtml(alert.generatorURL)}">source</a></p>` : "";
+  const link = /^https?:\/\//.test(alert.generatorURL)
+    ? `<p><a href="${escapeHtml(alert.generatorURL)}">source</a></p>`
+    : "";
   return `${notes.join("")}<ul>${labels.join("")}</ul>${link}`;
 }
 
 /** One webhook alert as a Mauve alert of `source` at `nowSec`: firing raises now, resolved clears now. */
-export function toMauveAlert(alert: WebhookAlert, mapping: AlertmanagerMapping, sourceLabel: string | null, nowSec: number): Alert {
+export function toMauveAlert(
+  alert: WebhookAlert,
+  mapping: AlertmanagerMapping,
+  sourceLabel: string | null,
+  nowSec: number,
+): Alert {
   const severity = alert.labels["severity"];
   return {
     id: alertIdOf(alert.labels, mapping, sourceLabel),
@@ -113,7 +145,11 @@ export function toMauveAlert(alert: WebhookAlert, mapping: AlertmanagerMapping, 
 }
 
 /** The alerts of a webhook grouped by source, in the order they came. */
-export function alertsBySource(alerts: readonly WebhookAlert[], mapping: AlertmanagerMapping, nowSec: number): Map<string, Alert[]> {
+export function alertsBySource(
+  alerts: readonly WebhookAlert[],
+  mapping: AlertmanagerMapping,
+  nowSec: number,
+): Map<string, Alert[]> {
   const out = new Map<string, Alert[]>();
   for (const a of alerts) {
     const { source, label } = sourceOf(a.labels, mapping);

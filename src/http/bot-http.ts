@@ -23,7 +23,10 @@ export interface BotHttpDeps {
  */
 export async function startBotHttp(config: HttpConfig, deps: BotHttpDeps): Promise<HttpListener> {
   const { metrics, log } = deps;
-  const listener = await startHttpListener(config, { log, ...(metrics ? { onAnswer: (path: string, status: number) => metrics.httpAnswered(path, status) } : {}) });
+  const listener = await startHttpListener(config, {
+    log,
+    ...(metrics ? { onAnswer: (path: string, status: number) => metrics.httpAnswered(path, status) } : {}),
+  });
   if (metrics) listener.addRoute(metrics.route());
   const routes = ingestRoutes(config, {
     apply: deps.apply,

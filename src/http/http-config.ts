@@ -51,7 +51,12 @@ const listen: Reader<{ host: string; port: number }> = (value, path, ctx) => {
   const host = m?.[1] ?? m?.[2] ?? "";
   const port = m?.[3] === undefined ? DEFAULT_HTTP_PORT : Number(m[3]);
   if (!m || isIP(host) === 0 || port > 65535 || (m[1] !== undefined) !== (isIP(host) === 6)) {
-    return expected(`an address and port like "127.0.0.1:${DEFAULT_HTTP_PORT}" or "[::1]:${DEFAULT_HTTP_PORT}"`, value, path, ctx);
+    return expected(
+      `an address and port like "127.0.0.1:${DEFAULT_HTTP_PORT}" or "[::1]:${DEFAULT_HTTP_PORT}"`,
+      value,
+      path,
+      ctx,
+    );
   }
   return { host, port };
 };
@@ -60,7 +65,8 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = str({ pattern: LABEL, what: "a Prometheus label name like instance" });
 
 const pattern: Reader<string> = (value, path, ctx) => {
-  if (typeof value !== "string" || value === "") return expected('a source glob like "web*" or a /regex/', value, path, ctx);
+  if (typeof value !== "string" || value === "")
+    return expected('a source glob like "web*" or a /regex/', value, path, ctx);
   const compiled = compilePattern(value);
   if (!compiled.ok) {
     ctx.report(path, compiled.reason);
@@ -81,7 +87,8 @@ const tokenEntry: Reader<HttpTokenConfig> = (value, path, ctx) => {
 
 // severity → importance: Mauve's importances are whole numbers; 0 means "the default".
 const importanceTable: Reader<Readonly<Record<string, number>>> = (value, path, ctx) => {
-  if (!isMapping(value)) return expected("a mapping of severities to importances like { critical: 80, warning: 40 }", value, path, ctx);
+  if (!isMapping(value))
+    return expected("a mapping of severities to importances like { critical: 80, warning: 40 }", value, path, ctx);
   const out: Record<string, number> = {};
   let ok = true;
   const importance = int(0, 0xffffffff);
@@ -98,7 +105,10 @@ export const DEFAULT_SEVERITY_IMPORTANCE = { critical: 80, error: 80, warning: 4
 
 const alertmanagerSection = object({
   source_labels: optional(list(labelName, { min: 1 }), ["instance", "job"]),
-  default_source: optional(str({ pattern: /^[A-Za-z0-9._-]{1,512}$/, what: 'a source name like "alertmanager"' }), "alertmanager"),
+  default_source: optional(
+    str({ pattern: /^[A-Za-z0-9._-]{1,512}$/, what: 'a source name like "alertmanager"' }),
+    "alertmanager",
+  ),
   id_labels: optional(list(labelName), []),
   summary_annotations: optional(list(labelName, { min: 1 }), ["summary", "description"]),
   detail_annotations: optional(list(labelName, { min: 1 }), ["description", "runbook_url"]),
@@ -121,7 +131,10 @@ export const httpSection: Reader<HttpConfig> = (value, path, ctx) => {
   read.tokens.forEach((t, i) => {
     const first = seen.get(t.token.reveal());
     if (first !== undefined) {
-      ctx.report(keyPath(indexPath(keyPath(path, "tokens"), i), "token"), `the same token as ${first}: give each sender its own`);
+      ctx.report(
+        keyPath(indexPath(keyPath(path, "tokens"), i), "token"),
+        `the same token as ${first}: give each sender its own`,
+      );
       ok = false;
     } else seen.set(t.token.reveal(), t.name);
   });

@@ -36,16 +36,28 @@ function digest(text: string): Buffer {
 }
 
 /** Finds the sender of a request by its bearer token; a 401 answer when there is none. */
-export function authenticate(req: HttpRequest, tokens: readonly HttpTokenConfig[]): { ok: true; token: HttpTokenConfig } | { ok: false; answer: HttpResponse } {
+export function authenticate(
+  req: HttpRequest,
+  tokens: readonly HttpTokenConfig[],
+): { ok: true; token: HttpTokenConfig } | { ok: false; answer: HttpResponse } {
   const challenge = { "www-authenticate": 'Bearer realm="mauve"' };
   const header = req.headers.authorization ?? "";
   const m = /^Bearer +(\S+)\s*$/i.exec(header);
-  if (!m?.[1]) return { ok: false, answer: jsonError(401, "expected an Authorization: Bearer <token> header", challenge) };
+  if (!m?.[1])
+    return { ok: false, answer: jsonError(401, "expected an Authorization: Bearer <token> header", challenge) };
   const given = digest(m[1]);
   // Every token is compared, so the time taken does not say which one came close.
   let found: HttpTokenConfig | undefined;
   for (const t of tokens) if (timingSafeEqual(given, digest(t.token.reveal())) && !found) found = t;
-  if (!found) return { ok: false, answer: jsonError(401, tokens.length === 0 ? "no tokens are configured (http.tokens): nobody may post" : "unknown token", challenge) };
+  if (!found)
+    return {
+      ok: false,
+      answer: jsonError(
+        401,
+        tokens.length === 0 ? "no tokens are configured (http.tokens): nobody may post" : "unknown token",
+        challenge,
+      ),
+    };
   return { ok: true, token: found };
 }
 
@@ -68,9 +80,22 @@ const DETAIL_CUT_CHARS = 16_000;
  * the decoder, which applies the bounds and sanitising every update gets (a CodecError for what
  * no receiver could key, such as an empty id).
  */
-export function packUpdates(source: string, alerts: readonly Alert[], nowSec: number, transmissionId: bigint | null = null): AlertUpdate[] {
+export function packUpdates(
+  source: string,
+  alerts: readonly Alert[],
+  nowSec: number,
+  transmissionId: bigint | null = null,
+): AlertUpdate[] {
   const build = (part: Alert[], id: bigint): Uint8Array =>
-    encodeUpdate({ transmissionId: id, source, replace: false, alerts: part, signature: new Uint8Array(), transmissionTimeS: nowSec, sequence: 0n });
+    encodeUpdate({
+      transmissionId: id,
+      source,
+      replace: false,
+      alerts: part,
+      signature: new Uint8Array(),
+      transmissionTimeS: nowSec,
+      sequence: 0n,
+    });
   const out: AlertUpdate[] = [];
   const pack = (part: Alert[]): void => {
     let bytes: Uint8Array;
@@ -116,7 +141,10 @@ async function applyAll(updates: readonly AlertUpdate[], sender: string, deps: I
 /** The ingest endpoints: Alertmanager's webhook and the generic JSON update, both behind bearer tokens. */
 export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">, deps: IngestRouteDeps): Route[] {
   const mayWrite = sourceCheck(config.tokens);
-  const body = (req: HttpRequest, handle: (sender: HttpTokenConfig, json: unknown) => Promise<HttpResponse>): Promise<HttpResponse> | HttpResponse => {
+  const body = (
+    req: HttpRequest,
+    handle: (sender: HttpTokenConfig, json: unknown) => Promise<HttpResponse>,
+  ): Promise<HttpResponse> | HttpResponse => {
     const auth = authenticate(req, config.tokens);
     if (!auth.ok) return auth.answer;
     const json = parseJson(req.body);
@@ -134,23 +162,52 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         if (!read.ok) return jsonError(400, read.problem);
         deps.onWebhook?.(read.value.length);
         const truncated = truncatedAlerts(json);
-        if (truncated > 0) deps.log.warn("Alertmanager left alerts out of a webhook (max_alerts): set it to 0", { sender: token.name, truncated });
+        if (truncated > 0)
+          deps.log.warn("Alertmanager left alerts out of a webhook (max_alerts): set it to 0", {
+            sender: token.name,
+            truncated,
+          });
         const nowSec = Math.floor(deps.clock.now() / 1000);
         const bySource = alertsBySource(read.value, config.alertmanager, nowSec);
         const forbidden = [...bySource.keys()].filter((s) => !mayWrite(token, s));
         let updates: AlertUpdate[];
         try {
-          updates = [...bySource].filter(([s]) => mayWrite(token, s)).flatMap(([s, alerts]) => packUpdates(s, alerts, nowSec));
+          updates = [...bySource]
+            .filter(([s]) => mayWrite(token, s))
+            .flatMap(([s, alerts]) => packUpdates(s, alerts, nowSec));
         } catch (err) {
           if (err instanceof CodecError) return jsonError(400, err.message);
           throw err;
         }
         const tally = await applyAll(updates, token.name, deps);
-        const summary = { alerts: read.value.length, updates: updates.length, applied: tally.applied, duplicate: tally.duplicate, rejected: tally.rejected, forbidden };
-        deps.log.info("Alertmanager webhook applied", { sender: token.name, alerts: read.value.length, updates: updates.length, applied: tally.applied, elapsedMs: deps.clock.now() - startedAt });
+        const summary = {
+          alerts: read.value.length,
+          updates: updates.length,
+          applied: tally.applied,
+          duplicate: tally.duplicate,
+          rejected: tally.rejected,
+          forbidden,
+        };
+        deps.log.info("Alertmanager webhook applied", {
+          sender: token.name,
+          alerts: read.value.length,
+          updates: updates.length,
+          applied: tally.applied,
+          elapsedMs: deps.clock.now() - startedAt,
+        });
         if (forbidden.length > 0) {
-          deps.log.warn("HTTP sender may not write these sources", { sender: token.name, sources: forbidden.slice(0, 20), count: forbidden.length });
-          return { status: 403, json: { error: `token ${token.name} may not write source(s) ${forbidden.slice(0, 5).join(", ")}${forbidden.length > 5 ? "…" : ""} (allowed: ${token.sources.join(", ")}); the other alerts were applied`, ...summary } };
+          deps.log.warn("HTTP sender may not write these sources", {
+            sender: token.name,
+            sources: forbidden.slice(0, 20),
+            count: forbidden.length,
+          });
+          return {
+            status: 403,
+            json: {
+              error: `token ${token.name} may not write source(s) ${forbidden.slice(0, 5).join(", ")}${forbidden.length > 5 ? "…" : ""} (allowed: ${token.sources.join(", ")}); the other alerts were applied`,
+              ...summary,
+            },
+          };
         }
         if (tally.rejected.length > 0) return { status: 422, json: { error: tally.rejected[0]!.reason, ...summary } };
         return { status: 200, json: summary };
@@ -166,11 +223,23 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         const read = readJsonUpdate(json, nowSec);
         if (!read.ok) return jsonError(400, read.problem);
         const { source, alerts, replace, transmissionId } = read.value;
-        if (!mayWrite(token, source)) return jsonError(403, `token ${token.name} may not write source ${source} (allowed: ${token.sources.join(", ")})`);
+        if (!mayWrite(token, source))
+          return jsonError(
+            403,
+            `token ${token.name} may not write source ${source} (allowed: ${token.sources.join(", ")})`,
+          );
         let decoded: AlertUpdate;
         try {
           decoded = decodeUpdate(
-            encodeUpdate({ transmissionId: transmissionId ?? newTransmissionId(), source, replace, alerts, signature: new Uint8Array(), transmissionTimeS: nowSec, sequence: 0n }),
+            encodeUpdate({
+              transmissionId: transmissionId ?? newTransmissionId(),
+              source,
+              replace,
+              alerts,
+              signature: new Uint8Array(),
+              transmissionTimeS: nowSec,
+              sequence: 0n,
+            }),
           );
         } catch (err) {
           if (err instanceof CodecError) return jsonError(400, err.message);
@@ -181,8 +250,14 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
           deps.log.warn("HTTP update rejected", { sender: token.name, source, reason: outcome.reason });
           return jsonError(422, outcome.reason);
         }
-        const changes = outcome.status === "applied" ? outcome.changes.map((c) => ({ id: c.alert.shortId, alert: c.alert.alertId, transition: c.transition })) : [];
-        return { status: 200, json: { status: outcome.status, transmission_id: decoded.transmissionId.toString(), changes } };
+        const changes =
+          outcome.status === "applied"
+            ? outcome.changes.map((c) => ({ id: c.alert.shortId, alert: c.alert.alertId, transition: c.transition }))
+            : [];
+        return {
+          status: 200,
+          json: { status: outcome.status, transmission_id: decoded.transmissionId.toString(), changes },
+        };
       }),
   };
   return [webhook, update];

@@ -12,7 +12,16 @@ export interface JsonUpdate {
 }
 
 const UPDATE_KEYS = new Set(["source", "replace", "alerts", "transmission_id"]);
-const ALERT_KEYS = new Set(["id", "raise_time", "clear_time", "subject", "summary", "detail", "importance", "suppress_until"]);
+const ALERT_KEYS = new Set([
+  "id",
+  "raise_time",
+  "clear_time",
+  "subject",
+  "summary",
+  "detail",
+  "importance",
+  "suppress_until",
+]);
 const TEXT_FIELDS = ["subject", "summary", "detail"] as const;
 const TIME_FIELDS = [
   ["raise_time", "raiseTimeS"],
@@ -37,8 +46,18 @@ function readAlert(raw: unknown, at: string, nowSec: number): Checked<Alert> {
   if (!isObject(raw)) return { ok: false, problem: `${at}: expected an object` };
   const extra = unknownKey(raw, ALERT_KEYS, `${at}.`);
   if (extra !== undefined) return { ok: false, problem: extra };
-  if (typeof raw["id"] !== "string" || raw["id"] === "") return { ok: false, problem: `${at}.id: expected a non-empty string` };
-  const alert: Alert = { id: raw["id"], raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 };
+  if (typeof raw["id"] !== "string" || raw["id"] === "")
+    return { ok: false, problem: `${at}.id: expected a non-empty string` };
+  const alert: Alert = {
+    id: raw["id"],
+    raiseTimeS: 0,
+    clearTimeS: 0,
+    subject: "",
+    summary: "",
+    detail: "",
+    importance: 0,
+    suppressUntilS: 0,
+  };
   for (const field of TEXT_FIELDS) {
     const v = raw[field];
     if (v === undefined) continue;
@@ -66,15 +85,18 @@ function readAlert(raw: unknown, at: string, nowSec: number): Checked<Alert> {
  * neither time set is raised now, as in Mauve.
  */
 export function readJsonUpdate(body: unknown, nowSec: number): Checked<JsonUpdate> {
-  if (!isObject(body)) return { ok: false, problem: "expected a JSON object like {\"source\": \"backup1\", \"alerts\": [...]}" };
+  if (!isObject(body))
+    return { ok: false, problem: 'expected a JSON object like {"source": "backup1", "alerts": [...]}' };
   const extra = unknownKey(body, UPDATE_KEYS, "");
   if (extra !== undefined) return { ok: false, problem: extra };
-  if (typeof body["source"] !== "string" || body["source"] === "") return { ok: false, problem: "source: expected a non-empty string" };
+  if (typeof body["source"] !== "string" || body["source"] === "")
+    return { ok: false, problem: "source: expected a non-empty string" };
   const replace = body["replace"] ?? false;
   if (typeof replace !== "boolean") return { ok: false, problem: "replace: expected true or false" };
   const rawAlerts = body["alerts"] ?? [];
   if (!Array.isArray(rawAlerts)) return { ok: false, problem: "alerts: expected a list" };
-  if (rawAlerts.length === 0 && !replace) return { ok: false, problem: "alerts: expected at least one alert (or \"replace\": true to clear the source)" };
+  if (rawAlerts.length === 0 && !replace)
+    return { ok: false, problem: 'alerts: expected at least one alert (or "replace": true to clear the source)' };
   const alerts: Alert[] = [];
   for (const [i, raw] of rawAlerts.entries()) {
     const alert = readAlert(raw, `alerts[${i}]`, nowSec);
@@ -83,7 +105,14 @@ export function readJsonUpdate(body: unknown, nowSec: number): Checked<JsonUpdat
   }
   const id = body["transmission_id"];
   if (id !== undefined && (typeof id !== "string" || !/^[1-9][0-9]{0,19}$/.test(id) || BigInt(id) >= 1n << 64n)) {
-    return { ok: false, problem: "transmission_id: expected a decimal string of a 64-bit number (as a string: JSON numbers lose digits past 2^53)" };
+    return {
+      ok: false,
+      problem:
+        "transmission_id: expected a decimal string of a 64-bit number (as a string: JSON numbers lose digits past 2^53)",
+    };
   }
-  return { ok: true, value: { source: body["source"], replace, alerts, transmissionId: id === undefined ? null : BigInt(id) } };
+  return {
+    ok: true,
+    value: { source: body["source"], replace, alerts, transmissionId: id === undefined ? null : BigInt(id) },
+  };
 }

@@ -16,7 +16,12 @@ export interface HttpRequest {
 /** What a route answers: JSON (the default for APIs) or text with its content type. */
 export type HttpResponse =
   | { readonly status: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | { readonly status: number; readonly text: string; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> };
+  | {
+      readonly status: number;
+      readonly text: string;
+      readonly contentType: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    };
 
 /** One endpoint. Routes are matched by exact path, then method. */
 export interface Route {
@@ -84,22 +89,34 @@ export async function startHttpListener(options: ListenerOptions, deps: Listener
     const route = byMethod.get(method);
     if (!route) {
       const allow = [...byMethod.keys()].join(", ");
-      return send(jsonError(405, `${req.method ?? "?"} is not allowed on ${url.pathname} (allowed: ${allow})`, { allow }));
+      return send(
+        jsonError(405, `${req.method ?? "?"} is not allowed on ${url.pathname} (allowed: ${allow})`, { allow }),
+      );
     }
     const body = await readBody(req, options.maxBodyBytes);
     if (body === "too-large") {
       // The rest of the body is not read: the connection closes after the answer.
       const close = { connection: "close" };
-      return send(jsonError(413, `request body over ${options.maxBodyBytes} bytes (http.max_body_bytes)`, close), () => req.destroy());
+      return send(jsonError(413, `request body over ${options.maxBodyBytes} bytes (http.max_body_bytes)`, close), () =>
+        req.destroy(),
+      );
     }
     if (body === "aborted") return;
-    const answer = await route.handle({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body, remote: req.socket.remoteAddress ?? "" });
+    const answer = await route.handle({
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      remote: req.socket.remoteAddress ?? "",
+    });
     send(answer);
   }
 
   // Malformed requests (bad headers, garbage on the socket) get a 400 from Node's parser, never an exception.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && err.code !== "ECONNRESET") socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    if (socket.writable && err.code !== "ECONNRESET")
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();
   });
 
@@ -165,7 +182,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-la
 
 function write(res: ServerResponse, answer: HttpResponse, after?: () => void): void {
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-  const [type, payload] = "json" in answer ? ["application/json; charset=utf-8", `${JSON.stringify(answer.json)}\n`] : [answer.contentType, answer.text];
+  const [type, payload] =
+    "json" in answer
+      ? ["application/json; charset=utf-8", `${JSON.stringify(answer.json)}\n`]
+      : [answer.contentType, answer.text];
   res.writeHead(answer.status, { "content-type": type, "content-length": Buffer.byteLength(payload) });
   res.end(payload, after);
 }

@@ -47,8 +47,18 @@ export class PromMetrics implements BotMetrics {
 
   constructor(gauges: MetricsGauges) {
     const registers = [this.registry];
-    this.updates = new Counter({ name: "mauve_updates_total", help: "AlertUpdates through ingest, by path, outcome (applied, duplicate, stale, rejected) and rejection reason", labelNames: ["via", "outcome", "reason"], registers });
-    this.notices = new Counter({ name: "mauve_notice_attempts_total", help: "Delivery attempts of notices, by channel and outcome (sent, failed)", labelNames: ["channel", "outcome"], registers });
+    this.updates = new Counter({
+      name: "mauve_updates_total",
+      help: "AlertUpdates through ingest, by path, outcome (applied, duplicate, stale, rejected) and rejection reason",
+      labelNames: ["via", "outcome", "reason"],
+      registers,
+    });
+    this.notices = new Counter({
+      name: "mauve_notice_attempts_total",
+      help: "Delivery attempts of notices, by channel and outcome (sent, failed)",
+      labelNames: ["channel", "outcome"],
+      registers,
+    });
     this.latency = new Histogram({
       name: "mauve_notice_delivery_seconds",
       help: "Time from a notice's first attempt to its delivery, by channel (retries included)",
@@ -56,10 +66,28 @@ export class PromMetrics implements BotMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
-    this.commands = new Counter({ name: "mauve_commands_total", help: "Chat commands, by command and outcome", labelNames: ["command", "outcome"], registers });
-    this.reconnects = new Counter({ name: "mauve_xmpp_reconnects_total", help: "Times the XMPP session came back after a disconnection", registers });
-    this.webhookAlerts = new Counter({ name: "mauve_alertmanager_alerts_total", help: "Alerts received in Alertmanager webhooks", registers });
-    this.httpRequests = new Counter({ name: "mauve_http_requests_total", help: "HTTP requests answered, by route and status", labelNames: ["path", "status"], registers });
+    this.commands = new Counter({
+      name: "mauve_commands_total",
+      help: "Chat commands, by command and outcome",
+      labelNames: ["command", "outcome"],
+      registers,
+    });
+    this.reconnects = new Counter({
+      name: "mauve_xmpp_reconnects_total",
+      help: "Times the XMPP session came back after a disconnection",
+      registers,
+    });
+    this.webhookAlerts = new Counter({
+      name: "mauve_alertmanager_alerts_total",
+      help: "Alerts received in Alertmanager webhooks",
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: "mauve_http_requests_total",
+      help: "HTTP requests answered, by route and status",
+      labelNames: ["path", "status"],
+      registers,
+    });
 
     new Gauge({
       name: "mauve_alerts",
@@ -82,8 +110,22 @@ export class PromMetrics implements BotMetrics {
         this.set({ state: "waiting" }, o.waiting);
       },
     });
-    new Gauge({ name: "mauve_outbox_oldest_ready_seconds", help: "How long the oldest notice ready to go has waited (0: none)", registers, collect() { this.set(gauges.outbox().oldestReadyAgeMs / 1000); } });
-    new Gauge({ name: "mauve_audit_feed_lag_lines", help: "History lines not yet published on the audit feed", registers, collect() { this.set(gauges.auditLag()); } });
+    new Gauge({
+      name: "mauve_outbox_oldest_ready_seconds",
+      help: "How long the oldest notice ready to go has waited (0: none)",
+      registers,
+      collect() {
+        this.set(gauges.outbox().oldestReadyAgeMs / 1000);
+      },
+    });
+    new Gauge({
+      name: "mauve_audit_feed_lag_lines",
+      help: "History lines not yet published on the audit feed",
+      registers,
+      collect() {
+        this.set(gauges.auditLag());
+      },
+    });
     new Gauge({
       name: "mauve_agents",
       help: "Agents (accounts owning sources) by presence: connected or down",
@@ -99,7 +141,11 @@ export class PromMetrics implements BotMetrics {
   }
 
   updateIngested(via: string, outcome: IngestOutcome): void {
-    this.updates.inc({ via, outcome: outcome.status, reason: outcome.status === "rejected" ? rejectionClass(outcome.reason) : "" });
+    this.updates.inc({
+      via,
+      outcome: outcome.status,
+      reason: outcome.status === "rejected" ? rejectionClass(outcome.reason) : "",
+    });
   }
 
   noticeAttempt(channel: string, ok: boolean, elapsedMs: number): void {
@@ -130,7 +176,11 @@ export class PromMetrics implements BotMetrics {
     return {
       method: "GET",
       path: "/metrics",
-      handle: async () => ({ status: 200, text: await this.registry.metrics(), contentType: this.registry.contentType }),
+      handle: async () => ({
+        status: 200,
+        text: await this.registry.metrics(),
+        contentType: this.registry.contentType,
+      }),
     };
   }
 }

@@ -55,7 +55,11 @@ export function ingestUpdate(
     }
     if (!known) {
       const lookalike = store.sources.lookalike(update.source);
-      if (lookalike !== undefined) return { status: "rejected", reason: `source "${update.source}" differs only in letter case from the known source "${lookalike}"` };
+      if (lookalike !== undefined)
+        return {
+          status: "rejected",
+          reason: `source "${update.source}" differs only in letter case from the known source "${lookalike}"`,
+        };
       store.sources.claim(update.source, sourceToNodeName(update.source), origin.publisher ?? "", receivedAt);
     }
 

@@ -59,11 +59,13 @@ export function parseCidr(text: string): Cidr | undefined {
 }
 
 const cidr: Reader<Cidr> = (value, path, ctx) =>
-  (typeof value === "string" ? parseCidr(value) : undefined) ?? expected('a network like "10.0.0.0/8" or "2001:db8::/32"', value, path, ctx);
+  (typeof value === "string" ? parseCidr(value) : undefined) ??
+  expected('a network like "10.0.0.0/8" or "2001:db8::/32"', value, path, ctx);
 
 // source name -> bare JID; every source name checked by the one source rule.
 const handover: Reader<Readonly<Record<string, string>>> = (value, path, ctx) => {
-  if (!isMapping(value)) return expected("a mapping of source names to accounts like { web1: web1@example.org }", value, path, ctx);
+  if (!isMapping(value))
+    return expected("a mapping of source names to accounts like { web1: web1@example.org }", value, path, ctx);
   const jid = bareJid();
   const out: Record<string, string> = {};
   let ok = true;
@@ -89,7 +91,9 @@ export const udpSection: Reader<UdpConfig> = (value, path, ctx) => {
     allow: list(cidr, { min: 1 }),
     handover: optional(handover, {}),
   })(value, path, ctx);
-  return typeof read === "symbol" ? read : { host: read.listen.host, port: read.listen.port, allow: read.allow, handover: read.handover };
+  return typeof read === "symbol"
+    ? read
+    : { host: read.listen.host, port: read.listen.port, allow: read.allow, handover: read.handover };
 };
 
 /** What the listener has seen since it started. */
@@ -133,7 +137,16 @@ const WARN_EVERY_MS = 60_000;
 export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Promise<UdpIngest> {
   const allow = new BlockList();
   for (const net of config.allow) allow.addSubnet(net.address, net.prefix, net.family);
-  const stats: UdpStats = { received: 0, denied: 0, malformed: 0, applied: 0, duplicate: 0, stale: 0, rejected: 0, failed: 0 };
+  const stats: UdpStats = {
+    received: 0,
+    denied: 0,
+    malformed: 0,
+    applied: 0,
+    duplicate: 0,
+    stale: 0,
+    rejected: 0,
+    failed: 0,
+  };
   const lastWarn = new Map<string, number>();
   const warn = (kind: string, msg: string, fields: Record<string, unknown>): void => {
     const now = deps.clock.now();
@@ -155,11 +168,16 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
       stats.malformed++;
-      return warn("malformed", "malformed UDP packet dropped", { from: from.address, bytes: msg.length, reason: err.message });
+      return warn("malformed", "malformed UDP packet dropped", {
+        from: from.address,
+        bytes: msg.length,
+        reason: err.message,
+      });
     }
     const outcome = await deps.apply(update);
     stats[outcome.status]++;
-    if (outcome.status === "rejected") warn("rejected", "UDP update rejected", { from: from.address, source: update.source, reason: outcome.reason });
+    if (outcome.status === "rejected")
+      warn("rejected", "UDP update rejected", { from: from.address, source: update.source, reason: outcome.reason });
   };
   socket.on("message", (msg, from) => {
     onPacket(msg, from).catch((err: unknown) => {
@@ -178,7 +196,11 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
   // After binding, socket errors (ICMP noise, buffer trouble) are logged; the socket stays open.
   socket.on("error", (err) => deps.log.error("UDP socket error", { err }));
   const bound = socket.address();
-  deps.log.info("listening for Mauve UDP updates", { host: bound.address, port: bound.port, allow: config.allow.map((n) => `${n.address}/${n.prefix}`) });
+  deps.log.info("listening for Mauve UDP updates", {
+    host: bound.address,
+    port: bound.port,
+    allow: config.allow.map((n) => `${n.address}/${n.prefix}`),
+  });
 
   return {
     address: { host: bound.address, port: bound.port },

@@ -50,7 +50,9 @@ export function delivered(detail?: string): DeliveryOutcome {
 
 /** A failed outcome. */
 export function failed(recoverable: boolean, error: string, retryAfterMs?: number): DeliveryFailure {
-  return retryAfterMs === undefined ? { ok: false, recoverable, error } : { ok: false, recoverable, error, retryAfterMs };
+  return retryAfterMs === undefined
+    ? { ok: false, recoverable, error }
+    : { ok: false, recoverable, error, retryAfterMs };
 }
 
 const ADDRESS_WORD: Readonly<Record<ChannelKind, string>> = { xmpp: "JID", email: "email address", sms: "SMS number" };

@@ -5,7 +5,15 @@ import { randomUUID } from "node:crypto";
 import { createTransport } from "nodemailer";
 import type { Clock } from "../clock/clock.js";
 import { ellipsize, oneLine } from "../codec/text.js";
-import { delivered, failed, noAddress, type Channel, type DeliveryOutcome, type DeliveryFailure, withDeadline } from "./channel.js";
+import {
+  delivered,
+  failed,
+  noAddress,
+  type Channel,
+  type DeliveryOutcome,
+  type DeliveryFailure,
+  withDeadline,
+} from "./channel.js";
 import { check, maybe, object, optional, transform } from "../schema/combinators.js";
 import { expected, type Reader } from "../schema/reader.js";
 import { duration, int, str } from "../schema/scalars.js";
@@ -36,13 +44,22 @@ export interface EmailConfig {
   readonly subjectPrefix: string;
 }
 
-const host = str({ pattern: /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/, what: "a host name or IP address like smtp.example.org" });
-const ADDRESS = "[^\\s@<>\"]+@[^\\s@<>\"]+\\.[^\\s@<>\"]+";
-const sender = str({ pattern: new RegExp(`^(?:${ADDRESS}|[^<>\\r\\n@]*<${ADDRESS}>)$`), what: "an address like alerts@example.org or Mauve <alerts@example.org>", max: 254 });
+const host = str({
+  pattern: /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/,
+  what: "a host name or IP address like smtp.example.org",
+});
+const ADDRESS = '[^\\s@<>"]+@[^\\s@<>"]+\\.[^\\s@<>"]+';
+const sender = str({
+  pattern: new RegExp(`^(?:${ADDRESS}|[^<>\\r\\n@]*<${ADDRESS}>)$`),
+  what: "an address like alerts@example.org or Mauve <alerts@example.org>",
+  max: 254,
+});
 const DEFAULT_PORT = { true: 465, starttls: 587, false: 25 } as const;
 
 const secureMode: Reader<boolean | "starttls"> = (value, path, ctx) =>
-  value === true || value === false || value === "starttls" ? value : expected("true, false or starttls", value, path, ctx);
+  value === true || value === false || value === "starttls"
+    ? value
+    : expected("true, false or starttls", value, path, ctx);
 
 const smtp = check(
   transform(
@@ -57,7 +74,8 @@ const smtp = check(
     ({ timeout, ...s }): SmtpConfig => ({ ...s, port: s.port ?? DEFAULT_PORT[`${s.secure}`], timeoutMs: timeout }),
   ),
   (s, problem) => {
-    if (s.user !== null && s.password === null) problem("password", "expected a password (password, password_env or password_file) since user is set");
+    if (s.user !== null && s.password === null)
+      problem("password", "expected a password (password, password_env or password_file) since user is set");
     if (s.user === null && s.password !== null) problem("user", "expected a user since a password is set");
   },
 );
@@ -85,7 +103,9 @@ export function smtpTransportOptions(smtp: SmtpConfig): SMTPTransport.Options {
     // "starttls" must not fall back to plain text; `false` must not try to upgrade.
     requireTLS: smtp.secure === "starttls",
     ignoreTLS: smtp.secure === false,
-    ...(smtp.user !== null && smtp.password !== null ? { auth: { user: smtp.user, pass: smtp.password.reveal() } } : {}),
+    ...(smtp.user !== null && smtp.password !== null
+      ? { auth: { user: smtp.user, pass: smtp.password.reveal() } }
+      : {}),
     connectionTimeout: smtp.timeoutMs,
     greetingTimeout: smtp.timeoutMs,
     socketTimeout: smtp.timeoutMs,
@@ -119,7 +139,8 @@ export function createEmailChannel(config: EmailConfig, deps: EmailChannelDeps):
         date: new Date(deps.clock.now()),
         headers: mauveHeaders(message),
       };
-      const timedOut = (): DeliveryOutcome => failed(true, `timed out after ${formatDuration(smtp.timeoutMs)} sending through ${server}`);
+      const timedOut = (): DeliveryOutcome =>
+        failed(true, `timed out after ${formatDuration(smtp.timeoutMs)} sending through ${server}`);
       return withDeadline(deps.clock, smtp.timeoutMs, timedOut, async () => {
         try {
           const info = await transport.sendMail(mail);
@@ -152,7 +173,11 @@ export interface ThreadHeaders {
  * alert. The root is never sent as a Message-ID itself, so a re-raise can't collide with it, and
  * clients thread on the shared reference alone.
  */
-export function threadHeaders(threadKey: string | undefined, domain: string, unique: () => string = randomUUID): ThreadHeaders {
+export function threadHeaders(
+  threadKey: string | undefined,
+  domain: string,
+  unique: () => string = randomUUID,
+): ThreadHeaders {
   const id = unique();
   if (threadKey === undefined) return { messageId: `<${id}@${domain}>` };
   const root = `<${threadKey}@${domain}>`;
@@ -162,7 +187,10 @@ export function threadHeaders(threadKey: string | undefined, domain: string, uni
 /** The domain of a sender address (`Mauve <alerts@example.org>` → `example.org`), which names our Message-IDs. */
 export function senderDomain(from: string): string {
   const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
-  const domain = address.slice(address.lastIndexOf("@") + 1).trim().toLowerCase();
+  const domain = address
+    .slice(address.lastIndexOf("@") + 1)
+    .trim()
+    .toLowerCase();
   return /^[a-z0-9.-]+$/.test(domain) && domain !== "" ? domain : "mauve-xmpp.invalid";
 }
 
@@ -192,7 +220,7 @@ const MAX_ERROR = 300;
  * The text is scrubbed by `redact`, since a server may echo what it was sent.
  */
 export function smtpFailure(err: unknown, server: string, redact: Redactor): DeliveryFailure {
-  const e: SmtpError = typeof err === "object" && err !== null ? (err as SmtpError) : { message: String(err) };
+  const e: SmtpError = typeof err === "object" && err !== null ? err : { message: String(err) };
   const command = e.command ? ` (${e.command.split(" ").slice(0, 2).join(" ")})` : "";
   // Scrub first: collapsing whitespace or cutting could split a secret so that it no longer matches.
   const say = (text: string): string => ellipsize(oneLine(redact(text)), MAX_ERROR);
@@ -201,6 +229,7 @@ export function smtpFailure(err: unknown, server: string, redact: Redactor): Del
     return failed(code < 500, say(`SMTP ${e.response ?? code} from ${server}${command}`));
   }
   if (e.code === "ETIMEDOUT") return failed(true, say(`timed out talking to ${server}${command}`));
-  if (e.code !== undefined && PERMANENT_CODES.has(e.code)) return failed(false, say(`${e.message ?? e.code}${command}`));
+  if (e.code !== undefined && PERMANENT_CODES.has(e.code))
+    return failed(false, say(`${e.message ?? e.code}${command}`));
   return failed(true, say(`cannot send through ${server}: ${e.message ?? e.code ?? "unknown error"}`));
 }

@@ -5,7 +5,8 @@ import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
 
 /** Why a notification goes out. */
-export type NotificationKind = "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "noted" | "digest";
+export type NotificationKind =
+  "raised" | "cleared" | "reminder" | "escalated" | "acked" | "ack-expired" | "noted" | "digest";
 
 /**
  * A notification before any channel has shaped it: email sends `subject`, `text` and `html`,
@@ -66,7 +67,11 @@ const MAX_SUMMARY = 300;
 const MAX_DETAIL_TEXT = 4000;
 
 /** Builds the channel-neutral message for one alert and kind (use {@link buildDigest} for digests). */
-export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind, "digest">, context: MessageContext = {}): NotificationMessage {
+export function buildMessage(
+  alert: AlertRecord,
+  kind: Exclude<NotificationKind, "digest">,
+  context: MessageContext = {},
+): NotificationMessage {
   const label = describedLabel(alert);
   const summary = alert.summary ? `: ${ellipsize(oneLine(alert.summary), MAX_SUMMARY)}` : "";
   const by = kind === "acked" && alert.ack ? ` by ${oneLine(alert.ack.by)}` : "";
@@ -78,7 +83,9 @@ export function buildMessage(alert: AlertRecord, kind: Exclude<NotificationKind,
   if (context.reason) lines.push(oneLine(context.reason));
   const detail = alert.detail ? quoteLines(ellipsize(toPlainText(alert.detail), MAX_DETAIL_TEXT)) : "";
   const facts = alertFacts(alert, zone);
-  const text = [lines.join("\n"), detail, facts.map(([k, v]) => `${k}: ${v}`).join("\n")].filter((p) => p !== "").join("\n\n");
+  const text = [lines.join("\n"), detail, facts.map(([k, v]) => `${k}: ${v}`).join("\n")]
+    .filter((p) => p !== "")
+    .join("\n\n");
   const html = renderAlertHtml({ lines, detailHtml: alert.detail, facts });
   return { kind, shortId: alert.shortId, subject, text, html, alert, threadKey: threadKeyFor(alert) };
 }
@@ -115,7 +122,8 @@ function alertFacts(alert: AlertRecord, zone: string): Array<[string, string]> {
   ];
   if (alert.importance !== 0) facts.push(["Importance", String(alert.importance)]);
   if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt, zone)]);
-  if (alert.clearedAt !== null && alert.status === "cleared") facts.push(["Cleared", formatTime(alert.clearedAt, zone)]);
+  if (alert.clearedAt !== null && alert.status === "cleared")
+    facts.push(["Cleared", formatTime(alert.clearedAt, zone)]);
   return facts;
 }
 
@@ -129,11 +137,15 @@ export interface HtmlParts {
 
 /** Renders an alert message as an HTML fragment; every piece of our own text is escaped. */
 function renderAlertHtml(parts: HtmlParts): string {
-  const out = parts.lines.map((line, i) => (i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`));
+  const out = parts.lines.map((line, i) =>
+    i === 0 ? `<p><strong>${escapeHtml(line)}</strong></p>` : `<p>${escapeHtml(line)}</p>`,
+  );
   const detail = parts.detailHtml ? sanitiseHtml(parts.detailHtml) : "";
   if (detail !== "") out.push(`<div>${detail}</div>`);
   if (parts.facts.length > 0) {
-    const rows = parts.facts.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`);
+    const rows = parts.facts.map(
+      ([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`,
+    );
     out.push(`<table>${rows.join("")}</table>`);
   }
   return out.join("\n");
@@ -174,7 +186,13 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
   lines.push(...listed.map((l) => `- ${l}`));
   if (rest > 0) lines.push(`…and ${rest} more.`);
   lines.push(`Say "show" in chat to see them all, "ack <id>" to acknowledge one.`);
-  return { kind: "digest", subject, text: lines.join("\n"), html: renderAlertHtml({ lines, detailHtml: "", facts: [] }), alerts: ranked };
+  return {
+    kind: "digest",
+    subject,
+    text: lines.join("\n"),
+    html: renderAlertHtml({ lines, detailHtml: "", facts: [] }),
+    alerts: ranked,
+  };
 }
 
 function byUrgency(a: AlertRecord, b: AlertRecord): number {

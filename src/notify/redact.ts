@@ -60,7 +60,8 @@ export function configRedactor(config: unknown): Redactor {
       const secret = value.reveal();
       if (secret.length >= MIN_LOGGED_SECRET_LENGTH) found.push(...secretForms(secret));
     } else if (typeof value === "object" && value !== null && depth < 32) {
-      for (const v of value instanceof Map || value instanceof Set ? value.values() : Object.values(value)) walk(v, depth + 1);
+      for (const v of value instanceof Map || value instanceof Set ? value.values() : Object.values(value))
+        walk(v, depth + 1);
     }
   };
   walk(config, 0);

@@ -39,7 +39,8 @@ export async function deliverWithRetry(
     const outcome = await attemptOnce(channel, recipient, message);
     const last = outcome.ok || !outcome.recoverable || attempt >= attempts || options.signal?.aborted === true;
     let wait = last ? null : backoffDelay(attempt - 1, backoff, options.random);
-    if (wait !== null && !outcome.ok && outcome.retryAfterMs !== undefined) wait = Math.max(wait, Math.min(outcome.retryAfterMs, backoff.maxDelayMs));
+    if (wait !== null && !outcome.ok && outcome.retryAfterMs !== undefined)
+      wait = Math.max(wait, Math.min(outcome.retryAfterMs, backoff.maxDelayMs));
     try {
       options.onAttempt?.(outcome, attempt, { retryInMs: wait });
     } catch {
@@ -49,7 +50,11 @@ export async function deliverWithRetry(
   }
 }
 
-async function attemptOnce(channel: Channel, recipient: Recipient, message: NotificationMessage): Promise<DeliveryOutcome> {
+async function attemptOnce(
+  channel: Channel,
+  recipient: Recipient,
+  message: NotificationMessage,
+): Promise<DeliveryOutcome> {
   try {
     return await channel.send(recipient, message);
   } catch (err) {

@@ -31,11 +31,15 @@ export function createSmsChannel(config: SmsConfig, deps: SmsChannelDeps): Chann
     async send(recipient, message): Promise<DeliveryOutcome> {
       if (!recipient.sms) return noAddress("sms", recipient);
       const request = buildSmsRequest(config, recipient.sms, smsText(message, config.maxChars));
-      const timedOut = (): DeliveryOutcome => failed(true, `${gateway} did not answer within ${formatDuration(config.timeoutMs)}`);
+      const timedOut = (): DeliveryOutcome =>
+        failed(true, `${gateway} did not answer within ${formatDuration(config.timeoutMs)}`);
       return withDeadline(deps.clock, config.timeoutMs, timedOut, async (signal) => {
         try {
           const init = { method: request.method, headers: request.headers, redirect: "manual", signal } as const;
-          const response = await doFetch(request.url, request.body === undefined ? init : { ...init, body: request.body });
+          const response = await doFetch(
+            request.url,
+            request.body === undefined ? init : { ...init, body: request.body },
+          );
           const body = await response.text();
           return httpOutcome(response.status, body, response.headers.get("retry-after"), gateway, redact);
         } catch (err) {
@@ -59,7 +63,8 @@ const gsm = (text: string): string => oneLine(text).replace(/…/g, "...");
  * A digest lists its alerts' ids (see {@link digestSms}).
  */
 export function smsText(message: NotificationMessage, maxChars: number = SMS_DEFAULT_CHARS): string {
-  if (message.kind === "digest" && message.alerts !== undefined && message.alerts.length > 0) return digestSms(message.subject, message.alerts, maxChars);
+  if (message.kind === "digest" && message.alerts !== undefined && message.alerts.length > 0)
+    return digestSms(message.subject, message.alerts, maxChars);
   const id = message.shortId;
   const hint = id !== undefined && wantsAck(message.kind) ? ` Say "ack ${id}" in chat` : "";
   const headline = gsm(`${id === undefined ? "" : `#${id} `}${message.subject}`);
@@ -173,14 +178,15 @@ function placeholdersIn(template: string): Set<string> {
 function templateProblems(template: string, encoding: TemplateEncoding, available: ReadonlySet<Placeholder>): string[] {
   const problems: string[] = [];
   for (const name of placeholdersIn(template)) {
-    if (!["to", "text", "from"].includes(name)) problems.push(`unknown placeholder {${name}} (expected {to}, {text} or {from})`);
+    if (!["to", "text", "from"].includes(name))
+      problems.push(`unknown placeholder {${name}} (expected {to}, {text} or {from})`);
     else if (!available.has(name as Placeholder)) problems.push(`{${name}} is used but no ${name} is configured`);
   }
   if (encoding === "json" && problems.length === 0) {
     try {
       JSON.parse(renderTemplate(template, SAMPLE, "json"));
     } catch {
-      problems.push("expected JSON with each placeholder inside a string, like {\"to\": \"{to}\", \"text\": \"{text}\"}");
+      problems.push('expected JSON with each placeholder inside a string, like {"to": "{to}", "text": "{text}"}');
     }
   }
   return problems;
@@ -204,7 +210,13 @@ const MAX_ERROR = 300;
  * Maps the gateway's answer to an outcome: 2xx delivered; 5xx, 429 and 408 recoverable (the
  * gateway is busy or down); other 4xx and redirects not, as the request itself is wrong.
  */
-export function httpOutcome(status: number, body: string, retryAfter: string | null, gateway: string, redact: Redactor): DeliveryOutcome {
+export function httpOutcome(
+  status: number,
+  body: string,
+  retryAfter: string | null,
+  gateway: string,
+  redact: Redactor,
+): DeliveryOutcome {
   if (status >= 200 && status < 300) return delivered(`HTTP ${status} from ${gateway}`);
   // Scrub before cutting: a cut through a secret would leave a prefix that no longer matches it.
   const snippet = body.trim() === "" ? "" : `: ${ellipsize(oneLine(redact(body)), MAX_BODY)}`;
@@ -279,9 +291,14 @@ const authForms = object({
 
 // Exactly one form: two would leave it unclear which credentials the gateway gets.
 const authSection: Reader<SmsAuth> = (value, path, ctx) => {
-  const given = isMapping(value) ? ["basic", "bearer", "header"].filter((f) => Object.keys(value).some((k) => k === f || k.startsWith(`${f}_`))) : [];
+  const given = isMapping(value)
+    ? ["basic", "bearer", "header"].filter((f) => Object.keys(value).some((k) => k === f || k.startsWith(`${f}_`)))
+    : [];
   if (isMapping(value) && given.length !== 1) {
-    ctx.report(path, `expected exactly one of basic, bearer or header, got ${given.length === 0 ? "none" : given.join(" and ")}`);
+    ctx.report(
+      path,
+      `expected exactly one of basic, bearer or header, got ${given.length === 0 ? "none" : given.join(" and ")}`,
+    );
     return INVALID;
   }
   const a = authForms(value, path, ctx);
@@ -292,7 +309,10 @@ const authSection: Reader<SmsAuth> = (value, path, ctx) => {
 };
 
 const SENDER = /^(?:\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/;
-const smsFrom = str({ pattern: SENDER, what: "an E.164 number like +447700900123 or a sender id of up to 11 letters and digits" });
+const smsFrom = str({
+  pattern: SENDER,
+  what: "an E.164 number like +447700900123 or a sender id of up to 11 letters and digits",
+});
 const timeout = optional(duration({ min: SECOND_MS, max: 2 * MINUTE_MS }), "10s");
 const maxChars = optional(int(60, 1600), SMS_DEFAULT_CHARS);
 
@@ -300,7 +320,8 @@ function httpUrl(what: string, basePath: boolean): Reader<string> {
   return (value, path, ctx) => {
     const url = typeof value === "string" && URL.canParse(sampleUrl(value)) ? new URL(sampleUrl(value)) : null;
     if (url === null || !["http:", "https:"].includes(url.protocol)) return expected(what, value, path, ctx);
-    if (url.username !== "" || url.password !== "") return expected(`${what} without credentials (put them under auth)`, "a URL with credentials", path, ctx);
+    if (url.username !== "" || url.password !== "")
+      return expected(`${what} without credentials (put them under auth)`, "a URL with credentials", path, ctx);
     if (basePath && (url.pathname !== "/" || url.search !== "")) return expected(what, value, path, ctx);
     return basePath ? (value as string).replace(/\/$/, "") : (value as string);
   };
@@ -323,12 +344,17 @@ const customSms = check(
   ),
   (s, problem) => {
     const available = new Set<Placeholder>(s.from === null ? ["to", "text"] : ["to", "text", "from"]);
-    if (s.method === "GET" && s.bodyTemplate !== null) return problem("body_template", "a GET request has no body: put the placeholders in the url");
-    if (s.method === "POST" && s.bodyTemplate === null) return problem("body_template", "expected a body template for a POST request");
+    if (s.method === "GET" && s.bodyTemplate !== null)
+      return problem("body_template", "a GET request has no body: put the placeholders in the url");
+    if (s.method === "POST" && s.bodyTemplate === null)
+      return problem("body_template", "expected a body template for a POST request");
     for (const p of templateProblems(s.url, "url", available)) problem("url", p);
-    if (s.bodyTemplate !== null) for (const p of templateProblems(s.bodyTemplate, s.encoding, available)) problem("body_template", p);
+    if (s.bodyTemplate !== null)
+      for (const p of templateProblems(s.bodyTemplate, s.encoding, available)) problem("body_template", p);
     const used = new Set([...placeholdersIn(s.url), ...placeholdersIn(s.bodyTemplate ?? "")]);
-    for (const needed of ["to", "text"]) if (!used.has(needed)) problem(s.method === "GET" ? "url" : "body_template", `expected a {${needed}} placeholder`);
+    for (const needed of ["to", "text"])
+      if (!used.has(needed))
+        problem(s.method === "GET" ? "url" : "body_template", `expected a {${needed}} placeholder`);
   },
 );
 

@@ -49,7 +49,10 @@ export function planChannels(
   }
   const [first = ["xmpp"], ...rest] = tiers;
   if (options.fallbacks === false) return { channels: first, fallbacks: [] };
-  return { channels: first, fallbacks: rest.map((channels, i) => ({ after: (i + 1) * person.fallbackAfterMs, channels })) };
+  return {
+    channels: first,
+    fallbacks: rest.map((channels, i) => ({ after: (i + 1) * person.fallbackAfterMs, channels })),
+  };
 }
 
 /** Why a person is being told: a new raise, a reminder, a step up the chain, or news about an alert they heard of. */

@@ -79,7 +79,8 @@ export interface EscalationState {
 }
 
 /** The fields of an alert the escalation reads. */
-export type EscalationAlert = AlertFacts & Pick<AlertRecord, "shortId" | "status" | "raisedAt" | "suppressUntil" | "ack">;
+export type EscalationAlert = AlertFacts &
+  Pick<AlertRecord, "shortId" | "status" | "raisedAt" | "suppressUntil" | "ack">;
 
 /** Everything one escalation step of time needs; no field is read from anywhere else. */
 export interface EscalationInput {
@@ -110,13 +111,34 @@ export interface EscalationResult {
 
 function fresh(input: EscalationInput, raisedAt: number): EscalationState {
   const { level, workgroup } = input.classification;
-  return { version: 1, raisedAt, level, workgroup, round: 0, startKind: "raised", startedAt: null, nextStep: 0, notified: [], ack: null, held: null };
+  return {
+    version: 1,
+    raisedAt,
+    level,
+    workgroup,
+    round: 0,
+    startKind: "raised",
+    startedAt: null,
+    nextStep: 0,
+    notified: [],
+    ack: null,
+    held: null,
+  };
 }
 
 // A new round keeps who was told (they still hear the clear) but starts the steps, and "next", over.
 function restart(state: EscalationState, startKind: EscalationState["startKind"]): EscalationState {
   const expiredAckBy = startKind === "ack-expired" ? (state.ack?.by ?? null) : null;
-  return { ...state, round: state.round + 1, startKind, expiredAckBy, startedAt: null, nextStep: 0, ack: null, held: null };
+  return {
+    ...state,
+    round: state.round + 1,
+    startKind,
+    expiredAckBy,
+    startedAt: null,
+    nextStep: 0,
+    ack: null,
+    held: null,
+  };
 }
 
 // Time spent held does not count towards steps or reminders: the chain resumes where it paused.
@@ -131,7 +153,13 @@ function resume(state: EscalationState, now: number): EscalationState {
 }
 
 /** Tells everyone who heard of the raise (bar `except`) one closing notice. */
-function tellNotified(input: EscalationInput, state: EscalationState, kind: "cleared" | "acked", why: string, except = ""): Delivery[] {
+function tellNotified(
+  input: EscalationInput,
+  state: EscalationState,
+  kind: "cleared" | "acked",
+  why: string,
+  except = "",
+): Delivery[] {
   const run = { input, level: state.level, deliveries: [] as Delivery[] };
   for (const n of state.notified) {
     const person = findPerson(input.policy.people, n.person);
@@ -177,11 +205,25 @@ export function escalate(input: EscalationInput): EscalationResult {
     return { deliveries: [], state: { ...state, held }, nextAt: hold.until, held: hold, warnings };
   }
   const workgroup = findWorkgroup(input.policy.workgroups, state.workgroup);
-  if (workgroup === undefined) throw new Error(`classification names workgroup "${state.workgroup}", which the policy does not have`);
-  const run: Run = { input, workgroup, level: state.level, chain: workgroup.escalation[state.level], deliveries: [], warnings };
+  if (workgroup === undefined)
+    throw new Error(`classification names workgroup "${state.workgroup}", which the policy does not have`);
+  const run: Run = {
+    input,
+    workgroup,
+    level: state.level,
+    chain: workgroup.escalation[state.level],
+    deliveries: [],
+    warnings,
+  };
   const fired = fireDueSteps(run, resume(state, now));
   state = sendReminders(run, fired.state);
-  return { deliveries: run.deliveries, state, nextAt: nextChainAt(run, state, fired.blockedUntil), held: null, warnings };
+  return {
+    deliveries: run.deliveries,
+    state,
+    nextAt: nextChainAt(run, state, fired.blockedUntil),
+    held: null,
+    warnings,
+  };
 }
 
 /**
@@ -195,7 +237,11 @@ export function escalateNow(state: EscalationState | null, policy: Policy, now: 
   const step = steps[state.nextStep];
   if (!step) return null;
   const startedAt = now - step.afterMs;
-  return { ...state, startedAt: state.startedAt === null ? startedAt : Math.min(state.startedAt, startedAt), held: null };
+  return {
+    ...state,
+    startedAt: state.startedAt === null ? startedAt : Math.min(state.startedAt, startedAt),
+    held: null,
+  };
 }
 
 /**
@@ -211,7 +257,11 @@ export function chainHold(input: EscalationInput, warn: (text: string) => void):
   const silences = activeSilences(alert, input.silences ?? [], now);
   if (silences.length > 0) {
     const until = Math.max(...silences.map((s) => s.until));
-    return { reason: "silenced", until, detail: silences.map((s) => `silence ${s.id} by ${s.by}: ${s.why}`).join("; ") };
+    return {
+      reason: "silenced",
+      until,
+      detail: silences.map((s) => `silence ${s.id} by ${s.by}: ${s.why}`).join("; "),
+    };
   }
   const down = input.down === undefined ? null : inhibitedBy(alert, input.down, policy.hostDown, now);
   if (down !== null) return { reason: "inhibited", until: null, detail: `${down} is down` };
@@ -242,14 +292,25 @@ export interface Run {
  * something already heard of, and a reminder repeats a notice whose own fallbacks already ran:
  * each goes once, on the first channels reachable now, without chasing on the others.
  */
-export function deliver(run: Pick<Run, "input" | "level" | "deliveries">, person: Person, kind: DeliveryKind, why: string, tiers: readonly ChannelTier[] | null = null): void {
+export function deliver(
+  run: Pick<Run, "input" | "level" | "deliveries">,
+  person: Person,
+  kind: DeliveryKind,
+  why: string,
+  tiers: readonly ChannelTier[] | null = null,
+): void {
   const { alert, presence } = run.input;
   const once = kind === "cleared" || kind === "acked" || kind === "reminder";
   const plan = planChannels(person, run.level, presence?.(person.name) ?? "unknown", { tiers, fallbacks: !once });
   run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
 }
 
-function told(state: EscalationState, name: string, now: number, tiers: readonly ChannelTier[] | null): EscalationState {
+function told(
+  state: EscalationState,
+  name: string,
+  now: number,
+  tiers: readonly ChannelTier[] | null,
+): EscalationState {
   const entry: NotifiedPerson = { person: name, round: state.round, lastAt: now, reminders: 0, tiers };
   const rest = state.notified.filter((n) => n.person !== name);
   return { ...state, notified: [...rest, entry] };
@@ -267,7 +328,8 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
   for (let step = run.chain.steps[s.nextStep]; step !== undefined; step = run.chain.steps[s.nextStep]) {
     if ((s.startedAt ?? now) + step.afterMs > now) break;
     const label = `step ${s.nextStep + 1} of ${where}`;
-    const window = step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
+    const window =
+      step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
     if (window !== undefined && !isOpen(window, now)) {
       const opening = nextOpening(window, now);
       if (opening !== null) return { state: s, blockedUntil: opening };
@@ -294,7 +356,8 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
  */
 function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>, label: string): EscalationState {
   const name = state.expiredAckBy;
-  if (name === undefined || name === null || [...toldThisRound].some((p) => p.toLowerCase() === name.toLowerCase())) return state;
+  if (name === undefined || name === null || [...toldThisRound].some((p) => p.toLowerCase() === name.toLowerCase()))
+    return state;
   const person = findPerson(run.input.policy.people, name);
   if (person === undefined) return state;
   deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
@@ -315,7 +378,13 @@ function sendReminders(run: Run, state: EscalationState): EscalationState {
       return n;
     }
     // On the channels of the step that paged them, at most: a step saying `channels: [sms]` means SMS only.
-    deliver(run, person, "reminder", `reminder ${n.reminders + 1} of ${run.workgroup.name}/${state.level}`, n.tiers ?? null);
+    deliver(
+      run,
+      person,
+      "reminder",
+      `reminder ${n.reminders + 1} of ${run.workgroup.name}/${state.level}`,
+      n.tiers ?? null,
+    );
     return { ...n, lastAt: now, reminders: n.reminders + 1 };
   });
   return { ...state, notified };
@@ -355,7 +424,13 @@ function describeTarget(target: StepTarget): string {
  * told); `next` is the first in line not yet told this round, so a handover mid-chain reaches the
  * new person; another workgroup gives its first untold person, else its first.
  */
-export function resolveTarget(target: StepTarget, workgroup: Workgroup, policy: Policy, now: number, told: ReadonlySet<string>): Person[] {
+export function resolveTarget(
+  target: StepTarget,
+  workgroup: Workgroup,
+  policy: Policy,
+  now: number,
+  told: ReadonlySet<string>,
+): Person[] {
   const line = (wg: Workgroup): Person[] => onCall(wg, now, policy.people);
   switch (target.kind) {
     case "oncall":
@@ -363,7 +438,9 @@ export function resolveTarget(target: StepTarget, workgroup: Workgroup, policy: 
     case "all":
       return line(workgroup);
     case "next":
-      return line(workgroup).filter((p) => !told.has(p.name)).slice(0, 1);
+      return line(workgroup)
+        .filter((p) => !told.has(p.name))
+        .slice(0, 1);
     case "person": {
       const person = findPerson(policy.people, target.name);
       return person === undefined ? [] : [person];

@@ -11,11 +11,17 @@ export interface CompiledPattern {
 }
 
 /** A compiled pattern, or why the text is not one. */
-export type PatternResult = { readonly ok: true; readonly regex: CompiledPattern } | { readonly ok: false; readonly reason: string };
+export type PatternResult =
+  { readonly ok: true; readonly regex: CompiledPattern } | { readonly ok: false; readonly reason: string };
 
 const REGEX_FORM = /^\/(.*)\/([a-z]*)$/s;
 const REGEX_FLAGS = /^[imsu]*$/;
-const RE2_FLAGS: Readonly<Record<string, number>> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0 };
+const RE2_FLAGS: Readonly<Record<string, number>> = {
+  i: RE2JS.CASE_INSENSITIVE,
+  m: RE2JS.MULTILINE,
+  s: RE2JS.DOTALL,
+  u: 0,
+};
 // JavaScript reads "\k<name>" as a backreference, which the translation to RE2 syntax would turn into text.
 const NAMED_BACKREFERENCE = /(?<!\\)(?:\\\\)*\\k</;
 
@@ -36,7 +42,10 @@ export function compilePattern(text: string): PatternResult {
     }
     return linear(body, flags);
   }
-  const body = text.replace(/[.+^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = text
+    .replace(/[.+^${}()|[\]\\/]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return linear(`^${body}$`, "is");
 }
 
@@ -85,7 +94,11 @@ export function matches(matcher: Matcher, alert: AlertFacts): boolean {
   const range = matcher.importance;
   if (range?.min !== undefined && alert.importance < range.min) return false;
   if (range?.max !== undefined && alert.importance > range.max) return false;
-  return anyMatches(matcher.source, alert.source) && anyMatches(matcher.subject, alert.subject) && anyMatches(matcher.alertId, alert.alertId);
+  return (
+    anyMatches(matcher.source, alert.source) &&
+    anyMatches(matcher.subject, alert.subject) &&
+    anyMatches(matcher.alertId, alert.alertId)
+  );
 }
 
 /** What the rules decided for one alert. */

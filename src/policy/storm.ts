@@ -80,7 +80,12 @@ export function budgetExhaustedUntil(history: readonly SentRecord[], now: number
  * how to see the rest); with no room at all everything waits.
  * `email_digest` notices collect until `quietDigestEveryMs` has passed since the last such email.
  */
-export function planOutbox(pending: readonly Delivery[], history: readonly SentRecord[], now: number, storm: StormConfig): OutboxPlan {
+export function planOutbox(
+  pending: readonly Delivery[],
+  history: readonly SentRecord[],
+  now: number,
+  storm: StormConfig,
+): OutboxPlan {
   const recent = recentSends(history, now, storm);
   const budget = storm.limit.count - recent.length;
   const quiet = pending.filter(isQuiet);
@@ -92,7 +97,12 @@ export function planOutbox(pending: readonly Delivery[], history: readonly SentR
   if (loud.length === 0 && !quietDue) return { send: [], digest: null, keep: quiet, holdUntil: quietWait };
   if (budget <= 0) {
     const freed = budgetFreesAt(recent, storm);
-    return { send: [], digest: null, keep: pending, holdUntil: quietWait === null ? freed : Math.min(freed, quietWait) };
+    return {
+      send: [],
+      digest: null,
+      keep: pending,
+      holdUntil: quietWait === null ? freed : Math.min(freed, quietWait),
+    };
   }
   const released = quietDue ? quiet : [];
   const keep = quietDue ? [] : quiet;
@@ -104,7 +114,10 @@ export function planOutbox(pending: readonly Delivery[], history: readonly SentR
     const quietFits = released.length > 0 && send.length < budget;
     const waiting = [...sorted.slice(budget), ...(quietFits ? [] : released), ...keep];
     const digest = quietFits ? digestOf(released, true, storm) : null;
-    const freed = waiting.length > keep.length ? budgetFreesAt([...recent, ...send.map(() => ({ at: now, kind: "single" as const }))], storm) : null;
+    const freed =
+      waiting.length > keep.length
+        ? budgetFreesAt([...recent, ...send.map(() => ({ at: now, kind: "single" as const }))], storm)
+        : null;
     const holds = [freed, quietWait].filter((t): t is number => t !== null);
     return { send, digest, keep: waiting, holdUntil: holds.length === 0 ? null : Math.min(...holds) };
   }

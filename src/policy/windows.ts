@@ -88,7 +88,10 @@ export function addOpenTime(window: Window, from: number, ms: number): number | 
  * The window "N working hours" counts for an alert of `workgroup`: the one the workgroup names in
  * `working_hours`, else the window named `working_hours`, else the first window configured.
  */
-export function workingHoursWindow(policy: Pick<Policy, "windows">, workgroup: Pick<Workgroup, "workingHours"> | undefined): Window | undefined {
+export function workingHoursWindow(
+  policy: Pick<Policy, "windows">,
+  workgroup: Pick<Workgroup, "workingHours"> | undefined,
+): Window | undefined {
   const named = workgroup?.workingHours ?? "working_hours";
   return (Object.hasOwn(policy.windows, named) ? policy.windows[named] : undefined) ?? Object.values(policy.windows)[0];
 }

@@ -60,7 +60,7 @@ export function localTime(at: number, zone: string): LocalTime {
 
 /** The ISO weekday of a date (1970-01-01 was a Thursday). */
 export function weekdayOf(day: EpochDay): Weekday {
-  return ((((day + 3) % 7) + 7) % 7 + 1) as Weekday;
+  return (((((day + 3) % 7) + 7) % 7) + 1) as Weekday;
 }
 
 /**
@@ -110,12 +110,16 @@ export function formatInZone(at: number, zone: string): string {
  * the first that lists them), else UTC.
  */
 export function readerZone(
-  policy: { readonly people: readonly { name: string; timezone: string | null }[]; readonly workgroups: readonly { name: string; members: readonly string[]; timezone: string }[] },
+  policy: {
+    readonly people: readonly { name: string; timezone: string | null }[];
+    readonly workgroups: readonly { name: string; members: readonly string[]; timezone: string }[];
+  },
   person: string,
   workgroup?: string,
 ): string {
   const own = policy.people.find((p) => p.name === person)?.timezone;
   if (own) return own;
-  const group = policy.workgroups.find((w) => w.name === workgroup) ?? policy.workgroups.find((w) => w.members.includes(person));
+  const group =
+    policy.workgroups.find((w) => w.name === workgroup) ?? policy.workgroups.find((w) => w.members.includes(person));
   return group?.timezone ?? "UTC";
 }

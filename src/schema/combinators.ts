@@ -1,4 +1,15 @@
-import { describe, expected, indexPath, INVALID, isAbsent, isMapping, keyPath, type Invalid, type ReadContext, type Reader } from "./reader.js";
+import {
+  describe,
+  expected,
+  indexPath,
+  INVALID,
+  isAbsent,
+  isMapping,
+  keyPath,
+  type Invalid,
+  type ReadContext,
+  type Reader,
+} from "./reader.js";
 
 /**
  * A mapping entry that may span several YAML keys: a secret is given as `password`,
@@ -25,7 +36,10 @@ function camel(key: string): string {
 
 function asField(entry: Entry): Field<unknown> {
   if (typeof entry !== "function") return entry;
-  return { keys: (name) => [name], read: (mapping, name, parent, ctx) => entry(mapping[name], keyPath(parent, name), ctx) };
+  return {
+    keys: (name) => [name],
+    read: (mapping, name, parent, ctx) => entry(mapping[name], keyPath(parent, name), ctx),
+  };
 }
 
 /**
@@ -76,11 +90,15 @@ export interface Unique<T> {
 }
 
 /** Reads a list of items, at least `min` long, optionally with fields that must be unique. */
-export function list<T>(item: Reader<T>, options: { min?: number; unique?: readonly Unique<T>[] } = {}): Reader<readonly T[]> {
+export function list<T>(
+  item: Reader<T>,
+  options: { min?: number; unique?: readonly Unique<T>[] } = {},
+): Reader<readonly T[]> {
   const min = options.min ?? 0;
   return (value, path, ctx) => {
     if (!Array.isArray(value)) return expected(min > 0 ? "a list of at least one item" : "a list", value, path, ctx);
-    if (value.length < min) return expected(`a list of at least ${min} item${min === 1 ? "" : "s"}`, "an empty list", path, ctx);
+    if (value.length < min)
+      return expected(`a list of at least ${min} item${min === 1 ? "" : "s"}`, "an empty list", path, ctx);
     const items = value.map((raw, i) => item(raw, indexPath(path, i), ctx));
     let ok = !items.includes(INVALID);
     for (const rule of options.unique ?? []) {
@@ -91,7 +109,10 @@ export function list<T>(item: Reader<T>, options: { min?: number; unique?: reado
         const id = rule.ignoreCase === true ? shown.toLowerCase() : shown;
         const first = seen.get(id);
         if (first === undefined) return void seen.set(id, i);
-        ctx.report(keyPath(indexPath(path, i), rule.key), `${describe(shown)} is already used by ${indexPath(path, first)}`);
+        ctx.report(
+          keyPath(indexPath(path, i), rule.key),
+          `${describe(shown)} is already used by ${indexPath(path, first)}`,
+        );
         ok = false;
       });
     }

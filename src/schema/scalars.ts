@@ -59,7 +59,8 @@ export function enumOf<const T extends string>(...values: readonly T[]): Reader<
 
 // RFC 7622 forbids these in a localpart; domains are DNS-ish labels (IDNs allowed) or IP literals.
 const LOCALPART = /^[^\s"&'/:<>@]{1,1023}$/u;
-const DOMAIN = /^(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)*$/u;
+const DOMAIN =
+  /^(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)*$/u;
 
 function isDomain(text: string): boolean {
   return text.length <= 1023 && DOMAIN.test(text);
@@ -69,7 +70,13 @@ function isDomain(text: string): boolean {
 export function bareJid(): Reader<string> {
   return (value, path, ctx) => {
     const [local, domain, extra] = typeof value === "string" ? value.split("@") : [];
-    if (local === undefined || domain === undefined || extra !== undefined || !LOCALPART.test(local) || !isDomain(domain)) {
+    if (
+      local === undefined ||
+      domain === undefined ||
+      extra !== undefined ||
+      !LOCALPART.test(local) ||
+      !isDomain(domain)
+    ) {
       return expected("a bare JID like alice@example.org", value, path, ctx);
     }
     return `${local}@${domain}`.toLowerCase();
@@ -88,7 +95,12 @@ export function domainJid(example: string): Reader<string> {
 export function serviceUrl(example: string): Reader<string> {
   return (value, path, ctx) => {
     const url = typeof value === "string" && URL.canParse(value) ? new URL(value) : null;
-    if (url === null || !["xmpp:", "xmpps:"].includes(url.protocol) || url.hostname === "" || !["", "/"].includes(url.pathname)) {
+    if (
+      url === null ||
+      !["xmpp:", "xmpps:"].includes(url.protocol) ||
+      url.hostname === "" ||
+      !["", "/"].includes(url.pathname)
+    ) {
       return expected(`a URL like ${example}`, value, path, ctx);
     }
     return value as string;

@@ -53,16 +53,23 @@ export function secret(): Field<Secret> {
       const given = [name, `${name}_env`, `${name}_file`].filter((key) => !isAbsent(mapping[key]));
       const [key, extra] = given;
       if (key === undefined) {
-        ctx.report(keyPath(parent, name), `expected a secret, given as ${name}, ${name}_env or ${name}_file, got nothing`);
+        ctx.report(
+          keyPath(parent, name),
+          `expected a secret, given as ${name}, ${name}_env or ${name}_file, got nothing`,
+        );
         return INVALID;
       }
       if (extra !== undefined) {
-        ctx.report(keyPath(parent, extra), `give only one of ${name}, ${name}_env or ${name}_file, got ${given.join(" and ")}`);
+        ctx.report(
+          keyPath(parent, extra),
+          `give only one of ${name}, ${name}_env or ${name}_file, got ${given.join(" and ")}`,
+        );
         return INVALID;
       }
       const path = keyPath(parent, key);
       const raw = mapping[key];
-      if (typeof raw !== "string" || raw === "") return fail(ctx, path, `expected a non-empty string, got ${kind(raw)}`);
+      if (typeof raw !== "string" || raw === "")
+        return fail(ctx, path, `expected a non-empty string, got ${kind(raw)}`);
       if (key === name) return new Secret(raw);
       return key.endsWith("_env") ? fromEnv(raw, path, ctx) : fromFile(raw, path, ctx);
     },
@@ -70,7 +77,8 @@ export function secret(): Field<Secret> {
 }
 
 function fromEnv(variable: string, path: string, ctx: ReadContext): Secret | Invalid {
-  if (!ENV_NAME.test(variable)) return fail(ctx, path, `expected an environment variable name like XMPP_PASSWORD, got ${JSON.stringify(variable)}`);
+  if (!ENV_NAME.test(variable))
+    return fail(ctx, path, `expected an environment variable name like XMPP_PASSWORD, got ${JSON.stringify(variable)}`);
   const value = ctx.env[variable];
   if (value === undefined || value === "") return fail(ctx, path, `environment variable ${variable} is not set`);
   return new Secret(value);
@@ -105,6 +113,7 @@ export function optionalSecret(): Field<Secret | null> {
   const inner = secret();
   return {
     keys: inner.keys,
-    read: (mapping, name, parent, ctx) => (inner.keys(name).every((k) => isAbsent(mapping[k])) ? null : inner.read(mapping, name, parent, ctx)),
+    read: (mapping, name, parent, ctx) =>
+      inner.keys(name).every((k) => isAbsent(mapping[k])) ? null : inner.read(mapping, name, parent, ctx),
   };
 }

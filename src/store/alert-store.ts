@@ -7,13 +7,31 @@ import { statementCache, type Db } from "./database.js";
 export type AlertFilter = "raised" | "acked" | "all";
 
 const COLUMNS = [
-  "source", "alert_id", "status", "subject", "summary", "detail", "importance", "raised_at", "cleared_at",
-  "scheduled_raise_at", "scheduled_clear_at", "suppress_until", "ack_by", "ack_at", "ack_until", "ack_note",
-  "policy_due_at", "due_at", "updated_at",
+  "source",
+  "alert_id",
+  "status",
+  "subject",
+  "summary",
+  "detail",
+  "importance",
+  "raised_at",
+  "cleared_at",
+  "scheduled_raise_at",
+  "scheduled_clear_at",
+  "suppress_until",
+  "ack_by",
+  "ack_at",
+  "ack_until",
+  "ack_note",
+  "policy_due_at",
+  "due_at",
+  "updated_at",
 ] as const;
 
 const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
-  ON CONFLICT (source, alert_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== "source" && c !== "alert_id").map((c) => `${c} = excluded.${c}`).join(", ")}
+  ON CONFLICT (source, alert_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== "source" && c !== "alert_id")
+    .map((c) => `${c} = excluded.${c}`)
+    .join(", ")}
   RETURNING *`;
 const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`;
 
@@ -30,7 +48,8 @@ const URGENCY = "ORDER BY status = 'cleared', importance DESC, raised_at IS NULL
 // @now null: any ack counts as acked, even one past its end that the due timer is about to expire.
 function whereFor(filter: AlertFilter): string {
   if (filter === "raised") return "WHERE status = 'raised'";
-  if (filter === "acked") return "WHERE status = 'raised' AND ack_until IS NOT NULL AND (@now IS NULL OR ack_until > @now)";
+  if (filter === "acked")
+    return "WHERE status = 'raised' AND ack_until IS NOT NULL AND (@now IS NULL OR ack_until > @now)";
   return "";
 }
 
@@ -52,15 +71,21 @@ export class AlertStore {
   save(state: AlertState): AlertRecord {
     const params = alertToParams(state, nextDueAt(state));
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
-    const row = (state.shortId !== undefined ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId }) : undefined) ??
-      this.sql(UPSERT).get(params);
+    const row =
+      (state.shortId !== undefined
+        ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId })
+        : undefined) ?? this.sql(UPSERT).get(params);
     return rowToAlert(row as AlertRow);
   }
 
   /** Sets when the policy looks at the alert next (and so when it falls due), touching nothing else. */
   setPolicyDue(alert: AlertRecord, policyDueAt: number | null): void {
     const dueAt = nextDueAt({ ...alert, policyDueAt });
-    this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(policyDueAt, dueAt, alert.shortId);
+    this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(
+      policyDueAt,
+      dueAt,
+      alert.shortId,
+    );
   }
 
   /**
@@ -79,7 +104,14 @@ export class AlertStore {
 
   /** Appends events to an alert's history. */
   record(shortId: number, events: readonly AlertEvent[]): void {
-    for (const e of events) this.sql("INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)").run(shortId, e.kind, e.at, e.actor, e.detail);
+    for (const e of events)
+      this.sql("INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)").run(
+        shortId,
+        e.kind,
+        e.at,
+        e.actor,
+        e.detail,
+      );
   }
 
   /** The alert a person calls `#shortId`. */
@@ -90,7 +122,8 @@ export class AlertStore {
 
   /** The alert a sender calls (source, alertId). */
   find(source: string, alertId: string): AlertRecord | undefined {
-    const row = this.sql("SELECT * FROM alerts WHERE source = ? AND alert_id = ?").get(source, alertId) as AlertRow | undefined;
+    const row = this.sql("SELECT * FROM alerts WHERE source = ? AND alert_id = ?").get(source, alertId) as
+      AlertRow | undefined;
     return row && rowToAlert(row);
   }
 
@@ -105,19 +138,27 @@ export class AlertStore {
    * unless `limit` says otherwise. `now`, when given, counts only acks still running as "acked".
    */
   list(filter: AlertFilter, limit = -1, now?: number): AlertRecord[] {
-    return (this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit`).all({ now: now ?? null, limit }) as AlertRow[]).map(rowToAlert);
+    return (
+      this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit`).all({
+        now: now ?? null,
+        limit,
+      }) as AlertRow[]
+    ).map(rowToAlert);
   }
 
   /** The same alerts one by one, without holding them all (a silence may cover 100,000). */
   *each(filter: AlertFilter, now?: number): IterableIterator<AlertRecord> {
-    for (const row of this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({ now: now ?? null })) yield rowToAlert(row as AlertRow);
+    for (const row of this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({ now: now ?? null }))
+      yield rowToAlert(row as AlertRow);
   }
 
   /** One page of {@link list}, and how many there are in all: sorted, counted and cut by SQLite. */
   page(filter: AlertFilter, limit: number, offset = 0, now?: number): AlertPage {
     const params = { now: now ?? null, limit, offset };
     const total = (this.sql(`SELECT COUNT(*) AS n FROM alerts ${whereFor(filter)}`).get(params) as { n: number }).n;
-    const rows = this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit OFFSET @offset`).all(params) as AlertRow[];
+    const rows = this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit OFFSET @offset`).all(
+      params,
+    ) as AlertRow[];
     return { alerts: rows.map(rowToAlert), total };
   }
 
@@ -129,29 +170,58 @@ export class AlertStore {
   /** An alert's history, oldest first. */
   history(shortId: number): HistoryEntry[] {
     const rows = this.sql("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id").all(shortId) as Array<{
-      id: number; short_id: number; kind: AlertEvent["kind"]; at: number; actor: string; detail: string;
+      id: number;
+      short_id: number;
+      kind: AlertEvent["kind"];
+      at: number;
+      actor: string;
+      detail: string;
     }>;
-    return rows.map((r) => ({ id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail }));
+    return rows.map((r) => ({
+      id: r.id,
+      shortId: r.short_id,
+      kind: r.kind,
+      at: r.at,
+      actor: r.actor,
+      detail: r.detail,
+    }));
   }
 
   /** History lines after `afterId`, oldest first, with the alert they belong to (for the audit feed). */
   historySince(afterId: number, limit: number): Array<HistoryEntry & { source: string; alertId: string }> {
-    const rows = this
-      .sql(
-        `SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail, a.source, a.alert_id
+    const rows = this.sql(
+      `SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail, a.source, a.alert_id
          FROM alert_history h JOIN alerts a ON a.short_id = h.short_id WHERE h.id > ? ORDER BY h.id LIMIT ?`,
-      )
-      .all(afterId, limit) as Array<{
-      id: number; short_id: number; kind: AlertEvent["kind"]; at: number; actor: string; detail: string; source: string; alert_id: string;
+    ).all(afterId, limit) as Array<{
+      id: number;
+      short_id: number;
+      kind: AlertEvent["kind"];
+      at: number;
+      actor: string;
+      detail: string;
+      source: string;
+      alert_id: string;
     }>;
     return rows.map((r) => ({
-      id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail, source: r.source, alertId: r.alert_id,
+      id: r.id,
+      shortId: r.short_id,
+      kind: r.kind,
+      at: r.at,
+      actor: r.actor,
+      detail: r.detail,
+      source: r.source,
+      alertId: r.alert_id,
     }));
   }
 
   /** Alerts with something due at or before `now` (see `nextDueAt`), the earliest first; at most `limit` (-1: all). */
   due(now: number, limit = -1): AlertRecord[] {
-    return (this.sql("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id LIMIT ?").all(now, limit) as AlertRow[]).map(rowToAlert);
+    return (
+      this.sql("SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id LIMIT ?").all(
+        now,
+        limit,
+      ) as AlertRow[]
+    ).map(rowToAlert);
   }
 
   /** When the next alert falls due, or null. */

@@ -44,7 +44,11 @@ export class StoreGauges {
          MIN(CASE WHEN not_before IS NULL OR not_before <= ? THEN COALESCE(not_before, created_at) END) AS oldest
        FROM deliveries WHERE status = 'pending'`,
     ).get(now, now, now) as { ready: number; waiting: number; oldest: number | null };
-    return { ready: row.ready, waiting: row.waiting, oldestReadyAgeMs: row.oldest === null ? 0 : Math.max(0, now - row.oldest) };
+    return {
+      ready: row.ready,
+      waiting: row.waiting,
+      oldestReadyAgeMs: row.oldest === null ? 0 : Math.max(0, now - row.oldest),
+    };
   }
 
   /** The newest history line's id (the audit feed's cursor trails it). */

@@ -73,14 +73,18 @@ export class Outbox {
   /** Adds an update built by `build(sequence)`; returns its entry. Build and store are one transaction. */
   enqueue(build: Build, at: number): OutboxEntry {
     return this.db.transaction(() => {
-      const row = this
-        .sql("UPDATE counters SET value = value + 1 WHERE name = 'sequence' RETURNING value")
-        .get() as { value: number };
+      const row = this.sql("UPDATE counters SET value = value + 1 WHERE name = 'sequence' RETURNING value").get() as {
+        value: number;
+      };
       const sequence = BigInt(row.value);
       const { transmissionId, data, text } = build(sequence);
-      this
-        .sql("INSERT INTO outbox (sequence, transmission_id, data, text, created_at) VALUES (?, ?, ?, ?, ?)")
-        .run(row.value, transmissionId.toString(), data, text, at);
+      this.sql("INSERT INTO outbox (sequence, transmission_id, data, text, created_at) VALUES (?, ?, ?, ?, ?)").run(
+        row.value,
+        transmissionId.toString(),
+        data,
+        text,
+        at,
+      );
       return { sequence, transmissionId, data, text, createdAt: at };
     })();
   }
@@ -123,7 +127,9 @@ export class Outbox {
 
   /** Saves (or, with null, forgets) state records by id: opaque JSON, the agent's business. */
   saveState(records: ReadonlyArray<readonly [id: string, json: string | null]>): void {
-    const put = this.sql("INSERT INTO agent_state (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json");
+    const put = this.sql(
+      "INSERT INTO agent_state (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+    );
     const drop = this.sql("DELETE FROM agent_state WHERE id = ?");
     this.transaction(() => {
       for (const [id, json] of records) {
@@ -140,14 +146,18 @@ export class Outbox {
 
   /** Remembers the last accepted config pushed to `node`, so a restart runs those checks before it reconnects. */
   saveRemoteConfig(node: string, itemId: string, text: string): void {
-    this
-      .sql("INSERT INTO remote_config (node, item_id, text) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET item_id = excluded.item_id, text = excluded.text")
-      .run(node, itemId, text);
+    this.sql(
+      "INSERT INTO remote_config (node, item_id, text) VALUES (?, ?, ?) ON CONFLICT (node) DO UPDATE SET item_id = excluded.item_id, text = excluded.text",
+    ).run(node, itemId, text);
   }
 
   /** Every remembered config, by node. */
   loadRemoteConfig(): Array<{ node: string; itemId: string; text: string }> {
-    return this.sql("SELECT node, item_id AS itemId, text FROM remote_config ORDER BY node").all() as Array<{ node: string; itemId: string; text: string }>;
+    return this.sql("SELECT node, item_id AS itemId, text FROM remote_config ORDER BY node").all() as Array<{
+      node: string;
+      itemId: string;
+      text: string;
+    }>;
   }
 
   /** How many entries wait. */

@@ -27,18 +27,27 @@ export class PolicyStore {
 
   /** The escalation state of an alert, parsed, or null. */
   escalation<T>(shortId: number): T | null {
-    const row = this.sql("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as { state: string } | undefined;
+    const row = this.sql("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as
+      { state: string } | undefined;
     return row ? (JSON.parse(row.state) as T) : null;
   }
 
   /** Stores (or, with null, forgets) an alert's escalation state. */
   setEscalation(shortId: number, state: unknown): void {
     if (state === null) this.sql("DELETE FROM escalations WHERE short_id = ?").run(shortId);
-    else this.sql("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, JSON.stringify(state));
+    else
+      this.sql("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(
+        shortId,
+        JSON.stringify(state),
+      );
   }
 
   /** Queues deliveries for sending, at once or not before `notBefore`. */
-  addDeliveries<T extends { person: string; shortId: number }>(deliveries: readonly T[], at: number, notBefore: number | null = null): void {
+  addDeliveries<T extends { person: string; shortId: number }>(
+    deliveries: readonly T[],
+    at: number,
+    notBefore: number | null = null,
+  ): void {
     const insert = this.sql(
       "INSERT INTO deliveries (short_id, person, body, created_at, updated_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
     );
@@ -48,24 +57,33 @@ export class PolicyStore {
   /** People with deliveries ready to go at `now`. */
   peopleWithPending(now: number): string[] {
     return (
-      this
-        .sql("SELECT DISTINCT person FROM deliveries WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)")
-        .all(now) as Array<{ person: string }>
+      this.sql(
+        "SELECT DISTINCT person FROM deliveries WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)",
+      ).all(now) as Array<{ person: string }>
     ).map((r) => r.person);
   }
 
   /** When the next waiting delivery (a fallback) becomes ready, or null. */
   nextWaiting(): number | null {
-    return (this.sql("SELECT MIN(not_before) AS t FROM deliveries WHERE status = 'pending' AND not_before IS NOT NULL").get() as { t: number | null }).t;
+    return (
+      this.sql(
+        "SELECT MIN(not_before) AS t FROM deliveries WHERE status = 'pending' AND not_before IS NOT NULL",
+      ).get() as { t: number | null }
+    ).t;
   }
 
   /** One person's deliveries ready at `now`, oldest first. */
   pending<T>(person: string, now: number): Array<StoredDelivery<T>> {
-    const rows = this
-      .sql(
-        "SELECT id, short_id, person, body, created_at, not_before FROM deliveries WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
-      )
-      .all(person, now) as Array<{ id: number; short_id: number; person: string; body: string; created_at: number; not_before: number | null }>;
+    const rows = this.sql(
+      "SELECT id, short_id, person, body, created_at, not_before FROM deliveries WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
+    ).all(person, now) as Array<{
+      id: number;
+      short_id: number;
+      person: string;
+      body: string;
+      created_at: number;
+      not_before: number | null;
+    }>;
     return rows.map((r) => ({
       id: r.id,
       shortId: r.short_id,
@@ -96,9 +114,10 @@ export class PolicyStore {
 
   /** The last message of this kind a person was sent, if any. */
   lastSend<K extends string>(person: string, kind: K): { at: number; kind: K } | undefined {
-    return this.sql("SELECT at, kind FROM sends WHERE person = ? AND kind = ? ORDER BY at DESC LIMIT 1").get(person, kind) as
-      | { at: number; kind: K }
-      | undefined;
+    return this.sql("SELECT at, kind FROM sends WHERE person = ? AND kind = ? ORDER BY at DESC LIMIT 1").get(
+      person,
+      kind,
+    ) as { at: number; kind: K } | undefined;
   }
 
   /** A durable fact of the bot's own (e.g. the audit feed's cursor), or undefined. */
@@ -129,16 +148,24 @@ export class PolicyStore {
 
   /** Adds a silence; returns its id. */
   addSilence(matcher: unknown, until: number, by: string, why: string, at: number): number {
-    const r = this
-      .sql("INSERT INTO silences (matcher, until, by, why, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(JSON.stringify(matcher), until, by, why, at);
+    const r = this.sql("INSERT INTO silences (matcher, until, by, why, created_at) VALUES (?, ?, ?, ?, ?)").run(
+      JSON.stringify(matcher),
+      until,
+      by,
+      why,
+      at,
+    );
     return Number(r.lastInsertRowid);
   }
 
   /** Silences still in force at `now`. */
   liveSilences<M>(now: number): Array<{ id: number; matcher: M; until: number; by: string; why: string }> {
     const rows = this.sql("SELECT * FROM silences WHERE until > ? ORDER BY id").all(now) as Array<{
-      id: number; matcher: string; until: number; by: string; why: string;
+      id: number;
+      matcher: string;
+      until: number;
+      by: string;
+      why: string;
     }>;
     return rows.map((r) => ({ ...r, matcher: JSON.parse(r.matcher) as M }));
   }

@@ -62,9 +62,9 @@ export class SourceStore {
 
   /** Marks the account's sources as up again; returns those that had been down. */
   markUp(ownerJid: string): string[] {
-    const rows = this
-      .sql("UPDATE sources SET down_since = NULL WHERE owner_jid = ? AND down_since IS NOT NULL RETURNING source")
-      .all(ownerJid) as Array<{ source: string }>;
+    const rows = this.sql(
+      "UPDATE sources SET down_since = NULL WHERE owner_jid = ? AND down_since IS NOT NULL RETURNING source",
+    ).all(ownerJid) as Array<{ source: string }>;
     return rows.map((r) => r.source);
   }
 
@@ -83,9 +83,10 @@ export class SourceStore {
    */
   lookalike(source: string): string | undefined {
     // ASCII lower() on both sides: the same fold as sourceKey(). A scan, but only for a source not yet known.
-    const row = this.sql("SELECT source FROM sources WHERE lower(source) = lower(?) AND source <> ? LIMIT 1").get(source, source) as
-      | { source: string }
-      | undefined;
+    const row = this.sql("SELECT source FROM sources WHERE lower(source) = lower(?) AND source <> ? LIMIT 1").get(
+      source,
+      source,
+    ) as { source: string } | undefined;
     return row?.source;
   }
 
@@ -94,12 +95,10 @@ export class SourceStore {
    * A known source keeps its owner; only one known without an owner gets one.
    */
   claim(source: string, node: string, ownerJid: string, at: number): void {
-    this
-      .sql(
-        `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (source) DO UPDATE SET owner_jid = excluded.owner_jid WHERE sources.owner_jid = ''`,
-      )
-      .run(source, node, ownerJid, at, at);
+    ).run(source, node, ownerJid, at, at);
   }
 
   /** Notes that an update from this source was applied, with its sequence (0n = none). */
@@ -123,12 +122,18 @@ export class TransmissionStore {
 
   /** True when this transmission was applied before. */
   seen(transmissionId: bigint): boolean {
-    return this.sql("SELECT 1 FROM transmissions WHERE transmission_id = ?").get(transmissionId.toString()) !== undefined;
+    return (
+      this.sql("SELECT 1 FROM transmissions WHERE transmission_id = ?").get(transmissionId.toString()) !== undefined
+    );
   }
 
   /** Remembers a transmission as applied. */
   remember(transmissionId: bigint, source: string, at: number): void {
-    this.sql("INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)").run(transmissionId.toString(), source, at);
+    this.sql("INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)").run(
+      transmissionId.toString(),
+      source,
+      at,
+    );
   }
 
   /** Forgets transmissions older than `before`; returns how many. */

@@ -1,4 +1,3 @@
-
 /**
  * Runs an async job so that runs never overlap: a call made while the job runs does not start a
  * second one, but makes the current run go round once more, so no request is lost.

@@ -25,7 +25,10 @@ const TERM = /^(\d+(?:\.\d+)?)\s*([a-z]+)\s*(?:,\s*|and\s+)?/;
  * returns null for anything else. A bare number is rejected because its unit would be a guess.
  */
 export function parseDuration(text: string): number | null {
-  let rest = text.trim().toLowerCase().replace(/^an?\s+(?=[a-z])/, "1 ");
+  let rest = text
+    .trim()
+    .toLowerCase()
+    .replace(/^an?\s+(?=[a-z])/, "1 ");
   if (rest === "") return null;
   let total = 0;
   while (rest !== "") {

@@ -44,7 +44,14 @@ export function createChat(session: XmppSession): Chat {
   const { xml } = core;
   return {
     async sendChat(to, body, options = {}) {
-      await core.send(xml("message", { to, type: "chat" }, xml("body", {}, body), options.thread && xml("thread", {}, options.thread)));
+      await core.send(
+        xml(
+          "message",
+          { to, type: "chat" },
+          xml("body", {}, body),
+          options.thread && xml("thread", {}, options.thread),
+        ),
+      );
     },
     onChat: (handler) =>
       core.onStanza("message", "chat", (stanza) => {
@@ -53,14 +60,25 @@ export function createChat(session: XmppSession): Chat {
         const body = stanza.getChildText("body");
         if (body === null || body === "") return;
         const thread = stanza.getChildText("thread") ?? undefined;
-        return handler({ from: attr(stanza, "from") ?? "", to: attr(stanza, "to") ?? "", body, type, ...(thread ? { thread } : {}) });
+        return handler({
+          from: attr(stanza, "from") ?? "",
+          to: attr(stanza, "to") ?? "",
+          body,
+          type,
+          ...(thread ? { thread } : {}),
+        });
       }),
     onBounce: (handler) =>
       core.onStanza("message", "chat bounce", (stanza) => {
         if (stanza.attrs.type !== "error") return;
         const { condition, text } = parseStanzaError(stanza);
         const body = stanza.getChildText("body") ?? undefined;
-        return handler({ from: attr(stanza, "from") ?? "", condition, ...(text ? { text } : {}), ...(body !== undefined ? { body } : {}) });
+        return handler({
+          from: attr(stanza, "from") ?? "",
+          condition,
+          ...(text ? { text } : {}),
+          ...(body !== undefined ? { body } : {}),
+        });
       }),
   };
 }

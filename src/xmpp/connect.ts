@@ -55,7 +55,8 @@ export async function connectClient(options: ClientOptions): Promise<XmppSession
   if (native) raw.saslFactory.use(NATIVE_SCRAM_SHA1, NativeScramSha1);
   fixInboundCounter(raw);
   const sm = raw.streamManagement;
-  if (sm && options.streamManagement?.requestAckIntervalMs !== undefined) sm.requestAckInterval = options.streamManagement.requestAckIntervalMs;
+  if (sm && options.streamManagement?.requestAckIntervalMs !== undefined)
+    sm.requestAckInterval = options.streamManagement.requestAckIntervalMs;
   if (sm && options.streamManagement?.ackTimeoutMs !== undefined) sm.timeout = options.streamManagement.ackTimeoutMs;
   const core = new SessionCore("client", { entity: raw, xml: clientXml }, options);
   await core.start();
@@ -83,7 +84,11 @@ export interface ComponentOptions extends SessionOptions {
 
 /** Connects as component `domain`; resolves once the handshake succeeded, rejects if the first one fails. */
 export async function connectComponent(options: ComponentOptions): Promise<XmppSession> {
-  const entity = component({ service: options.service, domain: options.domain, password: options.password }) as RawEntity;
+  const entity = component({
+    service: options.service,
+    domain: options.domain,
+    password: options.password,
+  }) as RawEntity;
   const core = new SessionCore("component", { entity, xml: rawComponentXml as XmlFactory }, options);
   // XEP-0199 §6: @xmpp/component, unlike @xmpp/client, does not answer pings.
   core.handleIq("get", NS_PING, "ping", "ping", () => ({ ok: true }));

@@ -9,8 +9,16 @@ export type FormValue = string | number | boolean | readonly string[];
 
 /** XEP-0004 §3.3 field types. */
 export type FormFieldType =
-  | "boolean" | "fixed" | "hidden" | "jid-multi" | "jid-single"
-  | "list-multi" | "list-single" | "text-multi" | "text-private" | "text-single";
+  | "boolean"
+  | "fixed"
+  | "hidden"
+  | "jid-multi"
+  | "jid-single"
+  | "list-multi"
+  | "list-single"
+  | "text-multi"
+  | "text-private"
+  | "text-single";
 
 /** One field of a form we show (XEP-0004 §3.2). */
 export interface FormField {
@@ -50,7 +58,11 @@ export interface ReceivedForm {
 }
 
 /** XEP-0004 §3.1: a form of type "submit" carrying FORM_TYPE (when given) and the given fields. */
-export function buildSubmitForm(xml: XmlFactory, formType: string | null, fields: ReadonlyMap<string, FormValue>): XmlElement {
+export function buildSubmitForm(
+  xml: XmlFactory,
+  formType: string | null,
+  fields: ReadonlyMap<string, FormValue>,
+): XmlElement {
   const field = (name: string, value: FormValue, type?: string): XmlElement =>
     xml("field", { var: name, ...(type ? { type } : {}) }, ...valuesOf(value).map((v) => xml("value", {}, v)));
   return xml(
@@ -97,12 +109,18 @@ export function parseForm(x: XmlElement): ReceivedForm {
       values: f.getChildren("value", NS_DATA_FORMS).map((v) => v.text()),
       options: f.getChildren("option", NS_DATA_FORMS).map((o) => {
         const optionLabel = attr(o, "label");
-        return { value: o.getChildText("value", NS_DATA_FORMS) ?? "", ...(optionLabel === undefined ? {} : { label: optionLabel }) };
+        return {
+          value: o.getChildText("value", NS_DATA_FORMS) ?? "",
+          ...(optionLabel === undefined ? {} : { label: optionLabel }),
+        };
       }),
     });
   }
   const title = x.getChildText("title", NS_DATA_FORMS);
-  const instructions = x.getChildren("instructions", NS_DATA_FORMS).map((i) => i.text()).join("\n");
+  const instructions = x
+    .getChildren("instructions", NS_DATA_FORMS)
+    .map((i) => i.text())
+    .join("\n");
   return { type: x.attrs.type ?? "", ...(title ? { title } : {}), ...(instructions ? { instructions } : {}), fields };
 }
 
@@ -111,7 +129,11 @@ export function readForm(x: XmlElement): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const f of x.getChildren("field", NS_DATA_FORMS)) {
     const name = f.attrs.var;
-    if (name) out.set(name, f.getChildren("value", NS_DATA_FORMS).map((v) => v.text()));
+    if (name)
+      out.set(
+        name,
+        f.getChildren("value", NS_DATA_FORMS).map((v) => v.text()),
+      );
   }
   return out;
 }

@@ -4,7 +4,15 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock/clock.js";
 import { systemClock } from "../clock/clock.js";
-import { buildForm, buildSubmitForm, parseForm, readForm, type FormSpec, type FormValue, type ReceivedForm } from "./data-form.js";
+import {
+  buildForm,
+  buildSubmitForm,
+  parseForm,
+  readForm,
+  type FormSpec,
+  type FormValue,
+  type ReceivedForm,
+} from "./data-form.js";
 import type { Unsubscribe } from "./emitter.js";
 import type { IqHandlerResult } from "./iq.js";
 import type { XmppResult } from "./errors.js";
@@ -69,7 +77,10 @@ export function createDisco(session: XmppSession, info?: DiscoInfo): Disco {
     announce,
     async discoItems(jid, node) {
       const { xml } = core;
-      const reply = await core.request(xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_ITEMS, node })), `disco#items of ${jid}`);
+      const reply = await core.request(
+        xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_ITEMS, node })),
+        `disco#items of ${jid}`,
+      );
       if (!reply.ok) return reply;
       const items: DiscoItem[] = [];
       for (const i of reply.stanza.getChild("query", NS_DISCO_ITEMS)?.getChildren("item") ?? []) {
@@ -80,7 +91,10 @@ export function createDisco(session: XmppSession, info?: DiscoInfo): Disco {
     },
     async discoInfo(jid, node) {
       const { xml } = core;
-      const reply = await core.request(xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_INFO, node })), `disco#info of ${jid}`);
+      const reply = await core.request(
+        xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_INFO, node })),
+        `disco#info of ${jid}`,
+      );
       if (!reply.ok) return reply;
       const query = reply.stanza.getChild("query", NS_DISCO_INFO);
       const identities: DiscoIdentity[] = [];
@@ -104,7 +118,9 @@ export function createDisco(session: XmppSession, info?: DiscoInfo): Disco {
 export type AdhocFields = ReadonlyMap<string, readonly string[]>;
 
 /** How a run ended: done with a note, or a text shown above the form again (or, when `final`, as the end). */
-export type AdhocOutcome = { readonly ok: true; readonly note: string } | { readonly ok: false; readonly text: string; readonly final?: boolean };
+export type AdhocOutcome =
+  | { readonly ok: true; readonly note: string }
+  | { readonly ok: false; readonly text: string; readonly final?: boolean };
 
 /** A command we offer. */
 export interface AdhocCommand {
@@ -146,7 +162,11 @@ export interface Adhoc {
   /** §2.1: the commands `jid` offers us. */
   listAdhoc(jid: string): Promise<XmppResult<{ commands: AdhocListing[] }>>;
   /** §3: executes `node` at `jid`; with `fields`, also submits them to the form it returns. */
-  executeAdhoc(jid: string, node: string, fields?: Readonly<Record<string, FormValue>>): Promise<XmppResult<AdhocResponse>>;
+  executeAdhoc(
+    jid: string,
+    node: string,
+    fields?: Readonly<Record<string, FormValue>>,
+  ): Promise<XmppResult<AdhocResponse>>;
   /** §3.5: cancels a session left executing. */
   cancelAdhoc(jid: string, node: string, sessionId: string): Promise<XmppResult<AdhocResponse>>;
 }
@@ -158,7 +178,10 @@ interface Session {
 }
 
 /** Ad-hoc commands over `session`. Sessions not finished within `sessionTtlMs` (default 10 min) are forgotten. */
-export function createAdhoc(session: XmppSession, options: { readonly clock?: Clock; readonly sessionTtlMs?: number; readonly maxSessions?: number } = {}): Adhoc {
+export function createAdhoc(
+  session: XmppSession,
+  options: { readonly clock?: Clock; readonly sessionTtlMs?: number; readonly maxSessions?: number } = {},
+): Adhoc {
   const core = coreOf(session);
   const { xml } = core;
   const clock = options.clock ?? systemClock;
@@ -168,7 +191,13 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
   const sessions = new Map<string, Session>();
   const visible = (c: AdhocCommand, from: string): boolean => c.allowed === undefined || c.allowed(from);
 
-  const reply = (node: string, sessionId: string, status: AdhocResponse["status"], note?: AdhocNote, form?: XmlElement): IqHandlerResult => ({
+  const reply = (
+    node: string,
+    sessionId: string,
+    status: AdhocResponse["status"],
+    note?: AdhocNote,
+    form?: XmlElement,
+  ): IqHandlerResult => ({
     ok: true,
     payload: xml(
       "command",
@@ -179,7 +208,10 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
     ),
   });
   const formOf = (c: AdhocCommand, values?: AdhocFields): XmlElement =>
-    buildForm(xml, { ...c.form, fields: c.form.fields.map((f) => ({ ...f, values: values?.get(f.var) ?? f.values ?? [] })) });
+    buildForm(xml, {
+      ...c.form,
+      fields: c.form.fields.map((f) => ({ ...f, values: values?.get(f.var) ?? f.values ?? [] })),
+    });
 
   const openSession = (node: string, from: string): string => {
     const now = clock.now();
@@ -211,9 +243,12 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
     const sid = attr(el, "sessionid");
     if (sid === undefined) {
       if (action === "cancel") return reply(c.node, randomBytes(8).toString("hex"), "canceled");
-      if (action !== "execute" && action !== "complete") return { ok: false, condition: "bad-request", text: "bad-action" };
+      if (action !== "execute" && action !== "complete")
+        return { ok: false, condition: "bad-request", text: "bad-action" };
       const id = openSession(c.node, req.from);
-      return submitted?.attrs.type === "submit" ? run(c, id, fields, req.from) : reply(c.node, id, "executing", undefined, formOf(c));
+      return submitted?.attrs.type === "submit"
+        ? run(c, id, fields, req.from)
+        : reply(c.node, id, "executing", undefined, formOf(c));
     }
     const s = sessions.get(sid);
     if (s === undefined || s.expiresAt <= clock.now() || s.node !== c.node || !jidEquals(s.from, req.from)) {
@@ -223,7 +258,8 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
       sessions.delete(sid);
       return reply(c.node, sid, "canceled");
     }
-    if (action !== "execute" && action !== "complete") return { ok: false, condition: "bad-request", text: "bad-action: this command has a single stage" };
+    if (action !== "execute" && action !== "complete")
+      return { ok: false, condition: "bad-request", text: "bad-action: this command has a single stage" };
     return run(c, sid, fields, req.from);
   });
 
@@ -232,11 +268,21 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
     const node = attr(req.element, "node");
     if (node !== undefined && node !== NS_COMMANDS) return { ok: false, condition: "item-not-found" };
     const jid = req.to || session.jid;
-    const items = node === undefined ? [] : [...commands.values()].filter((c) => visible(c, req.from)).map((c) => xml("item", { jid, node: c.node, name: c.name }));
+    const items =
+      node === undefined
+        ? []
+        : [...commands.values()]
+            .filter((c) => visible(c, req.from))
+            .map((c) => xml("item", { jid, node: c.node, name: c.name }));
     return { ok: true, payload: xml("query", { xmlns: NS_DISCO_ITEMS, node }, ...items) };
   });
 
-  const step = async (jid: string, node: string, attrs: Record<string, string>, form?: XmlElement): Promise<XmppResult<AdhocResponse>> => {
+  const step = async (
+    jid: string,
+    node: string,
+    attrs: Record<string, string>,
+    form?: XmlElement,
+  ): Promise<XmppResult<AdhocResponse>> => {
     const iq = xml("iq", { type: "set", to: jid }, xml("command", { xmlns: NS_COMMANDS, node, ...attrs }, form));
     const answer = await core.request(iq, `ad-hoc command ${node} at ${jid}`);
     if (!answer.ok) return answer;
@@ -245,7 +291,10 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
     if (cmd === undefined || (status !== "executing" && status !== "completed" && status !== "canceled")) {
       return { ok: false, condition: "undefined-condition", text: "the answer carries no command status" };
     }
-    const notes = cmd.getChildren("note").map((n): AdhocNote => ({ type: n.attrs.type === "warn" || n.attrs.type === "error" ? n.attrs.type : "info", text: n.text() }));
+    const notes = cmd.getChildren("note").map((n): AdhocNote => ({
+      type: n.attrs.type === "warn" || n.attrs.type === "error" ? n.attrs.type : "info",
+      text: n.text(),
+    }));
     const x = cmd.getChild("x", NS_DATA_FORMS);
     return { ok: true, status, sessionId: cmd.attrs.sessionid ?? "", notes, ...(x ? { form: parseForm(x) } : {}) };
   };
@@ -258,15 +307,28 @@ export function createAdhoc(session: XmppSession, options: { readonly clock?: Cl
       };
     },
     async listAdhoc(jid) {
-      const answer = await core.request(xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS })), `commands of ${jid}`);
+      const answer = await core.request(
+        xml("iq", { type: "get", to: jid }, xml("query", { xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS })),
+        `commands of ${jid}`,
+      );
       if (!answer.ok) return answer;
       const items = answer.stanza.getChild("query", NS_DISCO_ITEMS)?.getChildren("item") ?? [];
-      return { ok: true, commands: items.map((i) => ({ jid: i.attrs.jid ?? jid, node: i.attrs.node ?? "", name: i.attrs.name ?? i.attrs.node ?? "" })).filter((c) => c.node !== "") };
+      return {
+        ok: true,
+        commands: items
+          .map((i) => ({ jid: i.attrs.jid ?? jid, node: i.attrs.node ?? "", name: i.attrs.name ?? i.attrs.node ?? "" }))
+          .filter((c) => c.node !== ""),
+      };
     },
     async executeAdhoc(jid, node, fields) {
       const first = await step(jid, node, { action: "execute" });
       if (!first.ok || fields === undefined || first.status !== "executing") return first;
-      return step(jid, node, { sessionid: first.sessionId, action: "complete" }, buildSubmitForm(xml, null, new Map(Object.entries(fields))));
+      return step(
+        jid,
+        node,
+        { sessionid: first.sessionId, action: "complete" },
+        buildSubmitForm(xml, null, new Map(Object.entries(fields))),
+      );
     },
     cancelAdhoc: (jid, node, sessionId) => step(jid, node, { sessionid: sessionId, action: "cancel" }),
   };

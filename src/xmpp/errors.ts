@@ -5,12 +5,28 @@ import type { XmlElement, XmlFactory } from "./xml.js";
 
 /** RFC 6120 §8.3.3 defined conditions. */
 export type StanzaErrorCondition =
-  | "bad-request" | "conflict" | "feature-not-implemented" | "forbidden" | "gone"
-  | "internal-server-error" | "item-not-found" | "jid-malformed" | "not-acceptable"
-  | "not-allowed" | "not-authorized" | "policy-violation" | "recipient-unavailable"
-  | "redirect" | "registration-required" | "remote-server-not-found"
-  | "remote-server-timeout" | "resource-constraint" | "service-unavailable"
-  | "subscription-required" | "undefined-condition" | "unexpected-request";
+  | "bad-request"
+  | "conflict"
+  | "feature-not-implemented"
+  | "forbidden"
+  | "gone"
+  | "internal-server-error"
+  | "item-not-found"
+  | "jid-malformed"
+  | "not-acceptable"
+  | "not-allowed"
+  | "not-authorized"
+  | "policy-violation"
+  | "recipient-unavailable"
+  | "redirect"
+  | "registration-required"
+  | "remote-server-not-found"
+  | "remote-server-timeout"
+  | "resource-constraint"
+  | "service-unavailable"
+  | "subscription-required"
+  | "undefined-condition"
+  | "unexpected-request";
 
 /** RFC 6120 §8.3.2 error types: what the requester may do about it. */
 export type StanzaErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
@@ -34,14 +50,28 @@ export interface HandlerFailure {
 
 // RFC 6120 §8.3.3: the type each condition is usually sent with.
 const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
-  "bad-request": "modify", conflict: "cancel", "feature-not-implemented": "cancel",
-  forbidden: "auth", gone: "cancel", "internal-server-error": "cancel",
-  "item-not-found": "cancel", "jid-malformed": "modify", "not-acceptable": "modify",
-  "not-allowed": "cancel", "not-authorized": "auth", "policy-violation": "modify",
-  "recipient-unavailable": "wait", redirect: "modify", "registration-required": "auth",
-  "remote-server-not-found": "cancel", "remote-server-timeout": "wait",
-  "resource-constraint": "wait", "service-unavailable": "cancel",
-  "subscription-required": "auth", "undefined-condition": "cancel", "unexpected-request": "wait",
+  "bad-request": "modify",
+  conflict: "cancel",
+  "feature-not-implemented": "cancel",
+  forbidden: "auth",
+  gone: "cancel",
+  "internal-server-error": "cancel",
+  "item-not-found": "cancel",
+  "jid-malformed": "modify",
+  "not-acceptable": "modify",
+  "not-allowed": "cancel",
+  "not-authorized": "auth",
+  "policy-violation": "modify",
+  "recipient-unavailable": "wait",
+  redirect: "modify",
+  "registration-required": "auth",
+  "remote-server-not-found": "cancel",
+  "remote-server-timeout": "wait",
+  "resource-constraint": "wait",
+  "service-unavailable": "cancel",
+  "subscription-required": "auth",
+  "undefined-condition": "cancel",
+  "unexpected-request": "wait",
 };
 
 const TYPES = new Set<string>(["auth", "cancel", "continue", "modify", "wait"]);

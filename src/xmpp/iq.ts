@@ -57,7 +57,9 @@ export class IqRequests {
       this.send(iq).catch((err: unknown) => {
         if (!this.pending.delete(id)) return;
         timer.cancel();
-        reject(err instanceof XmppIoError ? err : new XmppIoError("not-connected", `${what}: send failed`, { cause: err }));
+        reject(
+          err instanceof XmppIoError ? err : new XmppIoError("not-connected", `${what}: send failed`, { cause: err }),
+        );
       });
     });
   }

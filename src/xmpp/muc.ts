@@ -7,7 +7,15 @@ import { createDisco } from "./disco.js";
 import { TypedEmitter, type Unsubscribe } from "./emitter.js";
 import { parseStanzaError, type XmppFailure, type XmppResult } from "./errors.js";
 import { bareJid, jidResource, normaliseJid } from "./jid.js";
-import { NS_DATA_FORMS, NS_DELAY, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_ROOMCONFIG, NS_MUC_USER } from "./namespaces.js";
+import {
+  NS_DATA_FORMS,
+  NS_DELAY,
+  NS_MUC,
+  NS_MUC_ADMIN,
+  NS_MUC_OWNER,
+  NS_MUC_ROOMCONFIG,
+  NS_MUC_USER,
+} from "./namespaces.js";
 import { coreOf, type XmppSession } from "./session.js";
 import { attr, type XmlElement } from "./xml.js";
 
@@ -123,7 +131,13 @@ interface RoomState {
   pending?: { resolve: (r: XmppResult<JoinedRoom>) => void; timer: TimerHandle };
 }
 
-const EXIT_CODES: ReadonlyArray<[string, RoomExit["reason"]]> = [["301", "banned"], ["307", "kicked"], ["321", "removed"], ["322", "removed"], ["332", "shutdown"]];
+const EXIT_CODES: ReadonlyArray<[string, RoomExit["reason"]]> = [
+  ["301", "banned"],
+  ["307", "kicked"],
+  ["321", "removed"],
+  ["322", "removed"],
+  ["332", "shutdown"],
+];
 
 /** MUC over `session`; `clock` times out joins that get no answer. */
 export function createMuc(session: XmppSession, options: { readonly clock?: Clock } = {}): Muc {
@@ -131,13 +145,23 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
   const { xml } = core;
   const clock = options.clock ?? systemClock;
   const rooms = new Map<string, RoomState>();
-  const events = new TypedEmitter<{ message: GroupchatMessage; exit: RoomExit; changed: RoomChange }>((err) => core.report(err instanceof Error ? err : new Error(String(err))));
+  const events = new TypedEmitter<{ message: GroupchatMessage; exit: RoomExit; changed: RoomChange }>((err) =>
+    core.report(err instanceof Error ? err : new Error(String(err))),
+  );
   const key = (room: string): string => normaliseJid(bareJid(room));
 
   const sendJoin = (s: RoomState): Promise<void> =>
     core.send(
-      xml("presence", { to: `${s.room}/${s.nick}` },
-        xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: String(s.options.history ?? 0) }), s.options.password && xml("password", {}, s.options.password))),
+      xml(
+        "presence",
+        { to: `${s.room}/${s.nick}` },
+        xml(
+          "x",
+          { xmlns: NS_MUC },
+          xml("history", { maxstanzas: String(s.options.history ?? 0) }),
+          s.options.password && xml("password", {}, s.options.password),
+        ),
+      ),
     );
 
   const settle = (s: RoomState, result: XmppResult<JoinedRoom>): void => {
@@ -147,14 +171,21 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
   };
   const exit = (s: RoomState, reason: RoomExit["reason"], text?: string): void => {
     rooms.delete(s.room);
-    if (s.pending) settle(s, { ok: false, condition: "undefined-condition", text: text ?? `put out of the room (${reason})` });
+    if (s.pending)
+      settle(s, { ok: false, condition: "undefined-condition", text: text ?? `put out of the room (${reason})` });
     else events.emit("exit", { room: s.room, reason, ...(text ? { text } : {}) });
   };
 
   const adminIq = (room: string, type: "get" | "set", what: string, ...children: XmlElement[]) =>
-    core.request(xml("iq", { type, to: key(room) }, xml("query", { xmlns: NS_MUC_ADMIN }, ...children)), `${what} of ${room}`);
+    core.request(
+      xml("iq", { type, to: key(room) }, xml("query", { xmlns: NS_MUC_ADMIN }, ...children)),
+      `${what} of ${room}`,
+    );
   const ownerIq = (room: string, type: "get" | "set", what: string, ...children: XmlElement[]) =>
-    core.request(xml("iq", { type, to: key(room) }, xml("query", { xmlns: NS_MUC_OWNER }, ...children)), `${what} of ${room}`);
+    core.request(
+      xml("iq", { type, to: key(room) }, xml("query", { xmlns: NS_MUC_OWNER }, ...children)),
+      `${what} of ${room}`,
+    );
   const configure = async (room: string, fields: ReadonlyMap<string, FormValue>): Promise<XmppResult> => {
     const reply = await ownerIq(room, "set", "room configuration", buildSubmitForm(xml, NS_MUC_ROOMCONFIG, fields));
     return reply.ok ? { ok: true } : reply;
@@ -164,12 +195,18 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     s.joined = true;
     s.created = s.created || codes.has("201");
     const config = codes.has("201") ? s.options.createConfig : undefined;
-    const configured = config === undefined ? null : await configure(s.room, config).catch((err: unknown) => ({ ok: false, condition: String(err) }));
-    if (configured?.ok === false) core.report(new Error(`configuring the new room ${s.room} failed: ${configured.condition}`));
+    const configured =
+      config === undefined
+        ? null
+        : await configure(s.room, config).catch((err: unknown) => ({ ok: false, condition: String(err) }));
+    if (configured?.ok === false)
+      core.report(new Error(`configuring the new room ${s.room} failed: ${configured.condition}`));
     // Status 100 comes only on a first join (and predates a configuration): else ask disco#info.
     if (codes.has("100") && configured === null) s.anonymity = "non-anonymous";
     else {
-      const info = await createDisco(session).discoInfo(s.room).catch(() => null);
+      const info = await createDisco(session)
+        .discoInfo(s.room)
+        .catch(() => null);
       s.anonymity = info?.ok && info.features.includes("muc_nonanonymous") ? "non-anonymous" : "semi-anonymous";
     }
     if (s.pending) settle(s, { ok: true, room: s.room, nick: s.nick, anonymity: s.anonymity, created: s.created });
@@ -205,7 +242,12 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
       return exit(s, reason, destroyed?.getChildText("reason") ?? item?.getChildText("reason") ?? undefined);
     }
     if (stanza.attrs.type !== undefined) return;
-    s.occupants.set(nick, { nick, realJid: (item && attr(item, "jid")) ?? null, role: item?.attrs.role ?? "none", affiliation: item?.attrs.affiliation ?? "none" });
+    s.occupants.set(nick, {
+      nick,
+      realJid: (item && attr(item, "jid")) ?? null,
+      role: item?.attrs.role ?? "none",
+      affiliation: item?.attrs.affiliation ?? "none",
+    });
     if (!isSelf) return;
     s.nick = nick;
     if (!s.joined) return selfPresent(s, codes);
@@ -220,12 +262,20 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     const codes = (stanza.getChild("x", NS_MUC_USER)?.getChildren("status") ?? []).map((c) => c.attrs.code);
     if (codes.includes("172")) s.anonymity = "non-anonymous";
     if (codes.includes("173") || codes.includes("174")) s.anonymity = "semi-anonymous";
-    if (["104", "172", "173", "174"].some((c) => codes.includes(c))) events.emit("changed", { room: s.room, reason: "configured" });
+    if (["104", "172", "173", "174"].some((c) => codes.includes(c)))
+      events.emit("changed", { room: s.room, reason: "configured" });
     const body = stanza.getChildText("body");
     const nick = jidResource(from);
     if (body === null || body === "" || nick === "") return;
     const delayed = stanza.getChild("delay", NS_DELAY) !== undefined;
-    events.emit("message", { room: s.room, nick, realJid: s.occupants.get(nick)?.realJid ?? null, body, fromSelf: nick === s.nick, delayed });
+    events.emit("message", {
+      room: s.room,
+      nick,
+      realJid: s.occupants.get(nick)?.realJid ?? null,
+      body,
+      fromSelf: nick === s.nick,
+      delayed,
+    });
   });
 
   // A fresh session left every room (a resumed one is still in them): go back in.
@@ -242,8 +292,21 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
   return {
     join(room, nick, joinOptions = {}) {
       const k = key(room);
-      if (rooms.has(k)) return Promise.resolve<XmppFailure>({ ok: false, condition: "conflict", text: `already in ${k} or joining it` });
-      const s: RoomState = { room: k, nick, anonymity: "semi-anonymous", created: false, joined: false, options: joinOptions, occupants: new Map() };
+      if (rooms.has(k))
+        return Promise.resolve<XmppFailure>({
+          ok: false,
+          condition: "conflict",
+          text: `already in ${k} or joining it`,
+        });
+      const s: RoomState = {
+        room: k,
+        nick,
+        anonymity: "semi-anonymous",
+        created: false,
+        joined: false,
+        options: joinOptions,
+        occupants: new Map(),
+      };
       rooms.set(k, s);
       return new Promise((resolve) => {
         const timer = clock.setTimer(joinOptions.timeoutMs ?? 15_000, () => {
@@ -253,14 +316,20 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
         s.pending = { resolve, timer };
         sendJoin(s).catch((err: unknown) => {
           rooms.delete(k);
-          settle(s, { ok: false, condition: "remote-server-not-found", text: `could not send the join: ${String(err)}` });
+          settle(s, {
+            ok: false,
+            condition: "remote-server-not-found",
+            text: `could not send the join: ${String(err)}`,
+          });
         });
       });
     },
     async leave(room, status) {
       const s = rooms.get(key(room));
       if (s === undefined) return;
-      await core.send(xml("presence", { to: `${s.room}/${s.nick}`, type: "unavailable" }, status && xml("status", {}, status)));
+      await core.send(
+        xml("presence", { to: `${s.room}/${s.nick}`, type: "unavailable" }, status && xml("status", {}, status)),
+      );
     },
     async sendGroupchat(room, body) {
       await core.send(xml("message", { to: key(room), type: "groupchat" }, xml("body", {}, body)));
@@ -268,7 +337,13 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     room(room) {
       const s = rooms.get(key(room));
       if (s === undefined || !s.joined) return undefined;
-      return { room: s.room, nick: s.nick, anonymity: s.anonymity, created: s.created, occupants: [...s.occupants.values()] };
+      return {
+        room: s.room,
+        nick: s.nick,
+        anonymity: s.anonymity,
+        created: s.created,
+        occupants: [...s.occupants.values()],
+      };
     },
     onGroupchat: (handler) => events.on("message", (m) => core.guard("groupchat", handler, m)),
     onExit: (handler) => events.on("exit", handler),
@@ -281,12 +356,23 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
       const reply = await adminIq(room, "get", `${affiliation} list`, xml("item", { affiliation }));
       if (!reply.ok) return reply;
       const items = reply.stanza.getChild("query", NS_MUC_ADMIN)?.getChildren("item") ?? [];
-      return { ok: true, jids: items.map((i) => attr(i, "jid")).filter((j): j is string => !!j).map((j) => normaliseJid(bareJid(j))) };
+      return {
+        ok: true,
+        jids: items
+          .map((i) => attr(i, "jid"))
+          .filter((j): j is string => !!j)
+          .map((j) => normaliseJid(bareJid(j))),
+      };
     },
     async setAffiliations(room, changes) {
       // One item per request: Prosody 0.12 acts on the first item of an admin query only.
       for (const c of changes) {
-        const reply = await adminIq(room, "set", "affiliation change", xml("item", { jid: c.jid, affiliation: c.affiliation }));
+        const reply = await adminIq(
+          room,
+          "set",
+          "affiliation change",
+          xml("item", { jid: c.jid, affiliation: c.affiliation }),
+        );
         if (!reply.ok) return reply;
       }
       return { ok: true };
@@ -295,11 +381,18 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
       const reply = await ownerIq(room, "get", "room configuration");
       if (!reply.ok) return reply;
       const x = reply.stanza.getChild("query", NS_MUC_OWNER)?.getChild("x", NS_DATA_FORMS);
-      return x ? { ok: true, form: parseForm(x) } : { ok: false, condition: "undefined-condition", text: "no configuration form in the reply" };
+      return x
+        ? { ok: true, form: parseForm(x) }
+        : { ok: false, condition: "undefined-condition", text: "no configuration form in the reply" };
     },
     configure,
     async destroy(room, reason) {
-      const reply = await ownerIq(room, "set", "room destruction", xml("destroy", {}, reason && xml("reason", {}, reason)));
+      const reply = await ownerIq(
+        room,
+        "set",
+        "room destruction",
+        xml("destroy", {}, reason && xml("reason", {}, reason)),
+      );
       return reply.ok ? { ok: true } : reply;
     },
   };

@@ -48,6 +48,9 @@ export function readItemContent(item: XmlElement): ItemContent {
 /** The text inside an element, each element's own text on its own line. */
 function textOf(el: XmlElement): string {
   const own = el.text().trim();
-  const nested = el.getChildElements().map(textOf).filter((t) => t !== "");
+  const nested = el
+    .getChildElements()
+    .map(textOf)
+    .filter((t) => t !== "");
   return [own, ...nested].filter((t) => t !== "").join("\n");
 }

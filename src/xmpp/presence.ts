@@ -65,14 +65,21 @@ export function createPresence(session: XmppSession): Presence {
   const core = coreOf(session);
   const { xml } = core;
   const requireTo = (to: string | undefined): void => {
-    if (!to && session.kind === "component") throw new TypeError("a component has no roster to broadcast to: give `to`");
+    if (!to && session.kind === "component")
+      throw new TypeError("a component has no roster to broadcast to: give `to`");
   };
   return {
     async sendAvailable(o = {}) {
       requireTo(o.to);
       const priority = o.priority === undefined ? undefined : String(o.priority);
       await core.send(
-        xml("presence", { to: o.to }, o.show && xml("show", {}, o.show), o.status && xml("status", {}, o.status), priority && xml("priority", {}, priority)),
+        xml(
+          "presence",
+          { to: o.to },
+          o.show && xml("show", {}, o.show),
+          o.status && xml("status", {}, o.status),
+          priority && xml("priority", {}, priority),
+        ),
       );
     },
     async sendUnavailable(o = {}) {
@@ -105,7 +112,11 @@ export function createPresence(session: XmppSession): Presence {
       core.onStanza("presence", "presence subscription", (stanza) => {
         const type = stanza.attrs.type ?? "";
         if (!SUBSCRIPTION_TYPES.has(type)) return;
-        return handler({ from: attr(stanza, "from") ?? "", to: attr(stanza, "to") ?? "", type: type as SubscriptionType });
+        return handler({
+          from: attr(stanza, "from") ?? "",
+          to: attr(stanza, "to") ?? "",
+          type: type as SubscriptionType,
+        });
       }),
   };
 }

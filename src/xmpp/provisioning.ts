@@ -95,7 +95,12 @@ export type EnsureNodeResult = { ok: true } | { ok: false; condition: string; te
  * AlertBot to (Prosody lets only service admins create). A node that exists already is fine; one we
  * own already (Prosody refuses the create before it looks) needs no AlertBot, which may be down.
  */
-export async function ensureNode(pubsub: Pubsub, provisioning: Provisioning, target: NodeTarget, log: Logger): Promise<EnsureNodeResult> {
+export async function ensureNode(
+  pubsub: Pubsub,
+  provisioning: Provisioning,
+  target: NodeTarget,
+  log: Logger,
+): Promise<EnsureNodeResult> {
   const { service, node, source, bot } = target;
   const created = await pubsub.createNode(service, node, agentNodeConfig(source));
   if (created.ok || created.condition === "conflict") return { ok: true };

@@ -30,11 +30,25 @@ export interface Pubsub {
   /** XEP-0060 §8.4: delete a node. */
   deleteNode(service: string, node: string): Promise<XmppResult>;
   /** XEP-0060 §7.1: publish an update; resolves once the service confirmed it. */
-  publish(service: string, node: string, payload: UpdatePayload, itemId?: string): Promise<XmppResult<{ itemId: string }>>;
+  publish(
+    service: string,
+    node: string,
+    payload: UpdatePayload,
+    itemId?: string,
+  ): Promise<XmppResult<{ itemId: string }>>;
   /** Publish an element of another namespace (tests, interop). */
-  publishForeign(service: string, node: string, payload: PlainElement, itemId?: string): Promise<XmppResult<{ itemId: string }>>;
+  publishForeign(
+    service: string,
+    node: string,
+    payload: PlainElement,
+    itemId?: string,
+  ): Promise<XmppResult<{ itemId: string }>>;
   /** XEP-0060 §6.1: subscribe `jid` (default: ourselves, bare). */
-  subscribe(service: string, node: string, jid?: string): Promise<XmppResult<{ jid: string; subscription: string; subid?: string }>>;
+  subscribe(
+    service: string,
+    node: string,
+    jid?: string,
+  ): Promise<XmppResult<{ jid: string; subscription: string; subid?: string }>>;
   /** XEP-0060 §6.2: unsubscribe `jid` (default: ourselves, bare). */
   unsubscribe(service: string, node: string, jid?: string): Promise<XmppResult>;
   /** XEP-0060 §6.5: retained items, oldest first; the newest `max` of them if given. */
@@ -113,7 +127,11 @@ function createNode(core: SessionCore, service: string, node: string, config?: N
 /** XEP-0060 §8.2.4: changes the given options of `node`, leaving the others as they are. */
 function configureNode(core: SessionCore, service: string, node: string, config: NodeConfig): Promise<XmppResult> {
   const { xml } = core;
-  const payload = xml("pubsub", { xmlns: NS_PUBSUB_OWNER }, xml("configure", { node }, buildNodeConfigForm(xml, config)));
+  const payload = xml(
+    "pubsub",
+    { xmlns: NS_PUBSUB_OWNER },
+    xml("configure", { node }, buildNodeConfigForm(xml, config)),
+  );
   return pubsubCall(core, "set", service, payload, `configure node ${node}`, nothing);
 }
 
@@ -165,7 +183,8 @@ function getAffiliations(
     for (const a of list?.getChildren("affiliation") ?? []) {
       const jid = attr(a, "jid");
       const affiliation = attr(a, "affiliation");
-      if (jid && affiliation && AFFILIATIONS.has(affiliation)) affiliations.push({ jid, affiliation: affiliation as Affiliation });
+      if (jid && affiliation && AFFILIATIONS.has(affiliation))
+        affiliations.push({ jid, affiliation: affiliation as Affiliation });
     }
     return { affiliations };
   });
@@ -240,7 +259,11 @@ function subscribe(
     const sub = reply.getChild("pubsub", NS_PUBSUB)?.getChild("subscription");
     const subid = sub && attr(sub, "subid");
     // §6.1.2: an empty result also means "subscribed".
-    return { jid: (sub && attr(sub, "jid")) ?? jid, subscription: (sub && attr(sub, "subscription")) ?? "subscribed", ...(subid ? { subid } : {}) };
+    return {
+      jid: (sub && attr(sub, "jid")) ?? jid,
+      subscription: (sub && attr(sub, "subscription")) ?? "subscribed",
+      ...(subid ? { subid } : {}),
+    };
   });
 }
 
@@ -252,7 +275,12 @@ function unsubscribe(core: SessionCore, service: string, node: string, jid = bar
 }
 
 /** XEP-0060 §6.5.7: the newest `max` items (all retained ones without `max`), oldest first. */
-function getItems(core: SessionCore, service: string, node: string, max?: number): Promise<XmppResult<{ items: PubsubItem[] }>> {
+function getItems(
+  core: SessionCore,
+  service: string,
+  node: string,
+  max?: number,
+): Promise<XmppResult<{ items: PubsubItem[] }>> {
   const { xml } = core;
   const payload = xml("pubsub", { xmlns: NS_PUBSUB }, xml("items", { node, max_items: max }));
   return pubsubCall(core, "get", service, payload, `get items of ${node}`, (reply) => {
@@ -264,21 +292,32 @@ function getItems(core: SessionCore, service: string, node: string, max?: number
 /** XEP-0060 §5.2 (XEP-0030 disco#items): the nodes of a service. */
 function listNodes(core: SessionCore, service: string): Promise<XmppResult<{ nodes: NodeListing[] }>> {
   const { xml } = core;
-  return pubsubCall(core, "get", service, xml("query", { xmlns: NS_DISCO_ITEMS }), `list nodes of ${service}`, (reply) => {
-    const nodes: NodeListing[] = [];
-    for (const item of reply.getChild("query", NS_DISCO_ITEMS)?.getChildren("item") ?? []) {
-      const node = attr(item, "node");
-      const name = attr(item, "name");
-      if (node) nodes.push({ node, ...(name ? { name } : {}) });
-    }
-    return { nodes };
-  });
+  return pubsubCall(
+    core,
+    "get",
+    service,
+    xml("query", { xmlns: NS_DISCO_ITEMS }),
+    `list nodes of ${service}`,
+    (reply) => {
+      const nodes: NodeListing[] = [];
+      for (const item of reply.getChild("query", NS_DISCO_ITEMS)?.getChildren("item") ?? []) {
+        const node = attr(item, "node");
+        const name = attr(item, "name");
+        if (node) nodes.push({ node, ...(name ? { name } : {}) });
+      }
+      return { nodes };
+    },
+  );
 }
 
 /** Reads an `<item/>` of an items result or an event. */
 export function readItem(item: XmlElement): PubsubItem {
   const publisher = attr(item, "publisher");
-  return { itemId: item.attrs.id ?? "", ...(publisher ? { publisher: bareJid(publisher) } : {}), ...readItemContent(item) };
+  return {
+    itemId: item.attrs.id ?? "",
+    ...(publisher ? { publisher: bareJid(publisher) } : {}),
+    ...readItemContent(item),
+  };
 }
 
 // XEP-0060 §7.1.2.1 event notifications: <message><event><items node><item/>...
@@ -370,7 +409,13 @@ const VARS: ReadonlyArray<readonly [keyof NodeConfig, string]> = [
   ["sendLastPublishedItem", "pubsub#send_last_published_item"],
 ];
 
-const BOOLEANS = new Set<keyof NodeConfig>(["persistItems", "deliverNotifications", "deliverPayloads", "notifyRetract", "notifyDelete"]);
+const BOOLEANS = new Set<keyof NodeConfig>([
+  "persistItems",
+  "deliverNotifications",
+  "deliverPayloads",
+  "notifyRetract",
+  "notifyDelete",
+]);
 
 /** The submit form for a configuration (XEP-0060 §8.1.3 create-and-configure, §8.2.4 configure). */
 export function buildNodeConfigForm(xml: XmlFactory, config: NodeConfig): XmlElement {
@@ -393,5 +438,5 @@ export function parseNodeConfigForm(x: XmlElement): NodeConfig {
     else if (key === "maxItems") out[key] = v === "max" ? "max" : Number(v);
     else out[key] = v;
   }
-  return out as NodeConfig;
+  return out;
 }

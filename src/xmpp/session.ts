@@ -124,11 +124,19 @@ export class SessionCore {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.boundJid = kind === "component" ? (this.entity.options.domain ?? "") : "";
     this.events = new TypedEmitter<SessionEvents>((err, event) =>
-      event === "error" ? undefined : this.report(new XmppHandlerError(`session "${String(event)}" listener`, { cause: err })),
+      event === "error"
+        ? undefined
+        : this.report(new XmppHandlerError(`session "${String(event)}" listener`, { cause: err })),
     );
     this.events.on("error", options.onError ?? defaultOnError);
-    hardenEntity(this.entity, (err) => this.report(new XmppIoError("connection", `xmpp input: ${err.message}`, { cause: err })));
-    this.requests = new IqRequests((el) => this.send(el), () => this.jid, clock);
+    hardenEntity(this.entity, (err) =>
+      this.report(new XmppIoError("connection", `xmpp input: ${err.message}`, { cause: err })),
+    );
+    this.requests = new IqRequests(
+      (el) => this.send(el),
+      () => this.jid,
+      clock,
+    );
     this.iqHandlers = new IqHandlers(this.entity, this.xml, (err) => this.report(err));
     this.lifecycle = new Lifecycle(
       this.entity,
@@ -141,7 +149,8 @@ export class SessionCore {
       {
         online: (resumed) => this.onOnline(resumed),
         offline: (reason, willReconnect) => this.onOffline(reason, willReconnect),
-        reconnecting: (attempt, delayMs, lastError) => this.events.emit("reconnecting", { attempt, delayMs, lastError }),
+        reconnecting: (attempt, delayMs, lastError) =>
+          this.events.emit("reconnecting", { attempt, delayMs, lastError }),
         error: (err) => this.report(err),
       },
     );
@@ -149,7 +158,12 @@ export class SessionCore {
     // XEP-0198 §4: stanzas the server never acknowledged before the session was lost.
     this.entity.streamManagement?.on("fail", (stanza: XmlElement) => {
       if (this.lifecycle.isStopped || stanza.name === "iq") return; // IQ callers get session-lost instead
-      this.report(new XmppIoError("session-lost", `a <${stanza.name}> to ${stanza.attrs.to ?? "?"} was never acknowledged and may be lost`));
+      this.report(
+        new XmppIoError(
+          "session-lost",
+          `a <${stanza.name}> to ${stanza.attrs.to ?? "?"} was never acknowledged and may be lost`,
+        ),
+      );
     });
   }
 
@@ -244,13 +258,15 @@ export class SessionCore {
     const jid = this.entity.jid?.toString();
     if (jid) this.boundJid = jid;
     // Replies to requests of a replaced session will never come.
-    if (!resumed) this.requests.failAll(new XmppIoError("session-lost", "the XMPP session was replaced before the reply came"));
+    if (!resumed)
+      this.requests.failAll(new XmppIoError("session-lost", "the XMPP session was replaced before the reply came"));
     this.events.emit("online", { jid: this.boundJid, resumed });
   }
 
   private onOffline(reason: string, willReconnect: boolean): void {
     // Without stream management nothing survives a drop.
-    if (!this.entity.streamManagement) this.requests.failAll(new XmppIoError("session-lost", `connection lost: ${reason}`));
+    if (!this.entity.streamManagement)
+      this.requests.failAll(new XmppIoError("session-lost", `connection lost: ${reason}`));
     this.events.emit("offline", { reason, willReconnect });
   }
 }

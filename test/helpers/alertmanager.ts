@@ -68,7 +68,13 @@ export async function startAlertmanager(dir: string, config: string): Promise<Te
   let out = "";
   const child: ChildProcess = spawn(
     "prometheus-alertmanager",
-    [`--config.file=${configFile}`, `--storage.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=debug"],
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${data}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+      "--log.level=debug",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));
@@ -77,11 +83,15 @@ export async function startAlertmanager(dir: string, config: string): Promise<Te
   const closed = new Promise<void>((resolve) => child.on("close", () => ((exited = true), resolve())));
   child.on("error", (err) => (out += `cannot start prometheus-alertmanager: ${err.message}\n`));
   try {
-    await waitFor("Alertmanager to be ready", async () => {
-      if (exited) throw new Error(`Alertmanager exited:\n${out}`);
-      const res = await fetch(`${url}/-/ready`).catch(() => null);
-      return res?.ok === true;
-    }, 30_000);
+    await waitFor(
+      "Alertmanager to be ready",
+      async () => {
+        if (exited) throw new Error(`Alertmanager exited:\n${out}`);
+        const res = await fetch(`${url}/-/ready`).catch(() => null);
+        return res?.ok === true;
+      },
+      30_000,
+    );
   } catch (err) {
     child.kill("SIGKILL");
     throw err;
@@ -89,7 +99,11 @@ export async function startAlertmanager(dir: string, config: string): Promise<Te
   return {
     url,
     async post(alerts) {
-      const res = await fetch(`${url}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alerts) });
+      const res = await fetch(`${url}/api/v2/alerts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(alerts),
+      });
       if (!res.ok) throw new Error(`Alertmanager refused the alerts: ${res.status} ${await res.text()}`);
     },
     output: () => out,

@@ -13,7 +13,10 @@ export function deliverSkippingBackoff(
 ): Promise<{ outcome: DeliveryOutcome; attempts: DeliveryOutcome[] }> {
   const attempts: DeliveryOutcome[] = [];
   return deliverWithRetry(channel, to, message, {
-    clock, attempts: 4, initialDelayMs: 5_000, maxDelayMs: 60_000,
+    clock,
+    attempts: 4,
+    initialDelayMs: 5_000,
+    maxDelayMs: 60_000,
     onAttempt: (outcome, _n, next) => {
       attempts.push(outcome);
       if (next.retryInMs !== null) setImmediate(() => clock.advance(next.retryInMs ?? 0));

@@ -5,11 +5,16 @@ import type { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
 
 /** Settings for a test: ack limits at quiet defaults unless given. */
-export function testSettings(given: Pick<BotSettings, "policy" | "channels"> & Partial<BotSettings>): Settings<BotSettings> {
+export function testSettings(
+  given: Pick<BotSettings, "policy" | "channels"> & Partial<BotSettings>,
+): Settings<BotSettings> {
   return new Settings<BotSettings>({ ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, ...given });
 }
 
-type CoreOptions = Pick<BotCoreDeps, "store" | "clock"> & Partial<Omit<BotCoreDeps, "settings">> & Pick<BotSettings, "policy" | "channels"> & Partial<BotSettings>;
+type CoreOptions = Pick<BotCoreDeps, "store" | "clock"> &
+  Partial<Omit<BotCoreDeps, "settings">> &
+  Pick<BotSettings, "policy" | "channels"> &
+  Partial<BotSettings>;
 
 /** A core over `deps` (store, clock, policy, channels), the rest quiet defaults that a test may override. */
 export function fakeClockCore(deps: CoreOptions): BotCore {

@@ -25,7 +25,11 @@ export class HttpSink {
   private readonly hanging: ServerResponse[] = [];
   private waiters: Array<() => void> = [];
 
-  private constructor(private readonly server: Server, readonly port: number, private readonly fallback: HttpReply) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly fallback: HttpReply,
+  ) {}
 
   /** Starts a sink answering `fallback` (200 by default) when nothing is scripted. */
   static async start(fallback: HttpReply = { status: 200, body: '{"ok":true}' }): Promise<HttpSink> {
@@ -33,7 +37,17 @@ export class HttpSink {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => sink?.answer({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") }, res));
+      req.on("end", () =>
+        sink?.answer(
+          {
+            method: req.method ?? "",
+            url: req.url ?? "",
+            headers: req.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          },
+          res,
+        ),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const address = server.address();
@@ -71,7 +85,9 @@ export class HttpSink {
     if (reply === "hang") return void this.hanging.push(res);
     if (reply === "echo-401") {
       res.writeHead(401, { "Content-Type": "text/plain" });
-      return void res.end(`unauthorized: ${request.headers.authorization ?? ""} ${JSON.stringify(request.headers)} ${request.body}`);
+      return void res.end(
+        `unauthorized: ${request.headers.authorization ?? ""} ${JSON.stringify(request.headers)} ${request.body}`,
+      );
     }
     res.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers });
     res.end(reply.body ?? "");

@@ -29,13 +29,25 @@ export function writeBotConfig(t: TestProsody, dir: string, body: string, file =
 }
 
 /** Starts `bots/alertbot.ts --config <configPath>` and resolves once it logs that it runs. */
-export async function startBotProcess(t: TestProsody, configPath: string, env: Readonly<Record<string, string>> = {}): Promise<ChildRun> {
-  const bot = ChildRun.start("bots/alertbot.ts", ["--config", configPath], { [BOT_SECRET_ENV]: t.botSecret, ...env }, "alertbot");
+export async function startBotProcess(
+  t: TestProsody,
+  configPath: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ChildRun> {
+  const bot = ChildRun.start(
+    "bots/alertbot.ts",
+    ["--config", configPath],
+    { [BOT_SECRET_ENV]: t.botSecret, ...env },
+    "alertbot",
+  );
   try {
     await bot.waitForLog("AlertBot running", (l) => l["msg"] === "AlertBot running", 60_000);
   } catch (err) {
     await bot.crash();
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-4000)}`);
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-4000)}`,
+      { cause: err },
+    );
   }
   return bot;
 }

@@ -24,7 +24,10 @@ export class ChildRun {
   private exit: ChildExit | null = null;
   private partial = "";
 
-  private constructor(private readonly child: ChildProcess, readonly label: string) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly label: string,
+  ) {
     child.stdout?.setEncoding("utf8").on("data", (s: string) => (this.stdout += s));
     child.stderr?.setEncoding("utf8").on("data", (s: string) => this.onStderr(s));
     // A command that cannot start (not installed, not executable): "close" still follows, with
@@ -41,7 +44,12 @@ export class ChildRun {
   }
 
   /** Spawns `node --import tsx <entry> ...args` from the repository root with `env` added to ours. */
-  static start(entry: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, label = entry): ChildRun {
+  static start(
+    entry: string,
+    args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
+    label = entry,
+  ): ChildRun {
     const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
@@ -55,7 +63,13 @@ export class ChildRun {
    * a user's shell would: no tsx, its own `#!` line, from `cwd` (outside the repository, so
    * nothing resolves from the source tree or its node_modules).
    */
-  static command(command: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>>, label = command): ChildRun {
+  static command(
+    command: string,
+    args: readonly string[],
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+    label = command,
+  ): ChildRun {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     return new ChildRun(child, label);
   }
@@ -81,13 +95,24 @@ export class ChildRun {
   }
 
   /** Waits for a log line matching `pred`; fails early, with the output, if the process exits first. */
-  waitForLog(what: string, pred: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    return waitFor(what, () => {
-      const line = this.logs.find(pred);
-      if (line) return line;
-      if (this.exit) throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}) before ${what}:\n${this.stderr.slice(-4000)}`);
-      return undefined;
-    }, timeoutMs);
+  waitForLog(
+    what: string,
+    pred: (line: Record<string, unknown>) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
+    return waitFor(
+      what,
+      () => {
+        const line = this.logs.find(pred);
+        if (line) return line;
+        if (this.exit)
+          throw new Error(
+            `${this.label} exited (${JSON.stringify(this.exit)}) before ${what}:\n${this.stderr.slice(-4000)}`,
+          );
+        return undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Sends a signal (SIGKILL for a crash, SIGHUP for a reload). */

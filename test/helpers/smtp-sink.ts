@@ -34,7 +34,10 @@ export class SmtpSink {
   private stallWaiters: Array<() => void> = [];
   private stalls = 0;
 
-  private constructor(private readonly server: SMTPServer, readonly port: number) {}
+  private constructor(
+    private readonly server: SMTPServer,
+    readonly port: number,
+  ) {}
 
   /** Starts a sink; close it in `after`. */
   static async start(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
@@ -47,8 +50,13 @@ export class SmtpSink {
       allowInsecureAuth: true,
       authOptional: !auth,
       onAuth(given, _session, callback) {
-        if (auth && given.username === auth.user && given.password === auth.password) return callback(null, { user: given.username });
-        callback(Object.assign(new Error(`Authentication failed for ${given.username}:${given.password ?? ""}`), { responseCode: 535 }));
+        if (auth && given.username === auth.user && given.password === auth.password)
+          return callback(null, { user: given.username });
+        callback(
+          Object.assign(new Error(`Authentication failed for ${given.username}:${given.password ?? ""}`), {
+            responseCode: 535,
+          }),
+        );
       },
       onRcptTo(_address, _session, callback) {
         const reply = sink?.replies[0] ?? "accept";
@@ -128,7 +136,11 @@ export interface ParsedMail {
 export function parseMail(raw: string): ParsedMail {
   const { headers, body } = splitEntity(raw);
   const parts = leaves(headers, body);
-  return { headers, parts, part: (type) => parts.find((p) => (p.headers.get("content-type") ?? "text/plain").startsWith(type)) };
+  return {
+    headers,
+    parts,
+    part: (type) => parts.find((p) => (p.headers.get("content-type") ?? "text/plain").startsWith(type)),
+  };
 }
 
 function splitEntity(raw: string): { headers: Map<string, string>; body: string } {
@@ -146,7 +158,8 @@ function splitEntity(raw: string): { headers: Map<string, string>; body: string 
 function leaves(headers: Map<string, string>, body: string): MailPart[] {
   const type = headers.get("content-type") ?? "text/plain";
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
-  if (!type.startsWith("multipart/") || boundary === undefined) return [{ headers, body: decodeBody(body, headers.get("content-transfer-encoding")) }];
+  if (!type.startsWith("multipart/") || boundary === undefined)
+    return [{ headers, body: decodeBody(body, headers.get("content-transfer-encoding")) }];
   const sections = body.split(`--${boundary}`).slice(1, -1);
   return sections.flatMap((section) => {
     const inner = splitEntity(section.replace(/^\n/, ""));
@@ -159,7 +172,10 @@ function decodeBody(body: string, encoding: string | undefined): string {
   if (kind === "base64") return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
   if (kind !== "quoted-printable") return body;
   const soft = body.replace(/=\n/g, "");
-  return Buffer.from(soft.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1").toString("utf8");
+  return Buffer.from(
+    soft.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    "latin1",
+  ).toString("utf8");
 }
 
 // RFC 2047 encoded words, which nodemailer uses for non-ASCII subjects and names.
@@ -169,6 +185,11 @@ function decodeWords(value: string): string {
     .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _charset: string, kind: string, data: string) =>
       kind.toUpperCase() === "B"
         ? Buffer.from(data, "base64").toString("utf8")
-        : Buffer.from(data.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1").toString("utf8"),
+        : Buffer.from(
+            data
+              .replace(/_/g, " ")
+              .replace(/=([0-9A-Fa-f]{2})/g, (_x, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            "latin1",
+          ).toString("utf8"),
     );
 }

@@ -20,7 +20,10 @@ import type { RetryPolicy } from "../../src/util/backoff.js";
 /** Log lines collected from a component under test, parsed. */
 export class LogLines {
   readonly lines: Array<Record<string, unknown>> = [];
-  readonly logger: Logger = createLogger({ level: "debug", sink: (line) => this.lines.push(JSON.parse(line)) });
+  readonly logger: Logger = createLogger({
+    level: "debug",
+    sink: (line) => this.lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   /** Lines whose message is `msg`. */
   withMsg(msg: string): Array<Record<string, unknown>> {
     return this.lines.filter((l) => l["msg"] === msg);
@@ -43,9 +46,16 @@ export interface TestBotOptions {
 }
 
 /** Starts AlertBot with a config written as an admin would, for `people` (localparts). */
-export async function startBot(t: TestProsody, dir: string, people: string[], log: Logger, options: TestBotOptions = {}): Promise<RunningBot> {
+export async function startBot(
+  t: TestProsody,
+  dir: string,
+  people: string[],
+  log: Logger,
+  options: TestBotOptions = {},
+): Promise<RunningBot> {
   const p = t.prosody;
-  const peopleYaml = options.peopleYaml ?? people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n");
+  const peopleYaml =
+    options.peopleYaml ?? people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n");
   const yaml = botConfigYaml(t, dir, `people:\n${peopleYaml}\nalerts:\n  ack_default: 1h\n${options.extraYaml ?? ""}`);
   const config = loadBotConfig(yaml, { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: t.botSecret } });
   return runBot(config, options.clock ?? systemClock, log, options.retry ? { retry: options.retry } : {});
@@ -76,14 +86,20 @@ export async function startAgent(
   log: Logger,
 ): Promise<RunningAgent> {
   await t.prosody.register(source, `pw-${source}`);
-  const config = loadAgentConfig(agentYaml(t, dir, source, `alerts:\n${alertsYaml}\n`), { file: "agent.yaml", env: {} });
+  const config = loadAgentConfig(agentYaml(t, dir, source, `alerts:\n${alertsYaml}\n`), {
+    file: "agent.yaml",
+    env: {},
+  });
   return runAgent(config, systemClock, log);
 }
 
 /** A person in their Jabber client: a real c2s session that collects the chat it receives. */
 export class PersonClient {
   readonly inbox: ChatMessage[] = [];
-  private constructor(readonly session: XmppSession, private readonly chat: ReturnType<typeof createChat>) {
+  private constructor(
+    readonly session: XmppSession,
+    private readonly chat: ReturnType<typeof createChat>,
+  ) {
     chat.onChat((m) => {
       this.inbox.push(m);
     });
@@ -118,10 +134,14 @@ export class PersonClient {
 
   /** Waits for a message whose body matches, and removes it (and anything before it) from the inbox. */
   async expect(pattern: RegExp, timeoutMs?: number): Promise<string> {
-    const index = await waitFor(`a chat message matching ${pattern}`, () => {
-      const i = this.inbox.findIndex((m) => pattern.test(m.body));
-      return i >= 0 ? i + 1 : undefined;
-    }, timeoutMs);
+    const index = await waitFor(
+      `a chat message matching ${pattern}`,
+      () => {
+        const i = this.inbox.findIndex((m) => pattern.test(m.body));
+        return i >= 0 ? i + 1 : undefined;
+      },
+      timeoutMs,
+    );
     const body = this.inbox[index - 1]!.body;
     this.inbox.splice(0, index);
     return body;

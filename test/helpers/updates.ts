@@ -4,7 +4,17 @@ let nextTransmission = 1_000n;
 
 /** An alert with every field at its "unset" default, as real Mauve senders put them on the wire. */
 export function alert(id: string, fields: Partial<Alert> = {}): Alert {
-  return { id, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0, ...fields };
+  return {
+    id,
+    raiseTimeS: 0,
+    clearTimeS: 0,
+    subject: "",
+    summary: "",
+    detail: "",
+    importance: 0,
+    suppressUntilS: 0,
+    ...fields,
+  };
 }
 
 /** An AlertUpdate from `source` with a fresh transmission id unless one is given. */

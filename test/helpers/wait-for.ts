@@ -10,7 +10,11 @@ export interface WaitOptions {
  * Polls `check` (sync or async) until it returns a value other than undefined/false, and returns
  * that value; fails naming `what` after the timeout (15 s unless told).
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeout: number | WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeout: number | WaitOptions = {},
+): Promise<T> {
   const { timeoutMs = 15_000, everyMs = 20 } = typeof timeout === "number" ? { timeoutMs: timeout } : timeout;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

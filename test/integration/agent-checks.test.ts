@@ -39,9 +39,13 @@ describe("agent: checks against a real Prosody and AlertBot", function () {
     await p.register("web6", "pw-web6");
     writeFileSync(join(dir, "disk.code"), "2");
     // The disk plugin exits with whatever disk.code says, like a real one reading the filesystem.
-    const disk = plugin("check_disk", `code=$(cat ${dir}/disk.code)\ncase $code in 0) echo "DISK OK - / 50% | /=50%";; *) echo "DISK CRITICAL - / 97% | /=97%"; echo "/var/log 40G";; esac\nexit $code`);
+    const disk = plugin(
+      "check_disk",
+      `code=$(cat ${dir}/disk.code)\ncase $code in 0) echo "DISK OK - / 50% | /=50%";; *) echo "DISK CRITICAL - / 97% | /=97%"; echo "/var/log 40G";; esac\nexit $code`,
+    );
     const hang = plugin("check_hang", `echo $$ > ${dir}/hang.pid\nsleep 1000`);
-    const config = loadAgentConfig(`
+    const config = loadAgentConfig(
+      `
 xmpp:
   jid: web6@${p.domain}
   password: pw-web6
@@ -59,7 +63,9 @@ checks:
     command: [${hang}]
     interval: 1h
     timeout: 2s
-`, { file: join(dir, "agent.yaml") });
+`,
+      { file: join(dir, "agent.yaml") },
+    );
     agent = await runAgent(config, systemClock, new LogLines().logger);
   });
 
@@ -71,7 +77,10 @@ checks:
 
   it("clears it when the plugin says OK", async () => {
     writeFileSync(join(dir, "disk.code"), "0");
-    const alert = await waitFor("disk cleared", () => bot!.store.alerts.find("web6", "disk")?.status === "cleared" && bot!.store.alerts.find("web6", "disk"));
+    const alert = await waitFor(
+      "disk cleared",
+      () => bot!.store.alerts.find("web6", "disk")?.status === "cleared" && bot!.store.alerts.find("web6", "disk"),
+    );
     assert.equal(alert.summary, "DISK OK - / 50%");
   });
 
@@ -80,6 +89,9 @@ checks:
     assert.equal(alert.summary, "check timed out after 2s");
     assert.equal(alert.importance, 80);
     const pid = Number(readFileSync(join(dir, "hang.pid"), "utf8"));
-    await waitFor("the hanging plugin to be gone", () => !existsSync(`/proc/${pid}`) || /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")));
+    await waitFor(
+      "the hanging plugin to be gone",
+      () => !existsSync(`/proc/${pid}`) || /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")),
+    );
   });
 });

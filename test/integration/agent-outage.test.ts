@@ -49,7 +49,11 @@ function assertTrail(bot: RunningBot, source: string, prefix: string, n: number,
     assert.ok(alert, `${prefix}${i} reached the bot`);
     const kinds = bot.store.alerts.history(alert.shortId).filter((h) => h.kind === "raised" || h.kind === "cleared");
     const last = lastMayClear && kinds.length === 2 ? ["raised", "cleared"] : ["raised"];
-    assert.deepEqual(kinds.map((h) => h.kind), i < n - 1 ? ["raised", "cleared"] : last, `${prefix}${i}: applied once`);
+    assert.deepEqual(
+      kinds.map((h) => h.kind),
+      i < n - 1 ? ["raised", "cleared"] : last,
+      `${prefix}${i}: applied once`,
+    );
     assert.ok(kinds[0]!.id > lastRaise, `${prefix}${i} applied after ${prefix}${i - 1}`);
     lastRaise = kinds[0]!.id;
   }
@@ -65,7 +69,10 @@ describe("agent: outages against a real Prosody", function () {
   const childLog: string[] = [];
 
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && childLog.length > 0) process.stderr.write(`\n--- the agent process's log ---\n${childLog.join("").split("\n").slice(-80).join("\n")}\n---\n`);
+    if (this.currentTest?.state === "failed" && childLog.length > 0)
+      process.stderr.write(
+        `\n--- the agent process's log ---\n${childLog.join("").split("\n").slice(-80).join("\n")}\n---\n`,
+      );
   });
 
   after(async () => {
@@ -99,7 +106,11 @@ describe("agent: outages against a real Prosody", function () {
 
     await t.prosody.restart();
     await waitFor("the backlog to drain", () => agent!.core.backlog() === 0, 60_000);
-    await waitFor("the last change to be applied", () => bot!.store.alerts.find("web2", "c99")?.status === "raised", 30_000);
+    await waitFor(
+      "the last change to be applied",
+      () => bot!.store.alerts.find("web2", "c99")?.status === "raised",
+      30_000,
+    );
     assertTrail(bot!, "web2", "c", 100);
     assert.equal(botLog.withMsg("stale update ignored").length, 0, "nothing arrived out of order");
     assert.ok(agentLog.withMsg("reconnected; republishing full state after the backlog").length >= 1);
@@ -117,12 +128,21 @@ describe("agent: outages against a real Prosody", function () {
     const N = 300;
     mkdirSync(config.stateDir, { recursive: true });
     const outbox = new Outbox(join(config.stateDir, "outbox.sqlite"));
-    const core = new AgentCore({ clock: systemClock, log: createLogger({ level: "error" }), outbox, source: "web3", heartbeatMs: null });
+    const core = new AgentCore({
+      clock: systemClock,
+      log: createLogger({ level: "error" }),
+      outbox,
+      source: "web3",
+      heartbeatMs: null,
+    });
     for (let i = 0; i < N; i++) core.change(step("k", i));
     outbox.close();
 
     const start = (): ChildProcess => {
-      const proc = spawn(process.execPath, ["--import", "tsx", "agents/mauve-agent.ts", "--config", configFile], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+      const proc = spawn(process.execPath, ["--import", "tsx", "agents/mauve-agent.ts", "--config", configFile], {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       proc.stderr?.on("data", (d: Buffer) => childLog.push(d.toString()));
       return proc;
     };

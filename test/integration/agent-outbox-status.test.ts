@@ -36,7 +36,11 @@ describe("agent: the outbox in its presence status", function () {
     const t = server();
     const p = t.prosody;
     const seen: PresenceUpdate[] = [];
-    standIn = await connectComponent({ service: `xmpp://127.0.0.1:${p.componentPort}`, domain: p.botJid, password: t.botSecret });
+    standIn = await connectComponent({
+      service: `xmpp://127.0.0.1:${p.componentPort}`,
+      domain: p.botJid,
+      password: t.botSecret,
+    });
     const pubsub = createPubsub(standIn);
     createPresence(standIn).onPresence((u) => void seen.push(u));
     createProvisioning(standIn).onProvisionRequest(async (req) => {
@@ -46,7 +50,8 @@ describe("agent: the outbox in its presence status", function () {
       return owner.ok ? { ok: true } : { ok: false, condition: "internal-server-error" };
     });
     await p.register("web6", "pw-web6");
-    const config = loadAgentConfig(`
+    const config = loadAgentConfig(
+      `
 xmpp:
   jid: web6@${p.domain}
   password: pw-web6
@@ -57,9 +62,12 @@ state_dir: ${join(dir, "state")}
 alerts:
   - { id: disk-full, state: raised, summary: full }
 heartbeat: false
-`, { file: "agent.yaml" });
+`,
+      { file: "agent.yaml" },
+    );
     agent = await runAgent(config, systemClock, new LogLines().logger, { botWaitMs: 100 });
-    const statuses = (): string[] => seen.filter((u) => u.from.startsWith("web6@") && u.type === "available").map((u) => u.status ?? "");
+    const statuses = (): string[] =>
+      seen.filter((u) => u.from.startsWith("web6@") && u.type === "available").map((u) => u.status ?? "");
     await waitFor("a status with the outbox", () => statuses().includes("1 raised: disk-full; outbox 1"));
     await waitFor("the status once the outbox drained", () => statuses().at(-1) === "1 raised: disk-full", 30_000);
     const items = await pubsub.getItems(p.pubsubJid, "mauve/alerts/web6");

@@ -35,11 +35,16 @@ describe("agent: presence and disco on a real Prosody", function () {
     dir = tempDir("mauve-agent-presence-");
     const t = server();
     const p = t.prosody;
-    botStandIn = await connectComponent({ service: `xmpp://127.0.0.1:${p.componentPort}`, domain: p.botJid, password: t.botSecret });
+    botStandIn = await connectComponent({
+      service: `xmpp://127.0.0.1:${p.componentPort}`,
+      domain: p.botJid,
+      password: t.botSecret,
+    });
     createPresence(botStandIn).onPresence((u) => void seen.push(u));
     createProvisioning(botStandIn).onProvisionRequest(async () => ({ ok: false, condition: "service-unavailable" }));
     await p.register("web5", "pw-web5");
-    const config = loadAgentConfig(`
+    const config = loadAgentConfig(
+      `
 xmpp:
   jid: web5@${p.domain}
   password: pw-web5
@@ -52,12 +57,16 @@ alerts:
   - { id: load, state: raised }
   - { id: mail, state: cleared }
 heartbeat: false
-`, { file: "agent.yaml" });
+`,
+      { file: "agent.yaml" },
+    );
     agent = await runAgent(config, systemClock, new LogLines().logger);
   });
 
   it("tells AlertBot it is available, with a status summarising the host's alerts and its outbox", async () => {
-    const presence = await waitFor("the agent's presence", () => seen.find((u) => u.from.startsWith("web5@") && u.type === "available"));
+    const presence = await waitFor("the agent's presence", () =>
+      seen.find((u) => u.from.startsWith("web5@") && u.type === "available"),
+    );
     // This stand-in never shows itself, so the agent's first full state waits in its outbox.
     assert.equal(presence.status, "2 raised: disk-full, load; outbox 1");
     assert.match(presence.from, /^web5@[^/]+\/mauve-agent$/);
@@ -74,7 +83,9 @@ heartbeat: false
   it("says it is unavailable when stopped cleanly", async () => {
     await agent!.stop();
     agent = undefined;
-    const gone = await waitFor("unavailable presence", () => seen.find((u) => u.from.startsWith("web5@") && u.type === "unavailable"));
+    const gone = await waitFor("unavailable presence", () =>
+      seen.find((u) => u.from.startsWith("web5@") && u.type === "unavailable"),
+    );
     assert.equal(gone.status, "agent stopped");
   });
 });

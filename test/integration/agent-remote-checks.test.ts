@@ -33,7 +33,11 @@ describe("agent: check config pushed over pubsub, on a real Prosody", function (
   const server = withProsody();
   const push = async (yaml: string) => {
     const p = server().prosody;
-    const r = await createPubsub(ops!).publishForeign(p.pubsubJid, NODE, { name: "checks", ns: NS_MAUVE_CONFIG, children: [yaml] });
+    const r = await createPubsub(ops!).publishForeign(p.pubsubJid, NODE, {
+      name: "checks",
+      ns: NS_MAUVE_CONFIG,
+      children: [yaml],
+    });
     assert.ok(r.ok, JSON.stringify(r));
   };
   const alert = (id: string) => bot!.store.alerts.find("web7", id);
@@ -46,18 +50,30 @@ describe("agent: check config pushed over pubsub, on a real Prosody", function (
     for (const user of ["web7", "ops"]) await p.register(user, `pw-${user}`);
     // What an admin does once per host: create the node, let ops publish and the agent read.
     const admin = createPubsub(bot.session);
-    const created = await admin.createNode(p.pubsubJid, NODE, { accessModel: "whitelist", publishModel: "publishers", persistItems: true, maxItems: 1, payloadType: NS_MAUVE_CONFIG });
+    const created = await admin.createNode(p.pubsubJid, NODE, {
+      accessModel: "whitelist",
+      publishModel: "publishers",
+      persistItems: true,
+      maxItems: 1,
+      payloadType: NS_MAUVE_CONFIG,
+    });
     assert.ok(created.ok, JSON.stringify(created));
     assert.ok((await admin.setAffiliation(p.pubsubJid, NODE, `ops@${p.domain}`, "publisher")).ok);
     assert.ok((await admin.setAffiliation(p.pubsubJid, NODE, `web7@${p.domain}`, "member")).ok);
-    ops = await connectClient({ service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: p.domain, username: "ops", password: "pw-ops" });
+    ops = await connectClient({
+      service: `xmpp://127.0.0.1:${p.c2sPort}`,
+      domain: p.domain,
+      username: "ops",
+      password: "pw-ops",
+    });
 
     const failing = join(dir, "check_fail");
     writeFileSync(failing, '#!/bin/sh\necho "$1 CRITICAL - broken"\nexit 2\n');
     chmodSync(failing, 0o755);
     // Pushed before the agent starts: it reads the newest item when it logs in.
     await push(`checks:\n  - { id: disk, command: [${failing}, DISK], interval: 1s }\n`);
-    const config = loadAgentConfig(`
+    const config = loadAgentConfig(
+      `
 xmpp:
   jid: web7@${p.domain}
   password: pw-web7
@@ -68,7 +84,9 @@ state_dir: ${join(dir, "state")}
 heartbeat: false
 remote_checks:
   publishers: [ops@${p.domain}]
-`, { file: join(dir, "agent.yaml") });
+`,
+      { file: join(dir, "agent.yaml") },
+    );
     agent = await runAgent(config, systemClock, new LogLines().logger);
   });
 
@@ -89,7 +107,10 @@ remote_checks:
   it("rejects a bad push, keeps the checks it had, and reports the rejection as an alert", async () => {
     await push("checks:\n  - { id: load, command: check_load, interval: sometimes }\n");
     await waitFor("the rejection alert", () => alert("remote-checks")?.status === "raised");
-    assert.match(alert("remote-checks")!.summary, /^check config from mauve\/config\/web7 rejected: .*checks\[0\]\.interval: expected a duration/);
+    assert.match(
+      alert("remote-checks")!.summary,
+      /^check config from mauve\/config\/web7 rejected: .*checks\[0\]\.interval: expected a duration/,
+    );
     assert.deepEqual(agent!.checks.ids(), ["load"], "the previous checks still run");
     assert.equal(alert("load")?.status, "raised");
     await push("checks: []\n");

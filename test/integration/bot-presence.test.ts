@@ -29,12 +29,25 @@ describe("AlertBot's presence in people's rosters", function () {
   });
 
   /** Logs in as `name` the way a client does: roster, then initial presence; resolves with AlertBot's presence when it comes. */
-  async function loginAndWatchBot(name: string, resource: string): Promise<{ session: XmppSession; botPresence: Promise<PresenceUpdate> }> {
+  async function loginAndWatchBot(
+    name: string,
+    resource: string,
+  ): Promise<{ session: XmppSession; botPresence: Promise<PresenceUpdate> }> {
     const p = server().prosody;
-    const session = await connectClient({ service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: p.domain, username: name, password: `pw-${name}`, resource });
+    const session = await connectClient({
+      service: `xmpp://127.0.0.1:${p.c2sPort}`,
+      domain: p.domain,
+      username: name,
+      password: `pw-${name}`,
+      resource,
+    });
     sessions.push(session);
     const presence = createPresence(session);
-    const botPresence = nextEvent<PresenceUpdate>((fn) => presence.onPresence(fn), (u) => u.from.split("/")[0] === p.botJid, 10_000);
+    const botPresence = nextEvent<PresenceUpdate>(
+      (fn) => presence.onPresence(fn),
+      (u) => u.from.split("/")[0] === p.botJid,
+      10_000,
+    );
     await getRoster(session);
     await presence.sendAvailable({ status: "back" });
     return { session, botPresence };
@@ -45,11 +58,19 @@ describe("AlertBot's presence in people's rosters", function () {
     const alice = await PersonClient.login(t, "alice");
     // Alice adds AlertBot to her roster, as she would in her client; AlertBot approves a configured person.
     const presence = createPresence(alice.session);
-    const approved = nextEvent<SubscriptionStanza>((fn) => presence.onSubscription(fn), (s) => s.type === "subscribed", 10_000);
+    const approved = nextEvent<SubscriptionStanza>(
+      (fn) => presence.onSubscription(fn),
+      (s) => s.type === "subscribed",
+      10_000,
+    );
     await presence.sendSubscription(t.prosody.botJid, "subscribe");
     await approved;
     const roster = await getRoster(alice.session);
-    assert.ok(roster.ok && roster.items.some((i) => i.jid === t.prosody.botJid && (i.subscription === "to" || i.subscription === "both")), JSON.stringify(roster));
+    assert.ok(
+      roster.ok &&
+        roster.items.some((i) => i.jid === t.prosody.botJid && (i.subscription === "to" || i.subscription === "both")),
+      JSON.stringify(roster),
+    );
     await alice.stop();
 
     const { botPresence } = await loginAndWatchBot("alice", "laptop");

@@ -23,7 +23,13 @@ describe("chat replies, as a person's client receives them", function () {
     const t = server();
     alice = await PersonClient.login(t, "alice");
     bot = await startBot(t, dir, ["alice"], new LogLines().logger);
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
     id = Number(/#(\d+)/.exec(await alice.expect(/^RAISED #\d+ web1 disk-full/))![1]);
   });
 
@@ -58,7 +64,8 @@ describe("chat replies, as a person's client receives them", function () {
     const notice = await alice.expect(/^RAISED #\d+ web1 load/);
     const loadId = Number(/#(\d+)/.exec(notice)![1]);
     // The notice names the level its escalation runs at: "step 1 of <workgroup>/<level>".
-    const [, workgroup, level] = /step \d+ of (\w+)\/(\w+)/.exec(notice) ?? assert.fail(`no level in the notice: ${notice}`);
+    const [, workgroup, level] =
+      /step \d+ of (\w+)\/(\w+)/.exec(notice) ?? assert.fail(`no level in the notice: ${notice}`);
     assert.equal(level, "normal", "no rule makes it urgent: importance 90 alone does not");
     await alice.say(botJid(), "show");
     const shown = await alice.expect(new RegExp(`#${loadId} \\[`));

@@ -44,7 +44,10 @@ describe("chat-ops: commands, rooms, ad-hoc forms", function () {
     // A room that hides real JIDs from non-moderators, made before the bot arrives.
     hiddenRoom = createMuc(alice.session);
     const made = await hiddenRoom.join(`hidden@${t.prosody.mucJid}`, "alice", {
-      createConfig: new Map<string, string | boolean>([["muc#roomconfig_whois", "moderators"], ["muc#roomconfig_persistentroom", true]]),
+      createConfig: new Map<string, string | boolean>([
+        ["muc#roomconfig_whois", "moderators"],
+        ["muc#roomconfig_persistentroom", true],
+      ]),
     });
     assert.ok(made.ok, JSON.stringify(made));
     bot = await startBot(t, dir, ["alice", "bob"], botLog.logger, {
@@ -64,13 +67,23 @@ permissions:
   ops: { clear: [alice] }
 `,
     });
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
     id = Number(/#(\d+)/.exec(await alice.expect(/^RAISED #\d+ web1 disk-full/))![1]);
     await bob.expect(/^RAISED/);
   });
 
   it("ack, unack and show", async () => {
-    await ask(alice, `ack ${id} for 30m because looking`, new RegExp(`#${id} web1 disk-full.*acknowledged for 30m by alice`));
+    await ask(
+      alice,
+      `ack ${id} for 30m because looking`,
+      new RegExp(`#${id} web1 disk-full.*acknowledged for 30m by alice`),
+    );
     await bob.expect(new RegExp(`ACKED #${id}`));
     assert.match(await ask(alice, "show acked", /web1/), /acked by alice/);
     await ask(alice, `unack ${id}`, new RegExp(`#${id}`));
@@ -87,7 +100,9 @@ permissions:
   it("oncall and escalate", async () => {
     assert.match(await ask(bob, "oncall", /ops/), /alice/);
     await ask(alice, `escalate ${id}`, new RegExp(`#${id}`));
-    await waitFor("the escalation in the history", () => bot!.store.alerts.history(id).some((h) => /escalated by hand/.test(h.detail)));
+    await waitFor("the escalation in the history", () =>
+      bot!.store.alerts.history(id).some((h) => /escalated by hand/.test(h.detail)),
+    );
   });
 
   it("silence, silences, unsilence", async () => {
@@ -109,7 +124,11 @@ permissions:
   it("clear by hand, recorded as manual, and told to the others", async () => {
     await ask(alice, `clear ${id} because fixed`, new RegExp(`#${id} web1 disk-full.*cleared`));
     assert.equal(bot!.store.alerts.get(id)?.status, "cleared");
-    assert.ok(bot!.store.alerts.history(id).some((h) => h.kind === "cleared" && h.actor === "alice" && /manual clear because fixed/.test(h.detail)));
+    assert.ok(
+      bot!.store.alerts
+        .history(id)
+        .some((h) => h.kind === "cleared" && h.actor === "alice" && /manual clear because fixed/.test(h.detail)),
+    );
     await bob.expect(new RegExp(`CLEARED #${id}`));
   });
 
@@ -120,7 +139,9 @@ permissions:
     const heard: string[] = [];
     muc.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));
     agent!.change([{ id: "load", state: "raised", summary: "Load high" }]);
-    const posted = await waitFor("the alert in the room", () => heard.find((h) => /^AlertBot: RAISED #\d+ web1 load/.test(h)));
+    const posted = await waitFor("the alert in the room", () =>
+      heard.find((h) => /^AlertBot: RAISED #\d+ web1 load/.test(h)),
+    );
     const loadId = Number(/#(\d+)/.exec(posted)![1]);
     await muc.sendGroupchat(room(), `AlertBot: ack ${loadId}`);
     await waitFor("the reply in the room", () => heard.find((h) => /AlertBot: alice: .*acknowledged/.test(h)));
@@ -137,7 +158,11 @@ permissions:
 
   it("silences through an XEP-0050 form", async () => {
     const adhoc = createAdhoc(bob.session);
-    const done = await adhoc.executeAdhoc(botJid(), "silence", { matcher: "source=db*", duration: "30m", note: "form" });
+    const done = await adhoc.executeAdhoc(botJid(), "silence", {
+      matcher: "source=db*",
+      duration: "30m",
+      note: "form",
+    });
     assert.ok(done.ok && done.status === "completed", JSON.stringify(done));
     assert.ok(bot!.store.policy.liveSilences<{ source?: string[] }>(Date.now()).some((x) => x.why === "form"));
   });
@@ -148,7 +173,11 @@ permissions:
     const adhoc = createAdhoc(alice.session);
     const listed = await adhoc.listAdhoc(botJid());
     assert.ok(listed.ok && listed.commands.some((c) => c.node === "ack"), JSON.stringify(listed));
-    const done = await adhoc.executeAdhoc(botJid(), "ack", { ids: String(swapId), duration: "2h", note: "from a form" });
+    const done = await adhoc.executeAdhoc(botJid(), "ack", {
+      ids: String(swapId),
+      duration: "2h",
+      note: "from a form",
+    });
     assert.ok(done.ok, JSON.stringify(done));
     assert.equal(bot!.store.alerts.get(swapId)?.ack?.by, "alice");
   });
@@ -161,13 +190,20 @@ permissions:
     assert.deepEqual(listed.commands, [], "no commands offered to a stranger");
     const tried = await adhoc.executeAdhoc(botJid(), "ack", { ids: String(id), duration: "2h", note: "intruder" });
     assert.equal(tried.ok ? tried.status : tried.condition, "forbidden", "a stranger's form is refused");
-    assert.equal(bot!.store.alerts.history(id).some((h) => /intruder/.test(h.detail)), false);
+    assert.equal(
+      bot!.store.alerts.history(id).some((h) => /intruder/.test(h.detail)),
+      false,
+    );
   });
   it("limits how fast one JID may send commands, saying so once", async () => {
     for (let i = 0; i < 12; i++) await bob.say(botJid(), "help");
     await bob.expect(/slow|too many|wait/i);
     const weighed = (): number =>
-      botLog.lines.filter((l) => String(l["from"]).startsWith("mallory@") && (l["msg"] === "commands rate-limited" || l["msg"] === "command from a stranger refused")).length;
+      botLog.lines.filter(
+        (l) =>
+          String(l["from"]).startsWith("mallory@") &&
+          (l["msg"] === "commands rate-limited" || l["msg"] === "command from a stranger refused"),
+      ).length;
     const before = weighed();
     const start = mallory.inbox.length;
     for (let i = 0; i < 15; i++) await mallory.say(botJid(), "help");
@@ -180,5 +216,4 @@ permissions:
     const refusals = answers.filter((a) => /only take commands/.test(a)).length;
     assert.ok(refusals <= 10, `a stranger's flood gets at most one bucket of answers (${refusals})`);
   });
-
 });

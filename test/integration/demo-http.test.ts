@@ -23,13 +23,24 @@ describe("demo: the HTTP listener's URLs", function () {
   it("prints metrics: and alertmanager webhook: URLs, and the metrics URL serves the bot's counters", async () => {
     dir = tempDir("mauve-demo-");
     demo = ChildRun.start("scripts/demo.ts", ["--dir", dir, "--c2s-port", "0", "--http-port", "0"], {}, "demo");
+    // eslint-disable-next-line no-control-regex -- strips the terminal colour codes the demo prints
     const plain = (): string => demo!.stdout.replace(/\x1b\[[0-9;]*m/g, "");
-    const metricsUrl = await waitFor("the demo to print the metrics URL", () => /^ *metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(plain())?.[1], 90_000);
+    const metricsUrl = await waitFor(
+      "the demo to print the metrics URL",
+      () => /^ *metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m.exec(plain())?.[1],
+      90_000,
+    );
     const port = new URL(metricsUrl).port;
-    assert.match(plain(), new RegExp(`^ *alertmanager webhook: http://127\\.0\\.0\\.1:${port}/webhook/alertmanager$`, "m"));
+    assert.match(
+      plain(),
+      new RegExp(`^ *alertmanager webhook: http://127\\.0\\.0\\.1:${port}/webhook/alertmanager$`, "m"),
+    );
     await waitFor("the spine to work", () => plain().includes("the spine works"), 90_000);
     const samples = await scrape(metricsUrl);
-    assert.ok(sum(samples, "mauve_updates_total", { via: "pubsub", outcome: "applied" }) >= 1, "the agent's updates counted");
+    assert.ok(
+      sum(samples, "mauve_updates_total", { via: "pubsub", outcome: "applied" }) >= 1,
+      "the agent's updates counted",
+    );
     assert.ok(sum(samples, "mauve_commands_total", { command: "ack", outcome: "ok" }) >= 1, "alice's ack counted");
     demo.signal("SIGINT");
     assert.equal((await demo.exited).code, 0);

@@ -21,9 +21,17 @@ interface Ran {
   stderr: string;
 }
 
-async function ran(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+async function ran(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Ran> {
   try {
-    const { stdout, stderr } = await run(command, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await run(command, args, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.env ?? process.env,
+      maxBuffer: 16 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string };
@@ -49,8 +57,13 @@ interface Compose {
 
 /** `ENTRYPOINT` and `CMD` of one stage of a Dockerfile (the last stage when `target` is absent), in exec form. */
 function stageCommands(dockerfile: string, target: string | undefined): { entrypoint: string[]; cmd: string[] } {
-  const stages = readFileSync(dockerfile, "utf8").split(/^FROM /m).slice(1);
-  const stage = target === undefined ? stages.at(-1) : stages.find((s) => new RegExp(`^\\S+ AS ${target}\\s*$`, "m").test(s.split("\n")[0] ?? ""));
+  const stages = readFileSync(dockerfile, "utf8")
+    .split(/^FROM /m)
+    .slice(1);
+  const stage =
+    target === undefined
+      ? stages.at(-1)
+      : stages.find((s) => new RegExp(`^\\S+ AS ${target}\\s*$`, "m").test(s.split("\n")[0] ?? ""));
   assert.ok(stage, `${dockerfile} has a stage ${target ?? "(last)"}`);
   const exec = (instruction: string): string[] => {
     const m = new RegExp(`^${instruction} (\\[.*\\])\\s*$`, "m").exec(stage);
@@ -84,7 +97,10 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
     mkdirSync(broken);
     const text = readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8");
     assert.ok(text.includes("condition: service_healthy"));
-    writeFileSync(join(broken, "docker-compose.yml"), text.replace("condition: service_healthy", "condition: service_ready"));
+    writeFileSync(
+      join(broken, "docker-compose.yml"),
+      text.replace("condition: service_healthy", "condition: service_ready"),
+    );
     const bad = await ran("docker-compose", ["config", "-q"], { cwd: broken });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /service_ready/);
@@ -94,15 +110,26 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
     assert.deepEqual(Object.keys(compose.services).sort(), ["agent-web1", "alertbot", "prosody"]);
     for (const [name, service] of Object.entries(compose.services)) {
       assert.ok(service.healthcheck?.test.length, `${name} has a health check`);
-      assert.ok(service.build && existsSync(join(service.build.context, service.build.dockerfile)), `${name} is built from a Dockerfile in the repository`);
+      assert.ok(
+        service.build && existsSync(join(service.build.context, service.build.dockerfile)),
+        `${name} is built from a Dockerfile in the repository`,
+      );
       assert.ok(service.secrets?.length, `${name} gets its secrets from compose`);
       const named = (service.volumes ?? []).filter((v) => !v.startsWith("/"));
       assert.equal(named.length, 1, `${name} keeps its data in one named volume`);
       assert.ok(named[0]!.split(":")[0]! in compose.volumes);
-      for (const s of service.secrets ?? []) assert.ok(compose.secrets[s.source]?.file.startsWith(join(REPO_ROOT, "docker", "secrets")), `${name}: secret ${s.source} is a file under docker/secrets/`);
+      for (const s of service.secrets ?? [])
+        assert.ok(
+          compose.secrets[s.source]?.file.startsWith(join(REPO_ROOT, "docker", "secrets")),
+          `${name}: secret ${s.source} is a file under docker/secrets/`,
+        );
     }
     assert.equal(compose.services["alertbot"]!.depends_on?.["prosody"]?.condition, "service_healthy");
-    assert.match(readFileSync(join(REPO_ROOT, ".gitignore"), "utf8"), /^docker\/secrets\/$/m, "the secrets never go into git");
+    assert.match(
+      readFileSync(join(REPO_ROOT, ".gitignore"), "utf8"),
+      /^docker\/secrets\/$/m,
+      "the secrets never go into git",
+    );
   });
 
   it("the images' entry points are the package's commands, the same the packaging test installs and runs", () => {
@@ -124,7 +151,10 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
   it("the mounted YAML passes each command's --check-config, its secrets being the service's compose secrets", async () => {
     const secrets = join(dir, "secrets");
     mkdirSync(secrets);
-    const cases: Array<[string, string]> = [["alertbot", "bots/alertbot.ts"], ["agent-web1", "agents/mauve-agent.ts"]];
+    const cases: Array<[string, string]> = [
+      ["alertbot", "bots/alertbot.ts"],
+      ["agent-web1", "agents/mauve-agent.ts"],
+    ];
     for (const [name, entry] of cases) {
       const service = compose.services[name]!;
       const configPath = service.command![service.command!.indexOf("--config") + 1]!;
@@ -134,7 +164,10 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
       const used = [...text.matchAll(/\/run\/secrets\/([\w-]+)/g)].map((m) => m[1]!);
       assert.ok(used.length > 0, `${name} reads a secret`);
       for (const s of used) {
-        assert.ok(service.secrets!.some((x) => x.source === s), `${name} is given the secret ${s} it reads`);
+        assert.ok(
+          service.secrets!.some((x) => x.source === s),
+          `${name} is given the secret ${s} it reads`,
+        );
         writeFileSync(join(secrets, s), "not-a-real-secret\n", { mode: 0o600 });
       }
       const local = join(dir, `${name}.yaml`);
@@ -148,10 +181,20 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
     const prosody = compose.services["prosody"]!;
     const agents = (prosody.environment?.["MAUVE_AGENTS"] ?? "").split(/\s+/).filter(Boolean);
     assert.deepEqual(agents, ["web1"]);
-    for (const agent of agents) assert.ok(prosody.secrets!.some((s) => s.source === `${agent}_password`), `prosody gets ${agent}_password`);
-    const agentYaml = parse(readFileSync(join(REPO_ROOT, "docker", "agent.yaml"), "utf8")) as { xmpp: { jid: string; password_file: string } };
+    for (const agent of agents)
+      assert.ok(
+        prosody.secrets!.some((s) => s.source === `${agent}_password`),
+        `prosody gets ${agent}_password`,
+      );
+    const agentYaml = parse(readFileSync(join(REPO_ROOT, "docker", "agent.yaml"), "utf8")) as {
+      xmpp: { jid: string; password_file: string };
+    };
     assert.equal(agentYaml.xmpp.jid, `web1@${prosody.environment!["MAUVE_DOMAIN"]}`);
-    assert.equal(agentYaml.xmpp.password_file, "/run/secrets/web1_password", "the agent reads the password Prosody registered");
+    assert.equal(
+      agentYaml.xmpp.password_file,
+      "/run/secrets/web1_password",
+      "the agent reads the password Prosody registered",
+    );
 
     // prosodyctl reads the config as the prosody user: a world-readable copy with local paths.
     const pdir = join(dir, "prosody");
@@ -163,7 +206,8 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
       .replaceAll("/var/lib/prosody", pdir)
       .replaceAll("/run/prosody/", `${pdir}/`);
     writeFileSync(join(pdir, "prosody.cfg.lua"), cfg, { mode: 0o644 });
-    const checkConfig = (): Promise<Ran> => ran("prosodyctl", ["--config", join(pdir, "prosody.cfg.lua"), "check", "config"]);
+    const checkConfig = (): Promise<Ran> =>
+      ran("prosodyctl", ["--config", join(pdir, "prosody.cfg.lua"), "check", "config"]);
     // Without the component secret the config does not load: the secret really is read from the file.
     const missing = await checkConfig();
     assert.notEqual(missing.code, 0, "no secret, no config");
@@ -189,9 +233,14 @@ describe("docker-compose.yml: validated by docker-compose, its parts run for rea
     });
 
     it("healthcheck.mjs (AlertBot, agent): healthy while connected to the port, unhealthy when not", async () => {
-      const check = (p: number): Promise<Ran> => ran(process.execPath, [join(REPO_ROOT, "docker", "healthcheck.mjs"), String(p)]);
+      const check = (p: number): Promise<Ran> =>
+        ran(process.execPath, [join(REPO_ROOT, "docker", "healthcheck.mjs"), String(p)]);
       for (const name of ["alertbot", "agent-web1"]) {
-        assert.deepEqual(compose.services[name]!.healthcheck!.test.slice(0, 3), ["CMD", "node", "/opt/mauve/healthcheck.mjs"]);
+        assert.deepEqual(compose.services[name]!.healthcheck!.test.slice(0, 3), [
+          "CMD",
+          "node",
+          "/opt/mauve/healthcheck.mjs",
+        ]);
       }
       assert.equal((await check(port)).code, 1, "no connection yet");
       const client = connect(port, "127.0.0.1");

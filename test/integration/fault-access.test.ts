@@ -56,7 +56,8 @@ describe("fault: access and secrets", function () {
     rmSync(dir, { recursive: true, force: true });
   });
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && bot) process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
+    if (this.currentTest?.state === "failed" && bot)
+      process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
   });
   const server = withProsody();
   const botJid = (): string => server().prosody.botJid;
@@ -74,7 +75,10 @@ describe("fault: access and secrets", function () {
     gateway = await HttpSink.start("echo-401");
     alice = await PersonClient.login(t, "alice");
     mallory = await PersonClient.login(t, "mallory");
-    const config = writeBotConfig(t, dir, `people:
+    const config = writeBotConfig(
+      t,
+      dir,
+      `people:
   - { name: alice, jid: alice@${d}, email: alice@example.org, sms: "+447700900123", notify: { urgent: [email, sms], normal: [xmpp, email, sms], low: [xmpp] } }
 rules:
   - { match: { importance: "90.." }, level: urgent, workgroup: everyone }
@@ -86,9 +90,19 @@ sms:
   url: ${gateway.origin}/send
   auth: { bearer_env: MAUVE_TEST_SMS_TOKEN }
   body_template: '{"to": "{to}", "text": "{text}"}'
-`);
-    bot = await startBotProcess(t, config, { MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD, MAUVE_TEST_SMS_TOKEN: SMS_TOKEN });
-    web1 = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", agentLog.logger);
+`,
+    );
+    bot = await startBotProcess(t, config, {
+      MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD,
+      MAUVE_TEST_SMS_TOKEN: SMS_TOKEN,
+    });
+    web1 = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      agentLog.logger,
+    );
     web2 = await startAgent(t, dir, "web2", "  []", agentLog.logger);
     await alice.expect(/^RAISED #\d+ web1 disk-full/);
   });
@@ -96,7 +110,9 @@ sms:
   it("Prosody refuses one agent's publish to another agent's node", async () => {
     const t = server();
     const r = await createPubsub(web2!.session).publish(t.prosody.pubsubJid, "mauve/alerts/web1", {
-      data: Buffer.from(encodeUpdate(update("web1", [alert("disk-full", { clearTimeS: Math.floor(Date.now() / 1000) })]))).toString("base64"),
+      data: Buffer.from(
+        encodeUpdate(update("web1", [alert("disk-full", { clearTimeS: Math.floor(Date.now() / 1000) })])),
+      ).toString("base64"),
       text: "web1: CLEAR disk-full (forged by web2)",
     });
     assert.equal(r.ok ? "published" : r.condition, "forbidden");
@@ -112,7 +128,9 @@ sms:
     const t = server();
     const before = bot!.withMsg("update rejected").length;
     const r = await createPubsub(web1!.session).publish(t.prosody.pubsubJid, "mauve/alerts/web1", {
-      data: Buffer.from(encodeUpdate(update("web2", [alert("spoofed", { summary: "web1 speaking for web2" })]))).toString("base64"),
+      data: Buffer.from(
+        encodeUpdate(update("web2", [alert("spoofed", { summary: "web1 speaking for web2" })])),
+      ).toString("base64"),
       text: "web2: RAISE spoofed",
     });
     assert.ok(r.ok, "Prosody takes it: the node is web1's");
@@ -145,19 +163,38 @@ sms:
     web1!.change([{ id: "raid", state: "raised", summary: "RAID degraded", importance: 95 }]);
     await waitFor("both channels to fail", () => bot!.withMsg("delivery failed").some((l) => l["channel"] === "sms"));
     const failures = bot!.withMsg("delivery failed").map((l) => String(l["error"]));
-    assert.ok(failures.some((e) => /SMTP 535 Authentication failed for mauve:\[redacted\]/.test(e)), failures.join("\n"));
-    assert.ok(failures.some((e) => /HTTP 401/.test(e) && e.includes("[redacted]")), failures.join("\n"));
+    assert.ok(
+      failures.some((e) => /SMTP 535 Authentication failed for mauve:\[redacted\]/.test(e)),
+      failures.join("\n"),
+    );
+    assert.ok(
+      failures.some((e) => /HTTP 401/.test(e) && e.includes("[redacted]")),
+      failures.join("\n"),
+    );
     // Someone starts a second AlertBot with the wrong component secret.
-    intruder = ChildRun.start("bots/alertbot.ts", ["--config", join(dir, "alertbot.yaml")], {
-      [BOT_SECRET_ENV]: WRONG_COMPONENT_SECRET, MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD, MAUVE_TEST_SMS_TOKEN: SMS_TOKEN,
-    }, "intruder");
-    const exit = await waitFor("the intruder to exit", () => intruder!.exitStatus ?? undefined, 20_000).catch(() => null);
+    intruder = ChildRun.start(
+      "bots/alertbot.ts",
+      ["--config", join(dir, "alertbot.yaml")],
+      {
+        [BOT_SECRET_ENV]: WRONG_COMPONENT_SECRET,
+        MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD,
+        MAUVE_TEST_SMS_TOKEN: SMS_TOKEN,
+      },
+      "intruder",
+    );
+    const exit = await waitFor("the intruder to exit", () => intruder!.exitStatus ?? undefined, 20_000).catch(
+      () => null,
+    );
     assert.deepEqual(exit, { code: 1, signal: null }, `the intruder could not start: ${intruder.stderr.slice(-2000)}`);
     assert.match(intruder.stderr, /cannot start/);
 
     await bot!.stop();
     const store = Store.open(join(dir, "alertbot.sqlite"));
-    const history = store.alerts.list("all", 1000).flatMap((a) => store.alerts.history(a.shortId)).map((h) => h.detail).join("\n");
+    const history = store.alerts
+      .list("all", 1000)
+      .flatMap((a) => store.alerts.history(a.shortId))
+      .map((h) => h.detail)
+      .join("\n");
     store.close();
     const logs: Array<[string, string]> = [
       ["alertbot stderr", bot!.stderr],
@@ -176,7 +213,8 @@ sms:
       ["agent passwords", [...forms("pw-web1", "web1"), ...forms("pw-web2", "web2")]],
     ];
     for (const [where, text] of logs) {
-      for (const [what, leaks] of secrets) for (const leak of leaks) assert.ok(!text.includes(leak), `${what} in the ${where}`);
+      for (const [what, leaks] of secrets)
+        for (const leak of leaks) assert.ok(!text.includes(leak), `${what} in the ${where}`);
     }
     bot = undefined;
   });

@@ -29,7 +29,11 @@ describe("fault: a fleet of agents arriving at once", function () {
     const botLog = new LogLines();
     bot = await startBot(t, dir, ["alice"], botLog.logger);
     const sources = Array.from({ length: AGENTS }, (_, i) => `fleet${i}`);
-    agents.push(...(await Promise.all(sources.map((s) => startAgent(t, dir, s, "  - { id: up, state: raised }", new LogLines().logger)))));
+    agents.push(
+      ...(await Promise.all(
+        sources.map((s) => startAgent(t, dir, s, "  - { id: up, state: raised }", new LogLines().logger)),
+      )),
+    );
     await waitFor("every agent known", () => sources.every((s) => bot!.store.alerts.find(s, "up")));
     await waitFor("every outbox drained", () => agents.every((a) => a.core.backlog() === 0));
     // Barrier: one more update from every agent, sent after all the others; an agent's updates
@@ -45,10 +49,15 @@ describe("fault: a fleet of agents arriving at once", function () {
     for (const s of sources) applied.set(s, (applied.get(s) ?? 0) - 1); // not the barrier
     const reread = count("duplicate update ignored");
     const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
-    console.log(`      ${AGENTS} agents arriving together: ${sum(applied)} updates applied, ${sum(reread)} retained items read again`);
+    console.log(
+      `      ${AGENTS} agents arriving together: ${sum(applied)} updates applied, ${sum(reread)} retained items read again`,
+    );
     // The start-up state, then one for each time AlertBot shows itself to the agent: when it adopts the
     // node and when the agent says it is ready (up to two more may cross). With N² it grew with the fleet.
-    assert.ok(Math.max(...applied.values()) <= 4, `an agent republished its state ${Math.max(...applied.values())} times`);
+    assert.ok(
+      Math.max(...applied.values()) <= 4,
+      `an agent republished its state ${Math.max(...applied.values())} times`,
+    );
     // Catching up reads each new node's retained items; re-reading every node for every newcomer is N².
     assert.ok(sum(reread) <= 3 * AGENTS, `${sum(reread)} retained items read again`);
   });

@@ -57,7 +57,13 @@ describe("fault: bad input through Prosody", function () {
     rmSync(dir, { recursive: true, force: true });
   });
   afterEach(function () {
-    if (this.currentTest?.state === "failed") process.stderr.write(`\n--- bot log (tail) ---\n${botLog.lines.slice(-40).map((l) => JSON.stringify(l).slice(0, 400)).join("\n")}\n---\n`);
+    if (this.currentTest?.state === "failed")
+      process.stderr.write(
+        `\n--- bot log (tail) ---\n${botLog.lines
+          .slice(-40)
+          .map((l) => JSON.stringify(l).slice(0, 400))
+          .join("\n")}\n---\n`,
+      );
   });
   const server = withProsody();
   const botJid = (): string => server().prosody.botJid;
@@ -92,10 +98,22 @@ email:
   from: Mauve <alerts@example.org>
 `,
     });
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
     await alice.expect(/^RAISED #\d+ web1 disk-full/);
     const p = t.prosody;
-    rogue = await connectClient({ service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: d, username: "web1", password: "pw-web1", resource: "rogue" });
+    rogue = await connectClient({
+      service: `xmpp://127.0.0.1:${p.c2sPort}`,
+      domain: d,
+      username: "web1",
+      password: "pw-web1",
+      resource: "rogue",
+    });
   });
 
   describe("malformed items", () => {
@@ -118,23 +136,71 @@ email:
     const rand = mulberry32(7);
 
     const cases: Array<{ name: string; send: () => Promise<void>; reason: RegExp; msg?: string }> = [
-      { name: "random bytes", send: () => publish(b64(Array.from({ length: 48 }, () => Math.floor(rand() * 256)))), reason: /malformed protobuf|UTF-8|missing required|wire type|out of range/ },
-      { name: "truncated protobuf", send: () => publish(b64(valid.slice(0, valid.length - 5))), reason: /malformed|truncated|index out of range|missing required/ },
+      {
+        name: "random bytes",
+        send: () => publish(b64(Array.from({ length: 48 }, () => Math.floor(rand() * 256)))),
+        reason: /malformed protobuf|UTF-8|missing required|wire type|out of range/,
+      },
+      {
+        name: "truncated protobuf",
+        send: () => publish(b64(valid.slice(0, valid.length - 5))),
+        reason: /malformed|truncated|index out of range|missing required/,
+      },
       { name: "not base64", send: () => publish("this is <not> base64!"), reason: /^payload is not valid base64$/ },
       { name: "an empty payload", send: () => publish(""), reason: /^payload is empty$/ },
       {
         name: "the wrong namespace",
         send: async () => {
-          const r = await pubsub.publishForeign(server().prosody.pubsubJid, "mauve/alerts/web1", { name: "update", ns: "urn:example:not-mauve", children: [b64(valid)] });
+          const r = await pubsub.publishForeign(server().prosody.pubsubJid, "mauve/alerts/web1", {
+            name: "update",
+            ns: "urn:example:not-mauve",
+            children: [b64(valid)],
+          });
           assert.ok(r.ok, JSON.stringify(r));
         },
         reason: /foreign namespace: \{urn:example:not-mauve\}update/,
       },
-      { name: "no transmission_id", send: () => publish(b64([...bytesField(2, text("web1")), ...varint(3, 0)])), reason: /missing required field transmission_id/ },
-      { name: "no source", send: () => publish(b64([...varint(1, 99), ...varint(3, 0)])), reason: /missing required field source/ },
-      { name: "an alert without its id", send: () => publish(b64([...varint(1, 98), ...bytesField(2, text("web1")), ...varint(3, 0), ...bytesField(4, bytesField(5, text("no id")))])), reason: /missing required field id/ },
-      { name: "65,540 bytes of valid protobuf (over 64 KiB)", send: () => publish(b64([...varint(1, 97), ...bytesField(2, text("web1")), ...varint(3, 0), ...bytesField(4, [...bytesField(1, text("big")), ...bytesField(6, text("x".repeat(65_520)))])])), reason: /decodes to \d+ bytes, over the 65536-byte limit/ },
-      { name: "100,000 characters of base64", send: () => publish("A".repeat(100_000)), reason: /over the 64 KiB limit/ },
+      {
+        name: "no transmission_id",
+        send: () => publish(b64([...bytesField(2, text("web1")), ...varint(3, 0)])),
+        reason: /missing required field transmission_id/,
+      },
+      {
+        name: "no source",
+        send: () => publish(b64([...varint(1, 99), ...varint(3, 0)])),
+        reason: /missing required field source/,
+      },
+      {
+        name: "an alert without its id",
+        send: () =>
+          publish(
+            b64([
+              ...varint(1, 98),
+              ...bytesField(2, text("web1")),
+              ...varint(3, 0),
+              ...bytesField(4, bytesField(5, text("no id"))),
+            ]),
+          ),
+        reason: /missing required field id/,
+      },
+      {
+        name: "65,540 bytes of valid protobuf (over 64 KiB)",
+        send: () =>
+          publish(
+            b64([
+              ...varint(1, 97),
+              ...bytesField(2, text("web1")),
+              ...varint(3, 0),
+              ...bytesField(4, [...bytesField(1, text("big")), ...bytesField(6, text("x".repeat(65_520)))]),
+            ]),
+          ),
+        reason: /decodes to \d+ bytes, over the 65536-byte limit/,
+      },
+      {
+        name: "100,000 characters of base64",
+        send: () => publish("A".repeat(100_000)),
+        reason: /over the 64 KiB limit/,
+      },
       {
         name: "a source that is not its node's",
         send: () => publish(b64(encodeUpdate(update("web2", [alert("spoof", { summary: "pretending" })])))),
@@ -164,22 +230,39 @@ email:
     await ask("silence source=fuzz for 1h because fuzzing", /^Silence #\d+/);
     fuzzAgent = await startAgent(t, dir, "fuzz", "  []", new LogLines().logger);
     await waitFor("the fuzz source to be claimed", () => bot!.store.sources.get("fuzz"));
-    fuzzer = await connectClient({ service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: p.domain, username: "fuzz", password: "pw-fuzz", resource: "fuzzer" });
+    fuzzer = await connectClient({
+      service: `xmpp://127.0.0.1:${p.c2sPort}`,
+      domain: p.domain,
+      username: "fuzz",
+      password: "pw-fuzz",
+      resource: "fuzzer",
+    });
     const pubsub = createPubsub(fuzzer);
     // Events only (nothing retained): the node's owner may choose that, and it is Prosody's fastest path.
     const configured = await pubsub.configureNode(p.pubsubJid, "mauve/alerts/fuzz", { persistItems: false });
     assert.ok(configured.ok, JSON.stringify(configured));
 
-    const OUTCOMES = ["item rejected", "update rejected", "update applied", "duplicate update ignored", "stale update ignored"];
+    const OUTCOMES = [
+      "item rejected",
+      "update rejected",
+      "update applied",
+      "duplicate update ignored",
+      "stale update ignored",
+    ];
     // Nothing else publishes meanwhile: every outcome logged from here on is a fuzzed item's.
     const from = botLog.lines.length;
-    const fuzzOutcomes = (): Array<Record<string, unknown>> => botLog.lines.slice(from).filter((l) => OUTCOMES.includes(String(l["msg"])));
+    const fuzzOutcomes = (): Array<Record<string, unknown>> =>
+      botLog.lines.slice(from).filter((l) => OUTCOMES.includes(String(l["msg"])));
     const outcomes = (): number => fuzzOutcomes().length;
     const payloads = fuzzPayloads(FUZZ_SEED, FUZZ_COUNT, "fuzz");
     const started = Date.now();
     let refusedByServer = 0;
     for (let i = 0; i < payloads.length; i += FUZZ_WINDOW) {
-      const results = await Promise.all(payloads.slice(i, i + FUZZ_WINDOW).map((data) => pubsub.publish(p.pubsubJid, "mauve/alerts/fuzz", { data, text: "fuzz" })));
+      const results = await Promise.all(
+        payloads
+          .slice(i, i + FUZZ_WINDOW)
+          .map((data) => pubsub.publish(p.pubsubJid, "mauve/alerts/fuzz", { data, text: "fuzz" })),
+      );
       refusedByServer += results.filter((r) => !r.ok).length;
     }
     const publishedMs = Date.now() - started;
@@ -194,7 +277,9 @@ email:
     agent!.change([{ id: "after-fuzz", state: "raised", summary: "still serving after fuzzing" }]);
     const told = await alice.expect(/^RAISED #\d+ web1 after-fuzz/);
     assert.match(await ask(`detail ${/#(\d+)/.exec(told)![1]}`, /after-fuzz/), /still serving after fuzzing/);
-    console.log(`      ${FUZZ_COUNT} fuzzed items published in ${publishedMs} ms, all handled in ${doneMs} ms: ${[...tally].map(([k, v]) => `${v} ${k}`).join(", ")}`);
+    console.log(
+      `      ${FUZZ_COUNT} fuzzed items published in ${publishedMs} ms, all handled in ${doneMs} ms: ${[...tally].map(([k, v]) => `${v} ${k}`).join(", ")}`,
+    );
   });
 
   it("answers a 100 kB chat message and a binary-looking one, and keeps serving", async () => {
@@ -203,7 +288,13 @@ email:
     const rand = mulberry32(11);
     // Random code points from every range XML allows (control characters are not: the server would
     // close the sender's stream), with bidi overrides, zero-width and private-use characters among them.
-    const RANGES: Array<[number, number]> = [[0x20, 0x7e], [0xa0, 0xd7ff], [0xe000, 0xfffd], [0x10000, 0x10ffff], [0x200b, 0x202e]];
+    const RANGES: Array<[number, number]> = [
+      [0x20, 0x7e],
+      [0xa0, 0xd7ff],
+      [0xe000, 0xfffd],
+      [0x10000, 0x10ffff],
+      [0x200b, 0x202e],
+    ];
     const binary = Array.from({ length: 500 }, () => {
       const [lo, hi] = RANGES[Math.floor(rand() * RANGES.length)]!;
       return String.fromCodePoint(lo + Math.floor(rand() * (hi - lo + 1)));
@@ -224,8 +315,14 @@ email:
     await ask(`note ${id} ${note}`, new RegExp(`#${id}`));
     assert.equal(bot!.store.alerts.list("all", 10_000).length, count, "no alert lost");
     assert.equal(bot!.store.alerts.get(id)?.ack, null, "the garbled ack did nothing");
-    const noted = bot!.store.alerts.history(id).filter((h) => h.kind === "noted").map((h) => h.detail);
-    assert.ok(noted.some((d) => d.includes(note)), `stored verbatim: ${JSON.stringify(noted)}`);
+    const noted = bot!.store.alerts
+      .history(id)
+      .filter((h) => h.kind === "noted")
+      .map((h) => h.detail);
+    assert.ok(
+      noted.some((d) => d.includes(note)),
+      `stored verbatim: ${JSON.stringify(noted)}`,
+    );
     assert.deepEqual(errors(), []);
   });
 
@@ -236,7 +333,9 @@ email:
     const summary = `<script>alert("pwned")</script> Robert'); DROP TABLE alerts;--`;
     const detail = `<p onclick="steal()">used <b>98%</b></p><script>steal()</script><a href="javascript:alert(1)">x</a><img src=x onerror=alert(1)><iframe src="https://evil.example"></iframe>`;
     agent!.change([{ id: "inject", state: "raised", summary: sent, detail }]);
-    const mail = await waitFor("erin's email", () => smtp.mails.find((m) => (parseMail(m.raw).headers.get("subject") ?? "").includes("inject")));
+    const mail = await waitFor("erin's email", () =>
+      smtp.mails.find((m) => (parseMail(m.raw).headers.get("subject") ?? "").includes("inject")),
+    );
     const html = parseMail(mail.raw).part("text/html")?.body ?? "";
     const plain = parseMail(mail.raw).part("text/plain")?.body ?? "";
     assert.ok(html.includes("&lt;script&gt;alert("), `summary escaped in HTML: ${html}`);
@@ -246,6 +345,9 @@ email:
     const stored = bot!.store.alerts.find("web1", "inject")!;
     assert.equal(stored.summary, summary, "SQL-ish text stored verbatim, tags gone, entities decoded");
     assert.doesNotMatch(stored.detail, /<script|onclick|onerror|javascript:|<iframe/i, "detail sanitised when stored");
-    assert.match(await alice.expect(/RAISED #\d+ web1 inject/), /<script>alert\("pwned"\)<\/script> Robert'\); DROP TABLE alerts;--/);
+    assert.match(
+      await alice.expect(/RAISED #\d+ web1 inject/),
+      /<script>alert\("pwned"\)<\/script> Robert'\); DROP TABLE alerts;--/,
+    );
   });
 });

@@ -44,7 +44,8 @@ function mismatches(store: Store, sources: readonly string[]): string[] {
   for (const s of sources) {
     for (const [id, want] of expectedFinal(s)) {
       const got = store.alerts.find(s, id);
-      if (got?.status !== want.state || got.summary !== want.summary) wrong.push(`${s}/${id}: want ${want.state} "${want.summary}", got ${got?.status} "${got?.summary}"`);
+      if (got?.status !== want.state || got.summary !== want.summary)
+        wrong.push(`${s}/${id}: want ${want.state} "${want.summary}", got ${got?.status} "${got?.summary}"`);
     }
   }
   return wrong;
@@ -63,7 +64,7 @@ function perAlert(person: PersonClient, kind: string): Map<number, number> {
 describe("fault: AlertBot killed mid-burst (2,000 updates, 20 agents) and restarted", function () {
   this.timeout(120_000);
   let dir: string;
-  let bots: ChildRun[] = [];
+  const bots: ChildRun[] = [];
   const agents: RunningAgent[] = [];
   let alice: PersonClient;
   let bob: PersonClient;
@@ -78,7 +79,8 @@ describe("fault: AlertBot killed mid-burst (2,000 updates, 20 agents) and restar
   });
   afterEach(function () {
     if (this.currentTest?.state !== "failed") return;
-    for (const b of bots) process.stderr.write(`\n--- alertbot pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
+    for (const b of bots)
+      process.stderr.write(`\n--- alertbot pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
   });
   const server = withProsody();
 
@@ -88,7 +90,10 @@ describe("fault: AlertBot killed mid-burst (2,000 updates, 20 agents) and restar
     const d = t.prosody.domain;
     alice = await PersonClient.login(t, "alice");
     bob = await PersonClient.login(t, "bob");
-    const config = writeBotConfig(t, dir, `people:
+    const config = writeBotConfig(
+      t,
+      dir,
+      `people:
   - { name: alice, jid: alice@${d} }
   - { name: bob, jid: bob@${d} }
 workgroups:
@@ -99,7 +104,8 @@ workgroups:
 rules:
   - { level: normal, workgroup: pager }
 storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
-`);
+`,
+    );
     bots.push(await startBotProcess(t, config));
     const botJid = t.prosody.botJid;
     // The burst alerts are silenced: the notices counted are the pages', which no crash may repeat.
@@ -107,8 +113,18 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await alice.expect(/^Silence #\d+/);
 
     const agentLog = new LogLines();
-    agents.push(...(await Promise.all(sources.map((s) => startAgent(t, dir, s, `  - { id: page, summary: page from ${s}, state: raised }`, agentLog.logger)))));
-    await waitFor("alice to be paged for every host", () => perAlert(alice, "RAISED").size === AGENTS || undefined, 30_000);
+    agents.push(
+      ...(await Promise.all(
+        sources.map((s) =>
+          startAgent(t, dir, s, `  - { id: page, summary: page from ${s}, state: raised }`, agentLog.logger),
+        ),
+      )),
+    );
+    await waitFor(
+      "alice to be paged for every host",
+      () => perAlert(alice, "RAISED").size === AGENTS || undefined,
+      30_000,
+    );
 
     const started = Date.now();
     for (let k = 0; k < CHANGES; k++) agents.forEach((a, i) => a.change([change(sources[i]!, k)]));
@@ -116,7 +132,11 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     // Kill after 300 applied, or in any case well before the escalations fall due (on a slow machine):
     // they must be pending when the bot dies.
     const killBy = started + (ESCALATE_AFTER_S - 5) * 1000;
-    await waitFor(`${KILL_AFTER_APPLIED} applied updates`, () => first.withMsg("update applied").length >= KILL_AFTER_APPLIED || Date.now() >= killBy, 60_000);
+    await waitFor(
+      `${KILL_AFTER_APPLIED} applied updates`,
+      () => first.withMsg("update applied").length >= KILL_AFTER_APPLIED || Date.now() >= killBy,
+      60_000,
+    );
     await first.crash();
     const appliedBeforeKill = first.withMsg("update applied").length;
     const backlogAtKill = agents.reduce((n, a) => n + a.core.backlog(), 0);
@@ -124,7 +144,11 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     assert.equal(perAlert(bob, "ESCALATED").size, 0, "the kill came before any escalation was due");
 
     // Agents keep publishing into the void while the bot is down: half of what they still had to send.
-    await waitFor("the agents to publish while the bot is down", () => agents.reduce((n, a) => n + a.core.backlog(), 0) <= backlogAtKill / 2, 60_000);
+    await waitFor(
+      "the agents to publish while the bot is down",
+      () => agents.reduce((n, a) => n + a.core.backlog(), 0) <= backlogAtKill / 2,
+      60_000,
+    );
     const restartedAt = Date.now();
     bots.push(await startBotProcess(t, config));
     await waitFor("every agent's outbox to drain", () => agents.every((a) => a.core.backlog() === 0), 60_000);
@@ -132,14 +156,22 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
 
     const reader = Store.open(join(dir, "alertbot.sqlite"));
     try {
-      await waitFor("every alert to reach its last state", () => mismatches(reader, sources).length === 0, 60_000).catch((err: Error) => {
+      await waitFor(
+        "every alert to reach its last state",
+        () => mismatches(reader, sources).length === 0,
+        60_000,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}:\n${mismatches(reader, sources).slice(0, 10).join("\n")}`);
       });
     } finally {
       reader.close();
     }
     const consistentMs = Date.now() - restartedAt;
-    await waitFor("bob to be told of every page by the escalation", () => perAlert(bob, "ESCALATED").size === AGENTS || undefined, 30_000);
+    await waitFor(
+      "bob to be told of every page by the escalation",
+      () => perAlert(bob, "ESCALATED").size === AGENTS || undefined,
+      30_000,
+    );
     const second = bots[1]!;
     // Whatever the bot sent alice and bob has arrived once it answered them.
     await alice.barrier(t.prosody.botJid);
@@ -150,11 +182,23 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const raised = perAlert(alice, "RAISED");
     const escalated = perAlert(bob, "ESCALATED");
     assert.equal(raised.size, AGENTS);
-    assert.deepEqual([...raised.values()].filter((n) => n !== 1), [], "alice got each page once");
-    assert.deepEqual([...escalated.values()].filter((n) => n !== 1), [], "bob got each escalation once");
+    assert.deepEqual(
+      [...raised.values()].filter((n) => n !== 1),
+      [],
+      "alice got each page once",
+    );
+    assert.deepEqual(
+      [...escalated.values()].filter((n) => n !== 1),
+      [],
+      "bob got each escalation once",
+    );
     assert.deepEqual([...escalated.keys()].sort(), [...raised.keys()].sort(), "the escalations are the pages'");
     const stray = [...alice.inbox, ...bob.inbox].filter((m) => / a\d[: ]/.test(m.body));
-    assert.deepEqual(stray.map((m) => m.body), [], "nothing about silenced alerts");
+    assert.deepEqual(
+      stray.map((m) => m.body),
+      [],
+      "nothing about silenced alerts",
+    );
 
     // No update applied twice: each transmission id logged as applied once, over both lives.
     const appliedIds = bots.flatMap((b) => b.withMsg("update applied").map((l) => String(l["transmissionId"])));
@@ -171,7 +215,10 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
           assert.equal(a.summary, want.summary, `${s}/${id}`);
           const history = store.alerts.history(a.shortId);
           const flips = history.filter((h) => h.kind === "raised" || h.kind === "cleared").map((h) => h.kind);
-          assert.ok(flips.every((k, i) => k !== flips[i - 1]) && flips[0] === "raised", `${s}/${id}: one raise per transition: ${flips.join(",")}`);
+          assert.ok(
+            flips.every((k, i) => k !== flips[i - 1]) && flips[0] === "raised",
+            `${s}/${id}: one raise per transition: ${flips.join(",")}`,
+          );
           for (const kind of ["raised", "updated"] as const) {
             const details = history.filter((h) => h.kind === kind).map((h) => h.detail);
             assert.equal(new Set(details).size, details.length, `${s}/${id}: an update's ${kind} recorded twice`);
@@ -182,7 +229,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
         assert.deepEqual(store.alerts.history(page.shortId).filter((h) => h.kind === "raised").length, 1);
         // The escalation chain is past its last step: nothing more to fire after a further restart.
         assert.equal(store.policy.escalation<EscalationState>(page.shortId)?.nextStep, 2, `${s}: chain finished`);
-        for (const who of ["alice", "bob"]) assert.deepEqual(store.policy.pending(who, Number.MAX_SAFE_INTEGER), [], `${who}: nothing left pending`);
+        for (const who of ["alice", "bob"])
+          assert.deepEqual(store.policy.pending(who, Number.MAX_SAFE_INTEGER), [], `${who}: nothing left pending`);
       }
     } finally {
       store.close();

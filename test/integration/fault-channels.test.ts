@@ -24,7 +24,15 @@ class RetryWatchingClock extends FakeClock {
   retryWaitsDue = 0;
   override setTimer(ms: number, fn: () => void): TimerHandle {
     const fromRetryLoop = /notify[\\/]retry\.ts/.test(new Error().stack ?? "");
-    return super.setTimer(ms, fromRetryLoop ? () => { this.retryWaitsDue += 1; fn(); } : fn);
+    return super.setTimer(
+      ms,
+      fromRetryLoop
+        ? () => {
+            this.retryWaitsDue += 1;
+            fn();
+          }
+        : fn,
+    );
   }
 }
 
@@ -97,9 +105,14 @@ sms:
   };
   /** The alert's delivery attempts as "kind: detail" lines, oldest first. */
   const attempts = (shortId: number): string[] =>
-    bot!.store.alerts.history(shortId).filter((h) => h.kind === "notified" || h.kind === "notify-failed").map((h) => `${h.kind}: ${h.detail}`);
+    bot!.store.alerts
+      .history(shortId)
+      .filter((h) => h.kind === "notified" || h.kind === "notify-failed")
+      .map((h) => `${h.kind}: ${h.detail}`);
   const waitAttempts = (shortId: number, n: number): Promise<string[]> =>
-    waitFor(`${n} delivery attempts of #${shortId}`, () => (attempts(shortId).length >= n ? attempts(shortId) : undefined));
+    waitFor(`${n} delivery attempts of #${shortId}`, () =>
+      attempts(shortId).length >= n ? attempts(shortId) : undefined,
+    );
   /** Advances the clock by `ms`, short of the next retry, and asserts that no retry fell due and still `n` attempts are recorded. */
   const advanceShortOfRetry = (shortId: number, n: number, ms: number): void => {
     const due = clock.retryWaitsDue;
@@ -111,7 +124,8 @@ sms:
     await alice.say(server().prosody.botJid, line);
     return alice.expect(reply);
   };
-  const mailsAbout = (id: string) => smtp.mails.filter((m) => (parseMail(m.raw).headers.get("subject") ?? "").includes(` ${id}`));
+  const mailsAbout = (id: string) =>
+    smtp.mails.filter((m) => (parseMail(m.raw).headers.get("subject") ?? "").includes(` ${id}`));
   const smsAbout = (id: string) => gateway.requests.filter((r) => r.body.includes(` ${id}`));
 
   it("SMTP 451: retried after a backoff, delivered on the second attempt, both attempts in the history", async () => {
@@ -134,7 +148,11 @@ sms:
     smtp.script(550);
     const n = await raise("perm-fail");
     const [first] = await waitAttempts(n, 1);
-    assert.match(first!, /^notify-failed: raised to alice by email, attempt 1: SMTP 550 [^;]*$/, "no retry for a permanent refusal");
+    assert.match(
+      first!,
+      /^notify-failed: raised to alice by email, attempt 1: SMTP 550 [^;]*$/,
+      "no retry for a permanent refusal",
+    );
     clock.advance(1_000);
     await waitFor("the SMS fallback", () => smsAbout("perm-fail")[0]);
     // The gateway has the SMS before the bot has its answer: wait for the outcome to be recorded.
@@ -151,7 +169,10 @@ sms:
     assert.deepEqual(attempts(n), [], "still waiting for the server");
     clock.advance(30_000);
     const [first] = await waitAttempts(n, 1);
-    assert.match(first!, /^notify-failed: raised to alice by email, attempt 1: timed out after 30s sending through 127\.0\.0\.1:\d+; retry in \d+s$/);
+    assert.match(
+      first!,
+      /^notify-failed: raised to alice by email, attempt 1: timed out after 30s sending through 127\.0\.0\.1:\d+; retry in \d+s$/,
+    );
     clock.advance(BASE_DELAY_MS);
     assert.equal((await waitAttempts(n, 2))[1], "notified: raised to alice by email (attempt 2)");
     await ask(`ack ${n}`, /acknowledged/);
@@ -170,7 +191,10 @@ sms:
     clock.advance(1_000);
     await waitFor("the email fallback", () => mailsAbout("gw-500")[0]);
     const all = await waitAttempts(n, 4);
-    assert.match(all[0]!, /^notify-failed: raised to alice by sms, attempt 1: HTTP 500 from 127\.0\.0\.1:\d+: busy; retry in \d+s$/);
+    assert.match(
+      all[0]!,
+      /^notify-failed: raised to alice by sms, attempt 1: HTTP 500 from 127\.0\.0\.1:\d+: busy; retry in \d+s$/,
+    );
     assert.match(all[1]!, /attempt 2: HTTP 500 .*; retry in \d+s$/);
     assert.match(all[2]!, /attempt 3: HTTP 500 [^;]*$/);
     assert.equal(all[3], "notified: raised to alice by email");
@@ -187,7 +211,10 @@ sms:
     assert.match(await ask("show", /gw-hang/), /gw-hang is failing/);
     clock.advance(10_000);
     const [first] = await waitAttempts(n, 1);
-    assert.match(first!, /^notify-failed: raised to alice by sms, attempt 1: 127\.0\.0\.1:\d+ did not answer within 10s; retry in \d+s$/);
+    assert.match(
+      first!,
+      /^notify-failed: raised to alice by sms, attempt 1: 127\.0\.0\.1:\d+ did not answer within 10s; retry in \d+s$/,
+    );
     clock.advance(BASE_DELAY_MS);
     assert.equal((await waitAttempts(n, 2))[1], "notified: raised to alice by sms (attempt 2)");
     await ask(`ack ${n}`, /acknowledged/);
@@ -204,7 +231,10 @@ sms:
     clock.advance(1_000);
     await waitFor("the SMS fallback", () => smsAbout("no-mail")[0]);
     const all = await waitAttempts(n, 4);
-    assert.match(all[0]!, /^notify-failed: raised to alice by email, attempt 1: cannot send through 127\.0\.0\.1:\d+: .*ECONNREFUSED.*; retry in \d+s$/);
+    assert.match(
+      all[0]!,
+      /^notify-failed: raised to alice by email, attempt 1: cannot send through 127\.0\.0\.1:\d+: .*ECONNREFUSED.*; retry in \d+s$/,
+    );
     assert.equal(all[3], "notified: raised to alice by sms");
   });
 });

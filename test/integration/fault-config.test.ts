@@ -41,7 +41,10 @@ describe("fault: broken config at start and at reload", function () {
     it("exits 78 when the secret's environment variable is not set, naming the variable", async () => {
       const bot = await start("bot-missing-secret.yaml");
       assert.equal((await bot.exited).code, 78);
-      assert.equal(bot.stderr.trim(), `${FIXTURES}/bot-missing-secret.yaml: xmpp.secret_env: environment variable MAUVE_FAULT_UNSET_SECRET is not set`);
+      assert.equal(
+        bot.stderr.trim(),
+        `${FIXTURES}/bot-missing-secret.yaml: xmpp.secret_env: environment variable MAUVE_FAULT_UNSET_SECRET is not set`,
+      );
     });
   });
 
@@ -58,22 +61,28 @@ describe("fault: broken config at start and at reload", function () {
       rmSync(dir, { recursive: true, force: true });
     });
     afterEach(function () {
-      if (this.currentTest?.state === "failed" && bot) process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
+      if (this.currentTest?.state === "failed" && bot)
+        process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
     });
     const server = withProsody();
-    const people = (...names: string[]): string => `people:\n${names.map((n) => `  - { name: ${n}, jid: ${n}@${server().prosody.domain} }`).join("\n")}\n`;
+    const people = (...names: string[]): string =>
+      `people:\n${names.map((n) => `  - { name: ${n}, jid: ${n}@${server().prosody.domain} }`).join("\n")}\n`;
     /** Rewrites the config, sends SIGHUP and waits for the bot's verdict on it. */
     const reload = async (body: string): Promise<Record<string, unknown>> => {
       const before = bot!.logs.length;
       writeBotConfig(server(), dir, body);
       bot!.signal("SIGHUP");
-      return bot!.waitForLog("the reload's outcome", (l) => bot!.logs.indexOf(l) >= before && /^config reload/.test(String(l["msg"])));
+      return bot!.waitForLog(
+        "the reload's outcome",
+        (l) => bot!.logs.indexOf(l) >= before && /^config reload/.test(String(l["msg"])),
+      );
     };
     const ask = async (who: PersonClient, line: string, reply: RegExp): Promise<string> => {
       await who.say(server().prosody.botJid, line);
       return who.expect(reply);
     };
-    const canReadAudit = async (who: PersonClient): Promise<boolean> => (await createPubsub(who.session).getItems(server().prosody.pubsubJid, AUDIT_NODE)).ok;
+    const canReadAudit = async (who: PersonClient): Promise<boolean> =>
+      (await createPubsub(who.session).getItems(server().prosody.pubsubJid, AUDIT_NODE)).ok;
 
     before(async () => {
       dir = tempDir("mauve-fault-config-");
@@ -95,7 +104,9 @@ describe("fault: broken config at start and at reload", function () {
     });
 
     it("refuses a broken file whole: its problems logged by key, the running config kept, the bot serving", async () => {
-      const outcome = await reload(`${people("alice")}  - { name: carol, jid: carol }\nrules:\n  - { level: loud, workgroup: ops }\nsurprise: true\n`);
+      const outcome = await reload(
+        `${people("alice")}  - { name: carol, jid: carol }\nrules:\n  - { level: loud, workgroup: ops }\nsurprise: true\n`,
+      );
       assert.equal(outcome["msg"], "config reload rejected; keeping the running config");
       assert.equal(outcome["file"], config);
       const problems = (outcome["problems"] as string[]).map((p) => p.replace(/:.*$/, "")).sort();
@@ -109,7 +120,9 @@ describe("fault: broken config at start and at reload", function () {
       const outcome = await reload(people("alice"));
       assert.equal(outcome["msg"], "config reloaded");
       await ask(bob, "show", /only take commands/);
-      await waitFor("bob's access to the audit node to be gone", async () => !(await canReadAudit(bob)), { everyMs: 100 });
+      await waitFor("bob's access to the audit node to be gone", async () => !(await canReadAudit(bob)), {
+        everyMs: 100,
+      });
       assert.ok(await canReadAudit(alice));
     });
 
@@ -117,9 +130,19 @@ describe("fault: broken config at start and at reload", function () {
       const before = bot!.logs.length;
       // Another database file and log level: the database is open and the log made, so both wait for a restart.
       writeBotConfig(server(), dir, people("alice"));
-      writeFileSync(config, readFileSync(config, "utf8").replace(/database: .*/, `database: ${join(dir, "elsewhere.sqlite")}`).replace("level: debug", "level: info"));
+      writeFileSync(
+        config,
+        readFileSync(config, "utf8")
+          .replace(/database: .*/, `database: ${join(dir, "elsewhere.sqlite")}`)
+          .replace("level: debug", "level: info"),
+      );
       bot!.signal("SIGHUP");
-      const warning = await bot!.waitForLog("the restart warning", (l) => bot!.logs.indexOf(l) >= before && l["msg"] === "config reloaded, but these keys take a restart and keep their running values");
+      const warning = await bot!.waitForLog(
+        "the restart warning",
+        (l) =>
+          bot!.logs.indexOf(l) >= before &&
+          l["msg"] === "config reloaded, but these keys take a restart and keep their running values",
+      );
       assert.deepEqual(warning["keys"], ["database", "log.level"]);
       await ask(alice, "show", /Nothing is raised|raised/i);
       assert.ok(!existsSync(join(dir, "elsewhere.sqlite")), "the running database stays");

@@ -35,14 +35,16 @@ describe("fault: Prosody stopped under AlertBot and agents running as processes"
   });
   afterEach(function () {
     if (this.currentTest?.state !== "failed") return;
-    for (const p of [bot, agent, lateAgent]) if (p) process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-6000)}\n---\n`);
+    for (const p of [bot, agent, lateAgent])
+      if (p) process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-6000)}\n---\n`);
   });
   const server = withProsody();
 
   /** Fails at once if either process has ended: nobody asked them to. */
   const assertRunning = (): void => {
     for (const p of [bot, agent, lateAgent]) {
-      if (p?.hasExited) throw new Error(`${p.label} exited on its own (${JSON.stringify(p.exitStatus)}):\n${p.stderr.slice(-4000)}`);
+      if (p?.hasExited)
+        throw new Error(`${p.label} exited on its own (${JSON.stringify(p.exitStatus)}):\n${p.stderr.slice(-4000)}`);
     }
   };
 
@@ -55,14 +57,26 @@ describe("fault: Prosody stopped under AlertBot and agents running as processes"
     const agentMark = agent!.logs.length;
     await t.prosody.stop();
     // Both notice (the disconnect is the moment today's bug struck), and neither ends while it waits.
-    await bot!.waitForLog("the bot to notice", (l) => bot!.logs.indexOf(l) >= botMark && l["msg"] === "disconnected", 30_000);
-    await agent!.waitForLog("the agent to notice", (l) => agent!.logs.indexOf(l) >= agentMark && l["msg"] === "disconnected; queueing until reconnected", 30_000);
+    await bot!.waitForLog(
+      "the bot to notice",
+      (l) => bot!.logs.indexOf(l) >= botMark && l["msg"] === "disconnected",
+      30_000,
+    );
+    await agent!.waitForLog(
+      "the agent to notice",
+      (l) => agent!.logs.indexOf(l) >= agentMark && l["msg"] === "disconnected; queueing until reconnected",
+      30_000,
+    );
     await meanwhile();
     const upAgainAt = Date.now() + seconds * 1000;
-    await waitFor(`${seconds} s of outage`, () => {
-      assertRunning();
-      return Date.now() >= upAgainAt;
-    }, seconds * 1000 + 10_000);
+    await waitFor(
+      `${seconds} s of outage`,
+      () => {
+        assertRunning();
+        return Date.now() >= upAgainAt;
+      },
+      seconds * 1000 + 10_000,
+    );
     await t.prosody.start();
   }
 
@@ -75,10 +89,12 @@ describe("fault: Prosody stopped under AlertBot and agents running as processes"
     await t.prosody.register("web2", "pw-web2");
     // One check per outage, raised by its flag file: a change the agent makes only after the restart.
     const flag = (i: number): string => join(dir, `down-${i}`);
-    const checks = OUTAGES_S.map((_, i) => `  - id: probe${i}
+    const checks = OUTAGES_S.map(
+      (_, i) => `  - id: probe${i}
     command: [/bin/sh, -c, "if [ -e ${flag(i)} ]; then echo probe${i} failing; exit 2; fi; echo ok"]
     interval: 2s
-`).join("");
+`,
+    ).join("");
     const agentConfig = join(dir, "agent.yaml");
     writeFileSync(agentConfig, agentYaml(t, dir, "web1", `log:\n  level: debug\nchecks:\n${checks}`));
     const lateConfig = join(dir, "late-agent.yaml");
@@ -98,12 +114,30 @@ describe("fault: Prosody stopped under AlertBot and agents running as processes"
       await outage(t, seconds, async () => {
         if (i > 0) return;
         lateAgent = ChildRun.start("agents/mauve-agent.ts", ["--config", lateConfig], {}, "late mauve-agent");
-        await lateAgent.waitForLog("the late agent to find no server", (l) => l["msg"] === "cannot connect yet; will retry", 60_000);
+        await lateAgent.waitForLog(
+          "the late agent to find no server",
+          (l) => l["msg"] === "cannot connect yet; will retry",
+          60_000,
+        );
       });
-      if (i === 0) await lateAgent!.waitForLog("the late agent to run", (l) => l["msg"] === "mauve-agent running", RECOVERY_TIMEOUT_MS);
+      if (i === 0)
+        await lateAgent!.waitForLog(
+          "the late agent to run",
+          (l) => l["msg"] === "mauve-agent running",
+          RECOVERY_TIMEOUT_MS,
+        );
 
-      await bot.waitForLog(`the bot to reconnect after ${seconds} s`, (l) => bot!.logs.indexOf(l) >= botMark && l["msg"] === "connected", RECOVERY_TIMEOUT_MS);
-      await agent.waitForLog(`the agent to reconnect after ${seconds} s`, (l) => agent!.logs.indexOf(l) >= agentMark && l["msg"] === "reconnected; republishing full state after the backlog", RECOVERY_TIMEOUT_MS);
+      await bot.waitForLog(
+        `the bot to reconnect after ${seconds} s`,
+        (l) => bot!.logs.indexOf(l) >= botMark && l["msg"] === "connected",
+        RECOVERY_TIMEOUT_MS,
+      );
+      await agent.waitForLog(
+        `the agent to reconnect after ${seconds} s`,
+        (l) =>
+          agent!.logs.indexOf(l) >= agentMark && l["msg"] === "reconnected; republishing full state after the backlog",
+        RECOVERY_TIMEOUT_MS,
+      );
       alice = await PersonClient.login(t, "alice");
       writeFileSync(flag(i), "");
       // Check → agent → Prosody → bot → policy → chat: the whole bus works again.
@@ -111,13 +145,20 @@ describe("fault: Prosody stopped under AlertBot and agents running as processes"
       assert.match(notice, new RegExp(`#\\d+`));
       assertRunning();
     }
-    await bot.waitForLog("the late agent's alert to reach the bot", (l) => l["msg"] === "update applied" && l["source"] === "web2" && Number(l["changes"]) > 0, RECOVERY_TIMEOUT_MS);
+    await bot.waitForLog(
+      "the late agent's alert to reach the bot",
+      (l) => l["msg"] === "update applied" && l["source"] === "web2" && Number(l["changes"]) > 0,
+      RECOVERY_TIMEOUT_MS,
+    );
 
     // Only a signal ends them, cleanly, and each says why it went.
     for (const p of [agent, lateAgent!, bot]) {
       const exit = await p.stop();
       assert.deepEqual(exit, { code: 0, signal: null }, `${p.label} stops cleanly on SIGTERM`);
-      assert.ok(p.logs.some((l) => l["msg"] === "stopping" && l["signal"] === "SIGTERM"), `${p.label} logs why it stops`);
+      assert.ok(
+        p.logs.some((l) => l["msg"] === "stopping" && l["signal"] === "SIGTERM"),
+        `${p.label} logs why it stops`,
+      );
     }
   });
 });

@@ -8,7 +8,9 @@ import { LogLines } from "../helpers/spine.js";
 function raw(port: number, bytes: string, end = true): Promise<string> {
   return new Promise((resolve) => {
     let reply = "";
-    const socket = createConnection({ host: "127.0.0.1", port }, () => (end ? socket.end(bytes) : socket.write(bytes, () => socket.destroy())));
+    const socket = createConnection({ host: "127.0.0.1", port }, () =>
+      end ? socket.end(bytes) : socket.write(bytes, () => socket.destroy()),
+    );
     socket.on("data", (d: Buffer) => (reply += d.toString()));
     socket.on("close", () => resolve(reply));
     socket.on("error", () => resolve(reply));
@@ -22,31 +24,62 @@ describe("http listener", function () {
   let base: string;
 
   before(async () => {
-    listener = await startHttpListener({ host: "127.0.0.1", port: 0, maxBodyBytes: 1000 }, { log: logs.logger, onAnswer: (path, status) => void answered.push([path, status]) });
-    listener.addRoute({ method: "POST", path: "/echo", handle: (req) => ({ status: 200, json: { bytes: req.body.length } }) });
-    listener.addRoute({ method: "GET", path: "/boom", handle: () => { throw new Error("bug in a route"); } });
-    listener.addRoute({ method: "GET", path: "/text", handle: () => ({ status: 200, text: "hello\n", contentType: "text/plain" }) });
+    listener = await startHttpListener(
+      { host: "127.0.0.1", port: 0, maxBodyBytes: 1000 },
+      { log: logs.logger, onAnswer: (path, status) => void answered.push([path, status]) },
+    );
+    listener.addRoute({
+      method: "POST",
+      path: "/echo",
+      handle: (req) => ({ status: 200, json: { bytes: req.body.length } }),
+    });
+    listener.addRoute({
+      method: "GET",
+      path: "/boom",
+      handle: () => {
+        throw new Error("bug in a route");
+      },
+    });
+    listener.addRoute({
+      method: "GET",
+      path: "/text",
+      handle: () => ({ status: 200, text: "hello\n", contentType: "text/plain" }),
+    });
     base = `http://127.0.0.1:${listener.address.port}`;
   });
 
   after(() => listener.close());
 
   it("routes by path and method, and answers unknown ones with JSON 404 and 405", async () => {
-    assert.deepEqual(await (await fetch(`${base}/echo`, { method: "POST", body: "x".repeat(1000) })).json(), { bytes: 1000 });
+    assert.deepEqual(await (await fetch(`${base}/echo`, { method: "POST", body: "x".repeat(1000) })).json(), {
+      bytes: 1000,
+    });
     assert.equal(await (await fetch(`${base}/text`)).text(), "hello\n");
     const head = await fetch(`${base}/text`, { method: "HEAD" });
     assert.deepEqual([head.status, await head.text()], [200, ""]);
     const missing = await fetch(`${base}/nope?x=1`);
     assert.deepEqual([missing.status, await missing.json()], [404, { error: "no such path: /nope" }]);
     const wrong = await fetch(`${base}/echo`, { method: "DELETE" });
-    assert.deepEqual([wrong.status, wrong.headers.get("allow"), await wrong.json()], [405, "POST", { error: "DELETE is not allowed on /echo (allowed: POST)" }]);
-    assert.throws(() => listener.addRoute({ method: "POST", path: "/echo", handle: () => ({ status: 200, json: {} }) }), /already taken/);
+    assert.deepEqual(
+      [wrong.status, wrong.headers.get("allow"), await wrong.json()],
+      [405, "POST", { error: "DELETE is not allowed on /echo (allowed: POST)" }],
+    );
+    assert.throws(
+      () => listener.addRoute({ method: "POST", path: "/echo", handle: () => ({ status: 200, json: {} }) }),
+      /already taken/,
+    );
   });
 
   it("refuses a body over the limit with 413, declared or streamed, without reading it all", async () => {
     const declared = await fetch(`${base}/echo`, { method: "POST", body: "x".repeat(1001) });
-    assert.deepEqual([declared.status, await declared.json()], [413, { error: "request body over 1000 bytes (http.max_body_bytes)" }]);
-    const chunked = await raw(listener.address.port, `POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n3e8\r\n${"y".repeat(1000)}\r\n3e8\r\n${"y".repeat(1000)}\r\n0\r\n\r\n`);
+    assert.deepEqual(
+      [declared.status, await declared.json()],
+      [413, { error: "request body over 1000 bytes (http.max_body_bytes)" }],
+    );
+    const chunked = await raw(
+      listener.address.port,
+      `POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n3e8\r\n${"y".repeat(1000)}\r\n3e8\r\n${"y".repeat(1000)}\r\n0\r\n\r\n`,
+    );
     assert.match(chunked, /^HTTP\/1\.1 413 /);
   });
 
@@ -57,6 +90,10 @@ describe("http listener", function () {
     assert.deepEqual([boom.status, await boom.json()], [500, { error: "internal error; see AlertBot's log" }]);
     assert.equal(logs.withMsg("HTTP request failed").length, 1);
     assert.equal((await fetch(`${base}/text`)).status, 200, "still serving");
-    assert.deepEqual(answered.filter(([p]) => p === "/boom"), [["/boom", 500]], "answers counted by route");
+    assert.deepEqual(
+      answered.filter(([p]) => p === "/boom"),
+      [["/boom", 500]],
+      "answers counted by route",
+    );
   });
 });

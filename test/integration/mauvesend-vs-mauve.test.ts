@@ -28,10 +28,14 @@ interface Outcome {
 
 function runMauve(args: readonly string[]): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ruby", ["-I", join(ROOT, "test/fixtures/mauve-ruby"), "-I", join(MAUVE_SRC, "lib"), MAUVESEND, ...args], {
-      env: { PATH: process.env["PATH"] ?? "" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      "ruby",
+      ["-I", join(ROOT, "test/fixtures/mauve-ruby"), "-I", join(MAUVE_SRC, "lib"), MAUVESEND, ...args],
+      {
+        env: { PATH: process.env["PATH"] ?? "" },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
@@ -116,13 +120,47 @@ describe("mauvesend beside Mauve's own bin/mauvesend (Ruby)", function () {
 
   it("refuses the same command lines in the same words, with the same exit status, sending nothing", async () => {
     const lines: string[][] = [
-      ["-i", "x", "-r", "+10min"], ["-i", "x", "-r", "bogus"], ["-i", "x", "-r", "10mins"], ["-i", "x", "-e", "2026-12-25"],
-      ["-i", "x", "-c", "now", "-r", "+10min"], ["-i", "x", "-c", "yesterday"], ["-i", "x", "--suppress=+1w"], ["-i", "x", "-r", "5.5m"],
-      ["-i", "x", "-r", "alerts.example.com"], ["-i", "x", "-r", "1h30m"], ["-i", "x", "-e", "now+5m"],
-      ["-i", "-s", "foo"], ["-i"], ["--id="], ["-i", "x", "-s"], ["-i", "x", "-s", ""], ["-i", "x", "-u", "-d", "y"], ["-i", "x", "-d"],
-      ["-i", "x", "-e"], ["-i", "x", "-e", "-r"], ["-o"], ["-o", "-i", "x"], ["--source=", "-i", "x"], ["-r", "+10min"], ["-s", "x"],
-      ["-h", "-s", "x"], ["-i", "a", "-i", "a"], ["-o", "a", "-o", "b", "-p"], [], ["-v"], ["-i", "x", "-r", "-10h"], ["-x"], ["-m", "-x"],
-      ["-pq"], ["--frob"], ["--frob=1"], ["--s", "x"], ["--ver"], ["-i", "x", "--help=3"], ["-i", "x", "--verbose=2"], ["--", "-i", "x"],
+      ["-i", "x", "-r", "+10min"],
+      ["-i", "x", "-r", "bogus"],
+      ["-i", "x", "-r", "10mins"],
+      ["-i", "x", "-e", "2026-12-25"],
+      ["-i", "x", "-c", "now", "-r", "+10min"],
+      ["-i", "x", "-c", "yesterday"],
+      ["-i", "x", "--suppress=+1w"],
+      ["-i", "x", "-r", "5.5m"],
+      ["-i", "x", "-r", "alerts.example.com"],
+      ["-i", "x", "-r", "1h30m"],
+      ["-i", "x", "-e", "now+5m"],
+      ["-i", "-s", "foo"],
+      ["-i"],
+      ["--id="],
+      ["-i", "x", "-s"],
+      ["-i", "x", "-s", ""],
+      ["-i", "x", "-u", "-d", "y"],
+      ["-i", "x", "-d"],
+      ["-i", "x", "-e"],
+      ["-i", "x", "-e", "-r"],
+      ["-o"],
+      ["-o", "-i", "x"],
+      ["--source=", "-i", "x"],
+      ["-r", "+10min"],
+      ["-s", "x"],
+      ["-h", "-s", "x"],
+      ["-i", "a", "-i", "a"],
+      ["-o", "a", "-o", "b", "-p"],
+      [],
+      ["-v"],
+      ["-i", "x", "-r", "-10h"],
+      ["-x"],
+      ["-m", "-x"],
+      ["-pq"],
+      ["--frob"],
+      ["--frob=1"],
+      ["--s", "x"],
+      ["--ver"],
+      ["-i", "x", "--help=3"],
+      ["-i", "x", "--verbose=2"],
+      ["--", "-i", "x"],
     ];
     for (const line of lines) await compare(line);
   });
@@ -130,12 +168,38 @@ describe("mauvesend beside Mauve's own bin/mauvesend (Ruby)", function () {
   it("builds the same update from the same command line", async () => {
     const lines: string[][] = [
       ["-o", "web9", "-i", "disk", "-s", "full", "-r", "now"],
-      ["-i", "a", "-s", "A", "-u", "box", "-d", "<b>x</b>", "-i", "b", "-c", "-i", "c", "-r", "+10m", "-c", "now", "-e", "+1h"],
+      [
+        "-i",
+        "a",
+        "-s",
+        "A",
+        "-u",
+        "box",
+        "-d",
+        "<b>x</b>",
+        "-i",
+        "b",
+        "-c",
+        "-i",
+        "c",
+        "-r",
+        "+10m",
+        "-c",
+        "now",
+        "-e",
+        "+1h",
+      ],
       ["-o", "web9", "-i", "heartbeat", "-c", "-r", "+10m"],
       ["-pvv", "-oweb1", "--id=disk", "--summary", "s", "--raise=+5m", "-c+1h"],
       ["-p", "-o", "web1"],
-      ["-i", "x", "-r-1h"], ["--i", "x", "--raise=-1h"], ["-i", "x", "-c", "", "-r", "+10m"], ["-i", "x", "-s", "-"], ["-vix"],
-      ["--i", "x", "--sum", "full", "--re", "--ra=+1m", "--sub", "box"], ["-i", "x", "-r", "1600000000"], ["-i", "x", "-r", "90s", "-e", "2d"],
+      ["-i", "x", "-r-1h"],
+      ["--i", "x", "--raise=-1h"],
+      ["-i", "x", "-c", "", "-r", "+10m"],
+      ["-i", "x", "-s", "-"],
+      ["-vix"],
+      ["--i", "x", "--sum", "full", "--re", "--ra=+1m", "--sub", "box"],
+      ["-i", "x", "-r", "1600000000"],
+      ["-i", "x", "-r", "90s", "-e", "2d"],
       ["-i", "x", "-e", "+30", "-c-5"],
     ];
     for (const line of lines) await compare(line);

@@ -67,7 +67,11 @@ describe("mauvesend against a real Prosody and AlertBot", function () {
     assert.deepEqual([ran.code, ran.stderr], [0, ""]);
     const alert = await waitFor("the bot to store the alert", () => bot!.store.alerts.find("web9", "disk"));
     assert.deepEqual([alert.status, alert.summary], ["raised", "full"]);
-    assert.equal(bot!.store.sources.get("web9")?.ownerJid, `web9@${server().prosody.domain}`, "the node was provisioned for web9");
+    assert.equal(
+      bot!.store.sources.get("web9")?.ownerJid,
+      `web9@${server().prosody.domain}`,
+      "the node was provisioned for web9",
+    );
   });
 
   it("clears with -c, and replaces with -p (verbose says what it sent)", async () => {
@@ -78,14 +82,25 @@ describe("mauvesend against a real Prosody and AlertBot", function () {
     await waitFor("load raised", () => bot!.store.alerts.find("web9", "load")?.status === "raised");
     const replaced = await mauvesend(["-v", "-p", "-o", "web9", "-i", "mail", "-s", "queue"], envFor("web9"));
     assert.equal(replaced.code, 0);
-    assert.match(replaced.stdout, /^Sending \d+ from web9 to pubsub\.\S+ as web9@\S+\nSent \d+: confirmed by pubsub\.\S+ \(item \S+\)\n$/);
-    await waitFor("the replace", () => bot!.store.alerts.find("web9", "mail")?.status === "raised" && bot!.store.alerts.find("web9", "load")?.status === "cleared");
+    assert.match(
+      replaced.stdout,
+      /^Sending \d+ from web9 to pubsub\.\S+ as web9@\S+\nSent \d+: confirmed by pubsub\.\S+ \(item \S+\)\n$/,
+    );
+    await waitFor(
+      "the replace",
+      () =>
+        bot!.store.alerts.find("web9", "mail")?.status === "raised" &&
+        bot!.store.alerts.find("web9", "load")?.status === "cleared",
+    );
   });
 
   it("exits 1 and says why with a wrong password", async () => {
     const ran = await mauvesend(["-o", "web9", "-i", "disk"], envFor("web9", "wrong"));
     assert.equal(ran.code, 1);
-    assert.match(ran.stderr, /^\*\*\* Error: could not send: cannot log in to xmpp:\/\/127\.0\.0\.1:\d+ as web9@\S+: .*not-authorized/);
+    assert.match(
+      ran.stderr,
+      /^\*\*\* Error: could not send: cannot log in to xmpp:\/\/127\.0\.0\.1:\d+ as web9@\S+: .*not-authorized/,
+    );
     assert.ok(!ran.stderr.includes("wrong"), "the password is not echoed");
   });
 
@@ -93,7 +108,10 @@ describe("mauvesend against a real Prosody and AlertBot", function () {
     assert.equal((await mauvesend(["-o", "web8", "-i", "x"], envFor("web8"))).code, 0);
     const ran = await mauvesend(["-o", "web8", "-i", "spoof", "-s", "not mine"], envFor("web9"));
     assert.equal(ran.code, 1);
-    assert.match(ran.stderr, /could not send: node mauve\/alerts\/web8 on pubsub\.\S+ is not available \(forbidden: source "web8" belongs to another account\)/);
+    assert.match(
+      ran.stderr,
+      /could not send: node mauve\/alerts\/web8 on pubsub\.\S+ is not available \(forbidden: source "web8" belongs to another account\)/,
+    );
     assert.equal(bot!.store.alerts.find("web8", "spoof"), undefined);
   });
 
@@ -106,22 +124,35 @@ describe("mauvesend against a real Prosody and AlertBot", function () {
     } finally {
       bot = await startBot(server(), dir, ["alice"], new LogLines().logger);
     }
-    await waitFor("the bot to catch up from the retained item", () => bot!.store.alerts.find("web9", "while-bot-down")?.status === "raised");
+    await waitFor(
+      "the bot to catch up from the retained item",
+      () => bot!.store.alerts.find("web9", "while-bot-down")?.status === "raised",
+    );
   });
 
   it("exits 1 on a bad command line in Mauve's words, and sends nothing: -c now -r +10min is no heartbeat raised at once", async () => {
     const orphan = await mauvesend(["-s", "orphan summary"], envFor("web9"));
-    assert.deepEqual([orphan.code, orphan.stderr], [1, "*** Error: Must specify --id before message\n*** For help, type: mauvesend -h\n"]);
+    assert.deepEqual(
+      [orphan.code, orphan.stderr],
+      [1, "*** Error: Must specify --id before message\n*** For help, type: mauvesend -h\n"],
+    );
     const table: Array<[string[], string]> = [
       [["-o", "web9", "-i", "hb", "-c", "now", "-r", "+10min"], 'Unrecognised time format "+10min"'],
       [["-o", "web9", "-i", "hb", "-r", "bogus"], 'Unrecognised time format "bogus"'],
       [["-o", "web9", "-i", "hb", "-e", "2026-12-25"], 'Unrecognised time format "2026-12-25"'],
       [["-o", "web9", "-i", "-s", "an id that is a flag"], "-i cannot be empty"],
-      [["-o", "web9 ", "-i", "hb"], 'source "web9 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only'],
+      [
+        ["-o", "web9 ", "-i", "hb"],
+        'source "web9 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
+      ],
     ];
     for (const [line, message] of table) {
       const ran = await mauvesend(line, envFor("web9"));
-      assert.deepEqual([ran.code, ran.stdout, ran.stderr], [1, "", `*** Error: ${message}\n*** For help, type: mauvesend -h\n`], line.join(" "));
+      assert.deepEqual(
+        [ran.code, ran.stdout, ran.stderr],
+        [1, "", `*** Error: ${message}\n*** For help, type: mauvesend -h\n`],
+        line.join(" "),
+      );
     }
     // Delivery is in order: once a later update is stored, none of the refused ones is coming.
     assert.equal((await mauvesend(["-o", "web9", "-i", "after-refusals"], envFor("web9"))).code, 0);
@@ -186,15 +217,25 @@ email:
     // Ten seconds (past the 5 s that count as now): the clock's one jump stays inside the bot's
     // own network deadlines, which run on the same clock.
     await send("-i", "heartbeat", "-c", "now", "-r", "+10s");
-    const armed = await waitFor("the heartbeat armed", () => bot!.store.alerts.find("web7", "heartbeat")?.scheduledRaiseAt ?? undefined);
-    assert.ok(Math.abs(armed - (armedAt + 10_000)) < 3_000, `raise scheduled ~10s ahead on the bot's clock (${armed - armedAt} ms)`);
+    const armed = await waitFor(
+      "the heartbeat armed",
+      () => bot!.store.alerts.find("web7", "heartbeat")?.scheduledRaiseAt ?? undefined,
+    );
+    assert.ok(
+      Math.abs(armed - (armedAt + 10_000)) < 3_000,
+      `raise scheduled ~10s ahead on the bot's clock (${armed - armedAt} ms)`,
+    );
     await send("-p", "-i", "backup", "-s", "ok");
     await waitFor("the backup alert", () => bot!.store.alerts.find("web7", "backup")?.status === "raised");
     await alice!.expect(/^RAISED #\d+ web7 backup: ok/);
     await send("-p");
     await waitFor("the empty replace", () => bot!.store.alerts.find("web7", "backup")?.status === "cleared");
     const hb = bot!.store.alerts.find("web7", "heartbeat");
-    assert.deepEqual([hb?.status, hb?.scheduledRaiseAt], ["cleared", armed], "the replaces left the dead-man switch armed");
+    assert.deepEqual(
+      [hb?.status, hb?.scheduledRaiseAt],
+      ["cleared", armed],
+      "the replaces left the dead-man switch armed",
+    );
 
     clock.advance(armed - clock.now() + 500);
     await waitFor("the heartbeat to raise", () => bot!.store.alerts.find("web7", "heartbeat")?.status === "raised");
@@ -209,15 +250,25 @@ email:
     const forged = /^(Bcc|Subject: forged)/m;
 
     const notice = await alice!.expect(/^RAISED #\d+ web7 disk/);
-    assert.ok(notice.startsWith(`RAISED #${stored.shortId} web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org\n`), notice);
+    assert.ok(
+      notice.startsWith(
+        `RAISED #${stored.shortId} web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org\n`,
+      ),
+      notice,
+    );
     assert.doesNotMatch(notice, forged);
 
-    const mail = await waitFor("the mail", () => smtp.mails.slice(sentMails).find((m) => m.raw.includes(`#${stored.shortId}]`)));
+    const mail = await waitFor("the mail", () =>
+      smtp.mails.slice(sentMails).find((m) => m.raw.includes(`#${stored.shortId}]`)),
+    );
     const head = mail.raw.slice(0, mail.raw.search(/\r?\n\r?\n/));
     assert.doesNotMatch(head, /^(bcc|subject: forged)/im, head);
     assert.deepEqual(mail.to, ["erin@example.org"], "nobody else got it");
     const subject = parseMail(mail.raw).headers.get("subject");
-    assert.equal(subject, `[mauve #${stored.shortId}] RAISED web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org`);
+    assert.equal(
+      subject,
+      `[mauve #${stored.shortId}] RAISED web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org`,
+    );
 
     await alice!.say(server().prosody.botJid, `detail ${stored.shortId}`);
     const detail = await alice!.expect(/^#\d+ web7 disk: raised/);

@@ -16,13 +16,21 @@ const run = promisify(execFile);
 
 // Nagios' default (sample nagios.cfg, Debian's too): removed from output macros before substitution.
 const ILLEGAL_MACRO_OUTPUT_CHARS = "`~$&|'\"<>";
-const OUTPUT_MACROS = new Set(["SERVICEOUTPUT", "HOSTOUTPUT", "LONGSERVICEOUTPUT", "LONGHOSTOUTPUT", "SERVICEPERFDATA", "HOSTPERFDATA"]);
+const OUTPUT_MACROS = new Set([
+  "SERVICEOUTPUT",
+  "HOSTOUTPUT",
+  "LONGSERVICEOUTPUT",
+  "LONGHOSTOUTPUT",
+  "SERVICEPERFDATA",
+  "HOSTPERFDATA",
+]);
 
 /** The command lines of a Nagios object file, by command_name. */
 function commands(file: string): Map<string, string> {
   const text = readFileSync(file, "utf8");
   const out = new Map<string, string>();
-  for (const m of text.matchAll(/define command \{\s*command_name\s+(\S+)\s*\n\s*command_line\s+(.+)\n/g)) out.set(m[1]!, m[2]!.trim());
+  for (const m of text.matchAll(/define command \{\s*command_name\s+(\S+)\s*\n\s*command_line\s+(.+)\n/g))
+    out.set(m[1]!, m[2]!.trim());
   return out;
 }
 
@@ -49,7 +57,10 @@ describe("nagios: examples/nagios/mauve.cfg forwards notifications to a real Ale
   async function notify(command: string, macros: Record<string, string>): Promise<void> {
     const line = cfg.get(command);
     assert.ok(line, `${command} is defined`);
-    await run("/bin/sh", ["-c", expand(line, { ...user, ...macros })], { cwd: REPO_ROOT, env: { PATH: process.env["PATH"] ?? "" } });
+    await run("/bin/sh", ["-c", expand(line, { ...user, ...macros })], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env["PATH"] ?? "" },
+    });
   }
 
   before(async () => {
@@ -60,7 +71,10 @@ describe("nagios: examples/nagios/mauve.cfg forwards notifications to a real Ale
     writeFileSync(account, agentYaml(t, dir, "nagios"));
     // $USER20$: mauvesend as installed; here the repository's, run by tsx.
     const mauvesend = join(dir, "mauvesend");
-    writeFileSync(mauvesend, `#!/bin/sh\nexec "${process.execPath}" --import tsx "${join(REPO_ROOT, "agents/mauvesend.ts")}" "$@"\n`);
+    writeFileSync(
+      mauvesend,
+      `#!/bin/sh\nexec "${process.execPath}" --import tsx "${join(REPO_ROOT, "agents/mauvesend.ts")}" "$@"\n`,
+    );
     chmodSync(mauvesend, 0o755);
     user = { USER20: mauvesend, USER21: account };
     alice = await PersonClient.login(t, "alice");
@@ -83,25 +97,48 @@ describe("nagios: examples/nagios/mauve.cfg forwards notifications to a real Ale
     });
     const raised = await alice.expect(/^RAISED #\d+ web3 Disk Space/, 30_000);
     const alert = bot.store.alerts.find("web3", "Disk Space")!;
-    assert.deepEqual([alert.status, alert.subject, alert.summary], ["raised", "web3 (front end)", "CRITICAL: DISK CRITICAL - free space: / 3% (x HOME id  rm -rf /  b)"]);
+    assert.deepEqual(
+      [alert.status, alert.subject, alert.summary],
+      ["raised", "web3 (front end)", "CRITICAL: DISK CRITICAL - free space: / 3% (x HOME id  rm -rf /  b)"],
+    );
     assert.match(raised, /CRITICAL: DISK CRITICAL/);
 
     const historyBefore = bot.store.alerts.history(alert.shortId).length;
-    await notify("notify-service-by-mauve", { ...service, NOTIFICATIONTYPE: "ACKNOWLEDGEMENT", SERVICESTATE: "CRITICAL", SERVICEOUTPUT: "DISK CRITICAL" });
+    await notify("notify-service-by-mauve", {
+      ...service,
+      NOTIFICATIONTYPE: "ACKNOWLEDGEMENT",
+      SERVICESTATE: "CRITICAL",
+      SERVICEOUTPUT: "DISK CRITICAL",
+    });
     await alice.barrier(server().prosody.botJid);
     assert.equal(bot.store.alerts.history(alert.shortId).length, historyBefore, "the acknowledgement sent nothing");
 
-    await notify("notify-service-by-mauve", { ...service, NOTIFICATIONTYPE: "RECOVERY", SERVICESTATE: "OK", SERVICEOUTPUT: "DISK OK - free space: / 40%" });
+    await notify("notify-service-by-mauve", {
+      ...service,
+      NOTIFICATIONTYPE: "RECOVERY",
+      SERVICESTATE: "OK",
+      SERVICEOUTPUT: "DISK OK - free space: / 40%",
+    });
     await alice.expect(new RegExp(`^CLEARED #${alert.shortId} web3`), 30_000);
     assert.equal(bot.store.alerts.find("web3", "Disk Space")?.status, "cleared");
   });
 
   it("host PROBLEM raises the host alert, RECOVERY clears it", async () => {
     const host = { HOSTNAME: "db2", HOSTALIAS: "db2" };
-    await notify("notify-host-by-mauve", { ...host, NOTIFICATIONTYPE: "PROBLEM", HOSTSTATE: "DOWN", HOSTOUTPUT: "PING CRITICAL - Packet loss = 100%" });
+    await notify("notify-host-by-mauve", {
+      ...host,
+      NOTIFICATIONTYPE: "PROBLEM",
+      HOSTSTATE: "DOWN",
+      HOSTOUTPUT: "PING CRITICAL - Packet loss = 100%",
+    });
     await alice.expect(/^RAISED #\d+ db2 host/, 30_000);
     assert.equal(bot.store.alerts.find("db2", "host")?.summary, "DOWN: PING CRITICAL - Packet loss = 100%");
-    await notify("notify-host-by-mauve", { ...host, NOTIFICATIONTYPE: "RECOVERY", HOSTSTATE: "UP", HOSTOUTPUT: "PING OK - Packet loss = 0%" });
+    await notify("notify-host-by-mauve", {
+      ...host,
+      NOTIFICATIONTYPE: "RECOVERY",
+      HOSTSTATE: "UP",
+      HOSTOUTPUT: "PING OK - Packet loss = 0%",
+    });
     await waitFor("the host alert cleared", () => bot.store.alerts.find("db2", "host")?.status === "cleared", 30_000);
   });
 });

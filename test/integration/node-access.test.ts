@@ -24,7 +24,11 @@ describe("alert nodes browsed by people's own clients", function () {
   const node = "mauve/alerts/web1";
   const config = (names: string[]) => {
     const t = server();
-    const yaml = botConfigYaml(t, dir, `people:\n${names.map((n) => `  - name: ${n}\n    jid: ${n}@${t.prosody.domain}`).join("\n")}\nalerts:\n  ack_default: 1h\n`);
+    const yaml = botConfigYaml(
+      t,
+      dir,
+      `people:\n${names.map((n) => `  - name: ${n}\n    jid: ${n}@${t.prosody.domain}`).join("\n")}\nalerts:\n  ack_default: 1h\n`,
+    );
     return loadBotConfig(yaml, { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: t.botSecret } });
   };
   const itemsAs = (who: PersonClient) => createPubsub(who.session).getItems(server().prosody.pubsubJid, node);
@@ -35,7 +39,13 @@ describe("alert nodes browsed by people's own clients", function () {
     for (const name of ["alice", "bob", "carol", "mallory"]) people.push(await PersonClient.login(t, name));
     [alice, bob, carol, mallory] = people as [PersonClient, PersonClient, PersonClient, PersonClient];
     bot = await runBot(config(["alice", "bob"]), systemClock, new LogLines().logger);
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk / is 97% full, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk / is 97% full, state: raised }",
+      new LogLines().logger,
+    );
     await alice.expect(/RAISED #\d+ web1 disk-full/);
   });
 
@@ -49,17 +59,26 @@ describe("alert nodes browsed by people's own clients", function () {
   it("a configured person lists the nodes, fetches the items and reads the text line", async () => {
     const listed = await createDisco(alice.session).discoItems(server().prosody.pubsubJid);
     assert.ok(listed.ok, JSON.stringify(listed));
-    assert.ok(listed.items.some((i) => i.node === node), JSON.stringify(listed.items));
+    assert.ok(
+      listed.items.some((i) => i.node === node),
+      JSON.stringify(listed.items),
+    );
     const items = await itemsAs(alice);
     assert.ok(items.ok, JSON.stringify(items));
     const texts = items.items.map((i) => i.payload?.text ?? "");
-    assert.ok(texts.some((t) => /disk-full/.test(t) && /97% full/.test(t)), texts.join(" | "));
+    assert.ok(
+      texts.some((t) => /disk-full/.test(t) && /97% full/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   it("lists no node names (host names) to a stranger", async () => {
     const listed = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid);
     assert.ok(listed.ok, JSON.stringify(listed));
-    assert.deepEqual(listed.items.filter((i) => i.node?.startsWith("mauve/")), []);
+    assert.deepEqual(
+      listed.items.filter((i) => i.node?.startsWith("mauve/")),
+      [],
+    );
     const ofNode = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid, node);
     assert.equal(ofNode.ok ? "listed" : ofNode.condition, "forbidden");
   });
@@ -80,7 +99,13 @@ describe("alert nodes browsed by people's own clients", function () {
   });
 
   it("gives people read access to a node provisioned while the bot runs", async () => {
-    const db = await startAgent(server(), dir, "db1", "  - { id: replication, summary: Replication lag, state: raised }", new LogLines().logger);
+    const db = await startAgent(
+      server(),
+      dir,
+      "db1",
+      "  - { id: replication, summary: Replication lag, state: raised }",
+      new LogLines().logger,
+    );
     try {
       await alice.expect(/RAISED #\d+ db1 replication/);
       const read = await createPubsub(carol.session).getItems(server().prosody.pubsubJid, "mauve/alerts/db1");

@@ -14,10 +14,23 @@ const bob = { name: "bob", jid: "bob@example.org", email: "bob@example.org" };
 
 function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord {
   return {
-    shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: "/var is 98% full",
+    shortId,
+    source: "web1",
+    alertId: "disk-full",
+    status: "raised",
+    subject: "web1",
+    summary: "/var is 98% full",
     detail: '<p>Used: <b>98%</b> of <a href="https://grafana.example.org/d/1">/var</a></p><script>steal()</script>',
-    importance: 2, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: T0, ...fields,
+    importance: 2,
+    raisedAt: T0,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: null,
+    updatedAt: T0,
+    ...fields,
   };
 }
 
@@ -29,7 +42,11 @@ function config(port: number, smtp: Partial<EmailConfig["smtp"]> = {}): EmailCon
   };
 }
 
-function deliver(clock: FakeClock, send: Channel, message = buildMessage(alert(42), "raised")): Promise<{ outcome: DeliveryOutcome; attempts: DeliveryOutcome[] }> {
+function deliver(
+  clock: FakeClock,
+  send: Channel,
+  message = buildMessage(alert(42), "raised"),
+): Promise<{ outcome: DeliveryOutcome; attempts: DeliveryOutcome[] }> {
   return deliverSkippingBackoff(clock, send, bob, message);
 }
 
@@ -45,7 +62,10 @@ describe("notify: email over a real SMTP server", function () {
   it("sends the id in the subject, a text and an HTML part, and per-alert threading headers", async () => {
     const channel = createEmailChannel(config(sink.port), { clock });
     const first = await channel.send(bob, buildMessage(alert(42), "raised"));
-    const second = await channel.send(bob, buildMessage(alert(42, { status: "cleared", clearedAt: T0 + 60_000 }), "cleared"));
+    const second = await channel.send(
+      bob,
+      buildMessage(alert(42, { status: "cleared", clearedAt: T0 + 60_000 }), "cleared"),
+    );
     const other = await channel.send(bob, buildMessage(alert(43, { alertId: "load" }), "raised"));
     assert.ok(first.ok && second.ok && other.ok, JSON.stringify([first, second, other]));
     assert.equal(sink.mails.length, 3);
@@ -71,7 +91,10 @@ describe("notify: email over a real SMTP server", function () {
     assert.ok(first.ok && first.detail?.includes(a.headers.get("message-id") ?? "?"), first.ok ? first.detail : "");
 
     const text = a.part("text/plain")?.body ?? "";
-    assert.ok(text.startsWith('RAISED #42 web1 disk-full: /var is 98% full\nSay "ack 42" in chat to acknowledge.'), text);
+    assert.ok(
+      text.startsWith('RAISED #42 web1 disk-full: /var is 98% full\nSay "ack 42" in chat to acknowledge.'),
+      text,
+    );
     assert.ok(text.includes("Used: 98% of /var <https://grafana.example.org/d/1>"), text);
     assert.ok(!text.includes("steal"), text);
     const html = a.part("text/html")?.body ?? "";
@@ -84,7 +107,10 @@ describe("notify: email over a real SMTP server", function () {
   it("authenticates with the configured user and password", async () => {
     const authed = await SmtpSink.start({ auth: { user: "mauve", password: "smtp-pass-123" } });
     try {
-      const channel = createEmailChannel(config(authed.port, { user: "mauve", password: new Secret("smtp-pass-123") }), { clock });
+      const channel = createEmailChannel(
+        config(authed.port, { user: "mauve", password: new Secret("smtp-pass-123") }),
+        { clock },
+      );
       const outcome = await channel.send(bob, buildMessage(alert(42), "raised"));
       assert.ok(outcome.ok, JSON.stringify(outcome));
       assert.equal(authed.mails[0]?.user, "mauve");
@@ -97,12 +123,21 @@ describe("notify: email over a real SMTP server", function () {
     const password = "hunter2-Sm7p!";
     const authed = await SmtpSink.start({ auth: { user: "mauve", password: "the-right-one" } });
     try {
-      const channel = createEmailChannel(config(authed.port, { user: "mauve", password: new Secret(password) }), { clock });
+      const channel = createEmailChannel(config(authed.port, { user: "mauve", password: new Secret(password) }), {
+        clock,
+      });
       const outcome = await channel.send(bob, buildMessage(alert(42), "raised"));
       assert.ok(!outcome.ok && !outcome.recoverable, JSON.stringify(outcome));
-      assert.match(outcome.error, /^SMTP 535 Authentication failed for mauve:\[redacted\] from 127\.0\.0\.1:\d+ \(AUTH PLAIN\)$/);
+      assert.match(
+        outcome.error,
+        /^SMTP 535 Authentication failed for mauve:\[redacted\] from 127\.0\.0\.1:\d+ \(AUTH PLAIN\)$/,
+      );
       const printed = JSON.stringify(outcome);
-      for (const form of [password, Buffer.from(`\0mauve\0${password}`).toString("base64"), Buffer.from(password).toString("base64")]) {
+      for (const form of [
+        password,
+        Buffer.from(`\0mauve\0${password}`).toString("base64"),
+        Buffer.from(password).toString("base64"),
+      ]) {
         assert.ok(!printed.includes(form), printed);
       }
     } finally {
@@ -133,7 +168,11 @@ describe("notify: email over a real SMTP server", function () {
   it("calls a refused connection recoverable", async () => {
     const port = await closedPort();
     const outcome = await createEmailChannel(config(port), { clock }).send(bob, buildMessage(alert(42), "raised"));
-    assert.deepEqual(outcome, { ok: false, recoverable: true, error: `cannot send through 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}` });
+    assert.deepEqual(outcome, {
+      ok: false,
+      recoverable: true,
+      error: `cannot send through 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
   });
 
   it("gives up on a server that stops answering when the timeout runs out on the clock", async () => {
@@ -141,11 +180,18 @@ describe("notify: email over a real SMTP server", function () {
     const pending = createEmailChannel(config(sink.port), { clock }).send(bob, buildMessage(alert(42), "raised"));
     await sink.whenStalled();
     clock.advance(30_000);
-    assert.deepEqual(await pending, { ok: false, recoverable: true, error: `timed out after 30s sending through 127.0.0.1:${sink.port}` });
+    assert.deepEqual(await pending, {
+      ok: false,
+      recoverable: true,
+      error: `timed out after 30s sending through 127.0.0.1:${sink.port}`,
+    });
   });
 
   it("refuses a person without an email address, without connecting", async () => {
-    const outcome = await createEmailChannel(config(sink.port), { clock }).send({ name: "carol", jid: "carol@example.org" }, buildMessage(alert(42), "raised"));
+    const outcome = await createEmailChannel(config(sink.port), { clock }).send(
+      { name: "carol", jid: "carol@example.org" },
+      buildMessage(alert(42), "raised"),
+    );
     assert.deepEqual(outcome, { ok: false, recoverable: false, error: "no email address for carol" });
   });
 });

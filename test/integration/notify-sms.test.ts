@@ -19,19 +19,39 @@ const SMS = '#42 RAISED web1 disk-full: /var is 98% full & "more" Say "ack 42" i
 
 function alert(shortId: number): AlertRecord {
   return {
-    shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: '/var is 98% full & "more"',
-    detail: "", importance: 0, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: T0,
+    shortId,
+    source: "web1",
+    alertId: "disk-full",
+    status: "raised",
+    subject: "web1",
+    summary: '/var is 98% full & "more"',
+    detail: "",
+    importance: 0,
+    raisedAt: T0,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: null,
+    updatedAt: T0,
   };
 }
 const raised = buildMessage(alert(42), "raised");
 
 function custom(origin: string, fields: Partial<SmsConfig> = {}): SmsConfig {
   return {
-    preset: null, url: `${origin}/v1/send`, method: "POST", headers: { "X-Client": "mauve-xmpp" },
+    preset: null,
+    url: `${origin}/v1/send`,
+    method: "POST",
+    headers: { "X-Client": "mauve-xmpp" },
     auth: { kind: "bearer", token: new Secret("b3arer-s3cret") },
-    bodyTemplate: '{"to": "{to}", "sender": "{from}", "message": "{text}"}', encoding: "json",
-    from: "Mauve", timeoutMs: 10_000, maxChars: 160, ...fields,
+    bodyTemplate: '{"to": "{to}", "sender": "{from}", "message": "{text}"}',
+    encoding: "json",
+    from: "Mauve",
+    timeoutMs: 10_000,
+    maxChars: 160,
+    ...fields,
   };
 }
 
@@ -42,7 +62,10 @@ function twilio(origin: string): SmsConfig {
 }
 
 function deliver(clock: FakeClock, channel: Channel): Promise<{ outcome: DeliveryOutcome; attempts: number }> {
-  return deliverSkippingBackoff(clock, channel, bob, raised).then((r) => ({ outcome: r.outcome, attempts: r.attempts.length }));
+  return deliverSkippingBackoff(clock, channel, bob, raised).then((r) => ({
+    outcome: r.outcome,
+    attempts: r.attempts.length,
+  }));
 }
 
 describe("notify: SMS through a real HTTP gateway", () => {
@@ -77,12 +100,25 @@ describe("notify: SMS through a real HTTP gateway", () => {
     assert.equal(req.url, `/2010-04-01/Accounts/${SID}/Messages.json`);
     assert.equal(req.headers.authorization, `Basic ${Buffer.from(`${SID}:${TOKEN}`).toString("base64")}`);
     assert.equal(req.headers["content-type"], "application/x-www-form-urlencoded");
-    assert.equal(req.body, `To=%2B447700900123&From=%2B15005550006&Body=${new URLSearchParams({ b: SMS }).toString().slice(2)}`);
-    assert.deepEqual(Object.fromEntries(new URLSearchParams(req.body)), { To: "+447700900123", From: "+15005550006", Body: SMS });
+    assert.equal(
+      req.body,
+      `To=%2B447700900123&From=%2B15005550006&Body=${new URLSearchParams({ b: SMS }).toString().slice(2)}`,
+    );
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(req.body)), {
+      To: "+447700900123",
+      From: "+15005550006",
+      Body: SMS,
+    });
   });
 
   it("puts the values in the URL of a GET gateway", async () => {
-    const config = custom(sink.origin, { url: `${sink.origin}/send?to={to}&msg={text}`, method: "GET", bodyTemplate: null, auth: null, headers: {} });
+    const config = custom(sink.origin, {
+      url: `${sink.origin}/send?to={to}&msg={text}`,
+      method: "GET",
+      bodyTemplate: null,
+      auth: null,
+      headers: {},
+    });
     assert.equal((await createSmsChannel(config, { clock }).send(bob, raised)).ok, true);
     const [req] = sink.requests;
     assert.equal(req?.method, "GET");
@@ -101,7 +137,11 @@ describe("notify: SMS through a real HTTP gateway", () => {
   it("does not retry HTTP 400", async () => {
     sink.script({ status: 400, body: '{"message":"The To number is not valid"}' });
     const { outcome, attempts } = await deliver(clock, createSmsChannel(custom(sink.origin), { clock }));
-    assert.deepEqual(outcome, { ok: false, recoverable: false, error: `HTTP 400 from 127.0.0.1:${sink.port}: {"message":"The To number is not valid"}` });
+    assert.deepEqual(outcome, {
+      ok: false,
+      recoverable: false,
+      error: `HTTP 400 from 127.0.0.1:${sink.port}: {"message":"The To number is not valid"}`,
+    });
     assert.equal(attempts, 1);
   });
 
@@ -110,7 +150,11 @@ describe("notify: SMS through a real HTTP gateway", () => {
     const pending = createSmsChannel(custom(sink.origin), { clock }).send(bob, raised);
     await sink.received(1);
     clock.advance(10_000);
-    assert.deepEqual(await pending, { ok: false, recoverable: true, error: `127.0.0.1:${sink.port} did not answer within 10s` });
+    assert.deepEqual(await pending, {
+      ok: false,
+      recoverable: true,
+      error: `127.0.0.1:${sink.port} did not answer within 10s`,
+    });
   });
 
   it("calls a refused connection recoverable", async () => {
@@ -128,12 +172,16 @@ describe("notify: SMS through a real HTTP gateway", () => {
       assert.ok(!outcome.ok && !outcome.recoverable);
       assert.match(outcome.error, /^HTTP 401 from 127\.0\.0\.1:\d+: unauthorized: (Bearer|Basic) \[redacted\]/);
       const printed = JSON.stringify(outcome);
-      for (const secret of ["b3arer-s3cret", TOKEN, basicString, encodeURIComponent(TOKEN)]) assert.ok(!printed.includes(secret), printed);
+      for (const secret of ["b3arer-s3cret", TOKEN, basicString, encodeURIComponent(TOKEN)])
+        assert.ok(!printed.includes(secret), printed);
     }
   });
 
   it("refuses a person without an SMS number, without a request", async () => {
-    const outcome = await createSmsChannel(custom(sink.origin), { clock }).send({ name: "bob", jid: "bob@example.org" }, raised);
+    const outcome = await createSmsChannel(custom(sink.origin), { clock }).send(
+      { name: "bob", jid: "bob@example.org" },
+      raised,
+    );
     assert.deepEqual(outcome, { ok: false, recoverable: false, error: "no SMS number for bob" });
     assert.equal(sink.requests.length, 0);
   });

@@ -37,7 +37,11 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
   const bin = (name: string): string => join(prefix, "bin", name);
 
   /** Runs an installed command to its end; never rejects on a non-zero exit (the tests check it). */
-  async function installed(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function installed(
+    name: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
       const { stdout, stderr } = await run(bin(name), args, { cwd: dir, env: { ...userEnv, ...env }, timeout: 60_000 });
       return { code: 0, stdout, stderr };
@@ -53,15 +57,32 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
     dir = tempDir("mauve-packaging-");
     prefix = join(dir, "prefix");
     const npmEnv = { ...process.env, NODE_OPTIONS: "" };
-    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: REPO_ROOT, env: npmEnv, maxBuffer: 64 << 20 });
-    const [info] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    assert.ok(info, "npm pack describes the tarball it wrote");
-    packed = info.files.map((f) => f.path);
-    await run("npm", ["install", "--global", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", join(dir, info.filename)], {
-      cwd: dir,
+    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], {
+      cwd: REPO_ROOT,
       env: npmEnv,
       maxBuffer: 64 << 20,
     });
+    const [info] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    assert.ok(info, "npm pack describes the tarball it wrote");
+    packed = info.files.map((f) => f.path);
+    await run(
+      "npm",
+      [
+        "install",
+        "--global",
+        "--prefix",
+        prefix,
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        join(dir, info.filename),
+      ],
+      {
+        cwd: dir,
+        env: npmEnv,
+        maxBuffer: 64 << 20,
+      },
+    );
     userEnv = {
       PATH: [join(prefix, "bin"), dirname(process.execPath), "/usr/bin", "/bin"].join(delimiter),
       NODE_OPTIONS: "",
@@ -79,11 +100,18 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
       assert.match(path, /^dist\/.*\.js$/, `${name} runs compiled JavaScript`);
       assert.ok(packed.includes(path), `${name}'s ${path} is in the tarball`);
     }
-    assert.deepEqual(packed.filter((p) => /\.(ts|mts|cts)$/.test(p) && !p.endsWith(".d.ts")), [], "no TypeScript source in the tarball");
+    assert.deepEqual(
+      packed.filter((p) => /\.(ts|mts|cts)$/.test(p) && !p.endsWith(".d.ts")),
+      [],
+      "no TypeScript source in the tarball",
+    );
     assert.ok(!("tsx" in pkg.dependencies), "tsx is a development tool only");
     assert.ok("tsx" in pkg.devDependencies);
     const modules = join(prefix, "lib", "node_modules", "mauve-xmpp", "node_modules");
-    assert.ok(!existsSync(join(modules, "tsx")) && !existsSync(join(modules, "typescript")), "the install brings no TypeScript tooling");
+    assert.ok(
+      !existsSync(join(modules, "tsx")) && !existsSync(join(modules, "typescript")),
+      "the install brings no TypeScript tooling",
+    );
     assert.ok(readdirSync(modules).includes("better-sqlite3"));
   });
 
@@ -117,7 +145,10 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
     const passwordFile = join(dir, "agent.password");
     writeFileSync(passwordFile, "pw\n", { mode: 0o600 });
     const agentConfig = join(dir, "example-agent.yaml");
-    writeFileSync(agentConfig, readFileSync(join(examples, "agent.yaml"), "utf8").replace("/etc/mauve/agent.password", passwordFile));
+    writeFileSync(
+      agentConfig,
+      readFileSync(join(examples, "agent.yaml"), "utf8").replace("/etc/mauve/agent.password", passwordFile),
+    );
     const agent = await installed("mauve-agent", ["--config", agentConfig, "--check-config"]);
     assert.equal(agent.code, 0, `mauve-agent --check-config examples/agent.yaml:\n${agent.stderr}`);
     const bad = join(dir, "bad.yaml");
@@ -140,7 +171,8 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
     });
     afterEach(function () {
       if (this.currentTest?.state !== "failed") return;
-      for (const p of [bot, agent]) if (p) process.stderr.write(`\n--- ${p.label} stderr (tail) ---\n${p.stderr.slice(-6000)}\n---\n`);
+      for (const p of [bot, agent])
+        if (p) process.stderr.write(`\n--- ${p.label} stderr (tail) ---\n${p.stderr.slice(-6000)}\n---\n`);
     });
 
     it("mauve-alertbot and mauve-agent run; the agent's alert and mauvesend's reach a person; SIGTERM ends both with 0", async () => {
@@ -149,23 +181,41 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
       const botConfig = writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${d} }\n`, "bus-alertbot.yaml");
       await t.prosody.register("web1", "pw-web1");
       const agentConfig = join(dir, "bus-agent.yaml");
-      writeFileSync(agentConfig, agentYaml(t, dir, "web1", "alerts:\n  - { id: disk-full, summary: installed agent says disk full, state: raised }\n"));
+      writeFileSync(
+        agentConfig,
+        agentYaml(
+          t,
+          dir,
+          "web1",
+          "alerts:\n  - { id: disk-full, summary: installed agent says disk full, state: raised }\n",
+        ),
+      );
       alice = await PersonClient.login(t, "alice");
 
-      bot = ChildRun.command(bin("mauve-alertbot"), ["--config", botConfig], dir, { ...userEnv, [BOT_SECRET_ENV]: t.botSecret }, "installed mauve-alertbot");
+      bot = ChildRun.command(
+        bin("mauve-alertbot"),
+        ["--config", botConfig],
+        dir,
+        { ...userEnv, [BOT_SECRET_ENV]: t.botSecret },
+        "installed mauve-alertbot",
+      );
       await bot.waitForLog("the installed bot to run", (l) => l["msg"] === "AlertBot running", 60_000);
       agent = ChildRun.command(bin("mauve-agent"), ["--config", agentConfig], dir, userEnv, "installed mauve-agent");
       await agent.waitForLog("the installed agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
       await alice.expect(/RAISED .*installed agent says disk full/, 60_000);
 
       await t.prosody.register("web9", "pw-web9");
-      const sent = await installed("mauvesend", ["-o", "web9", "-i", "load", "-s", "installed mauvesend says load high", "-r", "now"], {
-        MAUVE_XMPP_JID: `web9@${d}`,
-        MAUVE_XMPP_PASSWORD: "pw-web9",
-        MAUVE_XMPP_SERVICE: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
-        MAUVE_XMPP_PUBSUB: t.prosody.pubsubJid,
-        MAUVE_XMPP_BOT: t.prosody.botJid,
-      });
+      const sent = await installed(
+        "mauvesend",
+        ["-o", "web9", "-i", "load", "-s", "installed mauvesend says load high", "-r", "now"],
+        {
+          MAUVE_XMPP_JID: `web9@${d}`,
+          MAUVE_XMPP_PASSWORD: "pw-web9",
+          MAUVE_XMPP_SERVICE: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
+          MAUVE_XMPP_PUBSUB: t.prosody.pubsubJid,
+          MAUVE_XMPP_BOT: t.prosody.botJid,
+        },
+      );
       assert.equal(sent.code, 0, sent.stderr);
       await alice.expect(/RAISED .*installed mauvesend says load high/, 60_000);
 

@@ -95,7 +95,10 @@ sms:
   const aliceOffline = async (): Promise<void> => {
     await alice?.stop();
     alice = undefined;
-    await waitFor("the bot to see alice offline", () => bot!.reachability(`alice@${server().prosody.domain}`) === "offline");
+    await waitFor(
+      "the bot to see alice offline",
+      () => bot!.reachability(`alice@${server().prosody.domain}`) === "offline",
+    );
   };
 
   before(async () => {
@@ -109,7 +112,13 @@ sms:
     bob = await PersonClient.login(t, "bob");
     bot = await startBot(t, dir, [], botLog.logger, options());
     await waitFor("the bot to hear alice is online", () => bot!.reachability(`alice@${t.prosody.domain}`) === "online");
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
   });
 
   it("tells the on-call person by chat while online, falls back to email after 5m unanswered, escalates after 15m", async () => {
@@ -155,14 +164,18 @@ sms:
     await aliceOffline();
     const before = smtp.mails.length;
     agent!.change([{ id: "backup", state: "raised", summary: "Backup failed" }]);
-    await waitFor("an email for the new alert", () => smtp.mails.slice(before).find((m) => /backup/.test(parseMail(m.raw).headers.get("subject") ?? "")));
+    await waitFor("an email for the new alert", () =>
+      smtp.mails.slice(before).find((m) => /backup/.test(parseMail(m.raw).headers.get("subject") ?? "")),
+    );
   });
 
   it("restarted mid-escalation, sends the next step once", async () => {
     await aliceOffline(); // so that the first step is an email at once
     const before = bob.inbox.length;
     agent!.change([{ id: "queue", state: "raised", summary: "Queue backing up" }]);
-    await waitFor("alice's email for queue", () => smtp.mails.find((m) => /queue/.test(parseMail(m.raw).headers.get("subject") ?? "")));
+    await waitFor("alice's email for queue", () =>
+      smtp.mails.find((m) => /queue/.test(parseMail(m.raw).headers.get("subject") ?? "")),
+    );
     await bot!.stop();
     clock.advance(20 * 60_000); // the bot is down when step 2 falls due
     bot = await startBot(server(), dir, [], botLog.logger, options());
@@ -178,7 +191,10 @@ sms:
     const smsBefore = gateway.requests.length;
     await agent!.stop(); // a clean stop: the bot gets the agent's unavailable presence
     agent = undefined;
-    await waitFor("the bot to see web1 go away", () => bot!.store.sources.get("web1") && bot!.store.sources.down().has("web1"));
+    await waitFor(
+      "the bot to see web1 go away",
+      () => bot!.store.sources.get("web1") && bot!.store.sources.down().has("web1"),
+    );
     await advance(4 * 60_000);
     assert.equal(bot!.store.alerts.find("web1", "mauve-host-down"), undefined, "within the grace: nothing yet");
     await advance(60_000);
@@ -186,16 +202,29 @@ sms:
     assert.equal(hostDown.status, "raised");
     assert.equal(hostDown.importance, 100);
     // Importance 100 makes it urgent, and bob takes urgent pages by SMS.
-    const page = await waitFor("the host-down page", () => gateway.requests.slice(smsBefore).find((r) => r.body.includes("mauve-host-down")));
+    const page = await waitFor("the host-down page", () =>
+      gateway.requests.slice(smsBefore).find((r) => r.body.includes("mauve-host-down")),
+    );
     assert.match(page.body, new RegExp(`#${hostDown.shortId} RAISED web1 mauve-host-down`));
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
-    await waitFor("the host-down alert to clear", () => bot!.store.alerts.find("web1", "mauve-host-down")?.status === "cleared");
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
+    await waitFor(
+      "the host-down alert to clear",
+      () => bot!.store.alerts.find("web1", "mauve-host-down")?.status === "cleared",
+    );
     assert.equal(bot!.store.sources.down().has("web1"), false);
     // AlertBot wrote both transitions itself, saying so in the history.
-    const transitions = bot!.store.alerts.history(hostDown.shortId).filter((h) => h.kind === "raised" || h.kind === "cleared");
-    assert.deepEqual(transitions.map((h) => `${h.kind} by ${h.actor}: ${h.detail}`), [
-      `raised by AlertBot: ${hostDown.summary}`,
-      "cleared by AlertBot: web1's agent is back",
-    ]);
+    const transitions = bot!.store.alerts
+      .history(hostDown.shortId)
+      .filter((h) => h.kind === "raised" || h.kind === "cleared");
+    assert.deepEqual(
+      transitions.map((h) => `${h.kind} by ${h.actor}: ${h.detail}`),
+      [`raised by AlertBot: ${hostDown.summary}`, "cleared by AlertBot: web1's agent is back"],
+    );
   });
 });

@@ -90,7 +90,10 @@ sms:
     await bot!.core.idle();
   };
   const texts = (to: string): string[] =>
-    gateway.requests.map((r) => JSON.parse(r.body) as { to: string; text: string }).filter((b) => b.to === to).map((b) => b.text);
+    gateway.requests
+      .map((r) => JSON.parse(r.body) as { to: string; text: string })
+      .filter((b) => b.to === to)
+      .map((b) => b.text);
   const subjects = (to: string): string[] =>
     smtp.mails.filter((m) => m.to.includes(to)).map((m) => parseMail(m.raw).headers.get("subject") ?? "");
 
@@ -103,11 +106,19 @@ sms:
     alice = await PersonClient.login(t, "alice");
     bot = await startBot(t, dir, [], new LogLines().logger, options());
     await waitFor("the bot to hear alice is online", () => bot!.reachability(`alice@${t.prosody.domain}`) === "online");
-    agent = await startAgent(t, dir, "web1", "  - { id: logs, summary: Log rotation late, state: raised, importance: 10 }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: logs, summary: Log rotation late, state: raised, importance: 10 }",
+      new LogLines().logger,
+    );
   });
 
   it("item 4: a single quiet notice arrives as itself, not as a one-alert digest", async () => {
-    const subject = await waitFor("alice's email about logs", () => subjects("alice@example.org").find((s) => /logs/.test(s)));
+    const subject = await waitFor("alice's email about logs", () =>
+      subjects("alice@example.org").find((s) => /logs/.test(s)),
+    );
     assert.match(subject, /^\[mauve #\d+\] RAISED web1 logs: Log rotation late$/);
     assert.doesNotMatch(subject, /DIGEST/);
   });
@@ -129,7 +140,14 @@ sms:
   });
 
   it("item 1: an unanswered urgent digest falls back by SMS after 5m (ids listed, acks in chat), then by email", async () => {
-    agent!.change([1, 2, 3, 4].map((i) => ({ id: `raid-${i}`, state: "raised" as const, summary: `Array ${i} degraded`, importance: 100 })));
+    agent!.change(
+      [1, 2, 3, 4].map((i) => ({
+        id: `raid-${i}`,
+        state: "raised" as const,
+        summary: `Array ${i} degraded`,
+        importance: 100,
+      })),
+    );
     await alice!.expect(/^DIGEST 4 alerts, 4 raised/);
     const ids = [1, 2, 3, 4].map((i) => bot!.store.alerts.find("web1", `raid-${i}`)!.shortId);
     const smsBefore = texts(ALICE_SMS).length;

@@ -37,7 +37,10 @@ describe("private Prosody lifecycle", function () {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await assert.rejects(startTestProsody({ c2sPort: port }), new RegExp(`port ${port} on 127.0.0.1 is already in use`));
+      await assert.rejects(
+        startTestProsody({ c2sPort: port }),
+        new RegExp(`port ${port} on 127.0.0.1 is already in use`),
+      );
     } finally {
       blocker.close();
     }

@@ -120,9 +120,12 @@ describe("private Prosody", function () {
   it("listens on loopback-only, non-default ports with a private 0600 config", async function () {
     const { prosody } = server();
     assert.notEqual(prosody.c2sPort, prosody.componentPort);
-    for (const port of [prosody.c2sPort, prosody.componentPort]) assert.ok(port > 1024 && port !== 5222 && port !== 5347);
+    for (const port of [prosody.c2sPort, prosody.componentPort])
+      assert.ok(port > 1024 && port !== 5222 && port !== 5347);
     assert.equal((await stat(`${prosody.runDir}/prosody.cfg.lua`)).mode & 0o777, 0o600);
-    const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === "IPv4" && !i.internal);
     if (external) {
       const reachable = await new Promise<boolean>((resolve) => {
         const s = createServer().once("error", () => resolve(false));
@@ -136,7 +139,10 @@ describe("private Prosody", function () {
     const { entity, mechanism, features } = await login(server().prosody, "alice", "alice-pw");
     await entity.stop();
     assert.equal(mechanism, "SCRAM-SHA-1");
-    assert.ok(features.every((f) => !f.getChild("starttls", "urn:ietf:params:xml:ns:xmpp-tls")), "no STARTTLS");
+    assert.ok(
+      features.every((f) => !f.getChild("starttls", "urn:ietf:params:xml:ns:xmpp-tls")),
+      "no STARTTLS",
+    );
     assert.ok(features.at(-1)?.getChild("sm", "urn:xmpp:sm:3"), "XEP-0198 offered after login (mod_smacks)");
   });
 
@@ -195,7 +201,10 @@ describe("private Prosody", function () {
     const bob = await login(prosody, "bob", "bob-pw");
     const items = await fetchItems(bob.entity, prosody, "mauve/alerts/restart");
     await bob.entity.stop();
-    assert.deepEqual(items.map((i) => i.attrs["id"]), ["before-restart"]);
+    assert.deepEqual(
+      items.map((i) => i.attrs["id"]),
+      ["before-restart"],
+    );
   });
 });
 
@@ -213,7 +222,10 @@ describe("private Prosody with SQLite storage", function () {
     const dave = await login(t.prosody, "dave", "dave-pw");
     const items = await fetchItems(dave.entity, t.prosody, "mauve/alerts/sql");
     await dave.entity.stop();
-    assert.deepEqual(items.map((i) => i.attrs["id"]), ["kept"]);
+    assert.deepEqual(
+      items.map((i) => i.attrs["id"]),
+      ["kept"],
+    );
     assert.ok((await stat(`${t.prosody.runDir}/data/prosody.sqlite`)).size > 0);
   });
 

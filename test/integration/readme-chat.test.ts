@@ -24,7 +24,11 @@ function chatDocExchanges(): Exchange[] {
   const section = doc.slice(0, end);
   const rows = section.split("\n").filter((l) => l.startsWith("| `"));
   return rows.map((row) => {
-    const cell = row.split(/(?<!\\)\|/).at(-2)?.trim() ?? "";
+    const cell =
+      row
+        .split(/(?<!\\)\|/)
+        .at(-2)
+        ?.trim() ?? "";
     const m = /^`([^`]+)` → `([^`]+)`(.*)$/.exec(cell);
     assert.ok(m, `docs/chat.md table row without an example exchange: ${row}`);
     return { command: m[1]!, reply: m[2]!, whole: m[3]!.trim() === "" };
@@ -61,7 +65,11 @@ describe("The chat reference (docs/chat.md), replayed against a real bot", funct
     assert.ok(exchanges.length >= 10, `found ${exchanges.length} exchanges`);
     dir = tempDir("mauve-readme-");
     const t = server();
-    const [alice, bob, carol] = [await PersonClient.login(t, "alice"), await PersonClient.login(t, "bob"), await PersonClient.login(t, "carol")];
+    const [alice, bob, carol] = [
+      await PersonClient.login(t, "alice"),
+      await PersonClient.login(t, "bob"),
+      await PersonClient.login(t, "carol"),
+    ];
     people.push(alice, bob, carol);
     bot = await startBot(t, dir, ["alice", "bob", "carol"], new LogLines().logger, {
       extraYaml: `
@@ -77,7 +85,13 @@ rules:
   - { level: normal, workgroup: ops }
 `,
     });
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk / is 97% full, importance: 90, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk / is 97% full, importance: 90, state: raised }",
+      new LogLines().logger,
+    );
     const id = Number(/#(\d+)/.exec(await carol.expect(/^RAISED #\d+ web1 disk-full/))![1]);
 
     for (const x of exchanges) {
@@ -87,9 +101,14 @@ rules:
       await who.say(t.prosody.botJid, x.command.replace(/\b42\b/g, String(id)));
       // The answer comes before any notice the command sets off (see "unack" in chat-replies), but a
       // notice the previous command set off may still be on its way to this reader: skip notices.
-      const answer = (await waitFor(`the answer to "${x.command}"`, () => who.inbox.find((m) => !isNotice(m.body)))).body;
+      const answer = (await waitFor(`the answer to "${x.command}"`, () => who.inbox.find((m) => !isNotice(m.body))))
+        .body;
       const shown = x.whole ? answer : (answer.split("\n")[0] ?? "");
-      assert.match(shown, replyPattern(x.reply, id), `docs/chat.md says "${x.command}" → "${x.reply}"${x.whole ? "" : " (first line)"}; the bot said:\n${answer}`);
+      assert.match(
+        shown,
+        replyPattern(x.reply, id),
+        `docs/chat.md says "${x.command}" → "${x.reply}"${x.whole ? "" : " (first line)"}; the bot said:\n${answer}`,
+      );
     }
   });
 });

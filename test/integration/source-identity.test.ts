@@ -20,7 +20,9 @@ import { alert, update } from "../helpers/updates.js";
 
 function sendUdp(bytes: Uint8Array, port: number): Promise<void> {
   const socket = createSocket("udp4");
-  return new Promise((resolve, reject) => socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())),
+  );
 }
 
 // web1's look-alikes: case, trailing and inner space, zero-width space, Cyrillic "е" (U+0435), NBSP.
@@ -44,7 +46,8 @@ describe("sources no one can imitate (real Prosody, real AlertBot process, real 
     rmSync(dir, { recursive: true, force: true });
   });
   afterEach(function () {
-    if (this.currentTest?.state === "failed" && bot) process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
+    if (this.currentTest?.state === "failed" && bot)
+      process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
   });
   const server = withProsody();
   const now = (): number => Math.floor(Date.now() / 1000);
@@ -74,46 +77,87 @@ describe("sources no one can imitate (real Prosody, real AlertBot process, real 
     mallory = await PersonClient.login(t, "mallory");
     heir = await PersonClient.login(t, "heir");
     legacy1 = await PersonClient.login(t, "legacy1");
-    const config = writeBotConfig(t, dir, `people:
+    const config = writeBotConfig(
+      t,
+      dir,
+      `people:
   - { name: alice, jid: alice@${d} }
 udp:
   listen: "127.0.0.1:0"
   allow: ["127.0.0.1/32"]
   handover:
     legacy2: heir@${d}
-`);
+`,
+    );
     bot = await startBotProcess(t, config);
     const listening = await bot.waitForLog("the UDP listener", (l) => l["msg"] === "listening for Mauve UDP updates");
     udpPort = Number(listening["port"]);
-    web1 = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    web1 = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
     await waitFor("web1's alert", () => inStore((s) => s.alerts.find("web1", "disk-full")));
   });
 
   it("refuses another account every look-alike of web1 (case, spaces, zero-width, Cyrillic), with an XMPP error and a log line", async () => {
-    const before = bot!.withMsg("provisioning refused: look-alike source").length + bot!.withMsg("provisioning refused: bad source name").length;
+    const before =
+      bot!.withMsg("provisioning refused: look-alike source").length +
+      bot!.withMsg("provisioning refused: bad source name").length;
     for (const fake of [...LOOKALIKES, "web1"]) {
       const r = await provision(mallory, fake);
       assert.equal(r.ok, false, JSON.stringify(fake));
-      if (!r.ok) assert.ok(["forbidden", "not-acceptable"].includes(r.condition), `${JSON.stringify(fake)}: ${r.condition}`);
+      if (!r.ok)
+        assert.ok(["forbidden", "not-acceptable"].includes(r.condition), `${JSON.stringify(fake)}: ${r.condition}`);
     }
     // The log comes down the bot's stderr, the refusals through Prosody: wait for the log to catch up.
     const refusals = await waitFor("every refusal logged", () => {
-      const all = [...bot!.withMsg("provisioning refused: look-alike source"), ...bot!.withMsg("provisioning refused: bad source name")];
-      return all.length - before >= LOOKALIKES.length && bot!.withMsg("provisioning refused: source belongs to another account").length > 0 ? all : undefined;
+      const all = [
+        ...bot!.withMsg("provisioning refused: look-alike source"),
+        ...bot!.withMsg("provisioning refused: bad source name"),
+      ];
+      return all.length - before >= LOOKALIKES.length &&
+        bot!.withMsg("provisioning refused: source belongs to another account").length > 0
+        ? all
+        : undefined;
     });
     assert.equal(refusals.length - before, LOOKALIKES.length);
-    assert.match(String(bot!.withMsg("provisioning refused: look-alike source")[0]?.["reason"]), /source "WEB1" differs only in letter case from the known source "web1"/);
-    assert.ok(bot!.withMsg("provisioning refused: bad source name").some((l) => /U\+0435 at character 2/.test(String(l["reason"]))));
-    assert.ok(bot!.withMsg("provisioning refused: source belongs to another account").some((l) => l["agent"] === `mallory@${server().prosody.domain}`));
+    assert.match(
+      String(bot!.withMsg("provisioning refused: look-alike source")[0]?.["reason"]),
+      /source "WEB1" differs only in letter case from the known source "web1"/,
+    );
+    assert.ok(
+      bot!
+        .withMsg("provisioning refused: bad source name")
+        .some((l) => /U\+0435 at character 2/.test(String(l["reason"]))),
+    );
+    assert.ok(
+      bot!
+        .withMsg("provisioning refused: source belongs to another account")
+        .some((l) => l["agent"] === `mallory@${server().prosody.domain}`),
+    );
     // Nothing was created in Prosody, and web1 is still web1's. Alice, a configured person, sees every
     // agent node; mallory, a stranger, is shown none (mod_mauve_private_nodes).
     const listing = await createPubsub(alice.session).listNodes(server().prosody.pubsubJid);
     assert.ok(listing.ok);
-    if (listing.ok) assert.deepEqual(listing.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")), ["mauve/alerts/web1"]);
+    if (listing.ok)
+      assert.deepEqual(
+        listing.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")),
+        ["mauve/alerts/web1"],
+      );
     const strangers = await createPubsub(mallory.session).listNodes(server().prosody.pubsubJid);
     assert.ok(strangers.ok);
-    if (strangers.ok) assert.deepEqual(strangers.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")), []);
-    assert.deepEqual(inStore((s) => s.sources.all().map((x) => [x.source, x.ownerJid])), [["web1", `web1@${server().prosody.domain}`]]);
+    if (strangers.ok)
+      assert.deepEqual(
+        strangers.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")),
+        [],
+      );
+    assert.deepEqual(
+      inStore((s) => s.sources.all().map((x) => [x.source, x.ownerJid])),
+      [["web1", `web1@${server().prosody.domain}`]],
+    );
     web1!.change([{ id: "disk-full", state: "cleared" }]);
     await waitFor("web1 still heard", () => inStore((s) => s.alerts.find("web1", "disk-full")?.status === "cleared"));
   });
@@ -121,12 +165,16 @@ udp:
   it("lets only one of two spellings asked for at the same moment through", async () => {
     const [a, b] = await Promise.all([provision(mallory, "race1"), provision(heir, "RACE1")]);
     assert.equal([a, b].filter((r) => r.ok).length, 1, JSON.stringify([a, b]));
-    assert.equal(inStore((s) => s.sources.all().filter((x) => x.source.toLowerCase() === "race1").length), 1);
+    assert.equal(
+      inStore((s) => s.sources.all().filter((x) => x.source.toLowerCase() === "race1").length),
+      1,
+    );
   });
 
   it("rejects UDP packets from every look-alike, counting and logging each with its reason; show lists no fake", async () => {
     const before = bot!.withMsg("update rejected").length;
-    for (const fake of LOOKALIKES) await sendUdp(encodeUpdate(update(fake, [alert("disk-full", { summary: "fake" })])), udpPort);
+    for (const fake of LOOKALIKES)
+      await sendUdp(encodeUpdate(update(fake, [alert("disk-full", { summary: "fake" })])), udpPort);
     await udpBarrier();
     const rejected = await waitFor("every rejection logged", () => {
       const lines = bot!.withMsg("update rejected").slice(before);
@@ -138,7 +186,15 @@ udp:
     assert.match(reasons.get("web1\u200b") ?? "", /^source "web1\\u200b" has U\+200B at character 5: /);
     assert.match(reasons.get("w\u0435b1") ?? "", /^source "w\\u0435b1" has U\+0435 at character 2: /);
     assert.match(String(bot!.withMsg("UDP update rejected")[0]?.["reason"]), /web1/);
-    assert.equal(inStore((s) => s.sources.all().filter((x) => x.source.toLowerCase().includes("b1")).map((x) => x.source)).join(), "web1");
+    assert.equal(
+      inStore((s) =>
+        s.sources
+          .all()
+          .filter((x) => x.source.toLowerCase().includes("b1"))
+          .map((x) => x.source),
+      ).join(),
+      "web1",
+    );
     await alice.say(server().prosody.botJid, "show all");
     const board = await alice.expect(/disk-full/);
     assert.doesNotMatch(board, /fake/);
@@ -146,7 +202,8 @@ udp:
 
   it("gives a source only UDP has spoken for to no XMPP account but the one udp.handover names", async () => {
     const d = server().prosody.domain;
-    for (const source of ["legacy1", "legacy2"]) await sendUdp(encodeUpdate(update(source, [alert("disk", { summary: "from UDP" })])), udpPort);
+    for (const source of ["legacy1", "legacy2"])
+      await sendUdp(encodeUpdate(update(source, [alert("disk", { summary: "from UDP" })])), udpPort);
     await udpBarrier();
     // Not even an account of the same name: UDP has no identity to compare it with.
     const named = await provision(legacy1, "legacy1");
@@ -156,16 +213,31 @@ udp:
     ]);
     const stolen = await provision(mallory, "legacy2");
     assert.equal(stolen.ok ? "ok" : stolen.condition, "forbidden");
-    await waitFor("both refusals logged", () => bot!.withMsg("provisioning refused: source spoken for by UDP").length >= 2);
+    await waitFor(
+      "both refusals logged",
+      () => bot!.withMsg("provisioning refused: source spoken for by UDP").length >= 2,
+    );
     // The account the admin named takes legacy2 over, publishes to it, and keeps it.
     assert.deepEqual(await provision(heir, "legacy2"), { ok: true });
-    assert.equal(inStore((s) => s.sources.get("legacy2")?.ownerJid), `heir@${d}`);
-    const published = await createPubsub(heir.session).publish(server().prosody.pubsubJid, "mauve/alerts/legacy2",
-      wrapPayload(update("legacy2", [alert("disk", { clearTimeS: now(), summary: "from XMPP" })])));
+    assert.equal(
+      inStore((s) => s.sources.get("legacy2")?.ownerJid),
+      `heir@${d}`,
+    );
+    const published = await createPubsub(heir.session).publish(
+      server().prosody.pubsubJid,
+      "mauve/alerts/legacy2",
+      wrapPayload(update("legacy2", [alert("disk", { clearTimeS: now(), summary: "from XMPP" })])),
+    );
     assert.ok(published.ok);
     await waitFor("heir's update", () => inStore((s) => s.alerts.find("legacy2", "disk")?.status === "cleared"));
     const late = await provision(mallory, "legacy2");
-    assert.deepEqual(late.ok ? "ok" : [late.condition, late.text], ["forbidden", 'source "legacy2" belongs to another account']);
-    assert.deepEqual(inStore((s) => [s.sources.get("legacy1")?.ownerJid, s.sources.get("legacy2")?.ownerJid]), ["", `heir@${d}`]);
+    assert.deepEqual(late.ok ? "ok" : [late.condition, late.text], [
+      "forbidden",
+      'source "legacy2" belongs to another account',
+    ]);
+    assert.deepEqual(
+      inStore((s) => [s.sources.get("legacy1")?.ownerJid, s.sources.get("legacy2")?.ownerJid]),
+      ["", `heir@${d}`],
+    );
   });
 });

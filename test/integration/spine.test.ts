@@ -39,13 +39,19 @@ describe("spine: agent → Prosody pubsub → AlertBot → chat → ack", functi
     alice = await PersonClient.login(t, "alice");
     mallory = await PersonClient.login(t, "mallory");
     bot = await startBot(t, dir, ["alice"], botLog.logger);
-    agent = await startAgent(t, dir, "web1", `
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      `
   - id: disk-full
     summary: Disk / is 97% full
     importance: 80
     state: raised
   - id: load
-    state: cleared`, agentLog.logger);
+    state: cleared`,
+      agentLog.logger,
+    );
   });
 
   /** The short id of web1's disk-full alert, once the bot has stored it (each `it` may run alone). */
@@ -92,7 +98,11 @@ describe("spine: agent → Prosody pubsub → AlertBot → chat → ack", functi
     before(async () => {
       const p = server().prosody;
       rogue = await connectClient({
-        service: `xmpp://127.0.0.1:${p.c2sPort}`, domain: p.domain, username: "web1", password: "pw-web1", resource: "rogue",
+        service: `xmpp://127.0.0.1:${p.c2sPort}`,
+        domain: p.domain,
+        username: "web1",
+        password: "pw-web1",
+        resource: "rogue",
       });
     });
     after(() => rogue.stop());
@@ -133,7 +143,7 @@ describe("spine: agent → Prosody pubsub → AlertBot → chat → ack", functi
     bot = await startBot(server(), dir, ["alice"], botLog.logger);
     await alice.expect(/RAISED #\d+ web1 while-away: raised while the bot was down/);
     await waitFor("the clear to be applied", () => bot!.store.alerts.find("web1", "disk-full")?.status === "cleared");
-    const history = bot!.store.alerts.history(bot!.store.alerts.find("web1", "while-away")!.shortId);
+    const history = bot.store.alerts.history(bot.store.alerts.find("web1", "while-away")!.shortId);
     assert.deepEqual(history.filter((h) => h.kind === "raised").length, 1, "applied once, though read twice");
   });
 

@@ -11,7 +11,15 @@ import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helper
 /** `at` on the wall clock of `zone`, as "YYYY-MM-DD HH:MM", computed independently of src/. */
 function wallClock(at: number, zone: string): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" })
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+    })
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
@@ -50,7 +58,13 @@ rules:
   - { level: normal, workgroup: ops }
 `,
     });
-    agent = await startAgent(t, dir, "web1", "  - { id: disk-full, summary: Disk full, state: raised }", new LogLines().logger);
+    agent = await startAgent(
+      t,
+      dir,
+      "web1",
+      "  - { id: disk-full, summary: Disk full, state: raised }",
+      new LogLines().logger,
+    );
     tokyoNotice = await kenji.expect(/^RAISED #\d+ web1 disk-full/);
     berlinNotice = await greta.expect(/^RAISED #\d+ web1 disk-full/);
     id = Number(/#(\d+)/.exec(tokyoNotice)![1]);
@@ -85,7 +99,10 @@ rules:
     await kenji.say(server().prosody.botJid, `history ${id}`);
     const history = await kenji.expect(/^History of/);
     assert.match(history, /times in Asia\/Tokyo/);
-    assert.match(history, new RegExp(`${wallClock(raisedAt, "Asia/Tokyo")} \\((just now|\\d+[smh]\\w* ago)\\): raised`));
+    assert.match(
+      history,
+      new RegExp(`${wallClock(raisedAt, "Asia/Tokyo")} \\((just now|\\d+[smh]\\w* ago)\\): raised`),
+    );
     // The ack's end, recorded as an ISO instant, reads in Tokyo time as well.
     assert.match(history, new RegExp(`until ${wallClock(ackUntil, "Asia/Tokyo")}`));
     assert.doesNotMatch(history, /\dT\d\d:\d\d/);

@@ -20,7 +20,10 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** protoc's encoding of a text-format fixture, with NOW replaced by `nowSec`: bytes as Mauve's sender lays them out. */
 function packet(name: string, nowSec: number): Buffer {
   const text = readFileSync(join(ROOT, "test/fixtures/udp", `${name}.txtpb`), "utf8").replaceAll("NOW", String(nowSec));
-  const run = spawnSync("protoc", ["--encode=mauve.proto.AlertUpdate", "-I", "proto", "mauve.proto"], { cwd: ROOT, input: text });
+  const run = spawnSync("protoc", ["--encode=mauve.proto.AlertUpdate", "-I", "proto", "mauve.proto"], {
+    cwd: ROOT,
+    input: text,
+  });
   if (run.status !== 0) throw new Error(`protoc --encode failed: ${run.stderr.toString()}`);
   return run.stdout;
 }
@@ -28,7 +31,9 @@ function packet(name: string, nowSec: number): Buffer {
 function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void> {
   const socket = createSocket("udp4");
   return new Promise((resolve, reject) => {
-    socket.bind(0, from, () => socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())));
+    socket.bind(0, from, () =>
+      socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())),
+    );
   });
 }
 
@@ -53,14 +58,21 @@ describe("udp: Mauve packets into a real AlertBot", function () {
     dir = tempDir("mauve-udp-");
     const p = server().prosody;
     const config = join(dir, "alertbot.yaml");
-    writeFileSync(config, botConfigYaml(server(), dir, `people:
+    writeFileSync(
+      config,
+      botConfigYaml(
+        server(),
+        dir,
+        `people:
   - name: alice
     jid: alice@${p.domain}
 udp:
   listen: "127.0.0.1:0"
   allow: ["127.0.0.1/32"]
 log:
-  level: debug`));
+  level: debug`,
+      ),
+    );
     bot = spawn(process.execPath, ["--import", "tsx", "bots/alertbot.ts", "--config", config], {
       cwd: ROOT,
       env: { PATH: process.env["PATH"] ?? "", [BOT_SECRET_ENV]: server().botSecret },
@@ -92,7 +104,10 @@ log:
     await send(raise, port, "127.0.0.2"); // outside the allow-list
     await waitFor("the duplicate to be seen", () => logged("duplicate update ignored").length >= 1);
     await waitFor("the junk to be logged", () => logged("malformed UDP packet dropped").length >= 1);
-    await waitFor("the stranger to be logged", () => logged("UDP packet from outside the allow-list dropped").length >= 1);
+    await waitFor(
+      "the stranger to be logged",
+      () => logged("UDP packet from outside the allow-list dropped").length >= 1,
+    );
     await send(packet("mauvesend-clear", now + 1), port);
     await waitFor("the clear to be applied", () => logged("update applied").length >= 2);
 
@@ -101,13 +116,23 @@ log:
       const alert = store.alerts.find("legacy1", "disk");
       assert.ok(alert, "stored under Mauve's source and id");
       assert.deepEqual([alert.status, alert.summary], ["cleared", "/ is 97% full"]);
-      const kinds = store.alerts.history(alert.shortId).map((h) => h.kind).filter((k) => k === "raised" || k === "cleared");
+      const kinds = store.alerts
+        .history(alert.shortId)
+        .map((h) => h.kind)
+        .filter((k) => k === "raised" || k === "cleared");
       assert.deepEqual(kinds, ["raised", "cleared"], "the repeated packet was applied once");
     } finally {
       store.close();
     }
     const applied = logged("update applied");
-    assert.deepEqual(applied.map((l) => [l["via"], l["transmissionId"]]), [["udp", "9223372036854775813"], ["udp", "18446744073709551557"]], "ids kept exact past 2^53");
+    assert.deepEqual(
+      applied.map((l) => [l["via"], l["transmissionId"]]),
+      [
+        ["udp", "9223372036854775813"],
+        ["udp", "18446744073709551557"],
+      ],
+      "ids kept exact past 2^53",
+    );
     assert.equal(logged("UDP packet from outside the allow-list dropped")[0]?.["from"], "127.0.0.2");
   });
 });
@@ -136,10 +161,13 @@ describe("udp: runBot is the whole bot, its UDP listener included", function () 
 
     // The listener's own settings take a restart: a reload keeps the bound address and says so.
     const t = server();
-    const next = loadBotConfig(botConfigYaml(t, dir, `people:\n  - { name: alice, jid: alice@${t.prosody.domain} }\n${udpYaml("127.0.0.1:1")}`), {
-      file: "alertbot.yaml",
-      env: { [BOT_SECRET_ENV]: t.botSecret },
-    });
+    const next = loadBotConfig(
+      botConfigYaml(t, dir, `people:\n  - { name: alice, jid: alice@${t.prosody.domain} }\n${udpYaml("127.0.0.1:1")}`),
+      {
+        file: "alertbot.yaml",
+        env: { [BOT_SECRET_ENV]: t.botSecret },
+      },
+    );
     assert.deepEqual((await bot.reload(next)).needsRestart, ["udp"]);
     assert.equal(bot.udp.address.port, port);
     await send(packet("mauvesend-clear", now + 1), port);

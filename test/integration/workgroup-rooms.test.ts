@@ -65,7 +65,13 @@ rules:
   };
   /** The web1 agent, raising "load". */
   const agentUp = async (): Promise<RunningAgent> =>
-    (agent ??= await startAgent(server(), dir, "web1", "  - { id: load, summary: Load high, state: raised }", new LogLines().logger));
+    (agent ??= await startAgent(
+      server(),
+      dir,
+      "web1",
+      "  - { id: load, summary: Load high, state: raised }",
+      new LogLines().logger,
+    ));
 
   before(async () => {
     dir = tempDir("mauve-rooms-");
@@ -74,9 +80,17 @@ rules:
     [alice, bob, carol, mallory] = people as [PersonClient, PersonClient, PersonClient, PersonClient];
     // A stranger made this room first, open to all: the bot is not its owner.
     malloryMuc = createMuc(mallory.session);
-    const made = await malloryMuc.join(openRoom(), "mallory", { createConfig: new Map<string, string | boolean>([["muc#roomconfig_whois", "anyone"], ["muc#roomconfig_persistentroom", true]]) });
+    const made = await malloryMuc.join(openRoom(), "mallory", {
+      createConfig: new Map<string, string | boolean>([
+        ["muc#roomconfig_whois", "anyone"],
+        ["muc#roomconfig_persistentroom", true],
+      ]),
+    });
     assert.ok(made.ok, JSON.stringify(made));
-    const config = loadBotConfig(configYaml("alice, bob"), { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: t.botSecret } });
+    const config = loadBotConfig(configYaml("alice, bob"), {
+      file: "alertbot.yaml",
+      env: { [BOT_SECRET_ENV]: t.botSecret },
+    });
     bot = await runBot(config, systemClock, logs.logger);
   });
 
@@ -90,7 +104,8 @@ rules:
   it("creates the room members-only, non-anonymous and hidden, with the workgroup's people as members", async () => {
     const info = await createDisco(alice.session).discoInfo(opsRoom());
     assert.ok(info.ok, JSON.stringify(info));
-    for (const f of ["muc_membersonly", "muc_nonanonymous", "muc_hidden"]) assert.ok(info.features.includes(f), `${f} in ${info.features.join(" ")}`);
+    for (const f of ["muc_membersonly", "muc_nonanonymous", "muc_hidden"])
+      assert.ok(info.features.includes(f), `${f} in ${info.features.join(" ")}`);
     const listed = await createDisco(mallory.session).discoItems(server().prosody.mucJid);
     assert.ok(listed.ok, JSON.stringify(listed));
     assert.ok(!listed.items.some((i) => i.jid === opsRoom()), "the room is not on the public list");
@@ -102,7 +117,9 @@ rules:
     assert.equal(refused.ok ? "joined" : refused.condition, "registration-required");
 
     await agentUp();
-    const posted = await waitFor("the alert in the room", () => heard.find((h) => /^AlertBot: RAISED #\d+ web1 load/.test(h)));
+    const posted = await waitFor("the alert in the room", () =>
+      heard.find((h) => /^AlertBot: RAISED #\d+ web1 load/.test(h)),
+    );
     const id = Number(/#(\d+)/.exec(posted)![1]);
     await muc.sendGroupchat(opsRoom(), `AlertBot: ack ${id}`);
     await waitFor("the reply in the room", () => heard.find((h) => /^AlertBot: alice: .*acknowledged/.test(h)));
@@ -116,7 +133,10 @@ rules:
     await aliceMuc.sendGroupchat(opsRoom(), "AlertBot: oncall ops");
     // Delivery is in order: once the answer to the addressed line is here, any other answer would be too.
     await waitFor("the oncall answer", () => aliceHeard.find((h) => /^AlertBot: alice: ops:/.test(h)));
-    assert.deepEqual(aliceHeard.filter((h) => h.startsWith("AlertBot:")), [aliceHeard.find((h) => /^AlertBot: alice: ops:/.test(h))]);
+    assert.deepEqual(
+      aliceHeard.filter((h) => h.startsWith("AlertBot:")),
+      [aliceHeard.find((h) => /^AlertBot: alice: ops:/.test(h))],
+    );
   });
 
   it("keeps the member list in step on reload: a removed person is put out, an added one gets in", async () => {
@@ -128,7 +148,10 @@ rules:
     const before = await carolMuc.join(opsRoom(), "carol");
     assert.equal(before.ok ? "joined" : before.condition, "registration-required");
 
-    const next = loadBotConfig(configYaml("alice, carol"), { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: server().botSecret } });
+    const next = loadBotConfig(configYaml("alice, carol"), {
+      file: "alertbot.yaml",
+      env: { [BOT_SECRET_ENV]: server().botSecret },
+    });
     await bot!.reload(next);
     assert.equal(await bobOut, "removed");
     const after = await carolMuc.join(opsRoom(), "carol");
@@ -138,23 +161,37 @@ rules:
   });
 
   it("posts nothing in a room it cannot secure, says why in its log, and acts on no command there", async () => {
-    const line = logs.withMsg("cannot secure workgroup room: posting nothing there").find((l) => l["room"] === openRoom());
+    const line = logs
+      .withMsg("cannot secure workgroup room: posting nothing there")
+      .find((l) => l["room"] === openRoom());
     assert.match(String(line?.["why"]), /not an owner/);
     const muc = malloryMuc;
     const heard = heardIn(muc);
-    (await agentUp()).change([{ id: "db-disk", state: "raised", summary: "not for strangers" }, { id: "load", state: "raised", summary: "Load high" }]);
+    (await agentUp()).change([
+      { id: "db-disk", state: "raised", summary: "not for strangers" },
+      { id: "load", state: "raised", summary: "Load high" },
+    ]);
     // Addressed to the bot: it answers with the reason only, after the new alert would have been posted.
     await alice.expect(/RAISED #\d+ web1 db-disk/);
     await muc.sendGroupchat(openRoom(), "AlertBot: show");
     await waitFor("the refusal", () => heard.find((h) => h.startsWith("AlertBot: mallory")));
-    assert.deepEqual(heard.filter((h) => /db-disk|RAISED|not for strangers/.test(h)), []);
-    assert.match(heard.find((h) => h.startsWith("AlertBot:"))!, /can't keep this room to the workgroup/);
+    assert.deepEqual(
+      heard.filter((h) => /db-disk|RAISED|not for strangers/.test(h)),
+      [],
+    );
+    assert.match(
+      heard.find((h) => h.startsWith("AlertBot:"))!,
+      /can't keep this room to the workgroup/,
+    );
     // Said once: a flood of commands there gets no flood of answers. The room's own echo of a
     // line said after the flood shows everything before it has been through.
     for (let i = 0; i < 5; i++) await muc.sendGroupchat(openRoom(), "AlertBot: help");
     await muc.sendGroupchat(openRoom(), "end of flood");
     await waitFor("the echo", () => heard.includes("mallory: end of flood"));
-    await waitFor("the bot's log of the flood", () => logs.withMsg("command in a workgroup room that is not secure, refused").length >= 6);
+    await waitFor(
+      "the bot's log of the flood",
+      () => logs.withMsg("command in a workgroup room that is not secure, refused").length >= 6,
+    );
     assert.equal(heard.filter((h) => h.startsWith("AlertBot:")).length, 1);
   });
 });

@@ -29,10 +29,28 @@ describe("xmpp ad-hoc commands on Prosody", function () {
     await prosody.register("alice", "pw-a");
     await prosody.register("mallory", "pw-m");
     const onError = (e: Error): void => void errors.push(e);
-    const bot = await connectComponent({ service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.botJid, password: botSecret, onError });
+    const bot = await connectComponent({
+      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      domain: prosody.botJid,
+      password: botSecret,
+      onError,
+    });
     const c2s = `xmpp://127.0.0.1:${prosody.c2sPort}`;
-    aliceSession = await connectClient({ service: c2s, domain: prosody.domain, username: "alice", password: "pw-a", resource: "gajim", onError });
-    const malSession = await connectClient({ service: c2s, domain: prosody.domain, username: "mallory", password: "pw-m", onError });
+    aliceSession = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "alice",
+      password: "pw-a",
+      resource: "gajim",
+      onError,
+    });
+    const malSession = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "mallory",
+      password: "pw-m",
+      onError,
+    });
     sessions.push(bot, aliceSession, malSession);
     [botJid, aliceJid] = [bot.jid, aliceSession.jid];
     [alice, mallory] = [createAdhoc(aliceSession), createAdhoc(malSession)];
@@ -61,7 +79,10 @@ describe("xmpp ad-hoc commands on Prosody", function () {
   });
 
   afterEach(() => {
-    assert.deepEqual(errors.map((e) => `${e.name}: ${e.message}`), []);
+    assert.deepEqual(
+      errors.map((e) => `${e.name}: ${e.message}`),
+      [],
+    );
   });
 
   it("lists the commands to a configured person, and none to a stranger", async () => {
@@ -80,21 +101,43 @@ describe("xmpp ad-hoc commands on Prosody", function () {
     assert.ok(first.ok && first.status === "executing" && first.sessionId !== "", JSON.stringify(first));
     assert.deepEqual(first.form?.type, "form");
     assert.equal(first.form?.title, "Acknowledge alerts");
-    assert.deepEqual(first.form?.fields.map((f) => [f.var, f.type, f.label, f.required]), [
-      ["ids", "text-single", "Alert numbers", true],
-      ["duration", "text-single", "For how long", false],
-      ["note", "text-multi", "Because", false],
-    ]);
+    assert.deepEqual(
+      first.form?.fields.map((f) => [f.var, f.type, f.label, f.required]),
+      [
+        ["ids", "text-single", "Alert numbers", true],
+        ["duration", "text-single", "For how long", false],
+        ["note", "text-multi", "Because", false],
+      ],
+    );
     await alice.cancelAdhoc(botJid, "ack", first.sessionId);
 
-    const done = await alice.executeAdhoc(botJid, "ack", { ids: "42, 43", duration: "2h", note: ["rebooting", "the box"] });
-    assert.ok(done.ok, JSON.stringify(done));
-    assert.deepEqual({ status: done.status, notes: done.notes, form: done.form }, {
-      status: "completed",
-      notes: [{ type: "info", text: "#42 web1 disk-full acknowledged for 2h by alice because rebooting the box\n#43: no such alert" }],
-      form: undefined,
+    const done = await alice.executeAdhoc(botJid, "ack", {
+      ids: "42, 43",
+      duration: "2h",
+      note: ["rebooting", "the box"],
     });
-    assert.deepEqual(runs.at(-1), { fields: new Map([["ids", ["42, 43"]], ["duration", ["2h"]], ["note", ["rebooting", "the box"]]]), from: aliceJid });
+    assert.ok(done.ok, JSON.stringify(done));
+    assert.deepEqual(
+      { status: done.status, notes: done.notes, form: done.form },
+      {
+        status: "completed",
+        notes: [
+          {
+            type: "info",
+            text: "#42 web1 disk-full acknowledged for 2h by alice because rebooting the box\n#43: no such alert",
+          },
+        ],
+        form: undefined,
+      },
+    );
+    assert.deepEqual(runs.at(-1), {
+      fields: new Map([
+        ["ids", ["42, 43"]],
+        ["duration", ["2h"]],
+        ["note", ["rebooting", "the box"]],
+      ]),
+      from: aliceJid,
+    });
   });
 
   it("shows the form again with the error and the values given, until it is right or cancelled", async () => {
@@ -103,9 +146,17 @@ describe("xmpp ad-hoc commands on Prosody", function () {
     assert.match(wrong.notes[0]?.text ?? "", /^I don't know the field "colour"/);
     assert.equal(wrong.notes[0]?.type, "error");
     assert.deepEqual(wrong.form?.fields.find((f) => f.var === "matcher")?.values, ["colour=red"]);
-    assert.deepEqual(await alice.cancelAdhoc(botJid, "silence", wrong.sessionId), { ok: true, status: "canceled", sessionId: wrong.sessionId, notes: [] });
+    assert.deepEqual(await alice.cancelAdhoc(botJid, "silence", wrong.sessionId), {
+      ok: true,
+      status: "canceled",
+      sessionId: wrong.sessionId,
+      notes: [],
+    });
     const again = await alice.cancelAdhoc(botJid, "silence", wrong.sessionId);
-    assert.deepEqual(again.ok ? again : { condition: again.condition, text: again.text }, { condition: "bad-request", text: "bad-sessionid: unknown or expired session" });
+    assert.deepEqual(again.ok ? again : { condition: again.condition, text: again.text }, {
+      condition: "bad-request",
+      text: "bad-sessionid: unknown or expired session",
+    });
   });
 
   it("refuses strangers, unknown commands and other people's sessions", async () => {
@@ -116,20 +167,39 @@ describe("xmpp ad-hoc commands on Prosody", function () {
     const started = await alice.executeAdhoc(botJid, "ack");
     assert.ok(started.ok);
     // A session id is alice's alone: the same id from another resource of hers is refused too.
-    const other = await connectClient({ service: `xmpp://127.0.0.1:${server().prosody.c2sPort}`, domain: server().prosody.domain, username: "alice", password: "pw-a", resource: "phone" });
+    const other = await connectClient({
+      service: `xmpp://127.0.0.1:${server().prosody.c2sPort}`,
+      domain: server().prosody.domain,
+      username: "alice",
+      password: "pw-a",
+      resource: "phone",
+    });
     sessions.push(other);
     const stolen = await createAdhoc(other).cancelAdhoc(botJid, "ack", started.sessionId);
     assert.equal(stolen.ok ? stolen.status : stolen.condition, "bad-request");
-    assert.equal(runs.some((r) => r.from.startsWith("mallory")), false);
+    assert.equal(
+      runs.some((r) => r.from.startsWith("mallory")),
+      false,
+    );
   });
 
   it("answers disco#items for the commands node only", async () => {
     const core = coreOf(aliceSession);
     const { xml } = core;
-    const root = await core.request(xml("iq", { type: "get", to: botJid }, xml("query", { xmlns: "http://jabber.org/protocol/disco#items" })), "items");
+    const root = await core.request(
+      xml("iq", { type: "get", to: botJid }, xml("query", { xmlns: "http://jabber.org/protocol/disco#items" })),
+      "items",
+    );
     assert.ok(root.ok);
     assert.equal(root.stanza.getChild("query")?.getChildren("item").length, 0);
-    const other = await core.request(xml("iq", { type: "get", to: botJid }, xml("query", { xmlns: "http://jabber.org/protocol/disco#items", node: "x" })), "items");
+    const other = await core.request(
+      xml(
+        "iq",
+        { type: "get", to: botJid },
+        xml("query", { xmlns: "http://jabber.org/protocol/disco#items", node: "x" }),
+      ),
+      "items",
+    );
     assert.equal(other.ok ? "ok" : other.condition, "item-not-found");
     assert.equal(NS_COMMANDS, "http://jabber.org/protocol/commands");
   });
@@ -139,8 +209,22 @@ const NOW = Date.UTC(2025, 0, 1, 12);
 
 function fakeContext(person: NonNullable<ReturnType<typeof recognisePerson>>): CommandContext {
   const disk = {
-    shortId: 42, source: "web1", alertId: "disk-full", status: "raised" as const, subject: "web1", summary: "", detail: "", importance: 50,
-    raisedAt: NOW, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null, suppressUntil: null, ack: null, policyDueAt: null, updatedAt: NOW,
+    shortId: 42,
+    source: "web1",
+    alertId: "disk-full",
+    status: "raised" as const,
+    subject: "web1",
+    summary: "",
+    detail: "",
+    importance: 50,
+    raisedAt: NOW,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: null,
+    updatedAt: NOW,
   };
   return {
     person,

@@ -10,7 +10,9 @@ const SECRET = "s3cret";
 const DOMAIN = "bot.fake.localhost";
 
 /** Speaks just enough XEP-0114 to accept a component, then hands the socket to `then`. */
-async function fakeComponentServer(then: (socket: Socket) => void): Promise<{ port: number; server: Server; connections: number; sockets: Set<Socket> }> {
+async function fakeComponentServer(
+  then: (socket: Socket) => void,
+): Promise<{ port: number; server: Server; connections: number; sockets: Set<Socket> }> {
   const state = { port: 0, server: undefined as unknown as Server, connections: 0, sockets: new Set<Socket>() };
   // allowHalfOpen: keep writing after the client has ended its side, as a sloppy server might.
   state.server = createServer({ allowHalfOpen: true }, (socket) => {
@@ -22,13 +24,20 @@ async function fakeComponentServer(then: (socket: Socket) => void): Promise<{ po
     socket.on("data", (chunk) => {
       buffer += chunk.toString();
       if (buffer.includes("<stream:stream") && !buffer.includes("handshake")) {
-        socket.write(`<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept' id='abc' from='${DOMAIN}'>`);
+        socket.write(
+          `<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept' id='abc' from='${DOMAIN}'>`,
+        );
         buffer = buffer.replace(/<stream:stream[^>]*>/, "");
       }
       const m = /<handshake>([0-9a-f]+)<\/handshake>/.exec(buffer);
       if (!m) return;
       buffer = "";
-      assert.equal(m[1], createHash("sha1").update("abc" + SECRET).digest("hex"));
+      assert.equal(
+        m[1],
+        createHash("sha1")
+          .update("abc" + SECRET)
+          .digest("hex"),
+      );
       socket.write("<handshake/>");
       then(socket);
     });
@@ -78,6 +87,9 @@ describe("xmpp hardening against a misbehaving server", function () {
     assert.equal((await offline).willReconnect, true);
     assert.equal((await online).resumed, false);
     assert.equal(fake.connections, 2);
-    assert.deepEqual(errors.map((e) => e.message), []);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [],
+    );
   });
 });

@@ -9,7 +9,11 @@ import { createMuc } from "../../src/xmpp/muc.js";
 import type { GroupchatMessage, Muc, RoomExit } from "../../src/xmpp/muc.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
 
-const said = (muc: Muc, body: string): Promise<GroupchatMessage> => nextEvent((fn) => muc.onGroupchat(fn), (m) => m.body === body);
+const said = (muc: Muc, body: string): Promise<GroupchatMessage> =>
+  nextEvent(
+    (fn) => muc.onGroupchat(fn),
+    (m) => m.body === body,
+  );
 
 describe("xmpp MUC on Prosody", function () {
   const server = withProsody();
@@ -29,9 +33,28 @@ describe("xmpp MUC on Prosody", function () {
     await prosody.register("bob", "pw-b");
     const onError = (e: Error): void => void errors.push(e);
     const c2s = `xmpp://127.0.0.1:${prosody.c2sPort}`;
-    const botSession = await connectComponent({ service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.botJid, password: botSecret, onError });
-    const aliceSession = await connectClient({ service: c2s, domain: prosody.domain, username: "alice", password: "pw-a", resource: "phone", onError });
-    const bobSession = await connectClient({ service: c2s, domain: prosody.domain, username: "bob", password: "pw-b", resource: "laptop", onError });
+    const botSession = await connectComponent({
+      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      domain: prosody.botJid,
+      password: botSecret,
+      onError,
+    });
+    const aliceSession = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "alice",
+      password: "pw-a",
+      resource: "phone",
+      onError,
+    });
+    const bobSession = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "bob",
+      password: "pw-b",
+      resource: "laptop",
+      onError,
+    });
     sessions.push(botSession, aliceSession, bobSession);
     [bot, alice, bob] = [createMuc(botSession), createMuc(aliceSession), createMuc(bobSession)];
     [botJid, aliceJid, bobJid] = [botSession.jid, aliceSession.jid, bobSession.jid];
@@ -43,7 +66,10 @@ describe("xmpp MUC on Prosody", function () {
   });
 
   afterEach(() => {
-    assert.deepEqual(errors.map((e) => `${e.name}: ${e.message}`), []);
+    assert.deepEqual(
+      errors.map((e) => `${e.name}: ${e.message}`),
+      [],
+    );
   });
 
   it("a person creates a non-anonymous room; the bot joins and hears her with her real JID", async () => {
@@ -53,22 +79,42 @@ describe("xmpp MUC on Prosody", function () {
     const form = await alice.roomConfig(room);
     assert.ok(form.ok, JSON.stringify(form));
     const whois = form.form.fields.find((f) => f.var === "muc#roomconfig_whois");
-    assert.deepEqual(whois?.options.map((o) => o.value), ["moderators", "anyone"]);
+    assert.deepEqual(
+      whois?.options.map((o) => o.value),
+      ["moderators", "anyone"],
+    );
     assert.deepEqual(await alice.configure(room, new Map([["muc#roomconfig_whois", "anyone"]])), { ok: true });
 
     const joined = await bot.join(room, "AlertBot");
     assert.deepEqual(joined, { ok: true, room, nick: "AlertBot", anonymity: "non-anonymous", created: false });
     const occupants = bot.room(room)?.occupants.map((o) => [o.nick, o.realJid, o.role, o.affiliation]);
-    assert.deepEqual(occupants?.sort(), [["AlertBot", botJid, "participant", "none"], ["alice", aliceJid, "moderator", "owner"]]);
+    assert.deepEqual(occupants?.sort(), [
+      ["AlertBot", botJid, "participant", "none"],
+      ["alice", aliceJid, "moderator", "owner"],
+    ]);
 
     const heard = said(bot, "ack 42 for 2h");
     await alice.sendGroupchat(room, "ack 42 for 2h");
-    assert.deepEqual(await heard, { room, nick: "alice", realJid: aliceJid, body: "ack 42 for 2h", fromSelf: false, delayed: false });
+    assert.deepEqual(await heard, {
+      room,
+      nick: "alice",
+      realJid: aliceJid,
+      body: "ack 42 for 2h",
+      fromSelf: false,
+      delayed: false,
+    });
 
     const reply = said(alice, "#42 acknowledged");
     const echo = said(bot, "#42 acknowledged");
     await bot.sendGroupchat(room, "#42 acknowledged");
-    assert.deepEqual(await reply, { room, nick: "AlertBot", realJid: botJid, body: "#42 acknowledged", fromSelf: false, delayed: false });
+    assert.deepEqual(await reply, {
+      room,
+      nick: "AlertBot",
+      realJid: botJid,
+      body: "#42 acknowledged",
+      fromSelf: false,
+      delayed: false,
+    });
     assert.equal((await echo).fromSelf, true);
   });
 
@@ -84,7 +130,10 @@ describe("xmpp MUC on Prosody", function () {
     const left = nextEvent<RoomExit>((fn) => bob.onExit(fn));
     await bob.leave(room);
     assert.deepEqual(await left, { room, reason: "left" });
-    await waitFor("bob gone from the occupants", () => bot.room(room)?.occupants.every((o) => o.nick !== "bob") === true);
+    await waitFor(
+      "bob gone from the occupants",
+      () => bot.room(room)?.occupants.every((o) => o.nick !== "bob") === true,
+    );
     assert.equal(bob.room(room), undefined);
   });
 
@@ -101,7 +150,16 @@ describe("xmpp MUC on Prosody", function () {
     const joined = await bot.join(room, "AlertBot");
     assert.ok(joined.ok && joined.anonymity === "semi-anonymous", JSON.stringify(joined));
     // Only our own real JID comes back to us (in our self-presence).
-    assert.deepEqual(bot.room(room)?.occupants.map((o) => [o.nick, o.realJid]).sort(), [["AlertBot", botJid], ["bob", null]]);
+    assert.deepEqual(
+      bot
+        .room(room)
+        ?.occupants.map((o) => [o.nick, o.realJid])
+        .sort(),
+      [
+        ["AlertBot", botJid],
+        ["bob", null],
+      ],
+    );
     const heard = said(bot, "ack 1");
     await bob.sendGroupchat(room, "ack 1");
     assert.deepEqual(await heard, { room, nick: "bob", realJid: null, body: "ack 1", fromSelf: false, delayed: false });
@@ -125,7 +183,10 @@ describe("xmpp MUC on Prosody: rooms the bot creates, and a restart", function (
   const errors: Error[] = [];
   const sessions: XmppSession[] = [];
   const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
-  const createConfig = new Map<string, string | boolean>([["muc#roomconfig_whois", "anyone"], ["muc#roomconfig_persistentroom", true]]);
+  const createConfig = new Map<string, string | boolean>([
+    ["muc#roomconfig_whois", "anyone"],
+    ["muc#roomconfig_persistentroom", true],
+  ]);
 
   after(async () => {
     await Promise.all(sessions.map((s) => s.stop()));
@@ -135,24 +196,50 @@ describe("xmpp MUC on Prosody: rooms the bot creates, and a restart", function (
     const { prosody, botSecret } = server();
     await prosody.register("carol", "pw-c");
     const onError = (e: Error): void => void errors.push(e);
-    const botSession = await connectComponent({ service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.botJid, password: botSecret, reconnect: FAST_RECONNECT, onError });
+    const botSession = await connectComponent({
+      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      domain: prosody.botJid,
+      password: botSecret,
+      reconnect: FAST_RECONNECT,
+      onError,
+    });
     const c2s = `xmpp://127.0.0.1:${prosody.c2sPort}`;
-    const carolSession = await connectClient({ service: c2s, domain: prosody.domain, username: "carol", password: "pw-c", resource: "desk", reconnect: FAST_RECONNECT, onError });
+    const carolSession = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "carol",
+      password: "pw-c",
+      resource: "desk",
+      reconnect: FAST_RECONNECT,
+      onError,
+    });
     sessions.push(botSession, carolSession);
     const [bot, carol] = [createMuc(botSession), createMuc(carolSession)];
     const room = `db@${prosody.mucJid}`;
 
-    assert.deepEqual(await bot.join(room, "AlertBot", { createConfig }), { ok: true, room, nick: "AlertBot", anonymity: "non-anonymous", created: true });
+    assert.deepEqual(await bot.join(room, "AlertBot", { createConfig }), {
+      ok: true,
+      room,
+      nick: "AlertBot",
+      anonymity: "non-anonymous",
+      created: true,
+    });
     const entered = await carol.join(room, "carol"); // the room is unlocked: others may enter
     assert.ok(entered.ok && entered.anonymity === "non-anonymous", JSON.stringify(entered));
 
     await prosody.restart();
-    await waitFor("carol with her real JID", () => bot.room(room)?.occupants.some((o) => o.nick === "carol" && o.realJid === carolSession.jid) === true);
+    await waitFor(
+      "carol with her real JID",
+      () => bot.room(room)?.occupants.some((o) => o.nick === "carol" && o.realJid === carolSession.jid) === true,
+    );
     assert.equal(bot.room(room)?.anonymity, "non-anonymous");
     const heard = said(bot, "show");
     await carol.sendGroupchat(room, "show");
     assert.equal((await heard).realJid, carolSession.jid);
     // Connection trouble during the restart is reported; nothing else may be.
-    assert.deepEqual(errors.filter((e) => e.name !== "XmppIoError").map((e) => e.message), []);
+    assert.deepEqual(
+      errors.filter((e) => e.name !== "XmppIoError").map((e) => e.message),
+      [],
+    );
   });
 });

@@ -9,10 +9,8 @@ import { bareJid } from "../../src/xmpp/jid.js";
 import { NS_DISCO_INFO, NS_MAUVE_AGENT, NS_MAUVE_BOT, NS_PING } from "../../src/xmpp/namespaces.js";
 import { createPresence, getRoster } from "../../src/xmpp/presence.js";
 import type { ChatBounce, ChatMessage } from "../../src/xmpp/chat.js";
-import type { Unsubscribe } from "../../src/xmpp/emitter.js";
 import type { PresenceUpdate, SubscriptionStanza } from "../../src/xmpp/presence.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
-
 
 describe("xmpp disco, presence and chat on Prosody", function () {
   const server = withProsody();
@@ -27,13 +25,38 @@ describe("xmpp disco, presence and chat on Prosody", function () {
     await prosody.register("web1", "pw1");
     await prosody.register("alice", "pw2");
     const onError = (e: Error): void => void errors.push(e);
-    bot = await connectComponent({ service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.botJid, password: botSecret, onError });
+    bot = await connectComponent({
+      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      domain: prosody.botJid,
+      password: botSecret,
+      onError,
+    });
     const c2s = `xmpp://127.0.0.1:${prosody.c2sPort}`;
-    agent = await connectClient({ service: c2s, domain: prosody.domain, username: "web1", password: "pw1", resource: "agent", onError });
-    person = await connectClient({ service: c2s, domain: prosody.domain, username: "alice", password: "pw2", resource: "phone", onError });
+    agent = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "web1",
+      password: "pw1",
+      resource: "agent",
+      onError,
+    });
+    person = await connectClient({
+      service: c2s,
+      domain: prosody.domain,
+      username: "alice",
+      password: "pw2",
+      resource: "phone",
+      onError,
+    });
     sessions.push(bot, agent, person);
-    createDisco(agent, { identities: [{ category: "client", type: "bot", name: "mauve-agent" }], features: [NS_MAUVE_AGENT] });
-    createDisco(bot, { identities: [{ category: "component", type: "generic", name: "AlertBot" }], features: [NS_MAUVE_BOT] });
+    createDisco(agent, {
+      identities: [{ category: "client", type: "bot", name: "mauve-agent" }],
+      features: [NS_MAUVE_AGENT],
+    });
+    createDisco(bot, {
+      identities: [{ category: "component", type: "generic", name: "AlertBot" }],
+      features: [NS_MAUVE_BOT],
+    });
   });
 
   after(async () => {
@@ -41,7 +64,10 @@ describe("xmpp disco, presence and chat on Prosody", function () {
   });
 
   afterEach(() => {
-    assert.deepEqual(errors.map((e) => `${e.name}: ${e.message}`), []);
+    assert.deepEqual(
+      errors.map((e) => `${e.name}: ${e.message}`),
+      [],
+    );
   });
 
   it("the agent answers disco#info with its identity and feature", async function () {
@@ -61,15 +87,30 @@ describe("xmpp disco, presence and chat on Prosody", function () {
   });
 
   it("directed presence with status goes agent -> bot and bot -> agent", async function () {
-    const atBot = nextEvent<PresenceUpdate>((fn) => createPresence(bot).onPresence(fn), (p) => p.from === agent.jid);
+    const atBot = nextEvent<PresenceUpdate>(
+      (fn) => createPresence(bot).onPresence(fn),
+      (p) => p.from === agent.jid,
+    );
     await createPresence(agent).sendAvailable({ to: bot.jid, status: "checks running", show: "chat" });
-    assert.deepEqual(await atBot, { from: agent.jid, to: bot.jid, type: "available", status: "checks running", show: "chat" });
+    assert.deepEqual(await atBot, {
+      from: agent.jid,
+      to: bot.jid,
+      type: "available",
+      status: "checks running",
+      show: "chat",
+    });
 
-    const atAgent = nextEvent<PresenceUpdate>((fn) => createPresence(agent).onPresence(fn), (p) => p.from === bot.jid);
+    const atAgent = nextEvent<PresenceUpdate>(
+      (fn) => createPresence(agent).onPresence(fn),
+      (p) => p.from === bot.jid,
+    );
     await createPresence(bot).sendAvailable({ to: agent.jid, status: "watching 3 nodes" });
     assert.deepEqual(await atAgent, { from: bot.jid, to: agent.jid, type: "available", status: "watching 3 nodes" });
 
-    const gone = nextEvent<PresenceUpdate>((fn) => createPresence(bot).onPresence(fn), (p) => p.type === "unavailable");
+    const gone = nextEvent<PresenceUpdate>(
+      (fn) => createPresence(bot).onPresence(fn),
+      (p) => p.type === "unavailable",
+    );
     await createPresence(agent).sendUnavailable({ to: bot.jid, status: "shutting down" });
     assert.deepEqual(await gone, { from: agent.jid, to: bot.jid, type: "unavailable", status: "shutting down" });
   });
@@ -82,12 +123,18 @@ describe("xmpp disco, presence and chat on Prosody", function () {
     // Only a resource that fetched its roster gets subscription stanzas (RFC 6121 §2.1.6).
     const initial = await getRoster(person);
     assert.deepEqual(initial, { ok: true, items: [] });
-    const asked = nextEvent<SubscriptionStanza>((fn) => createPresence(bot).onSubscription(fn), (s) => s.type === "subscribe");
+    const asked = nextEvent<SubscriptionStanza>(
+      (fn) => createPresence(bot).onSubscription(fn),
+      (s) => s.type === "subscribe",
+    );
     await createPresence(person).sendSubscription(bot.jid, "subscribe");
     const request = await asked;
     assert.deepEqual(request, { from: bareJid(person.jid), to: bot.jid, type: "subscribe" });
 
-    const approved = nextEvent<SubscriptionStanza>((fn) => createPresence(person).onSubscription(fn), (s) => s.type === "subscribed");
+    const approved = nextEvent<SubscriptionStanza>(
+      (fn) => createPresence(person).onSubscription(fn),
+      (s) => s.type === "subscribed",
+    );
     await createPresence(bot).sendSubscription(request.from, "subscribed");
     assert.deepEqual(await approved, { from: bot.jid, to: bareJid(person.jid), type: "subscribed" });
     const after = await getRoster(person);
@@ -102,7 +149,13 @@ describe("xmpp disco, presence and chat on Prosody", function () {
 
     const atPerson = nextEvent<ChatMessage>((fn) => createChat(person).onChat(fn));
     await createChat(bot).sendChat(person.jid, "Acknowledged 42 until 10:00", { thread: "t1" });
-    assert.deepEqual(await atPerson, { from: bot.jid, to: person.jid, body: "Acknowledged 42 until 10:00", type: "chat", thread: "t1" });
+    assert.deepEqual(await atPerson, {
+      from: bot.jid,
+      to: person.jid,
+      body: "Acknowledged 42 until 10:00",
+      type: "chat",
+      thread: "t1",
+    });
   });
 
   it("a message to nobody comes back as a bounce, not as chat", async function () {
@@ -122,7 +175,10 @@ describe("xmpp disco, presence and chat on Prosody", function () {
     const off = createChat(bot).onChat(() => {
       throw new Error("handler bug");
     });
-    const next = nextEvent<ChatMessage>((fn) => createChat(bot).onChat(fn), (m) => m.body === "second");
+    const next = nextEvent<ChatMessage>(
+      (fn) => createChat(bot).onChat(fn),
+      (m) => m.body === "second",
+    );
     await createChat(person).sendChat(bot.jid, "first");
     await createChat(person).sendChat(bot.jid, "second");
     await next;

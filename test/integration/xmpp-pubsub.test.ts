@@ -7,14 +7,12 @@ import { XmppHandlerError } from "../../src/xmpp/errors.js";
 import { bareJid } from "../../src/xmpp/jid.js";
 import { AGENT_NODE_MAX_ITEMS, agentNodeConfig, createProvisioning } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
-import type { Unsubscribe } from "../../src/xmpp/emitter.js";
 import type { ProvisionDecision, ProvisionRequest } from "../../src/xmpp/provisioning.js";
 import type { PubsubEvent } from "../../src/xmpp/pubsub.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
 import { NS_MAUVE_UPDATE } from "../../src/codec/payload.js";
 
 const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
-
 
 describe("xmpp pubsub on Prosody", function () {
   const server = withProsody();
@@ -31,9 +29,21 @@ describe("xmpp pubsub on Prosody", function () {
     await prosody.register("web1", "pw-web1");
     await prosody.register("db1", "pw-db1");
     const common = { reconnect: FAST_RECONNECT, onError: (e: Error) => errors.push(e) };
-    bot = await connectComponent({ service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.botJid, password: botSecret, ...common });
+    bot = await connectComponent({
+      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+      domain: prosody.botJid,
+      password: botSecret,
+      ...common,
+    });
     const client = (username: string) =>
-      connectClient({ service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, username, password: `pw-${username}`, resource: "agent", ...common });
+      connectClient({
+        service: `xmpp://127.0.0.1:${prosody.c2sPort}`,
+        domain: prosody.domain,
+        username,
+        password: `pw-${username}`,
+        resource: "agent",
+        ...common,
+      });
     agent1 = await client("web1");
     agent2 = await client("db1");
     sessions.push(bot, agent1, agent2);
@@ -58,8 +68,14 @@ describe("xmpp pubsub on Prosody", function () {
   });
 
   afterEach(function () {
-    if (errors.length > 0 && this.currentTest?.title !== "a provisioning handler that throws answers internal-server-error and reports") {
-      assert.deepEqual(errors.map((e) => `${e.name}: ${e.message}`), []);
+    if (
+      errors.length > 0 &&
+      this.currentTest?.title !== "a provisioning handler that throws answers internal-server-error and reports"
+    ) {
+      assert.deepEqual(
+        errors.map((e) => `${e.name}: ${e.message}`),
+        [],
+      );
     }
   });
 
@@ -86,10 +102,10 @@ describe("xmpp pubsub on Prosody", function () {
 
     const affiliations = await createPubsub(bot).getAffiliations(prosody.pubsubJid, node);
     assert.ok(affiliations.ok);
-    assert.deepEqual(
-      affiliations.affiliations.map((a) => `${a.jid}=${a.affiliation}`).sort(),
-      [`${prosody.botJid}=owner`, `web1@${prosody.domain}=owner`],
-    );
+    assert.deepEqual(affiliations.affiliations.map((a) => `${a.jid}=${a.affiliation}`).sort(), [
+      `${prosody.botJid}=owner`,
+      `web1@${prosody.domain}=owner`,
+    ]);
   });
 
   it("the node carries the agent configuration", async function () {
@@ -109,7 +125,12 @@ describe("xmpp pubsub on Prosody", function () {
   it("the agent publishes and the subscribed bot receives node, payload and publisher", async function () {
     const { prosody } = server();
     const event = nextEvent<PubsubEvent>((fn) => createPubsub(bot).onEvent(fn, { services: [prosody.pubsubJid] }));
-    const published = await createPubsub(agent1).publish(prosody.pubsubJid, node, { data: "AAEC", text: "web1: disk full" }, "item-1");
+    const published = await createPubsub(agent1).publish(
+      prosody.pubsubJid,
+      node,
+      { data: "AAEC", text: "web1: disk full" },
+      "item-1",
+    );
     assert.deepEqual(published, { ok: true, itemId: "item-1" });
     assert.deepEqual(await event, {
       service: prosody.pubsubJid,
@@ -145,12 +166,18 @@ describe("xmpp pubsub on Prosody", function () {
     }
     const all = await createPubsub(bot).getItems(prosody.pubsubJid, node);
     assert.ok(all.ok);
-    assert.deepEqual(all.items.slice(-3).map((i) => i.itemId), ["ordered-1", "ordered-2", "ordered-3"]);
+    assert.deepEqual(
+      all.items.slice(-3).map((i) => i.itemId),
+      ["ordered-1", "ordered-2", "ordered-3"],
+    );
     assert.equal(all.items.at(-1)?.publisher, `web1@${prosody.domain}`);
     assert.deepEqual(all.items.at(-1)?.payload, { data: "AA3=", text: "line 3" });
     const newest = await createPubsub(bot).getItems(prosody.pubsubJid, node, 2);
     assert.ok(newest.ok);
-    assert.deepEqual(newest.items.map((i) => i.itemId), ["ordered-2", "ordered-3"]);
+    assert.deepEqual(
+      newest.items.map((i) => i.itemId),
+      ["ordered-2", "ordered-3"],
+    );
   });
 
   it("keeps at most max_items items", async function () {
@@ -169,20 +196,33 @@ describe("xmpp pubsub on Prosody", function () {
     const { prosody } = server();
     const listed = await createPubsub(agent1).listNodes(prosody.pubsubJid);
     assert.ok(listed.ok);
-    assert.deepEqual(listed.nodes.find((n) => n.node === node), { node, name: "Mauve alerts from web1" });
+    assert.deepEqual(
+      listed.nodes.find((n) => n.node === node),
+      { node, name: "Mauve alerts from web1" },
+    );
     // mod_mauve_private_nodes: node names are host names, shown only to who may read the node.
     const other = await createPubsub(agent2).listNodes(prosody.pubsubJid);
     assert.ok(other.ok);
-    assert.equal(other.nodes.find((n) => n.node === node), undefined);
+    assert.equal(
+      other.nodes.find((n) => n.node === node),
+      undefined,
+    );
   });
 
   it("an item in another namespace arrives as unknownPayload", async function () {
     const { prosody } = server();
-    const event = nextEvent<PubsubEvent>((fn) => createPubsub(bot).onEvent(fn), (e) => e.itemId === "foreign-1");
+    const event = nextEvent<PubsubEvent>(
+      (fn) => createPubsub(bot).onEvent(fn),
+      (e) => e.itemId === "foreign-1",
+    );
     const published = await createPubsub(agent1).publishForeign(
       prosody.pubsubJid,
       node,
-      { name: "entry", ns: "http://www.w3.org/2005/Atom", children: [{ name: "title", ns: "http://www.w3.org/2005/Atom", children: ["hi"] }] },
+      {
+        name: "entry",
+        ns: "http://www.w3.org/2005/Atom",
+        children: [{ name: "title", ns: "http://www.w3.org/2005/Atom", children: ["hi"] }],
+      },
       "foreign-1",
     );
     assert.ok(published.ok);

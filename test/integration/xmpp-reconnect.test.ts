@@ -11,7 +11,6 @@ import { XmppIoError } from "../../src/xmpp/errors.js";
 import { bareJid } from "../../src/xmpp/jid.js";
 import { agentNodeConfig } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
-import type { Unsubscribe } from "../../src/xmpp/emitter.js";
 import type { PubsubEvent } from "../../src/xmpp/pubsub.js";
 import type { SessionEvents, XmppSession } from "../../src/xmpp/session.js";
 
@@ -20,7 +19,6 @@ const nextEvent = <T>(subscribe: Parameters<typeof nextEventWithin<T>>[0], match
   nextEventWithin(subscribe, match, 10_000);
 
 const FAST_RECONNECT = { initialDelayMs: 100, maxDelayMs: 1000 };
-
 
 const online = (s: XmppSession): Promise<SessionEvents["online"]> => nextEvent((fn) => s.on("online", fn));
 
@@ -104,12 +102,23 @@ describe("xmpp sessions across connection loss", function () {
 
     assert.deepEqual(await agentBack, { jid: agent.jid, resumed: false }); // the server forgot the old session
     await botBack;
-    const event = nextEvent<PubsubEvent>((fn) => createPubsub(bot).onEvent(fn), (e) => e.itemId === "after-restart");
-    const published = await createPubsub(agent).publish(prosody.pubsubJid, node, { data: "AA==", text: "back" }, "after-restart");
+    const event = nextEvent<PubsubEvent>(
+      (fn) => createPubsub(bot).onEvent(fn),
+      (e) => e.itemId === "after-restart",
+    );
+    const published = await createPubsub(agent).publish(
+      prosody.pubsubJid,
+      node,
+      { data: "AA==", text: "back" },
+      "after-restart",
+    );
     assert.deepEqual(published, { ok: true, itemId: "after-restart" });
     assert.equal((await event).publisher, bareJid(agent.jid)); // the subscription survived the restart
     // Only connection trouble was reported, nothing thrown by our code.
-    assert.deepEqual(errors.filter((e) => !(e instanceof XmppIoError)), []);
+    assert.deepEqual(
+      errors.filter((e) => !(e instanceof XmppIoError)),
+      [],
+    );
     errors.length = 0;
   });
 
@@ -133,14 +142,22 @@ describe("xmpp sessions across connection loss", function () {
       const back = online(agent);
       relay.cut();
       assert.deepEqual(await back, { jid: agent.jid, resumed: true });
-      const published = await createPubsub(agent).publish(prosody.pubsubJid, node, { data: "AA==", text: "resumed" }, "after-resume");
+      const published = await createPubsub(agent).publish(
+        prosody.pubsubJid,
+        node,
+        { data: "AA==", text: "resumed" },
+        "after-resume",
+      );
       assert.deepEqual(published, { ok: true, itemId: "after-resume" });
       await agent.stop();
       assert.equal(agent.isOnline, false);
     } finally {
       await relay.close();
     }
-    assert.deepEqual(errors.filter((e) => !(e instanceof XmppIoError)), []);
+    assert.deepEqual(
+      errors.filter((e) => !(e instanceof XmppIoError)),
+      [],
+    );
     errors.length = 0;
   });
 
@@ -150,7 +167,13 @@ describe("xmpp sessions across connection loss", function () {
     const onWarning = (w: Error): void => void warnings.push(w.message);
     process.on("warning", onWarning);
     try {
-      const options = { service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, username: "web1", password: "pw1", resource: "twin" };
+      const options = {
+        service: `xmpp://127.0.0.1:${prosody.c2sPort}`,
+        domain: prosody.domain,
+        username: "web1",
+        password: "pw1",
+        resource: "twin",
+      };
       const first = await connectClient({ ...options, reconnect: FAST_RECONNECT, onError: () => undefined });
       sessions.push(first);
       const offline = nextEvent<SessionEvents["offline"]>((fn) => first.on("offline", fn));
@@ -174,11 +197,20 @@ describe("xmpp sessions across connection loss", function () {
   it("gives up at once when the first login fails", async function () {
     const { prosody } = server();
     await assert.rejects(
-      connectClient({ service: `xmpp://127.0.0.1:${prosody.c2sPort}`, domain: prosody.domain, username: "web1", password: "wrong" }),
+      connectClient({
+        service: `xmpp://127.0.0.1:${prosody.c2sPort}`,
+        domain: prosody.domain,
+        username: "web1",
+        password: "wrong",
+      }),
       /not-authorized/,
     );
     await assert.rejects(
-      connectComponent({ service: `xmpp://127.0.0.1:${prosody.componentPort}`, domain: prosody.botJid, password: "wrong" }),
+      connectComponent({
+        service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+        domain: prosody.botJid,
+        password: "wrong",
+      }),
       /not-authorized/,
     );
   });

@@ -37,13 +37,23 @@ describe("AgentCore with a durable outbox", () => {
     const outbox = new Outbox(join(dir, "outbox.sqlite"));
     const core = make(outbox);
     core.change([{ id: "a", state: "raised", summary: "one" }]);
-    core.change([{ id: "a", state: "cleared" }, { id: "b", state: "raised" }]);
+    core.change([
+      { id: "a", state: "cleared" },
+      { id: "b", state: "raised" },
+    ]);
     assert.equal(core.backlog(), 2);
     const port = new FlakyPort();
     core.setPort(port);
     await core.pump();
-    assert.deepEqual(port.published.map((u) => u.sequence), [1n, 2n]);
-    assert.deepEqual(port.published[1]?.alerts.map((a) => a.id), ["a", "b"], "one moment, one update");
+    assert.deepEqual(
+      port.published.map((u) => u.sequence),
+      [1n, 2n],
+    );
+    assert.deepEqual(
+      port.published[1]?.alerts.map((a) => a.id),
+      ["a", "b"],
+      "one moment, one update",
+    );
     assert.equal(core.backlog(), 0);
     outbox.close();
   });
@@ -58,7 +68,13 @@ describe("AgentCore with a durable outbox", () => {
     const port = new FlakyPort();
     core.setPort(port);
     await core.pump();
-    assert.deepEqual(port.published.map((u) => [u.sequence, u.alerts[0]?.id]), [[1n, "a"], [2n, "b"]]);
+    assert.deepEqual(
+      port.published.map((u) => [u.sequence, u.alerts[0]?.id]),
+      [
+        [1n, "a"],
+        [2n, "b"],
+      ],
+    );
     core.change([{ id: "c", state: "raised" }]);
     await core.pump();
     assert.equal(port.published.at(-1)?.sequence, 3n);
@@ -78,7 +94,10 @@ describe("AgentCore with a durable outbox", () => {
     assert.equal(core.backlog(), 2);
     clock.advance(5_000);
     await core.pump();
-    assert.deepEqual(port.published.map((u) => u.alerts[0]?.id), ["a", "b"]);
+    assert.deepEqual(
+      port.published.map((u) => u.alerts[0]?.id),
+      ["a", "b"],
+    );
     outbox.close();
   });
 

@@ -7,7 +7,13 @@ describe("agent: when the outbox may drain", () => {
   let clock: FakeClock;
   let state: string[];
   const make = () =>
-    new PublishGate({ clock, log: createLogger({ level: "error" }), botWaitMs: 60_000, open: () => state.push("open"), close: () => state.push("closed") });
+    new PublishGate({
+      clock,
+      log: createLogger({ level: "error" }),
+      botWaitMs: 60_000,
+      open: () => state.push("open"),
+      close: () => state.push("closed"),
+    });
   const last = () => state.at(-1);
 
   beforeEach(() => {

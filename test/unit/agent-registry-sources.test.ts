@@ -9,22 +9,55 @@ import { LogLines } from "../helpers/spine.js";
 
 describe("agent registry: adopting nodes made outside AlertBot", () => {
   it("subscribes to well-named nodes only, and logs each one it ignores once", async () => {
-    const nodes = ["mauve/alerts/web1", "mauve/alerts/WEB1", "mauve/alerts/web1 ", "mauve/alerts/w\u0435b1", "mauve/audit", "mauve/alerts/db2"];
+    const nodes = [
+      "mauve/alerts/web1",
+      "mauve/alerts/WEB1",
+      "mauve/alerts/web1 ",
+      "mauve/alerts/w\u0435b1",
+      "mauve/audit",
+      "mauve/alerts/db2",
+    ];
     const subscribed: string[] = [];
     const pubsub = {
       listNodes: async () => ({ ok: true, nodes: nodes.map((node) => ({ node })) }),
-      getAffiliations: async (_service: string, node: string) => ({ ok: true, affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }] }),
-      subscribe: async (_service: string, node: string) => (subscribed.push(node), { ok: true, jid: "bot", subscription: "subscribed" }),
+      getAffiliations: async (_service: string, node: string) => ({
+        ok: true,
+        affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }],
+      }),
+      subscribe: async (_service: string, node: string) => (
+        subscribed.push(node),
+        { ok: true, jid: "bot", subscription: "subscribed" }
+      ),
     } as unknown as Pubsub;
     const store = Store.open(":memory:");
     const log = new LogLines();
     store.sources.claim("web1", "mauve/alerts/web1", "web1@x.org", 0);
-    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock: new FakeClock(0), log: log.logger, readers: () => [] });
+    const registry = new AgentRegistry({
+      pubsub,
+      service: "pubsub.x.org",
+      botJid: "alertbot.x.org",
+      store,
+      clock: new FakeClock(0),
+      log: log.logger,
+      readers: () => [],
+    });
     await registry.adoptNew();
     assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/db2"]);
-    assert.deepEqual(store.sources.all().map((s) => [s.source, s.ownerJid]), [["db2", "db2@x.org"], ["web1", "web1@x.org"]]);
-    assert.deepEqual(log.withMsg("agent node ignored: its name breaks the source rule").map((l) => l["node"]), ["mauve/alerts/web1 ", "mauve/alerts/w\u0435b1"]);
-    assert.deepEqual(log.withMsg("agent node ignored: its source differs only in letter case from a known one").map((l) => l["node"]), ["mauve/alerts/WEB1"]);
+    assert.deepEqual(
+      store.sources.all().map((s) => [s.source, s.ownerJid]),
+      [
+        ["db2", "db2@x.org"],
+        ["web1", "web1@x.org"],
+      ],
+    );
+    assert.deepEqual(
+      log.withMsg("agent node ignored: its name breaks the source rule").map((l) => l["node"]),
+      ["mauve/alerts/web1 ", "mauve/alerts/w\u0435b1"],
+    );
+    assert.deepEqual(
+      log.withMsg("agent node ignored: its source differs only in letter case from a known one").map((l) => l["node"]),
+      ["mauve/alerts/WEB1"],
+    );
     await registry.adoptNew();
     assert.equal(log.withMsg("agent node ignored: its name breaks the source rule").length, 2, "logged once a session");
     store.close();
@@ -46,7 +79,10 @@ describe("agent registry: a node never given up on", () => {
         if (listingFails-- > 0) throw new Error("no reply to disco#items within 15000 ms");
         return { ok: true, nodes: ["mauve/alerts/web1", "mauve/alerts/web2"].map((node) => ({ node })) };
       },
-      getAffiliations: async (_service: string, node: string) => ({ ok: true, affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }] }),
+      getAffiliations: async (_service: string, node: string) => ({
+        ok: true,
+        affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }],
+      }),
       subscribe: async (_service: string, node: string) => {
         const failure = failures[node]?.shift();
         if (failure === "throw") throw new Error(`no reply to subscribe to ${node} within 15000 ms`);
@@ -55,7 +91,15 @@ describe("agent registry: a node never given up on", () => {
         return { ok: true, jid: "bot", subscription: "subscribed" };
       },
     } as unknown as Pubsub;
-    const registry = new AgentRegistry({ pubsub, service: "pubsub.x.org", botJid: "alertbot.x.org", store, clock, log: log.logger, readers: () => [] });
+    const registry = new AgentRegistry({
+      pubsub,
+      service: "pubsub.x.org",
+      botJid: "alertbot.x.org",
+      store,
+      clock,
+      log: log.logger,
+      readers: () => [],
+    });
     const passes: boolean[] = [];
     // As run-bot wires it: each pass says whether it completed.
     const run = async (): Promise<void> => {
@@ -75,7 +119,11 @@ describe("agent registry: a node never given up on", () => {
       await settle();
     }
     assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/web2"]);
-    assert.deepEqual(passes, [false, false, false, true], "listing failed, web2 timed out, web2 refused, then all subscribed");
+    assert.deepEqual(
+      passes,
+      [false, false, false, true],
+      "listing failed, web2 timed out, web2 refused, then all subscribed",
+    );
     assert.equal(log.withMsg("cannot subscribe to agent node; will retry").length, 2);
     const delays = log.withMsg("agent nodes left unsubscribed; adopting them again").map((l) => l["inMs"]);
     assert.deepEqual(delays, [3_000, 6_000, 12_000], "backoff doubles between tries");

@@ -8,12 +8,22 @@ const OPS = "ops@example.org";
 const HOST = "mauve/config/web1";
 const GROUP = "mauve/config/group/web";
 const local: CheckSpec = {
-  id: "disk", command: "check_disk", intervalMs: 60_000, timeoutMs: 30_000, env: {}, subject: null,
-  importance: { warning: 40, critical: 80, unknown: 50 }, damping: { raise: 1, of: 1, clear: 1 },
+  id: "disk",
+  command: "check_disk",
+  intervalMs: 60_000,
+  timeoutMs: 30_000,
+  env: {},
+  subject: null,
+  importance: { warning: 40, critical: 80, unknown: 50 },
+  damping: { raise: 1, of: 1, clear: 1 },
 };
 let n = 0;
 const push = (node: string, yaml: string, publisher: string | undefined = OPS): ConfigItem => ({
-  node, itemId: `item-${++n}`, publisher, unknownPayload: `{${NS_MAUVE_CONFIG}}checks`, text: yaml,
+  node,
+  itemId: `item-${++n}`,
+  publisher,
+  unknownPayload: `{${NS_MAUVE_CONFIG}}checks`,
+  text: yaml,
 });
 
 describe("agent: check config pushed over pubsub", () => {
@@ -44,10 +54,28 @@ describe("agent: check config pushed over pubsub", () => {
 
   it("hot-reloads a valid push: the local checks, then the host's, then the groups'", () => {
     const remote = make();
-    assert.equal(remote.receive(push(GROUP, "checks:\n  - { id: nginx, command: check_http -H localhost }\n")), "accepted");
-    assert.equal(remote.receive(push(HOST, "checks:\n  - { id: ntp, command: [check_ntp_time, -H, pool.ntp.org], interval: 5m }\n")), "accepted");
-    assert.deepEqual(applied.at(-1)?.map((c) => [c.id, c.intervalMs]), [["disk", 60_000], ["ntp", 300_000], ["nginx", 60_000]]);
-    assert.deepEqual(saved.map(([node]) => node), [GROUP, HOST]);
+    assert.equal(
+      remote.receive(push(GROUP, "checks:\n  - { id: nginx, command: check_http -H localhost }\n")),
+      "accepted",
+    );
+    assert.equal(
+      remote.receive(
+        push(HOST, "checks:\n  - { id: ntp, command: [check_ntp_time, -H, pool.ntp.org], interval: 5m }\n"),
+      ),
+      "accepted",
+    );
+    assert.deepEqual(
+      applied.at(-1)?.map((c) => [c.id, c.intervalMs]),
+      [
+        ["disk", 60_000],
+        ["ntp", 300_000],
+        ["nginx", 60_000],
+      ],
+    );
+    assert.deepEqual(
+      saved.map(([node]) => node),
+      [GROUP, HOST],
+    );
     assert.deepEqual(reports, []);
   });
 
@@ -58,14 +86,24 @@ describe("agent: check config pushed over pubsub", () => {
     const bad = push(HOST, "checks:\n  - { id: ntp, command: check_ntp, interval: often }\n  - { id: load }\n");
     assert.equal(remote.receive(bad), "rejected");
     assert.equal(applied.length, before, "nothing reloaded");
-    assert.deepEqual(remote.effective().map((c) => c.id), ["disk", "ntp"]);
+    assert.deepEqual(
+      remote.effective().map((c) => c.id),
+      ["disk", "ntp"],
+    );
     assert.equal(reports.at(-1)?.state, "raised");
     assert.equal(reports.at(-1)?.id, "remote-checks");
-    assert.equal(reports.at(-1)?.summary, `check config from ${HOST} rejected: ${HOST} item ${bad.itemId}: checks[0].interval: expected a duration like "90s", "5m" or "1h30m", got "often"`);
+    assert.equal(
+      reports.at(-1)?.summary,
+      `check config from ${HOST} rejected: ${HOST} item ${bad.itemId}: checks[0].interval: expected a duration like "90s", "5m" or "1h30m", got "often"`,
+    );
     assert.match(reports.at(-1)?.detail ?? "", /checks\[1\]\.command/);
     assert.equal(remote.receive(push(HOST, "checks: []\n")), "accepted");
     assert.deepEqual(reports.at(-1), { id: "remote-checks", state: "cleared", summary: "check config accepted" });
-    assert.deepEqual(remote.effective().map((c) => c.id), ["disk"], "an empty list removes the node's checks");
+    assert.deepEqual(
+      remote.effective().map((c) => c.id),
+      ["disk"],
+      "an empty list removes the node's checks",
+    );
   });
 
   it("hears only the configured publishers, and only check payloads", () => {
@@ -83,10 +121,19 @@ describe("agent: check config pushed over pubsub", () => {
   it("refuses ids taken by the agent's own config or by another node", () => {
     const remote = make();
     remote.receive(push(GROUP, "checks:\n  - { id: nginx, command: check_http }\n"));
-    const bad = push(HOST, "checks:\n  - { id: disk, command: x }\n  - { id: ok, command: x }\n  - { id: nginx, command: x }\n  - { id: static-one, command: x }\n");
+    const bad = push(
+      HOST,
+      "checks:\n  - { id: disk, command: x }\n  - { id: ok, command: x }\n  - { id: nginx, command: x }\n  - { id: static-one, command: x }\n",
+    );
     assert.equal(remote.receive(bad), "rejected");
-    assert.match(reports.at(-1)?.detail ?? "", /checks\[0\]\.id: &quot;disk&quot; is already used by the agent's own config/);
-    assert.match(reports.at(-1)?.detail ?? "", /checks\[2\]\.id: &quot;nginx&quot; is already used by mauve\/config\/group\/web/);
+    assert.match(
+      reports.at(-1)?.detail ?? "",
+      /checks\[0\]\.id: &quot;disk&quot; is already used by the agent's own config/,
+    );
+    assert.match(
+      reports.at(-1)?.detail ?? "",
+      /checks\[2\]\.id: &quot;nginx&quot; is already used by mauve\/config\/group\/web/,
+    );
     assert.match(reports.at(-1)?.detail ?? "", /checks\[3\]\.id: &quot;static-one&quot;/);
   });
 
@@ -96,7 +143,10 @@ describe("agent: check config pushed over pubsub", () => {
     first.receive(item);
     const again = make();
     again.restore(saved.map(([node, itemId, text]) => ({ node, itemId, text })));
-    assert.deepEqual(again.effective().map((c) => c.id), ["disk", "ntp"]);
+    assert.deepEqual(
+      again.effective().map((c) => c.id),
+      ["disk", "ntp"],
+    );
     assert.equal(again.receive(item), "ignored", "the newest item, read again after a login");
   });
 });

@@ -43,7 +43,7 @@ describe("alert semantics (Mauve)", () => {
     assert.equal(c?.after.status, "cleared");
     assert.equal(c?.transition, null);
     assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
-    assert.equal(nextDueAt(c!.after), T0 + 600_000);
+    assert.equal(nextDueAt(c.after), T0 + 600_000);
   });
 
   it("clears a raised alert when the clear time is now", () => {
@@ -56,14 +56,24 @@ describe("alert semantics (Mauve)", () => {
 
   it("lets the later of two past times win, and a tie raise", () => {
     const later = applyUpdate(
-      update("web1", [alert("a", { raiseTimeS: sec(T0) - 100, clearTimeS: sec(T0) - 50 })]), none, T0, "agent");
+      update("web1", [alert("a", { raiseTimeS: sec(T0) - 100, clearTimeS: sec(T0) - 50 })]),
+      none,
+      T0,
+      "agent",
+    );
     assert.equal(later[0]?.after.status, "cleared");
-    const tie = applyUpdate(update("web1", [alert("a", { raiseTimeS: sec(T0) - 5, clearTimeS: sec(T0) - 5 })]), none, T0, "agent");
+    const tie = applyUpdate(
+      update("web1", [alert("a", { raiseTimeS: sec(T0) - 5, clearTimeS: sec(T0) - 5 })]),
+      none,
+      T0,
+      "agent",
+    );
     assert.equal(tie[0]?.after.status, "raised");
   });
 
   describe("heartbeats (clear now, raise later)", () => {
-    const beat = (at: number) => update("web1", [alert("heartbeat", { clearTimeS: sec(at), raiseTimeS: sec(at) + 600 })]);
+    const beat = (at: number) =>
+      update("web1", [alert("heartbeat", { clearTimeS: sec(at), raiseTimeS: sec(at) + 600 })]);
 
     it("stays clear while refreshed before it fires", () => {
       const hb = run({ at: T0, u: beat(T0) }, { at: T0 + 300_000, u: beat(T0 + 300_000) }).get("heartbeat")!;
@@ -95,13 +105,21 @@ describe("alert semantics (Mauve)", () => {
         { at: T0, u: update("web1", [alert("a"), alert("b"), alert("c")]) },
         { at: T0 + 1000, u: update("web1", [alert("b")], { replace: true }) },
       );
-      assert.deepEqual([...s.values()].map((a) => [a.alertId, a.status]), [
-        ["a", "cleared"], ["b", "raised"], ["c", "cleared"],
-      ]);
+      assert.deepEqual(
+        [...s.values()].map((a) => [a.alertId, a.status]),
+        [
+          ["a", "cleared"],
+          ["b", "raised"],
+          ["c", "cleared"],
+        ],
+      );
     });
 
     it("with no alerts clears the whole source, and a pending raise of a cleared alert survives it", () => {
-      const before = run({ at: T0, u: update("web1", [alert("a"), alert("hb", { clearTimeS: sec(T0), raiseTimeS: sec(T0) + 600 })]) });
+      const before = run({
+        at: T0,
+        u: update("web1", [alert("a"), alert("hb", { clearTimeS: sec(T0), raiseTimeS: sec(T0) + 600 })]),
+      });
       const changes = applyUpdate(update("web1", [], { replace: true }), before, T0 + 1000, "agent");
       const after = new Map(changes.map((c) => [c.after.alertId, c.after]));
       assert.equal(after.get("a")?.status, "cleared");
@@ -124,7 +142,9 @@ describe("alert semantics (Mauve)", () => {
     it("spends a raised alert's pending clear but keeps its pending raise, as Mauve's clear!", () => {
       const raised: AlertState = {
         ...run({ at: T0, u: update("web1", [alert("a", { clearTimeS: sec(T0) + 900 })]) }).get("a")!,
-        status: "raised", raisedAt: T0, scheduledRaiseAt: T0 + 1_200_000,
+        status: "raised",
+        raisedAt: T0,
+        scheduledRaiseAt: T0 + 1_200_000,
       };
       const [c] = applyUpdate(update("web1", [], { replace: true }), new Map([["a", raised]]), T0 + 1000, "agent");
       assert.equal(c?.transition, "cleared");
@@ -133,16 +153,25 @@ describe("alert semantics (Mauve)", () => {
     });
 
     it("leaves a cleared alert's pending raise and clear alone", () => {
-      const s = run({ at: T0, u: update("web1", [alert("w", { raiseTimeS: sec(T0) + 300, clearTimeS: sec(T0) + 900 })]) });
+      const s = run({
+        at: T0,
+        u: update("web1", [alert("w", { raiseTimeS: sec(T0) + 300, clearTimeS: sec(T0) + 900 })]),
+      });
       const changes = applyUpdate(update("web1", [alert("other")], { replace: true }), s, T0 + 1000, "agent");
-      assert.deepEqual(changes.map((c) => c.after.alertId), ["other"]);
+      assert.deepEqual(
+        changes.map((c) => c.after.alertId),
+        ["other"],
+      );
     });
   });
 
   describe("fields", () => {
     it("does not overwrite with empty text, and keeps importance on 0", () => {
       const s = run(
-        { at: T0, u: update("web1", [alert("a", { subject: "db1", summary: "slow", detail: "<p>x</p>", importance: 80 })]) },
+        {
+          at: T0,
+          u: update("web1", [alert("a", { subject: "db1", summary: "slow", detail: "<p>x</p>", importance: 80 })]),
+        },
         { at: T0 + 1000, u: update("web1", [alert("a")]) },
       );
       const a = s.get("a")!;
@@ -159,7 +188,10 @@ describe("alert semantics (Mauve)", () => {
       const s = run({ at: T0, u: update("web1", [alert("a", { summary: "one" })]) });
       const [c] = applyUpdate(update("web1", [alert("a", { summary: "two" })]), s, T0 + 1, "agent");
       assert.equal(c?.transition, null);
-      assert.deepEqual(c?.events.map((e) => e.kind), ["updated"]);
+      assert.deepEqual(
+        c?.events.map((e) => e.kind),
+        ["updated"],
+      );
     });
   });
 
@@ -167,9 +199,13 @@ describe("alert semantics (Mauve)", () => {
     it("shifts the update's times by reception minus transmission time", () => {
       // The sender's clock is one hour behind: its "now + 10m" is our "now + 10m".
       const senderNow = sec(T0) - 3600;
-      const u = update("web1", [alert("hb", { clearTimeS: senderNow, raiseTimeS: senderNow + 600, suppressUntilS: senderNow + 120 })], {
-        transmissionTimeS: senderNow,
-      });
+      const u = update(
+        "web1",
+        [alert("hb", { clearTimeS: senderNow, raiseTimeS: senderNow + 600, suppressUntilS: senderNow + 120 })],
+        {
+          transmissionTimeS: senderNow,
+        },
+      );
       const [c] = applyUpdate(u, none, T0, "agent");
       assert.equal(c?.after.scheduledRaiseAt, T0 + 600_000);
       const raise = update("web1", [alert("r", { raiseTimeS: senderNow, suppressUntilS: senderNow + 120 })], {
@@ -187,15 +223,19 @@ describe("alert semantics (Mauve)", () => {
   it("keeps suppress_until for the policy, which is asked to look at the raise at once", () => {
     const [c] = applyUpdate(update("web1", [alert("a", { suppressUntilS: sec(T0) + 900 })]), none, T0, "agent");
     assert.equal(c?.after.suppressUntil, T0 + 900_000);
-    assert.equal(nextDueAt(c!.after), T0);
+    assert.equal(nextDueAt(c.after), T0);
   });
 
   describe("suppress_until (Mauve's test_recieve_update_with_suppression)", () => {
     const MIN = 60_000;
     const raiseAt = (at: number, suppressMs: number) =>
-      update("test-host", [alert("a", { raiseTimeS: sec(at), suppressUntilS: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
+      update("test-host", [
+        alert("a", { raiseTimeS: sec(at), suppressUntilS: suppressMs > 0 ? sec(at + suppressMs) : 0 }),
+      ]);
     const clearAt = (at: number, suppressMs: number) =>
-      update("test-host", [alert("a", { clearTimeS: sec(at), suppressUntilS: suppressMs > 0 ? sec(at + suppressMs) : 0 })]);
+      update("test-host", [
+        alert("a", { clearTimeS: sec(at), suppressUntilS: suppressMs > 0 ? sec(at + suppressMs) : 0 }),
+      ]);
 
     it("is set once by the state change, not moved on by repeats, and set again only by the next change", () => {
       let state = new Map<string, AlertState>();
@@ -250,7 +290,9 @@ describe("alert semantics (Mauve)", () => {
 
     it("a heartbeat's suppress_until does not hold back the raise its silence causes later", () => {
       const beat = (at: number) =>
-        update("web1", [alert("hb", { clearTimeS: sec(at), raiseTimeS: sec(at) + 600, suppressUntilS: sec(at) + 1200 })]);
+        update("web1", [
+          alert("hb", { clearTimeS: sec(at), raiseTimeS: sec(at) + 600, suppressUntilS: sec(at) + 1200 }),
+        ]);
       const hb = run({ at: T0, u: beat(T0) }, { at: T0 + 300_000, u: beat(T0 + 300_000) }).get("hb")!;
       assert.equal(hb.suppressUntil, null, "no state change, so nothing to hold back");
     });
@@ -264,7 +306,10 @@ describe("alert semantics (Mauve)", () => {
       assert.ok(r.ok);
       assert.match(r.event.detail, /because rebooting/);
       const cleared = { ...raised(), status: "cleared" as const };
-      assert.deepEqual(ackAlert(cleared, { by: "a", at: T0, until: T0 + 1, note: "" }), { ok: false, reason: "not-raised" });
+      assert.deepEqual(ackAlert(cleared, { by: "a", at: T0, until: T0 + 1, note: "" }), {
+        ok: false,
+        reason: "not-raised",
+      });
     });
 
     it("expires into a re-raise that tells people afresh", () => {
@@ -278,15 +323,23 @@ describe("alert semantics (Mauve)", () => {
       assert.equal(expired?.transition, "raised");
       assert.equal(expired?.after.ack, null);
       assert.equal(expired?.after.policyDueAt, T0 + 3_600_000, "the policy must tell people afresh");
-      assert.deepEqual(expired?.events.map((e) => e.kind), ["ack-expired"]);
+      assert.deepEqual(
+        expired?.events.map((e) => e.kind),
+        ["ack-expired"],
+      );
     });
 
     it("is ended by a clear, and a new raise starts unacked", () => {
       const r = ackAlert(raised(), { by: "alice", at: T0, until: T0 + 3_600_000, note: "" });
       assert.ok(r.ok);
-      const [cleared] = applyUpdate(update("web1", [alert("a", { clearTimeS: sec(T0) })]), new Map([["a", r.after]]), T0 + 1000, "agent");
+      const [cleared] = applyUpdate(
+        update("web1", [alert("a", { clearTimeS: sec(T0) })]),
+        new Map([["a", r.after]]),
+        T0 + 1000,
+        "agent",
+      );
       assert.equal(cleared?.after.ack, null);
-      const [again] = applyUpdate(update("web1", [alert("a")]), new Map([["a", cleared!.after]]), T0 + 2000, "agent");
+      const [again] = applyUpdate(update("web1", [alert("a")]), new Map([["a", cleared.after]]), T0 + 2000, "agent");
       assert.equal(again?.transition, "raised");
       assert.equal(again?.after.ack, null);
     });

@@ -23,7 +23,6 @@ people:
 );
 const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
 
-
 describe("BotCore timeline (fake clock, real SQLite)", () => {
   let dir: string;
   let path: string;
@@ -35,7 +34,13 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   const boot = (): void => {
     store = Store.open(path);
-    core = fakeClockCore({ store, clock, policy: config, channels: new Map([["xmpp", createXmppChannel(chat)]]), ackMaxMs: 7 * 86_400_000 });
+    core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+      ackMaxMs: 7 * 86_400_000,
+    });
   };
   const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
   const apply = async (u: ReturnType<typeof update>) => {
@@ -133,11 +138,18 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
 
   it("holds a long storm under a used-up limit with one timer a person, and sends it as one digest when the limit frees", async () => {
     for (let i = 0; i < 5; i++) await apply(update("web1", [alert(`first-${i}`, { summary: `first ${i}` })]));
-    assert.equal(chat.take().filter((l) => l.startsWith("alice:")).length, 5, "the limit's 5 messages go out one by one");
+    assert.equal(
+      chat.take().filter((l) => l.startsWith("alice:")).length,
+      5,
+      "the limit's 5 messages go out one by one",
+    );
     const timersBefore = clock.pendingTimers();
     for (let i = 0; i < 40; i++) await apply(update("web1", [alert(`held-${i}`, { summary: `held ${i}` })]));
     assert.deepEqual(chat.take(), [], "nothing while the limit has no room");
-    assert.ok(clock.pendingTimers() <= timersBefore + 2, `${clock.pendingTimers() - timersBefore} more timers for 40 held updates`);
+    assert.ok(
+      clock.pendingTimers() <= timersBefore + 2,
+      `${clock.pendingTimers() - timersBefore} more timers for 40 held updates`,
+    );
     await advance(config.storm.limit.perMs);
     const alice = chat.take().filter((l) => l.startsWith("alice:"));
     assert.equal(alice.length, 1, alice.join(" | "));
@@ -145,7 +157,13 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
   });
 
   it("looks again at many alerts in chunks, letting the event loop in between, and misses none", async () => {
-    for (let u = 0; u < 12; u++) await apply(update("web1", Array.from({ length: 100 }, (_, i) => alert(`a${u}-${i}`, { raiseTimeS: s() }))));
+    for (let u = 0; u < 12; u++)
+      await apply(
+        update(
+          "web1",
+          Array.from({ length: 100 }, (_, i) => alert(`a${u}-${i}`, { raiseTimeS: s() })),
+        ),
+      );
     assert.equal(store.alerts.countRaised(), 1_200);
     let letIn = false;
     setImmediate(() => (letIn = true));
@@ -155,13 +173,21 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
   });
 
   it("in a storm sends one digest instead of a flood, and drops nothing", async () => {
-    const many = Array.from({ length: 30 }, (_, i) => alert(`disk-${i}`, { summary: `disk ${i} full`, importance: 40 + i }));
+    const many = Array.from({ length: 30 }, (_, i) =>
+      alert(`disk-${i}`, { summary: `disk ${i} full`, importance: 40 + i }),
+    );
     await apply(update("web1", many));
     const sent = chat.take();
     const alice = sent.filter((l) => l.startsWith("alice:"));
     assert.ok(alice.length <= 3, `alice got ${alice.length} messages, not a flood`);
-    assert.ok(alice.some((l) => /30/.test(l)), `the digest counts all 30: ${alice.join(" | ")}`);
-    const told = store.alerts.history(1).concat(store.alerts.history(30)).filter((h) => h.kind === "notified");
+    assert.ok(
+      alice.some((l) => /30/.test(l)),
+      `the digest counts all 30: ${alice.join(" | ")}`,
+    );
+    const told = store.alerts
+      .history(1)
+      .concat(store.alerts.history(30))
+      .filter((h) => h.kind === "notified");
     assert.ok(told.length >= 2, "every alert's history says it was told");
   });
 });

@@ -33,14 +33,14 @@ rules:
 const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
 const M = 60_000;
 
-
 describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)", () => {
   let dir: string;
   let clock: FakeClock;
   let chat: RecordingChat;
   let store: Store;
   let core: BotCore;
-  const say = async (line: string): Promise<string> => (await core.handleChat("alice@mauve.localhost/phone", line)) ?? "";
+  const say = async (line: string): Promise<string> =>
+    (await core.handleChat("alice@mauve.localhost/phone", line)) ?? "";
   const raise = async (fields: Parameters<typeof alert>[1] = {}): Promise<void> => {
     await core.applyUpdate(update("web1", [alert("disk", { summary: "full", ...fields })]), origin);
     await core.idle();
@@ -81,7 +81,10 @@ describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)",
     await advanceCore(clock, core, 2 * M);
     assert.deepEqual(chat.take(), ["bob: ESCALATED #1 web1 disk: full"]);
     // Now unheld, escalate tells the truth about the chain's end.
-    assert.equal(await say("escalate 1"), "#1 web1 disk is already at the last step of its escalation: nobody is left to tell");
+    assert.equal(
+      await say("escalate 1"),
+      "#1 web1 disk is already at the last step of its escalation: nobody is left to tell",
+    );
   });
 
   it("escalate on an alert its sender holds back (suppress_until) says so", async () => {
@@ -92,7 +95,11 @@ describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)",
       "#1 web1 disk is held back by its sender (suppress_until) for 10m more, so nobody would be told now: I did not move its escalation on.",
     );
     await advanceCore(clock, core, 10 * M);
-    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 disk: full"], "the first step, not the second, when the hold ends");
+    assert.deepEqual(
+      chat.take(),
+      ["alice: RAISED #1 web1 disk: full"],
+      "the first step, not the second, when the hold ends",
+    );
   });
 
   it("escalate on an acked alert says the ack pauses it; unack then escalate brings in the next step", async () => {

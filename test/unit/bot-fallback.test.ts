@@ -41,7 +41,15 @@ describe("durable fallbacks (fake clock, real SQLite)", () => {
   let email: Recorder;
   const boot = () => {
     store = Store.open(join(dir, "bot.sqlite"));
-    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelKind, Channel>([["xmpp", chat], ["email", email]]) });
+    core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map<ChannelKind, Channel>([
+        ["xmpp", chat],
+        ["email", email],
+      ]),
+    });
   };
   const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
 

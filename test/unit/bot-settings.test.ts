@@ -53,7 +53,14 @@ describe("bot: one settings holder", () => {
   let holder: Settings<BotSettings>;
   const boot = (initial: BotSettings): void => {
     holder = new Settings(initial);
-    core = new BotCore({ settings: holder, store, clock, log: log.logger, retry: { attempts: 1 }, inputs: { presence: () => "online", down: () => store.sources.down() } });
+    core = new BotCore({
+      settings: holder,
+      store,
+      clock,
+      log: log.logger,
+      retry: { attempts: 1 },
+      inputs: { presence: () => "online", down: () => store.sources.down() },
+    });
   };
 
   beforeEach(() => {
@@ -74,7 +81,10 @@ describe("bot: one settings holder", () => {
     await core.applyUpdate(update("web1", [alert("disk")]), origin);
     await core.idle();
     assert.deepEqual(before.sent, ["alice: RAISED #1 web1 disk"]);
-    assert.match((await core.handleChat("bob@x.org", "show")) ?? "", /only take commands from the people in my configuration/);
+    assert.match(
+      (await core.handleChat("bob@x.org", "show")) ?? "",
+      /only take commands from the people in my configuration/,
+    );
 
     await holder.replace(
       settingsOf(
@@ -93,13 +103,19 @@ permissions:
     assert.match((await core.handleChat("alice@x.org", "ack 1")) ?? "", /you may not acknowledge/);
     assert.equal(await core.handleChat("bob@x.org/phone", "ack 1"), "#1 web1 disk acknowledged for 2h by bob");
     // The clock-skew watch: a minute off is past the new bound of 10s.
-    await core.applyUpdate(update("web1", [alert("load")], { transmissionTimeS: Math.floor(clock.now() / 1000) - 60 }), origin);
+    await core.applyUpdate(
+      update("web1", [alert("load")], { transmissionTimeS: Math.floor(clock.now() / 1000) - 60 }),
+      origin,
+    );
     await advanceCore(clock, core, 0);
     const [skew] = log.withMsg("sender's clock is far from AlertBot's: its times were shifted to AlertBot's clock");
     assert.equal(skew?.["maxClockSkewMs"], 10_000);
     // The dispatcher: the new alert goes to both people on the new channel, none on the old one.
     assert.deepEqual(before.sent, ["alice: RAISED #1 web1 disk"], "the old channel sends nothing more");
-    assert.deepEqual(after.sent.filter((l) => l.includes("load")).sort(), ["alice: RAISED #2 web1 load", "bob: RAISED #2 web1 load"]);
+    assert.deepEqual(after.sent.filter((l) => l.includes("load")).sort(), [
+      "alice: RAISED #2 web1 load",
+      "bob: RAISED #2 web1 load",
+    ]);
   });
 
   it("subscribers run once per change, in order, after the value is current", async () => {
@@ -128,7 +144,10 @@ permissions:
     const outcome = await forms.get("ack")!.run(new Map([["ids", ["1"]]]), "bob@x.org/laptop");
     assert.equal(outcome.ok, true);
     await core.idle();
-    assert.ok(chat.sent.some((l) => /^alice: ACKED #1 web1 disk/.test(l)), `alice hears of bob's ack without the clock moving: ${JSON.stringify(chat.sent)}`);
+    assert.ok(
+      chat.sent.some((l) => /^alice: ACKED #1 web1 disk/.test(l)),
+      `alice hears of bob's ack without the clock moving: ${JSON.stringify(chat.sent)}`,
+    );
   });
 });
 
@@ -172,19 +191,26 @@ describe("bot: host-down writes its own transitions", () => {
     const down = store.alerts.find("web1", "mauve-host-down");
     assert.equal(down?.status, "raised");
     assert.equal(down.importance, 100);
-    assert.deepEqual(chat.sent, [`alice: RAISED #${down.shortId} web1 mauve-host-down: web1's agent has been unreachable since 2026-01-05T10:00:00.000Z`]);
+    assert.deepEqual(chat.sent, [
+      `alice: RAISED #${down.shortId} web1 mauve-host-down: web1's agent has been unreachable since 2026-01-05T10:00:00.000Z`,
+    ]);
 
     await core.agentBack("web1@x.org");
     await core.idle();
     const back = store.alerts.get(down.shortId)!;
     assert.equal(back.status, "cleared");
     assert.equal(back.summary, "web1's agent is back");
-    assert.deepEqual(chat.sent.slice(1), [`alice: CLEARED #${down.shortId} web1 mauve-host-down: web1's agent is back`]);
+    assert.deepEqual(chat.sent.slice(1), [
+      `alice: CLEARED #${down.shortId} web1 mauve-host-down: web1's agent is back`,
+    ]);
 
     const transitions = store.alerts.history(down.shortId).filter((h) => h.kind === "raised" || h.kind === "cleared");
     assert.deepEqual(
       transitions.map((h) => [h.kind, h.actor]),
-      [["raised", "AlertBot"], ["cleared", "AlertBot"]],
+      [
+        ["raised", "AlertBot"],
+        ["cleared", "AlertBot"],
+      ],
     );
     assert.match(transitions[0]!.detail, /web1's agent has been unreachable since/);
     assert.equal(transitions[1]!.detail, "web1's agent is back");

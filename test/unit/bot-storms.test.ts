@@ -79,9 +79,22 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
   let config: BotConfig;
   const boot = (): void => {
     store = Store.open(join(dir, "bot.sqlite"));
-    const channels = new Map<ChannelKind, Channel>((["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]));
-    const log = createLogger({ level: "warn", sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) });
-    core = fakeClockCore({ store, clock, policy: config, channels, log, maxClockSkewMs: config.alerts.maxClockSkewMs ?? H, ackMaxMs: 7 * 24 * H });
+    const channels = new Map<ChannelKind, Channel>(
+      (["xmpp", "email", "sms"] as const).map((n) => [n, new Recorder(n, got)]),
+    );
+    const log = createLogger({
+      level: "warn",
+      sink: (line) => logged.push(JSON.parse(line) as Record<string, unknown>),
+    });
+    core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels,
+      log,
+      maxClockSkewMs: config.alerts.maxClockSkewMs ?? H,
+      ackMaxMs: 7 * 24 * H,
+    });
   };
   const start = async (at: number, workingHours = ""): Promise<void> => {
     config = teamConfig(workingHours);
@@ -90,11 +103,15 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await core.start();
   };
   const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
-  const apply = async (alerts: ReturnType<typeof alert>[], fields: Parameters<typeof update>[2] = {}): Promise<void> => {
+  const apply = async (
+    alerts: ReturnType<typeof alert>[],
+    fields: Parameters<typeof update>[2] = {},
+  ): Promise<void> => {
     await core.applyUpdate(update("web1", alerts, fields), origin);
     await core.idle();
   };
-  const to = (person: string, channel?: ChannelKind): Got[] => got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
+  const to = (person: string, channel?: ChannelKind): Got[] =>
+    got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
   const firstLines = (gs: Got[]): string[] => gs.map((g) => `${g.channel}: ${g.text.split("\n")[0]}`);
   const restart = async (): Promise<void> => {
     core.stop();
@@ -124,7 +141,10 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await advance(M);
     const sms = to("alice", "sms");
     assert.equal(sms.length, 1, firstLines(sms).join(" | "));
-    assert.match(sms[0]!.text, /^DIGEST 4 alerts, 4 raised: #1 web1 raid-1; #2 web1 raid-2; #3 web1 raid-3; #4 web1 raid-4\. Say "ack <id>" in chat$/);
+    assert.match(
+      sms[0]!.text,
+      /^DIGEST 4 alerts, 4 raised: #1 web1 raid-1; #2 web1 raid-2; #3 web1 raid-3; #4 web1 raid-4\. Say "ack <id>" in chat$/,
+    );
     await advance(5 * M);
     assert.deepEqual(firstLines(to("alice", "email")), ["email: DIGEST 4 alerts, 4 raised"]);
     await advance(4 * M);
@@ -138,10 +158,14 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     const lines = digest!.text.split("\n");
     assert.equal(lines.filter((l) => l.startsWith("- #")).length, 3, digest!.text);
     assert.ok(lines.includes("…and 2 more."), digest!.text);
-    assert.match(await core.handleChat("alice@x.org/phone", "ack 1,2") ?? "", /acknowledged/);
+    assert.match((await core.handleChat("alice@x.org/phone", "ack 1,2")) ?? "", /acknowledged/);
     await advance(5 * M);
     // Three left unanswered: digest_after (3) or fewer go one by one, on the digest's fallback channel.
-    assert.deepEqual(firstLines(to("alice", "email")).sort(), ["email: RAISED #3 web1 disk-3: disk 3 full", "email: RAISED #4 web1 disk-4: disk 4 full", "email: RAISED #5 web1 disk-5: disk 5 full"]);
+    assert.deepEqual(firstLines(to("alice", "email")).sort(), [
+      "email: RAISED #3 web1 disk-3: disk 3 full",
+      "email: RAISED #4 web1 disk-4: disk 4 full",
+      "email: RAISED #5 web1 disk-5: disk 5 full",
+    ]);
     await advance(H);
     assert.equal(to("alice", "email").length, 3);
   });
@@ -168,15 +192,26 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     for (const i of [1, 2, 3]) await apply([alert(`n${i}`, { importance: 50 })]);
     assert.equal(to("alice").length, 4, "four of alice's five in ten minutes used");
     await apply([alert("a", { importance: 50 }), alert("b", { importance: 50 })]);
-    assert.deepEqual(firstLines(to("alice").slice(4)), ["xmpp: RAISED #5 web1 a"], "one in the room left, the other waits");
+    assert.deepEqual(
+      firstLines(to("alice").slice(4)),
+      ["xmpp: RAISED #5 web1 a"],
+      "one in the room left, the other waits",
+    );
     await core.handleChat("alice@x.org/phone", "ack 2,3,4,5"); // no email fallbacks to join b
     await advance(10 * M);
-    assert.deepEqual(firstLines(to("alice").slice(5)).filter((l) => l.startsWith("xmpp")), ["xmpp: RAISED #6 web1 b"], firstLines(got).join(" | "));
+    assert.deepEqual(
+      firstLines(to("alice").slice(5)).filter((l) => l.startsWith("xmpp")),
+      ["xmpp: RAISED #6 web1 b"],
+      firstLines(got).join(" | "),
+    );
     assert.ok(!got.some((g) => /DIGEST/.test(g.text)), firstLines(got).join(" | "));
     await apply([alert("raid", { importance: 100 })]);
     await advance(5 * M);
     const sms = to("alice", "sms");
-    assert.ok(sms.length > 0 && sms.every((g) => !/reply/i.test(g.text) && /"ack \d+" in chat/.test(g.text)), sms.map((g) => g.text).join(" | "));
+    assert.ok(
+      sms.length > 0 && sms.every((g) => !/reply/i.test(g.text) && /"ack \d+" in chat/.test(g.text)),
+      sms.map((g) => g.text).join(" | "),
+    );
   });
 
   it("item 5: ACK EXPIRED reaches whoever held the ack, not only whoever is on call now", async () => {
@@ -190,7 +225,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.deepEqual(expired.sort(), ["alice xmpp", "bob xmpp"]);
   });
 
-  it("item 6: \"for 4 working hours\" counts the workgroup's own window (office), over a weekend", async () => {
+  it('item 6: "for 4 working hours" counts the workgroup\'s own window (office), over a weekend', async () => {
     await start(Date.UTC(2026, 2, 6, 16, 30), "\n    working_hours: office"); // Friday 16:30 in London (GMT)
     await apply([alert("disk", { importance: 50 })]);
     const reply = await core.handleChat("alice@x.org/phone", "ack 1 for 4 working hours");
@@ -220,7 +255,11 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     const detail = await core.handleChat("alice@x.org/phone", "detail 1");
     assert.match(detail ?? "", /Clock skew: web1's clock was \S+ behind AlertBot's at its last update/);
     await apply([alert("disk", { importance: 50 })], { transmissionTimeS: Math.floor(clock.now() / 1000) });
-    assert.doesNotMatch((await core.handleChat("alice@x.org/phone", "detail 1")) ?? "", /Clock skew/, "a clock set right again clears it");
+    assert.doesNotMatch(
+      (await core.handleChat("alice@x.org/phone", "detail 1")) ?? "",
+      /Clock skew/,
+      "a clock set right again clears it",
+    );
     assert.equal(warnings().length, 2);
   });
 });

@@ -24,7 +24,11 @@ describe("checks: k-of-n flap damping", () => {
   it("starts a fresh window after a clear, so one failure does not re-raise at once", () => {
     // Without the fresh start, the window after "FFPF" would be F,P,F: two failures, raised again.
     assert.equal(edges({ raise: 2, of: 3, clear: 1 }, "FFPF"), ".RC.");
-    assert.equal(edges({ raise: 2, of: 3, clear: 1 }, "FFPFPF"), ".RC..R", "two failures of three after the clear do raise");
+    assert.equal(
+      edges({ raise: 2, of: 3, clear: 1 }, "FFPFPF"),
+      ".RC..R",
+      "two failures of three after the clear do raise",
+    );
   });
 
   it("starts from a saved raised state", () => {

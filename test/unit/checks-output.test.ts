@@ -4,17 +4,33 @@ import { detailHtml, parsePluginOutput, statusOfExitCode } from "../../src/check
 describe("checks: Nagios plugin output and exit codes", () => {
   it("maps exit codes 0-3 to OK, WARNING, CRITICAL, UNKNOWN and anything else to UNKNOWN", () => {
     assert.deepEqual([0, 1, 2, 3, 4, 126, 127, 255, -1].map(statusOfExitCode), [
-      "ok", "warning", "critical", "unknown", "unknown", "unknown", "unknown", "unknown", "unknown",
+      "ok",
+      "warning",
+      "critical",
+      "unknown",
+      "unknown",
+      "unknown",
+      "unknown",
+      "unknown",
+      "unknown",
     ]);
   });
 
   const table: Array<[string, string, { summary: string; detail: string }]> = [
-    ["one line", "DISK OK - free space: / 3326 MB (56%)\n", { summary: "DISK OK - free space: / 3326 MB (56%)", detail: "" }],
-    ["perfdata stripped", "DISK WARNING - / 90% | /=2643MB;5948;5958;0;5968\n", { summary: "DISK WARNING - / 90%", detail: "" }],
+    [
+      "one line",
+      "DISK OK - free space: / 3326 MB (56%)\n",
+      { summary: "DISK OK - free space: / 3326 MB (56%)", detail: "" },
+    ],
+    [
+      "perfdata stripped",
+      "DISK WARNING - / 90% | /=2643MB;5948;5958;0;5968\n",
+      { summary: "DISK WARNING - / 90%", detail: "" },
+    ],
     [
       "long text, perfdata in it and after it",
       "PING OK | rta=1ms\nline two\nline three | pl=0%\nmore=1\n",
-      { summary: "PING OK", detail: "line two\nline three " .trimEnd() },
+      { summary: "PING OK", detail: "line two\nline three ".trimEnd() },
     ],
     ["CRLF and trailing blank lines", "LOAD OK\r\ndetail\r\n\r\n", { summary: "LOAD OK", detail: "detail" }],
     ["nothing", "", { summary: "", detail: "" }],

@@ -21,7 +21,13 @@ const spec = (id: string, extra: Partial<CheckSpec> = {}): CheckSpec => ({
   damping: { raise: 1, of: 1, clear: 1 },
   ...extra,
 });
-const verdict = (status: CheckStatus, summary = status.toUpperCase()): CheckRun => ({ status, summary, detail: "", exitCode: 0, timedOut: false });
+const verdict = (status: CheckStatus, summary = status.toUpperCase()): CheckRun => ({
+  status,
+  summary,
+  detail: "",
+  exitCode: 0,
+  timedOut: false,
+});
 const flush = () => new Promise((r) => setImmediate(r));
 
 /** A run function whose runs the test finishes by hand. */
@@ -71,7 +77,10 @@ describe("checks: scheduler", () => {
 
   it("never runs more than max_concurrent checks at once; the others wait their turn", async () => {
     const s = make(2);
-    s.setChecks(["a", "b", "c", "d"].map((id) => spec(id)), () => false);
+    s.setChecks(
+      ["a", "b", "c", "d"].map((id) => spec(id)),
+      () => false,
+    );
     assert.deepEqual(runs.running(), ["a", "b"]);
     await runs.finish("b", verdict("ok"));
     assert.deepEqual(runs.running(), ["a", "c"]);
@@ -88,10 +97,12 @@ describe("checks: scheduler", () => {
     await runs.finish("load", verdict("warning", "LOAD WARNING"));
     assert.equal(batches.length, 0, "mail is still running: the moment is not over");
     await runs.finish("mail", verdict("ok"));
-    assert.deepEqual(batches, [[
-      { id: "disk", state: "raised", summary: "DISK CRITICAL - / 97%", importance: 80 },
-      { id: "load", state: "raised", summary: "LOAD WARNING", importance: 40 },
-    ]]);
+    assert.deepEqual(batches, [
+      [
+        { id: "disk", state: "raised", summary: "DISK CRITICAL - / 97%", importance: 80 },
+        { id: "load", state: "raised", summary: "LOAD WARNING", importance: 40 },
+      ],
+    ]);
     s.stop();
   });
 
@@ -100,7 +111,10 @@ describe("checks: scheduler", () => {
     s.setChecks([spec("fast"), spec("slow")], () => false);
     await runs.finish("fast", verdict("critical"));
     clock.advance(1_000);
-    assert.deepEqual(batches.map((b) => b.map((a) => a.id)), [["fast"]]);
+    assert.deepEqual(
+      batches.map((b) => b.map((a) => a.id)),
+      [["fast"]],
+    );
     s.stop();
   });
 
@@ -116,11 +130,14 @@ describe("checks: scheduler", () => {
     await step(verdict("critical", "DISK CRITICAL - 97%"));
     await step(verdict("ok", "DISK OK - 50%"));
     await step(verdict("ok", "DISK OK - 49%"));
-    assert.deepEqual(batches.flat().map((a) => [a.state, a.summary, a.importance]), [
-      ["raised", "DISK WARNING - 91%", 40],
-      ["raised", "DISK CRITICAL - 97%", 80],
-      ["cleared", "DISK OK - 50%", undefined],
-    ]);
+    assert.deepEqual(
+      batches.flat().map((a) => [a.state, a.summary, a.importance]),
+      [
+        ["raised", "DISK WARNING - 91%", 40],
+        ["raised", "DISK CRITICAL - 97%", 80],
+        ["cleared", "DISK OK - 50%", undefined],
+      ],
+    );
     s.stop();
   });
 
@@ -130,7 +147,12 @@ describe("checks: scheduler", () => {
     const seen: string[] = [];
     for (const st of ["critical", "ok", "critical", "ok", "critical", "ok", "ok"] as const) {
       await runs.finish("ping", verdict(st));
-      seen.push(batches.flat().map((a) => a.state[0]).join(""));
+      seen.push(
+        batches
+          .flat()
+          .map((a) => a.state[0])
+          .join(""),
+      );
       clock.advance(10_000);
     }
     assert.deepEqual(seen, ["", "", "r", "r", "r", "r", "rc"]);
@@ -158,7 +180,11 @@ describe("checks: scheduler", () => {
     const s = make();
     s.setChecks([spec("disk")], (id) => id === "disk");
     await runs.finish("disk", verdict("critical"));
-    assert.deepEqual(batches.flat().map((a) => a.state), ["raised"], "refreshed once with the current output");
+    assert.deepEqual(
+      batches.flat().map((a) => a.state),
+      ["raised"],
+      "refreshed once with the current output",
+    );
     clock.advance(60_000);
     await runs.finish("disk", verdict("critical"));
     assert.equal(batches.length, 1);
@@ -170,19 +196,31 @@ describe("checks: scheduler", () => {
     try {
       const path = join(dir, "flappy");
       // Exit codes in turn from a list, one per run; the counter lives in a file.
-      writeFileSync(path, `#!/bin/sh\nn=$(cat ${dir}/n 2>/dev/null || echo 0)\necho $((n+1)) > ${dir}/n\nset -- 2 0 2 0 0 0\nshift $n\necho "FLAPPY run $((n+1))"\nexit $1\n`);
+      writeFileSync(
+        path,
+        `#!/bin/sh\nn=$(cat ${dir}/n 2>/dev/null || echo 0)\necho $((n+1)) > ${dir}/n\nset -- 2 0 2 0 0 0\nshift $n\necho "FLAPPY run $((n+1))"\nexit $1\n`,
+      );
       chmodSync(path, 0o755);
       const env = baseCheckEnv(process.env);
       const s = new CheckScheduler({
-        clock, log, maxConcurrent: 1, onChanges: (b) => batches.push(b),
+        clock,
+        log,
+        maxConcurrent: 1,
+        onChanges: (b) => batches.push(b),
         run: (sp, signal) => runCheckCommand(sp, clock, env, signal),
       });
-      s.setChecks([spec("flappy", { command: path, intervalMs: 10_000, damping: { raise: 2, of: 3, clear: 2 } })], () => false);
+      s.setChecks(
+        [spec("flappy", { command: path, intervalMs: 10_000, damping: { raise: 2, of: 3, clear: 2 } })],
+        () => false,
+      );
       for (let i = 0; i < 6; i++) {
         await s.idle();
         clock.advance(10_000);
       }
-      assert.deepEqual(batches.map((b) => b.map((a) => [a.state, a.summary])), [[["raised", "FLAPPY run 3"]], [["cleared", "FLAPPY run 5"]]]);
+      assert.deepEqual(
+        batches.map((b) => b.map((a) => [a.state, a.summary])),
+        [[["raised", "FLAPPY run 3"]], [["cleared", "FLAPPY run 5"]]],
+      );
       s.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });

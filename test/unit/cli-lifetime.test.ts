@@ -66,7 +66,10 @@ describe("entry point lifetime (child processes)", function () {
     assert.match(String(unclean["stack"]), /the outbox would not close/);
   });
 
-  for (const [mode, message] of [["throws", "a bug nobody caught"], ["rejects", "a promise nobody awaited"]] as const) {
+  for (const [mode, message] of [
+    ["throws", "a bug nobody caught"],
+    ["rejects", "a promise nobody awaited"],
+  ] as const) {
     it(`an uncaught error (${mode}) is logged with its stack, status 70`, async () => {
       const child = start(mode);
       assert.deepEqual(await child.exited, { code: EXIT_FATAL, signal: null }, child.stderr);

@@ -25,10 +25,13 @@ describe("coalescingRunner", () => {
   it("stops going round when told to, and recovers after a failing job", async () => {
     let runs = 0;
     let fail = true;
-    const run = coalescingRunner(async () => {
-      runs++;
-      if (fail) throw new Error("boom");
-    }, () => false);
+    const run = coalescingRunner(
+      async () => {
+        runs++;
+        if (fail) throw new Error("boom");
+      },
+      () => false,
+    );
     const p = run();
     const second = run();
     await assert.rejects(second, /boom/, "a call made during the run shares its outcome");

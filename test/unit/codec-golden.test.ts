@@ -13,7 +13,10 @@ const bin = (name: string): Uint8Array => new Uint8Array(readFileSync(`${fixture
 const txtpb = (name: string): string => readFileSync(`${fixtures}${name}.txtpb`, "utf8");
 
 function protoc(mode: "encode" | "decode", input: Uint8Array | string): Buffer {
-  const run = spawnSync("protoc", [`--${mode}=mauve.proto.AlertUpdate`, "-I", "proto", "mauve.proto"], { cwd: root, input });
+  const run = spawnSync("protoc", [`--${mode}=mauve.proto.AlertUpdate`, "-I", "proto", "mauve.proto"], {
+    cwd: root,
+    input,
+  });
   if (run.status !== 0) throw new Error(`protoc --${mode} failed: ${run.stderr.toString()}`);
   return run.stdout;
 }
@@ -45,17 +48,47 @@ describe("codec golden vectors", () => {
     assert.equal(bytes.length, 39);
     const [first] = decodeUpdate(bytes).alerts;
     assert.deepStrictEqual(first, {
-      id: "disk", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0,
+      id: "disk",
+      raiseTimeS: 0,
+      clearTimeS: 0,
+      subject: "",
+      summary: "",
+      detail: "",
+      importance: 0,
+      suppressUntilS: 0,
     });
   });
 
   it("skips unknown fields of every wire type, as proto2 requires", () => {
     const extra = [
-      0xa0, 0x01, 0x2a, // field 20 varint 42
-      0xaa, 0x01, 0x02, 0x68, 0x69, // field 21 bytes "hi"
-      0x4d, 1, 2, 3, 4, // field 9 fixed32
-      0x51, 1, 2, 3, 4, 5, 6, 7, 8, // field 10 fixed64
-      0xbb, 0x01, 0x08, 0x01, 0xbc, 0x01, // field 23 group { field 1 varint 1 }
+      0xa0,
+      0x01,
+      0x2a, // field 20 varint 42
+      0xaa,
+      0x01,
+      0x02,
+      0x68,
+      0x69, // field 21 bytes "hi"
+      0x4d,
+      1,
+      2,
+      3,
+      4, // field 9 fixed32
+      0x51,
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8, // field 10 fixed64
+      0xbb,
+      0x01,
+      0x08,
+      0x01,
+      0xbc,
+      0x01, // field 23 group { field 1 varint 1 }
     ];
     const bytes = new Uint8Array([...bin("minimal"), ...extra]);
     assert.deepStrictEqual(decodeUpdate(bytes), VECTORS[0]?.expected);
@@ -64,7 +97,9 @@ describe("codec golden vectors", () => {
   describe("against protoc", function () {
     before(function () {
       if (spawnSync("protoc", ["--version"]).status !== 0) {
-        console.log("      protoc is not on PATH: skipping golden-byte regeneration (install protobuf-compiler; CI does)");
+        console.log(
+          "      protoc is not on PATH: skipping golden-byte regeneration (install protobuf-compiler; CI does)",
+        );
         this.skip();
       }
     });

@@ -73,7 +73,16 @@ describe("codec rejections", () => {
   });
 
   it("refuses times beyond a safe integer of seconds, and accepts the largest safe one", () => {
-    const time = (varint: number[]): number[] => [...HEADER, 0x22, 4 + varint.length, 0x0a, 0x01, 0x61, 0x10, ...varint];
+    const time = (varint: number[]): number[] => [
+      ...HEADER,
+      0x22,
+      4 + varint.length,
+      0x0a,
+      0x01,
+      0x61,
+      0x10,
+      ...varint,
+    ];
     const twoTo53 = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10];
     const maxSafe = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
     rejects(() => decodeBytes(time(twoTo53)), /alert\[0\]\.raise_time is out of range/);
@@ -85,12 +94,16 @@ describe("codec rejections", () => {
   it("refuses more than 64 KiB, and accepts exactly 64 KiB", () => {
     rejects(() => decodeUpdate(new Uint8Array(MAX_UPDATE_BYTES + 1)), /65537 bytes, over the 65536-byte limit/);
     const base = update({ transmissionId: 1n, source: "web1", alerts: [alert({ id: "big" })] });
-    const overhead = encodeUpdate({ ...base, alerts: [alert({ id: "big", detail: "x".repeat(60_000) })] }).length - 60_000;
+    const overhead =
+      encodeUpdate({ ...base, alerts: [alert({ id: "big", detail: "x".repeat(60_000) })] }).length - 60_000;
     const detail = "x".repeat(MAX_UPDATE_BYTES - overhead);
     const exact = encodeUpdate({ ...base, alerts: [alert({ id: "big", detail })] });
     assert.equal(exact.length, MAX_UPDATE_BYTES);
     assert.equal(decodeUpdate(exact).alerts[0]?.detail, detail);
-    rejects(() => encodeUpdate({ ...base, alerts: [alert({ id: "big", detail: `${detail}x` })] }), /over the 65536-byte limit/);
+    rejects(
+      () => encodeUpdate({ ...base, alerts: [alert({ id: "big", detail: `${detail}x` })] }),
+      /over the 65536-byte limit/,
+    );
   });
 
   it("refuses input that is not bytes", () => {
@@ -138,7 +151,9 @@ describe("codec payload rejections", () => {
   });
 
   it("accepts base64 wrapped in lines, as some clients send it", () => {
-    const data = wrapPayload(update({ transmissionId: 2n, source: "web1", alerts: [alert({ id: "x", detail: "y".repeat(300) })] })).data;
+    const data = wrapPayload(
+      update({ transmissionId: 2n, source: "web1", alerts: [alert({ id: "x", detail: "y".repeat(300) })] }),
+    ).data;
     const wrapped = data.replace(/.{76}/g, "$&\r\n");
     assert.equal(unwrapPayload({ data: wrapped }).alerts[0]?.detail, "y".repeat(300));
   });

@@ -11,34 +11,86 @@ const REL = 'rel="nofollow noopener noreferrer"';
 
 // [what it shows, input, sanitised HTML]
 const HTML_TABLE: readonly (readonly [string, string, string])[] = [
-  ["keeps the safe subset", "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>", "<p>Disk <b>/</b> is <em>97%</em> full<br />see <code>df -h</code></p>"],
+  [
+    "keeps the safe subset",
+    "<p>Disk <b>/</b> is <em>97%</em> full<br>see <code>df -h</code></p>",
+    "<p>Disk <b>/</b> is <em>97%</em> full<br />see <code>df -h</code></p>",
+  ],
   ["drops a script with its content", "a<script>alert(1)</script>b", "ab"],
   ["drops a script whatever its case and attributes", 'a<SCRIPT type="x">alert("</b>")</SCRIPT >b', "ab"],
   ["drops an unclosed script to the end", "a<script>alert(1)<p>rest", "a"],
-  ["drops style, iframe and object with their content", "<style>p{}</style><iframe src=x>f</iframe><object><p>o</p></object>ok", "ok"],
+  [
+    "drops style, iframe and object with their content",
+    "<style>p{}</style><iframe src=x>f</iframe><object><p>o</p></object>ok",
+    "ok",
+  ],
   ["drops nested objects with their content", "<object><object>in</object>still in</object>out", "out"],
-  ["drops svg and math, which may carry scripts", '<svg onload="x"><script>y</script><p>s</p></svg><math>m</math>ok', "ok"],
+  [
+    "drops svg and math, which may carry scripts",
+    '<svg onload="x"><script>y</script><p>s</p></svg><math>m</math>ok',
+    "ok",
+  ],
   ["drops embed and img tags", '<embed src="x.swf">a<img src=x onerror="alert(1)">b', "ab"],
   ["drops on* attributes", '<p onclick="x()" ONMOUSEOVER=y>hi</p>', "<p>hi</p>"],
   ["drops style, class and unknown attributes", '<b style="x" class="y" id="z">hi</b>', "<b>hi</b>"],
-  ["keeps http, https and mailto links, with a safe rel", '<a href="https://x.example/a?b=1&amp;c=2" title="T">x</a><a href=mailto:ops@example.net>m</a>', `<a href="https://x.example/a?b=1&amp;c=2" title="T" ${REL}>x</a><a href="mailto:ops@example.net" ${REL}>m</a>`],
+  [
+    "keeps http, https and mailto links, with a safe rel",
+    '<a href="https://x.example/a?b=1&amp;c=2" title="T">x</a><a href=mailto:ops@example.net>m</a>',
+    `<a href="https://x.example/a?b=1&amp;c=2" title="T" ${REL}>x</a><a href="mailto:ops@example.net" ${REL}>m</a>`,
+  ],
   ["unwraps a javascript: link", '<a href="javascript:alert(1)">x</a>', "x"],
-  ["sees through entities and whitespace in a scheme", '<a href="&#106;ava&#x09;script:alert(1)">x</a><a href=" java\nscript:y">z</a>', "xz"],
-  ["unwraps data: and relative links", '<a href="data:text/html;base64,PHNjcmlwdD4=">d</a><a href="/admin">r</a>', "dr"],
-  ["drops a second href", '<a href="https://a.example" href="javascript:x">a</a>', `<a href="https://a.example" ${REL}>a</a>`],
+  [
+    "sees through entities and whitespace in a scheme",
+    '<a href="&#106;ava&#x09;script:alert(1)">x</a><a href=" java\nscript:y">z</a>',
+    "xz",
+  ],
+  [
+    "unwraps data: and relative links",
+    '<a href="data:text/html;base64,PHNjcmlwdD4=">d</a><a href="/admin">r</a>',
+    "dr",
+  ],
+  [
+    "drops a second href",
+    '<a href="https://a.example" href="javascript:x">a</a>',
+    `<a href="https://a.example" ${REL}>a</a>`,
+  ],
   ["judges only the first href, as browsers do", '<a href="javascript:x" href="https://a.example">a</a>', "a"],
-  ["escapes attribute values", '<a href="https://a.example/&quot;onclick=&quot;" title=\'"><script>\'>a</a>', `<a href="https://a.example/&quot;onclick=&quot;" title="&quot;&gt;&lt;script&gt;" ${REL}>a</a>`],
+  [
+    "escapes attribute values",
+    '<a href="https://a.example/&quot;onclick=&quot;" title=\'"><script>\'>a</a>',
+    `<a href="https://a.example/&quot;onclick=&quot;" title="&quot;&gt;&lt;script&gt;" ${REL}>a</a>`,
+  ],
   ["closes unclosed tags", "<p><b>bold <i>both", "<p><b>bold <i>both</i></b></p>"],
   ["closes inner tags when an outer one ends", "<b><i>x</b>y</i>", "<b><i>x</i></b>y"],
   ["ignores stray end tags", "</p>a</div>b</b>", "ab"],
-  ["closes list items and cells as HTML does", "<ul><li>a<li>b</ul><table><tr><td>1<td>2</table>", "<ul><li>a</li><li>b</li></ul><table><tr><td>1</td><td>2</td></tr></table>"],
-  ["keeps only numeric colspans", '<table><tr><td colspan="2" rowspan="x">a</td></tr></table>', '<table><tr><td colspan="2">a</td></tr></table>'],
+  [
+    "closes list items and cells as HTML does",
+    "<ul><li>a<li>b</ul><table><tr><td>1<td>2</table>",
+    "<ul><li>a</li><li>b</li></ul><table><tr><td>1</td><td>2</td></tr></table>",
+  ],
+  [
+    "keeps only numeric colspans",
+    '<table><tr><td colspan="2" rowspan="x">a</td></tr></table>',
+    '<table><tr><td colspan="2">a</td></tr></table>',
+  ],
   ["escapes a bare < and >", "load < 5 && temp > 3", "load &lt; 5 &amp;&amp; temp &gt; 3"],
-  ["normalises entities", "&lt;b&gt; &amp;amp; &#65;&#x42; &nbsp;&hellip; &bogus; &#0;", "&lt;b&gt; &amp;amp; AB \u00A0… &amp;bogus; \uFFFD"],
+  [
+    "normalises entities",
+    "&lt;b&gt; &amp;amp; &#65;&#x42; &nbsp;&hellip; &bogus; &#0;",
+    "&lt;b&gt; &amp;amp; AB \u00A0… &amp;bogus; \uFFFD",
+  ],
   ["decodes every named entity HTML knows", "caf&eacute; &Omega; &rarr; &frac12;", "café Ω → ½"],
   ["doesn't mistake prototype names for entities", "&constructor; &toString;", "&amp;constructor; &amp;toString;"],
-  ["drops noscript with its content, whatever its attributes hide", '<noscript><p title="</noscript><img src=x onerror=alert(1)>">', ""],
-  ["drops comments, doctypes and processing instructions", "a<!-- <script>x</script> -->b<!DOCTYPE html>c<?php x ?>d", "abcd"],
+  [
+    "drops noscript with its content, whatever its attributes hide",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "",
+  ],
+  [
+    "drops comments, doctypes and processing instructions",
+    "a<!-- <script>x</script> -->b<!DOCTYPE html>c<?php x ?>d",
+    "abcd",
+  ],
   ["drops an unterminated tag, as browsers do", 'a<b title="x>b', "a"],
   ["strips control characters but keeps newlines and tabs", "a\u0000b\u0007c\r\nd\te\u009b", "abc\nd\te"],
   ["drops disallowed tags but keeps their text", "<form><input value=x><marquee>hi</marquee></form>", "hi"],
@@ -52,7 +104,11 @@ const PLAIN_TABLE: readonly (readonly [string, string, string])[] = [
   ["breaks lines at blocks and <br>", "<p>one</p><p>two<br>three</p>", "one\n\ntwo\nthree"],
   ["renders list items with dashes", "<ul><li>one</li><li>two</li></ul>", "- one\n- two"],
   ["shows a link's target after its text", '<a href="https://g.example/d">graphs</a>', "graphs <https://g.example/d>"],
-  ["doesn't repeat a target the text already shows", '<a href="https://g.example">https://g.example</a> <a href="mailto:a@b.c">a@b.c</a>', "https://g.example a@b.c"],
+  [
+    "doesn't repeat a target the text already shows",
+    '<a href="https://g.example">https://g.example</a> <a href="mailto:a@b.c">a@b.c</a>',
+    "https://g.example a@b.c",
+  ],
   ["hides unsafe targets", '<a href="javascript:x">click</a>', "click"],
   ["collapses spaces but keeps plain-text lines", "line one  \n  line\t two\n\n\n\nend", "line one\nline two\n\nend"],
   ["strips control characters", "a\u0000b\u001bc", "abc"],
@@ -109,11 +165,13 @@ describe("codec text bounds", () => {
   });
 
   it("truncates over-long fields at Mauve's limits and notes it, without the content", () => {
-    const { update: clean, notes } = sanitiseUpdate(update({
-      transmissionId: 1n,
-      source: "s".repeat(FIELD_LIMITS.source),
-      alerts: [alert({ id: "i".repeat(300), subject: "S".repeat(513), summary: "🔥".repeat(1100) })],
-    }));
+    const { update: clean, notes } = sanitiseUpdate(
+      update({
+        transmissionId: 1n,
+        source: "s".repeat(FIELD_LIMITS.source),
+        alerts: [alert({ id: "i".repeat(300), subject: "S".repeat(513), summary: "🔥".repeat(1100) })],
+      }),
+    );
     const [a] = clean.alerts;
     assert.equal(a?.id.length, FIELD_LIMITS.id);
     assert.equal(a?.subject.length, FIELD_LIMITS.subject);
@@ -127,15 +185,21 @@ describe("codec text bounds", () => {
 
   it("keeps text at exactly the limit untouched", () => {
     const summary = "x".repeat(FIELD_LIMITS.summary);
-    const { update: clean, notes } = sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", summary })] }));
+    const { update: clean, notes } = sanitiseUpdate(
+      update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", summary })] }),
+    );
     assert.equal(clean.alerts[0]?.summary, summary);
     assert.deepEqual(notes, []);
   });
 
   it("strips every control character from ids, and notes it; refuses a source that would need it (an identity is never altered)", () => {
-    const { update: clean, notes } = sanitiseUpdate(update({
-      transmissionId: 1n, source: "web1", alerts: [alert({ id: "disk\t/", summary: "two\nlines", subject: "a\u0007b" })],
-    }));
+    const { update: clean, notes } = sanitiseUpdate(
+      update({
+        transmissionId: 1n,
+        source: "web1",
+        alerts: [alert({ id: "disk\t/", summary: "two\nlines", subject: "a\u0007b" })],
+      }),
+    );
     assert.deepEqual(clean.alerts[0], alert({ id: "disk/", summary: "two lines", subject: "a b" }));
     assert.deepEqual(notes, ["alert[0].id: control characters removed"]);
     for (const source of ["web1\n", "web1\t", "\u202eweb1", "w".repeat(FIELD_LIMITS.source + 1)]) {
@@ -144,7 +208,9 @@ describe("codec text bounds", () => {
   });
 
   it("removes line and paragraph separators from ids, and refuses a source holding one", () => {
-    const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "web1", alerts: [alert({ id: "disk\u2029Bcc: x" })] }));
+    const { update: clean } = sanitiseUpdate(
+      update({ transmissionId: 1n, source: "web1", alerts: [alert({ id: "disk\u2029Bcc: x" })] }),
+    );
     assert.equal(clean.alerts[0]?.id, "diskBcc: x");
     assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source: "web1\u2028" })), CodecError);
   });
@@ -157,34 +223,61 @@ describe("codec text bounds", () => {
       ["caf&eacute; AT&T &amp R&D", "café AT&T &amp R&D"],
       ["<p>disk</p><p>full</p>", "disk full"],
       ["a<br>b<script>alert(1)</script>c<!-- hidden -->", "a bc"],
-      ["<a href=\"https://x.example/\">graph</a>", "graph <https://x.example/>"],
+      ['<a href="https://x.example/">graph</a>', "graph <https://x.example/>"],
       ["load < 5 and a<5 & b>2", "load < 5 and a<5 & b>2"],
     ];
     for (const [input, expected] of cases) {
-      const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", subject: input, summary: input })] }));
+      const { update: clean } = sanitiseUpdate(
+        update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", subject: input, summary: input })] }),
+      );
       assert.deepEqual([clean.alerts[0]?.subject, clean.alerts[0]?.summary], [expected, expected], input);
     }
   });
 
   it("folds every line break and control in subject and summary into one space", () => {
-    const breaks = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\u0085", "\v", "\f", "\t", "\u0000", "\u001B", "\u009B", "&#10;", "<br>", " \n\n "];
+    const breaks = [
+      "\n",
+      "\r",
+      "\r\n",
+      "\u2028",
+      "\u2029",
+      "\u0085",
+      "\v",
+      "\f",
+      "\t",
+      "\u0000",
+      "\u001B",
+      "\u009B",
+      "&#10;",
+      "<br>",
+      " \n\n ",
+    ];
     for (const br of breaks) {
       const input = `disk full${br}Bcc: attacker@example.org`;
-      const { update: clean } = sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", subject: input, summary: input })] }));
+      const { update: clean } = sanitiseUpdate(
+        update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "a", subject: input, summary: input })] }),
+      );
       const want = "disk full Bcc: attacker@example.org";
       assert.deepEqual([clean.alerts[0]?.subject, clean.alerts[0]?.summary], [want, want], JSON.stringify(br));
     }
   });
 
   it("sanitises detail HTML in every alert", () => {
-    const { update: clean } = sanitiseUpdate(update({
-      transmissionId: 1n, source: "s", alerts: [alert({ id: "a", detail: '<img src=x onerror="alert(1)"><b>hi</b>' })],
-    }));
+    const { update: clean } = sanitiseUpdate(
+      update({
+        transmissionId: 1n,
+        source: "s",
+        alerts: [alert({ id: "a", detail: '<img src=x onerror="alert(1)"><b>hi</b>' })],
+      }),
+    );
     assert.equal(clean.alerts[0]?.detail, "<b>hi</b>");
   });
 
   it("refuses an id or source that is empty once cleaned", () => {
     assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source: "\u0000 " })), CodecError);
-    assert.throws(() => sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "\u202E" })] })), /alert\[0\] has an empty id/);
+    assert.throws(
+      () => sanitiseUpdate(update({ transmissionId: 1n, source: "s", alerts: [alert({ id: "\u202E" })] })),
+      /alert\[0\] has an empty id/,
+    );
   });
 });

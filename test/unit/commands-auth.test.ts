@@ -28,7 +28,8 @@ describe("commands: mayAct", () => {
     ["bob", "ack", null, false], // across workgroups: db restricts acks
   ];
   for (const [person, action, workgroup, want] of TABLE) {
-    it(`${person} ${want ? "may" : "may not"} ${action} ${workgroup ?? "across workgroups"}`, () => assert.equal(mayAct(person, action, workgroup, permissions), want));
+    it(`${person} ${want ? "may" : "may not"} ${action} ${workgroup ?? "across workgroups"}`, () =>
+      assert.equal(mayAct(person, action, workgroup, permissions), want));
   }
 
   it("lets every configured person do everything when nothing is configured", () => {
@@ -53,13 +54,15 @@ describe("commands: mayAct", () => {
 describe("commands: RateLimiter", () => {
   it("allows a burst of 10, then one every second, per bare JID in any case", () => {
     const limiter = new RateLimiter();
-    for (let i = 0; i < 10; i++) assert.deepEqual(limiter.take("alice@example.org/phone", 1_000), { ok: true }, `command ${i}`);
+    for (let i = 0; i < 10; i++)
+      assert.deepEqual(limiter.take("alice@example.org/phone", 1_000), { ok: true }, `command ${i}`);
     const refused = limiter.take("Alice@Example.org/laptop", 1_000);
     assert.deepEqual(refused, {
       ok: false,
       retryAfterMs: 1_000,
       reply: true,
-      message: "Slow down, please: I take at most 10 commands per 10s from one person. Try again in 1s; what you send until then is not run.",
+      message:
+        "Slow down, please: I take at most 10 commands per 10s from one person. Try again in 1s; what you send until then is not run.",
     });
     assert.deepEqual(limiter.take("bob@example.org", 1_000), { ok: true }, "others are not affected");
     assert.equal(limiter.take("alice@example.org", 1_500).ok, false);
@@ -72,7 +75,10 @@ describe("commands: RateLimiter", () => {
     limiter.take("x@y", 0);
     limiter.take("x@y", 0);
     const replies = [0, 1, 2, 3].map((t) => limiter.take("x@y", t));
-    assert.deepEqual(replies.map((r) => (r.ok ? "ok" : r.reply)), [true, false, false, false]);
+    assert.deepEqual(
+      replies.map((r) => (r.ok ? "ok" : r.reply)),
+      [true, false, false, false],
+    );
     const later = limiter.take("x@y", 30_000);
     assert.ok(later.ok);
     const again = limiter.take("x@y", 30_000);

@@ -14,9 +14,23 @@ const NOW = Date.UTC(2025, 0, 1, 12);
 
 function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord {
   return {
-    shortId, source: "web1", alertId: `alert-${shortId}`, status: "raised", subject: "web1", summary: `Summary ${shortId}`,
-    detail: "", importance: 50, raisedAt: NOW - 12 * M, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: NOW - 12 * M, ...fields,
+    shortId,
+    source: "web1",
+    alertId: `alert-${shortId}`,
+    status: "raised",
+    subject: "web1",
+    summary: `Summary ${shortId}`,
+    detail: "",
+    importance: 50,
+    raisedAt: NOW - 12 * M,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: null,
+    updatedAt: NOW - 12 * M,
+    ...fields,
   };
 }
 
@@ -25,7 +39,13 @@ class FakeBot {
   readonly alerts = new Map<number, AlertRecord>();
   readonly history = new Map<number, HistoryLine[]>();
   readonly silences: SilenceRecord[] = [];
-  rota: OnCallOutcome = { ok: true, rota: [{ workgroup: "ops", people: ["alice", "bob"] }, { workgroup: "db", people: [] }] };
+  rota: OnCallOutcome = {
+    ok: true,
+    rota: [
+      { workgroup: "ops", people: ["alice", "bob"] },
+      { workgroup: "db", people: [] },
+    ],
+  };
   escalation: string[] | "nobody-left" = ["carol", "dave"];
 
   constructor(list: AlertRecord[]) {
@@ -42,7 +62,10 @@ class FakeBot {
     const get = (id: number): AlertRecord | undefined => this.alerts.get(id);
     const raised = [...this.alerts.values()].filter((a) => a.status === "raised");
     return {
-      person, now: NOW, ackDefaultMs: H, ackMaxMs: 7 * 24 * H,
+      person,
+      now: NOW,
+      ackDefaultMs: H,
+      ackMaxMs: 7 * 24 * H,
       alerts: {
         list: (filter) => (filter === "all" ? [...this.alerts.values()] : raised),
         ack: (id) => ({ ok: false, reason: "not-found" as const, ...{ id } }),
@@ -69,7 +92,7 @@ class FakeBot {
           this.log(id, "noted", c.by, c.note);
           return { ok: true, alert: a };
         },
-        history: (id) => (get(id) ? this.history.get(id) ?? [] : undefined),
+        history: (id) => (get(id) ? (this.history.get(id) ?? []) : undefined),
         escalate: (id) => {
           const a = get(id);
           if (!a) return { ok: false, reason: "not-found" };
@@ -95,14 +118,21 @@ class FakeBot {
       oncall: (workgroup) => {
         if (workgroup === null || !this.rota.ok) return this.rota;
         const found = this.rota.rota.filter((r) => r.workgroup.toLowerCase() === workgroup.toLowerCase());
-        return found.length > 0 ? { ok: true, rota: found } : { ok: false, reason: "unknown-workgroup", known: this.rota.rota.map((r) => r.workgroup) };
+        return found.length > 0
+          ? { ok: true, rota: found }
+          : { ok: false, reason: "unknown-workgroup", known: this.rota.rota.map((r) => r.workgroup) };
       },
       ...overrides,
     };
   }
 }
 
-const DISK = alert(42, { alertId: "disk-full", importance: 90, summary: "Disk / is 97% full", ack: { by: "bob", at: NOW - H, until: NOW + H, note: "swapping" } });
+const DISK = alert(42, {
+  alertId: "disk-full",
+  importance: 90,
+  summary: "Disk / is 97% full",
+  ack: { by: "bob", at: NOW - H, until: NOW + H, note: "swapping" },
+});
 const LOAD = alert(43, { alertId: "load", source: "db1", subject: "db1" });
 const OLD = alert(44, { alertId: "ntp", status: "cleared", raisedAt: null, clearedAt: NOW - 5 * M });
 
@@ -122,13 +152,21 @@ describe("commands: unack, clear and note", () => {
 
   it("clear clears by hand with the note, recorded as manual, and refuses what is already clear", async () => {
     const bot = new FakeBot([DISK, OLD]);
-    assert.equal(await say("clear 42 44 because replaced the disk", bot.context()), "#42 web1 disk-full cleared by hand by alice because replaced the disk\n#44 web1 ntp is already cleared");
-    assert.deepEqual(bot.history.get(42), [{ kind: "cleared", at: NOW, actor: "alice", detail: "manual because replaced the disk" }]);
+    assert.equal(
+      await say("clear 42 44 because replaced the disk", bot.context()),
+      "#42 web1 disk-full cleared by hand by alice because replaced the disk\n#44 web1 ntp is already cleared",
+    );
+    assert.deepEqual(bot.history.get(42), [
+      { kind: "cleared", at: NOW, actor: "alice", detail: "manual because replaced the disk" },
+    ]);
   });
 
   it("note adds the person's words to the history", async () => {
     const bot = new FakeBot([DISK]);
-    assert.equal(await say("note 42 vendor ticket #1234", bot.context()), "Noted on #42 web1 disk-full by alice: vendor ticket #1234");
+    assert.equal(
+      await say("note 42 vendor ticket #1234", bot.context()),
+      "Noted on #42 web1 disk-full by alice: vendor ticket #1234",
+    );
     assert.equal(await say("note 7 hello", bot.context()), "#7: no such alert");
     assert.deepEqual(bot.history.get(42), [{ kind: "noted", at: NOW, actor: "alice", detail: "vendor ticket #1234" }]);
   });
@@ -136,7 +174,14 @@ describe("commands: unack, clear and note", () => {
 
 describe("commands: detail and history", () => {
   it("detail tells state, ack, silences, the sender's hold and schedule, and the detail as text", async () => {
-    const bot = new FakeBot([{ ...DISK, detail: "<p>Used: <b>97%</b></p><ul><li>/var 60G</li></ul>", suppressUntil: NOW + 5 * M, scheduledClearAt: NOW + 10 * M }]);
+    const bot = new FakeBot([
+      {
+        ...DISK,
+        detail: "<p>Used: <b>97%</b></p><ul><li>/var 60G</li></ul>",
+        suppressUntil: NOW + 5 * M,
+        scheduledClearAt: NOW + 10 * M,
+      },
+    ]);
     bot.silences.push({ id: 3, matcher: { source: ["web*"] }, until: NOW + 2 * H, by: "bob", why: "deploy" });
     assert.equal(
       await say("detail 42", bot.context({ timeZone: "Asia/Tokyo" })),
@@ -159,9 +204,21 @@ describe("commands: detail and history", () => {
 
   it("show, detail and history keep sender text on its line, even as stored before ingest folded it", async () => {
     const forged = "disk full\nBcc: attacker@example.org\u2028ack 7\r\nx";
-    const bot = new FakeBot([alert(5, { source: "web1\u2029", alertId: "disk\u0085ack 3", subject: "s\nack 4", summary: forged, detail: "d\u2028ack 6" })]);
+    const bot = new FakeBot([
+      alert(5, {
+        source: "web1\u2029",
+        alertId: "disk\u0085ack 3",
+        subject: "s\nack 4",
+        summary: forged,
+        detail: "d\u2028ack 6",
+      }),
+    ]);
     bot.history.set(5, [{ kind: "updated", at: NOW, actor: "web1@x\nack 8", detail: forged }]);
-    const replies = [await say("show all", bot.context()), await say("detail 5", bot.context()), await say("history 5", bot.context())];
+    const replies = [
+      await say("show all", bot.context()),
+      await say("detail 5", bot.context()),
+      await say("history 5", bot.context()),
+    ];
     for (const reply of replies) {
       for (const line of reply.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/)) {
         assert.ok(!/^(Bcc|ack|x$)/.test(line), `${JSON.stringify(line)} in ${JSON.stringify(reply)}`);
@@ -194,7 +251,15 @@ describe("commands: detail and history", () => {
         "2025-01-01 20:00 (1h ago): acked by bob — until 2025-01-01 22:00 because swapping",
       ].join("\n"),
     );
-    bot.history.set(42, Array.from({ length: 25 }, (_, i) => ({ kind: "notified", at: NOW - (25 - i) * M, actor: "policy", detail: `n${i}` })));
+    bot.history.set(
+      42,
+      Array.from({ length: 25 }, (_, i) => ({
+        kind: "notified",
+        at: NOW - (25 - i) * M,
+        actor: "policy",
+        detail: `n${i}`,
+      })),
+    );
     const lines = (await say("history 42", bot.context())).split("\n");
     assert.equal(lines[0], "History of #42 web1 disk-full, times in UTC (the last 20; 5 older):");
     assert.equal(lines[1], "2025-01-01 11:40 (20m ago): notified by policy — n5");
@@ -211,15 +276,26 @@ describe("commands: silence, silences, unsilence", () => {
       await say("silence source=web* for 2h because deploy", bot.context()),
       "Silence #1 by alice: source=web* for 2h because deploy.\nIt mutes 1 raised alert now: #42 web1 disk-full.",
     );
-    assert.deepEqual(bot.silences, [{ id: 1, matcher: { source: ["web*"] }, until: NOW + 2 * H, by: "alice", why: "deploy" }]);
-    assert.equal(await say("silence lab* for 1h", bot.context()), "Silence #2 by alice: source=lab* for 1h.\nNo raised alert matches it now.");
-    assert.equal(await say("silence everything for 30d", bot.context()).then((r) => r.split("\n").slice(1).join("\n")), "(30d is longer than silences may last, so I used the maximum, 7d.)\nIt mutes 2 raised alerts now: #42 web1 disk-full, #43 db1 load.");
+    assert.deepEqual(bot.silences, [
+      { id: 1, matcher: { source: ["web*"] }, until: NOW + 2 * H, by: "alice", why: "deploy" },
+    ]);
+    assert.equal(
+      await say("silence lab* for 1h", bot.context()),
+      "Silence #2 by alice: source=lab* for 1h.\nNo raised alert matches it now.",
+    );
+    assert.equal(
+      await say("silence everything for 30d", bot.context()).then((r) => r.split("\n").slice(1).join("\n")),
+      "(30d is longer than silences may last, so I used the maximum, 7d.)\nIt mutes 2 raised alerts now: #42 web1 disk-full, #43 db1 load.",
+    );
   });
 
   it("silence #id covers exactly that alert, even with glob characters in its id", async () => {
     const odd = alert(7, { source: "web1", alertId: "disk-*" });
     const bot = new FakeBot([odd, alert(8, { alertId: "disk-sda" })]);
-    assert.equal(await say("silence #7 for 1h", bot.context()), "Silence #1 by alice: #7 web1 disk-* for 1h.\nIt mutes 1 raised alert now: #7 web1 disk-*.");
+    assert.equal(
+      await say("silence #7 for 1h", bot.context()),
+      "Silence #1 by alice: #7 web1 disk-* for 1h.\nIt mutes 1 raised alert now: #7 web1 disk-*.",
+    );
     const matcher = bot.silences[0]?.matcher ?? {};
     assert.ok(matches(matcher, odd) && !matches(matcher, alert(8, { alertId: "disk-sda" })));
     assert.equal(await say("silence #99 for 1h", bot.context()), "#99: no such alert");
@@ -240,16 +316,22 @@ describe("commands: silence, silences, unsilence", () => {
     );
     assert.equal(
       await say("unsilence 1 5", bot.context()),
-      "Silence #1 (source=web* id=disk-*) ended by alice; its alerts notify again.\nSilence #5: none in force by that number (see \"silences\").",
+      'Silence #1 (source=web* id=disk-*) ended by alice; its alerts notify again.\nSilence #5: none in force by that number (see "silences").',
     );
     assert.equal((await say("silences", bot.context())).split("\n").length, 2);
   });
 
   it("refuses a silence to someone not allowed, but lets people end their own", async () => {
     const bot = new FakeBot([DISK]);
-    bot.silences.push({ id: 1, matcher: {}, until: NOW + H, by: "alice", why: "" }, { id: 2, matcher: {}, until: NOW + H, by: "bob", why: "" });
+    bot.silences.push(
+      { id: 1, matcher: {}, until: NOW + H, by: "alice", why: "" },
+      { id: 2, matcher: {}, until: NOW + H, by: "bob", why: "" },
+    );
     const ctx = bot.context({ may: () => ({ ok: false, workgroup: null }) });
-    assert.equal(await say("silence web1 for 1h", ctx), "Sorry, you may not silence across workgroups (ask someone listed in its permissions).");
+    assert.equal(
+      await say("silence web1 for 1h", ctx),
+      "Sorry, you may not silence across workgroups (ask someone listed in its permissions).",
+    );
     assert.equal(
       await say("unsilence 1 2", ctx),
       "Silence #1 (everything) ended by alice; its alerts notify again.\nSilence #2: sorry, you may not silence across workgroups (ask someone listed in its permissions).",
@@ -269,19 +351,46 @@ describe("commands: oncall and escalate", () => {
   it("escalate tells who was told, or why nobody was", async () => {
     const bot = new FakeBot([DISK, OLD]);
     assert.equal(await say("escalate 42", bot.context()), "#42 web1 disk-full escalated by alice: telling carol, dave");
-    assert.equal(await say("escalate 44", bot.context()), "#44 web1 ntp is not raised, so there is nothing to escalate");
+    assert.equal(
+      await say("escalate 44", bot.context()),
+      "#44 web1 ntp is not raised, so there is nothing to escalate",
+    );
     bot.escalation = "nobody-left";
-    assert.equal(await say("escalate 42", bot.context()), "#42 web1 disk-full is already at the last step of its escalation: nobody is left to tell");
-    assert.equal(await say("escalate 1", bot.context({ may: () => ({ ok: false, workgroup: "ops" }) })), "#1: no such alert");
-    assert.equal(await say("escalate 42", bot.context({ may: () => ({ ok: false, workgroup: "ops" }) })), "#42 web1 disk-full: you may not escalate alerts of workgroup ops (ask someone listed in its permissions)");
+    assert.equal(
+      await say("escalate 42", bot.context()),
+      "#42 web1 disk-full is already at the last step of its escalation: nobody is left to tell",
+    );
+    assert.equal(
+      await say("escalate 1", bot.context({ may: () => ({ ok: false, workgroup: "ops" }) })),
+      "#1: no such alert",
+    );
+    assert.equal(
+      await say("escalate 42", bot.context({ may: () => ({ ok: false, workgroup: "ops" }) })),
+      "#42 web1 disk-full: you may not escalate alerts of workgroup ops (ask someone listed in its permissions)",
+    );
   });
 });
 
 describe("commands: a bot without an operation", () => {
   it("answers that it can't, as a refusal rather than a failure", async () => {
     const bare = new FakeBot([DISK]).context();
-    const ctx: CommandContext = { person: bare.person, now: NOW, ackDefaultMs: H, ackMaxMs: H, alerts: { list: () => [], ack: () => ({ ok: false, reason: "not-found" }) } };
-    for (const [text, what] of [["unack 1", "take acks back"], ["clear 1", "clear alerts by hand"], ["note 1 x", "take notes"], ["detail 1", "look alerts up"], ["history 1", "show history"], ["escalate 1", "escalate"], ["silence web1 for 1h", "keep silences"], ["silences", "keep silences"]] as const) {
+    const ctx: CommandContext = {
+      person: bare.person,
+      now: NOW,
+      ackDefaultMs: H,
+      ackMaxMs: H,
+      alerts: { list: () => [], ack: () => ({ ok: false, reason: "not-found" }) },
+    };
+    for (const [text, what] of [
+      ["unack 1", "take acks back"],
+      ["clear 1", "clear alerts by hand"],
+      ["note 1 x", "take notes"],
+      ["detail 1", "look alerts up"],
+      ["history 1", "show history"],
+      ["escalate 1", "escalate"],
+      ["silence web1 for 1h", "keep silences"],
+      ["silences", "keep silences"],
+    ] as const) {
       const outcome = await runCommand(text, ctx);
       assert.equal(outcome.ok ? "ok" : outcome.kind, "refused", text);
       assert.equal(outcome.reply, `Sorry, this bot can't ${what}: it has not been set up for that.`);
@@ -292,10 +401,13 @@ describe("commands: a bot without an operation", () => {
 
 describe("commands: ad-hoc forms", () => {
   it("offers ack and silence, with fields shaped like XEP-0004's", () => {
-    assert.deepEqual(FORM_COMMANDS.map((c) => [c.node, c.form.fields.map((f) => `${f.var}${f.required ? "*" : ""}`)]), [
-      ["ack", ["ids*", "duration", "note"]],
-      ["silence", ["matcher*", "duration*", "note"]],
-    ]);
+    assert.deepEqual(
+      FORM_COMMANDS.map((c) => [c.node, c.form.fields.map((f) => `${f.var}${f.required ? "*" : ""}`)]),
+      [
+        ["ack", ["ids*", "duration", "note"]],
+        ["silence", ["matcher*", "duration*", "note"]],
+      ],
+    );
   });
 
   it("parses a filled ack form into the same arguments as chat", () => {
@@ -304,9 +416,15 @@ describe("commands: ad-hoc forms", () => {
       ok: true,
       args: { ids: [42, 43], length: { kind: "for", ms: 2 * H }, note: "rebooting the box" },
     });
-    assert.deepEqual(ACK_FORM.parse(form({ ids: "42", duration: "3 working hours" })), { ok: true, args: { ids: [42], length: { kind: "working-hours", hours: 3 }, note: "" } });
+    assert.deepEqual(ACK_FORM.parse(form({ ids: "42", duration: "3 working hours" })), {
+      ok: true,
+      args: { ids: [42], length: { kind: "working-hours", hours: 3 }, note: "" },
+    });
     assert.deepEqual(ACK_FORM.parse(form({ ids: "" })), { ok: false, humanMessage: "Which alert?" });
-    assert.deepEqual(ACK_FORM.parse(form({ ids: "42", duration: "soon" })), { ok: false, humanMessage: `I can't read "soon" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours".` });
+    assert.deepEqual(ACK_FORM.parse(form({ ids: "42", duration: "soon" })), {
+      ok: false,
+      humanMessage: `I can't read "soon" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours".`,
+    });
     assert.deepEqual(SILENCE_FORM.parse(form({ matcher: "source=web* because", duration: "1h" })), {
       ok: true,
       args: { target: { kind: "matcher", matcher: { source: ["web*", "because"] } }, durationMs: H, note: "" },
@@ -316,15 +434,21 @@ describe("commands: ad-hoc forms", () => {
   it("runs a submitted form through the command's handler", async () => {
     const bot = new FakeBot([DISK]);
     const value = (values: Record<string, string>) => (field: string) => values[field] ?? "";
-    assert.deepEqual(await runFormCommand(SILENCE_FORM, value({ matcher: "#42", duration: "2h", note: "disk swap" }), bot.context()), {
-      ok: true,
-      note: "Silence #1 by alice: #42 web1 disk-full for 2h because disk swap.\nIt mutes 1 raised alert now: #42 web1 disk-full.",
-      effects: ["silences-changed"],
-    });
-    assert.deepEqual(await runFormCommand(SILENCE_FORM, value({ matcher: "colour=red", duration: "2h" }), bot.context()), {
-      ok: false,
-      text: 'I don\'t know the field "colour"; use source, id, subject or importance. A matcher looks like: source=web*, id=disk-*, subject="db *", importance>=80, /regex/, #42 or everything; a bare word is a source.',
-    });
+    assert.deepEqual(
+      await runFormCommand(SILENCE_FORM, value({ matcher: "#42", duration: "2h", note: "disk swap" }), bot.context()),
+      {
+        ok: true,
+        note: "Silence #1 by alice: #42 web1 disk-full for 2h because disk swap.\nIt mutes 1 raised alert now: #42 web1 disk-full.",
+        effects: ["silences-changed"],
+      },
+    );
+    assert.deepEqual(
+      await runFormCommand(SILENCE_FORM, value({ matcher: "colour=red", duration: "2h" }), bot.context()),
+      {
+        ok: false,
+        text: 'I don\'t know the field "colour"; use source, id, subject or importance. A matcher looks like: source=web*, id=disk-*, subject="db *", importance>=80, /regex/, #42 or everything; a bare word is a source.',
+      },
+    );
     const noSilences = { ...bot.context(), silences: undefined } as unknown as CommandContext;
     assert.deepEqual(await runFormCommand(SILENCE_FORM, value({ matcher: "web1", duration: "2h" }), noSilences), {
       ok: false,

@@ -7,15 +7,26 @@ import type { Matcher } from "../../src/policy/types.js";
 const M = 60_000;
 const H = 60 * M;
 const ALL = "ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, help";
-const ACK_USAGE = 'Usage: ack <ids> [for <duration> | for <n> working hours] [because <note>], e.g. "ack 42,43 for 2h because rebooting".';
-const SILENCE_USAGE = 'Usage: silence <matcher> for <duration> [because <note>], e.g. "silence source=web* id=disk-* for 2h because migrating storage".';
-const SYNTAX = 'A matcher looks like: source=web*, id=disk-*, subject="db *", importance>=80, /regex/, #42 or everything; a bare word is a source.';
+const ACK_USAGE =
+  'Usage: ack <ids> [for <duration> | for <n> working hours] [because <note>], e.g. "ack 42,43 for 2h because rebooting".';
+const SILENCE_USAGE =
+  'Usage: silence <matcher> for <duration> [because <note>], e.g. "silence source=web* id=disk-* for 2h because migrating storage".';
+const SYNTAX =
+  'A matcher looks like: source=web*, id=disk-*, subject="db *", importance>=80, /regex/, #42 or everything; a bare word is a source.';
 
 const DEFAULT: AckLength = { kind: "default" };
 const hours = (ms: number): AckLength => ({ kind: "for", ms });
 const working = (n: number): AckLength => ({ kind: "working-hours", hours: n });
-const ack = (ids: number[], length: AckLength = DEFAULT, note = ""): ParseResult => ({ ok: true, command: "ack", args: { ids, length, note } });
-const ids = (command: string, list: number[], note = ""): ParseResult => ({ ok: true, command, args: { ids: list, note } });
+const ack = (ids: number[], length: AckLength = DEFAULT, note = ""): ParseResult => ({
+  ok: true,
+  command: "ack",
+  args: { ids, length, note },
+});
+const ids = (command: string, list: number[], note = ""): ParseResult => ({
+  ok: true,
+  command,
+  args: { ids: list, note },
+});
 const one = (command: string, id: number): ParseResult => ({ ok: true, command, args: { id } });
 const show = (filter: string, limit = 30): ParseResult => ({ ok: true, command: "show", args: { filter, limit } });
 const help = (command: string | null): ParseResult => ({ ok: true, command: "help", args: { command } });
@@ -69,12 +80,18 @@ const TABLE: Array<[string, ParseResult]> = [
   ["ack foo", no(`"foo" is not an alert number. ${ACK_USAGE}`)],
   ["ack 0", no(`"0" is not an alert number. ${ACK_USAGE}`)],
   ["ack 42 2h", no(`"2h" is not an alert number. To say how long, write "for 2h". ${ACK_USAGE}`)],
-  ["ack 42 for banana", no(`I can't read "banana" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours". ${ACK_USAGE}`)],
+  [
+    "ack 42 for banana",
+    no(`I can't read "banana" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours". ${ACK_USAGE}`),
+  ],
   ["ack 42 for", no(`For how long? Put a duration after "for". ${ACK_USAGE}`)],
   ["ack 42 for 0m", no(`An ack has to last longer than that. ${ACK_USAGE}`)],
   ["ack 42 for 0 working hours", no(`An ack has to last longer than that. ${ACK_USAGE}`)],
   ["ack 42 because", no(`Say why after "because". ${ACK_USAGE}`)],
-  [`ack ${Array.from({ length: 51 }, (_, i) => i + 1).join(" ")}`, no(`That is 51 alerts; I take at most 50 at once. ${ACK_USAGE}`)],
+  [
+    `ack ${Array.from({ length: 51 }, (_, i) => i + 1).join(" ")}`,
+    no(`That is 51 alerts; I take at most 50 at once. ${ACK_USAGE}`),
+  ],
   // unack and clear
   ["unack 42", ids("unack", [42])],
   ["UNACK 42, 43", ids("unack", [42, 43])],
@@ -83,7 +100,10 @@ const TABLE: Array<[string, ParseResult]> = [
   ["clear 42", ids("clear", [42])],
   ["clear 42 because fixed by hand", ids("clear", [42], "fixed by hand")],
   ["resolve 42 43 because replaced the disk", ids("clear", [42, 43], "replaced the disk")],
-  ["clear web1", no('"web1" is not an alert number. Usage: clear <ids> [because <note>], e.g. "clear 42 because fixed by hand".')],
+  [
+    "clear web1",
+    no('"web1" is not an alert number. Usage: clear <ids> [because <note>], e.g. "clear 42 because fixed by hand".'),
+  ],
   // show
   ["show", show("raised")],
   ["show all", show("all")],
@@ -101,8 +121,18 @@ const TABLE: Array<[string, ParseResult]> = [
   ["status", show("raised")],
   ["show!", show("raised")],
   ["show everything", show("all")],
-  ["show frobs", no('I can show raised, acked, silenced or all alerts, and a number of them, not "frobs". Usage: show [raised|acked|silenced|all] [N]')],
-  ["show silences", no('I can show raised, acked, silenced or all alerts, and a number of them, not "silences". To list the silences themselves, say "silences". Usage: show [raised|acked|silenced|all] [N]')],
+  [
+    "show frobs",
+    no(
+      'I can show raised, acked, silenced or all alerts, and a number of them, not "frobs". Usage: show [raised|acked|silenced|all] [N]',
+    ),
+  ],
+  [
+    "show silences",
+    no(
+      'I can show raised, acked, silenced or all alerts, and a number of them, not "silences". To list the silences themselves, say "silences". Usage: show [raised|acked|silenced|all] [N]',
+    ),
+  ],
   // detail, history, note, escalate
   ["detail 42", one("detail", 42)],
   ["details #42", one("detail", 42)],
@@ -115,21 +145,45 @@ const TABLE: Array<[string, ParseResult]> = [
   ["note 42 the RAID card is being replaced", note(42, "the RAID card is being replaced")],
   ["note #42: vendor ticket 1234", note(42, "vendor ticket 1234")],
   ["comment 42 - ok for now, because nothing else runs there", note(42, "ok for now, because nothing else runs there")],
-  ["note 42", no('What should the note say? Usage: note <id> <text>, e.g. "note 42 the RAID controller is being replaced on Tuesday".')],
-  ["note disk full", no('"disk" is not an alert number. Usage: note <id> <text>, e.g. "note 42 the RAID controller is being replaced on Tuesday".')],
+  [
+    "note 42",
+    no(
+      'What should the note say? Usage: note <id> <text>, e.g. "note 42 the RAID controller is being replaced on Tuesday".',
+    ),
+  ],
+  [
+    "note disk full",
+    no(
+      '"disk" is not an alert number. Usage: note <id> <text>, e.g. "note 42 the RAID controller is being replaced on Tuesday".',
+    ),
+  ],
   ["escalate 42", one("escalate", 42)],
   ["esc #42", one("escalate", 42)],
   ["escalate", no('Which alert? Usage: escalate <id>, e.g. "escalate 42".')],
   // silence
   ["silence web1 for 2h", silence({ source: ["web1"] }, 2 * H)],
-  ["silence source=web* id=disk-* for 2h because migrating storage", silence({ source: ["web*"], alertId: ["disk-*"] }, 2 * H, "migrating storage")],
+  [
+    "silence source=web* id=disk-* for 2h because migrating storage",
+    silence({ source: ["web*"], alertId: ["disk-*"] }, 2 * H, "migrating storage"),
+  ],
   ["Silence SOURCE = web* for 30 minutes", silence({ source: ["web*"] }, 30 * M)],
   ["mute host=db1,db2 for 1d", silence({ source: ["db1", "db2"] }, 24 * H)],
-  ['silence subject="backup *" for 6h because the NAS is moving', silence({ subject: ["backup *"] }, 6 * H, "the NAS is moving")],
+  [
+    'silence subject="backup *" for 6h because the NAS is moving',
+    silence({ subject: ["backup *"] }, 6 * H, "the NAS is moving"),
+  ],
   ["silence id=/^disk-(sda|sdb)$/ for 1h", silence({ alertId: ["/^disk-(sda|sdb)$/"] }, H)],
   ["silence importance<=30 for 1w", silence({ importance: { max: 30 } }, 7 * 24 * H)],
-  ["silence importance=80-100 source=lab* for 2h", silence({ importance: { min: 80, max: 100 }, source: ["lab*"] }, 2 * H)],
-  ["silence importance=urgent for 2h", no(`I can't read "importance=urgent"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances). ${SYNTAX} ${SILENCE_USAGE}`)],
+  [
+    "silence importance=80-100 source=lab* for 2h",
+    silence({ importance: { min: 80, max: 100 }, source: ["lab*"] }, 2 * H),
+  ],
+  [
+    "silence importance=urgent for 2h",
+    no(
+      `I can't read "importance=urgent"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances). ${SYNTAX} ${SILENCE_USAGE}`,
+    ),
+  ],
   ["silence importance=40-59 for 2h", silence({ importance: { min: 40, max: 59 } }, 2 * H)],
   ["silence everything for 15m because planned outage", silence({}, 15 * M, "planned outage")],
   ["silence source=forge* for 1h", silence({ source: ["forge*"] }, H)],
@@ -140,11 +194,27 @@ const TABLE: Array<[string, ParseResult]> = [
   ["silence for 2h", no(`What should I silence? ${SILENCE_USAGE}`)],
   ["silence", no(`What should I silence? ${SILENCE_USAGE}`)],
   ["silence web1 for ever", no(`I can't read "ever" as a duration; try 30m, 2h or 1d. ${SILENCE_USAGE}`)],
-  ["silence colour=red for 2h", no(`I don't know the field "colour"; use source, id, subject or importance. ${SYNTAX} ${SILENCE_USAGE}`)],
-  ["silence id=/disk(/ for 2h", no(`"/disk(/" is not a valid regex (Invalid regular expression: /disk(/: Unterminated group). ${SYNTAX} ${SILENCE_USAGE}`)],
-  ["silence importance>=lots for 2h", no(`I can't read "importance>=lots"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances). ${SYNTAX} ${SILENCE_USAGE}`)],
+  [
+    "silence colour=red for 2h",
+    no(`I don't know the field "colour"; use source, id, subject or importance. ${SYNTAX} ${SILENCE_USAGE}`),
+  ],
+  [
+    "silence id=/disk(/ for 2h",
+    no(
+      `"/disk(/" is not a valid regex (Invalid regular expression: /disk(/: Unterminated group). ${SYNTAX} ${SILENCE_USAGE}`,
+    ),
+  ],
+  [
+    "silence importance>=lots for 2h",
+    no(
+      `I can't read "importance>=lots"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances). ${SYNTAX} ${SILENCE_USAGE}`,
+    ),
+  ],
   ["silence source>web for 2h", no(`">" only works with importance; write source=pattern. ${SYNTAX} ${SILENCE_USAGE}`)],
-  ["silence web1 42 for 2h", no(`To silence one alert, say "silence #42 for …" on its own. ${SYNTAX} ${SILENCE_USAGE}`)],
+  [
+    "silence web1 42 for 2h",
+    no(`To silence one alert, say "silence #42 for …" on its own. ${SYNTAX} ${SILENCE_USAGE}`),
+  ],
   // silences, unsilence, oncall
   ["silences", { ok: true, command: "silences", args: null }],
   ["silences web1", no('Just "silences" lists them; to end one, say "unsilence <n>".')],
@@ -178,7 +248,8 @@ const TABLE: Array<[string, ParseResult]> = [
 describe("commands: parsing", () => {
   it("has a table of at least 60 real phrasings", () => assert.ok(TABLE.length >= 60, String(TABLE.length)));
   for (const [text, want] of TABLE) {
-    it(`${JSON.stringify(text.length > 60 ? text.slice(0, 57) + "..." : text)} → ${want.ok ? want.command : "a hint"}`, () => assert.deepEqual(parseCommand(text, defaultRegistry), want));
+    it(`${JSON.stringify(text.length > 60 ? text.slice(0, 57) + "..." : text)} → ${want.ok ? want.command : "a hint"}`, () =>
+      assert.deepEqual(parseCommand(text, defaultRegistry), want));
   }
 });
 
@@ -199,7 +270,8 @@ describe("commands: lines said in a room", () => {
     ["AlertBots are great", null],
   ];
   for (const [body, want] of ROOM) {
-    it(`${JSON.stringify(body)} → ${want === null ? "ignored" : JSON.stringify(want)}`, () => assert.equal(roomCommand(body, "AlertBot"), want));
+    it(`${JSON.stringify(body)} → ${want === null ? "ignored" : JSON.stringify(want)}`, () =>
+      assert.equal(roomCommand(body, "AlertBot"), want));
   }
   it("escapes the nick", () => assert.equal(roomCommand("a.b+c: show", "a.b+c"), "show"));
 });

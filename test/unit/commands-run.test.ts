@@ -38,7 +38,10 @@ function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord 
 }
 
 /** A context over an in-memory list of alerts, recording every ack it is asked for. */
-function fakeContext(alerts: AlertRecord[], overrides: Partial<CommandContext> = {}): CommandContext & { acks: Array<[number, AckInfo]> } {
+function fakeContext(
+  alerts: AlertRecord[],
+  overrides: Partial<CommandContext> = {},
+): CommandContext & { acks: Array<[number, AckInfo]> } {
   const acks: Array<[number, AckInfo]> = [];
   const person = recognisePerson(PEOPLE, "alice@mauve.localhost/phone");
   assert.ok(person);
@@ -77,7 +80,10 @@ describe("commands: ack", () => {
 
   it("acknowledges each alert by the sender's name, for the asked time, with the note", async () => {
     const ctx = fakeContext(alerts);
-    assert.equal(await reply("ack 42 for 2h because rebooting", ctx), "#42 web1 disk-full acknowledged for 2h by alice because rebooting");
+    assert.equal(
+      await reply("ack 42 for 2h because rebooting", ctx),
+      "#42 web1 disk-full acknowledged for 2h by alice because rebooting",
+    );
     assert.deepEqual(ctx.acks, [[42, { by: "alice", at: NOW, until: NOW + 2 * H, note: "rebooting" }]]);
   });
 
@@ -91,11 +97,14 @@ describe("commands: ack", () => {
         "#99: no such alert",
       ].join("\n"),
     );
-    assert.deepEqual(ctx.acks.map(([id, a]) => [id, a.until - NOW, a.note]), [
-      [42, H, ""],
-      [43, H, ""],
-      [99, H, ""],
-    ]);
+    assert.deepEqual(
+      ctx.acks.map(([id, a]) => [id, a.until - NOW, a.note]),
+      [
+        [42, H, ""],
+        [43, H, ""],
+        [99, H, ""],
+      ],
+    );
   });
 
   it("caps the duration at the maximum and says so", async () => {
@@ -114,7 +123,10 @@ describe("commands: ack", () => {
         return hours > 100 ? now + 30 * 24 * H : now + 18 * H; // overnight: 4 working hours end tomorrow at 12:00
       },
     });
-    assert.equal(await reply("ack 42 for 4 working hours because vendor", ctx), "#42 web1 disk-full acknowledged for 18h (4 working hours) by alice because vendor");
+    assert.equal(
+      await reply("ack 42 for 4 working hours because vendor", ctx),
+      "#42 web1 disk-full acknowledged for 18h (4 working hours) by alice because vendor",
+    );
     assert.deepEqual(asked, [[NOW, 4]]);
     assert.equal(ctx.acks[0]?.[1].until, NOW + 18 * H);
     assert.equal(
@@ -124,9 +136,15 @@ describe("commands: ack", () => {
   });
 
   it("says so when working hours are unknown or none lie ahead", async () => {
-    assert.equal(await reply("ack 42 for 2 working hours", fakeContext(alerts)), 'No working hours are configured here, so I can\'t count "2 working hours"; say how long instead, e.g. "for 2h".');
+    assert.equal(
+      await reply("ack 42 for 2 working hours", fakeContext(alerts)),
+      'No working hours are configured here, so I can\'t count "2 working hours"; say how long instead, e.g. "for 2h".',
+    );
     const none = fakeContext(alerts, { workingHoursFrom: () => null });
-    assert.equal(await reply("ack 42 for 2 working hours", none), 'The working hours configured here have no 2 hours left in the calendar I know; say how long instead, e.g. "for 2h".');
+    assert.equal(
+      await reply("ack 42 for 2 working hours", none),
+      'The working hours configured here have no 2 hours left in the calendar I know; say how long instead, e.g. "for 2h".',
+    );
     assert.deepEqual(none.acks, []);
   });
 
@@ -149,11 +167,18 @@ describe("commands: show", () => {
         alert(1, { importance: 50, summary: "Backups are late", subject: "db1", raisedAt: NOW - 3 * H }),
         alert(42, { importance: 90, summary: "Disk / is 97% full" }),
         alert(7, { importance: 10, summary: "", alertId: "ntp-drift", raisedAt: NOW - 500 }),
-        alert(8, { importance: 65, ack: { by: "bob", at: NOW - H, until: NOW + 90 * M, note: "" }, raisedAt: NOW - 2 * H }),
+        alert(8, {
+          importance: 65,
+          ack: { by: "bob", at: NOW - H, until: NOW + 90 * M, note: "" },
+          raisedAt: NOW - 2 * H,
+        }),
         alert(9, { status: "cleared", raisedAt: null, clearedAt: NOW - 5 * M }),
       ],
       // The rules make db1 urgent whatever its importance; importance 90 alone makes nothing urgent.
-      { gradeOf: (a) => (a.subject === "db1" ? { level: "urgent", workgroup: "db" } : { level: "normal", workgroup: "ops" }) },
+      {
+        gradeOf: (a) =>
+          a.subject === "db1" ? { level: "urgent", workgroup: "db" } : { level: "normal", workgroup: "ops" },
+      },
     );
     assert.equal(
       await reply("show", ctx),
@@ -164,7 +189,10 @@ describe("commands: show", () => {
         "#7 [normal, importance 10] web1: ntp-drift (raised just now)",
       ].join("\n"),
     );
-    assert.equal(await reply("show acked", ctx), "#8 [normal, importance 65] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)");
+    assert.equal(
+      await reply("show acked", ctx),
+      "#8 [normal, importance 65] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
+    );
     assert.match(await reply("show all", ctx), /\n#9 \[normal, importance 50\] web1: Summary 9 \(cleared 5m ago\)$/);
   });
 
@@ -196,10 +224,22 @@ describe("commands: show", () => {
       ],
       { silences },
     );
-    assert.equal(await reply("show", ctx), "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [importance 60] web1: Summary 2 (raised 12m ago)");
-    assert.equal(await reply("show silenced", ctx), "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)");
-    assert.equal(await reply("show 1", ctx), "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more");
-    assert.equal(await reply("show all 5", ctx).then((r) => r.split("\n")[2]), "#3 [importance 50] db2: Summary 3 (cleared 1m ago)");
+    assert.equal(
+      await reply("show", ctx),
+      "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [importance 60] web1: Summary 2 (raised 12m ago)",
+    );
+    assert.equal(
+      await reply("show silenced", ctx),
+      "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)",
+    );
+    assert.equal(
+      await reply("show 1", ctx),
+      "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more",
+    );
+    assert.equal(
+      await reply("show all 5", ctx).then((r) => r.split("\n")[2]),
+      "#3 [importance 50] db2: Summary 3 (cleared 1m ago)",
+    );
     assert.equal(await reply("show silenced", fakeContext([alert(1)])), "No silenced alerts.");
   });
 
@@ -223,7 +263,8 @@ describe("commands: help", () => {
     assert.equal(lines.at(-2), "help [command] — list the commands, or explain one");
     assert.equal(lines.at(-1), 'Say "help <command>" for details and an example.');
     assert.equal(lines.length, defaultRegistry.commands.length + 2);
-    for (const command of defaultRegistry.commands) assert.ok(text.includes(`${command.usage} — ${command.summary}`), command.name);
+    for (const command of defaultRegistry.commands)
+      assert.ok(text.includes(`${command.usage} — ${command.summary}`), command.name);
   });
 
   it("explains one command with its aliases and example", async () => {
@@ -235,8 +276,14 @@ describe("commands: help", () => {
 
   it("explains every command with an example that parses", async () => {
     for (const command of defaultRegistry.commands) {
-      assert.match(await reply(`help ${command.name}`, fakeContext([])), new RegExp(`^${command.usage.replace(/[[\]|()*.?+]/g, "\\$&")}\n`));
-      assert.ok(command.parse(command.example.slice(command.example.indexOf(" ") + 1)).ok || command.example === command.name, command.example);
+      assert.match(
+        await reply(`help ${command.name}`, fakeContext([])),
+        new RegExp(`^${command.usage.replace(/[[\]|()*.?+]/g, "\\$&")}\n`),
+      );
+      assert.ok(
+        command.parse(command.example.slice(command.example.indexOf(" ") + 1)).ok || command.example === command.name,
+        command.example,
+      );
     }
   });
 
@@ -297,25 +344,40 @@ describe("commands: runCommand, the error boundary", () => {
 
   it("reports success and parse failures as values", async () => {
     const ctx = fakeContext([alert(42)]);
-    assert.deepEqual(await runCommand("ack 42", ctx), { ok: true, command: "ack", reply: "#42 web1 alert-42 acknowledged for 1h by alice", effects: ["alerts-changed"] });
+    assert.deepEqual(await runCommand("ack 42", ctx), {
+      ok: true,
+      command: "ack",
+      reply: "#42 web1 alert-42 acknowledged for 1h by alice",
+      effects: ["alerts-changed"],
+    });
     const unparsed: CommandOutcome = await runCommand("frob", ctx);
     assert.deepEqual(unparsed, {
       ok: false,
       kind: "unparsed",
       command: null,
-      reply: 'I don\'t know "frob". Try: ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, help',
+      reply:
+        'I don\'t know "frob". Try: ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, help',
     });
   });
 
   it("gives a CommandError's human message and keeps the error for the log", async () => {
     const error = new CommandError("The store is read-only during maintenance.", { detail: "SQLITE_READONLY" });
     const outcome = await runCommand("boom", fakeContext([]), createRegistry([failing(error)]));
-    assert.deepEqual(outcome, { ok: false, kind: "refused", command: "boom", reply: "The store is read-only during maintenance.", error });
+    assert.deepEqual(outcome, {
+      ok: false,
+      kind: "refused",
+      command: "boom",
+      reply: "The store is read-only during maintenance.",
+      error,
+    });
   });
 
   it("apologises for anything else, without its detail, and never throws", async () => {
     const error = new Error("SQLITE_CORRUPT: database disk image is malformed");
-    for (const registry of [createRegistry([failing(error)]), createRegistry([{ ...failing(error), handler: () => Promise.reject(error) }])]) {
+    for (const registry of [
+      createRegistry([failing(error)]),
+      createRegistry([{ ...failing(error), handler: () => Promise.reject(error) }]),
+    ]) {
       const outcome = await runCommand("boom", fakeContext([]), registry);
       assert.equal(outcome.ok, false);
       assert.equal(outcome.reply, 'Sorry, something went wrong on my side while running "boom". It has been logged.');
@@ -326,7 +388,10 @@ describe("commands: runCommand, the error boundary", () => {
 
 describe("commands: recognisePerson", () => {
   it("recognises configured people by bare or full JID in any case, and nobody else", () => {
-    assert.deepEqual(recognisePerson(PEOPLE, "Bob@Mauve.Localhost/laptop"), { name: "bob", jid: "bob@mauve.localhost" });
+    assert.deepEqual(recognisePerson(PEOPLE, "Bob@Mauve.Localhost/laptop"), {
+      name: "bob",
+      jid: "bob@mauve.localhost",
+    });
     assert.equal(recognisePerson(PEOPLE, "mallory@mauve.localhost"), null);
     assert.equal(recognisePerson(PEOPLE, "mauve.localhost/alice@mauve.localhost"), null);
   });

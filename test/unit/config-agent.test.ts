@@ -8,7 +8,10 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/conf
 
 describe("config: mauve-agent", () => {
   it("derives service, pubsub, bot and source from the JID when they are left out", () => {
-    const config = loadAgentConfig(fixture("agent-minimal.yaml"), { file: "/etc/mauve/agent.yaml", env: { AGENT_PASSWORD: "pw" } });
+    const config = loadAgentConfig(fixture("agent-minimal.yaml"), {
+      file: "/etc/mauve/agent.yaml",
+      env: { AGENT_PASSWORD: "pw" },
+    });
     assert.equal(config.xmpp.password.reveal(), "pw");
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
       xmpp: {
@@ -48,31 +51,43 @@ describe("config: mauve-agent", () => {
     });
     assert.deepEqual(files, ["/etc/mauve/agent.password"]);
     assert.equal(config.xmpp.password.reveal(), "agent-password");
-    assert.deepEqual(config.alerts.map((a) => [a.id, a.state, a.importance]), [
-      ["disk-full", "raised", 80],
-      ["backup-stale", "cleared", null],
-    ]);
-    assert.deepEqual(config.checks.map((c) => [c.id, c.intervalMs, c.damping.raise]), [["disk-root", 300_000, 1], ["ntp", 600_000, 2]]);
+    assert.deepEqual(
+      config.alerts.map((a) => [a.id, a.state, a.importance]),
+      [
+        ["disk-full", "raised", 80],
+        ["backup-stale", "cleared", null],
+      ],
+    );
+    assert.deepEqual(
+      config.checks.map((c) => [c.id, c.intervalMs, c.damping.raise]),
+      [
+        ["disk-root", 300_000, 1],
+        ["ntp", 600_000, 2],
+      ],
+    );
     assert.deepEqual(config.remoteChecks, { publishers: ["ops@mauve.localhost"], groups: ["web"] });
   });
 
   it("reports every problem of a broken config exactly, without quoting the password", () => {
-    assert.throws(() => loadAgentConfig(fixture("agent-bad.yaml"), { file: "agent.yaml" }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(
-        err.message,
-        [
-          "agent.yaml: xmpp.password: expected a non-empty string, got a number",
-          'agent.yaml: source: source "web 1" has a space at character 4: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
-          'agent.yaml: alerts[1].importance: expected a whole number between 0 and 4294967295, got "high"',
-          'agent.yaml: alerts[1].state: expected one of raised, cleared, got "up"',
-          'agent.yaml: alerts[2].id: "disk-full" is already used by alerts[0]',
-          'agent.yaml: heartbeat.interval: expected a duration between 10s and 1d, got "1s"',
-        ].join("\n"),
-      );
-      assert.ok(!err.message.includes("12345"));
-      return true;
-    });
+    assert.throws(
+      () => loadAgentConfig(fixture("agent-bad.yaml"), { file: "agent.yaml" }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(
+          err.message,
+          [
+            "agent.yaml: xmpp.password: expected a non-empty string, got a number",
+            'agent.yaml: source: source "web 1" has a space at character 4: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
+            'agent.yaml: alerts[1].importance: expected a whole number between 0 and 4294967295, got "high"',
+            'agent.yaml: alerts[1].state: expected one of raised, cleared, got "up"',
+            'agent.yaml: alerts[2].id: "disk-full" is already used by alerts[0]',
+            'agent.yaml: heartbeat.interval: expected a duration between 10s and 1d, got "1s"',
+          ].join("\n"),
+        );
+        assert.ok(!err.message.includes("12345"));
+        return true;
+      },
+    );
   });
 
   it("holds the source to the one source rule, naming the key, for a set source and for one taken from the JID", () => {
@@ -85,12 +100,22 @@ describe("config: mauve-agent", () => {
       ['source: "db/replica"', 'agent.yaml: source: source "db/replica" has U+002F at character 3'],
     ];
     for (const [line, message] of table) {
-      assert.throws(load(`${base}${line}\n`), (err: unknown) => err instanceof ConfigError && err.message.startsWith(message), line);
+      assert.throws(
+        load(`${base}${line}\n`),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith(message),
+        line,
+      );
     }
     assert.throws(
       load("xmpp:\n  jid: web+1@mauve.localhost\n  password_env: PW\n"),
       /agent.yaml: xmpp.jid: the source defaults to the JID's localpart, and source "web\+1" has U\+002B at character 4: .*; set source: to a name that follows the rule/,
     );
-    assert.equal(loadAgentConfig("xmpp:\n  jid: web+1@mauve.localhost\n  password_env: PW\nsource: WEB1.example.org\n", { file: "a", env: { PW: "pw" } }).source, "WEB1.example.org");
+    assert.equal(
+      loadAgentConfig("xmpp:\n  jid: web+1@mauve.localhost\n  password_env: PW\nsource: WEB1.example.org\n", {
+        file: "a",
+        env: { PW: "pw" },
+      }).source,
+      "WEB1.example.org",
+    );
   });
 });

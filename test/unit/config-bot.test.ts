@@ -56,7 +56,10 @@ describe("config: AlertBot", () => {
           room: null,
           workingHours: null,
           escalation: Object.fromEntries(
-            ["urgent", "normal", "low"].map((level) => [level, { steps: [{ afterMs: 0, notify: { kind: "all" }, channels: null, window: null }], reminderMs: null }]),
+            ["urgent", "normal", "low"].map((level) => [
+              level,
+              { steps: [{ afterMs: 0, notify: { kind: "all" }, channels: null, window: null }], reminderMs: null },
+            ]),
           ),
         },
       ],
@@ -75,7 +78,17 @@ describe("config: AlertBot", () => {
 
   it("returns a deeply frozen object", () => {
     const config = loadBotConfig(fixture("bot-minimal.yaml"), { file: "alertbot.yaml" });
-    for (const part of [config, config.xmpp, config.people, config.people[0], config.alerts, config.log, config.xmpp.secret, config.workgroups[0], config.rules[0]]) {
+    for (const part of [
+      config,
+      config.xmpp,
+      config.people,
+      config.people[0],
+      config.alerts,
+      config.log,
+      config.xmpp.secret,
+      config.workgroups[0],
+      config.rules[0],
+    ]) {
       assert.ok(Object.isFrozen(part));
     }
     assert.throws(() => ((config.alerts as { ackMaxMs: number }).ackMaxMs = 1), TypeError);
@@ -83,7 +96,12 @@ describe("config: AlertBot", () => {
 
   it("never shows the secret when the whole config is printed", () => {
     const config = loadBotConfig(fixture("bot-minimal.yaml"), { file: "alertbot.yaml" });
-    for (const text of [JSON.stringify(config), inspect(config, { depth: null }), inspect(config, { depth: null, showHidden: true }), String(config.xmpp.secret)]) {
+    for (const text of [
+      JSON.stringify(config),
+      inspect(config, { depth: null }),
+      inspect(config, { depth: null, showHidden: true }),
+      String(config.xmpp.secret),
+    ]) {
       assert.ok(!text.includes("component-secret-123"), text);
     }
   });
@@ -94,15 +112,26 @@ describe("config: AlertBot", () => {
       env: { ALERTBOT_COMPONENT_SECRET: "from-env", MAUVE_SMTP_PASSWORD: "smtp", TWILIO_AUTH_TOKEN: "token" },
     });
     assert.equal(config.xmpp.secret.reveal(), "from-env");
-    assert.deepEqual(config.people.map((p) => p.name), ["alice", "bob", "carol", "dave", "erin"]);
+    assert.deepEqual(
+      config.people.map((p) => p.name),
+      ["alice", "bob", "carol", "dave", "erin"],
+    );
     assert.equal(config.people[0]?.timezone, "Europe/London");
     assert.equal(config.workgroups[0]?.workingHours, "office");
     assert.equal(config.alerts.maxClockSkewMs, 3_600_000);
     // Its rooms live on the MUC service our launcher's Prosody runs for that domain.
     const room = config.workgroups.find((w) => w.room !== null)?.room ?? "";
     const prosody = renderProsodyConfig({
-      domain: "mauve.localhost", c2sPort: 15222, componentPort: 15347, dataDir: "/d", certsDir: "/c", pidFile: "/p", logFile: "/l",
-      logLevel: "info", storage: "internal", runAsRoot: false,
+      domain: "mauve.localhost",
+      c2sPort: 15222,
+      componentPort: 15347,
+      dataDir: "/d",
+      certsDir: "/c",
+      pidFile: "/p",
+      logFile: "/l",
+      logLevel: "info",
+      storage: "internal",
+      runAsRoot: false,
     });
     assert.match(prosody, new RegExp(`Component "${room.split("@")[1]?.replace(/\./g, "\\.")}" "muc"`), room);
   });
@@ -145,9 +174,18 @@ describe("config: AlertBot", () => {
         'alertbot.yaml: people[2].jid: "alice@mauve.localhost" is already used by people[0]',
       ],
     ],
-    ["bot-missing-secret-env.yaml", ["alertbot.yaml: xmpp.secret_env: environment variable ALERTBOT_COMPONENT_SECRET is not set"]],
-    ["bot-syntax-error.yaml", ["alertbot.yaml: line 9, column 4: YAML syntax error: All sequence items must start at the same column"]],
-    ["bot-syntax-tab.yaml", ["alertbot.yaml: line 2, column 1: YAML syntax error: Tabs are not allowed as indentation"]],
+    [
+      "bot-missing-secret-env.yaml",
+      ["alertbot.yaml: xmpp.secret_env: environment variable ALERTBOT_COMPONENT_SECRET is not set"],
+    ],
+    [
+      "bot-syntax-error.yaml",
+      ["alertbot.yaml: line 9, column 4: YAML syntax error: All sequence items must start at the same column"],
+    ],
+    [
+      "bot-syntax-tab.yaml",
+      ["alertbot.yaml: line 2, column 1: YAML syntax error: Tabs are not allowed as indentation"],
+    ],
     ["bot-syntax-dup.yaml", ["alertbot.yaml: line 2, column 1: YAML syntax error: Map keys must be unique"]],
     [
       "bot-many-errors.yaml",
@@ -196,8 +234,14 @@ people:
   - { name: bob, jid: bob@x.org }
 `;
   it("reads who may do what per workgroup", () => {
-    const config = loadBotConfig(`${base}permissions:\n  everyone: { ack: [alice, bob], silence: [alice] }\n  "*": { escalate: ["*"] }\n`, { file: "alertbot.yaml" });
-    assert.deepEqual(config.permissions, { everyone: { ack: ["alice", "bob"], silence: ["alice"] }, "*": { escalate: ["*"] } });
+    const config = loadBotConfig(
+      `${base}permissions:\n  everyone: { ack: [alice, bob], silence: [alice] }\n  "*": { escalate: ["*"] }\n`,
+      { file: "alertbot.yaml" },
+    );
+    assert.deepEqual(config.permissions, {
+      everyone: { ack: ["alice", "bob"], silence: ["alice"] },
+      "*": { escalate: ["*"] },
+    });
   });
   it("names unknown people and workgroups with their keys", () => {
     assert.throws(

@@ -29,7 +29,11 @@ describe("config: policy sections", () => {
 
   it("maps people's channel preferences, filling defaults from what each person has", () => {
     const [alice, bob, carol] = team.people;
-    assert.deepEqual(alice?.notify, { urgent: [["xmpp"], ["sms"], ["email"]], normal: [["xmpp"], ["email"]], low: [["email_digest"]] });
+    assert.deepEqual(alice?.notify, {
+      urgent: [["xmpp"], ["sms"], ["email"]],
+      normal: [["xmpp"], ["email"]],
+      low: [["email_digest"]],
+    });
     assert.deepEqual(bob?.notify.low, [["email_digest"]]);
     assert.deepEqual(carol?.notify, { urgent: [["xmpp", "sms"]], normal: [["xmpp"]], low: [["xmpp"]] });
     assert.equal(team.people[4]?.fallbackAfterMs, 10 * M);
@@ -39,7 +43,16 @@ describe("config: policy sections", () => {
     const [ops, dba] = team.workgroups;
     assert.deepEqual(ops?.rotation, {
       start: "2026-01-05",
-      shifts: [{ name: "night", days: [1, 2, 3, 4, 5, 6, 7], from: 1200, until: 480, people: ["carol", "dave"], cycle: "week" }],
+      shifts: [
+        {
+          name: "night",
+          days: [1, 2, 3, 4, 5, 6, 7],
+          from: 1200,
+          until: 480,
+          people: ["carol", "dave"],
+          cycle: "week",
+        },
+      ],
     });
     assert.deepEqual(ops?.escalation.urgent, {
       steps: [
@@ -56,20 +69,39 @@ describe("config: policy sections", () => {
       ],
       reminderMs: 60 * M,
     });
-    assert.deepEqual(ops?.escalation.low, { steps: [{ afterMs: 0, notify: { kind: "oncall" }, channels: null, window: "office" }], reminderMs: null });
+    assert.deepEqual(ops?.escalation.low, {
+      steps: [{ afterMs: 0, notify: { kind: "oncall" }, channels: null, window: "office" }],
+      reminderMs: null,
+    });
     assert.deepEqual(dba?.escalation.urgent.steps[1]?.notify, { kind: "workgroup", name: "ops" });
     assert.equal(dba?.room, "dba@conference.mauve.localhost");
     assert.equal(dba?.rotation, null);
   });
 
   it("maps rules, windows, storm and host_down", () => {
-    assert.deepEqual(team.rules[2], { match: { source: ["db*", "/^pg-\\d+$/"] }, level: "normal", workgroup: "dba", window: null });
+    assert.deepEqual(team.rules[2], {
+      match: { source: ["db*", "/^pg-\\d+$/"] },
+      level: "normal",
+      workgroup: "dba",
+      window: null,
+    });
     assert.deepEqual(team.rules[1]?.match, { source: ["db*"], importance: { min: 100 } });
     assert.deepEqual(team.rules.at(-1), { match: {}, level: "normal", workgroup: "ops", window: null });
     assert.deepEqual(team.windows, {
-      office: { timezone: "Europe/London", days: [1, 2, 3, 4, 5], from: 540, until: 1050, holidays: ["2026-12-25", "2026-12-28"] },
+      office: {
+        timezone: "Europe/London",
+        days: [1, 2, 3, 4, 5],
+        from: 540,
+        until: 1050,
+        holidays: ["2026-12-25", "2026-12-28"],
+      },
     });
-    assert.deepEqual(team.storm, { limit: { count: 5, perMs: 10 * M }, digestAfter: 3, digestTop: 3, quietDigestEveryMs: 60 * M });
+    assert.deepEqual(team.storm, {
+      limit: { count: 5, perMs: 10 * M },
+      digestAfter: 3,
+      digestTop: 3,
+      quietDigestEveryMs: 60 * M,
+    });
     assert.deepEqual(team.hostDown, { graceMs: 5 * M, importance: 100 });
   });
 
@@ -79,7 +111,10 @@ describe("config: policy sections", () => {
       env: { ALERTBOT_COMPONENT_SECRET: "x", MAUVE_SMTP_PASSWORD: "smtp", TWILIO_AUTH_TOKEN: "token" },
     });
     const ops = example.workgroups[0]!;
-    const who = (iso: string): string => onCall(ops, Z(iso), example.people).map((p) => p.name).join(" ");
+    const who = (iso: string): string =>
+      onCall(ops, Z(iso), example.people)
+        .map((p) => p.name)
+        .join(" ");
     assert.equal(who("2026-01-06T10:00:00Z"), "alice bob"); // weekday daytime: members
     assert.equal(who("2026-01-06T22:00:00Z"), "carol alice bob"); // night rota, week 1
     assert.equal(who("2026-01-13T22:00:00Z"), "dave alice bob"); // week 2
@@ -150,25 +185,34 @@ describe("config: policy sections", () => {
     ],
     [
       "bot-policy-no-rules.yaml",
-      ["alertbot.yaml: rules: expected a list of rules ending with a default (without match), since workgroups are configured, got nothing"],
+      [
+        "alertbot.yaml: rules: expected a list of rules ending with a default (without match), since workgroups are configured, got nothing",
+      ],
     ],
   ];
   for (const [name, lines] of broken) {
     it(`reports ${name} exactly`, () => {
-      assert.equal(errorOf(fixture(name), (text) => loadBotConfig(text, { file: "alertbot.yaml" })), lines.join("\n"));
+      assert.equal(
+        errorOf(fixture(name), (text) => loadBotConfig(text, { file: "alertbot.yaml" })),
+        lines.join("\n"),
+      );
     });
   }
 });
 
 describe("config: policy readers", () => {
-  const read = <T>(reader: Reader<T>, yaml: string): T => loadYaml(`v: ${yaml}`, object({ v: reader }), { file: "t.yaml" }).v;
+  const read = <T>(reader: Reader<T>, yaml: string): T =>
+    loadYaml(`v: ${yaml}`, object({ v: reader }), { file: "t.yaml" }).v;
 
   it("reads hours, including overnight and whole-day spans", () => {
     assert.deepEqual(read(hours(), "08:00-20:00"), { from: 480, until: 1200 });
     assert.deepEqual(read(hours(), '"22:00 – 06:30"'), { from: 1320, until: 390 });
     assert.deepEqual(read(hours(), "00:00-24:00"), { from: 0, until: 1440 });
     for (const bad of ["24:00-01:00", "08:60-09:00", "8am-5pm", "08:00-00:00x"]) {
-      assert.equal(errorOf(bad, (t) => read(hours(), t)), `t.yaml: v: expected hours like "08:00-20:00" (24-hour clock), got "${bad}"`);
+      assert.equal(
+        errorOf(bad, (t) => read(hours(), t)),
+        `t.yaml: v: expected hours like "08:00-20:00" (24-hour clock), got "${bad}"`,
+      );
     }
   });
 
@@ -178,7 +222,10 @@ describe("config: policy readers", () => {
     assert.deepEqual(read(weekdays(), "[Monday, wed, sat-sun]"), [1, 3, 6, 7]);
     assert.deepEqual(read(weekdays(), '"sat, sun"'), [6, 7]);
     for (const bad of ["monkey", "mon-", "[]", "mon-tue-wed"]) {
-      assert.match(errorOf(bad, (t) => read(weekdays(), t)), /^t\.yaml: v: expected days of the week like mon-fri or \[mon, wed, fri\], got /);
+      assert.match(
+        errorOf(bad, (t) => read(weekdays(), t)),
+        /^t\.yaml: v: expected days of the week like mon-fri or \[mon, wed, fri\], got /,
+      );
     }
   });
 
@@ -189,8 +236,14 @@ describe("config: policy readers", () => {
     assert.deepEqual(read(channelTiers(), "[xmpp+sms, email]"), [["xmpp", "sms"], ["email"]]);
     assert.deepEqual(read(channelTiers(), "email_digest"), [["email_digest"]]);
     assert.deepEqual(read(patterns(), "web*"), ["web*"]);
-    assert.equal(errorOf('"/x/g"', (t) => read(patterns(), t)), 't.yaml: v: regex flags may only be i, m, s or u, got "g"');
-    assert.equal(errorOf("[web1, '']", (t) => read(patterns(), t)), 't.yaml: v[1]: expected a glob like "web*" or a regex like "/^db[0-9]+$/", got ""');
+    assert.equal(
+      errorOf('"/x/g"', (t) => read(patterns(), t)),
+      't.yaml: v: regex flags may only be i, m, s or u, got "g"',
+    );
+    assert.equal(
+      errorOf("[web1, '']", (t) => read(patterns(), t)),
+      't.yaml: v[1]: expected a glob like "web*" or a regex like "/^db[0-9]+$/", got ""',
+    );
     assert.deepEqual(read(patterns(), "['/(a|a)+$/', '/(a+)+$/']"), ["/(a|a)+$/", "/(a+)+$/"]);
     assert.equal(
       errorOf("[web1, '/(web)\\1/']", (t) => read(patterns(), t)),

@@ -52,17 +52,33 @@ describe("config: durations", () => {
   for (const [text, ms] of table) it(`parses ${JSON.stringify(text)}`, () => assert.equal(parseDuration(text), ms));
 
   it("formats with at most two units", () => {
-    assert.deepEqual(
-      [0, 999, 45 * S, 90 * M, 2 * H, 7 * D, D + 12 * H + 5 * M, H + 5 * S].map(formatDuration),
-      ["0s", "0s", "45s", "1h30m", "2h", "7d", "1d12h", "1h"],
-    );
+    assert.deepEqual([0, 999, 45 * S, 90 * M, 2 * H, 7 * D, D + 12 * H + 5 * M, H + 5 * S].map(formatDuration), [
+      "0s",
+      "0s",
+      "45s",
+      "1h30m",
+      "2h",
+      "7d",
+      "1d12h",
+      "1h",
+    ]);
   });
 });
 
 describe("config: Secret", () => {
   it("never prints its value, however it is printed", () => {
     const s = new Secret("hunter2");
-    for (const text of [String(s), `${s}`, JSON.stringify({ s }), inspect({ s }, { depth: 5 }), s + "", inspect(s, { showHidden: true })]) {
+    // The point is to stringify a Secret every way people do by mistake.
+    /* eslint-disable @typescript-eslint/restrict-template-expressions, @typescript-eslint/restrict-plus-operands */
+    for (const text of [
+      String(s),
+      `${s}`,
+      JSON.stringify({ s }),
+      inspect({ s }, { depth: 5 }),
+      s + "",
+      inspect(s, { showHidden: true }),
+    ]) {
+      /* eslint-enable @typescript-eslint/restrict-template-expressions, @typescript-eslint/restrict-plus-operands */
       assert.ok(!text.includes("hunter2"), text);
       assert.ok(text.includes("[redacted]"), text);
     }
@@ -88,12 +104,27 @@ describe("config: secret fields", () => {
     const enoent = (): string => {
       throw Object.assign(new Error("nope"), { code: "ENOENT" });
     };
-    assert.equal(errorOf("{}", schema), "t.yaml: password: expected a secret, given as password, password_env or password_file, got nothing");
+    assert.equal(
+      errorOf("{}", schema),
+      "t.yaml: password: expected a secret, given as password, password_env or password_file, got nothing",
+    );
     assert.equal(errorOf("password_env: PW", schema), "t.yaml: password_env: environment variable PW is not set");
-    assert.equal(errorOf("password_env: PW", schema, { env: { PW: "" } }), "t.yaml: password_env: environment variable PW is not set");
-    assert.equal(errorOf("password_env: not a var", schema), 't.yaml: password_env: expected an environment variable name like XMPP_PASSWORD, got "not a var"');
-    assert.equal(errorOf("password_file: /run/pw", schema, { readFile: enoent }), "t.yaml: password_file: cannot read /run/pw (ENOENT)");
-    assert.equal(errorOf("password_file: /run/pw", schema, { readFile: () => " \n" }), "t.yaml: password_file: /run/pw is empty");
+    assert.equal(
+      errorOf("password_env: PW", schema, { env: { PW: "" } }),
+      "t.yaml: password_env: environment variable PW is not set",
+    );
+    assert.equal(
+      errorOf("password_env: not a var", schema),
+      't.yaml: password_env: expected an environment variable name like XMPP_PASSWORD, got "not a var"',
+    );
+    assert.equal(
+      errorOf("password_file: /run/pw", schema, { readFile: enoent }),
+      "t.yaml: password_file: cannot read /run/pw (ENOENT)",
+    );
+    assert.equal(
+      errorOf("password_file: /run/pw", schema, { readFile: () => " \n" }),
+      "t.yaml: password_file: /run/pw is empty",
+    );
     assert.equal(
       errorOf("password: a\npassword_env: PW", schema),
       "t.yaml: password_env: give only one of password, password_env or password_file, got password and password_env",
@@ -133,7 +164,8 @@ describe("config: readers", () => {
   });
 
   it("reports every problem, each with its key and what was expected", () => {
-    const text = "name: toolong\ncount: 11\non: yes\nwait: 2h\nwho: a@b/c\ntz: Nowhere\npath: ''\ntags: [a, 1]\nextra: 1\n";
+    const text =
+      "name: toolong\ncount: 11\non: yes\nwait: 2h\nwho: a@b/c\ntz: Nowhere\npath: ''\ntags: [a, 1]\nextra: 1\n";
     assert.equal(
       errorOf(text, schema),
       [
@@ -160,15 +192,24 @@ describe("config: readers", () => {
       assert.equal(err.file, "t.yaml");
       assert.equal(err.key, "count");
       assert.equal(err.problem, "expected a whole number between 1 and 10, got 0");
-      assert.deepEqual(err.issues.map((i) => i.key), ["count", "on"]);
+      assert.deepEqual(
+        err.issues.map((i) => i.key),
+        ["count", "on"],
+      );
     }
   });
 
   it("rejects documents that are empty or not a mapping, and runaway aliases", () => {
-    assert.equal(errorOf("# nothing\n", schema), "t.yaml: (top level): expected a mapping of settings, got an empty document");
+    assert.equal(
+      errorOf("# nothing\n", schema),
+      "t.yaml: (top level): expected a mapping of settings, got an empty document",
+    );
     assert.equal(errorOf("- 1\n", schema), "t.yaml: (top level): expected a mapping, got a list");
     assert.match(errorOf("name: *nope\n", schema), /^t\.yaml: \(top level\): YAML error: Unresolved alias/);
-    assert.equal(errorOf("name: !secret x\n", schema), "t.yaml: line 1, column 7: YAML syntax error: Unresolved tag: !secret");
+    assert.equal(
+      errorOf("name: !secret x\n", schema),
+      "t.yaml: line 1, column 7: YAML syntax error: Unresolved tag: !secret",
+    );
   });
 
   it("quotes long values shortened and odd keys quoted", () => {

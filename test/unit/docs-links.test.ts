@@ -11,7 +11,9 @@ const DOCS = join(ROOT, "docs");
 const pages = (): string[] => [
   join(ROOT, "README.md"),
   join(ROOT, "CHANGELOG.md"),
-  ...readdirSync(DOCS).filter((f) => f.endsWith(".md")).map((f) => join(DOCS, f)),
+  ...readdirSync(DOCS)
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => join(DOCS, f)),
 ];
 
 /** The text outside fenced code blocks and inline code, where a link is a link. */
@@ -27,7 +29,15 @@ function linkTargets(markdown: string): string[] {
 /** GitHub's anchor for each heading of a Markdown file. */
 function anchors(markdown: string): Set<string> {
   const headings = [...markdown.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, "").matchAll(/^#{1,6} (.+)$/gm)];
-  return new Set(headings.map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-")));
+  return new Set(
+    headings.map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+        .replace(/\s/g, "-"),
+    ),
+  );
 }
 
 /** What is wrong with each relative link of one page, as "page: target (reason)". */
@@ -40,7 +50,8 @@ function brokenLinks(page: string): string[] {
     const file = path === "" ? page : join(dirname(page), decodeURIComponent(path));
     const where = `${relative(ROOT, page)}: ${target}`;
     if (!existsSync(file)) broken.push(`${where} (no such file)`);
-    else if (anchor !== undefined && file.endsWith(".md") && !anchors(readFileSync(file, "utf8")).has(anchor)) broken.push(`${where} (no such heading)`);
+    else if (anchor !== undefined && file.endsWith(".md") && !anchors(readFileSync(file, "utf8")).has(anchor))
+      broken.push(`${where} (no such heading)`);
   }
   return broken;
 }

@@ -5,7 +5,13 @@ import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
-import { failed, type Channel, type ChannelKind, type DeliveryOutcome, type Recipient } from "../../src/notify/channel.js";
+import {
+  failed,
+  type Channel,
+  type ChannelKind,
+  type DeliveryOutcome,
+  type Recipient,
+} from "../../src/notify/channel.js";
 import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { alert, update } from "../helpers/updates.js";
@@ -48,7 +54,16 @@ describe("fault: fallbacks driven by the clock alone", () => {
     chat = new Scripted("xmpp");
     email = new Scripted("email");
     sms = new Scripted("sms");
-    core = fakeClockCore({ store, clock, policy: config, channels: new Map<ChannelKind, Channel>([["xmpp", chat], ["email", email], ["sms", sms]]) });
+    core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map<ChannelKind, Channel>([
+        ["xmpp", chat],
+        ["email", email],
+        ["sms", sms],
+      ]),
+    });
     await core.start();
   });
   afterEach(() => {
@@ -83,8 +98,14 @@ describe("fault: fallbacks driven by the clock alone", () => {
     await pass(1_000);
     assert.deepEqual(email.sent, ["alice: RAISED #1 web1 disk"], "email without waiting 5m");
     const history = store.alerts.history(1).map((h) => `${h.kind}: ${h.detail}`);
-    assert.ok(history.some((h) => /^notify-failed: raised to alice by xmpp, attempt 1: recipient unavailable$/.test(h)), history.join("\n"));
-    assert.ok(history.some((h) => /^notified: raised to alice by email$/.test(h)), history.join("\n"));
+    assert.ok(
+      history.some((h) => /^notify-failed: raised to alice by xmpp, attempt 1: recipient unavailable$/.test(h)),
+      history.join("\n"),
+    );
+    assert.ok(
+      history.some((h) => /^notified: raised to alice by email$/.test(h)),
+      history.join("\n"),
+    );
     await pass(4 * 60_000);
     assert.deepEqual(sms.sent, [], "sms keeps its place: fallback_after after email");
     await pass(60_000);

@@ -19,13 +19,16 @@ people:
   - { name: bob, jid: bob@x.org }
 `;
 const oncall = (who: string): BotConfig =>
-  loadBotConfig(`${HEAD}workgroups:
+  loadBotConfig(
+    `${HEAD}workgroups:
   - name: ops
     members: [${who}]
     escalation: { normal: { steps: [{ after: 0m, notify: oncall }], reminder: false } }
 rules:
   - { level: normal, workgroup: ops }
-`, { file: "alertbot.yaml" });
+`,
+    { file: "alertbot.yaml" },
+  );
 const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
 
 class Chat implements Channel {
@@ -43,11 +46,21 @@ describe("fault: config reload", () => {
     const store = Store.open(":memory:");
     const chat = new Chat();
     const settings = (c: BotConfig) => ({
-      policy: c, channels: new Map<ChannelKind, Channel>([["xmpp", chat]]), semantics: { toleranceMs: 5_000, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefaultMs, ackMaxMs: c.alerts.ackMaxMs, permissions: c.permissions,
+      policy: c,
+      channels: new Map<ChannelKind, Channel>([["xmpp", chat]]),
+      semantics: { toleranceMs: 5_000, defaultImportance: 50 },
+      ackDefaultMs: c.alerts.ackDefaultMs,
+      ackMaxMs: c.alerts.ackMaxMs,
+      permissions: c.permissions,
     });
     const holder = new Settings<BotSettings>(settings(oncall("alice")));
-    const core = new BotCore({ settings: holder, store, clock, log: new LogLines().logger, inputs: { presence: () => "online", down: () => new Map() } });
+    const core = new BotCore({
+      settings: holder,
+      store,
+      clock,
+      log: new LogLines().logger,
+      inputs: { presence: () => "online", down: () => new Map() },
+    });
     try {
       await core.applyUpdate(update("web1", [alert("disk")]), origin);
       await core.idle();
@@ -58,7 +71,11 @@ describe("fault: config reload", () => {
       await core.applyUpdate(update("web1", [alert("load")]), origin);
       await core.idle();
       assert.deepEqual(chat.sent.slice(1), ["bob: RAISED #2 web1 load"]);
-      assert.match((await core.handleChat("alice@x.org/phone", "oncall ops")) ?? "", /^ops: bob\b/, "commands read the new policy too");
+      assert.match(
+        (await core.handleChat("alice@x.org/phone", "oncall ops")) ?? "",
+        /^ops: bob\b/,
+        "commands read the new policy too",
+      );
     } finally {
       core.stop();
       store.close();
@@ -69,7 +86,8 @@ describe("fault: config reload", () => {
     const log = new LogLines();
     let applied = 0;
     const ok = await reloadConfig(
-      () => loadBotConfig(`${HEAD}rules:\n  - { level: loud, workgroup: ops }\nsurprise: 1\n`, { file: "alertbot.yaml" }),
+      () =>
+        loadBotConfig(`${HEAD}rules:\n  - { level: loud, workgroup: ops }\nsurprise: 1\n`, { file: "alertbot.yaml" }),
       async () => {
         applied++;
         return { needsRestart: [] };
@@ -80,17 +98,34 @@ describe("fault: config reload", () => {
     assert.equal(applied, 0);
     const [line] = log.withMsg("config reload rejected; keeping the running config");
     assert.equal(line?.["file"], "alertbot.yaml");
-    assert.deepEqual((line?.["problems"] as string[]).map((p) => p.replace(/:.*/, "")).sort(), ["rules[0].level", "surprise"]);
+    assert.deepEqual((line?.["problems"] as string[]).map((p) => p.replace(/:.*/, "")).sort(), [
+      "rules[0].level",
+      "surprise",
+    ]);
   });
 
   it("names the keys that take a restart, by value, without printing the secret", async () => {
     const a = loadBotConfig(`${HEAD}`, { file: "a.yaml" });
-    const b = loadBotConfig(HEAD.replace("secret: s,", "secret: t0p-s3cret,").replace('":memory:"', "other.sqlite") + "log: { level: debug }\n", { file: "b.yaml" });
+    const b = loadBotConfig(
+      HEAD.replace("secret: s,", "secret: t0p-s3cret,").replace('":memory:"', "other.sqlite") +
+        "log: { level: debug }\n",
+      { file: "b.yaml" },
+    );
     assert.deepEqual(restartOnlyChanges(a, b), ["xmpp.secret", "database", "log.level"]);
     assert.deepEqual(restartOnlyChanges(a, loadBotConfig(HEAD, { file: "c.yaml" })), []);
     const log = new LogLines();
-    assert.equal(await reloadConfig(() => b, async (next) => ({ needsRestart: restartOnlyChanges(a, next) }), log.logger), true);
-    assert.deepEqual(log.withMsg("config reloaded, but these keys take a restart and keep their running values")[0]?.["keys"], ["xmpp.secret", "database", "log.level"]);
+    assert.equal(
+      await reloadConfig(
+        () => b,
+        async (next) => ({ needsRestart: restartOnlyChanges(a, next) }),
+        log.logger,
+      ),
+      true,
+    );
+    assert.deepEqual(
+      log.withMsg("config reloaded, but these keys take a restart and keep their running values")[0]?.["keys"],
+      ["xmpp.secret", "database", "log.level"],
+    );
     assert.ok(!log.text().includes("t0p-s3cret"));
   });
 
@@ -101,12 +136,17 @@ describe("fault: config reload", () => {
   });
 
   it("says the http section takes a restart, a token's value included, without printing it", async () => {
-    const http = (token: string) => loadBotConfig(`${HEAD}http: { tokens: [{ name: am, token: ${token}, sources: ["*"] }] }\n`, { file: "a.yaml" });
+    const http = (token: string) =>
+      loadBotConfig(`${HEAD}http: { tokens: [{ name: am, token: ${token}, sources: ["*"] }] }\n`, { file: "a.yaml" });
     assert.deepEqual(restartOnlyChanges(http("tok-one-1"), http("tok-one-1")), []);
     assert.deepEqual(restartOnlyChanges(http("tok-one-1"), http("tok-two-2")), ["http"]);
     assert.deepEqual(restartOnlyChanges(loadBotConfig(HEAD, { file: "a.yaml" }), http("tok-one-1")), ["http"]);
     const log = new LogLines();
-    await reloadConfig(() => http("tok-two-2"), async (next) => ({ needsRestart: restartOnlyChanges(http("tok-one-1"), next) }), log.logger);
+    await reloadConfig(
+      () => http("tok-two-2"),
+      async (next) => ({ needsRestart: restartOnlyChanges(http("tok-one-1"), next) }),
+      log.logger,
+    );
     assert.ok(!log.text().includes("tok-"), "no token in the log");
   });
 });

@@ -53,7 +53,10 @@ describe("fault: storage", function () {
       store.alerts.record = record;
       const outcome = ingestUpdate(store, u, { via: "bot" }, Date.now());
       assert.equal(outcome.status, "applied");
-      assert.deepEqual(["one", "two"].map((id) => store.alerts.find("web1", id)?.status), ["raised", "raised"]);
+      assert.deepEqual(
+        ["one", "two"].map((id) => store.alerts.find("web1", id)?.status),
+        ["raised", "raised"],
+      );
     } finally {
       store.close();
     }
@@ -66,22 +69,33 @@ describe("fault: storage", function () {
     for (let round = 0; round < 3; round++) {
       const worker = ChildRun.start("test/fixtures/fault/ingest-worker.ts", [path, String(first)], {}, "ingest-worker");
       // Kill somewhere past a few hundred updates into this run, while it is writing as fast as it can.
-      await waitFor("the worker to be busy", () => {
-        if (worker.hasExited) throw new Error(`worker exited: ${worker.stderr}`);
-        const done = worker.stdout.trim().split("\n").filter(Boolean).map(Number);
-        return (done.at(-1) ?? 0) >= first + 200 + round * 75;
-      }, 20_000);
+      await waitFor(
+        "the worker to be busy",
+        () => {
+          if (worker.hasExited) throw new Error(`worker exited: ${worker.stderr}`);
+          const done = worker.stdout.trim().split("\n").filter(Boolean).map(Number);
+          return (done.at(-1) ?? 0) >= first + 200 + round * 75;
+        },
+        20_000,
+      );
       await worker.crash();
       const store = Store.open(path);
       try {
         const applied: number[] = [];
         for (let k = 1; store.transmissions.seen(BigInt(k)); k++) applied.push(k);
         const last = applied.at(-1)!;
-        assert.ok(!store.transmissions.seen(BigInt(last + 1)) && !store.transmissions.seen(BigInt(last + 2)), "applied ids are contiguous");
+        assert.ok(
+          !store.transmissions.seen(BigInt(last + 1)) && !store.transmissions.seen(BigInt(last + 2)),
+          "applied ids are contiguous",
+        );
         for (let j = 0; j < 5; j++) {
           const a = store.alerts.find("crash", `a${j}`)!;
           assert.equal(a.summary, `u${last}`, `a${j} shows the last remembered update, no more, no less`);
-          assert.equal(store.alerts.history(a.shortId).filter((h) => h.kind === "updated").length, last - 1, `a${j}: one history line per update after the first`);
+          assert.equal(
+            store.alerts.history(a.shortId).filter((h) => h.kind === "updated").length,
+            last - 1,
+            `a${j}: one history line per update after the first`,
+          );
         }
         assert.equal(store.sources.get("crash")?.lastSequence, BigInt(last));
         kills.push(last);
@@ -91,7 +105,9 @@ describe("fault: storage", function () {
       }
     }
     assert.ok(kills[0]! < kills[1]! && kills[1]! < kills[2]!, `progress across kills: ${kills.join(", ")}`);
-    console.log(`      writer SIGKILLed 3 times, after update ${kills.join(", ")}: whole updates only, none half-applied`);
+    console.log(
+      `      writer SIGKILLed 3 times, after update ${kills.join(", ")}: whole updates only, none half-applied`,
+    );
   });
 
   describe("integrity check at start", () => {
@@ -99,7 +115,13 @@ describe("fault: storage", function () {
     const filled = (): string => {
       const path = join(dir, "bot.sqlite");
       const store = Store.open(path);
-      for (let i = 0; i < 300; i++) ingestUpdate(store, update("web1", [alert(`disk-${i}`, { summary: "x".repeat(200) })]), { via: "bot" }, Date.now());
+      for (let i = 0; i < 300; i++)
+        ingestUpdate(
+          store,
+          update("web1", [alert(`disk-${i}`, { summary: "x".repeat(200) })]),
+          { via: "bot" },
+          Date.now(),
+        );
       store.close();
       return path;
     };
@@ -114,18 +136,25 @@ describe("fault: storage", function () {
       const size = statSync(path).size;
       assert.ok(size > 40 * 4096, `a big enough file (${size} bytes)`);
       scribble(path, Math.floor(size / 2 / 4096) * 4096 + 8, 2000);
-      assert.throws(() => Store.open(path), (err: Error) => {
-        assert.ok(err instanceof StoreError, `${err.name}: ${err.message}`);
-        assert.ok(err.message.startsWith(`${path}: `), err.message);
-        assert.match(err.message, /integrity check failed|malformed|corrupt/i);
-        return true;
-      });
+      assert.throws(
+        () => Store.open(path),
+        (err: Error) => {
+          assert.ok(err instanceof StoreError, `${err.name}: ${err.message}`);
+          assert.ok(err.message.startsWith(`${path}: `), err.message);
+          assert.match(err.message, /integrity check failed|malformed|corrupt/i);
+          return true;
+        },
+      );
     });
 
     it("refuses a file that is not a database at all, naming the file", () => {
       const path = filled();
       scribble(path, 0, 100);
-      assert.throws(() => Store.open(path), (err: Error) => err instanceof StoreError && err.message.startsWith(`${path}: `) && /not a database/.test(err.message));
+      assert.throws(
+        () => Store.open(path),
+        (err: Error) =>
+          err instanceof StoreError && err.message.startsWith(`${path}: `) && /not a database/.test(err.message),
+      );
     });
 
     it("refuses a file from newer code rather than guess at its schema", () => {
@@ -140,7 +169,10 @@ describe("fault: storage", function () {
       const path = filled();
       scribble(path, 0, 100);
       const config = join(dir, "alertbot.yaml");
-      writeFileSync(config, `xmpp: { service: "xmpp://127.0.0.1:9", component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }\ndatabase: ${path}\npeople: [{ name: alice, jid: alice@x.org }]\n`);
+      writeFileSync(
+        config,
+        `xmpp: { service: "xmpp://127.0.0.1:9", component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }\ndatabase: ${path}\npeople: [{ name: alice, jid: alice@x.org }]\n`,
+      );
       const bot = ChildRun.start("bots/alertbot.ts", ["--config", config], {}, "alertbot");
       assert.deepEqual(await bot.exited, { code: 1, signal: null });
       const line = bot.logs.find((l) => l["msg"] === "cannot start");
@@ -180,9 +212,16 @@ describe("fault: storage", function () {
         assert.equal(a?.alertId, "disk-full");
         assert.equal(a?.summary, "Disk / is 97% full");
         assert.deepEqual(a?.ack, { by: "alice", at: 1767600060000, until: 1767607200000, note: "rebooting" });
-        assert.deepEqual(store.alerts.history(42).map((h) => h.kind), ["raised", "acked"]);
+        assert.deepEqual(
+          store.alerts.history(42).map((h) => h.kind),
+          ["raised", "acked"],
+        );
         assert.equal(store.sources.get("web1")?.lastSequence, 18446744073709551615n);
-        assert.equal(store.transmissions.seen(18446744073709551615n), true, "duplicates still recognised after the upgrade");
+        assert.equal(
+          store.transmissions.seen(18446744073709551615n),
+          true,
+          "duplicates still recognised after the upgrade",
+        );
         assert.deepEqual(store.policy.escalation(42), { version: 1, nextStep: 1 });
         assert.equal(store.policy.pending("alice", 1767600300000).length, 1, "the waiting fallback survived");
         assert.equal(store.policy.liveSilences(1767600000000).length, 1);
@@ -196,7 +235,14 @@ describe("fault: storage", function () {
     it("rolls a failing migration step back whole: the file stays at the version before", () => {
       const path = join(dir, "bot.sqlite");
       openDatabase(path).close();
-      const broken = [...MIGRATIONS, { version: MIGRATIONS.at(-1)!.version + 1, description: "broken", sql: "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);" }];
+      const broken = [
+        ...MIGRATIONS,
+        {
+          version: MIGRATIONS.at(-1)!.version + 1,
+          description: "broken",
+          sql: "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);",
+        },
+      ];
       assert.throws(() => openDatabase(path, broken), /no such table/);
       const db = openDatabase(path);
       try {

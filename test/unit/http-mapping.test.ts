@@ -38,13 +38,19 @@ describe("http config", () => {
   it("is off by default, and on loopback with the documented defaults when given", () => {
     assert.equal(load("").http, null);
     const http = load("http: {}\n").http!;
-    assert.deepEqual([http.host, http.port, http.maxBodyBytes, http.metrics, http.tokens.length], ["127.0.0.1", 9095, 16 * 1024 * 1024, true, 0]);
+    assert.deepEqual(
+      [http.host, http.port, http.maxBodyBytes, http.metrics, http.tokens.length],
+      ["127.0.0.1", 9095, 16 * 1024 * 1024, true, 0],
+    );
     assert.deepEqual(http.alertmanager.sourceLabels, ["instance", "job"]);
     assert.equal(http.alertmanager.importance["critical"], 80);
   });
 
   it("reads tokens like every secret, and never prints them", () => {
-    const http = load(`http:\n  listen: "[::1]:0"\n  tokens:\n    - { name: am, token_env: AM_TOKEN, sources: ["*"] }\n`, { AM_TOKEN: "tok-123456" }).http!;
+    const http = load(
+      `http:\n  listen: "[::1]:0"\n  tokens:\n    - { name: am, token_env: AM_TOKEN, sources: ["*"] }\n`,
+      { AM_TOKEN: "tok-123456" },
+    ).http!;
     assert.deepEqual([http.host, http.port], ["::1", 0]);
     assert.equal(http.tokens[0]!.token.reveal(), "tok-123456");
     assert.ok(!JSON.stringify(http).includes("tok-123456"));
@@ -62,11 +68,24 @@ describe("http config", () => {
     importance: { critical: high }
     colour: red
 `);
-    for (const key of ["http.listen", "http.max_body_bytes", "http.tokens[0].sources[0]", "http.tokens[1].sources", "http.alertmanager.source_labels[0]", "http.alertmanager.importance.critical", "http.alertmanager.colour"]) {
+    for (const key of [
+      "http.listen",
+      "http.max_body_bytes",
+      "http.tokens[0].sources[0]",
+      "http.tokens[1].sources",
+      "http.alertmanager.source_labels[0]",
+      "http.alertmanager.importance.critical",
+      "http.alertmanager.colour",
+    ]) {
       assert.ok(text.includes(`${key}:`), `${key} in:\n${text}`);
     }
     assert.ok(!text.includes("same-token"), "the secret is not quoted");
-    assert.match(problems(`http:\n  tokens:\n    - { name: a, token: same-token, sources: ["*"] }\n    - { name: b, token: same-token, sources: ["*"] }\n`), /http\.tokens\[1\]\.token: the same token as a/);
+    assert.match(
+      problems(
+        `http:\n  tokens:\n    - { name: a, token: same-token, sources: ["*"] }\n    - { name: b, token: same-token, sources: ["*"] }\n`,
+      ),
+      /http\.tokens\[1\]\.token: the same token as a/,
+    );
   });
 });
 
@@ -84,7 +103,11 @@ describe("Alertmanager mapping", () => {
     const m = mapping();
     const labels = { alertname: "DiskFull", instance: "web1:9100", severity: "critical", device: "sda1" };
     assert.equal(alertIdOf(labels, m, "instance"), "DiskFull{device=sda1,severity=critical}");
-    assert.equal(alertIdOf({ severity: "critical", device: "sda1", instance: "web1:9100", alertname: "DiskFull" }, m, "instance"), "DiskFull{device=sda1,severity=critical}", "label order does not matter");
+    assert.equal(
+      alertIdOf({ severity: "critical", device: "sda1", instance: "web1:9100", alertname: "DiskFull" }, m, "instance"),
+      "DiskFull{device=sda1,severity=critical}",
+      "label order does not matter",
+    );
     assert.equal(alertIdOf(labels, { ...m, idLabels: ["device", "missing"] }, "instance"), "DiskFull{device=sda1}");
     const long = alertIdOf({ alertname: "X", path: "p".repeat(300) }, m, null);
     assert.ok(long.length <= 200 && long.startsWith("X{#"), long);
@@ -97,16 +120,27 @@ describe("Alertmanager mapping", () => {
       version: "4",
       status: "firing",
       alerts: [
-        { status: "firing", labels: { alertname: "Load", severity: "warning" }, annotations: { summary: "load is 12", description: "<b>hot</b>" }, generatorURL: "http://prom/graph" },
+        {
+          status: "firing",
+          labels: { alertname: "Load", severity: "warning" },
+          annotations: { summary: "load is 12", description: "<b>hot</b>" },
+          generatorURL: "http://prom/graph",
+        },
         { status: "resolved", labels: { alertname: "Load", severity: "page-me" } },
       ],
     });
     assert.ok(read.ok);
     const [firing, resolved] = read.value.map((a) => toMauveAlert(a, m, null, 1000));
-    assert.deepEqual([firing!.raiseTimeS, firing!.clearTimeS, firing!.summary, firing!.importance], [1000, 0, "load is 12", 40]);
+    assert.deepEqual(
+      [firing!.raiseTimeS, firing!.clearTimeS, firing!.summary, firing!.importance],
+      [1000, 0, "load is 12", 40],
+    );
     assert.match(firing!.detail, /&lt;b&gt;hot&lt;\/b&gt;/);
     assert.match(firing!.detail, /<a href="http:\/\/prom\/graph">/);
-    assert.deepEqual([resolved!.raiseTimeS, resolved!.clearTimeS, resolved!.summary, resolved!.importance], [0, 1000, "Load", 0]);
+    assert.deepEqual(
+      [resolved!.raiseTimeS, resolved!.clearTimeS, resolved!.summary, resolved!.importance],
+      [0, 1000, "Load", 0],
+    );
   });
 
   it("refuses payloads that are not version 4, naming the field", () => {
@@ -114,8 +148,14 @@ describe("Alertmanager mapping", () => {
       [[], "expected a JSON object (Alertmanager's webhook payload)"],
       [{ version: "3", alerts: [] }, 'expected "version": "4" (Alertmanager\'s webhook payload), got "3"'],
       [{ version: "4" }, 'expected "alerts" to be a list'],
-      [{ version: "4", alerts: [{ status: "firing", labels: { alertname: 5 } }] }, "alerts[0].labels.alertname: expected a string"],
-      [{ version: "4", alerts: [{ status: "pending", labels: {} }] }, 'alerts[0].status: expected "firing" or "resolved", got "pending"'],
+      [
+        { version: "4", alerts: [{ status: "firing", labels: { alertname: 5 } }] },
+        "alerts[0].labels.alertname: expected a string",
+      ],
+      [
+        { version: "4", alerts: [{ status: "pending", labels: {} }] },
+        'alerts[0].status: expected "firing" or "resolved", got "pending"',
+      ],
       [{ version: "4", alerts: [{ status: "firing", labels: { job: "x" } }] }, "alerts[0].labels: no alertname"],
     ];
     for (const [body, problem] of cases) assert.deepEqual(readWebhook(body), { ok: false, problem });
@@ -129,10 +169,26 @@ describe("Alertmanager mapping", () => {
 });
 
 describe("JSON updates", () => {
-  it("reads Mauve's fields, with \"now\" for times", () => {
-    const read = readJsonUpdate({ source: "backup1", alerts: [{ id: "nightly", summary: "failed", importance: 80, clear_time: "now", raise_time: 2000 }], transmission_id: "18446744073709551557" }, 1500);
+  it('reads Mauve\'s fields, with "now" for times', () => {
+    const read = readJsonUpdate(
+      {
+        source: "backup1",
+        alerts: [{ id: "nightly", summary: "failed", importance: 80, clear_time: "now", raise_time: 2000 }],
+        transmission_id: "18446744073709551557",
+      },
+      1500,
+    );
     assert.ok(read.ok);
-    assert.deepEqual(read.value.alerts[0], { id: "nightly", raiseTimeS: 2000, clearTimeS: 1500, subject: "", summary: "failed", detail: "", importance: 80, suppressUntilS: 0 });
+    assert.deepEqual(read.value.alerts[0], {
+      id: "nightly",
+      raiseTimeS: 2000,
+      clearTimeS: 1500,
+      subject: "",
+      summary: "failed",
+      detail: "",
+      importance: 80,
+      suppressUntilS: 0,
+    });
     assert.equal(read.value.transmissionId, 18446744073709551557n);
   });
 
@@ -140,26 +196,53 @@ describe("JSON updates", () => {
     const cases: Array<[unknown, string]> = [
       [{ alerts: [] }, "source: expected a non-empty string"],
       [{ source: "a", alerts: [] }, 'alerts: expected at least one alert (or "replace": true to clear the source)'],
-      [{ source: "a", alerts: [{ id: "x" }], colour: 1 }, "colour: unknown field (expected one of: source, replace, alerts, transmission_id)"],
-      [{ source: "a", alerts: [{ id: "x", raise_time: "tomorrow" }] }, 'alerts[0].raise_time: expected UNIX seconds or "now", got "tomorrow"'],
-      [{ source: "a", alerts: [{ id: "x", importance: -1 }] }, "alerts[0].importance: expected a whole number from 0 to 4294967295"],
-      [{ source: "a", alerts: [{ id: "x" }], transmission_id: 12 }, "transmission_id: expected a decimal string of a 64-bit number (as a string: JSON numbers lose digits past 2^53)"],
+      [
+        { source: "a", alerts: [{ id: "x" }], colour: 1 },
+        "colour: unknown field (expected one of: source, replace, alerts, transmission_id)",
+      ],
+      [
+        { source: "a", alerts: [{ id: "x", raise_time: "tomorrow" }] },
+        'alerts[0].raise_time: expected UNIX seconds or "now", got "tomorrow"',
+      ],
+      [
+        { source: "a", alerts: [{ id: "x", importance: -1 }] },
+        "alerts[0].importance: expected a whole number from 0 to 4294967295",
+      ],
+      [
+        { source: "a", alerts: [{ id: "x" }], transmission_id: 12 },
+        "transmission_id: expected a decimal string of a 64-bit number (as a string: JSON numbers lose digits past 2^53)",
+      ],
     ];
     for (const [body, problem] of cases) assert.deepEqual(readJsonUpdate(body, 0), { ok: false, problem });
   });
 });
 
 describe("packing posted alerts into updates", () => {
-  const alert = (i: number, detail = "") => ({ id: `a${i}`, raiseTimeS: 1, clearTimeS: 0, subject: "", summary: `summary ${i}`, detail, importance: 0, suppressUntilS: 0 });
+  const alert = (i: number, detail = "") => ({
+    id: `a${i}`,
+    raiseTimeS: 1,
+    clearTimeS: 0,
+    subject: "",
+    summary: `summary ${i}`,
+    detail,
+    importance: 0,
+    suppressUntilS: 0,
+  });
 
   it("splits what does not fit in 64 KiB, each part sanitised by the decoder", () => {
     const alerts = Array.from({ length: 1000 }, (_, i) => alert(i, `<p onclick="x()">${"d".repeat(300)}</p>`));
     const updates = packUpdates("web1", alerts, 1000);
     assert.ok(updates.length > 1);
-    assert.deepEqual(updates.flatMap((u) => u.alerts.map((a) => a.id)), alerts.map((a) => a.id));
+    assert.deepEqual(
+      updates.flatMap((u) => u.alerts.map((a) => a.id)),
+      alerts.map((a) => a.id),
+    );
     for (const u of updates) {
       assert.ok(encodeUpdate(u).length <= 65_536);
-      assert.ok(u.alerts.every((a) => !a.detail.includes("onclick")), "active HTML stripped");
+      assert.ok(
+        u.alerts.every((a) => !a.detail.includes("onclick")),
+        "active HTML stripped",
+      );
     }
   });
 
@@ -172,10 +255,13 @@ describe("packing posted alerts into updates", () => {
 
 describe("metrics and status words", () => {
   it("classifies rejection reasons into a few stable words", () => {
-    assert.equal(rejectionClass('source "web 1" has a space at character 4: a source name is made of ASCII letters'), "source-name");
+    assert.equal(
+      rejectionClass('source "web 1" has a space at character 4: a source name is made of ASCII letters'),
+      "source-name",
+    );
     assert.equal(rejectionClass('source "WEB1" differs only in letter case from the known source "web1"'), "lookalike");
     assert.equal(rejectionClass('source "web1" does not match node "mauve/alerts/web2"'), "node-mismatch");
-    assert.equal(rejectionClass("publisher a@x is not the owner (b@x) of source \"web1\""), "not-owner");
+    assert.equal(rejectionClass('publisher a@x is not the owner (b@x) of source "web1"'), "not-owner");
     assert.equal(rejectionClass("something new"), "other");
   });
 

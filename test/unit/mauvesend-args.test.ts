@@ -3,20 +3,38 @@ import { parseMauvesendArgs, parseTimeSpec, type MauvesendArgs } from "../../src
 
 const NOW = 1_700_000_000;
 const alert = (id: string, fields: Record<string, unknown> = {}) => ({
-  id, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0, ...fields,
+  id,
+  raiseTimeS: 0,
+  clearTimeS: 0,
+  subject: "",
+  summary: "",
+  detail: "",
+  importance: 0,
+  suppressUntilS: 0,
+  ...fields,
 });
 const parse = (line: string[]): MauvesendArgs => parseMauvesendArgs(line, NOW);
 const send = (line: string[]) => {
   const r = parse(line);
   assert.equal(r.kind, "send", JSON.stringify(r));
-  return r as Extract<MauvesendArgs, { kind: "send" }>;
+  return r;
 };
 
 describe("mauvesend: command line", () => {
   it("reads Mauve's time specs: now, epoch seconds, and signed or unit-suffixed offsets", () => {
     const table: Array<[string, number | null]> = [
-      ["now", NOW], ["", NOW], ["1600000000", 1_600_000_000], ["+5m", NOW + 300], ["-1h", NOW - 3600],
-      ["+30", NOW + 30], ["10m", NOW + 600], ["2d", NOW + 172_800], ["90s", NOW + 90], ["soon", null], ["+5y", null], ["5.5m", null],
+      ["now", NOW],
+      ["", NOW],
+      ["1600000000", 1_600_000_000],
+      ["+5m", NOW + 300],
+      ["-1h", NOW - 3600],
+      ["+30", NOW + 30],
+      ["10m", NOW + 600],
+      ["2d", NOW + 172_800],
+      ["90s", NOW + 90],
+      ["soon", null],
+      ["+5y", null],
+      ["5.5m", null],
     ];
     for (const [spec, expected] of table) assert.equal(parseTimeSpec(spec, NOW), expected, spec);
   });
@@ -24,13 +42,39 @@ describe("mauvesend: command line", () => {
   it("reads the brief's example: one alert raised now", () => {
     const r = send(["-o", "web9", "-i", "disk", "-s", "full", "-r", "now"]);
     assert.deepEqual(r, {
-      kind: "send", source: "web9", replace: false, verbose: 0, config: null, timeoutSec: 30, destinations: [],
+      kind: "send",
+      source: "web9",
+      replace: false,
+      verbose: 0,
+      config: null,
+      timeoutSec: 30,
+      destinations: [],
       alerts: [alert("disk", { summary: "full", raiseTimeS: NOW })],
     });
   });
 
   it("starts a new alert at every -i, and raises now those with neither -r nor -c", () => {
-    const r = send(["-i", "a", "-s", "A", "-u", "box", "-d", "<b>x</b>", "-i", "b", "-c", "-i", "c", "-r", "+10m", "-c", "now", "-e", "+1h"]);
+    const r = send([
+      "-i",
+      "a",
+      "-s",
+      "A",
+      "-u",
+      "box",
+      "-d",
+      "<b>x</b>",
+      "-i",
+      "b",
+      "-c",
+      "-i",
+      "c",
+      "-r",
+      "+10m",
+      "-c",
+      "now",
+      "-e",
+      "+1h",
+    ]);
     assert.deepEqual(r.alerts, [
       alert("a", { summary: "A", subject: "box", detail: "<b>x</b>", raiseTimeS: NOW }),
       alert("b", { clearTimeS: NOW }),
@@ -41,8 +85,17 @@ describe("mauvesend: command line", () => {
   it("takes an option's value from its own word, else from the next word unless that is an option (GetoptLong)", () => {
     assert.deepEqual(send(["-i", "x", "-r-1h"]).alerts[0]?.raiseTimeS, NOW - 3600);
     assert.deepEqual(send(["-i", "x", "--raise=-1h"]).alerts[0]?.raiseTimeS, NOW - 3600);
-    assert.deepEqual(send(["-i", "x", "-c", "-i", "y"]).alerts.map((a) => [a.id, a.clearTimeS]), [["x", NOW], ["y", 0]]);
-    assert.deepEqual(send(["-i", "x", "-c", "", "-r", "+10m"]).alerts.map((a) => [a.clearTimeS, a.raiseTimeS]), [[NOW, NOW + 600]]);
+    assert.deepEqual(
+      send(["-i", "x", "-c", "-i", "y"]).alerts.map((a) => [a.id, a.clearTimeS]),
+      [
+        ["x", NOW],
+        ["y", 0],
+      ],
+    );
+    assert.deepEqual(
+      send(["-i", "x", "-c", "", "-r", "+10m"]).alerts.map((a) => [a.clearTimeS, a.raiseTimeS]),
+      [[NOW, NOW + 600]],
+    );
     assert.deepEqual(send(["-i", "x", "-s", "-"]).alerts[0]?.summary, "-");
     assert.deepEqual(send(["-vix", "alerts.example.com:32741"]).destinations, ["alerts.example.com:32741"]);
     assert.deepEqual(send(["-i", "x", "--", "-v", "-i"]).destinations, ["-v", "-i"]);
@@ -50,11 +103,26 @@ describe("mauvesend: command line", () => {
 
   it("reads unique abbreviations of Mauve's long options, as GetoptLong does", () => {
     const r = send(["--i", "x", "--sum", "full", "--re", "--ra=+1m", "--sub", "box"]);
-    assert.deepEqual([r.replace, r.alerts], [true, [alert("x", { summary: "full", subject: "box", raiseTimeS: NOW + 60 })]]);
+    assert.deepEqual(
+      [r.replace, r.alerts],
+      [true, [alert("x", { summary: "full", subject: "box", raiseTimeS: NOW + 60 })]],
+    );
   });
 
   it("accepts bundled, attached and long forms", () => {
-    const r = send(["-pvv", "-oweb1", "--id=disk", "--summary", "s", "--raise=+5m", "-c+1h", "--config", "/etc/a.yaml", "--timeout", "5"]);
+    const r = send([
+      "-pvv",
+      "-oweb1",
+      "--id=disk",
+      "--summary",
+      "s",
+      "--raise=+5m",
+      "-c+1h",
+      "--config",
+      "/etc/a.yaml",
+      "--timeout",
+      "5",
+    ]);
     assert.deepEqual([r.replace, r.verbose, r.source, r.config, r.timeoutSec], [true, 2, "web1", "/etc/a.yaml", 5]);
     assert.deepEqual(r.alerts, [alert("disk", { summary: "s", raiseTimeS: NOW + 300, clearTimeS: NOW + 3600 })]);
   });
@@ -122,7 +190,8 @@ describe("mauvesend: command line", () => {
       [["-p", "--conf", "x"], "unrecognized option `--conf'", true],
       [["-i", "x", "-r", "99999999999999999999"], 'Unrecognised time format "99999999999999999999"'],
     ];
-    for (const [line, message, fromParser = false] of table) assert.deepEqual(parse(line), { kind: "usage", message, fromParser }, line.join(" "));
+    for (const [line, message, fromParser = false] of table)
+      assert.deepEqual(parse(line), { kind: "usage", message, fromParser }, line.join(" "));
     assert.deepEqual(send(["-i", "x", "--c"]).alerts[0]?.clearTimeS, NOW, "--c is Mauve's --clear, not --config");
   });
 

@@ -37,29 +37,49 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
     assert.equal(out + err, "");
     const [{ update, target, timeoutMs }] = sent as [(typeof sent)[number]];
     assert.deepEqual(target, {
-      service: "xmpp://example.org:5222", jid: "web9@example.org", password: "s3cret",
-      pubsub: "pubsub.example.org", bot: "alertbot.example.org", defaultSource: hostname(),
+      service: "xmpp://example.org:5222",
+      jid: "web9@example.org",
+      password: "s3cret",
+      pubsub: "pubsub.example.org",
+      bot: "alertbot.example.org",
+      defaultSource: hostname(),
     });
     assert.equal(timeoutMs, 30_000);
-    assert.deepEqual([update.source, update.replace, update.transmissionTimeS, update.sequence], ["web9", false, 1_700_000_000, 0n]);
-    assert.deepEqual(update.alerts.map((a) => [a.id, a.summary, a.raiseTimeS]), [["disk", "full", 1_700_000_000]]);
+    assert.deepEqual(
+      [update.source, update.replace, update.transmissionTimeS, update.sequence],
+      ["web9", false, 1_700_000_000, 0n],
+    );
+    assert.deepEqual(
+      update.alerts.map((a) => [a.id, a.summary, a.raiseTimeS]),
+      [["disk", "full", 1_700_000_000]],
+    );
   });
 
   it("takes the account and the default source from an agent config", async () => {
     const file = join(dir, "agent.yaml");
-    writeFileSync(file, "xmpp:\n  jid: web1@example.org\n  password_env: PW\n  service: xmpp://10.0.0.1:5222\nsource: web1-prod\n");
+    writeFileSync(
+      file,
+      "xmpp:\n  jid: web1@example.org\n  password_env: PW\n  service: xmpp://10.0.0.1:5222\nsource: web1-prod\n",
+    );
     const code = await runMauvesend(["--config", file, "-i", "disk", "-c", "-v"], io({ ...ENV, PW: "pw1" }));
     assert.equal(code, 0);
-    assert.deepEqual([sent[0]?.target.jid, sent[0]?.target.password, sent[0]?.target.service, sent[0]?.update.source], [
-      "web1@example.org", "pw1", "xmpp://10.0.0.1:5222", "web1-prod",
-    ]);
-    assert.match(out, /^Sending \d+ from web1-prod to pubsub.example.org as web1@example.org\nSent \d+: confirmed by pubsub.example.org \(item item-1\)\n$/);
+    assert.deepEqual(
+      [sent[0]?.target.jid, sent[0]?.target.password, sent[0]?.target.service, sent[0]?.update.source],
+      ["web1@example.org", "pw1", "xmpp://10.0.0.1:5222", "web1-prod"],
+    );
+    assert.match(
+      out,
+      /^Sending \d+ from web1-prod to pubsub.example.org as web1@example.org\nSent \d+: confirmed by pubsub.example.org \(item item-1\)\n$/,
+    );
   });
 
   it("exits 1 and says why when it cannot send", async () => {
     outcome = { ok: false, reason: "cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized" };
     assert.equal(await runMauvesend(["-i", "disk"], io(ENV)), 1);
-    assert.equal(err, "*** Error: could not send: cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized\n*** For help, type: mauvesend -h\n");
+    assert.equal(
+      err,
+      "*** Error: could not send: cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized\n*** For help, type: mauvesend -h\n",
+    );
   });
 
   it("exits 1 without an account, naming what is missing, and never prints the password", async () => {
@@ -81,7 +101,10 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
     err = "";
     // GetoptLong's own refusals are printed twice by Mauve: once by GetoptLong, once by mauvesend.
     assert.equal(await runMauvesend(["-i", "x", "-r", "-10h"], io(ENV)), 1);
-    assert.equal(err, "mauvesend: invalid option -- 1\n*** Error: invalid option -- 1\n*** For help, type: mauvesend -h\n");
+    assert.equal(
+      err,
+      "mauvesend: invalid option -- 1\n*** Error: invalid option -- 1\n*** For help, type: mauvesend -h\n",
+    );
     assert.equal(sent.length, 0);
   });
 
@@ -96,7 +119,10 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
     for (const [source, message] of table) {
       err = "";
       assert.equal(await runMauvesend(["-o", source, "-i", "x"], io(ENV)), 1, source);
-      assert.equal(err, `*** Error: ${message}: a source name is made of ASCII letters, digits, ".", "-" and "_" only\n*** For help, type: mauvesend -h\n`);
+      assert.equal(
+        err,
+        `*** Error: ${message}: a source name is made of ASCII letters, digits, ".", "-" and "_" only\n*** For help, type: mauvesend -h\n`,
+      );
     }
     assert.equal(sent.length, 0);
   });

@@ -18,7 +18,7 @@ function load(name: string, env: Record<string, string> = ENV): ReturnType<typeo
     assert.ok(path.endsWith("/etc/mauve/twilio-token.txt"), path);
     return "twilio-token-789\n";
   };
-  return loadYaml(fixture(name), schema, { file: "/etc/mauve/alertbot.yaml", env, readFile }) as ReturnType<typeof schema> & object;
+  return loadYaml(fixture(name), schema, { file: "/etc/mauve/alertbot.yaml", env, readFile });
 }
 
 function errorOf(name: string, env: Record<string, string> = {}): string[] {
@@ -37,7 +37,14 @@ describe("config: email and sms sections", () => {
     assert.equal(config.email?.smtp.password?.reveal(), "smtp-pass-123");
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
       email: {
-        smtp: { host: "smtp.example.org", port: 587, secure: "starttls", user: "mauve", password: "[redacted]", timeoutMs: 20_000 },
+        smtp: {
+          host: "smtp.example.org",
+          port: 587,
+          secure: "starttls",
+          user: "mauve",
+          password: "[redacted]",
+          timeoutMs: 20_000,
+        },
         from: "Mauve <alerts@example.org>",
         subjectPrefix: "[ops]",
       },
@@ -75,7 +82,11 @@ describe("config: email and sms sections", () => {
     const sms = load("channels-twilio.yaml").sms;
     assert.ok(sms);
     assert.equal(sms.auth?.kind, "basic");
-    assert.ok(sms.auth?.kind === "basic" && sms.auth.user === "AC0123456789abcdef0123456789abcdef" && sms.auth.password.reveal() === "twilio-token-789");
+    assert.ok(
+      sms.auth?.kind === "basic" &&
+        sms.auth.user === "AC0123456789abcdef0123456789abcdef" &&
+        sms.auth.password.reveal() === "twilio-token-789",
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(sms)), {
       preset: "twilio",
       url: "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json",
@@ -94,8 +105,14 @@ describe("config: email and sms sections", () => {
     const text = fixture("channels-twilio.yaml");
     const opts = { file: "a.yaml", readFile: () => "t" };
     const moved = loadYaml(`${text}  url: http://127.0.0.1:4010/\n`, schema, opts);
-    assert.equal(moved.sms?.url, "http://127.0.0.1:4010/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json");
-    assert.throws(() => loadYaml(`${text}  url: http://127.0.0.1:4010/api\n`, schema, opts), /a\.yaml: sms\.url: expected a base URL without a path like https:\/\/api\.twilio\.com, got "http/);
+    assert.equal(
+      moved.sms?.url,
+      "http://127.0.0.1:4010/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json",
+    );
+    assert.throws(
+      () => loadYaml(`${text}  url: http://127.0.0.1:4010/api\n`, schema, opts),
+      /a\.yaml: sms\.url: expected a base URL without a path like https:\/\/api\.twilio\.com, got "http/,
+    );
   });
 
   it("rejects unknown keys, listing the keys of the chosen form", () => {
@@ -119,7 +136,7 @@ describe("config: email and sms sections", () => {
     assert.deepEqual(errors, [
       "/etc/mauve/alertbot.yaml: email.smtp.port: expected a whole number between 1 and 65535, got 70000",
       '/etc/mauve/alertbot.yaml: email.smtp.secure: expected true, false or starttls, got "yes"',
-      "/etc/mauve/alertbot.yaml: email.from: expected an address like alerts@example.org or Mauve <alerts@example.org>, got \"not an address\"",
+      '/etc/mauve/alertbot.yaml: email.from: expected an address like alerts@example.org or Mauve <alerts@example.org>, got "not an address"',
       '/etc/mauve/alertbot.yaml: sms.url: expected an http(s) URL like https://sms.example.org/send, got "ftp://sms.example.org/send"',
       "/etc/mauve/alertbot.yaml: sms.headers.Authorization: set by the bot; put credentials under auth, where they stay secret",
       "/etc/mauve/alertbot.yaml: sms.auth: expected exactly one of basic, bearer or header, got basic and bearer",
@@ -132,28 +149,47 @@ describe("config: email and sms sections", () => {
       "/etc/mauve/alertbot.yaml: sms.body_template: {from} is used but no from is configured",
     ]);
     const get = 'sms:\n  url: https://x.example.org/s?to={to}\n  method: GET\n  body_template: "text={text}"\n';
-    assert.throws(() => loadYaml(get, schema, { file: "a.yaml" }), (err: Error) => {
-      assert.equal(err.message, [
-        "a.yaml: sms.body_template: a GET request has no body: put the placeholders in the url",
-      ].join("\n"));
-      return true;
-    });
+    assert.throws(
+      () => loadYaml(get, schema, { file: "a.yaml" }),
+      (err: Error) => {
+        assert.equal(
+          err.message,
+          ["a.yaml: sms.body_template: a GET request has no body: put the placeholders in the url"].join("\n"),
+        );
+        return true;
+      },
+    );
     const noText = "sms:\n  url: https://x.example.org/s?to={to}\n  method: GET\n";
-    assert.throws(() => loadYaml(noText, schema, { file: "a.yaml" }), /^.*a\.yaml: sms\.url: expected a \{text\} placeholder$/);
+    assert.throws(
+      () => loadYaml(noText, schema, { file: "a.yaml" }),
+      /^.*a\.yaml: sms\.url: expected a \{text\} placeholder$/,
+    );
     const json = `sms:\n  url: https://x.example.org/s\n  body_template: '{"to": {to}, "text": "{txt}"}'\n`;
-    assert.throws(() => loadYaml(json, schema, { file: "a.yaml" }), (err: Error) => {
-      assert.equal(err.message, [
-        "a.yaml: sms.body_template: unknown placeholder {txt} (expected {to}, {text} or {from})",
-        "a.yaml: sms.body_template: expected a {text} placeholder",
-      ].join("\n"));
-      return true;
-    });
+    assert.throws(
+      () => loadYaml(json, schema, { file: "a.yaml" }),
+      (err: Error) => {
+        assert.equal(
+          err.message,
+          [
+            "a.yaml: sms.body_template: unknown placeholder {txt} (expected {to}, {text} or {from})",
+            "a.yaml: sms.body_template: expected a {text} placeholder",
+          ].join("\n"),
+        );
+        return true;
+      },
+    );
     const unquoted = `sms:\n  url: https://x.example.org/s\n  body_template: '{"to": {to}, "text": "{text}"}'\n`;
-    assert.throws(() => loadYaml(unquoted, schema, { file: "a.yaml" }), /a\.yaml: sms\.body_template: expected JSON with each placeholder inside a string/);
+    assert.throws(
+      () => loadYaml(unquoted, schema, { file: "a.yaml" }),
+      /a\.yaml: sms\.body_template: expected JSON with each placeholder inside a string/,
+    );
   });
 
   it("needs a user and a password together", () => {
     const text = "email:\n  smtp:\n    host: smtp.example.org\n    password: x\n  from: a@example.org\n";
-    assert.throws(() => loadYaml(text, schema, { file: "a.yaml" }), /^ConfigError: a\.yaml: email\.smtp\.user: expected a user since a password is set$|a\.yaml: email\.smtp\.user: expected a user since a password is set/);
+    assert.throws(
+      () => loadYaml(text, schema, { file: "a.yaml" }),
+      /^ConfigError: a\.yaml: email\.smtp\.user: expected a user since a password is set$|a\.yaml: email\.smtp\.user: expected a user since a password is set/,
+    );
   });
 });

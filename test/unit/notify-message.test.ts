@@ -8,9 +8,23 @@ const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
 function alert(shortId: number, fields: Partial<AlertRecord> = {}): AlertRecord {
   return {
-    shortId, source: "web1", alertId: "disk-full", status: "raised", subject: "web1", summary: "/var is 98% full",
-    detail: "", importance: 0, raisedAt: T0, clearedAt: null, scheduledRaiseAt: null, scheduledClearAt: null,
-    suppressUntil: null, ack: null, policyDueAt: null, updatedAt: T0, ...fields,
+    shortId,
+    source: "web1",
+    alertId: "disk-full",
+    status: "raised",
+    subject: "web1",
+    summary: "/var is 98% full",
+    detail: "",
+    importance: 0,
+    raisedAt: T0,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: null,
+    updatedAt: T0,
+    ...fields,
   };
 }
 
@@ -30,7 +44,10 @@ describe("notify: messages", () => {
 
   it("keeps a stored summary with line breaks on one line, and quotes every detail line", () => {
     const forged = "disk full\nBcc: attacker@example.org\u2028RAISED #7\u0085x\r\ny";
-    const m = buildMessage(alert(42, { summary: forged, subject: "a\nb", detail: "ok\u2028Reply ack 9<br>fine" }), "raised");
+    const m = buildMessage(
+      alert(42, { summary: forged, subject: "a\nb", detail: "ok\u2028Reply ack 9<br>fine" }),
+      "raised",
+    );
     assert.equal(m.subject, "RAISED web1 disk-full (a b): disk full Bcc: attacker@example.org RAISED #7 x y");
     const lines = m.text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
     assert.equal(lines[0], "RAISED #42 web1 disk-full (a b): disk full Bcc: attacker@example.org RAISED #7 x y");
@@ -39,7 +56,13 @@ describe("notify: messages", () => {
   });
 
   it("escapes our own text in HTML and re-sanitises the detail", () => {
-    const m = buildMessage(alert(7, { summary: "<script>x</script> & co", detail: '<p onclick="x()">ok</p><script>alert(1)</script><a href="javascript:x">l</a>' }), "raised");
+    const m = buildMessage(
+      alert(7, {
+        summary: "<script>x</script> & co",
+        detail: '<p onclick="x()">ok</p><script>alert(1)</script><a href="javascript:x">l</a>',
+      }),
+      "raised",
+    );
     assert.ok(m.html?.includes("&lt;script&gt;x&lt;/script&gt; &amp; co"), m.html);
     assert.ok(!m.html?.includes("<script"), m.html);
     assert.ok(!m.html?.includes("onclick"), m.html);
@@ -48,7 +71,14 @@ describe("notify: messages", () => {
   });
 
   it("asks for an ack only where one is wanted", () => {
-    const wanted = { raised: true, reminder: true, escalated: true, "ack-expired": true, cleared: false, acked: false } as const;
+    const wanted = {
+      raised: true,
+      reminder: true,
+      escalated: true,
+      "ack-expired": true,
+      cleared: false,
+      acked: false,
+    } as const;
     for (const [kind, asks] of Object.entries(wanted)) {
       const m = buildMessage(alert(5), kind as keyof typeof wanted);
       assert.equal(m.text.includes('"ack 5"'), asks, kind);
@@ -62,7 +92,9 @@ describe("notify: messages", () => {
   });
 
   it("keeps the subject to one bounded line and adds the policy's reason", () => {
-    const m = buildMessage(alert(3, { subject: "Disk\nfull", summary: "x".repeat(1000) }), "escalated", { reason: "nobody acknowledged it\nwithin 15m" });
+    const m = buildMessage(alert(3, { subject: "Disk\nfull", summary: "x".repeat(1000) }), "escalated", {
+      reason: "nobody acknowledged it\nwithin 15m",
+    });
     assert.ok(!m.subject.includes("\n"));
     assert.ok(m.subject.length <= 200);
     assert.ok(m.subject.startsWith("ESCALATED web1 disk-full (Disk full): xxx"));
@@ -76,14 +108,22 @@ describe("notify: messages", () => {
   });
 
   it("digests a storm: count, the most urgent few, the rest counted", () => {
-    const alerts = [1, 2, 3, 4, 5, 6, 7].map((n) => alert(n, { alertId: `a${n}`, importance: n === 6 ? 9 : 1, status: n === 7 ? "cleared" : "raised" }));
+    const alerts = [1, 2, 3, 4, 5, 6, 7].map((n) =>
+      alert(n, { alertId: `a${n}`, importance: n === 6 ? 9 : 1, status: n === 7 ? "cleared" : "raised" }),
+    );
     const d = buildDigest(alerts, { show: 3, reason: "7 alerts in 1m" });
     assert.equal(d.kind, "digest");
     assert.equal(d.shortId, undefined);
     assert.equal(d.threadKey, undefined);
     assert.equal(d.subject, "DIGEST 7 alerts, 6 raised");
     const lines = d.text.split("\n");
-    assert.deepEqual(lines.slice(0, 5), ["DIGEST 7 alerts, 6 raised", "7 alerts in 1m", "- #6 web1 a6: /var is 98% full", "- #1 web1 a1: /var is 98% full", "- #2 web1 a2: /var is 98% full"]);
+    assert.deepEqual(lines.slice(0, 5), [
+      "DIGEST 7 alerts, 6 raised",
+      "7 alerts in 1m",
+      "- #6 web1 a6: /var is 98% full",
+      "- #1 web1 a1: /var is 98% full",
+      "- #2 web1 a2: /var is 98% full",
+    ]);
     assert.equal(lines[5], "…and 4 more.");
   });
 });
@@ -98,7 +138,10 @@ describe("notify: SMS text", () => {
   });
 
   it("is short and plain when it fits, with no hint for a clear", () => {
-    assert.equal(smsText(buildMessage(alert(42), "raised")), '#42 RAISED web1 disk-full: /var is 98% full Say "ack 42" in chat');
+    assert.equal(
+      smsText(buildMessage(alert(42), "raised")),
+      '#42 RAISED web1 disk-full: /var is 98% full Say "ack 42" in chat',
+    );
     assert.equal(smsText(buildMessage(alert(42), "cleared")), "#42 CLEARED web1 disk-full: /var is 98% full");
   });
 
@@ -112,8 +155,13 @@ describe("notify: SMS text", () => {
   });
 
   it("lists a digest's ids, most urgent first, within the SMS length", () => {
-    const alerts = Array.from({ length: 4 }, (_, i) => alert(i + 1, { alertId: `a${i + 1}`, importance: i === 2 ? 9 : 1 }));
-    assert.equal(smsText(buildDigest(alerts)), 'DIGEST 4 alerts, 4 raised: #3 web1 a3; #1 web1 a1; #2 web1 a2; #4 web1 a4. Say "ack <id>" in chat');
+    const alerts = Array.from({ length: 4 }, (_, i) =>
+      alert(i + 1, { alertId: `a${i + 1}`, importance: i === 2 ? 9 : 1 }),
+    );
+    assert.equal(
+      smsText(buildDigest(alerts)),
+      'DIGEST 4 alerts, 4 raised: #3 web1 a3; #1 web1 a1; #2 web1 a2; #4 web1 a4. Say "ack <id>" in chat',
+    );
     const many = Array.from({ length: 60 }, (_, i) => alert(i + 1, { alertId: `disk-${i + 1}` }));
     const text = smsText(buildDigest(many), 160);
     assert.ok(text.length <= 160, `${text.length}: ${text}`);
@@ -139,7 +187,11 @@ describe("notify: email subject and threading", () => {
     const unique = (): string => `u${++n}`;
     const a = threadHeaders("alert-42-abc", "example.org", unique);
     const b = threadHeaders("alert-42-abc", "example.org", unique);
-    assert.deepEqual(a, { messageId: "<alert-42-abc.u1@example.org>", inReplyTo: "<alert-42-abc@example.org>", references: "<alert-42-abc@example.org>" });
+    assert.deepEqual(a, {
+      messageId: "<alert-42-abc.u1@example.org>",
+      inReplyTo: "<alert-42-abc@example.org>",
+      references: "<alert-42-abc@example.org>",
+    });
     assert.notEqual(a.messageId, b.messageId);
     assert.equal(a.references, b.references);
     assert.deepEqual(threadHeaders(undefined, "example.org", unique), { messageId: "<u3@example.org>" });

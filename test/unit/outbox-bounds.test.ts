@@ -67,7 +67,11 @@ describe("agent outbox: bounds, saved state and periodic full state", () => {
     const last = port.published.at(-1)!;
     assert.equal(last.alerts.find((a) => a.id === "flap")?.summary, "step 999");
     const sequences = port.published.map((u) => u.sequence);
-    assert.deepEqual(sequences, [...sequences].sort((a, b) => (a < b ? -1 : 1)), "still in order");
+    assert.deepEqual(
+      sequences,
+      [...sequences].sort((a, b) => (a < b ? -1 : 1)),
+      "still in order",
+    );
     outbox.close();
   });
 
@@ -80,14 +84,21 @@ describe("agent outbox: bounds, saved state and periodic full state", () => {
     outbox.close();
     outbox = open();
     const again = new AgentCore({ clock, log, outbox, source: "web1", heartbeatMs: null });
-    assert.deepEqual(again.current().sort((a, b) => a.id.localeCompare(b.id)), [
-      { id: "disk", state: "raised", summary: "full", importance: 80 },
-      { id: "static", state: "cleared" },
-    ]);
+    assert.deepEqual(
+      again.current().sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        { id: "disk", state: "raised", summary: "full", importance: 80 },
+        { id: "static", state: "cleared" },
+      ],
+    );
     again.load([{ id: "disk", state: "raised" }]);
     outbox.close();
     outbox = open();
-    assert.deepEqual(new AgentCore({ clock, log, outbox, source: "web1", heartbeatMs: null }).current(), [{ id: "disk", state: "raised" }], "load replaces the whole state");
+    assert.deepEqual(
+      new AgentCore({ clock, log, outbox, source: "web1", heartbeatMs: null }).current(),
+      [{ id: "disk", state: "raised" }],
+      "load replaces the whole state",
+    );
     outbox.close();
   });
 
@@ -100,9 +111,14 @@ describe("agent outbox: bounds, saved state and periodic full state", () => {
     core.setPort(port);
     clock.advance(3 * 3_600_000);
     await core.pump();
-    assert.deepEqual(port.published.map((u) => [u.replace, u.alerts.map((a) => a.id)]), [
-      [true, ["disk"]], [true, ["disk"]], [true, ["disk"]],
-    ]);
+    assert.deepEqual(
+      port.published.map((u) => [u.replace, u.alerts.map((a) => a.id)]),
+      [
+        [true, ["disk"]],
+        [true, ["disk"]],
+        [true, ["disk"]],
+      ],
+    );
     core.stop();
     outbox.close();
   });

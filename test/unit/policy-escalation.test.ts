@@ -4,11 +4,18 @@ import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { TimerHandle } from "../../src/clock/clock.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import type { Presence, Delivery } from "../../src/policy/delivery.js";
-import { escalate, type EscalationAlert, type EscalationResult, type EscalationState } from "../../src/policy/escalation.js";
+import {
+  escalate,
+  type EscalationAlert,
+  type EscalationResult,
+  type EscalationState,
+} from "../../src/policy/escalation.js";
 import { classify, type Silence } from "../../src/policy/matcher.js";
 import type { Policy } from "../../src/policy/types.js";
 
-const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });
+const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), {
+  file: "policy-team.yaml",
+});
 const M = 60_000;
 const T0 = Date.parse("2026-01-05T10:00:00Z"); // Monday, day time in London: ops on call is alice, then bob
 
@@ -28,8 +35,22 @@ class Harness {
   down = new Map<string, number>();
   private timer: TimerHandle | null = null;
 
-  constructor(fields: Partial<EscalationAlert> = {}, readonly policy: Policy = team) {
-    this.alert = { shortId: 42, source: "web1", alertId: "http", subject: "web1", importance: 250, status: "raised", raisedAt: T0, suppressUntil: null, ack: null, ...fields };
+  constructor(
+    fields: Partial<EscalationAlert> = {},
+    readonly policy: Policy = team,
+  ) {
+    this.alert = {
+      shortId: 42,
+      source: "web1",
+      alertId: "http",
+      subject: "web1",
+      importance: 250,
+      status: "raised",
+      raisedAt: T0,
+      suppressUntil: null,
+      ack: null,
+      ...fields,
+    };
   }
 
   evaluate(): EscalationResult {
@@ -72,7 +93,12 @@ function at(ms: number): string {
   return minutes % 60 === 0 && minutes !== 0 ? `t=${minutes / 60}h` : `t=${minutes}m`;
 }
 
-const ack = (by: string, minutes: number, forMinutes: number): NonNullable<EscalationAlert["ack"]> => ({ by, at: T0 + minutes * M, until: T0 + (minutes + forMinutes) * M, note: "" });
+const ack = (by: string, minutes: number, forMinutes: number): NonNullable<EscalationAlert["ack"]> => ({
+  by,
+  at: T0 + minutes * M,
+  until: T0 + (minutes + forMinutes) * M,
+  note: "",
+});
 
 describe("policy: escalation timeline", () => {
   it("raise → on call; unacked → next; reminders; ack stops it; ack expiry restarts; clear tells everyone told", () => {
@@ -122,8 +148,14 @@ describe("policy: escalation timeline", () => {
     }
     const erin = reminders.filter((d) => d.person === "erin");
     assert.ok(erin.length > 0);
-    assert.ok(erin.every((d) => d.channels.join("+") === "sms" && d.fallbacks.length === 0), JSON.stringify(erin));
-    assert.ok(reminders.every((d) => d.fallbacks.length === 0), "no reminder chases on other channels");
+    assert.ok(
+      erin.every((d) => d.channels.join("+") === "sms" && d.fallbacks.length === 0),
+      JSON.stringify(erin),
+    );
+    assert.ok(
+      reminders.every((d) => d.fallbacks.length === 0),
+      "no reminder chases on other channels",
+    );
     const old = { ...h.state!, notified: h.state!.notified.map(({ tiers: _tiers, ...n }) => n) };
     h.state = old;
     const before = h.lines.length;
@@ -167,7 +199,12 @@ describe("policy: escalation timeline", () => {
     h.evaluate();
     h.clock.set(T0 + 50 * M);
     h.evaluate();
-    assert.deepEqual(h.lines, ["t=0m alice raised xmpp", "t=50m bob escalated xmpp", "t=50m erin escalated sms", "t=50m alice reminder xmpp"]);
+    assert.deepEqual(h.lines, [
+      "t=0m alice raised xmpp",
+      "t=50m bob escalated xmpp",
+      "t=50m erin escalated sms",
+      "t=50m alice reminder xmpp",
+    ]);
   });
 
   it("restarts at the new level when the importance changes the classification", () => {
@@ -196,7 +233,9 @@ describe("policy: escalation holds", () => {
   it("honours silences, and the time silenced does not count towards the next step", () => {
     const h = new Harness();
     h.evaluate();
-    h.on(5, () => h.silences.push({ id: "s1", matcher: { source: ["web*"] }, until: T0 + 65 * M, by: "alice", why: "deploying" }));
+    h.on(5, () =>
+      h.silences.push({ id: "s1", matcher: { source: ["web*"] }, until: T0 + 65 * M, by: "alice", why: "deploying" }),
+    );
     const lines = h.runTo(90);
     assert.equal(h.last?.held, null);
     // Held from 5m to 65m, so everything moves 60m on: step 2 from 15m to 75m, alice's reminder from 30m to 90m.
@@ -225,7 +264,10 @@ describe("policy: escalation holds", () => {
     const h = new Harness({ importance: 10, raisedAt: friday });
     h.clock.set(friday);
     const held = h.evaluate();
-    assert.deepEqual([held.held?.reason, new Date(held.nextAt ?? 0).toISOString()], ["window", "2026-01-12T09:00:00.000Z"]);
+    assert.deepEqual(
+      [held.held?.reason, new Date(held.nextAt ?? 0).toISOString()],
+      ["window", "2026-01-12T09:00:00.000Z"],
+    );
     h.clock.advance(Date.parse("2026-01-12T09:00:00Z") - friday);
     assert.deepEqual(h.lines, ["t=167h alice raised email_digest"]); // Monday 09:00
   });
@@ -233,7 +275,13 @@ describe("policy: escalation holds", () => {
   it("holds a step for its own window while reminders carry on", () => {
     const ops = team.workgroups[0]!;
     const steps = ops.escalation.urgent.steps.map((s, i) => (i === 2 ? { ...s, window: "office" } : s));
-    const policy: Policy = { ...team, workgroups: [{ ...ops, escalation: { ...ops.escalation, urgent: { ...ops.escalation.urgent, steps } } }, team.workgroups[1]!] };
+    const policy: Policy = {
+      ...team,
+      workgroups: [
+        { ...ops, escalation: { ...ops.escalation, urgent: { ...ops.escalation.urgent, steps } } },
+        team.workgroups[1]!,
+      ],
+    };
     const h = new Harness({}, policy);
     h.clock.set(T0 + 7 * 60 * M); // 17:00: the office shuts at 17:30, before step 3 at 17:45
     h.alert = { ...h.alert, raisedAt: h.clock.now() };
@@ -250,7 +298,10 @@ describe("policy: escalation holds", () => {
     ]);
     assert.equal(new Date(h.last?.nextAt ?? 0).toISOString(), "2026-01-05T18:30:00.000Z");
     h.clock.advance(Date.parse("2026-01-06T09:00:00Z") - h.clock.now());
-    assert.deepEqual(h.lines.filter((l) => l.includes("erin")), ["t=23h erin escalated sms"]);
+    assert.deepEqual(
+      h.lines.filter((l) => l.includes("erin")),
+      ["t=23h erin escalated sms"],
+    );
   });
 });
 
@@ -284,7 +335,10 @@ describe("policy: escalation targets", () => {
     h.runTo(16);
     h.alert = { ...h.alert, ack: ack("alice", 16, 60) };
     const first = h.evaluate();
-    assert.deepEqual(first.deliveries.map((d) => `${d.person} ${d.kind} ${d.why}`), ["bob acked acked by alice"]);
+    assert.deepEqual(
+      first.deliveries.map((d) => `${d.person} ${d.kind} ${d.why}`),
+      ["bob acked acked by alice"],
+    );
     assert.deepEqual(first.deliveries[0]?.fallbacks, []);
     assert.equal(first.nextAt, T0 + 76 * M);
     assert.deepEqual(h.evaluate().deliveries, []);

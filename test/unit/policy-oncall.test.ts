@@ -5,7 +5,9 @@ import { onCall, rotationTurn } from "../../src/policy/on-call.js";
 import type { Person, Workgroup } from "../../src/policy/types.js";
 
 const Z = (iso: string): number => Date.parse(iso);
-const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });
+const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), {
+  file: "policy-team.yaml",
+});
 const people: readonly Person[] = team.people;
 const names = (wg: Workgroup, at: string): string[] => onCall(wg, Z(at), people).map((p) => p.name);
 
@@ -62,15 +64,25 @@ describe("policy: on call", () => {
     const weekend: Workgroup = {
       ...ops,
       members: [],
-      rotation: { start: "2026-01-05", shifts: [{ name: "weekend", days: [6, 7], from: 8 * 60, until: 20 * 60, people: ["alice", "bob"], cycle: "shift" }] },
+      rotation: {
+        start: "2026-01-05",
+        shifts: [
+          { name: "weekend", days: [6, 7], from: 8 * 60, until: 20 * 60, people: ["alice", "bob"], cycle: "shift" },
+        ],
+      },
     };
-    const turns = ["2026-01-03", "2026-01-04", "2026-01-10", "2026-01-11", "2026-01-17"].map((d) => names(weekend, `${d}T12:00:00Z`));
+    const turns = ["2026-01-03", "2026-01-04", "2026-01-10", "2026-01-11", "2026-01-17"].map((d) =>
+      names(weekend, `${d}T12:00:00Z`),
+    );
     assert.deepEqual(turns, [["alice"], ["bob"], ["alice"], ["bob"], ["alice"]]);
     assert.deepEqual(names(weekend, "2026-01-07T12:00:00Z"), []);
   });
 
   it("puts an override first, for exactly its span, without repeating anyone", () => {
-    const covered: Workgroup = { ...ops, overrides: [{ person: "erin", from: Z("2026-01-05T12:00:00Z"), until: Z("2026-01-05T14:00:00Z") }] };
+    const covered: Workgroup = {
+      ...ops,
+      overrides: [{ person: "erin", from: Z("2026-01-05T12:00:00Z"), until: Z("2026-01-05T14:00:00Z") }],
+    };
     assert.deepEqual(names(covered, "2026-01-05T11:59:00Z"), ["alice", "erin"]);
     assert.deepEqual(names(covered, "2026-01-05T12:00:00Z"), ["erin", "alice"]);
     assert.deepEqual(names(covered, "2026-01-05T14:00:00Z"), ["alice", "erin"]);
@@ -78,7 +90,9 @@ describe("policy: on call", () => {
 
   it("reads override times from the config in the workgroup's zone, or with their own offset", () => {
     const configured = team.workgroups[0]!;
-    assert.deepEqual(configured.overrides, [{ person: "frank", from: Z("2026-02-02T12:00:00Z"), until: Z("2026-02-02T14:00:00Z") }]);
+    assert.deepEqual(configured.overrides, [
+      { person: "frank", from: Z("2026-02-02T12:00:00Z"), until: Z("2026-02-02T14:00:00Z") },
+    ]);
     assert.deepEqual(names(configured, "2026-02-02T13:00:00Z"), ["frank", "alice", "bob"]);
     assert.deepEqual(names(configured, "2026-02-02T21:00:00Z"), ["carol", "alice", "bob"]); // week 5's night
   });

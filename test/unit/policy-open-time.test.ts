@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { addOpenTime } from "../../src/policy/windows.js";
 import type { Window } from "../../src/policy/types.js";
 
-const office: Window = { timezone: "Europe/London", days: [1, 2, 3, 4, 5], from: 9 * 60, until: 17 * 60 + 30, holidays: ["2026-12-25"] };
+const office: Window = {
+  timezone: "Europe/London",
+  days: [1, 2, 3, 4, 5],
+  from: 9 * 60,
+  until: 17 * 60 + 30,
+  holidays: ["2026-12-25"],
+};
 const Z = (iso: string): number => Date.parse(iso);
 
 describe("addOpenTime (working hours)", () => {

@@ -2,10 +2,27 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import { checkHostsDown, HOST_DOWN_ALERT_ID, inhibitedBy } from "../../src/policy/inhibit.js";
-import { compilePattern, matches, type AlertFacts, classify, activeSilences, isSilenced, silencedUntil, type Silence } from "../../src/policy/matcher.js";
+import {
+  compilePattern,
+  matches,
+  type AlertFacts,
+  classify,
+  activeSilences,
+  isSilenced,
+  silencedUntil,
+  type Silence,
+} from "../../src/policy/matcher.js";
 
-const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });
-const alert = (fields: Partial<AlertFacts>): AlertFacts => ({ source: "web1", alertId: "http", subject: "web1", importance: 50, ...fields });
+const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), {
+  file: "policy-team.yaml",
+});
+const alert = (fields: Partial<AlertFacts>): AlertFacts => ({
+  source: "web1",
+  alertId: "http",
+  subject: "web1",
+  importance: 50,
+  ...fields,
+});
 const M = 60_000;
 
 describe("policy: rules", () => {
@@ -24,12 +41,18 @@ describe("policy: rules", () => {
   for (const [fields, expected] of table) {
     it(`${JSON.stringify(fields)} → ${expected}`, () => {
       const c = classify(team.rules, alert(fields));
-      assert.equal([c.ruleIndex, c.level, c.workgroup, ...(c.window === undefined ? [] : [c.window])].join(" "), expected);
+      assert.equal(
+        [c.ruleIndex, c.level, c.workgroup, ...(c.window === undefined ? [] : [c.window])].join(" "),
+        expected,
+      );
     });
   }
 
   it("throws on rules without a default, which only a bug could build", () => {
-    assert.throws(() => classify([{ match: { source: ["x"] }, level: "low", workgroup: "ops", window: null }], alert({})), /no default/);
+    assert.throws(
+      () => classify([{ match: { source: ["x"] }, level: "low", workgroup: "ops", window: null }], alert({})),
+      /no default/,
+    );
   });
 });
 
@@ -47,7 +70,8 @@ describe("policy: patterns", () => {
     ["/disk/", "root disk full", true], // regexes are not anchored
   ];
   for (const [pattern, text, expected] of table) {
-    it(`${pattern} ${expected ? "matches" : "does not match"} ${text}`, () => assert.equal(matches({ source: [pattern] }, alert({ source: text })), expected));
+    it(`${pattern} ${expected ? "matches" : "does not match"} ${text}`, () =>
+      assert.equal(matches({ source: [pattern] }, alert({ source: text })), expected));
   }
 
   it("explains broken patterns", () => {
@@ -75,7 +99,10 @@ describe("policy: silences", () => {
   ];
 
   it("mutes matching alerts until the last matching silence lapses", () => {
-    assert.deepEqual(activeSilences(alert({}), silences, now).map((s) => s.id), ["s1", "s2"]);
+    assert.deepEqual(
+      activeSilences(alert({}), silences, now).map((s) => s.id),
+      ["s1", "s2"],
+    );
     assert.equal(silencedUntil(alert({}), silences, now), now + 120 * M);
     assert.equal(silencedUntil(alert({ alertId: "disk" }), silences, now), now + 60 * M);
     assert.equal(isSilenced(alert({ alertId: "disk" }), silences, now + 60 * M), false);

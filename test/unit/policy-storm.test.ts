@@ -8,7 +8,9 @@ import { classify } from "../../src/policy/matcher.js";
 import { DIGEST_HINT, planOutbox, type OutboxPlan, type SentRecord } from "../../src/policy/storm.js";
 import type { Level, Person } from "../../src/policy/types.js";
 
-const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), { file: "policy-team.yaml" });
+const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), {
+  file: "policy-team.yaml",
+});
 const person = (name: string): Person => findPerson(team.people, name) ?? assert.fail(name);
 const M = 60_000;
 const NOW = Date.parse("2026-01-05T10:00:00Z");
@@ -28,20 +30,37 @@ describe("policy: channels by presence", () => {
   for (const [name, level, presence, expected] of table) {
     it(`${name}, ${level}, ${presence}: ${expected}`, () => {
       const plan = planChannels(person(name), level, presence);
-      const shown = [plan.channels.join("+"), ...plan.fallbacks.map((f) => `${f.after / M}m ${f.channels.join("+")}`)].join(" | ");
+      const shown = [
+        plan.channels.join("+"),
+        ...plan.fallbacks.map((f) => `${f.after / M}m ${f.channels.join("+")}`),
+      ].join(" | ");
       assert.equal(shown, expected);
     });
   }
 
   it("takes a step's channels instead, unless the person has none of them", () => {
-    assert.deepEqual(planChannels(person("erin"), "urgent", "online", { tiers: [["sms"]] }), { channels: ["sms"], fallbacks: [] });
+    assert.deepEqual(planChannels(person("erin"), "urgent", "online", { tiers: [["sms"]] }), {
+      channels: ["sms"],
+      fallbacks: [],
+    });
     // bob has no phone: his own urgent preference applies instead.
-    assert.deepEqual(planChannels(person("bob"), "urgent", "online", { tiers: [["sms"]] }), { channels: ["xmpp"], fallbacks: [{ after: 5 * M, channels: ["email"] }] });
-    assert.deepEqual(planChannels(person("alice"), "urgent", "online", { fallbacks: false }), { channels: ["xmpp"], fallbacks: [] });
+    assert.deepEqual(planChannels(person("bob"), "urgent", "online", { tiers: [["sms"]] }), {
+      channels: ["xmpp"],
+      fallbacks: [{ after: 5 * M, channels: ["email"] }],
+    });
+    assert.deepEqual(planChannels(person("alice"), "urgent", "online", { fallbacks: false }), {
+      channels: ["xmpp"],
+      fallbacks: [],
+    });
   });
 });
 
-function delivery(shortId: number, level: Level = "normal", kind: Delivery["kind"] = "raised", channels: Delivery["channels"] = ["xmpp"]): Delivery {
+function delivery(
+  shortId: number,
+  level: Level = "normal",
+  kind: Delivery["kind"] = "raised",
+  channels: Delivery["channels"] = ["xmpp"],
+): Delivery {
   return { person: "alice", kind, level, shortId, channels, fallbacks: [], why: "test" };
 }
 
@@ -56,25 +75,51 @@ describe("policy: storms and rate limits", () => {
   it("sends a few notifications one by one, most important first", () => {
     const pending = [delivery(1, "low"), delivery(2, "urgent")];
     const plan = planOutbox(pending, [], NOW, team.storm);
-    assert.deepEqual(plan.send.map((d) => d.shortId), [2, 1]);
+    assert.deepEqual(
+      plan.send.map((d) => d.shortId),
+      [2, 1],
+    );
     assert.equal(plan.digest, null);
     assertAccounted(pending, plan);
   });
 
   it("turns a storm of 50 alerts for one person into one digest with the most important few", () => {
     const deliveries = Array.from({ length: 50 }, (_, i) => {
-      const alert = { shortId: 100 + i, source: `web${i}`, alertId: "http", subject: `web${i}`, importance: i % 10 === 7 ? 250 : 50, status: "raised" as const, raisedAt: NOW, suppressUntil: null, ack: null };
-      return escalate({ alert, classification: classify(team.rules, alert), state: null, now: NOW, policy: team, presence: () => "online" }).deliveries;
+      const alert = {
+        shortId: 100 + i,
+        source: `web${i}`,
+        alertId: "http",
+        subject: `web${i}`,
+        importance: i % 10 === 7 ? 250 : 50,
+        status: "raised" as const,
+        raisedAt: NOW,
+        suppressUntil: null,
+        ack: null,
+      };
+      return escalate({
+        alert,
+        classification: classify(team.rules, alert),
+        state: null,
+        now: NOW,
+        policy: team,
+        presence: () => "online",
+      }).deliveries;
     }).flat();
     assert.equal(deliveries.length, 50);
     const plan = planOutbox(deliveries, [], NOW, team.storm);
     assert.deepEqual(plan.send, []);
     assert.equal(plan.digest?.count, 50);
-    assert.deepEqual(plan.digest?.top.map((d) => `${d.shortId} ${d.level}`), ["107 urgent", "117 urgent", "127 urgent"]);
+    assert.deepEqual(
+      plan.digest?.top.map((d) => `${d.shortId} ${d.level}`),
+      ["107 urgent", "117 urgent", "127 urgent"],
+    );
     assert.equal(plan.digest?.hint, DIGEST_HINT);
     assert.equal(plan.digest?.hint, "say show to see the rest");
     // It goes the way its most urgent item would, fallbacks included.
-    assert.deepEqual([plan.digest?.level, plan.digest?.channels, plan.digest?.fallbacks.length], ["urgent", ["xmpp"], 2]);
+    assert.deepEqual(
+      [plan.digest?.level, plan.digest?.channels, plan.digest?.fallbacks.length],
+      ["urgent", ["xmpp"], 2],
+    );
     assertAccounted(deliveries, plan);
   });
 
@@ -91,10 +136,18 @@ describe("policy: storms and rate limits", () => {
     const history: SentRecord[] = [1, 2, 3].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(3, "normal", "cleared"), delivery(2), delivery(1, "urgent")];
     const plan = planOutbox(pending, history, NOW, team.storm);
-    assert.deepEqual([plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId)], [[1, 2], null, [3]]);
+    assert.deepEqual(
+      [plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId)],
+      [[1, 2], null, [3]],
+    );
     assert.equal(plan.holdUntil, NOW + 7 * M, "when the oldest of the five sends leaves the window");
     assertAccounted(pending, plan);
-    const later = planOutbox(plan.keep, [...history, { at: NOW, kind: "single" }, { at: NOW, kind: "single" }], NOW + 7 * M, team.storm);
+    const later = planOutbox(
+      plan.keep,
+      [...history, { at: NOW, kind: "single" }, { at: NOW, kind: "single" }],
+      NOW + 7 * M,
+      team.storm,
+    );
     assert.deepEqual([later.send.map((d) => d.shortId), later.digest], [[3], null]);
   });
 
@@ -102,7 +155,10 @@ describe("policy: storms and rate limits", () => {
     const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(1), delivery(2, "low", "raised", ["email_digest"])];
     const plan = planOutbox(pending, history, NOW, team.storm);
-    assert.deepEqual([plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId), plan.holdUntil], [[1], null, [2], NOW + 6 * M]);
+    assert.deepEqual(
+      [plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId), plan.holdUntil],
+      [[1], null, [2], NOW + 6 * M],
+    );
   });
 
   it("collects email_digest notices into one email at most every quiet_digest_every", () => {

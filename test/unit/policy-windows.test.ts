@@ -57,7 +57,8 @@ describe("policy: windows", () => {
     ["2026-12-28T12:00:00Z", false], // holiday (a Monday)
     ["2026-12-29T12:00:00Z", true],
   ];
-  for (const [at, open] of table) it(`office is ${open ? "open" : "shut"} at ${at}`, () => assert.equal(isOpen(office, Z(at)), open));
+  for (const [at, open] of table)
+    it(`office is ${open ? "open" : "shut"} at ${at}`, () => assert.equal(isOpen(office, Z(at)), open));
 
   it("finds the next opening across a weekend with a clock change", () => {
     // Friday 27 March 17:30 GMT; Monday opens at 09:00 BST, an hour earlier in UTC than the week before.
@@ -92,7 +93,13 @@ describe("policy: windows", () => {
   });
 
   it("opens at the end of the gap when its start time is skipped, and at the first of a repeated time", () => {
-    const early: Window = { timezone: "Europe/London", days: [1, 2, 3, 4, 5, 6, 7], from: 90, until: 180, holidays: [] };
+    const early: Window = {
+      timezone: "Europe/London",
+      days: [1, 2, 3, 4, 5, 6, 7],
+      from: 90,
+      until: 180,
+      holidays: [],
+    };
     const spring = nextOpening(early, Z("2026-03-29T00:00:00Z"));
     assert.equal(iso(spring), "2026-03-29T01:00:00.000Z");
     assert.equal(isOpen(early, spring ?? 0), true);
@@ -101,7 +108,8 @@ describe("policy: windows", () => {
   });
 
   it("steps over long runs of holidays, and gives null when it never opens within two years", () => {
-    const mondays = (n: number): string[] => Array.from({ length: n }, (_, i) => new Date(Date.UTC(2026, 0, 5 + 7 * i)).toISOString().slice(0, 10));
+    const mondays = (n: number): string[] =>
+      Array.from({ length: n }, (_, i) => new Date(Date.UTC(2026, 0, 5 + 7 * i)).toISOString().slice(0, 10));
     const once: Window = { timezone: "UTC", days: [1], from: 0, until: 60, holidays: [] };
     const start = Z("2026-01-01T00:00:00Z");
     assert.equal(iso(nextOpening(once, start)), "2026-01-05T00:00:00.000Z");

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { PresenceTracker } from "../../src/bot/presence-tracker.js";
 
-const at = (from: string, type: "available" | "unavailable", extra: object = {}) =>
-  ({ from, to: "alertbot.example.org", type, ...extra });
+const at = (from: string, type: "available" | "unavailable", extra: object = {}) => ({
+  from,
+  to: "alertbot.example.org",
+  type,
+  ...extra,
+});
 
 describe("PresenceTracker", () => {
   it("is unknown before anything is heard, then follows resources", () => {

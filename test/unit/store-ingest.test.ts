@@ -11,8 +11,11 @@ import { MIGRATIONS } from "../../src/store/migrations.js";
 import { alert, update } from "../helpers/updates.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
-const pubsub = (source: string, publisher = "web1@mauve.localhost") =>
-  ({ via: "pubsub" as const, node: sourceToNodeName(source), publisher });
+const pubsub = (source: string, publisher = "web1@mauve.localhost") => ({
+  via: "pubsub" as const,
+  node: sourceToNodeName(source),
+  publisher,
+});
 
 describe("store + ingest (real SQLite file)", () => {
   let dir: string;
@@ -39,7 +42,10 @@ describe("store + ingest (real SQLite file)", () => {
     const rec = store.alerts.find("web1", "disk")!;
     assert.equal(rec.status, "raised");
     assert.equal(typeof rec.shortId, "number");
-    assert.deepEqual(store.alerts.history(rec.shortId).map((h) => [h.kind, h.actor]), [["raised", "web1@mauve.localhost"]]);
+    assert.deepEqual(
+      store.alerts.history(rec.shortId).map((h) => [h.kind, h.actor]),
+      [["raised", "web1@mauve.localhost"]],
+    );
     assert.equal(store.alerts.get(rec.shortId)?.summary, "97% full");
   });
 
@@ -55,10 +61,20 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("drops a stale sequence but accepts a sender that started afresh at 1", () => {
     ingestUpdate(store, update("web1", [alert("a")], { sequence: 5n }), pubsub("web1"), T0);
-    const stale = ingestUpdate(store, update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 4n }), pubsub("web1"), T0 + 1);
+    const stale = ingestUpdate(
+      store,
+      update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 4n }),
+      pubsub("web1"),
+      T0 + 1,
+    );
     assert.deepEqual(stale, { status: "stale", sequence: 4n, lastSequence: 5n });
     assert.equal(store.alerts.find("web1", "a")?.status, "raised");
-    const fresh = ingestUpdate(store, update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 1n }), pubsub("web1"), T0 + 2);
+    const fresh = ingestUpdate(
+      store,
+      update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 1n }),
+      pubsub("web1"),
+      T0 + 2,
+    );
     assert.equal(fresh.status, "applied");
     assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
   });
@@ -80,7 +96,10 @@ describe("store + ingest (real SQLite file)", () => {
     ingestUpdate(store, update("web1", [alert("b")], { replace: true }), pubsub("web1"), T0 + 1000);
     assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
     assert.equal(store.alerts.find("web1", "b")?.status, "raised");
-    assert.deepEqual(store.alerts.list("raised").map((a) => a.alertId), ["b"]);
+    assert.deepEqual(
+      store.alerts.list("raised").map((a) => a.alertId),
+      ["b"],
+    );
   });
 
   it("fires a missed heartbeat through the durable due index, across a reopen", () => {
@@ -94,7 +113,7 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(fired?.transition, "raised");
     assert.equal(store.alerts.find("web1", "hb")?.status, "raised");
     assert.equal(store.alerts.nextDue(), T0 + 600_000, "the policy must look at the raise");
-    store.alerts.save({ ...fired!.alert, policyDueAt: null });
+    store.alerts.save({ ...fired.alert, policyDueAt: null });
     assert.equal(store.alerts.nextDue(), null);
     assert.deepEqual(processDue(store, T0 + 700_000), [], "nothing fires twice");
   });
@@ -113,7 +132,12 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("has the policy look again at every raised alert in one statement, due exactly as nextDueAt says", () => {
     const now = T0 + 120_000;
-    ingestUpdate(store, update("web1", [alert("plain"), alert("acked"), alert("ack-ran-out"), alert("clear-due"), alert("gone")]), pubsub("web1"), T0);
+    ingestUpdate(
+      store,
+      update("web1", [alert("plain"), alert("acked"), alert("ack-ran-out"), alert("clear-due"), alert("gone")]),
+      pubsub("web1"),
+      T0,
+    );
     const get = (id: string) => store.alerts.find("web1", id)!;
     const acked = ackAlert(get("acked"), { by: "alice", at: T0, until: now + 60_000, note: "" });
     const ranOut = ackAlert(get("ack-ran-out"), { by: "alice", at: T0, until: now - 30_000, note: "" });
@@ -128,7 +152,8 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(store.alerts.lookAgainAtRaised(now), 4);
     const db = new Database(path, { readonly: true });
     try {
-      const dueAt = (id: string) => (db.prepare("SELECT due_at FROM alerts WHERE alert_id = ?").get(id) as { due_at: number | null }).due_at;
+      const dueAt = (id: string) =>
+        (db.prepare("SELECT due_at FROM alerts WHERE alert_id = ?").get(id) as { due_at: number | null }).due_at;
       for (const id of ["plain", "acked", "ack-ran-out", "clear-due"]) {
         const rec = get(id);
         assert.equal(rec.policyDueAt, now, id);
@@ -158,20 +183,49 @@ describe("store + ingest (real SQLite file)", () => {
 
   describe("source names: one rule, look-alikes refused, nothing stored lost", () => {
     const udp = { via: "udp" as const };
-    const LOOKALIKES = ["web1 ", " web1", "we b1", "web1\u200b", "w\u0435b1", "web1\t", "WEB1", "Web1", "web1/x", "web1\u00a0"];
+    const LOOKALIKES = [
+      "web1 ",
+      " web1",
+      "we b1",
+      "web1\u200b",
+      "w\u0435b1",
+      "web1\t",
+      "WEB1",
+      "Web1",
+      "web1/x",
+      "web1\u00a0",
+    ];
 
     it("refuses, from UDP and from pubsub alike, every look-alike of a known source; the real one keeps working", () => {
       assert.equal(ingestUpdate(store, update("web1", [alert("disk")]), udp, T0).status, "applied");
       for (const fake of LOOKALIKES) {
         const out = ingestUpdate(store, update(fake, [alert("disk", { summary: "fake" })]), udp, T0 + 1);
         assert.equal(out.status, "rejected", JSON.stringify(fake));
-        assert.match((out as { reason: string }).reason, /source ".*" (has .* at character \d+|differs only in letter case from the known source "web1")/);
+        assert.match(
+          (out as { reason: string }).reason,
+          /source ".*" (has .* at character \d+|differs only in letter case from the known source "web1")/,
+        );
       }
       // A pubsub origin cannot even name a node for a broken name: refused before the node check.
-      const viaPubsub = ingestUpdate(store, update("web1 ", [alert("disk")]), { via: "pubsub", node: "mauve/alerts/web1 ", publisher: "x@y" }, T0 + 2);
-      assert.deepEqual(viaPubsub, { status: "rejected", reason: 'source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only' });
-      assert.deepEqual(store.sources.all().map((s) => s.source), ["web1"]);
-      assert.equal(ingestUpdate(store, update("web1", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 3).status, "applied");
+      const viaPubsub = ingestUpdate(
+        store,
+        update("web1 ", [alert("disk")]),
+        { via: "pubsub", node: "mauve/alerts/web1 ", publisher: "x@y" },
+        T0 + 2,
+      );
+      assert.deepEqual(viaPubsub, {
+        status: "rejected",
+        reason:
+          'source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
+      });
+      assert.deepEqual(
+        store.sources.all().map((s) => s.source),
+        ["web1"],
+      );
+      assert.equal(
+        ingestUpdate(store, update("web1", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 3).status,
+        "applied",
+      );
       assert.equal(store.alerts.find("web1", "disk")?.status, "cleared");
     });
 
@@ -179,17 +233,35 @@ describe("store + ingest (real SQLite file)", () => {
       // Written as an older bot would have stored them: "web1 " and "WEB1" beside "web1".
       const raw = new Database(path);
       for (const source of ["web1", "web1 ", "WEB1"]) {
-        raw.prepare("INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, '', ?, ?)").run(source, `mauve/alerts/${source}`, T0, T0);
+        raw
+          .prepare("INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, '', ?, ?)")
+          .run(source, `mauve/alerts/${source}`, T0, T0);
       }
       raw.close();
-      for (const source of ["web1", "web1 ", "WEB1"]) assert.equal(ingestUpdate(store, update(source, [alert("disk")]), { via: "bot" }, T0).status, "applied");
-      assert.deepEqual(store.sources.all().map((s) => s.source).sort(), ["WEB1", "web1", "web1 "]);
-      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 1).status, "rejected");
+      for (const source of ["web1", "web1 ", "WEB1"])
+        assert.equal(ingestUpdate(store, update(source, [alert("disk")]), { via: "bot" }, T0).status, "applied");
+      assert.deepEqual(
+        store.sources
+          .all()
+          .map((s) => s.source)
+          .sort(),
+        ["WEB1", "web1", "web1 "],
+      );
+      assert.equal(
+        ingestUpdate(store, update("web1 ", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 1).status,
+        "rejected",
+      );
       // A case variant that was already stored is a known source: it goes on being heard.
-      assert.equal(ingestUpdate(store, update("WEB1", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 1).status, "applied");
+      assert.equal(
+        ingestUpdate(store, update("WEB1", [alert("disk", { clearTimeS: 1 })]), udp, T0 + 1).status,
+        "applied",
+      );
       assert.equal(store.alerts.find("web1 ", "disk")?.status, "raised", "the stored alert is kept");
       // The bot's own updates (host down) may still name it.
-      assert.equal(ingestUpdate(store, update("web1 ", [alert("disk", { clearTimeS: 1 })]), { via: "bot" }, T0 + 2).status, "applied");
+      assert.equal(
+        ingestUpdate(store, update("web1 ", [alert("disk", { clearTimeS: 1 })]), { via: "bot" }, T0 + 2).status,
+        "applied",
+      );
     });
   });
 });

@@ -28,9 +28,11 @@ function state(i: number): AlertState {
   const raised = i >= TOTAL - RAISED;
   const r = i - (TOTAL - RAISED); // 0 .. RAISED-1 among raised
   const ack =
-    raised && r < LIVE_ACKS ? { by: "bob", at: T0 - H, until: T0 + H, note: "" }
-    : raised && r < LIVE_ACKS + EXPIRED_ACKS ? { by: "bob", at: T0 - 2 * H, until: T0 - 1, note: "" }
-    : null;
+    raised && r < LIVE_ACKS
+      ? { by: "bob", at: T0 - H, until: T0 + H, note: "" }
+      : raised && r < LIVE_ACKS + EXPIRED_ACKS
+        ? { by: "bob", at: T0 - 2 * H, until: T0 - 1, note: "" }
+        : null;
   return {
     source: raised && r >= RAISED - SILENCED ? `quiet${r}` : `web${i % 500}`,
     alertId: `a${i}`,
@@ -68,7 +70,12 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     assert.ok(person);
     const log = createLogger({ level: "error", sink: () => {} });
     // `show` and `silences` need no policy: only `escalate` would reach it.
-    const alerts = commandAlerts({ store, policy: undefined as unknown as Policy, inputs: undefined as unknown as PolicyInputs, log });
+    const alerts = commandAlerts({
+      store,
+      policy: undefined as unknown as Policy,
+      inputs: undefined as unknown as PolicyInputs,
+      log,
+    });
     ctx = { person, now: T0, ackDefaultMs: H, ackMaxMs: 24 * H, alerts, silences: commandSilences(store) };
   });
   after(() => {
@@ -76,8 +83,12 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const urgencyKey = (a: AlertRecord): [number, number, number, number] =>
-    [a.status === "cleared" ? 1 : 0, -a.importance, a.raisedAt ?? Infinity, a.shortId];
+  const urgencyKey = (a: AlertRecord): [number, number, number, number] => [
+    a.status === "cleared" ? 1 : 0,
+    -a.importance,
+    a.raisedAt ?? Infinity,
+    a.shortId,
+  ];
   const inOrder = (list: readonly AlertRecord[]): boolean =>
     list.every((a, i) => {
       if (i === 0) return true;
@@ -90,7 +101,10 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     const all = store.alerts.page("all", 30);
     assert.equal(all.total, TOTAL);
     assert.equal(all.alerts.length, 30);
-    assert.ok(all.alerts.every((a) => a.status === "raised"), "raised first");
+    assert.ok(
+      all.alerts.every((a) => a.status === "raised"),
+      "raised first",
+    );
     assert.equal(all.alerts[0]?.importance, 59);
     assert.ok(inOrder(all.alerts));
     assert.equal(store.alerts.page("raised", 30).total, RAISED);
@@ -126,16 +140,25 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     const all = (await say("show all 100")).split("\n");
     assert.equal(all.length, 101);
     assert.equal(all.at(-1), `…and ${TOTAL - 100} more`);
-    assert.ok(all.slice(0, 100).every((l) => / \(raised /.test(l)), "no cleared alert above a raised one");
+    assert.ok(
+      all.slice(0, 100).every((l) => / \(raised /.test(l)),
+      "no cleared alert above a raised one",
+    );
   });
 
   it("show graded by the policy's levels (as the bot runs it) still counts every alert, most urgent level first", async () => {
     // A rule that makes the alerts of one source urgent whatever their importance.
-    const graded: CommandContext = { ...ctx, gradeOf: (a) => ({ level: a.source.endsWith("7") ? "urgent" : "normal", workgroup: "ops" }) };
+    const graded: CommandContext = {
+      ...ctx,
+      gradeOf: (a) => ({ level: a.source.endsWith("7") ? "urgent" : "normal", workgroup: "ops" }),
+    };
     const raised = (await runCommand("show", graded)).reply.split("\n");
     assert.equal(raised.length, 31);
     assert.equal(raised.at(-1), `…and ${RAISED - 30} more`);
-    assert.ok(raised.slice(0, 30).every((l) => l.includes("[urgent, importance")), raised.slice(0, 3).join("\n"));
+    assert.ok(
+      raised.slice(0, 30).every((l) => l.includes("[urgent, importance")),
+      raised.slice(0, 3).join("\n"),
+    );
     const all = (await runCommand("show all 100", graded)).reply.split("\n");
     assert.equal(all.at(-1), `…and ${TOTAL - 100} more`);
   });
@@ -144,10 +167,16 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     assert.equal((await say("show acked")).split("\n").at(-1), `…and ${LIVE_ACKS - 30} more`);
     const silenced = (await say("show silenced 10")).split("\n");
     assert.equal(silenced.at(-1), `…and ${SILENCED - 10} more`);
-    assert.ok(silenced.slice(0, 10).every((l) => /quiet\d+: .* silenced for 1h more\)$/.test(l)), silenced.join("\n"));
+    assert.ok(
+      silenced.slice(0, 10).every((l) => /quiet\d+: .* silenced for 1h more\)$/.test(l)),
+      silenced.join("\n"),
+    );
     // The 10 most important of the silenced ones, as show sorts them.
     const ids = silenced.slice(0, 10).map((l) => Number(/^#(\d+)/.exec(l)![1]));
-    const want = [...store.alerts.each("raised")].filter((a) => a.source.startsWith("quiet")).slice(0, 10).map((a) => a.shortId);
+    const want = [...store.alerts.each("raised")]
+      .filter((a) => a.source.startsWith("quiet"))
+      .slice(0, 10)
+      .map((a) => a.shortId);
     assert.deepEqual(ids, want);
     assert.match(await say("silences"), /maintenance \(mutes 50 raised\)$/);
   });

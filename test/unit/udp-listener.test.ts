@@ -19,22 +19,43 @@ people: [{ name: alice, jid: alice@example.org }]
 function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void> {
   const socket = createSocket("udp4");
   return new Promise((resolve, reject) => {
-    socket.bind(0, from, () => socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())));
+    socket.bind(0, from, () =>
+      socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())),
+    );
   });
 }
 
 const update = (id: bigint): AlertUpdate => ({
-  transmissionId: id, source: "legacy1", replace: false, signature: new Uint8Array(), transmissionTimeS: 0, sequence: 0n,
-  alerts: [{ id: "disk", raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "full", detail: "", importance: 0, suppressUntilS: 0 }],
+  transmissionId: id,
+  source: "legacy1",
+  replace: false,
+  signature: new Uint8Array(),
+  transmissionTimeS: 0,
+  sequence: 0n,
+  alerts: [
+    {
+      id: "disk",
+      raiseTimeS: 0,
+      clearTimeS: 0,
+      subject: "",
+      summary: "full",
+      detail: "",
+      importance: 0,
+      suppressUntilS: 0,
+    },
+  ],
 });
 
 describe("udp: legacy Mauve ingest", () => {
   describe("config", () => {
     it("is off unless configured, and reads listen and allow", () => {
       assert.equal(loadBotConfig(BOT, { file: "alertbot.yaml" }).udp, null);
-      const on = loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"] }\n`, { file: "alertbot.yaml" }).udp;
+      const on = loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"] }\n`, {
+        file: "alertbot.yaml",
+      }).udp;
       assert.deepEqual(on, {
-        host: "127.0.0.1", port: 32741,
+        host: "127.0.0.1",
+        port: 32741,
         allow: [
           { address: "10.0.0.0", prefix: 8, family: "ipv4" },
           { address: "192.0.2.7", prefix: 32, family: "ipv4" },
@@ -42,35 +63,60 @@ describe("udp: legacy Mauve ingest", () => {
         ],
         handover: {},
       });
-      const v6 = loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, { file: "alertbot.yaml" }).udp;
+      const v6 = loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, {
+        file: "alertbot.yaml",
+      }).udp;
       assert.deepEqual([v6?.host, v6?.port], ["::", 5000]);
     });
 
     it("reads handover: which account may take over each source heard over UDP, names checked by the source rule", () => {
-      const on = loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { web1: Web1@Example.org } }\n`, { file: "alertbot.yaml" }).udp;
+      const on = loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { web1: Web1@Example.org } }\n`, {
+        file: "alertbot.yaml",
+      }).udp;
       assert.deepEqual(on?.handover, { web1: "web1@example.org" });
-      assert.throws(() => loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { "web1 ": a@b.org, web2: nobody } }\n`, { file: "alertbot.yaml" }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(err.message, [
-          'alertbot.yaml: udp.handover."web1 ": source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
-          'alertbot.yaml: udp.handover.web2: expected a bare JID like alice@example.org, got "nobody"',
-        ].join("\n"));
-        return true;
-      });
+      assert.throws(
+        () =>
+          loadBotConfig(`${BOT}udp: { allow: ["10.0.0.0/8"], handover: { "web1 ": a@b.org, web2: nobody } }\n`, {
+            file: "alertbot.yaml",
+          }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(
+            err.message,
+            [
+              'alertbot.yaml: udp.handover."web1 ": source "web1 " has a space at character 5: a source name is made of ASCII letters, digits, ".", "-" and "_" only',
+              'alertbot.yaml: udp.handover.web2: expected a bare JID like alice@example.org, got "nobody"',
+            ].join("\n"),
+          );
+          return true;
+        },
+      );
     });
 
     it("reports bad values exactly", () => {
-      assert.throws(() => loadBotConfig(`${BOT}udp: { listen: "localhost:1", allow: ["10.0.0.0/33", "ten"], port: 1 }\n`, { file: "alertbot.yaml" }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(err.message, [
-          "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow, handover)",
-          'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::]:32741", got "localhost:1"',
-          'alertbot.yaml: udp.allow[0]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
-          'alertbot.yaml: udp.allow[1]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "ten"',
-        ].join("\n"));
-        return true;
-      });
-      assert.throws(() => loadBotConfig(`${BOT}udp: { allow: [] }\n`, { file: "alertbot.yaml" }), /udp.allow: expected a list of at least 1 item/);
+      assert.throws(
+        () =>
+          loadBotConfig(`${BOT}udp: { listen: "localhost:1", allow: ["10.0.0.0/33", "ten"], port: 1 }\n`, {
+            file: "alertbot.yaml",
+          }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(
+            err.message,
+            [
+              "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow, handover)",
+              'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::]:32741", got "localhost:1"',
+              'alertbot.yaml: udp.allow[0]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
+              'alertbot.yaml: udp.allow[1]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "ten"',
+            ].join("\n"),
+          );
+          return true;
+        },
+      );
+      assert.throws(
+        () => loadBotConfig(`${BOT}udp: { allow: [] }\n`, { file: "alertbot.yaml" }),
+        /udp.allow: expected a list of at least 1 item/,
+      );
       assert.equal(parseCidr("::ffff:1.2.3.4/200"), undefined);
     });
   });
@@ -112,7 +158,11 @@ describe("udp: legacy Mauve ingest", () => {
       await send(encodeUpdate(update(2n)), port, "127.0.0.2");
       await waitFor("two denials", () => ingest!.stats().denied === 2);
       assert.equal(applied.length, 0);
-      assert.deepEqual(log.withMsg("UDP packet from outside the allow-list dropped").map((l) => [l["from"], l["deniedTotal"]]), [["127.0.0.2", 1]], "one warning a minute");
+      assert.deepEqual(
+        log.withMsg("UDP packet from outside the allow-list dropped").map((l) => [l["from"], l["deniedTotal"]]),
+        [["127.0.0.2", 1]],
+        "one warning a minute",
+      );
     });
 
     it("logs and counts malformed packets and keeps serving", async () => {

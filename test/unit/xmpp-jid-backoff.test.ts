@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { backoffDelay } from "../../src/util/backoff.js";
-import { bareJid, isFullJid, jidDomain, jidEquals, jidLocal, jidResource, normaliseJid, parseJid } from "../../src/xmpp/jid.js";
+import {
+  bareJid,
+  isFullJid,
+  jidDomain,
+  jidEquals,
+  jidLocal,
+  jidResource,
+  normaliseJid,
+  parseJid,
+} from "../../src/xmpp/jid.js";
 
 describe("xmpp JID helpers", () => {
   it("splits JIDs into parts", () => {

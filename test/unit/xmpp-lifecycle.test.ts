@@ -50,7 +50,8 @@ function recorder(): { hooks: LifecycleHooks; log: string[] } {
     hooks: {
       online: (resumed) => log.push(`online resumed=${resumed}`),
       offline: (reason, again) => log.push(`offline ${reason} again=${again}`),
-      reconnecting: (attempt, delayMs, lastError) => log.push(`reconnecting #${attempt} in ${delayMs} after ${lastError}`),
+      reconnecting: (attempt, delayMs, lastError) =>
+        log.push(`reconnecting #${attempt} in ${delayMs} after ${lastError}`),
       error: (err) => log.push(`error ${err.message}`),
     },
   };
@@ -157,9 +158,16 @@ describe("xmpp entity hardening", () => {
     hardenEntity(entity as unknown as RawEntity, (e) => void reported.push(e));
     entity.parser = null;
     assert.doesNotThrow(() => entity._onData());
-    entity.parser = { write: () => { throw new Error("boom"); } };
+    entity.parser = {
+      write: () => {
+        throw new Error("boom");
+      },
+    };
     assert.doesNotThrow(() => entity._onData());
-    assert.deepEqual(reported.map((e) => e.message), ["boom"]);
+    assert.deepEqual(
+      reported.map((e) => e.message),
+      ["boom"],
+    );
   });
 
   it("sets TCP_NODELAY on each new socket", async () => {

@@ -18,12 +18,23 @@ describe("xmpp payload XML", () => {
   });
 
   it("reads our payload, someone else's, a malformed one and none", () => {
-    const item = (...children: ReturnType<typeof xml>[]) => xml("item", { id: "1", publisher: "web1@example.org/agent" }, ...children);
-    assert.deepEqual(readItemContent(item(buildUpdate(xml, { data: " AAEC\n", text: "t" }))), { payload: { data: "AAEC", text: "t" } });
-    assert.deepEqual(readItemContent(item(xml("update", { xmlns: NS_MAUVE_UPDATE }, xml("data", {}, "AA==")))), { payload: { data: "AA==", text: "" } });
-    assert.deepEqual(readItemContent(item(xml("entry", { xmlns: "http://www.w3.org/2005/Atom" }))), { unknownPayload: "{http://www.w3.org/2005/Atom}entry" });
-    assert.deepEqual(readItemContent(item(xml("update", { xmlns: "urn:mauve-xmpp:update:2" }))), { unknownPayload: "{urn:mauve-xmpp:update:2}update" });
-    assert.deepEqual(readItemContent(item(xml("update", { xmlns: NS_MAUVE_UPDATE }, xml("text", {}, "t")))), { unknownPayload: `{${NS_MAUVE_UPDATE}}update without <data/>` });
+    const item = (...children: ReturnType<typeof xml>[]) =>
+      xml("item", { id: "1", publisher: "web1@example.org/agent" }, ...children);
+    assert.deepEqual(readItemContent(item(buildUpdate(xml, { data: " AAEC\n", text: "t" }))), {
+      payload: { data: "AAEC", text: "t" },
+    });
+    assert.deepEqual(readItemContent(item(xml("update", { xmlns: NS_MAUVE_UPDATE }, xml("data", {}, "AA==")))), {
+      payload: { data: "AA==", text: "" },
+    });
+    assert.deepEqual(readItemContent(item(xml("entry", { xmlns: "http://www.w3.org/2005/Atom" }))), {
+      unknownPayload: "{http://www.w3.org/2005/Atom}entry",
+    });
+    assert.deepEqual(readItemContent(item(xml("update", { xmlns: "urn:mauve-xmpp:update:2" }))), {
+      unknownPayload: "{urn:mauve-xmpp:update:2}update",
+    });
+    assert.deepEqual(readItemContent(item(xml("update", { xmlns: NS_MAUVE_UPDATE }, xml("text", {}, "t")))), {
+      unknownPayload: `{${NS_MAUVE_UPDATE}}update without <data/>`,
+    });
     assert.deepEqual(readItemContent(item()), {});
     assert.deepEqual(readItem(item()), { itemId: "1", publisher: "web1@example.org" });
   });
@@ -34,11 +45,32 @@ describe("xmpp stanza errors", () => {
     const stanza = xml(
       "iq",
       { type: "error", id: "x" },
-      xml("error", { type: "cancel" }, xml("conflict", { xmlns: NS_STANZAS }), xml("text", { xmlns: NS_STANZAS }, "Field does not match"), xml("precondition-not-met", { xmlns: NS_PUBSUB_ERRORS })),
+      xml(
+        "error",
+        { type: "cancel" },
+        xml("conflict", { xmlns: NS_STANZAS }),
+        xml("text", { xmlns: NS_STANZAS }, "Field does not match"),
+        xml("precondition-not-met", { xmlns: NS_PUBSUB_ERRORS }),
+      ),
     );
-    assert.deepEqual(parseStanzaError(stanza), { ok: false, condition: "conflict", type: "cancel", text: "Field does not match", pubsubCondition: "precondition-not-met" });
-    assert.deepEqual(parseStanzaError(xml("iq", { type: "error" })), { ok: false, condition: "undefined-condition", text: "error stanza without <error/>" });
-    assert.deepEqual(parseStanzaError(xml("iq", { type: "error" }, xml("error", { type: "bogus" }, xml("made-up", { xmlns: NS_STANZAS })))), { ok: false, condition: "undefined-condition" });
+    assert.deepEqual(parseStanzaError(stanza), {
+      ok: false,
+      condition: "conflict",
+      type: "cancel",
+      text: "Field does not match",
+      pubsubCondition: "precondition-not-met",
+    });
+    assert.deepEqual(parseStanzaError(xml("iq", { type: "error" })), {
+      ok: false,
+      condition: "undefined-condition",
+      text: "error stanza without <error/>",
+    });
+    assert.deepEqual(
+      parseStanzaError(
+        xml("iq", { type: "error" }, xml("error", { type: "bogus" }, xml("made-up", { xmlns: NS_STANZAS }))),
+      ),
+      { ok: false, condition: "undefined-condition" },
+    );
   });
 
   it("builds errors with the RFC 6120 type of each condition", () => {
@@ -53,7 +85,13 @@ describe("xmpp stanza errors", () => {
 describe("xmpp node configuration form", () => {
   it("submits only the options given, and reads them back", () => {
     const form = buildNodeConfigForm(xml, agentNodeConfig("web1"));
-    const vars = form.getChildren("field").map((f) => `${f.attrs.var}=${f.getChildren("value").map((v) => v.text()).join(",")}`);
+    const vars = form.getChildren("field").map(
+      (f) =>
+        `${f.attrs.var}=${f
+          .getChildren("value")
+          .map((v) => v.text())
+          .join(",")}`,
+    );
     assert.deepEqual(vars, [
       "FORM_TYPE=http://jabber.org/protocol/pubsub#node_config",
       "pubsub#title=Mauve alerts from web1",
