@@ -1,6 +1,8 @@
 // Opening a session: a c2s client (RFC 6120) over @xmpp/client 0.14, with XEP-0198 stream
 // management and our native SCRAM-SHA-1, or an XEP-0114 external component over
 // @xmpp/component 0.13. Components have no stream management and no roster: see presence.ts.
+// The two stay one minor apart because 0.13.1 is @xmpp/component's newest release; move it to
+// 0.14 when one is published (vendor.d.ts declares both).
 import { client, xml as rawClientXml } from "@xmpp/client";
 import { component, xml as rawComponentXml } from "@xmpp/component";
 import { NS_PING } from "./namespaces.js";

@@ -3,6 +3,9 @@
 // WebCrypto HMAC call per iteration (servers ask for thousands), which makes every
 // login slow, and a fleet's reconnect slower; crypto.pbkdf2 does the same
 // derivation natively on the libuv thread pool (figures: docs/performance.md).
+// Ours to keep, not a patch waiting for upstream: a browser library has no native PBKDF2 to
+// call. Drop it only if @xmpp/sasl-scram-sha-1 switches to one PBKDF2 call (WebCrypto's
+// deriveBits does the loop natively too) and the bench's login figures say it caught up.
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 
