@@ -11,6 +11,14 @@ const IO_MODULES = "^(node:)?(fs|fs/promises|net|dgram|child_process|http|https|
 module.exports = {
   forbidden: [
     {
+      name: "no-barrels",
+      severity: "error",
+      comment:
+        "No index.ts re-export files: import the module that defines a thing, so a reader sees where it lives and a barrel cannot hide a cycle.",
+      from: {},
+      to: { path: "^src/[^/]+/index\\.ts$" },
+    },
+    {
       name: "no-cycles",
       severity: "error",
       comment: "Modules must not import each other, directly or round a loop: move what both need into a lower module.",
