@@ -168,7 +168,8 @@ function replaceAway(state: AlertState, now: number, actor: string): AlertChange
   };
 }
 
-function newAlert(source: string, alertId: string, now: number, semantics: AlertSemantics): AlertState {
+/** An alert heard of for the first time: cleared, with no text yet. */
+export function newAlert(source: string, alertId: string, now: number, semantics: AlertSemantics): AlertState {
   return {
     source,
     alertId,

@@ -1,4 +1,4 @@
-import { DEFAULT_SEMANTICS, clearNow, raiseNow, type AlertSemantics } from "../alerts/state-machine.js";
+import { DEFAULT_SEMANTICS, clearNow, newAlert, raiseNow, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertState } from "../alerts/types.js";
 import { checkHostsDown, HOST_DOWN_ALERT_ID, type HostDownAlert } from "../policy/inhibit.js";
 import type { HostDownConfig } from "../policy/types.js";
@@ -59,23 +59,7 @@ function raisedState(
   now: number,
   semantics: AlertSemantics,
 ): AlertState {
-  const base: AlertState = before ?? {
-    source: host.source,
-    alertId: HOST_DOWN_ALERT_ID,
-    status: "cleared",
-    subject: "",
-    summary: "",
-    detail: "",
-    importance: semantics.defaultImportance,
-    raisedAt: null,
-    clearedAt: null,
-    scheduledRaiseAt: null,
-    scheduledClearAt: null,
-    suppressUntil: null,
-    ack: null,
-    policyDueAt: null,
-    updatedAt: now,
-  };
+  const base: AlertState = before ?? newAlert(host.source, HOST_DOWN_ALERT_ID, now, semantics);
   const text = {
     subject: host.subject || base.subject || host.source,
     summary: host.summary || base.summary,

@@ -1,5 +1,5 @@
 // mauvesend's command line: Mauve's options as Mauve reads them, its time specs, and the help text.
-import type { Alert } from "../codec/types.js";
+import { blankAlert, type Alert } from "../codec/types.js";
 
 /** What a mauvesend command line asks for. */
 export interface MauvesendRequest {
@@ -133,16 +133,7 @@ export function parseMauvesendArgs(argv: readonly string[], nowSec: number): Mau
       case "i":
         if (alerts.some((a) => a.id === value))
           throw new Usage(`Cannot specify the same ID twice in one update -- ID ${value}`);
-        return void alerts.push({
-          id: value,
-          raiseTimeS: 0,
-          clearTimeS: 0,
-          subject: "",
-          summary: "",
-          detail: "",
-          importance: 0,
-          suppressUntilS: 0,
-        });
+        return void alerts.push(blankAlert(value));
     }
     if (!current) throw new Usage("Must specify --id before message");
     if (name === "s") current.summary = value;

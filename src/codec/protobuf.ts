@@ -1,6 +1,6 @@
 import Long from "long";
 import protobuf from "protobufjs/minimal.js";
-import { MAX_UPDATE_BYTES, type Alert, type AlertUpdate } from "./types.js";
+import { MAX_UPDATE_BYTES, blankAlert, type Alert, type AlertUpdate } from "./types.js";
 import { sanitiseUpdate, type SanitisedUpdate } from "./sanitise-update.js";
 import { CodecError } from "../errors.js";
 
@@ -163,16 +163,7 @@ function readUint32(r: Reader, wire: number, label: string): number {
 
 function decodeAlert(bytes: Uint8Array, label: string): Alert {
   const r = protobuf.Reader.create(bytes);
-  const alert: Alert = {
-    id: "",
-    raiseTimeS: 0,
-    clearTimeS: 0,
-    subject: "",
-    summary: "",
-    detail: "",
-    importance: 0,
-    suppressUntilS: 0,
-  };
+  const alert: Alert = blankAlert("");
   let hasId = false;
   while (r.pos < r.len) {
     const { field, wire } = readTag(r);

@@ -15,6 +15,11 @@ export interface Alert {
   suppressUntilS: number;
 }
 
+/** An alert with Mauve's defaults: every field zero or empty (protobuf's unset), but its id. */
+export function blankAlert(id: string): Alert {
+  return { id, raiseTimeS: 0, clearTimeS: 0, subject: "", summary: "", detail: "", importance: 0, suppressUntilS: 0 };
+}
+
 /** An AlertUpdate: one source's changes of one moment. */
 export interface AlertUpdate {
   /** Exceeds 2^53 in real traffic: always a bigint, never a JS number. */

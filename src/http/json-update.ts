@@ -1,5 +1,5 @@
 // The generic JSON ingest's body: one AlertUpdate with Mauve's field names (docs/integrations.md).
-import type { Alert } from "../codec/types.js";
+import { blankAlert, type Alert } from "../codec/types.js";
 import { isObject, type Checked } from "./json-checks.js";
 
 /** One update as posted, before the codec's bounds and sanitising. */
@@ -48,16 +48,7 @@ function readAlert(raw: unknown, at: string, nowSec: number): Checked<Alert> {
   if (extra !== undefined) return { ok: false, problem: extra };
   if (typeof raw["id"] !== "string" || raw["id"] === "")
     return { ok: false, problem: `${at}.id: expected a non-empty string` };
-  const alert: Alert = {
-    id: raw["id"],
-    raiseTimeS: 0,
-    clearTimeS: 0,
-    subject: "",
-    summary: "",
-    detail: "",
-    importance: 0,
-    suppressUntilS: 0,
-  };
+  const alert: Alert = blankAlert(raw["id"]);
   for (const field of TEXT_FIELDS) {
     const v = raw[field];
     if (v === undefined) continue;
