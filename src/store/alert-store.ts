@@ -169,22 +169,8 @@ export class AlertStore {
 
   /** An alert's history, oldest first. */
   history(shortId: number): HistoryEntry[] {
-    const rows = this.sql("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id").all(shortId) as Array<{
-      id: number;
-      short_id: number;
-      kind: AlertEvent["kind"];
-      at: number;
-      actor: string;
-      detail: string;
-    }>;
-    return rows.map((r) => ({
-      id: r.id,
-      shortId: r.short_id,
-      kind: r.kind,
-      at: r.at,
-      actor: r.actor,
-      detail: r.detail,
-    }));
+    const rows = this.sql("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id").all(shortId) as HistoryRow[];
+    return rows.map(fromHistoryRow);
   }
 
   /** History lines after `afterId`, oldest first, with the alert they belong to (for the audit feed). */
@@ -192,26 +178,8 @@ export class AlertStore {
     const rows = this.sql(
       `SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail, a.source, a.alert_id
          FROM alert_history h JOIN alerts a ON a.short_id = h.short_id WHERE h.id > ? ORDER BY h.id LIMIT ?`,
-    ).all(afterId, limit) as Array<{
-      id: number;
-      short_id: number;
-      kind: AlertEvent["kind"];
-      at: number;
-      actor: string;
-      detail: string;
-      source: string;
-      alert_id: string;
-    }>;
-    return rows.map((r) => ({
-      id: r.id,
-      shortId: r.short_id,
-      kind: r.kind,
-      at: r.at,
-      actor: r.actor,
-      detail: r.detail,
-      source: r.source,
-      alertId: r.alert_id,
-    }));
+    ).all(afterId, limit) as Array<HistoryRow & { source: string; alert_id: string }>;
+    return rows.map((r) => ({ ...fromHistoryRow(r), source: r.source, alertId: r.alert_id }));
   }
 
   /** Alerts with something due at or before `now` (see `nextDueAt`), the earliest first; at most `limit` (-1: all). */
@@ -302,4 +270,18 @@ export function alertToParams(state: AlertState, dueAt: number | null): Record<s
     due_at: dueAt,
     updated_at: state.updatedAt,
   };
+}
+
+/** One row of alert_history, as SQLite returns it. */
+interface HistoryRow {
+  id: number;
+  short_id: number;
+  kind: AlertEvent["kind"];
+  at: number;
+  actor: string;
+  detail: string;
+}
+
+function fromHistoryRow(r: HistoryRow): HistoryEntry {
+  return { id: r.id, shortId: r.short_id, kind: r.kind, at: r.at, actor: r.actor, detail: r.detail };
 }
