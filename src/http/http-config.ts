@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { listenAddress } from "../ingest/udp-listener.js";
 import { compilePattern } from "../policy/matcher.js";
 import { bool, int, str } from "../schema/scalars.js";
 import { list, object, optional } from "../schema/combinators.js";
@@ -45,21 +45,7 @@ export interface HttpConfig {
 /** The listener's default port; the address defaults to loopback. */
 export const DEFAULT_HTTP_PORT = 9095;
 
-// "127.0.0.1:9095", "[::1]:9095", or an address alone (the default port); port 0 picks a free one (tests).
-const listen: Reader<{ host: string; port: number }> = (value, path, ctx) => {
-  const m = typeof value === "string" ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value) : null;
-  const host = m?.[1] ?? m?.[2] ?? "";
-  const port = m?.[3] === undefined ? DEFAULT_HTTP_PORT : Number(m[3]);
-  if (!m || isIP(host) === 0 || port > 65535 || (m[1] !== undefined) !== (isIP(host) === 6)) {
-    return expected(
-      `an address and port like "127.0.0.1:${DEFAULT_HTTP_PORT}" or "[::1]:${DEFAULT_HTTP_PORT}"`,
-      value,
-      path,
-      ctx,
-    );
-  }
-  return { host, port };
-};
+const listen = listenAddress(DEFAULT_HTTP_PORT);
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = str({ pattern: LABEL, what: "a Prometheus label name like instance" });

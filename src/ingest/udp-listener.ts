@@ -36,16 +36,28 @@ export interface UdpConfig {
 /** Mauve's port. */
 export const MAUVE_UDP_PORT = 32741;
 
-// "127.0.0.1:32741", "[::1]:32741", or an address alone (Mauve's port); port 0 picks a free one (tests).
-const listen: Reader<{ host: string; port: number }> = (value, path, ctx) => {
-  const m = typeof value === "string" ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value) : null;
-  const host = m?.[1] ?? m?.[2] ?? "";
-  const port = m?.[3] === undefined ? MAUVE_UDP_PORT : Number(m[3]);
-  if (!m || isIP(host) === 0 || port > 65535 || (m[1] !== undefined) !== (isIP(host) === 6)) {
-    return expected('an address and port like "127.0.0.1:32741" or "[::]:32741"', value, path, ctx);
-  }
-  return { host, port };
-};
+/**
+ * A listening address: "127.0.0.1:PORT", "[::1]:PORT", or an address alone (then `defaultPort`);
+ * port 0 picks a free one (tests). Shared by every listener AlertBot opens (UDP, HTTP).
+ */
+export function listenAddress(defaultPort: number): Reader<{ host: string; port: number }> {
+  return (value, path, ctx) => {
+    const m = typeof value === "string" ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(value) : null;
+    const host = m?.[1] ?? m?.[2] ?? "";
+    const port = m?.[3] === undefined ? defaultPort : Number(m[3]);
+    if (!m || isIP(host) === 0 || port > 65535 || (m[1] !== undefined) !== (isIP(host) === 6)) {
+      return expected(
+        `an address and port like "127.0.0.1:${defaultPort}" or "[::1]:${defaultPort}"`,
+        value,
+        path,
+        ctx,
+      );
+    }
+    return { host, port };
+  };
+}
+
+const listen = listenAddress(MAUVE_UDP_PORT);
 
 /** Parses "10.0.0.0/8" (or an address alone: one host); undefined if it is not a network. */
 export function parseCidr(text: string): Cidr | undefined {

@@ -105,7 +105,7 @@ describe("udp: legacy Mauve ingest", () => {
             err.message,
             [
               "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow, handover)",
-              'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::]:32741", got "localhost:1"',
+              'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::1]:32741", got "localhost:1"',
               'alertbot.yaml: udp.allow[0]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
               'alertbot.yaml: udp.allow[1]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "ten"',
             ].join("\n"),
