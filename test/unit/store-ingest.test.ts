@@ -167,6 +167,39 @@ describe("store + ingest (real SQLite file)", () => {
     }
   });
 
+  it("writes only the columns an update changes, so unchanged indexes are not rewritten", () => {
+    // SQLite rewrites the index entries of every column an UPDATE sets, even to the same value:
+    // triggers on those columns tell which ones each save set.
+    const raw = new Database(path);
+    raw.exec(`CREATE TABLE column_writes (col TEXT NOT NULL);
+      ${["source", "alert_id", "status", "importance", "due_at"]
+        .map(
+          (c) =>
+            `CREATE TRIGGER w_${c} AFTER UPDATE OF ${c} ON alerts BEGIN INSERT INTO column_writes VALUES ('${c}'); END;`,
+        )
+        .join("\n")}`);
+    const written = (): string[] => {
+      const cols = (raw.prepare("SELECT col FROM column_writes").all() as Array<{ col: string }>).map((r) => r.col);
+      raw.exec("DELETE FROM column_writes");
+      return cols.sort();
+    };
+    try {
+      ingestUpdate(store, update("web1", [alert("disk", { summary: "97% full" })]), pubsub("web1"), T0);
+      written();
+      ingestUpdate(store, update("web1", [alert("disk", { summary: "98% full" })]), pubsub("web1"), T0 + 1_000);
+      assert.deepEqual(written(), [], "a new summary touches no indexed column");
+      assert.equal(store.alerts.find("web1", "disk")?.summary, "98% full");
+      ingestUpdate(store, update("web1", [alert("disk", { clearTimeS: T0 / 1000 + 2 })]), pubsub("web1"), T0 + 2_000);
+      assert.deepEqual(written(), ["due_at", "status"], "a clear moves the status and the due time, not the key");
+      const rec = store.alerts.find("web1", "disk")!;
+      assert.equal(rec.status, "cleared");
+      store.alerts.setPolicyDue(rec, rec.policyDueAt);
+      assert.deepEqual(written(), [], "the same due time is not written again");
+    } finally {
+      raw.close();
+    }
+  });
+
   it("refuses a damaged file with a clear error", () => {
     store.close();
     writeFileSync(path, "this is not a database, it is a text file of sufficient length to matter".repeat(100));
