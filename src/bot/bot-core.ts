@@ -6,7 +6,7 @@ import { classify } from "../policy/matcher.js";
 import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
 import { buildMessage } from "../notify/message.js";
-import { Dispatcher, outcomesLost } from "./dispatcher.js";
+import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { AlertSemantics } from "../alerts/state-machine.js";
@@ -59,8 +59,8 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
-  /** Updates and send outcomes waiting to be stored together (see `applyQueued`). */
-  private readonly queued = new TurnBatch<QueuedWrite>((batch) => this.applyQueued(batch));
+  /** Updates waiting to be applied together (see `applyQueued`). */
+  private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch));
 
   constructor(private readonly deps: BotCoreDeps) {
     this.timer = new DueTimer(
@@ -89,7 +89,6 @@ export class BotCore {
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
       metrics: deps.metrics,
-      writes: { add: (write) => this.queued.add({ write }), drain: () => this.queued.drain() },
       zoneOf: (person, alert) => {
         const { policy } = this.settings();
         return readerZone(policy, person, classify(policy.rules, alert).workgroup);
@@ -155,26 +154,15 @@ export class BotCore {
   /**
    * Applies the updates that arrived in one turn of the event loop (one read from the server often
    * carries dozens of pubsub events) and runs the policy on them, in one transaction: a commit per
-   * update was most of the bot's cost under load. The outcomes of sends that finished in the same
-   * turn share that commit. Each update and each outcome keeps its own savepoint, so one that
+   * update was most of the bot's cost under load. Each update keeps its own savepoint, so one that
    * fails is rolled back alone; the callers hear back once the policy has run.
    */
-  private applyQueued(batch: readonly QueuedWrite[]): void {
-    const updates = batch.filter((w): w is QueuedUpdate => "update" in w);
-    const outcomes = batch.filter((w): w is QueuedOutcome => "write" in w);
-    const { store, log } = this.deps;
+  private applyQueued(batch: readonly QueuedUpdate[]): void {
     const results: Array<{ outcome: IngestOutcome } | { error: unknown }> = [];
     let ticked: Promise<void> = Promise.resolve();
     try {
-      store.transaction(() => {
-        for (const { write } of outcomes) {
-          try {
-            store.transaction(write);
-          } catch (error) {
-            outcomesLost(log, error, 1);
-          }
-        }
-        for (const { update, origin } of updates) {
+      this.deps.store.transaction(() => {
+        for (const { update, origin } of batch) {
           try {
             results.push({ outcome: this.ingest(update, origin) });
           } catch (error) {
@@ -184,11 +172,10 @@ export class BotCore {
         if (results.some((r) => "outcome" in r && r.outcome.status === "applied")) ticked = this.tick();
       });
     } catch (error) {
-      if (outcomes.length > 0) outcomesLost(log, error, outcomes.length);
-      for (const { settle } of updates) settle(Promise.reject(error));
+      for (const { settle } of batch) settle(Promise.reject(error));
       return;
     }
-    updates.forEach(({ settle }, i) => {
+    batch.forEach(({ settle }, i) => {
       const r = results[i]!;
       settle("error" in r ? Promise.reject(r.error) : ticked.then(() => r.outcome));
     });
@@ -260,7 +247,7 @@ export class BotCore {
           const seenBefore = seen.size;
           for (const { alert } of changes) {
             seen.add(alert.shortId);
-            const told = evaluateAlert(store, policy, inputs, log, alert.shortId, now, alert);
+            const told = evaluateAlert(store, policy, inputs, log, alert.shortId, now);
             if (told.length > 0) this.postToRoom(alert.shortId, told[0]!.kind);
           }
           // A short chunk is the last; so is one of alerts already looked at in this run (the
@@ -303,13 +290,6 @@ interface QueuedUpdate {
   readonly origin: UpdateOrigin;
   readonly settle: (outcome: IngestOutcome | Promise<IngestOutcome>) => void;
 }
-
-/** A send's outcome to store (see Dispatcher). */
-interface QueuedOutcome {
-  readonly write: () => void;
-}
-
-type QueuedWrite = QueuedUpdate | QueuedOutcome;
 
 function earliest(a: number | null, b: number | null): number | null {
   if (a === null) return b;

@@ -28,17 +28,6 @@ export interface DispatcherDeps {
   zoneOf?: (person: string, alert: AlertRecord) => string;
   /** Counts attempts and delivery times for /metrics. */
   metrics?: BotMetrics | undefined;
-  /**
-   * Where outcomes wait to be stored: the owner's batch of the turn, so that they share a commit
-   * with the updates of the same turn. Without it, the dispatcher stores them on its own.
-   */
-  writes?: WriteQueue;
-}
-
-/** Writes run together in one transaction at the end of the turn (or at once on `drain`). */
-export interface WriteQueue {
-  add(write: () => void): void;
-  drain(): void;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -58,13 +47,11 @@ export class Dispatcher {
   /** Per person, the one timer that wakes the outbox when the storm limit frees (see `holdUntil`). */
   private readonly holds = new Map<string, { at: number; timer: TimerHandle }>();
   /** Outcomes of sends waiting to be stored together (see `storeLater`). */
-  private readonly outcomes: WriteQueue;
+  private readonly outcomes = new TurnBatch<() => void>((writes) => this.storeWrites(writes));
   private stopped = false;
 
   // Sends under way finish with the channel they started on; a reload reaches the next ones.
-  constructor(private readonly deps: DispatcherDeps) {
-    this.outcomes = deps.writes ?? new TurnBatch<() => void>((writes) => this.storeWrites(writes));
-  }
+  constructor(private readonly deps: DispatcherDeps) {}
 
   private storm(): StormConfig {
     return this.deps.settings.current().policy.storm;
@@ -294,7 +281,10 @@ export class Dispatcher {
     try {
       this.deps.store.transaction(() => writes.forEach((write) => write()));
     } catch (err) {
-      outcomesLost(this.deps.log, err, writes.length);
+      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", {
+        err,
+        outcomes: writes.length,
+      });
     }
   }
 
@@ -332,9 +322,4 @@ export class Dispatcher {
       .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
-}
-
-/** Logs outcomes that could not be stored: their deliveries stay pending and go out again. */
-export function outcomesLost(log: Logger, err: unknown, outcomes: number): void {
-  log.error("storing send outcomes failed; those deliveries stay pending and are sent again", { err, outcomes });
 }

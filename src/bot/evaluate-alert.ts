@@ -42,7 +42,6 @@ export function policyInput(
 /**
  * Runs the policy on one alert and stores everything it decided in one transaction: the new
  * escalation state, when to look again, warnings in the history, and the deliveries to send.
- * `stored` is the alert as the caller just read or wrote it in the same transaction, if it has it.
  */
 export function evaluateAlert(
   store: Store,
@@ -51,10 +50,9 @@ export function evaluateAlert(
   log: Logger,
   shortId: number,
   now: number,
-  stored?: AlertRecord,
 ): Delivery[] {
   return store.transaction(() => {
-    const alert = stored?.shortId === shortId ? stored : store.alerts.get(shortId);
+    const alert = store.alerts.get(shortId);
     if (!alert) return [];
     const state = store.policy.escalation<EscalationState>(shortId);
     const result = escalate(policyInput(store, policy, inputs, alert, state, now));
