@@ -8,6 +8,7 @@ import { Store } from "../../src/store/store.js";
 import { ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
+import { PAGE_SIZE } from "../../src/store/database.js";
 import { alert, update } from "../helpers/updates.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -34,6 +35,29 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("migrates a new file to the newest schema in WAL mode", () => {
     assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)?.version);
+  });
+
+  it("makes a new file with small pages, and keeps the page size of a file that exists", () => {
+    store.close();
+    const pageSize = (file: string): number => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma("page_size", { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(pageSize(path), PAGE_SIZE);
+    assert.equal(PAGE_SIZE, 1024);
+    const old = join(dir, "old.sqlite");
+    const raw = new Database(old);
+    raw.pragma("page_size = 4096");
+    raw.exec("CREATE TABLE t (x)");
+    raw.close();
+    const reopened = Store.open(old);
+    reopened.close();
+    assert.equal(pageSize(old), 4096);
+    store = Store.open(path);
   });
 
   it("stores a raise with a short id and its history", () => {
