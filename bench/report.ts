@@ -110,7 +110,7 @@ export function renderTable(r: BenchResults): string {
     ]);
     rows.push([
       `apply time per update (${o.perUpdate} alerts)`,
-      `${n1(o.firstTenthMsPerUpdate)} ms first tenth, ${n1(o.lastTenthMsPerUpdate)} ms last tenth; ${n1(o.seconds)} s in all`,
+      `${n1(o.firstTenthMsPerUpdate)} ms first tenth, ${n1(o.lastTenthMsPerUpdate)} ms last tenth; ${n1(o.seconds)} s in all (${n0(o.raised / o.seconds)} alerts/s)`,
     ]);
   }
   if (r.scale) {
@@ -147,7 +147,7 @@ export function renderTable(r: BenchResults): string {
       `${n0(s.steady.auditUnpublishedStart)} -> ${n0(s.steady.auditUnpublishedEnd)} history lines unpublished`,
     ]);
   }
-  section("targets (issue 7)");
+  section("targets (issues 7 and 17)");
   for (const t of r.targets) rows.push([`${t.status.toUpperCase().padEnd(13)} ${t.name}`, t.detail]);
   rows.push(["", ""], ["run took", `${n0(r.durationSeconds)} s`]);
 

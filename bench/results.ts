@@ -20,7 +20,7 @@ export interface MachineInfo {
   readonly loadAverage: number[];
 }
 
-/** One target of issue 7 and where this run leaves it. */
+/** One target of issue 7 or 17 and where this run leaves it. */
 export interface TargetVerdict {
   readonly name: string;
   readonly status: "met" | "missed" | "not evaluated";

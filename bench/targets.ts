@@ -1,4 +1,4 @@
-// Issue 7's targets, judged from the figures: met, missed, or not evaluated at this run's size.
+// Issues 7 and 17's targets, judged from the figures: met, missed, or not evaluated at this run's size.
 import { median } from "./compare-aggregate.js";
 import type { BenchResults, TargetVerdict } from "./results.js";
 
@@ -100,8 +100,66 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
   } else {
     out.push({ name: "agent <= 60 MB RSS idle", status: "not evaluated", detail: "agent phase not run" });
   }
+  out.push(...issue17Targets(r));
   // A run with an experiment measured a change, not the product: every verdict says so.
   if (r.experiments.length === 0) return out;
   const note = ` [EXPERIMENT ${r.experiments.join(", ")}: not as shipped]`;
   return out.map((t) => ({ ...t, detail: t.detail + note }));
+}
+
+/** Issue 17's limits on the bot's own cost per update, and on the bulk apply rate. */
+export const BOT_CPU_MS_PER_UPDATE_LIMIT = 0.4;
+export const BOT_WRITE_KIB_PER_UPDATE_LIMIT = 25;
+export const BULK_ALERTS_PER_SEC_TARGET = 50_000;
+
+// Issue 17, items 1 and 2: judged on the median of the pairs (cost) and on the whole open-alerts
+// phase, chat sends included (rate), at the size the issue names (100,000 alerts) only.
+function issue17Targets(r: BenchResults): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const batch = r.sizes.batch;
+  const pairs = (pick: (x: BenchResults["rounds"][number]) => number): string => {
+    const xs = r.rounds.map(pick).filter(Number.isFinite);
+    return xs.length > 1 ? `; pairs ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}` : "";
+  };
+  const cost = (name: string, value: number | undefined, limit: number, unit: string, spread: string): void => {
+    const seen = value !== undefined && Number.isFinite(value);
+    out.push({
+      name,
+      status: !seen ? "not evaluated" : batch !== 5 ? "not evaluated" : value <= limit ? "met" : "missed",
+      detail: seen
+        ? `${value.toFixed(2)} ${unit} per ${batch}-alert update (limit ${limit}), median of pairs${spread}`
+        : "needs the bot phase",
+    });
+  };
+  cost(
+    `bot CPU per 5-alert update <= ${BOT_CPU_MS_PER_UPDATE_LIMIT} ms`,
+    r.ratios?.botCpuMsPerUpdate,
+    BOT_CPU_MS_PER_UPDATE_LIMIT,
+    "ms",
+    pairs((x) => x.botCpuMsPerUpdate),
+  );
+  cost(
+    `bot writes per 5-alert update <= ${BOT_WRITE_KIB_PER_UPDATE_LIMIT} KiB`,
+    r.ratios?.botWriteKbPerUpdate,
+    BOT_WRITE_KIB_PER_UPDATE_LIMIT,
+    "KiB",
+    pairs((x) => x.botWriteKbPerUpdate),
+  );
+  const o = r.openAlerts;
+  if (o) {
+    const rate = o.raised / o.seconds;
+    const seen = `${f1(rate)} alerts/s (${o.raised} alerts in ${o.perUpdate}-alert updates in ${f1(o.seconds)} s, chat included; target ${BULK_ALERTS_PER_SEC_TARGET})`;
+    out.push({
+      name: `>= ${BULK_ALERTS_PER_SEC_TARGET.toLocaleString("en-US")} alerts/s applied durably in 100-alert updates`,
+      status: o.count < 100_000 ? "not evaluated" : rate >= BULK_ALERTS_PER_SEC_TARGET ? "met" : "missed",
+      detail: o.count < 100_000 ? `ran ${o.count} alerts: ${seen}` : seen,
+    });
+  } else {
+    out.push({
+      name: `>= ${BULK_ALERTS_PER_SEC_TARGET.toLocaleString("en-US")} alerts/s applied durably in 100-alert updates`,
+      status: "not evaluated",
+      detail: "open-alerts phase not run",
+    });
+  }
+  return out;
 }

@@ -66,7 +66,7 @@ export function ingestUpdate(
     const existing = loadExisting(store, update);
     const actor = origin.publisher || update.source;
     const changes = applyUpdate(update, existing, receivedAt, actor, semantics).map((change) => {
-      const alert = store.alerts.save(change.after);
+      const alert = store.alerts.save(change.after, stored(change.before));
       store.alerts.record(alert.shortId, change.events);
       return { ...change, alert };
     });
@@ -74,6 +74,11 @@ export function ingestUpdate(
     store.sources.touch(update.source, update.sequence, receivedAt);
     return { status: "applied", changes };
   });
+}
+
+// `loadExisting` reads records (with their short id) from the store; a new alert has none.
+function stored(before: AlertState | null): AlertRecord | undefined {
+  return before?.shortId !== undefined ? (before as AlertRecord) : undefined;
 }
 
 function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): string | undefined {
@@ -113,7 +118,7 @@ export function processDue(store: Store, now: number, limit = -1): StoredChange[
     store.alerts.due(now, limit).map((alert): StoredChange => {
       const change = fireDue(alert, now);
       if (!change) return { before: alert, after: alert, transition: null, events: [], alert };
-      const saved = store.alerts.save(change.after);
+      const saved = store.alerts.save(change.after, alert);
       store.alerts.record(saved.shortId, change.events);
       return { ...change, alert: saved };
     }),

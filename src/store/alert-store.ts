@@ -28,10 +28,11 @@ const COLUMNS = [
   "updated_at",
 ] as const;
 
+// What an update may change: an alert's key never moves.
+const UPDATABLE = COLUMNS.filter((c) => c !== "source" && c !== "alert_id");
+
 const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
-  ON CONFLICT (source, alert_id) DO UPDATE SET ${COLUMNS.filter((c) => c !== "source" && c !== "alert_id")
-    .map((c) => `${c} = excluded.${c}`)
-    .join(", ")}
+  ON CONFLICT (source, alert_id) DO UPDATE SET ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(", ")}
   RETURNING *`;
 const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`;
 
@@ -67,9 +68,14 @@ export class AlertStore {
     this.sql = statementCache(db);
   }
 
-  /** Inserts or updates an alert and returns it with its short id. */
-  save(state: AlertState): AlertRecord {
+  /**
+   * Inserts or updates an alert and returns it with its short id. With `stored` (the same alert as
+   * read in this transaction), only the columns that differ are written: SQLite rewrites the index
+   * entries of every column an UPDATE sets, changed or not, each on a page of its own.
+   */
+  save(state: AlertState, stored?: AlertRecord): AlertRecord {
     const params = alertToParams(state, nextDueAt(state));
+    if (stored !== undefined && state.shortId === stored.shortId) return this.saveChanged(stored, params);
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
     const row =
       (state.shortId !== undefined
@@ -78,14 +84,28 @@ export class AlertStore {
     return rowToAlert(row as AlertRow);
   }
 
+  private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {
+    const was = alertToParams(stored, nextDueAt(stored));
+    const changed = UPDATABLE.filter((c) => params[c] !== was[c]);
+    if (changed.length > 0)
+      this.sql(`UPDATE alerts SET ${changed.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id`).run(
+        Object.fromEntries([...changed.map((c) => [c, params[c]]), ["short_id", stored.shortId]]),
+      );
+    return rowToAlert({ ...(params as Omit<AlertRow, "short_id">), short_id: stored.shortId });
+  }
+
   /** Sets when the policy looks at the alert next (and so when it falls due), touching nothing else. */
   setPolicyDue(alert: AlertRecord, policyDueAt: number | null): void {
     const dueAt = nextDueAt({ ...alert, policyDueAt });
-    this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(
-      policyDueAt,
-      dueAt,
-      alert.shortId,
-    );
+    // The due index is written only when the due time moves (see `save`).
+    if (dueAt === nextDueAt(alert))
+      this.sql("UPDATE alerts SET policy_due_at = ? WHERE short_id = ?").run(policyDueAt, alert.shortId);
+    else
+      this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(
+        policyDueAt,
+        dueAt,
+        alert.shortId,
+      );
   }
 
   /**

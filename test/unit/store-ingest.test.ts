@@ -8,6 +8,7 @@ import { Store } from "../../src/store/store.js";
 import { ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
+import { PAGE_SIZE } from "../../src/store/database.js";
 import { alert, update } from "../helpers/updates.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -34,6 +35,29 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("migrates a new file to the newest schema in WAL mode", () => {
     assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)?.version);
+  });
+
+  it("makes a new file with small pages, and keeps the page size of a file that exists", () => {
+    store.close();
+    const pageSize = (file: string): number => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma("page_size", { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(pageSize(path), PAGE_SIZE);
+    assert.equal(PAGE_SIZE, 1024);
+    const old = join(dir, "old.sqlite");
+    const raw = new Database(old);
+    raw.pragma("page_size = 4096");
+    raw.exec("CREATE TABLE t (x)");
+    raw.close();
+    const reopened = Store.open(old);
+    reopened.close();
+    assert.equal(pageSize(old), 4096);
+    store = Store.open(path);
   });
 
   it("stores a raise with a short id and its history", () => {
@@ -164,6 +188,39 @@ describe("store + ingest (real SQLite file)", () => {
       assert.deepEqual(get("gone"), before, "a cleared alert is left alone");
     } finally {
       db.close();
+    }
+  });
+
+  it("writes only the columns an update changes, so unchanged indexes are not rewritten", () => {
+    // SQLite rewrites the index entries of every column an UPDATE sets, even to the same value:
+    // triggers on those columns tell which ones each save set.
+    const raw = new Database(path);
+    raw.exec(`CREATE TABLE column_writes (col TEXT NOT NULL);
+      ${["source", "alert_id", "status", "importance", "due_at"]
+        .map(
+          (c) =>
+            `CREATE TRIGGER w_${c} AFTER UPDATE OF ${c} ON alerts BEGIN INSERT INTO column_writes VALUES ('${c}'); END;`,
+        )
+        .join("\n")}`);
+    const written = (): string[] => {
+      const cols = (raw.prepare("SELECT col FROM column_writes").all() as Array<{ col: string }>).map((r) => r.col);
+      raw.exec("DELETE FROM column_writes");
+      return cols.sort();
+    };
+    try {
+      ingestUpdate(store, update("web1", [alert("disk", { summary: "97% full" })]), pubsub("web1"), T0);
+      written();
+      ingestUpdate(store, update("web1", [alert("disk", { summary: "98% full" })]), pubsub("web1"), T0 + 1_000);
+      assert.deepEqual(written(), [], "a new summary touches no indexed column");
+      assert.equal(store.alerts.find("web1", "disk")?.summary, "98% full");
+      ingestUpdate(store, update("web1", [alert("disk", { clearTimeS: T0 / 1000 + 2 })]), pubsub("web1"), T0 + 2_000);
+      assert.deepEqual(written(), ["due_at", "status"], "a clear moves the status and the due time, not the key");
+      const rec = store.alerts.find("web1", "disk")!;
+      assert.equal(rec.status, "cleared");
+      store.alerts.setPolicyDue(rec, rec.policyDueAt);
+      assert.deepEqual(written(), [], "the same due time is not written again");
+    } finally {
+      raw.close();
     }
   });
 
