@@ -5,6 +5,7 @@ import type { IngestOutcome } from "../ingest/ingest-update.js";
 import type { Logger } from "../log.js";
 import { toError } from "../xmpp/errors.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
+import { NOT_LET_IN, REFUSALS } from "./agent-registry.js";
 import type { BotCore } from "./bot-core.js";
 
 /** A pubsub item as the XMPP edge hands it over (an event or a retained item). */
@@ -103,7 +104,11 @@ export async function catchUp(
       .getItems(service, node)
       .catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
     if (!items.ok) {
-      log.warn("cannot read retained items; will retry", { node, condition: items.condition });
+      log.error("cannot read retained items; will retry", {
+        node,
+        condition: items.condition,
+        ...(REFUSALS.has(items.condition) ? { fix: NOT_LET_IN } : {}),
+      });
       unread.push(node);
       continue;
     }
