@@ -10,6 +10,8 @@ export interface EjabberdConfigInput {
   readonly componentPort: number;
   readonly logLevel: "debug" | "info" | "warning";
   readonly botComponent?: { readonly name: string; readonly secret: string };
+  /** False: Debian's shipped rule (only accounts create nodes), to test how a mis-set server is reported. */
+  readonly botCreatesNodes: boolean;
 }
 
 /** Largest max_items a pubsub node may ask for (mod_pubsub's max_items_node). */
@@ -83,7 +85,7 @@ access_rules:
   # One rule per line: a list under one "allow" would demand that all of its ACLs match.
   pubsub_createnode:
     - allow: local
-${bot ? "    - allow: alertbot\n" : ""}
+${bot && c.botCreatesNodes ? "    - allow: alertbot\n" : ""}
 shaper:
   normal: 1000
   fast: 50000

@@ -26,6 +26,8 @@ export interface EjabberdOptions {
   /** Mnesia (ejabberd's default; "internal" for symmetry with Prosody). SQL is not supported yet. */
   storage?: "internal" | "sql";
   logLevel?: "debug" | "info" | "warn";
+  /** Default true; false leaves the bot out of pubsub_createnode, as Debian's shipped config does. */
+  botMayCreateNodes?: boolean;
 }
 
 /** A running private ejabberd: the same handle as Prosody's. */
@@ -75,6 +77,7 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
     c2sPort,
     componentPort,
     logLevel: level === "warn" ? "warning" : level,
+    botCreatesNodes: options.botMayCreateNodes ?? true,
     ...(bot ? { botComponent: bot } : {}),
   });
   // The file holds the component secret: private to its owner before the secret is written.

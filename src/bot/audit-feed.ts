@@ -26,6 +26,9 @@ const BATCH = 500;
  */
 export const LINES_PER_ITEM = 20;
 const POLL_MS = 1_000;
+/** The server rules AlertBot needs to own its nodes, said with every refusal. */
+export const CREATE_NODES_FIX =
+  "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
 const BOARD_LINES = 50;
 
 /** What a feed needs. */
@@ -146,7 +149,13 @@ export class AuditFeed {
     );
   }
 
-  private async ensureNode(node: string, extra: NodeConfig): Promise<void> {
+  /**
+   * Creates the node, or reconfigures it when it exists, and lets the readers in; every refusal is
+   * reported with the server rule that is missing. A refused create is not taken for an existing
+   * node: a server that does not let AlertBot create nodes (Prosody: not an admin of the pubsub
+   * service; ejabberd: not allowed by pubsub_createnode) would leave the feed publishing nowhere.
+   */
+  private async ensureNode(node: string, extra: NodeConfig): Promise<boolean> {
     const { pubsub, service, log } = this.deps;
     const config: NodeConfig = {
       accessModel: "whitelist",
@@ -157,12 +166,28 @@ export class AuditFeed {
       ...extra,
     };
     const created = await pubsub.createNode(service, node, config);
-    if (!created.ok && created.condition !== "conflict" && created.condition !== "forbidden") {
-      log.error("cannot create node", { node, condition: created.condition });
-      return;
+    if (!created.ok) {
+      // It may exist already and be ours (conflict; or forbidden from a server that checks rights first).
+      const configured = await pubsub.configureNode(service, node, config);
+      if (!configured.ok) {
+        log.error("cannot create nor configure a node: the audit and status feeds are off", {
+          node,
+          service,
+          create: created.condition,
+          configure: configured.condition,
+          fix: CREATE_NODES_FIX,
+        });
+        return false;
+      }
     }
-    if (!created.ok) await pubsub.configureNode(service, node, config);
-    for (const jid of this.readers) await pubsub.setAffiliation(service, node, jid, "member");
+    let allowed = true;
+    for (const jid of this.readers) {
+      const done = await pubsub.setAffiliation(service, node, jid, "member");
+      if (done.ok) continue;
+      allowed = false;
+      log.error("cannot let a person read a node", { node, jid, condition: done.condition, fix: CREATE_NODES_FIX });
+    }
+    return allowed;
   }
 
   private async affiliate(jids: readonly string[], affiliation: "member" | "none"): Promise<void> {

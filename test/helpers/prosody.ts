@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ejabberdInstalled } from "../../ejabberd/install.js";
 import { startEjabberd } from "../../ejabberd/launcher.js";
+import type { EjabberdOptions } from "../../ejabberd/launcher.js";
 import { which } from "../../prosody/install.js";
 import { startProsody } from "../../prosody/launcher.js";
 import type { ProsodyHandle, ProsodyOptions } from "../../prosody/launcher.js";
@@ -24,7 +25,7 @@ export function defaultTestServer(): TestServerKind {
 }
 
 /** Options of a test server: the launchers' own, and which server. */
-export type TestServerOptions = Omit<ProsodyOptions, "runDir"> & { server?: TestServerKind };
+export type TestServerOptions = Omit<ProsodyOptions & EjabberdOptions, "runDir"> & { server?: TestServerKind };
 
 /** Name of the bot's external component in test servers: `alertbot.<domain>`. */
 export const TEST_BOT_NAME = "alertbot";

@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import { withEjabberd } from "../helpers/prosody.js";
 import { nextEvent } from "../helpers/next-event.js";
+import { AuditFeed } from "../../src/bot/audit-feed.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
+import { Store } from "../../src/store/store.js";
+import { LogLines } from "../helpers/spine.js";
 import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
 import { createProvisioning, ensureNode } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
@@ -12,8 +16,12 @@ import type { XmppSession } from "../../src/xmpp/session.js";
 
 describe("xmpp pubsub on ejabberd", function () {
   this.timeout(60_000);
-  const server = withEjabberd();
   const sessions: XmppSession[] = [];
+  // Registered before the server's hooks, so the sessions close before ejabberd stops.
+  after(async () => {
+    for (const s of sessions) await s.stop().catch(() => undefined);
+  });
+  const server = withEjabberd();
   let bot: XmppSession;
   let agent: XmppSession;
 
@@ -33,9 +41,6 @@ describe("xmpp pubsub on ejabberd", function () {
       resource: "agent",
     });
     sessions.push(bot, agent);
-  });
-  after(async () => {
-    for (const s of sessions) await s.stop().catch(() => undefined);
   });
 
   it("an agent that creates its own node (pubsub_createnode: local) lets AlertBot subscribe, read and see the publisher", async function () {
@@ -84,5 +89,82 @@ describe("xmpp pubsub on ejabberd", function () {
       `listed ${listed.nodes.length} nodes`,
     );
     assert.equal(names.size, listed.nodes.length, "no node listed twice");
+  });
+});
+
+/** Starts the audit feed as AlertBot does, and returns what it logged. */
+async function startAuditFeed(bot: XmppSession, service: string, readers: string[]): Promise<LogLines> {
+  const log = new LogLines();
+  const store = Store.open(":memory:");
+  const feed = new AuditFeed({
+    store,
+    clock: new FakeClock(),
+    log: log.logger,
+    pubsub: createPubsub(bot),
+    service,
+    readers,
+  });
+  try {
+    await feed.start();
+  } finally {
+    feed.stop();
+    store.close();
+  }
+  return log;
+}
+
+describe("AlertBot's own nodes on ejabberd", function () {
+  this.timeout(60_000);
+
+  describe("with the component allowed in pubsub_createnode (ejabberd/config.ts)", function () {
+    const server = withEjabberd();
+    it("creates the audit and status nodes and lets the people read them, without a complaint", async function () {
+      const { prosody, botSecret } = server();
+      await prosody.register("alice", "pw-alice");
+      const bot = await connectComponent({
+        service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+        domain: prosody.botJid,
+        password: botSecret,
+      });
+      try {
+        const log = await startAuditFeed(bot, prosody.pubsubJid, [`alice@${prosody.domain}`]);
+        assert.deepEqual(
+          log.lines.filter((l) => l["level"] === "error"),
+          [],
+        );
+        const affs = await createPubsub(bot).getAffiliations(prosody.pubsubJid, "mauve/audit");
+        assert.ok(
+          affs.ok && affs.affiliations.some((a) => a.jid === `alice@${prosody.domain}` && a.affiliation === "member"),
+        );
+      } finally {
+        await bot.stop();
+      }
+    });
+  });
+
+  describe("with Debian's shipped rule (pubsub_createnode: local, the component left out)", function () {
+    const server = withEjabberd({ botMayCreateNodes: false });
+    it("reports loudly that it cannot create its nodes, and which rule to add", async function () {
+      const { prosody, botSecret } = server();
+      const bot = await connectComponent({
+        service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+        domain: prosody.botJid,
+        password: botSecret,
+      });
+      try {
+        const log = await startAuditFeed(bot, prosody.pubsubJid, [`alice@${prosody.domain}`]);
+        const reports = log.withMsg("cannot create nor configure a node: the audit and status feeds are off");
+        assert.deepEqual(
+          reports.map((r) => [r["node"], r["create"]]),
+          [
+            ["mauve/audit", "forbidden"],
+            ["mauve/status", "forbidden"],
+          ],
+        );
+        assert.match(String(reports[0]?.["fix"]), /pubsub_createnode/);
+      } finally {
+        await bot.stop();
+      }
+    });
   });
 });
