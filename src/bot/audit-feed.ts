@@ -26,6 +26,9 @@ const BATCH = 500;
  */
 export const LINES_PER_ITEM = 20;
 const POLL_MS = 1_000;
+/** The server rule that makes items name their publisher, said when it is missing. */
+export const PUBLISHER_FIX =
+  "Prosody: expose_publisher = true on the pubsub component; ejabberd: mod_pubsub default_node_config: { itemreply: publisher } (AlertBot's and the agents' nodes also ask for pubsub#itemreply = publisher); see prosody/config.ts and ejabberd/config.ts";
 /** The server rules AlertBot needs to own its nodes, said with every refusal. */
 export const CREATE_NODES_FIX =
   "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
@@ -72,7 +75,8 @@ export class AuditFeed {
    */
   async start(): Promise<void> {
     await this.ensureNode(AUDIT_NODE, { title: "Mauve audit: every alert event", maxItems: 100 });
-    await this.ensureNode(STATUS_NODE, { title: "Mauve status: the board now", maxItems: 1 });
+    if (await this.ensureNode(STATUS_NODE, { title: "Mauve status: the board now", maxItems: 1 }))
+      await this.checkPublisherShown();
     this.schedule(0);
   }
 
@@ -163,6 +167,7 @@ export class AuditFeed {
       persistItems: true,
       deliverPayloads: true,
       notifyRetract: false,
+      itemReply: "publisher",
       ...extra,
     };
     const created = await pubsub.createNode(service, node, config);
@@ -188,6 +193,30 @@ export class AuditFeed {
       log.error("cannot let a person read a node", { node, jid, condition: done.condition, fix: CREATE_NODES_FIX });
     }
     return allowed;
+  }
+
+  /**
+   * Publishes the board and reads it back: an item without its publisher means the server does not
+   * say who published, so the owner check on every agent's update (src/ingest) cannot be made.
+   * Said at start with the rule to add, rather than found out when a forged update goes through.
+   */
+  private async checkPublisherShown(): Promise<void> {
+    const { pubsub, service, log } = this.deps;
+    await this.publishBoard();
+    const read = await pubsub.getItems(service, STATUS_NODE, 1);
+    if (!read.ok) {
+      log.error("cannot read back the status node", { node: STATUS_NODE, condition: read.condition });
+      return;
+    }
+    const item = read.items.at(-1);
+    if (item && item.publisher === undefined)
+      log.error(
+        "the pubsub service does not say who published an item: updates cannot be checked against their source's owner",
+        {
+          service,
+          fix: PUBLISHER_FIX,
+        },
+      );
   }
 
   private async affiliate(jids: readonly string[], affiliation: "member" | "none"): Promise<void> {

@@ -1,13 +1,10 @@
 // The pubsub edge on a real ejabberd 23.01 (Debian's) with its shipped rules: agents create their
 // own nodes, AlertBot is no pubsub admin, disco#items pages with RSM.
 import assert from "node:assert/strict";
+import { startAuditFeed } from "../helpers/audit-feed.js";
 import { withEjabberd } from "../helpers/prosody.js";
 import { nextEvent } from "../helpers/next-event.js";
-import { AuditFeed } from "../../src/bot/audit-feed.js";
-import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
-import { Store } from "../../src/store/store.js";
-import { LogLines } from "../helpers/spine.js";
 import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
 import { createProvisioning, ensureNode } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
@@ -91,27 +88,6 @@ describe("xmpp pubsub on ejabberd", function () {
     assert.equal(names.size, listed.nodes.length, "no node listed twice");
   });
 });
-
-/** Starts the audit feed as AlertBot does, and returns what it logged. */
-async function startAuditFeed(bot: XmppSession, service: string, readers: string[]): Promise<LogLines> {
-  const log = new LogLines();
-  const store = Store.open(":memory:");
-  const feed = new AuditFeed({
-    store,
-    clock: new FakeClock(),
-    log: log.logger,
-    pubsub: createPubsub(bot),
-    service,
-    readers,
-  });
-  try {
-    await feed.start();
-  } finally {
-    feed.stop();
-    store.close();
-  }
-  return log;
-}
 
 describe("AlertBot's own nodes on ejabberd", function () {
   this.timeout(60_000);
