@@ -173,3 +173,30 @@ describe("agent registry: nodes the service does not list", () => {
     store.close();
   });
 });
+
+describe("agent registry: a node that refuses AlertBot", () => {
+  // ejabberd: an agent made its own whitelist node and gave AlertBot no affiliation.
+  it("says, with each refusal, that AlertBot holds no affiliation and what to change", async () => {
+    const pubsub = {
+      listNodes: async () => ({ ok: true, nodes: [{ node: "mauve/alerts/web1" }] }),
+      getAffiliations: async () => ({ ok: false, condition: "forbidden" }),
+      subscribe: async () => ({ ok: false, condition: "not-allowed", pubsubCondition: "closed-node" }),
+    } as unknown as Pubsub;
+    const store = Store.open(":memory:");
+    const log = new LogLines();
+    const registry = new AgentRegistry({
+      pubsub,
+      service: "pubsub.x.org",
+      botJid: "alertbot.x.org",
+      store,
+      clock: new FakeClock(0),
+      log: log.logger,
+      readers: () => [],
+    });
+    assert.deepEqual(await registry.adoptNew(), { fresh: [], complete: false });
+    const [report] = log.withMsg("cannot subscribe to agent node; will retry");
+    assert.equal(report?.["level"], "error");
+    assert.match(String(report?.["fix"]), /no affiliation.*owner/);
+    store.close();
+  });
+});
