@@ -1,23 +1,27 @@
 // Makes sure Debian's ejabberd is installed, installing it only where that is safe and possible.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { which } from "../prosody/install.js";
 
-/** Where Debian's ejabberd 23.01 keeps its Erlang applications (ejabberd, fast_xml, xmpp, …). */
-export const EJABBERD_ERL_LIBS = "/usr/lib/x86_64-linux-gnu";
+const MULTIARCH: Partial<Record<string, string>> = { x64: "x86_64", arm64: "aarch64" };
+/** Where Debian's ejabberd 23.01 keeps its Erlang applications (ejabberd, fast_xml, xmpp, …): the multiarch lib dir. */
+export const EJABBERD_ERL_LIBS = `/usr/lib/${MULTIARCH[process.arch] ?? process.arch}-linux-gnu`;
 
 /** True if erl and Debian's ejabberd application are there to run a private server with. */
 export function ejabberdInstalled(): boolean {
-  return which("erl") !== undefined && which("ejabberdctl") !== undefined && ejabberdAppDir() !== undefined;
+  // Not ejabberdctl: it lives in /usr/sbin, off the PATH of most users, and the launcher runs erl itself.
+  return which("erl") !== undefined && ejabberdAppDir() !== undefined;
 }
 
 /** The ebin directory's parent of the installed ejabberd application, if any. */
 export function ejabberdAppDir(): string | undefined {
-  for (const dir of ["ejabberd-23.01", "ejabberd-23.01-1"]) {
-    const path = `${EJABBERD_ERL_LIBS}/${dir}`;
-    if (existsSync(`${path}/ebin/ejabberd.app`)) return path;
+  let dirs: string[];
+  try {
+    dirs = readdirSync(EJABBERD_ERL_LIBS).filter((d) => d.startsWith("ejabberd-"));
+  } catch {
+    return undefined;
   }
-  return undefined;
+  return dirs.map((d) => `${EJABBERD_ERL_LIBS}/${d}`).find((path) => existsSync(`${path}/ebin/ejabberd.app`));
 }
 
 /**

@@ -37,7 +37,7 @@ const checks = [
   { pkg: "prosody", present: () => onPath("prosody") && onPath("prosodyctl") },
   { pkg: "lua-dbi-sqlite3", present: () => dpkgHas("lua-dbi-sqlite3") },
   // The second server the integration suite runs on (ejabberd/launcher.ts runs erl itself).
-  { pkg: "ejabberd", present: () => onPath("ejabberdctl") && onPath("erl"), service: "ejabberd" },
+  { pkg: "ejabberd", present: () => dpkgHas("ejabberd") && onPath("erl"), service: "ejabberd" },
   { pkg: "protobuf-compiler", present: () => onPath("protoc") },
   // Validates docker-compose.yml in the tests (no container engine is needed for that).
   { pkg: "docker-compose", present: () => onPath("docker-compose") },
