@@ -19,6 +19,8 @@ export interface ProsodyConfigInput {
   readonly storage: "internal" | "sql";
   readonly runAsRoot: boolean;
   readonly botComponent?: { readonly name: string; readonly secret: string };
+  /** Default true; false leaves expose_publisher off, to test how a mis-set server is reported. */
+  readonly exposePublisher?: boolean;
 }
 
 /** Largest `max_items` a pubsub node may ask for. */
@@ -102,7 +104,7 @@ VirtualHost ${q(c.domain)}
 Component ${q("pubsub." + c.domain)} "pubsub"
   -- Only admins of this service may create nodes; scoping the bot here grants it nothing elsewhere.
   admins = { ${bot ? q(`${bot.name}.${c.domain}`) : ""} }
-  expose_publisher = true -- items carry publisher="..." so the bot knows who sent them
+  expose_publisher = ${c.exposePublisher === false ? "false -- off on purpose: a test of AlertBot's start-up check" : 'true -- items carry publisher="..." so the bot knows who sent them'}
   -- Upper bound for a node's max_items. Internal storage rewrites the node on every
   -- publish (~9/s at 1,000 items, measured): keep nodes short or use sql storage.
   pubsub_max_items = ${PUBSUB_MAX_ITEMS}

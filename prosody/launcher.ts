@@ -23,6 +23,8 @@ export interface ProsodyOptions {
   botComponent?: { name: string /* "alertbot" → alertbot.<domain> */; secret: string };
   storage?: "internal" | "sql";
   logLevel?: "debug" | "info" | "warn";
+  /** Default true; false leaves expose_publisher off, as a mis-set server would. */
+  exposePublisher?: boolean;
 }
 
 /** A running private Prosody and the addresses of its services. */
@@ -93,6 +95,7 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
     logLevel: options.logLevel ?? "info",
     storage: options.storage ?? "internal",
     runAsRoot: process.getuid?.() === 0,
+    ...(options.exposePublisher === false ? { exposePublisher: false } : {}),
     ...(bot ? { botComponent: bot } : {}),
   });
   // The file holds the component secret: private to its owner before the secret is written.

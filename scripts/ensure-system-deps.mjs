@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs before `npm test` and `npm run demo`: checks Node's version and the Debian packages
-// the project shells out to (Prosody and its SQLite driver, protoc, docker-compose, Alertmanager), installing
+// the project shells out to (Prosody and its SQLite driver, ejabberd, protoc, docker-compose, Alertmanager), installing
 // them when root with apt-get, else printing the exact command. Plain Node, no dependencies, and
 // fast when all is present: it spawns nothing unless something is missing.
 import { spawnSync } from "node:child_process";
@@ -36,6 +36,8 @@ const checks = [
   // mod_smacks (XEP-0198) ships in Prosody 0.12's core: prosody-modules is not needed.
   { pkg: "prosody", present: () => onPath("prosody") && onPath("prosodyctl") },
   { pkg: "lua-dbi-sqlite3", present: () => dpkgHas("lua-dbi-sqlite3") },
+  // The second server the integration suite runs on (ejabberd/launcher.ts runs erl itself).
+  { pkg: "ejabberd", present: () => dpkgHas("ejabberd") && onPath("erl"), service: "ejabberd" },
   { pkg: "protobuf-compiler", present: () => onPath("protoc") },
   // Validates docker-compose.yml in the tests (no container engine is needed for that).
   { pkg: "docker-compose", present: () => onPath("docker-compose") },
@@ -66,6 +68,18 @@ if (missing.length > 0) {
   for (const args of [["update"], ["install", "-y", ...missing]]) {
     const result = spawnSync("apt-get", args, { stdio: "inherit", env });
     if (result.status !== 0) fail(`apt-get ${args.join(" ")} failed (exit ${result.status}); try: ${install}`);
+  }
+  // Packages that start a system service on install (ejabberd on 5222): the tests run their own
+  // private servers and never rely on it, so it is stopped rather than left running.
+  for (const c of checks.filter((c) => c.service && missing.includes(c.pkg))) {
+    for (const [cmd, args] of [
+      ["systemctl", ["stop", c.service]],
+      ["service", [c.service, "stop"]],
+    ]) {
+      if (!onPath(cmd)) continue;
+      spawnSync(cmd, args, { stdio: "ignore" });
+      break;
+    }
   }
   const still = checks.filter((c) => !c.present()).map((c) => c.pkg);
   if (still.length > 0) fail(`still missing after ${install}: ${still.join(", ")}`);

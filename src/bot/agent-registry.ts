@@ -204,7 +204,30 @@ export class AgentRegistry {
         reason: sourceNameProblem(node.slice(NODE_PREFIX.length)),
       });
     }
-    return ours.filter((n) => nodeNameToSource(n) !== undefined);
+    const listed = ours.filter((n) => nodeNameToSource(n) !== undefined);
+    return [...listed, ...this.unlisted(new Set(ours))];
+  }
+
+  /**
+   * Agent nodes the bot knows of (an agent account claimed their source) that the listing left
+   * out. ejabberd answers disco#items with at most max_nodes_discoitems nodes (100 by default) and
+   * drops the rest without a word; those agents would go unheard after a restart. They are adopted
+   * all the same, and the cap is reported with what to change.
+   */
+  private unlisted(listed: ReadonlySet<string>): string[] {
+    const { store, service, log } = this.deps;
+    const missing = store.sources
+      .all()
+      .filter((s) => s.ownerJid !== "" && !listed.has(s.node) && nodeNameToSource(s.node) === s.source)
+      .map((s) => s.node);
+    if (missing.length > 0)
+      log.error("the pubsub service did not list every agent node AlertBot knows; adopting them anyway", {
+        service,
+        listed: listed.size,
+        unlisted: missing.length,
+        fix: "the service caps its disco#items answer: on ejabberd raise mod_pubsub's max_nodes_discoitems above the number of agents (ejabberd/config.ts)",
+      });
+    return missing;
   }
 
   /** Records the node's owner if its source is not yet known, and subscribes to it. */
@@ -272,10 +295,21 @@ export class AgentRegistry {
       .subscribe(service, node)
       .catch((err: unknown) => ({ ok: false as const, condition: "no-answer", text: toError(err).message }));
     if (!sub.ok)
-      log.error("cannot subscribe to agent node; will retry", { node, condition: sub.condition, text: sub.text });
+      log.error("cannot subscribe to agent node; will retry", {
+        node,
+        condition: sub.condition,
+        text: sub.text,
+        ...(REFUSALS.has(sub.condition) ? { fix: NOT_LET_IN } : {}),
+      });
     return sub.ok;
   }
 }
+
+/** Conditions with which a server refuses AlertBot a node it has no affiliation with. */
+export const REFUSALS = new Set(["forbidden", "not-allowed", "not-authorized", "closed-node"]);
+/** What to do when a node refuses AlertBot: said with every such refusal. */
+export const NOT_LET_IN =
+  "AlertBot has no affiliation with this node: its agent created it itself (a server that lets accounts create nodes, such as ejabberd's pubsub_createnode: local) and did not make AlertBot an owner. Upgrade the agent (it does so since this release), or let only AlertBot create nodes (ejabberd: pubsub_createnode allowing only the component, see ejabberd/config.ts)";
 
 /** Retries of adoption: 2-4 s after the first failure, doubling to at most 2.5-5 min between tries. */
 export const ADOPTION_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 4_000, maxDelayMs: 300_000 };

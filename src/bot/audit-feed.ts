@@ -26,6 +26,12 @@ const BATCH = 500;
  */
 export const LINES_PER_ITEM = 20;
 const POLL_MS = 1_000;
+/** The server rule that makes items name their publisher, said when it is missing. */
+export const PUBLISHER_FIX =
+  "Prosody: expose_publisher = true on the pubsub component; ejabberd: mod_pubsub default_node_config: { itemreply: publisher } (AlertBot's and the agents' nodes also ask for pubsub#itemreply = publisher); see prosody/config.ts and ejabberd/config.ts";
+/** The server rules AlertBot needs to own its nodes, said with every refusal. */
+export const CREATE_NODES_FIX =
+  "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
 const BOARD_LINES = 50;
 
 /** What a feed needs. */
@@ -69,7 +75,8 @@ export class AuditFeed {
    */
   async start(): Promise<void> {
     await this.ensureNode(AUDIT_NODE, { title: "Mauve audit: every alert event", maxItems: 100 });
-    await this.ensureNode(STATUS_NODE, { title: "Mauve status: the board now", maxItems: 1 });
+    if (await this.ensureNode(STATUS_NODE, { title: "Mauve status: the board now", maxItems: 1 }))
+      await this.checkPublisherShown();
     this.schedule(0);
   }
 
@@ -146,7 +153,13 @@ export class AuditFeed {
     );
   }
 
-  private async ensureNode(node: string, extra: NodeConfig): Promise<void> {
+  /**
+   * Creates the node, or reconfigures it when it exists, and lets the readers in; every refusal is
+   * reported with the server rule that is missing. A refused create is not taken for an existing
+   * node: a server that does not let AlertBot create nodes (Prosody: not an admin of the pubsub
+   * service; ejabberd: not allowed by pubsub_createnode) would leave the feed publishing nowhere.
+   */
+  private async ensureNode(node: string, extra: NodeConfig): Promise<boolean> {
     const { pubsub, service, log } = this.deps;
     const config: NodeConfig = {
       accessModel: "whitelist",
@@ -154,15 +167,56 @@ export class AuditFeed {
       persistItems: true,
       deliverPayloads: true,
       notifyRetract: false,
+      itemReply: "publisher",
       ...extra,
     };
     const created = await pubsub.createNode(service, node, config);
-    if (!created.ok && created.condition !== "conflict" && created.condition !== "forbidden") {
-      log.error("cannot create node", { node, condition: created.condition });
+    if (!created.ok) {
+      // It may exist already and be ours (conflict; or forbidden from a server that checks rights first).
+      const configured = await pubsub.configureNode(service, node, config);
+      if (!configured.ok) {
+        log.error("cannot create nor configure a node: the audit and status feeds are off", {
+          node,
+          service,
+          create: created.condition,
+          configure: configured.condition,
+          fix: CREATE_NODES_FIX,
+        });
+        return false;
+      }
+    }
+    let allowed = true;
+    for (const jid of this.readers) {
+      const done = await pubsub.setAffiliation(service, node, jid, "member");
+      if (done.ok) continue;
+      allowed = false;
+      log.error("cannot let a person read a node", { node, jid, condition: done.condition, fix: CREATE_NODES_FIX });
+    }
+    return allowed;
+  }
+
+  /**
+   * Publishes the board and reads it back: an item without its publisher means the server does not
+   * say who published, so the owner check on every agent's update (src/ingest) cannot be made.
+   * Said at start with the rule to add, rather than found out when a forged update goes through.
+   */
+  private async checkPublisherShown(): Promise<void> {
+    const { pubsub, service, log } = this.deps;
+    await this.publishBoard();
+    const read = await pubsub.getItems(service, STATUS_NODE, 1);
+    if (!read.ok) {
+      log.error("cannot read back the status node", { node: STATUS_NODE, condition: read.condition });
       return;
     }
-    if (!created.ok) await pubsub.configureNode(service, node, config);
-    for (const jid of this.readers) await pubsub.setAffiliation(service, node, jid, "member");
+    const item = read.items.at(-1);
+    if (item && item.publisher === undefined)
+      log.error(
+        "the pubsub service does not say who published an item: updates cannot be checked against their source's owner",
+        {
+          service,
+          fix: PUBLISHER_FIX,
+        },
+      );
   }
 
   private async affiliate(jids: readonly string[], affiliation: "member" | "none"): Promise<void> {

@@ -5,6 +5,7 @@ import type { IngestOutcome } from "../ingest/ingest-update.js";
 import type { Logger } from "../log.js";
 import { toError } from "../xmpp/errors.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
+import { NOT_LET_IN, REFUSALS } from "./agent-registry.js";
 import type { BotCore } from "./bot-core.js";
 
 /** A pubsub item as the XMPP edge hands it over (an event or a retained item). */
@@ -52,10 +53,42 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
 }
 
 /**
- * Applies the items each agent node still retains, oldest first. Events published while the bot
- * was away were not queued for it (a component has no stream management); the retained items are
- * how it catches up, and transmission dedup makes re-reading them harmless. Returns the nodes whose
- * items could not be read, for the caller to try again.
+ * Puts retained items in the order their sender sent them: by the update's sequence, then its
+ * transmission time. Servers differ in the order they return items (Prosody and ejabberd's Mnesia
+ * oldest first, ejabberd's SQL backend newest first); applied newest first, every older update
+ * would be refused as stale and its alerts lost. Items that do not decode keep their place
+ * relative to each other, ahead of the rest (they are only rejected, with their reason).
+ */
+export function inSenderOrder<T extends { payload?: { data: string } | undefined }>(items: readonly T[]): T[] {
+  const keyed = items.map((item, index) => {
+    let key: [bigint, number] | undefined;
+    try {
+      if (item.payload) {
+        const update = unwrapPayload(item.payload);
+        key = [update.sequence, update.transmissionTimeS];
+      }
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+    }
+    return { item, index, key };
+  });
+  keyed.sort((a, b) => {
+    if (!a.key || !b.key) return a.key ? 1 : b.key ? -1 : a.index - b.index;
+    const [seqA, timeA] = a.key;
+    const [seqB, timeB] = b.key;
+    // Sequences compare only when both senders set one (mauvesend leaves it 0).
+    if (seqA > 0n && seqB > 0n && seqA !== seqB) return seqA < seqB ? -1 : 1;
+    return timeA - timeB || a.index - b.index;
+  });
+  return keyed.map((k) => k.item);
+}
+
+/**
+ * Applies the items each agent node still retains, in the order their sender sent them (whatever
+ * order the server lists them in). Events published while the bot was away were not queued for it
+ * (a component has no stream management); the retained items are how it catches up, and
+ * transmission dedup makes re-reading them harmless. Returns the nodes whose items could not be
+ * read, for the caller to try again.
  */
 export async function catchUp(
   core: BotCore,
@@ -71,11 +104,15 @@ export async function catchUp(
       .getItems(service, node)
       .catch((err: unknown) => ({ ok: false as const, condition: toError(err).message }));
     if (!items.ok) {
-      log.warn("cannot read retained items; will retry", { node, condition: items.condition });
+      log.error("cannot read retained items; will retry", {
+        node,
+        condition: items.condition,
+        ...(REFUSALS.has(items.condition) ? { fix: NOT_LET_IN } : {}),
+      });
       unread.push(node);
       continue;
     }
-    for (const item of items.items) {
+    for (const item of inSenderOrder(items.items)) {
       const outcome = await handleItem(core, log, { ...item, node });
       if (outcome.status === "applied") applied++;
     }

@@ -76,7 +76,7 @@ export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[
   const changed: string[] = [];
   const a = running.xmpp;
   const b = next.xmpp;
-  if (a.service !== b.service) changed.push("xmpp.service");
+  if (a.service.join(" ") !== b.service.join(" ")) changed.push("xmpp.service");
   if (a.component !== b.component) changed.push("xmpp.component");
   if (a.pubsub !== b.pubsub) changed.push("xmpp.pubsub");
   if (a.secret.reveal() !== b.secret.reveal()) changed.push("xmpp.secret");

@@ -93,7 +93,8 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
 
 /** Where and as whom mauvesend publishes. */
 export interface MauvesendTarget {
-  readonly service: string;
+  /** One address, or the agent config's list (cluster nodes), tried in turn. */
+  readonly service: string | readonly string[];
   readonly jid: string;
   readonly password: string;
   readonly pubsub: string;
@@ -164,7 +165,7 @@ export async function sendUpdate(
   let timer: { cancel(): void } | undefined;
   const deadline = new Promise<SendOutcome>((resolve) => {
     timer = deps.clock.setTimer(deps.timeoutMs, () =>
-      resolve({ ok: false, reason: `no confirmation from ${target.service} within ${deps.timeoutMs / 1000}s` }),
+      resolve({ ok: false, reason: `no confirmation from ${String(target.service)} within ${deps.timeoutMs / 1000}s` }),
     );
   });
   const attempt = async (): Promise<SendOutcome> => {
@@ -184,7 +185,7 @@ export async function sendUpdate(
     } catch (err) {
       return {
         ok: false,
-        reason: `cannot log in to ${target.service} as ${target.jid}: ${err instanceof Error ? err.message : String(err)}`,
+        reason: `cannot log in to ${String(target.service)} as ${target.jid}: ${err instanceof Error ? err.message : String(err)}`,
       };
     }
     const pubsub = createPubsub(session);

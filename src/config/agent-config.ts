@@ -1,5 +1,5 @@
 import { checkRunnerSection, checksList, type CheckRunnerConfig, type CheckSpec } from "../checks/check-config.js";
-import { list, maybe, object, optional, orFalse, transform, check } from "../schema/combinators.js";
+import { list, maybe, object, oneOrList, optional, orFalse, transform, check } from "../schema/combinators.js";
 import { logSection, type LogConfig } from "./common.js";
 import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
 import { expected, INVALID, type Reader } from "../schema/reader.js";
@@ -10,8 +10,8 @@ import { DAY_MS } from "../util/duration.js";
 
 /** How an agent logs in: an ordinary c2s account. */
 export interface AgentXmppConfig {
-  /** Defaults to xmpp://<jid's domain>:5222. */
-  readonly service: string;
+  /** The c2s address (default xmpp://<jid's domain>:5222), or one per cluster node, tried in turn on reconnection. */
+  readonly service: readonly string[];
   readonly jid: string;
   readonly password: Secret;
   /** Defaults to pubsub.<jid's domain>. */
@@ -83,7 +83,7 @@ const alert: Reader<StaticAlertConfig> = object({
 
 const rawSchema = object({
   xmpp: object({
-    service: maybe(serviceUrl("xmpp://127.0.0.1:5222")),
+    service: maybe(oneOrList(serviceUrl("xmpp://127.0.0.1:5222"))),
     jid: bareJid(),
     password: secret(),
     pubsub: maybe(domainJid("pubsub.example.org")),
@@ -143,7 +143,7 @@ const agentSchema: Reader<AgentConfig> = transform(checkedSchema, (raw) => {
     fullStateEveryMs: fullStateEvery,
     xmpp: {
       ...raw.xmpp,
-      service: raw.xmpp.service ?? `xmpp://${domain}:5222`,
+      service: raw.xmpp.service ?? [`xmpp://${domain}:5222`],
       pubsub: raw.xmpp.pubsub ?? `pubsub.${domain}`,
       bot: raw.xmpp.bot ?? `alertbot.${domain}`,
     },

@@ -1,5 +1,5 @@
 import type { HostDownConfig, Policy, Rule, StormConfig, Window, Workgroup } from "../policy/types.js";
-import { maybe, object, optional, check, transform } from "../schema/combinators.js";
+import { maybe, object, oneOrList, optional, check, transform } from "../schema/combinators.js";
 import { logSection, peopleSection, type LogConfig, type PersonConfig } from "./common.js";
 import { formatDuration, MINUTE_MS, DAY_MS } from "../util/duration.js";
 import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
@@ -24,7 +24,8 @@ import { httpSection, type HttpConfig } from "../http/http-config.js";
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
   /** Component port URL, e.g. xmpp://127.0.0.1:5347. */
-  readonly service: string;
+  /** The component port: one address, or one per cluster node, tried in turn on reconnection. */
+  readonly service: readonly string[];
   /** The component's domain, which is also the bot's JID. */
   readonly component: string;
   readonly secret: Secret;
@@ -72,7 +73,7 @@ export interface BotConfig extends Policy {
 }
 
 const xmppSection = object({
-  service: optional(serviceUrl("xmpp://127.0.0.1:5347"), "xmpp://127.0.0.1:5347"),
+  service: optional(oneOrList(serviceUrl("xmpp://127.0.0.1:5347")), "xmpp://127.0.0.1:5347"),
   component: domainJid("alertbot.example.org"),
   secret: secret(),
   pubsub: domainJid("pubsub.example.org"),

@@ -120,6 +120,16 @@ export function list<T>(
   };
 }
 
+/** Reads one value or a non-empty list of them, as a list (`service: a` or `service: [a, b]`). */
+export function oneOrList<T>(item: Reader<T>): Reader<readonly T[]> {
+  const many = list(item, { min: 1 });
+  return (value, path, ctx) => {
+    if (Array.isArray(value)) return many(value, path, ctx);
+    const one = item(value, path, ctx);
+    return one === INVALID ? INVALID : [one];
+  };
+}
+
 /** Turns a valid value into another (computed defaults, say); `fn` must not fail. */
 export function transform<T, U>(reader: Reader<T>, fn: (value: T) => U): Reader<U> {
   return (value, path, ctx) => {

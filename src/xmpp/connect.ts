@@ -16,8 +16,11 @@ import type { XmlFactory } from "./xml.js";
 
 /** How to reach and log in to the server as one account. */
 export interface ClientOptions extends SessionOptions {
-  /** e.g. "xmpp://127.0.0.1:5222" (plain TCP, STARTTLS if offered) or "xmpps://host:5223". */
-  readonly service: string;
+  /**
+   * e.g. "xmpp://127.0.0.1:5222" (plain TCP, STARTTLS if offered) or "xmpps://host:5223"; or the
+   * addresses of several nodes of one cluster, tried in turn (see LifecycleOptions.services).
+   */
+  readonly service: string | readonly string[];
   readonly domain: string;
   readonly username: string;
   readonly password: string;
@@ -44,8 +47,9 @@ export async function connectClient(options: ClientOptions): Promise<XmppSession
   const scramCache: ScramCache = {};
   const credentials = { username: options.username, password: options.password, scramCache };
   const native = options.nativeScram ?? true;
+  const services = serviceList(options.service);
   const entity = client({
-    service: options.service,
+    service: services[0],
     domain: options.domain,
     username: options.username,
     ...(options.resource ? { resource: options.resource } : {}),
@@ -60,7 +64,7 @@ export async function connectClient(options: ClientOptions): Promise<XmppSession
   if (sm && options.streamManagement?.requestAckIntervalMs !== undefined)
     sm.requestAckInterval = options.streamManagement.requestAckIntervalMs;
   if (sm && options.streamManagement?.ackTimeoutMs !== undefined) sm.timeout = options.streamManagement.ackTimeoutMs;
-  const core = new SessionCore("client", { entity: raw, xml: clientXml }, options);
+  const core = new SessionCore("client", { entity: raw, xml: clientXml }, { ...options, services });
   await core.start();
   return sessionFacade(core);
 }
@@ -76,8 +80,8 @@ function chooseMechanism(offered: readonly string[], native: boolean, secure: bo
 
 /** How to reach the server's component port. */
 export interface ComponentOptions extends SessionOptions {
-  /** e.g. "xmpp://127.0.0.1:5347". */
-  readonly service: string;
+  /** e.g. "xmpp://127.0.0.1:5347"; or the component ports of several cluster nodes, tried in turn. */
+  readonly service: string | readonly string[];
   /** The component's JID, e.g. "alertbot.mauve.localhost". */
   readonly domain: string;
   /** The shared secret of XEP-0114 §3 (component_secret in Prosody). */
@@ -86,14 +90,21 @@ export interface ComponentOptions extends SessionOptions {
 
 /** Connects as component `domain`; resolves once the handshake succeeded, rejects if the first one fails. */
 export async function connectComponent(options: ComponentOptions): Promise<XmppSession> {
+  const services = serviceList(options.service);
   const entity = component({
-    service: options.service,
+    service: services[0],
     domain: options.domain,
     password: options.password,
   }) as RawEntity;
-  const core = new SessionCore("component", { entity, xml: rawComponentXml as XmlFactory }, options);
+  const core = new SessionCore("component", { entity, xml: rawComponentXml as XmlFactory }, { ...options, services });
   // XEP-0199 §6: @xmpp/component, unlike @xmpp/client, does not answer pings.
   core.handleIq("get", NS_PING, "ping", "ping", () => ({ ok: true }));
   await core.start();
   return sessionFacade(core);
+}
+
+function serviceList(service: string | readonly string[]): readonly string[] {
+  const list = typeof service === "string" ? [service] : service;
+  if (list.length === 0) throw new Error("no XMPP service address given");
+  return list;
 }

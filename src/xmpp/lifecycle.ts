@@ -23,6 +23,11 @@ export interface LifecycleOptions {
   readonly random: () => number;
   readonly backoff: BackoffOptions | false;
   readonly connectTimeoutMs: number;
+  /**
+   * Addresses of the server (cluster nodes, say), tried in turn: the first login tries each before
+   * giving up, and each reconnection attempt moves on to the next. Empty: the entity's own service.
+   */
+  readonly services?: readonly string[];
 }
 
 type State = "idle" | "connecting" | "online" | "waiting" | "stopped";
@@ -33,6 +38,7 @@ export class Lifecycle {
   private timer: TimerHandle | undefined;
   private lastError: string | undefined;
   private closingAfterPeer = false;
+  private serviceIndex = 0;
 
   constructor(
     private readonly entity: RawEntity,
@@ -59,6 +65,7 @@ export class Lifecycle {
       this.state = "waiting";
       const reason = this.lastError ?? (info?.clean ? "connection closed" : "connection lost");
       hooks.offline(reason, options.backoff !== false);
+      this.nextService(); // the address just lost may be a node that is down: try another first
       if (options.backoff !== false) this.schedule(0, reason);
     });
   }
@@ -73,15 +80,24 @@ export class Lifecycle {
     return this.state === "stopped";
   }
 
-  /** First login; rejects (and gives up) if it fails. */
+  /** First login, trying each address once; rejects (and gives up) if none answers. */
   async start(): Promise<void> {
-    try {
-      const resumed = await this.attempt();
-      this.becomeOnline(resumed);
-    } catch (err) {
-      this.state = "stopped";
-      await this.forceClose(true);
-      throw err;
+    const tries = Math.max(1, this.options.services?.length ?? 0);
+    for (let i = 1; ; i++) {
+      try {
+        const resumed = await this.attempt();
+        this.becomeOnline(resumed);
+        return;
+      } catch (err) {
+        if (i < tries && this.state !== "stopped") {
+          await this.forceClose(false);
+          this.nextService();
+          continue;
+        }
+        this.state = "stopped";
+        await this.forceClose(true);
+        throw err;
+      }
     }
   }
 
@@ -109,8 +125,14 @@ export class Lifecycle {
       if (this.isStopped) return;
       this.state = "waiting";
       await this.forceClose(false);
+      this.nextService();
       if (!this.isStopped) this.schedule(retry + 1, toError(err).message);
     }
+  }
+
+  private nextService(): void {
+    const count = this.options.services?.length ?? 0;
+    if (count > 1) this.serviceIndex = (this.serviceIndex + 1) % count;
   }
 
   private becomeOnline(resumed: boolean): void {
@@ -127,7 +149,9 @@ export class Lifecycle {
     this.closingAfterPeer = false;
     const { entity } = this;
     const sm = entity.streamManagement;
-    const { service = "", domain, lang } = entity.options;
+    const service = this.options.services?.[this.serviceIndex] ?? entity.options.service ?? "";
+    entity.options.service = service; // xmpp.js reads it again while the stream opens
+    const { domain, lang } = entity.options;
     return new Promise<boolean>((resolve, reject) => {
       const onOnline = (): void => finish(undefined, false);
       const onResumed = (): void => finish(undefined, true);

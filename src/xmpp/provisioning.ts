@@ -22,7 +22,7 @@ export const AGENT_NODE_MAX_ITEMS = 20;
  * The configuration of an agent node: only affiliated entities see it (whitelist),
  * only owners and publishers publish (other agents are refused by the server),
  * the last AGENT_NODE_MAX_ITEMS items are kept, payloads travel with notifications,
- * retractions are not notified.
+ * retractions are not notified, and items name their publisher (the bot checks it is the owner).
  */
 export function agentNodeConfig(source: string): NodeConfig {
   return {
@@ -36,6 +36,7 @@ export function agentNodeConfig(source: string): NodeConfig {
     deliverPayloads: true,
     notifyRetract: false,
     sendLastPublishedItem: "never",
+    itemReply: "publisher",
   };
 }
 
@@ -91,9 +92,12 @@ export interface NodeTarget {
 export type EnsureNodeResult = { ok: true } | { ok: false; condition: string; text?: string };
 
 /**
- * Makes sure the source's node exists: creates it (servers that let users create nodes), or asks
- * AlertBot to (Prosody lets only service admins create). A node that exists already is fine; one we
- * own already (Prosody refuses the create before it looks) needs no AlertBot, which may be down.
+ * Makes sure the source's node exists: creates it (servers that let users create nodes, such as
+ * ejabberd's default), or asks AlertBot to (Prosody lets only service admins create). A node that
+ * exists already is fine; one we own already (Prosody refuses the create before it looks) needs no
+ * AlertBot, which may be down. A node we created ourselves is a whitelist with only us on it:
+ * AlertBot is made an owner of it, or it could neither subscribe nor read (ejabberd has no
+ * pubsub-admin role to let it in otherwise).
  */
 export async function ensureNode(
   pubsub: Pubsub,
@@ -103,7 +107,10 @@ export async function ensureNode(
 ): Promise<EnsureNodeResult> {
   const { service, node, source, bot } = target;
   const created = await pubsub.createNode(service, node, agentNodeConfig(source));
-  if (created.ok || created.condition === "conflict") return { ok: true };
+  if (created.ok || created.condition === "conflict") {
+    await letBotIn(pubsub, target, log, created.ok);
+    return { ok: true };
+  }
   if (created.condition !== "forbidden") {
     log.error("cannot create node", { node, condition: created.condition, text: created.text });
     return failure(created.condition, created.text);
@@ -114,6 +121,25 @@ export async function ensureNode(
   if (provisioned.ok) return { ok: true };
   log.error("AlertBot did not provision our node", { node, condition: provisioned.condition, text: provisioned.text });
   return failure(provisioned.condition, provisioned.text);
+}
+
+/**
+ * XEP-0060 §8.9.2: makes AlertBot an owner of our node (owners may subscribe, read items and let
+ * the configured people read). On a node that existed already this may be refused (it is not
+ * ours, or the server gave it to us without owner rights): then only a warning, as AlertBot may
+ * hold rights of its own there (it provisioned the node).
+ */
+async function letBotIn(pubsub: Pubsub, target: NodeTarget, log: Logger, createdByUs: boolean): Promise<void> {
+  const { service, node, bot } = target;
+  const done = await pubsub.setAffiliation(service, node, bot, "owner");
+  if (done.ok) return;
+  const report = createdByUs ? log.error.bind(log) : log.warn.bind(log);
+  report("cannot make AlertBot an owner of our node: it may be unable to subscribe to it and read it", {
+    node,
+    bot,
+    condition: done.condition,
+    text: done.text,
+  });
 }
 
 function failure(condition: string, text: string | undefined): EnsureNodeResult {

@@ -289,7 +289,11 @@ function getItems(
   });
 }
 
-/** XEP-0060 §5.2 (XEP-0030 disco#items): the nodes of a service. */
+/**
+ * XEP-0060 §5.2 (XEP-0030 disco#items): the nodes of a service, as far as it lists them: ejabberd
+ * 23.01 answers at most max_nodes_discoitems (100 by default) and drops the rest without a word
+ * (no XEP-0059 paging at the service's root), so callers must not take this as the whole list.
+ */
 function listNodes(core: SessionCore, service: string): Promise<XmppResult<{ nodes: NodeListing[] }>> {
   const { xml } = core;
   return pubsubCall(
@@ -390,6 +394,11 @@ export interface NodeConfig {
   readonly notifyDelete?: boolean;
   readonly notificationType?: "normal" | "headline";
   readonly sendLastPublishedItem?: "never" | "on_sub" | "on_sub_and_presence";
+  /**
+   * pubsub#itemreply: "publisher" makes ejabberd stamp items with publisher="…" (Prosody's
+   * service-wide expose_publisher does the same there; Prosody ignores this field).
+   */
+  readonly itemReply?: "owner" | "publisher";
 }
 
 // Our field name -> XEP-0060 var, in form order.
@@ -407,6 +416,7 @@ const VARS: ReadonlyArray<readonly [keyof NodeConfig, string]> = [
   ["notifyDelete", "pubsub#notify_delete"],
   ["notificationType", "pubsub#notification_type"],
   ["sendLastPublishedItem", "pubsub#send_last_published_item"],
+  ["itemReply", "pubsub#itemreply"],
 ];
 
 const BOOLEANS = new Set<keyof NodeConfig>([

@@ -30,7 +30,7 @@ export interface RawStreamManagement extends RawEmitter {
 export interface RawEntity extends RawEmitter {
   status: string;
   jid: { toString(): string } | null;
-  readonly options: { service?: string; domain?: string; lang?: string };
+  readonly options: { service?: string; readonly domain?: string; readonly lang?: string };
   socket: { setNoDelay?(noDelay?: boolean): unknown; destroy?(): unknown } | null;
   parser: unknown;
   _onData(data: Buffer): void;

@@ -55,6 +55,11 @@ export interface SessionOptions {
   readonly random?: () => number;
 }
 
+/** What connect.ts adds for the lifecycle: every address of the server, tried in turn. */
+export interface SessionCoreOptions extends SessionOptions {
+  readonly services?: readonly string[];
+}
+
 /** One XMPP connection, reconnecting by itself until stopped. */
 export interface XmppSession {
   readonly kind: SessionKind;
@@ -116,7 +121,7 @@ export class SessionCore {
   constructor(
     readonly kind: SessionKind,
     bundle: RawBundle,
-    options: SessionOptions,
+    options: SessionCoreOptions,
   ) {
     this.entity = bundle.entity;
     this.xml = bundle.xml;
@@ -145,6 +150,7 @@ export class SessionCore {
         random: options.random ?? Math.random,
         backoff: options.reconnect ?? DEFAULT_BACKOFF,
         connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+        ...(options.services ? { services: options.services } : {}),
       },
       {
         online: (resumed) => this.onOnline(resumed),

@@ -3,8 +3,29 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ejabberdInstalled } from "../../ejabberd/install.js";
+import { startEjabberd } from "../../ejabberd/launcher.js";
+import type { EjabberdOptions } from "../../ejabberd/launcher.js";
+import { which } from "../../prosody/install.js";
 import { startProsody } from "../../prosody/launcher.js";
 import type { ProsodyHandle, ProsodyOptions } from "../../prosody/launcher.js";
+
+/** The XMPP servers a test can run against; both launchers return the same handle. */
+export type TestServerKind = "prosody" | "ejabberd";
+
+/**
+ * The server integration tests run against unless they choose: $MAUVE_TEST_SERVER ("prosody",
+ * the default, or "ejabberd"), so the same suite can be pointed at either.
+ */
+export function defaultTestServer(): TestServerKind {
+  const kind = process.env["MAUVE_TEST_SERVER"] ?? "prosody";
+  if (kind !== "prosody" && kind !== "ejabberd")
+    throw new Error(`MAUVE_TEST_SERVER must be prosody or ejabberd, not ${kind}`);
+  return kind;
+}
+
+/** Options of a test server: the launchers' own, and which server. */
+export type TestServerOptions = Omit<ProsodyOptions & EjabberdOptions, "runDir"> & { server?: TestServerKind };
 
 /** Name of the bot's external component in test servers: `alertbot.<domain>`. */
 export const TEST_BOT_NAME = "alertbot";
@@ -19,13 +40,15 @@ export interface TestProsody {
   cleanup(options?: { keep?: boolean }): Promise<void>;
 }
 
-/** Starts Prosody in a fresh temporary run directory with a random bot secret. */
-export async function startTestProsody(options: Omit<ProsodyOptions, "runDir"> = {}): Promise<TestProsody> {
-  const runDir = await mkdtemp(join(tmpdir(), "mauve-prosody-"));
+/** Starts Prosody (or ejabberd: `server`) in a fresh temporary run directory with a random bot secret. */
+export async function startTestProsody(options: TestServerOptions = {}): Promise<TestProsody> {
+  const { server = defaultTestServer(), ...launch } = options;
+  const runDir = await mkdtemp(join(tmpdir(), `mauve-${server}-`));
   const botSecret = randomBytes(18).toString("base64url");
+  const start = server === "ejabberd" ? startEjabberd : startProsody;
   let prosody: ProsodyHandle;
   try {
-    prosody = await startProsody({ botComponent: { name: TEST_BOT_NAME, secret: botSecret }, ...options, runDir });
+    prosody = await start({ botComponent: { name: TEST_BOT_NAME, secret: botSecret }, ...launch, runDir });
   } catch (err) {
     await rm(runDir, { recursive: true, force: true });
     throw err;
@@ -50,7 +73,7 @@ export async function startTestProsody(options: Omit<ProsodyOptions, "runDir"> =
  * tail printed after each failed test, its run directory kept if anything failed. Call the
  * returned function inside tests to reach it.
  */
-export function withProsody(options: Omit<ProsodyOptions, "runDir"> = {}): () => TestProsody {
+export function withProsody(options: TestServerOptions = {}): () => TestProsody {
   let current: TestProsody | undefined;
   let failed = false;
   before(async function () {
@@ -70,4 +93,21 @@ export function withProsody(options: Omit<ProsodyOptions, "runDir"> = {}): () =>
     if (!current) throw new Error("withProsody(): Prosody is not running (before() failed or suite ended)");
     return current;
   };
+}
+
+/**
+ * Registers mocha hooks for a suite that runs on ejabberd: the suite is skipped, with the reason
+ * printed, only where ejabberd is missing and cannot be installed (not root, or no apt-get); in
+ * CI the pre-step installs it, and as root the launcher installs it itself.
+ */
+export function withEjabberd(options: Omit<TestServerOptions, "server"> = {}): () => TestProsody {
+  before(function () {
+    if (ejabberdInstalled() || (process.getuid?.() === 0 && which("apt-get") !== undefined)) return;
+    process.stderr.write(
+      `\n  SKIPPED "${this.test?.parent?.fullTitle() ?? "ejabberd suite"}": ejabberd is not installed and cannot be ` +
+        "installed here (not root). Run: sudo apt-get install -y ejabberd\n",
+    );
+    this.skip();
+  });
+  return withProsody({ ...options, server: "ejabberd" });
 }

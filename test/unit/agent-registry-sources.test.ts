@@ -134,3 +134,69 @@ describe("agent registry: a node never given up on", () => {
     store.close();
   });
 });
+
+describe("agent registry: nodes the service does not list", () => {
+  // ejabberd answers disco#items with at most max_nodes_discoitems nodes and drops the rest silently.
+  it("adopts every known agent node the listing left out, and says what to change", async () => {
+    const listedNodes = ["mauve/alerts/web1"];
+    const subscribed: string[] = [];
+    const pubsub = {
+      listNodes: async () => ({ ok: true, nodes: listedNodes.map((node) => ({ node })) }),
+      getAffiliations: async () => ({ ok: true, affiliations: [] }),
+      subscribe: async (_service: string, node: string) => (
+        subscribed.push(node),
+        { ok: true, jid: "bot", subscription: "subscribed" }
+      ),
+    } as unknown as Pubsub;
+    const store = Store.open(":memory:");
+    const log = new LogLines();
+    store.sources.claim("web1", "mauve/alerts/web1", "web1@x.org", 0);
+    store.sources.claim("web2", "mauve/alerts/web2", "web2@x.org", 0);
+    store.sources.claim("udp1", "mauve/alerts/udp1", "", 0); // heard over UDP: it has no node
+    const registry = new AgentRegistry({
+      pubsub,
+      service: "pubsub.x.org",
+      botJid: "alertbot.x.org",
+      store,
+      clock: new FakeClock(0),
+      log: log.logger,
+      readers: () => [],
+    });
+    const adoption = await registry.adoptNew();
+    assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/web2"]);
+    assert.deepEqual(adoption, { fresh: ["mauve/alerts/web1", "mauve/alerts/web2"], complete: true });
+    const [report] = log.withMsg(
+      "the pubsub service did not list every agent node AlertBot knows; adopting them anyway",
+    );
+    assert.equal(report?.["unlisted"], 1);
+    assert.match(String(report?.["fix"]), /max_nodes_discoitems/);
+    store.close();
+  });
+});
+
+describe("agent registry: a node that refuses AlertBot", () => {
+  // ejabberd: an agent made its own whitelist node and gave AlertBot no affiliation.
+  it("says, with each refusal, that AlertBot holds no affiliation and what to change", async () => {
+    const pubsub = {
+      listNodes: async () => ({ ok: true, nodes: [{ node: "mauve/alerts/web1" }] }),
+      getAffiliations: async () => ({ ok: false, condition: "forbidden" }),
+      subscribe: async () => ({ ok: false, condition: "not-allowed", pubsubCondition: "closed-node" }),
+    } as unknown as Pubsub;
+    const store = Store.open(":memory:");
+    const log = new LogLines();
+    const registry = new AgentRegistry({
+      pubsub,
+      service: "pubsub.x.org",
+      botJid: "alertbot.x.org",
+      store,
+      clock: new FakeClock(0),
+      log: log.logger,
+      readers: () => [],
+    });
+    assert.deepEqual(await registry.adoptNew(), { fresh: [], complete: false });
+    const [report] = log.withMsg("cannot subscribe to agent node; will retry");
+    assert.equal(report?.["level"], "error");
+    assert.match(String(report?.["fix"]), /no affiliation.*owner/);
+    store.close();
+  });
+});

@@ -15,7 +15,7 @@ describe("config: mauve-agent", () => {
     assert.equal(config.xmpp.password.reveal(), "pw");
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
       xmpp: {
-        service: "xmpp://mauve.localhost:5222",
+        service: ["xmpp://mauve.localhost:5222"],
         jid: "web1@mauve.localhost",
         password: "[redacted]",
         pubsub: "pubsub.mauve.localhost",

@@ -27,7 +27,7 @@ describe("config: AlertBot", () => {
     assert.equal(config.xmpp.secret.reveal(), "component-secret-123");
     assert.deepEqual(JSON.parse(JSON.stringify(config)), {
       xmpp: {
-        service: "xmpp://127.0.0.1:5347",
+        service: ["xmpp://127.0.0.1:5347"],
         component: "alertbot.mauve.localhost",
         secret: "[redacted]",
         pubsub: "pubsub.mauve.localhost",

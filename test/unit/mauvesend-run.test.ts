@@ -65,7 +65,7 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
     assert.equal(code, 0);
     assert.deepEqual(
       [sent[0]?.target.jid, sent[0]?.target.password, sent[0]?.target.service, sent[0]?.update.source],
-      ["web1@example.org", "pw1", "xmpp://10.0.0.1:5222", "web1-prod"],
+      ["web1@example.org", "pw1", ["xmpp://10.0.0.1:5222"], "web1-prod"],
     );
     assert.match(
       out,

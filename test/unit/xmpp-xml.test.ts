@@ -104,6 +104,7 @@ describe("xmpp node configuration form", () => {
       "pubsub#deliver_payloads=1",
       "pubsub#notify_retract=0",
       "pubsub#send_last_published_item=never",
+      "pubsub#itemreply=publisher",
     ]);
     assert.equal(form.attrs.type, "submit");
     assert.deepEqual(parseNodeConfigForm(form), agentNodeConfig("web1"));

@@ -1,0 +1,228 @@
+// Starts a private ejabberd (own config, Mnesia spool, log, Erlang node name and cookie, loopback
+// ports) for tests, demo and benchmark: the counterpart of prosody/launcher.ts, with the same
+// handle, so a test can run against either server.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ProsodyHandle } from "../prosody/launcher.js";
+import { accepts, pickFreePorts, waitForStreams } from "../prosody/ports.js";
+import type { StreamProbe } from "../prosody/ports.js";
+import { killOnExit, killStale, terminate } from "../prosody/process.js";
+import { registerEjabberdAccount } from "./accounts.js";
+import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg } from "./erl.js";
+import type { Layout } from "./erl.js";
+import { renderEjabberdConfig } from "./config.js";
+import { ensureEjabberdInstalled } from "./install.js";
+
+/** How to run the private ejabberd; omitted ports (or 0) are picked free on 127.0.0.1. */
+export interface EjabberdOptions {
+  runDir: string;
+  domain?: string /* "mauve.localhost" */;
+  c2sPort?: number /* 0 = pick a free port */;
+  componentPort?: number /* 0 = pick free */;
+  botComponent?: { name: string /* "alertbot" → alertbot.<domain> */; secret: string };
+  /** Mnesia (ejabberd's default; "internal" for symmetry with Prosody). SQL is not supported yet. */
+  storage?: "internal" | "sql";
+  logLevel?: "debug" | "info" | "warn";
+  /** Default true; false leaves the bot out of pubsub_createnode, as Debian's shipped config does. */
+  botMayCreateNodes?: boolean;
+}
+
+/** A running private ejabberd: the same handle as Prosody's. */
+export type EjabberdHandle = ProsodyHandle;
+
+export { ejabberdRunDirLayout };
+
+/** What `ejabberd.json` in a run directory records about the server last started there. */
+export interface RunningEjabberd {
+  readonly domain: string;
+  readonly c2sPort: number;
+  readonly componentPort: number;
+  readonly botJid: string;
+  /** The Erlang node name: Mnesia's spool belongs to it, so a restart in this directory reuses it. */
+  readonly nodeName: string;
+  /** The Erlang distribution port (no epmd: nodes and ejabberdctl-like calls connect to it directly). */
+  readonly distPort: number;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+// ejabberd's and Prosody's defaults, and epmd's: a private server must not collide with a system one.
+const RESERVED_PORTS = new Set([4369, 5222, 5223, 5269, 5347, 5280, 5281, 5443]);
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/**
+ * Starts ejabberd (killing a stale one left in the same run directory) and resolves once its c2s
+ * port, and the component port if there is a bot, answer XMPP streams for our hosts. Rejects with
+ * the tail of ejabberd's log if it exits or is not ready within 30 s.
+ */
+export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdHandle> {
+  ensureEjabberdInstalled();
+  if (options.storage === "sql") throw new Error("ejabberd with SQL storage is not supported yet: use Mnesia");
+  const domain = options.domain ?? "mauve.localhost";
+  const bot = options.botComponent;
+  if (!HOSTNAME.test(domain)) throw new Error(`invalid domain: ${JSON.stringify(domain)}`);
+  if (bot && !HOSTNAME.test(bot.name)) throw new Error(`invalid bot component name: ${JSON.stringify(bot.name)}`);
+  const paths = ejabberdRunDirLayout(options.runDir);
+  await mkdir(paths.spoolDir, { recursive: true });
+  await mkdir(paths.homeDir, { recursive: true, mode: 0o700 });
+  await killStale(paths.pidFile, erlSpoolArg(paths), STOP_TIMEOUT_MS);
+  const previous = await readState(paths);
+  const [c2sPort, componentPort, distPort] = await choosePorts([options.c2sPort ?? 0, options.componentPort ?? 0]);
+  const level = options.logLevel ?? "info";
+  const config = renderEjabberdConfig({
+    domain,
+    c2sPort,
+    componentPort,
+    logLevel: level === "warn" ? "warning" : level,
+    botCreatesNodes: options.botMayCreateNodes ?? true,
+    ...(bot ? { botComponent: bot } : {}),
+  });
+  // The file holds the component secret: private to its owner before the secret is written.
+  await writeFile(paths.configFile, "", { mode: 0o600 });
+  await chmod(paths.configFile, 0o600);
+  await writeFile(paths.configFile, config);
+  await writeCookie(paths);
+  const nodeName =
+    previous?.domain === domain ? previous.nodeName : `mauve-${randomBytes(4).toString("hex")}@localhost`;
+  const botJid = bot ? `${bot.name}.${domain}` : "";
+  const server = new PrivateEjabberd(domain, botJid, c2sPort, componentPort, distPort, nodeName, paths);
+  await server.start();
+  const state: RunningEjabberd = { domain, c2sPort, componentPort, botJid, nodeName, distPort };
+  await writeFile(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
+  return server;
+}
+
+async function readState(paths: Layout): Promise<RunningEjabberd | undefined> {
+  const text = await readFile(paths.stateFile, "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as RunningEjabberd);
+}
+
+/** The Erlang cookie: random, mode 0400 (erl refuses a cookie file others can read). */
+async function writeCookie(paths: Layout): Promise<void> {
+  const file = join(paths.homeDir, ".erlang.cookie");
+  if ((await stat(file).catch(() => undefined)) !== undefined) return;
+  await writeFile(file, randomBytes(20).toString("hex"), { mode: 0o400 });
+}
+
+async function choosePorts(fixed: number[]): Promise<[number, number, number]> {
+  for (const port of fixed) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535 || RESERVED_PORTS.has(port)) {
+      throw new Error(`port ${port} is not allowed: use 0 (pick free) or a non-default port`);
+    }
+    if (port !== 0 && (await accepts(port))) {
+      throw new Error(
+        `port ${port} on 127.0.0.1 is already in use by another program; choose another port, or 0 for any free one`,
+      );
+    }
+  }
+  const free = (await pickFreePorts(3)).filter((p) => !fixed.includes(p));
+  const take = (given: number): number => given || free.shift()!;
+  const c2s = take(fixed[0] ?? 0);
+  const component = take(fixed[1] ?? 0);
+  const dist = free.shift() ?? (await pickFreePorts(1))[0]!;
+  if (new Set([c2s, component, dist]).size !== 3) throw new Error(`ports collide: ${c2s}, ${component}, ${dist}`);
+  return [c2s, component, dist];
+}
+
+class PrivateEjabberd implements EjabberdHandle {
+  readonly pubsubJid: string;
+  readonly mucJid: string;
+  readonly runDir: string;
+  readonly logFile: string;
+  private child: ChildProcess | undefined;
+  private logOffset = 0; // the log file is appended to across restarts: only newer lines count
+
+  constructor(
+    readonly domain: string,
+    readonly botJid: string,
+    readonly c2sPort: number,
+    readonly componentPort: number,
+    private readonly distPort: number,
+    private readonly nodeName: string,
+    private readonly paths: Layout,
+  ) {
+    this.pubsubJid = `pubsub.${domain}`;
+    this.mucJid = `rooms.${domain}`;
+    this.runDir = paths.runDir;
+    this.logFile = paths.logFile;
+  }
+
+  async start(): Promise<void> {
+    this.logOffset = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
+    await rm(this.paths.pidFile, { force: true });
+    const out = await open(this.paths.consoleFile, "w");
+    // erl itself, not Debian's ejabberdctl: the child is the server, and its exit is ours to see.
+    const args = [
+      "-sname",
+      this.nodeName,
+      "-noinput",
+      ...distArgs(this.distPort),
+      "-mnesia",
+      "dir",
+      erlSpoolArg(this.paths),
+      "-s",
+      "ejabberd",
+    ];
+    const child = spawn("erl", args, {
+      cwd: this.runDir,
+      env: erlEnvironment(this.paths),
+      stdio: ["ignore", out.fd, out.fd],
+    });
+    await out.close();
+    this.child = child;
+    killOnExit(child);
+    let exited: string | undefined;
+    child.once("exit", (code, signal) => (exited = `ejabberd exited early (${signal ?? `code ${code}`})`));
+    child.once("error", (err) => (exited = `cannot run erl: ${err.message}`));
+    try {
+      const failure = async () => exited ?? (await this.startFailure());
+      const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
+      if (this.botJid !== "")
+        probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
+      await waitForStreams(probes, READY_TIMEOUT_MS, failure);
+    } catch (err) {
+      await this.stop();
+      throw new Error(`${(err as Error).message}\n${await this.tail()}`, { cause: err });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await terminate(child, STOP_TIMEOUT_MS);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async readLog(): Promise<string> {
+    return readFile(this.logFile, "utf8").catch(() => "");
+  }
+
+  async register(localpart: string, password: string): Promise<void> {
+    await registerEjabberdAccount(
+      { paths: this.paths, nodeName: this.nodeName, distPort: this.distPort },
+      localpart,
+      this.domain,
+      password,
+    );
+  }
+
+  // ejabberd logs a config it cannot use, or a port it cannot bind, and may keep running: catch that.
+  private async startFailure(): Promise<string | undefined> {
+    const log = await readFile(this.logFile).catch(() => Buffer.alloc(0));
+    const lines = log.subarray(this.logOffset).toString("utf8").split("\n");
+    return lines.find((l) => /\[critical\]|Failed to open socket|Invalid value of option/.test(l))?.trim();
+  }
+
+  private async tail(lines = 40): Promise<string> {
+    const log = (await this.readLog()).split("\n").slice(-lines).join("\n");
+    const out = (await readFile(this.paths.consoleFile, "utf8").catch(() => "")).trim();
+    return `--- ${this.logFile} (last ${lines} lines) ---\n${log}\n--- erl stdout/stderr ---\n${out}`;
+  }
+}
