@@ -1,15 +1,14 @@
 // Starts a private ejabberd (own config, Mnesia spool, log, Erlang node name and cookie, loopback
 // ports) for tests, demo and benchmark: the counterpart of prosody/launcher.ts, with the same
 // handle, so a test can run against either server.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProsodyHandle } from "../prosody/launcher.js";
-import { accepts, pickFreePorts, waitForStreams } from "../prosody/ports.js";
+import { accepts, pickFreePorts } from "../prosody/ports.js";
 import type { StreamProbe } from "../prosody/ports.js";
-import { killOnExit, killStale, terminate } from "../prosody/process.js";
+import { killStale, startServer, terminate } from "../prosody/process.js";
 import { registerEjabberdAccount } from "./accounts.js";
 import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg } from "./erl.js";
 import type { Layout } from "./erl.js";
@@ -133,7 +132,6 @@ class PrivateEjabberd implements EjabberdHandle {
   readonly runDir: string;
   readonly logFile: string;
   private child: ChildProcess | undefined;
-  private logOffset = 0; // the log file is appended to across restarts: only newer lines count
 
   constructor(
     readonly domain: string,
@@ -151,42 +149,39 @@ class PrivateEjabberd implements EjabberdHandle {
   }
 
   async start(): Promise<void> {
-    this.logOffset = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
     await rm(this.paths.pidFile, { force: true });
-    const out = await open(this.paths.consoleFile, "w");
-    // erl itself, not Debian's ejabberdctl: the child is the server, and its exit is ours to see.
-    const args = [
-      "-sname",
-      this.nodeName,
-      "-noinput",
-      ...distArgs(this.distPort),
-      "-mnesia",
-      "dir",
-      erlSpoolArg(this.paths),
-      "-s",
-      "ejabberd",
-    ];
-    const child = spawn("erl", args, {
+    this.child = await startServer({
+      name: "ejabberd",
+      // erl itself, not Debian's ejabberdctl: the child is the server, and its exit is ours to see.
+      command: "erl",
+      args: [
+        "-sname",
+        this.nodeName,
+        "-noinput",
+        ...distArgs(this.distPort),
+        "-mnesia",
+        "dir",
+        erlSpoolArg(this.paths),
+        "-s",
+        "ejabberd",
+      ],
       cwd: this.runDir,
       env: erlEnvironment(this.paths),
-      stdio: ["ignore", out.fd, out.fd],
+      consoleFile: this.paths.consoleFile,
+      logFile: this.logFile,
+      // ejabberd logs a config it cannot use, or a port it cannot bind, and may keep running.
+      failureLine: /\[critical\]|Failed to open socket|Invalid value of option/,
+      probes: this.probes(),
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
     });
-    await out.close();
-    this.child = child;
-    killOnExit(child);
-    let exited: string | undefined;
-    child.once("exit", (code, signal) => (exited = `ejabberd exited early (${signal ?? `code ${code}`})`));
-    child.once("error", (err) => (exited = `cannot run erl: ${err.message}`));
-    try {
-      const failure = async () => exited ?? (await this.startFailure());
-      const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
-      if (this.botJid !== "")
-        probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
-      await waitForStreams(probes, READY_TIMEOUT_MS, failure);
-    } catch (err) {
-      await this.stop();
-      throw new Error(`${(err as Error).message}\n${await this.tail()}`, { cause: err });
-    }
+  }
+
+  private probes(): StreamProbe[] {
+    const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
+    if (this.botJid !== "")
+      probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
+    return probes;
   }
 
   async stop(): Promise<void> {
@@ -211,18 +206,5 @@ class PrivateEjabberd implements EjabberdHandle {
       this.domain,
       password,
     );
-  }
-
-  // ejabberd logs a config it cannot use, or a port it cannot bind, and may keep running: catch that.
-  private async startFailure(): Promise<string | undefined> {
-    const log = await readFile(this.logFile).catch(() => Buffer.alloc(0));
-    const lines = log.subarray(this.logOffset).toString("utf8").split("\n");
-    return lines.find((l) => /\[critical\]|Failed to open socket|Invalid value of option/.test(l))?.trim();
-  }
-
-  private async tail(lines = 40): Promise<string> {
-    const log = (await this.readLog()).split("\n").slice(-lines).join("\n");
-    const out = (await readFile(this.paths.consoleFile, "utf8").catch(() => "")).trim();
-    return `--- ${this.logFile} (last ${lines} lines) ---\n${log}\n--- erl stdout/stderr ---\n${out}`;
   }
 }

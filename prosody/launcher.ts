@@ -1,14 +1,13 @@
 // Starts a private Prosody (own config, data, pid file, loopback ports) for demo, tests and benchmark.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { chmod, mkdir, open, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { registerAccount } from "./accounts.js";
 import { renderProsodyConfig } from "./config.js";
 import { ensureProsodyInstalled } from "./install.js";
-import { accepts, pickFreePorts, waitForStreams } from "./ports.js";
+import { accepts, pickFreePorts } from "./ports.js";
 import type { StreamProbe } from "./ports.js";
-import { killOnExit, killStale, terminate } from "./process.js";
+import { killStale, startServer, terminate } from "./process.js";
 import { useWriteAheadLog } from "./sqlite-journal.js";
 
 /**
@@ -145,7 +144,6 @@ class PrivateProsody implements ProsodyHandle {
   readonly runDir: string;
   readonly logFile: string;
   private child: ChildProcess | undefined;
-  private logOffset = 0; // the log file is appended to across restarts: only newer lines count
 
   constructor(
     readonly domain: string,
@@ -162,29 +160,26 @@ class PrivateProsody implements ProsodyHandle {
   }
 
   async start(): Promise<void> {
-    this.logOffset = (await stat(this.logFile).catch(() => ({ size: 0 }))).size;
-    const out = await open(this.paths.consoleFile, "w");
-    // -F: foreground, so the child is Prosody itself and its exit is ours to see.
-    const child = spawn("prosody", ["-F", "--config", this.paths.configFile], {
+    this.child = await startServer({
+      name: "Prosody",
+      command: "prosody",
+      // -F: foreground, so the child is Prosody itself and its exit is ours to see.
+      args: ["-F", "--config", this.paths.configFile],
       cwd: this.runDir,
-      stdio: ["ignore", out.fd, out.fd],
+      consoleFile: this.paths.consoleFile,
+      logFile: this.logFile,
+      failureLine: /Failed to open server port/,
+      probes: this.probes(),
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
     });
-    await out.close();
-    this.child = child;
-    killOnExit(child);
-    let exited: string | undefined;
-    child.once("exit", (code, signal) => (exited = `Prosody exited early (${signal ?? `code ${code}`})`));
-    child.once("error", (err) => (exited = `cannot run prosody: ${err.message}`));
-    try {
-      const failure = async () => exited ?? (await this.bindFailure());
-      const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
-      if (this.botJid !== "")
-        probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
-      await waitForStreams(probes, READY_TIMEOUT_MS, failure);
-    } catch (err) {
-      await this.stop();
-      throw new Error(`${(err as Error).message}\n${await this.tail()}`, { cause: err });
-    }
+  }
+
+  private probes(): StreamProbe[] {
+    const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
+    if (this.botJid !== "")
+      probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
+    return probes;
   }
 
   async stop(): Promise<void> {
@@ -207,15 +202,4 @@ class PrivateProsody implements ProsodyHandle {
   }
 
   // Prosody logs a port it cannot bind and keeps running: catch that instead of timing out.
-  private async bindFailure(): Promise<string | undefined> {
-    const log = await readFile(this.logFile).catch(() => Buffer.alloc(0));
-    const lines = log.subarray(this.logOffset).toString("utf8").split("\n");
-    return lines.find((l) => l.includes("Failed to open server port"))?.trim();
-  }
-
-  private async tail(lines = 40): Promise<string> {
-    const log = (await this.readLog()).split("\n").slice(-lines).join("\n");
-    const out = (await readFile(this.paths.consoleFile, "utf8").catch(() => "")).trim();
-    return `--- ${this.logFile} (last ${lines} lines) ---\n${log}\n--- prosody stdout/stderr ---\n${out}`;
-  }
 }

@@ -1,7 +1,10 @@
 // Process hygiene for the private Prosody: no stale servers, no orphans, bounded stops.
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitForStreams } from "./ports.js";
+import type { StreamProbe } from "./ports.js";
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -62,4 +65,59 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
     await sleep(50);
   }
   return true;
+}
+
+/** How to start one private XMPP server (Prosody or ejabberd) and tell that it is up. */
+export interface ServerRun {
+  /** The server's name in messages ("Prosody", "ejabberd"). */
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where the child's stdout and stderr go (truncated at each start). */
+  readonly consoleFile: string;
+  /** The server's own log, appended to across restarts. */
+  readonly logFile: string;
+  /** A line of the log written since this start that means the start failed. */
+  readonly failureLine: RegExp;
+  /** Streams that must answer before the server counts as up. */
+  readonly probes: readonly StreamProbe[];
+  readonly readyTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+}
+
+/**
+ * Starts the server in the foreground (the child is the server, so its exit is ours to see) and
+ * resolves once every probe's stream answers. An early exit, a failure line in the log or the
+ * timeout stops it and rejects with the ends of its log and console.
+ */
+export async function startServer(run: ServerRun): Promise<ChildProcess> {
+  const logOffset = (await stat(run.logFile).catch(() => ({ size: 0 }))).size;
+  const out = await open(run.consoleFile, "w");
+  const child = spawn(run.command, run.args, { cwd: run.cwd, env: run.env, stdio: ["ignore", out.fd, out.fd] });
+  await out.close();
+  killOnExit(child);
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = `${run.name} exited early (${signal ?? `code ${code}`})`));
+  child.once("error", (err) => (exited = `cannot run ${run.command}: ${err.message}`));
+  const failure = async (): Promise<string | undefined> => {
+    if (exited !== undefined) return exited;
+    const log = await readFile(run.logFile).catch(() => Buffer.alloc(0));
+    const lines = log.subarray(logOffset).toString("utf8").split("\n");
+    return lines.find((l) => run.failureLine.test(l))?.trim();
+  };
+  try {
+    await waitForStreams([...run.probes], run.readyTimeoutMs, failure);
+  } catch (err) {
+    await terminate(child, run.stopTimeoutMs);
+    throw new Error(`${(err as Error).message}\n${await serverTail(run)}`, { cause: err });
+  }
+  return child;
+}
+
+async function serverTail(run: ServerRun, lines = 40): Promise<string> {
+  const log = (await readFile(run.logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
+  const out = (await readFile(run.consoleFile, "utf8").catch(() => "")).trim();
+  return `--- ${run.logFile} (last ${lines} lines) ---\n${log}\n--- ${run.command} stdout/stderr ---\n${out}`;
 }
