@@ -45,6 +45,9 @@ export interface BenchOptions {
   readonly keep: boolean;
   readonly phases: ReadonlySet<Phase>;
   readonly experiments: ReadonlySet<Experiment>;
+  // Issue 17 (perf): a CPU hog beside the run, and the soak phase's length.
+  readonly contended: boolean;
+  readonly soakMinutes: number;
 }
 
 /**
@@ -56,7 +59,9 @@ export const EXPERIMENTS = ["no-first-contact-resync", "no-audit"] as const;
 export type Experiment = (typeof EXPERIMENTS)[number];
 
 /** The phases, in the order they run. */
-export const PHASES = ["compare", "agent", "open-alerts", "scale"] as const;
+export const PHASES = ["compare", "agent", "open-alerts", "scale", "peer", "soak"] as const;
+/** Phases a run without --phases leaves out (the soak takes an hour). */
+const NOT_BY_DEFAULT: readonly Phase[] = ["soak"];
 /** One phase of the run. */
 export type Phase = (typeof PHASES)[number];
 
@@ -95,6 +100,10 @@ Options:
                        bot skips its full resync when it first sees one: the
                        effect of fixing that resync); no-audit (the bot's audit
                        feed publishes nothing)
+      --contended      run a CPU hog process (a busy loop) beside the whole run,
+                       as other work on a shared machine would
+      --minutes N      length of the soak phase (default 60; not part of the
+                       default phases: --phases soak --minutes 60)
       --keep           keep Prosody's run directory and the workers' logs
   -h, --help           show this text
 `;
@@ -155,6 +164,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         experiment: { type: "string" },
         profile: { type: "boolean", default: false },
         keep: { type: "boolean", default: false },
+        contended: { type: "boolean", default: false },
+        minutes: { type: "string", default: "60" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -180,7 +191,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (values.observe !== undefined) sizes = { ...sizes, observeMs: duration("--observe", values.observe, 5_000) };
   if (values.storage !== "internal" && values.storage !== "sql")
     usage(`--storage: expected internal or sql, got "${values.storage}"`);
-  const phases = new Set<Phase>(PHASES);
+  const phases = new Set<Phase>(PHASES.filter((p) => !NOT_BY_DEFAULT.includes(p)));
   if (values.phases !== undefined) {
     phases.clear();
     for (const p of values.phases.split(",").map((s) => s.trim())) {
@@ -198,7 +209,19 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       usage(`--experiment: unknown experiment "${e}"; known: ${EXPERIMENTS.join(", ")}`);
     experiments.add(e as Experiment);
   }
-  return { sizes, storage: values.storage, profile: values.profile, keep: values.keep, phases, experiments };
+  const soakMinutes = Number(values.minutes);
+  if (!Number.isInteger(soakMinutes) || soakMinutes < 2 || soakMinutes > 24 * 60)
+    usage(`--minutes: expected a whole number of minutes from 2 to 1440, got "${values.minutes}"`);
+  return {
+    sizes,
+    storage: values.storage,
+    profile: values.profile,
+    keep: values.keep,
+    phases,
+    experiments,
+    contended: values.contended,
+    soakMinutes,
+  };
 }
 
 function duration(flag: string, text: string, min: number): number {

@@ -27,6 +27,7 @@ export function renderTable(r: BenchResults): string {
     ["software", `${m.prosody} (${m.storage} storage), Node ${m.node}, Linux ${m.kernel}`],
   );
   rows.push(["load average at start", m.loadAverage.map(n2).join(" ")]);
+  if (m.contended) rows.push(["contended", "a CPU hog (busy loop, own process) ran beside the whole run"]);
   rows.push(["bot workers run", r.runtime]);
   if (r.experiments.length > 0) rows.push(["EXPERIMENT (not as shipped)", r.experiments.join(", ")]);
 
@@ -145,6 +146,24 @@ export function renderTable(r: BenchResults): string {
     rows.push([
       "audit feed lag while heartbeating",
       `${n0(s.steady.auditUnpublishedStart)} -> ${n0(s.steady.auditUnpublishedEnd)} history lines unpublished`,
+    ]);
+  }
+  if (r.peer) {
+    const p = r.peer;
+    const x = (v: number): string => `${n2(v)}x`;
+    section(`${p.alertmanager} beside AlertBot, same work (ratio = AlertBot / Alertmanager)`);
+    rows.push([
+      `one alert -> notification (n=${p.single.count})`,
+      `Alertmanager POST->webhook p50 ${n2(p.single.alertmanager.p50)} p99 ${n2(p.single.alertmanager.p99)} ms; AlertBot publish->chat p50 ${n2(p.single.bot.p50)} p99 ${n2(p.single.bot.p99)} ms; ratio p50 ${x(p.ratios.singleP50)}, p99 ${x(p.ratios.singleP99)}`,
+    ]);
+    const b = p.burst;
+    rows.push([
+      `${n0(b.alertmanager.alerts)} distinct alerts -> all told`,
+      `Alertmanager ${n2(b.alertmanager.seconds)} s, peak RSS ${n1(b.alertmanager.peakRssMb)} MB (${n0(b.alertmanager.notifications)} webhooks${b.alertmanager.missing ? `, ${b.alertmanager.missing} MISSING` : ""}); AlertBot ${n2(b.bot.seconds)} s, peak RSS ${n1(b.bot.peakRssMb)} MB (${n0(b.bot.notifications)} chat lines${b.bot.missing ? `, ${b.bot.missing} MISSING` : ""}); ratio time ${x(p.ratios.burstSeconds)}, peak RSS ${x(p.ratios.burstPeakRss)}`,
+    ]);
+    rows.push([
+      `RSS with ${n0(p.open.count)} open alerts`,
+      `Alertmanager ${n1(p.open.alertmanagerRssMb)} MB (took them in at ${n0(p.open.alertmanagerIngestPerSec)}/s, in memory); AlertBot ${n1(p.open.botRssMb)} MB (${n0(p.open.botAppliedPerSec)}/s, each change on disk); ratio ${x(p.ratios.openRss)}`,
     ]);
   }
   section("targets (issues 7 and 17)");

@@ -3,6 +3,7 @@ import type { AgentFootprint } from "./phase-agent.js";
 import type { AckResult } from "./phase-ack.js";
 import type { LatencyResult } from "./phase-latency.js";
 import type { OpenAlertsResult } from "./phase-open-alerts.js";
+import type { PeerResult } from "./phase-peer.js";
 import type { ScaleResult } from "./phase-scale.js";
 import type { ThroughputResult } from "./phase-throughput.js";
 import type { BenchSizes } from "./options.js";
@@ -18,6 +19,8 @@ export interface MachineInfo {
   readonly storage: "internal" | "sql";
   /** Load average when the run started: other work on the machine skews absolute figures. */
   readonly loadAverage: number[];
+  /** A CPU hog (a busy loop in its own process) ran beside the whole run (--contended). */
+  readonly contended: boolean;
 }
 
 /** One target of issue 7 or 17 and where this run leaves it. */
@@ -78,6 +81,8 @@ export interface BenchResults {
   agent: { tsx: AgentFootprint; compiled: AgentFootprint | null } | null;
   openAlerts: OpenAlertsResult | null;
   scale: ScaleResult | null;
+  /** Prometheus Alertmanager on the same work (the peer phase). */
+  peer: PeerResult | null;
   targets: TargetVerdict[];
   /** Seconds the whole run took. */
   durationSeconds: number;

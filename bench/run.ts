@@ -1,6 +1,6 @@
 // `npm run bench`: mauve-xmpp measured against Prosody's own pubsub ceiling, in one run.
 // See --help (options.ts) and docs/performance.md.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -8,12 +8,14 @@ import { fileURLToPath } from "node:url";
 import { ACKERS, ON_CALL } from "./bot-config.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import { buildCompiled } from "./build.js";
+import { terminate, track } from "./children.js";
 import { hrMs } from "./hrtime.js";
 import { parseOptions } from "./options.js";
 import { AGENT_ACCOUNTS } from "./phase-agent.js";
 import { scaleAccounts } from "./phase-scale.js";
 import { comparePhases, publisherAccounts } from "./phase-compare.js";
 import { agentFootprints, agentPhase, openAlertsPhase, scalePhase } from "./phases.js";
+import { peerPhase } from "./phase-peer.js";
 import { renderTable } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
 import { startBenchServer, type BenchServer } from "./server.js";
@@ -37,7 +39,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+// --contended: a busy loop in its own process for the whole run, competing for the cores the way
+// other work on a shared machine does (killed with the bench, see children.ts).
+let hog: ChildProcess | undefined;
+function startHog(): void {
+  hog = track(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+  progress(`contended: CPU hog running as pid ${hog.pid}`);
+}
+
 async function cleanup(keepFiles = options.keep): Promise<void> {
+  if (hog) await terminate(hog);
   await server?.dispose(keepFiles).catch(() => undefined);
   if (workDir && !keepFiles) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
 }
@@ -64,6 +75,7 @@ function machine(): MachineInfo {
     prosody: prosodyVersion(),
     storage: options.storage,
     loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    contended: options.contended,
   };
 }
 
@@ -76,6 +88,7 @@ async function main(): Promise<BenchResults> {
   progress(`mode ${sizes.mode}; Prosody storage ${options.storage}; files in ${workDir}`);
   if (options.experiments.size > 0)
     progress(`EXPERIMENT ${[...options.experiments].join(", ")}: figures are not the product as shipped`);
+  if (options.contended) startHog();
   server = await startBenchServer(options.storage);
   const accounts = [
     ...publisherAccounts(sizes.publishers),
@@ -125,6 +138,7 @@ async function main(): Promise<BenchResults> {
     agent: null,
     openAlerts: null,
     scale: null,
+    peer: null,
     targets: [],
     durationSeconds: NaN,
   };
@@ -138,6 +152,7 @@ async function main(): Promise<BenchResults> {
   }
   if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
   if (phases.has("scale")) results.scale = await scalePhase(ctx);
+  if (phases.has("peer")) results.peer = await peerPhase(ctx, results.openAlerts);
   results.targets = judgeTargets(results);
   results.durationSeconds = Math.round((hrMs() - started) / 1000);
   return results;

@@ -199,6 +199,13 @@ serve({
     };
   },
 
+  /** Once every notice started has its outcome: alerts raised, and notices still waiting to go now. */
+  async notified() {
+    if (!bot) throw new Error("notified needs the bot");
+    await bot.core.idle();
+    return { raised: bot.store.alerts.countRaised(), ready: bot.store.gauges.outbox(Date.now()).ready };
+  },
+
   counters: (): SubscriberCounters => ({ ...counters, sentPublishes: { ...sentPublishes } }),
 
   record(args: { on: boolean }) {
