@@ -110,15 +110,40 @@ export async function comparePhases(
     }
     await setMode(false);
     const botRssMb = (await readProc(worker.pid))?.rssMb ?? NaN;
-    const ack = await measureAcks(
-      people.slice(1),
-      prosody.botJid,
-      lat.flatMap((l) => l.bot!.raisedShortIds).slice(0, ctx.sizes.acks),
-    );
+    const raised = lat.flatMap((l) => l.bot!.raisedShortIds);
+    const ack = await measureAcks(people.slice(1), prosody.botJid, raised.slice(0, ctx.sizes.acks));
     ctx.progress(`ack->reply p50 ${ack.latency?.p50} ms, p99 ${ack.latency?.p99} ms (${ack.sampleReply})`);
+    // The same acks while every publisher publishes as fast as Prosody confirms: a command reply
+    // must not wait behind ingest.
+    let ackSaturated: AckResult | undefined;
+    const saturated = await measureThroughput(
+      worker,
+      publishers,
+      ctx.prosodyPid,
+      {
+        ...plan("bot"),
+        during: async () => {
+          ackSaturated = await measureAcks(
+            people.slice(1),
+            prosody.botJid,
+            raised.slice(ctx.sizes.acks, 2 * ctx.sizes.acks),
+          );
+        },
+      },
+      { person: alice, database },
+    );
+    ctx.progress(
+      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms`,
+    );
     await worker.call("deleteNodesAsBot", { nodes: publishers.map((p) => p.node), service: prosody.pubsubJid }, 60_000);
     const agent = whileBotUp ? await whileBotUp(worker) : null;
-    return aggregate(tput, lat, ack, agent, botRssMb);
+    return aggregate(
+      tput,
+      lat,
+      { ...ack, saturated: ackSaturated!, saturatedUpdatesPerSec: saturated.updatesPerSec },
+      agent,
+      botRssMb,
+    );
   } finally {
     await Promise.all([...publishers, ...people].map((p) => p.stop()));
     await bot?.worker.stop();
@@ -128,7 +153,7 @@ export async function comparePhases(
 function aggregate(
   tput: ReadonlyArray<{ base?: ThroughputResult; bot?: ThroughputResult }>,
   lat: ReadonlyArray<{ base?: LatencySamples; bot?: LatencySamples }>,
-  ack: AckResult,
+  ack: NonNullable<BenchResults["bot"]>["ack"],
   agent: BenchResults["agent"],
   botRssMb: number,
 ): Pick<BenchResults, "baseline" | "bot" | "agent" | "ratios" | "rounds"> {

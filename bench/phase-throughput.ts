@@ -43,6 +43,8 @@ export interface ThroughputPlan {
   readonly measureMs: number;
   readonly batch: number;
   readonly drainTimeoutMs: number;
+  /** Work to do while the bus is saturated (e.g. acks): the window lasts until it is done, measureMs at least. */
+  readonly during?: () => Promise<unknown>;
 }
 
 // Alerts each publisher cycles through: small enough that open alerts stay bounded.
@@ -89,7 +91,7 @@ export async function measureThroughput(
     chat: person?.received ?? 0,
     at: hrMs(),
   };
-  await sleep(plan.measureMs);
+  await Promise.all([sleep(plan.measureMs), plan.during?.()]);
   const b = {
     counters: await worker.call<SubscriberCounters>("counters"),
     confirmed,

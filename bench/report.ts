@@ -68,7 +68,11 @@ export function renderTable(r: BenchResults): string {
     rows.push(["Prosody / bot / generator", `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`]);
     rows.push([`publish->stored @${l.rate}/s`, lat(l.publishToStored)]);
     rows.push([`publish->chat @${l.rate}/s`, lat(l.publishToChat)]);
-    rows.push(["ack->reply", `${lat(ack.latency)}${ack.failed > 0 ? `, ${ack.failed} failed` : ""}`]);
+    rows.push(["ack->reply (bus idle)", `${lat(ack.latency)}${ack.failed > 0 ? `, ${ack.failed} failed` : ""}`]);
+    rows.push([
+      `ack->reply (saturated, ${n1(ack.saturatedUpdatesPerSec)} updates/s)`,
+      `${lat(ack.saturated.latency)}${ack.saturated.failed > 0 ? `, ${ack.saturated.failed} failed` : ""}`,
+    ]);
   }
   if (r.ratios) {
     section(
@@ -165,6 +169,26 @@ export function renderTable(r: BenchResults): string {
       `RSS with ${n0(p.open.count)} open alerts`,
       `Alertmanager ${n1(p.open.alertmanagerRssMb)} MB (took them in at ${n0(p.open.alertmanagerIngestPerSec)}/s, in memory); AlertBot ${n1(p.open.botRssMb)} MB (${n0(p.open.botAppliedPerSec)}/s, each change on disk); ratio ${x(p.ratios.openRss)}`,
     ]);
+  }
+  if (r.soak) {
+    const k = r.soak;
+    section(
+      `soak: ${n0(k.ready)}/${n0(k.agents)} agents heartbeating every ${n0(k.heartbeatMs / 1000)} s for ${k.minutes} min, ${k.flappers} flapping every ${n0(k.flapMs / 1000)} s`,
+    );
+    rows.push([
+      "published / acks",
+      `${n0(k.published)} confirmed (${k.publishFailures} failed); ${k.acksSent} acks sent, ${k.acksAnswered} replies`,
+    ]);
+    for (const s of k.samples)
+      rows.push([
+        `  minute ${s.minute}`,
+        `bot RSS ${n1(s.botRssMb)} MB, CPU ${n1(s.botCpuPercent)}%; SQLite ${n2(s.dbMb)} MB + WAL ${n2(s.walMb)} MB; backlog ${n0(s.backlog)}; Prosody ${n1(s.prosodyRssMb)} MB, CPU ${n1(s.prosodyCpuPercent)}%`,
+      ]);
+    for (const t of k.trends)
+      rows.push([
+        `trend ${t.name}`,
+        `${n2(t.first)} -> ${n2(t.last)} ${t.unit} (max ${n2(t.max)}), ${t.slopePerHour >= 0 ? "+" : ""}${n2(t.slopePerHour)} ${t.unit}/h: ${t.growing ? "GROWING" : "flat"}`,
+      ]);
   }
   section("targets (issues 7 and 17)");
   for (const t of r.targets) rows.push([`${t.status.toUpperCase().padEnd(13)} ${t.name}`, t.detail]);

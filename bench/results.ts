@@ -4,6 +4,7 @@ import type { AckResult } from "./phase-ack.js";
 import type { LatencyResult } from "./phase-latency.js";
 import type { OpenAlertsResult } from "./phase-open-alerts.js";
 import type { PeerResult } from "./phase-peer.js";
+import type { SoakResult } from "./phase-soak.js";
 import type { ScaleResult } from "./phase-scale.js";
 import type { ThroughputResult } from "./phase-throughput.js";
 import type { BenchSizes } from "./options.js";
@@ -59,7 +60,13 @@ export interface BenchResults {
   /** Changes measured instead of the shipped product; empty for a normal run. */
   readonly experiments: string[];
   baseline: { throughput: ThroughputResult; latency: LatencyResult } | null;
-  bot: { throughput: ThroughputResult; latency: LatencyResult; ack: AckResult; botRssMb: number } | null;
+  bot: {
+    throughput: ThroughputResult;
+    latency: LatencyResult;
+    /** Acks with the bus idle, and the same acks during a saturating window (and its rate). */
+    ack: AckResult & { saturated: AckResult; saturatedUpdatesPerSec: number };
+    botRssMb: number;
+  } | null;
   ratios: {
     /** Bot updates/s over baseline events/s, both saturating: the median of the rounds' ratios. */
     updatesPerSec: number;
@@ -83,6 +90,8 @@ export interface BenchResults {
   scale: ScaleResult | null;
   /** Prometheus Alertmanager on the same work (the peer phase). */
   peer: PeerResult | null;
+  /** The soak (--phases soak --minutes N). */
+  soak: SoakResult | null;
   targets: TargetVerdict[];
   /** Seconds the whole run took. */
   durationSeconds: number;

@@ -16,6 +16,7 @@ import { scaleAccounts } from "./phase-scale.js";
 import { comparePhases, publisherAccounts } from "./phase-compare.js";
 import { agentFootprints, agentPhase, openAlertsPhase, scalePhase } from "./phases.js";
 import { peerPhase } from "./phase-peer.js";
+import { soakPhase } from "./phase-soak.js";
 import { renderTable } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
 import { startBenchServer, type BenchServer } from "./server.js";
@@ -139,6 +140,7 @@ async function main(): Promise<BenchResults> {
     openAlerts: null,
     scale: null,
     peer: null,
+    soak: null,
     targets: [],
     durationSeconds: NaN,
   };
@@ -153,6 +155,7 @@ async function main(): Promise<BenchResults> {
   if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
   if (phases.has("scale")) results.scale = await scalePhase(ctx);
   if (phases.has("peer")) results.peer = await peerPhase(ctx, results.openAlerts);
+  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes);
   results.targets = judgeTargets(results);
   results.durationSeconds = Math.round((hrMs() - started) / 1000);
   return results;
