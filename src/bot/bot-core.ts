@@ -59,8 +59,15 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
-  /** Updates waiting to be applied together (see `applyQueued`). */
-  private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch));
+  /**
+   * Updates waiting to be applied together (see `applyQueued`), a bounded chunk per turn of the
+   * event loop: between chunks the bot reads on, so a command or a chat line that arrived behind a
+   * storm of updates is answered at once, and the notices of each chunk go out before the next.
+   */
+  private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch), {
+    perRun: INGEST_CHUNK,
+    highWater: INGEST_HIGH_WATER,
+  });
 
   constructor(private readonly deps: BotCoreDeps) {
     this.timer = new DueTimer(
@@ -281,6 +288,11 @@ export class BotCore {
     for (const source of raised) log.warn("host down", { source });
   }
 }
+
+/** Updates applied per transaction before the event loop gets a turn (chat and commands go in between). */
+const INGEST_CHUNK = 32;
+/** Updates read ahead and waiting at most before chunks grow to keep up (bounds the bot's memory). */
+const INGEST_HIGH_WATER = 5_000;
 
 /** Due alerts handled per transaction before the event loop gets a turn. */
 const DUE_CHUNK = 500;

@@ -25,23 +25,58 @@ export function coalescingRunner(job: () => Promise<void>, keepGoing: () => bool
   };
 }
 
+/** How much of what waits a `TurnBatch` hands over at once (unbounded when not given). */
+export interface TurnBatchLimits {
+  /** At most this many per run while the backlog is below `highWater`; the rest waits a turn. */
+  readonly perRun: number;
+  /** Above this many waiting, a run takes enough to come back down to it (memory stays bounded). */
+  readonly highWater: number;
+}
+
 /**
  * Collects what is added during one turn of the event loop and hands it to `run` as one batch at
  * the next (setImmediate), or at once with `drain()`: work that arrives together (a read from the
  * server carrying dozens of events, sends finishing together) is then stored in one transaction.
+ * With `limits`, a large backlog is handed over in chunks with a turn of the event loop between
+ * them, so that what arrives meanwhile (a person's command) is not held up behind all of it.
  */
 export class TurnBatch<T> {
   private readonly items: T[] = [];
+  private scheduled = false;
 
-  constructor(private readonly run: (items: T[]) => void) {}
+  constructor(
+    private readonly run: (items: T[]) => void,
+    private readonly limits?: TurnBatchLimits,
+  ) {}
 
   add(item: T): void {
-    if (this.items.push(item) === 1) setImmediate(() => this.drain());
+    this.items.push(item);
+    this.schedule();
   }
 
-  /** Runs what is waiting now (nothing when empty). */
+  /** How many are waiting. */
+  get waiting(): number {
+    return this.items.length;
+  }
+
+  /** Runs what is waiting now, one chunk of it with limits (nothing when empty). */
   drain(): void {
-    const batch = this.items.splice(0);
-    if (batch.length > 0) this.run(batch);
+    const limits = this.limits;
+    const take = limits ? Math.max(limits.perRun, this.items.length - limits.highWater) : this.items.length;
+    const batch = this.items.splice(0, take);
+    try {
+      if (batch.length > 0) this.run(batch);
+    } finally {
+      if (this.items.length > 0) this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
   }
 }

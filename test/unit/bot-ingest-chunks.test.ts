@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
+import { Store } from "../../src/store/store.js";
+import { TurnBatch } from "../../src/util/batching.js";
+import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, update } from "../helpers/updates.js";
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("TurnBatch limits", () => {
+  it("hands a backlog over in chunks, one per turn, in order", async () => {
+    const runs: number[][] = [];
+    const batch = new TurnBatch<number>((items) => runs.push(items), { perRun: 10, highWater: 1_000 });
+    for (let i = 0; i < 25; i++) batch.add(i);
+    assert.equal(runs.length, 0, "nothing runs in the turn the items arrive");
+    await nextTurn();
+    assert.deepEqual(runs, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(
+      runs.map((r) => r.length),
+      [10, 10, 5],
+    );
+    assert.deepEqual(
+      runs.flat(),
+      Array.from({ length: 25 }, (_, i) => i),
+    );
+    assert.equal(batch.waiting, 0);
+  });
+
+  it("takes enough to come back down to the high-water mark, so the backlog stays bounded", async () => {
+    const runs: number[] = [];
+    const batch = new TurnBatch<number>((items) => runs.push(items.length), { perRun: 10, highWater: 20 });
+    for (let i = 0; i < 50; i++) batch.add(i);
+    await nextTurn();
+    assert.deepEqual(runs, [30]);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(runs, [30, 10, 10]);
+  });
+
+  it("without limits, runs everything of a turn at once", async () => {
+    const runs: number[] = [];
+    const batch = new TurnBatch<number>((items) => runs.push(items.length));
+    for (let i = 0; i < 500; i++) batch.add(i);
+    await nextTurn();
+    assert.deepEqual(runs, [500]);
+  });
+});
+
+// Issue 17 "people first": a command that arrives behind a storm of updates is answered before
+// the storm has been applied, and notices of the first updates go out before the last are stored.
+describe("BotCore: people first under a storm of updates (fake clock, real SQLite)", () => {
+  const config = loadBotConfig(
+    `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+`,
+    { file: "alertbot.yaml" },
+  );
+  let dir: string;
+  let store: Store;
+  let core: BotCore;
+  let chat: RecordingChat;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-chunks-"));
+    store = Store.open(join(dir, "bot.sqlite"));
+    chat = new RecordingChat();
+    core = fakeClockCore({
+      store,
+      clock: new FakeClock(),
+      policy: config,
+      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+    });
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers an ack that arrived behind 1,000 updates before they are all stored, and stores them all", async () => {
+    const total = 1_000;
+    const outcomes: Array<Promise<IngestOutcome>> = [];
+    // One read from the server carrying a storm: every update arrives in the same turn...
+    for (let i = 0; i < total; i++) {
+      const source = `host${i}`;
+      const origin = { via: "pubsub" as const, node: sourceToNodeName(source), publisher: `${source}@mauve.localhost` };
+      outcomes.push(core.applyUpdate(update(source, [alert("disk", { summary: `disk ${i}` })]), origin));
+    }
+    // ...and bob's "ack 1" in the next read.
+    let storedAtReply = -1;
+    let noticesAtReply = -1;
+    let reply = "";
+    await nextTurn();
+    await core.handleChat("bob@mauve.localhost/phone", "ack 1", async (text) => {
+      storedAtReply = store.alerts.countRaised();
+      noticesAtReply = chat.sent.length;
+      reply = text;
+    });
+    assert.match(reply, /#1 .*acknowledged/, reply);
+    assert.ok(
+      storedAtReply > 0 && storedAtReply < total,
+      `stored ${storedAtReply} of ${total} when bob had his answer`,
+    );
+    assert.ok(noticesAtReply > 0, "the notices of the first chunk went out before the storm was through");
+    const results = await Promise.all(outcomes);
+    await core.idle();
+    assert.ok(results.every((r) => r.status === "applied"));
+    assert.equal(store.alerts.countRaised(), total, "every update of the storm is stored");
+  });
+});
