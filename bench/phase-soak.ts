@@ -4,6 +4,7 @@
 import { stat } from "node:fs/promises";
 import { toWireAlert } from "../src/codec/build-update.js";
 import { ACKERS, ON_CALL } from "./bot-config.js";
+import { readTableRows } from "./audit-lag.js";
 import { startBotWorker } from "./bot-worker.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import { hrMs, sleep } from "./hrtime.js";
@@ -27,6 +28,8 @@ export interface SoakSample {
   readonly walMb: number;
   /** Publishes Prosody confirmed minus updates the bot stored. */
   readonly backlog: number;
+  /** Rows of the tables that grow with traffic: where the file's growth goes. */
+  readonly rows: Record<string, number>;
 }
 
 /** One series' trend over the soak, after the first minute (start-up). */
@@ -54,6 +57,8 @@ export interface SoakResult {
   readonly acksAnswered: number;
   readonly samples: SoakSample[];
   readonly trends: SoakTrend[];
+  /** Rows added per hour to each table that grows with traffic (first minute to last). */
+  readonly rowsPerHour: Record<string, number>;
   readonly growing: boolean;
 }
 
@@ -194,6 +199,7 @@ export async function soakPhase(ctx: BenchContext, minutes: number): Promise<Soa
         dbMb: db / 1024 / 1024,
         walMb: wal / 1024 / 1024,
         backlog: published - (c.applied - offset),
+        rows: readTableRows(bot.database),
       };
       prev = { bot: b, prosody: p };
       samples.push(s);
@@ -202,6 +208,11 @@ export async function soakPhase(ctx: BenchContext, minutes: number): Promise<Soa
       );
     }
     const trends = soakTrends(samples);
+    const [a, z] = [samples[0], samples.at(-1)];
+    const hours = a && z && z.minute > a.minute ? (z.minute - a.minute) / 60 : NaN;
+    const rowsPerHour = Object.fromEntries(
+      Object.keys(z?.rows ?? {}).map((t) => [t, ((z?.rows[t] ?? NaN) - (a?.rows[t] ?? NaN)) / hours]),
+    );
     return {
       minutes,
       agents: n,
@@ -215,6 +226,7 @@ export async function soakPhase(ctx: BenchContext, minutes: number): Promise<Soa
       acksAnswered,
       samples,
       trends,
+      rowsPerHour,
       growing: trends.some((t) => t.growing),
     };
   } finally {

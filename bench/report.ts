@@ -68,10 +68,17 @@ export function renderTable(r: BenchResults): string {
     rows.push(["Prosody / bot / generator", `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`]);
     rows.push([`publish->stored @${l.rate}/s`, lat(l.publishToStored)]);
     rows.push([`publish->chat @${l.rate}/s`, lat(l.publishToChat)]);
-    rows.push(["ack->reply (bus idle)", `${lat(ack.latency)}${ack.failed > 0 ? `, ${ack.failed} failed` : ""}`]);
+    const legs = (a: typeof ack.saturated): string =>
+      a.legs
+        ? `; p50/p99 to bot ${n1(a.legs.toBot.p50)}/${n1(a.legs.toBot.p99)}, in bot ${n1(a.legs.inBot.p50)}/${n1(a.legs.inBot.p99)}, to person ${n1(a.legs.toPerson.p50)}/${n1(a.legs.toPerson.p99)} ms`
+        : "";
+    rows.push([
+      "ack->reply (bus idle)",
+      `${lat(ack.latency)}${ack.failed > 0 ? `, ${ack.failed} failed` : ""}${legs(ack)}`,
+    ]);
     rows.push([
       `ack->reply (saturated, ${n1(ack.saturatedUpdatesPerSec)} updates/s)`,
-      `${lat(ack.saturated.latency)}${ack.saturated.failed > 0 ? `, ${ack.saturated.failed} failed` : ""}`,
+      `${lat(ack.saturated.latency)}${ack.saturated.failed > 0 ? `, ${ack.saturated.failed} failed` : ""}${legs(ack.saturated)}`,
     ]);
   }
   if (r.ratios) {
@@ -184,6 +191,12 @@ export function renderTable(r: BenchResults): string {
         `  minute ${s.minute}`,
         `bot RSS ${n1(s.botRssMb)} MB, CPU ${n1(s.botCpuPercent)}%; SQLite ${n2(s.dbMb)} MB + WAL ${n2(s.walMb)} MB; backlog ${n0(s.backlog)}; Prosody ${n1(s.prosodyRssMb)} MB, CPU ${n1(s.prosodyCpuPercent)}%`,
       ]);
+    rows.push([
+      "rows added per hour",
+      Object.entries(k.rowsPerHour)
+        .map(([t, n]) => `${t} ${n0(n)}`)
+        .join(", "),
+    ]);
     for (const t of k.trends)
       rows.push([
         `trend ${t.name}`,

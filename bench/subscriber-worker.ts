@@ -76,9 +76,22 @@ function instrumentedLogger(): Logger {
   return logger;
 }
 
+// Where an ack's round trip goes: when the bot read "ack N" and when it wrote its answer naming #N.
+const ackIn = new Map<string, number>();
+const ackOut = new Map<string, number>();
+function stampAckIn(stanza: XmlElement): void {
+  if (stanza.name !== "message") return;
+  const id = /^ack (\d+)/.exec(stanza.getChildText("body") ?? "")?.[1];
+  if (id !== undefined && !ackIn.has(id)) ackIn.set(id, hrMs());
+}
+
 // Every stanza the session writes passes xmpp.js's "send" event: count what the bot asks of Prosody.
 function countSent(el: XmlElement): void {
-  if (el.name === "message") counters.sentMessages++;
+  if (el.name === "message") {
+    counters.sentMessages++;
+    const id = /#(\d+) .*acknowledged/.exec(el.getChildText("body") ?? "")?.[1];
+    if (id !== undefined && !ackOut.has(id)) ackOut.set(id, hrMs());
+  }
   if (el.name !== "iq") return;
   counters.sentIqs++;
   const node = el.getChild("pubsub")?.getChild("publish")?.attrs["node"];
@@ -126,8 +139,12 @@ serve({
     };
     entity.on("send", countSent);
     const emit = entity.emit.bind(entity);
-    entity.emit = (event, ...rest) =>
-      event === "stanza" && baselineMode && takeAsBaseline(rest[0] as XmlElement) ? true : emit(event, ...rest);
+    entity.emit = (event, ...rest) => {
+      if (event !== "stanza") return emit(event, ...rest);
+      if (baselineMode && takeAsBaseline(rest[0] as XmlElement)) return true;
+      stampAckIn(rest[0] as XmlElement);
+      return emit(event, ...rest);
+    };
     createPubsub(bot.session).onEvent(() => {
       counters.received++;
     });
@@ -204,6 +221,14 @@ serve({
     if (!bot) throw new Error("notified needs the bot");
     await bot.core.idle();
     return { raised: bot.store.alerts.countRaised(), ready: bot.store.gauges.outbox(Date.now()).ready };
+  },
+
+  /** When the bot read each "ack N" and wrote its answer (hrMs, by N), since the last call. */
+  takeAckTimings() {
+    const result = { in: [...ackIn], out: [...ackOut] };
+    ackIn.clear();
+    ackOut.clear();
+    return result;
   },
 
   counters: (): SubscriberCounters => ({ ...counters, sentPublishes: { ...sentPublishes } }),
