@@ -113,6 +113,10 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await alice.expect(/^Silence #\d+/);
 
     const agentLog = new LogLines();
+    // No page comes before its agent starts: the earliest any escalation can fall due is
+    // ESCALATE_AFTER_S after this. Pages may come seconds apart (on ejabberd some of 20 node
+    // creations at once fail and are retried), so the kill is timed from here, not the last page.
+    const agentsStartedAt = Date.now();
     agents.push(
       ...(await Promise.all(
         sources.map((s) =>
@@ -131,7 +135,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const first = bots[0]!;
     // Kill after 300 applied, or in any case well before the escalations fall due (on a slow machine):
     // they must be pending when the bot dies.
-    const killBy = started + (ESCALATE_AFTER_S - 5) * 1000;
+    const killBy = agentsStartedAt + (ESCALATE_AFTER_S - 5) * 1000;
     await waitFor(
       `${KILL_AFTER_APPLIED} applied updates`,
       () => first.withMsg("update applied").length >= KILL_AFTER_APPLIED || Date.now() >= killBy,
