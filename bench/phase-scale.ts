@@ -38,6 +38,8 @@ export interface ScaleResult {
   readonly ready: number;
   readonly loginFailures: number;
   readonly setupFailures: number;
+  /** Node set-ups tried again after a failure, as the real agent does (see SimAgent.ensureNode). */
+  readonly nodeRetries: number;
   readonly firstError: string;
   readonly connectSeconds: number;
   readonly login: LatencySummary;
@@ -213,6 +215,7 @@ export async function measureScale(
       ready: ready.length,
       loginFailures,
       setupFailures,
+      nodeRetries: sims.reduce((sum, sim) => sum + sim.nodeRetries, 0),
       firstError: firstError || log.first[0] || "",
       connectSeconds,
       login: summarise(logins),
