@@ -1,6 +1,7 @@
 // Command line of `npm run bench` and the sizes each mode runs at.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../src/util/duration.js";
+import { SERVER_KINDS, type ServerKind } from "./server.js";
 
 /** How big each phase is. */
 export interface BenchSizes {
@@ -41,6 +42,8 @@ export interface BenchSizes {
 export interface BenchOptions {
   readonly sizes: BenchSizes;
   readonly storage: "internal" | "sql";
+  /** The servers measured, one after the other with the same sizes (two: a side-by-side table). */
+  readonly servers: readonly ServerKind[];
   readonly profile: boolean;
   readonly keep: boolean;
   readonly phases: ReadonlySet<Phase>;
@@ -90,6 +93,10 @@ Options:
                        production default is 5m, so 60s is five times the load)
       --observe D      how long to watch the backlog once all agents are up
                        (default 45s, quick 10s)
+      --server S       the XMPP server: prosody (default), ejabberd (Debian's
+                       23.01, Mnesia, ejabberd/config.ts), or both: the same
+                       phases on each, one after the other, then a side-by-side
+                       table (publishes/s, latency, memory per connected agent)
       --storage S      Prosody storage: sql (SQLite via lua-dbi, in WAL mode, the
                        default: a third of internal's CPU per publish here) or
                        internal (files, the launcher's own default)
@@ -162,6 +169,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         heartbeat: { type: "string" },
         observe: { type: "string" },
         storage: { type: "string", default: "sql" },
+        server: { type: "string", default: "prosody" },
         phases: { type: "string" },
         experiment: { type: "string" },
         profile: { type: "boolean", default: false },
@@ -193,6 +201,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (values.observe !== undefined) sizes = { ...sizes, observeMs: duration("--observe", values.observe, 5_000) };
   if (values.storage !== "internal" && values.storage !== "sql")
     usage(`--storage: expected internal or sql, got "${values.storage}"`);
+  const servers: readonly ServerKind[] =
+    values.server === "both"
+      ? SERVER_KINDS
+      : (SERVER_KINDS as readonly string[]).includes(values.server)
+        ? [values.server as ServerKind]
+        : usage(`--server: expected ${SERVER_KINDS.join(", ")} or both, got "${values.server}"`);
   const phases = new Set<Phase>(PHASES.filter((p) => !NOT_BY_DEFAULT.includes(p)));
   if (values.phases !== undefined) {
     phases.clear();
@@ -217,6 +231,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   return {
     sizes,
     storage: values.storage,
+    servers,
     profile: values.profile,
     keep: values.keep,
     phases,

@@ -4,6 +4,7 @@
 import { readAuditLag } from "./audit-lag.js";
 import type { Worker } from "./children.js";
 import type { BenchContext } from "./context.js";
+import { DEFAULT_BACKOFF, backoffDelay } from "../src/util/backoff.js";
 import { hrMs, sleep } from "./hrtime.js";
 import { forEachLimited } from "./pool.js";
 import { ProcSampler, readProc, type ProcWindow } from "./proc-stats.js";
@@ -37,7 +38,11 @@ export interface ScaleResult {
   readonly connected: number;
   readonly ready: number;
   readonly loginFailures: number;
+  /** Logins tried again after a failure (at most LOGIN_ATTEMPTS in all per agent), as the real agent does. */
+  readonly loginRetries: number;
   readonly setupFailures: number;
+  /** Node set-ups tried again after a failure, as the real agent does (see SimAgent.ensureNode). */
+  readonly nodeRetries: number;
   readonly firstError: string;
   readonly connectSeconds: number;
   readonly login: LatencySummary;
@@ -76,6 +81,7 @@ export interface ScaleResult {
 }
 
 const CONNECT_CONCURRENCY = 64;
+const LOGIN_ATTEMPTS = 3;
 const SETUP_CONCURRENCY = 32;
 const SAMPLE_EVERY_MS = 5_000;
 
@@ -100,6 +106,7 @@ export async function measureScale(
   const setups: number[] = [];
   const series: ScaleSample[] = [];
   let loginFailures = 0;
+  let loginRetries = 0;
   let setupFailures = 0;
   let firstError = "";
   let confirmed = 0;
@@ -149,13 +156,23 @@ export async function measureScale(
     const deadline = t0 + scaleSetupBudgetMs;
     const prosodyRssBeforeMb = (await readProc(prosodyPid))?.rssMb ?? NaN;
     await forEachLimited(names, CONNECT_CONCURRENCY, deadline, async (name) => {
-      try {
-        const sim = await SimAgent.connect(name, ctx.target, log);
-        sims.push(sim);
-        logins.push(sim.loginMs);
-      } catch (err) {
-        loginFailures++;
-        firstError ||= `login ${name}: ${err instanceof Error ? err.message : String(err)}`;
+      // As the real agent (retryUntilConnected): a login that fails is tried again after a backoff;
+      // the login time counted is the attempt that succeeded.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const sim = await SimAgent.connect(name, ctx.target, log);
+          sims.push(sim);
+          logins.push(sim.loginMs);
+          return;
+        } catch (err) {
+          firstError ||= `login ${name}: ${describeError(err)}`;
+          if (attempt + 1 >= LOGIN_ATTEMPTS) {
+            loginFailures++;
+            return;
+          }
+          loginRetries++;
+          await sleep(backoffDelay(attempt, DEFAULT_BACKOFF));
+        }
       }
     });
     const connectSeconds = (hrMs() - t0) / 1000;
@@ -212,7 +229,9 @@ export async function measureScale(
       connected: sims.length,
       ready: ready.length,
       loginFailures,
+      loginRetries,
       setupFailures,
+      nodeRetries: sims.reduce((sum, sim) => sum + sim.nodeRetries, 0),
       firstError: firstError || log.first[0] || "",
       connectSeconds,
       login: summarise(logins),
@@ -250,4 +269,11 @@ export async function measureScale(
     ctx.progress(`  stopping ${sims.length} agents`);
     await forEachLimited([...sims], 256, Infinity, (sim) => sim.stop());
   }
+}
+
+/** An error in a line: some (a SASL failure, a stream error) carry their meaning only in name or condition. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const condition = (err as { condition?: unknown }).condition;
+  return [err.name, typeof condition === "string" ? condition : "", err.message].filter(Boolean).join(": ");
 }

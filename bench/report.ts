@@ -130,7 +130,7 @@ export function renderTable(r: BenchResults): string {
     section(`scale: ${n0(s.agents)} agents, heartbeat every ${n0(s.heartbeatMs / 1000)} s`);
     rows.push([
       "logged in / ready",
-      `${n0(s.connected)} / ${n0(s.ready)}${s.loginFailures + s.setupFailures > 0 ? ` (failures: ${s.loginFailures} login, ${s.setupFailures} setup: ${s.firstError})` : ""}`,
+      `${n0(s.connected)} / ${n0(s.ready)}${s.loginFailures + s.setupFailures > 0 ? ` (failures: ${s.loginFailures} login, ${s.setupFailures} setup: ${s.firstError})` : ""}${s.loginRetries + s.nodeRetries > 0 ? `; tried again: ${s.loginRetries} logins, ${s.nodeRetries} node set-ups (first error: ${s.firstError})` : ""}`,
     ]);
     rows.push(["connect (all)", `${n1(s.connectSeconds)} s; per login ${lat(s.login)}`]);
     rows.push(["setup (presence, node via bot, full state)", `${n1(s.setupSeconds)} s; per agent ${lat(s.setup)}`]);

@@ -16,8 +16,10 @@ export interface MachineInfo {
   readonly memoryGb: number;
   readonly kernel: string;
   readonly node: string;
+  /** Which server the run measured; `prosody` is its software and version (Prosody or ejabberd). */
+  readonly server: "prosody" | "ejabberd";
   readonly prosody: string;
-  readonly storage: "internal" | "sql";
+  readonly storage: "internal" | "sql" | "mnesia";
   /** Load average when the run started: other work on the machine skews absolute figures. */
   readonly loadAverage: number[];
   /** A CPU hog (a busy loop in its own process) ran beside the whole run (--contended). */

@@ -1,4 +1,5 @@
-// `npm run bench`: mauve-xmpp measured against Prosody's own pubsub ceiling, in one run.
+// `npm run bench`: mauve-xmpp measured against its server's own pubsub ceiling, in one run
+// (Prosody, ejabberd, or both one after the other: --server).
 // See --help (options.ts) and docs/performance.md.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -19,13 +20,13 @@ import { peerPhase } from "./phase-peer.js";
 import { soakPhase } from "./phase-soak.js";
 import { renderTable } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
-import { startBenchServer, type BenchServer } from "./server.js";
+import { startBenchServer, type BenchServer, type ServerKind } from "./server.js";
+import { compareServers, renderServerComparison } from "./server-compare.js";
 import { judgeTargets } from "./targets.js";
 
 const options = parseOptions(process.argv.slice(2));
 const repoDir = fileURLToPath(new URL("..", import.meta.url));
 const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
-const started = hrMs();
 let server: BenchServer | undefined;
 let workDir = "";
 
@@ -54,43 +55,74 @@ async function cleanup(keepFiles = options.keep): Promise<void> {
   if (workDir && !keepFiles) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
 }
 
-function prosodyVersion(): string {
+function serverVersion(kind: ServerKind): string {
   try {
+    if (kind === "ejabberd")
+      return `ejabberd ${execFileSync("dpkg-query", ["-W", "-f", "${Version}", "ejabberd"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })}`;
     return (
       /Prosody [\w.]+/.exec(
         execFileSync("prosodyctl", ["about"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }),
       )?.[0] ?? "Prosody ?"
     );
   } catch {
-    return "Prosody ?";
+    return kind === "ejabberd" ? "ejabberd ?" : "Prosody ?";
   }
 }
 
-function machine(): MachineInfo {
+function machine(s: BenchServer): MachineInfo {
   return {
     cpu: cpus()[0]?.model.trim() ?? "?",
     cores: cpus().length,
     memoryGb: Math.round(totalmem() / 1024 ** 3),
     kernel: release(),
     node: process.versions.node,
-    prosody: prosodyVersion(),
-    storage: options.storage,
+    server: s.kind,
+    prosody: serverVersion(s.kind),
+    storage: s.storage,
     loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
     contended: options.contended,
   };
 }
 
-async function main(): Promise<BenchResults> {
-  const { sizes, phases } = options;
+/** Every chosen server in turn, with the same sizes; the tree is compiled once for all of them. */
+async function main(): Promise<BenchResults[]> {
+  const { sizes } = options;
   workDir = options.keep
     ? join(repoDir, ".bench", `run-${Date.now()}`)
     : await mkdtemp(join(tmpdir(), "mauve-bench-work-"));
   await mkdir(workDir, { recursive: true });
-  progress(`mode ${sizes.mode}; Prosody storage ${options.storage}; files in ${workDir}`);
+  progress(`mode ${sizes.mode}; servers ${options.servers.join(", ")}; files in ${workDir}`);
   if (options.experiments.size > 0)
     progress(`EXPERIMENT ${[...options.experiments].join(", ")}: figures are not the product as shipped`);
   if (options.contended) startHog();
-  server = await startBenchServer(options.storage);
+  let compiledDir: string | null = null;
+  if (sizes.compiled) {
+    progress("compiling the tree with tsc into .bench/dist (bot workers and an agent run from there, as installed)");
+    compiledDir = await buildCompiled(repoDir);
+    if (!compiledDir)
+      progress("WARNING: compiling failed; running everything under tsx (memory figures include tsx's loader)");
+  }
+  const all: BenchResults[] = [];
+  for (const kind of options.servers) {
+    const serverDir = options.servers.length > 1 ? join(workDir, kind) : workDir;
+    await mkdir(serverDir, { recursive: true });
+    all.push(await runOn(kind, serverDir, compiledDir));
+    await server?.dispose(options.keep);
+    server = undefined;
+  }
+  return all;
+}
+
+/** The chosen phases on a fresh server of one kind. */
+async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | null): Promise<BenchResults> {
+  const { sizes, phases } = options;
+  const started = hrMs();
+  progress(
+    kind === "prosody"
+      ? `server: Prosody, ${options.storage} storage`
+      : "server: ejabberd (Mnesia, ejabberd/config.ts)",
+  );
+  server = await startBenchServer(kind, options.storage);
   const accounts = [
     ...publisherAccounts(sizes.publishers),
     ON_CALL,
@@ -100,18 +132,11 @@ async function main(): Promise<BenchResults> {
   ];
   await server.createAccounts(accounts, BENCH_PASSWORD);
   const { prosody } = server;
-  let compiledDir: string | null = null;
-  if (sizes.compiled) {
-    progress("compiling the tree with tsc into .bench/dist (bot workers and an agent run from there, as installed)");
-    compiledDir = await buildCompiled(repoDir);
-    if (!compiledDir)
-      progress("WARNING: compiling failed; running everything under tsx (memory figures include tsx's loader)");
-  }
   const ctx: BenchContext = {
     compiledDir,
     server,
     sizes,
-    workDir,
+    workDir: serverDir,
     repoDir,
     prosodyPid: await server.pid(),
     target: {
@@ -128,7 +153,7 @@ async function main(): Promise<BenchResults> {
   const results: BenchResults = {
     version: 1,
     startedAt: new Date().toISOString(),
-    machine: machine(),
+    machine: machine(server),
     sizes,
     runtime: compiledDir ? "compiled (node .bench/dist/...)" : "tsx",
     experiments: [...options.experiments],
@@ -162,10 +187,15 @@ async function main(): Promise<BenchResults> {
 }
 
 try {
-  const results = await main();
+  const all = await main();
   await cleanup();
-  process.stdout.write(renderTable(results));
-  process.stdout.write(JSON.stringify(results) + "\n");
+  for (const results of all) process.stdout.write(renderTable(results));
+  if (all.length === 1) process.stdout.write(JSON.stringify(all[0]) + "\n");
+  else {
+    const comparison = compareServers(all);
+    process.stdout.write(renderServerComparison(comparison));
+    process.stdout.write(JSON.stringify({ version: 1, comparison, runs: all }) + "\n");
+  }
   process.exit(0);
 } catch (err) {
   progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

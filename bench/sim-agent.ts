@@ -14,7 +14,9 @@ import { createPresence } from "../src/xmpp/presence.js";
 import { createProvisioning } from "../src/xmpp/provisioning.js";
 import { createPubsub, type Pubsub } from "../src/xmpp/pubsub.js";
 import type { XmppSession } from "../src/xmpp/session.js";
-import { hrMs } from "./hrtime.js";
+import { NODE_RETRY_BACKOFF } from "../src/agent/run-agent.js";
+import { backoffDelay } from "../src/util/backoff.js";
+import { hrMs, sleep } from "./hrtime.js";
 
 /** Where the simulated agents connect. */
 export interface SimTarget {
@@ -56,6 +58,8 @@ export class SimAgent {
   private readonly pubsub: Pubsub;
   private heartbeat: NodeJS.Timeout | undefined;
   readonly node: string;
+  /** Times the node could not be made ready and was tried again. */
+  nodeRetries = 0;
 
   private constructor(
     readonly source: string,
@@ -98,11 +102,22 @@ export class SimAgent {
     await presence.sendAvailable({ to: this.target.bot, status: "OK" });
   }
 
-  /** Makes sure the node exists, with the real agent's code: create, or ask the bot to provision it. */
-  async ensureNode(): Promise<boolean> {
+  /**
+   * Makes sure the node exists, with the real agent's code: create, or ask the bot to provision it;
+   * like the real agent, tries again after NODE_RETRY_BACKOFF when that failed (ejabberd's Mnesia
+   * aborts some of many node creations at once with "Database failure"), at most `attempts` times.
+   */
+  async ensureNode(attempts = 4): Promise<boolean> {
     const target = { service: this.target.pubsub, node: this.node, source: this.source, bot: this.target.bot };
-    const result = await ensureNode(this.pubsub, createProvisioning(this.session), target, this.log.logger);
-    return result.ok;
+    for (let attempt = 1; ; attempt++) {
+      const result = await ensureNode(this.pubsub, createProvisioning(this.session), target, this.log.logger);
+      // As the real agent: presence to AlertBot again once the node is there, since a bot that
+      // finds nodes by listing them (an agent that created its own, on ejabberd) may have looked
+      // before it existed.
+      if (result.ok) await createPresence(this.session).sendAvailable({ to: this.target.bot, status: "OK" });
+      if (result.ok || attempt >= attempts) return result.ok;
+      await sleep(backoffDelay(this.nodeRetries++, NODE_RETRY_BACKOFF));
+    }
   }
 
   /** Publishes one update of `alerts` (the changes of one moment); the item id is the transmission id. */

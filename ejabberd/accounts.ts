@@ -24,6 +24,50 @@ R = case rpc:call(list_to_atom(Node), ejabberd_auth, try_register, Args) of
 end,
 case R of ok -> halt(0); _ -> io:format(standard_error, "~p~n", [R]), halt(1) end.`;
 
+// Many accounts in one RPC session (the benchmark's thousands of agents; one erl each would take a
+// second apiece): the password on the first line of stdin, then one user per line.
+const REGISTER_MANY = `
+[Node, H] = init:get_plain_arguments(),
+Line = fun() -> case io:get_line("") of eof -> eof; L -> list_to_binary(string:trim(L, trailing, "\n")) end end,
+P = Line(),
+Reg = fun Reg(N) ->
+  case Line() of
+    eof -> halt(0);
+    U ->
+      Args = [U, list_to_binary(H), P],
+      R = case rpc:call(list_to_atom(Node), ejabberd_auth, try_register, Args) of
+        ok -> ok;
+        {error, exists} -> rpc:call(list_to_atom(Node), ejabberd_auth, set_password, Args);
+        E -> E
+      end,
+      case R of ok -> Reg(N + 1); _ -> io:format(standard_error, "~s: ~p~n", [U, R]), halt(1) end
+  end
+end,
+Reg(0).`;
+
+/** Creates (or resets the password of) every one of `localparts`@host with one password, in one RPC session. */
+export async function registerEjabberdAccounts(
+  node: EjabberdNode,
+  localparts: readonly string[],
+  host: string,
+  password: string,
+): Promise<void> {
+  const bad = localparts.find((l) => !/^[^@/\s"&'<>:\\]+$/.test(l));
+  if (bad !== undefined || !/^[a-z0-9.-]+$/.test(host))
+    throw new Error(`invalid account JID: ${JSON.stringify(`${bad ?? ""}@${host}`)}`);
+  if (password === "" || /[\r\n]/.test(password)) throw new Error("password must be one non-empty line");
+  const ctlName = `mauvectl-${randomBytes(4).toString("hex")}@localhost`;
+  const args = ["-sname", ctlName, "-hidden", "-noshell", ...distArgs(node.distPort), "-dist_listen", "false"];
+  const result = await run(
+    "erl",
+    [...args, "-eval", REGISTER_MANY, "-extra", node.nodeName, host],
+    erlEnvironment(node.paths),
+    `${password}\n${localparts.join("\n")}\n`,
+  );
+  if (result.code !== 0)
+    throw new Error(`registering ${localparts.length} accounts on ejabberd failed: ${result.output}`);
+}
+
 /** Creates `localpart@host` with `password`, or resets the password if the account exists (idempotent). */
 export async function registerEjabberdAccount(
   node: EjabberdNode,

@@ -1,4 +1,4 @@
-// `npm run demo`: a private Prosody, AlertBot and one agent on this machine, alerts flowing to
+// `npm run demo`: a private Prosody (or ejabberd), AlertBot and one agent on this machine, alerts flowing to
 // "alice", who acknowledges one from chat. Then it keeps running for you to join with any Jabber
 // client (or exits, with --once). Everything lives in --dir (default .demo/), nothing system-wide.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -6,16 +6,20 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { startEjabberd } from "../ejabberd/launcher.js";
 import { startProsody } from "../prosody/launcher.js";
 import { createChat } from "../src/xmpp/chat.js";
 import { connectClient } from "../src/xmpp/connect.js";
 import { createPresence } from "../src/xmpp/presence.js";
 
-const HELP = `Usage: npm run demo -- [--dir DIR] [--c2s-port N] [--http-port N] [--once]
+const HELP = `Usage: npm run demo -- [--server S] [--dir DIR] [--c2s-port N] [--http-port N] [--once]
 
-Starts a private Prosody (loopback only), AlertBot and a mauve-agent for host "web1",
+Starts a private XMPP server (loopback only), AlertBot and a mauve-agent for host "web1",
 then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
-  --dir DIR        where config, databases and logs go (default .demo)
+  --server S       prosody (default) or ejabberd (Debian's 23.01, with the rules
+                   of ejabberd/config.ts; the agent creates its own node there)
+  --dir DIR        where config, databases and logs go (default .demo; the server's
+                   files in DIR/prosody or DIR/ejabberd)
   --c2s-port N     client port for your Jabber client (default 15222; 0 = any free port)
   --http-port N    AlertBot's HTTP port: /metrics, Alertmanager webhook, JSON updates
                    (default 19095; 0 = any free port)
@@ -24,6 +28,7 @@ then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
 
 const { values: opts } = parseArgs({
   options: {
+    server: { type: "string", default: "prosody" },
     dir: { type: "string", default: ".demo" },
     "c2s-port": { type: "string", default: "15222" },
     "http-port": { type: "string", default: "19095" },
@@ -35,6 +40,12 @@ if (opts.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
+const serverKind = opts.server;
+if (serverKind !== "prosody" && serverKind !== "ejabberd") {
+  process.stderr.write(`--server: expected prosody or ejabberd, got "${serverKind}"\n\n${HELP}`);
+  process.exit(2);
+}
+const serverName = serverKind === "ejabberd" ? "ejabberd" : "Prosody";
 
 const dir = resolve(opts.dir);
 mkdirSync(dir, { recursive: true });
@@ -48,9 +59,9 @@ const alicePassword = "alice-demo";
 const httpTokenFile = join(dir, "http.token");
 writeFileSync(httpTokenFile, `${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
 
-say(`starting a private Prosody in ${join(dir, "prosody")}`);
-const prosody = await startProsody({
-  runDir: join(dir, "prosody"),
+say(`starting a private ${serverName} in ${join(dir, serverKind)}`);
+const prosody = await (serverKind === "ejabberd" ? startEjabberd : startProsody)({
+  runDir: join(dir, serverKind),
   c2sPort: Number(opts["c2s-port"]),
   componentPort: 0,
   botComponent: { name: "alertbot", secret: botSecret },

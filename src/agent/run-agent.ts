@@ -14,7 +14,7 @@ import { createPresence } from "../xmpp/presence.js";
 import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
-import { DEFAULT_BACKOFF, backoffDelay } from "../util/backoff.js";
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./remote-checks.js";
@@ -23,8 +23,13 @@ import { ensureNode } from "../xmpp/provisioning.js";
 import { PublishGate } from "./publish-gate.js";
 import { statusLine } from "./status-line.js";
 
-// How long to wait before asking again for a node that could not be created or provisioned.
-const NODE_RETRY_MS = 10_000;
+/**
+ * How long an agent waits before asking again for a node that could not be created or provisioned:
+ * 1-2 s, doubling to at most 10-20 s, with jitter. Agents fail together (ejabberd's Mnesia aborts
+ * some of many node creations at once; AlertBot may not be up yet), and a fixed delay brought them
+ * back together, to fail together again.
+ */
+export const NODE_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 2_000, maxDelayMs: 20_000 };
 const BOT_WAIT_MS = 60_000;
 
 /** A running agent. */
@@ -140,6 +145,7 @@ export async function runAgent(
   };
 
   // A fresh session sets up presence and the node; publishing opens when the gate says so.
+  let nodeRetries = 0;
   async function setUp(): Promise<void> {
     let ready = false;
     try {
@@ -154,8 +160,12 @@ export async function runAgent(
       log.warn("setting up the session failed", { err });
     }
     // Keep the outbox; try again shortly (the bot may not be up yet, or the link dropped).
-    if (!ready) clock.setTimer(NODE_RETRY_MS, () => void (session.isOnline && setUp()));
-    else gate.nodeIsReady();
+    if (!ready)
+      clock.setTimer(backoffDelay(nodeRetries++, NODE_RETRY_BACKOFF), () => void (session.isOnline && setUp()));
+    else {
+      nodeRetries = 0;
+      gate.nodeIsReady();
+    }
   }
 
   const remote = agentChecks.remote;

@@ -24,6 +24,14 @@ export function defaultTestServer(): TestServerKind {
   return kind;
 }
 
+/**
+ * The condition with which the test server refuses someone outside a whitelist node's affiliations
+ * to read it: Prosody answers forbidden, ejabberd not-allowed with closed-node (XEP-0060 §7.1.3.5).
+ */
+export function refusedReadCondition(): "forbidden" | "not-allowed" {
+  return defaultTestServer() === "ejabberd" ? "not-allowed" : "forbidden";
+}
+
 /** Options of a test server: the launchers' own, and which server. */
 export type TestServerOptions = Omit<ProsodyOptions & EjabberdOptions, "runDir"> & { server?: TestServerKind };
 

@@ -1,9 +1,11 @@
 // `npm run demo` turns AlertBot's HTTP listener on and prints its URLs; the metrics URL it prints
-// answers in Prometheus' text format while the demo runs.
+// answers in Prometheus' text format while the demo runs. On the server MAUVE_TEST_SERVER names
+// (`npm run demo -- --server ejabberd` in the ejabberd pass of `npm test`).
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { ChildRun } from "../helpers/process-child.js";
 import { scrape, sum } from "../helpers/metrics.js";
+import { defaultTestServer } from "../helpers/prosody.js";
 import { tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -22,7 +24,13 @@ describe("demo: the HTTP listener's URLs", function () {
 
   it("prints metrics: and alertmanager webhook: URLs, and the metrics URL serves the bot's counters", async () => {
     dir = tempDir("mauve-demo-");
-    demo = ChildRun.start("scripts/demo.ts", ["--dir", dir, "--c2s-port", "0", "--http-port", "0"], {}, "demo");
+    const server = defaultTestServer();
+    demo = ChildRun.start(
+      "scripts/demo.ts",
+      ["--server", server, "--dir", dir, "--c2s-port", "0", "--http-port", "0"],
+      {},
+      "demo",
+    );
     // eslint-disable-next-line no-control-regex -- strips the terminal colour codes the demo prints
     const plain = (): string => demo!.stdout.replace(/\x1b\[[0-9;]*m/g, "");
     const metricsUrl = await waitFor(
@@ -36,6 +44,7 @@ describe("demo: the HTTP listener's URLs", function () {
       new RegExp(`^ *alertmanager webhook: http://127\\.0\\.0\\.1:${port}/webhook/alertmanager$`, "m"),
     );
     await waitFor("the spine to work", () => plain().includes("the spine works"), 90_000);
+    assert.match(plain(), new RegExp(`starting a private ${server === "ejabberd" ? "ejabberd" : "Prosody"} in `));
     const samples = await scrape(metricsUrl);
     assert.ok(
       sum(samples, "mauve_updates_total", { via: "pubsub", outcome: "applied" }) >= 1,

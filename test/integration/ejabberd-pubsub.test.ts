@@ -1,5 +1,5 @@
 // The pubsub edge on a real ejabberd 23.01 (Debian's) with its shipped rules: agents create their
-// own nodes, AlertBot is no pubsub admin, disco#items pages with RSM.
+// own nodes, AlertBot is no pubsub admin, disco#items of the service is capped and not paged.
 import assert from "node:assert/strict";
 import { startAuditFeed } from "../helpers/audit-feed.js";
 import { withEjabberd } from "../helpers/prosody.js";
@@ -9,7 +9,8 @@ import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
 import { createProvisioning, ensureNode } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
 import type { PubsubEvent } from "../../src/xmpp/pubsub.js";
-import type { XmppSession } from "../../src/xmpp/session.js";
+import { NS_DISCO_ITEMS } from "../../src/xmpp/namespaces.js";
+import { coreOf, type XmppSession } from "../../src/xmpp/session.js";
 
 describe("xmpp pubsub on ejabberd", function () {
   this.timeout(60_000);
@@ -86,6 +87,24 @@ describe("xmpp pubsub on ejabberd", function () {
       `listed ${listed.nodes.length} nodes`,
     );
     assert.equal(names.size, listed.nodes.length, "no node listed twice");
+  });
+
+  it("does not page the service's disco#items with RSM (XEP-0059): one answer, every node up to the cap", async function () {
+    // Why listNodes sends no <set/> and the config raises max_nodes_discoitems instead
+    // (docs/architecture.md): a server that starts paging shows up here.
+    const { prosody } = server();
+    const core = coreOf(bot);
+    const { xml } = core;
+    const query = xml(
+      "query",
+      { xmlns: NS_DISCO_ITEMS },
+      xml("set", { xmlns: "http://jabber.org/protocol/rsm" }, xml("max", {}, "10")),
+    );
+    const reply = await core.request(xml("iq", { type: "get", to: prosody.pubsubJid }, query), "paged disco#items");
+    if (!reply.ok) assert.fail(`paged disco#items refused: ${reply.condition}`);
+    const answer = reply.stanza.getChild("query", NS_DISCO_ITEMS);
+    assert.ok((answer?.getChildren("item").length ?? 0) > 10, "more than the 10 asked for");
+    assert.equal(answer?.getChild("set", "http://jabber.org/protocol/rsm"), undefined, "no RSM <set/> in the answer");
   });
 });
 

@@ -1,6 +1,6 @@
-// Ops browsing the alert nodes with their own Jabber client on a real Prosody: configured people
-// list the nodes, fetch the items and read each one's text line; a stranger reads nothing; who may
-// read follows the people in the config when it is reloaded.
+// Ops browsing the alert nodes with their own Jabber client on a real Prosody (or ejabberd:
+// MAUVE_TEST_SERVER): configured people list the nodes, fetch the items and read each one's text
+// line; a stranger reads nothing; who may read follows the people in the config when it is reloaded.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
@@ -10,8 +10,11 @@ import { createPubsub } from "../../src/xmpp/pubsub.js";
 import { systemClock } from "../../src/clock/clock.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
-import { withProsody } from "../helpers/prosody.js";
+import { defaultTestServer, refusedReadCondition, withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+const REFUSED = refusedReadCondition();
 
 describe("alert nodes browsed by people's own clients", function () {
   this.timeout(60_000);
@@ -72,30 +75,40 @@ describe("alert nodes browsed by people's own clients", function () {
     );
   });
 
-  it("lists no node names (host names) to a stranger", async () => {
+  it("lists no node names (host names) to a stranger, nor any node's items", async () => {
     const listed = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid);
     assert.ok(listed.ok, JSON.stringify(listed));
-    assert.deepEqual(
-      listed.items.filter((i) => i.node?.startsWith("mauve/")),
-      [],
-    );
+    const ours = listed.items.filter((i) => i.node?.startsWith("mauve/"));
+    if (defaultTestServer() === "ejabberd") {
+      // ejabberd 23.01 lists every node of the service to anyone who asks, whatever its access
+      // model, and no option changes that (docs/security.md): the known gap, pinned here so that
+      // a server that starts hiding them shows up. Their items stay out of reach (below).
+      assert.ok(
+        ours.some((i) => i.node === node),
+        JSON.stringify(ours),
+      );
+      const ofNode = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid, node);
+      assert.deepEqual(ofNode.ok ? ofNode.items : ofNode.condition, [], "no item of the node listed");
+      return;
+    }
+    assert.deepEqual(ours, []);
     const ofNode = await createDisco(mallory.session).discoItems(server().prosody.pubsubJid, node);
     assert.equal(ofNode.ok ? "listed" : ofNode.condition, "forbidden");
   });
 
   it("refuses a stranger the items", async () => {
     const items = await itemsAs(mallory);
-    assert.equal(items.ok ? "read" : items.condition, "forbidden");
+    assert.equal(items.ok ? "read" : items.condition, REFUSED);
   });
 
   it("follows the config on reload: someone added may read, someone removed may not", async () => {
     const before = await itemsAs(carol);
-    assert.equal(before.ok ? "read" : before.condition, "forbidden");
+    assert.equal(before.ok ? "read" : before.condition, REFUSED);
     await bot!.reload(config(["alice", "carol"]));
     const after = await itemsAs(carol);
     assert.ok(after.ok && after.items.length > 0, JSON.stringify(after));
     const removed = await itemsAs(bob);
-    assert.equal(removed.ok ? "read" : removed.condition, "forbidden");
+    assert.equal(removed.ok ? "read" : removed.condition, REFUSED);
   });
 
   it("gives people read access to a node provisioned while the bot runs", async () => {
@@ -108,10 +121,18 @@ describe("alert nodes browsed by people's own clients", function () {
     );
     try {
       await alice.expect(/RAISED #\d+ db1 replication/);
-      const read = await createPubsub(carol.session).getItems(server().prosody.pubsubJid, "mauve/alerts/db1");
-      assert.ok(read.ok && read.items.some((i) => /Replication lag/.test(i.payload?.text ?? "")), JSON.stringify(read));
+      // A node the agent created itself (ejabberd) is adopted, and its readers granted, in the background.
+      let read: Awaited<ReturnType<typeof itemsAs>> | undefined;
+      await waitFor(
+        "carol to be let read db1's node",
+        async () => {
+          read = await createPubsub(carol.session).getItems(server().prosody.pubsubJid, "mauve/alerts/db1");
+          return read.ok && read.items.some((i) => /Replication lag/.test(i.payload?.text ?? ""));
+        },
+        { timeoutMs: 30_000, everyMs: 250 },
+      ).catch(() => assert.fail(JSON.stringify(read)));
       const refused = await createPubsub(mallory.session).getItems(server().prosody.pubsubJid, "mauve/alerts/db1");
-      assert.equal(refused.ok ? "read" : refused.condition, "forbidden");
+      assert.equal(refused.ok ? "read" : refused.condition, REFUSED);
     } finally {
       await db.stop();
     }

@@ -11,7 +11,7 @@ import { wrapPayload } from "../../src/codec/payload.js";
 import { Store } from "../../src/store/store.js";
 import { createProvisioning } from "../../src/xmpp/provisioning.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
-import { withProsody } from "../helpers/prosody.js";
+import { defaultTestServer, withProsody } from "../helpers/prosody.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
@@ -138,8 +138,8 @@ udp:
         .withMsg("provisioning refused: source belongs to another account")
         .some((l) => l["agent"] === `mallory@${server().prosody.domain}`),
     );
-    // Nothing was created in Prosody, and web1 is still web1's. Alice, a configured person, sees every
-    // agent node; mallory, a stranger, is shown none (mod_mauve_private_nodes).
+    // Nothing was created on the server, and web1 is still web1's. Alice, a configured person, sees
+    // every agent node; mallory, a stranger, is shown none on Prosody (mod_mauve_private_nodes).
     const listing = await createPubsub(alice.session).listNodes(server().prosody.pubsubJid);
     assert.ok(listing.ok);
     if (listing.ok)
@@ -147,9 +147,10 @@ udp:
         listing.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")),
         ["mauve/alerts/web1"],
       );
+    // ejabberd lists every node to anyone (the known gap pinned in node-access.test.ts).
     const strangers = await createPubsub(mallory.session).listNodes(server().prosody.pubsubJid);
     assert.ok(strangers.ok);
-    if (strangers.ok)
+    if (strangers.ok && defaultTestServer() !== "ejabberd")
       assert.deepEqual(
         strangers.nodes.map((n) => n.node).filter((n) => n.startsWith("mauve/alerts/")),
         [],
