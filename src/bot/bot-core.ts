@@ -59,6 +59,8 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
+  /** Told of every change a board would show (see `watch`). */
+  private readonly watchers: Array<() => void> = [];
   /** Updates waiting to be applied together (see `applyQueued`). */
   private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch));
 
@@ -124,6 +126,7 @@ export class BotCore {
   async agentAway(ownerJid: string): Promise<void> {
     this.deps.store.sources.markDown(ownerJid, this.deps.clock.now());
     this.deps.log.info("agent went away", { agent: ownerJid });
+    this.changed();
     await this.tick();
   }
 
@@ -132,6 +135,7 @@ export class BotCore {
     const { store, clock, log } = this.deps;
     const back = store.sources.markUp(ownerJid);
     for (const source of back) log.info("agent is back", { agent: ownerJid, source });
+    if (back.length > 0) this.changed();
     const cleared = store.transaction(() => back.filter((source) => clearHostDown(store, source, clock.now())));
     // The clears are told first, as their own notices; then the alerts they held go on.
     if (cleared.length > 0) await this.tick();
@@ -169,7 +173,10 @@ export class BotCore {
             results.push({ error });
           }
         }
-        if (results.some((r) => "outcome" in r && r.outcome.status === "applied")) ticked = this.tick();
+        if (results.some((r) => "outcome" in r && r.outcome.status === "applied")) {
+          ticked = this.tick();
+          this.changed();
+        }
       });
     } catch (error) {
       for (const { settle } of batch) settle(Promise.reject(error));
@@ -203,7 +210,7 @@ export class BotCore {
    * expiry). With `answer`, the reply is given to it (and null returned); without, it is returned.
    */
   async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body, answer);
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer, true);
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);
@@ -219,6 +226,23 @@ export class BotCore {
   async applyEffects(effects: readonly CommandEffect[]): Promise<void> {
     if (effects.includes("silences-changed")) await this.reconsider();
     else if (effects.includes("alerts-changed")) void this.tick();
+    if (effects.length > 0) this.changed();
+  }
+
+  /** Runs a command from the web board (see CommandRunner.runFromBoard) and acts on what it changed. */
+  async handleBoard(jid: string, body: string): Promise<{ ok: boolean; reply: string }> {
+    const outcome = await this.commands.runFromBoard(jid, body);
+    if (outcome.ok) await this.applyEffects(outcome.effects);
+    return { ok: outcome.ok, reply: outcome.reply };
+  }
+
+  /** Calls `listener` after anything that may change what a board shows (updates, due work, commands, agents). */
+  watch(listener: () => void): void {
+    this.watchers.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.watchers) listener();
   }
 
   /**
@@ -245,6 +269,7 @@ export class BotCore {
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           const changes = processDue(store, now, DUE_CHUNK);
           const seenBefore = seen.size;
+          if (changes.length > 0) this.changed();
           for (const { alert } of changes) {
             seen.add(alert.shortId);
             const told = evaluateAlert(store, policy, inputs, log, alert.shortId, now);

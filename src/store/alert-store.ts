@@ -182,6 +182,27 @@ export class AlertStore {
     return { alerts: rows.map(rowToAlert), total };
   }
 
+  /** Cleared alerts whose sender scheduled a raise (heartbeats), the soonest first. */
+  scheduled(): AlertRecord[] {
+    return (
+      this.sql(
+        "SELECT * FROM alerts WHERE status = 'cleared' AND scheduled_raise_at IS NOT NULL ORDER BY scheduled_raise_at, short_id",
+      ).all() as AlertRow[]
+    ).map(rowToAlert);
+  }
+
+  /**
+   * Raises since `since`, counted per source and per `bucketMs`-long slot from `since` (for the
+   * board's charts): one pass over the history, grouped by SQLite.
+   */
+  raisesPerSlot(since: number, bucketMs: number): Array<{ source: string; slot: number; count: number }> {
+    return this.sql(
+      `SELECT a.source AS source, (h.at - @since) / @bucket AS slot, COUNT(*) AS count
+         FROM alert_history h JOIN alerts a ON a.short_id = h.short_id
+        WHERE h.kind = 'raised' AND h.at >= @since GROUP BY a.source, slot`,
+    ).all({ since, bucket: bucketMs }) as Array<{ source: string; slot: number; count: number }>;
+  }
+
   /** How many alerts are raised now. */
   countRaised(): number {
     return (this.sql("SELECT COUNT(*) AS n FROM alerts WHERE status = 'raised'").get() as { n: number }).n;
