@@ -90,8 +90,8 @@ export function boardMain(view: BoardView, q: BoardQuery, viewer: Viewer, now: n
       <figure>
         <img
           src="/chart.svg?span=24h"
-          width="560"
-          height="160"
+          width="460"
+          height="140"
           alt="raises per hour over the last 24 hours, by source"
         />
         <figcaption>Raises, last 24 hours (per hour, top sources)</figcaption>
@@ -99,8 +99,8 @@ export function boardMain(view: BoardView, q: BoardQuery, viewer: Viewer, now: n
       <figure>
         <img
           src="/chart.svg?span=7d"
-          width="560"
-          height="160"
+          width="460"
+          height="140"
           alt="raises per 6 hours over the last 7 days, by source"
         />
         <figcaption>Raises, last 7 days (per 6 hours)</figcaption>

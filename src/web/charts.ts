@@ -18,7 +18,7 @@ export function stackedBars(
   series: readonly Series[],
   slots: number,
   slotLabel: (slot: number) => string,
-  size = { width: 560, height: 160 },
+  size = { width: 460, height: 140 },
 ): string {
   const { width, height } = size;
   const left = 34;
