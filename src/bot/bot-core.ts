@@ -59,6 +59,8 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
+  /** When each source last sent its full state (a `replace` update), since the bot started. */
+  private readonly fullStates = new Map<string, number>();
   /** Told of every change a board would show (see `watch`). */
   private readonly watchers: Array<() => void> = [];
   /** Updates waiting to be applied together (see `applyQueued`). */
@@ -198,6 +200,7 @@ export class BotCore {
       log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
     else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
     else {
+      if (update.replace) this.fullStates.set(update.source, clock.now());
       log.debug("update applied", { ...fields, changes: outcome.changes.length });
       this.skew.observe(update, clock.now());
     }
@@ -234,6 +237,11 @@ export class BotCore {
     const outcome = await this.commands.runFromBoard(jid, body);
     if (outcome.ok) await this.applyEffects(outcome.effects);
     return { ok: outcome.ok, reply: outcome.reply };
+  }
+
+  /** When `source` last sent its full state (a `replace` update) since the bot started, if it has. */
+  lastFullState(source: string): number | undefined {
+    return this.fullStates.get(source);
   }
 
   /** Calls `listener` after anything that may change what a board shows (updates, due work, commands, agents). */

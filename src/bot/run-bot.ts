@@ -197,9 +197,12 @@ export async function runBot(
     await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
+  // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").
+  const agentStatus = new Map<string, { status: string; at: number }>();
   presence.onPresence(async (p) => {
     if (isPerson(p.from)) return people.update(p);
     const agent = bareJid(p.from);
+    if (p.status !== undefined) agentStatus.set(agent, { status: p.status, at: clock.now() });
     if (p.type !== "available") {
       if (store.sources.hasOwner(agent)) await core.agentAway(agent);
       return;
@@ -284,6 +287,8 @@ export async function runBot(
       policy: () => config(),
       act: (jid, line) => core.handleBoard(jid, line),
       presence: (jid) => people.status(jid),
+      agentStatus: (jid) => agentStatus.get(jid),
+      lastFullState: (source) => core.lastFullState(source),
     });
     for (const route of web.routes()) listener.addRoute(route);
     core.watch(() => web.changed());

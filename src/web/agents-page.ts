@@ -14,6 +14,17 @@ export interface AgentRow {
   /** Whether AlertBot has a host-down alert raised for it now. */
   readonly hostDown: boolean;
   readonly raised: number;
+  /** When it last sent its full state (since the bot started), or null. */
+  readonly lastFullAt: number | null;
+  /** Its agent's last presence status line ("2 raised: disk-full, load; outbox 12"), or null. */
+  readonly status: string | null;
+}
+
+/** The backlog an agent reports in its status line ("; outbox 12"): updates waiting for the server. */
+export function reportedBacklog(status: string | null): number | null {
+  if (status === null) return null;
+  const m = /;\s*outbox (\d+)/.exec(status);
+  return m === null ? 0 : Number(m[1]);
 }
 
 /** The agents' <main>: every source, its presence, last update, host-down state and raises. */
@@ -38,7 +49,10 @@ export function agentsMain(rows: readonly AgentRow[], now: number): Html {
           <th>Agent</th>
           <th>Presence</th>
           <th>Last update</th>
+          <th>Last full state</th>
           <th>Sequence</th>
+          <th>Backlog reported</th>
+          <th>Status line</th>
           <th>Host down</th>
           <th>Raised now</th>
           <th>Raises, 24 hours</th>
@@ -52,7 +66,12 @@ export function agentsMain(rows: readonly AgentRow[], now: number): Html {
               <td>${r.owner}</td>
               <td>${presence(r)}</td>
               <td>${when(r.lastSeenAt, now)}</td>
+              <td>
+                ${r.lastFullAt === null ? html`<span class="muted">not since start</span>` : when(r.lastFullAt, now)}
+              </td>
               <td class="num">${r.lastSequence}</td>
+              <td class="num">${reportedBacklog(r.status) ?? html`<span class="muted">—</span>`}</td>
+              <td>${r.status ?? html`<span class="muted">—</span>`}</td>
               <td>
                 ${r.hostDown ? html`<span class="offline">host down</span>` : html`<span class="muted">no</span>`}
               </td>

@@ -37,6 +37,10 @@ export interface WebBoardDeps {
   act(jid: string, line: string): Promise<{ ok: boolean; reply: string }>;
   /** A person's chat presence, as the bot has heard it. */
   presence(jid: string): Presence;
+  /** The presence status an agent account last sent (its status line, with its backlog), if any. */
+  agentStatus(jid: string): { readonly status: string; readonly at: number } | undefined;
+  /** When a source last sent its full state since the bot started, if it has. */
+  lastFullState(source: string): number | undefined;
 }
 
 const COOKIE = "mauve_board";
@@ -337,6 +341,8 @@ export class WebBoard {
       lastSequence: s.lastSequence.toString(),
       hostDown: hostDown.has(s.source),
       raised: raised.get(s.source) ?? 0,
+      lastFullAt: this.deps.lastFullState(s.source) ?? null,
+      status: s.ownerJid === "" ? null : (this.deps.agentStatus(s.ownerJid)?.status ?? null),
     }));
     return htmlAnswer(200, page("Agents", "agents", viewer, agentsMain(rows, now)));
   }

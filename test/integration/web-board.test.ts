@@ -47,6 +47,8 @@ describe("web board: a real browser against a real AlertBot", function () {
       token: ${TOKEN}
       sources: ["*"]
   board: {}
+permissions:
+  "*": { clear: [bob] }
 `;
 
   async function raise(source: string, id: string, summary: string): Promise<number> {
@@ -156,6 +158,18 @@ describe("web board: a real browser against a real AlertBot", function () {
     assert.equal(await page.locator("svg[aria-label^='timeline'] circle").count(), 2, "raise and ack on the timeline");
     assert.match((await page.locator("table.history").textContent()) ?? "", /acked\s*alice \(web\)/);
     await page.screenshot({ path: join(shots, "05-alert.png"), fullPage: true });
+  });
+
+  it("the board has the same permissions as chat: alice may not clear, from chat or from the page", async () => {
+    const id = await raise("web1", "load", "load 40");
+    await alice.say(server().prosody.botJid, `clear ${id}`);
+    const chatRefusal = await alice.expect(/you may not clear/, 60_000);
+    await page.goto(`${base()}/alert?id=${id}`);
+    await page.click('button[data-op="clear"]');
+    await page.waitForSelector(".flash");
+    assert.equal(await page.locator(".flash").textContent(), chatRefusal, "the same refusal, word for word");
+    assert.equal(bot.store.alerts.get(id)!.status, "raised");
+    await page.screenshot({ path: join(shots, "05b-refused-clear.png") });
   });
 
   it("escapes what senders write: markup in a summary or id is shown as text", async () => {

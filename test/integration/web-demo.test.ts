@@ -48,5 +48,16 @@ describe("demo: the web board", function () {
     await waitFor("both demo alerts on the board", async () => ((await rows.count()) >= 2 ? true : undefined), 60_000);
     assert.match((await page.locator("table.alerts").textContent()) ?? "", /disk-full[\s\S]*acked/);
     await page.screenshot({ path: join(artifactDir("web-demo"), "board.png") });
+
+    // The agents page: the demo's real agent, its presence, full state and status line.
+    await page.goto(`${board}agents`);
+    const web1 = page.locator('tr[data-source="web1"]');
+    const cells = await web1.locator("td").allTextContents();
+    assert.match(cells[1] ?? "", /^web1@/, "its agent account");
+    assert.equal(cells[2], "online");
+    assert.doesNotMatch(cells[4] ?? "", /not since start/, "it sent its full state");
+    assert.equal(cells[6], "0", "no backlog reported");
+    assert.match(cells[7] ?? "", /raised: /, "its status line");
+    await page.screenshot({ path: join(artifactDir("web-demo"), "agents.png") });
   });
 });
