@@ -3,6 +3,9 @@
 // restart through their persistence, and a form without the session's token is refused.
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
+import { recognisePerson } from "../../src/commands/authorise.js";
+import { runCommand } from "../../src/commands/run.js";
+import type { CommandContext, WebSignIn } from "../../src/commands/types.js";
 import { MINUTE_MS, HOUR_MS } from "../../src/util/duration.js";
 import { commandLine } from "../../src/web/board-actions.js";
 import { html, toText, trusted } from "../../src/web/html.js";
@@ -184,5 +187,37 @@ describe("web board: the live feed", () => {
     assert.equal(ended, true, "a removed person's stream is ended");
     closed();
     assert.equal(feed.size, 0);
+  });
+});
+
+describe("web board: the `web` chat command", () => {
+  const alice = recognisePerson([{ name: "alice", jid: "alice@example.org" }], "alice@example.org")!;
+  const context = (webSignIn?: () => WebSignIn): CommandContext => ({
+    person: alice,
+    now: 0,
+    ackDefaultMs: HOUR_MS,
+    ackMaxMs: HOUR_MS,
+    alerts: { list: () => [], ack: () => ({ ok: false, reason: "not-found" }) },
+    ...(webSignIn ? { webSignIn } : {}),
+  });
+
+  it("answers a direct chat with the link, a room with a refusal, and says when the board is off", async () => {
+    const link = await runCommand(
+      "web",
+      context(() => ({ ok: true, url: "https://alerts.example.org/sign-in?t=abc", validMs: 10 * MINUTE_MS })),
+    );
+    assert.equal(
+      link.reply,
+      "Your sign-in link for the web board, good once within 10m and only for you: https://alerts.example.org/sign-in?t=abc",
+    );
+    const room = await runCommand(
+      "web",
+      context(() => ({ ok: false, reason: "room" })),
+    );
+    assert.match(room.reply, /^Ask me for a web link in a direct chat/);
+    assert.doesNotMatch(room.reply, /http/);
+    const off = await runCommand("web", context());
+    assert.match(off.reply, /no web board turned on/);
+    assert.equal((await runCommand("web please", context())).ok, false);
   });
 });
