@@ -1,10 +1,11 @@
 // The layering of design.md "Boundaries in the code", checked by `npm run depcheck` (part of `npm test`).
 // Bottom to top: leaves (util, clock, schema, errors.ts, log.ts); pure codec, alerts, policy, commands;
-// I/O: store, xmpp, notify, checks, ingest (http); config (reads YAML into the types below it);
+// I/O: store, xmpp, notify, checks, ingest (http); web (the board: reads the store, serves through http);
+// config (reads YAML into the types below it);
 // bot, agent, cli; entry points agents/ and bots/.
 const LEAVES = "^src/(util|clock|schema)/|^src/(errors|log)\\.ts$";
 const PURE = "^src/(codec|alerts|policy|commands|util|clock|schema)/";
-const BELOW_CONFIG = "^src/(util|clock|schema|codec|alerts|policy|commands|store|xmpp|notify|checks|ingest|http)/";
+const BELOW_CONFIG = "^src/(util|clock|schema|codec|alerts|policy|commands|store|xmpp|notify|checks|ingest|http|web)/";
 const IO_MODULES = "^(node:)?(fs|fs/promises|net|dgram|child_process|http|https|http2|tls|dns|cluster|worker_threads)$";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -94,7 +95,7 @@ module.exports = {
       severity: "error",
       comment: "store, xmpp, notify and checks stand side by side: the bot or agent wires them together.",
       from: { path: "^src/(store|xmpp|notify|checks)/" },
-      to: { path: "^src/(store|xmpp|notify|checks|ingest|http)/", pathNot: "^src/$1/" },
+      to: { path: "^src/(store|xmpp|notify|checks|ingest|http|web)/", pathNot: "^src/$1/" },
     },
     {
       name: "http-serving-only-in-http",
@@ -113,6 +114,21 @@ module.exports = {
         "src/http/ serves what the bot gives it (an apply function, gauges): it imports no store, xmpp, notify or checks.",
       from: { path: "^src/http/" },
       to: { path: "^src/(store|xmpp|notify|checks)/" },
+    },
+    {
+      name: "web-board-reads-the-store-serves-through-http",
+      severity: "error",
+      comment:
+        "src/web/ (the web board) renders pages from the store and hands routes to src/http/'s listener: it serves no HTTP itself (no node:http), and reaches chat, channels and the bot only through what the bot injects.",
+      from: { path: "^src/web/" },
+      to: { path: "^src/(xmpp|notify|checks|ingest|bot|agent|cli|config)/" },
+    },
+    {
+      name: "web-board-above-http",
+      severity: "error",
+      comment: "src/http/ is below the web board: the listener knows nothing of the pages it serves.",
+      from: { path: "^src/(http|store|codec|alerts|policy|commands)/" },
+      to: { path: "^src/web/" },
     },
     {
       name: "config-above-what-it-configures",

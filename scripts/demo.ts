@@ -21,7 +21,7 @@ then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
   --dir DIR        where config, databases and logs go (default .demo; the server's
                    files in DIR/prosody or DIR/ejabberd)
   --c2s-port N     client port for your Jabber client (default 15222; 0 = any free port)
-  --http-port N    AlertBot's HTTP port: /metrics, Alertmanager webhook, JSON updates
+  --http-port N    AlertBot's HTTP port: web board, /metrics, Alertmanager webhook, JSON updates
                    (default 19095; 0 = any free port)
   --once           stop after the ack instead of running until Ctrl-C
 `;
@@ -90,6 +90,7 @@ http:
     - name: demo
       token_file: http.token
       sources: ["*"]
+  board: {}
 `,
 );
 writeFileSync(
@@ -184,6 +185,11 @@ chat.onChat(async (m) => {
   } else if (/acknowledged/.test(m.body)) {
     await chat.sendChat(prosody.botJid, "show");
   } else if (acked && /^#\d+/.test(m.body)) {
+    await chat.sendChat(prosody.botJid, "web");
+  } else if (/sign-in link/.test(m.body)) {
+    // The web board (docs/web.md): alice's one-time link, as she would get it by saying "web".
+    say(`web board: http://127.0.0.1:${httpPort}/`);
+    say(`sign-in link for alice (works once): ${/(http\S+sign-in\S+)/.exec(m.body)?.[1] ?? "?"}`);
     done();
   }
 });

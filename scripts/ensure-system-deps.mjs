@@ -43,6 +43,8 @@ const checks = [
   { pkg: "docker-compose", present: () => onPath("docker-compose") },
   // The real Alertmanager that the webhook receiver's tests send alerts through.
   { pkg: "prometheus-alertmanager", present: () => onPath("prometheus-alertmanager") },
+  // The real browser the web board's tests drive (playwright-core, pointed at the system's chromium).
+  { pkg: "chromium", present: () => onPath("chromium") },
 ];
 
 function fail(message) {

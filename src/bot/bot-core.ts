@@ -59,6 +59,10 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
+  /** When each source last sent its full state (a `replace` update), since the bot started. */
+  private readonly fullStates = new Map<string, number>();
+  /** Told of every change a board would show (see `watch`). */
+  private readonly watchers: Array<() => void> = [];
   /**
    * Updates waiting to be applied together (see `applyQueued`), a bounded chunk per turn of the
    * event loop: between chunks the bot reads on, so a command or a chat line that arrived behind a
@@ -131,6 +135,7 @@ export class BotCore {
   async agentAway(ownerJid: string): Promise<void> {
     this.deps.store.sources.markDown(ownerJid, this.deps.clock.now());
     this.deps.log.info("agent went away", { agent: ownerJid });
+    this.changed();
     await this.tick();
   }
 
@@ -139,6 +144,7 @@ export class BotCore {
     const { store, clock, log } = this.deps;
     const back = store.sources.markUp(ownerJid);
     for (const source of back) log.info("agent is back", { agent: ownerJid, source });
+    if (back.length > 0) this.changed();
     const cleared = store.transaction(() => back.filter((source) => clearHostDown(store, source, clock.now())));
     // The clears are told first, as their own notices; then the alerts they held go on.
     if (cleared.length > 0) await this.tick();
@@ -176,7 +182,10 @@ export class BotCore {
             results.push({ error });
           }
         }
-        if (results.some((r) => "outcome" in r && r.outcome.status === "applied")) ticked = this.tick();
+        if (results.some((r) => "outcome" in r && r.outcome.status === "applied")) {
+          ticked = this.tick();
+          this.changed();
+        }
       });
     } catch (error) {
       for (const { settle } of batch) settle(Promise.reject(error));
@@ -198,6 +207,7 @@ export class BotCore {
       log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
     else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
     else {
+      if (update.replace) this.fullStates.set(update.source, clock.now());
       log.debug("update applied", { ...fields, changes: outcome.changes.length });
       this.skew.observe(update, clock.now());
     }
@@ -210,7 +220,7 @@ export class BotCore {
    * expiry). With `answer`, the reply is given to it (and null returned); without, it is returned.
    */
   async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body, answer);
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer, true);
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);
@@ -226,6 +236,28 @@ export class BotCore {
   async applyEffects(effects: readonly CommandEffect[]): Promise<void> {
     if (effects.includes("silences-changed")) await this.reconsider();
     else if (effects.includes("alerts-changed")) void this.tick();
+    if (effects.length > 0) this.changed();
+  }
+
+  /** Runs a command from the web board (see CommandRunner.runFromBoard) and acts on what it changed. */
+  async handleBoard(jid: string, body: string): Promise<{ ok: boolean; reply: string }> {
+    const outcome = await this.commands.runFromBoard(jid, body);
+    if (outcome.ok) await this.applyEffects(outcome.effects);
+    return { ok: outcome.ok, reply: outcome.reply };
+  }
+
+  /** When `source` last sent its full state (a `replace` update) since the bot started, if it has. */
+  lastFullState(source: string): number | undefined {
+    return this.fullStates.get(source);
+  }
+
+  /** Calls `listener` after anything that may change what a board shows (updates, due work, commands, agents). */
+  watch(listener: () => void): void {
+    this.watchers.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.watchers) listener();
   }
 
   /**
@@ -252,6 +284,7 @@ export class BotCore {
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           const changes = processDue(store, now, DUE_CHUNK);
           const seenBefore = seen.size;
+          if (changes.length > 0) this.changed();
           for (const { alert } of changes) {
             seen.add(alert.shortId);
             const told = evaluateAlert(store, policy, inputs, log, alert.shortId, now);

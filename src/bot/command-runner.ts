@@ -3,7 +3,7 @@ import { FORM_COMMANDS, runFormCommand } from "../commands/adhoc-forms.js";
 import { STRANGER_REFUSAL, authoriser, recognisePerson, type Person } from "../commands/authorise.js";
 import { RateLimiter } from "../commands/rate-limit.js";
 import { runCommand, type CommandOutcome } from "../commands/run.js";
-import type { CommandContext, CommandEffect, OnCallOutcome } from "../commands/types.js";
+import type { CommandContext, CommandEffect, OnCallOutcome, WebSignIn } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import { addOpenTime, workingHoursWindow } from "../policy/windows.js";
 import { classify } from "../policy/matcher.js";
@@ -56,6 +56,8 @@ const DROPPED_LINE_CHARS = 80;
 export class CommandRunner {
   private readonly limiter = new RateLimiter();
   private readonly dropped = new Map<string, Dropped>();
+  /** Issues web board sign-in links (set when the board is on). */
+  private signIn: ((person: Person) => { url: string; validMs: number }) | null = null;
 
   constructor(private readonly deps: CommandRunnerDeps) {}
 
@@ -68,7 +70,7 @@ export class CommandRunner {
    * Runs a chat line from `fromJid` (a full or bare JID: the real JID, in rooms). A configured
    * person's lines dropped by the rate limit are listed back to them through `tell` once it frees.
    */
-  async run(fromJid: string, body: string, tell?: TellLater): Promise<CommandResult> {
+  async run(fromJid: string, body: string, tell?: TellLater, direct = false): Promise<CommandResult> {
     const { log, clock } = this.deps;
     if (body.trim() === "") return { reply: null, outcome: null };
     // The limit comes first, so that nobody, stranger or not, can make the bot answer a flood.
@@ -86,11 +88,38 @@ export class CommandRunner {
       this.deps.metrics?.commandRun("none", "stranger");
       return { reply: STRANGER_REFUSAL, outcome: null };
     }
-    const outcome = await runCommand(body, this.context(person));
+    const outcome = await runCommand(body, this.context(person, direct));
     if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
     else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
     this.deps.metrics?.commandRun(outcome.command ?? "unparsed", outcome.ok ? "ok" : outcome.kind);
     return { reply: outcome.reply, outcome };
+  }
+
+  /** Lets `web` hand out sign-in links for the web board (only in a direct chat). */
+  offerSignIn(issue: (person: Person) => { url: string; validMs: number }): void {
+    this.signIn = issue;
+  }
+
+  /**
+   * Runs a command from the web board for the configured person `jid`: the same commands, rules,
+   * permissions and rate limit as chat; the history names the person with "(web)".
+   */
+  async runFromBoard(
+    jid: string,
+    body: string,
+  ): Promise<CommandOutcome | { ok: false; kind: "refused"; reply: string }> {
+    const { log, clock } = this.deps;
+    const rate = this.limiter.take(jid, clock.now());
+    if (!rate.ok) return { ok: false, kind: "refused", reply: rate.message };
+    const person = this.person(jid);
+    if (!person) return { ok: false, kind: "refused", reply: STRANGER_REFUSAL };
+    const asWeb = recognisePerson([{ name: `${person.name} (web)`, jid: person.jid }], person.jid)!;
+    const outcome = await runCommand(body, { ...this.context(person), person: asWeb });
+    if (!outcome.ok && outcome.kind === "failed")
+      log.error("command failed", { from: jid, via: "web", err: outcome.error });
+    else log.info("command", { from: jid, via: "web", command: outcome.command, ok: outcome.ok });
+    this.deps.metrics?.commandRun(outcome.command ?? "unparsed", outcome.ok ? "ok" : outcome.kind);
+    return outcome;
   }
 
   /** Cancels the pending lists of dropped commands (the bot is stopping). */
@@ -126,8 +155,8 @@ export class CommandRunner {
     return true;
   }
 
-  /** The context commands run in for this person, now. */
-  context(person: Person): CommandContext {
+  /** The context commands run in for this person, now (`direct`: a one-to-one chat, where `web` gives links). */
+  context(person: Person, direct = false): CommandContext {
     const { store, clock, inputs, log } = this.deps;
     const { policy, ackDefaultMs, ackMaxMs, permissions } = this.deps.settings.current();
     return {
@@ -160,7 +189,13 @@ export class CommandRunner {
         return { level: c.level, workgroup: c.workgroup };
       },
       may: authoriser(person.name, permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
+      ...(this.signIn !== null ? { webSignIn: () => this.webLink(person, direct) } : {}),
     };
+  }
+
+  private webLink(person: Person, direct: boolean): WebSignIn {
+    if (!direct || this.signIn === null) return { ok: false, reason: "room" };
+    return { ok: true, ...this.signIn(person) };
   }
 
   private oncall(policy: BotSettings["policy"], workgroup: string | null): OnCallOutcome {

@@ -23,6 +23,7 @@ import { PromMetrics } from "../http/metrics.js";
 import { startBotHttp } from "../http/bot-http.js";
 import type { HttpConfig } from "../http/http-config.js";
 import type { HttpListener } from "../http/listener.js";
+import { WebBoard } from "../web/web-board.js";
 import { PresenceTracker } from "./presence-tracker.js";
 import { storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, type BotSettings, type ReloadOutcome } from "./settings.js";
@@ -43,6 +44,8 @@ export interface RunningBot {
   readonly http: HttpListener | null;
   /** The legacy Mauve UDP listener, when the config has a `udp` section. */
   readonly udp: UdpIngest | null;
+  /** The web board, when the config has `http.board` (docs/web.md). */
+  readonly board: WebBoard | null;
   /** Re-lists and subscribes to agent nodes and catches up on their retained items. */
   resync(): Promise<void>;
   /** How reachable a person is by chat, as far as the bot has heard. */
@@ -194,9 +197,12 @@ export async function runBot(
     await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
+  // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").
+  const agentStatus = new Map<string, { status: string; at: number }>();
   presence.onPresence(async (p) => {
     if (isPerson(p.from)) return people.update(p);
     const agent = bareJid(p.from);
+    if (p.status !== undefined) agentStatus.set(agent, { status: p.status, at: clock.now() });
     if (p.type !== "available") {
       if (store.sources.hasOwner(agent)) await core.agentAway(agent);
       return;
@@ -269,6 +275,29 @@ export async function runBot(
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
   const http = initial.http ? await listenHttp(initial.http) : null;
+  // --- web board (issue 14, docs/web.md): routes on the HTTP listener, live feed, `web` links ---
+  const board = http && initial.http?.board ? openBoard(http, initial.http.board) : null;
+  function openBoard(listener: HttpListener, boardConfig: NonNullable<HttpConfig["board"]>): WebBoard {
+    const web = new WebBoard({
+      store,
+      clock,
+      log: log.child({ web: "board" }),
+      config: () => config().http?.board ?? boardConfig,
+      address: listener.address,
+      policy: () => config(),
+      act: (jid, line) => core.handleBoard(jid, line),
+      presence: (jid) => people.status(jid),
+      agentStatus: (jid) => agentStatus.get(jid),
+      lastFullState: (source) => core.lastFullState(source),
+    });
+    for (const route of web.routes()) listener.addRoute(route);
+    core.watch(() => web.changed());
+    core.commands.offerSignIn((person) => web.issueLink(person));
+    settings.onChange(() => web.peopleChanged());
+    log.info("web board", { url: web.baseUrl });
+    return web;
+  }
+  // --- end web board ---
   if (metrics) session.on("online", () => metrics.xmppReconnected());
   // What a reload must act on beyond the values read live (the core looks again at raised alerts).
   settings.onChange(async ({ config: next }) => {
@@ -331,6 +360,7 @@ export async function runBot(
     session,
     http,
     udp,
+    board,
     resync,
     reachability: (jid) => people.status(jid),
     async reload(next) {
@@ -341,6 +371,7 @@ export async function runBot(
       return { needsRestart };
     },
     async stop() {
+      board?.close();
       await http?.close();
       await udp?.close();
       await shutDown();

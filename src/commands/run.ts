@@ -13,6 +13,7 @@ import { showCommand } from "./show.js";
 import { silenceCommand } from "./silence.js";
 import { silencesCommand, unsilenceCommand } from "./silences.js";
 import { unackCommand } from "./unack.js";
+import { webCommand } from "./web.js";
 
 /** Every chat command, in the order help lists them: the daily ones first, help last. */
 export const defaultRegistry: Registry = registryWithHelp([
@@ -28,6 +29,7 @@ export const defaultRegistry: Registry = registryWithHelp([
   unsilenceCommand,
   onCallCommand,
   escalateCommand,
+  webCommand,
 ]);
 
 /**

@@ -114,6 +114,12 @@ export type OnCallOutcome =
   | { ok: true; rota: ReadonlyArray<{ readonly workgroup: string; readonly people: readonly string[] }> }
   | { ok: false; reason: "unknown-workgroup"; known: readonly string[] };
 
+/** What the bot answers to `web`: a one-time link, or why there is none. */
+export type WebSignIn =
+  | { readonly ok: true; readonly url: string; readonly validMs: number }
+  /** "room": a link said in a room could be used by anyone there, so it is only given in a direct chat. */
+  | { readonly ok: false; readonly reason: "room" };
+
 /** Everything a handler may consult or change; handlers touch nothing else, so tests pass a fake. */
 export interface CommandContext {
   /** The sender, already recognised as a configured person (see `recognisePerson`). */
@@ -141,6 +147,8 @@ export interface CommandContext {
   clockSkew?(source: string): { readonly skewMs: number; readonly at: number } | null;
   /** Whether the sender may do `action` to `alert` (null: to alerts in general, as a silence may). Default: yes. */
   may?(action: CommandAction, alert: AlertRecord | null): Verdict;
+  /** A one-time sign-in link to the web board for the sender; absent when the board is off. */
+  webSignIn?(): WebSignIn;
 }
 
 /**

@@ -1,7 +1,8 @@
+import { boardSection, type BoardConfig } from "./board-config.js";
 import { listenAddress } from "../ingest/udp-listener.js";
 import { compilePattern } from "../policy/matcher.js";
 import { bool, int, str } from "../schema/scalars.js";
-import { list, object, optional } from "../schema/combinators.js";
+import { list, maybe, object, optional } from "../schema/combinators.js";
 import { expected, indexPath, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
 import type { Secret } from "../schema/secret.js";
 import { secret } from "../schema/secret.js";
@@ -40,6 +41,8 @@ export interface HttpConfig {
   readonly metrics: boolean;
   readonly tokens: readonly HttpTokenConfig[];
   readonly alertmanager: AlertmanagerMapping;
+  /** The web board; null when it is off (the default). */
+  readonly board: BoardConfig | null;
 }
 
 /** The listener's default port; the address defaults to loopback. */
@@ -109,6 +112,7 @@ export const httpSection: Reader<HttpConfig> = (value, path, ctx) => {
     metrics: optional(bool(), true),
     tokens: optional(list(tokenEntry, { unique: [{ key: "name", of: (t) => t.name }] }), []),
     alertmanager: optional(alertmanagerSection, {}),
+    board: maybe(boardSection),
   })(value, path, ctx);
   if (read === INVALID) return INVALID;
   // Two tokens with one value would make the sender ambiguous: refused, without naming the value.
@@ -132,5 +136,6 @@ export const httpSection: Reader<HttpConfig> = (value, path, ctx) => {
     metrics: read.metrics,
     tokens: read.tokens,
     alertmanager: read.alertmanager,
+    board: read.board,
   };
 };

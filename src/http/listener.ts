@@ -13,7 +13,24 @@ export interface HttpRequest {
   readonly remote: string;
 }
 
-/** What a route answers: JSON (the default for APIs) or text with its content type. */
+/**
+ * An answer that stays open and is written to as things happen (server-sent events): `open` gets
+ * the writer once the headers are out, and returns what to do when the client goes away.
+ */
+export interface HttpStream {
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  open(writer: StreamWriter): () => void;
+}
+
+/** Writes to an open stream; `write` returns false when the client is gone or slow (the chunk is dropped then). */
+export interface StreamWriter {
+  write(chunk: string): boolean;
+  end(): void;
+}
+
+/** What a route answers: JSON (the default for APIs), text with its content type, or an open stream. */
 export type HttpResponse =
   | { readonly status: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
   | {
@@ -21,7 +38,8 @@ export type HttpResponse =
       readonly text: string;
       readonly contentType: string;
       readonly headers?: Readonly<Record<string, string>>;
-    };
+    }
+  | { readonly status: number; readonly stream: HttpStream; readonly headers?: Readonly<Record<string, string>> };
 
 /** One endpoint. Routes are matched by exact path, then method. */
 export interface Route {
@@ -182,10 +200,34 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-la
 
 function write(res: ServerResponse, answer: HttpResponse, after?: () => void): void {
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+  if ("stream" in answer) return openStream(res, answer.status, answer.stream);
   const [type, payload] =
     "json" in answer
       ? ["application/json; charset=utf-8", `${JSON.stringify(answer.json)}\n`]
       : [answer.contentType, answer.text];
   res.writeHead(answer.status, { "content-type": type, "content-length": Buffer.byteLength(payload) });
   res.end(payload, after);
+}
+
+// A stream has no length: it is written as it goes, and a client that does not read is not queued
+// for (a board left open on a stalled laptop must not make the bot buffer the feed for it).
+function openStream(res: ServerResponse, status: number, stream: HttpStream): void {
+  for (const [name, value] of Object.entries(stream.headers ?? {})) res.setHeader(name, value);
+  res.writeHead(status, { "content-type": stream.contentType, "cache-control": "no-store" });
+  res.flushHeaders();
+  let closed = false;
+  const onClose = stream.open({
+    write(chunk) {
+      if (closed || res.writableNeedDrain) return false;
+      return res.write(chunk);
+    },
+    end() {
+      closed = true;
+      res.end();
+    },
+  });
+  res.on("close", () => {
+    closed = true;
+    onClose();
+  });
 }

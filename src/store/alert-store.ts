@@ -36,6 +36,9 @@ const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map
   RETURNING *`;
 const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`;
 
+// What the board lists: every column but the detail.
+const BOARD_COLUMNS = ["short_id", ...COLUMNS].map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
+
 /** A page of alerts and the count of every alert the filter matches. */
 export interface AlertPage {
   alerts: AlertRecord[];
@@ -180,6 +183,37 @@ export class AlertStore {
       params,
     ) as AlertRow[];
     return { alerts: rows.map(rowToAlert), total };
+  }
+
+  /**
+   * Every raised alert, unordered and without its detail (the web board grades, sorts and pages
+   * them itself; the detail can be 64 KB an alert and is shown only on the alert's own page).
+   */
+  raisedForBoard(): AlertRecord[] {
+    return (this.sql(`SELECT ${BOARD_COLUMNS} FROM alerts WHERE status = 'raised'`).all() as AlertRow[]).map(
+      rowToAlert,
+    );
+  }
+
+  /** Cleared alerts whose sender scheduled a raise (heartbeats), the soonest first. */
+  scheduled(): AlertRecord[] {
+    return (
+      this.sql(
+        "SELECT * FROM alerts WHERE status = 'cleared' AND scheduled_raise_at IS NOT NULL ORDER BY scheduled_raise_at, short_id",
+      ).all() as AlertRow[]
+    ).map(rowToAlert);
+  }
+
+  /**
+   * Raises since `since`, counted per source and per `bucketMs`-long slot from `since` (for the
+   * board's charts): one pass over the history, grouped by SQLite.
+   */
+  raisesPerSlot(since: number, bucketMs: number): Array<{ source: string; slot: number; count: number }> {
+    return this.sql(
+      `SELECT a.source AS source, CAST((h.at - @since) / @bucket AS INTEGER) AS slot, COUNT(*) AS count
+         FROM alert_history h JOIN alerts a ON a.short_id = h.short_id
+        WHERE h.kind = 'raised' AND h.at >= @since GROUP BY a.source, slot`,
+    ).all({ since, bucket: bucketMs }) as Array<{ source: string; slot: number; count: number }>;
   }
 
   /** How many alerts are raised now. */

@@ -94,6 +94,22 @@ export class PolicyStore {
     }));
   }
 
+  /** Every delivery still kept for an alert, oldest first, with how it stands (for the web board). */
+  deliveriesOf<T>(
+    shortId: number,
+  ): Array<{ person: string; status: string; delivery: T; createdAt: number; updatedAt: number }> {
+    const rows = this.sql(
+      "SELECT person, status, body, created_at, updated_at FROM deliveries WHERE short_id = ? ORDER BY id",
+    ).all(shortId) as Array<{ person: string; status: string; body: string; created_at: number; updated_at: number }>;
+    return rows.map((r) => ({
+      person: r.person,
+      status: r.status,
+      delivery: JSON.parse(r.body) as T,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
   /** Records how a delivery ended. */
   finish(id: number, status: DeliveryStatus, at: number): void {
     this.sql("UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?").run(status, at, id);

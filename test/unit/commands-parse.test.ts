@@ -6,7 +6,7 @@ import type { Matcher } from "../../src/policy/types.js";
 
 const M = 60_000;
 const H = 60 * M;
-const ALL = "ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, help";
+const ALL = "ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, web, help";
 const ACK_USAGE =
   'Usage: ack <ids> [for <duration> | for <n> working hours] [because <note>], e.g. "ack 42,43 for 2h because rebooting".';
 const SILENCE_USAGE =

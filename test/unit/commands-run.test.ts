@@ -302,6 +302,7 @@ describe("commands: help", () => {
       unsilence: ["silences-changed"],
       oncall: [],
       escalate: ["alerts-changed"],
+      web: [],
       help: [],
     });
     // An alias declares what its command does: nothing is matched on the word typed.
@@ -356,7 +357,7 @@ describe("commands: runCommand, the error boundary", () => {
       kind: "unparsed",
       command: null,
       reply:
-        'I don\'t know "frob". Try: ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, help',
+        'I don\'t know "frob". Try: ack, unack, show, detail, history, note, clear, silence, silences, unsilence, oncall, escalate, web, help',
     });
   });
 

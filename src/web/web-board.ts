@@ -1,0 +1,485 @@
+import type { Clock } from "../clock/clock.js";
+import type { BoardConfig } from "../http/board-config.js";
+import type { HttpRequest, HttpResponse, Route } from "../http/listener.js";
+import type { Logger } from "../log.js";
+import { activeSilences, classify } from "../policy/matcher.js";
+import type { Presence } from "../policy/delivery.js";
+import { HOST_DOWN_ALERT_ID } from "../policy/inhibit.js";
+import type { Matcher, Person, Policy } from "../policy/types.js";
+import type { Store } from "../store/store.js";
+import { alertMain } from "./alert-page.js";
+import { agentsMain } from "./agents-page.js";
+import { BOARD_CSS, BOARD_JS } from "./assets.js";
+import { boardMain } from "./board-page.js";
+import { boardState, boardView, readBoardQuery } from "./board-rows.js";
+import { stackedBars, type Series } from "./charts.js";
+import { html, toText, type Html } from "./html.js";
+import { page, plainPage, type Viewer } from "./layout.js";
+import { LiveFeed } from "./live-feed.js";
+import { onCallMain } from "./oncall-page.js";
+import { ROTA_HORIZON_MS, workgroupRota } from "./rota.js";
+import { Sessions, type Session } from "./sessions.js";
+import { silencesMain } from "./silences-page.js";
+import { SignInLinks, type LinkRefusal } from "./sign-in.js";
+import { commandLine } from "./board-actions.js";
+
+/** What the board needs from the running bot. */
+export interface WebBoardDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly config: () => BoardConfig;
+  /** Where the listener is, for links when `config.url` is not set. */
+  readonly address: { readonly host: string; readonly port: number };
+  /** The people and policy in force now (a reload replaces them). */
+  readonly policy: () => Policy & { readonly people: readonly Person[] };
+  /** Runs a command for the person with this JID through the bot's one door for commands. */
+  act(jid: string, line: string): Promise<{ ok: boolean; reply: string }>;
+  /** A person's chat presence, as the bot has heard it. */
+  presence(jid: string): Presence;
+  /** The presence status an agent account last sent (its status line, with its backlog), if any. */
+  agentStatus(jid: string): { readonly status: string; readonly at: number } | undefined;
+  /** When a source last sent its full state since the bot started, if it has. */
+  lastFullState(source: string): number | undefined;
+}
+
+const COOKIE = "mauve_board";
+const FLASH_MS = 15_000;
+const CHART_CACHE_MS = 30_000;
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  // Sign-in links carry their token in the address: it must not leak to other sites.
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+/**
+ * The web board (issue 14, docs/web.md): pages rendered on the server from the store, actions run
+ * as chat commands by the signed-in person, sign-in by one-time links from the `web` command,
+ * live refresh over server-sent events. It adds its routes to AlertBot's HTTP listener.
+ */
+export class WebBoard {
+  readonly feed: LiveFeed;
+  private readonly links: SignInLinks;
+  private readonly sessions: Sessions;
+  private readonly flashes = new Map<string, { text: string; until: number }>();
+  private readonly charts = new Map<
+    string,
+    { at: number; rows: Array<{ source: string; slot: number; count: number }> }
+  >();
+
+  constructor(private readonly deps: WebBoardDeps) {
+    this.feed = new LiveFeed(deps.clock);
+    this.links = new SignInLinks(() => deps.config().linkTtlMs);
+    this.sessions = new Sessions(() => deps.config().sessionTtlMs, {
+      load: () => deps.store.policy.botState("web-sessions"),
+      save: (json) => deps.store.policy.setBotState("web-sessions", json),
+    });
+  }
+
+  /** The address of the board as people reach it. */
+  get baseUrl(): string {
+    const configured = this.deps.config().url;
+    if (configured !== null) return configured;
+    const { host, port } = this.deps.address;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+  }
+
+  /** A one-time sign-in link for a configured person (the `web` command's answer). */
+  issueLink(person: { readonly name: string }): { url: string; validMs: number } {
+    const { token } = this.links.issue(person.name, this.deps.clock.now());
+    return { url: `${this.baseUrl}sign-in?t=${token}`, validMs: this.deps.config().linkTtlMs };
+  }
+
+  /** Something the board shows may have changed. */
+  changed(): void {
+    this.feed.changed();
+  }
+
+  /** The config was reloaded: people no longer in it lose their links, sessions and live streams. */
+  peopleChanged(): void {
+    const allowed = (name: string): boolean => this.allowed(name);
+    this.links.keepOnly(allowed);
+    const ended = this.sessions.keepOnly(allowed);
+    this.feed.keepOnly(allowed);
+    if (ended > 0) this.deps.log.info("web board sessions ended: their people left the config", { ended });
+  }
+
+  /** Ends the live streams (the bot is stopping). */
+  close(): void {
+    this.feed.close();
+  }
+
+  /** Every route of the board, for the HTTP listener. */
+  routes(): Route[] {
+    const get = (path: string, handle: (req: HttpRequest) => HttpResponse | Promise<HttpResponse>): Route => ({
+      method: "GET",
+      path,
+      handle,
+    });
+    const post = (path: string, handle: (req: HttpRequest) => HttpResponse | Promise<HttpResponse>): Route => ({
+      method: "POST",
+      path,
+      handle,
+    });
+    return [
+      get("/assets/board.css", () => asset(BOARD_CSS, "text/css; charset=utf-8")),
+      get("/assets/board.js", () => asset(BOARD_JS, "text/javascript; charset=utf-8")),
+      get("/sign-in", (req) => this.signInPage(req)),
+      post("/sign-in", (req) => this.signIn(req)),
+      post("/sign-out", (req) => this.signOut(req)),
+      get("/", (req) => this.signedIn(req, (v) => this.boardPage(req, v))),
+      get("/alert", (req) => this.signedIn(req, (v) => this.alertPage(req, v))),
+      get("/agents", (req) => this.signedIn(req, (v) => this.agentsPage(v))),
+      get("/oncall", (req) => this.signedIn(req, (v) => this.onCallPage(v))),
+      get("/silences", (req) => this.signedIn(req, (v) => this.silencesPage(v))),
+      get("/chart.svg", (req) => this.signedIn(req, () => this.chart(req))),
+      get("/events", (req) => this.signedIn(req, (v) => ({ status: 200, stream: this.feed.stream(v.person) }))),
+      post("/action", (req) => this.action(req)),
+    ];
+  }
+
+  // --- sign-in -------------------------------------------------------------------------------
+
+  private allowed(name: string): boolean {
+    return this.deps.policy().people.some((p) => p.name === name);
+  }
+
+  private session(req: HttpRequest): { id: string; session: Session } | null {
+    const id = cookie(req, COOKIE);
+    const session = this.sessions.find(id, this.deps.clock.now(), (name) => this.allowed(name));
+    return session === null || id === undefined ? null : { id, session };
+  }
+
+  private signedIn(
+    req: HttpRequest,
+    render: (viewer: Viewer) => HttpResponse | Promise<HttpResponse>,
+  ): HttpResponse | Promise<HttpResponse> {
+    const found = this.session(req);
+    if (found === null)
+      return htmlAnswer(
+        401,
+        plainPage(
+          "Sign in",
+          html`<p>
+            Say <b>web</b> to AlertBot in a direct chat: it answers with a sign-in link that works once, for you only.
+          </p>`,
+        ),
+      );
+    return render({ person: found.session.person, csrf: found.session.csrf });
+  }
+
+  private signInPage(req: HttpRequest): HttpResponse {
+    const token = req.query.get("t") ?? "";
+    const seen = this.links.peek(token, this.deps.clock.now());
+    if (!seen.ok || !this.allowed(seen.person)) return refused(seen.ok ? "unknown" : seen.reason);
+    // A button rather than signing in on GET: chat clients fetch links for previews, and that must not use it up.
+    return htmlAnswer(
+      200,
+      plainPage(
+        "Sign in to Mauve",
+        html`<form method="post" action="/sign-in">
+          <input type="hidden" name="t" value="${token}" />
+          <p><button type="submit" id="sign-in">Sign in as ${seen.person}</button></p>
+        </form>`,
+      ),
+    );
+  }
+
+  private signIn(req: HttpRequest): HttpResponse {
+    const form = readForm(req);
+    const now = this.deps.clock.now();
+    const used = this.links.redeem(form?.get("t") ?? "", now);
+    if (!used.ok || !this.allowed(used.person)) {
+      this.deps.log.warn("web board sign-in refused", {
+        reason: used.ok ? "not-configured" : used.reason,
+        remote: req.remote,
+      });
+      return refused(used.ok ? "unknown" : used.reason);
+    }
+    const { id } = this.sessions.open(used.person, now);
+    this.deps.log.info("web board sign-in", { person: used.person, remote: req.remote });
+    const { sessionTtlMs, secureCookie } = this.deps.config();
+    const attributes = `Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(sessionTtlMs / 1000)}${secureCookie ? "; Secure" : ""}`;
+    return redirect("/", { "set-cookie": `${COOKIE}=${id}; ${attributes}` });
+  }
+
+  private signOut(req: HttpRequest): HttpResponse {
+    const found = this.session(req);
+    const form = readForm(req);
+    if (found !== null && Sessions.csrfMatches(found.session, form?.get("csrf"))) this.sessions.close(found.id);
+    return htmlAnswer(200, plainPage("Signed out", html`<p>Say <b>web</b> to AlertBot for a new link.</p>`), {
+      "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
+    });
+  }
+
+  // --- actions -------------------------------------------------------------------------------
+
+  private async action(req: HttpRequest): Promise<HttpResponse> {
+    const found = this.session(req);
+    if (found === null)
+      return htmlAnswer(
+        401,
+        plainPage("Signed out", html`<p>Your session has ended. Say <b>web</b> to AlertBot for a new link.</p>`),
+      );
+    const form = readForm(req);
+    if (form === null || !Sessions.csrfMatches(found.session, form.get("csrf"))) {
+      this.deps.log.warn("web board action without its CSRF token refused", {
+        person: found.session.person,
+        remote: req.remote,
+      });
+      return htmlAnswer(
+        403,
+        plainPage(
+          "Refused",
+          html`<p>This form is out of date or did not come from the board. Go back, reload, and try again.</p>`,
+        ),
+      );
+    }
+    const back = safeBack(form.get("back"));
+    const line = commandLine(form);
+    const person = this.deps.policy().people.find((p) => p.name === found.session.person);
+    let text: string;
+    if (!line.ok) text = line.text;
+    else if (person === undefined) text = "You are no longer in AlertBot's configuration.";
+    else text = (await this.deps.act(person.jid, line.line)).reply;
+    this.flashes.set(found.session.csrf, { text, until: this.deps.clock.now() + FLASH_MS });
+    return redirect(back);
+  }
+
+  private flash(viewer: Viewer): string | null {
+    const f = this.flashes.get(viewer.csrf);
+    if (f === undefined) return null;
+    if (this.deps.clock.now() >= f.until) {
+      this.flashes.delete(viewer.csrf);
+      return null;
+    }
+    return f.text;
+  }
+
+  // --- pages ---------------------------------------------------------------------------------
+
+  private boardPage(req: HttpRequest, viewer: Viewer): HttpResponse {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const q = readBoardQuery(req.query);
+    const silences = store.policy.liveSilences<Matcher>(now);
+    const view = boardView(
+      store.alerts.each("raised"),
+      store.alerts.scheduled(),
+      this.deps.policy().rules,
+      silences,
+      now,
+      q,
+    );
+    return htmlAnswer(200, page("Board", "board", viewer, boardMain(view, q, viewer, now, this.flash(viewer))));
+  }
+
+  private alertPage(req: HttpRequest, viewer: Viewer): HttpResponse {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const id = Number(req.query.get("id") ?? "");
+    const alert = Number.isSafeInteger(id) ? store.alerts.get(id) : undefined;
+    if (alert === undefined)
+      return htmlAnswer(
+        404,
+        page(
+          "No such alert",
+          "alert",
+          viewer,
+          html`<main>
+            <h1>No alert #${req.query.get("id") ?? ""}</h1>
+            <p><a href="/">Back to the board</a></p>
+          </main>`,
+        ),
+      );
+    const live = store.policy.liveSilences<Matcher>(now);
+    const c = classify(this.deps.policy().rules, alert);
+    const deliveries = store.policy.deliveriesOf<{ kind?: string; channels?: string[] }>(alert.shortId).map((d) => ({
+      person: d.person,
+      channels: d.delivery.channels ?? [],
+      kind: d.delivery.kind ?? "",
+      status: d.status,
+      at: d.updatedAt,
+    }));
+    const main = alertMain(
+      {
+        alert,
+        level: c.level,
+        workgroup: c.workgroup,
+        state: alert.status === "cleared" && alert.scheduledRaiseAt === null ? "cleared" : boardState(alert, live, now),
+        history: store.alerts.history(alert.shortId),
+        deliveries,
+        silences: alert.status === "raised" ? activeSilences(alert, live, now) : [],
+      },
+      viewer,
+      now,
+      this.flash(viewer),
+    );
+    return htmlAnswer(200, page(`#${alert.shortId} ${alert.source} ${alert.alertId}`, "alert", viewer, main));
+  }
+
+  private agentsPage(viewer: Viewer): HttpResponse {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const down = store.sources.down();
+    const raised = new Map<string, number>();
+    const hostDown = new Set<string>();
+    for (const a of store.alerts.each("raised")) {
+      raised.set(a.source, (raised.get(a.source) ?? 0) + 1);
+      if (a.alertId === HOST_DOWN_ALERT_ID) hostDown.add(a.source);
+    }
+    const rows = store.sources.all().map((s) => ({
+      source: s.source,
+      owner: s.ownerJid,
+      downSince: down.get(s.source) ?? null,
+      firstSeenAt: s.firstSeenAt,
+      lastSeenAt: s.lastSeenAt,
+      lastSequence: s.lastSequence.toString(),
+      hostDown: hostDown.has(s.source),
+      raised: raised.get(s.source) ?? 0,
+      lastFullAt: this.deps.lastFullState(s.source) ?? null,
+      status: s.ownerJid === "" ? null : (this.deps.agentStatus(s.ownerJid)?.status ?? null),
+    }));
+    return htmlAnswer(200, page("Agents", "agents", viewer, agentsMain(rows, now)));
+  }
+
+  private onCallPage(viewer: Viewer): HttpResponse {
+    const now = this.deps.clock.now();
+    const policy = this.deps.policy();
+    const rotas = policy.workgroups.map((w) => workgroupRota(w, policy.people, now, ROTA_HORIZON_MS));
+    const presence = (name: string): Presence => {
+      const p = policy.people.find((x) => x.name === name);
+      return p === undefined ? "unknown" : this.deps.presence(p.jid);
+    };
+    return htmlAnswer(200, page("On call", "oncall", viewer, onCallMain(rotas, presence, now)));
+  }
+
+  private silencesPage(viewer: Viewer): HttpResponse {
+    const now = this.deps.clock.now();
+    const silences = this.deps.store.policy.liveSilences<Matcher>(now);
+    return htmlAnswer(
+      200,
+      page("Silences", "silences", viewer, silencesMain(silences, viewer, now, this.flash(viewer))),
+    );
+  }
+
+  private chart(req: HttpRequest): HttpResponse {
+    const week = req.query.get("span") === "7d";
+    const slotMs = week ? 6 * 3_600_000 : 3_600_000;
+    const slots = week ? 28 : 24;
+    const now = this.deps.clock.now();
+    const since = (Math.floor(now / slotMs) - (slots - 1)) * slotMs;
+    const key = `${since}/${slotMs}`;
+    let cached = this.charts.get(key);
+    if (cached === undefined || now - cached.at > CHART_CACHE_MS) {
+      this.charts.clear();
+      cached = { at: now, rows: this.deps.store.alerts.raisesPerSlot(since, slotMs) };
+      this.charts.set(key, cached);
+    }
+    const only = req.query.get("source");
+    const perSource = new Map<string, number[]>();
+    for (const r of cached.rows) {
+      if (only !== null && r.source !== only) continue;
+      const counts = perSource.get(r.source) ?? new Array<number>(slots).fill(0);
+      if (r.slot >= 0 && r.slot < slots) counts[r.slot] = (counts[r.slot] ?? 0) + r.count;
+      perSource.set(r.source, counts);
+    }
+    const ranked = [...perSource].sort((a, b) => sum(b[1]) - sum(a[1]));
+    const series: Series[] = ranked.slice(0, 5).map(([name, counts]) => ({ name, counts }));
+    if (ranked.length > 5) {
+      const other = new Array<number>(slots).fill(0);
+      for (const [, counts] of ranked.slice(5)) counts.forEach((n, i) => (other[i]! += n));
+      series.push({ name: `${ranked.length - 5} other sources`, counts: other });
+    }
+    const label = (slot: number): string => {
+      const d = new Date(since + slot * slotMs).toISOString();
+      return week ? d.slice(5, 10) : `${d.slice(11, 13)}h`;
+    };
+    const small = req.query.get("small") === "1";
+    const svg = stackedBars(
+      only === null ? `Raises across the fleet, last ${week ? "7 days" : "24 hours"}` : `Raises of ${only}`,
+      series,
+      slots,
+      label,
+      small ? { width: 240, height: 60 } : undefined,
+    );
+    return {
+      status: 200,
+      text: svg,
+      contentType: "image/svg+xml; charset=utf-8",
+      headers: { ...SECURITY_HEADERS, "cache-control": "private, max-age=30" },
+    };
+  }
+}
+
+function sum(counts: readonly number[]): number {
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+function asset(text: string, contentType: string): HttpResponse {
+  return {
+    status: 200,
+    text,
+    contentType,
+    headers: { "cache-control": "public, max-age=300", "x-content-type-options": "nosniff" },
+  };
+}
+
+function htmlAnswer(status: number, body: Html, headers: Readonly<Record<string, string>> = {}): HttpResponse {
+  return {
+    status,
+    text: toText(body),
+    contentType: "text/html; charset=utf-8",
+    headers: { ...SECURITY_HEADERS, ...headers },
+  };
+}
+
+function redirect(to: string, headers: Readonly<Record<string, string>> = {}): HttpResponse {
+  return {
+    status: 303,
+    text: "",
+    contentType: "text/plain; charset=utf-8",
+    headers: { ...SECURITY_HEADERS, location: to, ...headers },
+  };
+}
+
+const REFUSALS: Readonly<Record<LinkRefusal, string>> = {
+  unknown: "This sign-in link is not valid here.",
+  expired: "This sign-in link has expired.",
+  used: "This sign-in link has been used already: each link works once.",
+};
+
+function refused(reason: LinkRefusal): HttpResponse {
+  return htmlAnswer(
+    403,
+    plainPage(
+      "Cannot sign in",
+      html`<p id="refusal">${REFUSALS[reason]}</p>
+        <p>Say <b>web</b> to AlertBot in a direct chat for a new one.</p>`,
+    ),
+  );
+}
+
+function readForm(req: HttpRequest): URLSearchParams | null {
+  const type = String(req.headers["content-type"] ?? "");
+  if (!type.startsWith("application/x-www-form-urlencoded")) return null;
+  return new URLSearchParams(req.body.toString("utf8"));
+}
+
+function cookie(req: HttpRequest, name: string): string | undefined {
+  const header = req.headers.cookie ?? "";
+  for (const part of header.split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return value.join("=");
+  }
+  return undefined;
+}
+
+// Only a path of the board itself: never another site ("//evil", "https:", "\\").
+function safeBack(back: string | null): string {
+  return back !== null && /^\/(?![/\\])[^\s]*$/.test(back) ? back : "/";
+}

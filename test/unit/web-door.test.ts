@@ -1,0 +1,65 @@
+// The board's door into the bot, with a real store and a fake clock: `web` gives a link only in a
+// direct chat, board actions run as the chat commands under the person's name with "(web)", and
+// the core tells a board of changes.
+import assert from "node:assert/strict";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
+import { Store } from "../../src/store/store.js";
+import { alert, update } from "../helpers/updates.js";
+import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+
+const config = loadBotConfig(
+  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+`,
+  { file: "alertbot.yaml" },
+);
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+
+describe("web board: its door into the bot", () => {
+  it("gives a sign-in link in a direct chat only, and runs board actions as alice (web)", async () => {
+    const clock = new FakeClock();
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map([["xmpp", createXmppChannel(new RecordingChat())]]),
+    });
+    let changes = 0;
+    core.watch(() => (changes += 1));
+    assert.match((await core.handleChat("alice@mauve.localhost/phone", "web")) ?? "", /no web board turned on/);
+    core.commands.offerSignIn((person) => ({ url: `https://b.example/sign-in?for=${person.name}`, validMs: 60_000 }));
+    assert.match((await core.handleChat("alice@mauve.localhost/phone", "web")) ?? "", /sign-in\?for=alice$/);
+    const inRoom = await core.commands.run("alice@mauve.localhost/phone", "web");
+    assert.match(inRoom.reply ?? "", /direct chat/, "a room (or form) gets no link");
+
+    await core.applyUpdate(
+      update("web1", [alert("disk-full", { raiseTimeS: Math.floor(clock.now() / 1000) })]),
+      origin,
+    );
+    assert.ok(changes > 0, "an applied update is a change for the boards");
+    const id = store.alerts.find("web1", "disk-full")!.shortId;
+    const before = changes;
+    const acked = await core.handleBoard("alice@mauve.localhost", `ack ${id} for 2h because rebooting`);
+    assert.equal(acked.ok, true);
+    assert.match(acked.reply, /acknowledged for 2h by alice \(web\) because rebooting/);
+    assert.equal(store.alerts.get(id)!.ack?.by, "alice (web)");
+    assert.ok(changes > before, "a command's change is a change for the boards");
+    const stranger = await core.handleBoard("mallory@mauve.localhost", `clear ${id}`);
+    assert.deepEqual(stranger, {
+      ok: false,
+      reply: "Sorry, I only take commands from the people in my configuration.",
+    });
+    await core.tick();
+    await core.idle();
+    core.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    store.close();
+  });
+});
