@@ -152,6 +152,14 @@ function resume(state: EscalationState, now: number): EscalationState {
   };
 }
 
+/**
+ * The person behind an actor name: "alice (web)" is alice acting through the web board, and she
+ * must not be told of her own ack on her phone.
+ */
+function actorPerson(actor: string): string {
+  return actor.replace(/ \([^()]*\)$/, "").toLowerCase();
+}
+
 /** Tells everyone who heard of the raise (bar `except`) one closing notice. */
 function tellNotified(
   input: EscalationInput,
@@ -163,7 +171,7 @@ function tellNotified(
   const run = { input, level: state.level, deliveries: [] as Delivery[] };
   for (const n of state.notified) {
     const person = findPerson(input.policy.people, n.person);
-    if (person !== undefined && n.person.toLowerCase() !== except.toLowerCase()) deliver(run, person, kind, why);
+    if (person !== undefined && n.person.toLowerCase() !== actorPerson(except)) deliver(run, person, kind, why);
   }
   return run.deliveries;
 }

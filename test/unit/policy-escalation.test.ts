@@ -343,4 +343,15 @@ describe("policy: escalation targets", () => {
     assert.equal(first.nextAt, T0 + 76 * M);
     assert.deepEqual(h.evaluate().deliveries, []);
   });
+
+  it("does not tell alice of her own ack made through the web board (alice (web))", () => {
+    const h = new Harness();
+    h.evaluate();
+    h.runTo(16);
+    h.alert = { ...h.alert, ack: ack("alice (web)", 16, 60) };
+    assert.deepEqual(
+      h.evaluate().deliveries.map((d) => `${d.person} ${d.kind} ${d.why}`),
+      ["bob acked acked by alice (web)"],
+    );
+  });
 });
