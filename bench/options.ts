@@ -71,12 +71,12 @@ export type Phase = (typeof PHASES)[number];
 /** `npm run bench -- --help`. */
 export const HELP = `Usage: npm run bench -- [--quick | --agents N] [options]
 
-Measures mauve-xmpp against Prosody's own pubsub ceiling, in one run on a private
-Prosody (loopback, temporary directory): a do-nothing component subscriber first
-(the baseline), then the real AlertBot on the same load; resources of Prosody, the
-bot and a real agent; the bot with many open alerts; N agents connected at once;
-Debian's prometheus-alertmanager beside the bot on the same work (peer); and, only
-when asked for, an hour's soak (soak).
+Measures mauve-xmpp against its server's own pubsub ceiling, in one run on a private
+Prosody or ejabberd (--server; loopback, temporary directory): a do-nothing component
+subscriber first (the baseline), then the real AlertBot on the same load; resources
+of the server, the bot and a real agent; the bot with many open alerts; N agents
+connected at once; Debian's prometheus-alertmanager beside the bot on the same work
+(peer); and, only when asked for, an hour's soak (soak).
 Every comparison is a ratio against the baseline taken in the same run, because
 absolute figures drift on a shared machine.
 

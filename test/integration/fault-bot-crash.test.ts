@@ -113,10 +113,6 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await alice.expect(/^Silence #\d+/);
 
     const agentLog = new LogLines();
-    // No page comes before its agent starts: the earliest any escalation can fall due is
-    // ESCALATE_AFTER_S after this. Pages may come seconds apart (on ejabberd some of 20 node
-    // creations at once fail and are retried), so the kill is timed from here, not the last page.
-    const agentsStartedAt = Date.now();
     agents.push(
       ...(await Promise.all(
         sources.map((s) =>
@@ -127,15 +123,26 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await waitFor(
       "alice to be paged for every host",
       () => perAlert(alice, "RAISED").size === AGENTS || undefined,
-      30_000,
+      90_000,
     );
+    // Pages may come many seconds apart (agents retrying a login or a node creation on a loaded
+    // machine or on ejabberd): the first page's escalation falls due first, ESCALATE_AFTER_S after
+    // its raise, so the kill is timed from the earliest raise the bot stored.
+    const firstRaisedAt = (() => {
+      const store = Store.open(join(dir, "alertbot.sqlite"));
+      try {
+        return Math.min(...sources.map((s) => store.alerts.find(s, "page")?.raisedAt ?? Date.now()));
+      } finally {
+        store.close();
+      }
+    })();
 
     const started = Date.now();
     for (let k = 0; k < CHANGES; k++) agents.forEach((a, i) => a.change([change(sources[i]!, k)]));
     const first = bots[0]!;
     // Kill after 300 applied, or in any case well before the escalations fall due (on a slow machine):
     // they must be pending when the bot dies.
-    const killBy = agentsStartedAt + (ESCALATE_AFTER_S - 5) * 1000;
+    const killBy = firstRaisedAt + (ESCALATE_AFTER_S - 5) * 1000;
     await waitFor(
       `${KILL_AFTER_APPLIED} applied updates`,
       () => first.withMsg("update applied").length >= KILL_AFTER_APPLIED || Date.now() >= killBy,
