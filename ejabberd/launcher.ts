@@ -55,7 +55,7 @@ export interface RunningEjabberd {
   readonly distPort: number;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 60_000; // generous: the Erlang VM boots slowly on a loaded machine
 const STOP_TIMEOUT_MS = 10_000;
 // ejabberd's and Prosody's defaults, and epmd's: a private server must not collide with a system one.
 const RESERVED_PORTS = new Set([4369, 5222, 5223, 5269, 5347, 5280, 5281, 5443]);
@@ -64,7 +64,7 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?
 /**
  * Starts ejabberd (killing a stale one left in the same run directory) and resolves once its c2s
  * port, and the component port if there is a bot, answer XMPP streams for our hosts. Rejects with
- * the tail of ejabberd's log if it exits or is not ready within 30 s.
+ * the tail of ejabberd's log if it exits or is not ready within 60 s.
  */
 export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdHandle> {
   ensureEjabberdInstalled();
