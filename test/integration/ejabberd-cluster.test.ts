@@ -105,8 +105,8 @@ people:
 `,
     );
     alice = await PersonClient.login(one, "alice"); // on node 1: the bot's chat crosses the cluster
-    // The agents first, their nodes made: AlertBot adopts them all at its start (a newcomer whose
-    // node is being made while the bot lists nodes may wait for it: see docs/ejabberd.md).
+    // The agents first, their nodes made: AlertBot adopts them all at its start (the late agent,
+    // below, is the newcomer).
     for (const [i, source] of SOURCES.entries()) {
       await node1.register(source, `pw-${source}`);
       const config = join(dir, `${source}.yaml`);
@@ -162,9 +162,8 @@ people:
     );
     const late = ChildRun.start("agents/mauve-agent.ts", ["--config", lateConfig], {}, "mauve-agent late (node 2)");
     agents.push(late);
-    // A newcomer is adopted when the bot sees its presence; should that race its node's creation,
-    // the agent publishes anyway after 60 s without the bot's presence.
-    await waitFor("the agent on node 2 applied by the bot on node 1", () => applied("late").length > 0, 150_000);
+    // A newcomer, adopted when the bot sees its presence while it makes its node on the other node.
+    await waitFor("the agent on node 2 applied by the bot on node 1", () => applied("late").length > 0, WAIT_MS);
 
     // Freeze the checks, then wait for the last tick of each to be applied.
     writeFileSync(join(dir, "freeze"), "");
