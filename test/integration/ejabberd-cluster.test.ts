@@ -68,7 +68,7 @@ describe("ejabberd cluster: agents on node 1, AlertBot on node 2; node 2 stopped
   // Registered before the cluster's hooks so that it runs before the nodes are stopped.
   after(async () => {
     await alice?.stop().catch(() => undefined);
-    for (const a of agents) await a.stop();
+    await Promise.all(agents.map((a) => a.stop()));
     await bot?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -80,6 +80,9 @@ describe("ejabberd cluster: agents on node 1, AlertBot on node 2; node 2 stopped
   const cluster = withEjabberdCluster(2);
 
   it("AlertBot moves to node 1 and misses nothing; node 2 rejoins and serves again", async () => {
+    const began = Date.now();
+    const phases: string[] = [];
+    const phase = (name: string) => phases.push(`${name} ${((Date.now() - began) / 1000).toFixed(0)} s`);
     dir = tempDir("mauve-ejabberd-cluster-");
     const { cluster: c, servers } = cluster();
     const [one, two] = servers as [TestProsody, TestProsody];
@@ -115,6 +118,8 @@ people:
     }
     for (const a of agents) await a.waitForLog(`${a.label} to run`, (l) => l["msg"] === "mauve-agent running", WAIT_MS);
     bot = await startBotProcess(two, botConfig);
+    phase("bot up");
+    const botUpAt = Date.now();
     // ejabberd's logger writes a moment later: wait for the line rather than read once.
     const componentOn = (node: typeof node1, what: string) =>
       waitFor(what, async () => ACCEPTED.test(await node.readLog()), WAIT_MS);
@@ -135,9 +140,11 @@ people:
       },
       WAIT_MS,
     );
-    await waitFor("a few updates after that", () => Date.now() > apart + 3_000, WAIT_MS);
+    // A few seconds of live traffic (the agents' outboxes held what they ran before the bot came).
+    await waitFor("a few updates after that", () => Date.now() > Math.max(apart, botUpAt) + 5_000, WAIT_MS);
 
     // Node 2 goes away under the bot.
+    phase("steady");
     const mark = bot.logs.length;
     const after = (msg: string) => (l: Record<string, unknown>) => bot!.logs.indexOf(l) >= mark && l["msg"] === msg;
     const stoppedAt = Date.now();
@@ -154,6 +161,7 @@ people:
       async () => (await c.runningNodes(c.nodes[0]!)).length === 2 && (await c.runningNodes(c.nodes[1]!)).length === 2,
       WAIT_MS,
     );
+    phase("node 2 back");
     await node2.register("late", "pw-late");
     const lateConfig = join(dir, "late.yaml");
     writeFileSync(
@@ -166,6 +174,7 @@ people:
     await waitFor("the agent on node 2 applied by the bot on node 1", () => applied("late").length > 0, WAIT_MS);
 
     // Freeze the checks, then wait for the last tick of each to be applied.
+    phase("late agent heard");
     writeFileSync(join(dir, "freeze"), "");
     await new Promise((r) => setTimeout(r, 3_000)); // runs already under way finish their line
     const last = new Map(SOURCES.flatMap((s) => TICKS.map((k) => [`${s}/${k}`, tickTimes(dir, s, k).length] as const)));
@@ -183,7 +192,7 @@ people:
     } finally {
       reader.close();
     }
-    for (const a of agents) await a.stop();
+    await Promise.all(agents.map((a) => a.stop()));
     const botExit = await bot.stop();
     assert.deepEqual(botExit, { code: 0, signal: null }, "the bot stops cleanly");
 
@@ -225,7 +234,7 @@ people:
         `${logTime(back) - stoppedAt} ms after the stop began (${logTime(back) - logTime(gone)} ms away); ` +
         `${caughtUp ? `caught up ${String(caughtUp["applied"])} update(s) from retained items ${logTime(caughtUp) - stoppedAt} ms after the stop; ` : ""}` +
         `${published} updates published by ${SOURCES.length} agents, ${whileAway} while the bot was away; ` +
-        `missed ${missed.length}, applied twice ${twice.length}`,
+        `missed ${missed.length}, applied twice ${twice.length} (test at: ${phases.join(", ")})`,
     );
   });
 });
