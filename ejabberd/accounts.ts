@@ -1,15 +1,8 @@
 // Accounts on the private ejabberd, through an Erlang RPC with the password on stdin (never in argv).
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { distArgs, erlEnvironment } from "./erl.js";
-import type { Layout } from "./erl.js";
+import { runCtl } from "./ctl.js";
+import type { EjabberdNode } from "./ctl.js";
 
-/** How to reach the running server's Erlang node. */
-export interface EjabberdNode {
-  readonly paths: Layout;
-  readonly nodeName: string;
-  readonly distPort: number;
-}
+export type { EjabberdNode };
 
 // Reads the password from stdin, the user and host from the plain arguments; creates the account,
 // or sets the password of an existing one (what `ejabberdctl register` would need in argv).
@@ -56,14 +49,7 @@ export async function registerEjabberdAccounts(
   if (bad !== undefined || !/^[a-z0-9.-]+$/.test(host))
     throw new Error(`invalid account JID: ${JSON.stringify(`${bad ?? ""}@${host}`)}`);
   if (password === "" || /[\r\n]/.test(password)) throw new Error("password must be one non-empty line");
-  const ctlName = `mauvectl-${randomBytes(4).toString("hex")}@localhost`;
-  const args = ["-sname", ctlName, "-hidden", "-noshell", ...distArgs(node.distPort), "-dist_listen", "false"];
-  const result = await run(
-    "erl",
-    [...args, "-eval", REGISTER_MANY, "-extra", node.nodeName, host],
-    erlEnvironment(node.paths),
-    `${password}\n${localparts.join("\n")}\n`,
-  );
+  const result = await runCtl(node, REGISTER_MANY, [host], `${password}\n${localparts.join("\n")}\n`);
   if (result.code !== 0)
     throw new Error(`registering ${localparts.length} accounts on ejabberd failed: ${result.output}`);
 }
@@ -78,30 +64,6 @@ export async function registerEjabberdAccount(
   if (!/^[^@/\s"&'<>:\\]+$/.test(localpart) || !/^[a-z0-9.-]+$/.test(host))
     throw new Error(`invalid account JID: ${JSON.stringify(`${localpart}@${host}`)}`);
   if (password === "" || /[\r\n]/.test(password)) throw new Error("password must be one non-empty line");
-  const ctlName = `mauvectl-${randomBytes(4).toString("hex")}@localhost`;
-  const args = ["-sname", ctlName, "-hidden", "-noshell", ...distArgs(node.distPort), "-dist_listen", "false"];
-  const result = await run(
-    "erl",
-    [...args, "-eval", REGISTER, "-extra", node.nodeName, localpart, host],
-    erlEnvironment(node.paths),
-    `${password}\n`,
-  );
+  const result = await runCtl(node, REGISTER, [localpart, host], `${password}\n`);
   if (result.code !== 0) throw new Error(`registering ${localpart}@${host} on ejabberd failed: ${result.output}`);
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  input: string,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { env });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.once("error", fail);
-    child.once("close", (code) => done({ code, output: output.trim() }));
-    child.stdin.end(input);
-  });
 }

@@ -33,8 +33,12 @@ export function erlEnvironment(paths: Layout): NodeJS.ProcessEnv {
   };
 }
 
-/** Distribution without epmd, on loopback only: nothing is left running after the server stops. */
-export function distArgs(distPort: number): string[] {
+/**
+ * Distribution without epmd, on one loopback address only: nothing is left running after the
+ * server stops. With -erl_epmd_port every node listens on that port and expects its peers on it,
+ * so the nodes of a private cluster share one port and differ by address (127.0.0.2, 127.0.0.3).
+ */
+export function distArgs(distPort: number, address = "127.0.0.1"): string[] {
   return [
     "-erl_epmd_port",
     String(distPort),
@@ -42,8 +46,27 @@ export function distArgs(distPort: number): string[] {
     "false",
     "-kernel",
     "inet_dist_use_interface",
-    "{127,0,0,1}",
+    `{${address.split(".").join(",")}}`,
   ];
+}
+
+/**
+ * How erl is told its node name: a host part with a dot (an address, as a cluster's nodes have)
+ * is a long name (-name), "localhost" a short one (-sname). Nodes with long and short names cannot
+ * talk to each other, so a control node follows the server's kind.
+ */
+export function nameArgs(nodeName: string): [string, string] {
+  return [isLongName(nodeName) ? "-name" : "-sname", nodeName];
+}
+
+/** True if the node name's host part holds a dot (erl's -name). */
+export function isLongName(nodeName: string): boolean {
+  return nodeName.slice(nodeName.indexOf("@") + 1).includes(".");
+}
+
+/** The address a node name's host part stands for (our nodes are named after their loopback address). */
+export function nodeAddress(nodeName: string): string {
+  return isLongName(nodeName) ? nodeName.slice(nodeName.indexOf("@") + 1) : "127.0.0.1";
 }
 
 // The spool argument as erl receives it: also how a stale server of this run directory is recognised.

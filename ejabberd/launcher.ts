@@ -3,14 +3,15 @@
 // handle, so a test can run against either server.
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProsodyHandle } from "../prosody/launcher.js";
 import { accepts, pickFreePorts } from "../prosody/ports.js";
 import type { StreamProbe } from "../prosody/ports.js";
 import { killStale, startServer, terminate } from "../prosody/process.js";
 import { registerEjabberdAccount } from "./accounts.js";
-import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg } from "./erl.js";
+import type { EjabberdNode } from "./ctl.js";
+import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg, nameArgs, nodeAddress } from "./erl.js";
 import type { Layout } from "./erl.js";
 import { renderEjabberdConfig } from "./config.js";
 import { ensureEjabberdInstalled } from "./install.js";
@@ -27,10 +28,18 @@ export interface EjabberdOptions {
   logLevel?: "debug" | "info" | "warn";
   /** Default true; false leaves the bot out of pubsub_createnode, as Debian's shipped config does. */
   botMayCreateNodes?: boolean;
+  /**
+   * For a node of a cluster (ejabberd/cluster.ts): its own loopback address (the host part of its
+   * long node name), the distribution port every node of the cluster listens on, and the cookie
+   * they share. Omitted: a lone node, "…@localhost" on a port of its own, a random cookie.
+   */
+  distribution?: { address: string; port: number; cookie: string };
 }
 
-/** A running private ejabberd: the same handle as Prosody's. */
-export type EjabberdHandle = ProsodyHandle;
+/** A running private ejabberd: the same handle as Prosody's, and how to reach its Erlang node. */
+export interface EjabberdHandle extends ProsodyHandle {
+  readonly erlNode: EjabberdNode;
+}
 
 export { ejabberdRunDirLayout };
 
@@ -46,7 +55,7 @@ export interface RunningEjabberd {
   readonly distPort: number;
 }
 
-const READY_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 60_000; // generous: the Erlang VM boots slowly on a loaded machine
 const STOP_TIMEOUT_MS = 10_000;
 // ejabberd's and Prosody's defaults, and epmd's: a private server must not collide with a system one.
 const RESERVED_PORTS = new Set([4369, 5222, 5223, 5269, 5347, 5280, 5281, 5443]);
@@ -55,7 +64,7 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?
 /**
  * Starts ejabberd (killing a stale one left in the same run directory) and resolves once its c2s
  * port, and the component port if there is a bot, answer XMPP streams for our hosts. Rejects with
- * the tail of ejabberd's log if it exits or is not ready within 30 s.
+ * the tail of ejabberd's log if it exits or is not ready within 60 s.
  */
 export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdHandle> {
   ensureEjabberdInstalled();
@@ -69,7 +78,9 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
   await mkdir(paths.homeDir, { recursive: true, mode: 0o700 });
   await killStale(paths.pidFile, erlSpoolArg(paths), STOP_TIMEOUT_MS);
   const previous = await readState(paths);
-  const [c2sPort, componentPort, distPort] = await choosePorts([options.c2sPort ?? 0, options.componentPort ?? 0]);
+  const dist = options.distribution;
+  const [c2sPort, componentPort, ownDistPort] = await choosePorts([options.c2sPort ?? 0, options.componentPort ?? 0]);
+  const distPort = dist?.port ?? ownDistPort;
   const level = options.logLevel ?? "info";
   const config = renderEjabberdConfig({
     domain,
@@ -83,9 +94,12 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
   await writeFile(paths.configFile, "", { mode: 0o600 });
   await chmod(paths.configFile, 0o600);
   await writeFile(paths.configFile, config);
-  await writeCookie(paths);
+  await writeCookie(paths, dist?.cookie);
+  const host = dist?.address ?? "localhost";
   const nodeName =
-    previous?.domain === domain ? previous.nodeName : `mauve-${randomBytes(4).toString("hex")}@localhost`;
+    previous?.domain === domain && previous.nodeName.endsWith(`@${host}`)
+      ? previous.nodeName
+      : `mauve-${randomBytes(4).toString("hex")}@${host}`;
   const botJid = bot ? `${bot.name}.${domain}` : "";
   const server = new PrivateEjabberd(domain, botJid, c2sPort, componentPort, distPort, nodeName, paths);
   await server.start();
@@ -99,11 +113,15 @@ async function readState(paths: Layout): Promise<RunningEjabberd | undefined> {
   return text === undefined ? undefined : (JSON.parse(text) as RunningEjabberd);
 }
 
-/** The Erlang cookie: random, mode 0400 (erl refuses a cookie file others can read). */
-async function writeCookie(paths: Layout): Promise<void> {
+/** The Erlang cookie: `cookie` (a cluster's) or random, mode 0400 (erl refuses a cookie file others can read). */
+async function writeCookie(paths: Layout, cookie?: string): Promise<void> {
   const file = join(paths.homeDir, ".erlang.cookie");
-  if ((await stat(file).catch(() => undefined)) !== undefined) return;
-  await writeFile(file, randomBytes(20).toString("hex"), { mode: 0o400 });
+  const current = await readFile(file, "utf8").catch(() => undefined);
+  if (current !== undefined && (cookie === undefined || current === cookie)) return;
+  if (cookie !== undefined && !/^[A-Za-z0-9]{16,}$/.test(cookie))
+    throw new Error("cookie: 16 or more letters and digits");
+  await rm(file, { force: true });
+  await writeFile(file, cookie ?? randomBytes(20).toString("hex"), { mode: 0o400 });
 }
 
 async function choosePorts(fixed: number[]): Promise<[number, number, number]> {
@@ -148,6 +166,10 @@ class PrivateEjabberd implements EjabberdHandle {
     this.logFile = paths.logFile;
   }
 
+  get erlNode(): EjabberdNode {
+    return { paths: this.paths, nodeName: this.nodeName, distPort: this.distPort };
+  }
+
   async start(): Promise<void> {
     await rm(this.paths.pidFile, { force: true });
     this.child = await startServer({
@@ -155,10 +177,9 @@ class PrivateEjabberd implements EjabberdHandle {
       // erl itself, not Debian's ejabberdctl: the child is the server, and its exit is ours to see.
       command: "erl",
       args: [
-        "-sname",
-        this.nodeName,
+        ...nameArgs(this.nodeName),
         "-noinput",
-        ...distArgs(this.distPort),
+        ...distArgs(this.distPort, nodeAddress(this.nodeName)),
         "-mnesia",
         "dir",
         erlSpoolArg(this.paths),
@@ -200,11 +221,6 @@ class PrivateEjabberd implements EjabberdHandle {
   }
 
   async register(localpart: string, password: string): Promise<void> {
-    await registerEjabberdAccount(
-      { paths: this.paths, nodeName: this.nodeName, distPort: this.distPort },
-      localpart,
-      this.domain,
-      password,
-    );
+    await registerEjabberdAccount(this.erlNode, localpart, this.domain, password);
   }
 }

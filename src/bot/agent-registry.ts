@@ -244,10 +244,16 @@ export class AgentRegistry {
         });
         return "ignored";
       }
+    }
+    if (!(await this.subscribe(node))) return "failed";
+    // The owner is asked for after the subscription: where an agent makes its own node (ejabberd)
+    // and then makes the bot an owner, a listing can fall between the two, and a node subscribed
+    // to with its owner unknown was never greeted (the agent waited a minute for the bot).
+    if (!store.sources.get(source)) {
       const owner = await this.ownerOf(node).catch(() => undefined);
       if (owner) store.sources.claim(source, node, owner, clock.now());
     }
-    return (await this.subscribe(node)) ? "subscribed" : "failed";
+    return "subscribed";
   }
 
   /**

@@ -17,6 +17,8 @@ import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUp, handleItem } from "./item-handler.js";
+import type { IncomingItem } from "./item-handler.js";
+import { LiveEventGate } from "./live-event-gate.js";
 import { AuditFeed } from "./audit-feed.js";
 import { WorkgroupRooms } from "./workgroup-rooms.js";
 import { PromMetrics } from "../http/metrics.js";
@@ -168,7 +170,12 @@ export async function runBot(
     readers: () => config().people.map((p) => p.jid),
   });
 
-  pubsub.onEvent((event) => handleItem(core, log, event).then(() => undefined), { services: [service] });
+  // Live events wait while a resync catches up on retained items (see live-event-gate.ts).
+  const liveEvents = new LiveEventGate<IncomingItem>(
+    (event) => handleItem(core, log, event).then(() => undefined),
+    (err) => log.error("cannot apply a held event", { err }),
+  );
+  pubsub.onEvent((event) => liveEvents.offer(event), { services: [service] });
   provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
     const answer = (reply: string): Promise<void> => chat.sendChat(msg.from, reply);
@@ -238,8 +245,16 @@ export async function runBot(
 
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
-    const { fresh, complete } = await registry.adoptNew();
-    const unread = await catchUp(core, log, pubsub, service, fresh);
+    // A resync (greetAll) reads every node's retained items: live events wait until it has.
+    if (greetAll) liveEvents.hold();
+    let adoption: { fresh: string[]; complete: boolean; unread: string[] };
+    try {
+      const { fresh, complete } = await registry.adoptNew();
+      adoption = { fresh, complete, unread: await catchUp(core, log, pubsub, service, fresh) };
+    } finally {
+      if (greetAll) await liveEvents.release();
+    }
+    const { fresh, complete, unread } = adoption;
     registry.forget(unread);
     for (const s of store.sources.all()) {
       if (s.ownerJid && (greetAll || fresh.includes(s.node)))

@@ -1,0 +1,71 @@
+// Live events during a resync: held while the retained items are read, then applied in arrival order.
+import assert from "node:assert/strict";
+import { LiveEventGate } from "../../src/bot/live-event-gate.js";
+
+function recorder() {
+  const applied: string[] = [];
+  const errors: unknown[] = [];
+  const gate = new LiveEventGate<string>(
+    async (item) => {
+      await Promise.resolve();
+      if (item === "bad") throw new Error("bad item");
+      applied.push(item);
+    },
+    (err) => errors.push(err),
+  );
+  return { gate, applied, errors };
+}
+
+describe("LiveEventGate", () => {
+  it("applies at once when no catch-up is under way", async () => {
+    const { gate, applied } = recorder();
+    await gate.offer("a");
+    assert.deepEqual(applied, ["a"]);
+  });
+
+  it("holds items during a catch-up and applies them after it, in arrival order", async () => {
+    const { gate, applied } = recorder();
+    gate.hold();
+    await gate.offer("live 9");
+    await gate.offer("live 10");
+    applied.push("retained 7", "retained 8"); // what the catch-up applies meanwhile
+    await gate.release();
+    assert.deepEqual(applied, ["retained 7", "retained 8", "live 9", "live 10"]);
+    assert.equal(gate.isHolding, false);
+  });
+
+  it("keeps holding until the last of overlapping catch-ups ends", async () => {
+    const { gate, applied } = recorder();
+    gate.hold();
+    gate.hold();
+    await gate.offer("x");
+    await gate.release();
+    assert.deepEqual(applied, []);
+    await gate.release();
+    assert.deepEqual(applied, ["x"]);
+  });
+
+  it("items offered while the held ones are applied wait their turn; a failing one is reported and skipped", async () => {
+    const { gate, applied, errors } = recorder();
+    gate.hold();
+    await gate.offer("a");
+    await gate.offer("bad");
+    const draining = gate.release();
+    const late = gate.offer("b");
+    await Promise.all([draining, late]);
+    assert.deepEqual(applied, ["a", "b"]);
+    assert.equal(errors.length, 1);
+  });
+
+  it("a catch-up that begins while held items are applied holds the rest", async () => {
+    const { gate, applied } = recorder();
+    gate.hold();
+    for (const item of ["a", "b", "c"]) await gate.offer(item);
+    const draining = gate.release();
+    gate.hold();
+    await draining;
+    assert.ok(applied.length < 3, `stopped draining: ${applied.join(",")}`);
+    await gate.release();
+    assert.deepEqual(applied, ["a", "b", "c"]);
+  });
+});
