@@ -25,7 +25,7 @@ export const failoverSection: Reader<FailoverConfig> = check(
   transform(
     object({
       standby_component: domainJid("standby.alertbot.example.org"),
-      takeover_after: optional(duration({ min: 2_000, max: 10 * MINUTE_MS }), "30s"),
+      takeover_after: optional(duration({ min: 2_000, max: 10 * MINUTE_MS }), "20s"),
       lease: optional(duration({ min: 1_000, max: 5 * MINUTE_MS }), "10s"),
       grace: maybe(duration({ min: 2_000, max: 10 * MINUTE_MS })),
     }),
