@@ -9,8 +9,8 @@ import type { TestProsody } from "./prosody.js";
 /** The standby's component name in test servers: standby.alertbot.<domain>. */
 export const TEST_STANDBY_NAME = "standby.alertbot";
 
-/** The default windows: T = 20 s, L = 10 s, G = 11 s (a burst on a loaded machine slows pings by seconds). */
-export const TEST_FAILOVER = { takeoverAfterMs: 20_000, leaseMs: 10_000, graceMs: 11_000 };
+/** The default windows: T = 30 s, L = 10 s, G = 11 s (a burst on a loaded machine slows pings by seconds). */
+export const TEST_FAILOVER = { takeoverAfterMs: 30_000, leaseMs: 10_000, graceMs: 11_000 };
 
 /** The failover section for this server with the test windows. */
 export function failoverYaml(t: TestProsody): string {

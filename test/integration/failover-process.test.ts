@@ -241,6 +241,32 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
       [],
       "nothing about silenced alerts",
     );
+
+    // The old active, restarted, joins as the standby: its file may hold writes the log never got,
+    // so it is rebuilt from the log, and it catches up with B.
+    const restarted = await startFailoverBot(t, configA, "alertbot A restarted");
+    bots.push(restarted);
+    await restarted.waitForLog("A to see B as the active", (l) => l["msg"] === "active seen", 60_000);
+    const bSeq = async (): Promise<number> => {
+      const s = Store.open(join(dir, "b", "alertbot.sqlite"), { replicated: true });
+      try {
+        return s.replica!.seq;
+      } finally {
+        s.close();
+      }
+    };
+    const target = await bSeq();
+    await waitFor(
+      "the restarted A to catch up with B's log",
+      () => restarted.withMsg("replica batch applied").some((l) => Number(l["seq"]) >= target),
+      120_000,
+    );
+    assert.ok(
+      restarted.logs.some((l) => /rebuilt from the log/.test(String(l["msg"]))),
+      "the killed active's file is rebuilt from the log",
+    );
+    process.stdout.write(`      restarted A caught up to batch ${target} of the log as the standby\n`);
+    assert.equal((await restarted.stop()).code, 0, "the standby stops cleanly");
     assert.equal((await b.stop()).code, 0, "clean stop");
   });
 });
