@@ -163,18 +163,19 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     }
 
     for (let k = 0; k < CHANGES; k++) agents.forEach((agent, i) => agent.change([change(sources[i]!, k)]));
-    for (const n of pages.slice(5, 10)) {
-      await alice.say(botJid, `ack ${n} because looking`);
-      await alice.expect(new RegExp(`#${n} .*acknowledged`), 180_000);
-    }
+    // During the burst the replies wait for the replica log: made, not awaited. An ack whose reply
+    // never came may be lost with the active (the reply goes only once the ack is in the log).
+    for (const n of pages.slice(5, 10)) await alice.say(botJid, `ack ${n} because looking`);
     await alice.say(botJid, "silence id=zz* for 1h because made during the burst");
-    await alice.expect(/^Silence #\d+/, 180_000);
     await waitFor(
       `${KILL_AFTER_APPLIED} updates applied by A`,
-      () => a.withMsg("update applied").length >= KILL_AFTER_APPLIED,
+      () => a.withMsg("update applied").length >= KILL_AFTER_APPLIED || a.hasExited,
       60_000,
     );
-    await a.crash();
+    // A server stalled for longer than T (the shared test machine) makes B take over before the
+    // kill: A then holds its sends, loses the JID and exits 75. Still a takeover; it is reported.
+    const stalledOut = a.hasExited;
+    if (!stalledOut) await a.crash();
     const killedAt = Date.now();
     const appliedByA = a.withMsg("update applied").length;
     const backlogAtKill = agents.reduce((n, agent) => n + agent.core.backlog(), 0);
@@ -183,6 +184,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const observedMs = Date.now() - killedAt;
     await waitFor("every agent's outbox to drain", () => agents.every((agent) => agent.core.backlog() === 0), 120_000);
     const reader = Store.open(join(dir, "b", "alertbot.sqlite"));
+    let ackedInB: number[] = [];
+    let ackConfirmed: number | undefined;
     try {
       await waitFor(
         "every alert to reach its last state in B",
@@ -196,13 +199,19 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
         const page = reader.alerts.find(s, "page");
         assert.ok(page && pages.includes(page.shortId), `${s}'s page keeps its number (${i})`);
       }
-      for (const n of pages.slice(0, 10)) assert.equal(reader.alerts.get(n)?.ack?.by, "alice", `#${n} is still acked`);
+      const confirmed = pages
+        .slice(0, 10)
+        .filter((n) => toAlice.some((m) => new RegExp(`^#${n} .*acknowledged`).test(m.body)));
+      for (const n of confirmed)
+        assert.equal(reader.alerts.get(n)?.ack?.by, "alice", `#${n} was confirmed: still acked`);
+      ackedInB = pages.filter((n) => reader.alerts.get(n)?.ack?.by === "alice");
+      ackConfirmed = confirmed.length;
     } finally {
       reader.close();
     }
     await waitFor(
       "bob to be told of each unacked page by the escalation",
-      () => perAlert(toBob, "ESCALATED").size >= AGENTS - 10,
+      () => perAlert(toBob, "ESCALATED").size >= AGENTS - ackedInB.length,
       120_000,
     );
     await alice.barrier(botJid);
@@ -219,7 +228,9 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const repeated = repeats(raised) + repeats(escalated) + repeats(perAlert(toBob, "ACKED"));
     const stray = [...toAlice, ...toBob].filter((m) => / a\d[: ]/.test(m.body));
     process.stdout.write(
-      `      first claim (no active) after ${firstClaimMs} ms; A applied ${appliedByA} updates before SIGKILL ` +
+      `      ${stalledOut ? "A LOST THE JID TO A SERVER STALL BEFORE THE KILL; " : ""}` +
+        `acks: ${ackConfirmed ?? 0} confirmed, ${ackedInB.length} in force in B; ` +
+        `first claim (no active) after ${firstClaimMs} ms; A applied ${appliedByA} updates before SIGKILL ` +
         `(agents' backlog ${backlogAtKill}); takeover: ${takeoverMs} ms by B's measure, ${observedMs} ms from the kill ` +
         `to B's log line (T ${TEST_FAILOVER.takeoverAfterMs} ms, G ${TEST_FAILOVER.graceMs} ms); B applied ${appliedByB} ` +
         `(${reappliedFromA} of them applied by A after its last replicated batch); ` +
@@ -229,11 +240,11 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     assert.ok(takeoverMs < TAKEOVER_BOUND_MS);
     assert.equal(new Set(byB).size, byB.length, "B applies no update twice");
     assert.deepEqual(
-      [...escalated.keys()].filter((n) => pages.slice(0, 10).includes(n)),
+      [...escalated.keys()].filter((n) => ackedInB.includes(n)),
       [],
       "no acked page escalates",
     );
-    assert.equal(escalated.size, AGENTS - 10, "each unacked page escalates");
+    assert.equal(escalated.size, AGENTS - ackedInB.length, "each unacked page escalates");
     assert.equal(raised.size, AGENTS);
     assert.ok(repeated <= 1, `at most one notice repeated at the takeover (got ${repeated})`);
     assert.deepEqual(
