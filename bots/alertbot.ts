@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // mauve-alertbot: the AlertBot component. Wiring only; the logic lives in src/.
 import { systemClock } from "../src/clock/clock.js";
-import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
+import { EXIT_NO_LONGER_ACTIVE, exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
 import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
 import { runBot } from "../src/bot/run-bot.js";
+import { runFailover } from "../src/bot/failover.js";
 import { reloadConfig } from "../src/bot/settings.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
@@ -26,7 +27,8 @@ Options:
 Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: a lost
 connection is retried for as long as it runs), 1 could not start (database, XMPP,
 UDP or HTTP port) or the stop failed, 2 bad command line, 70 a fatal error while running
-(logged; restart it), 78 bad configuration (every problem is listed with its key).
+(logged; restart it), 75 an active of two (\`failover\`) lost its JID or connection
+(restart it: it joins as the standby), 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the
 configuration (people, workgroups, rules, channels, ack limits); a file with problems
 is refused, its problems logged, and the running configuration kept.
@@ -42,18 +44,38 @@ try {
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" }, redact: configRedactor(config) });
   const lifetime = holdProcessOpen(log);
-  const bot = await runBot(config, systemClock, log);
+  // --- failover (issue 13): with a `failover` section this process starts as the standby ---
+  const failover = config.failover;
+  if (failover) {
+    const run = await runFailover({ ...config, failover }, systemClock, log, {
+      onLost: (reason) => {
+        log.error("exiting so that, restarted, this AlertBot joins as the standby", {
+          reason,
+          status: EXIT_NO_LONGER_ACTIVE,
+        });
+        process.exit(EXIT_NO_LONGER_ACTIVE);
+      },
+    });
+    process.on("SIGHUP", () => {
+      if (!run.bot) log.warn("SIGHUP ignored: the standby reads its configuration when it takes over");
+      else void reloadConfig(() => readBotConfigFile(args.config, process.env), run.bot.reload, log);
+    });
+    lifetime.stopWith(() => run.stop());
+  } else {
+    // --- end failover ---
+    const bot = await runBot(config, systemClock, log);
 
-  // Reloads run one after another: a second SIGHUP during a reload waits for it.
-  let reloading = Promise.resolve();
-  process.on("SIGHUP", () => {
-    log.info("reloading the configuration", { file: args.config });
-    reloading = reloading.then(() =>
-      reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined),
-    );
-  });
+    // Reloads run one after another: a second SIGHUP during a reload waits for it.
+    let reloading = Promise.resolve();
+    process.on("SIGHUP", () => {
+      log.info("reloading the configuration", { file: args.config });
+      reloading = reloading.then(() =>
+        reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined),
+      );
+    });
 
-  lifetime.stopWith(() => bot.stop());
+    lifetime.stopWith(() => bot.stop());
+  }
 } catch (err) {
   exitOnStartupError(err, log);
 }

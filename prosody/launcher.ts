@@ -20,6 +20,10 @@ export interface ProsodyOptions {
   c2sPort?: number /* 0 = pick a free port */;
   componentPort?: number /* 0 = pick free */;
   botComponent?: { name: string /* "alertbot" → alertbot.<domain> */; secret: string };
+  /** A second component for a standby AlertBot, e.g. "standby.alertbot" → standby.alertbot.<domain>; needs botComponent. */
+  standbyComponent?: { name: string };
+  /** Who keeps a component JID connected twice: "kick_old" (default: the newcomer) or "kick_new" (the holder). */
+  conflictResolve?: "kick_old" | "kick_new";
   storage?: "internal" | "sql";
   logLevel?: "debug" | "info" | "warn";
   /** Default true; false leaves expose_publisher off, as a mis-set server would. */
@@ -80,6 +84,9 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
   const bot = options.botComponent;
   if (!HOSTNAME.test(domain)) throw new Error(`invalid domain: ${JSON.stringify(domain)}`);
   if (bot && !HOSTNAME.test(bot.name)) throw new Error(`invalid bot component name: ${JSON.stringify(bot.name)}`);
+  const standby = options.standbyComponent;
+  if (standby && (!bot || !HOSTNAME.test(standby.name)))
+    throw new Error(`invalid standby component: ${JSON.stringify(standby.name)} (needs botComponent too)`);
   const paths = runDirLayout(options.runDir);
   await mkdir(paths.dataDir, { recursive: true });
   await mkdir(paths.certsDir, { recursive: true });
@@ -96,6 +103,8 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
     runAsRoot: process.getuid?.() === 0,
     ...(options.exposePublisher === false ? { exposePublisher: false } : {}),
     ...(bot ? { botComponent: bot } : {}),
+    ...(standby ? { standbyComponent: standby } : {}),
+    ...(options.conflictResolve ? { conflictResolve: options.conflictResolve } : {}),
   });
   // The file holds the component secret: private to its owner before the secret is written.
   await writeFile(paths.configFile, "", { mode: 0o600 });

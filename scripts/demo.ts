@@ -3,7 +3,7 @@
 // client (or exits, with --once). Everything lives in --dir (default .demo/), nothing system-wide.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startEjabberd } from "../ejabberd/launcher.js";
@@ -12,7 +12,7 @@ import { createChat } from "../src/xmpp/chat.js";
 import { connectClient } from "../src/xmpp/connect.js";
 import { createPresence } from "../src/xmpp/presence.js";
 
-const HELP = `Usage: npm run demo -- [--server S] [--dir DIR] [--c2s-port N] [--http-port N] [--once]
+const HELP = `Usage: npm run demo -- [--server S] [--dir DIR] [--c2s-port N] [--http-port N] [--once] [--standby]
 
 Starts a private XMPP server (loopback only), AlertBot and a mauve-agent for host "web1",
 then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
@@ -24,6 +24,8 @@ then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
   --http-port N    AlertBot's HTTP port: web board, /metrics, Alertmanager webhook, JSON updates
                    (default 19095; 0 = any free port)
   --once           stop after the ack instead of running until Ctrl-C
+  --standby        run a second AlertBot as the standby, then SIGKILL the active and
+                   watch the standby take over (docs/failover.md)
 `;
 
 const { values: opts } = parseArgs({
@@ -33,6 +35,7 @@ const { values: opts } = parseArgs({
     "c2s-port": { type: "string", default: "15222" },
     "http-port": { type: "string", default: "19095" },
     once: { type: "boolean", default: false },
+    standby: { type: "boolean", default: false }, // --standby (issue 13)
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -43,6 +46,12 @@ if (opts.help) {
 const serverKind = opts.server;
 if (serverKind !== "prosody" && serverKind !== "ejabberd") {
   process.stderr.write(`--server: expected prosody or ejabberd, got "${serverKind}"\n\n${HELP}`);
+  process.exit(2);
+}
+if (serverKind === "ejabberd" && opts.standby) {
+  // ejabberd spreads a component domain's stanzas over all its connections; failover is built on
+  // Prosody's one-connection-per-component lock (docs/failover.md).
+  process.stderr.write("--standby runs on Prosody only for now (docs/failover.md)\n");
   process.exit(2);
 }
 const serverName = serverKind === "ejabberd" ? "ejabberd" : "Prosody";
@@ -65,6 +74,7 @@ const prosody = await (serverKind === "ejabberd" ? startEjabberd : startProsody)
   c2sPort: Number(opts["c2s-port"]),
   componentPort: 0,
   botComponent: { name: "alertbot", secret: botSecret },
+  ...(opts.standby ? { standbyComponent: { name: "standby.alertbot" } } : {}), // --standby (issue 13)
 });
 await prosody.register("alice", alicePassword);
 await prosody.register("web1", agentPassword);
@@ -91,7 +101,7 @@ http:
       token_file: http.token
       sources: ["*"]
   board: {}
-`,
+${opts.standby ? failoverSection() : ""}`,
 );
 writeFileSync(
   join(dir, "agent.yaml"),
@@ -194,10 +204,13 @@ chat.onChat(async (m) => {
   }
 });
 
-const timeout = setTimeout(() => {
-  say("the demo did not complete within 60 s; the logs above say why");
-  void shutdown(1);
-}, 60_000);
+const timeout = setTimeout(
+  () => {
+    say("the demo did not complete in time; the logs above say why");
+    void shutdown(1);
+  },
+  opts.standby ? 120_000 : 60_000,
+);
 
 say("starting AlertBot (bots/alertbot.ts) and the agent for web1 (agents/mauve-agent.ts)");
 // The agent would wait for AlertBot by itself (it retries), but starting the bot first is quicker.
@@ -221,6 +234,7 @@ void run(
 );
 
 function done(): void {
+  if (opts.standby && !tookOver) return void takeOver(); // --standby (issue 13)
   clearTimeout(timeout);
   say("the alert was raised, told, acknowledged from chat and listed: the spine works.");
   if (opts.once) {
@@ -235,3 +249,45 @@ function done(): void {
       chat with ${prosody.botJid}: try "help", "show", "ack <id>"
     Ctrl-C stops everything. Files are in ${dir}.`);
 }
+
+// --- npm run demo -- --standby (issue 13): a second AlertBot takes over from a SIGKILLed one ---
+let tookOver = false;
+
+/** Short windows, so the takeover shows within seconds: T 5 s, L 2 s, G 3 s. */
+function failoverSection(): string {
+  return `failover:
+  standby_component: standby.alertbot.${prosody.domain}
+  takeover_after: 5s
+  lease: 2s
+  grace: 3s
+`;
+}
+
+/** Starts the standby (its own database), SIGKILLs the active, waits for the standby's takeover, asks "show". */
+async function takeOver(): Promise<void> {
+  tookOver = true;
+  const configB = join(dir, "alertbot-standby.yaml");
+  writeFileSync(
+    configB,
+    readFileSync(join(dir, "alertbot.yaml"), "utf8")
+      .replace("database: alertbot.sqlite", "database: alertbot-standby.sqlite")
+      .replace(/http:\n {2}listen: "[^"]*"/, 'http:\n  listen: "127.0.0.1:0"'),
+  );
+  say("starting a second AlertBot: it starts as the standby and follows the replica log");
+  await run("standby", "bots/alertbot.ts", configB, { ALERTBOT_COMPONENT_SECRET: botSecret }, '"msg":"active seen"');
+  const [active, , standby] = children;
+  active!.removeAllListeners("exit");
+  say("SIGKILL to the active AlertBot");
+  const killedAt = Date.now();
+  active!.kill("SIGKILL");
+  children.splice(0, 1); // gone: shutdown must not wait for it
+  await new Promise<void>((resolveTakeover) => {
+    standby!.stderr!.on("data", (chunk: string) => {
+      if (chunk.includes("took over: now the active")) resolveTakeover();
+    });
+  });
+  say(`the standby took over ${Date.now() - killedAt} ms after the kill; alice asks it "show"`);
+  await new Promise((r) => setTimeout(r, 4_000)); // G: the new active's first send waits for it
+  await chat.sendChat(prosody.botJid, "show");
+}
+// --- end --standby ---

@@ -11,7 +11,7 @@ import { createMuc } from "../xmpp/muc.js";
 import { NS_COMMANDS, NS_MAUVE_AGENT, NS_MAUVE_BOT } from "../xmpp/namespaces.js";
 import { createPresence } from "../xmpp/presence.js";
 import { createProvisioning } from "../xmpp/provisioning.js";
-import { createPubsub } from "../xmpp/pubsub.js";
+import { createPubsub, type Pubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
@@ -65,7 +65,31 @@ export interface RunningBot {
 export interface RunBotOptions {
   /** Delivery retry timing (tests shorten it). */
   retry?: RetryPolicy;
+  // --- failover (issue 13) ---
+  /** Set by src/bot/failover.ts once this process holds the bot's JID; absent, the bot runs alone. */
+  active?: ActiveRole;
+  // --- end failover ---
 }
+
+// --- failover (issue 13) ---
+/** What runBot needs from failover when this process is the active of two (docs/failover.md). */
+export interface ActiveRole {
+  /** The replicated store, caught up with the replica log. */
+  readonly store: Store;
+  /** Once the session is up: opens the replica log and starts the lease; returns the wait before each send. */
+  attach(session: XmppSession, pubsub: Pubsub): Promise<() => Promise<void>>;
+  /** The connection holding the JID ended: this process is no longer the active. */
+  lost(reason: string): void;
+  /** Stops the lease and the log (a clean stop). */
+  detach(): void;
+}
+
+/** The channel, waiting at `gate` before each send (fencing); as is without a gate. */
+function fenced(channel: Channel, gate: (() => Promise<void>) | null): Channel {
+  if (!gate) return channel;
+  return { name: channel.name, send: async (to, message) => (await gate(), channel.send(to, message)) };
+}
+// --- end failover ---
 
 // Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
 const MAX_CHAT_CHARS = 2_000;
@@ -76,10 +100,15 @@ interface RunningSettings extends BotSettings {
 }
 
 /** The settings a config gives: its policy and limits, and channels made from its sections (chat always). */
-function runningSettings(config: BotConfig, xmppChannel: Channel, clock: Clock): RunningSettings {
+function runningSettings(
+  config: BotConfig,
+  xmppChannel: Channel,
+  clock: Clock,
+  gate: (() => Promise<void>) | null = null,
+): RunningSettings {
   const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
-  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
-  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
+  if (config.email) channels.set("email", fenced(createEmailChannel(config.email, { clock }), gate));
+  if (config.sms) channels.set("sms", fenced(createSmsChannel(config.sms, { clock }), gate));
   return {
     config,
     policy: config,
@@ -103,7 +132,7 @@ export async function runBot(
   log: Logger,
   options: RunBotOptions = {},
 ): Promise<RunningBot> {
-  const store = Store.open(initial.database);
+  const store = options.active?.store ?? Store.open(initial.database); // failover: opened replicated
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.
   for (const { source } of store.sources.all()) {
@@ -126,9 +155,21 @@ export async function runBot(
     password: initial.xmpp.secret.reveal(),
     clock,
     onError: (err) => log.error("xmpp", { err }),
+    // Failover: an active never reconnects as the bot; it ends and comes back as the standby.
+    ...(options.active ? { reconnect: false as const } : {}),
   });
   const pubsub = createPubsub(session);
-  const chat = createChat(session);
+  // --- failover (issue 13) ---
+  const gate = options.active ? await options.active.attach(session, pubsub) : null;
+  if (options.active) {
+    const active = options.active;
+    session.on("offline", (o) => active.lost(o.reason));
+  }
+  // --- end failover ---
+  const rawChat = createChat(session);
+  const chat = gate
+    ? { ...rawChat, sendChat: async (to: string, body: string) => (await gate(), rawChat.sendChat(to, body)) }
+    : rawChat;
   const presence = createPresence(session);
   const disco = createDisco(session, {
     identities: [{ category: "component", type: "generic", name: "Mauve AlertBot" }],
@@ -139,7 +180,7 @@ export async function runBot(
   const xmppChannel = createXmppChannel({ send: (to, body) => chat.sendChat(to, body) });
   // The one source of the current settings: everything below reads it when it needs a value, and
   // a reload replaces it here.
-  const settings = new Settings(runningSettings(initial, xmppChannel, clock));
+  const settings = new Settings(runningSettings(initial, xmppChannel, clock, gate));
   const config = (): BotConfig => settings.current().config;
   const core: BotCore = new BotCore({
     settings,
@@ -151,7 +192,10 @@ export async function runBot(
       down: () => store.sources.down(),
     },
     ...(options.retry ? { retry: options.retry } : {}),
-    roomPost: (workgroup: string, line: () => string): Promise<void> => rooms.post(workgroup, line),
+    roomPost: async (workgroup: string, line: () => string): Promise<void> => (
+      await gate?.(),
+      rooms.post(workgroup, line)
+    ),
     metrics,
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
@@ -365,6 +409,7 @@ export async function runBot(
     core.stop();
     await core.idle();
     for (const p of config().people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
+    options.active?.detach();
     await session.stop();
     store.close();
   }
@@ -382,7 +427,7 @@ export async function runBot(
       const running = config();
       const needsRestart = restartOnlyChanges(running, next);
       const { xmpp, database, log: logConfig } = running;
-      await settings.replace(runningSettings({ ...next, xmpp, database, log: logConfig }, xmppChannel, clock));
+      await settings.replace(runningSettings({ ...next, xmpp, database, log: logConfig }, xmppChannel, clock, gate));
       return { needsRestart };
     },
     async stop() {

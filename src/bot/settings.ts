@@ -84,6 +84,7 @@ export function restartOnlyChanges(running: BotConfig, next: BotConfig): string[
   if (running.log.level !== next.log.level) changed.push("log.level");
   if (JSON.stringify(udpListener(running)) !== JSON.stringify(udpListener(next))) changed.push("udp");
   if (httpListener(running) !== httpListener(next)) changed.push("http");
+  if (JSON.stringify(running.failover) !== JSON.stringify(next.failover)) changed.push("failover"); // issue 13
   return changed;
 }
 

@@ -48,6 +48,9 @@ export function exitOnStartupError(err: unknown, log: Logger): never {
 /** Exit status of a process that stopped working while running: a fatal error, logged (sysexits.h EX_SOFTWARE). */
 export const EXIT_FATAL = 70;
 
+/** Exit status of an active AlertBot that lost its JID or connection: restart it, it joins as the standby (EX_TEMPFAIL). */
+export const EXIT_NO_LONGER_ACTIVE = 75;
+
 // Longest interval Node accepts; the keep-alive never needs to fire.
 const KEEP_ALIVE_INTERVAL_MS = 2_147_483_647;
 

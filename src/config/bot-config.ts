@@ -20,6 +20,9 @@ import type { Permissions } from "../commands/authorise.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
 import { httpSection, type HttpConfig } from "../http/http-config.js";
+// --- failover (issue 13) ---
+import { failoverSection, type FailoverConfig } from "./failover-config.js";
+// --- end failover ---
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -70,6 +73,10 @@ export interface BotConfig extends Policy {
   /** Who may ack, clear, silence, escalate, per workgroup ("*": all); empty: every configured person. */
   readonly permissions: Permissions;
   readonly log: LogConfig;
+  // --- failover (issue 13) ---
+  /** A standby AlertBot that takes over (docs/failover.md); null (the default): this bot runs alone. */
+  readonly failover: FailoverConfig | null;
+  // --- end failover ---
 }
 
 const xmppSection = object({
@@ -127,6 +134,7 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(
       http: maybe(httpSection),
       permissions: permissionsSection,
       log: logSection,
+      failover: maybe(failoverSection), // failover (issue 13)
     }),
   ),
 );

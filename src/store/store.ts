@@ -3,6 +3,13 @@ import { openDatabase, type Db } from "./database.js";
 import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
+import { ReplicaJournal } from "./replica-journal.js";
+
+/** How a store is opened. */
+export interface StoreOptions {
+  /** Keep the replica log's journal (docs/failover.md): only with failover configured. */
+  readonly replicated?: boolean;
+}
 
 /** The bot's durable state: one SQLite file, reached only through these repositories. */
 export class Store {
@@ -12,11 +19,18 @@ export class Store {
   readonly policy: PolicyStore;
   /** Aggregates for /metrics. */
   readonly gauges: StoreGauges;
+  /** The replica log's journal; null unless opened `replicated`. */
+  readonly replica: ReplicaJournal | null;
 
   // One wrapper made once: better-sqlite3 builds a new one on every db.transaction(fn) call.
   private readonly inTransaction;
 
-  private constructor(private readonly db: Db) {
+  private constructor(
+    private readonly db: Db,
+    options: StoreOptions,
+  ) {
+    // Before anything prepares a statement: the journal watches every write.
+    this.replica = options.replicated ? new ReplicaJournal(db) : null;
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.alerts = new AlertStore(db);
     this.sources = new SourceStore(db);
@@ -26,8 +40,8 @@ export class Store {
   }
 
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */
-  static open(path: string): Store {
-    return new Store(openDatabase(path));
+  static open(path: string, options: StoreOptions = {}): Store {
+    return new Store(openDatabase(path), options);
   }
 
   /** Runs `fn` in one transaction: all of it is stored, or none. */

@@ -41,3 +41,5 @@ export const NS_DELAY = "urn:xmpp:delay";
 export const NS_MAUVE_AGENT = "urn:mauve-xmpp:agent:1";
 /** Disco feature of AlertBot. */
 export const NS_MAUVE_BOT = "urn:mauve-xmpp:bot:1";
+/** Payload of an item of AlertBot's replica log (docs/failover.md): a batch of writes. */
+export const NS_MAUVE_REPLICA = "urn:mauve-xmpp:replica:1";

@@ -73,6 +73,7 @@ describe("config: AlertBot", () => {
       http: null,
       permissions: {},
       log: { level: "info" },
+      failover: null,
     });
   });
 
@@ -249,6 +250,30 @@ people:
       (err: Error) =>
         err.message.includes('alertbot.yaml: permissions.dba: no workgroup named "dba" (workgroups: everyone)') &&
         err.message.includes('alertbot.yaml: permissions.dba.ack: no person named "carol"'),
+    );
+  });
+});
+
+describe("config: AlertBot failover", () => {
+  const base = fixture("bot-minimal.yaml");
+  const load = (section: string) => loadBotConfig(`${base}\n${section}`, { file: "alertbot.yaml" });
+
+  it("fills T = 20 s, L = 10 s and G = L + 1 s", () => {
+    const config = load("failover:\n  standby_component: standby.alertbot.mauve.localhost\n");
+    assert.deepEqual(config.failover, {
+      standbyComponent: "standby.alertbot.mauve.localhost",
+      takeoverAfterMs: 20_000,
+      leaseMs: 10_000,
+      graceMs: 11_000,
+    });
+  });
+
+  it("refuses a grace shorter than lease + 1 s, and a takeover no longer than the lease", () => {
+    assert.throws(
+      () => load("failover:\n  standby_component: s.example.org\n  lease: 10s\n  grace: 10s\n  takeover_after: 5s\n"),
+      (err: Error) =>
+        /failover\.grace: expected at least lease \+ 1s/.test(err.message) &&
+        /failover\.takeover_after: expected more than lease/.test(err.message),
     );
   });
 });

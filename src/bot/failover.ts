@@ -1,0 +1,215 @@
+// Two AlertBots, one active (docs/failover.md). The XMPP server is the lock: whoever holds the
+// component JID alertbot.<domain> is the active. Every process with a `failover` section starts as
+// the standby, under its own JID: it follows the replica log into its own SQLite file and pings the
+// active. When the active has not answered for T, it catches up with the log once more and claims
+// the JID (the server's `component_conflict_resolve = "kick_old"` closes a frozen holder's stream),
+// then runs as AlertBot with fencing on: a grace G before its first send, and every send waiting for
+// the lease and the log (send-gate.ts). An active that loses its connection never reconnects as
+// alertbot: it ends (status 75) so that, restarted, it joins as the standby and cannot take the JID
+// back from the new active.
+import type { Clock } from "../clock/clock.js";
+import type { BotConfig } from "../config/bot-config.js";
+import type { FailoverConfig } from "../config/failover-config.js";
+import type { Logger } from "../log.js";
+import { Store } from "../store/store.js";
+import { backoffDelay, DEFAULT_BACKOFF } from "../util/backoff.js";
+import { connectComponent } from "../xmpp/connect.js";
+import { ping } from "../xmpp/ping.js";
+import { createPubsub } from "../xmpp/pubsub.js";
+import type { XmppSession } from "../xmpp/session.js";
+import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "./replica-log.js";
+import { runBot, type ActiveRole, type RunningBot } from "./run-bot.js";
+import { SendGate } from "./send-gate.js";
+
+/** How often the standby pings the active, and how long it waits for each answer. */
+const WATCH_EVERY_MS = 1_000;
+const WATCH_TIMEOUT_MS = 5_000;
+
+/** A process taking part in failover: the standby until it claims, then the active. */
+export interface FailoverBot {
+  /** "standby", or "active" once it has claimed the JID. */
+  readonly role: "standby" | "active";
+  /** The running AlertBot, once active. */
+  readonly bot: RunningBot | null;
+  /** Stops whichever role runs. */
+  stop(): Promise<void>;
+}
+
+/** Knobs beyond the config. */
+export interface FailoverOptions {
+  /** Called when this process was the active and lost the JID or its connection: it must end (and be restarted). */
+  readonly onLost: (reason: string) => void;
+}
+
+/** Starts as the standby; takes over when the active has been gone for T. */
+export async function runFailover(
+  config: BotConfig & { readonly failover: FailoverConfig },
+  clock: Clock,
+  log: Logger,
+  options: FailoverOptions,
+): Promise<FailoverBot> {
+  const f = config.failover;
+  const store = Store.open(config.database, { replicated: true });
+  const journal = store.replica!;
+  const standbyLog = log.child({ role: "standby" });
+  if (!journal.clean) {
+    // A SIGKILLed or cut-off active may have committed writes that never reached the log; the new
+    // active went on without them, so this file can only be rebuilt from the log's first item.
+    standbyLog.warn(
+      "this database was last written as the active and may hold writes the log never got: rebuilt from the log",
+      {
+        seq: journal.seq,
+      },
+    );
+    journal.wipe();
+  }
+  const session = await connectPersistently(config, f.standbyComponent, clock, standbyLog);
+  const pubsub = createPubsub(session);
+  const service = config.xmpp.pubsub;
+  const follower = new ReplicaFollower({ pubsub, service, journal, clock, log: standbyLog });
+  pubsub.onEvent(
+    (e) => {
+      if (e.node === REPLICA_NODE) follower.onItem(e);
+    },
+    { services: [service] },
+  );
+  const follow = (): void => {
+    follower.start().catch((err: unknown) => standbyLog.warn("replica log: cannot follow yet", { err }));
+  };
+  session.on("online", follow);
+  follow();
+
+  let role: "standby" | "active" = "standby";
+  let bot: RunningBot | null = null;
+  let stopped = false;
+  let lastSeenAt = clock.now(); // claim only after T without an active, counted from our own start
+  let seenActive = false;
+  standbyLog.info("standby running", {
+    jid: f.standbyComponent,
+    watching: config.xmpp.component,
+    seq: journal.seq,
+    takeoverAfterMs: f.takeoverAfterMs,
+  });
+
+  const watching = (async () => {
+    while (!stopped && role === "standby") {
+      const outcome = await ping(session, config.xmpp.component, WATCH_TIMEOUT_MS);
+      if (stopped) return;
+      if (outcome === "answered") {
+        if (!seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
+        seenActive = true;
+        lastSeenAt = clock.now();
+      } else if (clock.now() - lastSeenAt >= f.takeoverAfterMs) {
+        await follower.catchUp();
+        if (follower.state().gap) {
+          standbyLog.error("cannot take over: this database lacks part of the log; copy the active's database file", {
+            seq: journal.seq,
+          });
+          lastSeenAt = clock.now();
+        } else {
+          await claim(clock.now() - lastSeenAt, outcome);
+          return;
+        }
+      }
+      await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
+    }
+  })();
+
+  async function claim(goneForMs: number, lastOutcome: string): Promise<void> {
+    role = "active";
+    const claimedAt = clock.now();
+    standbyLog.warn("the active is gone: taking over", { goneForMs, lastPing: lastOutcome, seq: journal.seq });
+    await session.stop();
+    const activeLog = log.child({ role: "active" });
+    let gate: SendGate | null = null;
+    let publisher: ReplicaPublisher | null = null;
+    let lostAlready = false;
+    const activeRole: ActiveRole = {
+      store,
+      async attach(activeSession, activePubsub) {
+        publisher = new ReplicaPublisher({
+          pubsub: activePubsub,
+          service,
+          journal,
+          clock,
+          log: activeLog,
+          standbyJid: f.standbyComponent,
+        });
+        await publisher.start();
+        const p = publisher;
+        gate = new SendGate({
+          clock,
+          log: activeLog,
+          leaseMs: f.leaseMs,
+          graceMs: Math.max(0, f.graceMs - (clock.now() - claimedAt)),
+          probe: async (timeoutMs) => (await ping(activeSession, config.xmpp.component, timeoutMs)) === "answered",
+          flushed: () => p.flushed(),
+        });
+        gate.start();
+        const g = gate;
+        return () => g.ready();
+      },
+      lost(reason) {
+        if (lostAlready || stopped) return;
+        lostAlready = true;
+        gate?.stop();
+        publisher?.stop();
+        activeLog.error("no longer the active: the connection holding the bot's JID ended", { reason });
+        options.onLost(reason);
+      },
+      detach() {
+        lostAlready = true; // a clean stop: its "offline" is no loss
+        gate?.stop();
+        publisher?.stop();
+        journal.stopCapture();
+      },
+    };
+    bot = await runBot(config, clock, activeLog, { active: activeRole });
+    activeLog.warn("took over: now the active", {
+      jid: config.xmpp.component,
+      takeoverMs: goneForMs + (clock.now() - claimedAt),
+      firstSendAfterMs: f.graceMs,
+    });
+  }
+
+  return {
+    get role() {
+      return role;
+    },
+    get bot() {
+      return bot;
+    },
+    async stop() {
+      stopped = true;
+      if (bot) {
+        await bot.stop(); // closes the store too
+        return;
+      }
+      await session.stop();
+      await watching.catch(() => undefined);
+      // A claim may have started meanwhile.
+      const running = bot as RunningBot | null;
+      if (running) await running.stop();
+      else store.close();
+    },
+  };
+}
+
+/** Connects as `jid`, retrying with backoff while the server refuses (another standby holds it) or is down. */
+async function connectPersistently(config: BotConfig, jid: string, clock: Clock, log: Logger): Promise<XmppSession> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectComponent({
+        service: config.xmpp.service,
+        domain: jid,
+        password: config.xmpp.secret.reveal(),
+        clock,
+        onError: (err) => log.warn("xmpp", { err }),
+      });
+    } catch (err) {
+      const delayMs = backoffDelay(attempt, DEFAULT_BACKOFF);
+      log.warn("cannot connect as the standby yet; will retry", { jid, err, delayMs });
+      await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
+    }
+  }
+}

@@ -1,0 +1,193 @@
+// The replica log (docs/failover.md): pubsub node `mauve/replica`, owned by the bot's identity and
+// readable by the standby's JID. The active publishes each batch of committed writes as item
+// <seq>; the standby applies them once and in order to its own SQLite file. Sends wait for the
+// log (see SendGate), so whatever a person was told, the standby already knows.
+import type { Clock } from "../clock/clock.js";
+import type { Logger } from "../log.js";
+import type { ReplicaJournal } from "../store/replica-journal.js";
+import { backoffDelay, DEFAULT_BACKOFF } from "../util/backoff.js";
+import { NS_MAUVE_REPLICA } from "../xmpp/namespaces.js";
+import type { NodeConfig, Pubsub, PubsubItem } from "../xmpp/pubsub.js";
+
+/** The node that carries the log. */
+export const REPLICA_NODE = "mauve/replica";
+
+// Writes per item: keeps each stanza well below the server's limits after compression.
+const MAX_OPS_PER_ITEM = 2_000;
+// Items the node keeps: a standby further behind than this, or a rebuilt one, needs the log from item 1.
+const RETAINED_ITEMS = 1000;
+
+/** What both sides need. */
+export interface ReplicaDeps {
+  readonly pubsub: Pubsub;
+  /** The pubsub service (xmpp.pubsub). */
+  readonly service: string;
+  readonly journal: ReplicaJournal;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** The active's side: publishes every committed write, in order, and says when all of it is in the log. */
+export class ReplicaPublisher {
+  private publishedOps = 0;
+  private inFlightOps = 0;
+  private running = false;
+  private stopped = false;
+  private waiters: Array<{ target: number; resolve: () => void }> = [];
+
+  constructor(private readonly deps: ReplicaDeps & { readonly standbyJid: string }) {}
+
+  /** Creates (or reconfigures) the node, lets the standby read it, and starts capturing writes. */
+  async start(): Promise<void> {
+    const { pubsub, service, log, standbyJid } = this.deps;
+    const config: NodeConfig = {
+      title: "Mauve AlertBot replica log",
+      accessModel: "whitelist",
+      publishModel: "publishers",
+      persistItems: true,
+      deliverPayloads: true,
+      notifyRetract: false,
+      maxItems: RETAINED_ITEMS,
+    };
+    const created = await pubsub.createNode(service, REPLICA_NODE, config);
+    if (!created.ok) {
+      const configured = await pubsub.configureNode(service, REPLICA_NODE, config);
+      if (!configured.ok)
+        throw new Error(
+          `cannot create nor configure ${REPLICA_NODE} on ${service} (${created.condition}, ${configured.condition}): ` +
+            "the bot's JID must be an admin of the pubsub service",
+        );
+    }
+    const member = await pubsub.setAffiliation(service, REPLICA_NODE, standbyJid, "member");
+    if (!member.ok) throw new Error(`cannot let ${standbyJid} read ${REPLICA_NODE}: ${member.condition}`);
+    this.deps.journal.startCapture(() => this.kick());
+    log.info("replica log open", { node: REPLICA_NODE, seq: this.deps.journal.seq, standby: standbyJid });
+  }
+
+  /** Resolves once every write committed before the call is in the log. */
+  flushed(): Promise<void> {
+    const target = this.publishedOps + this.inFlightOps + this.deps.journal.backlog;
+    if (this.publishedOps >= target) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ target, resolve }));
+  }
+
+  /** Stops publishing after the item under way. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Publishes until the backlog is empty; one item at a time, so the log stays in order. */
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    void this.drain().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const { journal, pubsub, service, clock, log } = this.deps;
+    for (let batch = journal.take(MAX_OPS_PER_ITEM); batch && !this.stopped; batch = journal.take(MAX_OPS_PER_ITEM)) {
+      this.inFlightOps = batch.ops;
+      for (let attempt = 0; !this.stopped; attempt++) {
+        const sent = await pubsub
+          .publishForeign(
+            service,
+            REPLICA_NODE,
+            { name: "batch", ns: NS_MAUVE_REPLICA, children: [batch.data] },
+            String(batch.seq),
+          )
+          .catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
+        if (sent.ok) break;
+        // Sends stay held meanwhile: nobody is told what the standby could not learn.
+        log.warn("replica log: publish failed; sends wait for it", {
+          seq: batch.seq,
+          condition: sent.condition,
+          attempt,
+        });
+        await new Promise<void>((resolve) => clock.setTimer(backoffDelay(attempt, DEFAULT_BACKOFF), resolve));
+      }
+      if (this.stopped) return;
+      journal.published(batch.seq);
+      this.publishedOps += batch.ops;
+      this.inFlightOps = 0;
+      const ready = this.waiters.filter((w) => w.target <= this.publishedOps);
+      this.waiters = this.waiters.filter((w) => w.target > this.publishedOps);
+      for (const w of ready) w.resolve();
+    }
+  }
+}
+
+/** What following the log came to so far. */
+export interface FollowState {
+  /** The last batch applied. */
+  readonly seq: number;
+  /** True when the log no longer holds the batches this file lacks (it needs a copy of the active's file). */
+  readonly gap: boolean;
+}
+
+/** The standby's side: applies the log's batches, once and in order, as they come and at catch-up. */
+export class ReplicaFollower {
+  private gap = false;
+  private catching: Promise<void> | null = null;
+
+  constructor(private readonly deps: ReplicaDeps) {}
+
+  /** Where the file stands. */
+  state(): FollowState {
+    return { seq: this.deps.journal.seq, gap: this.gap };
+  }
+
+  /** Listens for new items, subscribes (once the node exists) and catches up; safe to call again. */
+  async start(): Promise<void> {
+    const { pubsub, service } = this.deps;
+    const subscribed = await pubsub.subscribe(service, REPLICA_NODE);
+    if (!subscribed.ok && subscribed.condition !== "item-not-found")
+      this.deps.log.warn("replica log: cannot subscribe", { condition: subscribed.condition });
+    await this.catchUp();
+  }
+
+  /** An item notification of the node. */
+  onItem(item: PubsubItem): void {
+    if (this.apply(item) === "gap") void this.catchUp();
+  }
+
+  /** Reads the node's retained items and applies the ones this file lacks. */
+  catchUp(): Promise<void> {
+    this.catching ??= this.readAll().finally(() => {
+      this.catching = null;
+    });
+    return this.catching;
+  }
+
+  private async readAll(): Promise<void> {
+    const { pubsub, service, journal, log } = this.deps;
+    const got = await pubsub.getItems(service, REPLICA_NODE);
+    if (!got.ok) {
+      if (got.condition !== "item-not-found") log.warn("replica log: cannot read", { condition: got.condition });
+      return;
+    }
+    const items = [...got.items].sort((a, b) => Number(a.itemId) - Number(b.itemId));
+    for (const item of items) this.apply(item);
+    const first = Number(items[0]?.itemId ?? "0");
+    const newest = Number(items.at(-1)?.itemId ?? "0");
+    this.gap = journal.seq < newest;
+    if (this.gap)
+      log.error("replica log: this file is further behind than the log reaches; copy the active's database file", {
+        seq: journal.seq,
+        first,
+        newest,
+      });
+  }
+
+  private apply(item: PubsubItem): "applied" | "duplicate" | "gap" | "ignored" {
+    const seq = Number(item.itemId);
+    if (!Number.isSafeInteger(seq) || seq < 1 || item.unknownPayload !== `{${NS_MAUVE_REPLICA}}batch` || !item.text) {
+      this.deps.log.warn("replica log: an item that is not a batch, ignored", { itemId: item.itemId });
+      return "ignored";
+    }
+    const outcome = this.deps.journal.apply(seq, item.text);
+    if (outcome === "applied") this.deps.log.debug("replica batch applied", { seq });
+    return outcome;
+  }
+}

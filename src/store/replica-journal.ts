@@ -1,0 +1,198 @@
+// The replica log's store side (docs/failover.md): every write the active AlertBot commits is
+// captured as it ran (SQL text and parameters), so a standby that runs the same writes in the same
+// order on a file that started alike holds the same rows: the same alert numbers, acks, silences,
+// notes, escalation steps and deliveries. Capture is by statement, under the stores, so no
+// repository has to remember to report its changes.
+import { serialize, deserialize } from "node:v8";
+import { deflateSync, inflateSync } from "node:zlib";
+import type { Db, Statement } from "./database.js";
+
+/** One write as it was run. */
+interface Op {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+/** What applying a batch of the log came to. */
+export type ApplyOutcome = "applied" | "duplicate" | "gap";
+
+/** Committed writes not yet published, taken in order. */
+export interface JournalBatch {
+  /** The sequence number the batch is published under. */
+  readonly seq: number;
+  /** The writes, compressed: safe to carry as text. */
+  readonly data: string;
+  readonly ops: number;
+}
+
+const STATE_TABLE = `CREATE TABLE IF NOT EXISTS replica_state (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  seq   INTEGER NOT NULL, -- the last batch of the log this file holds
+  clean INTEGER NOT NULL  -- 0 while an active may have committed writes the log has not got
+)`;
+
+/** Captures the writes of one database (while this process is active) and applies the log's (while standby). */
+export class ReplicaJournal {
+  private capturing = false;
+  private open: Op[] = [];
+  private committed: Op[] = [];
+  private onCommit: () => void = () => undefined;
+  private readonly applyCache = new Map<string, Statement>();
+  private readonly readState: Statement;
+  private readonly writeState: Statement;
+
+  /** Hooks `db` before any repository prepares a statement on it. */
+  constructor(private readonly db: Db) {
+    db.exec(STATE_TABLE);
+    db.prepare("INSERT OR IGNORE INTO replica_state (id, seq, clean) VALUES (1, 0, 1)").run();
+    this.readState = db.prepare("SELECT seq, clean FROM replica_state WHERE id = 1");
+    this.writeState = db.prepare("UPDATE replica_state SET seq = ?, clean = ? WHERE id = 1");
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => this.watch(prepare(sql), sql)) as Db["prepare"];
+    const transaction = db.transaction.bind(db);
+    db.transaction = ((fn: (...args: unknown[]) => unknown) => {
+      const run = transaction(fn);
+      return (...args: unknown[]) => {
+        const mark = this.open.length;
+        try {
+          const result = run(...args);
+          if (!db.inTransaction) this.commit();
+          return result;
+        } catch (err) {
+          this.open.length = mark; // rolled back: those writes never happened
+          throw err;
+        }
+      };
+    }) as Db["transaction"];
+  }
+
+  /** The last batch of the log this file holds. */
+  get seq(): number {
+    return (this.readState.get() as { seq: number }).seq;
+  }
+
+  /** False when this file was written as active and may hold writes the log has not got. */
+  get clean(): boolean {
+    return (this.readState.get() as { clean: number }).clean === 1;
+  }
+
+  /** From now on every committed write is kept for the log; `onCommit` runs after each commit. */
+  startCapture(onCommit: () => void): void {
+    this.writeState.run(this.seq, 0);
+    this.capturing = true;
+    this.onCommit = onCommit;
+  }
+
+  /** Writes committed and not yet taken. */
+  get backlog(): number {
+    return this.committed.length;
+  }
+
+  /** Takes up to `maxOps` committed writes as the next batch, or null when there are none. */
+  take(maxOps: number): JournalBatch | null {
+    if (this.committed.length === 0) return null;
+    const ops = this.committed.splice(0, maxOps);
+    return { seq: this.seq + 1, data: encode(ops), ops: ops.length };
+  }
+
+  /** Records that the log holds batch `seq`. */
+  published(seq: number): void {
+    this.writeState.run(seq, this.capturing ? 0 : 1);
+  }
+
+  /** Stops capturing; the file is clean when everything committed reached the log. */
+  stopCapture(): void {
+    this.capturing = false;
+    if (this.committed.length === 0) this.writeState.run(this.seq, 1);
+  }
+
+  /** Runs batch `seq` of the log, once and in order, in one transaction. */
+  apply(seq: number, data: string): ApplyOutcome {
+    const last = this.seq;
+    if (seq <= last) return "duplicate";
+    if (seq > last + 1) return "gap";
+    const ops = decode(data);
+    this.db.transaction(() => {
+      for (const op of ops) this.applyStatement(op.sql).run(...op.params);
+      this.writeState.run(seq, 1);
+    })();
+    return "applied";
+  }
+
+  /**
+   * Empties every table (a file that may hold writes the log never got can only be rebuilt from
+   * the log's start), keeping the schema; AUTOINCREMENT counters restart so numbers come out alike.
+   */
+  wipe(): void {
+    const tables = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as Array<{ name: string }>;
+    this.db.pragma("foreign_keys = OFF");
+    try {
+      this.db.transaction(() => {
+        for (const { name } of tables) this.db.prepare(`DELETE FROM "${name.replaceAll('"', '""')}"`).run();
+        const hasSequence = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").get();
+        if (hasSequence) this.db.prepare("DELETE FROM sqlite_sequence").run();
+        this.db.prepare("INSERT INTO replica_state (id, seq, clean) VALUES (1, 0, 1)").run();
+      })();
+    } finally {
+      this.db.pragma("foreign_keys = ON");
+    }
+  }
+
+  private applyStatement(sql: string): Statement {
+    let statement = this.applyCache.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.applyCache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private watch(statement: Statement, sql: string): Statement {
+    if (statement.readonly) return statement;
+    const record = (params: unknown[]): void => {
+      if (!this.capturing) return;
+      this.open.push({ sql, params });
+      if (!this.db.inTransaction) this.commit();
+    };
+    const run = statement.run.bind(statement);
+    const get = statement.get.bind(statement);
+    const all = statement.all.bind(statement);
+    Object.assign(statement, {
+      run: (...params: unknown[]) => {
+        const out = run(...params);
+        record(params);
+        return out;
+      },
+      get: (...params: unknown[]) => {
+        const out = get(...params);
+        record(params);
+        return out;
+      },
+      all: (...params: unknown[]) => {
+        const out = all(...params);
+        record(params);
+        return out;
+      },
+    });
+    return statement;
+  }
+
+  private commit(): void {
+    if (this.open.length === 0) return;
+    this.committed.push(...this.open);
+    this.open = [];
+    this.onCommit();
+  }
+}
+
+function encode(ops: readonly Op[]): string {
+  return deflateSync(serialize(ops)).toString("base64");
+}
+
+function decode(data: string): Op[] {
+  const ops: unknown = deserialize(inflateSync(Buffer.from(data, "base64")));
+  if (!Array.isArray(ops)) throw new TypeError("replica batch: not a list of writes");
+  return ops as Op[];
+}

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
+import { Store } from "../../src/store/store.js";
+import { alert, update } from "../helpers/updates.js";
+import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+
+const config = loadBotConfig(
+  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+`,
+  { file: "alertbot.yaml" },
+);
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+
+/** Every row of every table, in rowid order: two files hold the same state when these are equal. */
+function dump(path: string): Record<string, unknown[]> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all() as Array<{ name: string }>;
+    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all()]));
+  } finally {
+    db.close();
+  }
+}
+
+describe("store: replica journal (failover's log, store side)", () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "mauve-replica-"))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a standby that applies the active's batches in order holds the same rows; rolled-back writes never reach it", async () => {
+    const clock = new FakeClock();
+    const active = Store.open(join(dir, "active.sqlite"), { replicated: true });
+    const standby = Store.open(join(dir, "standby.sqlite"), { replicated: true });
+    let commits = 0;
+    active.replica!.startCapture(() => commits++);
+    const chat = new RecordingChat();
+    const core = fakeClockCore({
+      store: active,
+      clock,
+      policy: config,
+      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+    });
+    await core.start();
+    for (let i = 0; i < 20; i++) await core.applyUpdate(update("web1", [alert(`disk${i % 5}`)]), origin);
+    await core.idle();
+    await core.handleChat("alice@mauve.localhost/phone", "ack 2 rebooting");
+    await core.handleChat("bob@mauve.localhost/phone", "silence web1 disk3 for 1h");
+    await core.idle();
+    assert.throws(() =>
+      active.transaction(() => {
+        active.policy.setPresenceApproved("alice@mauve.localhost", true, clock.now());
+        throw new Error("rolled back");
+      }),
+    );
+    assert.ok(commits > 0);
+    core.stop();
+
+    let seq = standby.replica!.seq;
+    for (let batch = active.replica!.take(7); batch; batch = active.replica!.take(7)) {
+      assert.equal(batch.seq, seq + 1);
+      assert.equal(standby.replica!.apply(batch.seq, batch.data), "applied");
+      assert.equal(standby.replica!.apply(batch.seq, batch.data), "duplicate", "a batch is never applied twice");
+      active.replica!.published(batch.seq);
+      seq = batch.seq;
+    }
+    assert.equal(standby.replica!.apply(seq + 2, "x"), "gap");
+    assert.equal(active.replica!.clean, false, "an active's file may hold writes the log has not got");
+    active.replica!.stopCapture();
+    assert.equal(active.replica!.clean, true, "once everything reached the log it is clean again");
+    active.close();
+    standby.close();
+    const a = dump(join(dir, "active.sqlite"));
+    const b = dump(join(dir, "standby.sqlite"));
+    assert.ok((a["alerts"] ?? []).length >= 5);
+    assert.deepEqual(b, a);
+  });
+
+  it("a wiped file starts from the log's first batch with the same alert numbers", async () => {
+    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
+    s.replica!.startCapture(() => undefined);
+    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
+    await core.applyUpdate(update("web1", [alert("a")]), origin);
+    await core.idle();
+    core.stop();
+    const batch = s.replica!.take(1000)!;
+    s.replica!.wipe();
+    assert.equal(s.replica!.seq, 0);
+    assert.equal(s.alerts.get(1), undefined);
+    assert.equal(s.replica!.apply(1, batch.data), "applied");
+    assert.equal(s.alerts.get(1)?.alertId, "a");
+    s.close();
+  });
+});
