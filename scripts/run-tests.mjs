@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm test`'s mocha part: the whole suite against Prosody, then the chosen subset against ejabberd
+// (docs/development.md says which files and why). Both passes always run, so one failure does not
+// hide the other's results, and the last line adds them up: `N passed, N failed`, which CI reads.
+import { spawn } from "node:child_process";
+
+/** The ejabberd pass: the spine, access, source identity, catch-up after a bot restart, server restarts, the demo. */
+export const EJABBERD_SUBSET = [
+  "test/integration/spine.test.ts",
+  "test/integration/node-access.test.ts",
+  "test/integration/source-identity.test.ts",
+  "test/integration/fault-access.test.ts",
+  "test/integration/fault-bot-crash.test.ts",
+  "test/integration/fault-server-restart.test.ts",
+  "test/integration/fault-process-restart.test.ts",
+  "test/integration/demo-http.test.ts",
+];
+
+const PASSES = {
+  prosody: {
+    env: { MAUVE_TEST_SERVER: "prosody" },
+    files: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+  },
+  ejabberd: { env: { MAUVE_TEST_SERVER: "ejabberd" }, files: EJABBERD_SUBSET },
+};
+
+const only = process.argv.slice(2);
+for (const name of only) {
+  if (!(name in PASSES)) {
+    process.stderr.write(`run-tests: unknown pass "${name}"; passes are ${Object.keys(PASSES).join(", ")}\n`);
+    process.exit(2);
+  }
+}
+const chosen = only.length > 0 ? only : Object.keys(PASSES);
+
+/** Runs mocha for one pass, echoing its output; resolves to its exit code and its closing summary. */
+function runPass(name) {
+  const { env, files } = PASSES[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["node_modules/mocha/bin/mocha.js", ...files], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let tail = "";
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4096);
+    });
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(tail);
+      resolve({
+        name,
+        code: code ?? 1,
+        signal,
+        passed: m ? Number(m[1]) : 0,
+        failed: m ? Number(m[2]) : 0,
+        skipped: m && m[3] ? Number(m[3]) : 0,
+        summarised: m !== null,
+      });
+    });
+  });
+}
+
+const results = [];
+for (const name of chosen) results.push(await runPass(name));
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let ok = true;
+process.stdout.write("\n");
+for (const r of results) {
+  passed += r.passed;
+  failed += r.failed;
+  skipped += r.skipped;
+  // A pass that died without its summary (a crash, a signal) counts as a failure, never as 0 of 0.
+  if (!r.summarised) failed += 1;
+  if (r.code !== 0 || !r.summarised) ok = false;
+  const how = r.summarised
+    ? `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}`
+    : `ended without a summary (exit ${r.code}${r.signal ? `, ${r.signal}` : ""})`;
+  process.stdout.write(`${r.name} pass: ${how}\n`);
+}
+process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+process.exit(ok && failed === 0 ? 0 : 1);
