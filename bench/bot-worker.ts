@@ -10,11 +10,12 @@ export interface BotWorker {
   readonly database: string;
 }
 
-/** Starts AlertBot in a child process with a new database named after `name`. */
+/** Starts AlertBot in a child process with a new database named after `name` (`extraYaml`: more config sections). */
 export async function startBotWorker(
   ctx: BenchContext,
   name: string,
   extraFlags: readonly string[] = [],
+  extraYaml = "",
 ): Promise<BotWorker> {
   const { prosody, secret } = ctx.server;
   const database = join(ctx.workDir, `${name}.sqlite`);
@@ -26,7 +27,7 @@ export async function startBotWorker(
     const noAudit = ctx.experiments.has("no-audit");
     await worker.call(
       "startBot",
-      { yaml: benchBotYaml(prosody, database), env: { [SECRET_ENV]: secret }, noAudit },
+      { yaml: benchBotYaml(prosody, database) + extraYaml, env: { [SECRET_ENV]: secret }, noAudit },
       300_000,
     );
   } catch (err) {

@@ -62,7 +62,8 @@ export const EXPERIMENTS = ["no-first-contact-resync", "no-audit"] as const;
 export type Experiment = (typeof EXPERIMENTS)[number];
 
 /** The phases, in the order they run. */
-export const PHASES = ["compare", "agent", "open-alerts", "scale", "peer", "soak"] as const;
+// Issue 14 (boardbench): "board", the web board's cost to ingest.
+export const PHASES = ["compare", "agent", "board", "open-alerts", "scale", "peer", "soak"] as const;
 /** Phases a run without --phases leaves out (the soak takes an hour). */
 const NOT_BY_DEFAULT: readonly Phase[] = ["soak"];
 /** One phase of the run. */
@@ -76,7 +77,8 @@ Prosody or ejabberd (--server; loopback, temporary directory): a do-nothing comp
 subscriber first (the baseline), then the real AlertBot on the same load; resources
 of the server, the bot and a real agent; the bot with many open alerts; N agents
 connected at once; Debian's prometheus-alertmanager beside the bot on the same work
-(peer); and, only when asked for, an hour's soak (soak).
+(peer); the web board's cost: ingest with 5 open boards vs none (board); and, only
+when asked for, an hour's soak (soak).
 Every comparison is a ratio against the baseline taken in the same run, because
 absolute figures drift on a shared machine.
 

@@ -203,6 +203,27 @@ export function renderTable(r: BenchResults): string {
         `${n2(t.first)} -> ${n2(t.last)} ${t.unit} (max ${n2(t.max)}), ${t.slopePerHour >= 0 ? "+" : ""}${n2(t.slopePerHour)} ${t.unit}/h: ${t.growing ? "GROWING" : "flat"}`,
       ]);
   }
+  // Issue 14 (boardbench): the web board's cost.
+  if (r.board) {
+    const w = r.board;
+    section(`web board: ${w.boards} open boards vs none, same saturating load, interleaved (ratio = boards / none)`);
+    rows.push([
+      "ingest updates/s",
+      `none ${n1(w.noBoards.updatesPerSec)}, ${w.boards} boards ${n1(w.withBoards.updatesPerSec)}; median of pair ratios ${n2(w.ratio)} (pairs ${w.pairs.map((p) => n2(p.ratio)).join(", ")})`,
+    ]);
+    rows.push([
+      "bot CPU per update",
+      `none ${n2(w.noBoards.botCpuMsPerUpdate)} ms, ${w.boards} boards ${n2(w.withBoards.botCpuMsPerUpdate)} ms`,
+    ]);
+    rows.push([
+      `board page fetch (n=${w.fetch.n}, ${n0(w.pageBytes)} bytes)`,
+      `p50 ${n2(w.fetch.p50)} ms, p99 ${n2(w.fetch.p99)} ms, max ${n2(w.fetch.max)} ms${w.failedFetches ? `; ${w.failedFetches} FAILED` : ""}`,
+    ]);
+    rows.push([
+      "live feed events per board",
+      `${n2(w.eventsPerBoardPerSec)}/s; ${w.eventsPerBoard.min}-${w.eventsPerBoard.max} per board per window`,
+    ]);
+  }
   section("targets (issues 7 and 17)");
   for (const t of r.targets) rows.push([`${t.status.toUpperCase().padEnd(13)} ${t.name}`, t.detail]);
   rows.push(["", ""], ["run took", `${n0(r.durationSeconds)} s`]);

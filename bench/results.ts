@@ -1,6 +1,7 @@
 // The shape of everything one run measured: what the JSON line carries.
 import type { AgentFootprint } from "./phase-agent.js";
 import type { AckResult } from "./phase-ack.js";
+import type { BoardResult } from "./phase-board.js";
 import type { LatencyResult } from "./phase-latency.js";
 import type { OpenAlertsResult } from "./phase-open-alerts.js";
 import type { PeerResult } from "./phase-peer.js";
@@ -94,6 +95,8 @@ export interface BenchResults {
   peer: PeerResult | null;
   /** The soak (--phases soak --minutes N). */
   soak: SoakResult | null;
+  /** Issue 14: ingest with open web boards vs none (the board phase). */
+  board: BoardResult | null;
   targets: TargetVerdict[];
   /** Seconds the whole run took. */
   durationSeconds: number;

@@ -18,6 +18,7 @@ import { comparePhases, publisherAccounts } from "./phase-compare.js";
 import { agentFootprints, agentPhase, openAlertsPhase, scalePhase } from "./phases.js";
 import { peerPhase } from "./phase-peer.js";
 import { soakPhase } from "./phase-soak.js";
+import { boardPhase } from "./phase-board.js";
 import { renderTable } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
 import { startBenchServer, type BenchServer, type ServerKind } from "./server.js";
@@ -166,6 +167,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
     scale: null,
     peer: null,
     soak: null,
+    board: null,
     targets: [],
     durationSeconds: NaN,
   };
@@ -177,6 +179,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
   } else if (phases.has("agent")) {
     results.agent = await agentPhase(ctx);
   }
+  if (phases.has("board")) results.board = await boardPhase(ctx); // issue 14
   if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
   if (phases.has("scale")) results.scale = await scalePhase(ctx);
   if (phases.has("peer")) results.peer = await peerPhase(ctx, results.openAlerts);

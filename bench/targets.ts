@@ -116,6 +116,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
   }
   out.push(...issue17Targets(r));
   out.push(soakTarget(r));
+  out.push(boardTarget(r)); // issue 14
   // A run with an experiment measured a change, not the product: every verdict says so.
   if (r.experiments.length === 0) return out;
   const note = ` [EXPERIMENT ${r.experiments.join(", ")}: not as shipped]`;
@@ -196,4 +197,17 @@ function soakTarget(r: BenchResults): TargetVerdict {
   if (k.minutes < SOAK_MINUTES_TARGET)
     return { name, status: "not evaluated", detail: `ran ${k.minutes} min (too short to judge): ${seen}` };
   return { name, status: k.growing || k.ready < k.agents ? "missed" : "met", detail: seen };
+}
+
+// Issue 14 (boardbench): open boards must not slow ingest.
+function boardTarget(r: BenchResults): TargetVerdict {
+  const name = "5 open boards cost <= 10% of ingest rate";
+  const w = r.board;
+  if (!w) return { name, status: "not evaluated", detail: "board phase not run" };
+  const cost = 1 - w.ratio;
+  return {
+    name,
+    status: !Number.isFinite(cost) ? "not evaluated" : cost <= 0.1 && w.failedFetches === 0 ? "met" : "missed",
+    detail: `median of pair ratios ${w.ratio.toFixed(3)} (cost ${(cost * 100).toFixed(1)}%; pairs ${w.pairs.map((p) => p.ratio.toFixed(2)).join(", ")}); ${f1(w.withBoards.updatesPerSec)} vs ${f1(w.noBoards.updatesPerSec)} updates/s${w.failedFetches ? `; ${w.failedFetches} page fetches failed` : ""}`,
+  };
 }
