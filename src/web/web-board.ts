@@ -11,7 +11,7 @@ import { alertMain } from "./alert-page.js";
 import { agentsMain } from "./agents-page.js";
 import { BOARD_CSS, BOARD_JS } from "./assets.js";
 import { boardMain } from "./board-page.js";
-import { boardState, boardView, readBoardQuery } from "./board-rows.js";
+import { boardState, boardView, readBoardQuery, type BoardView } from "./board-rows.js";
 import { stackedBars, type Series } from "./charts.js";
 import { html, toText, type Html } from "./html.js";
 import { page, plainPage, type Viewer } from "./layout.js";
@@ -46,6 +46,10 @@ export interface WebBoardDeps {
 const COOKIE = "mauve_board";
 const FLASH_MS = 15_000;
 const CHART_CACHE_MS = 30_000;
+/** How long a computed board view may serve other boards with the same filters (the feed's own pace). */
+const VIEW_REUSE_MS = 1_000;
+/** Distinct filter sets kept at once; past that the cache starts again. */
+const VIEWS_KEPT = 64;
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -70,6 +74,13 @@ export class WebBoard {
     string,
     { at: number; rows: Array<{ source: string; slot: number; count: number }> }
   >();
+
+  /**
+   * Board views computed since the last change, by query: every open board fetches itself again
+   * after each change, and boards with the same filters share one pass over the open alerts. An
+   * entry also ages out, because acks and silences end with time and not by a change.
+   */
+  private readonly views = new Map<string, { at: number; view: BoardView }>();
 
   constructor(private readonly deps: WebBoardDeps) {
     this.feed = new LiveFeed(deps.clock);
@@ -96,6 +107,7 @@ export class WebBoard {
 
   /** Something the board shows may have changed. */
   changed(): void {
+    this.views.clear();
     this.feed.changed();
   }
 
@@ -247,6 +259,7 @@ export class WebBoard {
     else if (person === undefined) text = "You are no longer in AlertBot's configuration.";
     else text = (await this.deps.act(person.jid, line.line)).reply;
     this.flashes.set(found.session.csrf, { text, until: this.deps.clock.now() + FLASH_MS });
+    this.views.clear();
     return redirect(back);
   }
 
@@ -266,15 +279,22 @@ export class WebBoard {
     const { store, clock } = this.deps;
     const now = clock.now();
     const q = readBoardQuery(req.query);
-    const silences = store.policy.liveSilences<Matcher>(now);
-    const view = boardView(
-      store.alerts.each("raised"),
-      store.alerts.scheduled(),
-      this.deps.policy().rules,
-      silences,
-      now,
-      q,
-    );
+    const key = JSON.stringify(q);
+    const cached = this.views.get(key);
+    let view: BoardView;
+    if (cached !== undefined && now >= cached.at && now - cached.at < VIEW_REUSE_MS) view = cached.view;
+    else {
+      view = boardView(
+        store.alerts.each("raised"),
+        store.alerts.scheduled(),
+        this.deps.policy().rules,
+        store.policy.liveSilences<Matcher>(now),
+        now,
+        q,
+      );
+      if (this.views.size >= VIEWS_KEPT) this.views.clear();
+      this.views.set(key, { at: now, view });
+    }
     return htmlAnswer(200, page("Board", "board", viewer, boardMain(view, q, viewer, now, this.flash(viewer))));
   }
 

@@ -1,0 +1,113 @@
+// The board's view cache, with a real store and a fake clock: every open board fetches itself
+// again after each change, and boards with the same filters share one pass over the open alerts;
+// a change, an action or a second of time gives a fresh view, so no board shows stale rows.
+import assert from "node:assert/strict";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { loadBotConfig } from "../../src/config/bot-config.js";
+import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
+import { createLogger } from "../../src/log.js";
+import { createXmppChannel } from "../../src/notify/channel.js";
+import { Store } from "../../src/store/store.js";
+import { WebBoard } from "../../src/web/web-board.js";
+import { alert, update } from "../helpers/updates.js";
+import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+
+const config = loadBotConfig(
+  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
+database: ":memory:"
+http: { listen: "127.0.0.1:0", board: {} }
+people:
+  - { name: alice, jid: alice@mauve.localhost }
+`,
+  { file: "alertbot.yaml" },
+);
+const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+
+function request(method: string, target: string, cookie = "", body = ""): HttpRequest {
+  const url = new URL(target, "http://127.0.0.1");
+  return {
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+    body: Buffer.from(body),
+    remote: "127.0.0.1",
+  };
+}
+
+const textOf = (r: HttpResponse): string => ("text" in r ? r.text : "");
+
+describe("web board: one pass over the open alerts serves every open board", () => {
+  it("reuses a view until a change, an action or a second of time, and never shows rows older than those", async () => {
+    const clock = new FakeClock();
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map([["xmpp", createXmppChannel(new RecordingChat())]]),
+    });
+    const web = new WebBoard({
+      store,
+      clock,
+      log: createLogger({ level: "error", sink: () => undefined }),
+      config: () => config.http!.board!,
+      address: { host: "127.0.0.1", port: 1 },
+      policy: () => config,
+      act: (jid, line) => core.handleBoard(jid, line),
+      presence: () => "offline",
+      agentStatus: () => undefined,
+      lastFullState: () => undefined,
+    });
+    core.watch(() => web.changed());
+    const route = (method: string, path: string) => web.routes().find((r) => r.method === method && r.path === path)!;
+
+    // Sign in as the browser would: the link's token, posted.
+    const token = new URL(web.issueLink({ name: "alice" }).url).searchParams.get("t")!;
+    const signedIn = await route("POST", "/sign-in").handle(request("POST", "/sign-in", "", `t=${token}`));
+    const cookie = /mauve_board=[^;]+/.exec(signedIn.headers?.["set-cookie"] ?? "")![0];
+    const board = async (): Promise<string> => textOf(await route("GET", "/").handle(request("GET", "/", cookie)));
+    const rowCount = (page: string): number => (page.match(/<tr data-alert=/g) ?? []).length;
+
+    const raise = (id: string): Promise<unknown> =>
+      core.applyUpdate(update("web1", [alert(id, { raiseTimeS: Math.floor(clock.now() / 1000) })]), origin);
+    await raise("disk-full");
+    assert.equal(rowCount(await board()), 1);
+
+    // Written behind the bot's back (no change event): the cached view serves until it ages out.
+    const reads = store.alerts.each.bind(store.alerts);
+    let passes = 0;
+    store.alerts.each = ((...args: Parameters<typeof reads>) => {
+      passes += 1;
+      return reads(...args);
+    }) as typeof store.alerts.each;
+    await board();
+    await board();
+    await board();
+    assert.equal(passes, 0, "three boards with the same filters after no change share the view");
+
+    await raise("load-high");
+    assert.equal(rowCount(await board()), 2, "a change gives every board a fresh view");
+    assert.equal(passes, 1);
+    await board();
+    assert.equal(passes, 1);
+
+    clock.advance(1_000);
+    await board();
+    assert.equal(passes, 2, "a view serves at most a second: acks and silences end with time, not by a change");
+
+    const id = store.alerts.find("web1", "disk-full")!.shortId;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await board())![1]!;
+    await route("POST", "/action").handle(request("POST", "/action", cookie, `csrf=${csrf}&op=ack&id=${id}&back=/`));
+    assert.match(
+      await board(),
+      new RegExp(`data-alert="${id}"[^>]*data-state="acked"`),
+      "the page after an action shows it",
+    );
+
+    core.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    store.close();
+  });
+});
