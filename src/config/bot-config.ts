@@ -20,6 +20,9 @@ import type { Permissions } from "../commands/authorise.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
 import { httpSection, type HttpConfig } from "../http/http-config.js";
+// retention (issue 17 soak): begin
+import { retentionSection, type RetentionConfig } from "./retention-config.js";
+// retention: end
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -70,6 +73,10 @@ export interface BotConfig extends Policy {
   /** Who may ack, clear, silence, escalate, per workgroup ("*": all); empty: every configured person. */
   readonly permissions: Permissions;
   readonly log: LogConfig;
+  // retention (issue 17 soak): begin
+  /** How long history, deliveries, sends and transmission ids are kept. */
+  readonly retention: RetentionConfig;
+  // retention: end
 }
 
 const xmppSection = object({
@@ -127,6 +134,9 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(
       http: maybe(httpSection),
       permissions: permissionsSection,
       log: logSection,
+      // retention (issue 17 soak): begin
+      retention: retentionSection,
+      // retention: end
     }),
   ),
 );
