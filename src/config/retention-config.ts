@@ -18,7 +18,7 @@ export const retentionSection: Reader<RetentionConfig> = optional(
   transform(
     object({
       history: optional(duration({ min: DAY_MS, max: 3660 * DAY_MS }), "30d"),
-      transmissions: optional(duration({ min: HOUR_MS, max: 366 * DAY_MS }), "7d"),
+      transmissions: optional(duration({ min: HOUR_MS, max: 366 * DAY_MS }), "1d"),
       every: optional(duration({ min: 10_000, max: DAY_MS }), "1m"),
     }),
     (r): RetentionConfig => ({ historyMs: r.history, transmissionsMs: r.transmissions, everyMs: r.every }),
