@@ -2,7 +2,7 @@
 import { object, optional, transform } from "../schema/combinators.js";
 import type { Reader } from "../schema/reader.js";
 import { duration } from "../schema/scalars.js";
-import { DAY_MS, HOUR_MS } from "../util/duration.js";
+import { DAY_MS, MINUTE_MS } from "../util/duration.js";
 
 /** Retention periods, in milliseconds. */
 export interface RetentionConfig {
@@ -18,7 +18,7 @@ export const retentionSection: Reader<RetentionConfig> = optional(
   transform(
     object({
       history: optional(duration({ min: DAY_MS, max: 3660 * DAY_MS }), "30d"),
-      transmissions: optional(duration({ min: HOUR_MS, max: 366 * DAY_MS }), "1d"),
+      transmissions: optional(duration({ min: 5 * MINUTE_MS, max: 366 * DAY_MS }), "1h"),
       every: optional(duration({ min: 10_000, max: DAY_MS }), "1m"),
     }),
     (r): RetentionConfig => ({ historyMs: r.history, transmissionsMs: r.transmissions, everyMs: r.every }),

@@ -73,7 +73,7 @@ describe("config: AlertBot", () => {
       http: null,
       permissions: {},
       log: { level: "info" },
-      retention: { historyMs: 30 * 24 * 3_600_000, transmissionsMs: 24 * 3_600_000, everyMs: 60_000 },
+      retention: { historyMs: 30 * 24 * 3_600_000, transmissionsMs: 3_600_000, everyMs: 60_000 },
     });
   });
 
