@@ -117,7 +117,11 @@ function applyAlert(
   // Each update restates the sender's plan: future times replace earlier schedules.
   state.scheduledRaiseAt = raiseAt > 0 && !isDue(raiseAt) ? raiseAt : null;
   state.scheduledClearAt = clearAt > 0 && !isDue(clearAt) ? clearAt : null;
-  if (state.scheduledRaiseAt !== null || state.scheduledClearAt !== null) {
+  // History records changes: arming a raise or a clear is one, a heartbeat moving an armed one on is not
+  // (a line per heartbeat would grow the history of every quiet host without bound).
+  const armsRaise = state.scheduledRaiseAt !== null && (before?.scheduledRaiseAt ?? null) === null;
+  const armsClear = state.scheduledClearAt !== null && (before?.scheduledClearAt ?? null) === null;
+  if (armsRaise || armsClear) {
     events.push({ kind: "scheduled", at: now, actor, detail: describeSchedule(state) });
   }
 

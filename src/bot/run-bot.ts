@@ -1,3 +1,4 @@
+import { Retention } from "./retention.js"; // retention (issue 17 soak)
 import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
 import { sourceNameProblem } from "../codec/source-name.js";
@@ -330,6 +331,16 @@ export async function runBot(
   await rooms.join(initial.workgroups, initial.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   await audit.start();
+  // retention (issue 17 soak): begin
+  const retention = new Retention({
+    store,
+    clock,
+    log: log.child({ retention: true }),
+    config: () => config().retention,
+    sendsNeededMs: () => Math.max(config().storm.quietDigestEveryMs, config().storm.limit.perMs),
+  });
+  retention.start();
+  // retention: end
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
@@ -406,8 +417,10 @@ export async function runBot(
   async function shutDown(): Promise<void> {
     adoptRetry.stop();
     audit.stop();
+    retention.stop(); // retention (issue 17 soak)
     core.stop();
     await core.idle();
+    await retention.idle(); // retention (issue 17 soak)
     for (const p of config().people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
     options.active?.detach();
     await session.stop();

@@ -23,6 +23,9 @@ import { httpSection, type HttpConfig } from "../http/http-config.js";
 // --- failover (issue 13) ---
 import { failoverSection, type FailoverConfig } from "./failover-config.js";
 // --- end failover ---
+// retention (issue 17 soak): begin
+import { retentionSection, type RetentionConfig } from "./retention-config.js";
+// retention: end
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -77,6 +80,10 @@ export interface BotConfig extends Policy {
   /** A standby AlertBot that takes over (docs/failover.md); null (the default): this bot runs alone. */
   readonly failover: FailoverConfig | null;
   // --- end failover ---
+  // retention (issue 17 soak): begin
+  /** How long history, deliveries, sends and transmission ids are kept. */
+  readonly retention: RetentionConfig;
+  // retention: end
 }
 
 const xmppSection = object({
@@ -135,6 +142,9 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(
       permissions: permissionsSection,
       log: logSection,
       failover: maybe(failoverSection), // failover (issue 13)
+      // retention (issue 17 soak): begin
+      retention: retentionSection,
+      // retention: end
     }),
   ),
 );

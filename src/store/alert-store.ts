@@ -137,6 +137,27 @@ export class AlertStore {
       );
   }
 
+  /**
+   * Forgets at most `limit` history lines written before `before` of alerts not raised now (an open
+   * alert keeps its whole story); returns how many. Lines are walked oldest first and only up to the
+   * first one written since `before` (ids grow with time), so a batch never scans the recent history.
+   */
+  pruneHistory(before: number, limit: number): number {
+    return this.sql(
+      `DELETE FROM alert_history WHERE id IN (
+         SELECT h.id FROM alert_history h JOIN alerts a ON a.short_id = h.short_id
+          WHERE h.id < COALESCE((SELECT id FROM alert_history WHERE at >= @before ORDER BY id LIMIT 1),
+                                (SELECT MAX(id) + 1 FROM alert_history))
+            AND h.at < @before AND a.status <> 'raised'
+          ORDER BY h.id LIMIT @limit)`,
+    ).run({ before, limit }).changes;
+  }
+
+  /** How many history lines are stored (for tests and the soak). */
+  historyCount(): number {
+    return (this.sql("SELECT COUNT(*) AS n FROM alert_history").get() as { n: number }).n;
+  }
+
   /** The alert a person calls `#shortId`. */
   get(shortId: number): AlertRecord | undefined {
     const row = this.sql("SELECT * FROM alerts WHERE short_id = ?").get(shortId) as AlertRow | undefined;

@@ -129,4 +129,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sends_by_person_kind ON sends (person, kind, at);
     `,
   },
+  {
+    version: 3,
+    description: "retention: transmissions pruned per source, keeping the newest a node may still replay",
+    sql: `
+      CREATE INDEX transmissions_by_source ON transmissions (source, received_at);
+      DROP INDEX transmissions_by_age;
+    `,
+  },
 ];

@@ -136,6 +136,32 @@ export class PolicyStore {
     ) as { at: number; kind: K } | undefined;
   }
 
+  /**
+   * Forgets at most `limit` deliveries that ended (sent, failed, digested, moot) and were created
+   * before `before`, oldest first; a pending one is kept whatever its age. Returns how many.
+   */
+  pruneDeliveries(before: number, limit: number): number {
+    return this.sql(
+      `DELETE FROM deliveries WHERE id IN (
+         SELECT id FROM deliveries
+          WHERE id < COALESCE((SELECT id FROM deliveries WHERE created_at >= @before ORDER BY id LIMIT 1),
+                              (SELECT MAX(id) + 1 FROM deliveries))
+            AND created_at < @before AND status <> 'pending'
+          ORDER BY id LIMIT @limit)`,
+    ).run({ before, limit }).changes;
+  }
+
+  /** Forgets at most `limit` records of messages sent before `before`, oldest first; returns how many. */
+  pruneSends(before: number, limit: number): number {
+    return this.sql(
+      `DELETE FROM sends WHERE id IN (
+         SELECT id FROM sends
+          WHERE id < COALESCE((SELECT id FROM sends WHERE at >= @before ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM sends))
+            AND at < @before
+          ORDER BY id LIMIT @limit)`,
+    ).run({ before, limit }).changes;
+  }
+
   /** A durable fact of the bot's own (e.g. the audit feed's cursor), or undefined. */
   botState(key: string): string | undefined {
     return (this.sql("SELECT value FROM bot_state WHERE key = ?").get(key) as { value: string } | undefined)?.value;

@@ -136,8 +136,26 @@ export class TransmissionStore {
     );
   }
 
-  /** Forgets transmissions older than `before`; returns how many. */
-  prune(before: number): number {
-    return this.sql("DELETE FROM transmissions WHERE received_at < ?").run(before).changes;
+  /**
+   * Forgets at most `limit` of one source's transmissions received before `before`, keeping its newest
+   * `keepNewest` whatever their age: a quiet pubsub node still holds its last items and the bot re-reads
+   * them at every start, and an update without a sequence (mauvesend) has only its id to be known by.
+   * Returns how many were forgotten.
+   */
+  prune(source: string, before: number, keepNewest: number, limit: number): number {
+    if (keepNewest < 1) throw new RangeError(`keepNewest must be at least 1, got ${keepNewest}`);
+    // Fewer than keepNewest rows: the subquery is NULL, and so is every comparison with it.
+    return this.sql(
+      `DELETE FROM transmissions WHERE rowid IN (
+         SELECT rowid FROM transmissions WHERE source = @source AND received_at < @before
+            AND received_at < (SELECT received_at FROM transmissions WHERE source = @source
+                                 ORDER BY received_at DESC LIMIT 1 OFFSET @keep)
+          ORDER BY received_at LIMIT @limit)`,
+    ).run({ source, before, keep: keepNewest - 1, limit }).changes;
+  }
+
+  /** How many transmissions are remembered (for tests and the soak). */
+  count(): number {
+    return (this.sql("SELECT COUNT(*) AS n FROM transmissions").get() as { n: number }).n;
   }
 }

@@ -91,6 +91,24 @@ describe("alert semantics (Mauve)", () => {
       assert.equal(fired?.after.raisedAt, T0 + 600_000);
     });
 
+    it("writes a history line when the switch is armed, none for a heartbeat that only moves it on", () => {
+      const [first] = applyUpdate(beat(T0), none, T0, "agent");
+      assert.deepEqual(
+        first?.events.map((e) => e.kind),
+        ["scheduled"],
+      );
+      const [refresh] = applyUpdate(beat(T0 + 60_000), new Map([["heartbeat", first.after]]), T0 + 60_000, "agent");
+      assert.equal(refresh?.after.scheduledRaiseAt, T0 + 660_000, "the refresh still moves the switch on");
+      assert.deepEqual(refresh?.events, [], "a heartbeat that changes nothing a person sees is not history");
+      const raised = fireDue(refresh.after, T0 + 660_000)!.after;
+      const [back] = applyUpdate(beat(T0 + 700_000), new Map([["heartbeat", raised]]), T0 + 700_000, "agent");
+      assert.deepEqual(
+        back?.events.map((e) => e.kind),
+        ["scheduled", "cleared"],
+        "re-arming after the switch fired is a change",
+      );
+    });
+
     it("clears again when the heartbeat comes back", () => {
       const hb = run({ at: T0, u: beat(T0) }).get("heartbeat")!;
       const raised = fireDue(hb, T0 + 600_000)!.after;

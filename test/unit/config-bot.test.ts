@@ -74,6 +74,7 @@ describe("config: AlertBot", () => {
       permissions: {},
       log: { level: "info" },
       failover: null,
+      retention: { historyMs: 30 * 24 * 3_600_000, transmissionsMs: 3_600_000, everyMs: 60_000 },
     });
   });
 

@@ -232,10 +232,26 @@ describe("store + ingest (real SQLite file)", () => {
     store = Store.open(join(dir, "other.sqlite"));
   });
 
-  it("prunes old transmissions", () => {
-    ingestUpdate(store, update("web1", [alert("a")], { transmissionId: 1n }), pubsub("web1"), T0);
-    assert.equal(store.transmissions.prune(T0 + 1), 1);
-    assert.equal(store.transmissions.seen(1n), false);
+  it("prunes old transmissions, keeping each source's newest whatever their age", () => {
+    for (let i = 1; i <= 5; i++)
+      ingestUpdate(store, update("web1", [alert("a")], { transmissionId: BigInt(i) }), pubsub("web1"), T0 + i);
+    ingestUpdate(store, update("db1", [alert("a")], { transmissionId: 100n }), pubsub("db1"), T0);
+    assert.equal(store.transmissions.prune("web1", T0 + 100, 2, 1), 1, "at most the batch's limit");
+    assert.equal(store.transmissions.seen(1n), false, "the oldest goes first");
+    assert.equal(store.transmissions.prune("web1", T0 + 100, 2, 100), 2);
+    assert.deepEqual(
+      [2n, 3n, 4n, 5n].map((id) => store.transmissions.seen(id)),
+      [false, false, true, true],
+      "the newest two are kept",
+    );
+    assert.equal(store.transmissions.prune("web1", T0 + 4, 1, 100), 0, "none newer than the cut goes");
+    assert.equal(store.transmissions.prune("db1", T0 + 100, 2, 100), 0, "a source with fewer than the kept count");
+    assert.equal(store.transmissions.seen(100n), true);
+    assert.equal(
+      ingestUpdate(store, update("web1", [alert("a")], { transmissionId: 5n }), pubsub("web1"), T0 + 200).status,
+      "duplicate",
+      "a kept transmission is still refused",
+    );
   });
 
   describe("source names: one rule, look-alikes refused, nothing stored lost", () => {
