@@ -35,8 +35,9 @@ function renderSqlStorage(file: string): string {
   return `
 # Storage in SQLite instead of Mnesia: every module (pubsub nodes and items, accounts, rosters)
 # defaults to SQL. ejabberd creates the schema itself (its priv/sql/lite.sql) when the file has no
-# tables yet. Mind that ejabberd's SQL pubsub returns a node's items newest first (Mnesia: oldest
-# first); AlertBot sorts what it catches up by each update's sequence, so either order is fine.
+# tables yet. Its SQL pubsub lists a node's items oldest first, but newest first when a request
+# names max_items (Mnesia: oldest first either way); AlertBot applies what it catches up in each
+# update's sequence order, so either is fine.
 default_db: sql
 sql_type: sqlite
 sql_database: ${yamlString(file)}
