@@ -14,7 +14,7 @@ import type { EjabberdNode } from "./ctl.js";
 import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg, nameArgs, nodeAddress } from "./erl.js";
 import type { Layout } from "./erl.js";
 import { renderEjabberdConfig } from "./config.js";
-import { ensureEjabberdInstalled } from "./install.js";
+import { ensureEjabberdInstalled, ensureEjabberdSqliteDriver } from "./install.js";
 
 /** How to run the private ejabberd; omitted ports (or 0) are picked free on 127.0.0.1. */
 export interface EjabberdOptions {
@@ -71,6 +71,7 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?
  */
 export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdHandle> {
   ensureEjabberdInstalled();
+  if (options.storage === "sql") ensureEjabberdSqliteDriver();
   const domain = options.domain ?? "mauve.localhost";
   const bot = options.botComponent;
   if (!HOSTNAME.test(domain)) throw new Error(`invalid domain: ${JSON.stringify(domain)}`);
