@@ -12,6 +12,8 @@ export interface EjabberdConfigInput {
   readonly botComponent?: { readonly name: string; readonly secret: string };
   /** False: Debian's shipped rule (only accounts create nodes), to test how a mis-set server is reported. */
   readonly botCreatesNodes: boolean;
+  /** Absolute path of an SQLite file: every module keeps its data there (default_db: sql), not in Mnesia. */
+  readonly sqliteFile?: string;
 }
 
 /** Largest max_items a pubsub node may ask for (mod_pubsub's max_items_node). */
@@ -26,6 +28,20 @@ export const EJABBERD_MAX_NODES_DISCOITEMS = 100_000;
 /** Quotes a string as a YAML double-quoted scalar (JSON strings are valid YAML). */
 export function yamlString(value: string): string {
   return JSON.stringify(value);
+}
+
+/** The storage block for SQLite (Debian's erlang-p1-sqlite3 is the driver). */
+function renderSqlStorage(file: string): string {
+  return `
+# Storage in SQLite instead of Mnesia: every module (pubsub nodes and items, accounts, rosters)
+# defaults to SQL. ejabberd creates the schema itself (its priv/sql/lite.sql) when the file has no
+# tables yet. Its SQL pubsub lists a node's items oldest first, but newest first when a request
+# names max_items (Mnesia: oldest first either way); AlertBot applies what it catches up in each
+# update's sequence order, so either is fine.
+default_db: sql
+sql_type: sqlite
+sql_database: ${yamlString(file)}
+`;
 }
 
 /** Returns the full text of ejabberd.yml for these inputs. */
@@ -95,9 +111,9 @@ shaper_rules:
   c2s_shaper: none
   max_user_sessions: 10
 
-auth_method: internal
+auth_method: ${c.sqliteFile === undefined ? "internal" : "sql # accounts in the SQLite file too"}
 auth_password_format: scram # stored hashed; @xmpp/client logs in with SCRAM-SHA-1
-
+${c.sqliteFile === undefined ? "" : renderSqlStorage(c.sqliteFile)}
 modules:
   mod_disco: {}
   mod_ping: {}

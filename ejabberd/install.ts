@@ -58,3 +58,34 @@ export function stopSystemEjabberd(): void {
     return;
   }
 }
+
+/** Where Debian's Erlang keeps its own applications, and packaged ones such as p1_sqlite3. */
+const ERLANG_LIBS = "/usr/lib/erlang/lib";
+
+/** True if ejabberd's SQLite driver (Debian's erlang-p1-sqlite3) is installed. */
+export function ejabberdSqliteDriverInstalled(): boolean {
+  try {
+    return readdirSync(ERLANG_LIBS).some(
+      (d) => d.startsWith("p1_sqlite3-") && existsSync(`${ERLANG_LIBS}/${d}/ebin/sqlite3.app`),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ensures the SQLite driver that storage "sql" needs is there (installing it as root with
+ * apt-get): without it ejabberd starts and then fails on every query, far from the cause.
+ */
+export function ensureEjabberdSqliteDriver(): void {
+  if (ejabberdSqliteDriverInstalled()) return;
+  const install = "apt-get install -y erlang-p1-sqlite3";
+  if (process.getuid?.() !== 0 || which("apt-get") === undefined) {
+    throw new Error(`ejabberd on SQLite needs its driver. Run: sudo ${install}`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const result = spawnSync("apt-get", ["install", "-y", "erlang-p1-sqlite3"], { stdio: ["ignore", 2, 2], env });
+  if (result.status !== 0 || !ejabberdSqliteDriverInstalled()) {
+    throw new Error(`apt-get install erlang-p1-sqlite3 failed (exit ${String(result.status)}); run: ${install}`);
+  }
+}

@@ -14,7 +14,7 @@ import type { EjabberdNode } from "./ctl.js";
 import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg, nameArgs, nodeAddress } from "./erl.js";
 import type { Layout } from "./erl.js";
 import { renderEjabberdConfig } from "./config.js";
-import { ensureEjabberdInstalled } from "./install.js";
+import { ensureEjabberdInstalled, ensureEjabberdSqliteDriver } from "./install.js";
 
 /** How to run the private ejabberd; omitted ports (or 0) are picked free on 127.0.0.1. */
 export interface EjabberdOptions {
@@ -23,7 +23,10 @@ export interface EjabberdOptions {
   c2sPort?: number /* 0 = pick a free port */;
   componentPort?: number /* 0 = pick free */;
   botComponent?: { name: string /* "alertbot" → alertbot.<domain> */; secret: string };
-  /** Mnesia (ejabberd's default; "internal" for symmetry with Prosody). SQL is not supported yet. */
+  /**
+   * "internal": Mnesia, ejabberd's default (named as Prosody's). "sql": SQLite, in
+   * `<runDir>/ejabberd.sqlite` (needs Debian's erlang-p1-sqlite3).
+   */
   storage?: "internal" | "sql";
   logLevel?: "debug" | "info" | "warn";
   /** Default true; false leaves the bot out of pubsub_createnode, as Debian's shipped config does. */
@@ -68,7 +71,7 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?
  */
 export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdHandle> {
   ensureEjabberdInstalled();
-  if (options.storage === "sql") throw new Error("ejabberd with SQL storage is not supported yet: use Mnesia");
+  if (options.storage === "sql") ensureEjabberdSqliteDriver();
   const domain = options.domain ?? "mauve.localhost";
   const bot = options.botComponent;
   if (!HOSTNAME.test(domain)) throw new Error(`invalid domain: ${JSON.stringify(domain)}`);
@@ -88,6 +91,7 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
     componentPort,
     logLevel: level === "warn" ? "warning" : level,
     botCreatesNodes: options.botMayCreateNodes ?? true,
+    ...(options.storage === "sql" ? { sqliteFile: join(paths.runDir, "ejabberd.sqlite") } : {}),
     ...(bot ? { botComponent: bot } : {}),
   });
   // The file holds the component secret: private to its owner before the secret is written.

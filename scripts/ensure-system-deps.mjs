@@ -38,6 +38,8 @@ const checks = [
   { pkg: "lua-dbi-sqlite3", present: () => dpkgHas("lua-dbi-sqlite3") },
   // The second server the integration suite runs on (ejabberd/launcher.ts runs erl itself).
   { pkg: "ejabberd", present: () => dpkgHas("ejabberd") && onPath("erl"), service: "ejabberd" },
+  // ejabberd's SQLite driver: the private ejabberd's storage: "sql" (test/integration/ejabberd-sql.test.ts).
+  { pkg: "erlang-p1-sqlite3", present: () => dpkgHas("erlang-p1-sqlite3") },
   { pkg: "protobuf-compiler", present: () => onPath("protoc") },
   // Validates docker-compose.yml in the tests (no container engine is needed for that).
   { pkg: "docker-compose", present: () => onPath("docker-compose") },

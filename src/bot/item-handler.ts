@@ -55,7 +55,8 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
 /**
  * Puts retained items in the order their sender sent them: by the update's sequence, then its
  * transmission time. Servers differ in the order they return items (Prosody and ejabberd's Mnesia
- * oldest first, ejabberd's SQL backend newest first); applied newest first, every older update
+ * oldest first; ejabberd's SQL backend oldest first, but newest first when asked for max_items,
+ * see docs/ejabberd.md); applied newest first, every older update
  * would be refused as stale and its alerts lost. Items that do not decode keep their place
  * relative to each other, ahead of the rest (they are only rejected, with their reason).
  */
