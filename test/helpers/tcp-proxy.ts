@@ -1,0 +1,62 @@
+// A TCP relay between a client and a server on loopback that a test can pause: while paused it
+// reads nothing from either side, so bytes (a stream's end included) wait in the kernel's buffers
+// and neither end sees the connection close; resumed, everything held flows on in order. This is a
+// network partition as the bot sees one: its writes are accepted and nothing comes back.
+import { createServer, connect, type Server, type Socket } from "node:net";
+
+/** A relay listening on 127.0.0.1 (port 0) that forwards every connection to `127.0.0.1:targetPort`. */
+export class TcpRelay {
+  private readonly sockets = new Set<Socket>();
+  private paused = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<TcpRelay> {
+    let relay: TcpRelay | undefined;
+    const server = createServer((client) => relay?.relay(client, connect(targetPort, "127.0.0.1")));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("tcp relay has no port");
+    relay = new TcpRelay(server, address.port);
+    return relay;
+  }
+
+  /** Stops forwarding both ways without closing anything. */
+  pause(): void {
+    this.paused = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  /** Forwards again, what was held first. */
+  resume(): void {
+    this.paused = false;
+    for (const s of this.sockets) s.resume();
+  }
+
+  /** Closes the listener and every relayed connection. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private relay(client: Socket, upstream: Socket): void {
+    // No pipe(): its back-pressure handling resumes a paused socket on 'drain'.
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(from);
+      from.on("data", (chunk: Buffer) => to.write(chunk));
+      from.on("end", () => to.end());
+      from.on("close", () => {
+        this.sockets.delete(from);
+        to.destroy();
+      });
+      from.on("error", () => to.destroy());
+      if (this.paused) from.pause();
+    }
+  }
+}
