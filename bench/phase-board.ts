@@ -3,7 +3,6 @@
 // is what a browser does (board-worker.ts): a session signed in through a link the bot gave in
 // chat, holding the live feed and fetching its page again on each change. Pairs run in ABBA order
 // as in the comparison, and the headline is the median of the pairs' rate ratios.
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { startBotWorker } from "./bot-worker.js";
 import type { BoardCounters } from "./board-worker.js";
@@ -15,6 +14,7 @@ import { PEOPLE, publisherAccounts } from "./phase-compare.js";
 import { measureThroughput, type ThroughputResult } from "./phase-throughput.js";
 import { QuietLog, SimAgent } from "./sim-agent.js";
 import { ratio, summarise, type LatencySummary } from "./stats.js";
+import { pickFreePorts } from "../prosody/ports.js";
 
 /** Boards open in the "with boards" windows (issue 14: five). */
 export const BOARDS = 5;
@@ -49,17 +49,6 @@ export interface BoardResult {
 
 /** ABBA: pair i measures "no boards" first when true. */
 const noBoardsFirst = (i: number): boolean => i % 4 === 0 || i % 4 === 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      s.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /** A sign-in link from the bot, asked for in chat as a person would (`web`). */
 async function askForLink(person: Person, botJid: string): Promise<string> {
@@ -98,7 +87,7 @@ async function signIn(link: string): Promise<string> {
 /** The board phase: its own bot with the board on, publishers, and a worker holding the boards. */
 export async function boardPhase(ctx: BenchContext): Promise<BoardResult> {
   const { prosody } = ctx.server;
-  const port = await freePort();
+  const [port] = await pickFreePorts(1);
   const base = `http://127.0.0.1:${port}/`;
   ctx.progress(`board: the bot's web board on ${base}; ${BOARDS} boards vs none, same load`);
   const log = new QuietLog();

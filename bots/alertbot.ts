@@ -44,7 +44,7 @@ try {
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" }, redact: configRedactor(config) });
   const lifetime = holdProcessOpen(log);
-  // --- failover (issue 13): with a `failover` section this process starts as the standby ---
+  // With a `failover` section this process starts as the standby (docs/failover.md).
   const failover = config.failover;
   if (failover) {
     const run = await runFailover({ ...config, failover }, systemClock, log, {
@@ -62,7 +62,6 @@ try {
     });
     lifetime.stopWith(() => run.stop());
   } else {
-    // --- end failover ---
     const bot = await runBot(config, systemClock, log);
 
     // Reloads run one after another: a second SIGHUP during a reload waits for it.

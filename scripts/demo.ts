@@ -35,7 +35,7 @@ const { values: opts } = parseArgs({
     "c2s-port": { type: "string", default: "15222" },
     "http-port": { type: "string", default: "19095" },
     once: { type: "boolean", default: false },
-    standby: { type: "boolean", default: false }, // --standby (issue 13)
+    standby: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -74,7 +74,7 @@ const prosody = await (serverKind === "ejabberd" ? startEjabberd : startProsody)
   c2sPort: Number(opts["c2s-port"]),
   componentPort: 0,
   botComponent: { name: "alertbot", secret: botSecret },
-  ...(opts.standby ? { standbyComponent: { name: "standby.alertbot" } } : {}), // --standby (issue 13)
+  ...(opts.standby ? { standbyComponent: { name: "standby.alertbot" } } : {}),
 });
 await prosody.register("alice", alicePassword);
 await prosody.register("web1", agentPassword);
@@ -234,7 +234,7 @@ void run(
 );
 
 function done(): void {
-  if (opts.standby && !tookOver) return void takeOver(); // --standby (issue 13)
+  if (opts.standby && !tookOver) return void takeOver();
   clearTimeout(timeout);
   say("the alert was raised, told, acknowledged from chat and listed: the spine works.");
   if (opts.once) {
@@ -250,7 +250,7 @@ function done(): void {
     Ctrl-C stops everything. Files are in ${dir}.`);
 }
 
-// --- npm run demo -- --standby (issue 13): a second AlertBot takes over from a SIGKILLed one ---
+// --standby: a second AlertBot takes over from a SIGKILLed one.
 let tookOver = false;
 
 /** Short windows, so the takeover shows within seconds: T 5 s, L 2 s, G 3 s. */
@@ -290,4 +290,3 @@ async function takeOver(): Promise<void> {
   await new Promise((r) => setTimeout(r, 4_000)); // G: the new active's first send waits for it
   await chat.sendChat(prosody.botJid, "show");
 }
-// --- end --standby ---

@@ -1,4 +1,3 @@
-import { Retention } from "./retention.js"; // retention (issue 17 soak)
 import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
 import { sourceNameProblem } from "../codec/source-name.js";
@@ -28,6 +27,7 @@ import type { HttpConfig } from "../http/http-config.js";
 import type { HttpListener } from "../http/listener.js";
 import { WebBoard } from "../web/web-board.js";
 import { PresenceTracker } from "./presence-tracker.js";
+import { Retention } from "./retention.js";
 import { storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, type BotSettings, type ReloadOutcome } from "./settings.js";
 import { startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
@@ -66,13 +66,10 @@ export interface RunningBot {
 export interface RunBotOptions {
   /** Delivery retry timing (tests shorten it). */
   retry?: RetryPolicy;
-  // --- failover (issue 13) ---
   /** Set by src/bot/failover.ts once this process holds the bot's JID; absent, the bot runs alone. */
   active?: ActiveRole;
-  // --- end failover ---
 }
 
-// --- failover (issue 13) ---
 /** What runBot needs from failover when this process is the active of two (docs/failover.md). */
 export interface ActiveRole {
   /** The replicated store, caught up with the replica log. */
@@ -85,12 +82,21 @@ export interface ActiveRole {
   detach(): void;
 }
 
-/** The channel, waiting at `gate` before each send (fencing); as is without a gate. */
-function fenced(channel: Channel, gate: (() => Promise<void>) | null): Channel {
-  if (!gate) return channel;
-  return { name: channel.name, send: async (to, message) => (await gate(), channel.send(to, message)) };
+/** Failover's fencing: waits before each send while this process may not send. */
+type WaitToSend = () => Promise<void>;
+
+/** `send`, waiting at `gate` first (fencing); as is without a gate. Every channel and chat line goes through it. */
+function gated<A extends unknown[], R>(
+  gate: WaitToSend | null,
+  send: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return gate ? async (...args: A) => (await gate(), send(...args)) : send;
 }
-// --- end failover ---
+
+/** The channel, waiting at `gate` before each send. */
+function fenced(channel: Channel, gate: WaitToSend | null): Channel {
+  return gate ? { name: channel.name, send: gated(gate, (to, message) => channel.send(to, message)) } : channel;
+}
 
 // Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
 const MAX_CHAT_CHARS = 2_000;
@@ -105,7 +111,7 @@ function runningSettings(
   config: BotConfig,
   xmppChannel: Channel,
   clock: Clock,
-  gate: (() => Promise<void>) | null = null,
+  gate: WaitToSend | null = null,
 ): RunningSettings {
   const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
   if (config.email) channels.set("email", fenced(createEmailChannel(config.email, { clock }), gate));
@@ -160,17 +166,14 @@ export async function runBot(
     ...(options.active ? { reconnect: false as const } : {}),
   });
   const pubsub = createPubsub(session);
-  // --- failover (issue 13) ---
+  // Failover: as the active of two, every send waits at the gate (fencing, docs/failover.md).
   const gate = options.active ? await options.active.attach(session, pubsub) : null;
   if (options.active) {
     const active = options.active;
     session.on("offline", (o) => active.lost(o.reason));
   }
-  // --- end failover ---
   const rawChat = createChat(session);
-  const chat = gate
-    ? { ...rawChat, sendChat: async (to: string, body: string) => (await gate(), rawChat.sendChat(to, body)) }
-    : rawChat;
+  const chat = { ...rawChat, sendChat: gated(gate, (to: string, body: string) => rawChat.sendChat(to, body)) };
   const presence = createPresence(session);
   const disco = createDisco(session, {
     identities: [{ category: "component", type: "generic", name: "Mauve AlertBot" }],
@@ -193,10 +196,7 @@ export async function runBot(
       down: () => store.sources.down(),
     },
     ...(options.retry ? { retry: options.retry } : {}),
-    roomPost: async (workgroup: string, line: () => string): Promise<void> => (
-      await gate?.(),
-      rooms.post(workgroup, line)
-    ),
+    roomPost: gated(gate, (workgroup: string, line: () => string) => rooms.post(workgroup, line)),
     metrics,
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
@@ -331,7 +331,6 @@ export async function runBot(
   await rooms.join(initial.workgroups, initial.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   await audit.start();
-  // retention (issue 17 soak): begin
   const retention = new Retention({
     store,
     clock,
@@ -340,12 +339,11 @@ export async function runBot(
     sendsNeededMs: () => Math.max(config().storm.quietDigestEveryMs, config().storm.limit.perMs),
   });
   retention.start();
-  // retention: end
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
   const http = initial.http ? await listenHttp(initial.http) : null;
-  // --- web board (issue 14, docs/web.md): routes on the HTTP listener, live feed, `web` links ---
+  // The web board (docs/web.md): routes on the HTTP listener, the live feed, `web` links.
   const board = http && initial.http?.board ? openBoard(http, initial.http.board) : null;
   function openBoard(listener: HttpListener, boardConfig: NonNullable<HttpConfig["board"]>): WebBoard {
     const web = new WebBoard({
@@ -367,7 +365,6 @@ export async function runBot(
     log.info("web board", { url: web.baseUrl });
     return web;
   }
-  // --- end web board ---
   if (metrics) session.on("online", () => metrics.xmppReconnected());
   // What a reload must act on beyond the values read live (the core looks again at raised alerts).
   settings.onChange(async ({ config: next }) => {
@@ -417,10 +414,10 @@ export async function runBot(
   async function shutDown(): Promise<void> {
     adoptRetry.stop();
     audit.stop();
-    retention.stop(); // retention (issue 17 soak)
+    retention.stop();
     core.stop();
     await core.idle();
-    await retention.idle(); // retention (issue 17 soak)
+    await retention.idle();
     for (const p of config().people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
     options.active?.detach();
     await session.stop();

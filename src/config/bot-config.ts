@@ -20,12 +20,8 @@ import type { Permissions } from "../commands/authorise.js";
 import { workgroupsSection } from "./workgroups-config.js";
 import { udpSection, type UdpConfig } from "../ingest/udp-listener.js";
 import { httpSection, type HttpConfig } from "../http/http-config.js";
-// --- failover (issue 13) ---
 import { failoverSection, type FailoverConfig } from "./failover-config.js";
-// --- end failover ---
-// retention (issue 17 soak): begin
 import { retentionSection, type RetentionConfig } from "./retention-config.js";
-// retention: end
 
 /** How AlertBot reaches Prosody: as an XEP-0114 component. */
 export interface BotXmppConfig {
@@ -76,14 +72,10 @@ export interface BotConfig extends Policy {
   /** Who may ack, clear, silence, escalate, per workgroup ("*": all); empty: every configured person. */
   readonly permissions: Permissions;
   readonly log: LogConfig;
-  // --- failover (issue 13) ---
   /** A standby AlertBot that takes over (docs/failover.md); null (the default): this bot runs alone. */
   readonly failover: FailoverConfig | null;
-  // --- end failover ---
-  // retention (issue 17 soak): begin
   /** How long history, deliveries, sends and transmission ids are kept. */
   readonly retention: RetentionConfig;
-  // retention: end
 }
 
 const xmppSection = object({
@@ -141,10 +133,8 @@ const botSchema: Reader<BotConfig> = checkChannelsConfigured(
       http: maybe(httpSection),
       permissions: permissionsSection,
       log: logSection,
-      failover: maybe(failoverSection), // failover (issue 13)
-      // retention (issue 17 soak): begin
+      failover: maybe(failoverSection),
       retention: retentionSection,
-      // retention: end
     }),
   ),
 );

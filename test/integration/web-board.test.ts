@@ -4,7 +4,6 @@
 // replayed link, reconnect the live feed across a bot restart, and end a session by removing its
 // person from the config. Screenshots go to .artifacts/web-board/ for people to look at.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -14,16 +13,10 @@ import { BOT_SECRET_ENV, botConfigYaml } from "../helpers/process-bot.js";
 import { artifactDir, startBrowser, type TestBrowser } from "../helpers/browser.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, PersonClient, startBot, tempDir } from "../helpers/spine.js";
+import { DEFAULT_SEMANTICS, newAlert } from "../../src/alerts/state-machine.js";
+import { pickFreePorts } from "../../prosody/ports.js";
 
 const TOKEN = "board-test-token-0123456789";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === "object" && address !== null ? address.port : 0;
-}
 
 describe("web board: a real browser against a real AlertBot", function () {
   this.timeout(300_000);
@@ -71,7 +64,7 @@ permissions:
 
   before(async () => {
     dir = tempDir("mauve-web-");
-    port = await freePort();
+    [port] = (await pickFreePorts(1)) as [number];
     shots = artifactDir("web-board");
     alice = await PersonClient.login(server(), "alice");
     bob = await PersonClient.login(server(), "bob");
@@ -230,21 +223,11 @@ permissions:
     bot.store.transaction(() => {
       for (let i = 0; i < 10_000; i++) {
         const saved = bot.store.alerts.save({
-          source: `bulk${i % 50}`,
-          alertId: `check-${String(i).padStart(5, "0")}`,
+          ...newAlert(`bulk${i % 50}`, `check-${String(i).padStart(5, "0")}`, now, DEFAULT_SEMANTICS),
           status: "raised",
-          subject: "",
           summary: `bulk check ${i} failed`,
-          detail: "",
           importance: i % 100,
           raisedAt: now - i * 1000,
-          clearedAt: null,
-          scheduledRaiseAt: null,
-          scheduledClearAt: null,
-          suppressUntil: null,
-          ack: null,
-          policyDueAt: null,
-          updatedAt: now,
         });
         bot.store.alerts.record(saved.shortId, [{ kind: "raised", at: now - i * 1000, actor: "test", detail: "" }]);
       }
