@@ -1,9 +1,9 @@
 // Two AlertBots, one active (docs/failover.md). The XMPP server is the lock: whoever holds the
 // component JID alertbot.<domain> is the active. Every process with a `failover` section starts as
 // the standby, under its own JID: it follows the replica log into its own SQLite file and pings the
-// active. When the active has not answered for T, it catches up with the log once more and claims
-// the JID (the server's `component_conflict_resolve = "kick_old"` closes a frozen holder's stream),
-// then runs as AlertBot with fencing on: a grace G before its first send, and every send waiting for
+// active. When the server answers that nobody holds the JID, or the active has not answered for T
+// (active-watch.ts), it catches up with the log once more and claims the JID (the server's
+// `component_conflict_resolve = "kick_old"` closes a frozen holder's stream), then runs as AlertBot with fencing on: a grace G before its first send, and every send waiting for
 // the lease and the log (send-gate.ts). An active that loses its connection never reconnects as
 // alertbot: it ends (status 75) so that, restarted, it joins as the standby and cannot take the JID
 // back from the new active.
@@ -18,6 +18,7 @@ import { ping } from "../xmpp/ping.js";
 import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "./replica-log.js";
+import { ActiveWatch, type ClaimReason } from "./active-watch.js";
 import { runBot, type ActiveRole, type RunningBot } from "./run-bot.js";
 import { SendGate } from "./send-gate.js";
 
@@ -82,8 +83,7 @@ export async function runFailover(
   let role: "standby" | "active" = "standby";
   let bot: RunningBot | null = null;
   let stopped = false;
-  let lastSeenAt = clock.now(); // claim only after T without an active, counted from our own start
-  let seenActive = false;
+  const watch = new ActiveWatch({ clock, takeoverAfterMs: f.takeoverAfterMs, everyMs: WATCH_EVERY_MS });
   standbyLog.info("standby running", {
     jid: f.standbyComponent,
     watching: config.xmpp.component,
@@ -95,30 +95,31 @@ export async function runFailover(
     while (!stopped && role === "standby") {
       const outcome = await ping(session, config.xmpp.component, WATCH_TIMEOUT_MS);
       if (stopped) return;
-      if (outcome === "answered") {
-        if (!seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
-        seenActive = true;
-        lastSeenAt = clock.now();
-      } else if (clock.now() - lastSeenAt >= f.takeoverAfterMs) {
-        await follower.catchUp();
-        if (follower.state().gap) {
-          standbyLog.error("cannot take over: this database lacks part of the log; copy the active's database file", {
-            seq: journal.seq,
-          });
-          lastSeenAt = clock.now();
-        } else {
-          await claim(clock.now() - lastSeenAt, outcome);
-          return;
-        }
+      const seenBefore = watch.seenActive;
+      const verdict = watch.observe(outcome);
+      if (!seenBefore && watch.seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
+      if (!verdict.claim) {
+        await new Promise<void>((resolve) => clock.setTimer(verdict.nextPingInMs, resolve));
+        continue;
       }
-      await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
+      await follower.catchUp();
+      if (follower.state().gap) {
+        standbyLog.error("cannot take over: this database lacks part of the log; copy the active's database file", {
+          seq: journal.seq,
+        });
+        watch.reset();
+        await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
+        continue;
+      }
+      await claim(verdict.goneForMs, verdict.reason);
+      return;
     }
   })();
 
-  async function claim(goneForMs: number, lastOutcome: string): Promise<void> {
+  async function claim(goneForMs: number, reason: ClaimReason): Promise<void> {
     role = "active";
     const claimedAt = clock.now();
-    standbyLog.warn("the active is gone: taking over", { goneForMs, lastPing: lastOutcome, seq: journal.seq });
+    standbyLog.warn("the active is gone: taking over", { goneForMs, reason, seq: journal.seq });
     await session.stop();
     const activeLog = log.child({ role: "active" });
     let gate: SendGate | null = null;
@@ -168,6 +169,7 @@ export async function runFailover(
     activeLog.warn("took over: now the active", {
       jid: config.xmpp.component,
       takeoverMs: goneForMs + (clock.now() - claimedAt),
+      reason,
       firstSendAfterMs: f.graceMs,
     });
   }

@@ -36,12 +36,23 @@ export async function startFailoverBot(t: TestProsody, configPath: string, label
   return bot;
 }
 
-/** Waits for `bot` to log that it took over (after log line `mark`); its own measure of the takeover, in ms. */
-export async function tookOver(bot: ChildRun, timeoutMs: number, mark = 0): Promise<number> {
+/**
+ * Waits for `bot` to log that it took over (after log line `mark`); its own measure of the takeover,
+ * in ms. With `because`, also checks why it claimed ("jid-free": the server said nobody held the
+ * JID; "silent-for-takeover-after": no answer for T, src/bot/active-watch.ts).
+ */
+export async function tookOver(
+  bot: ChildRun,
+  timeoutMs: number,
+  mark = 0,
+  because?: "jid-free" | "silent-for-takeover-after",
+): Promise<number> {
   const line = await bot.waitForLog(
     `${bot.label} to take over`,
     (l) => bot.logs.indexOf(l) >= mark && l["msg"] === "took over: now the active",
     timeoutMs,
   );
+  if (because !== undefined && line["reason"] !== because)
+    throw new Error(`${bot.label} took over because "${String(line["reason"])}", expected "${because}"`);
   return Number(line["takeoverMs"]);
 }

@@ -176,7 +176,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const t = server();
     const a = await startFailoverBot(t, configs.get("a")!, "alertbot A");
     bots.push(a);
-    await tookOver(a, REAL_PROCESS_MS); // alone: claims once T passed without an active
+    await tookOver(a, REAL_PROCESS_MS, 0, "jid-free"); // alone: the server says nobody holds the JID
     await a.waitForLog("A to run", (l) => l["msg"] === "AlertBot running", REAL_PROCESS_MS);
     const b = await startFailoverBot(t, configs.get("b")!, "alertbot B");
     bots.push(b);
@@ -208,7 +208,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await a.waitForLog("A's lease to lapse", (l) => String(l["msg"]).startsWith("lease lapsed"), REAL_PROCESS_MS);
     // Reaches A's socket, never A: the relay holds it. B reads it from the node after its claim.
     agent.change([{ id: "p1", state: "raised", summary: "raised during the partition" }]);
-    const takeoverMs = await tookOver(b, REAL_PROCESS_MS, markB);
+    const takeoverMs = await tookOver(b, REAL_PROCESS_MS, markB, "silent-for-takeover-after");
     const observedMs = Date.now() - pausedAt;
     await waitFor(
       "B's notices about p1",
@@ -262,7 +262,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const markFrozen = frozen.logs.length;
     // Lands in the frozen B's socket: read, applied and owed to alice and bob once it thaws.
     agent.change([{ id: "f2", state: "raised", summary: "raised while frozen" }]);
-    const takeoverMs = await tookOver(standby, REAL_PROCESS_MS, mark);
+    const takeoverMs = await tookOver(standby, REAL_PROCESS_MS, mark, "silent-for-takeover-after");
     const observedMs = Date.now() - frozenAt;
     await waitFor(
       "A's notices about f2",

@@ -9,11 +9,14 @@ import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { connectComponent } from "../../src/xmpp/connect.js";
+import { ping, type PingOutcome } from "../../src/xmpp/ping.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
 
 // How long a frozen holder is watched keeping the JID; Prosody's first whitespace keepalive to a
 // quiet component comes only after minutes, so nothing in this window can free it.
 const FROZEN_WATCH_MS = 20_000;
+
+const STANDBY_NAME = "standby.alertbot";
 
 /** One attempt to connect as the bot's component JID: the session, or why it was refused. */
 async function claim(t: TestProsody): Promise<{ session: XmppSession } | { refused: string }> {
@@ -51,7 +54,7 @@ async function claimUntilHeld(t: TestProsody, everyMs: number, timeoutMs: number
 function lockSuite(resolve: "kick_new" | "kick_old", body: (ctx: () => Ctx) => void): void {
   describe(`failover lock: component_conflict_resolve = ${resolve}`, function () {
     this.timeout(180_000);
-    const server = withProsody({ conflictResolve: resolve });
+    const server = withProsody({ conflictResolve: resolve, standbyComponent: { name: STANDBY_NAME } });
     const ctx: Ctx = { server, dir: "", holder: undefined, sessions: [] };
     beforeEach(() => {
       ctx.dir = tempDir("mauve-failover-lock-");
@@ -141,5 +144,31 @@ lockSuite("kick_old", (ctx) => {
       (l) => holder.logs.indexOf(l) >= mark && l["msg"] === "disconnected",
       30_000,
     );
+  });
+
+  it("answers a ping for a held JID through its holder, not at all for a frozen holder, itself once the holder is killed", async () => {
+    // What the standby's watch reads (src/bot/active-watch.ts): "unavailable" only when no stream holds the JID.
+    const c = ctx();
+    const t = c.server();
+    const watcher = await connectComponent({
+      service: `xmpp://127.0.0.1:${t.prosody.componentPort}`,
+      domain: `${STANDBY_NAME}.${t.prosody.domain}`,
+      password: t.botSecret,
+      reconnect: false,
+      connectTimeoutMs: 10_000,
+      onError: () => undefined,
+    });
+    c.sessions.push(watcher);
+    const outcome = (): Promise<PingOutcome> => ping(watcher, t.prosody.botJid, 3_000);
+    assert.equal(await outcome(), "unavailable", "nobody holds it yet");
+    const holder = await startHolder(c);
+    assert.equal(await outcome(), "answered", "the holder answers");
+    holder.signal("SIGSTOP");
+    assert.equal(await outcome(), "no-answer", "a frozen holder still holds it: the server routes the ping to it");
+    await holder.crash();
+    await waitFor("the server to answer for the killed holder's JID", async () => (await outcome()) === "unavailable", {
+      timeoutMs: 30_000,
+      everyMs: 500,
+    });
   });
 });

@@ -136,8 +136,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const configB = writeFailoverConfig(t, dir, "b", body);
     const a = await startFailoverBot(t, configA, "alertbot A");
     bots.push(a);
-    // Alone, A claims the JID once T has passed without an active.
-    const firstClaimMs = await tookOver(a, TAKEOVER_BOUND_MS);
+    // Alone, A claims the JID as soon as the server twice says nobody holds it.
+    const firstClaimMs = await tookOver(a, TAKEOVER_BOUND_MS, 0, "jid-free");
     await a.waitForLog("A to run", (l) => l["msg"] === "AlertBot running", 30_000);
     const b = await startFailoverBot(t, configB, "alertbot B");
     bots.push(b);
@@ -180,7 +180,9 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const appliedByA = a.withMsg("update applied").length;
     const backlogAtKill = agents.reduce((n, agent) => n + agent.core.backlog(), 0);
 
-    const takeoverMs = await tookOver(b, TAKEOVER_BOUND_MS);
+    // SIGKILL resets A's connection: the server frees the JID at once and says so to B's pings. A
+    // server stalled past T before the kill (see above) makes B claim a silent JID instead.
+    const takeoverMs = await tookOver(b, TAKEOVER_BOUND_MS, 0, stalledOut ? "silent-for-takeover-after" : "jid-free");
     const observedMs = Date.now() - killedAt;
     await waitFor("every agent's outbox to drain", () => agents.every((agent) => agent.core.backlog() === 0), 120_000);
     const reader = Store.open(join(dir, "b", "alertbot.sqlite"));
@@ -232,7 +234,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
         `acks: ${ackConfirmed ?? 0} confirmed, ${ackedInB.length} in force in B; ` +
         `first claim (no active) after ${firstClaimMs} ms; A applied ${appliedByA} updates before SIGKILL ` +
         `(agents' backlog ${backlogAtKill}); takeover: ${takeoverMs} ms by B's measure, ${observedMs} ms from the kill ` +
-        `to B's log line (T ${TEST_FAILOVER.takeoverAfterMs} ms, G ${TEST_FAILOVER.graceMs} ms); B applied ${appliedByB} ` +
+        `to B's log line, of which ${String(b.withMsg("the active is gone: taking over")[0]?.["goneForMs"])} ms until ` +
+        `B claimed (T ${TEST_FAILOVER.takeoverAfterMs} ms, G ${TEST_FAILOVER.graceMs} ms); B applied ${appliedByB} ` +
         `(${reappliedFromA} of them applied by A after its last replicated batch); ` +
         `notices: alice RAISED ${[...raised.values()].reduce((x, y) => x + y, 0)} for ${raised.size} pages, ` +
         `bob ESCALATED ${[...escalated.values()].reduce((x, y) => x + y, 0)} for ${escalated.size}; repeated ${repeated}\n`,
