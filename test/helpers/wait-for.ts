@@ -24,3 +24,29 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits until `count()` reaches `target`, for bulk work whose total time depends on the machine's
+ * load: fails only when the count has not grown for `stallMs`, naming how far it got.
+ */
+export async function waitForCount(
+  what: string,
+  count: () => number,
+  target: number,
+  stallMs = 60_000,
+  everyMs = 100,
+): Promise<number> {
+  let seen = count();
+  let grewAt = Date.now();
+  for (;;) {
+    const now = count();
+    if (now >= target) return now;
+    if (now > seen) {
+      seen = now;
+      grewAt = Date.now();
+    } else if (Date.now() - grewAt > stallMs) {
+      throw new Error(`timed out waiting for ${what}: ${now} of ${target}, no progress for ${stallMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
