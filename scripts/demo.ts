@@ -253,13 +253,10 @@ function done(): void {
 // --standby: a second AlertBot takes over from a SIGKILLed one.
 let tookOver = false;
 
-/** Short windows, so the takeover shows within seconds: T 5 s, L 2 s, G 3 s. */
+/** The default windows (T 20 s, L 10 s, G 11 s): a killed active's JID is free at once, so T plays no part. */
 function failoverSection(): string {
   return `failover:
   standby_component: standby.alertbot.${prosody.domain}
-  takeover_after: 5s
-  lease: 2s
-  grace: 3s
 `;
 }
 
@@ -286,7 +283,9 @@ async function takeOver(): Promise<void> {
       if (chunk.includes("took over: now the active")) resolveTakeover();
     });
   });
-  say(`the standby took over ${Date.now() - killedAt} ms after the kill; alice asks it "show"`);
-  await new Promise((r) => setTimeout(r, 4_000)); // G: the new active's first send waits for it
+  say(
+    `the standby took over ${Date.now() - killedAt} ms after the kill (the server said nobody held the JID); ` +
+      `alice asks it "show": its first send waits for the grace G (11 s), so that a cut-off active's lease runs out first`,
+  );
   await chat.sendChat(prosody.botJid, "show");
 }
