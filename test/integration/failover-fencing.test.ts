@@ -1,10 +1,11 @@
 // No split brain (docs/failover.md, "The windows"): two AlertBots as real processes against a real
-// Prosody (sql storage, kick_old, a standby component) and a real SMTP sink. The active is cut off
+// Prosody (sql storage, kick_old, a standby component), a real SMTP sink and a real HTTP server as
+// the SMS gateway. The active is cut off
 // from the server by a relay that stops forwarding (a partition: its writes are accepted, nothing
 // comes back), and, in the second test, frozen with SIGSTOP. Once its lease has lapsed it sends
 // nothing on any channel, the standby takes over after T and notifies, and the old active, back on
 // the network or thawed, finds it lost its JID and exits 75 without sending what it held. Each bot
-// mails from its own address, so the sink tells whose mail it got; notices are counted per alert
+// mails from its own address and posts SMS to its own gateway path, so the sinks tell whose they got; notices are counted per alert
 // and per person. Takeover times are printed, never asserted.
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { startFailoverBot, tookOver, TEST_STANDBY_NAME } from "../helpers/failov
 import { writeBotConfig } from "../helpers/process-bot.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { HttpSink } from "../helpers/http-sink.js";
 import { parseMail, SmtpSink, type CapturedMail } from "../helpers/smtp-sink.js";
 import { agentYaml, LogLines, PersonClient, tempDir } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
@@ -31,16 +33,29 @@ const TAKEOVER_S = 8;
 const REAL_PROCESS_MS = 120_000;
 const SOURCE = "fence1";
 
-/** Writes `<dir>/<name>/alertbot.yaml`: mail from `alerts-<name>@example.org`, the component port `viaPort` if given. */
-function writeConfig(t: TestProsody, dir: string, name: string, body: string, smtpPort: number, viaPort?: number) {
+/**
+ * Writes `<dir>/<name>/alertbot.yaml`: mail from `alerts-<name>@example.org`, SMS posted to
+ * `/send/<name>`, the component port `viaPort` if given.
+ */
+function writeConfig(
+  t: TestProsody,
+  dir: string,
+  name: string,
+  body: string,
+  sinks: { smtpPort: number; smsOrigin: string },
+  viaPort?: number,
+) {
   const own = join(dir, name);
   mkdirSync(own, { recursive: true });
   const path = writeBotConfig(
     t,
     own,
     `${body}email:
-  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
+  smtp: { host: 127.0.0.1, port: ${sinks.smtpPort}, secure: false, timeout: 30s }
   from: Mauve <alerts-${name}@example.org>
+sms:
+  url: ${sinks.smsOrigin}/send/${name}
+  body_template: '{"to": "{to}", "text": "{text}"}'
 failover:
   standby_component: ${TEST_STANDBY_NAME}.${t.prosody.domain}
   takeover_after: ${TAKEOVER_S}s
@@ -76,9 +91,22 @@ function perAlert(texts: readonly string[]): Map<string, number> {
   return counts;
 }
 
-/** The alert id of a notice that it is up (chat "ESCALATED #3 fence1 a2: …", subject "[mauve #3] RAISED fence1 a2: …"). */
+/**
+ * The alert id of a notice that it is up (chat "ESCALATED #3 fence1 a2: …", subject
+ * "[mauve #3] RAISED fence1 a2: …", SMS "#3 RAISED fence1 a2: …").
+ */
 function raisedId(text: string): string | undefined {
-  return new RegExp(`^(?:\\[mauve #\\d+\\] )?(?:RAISED|ESCALATED) (?:#\\d+ )?${SOURCE} (\\w+)`).exec(text)?.[1];
+  return new RegExp(`^(?:\\[mauve #\\d+\\] )?(?:#\\d+ )?(?:RAISED|ESCALATED) (?:#\\d+ )?${SOURCE} (\\w+)`).exec(
+    text,
+  )?.[1];
+}
+
+/** The SMS texts one bot posted (`name`), or all of them. */
+function texts(sms: HttpSink, name?: string, from = 0): string[] {
+  return sms.requests
+    .slice(from)
+    .filter((r) => name === undefined || r.url === `/send/${name}`)
+    .map((r) => (JSON.parse(r.body) as { text: string }).text);
 }
 
 function repeats(counts: Map<string, number>): number {
@@ -96,6 +124,7 @@ describe("failover fencing: a partitioned or frozen active sends nothing once it
   const server = withProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql" });
   let dir: string;
   let smtp: SmtpSink;
+  let sms: HttpSink;
   let relay: TcpRelay;
   let bob: PersonClient;
   let toBob: ChatMessage[];
@@ -112,26 +141,29 @@ describe("failover fencing: a partitioned or frozen active sends nothing once it
     const t = server();
     const d = t.prosody.domain;
     smtp = await SmtpSink.start();
+    sms = await HttpSink.start();
     relay = await TcpRelay.start(t.prosody.componentPort);
     await t.prosody.register(SOURCE, `pw-${SOURCE}`);
     bob = await PersonClient.login(t, "bob");
     toBob = everything(bob);
-    // alice reads mail only, bob chat only: one notice per alert on each channel; no storm limit,
+    // alice reads mail only, bob chat only, carol SMS only: one notice per alert on each channel; no storm limit,
     // whose queueing would hide a notice past the waits.
     const body = `people:
   - { name: alice, jid: alice@${d}, email: alice@example.org, notify: { urgent: [email], normal: [email], low: [email] } }
   - { name: bob, jid: bob@${d}, notify: { urgent: [xmpp], normal: [xmpp], low: [xmpp] } }
+  - { name: carol, jid: carol@${d}, sms: "+447700900123", notify: { urgent: [sms], normal: [sms], low: [sms] } }
 workgroups:
   - name: pager
-    members: [alice, bob]
+    members: [alice, bob, carol]
     escalation:
-      normal: { steps: [{ after: 0m, notify: alice }, { after: 0m, notify: bob }], reminder: false }
+      normal: { steps: [{ after: 0m, notify: alice }, { after: 0m, notify: bob }, { after: 0m, notify: carol }], reminder: false }
 rules:
   - { level: normal, workgroup: pager }
 storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
 `;
-    configs.set("a", writeConfig(t, dir, "a", body, smtp.port, relay.port));
-    configs.set("b", writeConfig(t, dir, "b", body, smtp.port));
+    const sinks = { smtpPort: smtp.port, smsOrigin: sms.origin };
+    configs.set("a", writeConfig(t, dir, "a", body, sinks, relay.port));
+    configs.set("b", writeConfig(t, dir, "b", body, sinks));
   });
 
   after(async () => {
@@ -143,19 +175,21 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await bob?.stop();
     await relay?.close();
     await smtp?.close();
+    await sms?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   afterEach(function () {
     if (this.currentTest?.state !== "failed") return;
     process.stderr.write(
       `\n--- mails (from, subject) ---\n${smtp.mails.map((m) => `${m.from} ${subject(m)}`).join("\n")}\n` +
-        `--- bob's chat ---\n${toBob.map((m) => m.body.split("\n")[0]).join("\n")}\n---\n`,
+        `--- bob's chat ---\n${toBob.map((m) => m.body.split("\n")[0]).join("\n")}\n` +
+        `--- carol's SMS (gateway path, text) ---\n${sms.requests.map((r) => `${r.url} ${r.body}`).join("\n")}\n---\n`,
     );
     for (const b of bots)
       process.stderr.write(`\n--- ${b.label} pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
   });
 
-  /** Raises `id` at the agent and waits until alice has its mail from `from` and bob its chat. */
+  /** Raises `id` at the agent and waits until alice has its mail from `from`, bob its chat and carol its SMS. */
   async function raiseAndSeeTold(id: string, summary: string, from: string): Promise<void> {
     agent.change([{ id, state: "raised", summary }]);
     await waitFor(
@@ -164,12 +198,19 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
       REAL_PROCESS_MS,
     );
     await waitFor(`bob's chat about ${id}`, () => toBob.some((m) => raisedId(m.body) === id), REAL_PROCESS_MS);
+    await waitFor(`carol's SMS about ${id}`, () => texts(sms).some((x) => raisedId(x) === id), REAL_PROCESS_MS);
   }
 
-  function counts(): { mails: Map<string, number>; chats: Map<string, number>; repeated: number } {
+  function counts(): {
+    mails: Map<string, number>;
+    chats: Map<string, number>;
+    texts: Map<string, number>;
+    repeated: number;
+  } {
     const mails = perAlert(smtp.mails.map(subject));
     const chats = perAlert(toBob.map((m) => m.body));
-    return { mails, chats, repeated: repeats(mails) + repeats(chats) };
+    const sent = perAlert(texts(sms));
+    return { mails, chats, texts: sent, repeated: repeats(mails) + repeats(chats) + repeats(sent) };
   }
 
   it("partition: the cut-off active holds every send, the standby takes over, the old active exits 75 sending nothing", async () => {
@@ -204,6 +245,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const pausedAt = Date.now();
     const markA = a.logs.length;
     const mailsAtPause = smtp.mails.length;
+    const smsAtPause = sms.requests.length;
     const markB = b.logs.length;
     await a.waitForLog("A's lease to lapse", (l) => String(l["msg"]).startsWith("lease lapsed"), REAL_PROCESS_MS);
     // Reaches A's socket, never A: the relay holds it. B reads it from the node after its claim.
@@ -214,7 +256,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
       "B's notices about p1",
       () =>
         smtp.mails.some((m) => m.from === sender("b") && raisedId(subject(m)) === "p1") &&
-        toBob.some((m) => raisedId(m.body) === "p1"),
+        toBob.some((m) => raisedId(m.body) === "p1") &&
+        texts(sms, "b").some((x) => raisedId(x) === "p1"),
       REAL_PROCESS_MS,
     );
     const heldByA = a.hasExited;
@@ -223,6 +266,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await waitFor("A to exit", () => a.hasExited, REAL_PROCESS_MS);
     await bob.barrier(t.prosody.botJid);
     const fromAAfterPause = smtp.mails.slice(mailsAtPause).filter((m) => m.from === sender("a"));
+    const smsFromAAfterPause = texts(sms, "a", smsAtPause);
     // What A did with what the relay held: the update it may have applied, and its way out.
     const afterPause = a.logs.slice(markA).map((l) => String(l["msg"]));
     process.stdout.write(`      A after the pause: ${[...new Set(afterPause)].join(" | ")}\n`);
@@ -231,14 +275,21 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
       `      partition: A's lease lapsed, B took over ${takeoverMs} ms by B's measure, ${observedMs} ms from the pause ` +
         `(L ${LEASE_S} s, T ${TAKEOVER_S} s, G ${GRACE_S} s); A ${heldByA ? "had exited before" : "exited after"} the resume ` +
         `with ${JSON.stringify(a.exitStatus)}; mails ${smtp.mails.length} (${fromAAfterPause.length} from A after the pause), ` +
-        `per alert ${JSON.stringify([...c.mails])}; bob's chat per alert ${JSON.stringify([...c.chats])}; repeated ${c.repeated}\n`,
+        `SMS ${sms.requests.length} (${smsFromAAfterPause.length} from A after the pause), ` +
+        `per alert ${JSON.stringify([...c.mails])}; bob's chat per alert ${JSON.stringify([...c.chats])}; ` +
+        `carol's SMS per alert ${JSON.stringify([...c.texts])}; repeated ${c.repeated}\n`,
     );
     assert.deepEqual(fromAAfterPause.map(subject), [], "A mails nothing once it is cut off");
+    assert.deepEqual(smsFromAAfterPause, [], "A sends no SMS once it is cut off");
     assert.equal(a.exitStatus?.code, 75, "the old active exits 75");
     assert.equal(c.mails.get("p1"), 1, "alice is mailed about p1 once, by B");
     assert.equal(c.chats.get("p1"), 1, "bob is told of p1 once, by B");
+    assert.equal(c.texts.get("p1"), 1, "carol gets one SMS about p1, from B");
     for (const id of ["a1", "a2"]) {
-      assert.ok((c.mails.get(id) ?? 0) >= 1 && (c.chats.get(id) ?? 0) >= 1, `${id} was told`);
+      assert.ok(
+        (c.mails.get(id) ?? 0) >= 1 && (c.chats.get(id) ?? 0) >= 1 && (c.texts.get(id) ?? 0) >= 1,
+        `${id} was told`,
+      );
     }
     assert.ok(c.repeated <= 1, `at most one notice repeated at the takeover (got ${c.repeated})`);
     active = b;
@@ -258,6 +309,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     frozen.signal("SIGSTOP");
     const frozenAt = Date.now();
     const mailsAtFreeze = smtp.mails.length;
+    const smsAtFreeze = sms.requests.length;
     const mark = standby.logs.length;
     const markFrozen = frozen.logs.length;
     // Lands in the frozen B's socket: read, applied and owed to alice and bob once it thaws.
@@ -268,7 +320,8 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
       "A's notices about f2",
       () =>
         smtp.mails.some((m) => m.from === sender("a") && raisedId(subject(m)) === "f2") &&
-        toBob.some((m) => raisedId(m.body) === "f2"),
+        toBob.some((m) => raisedId(m.body) === "f2") &&
+        texts(sms, "a").some((x) => raisedId(x) === "f2"),
       REAL_PROCESS_MS,
     );
 
@@ -276,18 +329,22 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await waitFor("the thawed B to exit", () => frozen.hasExited, REAL_PROCESS_MS);
     await bob.barrier(t.prosody.botJid);
     const fromBAfterFreeze = smtp.mails.slice(mailsAtFreeze).filter((m) => m.from === sender("b"));
+    const smsFromBAfterFreeze = texts(sms, "b", smsAtFreeze);
     const afterThaw = frozen.logs.slice(markFrozen).map((l) => String(l["msg"]));
     process.stdout.write(`      B after the thaw: ${[...new Set(afterThaw)].join(" | ")}\n`);
     const c = counts();
     process.stdout.write(
       `      frozen: A took over ${takeoverMs} ms by A's measure, ${observedMs} ms from the SIGSTOP; thawed B exited ` +
-        `${JSON.stringify(frozen.exitStatus)}; ${fromBAfterFreeze.length} mails from B after the freeze; ` +
-        `per alert ${JSON.stringify([...c.mails])}; bob's chat per alert ${JSON.stringify([...c.chats])}; repeated ${c.repeated}\n`,
+        `${JSON.stringify(frozen.exitStatus)}; ${fromBAfterFreeze.length} mails and ${smsFromBAfterFreeze.length} SMS from B after the freeze; ` +
+        `per alert ${JSON.stringify([...c.mails])}; bob's chat per alert ${JSON.stringify([...c.chats])}; ` +
+        `carol's SMS per alert ${JSON.stringify([...c.texts])}; repeated ${c.repeated}\n`,
     );
     assert.deepEqual(fromBAfterFreeze.map(subject), [], "the frozen active mails nothing after it thaws");
+    assert.deepEqual(smsFromBAfterFreeze, [], "the frozen active sends no SMS after it thaws");
     assert.equal(frozen.exitStatus?.code, 75, "the thawed active exits 75");
     assert.equal(c.mails.get("f2"), 1, "alice is mailed about f2 once");
     assert.equal(c.chats.get("f2"), 1, "bob is told of f2 once");
+    assert.equal(c.texts.get("f2"), 1, "carol gets one SMS about f2");
     const repeated = c.repeated - repeatedBefore;
     assert.ok(repeated <= 1, `at most one notice repeated at this takeover (got ${repeated})`);
   });
