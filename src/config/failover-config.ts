@@ -9,7 +9,7 @@ import { formatDuration, MINUTE_MS } from "../util/duration.js";
 export interface FailoverConfig {
   /** The JID this process holds while it is the standby (a second component in the server's config). */
   readonly standbyComponent: string;
-  /** T: how long the active must be unreachable before the standby claims its JID. */
+  /** T: how long an active whose stream still holds the JID must stay silent before the standby claims it (a free JID is claimed at once). */
   readonly takeoverAfterMs: number;
   /** L: an active that has had no answer from the server for this long holds every send. */
   readonly leaseMs: number;
