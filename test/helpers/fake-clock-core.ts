@@ -2,7 +2,6 @@
 import { BotCore, type BotCoreDeps, type ChatPort } from "../../src/bot/bot-core.js";
 import { Settings, type BotSettings } from "../../src/bot/settings.js";
 import type { FakeClock } from "../../src/clock/fake-clock.js";
-import type { BotConfig } from "../../src/config/bot-config.js";
 import { createLogger } from "../../src/log.js";
 import {
   createXmppChannel,
@@ -19,19 +18,6 @@ export function testSettings(
   given: Pick<BotSettings, "policy" | "channels"> & Partial<BotSettings>,
 ): Settings<BotSettings> {
   return new Settings<BotSettings>({ ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, ...given });
-}
-
-/** The settings a loaded config gives (its policy, ack limits, permissions), with `channels`. */
-export function configSettings(config: BotConfig, channels: ReadonlyMap<ChannelKind, Channel>): BotSettings {
-  return {
-    policy: config,
-    channels,
-    semantics: { toleranceMs: config.alerts.toleranceMs, defaultImportance: 50 },
-    ackDefaultMs: config.alerts.ackDefaultMs,
-    ackMaxMs: config.alerts.ackMaxMs,
-    maxClockSkewMs: config.alerts.maxClockSkewMs,
-    permissions: config.permissions,
-  };
 }
 
 /** The channels a core sends through, each under its own name. */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
 import { offerFormCommands } from "../../src/bot/command-runner.js";
-import { Settings, type BotSettings } from "../../src/bot/settings.js";
+import { Settings, settingsFromConfig, type BotSettings } from "../../src/bot/settings.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { BotConfig } from "../../src/config/bot-config.js";
 import type { Channel } from "../../src/notify/channel.js";
@@ -13,14 +13,14 @@ import { Store } from "../../src/store/store.js";
 import type { Adhoc, AdhocCommand } from "../../src/xmpp/disco.js";
 import { LogLines } from "../helpers/spine.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
-import { RecordingChannel, advanceCore, channelsOf, configSettings } from "../helpers/fake-clock-core.js";
+import { RecordingChannel, advanceCore, channelsOf } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
 
 const MIN = 60_000;
 const load = (yaml: string): BotConfig => testConfig(yaml, "x.org");
 const origin = pubsubOrigin("web1", "x.org");
 
-const settingsOf = (config: BotConfig, chat: Channel): BotSettings => configSettings(config, channelsOf(chat));
+const settingsOf = (config: BotConfig, chat: Channel): BotSettings => settingsFromConfig(config, channelsOf(chat));
 
 describe("bot: one settings holder", () => {
   let clock: FakeClock;

@@ -2,13 +2,19 @@
 // changes who is told from then on, repeats nothing already told, and names what needs a restart.
 import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
-import { reloadConfig, restartOnlyChanges, Settings, type BotSettings } from "../../src/bot/settings.js";
+import {
+  reloadConfig,
+  restartOnlyChanges,
+  Settings,
+  settingsFromConfig,
+  type BotSettings,
+} from "../../src/bot/settings.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
 import { Store } from "../../src/store/store.js";
 import { LogLines } from "../helpers/spine.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
-import { RecordingChannel, channelsOf, configSettings } from "../helpers/fake-clock-core.js";
+import { RecordingChannel, channelsOf } from "../helpers/fake-clock-core.js";
 import { configHead } from "../helpers/test-config.js";
 
 const HEAD = `${configHead("x.org")}people:
@@ -33,7 +39,7 @@ describe("fault: config reload", () => {
     const clock = new FakeClock();
     const store = Store.open(":memory:");
     const chat = new RecordingChannel("xmpp");
-    const settings = (c: BotConfig): BotSettings => configSettings(c, channelsOf(chat));
+    const settings = (c: BotConfig): BotSettings => settingsFromConfig(c, channelsOf(chat));
     const holder = new Settings<BotSettings>(settings(oncall("alice")));
     const core = new BotCore({
       settings: holder,
