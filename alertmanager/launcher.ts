@@ -82,11 +82,12 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     ],
     { cwd: paths.runDir, stdio: ["ignore", out.fd, out.fd] },
   );
-  await out.close();
-  killOnExit(child);
+  // Listening before the first await: a missing binary's 'error' comes on the next tick.
   let failed: string | undefined;
   child.once("exit", (code, signal) => (failed = `Alertmanager exited early (${signal ?? `code ${code}`})`));
   child.once("error", (err) => (failed = `cannot run prometheus-alertmanager: ${err.message}`));
+  killOnExit(child);
+  await out.close();
   const readLog = (): Promise<string> => readFile(paths.logFile, "utf8").catch(() => "");
   try {
     await waitReady(url, () => failed);
