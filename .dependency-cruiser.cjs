@@ -149,9 +149,10 @@ module.exports = {
     {
       name: "src-not-from-outside",
       severity: "error",
-      comment: "src/ is the library: it never imports entry points, tests, bench, scripts or the Prosody tooling.",
+      comment:
+        "src/ is the library: it never imports entry points, tests, bench, scripts or the launchers of Prosody, ejabberd and Alertmanager.",
       from: { path: "^src/" },
-      to: { path: "^(agents|bots|test|bench|scripts|prosody)/" },
+      to: { path: "^(agents|bots|test|bench|scripts|prosody|ejabberd|alertmanager)/" },
     },
     {
       name: "entry-points-wire-only",

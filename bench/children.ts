@@ -1,5 +1,5 @@
 // Child processes of the benchmark: started with tsx, talked to over IPC, never left behind.
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,15 +31,6 @@ export async function terminate(child: ChildProcess, timeoutMs = 5_000): Promise
     child.kill("SIGKILL");
     await exited;
   }
-}
-
-/** Spawns a plain command with its stderr (and stdout) appended to `logFile`; tracked. */
-export function spawnLogged(command: string, args: readonly string[], logFile: string, cwd: string): ChildProcess {
-  const log = createWriteStream(logFile, { flags: "a" });
-  const child = track(spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] }));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return child;
 }
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { toWireAlert } from "../src/codec/build-update.js";
 import { probeAlert, probeToken } from "./alert-shapes.js";
-import { startAlertmanager, WebhookSink, type PeerAlertmanager, type PostableAlert } from "./alertmanager.js";
+import { startAlertmanager, type AlertmanagerHandle, type PostableAlert } from "../alertmanager/launcher.js";
+import { peerRouting, WebhookSink } from "./alertmanager.js";
 import { ON_CALL } from "./bot-config.js";
 import { startBotWorker } from "./bot-worker.js";
 import type { Worker } from "./children.js";
@@ -79,9 +80,13 @@ export async function peerPhase(ctx: BenchContext, openAlerts: OpenAlertsResult 
     `peer: Alertmanager and AlertBot: ${n.single} single alerts, a burst of ${n.burst.toLocaleString("en-US")}, ${n.open.toLocaleString("en-US")} open`,
   );
   const sink = await WebhookSink.start();
-  let am: PeerAlertmanager | undefined;
+  let am: AlertmanagerHandle | undefined;
   try {
-    am = await startAlertmanager(join(ctx.workDir, "alertmanager-1"), sink.url);
+    am = await startAlertmanager({
+      runDir: join(ctx.workDir, "alertmanager-1"),
+      config: peerRouting(sink.url),
+      logLevel: "warn",
+    });
     const version = am.version;
     const amSingle = await alertmanagerSingles(am, sink, n.single);
     ctx.progress(`  Alertmanager one alert -> webhook: p50 ${amSingle.latency.p50} ms, p99 ${amSingle.latency.p99} ms`);
@@ -90,7 +95,11 @@ export async function peerPhase(ctx: BenchContext, openAlerts: OpenAlertsResult 
       `  Alertmanager ${n.burst} alerts notified in ${amBurst.seconds.toFixed(2)} s, peak RSS ${amBurst.peakRssMb.toFixed(1)} MB`,
     );
     await am.stop();
-    am = await startAlertmanager(join(ctx.workDir, "alertmanager-2"), sink.url);
+    am = await startAlertmanager({
+      runDir: join(ctx.workDir, "alertmanager-2"),
+      config: peerRouting(sink.url),
+      logLevel: "warn",
+    });
     const amOpen = await alertmanagerOpen(am, n.open);
     ctx.progress(
       `  Alertmanager RSS ${amOpen.rssMb.toFixed(1)} MB with ${n.open} open alerts (${amOpen.perSec.toFixed(0)} alerts/s in)`,
@@ -134,7 +143,7 @@ export async function peerPhase(ctx: BenchContext, openAlerts: OpenAlertsResult 
 }
 
 async function alertmanagerSingles(
-  am: PeerAlertmanager,
+  am: AlertmanagerHandle,
   sink: WebhookSink,
   count: number,
 ): Promise<{ latency: LatencySummary; missing: number }> {
@@ -151,7 +160,7 @@ async function alertmanagerSingles(
   return { latency: summarise(samples), missing };
 }
 
-async function alertmanagerBurst(am: PeerAlertmanager, sink: WebhookSink, count: number): Promise<PeerBurst> {
+async function alertmanagerBurst(am: AlertmanagerHandle, sink: WebhookSink, count: number): Promise<PeerBurst> {
   const requests = Array.from({ length: Math.ceil(count / BURST_PER_REQUEST) }, (_, r) =>
     Array.from({ length: Math.min(BURST_PER_REQUEST, count - r * BURST_PER_REQUEST) }, (_, j): PostableAlert => ({
       labels: { alertname: "bulk", id: `bulk-${r * BURST_PER_REQUEST + j}` },
@@ -174,7 +183,7 @@ async function alertmanagerBurst(am: PeerAlertmanager, sink: WebhookSink, count:
   };
 }
 
-async function alertmanagerOpen(am: PeerAlertmanager, count: number): Promise<{ rssMb: number; perSec: number }> {
+async function alertmanagerOpen(am: AlertmanagerHandle, count: number): Promise<{ rssMb: number; perSec: number }> {
   const t0 = hrMs();
   for (let first = 0; first < count; first += OPEN_PER_REQUEST) {
     const n = Math.min(OPEN_PER_REQUEST, count - first);

@@ -9,6 +9,7 @@ import { hrMs, sleep } from "./hrtime.js";
 import { forEachLimited } from "./pool.js";
 import { ProcSampler, readProc, type ProcWindow } from "./proc-stats.js";
 import { QuietLog, SimAgent, type PublishRecord } from "./sim-agent.js";
+import { SERVER_NAMES } from "./server.js";
 import { slope, summarise, type LatencySummary } from "./stats.js";
 import type { SubscriberCounters } from "./subscriber-worker.js";
 
@@ -147,7 +148,7 @@ export async function measureScale(
   const ticker = setInterval(() => {
     void sample().then((s) =>
       ctx.progress(
-        `  t=${s.t}s ${s.stage}: ${s.connected} connected, ${s.ready} ready, backlog ${s.backlog}, audit lag ${s.auditUnpublished}, Prosody ${s.prosodyRssMb.toFixed(0)} MB, bot ${s.botRssMb.toFixed(0)} MB`,
+        `  t=${s.t}s ${s.stage}: ${s.connected} connected, ${s.ready} ready, backlog ${s.backlog}, audit lag ${s.auditUnpublished}, ${SERVER_NAMES[ctx.server.kind]} ${s.prosodyRssMb.toFixed(0)} MB, bot ${s.botRssMb.toFixed(0)} MB`,
       ),
     );
   }, SAMPLE_EVERY_MS);

@@ -2,6 +2,7 @@
 import type { LatencySummary } from "./stats.js";
 import type { BenchResults } from "./results.js";
 import type { ProcWindow } from "./proc-stats.js";
+import { SERVER_NAMES } from "./server.js";
 
 const n0 = (x: number | null | undefined): string =>
   x === null || x === undefined || !Number.isFinite(x) ? "n/a" : Math.round(x).toLocaleString("en-US");
@@ -21,6 +22,8 @@ export function renderTable(r: BenchResults): string {
     rows.push(["", ""], [`== ${title}`, ""]);
   };
   const m = r.machine;
+  // The server the run measured: its results keep Prosody's field names for either server.
+  const server = SERVER_NAMES[m.server];
   section("machine");
   rows.push(
     ["cpu", `${m.cpu}, ${m.cores} cores, ${n0(m.memoryGb)} GB`],
@@ -38,7 +41,7 @@ export function renderTable(r: BenchResults): string {
     );
     rows.push(["events/s (saturating)", `${n1(t.updatesPerSec)}  (publishes confirmed ${n1(t.confirmedPerSec)}/s)`]);
     rows.push([
-      "Prosody / subscriber / generator",
+      `${server} / subscriber / generator`,
       `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`,
     ]);
     rows.push([`publish->event @${l.rate}/s`, lat(l.publishToEvent)]);
@@ -56,7 +59,7 @@ export function renderTable(r: BenchResults): string {
       .map(([node, rate]) => `${node} ${n1(rate)}`)
       .join(", ");
     rows.push([
-      "bot -> Prosody per second",
+      `bot -> ${server} per second`,
       `${n1(t.sentPerSec.messages)} messages, ${n1(t.sentPerSec.iqs)} IQs (publishes: ${pubs || "none"})`,
     ]);
     rows.push(["backlog at end / drain", `${n0(t.backlogAtEnd)} updates, ${n0(t.drainMs)} ms`]);
@@ -65,7 +68,7 @@ export function renderTable(r: BenchResults): string {
         "audit feed at end",
         `${n0(t.auditAtEnd.unpublished)} of ${n0(t.auditAtEnd.historyLines)} history lines not yet published`,
       ]);
-    rows.push(["Prosody / bot / generator", `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`]);
+    rows.push([`${server} / bot / generator`, `${proc(t.prosody)} | ${proc(t.subscriber)} | ${proc(t.generator)}`]);
     rows.push([`publish->stored @${l.rate}/s`, lat(l.publishToStored)]);
     rows.push([`publish->chat @${l.rate}/s`, lat(l.publishToChat)]);
     const legs = (a: typeof ack.saturated): string =>
@@ -89,11 +92,11 @@ export function renderTable(r: BenchResults): string {
     rows.push(["chat p50 / event p50", n2(r.ratios.chatP50)], ["chat p99 / event p99", n2(r.ratios.chatP99)]);
     rows.push([
       "CPU ms per update (median of pairs)",
-      `Prosody ${n2(r.ratios.prosodyCpuMsPerEvent)} (baseline) vs ${n2(r.ratios.prosodyCpuMsPerUpdateWithBot)} (with the bot's traffic); bot ${n2(r.ratios.botCpuMsPerUpdate)}`,
+      `${server} ${n2(r.ratios.prosodyCpuMsPerEvent)} (baseline) vs ${n2(r.ratios.prosodyCpuMsPerUpdateWithBot)} (with the bot's traffic); bot ${n2(r.ratios.botCpuMsPerUpdate)}`,
     ]);
     rows.push([
       "KiB written per update (median of pairs)",
-      `Prosody ${n1(r.ratios.prosodyWriteKbPerEvent)} (baseline) vs ${n1(r.ratios.prosodyWriteKbPerUpdateWithBot)} (with the bot's traffic); bot ${n1(r.ratios.botWriteKbPerUpdate)}`,
+      `${server} ${n1(r.ratios.prosodyWriteKbPerEvent)} (baseline) vs ${n1(r.ratios.prosodyWriteKbPerUpdateWithBot)} (with the bot's traffic); bot ${n1(r.ratios.botWriteKbPerUpdate)}`,
     ]);
     r.rounds.forEach((x, i) =>
       rows.push([
@@ -135,11 +138,11 @@ export function renderTable(r: BenchResults): string {
     rows.push(["connect (all)", `${n1(s.connectSeconds)} s; per login ${lat(s.login)}`]);
     rows.push(["setup (presence, node via bot, full state)", `${n1(s.setupSeconds)} s; per agent ${lat(s.setup)}`]);
     rows.push([
-      "Prosody RSS",
+      `${server} RSS`,
       `${n1(s.prosodyRssBeforeMb)} -> ${n1(s.prosodyRssConnectedMb)} (logged in) -> ${n1(s.prosodyRssReadyMb)} MB (nodes)`,
     ]);
     rows.push([
-      "Prosody per connection / per node",
+      `${server} per connection / per node`,
       `${n1(s.prosodyKbPerConnection)} KB / ${n1(s.prosodyKbPerNode)} KB`,
     ]);
     rows.push([
@@ -151,7 +154,7 @@ export function renderTable(r: BenchResults): string {
       `${n0(s.steady.backlogStart)} -> ${n0(s.steady.backlogEnd)} (max ${n0(s.steady.backlogMax)}, trend ${n2(s.steady.backlogSlopePerSec)}/s): ${s.steady.growing ? "GROWING" : "not growing"}`,
     ]);
     rows.push([
-      "Prosody / bot while heartbeating",
+      `${server} / bot while heartbeating`,
       `${proc(s.steady.prosody)} | ${proc(s.steady.bot)}; bot sent ${n1(s.steady.botIqsPerSec)} IQs/s`,
     ]);
     rows.push([
@@ -189,7 +192,7 @@ export function renderTable(r: BenchResults): string {
     for (const s of k.samples)
       rows.push([
         `  minute ${s.minute}`,
-        `bot RSS ${n1(s.botRssMb)} MB, CPU ${n1(s.botCpuPercent)}%; SQLite ${n2(s.dbMb)} MB + WAL ${n2(s.walMb)} MB; backlog ${n0(s.backlog)}; Prosody ${n1(s.prosodyRssMb)} MB, CPU ${n1(s.prosodyCpuPercent)}%`,
+        `bot RSS ${n1(s.botRssMb)} MB, CPU ${n1(s.botCpuPercent)}%; SQLite ${n2(s.dbMb)} MB + WAL ${n2(s.walMb)} MB; backlog ${n0(s.backlog)}; ${server} ${n1(s.prosodyRssMb)} MB, CPU ${n1(s.prosodyCpuPercent)}%`,
       ]);
     rows.push([
       "rows added per hour",

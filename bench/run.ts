@@ -21,7 +21,7 @@ import { soakPhase } from "./phase-soak.js";
 import { boardPhase } from "./phase-board.js";
 import { renderTable } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
-import { startBenchServer, type BenchServer, type ServerKind } from "./server.js";
+import { SERVER_NAMES, startBenchServer, type BenchServer, type ServerKind } from "./server.js";
 import { compareServers, renderServerComparison } from "./server-compare.js";
 import { judgeTargets } from "./targets.js";
 
@@ -66,7 +66,7 @@ function serverVersion(kind: ServerKind): string {
       )?.[0] ?? "Prosody ?"
     );
   } catch {
-    return kind === "ejabberd" ? "ejabberd ?" : "Prosody ?";
+    return `${SERVER_NAMES[kind]} ?`;
   }
 }
 

@@ -16,6 +16,8 @@ export const BOT_NAME = "alertbot";
 export const SERVER_KINDS = ["prosody", "ejabberd"] as const;
 /** One of them. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
+/** Each server's name as its readers know it, for labels. */
+export const SERVER_NAMES: Readonly<Record<ServerKind, string>> = { prosody: "Prosody", ejabberd: "ejabberd" };
 
 /** A running bench server. `prosody` is its handle, the same for either server. */
 export interface BenchServer {

@@ -96,11 +96,12 @@ export async function startServer(run: ServerRun): Promise<ChildProcess> {
   const logOffset = (await stat(run.logFile).catch(() => ({ size: 0 }))).size;
   const out = await open(run.consoleFile, "w");
   const child = spawn(run.command, run.args, { cwd: run.cwd, env: run.env, stdio: ["ignore", out.fd, out.fd] });
-  await out.close();
-  killOnExit(child);
+  // Listening before the first await: a missing binary's 'error' comes on the next tick.
   let exited: string | undefined;
   child.once("exit", (code, signal) => (exited = `${run.name} exited early (${signal ?? `code ${code}`})`));
   child.once("error", (err) => (exited = `cannot run ${run.command}: ${err.message}`));
+  killOnExit(child);
+  await out.close();
   const failure = async (): Promise<string | undefined> => {
     if (exited !== undefined) return exited;
     const log = await readFile(run.logFile).catch(() => Buffer.alloc(0));

@@ -1,3 +1,4 @@
+import { actorThrough } from "../alerts/actor.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { FORM_COMMANDS, runFormCommand } from "../commands/adhoc-forms.js";
 import { STRANGER_REFUSAL, authoriser, recognisePerson, type Person } from "../commands/authorise.js";
@@ -113,7 +114,7 @@ export class CommandRunner {
     if (!rate.ok) return { ok: false, kind: "refused", reply: rate.message };
     const person = this.person(jid);
     if (!person) return { ok: false, kind: "refused", reply: STRANGER_REFUSAL };
-    const asWeb = recognisePerson([{ name: `${person.name} (web)`, jid: person.jid }], person.jid)!;
+    const asWeb = recognisePerson([{ name: actorThrough(person.name, "web"), jid: person.jid }], person.jid)!;
     const outcome = await runCommand(body, { ...this.context(person), person: asWeb });
     if (!outcome.ok && outcome.kind === "failed")
       log.error("command failed", { from: jid, via: "web", err: outcome.error });

@@ -29,7 +29,7 @@ import { WebBoard } from "../web/web-board.js";
 import { PresenceTracker } from "./presence-tracker.js";
 import { Retention } from "./retention.js";
 import { storeGauges } from "./metrics-gauges.js";
-import { restartOnlyChanges, Settings, type BotSettings, type ReloadOutcome } from "./settings.js";
+import { restartOnlyChanges, Settings, settingsFromConfig, type BotSettings, type ReloadOutcome } from "./settings.js";
 import { startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
 import type { Presence } from "../policy/delivery.js";
 import { coalescingRunner } from "../util/batching.js";
@@ -116,16 +116,7 @@ function runningSettings(
   const channels = new Map<ChannelKind, Channel>([["xmpp", xmppChannel]]);
   if (config.email) channels.set("email", fenced(createEmailChannel(config.email, { clock }), gate));
   if (config.sms) channels.set("sms", fenced(createSmsChannel(config.sms, { clock }), gate));
-  return {
-    config,
-    policy: config,
-    channels,
-    semantics: { toleranceMs: config.alerts.toleranceMs, defaultImportance: 50 },
-    ackDefaultMs: config.alerts.ackDefaultMs,
-    ackMaxMs: config.alerts.ackMaxMs,
-    maxClockSkewMs: config.alerts.maxClockSkewMs,
-    permissions: config.permissions,
-  };
+  return { config, ...settingsFromConfig(config, channels) };
 }
 
 /**

@@ -61,6 +61,19 @@ export class Settings<T> implements SettingsSource<T> {
   }
 }
 
+/** The settings a loaded config gives (its policy, alert semantics, ack limits, permissions), sending through `channels`. */
+export function settingsFromConfig(config: BotConfig, channels: ReadonlyMap<ChannelKind, Channel>): BotSettings {
+  return {
+    policy: config,
+    channels,
+    semantics: { toleranceMs: config.alerts.toleranceMs, defaultImportance: 50 },
+    ackDefaultMs: config.alerts.ackDefaultMs,
+    ackMaxMs: config.alerts.ackMaxMs,
+    maxClockSkewMs: config.alerts.maxClockSkewMs,
+    permissions: config.permissions,
+  };
+}
+
 /** What a reload changed, and the settings it could not change while running. */
 export interface ReloadOutcome {
   /** Keys that differ in the new file but take a restart (the running values are kept). */

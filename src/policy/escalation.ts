@@ -1,3 +1,4 @@
+import { personOfActor } from "../alerts/actor.js";
 import type { AlertRecord, AckInfo } from "../alerts/types.js";
 import { type PresenceOf, planChannels, type Delivery, type DeliveryKind } from "./delivery.js";
 import { type DownSources, inhibitedBy } from "./inhibit.js";
@@ -153,14 +154,9 @@ function resume(state: EscalationState, now: number): EscalationState {
 }
 
 /**
- * The person behind an actor name: "alice (web)" is alice acting through the web board, and she
- * must not be told of her own ack on her phone.
+ * Tells everyone who heard of the raise one closing notice, bar the person behind the actor
+ * `except`: alice, having acked through the web board as "alice (web)", is not told of her own ack.
  */
-function actorPerson(actor: string): string {
-  return actor.replace(/ \([^()]*\)$/, "").toLowerCase();
-}
-
-/** Tells everyone who heard of the raise (bar `except`) one closing notice. */
 function tellNotified(
   input: EscalationInput,
   state: EscalationState,
@@ -171,7 +167,7 @@ function tellNotified(
   const run = { input, level: state.level, deliveries: [] as Delivery[] };
   for (const n of state.notified) {
     const person = findPerson(input.policy.people, n.person);
-    if (person !== undefined && n.person.toLowerCase() !== actorPerson(except)) deliver(run, person, kind, why);
+    if (person !== undefined && n.person.toLowerCase() !== personOfActor(except)) deliver(run, person, kind, why);
   }
   return run.deliveries;
 }

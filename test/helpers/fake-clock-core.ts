@@ -3,12 +3,31 @@ import { BotCore, type BotCoreDeps, type ChatPort } from "../../src/bot/bot-core
 import { Settings, type BotSettings } from "../../src/bot/settings.js";
 import type { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
+import {
+  createXmppChannel,
+  type Channel,
+  type ChannelKind,
+  type ChatSender,
+  type DeliveryOutcome,
+  type Recipient,
+} from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
 
 /** Settings for a test: ack limits at quiet defaults unless given. */
 export function testSettings(
   given: Pick<BotSettings, "policy" | "channels"> & Partial<BotSettings>,
 ): Settings<BotSettings> {
   return new Settings<BotSettings>({ ackDefaultMs: 3_600_000, ackMaxMs: 86_400_000, ...given });
+}
+
+/** The channels a core sends through, each under its own name. */
+export function channelsOf(...channels: Channel[]): Map<ChannelKind, Channel> {
+  return new Map(channels.map((c) => [c.name, c]));
+}
+
+/** Chat as the only channel: the bot's own XMPP channel over `chat`. */
+export function chatOnly(chat: ChatSender): Map<ChannelKind, Channel> {
+  return channelsOf(createXmppChannel(chat));
 }
 
 type CoreOptions = Pick<BotCoreDeps, "store" | "clock"> &
@@ -50,5 +69,17 @@ export class RecordingChat implements ChatPort {
     const lines = this.sent.map((m) => `${m.to.split("@")[0]}: ${m.body.split("\n")[0]}`);
     this.sent = [];
     return lines;
+  }
+}
+
+/** A channel that records "person: first line" of each message and answers as scripted (default: delivered). */
+export class RecordingChannel implements Channel {
+  sent: string[] = [];
+  /** The outcomes of the next sends, in order. */
+  answers: DeliveryOutcome[] = [];
+  constructor(readonly name: ChannelKind) {}
+  async send(to: Recipient, m: NotificationMessage): Promise<DeliveryOutcome> {
+    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
+    return this.answers.shift() ?? { ok: true };
   }
 }

@@ -1,4 +1,6 @@
+import { sourceToNodeName } from "../../src/codec/source-name.js";
 import type { Alert, AlertUpdate } from "../../src/codec/types.js";
+import type { UpdateOrigin } from "../../src/ingest/ingest-update.js";
 
 let nextTransmission = 1_000n;
 
@@ -29,4 +31,9 @@ export function update(source: string, alerts: Alert[], fields: Partial<AlertUpd
     sequence: 0n,
     ...fields,
   };
+}
+
+/** Where an update from `source` came from when its agent published it on `domain`'s pubsub. */
+export function pubsubOrigin(source = "web1", domain = "mauve.localhost"): UpdateOrigin {
+  return { via: "pubsub", node: sourceToNodeName(source), publisher: `${source}@${domain}` };
 }

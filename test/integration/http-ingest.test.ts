@@ -6,8 +6,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { startAlertmanager, type AlertmanagerHandle } from "../../alertmanager/launcher.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { alertmanagerConfig, startAlertmanager, type TestAlertmanager } from "../helpers/alertmanager.js";
+import { alertmanagerConfig } from "../helpers/alertmanager.js";
 import { scrape, sum, type Sample } from "../helpers/metrics.js";
 import { REPO_ROOT } from "../helpers/process-child.js";
 import { withProsody } from "../helpers/prosody.js";
@@ -38,7 +39,7 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
   let dir: string;
   let bot: RunningBot;
   let alice: PersonClient;
-  let am: TestAlertmanager | undefined;
+  let am: AlertmanagerHandle | undefined;
   let base: string;
   let agent: RunningAgent | undefined;
   const metrics = (): Promise<Sample[]> => scrape(`${base}/metrics`);
@@ -64,12 +65,16 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
 `,
     });
     base = `http://127.0.0.1:${bot.http!.address.port}`;
-    am = await startAlertmanager(dir, alertmanagerConfig(`${base}/webhook/alertmanager`, tokenFile));
+    am = await startAlertmanager({
+      runDir: dir,
+      config: alertmanagerConfig(`${base}/webhook/alertmanager`, tokenFile),
+      logLevel: "debug",
+    });
   });
 
-  afterEach(function () {
+  afterEach(async function () {
     if (this.currentTest?.state === "failed" && am)
-      console.error(`--- alertmanager output (tail) ---\n${am.output().slice(-4000)}`);
+      console.error(`--- alertmanager output (tail) ---\n${(await am.readLog()).slice(-4000)}`);
   });
 
   after(async () => {

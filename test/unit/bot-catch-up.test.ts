@@ -3,21 +3,17 @@ import { catchUp } from "../../src/bot/item-handler.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { wrapPayload } from "../../src/codec/payload.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
 import { createLogger } from "../../src/log.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
 import type { Pubsub, PubsubItem } from "../../src/xmpp/pubsub.js";
-import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
 
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@mauve.localhost }
 `,
-  { file: "alertbot.yaml" },
 );
 const node = sourceToNodeName("web1");
 
@@ -52,7 +48,7 @@ describe("catch-up applies retained items in the sender's order", () => {
         store,
         clock,
         policy: config,
-        channels: new Map([["xmpp", createXmppChannel(chat)]]),
+        channels: chatOnly(chat),
       });
       await core.start();
       try {

@@ -4,24 +4,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { Store } from "../../src/store/store.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
-import { alert, update } from "../helpers/updates.js";
-import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChat, advanceCore, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
 // The bot's default policy: no workgroups or rules, so everyone hears everything at once.
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@mauve.localhost }
   - { name: bob, jid: bob@mauve.localhost }
 `,
-  { file: "alertbot.yaml" },
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+const origin = pubsubOrigin();
 
 describe("BotCore timeline (fake clock, real SQLite)", () => {
   let dir: string;
@@ -38,7 +33,7 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
       store,
       clock,
       policy: config,
-      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+      channels: chatOnly(chat),
       ackMaxMs: 7 * 86_400_000,
     });
   };

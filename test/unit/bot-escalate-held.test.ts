@@ -6,18 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
-import { RecordingChat, advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
-import { alert, update } from "../helpers/updates.js";
+import { RecordingChat, advanceCore, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
 
 // alice first, bob after 30 minutes, nothing after that.
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@mauve.localhost }
   - { name: bob, jid: bob@mauve.localhost }
 workgroups:
@@ -28,9 +24,8 @@ workgroups:
 rules:
   - { level: normal, workgroup: ops }
 `,
-  { file: "alertbot.yaml" },
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+const origin = pubsubOrigin();
 const M = 60_000;
 
 describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)", () => {
@@ -51,7 +46,7 @@ describe("escalate and unack on held alerts (BotCore, fake clock, real SQLite)",
     clock = new FakeClock();
     chat = new RecordingChat();
     store = Store.open(join(dir, "bot.sqlite"));
-    core = fakeClockCore({ store, clock, policy: config, channels: new Map([["xmpp", createXmppChannel(chat)]]) });
+    core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(chat) });
     await core.start();
   });
   afterEach(() => {

@@ -4,51 +4,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
-import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
-import { alert, update } from "../helpers/updates.js";
-import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChannel, advanceCore, channelsOf, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
-class Recorder implements Channel {
-  sent: string[] = [];
-  constructor(readonly name: ChannelKind) {}
-  async send(to: Recipient, m: NotificationMessage) {
-    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
-    return { ok: true as const };
-  }
-}
-
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@x.org, email: alice@x.org, notify: { normal: [xmpp, email] }, fallback_after: 5m }
 email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
 `,
-  { file: "alertbot.yaml" },
+  "x.org",
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+const origin = pubsubOrigin("web1", "x.org");
 
 describe("durable fallbacks (fake clock, real SQLite)", () => {
   let dir: string;
   let clock: FakeClock;
   let store: Store;
   let core: BotCore;
-  let chat: Recorder;
-  let email: Recorder;
+  let chat: RecordingChannel;
+  let email: RecordingChannel;
   const boot = () => {
     store = Store.open(join(dir, "bot.sqlite"));
     core = fakeClockCore({
       store,
       clock,
       policy: config,
-      channels: new Map<ChannelKind, Channel>([
-        ["xmpp", chat],
-        ["email", email],
-      ]),
+      channels: channelsOf(chat, email),
     });
   };
   const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
@@ -56,8 +39,8 @@ describe("durable fallbacks (fake clock, real SQLite)", () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "mauve-fallback-"));
     clock = new FakeClock();
-    chat = new Recorder("xmpp");
-    email = new Recorder("email");
+    chat = new RecordingChannel("xmpp");
+    email = new RecordingChannel("email");
     boot();
     await core.start();
   });

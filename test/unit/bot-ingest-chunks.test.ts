@@ -4,14 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
 import { TurnBatch } from "../../src/util/batching.js";
-import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
-import { alert, update } from "../helpers/updates.js";
+import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -59,14 +57,11 @@ describe("TurnBatch limits", () => {
 // Issue 17 "people first": a command that arrives behind a storm of updates is answered before
 // the storm has been applied, and notices of the first updates go out before the last are stored.
 describe("BotCore: people first under a storm of updates (fake clock, real SQLite)", () => {
-  const config = loadBotConfig(
-    `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-people:
+  const config = testConfig(
+    `people:
   - { name: alice, jid: alice@mauve.localhost }
   - { name: bob, jid: bob@mauve.localhost }
 `,
-    { file: "alertbot.yaml" },
   );
   let dir: string;
   let store: Store;
@@ -81,7 +76,7 @@ people:
       store,
       clock: new FakeClock(),
       policy: config,
-      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+      channels: chatOnly(chat),
     });
     await core.start();
   });
@@ -97,7 +92,7 @@ people:
     // One read from the server carrying a storm: every update arrives in the same turn...
     for (let i = 0; i < total; i++) {
       const source = `host${i}`;
-      const origin = { via: "pubsub" as const, node: sourceToNodeName(source), publisher: `${source}@mauve.localhost` };
+      const origin = pubsubOrigin(source);
       outcomes.push(core.applyUpdate(update(source, [alert("disk", { summary: `disk ${i}` })]), origin));
     }
     // ...and bob's "ack 1" in the next read.

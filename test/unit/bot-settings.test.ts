@@ -5,45 +5,22 @@
 import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
 import { offerFormCommands } from "../../src/bot/command-runner.js";
-import { Settings, type BotSettings } from "../../src/bot/settings.js";
+import { Settings, settingsFromConfig, type BotSettings } from "../../src/bot/settings.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
-import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
-import type { NotificationMessage } from "../../src/notify/message.js";
+import type { BotConfig } from "../../src/config/bot-config.js";
+import type { Channel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
 import type { Adhoc, AdhocCommand } from "../../src/xmpp/disco.js";
 import { LogLines } from "../helpers/spine.js";
-import { alert, update } from "../helpers/updates.js";
-import { advanceCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChannel, advanceCore, channelsOf } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
 const MIN = 60_000;
-const HEAD = `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
-database: ":memory:"
-`;
-const load = (yaml: string): BotConfig => loadBotConfig(HEAD + yaml, { file: "alertbot.yaml" });
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+const load = (yaml: string): BotConfig => testConfig(yaml, "x.org");
+const origin = pubsubOrigin("web1", "x.org");
 
-class Chat implements Channel {
-  readonly name = "xmpp" as const;
-  sent: string[] = [];
-  async send(to: Recipient, m: NotificationMessage) {
-    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
-    return { ok: true as const };
-  }
-}
-
-function settingsOf(config: BotConfig, chat: Channel): BotSettings {
-  return {
-    policy: config,
-    channels: new Map<ChannelKind, Channel>([["xmpp", chat]]),
-    semantics: { toleranceMs: config.alerts.toleranceMs, defaultImportance: 50 },
-    ackDefaultMs: config.alerts.ackDefaultMs,
-    ackMaxMs: config.alerts.ackMaxMs,
-    maxClockSkewMs: config.alerts.maxClockSkewMs,
-    permissions: config.permissions,
-  };
-}
+const settingsOf = (config: BotConfig, chat: Channel): BotSettings => settingsFromConfig(config, channelsOf(chat));
 
 describe("bot: one settings holder", () => {
   let clock: FakeClock;
@@ -74,8 +51,8 @@ describe("bot: one settings holder", () => {
   });
 
   it("a reload reaches every consumer at once: people, permissions, ack default, channels and the clock-skew bound", async () => {
-    const before = new Chat();
-    const after = new Chat();
+    const before = new RecordingChannel("xmpp");
+    const after = new RecordingChannel("xmpp");
     boot(settingsOf(load("people:\n  - { name: alice, jid: alice@x.org }\nalerts: { ack_default: 1h }\n"), before));
     await core.start();
     await core.applyUpdate(update("web1", [alert("disk")]), origin);
@@ -131,7 +108,7 @@ permissions:
   });
 
   it("acts on a command's declared effects from an ad-hoc form as from chat: an ack is told to the others at once", async () => {
-    const chat = new Chat();
+    const chat = new RecordingChannel("xmpp");
     boot(settingsOf(load("people:\n  - { name: alice, jid: alice@x.org }\n  - { name: bob, jid: bob@x.org }\n"), chat));
     await core.start();
     const forms = new Map<string, AdhocCommand>();
@@ -155,12 +132,12 @@ describe("bot: host-down writes its own transitions", () => {
   let clock: FakeClock;
   let store: Store;
   let core: BotCore;
-  let chat: Chat;
+  let chat: RecordingChannel;
 
   beforeEach(async () => {
     clock = new FakeClock(Date.UTC(2026, 0, 5, 10));
     store = Store.open(":memory:");
-    chat = new Chat();
+    chat = new RecordingChannel("xmpp");
     const config = load("people:\n  - { name: alice, jid: alice@x.org }\nhost_down: { grace: 5m }\n");
     core = new BotCore({
       settings: new Settings(settingsOf(config, chat)),

@@ -6,15 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
+import type { BotConfig } from "../../src/config/bot-config.js";
 import { createLogger } from "../../src/log.js";
 import { smsText } from "../../src/notify/sms-channel.js";
 import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
 import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
-import { alert, update } from "../helpers/updates.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
 
 /** One message as its reader got it: SMS as the gateway would send it, the others' first line. */
 interface Got {
@@ -36,10 +36,8 @@ class Recorder implements Channel {
 
 /** The team's config; `workingHours` adds the workgroup key of item 6 (loaded per test, so old code fails only that test). */
 const teamConfig = (workingHours = ""): BotConfig =>
-  loadBotConfig(
-    `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
-database: ":memory:"
-people:
+  testConfig(
+    `people:
   - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900001", notify: { urgent: [xmpp, sms, email], normal: [xmpp, email], low: [email_digest] }, fallback_after: 5m }
   - { name: bob, jid: bob@x.org, email: bob@x.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp] } }
   - { name: erin, jid: erin@x.org, email: erin@x.org, sms: "+447700900002", notify: { urgent: [sms, email], normal: [sms, email], low: [email] }, fallback_after: 10m }
@@ -62,9 +60,9 @@ storm: { per_person_limit: 5 per 10m, digest_after: 3, digest_top: 3, quiet_dige
 email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
 sms: { url: "http://127.0.0.1:9/send", body_template: '{"to": "{to}", "text": "{text}"}', encoding: json, from: Mauve }
 `,
-    { file: "alertbot.yaml" },
+    "x.org",
   );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+const origin = pubsubOrigin("web1", "x.org");
 const M = 60_000;
 const H = 60 * M;
 

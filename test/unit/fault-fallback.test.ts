@@ -3,66 +3,41 @@
 import assert from "node:assert/strict";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import {
-  failed,
-  type Channel,
-  type ChannelKind,
-  type DeliveryOutcome,
-  type Recipient,
-} from "../../src/notify/channel.js";
-import type { NotificationMessage } from "../../src/notify/message.js";
+import { failed } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
-import { alert, update } from "../helpers/updates.js";
-import { fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChannel, channelsOf, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
-/** A channel that records what it was asked to send and answers as scripted (default: delivered). */
-class Scripted implements Channel {
-  sent: string[] = [];
-  answers: DeliveryOutcome[] = [];
-  constructor(readonly name: ChannelKind) {}
-  async send(to: Recipient, m: NotificationMessage): Promise<DeliveryOutcome> {
-    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
-    return this.answers.shift() ?? { ok: true };
-  }
-}
-
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900123", notify: { normal: [xmpp, email, sms] }, fallback_after: 5m }
 email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
 sms: { url: "http://127.0.0.1:9/send?to={to}&text={text}", method: GET }
 `,
-  { file: "alertbot.yaml" },
+  "x.org",
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+const origin = pubsubOrigin("web1", "x.org");
 
 describe("fault: fallbacks driven by the clock alone", () => {
   let clock: FakeClock;
   let store: Store;
   let core: BotCore;
-  let chat: Scripted;
-  let email: Scripted;
-  let sms: Scripted;
+  let chat: RecordingChannel;
+  let email: RecordingChannel;
+  let sms: RecordingChannel;
 
   beforeEach(async () => {
     clock = new FakeClock();
     store = Store.open(":memory:");
-    chat = new Scripted("xmpp");
-    email = new Scripted("email");
-    sms = new Scripted("sms");
+    chat = new RecordingChannel("xmpp");
+    email = new RecordingChannel("email");
+    sms = new RecordingChannel("sms");
     core = fakeClockCore({
       store,
       clock,
       policy: config,
-      channels: new Map<ChannelKind, Channel>([
-        ["xmpp", chat],
-        ["email", email],
-        ["sms", sms],
-      ]),
+      channels: channelsOf(chat, email, sms),
     });
     await core.start();
   });

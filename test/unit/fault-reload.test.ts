@@ -2,19 +2,22 @@
 // changes who is told from then on, repeats nothing already told, and names what needs a restart.
 import assert from "node:assert/strict";
 import { BotCore } from "../../src/bot/bot-core.js";
-import { reloadConfig, restartOnlyChanges, Settings, type BotSettings } from "../../src/bot/settings.js";
+import {
+  reloadConfig,
+  restartOnlyChanges,
+  Settings,
+  settingsFromConfig,
+  type BotSettings,
+} from "../../src/bot/settings.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { loadBotConfig, type BotConfig } from "../../src/config/bot-config.js";
-import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
-import type { NotificationMessage } from "../../src/notify/message.js";
 import { Store } from "../../src/store/store.js";
 import { LogLines } from "../helpers/spine.js";
-import { alert, update } from "../helpers/updates.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChannel, channelsOf } from "../helpers/fake-clock-core.js";
+import { configHead } from "../helpers/test-config.js";
 
-const HEAD = `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
-database: ":memory:"
-people:
+const HEAD = `${configHead("x.org")}people:
   - { name: alice, jid: alice@x.org }
   - { name: bob, jid: bob@x.org }
 `;
@@ -29,30 +32,14 @@ rules:
 `,
     { file: "alertbot.yaml" },
   );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
-
-class Chat implements Channel {
-  readonly name = "xmpp" as const;
-  sent: string[] = [];
-  async send(to: Recipient, m: NotificationMessage) {
-    this.sent.push(`${to.name}: ${m.text.split("\n")[0]}`);
-    return { ok: true as const };
-  }
-}
+const origin = pubsubOrigin("web1", "x.org");
 
 describe("fault: config reload", () => {
   it("applies a good file: the new on-call person is told of new alerts, nothing is told twice", async () => {
     const clock = new FakeClock();
     const store = Store.open(":memory:");
-    const chat = new Chat();
-    const settings = (c: BotConfig) => ({
-      policy: c,
-      channels: new Map<ChannelKind, Channel>([["xmpp", chat]]),
-      semantics: { toleranceMs: 5_000, defaultImportance: 50 },
-      ackDefaultMs: c.alerts.ackDefaultMs,
-      ackMaxMs: c.alerts.ackMaxMs,
-      permissions: c.permissions,
-    });
+    const chat = new RecordingChannel("xmpp");
+    const settings = (c: BotConfig): BotSettings => settingsFromConfig(c, channelsOf(chat));
     const holder = new Settings<BotSettings>(settings(oncall("alice")));
     const core = new BotCore({
       settings: holder,

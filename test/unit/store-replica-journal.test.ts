@@ -4,23 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
-import { alert, update } from "../helpers/updates.js";
-import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@mauve.localhost }
   - { name: bob, jid: bob@mauve.localhost }
 `,
-  { file: "alertbot.yaml" },
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+const origin = pubsubOrigin();
 
 /** Every row of every table, in rowid order: two files hold the same state when these are equal. */
 function dump(path: string): Record<string, unknown[]> {
@@ -51,7 +46,7 @@ describe("store: replica journal (failover's log, store side)", () => {
       store: active,
       clock,
       policy: config,
-      channels: new Map([["xmpp", createXmppChannel(chat)]]),
+      channels: chatOnly(chat),
     });
     await core.start();
     for (let i = 0; i < 20; i++) await core.applyUpdate(update("web1", [alert(`disk${i % 5}`)]), origin);

@@ -3,26 +3,21 @@
 // a change, an action or a second of time gives a fresh view, so no board shows stale rows.
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
 import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
 import { createLogger } from "../../src/log.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
 import { WebBoard } from "../../src/web/web-board.js";
-import { alert, update } from "../helpers/updates.js";
-import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-http: { listen: "127.0.0.1:0", board: {} }
+const config = testConfig(
+  `http: { listen: "127.0.0.1:0", board: {} }
 people:
   - { name: alice, jid: alice@mauve.localhost }
 `,
-  { file: "alertbot.yaml" },
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+const origin = pubsubOrigin();
 
 function request(method: string, target: string, cookie = "", body = ""): HttpRequest {
   const url = new URL(target, "http://127.0.0.1");
@@ -46,7 +41,7 @@ describe("web board: one pass over the open alerts serves every open board", () 
       store,
       clock,
       policy: config,
-      channels: new Map([["xmpp", createXmppChannel(new RecordingChat())]]),
+      channels: chatOnly(new RecordingChat()),
     });
     const web = new WebBoard({
       store,

@@ -3,23 +3,18 @@
 // the core tells a board of changes.
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { sourceToNodeName } from "../../src/codec/source-name.js";
-import { loadBotConfig } from "../../src/config/bot-config.js";
-import { createXmppChannel } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
-import { alert, update } from "../helpers/updates.js";
-import { RecordingChat, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
 
-const config = loadBotConfig(
-  `xmpp: { component: alertbot.mauve.localhost, secret: s, pubsub: pubsub.mauve.localhost }
-database: ":memory:"
-people:
+const config = testConfig(
+  `people:
   - { name: alice, jid: alice@mauve.localhost }
   - { name: bob, jid: bob@mauve.localhost }
 `,
-  { file: "alertbot.yaml" },
 );
-const origin = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@mauve.localhost" };
+const origin = pubsubOrigin();
 
 describe("web board: its door into the bot", () => {
   it("gives a sign-in link in a direct chat only, and runs board actions as alice (web)", async () => {
@@ -29,7 +24,7 @@ describe("web board: its door into the bot", () => {
       store,
       clock,
       policy: config,
-      channels: new Map([["xmpp", createXmppChannel(new RecordingChat())]]),
+      channels: chatOnly(new RecordingChat()),
     });
     let changes = 0;
     core.watch(() => (changes += 1));
