@@ -69,7 +69,19 @@ type Replacer = (key: string, value: unknown) => unknown;
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   if (value instanceof Error) return errorJson(value, 0);
+  if (hasOwnText(value)) return String(value);
   return value;
+}
+
+/**
+ * Whether `value` is an instance of a class that says itself as text (an XML element on a stanza
+ * error, a URL): its text is what a reader wants, and its fields may hold cycles (an element's parent).
+ */
+function hasOwnText(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return false;
+  return (value as { toString: unknown }).toString !== Object.prototype.toString;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadBotConfig } from "../../src/config/bot-config.js";
+import { clientXml as xml } from "../../src/xmpp/connect.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { configRedactor } from "../../src/notify/redact.js";
 
@@ -148,5 +149,19 @@ describe("log: secrets from the config never reach a line", () => {
     log.info("config", { xmpp: config.xmpp, note: "component-secret" });
     assert.ok(!out[0]?.includes("component-secret-123"));
     assert.match(out[0] ?? "", /"note":"component-secret"/);
+  });
+
+  it("writes an XML element on an error (a stanza error's, whose children point back at it) as its text", () => {
+    const { log, lines } = collecting();
+    const element = xml(
+      "error",
+      { type: "wait" },
+      xml("remote-server-timeout", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" }),
+    );
+    log.warn("xmpp", { err: Object.assign(new Error("remote-server-timeout - Component unavailable"), { element }) });
+    const [line] = lines();
+    assert.equal(line?.["logError"], undefined);
+    assert.equal(fieldOf(line, "err")["element"], String(element));
+    assert.match(String(fieldOf(line, "err")["element"]), /^<error type="wait"><remote-server-timeout/);
   });
 });
