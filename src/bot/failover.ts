@@ -91,30 +91,55 @@ export async function runFailover(
     takeoverAfterMs: f.takeoverAfterMs,
   });
 
+  // Nothing in the watch may end the process: a standby that cannot reach the server (a restart,
+  // an outage longer than T) keeps trying, and says so once per spell.
+  let failingSince: number | null = null;
   const watching = (async () => {
     while (!stopped && role === "standby") {
-      const outcome = await ping(session, config.xmpp.component, WATCH_TIMEOUT_MS);
-      if (stopped) return;
-      const seenBefore = watch.seenActive;
-      const verdict = watch.observe(outcome);
-      if (!seenBefore && watch.seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
-      if (!verdict.claim) {
-        await new Promise<void>((resolve) => clock.setTimer(verdict.nextPingInMs, resolve));
-        continue;
-      }
-      await follower.catchUp();
-      if (follower.state().gap) {
-        standbyLog.error("cannot take over: this database lacks part of the log; copy the active's database file", {
-          seq: journal.seq,
-        });
-        watch.reset();
+      try {
+        if (await watchOnce()) return;
+        if (failingSince !== null) standbyLog.info("standby: watching again", { afterMs: clock.now() - failingSince });
+        failingSince = null;
+      } catch (err) {
+        if (stopped) return;
+        // claim() sets the role before its first await: a failure after that is the active's.
+        if ((role as FailoverBot["role"]) === "active") {
+          log.child({ role: "active" }).error("the claim failed", { err });
+          options.onLost(`the claim failed: ${err instanceof Error ? err.message : String(err)}`);
+          return;
+        }
+        if (failingSince === null) {
+          failingSince = clock.now();
+          standbyLog.warn("standby: cannot reach the server or the log; will keep trying", { err });
+        }
         await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
-        continue;
       }
-      await claim(verdict.goneForMs, verdict.reason);
-      return;
     }
   })();
+
+  /** One ping and what follows from it; true once this process has claimed the JID. */
+  async function watchOnce(): Promise<boolean> {
+    const outcome = await ping(session, config.xmpp.component, WATCH_TIMEOUT_MS);
+    if (stopped) return true;
+    const seenBefore = watch.seenActive;
+    const verdict = watch.observe(outcome);
+    if (!seenBefore && watch.seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
+    if (!verdict.claim) {
+      await new Promise<void>((resolve) => clock.setTimer(verdict.nextPingInMs, resolve));
+      return false;
+    }
+    await follower.catchUp();
+    if (follower.state().gap) {
+      standbyLog.error("cannot take over: this database lacks part of the log; copy the active's database file", {
+        seq: journal.seq,
+      });
+      watch.reset();
+      await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
+      return false;
+    }
+    await claim(verdict.goneForMs, verdict.reason);
+    return true;
+  }
 
   async function claim(goneForMs: number, reason: ClaimReason): Promise<void> {
     role = "active";
