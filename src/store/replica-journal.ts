@@ -36,6 +36,8 @@ export class ReplicaJournal {
   private capturing = false;
   private open: Op[] = [];
   private committed: Op[] = [];
+  // Batches taken for the log and not yet published: their writes are in this file, maybe not in the log.
+  private inFlight = 0;
   private onCommit: () => void = () => undefined;
   private readonly applyCache = new Map<string, Statement>();
   private readonly readState: Statement;
@@ -92,18 +94,28 @@ export class ReplicaJournal {
   take(maxOps: number): JournalBatch | null {
     if (this.committed.length === 0) return null;
     const ops = this.committed.splice(0, maxOps);
+    this.inFlight++;
     return { seq: this.seq + 1, data: encode(ops), ops: ops.length };
   }
 
   /** Records that the log holds batch `seq`. */
   published(seq: number): void {
-    this.writeState.run(seq, this.capturing ? 0 : 1);
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.writeState.run(seq, this.capturing || !this.drained ? 0 : 1);
   }
 
-  /** Stops capturing; the file is clean when everything committed reached the log. */
+  /**
+   * Stops capturing; the file is clean when everything committed reached the log. A batch taken
+   * and never published (the process stopped while it was on its way) leaves it unclean: its
+   * writes are in this file and the log may never get them.
+   */
   stopCapture(): void {
     this.capturing = false;
-    if (this.committed.length === 0) this.writeState.run(this.seq, 1);
+    if (this.drained) this.writeState.run(this.seq, 1);
+  }
+
+  private get drained(): boolean {
+    return this.committed.length === 0 && this.inFlight === 0;
   }
 
   /** Runs batch `seq` of the log, once and in order, in one transaction. */
