@@ -494,12 +494,56 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     await account("prosody restarted");
   });
 
+  it("at rest, the standby's file holds what the active's holds", async () => {
+    await load.pause();
+    await waitFor("every agent's outbox to drain", () => agents.every((a) => a.core.backlog() === 0), REAL_PROCESS_MS);
+    let last = -1;
+    await waitFor(
+      "the replica log to go quiet",
+      () => {
+        const seq = replicaSeq(active.databasePath);
+        const quiet = seq === last;
+        last = seq;
+        return quiet;
+      },
+      { timeoutMs: REAL_PROCESS_MS, everyMs: 3_000 },
+    );
+    await standbyCaughtUp();
+    await standby.close();
+    await active.close();
+    const [a, b] = [
+      Store.open(active.databasePath, { replicated: true }),
+      Store.open(standby.databasePath, { replicated: true }),
+    ];
+    try {
+      const rows = (store: Store) =>
+        store.alerts.historySince(0, Number.MAX_SAFE_INTEGER).map((h) => `${h.shortId} ${h.kind} ${h.detail}`);
+      const alerts = (store: Store) =>
+        sources.flatMap((src) =>
+          ["page", "f0", "f1"].map((id) => {
+            const r = store.alerts.find(src, id);
+            return `${src}/${id} #${r?.shortId} ${r?.status} ${r?.summary} ${r?.ack?.by ?? ""}`;
+          }),
+        );
+      const [historyA, historyB] = [rows(a), rows(b)];
+      process.stdout.write(
+        `      at rest: active's file at batch ${a.replica!.seq} with ${historyA.length} history lines, ` +
+          `standby's at batch ${b.replica!.seq} with ${historyB.length}\n`,
+      );
+      assert.equal(b.replica!.seq, a.replica!.seq, "the standby holds every batch");
+      assert.deepEqual(alerts(b), alerts(a), "the same alerts, numbers, states and acks");
+      assert.deepEqual(historyB, historyA, "the same history, line for line");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it("no bot ever exited but on SIGTERM (0) or on losing the active's connection (75)", async () => {
     const exits = bots.flatMap((b) => b.exits);
     process.stdout.write(
       `      exits: ${exits.map((e) => `${e.label} ${e.exit.code}${e.asked ? " (SIGTERM)" : ""}`).join(", ")}\n`,
     );
     for (const e of exits) assert.equal(e.exit.code, e.asked ? 0 : 75, `${e.label}: ${JSON.stringify(e.exit)}`);
-    await load.pause();
   });
 });
