@@ -34,6 +34,8 @@ const STATE_TABLE = `CREATE TABLE IF NOT EXISTS replica_state (
 /** Captures the writes of one database (while this process is active) and applies the log's (while standby). */
 export class ReplicaJournal {
   private capturing = false;
+  // Set once capture has started: a write after it stopped never reaches the log.
+  private captured = false;
   private open: Op[] = [];
   private committed: Op[] = [];
   // Batches taken for the log and not yet published: their writes are in this file, maybe not in the log.
@@ -82,6 +84,7 @@ export class ReplicaJournal {
   startCapture(onCommit: () => void): void {
     this.writeState.run(this.seq, 0);
     this.capturing = true;
+    this.captured = true;
     this.onCommit = onCommit;
   }
 
@@ -164,7 +167,12 @@ export class ReplicaJournal {
   private watch(statement: Statement, sql: string): Statement {
     if (statement.readonly) return statement;
     const record = (params: unknown[]): void => {
-      if (!this.capturing) return;
+      if (!this.capturing) {
+        // The active, stopping, still wrote (an update that arrived while its stream closed): the
+        // log will never have it, so the file is no longer a copy of the log's prefix.
+        if (this.captured && this.clean) this.writeState.run(this.seq, 0);
+        return;
+      }
       this.open.push({ sql, params });
       if (!this.db.inTransaction) this.commit();
     };
