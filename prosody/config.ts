@@ -131,6 +131,9 @@ Component ${q(`${bot.name}.${c.domain}`)} -- XEP-0114 external component: the bo
       ? `
 Component ${q(`${standby.name}.${c.domain}`)} -- XEP-0114: a standby AlertBot watching the active one
   component_secret = ${q(bot.secret)}
+  -- One standby at a time: a second one (the other bot, restarted while this one waits) is refused
+  -- and retries, instead of the two replacing each other every second under a global kick_old.
+  component_conflict_resolve = "kick_new"
 `
       : ""
   }`;

@@ -34,8 +34,12 @@ const STATE_TABLE = `CREATE TABLE IF NOT EXISTS replica_state (
 /** Captures the writes of one database (while this process is active) and applies the log's (while standby). */
 export class ReplicaJournal {
   private capturing = false;
+  // Set once capture has started: a write after it stopped never reaches the log.
+  private captured = false;
   private open: Op[] = [];
   private committed: Op[] = [];
+  // Batches taken for the log and not yet published: their writes are in this file, maybe not in the log.
+  private inFlight = 0;
   private onCommit: () => void = () => undefined;
   private readonly applyCache = new Map<string, Statement>();
   private readonly readState: Statement;
@@ -80,6 +84,7 @@ export class ReplicaJournal {
   startCapture(onCommit: () => void): void {
     this.writeState.run(this.seq, 0);
     this.capturing = true;
+    this.captured = true;
     this.onCommit = onCommit;
   }
 
@@ -92,18 +97,28 @@ export class ReplicaJournal {
   take(maxOps: number): JournalBatch | null {
     if (this.committed.length === 0) return null;
     const ops = this.committed.splice(0, maxOps);
+    this.inFlight++;
     return { seq: this.seq + 1, data: encode(ops), ops: ops.length };
   }
 
   /** Records that the log holds batch `seq`. */
   published(seq: number): void {
-    this.writeState.run(seq, this.capturing ? 0 : 1);
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.writeState.run(seq, this.capturing || !this.drained ? 0 : 1);
   }
 
-  /** Stops capturing; the file is clean when everything committed reached the log. */
+  /**
+   * Stops capturing; the file is clean when everything committed reached the log. A batch taken
+   * and never published (the process stopped while it was on its way) leaves it unclean: its
+   * writes are in this file and the log may never get them.
+   */
   stopCapture(): void {
     this.capturing = false;
-    if (this.committed.length === 0) this.writeState.run(this.seq, 1);
+    if (this.drained) this.writeState.run(this.seq, 1);
+  }
+
+  private get drained(): boolean {
+    return this.committed.length === 0 && this.inFlight === 0;
   }
 
   /** Runs batch `seq` of the log, once and in order, in one transaction. */
@@ -152,7 +167,12 @@ export class ReplicaJournal {
   private watch(statement: Statement, sql: string): Statement {
     if (statement.readonly) return statement;
     const record = (params: unknown[]): void => {
-      if (!this.capturing) return;
+      if (!this.capturing) {
+        // The active, stopping, still wrote (an update that arrived while its stream closed): the
+        // log will never have it, so the file is no longer a copy of the log's prefix.
+        if (this.captured && this.clean) this.writeState.run(this.seq, 0);
+        return;
+      }
       this.open.push({ sql, params });
       if (!this.db.inTransaction) this.commit();
     };

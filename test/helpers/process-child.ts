@@ -94,16 +94,22 @@ export class ChildRun {
     return this.logs.filter((l) => l["msg"] === msg);
   }
 
-  /** Waits for a log line matching `pred`; fails early, with the output, if the process exits first. */
+  /**
+   * Waits for a log line matching `pred` (at or after line `from`); fails early, with the output, if
+   * the process exits first.
+   */
   waitForLog(
     what: string,
     pred: (line: Record<string, unknown>) => boolean,
     timeoutMs = 30_000,
+    from = 0,
   ): Promise<Record<string, unknown>> {
+    let next = from; // lines before it were checked: a long log is not scanned again at every poll
     return waitFor(
       what,
       () => {
-        const line = this.logs.find(pred);
+        let line: Record<string, unknown> | undefined;
+        for (; next < this.logs.length && !line; next++) if (pred(this.logs[next]!)) line = this.logs[next];
         if (line) return line;
         if (this.exit)
           throw new Error(

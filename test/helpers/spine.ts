@@ -124,6 +124,14 @@ export class PersonClient {
     await getRoster(session); // subscription requests reach a resource only after it fetched its roster
     // Without available presence, chat to the bare JID is not delivered.
     await presence.sendAvailable({ status: "on call" });
+    // A fresh session after a reconnection (the server restarted and forgot ours) starts unavailable:
+    // a Jabber client says it is there again, as at login.
+    session.on("online", ({ resumed }) => {
+      if (resumed) return;
+      void getRoster(session)
+        .then(() => presence.sendAvailable({ status: "on call" }))
+        .catch(() => undefined);
+    });
     return person;
   }
 

@@ -10,6 +10,10 @@ import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { Store } from "../../src/store/store.js";
 import {
+  collectChat,
+  perAlert,
+  repeats,
+  replicaSeq,
   startFailoverBot,
   tookOver,
   TEST_FAILOVER,
@@ -23,7 +27,6 @@ import { runAgent } from "../../src/agent/run-agent.js";
 import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { systemClock } from "../../src/clock/clock.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { createChat, type ChatMessage } from "../../src/xmpp/chat.js";
 
 const AGENTS = 20;
 const CHANGES = 100; // per agent: 2,000 in all
@@ -55,30 +58,6 @@ function mismatches(store: Store, sources: readonly string[]): string[] {
     }
   }
   return wrong;
-}
-
-/** Every chat message a person got, kept (PersonClient.expect removes what it matched from its inbox). */
-function everything(person: PersonClient): ChatMessage[] {
-  const all: ChatMessage[] = [];
-  createChat(person.session).onChat((m) => {
-    all.push(m);
-  });
-  return all;
-}
-
-/** Messages per alert number whose body starts with `kind`. */
-function perAlert(messages: readonly ChatMessage[], kind: string): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const m of messages) {
-    const id = new RegExp(`^${kind} #(\\d+)`).exec(m.body)?.[1];
-    if (id !== undefined) counts.set(Number(id), (counts.get(Number(id)) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/** How many notices beyond the first per alert. */
-function repeats(counts: Map<number, number>): number {
-  return [...counts.values()].reduce((n, c) => n + c - 1, 0);
 }
 
 describe("failover: two AlertBot processes, the active SIGKILLed mid-burst", function () {
@@ -118,8 +97,8 @@ describe("failover: two AlertBot processes, the active SIGKILLed mid-burst", fun
     for (const s of sources) await t.prosody.register(s, `pw-${s}`);
     alice = await PersonClient.login(t, "alice");
     bob = await PersonClient.login(t, "bob");
-    const toAlice = everything(alice);
-    const toBob = everything(bob);
+    const toAlice = collectChat(alice);
+    const toBob = collectChat(bob);
     const body = `people:
   - { name: alice, jid: alice@${d} }
   - { name: bob, jid: bob@${d} }
@@ -261,15 +240,7 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const restarted = await startFailoverBot(t, configA, "alertbot A restarted");
     bots.push(restarted);
     await restarted.waitForLog("A to see B as the active", (l) => l["msg"] === "active seen", 60_000);
-    const bSeq = async (): Promise<number> => {
-      const s = Store.open(join(dir, "b", "alertbot.sqlite"), { replicated: true });
-      try {
-        return s.replica!.seq;
-      } finally {
-        s.close();
-      }
-    };
-    const target = await bSeq();
+    const target = replicaSeq(join(dir, "b", "alertbot.sqlite"));
     await waitFor(
       "the restarted A to catch up with B's log",
       () => restarted.withMsg("replica batch applied").some((l) => Number(l["seq"]) >= target),

@@ -83,6 +83,40 @@ describe("store: replica journal (failover's log, store side)", () => {
     assert.deepEqual(b, a);
   });
 
+  it("a batch taken for the log and never published leaves the file unclean when capture stops", async () => {
+    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
+    s.replica!.startCapture(() => undefined);
+    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
+    await core.applyUpdate(update("web1", [alert("a")]), origin);
+    await core.idle();
+    core.stop();
+    const batch = s.replica!.take(1000)!; // on its way to the server when the process is told to stop
+    assert.equal(s.replica!.backlog, 0);
+    s.replica!.stopCapture();
+    assert.equal(s.replica!.clean, false, "its writes are in this file, maybe never in the log");
+    s.replica!.published(batch.seq);
+    assert.equal(s.replica!.clean, true, "once the log has it, the file is clean");
+    s.close();
+  });
+
+  it("a write after capture stopped (the active still applying while it stops) leaves the file unclean", async () => {
+    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
+    s.replica!.startCapture(() => undefined);
+    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
+    await core.applyUpdate(update("web1", [alert("a")]), origin);
+    await core.idle();
+    const batch = s.replica!.take(1000)!;
+    s.replica!.published(batch.seq);
+    s.replica!.stopCapture();
+    assert.equal(s.replica!.clean, true, "everything it wrote is in the log");
+    await core.applyUpdate(update("web1", [alert("b")]), origin);
+    await core.idle();
+    core.stop();
+    assert.equal(s.replica!.backlog, 0, "not captured: the log never gets it");
+    assert.equal(s.replica!.clean, false, "so the file is no longer a copy of the log");
+    s.close();
+  });
+
   it("a wiped file starts from the log's first batch with the same alert numbers", async () => {
     const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
     s.replica!.startCapture(() => undefined);
