@@ -99,8 +99,13 @@ export interface Spread {
 
 /** The standby's component name: standby.alertbot.<domain>. */
 const STANDBY_NAME = `standby.${BOT_NAME}`;
-/** Each agent's steady publish (its heartbeat) comes this often. */
-const PUBLISH_EVERY_MS = 10_000;
+/**
+ * Each agent's steady publish (its heartbeat) comes this often: the scale phase's interval, five
+ * times the production default. The replica log grows by about one batch per update, and a killed
+ * bot restarted needs the log from its first item (it keeps 1,000): much busier agents, and a
+ * restart late in the phase finds the log beyond its reach, which the round then reports.
+ */
+const PUBLISH_EVERY_MS = 60_000;
 /** A new alert, told to the person, is raised this often (by the agents in turn). */
 const RAISE_EVERY_MS = 1_000;
 /** Steady load runs this long before each kill. */

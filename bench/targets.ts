@@ -240,7 +240,7 @@ function takeoverTarget(r: BenchResults): TargetVerdict {
     `${untold > 0 ? ` (${untold} rounds with no notice)` : ""}; kill -> standby active ${spread(k.killToActive)}; ` +
     `T ${s(k.failover.takeoverAfterMs)} s, G ${s(k.failover.graceMs)} s; ${k.repeated} notices repeated, ${k.missing} never told` +
     (frozen
-      ? `; frozen active: claim ${s(frozen.killToActiveMs)} s, first notice ${s(frozen.killToFirstNoticeMs ?? NaN)} s`
+      ? `; frozen active: standby active ${s(frozen.killToActiveMs)} s, first notice ${s(frozen.killToFirstNoticeMs ?? NaN)} s`
       : "") +
     (k.stoppedEarly ? `; STOPPED EARLY: ${k.stoppedEarly}` : "");
   if (kills.length === 0) return { name, status: "not evaluated", detail };
