@@ -42,8 +42,8 @@ export interface TakeoverRound {
   readonly killToClaimMs: number;
   /** Kill → "took over: now the active" (it holds alertbot.<domain> and runs as AlertBot). */
   readonly killToActiveMs: number;
-  /** What the standby's last ping of the active came to before it claimed (answered, timeout, unavailable...). */
-  readonly lastPing: string;
+  /** Why the standby claimed, as it logged it (its last ping's outcome, or the reason it gives). */
+  readonly claimReason: string;
   /** Kill → the first notice the person got about an alert raised after the kill; null if none came. */
   readonly killToFirstNoticeMs: number | null;
   /** Alerts raised during the round, notices told more than once, and alerts never told. */
@@ -137,6 +137,12 @@ function readLogSeq(database: string): number {
   } catch {
     return NaN;
   }
+}
+
+/** The standby's reason to claim, from its "taking over" line: `reason`, or (older bots) `lastPing`. */
+function claimReason(fields: Readonly<Record<string, unknown>>): string {
+  const why = fields["reason"] ?? fields["lastPing"];
+  return typeof why === "string" ? why : "?";
 }
 
 function spread(xs: readonly number[]): Spread {
@@ -361,7 +367,7 @@ export async function takeoverPhase(ctx: BenchContext): Promise<TakeoverResult> 
       await waitUntil(() => firstNoticeAfter(killAt) !== undefined, timings.graceMs + SLACK_MS, 20);
       const notice = firstNoticeAfter(killAt);
       ctx.progress(
-        `    ${heir.name}: claim ${((claim.at - killAt) / 1000).toFixed(1)} s, active ${((took.at - killAt) / 1000).toFixed(1)} s (last ping ${String(claim.fields["lastPing"])}), first notice ${notice === undefined ? "NONE" : `${((notice - killAt) / 1000).toFixed(1)} s`} after the ${kind === "sigkill" ? "kill" : "freeze"}`,
+        `    ${heir.name}: claim ${((claim.at - killAt) / 1000).toFixed(1)} s, active ${((took.at - killAt) / 1000).toFixed(1)} s (${claimReason(claim.fields)}), first notice ${notice === undefined ? "NONE" : `${((notice - killAt) / 1000).toFixed(1)} s`} after the ${kind === "sigkill" ? "kill" : "freeze"}`,
       );
       active = heir;
       standby = victim;
@@ -387,7 +393,7 @@ export async function takeoverPhase(ctx: BenchContext): Promise<TakeoverResult> 
         logSeqAtKill,
         killToClaimMs: claim.at - killAt,
         killToActiveMs: took.at - killAt,
-        lastPing: typeof claim.fields["lastPing"] === "string" ? claim.fields["lastPing"] : "?",
+        claimReason: claimReason(claim.fields),
         killToFirstNoticeMs: notice === undefined ? null : notice - killAt,
         raised: 0,
         repeated: 0,

@@ -240,7 +240,7 @@ export function renderTable(r: BenchResults): string {
     k.rounds.forEach((x, i) =>
       rows.push([
         `  round ${i + 1}: ${x.kind} ${x.victim}`,
-        `claim ${s(x.killToClaimMs)}, active ${s(x.killToActiveMs)} (last ping ${x.lastPing}), first notice ${s(x.killToFirstNoticeMs)}; ` +
+        `claim ${s(x.killToClaimMs)}, active ${s(x.killToActiveMs)} (${x.claimReason}), first notice ${s(x.killToFirstNoticeMs)}; ` +
           `${x.raised} raised, ${x.repeated} repeated, ${x.missing} never told` +
           (x.thawedExit ? `; thawed: ${x.thawedExit}` : "") +
           (x.rejoin
