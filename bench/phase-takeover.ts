@@ -120,7 +120,7 @@ const CANNOT_CATCH_UP = [
 ];
 
 /** The accounts the phase logs in with: the person and `n` agents. */
-export function takeoverAccounts(n: number): string[] {
+function takeoverAccounts(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `tk${String(i).padStart(4, "0")}`);
 }
 
@@ -187,8 +187,15 @@ interface Bot {
   readonly name: string;
   readonly configFile: string;
   readonly database: string;
-  proc: AlertBotProcess;
+  /** The process now running it (null before its first start). */
+  proc: AlertBotProcess | null;
   starts: number;
+}
+
+/** The process running `bot` (it has been started). */
+function running(bot: Bot): AlertBotProcess {
+  if (!bot.proc) throw new Error(`takeover: alertbot ${bot.name} was never started`);
+  return bot.proc;
 }
 
 /** An alert raised by the phase and every notice about it (hrMs). */
@@ -234,7 +241,7 @@ export async function takeoverPhase(ctx: BenchContext): Promise<TakeoverResult> 
       const database = join(own, "alertbot.sqlite");
       const configFile = join(own, "alertbot.yaml");
       await writeFile(configFile, botYaml(prosody, database));
-      bots.push({ name, configFile, database, proc: undefined as unknown as AlertBotProcess, starts: 0 });
+      bots.push({ name, configFile, database, proc: null, starts: 0 });
     }
     // What the bots run with, read by their own config loader: the defaults, not figures of ours.
     const f = loadBotConfig(botYaml(prosody, bots[0]!.database), { file: bots[0]!.configFile, env }).failover;
@@ -253,19 +260,17 @@ export async function takeoverPhase(ctx: BenchContext): Promise<TakeoverResult> 
       return bot.proc;
     };
 
-    // A alone first: it starts as the standby and claims the JID once T has passed without an
-    // active. Then B, the standby. (Started together, the two standbys would share the standby's
+    // A alone first: it starts as the standby and claims the JID, there being no active. Then B,
+    // the standby. (Started together, the two standbys would share the standby's
     // JID, and kick_old hands it back and forth between them.)
     const started = hrMs();
     const claimBudget = timings.takeoverAfterMs + timings.graceMs + SLACK_MS;
     let active = bots[0]!;
     let standby = bots[1]!;
-    start(active);
-    await active.proc.waitFor("standby running", 60_000);
-    const firstClaim = await active.proc.waitFor("took over: now the active", claimBudget);
+    await start(active).waitFor("standby running", 60_000);
+    const firstClaim = await running(active).waitFor("took over: now the active", claimBudget);
     const firstClaimMs = firstClaim.at - started;
-    start(standby);
-    await standby.proc.waitFor("standby running", 60_000);
+    await start(standby).waitFor("standby running", 60_000);
     ctx.progress(
       `  ${active.name} active ${(firstClaimMs / 1000).toFixed(1)} s after its start, ${standby.name} the standby (T ${timings.takeoverAfterMs / 1000} s, L ${timings.leaseMs / 1000} s, G ${timings.graceMs / 1000} s)`,
     );
@@ -350,20 +355,22 @@ export async function takeoverPhase(ctx: BenchContext): Promise<TakeoverResult> 
     for (const [i, kind] of plan.entries()) {
       roundStarts.push(hrMs());
       // The standby must know the active and hold the log as far as the active has published it.
-      await standby.proc.waitFor("active seen", 60_000);
+      await running(standby).waitFor("active seen", 60_000);
       await sleep(SETTLE_MS);
       const victim = active;
       const heir = standby;
+      const victimProc = running(victim);
+      const heirProc = running(heir);
       const logSeqAtKill = readLogSeq(victim.database);
-      const from = heir.proc.lines.length;
+      const from = heirProc.lines.length;
       const killAt = hrMs();
-      victim.proc.signal(kind === "sigkill" ? "SIGKILL" : "SIGSTOP");
+      victimProc.signal(kind === "sigkill" ? "SIGKILL" : "SIGSTOP");
       raise(); // the first alert raised after the kill: only the new active can tell it
       ctx.progress(
         `  round ${i + 1} (${kind}): ${victim.name} ${kind === "sigkill" ? "killed" : "frozen"} at log batch ${logSeqAtKill}`,
       );
-      const claim = await heir.proc.waitFor("the active is gone: taking over", claimBudget, from, CANNOT_CATCH_UP);
-      const took = await heir.proc.waitFor("took over: now the active", SLACK_MS, from);
+      const claim = await heirProc.waitFor("the active is gone: taking over", claimBudget, from, CANNOT_CATCH_UP);
+      const took = await heirProc.waitFor("took over: now the active", SLACK_MS, from);
       await waitUntil(() => firstNoticeAfter(killAt) !== undefined, timings.graceMs + SLACK_MS, 20);
       const notice = firstNoticeAfter(killAt);
       ctx.progress(
@@ -373,11 +380,11 @@ export async function takeoverPhase(ctx: BenchContext): Promise<TakeoverResult> 
       standby = victim;
       let thawedExit: string | null = null;
       if (kind === "sigstop") {
-        victim.proc.signal("SIGCONT");
-        const exit = await Promise.race([victim.proc.exited, sleep(SLACK_MS).then(() => null)]);
+        victimProc.signal("SIGCONT");
+        const exit = await Promise.race([victimProc.exited, sleep(SLACK_MS).then(() => null)]);
         thawedExit = exit ? (exit.signal ?? `status ${exit.code}`) : "still running";
         ctx.progress(`    ${victim.name} thawed: ${thawedExit}`);
-      } else await victim.proc.exited;
+      } else await victimProc.exited;
 
       let rejoin: TakeoverRound["rejoin"] = null;
       const last = i === plan.length - 1;
