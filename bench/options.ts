@@ -95,7 +95,7 @@ Prints progress on stderr, a table on stdout, and as the last line of stdout one
 JSON object with every figure.
 
 Modes:
-      --quick          CI-sized: small phases, about a minute
+      --quick          CI-sized: small phases, a few minutes
                        (default mode: 1,000 agents, 100,000 open alerts, < 10 minutes)
       --agents N       simulated agents in the scale phase (e.g. 10000)
 
