@@ -1,8 +1,8 @@
 // The readable table printed at the end of a run.
+import type { Spread as TakeoverSpread } from "./phase-takeover.js";
 import type { LatencySummary } from "./stats.js";
 import type { BenchResults } from "./results.js";
 import type { ProcWindow } from "./proc-stats.js";
-import type { Spread as TakeoverSpread } from "./phase-takeover.js";
 
 const n0 = (x: number | null | undefined): string =>
   x === null || x === undefined || !Number.isFinite(x) ? "n/a" : Math.round(x).toLocaleString("en-US");
