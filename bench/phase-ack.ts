@@ -34,6 +34,9 @@ export interface AckResult {
     unreadBytesAtReadMax: number;
     /** CPU the bot spent between reading an ack and writing its answer (the rest of the leg is waiting for a core). */
     cpuMs: LatencySummary;
+    /** Answers during which the bot waited in a system call (voluntary switches), or was preempted. */
+    answersWaitingInSyscall: number;
+    answersPreempted: number;
     loopDelayMs: { p50: number; p99: number; max: number };
     runs: AckTimings["runs"];
   } | null;
@@ -107,6 +110,8 @@ export async function measureAcks(
     const cpuMs: number[] = [];
     let queuedBytesMax = 0;
     let kernelQueuedBytesMax = 0;
+    let answersWaitingInSyscall = 0;
+    let answersPreempted = 0;
     for (const [id, s] of sent) {
       const i = ins.get(String(id));
       const sentEvent = outs.get(String(id));
@@ -119,6 +124,8 @@ export async function measureAcks(
       if (w === undefined || sentEvent === undefined) continue;
       socket.push(sentEvent - w.at);
       cpuMs.push(w.cpuMs);
+      if (w.voluntarySwitches > 0) answersWaitingInSyscall++;
+      if (w.involuntarySwitches > 0) answersPreempted++;
       queuedBytesMax = Math.max(queuedBytesMax, w.queuedBytes);
       kernelQueuedBytesMax = Math.max(kernelQueuedBytesMax, w.kernelTx);
     }
@@ -130,6 +137,8 @@ export async function measureAcks(
         kernelQueuedBytesMax,
         unreadBytesAtReadMax: Math.max(0, ...t.unreadBytesAtRead.map(([, n]) => n)),
         cpuMs: summarise(cpuMs),
+        answersWaitingInSyscall,
+        answersPreempted,
         loopDelayMs: t.loopDelayMs,
         runs: t.runs,
       };

@@ -176,7 +176,9 @@ function botSide(a: AckResult): string {
   return (
     `; bot: CPU from read to answer p99 ${p.cpuMs.p99} ms, answer behind at most ${p.queuedBytesMax} bytes in its socket and ${p.kernelQueuedBytesMax} in the kernel, ` +
     `at most ${p.unreadBytesAtReadMax} bytes unread behind the ack; event loop blocked p99 ${p.loopDelayMs.p99}, max ${p.loopDelayMs.max} ms ` +
-    `(longest batch ${longest ? `${longest.items} items, ${longest.wallMs} ms wall, ${longest.cpuMs} ms CPU` : "none"}); ` +
+    `(longest batch ${longest ? `${longest.items} items, ${longest.wallMs} ms wall, ${longest.cpuMs} ms CPU, ${longest.voluntarySwitches} waits in a system call, ${longest.involuntarySwitches} preemptions` : "none"}; ` +
+    `${p.runs.waitedInSyscall} of ${p.runs.count} batches waited in a system call, ${p.runs.waitedInSyscallWallMs} ms in all); ` +
+    `answers that waited in a system call ${p.answersWaitingInSyscall}, were preempted ${p.answersPreempted} of ${p.cpuMs.n}; ` +
     `bench's main loop blocked p99 ${a.benchLoopDelayMs.p99}, max ${a.benchLoopDelayMs.max} ms`
   );
 }

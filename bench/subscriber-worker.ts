@@ -56,14 +56,29 @@ export interface AckTimings {
    * When the answer was handed to the socket, the bytes of earlier writes then still in the
    * socket's buffer and in the kernel's send queue, and the bot's CPU time since it read the ack.
    */
-  readonly write: Array<[string, { at: number; queuedBytes: number; kernelTx: number; cpuMs: number }]>;
+  readonly write: Array<
+    [
+      string,
+      {
+        at: number;
+        queuedBytes: number;
+        kernelTx: number;
+        cpuMs: number;
+        voluntarySwitches: number;
+        involuntarySwitches: number;
+      },
+    ]
+  >;
   /** Bytes received and not yet read by the bot when it read the ack. */
   readonly unreadBytesAtRead: Array<[string, number]>;
   /** TurnBatch runs (the ingest's chunks, sends finishing): how many, items, the three longest. */
   readonly runs: {
     readonly count: number;
     readonly items: number;
-    readonly longest: Array<{ items: number; wallMs: number; cpuMs: number }>;
+    readonly longest: BatchRun[];
+    /** Runs that waited in a system call at least once (voluntary switches), and their total wall time. */
+    readonly waitedInSyscall: number;
+    readonly waitedInSyscallWallMs: number;
   };
   /** How long the bot's event loop was blocked (timer delay). */
   readonly loopDelayMs: { p50: number; p99: number; max: number };
@@ -113,27 +128,76 @@ const ackOut = new Map<string, number>();
 // Inside the bot's leg: when the answer was handed to the socket (before the "send" event, which
 // comes once the socket has taken it) and how many bytes of earlier writes still waited in the
 // socket's own buffer then, i.e. what the answer queued behind in this process.
-const ackWrite = new Map<string, { at: number; queuedBytes: number; kernelTx: number; cpuMs: number }>();
+const ackWrite = new Map<string, AckTimings["write"][number][1]>();
 // At each ack read: the bot's unread bytes in the kernel (what came in behind it) and its CPU time
 // so far, so that the CPU it spent between reading and answering can be told from waiting for a core.
-const ackRead = new Map<string, { unreadBytes: number; cpuUs: number }>();
+const ackRead = new Map<string, { unreadBytes: number; usage: Usage }>();
 let botSocket: { writableLength?: number; localPort?: number } | null = null;
 // How long the bot's event loop was blocked (a line that arrives meanwhile is read only after).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 // Every TurnBatch run (the ingest's chunks among them): how many items, and how long it held the
 // event loop in wall time and in CPU time.
-const drains: Array<[number, number, number]> = [];
+const drains: BatchRun[] = [];
+
+/** One TurnBatch run: wall and CPU time, and the context switches in between. */
+export interface BatchRun {
+  readonly items: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  /** Waits in a system call (an fsync of SQLite's WAL checkpoint, a disk read). */
+  readonly voluntarySwitches: number;
+  /** Preemptions: runnable, but another process had the core. */
+  readonly involuntarySwitches: number;
+}
+
+/**
+ * The process's CPU time (all threads: an upper bound for the event loop's) and the event loop
+ * thread's own context switches (/proc/thread-self: the process-wide counts would include V8's
+ * and libuv's helper threads, which sleep and wake all the time).
+ */
+interface Usage {
+  readonly cpuUs: number;
+  readonly voluntary: number;
+  readonly involuntary: number;
+}
+
+function usage(): Usage {
+  const c = process.cpuUsage();
+  let voluntary = NaN;
+  let involuntary = NaN;
+  try {
+    const status = readFileSync("/proc/thread-self/status", "utf8");
+    voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+    involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+  } catch {
+    // Not Linux: the switches stay unknown.
+  }
+  return { cpuUs: c.user + c.system, voluntary, involuntary };
+}
+
+function offCpu(a: Usage, b: Usage): { cpuMs: number; voluntarySwitches: number; involuntarySwitches: number } {
+  return {
+    cpuMs: (b.cpuUs - a.cpuUs) / 1000,
+    voluntarySwitches: b.voluntary - a.voluntary,
+    involuntarySwitches: b.involuntary - a.involuntary,
+  };
+}
 {
   const drain = TurnBatch.prototype.drain;
   TurnBatch.prototype.drain = function (this: TurnBatch<unknown>) {
     const n = this.waiting;
     const t = hrMs();
-    const cpu = process.cpuUsage();
+    const before = usage();
     try {
       drain.call(this);
     } finally {
-      const c = process.cpuUsage(cpu);
-      if (n > 0) drains.push([n - this.waiting, hrMs() - t, (c.user + c.system) / 1000]);
+      const after = usage();
+      if (n > 0)
+        drains.push({
+          items: n - this.waiting,
+          wallMs: hrMs() - t,
+          ...offCpu(before, after),
+        });
     }
   };
 }
@@ -160,17 +224,13 @@ function tcpQueues(localPort: number | undefined): { tx: number; rx: number } | 
   }
   return null;
 }
-function cpuUs(): number {
-  const c = process.cpuUsage();
-  return c.user + c.system;
-}
 const ACK_ANSWER = /#(\d+) .*acknowledged/;
 function stampAckIn(stanza: XmlElement): void {
   if (stanza.name !== "message") return;
   const id = /^ack (\d+)/.exec(stanza.getChildText("body") ?? "")?.[1];
   if (id !== undefined && !ackIn.has(id)) {
     ackIn.set(id, hrMs());
-    ackRead.set(id, { unreadBytes: tcpQueues(botSocket?.localPort)?.rx ?? -1, cpuUs: cpuUs() });
+    ackRead.set(id, { unreadBytes: tcpQueues(botSocket?.localPort)?.rx ?? -1, usage: usage() });
   }
 }
 
@@ -252,8 +312,9 @@ serve({
       if (id !== undefined && !ackWrite.has(id)) {
         const at = hrMs();
         const kernelTx = tcpQueues(raw.socket?.localPort)?.tx ?? -1;
-        const cpuMs = (cpuUs() - (ackRead.get(id)?.cpuUs ?? NaN)) / 1000;
-        ackWrite.set(id, { at, queuedBytes: raw.socket?.writableLength ?? 0, kernelTx, cpuMs });
+        const read = ackRead.get(id)?.usage;
+        const off = read ? offCpu(read, usage()) : { cpuMs: NaN, voluntarySwitches: NaN, involuntarySwitches: NaN };
+        ackWrite.set(id, { at, queuedBytes: raw.socket?.writableLength ?? 0, kernelTx, ...off });
       }
       return write(s);
     };
@@ -347,15 +408,22 @@ serve({
   takeAckTimings(): AckTimings {
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
     const longestRuns = [...drains]
-      .sort((a, b) => b[1] - a[1])
+      .sort((a, b) => b.wallMs - a.wallMs)
       .slice(0, 3)
-      .map(([items, wallMs, cpuMs]) => ({ items, wallMs: Math.round(wallMs), cpuMs: Math.round(cpuMs) }));
+      .map((r) => ({ ...r, wallMs: Math.round(r.wallMs), cpuMs: Math.round(r.cpuMs) }));
+    const waited = drains.filter((r) => r.voluntarySwitches > 0);
     const result = {
       in: [...ackIn],
       out: [...ackOut],
       write: [...ackWrite],
       unreadBytesAtRead: [...ackRead].map(([id, r]) => [id, r.unreadBytes] as [string, number]),
-      runs: { count: drains.length, items: drains.reduce((n, d) => n + d[0], 0), longest: longestRuns },
+      runs: {
+        count: drains.length,
+        items: drains.reduce((n, d) => n + d.items, 0),
+        longest: longestRuns,
+        waitedInSyscall: waited.length,
+        waitedInSyscallWallMs: Math.round(waited.reduce((s, r) => s + r.wallMs, 0)),
+      },
       loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
     };
     ackIn.clear();
