@@ -62,7 +62,12 @@ export interface BenchOptions {
  * Changes tried for their measured effect, never on by default: figures taken with one are not
  * the product as shipped, and the report says so.
  */
-export const EXPERIMENTS = ["no-first-contact-resync", "no-audit"] as const;
+export const EXPERIMENTS = [
+  "no-first-contact-resync",
+  "no-audit",
+  // Issue 17 (people): the compare phase's people back in the load generator's process, as before.
+  "people-in-process",
+] as const;
 /** One experiment. */
 export type Experiment = (typeof EXPERIMENTS)[number];
 
@@ -119,7 +124,10 @@ Options:
                        agents leave the agent feature out of disco#info, so the
                        bot skips its full resync when it first sees one: the
                        effect of fixing that resync); no-audit (the bot's audit
-                       feed publishes nothing)
+                       feed publishes nothing); people-in-process (the
+                       compare phase's people's clients run in the bench's
+                       own process beside the publishers, as they used to,
+                       instead of a worker of their own)
       --contended      run a CPU hog process (a busy loop) beside the whole run,
                        as other work on a shared machine would
       --minutes N      length of the soak phase (default 60; not part of the
