@@ -137,4 +137,11 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX transmissions_by_age;
     `,
   },
+  {
+    version: 4,
+    description: "sequenced updates: their newest transmission ids kept in the source's row, not a row each",
+    sql: `
+      ALTER TABLE sources ADD COLUMN recent_transmissions TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];

@@ -9,6 +9,8 @@ export interface SourceRecord {
   ownerJid: string;
   /** The highest per-source sequence applied; 0n when the sender sends none. */
   lastSequence: bigint;
+  /** Transmission ids (decimal) of the source's newest sequenced updates, oldest first. */
+  recentTransmissions: readonly string[];
   firstSeenAt: number;
   lastSeenAt: number;
 }
@@ -18,6 +20,7 @@ interface SourceRow {
   node: string;
   owner_jid: string;
   last_sequence: string;
+  recent_transmissions: string;
   first_seen_at: number;
   last_seen_at: number;
 }
@@ -27,6 +30,7 @@ const toRecord = (r: SourceRow): SourceRecord => ({
   node: r.node,
   ownerJid: r.owner_jid,
   lastSequence: BigInt(r.last_sequence),
+  recentTransmissions: r.recent_transmissions === "" ? [] : r.recent_transmissions.split(" "),
   firstSeenAt: r.first_seen_at,
   lastSeenAt: r.last_seen_at,
 });
@@ -101,11 +105,28 @@ export class SourceStore {
     ).run(source, node, ownerJid, at, at);
   }
 
-  /** Notes that an update from this source was applied, with its sequence (0n = none). */
-  touch(source: string, sequence: bigint, at: number): void {
-    const sets = sequence > 0n ? "last_sequence = ?, last_seen_at = ?" : "last_seen_at = ?";
-    const args = sequence > 0n ? [sequence.toString(), at, source] : [at, source];
-    this.sql(`UPDATE sources SET ${sets} WHERE source = ?`).run(...args);
+  /** Notes that an update from this source without a sequence was applied. */
+  touch(source: string, at: number): void {
+    this.sql("UPDATE sources SET last_seen_at = ? WHERE source = ?").run(at, source);
+  }
+
+  /**
+   * Notes that a sequenced update from this source was applied: its sequence, and `recent` as the
+   * source's newest transmission ids (they live in the row every update rewrites anyway, so a
+   * sequenced update writes no transmissions row of its own).
+   */
+  touchSequenced(source: string, sequence: bigint, recent: readonly string[], at: number): void {
+    this.sql("UPDATE sources SET last_sequence = ?, recent_transmissions = ?, last_seen_at = ? WHERE source = ?").run(
+      sequence.toString(),
+      recent.join(" "),
+      at,
+      source,
+    );
+  }
+
+  /** Notes a sequenced update refused as stale among the source's newest transmission ids. */
+  noteRecent(source: string, recent: readonly string[]): void {
+    this.sql("UPDATE sources SET recent_transmissions = ? WHERE source = ?").run(recent.join(" "), source);
   }
 }
 
