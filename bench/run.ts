@@ -183,7 +183,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
   if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
   if (phases.has("scale")) results.scale = await scalePhase(ctx);
   if (phases.has("peer")) results.peer = await peerPhase(ctx, results.openAlerts);
-  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes);
+  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes, options.soakRetentionMs);
   results.targets = judgeTargets(results);
   results.durationSeconds = Math.round((hrMs() - started) / 1000);
   return results;
