@@ -57,7 +57,7 @@ export function ingestUpdate(
     const known = store.sources.get(update.source);
     const id = update.transmissionId.toString();
     // Files from before schema 4 hold sequenced updates' ids in the table too: both are looked at.
-    if (known?.recentTransmissions.includes(id) || store.transmissions.seen(update.transmissionId))
+    if (known?.recentTransmissions.includes(id) || store.transmissions.seen(update.source, update.transmissionId))
       return { status: "duplicate" };
     const sequenced = update.sequence > 0n;
     const recent = sequenced ? [...(known?.recentTransmissions ?? []), id].slice(-RECENT_SEQUENCED_KEPT) : [];

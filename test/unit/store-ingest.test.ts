@@ -292,16 +292,16 @@ describe("store + ingest (real SQLite file)", () => {
       ingestUpdate(store, update("web1", [alert("a")], { transmissionId: BigInt(i) }), pubsub("web1"), T0 + i);
     ingestUpdate(store, update("db1", [alert("a")], { transmissionId: 100n }), pubsub("db1"), T0);
     assert.equal(store.transmissions.prune("web1", T0 + 100, 2, 1), 1, "at most the batch's limit");
-    assert.equal(store.transmissions.seen(1n), false, "the oldest goes first");
+    assert.equal(store.transmissions.seen("web1", 1n), false, "the oldest goes first");
     assert.equal(store.transmissions.prune("web1", T0 + 100, 2, 100), 2);
     assert.deepEqual(
-      [2n, 3n, 4n, 5n].map((id) => store.transmissions.seen(id)),
+      [2n, 3n, 4n, 5n].map((id) => store.transmissions.seen("web1", id)),
       [false, false, true, true],
       "the newest two are kept",
     );
     assert.equal(store.transmissions.prune("web1", T0 + 4, 1, 100), 0, "none newer than the cut goes");
     assert.equal(store.transmissions.prune("db1", T0 + 100, 2, 100), 0, "a source with fewer than the kept count");
-    assert.equal(store.transmissions.seen(100n), true);
+    assert.equal(store.transmissions.seen("db1", 100n), true);
     assert.equal(
       ingestUpdate(store, update("web1", [alert("a")], { transmissionId: 5n }), pubsub("web1"), T0 + 200).status,
       "duplicate",
