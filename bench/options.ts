@@ -56,6 +56,8 @@ export interface BenchOptions {
   // Issue 17 (perf): a CPU hog beside the run, and the soak phase's length.
   readonly contended: boolean;
   readonly soakMinutes: number;
+  // Issue 17 (perf, soak verdict): short retention windows for the soak's bot, null: as shipped.
+  readonly soakRetentionMs: number | null;
 }
 
 /**
@@ -132,6 +134,10 @@ Options:
                        as other work on a shared machine would
       --minutes N      length of the soak phase (default 60; not part of the
                        default phases: --phases soak --minutes 60)
+      --soak-retention D  run the soak's bot with short retention windows (history,
+                       transmissions and the quiet digest every D, at least 10m,
+                       e.g. 10m), so they fill within the run; the verdict judges
+                       the trend after they filled
       --keep           keep Prosody's run directory and the workers' logs
   -h, --help           show this text
 `;
@@ -202,6 +208,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         keep: { type: "boolean", default: false },
         contended: { type: "boolean", default: false },
         minutes: { type: "string", default: "60" },
+        "soak-retention": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -257,6 +264,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const soakMinutes = Number(values.minutes);
   if (!Number.isInteger(soakMinutes) || soakMinutes < 2 || soakMinutes > 24 * 60)
     usage(`--minutes: expected a whole number of minutes from 2 to 1440, got "${values.minutes}"`);
+  // Issue 17 (perf, soak verdict)
+  const soakRetention = values["soak-retention"];
+  const soakRetentionMs = soakRetention === undefined ? null : duration("--soak-retention", soakRetention, 600_000);
+  if (soakRetentionMs !== null && soakRetentionMs >= soakMinutes * 60_000)
+    usage(`--soak-retention: ${soakRetention} would not fill within --minutes ${soakMinutes}`);
   return {
     sizes,
     storage: values.storage,
@@ -267,6 +279,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     experiments,
     contended: values.contended,
     soakMinutes,
+    soakRetentionMs,
   };
 }
 

@@ -186,6 +186,13 @@ export function renderTable(r: BenchResults): string {
     section(
       `soak: ${n0(k.ready)}/${n0(k.agents)} agents heartbeating every ${n0(k.heartbeatMs / 1000)} s for ${k.minutes} min, ${k.flappers} flapping every ${n0(k.flapMs / 1000)} s`,
     );
+    // Issue 17 (perf, soak verdict)
+    rows.push([
+      "retention windows",
+      k.retention
+        ? `short, for the soak: history ${n0(k.retention.historyMs / 60_000)} min, transmissions ${n0(k.retention.transmissionsMs / 60_000)} min, quiet digest ${n0(k.retention.quietDigestEveryMs / 60_000)} min (pruned every ${n0(k.retention.everyMs / 1000)} s); trends and rows per hour judged over minutes ${k.judgedFromMinute}-${k.minutes}`
+        : `as shipped (history 30 d, transmissions 1 h); trends judged over minutes ${k.judgedFromMinute}-${k.minutes}`,
+    ]);
     rows.push([
       "published / acks",
       `${n0(k.published)} confirmed (${k.publishFailures} failed); ${k.acksSent} acks sent, ${k.acksAnswered} replies`,

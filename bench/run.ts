@@ -189,7 +189,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
   if (phases.has("takeover") && kind === "prosody") results.takeover = await takeoverPhase(ctx);
   else if (phases.has("takeover"))
     progress("takeover: not measured on ejabberd: failover is supported on Prosody only (docs/failover.md)");
-  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes);
+  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes, options.soakRetentionMs);
   results.targets = judgeTargets(results);
   results.durationSeconds = Math.round((hrMs() - started) / 1000);
   return results;

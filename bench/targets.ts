@@ -195,10 +195,22 @@ function soakTarget(r: BenchResults): TargetVerdict {
     )
     .join(", ");
   const seen = `${k.ready}/${k.agents} agents for ${k.minutes} min: ${trends}`;
+  // Issue 17 (perf, soak verdict): with short retention windows the plateau is reached within the
+  // run, so a shorter run can be judged, on the minutes after the windows filled, and says so.
+  if (k.retention) {
+    const judged = k.minutes - k.judgedFromMinute + 1;
+    const how = `short retention windows (history, transmissions, sends: ${k.retention.historyMs / 60_000} min; shipped: 30 d, 1 h, 1 h), trends over minutes ${k.judgedFromMinute}-${k.minutes} after they filled`;
+    if (judged < SOAK_JUDGED_MINUTES_SHORT_RETENTION)
+      return { name, status: "not evaluated", detail: `${judged} min judged (too short): ${how}; ${seen}` };
+    return { name, status: k.growing || k.ready < k.agents ? "missed" : "met", detail: `${how}; ${seen}` };
+  }
   if (k.minutes < SOAK_MINUTES_TARGET)
     return { name, status: "not evaluated", detail: `ran ${k.minutes} min (too short to judge): ${seen}` };
   return { name, status: k.growing || k.ready < k.agents ? "missed" : "met", detail: seen };
 }
+
+/** With short retention windows: the minutes after they filled that a verdict needs. */
+export const SOAK_JUDGED_MINUTES_SHORT_RETENTION = 30;
 
 // Issue 14 (boardbench): open boards must not slow ingest.
 function boardTarget(r: BenchResults): TargetVerdict {
