@@ -9,6 +9,17 @@ export const ACKERS = ["bob", "carol"] as const;
 /** Environment variable that carries the component secret into the bot's config loader. */
 export const SECRET_ENV = "BENCH_BOT_SECRET";
 
+/** Where a bench bot connects and keeps its file: the head of every bench config. */
+export function botConnectionYaml(prosody: ProsodyHandle, database: string): string {
+  return `xmpp:
+  service: xmpp://127.0.0.1:${prosody.componentPort}
+  component: ${prosody.botJid}
+  secret_env: ${SECRET_ENV}
+  pubsub: ${prosody.pubsubJid}
+database: ${JSON.stringify(database)}
+`;
+}
+
 /**
  * A bot with one workgroup (alice) and the default rules and escalation. The per-person storm
  * limit is raised from "5 per 10m" so that every update reaches alice as a chat message (singles,
@@ -17,13 +28,7 @@ export const SECRET_ENV = "BENCH_BOT_SECRET";
  */
 export function benchBotYaml(prosody: ProsodyHandle, database: string, quietDigestEvery?: string): string {
   const person = (name: string): string => `  - name: ${name}\n    jid: ${name}@${prosody.domain}`;
-  return `xmpp:
-  service: xmpp://127.0.0.1:${prosody.componentPort}
-  component: ${prosody.botJid}
-  secret_env: ${SECRET_ENV}
-  pubsub: ${prosody.pubsubJid}
-database: ${JSON.stringify(database)}
-people:
+  return `${botConnectionYaml(prosody, database)}people:
 ${[ON_CALL, ...ACKERS].map(person).join("\n")}
 workgroups:
   - name: ops

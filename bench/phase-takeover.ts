@@ -14,7 +14,7 @@ import { toWireAlert } from "../src/codec/build-update.js";
 import { loadBotConfig } from "../src/config/bot-config.js";
 import { createAccounts } from "./accounts.js";
 import { AlertBotProcess } from "./alertbot-process.js";
-import { ON_CALL, SECRET_ENV } from "./bot-config.js";
+import { botConnectionYaml, ON_CALL, SECRET_ENV } from "./bot-config.js";
 import { median } from "./compare-aggregate.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import { hrMs, sleep, waitUntil } from "./hrtime.js";
@@ -158,13 +158,7 @@ function spread(xs: readonly number[]): Spread {
  * section with nothing but the standby's JID: the default timings are what is measured.
  */
 function botYaml(prosody: ProsodyHandle, database: string): string {
-  return `xmpp:
-  service: xmpp://127.0.0.1:${prosody.componentPort}
-  component: ${prosody.botJid}
-  secret_env: ${SECRET_ENV}
-  pubsub: ${prosody.pubsubJid}
-database: ${JSON.stringify(database)}
-people:
+  return `${botConnectionYaml(prosody, database)}people:
   - name: ${ON_CALL}
     jid: ${ON_CALL}@${prosody.domain}
 workgroups:

@@ -93,6 +93,25 @@ export async function startAgent(
   return runAgent(config, systemClock, log);
 }
 
+/**
+ * The people and policy of the tests that page: alice first, bob after `escalateAfterS` unless
+ * someone acked; every alert its own notice (no storm limit or digest holding one back).
+ */
+export function pagerYaml(domain: string, escalateAfterS: number): string {
+  return `people:
+  - { name: alice, jid: alice@${domain} }
+  - { name: bob, jid: bob@${domain} }
+workgroups:
+  - name: pager
+    members: [alice, bob]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: alice }, { after: ${escalateAfterS}s, notify: bob }], reminder: false }
+rules:
+  - { level: normal, workgroup: pager }
+storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
+`;
+}
+
 /** A person in their Jabber client: a real c2s session that collects the chat it receives. */
 export class PersonClient {
   readonly inbox: ChatMessage[] = [];

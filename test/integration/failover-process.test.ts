@@ -22,7 +22,7 @@ import {
 } from "../helpers/failover-bots.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { withProsody } from "../helpers/prosody.js";
-import { agentYaml, LogLines, PersonClient, tempDir } from "../helpers/spine.js";
+import { agentYaml, LogLines, pagerYaml, PersonClient, tempDir } from "../helpers/spine.js";
 import { runAgent } from "../../src/agent/run-agent.js";
 import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { systemClock } from "../../src/clock/clock.js";
@@ -99,18 +99,7 @@ describe("failover: two AlertBot processes, the active SIGKILLed mid-burst", fun
     bob = await PersonClient.login(t, "bob");
     const toAlice = collectChat(alice);
     const toBob = collectChat(bob);
-    const body = `people:
-  - { name: alice, jid: alice@${d} }
-  - { name: bob, jid: bob@${d} }
-workgroups:
-  - name: pager
-    members: [alice, bob]
-    escalation:
-      normal: { steps: [{ after: 0m, notify: alice }, { after: ${ESCALATE_AFTER_S}s, notify: bob }], reminder: false }
-rules:
-  - { level: normal, workgroup: pager }
-storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
-`;
+    const body = pagerYaml(d, ESCALATE_AFTER_S);
     const configA = writeFailoverConfig(t, dir, "a", body);
     const configB = writeFailoverConfig(t, dir, "b", body);
     const a = await startFailoverBot(t, configA, "alertbot A");

@@ -26,7 +26,7 @@ import {
   type TimedMessage,
 } from "../helpers/failover-bots.js";
 import { withProsody } from "../helpers/prosody.js";
-import { agentYaml, LogLines, PersonClient, tempDir } from "../helpers/spine.js";
+import { agentYaml, LogLines, pagerYaml, PersonClient, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const AGENTS = 8;
@@ -151,18 +151,7 @@ describe("failover: the standby and the active restarted in turn under load, the
     bob = await PersonClient.login(t, "bob");
     toAlice = collectChat(alice);
     toBob = collectChat(bob);
-    const body = `people:
-  - { name: alice, jid: alice@${d} }
-  - { name: bob, jid: bob@${d} }
-workgroups:
-  - name: pager
-    members: [alice, bob]
-    escalation:
-      normal: { steps: [{ after: 0m, notify: alice }, { after: ${ESCALATE_AFTER_S}s, notify: bob }], reminder: false }
-rules:
-  - { level: normal, workgroup: pager }
-storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
-`;
+    const body = pagerYaml(d, ESCALATE_AFTER_S);
     bots = ["a", "b"].map(
       (name) =>
         new SupervisedBot(

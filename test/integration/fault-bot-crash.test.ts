@@ -10,7 +10,7 @@ import { Store } from "../../src/store/store.js";
 import { withProsody } from "../helpers/prosody.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { LogLines, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
+import { LogLines, pagerYaml, PersonClient, startAgent, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const AGENTS = 20;
@@ -90,22 +90,7 @@ describe("fault: AlertBot killed mid-burst (2,000 updates, 20 agents) and restar
     const d = t.prosody.domain;
     alice = await PersonClient.login(t, "alice");
     bob = await PersonClient.login(t, "bob");
-    const config = writeBotConfig(
-      t,
-      dir,
-      `people:
-  - { name: alice, jid: alice@${d} }
-  - { name: bob, jid: bob@${d} }
-workgroups:
-  - name: pager
-    members: [alice, bob]
-    escalation:
-      normal: { steps: [{ after: 0m, notify: alice }, { after: ${ESCALATE_AFTER_S}s, notify: bob }], reminder: false }
-rules:
-  - { level: normal, workgroup: pager }
-storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
-`,
-    );
+    const config = writeBotConfig(t, dir, pagerYaml(d, ESCALATE_AFTER_S));
     bots.push(await startBotProcess(t, config));
     const botJid = t.prosody.botJid;
     // The burst alerts are silenced: the notices counted are the pages', which no crash may repeat.
