@@ -10,7 +10,7 @@ export const ACKERS = ["bob", "carol"] as const;
 export const SECRET_ENV = "BENCH_BOT_SECRET";
 
 /** Where a bench bot connects and keeps its file: the head of every bench config. */
-export function botConnectionYaml(prosody: ProsodyHandle, database: string): string {
+function botConnectionYaml(prosody: ProsodyHandle, database: string): string {
   return `xmpp:
   service: xmpp://127.0.0.1:${prosody.componentPort}
   component: ${prosody.botJid}
@@ -26,7 +26,12 @@ database: ${JSON.stringify(database)}
  * or one digest when an update changes more than three alerts at once): the benchmark measures
  * the whole path, chat included, rather than a policy holding notices back.
  */
-export function benchBotYaml(prosody: ProsodyHandle, database: string, quietDigestEvery?: string): string {
+export function benchBotYaml(
+  prosody: ProsodyHandle,
+  database: string,
+  options: { readonly quietDigestEvery?: string | undefined; readonly digestAfter?: number } = {},
+): string {
+  const { quietDigestEvery, digestAfter } = options;
   const person = (name: string): string => `  - name: ${name}\n    jid: ${name}@${prosody.domain}`;
   return `${botConnectionYaml(prosody, database)}people:
 ${[ON_CALL, ...ACKERS].map(person).join("\n")}
@@ -37,7 +42,7 @@ rules:
   - { level: normal, workgroup: ops }
 storm:
   per_person_limit: 10000 per 1s
-${quietDigestEvery ? `  quiet_digest_every: ${quietDigestEvery}\n` : ""}log:
+${quietDigestEvery ? `  quiet_digest_every: ${quietDigestEvery}\n` : ""}${digestAfter ? `  digest_after: ${digestAfter}\n` : ""}log:
   level: info
 `;
 }

@@ -31,7 +31,11 @@ export async function startBotWorker(
     const noAudit = ctx.experiments.has("no-audit");
     await worker.call(
       "startBot",
-      { yaml: benchBotYaml(prosody, database, quietDigestEvery) + extraYaml, env: { [SECRET_ENV]: secret }, noAudit },
+      {
+        yaml: benchBotYaml(prosody, database, { quietDigestEvery }) + extraYaml,
+        env: { [SECRET_ENV]: secret },
+        noAudit,
+      },
       300_000,
     );
   } catch (err) {

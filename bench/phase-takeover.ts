@@ -14,7 +14,7 @@ import { toWireAlert } from "../src/codec/build-update.js";
 import { loadBotConfig } from "../src/config/bot-config.js";
 import { createAccounts } from "./accounts.js";
 import { AlertBotProcess } from "./alertbot-process.js";
-import { botConnectionYaml, ON_CALL, SECRET_ENV } from "./bot-config.js";
+import { benchBotYaml, ON_CALL, SECRET_ENV } from "./bot-config.js";
 import { median } from "./compare-aggregate.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import { hrMs, sleep, waitUntil } from "./hrtime.js";
@@ -158,20 +158,7 @@ function spread(xs: readonly number[]): Spread {
  * section with nothing but the standby's JID: the default timings are what is measured.
  */
 function botYaml(prosody: ProsodyHandle, database: string): string {
-  return `${botConnectionYaml(prosody, database)}people:
-  - name: ${ON_CALL}
-    jid: ${ON_CALL}@${prosody.domain}
-workgroups:
-  - name: ops
-    members: [${ON_CALL}]
-rules:
-  - { level: normal, workgroup: ops }
-storm:
-  per_person_limit: 10000 per 1s
-  digest_after: 1000
-log:
-  level: info
-failover:
+  return `${benchBotYaml(prosody, database, { digestAfter: 1000 })}failover:
   standby_component: ${STANDBY_NAME}.${prosody.domain}
 `;
 }
