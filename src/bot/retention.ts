@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { RetentionConfig } from "../config/retention-config.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
-import { AGENT_NODE_MAX_ITEMS } from "../xmpp/provisioning.js";
+import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
 
 /** Rows deleted per transaction: small, so an update never waits long behind a prune. */
 export const PRUNE_BATCH_ROWS = 500;

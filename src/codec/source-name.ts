@@ -53,6 +53,9 @@ export function sourceKey(source: string): string {
 /** The prefix of every alert node on the pubsub service; the source follows it verbatim. */
 export const NODE_PREFIX = "mauve/alerts/";
 
+/** Items an agent node retains, so a restarted bot can catch up (and replays of them can be told apart). */
+export const AGENT_NODE_MAX_ITEMS = 20;
+
 /** The pubsub node for a source: `mauve/alerts/<source>`. Throws CodecError for a name that breaks the source rule. */
 export function sourceToNodeName(source: string): string {
   const problem = sourceNameProblem(source);

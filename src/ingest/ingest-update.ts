@@ -5,7 +5,7 @@ import { sourceToNodeName, sourceNameProblem } from "../codec/source-name.js";
 import { applyUpdate, fireDue, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
-import { AGENT_NODE_MAX_ITEMS } from "../xmpp/provisioning.js";
+import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
 
 /** An applied change with the alert as stored (so it has its short id). */
 export interface StoredChange extends AlertChange {

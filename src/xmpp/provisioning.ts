@@ -10,13 +10,11 @@ import type { Unsubscribe } from "./emitter.js";
 import type { HandlerFailure, XmppResult } from "./errors.js";
 import { NS_MAUVE_AGENT } from "./namespaces.js";
 import { NS_MAUVE_UPDATE } from "../codec/payload.js";
+import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
 import type { NodeConfig, Pubsub } from "./pubsub.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
 import { attr } from "./xml.js";
-
-/** Items an agent node retains, so a restarted bot can catch up. */
-export const AGENT_NODE_MAX_ITEMS = 20;
 
 /**
  * The configuration of an agent node: only affiliated entities see it (whitelist),

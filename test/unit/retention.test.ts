@@ -9,7 +9,7 @@ import { createLogger } from "../../src/log.js";
 import { Retention } from "../../src/bot/retention.js";
 import { Store } from "../../src/store/store.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../src/util/duration.js";
-import { AGENT_NODE_MAX_ITEMS } from "../../src/xmpp/provisioning.js";
+import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
 import { alert, update } from "../helpers/updates.js";
 
 const SOURCES = ["web1", "web2", "db1", "db2", "mail1"];
