@@ -55,8 +55,7 @@ export function checkSnapshot(path: string): SnapshotState {
     const check = db.pragma("integrity_check", { simple: true });
     if (check !== "ok") throw new StoreError(`${path}: the snapshot fails the integrity check: ${String(check)}`);
     const state = db.prepare("SELECT seq, clean FROM replica_state WHERE id = 1").get() as
-      | { seq: number; clean: number }
-      | undefined;
+      { seq: number; clean: number } | undefined;
     if (!state) throw new StoreError(`${path}: the snapshot has no replica state`);
     if (state.clean !== 1) throw new StoreError(`${path}: the snapshot is not marked clean`);
     return { seq: state.seq };
