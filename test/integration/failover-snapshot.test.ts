@@ -26,6 +26,7 @@ import {
 } from "../helpers/failover-bots.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { withProsody } from "../helpers/prosody.js";
+import { createSnapshotClient } from "../../src/xmpp/replica-snapshot.js";
 import { agentYaml, LogLines, PersonClient, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -161,6 +162,13 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const a = await start("a");
     await tookOver(a, TAKEOVER_BOUND_MS);
     await a.waitForLog("A to run", (l) => l["msg"] === "AlertBot running", REAL_PROCESS_MS);
+    // Only the configured standby may have the database.
+    const asAlice = createSnapshotClient(alice.session, t.prosody.botJid, {
+      offerTimeoutMs: 30_000,
+      chunkTimeoutMs: 30_000,
+    });
+    await assert.rejects(asAlice.offer(), /forbidden/);
+    await assert.rejects(asAlice.chunk("0", 0), /forbidden/);
     let b = await start("b");
     await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", REAL_PROCESS_MS);
     const agentLog = new LogLines();
