@@ -23,7 +23,7 @@ import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "./replica-log.j
 import { ActiveWatch, type ClaimReason } from "./active-watch.js";
 import { runBot, type ActiveRole, type RunningBot } from "./run-bot.js";
 import { SendGate } from "./send-gate.js";
-import { downloadSnapshot, SnapshotSource } from "./replica-snapshot.js";
+import { downloadSnapshot, removeLeftSnapshots, SnapshotSource } from "./replica-snapshot.js";
 
 /** How often the standby pings the active, and how long it waits for each answer. */
 const WATCH_EVERY_MS = 1_000;
@@ -59,6 +59,7 @@ export async function runFailover(
 ): Promise<FailoverBot> {
   const f = config.failover;
   // Replaced, with the journal and the follower, when a snapshot of the active's file is swapped in.
+  removeLeftSnapshots(config.database);
   let store = Store.open(config.database, { replicated: true });
   let journal = store.replica!;
   const standbyLog = log.child({ role: "standby" });

@@ -4,7 +4,7 @@
 // holds exactly batches 1 to seq) and serves it in chunks; the standby downloads it beside its own
 // file, checks it, and follows the log from seq + 1.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, rmSync } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
@@ -111,6 +111,12 @@ export class SnapshotSource {
     this.current = null;
     if (copy) await rm(copy.path, { force: true });
   }
+}
+
+/** Removes copies a process killed while it made or fetched one left beside its database. */
+export function removeLeftSnapshots(databasePath: string): void {
+  rmSync(`${databasePath}.snapshot-out`, { force: true });
+  rmSync(`${databasePath}.snapshot-in`, { force: true });
 }
 
 /** A snapshot downloaded and checked, ready to replace the standby's file. */

@@ -8,7 +8,14 @@ import { createLogger } from "../../src/log.js";
 import { downloadSnapshot, SnapshotSource } from "../../src/bot/replica-snapshot.js";
 import { StoreError } from "../../src/store/database.js";
 import { Store } from "../../src/store/store.js";
-import { SNAPSHOT_CHUNK_BYTES, type SnapshotClient } from "../../src/xmpp/replica-snapshot.js";
+import { clientXml as xml } from "../../src/xmpp/connect.js";
+import { NS_MAUVE_REPLICA_SNAPSHOT as NS } from "../../src/xmpp/namespaces.js";
+import {
+  parseSnapshotChunk,
+  parseSnapshotOffer,
+  SNAPSHOT_CHUNK_BYTES,
+  type SnapshotClient,
+} from "../../src/xmpp/replica-snapshot.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { fakeClockCore } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
@@ -196,5 +203,34 @@ describe("replica snapshot (a standby the log no longer reaches)", () => {
     const garbage = join(dir, "garbage.sqlite");
     writeFileSync(garbage, Buffer.alloc(8192, 7));
     assert.throws(() => Store.checkSnapshot(garbage), StoreError);
+  });
+
+  it("reads offers and chunks, and refuses malformed ones with a clear error", () => {
+    const sha256 = "ab".repeat(32);
+    assert.deepEqual(parseSnapshotOffer(xml("snapshot", { xmlns: NS, id: "x1", size: 70000, sha256, seq: 42 })), {
+      id: "x1",
+      sizeBytes: 70000,
+      sha256,
+      seq: 42,
+    });
+    for (const attrs of [
+      { id: "x1", size: 1, sha256, seq: -1 },
+      { id: "x1", size: "1e3", sha256, seq: 1 },
+      { id: "x1", size: 1, sha256: "zz", seq: 1 },
+      { size: 1, sha256, seq: 1 },
+    ])
+      assert.throws(
+        () => parseSnapshotOffer(xml("snapshot", { xmlns: NS, ...attrs })),
+        /needs id, size, sha256 and seq/,
+      );
+
+    const bytes = Buffer.from("some bytes of a database file");
+    const chunk = (attrs: Record<string, string | number>, text: string) => xml("chunk", { xmlns: NS, ...attrs }, text);
+    assert.deepEqual(parseSnapshotChunk(chunk({ id: "x1", offset: 64 }, bytes.toString("base64")), "x1", 64), bytes);
+    assert.throws(() => parseSnapshotChunk(chunk({ id: "x1", offset: 0 }, "AAAA"), "x1", 64), /expected x1@64/);
+    assert.throws(() => parseSnapshotChunk(chunk({ id: "x2", offset: 64 }, "AAAA"), "x1", 64), /expected x1@64/);
+    assert.throws(() => parseSnapshotChunk(chunk({ id: "x1", offset: 0 }, "not base64!"), "x1", 0), /not base64/);
+    const tooBig = Buffer.alloc(SNAPSHOT_CHUNK_BYTES + 1).toString("base64");
+    assert.throws(() => parseSnapshotChunk(chunk({ id: "x1", offset: 0 }, tooBig), "x1", 0), /more than/);
   });
 });
