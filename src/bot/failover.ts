@@ -58,8 +58,8 @@ export async function runFailover(
   options: FailoverOptions,
 ): Promise<FailoverBot> {
   const f = config.failover;
-  // Replaced, with the journal and the follower, when a snapshot of the active's file is swapped in.
   removeLeftSnapshots(config.database);
+  // Replaced, with the journal and the follower, when a snapshot of the active's file is swapped in.
   let store = Store.open(config.database, { replicated: true });
   let journal = store.replica!;
   const standbyLog = log.child({ role: "standby" });
