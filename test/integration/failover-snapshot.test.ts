@@ -259,4 +259,44 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     const number = Number(/#(\d+)/.exec(raised.body)?.[1]);
     assert.ok(number > highest, `the new alert is #${number}, after the ${highest} alerts before it`);
   });
+
+  it("(c) with no active to ask, a standby the log no longer reaches does not claim", async () => {
+    const a2 = runs.filter((r) => r.label.startsWith("alertbot A")).at(-1)!;
+    await load(2 * AGENTS);
+    // A clean stop: A's file holds the whole log; nobody holds the JID.
+    assert.deepEqual(await a2.stop(30_000), { code: 0, signal: null });
+    const b3 = await start("b"); // B was SIGKILLed as the active: its file is wiped, and item 1 is long gone
+    await b3.waitForLog(
+      "B to refuse to claim with a gap",
+      (l) => l["msg"] === "cannot take over: this database lacks part of the log, and no snapshot came from the active",
+      REAL_PROCESS_MS,
+    );
+    assert.ok(b3.withMsg("no snapshot from the active; will ask again").length >= 1);
+    await sleep(5_000);
+    assert.equal(b3.withMsg("took over: now the active").length, 0, "never a claim with a gap");
+    // B holds the standby JID (kick_new), so A, which has the whole log, could not join while B
+    // waits: an admin stops B, starts A (it claims), then B again.
+    assert.deepEqual(await b3.stop(30_000), { code: 0, signal: null });
+
+    const a3 = await start("a");
+    assert.equal(
+      a3.withMsg(
+        "this database was last written as the active and may hold writes the log never got: rebuilt from the log",
+      ).length,
+      0,
+    );
+    await tookOver(a3, TAKEOVER_BOUND_MS);
+    const b4 = await start("b");
+    const rebuilt = await b4.waitForLog(
+      "B to rebuild from A's snapshot once A is the active",
+      (l) => l["msg"] === "rebuilt from the active's snapshot",
+      REAL_PROCESS_MS,
+    );
+    process.stderr.write(
+      `      B refused to claim with a gap; restarted once A was active, it rebuilt from A's snapshot: seq ${String(rebuilt["seq"])}, ${String(rebuilt["tookMs"])} ms\n`,
+    );
+    await load(2 * AGENTS);
+    await sameAlerts("B, rebuilt, to hold A's alerts");
+    assert.equal(b4.withMsg("took over: now the active").length, 0);
+  });
 });
