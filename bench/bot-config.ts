@@ -15,7 +15,7 @@ export const SECRET_ENV = "BENCH_BOT_SECRET";
  * or one digest when an update changes more than three alerts at once): the benchmark measures
  * the whole path, chat included, rather than a policy holding notices back.
  */
-export function benchBotYaml(prosody: ProsodyHandle, database: string): string {
+export function benchBotYaml(prosody: ProsodyHandle, database: string, quietDigestEvery?: string): string {
   const person = (name: string): string => `  - name: ${name}\n    jid: ${name}@${prosody.domain}`;
   return `xmpp:
   service: xmpp://127.0.0.1:${prosody.componentPort}
@@ -32,7 +32,7 @@ rules:
   - { level: normal, workgroup: ops }
 storm:
   per_person_limit: 10000 per 1s
-log:
+${quietDigestEvery ? `  quiet_digest_every: ${quietDigestEvery}\n` : ""}log:
   level: info
 `;
 }

@@ -10,12 +10,16 @@ export interface BotWorker {
   readonly database: string;
 }
 
-/** Starts AlertBot in a child process with a new database named after `name` (`extraYaml`: more config sections). */
+/**
+ * Starts AlertBot in a child process with a new database named after `name` (`extraYaml`: more
+ * config sections; `quietDigestEvery`: the storm section's, which the bench's config already has).
+ */
 export async function startBotWorker(
   ctx: BenchContext,
   name: string,
   extraFlags: readonly string[] = [],
   extraYaml = "",
+  quietDigestEvery?: string,
 ): Promise<BotWorker> {
   const { prosody, secret } = ctx.server;
   const database = join(ctx.workDir, `${name}.sqlite`);
@@ -27,7 +31,7 @@ export async function startBotWorker(
     const noAudit = ctx.experiments.has("no-audit");
     await worker.call(
       "startBot",
-      { yaml: benchBotYaml(prosody, database) + extraYaml, env: { [SECRET_ENV]: secret }, noAudit },
+      { yaml: benchBotYaml(prosody, database, quietDigestEvery) + extraYaml, env: { [SECRET_ENV]: secret }, noAudit },
       300_000,
     );
   } catch (err) {

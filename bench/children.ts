@@ -34,18 +34,25 @@ export async function terminate(child: ChildProcess, timeoutMs = 5_000): Promise
 }
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+/** Something the child tells the parent unasked (see `emit`). */
+type Event = { event: unknown };
 
 /** A TypeScript module of bench/ running in its own Node process, answering requests over IPC. */
 export class Worker {
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exitReason: string | undefined;
+  private readonly eventListeners = new Set<(event: unknown) => void>();
 
   private constructor(
     readonly child: ChildProcess,
     private readonly logFile: string,
   ) {
-    child.on("message", (m: Reply) => {
+    child.on("message", (m: Reply | Event) => {
+      if ("event" in m) {
+        for (const l of this.eventListeners) l(m.event);
+        return;
+      }
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
@@ -89,6 +96,13 @@ export class Worker {
     return this.child.pid ?? -1;
   }
 
+  /** Calls `fn` with every event the child emits; returns the way to stop. */
+  onEvent<T>(fn: (event: T) => void): () => void {
+    const l = fn as (event: unknown) => void;
+    this.eventListeners.add(l);
+    return () => this.eventListeners.delete(l);
+  }
+
   /** Sends a request and waits for its answer (rejects on timeout or if the child dies). */
   call<T = unknown>(type: string, args: object = {}, timeoutMs = 60_000): Promise<T> {
     if (this.exitReason) return Promise.reject(new Error(this.exitReason));
@@ -122,6 +136,11 @@ export class Worker {
     await Promise.race([exited, sleep(10_000)]);
     await terminate(this.child);
   }
+}
+
+/** Child side: tells the parent something unasked (its Worker's `onEvent` listeners get it). */
+export function emit<T>(event: T): void {
+  process.send?.({ event });
 }
 
 /** Child side: answers the parent's requests with `handlers`; exits when the parent goes away. */

@@ -36,6 +36,11 @@ export interface BenchSizes {
   readonly observeMs: number;
   /** Longest the scale phase may spend connecting and provisioning before it reports what it reached. */
   readonly scaleSetupBudgetMs: number;
+  // Issue 13 (taketime): the takeover phase's agents, its SIGKILL rounds, and whether a frozen
+  // (SIGSTOP) active is measured too.
+  readonly takeoverAgents: number;
+  readonly takeoverRounds: number;
+  readonly takeoverFrozen: boolean;
 }
 
 /** Everything the command line decides. */
@@ -51,19 +56,29 @@ export interface BenchOptions {
   // Issue 17 (perf): a CPU hog beside the run, and the soak phase's length.
   readonly contended: boolean;
   readonly soakMinutes: number;
+  // Issue 17 (perf, soak verdict): short retention windows for the soak's bot, null: as shipped.
+  readonly soakRetentionMs: number | null;
 }
 
 /**
  * Changes tried for their measured effect, never on by default: figures taken with one are not
  * the product as shipped, and the report says so.
  */
-export const EXPERIMENTS = ["no-first-contact-resync", "no-audit"] as const;
+export const EXPERIMENTS = [
+  "no-first-contact-resync",
+  "no-audit",
+  // Issue 17 (people): the compare phase's people back in the load generator's process, as before.
+  "people-in-process",
+] as const;
 /** One experiment. */
 export type Experiment = (typeof EXPERIMENTS)[number];
 
 /** The phases, in the order they run. */
 // Issue 14 (boardbench): "board", the web board's cost to ingest.
-export const PHASES = ["compare", "agent", "board", "open-alerts", "scale", "peer", "soak"] as const;
+// Issue 13 (taketime): "takeover", two AlertBots and the time from killing the active to the
+// standby's first notice. In the default phases: it is the figure the failover promise (30 s) is
+// judged on, and it takes a few minutes (each round waits for T and G, as a real takeover does).
+export const PHASES = ["compare", "agent", "board", "open-alerts", "scale", "peer", "takeover", "soak"] as const;
 /** Phases a run without --phases leaves out (the soak takes an hour). */
 const NOT_BY_DEFAULT: readonly Phase[] = ["soak"];
 /** One phase of the run. */
@@ -77,8 +92,9 @@ Prosody or ejabberd (--server; loopback, temporary directory): a do-nothing comp
 subscriber first (the baseline), then the real AlertBot on the same load; resources
 of the server, the bot and a real agent; the bot with many open alerts; N agents
 connected at once; Debian's prometheus-alertmanager beside the bot on the same work
-(peer); the web board's cost: ingest with 5 open boards vs none (board); and, only
-when asked for, an hour's soak (soak).
+(peer); the web board's cost: ingest with 5 open boards vs none (board); two
+AlertBots, the active SIGKILLed, timed to the standby's first notice (takeover;
+Prosody only); and, only when asked for, an hour's soak (soak).
 Every comparison is a ratio against the baseline taken in the same run, because
 absolute figures drift on a shared machine.
 
@@ -86,7 +102,7 @@ Prints progress on stderr, a table on stdout, and as the last line of stdout one
 JSON object with every figure.
 
 Modes:
-      --quick          CI-sized: small phases, about a minute
+      --quick          CI-sized: small phases, a few minutes
                        (default mode: 1,000 agents, 100,000 open alerts, < 10 minutes)
       --agents N       simulated agents in the scale phase (e.g. 10000)
 
@@ -110,11 +126,18 @@ Options:
                        agents leave the agent feature out of disco#info, so the
                        bot skips its full resync when it first sees one: the
                        effect of fixing that resync); no-audit (the bot's audit
-                       feed publishes nothing)
+                       feed publishes nothing); people-in-process (the
+                       compare phase's people's clients run in the bench's
+                       own process beside the publishers, as they used to,
+                       instead of a worker of their own)
       --contended      run a CPU hog process (a busy loop) beside the whole run,
                        as other work on a shared machine would
       --minutes N      length of the soak phase (default 60; not part of the
                        default phases: --phases soak --minutes 60)
+      --soak-retention D  run the soak's bot with short retention windows (history,
+                       transmissions and the quiet digest every D, at least 10m,
+                       e.g. 10m), so they fill within the run; the verdict judges
+                       the trend after they filled
       --keep           keep Prosody's run directory and the workers' logs
   -h, --help           show this text
 `;
@@ -137,6 +160,10 @@ const QUICK: BenchSizes = {
   heartbeatMs: 10_000,
   observeMs: 10_000,
   scaleSetupBudgetMs: 30_000,
+  // Two rounds: the second is taken over by the bot that was killed in the first and rebuilt.
+  takeoverAgents: 20,
+  takeoverRounds: 2,
+  takeoverFrozen: false,
 };
 
 const DEFAULT: BenchSizes = {
@@ -157,6 +184,9 @@ const DEFAULT: BenchSizes = {
   heartbeatMs: 60_000,
   observeMs: 45_000,
   scaleSetupBudgetMs: 120_000,
+  takeoverAgents: 100,
+  takeoverRounds: 3,
+  takeoverFrozen: true,
 };
 
 /** Parses argv; prints help or a usage error and exits (0 / 2) so callers only see valid options. */
@@ -178,6 +208,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         keep: { type: "boolean", default: false },
         contended: { type: "boolean", default: false },
         minutes: { type: "string", default: "60" },
+        "soak-retention": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -218,6 +249,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       phases.add(p as Phase);
     }
   }
+  // Issue 13: failover is built on Prosody's one stream per component JID (docs/failover.md).
+  if (phases.size === 1 && phases.has("takeover") && !servers.includes("prosody"))
+    usage("--phases takeover: failover is supported on Prosody only (docs/failover.md); use --server prosody");
   const experiments = new Set<Experiment>();
   for (const e of (values.experiment ?? "")
     .split(",")
@@ -230,6 +264,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const soakMinutes = Number(values.minutes);
   if (!Number.isInteger(soakMinutes) || soakMinutes < 2 || soakMinutes > 24 * 60)
     usage(`--minutes: expected a whole number of minutes from 2 to 1440, got "${values.minutes}"`);
+  // Issue 17 (perf, soak verdict)
+  const soakRetention = values["soak-retention"];
+  const soakRetentionMs = soakRetention === undefined ? null : duration("--soak-retention", soakRetention, 600_000);
+  if (soakRetentionMs !== null && soakRetentionMs >= soakMinutes * 60_000)
+    usage(`--soak-retention: ${soakRetention} would not fill within --minutes ${soakMinutes}`);
   return {
     sizes,
     storage: values.storage,
@@ -240,6 +279,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     experiments,
     contended: values.contended,
     soakMinutes,
+    soakRetentionMs,
   };
 }
 

@@ -12,8 +12,21 @@ export interface Received {
   readonly at: number;
 }
 
+/** What the phases use of a person, wherever the client runs (this process or people-worker.ts). */
+export interface PersonClient {
+  readonly name: string;
+  /** Chat lines received so far. */
+  readonly received: number;
+  /** Calls `fn` for every chat line from now on; returns the way to stop. */
+  onMessage(fn: (m: Received) => void): () => void;
+  /** Sends a chat line; resolves with when it was handed to the socket (hrMs, stamped where the client runs). */
+  say(to: string, body: string): Promise<number>;
+  /** Closes the session. */
+  stop(): Promise<void>;
+}
+
 /** One person's client, approving the bot's presence subscription like a user who said yes. */
-export class Person {
+export class Person implements PersonClient {
   private listeners = new Set<(m: Received) => void>();
   received = 0;
 
@@ -48,18 +61,18 @@ export class Person {
     return person;
   }
 
-  /** Calls `fn` for every chat line from now on; returns the way to stop. */
   onMessage(fn: (m: Received) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
-  /** Sends a chat line. */
-  say(to: string, body: string): Promise<void> {
-    return this.chat.sendChat(to, body);
+  async say(to: string, body: string): Promise<number> {
+    // The stanza is serialised and written in this turn: the stamp is when it left the client.
+    const at = hrMs();
+    await this.chat.sendChat(to, body);
+    return at;
   }
 
-  /** Closes the session. */
   stop(): Promise<void> {
     return this.session.stop();
   }

@@ -1,8 +1,10 @@
 // ack → reply: a person acknowledges an alert in chat and waits for the bot's answer.
 import type { Worker } from "./children.js";
-import { hrMs, sleep } from "./hrtime.js";
-import type { Person, Received } from "./person.js";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { sleep } from "./hrtime.js";
+import type { PersonClient, Received } from "./person.js";
 import { summarise, type LatencySummary } from "./stats.js";
+import type { AckTimings } from "./subscriber-worker.js";
 
 /** Round trips of `ack <id>` to the bot's reply. */
 export interface AckResult {
@@ -16,6 +18,33 @@ export interface AckResult {
    * (Prosody routing it and the bot's read backlog), the bot's own work, bot -> the person's client.
    */
   readonly legs: { toBot: LatencySummary; inBot: LatencySummary; toPerson: LatencySummary } | null;
+  /**
+   * The bot's side of the legs: the bot's leg ends when it hands the answer to its socket; `socket`
+   * is from then until the socket took it (the "send" event, which came after the person's client
+   * had it in some idle runs), `queuedBytesMax` the most bytes of the bot's earlier writes still in
+   * its socket buffer when an answer was written, `loopDelayMs` how long the bot's event loop was
+   * blocked meanwhile (a line that arrives then is read only after: part of the leg to the bot).
+   */
+  readonly botSide: {
+    socket: LatencySummary;
+    queuedBytesMax: number;
+    /** The most bytes in the kernel's send queue of the bot's socket when an answer was written. */
+    kernelQueuedBytesMax: number;
+    /** The most bytes the bot had received and not read yet when it read an ack. */
+    unreadBytesAtReadMax: number;
+    /** CPU the bot spent between reading an ack and writing its answer (the rest of the leg is waiting for a core). */
+    cpuMs: LatencySummary;
+    /** Answers during which the bot waited in a system call (voluntary switches), or was preempted. */
+    answersWaitingInSyscall: number;
+    answersPreempted: number;
+    loopDelayMs: { p50: number; p99: number; max: number };
+    runs: AckTimings["runs"];
+  } | null;
+  /**
+   * How long the event loop of the bench's main process (the publishers' and, with the
+   * people-in-process experiment, the people's) was blocked while the acks ran.
+   */
+  readonly benchLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 // Two people take turns at this pace, so that no one exceeds a per-person command rate limit
@@ -25,12 +54,14 @@ const REPLY_TIMEOUT_MS = 5_000;
 
 /** Sends `ack <id>` for each id, alternating between `people`, and times each reply. */
 export async function measureAcks(
-  people: readonly Person[],
+  people: readonly PersonClient[],
   botJid: string,
   shortIds: readonly number[],
   bot?: Worker,
 ): Promise<AckResult> {
   await bot?.call("takeAckTimings");
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const sent = new Map<number, { at: number; answeredAt: number }>();
   const samples: number[] = [];
   let failed = 0;
@@ -48,8 +79,8 @@ export async function measureAcks(
         resolve(m);
       });
     });
-    const sentAt = hrMs();
-    await person.say(botJid, `ack ${id}`);
+    // Stamped where the person's client runs, as it writes the line.
+    const sentAt = await person.say(botJid, `ack ${id}`);
     const answer = await reply;
     if (answer && answer.body.includes(`#${id}`)) {
       samples.push(answer.at - sentAt);
@@ -58,23 +89,66 @@ export async function measureAcks(
     sampleReply ||= answer?.body.split("\n")[0] ?? "";
     await sleep(PACE_MS);
   }
+  loopDelay.disable();
+  const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+  const benchLoopDelayMs = {
+    p50: ms(loopDelay.percentile(50)),
+    p99: ms(loopDelay.percentile(99)),
+    max: ms(loopDelay.max),
+  };
   let legs: AckResult["legs"] = null;
+  let botSide: AckResult["botSide"] = null;
   if (bot) {
-    const t = await bot.call<{ in: Array<[string, number]>; out: Array<[string, number]> }>("takeAckTimings");
+    const t = await bot.call<AckTimings>("takeAckTimings");
     const ins = new Map(t.in);
     const outs = new Map(t.out);
+    const writes = new Map(t.write);
     const toBot: number[] = [];
     const inBot: number[] = [];
     const toPerson: number[] = [];
+    const socket: number[] = [];
+    const cpuMs: number[] = [];
+    let queuedBytesMax = 0;
+    let kernelQueuedBytesMax = 0;
+    let answersWaitingInSyscall = 0;
+    let answersPreempted = 0;
     for (const [id, s] of sent) {
       const i = ins.get(String(id));
-      const o = outs.get(String(id));
+      const sentEvent = outs.get(String(id));
+      const w = writes.get(String(id));
+      const o = w?.at ?? sentEvent;
       if (i === undefined || o === undefined) continue;
       toBot.push(i - s.at);
       inBot.push(o - i);
       toPerson.push(s.answeredAt - o);
+      if (w === undefined || sentEvent === undefined) continue;
+      socket.push(sentEvent - w.at);
+      cpuMs.push(w.cpuMs);
+      if (w.voluntarySwitches > 0) answersWaitingInSyscall++;
+      if (w.involuntarySwitches > 0) answersPreempted++;
+      queuedBytesMax = Math.max(queuedBytesMax, w.queuedBytes);
+      kernelQueuedBytesMax = Math.max(kernelQueuedBytesMax, w.kernelTx);
     }
     if (toBot.length > 0) legs = { toBot: summarise(toBot), inBot: summarise(inBot), toPerson: summarise(toPerson) };
+    if (socket.length > 0)
+      botSide = {
+        socket: summarise(socket),
+        queuedBytesMax,
+        kernelQueuedBytesMax,
+        unreadBytesAtReadMax: Math.max(0, ...t.unreadBytesAtRead.map(([, n]) => n)),
+        cpuMs: summarise(cpuMs),
+        answersWaitingInSyscall,
+        answersPreempted,
+        loopDelayMs: t.loopDelayMs,
+        runs: t.runs,
+      };
   }
-  return { latency: samples.length > 0 ? summarise(samples) : null, failed, sampleReply, legs };
+  return {
+    latency: samples.length > 0 ? summarise(samples) : null,
+    failed,
+    sampleReply,
+    legs,
+    botSide,
+    benchLoopDelayMs,
+  };
 }

@@ -9,10 +9,11 @@ import { cpuMsPerUpdate, meanThroughput, median, writeKbPerUpdate } from "./comp
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import type { Worker } from "./children.js";
 import { measureAcks, type AckResult } from "./phase-ack.js";
-import { measureLatency, summariseLatency, type LatencySamples } from "./phase-latency.js";
+import { measureLatency, summariseChatLegs, summariseLatency, type LatencySamples } from "./phase-latency.js";
 import { measureThroughput, type ThroughputPlan, type ThroughputResult } from "./phase-throughput.js";
-import { Person } from "./person.js";
+import { Person, type PersonClient } from "./person.js";
 import { readProc } from "./proc-stats.js";
+import { RemotePeople } from "./remote-people.js";
 import type { BenchResults, RoundRatios } from "./results.js";
 import { QuietLog, SimAgent } from "./sim-agent.js";
 import { ratio, summarise } from "./stats.js";
@@ -37,15 +38,25 @@ export async function comparePhases(
 ): Promise<Pick<BenchResults, "baseline" | "bot" | "agent" | "ratios" | "rounds">> {
   const { prosody } = ctx.server;
   const log = new QuietLog();
-  const people: Person[] = [];
+  let remote: RemotePeople | undefined;
+  let people: readonly PersonClient[] = [];
   let publishers: SimAgent[] = [];
   let bot: BotWorker | undefined;
   try {
     bot = await startBotWorker(ctx, "bot");
-    for (const name of PEOPLE)
-      people.push(
-        await Person.login({ service: ctx.target.service, domain: prosody.domain, name, password: BENCH_PASSWORD }),
-      );
+    // The people's clients run in their own process: in this one they were read and stamped
+    // only between the publishers' work (see people-worker.ts).
+    if (ctx.experiments.has("people-in-process")) {
+      const here: Person[] = [];
+      for (const name of PEOPLE)
+        here.push(
+          await Person.login({ service: ctx.target.service, domain: prosody.domain, name, password: BENCH_PASSWORD }),
+        );
+      people = here;
+    } else {
+      remote = await RemotePeople.start(ctx, PEOPLE, BENCH_PASSWORD);
+      people = remote.people;
+    }
     publishers = await Promise.all(
       publisherAccounts(ctx.sizes.publishers).map((n) => SimAgent.connect(n, ctx.target, log)),
     );
@@ -103,8 +114,13 @@ export async function comparePhases(
         if (baseline) pair.base = l;
         else pair.bot = l;
       }
+      const legs = summariseChatLegs(pair.bot!.chatLegs);
+      const slow = legs?.slowest;
       ctx.progress(
-        `pair ${i + 1}/${pairs} at ${rate}/s: publish->event p99 ${summarise(pair.base!.event).p99} ms, publish->chat p99 ${summarise(pair.bot!.chat).p99} ms`,
+        `pair ${i + 1}/${pairs} at ${rate}/s: publish->event p99 ${summarise(pair.base!.event).p99} ms, publish->chat p99 ${summarise(pair.bot!.chat).p99} ms` +
+          (slow
+            ? `; slowest ${slow.n} chat lines: to bot ${slow.toBot}, stored ${slow.toStored}, notice written ${slow.toNotice}, to person ${slow.toPerson} ms`
+            : ""),
       );
       lat.push(pair);
     }
@@ -134,7 +150,7 @@ export async function comparePhases(
       { person: alice, database },
     );
     ctx.progress(
-      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms; legs p99 to bot ${ackSaturated!.legs?.toBot.p99}, in bot ${ackSaturated!.legs?.inBot.p99}, to person ${ackSaturated!.legs?.toPerson.p99} ms`,
+      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms; legs p99 to bot ${ackSaturated!.legs?.toBot.p99}, in bot ${ackSaturated!.legs?.inBot.p99}, to person ${ackSaturated!.legs?.toPerson.p99} ms${botSide(ackSaturated!)}`,
     );
     await worker.call("deleteNodesAsBot", { nodes: publishers.map((p) => p.node), service: prosody.pubsubJid }, 60_000);
     const agent = whileBotUp ? await whileBotUp(worker) : null;
@@ -147,8 +163,24 @@ export async function comparePhases(
     );
   } finally {
     await Promise.all([...publishers, ...people].map((p) => p.stop()));
+    await remote?.stop();
     await bot?.worker.stop();
   }
+}
+
+// Where the bot's own part of a saturated ack went (progress line only; the JSON has it all).
+function botSide(a: AckResult): string {
+  const p = a.botSide;
+  if (!p) return "";
+  const longest = p.runs.longest[0];
+  return (
+    `; bot: CPU from read to answer p99 ${p.cpuMs.p99} ms, answer behind at most ${p.queuedBytesMax} bytes in its socket and ${p.kernelQueuedBytesMax} in the kernel, ` +
+    `at most ${p.unreadBytesAtReadMax} bytes unread behind the ack; event loop blocked p99 ${p.loopDelayMs.p99}, max ${p.loopDelayMs.max} ms ` +
+    `(longest batch ${longest ? `${longest.items} items, ${longest.wallMs} ms wall, ${longest.cpuMs} ms CPU, ${longest.voluntarySwitches} waits in a system call, ${longest.involuntarySwitches} preemptions` : "none"}; ` +
+    `${p.runs.waitedInSyscall} of ${p.runs.count} batches waited in a system call, ${p.runs.waitedInSyscallWallMs} ms in all); ` +
+    `answers that waited in a system call ${p.answersWaitingInSyscall}, were preempted ${p.answersPreempted} of ${p.cpuMs.n}; ` +
+    `bench's main loop blocked p99 ${a.benchLoopDelayMs.p99}, max ${a.benchLoopDelayMs.max} ms`
+  );
 }
 
 function aggregate(

@@ -3,7 +3,7 @@
 import { probeAlert, probeToken } from "./alert-shapes.js";
 import type { Worker } from "./children.js";
 import { hrMs, sleep } from "./hrtime.js";
-import type { Person } from "./person.js";
+import type { PersonClient } from "./person.js";
 import type { PublishRecord, SimAgent } from "./sim-agent.js";
 import { summarise, type LatencySummary } from "./stats.js";
 import type { SubscriberTimings } from "./subscriber-worker.js";
@@ -18,6 +18,28 @@ export interface LatencySamples {
   readonly chat: number[];
   readonly missing: number;
   readonly raisedShortIds: number[];
+  /** Bot: each chat line's way, per probe (see ChatLegs). */
+  readonly chatLegs: ChatLeg[];
+}
+
+/** One chat line's way (ms): publish -> bot read the event -> stored -> notice written -> the person's client. */
+export interface ChatLeg {
+  readonly toBot: number;
+  readonly toStored: number;
+  readonly toNotice: number;
+  readonly toPerson: number;
+}
+
+/**
+ * Where publish->chat went, leg by leg (p50/p99 of each), and the legs of the slowest 1% of chat
+ * lines averaged: what the chat p99 is made of.
+ */
+export interface ChatLegs {
+  readonly toBot: LatencySummary;
+  readonly toStored: LatencySummary;
+  readonly toNotice: LatencySummary;
+  readonly toPerson: LatencySummary;
+  readonly slowest: ChatLeg & { readonly n: number };
 }
 
 /** Latencies of fixed-rate runs (ms); a summary is null when that path was not measured. */
@@ -35,6 +57,8 @@ export interface LatencyResult {
   readonly missing: number;
   /** Short ids of the alerts the probes raised (read from the chat lines), for the ack phase. */
   readonly raisedShortIds: number[];
+  /** Bot: publish->chat leg by leg (null for the baseline). */
+  readonly chatLegs: ChatLegs | null;
 }
 
 /** Publishes `rate` probes a second for `durationMs`, round-robin over `agents`. */
@@ -43,7 +67,7 @@ export async function measureLatency(
   agents: readonly SimAgent[],
   rate: number,
   durationMs: number,
-  person?: Person,
+  person?: PersonClient,
 ): Promise<LatencySamples> {
   const chat = new Map<string, number>();
   const raisedShortIds: number[] = [];
@@ -89,6 +113,8 @@ export async function measureLatency(
   const toEvent: number[] = [];
   const toStored: number[] = [];
   const toChat: number[] = [];
+  const chatLegs: ChatLeg[] = [];
+  const notices = new Map(timings.notices);
   let missing = 0;
   for (const [token, r] of records) {
     if (!r.ok) {
@@ -102,10 +128,23 @@ export async function measureLatency(
     if (e !== undefined) toEvent.push(e - r.sentAt);
     if (s !== undefined) toStored.push(s - r.sentAt);
     if (c !== undefined) toChat.push(c - r.sentAt);
+    const n = notices.get(token);
+    if (e !== undefined && s !== undefined && n !== undefined && c !== undefined)
+      chatLegs.push({ toBot: e - r.sentAt, toStored: s - e, toNotice: n - s, toPerson: c - n });
     const expected = person ? c !== undefined && s !== undefined : e !== undefined;
     if (!expected) missing++;
   }
-  return { rate, sent: records.size, confirm, event: toEvent, stored: toStored, chat: toChat, missing, raisedShortIds };
+  return {
+    rate,
+    sent: records.size,
+    confirm,
+    event: toEvent,
+    stored: toStored,
+    chat: toChat,
+    missing,
+    raisedShortIds,
+    chatLegs,
+  };
 }
 
 /** Merges the samples of several rounds and summarises them. */
@@ -121,5 +160,28 @@ export function summariseLatency(rounds: readonly LatencySamples[]): LatencyResu
     publishToChat: maybe(all((r) => r.chat)),
     missing: rounds.reduce((n, r) => n + r.missing, 0),
     raisedShortIds: all((r) => r.raisedShortIds),
+    chatLegs: summariseChatLegs(rounds.flatMap((r) => r.chatLegs)),
+  };
+}
+
+/** Summarises chat legs (null when there are none: the baseline). */
+export function summariseChatLegs(legs: readonly ChatLeg[]): ChatLegs | null {
+  if (legs.length === 0) return null;
+  const total = (l: ChatLeg): number => l.toBot + l.toStored + l.toNotice + l.toPerson;
+  const slowest = [...legs].sort((a, b) => total(b) - total(a)).slice(0, Math.max(1, Math.ceil(legs.length / 100)));
+  const mean = (pick: (l: ChatLeg) => number): number =>
+    Math.round((slowest.reduce((s, l) => s + pick(l), 0) / slowest.length) * 100) / 100;
+  return {
+    toBot: summarise(legs.map((l) => l.toBot)),
+    toStored: summarise(legs.map((l) => l.toStored)),
+    toNotice: summarise(legs.map((l) => l.toNotice)),
+    toPerson: summarise(legs.map((l) => l.toPerson)),
+    slowest: {
+      n: slowest.length,
+      toBot: mean((l) => l.toBot),
+      toStored: mean((l) => l.toStored),
+      toNotice: mean((l) => l.toNotice),
+      toPerson: mean((l) => l.toPerson),
+    },
   };
 }

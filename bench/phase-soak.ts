@@ -57,9 +57,21 @@ export interface SoakResult {
   readonly acksAnswered: number;
   readonly samples: SoakSample[];
   readonly trends: SoakTrend[];
-  /** Rows added per hour to each table that grows with traffic (first minute to last). */
+  /** Rows added per hour to each table that grows with traffic (over the judged minutes). */
   readonly rowsPerHour: Record<string, number>;
   readonly growing: boolean;
+  /** Short retention windows the bot ran with (--soak-retention), null: as shipped. */
+  readonly retention: SoakRetention | null;
+  /** The first minute the trends and rows per hour are judged from (after start-up and, with short windows, after they filled). */
+  readonly judgedFromMinute: number;
+}
+
+/** The bot's retention windows in a soak run with short ones, in ms. */
+export interface SoakRetention {
+  readonly historyMs: number;
+  readonly transmissionsMs: number;
+  readonly quietDigestEveryMs: number;
+  readonly everyMs: number;
 }
 
 const CONNECT_CONCURRENCY = 64;
@@ -78,15 +90,41 @@ const GROWTH_PER_HOUR_LIMIT = 0.1;
 /** The backlog grows when its trend adds more than this many updates per hour. */
 const BACKLOG_PER_HOUR_LIMIT = 600;
 
-/** Runs the soak for `minutes`. */
-export async function soakPhase(ctx: BenchContext, minutes: number): Promise<SoakResult> {
+/** How often the soak's bot prunes when its windows are short (the shipped default too). */
+const SHORT_RETENTION_EVERY_MS = 60_000;
+
+/**
+ * Runs the soak for `minutes`; with `retentionMs`, the bot keeps history, transmissions and sends
+ * (the quiet digest's look-back) only that long, so its file can level off within the run, and the
+ * trends are judged from when those windows have filled (plus a pruning pass and a minute).
+ */
+export async function soakPhase(ctx: BenchContext, minutes: number, retentionMs: number | null): Promise<SoakResult> {
   const { agents: n, heartbeatMs } = ctx.sizes;
+  const retention: SoakRetention | null =
+    retentionMs === null
+      ? null
+      : {
+          historyMs: retentionMs,
+          transmissionsMs: retentionMs,
+          quietDigestEveryMs: retentionMs,
+          everyMs: SHORT_RETENTION_EVERY_MS,
+        };
+  const judgedFromMinute = retention ? Math.ceil((retention.historyMs + retention.everyMs) / SAMPLE_EVERY_MS) + 1 : 2;
   ctx.progress(
-    `soak: ${n.toLocaleString("en-US")} agents heartbeating every ${heartbeatMs / 1000} s for ${minutes} min, a flapping subset, people acking`,
+    `soak: ${n.toLocaleString("en-US")} agents heartbeating every ${heartbeatMs / 1000} s for ${minutes} min, a flapping subset, people acking${retention ? `; short retention windows of ${retentionMs! / 60_000} min, judged from minute ${judgedFromMinute}` : ""}`,
   );
   await ctx.server.prosody.restart();
   const prosodyPid = await ctx.server.pid();
-  const bot = await startBotWorker(ctx, "bot-soak");
+  const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
+  const bot = await startBotWorker(
+    ctx,
+    "bot-soak",
+    [],
+    retention
+      ? `retention:\n  history: ${seconds(retention.historyMs)}\n  transmissions: ${seconds(retention.transmissionsMs)}\n  every: ${seconds(retention.everyMs)}\n`
+      : "",
+    retention ? seconds(retention.quietDigestEveryMs) : undefined,
+  );
   const log = new QuietLog();
   const sims: SimAgent[] = [];
   const ready: SimAgent[] = [];
@@ -207,8 +245,8 @@ export async function soakPhase(ctx: BenchContext, minutes: number): Promise<Soa
         `  minute ${minute}: bot RSS ${s.botRssMb.toFixed(1)} MB, CPU ${s.botCpuPercent.toFixed(1)}%; SQLite ${s.dbMb.toFixed(2)} MB + WAL ${s.walMb.toFixed(2)} MB; backlog ${s.backlog}; Prosody ${s.prosodyRssMb.toFixed(0)} MB, ${s.prosodyCpuPercent.toFixed(0)}%; ${acksSent} acks sent`,
       );
     }
-    const trends = soakTrends(samples);
-    const [a, z] = [samples[0], samples.at(-1)];
+    const trends = soakTrends(samples, judgedFromMinute);
+    const [a, z] = [judgedSamples(samples, judgedFromMinute)[0], samples.at(-1)];
     const hours = a && z && z.minute > a.minute ? (z.minute - a.minute) / 60 : NaN;
     const rowsPerHour = Object.fromEntries(
       Object.keys(z?.rows ?? {}).map((t) => [t, ((z?.rows[t] ?? NaN) - (a?.rows[t] ?? NaN)) / hours]),
@@ -228,6 +266,8 @@ export async function soakPhase(ctx: BenchContext, minutes: number): Promise<Soa
       trends,
       rowsPerHour,
       growing: trends.some((t) => t.growing),
+      retention,
+      judgedFromMinute,
     };
   } finally {
     for (const t of timers) clearTimeout(t);
@@ -236,9 +276,19 @@ export async function soakPhase(ctx: BenchContext, minutes: number): Promise<Soa
   }
 }
 
-/** The trend of each series over the samples after the first minute (start-up, first heartbeats). */
-export function soakTrends(samples: readonly SoakSample[]): SoakTrend[] {
-  const steady = samples.length > 2 ? samples.slice(1) : samples;
+/**
+ * The samples a verdict is judged on: from `fromMinute` (after start-up and the first heartbeats,
+ * and any short retention windows filling); a run too short for that keeps what it has after its first minute.
+ */
+export function judgedSamples(samples: readonly SoakSample[], fromMinute = 2): readonly SoakSample[] {
+  const steady = samples.filter((s) => s.minute >= fromMinute);
+  if (steady.length > 2) return steady;
+  return samples.length > 2 ? samples.slice(1) : samples;
+}
+
+/** The trend of each series over the judged samples (see {@link judgedSamples}). */
+export function soakTrends(samples: readonly SoakSample[], fromMinute = 2): SoakTrend[] {
+  const steady = judgedSamples(samples, fromMinute);
   const series: Array<[string, string, (s: SoakSample) => number, (mean: number) => number]> = [
     ["bot RSS", "MB", (s) => s.botRssMb, (m) => m * GROWTH_PER_HOUR_LIMIT],
     ["SQLite file", "MB", (s) => s.dbMb, (m) => m * GROWTH_PER_HOUR_LIMIT],

@@ -7,7 +7,7 @@ import { flipBatch } from "./alert-shapes.js";
 import { hrMs, sleep } from "./hrtime.js";
 import { ProcSampler, type ProcWindow } from "./proc-stats.js";
 import type { SimAgent } from "./sim-agent.js";
-import type { Person } from "./person.js";
+import type { PersonClient } from "./person.js";
 
 /** What one saturating run achieved over its measurement window. */
 export interface ThroughputResult {
@@ -59,7 +59,7 @@ export async function measureThroughput(
   agents: readonly SimAgent[],
   prosodyPid: number,
   plan: ThroughputPlan,
-  bot?: { readonly person: Person; readonly database: string },
+  bot?: { readonly person: PersonClient; readonly database: string },
 ): Promise<ThroughputResult> {
   const person = bot?.person;
   const before = await worker.call<SubscriberCounters>("counters");

@@ -1,4 +1,5 @@
 // The readable table printed at the end of a run.
+import type { Spread as TakeoverSpread } from "./phase-takeover.js";
 import type { LatencySummary } from "./stats.js";
 import type { BenchResults } from "./results.js";
 import type { ProcWindow } from "./proc-stats.js";
@@ -185,6 +186,13 @@ export function renderTable(r: BenchResults): string {
     section(
       `soak: ${n0(k.ready)}/${n0(k.agents)} agents heartbeating every ${n0(k.heartbeatMs / 1000)} s for ${k.minutes} min, ${k.flappers} flapping every ${n0(k.flapMs / 1000)} s`,
     );
+    // Issue 17 (perf, soak verdict)
+    rows.push([
+      "retention windows",
+      k.retention
+        ? `short, for the soak: history ${n0(k.retention.historyMs / 60_000)} min, transmissions ${n0(k.retention.transmissionsMs / 60_000)} min, quiet digest ${n0(k.retention.quietDigestEveryMs / 60_000)} min (pruned every ${n0(k.retention.everyMs / 1000)} s); trends and rows per hour judged over minutes ${k.judgedFromMinute}-${k.minutes}`
+        : `as shipped (history 30 d, transmissions 1 h); trends judged over minutes ${k.judgedFromMinute}-${k.minutes}`,
+    ]);
     rows.push([
       "published / acks",
       `${n0(k.published)} confirmed (${k.publishFailures} failed); ${k.acksSent} acks sent, ${k.acksAnswered} replies`,
@@ -227,7 +235,41 @@ export function renderTable(r: BenchResults): string {
       `${n2(w.eventsPerBoardPerSec)}/s; ${w.eventsPerBoard.min}-${w.eventsPerBoard.max} per board per window`,
     ]);
   }
-  section("targets (issues 7 and 17)");
+  // Issue 13 (taketime): two AlertBots, the active killed.
+  if (r.takeover) {
+    const k = r.takeover;
+    const s = (ms: number | null): string =>
+      ms === null || !Number.isFinite(ms) ? "n/a" : `${(ms / 1000).toFixed(1)} s`;
+    section(
+      `takeover: two AlertBot processes, ${k.ready}/${k.agents} agents publishing every ${n0(k.publishEveryMs / 1000)} s, an alert raised every ${n0(k.raiseEveryMs / 1000)} s`,
+    );
+    rows.push([
+      "failover timings (defaults)",
+      `T ${s(k.failover.takeoverAfterMs)}, L ${s(k.failover.leaseMs)}, G ${s(k.failover.graceMs)}; first claim with no active ${s(k.firstClaimMs)} after start`,
+    ]);
+    k.rounds.forEach((x, i) =>
+      rows.push([
+        `  round ${i + 1}: ${x.kind} ${x.victim}`,
+        `claim ${s(x.killToClaimMs)}, active ${s(x.killToActiveMs)} (${x.claimReason}), first notice ${s(x.killToFirstNoticeMs)}; ` +
+          `${x.raised} raised, ${x.repeated} repeated, ${x.missing} never told` +
+          (x.thawedExit ? `; thawed: ${x.thawedExit}` : "") +
+          (x.rejoin
+            ? x.rejoin.caughtUp
+              ? `; restarted: caught up to batch ${x.rejoin.caughtUpToSeq} in ${s(x.rejoin.catchUpMs)}${x.rejoin.rebuilt ? " (rebuilt from the log)" : ""}`
+              : `; restarted: DID NOT CATCH UP (${x.rejoin.problem ?? "?"})`
+            : ""),
+      ]),
+    );
+    const spread = (x: TakeoverSpread): string => `${s(x.min)} / ${s(x.median)} / ${s(x.max)} (n=${x.n})`;
+    rows.push(["SIGKILL -> standby active min/median/max", spread(k.killToActive)]);
+    rows.push(["SIGKILL -> first notice min/median/max", spread(k.killToFirstNotice)]);
+    rows.push([
+      "publishes / notices",
+      `${n0(k.published)} confirmed (${k.publishFailures} failed); ${k.repeated} notices repeated, ${k.missing} alerts never told; replica log at batch ${n0(k.logSeqAtEnd)} (keeps 1,000)`,
+    ]);
+    if (k.stoppedEarly) rows.push(["STOPPED EARLY", k.stoppedEarly]);
+  }
+  section("targets (issues 7, 13, 14 and 17)");
   for (const t of r.targets) rows.push([`${t.status.toUpperCase().padEnd(13)} ${t.name}`, t.detail]);
   rows.push(["", ""], ["run took", `${n0(r.durationSeconds)} s`]);
 

@@ -6,6 +6,7 @@ import type { LatencyResult } from "./phase-latency.js";
 import type { OpenAlertsResult } from "./phase-open-alerts.js";
 import type { PeerResult } from "./phase-peer.js";
 import type { SoakResult } from "./phase-soak.js";
+import type { TakeoverResult } from "./phase-takeover.js";
 import type { ScaleResult } from "./phase-scale.js";
 import type { ThroughputResult } from "./phase-throughput.js";
 import type { BenchSizes } from "./options.js";
@@ -97,6 +98,8 @@ export interface BenchResults {
   soak: SoakResult | null;
   /** Issue 14: ingest with open web boards vs none (the board phase). */
   board: BoardResult | null;
+  /** Issue 13: two AlertBots, the active killed (the takeover phase; Prosody only, null on ejabberd). */
+  takeover: TakeoverResult | null;
   targets: TargetVerdict[];
   /** Seconds the whole run took. */
   durationSeconds: number;

@@ -19,6 +19,7 @@ import { agentFootprints, agentPhase, openAlertsPhase, scalePhase } from "./phas
 import { peerPhase } from "./phase-peer.js";
 import { soakPhase } from "./phase-soak.js";
 import { boardPhase } from "./phase-board.js";
+import { takeoverPhase } from "./phase-takeover.js";
 import { renderTable } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
 import { SERVER_NAMES, startBenchServer, type BenchServer, type ServerKind } from "./server.js";
@@ -168,6 +169,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
     peer: null,
     soak: null,
     board: null,
+    takeover: null,
     targets: [],
     durationSeconds: NaN,
   };
@@ -183,7 +185,11 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
   if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
   if (phases.has("scale")) results.scale = await scalePhase(ctx);
   if (phases.has("peer")) results.peer = await peerPhase(ctx, results.openAlerts);
-  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes);
+  // Issue 13: failover is built on Prosody's one stream per component JID (docs/failover.md).
+  if (phases.has("takeover") && kind === "prosody") results.takeover = await takeoverPhase(ctx);
+  else if (phases.has("takeover"))
+    progress("takeover: not measured on ejabberd: failover is supported on Prosody only (docs/failover.md)");
+  if (phases.has("soak")) results.soak = await soakPhase(ctx, options.soakMinutes, options.soakRetentionMs);
   results.targets = judgeTargets(results);
   results.durationSeconds = Math.round((hrMs() - started) / 1000);
   return results;

@@ -4,6 +4,8 @@
 // the bot, and the bot's audit feed is paused, so nothing of the bot loads Prosody. Switching mode
 // is one message, which lets the benchmark alternate baseline and bot windows every few seconds on
 // the same connection, subscriptions and nodes.
+import { readFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { buildUpdate, toWireAlert } from "../src/codec/build-update.js";
 import { AuditFeed } from "../src/bot/audit-feed.js";
 import { runBot, type RunningBot } from "../src/bot/run-bot.js";
@@ -14,6 +16,8 @@ import { NS_PUBSUB_EVENT } from "../src/xmpp/namespaces.js";
 import { createPubsub } from "../src/xmpp/pubsub.js";
 import { coreOf } from "../src/xmpp/session.js";
 import type { XmlElement } from "../src/xmpp/xml.js";
+import { TurnBatch } from "../src/util/batching.js";
+import { probeToken } from "./alert-shapes.js";
 import { serve } from "./children.js";
 import { hrMs, sleep, waitUntil } from "./hrtime.js";
 
@@ -35,13 +39,55 @@ export interface SubscriberCounters {
 
 /** Timestamps (hrMs) by transmission id, taken since the last `takeTimings`. */
 export interface SubscriberTimings {
+  /** When each item notification was read (baseline and bot alike). */
   readonly events: Array<[string, number]>;
   readonly stored: Array<[string, number]>;
+  /** Bot: when the RAISED notice of each latency probe was handed to the socket, by probe token. */
+  readonly notices: Array<[string, number]>;
+}
+
+/** Where the acks' round trips went on the bot's side, since the last `takeAckTimings` (hrMs by short id). */
+export interface AckTimings {
+  /** When the bot read "ack N". */
+  readonly in: Array<[string, number]>;
+  /** When its answer naming #N had been taken by the socket ("send" event). */
+  readonly out: Array<[string, number]>;
+  /**
+   * When the answer was handed to the socket, the bytes of earlier writes then still in the
+   * socket's buffer and in the kernel's send queue, and the bot's CPU time since it read the ack.
+   */
+  readonly write: Array<
+    [
+      string,
+      {
+        at: number;
+        queuedBytes: number;
+        kernelTx: number;
+        cpuMs: number;
+        voluntarySwitches: number;
+        involuntarySwitches: number;
+      },
+    ]
+  >;
+  /** Bytes received and not yet read by the bot when it read the ack. */
+  readonly unreadBytesAtRead: Array<[string, number]>;
+  /** TurnBatch runs (the ingest's chunks, sends finishing): how many, items, the three longest. */
+  readonly runs: {
+    readonly count: number;
+    readonly items: number;
+    readonly longest: BatchRun[];
+    /** Runs that waited in a system call at least once (voluntary switches), and their total wall time. */
+    readonly waitedInSyscall: number;
+    readonly waitedInSyscallWallMs: number;
+  };
+  /** How long the bot's event loop was blocked (timer delay). */
+  readonly loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 const counters = { received: 0, applied: 0, duplicates: 0, rejected: 0, errors: 0, sentMessages: 0, sentIqs: 0 };
 const sentPublishes: Record<string, number> = {};
 let events = new Map<string, number>();
+let notices = new Map<string, number>();
 let stored = new Map<string, number>();
 let recording = false;
 let baselineMode = false;
@@ -79,17 +125,120 @@ function instrumentedLogger(): Logger {
 // Where an ack's round trip goes: when the bot read "ack N" and when it wrote its answer naming #N.
 const ackIn = new Map<string, number>();
 const ackOut = new Map<string, number>();
+// Inside the bot's leg: when the answer was handed to the socket (before the "send" event, which
+// comes once the socket has taken it) and how many bytes of earlier writes still waited in the
+// socket's own buffer then, i.e. what the answer queued behind in this process.
+const ackWrite = new Map<string, AckTimings["write"][number][1]>();
+// At each ack read: the bot's unread bytes in the kernel (what came in behind it) and its CPU time
+// so far, so that the CPU it spent between reading and answering can be told from waiting for a core.
+const ackRead = new Map<string, { unreadBytes: number; usage: Usage }>();
+let botSocket: { writableLength?: number; localPort?: number } | null = null;
+// How long the bot's event loop was blocked (a line that arrives meanwhile is read only after).
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+// Every TurnBatch run (the ingest's chunks among them): how many items, and how long it held the
+// event loop in wall time and in CPU time.
+const drains: BatchRun[] = [];
+
+/** One TurnBatch run: wall and CPU time, and the context switches in between. */
+export interface BatchRun {
+  readonly items: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  /** Waits in a system call (an fsync of SQLite's WAL checkpoint, a disk read). */
+  readonly voluntarySwitches: number;
+  /** Preemptions: runnable, but another process had the core. */
+  readonly involuntarySwitches: number;
+}
+
+/**
+ * The process's CPU time (all threads: an upper bound for the event loop's) and the event loop
+ * thread's own context switches (/proc/thread-self: the process-wide counts would include V8's
+ * and libuv's helper threads, which sleep and wake all the time).
+ */
+interface Usage {
+  readonly cpuUs: number;
+  readonly voluntary: number;
+  readonly involuntary: number;
+}
+
+function usage(): Usage {
+  const c = process.cpuUsage();
+  let voluntary = NaN;
+  let involuntary = NaN;
+  try {
+    const status = readFileSync("/proc/thread-self/status", "utf8");
+    voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+    involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+  } catch {
+    // Not Linux: the switches stay unknown.
+  }
+  return { cpuUs: c.user + c.system, voluntary, involuntary };
+}
+
+function offCpu(a: Usage, b: Usage): { cpuMs: number; voluntarySwitches: number; involuntarySwitches: number } {
+  return {
+    cpuMs: (b.cpuUs - a.cpuUs) / 1000,
+    voluntarySwitches: b.voluntary - a.voluntary,
+    involuntarySwitches: b.involuntary - a.involuntary,
+  };
+}
+{
+  const drain = TurnBatch.prototype.drain;
+  TurnBatch.prototype.drain = function (this: TurnBatch<unknown>) {
+    const n = this.waiting;
+    const t = hrMs();
+    const before = usage();
+    try {
+      drain.call(this);
+    } finally {
+      const after = usage();
+      if (n > 0)
+        drains.push({
+          items: n - this.waiting,
+          wallMs: hrMs() - t,
+          ...offCpu(before, after),
+        });
+    }
+  };
+}
+// The kernel's queues of the bot's TCP socket to the server (Linux /proc/net/tcp): bytes written
+// and not yet acknowledged by the server (what an answer queues behind after leaving the process),
+// and bytes received and not yet read by the bot (its read backlog).
+function tcpQueues(localPort: number | undefined): { tx: number; rx: number } | null {
+  if (localPort === undefined) return null;
+  const port = localPort.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${port}`) && f[3] === "01") {
+        const [tx, rx] = (f[4] ?? "0:0").split(":").map((h) => parseInt(h, 16));
+        return { tx: tx ?? 0, rx: rx ?? 0 };
+      }
+    }
+  }
+  return null;
+}
+const ACK_ANSWER = /#(\d+) .*acknowledged/;
 function stampAckIn(stanza: XmlElement): void {
   if (stanza.name !== "message") return;
   const id = /^ack (\d+)/.exec(stanza.getChildText("body") ?? "")?.[1];
-  if (id !== undefined && !ackIn.has(id)) ackIn.set(id, hrMs());
+  if (id !== undefined && !ackIn.has(id)) {
+    ackIn.set(id, hrMs());
+    ackRead.set(id, { unreadBytes: tcpQueues(botSocket?.localPort)?.rx ?? -1, usage: usage() });
+  }
 }
 
 // Every stanza the session writes passes xmpp.js's "send" event: count what the bot asks of Prosody.
 function countSent(el: XmlElement): void {
   if (el.name === "message") {
     counters.sentMessages++;
-    const id = /#(\d+) .*acknowledged/.exec(el.getChildText("body") ?? "")?.[1];
+    const id = ACK_ANSWER.exec(el.getChildText("body") ?? "")?.[1];
     if (id !== undefined && !ackOut.has(id)) ackOut.set(id, hrMs());
   }
   if (el.name !== "iq") return;
@@ -98,6 +247,16 @@ function countSent(el: XmlElement): void {
   if (node === undefined) return;
   const key = node.startsWith("mauve/alerts/") ? "agent nodes" : node;
   sentPublishes[key] = (sentPublishes[key] ?? 0) + 1;
+}
+
+// Bot mode, while recording: when each item notification was read, before the bot sees it.
+function stampEvents(stanza: XmlElement): void {
+  const event = stanza.name === "message" ? stanza.getChild("event", NS_PUBSUB_EVENT) : undefined;
+  for (const items of event?.getChildren("items", NS_PUBSUB_EVENT) ?? [])
+    for (const item of items.getChildren("item", NS_PUBSUB_EVENT)) {
+      const id = item.attrs["id"] ?? "";
+      if (!events.has(id)) events.set(id, hrMs());
+    }
 }
 
 // Baseline mode: an item notification is taken before any listener of the session sees it.
@@ -138,10 +297,32 @@ serve({
       on: (e: string, f: (el: XmlElement) => void) => void;
     };
     entity.on("send", countSent);
+    const raw = coreOf(bot.session).entity as unknown as {
+      write: (s: string) => Promise<void>;
+      socket: { writableLength?: number; localPort?: number } | null;
+    };
+    const write = raw.write.bind(raw);
+    raw.write = (s: string) => {
+      const id = s.startsWith("<message") ? ACK_ANSWER.exec(s)?.[1] : undefined;
+      botSocket = raw.socket;
+      if (recording && s.startsWith("<message") && s.includes("RAISED #")) {
+        const token = probeToken(s);
+        if (token !== undefined && !notices.has(token)) notices.set(token, hrMs());
+      }
+      if (id !== undefined && !ackWrite.has(id)) {
+        const at = hrMs();
+        const kernelTx = tcpQueues(raw.socket?.localPort)?.tx ?? -1;
+        const read = ackRead.get(id)?.usage;
+        const off = read ? offCpu(read, usage()) : { cpuMs: NaN, voluntarySwitches: NaN, involuntarySwitches: NaN };
+        ackWrite.set(id, { at, queuedBytes: raw.socket?.writableLength ?? 0, kernelTx, ...off });
+      }
+      return write(s);
+    };
     const emit = entity.emit.bind(entity);
     entity.emit = (event, ...rest) => {
       if (event !== "stanza") return emit(event, ...rest);
       if (baselineMode && takeAsBaseline(rest[0] as XmlElement)) return true;
+      if (recording) stampEvents(rest[0] as XmlElement);
       stampAckIn(rest[0] as XmlElement);
       return emit(event, ...rest);
     };
@@ -224,10 +405,35 @@ serve({
   },
 
   /** When the bot read each "ack N" and wrote its answer (hrMs, by N), since the last call. */
-  takeAckTimings() {
-    const result = { in: [...ackIn], out: [...ackOut] };
+  takeAckTimings(): AckTimings {
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    const longestRuns = [...drains]
+      .sort((a, b) => b.wallMs - a.wallMs)
+      .slice(0, 3)
+      .map((r) => ({ ...r, wallMs: Math.round(r.wallMs), cpuMs: Math.round(r.cpuMs) }));
+    const waited = drains.filter((r) => r.voluntarySwitches > 0);
+    const result = {
+      in: [...ackIn],
+      out: [...ackOut],
+      write: [...ackWrite],
+      unreadBytesAtRead: [...ackRead].map(([id, r]) => [id, r.unreadBytes] as [string, number]),
+      runs: {
+        count: drains.length,
+        items: drains.reduce((n, d) => n + d.items, 0),
+        longest: longestRuns,
+        waitedInSyscall: waited.length,
+        waitedInSyscallWallMs: Math.round(waited.reduce((s, r) => s + r.wallMs, 0)),
+      },
+      loopDelayMs: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+    };
     ackIn.clear();
     ackOut.clear();
+    ackWrite.clear();
+    ackRead.clear();
+    drains.length = 0;
+    loopDelay.disable();
+    loopDelay.reset();
+    loopDelay.enable();
     return result;
   },
 
@@ -239,8 +445,9 @@ serve({
   },
 
   takeTimings(): SubscriberTimings {
-    const result = { events: [...events], stored: [...stored] };
+    const result = { events: [...events], stored: [...stored], notices: [...notices] };
     events = new Map();
+    notices = new Map();
     stored = new Map();
     return result;
   },

@@ -117,6 +117,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
   out.push(...issue17Targets(r));
   out.push(soakTarget(r));
   out.push(boardTarget(r)); // issue 14
+  out.push(takeoverTarget(r)); // issue 13
   // A run with an experiment measured a change, not the product: every verdict says so.
   if (r.experiments.length === 0) return out;
   const note = ` [EXPERIMENT ${r.experiments.join(", ")}: not as shipped]`;
@@ -194,10 +195,22 @@ function soakTarget(r: BenchResults): TargetVerdict {
     )
     .join(", ");
   const seen = `${k.ready}/${k.agents} agents for ${k.minutes} min: ${trends}`;
+  // Issue 17 (perf, soak verdict): with short retention windows the plateau is reached within the
+  // run, so a shorter run can be judged, on the minutes after the windows filled, and says so.
+  if (k.retention) {
+    const judged = k.minutes - k.judgedFromMinute + 1;
+    const how = `short retention windows (history, transmissions, sends: ${k.retention.historyMs / 60_000} min; shipped: 30 d, 1 h, 1 h), trends over minutes ${k.judgedFromMinute}-${k.minutes} after they filled`;
+    if (judged < SOAK_JUDGED_MINUTES_SHORT_RETENTION)
+      return { name, status: "not evaluated", detail: `${judged} min judged (too short): ${how}; ${seen}` };
+    return { name, status: k.growing || k.ready < k.agents ? "missed" : "met", detail: `${how}; ${seen}` };
+  }
   if (k.minutes < SOAK_MINUTES_TARGET)
     return { name, status: "not evaluated", detail: `ran ${k.minutes} min (too short to judge): ${seen}` };
   return { name, status: k.growing || k.ready < k.agents ? "missed" : "met", detail: seen };
 }
+
+/** With short retention windows: the minutes after they filled that a verdict needs. */
+export const SOAK_JUDGED_MINUTES_SHORT_RETENTION = 30;
 
 // Issue 14 (boardbench): open boards must not slow ingest.
 function boardTarget(r: BenchResults): TargetVerdict {
@@ -210,4 +223,39 @@ function boardTarget(r: BenchResults): TargetVerdict {
     status: !Number.isFinite(cost) ? "not evaluated" : cost <= 0.1 && w.failedFetches === 0 ? "met" : "missed",
     detail: `median of pair ratios ${w.ratio.toFixed(3)} (cost ${(cost * 100).toFixed(1)}%; pairs ${w.pairs.map((p) => p.ratio.toFixed(2)).join(", ")}); ${f1(w.withBoards.updatesPerSec)} vs ${f1(w.noBoards.updatesPerSec)} updates/s${w.failedFetches ? `; ${w.failedFetches} page fetches failed` : ""}`,
   };
+}
+
+// Issue 13 (taketime), item 5: SIGKILL the active; within 30 s the standby is active. Judged on the
+// first notice the person gets from the new active, in every SIGKILL round, with the default timings.
+export const TAKEOVER_LIMIT_MS = 30_000;
+
+function takeoverTarget(r: BenchResults): TargetVerdict {
+  const name = `SIGKILL -> standby active (first notice) <= ${TAKEOVER_LIMIT_MS / 1000} s`;
+  const k = r.takeover;
+  if (!k)
+    return {
+      name,
+      status: "not evaluated",
+      detail:
+        r.machine.server === "prosody"
+          ? "takeover phase not run"
+          : "failover is supported on Prosody only (docs/failover.md): measured with --server prosody",
+    };
+  const kills = k.rounds.filter((x) => x.kind === "sigkill");
+  const s = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : "n/a");
+  const spread = (x: { min: number; median: number; max: number }): string =>
+    `${s(x.min)} / ${s(x.median)} / ${s(x.max)} s`;
+  const untold = kills.filter((x) => x.killToFirstNoticeMs === null).length;
+  const frozen = k.rounds.find((x) => x.kind === "sigstop");
+  const detail =
+    `${kills.length} SIGKILL rounds, kill -> first notice min / median / max ${spread(k.killToFirstNotice)}` +
+    `${untold > 0 ? ` (${untold} rounds with no notice)` : ""}; kill -> standby active ${spread(k.killToActive)}; ` +
+    `T ${s(k.failover.takeoverAfterMs)} s, G ${s(k.failover.graceMs)} s; ${k.repeated} notices repeated, ${k.missing} never told` +
+    (frozen
+      ? `; frozen active: standby active ${s(frozen.killToActiveMs)} s, first notice ${s(frozen.killToFirstNoticeMs ?? NaN)} s`
+      : "") +
+    (k.stoppedEarly ? `; STOPPED EARLY: ${k.stoppedEarly}` : "");
+  if (kills.length === 0) return { name, status: "not evaluated", detail };
+  const within = untold === 0 && k.killToFirstNotice.max <= TAKEOVER_LIMIT_MS;
+  return { name, status: within ? "met" : "missed", detail };
 }

@@ -8,7 +8,7 @@
 // alertbot: it ends (status 75) so that, restarted, it joins as the standby and cannot take the JID
 // back from the new active.
 import { rm } from "node:fs/promises";
-import type { Clock } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
 import type { FailoverConfig } from "../config/failover-config.js";
 import type { Logger } from "../log.js";
@@ -33,6 +33,8 @@ const SNAPSHOT_RETRY_MS = 30_000;
 // The active answers an offer once its log has everything and its copy is made.
 const SNAPSHOT_OFFER_TIMEOUT_MS = 120_000;
 const SNAPSHOT_CHUNK_TIMEOUT_MS = 30_000;
+/** How long a clean stop waits for the log to take what was committed. */
+const DETACH_FLUSH_MS = 5_000;
 
 /** A process taking part in failover: the standby until it claims, then the active. */
 export interface FailoverBot {
@@ -256,9 +258,21 @@ export async function runFailover(
         activeLog.error("no longer the active: the connection holding the bot's JID ended", { reason });
         options.onLost(reason);
       },
-      detach() {
+      async detach() {
         lostAlready = true; // a clean stop: its "offline" is no loss
         gate?.stop();
+        // What was committed goes to the log before letting go, so the file is left clean and,
+        // restarted as the standby, needs no rebuild. Bounded: with the server gone the file stays
+        // unclean and is rebuilt instead.
+        const p = publisher;
+        if (p) {
+          let timer: TimerHandle | undefined;
+          await Promise.race([
+            p.flushed(),
+            new Promise<void>((resolve) => (timer = clock.setTimer(DETACH_FLUSH_MS, resolve))),
+          ]);
+          timer?.cancel();
+        }
         publisher?.stop();
         void snapshots?.stop();
         journal.stopCapture();

@@ -93,6 +93,7 @@ export class ReplicaPublisher {
     const { journal, pubsub, service, clock, log } = this.deps;
     for (let batch = journal.take(MAX_OPS_PER_ITEM); batch && !this.stopped; batch = journal.take(MAX_OPS_PER_ITEM)) {
       this.inFlightOps = batch.ops;
+      let sentOk = false;
       for (let attempt = 0; !this.stopped; attempt++) {
         const sent = await pubsub
           .publishForeign(
@@ -102,7 +103,10 @@ export class ReplicaPublisher {
             String(batch.seq),
           )
           .catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
-        if (sent.ok) break;
+        if (sent.ok) {
+          sentOk = true;
+          break;
+        }
         // Sends stay held meanwhile: nobody is told what the standby could not learn.
         log.warn("replica log: publish failed; sends wait for it", {
           seq: batch.seq,
@@ -111,7 +115,8 @@ export class ReplicaPublisher {
         });
         await new Promise<void>((resolve) => clock.setTimer(backoffDelay(attempt, DEFAULT_BACKOFF), resolve));
       }
-      if (this.stopped) return;
+      // A batch the server took is in the log, stopped or not: saying so keeps the file clean.
+      if (!sentOk) return;
       journal.published(batch.seq);
       this.publishedOps += batch.ops;
       this.inFlightOps = 0;
@@ -160,7 +165,8 @@ export class ReplicaFollower {
   /** An item notification of the node. */
   onItem(item: PubsubItem): void {
     if (this.stopped) return;
-    if (this.apply(item) === "gap") void this.catchUp();
+    if (this.apply(item) === "gap")
+      this.catchUp().catch((err: unknown) => this.deps.log.warn("replica log: cannot catch up yet", { err }));
   }
 
   /** Reads the node's retained items and applies the ones this file lacks. */

@@ -78,8 +78,8 @@ export interface ActiveRole {
   attach(session: XmppSession, pubsub: Pubsub): Promise<() => Promise<void>>;
   /** The connection holding the JID ended: this process is no longer the active. */
   lost(reason: string): void;
-  /** Stops the lease and the log (a clean stop). */
-  detach(): void;
+  /** Stops the lease and, once what was committed is in the log (or after a bound), the log: a clean stop. */
+  detach(): Promise<void>;
 }
 
 /** Failover's fencing: waits before each send while this process may not send. */
@@ -211,7 +211,11 @@ export async function runBot(
     (event) => handleItem(core, log, event).then(() => undefined),
     (err) => log.error("cannot apply a held event", { err }),
   );
-  pubsub.onEvent((event) => liveEvents.offer(event), { services: [service] });
+  // Once stopping, events are left on their nodes for whoever reads them next (this bot restarted,
+  // or the standby taking over): applied now, with nobody left to tell, they would only be writes
+  // the replica log may never get.
+  let stopping = false;
+  pubsub.onEvent((event) => (stopping ? undefined : liveEvents.offer(event)), { services: [service] });
   provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
     const answer = (reply: string): Promise<void> => chat.sendChat(msg.from, reply);
@@ -403,6 +407,7 @@ export async function runBot(
   }
 
   async function shutDown(): Promise<void> {
+    stopping = true;
     adoptRetry.stop();
     audit.stop();
     retention.stop();
@@ -410,7 +415,7 @@ export async function runBot(
     await core.idle();
     await retention.idle();
     for (const p of config().people) await presence.sendUnavailable({ to: p.jid }).catch(() => undefined);
-    options.active?.detach();
+    await options.active?.detach();
     await session.stop();
     store.close();
   }

@@ -17,7 +17,8 @@ export interface RetentionConfig {
 export const retentionSection: Reader<RetentionConfig> = optional(
   transform(
     object({
-      history: optional(duration({ min: DAY_MS, max: 3660 * DAY_MS }), "30d"),
+      // Under a day only to watch retention at work in a short run (the bench's soak).
+      history: optional(duration({ min: 10 * MINUTE_MS, max: 3660 * DAY_MS }), "30d"),
       transmissions: optional(duration({ min: 5 * MINUTE_MS, max: 366 * DAY_MS }), "1h"),
       every: optional(duration({ min: 10_000, max: DAY_MS }), "1m"),
     }),

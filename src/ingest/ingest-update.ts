@@ -5,6 +5,7 @@ import { sourceToNodeName, sourceNameProblem } from "../codec/source-name.js";
 import { applyUpdate, fireDue, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
+import { AGENT_NODE_MAX_ITEMS } from "../xmpp/provisioning.js";
 
 /** An applied change with the alert as stored (so it has its short id). */
 export interface StoredChange extends AlertChange {
@@ -20,6 +21,14 @@ export interface UpdateOrigin {
   /** The publisher's bare JID when the server exposes it. */
   publisher?: string;
 }
+
+/**
+ * How many of a sequenced source's newest transmission ids are kept with it: what its pubsub node
+ * still holds and the bot re-reads at a start. The sequence refuses every other replay except after
+ * a sender started afresh at 1 (reinstalled), when the items its node kept from before would look
+ * newer than its new sequence: their ids refuse them.
+ */
+export const RECENT_SEQUENCED_KEPT = AGENT_NODE_MAX_ITEMS;
 
 /** What became of an update. Expected outcomes are values, not exceptions. */
 export type IngestOutcome =
@@ -45,12 +54,17 @@ export function ingestUpdate(
   if (refusal) return { status: "rejected", reason: refusal };
 
   return store.transaction((): IngestOutcome => {
-    if (store.transmissions.seen(update.transmissionId)) return { status: "duplicate" };
     const known = store.sources.get(update.source);
+    const id = update.transmissionId.toString();
+    // Files from before schema 4 hold sequenced updates' ids in the table too: both are looked at.
+    if (known?.recentTransmissions.includes(id) || store.transmissions.seen(update.source, update.transmissionId))
+      return { status: "duplicate" };
+    const sequenced = update.sequence > 0n;
+    const recent = sequenced ? [...(known?.recentTransmissions ?? []), id].slice(-RECENT_SEQUENCED_KEPT) : [];
     const last = known?.lastSequence ?? 0n;
     // A sequence of 1 is a sender whose outbox started afresh (reinstalled): accept it and move on.
-    if (update.sequence > 0n && last > 0n && update.sequence <= last && update.sequence !== 1n) {
-      store.transmissions.remember(update.transmissionId, update.source, receivedAt);
+    if (sequenced && last > 0n && update.sequence <= last && update.sequence !== 1n) {
+      if (known) store.sources.noteRecent(update.source, recent);
       return { status: "stale", sequence: update.sequence, lastSequence: last };
     }
     if (!known) {
@@ -70,8 +84,11 @@ export function ingestUpdate(
       store.alerts.record(alert.shortId, change.events);
       return { ...change, alert };
     });
-    store.transmissions.remember(update.transmissionId, update.source, receivedAt);
-    store.sources.touch(update.source, update.sequence, receivedAt);
+    if (sequenced) store.sources.touchSequenced(update.source, update.sequence, recent, receivedAt);
+    else {
+      store.transmissions.remember(update.transmissionId, update.source, receivedAt);
+      store.sources.touch(update.source, receivedAt);
+    }
     return { status: "applied", changes };
   });
 }

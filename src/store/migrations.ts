@@ -137,4 +137,27 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX transmissions_by_age;
     `,
   },
+  {
+    version: 4,
+    description: "sequenced updates: their newest transmission ids kept in the source's row, not a row each",
+    sql: `
+      ALTER TABLE sources ADD COLUMN recent_transmissions TEXT NOT NULL DEFAULT '';
+    `,
+  },
+  {
+    version: 5,
+    description: "transmissions keyed by source and id in one B-tree (WITHOUT ROWID), no separate index",
+    sql: `
+      CREATE TABLE transmissions_v5 (
+        source           TEXT NOT NULL,
+        transmission_id  TEXT NOT NULL,
+        received_at      INTEGER NOT NULL,
+        PRIMARY KEY (source, transmission_id)
+      ) WITHOUT ROWID;
+      INSERT INTO transmissions_v5 (source, transmission_id, received_at)
+        SELECT source, transmission_id, received_at FROM transmissions;
+      DROP TABLE transmissions;
+      ALTER TABLE transmissions_v5 RENAME TO transmissions;
+    `,
+  },
 ];

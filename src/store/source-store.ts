@@ -9,6 +9,8 @@ export interface SourceRecord {
   ownerJid: string;
   /** The highest per-source sequence applied; 0n when the sender sends none. */
   lastSequence: bigint;
+  /** Transmission ids (decimal) of the source's newest sequenced updates, oldest first. */
+  recentTransmissions: readonly string[];
   firstSeenAt: number;
   lastSeenAt: number;
 }
@@ -18,6 +20,7 @@ interface SourceRow {
   node: string;
   owner_jid: string;
   last_sequence: string;
+  recent_transmissions: string;
   first_seen_at: number;
   last_seen_at: number;
 }
@@ -27,6 +30,7 @@ const toRecord = (r: SourceRow): SourceRecord => ({
   node: r.node,
   ownerJid: r.owner_jid,
   lastSequence: BigInt(r.last_sequence),
+  recentTransmissions: r.recent_transmissions === "" ? [] : r.recent_transmissions.split(" "),
   firstSeenAt: r.first_seen_at,
   lastSeenAt: r.last_seen_at,
 });
@@ -101,11 +105,28 @@ export class SourceStore {
     ).run(source, node, ownerJid, at, at);
   }
 
-  /** Notes that an update from this source was applied, with its sequence (0n = none). */
-  touch(source: string, sequence: bigint, at: number): void {
-    const sets = sequence > 0n ? "last_sequence = ?, last_seen_at = ?" : "last_seen_at = ?";
-    const args = sequence > 0n ? [sequence.toString(), at, source] : [at, source];
-    this.sql(`UPDATE sources SET ${sets} WHERE source = ?`).run(...args);
+  /** Notes that an update from this source without a sequence was applied. */
+  touch(source: string, at: number): void {
+    this.sql("UPDATE sources SET last_seen_at = ? WHERE source = ?").run(at, source);
+  }
+
+  /**
+   * Notes that a sequenced update from this source was applied: its sequence, and `recent` as the
+   * source's newest transmission ids (they live in the row every update rewrites anyway, so a
+   * sequenced update writes no transmissions row of its own).
+   */
+  touchSequenced(source: string, sequence: bigint, recent: readonly string[], at: number): void {
+    this.sql("UPDATE sources SET last_sequence = ?, recent_transmissions = ?, last_seen_at = ? WHERE source = ?").run(
+      sequence.toString(),
+      recent.join(" "),
+      at,
+      source,
+    );
+  }
+
+  /** Notes a sequenced update refused as stale among the source's newest transmission ids. */
+  noteRecent(source: string, recent: readonly string[]): void {
+    this.sql("UPDATE sources SET recent_transmissions = ? WHERE source = ?").run(recent.join(" "), source);
   }
 }
 
@@ -120,18 +141,21 @@ export class TransmissionStore {
     this.sql = statementCache(db);
   }
 
-  /** True when this transmission was applied before. */
-  seen(transmissionId: bigint): boolean {
+  /** True when this source's transmission was applied before. */
+  seen(source: string, transmissionId: bigint): boolean {
     return (
-      this.sql("SELECT 1 FROM transmissions WHERE transmission_id = ?").get(transmissionId.toString()) !== undefined
+      this.sql("SELECT 1 FROM transmissions WHERE source = ? AND transmission_id = ?").get(
+        source,
+        transmissionId.toString(),
+      ) !== undefined
     );
   }
 
   /** Remembers a transmission as applied. */
   remember(transmissionId: bigint, source: string, at: number): void {
-    this.sql("INSERT OR IGNORE INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)").run(
-      transmissionId.toString(),
+    this.sql("INSERT OR IGNORE INTO transmissions (source, transmission_id, received_at) VALUES (?, ?, ?)").run(
       source,
+      transmissionId.toString(),
       at,
     );
   }
@@ -144,10 +168,11 @@ export class TransmissionStore {
    */
   prune(source: string, before: number, keepNewest: number, limit: number): number {
     if (keepNewest < 1) throw new RangeError(`keepNewest must be at least 1, got ${keepNewest}`);
-    // Fewer than keepNewest rows: the subquery is NULL, and so is every comparison with it.
+    // Fewer than keepNewest rows: the subquery is NULL, and so is every comparison with it. The
+    // source's rows are one range of the table's key, read in full: a pass a minute, not per update.
     return this.sql(
-      `DELETE FROM transmissions WHERE rowid IN (
-         SELECT rowid FROM transmissions WHERE source = @source AND received_at < @before
+      `DELETE FROM transmissions WHERE source = @source AND transmission_id IN (
+         SELECT transmission_id FROM transmissions WHERE source = @source AND received_at < @before
             AND received_at < (SELECT received_at FROM transmissions WHERE source = @source
                                  ORDER BY received_at DESC LIMIT 1 OFFSET @keep)
           ORDER BY received_at LIMIT @limit)`,

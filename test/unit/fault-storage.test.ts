@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ingestUpdate } from "../../src/ingest/ingest-update.js";
+import { ingestUpdate, RECENT_SEQUENCED_KEPT } from "../../src/ingest/ingest-update.js";
 import { openDatabase, StoreError } from "../../src/store/database.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { Store } from "../../src/store/store.js";
@@ -48,7 +48,7 @@ describe("fault: storage", function () {
       };
       assert.throws(() => ingestUpdate(store, u, { via: "bot" }, Date.now()), /injected/);
       assert.equal(store.alerts.find("web1", "one"), undefined, "the first alert's change was rolled back");
-      assert.equal(store.transmissions.seen(u.transmissionId), false, "not remembered as applied");
+      assert.equal(store.transmissions.seen(u.source, u.transmissionId), false, "not remembered as applied");
       assert.equal(store.sources.get("web1"), undefined, "the source was not claimed");
       store.alerts.record = record;
       const outcome = ingestUpdate(store, u, { via: "bot" }, Date.now());
@@ -81,13 +81,13 @@ describe("fault: storage", function () {
       await worker.crash();
       const store = Store.open(path);
       try {
-        const applied: number[] = [];
-        for (let k = 1; store.transmissions.seen(BigInt(k)); k++) applied.push(k);
-        const last = applied.at(-1)!;
-        assert.ok(
-          !store.transmissions.seen(BigInt(last + 1)) && !store.transmissions.seen(BigInt(last + 2)),
-          "applied ids are contiguous",
+        // Sequenced updates: the source's row holds the last sequence and the newest ids, in one write.
+        const source = store.sources.get("crash")!;
+        const last = Number(source.lastSequence);
+        const newest = Array.from({ length: Math.min(last, RECENT_SEQUENCED_KEPT) }, (_, i) =>
+          String(last - Math.min(last, RECENT_SEQUENCED_KEPT) + 1 + i),
         );
+        assert.deepEqual(source.recentTransmissions, newest, "the newest applied ids, in order, none missing");
         for (let j = 0; j < 5; j++) {
           const a = store.alerts.find("crash", `a${j}`)!;
           assert.equal(a.summary, `u${last}`, `a${j} shows the last remembered update, no more, no less`);
@@ -97,7 +97,6 @@ describe("fault: storage", function () {
             `a${j}: one history line per update after the first`,
           );
         }
-        assert.equal(store.sources.get("crash")?.lastSequence, BigInt(last));
         kills.push(last);
         first = last + 1;
       } finally {
@@ -218,7 +217,7 @@ describe("fault: storage", function () {
         );
         assert.equal(store.sources.get("web1")?.lastSequence, 18446744073709551615n);
         assert.equal(
-          store.transmissions.seen(18446744073709551615n),
+          store.transmissions.seen("web1", 18446744073709551615n),
           true,
           "duplicates still recognised after the upgrade",
         );
@@ -227,6 +226,54 @@ describe("fault: storage", function () {
         assert.equal(store.policy.liveSilences(1767600000000).length, 1);
         assert.equal(store.policy.presenceApproved("alice@x.org"), true);
         assert.equal(store.policy.botState("audit-cursor"), "2");
+      } finally {
+        store.close();
+      }
+    });
+
+    it("opens a version-3 database: its transmissions, agents' and mauvesend's, still refuse replays in one keyed table", () => {
+      const path = join(dir, "bot.sqlite");
+      const T = 1767600000000;
+      const v3 = openDatabase(path, MIGRATIONS.slice(0, 3));
+      assert.equal(v3.pragma("user_version", { simple: true }), 3);
+      // As version 3 wrote them: every update's id a row, an agent's (sequenced) too.
+      const row = v3.prepare("INSERT INTO transmissions (transmission_id, source, received_at) VALUES (?, ?, ?)");
+      for (let k = 1; k <= 30; k++) row.run(String(1000 + k), "web1", T + k);
+      row.run("18446744073709551615", "mail1", T);
+      v3.exec(`
+        INSERT INTO sources (source, node, owner_jid, last_sequence, first_seen_at, last_seen_at) VALUES
+          ('web1', 'mauve/alerts/web1', 'web1@x.org', '30', ${T}, ${T + 30}),
+          ('mail1', 'mauve/alerts/mail1', '', '0', ${T}, ${T});
+      `);
+      v3.close();
+
+      const store = Store.open(path);
+      try {
+        assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)!.version);
+        const raw = openDatabase(path);
+        const objects = raw
+          .prepare("SELECT type, sql FROM sqlite_master WHERE tbl_name = 'transmissions'")
+          .all() as Array<{ type: string; sql: string }>;
+        raw.close();
+        assert.deepEqual(
+          objects.map((o) => o.type),
+          ["table"],
+          "one B-tree: no rowid table beside its key, no index",
+        );
+        assert.match(objects[0]!.sql, /PRIMARY KEY \(source, transmission_id\)\s*\) WITHOUT ROWID/);
+        assert.equal(store.transmissions.count(), 31);
+        const agent = { via: "pubsub" as const, node: "mauve/alerts/web1", publisher: "web1@x.org" };
+        const replay = (k: number) =>
+          update("web1", [alert("a")], { transmissionId: BigInt(1000 + k), sequence: BigInt(k) });
+        assert.equal(ingestUpdate(store, replay(30), agent, T + 100).status, "duplicate");
+        // Sequence 1 would pass as a fresh start: its id, written by version 3, refuses it.
+        assert.equal(ingestUpdate(store, replay(1), agent, T + 100).status, "duplicate");
+        const mauvesend = update("mail1", [alert("q")], { transmissionId: 18446744073709551615n });
+        assert.equal(ingestUpdate(store, mauvesend, { via: "udp" }, T + 100).status, "duplicate");
+        assert.equal(ingestUpdate(store, replay(31), agent, T + 200).status, "applied");
+        assert.equal(store.transmissions.count(), 31, "a sequenced update adds no row");
+        assert.equal(store.transmissions.prune("web1", T + 1_000, 20, 100), 10, "pruned by age, newest 20 kept");
+        assert.equal(store.transmissions.seen("web1", 1030n), true);
       } finally {
         store.close();
       }

@@ -126,8 +126,8 @@ describe("retention: steady traffic leaves the store a steady size (real SQLite 
     // One more from mail1 pushes its oldest out of the newest kept: only then is it forgotten.
     ingestUpdate(store, update("mail1", [alert("other")]), origin("mail1"), clock.now());
     await retention.pruneOnce();
-    assert.equal(store.transmissions.seen(first.transmissionId), false);
-    assert.equal(store.transmissions.seen(recent.transmissionId), true);
+    assert.equal(store.transmissions.seen("mail1", first.transmissionId), false);
+    assert.equal(store.transmissions.seen("web1", recent.transmissionId), true);
   });
 
   it("runs a pass on its own timer, on the injected clock", async () => {

@@ -83,6 +83,61 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(store.alerts.history(store.alerts.find("web1", "disk")!.shortId).length, 1);
   });
 
+  it("applies a sequenced update once, across a restart, without a transmissions row of its own", () => {
+    const u = update("web1", [alert("disk")], { sequence: 7n, transmissionId: 18_446_744_073_709_551_614n });
+    assert.equal(ingestUpdate(store, u, pubsub("web1"), T0).status, "applied");
+    assert.equal(store.transmissions.count(), 0, "a sequenced update is known by its source's row");
+    assert.equal(ingestUpdate(store, u, pubsub("web1"), T0 + 1).status, "duplicate");
+    store.close();
+    store = Store.open(path);
+    assert.equal(ingestUpdate(store, u, pubsub("web1"), T0 + 2).status, "duplicate");
+    // The same update over another path (UDP) is the same transmission.
+    assert.equal(ingestUpdate(store, u, { via: "udp" }, T0 + 3).status, "duplicate");
+    assert.equal(store.alerts.history(store.alerts.find("web1", "disk")!.shortId).length, 1);
+    // Without a sequence (mauvesend), the id is all there is: it is kept in the transmissions table.
+    const unsequenced = update("web1", [alert("disk", { clearTimeS: 1 })]);
+    assert.equal(ingestUpdate(store, unsequenced, { via: "udp" }, T0 + 4).status, "applied");
+    assert.equal(store.transmissions.count(), 1);
+    store.close();
+    store = Store.open(path);
+    assert.equal(ingestUpdate(store, unsequenced, { via: "udp" }, T0 + 5).status, "duplicate");
+    assert.equal(store.alerts.history(store.alerts.find("web1", "disk")!.shortId).length, 2);
+  });
+
+  it("refuses a replay of the first update of a sender that started afresh at 1", () => {
+    const first = update("web1", [alert("a")], { sequence: 1n });
+    assert.equal(ingestUpdate(store, first, pubsub("web1"), T0).status, "applied");
+    const second = update("web1", [alert("a", { clearTimeS: 1 })], { sequence: 2n });
+    assert.equal(ingestUpdate(store, second, pubsub("web1"), T0 + 1).status, "applied");
+    // Sequence 1 alone would pass as a fresh start and raise "a" again.
+    assert.equal(ingestUpdate(store, first, pubsub("web1"), T0 + 2).status, "duplicate");
+    assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
+  });
+
+  it("refuses what a reinstalled agent's node kept from before, when the bot re-reads it at a start", () => {
+    // The node keeps its last 20 items; an agent reinstalled starts its sequence again at 1.
+    const before = Array.from({ length: 30 }, (_, i) =>
+      update("web1", [alert("a", i % 2 === 0 ? {} : { clearTimeS: 1 })], { sequence: BigInt(i + 1) }),
+    );
+    for (const [i, u] of before.entries())
+      assert.equal(ingestUpdate(store, u, pubsub("web1"), T0 + i).status, "applied");
+    const after = [1n, 2n, 3n].map((sequence) =>
+      update("web1", [alert("b", sequence === 3n ? { clearTimeS: 1 } : {})], { sequence }),
+    );
+    for (const u of after) assert.equal(ingestUpdate(store, u, pubsub("web1"), T0 + 100).status, "applied");
+    store.close();
+    store = Store.open(path);
+    // What the node holds now: the last 17 from before, and the 3 since; sorted by sequence as catch-up does.
+    const retained = [...after, ...before.slice(-17)];
+    const outcomes = retained.map((u) => ingestUpdate(store, u, pubsub("web1"), T0 + 200).status);
+    assert.deepEqual(outcomes, Array(20).fill("duplicate"));
+    assert.equal(store.alerts.find("web1", "a")?.status, "cleared", "the old items did not apply again");
+    assert.equal(store.alerts.find("web1", "b")?.status, "cleared");
+    assert.equal(store.transmissions.count(), 0);
+    const next = update("web1", [alert("b")], { sequence: 4n });
+    assert.equal(ingestUpdate(store, next, pubsub("web1"), T0 + 300).status, "applied");
+  });
+
   it("drops a stale sequence but accepts a sender that started afresh at 1", () => {
     ingestUpdate(store, update("web1", [alert("a")], { sequence: 5n }), pubsub("web1"), T0);
     const stale = ingestUpdate(
@@ -237,16 +292,16 @@ describe("store + ingest (real SQLite file)", () => {
       ingestUpdate(store, update("web1", [alert("a")], { transmissionId: BigInt(i) }), pubsub("web1"), T0 + i);
     ingestUpdate(store, update("db1", [alert("a")], { transmissionId: 100n }), pubsub("db1"), T0);
     assert.equal(store.transmissions.prune("web1", T0 + 100, 2, 1), 1, "at most the batch's limit");
-    assert.equal(store.transmissions.seen(1n), false, "the oldest goes first");
+    assert.equal(store.transmissions.seen("web1", 1n), false, "the oldest goes first");
     assert.equal(store.transmissions.prune("web1", T0 + 100, 2, 100), 2);
     assert.deepEqual(
-      [2n, 3n, 4n, 5n].map((id) => store.transmissions.seen(id)),
+      [2n, 3n, 4n, 5n].map((id) => store.transmissions.seen("web1", id)),
       [false, false, true, true],
       "the newest two are kept",
     );
     assert.equal(store.transmissions.prune("web1", T0 + 4, 1, 100), 0, "none newer than the cut goes");
     assert.equal(store.transmissions.prune("db1", T0 + 100, 2, 100), 0, "a source with fewer than the kept count");
-    assert.equal(store.transmissions.seen(100n), true);
+    assert.equal(store.transmissions.seen("db1", 100n), true);
     assert.equal(
       ingestUpdate(store, update("web1", [alert("a")], { transmissionId: 5n }), pubsub("web1"), T0 + 200).status,
       "duplicate",
