@@ -7,6 +7,7 @@
 // the lease and the log (send-gate.ts). An active that loses its connection never reconnects as
 // alertbot: it ends (status 75) so that, restarted, it joins as the standby and cannot take the JID
 // back from the new active.
+import { rm } from "node:fs/promises";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
 import type { FailoverConfig } from "../config/failover-config.js";
@@ -16,15 +17,22 @@ import { backoffDelay, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { connectComponent } from "../xmpp/connect.js";
 import { ping } from "../xmpp/ping.js";
 import { createPubsub } from "../xmpp/pubsub.js";
+import { createSnapshotClient, serveReplicaSnapshots } from "../xmpp/replica-snapshot.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "./replica-log.js";
 import { ActiveWatch, type ClaimReason } from "./active-watch.js";
 import { runBot, type ActiveRole, type RunningBot } from "./run-bot.js";
 import { SendGate } from "./send-gate.js";
+import { downloadSnapshot, removeLeftSnapshots, SnapshotSource } from "./replica-snapshot.js";
 
 /** How often the standby pings the active, and how long it waits for each answer. */
 const WATCH_EVERY_MS = 1_000;
 const WATCH_TIMEOUT_MS = 5_000;
+/** A standby the log no longer reaches asks the active for a snapshot this often until one comes. */
+const SNAPSHOT_RETRY_MS = 30_000;
+// The active answers an offer once its log has everything and its copy is made.
+const SNAPSHOT_OFFER_TIMEOUT_MS = 120_000;
+const SNAPSHOT_CHUNK_TIMEOUT_MS = 30_000;
 /** How long a clean stop waits for the log to take what was committed. */
 const DETACH_FLUSH_MS = 5_000;
 
@@ -52,8 +60,10 @@ export async function runFailover(
   options: FailoverOptions,
 ): Promise<FailoverBot> {
   const f = config.failover;
-  const store = Store.open(config.database, { replicated: true });
-  const journal = store.replica!;
+  removeLeftSnapshots(config.database);
+  // Replaced, with the journal and the follower, when a snapshot of the active's file is swapped in.
+  let store = Store.open(config.database, { replicated: true });
+  let journal = store.replica!;
   const standbyLog = log.child({ role: "standby" });
   if (!journal.clean) {
     // A SIGKILLed or cut-off active may have committed writes that never reached the log; the new
@@ -69,7 +79,8 @@ export async function runFailover(
   const session = await connectPersistently(config, f.standbyComponent, clock, standbyLog);
   const pubsub = createPubsub(session);
   const service = config.xmpp.pubsub;
-  const follower = new ReplicaFollower({ pubsub, service, journal, clock, log: standbyLog });
+  const newFollower = (): ReplicaFollower => new ReplicaFollower({ pubsub, service, journal, clock, log: standbyLog });
+  let follower = newFollower();
   pubsub.onEvent(
     (e) => {
       if (e.node === REPLICA_NODE) follower.onItem(e);
@@ -121,6 +132,7 @@ export async function runFailover(
 
   /** One ping and what follows from it; true once this process has claimed the JID. */
   async function watchOnce(): Promise<boolean> {
+    await restoreIfBehind();
     const outcome = await ping(session, config.xmpp.component, WATCH_TIMEOUT_MS);
     if (stopped) return true;
     const seenBefore = watch.seenActive;
@@ -131,8 +143,9 @@ export async function runFailover(
       return false;
     }
     await follower.catchUp();
+    if (follower.state().gap) await restoreIfBehind();
     if (follower.state().gap) {
-      standbyLog.error("cannot take over: this database lacks part of the log; copy the active's database file", {
+      standbyLog.error("cannot take over: this database lacks part of the log, and no snapshot came from the active", {
         seq: journal.seq,
       });
       watch.reset();
@@ -143,6 +156,51 @@ export async function runFailover(
     return true;
   }
 
+  // When the log no longer reaches this file: at most once per SNAPSHOT_RETRY_MS.
+  let nextSnapshotAt = 0;
+
+  /** Replaces this file with a snapshot of the active's when the log no longer reaches it. */
+  async function restoreIfBehind(): Promise<void> {
+    if (!follower.state().gap || clock.now() < nextSnapshotAt) return;
+    nextSnapshotAt = clock.now() + SNAPSHOT_RETRY_MS;
+    const startedAt = clock.now();
+    standbyLog.info("asking the active for a snapshot: the log no longer reaches this file", {
+      seq: journal.seq,
+      active: config.xmpp.component,
+    });
+    let got;
+    try {
+      const client = createSnapshotClient(session, config.xmpp.component, {
+        offerTimeoutMs: SNAPSHOT_OFFER_TIMEOUT_MS,
+        chunkTimeoutMs: SNAPSHOT_CHUNK_TIMEOUT_MS,
+      });
+      got = await downloadSnapshot(client, config.database);
+    } catch (err) {
+      standbyLog.error("no snapshot from the active; will ask again", { err, retryInMs: SNAPSHOT_RETRY_MS });
+      return;
+    }
+    if (stopped || role !== "standby") {
+      await rm(got.path, { force: true });
+      return;
+    }
+    // Synchronous from here to the reopen: no item is applied to a closed file.
+    follower.stop();
+    store.close();
+    try {
+      Store.replaceWithSnapshot(got.path, config.database);
+    } finally {
+      store = Store.open(config.database, { replicated: true });
+      journal = store.replica!;
+      follower = newFollower();
+    }
+    standbyLog.info("rebuilt from the active's snapshot", {
+      seq: journal.seq,
+      sizeBytes: got.offer.sizeBytes,
+      tookMs: clock.now() - startedAt,
+    });
+    await follower.start();
+  }
+
   async function claim(goneForMs: number, reason: ClaimReason): Promise<void> {
     role = "active";
     const claimedAt = clock.now();
@@ -151,6 +209,7 @@ export async function runFailover(
     const activeLog = log.child({ role: "active" });
     let gate: SendGate | null = null;
     let publisher: ReplicaPublisher | null = null;
+    let snapshots: SnapshotSource | null = null;
     let lostAlready = false;
     const activeRole: ActiveRole = {
       store,
@@ -162,9 +221,22 @@ export async function runFailover(
           clock,
           log: activeLog,
           standbyJid: f.standbyComponent,
+          retainedItems: f.logItems,
         });
         await publisher.start();
         const p = publisher;
+        const source = new SnapshotSource({
+          store,
+          databasePath: config.database,
+          flushed: () => p.flushed(),
+          clock,
+          log: activeLog,
+        });
+        snapshots = source;
+        serveReplicaSnapshots(activeSession, f.standbyComponent, {
+          offer: () => source.offer(),
+          chunk: (id, offset) => source.chunk(id, offset),
+        });
         gate = new SendGate({
           clock,
           log: activeLog,
@@ -182,6 +254,7 @@ export async function runFailover(
         lostAlready = true;
         gate?.stop();
         publisher?.stop();
+        void snapshots?.stop();
         activeLog.error("no longer the active: the connection holding the bot's JID ended", { reason });
         options.onLost(reason);
       },
@@ -201,6 +274,7 @@ export async function runFailover(
           timer?.cancel();
         }
         publisher?.stop();
+        void snapshots?.stop();
         journal.stopCapture();
       },
     };

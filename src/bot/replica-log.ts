@@ -14,8 +14,6 @@ export const REPLICA_NODE = "mauve/replica";
 
 // Writes per item: keeps each stanza well below the server's limits after compression.
 const MAX_OPS_PER_ITEM = 2_000;
-// Items the node keeps: a standby further behind than this, or a rebuilt one, needs the log from item 1.
-const RETAINED_ITEMS = 1000;
 
 /** What both sides need. */
 export interface ReplicaDeps {
@@ -35,7 +33,13 @@ export class ReplicaPublisher {
   private stopped = false;
   private waiters: Array<{ target: number; resolve: () => void }> = [];
 
-  constructor(private readonly deps: ReplicaDeps & { readonly standbyJid: string }) {}
+  constructor(
+    private readonly deps: ReplicaDeps & {
+      readonly standbyJid: string;
+      /** Items the node keeps (failover.log_items): a standby further behind needs a snapshot. */
+      readonly retainedItems: number;
+    },
+  ) {}
 
   /** Creates (or reconfigures) the node, lets the standby read it, and starts capturing writes. */
   async start(): Promise<void> {
@@ -47,7 +51,7 @@ export class ReplicaPublisher {
       persistItems: true,
       deliverPayloads: true,
       notifyRetract: false,
-      maxItems: RETAINED_ITEMS,
+      maxItems: this.deps.retainedItems,
     };
     const created = await pubsub.createNode(service, REPLICA_NODE, config);
     if (!created.ok) {
@@ -127,13 +131,14 @@ export class ReplicaPublisher {
 export interface FollowState {
   /** The last batch applied. */
   readonly seq: number;
-  /** True when the log no longer holds the batches this file lacks (it needs a copy of the active's file). */
+  /** True when the log no longer holds the batches this file lacks (it needs a snapshot of the active's file). */
   readonly gap: boolean;
 }
 
 /** The standby's side: applies the log's batches, once and in order, as they come and at catch-up. */
 export class ReplicaFollower {
   private gap = false;
+  private stopped = false;
   private catching: Promise<void> | null = null;
 
   constructor(private readonly deps: ReplicaDeps) {}
@@ -152,8 +157,14 @@ export class ReplicaFollower {
     await this.catchUp();
   }
 
+  /** Applies nothing more: the file is about to be replaced (a snapshot), or the process stops. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** An item notification of the node. */
   onItem(item: PubsubItem): void {
+    if (this.stopped) return;
     if (this.apply(item) === "gap")
       this.catchUp().catch((err: unknown) => this.deps.log.warn("replica log: cannot catch up yet", { err }));
   }
@@ -169,6 +180,7 @@ export class ReplicaFollower {
   private async readAll(): Promise<void> {
     const { pubsub, service, journal, log } = this.deps;
     const got = await pubsub.getItems(service, REPLICA_NODE);
+    if (this.stopped) return;
     if (!got.ok) {
       if (got.condition !== "item-not-found") log.warn("replica log: cannot read", { condition: got.condition });
       return;
@@ -179,7 +191,7 @@ export class ReplicaFollower {
     const newest = Number(items.at(-1)?.itemId ?? "0");
     this.gap = journal.seq < newest;
     if (this.gap)
-      log.error("replica log: this file is further behind than the log reaches; copy the active's database file", {
+      log.warn("replica log: this file is further behind than the log reaches; it needs a snapshot of the active's", {
         seq: journal.seq,
         first,
         newest,

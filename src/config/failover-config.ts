@@ -2,7 +2,7 @@
 // Absent, AlertBot runs alone exactly as before: no standby, no lease, no replica log.
 import { check, maybe, object, optional, transform } from "../schema/combinators.js";
 import type { Reader } from "../schema/reader.js";
-import { domainJid, duration } from "../schema/scalars.js";
+import { domainJid, duration, int } from "../schema/scalars.js";
 import { formatDuration, MINUTE_MS } from "../util/duration.js";
 
 /** Two AlertBots, one active: the timings of docs/failover.md, in milliseconds. */
@@ -15,6 +15,8 @@ export interface FailoverConfig {
   readonly leaseMs: number;
   /** G: how long a new active waits after claiming before its first send; at least L + 1 s. */
   readonly graceMs: number;
+  /** How many batches the replica log's node keeps; a standby further behind asks the active for a snapshot. */
+  readonly logItems: number;
 }
 
 /** What the margin between L and G is for: the old active's last send finishing after its lease ran out. */
@@ -28,12 +30,14 @@ export const failoverSection: Reader<FailoverConfig> = check(
       takeover_after: optional(duration({ min: 2_000, max: 10 * MINUTE_MS }), "20s"),
       lease: optional(duration({ min: 1_000, max: 5 * MINUTE_MS }), "10s"),
       grace: maybe(duration({ min: 2_000, max: 10 * MINUTE_MS })),
+      log_items: optional(int(10, 1_000_000), 1000),
     }),
     (f): FailoverConfig => ({
       standbyComponent: f.standbyComponent,
       takeoverAfterMs: f.takeoverAfter,
       leaseMs: f.lease,
       graceMs: f.grace ?? f.lease + GRACE_MARGIN_MS,
+      logItems: f.logItems,
     }),
   ),
   (f, problem) => {

@@ -41,6 +41,8 @@ export class ReplicaJournal {
   // Batches taken for the log and not yet published: their writes are in this file, maybe not in the log.
   private inFlight = 0;
   private onCommit: () => void = () => undefined;
+  // Every write captured so far: a snapshot compares it before and after its copy.
+  private capturedWrites = 0;
   private readonly applyCache = new Map<string, Statement>();
   private readonly readState: Statement;
   private readonly writeState: Statement;
@@ -117,7 +119,13 @@ export class ReplicaJournal {
     if (this.drained) this.writeState.run(this.seq, 1);
   }
 
-  private get drained(): boolean {
+  /** How many writes were captured so far (a count that only grows). */
+  get writesCaptured(): number {
+    return this.capturedWrites;
+  }
+
+  /** True when every write captured is in the log: the file then holds exactly batches 1 to `seq`. */
+  get drained(): boolean {
     return this.committed.length === 0 && this.inFlight === 0;
   }
 
@@ -174,6 +182,7 @@ export class ReplicaJournal {
         return;
       }
       this.open.push({ sql, params });
+      this.capturedWrites++;
       if (!this.db.inTransaction) this.commit();
     };
     const run = statement.run.bind(statement);

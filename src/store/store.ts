@@ -4,6 +4,7 @@ import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
 import { ReplicaJournal } from "./replica-journal.js";
+import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
 
 /** How a store is opened. */
 export interface StoreOptions {
@@ -42,6 +43,25 @@ export class Store {
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */
   static open(path: string, options: StoreOptions = {}): Store {
     return new Store(openDatabase(path), options);
+  }
+
+  /**
+   * Failover: a consistent copy of this file at `path` for a standby, marked clean, and the last
+   * batch of the log it holds; null when a write came during the copy (wait for the log, retry).
+   */
+  snapshotForStandby(path: string): Promise<SnapshotState | null> {
+    if (!this.replica) throw new Error("a snapshot for a standby needs a store opened replicated");
+    return copyForStandby(this.db, this.replica, path);
+  }
+
+  /** Failover: checks a snapshot received from the active (integrity, clean); its seq. Throws StoreError. */
+  static checkSnapshot(path: string): SnapshotState {
+    return checkSnapshot(path);
+  }
+
+  /** Failover: puts a checked snapshot in place of the database at `path`, which must be closed. */
+  static replaceWithSnapshot(snapshotPath: string, path: string): void {
+    replaceDatabaseFile(snapshotPath, path);
   }
 
   /** Runs `fn` in one transaction: all of it is stored, or none. */

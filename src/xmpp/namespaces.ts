@@ -43,3 +43,5 @@ export const NS_MAUVE_AGENT = "urn:mauve-xmpp:agent:1";
 export const NS_MAUVE_BOT = "urn:mauve-xmpp:bot:1";
 /** Payload of an item of AlertBot's replica log (docs/failover.md): a batch of writes. */
 export const NS_MAUVE_REPLICA = "urn:mauve-xmpp:replica:1";
+/** AlertBot's snapshot of its database, asked for by the standby the replica log no longer reaches. */
+export const NS_MAUVE_REPLICA_SNAPSHOT = "urn:mauve-xmpp:replica-snapshot:1";

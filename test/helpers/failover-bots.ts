@@ -17,6 +17,8 @@ export interface FailoverWindows {
   readonly takeoverAfterMs: number;
   readonly leaseMs: number;
   readonly graceMs: number;
+  /** failover.log_items: batches the replica log keeps (the bot's default unless set). */
+  readonly logItems?: number;
 }
 
 /** The default windows: T = 30 s, L = 10 s, G = 11 s (a burst on a loaded machine slows pings by seconds). */
@@ -29,7 +31,7 @@ export function failoverYaml(t: TestProsody, windows: FailoverWindows = TEST_FAI
   takeover_after: ${windows.takeoverAfterMs / 1000}s
   lease: ${windows.leaseMs / 1000}s
   grace: ${windows.graceMs / 1000}s
-`;
+${windows.logItems === undefined ? "" : `  log_items: ${windows.logItems}\n`}`;
 }
 
 /** Writes `<dir>/<name>/alertbot.yaml` (its database beside it) with `body` and the failover section. */

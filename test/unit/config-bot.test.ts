@@ -259,13 +259,14 @@ describe("config: AlertBot failover", () => {
   const base = fixture("bot-minimal.yaml");
   const load = (section: string) => loadBotConfig(`${base}\n${section}`, { file: "alertbot.yaml" });
 
-  it("fills T = 20 s, L = 10 s and G = L + 1 s", () => {
+  it("fills T = 20 s, L = 10 s, G = L + 1 s and a log of 1,000 items", () => {
     const config = load("failover:\n  standby_component: standby.alertbot.mauve.localhost\n");
     assert.deepEqual(config.failover, {
       standbyComponent: "standby.alertbot.mauve.localhost",
       takeoverAfterMs: 20_000,
       leaseMs: 10_000,
       graceMs: 11_000,
+      logItems: 1000,
     });
   });
 
