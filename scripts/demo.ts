@@ -3,7 +3,7 @@
 // client (or exits, with --once). Everything lives in --dir (default .demo/), nothing system-wide.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startEjabberd } from "../ejabberd/launcher.js";
@@ -19,7 +19,7 @@ then plays alice: she receives the RAISED alert in chat and answers "ack <id>".
   --server S       prosody (default) or ejabberd (Debian's 23.01, with the rules
                    of ejabberd/config.ts; the agent creates its own node there)
   --dir DIR        where config, databases and logs go (default .demo; the server's
-                   files in DIR/prosody or DIR/ejabberd)
+                   files in DIR/prosody or DIR/ejabberd); each run starts afresh
   --c2s-port N     client port for your Jabber client (default 15222; 0 = any free port)
   --http-port N    AlertBot's HTTP port: web board, /metrics, Alertmanager webhook, JSON updates
                    (default 19095; 0 = any free port)
@@ -59,6 +59,26 @@ const serverName = serverKind === "ejabberd" ? "ejabberd" : "Prosody";
 const dir = resolve(opts.dir);
 mkdirSync(dir, { recursive: true });
 const say = (line: string): void => void process.stdout.write(`\x1b[1m==> ${line}\x1b[0m\n`);
+
+// Every run starts afresh: a previous run's databases would hold its alerts, already told and
+// acked, and the demo would wait for a notice that never comes. Only the demo's own files go.
+const DEMO_FILES = [
+  "prosody",
+  "ejabberd",
+  "agent-state",
+  "alertbot.yaml",
+  "alertbot-standby.yaml",
+  "agent.yaml",
+  "http.token",
+  ...["alertbot", "alertbot-standby"].flatMap((db) =>
+    ["", "-wal", "-shm", ".snapshot-in", ".snapshot-out"].map((end) => `${db}.sqlite${end}`),
+  ),
+];
+const leftOver = DEMO_FILES.filter((name) => existsSync(join(dir, name)));
+if (leftOver.length > 0) {
+  say(`starting afresh: removing the previous run's ${leftOver.join(", ")} from ${dir}`);
+  for (const name of leftOver) rmSync(join(dir, name), { recursive: true, force: true });
+}
 const children: ChildProcess[] = [];
 
 const botSecret = randomBytes(18).toString("base64url");

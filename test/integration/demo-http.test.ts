@@ -54,4 +54,20 @@ describe("demo: the HTTP listener's URLs", function () {
     demo.signal("SIGINT");
     assert.equal((await demo.exited).code, 0);
   });
+
+  it("runs again in the same directory: it starts afresh, and the spine works again", async () => {
+    const rerun = ChildRun.start(
+      "scripts/demo.ts",
+      ["--server", defaultTestServer(), "--dir", dir, "--c2s-port", "0", "--http-port", "0", "--once"],
+      {},
+      "demo again",
+    );
+    demo = rerun;
+    const exit = await rerun.exited;
+    // eslint-disable-next-line no-control-regex -- strips the terminal colour codes the demo prints
+    const out = rerun.stdout.replace(/\x1b\[[0-9;]*m/g, "");
+    assert.match(out, /starting afresh: removing the previous run's .*alertbot\.sqlite/);
+    assert.match(out, /the spine works/);
+    assert.equal(exit.code, 0);
+  });
 });
