@@ -65,17 +65,14 @@ export async function runFailover(
   let store = Store.open(config.database, { replicated: true });
   let journal = store.replica!;
   const standbyLog = log.child({ role: "standby" });
-  if (!journal.clean) {
-    // A SIGKILLed or cut-off active may have committed writes that never reached the log; the new
-    // active went on without them, so this file can only be rebuilt from the log's first item.
-    standbyLog.warn(
-      "this database was last written as the active and may hold writes the log never got: rebuilt from the log",
-      {
-        seq: journal.seq,
-      },
-    );
-    journal.wipe();
-  }
+  // A file last written as the active may hold writes the log never got: it is not followed until
+  // it is rebuilt, from the log when the log still reaches batch 1, else from the active's snapshot.
+  // With neither (no active, the log long rolled) it is the best copy there is: never wiped then.
+  let unclean = !journal.clean;
+  if (unclean)
+    standbyLog.warn("this database was last written as the active and may hold writes the log never got", {
+      seq: journal.seq,
+    });
   const session = await connectPersistently(config, f.standbyComponent, clock, standbyLog);
   const pubsub = createPubsub(session);
   const service = config.xmpp.pubsub;
@@ -83,13 +80,39 @@ export async function runFailover(
   let follower = newFollower();
   pubsub.onEvent(
     (e) => {
-      if (e.node === REPLICA_NODE) follower.onItem(e);
+      if (e.node === REPLICA_NODE && !unclean) follower.onItem(e);
     },
     { services: [service] },
   );
   const follow = (): void => {
-    follower.start().catch((err: unknown) => standbyLog.warn("replica log: cannot follow yet", { err }));
+    void (async () => {
+      if (unclean) await settleUnclean();
+      if (!unclean) await follower.start();
+    })().catch((err: unknown) => standbyLog.warn("replica log: cannot follow yet", { err }));
   };
+
+  /** The first and newest batch the log holds now, or null when it holds none. */
+  async function logRange(): Promise<{ first: number; newest: number } | null> {
+    const got = await pubsub.getItems(service, REPLICA_NODE);
+    if (!got.ok) {
+      if (got.condition === "item-not-found") return null;
+      throw new Error(`cannot read the replica log: ${got.condition}`);
+    }
+    const ids = got.items.map((i) => Number(i.itemId)).filter((n) => Number.isSafeInteger(n) && n > 0);
+    return ids.length === 0 ? null : { first: Math.min(...ids), newest: Math.max(...ids) };
+  }
+
+  /** An unclean file the log can rebuild whole is emptied, to be rebuilt from batch 1. */
+  async function settleUnclean(): Promise<void> {
+    const range = await logRange();
+    if (!unclean || range?.first !== 1) return;
+    journal.wipe();
+    unclean = false;
+    standbyLog.warn(
+      "this database was last written as the active and may hold writes the log never got: rebuilt from the log",
+      { newest: range.newest },
+    );
+  }
   session.on("online", follow);
   follow();
 
@@ -97,6 +120,10 @@ export async function runFailover(
   let bot: RunningBot | null = null;
   let stopped = false;
   const watch = new ActiveWatch({ clock, takeoverAfterMs: f.takeoverAfterMs, everyMs: WATCH_EVERY_MS });
+  // When the log no longer reaches this file: a snapshot asked for at most once per SNAPSHOT_RETRY_MS.
+  let nextSnapshotAt = 0;
+  // Since when this standby has been ready to take over with its own file (null: not so).
+  let ownFileSince: number | null = null;
   standbyLog.info("standby running", {
     jid: f.standbyComponent,
     watching: config.xmpp.component,
@@ -139,29 +166,54 @@ export async function runFailover(
     const verdict = watch.observe(outcome);
     if (!seenBefore && watch.seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
     if (!verdict.claim) {
+      ownFileSince = null;
       await new Promise<void>((resolve) => clock.setTimer(verdict.nextPingInMs, resolve));
       return false;
     }
-    await follower.catchUp();
-    if (follower.state().gap) await restoreIfBehind();
-    if (follower.state().gap) {
-      standbyLog.error("cannot take over: this database lacks part of the log, and no snapshot came from the active", {
-        seq: journal.seq,
-      });
-      watch.reset();
-      await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
-      return false;
+    if (unclean) await settleUnclean();
+    if (!unclean) await follower.catchUp();
+    if (behind()) await restoreIfBehind();
+    if (behind()) {
+      // Nothing can bring this file up to date and no active answers: take over with it as it
+      // stands rather than leave the bus silent. A file that lacks batches the log has seen waits
+      // another T first, so that a bot holding them, started meanwhile, is the one that claims.
+      const range = await logRange();
+      const newest = range?.newest ?? 0;
+      const lacking = journal.seq < newest;
+      if (lacking && ownFileSince === null) {
+        ownFileSince = clock.now();
+        standbyLog.error(
+          "no active, and nothing can bring this database up to date: taking over with it as it stands unless an active appears",
+          { seq: journal.seq, newest, inMs: f.takeoverAfterMs },
+        );
+      }
+      if (lacking && clock.now() - (ownFileSince ?? 0) < f.takeoverAfterMs) {
+        await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
+        return false;
+      }
+      standbyLog.error(
+        "taking over with this database as it stands: what another AlertBot decided after its batch, if anything, is missing",
+        {
+          seq: journal.seq,
+          newest,
+          unclean,
+        },
+      );
+      journal.skipPast(newest);
+      unclean = false;
     }
     await claim(verdict.goneForMs, verdict.reason);
     return true;
   }
 
-  // When the log no longer reaches this file: at most once per SNAPSHOT_RETRY_MS.
-  let nextSnapshotAt = 0;
+  /** Whether this file cannot simply follow the log (it needs a snapshot, or is its own last copy). */
+  function behind(): boolean {
+    return unclean || follower.state().gap;
+  }
 
   /** Replaces this file with a snapshot of the active's when the log no longer reaches it. */
   async function restoreIfBehind(): Promise<void> {
-    if (!follower.state().gap || clock.now() < nextSnapshotAt) return;
+    if (!behind() || clock.now() < nextSnapshotAt) return;
     nextSnapshotAt = clock.now() + SNAPSHOT_RETRY_MS;
     const startedAt = clock.now();
     standbyLog.info("asking the active for a snapshot: the log no longer reaches this file", {
@@ -193,6 +245,7 @@ export async function runFailover(
       journal = store.replica!;
       follower = newFollower();
     }
+    unclean = !journal.clean;
     standbyLog.info("rebuilt from the active's snapshot", {
       seq: journal.seq,
       sizeBytes: got.offer.sizeBytes,

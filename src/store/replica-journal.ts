@@ -143,6 +143,16 @@ export class ReplicaJournal {
   }
 
   /**
+   * Starts a new line of the log after `newest` (the newest batch the log holds): the next batch
+   * taken is numbered newest + 2, so the missing newest + 1 is a gap for every follower, which then
+   * rebuilds from this file's snapshot instead of applying batches on top of a different history.
+   * For a bot that takes over with its own file because nothing could bring it up to date.
+   */
+  skipPast(newest: number): void {
+    this.writeState.run(Math.max(newest, this.seq) + 1, 0);
+  }
+
+  /**
    * Empties every table (a file that may hold writes the log never got can only be rebuilt from
    * the log's start), keeping the schema; AUTOINCREMENT counters restart so numbers come out alike.
    */

@@ -8,6 +8,10 @@
 //     killed one, restarted once the log has rolled, rebuilds from the new active's snapshot and is
 //     a working standby: killed in turn, the new active is taken over by it, with the same alerts
 //     and the alert numbers going on.
+// (c) With nobody active and the log long rolled, a bot whose file nothing can bring up to date
+//     takes over with it rather than leave the bus silent; the other rebuilds from its snapshot.
+// (d) The active SIGKILLed while the standby is down and the log has rolled: restarted alone, its
+//     unclean file is the only copy, so it takes over with it at once and keeps every alert.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -260,43 +264,95 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
     assert.ok(number > highest, `the new alert is #${number}, after the ${highest} alerts before it`);
   });
 
-  it("(c) with no active to ask, a standby the log no longer reaches does not claim", async () => {
+  it("(c) with no active to ask, a standby the log no longer reaches takes over with its own file after another T; the other rebuilds from it", async () => {
     const a2 = runs.filter((r) => r.label.startsWith("alertbot A")).at(-1)!;
     await load(2 * AGENTS);
     // A clean stop: A's file holds the whole log; nobody holds the JID.
     assert.deepEqual(await a2.stop(30_000), { code: 0, signal: null });
-    const b3 = await start("b"); // B was SIGKILLed as the active: its file is wiped, and item 1 is long gone
-    await b3.waitForLog(
-      "B to refuse to claim with a gap",
-      (l) => l["msg"] === "cannot take over: this database lacks part of the log, and no snapshot came from the active",
+    const newest = replicaSeq(database("a"));
+    // B was SIGKILLed as the active: its file is unclean, and item 1 is long gone. Nothing can
+    // bring it up to date and nobody is active: rather than a silent bus, B takes over with its
+    // own file, after another T (it lacks batches the log has seen: A, had it started, would go first).
+    const b3 = await start("b");
+    const ready = await b3.waitForLog(
+      "B to say it will take over with its own file",
+      (l) => String(l["msg"]).startsWith("no active, and nothing can bring this database up to date"),
       REAL_PROCESS_MS,
     );
     assert.ok(b3.withMsg("no snapshot from the active; will ask again").length >= 1);
-    await sleep(5_000);
-    assert.equal(b3.withMsg("took over: now the active").length, 0, "never a claim with a gap");
-    // B holds the standby JID (kick_new), so A, which has the whole log, could not join while B
-    // waits: an admin stops B, starts A (it claims), then B again.
-    assert.deepEqual(await b3.stop(30_000), { code: 0, signal: null });
-
-    const a3 = await start("a");
     assert.equal(
-      a3.withMsg(
+      b3.withMsg(
         "this database was last written as the active and may hold writes the log never got: rebuilt from the log",
       ).length,
       0,
+      "its file is kept: the log could not rebuild it",
     );
-    await tookOver(a3, TAKEOVER_BOUND_MS);
-    const b4 = await start("b");
-    const rebuilt = await b4.waitForLog(
-      "B to rebuild from A's snapshot once A is the active",
+    await tookOver(b3, TAKEOVER_BOUND_MS + WINDOWS.takeoverAfterMs);
+    const claimed = b3.withMsg(
+      "taking over with this database as it stands: what another AlertBot decided after its batch, if anything, is missing",
+    );
+    assert.equal(claimed.length, 1);
+    assert.ok(Number(ready["seq"]) < newest, `B lacked batches (${String(ready["seq"])} < ${newest})`);
+    agents[1]!.change([{ id: "b-alone", state: "raised", summary: "raised with B on its own file" }]);
+    await waitFor(
+      "alice to be told by B on its own file",
+      () => toAlice.some((m) => /^RAISED #\d+ snap1 b-alone/.test(m.body)),
+      REAL_PROCESS_MS,
+    );
+
+    // A, started again with the newer file, is not followed on top of B's line: the hole B left
+    // after the log's newest batch makes it rebuild from B's snapshot.
+    const a3 = await start("a");
+    const rebuilt = await a3.waitForLog(
+      "A to rebuild from B's snapshot",
       (l) => l["msg"] === "rebuilt from the active's snapshot",
       REAL_PROCESS_MS,
     );
     process.stderr.write(
-      `      B refused to claim with a gap; restarted once A was active, it rebuilt from A's snapshot: seq ${String(rebuilt["seq"])}, ${String(rebuilt["tookMs"])} ms\n`,
+      `      B took over with its own file (seq ${String(ready["seq"])}, the log at ${newest}); A rebuilt from B's snapshot: seq ${String(rebuilt["seq"])}, ${String(rebuilt["tookMs"])} ms\n`,
     );
     await load(2 * AGENTS);
-    await sameAlerts("B, rebuilt, to hold A's alerts");
-    assert.equal(b4.withMsg("took over: now the active").length, 0);
+    await sameAlerts("A, rebuilt, to hold B's alerts");
+    assert.equal(a3.withMsg("took over: now the active").length, 0);
+  });
+
+  it("(d) the active SIGKILLed while the standby is down, the log long rolled: restarted alone, it takes over with its own file at once", async () => {
+    // Where (c) left things: B active, A its standby.
+    const a3 = runs.filter((r) => r.label.startsWith("alertbot A")).at(-1)!;
+    const b3 = runs.filter((r) => r.label.startsWith("alertbot B")).at(-1)!;
+    assert.deepEqual(await a3.stop(30_000), { code: 0, signal: null });
+    const seqAtStop = replicaSeq(database("a"));
+    await rolledPast("b", seqAtStop);
+    const before = alertNumbers(database("b"));
+    await b3.crash();
+    // B restarted with nobody to ask: its unclean file holds everything the log ever had, and more.
+    const b4 = await start("b");
+    await tookOver(b4, TAKEOVER_BOUND_MS);
+    const claimed = b4.withMsg(
+      "taking over with this database as it stands: what another AlertBot decided after its batch, if anything, is missing",
+    );
+    assert.equal(claimed.length, 1);
+    assert.equal(
+      b4.withMsg(
+        "no active, and nothing can bring this database up to date: taking over with it as it stands unless an active appears",
+      ).length,
+      0,
+      "it lacks nothing the log has seen: no second wait",
+    );
+    assert.deepEqual(alertNumbers(database("b")).slice(0, before.length), before, "every alert kept, numbered alike");
+    agents[2]!.change([{ id: "after-double", state: "raised", summary: "raised after a double failure" }]);
+    await waitFor(
+      "alice to be told after the double failure",
+      () => toAlice.some((m) => /^RAISED #\d+ snap2 after-double/.test(m.body)),
+      REAL_PROCESS_MS,
+    );
+    const a4 = await start("a");
+    await a4.waitForLog(
+      "A to rebuild from B's snapshot",
+      (l) => l["msg"] === "rebuilt from the active's snapshot",
+      REAL_PROCESS_MS,
+    );
+    await load(2 * AGENTS);
+    await sameAlerts("A, rebuilt, to hold B's alerts");
   });
 });

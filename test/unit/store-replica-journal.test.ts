@@ -132,4 +132,20 @@ describe("store: replica journal (failover's log, store side)", () => {
     assert.equal(s.alerts.get(1)?.alertId, "a");
     s.close();
   });
+
+  it("a new line of the log after the newest batch leaves a hole every follower sees as a gap", async () => {
+    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
+    const follower = Store.open(join(dir, "y.sqlite"), { replicated: true });
+    s.replica!.skipPast(7);
+    s.replica!.startCapture(() => undefined);
+    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
+    await core.applyUpdate(update("web1", [alert("a")]), origin);
+    await core.idle();
+    core.stop();
+    const batch = s.replica!.take(1000)!;
+    assert.equal(batch.seq, 9, "batch 8 is never published");
+    assert.equal(follower.replica!.apply(batch.seq, batch.data), "gap");
+    s.close();
+    follower.close();
+  });
 });
