@@ -113,10 +113,10 @@ const SETTLE_MS = 5_000;
 /** Beyond T + G, how long a loaded machine may take before a round is given up. */
 const SLACK_MS = 120_000;
 const CONNECT_CONCURRENCY = 16;
-/** Log lines that mean the standby cannot take over (the log lacks what its file needs). */
+/** Log lines that mean a bot could not be brought up to date (neither the log nor a snapshot did). */
 const CANNOT_CATCH_UP = [
-  "replica log: this file is further behind than the log reaches; copy the active's database file",
-  "cannot take over: this database lacks part of the log; copy the active's database file",
+  "no active, and nothing can bring this database up to date: taking over with it as it stands unless an active appears",
+  "taking over with this database as it stands: what another AlertBot decided after its batch, if anything, is missing",
 ];
 
 /** The accounts the phase logs in with: the person and `n` agents. */
