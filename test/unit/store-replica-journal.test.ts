@@ -35,6 +35,17 @@ describe("store: replica journal (failover's log, store side)", () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "mauve-replica-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** An active's file capturing for the log, with alert `a` of web1 applied; `before` runs ahead of the capture. */
+  async function activeWithOneUpdate(before?: (store: Store) => void) {
+    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
+    before?.(s);
+    s.replica!.startCapture(() => undefined);
+    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
+    await core.applyUpdate(update("web1", [alert("a")]), origin);
+    await core.idle();
+    return { s, core };
+  }
+
   it("a standby that applies the active's batches in order holds the same rows; rolled-back writes never reach it", async () => {
     const clock = new FakeClock();
     const active = Store.open(join(dir, "active.sqlite"), { replicated: true });
@@ -84,11 +95,7 @@ describe("store: replica journal (failover's log, store side)", () => {
   });
 
   it("a batch taken for the log and never published leaves the file unclean when capture stops", async () => {
-    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
-    s.replica!.startCapture(() => undefined);
-    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
-    await core.applyUpdate(update("web1", [alert("a")]), origin);
-    await core.idle();
+    const { s, core } = await activeWithOneUpdate();
     core.stop();
     const batch = s.replica!.take(1000)!; // on its way to the server when the process is told to stop
     assert.equal(s.replica!.backlog, 0);
@@ -100,11 +107,7 @@ describe("store: replica journal (failover's log, store side)", () => {
   });
 
   it("a write after capture stopped (the active still applying while it stops) leaves the file unclean", async () => {
-    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
-    s.replica!.startCapture(() => undefined);
-    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
-    await core.applyUpdate(update("web1", [alert("a")]), origin);
-    await core.idle();
+    const { s, core } = await activeWithOneUpdate();
     const batch = s.replica!.take(1000)!;
     s.replica!.published(batch.seq);
     s.replica!.stopCapture();
@@ -118,11 +121,7 @@ describe("store: replica journal (failover's log, store side)", () => {
   });
 
   it("a wiped file starts from the log's first batch with the same alert numbers", async () => {
-    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
-    s.replica!.startCapture(() => undefined);
-    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
-    await core.applyUpdate(update("web1", [alert("a")]), origin);
-    await core.idle();
+    const { s, core } = await activeWithOneUpdate();
     core.stop();
     const batch = s.replica!.take(1000)!;
     s.replica!.wipe();
@@ -134,13 +133,8 @@ describe("store: replica journal (failover's log, store side)", () => {
   });
 
   it("a new line of the log after the newest batch leaves a hole every follower sees as a gap", async () => {
-    const s = Store.open(join(dir, "x.sqlite"), { replicated: true });
     const follower = Store.open(join(dir, "y.sqlite"), { replicated: true });
-    s.replica!.skipPast(7);
-    s.replica!.startCapture(() => undefined);
-    const core = fakeClockCore({ store: s, clock: new FakeClock(), policy: config, channels: new Map() });
-    await core.applyUpdate(update("web1", [alert("a")]), origin);
-    await core.idle();
+    const { s, core } = await activeWithOneUpdate((store) => store.replica!.skipPast(7));
     core.stop();
     const batch = s.replica!.take(1000)!;
     assert.equal(batch.seq, 9, "batch 8 is never published");
