@@ -236,6 +236,9 @@ email:
       username: "fuzz",
       password: "pw-fuzz",
       resource: "fuzzer",
+      // A loaded machine may take Prosody long to confirm a publish: a timeout here would count an
+      // item as refused that Prosody took, and the bot's outcomes would outnumber the expected.
+      requestTimeoutMs: 120_000,
     });
     const pubsub = createPubsub(fuzzer);
     // Events only (nothing retained): the node's owner may choose that, and it is Prosody's fastest path.
@@ -249,33 +252,34 @@ email:
       "duplicate update ignored",
       "stale update ignored",
     ];
-    // Nothing else publishes meanwhile: every outcome logged from here on is a fuzzed item's.
     const from = botLog.lines.length;
+    // Every outcome but web1's: its agent may heartbeat meanwhile on a slow machine.
     const fuzzOutcomes = (): Array<Record<string, unknown>> =>
-      botLog.lines.slice(from).filter((l) => OUTCOMES.includes(String(l["msg"])));
+      botLog.lines.slice(from).filter((l) => OUTCOMES.includes(String(l["msg"])) && l["source"] !== "web1");
     const outcomes = (): number => fuzzOutcomes().length;
     const payloads = fuzzPayloads(FUZZ_SEED, FUZZ_COUNT, "fuzz");
     const started = Date.now();
-    let refusedByServer = 0;
+    const refusals: string[] = [];
     for (let i = 0; i < payloads.length; i += FUZZ_WINDOW) {
       const results = await Promise.all(
         payloads
           .slice(i, i + FUZZ_WINDOW)
           .map((data) => pubsub.publish(p.pubsubJid, "mauve/alerts/fuzz", { data, text: "fuzz" })),
       );
-      refusedByServer += results.filter((r) => !r.ok).length;
+      for (const r of results) if (!r.ok) refusals.push(r.condition);
     }
     const publishedMs = Date.now() - started;
+    const refusedByServer = refusals.length;
     await waitForCount("an outcome for every fuzzed item", outcomes, FUZZ_COUNT - refusedByServer);
     const doneMs = Date.now() - started;
     assert.equal(outcomes(), FUZZ_COUNT - refusedByServer, "exactly one outcome per item");
-    assert.equal(refusedByServer, 0, "Prosody took every item");
+    assert.deepEqual(refusals, [], "Prosody took every item");
     assert.deepEqual(errors(), [], "no error: every bad item is an expected outcome");
 
     const tally = new Map<string, number>();
     for (const l of fuzzOutcomes()) tally.set(String(l["msg"]), (tally.get(String(l["msg"])) ?? 0) + 1);
     agent!.change([{ id: "after-fuzz", state: "raised", summary: "still serving after fuzzing" }]);
-    const told = await alice.expect(/^RAISED #\d+ web1 after-fuzz/);
+    const told = await alice.expect(/^RAISED #\d+ web1 after-fuzz/, 120_000);
     assert.match(await ask(`detail ${/#(\d+)/.exec(told)![1]}`, /after-fuzz/), /still serving after fuzzing/);
     console.log(
       `      ${FUZZ_COUNT} fuzzed items published in ${publishedMs} ms, all handled in ${doneMs} ms: ${[...tally].map(([k, v]) => `${v} ${k}`).join(", ")}`,

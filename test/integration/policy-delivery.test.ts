@@ -75,8 +75,13 @@ sms:
     };
   };
 
-  /** Moves policy time on and lets the bot act on it. */
+  /**
+   * Moves policy time on and lets the bot act on it. Sends under way finish first: a notice's
+   * outcome is stamped on the policy clock when it lands, and one landing after the move (a loaded
+   * machine) would start its fallback's wait late.
+   */
   const advance = async (ms: number): Promise<void> => {
+    await bot!.core.idle();
     clock.advance(ms);
     await bot!.core.tick();
     await bot!.core.idle();
