@@ -86,6 +86,17 @@ export async function startAgent(
   log: Logger,
 ): Promise<RunningAgent> {
   await t.prosody.register(source, `pw-${source}`);
+  return runRegisteredAgent(t, dir, source, alertsYaml, log);
+}
+
+/** Runs an agent for `source`, whose account is already registered, with `alertsYaml` under `alerts:`. */
+export function runRegisteredAgent(
+  t: TestProsody,
+  dir: string,
+  source: string,
+  alertsYaml: string,
+  log: Logger,
+): Promise<RunningAgent> {
   const config = loadAgentConfig(agentYaml(t, dir, source, `alerts:\n${alertsYaml}\n`), {
     file: "agent.yaml",
     env: {},

@@ -6,15 +6,12 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import { runAgent } from "../../src/agent/run-agent.js";
-import { systemClock } from "../../src/clock/clock.js";
-import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { startFailoverBot, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
 import { writeBotConfig } from "../helpers/process-bot.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
-import { agentYaml, LogLines, tempDir } from "../helpers/spine.js";
+import { LogLines, runRegisteredAgent, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // Small windows, and an outage several times T.
@@ -86,8 +83,13 @@ describe("failover: a server outage longer than T", function () {
     const b = await startFailoverBot(t, configB, "alertbot B");
     bots.push(b);
     await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", REAL_PROCESS_MS);
-    const yaml = agentYaml(t, dir, SOURCE, `alerts:\n  - { id: before, summary: before the outage, state: raised }\n`);
-    agent = await runAgent(loadAgentConfig(yaml, { file: "agent.yaml", env: {} }), systemClock, new LogLines().logger);
+    agent = await runRegisteredAgent(
+      t,
+      dir,
+      SOURCE,
+      "  - { id: before, summary: before the outage, state: raised }",
+      new LogLines().logger,
+    );
     await waitFor(
       "the mail about 'before'",
       () => smtp.mails.some((m) => /before the outage/.test(subjectOf(m.raw))),

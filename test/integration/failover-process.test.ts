@@ -22,10 +22,7 @@ import {
 } from "../helpers/failover-bots.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { withProsody } from "../helpers/prosody.js";
-import { agentYaml, LogLines, pagerYaml, PersonClient, tempDir } from "../helpers/spine.js";
-import { runAgent } from "../../src/agent/run-agent.js";
-import { loadAgentConfig } from "../../src/config/agent-config.js";
-import { systemClock } from "../../src/clock/clock.js";
+import { LogLines, pagerYaml, PersonClient, runRegisteredAgent, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const AGENTS = 20;
@@ -116,10 +113,9 @@ describe("failover: two AlertBot processes, the active SIGKILLed mid-burst", fun
     const agentLog = new LogLines();
     agents.push(
       ...(await Promise.all(
-        sources.map((s) => {
-          const yaml = agentYaml(t, dir, s, `alerts:\n  - { id: page, summary: page from ${s}, state: raised }\n`);
-          return runAgent(loadAgentConfig(yaml, { file: "agent.yaml", env: {} }), systemClock, agentLog.logger);
-        }),
+        sources.map((s) =>
+          runRegisteredAgent(t, dir, s, `  - { id: page, summary: page from ${s}, state: raised }`, agentLog.logger),
+        ),
       )),
     );
     await waitFor("alice to be paged for every host", () => perAlert(toAlice, "RAISED").size === AGENTS, 60_000);

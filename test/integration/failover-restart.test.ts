@@ -11,9 +11,7 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
-import { systemClock } from "../../src/clock/clock.js";
-import { loadAgentConfig } from "../../src/config/agent-config.js";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { Store } from "../../src/store/store.js";
 import {
   collectChat,
@@ -26,7 +24,7 @@ import {
   type TimedMessage,
 } from "../helpers/failover-bots.js";
 import { withProsody } from "../helpers/prosody.js";
-import { agentYaml, LogLines, pagerYaml, PersonClient, tempDir } from "../helpers/spine.js";
+import { LogLines, pagerYaml, PersonClient, runRegisteredAgent, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const AGENTS = 8;
@@ -175,10 +173,9 @@ describe("failover: the standby and the active restarted in turn under load, the
     const agentLog = new LogLines();
     agents.push(
       ...(await Promise.all(
-        sources.map((s) => {
-          const yaml = agentYaml(t, dir, s, `alerts:\n  - { id: page, summary: page from ${s}, state: raised }\n`);
-          return runAgent(loadAgentConfig(yaml, { file: "agent.yaml", env: {} }), systemClock, agentLog.logger);
-        }),
+        sources.map((s) =>
+          runRegisteredAgent(t, dir, s, `  - { id: page, summary: page from ${s}, state: raised }`, agentLog.logger),
+        ),
       )),
     );
     const pageNumbers = (): number[] =>

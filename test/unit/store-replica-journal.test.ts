@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { Store } from "../../src/store/store.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { dumpTables } from "../helpers/db-dump.js";
 import { testConfig } from "../helpers/test-config.js";
 
 const config = testConfig(
@@ -16,19 +16,6 @@ const config = testConfig(
 `,
 );
 const origin = pubsubOrigin();
-
-/** Every row of every table, in rowid order: two files hold the same state when these are equal. */
-function dump(path: string): Record<string, unknown[]> {
-  const db = new Database(path, { readonly: true });
-  try {
-    const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-      .all() as Array<{ name: string }>;
-    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all()]));
-  } finally {
-    db.close();
-  }
-}
 
 describe("store: replica journal (failover's log, store side)", () => {
   let dir: string;
@@ -88,8 +75,8 @@ describe("store: replica journal (failover's log, store side)", () => {
     assert.equal(active.replica!.clean, true, "once everything reached the log it is clean again");
     active.close();
     standby.close();
-    const a = dump(join(dir, "active.sqlite"));
-    const b = dump(join(dir, "standby.sqlite"));
+    const a = dumpTables(join(dir, "active.sqlite"));
+    const b = dumpTables(join(dir, "standby.sqlite"));
     assert.ok((a["alerts"] ?? []).length >= 5);
     assert.deepEqual(b, a);
   });
