@@ -86,7 +86,7 @@ export async function runFailover(
   );
   const follow = (): void => {
     void (async () => {
-      if (unclean) await settleUnclean();
+      if (unclean) settleUnclean(await logRange());
       if (!unclean) await follower.start();
     })().catch((err: unknown) => standbyLog.warn("replica log: cannot follow yet", { err }));
   };
@@ -103,8 +103,7 @@ export async function runFailover(
   }
 
   /** An unclean file the log can rebuild whole is emptied, to be rebuilt from batch 1. */
-  async function settleUnclean(): Promise<void> {
-    const range = await logRange();
+  function settleUnclean(range: { first: number; newest: number } | null): void {
     if (!unclean || range?.first !== 1) return;
     journal.wipe();
     unclean = false;
@@ -122,8 +121,9 @@ export async function runFailover(
   const watch = new ActiveWatch({ clock, takeoverAfterMs: f.takeoverAfterMs, everyMs: WATCH_EVERY_MS });
   // When the log no longer reaches this file: a snapshot asked for at most once per SNAPSHOT_RETRY_MS.
   let nextSnapshotAt = 0;
-  // Since when this standby has been ready to take over with its own file (null: not so).
-  let ownFileSince: number | null = null;
+  // Since when this standby has been ready to take over with its own file, and the log's newest
+  // batch then (null: not so). No active means nothing is added to the log meanwhile: read once.
+  let ownFile: { since: number; newest: number } | null = null;
   standbyLog.info("standby running", {
     jid: f.standbyComponent,
     watching: config.xmpp.component,
@@ -166,28 +166,28 @@ export async function runFailover(
     const verdict = watch.observe(outcome);
     if (!seenBefore && watch.seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
     if (!verdict.claim) {
-      ownFileSince = null;
+      ownFile = null;
       await new Promise<void>((resolve) => clock.setTimer(verdict.nextPingInMs, resolve));
       return false;
     }
-    if (unclean) await settleUnclean();
+    // Once per spell: with no active the log gains nothing, so what it held then still holds.
+    if (unclean && ownFile === null) settleUnclean(await logRange());
     if (!unclean) await follower.catchUp();
     if (behind()) await restoreIfBehind();
     if (behind()) {
       // Nothing can bring this file up to date and no active answers: take over with it as it
       // stands rather than leave the bus silent. A file that lacks batches the log has seen waits
       // another T first, so that a bot holding them, started meanwhile, is the one that claims.
-      const range = await logRange();
-      const newest = range?.newest ?? 0;
+      const first = ownFile === null;
+      ownFile ??= { since: clock.now(), newest: (await logRange())?.newest ?? 0 };
+      const { since, newest } = ownFile;
       const lacking = journal.seq < newest;
-      if (lacking && ownFileSince === null) {
-        ownFileSince = clock.now();
+      if (lacking && first)
         standbyLog.error(
           "no active, and nothing can bring this database up to date: taking over with it as it stands unless an active appears",
           { seq: journal.seq, newest, inMs: f.takeoverAfterMs },
         );
-      }
-      if (lacking && clock.now() - (ownFileSince ?? 0) < f.takeoverAfterMs) {
+      if (lacking && clock.now() - since < f.takeoverAfterMs) {
         await new Promise<void>((resolve) => clock.setTimer(WATCH_EVERY_MS, resolve));
         return false;
       }
