@@ -38,6 +38,7 @@ export class StoreError extends Error {
 /**
  * Opens (creating if needed) the bot's SQLite file: WAL so readers never block the writer,
  * synchronous=NORMAL (in WAL this survives a process crash; a power cut may lose the last commits),
+ * temporary journals in memory,
  * an integrity check at start, then pending migrations, each in its own transaction.
  * A new file gets pages of {@link PAGE_SIZE} bytes; an existing one keeps its own.
  */
@@ -55,6 +56,11 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
+    // Nested transactions are savepoints (an update inside its batch, an alert's policy run inside
+    // its update), and a savepoint's journal of changed pages spills to a temporary file past
+    // 64 KiB: a write() per page changed. It only ever holds pages of the open transaction, so it
+    // can live in memory; the database itself stays on disk.
+    db.pragma("temp_store = MEMORY");
     const check = db.pragma("quick_check", { simple: true });
     if (check !== "ok") throw new StoreError(`${path}: integrity check failed: ${String(check)}`);
     migrate(db, path, migrations);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -35,6 +35,50 @@ describe("store + ingest (real SQLite file)", () => {
 
   it("migrates a new file to the newest schema in WAL mode", () => {
     assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)?.version);
+  });
+
+  // Issue 17: a savepoint's journal past 64 KiB used to spill to a temporary file, a write() per
+  // page an update changed (a third of the bot's time on a 100-alert update was spent there).
+  it("keeps the journal of a nested transaction in memory: no temporary file, however large", () => {
+    const deletedFiles = (): string[] =>
+      readdirSync("/proc/self/fd")
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return "";
+          }
+        })
+        .filter((target) => target.endsWith("(deleted)"));
+    const before = deletedFiles();
+    let during: string[] = [];
+    const alerts = Array.from({ length: 400 }, (_, i) =>
+      alert(`check-${i}`, { summary: `a summary long enough to fill pages ${"x".repeat(200)}` }),
+    );
+    store.transaction(() => {
+      ingestUpdate(store, update("web1", alerts.slice(0, 10)), pubsub("web1"), T0);
+      store.transaction(() => ingestUpdate(store, update("web1", alerts), pubsub("web1"), T0 + 1_000));
+      store.transaction(() => ingestUpdate(store, update("web2", alerts), pubsub("web2"), T0 + 2_000));
+      during = deletedFiles();
+    });
+    assert.deepEqual(during, before, "SQLite opened a temporary (unlinked) file for the savepoint journal");
+    assert.equal(store.alerts.countRaised(), 800);
+  });
+
+  it("lists the people with a delivery ready, each once, and not those whose deliveries wait or are done", () => {
+    ingestUpdate(store, update("web1", [alert("disk")]), pubsub("web1"), T0);
+    const d = (person: string) => ({ person, shortId: 1 });
+    store.policy.addDeliveries([d("bob")], T0, T0 + 60_000); // a fallback, waiting a minute
+    store.policy.addDeliveries([d("carol"), d("alice"), d("alice"), d("bob")], T0);
+    store.policy.addDeliveries([d("dave")], T0, T0 + 1);
+    store.policy.addDeliveries([d("erin")], T0);
+    for (const done of store.policy.pending("carol", T0)) store.policy.finish(done.id, "sent", T0);
+    for (const done of store.policy.pending("erin", T0)) store.policy.finish(done.id, "digested", T0);
+    assert.deepEqual(store.policy.peopleWithPending(T0).sort(), ["alice", "bob"]);
+    assert.deepEqual(store.policy.peopleWithPending(T0 + 1).sort(), ["alice", "bob", "dave"]);
+    for (const done of store.policy.pending("bob", T0)) store.policy.finish(done.id, "sent", T0);
+    assert.deepEqual(store.policy.peopleWithPending(T0 + 1).sort(), ["alice", "dave"], "bob's fallback still waits");
+    assert.deepEqual(store.policy.peopleWithPending(T0 + 60_000).sort(), ["alice", "bob", "dave"]);
   });
 
   it("makes a new file with small pages, and keeps the page size of a file that exists", () => {
