@@ -55,10 +55,21 @@ export class PolicyStore {
   }
 
   /** People with deliveries ready to go at `now`. */
+  // Person by person through the pending index (a skip scan), each stopping at its first ready
+  // delivery: DISTINCT read every pending row, and a storm the limit holds back leaves thousands
+  // pending, read again at every flush.
   peopleWithPending(now: number): string[] {
     return (
       this.sql(
-        "SELECT DISTINCT person FROM deliveries WHERE status = 'pending' AND (not_before IS NULL OR not_before <= ?)",
+        `WITH RECURSIVE pending (person) AS (
+           SELECT MIN(person) FROM deliveries WHERE status = 'pending'
+           UNION ALL
+           SELECT (SELECT MIN(d.person) FROM deliveries d WHERE d.status = 'pending' AND d.person > p.person)
+             FROM pending p WHERE p.person IS NOT NULL)
+         SELECT person FROM pending p
+          WHERE person IS NOT NULL AND EXISTS (
+            SELECT 1 FROM deliveries d
+             WHERE d.status = 'pending' AND d.person = p.person AND (d.not_before IS NULL OR d.not_before <= ?))`,
       ).all(now) as Array<{ person: string }>
     ).map((r) => r.person);
   }
