@@ -7,7 +7,7 @@ import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
 import { buildMessage } from "../notify/message.js";
 import { Dispatcher } from "./dispatcher.js";
-import { evaluateAlert, type PolicyInputs } from "./evaluate-alert.js";
+import { evaluateAlert, policyLook, type PolicyInputs } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { CommandEffect } from "../commands/types.js";
@@ -285,9 +285,10 @@ export class BotCore {
           const changes = processDue(store, now, DUE_CHUNK);
           const seenBefore = seen.size;
           if (changes.length > 0) this.changed();
+          const look = changes.length > 0 ? policyLook(store, inputs, now) : undefined;
           for (const { alert } of changes) {
             seen.add(alert.shortId);
-            const told = evaluateAlert(store, policy, inputs, log, alert.shortId, now);
+            const told = evaluateAlert(store, policy, inputs, log, alert, now, look);
             if (told.length > 0) this.postToRoom(alert.shortId, told[0]!.kind);
           }
           // A short chunk is the last; so is one of alerts already looked at in this run (the

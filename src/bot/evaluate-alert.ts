@@ -18,6 +18,21 @@ export function liveSilences(store: Store, now: number): Silence[] {
   return store.policy.liveSilences<Matcher>(now).map((s) => ({ ...s, id: String(s.id) }));
 }
 
+/**
+ * What the policy reads that is the same for every alert at one moment: the silences in force and
+ * the hosts down. Read once for a run over many alerts (a 100-alert update), not once per alert:
+ * the hosts down are a scan of every source.
+ */
+export interface PolicyLook {
+  readonly silences: Silence[];
+  readonly down: DownSources;
+}
+
+/** Reads the silences and hosts down at `now`, for looking at one or many alerts. */
+export function policyLook(store: Store, inputs: PolicyInputs, now: number): PolicyLook {
+  return { silences: liveSilences(store, now), down: inputs.down() };
+}
+
 /** What the policy reads about one alert at `now`: the same for a real look and for a question. */
 export function policyInput(
   store: Store,
@@ -26,6 +41,7 @@ export function policyInput(
   alert: AlertRecord,
   state: EscalationState | null,
   now: number,
+  look: PolicyLook = policyLook(store, inputs, now),
 ): EscalationInput {
   return {
     alert,
@@ -34,28 +50,33 @@ export function policyInput(
     now,
     policy,
     presence: inputs.presence,
-    silences: liveSilences(store, now),
-    down: inputs.down(),
+    silences: look.silences,
+    down: look.down,
   };
 }
 
 /**
  * Runs the policy on one alert and stores everything it decided in one transaction: the new
  * escalation state, when to look again, warnings in the history, and the deliveries to send.
+ * `target` is the alert's short id, or its record as just read or saved in the caller's
+ * transaction (reading it again cost as much as the policy's own writes); `look`, the silences
+ * and hosts down when the caller looks at many alerts at the same moment.
  */
 export function evaluateAlert(
   store: Store,
   policy: Policy,
   inputs: PolicyInputs,
   log: Logger,
-  shortId: number,
+  target: number | AlertRecord,
   now: number,
+  look?: PolicyLook,
 ): Delivery[] {
   return store.transaction(() => {
-    const alert = store.alerts.get(shortId);
+    const alert = typeof target === "number" ? store.alerts.get(target) : target;
     if (!alert) return [];
+    const { shortId } = alert;
     const state = store.policy.escalation<EscalationState>(shortId);
-    const result = escalate(policyInput(store, policy, inputs, alert, state, now));
+    const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
     // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
     if (JSON.stringify(result.state) !== JSON.stringify(state)) store.policy.setEscalation(shortId, result.state);
     if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
