@@ -8,7 +8,7 @@ import { Store } from "../../src/store/store.js";
 import { ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
-import { PAGE_SIZE } from "../../src/store/database.js";
+import { openDatabase, PAGE_SIZE, WAL_CHECKPOINT_BYTES } from "../../src/store/database.js";
 import { alert, update } from "../helpers/updates.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -79,6 +79,26 @@ describe("store + ingest (real SQLite file)", () => {
     for (const done of store.policy.pending("bob", T0)) store.policy.finish(done.id, "sent", T0);
     assert.deepEqual(store.policy.peopleWithPending(T0 + 1).sort(), ["alice", "dave"], "bob's fallback still waits");
     assert.deepEqual(store.policy.peopleWithPending(T0 + 60_000).sort(), ["alice", "bob", "dave"]);
+  });
+
+  it("checkpoints the WAL at about 4 MiB whatever the file's page size (SQLite counts pages, not bytes)", () => {
+    const walLimitBytes = (file: string): number => {
+      const db = openDatabase(file);
+      try {
+        const pages = db.pragma("wal_autocheckpoint", { simple: true }) as number;
+        return pages * (db.pragma("page_size", { simple: true }) as number);
+      } finally {
+        db.close();
+      }
+    };
+    assert.equal(WAL_CHECKPOINT_BYTES, 4 * 1024 * 1024);
+    assert.equal(walLimitBytes(join(dir, "new.sqlite")), WAL_CHECKPOINT_BYTES);
+    const old = join(dir, "old.sqlite");
+    const raw = new Database(old);
+    raw.pragma("page_size = 4096");
+    raw.exec("CREATE TABLE t (x)");
+    raw.close();
+    assert.equal(walLimitBytes(old), WAL_CHECKPOINT_BYTES);
   });
 
   it("makes a new file with small pages, and keeps the page size of a file that exists", () => {
