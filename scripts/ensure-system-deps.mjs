@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs before `npm test` and `npm run demo`: checks Node's version and the Debian packages
+// Runs before `npm test`, `npm run demo` and `npm run bench`: checks Node's version and the Debian packages
 // the project shells out to (Prosody and its SQLite driver, ejabberd, protoc, docker-compose, Alertmanager), installing
 // them when root with apt-get, else printing the exact command. Plain Node, no dependencies, and
 // fast when all is present: it spawns nothing unless something is missing.
