@@ -33,8 +33,8 @@ const UPDATABLE = COLUMNS.filter((c) => c !== "source" && c !== "alert_id");
 
 const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
   ON CONFLICT (source, alert_id) DO UPDATE SET ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(", ")}
-  RETURNING *`;
-const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING *`;
+  RETURNING short_id`;
+const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`;
 
 // What the board lists: every column but the detail.
 const BOARD_COLUMNS = ["short_id", ...COLUMNS].map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
@@ -80,11 +80,16 @@ export class AlertStore {
     const params = alertToParams(state, nextDueAt(state));
     if (stored !== undefined && state.shortId === stored.shortId) return this.saveChanged(stored, params);
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
+    // Both statements write every column from `params`, so the row is `params` and its number:
+    // returning the whole row cost a second conversion of every column, per alert.
     const row =
       (state.shortId !== undefined
         ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId })
         : undefined) ?? this.sql(UPSERT).get(params);
-    return rowToAlert(row as AlertRow);
+    return rowToAlert({
+      ...(params as Omit<AlertRow, "short_id">),
+      short_id: (row as Pick<AlertRow, "short_id">).short_id,
+    });
   }
 
   private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {

@@ -101,6 +101,34 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(walLimitBytes(old), WAL_CHECKPOINT_BYTES);
   });
 
+  it("returns from a save exactly the record that a read gives back: new, changed, and saved again by number", () => {
+    const first = ingestUpdate(
+      store,
+      update("web1", [alert("disk", { summary: "97% full", importance: 60 })]),
+      pubsub("web1"),
+      T0,
+    );
+    assert.equal(first.status, "applied");
+    const saved = first.status === "applied" ? first.changes[0]!.alert : undefined;
+    assert.deepEqual(saved, store.alerts.get(saved!.shortId));
+    const again = ingestUpdate(
+      store,
+      update("web1", [alert("disk", { summary: "99% full", importance: 60 })]),
+      pubsub("web1"),
+      T0 + 1_000,
+    );
+    const changed = again.status === "applied" ? again.changes[0]!.alert : undefined;
+    assert.equal(changed?.summary, "99% full");
+    assert.deepEqual(changed, store.alerts.get(saved!.shortId));
+    const byNumber = store.alerts.save({ ...changed, subject: "db1", updatedAt: T0 + 2_000 });
+    assert.equal(byNumber.shortId, saved!.shortId);
+    assert.deepEqual(byNumber, store.alerts.get(saved!.shortId));
+    const { shortId: _dropped, ...unnumbered } = byNumber;
+    const upserted = store.alerts.save({ ...unnumbered, summary: "upserted by key" });
+    assert.equal(upserted.shortId, saved!.shortId, "the same (source, id) keeps its number");
+    assert.deepEqual(upserted, store.alerts.get(saved!.shortId));
+  });
+
   it("makes a new file with small pages, and keeps the page size of a file that exists", () => {
     store.close();
     const pageSize = (file: string): number => {
