@@ -59,7 +59,7 @@ export async function measureAcks(
   shortIds: readonly number[],
   bot?: Worker,
 ): Promise<AckResult> {
-  await bot?.call("takeAckTimings");
+  await bot?.call("takeAckTimings", { next: true });
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const sent = new Map<number, { at: number; answeredAt: number }>();
