@@ -86,10 +86,7 @@ export class AlertStore {
       (state.shortId !== undefined
         ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId })
         : undefined) ?? this.sql(UPSERT).get(params);
-    return rowToAlert({
-      ...(params as Omit<AlertRow, "short_id">),
-      short_id: (row as Pick<AlertRow, "short_id">).short_id,
-    });
+    return written(params, (row as Pick<AlertRow, "short_id">).short_id);
   }
 
   private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {
@@ -99,7 +96,7 @@ export class AlertStore {
       this.sql(`UPDATE alerts SET ${changed.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id`).run(
         Object.fromEntries([...changed.map((c) => [c, params[c]]), ["short_id", stored.shortId]]),
       );
-    return rowToAlert({ ...(params as Omit<AlertRow, "short_id">), short_id: stored.shortId });
+    return written(params, stored.shortId);
   }
 
   /** Sets when the policy looks at the alert next (and so when it falls due), touching nothing else. */
@@ -350,6 +347,11 @@ export function alertToParams(state: AlertState, dueAt: number | null): Record<s
     due_at: dueAt,
     updated_at: state.updatedAt,
   };
+}
+
+/** The record of a row just written from `params` (every column) under number `shortId`. */
+function written(params: Record<string, unknown>, shortId: number): AlertRecord {
+  return rowToAlert({ ...(params as Omit<AlertRow, "short_id">), short_id: shortId });
 }
 
 /** One row of alert_history, as SQLite returns it. */

@@ -18,6 +18,15 @@ const pubsub = (source: string, publisher = "web1@mauve.localhost") => ({
   publisher,
 });
 
+/** A SQLite file made before the store, with pages of `bytes` (as files from before 1 KiB pages were). */
+function fileWithPages(path: string, bytes: number): string {
+  const raw = new Database(path);
+  raw.pragma(`page_size = ${bytes}`);
+  raw.exec("CREATE TABLE t (x)");
+  raw.close();
+  return path;
+}
+
 describe("store + ingest (real SQLite file)", () => {
   let dir: string;
   let path: string;
@@ -93,11 +102,7 @@ describe("store + ingest (real SQLite file)", () => {
     };
     assert.equal(WAL_CHECKPOINT_BYTES, 4 * 1024 * 1024);
     assert.equal(walLimitBytes(join(dir, "new.sqlite")), WAL_CHECKPOINT_BYTES);
-    const old = join(dir, "old.sqlite");
-    const raw = new Database(old);
-    raw.pragma("page_size = 4096");
-    raw.exec("CREATE TABLE t (x)");
-    raw.close();
+    const old = fileWithPages(join(dir, "old.sqlite"), 4096);
     assert.equal(walLimitBytes(old), WAL_CHECKPOINT_BYTES);
   });
 
@@ -141,11 +146,7 @@ describe("store + ingest (real SQLite file)", () => {
     };
     assert.equal(pageSize(path), PAGE_SIZE);
     assert.equal(PAGE_SIZE, 1024);
-    const old = join(dir, "old.sqlite");
-    const raw = new Database(old);
-    raw.pragma("page_size = 4096");
-    raw.exec("CREATE TABLE t (x)");
-    raw.close();
+    const old = fileWithPages(join(dir, "old.sqlite"), 4096);
     const reopened = Store.open(old);
     reopened.close();
     assert.equal(pageSize(old), 4096);
