@@ -1,13 +1,21 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertUpdate } from "../codec/types.js";
-import { ingestUpdate, processDue, type IngestOutcome, type UpdateOrigin } from "../ingest/ingest-update.js";
+import {
+  ingestUpdate,
+  processDue,
+  processDueOf,
+  type IngestOutcome,
+  type StoredChange,
+  type UpdateOrigin,
+} from "../ingest/ingest-update.js";
+import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
 import { classify } from "../policy/matcher.js";
 import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
 import { buildMessage } from "../notify/message.js";
 import { Dispatcher } from "./dispatcher.js";
-import { evaluateAlert, policyLook, type PolicyInputs } from "./evaluate-alert.js";
+import { evaluateAlert, policyLook, type PolicyInputs, type PolicyLook } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { CommandEffect } from "../commands/types.js";
@@ -59,6 +67,11 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
+  /**
+   * The alerts the updates being applied just saved, as stored, while their transaction is open
+   * (see `applyQueued`): the first round over due alerts takes them from here.
+   */
+  private justSaved: ReadonlyMap<number, AlertRecord> | null = null;
   /** When each source last sent its full state (a `replace` update), since the bot started. */
   private readonly fullStates = new Map<string, number>();
   /** Told of every change a board would show (see `watch`). */
@@ -182,8 +195,16 @@ export class BotCore {
             results.push({ error });
           }
         }
-        if (results.some((r) => "outcome" in r && r.outcome.status === "applied")) {
-          ticked = this.tick();
+        const saved = savedBy(results);
+        if (saved.size > 0) {
+          // The tick's first round runs now, inside this transaction, so these records are current
+          // (more than a round's worth wait for the due index, a round at a time).
+          this.justSaved = saved.size <= DUE_CHUNK ? saved : null;
+          try {
+            ticked = this.tick();
+          } finally {
+            this.justSaved = null;
+          }
           this.changed();
         }
       });
@@ -282,15 +303,23 @@ export class BotCore {
         store.transaction(() => {
           const now = clock.now();
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
-          const changes = processDue(store, now, DUE_CHUNK);
+          let look: PolicyLook | undefined;
+          const evaluate = (changes: readonly StoredChange[]): void => {
+            if (changes.length === 0) return;
+            this.changed();
+            look ??= policyLook(store, inputs, now);
+            for (const { alert } of changes) {
+              seen.add(alert.shortId);
+              const told = evaluateAlert(store, policy, inputs, log, alert, now, look);
+              if (told.length > 0) this.postToRoom(alert.shortId, told[0]!.kind);
+            }
+          };
+          // What an update just saved is looked at as it was saved: reading it back through the
+          // due index cost more than the policy's own look at a fresh raise.
+          if (first && this.justSaved) evaluate(processDueOf(store, this.justSaved.values(), now));
           const seenBefore = seen.size;
-          if (changes.length > 0) this.changed();
-          const look = changes.length > 0 ? policyLook(store, inputs, now) : undefined;
-          for (const { alert } of changes) {
-            seen.add(alert.shortId);
-            const told = evaluateAlert(store, policy, inputs, log, alert, now, look);
-            if (told.length > 0) this.postToRoom(alert.shortId, told[0]!.kind);
-          }
+          const changes = processDue(store, now, DUE_CHUNK);
+          evaluate(changes);
           // A short chunk is the last; so is one of alerts already looked at in this run (the
           // policy wants them again at once: they wait for the timer). The outbox is planned once,
           // at the end: it reads every pending delivery.
@@ -335,6 +364,15 @@ interface QueuedUpdate {
   readonly update: AlertUpdate;
   readonly origin: UpdateOrigin;
   readonly settle: (outcome: IngestOutcome | Promise<IngestOutcome>) => void;
+}
+
+/** The alerts the applied updates of a batch saved, each as last saved, by short id. */
+function savedBy(results: ReadonlyArray<{ outcome: IngestOutcome } | { error: unknown }>): Map<number, AlertRecord> {
+  const saved = new Map<number, AlertRecord>();
+  for (const r of results)
+    if ("outcome" in r && r.outcome.status === "applied")
+      for (const { alert } of r.outcome.changes) saved.set(alert.shortId, alert);
+  return saved;
 }
 
 function earliest(a: number | null, b: number | null): number | null {

@@ -2,7 +2,7 @@
 // (checked, deduplicated, applied with Mauve's semantics), and whatever has fallen due since.
 import type { AlertUpdate } from "../codec/types.js";
 import { sourceToNodeName, sourceNameProblem } from "../codec/source-name.js";
-import { applyUpdate, fireDue, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
+import { applyUpdate, fireDue, nextDueAt, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
 import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
@@ -131,13 +131,26 @@ function loadExisting(store: Store, update: AlertUpdate): Map<string, AlertState
  * (a suppression that ended on a raise nobody was told of) as changes with no transition.
  */
 export function processDue(store: Store, now: number, limit = -1): StoredChange[] {
-  return store.transaction(() =>
-    store.alerts.due(now, limit).map((alert): StoredChange => {
-      const change = fireDue(alert, now);
-      if (!change) return { before: alert, after: alert, transition: null, events: [], alert };
-      const saved = store.alerts.save(change.after, alert);
-      store.alerts.record(saved.shortId, change.events);
-      return { ...change, alert: saved };
-    }),
-  );
+  return store.transaction(() => store.alerts.due(now, limit).map((alert) => fire(store, alert, now)));
+}
+
+/**
+ * The same for alerts the caller holds as stored in its open transaction (those an update just
+ * saved): the ones due by `now` are carried out without reading them back through the due index.
+ */
+export function processDueOf(store: Store, alerts: Iterable<AlertRecord>, now: number): StoredChange[] {
+  const changes: StoredChange[] = [];
+  for (const alert of alerts) {
+    const dueAt = nextDueAt(alert);
+    if (dueAt !== null && dueAt <= now) changes.push(fire(store, alert, now));
+  }
+  return changes;
+}
+
+function fire(store: Store, alert: AlertRecord, now: number): StoredChange {
+  const change = fireDue(alert, now);
+  if (!change) return { before: alert, after: alert, transition: null, events: [], alert };
+  const saved = store.alerts.save(change.after, alert);
+  store.alerts.record(saved.shortId, change.events);
+  return { ...change, alert: saved };
 }

@@ -117,3 +117,72 @@ describe("BotCore: people first under a storm of updates (fake clock, real SQLit
     assert.equal(store.alerts.countRaised(), total, "every update of the storm is stored");
   });
 });
+
+// Issue 17: the alerts an update just saved are looked at by the policy as they were saved, in the
+// same transaction, rather than read back through the due index.
+describe("BotCore: the policy looks at what an update saved, as saved (fake clock, real SQLite)", () => {
+  const config = testConfig(
+    `people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+workgroups:
+  - { name: ops, members: [alice] }
+  - { name: dba, members: [bob] }
+rules:
+  - { match: { importance: "90.." }, level: normal, workgroup: dba }
+  - { level: normal, workgroup: ops }
+`,
+  );
+  let dir: string;
+  let store: Store;
+  let core: BotCore;
+  let chat: RecordingChat;
+  /** Short ids the due index returned since the test began. */
+  let readBack: number[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-saved-"));
+    store = Store.open(join(dir, "bot.sqlite"));
+    chat = new RecordingChat();
+    readBack = [];
+    const due = store.alerts.due.bind(store.alerts);
+    store.alerts.due = (now, limit) => {
+      const found = due(now, limit);
+      readBack.push(...found.map((a) => a.shortId));
+      return found;
+    };
+    core = fakeClockCore({ store, clock: new FakeClock(), policy: config, channels: chatOnly(chat) });
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("tells of fresh raises without reading them back through the due index", async () => {
+    const alerts = ["disk", "load"].map((id) => alert(id, { summary: `${id} high` }));
+    const outcome = await core.applyUpdate(update("web1", alerts), pubsubOrigin("web1"));
+    await core.idle();
+    assert.equal(outcome.status, "applied");
+    assert.deepEqual(
+      chat.take().map((l) => l.split(":")[0]),
+      ["alice", "alice"],
+      "alice is told of each raise",
+    );
+    assert.deepEqual(readBack, [], "the due index returned none of the alerts just saved");
+  });
+
+  it("looks at the last save when updates in one turn change the same alert", async () => {
+    // One read from the server: a raise routed to ops, then the same alert made important (dba).
+    const first = core.applyUpdate(update("db1", [alert("repl", { importance: 10 })]), pubsubOrigin("db1"));
+    const second = core.applyUpdate(update("db1", [alert("repl", { importance: 95 })]), pubsubOrigin("db1"));
+    assert.deepEqual([(await first).status, (await second).status], ["applied", "applied"]);
+    await core.idle();
+    assert.deepEqual(
+      chat.take().map((l) => l.split(":")[0]),
+      ["bob"],
+      "the dba is told, as the alert stands after both updates; ops never",
+    );
+  });
+});
