@@ -146,7 +146,7 @@ export class Dispatcher {
     ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
     const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
-    const alerts = shortIds.map((id) => store.alerts.get(id)).filter((a): a is AlertRecord => a !== undefined);
+    const alerts = store.alerts.getEach(shortIds);
     // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert".
     const only = alerts.length === 1 ? alerts[0] : undefined;
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
@@ -156,10 +156,8 @@ export class Dispatcher {
         : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
     const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
-      for (const id of ids) {
-        store.policy.finish(id, ok ? "digested" : "failed", clock.now());
-        this.inFlight.delete(id);
-      }
+      store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
+      for (const id of ids) this.inFlight.delete(id);
       this.armDigestFallbacks(person, digest, ok);
     });
   }
@@ -263,7 +261,10 @@ export class Dispatcher {
   private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {
     const at = this.deps.clock.now();
     this.storeLater(() => {
-      for (const a of alerts) this.deps.store.alerts.record(a.shortId, [{ kind, at, actor: "bot", detail }]);
+      this.deps.store.alerts.recordEach(
+        alerts.map((a) => a.shortId),
+        { kind, at, actor: "bot", detail },
+      );
     });
   }
 

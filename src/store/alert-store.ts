@@ -140,6 +140,18 @@ export class AlertStore {
   }
 
   /**
+   * Appends the same event to the history of each alert (a digest's outcome, told of every alert
+   * in it), in one statement: a statement per alert cost more than the rows themselves.
+   */
+  recordEach(shortIds: readonly number[], event: AlertEvent): void {
+    if (shortIds.length === 0) return;
+    this.sql(
+      `INSERT INTO alert_history (short_id, kind, at, actor, detail)
+         SELECT value, @kind, @at, @actor, @detail FROM json_each(@ids) ORDER BY key`,
+    ).run({ ids: JSON.stringify(shortIds), kind: event.kind, at: event.at, actor: event.actor, detail: event.detail });
+  }
+
+  /**
    * Forgets at most `limit` history lines written before `before` of alerts not raised now (an open
    * alert keeps its whole story); returns how many. Lines are walked oldest first and only up to the
    * first one written since `before` (ids grow with time), so a batch never scans the recent history.
@@ -164,6 +176,16 @@ export class AlertStore {
   get(shortId: number): AlertRecord | undefined {
     const row = this.sql("SELECT * FROM alerts WHERE short_id = ?").get(shortId) as AlertRow | undefined;
     return row && rowToAlert(row);
+  }
+
+  /** The alerts of these short ids that exist, in the order given, read in one statement. */
+  getEach(shortIds: readonly number[]): AlertRecord[] {
+    if (shortIds.length === 0) return [];
+    return (
+      this.sql("SELECT a.* FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key").all(
+        JSON.stringify(shortIds),
+      ) as AlertRow[]
+    ).map(rowToAlert);
   }
 
   /** The alert a sender calls (source, alertId). */

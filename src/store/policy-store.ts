@@ -126,6 +126,16 @@ export class PolicyStore {
     this.sql("UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?").run(status, at, id);
   }
 
+  /** Records how several deliveries ended (those of one digest), in one statement. */
+  finishEach(ids: readonly number[], status: DeliveryStatus, at: number): void {
+    if (ids.length === 0) return;
+    this.sql("UPDATE deliveries SET status = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))").run(
+      status,
+      at,
+      JSON.stringify(ids),
+    );
+  }
+
   /** Records one message sent to a person. */
   recordSend(person: string, kind: string, at: number): void {
     this.sql("INSERT INTO sends (person, at, kind) VALUES (?, ?, ?)").run(person, at, kind);

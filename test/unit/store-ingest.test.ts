@@ -153,6 +153,50 @@ describe("store + ingest (real SQLite file)", () => {
     store = Store.open(path);
   });
 
+  it("reads, records and finishes for many alerts in one statement each, as one by one would", () => {
+    ingestUpdate(
+      store,
+      update(
+        "web1",
+        ["a", "b", "c"].map((id) => alert(id)),
+      ),
+      pubsub("web1"),
+      T0,
+    );
+    const [a, b, c] = ["a", "b", "c"].map((id) => store.alerts.find("web1", id)!.shortId) as [number, number, number];
+    assert.deepEqual(
+      store.alerts.getEach([c, 999, a, b]),
+      [c, a, b].map((id) => store.alerts.get(id)),
+      "in the order given; an unknown number is left out",
+    );
+    assert.deepEqual(store.alerts.getEach([]), []);
+    store.alerts.recordEach([b, c], { kind: "notified", at: T0 + 5, actor: "bot", detail: "digest to alice" });
+    const told = (id: number) => store.alerts.history(id).map((h) => [h.kind, h.at, h.actor, h.detail]);
+    assert.deepEqual(told(a), [["raised", T0, "web1@mauve.localhost", ""]]);
+    for (const id of [b, c])
+      assert.deepEqual(told(id), [
+        ["raised", T0, "web1@mauve.localhost", ""],
+        ["notified", T0 + 5, "bot", "digest to alice"],
+      ]);
+    store.policy.addDeliveries(
+      [a, b, c].map((shortId) => ({ person: "alice", shortId })),
+      T0,
+    );
+    const ids = store.policy.pending("alice", T0).map((d) => d.id);
+    store.policy.finishEach(ids.slice(0, 2), "digested", T0 + 9);
+    assert.deepEqual(
+      store.policy
+        .deliveriesOf(a)
+        .concat(store.policy.deliveriesOf(b), store.policy.deliveriesOf(c))
+        .map((d) => [d.status, d.updatedAt]),
+      [
+        ["digested", T0 + 9],
+        ["digested", T0 + 9],
+        ["pending", T0],
+      ],
+    );
+  });
+
   it("stores a raise with a short id and its history", () => {
     const out = ingestUpdate(store, update("web1", [alert("disk", { summary: "97% full" })]), pubsub("web1"), T0);
     assert.equal(out.status, "applied");
