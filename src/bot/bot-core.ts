@@ -112,6 +112,7 @@ export class BotCore {
       settings: deps.settings,
       ...(deps.retry ? { retry: deps.retry } : {}),
       wake: () => this.timer.rearm(),
+      outcomesJoinLater: () => this.queued.waiting > 0,
       metrics: deps.metrics,
       zoneOf: (person, alert) => {
         const { policy } = this.settings();
@@ -188,6 +189,7 @@ export class BotCore {
     let ticked: Promise<void> = Promise.resolve();
     try {
       this.deps.store.transaction(() => {
+        this.dispatcher.storeOutcomes();
         for (const { update, origin } of batch) {
           try {
             results.push({ outcome: this.ingest(update, origin) });

@@ -28,6 +28,11 @@ export interface DispatcherDeps {
   zoneOf?: (person: string, alert: AlertRecord) => string;
   /** Counts attempts and delivery times for /metrics. */
   metrics?: BotMetrics | undefined;
+  /**
+   * True while the owner has a transaction of its own coming in this turn of the event loop that
+   * takes the sends' outcomes in (see `storeOutcomes`): they then wait for it instead of committing alone.
+   */
+  outcomesJoinLater?: () => boolean;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -47,11 +52,13 @@ export class Dispatcher {
   /** Per person, the one timer that wakes the outbox when the storm limit frees (see `holdUntil`). */
   private readonly holds = new Map<string, { at: number; timer: TimerHandle }>();
   /** Outcomes of sends waiting to be stored together (see `storeLater`). */
-  private readonly outcomes = new TurnBatch<() => void>((writes) => this.storeWrites(writes));
+  private readonly outcomes: TurnBatch<() => void>;
   private stopped = false;
 
   // Sends under way finish with the channel they started on; a reload reaches the next ones.
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    this.outcomes = new TurnBatch<() => void>((writes) => this.storeWrites(writes), undefined, deps.outcomesJoinLater);
+  }
 
   private storm(): StormConfig {
     return this.deps.settings.current().policy.storm;
@@ -105,6 +112,14 @@ export class Dispatcher {
     const recent = store.policy.sendsSince<SentRecord["kind"]>(person, since);
     const lastQuiet = store.policy.lastSend<SentRecord["kind"]>(person, "quiet-digest");
     return lastQuiet && lastQuiet.at < since ? [lastQuiet, ...recent] : recent;
+  }
+
+  /**
+   * Stores the outcomes of sends that finished so far, now, in the caller's transaction: a commit
+   * of their own wrote again the pages (history, deliveries) the caller's was about to write.
+   */
+  storeOutcomes(): void {
+    this.outcomes.drain();
   }
 
   /** Resolves when every send started so far has finished (tests and clean shutdown). */

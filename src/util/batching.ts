@@ -44,9 +44,14 @@ export class TurnBatch<T> {
   private readonly items: T[] = [];
   private scheduled = false;
 
+  /**
+   * With `waitWhile`, a turn at which it says true leaves what waits for the next turn: something
+   * else that runs in this turn is expected to `drain()` it (and so take it into its own work).
+   */
   constructor(
     private readonly run: (items: T[]) => void,
     private readonly limits?: TurnBatchLimits,
+    private readonly waitWhile?: () => boolean,
   ) {}
 
   add(item: T): void {
@@ -76,7 +81,8 @@ export class TurnBatch<T> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.drain();
+      if (this.waitWhile?.()) this.schedule();
+      else this.drain();
     });
   }
 }

@@ -45,6 +45,25 @@ describe("TurnBatch limits", () => {
     assert.deepEqual(runs, [30, 10, 10]);
   });
 
+  it("waits a turn while told another run will drain it, and runs what it still holds then", async () => {
+    const runs: number[][] = [];
+    let other = true;
+    const batch = new TurnBatch<number>(
+      (items) => runs.push(items),
+      undefined,
+      () => other,
+    );
+    batch.add(1);
+    await nextTurn();
+    assert.deepEqual(runs, [], "waits while the other run is coming");
+    batch.drain();
+    assert.deepEqual(runs, [[1]], "the other run drained it");
+    batch.add(2);
+    other = false;
+    await nextTurn();
+    assert.deepEqual(runs, [[1], [2]]);
+  });
+
   it("without limits, runs everything of a turn at once", async () => {
     const runs: number[] = [];
     const batch = new TurnBatch<number>((items) => runs.push(items.length));
@@ -183,6 +202,69 @@ rules:
       chat.take().map((l) => l.split(":")[0]),
       ["bob"],
       "the dba is told, as the alert stands after both updates; ops never",
+    );
+  });
+});
+
+// Issue 17: the outcomes of sends (deliveries finished, "notified" in the history) are stored in
+// the transaction of the updates applied in the same turn, not committed on their own first.
+describe("BotCore: one commit for the updates of a turn and the outcomes of the sends before them", () => {
+  const config = testConfig(
+    `people:
+  - { name: alice, jid: alice@mauve.localhost }
+`,
+  );
+  let dir: string;
+  let store: Store;
+  let core: BotCore;
+  let chat: RecordingChat;
+  let commits: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-commits-"));
+    store = Store.open(join(dir, "bot.sqlite"));
+    chat = new RecordingChat();
+    commits = 0;
+    let depth = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = <T>(fn: () => T): T => {
+      if (depth++ === 0) commits++;
+      try {
+        return transaction(fn);
+      } finally {
+        depth--;
+      }
+    };
+    core = fakeClockCore({ store, clock: new FakeClock(), policy: config, channels: chatOnly(chat) });
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stores the first update's sends with the second update, in its transaction", async () => {
+    const pending = (): number => store.policy.pending("alice", Number.MAX_SAFE_INTEGER).length;
+    assert.equal((await core.applyUpdate(update("web1", [alert("disk")]), pubsubOrigin("web1"))).status, "applied");
+    assert.equal(chat.sent.length, 1, "alice was sent the first raise");
+    const before = commits;
+    // The second update arrives before the first send's outcome was stored.
+    assert.equal((await core.applyUpdate(update("web2", [alert("load")]), pubsubOrigin("web2"))).status, "applied");
+    assert.equal(commits - before, 1, "one commit for the second update and the first send's outcome");
+    assert.deepEqual(
+      store.policy.deliveriesOf(1).map((d) => d.status),
+      ["sent"],
+      "the first raise's delivery is finished",
+    );
+    await core.idle();
+    assert.equal(pending(), 0);
+    assert.deepEqual(
+      [1, 2].map((id) => store.alerts.history(id).map((h) => h.kind)),
+      [
+        ["raised", "notified"],
+        ["raised", "notified"],
+      ],
     );
   });
 });
