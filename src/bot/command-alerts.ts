@@ -12,10 +12,10 @@ import type {
 } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
-import { chainHold, escalateNow, type EscalationState } from "../policy/escalation.js";
+import { chainHold, escalateNow } from "../policy/escalation.js";
 import type { Matcher, Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
-import { evaluateAlert, policyInput, type PolicyInputs } from "./evaluate-alert.js";
+import { escalationOf, evaluateAlert, policyInput, storeEscalation, type PolicyInputs } from "./evaluate-alert.js";
 
 /** What the adapter needs beyond the store: the policy, for `escalate`. */
 export interface CommandAlertsDeps {
@@ -36,7 +36,7 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
   const { store } = deps;
   // What would keep the policy quiet about this alert now, asked exactly as the policy asks it.
   const holdOf = (alert: AlertRecord, now: number): AlertHold | null => {
-    const state = store.policy.escalation<EscalationState>(alert.shortId);
+    const state = escalationOf(store, alert.shortId);
     return chainHold(policyInput(store, deps.policy, deps.inputs, alert, state, now), () => {});
   };
   return {
@@ -88,7 +88,7 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         if (!alert) return { ok: false, reason: "not-found" };
         store.alerts.record(shortId, [{ kind: "noted", at: c.at, actor: c.by, detail: c.note }]);
         // The people already told hear of it (by chat: a note informs, it does not page).
-        const state = store.policy.escalation<EscalationState>(shortId);
+        const state = escalationOf(store, shortId);
         const others = (state?.notified ?? []).map((n) => n.person).filter((p) => p !== c.by);
         store.policy.addDeliveries(
           others.map((person) => ({
@@ -115,11 +115,11 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
       if (alert.ack !== null && alert.ack.until > c.at) return { ok: false, reason: "acked", alert };
       const held = holdOf(alert, c.at);
       if (held !== null) return { ok: false, reason: "held", alert, held };
-      const state = store.policy.escalation<EscalationState>(shortId);
+      const state = escalationOf(store, shortId);
       const hurried = escalateNow(state, deps.policy, c.at);
       if (!hurried) return { ok: false, reason: "nobody-left", alert };
       store.transaction(() => {
-        store.policy.setEscalation(shortId, hurried);
+        storeEscalation(store, shortId, hurried);
         store.alerts.record(shortId, [
           { kind: "notified", at: c.at, actor: c.by, detail: `escalated by hand${because(c.note)}` },
         ]);

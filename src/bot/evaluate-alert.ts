@@ -2,6 +2,7 @@ import type { Logger } from "../log.js";
 import type { AlertRecord } from "../alerts/types.js";
 import { classify, type Silence } from "../policy/matcher.js";
 import { escalate, type EscalationInput, type EscalationState } from "../policy/escalation.js";
+import { decodeEscalation, encodeEscalation } from "../policy/escalation-codec.js";
 import type { Delivery, PresenceOf } from "../policy/delivery.js";
 import type { DownSources } from "../policy/inhibit.js";
 import type { Matcher, Policy } from "../policy/types.js";
@@ -11,6 +12,16 @@ import type { Store } from "../store/store.js";
 export interface PolicyInputs {
   presence: PresenceOf;
   down: () => DownSources;
+}
+
+/** An alert's escalation state as stored, or null. */
+export function escalationOf(store: Store, shortId: number): EscalationState | null {
+  return decodeEscalation(store.policy.escalation(shortId));
+}
+
+/** Stores an alert's escalation state (see escalation-codec.ts). */
+export function storeEscalation(store: Store, shortId: number, state: EscalationState): void {
+  store.policy.setEscalation(shortId, encodeEscalation(state));
 }
 
 /** The silences in force, as the policy reads them. */
@@ -75,10 +86,11 @@ export function evaluateAlert(
     const alert = typeof target === "number" ? store.alerts.get(target) : target;
     if (!alert) return [];
     const { shortId } = alert;
-    const state = store.policy.escalation<EscalationState>(shortId);
-    const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
+    const stored = store.policy.escalation(shortId);
+    const result = escalate(policyInput(store, policy, inputs, alert, decodeEscalation(stored), now, look));
     // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
-    if (JSON.stringify(result.state) !== JSON.stringify(state)) store.policy.setEscalation(shortId, result.state);
+    const encoded = result.state === null ? null : encodeEscalation(result.state);
+    if (JSON.stringify(encoded) !== JSON.stringify(stored)) store.policy.setEscalation(shortId, encoded);
     if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
     if (result.warnings.length > 0) {
       store.alerts.record(

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import type { EscalationState } from "../../src/policy/escalation.js";
+import { decodeEscalation } from "../../src/policy/escalation-codec.js";
 import { Store } from "../../src/store/store.js";
 import { withProsody } from "../helpers/prosody.js";
 import type { ChildRun } from "../helpers/process-child.js";
@@ -224,7 +224,7 @@ describe("fault: AlertBot killed mid-burst (2,000 updates, 20 agents) and restar
         assert.equal(page.status, "raised");
         assert.deepEqual(store.alerts.history(page.shortId).filter((h) => h.kind === "raised").length, 1);
         // The escalation chain is past its last step: nothing more to fire after a further restart.
-        assert.equal(store.policy.escalation<EscalationState>(page.shortId)?.nextStep, 2, `${s}: chain finished`);
+        assert.equal(decodeEscalation(store.policy.escalation(page.shortId))?.nextStep, 2, `${s}: chain finished`);
         for (const who of ["alice", "bob"])
           assert.deepEqual(store.policy.pending(who, Number.MAX_SAFE_INTEGER), [], `${who}: nothing left pending`);
       }

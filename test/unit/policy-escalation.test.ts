@@ -10,6 +10,7 @@ import {
   type EscalationResult,
   type EscalationState,
 } from "../../src/policy/escalation.js";
+import { decodeEscalation, encodeEscalation } from "../../src/policy/escalation-codec.js";
 import { classify, type Silence } from "../../src/policy/matcher.js";
 import type { Policy } from "../../src/policy/types.js";
 
@@ -65,7 +66,10 @@ class Harness {
       silences: this.silences,
       down: this.down,
     });
-    this.state = JSON.parse(JSON.stringify(result.state)) as EscalationState | null;
+    // Kept as the bot keeps it: in its stored form, as JSON; it must come back exactly.
+    const stored: unknown = JSON.parse(JSON.stringify(result.state === null ? null : encodeEscalation(result.state)));
+    this.state = decodeEscalation(stored);
+    assert.deepEqual(this.state, JSON.parse(JSON.stringify(result.state)), "the state survives its stored form");
     this.last = result;
     this.warnings.push(...result.warnings);
     for (const d of result.deliveries) this.lines.push(`${at(now)} ${d.person} ${d.kind} ${d.channels.join("+")}`);
