@@ -127,16 +127,16 @@ export class AlertStore {
     ).run({ now }).changes;
   }
 
-  /** Appends events to an alert's history. */
+  /**
+   * Appends events to an alert's history. Each line links to the one before it, the alert's head
+   * (a trigger moves the head on to the new line): see migration 6.
+   */
   record(shortId: number, events: readonly AlertEvent[]): void {
     for (const e of events)
-      this.sql("INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (?, ?, ?, ?, ?)").run(
-        shortId,
-        e.kind,
-        e.at,
-        e.actor,
-        e.detail,
-      );
+      this.sql(
+        `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
+           VALUES (@shortId, @kind, @at, @actor, @detail, (SELECT history_head FROM alerts WHERE short_id = @shortId))`,
+      ).run({ shortId, kind: e.kind, at: e.at, actor: e.actor, detail: e.detail });
   }
 
   /**
@@ -144,11 +144,14 @@ export class AlertStore {
    * in it), in one statement: a statement per alert cost more than the rows themselves.
    */
   recordEach(shortIds: readonly number[], event: AlertEvent): void {
-    if (shortIds.length === 0) return;
+    // Each alert once: a line links to its alert's head as it was when the statement began.
+    const unique = [...new Set(shortIds)];
+    if (unique.length === 0) return;
     this.sql(
-      `INSERT INTO alert_history (short_id, kind, at, actor, detail)
-         SELECT value, @kind, @at, @actor, @detail FROM json_each(@ids) ORDER BY key`,
-    ).run({ ids: JSON.stringify(shortIds), kind: event.kind, at: event.at, actor: event.actor, detail: event.detail });
+      `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
+         SELECT j.value, @kind, @at, @actor, @detail, a.history_head
+           FROM json_each(@ids) j LEFT JOIN alerts a ON a.short_id = j.value ORDER BY j.key`,
+    ).run({ ids: JSON.stringify(unique), kind: event.kind, at: event.at, actor: event.actor, detail: event.detail });
   }
 
   /**
@@ -266,9 +269,19 @@ export class AlertStore {
     return (this.sql("SELECT COUNT(*) AS n FROM alerts WHERE status = 'raised'").get() as { n: number }).n;
   }
 
-  /** An alert's history, oldest first. */
+  /**
+   * An alert's history, oldest first: its chain walked back from the head, to the first line or
+   * to where retention cut it (the oldest lines go first).
+   */
   history(shortId: number): HistoryEntry[] {
-    const rows = this.sql("SELECT * FROM alert_history WHERE short_id = ? ORDER BY id").all(shortId) as HistoryRow[];
+    const rows = this.sql(
+      `WITH RECURSIVE chain (id) AS (
+         SELECT history_head FROM alerts WHERE short_id = @shortId AND history_head IS NOT NULL
+         UNION ALL
+         SELECT h.prev_id FROM alert_history h JOIN chain c ON h.id = c.id WHERE h.prev_id IS NOT NULL)
+       SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail
+         FROM chain c JOIN alert_history h ON h.id = c.id AND h.short_id = @shortId ORDER BY h.id`,
+    ).all({ shortId }) as HistoryRow[];
     return rows.map(fromHistoryRow);
   }
 

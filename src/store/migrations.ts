@@ -160,4 +160,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE transmissions_v5 RENAME TO transmissions;
     `,
   },
+  {
+    version: 6,
+    description: "an alert's history chained from the alert (its newest line, each line the one before), not indexed by alert",
+    sql: `
+      -- The index by alert put each alert's lines on pages of their own: a commit that told of 20
+      -- alerts wrote 20 of its pages, most of what the commit wrote. The chain's links live in
+      -- rows the same commit writes anyway: the alert's, and the new line's.
+      ALTER TABLE alerts ADD COLUMN history_head INTEGER;
+      ALTER TABLE alert_history ADD COLUMN prev_id INTEGER;
+      UPDATE alert_history SET prev_id = (
+        SELECT MAX(p.id) FROM alert_history p WHERE p.short_id = alert_history.short_id AND p.id < alert_history.id);
+      UPDATE alerts SET history_head = (SELECT MAX(h.id) FROM alert_history h WHERE h.short_id = alerts.short_id);
+      DROP INDEX alert_history_by_alert;
+      -- A line is written with prev_id set to its alert's head (see AlertStore.record); this moves
+      -- the head on, whoever wrote the line.
+      CREATE TRIGGER alert_history_head AFTER INSERT ON alert_history BEGIN
+        UPDATE alerts SET history_head = NEW.id WHERE short_id = NEW.short_id;
+      END;
+    `,
+  },
 ];

@@ -215,6 +215,12 @@ describe("fault: storage", function () {
           store.alerts.history(42).map((h) => h.kind),
           ["raised", "acked"],
         );
+        store.alerts.record(42, [{ kind: "noted", at: 1767600120000, actor: "bob", detail: "after the upgrade" }]);
+        assert.deepEqual(
+          store.alerts.history(42).map((h) => h.kind),
+          ["raised", "acked", "noted"],
+          "new lines follow the lines from before",
+        );
         assert.equal(store.sources.get("web1")?.lastSequence, 18446744073709551615n);
         assert.equal(
           store.transmissions.seen("web1", 18446744073709551615n),

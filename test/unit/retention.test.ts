@@ -93,6 +93,14 @@ describe("retention: steady traffic leaves the store a steady size (real SQLite 
     assert.ok(after8.history < 2 * 8 + SOURCES.length + 5, `history bounded: ${after8.history}`);
     assert.equal(store.alerts.history(openId).length, openHistory, "the open alert keeps its whole history");
     assert.ok(openHistory > 0);
+    // Each alert's history, walked back from its newest line, is every line of it kept, in order.
+    const kept = store.alerts.historySince(0, Number.MAX_SAFE_INTEGER);
+    for (const a of store.alerts.list("all"))
+      assert.deepEqual(
+        store.alerts.history(a.shortId),
+        kept.filter((h) => h.shortId === a.shortId).map(({ source: _s, alertId: _a, ...h }) => h),
+        `#${a.shortId} ${a.source}/${a.alertId}`,
+      );
   });
 
   it("still refuses a replay within the window, and each source's newest transmissions whatever their age", async () => {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { nextDueAt, ackAlert } from "../../src/alerts/state-machine.js";
 import { Store } from "../../src/store/store.js";
+import { AlertStore } from "../../src/store/alert-store.js";
 import { ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
@@ -195,6 +196,44 @@ describe("store + ingest (real SQLite file)", () => {
         ["pending", T0],
       ],
     );
+  });
+
+  it("tells of 20 alerts with long histories in a commit of a few pages, not a page (or more) per alert", () => {
+    const ids = Array.from({ length: 20 }, (_, i) => {
+      ingestUpdate(store, update(`web${i}`, [alert("disk")]), pubsub(`web${i}`, `web${i}@mauve.localhost`), T0);
+      return store.alerts.find(`web${i}`, "disk")!.shortId;
+    });
+    const line = (n: number) => ({
+      kind: "notified" as const,
+      at: T0 + n,
+      actor: "bot",
+      detail: `digest ${n} to alice`,
+    });
+    // A hundred notices each, interleaved, as alerts that flap together have them.
+    store.transaction(() => {
+      for (let n = 1; n <= 100; n++) for (const id of ids) store.alerts.record(id, [line(n)]);
+    });
+    store.close();
+    const db = openDatabase(path);
+    try {
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      const alerts = new AlertStore(db);
+      db.transaction(() => alerts.recordEach(ids, line(101)))();
+      const frames = (statSync(`${path}-wal`).size - 32) / (PAGE_SIZE + 24);
+      assert.ok(frames <= 8, `one line for each of 20 alerts wrote ${frames} pages`);
+      for (const id of ids) {
+        const told = alerts.history(id);
+        assert.equal(told.length, 102, "the raise and every notice, each once");
+        assert.deepEqual(
+          told.map((h) => h.at),
+          [T0, ...Array.from({ length: 101 }, (_, n) => T0 + n + 1)],
+          "oldest first",
+        );
+      }
+    } finally {
+      db.close();
+    }
+    store = Store.open(path);
   });
 
   it("stores a raise with a short id and its history", () => {
