@@ -313,7 +313,7 @@ export class BotCore {
             for (const { alert } of changes) {
               seen.add(alert.shortId);
               const told = evaluateAlert(store, policy, inputs, log, alert, now, look);
-              if (told.length > 0) this.postToRoom(alert.shortId, told[0]!.kind);
+              if (told.length > 0) this.postToRoom(alert, told[0]!.kind);
             }
           };
           // What an update just saved is looked at as it was saved: reading it back through the
@@ -335,13 +335,15 @@ export class BotCore {
     }
   }
 
-  /** Tells the alert's workgroup room what just happened to it, in one line (built only when there is a room). */
-  private postToRoom(shortId: number, kind: DeliveryKind): void {
-    const { store, roomPost } = this.deps;
+  /**
+   * Tells the alert's workgroup room what just happened to it, in one line (built only when there
+   * is a room). `alert` is as the policy just looked at it: reading it again for every alert told
+   * cost more than the line, and most workgroups have no room.
+   */
+  private postToRoom(alert: AlertRecord, kind: DeliveryKind): void {
+    const { roomPost } = this.deps;
     if (!roomPost) return;
     const { policy } = this.settings();
-    const alert = store.alerts.get(shortId);
-    if (!alert) return;
     void roomPost(classify(policy.rules, alert).workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "");
   }
 

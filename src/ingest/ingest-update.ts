@@ -116,12 +116,10 @@ function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): s
 
 function loadExisting(store: Store, update: AlertUpdate): Map<string, AlertState> {
   if (update.replace) return store.alerts.ofSource(update.source);
-  const found = new Map<string, AlertState>();
-  for (const a of update.alerts) {
-    const rec = store.alerts.find(update.source, a.id);
-    if (rec) found.set(a.id, rec);
-  }
-  return found;
+  return store.alerts.ofSourceNamed(
+    update.source,
+    update.alerts.map((a) => a.id),
+  );
 }
 
 /**

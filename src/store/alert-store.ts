@@ -204,6 +204,16 @@ export class AlertStore {
     return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
   }
 
+  /** The alerts of one source with these ids (those that exist), keyed by alert id: one statement. */
+  ofSourceNamed(source: string, alertIds: readonly string[]): Map<string, AlertRecord> {
+    if (alertIds.length === 0) return new Map();
+    const rows = this.sql("SELECT * FROM alerts WHERE source = ? AND alert_id IN (SELECT value FROM json_each(?))").all(
+      source,
+      JSON.stringify(alertIds),
+    ) as AlertRow[];
+    return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
+  }
+
   /**
    * Alerts for people to look at, in the order `show` reads them (see {@link URGENCY}), every one
    * unless `limit` says otherwise. `now`, when given, counts only acks still running as "acked".
