@@ -36,8 +36,12 @@ const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map
   RETURNING short_id`;
 const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`;
 
+// What an alert is read as, in this order (see `fromValues`), with the table's name or alias before each.
+const READ = ["short_id", ...COLUMNS] as const;
+const ALERT = READ.join(", ");
+const ALERT_A = READ.map((c) => `a.${c}`).join(", ");
 // What the board lists: every column but the detail.
-const BOARD_COLUMNS = ["short_id", ...COLUMNS].map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
+const BOARD_COLUMNS = READ.map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
 
 /** A page of alerts and the count of every alert the filter matches. */
 export interface AlertPage {
@@ -66,9 +70,12 @@ export interface HistoryEntry extends AlertEvent {
 /** Alerts and their history in SQLite. Every method is synchronous and joins the caller's transaction. */
 export class AlertStore {
   private readonly sql;
+  /** Statements that read whole alerts ({@link READ}), as arrays. */
+  private readonly rows;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
+    this.rows = statementCache(db, { raw: true });
   }
 
   /**
@@ -86,7 +93,7 @@ export class AlertStore {
       (state.shortId !== undefined
         ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId })
         : undefined) ?? this.sql(UPSERT).get(params);
-    return written(params, (row as Pick<AlertRow, "short_id">).short_id);
+    return written(params, (row as { short_id: number }).short_id);
   }
 
   private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {
@@ -177,41 +184,40 @@ export class AlertStore {
 
   /** The alert a person calls `#shortId`. */
   get(shortId: number): AlertRecord | undefined {
-    const row = this.sql("SELECT * FROM alerts WHERE short_id = ?").get(shortId) as AlertRow | undefined;
-    return row && rowToAlert(row);
+    const row = this.rows(`SELECT ${ALERT} FROM alerts WHERE short_id = ?`).get(shortId) as unknown[] | undefined;
+    return row && fromValues(row);
   }
 
   /** The alerts of these short ids that exist, in the order given, read in one statement. */
   getEach(shortIds: readonly number[]): AlertRecord[] {
     if (shortIds.length === 0) return [];
     return (
-      this.sql("SELECT a.* FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key").all(
+      this.rows(`SELECT ${ALERT_A} FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key`).all(
         JSON.stringify(shortIds),
-      ) as AlertRow[]
-    ).map(rowToAlert);
+      ) as unknown[][]
+    ).map(fromValues);
   }
 
   /** The alert a sender calls (source, alertId). */
   find(source: string, alertId: string): AlertRecord | undefined {
-    const row = this.sql("SELECT * FROM alerts WHERE source = ? AND alert_id = ?").get(source, alertId) as
-      AlertRow | undefined;
-    return row && rowToAlert(row);
+    const row = this.rows(`SELECT ${ALERT} FROM alerts WHERE source = ? AND alert_id = ?`).get(source, alertId) as
+      unknown[] | undefined;
+    return row && fromValues(row);
   }
 
   /** Every alert of one source, keyed by its alert id. */
   ofSource(source: string): Map<string, AlertRecord> {
-    const rows = this.sql("SELECT * FROM alerts WHERE source = ?").all(source) as AlertRow[];
-    return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
+    const rows = this.rows(`SELECT ${ALERT} FROM alerts WHERE source = ?`).all(source) as unknown[][];
+    return byAlertId(rows);
   }
 
   /** The alerts of one source with these ids (those that exist), keyed by alert id: one statement. */
   ofSourceNamed(source: string, alertIds: readonly string[]): Map<string, AlertRecord> {
     if (alertIds.length === 0) return new Map();
-    const rows = this.sql("SELECT * FROM alerts WHERE source = ? AND alert_id IN (SELECT value FROM json_each(?))").all(
-      source,
-      JSON.stringify(alertIds),
-    ) as AlertRow[];
-    return new Map(rows.map((r) => [r.alert_id, rowToAlert(r)]));
+    const rows = this.rows(
+      `SELECT ${ALERT} FROM alerts WHERE source = ? AND alert_id IN (SELECT value FROM json_each(?))`,
+    ).all(source, JSON.stringify(alertIds)) as unknown[][];
+    return byAlertId(rows);
   }
 
   /**
@@ -220,27 +226,29 @@ export class AlertStore {
    */
   list(filter: AlertFilter, limit = -1, now?: number): AlertRecord[] {
     return (
-      this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit`).all({
+      this.rows(`SELECT ${ALERT} FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit`).all({
         now: now ?? null,
         limit,
-      }) as AlertRow[]
-    ).map(rowToAlert);
+      }) as unknown[][]
+    ).map(fromValues);
   }
 
   /** The same alerts one by one, without holding them all (a silence may cover 100,000). */
   *each(filter: AlertFilter, now?: number): IterableIterator<AlertRecord> {
-    for (const row of this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({ now: now ?? null }))
-      yield rowToAlert(row as AlertRow);
+    for (const row of this.rows(`SELECT ${ALERT} FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({
+      now: now ?? null,
+    }))
+      yield fromValues(row as unknown[]);
   }
 
   /** One page of {@link list}, and how many there are in all: sorted, counted and cut by SQLite. */
   page(filter: AlertFilter, limit: number, offset = 0, now?: number): AlertPage {
     const params = { now: now ?? null, limit, offset };
     const total = (this.sql(`SELECT COUNT(*) AS n FROM alerts ${whereFor(filter)}`).get(params) as { n: number }).n;
-    const rows = this.sql(`SELECT * FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit OFFSET @offset`).all(
-      params,
-    ) as AlertRow[];
-    return { alerts: rows.map(rowToAlert), total };
+    const rows = this.rows(
+      `SELECT ${ALERT} FROM alerts ${whereFor(filter)} ${URGENCY} LIMIT @limit OFFSET @offset`,
+    ).all(params) as unknown[][];
+    return { alerts: rows.map(fromValues), total };
   }
 
   /**
@@ -248,18 +256,18 @@ export class AlertStore {
    * them itself; the detail can be 64 KB an alert and is shown only on the alert's own page).
    */
   raisedForBoard(): AlertRecord[] {
-    return (this.sql(`SELECT ${BOARD_COLUMNS} FROM alerts WHERE status = 'raised'`).all() as AlertRow[]).map(
-      rowToAlert,
+    return (this.rows(`SELECT ${BOARD_COLUMNS} FROM alerts WHERE status = 'raised'`).all() as unknown[][]).map(
+      fromValues,
     );
   }
 
   /** Cleared alerts whose sender scheduled a raise (heartbeats), the soonest first. */
   scheduled(): AlertRecord[] {
     return (
-      this.sql(
-        "SELECT * FROM alerts WHERE status = 'cleared' AND scheduled_raise_at IS NOT NULL ORDER BY scheduled_raise_at, short_id",
-      ).all() as AlertRow[]
-    ).map(rowToAlert);
+      this.rows(
+        `SELECT ${ALERT} FROM alerts WHERE status = 'cleared' AND scheduled_raise_at IS NOT NULL ORDER BY scheduled_raise_at, short_id`,
+      ).all() as unknown[][]
+    ).map(fromValues);
   }
 
   /**
@@ -307,10 +315,10 @@ export class AlertStore {
   /** Alerts with something due at or before `now` (see `nextDueAt`), the earliest first; at most `limit` (-1: all). */
   due(now: number, limit = -1): AlertRecord[] {
     return (
-      this.sql(
-        `SELECT * FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id ${limitOf(limit)}`,
-      ).all(now) as AlertRow[]
-    ).map(rowToAlert);
+      this.rows(
+        `SELECT ${ALERT} FROM alerts WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, short_id ${limitOf(limit)}`,
+      ).all(now) as unknown[][]
+    ).map(fromValues);
   }
 
   /** When the next alert falls due, or null. */
@@ -328,53 +336,39 @@ function limitOf(limit: number): string {
   return `LIMIT ${limit}`;
 }
 
-/** An `alerts` row as SQLite returns it. */
-export interface AlertRow {
-  short_id: number;
-  source: string;
-  alert_id: string;
-  status: "raised" | "cleared";
-  subject: string;
-  summary: string;
-  detail: string;
-  importance: number;
-  raised_at: number | null;
-  cleared_at: number | null;
-  scheduled_raise_at: number | null;
-  scheduled_clear_at: number | null;
-  suppress_until: number | null;
-  ack_by: string | null;
-  ack_at: number | null;
-  ack_until: number | null;
-  ack_note: string | null;
-  policy_due_at: number | null;
-  due_at: number | null;
-  updated_at: number;
+/**
+ * An alert read as the values of {@link READ}, in that order → record (the positions below are
+ * READ's; the store's tests compare every read with what was saved).
+ */
+function fromValues(v: readonly unknown[]): AlertRecord {
+  const ackBy = v[13] as string | null;
+  const ackAt = v[14] as number | null;
+  const ackUntil = v[15] as number | null;
+  return {
+    shortId: v[0] as number,
+    source: v[1] as string,
+    alertId: v[2] as string,
+    status: v[3] as AlertRecord["status"],
+    subject: v[4] as string,
+    summary: v[5] as string,
+    detail: v[6] as string,
+    importance: v[7] as number,
+    raisedAt: v[8] as number | null,
+    clearedAt: v[9] as number | null,
+    scheduledRaiseAt: v[10] as number | null,
+    scheduledClearAt: v[11] as number | null,
+    suppressUntil: v[12] as number | null,
+    ack:
+      ackBy !== null && ackAt !== null && ackUntil !== null
+        ? { by: ackBy, at: ackAt, until: ackUntil, note: (v[16] as string | null) ?? "" }
+        : null,
+    policyDueAt: v[17] as number | null,
+    updatedAt: v[19] as number,
+  };
 }
 
-/** Row → record. */
-export function rowToAlert(row: AlertRow): AlertRecord {
-  return {
-    shortId: row.short_id,
-    source: row.source,
-    alertId: row.alert_id,
-    status: row.status,
-    subject: row.subject,
-    summary: row.summary,
-    detail: row.detail,
-    importance: row.importance,
-    raisedAt: row.raised_at,
-    clearedAt: row.cleared_at,
-    scheduledRaiseAt: row.scheduled_raise_at,
-    scheduledClearAt: row.scheduled_clear_at,
-    suppressUntil: row.suppress_until,
-    ack:
-      row.ack_by !== null && row.ack_at !== null && row.ack_until !== null
-        ? { by: row.ack_by, at: row.ack_at, until: row.ack_until, note: row.ack_note ?? "" }
-        : null,
-    policyDueAt: row.policy_due_at,
-    updatedAt: row.updated_at,
-  };
+function byAlertId(rows: readonly unknown[][]): Map<string, AlertRecord> {
+  return new Map(rows.map((v) => [v[2] as string, fromValues(v)]));
 }
 
 /** Record → named parameters for the upsert; `dueAt` is derived by the caller. */
@@ -404,7 +398,7 @@ export function alertToParams(state: AlertState, dueAt: number | null): Record<s
 
 /** The record of a row just written from `params` (every column) under number `shortId`. */
 function written(params: Record<string, unknown>, shortId: number): AlertRecord {
-  return rowToAlert({ ...(params as Omit<AlertRow, "short_id">), short_id: shortId });
+  return fromValues(READ.map((c) => (c === "short_id" ? shortId : params[c])));
 }
 
 /** One row of alert_history, as SQLite returns it. */
