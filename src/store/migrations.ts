@@ -162,7 +162,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: "an alert's history chained from the alert (its newest line, each line the one before), not indexed by alert",
+    description:
+      "an alert's history chained from the alert (its newest line, each line the one before), not indexed by alert",
     sql: `
       -- The index by alert put each alert's lines on pages of their own: a commit that told of 20
       -- alerts wrote 20 of its pages, most of what the commit wrote. The chain's links live in
