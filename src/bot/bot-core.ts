@@ -304,7 +304,6 @@ export class BotCore {
       try {
         store.transaction(() => {
           const now = clock.now();
-          if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           let look: PolicyLook | undefined;
           const evaluate = (changes: readonly StoredChange[]): void => {
             if (changes.length === 0) return;
@@ -317,8 +316,10 @@ export class BotCore {
             }
           };
           // What an update just saved is looked at as it was saved: reading it back through the
-          // due index cost more than the policy's own look at a fresh raise.
+          // due index cost more than the policy's own look at a fresh raise. First, before anything
+          // else this round saves, so that the records are still what the store holds.
           if (first && this.justSaved) evaluate(processDueOf(store, this.justSaved.values(), now));
+          if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           const seenBefore = seen.size;
           const changes = processDue(store, now, DUE_CHUNK);
           evaluate(changes);
