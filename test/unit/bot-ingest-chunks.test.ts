@@ -10,8 +10,32 @@ import { TurnBatch } from "../../src/util/batching.js";
 import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { testConfig } from "../helpers/test-config.js";
+import type { BotConfig } from "../../src/config/bot-config.js";
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A started core over a real SQLite file in a new directory, chat its only channel; `watch` sees the store first. */
+async function coreOnFile(
+  config: BotConfig,
+  watch: (store: Store) => void = () => undefined,
+): Promise<{ store: Store; core: BotCore; chat: RecordingChat; close: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), "mauve-chunks-"));
+  const store = Store.open(join(dir, "bot.sqlite"));
+  watch(store);
+  const chat = new RecordingChat();
+  const core = fakeClockCore({ store, clock: new FakeClock(), policy: config, channels: chatOnly(chat) });
+  await core.start();
+  return {
+    store,
+    core,
+    chat,
+    close: () => {
+      core.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 describe("TurnBatch limits", () => {
   it("hands a backlog over in chunks, one per turn, in order", async () => {
@@ -82,28 +106,15 @@ describe("BotCore: people first under a storm of updates (fake clock, real SQLit
   - { name: bob, jid: bob@mauve.localhost }
 `,
   );
-  let dir: string;
   let store: Store;
   let core: BotCore;
   let chat: RecordingChat;
+  let close: () => void;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "mauve-chunks-"));
-    store = Store.open(join(dir, "bot.sqlite"));
-    chat = new RecordingChat();
-    core = fakeClockCore({
-      store,
-      clock: new FakeClock(),
-      policy: config,
-      channels: chatOnly(chat),
-    });
-    await core.start();
+    ({ store, core, chat, close } = await coreOnFile(config));
   });
-  afterEach(() => {
-    core.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it("answers an ack that arrived behind 1,000 updates before they are all stored, and stores them all", async () => {
     const total = 1_000;
@@ -152,32 +163,24 @@ rules:
   - { level: normal, workgroup: ops }
 `,
   );
-  let dir: string;
-  let store: Store;
   let core: BotCore;
   let chat: RecordingChat;
+  let close: () => void;
   /** Short ids the due index returned since the test began. */
   let readBack: number[];
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "mauve-saved-"));
-    store = Store.open(join(dir, "bot.sqlite"));
-    chat = new RecordingChat();
     readBack = [];
-    const due = store.alerts.due.bind(store.alerts);
-    store.alerts.due = (now, limit) => {
-      const found = due(now, limit);
-      readBack.push(...found.map((a) => a.shortId));
-      return found;
-    };
-    core = fakeClockCore({ store, clock: new FakeClock(), policy: config, channels: chatOnly(chat) });
-    await core.start();
+    ({ core, chat, close } = await coreOnFile(config, (watched) => {
+      const due = watched.alerts.due.bind(watched.alerts);
+      watched.alerts.due = (now, limit) => {
+        const found = due(now, limit);
+        readBack.push(...found.map((a) => a.shortId));
+        return found;
+      };
+    }));
   });
-  afterEach(() => {
-    core.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it("tells of fresh raises without reading them back through the due index", async () => {
     const alerts = ["disk", "load"].map((id) => alert(id, { summary: `${id} high` }));
@@ -214,35 +217,28 @@ describe("BotCore: one commit for the updates of a turn and the outcomes of the 
   - { name: alice, jid: alice@mauve.localhost }
 `,
   );
-  let dir: string;
   let store: Store;
   let core: BotCore;
   let chat: RecordingChat;
+  let close: () => void;
   let commits: number;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), "mauve-commits-"));
-    store = Store.open(join(dir, "bot.sqlite"));
-    chat = new RecordingChat();
     commits = 0;
-    let depth = 0;
-    const transaction = store.transaction.bind(store);
-    store.transaction = <T>(fn: () => T): T => {
-      if (depth++ === 0) commits++;
-      try {
-        return transaction(fn);
-      } finally {
-        depth--;
-      }
-    };
-    core = fakeClockCore({ store, clock: new FakeClock(), policy: config, channels: chatOnly(chat) });
-    await core.start();
+    ({ store, core, chat, close } = await coreOnFile(config, (watched) => {
+      let depth = 0;
+      const transaction = watched.transaction.bind(watched);
+      watched.transaction = <T>(fn: () => T): T => {
+        if (depth++ === 0) commits++;
+        try {
+          return transaction(fn);
+        } finally {
+          depth--;
+        }
+      };
+    }));
   });
-  afterEach(() => {
-    core.stop();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it("stores the first update's sends with the second update, in its transaction", async () => {
     const pending = (): number => store.policy.pending("alice", Number.MAX_SAFE_INTEGER).length;
