@@ -86,11 +86,12 @@ export function evaluateAlert(
     const alert = typeof target === "number" ? store.alerts.get(target) : target;
     if (!alert) return [];
     const { shortId } = alert;
-    const stored = store.policy.escalation(shortId);
-    const result = escalate(policyInput(store, policy, inputs, alert, decodeEscalation(stored), now, look));
+    const stored = store.policy.escalationText(shortId);
+    const state = decodeEscalation(stored === null ? null : JSON.parse(stored));
+    const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
     // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
     const encoded = result.state === null ? null : encodeEscalation(result.state);
-    if (JSON.stringify(encoded) !== JSON.stringify(stored)) store.policy.setEscalation(shortId, encoded);
+    if ((encoded === null ? null : JSON.stringify(encoded)) !== stored) store.policy.setEscalation(shortId, encoded);
     if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
     if (result.warnings.length > 0) {
       store.alerts.record(

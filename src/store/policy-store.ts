@@ -27,9 +27,15 @@ export class PolicyStore {
 
   /** The escalation state of an alert, parsed, or null. */
   escalation<T>(shortId: number): T | null {
+    const text = this.escalationText(shortId);
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+
+  /** The escalation state of an alert as stored (JSON text), or null. */
+  escalationText(shortId: number): string | null {
     const row = this.sql("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as
       { state: string } | undefined;
-    return row ? (JSON.parse(row.state) as T) : null;
+    return row?.state ?? null;
   }
 
   /** Stores (or, with null, forgets) an alert's escalation state. */
