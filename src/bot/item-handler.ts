@@ -88,8 +88,9 @@ export function inSenderOrder<T extends { payload?: { data: string } | undefined
  * Applies the items each agent node still retains, in the order their sender sent them (whatever
  * order the server lists them in). Events published while the bot was away were not queued for it
  * (a component has no stream management); the retained items are how it catches up, and
- * transmission dedup makes re-reading them harmless. Returns the nodes whose items could not be
- * read, for the caller to try again.
+ * transmission dedup makes re-reading them harmless. `heldOf` hands over the node's live events
+ * received (and held) meanwhile: they are put in the sender's order with the retained items, since
+ * either may be the older. Returns the nodes whose items could not be read, for the caller to try again.
  */
 export async function catchUp(
   core: BotCore,
@@ -97,6 +98,7 @@ export async function catchUp(
   pubsub: Pubsub,
   service: string,
   nodes: readonly string[],
+  heldOf: (node: string) => readonly IncomingItem[] = () => [],
 ): Promise<string[]> {
   let applied = 0;
   const unread: string[] = [];
@@ -113,8 +115,9 @@ export async function catchUp(
       unread.push(node);
       continue;
     }
-    for (const item of inSenderOrder(items.items)) {
-      const outcome = await handleItem(core, log, { ...item, node });
+    const retained = items.items.map((item) => ({ ...item, node }));
+    for (const item of inSenderOrder([...retained, ...heldOf(node)])) {
+      const outcome = await handleItem(core, log, item);
       if (outcome.status === "applied") applied++;
     }
   }

@@ -1,10 +1,15 @@
-// Live pubsub events held back while a resync reads the retained items.
+// Live pubsub events held back while a catch-up reads the retained items.
 //
 // After a reconnection the server delivers new events at once (the bot's subscriptions outlive its
 // session), while the catch-up reads the agents' nodes one after another. A live event applied
 // first makes the older retained items of its node stale: they are refused whole, and the changes
 // they carried to the agent's other alerts with them (seen on a 2-node ejabberd cluster when
 // AlertBot moved from a stopped node to the other: a flap of one alert lost while another changed).
+//
+// Held is not enough on its own: an agent that sees the bot come back drains its outbox at once,
+// so a node's held events can be older than its newest retained item (a backlog longer than the
+// node retains). The catch-up therefore takes a node's held events and applies them together with
+// its retained items, in the sender's order; only what is left is applied at release.
 
 /** Holds live items while at least one hold is open; applies them in arrival order when the last one ends. */
 export class LiveEventGate<T> {
@@ -34,6 +39,13 @@ export class LiveEventGate<T> {
       return;
     }
     await this.apply(item);
+  }
+
+  /** Removes and returns the held items that `match` picks (a node's, for its catch-up to apply in order). */
+  take(match: (item: T) => boolean): T[] {
+    const taken = this.held.filter(match);
+    if (taken.length > 0) this.held = this.held.filter((item) => !match(item));
+    return taken;
   }
 
   /** Ends one hold; when none is left, applies what was held, in arrival order, including items offered meanwhile. */

@@ -285,14 +285,15 @@ export async function runBot(
 
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
-    // A resync (greetAll) reads every node's retained items: live events wait until it has.
-    if (greetAll) liveEvents.hold();
+    // Live events wait while retained items are read, and each node's join its catch-up (live-event-gate.ts).
+    liveEvents.hold();
+    const heldOf = (node: string): IncomingItem[] => liveEvents.take((event) => event.node === node);
     let adoption: { fresh: string[]; complete: boolean; unread: string[] };
     try {
       const { fresh, complete } = await registry.adoptNew();
-      adoption = { fresh, complete, unread: await catchUp(core, log, pubsub, service, fresh) };
+      adoption = { fresh, complete, unread: await catchUp(core, log, pubsub, service, fresh, heldOf) };
     } finally {
-      if (greetAll) await liveEvents.release();
+      await liveEvents.release();
     }
     const { fresh, complete, unread } = adoption;
     registry.forget(unread);

@@ -96,7 +96,7 @@ describe("fault: Prosody restarted under load", function () {
     );
 
     // Nothing lost, nothing twice: each change left its summary in the history exactly once.
-    let missing = 0;
+    const wrong: string[] = [];
     for (const s of sources) {
       for (let k = 0; k < CHANGES; k++) {
         const want = change(s, k);
@@ -105,7 +105,11 @@ describe("fault: Prosody restarted under load", function () {
         const raised = history.filter((h) => h.kind === "raised" && h.detail === want.summary).length;
         // The first change of an alert raises it (no "updated": there was nothing before).
         const expected = k < 3 ? [0, 1] : [1, want.state === "raised" ? 1 : 0];
-        if (updated !== expected[0] || raised !== expected[1]) missing++;
+        if (updated !== expected[0] || raised !== expected[1]) {
+          wrong.push(
+            `${want.summary} (${want.id}): updated ${updated}, raised ${raised}; expected ${expected.join(", ")}`,
+          );
+        }
       }
       const flips = bot.store.alerts
         .history(bot.store.alerts.find(s, "c0")!.shortId)
@@ -115,7 +119,7 @@ describe("fault: Prosody restarted under load", function () {
         `${s}/c0: alternating raises and clears`,
       );
     }
-    assert.equal(missing, 0, "changes lost or applied twice");
+    assert.deepEqual(wrong, [], "changes lost or applied twice");
     assert.equal(botLog.withMsg("stale update ignored").length, 0, "nothing arrived out of order");
 
     // The bot serves chat again: a person who logs in after the restart is answered.

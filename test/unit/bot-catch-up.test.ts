@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { catchUp } from "../../src/bot/item-handler.js";
+import { catchUp, handleItem, type IncomingItem } from "../../src/bot/item-handler.js";
+import { LiveEventGate } from "../../src/bot/live-event-gate.js";
+import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { wrapPayload } from "../../src/codec/payload.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
@@ -57,6 +59,81 @@ describe("catch-up applies retained items in the sender's order", () => {
         await core.idle();
         const raised = [...store.alerts.each("raised")].map((a) => a.alertId).sort();
         assert.deepEqual(raised, ["check1", "check2", "check3"]);
+      } finally {
+        core.stop();
+        store.close();
+      }
+    });
+  }
+});
+
+describe("catch-up with live events held meanwhile", () => {
+  const t0 = 1_700_000_000;
+  // An agent's backlog longer than its node retains, published as the bot comes back: each update
+  // flips one alert and names itself in the summary, so the history shows which were applied.
+  const BACKLOG = AGENT_NODE_MAX_ITEMS * 2;
+  const published: IncomingItem[] = Array.from({ length: BACKLOG }, (_, i) => {
+    const n = i + 1;
+    const at = t0 + n;
+    const flip = n % 2 === 1 ? { raiseTimeS: at } : { clearTimeS: at };
+    return {
+      node,
+      itemId: `i${n}`,
+      publisher: "web1@mauve.localhost",
+      payload: wrapPayload(
+        update("web1", [alert("flap", { ...flip, summary: `u${n}` })], {
+          sequence: BigInt(n),
+          transmissionTimeS: at,
+        }),
+      ),
+    };
+  });
+  const retained = published.slice(-AGENT_NODE_MAX_ITEMS).map(({ node: _, ...item }) => item);
+
+  for (const [when, liveFirst] of [
+    ["the live events arrive before the retained items are read", BACKLOG],
+    ["half the live events arrive before, half while the retained items are being read", BACKLOG / 2],
+  ] as const) {
+    it(`applies every update once, in order, when ${when}`, async () => {
+      const clock = new FakeClock((t0 + BACKLOG + 60) * 1000);
+      const store = Store.open(":memory:");
+      const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+      await core.start();
+      const log = createLogger({ level: "error" });
+      try {
+        // Wired as run-bot wires it: live events go through the gate, the catch-up takes the node's.
+        const gate = new LiveEventGate<IncomingItem>(
+          (item) => handleItem(core, log, item).then(() => undefined),
+          (err) => assert.fail(String(err)),
+        );
+        const late = published.slice(liveFirst);
+        const server = {
+          getItems: async () => {
+            for (const item of late) await gate.offer(item);
+            return { ok: true, items: retained };
+          },
+        } as unknown as Pubsub;
+        gate.hold();
+        for (const item of published.slice(0, liveFirst)) await gate.offer(item);
+        const unread = await catchUp(core, log, server, "pubsub.mauve.localhost", [node], (n) =>
+          gate.take((item) => item.node === n),
+        );
+        await gate.release();
+        await core.idle();
+        assert.deepEqual(unread, []);
+        const flap = store.alerts.find("web1", "flap")!;
+        const told = store.alerts
+          .history(flap.shortId)
+          .filter((h) => h.kind === "raised" || h.kind === "updated")
+          .map((h) => h.detail);
+        const summaries = [...new Set(told)];
+        assert.deepEqual(
+          summaries,
+          published.map((_, i) => `u${i + 1}`),
+          "every update's summary, in the order sent",
+        );
+        assert.equal(flap.status, "cleared");
+        assert.equal(flap.summary, `u${BACKLOG}`);
       } finally {
         core.stop();
         store.close();

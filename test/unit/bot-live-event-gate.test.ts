@@ -68,4 +68,19 @@ describe("LiveEventGate", () => {
     await gate.release();
     assert.deepEqual(applied, ["a", "b", "c"]);
   });
+
+  it("hands a catch-up the held items it takes; the rest are applied at release, in arrival order", async () => {
+    const { gate, applied } = recorder();
+    gate.hold();
+    for (const item of ["web1 9", "db1 4", "web1 10", "db1 5"]) await gate.offer(item);
+    const taken = gate.take((item) => item.startsWith("web1"));
+    assert.deepEqual(taken, ["web1 9", "web1 10"]);
+    assert.deepEqual(
+      gate.take((item) => item.startsWith("web1")),
+      [],
+      "taken once",
+    );
+    await gate.release();
+    assert.deepEqual(applied, ["db1 4", "db1 5"]);
+  });
 });
