@@ -49,7 +49,11 @@ export class StoreError extends Error {
  * an integrity check at start, then pending migrations, each in its own transaction.
  * A new file gets pages of {@link PAGE_SIZE} bytes; an existing one keeps its own.
  */
-export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+export function openDatabase(
+  path: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  options: { pageSize?: number } = {},
+): Db {
   let db: Db;
   try {
     db = new Database(path);
@@ -58,7 +62,7 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
   }
   try {
     // Before the first write only: a file that exists keeps the page size it was made with.
-    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma(`page_size = ${options.pageSize ?? PAGE_SIZE}`);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");

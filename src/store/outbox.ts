@@ -1,6 +1,5 @@
-import Database from "better-sqlite3";
 import type { Migration } from "./migrations.js";
-import { migrate, statementCache } from "./database.js";
+import { openDatabase, statementCache, type Db } from "./database.js";
 
 /** One update waiting in the agent's outbox: its per-source sequence and its pubsub payload. */
 export interface OutboxEntry {
@@ -46,6 +45,9 @@ const OUTBOX_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** SQLite's default page size. */
+const OUTBOX_PAGE_SIZE = 4096;
+
 type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text: string };
 
 /**
@@ -54,14 +56,15 @@ type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text:
  * The sequence counter never goes back, even when the outbox is empty.
  */
 export class Outbox {
-  private readonly db: Database.Database;
+  private readonly db: Db;
   private readonly sql;
 
+  /**
+   * Opens the file as the bot opens its own (database.ts): WAL, checked at start, errors naming the
+   * file. Its pages stay at SQLite's usual size: a row holds a whole update's payload.
+   */
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    migrate(this.db, path, OUTBOX_MIGRATIONS);
+    this.db = openDatabase(path, OUTBOX_MIGRATIONS, { pageSize: OUTBOX_PAGE_SIZE });
     this.sql = statementCache(this.db);
   }
 

@@ -2,7 +2,18 @@
 // leaves whole updates or none), a damaged file refused at start with a clear error, and migrations
 // from the previous schema version keeping the data.
 import assert from "node:assert/strict";
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ingestUpdate, RECENT_SEQUENCED_KEPT } from "../../src/ingest/ingest-update.js";
@@ -182,6 +193,24 @@ describe("fault: storage", function () {
       assert.match(String(err.stack), /\n\s+at /, JSON.stringify(err));
       assert.equal(err.cause?.code, "SQLITE_NOTADB", JSON.stringify(err));
     });
+  });
+
+  it("makes an agent exit 1 naming its outbox file when that file is damaged, before it connects", async () => {
+    const stateDir = join(dir, "agent-state");
+    mkdirSync(stateDir);
+    const outbox = join(stateDir, "outbox.sqlite");
+    writeFileSync(outbox, Buffer.alloc(8192, 0xa5));
+    const config = join(dir, "agent.yaml");
+    writeFileSync(
+      config,
+      `xmpp: { service: "xmpp://127.0.0.1:9", jid: web1@x.org, password: s }\nstate_dir: ${stateDir}\n`,
+    );
+    const agent = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "mauve-agent");
+    assert.deepEqual(await agent.exited, { code: 1, signal: null });
+    const line = agent.logs.find((l) => l["msg"] === "cannot start");
+    assert.ok(line, agent.stderr);
+    assert.match(JSON.stringify(line["err"]), new RegExp(`${outbox.replace(/[/.]/g, "\\$&")}: .*not a database`));
+    assert.equal(readFileSync(outbox).length, 8192, "the file is left as it was, for the admin to look at");
   });
 
   describe("migrations", () => {
