@@ -90,8 +90,8 @@ export function evaluateAlert(
     const state = decodeEscalation(stored === null ? null : JSON.parse(stored));
     const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
     // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
-    const encoded = result.state === null ? null : encodeEscalation(result.state);
-    if ((encoded === null ? null : JSON.stringify(encoded)) !== stored) store.policy.setEscalation(shortId, encoded);
+    const encoded = result.state === null ? null : JSON.stringify(encodeEscalation(result.state));
+    if (encoded !== stored) store.policy.setEscalationText(shortId, encoded);
     if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
     if (result.warnings.length > 0) {
       store.alerts.record(

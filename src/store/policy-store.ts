@@ -40,12 +40,13 @@ export class PolicyStore {
 
   /** Stores (or, with null, forgets) an alert's escalation state. */
   setEscalation(shortId: number, state: unknown): void {
-    if (state === null) this.sql("DELETE FROM escalations WHERE short_id = ?").run(shortId);
-    else
-      this.sql("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(
-        shortId,
-        JSON.stringify(state),
-      );
+    this.setEscalationText(shortId, state === null ? null : JSON.stringify(state));
+  }
+
+  /** Stores (or, with null, forgets) an alert's escalation state already as JSON text. */
+  setEscalationText(shortId: number, text: string | null): void {
+    if (text === null) this.sql("DELETE FROM escalations WHERE short_id = ?").run(shortId);
+    else this.sql("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, text);
   }
 
   /** Queues deliveries for sending, at once or not before `notBefore`. */
