@@ -7,6 +7,14 @@ import { toError } from "../xmpp/errors.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
 import { NOT_LET_IN, REFUSALS } from "./agent-registry.js";
 import type { BotCore } from "./bot-core.js";
+import type { LiveEventGate } from "./live-event-gate.js";
+
+/**
+ * How long the live events of a node whose retained items cannot be read are kept back for its
+ * catch-up to be tried again (adoption retries back off to 5 minutes, so this spans several tries).
+ * After that they are applied, and an error says which older updates may be refused as stale.
+ */
+export const UNREAD_NODE_KEEP_MS = 10 * 60_000;
 
 /** A pubsub item as the XMPP edge hands it over (an event or a retained item). */
 export interface IncomingItem {
@@ -123,4 +131,54 @@ export async function catchUp(
   }
   if (applied > 0) log.info("caught up from retained items", { nodes: nodes.length, applied });
   return unread;
+}
+
+/** What an adoption pass found: the nodes new to it, whether the listing was whole, and those not read. */
+export interface Adoption {
+  fresh: string[];
+  complete: boolean;
+  unread: string[];
+}
+
+/**
+ * An adoption pass with live events held (run-bot's resync and newcomers): `adopt` subscribes to
+ * the nodes not looked at yet, their retained items are applied with each node's held events, and
+ * the rest of the held events are applied at the end. A node whose items could not be read keeps its
+ * live events back for a later pass (see {@link LiveEventGate.keep}), at most UNREAD_NODE_KEEP_MS.
+ */
+export async function catchUpHolding(
+  gate: LiveEventGate<IncomingItem>,
+  deps: { core: BotCore; log: Logger; pubsub: Pubsub; service: string; now: () => number },
+  adopt: () => Promise<{ fresh: string[]; complete: boolean }>,
+): Promise<Adoption> {
+  const { core, log, pubsub, service, now } = deps;
+  gate.hold();
+  try {
+    const { fresh, complete } = await adopt();
+    const unread = await catchUp(core, log, pubsub, service, fresh, (node) =>
+      gate.take((event) => event.node === node),
+    );
+    const at = now();
+    for (const node of fresh) {
+      if (unread.includes(node)) gate.keep(node, at);
+      else await gate.unkeep(node); // its catch-up took what it kept; later events follow at release
+    }
+    for (const [node, since] of gate.keptSince()) {
+      // Kept nodes are adopted afresh by every pass: one a whole listing left out is gone.
+      if (complete && !fresh.includes(node)) {
+        log.warn("a node kept for its catch-up is no longer listed: applying its live events", { node });
+        await gate.unkeep(node);
+        continue;
+      }
+      if (at - since < UNREAD_NODE_KEEP_MS) continue;
+      log.error(
+        "retained items still unreadable: applying the node's live events without them; older updates it retains will be refused as stale",
+        { node, keptForMs: at - since },
+      );
+      await gate.unkeep(node);
+    }
+    return { fresh, complete, unread };
+  } finally {
+    await gate.release();
+  }
 }

@@ -10,16 +10,27 @@
 // so a node's held events can be older than its newest retained item (a backlog longer than the
 // node retains). The catch-up therefore takes a node's held events and applies them together with
 // its retained items, in the sender's order; only what is left is applied at release.
+//
+// A node whose retained items could not be read is kept: its live events stay held past the
+// release, until its catch-up is tried again and takes them. Applied at release, they would make
+// the retained items the retry reads stale, and the changes those carried would be refused.
 
-/** Holds live items while at least one hold is open; applies them in arrival order when the last one ends. */
+/**
+ * Holds live items while at least one hold is open; applies them in arrival order when the last one
+ * ends, except those of the keys kept (see {@link keep}).
+ */
 export class LiveEventGate<T> {
   private holds = 0;
   private held: T[] = [];
   private draining = false;
+  /** Keys whose items stay held whether or not a hold is open, and since when. */
+  private readonly kept = new Map<string, number>();
 
   constructor(
     private readonly apply: (item: T) => Promise<void>,
     private readonly onError: (err: unknown) => void,
+    /** What names an item's sender (its node); needed only to keep a key's items. */
+    private readonly keyOf: (item: T) => string = () => "",
   ) {}
 
   /** Whether live items are being held (or the held ones are still being applied). */
@@ -34,7 +45,7 @@ export class LiveEventGate<T> {
 
   /** A live item: applied now, or after the catch-up if one is under way (then after those held before it). */
   async offer(item: T): Promise<void> {
-    if (this.isHolding) {
+    if (this.isHolding || this.isKept(item)) {
       this.held.push(item);
       return;
     }
@@ -48,19 +59,54 @@ export class LiveEventGate<T> {
     return taken;
   }
 
+  /**
+   * Keeps `key`'s items held past every release, from `at` (when its catch-up first failed) until
+   * {@link unkeep}: its catch-up is to be tried again and take them. Keeping an already kept key
+   * leaves its time as it was.
+   */
+  keep(key: string, at: number): void {
+    if (!this.kept.has(key)) this.kept.set(key, at);
+  }
+
+  /** The keys kept, and since when. */
+  keptSince(): ReadonlyMap<string, number> {
+    return this.kept;
+  }
+
+  /**
+   * Stops keeping `key` (its catch-up took its items, or is given up): what it still holds is
+   * applied with the rest, at once when no hold is open.
+   */
+  async unkeep(key: string): Promise<void> {
+    if (!this.kept.delete(key)) return;
+    if (this.holds === 0) await this.drain();
+  }
+
   /** Ends one hold; when none is left, applies what was held, in arrival order, including items offered meanwhile. */
   async release(): Promise<void> {
     this.holds = Math.max(0, this.holds - 1);
-    if (this.holds > 0 || this.draining) return;
+    if (this.holds > 0) return;
+    await this.drain();
+  }
+
+  private isKept(item: T): boolean {
+    return this.kept.size > 0 && this.kept.has(this.keyOf(item));
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
     this.draining = true;
     try {
+      const keptBack: T[] = [];
       for (let item = this.held.shift(); item !== undefined; item = this.held.shift()) {
         if (this.holds > 0) {
           this.held.unshift(item); // a new catch-up began: it drains the rest
-          return;
+          break;
         }
-        await this.apply(item).catch(this.onError);
+        if (this.isKept(item)) keptBack.push(item);
+        else await this.apply(item).catch(this.onError);
       }
+      this.held.unshift(...keptBack);
     } finally {
       this.draining = false;
     }

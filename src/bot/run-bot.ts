@@ -16,7 +16,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
-import { catchUp, handleItem } from "./item-handler.js";
+import { catchUpHolding, handleItem } from "./item-handler.js";
 import type { IncomingItem } from "./item-handler.js";
 import { LiveEventGate } from "./live-event-gate.js";
 import { AuditFeed } from "./audit-feed.js";
@@ -210,6 +210,7 @@ export async function runBot(
   const liveEvents = new LiveEventGate<IncomingItem>(
     (event) => handleItem(core, log, event).then(() => undefined),
     (err) => log.error("cannot apply a held event", { err }),
+    (event) => event.node,
   );
   // Once stopping, events are left on their nodes for whoever reads them next (this bot restarted,
   // or the standby taking over): applied now, with nobody left to tell, they would only be writes
@@ -286,16 +287,11 @@ export async function runBot(
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
     // Live events wait while retained items are read, and each node's join its catch-up (live-event-gate.ts).
-    liveEvents.hold();
-    const heldOf = (node: string): IncomingItem[] => liveEvents.take((event) => event.node === node);
-    let adoption: { fresh: string[]; complete: boolean; unread: string[] };
-    try {
-      const { fresh, complete } = await registry.adoptNew();
-      adoption = { fresh, complete, unread: await catchUp(core, log, pubsub, service, fresh, heldOf) };
-    } finally {
-      await liveEvents.release();
-    }
-    const { fresh, complete, unread } = adoption;
+    const { fresh, complete, unread } = await catchUpHolding(
+      liveEvents,
+      { core, log, pubsub, service, now: () => clock.now() },
+      () => registry.adoptNew(),
+    );
     registry.forget(unread);
     for (const s of store.sources.all()) {
       if (s.ownerJid && (greetAll || fresh.includes(s.node)))

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { catchUp, handleItem, type IncomingItem } from "../../src/bot/item-handler.js";
+import {
+  UNREAD_NODE_KEEP_MS,
+  catchUp,
+  catchUpHolding,
+  handleItem,
+  type IncomingItem,
+} from "../../src/bot/item-handler.js";
 import { LiveEventGate } from "../../src/bot/live-event-gate.js";
 import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -140,4 +146,114 @@ describe("catch-up with live events held meanwhile", () => {
       }
     });
   }
+});
+
+describe("catch-up of a node whose retained items could not be read", () => {
+  const t0 = 1_700_000_000;
+  // Ten updates published while the bot was away (the node retains them all), then five live ones
+  // after a pass that could not read the node: each flips one alert and names itself in its summary.
+  const published: IncomingItem[] = Array.from({ length: 15 }, (_, i) => {
+    const n = i + 1;
+    const at = t0 + n;
+    const flip = n % 2 === 1 ? { raiseTimeS: at } : { clearTimeS: at };
+    return {
+      node,
+      itemId: `i${n}`,
+      publisher: "web1@mauve.localhost",
+      payload: wrapPayload(
+        update("web1", [alert("flap", { ...flip, summary: `u${n}` })], { sequence: BigInt(n), transmissionTimeS: at }),
+      ),
+    };
+  });
+  const live = published.slice(10);
+  const retainedOf = (items: IncomingItem[]): PubsubItem[] =>
+    items.map((item) => ({ itemId: item.itemId, publisher: item.publisher!, payload: item.payload! }));
+
+  // Wired as run-bot wires it; `reads` answers each pass's read of the node in turn.
+  async function setUp(reads: Array<PubsubItem[] | "timeout">) {
+    const clock = new FakeClock((t0 + 600) * 1000);
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+    await core.start();
+    const lines: Array<{ level: string; msg: string; node?: string }> = [];
+    const log = createLogger({
+      level: "warn",
+      sink: (line) => lines.push(JSON.parse(line) as { level: string; msg: string; node?: string }),
+    });
+    const gate = new LiveEventGate<IncomingItem>(
+      (item) => handleItem(core, log, item).then(() => undefined),
+      (err) => assert.fail(String(err)),
+      (item) => item.node,
+    );
+    const pubsub = {
+      getItems: () => {
+        const answer = reads.shift() ?? "timeout";
+        return Promise.resolve(
+          answer === "timeout" ? { ok: false, condition: "remote-server-timeout" } : { ok: true, items: answer },
+        );
+      },
+    } as unknown as Pubsub;
+    const pass = () =>
+      catchUpHolding(gate, { core, log, pubsub, service: "pubsub.mauve.localhost", now: () => clock.now() }, () =>
+        Promise.resolve({ fresh: [node], complete: true }),
+      );
+    const summaries = (): string[] => {
+      const flap = store.alerts.find("web1", "flap");
+      if (!flap) return [];
+      const told = store.alerts
+        .history(flap.shortId)
+        .filter((h) => h.kind === "raised" || h.kind === "updated")
+        .map((h) => h.detail);
+      return [...new Set(told)];
+    };
+    const done = (): void => {
+      core.stop();
+      store.close();
+    };
+    return { clock, core, gate, lines, pass, summaries, done };
+  }
+
+  it("keeps the node's live events back until a later pass reads it, then applies every update once, in order", async () => {
+    const t = await setUp(["timeout", retainedOf(published)]);
+    try {
+      assert.deepEqual((await t.pass()).unread, [node]);
+      for (const item of live) await t.gate.offer(item);
+      await t.core.idle();
+      assert.deepEqual(t.summaries(), [], "nothing of the node applied before its older updates are read");
+      assert.deepEqual((await t.pass()).unread, []);
+      await t.core.idle();
+      assert.deepEqual(
+        t.summaries(),
+        published.map((_, i) => `u${i + 1}`),
+        "every update's summary, in the order sent",
+      );
+      assert.deepEqual([...t.gate.keptSince().keys()], [], "kept no longer");
+      assert.deepEqual(
+        t.lines.filter((l) => l.level === "error").map((l) => l.msg),
+        ["cannot read retained items; will retry"],
+      );
+    } finally {
+      t.done();
+    }
+  });
+
+  it(`gives up after ${UNREAD_NODE_KEEP_MS / 60_000} minutes unread: the live events are applied and an error names the node`, async () => {
+    const t = await setUp(["timeout", "timeout"]);
+    try {
+      await t.pass();
+      for (const item of live) await t.gate.offer(item);
+      t.clock.advance(UNREAD_NODE_KEEP_MS);
+      await t.pass();
+      await t.core.idle();
+      assert.deepEqual(
+        t.summaries(),
+        live.map((_, i) => `u${i + 11}`),
+      );
+      const gaveUp = t.lines.find((l) => l.msg.startsWith("retained items still unreadable"));
+      assert.equal(gaveUp?.node, node);
+      assert.deepEqual([...t.gate.keptSince().keys()], []);
+    } finally {
+      t.done();
+    }
+  });
 });

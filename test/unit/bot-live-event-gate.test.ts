@@ -12,6 +12,7 @@ function recorder() {
       applied.push(item);
     },
     (err) => errors.push(err),
+    (item) => item.split(" ")[0]!,
   );
   return { gate, applied, errors };
 }
@@ -82,5 +83,38 @@ describe("LiveEventGate", () => {
     );
     await gate.release();
     assert.deepEqual(applied, ["db1 4", "db1 5"]);
+  });
+
+  it("keeps a key's items past the release, in arrival order, until the key is taken or unkept", async () => {
+    const { gate, applied } = recorder();
+    gate.hold();
+    for (const item of ["web1 9", "db1 4"]) await gate.offer(item);
+    gate.keep("web1", 1000);
+    await gate.release();
+    assert.deepEqual(applied, ["db1 4"]);
+    for (const item of ["web1 10", "db1 5", "web1 11"]) await gate.offer(item);
+    assert.deepEqual(applied, ["db1 4", "db1 5"], "a kept key's items are held with no hold open");
+    gate.keep("web1", 2000);
+    assert.equal(gate.keptSince().get("web1"), 1000, "kept since the first time");
+    await gate.unkeep("web1");
+    assert.deepEqual(applied, ["db1 4", "db1 5", "web1 9", "web1 10", "web1 11"]);
+    await gate.offer("web1 12");
+    assert.equal(applied.at(-1), "web1 12");
+  });
+
+  it("a catch-up takes a kept key's items; unkept during a hold, the key's later items wait for the release", async () => {
+    const { gate, applied } = recorder();
+    gate.keep("web1", 0);
+    await gate.offer("web1 9");
+    gate.hold();
+    assert.deepEqual(
+      gate.take((item) => item.startsWith("web1")),
+      ["web1 9"],
+    );
+    await gate.unkeep("web1");
+    await gate.offer("web1 10");
+    assert.deepEqual(applied, []);
+    await gate.release();
+    assert.deepEqual(applied, ["web1 10"]);
   });
 });
