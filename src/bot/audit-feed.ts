@@ -112,22 +112,30 @@ export class AuditFeed {
   }
 
   /**
-   * Publishes lines as items of up to LINES_PER_ITEM, one at a time, moving the cursor after each
-   * confirmed. One at a time because the feed shares AlertBot's one stream to Prosody with the
-   * notifications: a burst of items queued ahead of them delayed chat by seconds under load.
+   * Publishes lines as items of up to LINES_PER_ITEM, one at a time, then moves the cursor past the
+   * last one confirmed. One at a time because the feed shares AlertBot's one stream to Prosody with
+   * the notifications: a burst of items queued ahead of them delayed chat by seconds under load.
+   * The cursor is stored once for the lines read together, not once per item: each store was a
+   * commit of its own, a good part of the feed's cost under load. A crash in between publishes
+   * those items again (under the same item ids), which at least once allows.
    */
   private async publishLines(lines: readonly AuditLine[]): Promise<boolean> {
     const { store, pubsub, service, log } = this.deps;
-    for (const item of chunks(lines, LINES_PER_ITEM)) {
-      if (this.stopped) return false;
-      const sent = await pubsub.publishForeign(service, AUDIT_NODE, auditEntry(item), itemId(item));
-      if (!sent.ok) {
-        log.warn("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
-        return false;
+    let confirmed: number | undefined;
+    try {
+      for (const item of chunks(lines, LINES_PER_ITEM)) {
+        if (this.stopped) return false;
+        const sent = await pubsub.publishForeign(service, AUDIT_NODE, auditEntry(item), itemId(item));
+        if (!sent.ok) {
+          log.warn("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
+          return false;
+        }
+        confirmed = item.at(-1)!.id;
       }
-      store.policy.setBotState(CURSOR_KEY, String(item.at(-1)!.id));
+      return true;
+    } finally {
+      if (confirmed !== undefined) store.policy.setBotState(CURSOR_KEY, String(confirmed));
     }
-    return true;
   }
 
   private async publishBoard(): Promise<void> {

@@ -120,7 +120,7 @@ export class PromMetrics implements BotMetrics {
     });
     new Gauge({
       name: "mauve_audit_feed_lag_lines",
-      help: "History lines not yet published on the audit feed",
+      help: "History lines not yet published on the audit feed (as of its last stored cursor: up to 500 lines behind while a round is published)",
       registers,
       collect() {
         this.set(gauges.auditLag());

@@ -1,0 +1,77 @@
+// The audit feed's cursor: it moves only past items the server confirmed, and is stored once for
+// the lines read together (each store was a commit of its own). The real server's side is in
+// test/integration/audit-status.test.ts.
+import assert from "node:assert/strict";
+import { AuditFeed, CURSOR_KEY } from "../../src/bot/audit-feed.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { ingestUpdate } from "../../src/ingest/ingest-update.js";
+import { createLogger } from "../../src/log.js";
+import { Store } from "../../src/store/store.js";
+import type { Pubsub } from "../../src/xmpp/pubsub.js";
+import { alert, update } from "../helpers/updates.js";
+
+describe("audit feed cursor", () => {
+  // 60 raises: three items of 20 lines.
+  function storeWithLines(): Store {
+    const store = Store.open(":memory:");
+    const alerts = Array.from({ length: 60 }, (_, i) => alert(`check${i}`, { summary: `check ${i} failed` }));
+    const outcome = ingestUpdate(store, update("web1", alerts), { via: "udp" }, 1_700_000_000_000);
+    assert.equal(outcome.status, "applied");
+    return store;
+  }
+
+  function feedOver(store: Store, answers: Array<"ok" | "refused" | "throws">) {
+    const published: string[] = [];
+    const pubsub = {
+      publishForeign: (_service: string, _node: string, _entry: unknown, itemId: string) => {
+        const answer = answers.shift() ?? "ok";
+        if (answer === "throws") return Promise.reject(new Error("stream closed"));
+        if (answer === "refused") return Promise.resolve({ ok: false, condition: "remote-server-timeout" });
+        published.push(itemId);
+        return Promise.resolve({ ok: true });
+      },
+    } as unknown as Pubsub;
+    const writes: string[] = [];
+    const setBotState = store.policy.setBotState.bind(store.policy);
+    store.policy.setBotState = (key, value) => {
+      if (key === CURSOR_KEY) writes.push(value);
+      setBotState(key, value);
+    };
+    const feed = new AuditFeed({
+      store,
+      clock: new FakeClock(),
+      log: createLogger({ level: "error", sink: () => undefined }),
+      pubsub,
+      service: "pubsub.mauve.localhost",
+      readers: [],
+    });
+    return { feed, published, writes };
+  }
+
+  const lineIds = (store: Store): number[] => store.alerts.historySince(0, 1000).map((l) => l.id);
+
+  it("stores the cursor once for the lines read together, past the last of them", async () => {
+    const store = storeWithLines();
+    const { feed, published, writes } = feedOver(store, []);
+    await feed.flush();
+    const ids = lineIds(store);
+    assert.equal(published.length, 4, "three items of lines, then the board");
+    assert.deepEqual(writes, [String(ids.at(-1))]);
+    store.close();
+  });
+
+  for (const failure of ["refused", "throws"] as const) {
+    it(`a publish ${failure === "refused" ? "refused" : "that throws"} leaves the cursor past the last item confirmed, and the next flush goes on from there`, async () => {
+      const store = storeWithLines();
+      const { feed, published, writes } = feedOver(store, ["ok", "ok", failure]);
+      await feed.flush();
+      const ids = lineIds(store);
+      assert.deepEqual(writes, [String(ids[39])], "past the second item's last line");
+      assert.equal(published.length, 2);
+      await feed.flush();
+      assert.deepEqual(published.slice(2, 3), [`h${ids[40]}-${ids[59]}`], "the third item, once more");
+      assert.equal(store.policy.botState(CURSOR_KEY), String(ids[59]));
+      store.close();
+    });
+  }
+});
