@@ -107,6 +107,7 @@ export async function catchUp(
   service: string,
   nodes: readonly string[],
   heldOf: (node: string) => readonly IncomingItem[] = () => [],
+  caughtUp: (node: string) => Promise<void> = () => Promise.resolve(),
 ): Promise<string[]> {
   let applied = 0;
   const unread: string[] = [];
@@ -128,6 +129,7 @@ export async function catchUp(
       const outcome = await handleItem(core, log, item);
       if (outcome.status === "applied") applied++;
     }
+    await caughtUp(node);
   }
   if (applied > 0) log.info("caught up from retained items", { nodes: nodes.length, applied });
   return unread;
@@ -141,10 +143,11 @@ export interface Adoption {
 }
 
 /**
- * An adoption pass with live events held (run-bot's resync and newcomers): `adopt` subscribes to
- * the nodes not looked at yet, their retained items are applied with each node's held events, and
- * the rest of the held events are applied at the end. A node whose items could not be read keeps its
- * live events back for a later pass (see {@link LiveEventGate.keep}), at most UNREAD_NODE_KEEP_MS.
+ * An adoption pass with live events held (run-bot's resync and newcomers): every live event waits
+ * while `adopt` lists the service and subscribes to the nodes not looked at yet; then only those
+ * nodes' events do, each node's until its retained items have been applied with them. A node whose
+ * items could not be read keeps its live events back for a later pass (see
+ * {@link LiveEventGate.keep}), at most UNREAD_NODE_KEEP_MS.
  */
 export async function catchUpHolding(
   gate: LiveEventGate<IncomingItem>,
@@ -153,16 +156,26 @@ export async function catchUpHolding(
 ): Promise<Adoption> {
   const { core, log, pubsub, service, now } = deps;
   gate.hold();
+  let holding = true;
   try {
     const { fresh, complete } = await adopt();
-    const unread = await catchUp(core, log, pubsub, service, fresh, (node) =>
-      gate.take((event) => event.node === node),
+    // From here on only the nodes still to be read wait, each until its own catch-up: the live
+    // events of every other node, held while the service was listed, are applied now. Holding them
+    // all until the last node was read held every agent's notices for the whole of a resync.
+    const start = now();
+    for (const node of fresh) gate.keep(node, start);
+    holding = false;
+    await gate.release();
+    const unread = await catchUp(
+      core,
+      log,
+      pubsub,
+      service,
+      fresh,
+      (node) => gate.take((event) => event.node === node),
+      (node) => gate.unkeep(node), // what came in while it was applied follows, in arrival order
     );
     const at = now();
-    for (const node of fresh) {
-      if (unread.includes(node)) gate.keep(node, at);
-      else await gate.unkeep(node); // its catch-up took what it kept; later events follow at release
-    }
     for (const [node, since] of gate.keptSince()) {
       // Kept nodes are adopted afresh by every pass: one a whole listing left out is gone.
       if (complete && !fresh.includes(node)) {
@@ -179,6 +192,6 @@ export async function catchUpHolding(
     }
     return { fresh, complete, unread };
   } finally {
-    await gate.release();
+    if (holding) await gate.release();
   }
 }

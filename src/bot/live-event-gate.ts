@@ -11,9 +11,12 @@
 // node retains). The catch-up therefore takes a node's held events and applies them together with
 // its retained items, in the sender's order; only what is left is applied at release.
 //
-// A node whose retained items could not be read is kept: its live events stay held past the
-// release, until its catch-up is tried again and takes them. Applied at release, they would make
-// the retained items the retry reads stale, and the changes those carried would be refused.
+// Keys (nodes) are kept: their live events stay held past the release until their catch-up takes
+// them. A pass holds everything only while it lists the service and subscribes, then keeps just the
+// nodes it is about to read, each until its own catch-up, so that the other agents' notices do not
+// wait for a whole resync. A node whose retained items could not be read stays kept until a later
+// pass reads it: applied earlier, its live events would make the retained items the retry reads
+// stale, and the changes those carried would be refused.
 
 /**
  * Holds live items while at least one hold is open; applies them in arrival order when the last one
@@ -23,6 +26,7 @@ export class LiveEventGate<T> {
   private holds = 0;
   private held: T[] = [];
   private draining = false;
+  private drainAgain = false;
   /** Keys whose items stay held whether or not a hold is open, and since when. */
   private readonly kept = new Map<string, number>();
 
@@ -94,19 +98,25 @@ export class LiveEventGate<T> {
   }
 
   private async drain(): Promise<void> {
-    if (this.draining) return;
+    if (this.draining) {
+      this.drainAgain = true; // a key unkept meanwhile: its items may already have been passed over
+      return;
+    }
     this.draining = true;
     try {
-      const keptBack: T[] = [];
-      for (let item = this.held.shift(); item !== undefined; item = this.held.shift()) {
-        if (this.holds > 0) {
-          this.held.unshift(item); // a new catch-up began: it drains the rest
-          break;
+      do {
+        this.drainAgain = false;
+        const keptBack: T[] = [];
+        for (let item = this.held.shift(); item !== undefined; item = this.held.shift()) {
+          if (this.holds > 0) {
+            this.held.unshift(item); // a new catch-up began: it drains the rest
+            break;
+          }
+          if (this.isKept(item)) keptBack.push(item);
+          else await this.apply(item).catch(this.onError);
         }
-        if (this.isKept(item)) keptBack.push(item);
-        else await this.apply(item).catch(this.onError);
-      }
-      this.held.unshift(...keptBack);
+        this.held.unshift(...keptBack);
+      } while (this.drainAgain && this.holds === 0);
     } finally {
       this.draining = false;
     }

@@ -257,3 +257,67 @@ describe("catch-up of a node whose retained items could not be read", () => {
     }
   });
 });
+
+describe("catch-up of many nodes: a node's live events wait for its own catch-up only", () => {
+  const t0 = 1_700_000_000;
+  const nodes = ["web1", "web2"].map((source) => sourceToNodeName(source));
+  const item = (source: string, n: number): IncomingItem => ({
+    node: sourceToNodeName(source),
+    itemId: `${source}-${n}`,
+    publisher: `${source}@mauve.localhost`,
+    payload: wrapPayload(
+      update(source, [alert(`check${n}`, { summary: `${source} check ${n}` })], {
+        sequence: BigInt(n),
+        transmissionTimeS: t0 + n,
+      }),
+    ),
+  });
+
+  it("applies a live event of a node already caught up while a later node is still being read", async () => {
+    const clock = new FakeClock((t0 + 60) * 1000);
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+    await core.start();
+    const log = createLogger({ level: "error" });
+    const gate = new LiveEventGate<IncomingItem>(
+      (i) => handleItem(core, log, i).then(() => undefined),
+      (err) => assert.fail(String(err)),
+      (i) => i.node,
+    );
+    const raised = (source: string): string[] =>
+      [...store.alerts.each("raised")]
+        .filter((a) => a.source === source)
+        .map((a) => a.alertId)
+        .sort();
+    let seenWhileReadingWeb2: string[] = [];
+    const pubsub = {
+      getItems: async (_service: string, node: string) => {
+        const source = node === nodes[0] ? "web1" : "web2";
+        if (source === "web2") {
+          // web1 was caught up: its new event goes through now; web2's waits for web2's catch-up.
+          await gate.offer(item("web1", 2));
+          await gate.offer(item("web2", 2));
+          await core.idle();
+          seenWhileReadingWeb2 = [...raised("web1"), ...raised("web2")];
+        }
+        const { node: _, ...retained } = item(source, 1);
+        return { ok: true, items: [retained] };
+      },
+    } as unknown as Pubsub;
+    try {
+      const adoption = await catchUpHolding(
+        gate,
+        { core, log, pubsub, service: "pubsub.mauve.localhost", now: () => clock.now() },
+        () => Promise.resolve({ fresh: [...nodes], complete: true }),
+      );
+      await core.idle();
+      assert.deepEqual(adoption.unread, []);
+      assert.deepEqual(seenWhileReadingWeb2, ["check1", "check2"], "web1's two, web2's none yet");
+      assert.deepEqual(raised("web2"), ["check1", "check2"]);
+      assert.deepEqual([...gate.keptSince().keys()], []);
+    } finally {
+      core.stop();
+      store.close();
+    }
+  });
+});

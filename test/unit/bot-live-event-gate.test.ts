@@ -117,4 +117,16 @@ describe("LiveEventGate", () => {
     await gate.release();
     assert.deepEqual(applied, ["web1 10"]);
   });
+
+  it("a key unkept while held items are being applied has its items applied in that same drain", async () => {
+    const { gate, applied } = recorder();
+    gate.keep("web1", 0);
+    gate.hold();
+    for (const item of ["web1 9", "db1 4", "db1 5"]) await gate.offer(item);
+    const draining = gate.release(); // passes over "web1 9" (kept), is applying "db1 4" ...
+    await gate.unkeep("web1"); // ... and is told meanwhile that web1 is kept no longer
+    await draining;
+    assert.deepEqual([...applied].sort(), ["db1 4", "db1 5", "web1 9"]);
+    assert.equal(gate.isHolding, false);
+  });
 });
