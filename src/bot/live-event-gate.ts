@@ -64,9 +64,9 @@ export class LiveEventGate<T> {
   }
 
   /**
-   * Keeps `key`'s items held past every release, from `at` (when its catch-up first failed) until
-   * {@link unkeep}: its catch-up is to be tried again and take them. Keeping an already kept key
-   * leaves its time as it was.
+   * Keeps `key`'s items held past every release, from `at` (when its catch-up began) until
+   * {@link unkeep}: its catch-up, or a later one if this one fails, is to take them. Keeping an
+   * already kept key leaves its time as it was, so a node that fails again and again is seen to.
    */
   keep(key: string, at: number): void {
     if (!this.kept.has(key)) this.kept.set(key, at);
