@@ -117,7 +117,7 @@ export class AuditFeed {
    * the notifications: a burst of items queued ahead of them delayed chat by seconds under load.
    * The cursor is stored once for the lines read together, not once per item: each store was a
    * commit of its own, a good part of the feed's cost under load. A crash in between publishes
-   * those items again (under the same item ids), which at least once allows.
+   * those lines again, which at least once allows.
    */
   private async publishLines(lines: readonly AuditLine[]): Promise<boolean> {
     const { store, pubsub, service, log } = this.deps;
