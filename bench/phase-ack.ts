@@ -9,8 +9,14 @@ import type { AckTimings } from "./subscriber-worker.js";
 /** Round trips of `ack <id>` to the bot's reply. */
 export interface AckResult {
   readonly latency: LatencySummary | null;
-  /** Acks that got no reply within the timeout, or a reply not naming the alert. */
+  /** Acks that got no reply naming their alert within the timeout. */
   readonly failed: number;
+  /**
+   * Lines the people got meanwhile that did not answer the ack they waited for (notices, answers
+   * to other acks). Counted, not taken for the answer: one answer late past the timeout used to be
+   * taken for the next ack's, and so on down the row, each counted as failed.
+   */
+  readonly otherLines: number;
   /** The first reply, to show that it is the ack's answer and not some other line. */
   readonly sampleReply: string;
   /**
@@ -50,7 +56,7 @@ export interface AckResult {
 // Two people take turns at this pace, so that no one exceeds a per-person command rate limit
 // (the bot allows a burst of 10, then one every second) and the limiter is never what is timed.
 const PACE_MS = 600;
-const REPLY_TIMEOUT_MS = 5_000;
+const REPLY_TIMEOUT_MS = 15_000;
 
 /** Sends `ack <id>` for each id, alternating between `people`, and times each reply. */
 export async function measureAcks(
@@ -65,15 +71,21 @@ export async function measureAcks(
   const sent = new Map<number, { at: number; answeredAt: number }>();
   const samples: number[] = [];
   let failed = 0;
+  let otherLines = 0;
   let sampleReply = "";
   for (const [i, id] of shortIds.entries()) {
     const person = people[i % people.length]!;
+    const names = new RegExp(`#${id}\\b`);
     const reply = new Promise<Received | undefined>((resolve) => {
       const timer = setTimeout(() => {
         off();
         resolve(undefined);
       }, REPLY_TIMEOUT_MS);
       const off = person.onMessage((m) => {
+        if (!names.test(m.body)) {
+          otherLines++;
+          return;
+        }
         clearTimeout(timer);
         off();
         resolve(m);
@@ -82,7 +94,7 @@ export async function measureAcks(
     // Stamped where the person's client runs, as it writes the line.
     const sentAt = await person.say(botJid, `ack ${id}`);
     const answer = await reply;
-    if (answer && answer.body.includes(`#${id}`)) {
+    if (answer) {
       samples.push(answer.at - sentAt);
       sent.set(id, { at: sentAt, answeredAt: answer.at });
     } else failed++;
@@ -146,6 +158,7 @@ export async function measureAcks(
   return {
     latency: samples.length > 0 ? summarise(samples) : null,
     failed,
+    otherLines,
     sampleReply,
     legs,
     botSide,

@@ -150,7 +150,7 @@ export async function comparePhases(
       { person: alice, database },
     );
     ctx.progress(
-      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms; legs p99 to bot ${ackSaturated!.legs?.toBot.p99}, in bot ${ackSaturated!.legs?.inBot.p99}, to person ${ackSaturated!.legs?.toPerson.p99} ms${botSide(ackSaturated!)}`,
+      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms, max ${ackSaturated!.latency?.max} ms, ${ackSaturated!.failed} unanswered, ${ackSaturated!.otherLines} other lines meanwhile; legs p99 to bot ${ackSaturated!.legs?.toBot.p99}, in bot ${ackSaturated!.legs?.inBot.p99}, to person ${ackSaturated!.legs?.toPerson.p99} ms${botSide(ackSaturated!)}`,
     );
     await worker.call("deleteNodesAsBot", { nodes: publishers.map((p) => p.node), service: prosody.pubsubJid }, 60_000);
     const agent = whileBotUp ? await whileBotUp(worker) : null;
