@@ -25,6 +25,35 @@ const config = testConfig(
 );
 const node = sourceToNodeName("web1");
 
+// `count` updates of web1 sent one after another from t0: each flips one alert and names itself in
+// its summary ("u1", "u2", …), so the history shows which were applied, and in which order.
+function flapUpdates(count: number, t0: number): IncomingItem[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = i + 1;
+    const at = t0 + n;
+    const flip = n % 2 === 1 ? { raiseTimeS: at } : { clearTimeS: at };
+    return {
+      node,
+      itemId: `i${n}`,
+      publisher: "web1@mauve.localhost",
+      payload: wrapPayload(
+        update("web1", [alert("flap", { ...flip, summary: `u${n}` })], { sequence: BigInt(n), transmissionTimeS: at }),
+      ),
+    };
+  });
+}
+
+// The summaries the flapping alert was told with, in the order applied.
+function flapSummaries(store: Store): string[] {
+  const flap = store.alerts.find("web1", "flap");
+  if (!flap) return [];
+  const told = store.alerts
+    .history(flap.shortId)
+    .filter((h) => h.kind === "raised" || h.kind === "updated")
+    .map((h) => h.detail);
+  return [...new Set(told)];
+}
+
 // Only getItems is reached by catch-up: a server that returns the retained items as given.
 function serverReturning(items: PubsubItem[]): Pubsub {
   return { getItems: () => Promise.resolve({ ok: true, items }) } as unknown as Pubsub;
@@ -75,25 +104,9 @@ describe("catch-up applies retained items in the sender's order", () => {
 
 describe("catch-up with live events held meanwhile", () => {
   const t0 = 1_700_000_000;
-  // An agent's backlog longer than its node retains, published as the bot comes back: each update
-  // flips one alert and names itself in the summary, so the history shows which were applied.
+  // An agent's backlog longer than its node retains, published as the bot comes back.
   const BACKLOG = AGENT_NODE_MAX_ITEMS * 2;
-  const published: IncomingItem[] = Array.from({ length: BACKLOG }, (_, i) => {
-    const n = i + 1;
-    const at = t0 + n;
-    const flip = n % 2 === 1 ? { raiseTimeS: at } : { clearTimeS: at };
-    return {
-      node,
-      itemId: `i${n}`,
-      publisher: "web1@mauve.localhost",
-      payload: wrapPayload(
-        update("web1", [alert("flap", { ...flip, summary: `u${n}` })], {
-          sequence: BigInt(n),
-          transmissionTimeS: at,
-        }),
-      ),
-    };
-  });
+  const published = flapUpdates(BACKLOG, t0);
   const retained = published.slice(-AGENT_NODE_MAX_ITEMS).map(({ node: _, ...item }) => item);
 
   for (const [when, liveFirst] of [
@@ -128,13 +141,8 @@ describe("catch-up with live events held meanwhile", () => {
         await core.idle();
         assert.deepEqual(unread, []);
         const flap = store.alerts.find("web1", "flap")!;
-        const told = store.alerts
-          .history(flap.shortId)
-          .filter((h) => h.kind === "raised" || h.kind === "updated")
-          .map((h) => h.detail);
-        const summaries = [...new Set(told)];
         assert.deepEqual(
-          summaries,
+          flapSummaries(store),
           published.map((_, i) => `u${i + 1}`),
           "every update's summary, in the order sent",
         );
@@ -151,20 +159,8 @@ describe("catch-up with live events held meanwhile", () => {
 describe("catch-up of a node whose retained items could not be read", () => {
   const t0 = 1_700_000_000;
   // Ten updates published while the bot was away (the node retains them all), then five live ones
-  // after a pass that could not read the node: each flips one alert and names itself in its summary.
-  const published: IncomingItem[] = Array.from({ length: 15 }, (_, i) => {
-    const n = i + 1;
-    const at = t0 + n;
-    const flip = n % 2 === 1 ? { raiseTimeS: at } : { clearTimeS: at };
-    return {
-      node,
-      itemId: `i${n}`,
-      publisher: "web1@mauve.localhost",
-      payload: wrapPayload(
-        update("web1", [alert("flap", { ...flip, summary: `u${n}` })], { sequence: BigInt(n), transmissionTimeS: at }),
-      ),
-    };
-  });
+  // after a pass that could not read the node.
+  const published = flapUpdates(15, t0);
   const live = published.slice(10);
   const retainedOf = (items: IncomingItem[]): PubsubItem[] =>
     items.map((item) => ({ itemId: item.itemId, publisher: item.publisher!, payload: item.payload! }));
@@ -197,15 +193,7 @@ describe("catch-up of a node whose retained items could not be read", () => {
       catchUpHolding(gate, { core, log, pubsub, service: "pubsub.mauve.localhost", now: () => clock.now() }, () =>
         Promise.resolve({ fresh: [node], complete: true }),
       );
-    const summaries = (): string[] => {
-      const flap = store.alerts.find("web1", "flap");
-      if (!flap) return [];
-      const told = store.alerts
-        .history(flap.shortId)
-        .filter((h) => h.kind === "raised" || h.kind === "updated")
-        .map((h) => h.detail);
-      return [...new Set(told)];
-    };
+    const summaries = (): string[] => flapSummaries(store);
     const done = (): void => {
       core.stop();
       store.close();
