@@ -155,15 +155,27 @@ export async function catchUpHolding(
   adopt: () => Promise<{ fresh: string[]; complete: boolean }>,
 ): Promise<Adoption> {
   const { core, log, pubsub, service, now } = deps;
+  const reading = readingOf(gate);
+  const done = (node: string): void => {
+    const n = (reading.get(node) ?? 1) - 1;
+    if (n > 0) reading.set(node, n);
+    else reading.delete(node);
+  };
   gate.hold();
   let holding = true;
+  let fresh: string[] = [];
   try {
-    const { fresh, complete } = await adopt();
+    const adopted = await adopt();
+    fresh = adopted.fresh;
+    const { complete } = adopted;
     // From here on only the nodes still to be read wait, each until its own catch-up: the live
     // events of every other node, held while the service was listed, are applied now. Holding them
     // all until the last node was read held every agent's notices for the whole of a resync.
     const start = now();
-    for (const node of fresh) gate.keep(node, start);
+    for (const node of fresh) {
+      gate.keep(node, start);
+      reading.set(node, (reading.get(node) ?? 0) + 1);
+    }
     holding = false;
     await gate.release();
     const unread = await catchUp(
@@ -177,6 +189,8 @@ export async function catchUpHolding(
     );
     const at = now();
     for (const [node, since] of gate.keptSince()) {
+      // Another pass (a newcomer's during a resync) is reading it: that pass lets it go.
+      if (reading.has(node) && !fresh.includes(node)) continue;
       // Kept nodes are adopted afresh by every pass: one a whole listing left out is gone.
       if (complete && !fresh.includes(node)) {
         log.warn("a node kept for its catch-up is no longer listed: applying its live events", { node });
@@ -192,6 +206,17 @@ export async function catchUpHolding(
     }
     return { fresh, complete, unread };
   } finally {
+    for (const node of fresh) done(node);
     if (holding) await gate.release();
   }
+}
+
+// The nodes each gate's passes are reading now (a count: a resync may adopt a node a newcomer's
+// pass is still reading), so that one pass does not let go of what another holds for its catch-up.
+const readingByGate = new WeakMap<LiveEventGate<IncomingItem>, Map<string, number>>();
+
+function readingOf(gate: LiveEventGate<IncomingItem>): Map<string, number> {
+  let reading = readingByGate.get(gate);
+  if (!reading) readingByGate.set(gate, (reading = new Map<string, number>()));
+  return reading;
 }

@@ -308,4 +308,56 @@ describe("catch-up of many nodes: a node's live events wait for its own catch-up
       store.close();
     }
   });
+
+  it("a newcomer's pass during a resync leaves the nodes the resync has still to read kept", async () => {
+    const clock = new FakeClock((t0 + 60) * 1000);
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+    await core.start();
+    const lines: Array<{ msg: string }> = [];
+    const log = createLogger({ level: "info", sink: (line) => lines.push(JSON.parse(line) as { msg: string }) });
+    const gate = new LiveEventGate<IncomingItem>(
+      (i) => handleItem(core, log, i).then(() => undefined),
+      (err) => assert.fail(String(err)),
+      (i) => i.node,
+    );
+    const web3 = sourceToNodeName("web3");
+    const retained = (source: string, upTo: number): PubsubItem[] =>
+      Array.from({ length: upTo }, (_, i) => {
+        const { node: _node, ...rest } = item(source, i + 1);
+        return rest as PubsubItem;
+      });
+    const deps = (pubsub: unknown) => ({
+      core,
+      log,
+      pubsub: pubsub as Pubsub,
+      service: "pubsub.mauve.localhost",
+      now: () => clock.now(),
+    });
+    const newcomer = { getItems: () => Promise.resolve({ ok: true, items: retained("web3", 1) }) };
+    const resync = {
+      getItems: async (_service: string, node: string) => {
+        if (node === nodes[0]) {
+          // While web1 is read: web2's newest update comes live, and a newcomer's pass runs whole.
+          await gate.offer(item("web2", 4));
+          await catchUpHolding(gate, deps(newcomer), () => Promise.resolve({ fresh: [web3], complete: true }));
+          return { ok: true, items: retained("web1", 1) };
+        }
+        return { ok: true, items: retained("web2", 3) };
+      },
+    };
+    try {
+      await catchUpHolding(gate, deps(resync), () => Promise.resolve({ fresh: [...nodes], complete: true }));
+      await core.idle();
+      const raised = [...store.alerts.each("raised")].filter((a) => a.source === "web2").map((a) => a.alertId);
+      assert.deepEqual(raised.sort(), ["check1", "check2", "check3", "check4"]);
+      assert.deepEqual(
+        lines.filter((l) => /stale|no longer listed/.test(l.msg)).map((l) => l.msg),
+        [],
+      );
+    } finally {
+      core.stop();
+      store.close();
+    }
+  });
 });
