@@ -17,6 +17,7 @@ import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUpHolding, handleItem } from "./item-handler.js";
+import { PresenceReask } from "./presence-reask.js";
 import type { IncomingItem } from "./item-handler.js";
 import { LiveEventGate } from "./live-event-gate.js";
 import { AuditFeed } from "./audit-feed.js";
@@ -248,7 +249,10 @@ export async function runBot(
   // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").
   const agentStatus = new Map<string, { status: string; at: number }>();
   presence.onPresence(async (p) => {
-    if (isPerson(p.from)) return people.update(p);
+    if (isPerson(p.from)) {
+      reask.heard(bareJid(p.from));
+      return people.update(p);
+    }
     const agent = bareJid(p.from);
     if (p.status !== undefined) agentStatus.set(agent, { status: p.status, at: clock.now() });
     if (p.type !== "available") {
@@ -274,15 +278,21 @@ export async function runBot(
   const adoptNewNodes = coalescingRunner(() => adoptNodes(false));
   const adoptRetry = new AdoptionRetry({ clock, log, run: () => adoptNewNodes() });
 
-  /** Asks each person for presence: a subscription request until they approve it, then a probe for their current state. */
-  async function watchPeople(): Promise<void> {
-    for (const p of config().people) {
-      // A probe before approval would be answered "unsubscribed", cancelling the pending request.
-      if (store.policy.presenceApproved(p.jid)) await presence.sendProbe(p.jid);
-      else await presence.sendSubscription(p.jid, "subscribe");
-      await presence.sendAvailable({ to: p.jid, status: "Watching alerts" });
-    }
+  /** Asks a person for presence: a subscription request until they approve it, then a probe for their current state. */
+  async function askForPresence(jid: string): Promise<void> {
+    // A probe before approval would be answered "unsubscribed", cancelling the pending request.
+    if (store.policy.presenceApproved(jid)) await presence.sendProbe(jid);
+    else await presence.sendSubscription(jid, "subscribe");
+    await presence.sendAvailable({ to: jid, status: "Watching alerts" });
   }
+  async function watchPeople(): Promise<void> {
+    for (const p of config().people) await askForPresence(p.jid);
+  }
+  // What the server bounced (a cluster node that does not know AlertBot's route yet) is asked again.
+  const reask = new PresenceReask({ clock, log, ask: askForPresence });
+  presence.onBounce((b) => {
+    if (isPerson(b.from)) reask.bounced(bareJid(b.from), b.condition);
+  });
 
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
@@ -406,6 +416,7 @@ export async function runBot(
   async function shutDown(): Promise<void> {
     stopping = true;
     adoptRetry.stop();
+    reask.stop();
     audit.stop();
     retention.stop();
     core.stop();

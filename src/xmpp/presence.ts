@@ -2,7 +2,7 @@
 // roster: the server hands it every subscription stanza and probe, and it must remember (and
 // answer) subscriptions itself.
 import type { Unsubscribe } from "./emitter.js";
-import type { XmppResult } from "./errors.js";
+import { parseStanzaError, type XmppResult } from "./errors.js";
 import { NS_ROSTER } from "./namespaces.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
@@ -32,6 +32,13 @@ export interface SubscriptionStanza {
   readonly type: SubscriptionType;
 }
 
+/** A presence of ours that came back as an error (RFC 6120 §8.3): the server could not deliver it. */
+export interface PresenceBounce {
+  /** Whom our presence was for. */
+  readonly from: string;
+  readonly condition: string;
+}
+
 /** What to announce. */
 export interface AvailableOptions {
   /** Directed presence (RFC 6121 §4.6) to this JID; absent: broadcast (clients only). */
@@ -55,6 +62,8 @@ export interface Presence {
   onPresence(handler: (p: PresenceUpdate) => void | Promise<void>): Unsubscribe;
   /** Subscription stanzas and probes; components must track these themselves. */
   onSubscription(handler: (s: SubscriptionStanza) => void | Promise<void>): Unsubscribe;
+  /** Presence (a probe, a subscription, our availability) that the server sent back as an error. */
+  onBounce(handler: (b: PresenceBounce) => void | Promise<void>): Unsubscribe;
 }
 
 const SHOWS = new Set<string>(["away", "chat", "dnd", "xa"]);
@@ -107,6 +116,11 @@ export function createPresence(session: XmppSession): Presence {
           ...(show && SHOWS.has(show) ? { show: show as PresenceShow } : {}),
           ...(Number.isInteger(priority) ? { priority } : {}),
         });
+      }),
+    onBounce: (handler) =>
+      core.onStanza("presence", "presence bounce", (stanza) => {
+        if (stanza.attrs.type !== "error") return;
+        return handler({ from: attr(stanza, "from") ?? "", condition: parseStanzaError(stanza).condition });
       }),
     onSubscription: (handler) =>
       core.onStanza("presence", "presence subscription", (stanza) => {

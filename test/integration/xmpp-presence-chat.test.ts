@@ -9,7 +9,7 @@ import { bareJid } from "../../src/xmpp/jid.js";
 import { NS_DISCO_INFO, NS_MAUVE_AGENT, NS_MAUVE_BOT, NS_PING } from "../../src/xmpp/namespaces.js";
 import { createPresence, getRoster } from "../../src/xmpp/presence.js";
 import type { ChatBounce, ChatMessage } from "../../src/xmpp/chat.js";
-import type { PresenceUpdate, SubscriptionStanza } from "../../src/xmpp/presence.js";
+import type { PresenceBounce, PresenceUpdate, SubscriptionStanza } from "../../src/xmpp/presence.js";
 import type { XmppSession } from "../../src/xmpp/session.js";
 
 describe("xmpp disco, presence and chat on Prosody", function () {
@@ -169,6 +169,14 @@ describe("xmpp disco, presence and chat on Prosody", function () {
     assert.equal(got.from, `nobody@${prosody.domain}`);
     assert.equal(got.condition, "service-unavailable");
     assert.deepEqual(chats, []);
+  });
+
+  it("presence the server cannot deliver comes back to the bot as a bounce, naming whom it was for", async function () {
+    const bounce = nextEvent<PresenceBounce>((fn) => createPresence(bot).onBounce(fn));
+    await createPresence(bot).sendProbe("someone@elsewhere.example");
+    const got = await bounce;
+    assert.equal(bareJid(got.from), "someone@elsewhere.example");
+    assert.ok(got.condition.length > 0, "a condition");
   });
 
   it("a handler that throws reaches onError and the session carries on", async function () {

@@ -1,0 +1,60 @@
+// A person whose presence bounced is asked again, with a back-off, until they are heard from.
+import assert from "node:assert/strict";
+import { PresenceReask } from "../../src/bot/presence-reask.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { createLogger } from "../../src/log.js";
+
+function setUp() {
+  const clock = new FakeClock(0);
+  const asked: Array<{ jid: string; atMs: number }> = [];
+  const lines: Array<{ msg: string; inMs?: number }> = [];
+  const reask = new PresenceReask({
+    clock,
+    log: createLogger({ level: "warn", sink: (l) => lines.push(JSON.parse(l) as { msg: string; inMs?: number }) }),
+    ask: (jid) => {
+      asked.push({ jid, atMs: clock.now() });
+      return Promise.resolve();
+    },
+    backoff: { initialDelayMs: 5_000, maxDelayMs: 20_000 },
+    random: () => 1 - Number.EPSILON, // no jitter: the full delay
+  });
+  return { clock, asked, lines, reask };
+}
+
+describe("PresenceReask", () => {
+  it("asks a person again after a bounce, once however many of the bot's stanzas bounced", async () => {
+    const { clock, asked, lines, reask } = setUp();
+    reask.bounced("alice@mauve.localhost", "remote-server-not-found");
+    reask.bounced("alice@mauve.localhost", "remote-server-not-found"); // the directed presence after the probe
+    assert.equal(lines.length, 1, "said once");
+    clock.advance(4_999);
+    assert.deepEqual(asked, []);
+    clock.advance(1);
+    assert.deepEqual(asked, [{ jid: "alice@mauve.localhost", atMs: 5_000 }]);
+  });
+
+  it("backs off while the person stays unreachable, and starts afresh once they are heard", async () => {
+    const { clock, asked, reask } = setUp();
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const before = clock.now();
+      reask.bounced("bob@mauve.localhost", "remote-server-not-found");
+      clock.advance(20_000);
+      waits.push(asked.at(-1)!.atMs - before);
+    }
+    assert.deepEqual(waits, [5_000, 10_000, 20_000, 20_000]);
+    reask.heard("bob@mauve.localhost");
+    const before = clock.now();
+    reask.bounced("bob@mauve.localhost", "remote-server-not-found");
+    clock.advance(5_000);
+    assert.equal(asked.at(-1)!.atMs - before, 5_000);
+  });
+
+  it("asks nobody after stop", async () => {
+    const { clock, asked, reask } = setUp();
+    reask.bounced("carol@mauve.localhost", "service-unavailable");
+    reask.stop();
+    clock.advance(60_000);
+    assert.deepEqual(asked, []);
+  });
+});
