@@ -1,11 +1,14 @@
-// Asking a person for presence again when the server bounced what AlertBot sent them.
+// Asking a person for presence again when no answer came, or what AlertBot sent them bounced.
 //
-// Chat waits on presence, and a bounce leaves AlertBot not knowing a person's. In an ejabberd
-// cluster, the node a person is on may not know AlertBot's route yet just after AlertBot connected
-// to another node: the person's answer to AlertBot's probe goes out as server-to-server, fails, and
-// that node bounces everything for AlertBot for the next two minutes (its s2s back-off). Nothing
-// asks again, so the person's notices went elsewhere, or nowhere, until their client's presence next
-// changed. Asked again with a back-off, the person's server answers once the route is there.
+// Chat waits on presence, and a person AlertBot has not heard from is of unknown reachability. A
+// person who approved AlertBot's subscription is always answered for by their server (available,
+// or unavailable), so silence after a probe means the answer was lost. In an ejabberd cluster the
+// node a person is on may not know AlertBot's route yet just after AlertBot connected to another
+// node: the person's answer to AlertBot's probe goes out as server-to-server, fails, and that node
+// bounces everything for AlertBot for two minutes (its s2s back-off), to the person, not to
+// AlertBot. Nothing asked again, so the person's notices went elsewhere, or nowhere, until their
+// client's presence next changed. Asked again with a back-off, the person's server answers once the
+// route is there.
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
@@ -13,7 +16,7 @@ import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
 /** From a few seconds after a bounce, doubling to five minutes while the person stays unreachable. */
 export const PRESENCE_REASK_BACKOFF: BackoffOptions = { initialDelayMs: 5_000, maxDelayMs: 300_000 };
 
-/** One timer per person at a time, however many of AlertBot's stanzas to them bounced meanwhile. */
+/** One timer per person at a time, however many reasons to ask again came meanwhile. */
 export class PresenceReask {
   private readonly attempts = new Map<string, number>();
   private readonly timers = new Map<string, TimerHandle>();
@@ -29,19 +32,41 @@ export class PresenceReask {
     },
   ) {}
 
-  /** Something AlertBot sent `jid` (a bare JID) came back as an error: ask again later. */
+  /** AlertBot asked `jid` (a bare JID) for presence: unless they are heard from first, ask again. */
+  expect(jid: string): void {
+    this.schedule(jid, "no-answer");
+  }
+
+  /** Something AlertBot sent `jid` came back as an error: ask again later. */
   bounced(jid: string, condition: string): void {
+    this.schedule(jid, condition);
+  }
+
+  /** Heard from `jid`: nothing to ask again, and the next time starts the back-off afresh. */
+  heard(jid: string): void {
+    this.attempts.delete(jid);
+    this.timers.get(jid)?.cancel();
+    this.timers.delete(jid);
+  }
+
+  stop(): void {
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+  }
+
+  private schedule(jid: string, why: string): void {
     if (this.timers.has(jid)) return;
     const attempt = this.attempts.get(jid) ?? 0;
     this.attempts.set(jid, attempt + 1);
     const { clock, log, ask } = this.deps;
     const delayMs = backoffDelay(attempt, this.deps.backoff ?? PRESENCE_REASK_BACKOFF, this.deps.random);
-    log.warn("presence to a person bounced: their reachability is unknown; asking again", {
-      jid,
-      condition,
-      inMs: delayMs,
-      attempt: attempt + 1,
-    });
+    if (attempt > 0 || why !== "no-answer")
+      log.warn("nothing heard from a person, or presence to them bounced: asking again", {
+        jid,
+        why,
+        inMs: delayMs,
+        attempt: attempt + 1,
+      });
     this.timers.set(
       jid,
       clock.setTimer(delayMs, () => {
@@ -49,15 +74,5 @@ export class PresenceReask {
         ask(jid).catch((err: unknown) => log.warn("cannot ask a person for presence", { jid, err }));
       }),
     );
-  }
-
-  /** Heard from `jid`: the next bounce starts the back-off afresh. */
-  heard(jid: string): void {
-    this.attempts.delete(jid);
-  }
-
-  stop(): void {
-    for (const timer of this.timers.values()) timer.cancel();
-    this.timers.clear();
   }
 }

@@ -281,14 +281,16 @@ export async function runBot(
   /** Asks a person for presence: a subscription request until they approve it, then a probe for their current state. */
   async function askForPresence(jid: string): Promise<void> {
     // A probe before approval would be answered "unsubscribed", cancelling the pending request.
-    if (store.policy.presenceApproved(jid)) await presence.sendProbe(jid);
-    else await presence.sendSubscription(jid, "subscribe");
+    if (store.policy.presenceApproved(jid)) {
+      await presence.sendProbe(jid);
+      reask.expect(jid); // their server answers for them, online or not: silence means it was lost
+    } else await presence.sendSubscription(jid, "subscribe");
     await presence.sendAvailable({ to: jid, status: "Watching alerts" });
   }
   async function watchPeople(): Promise<void> {
     for (const p of config().people) await askForPresence(p.jid);
   }
-  // What the server bounced (a cluster node that does not know AlertBot's route yet) is asked again.
+  // Unanswered or bounced: asked again (a cluster node that does not know AlertBot's route yet).
   const reask = new PresenceReask({ clock, log, ask: askForPresence });
   presence.onBounce((b) => {
     if (isPerson(b.from)) reask.bounced(bareJid(b.from), b.condition);

@@ -1,4 +1,4 @@
-// A person whose presence bounced is asked again, with a back-off, until they are heard from.
+// A person whose presence bounced, or who did not answer a probe, is asked again with a back-off until heard from.
 import assert from "node:assert/strict";
 import { PresenceReask } from "../../src/bot/presence-reask.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -56,5 +56,17 @@ describe("PresenceReask", () => {
     reask.stop();
     clock.advance(60_000);
     assert.deepEqual(asked, []);
+  });
+
+  it("asks again a person who did not answer a probe, until they are heard from", () => {
+    const { clock, asked, lines, reask } = setUp();
+    reask.expect("dave@mauve.localhost");
+    clock.advance(5_000);
+    assert.equal(asked.length, 1);
+    assert.equal(lines.length, 0, "the first ask again is not worth a warning");
+    reask.expect("dave@mauve.localhost"); // the ask itself expects an answer again
+    reask.heard("dave@mauve.localhost");
+    clock.advance(60_000);
+    assert.equal(asked.length, 1, "heard: nothing more");
   });
 });
