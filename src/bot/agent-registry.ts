@@ -1,12 +1,12 @@
 import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
-import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { Clock } from "../clock/clock.js";
 import { toError } from "../xmpp/errors.js";
 import { bareJid } from "../xmpp/jid.js";
 import { agentNodeConfig, type ProvisionDecision, type ProvisionRequest } from "../xmpp/provisioning.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
-import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
+import { BackoffTimers, type BackoffOptions } from "../util/backoff.js";
 
 /** What one pass of adoption got done. */
 export interface Adoption {
@@ -325,8 +325,7 @@ export const ADOPTION_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 4_000, m
  * passes came out incomplete meanwhile.
  */
 export class AdoptionRetry {
-  private attempt = 0;
-  private timer: TimerHandle | undefined;
+  private readonly timers: BackoffTimers<"adoption">;
 
   constructor(
     private readonly deps: {
@@ -336,29 +335,31 @@ export class AdoptionRetry {
       backoff?: BackoffOptions;
       random?: () => number;
     },
-  ) {}
+  ) {
+    this.timers = new BackoffTimers(deps.clock, deps.backoff ?? ADOPTION_RETRY_BACKOFF, deps.random);
+  }
 
   /** A pass left something undone: try again later, unless a try is already waiting. */
   schedule(): void {
-    if (this.timer) return;
-    const delayMs = backoffDelay(this.attempt++, this.deps.backoff ?? ADOPTION_RETRY_BACKOFF, this.deps.random);
-    this.deps.log.warn("agent nodes left unsubscribed; adopting them again", { inMs: delayMs, attempt: this.attempt });
-    this.timer = this.deps.clock.setTimer(delayMs, () => {
-      this.timer = undefined;
+    const next = this.timers.schedule("adoption", () => {
       this.deps.run().catch((err: unknown) => {
         this.deps.log.error("adoption failed", { err });
         this.schedule();
       });
     });
+    if (next)
+      this.deps.log.warn("agent nodes left unsubscribed; adopting them again", {
+        inMs: next.delayMs,
+        attempt: next.attempt,
+      });
   }
 
   /** A pass completed: the next failure starts the backoff afresh. */
   succeeded(): void {
-    this.attempt = 0;
+    this.timers.succeeded("adoption");
   }
 
   stop(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.timers.stop();
   }
 }

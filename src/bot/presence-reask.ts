@@ -9,17 +9,16 @@
 // AlertBot. Nothing asked again, so the person's notices went elsewhere, or nowhere, until their
 // client's presence next changed. Asked again with a back-off, the person's server answers once the
 // route is there.
-import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { Clock } from "../clock/clock.js";
 import type { Logger } from "../log.js";
-import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
+import { BackoffTimers, type BackoffOptions } from "../util/backoff.js";
 
 /** From a few seconds after a bounce, doubling to five minutes while the person stays unreachable. */
 export const PRESENCE_REASK_BACKOFF: BackoffOptions = { initialDelayMs: 5_000, maxDelayMs: 300_000 };
 
 /** One timer per person at a time, however many reasons to ask again came meanwhile. */
 export class PresenceReask {
-  private readonly attempts = new Map<string, number>();
-  private readonly timers = new Map<string, TimerHandle>();
+  private readonly timers: BackoffTimers<string>;
 
   constructor(
     private readonly deps: {
@@ -30,7 +29,9 @@ export class PresenceReask {
       backoff?: BackoffOptions;
       random?: () => number;
     },
-  ) {}
+  ) {
+    this.timers = new BackoffTimers(deps.clock, deps.backoff ?? PRESENCE_REASK_BACKOFF, deps.random);
+  }
 
   /** AlertBot asked `jid` (a bare JID) for presence: unless they are heard from first, ask again. */
   expect(jid: string): void {
@@ -44,35 +45,24 @@ export class PresenceReask {
 
   /** Heard from `jid`: nothing to ask again, and the next time starts the back-off afresh. */
   heard(jid: string): void {
-    this.attempts.delete(jid);
-    this.timers.get(jid)?.cancel();
-    this.timers.delete(jid);
+    this.timers.cancel(jid);
   }
 
   stop(): void {
-    for (const timer of this.timers.values()) timer.cancel();
-    this.timers.clear();
+    this.timers.stop();
   }
 
   private schedule(jid: string, why: string): void {
-    if (this.timers.has(jid)) return;
-    const attempt = this.attempts.get(jid) ?? 0;
-    this.attempts.set(jid, attempt + 1);
-    const { clock, log, ask } = this.deps;
-    const delayMs = backoffDelay(attempt, this.deps.backoff ?? PRESENCE_REASK_BACKOFF, this.deps.random);
-    if (attempt > 0 || why !== "no-answer")
+    const { log, ask } = this.deps;
+    const next = this.timers.schedule(jid, () => {
+      ask(jid).catch((err: unknown) => log.warn("cannot ask a person for presence", { jid, err }));
+    });
+    if (next && (next.attempt > 1 || why !== "no-answer"))
       log.warn("nothing heard from a person, or presence to them bounced: asking again", {
         jid,
         why,
-        inMs: delayMs,
-        attempt: attempt + 1,
+        inMs: next.delayMs,
+        attempt: next.attempt,
       });
-    this.timers.set(
-      jid,
-      clock.setTimer(delayMs, () => {
-        this.timers.delete(jid);
-        ask(jid).catch((err: unknown) => log.warn("cannot ask a person for presence", { jid, err }));
-      }),
-    );
   }
 }

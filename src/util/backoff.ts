@@ -1,6 +1,7 @@
 // Retry delays, for reconnects and for notification retries alike. xmpp.js retries every 1 s
 // forever; after a server restart thousands of agents would then knock in lockstep. Exponential
 // growth spreads the retries out over time, jitter spreads them within each step.
+import type { Clock, TimerHandle } from "../clock/clock.js";
 
 /** Bounds of a backoff, before jitter. */
 export interface BackoffOptions {
@@ -29,4 +30,56 @@ export function backoffDelay(retry: number, options: BackoffOptions, random: () 
   const exp = options.initialDelayMs * 2 ** Math.min(Math.max(0, retry), 30);
   const capped = Math.min(options.maxDelayMs, exp);
   return Math.round(capped / 2 + random() * (capped / 2));
+}
+
+/**
+ * One retry timer per key, each with its own back-off: asking again while a retry is waiting
+ * changes nothing, and a key that succeeded starts afresh from the first delay. AlertBot's adoption
+ * retries and its presence re-asks are both this.
+ */
+export class BackoffTimers<K> {
+  private readonly attempts = new Map<K, number>();
+  private readonly timers = new Map<K, TimerHandle>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: BackoffOptions,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /**
+   * Runs `run` after `key`'s next delay, unless a run is already waiting for it. Returns the delay
+   * and which attempt this is (1 for the first), or undefined when a run was already waiting.
+   */
+  schedule(key: K, run: () => void): { delayMs: number; attempt: number } | undefined {
+    if (this.timers.has(key)) return undefined;
+    const retry = this.attempts.get(key) ?? 0;
+    this.attempts.set(key, retry + 1);
+    const delayMs = backoffDelay(retry, this.options, this.random);
+    this.timers.set(
+      key,
+      this.clock.setTimer(delayMs, () => {
+        this.timers.delete(key);
+        run();
+      }),
+    );
+    return { delayMs, attempt: retry + 1 };
+  }
+
+  /** `key` succeeded: its next schedule starts from the first delay (a waiting run still runs). */
+  succeeded(key: K): void {
+    this.attempts.delete(key);
+  }
+
+  /** Forgets `key`: no run waits, and the next schedule starts from the first delay. */
+  cancel(key: K): void {
+    this.attempts.delete(key);
+    this.timers.get(key)?.cancel();
+    this.timers.delete(key);
+  }
+
+  stop(): void {
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+  }
 }
