@@ -18,23 +18,34 @@
 // pass reads it: applied earlier, its live events would make the retained items the retry reads
 // stale, and the changes those carried would be refused.
 
+/** A held item; taken ones are skipped when the rest is applied. */
+interface Held<T> {
+  readonly item: T;
+  readonly key: string;
+  taken: boolean;
+}
+
 /**
  * Holds live items while at least one hold is open; applies them in arrival order when the last one
  * ends, except those of the keys kept (see {@link keep}).
  */
 export class LiveEventGate<T> {
   private holds = 0;
-  private held: T[] = [];
+  /** Held items in arrival order; a key's are also indexed, so that taking them does not scan the rest. */
+  private held: Array<Held<T>> = [];
+  private readonly heldByKey = new Map<string, Array<Held<T>>>();
   private draining = false;
   private drainAgain = false;
   /** Keys whose items stay held whether or not a hold is open, and since when. */
   private readonly kept = new Map<string, number>();
+  /** Keys a catch-up is reading now, and how many (a resync may read a node a newcomer's pass is reading). */
+  private readonly readers = new Map<string, number>();
 
   constructor(
     private readonly apply: (item: T) => Promise<void>,
     private readonly onError: (err: unknown) => void,
-    /** What names an item's sender (its node); needed only to keep a key's items. */
-    private readonly keyOf: (item: T) => string = () => "",
+    /** What names an item's sender (its node): the key its items are taken and kept by. */
+    private readonly keyOf: (item: T) => string,
   ) {}
 
   /** Whether live items are being held (or the held ones are still being applied). */
@@ -49,18 +60,23 @@ export class LiveEventGate<T> {
 
   /** A live item: applied now, or after the catch-up if one is under way (then after those held before it). */
   async offer(item: T): Promise<void> {
-    if (this.isHolding || this.isKept(item)) {
-      this.held.push(item);
-      return;
-    }
-    await this.apply(item);
+    if (!this.isHolding && this.kept.size === 0) return this.apply(item);
+    const key = this.keyOf(item);
+    if (!this.isHolding && !this.kept.has(key)) return this.apply(item);
+    const entry: Held<T> = { item, key, taken: false };
+    this.held.push(entry);
+    const ofKey = this.heldByKey.get(key);
+    if (ofKey) ofKey.push(entry);
+    else this.heldByKey.set(key, [entry]);
   }
 
-  /** Removes and returns the held items that `match` picks (a node's, for its catch-up to apply in order). */
-  take(match: (item: T) => boolean): T[] {
-    const taken = this.held.filter(match);
-    if (taken.length > 0) this.held = this.held.filter((item) => !match(item));
-    return taken;
+  /** Removes and returns `key`'s held items, in arrival order (a node's, for its catch-up to apply in order). */
+  take(key: string): T[] {
+    const entries = this.heldByKey.get(key);
+    if (!entries) return [];
+    this.heldByKey.delete(key);
+    for (const entry of entries) entry.taken = true;
+    return entries.map((entry) => entry.item);
   }
 
   /**
@@ -86,6 +102,23 @@ export class LiveEventGate<T> {
     if (this.holds === 0) await this.drain();
   }
 
+  /** A catch-up starts reading `key`: until it is done, no other pass lets go of the key. */
+  reading(key: string): void {
+    this.readers.set(key, (this.readers.get(key) ?? 0) + 1);
+  }
+
+  /** A catch-up is done with `key` (read or not). */
+  doneReading(key: string): void {
+    const n = (this.readers.get(key) ?? 1) - 1;
+    if (n > 0) this.readers.set(key, n);
+    else this.readers.delete(key);
+  }
+
+  /** Whether some catch-up is reading `key` now. */
+  isBeingRead(key: string): boolean {
+    return this.readers.has(key);
+  }
+
   /** Ends one hold; when none is left, applies what was held, in arrival order, including items offered meanwhile. */
   async release(): Promise<void> {
     this.holds = Math.max(0, this.holds - 1);
@@ -93,8 +126,13 @@ export class LiveEventGate<T> {
     await this.drain();
   }
 
-  private isKept(item: T): boolean {
-    return this.kept.size > 0 && this.kept.has(this.keyOf(item));
+  /** Drops an applied entry from its key's index (it is the oldest there: both are in arrival order). */
+  private forget(entry: Held<T>): void {
+    const ofKey = this.heldByKey.get(entry.key);
+    if (!ofKey) return;
+    const at = ofKey[0] === entry ? 0 : ofKey.indexOf(entry);
+    if (at >= 0) ofKey.splice(at, 1);
+    if (ofKey.length === 0) this.heldByKey.delete(entry.key);
   }
 
   private async drain(): Promise<void> {
@@ -106,16 +144,27 @@ export class LiveEventGate<T> {
     try {
       do {
         this.drainAgain = false;
-        const keptBack: T[] = [];
-        for (let item = this.held.shift(); item !== undefined; item = this.held.shift()) {
-          if (this.holds > 0) {
-            this.held.unshift(item); // a new catch-up began: it drains the rest
+        const keptBack: Array<Held<T>> = [];
+        let notReached: Array<Held<T>> = [];
+        // Items offered while earlier ones are applied join the queue: taken batch by batch.
+        for (let pending = this.held; pending.length > 0; pending = this.held) {
+          this.held = [];
+          let i = 0;
+          for (; i < pending.length && this.holds === 0; i++) {
+            const entry = pending[i]!;
+            if (entry.taken) continue;
+            if (this.kept.has(entry.key)) keptBack.push(entry);
+            else {
+              this.forget(entry);
+              await this.apply(entry.item).catch(this.onError);
+            }
+          }
+          if (i < pending.length) {
+            notReached = pending.slice(i).filter((entry) => !entry.taken); // a new catch-up drains these
             break;
           }
-          if (this.isKept(item)) keptBack.push(item);
-          else await this.apply(item).catch(this.onError);
         }
-        this.held.unshift(...keptBack);
+        this.held = [...keptBack, ...notReached, ...this.held]; // arrival order throughout
       } while (this.drainAgain && this.holds === 0);
     } finally {
       this.draining = false;

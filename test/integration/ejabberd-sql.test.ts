@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { inSenderOrder } from "../../src/bot/item-handler.js";
+import { inSenderOrder } from "../../src/bot/catch-up.js";
 import { unwrapPayload } from "../../src/codec/payload.js";
 import { connectComponent } from "../../src/xmpp/connect.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";

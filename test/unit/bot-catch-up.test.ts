@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  UNREAD_NODE_KEEP_MS,
-  catchUp,
-  catchUpHolding,
-  handleItem,
-  type IncomingItem,
-} from "../../src/bot/item-handler.js";
+import { UNREAD_NODE_KEEP_MS, catchUp, catchUpHolding } from "../../src/bot/catch-up.js";
+import { handleItem, type IncomingItem } from "../../src/bot/item-handler.js";
 import { LiveEventGate } from "../../src/bot/live-event-gate.js";
 import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -90,7 +85,10 @@ describe("catch-up applies retained items in the sender's order", () => {
       await core.start();
       try {
         const log = createLogger({ level: "error" });
-        assert.deepEqual(await catchUp(core, log, serverReturning([...items]), "pubsub.mauve.localhost", [node]), []);
+        assert.deepEqual(
+          await catchUp({ core, log, pubsub: serverReturning([...items]), service: "pubsub.mauve.localhost" }, [node]),
+          [],
+        );
         await core.idle();
         const raised = [...store.alerts.each("raised")].map((a) => a.alertId).sort();
         assert.deepEqual(raised, ["check1", "check2", "check3"]);
@@ -124,6 +122,7 @@ describe("catch-up with live events held meanwhile", () => {
         const gate = new LiveEventGate<IncomingItem>(
           (item) => handleItem(core, log, item).then(() => undefined),
           (err) => assert.fail(String(err)),
+          (item) => item.node,
         );
         const late = published.slice(liveFirst);
         const server = {
@@ -134,9 +133,7 @@ describe("catch-up with live events held meanwhile", () => {
         } as unknown as Pubsub;
         gate.hold();
         for (const item of published.slice(0, liveFirst)) await gate.offer(item);
-        const unread = await catchUp(core, log, server, "pubsub.mauve.localhost", [node], (n) =>
-          gate.take((item) => item.node === n),
-        );
+        const unread = await catchUp({ core, log, pubsub: server, service: "pubsub.mauve.localhost" }, [node], gate);
         await gate.release();
         await core.idle();
         assert.deepEqual(unread, []);

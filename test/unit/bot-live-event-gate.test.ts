@@ -74,13 +74,9 @@ describe("LiveEventGate", () => {
     const { gate, applied } = recorder();
     gate.hold();
     for (const item of ["web1 9", "db1 4", "web1 10", "db1 5"]) await gate.offer(item);
-    const taken = gate.take((item) => item.startsWith("web1"));
+    const taken = gate.take("web1");
     assert.deepEqual(taken, ["web1 9", "web1 10"]);
-    assert.deepEqual(
-      gate.take((item) => item.startsWith("web1")),
-      [],
-      "taken once",
-    );
+    assert.deepEqual(gate.take("web1"), [], "taken once");
     await gate.release();
     assert.deepEqual(applied, ["db1 4", "db1 5"]);
   });
@@ -107,10 +103,7 @@ describe("LiveEventGate", () => {
     gate.keep("web1", 0);
     await gate.offer("web1 9");
     gate.hold();
-    assert.deepEqual(
-      gate.take((item) => item.startsWith("web1")),
-      ["web1 9"],
-    );
+    assert.deepEqual(gate.take("web1"), ["web1 9"]);
     await gate.unkeep("web1");
     await gate.offer("web1 10");
     assert.deepEqual(applied, []);
@@ -128,5 +121,40 @@ describe("LiveEventGate", () => {
     await draining;
     assert.deepEqual([...applied].sort(), ["db1 4", "db1 5", "web1 9"]);
     assert.equal(gate.isHolding, false);
+  });
+
+  it("a kept key's items stay in arrival order when more come in while others are applied", async () => {
+    const applied: string[] = [];
+    const gate: LiveEventGate<string> = new LiveEventGate<string>(
+      async (item) => {
+        await Promise.resolve();
+        applied.push(item);
+        // Live events that arrive while this one is applied.
+        if (item === "db1 1") for (const late of ["web1 2", "db1 2"]) await gate.offer(late);
+      },
+      (err) => assert.fail(String(err)),
+      (item) => item.split(" ")[0]!,
+    );
+    gate.keep("web1", 0);
+    gate.hold();
+    for (const item of ["web1 1", "db1 1"]) await gate.offer(item);
+    await gate.release();
+    assert.deepEqual(applied, ["db1 1", "db1 2"], "offered during the drain, applied in it");
+    assert.deepEqual(gate.take("web1"), ["web1 1", "web1 2"]);
+    await gate.unkeep("web1");
+    assert.deepEqual(gate.take("web1"), [], "taken once");
+  });
+
+  it("counts the catch-ups reading a key: it is being read until the last is done", () => {
+    const { gate } = recorder();
+    gate.reading("web1");
+    gate.reading("web1");
+    gate.doneReading("web1");
+    assert.equal(gate.isBeingRead("web1"), true, "a second pass still reads it");
+    gate.doneReading("web1");
+    assert.equal(gate.isBeingRead("web1"), false);
+    gate.doneReading("web1");
+    assert.equal(gate.isBeingRead("web1"), false, "one done too many changes nothing");
+    assert.equal(gate.isBeingRead("db1"), false);
   });
 });
