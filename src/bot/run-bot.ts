@@ -231,7 +231,14 @@ export async function runBot(
     const from = bareJid(s.from);
     // A component has no roster: remember who lets us see their presence.
     if (s.type === "subscribed" || s.type === "unsubscribed") {
-      if (isPerson(from)) store.policy.setPresenceApproved(from, s.type === "subscribed", clock.now());
+      if (!isPerson(from)) return;
+      store.policy.setPresenceApproved(from, s.type === "subscribed", clock.now());
+      // Approved: their server sends their presence next. Heard from, so the back-off starts afresh;
+      // and if that presence is lost (a cluster node without AlertBot's route), they are probed.
+      if (s.type === "subscribed") {
+        reask.heard(from);
+        reask.expect(from);
+      }
       return;
     }
     // RFC 6121 §4.3.2: a person's server probes us when they log in; without an answer their
