@@ -2,13 +2,35 @@ import type { Clock } from "../clock/clock.js";
 import type { MetricsGauges } from "../http/metrics.js";
 import type { Store } from "../store/store.js";
 import { CURSOR_KEY } from "./audit-feed.js";
+import type { LiveEventGate } from "./live-event-gate.js";
 
 /** The gauges of /metrics, read from the store when scraped. */
-export function storeGauges(store: Store, clock: Clock): MetricsGauges {
+export function storeGauges(store: Store, clock: Clock): Omit<MetricsGauges, "catchUp"> {
   return {
     alerts: () => store.gauges.alerts(clock.now()),
     outbox: () => store.gauges.outbox(clock.now()),
     auditLag: () => Math.max(0, store.gauges.lastHistoryId() - Number(store.policy.botState(CURSOR_KEY) ?? "0")),
     agents: () => store.gauges.agents(),
+  };
+}
+
+/**
+ * The catch-up's gauges of /metrics, read from the live-event gate when scraped (`gateOf` hands it
+ * over then: the gate is made after the metrics, whose counters the core it feeds bumps).
+ */
+export function catchUpGauges(
+  gateOf: () => Pick<LiveEventGate<never>, "heldCount" | "keptSince">,
+  clock: Clock,
+): Pick<MetricsGauges, "catchUp"> {
+  return {
+    catchUp: () => {
+      const gate = gateOf();
+      const since = [...gate.keptSince().values()];
+      return {
+        heldEvents: gate.heldCount,
+        keptNodes: since.length,
+        oldestKeptAgeMs: since.length > 0 ? Math.max(0, clock.now() - Math.min(...since)) : 0,
+      };
+    },
   };
 }

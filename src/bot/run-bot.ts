@@ -30,7 +30,7 @@ import type { HttpListener } from "../http/listener.js";
 import { WebBoard } from "../web/web-board.js";
 import { PresenceTracker } from "./presence-tracker.js";
 import { Retention } from "./retention.js";
-import { storeGauges } from "./metrics-gauges.js";
+import { catchUpGauges, storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, settingsFromConfig, type BotSettings, type ReloadOutcome } from "./settings.js";
 import { startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
 import type { Presence } from "../policy/delivery.js";
@@ -145,7 +145,9 @@ export async function runBot(
   }
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
-  const metrics = initial.http?.metrics ? new PromMetrics(storeGauges(store, clock)) : undefined;
+  const metrics = initial.http?.metrics
+    ? new PromMetrics({ ...storeGauges(store, clock), ...catchUpGauges(() => liveEvents, clock) })
+    : undefined;
 
   const service = initial.xmpp.pubsub;
   const botJid = initial.xmpp.component;

@@ -23,6 +23,8 @@ export interface MetricsGauges {
   /** History lines not yet published on the audit feed. */
   auditLag(): number;
   agents(): { connected: number; down: number };
+  /** Live events held back for a catch-up, the nodes kept for theirs, and how long the oldest has waited. */
+  catchUp(): { heldEvents: number; keptNodes: number; oldestKeptAgeMs: number };
 }
 
 /** The reason of a rejected update in a few stable words (the full reason is logged, and may name a source). */
@@ -135,6 +137,30 @@ export class PromMetrics implements BotMetrics {
         const a = gauges.agents();
         this.set({ state: "connected" }, a.connected);
         this.set({ state: "down" }, a.down);
+      },
+    });
+    new Gauge({
+      name: "mauve_catch_up_held_events",
+      help: "Live pubsub events held back until a catch-up has read their node's retained items",
+      registers,
+      collect() {
+        this.set(gauges.catchUp().heldEvents);
+      },
+    });
+    new Gauge({
+      name: "mauve_catch_up_waiting_nodes",
+      help: "Agent nodes whose live events wait for their retained items to be read (a resync, or a node that could not be read: retried with back-off)",
+      registers,
+      collect() {
+        this.set(gauges.catchUp().keptNodes);
+      },
+    });
+    new Gauge({
+      name: "mauve_catch_up_oldest_wait_seconds",
+      help: "How long the node waiting longest for its catch-up has waited (0: none; after 10 minutes its events are applied without its retained items)",
+      registers,
+      collect() {
+        this.set(gauges.catchUp().oldestKeptAgeMs / 1000);
       },
     });
     collectDefaultMetrics({ register: this.registry });
