@@ -136,6 +136,11 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
     assert.ok(sum(after, "mauve_alerts", { state: "cleared" }) >= 1);
     assert.ok(sum(after, "mauve_commands_total", { command: "help", outcome: "ok" }) >= 1, "alice's help counted");
     assert.ok(sum(after, "process_cpu_seconds_total") > 0, "process metrics");
+    for (const name of ["mauve_catch_up_held_events", "mauve_catch_up_waiting_nodes"]) {
+      const [sample, ...more] = after.filter((s) => s.name === name);
+      assert.equal(sample?.value, 0, `${name}: nothing held once the bot has caught up`);
+      assert.equal(more.length, 0);
+    }
   });
 
   it("Alertmanager: a batch of 1,000 alerts arrives in one webhook and raises 1,000 alerts", async () => {
