@@ -3,6 +3,7 @@ import type { Worker } from "./children.js";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { sleep } from "./hrtime.js";
 import type { PersonClient, Received } from "./person.js";
+import { unreadBytesOnPort } from "./proc-stats.js";
 import { summarise, type LatencySummary } from "./stats.js";
 import type { AckTimings } from "./subscriber-worker.js";
 
@@ -17,6 +18,12 @@ export interface AckResult {
    * taken for the next ack's, and so on down the row, each counted as failed.
    */
   readonly otherLines: number;
+  /**
+   * The most of AlertBot's stream Prosody had received and not read, sampled every 100 ms while the
+   * acks ran (null when not sampled). Prosody 0.12 paused reading a socket it had read only in part
+   * until its event loop was idle: under load, AlertBot's whole stream waited (see docs/performance.md).
+   */
+  readonly prosodyUnreadMaxBytes: number | null;
   /** The first reply, to show that it is the ack's answer and not some other line. */
   readonly sampleReply: string;
   /**
@@ -64,8 +71,18 @@ export async function measureAcks(
   botJid: string,
   shortIds: readonly number[],
   bot?: Worker,
+  /** Prosody's component port, to sample what of AlertBot's stream it has not read. */
+  componentPort?: number,
 ): Promise<AckResult> {
   await bot?.call("takeAckTimings", { next: true });
+  let prosodyUnreadMaxBytes: number | null = null;
+  let sampling = componentPort !== undefined;
+  const sampler = (async () => {
+    while (sampling && componentPort !== undefined) {
+      prosodyUnreadMaxBytes = Math.max(prosodyUnreadMaxBytes ?? 0, await unreadBytesOnPort(componentPort));
+      await sleep(100);
+    }
+  })();
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const sent = new Map<number, { at: number; answeredAt: number }>();
@@ -102,6 +119,8 @@ export async function measureAcks(
     await sleep(PACE_MS);
   }
   loopDelay.disable();
+  sampling = false;
+  await sampler;
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
   const benchLoopDelayMs = {
     p50: ms(loopDelay.percentile(50)),
@@ -159,6 +178,7 @@ export async function measureAcks(
     latency: samples.length > 0 ? summarise(samples) : null,
     failed,
     otherLines,
+    prosodyUnreadMaxBytes,
     sampleReply,
     legs,
     botSide,

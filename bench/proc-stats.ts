@@ -109,3 +109,23 @@ export class ProcSampler {
     this.maxRss = Math.max(this.maxRss, r.rssMb);
   }
 }
+
+/**
+ * The bytes waiting unread in the receive queues of the established TCP sockets whose local port is
+ * `localPort` (/proc/net/tcp and tcp6), summed; 0 when there are none. With Prosody's component
+ * port: how much of AlertBot's stream Prosody has not read yet.
+ */
+export async function unreadBytesOnPort(localPort: number): Promise<number> {
+  const port = localPort.toString(16).toUpperCase().padStart(4, "0");
+  let total = 0;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = await readFile(table, "utf8").catch(() => "");
+    for (const line of text.split("\n").slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue ...; st 01 is ESTABLISHED.
+      const [, local, , state, queues] = line.trim().split(/\s+/);
+      if (state !== "01" || !local?.endsWith(`:${port}`) || !queues) continue;
+      total += parseInt(queues.split(":")[1] ?? "0", 16);
+    }
+  }
+  return total;
+}

@@ -39,7 +39,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
     out.push({
       name: "ack->reply p99 while saturated <= 3x idle p99",
       status: !Number.isFinite(ackRatio) ? "not evaluated" : ackRatio <= 3 && failed === 0 ? "met" : "missed",
-      detail: `saturated p99 ${f1(busy)} ms (at ${f1(bot.ack.saturatedUpdatesPerSec)} updates/s, n=${bot.ack.saturated.latency?.n ?? 0}) vs idle p99 ${f1(idle)} ms (n=${bot.ack.latency?.n ?? 0}) = ${ackRatio.toFixed(2)}x${failed > 0 ? `; ${failed} acks unanswered` : ""}${where}`,
+      detail: `saturated p99 ${f1(busy)} ms (at ${f1(bot.ack.saturatedUpdatesPerSec)} updates/s, n=${bot.ack.saturated.latency?.n ?? 0}) vs idle p99 ${f1(idle)} ms (n=${bot.ack.latency?.n ?? 0}) = ${ackRatio.toFixed(2)}x${failed > 0 ? `; ${failed} acks unanswered` : ""}${unread(bot.ack.saturated.prosodyUnreadMaxBytes)}${where}`,
     });
   } else {
     out.push({
@@ -258,4 +258,9 @@ function takeoverTarget(r: BenchResults): TargetVerdict {
   if (kills.length === 0) return { name, status: "not evaluated", detail };
   const within = untold === 0 && k.killToFirstNotice.max <= TAKEOVER_LIMIT_MS;
   return { name, status: within ? "met" : "missed", detail };
+}
+
+// How far Prosody fell behind reading AlertBot's stream while the saturated acks ran.
+function unread(bytes: number | null | undefined): string {
+  return bytes == null ? "" : `; Prosody left at most ${(bytes / 1024).toFixed(1)} KiB of AlertBot's stream unread`;
 }
