@@ -38,6 +38,12 @@ serve({
     return person(args.name).say(args.to, args.body);
   },
 
+  /** Echoes lines starting "echo " back to their sender, or stops. */
+  async echo(args: { name: string; on: boolean }) {
+    await person(args.name).echo(args.on);
+    return true;
+  },
+
   async stop() {
     await Promise.all([...people.values()].map((p) => p.stop().catch(() => undefined)));
     people.clear();

@@ -5,6 +5,10 @@ import { createPresence, getRoster } from "../src/xmpp/presence.js";
 import type { XmppSession } from "../src/xmpp/session.js";
 import { hrMs } from "./hrtime.js";
 
+/** What a line to be echoed starts with, and its echo (see {@link PersonClient.echo}). */
+export const ECHO = "echo ";
+export const ECHOED = "echoed ";
+
 /** A received chat line and when it arrived (hrMs). */
 export interface Received {
   readonly from: string;
@@ -21,6 +25,11 @@ export interface PersonClient {
   onMessage(fn: (m: Received) => void): () => void;
   /** Sends a chat line; resolves with when it was handed to the socket (hrMs, stamped where the client runs). */
   say(to: string, body: string): Promise<number>;
+  /**
+   * Answers every line "echo …" with "echoed …" at once, from where the client runs:
+   * the other end of a round trip between two people, through the same server, without AlertBot.
+   */
+  echo(on: boolean): Promise<void>;
   /** Closes the session. */
   stop(): Promise<void>;
 }
@@ -28,6 +37,7 @@ export interface PersonClient {
 /** One person's client, approving the bot's presence subscription like a user who said yes. */
 export class Person implements PersonClient {
   private listeners = new Set<(m: Received) => void>();
+  private echoing = false;
   received = 0;
 
   private constructor(
@@ -37,6 +47,11 @@ export class Person implements PersonClient {
   ) {
     chat.onChat((m) => {
       const r = { from: m.from, body: m.body, at: hrMs() };
+      if (this.echoing && m.body.startsWith(ECHO)) {
+        // Answered in another word, so that two people echoing do not bounce a line back and forth.
+        chat.sendChat(m.from, `${ECHOED}${m.body.slice(ECHO.length)}`).catch(() => undefined);
+        return;
+      }
       this.received++;
       for (const l of this.listeners) l(r);
     });
@@ -71,6 +86,11 @@ export class Person implements PersonClient {
     const at = hrMs();
     await this.chat.sendChat(to, body);
     return at;
+  }
+
+  echo(on: boolean): Promise<void> {
+    this.echoing = on;
+    return Promise.resolve();
   }
 
   stop(): Promise<void> {

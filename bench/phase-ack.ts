@@ -2,7 +2,7 @@
 import type { Worker } from "./children.js";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { sleep } from "./hrtime.js";
-import type { PersonClient, Received } from "./person.js";
+import { ECHO, ECHOED, type PersonClient, type Received } from "./person.js";
 import { unreadBytesOnPort } from "./proc-stats.js";
 import { summarise, type LatencySummary } from "./stats.js";
 import type { AckTimings } from "./subscriber-worker.js";
@@ -24,6 +24,12 @@ export interface AckResult {
    * until its event loop was idle: under load, AlertBot's whole stream waited (see docs/performance.md).
    */
   readonly prosodyUnreadMaxBytes: number | null;
+  /**
+   * The same round trip between two people through the same server, taken after each ack (person
+   * -> person -> person, c2s both ways, no AlertBot): what the server alone adds to an answer
+   * meanwhile. Null with fewer than two people.
+   */
+  readonly echo: { latency: LatencySummary | null; failed: number } | null;
   /** The first reply, to show that it is the ack's answer and not some other line. */
   readonly sampleReply: string;
   /**
@@ -68,12 +74,17 @@ const REPLY_TIMEOUT_MS = 15_000;
 /** Sends `ack <id>` for each id, alternating between `people`, and times each reply. */
 export async function measureAcks(
   people: readonly PersonClient[],
-  botJid: string,
-  shortIds: readonly number[],
-  bot?: Worker,
-  /** Prosody's component port, to sample what of AlertBot's stream it has not read. */
-  componentPort?: number,
+  options: {
+    botJid: string;
+    shortIds: readonly number[];
+    /** The people's domain, for their round trips to each other. */
+    domain: string;
+    bot?: Worker;
+    /** Prosody's component port, to sample what of AlertBot's stream it has not read. */
+    componentPort?: number;
+  },
 ): Promise<AckResult> {
+  const { botJid, shortIds, domain, bot, componentPort } = options;
   await bot?.call("takeAckTimings", { next: true });
   let prosodyUnreadMaxBytes: number | null = null;
   let sampling = componentPort !== undefined;
@@ -86,6 +97,10 @@ export async function measureAcks(
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const sent = new Map<number, { at: number; answeredAt: number }>();
+  const echoing = people.length >= 2;
+  if (echoing) await Promise.all(people.map((p) => p.echo(true)));
+  const echoSamples: number[] = [];
+  let echoFailed = 0;
   const samples: number[] = [];
   let failed = 0;
   let otherLines = 0;
@@ -116,9 +131,15 @@ export async function measureAcks(
       sent.set(id, { at: sentAt, answeredAt: answer.at });
     } else failed++;
     sampleReply ||= answer?.body.split("\n")[0] ?? "";
+    if (echoing) {
+      const rtt = await roundTrip(person, `${people[(i + 1) % people.length]!.name}@${domain}`, i);
+      if (rtt === undefined) echoFailed++;
+      else echoSamples.push(rtt);
+    }
     await sleep(PACE_MS);
   }
   loopDelay.disable();
+  if (echoing) await Promise.all(people.map((p) => p.echo(false)));
   sampling = false;
   await sampler;
   const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
@@ -179,9 +200,30 @@ export async function measureAcks(
     failed,
     otherLines,
     prosodyUnreadMaxBytes,
+    echo: echoing ? { latency: echoSamples.length > 0 ? summarise(echoSamples) : null, failed: echoFailed } : null,
     sampleReply,
     legs,
     botSide,
     benchLoopDelayMs,
   };
+}
+
+/** `from` says "echo <n>" to `to`, who echoes it: the round trip in ms, or undefined if none came in time. */
+async function roundTrip(from: PersonClient, to: string, n: number): Promise<number | undefined> {
+  const body = `${ECHO}${n}`;
+  const back = new Promise<Received | undefined>((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(undefined);
+    }, REPLY_TIMEOUT_MS);
+    const off = from.onMessage((m) => {
+      if (m.body !== `${ECHOED}${n}`) return;
+      clearTimeout(timer);
+      off();
+      resolve(m);
+    });
+  });
+  const sentAt = await from.say(to, body);
+  const answer = await back;
+  return answer ? answer.at - sentAt : undefined;
 }

@@ -127,14 +127,16 @@ export async function comparePhases(
     await setMode(false);
     const botRssMb = (await readProc(worker.pid))?.rssMb ?? NaN;
     const raised = lat.flatMap((l) => l.bot!.raisedShortIds);
-    const ack = await measureAcks(
-      people.slice(1),
-      prosody.botJid,
-      raised.slice(0, ctx.sizes.acks),
-      worker,
-      prosody.componentPort,
+    const ack = await measureAcks(people.slice(1), {
+      botJid: prosody.botJid,
+      shortIds: raised.slice(0, ctx.sizes.acks),
+      domain: prosody.domain,
+      bot: worker,
+      componentPort: prosody.componentPort,
+    });
+    ctx.progress(
+      `ack->reply p50 ${ack.latency?.p50} ms, p99 ${ack.latency?.p99} ms (${ack.sampleReply}); person->person->person p50 ${ack.echo?.latency?.p50} ms, p99 ${ack.echo?.latency?.p99} ms`,
     );
-    ctx.progress(`ack->reply p50 ${ack.latency?.p50} ms, p99 ${ack.latency?.p99} ms (${ack.sampleReply})`);
     // The same acks while every publisher publishes as fast as Prosody confirms: a command reply
     // must not wait behind ingest.
     let ackSaturated: AckResult | undefined;
@@ -145,19 +147,19 @@ export async function comparePhases(
       {
         ...plan("bot"),
         during: async () => {
-          ackSaturated = await measureAcks(
-            people.slice(1),
-            prosody.botJid,
-            raised.slice(ctx.sizes.acks, 2 * ctx.sizes.acks),
-            worker,
-            prosody.componentPort,
-          );
+          ackSaturated = await measureAcks(people.slice(1), {
+            botJid: prosody.botJid,
+            shortIds: raised.slice(ctx.sizes.acks, 2 * ctx.sizes.acks),
+            domain: prosody.domain,
+            bot: worker,
+            componentPort: prosody.componentPort,
+          });
         },
       },
       { person: alice, database },
     );
     ctx.progress(
-      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms, max ${ackSaturated!.latency?.max} ms, ${ackSaturated!.failed} unanswered, ${ackSaturated!.otherLines} other lines meanwhile, at most ${ackSaturated!.prosodyUnreadMaxBytes} bytes of AlertBot's stream unread by Prosody; legs p99 to bot ${ackSaturated!.legs?.toBot.p99}, in bot ${ackSaturated!.legs?.inBot.p99}, to person ${ackSaturated!.legs?.toPerson.p99} ms${botSide(ackSaturated!)}`,
+      `ack->reply while saturated (${saturated.updatesPerSec.toFixed(1)} updates/s): p50 ${ackSaturated!.latency?.p50} ms, p99 ${ackSaturated!.latency?.p99} ms, max ${ackSaturated!.latency?.max} ms, ${ackSaturated!.failed} unanswered, ${ackSaturated!.otherLines} other lines meanwhile, at most ${ackSaturated!.prosodyUnreadMaxBytes} bytes of AlertBot's stream unread by Prosody; person->person->person p50 ${ackSaturated!.echo?.latency?.p50} ms, p99 ${ackSaturated!.echo?.latency?.p99} ms, ${ackSaturated!.echo?.failed} unanswered; legs p99 to bot ${ackSaturated!.legs?.toBot.p99}, in bot ${ackSaturated!.legs?.inBot.p99}, to person ${ackSaturated!.legs?.toPerson.p99} ms${botSide(ackSaturated!)}`,
     );
     await worker.call("deleteNodesAsBot", { nodes: publishers.map((p) => p.node), service: prosody.pubsubJid }, 60_000);
     const agent = whileBotUp ? await whileBotUp(worker) : null;

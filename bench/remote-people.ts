@@ -30,6 +30,10 @@ class RemotePerson implements PersonClient {
     return this.worker.call<number>("say", { name: this.name, to, body });
   }
 
+  async echo(on: boolean): Promise<void> {
+    await this.worker.call("echo", { name: this.name, on });
+  }
+
   async stop(): Promise<void> {
     // The worker closes every session at once (RemotePeople.stop).
   }

@@ -1,5 +1,6 @@
 // Issues 7 and 17's targets, judged from the figures: met, missed, or not evaluated at this run's size.
 import { median } from "./compare-aggregate.js";
+import type { AckResult } from "./phase-ack.js";
 import type { BenchResults, TargetVerdict } from "./results.js";
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
@@ -39,7 +40,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
     out.push({
       name: "ack->reply p99 while saturated <= 3x idle p99",
       status: !Number.isFinite(ackRatio) ? "not evaluated" : ackRatio <= 3 && failed === 0 ? "met" : "missed",
-      detail: `saturated p99 ${f1(busy)} ms (at ${f1(bot.ack.saturatedUpdatesPerSec)} updates/s, n=${bot.ack.saturated.latency?.n ?? 0}) vs idle p99 ${f1(idle)} ms (n=${bot.ack.latency?.n ?? 0}) = ${ackRatio.toFixed(2)}x${failed > 0 ? `; ${failed} acks unanswered` : ""}${unread(bot.ack.saturated.prosodyUnreadMaxBytes)}${where}`,
+      detail: `saturated p99 ${f1(busy)} ms (at ${f1(bot.ack.saturatedUpdatesPerSec)} updates/s, n=${bot.ack.saturated.latency?.n ?? 0}) vs idle p99 ${f1(idle)} ms (n=${bot.ack.latency?.n ?? 0}) = ${ackRatio.toFixed(2)}x${failed > 0 ? `; ${failed} acks unanswered` : ""}${echo(bot.ack.echo, bot.ack.saturated.echo)}${unread(bot.ack.saturated.prosodyUnreadMaxBytes)}${where}`,
     });
   } else {
     out.push({
@@ -263,4 +264,13 @@ function takeoverTarget(r: BenchResults): TargetVerdict {
 // How far Prosody fell behind reading AlertBot's stream while the saturated acks ran.
 function unread(bytes: number | null | undefined): string {
   return bytes == null ? "" : `; Prosody left at most ${(bytes / 1024).toFixed(1)} KiB of AlertBot's stream unread`;
+}
+
+// The people's own round trip through the same server meanwhile: what the server alone adds.
+function echo(idle: AckResult["echo"] | undefined, busy: AckResult["echo"] | undefined): string {
+  const i = idle?.latency?.p99;
+  const b = busy?.latency?.p99;
+  if (i === undefined || b === undefined) return "";
+  const lost = (idle?.failed ?? 0) + (busy?.failed ?? 0);
+  return `; person->person->person through the same server meanwhile: p99 ${f1(b)} vs ${f1(i)} ms = ${(b / i).toFixed(2)}x${lost > 0 ? `, ${lost} unanswered` : ""}`;
 }
