@@ -81,11 +81,13 @@ local_interfaces = { "127.0.0.1" }
 c2s_ports = { ${c.c2sPort} } -- never the default 5222
 component_ports = { ${c.componentPort} } -- never the default 5347
 -- Nagle's algorithm added ~20 ms per publish->event hop (measured): off.
--- read_size: a read that leaves data behind pauses the socket until a timer resumes it, and
--- Prosody 0.12's epoll loop runs timers only when no socket is ready: under steady load, not
--- until the load ends. AlertBot's one stream (the whole fleet's chat and audit traffic) was the
--- one caught, for 10-15 s (docs/performance.md). Reading up to 1 MiB leaves nothing behind.
-network_settings = { nagle = false; read_size = 1048576 }
+network_settings = { nagle = false }
+-- Read all a socket holds. Prosody reads accepted connections 4 KiB at a time by default, and a
+-- read that leaves data behind pauses the socket until a timer resumes it; Prosody 0.12's epoll
+-- loop runs timers only when no socket is ready, so under steady load a busy stream (AlertBot's:
+-- the fleet's chat and audit traffic) went unread for seconds (docs/performance.md). "*a" is what
+-- Prosody's own HTTP listener uses.
+network_default_read_size = "*a"
 -- No TLS: with mod_tls and no certificate Prosody still offers STARTTLS and the
 -- handshake fails. SCRAM works in the clear; production uses a real certificate.
 c2s_require_encryption = false

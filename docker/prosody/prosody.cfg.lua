@@ -13,9 +13,10 @@ interfaces = { "*" }
 local_interfaces = { "*" } -- component_ports listen here: the bot is another container
 c2s_ports = { 5222 }
 component_ports = { 5347 }
--- Up to 1 MiB a read: a socket read only in part is resumed by a timer, and Prosody 0.12 runs
--- timers only when no socket is ready (see prosody/config.ts). Nagle off: ~20 ms less per hop.
-network_settings = { nagle = false; read_size = 1048576 }
+-- Nagle off: ~20 ms less per hop. Read all a socket holds: a socket read only in part is resumed
+-- by a timer, and Prosody 0.12 runs timers only when no socket is ready (see prosody/config.ts).
+network_settings = { nagle = false }
+network_default_read_size = "*a"
 -- Inside the compose network only: no certificate here, SCRAM in the clear. Give Prosody a
 -- real certificate (certificates = "/etc/prosody/certs", mounted) before exposing port 5222.
 c2s_require_encryption = false
