@@ -15,6 +15,9 @@ export interface OpenAlertsResult {
   readonly heapUsedAfterMb: number;
   /** better-sqlite3 and other native memory outside the V8 heap, as Node counts it. */
   readonly externalAfterMb: number;
+  /** The V8 heap the bot holds from the system (used or not), and what of its RSS is neither that nor external memory. */
+  readonly heapTotalAfterMb: number;
+  readonly nativeAfterMb: number;
   readonly dbFileMb: number;
   readonly seconds: number;
   /** Mean time to apply one update (of `perUpdate` alerts) over the first and the last tenth: flat means no scan grows with the alerts. */
@@ -56,6 +59,8 @@ export async function measureOpenAlerts(
     heapUsedBeforeMb: heapBefore.heapUsed / MB,
     heapUsedAfterMb: heapAfter.heapUsed / MB,
     externalAfterMb: heapAfter.external / MB,
+    heapTotalAfterMb: heapAfter.heapTotal / MB,
+    nativeAfterMb: rssAfterMb - heapAfter.heapTotal / MB - heapAfter.external / MB,
     dbFileMb: dbBytes / MB,
     seconds: run.seconds,
     firstTenthMsPerUpdate: run.firstTenthMsPerUpdate,
