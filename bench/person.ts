@@ -34,6 +34,30 @@ export interface PersonClient {
   stop(): Promise<void>;
 }
 
+/**
+ * The first chat line `person` receives from now on that `match` accepts, or undefined after
+ * `timeoutMs`; `passedOver` sees the lines received meanwhile that it did not accept.
+ */
+export function nextLine(
+  person: PersonClient,
+  match: (m: Received) => boolean,
+  timeoutMs: number,
+  passedOver: (m: Received) => void = () => undefined,
+): Promise<Received | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(undefined);
+    }, timeoutMs);
+    const off = person.onMessage((m) => {
+      if (!match(m)) return passedOver(m);
+      clearTimeout(timer);
+      off();
+      resolve(m);
+    });
+  });
+}
+
 /** One person's client, approving the bot's presence subscription like a user who said yes. */
 export class Person implements PersonClient {
   private listeners = new Set<(m: Received) => void>();

@@ -2,7 +2,7 @@
 import type { Worker } from "./children.js";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { sleep } from "./hrtime.js";
-import { ECHO, ECHOED, type PersonClient, type Received } from "./person.js";
+import { ECHO, ECHOED, nextLine, type PersonClient } from "./person.js";
 import { unreadBytesOnPort } from "./proc-stats.js";
 import { summarise, type LatencySummary } from "./stats.js";
 import type { AckTimings } from "./subscriber-worker.js";
@@ -108,21 +108,12 @@ export async function measureAcks(
   for (const [i, id] of shortIds.entries()) {
     const person = people[i % people.length]!;
     const names = new RegExp(`#${id}\\b`);
-    const reply = new Promise<Received | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(undefined);
-      }, REPLY_TIMEOUT_MS);
-      const off = person.onMessage((m) => {
-        if (!names.test(m.body)) {
-          otherLines++;
-          return;
-        }
-        clearTimeout(timer);
-        off();
-        resolve(m);
-      });
-    });
+    const reply = nextLine(
+      person,
+      (m) => names.test(m.body),
+      REPLY_TIMEOUT_MS,
+      () => otherLines++,
+    );
     // Stamped where the person's client runs, as it writes the line.
     const sentAt = await person.say(botJid, `ack ${id}`);
     const answer = await reply;
@@ -211,18 +202,7 @@ export async function measureAcks(
 /** `from` says "echo <n>" to `to`, who echoes it: the round trip in ms, or undefined if none came in time. */
 async function roundTrip(from: PersonClient, to: string, n: number): Promise<number | undefined> {
   const body = `${ECHO}${n}`;
-  const back = new Promise<Received | undefined>((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(undefined);
-    }, REPLY_TIMEOUT_MS);
-    const off = from.onMessage((m) => {
-      if (m.body !== `${ECHOED}${n}`) return;
-      clearTimeout(timer);
-      off();
-      resolve(m);
-    });
-  });
+  const back = nextLine(from, (m) => m.body === `${ECHOED}${n}`, REPLY_TIMEOUT_MS);
   const sentAt = await from.say(to, body);
   const answer = await back;
   return answer ? answer.at - sentAt : undefined;

@@ -15,7 +15,7 @@ import { hrMs, sleep } from "./hrtime.js";
 import { publisherAccounts } from "./phase-compare.js";
 import type { OpenAlertsResult } from "./phase-open-alerts.js";
 import { openAlertsPhase } from "./phases.js";
-import { Person } from "./person.js";
+import { nextLine, Person } from "./person.js";
 import { forEachLimited } from "./pool.js";
 import { readProc } from "./proc-stats.js";
 import { QuietLog, SimAgent } from "./sim-agent.js";
@@ -248,18 +248,7 @@ async function botSingles(
   const runId = String(Date.now() % 1_000_000);
   for (let i = 0; i < count; i++) {
     const token = `${runId}${String(i).padStart(6, "0")}`;
-    const told = new Promise<number | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(undefined);
-      }, SINGLE_TIMEOUT_MS);
-      const off = alice.onMessage((m) => {
-        if (probeToken(m.body) !== token) return;
-        clearTimeout(timer);
-        off();
-        resolve(m.at);
-      });
-    });
+    const told = nextLine(alice, (m) => probeToken(m.body) === token, SINGLE_TIMEOUT_MS).then((m) => m?.at);
     const sentAt = hrMs();
     const r = await agent.publish([probeAlert(token)]);
     const at = await told;
