@@ -34,8 +34,6 @@ export class LiveEventGate<T> {
   /** Held items in arrival order; a key's are also indexed, so that taking them does not scan the rest. */
   private held: Array<Held<T>> = [];
   private readonly heldByKey = new Map<string, Array<Held<T>>>();
-  /** Held items not taken or applied yet. */
-  private heldItems = 0;
   private draining = false;
   private drainAgain = false;
   /** Keys whose items stay held whether or not a hold is open, and since when. */
@@ -57,7 +55,9 @@ export class LiveEventGate<T> {
 
   /** How many live items are held now (for /metrics: events waiting for a catch-up). */
   get heldCount(): number {
-    return this.heldItems;
+    let n = 0;
+    for (const entries of this.heldByKey.values()) n += entries.length;
+    return n;
   }
 
   /** Starts holding live items. */
@@ -72,7 +72,6 @@ export class LiveEventGate<T> {
     if (!this.isHolding && !this.kept.has(key)) return this.apply(item);
     const entry: Held<T> = { item, key, taken: false };
     this.held.push(entry);
-    this.heldItems++;
     const ofKey = this.heldByKey.get(key);
     if (ofKey) ofKey.push(entry);
     else this.heldByKey.set(key, [entry]);
@@ -84,7 +83,6 @@ export class LiveEventGate<T> {
     if (!entries) return [];
     this.heldByKey.delete(key);
     for (const entry of entries) entry.taken = true;
-    this.heldItems -= entries.length;
     return entries.map((entry) => entry.item);
   }
 
@@ -137,7 +135,6 @@ export class LiveEventGate<T> {
 
   /** Drops an applied entry from its key's index (it is the oldest there: both are in arrival order). */
   private forget(entry: Held<T>): void {
-    this.heldItems--;
     const ofKey = this.heldByKey.get(entry.key);
     if (!ofKey) return;
     const at = ofKey[0] === entry ? 0 : ofKey.indexOf(entry);
