@@ -48,6 +48,16 @@ export class PresenceReask {
     this.timers.cancel(jid);
   }
 
+  /**
+   * `jid` approved AlertBot's subscription: heard from, so the back-off starts afresh; their server
+   * sends their presence next, and if that is lost (a cluster node without AlertBot's route), they
+   * are asked for it.
+   */
+  approved(jid: string): void {
+    this.heard(jid);
+    this.expect(jid);
+  }
+
   stop(): void {
     this.timers.stop();
   }

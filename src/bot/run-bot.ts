@@ -235,12 +235,7 @@ export async function runBot(
     if (s.type === "subscribed" || s.type === "unsubscribed") {
       if (!isPerson(from)) return;
       store.policy.setPresenceApproved(from, s.type === "subscribed", clock.now());
-      // Approved: their server sends their presence next. Heard from, so the back-off starts afresh;
-      // and if that presence is lost (a cluster node without AlertBot's route), they are probed.
-      if (s.type === "subscribed") {
-        reask.heard(from);
-        reask.expect(from);
-      }
+      if (s.type === "subscribed") reask.approved(from);
       return;
     }
     // RFC 6121 §4.3.2: a person's server probes us when they log in; without an answer their

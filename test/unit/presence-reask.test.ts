@@ -69,4 +69,21 @@ describe("PresenceReask", () => {
     clock.advance(60_000);
     assert.equal(asked.length, 1, "heard: nothing more");
   });
+
+  it("on an approval, starts the back-off afresh and waits for the presence that follows", () => {
+    const { clock, asked, reask } = setUp();
+    for (let i = 0; i < 3; i++) {
+      reask.bounced("erin@mauve.localhost", "remote-server-not-found");
+      clock.advance(20_000);
+    }
+    assert.equal(asked.length, 3);
+    reask.approved("erin@mauve.localhost");
+    clock.advance(4_999);
+    assert.equal(asked.length, 3, "not at the backed-off delay, nor at once");
+    clock.advance(1);
+    assert.equal(asked.length, 4, "asked once the first delay passed without their presence");
+    reask.heard("erin@mauve.localhost");
+    clock.advance(60_000);
+    assert.equal(asked.length, 4);
+  });
 });
