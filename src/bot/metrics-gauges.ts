@@ -25,11 +25,17 @@ export function catchUpGauges(
   return {
     catchUp: () => {
       const gate = gateOf();
-      const since = [...gate.keptSince().values()];
+      // A loop, not Math.min(...): a resync of a large fleet keeps more nodes than a call takes arguments.
+      let keptNodes = 0;
+      let oldest = Infinity;
+      for (const since of gate.keptSince().values()) {
+        keptNodes++;
+        if (since < oldest) oldest = since;
+      }
       return {
         heldEvents: gate.heldCount,
-        keptNodes: since.length,
-        oldestKeptAgeMs: since.length > 0 ? Math.max(0, clock.now() - Math.min(...since)) : 0,
+        keptNodes,
+        oldestKeptAgeMs: keptNodes > 0 ? Math.max(0, clock.now() - oldest) : 0,
       };
     },
   };
