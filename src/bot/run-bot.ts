@@ -255,8 +255,14 @@ export async function runBot(
   const agentStatus = new Map<string, { status: string; at: number }>();
   presence.onPresence(async (p) => {
     if (isPerson(p.from)) {
-      reask.heard(bareJid(p.from));
-      return people.update(p);
+      const person = bareJid(p.from);
+      reask.heard(person);
+      const before = people.status(person);
+      people.update(p);
+      // Which channel a notice takes hangs on this: "why an email, not a chat?" is answered here.
+      const now = people.status(person);
+      if (now !== before) log.info("a person's reachability by chat changed", { person, from: before, to: now });
+      return;
     }
     const agent = bareJid(p.from);
     if (p.status !== undefined) agentStatus.set(agent, { status: p.status, at: clock.now() });
