@@ -47,6 +47,9 @@ const checks = [
   { pkg: "prometheus-alertmanager", present: () => onPath("prometheus-alertmanager") },
   // The real browser the web board's tests drive (playwright-core, pointed at the system's chromium).
   { pkg: "chromium", present: () => onPath("chromium") },
+  // A Jabber client of another make than xmpp.js, for the tests (test/clients/slixmpp-person.py);
+  // Debian's python3 runs it, whatever python3 comes first on PATH.
+  { pkg: "python3-slixmpp", present: () => dpkgHas("python3-slixmpp") },
 ];
 
 function fail(message) {

@@ -4,7 +4,10 @@
 // hide the other's results, and the last line adds them up: `N passed, N failed`, which CI reads.
 import { spawn } from "node:child_process";
 
-/** The ejabberd pass: the spine, access, source identity, catch-up after a bot restart, server restarts, the demo. */
+/**
+ * The ejabberd pass: the spine, access, source identity, catch-up after a bot restart, server
+ * restarts, a person in a client of another make (presence decides the channel), the demo.
+ */
 export const EJABBERD_SUBSET = [
   "test/integration/spine.test.ts",
   "test/integration/node-access.test.ts",
@@ -13,6 +16,7 @@ export const EJABBERD_SUBSET = [
   "test/integration/fault-bot-crash.test.ts",
   "test/integration/fault-server-restart.test.ts",
   "test/integration/fault-process-restart.test.ts",
+  "test/integration/client-slixmpp.test.ts",
   "test/integration/demo-http.test.ts",
 ];
 
