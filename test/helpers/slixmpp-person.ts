@@ -12,11 +12,32 @@ const PYTHON = "/usr/bin/python3";
 
 /** What the client printed: see the script's docstring. */
 export interface SlixEvent {
-  event: "ready" | "chat" | "subscribe" | "subscribed" | "presence" | "gone";
+  event:
+    | "ready"
+    | "chat"
+    | "subscribe"
+    | "subscribed"
+    | "presence"
+    | "commands"
+    | "form"
+    | "done"
+    | "items"
+    | "error"
+    | "gone";
   from?: string;
   body?: string;
   type?: string;
   show?: string;
+  node?: string;
+  nodes?: Array<{ node: string; name: string }>;
+  vars?: string[];
+  title?: string;
+  status?: string;
+  notes?: string[];
+  form?: string[];
+  items?: Array<{ id: string; xml: string }>;
+  do?: string;
+  condition?: string;
 }
 
 export class SlixmppPerson {
@@ -68,6 +89,21 @@ export class SlixmppPerson {
     );
   }
 
+  /** The XEP-0050 commands `to` lists (or the error it answered with). */
+  commands(to: string): Promise<SlixEvent> {
+    return this.ask({ do: "commands", to }, (e) => e.event === "commands");
+  }
+
+  /** Executes command `node` at `to`, fills its form with `fields`, submits it: the outcome (or the error). */
+  command(to: string, node: string, fields: Readonly<Record<string, string>>): Promise<SlixEvent> {
+    return this.ask({ do: "command", to, node, fields }, (e) => e.event === "done" && e.node === node);
+  }
+
+  /** The items of pubsub node `node` at `to` (or the error). */
+  items(to: string, node: string): Promise<SlixEvent> {
+    return this.ask({ do: "items", to, node }, (e) => e.event === "items" && e.node === node);
+  }
+
   say(to: string, body: string): void {
     this.send({ do: "say", to, body });
   }
@@ -85,6 +121,18 @@ export class SlixmppPerson {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Sends `command` and waits for its answer, or for an error event about it. */
+  private ask(command: { do: string }, answer: (e: SlixEvent) => boolean): Promise<SlixEvent> {
+    const from = this.events.length;
+    this.send(command);
+    return this.next(
+      `slixmpp's answer to ${JSON.stringify(command)}`,
+      (e) => answer(e) || (e.event === "error" && e.do === command.do),
+      20_000,
+      from,
+    );
   }
 
   private send(command: object): void {

@@ -1,7 +1,8 @@
 // A person whose Jabber client is not xmpp.js: slixmpp (Debian's python3-slixmpp), against the
 // installed AlertBot as a child process and a real agent, on a real Prosody, with a real SMTP
 // server. Presence decides the channel: chat while the person is online or away, email once they
-// log out, chat again when they are back; they answer from that client.
+// log out, chat again when they are back. They answer from that client, in chat and with its
+// ad-hoc command forms (XEP-0050), and read the agent's node and the audit feed with its pubsub.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
@@ -36,7 +37,7 @@ describe("a person in slixmpp, a Jabber client of another make", function () {
       process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-6000)}\n---\n`);
   });
 
-  it("is reached by chat while online or away, by email once logged out, by chat again once back, and acks from it", async () => {
+  it("is reached by chat while online or away, by email once logged out, by chat again once back; acks in chat and in forms; reads the nodes", async () => {
     dir = tempDir("mauve-slixmpp-");
     smtp = await SmtpSink.start();
     const t = server();
@@ -103,7 +104,42 @@ email:
     client.show("dnd", "in a meeting");
     await reachable("away", mark);
     raise("load", "load 40 on web1");
-    await client.chat(botJid, /^RAISED #\d+ .*load 40 on web1/);
+    const load = await client.chat(botJid, /^RAISED #\d+ .*load 40 on web1/);
+    const loadId = /^RAISED #(\d+)/.exec(load.body!)![1]!;
+
+    // Its ad-hoc commands (XEP-0050) as slixmpp lists, fills and submits them: a mistake shows the
+    // form again with the error; a right one acks.
+    const commands = await client.commands(botJid);
+    assert.deepEqual(commands.nodes?.map((n) => n.node).sort(), ["ack", "silence"], JSON.stringify(commands));
+    const wrong = await client.command(botJid, "ack", { ids: "forty-two" });
+    assert.equal(wrong.status, "executing", JSON.stringify(wrong));
+    assert.ok(wrong.form?.includes("ids"), "the form again");
+    assert.ok(
+      wrong.notes?.some((n) => /forty-two/.test(n)),
+      `the error names what was wrong: ${JSON.stringify(wrong)}`,
+    );
+    const acked = await client.command(botJid, "ack", { ids: loadId, duration: "30m", note: "looking at it" });
+    assert.equal(acked.status, "completed", JSON.stringify(acked));
+    assert.ok(
+      acked.notes?.some((n) => new RegExp(`#${loadId} .*acknowledged for 30m by carol`).test(n)),
+      JSON.stringify(acked),
+    );
+
+    // What ops read with any client: the agent's own node (the update as readable text beside its
+    // protobuf) and the audit feed, which tells of the ack.
+    const node = await client.items(t.prosody.pubsubJid, "mauve/alerts/web1");
+    assert.ok(
+      node.items?.some((i) => /urn:mauve-xmpp:update:1/.test(i.xml) && /load 40 on web1/.test(i.xml)),
+      JSON.stringify(node).slice(0, 2000),
+    );
+    await waitFor(
+      "the audit feed to tell of the ack",
+      async () => {
+        const audit = await client.items(t.prosody.pubsubJid, "mauve/audit");
+        return audit.items?.some((i) => new RegExp(`#${loadId} web1 load acked by carol`).test(i.xml));
+      },
+      30_000,
+    );
 
     // Logged out: the next notice is an email, at once (not after fallback_after).
     mark = bot.logs.length;
