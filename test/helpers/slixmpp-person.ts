@@ -124,7 +124,10 @@ export class SlixmppPerson {
   }
 
   /** Sends `command` and waits for its answer, or for an error event about it. */
-  private ask(command: { do: string }, answer: (e: SlixEvent) => boolean): Promise<SlixEvent> {
+  private ask(
+    command: { do: string } & Record<string, unknown>,
+    answer: (e: SlixEvent) => boolean,
+  ): Promise<SlixEvent> {
     const from = this.events.length;
     this.send(command);
     return this.next(
