@@ -1,4 +1,4 @@
-import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
+import { lookalikeReason, NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Clock } from "../clock/clock.js";
@@ -83,11 +83,7 @@ export class AgentRegistry {
     if (problem !== undefined) return refuse("not-acceptable", problem, "bad source name");
     const lookalike = store.sources.lookalike(source);
     if (lookalike !== undefined) {
-      return refuse(
-        "forbidden",
-        `source "${source}" differs only in letter case from the known source "${lookalike}"`,
-        "look-alike source",
-      );
+      return refuse("forbidden", lookalikeReason(source, lookalike), "look-alike source");
     }
     const known = store.sources.get(source);
     if (known && known.ownerJid !== "" && known.ownerJid !== agent) {
@@ -135,7 +131,7 @@ export class AgentRegistry {
       return {
         ok: false,
         condition: "forbidden",
-        text: `source "${source}" differs only in letter case from the known source "${lookalike}"`,
+        text: lookalikeReason(source, lookalike),
       };
     }
     store.sources.claim(source, node, agent, clock.now());
@@ -238,9 +234,10 @@ export class AgentRegistry {
     if (!store.sources.get(source)) {
       const lookalike = store.sources.lookalike(source);
       if (lookalike !== undefined) {
-        this.deps.log.warn("agent node ignored: its source differs only in letter case from a known one", {
+        this.deps.log.warn("agent node ignored: its source reads like a known one", {
           node,
           known: lookalike,
+          reason: lookalikeReason(source, lookalike),
         });
         return "ignored";
       }

@@ -4,9 +4,10 @@ import { CodecError } from "../errors.js";
 // The one rule for source names. A source is an identity (its alerts, its pubsub node, its owner),
 // so two names a person cannot tell apart must never be two sources: the rule allows only ASCII
 // letters, digits, ".", "-" and "_" (what real host names are made of), which leaves out spaces,
-// zero-width characters and look-alike letters from other scripts; and sources are compared
-// case-blind (`sourceKey`), so a "WEB1" beside an existing "web1" is refused where sources are
-// claimed. Used by the agent's config, mauvesend, the pubsub node names, provisioning and ingest.
+// zero-width characters and look-alike letters from other scripts; and a new source whose name
+// differs from a known one only in letter case (`sourceKey`), or reads like it (`sourceReading`:
+// the ASCII that fonts draw alike, "web1" and "webl"), is refused where sources are claimed. Used by the agent's config, mauvesend, the
+// pubsub node names, provisioning and ingest.
 
 /** The rule in words, for error messages and docs. */
 const SOURCE_NAME_RULE = 'ASCII letters, digits, ".", "-" and "_"';
@@ -46,6 +47,36 @@ function isSourceName(source: string): boolean {
 export function sourceKey(source: string): string {
   // ASCII only, like SQLite's lower(), so that the store can compare the same way.
   return source.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/**
+ * What a source name reads as, to a person reading a notice on a phone at night: what common
+ * fonts draw alike, after Unicode's confusables (UTS #39) within the characters the rule allows,
+ * is made one: "1" and "I" read as "l", "0" and "O" as "o", "rn" as "m", "vv" as "w", "cl" as "d"
+ * (letter case is folded on the way, ASCII only, like SQLite's lower()). A new source that reads
+ * like a known one is refused, as one differing only in letter case is. A lower-case "i" keeps its
+ * dot: "mail" and "mall" stay apart. The store computes the same in SQL (SOURCE_READING_SQL in
+ * src/store/source-store.ts; a unit test holds the two equal).
+ */
+export function sourceReading(source: string): string {
+  return sourceKey(source.replace(/[I1]/g, "l"))
+    .replace(/0/g, "o")
+    .replace(/rn/g, "m")
+    .replace(/vv/g, "w")
+    .replace(/cl/g, "d");
+}
+
+/** What sourceReading makes one, in words for a refusal. */
+const READ_ALIKE = '"1", "I" and "l"; "0" and "O"; "rn" and "m"; "vv" and "w"; "cl" and "d"';
+
+/**
+ * Why a new `source` may not stand beside the known source `known` (same key, or same reading), in
+ * words safe to log. Every such reason names "the known source" (see rejectionClass in src/http/metrics.ts).
+ */
+export function lookalikeReason(source: string, known: string): string {
+  return sourceKey(source) === sourceKey(known)
+    ? `source ${quoted(source)} differs only in letter case from the known source ${quoted(known)}`
+    : `source ${quoted(source)} reads like the known source ${quoted(known)} (${READ_ALIKE} look alike)`;
 }
 
 // Where a source's updates live in pubsub: one node per source, under a fixed prefix.

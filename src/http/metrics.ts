@@ -31,7 +31,7 @@ export interface MetricsGauges {
 export function rejectionClass(reason: string): string {
   if (/does not match node/.test(reason)) return "node-mismatch";
   if (/is not the owner/.test(reason)) return "not-owner";
-  if (/differs only in letter case/.test(reason)) return "lookalike";
+  if (/the known source/.test(reason)) return "lookalike";
   if (/source name|source ".*" has/.test(reason)) return "source-name";
   return "other";
 }

@@ -1,11 +1,10 @@
 // Applying what arrives to the store: an update from an agent, a Mauve sender or the bot itself
 // (checked, deduplicated, applied with Mauve's semantics), and whatever has fallen due since.
 import type { AlertUpdate } from "../codec/types.js";
-import { sourceToNodeName, sourceNameProblem } from "../codec/source-name.js";
+import { AGENT_NODE_MAX_ITEMS, lookalikeReason, sourceNameProblem, sourceToNodeName } from "../codec/source-name.js";
 import { applyUpdate, fireDue, nextDueAt, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
-import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
 
 /** An applied change with the alert as stored (so it has its short id). */
 export interface StoredChange extends AlertChange {
@@ -72,7 +71,7 @@ export function ingestUpdate(
       if (lookalike !== undefined)
         return {
           status: "rejected",
-          reason: `source "${update.source}" differs only in letter case from the known source "${lookalike}"`,
+          reason: lookalikeReason(update.source, lookalike),
         };
       store.sources.claim(update.source, sourceToNodeName(update.source), origin.publisher ?? "", receivedAt);
     }

@@ -1,6 +1,15 @@
 // Where updates come from: the sources the bot knows (node, owner, last sequence) and the
 // transmissions already applied, which together keep a replayed or stale update from applying twice.
+import { sourceKey, sourceReading } from "../codec/source-name.js";
 import { statementCache, type Db } from "./database.js";
+
+/**
+ * sourceReading() of the column `source`, in SQL: the same steps in the same order (replace() is
+ * case-sensitive and goes left to right without overlaps, as String.replace with /g does; lower()
+ * folds ASCII only, as sourceKey does). Exported for the unit test that holds the two equal.
+ */
+export const SOURCE_READING_SQL =
+  "replace(replace(replace(replace(lower(replace(replace(source, 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')";
 
 /** A sender the bot knows: which node it publishes to and which account owns it. */
 export interface SourceRecord {
@@ -82,15 +91,14 @@ export class SourceStore {
   }
 
   /**
-   * A known source spelled differently from `source` only in letter case ("web1" for "WEB1"), if any:
-   * sources are told apart case-blind (see src/codec/source-name.ts), so such a newcomer is refused.
+   * A known source spelled like `source` but for letter case ("web1" for "WEB1"), or that reads
+   * like it ("web1" for "webl"), if any: such a newcomer is refused (see src/codec/source-name.ts).
    */
   lookalike(source: string): string | undefined {
-    // ASCII lower() on both sides: the same fold as sourceKey(). A scan, but only for a source not yet known.
-    const row = this.sql("SELECT source FROM sources WHERE lower(source) = lower(?) AND source <> ? LIMIT 1").get(
-      source,
-      source,
-    ) as { source: string } | undefined;
+    // A scan, but only for a source not yet known. lower() is sourceKey()'s fold.
+    const row = this.sql(
+      `SELECT source FROM sources WHERE (lower(source) = ? OR ${SOURCE_READING_SQL} = ?) AND source <> ? LIMIT 1`,
+    ).get(sourceKey(source), sourceReading(source), source) as { source: string } | undefined;
     return row?.source;
   }
 

@@ -26,7 +26,7 @@ function sendUdp(bytes: Uint8Array, port: number): Promise<void> {
 }
 
 // web1's look-alikes: case, trailing and inner space, zero-width space, Cyrillic "е" (U+0435), NBSP.
-const LOOKALIKES = ["WEB1", "Web1", "web1 ", "we b1", "web1\u200b", "w\u0435b1", "web1\u00a0"];
+const LOOKALIKES = ["WEB1", "Web1", "web1 ", "we b1", "web1\u200b", "w\u0435b1", "web1\u00a0", "webl", "WEBI", "vveb1"];
 
 describe("sources no one can imitate (real Prosody, real AlertBot process, real UDP)", function () {
   this.timeout(90_000);
@@ -102,7 +102,7 @@ udp:
     await waitFor("web1's alert", () => inStore((s) => s.alerts.find("web1", "disk-full")));
   });
 
-  it("refuses another account every look-alike of web1 (case, spaces, zero-width, Cyrillic), with an XMPP error and a log line", async () => {
+  it("refuses another account every look-alike of web1 (case, spaces, zero-width, Cyrillic, ASCII drawn alike), with an XMPP error and a log line", async () => {
     const before =
       bot!.withMsg("provisioning refused: look-alike source").length +
       bot!.withMsg("provisioning refused: bad source name").length;
@@ -184,6 +184,7 @@ udp:
     const reasons = new Map(rejected.map((l) => [String(l["source"]), String(l["reason"])]));
     assert.deepEqual(rejected.map((l) => [l["via"], l["source"]]).sort(), LOOKALIKES.map((s) => ["udp", s]).sort());
     assert.equal(reasons.get("WEB1"), 'source "WEB1" differs only in letter case from the known source "web1"');
+    assert.match(reasons.get("vveb1") ?? "", /^source "vveb1" reads like the known source "web1" \(/);
     assert.match(reasons.get("web1\u200b") ?? "", /^source "web1\\u200b" has U\+200B at character 5: /);
     assert.match(reasons.get("w\u0435b1") ?? "", /^source "w\\u0435b1" has U\+0435 at character 2: /);
     assert.match(String(bot!.withMsg("UDP update rejected")[0]?.["reason"]), /web1/);

@@ -1,0 +1,87 @@
+// Names a person may read as one source: the same but for letter case, or drawn alike by common
+// fonts. The store's SQL reads names exactly as the code does.
+import assert from "node:assert/strict";
+import Database from "better-sqlite3";
+import { lookalikeReason, sourceKey, sourceReading } from "../../src/codec/source-name.js";
+import { SOURCE_READING_SQL } from "../../src/store/source-store.js";
+import { Store } from "../../src/store/store.js";
+
+describe("source names that read alike", () => {
+  it("reads 1, I and l as one, 0 and O, rn and m, vv and w, cl and d; keeps other names apart", () => {
+    const alike = [
+      ["web1", "WEB1", "Web1", "webl", "webI", "WEBL", "WEBI"],
+      ["db0", "dbo", "DBO", "dB0"],
+      ["mail01", "rnail01", "rnail0l", "mailOl"],
+      ["www1", "vvww1", "wvvw1"],
+      ["dc1", "clc1", "dcl"],
+    ];
+    for (const group of alike)
+      for (const name of group) assert.equal(sourceReading(name), sourceReading(group[0]!), name);
+    const apart = [
+      "web1",
+      "web2",
+      "web-1",
+      "web_1",
+      "web.1",
+      "webi",
+      "db0",
+      "db00",
+      "mail",
+      "mall",
+      "nail",
+      "host10",
+      "host01",
+      "host11",
+      "ci-runner",
+      "d-runner",
+    ];
+    assert.equal(new Set(apart.map(sourceReading)).size, apart.length, apart.map(sourceReading).join());
+  });
+
+  it("says why in words: letter case alone, or the characters drawn alike", () => {
+    assert.equal(
+      lookalikeReason("WEB1", "web1"),
+      'source "WEB1" differs only in letter case from the known source "web1"',
+    );
+    assert.equal(sourceKey("webi"), sourceKey("WEBI"));
+    assert.match(lookalikeReason("WEBI", "webi"), /differs only in letter case/);
+    assert.match(
+      lookalikeReason("rnail01", "mail01"),
+      /^source "rnail01" reads like the known source "mail01" \(.*"rn" and "m".*look alike\)$/,
+    );
+  });
+
+  it("is read in SQL exactly as in code, and the store finds every look-alike of a known source", () => {
+    const db = new Database(":memory:");
+    const store = Store.open(":memory:");
+    try {
+      const inSql = db.prepare(`SELECT ${SOURCE_READING_SQL} AS k FROM (SELECT ? AS source)`);
+      const alphabet = "abcdilmnorvwxyzABCDILMNORVWXYZ0123456789.-_";
+      let seed = 17;
+      const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const names = ["rnrn", "vvv", "cll", "clrn", "rvv", "i1Il0O", "RN", "VV", "CL", "c1", "cI", "ci", "rN"];
+      for (let i = 0; i < 2_000; i++)
+        names.push(
+          Array.from(
+            { length: 1 + Math.floor(random() * 12) },
+            () => alphabet[Math.floor(random() * alphabet.length)],
+          ).join(""),
+        );
+      for (const name of names)
+        assert.equal((inSql.get(name) as { k: string }).k, sourceReading(name), JSON.stringify(name));
+
+      store.sources.claim("mail01", "mauve/alerts/mail01", "mail01@x.org", 0);
+      store.sources.claim("webi", "mauve/alerts/webi", "webi@x.org", 0);
+      assert.equal(store.sources.lookalike("rnail01"), "mail01");
+      assert.equal(store.sources.lookalike("mailOl"), "mail01");
+      assert.equal(store.sources.lookalike("WEBI"), "webi", "letter case alone");
+      assert.equal(store.sources.lookalike("MAIL01"), "mail01", "letter case alone");
+      assert.equal(store.sources.lookalike("mail01"), undefined, "a source is not its own look-alike");
+      assert.equal(store.sources.lookalike("mail02"), undefined);
+      assert.equal(store.sources.lookalike("webl"), undefined, "an i keeps its dot");
+    } finally {
+      db.close();
+      store.close();
+    }
+  });
+});
