@@ -54,12 +54,13 @@ export function sourceKey(source: string): string {
  * fonts draw alike, after Unicode's confusables (UTS #39) within the characters the rule allows,
  * is made one: "1" and "I" read as "l", "0" and "O" as "o", "rn" as "m", "vv" as "w", "cl" as "d"
  * (letter case is folded on the way, ASCII only, like SQLite's lower()). A new source that reads
- * like a known one is refused, as one differing only in letter case is. A lower-case "i" keeps its
+ * like a known one is refused, as one differing only in letter case is. Dots at either end are
+ * dropped first ("web1." is DNS's absolute spelling of "web1", and a dot is easily missed). A lower-case "i" keeps its
  * dot: "mail" and "mall" stay apart. The store computes the same in SQL (SOURCE_READING_SQL in
  * src/store/source-store.ts; a unit test holds the two equal).
  */
 export function sourceReading(source: string): string {
-  return sourceKey(source.replace(/[I1]/g, "l"))
+  return sourceKey(source.replace(/^\.+|\.+$/g, "").replace(/[I1]/g, "l"))
     .replace(/0/g, "o")
     .replace(/rn/g, "m")
     .replace(/vv/g, "w")
@@ -67,7 +68,7 @@ export function sourceReading(source: string): string {
 }
 
 /** What sourceReading makes one, in words for a refusal. */
-const READ_ALIKE = '"1", "I" and "l"; "0" and "O"; "rn" and "m"; "vv" and "w"; "cl" and "d"';
+const READ_ALIKE = '"1", "I" and "l"; "0" and "O"; "rn" and "m"; "vv" and "w"; "cl" and "d"; dots at either end';
 
 /**
  * Why a new `source` may not stand beside the known source `known` (same key, or same reading), in

@@ -4,12 +4,13 @@ import { sourceKey, sourceReading } from "../codec/source-name.js";
 import { statementCache, type Db } from "./database.js";
 
 /**
- * sourceReading() of the column `source`, in SQL: the same steps in the same order (replace() is
+ * sourceReading() of the column `source`, in SQL: the same steps in the same order (trim(x, '.')
+ * drops dots at both ends as the code's regex does; replace() is
  * case-sensitive and goes left to right without overlaps, as String.replace with /g does; lower()
  * folds ASCII only, as sourceKey does). Exported for the unit test that holds the two equal.
  */
 export const SOURCE_READING_SQL =
-  "replace(replace(replace(replace(lower(replace(replace(source, 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')";
+  "replace(replace(replace(replace(lower(replace(replace(trim(source, '.'), 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')";
 
 /** A sender the bot knows: which node it publishes to and which account owns it. */
 export interface SourceRecord {

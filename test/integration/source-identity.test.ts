@@ -26,7 +26,19 @@ function sendUdp(bytes: Uint8Array, port: number): Promise<void> {
 }
 
 // web1's look-alikes: case, trailing and inner space, zero-width space, Cyrillic "е" (U+0435), NBSP.
-const LOOKALIKES = ["WEB1", "Web1", "web1 ", "we b1", "web1\u200b", "w\u0435b1", "web1\u00a0", "webl", "WEBI", "vveb1"];
+const LOOKALIKES = [
+  "WEB1",
+  "Web1",
+  "web1 ",
+  "we b1",
+  "web1\u200b",
+  "w\u0435b1",
+  "web1\u00a0",
+  "webl",
+  "WEBI",
+  "vveb1",
+  "web1.",
+];
 
 describe("sources no one can imitate (real Prosody, real AlertBot process, real UDP)", function () {
   this.timeout(90_000);

@@ -9,7 +9,7 @@ import { Store } from "../../src/store/store.js";
 describe("source names that read alike", () => {
   it("reads 1, I and l as one, 0 and O, rn and m, vv and w, cl and d; keeps other names apart", () => {
     const alike = [
-      ["web1", "WEB1", "Web1", "webl", "webI", "WEBL", "WEBI"],
+      ["web1", "WEB1", "Web1", "webl", "webI", "WEBL", "WEBI", "web1.", ".web1", "web1..", "WEB1."],
       ["db0", "dbo", "DBO", "dB0"],
       ["mail01", "rnail01", "rnail0l", "mailOl"],
       ["www1", "vvww1", "wvvw1"],
@@ -23,6 +23,8 @@ describe("source names that read alike", () => {
       "web-1",
       "web_1",
       "web.1",
+      "web..1",
+      "web1-",
       "webi",
       "db0",
       "db00",
@@ -56,10 +58,29 @@ describe("source names that read alike", () => {
     const store = Store.open(":memory:");
     try {
       const inSql = db.prepare(`SELECT ${SOURCE_READING_SQL} AS k FROM (SELECT ? AS source)`);
-      const alphabet = "abcdilmnorvwxyzABCDILMNORVWXYZ0123456789.-_";
+      const alphabet = "abcdilmnorvwxyzABCDILMNORVWXYZ0123456789..-_";
       let seed = 17;
       const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      const names = ["rnrn", "vvv", "cll", "clrn", "rvv", "i1Il0O", "RN", "VV", "CL", "c1", "cI", "ci", "rN"];
+      const names = [
+        "rnrn",
+        "vvv",
+        "cll",
+        "clrn",
+        "rvv",
+        "i1Il0O",
+        "RN",
+        "VV",
+        "CL",
+        "c1",
+        "cI",
+        "ci",
+        "rN",
+        ".",
+        "..",
+        ".a.",
+        "a..b.",
+        "..I1..",
+      ];
       for (let i = 0; i < 2_000; i++)
         names.push(
           Array.from(
