@@ -115,7 +115,7 @@ export function buildStanzaError(xml: XmlFactory, failure: HandlerFailure): XmlE
 }
 
 /** Why an XMPP operation could not complete at all (as opposed to being refused). */
-export type XmppIoErrorKind = "not-connected" | "timeout" | "session-lost" | "stopped" | "connection";
+export type XmppIoErrorKind = "not-connected" | "timeout" | "session-lost" | "stopped" | "connection" | "replaced";
 
 /** An I/O failure: no connection, no reply in time, or the session was replaced before the reply came. */
 export class XmppIoError extends Error {

@@ -11,7 +11,8 @@ import type { RawEntity } from "./raw-entity.js";
 /** What the lifecycle reports to its session. */
 export interface LifecycleHooks {
   online(resumed: boolean): void;
-  offline(reason: string, willReconnect: boolean): void;
+  /** `replacedStreak`: how many times in a row another login took the address (0: not replaced). */
+  offline(reason: string, willReconnect: boolean, replacedStreak: number): void;
   reconnecting(attempt: number, delayMs: number, lastError: string): void;
   /** An entity error while online (stream errors, socket errors). */
   error(err: Error): void;
@@ -32,6 +33,19 @@ export interface LifecycleOptions {
 
 type State = "idle" | "connecting" | "online" | "waiting" | "stopped";
 
+/**
+ * How long a session must have lasted for its replacement to count as a new one rather than the
+ * next round of the same tug of war (see `replacedStreak`).
+ */
+export const REPLACED_STREAK_RESET_MS = 10 * 60_000;
+/** The longest wait after a replacement: a tug of war slows to a round every few minutes. */
+export const REPLACED_MAX_DELAY_MS = 5 * 60_000;
+
+/** Whether `err` is the server's stream error for a login that took this session's address. */
+function isReplaced(err: unknown): boolean {
+  return (err as { condition?: unknown } | null)?.condition === "conflict";
+}
+
 /** Drives connect, reconnect and stop of one xmpp.js entity. */
 export class Lifecycle {
   private state: State = "idle";
@@ -39,6 +53,16 @@ export class Lifecycle {
   private lastError: string | undefined;
   private closingAfterPeer = false;
   private serviceIndex = 0;
+  /** The connection being lost ended because another login took its address (stream error conflict). */
+  private replaced = false;
+  /**
+   * Replacements in a row. Two processes logging in with one address (a copied config) take it from
+   * each other; each coming back at once made a tug of war several times a second, each round a
+   * full state from a different host. The one replaced waits longer each time, so the other keeps
+   * the address, and the log says what is going on.
+   */
+  private replacedStreak = 0;
+  private onlineSinceMs = 0;
 
   constructor(
     private readonly entity: RawEntity,
@@ -48,6 +72,20 @@ export class Lifecycle {
     entity.on("error", (err: unknown) => {
       if (this.state !== "online") return; // a login attempt reports its own failure
       const error = toError(err);
+      if (this.lastError === undefined && isReplaced(err)) {
+        this.replaced = true;
+        this.lastError = `replaced by another login with the same address (${error.message})`;
+        hooks.error(
+          new XmppIoError(
+            "replaced",
+            `another login took this session's address (${error.message}): is a second process (a copied config on another host?) using the same account and resource?`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
+      // What follows a replacement (the write that fails on the closed socket) says nothing new.
+      if (this.replaced) return;
       this.lastError ??= error.message; // the first error of a connection says why it ended
       hooks.error(new XmppIoError("connection", `xmpp connection: ${error.message}`, { cause: error }));
     });
@@ -64,9 +102,19 @@ export class Lifecycle {
       if (this.state !== "online") return;
       this.state = "waiting";
       const reason = this.lastError ?? (info?.clean ? "connection closed" : "connection lost");
-      hooks.offline(reason, options.backoff !== false);
+      if (this.replaced) {
+        const lastedMs = options.clock.now() - this.onlineSinceMs;
+        this.replacedStreak = lastedMs >= REPLACED_STREAK_RESET_MS ? 1 : this.replacedStreak + 1;
+      } else this.replacedStreak = 0;
+      hooks.offline(reason, options.backoff !== false, this.replacedStreak);
       this.nextService(); // the address just lost may be a node that is down: try another first
-      if (options.backoff !== false) this.schedule(0, reason);
+      if (options.backoff === false) return;
+      if (this.replaced)
+        this.schedule(this.replacedStreak, reason, {
+          ...options.backoff,
+          maxDelayMs: Math.max(options.backoff.maxDelayMs, REPLACED_MAX_DELAY_MS),
+        });
+      else this.schedule(0, reason);
     });
   }
 
@@ -108,9 +156,9 @@ export class Lifecycle {
     await this.forceClose(true);
   }
 
-  private schedule(retry: number, lastError: string): void {
-    if (this.options.backoff === false) return;
-    const delayMs = backoffDelay(retry, this.options.backoff, this.options.random);
+  private schedule(retry: number, lastError: string, backoff = this.options.backoff): void {
+    if (backoff === false) return;
+    const delayMs = backoffDelay(retry, backoff, this.options.random);
     this.hooks.reconnecting(retry + 1, delayMs, lastError);
     this.timer = this.options.clock.setTimer(delayMs, () => void this.retry(retry));
   }
@@ -139,6 +187,8 @@ export class Lifecycle {
     if (this.state === "stopped") return;
     this.state = "online";
     this.lastError = undefined;
+    this.replaced = false;
+    this.onlineSinceMs = this.options.clock.now();
     this.hooks.online(resumed);
   }
 

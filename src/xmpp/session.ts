@@ -32,7 +32,15 @@ export interface SessionEvents {
     readonly resumed: boolean;
   };
   /** The connection dropped; sends fail with XmppIoError("not-connected") until "online". */
-  offline: { readonly reason: string; readonly willReconnect: boolean };
+  offline: {
+    readonly reason: string;
+    readonly willReconnect: boolean;
+    /**
+     * How many times in a row another login with this address took the session over (server stream
+     * error conflict); 0 when it ended for another reason. The reconnection waits longer each time.
+     */
+    readonly replacedStreak: number;
+  };
   /** A reconnection attempt is scheduled after `delayMs`. */
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly lastError: string };
   /** XmppIoError (connection trouble, lost stanzas) or XmppHandlerError (one of our handlers threw). */
@@ -154,7 +162,7 @@ export class SessionCore {
       },
       {
         online: (resumed) => this.onOnline(resumed),
-        offline: (reason, willReconnect) => this.onOffline(reason, willReconnect),
+        offline: (reason, willReconnect, replacedStreak) => this.onOffline(reason, willReconnect, replacedStreak),
         reconnecting: (attempt, delayMs, lastError) =>
           this.events.emit("reconnecting", { attempt, delayMs, lastError }),
         error: (err) => this.report(err),
@@ -193,7 +201,7 @@ export class SessionCore {
     const wasOnline = this.isOnline;
     await this.lifecycle.stop();
     this.requests.failAll(new XmppIoError("stopped", "the XMPP session was stopped"));
-    if (wasOnline) this.events.emit("offline", { reason: "stopped", willReconnect: false });
+    if (wasOnline) this.events.emit("offline", { reason: "stopped", willReconnect: false, replacedStreak: 0 });
   }
 
   /** Sends a stanza; rejects with XmppIoError("not-connected") while offline. */
@@ -269,10 +277,10 @@ export class SessionCore {
     this.events.emit("online", { jid: this.boundJid, resumed });
   }
 
-  private onOffline(reason: string, willReconnect: boolean): void {
+  private onOffline(reason: string, willReconnect: boolean, replacedStreak: number): void {
     // Without stream management nothing survives a drop.
     if (!this.entity.streamManagement)
       this.requests.failAll(new XmppIoError("session-lost", `connection lost: ${reason}`));
-    this.events.emit("offline", { reason, willReconnect });
+    this.events.emit("offline", { reason, willReconnect, replacedStreak });
   }
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import { Lifecycle } from "../../src/xmpp/lifecycle.js";
+import { Lifecycle, REPLACED_STREAK_RESET_MS } from "../../src/xmpp/lifecycle.js";
 import type { LifecycleHooks } from "../../src/xmpp/lifecycle.js";
 import { hardenEntity } from "../../src/xmpp/raw-entity.js";
 import type { RawEntity } from "../../src/xmpp/raw-entity.js";
@@ -91,6 +91,56 @@ describe("xmpp lifecycle (fake entity, fake clock)", () => {
       "online resumed=false",
     ]);
     assert.equal(entity.connects, 5);
+  });
+
+  it("after another login takes the address (conflict), waits longer each time in a row; afresh once a session held", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity([]);
+    const { hooks, log } = recorder();
+    const streaks: number[] = [];
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), {
+      ...hooks,
+      offline: (reason, again, streak) => {
+        streaks.push(streak);
+        hooks.offline(reason, again, streak);
+      },
+    });
+    await lifecycle.start();
+    const replaced = async (): Promise<void> => {
+      entity.emit(
+        "error",
+        Object.assign(new Error("conflict - Replaced by new connection"), { condition: "conflict" }),
+      );
+      entity.emit("error", new Error("write EPIPE")); // the write on the closed socket: nothing new
+      entity.emit("disconnect", { clean: true });
+      // In steps, so that the login each retry starts answers before its own timeout is due.
+      for (let waited = 0; !lifecycle.isOnline && waited < 60_000; waited += 250) {
+        clock.advance(250);
+        await flush();
+      }
+      assert.ok(lifecycle.isOnline, log.join("\n"));
+    };
+    for (let i = 0; i < 4; i++) await replaced();
+    const delays = (): number[] =>
+      log.filter((l) => l.startsWith("reconnecting")).map((l) => Number(/ in (\d+) /.exec(l)![1]));
+    // Past the ordinary cap (4,000 ms here): a tug of war slows down.
+    assert.deepEqual(delays(), [1000, 2000, 4000, 8000]);
+    assert.deepEqual(streaks, [1, 2, 3, 4]);
+    const errors = log.filter((l) => l.startsWith("error"));
+    assert.equal(errors.length, 4, errors.join("\n"));
+    assert.match(errors[0]!, /another login took this session's address .*same account and resource/);
+    assert.match(
+      log.find((l) => l.startsWith("offline"))!,
+      /^offline replaced by another login with the same address/,
+    );
+
+    clock.advance(REPLACED_STREAK_RESET_MS); // this session held: the next replacement starts a new streak
+    await replaced();
+    assert.equal(streaks.at(-1), 1);
+    assert.equal(delays().at(-1), 1000);
+    entity.emit("disconnect", { clean: false }); // an ordinary drop: no streak, the ordinary first delay
+    assert.equal(streaks.at(-1), 0);
+    assert.equal(delays().at(-1), 500);
   });
 
   it("abandons a login that hangs and tries again", async () => {
