@@ -15,6 +15,7 @@ import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "../util/backoff.js";
+import { AddressTaken } from "./address-taken.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./remote-checks.js";
@@ -177,16 +178,19 @@ export async function runAgent(
     if (p.type === "available") core.queueFullState();
     gate.botPresence(p.type === "available");
   });
+  const addressTaken = new AddressTaken({ clock, log, jid: bareJid(config.xmpp.jid), source: config.source, change });
   // Only reconnections reach this listener (the first login is awaited above).
   session.on("online", ({ resumed }) => {
+    addressTaken.online();
     log.info("reconnected; republishing full state after the backlog", { resumed, backlog: core.backlog() });
     core.queueFullState();
     gate.sessionUp(!resumed);
     if (!resumed) void setUp().catch((err: unknown) => log.error("going online failed", { err }));
   });
-  session.on("offline", ({ reason }) => {
+  session.on("offline", ({ reason, replacedStreak }) => {
     gate.sessionDown();
     log.warn("disconnected; queueing until reconnected", { reason, backlog: core.backlog() });
+    addressTaken.offline(replacedStreak);
   });
   gate.sessionUp(true);
   await setUp();
@@ -204,6 +208,7 @@ export async function runAgent(
     session,
     change,
     async stop() {
+      addressTaken.stop();
       checks.stop();
       gate.stop();
       core.stop();
