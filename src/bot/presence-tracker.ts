@@ -37,6 +37,18 @@ export class PresenceTracker {
     if (this.status(who) !== before) this.sinceMs.set(who, this.now());
   }
 
+  /**
+   * Forgets every presence heard: AlertBot's stream to the server is gone, and with it whatever it
+   * knew of who is there (chat to anyone fails until it is back, and they are asked again then).
+   * Everyone is "unknown" until heard from again.
+   */
+  forgetAll(): void {
+    const now = this.now();
+    for (const who of this.heard) if (this.status(who) !== "unknown") this.sinceMs.set(who, now);
+    this.resources.clear();
+    this.heard.clear();
+  }
+
   /** The person's reachability: online if any resource is plainly available, away if only away/xa/dnd. */
   status(jid: string): Presence {
     const who = bareJid(jid);

@@ -338,7 +338,12 @@ export async function runBot(
       adoptRetry.schedule();
     });
   });
-  session.on("offline", (o) => log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect }));
+  session.on("offline", (o) => {
+    log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect });
+    // Chat cannot reach anyone now: notices take the next channel at once instead of retrying chat
+    // for the length of the outage. Each person's presence is asked for again once back online.
+    people.forgetAll();
+  });
 
   await watchPeople();
   await resync();

@@ -8,11 +8,19 @@ import { ChildRun } from "./process-child.js";
 /** The environment variable the bot's config names for the component secret. */
 export const BOT_SECRET_ENV = "MAUVE_TEST_BOT_SECRET";
 
-/** AlertBot's config for this Prosody as an admin would write it: connection and database in `dir`, then `body`. */
-export function botConfigYaml(t: TestProsody, dir: string, body: string): string {
+/**
+ * AlertBot's config for this Prosody as an admin would write it: connection and database in `dir`,
+ * then `body`. `componentPort` is where it connects (a relay's, say; Prosody's own by default).
+ */
+export function botConfigYaml(
+  t: TestProsody,
+  dir: string,
+  body: string,
+  componentPort = t.prosody.componentPort,
+): string {
   const p = t.prosody;
   return `xmpp:
-  service: xmpp://127.0.0.1:${p.componentPort}
+  service: xmpp://127.0.0.1:${componentPort}
   component: ${p.botJid}
   secret_env: ${BOT_SECRET_ENV}
   pubsub: ${p.pubsubJid}

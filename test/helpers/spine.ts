@@ -43,6 +43,8 @@ export interface TestBotOptions {
   /** A fake clock drives policy time; the XMPP session keeps real timers of its own. */
   clock?: Clock;
   retry?: RetryPolicy;
+  /** Where the bot connects: a relay's port, say (Prosody's component port by default). */
+  componentPort?: number;
 }
 
 /** Starts AlertBot with a config written as an admin would, for `people` (localparts). */
@@ -56,7 +58,12 @@ export async function startBot(
   const p = t.prosody;
   const peopleYaml =
     options.peopleYaml ?? people.map((name) => `  - name: ${name}\n    jid: ${name}@${p.domain}`).join("\n");
-  const yaml = botConfigYaml(t, dir, `people:\n${peopleYaml}\nalerts:\n  ack_default: 1h\n${options.extraYaml ?? ""}`);
+  const yaml = botConfigYaml(
+    t,
+    dir,
+    `people:\n${peopleYaml}\nalerts:\n  ack_default: 1h\n${options.extraYaml ?? ""}`,
+    options.componentPort,
+  );
   const config = loadBotConfig(yaml, { file: "alertbot.yaml", env: { [BOT_SECRET_ENV]: t.botSecret } });
   return runBot(config, options.clock ?? systemClock, log, options.retry ? { retry: options.retry } : {});
 }

@@ -1,4 +1,4 @@
-// A TCP relay between a client and a server on loopback that a test can pause: while paused it
+// A TCP relay between a client and a server on loopback that a test can pause or cut: while paused it
 // reads nothing from either side, so bytes (a stream's end included) wait in the kernel's buffers
 // and neither end sees the connection close; resumed, everything held flows on in order. This is a
 // network partition as the bot sees one: its writes are accepted and nothing comes back.
@@ -8,6 +8,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 export class TcpRelay {
   private readonly sockets = new Set<Socket>();
   private paused = false;
+  private refusing = false;
 
   private constructor(
     private readonly server: Server,
@@ -16,7 +17,10 @@ export class TcpRelay {
 
   static async start(targetPort: number): Promise<TcpRelay> {
     let relay: TcpRelay | undefined;
-    const server = createServer((client) => relay?.relay(client, connect(targetPort, "127.0.0.1")));
+    const server = createServer((client) => {
+      if (relay?.refusing) client.destroy();
+      else relay?.relay(client, connect(targetPort, "127.0.0.1"));
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("tcp relay has no port");
@@ -34,6 +38,20 @@ export class TcpRelay {
   resume(): void {
     this.paused = false;
     for (const s of this.sockets) s.resume();
+  }
+
+  /**
+   * Ends every relayed connection and refuses new ones until `restore()`: the link to the server is
+   * down while the server itself, and everyone else on it, stays up.
+   */
+  cut(): void {
+    this.refusing = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Relays new connections again after `cut()`. */
+  restore(): void {
+    this.refusing = false;
   }
 
   /** Closes the listener and every relayed connection. */

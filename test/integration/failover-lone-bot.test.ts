@@ -5,7 +5,8 @@ import { rmSync } from "node:fs";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { LogLines, startBot, tempDir } from "../helpers/spine.js";
+import { TcpRelay } from "../helpers/tcp-proxy.js";
+import { LogLines, PersonClient, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const TOKEN = "lone-bot-token-0123456789";
@@ -54,5 +55,90 @@ http:
     const mail = await waitFor("the email", () => smtp!.mails.find((m) => /backup failed/.test(m.raw)), 60_000);
     assert.deepEqual(mail.to, ["alice@example.org"]);
     assert.equal(bot.session.isOnline, false, "sent while XMPP was still down");
+  });
+});
+
+describe("a lone AlertBot cut off from its server: a person still online in chat is emailed, chat not tried", function () {
+  this.timeout(120_000);
+  const server = withProsody();
+  const logs = new LogLines();
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let smtp: SmtpSink | undefined;
+  let alice: PersonClient | undefined;
+  let relay: TcpRelay | undefined;
+
+  after(async () => {
+    await alice?.stop();
+    await relay?.close();
+    await bot?.stop();
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("goes to the next channel at once while the stream is down, and to chat again once it is back", async () => {
+    dir = tempDir("mauve-lone-bot-chat-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    alice = await PersonClient.login(t, "alice");
+    // The bot reaches Prosody through a relay: cut, the bot's link is down, while Prosody and alice stay up.
+    relay = await TcpRelay.start(t.prosody.componentPort);
+    bot = await startBot(t, dir, [], logs.logger, {
+      componentPort: relay.port,
+      peopleYaml: `  - name: alice
+    jid: alice@${t.prosody.domain}
+    email: alice@example.org
+    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
+    fallback_after: 1h`,
+      extraYaml: `email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+  from: Mauve <alerts@example.org>
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: backups, token: ${TOKEN}, sources: ["*"] }
+`,
+    });
+    const post = async (id: string, summary: string): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${bot!.http!.address.port}/api/update`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ source: "backup1", alerts: [{ id, summary }] }),
+      });
+      assert.equal(res.status, 200);
+    };
+    // Alice is in chat: her notice goes there.
+    await post("before", "backup late");
+    await alice.expect(/^RAISED #\d+ .*backup late/);
+
+    relay.cut();
+    await waitFor("the bot to see the outage", () => logs.withMsg("disconnected").length > 0, 30_000);
+    await post("during", "backup failed");
+    const mail = await waitFor("the email", () => smtp!.mails.find((m) => /backup failed/.test(m.raw)), 60_000);
+    assert.deepEqual(mail.to, ["alice@example.org"]);
+    const during = bot.store.alerts.find("backup1", "during")!;
+    const sends = bot.store.alerts
+      .history(during.shortId)
+      .filter((h) => h.kind === "notified" || h.kind === "notify-failed");
+    assert.deepEqual(
+      sends.map((h) => [h.kind, /by (\w+)/.exec(h.detail)?.[1]]),
+      [["notified", "email"]],
+      "no chat tried while the stream was down",
+    );
+
+    const heard = logs.withMsg("a person's reachability by chat changed").length;
+    relay.restore();
+    await waitFor(
+      "alice heard again by the bot",
+      () =>
+        logs
+          .withMsg("a person's reachability by chat changed")
+          .slice(heard)
+          .some((l) => l["to"] === "online"),
+      60_000,
+    );
+    await post("after", "backup slow");
+    await alice.expect(/^RAISED #\d+ .*backup slow/, 30_000);
+    assert.equal(smtp.mails.filter((m) => /backup slow|backup late/.test(m.raw)).length, 0, "chat again, not email");
   });
 });

@@ -30,4 +30,18 @@ describe("PresenceTracker", () => {
     t.update(at("bob@example.org/bot", "available", { priority: -1 }));
     assert.equal(t.status("bob@example.org"), "offline");
   });
+
+  it("forgets everyone when AlertBot's stream is gone, and learns them again as heard", () => {
+    let now = 1000;
+    const t = new PresenceTracker(() => now);
+    t.update(at("alice@example.org/phone", "available"));
+    t.update(at("bob@example.org/phone", "unavailable"));
+    now = 5000;
+    t.forgetAll();
+    assert.equal(t.status("alice@example.org"), "unknown");
+    assert.equal(t.status("bob@example.org"), "unknown");
+    assert.equal(t.since("alice@example.org"), 5000);
+    t.update(at("alice@example.org/phone", "available"));
+    assert.equal(t.status("alice@example.org"), "online");
+  });
 });
