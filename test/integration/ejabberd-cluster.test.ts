@@ -12,6 +12,7 @@ import { ChildRun } from "../helpers/process-child.js";
 import { BOT_SECRET_ENV, startBotProcess } from "../helpers/process-bot.js";
 import type { TestProsody } from "../helpers/prosody.js";
 import { agentYaml, PersonClient, tempDir } from "../helpers/spine.js";
+import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const SOURCES = ["web1", "web2", "web3", "web4"];
@@ -20,8 +21,10 @@ const SOURCES = ["web1", "web2", "web3", "web4"];
 // checks of one agent can share a batch when a loaded machine delays a run), so each run is one
 // published update. Every second agent runs half a second later (its first run lasts 1.5 s; a
 // check whose run outlasts its interval runs again at once): some agent publishes in any half
-// second, and AlertBot's first retry alone keeps it away that long (0.5-1 s). One a second per
-// node stays well under the 20 items a node retains for the whole outage.
+// second. AlertBot reaches node 1 through a relay that refuses it until an agent has published
+// while it was away (on a loaded machine a check's run can come late, and the bot's first retry
+// may find node 1 within half a second). One a second per node stays well under the 20 items a
+// node retains for the whole outage.
 const TICKS = ["tick"];
 // Real processes on a loaded machine: generous waits, never a timing asserted.
 const WAIT_MS = 60_000;
@@ -64,10 +67,12 @@ describe("ejabberd cluster: agents on node 1, AlertBot on node 2; node 2 stopped
   let bot: ChildRun | undefined;
   const agents: ChildRun[] = [];
   let alice: PersonClient | undefined;
+  let relay: TcpRelay | undefined;
 
   // Registered before the cluster's hooks so that it runs before the nodes are stopped.
   after(async () => {
     await alice?.stop().catch(() => undefined);
+    await relay?.close();
     await Promise.all(agents.map((a) => a.stop()));
     await bot?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -91,12 +96,13 @@ describe("ejabberd cluster: agents on node 1, AlertBot on node 2; node 2 stopped
     const names = c.nodes.map((n) => n.erlNode.nodeName);
     assert.deepEqual((await c.runningNodes(c.nodes[0]!)).sort(), [...names].sort(), "both nodes in one cluster");
 
-    // AlertBot: node 2's component port first, node 1's next.
+    // AlertBot: node 2's component port first, node 1's next (through the relay).
+    relay = await TcpRelay.start(node1.componentPort);
     const botConfig = join(dir, "alertbot.yaml");
     writeFileSync(
       botConfig,
       `xmpp:
-  service: [xmpp://127.0.0.1:${node2.componentPort}, xmpp://127.0.0.1:${node1.componentPort}]
+  service: [xmpp://127.0.0.1:${node2.componentPort}, xmpp://127.0.0.1:${relay.port}]
   component: ${node2.botJid}
   secret_env: ${BOT_SECRET_ENV}
   pubsub: ${node2.pubsubJid}
@@ -148,8 +154,15 @@ people:
     const mark = bot.logs.length;
     const after = (msg: string) => (l: Record<string, unknown>) => bot!.logs.indexOf(l) >= mark && l["msg"] === msg;
     const stoppedAt = Date.now();
+    relay.cut(); // node 1 refuses the bot until an agent has published while it was away
     await node2.stop();
     const gone = await bot.waitForLog("the bot to lose node 2", after("disconnected"), WAIT_MS);
+    await waitFor(
+      "an agent to publish while the bot is away",
+      () => SOURCES.some((s) => tickTimes(dir, s, TICKS[0]!).some((at) => at > logTime(gone))),
+      WAIT_MS,
+    );
+    relay.restore();
     const back = await bot.waitForLog("the bot to reconnect", after("connected"), WAIT_MS);
     await componentOn(node1, "the bot to be accepted on node 1");
     assert.deepEqual(await c.runningNodes(c.nodes[0]!), [names[0]], "node 1 runs alone");
