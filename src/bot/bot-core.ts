@@ -24,6 +24,7 @@ import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner } from "./command-runner.js";
 import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
+import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
@@ -163,6 +164,30 @@ export class BotCore {
     // The clears are told first, as their own notices; then the alerts they held go on.
     if (cleared.length > 0) await this.tick();
     if (back.length > 0) await this.reconsider();
+  }
+
+  /** AlertBot's link to its server has been down past the grace: its own alert goes out (link-down.ts). */
+  async linkDown(source: string, since: number, reason: string): Promise<void> {
+    const { store, clock, log } = this.deps;
+    const { policy, semantics } = this.settings();
+    const down = { source, since, reason, importance: policy.hostDown.importance };
+    if (!store.transaction(() => raiseLinkDown(store, down, clock.now(), semantics))) return;
+    log.error("cut off from the XMPP server past the grace: AlertBot's own alert raised", {
+      alert: LINK_DOWN_ALERT_ID,
+      sinceMs: clock.now() - since,
+      reason,
+    });
+    this.changed();
+    await this.tick();
+  }
+
+  /** AlertBot's link to its server is up: its own alert, if raised, clears. */
+  async linkUp(source: string): Promise<void> {
+    const { store, clock, log } = this.deps;
+    if (!store.transaction(() => clearLinkDown(store, source, clock.now()))) return;
+    log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID });
+    this.changed();
+    await this.tick();
   }
 
   /** Asks the policy to look at every raised alert again (after a silence or presence change). */

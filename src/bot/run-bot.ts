@@ -18,6 +18,7 @@ import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUpHolding } from "./catch-up.js";
 import { handleItem } from "./item-handler.js";
+import { LinkWatch } from "./link-down.js";
 import { PresenceReask } from "./presence-reask.js";
 import type { IncomingItem } from "./item-handler.js";
 import { LiveEventGate } from "./live-event-gate.js";
@@ -338,16 +339,27 @@ export async function runBot(
       adoptRetry.schedule();
     });
   });
+  // Cut off past the host-down grace, AlertBot raises an alert of its own (email and SMS still go).
+  const link = new LinkWatch({
+    clock,
+    log,
+    graceMs: () => settings.current().policy.hostDown.graceMs,
+    raise: (since, reason) => core.linkDown(botJid, since, reason),
+    clear: () => core.linkUp(botJid),
+  });
+  session.on("online", () => link.online());
   session.on("offline", (o) => {
     log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect });
     // Chat cannot reach anyone now: notices take the next channel at once instead of retrying chat
     // for the length of the outage. Each person's presence is asked for again once back online.
     people.forgetAll();
+    if (o.willReconnect) link.offline(o.reason);
   });
 
   await watchPeople();
   await resync();
   await core.start();
+  link.online(); // connected now: an alert left raised by a run that ended cut off clears
   await rooms.join(initial.workgroups, initial.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   await audit.start();
@@ -435,6 +447,7 @@ export async function runBot(
     stopping = true;
     adoptRetry.stop();
     reask.stop();
+    link.stop();
     audit.stop();
     retention.stop();
     core.stop();

@@ -29,10 +29,19 @@ ${body}
 `;
 }
 
-/** Writes `alertbot.yaml` in `dir` for this Prosody: database in `dir`, debug logs, then `body` (people, policy, channels). */
-export function writeBotConfig(t: TestProsody, dir: string, body: string, file = "alertbot.yaml"): string {
+/**
+ * Writes `alertbot.yaml` in `dir` for this Prosody: database in `dir`, debug logs, then `body`
+ * (people, policy, channels); `componentPort` as in botConfigYaml.
+ */
+export function writeBotConfig(
+  t: TestProsody,
+  dir: string,
+  body: string,
+  file = "alertbot.yaml",
+  componentPort = t.prosody.componentPort,
+): string {
   const path = join(dir, file);
-  writeFileSync(path, botConfigYaml(t, dir, `log:\n  level: debug\n${body}`));
+  writeFileSync(path, botConfigYaml(t, dir, `log:\n  level: debug\n${body}`, componentPort));
   return path;
 }
 
