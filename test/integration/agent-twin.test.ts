@@ -101,7 +101,7 @@ describe("two agent processes on one account", function () {
       () => bot!.store.alerts.find("web1", "disk")?.summary === "disk on hosta" || undefined,
       60_000,
     );
-    assert.equal(bot.store.sources.down().has("web1"), false, "web1 is up");
+    await waitFor("web1 up at the bot", () => !bot!.store.sources.down().has("web1"), 60_000);
     console.log(
       `      ${notice.split("\n")[0]}; streaks hosta ${a
         .withMsg(TAKEN)
