@@ -3,12 +3,12 @@
 // email and SMS still work: that is what they are for. Past the host-down grace it raises an alert
 // of its own, in its own name (its component JID as the source), which the policy sends on those
 // channels like any other; it clears when the link is back (at the next start too, if it was left
-// raised). Written straight to the store, as host-down alerts are.
-import { DEFAULT_SEMANTICS, clearNow, newAlert, raiseNow, type AlertSemantics } from "../alerts/state-machine.js";
+// raised). One of AlertBot's own alerts, as host-down alerts are (own-alert.ts).
+import { DEFAULT_SEMANTICS, type AlertSemantics } from "../alerts/state-machine.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
-import { HOST_DOWN_ACTOR } from "./host-down.js";
+import { clearOwnAlert, raiseOwnAlert } from "./own-alert.js";
 
 /** The id of AlertBot's own alert about its link. */
 export const LINK_DOWN_ALERT_ID = "xmpp-link";
@@ -31,44 +31,18 @@ export function raiseLinkDown(
   now: number,
   semantics: AlertSemantics = DEFAULT_SEMANTICS,
 ): boolean {
-  const before = store.alerts.find(down.source, LINK_DOWN_ALERT_ID);
-  if (before?.status === "raised") return false;
-  const base = before ?? newAlert(down.source, LINK_DOWN_ALERT_ID, now, semantics);
-  const summary = `AlertBot is cut off from its XMPP server since ${new Date(down.since).toISOString()}: no agent is heard, nobody is reached by chat`;
-  const alert = store.alerts.save(
-    {
-      ...raiseNow(
-        {
-          ...base,
-          subject: down.source,
-          summary,
-          detail: `The connection ended (${down.reason}) and has not come back. Updates agents publish meanwhile wait on the server (the last 20 of each), chat waits, email and SMS go on. Look at the XMPP server, the network between, and AlertBot's log (xmpp.service, the component secret).`,
-          importance: down.importance,
-        },
-        now,
-      ),
-      scheduledRaiseAt: null,
-      scheduledClearAt: null,
-      suppressUntil: null,
-      updatedAt: now,
-    },
-    before,
-  );
-  store.alerts.record(alert.shortId, [{ kind: "raised", at: now, actor: HOST_DOWN_ACTOR, detail: summary }]);
-  return true;
+  const text = {
+    subject: down.source,
+    summary: `AlertBot is cut off from its XMPP server since ${new Date(down.since).toISOString()}: no agent is heard, nobody is reached by chat`,
+    detail: `The connection ended (${down.reason}) and has not come back. Updates agents publish meanwhile wait on the server (the last 20 of each), chat waits, email and SMS go on. Look at the XMPP server, the network between, and AlertBot's log (xmpp.service, the component secret).`,
+    importance: down.importance,
+  };
+  return raiseOwnAlert(store, down.source, LINK_DOWN_ALERT_ID, text, now, now, semantics) !== null;
 }
 
 /** Clears AlertBot's link alert when it is raised; false when it was not. Call inside a transaction. */
 export function clearLinkDown(store: Store, source: string, now: number): boolean {
-  const before = store.alerts.find(source, LINK_DOWN_ALERT_ID);
-  if (before?.status !== "raised") return false;
-  const summary = "AlertBot is connected to its XMPP server again";
-  const alert = store.alerts.save(
-    { ...clearNow({ ...before, summary }, now), scheduledRaiseAt: null, scheduledClearAt: null, updatedAt: now },
-    before,
-  );
-  store.alerts.record(alert.shortId, [{ kind: "cleared", at: now, actor: HOST_DOWN_ACTOR, detail: summary }]);
-  return true;
+  return clearOwnAlert(store, source, LINK_DOWN_ALERT_ID, "AlertBot is connected to its XMPP server again", now);
 }
 
 /**
