@@ -3,13 +3,53 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningBot } from "../../src/bot/run-bot.js";
-import { withProsody } from "../helpers/prosody.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { LogLines, PersonClient, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const TOKEN = "lone-bot-token-0123456789";
+
+/**
+ * A lone AlertBot (no `failover`) telling alice on `channels`, by email through the SMTP server at
+ * `smtpPort`, with an HTTP listener taking updates with TOKEN; `componentPort` as in startBot.
+ */
+function startLoneBot(
+  t: TestProsody,
+  dir: string,
+  logs: LogLines,
+  smtpPort: number,
+  channels: string,
+  componentPort?: number,
+): Promise<RunningBot> {
+  return startBot(t, dir, [], logs.logger, {
+    ...(componentPort !== undefined ? { componentPort } : {}),
+    peopleYaml: `  - name: alice
+    jid: alice@${t.prosody.domain}
+    email: alice@example.org
+    notify: { urgent: ${channels}, normal: ${channels}, low: ${channels} }
+    fallback_after: 1h`,
+    extraYaml: `email:
+  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
+  from: Mauve <alerts@example.org>
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: backups, token: ${TOKEN}, sources: ["*"] }
+`,
+  });
+}
+
+/** Raises backup1's alert `id` through the bot's HTTP listener. */
+async function postAlert(bot: RunningBot, id: string, summary: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${bot.http!.address.port}/api/update`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ source: "backup1", alerts: [{ id, summary }] }),
+  });
+  assert.equal(res.status, 200);
+}
 
 describe("failover off: a lone AlertBot emails while XMPP is down", function () {
   this.timeout(120_000);
@@ -29,29 +69,11 @@ describe("failover off: a lone AlertBot emails while XMPP is down", function () 
     dir = tempDir("mauve-lone-bot-");
     smtp = await SmtpSink.start();
     const t = server();
-    bot = await startBot(t, dir, [], logs.logger, {
-      peopleYaml: `  - name: alice
-    jid: alice@${t.prosody.domain}
-    email: alice@example.org
-    notify: { urgent: [email], normal: [email], low: [email] }`,
-      extraYaml: `email:
-  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
-  from: Mauve <alerts@example.org>
-http:
-  listen: "127.0.0.1:0"
-  tokens:
-    - { name: backups, token: ${TOKEN}, sources: ["*"] }
-`,
-    });
+    bot = await startLoneBot(t, dir, logs, smtp.port, "[email]");
     assert.equal(bot.store.replica, null, "no replica journal without failover");
     await t.prosody.stop();
     await waitFor("the bot to see the outage", () => logs.withMsg("disconnected").length > 0, 30_000);
-    const res = await fetch(`http://127.0.0.1:${bot.http!.address.port}/api/update`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify({ source: "backup1", alerts: [{ id: "nightly", summary: "backup failed" }] }),
-    });
-    assert.equal(res.status, 200);
+    await postAlert(bot, "nightly", "backup failed");
     const mail = await waitFor("the email", () => smtp!.mails.find((m) => /backup failed/.test(m.raw)), 60_000);
     assert.deepEqual(mail.to, ["alice@example.org"]);
     assert.equal(bot.session.isOnline, false, "sent while XMPP was still down");
@@ -83,30 +105,9 @@ describe("a lone AlertBot cut off from its server: a person still online in chat
     alice = await PersonClient.login(t, "alice");
     // The bot reaches Prosody through a relay: cut, the bot's link is down, while Prosody and alice stay up.
     relay = await TcpRelay.start(t.prosody.componentPort);
-    bot = await startBot(t, dir, [], logs.logger, {
-      componentPort: relay.port,
-      peopleYaml: `  - name: alice
-    jid: alice@${t.prosody.domain}
-    email: alice@example.org
-    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
-    fallback_after: 1h`,
-      extraYaml: `email:
-  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
-  from: Mauve <alerts@example.org>
-http:
-  listen: "127.0.0.1:0"
-  tokens:
-    - { name: backups, token: ${TOKEN}, sources: ["*"] }
-`,
-    });
-    const post = async (id: string, summary: string): Promise<void> => {
-      const res = await fetch(`http://127.0.0.1:${bot!.http!.address.port}/api/update`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ source: "backup1", alerts: [{ id, summary }] }),
-      });
-      assert.equal(res.status, 200);
-    };
+    bot = await startLoneBot(t, dir, logs, smtp.port, "[xmpp, email]", relay.port);
+    const running = bot;
+    const post = (id: string, summary: string): Promise<void> => postAlert(running, id, summary);
     // Alice is in chat: her notice goes there.
     await post("before", "backup late");
     await alice.expect(/^RAISED #\d+ .*backup late/);
