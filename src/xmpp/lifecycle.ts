@@ -63,12 +63,19 @@ export class Lifecycle {
    */
   private replacedStreak = 0;
   private onlineSinceMs = 0;
+  /** The back-off after a replacement: the usual one, allowed to grow to REPLACED_MAX_DELAY_MS. */
+  private readonly replacedBackoff: BackoffOptions | false;
 
   constructor(
     private readonly entity: RawEntity,
     private readonly options: LifecycleOptions,
     private readonly hooks: LifecycleHooks,
   ) {
+    const { backoff } = options;
+    this.replacedBackoff = backoff && {
+      ...backoff,
+      maxDelayMs: Math.max(backoff.maxDelayMs, REPLACED_MAX_DELAY_MS),
+    };
     entity.on("error", (err: unknown) => {
       if (this.state !== "online") return; // a login attempt reports its own failure
       const error = toError(err);
@@ -109,11 +116,7 @@ export class Lifecycle {
       hooks.offline(reason, options.backoff !== false, this.replacedStreak);
       this.nextService(); // the address just lost may be a node that is down: try another first
       if (options.backoff === false) return;
-      if (this.replaced)
-        this.schedule(this.replacedStreak, reason, {
-          ...options.backoff,
-          maxDelayMs: Math.max(options.backoff.maxDelayMs, REPLACED_MAX_DELAY_MS),
-        });
+      if (this.replaced) this.schedule(this.replacedStreak, reason, this.replacedBackoff);
       else this.schedule(0, reason);
     });
   }
