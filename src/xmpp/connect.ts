@@ -86,9 +86,17 @@ export interface ComponentOptions extends SessionOptions {
   readonly domain: string;
   /** The shared secret of XEP-0114 §3 (component_secret in Prosody). */
   readonly password: string;
+  /**
+   * When the first handshake fails, resolve with the session offline (`offlineReason` says why)
+   * and keep retrying as after a drop, instead of rejecting. Needs `reconnect` (the default).
+   */
+  readonly keepTrying?: boolean;
 }
 
-/** Connects as component `domain`; resolves once the handshake succeeded, rejects if the first one fails. */
+/**
+ * Connects as component `domain`; resolves once the handshake succeeded, rejects if the first one
+ * fails (unless `keepTrying`).
+ */
 export async function connectComponent(options: ComponentOptions): Promise<XmppSession> {
   const services = serviceList(options.service);
   const entity = component({
@@ -99,7 +107,7 @@ export async function connectComponent(options: ComponentOptions): Promise<XmppS
   const core = new SessionCore("component", { entity, xml: rawComponentXml as XmlFactory }, { ...options, services });
   // XEP-0199 §6: @xmpp/component, unlike @xmpp/client, does not answer pings.
   core.handleIq("get", NS_PING, "ping", "ping", () => ({ ok: true }));
-  await core.start();
+  await core.start(options.keepTrying ?? false);
   return sessionFacade(core);
 }
 

@@ -131,19 +131,33 @@ export class Lifecycle {
     return this.state === "stopped";
   }
 
-  /** First login, trying each address once; rejects (and gives up) if none answers. */
-  async start(): Promise<void> {
+  /**
+   * First login, trying each address once; rejects (and gives up) if none answers. With
+   * `keepTrying` it does not give up: it reports the session offline and retries as after a drop
+   * (online once a login succeeds), and resolves false at once.
+   */
+  async start(keepTrying = false): Promise<boolean> {
     const tries = Math.max(1, this.options.services?.length ?? 0);
     for (let i = 1; ; i++) {
       try {
         const resumed = await this.attempt();
         this.becomeOnline(resumed);
-        return;
+        return true;
       } catch (err) {
         if (i < tries && this.state !== "stopped") {
           await this.forceClose(false);
           this.nextService();
           continue;
+        }
+        if (keepTrying && this.options.backoff !== false && !this.isStopped) {
+          const reason = toError(err).message;
+          this.state = "waiting";
+          await this.forceClose(false);
+          this.nextService();
+          if (this.isStopped) return false;
+          this.hooks.offline(reason, true, 0);
+          this.schedule(0, reason);
+          return false;
         }
         this.state = "stopped";
         await this.forceClose(true);

@@ -75,6 +75,8 @@ export interface XmppSession {
   readonly jid: string;
   /** Whether a stream is authenticated and usable right now. */
   readonly isOnline: boolean;
+  /** Why the session is offline now (the last "offline" event's reason); null while online or before the first login. */
+  readonly offlineReason: string | null;
   /** Subscribes to a session event; returns the unsubscribe function. */
   on<K extends keyof SessionEvents>(event: K, listener: (payload: SessionEvents[K]) => void): Unsubscribe;
   /** Closes the stream, stops reconnecting and fails outstanding requests with XmppIoError("stopped"). */
@@ -94,6 +96,9 @@ export function sessionFacade(core: SessionCore): XmppSession {
     },
     get isOnline() {
       return core.isOnline;
+    },
+    get offlineReason() {
+      return core.offlineReason;
     },
     on: <K extends keyof SessionEvents>(event: K, listener: (payload: SessionEvents[K]) => void) =>
       core.events.on(event, listener),
@@ -125,6 +130,8 @@ export class SessionCore {
   private readonly stanzaHandlers = new Map<string, Set<{ label: string; fn: StanzaHandler }>>();
   private readonly requestTimeoutMs: number;
   private boundJid: string;
+  /** See XmppSession.offlineReason. */
+  offlineReason: string | null = null;
 
   constructor(
     readonly kind: SessionKind,
@@ -191,9 +198,9 @@ export class SessionCore {
     return this.lifecycle.isOnline;
   }
 
-  /** Logs in; rejects if the first login fails. */
-  start(): Promise<void> {
-    return this.lifecycle.start();
+  /** Logs in; rejects if the first login fails, unless `keepTrying` (see Lifecycle.start): then resolves whether online. */
+  start(keepTrying = false): Promise<boolean> {
+    return this.lifecycle.start(keepTrying);
   }
 
   /** Ends the session for good. */
@@ -201,6 +208,7 @@ export class SessionCore {
     const wasOnline = this.isOnline;
     await this.lifecycle.stop();
     this.requests.failAll(new XmppIoError("stopped", "the XMPP session was stopped"));
+    this.offlineReason = "stopped";
     if (wasOnline) this.events.emit("offline", { reason: "stopped", willReconnect: false, replacedStreak: 0 });
   }
 
@@ -274,6 +282,7 @@ export class SessionCore {
     // Replies to requests of a replaced session will never come.
     if (!resumed)
       this.requests.failAll(new XmppIoError("session-lost", "the XMPP session was replaced before the reply came"));
+    this.offlineReason = null;
     this.events.emit("online", { jid: this.boundJid, resumed });
   }
 
@@ -281,6 +290,7 @@ export class SessionCore {
     // Without stream management nothing survives a drop.
     if (!this.entity.streamManagement)
       this.requests.failAll(new XmppIoError("session-lost", `connection lost: ${reason}`));
+    this.offlineReason = reason;
     this.events.emit("offline", { reason, willReconnect, replacedStreak });
   }
 }

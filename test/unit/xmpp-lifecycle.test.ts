@@ -199,6 +199,51 @@ describe("xmpp lifecycle (fake entity, fake clock)", () => {
     assert.ok(lifecycle.isStopped);
     assert.equal(entity.stops, 1);
   });
+
+  it("keepTrying: a failed first login reports the session offline and retries until one succeeds", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["refuse", "refuse", "ok"]);
+    const { hooks, log } = recorder();
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), hooks);
+    assert.equal(await lifecycle.start(true), false);
+    assert.ok(!lifecycle.isOnline && !lifecycle.isStopped);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(4000);
+      await flush();
+    }
+    assert.deepEqual(log, [
+      "offline connect ECONNREFUSED again=true",
+      "reconnecting #1 in 500 after connect ECONNREFUSED",
+      "reconnecting #2 in 1000 after connect ECONNREFUSED",
+      "online resumed=false",
+    ]);
+    assert.ok(lifecycle.isOnline);
+    assert.equal(entity.connects, 3);
+  });
+
+  it("keepTrying: stop() while waiting for the next try ends the retries", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["refuse", "ok"]);
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), recorder().hooks);
+    assert.equal(await lifecycle.start(true), false);
+    await lifecycle.stop();
+    clock.advance(60_000);
+    await flush();
+    assert.equal(entity.connects, 1);
+    assert.ok(lifecycle.isStopped);
+  });
+
+  it("keepTrying without backoff still rejects a failed first login", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["refuse"]);
+    const lifecycle = new Lifecycle(
+      entity as unknown as RawEntity,
+      { ...options(clock), backoff: false },
+      recorder().hooks,
+    );
+    await assert.rejects(lifecycle.start(true), /ECONNREFUSED/);
+    assert.ok(lifecycle.isStopped);
+  });
 });
 
 describe("xmpp entity hardening", () => {
