@@ -4,7 +4,10 @@ import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
 import { ReplicaJournal } from "./replica-journal.js";
+import { InstanceLock } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
+
+export type { InstanceLock } from "./instance-lock.js";
 
 /** How a store is opened. */
 export interface StoreOptions {
@@ -38,6 +41,14 @@ export class Store {
     this.transmissions = new TransmissionStore(db);
     this.policy = new PolicyStore(db);
     this.gauges = new StoreGauges(db);
+  }
+
+  /**
+   * Makes this process the only one to use the database at `path` for as long as it runs (or
+   * until released); throws StoreError when another process holds it.
+   */
+  static lockFor(path: string): InstanceLock {
+    return InstanceLock.take(path);
   }
 
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */

@@ -1,0 +1,43 @@
+// One AlertBot per database file. Two processes on one file would each tell people of every alert
+// and each take the other's acks for stale writes; a second one used to be stopped only by its
+// failed XMPP login, and AlertBot now keeps trying that for as long as it runs.
+import Database from "better-sqlite3";
+import { StoreError } from "./database.js";
+
+/**
+ * An exclusive lock on `<database>.lock`, held for the life of the process: a SQLite file in
+ * exclusive locking mode, written once, so the kernel releases it when the process ends however it
+ * ends (a pid file left by a crash would have to be judged stale, and a reused pid fooled that).
+ */
+export class InstanceLock {
+  private constructor(private readonly db: Database.Database | null) {}
+
+  /** Takes the lock of the database at `path`, or throws StoreError naming the file when another process holds it. */
+  static take(path: string): InstanceLock {
+    if (path === ":memory:") return new InstanceLock(null);
+    const lockPath = `${path}.lock`;
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(lockPath, { timeout: 0 });
+      db.pragma("locking_mode = EXCLUSIVE");
+      db.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)");
+      db.transaction(() => {
+        db!.exec("DELETE FROM holder");
+        db!.prepare("INSERT INTO holder (pid) VALUES (?)").run(process.pid);
+      })();
+      return new InstanceLock(db);
+    } catch (err) {
+      db?.close();
+      if ((err as { code?: unknown }).code === "SQLITE_BUSY")
+        throw new StoreError(
+          `${path}: another AlertBot is using this database (it holds ${lockPath}); stop it, or give this one a database of its own`,
+        );
+      throw new StoreError(`${lockPath}: cannot take the database's lock: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Lets the lock go (it also goes with the process). */
+  release(): void {
+    this.db?.close();
+  }
+}

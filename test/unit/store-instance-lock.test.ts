@@ -1,0 +1,59 @@
+// One AlertBot per database file: the lock beside it, held by a process for its life.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+import { StoreError } from "../../src/store/database.js";
+import { Store } from "../../src/store/store.js";
+
+describe("store instance lock", function () {
+  this.timeout(30_000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-lock-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses a second holder, naming the file, until the first lets go", () => {
+    const path = join(dir, "alertbot.sqlite");
+    const first = Store.lockFor(path);
+    assert.throws(
+      () => Store.lockFor(path),
+      (err) => err instanceof StoreError && err.message.includes(path) && /another AlertBot is using/.test(err.message),
+    );
+    first.release();
+    Store.lockFor(path).release();
+  });
+
+  it("is let go by a process that was killed (the kernel releases it): nothing stale to clear by hand", async () => {
+    const path = join(dir, "alertbot.sqlite");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { Store } from "./src/store/store.ts"; Store.lockFor(process.argv[1]); console.log("held"); setInterval(() => {}, 1000);`,
+        path,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const [line] = (await once(child.stdout, "data")) as [Buffer];
+      assert.equal(line.toString().trim(), "held");
+      assert.throws(() => Store.lockFor(path), /another AlertBot is using/);
+    } finally {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+    Store.lockFor(path).release();
+  });
+
+  it("has nothing to hold for a database in memory", () => {
+    Store.lockFor(":memory:").release();
+    Store.lockFor(":memory:").release();
+  });
+});
