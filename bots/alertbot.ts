@@ -8,6 +8,7 @@ import { configRedactor } from "../src/notify/redact.js";
 import { runBot } from "../src/bot/run-bot.js";
 import { runFailover } from "../src/bot/failover.js";
 import { reloadConfig } from "../src/bot/settings.js";
+import { Store } from "../src/store/store.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
 
@@ -24,9 +25,10 @@ Options:
       --check-config  validate the configuration, print what is wrong, and exit
   -h, --help          show this text
 
-Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: a lost
-connection is retried for as long as it runs), 1 could not start (database, XMPP,
-UDP or HTTP port) or the stop failed, 2 bad command line, 70 a fatal error while running
+Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: the XMPP
+server is tried until it answers, at start too, and a lost connection for as long as
+it runs), 1 could not start (database, or another AlertBot using it; UDP or HTTP
+port) or the stop failed, 2 bad command line, 70 a fatal error while running
 (logged; restart it), 75 an active of two (\`failover\`) lost its JID or connection
 (restart it: it joins as the standby), 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the
@@ -43,6 +45,8 @@ try {
     process.exit(0);
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" }, redact: configRedactor(config) });
+  // Held until the process ends: a second AlertBot on this file stops here.
+  Store.lockFor(config.database);
   const lifetime = holdProcessOpen(log);
   // With a `failover` section this process starts as the standby (docs/failover.md).
   const failover = config.failover;

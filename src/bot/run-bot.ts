@@ -159,8 +159,16 @@ export async function runBot(
     clock,
     onError: (err) => log.error("xmpp", { err }),
     // Failover: an active never reconnects as the bot; it ends and comes back as the standby.
-    ...(options.active ? { reconnect: false as const } : {}),
+    // Otherwise a server that does not answer at start is tried until it does, as after a drop:
+    // meanwhile the bot stores what UDP and HTTP bring, tells people by email and SMS, and raises
+    // its own alert past the grace (a bot that ended here was restarted in a loop, telling nobody).
+    ...(options.active ? { reconnect: false as const } : { keepTrying: true }),
   });
+  if (!session.isOnline)
+    log.error("cannot reach the XMPP server; will keep trying (email and SMS still go)", {
+      service: initial.xmpp.service,
+      reason: session.offlineReason,
+    });
   const pubsub = createPubsub(session);
   // Failover: as the active of two, every send waits at the gate (fencing, docs/failover.md).
   const gate = options.active ? await options.active.attach(session, pubsub) : null;
@@ -356,13 +364,28 @@ export async function runBot(
     if (o.willReconnect) link.offline(o.reason);
   });
 
-  await watchPeople();
-  await resync();
-  await core.start();
-  link.online(); // connected now: an alert left raised by a run that ended cut off clears
-  await rooms.join(initial.workgroups, initial.people);
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
-  await audit.start();
+  /** What needs the server once, at the first login: the rooms and the audit feed's nodes. */
+  async function firstOnline(): Promise<void> {
+    await rooms.join(config().workgroups, config().people);
+    await audit.start();
+  }
+  if (session.isOnline) {
+    await watchPeople();
+    await resync();
+    await core.start();
+    link.online(); // connected now: an alert left raised by a run that ended cut off clears
+    await firstOnline();
+  } else {
+    // The "online" listeners above ask for presence and resync once the server answers.
+    await core.start();
+    link.offline(session.offlineReason ?? "not connected");
+    const off = session.on("online", () => {
+      firstOnline().then(off, (err: unknown) =>
+        log.error("cannot join the rooms or start the audit feed; will try again at the next login", { err }),
+      );
+    });
+  }
   const retention = new Retention({
     store,
     clock,
@@ -410,6 +433,7 @@ export async function runBot(
     pubsub: service,
     people: initial.people.length,
     sources: store.sources.all().length,
+    xmpp: session.isOnline ? "connected" : "not connected yet",
   });
 
   // Legacy Mauve UDP ingest: datagrams go down the same path as pubsub updates. Its address is

@@ -14,6 +14,8 @@ import { PersonClient, tempDir } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait-for.js";
 
+const TOKEN = "link-test-token-0123456789";
+
 describe("AlertBot cut off from its XMPP server", function () {
   this.timeout(120_000);
   const server = withProsody();
@@ -22,17 +24,21 @@ describe("AlertBot cut off from its XMPP server", function () {
   let smtp: SmtpSink | undefined;
   let relay: TcpRelay | undefined;
   let alice: PersonClient | undefined;
+  const dirs: string[] = [];
+  const relays: TcpRelay[] = [];
 
   after(async () => {
     await alice?.stop();
-    await bot?.stop();
     await relay?.close();
+    for (const r of relays) await r.close();
     await smtp?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, ...dirs]) if (d) rmSync(d, { recursive: true, force: true });
   });
-  afterEach(function () {
+  afterEach(async function () {
     if (this.currentTest?.state === "failed" && bot)
       process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-6000)}\n---\n`);
+    await bot?.stop();
+    bot = undefined;
   });
 
   it("raises its own alert past the grace, which the person on call gets by email, and clears it once back", async () => {
@@ -97,6 +103,79 @@ email:
       store.close();
     }
     assert.equal((await running.stop()).code, 0);
+    bot = undefined;
+  });
+
+  it("started while its server does not answer: keeps trying, emails what HTTP brings, raises its own alert; joins once the server answers", async () => {
+    const startDir = tempDir("mauve-link-start-");
+    dirs.push(startDir);
+    smtp ??= await SmtpSink.start();
+    const t = server();
+    const down = await TcpRelay.start(t.prosody.componentPort);
+    relays.push(down);
+    down.cut(); // the server "is down" when the bot starts: every connection refused
+    const config = writeBotConfig(
+      t,
+      startDir,
+      `people:
+  - name: alice
+    jid: alice@${t.prosody.domain}
+    email: alice@example.org
+    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
+host_down: { grace: 3s }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+  from: Mauve <alerts@example.org>
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: backups, token: ${TOKEN}, sources: ["*"] }
+`,
+      "alertbot.yaml",
+      down.port,
+    );
+    const started = await startBotProcess(t, config);
+    bot = started;
+    const cannot = started.withMsg("cannot reach the XMPP server; will keep trying (email and SMS still go)");
+    assert.equal(cannot.length, 1, started.stderr.slice(-3000));
+    assert.equal(started.withMsg("AlertBot running")[0]?.["xmpp"], "not connected yet");
+
+    // Updates still come in by HTTP, and reach the person on call by email.
+    const port = Number(started.withMsg("listening for HTTP")[0]?.["port"]);
+    const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ source: "backup1", alerts: [{ id: "nightly", summary: "backup failed" }] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const backupMail = await waitFor(
+      "the backup email",
+      () => smtp!.mails.find((m) => /backup failed/.test(m.raw)),
+      60_000,
+    );
+    assert.deepEqual(backupMail.to, ["alice@example.org"]);
+
+    // Past the grace, the bot's own alert says why nobody hears from it by chat.
+    await started.waitForLog(
+      "its own alert",
+      (l) => l["msg"] === "cut off from the XMPP server past the grace: AlertBot's own alert raised",
+      60_000,
+    );
+    await waitFor("the email", () => smtp!.mails.find((m) => /cut off from its XMPP server/.test(m.raw)), 60_000);
+    assert.equal(started.hasExited, false, "AlertBot keeps running, and trying");
+
+    // The server answers: the bot logs in, clears its alert, and serves chat.
+    down.restore();
+    await started.waitForLog(
+      "the alert cleared",
+      (l) => l["msg"] === "connected to the XMPP server again: AlertBot's own alert cleared",
+      120_000,
+    );
+    alice ??= await PersonClient.login(t, "alice");
+    await alice.say(t.prosody.botJid, "show");
+    // The answer to "show" (a notice would read "RAISED #N ..."): the alert that came in by HTTP.
+    await alice.expect(/^(?!RAISED)[\s\S]*#\d+ \[\w+, importance \d+\] backup1: backup failed/, 30_000);
+    assert.equal((await started.stop()).code, 0);
     bot = undefined;
   });
 });

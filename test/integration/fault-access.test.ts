@@ -2,7 +2,7 @@
 // by AlertBot, each where it should be); and no secret reaches any log while logins, SMTP AUTH and
 // the SMS gateway's auth fail. AlertBot runs as a real process: its stderr is the log an admin reads.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { AUDIT_NODE, STATUS_NODE } from "../../src/bot/audit-feed.js";
@@ -171,10 +171,29 @@ sms:
       failures.some((e) => /HTTP 401/.test(e) && e.includes("[redacted]")),
       failures.join("\n"),
     );
-    // Someone starts a second AlertBot with the wrong component secret.
-    intruder = ChildRun.start(
+    // Someone starts a second AlertBot on the same database: refused at once, before it logs in.
+    const second = ChildRun.start(
       "bots/alertbot.ts",
       ["--config", join(dir, "alertbot.yaml")],
+      { [BOT_SECRET_ENV]: t.botSecret, MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD, MAUVE_TEST_SMS_TOKEN: SMS_TOKEN },
+      "second",
+    );
+    const secondExit = await waitFor("the second AlertBot to exit", () => second.exitStatus ?? undefined, 20_000);
+    assert.deepEqual(secondExit, { code: 1, signal: null }, second.stderr.slice(-2000));
+    assert.match(second.stderr, /cannot start.*another AlertBot is using this database/);
+
+    // Someone starts an AlertBot of their own with the wrong component secret: refused by Prosody
+    // at every try (it keeps trying, as for a server that is down), and the secret logged nowhere.
+    writeFileSync(
+      join(dir, "intruder.yaml"),
+      readFileSync(join(dir, "alertbot.yaml"), "utf8").replace(
+        /^database: .*$/m,
+        `database: ${JSON.stringify(join(dir, "intruder.sqlite"))}`,
+      ),
+    );
+    intruder = ChildRun.start(
+      "bots/alertbot.ts",
+      ["--config", join(dir, "intruder.yaml")],
       {
         [BOT_SECRET_ENV]: WRONG_COMPONENT_SECRET,
         MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD,
@@ -182,11 +201,13 @@ sms:
       },
       "intruder",
     );
-    const exit = await waitFor("the intruder to exit", () => intruder!.exitStatus ?? undefined, 20_000).catch(
-      () => null,
+    const refused = await intruder.waitForLog(
+      "the intruder to be refused",
+      (l) => l["msg"] === "cannot reach the XMPP server; will keep trying (email and SMS still go)",
+      20_000,
     );
-    assert.deepEqual(exit, { code: 1, signal: null }, `the intruder could not start: ${intruder.stderr.slice(-2000)}`);
-    assert.match(intruder.stderr, /cannot start/);
+    assert.match(String(refused["reason"]), /not-authorized/);
+    assert.equal((await intruder.stop()).code, 0);
 
     await bot!.stop();
     const store = Store.open(join(dir, "alertbot.sqlite"));
