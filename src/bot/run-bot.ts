@@ -363,6 +363,10 @@ export async function runBot(
     people.forgetAll();
     if (o.willReconnect) link.offline(o.reason);
   });
+  // Each try that failed, with why: a secret changed on one side reads "not-authorized" here.
+  session.on("reconnecting", (r) =>
+    log.warn("will try the XMPP server again", { attempt: r.attempt, delayMs: r.delayMs, lastError: r.lastError }),
+  );
 
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   /** What needs the server once, at the first login: the rooms and the audit feed's nodes. */

@@ -139,6 +139,7 @@ http:
     const cannot = started.withMsg("cannot reach the XMPP server; will keep trying (email and SMS still go)");
     assert.equal(cannot.length, 1, started.stderr.slice(-3000));
     assert.equal(started.withMsg("AlertBot running")[0]?.["xmpp"], "not connected yet");
+    await started.waitForLog("a retry", (l) => l["msg"] === "will try the XMPP server again", 30_000);
 
     // Updates still come in by HTTP, and reach the person on call by email.
     const port = Number(started.withMsg("listening for HTTP")[0]?.["port"]);

@@ -207,6 +207,11 @@ sms:
       20_000,
     );
     assert.match(String(refused["reason"]), /not-authorized/);
+    await intruder.waitForLog(
+      "the intruder's next try, with why",
+      (l) => l["msg"] === "will try the XMPP server again" && /not-authorized/.test(String(l["lastError"])),
+      20_000,
+    );
     assert.equal((await intruder.stop()).code, 0);
 
     await bot!.stop();
