@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 
 /**
  * The ejabberd pass: the spine, access, source identity, catch-up after a bot restart, server
- * restarts, a person in a client of another make (presence decides the channel), two agents on
- * one account, the demo.
+ * restarts, AlertBot cut off from its server (and started while it is down), a person in a client
+ * of another make (presence decides the channel), two agents on one account, the demo.
  */
 export const EJABBERD_SUBSET = [
   "test/integration/spine.test.ts",
@@ -17,6 +17,7 @@ export const EJABBERD_SUBSET = [
   "test/integration/fault-bot-crash.test.ts",
   "test/integration/fault-server-restart.test.ts",
   "test/integration/fault-process-restart.test.ts",
+  "test/integration/bot-link-down.test.ts",
   "test/integration/client-slixmpp.test.ts",
   "test/integration/agent-twin.test.ts",
   "test/integration/demo-http.test.ts",
