@@ -26,6 +26,8 @@ import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
+import { ChannelHealth, channelAlertId, clearChannelFailing, raiseChannelFailing } from "./channel-health.js";
+import type { ChannelKind } from "../notify/channel.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
 
@@ -49,6 +51,8 @@ export interface BotCoreDeps {
   roomPost?: (workgroup: string, line: () => string) => Promise<void>;
   /** Counters for /metrics; absent, nothing is counted. */
   metrics?: BotMetrics | undefined;
+  /** The source of AlertBot's own alerts about itself (its component JID); default "alertbot". */
+  ownSource?: string;
 }
 
 /**
@@ -63,6 +67,17 @@ export class BotCore {
   });
 
   private readonly dispatcher: Dispatcher;
+  /** Notices in a row that failed, per person and channel: AlertBot's own alert past a few. */
+  private readonly channels = new ChannelHealth({
+    raise: (person, channel, failures, lastError) =>
+      void this.channelFailing(person, channel, failures, lastError).catch((err: unknown) =>
+        this.deps.log.error("cannot raise AlertBot's channel alert", { err }),
+      ),
+    clear: (person, channel) =>
+      void this.channelWorks(person, channel).catch((err: unknown) =>
+        this.deps.log.error("cannot clear AlertBot's channel alert", { err }),
+      ),
+  });
   private readonly skew: ClockSkewWatch;
   /** Commands from chat, rooms and forms all go through here. */
   readonly commands: CommandRunner;
@@ -115,6 +130,7 @@ export class BotCore {
       wake: () => this.timer.rearm(),
       outcomesJoinLater: () => this.queued.waiting > 0,
       metrics: deps.metrics,
+      onOutcome: (person, channel, outcome) => this.channels.outcome(person, channel, outcome),
       zoneOf: (person, alert) => {
         const { policy } = this.settings();
         return readerZone(policy, person, classify(policy.rules, alert).workgroup);
@@ -188,6 +204,52 @@ export class BotCore {
     log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID });
     this.changed();
     await this.tick();
+  }
+
+  /** Notices to `person` on `channel` keep failing: AlertBot's own alert goes out (channel-health.ts). */
+  private async channelFailing(
+    person: string,
+    channel: ChannelKind,
+    failures: number,
+    lastError: string,
+  ): Promise<void> {
+    const { store, clock, log } = this.deps;
+    const { policy, semantics } = this.settings();
+    const failing = {
+      source: this.ownSource,
+      person,
+      channel,
+      failures,
+      lastError,
+      importance: policy.hostDown.importance,
+    };
+    if (!store.transaction(() => raiseChannelFailing(store, failing, clock.now(), semantics))) return;
+    log.error("notices to a person keep failing on a channel: AlertBot's own alert raised", {
+      alert: channelAlertId(channel, person),
+      person,
+      channel,
+      failures,
+      lastError,
+    });
+    this.changed();
+    await this.tick();
+  }
+
+  /** A notice reached `person` on `channel`: AlertBot's alert about that channel, if raised, clears. */
+  private async channelWorks(person: string, channel: ChannelKind): Promise<void> {
+    const { store, clock, log } = this.deps;
+    if (!store.transaction(() => clearChannelFailing(store, this.ownSource, channel, person, clock.now()))) return;
+    log.info("a notice reached the person on that channel again: AlertBot's own alert cleared", {
+      alert: channelAlertId(channel, person),
+      person,
+      channel,
+    });
+    this.changed();
+    await this.tick();
+  }
+
+  private get ownSource(): string {
+    return this.deps.ownSource ?? "alertbot";
   }
 
   /** Asks the policy to look at every raised alert again (after a silence or presence change). */

@@ -33,6 +33,8 @@ export interface DispatcherDeps {
    * takes the sends' outcomes in (see `storeOutcomes`): they then wait for it instead of committing alone.
    */
   outcomesJoinLater?: () => boolean;
+  /** The final outcome of each notice on each channel, after its retries (channel-health.ts). */
+  onOutcome?: (person: string, channel: NotifyChannel, outcome: DeliveryOutcome) => void;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -220,7 +222,7 @@ export class Dispatcher {
       return { ok: false, recoverable: false, error: "not configured" };
     }
     const startedAt = this.deps.clock.now();
-    return deliverWithRetry(channel, to, message, {
+    const outcome = await deliverWithRetry(channel, to, message, {
       clock: this.deps.clock,
       ...this.deps.retry,
       onAttempt: (outcome, attempt, next) => {
@@ -232,6 +234,8 @@ export class Dispatcher {
           this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
     });
+    this.deps.onOutcome?.(to.name, name, outcome);
+    return outcome;
   }
 
   /**

@@ -202,6 +202,7 @@ export async function runBot(
     ...(options.retry ? { retry: options.retry } : {}),
     roomPost: gated(gate, (workgroup: string, line: () => string) => rooms.post(workgroup, line)),
     metrics,
+    ownSource: botJid,
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
     core.applyEffects(effects),

@@ -1,0 +1,117 @@
+// A channel that keeps failing for one person: past a few notices in a row not delivered, AlertBot
+// raises an alert of its own, told on the channels still working; the next notice delivered on
+// that channel clears it. Real store, fake clock, recording channels.
+import assert from "node:assert/strict";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { channelAlertId, FAILURES_BEFORE_ALERT } from "../../src/bot/channel-health.js";
+import { OWN_ALERT_ACTOR } from "../../src/bot/own-alert.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { failed } from "../../src/notify/channel.js";
+import { Store } from "../../src/store/store.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChannel, channelsOf, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
+
+const config = testConfig(
+  `people:
+  - { name: alice, jid: alice@x.org, sms: "+447700900123", notify: { normal: [sms, xmpp] } }
+  - { name: bob, jid: bob@x.org, sms: "+447700900456", notify: { normal: [sms, xmpp] } }
+sms: { url: "http://127.0.0.1:9/send?to={to}&text={text}", method: GET }
+storm: { per_person_limit: 100 per 1m }
+`,
+  "x.org",
+);
+const origin = pubsubOrigin("web1", "x.org");
+const SELF = "alertbot.x.org";
+
+describe("AlertBot's own alert about a channel that keeps failing for a person", () => {
+  let clock: FakeClock;
+  let store: Store;
+  let core: BotCore;
+  let chat: RecordingChannel;
+  let sms: RecordingChannel;
+
+  beforeEach(async () => {
+    clock = new FakeClock();
+    store = Store.open(":memory:");
+    chat = new RecordingChannel("xmpp");
+    sms = new RecordingChannel("sms");
+    core = fakeClockCore({ store, clock, policy: config, channels: channelsOf(chat, sms), ownSource: SELF });
+    await core.start();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+  });
+
+  /** One new alert from web1, told to everyone; the SMS gateway answers as given, per person. */
+  async function raise(id: string, smsFor: Record<string, "ok" | "401">): Promise<void> {
+    const original = sms.send.bind(sms);
+    sms.send = async (to, m) => {
+      const r = await original(to, m);
+      return smsFor[to.name] === "401" ? failed(false, "HTTP 401 Unauthorized") : r;
+    };
+    await core.applyUpdate(update("web1", [alert(id)]), origin);
+    // The own alert is raised as the notices' outcomes come in, and told in turn: let it all settle.
+    for (let i = 0; i < 3; i++) {
+      await core.idle();
+      await new Promise((r) => setImmediate(r));
+      clock.advance(1_000);
+      await core.tick();
+    }
+    await core.idle();
+    sms.send = original;
+  }
+
+  const own = (person: string) => store.alerts.find(SELF, channelAlertId("sms", person));
+
+  it(`raises after ${FAILURES_BEFORE_ALERT} notices in a row fail for one person, tells everyone on what works, clears on the next delivered`, async () => {
+    for (let i = 1; i < FAILURES_BEFORE_ALERT; i++) await raise(`a${i}`, { alice: "401", bob: "ok" });
+    assert.equal(own("alice"), undefined, "not before the threshold");
+    await raise(`a${FAILURES_BEFORE_ALERT}`, { alice: "401", bob: "ok" });
+    const raised = own("alice");
+    assert.equal(raised?.status, "raised");
+    assert.match(raised.summary, /alice cannot be reached by SMS: the last 3 notices failed \(HTTP 401 Unauthorized\)/);
+    assert.equal(store.alerts.history(raised.shortId)[0]?.actor, OWN_ALERT_ACTOR);
+    assert.equal(own("bob"), undefined, "bob's SMS works");
+    // Told like any alert: bob by SMS, alice in chat (her SMS failing, chat at once).
+    const told = new RegExp(
+      `RAISED #${raised.shortId} ${SELF.replace(/\./g, "\\.")} ${channelAlertId("sms", "alice")}`,
+    );
+    assert.ok(
+      chat.sent.some((l) => l.startsWith("alice: ") && told.test(l)),
+      chat.sent.join("\n"),
+    );
+    assert.ok(
+      sms.sent.some((l) => l.startsWith("bob: ") && told.test(l)),
+      sms.sent.join("\n"),
+    );
+
+    await raise("after", { alice: "ok", bob: "ok" });
+    assert.equal(own("alice")?.status, "cleared");
+    assert.deepEqual(
+      store.alerts
+        .history(raised.shortId)
+        .map((h) => h.kind)
+        .filter((k) => k === "raised" || k === "cleared"),
+      ["raised", "cleared"],
+    );
+  });
+
+  it("a notice delivered in between starts the count again", async () => {
+    await raise("a1", { alice: "401" });
+    await raise("a2", { alice: "401" });
+    await raise("a3", { alice: "ok" });
+    await raise("a4", { alice: "401" });
+    await raise("a5", { alice: "401" });
+    assert.equal(own("alice"), undefined);
+  });
+
+  it("a failing chat line raises nothing (the link alert is for a server AlertBot cannot reach)", async () => {
+    for (let i = 0; i < FAILURES_BEFORE_ALERT + 1; i++) {
+      chat.answers.push(failed(false, "not connected"), failed(false, "not connected"));
+      await raise(`c${i}`, {});
+    }
+    assert.equal(store.alerts.find(SELF, channelAlertId("xmpp", "alice")), undefined);
+  });
+});
