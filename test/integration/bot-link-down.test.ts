@@ -8,13 +8,27 @@ import { LINK_DOWN_ALERT_ID } from "../../src/bot/link-down.js";
 import { Store } from "../../src/store/store.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { withProsody } from "../helpers/prosody.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { PersonClient, tempDir } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const TOKEN = "link-test-token-0123456789";
+
+/** Alice, told by chat and email alike; the link alert after a 3 s grace; email through `smtp`. */
+function emailedAlice(t: TestProsody, smtp: SmtpSink): string {
+  return `people:
+  - name: alice
+    jid: alice@${t.prosody.domain}
+    email: alice@example.org
+    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
+host_down: { grace: 3s }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+  from: Mauve <alerts@example.org>
+`;
+}
 
 describe("AlertBot cut off from its XMPP server", function () {
   this.timeout(120_000);
@@ -47,22 +61,7 @@ describe("AlertBot cut off from its XMPP server", function () {
     const t = server();
     alice = await PersonClient.login(t, "alice");
     relay = await TcpRelay.start(t.prosody.componentPort);
-    const config = writeBotConfig(
-      t,
-      dir,
-      `people:
-  - name: alice
-    jid: alice@${t.prosody.domain}
-    email: alice@example.org
-    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
-host_down: { grace: 3s }
-email:
-  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
-  from: Mauve <alerts@example.org>
-`,
-      "alertbot.yaml",
-      relay.port,
-    );
+    const config = writeBotConfig(t, dir, emailedAlice(t, smtp), "alertbot.yaml", relay.port);
     bot = await startBotProcess(t, config);
     const running = bot;
 
@@ -117,16 +116,7 @@ email:
     const config = writeBotConfig(
       t,
       startDir,
-      `people:
-  - name: alice
-    jid: alice@${t.prosody.domain}
-    email: alice@example.org
-    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
-host_down: { grace: 3s }
-email:
-  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
-  from: Mauve <alerts@example.org>
-http:
+      `${emailedAlice(t, smtp)}http:
   listen: "127.0.0.1:0"
   tokens:
     - { name: backups, token: ${TOKEN}, sources: ["*"] }
