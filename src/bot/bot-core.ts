@@ -26,7 +26,13 @@ import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
-import { ChannelHealth, channelAlertId, clearChannelFailing, raiseChannelFailing } from "./channel-health.js";
+import {
+  ChannelHealth,
+  channelAlertId,
+  clearChannelFailing,
+  mootChannelAlerts,
+  raiseChannelFailing,
+} from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
@@ -138,7 +144,10 @@ export class BotCore {
     });
     // Who is told and when may have changed: every raised alert is looked at again. Sends under way
     // finish with the channels they started on.
-    deps.settings.onChange(() => this.reconsider());
+    deps.settings.onChange(async () => {
+      this.clearMootChannelAlerts();
+      await this.reconsider();
+    });
   }
 
   private settings(): BotSettings {
@@ -246,6 +255,22 @@ export class BotCore {
     });
     this.changed();
     await this.tick();
+  }
+
+  /** After a reload: AlertBot's channel alerts no notice can clear any more (channel-health.ts) clear now. */
+  private clearMootChannelAlerts(): void {
+    const { store, clock, log } = this.deps;
+    const moot = mootChannelAlerts(store.alerts.list("raised"), this.ownSource, this.settings().policy.people);
+    if (moot.length === 0) return;
+    store.transaction(() => {
+      for (const m of moot) clearChannelFailing(store, this.ownSource, m.channel, m.person, clock.now(), m.why);
+    });
+    for (const m of moot)
+      log.info("AlertBot's own channel alert cleared by the new configuration", {
+        alert: channelAlertId(m.channel, m.person),
+        why: m.why,
+      });
+    this.changed();
   }
 
   private get ownSource(): string {

@@ -7,7 +7,9 @@
 // channels still working, to whoever the rules name. The next notice delivered on that channel to
 // that person clears it. One of AlertBot's own alerts (own-alert.ts).
 import { DEFAULT_SEMANTICS, type AlertSemantics } from "../alerts/state-machine.js";
+import type { AlertRecord } from "../alerts/types.js";
 import type { ChannelKind, DeliveryOutcome } from "../notify/channel.js";
+import type { Person } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 import { clearOwnAlert, raiseOwnAlert } from "./own-alert.js";
 
@@ -51,21 +53,53 @@ export function raiseChannelFailing(
   return raiseOwnAlert(store, f.source, channelAlertId(f.channel, f.person), text, now, now, semantics) !== null;
 }
 
-/** Clears the alert when it is raised; false when it was not. Call inside a transaction. */
+/** Clears the alert when it is raised, saying `summary`; false when it was not. Call inside a transaction. */
 export function clearChannelFailing(
   store: Store,
   source: string,
   channel: ChannelKind,
   person: string,
   now: number,
+  summary = `Notices reach ${person} by ${CHANNEL_WORD[channel]} again`,
 ): boolean {
-  return clearOwnAlert(
-    store,
-    source,
-    channelAlertId(channel, person),
-    `Notices reach ${person} by ${CHANNEL_WORD[channel]} again`,
-    now,
-  );
+  return clearOwnAlert(store, source, channelAlertId(channel, person), summary, now);
+}
+
+/** One of AlertBot's channel alerts that the configuration no longer supports, and why. */
+export interface MootChannelAlert {
+  readonly person: string;
+  readonly channel: ChannelKind;
+  readonly why: string;
+}
+
+/**
+ * AlertBot's raised channel alerts (among `raised`, of `source`) that a reload made moot: the
+ * person is gone from the configuration, or is no longer told on that channel at any level. No
+ * notice would ever come to clear them.
+ */
+export function mootChannelAlerts(
+  raised: readonly AlertRecord[],
+  source: string,
+  people: readonly Person[],
+): MootChannelAlert[] {
+  const moot: MootChannelAlert[] = [];
+  for (const a of raised) {
+    const m = /^notify-(email|sms)-(.+)$/.exec(a.alertId);
+    if (a.source !== source || a.status !== "raised" || !m) continue;
+    const channel = m[1] as ChannelKind;
+    const name = m[2]!;
+    const person = people.find((p) => p.name === name);
+    const word = CHANNEL_WORD[channel];
+    if (!person) {
+      moot.push({ person: name, channel, why: `${name} is no longer in AlertBot's configuration` });
+      continue;
+    }
+    const told = Object.values(person.notify)
+      .flat(2)
+      .map((c) => (c === "email_digest" ? "email" : c));
+    if (!told.includes(channel)) moot.push({ person: name, channel, why: `${name} is no longer told by ${word}` });
+  }
+  return moot;
 }
 
 /**

@@ -2,23 +2,26 @@
 // raises an alert of its own, told on the channels still working; the next notice delivered on
 // that channel clears it. Real store, fake clock, recording channels.
 import assert from "node:assert/strict";
-import type { BotCore } from "../../src/bot/bot-core.js";
-import { channelAlertId, FAILURES_BEFORE_ALERT } from "../../src/bot/channel-health.js";
+import { BotCore } from "../../src/bot/bot-core.js";
+import { Settings, settingsFromConfig, type BotSettings } from "../../src/bot/settings.js";
+import { channelAlertId, FAILURES_BEFORE_ALERT, mootChannelAlerts } from "../../src/bot/channel-health.js";
 import { OWN_ALERT_ACTOR } from "../../src/bot/own-alert.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { failed } from "../../src/notify/channel.js";
 import { Store } from "../../src/store/store.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
-import { RecordingChannel, channelsOf, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { RecordingChannel, channelsOf } from "../helpers/fake-clock-core.js";
+import { LogLines } from "../helpers/spine.js";
 import { testConfig } from "../helpers/test-config.js";
 
+const TAIL = `sms: { url: "http://127.0.0.1:9/send?to={to}&text={text}", method: GET }
+storm: { per_person_limit: 100 per 1m }
+`;
 const config = testConfig(
   `people:
   - { name: alice, jid: alice@x.org, sms: "+447700900123", notify: { normal: [sms, xmpp] } }
   - { name: bob, jid: bob@x.org, sms: "+447700900456", notify: { normal: [sms, xmpp] } }
-sms: { url: "http://127.0.0.1:9/send?to={to}&text={text}", method: GET }
-storm: { per_person_limit: 100 per 1m }
-`,
+${TAIL}`,
   "x.org",
 );
 const origin = pubsubOrigin("web1", "x.org");
@@ -30,13 +33,24 @@ describe("AlertBot's own alert about a channel that keeps failing for a person",
   let core: BotCore;
   let chat: RecordingChannel;
   let sms: RecordingChannel;
+  let settings: Settings<BotSettings>;
+  const logs = new LogLines();
 
   beforeEach(async () => {
     clock = new FakeClock();
     store = Store.open(":memory:");
     chat = new RecordingChannel("xmpp");
     sms = new RecordingChannel("sms");
-    core = fakeClockCore({ store, clock, policy: config, channels: channelsOf(chat, sms), ownSource: SELF });
+    settings = new Settings<BotSettings>(settingsFromConfig(config, channelsOf(chat, sms)));
+    core = new BotCore({
+      settings,
+      store,
+      clock,
+      log: logs.logger,
+      inputs: { presence: () => "online", down: () => new Map() },
+      retry: { attempts: 1 },
+      ownSource: SELF,
+    });
     await core.start();
   });
   afterEach(() => {
@@ -96,6 +110,56 @@ describe("AlertBot's own alert about a channel that keeps failing for a person",
         .filter((k) => k === "raised" || k === "cleared"),
       ["raised", "cleared"],
     );
+  });
+
+  it("a reload that no longer tells alice by SMS clears her alert: no notice would ever clear it", async () => {
+    for (let i = 1; i <= FAILURES_BEFORE_ALERT; i++) await raise(`a${i}`, { alice: "401" });
+    assert.equal(own("alice")?.status, "raised");
+    const reload = async (people: string): Promise<void> => {
+      await settings.replace(
+        settingsFromConfig(testConfig(`people:\n${people}${TAIL}`, "x.org"), channelsOf(chat, sms)),
+      );
+      await core.idle();
+    };
+    // Still told by SMS at some level: kept.
+    await reload(`  - { name: alice, jid: alice@x.org, sms: "+447700900123", notify: { urgent: [sms], normal: [xmpp] } }
+  - { name: bob, jid: bob@x.org, notify: { normal: [xmpp] } }
+`);
+    assert.equal(own("alice")?.status, "raised");
+    await reload(`  - { name: alice, jid: alice@x.org, notify: { normal: [xmpp] } }
+  - { name: bob, jid: bob@x.org, notify: { normal: [xmpp] } }
+`);
+    const cleared = own("alice");
+    assert.equal(cleared?.status, "cleared");
+    assert.equal(cleared.summary, "alice is no longer told by SMS");
+  });
+
+  it("mootChannelAlerts: a person removed, or no longer told on the channel; others' alerts and other sources left alone", () => {
+    const people = testConfig(
+      `people:
+  - { name: bob, jid: bob@x.org, email: bob@x.org, notify: { normal: [xmpp], low: [email_digest] } }
+  - { name: carol, jid: carol@x.org, notify: { normal: [xmpp] } }
+email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
+`,
+      "x.org",
+    ).people;
+    const raisedOwn = (source: string, alertId: string) =>
+      ({ source, alertId, status: "raised" }) as Parameters<typeof mootChannelAlerts>[0][number];
+    const moot = mootChannelAlerts(
+      [
+        raisedOwn(SELF, "notify-sms-alice"),
+        raisedOwn(SELF, "notify-email-bob"),
+        raisedOwn(SELF, "notify-email-carol"),
+        raisedOwn("web1", "notify-sms-carol"),
+        raisedOwn(SELF, "xmpp-link"),
+      ],
+      SELF,
+      people,
+    );
+    assert.deepEqual(moot, [
+      { person: "alice", channel: "sms", why: "alice is no longer in AlertBot's configuration" },
+      { person: "carol", channel: "email", why: "carol is no longer told by email" },
+    ]);
   });
 
   it("a notice delivered in between starts the count again", async () => {
