@@ -29,18 +29,22 @@ describe("demo: the web board", function () {
     demo = ChildRun.start("scripts/demo.ts", ["--dir", dir, "--c2s-port", "0", "--http-port", "0"], {}, "demo");
     // eslint-disable-next-line no-control-regex -- strips the terminal colour codes the demo prints
     const plain = (): string => demo!.stdout.replace(/\x1b\[[0-9;]*m/g, "");
-    const board = await waitFor(
-      "the demo to print the board's address",
-      () => /^==> web board: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(plain())?.[1],
+    // Both lines: they are two writes, and may reach this process in two reads.
+    const [board, link] = await waitFor(
+      "the demo to print the board's address and the sign-in link",
+      () => {
+        const board = /^==> web board: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(plain())?.[1];
+        const link = /^==> sign-in link for alice \(works once\): (\S+)$/m.exec(plain())?.[1];
+        return board !== undefined && link !== undefined ? ([board, link] as const) : undefined;
+      },
       120_000,
     );
-    const link = /^==> sign-in link for alice \(works once\): (\S+)$/m.exec(plain())?.[1];
-    assert.ok(link?.startsWith(`${board}sign-in?t=`), `the link is on the board's address: ${link}`);
+    assert.ok(link.startsWith(`${board}sign-in?t=`), `the link is on the board's address: ${link}`);
 
     browser = await startBrowser();
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1100, height: 560 });
-    await page.goto(link!);
+    await page.goto(link);
     await page.click("#sign-in");
     await page.waitForURL(board);
     await page.waitForSelector('body[data-live="on"]', { timeout: 60_000 });
