@@ -58,7 +58,9 @@ export interface RunningEjabberd {
   readonly distPort: number;
 }
 
-const READY_TIMEOUT_MS = 60_000; // generous: the Erlang VM boots slowly on a loaded machine
+// Generous: the Erlang VM boots slowly on a loaded machine (a CI run with a core kept busy once took
+// over a minute from "loading configuration" to serving its ports).
+const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 10_000;
 // ejabberd's and Prosody's defaults, and epmd's: a private server must not collide with a system one.
 const RESERVED_PORTS = new Set([4369, 5222, 5223, 5269, 5347, 5280, 5281, 5443]);

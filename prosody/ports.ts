@@ -94,7 +94,7 @@ export async function waitForStreams(
     if (pending.size === 0) return;
     if (Date.now() > deadline) {
       const ports = [...pending].map((p) => `${p.port} (${p.to})`).join(", ");
-      throw new Error(`Prosody not serving port(s) ${ports} after ${timeoutMs} ms`);
+      throw new Error(`the server is not serving port(s) ${ports} after ${timeoutMs} ms`);
     }
     await sleep(50);
   }

@@ -33,7 +33,7 @@ export function withEjabberdCluster(nodes = 2): () => TestCluster {
       );
       this.skip();
     }
-    this.timeout(180_000); // the first run may install ejabberd with apt-get
+    this.timeout(420_000); // the first run may install ejabberd with apt-get; each node may take minutes to boot
     runDir = await mkdtemp(join(tmpdir(), "mauve-ejabberd-cluster-"));
     const botSecret = randomBytes(18).toString("base64url");
     const cluster = await startEjabberdCluster({

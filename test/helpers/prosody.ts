@@ -85,7 +85,9 @@ export function withProsody(options: TestServerOptions = {}): () => TestProsody 
   let current: TestProsody | undefined;
   let failed = false;
   before(async function () {
-    this.timeout(120_000); // the first run may install Prosody with apt-get
+    // The first run may install the server with apt-get; ejabberd may take minutes to boot on a
+    // loaded machine (its launcher waits up to 3 minutes for its ports).
+    this.timeout((options.server ?? defaultTestServer()) === "ejabberd" ? 240_000 : 120_000);
     current = await startTestProsody(options);
   });
   afterEach(async function () {
