@@ -230,6 +230,14 @@ email:
     await ask("silence source=fuzz for 1h because fuzzing", /^Silence #\d+/);
     fuzzAgent = await startAgent(t, dir, "fuzz", "  []", new LogLines().logger);
     await waitFor("the fuzz source to be claimed", () => bot!.store.sources.get("fuzz"));
+    // The agent only claims the node for the source. Its own full state, which may be applied
+    // after the claim, and any heartbeat later would each be one outcome more than the items
+    // counted below (once 10,001 under load): wait for its full state, then stop it.
+    await waitFor("the fuzz agent's full state to be applied", () =>
+      botLog.lines.find((l) => l["msg"] === "update applied" && l["source"] === "fuzz"),
+    );
+    await fuzzAgent.stop();
+    fuzzAgent = undefined;
     fuzzer = await connectClient({
       service: `xmpp://127.0.0.1:${p.c2sPort}`,
       domain: p.domain,
