@@ -24,7 +24,9 @@ function change(source: string, k: number) {
 }
 
 describe("fault: Prosody restarted under load", function () {
-  this.timeout(120_000);
+  // A restart of ejabberd on a loaded machine took 45 s (the Erlang VM booting again), and the
+  // agents logging in again as long.
+  this.timeout(240_000);
   let dir: string;
   let bot: RunningBot | undefined;
   const agents: RunningAgent[] = [];
