@@ -20,6 +20,8 @@ export class InstanceLock {
     try {
       db = new Database(lockPath, { timeout: 0 });
       db.pragma("locking_mode = EXCLUSIVE");
+      // What the file holds does not matter, only its lock: no journal file beside it.
+      db.pragma("journal_mode = MEMORY");
       db.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)");
       db.transaction(() => {
         db!.exec("DELETE FROM holder");

@@ -1,7 +1,7 @@
 // One AlertBot per database file: the lock beside it, held by a process for its life.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -19,6 +19,7 @@ describe("store instance lock", function () {
   it("refuses a second holder, naming the file, until the first lets go", () => {
     const path = join(dir, "alertbot.sqlite");
     const first = Store.lockFor(path);
+    assert.deepEqual(readdirSync(dir), ["alertbot.sqlite.lock"], "one file beside the database, no journal");
     assert.throws(
       () => Store.lockFor(path),
       (err) => err instanceof StoreError && err.message.includes(path) && /another AlertBot is using/.test(err.message),
