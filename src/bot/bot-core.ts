@@ -196,23 +196,24 @@ export class BotCore {
     const { store, clock, log } = this.deps;
     const { policy, semantics } = this.settings();
     const down = { source, since, reason, importance: policy.hostDown.importance };
-    if (!store.transaction(() => raiseLinkDown(store, down, clock.now(), semantics))) return;
-    log.error("cut off from the XMPP server past the grace: AlertBot's own alert raised", {
-      alert: LINK_DOWN_ALERT_ID,
-      sinceMs: clock.now() - since,
-      reason,
-    });
-    this.changed();
-    await this.tick();
+    await this.ownAlertWritten(
+      () => raiseLinkDown(store, down, clock.now(), semantics),
+      () =>
+        log.error("cut off from the XMPP server past the grace: AlertBot's own alert raised", {
+          alert: LINK_DOWN_ALERT_ID,
+          sinceMs: clock.now() - since,
+          reason,
+        }),
+    );
   }
 
   /** AlertBot's link to its server is up: its own alert, if raised, clears. */
   async linkUp(source: string): Promise<void> {
     const { store, clock, log } = this.deps;
-    if (!store.transaction(() => clearLinkDown(store, source, clock.now()))) return;
-    log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID });
-    this.changed();
-    await this.tick();
+    await this.ownAlertWritten(
+      () => clearLinkDown(store, source, clock.now()),
+      () => log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID }),
+    );
   }
 
   /** Notices to `person` on `channel` keep failing: AlertBot's own alert goes out (channel-health.ts). */
@@ -232,27 +233,40 @@ export class BotCore {
       lastError,
       importance: policy.hostDown.importance,
     };
-    if (!store.transaction(() => raiseChannelFailing(store, failing, clock.now(), semantics))) return;
-    log.error("notices to a person keep failing on a channel: AlertBot's own alert raised", {
-      alert: channelAlertId(channel, person),
-      person,
-      channel,
-      failures,
-      lastError,
-    });
-    this.changed();
-    await this.tick();
+    await this.ownAlertWritten(
+      () => raiseChannelFailing(store, failing, clock.now(), semantics),
+      () =>
+        log.error("notices to a person keep failing on a channel: AlertBot's own alert raised", {
+          alert: channelAlertId(channel, person),
+          person,
+          channel,
+          failures,
+          lastError,
+        }),
+    );
   }
 
   /** A notice reached `person` on `channel`: AlertBot's alert about that channel, if raised, clears. */
   private async channelWorks(person: string, channel: ChannelKind): Promise<void> {
     const { store, clock, log } = this.deps;
-    if (!store.transaction(() => clearChannelFailing(store, this.ownSource, channel, person, clock.now()))) return;
-    log.info("a notice reached the person on that channel again: AlertBot's own alert cleared", {
-      alert: channelAlertId(channel, person),
-      person,
-      channel,
-    });
+    await this.ownAlertWritten(
+      () => clearChannelFailing(store, this.ownSource, channel, person, clock.now()),
+      () =>
+        log.info("a notice reached the person on that channel again: AlertBot's own alert cleared", {
+          alert: channelAlertId(channel, person),
+          person,
+          channel,
+        }),
+    );
+  }
+
+  /**
+   * Writes one of AlertBot's own alerts (`write` raises or clears it, false when there was nothing
+   * to do) and, when it changed, says so, tells the boards and runs what it made due.
+   */
+  private async ownAlertWritten(write: () => boolean, said: () => void): Promise<void> {
+    if (!this.deps.store.transaction(write)) return;
+    said();
     this.changed();
     await this.tick();
   }

@@ -109,9 +109,8 @@ export function mootChannelAlerts(
  */
 export class ChannelHealth {
   private readonly failuresInARow = new Map<string, number>();
-  /** Keys whose alert may be raised (raised by this run, or not looked at yet: a previous run's). */
-  private readonly mayBeRaised = new Set<string>();
-  private readonly lookedAt = new Set<string>();
+  /** Keys a success has already tried to clear, and that nothing raised since. */
+  private readonly clearTried = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -126,10 +125,9 @@ export class ChannelHealth {
     const key = `${channel}\u0000${person}`;
     if (outcome.ok) {
       this.failuresInARow.delete(key);
-      // Once per key per run, a success clears an alert a previous run may have left raised.
-      if (!this.lookedAt.has(key) || this.mayBeRaised.has(key)) {
-        this.lookedAt.add(key);
-        this.mayBeRaised.delete(key);
+      // The first success clears an alert this run, or a previous one, may have left raised.
+      if (!this.clearTried.has(key)) {
+        this.clearTried.add(key);
         this.deps.clear(person, channel);
       }
       return;
@@ -137,8 +135,7 @@ export class ChannelHealth {
     const failures = (this.failuresInARow.get(key) ?? 0) + 1;
     this.failuresInARow.set(key, failures);
     if (failures >= FAILURES_BEFORE_ALERT) {
-      this.lookedAt.add(key);
-      this.mayBeRaised.add(key);
+      this.clearTried.delete(key);
       this.deps.raise(person, channel, failures, outcome.error);
     }
   }

@@ -151,12 +151,8 @@ export class Lifecycle {
         }
         if (keepTrying && this.options.backoff !== false && !this.isStopped) {
           const reason = toError(err).message;
-          this.state = "waiting";
-          await this.forceClose(false);
-          this.nextService();
-          if (this.isStopped) return false;
           this.hooks.offline(reason, true, 0);
-          this.schedule(0, reason);
+          await this.retryLater(0, reason);
           return false;
         }
         this.state = "stopped";
@@ -188,11 +184,16 @@ export class Lifecycle {
     } catch (err) {
       // stop() may run at any await; the getter re-reads the state TypeScript narrowed.
       if (this.isStopped) return;
-      this.state = "waiting";
-      await this.forceClose(false);
-      this.nextService();
-      if (!this.isStopped) this.schedule(retry + 1, toError(err).message);
+      await this.retryLater(retry + 1, toError(err).message);
     }
+  }
+
+  /** After a failed login: closes what is left of it and schedules try `retry` on the next address. */
+  private async retryLater(retry: number, lastError: string): Promise<void> {
+    this.state = "waiting";
+    await this.forceClose(false);
+    this.nextService();
+    if (!this.isStopped) this.schedule(retry, lastError);
   }
 
   private nextService(): void {
