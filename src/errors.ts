@@ -28,3 +28,18 @@ export class CommandError extends Error {
     super(options?.detail ?? humanMessage, options);
   }
 }
+
+/**
+ * The bot's database cannot be written now (disk full, I/O error, file made read-only): nothing
+ * of the attempt was stored. Transient as far as callers know: send again later.
+ */
+export class StorageUnavailableError extends Error {
+  override readonly name = "StorageUnavailableError";
+  constructor(
+    /** What SQLite said, as an admin reads it: "database or disk is full (SQLITE_FULL)". */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`AlertBot cannot write its database: ${reason}`, options);
+  }
+}

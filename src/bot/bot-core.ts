@@ -34,6 +34,7 @@ import {
   raiseChannelFailing,
 } from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
+import { storageAlarmRecipients } from "./storage-alarm.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
 
@@ -291,6 +292,18 @@ export class BotCore {
     return this.deps.ownSource ?? "alertbot";
   }
 
+  /**
+   * Tells the people on call for AlertBot's own alerts, on every channel they have for its level,
+   * storing nothing: for when the database cannot be written (storage-alarm.ts).
+   */
+  async tellDirectly(kind: "raised" | "cleared", subject: string, text: string): Promise<void> {
+    const { clock, inputs, log } = this.deps;
+    const recipients = storageAlarmRecipients(this.settings().policy, inputs.presence, this.ownSource, clock.now());
+    if (recipients.length === 0) log.error("nobody is on call for AlertBot's own alerts: nobody was told", { subject });
+    const message = { kind, subject, text };
+    await Promise.all(recipients.map((r) => this.dispatcher.sendDirect(r.person, r.channels, message)));
+  }
+
   /** Asks the policy to look at every raised alert again (after a silence or presence change). */
   async reconsider(): Promise<void> {
     const { store, clock } = this.deps;
@@ -471,7 +484,13 @@ export class BotCore {
     const { roomPost } = this.deps;
     if (!roomPost) return;
     const { policy } = this.settings();
-    void roomPost(classify(policy.rules, alert).workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "");
+    const workgroup = classify(policy.rules, alert).workgroup;
+    // Only once what it tells of is stored: a rolled-back write would leave the room a line about nothing.
+    void this.deps.store
+      .committed()
+      .then((stored) =>
+        stored ? roomPost(workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "") : undefined,
+      );
   }
 
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */

@@ -44,8 +44,9 @@ const WANTS_ANSWER = new Set(["raised", "escalated", "reminder", "ack-expired"])
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
  * (singles or one digest), on each channel with retries, recording every attempt in the alert's
  * history. A delivery row is finished only when its outcome is known, so a crash means it is
- * sent at the next start rather than lost. Outcomes are stored together, one transaction per
- * turn of the event loop (see `storeLater`).
+ * sent at the next start rather than lost; nothing is sent before the transaction that planned it
+ * commits (rolled back, it told of alerts the store does not hold). Outcomes are stored together,
+ * one transaction per turn of the event loop (see `storeLater`).
  */
 export class Dispatcher {
   private readonly inFlight = new Set<number>();
@@ -144,6 +145,10 @@ export class Dispatcher {
     if (!alert) return store.policy.finish(id, "failed", clock.now());
     this.inFlight.add(id);
     store.policy.recordSend(person, "single", clock.now());
+    if (!(await store.committed())) {
+      this.inFlight.delete(id);
+      return;
+    }
     const ok = await this.sendOn(
       person,
       d.channels,
@@ -171,6 +176,10 @@ export class Dispatcher {
       only !== undefined && lead !== undefined
         ? buildMessage(only, lead.kind, { reason: lead.why })
         : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
+    if (!(await store.committed())) {
+      for (const id of ids) this.inFlight.delete(id);
+      return;
+    }
     const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
       store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
@@ -192,12 +201,22 @@ export class Dispatcher {
     this.armFallbacksOf(person, unanswered, delivered);
   }
 
+  /**
+   * Sends `message` to `person` on every channel named, now, with retries, and stores nothing: for
+   * what must go out while the database cannot be written (storage-alarm.ts). True when at least
+   * one channel delivered it.
+   */
+  async sendDirect(person: string, names: readonly ChannelName[], message: NotificationMessage): Promise<boolean> {
+    return this.sendOn(person, names, message, [], false);
+  }
+
   /** Sends one message on every channel named; true when at least one delivered it. */
   private async sendOn(
     person: string,
     names: readonly ChannelName[],
     message: NotificationMessage,
     alerts: AlertRecord[],
+    stored = true,
   ): Promise<boolean> {
     const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
@@ -205,20 +224,23 @@ export class Dispatcher {
       return false;
     }
     const unique = [...new Set(names.map((n): NotifyChannel => (n === "email_digest" ? "email" : n)))];
-    const outcomes = await Promise.all(unique.map((name) => this.sendVia(name, recipient, message, alerts)));
+    const outcomes = await Promise.all(unique.map((name) => this.sendVia(name, recipient, message, alerts, stored)));
     return outcomes.some((o) => o.ok);
   }
 
+  // `stored` false: nothing of the send is written (no history, no channel health), only logged.
   private async sendVia(
     name: NotifyChannel,
     to: Recipient,
     message: NotificationMessage,
     alerts: AlertRecord[],
+    stored: boolean,
   ): Promise<DeliveryOutcome> {
     const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
-      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
+      if (stored) this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
+      else this.deps.log.warn("delivery failed", { person: to.name, channel: name, error: "not configured" });
       return { ok: false, recoverable: false, error: "not configured" };
     }
     const startedAt = this.deps.clock.now();
@@ -228,13 +250,15 @@ export class Dispatcher {
       onAttempt: (outcome, attempt, next) => {
         this.deps.metrics?.noticeAttempt(name, outcome.ok, this.deps.clock.now() - startedAt);
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
-        if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
+        if (!stored) {
+          if (outcome.ok) this.deps.log.info("notified", { person: to.name, channel: name, subject: message.subject });
+        } else if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
         else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
         if (!outcome.ok)
           this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
     });
-    this.deps.onOutcome?.(to.name, name, outcome);
+    if (stored) this.deps.onOutcome?.(to.name, name, outcome);
     return outcome;
   }
 

@@ -17,6 +17,7 @@ import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUpHolding } from "./catch-up.js";
+import { StorageAlarm } from "./storage-alarm.js";
 import { handleItem } from "./item-handler.js";
 import { LinkWatch } from "./link-down.js";
 import { PresenceReask } from "./presence-reask.js";
@@ -340,6 +341,20 @@ export async function runBot(
     await adoptNodes(true);
   }
 
+  // The database cannot be written (disk full, say): people are told at once, and once it can,
+  // what was refused is read again from the nodes and what fell due is run.
+  const storage = new StorageAlarm({
+    clock,
+    log,
+    probe: () => store.probeWrite(clock.now()),
+    tell: (kind, subject, text) => core.tellDirectly(kind, subject, text),
+    recovered: async () => {
+      if (session.isOnline) await resync();
+      await core.tick();
+    },
+  });
+  store.onStorageFailure((error) => storage.failed(error));
+
   session.on("online", () => {
     log.info("connected", { jid: session.jid });
     watchPeople().catch((err: unknown) => log.warn("cannot ask people for presence", { err }));
@@ -474,6 +489,7 @@ export async function runBot(
 
   async function shutDown(): Promise<void> {
     stopping = true;
+    storage.stop();
     adoptRetry.stop();
     reask.stop();
     link.stop();

@@ -1,5 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
+import { StorageUnavailableError } from "../errors.js";
+
+/** What a 503 asks a sender to wait before sending again, while the database cannot be written. */
+const STORAGE_RETRY_AFTER_S = 30;
 
 /** A request as a route sees it: the body already read (within the listener's limit). */
 export interface HttpRequest {
@@ -94,6 +98,20 @@ export async function startHttpListener(options: ListenerOptions, deps: Listener
       write(res, answer, after);
     };
     serve(req, send).catch((err: unknown) => {
+      // The sender keeps what it sent and tries again later (Alertmanager and our senders retry a 503).
+      if (err instanceof StorageUnavailableError) {
+        log.warn("HTTP request refused: the database cannot be written", {
+          method: req.method,
+          path,
+          reason: err.reason,
+        });
+        send(
+          jsonError(503, `${err.message}; nothing was applied: send it again later`, {
+            "retry-after": String(STORAGE_RETRY_AFTER_S),
+          }),
+        );
+        return;
+      }
       log.error("HTTP request failed", { method: req.method, path, err });
       send(jsonError(500, "internal error; see AlertBot's log"));
     });

@@ -6,6 +6,8 @@ import { SourceStore, TransmissionStore } from "./source-store.js";
 import { ReplicaJournal } from "./replica-journal.js";
 import { InstanceLock } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
+import { storageFailure } from "./storage-failure.js";
+import { StorageUnavailableError } from "../errors.js";
 
 export type { InstanceLock } from "./instance-lock.js";
 
@@ -28,6 +30,9 @@ export class Store {
 
   // One wrapper made once: better-sqlite3 builds a new one on every db.transaction(fn) call.
   private readonly inTransaction;
+  /** Waiting for the open transaction's outcome (see `committed`): told true after its commit, false after its rollback. */
+  private readonly awaitingCommit: Array<(committed: boolean) => void> = [];
+  private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
 
   private constructor(
     private readonly db: Db,
@@ -75,9 +80,54 @@ export class Store {
     replaceDatabaseFile(snapshotPath, path);
   }
 
-  /** Runs `fn` in one transaction: all of it is stored, or none. */
+  /**
+   * Runs `fn` in one transaction: all of it is stored, or none. Nested, it is a savepoint of the
+   * outer one. When the file cannot be written (disk full, I/O error, read-only) it throws
+   * StorageUnavailableError, after telling `onStorageFailure`'s listeners.
+   */
   transaction<T>(fn: () => T): T {
-    return this.inTransaction(fn) as T;
+    const outermost = !this.db.inTransaction;
+    const mark = this.awaitingCommit.length;
+    let result: T;
+    try {
+      result = this.inTransaction(fn) as T;
+    } catch (err) {
+      // What waited on this transaction (or savepoint) hears it was not stored.
+      for (const settle of this.awaitingCommit.splice(mark)) settle(false);
+      throw this.failed(err);
+    }
+    if (outermost) for (const settle of this.awaitingCommit.splice(0)) settle(true);
+    return result;
+  }
+
+  /**
+   * Resolves true once what the caller wrote so far is committed (at once outside a transaction),
+   * false when it was rolled back. Whatever leaves the process because of a write (a notice, a
+   * room line) waits for this: sent before the commit, it told of something the store may never hold.
+   */
+  committed(): Promise<boolean> {
+    if (!this.db.inTransaction) return Promise.resolve(true);
+    return new Promise((settle) => this.awaitingCommit.push(settle));
+  }
+
+  /** Calls `listener` with each write that failed because the file cannot be written. */
+  onStorageFailure(listener: (error: StorageUnavailableError) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /** Writes one small row and commits it; throws StorageUnavailableError while the file cannot be written. */
+  probeWrite(at: number): void {
+    this.transaction(() => this.policy.setBotState("write-probe", String(at)));
+  }
+
+  // A storage failure is told once, where it first surfaces (the innermost transaction).
+  private failed(err: unknown): unknown {
+    if (err instanceof StorageUnavailableError) return err;
+    const reason = storageFailure(err);
+    if (reason === null) return err;
+    const error = new StorageUnavailableError(reason, { cause: err });
+    for (const listener of this.failureListeners) listener(error);
+    return error;
   }
 
   /** The schema version now in the file. */

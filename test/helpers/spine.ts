@@ -133,12 +133,15 @@ storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
 /** A person in their Jabber client: a real c2s session that collects the chat it receives. */
 export class PersonClient {
   readonly inbox: ChatMessage[] = [];
+  /** Every chat message received, in order (`expect` takes from `inbox`, never from here). */
+  readonly received: ChatMessage[] = [];
   private constructor(
     readonly session: XmppSession,
     private readonly chat: ReturnType<typeof createChat>,
   ) {
     chat.onChat((m) => {
       this.inbox.push(m);
+      this.received.push(m);
     });
   }
 

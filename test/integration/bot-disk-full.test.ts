@@ -1,0 +1,212 @@
+// AlertBot's disk fills up, with the installed AlertBot and an agent as processes, the database on
+// a small tmpfs of its own, mail through a real SMTP server: the people on call are told at once
+// (alice in chat and by email, bob, offline, by email), HTTP senders are answered 503, no notice
+// goes out about an alert the store rolled back, and once space is freed what the agent published
+// meanwhile is read again from its node and told, and everyone hears that it is over.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { ChildRun } from "../helpers/process-child.js";
+import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { withProsody } from "../helpers/prosody.js";
+import { SmtpSink } from "../helpers/smtp-sink.js";
+import { agentYaml, PersonClient, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+const TOKEN = "disk-test-token-0123456789";
+
+/** Fills the file system holding `dir` with one file; returns its path (remove it to free the space). */
+function fill(dir: string): string {
+  const path = join(dir, "filler");
+  const fd = openSync(path, "w");
+  const block = Buffer.alloc(64 * 1024);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+describe("AlertBot's disk full", function () {
+  this.timeout(240_000);
+  const server = withProsody();
+  let dir: string | undefined;
+  let data: string | undefined;
+  let bot: ChildRun | undefined;
+  let agent: ChildRun | undefined;
+  let smtp: SmtpSink | undefined;
+  const people: PersonClient[] = [];
+
+  before(function () {
+    // A file system of its own to fill, not the machine's: mounting a tmpfs needs root.
+    dir = tempDir("mauve-disk-full-");
+    data = join(dir, "data");
+    mkdirSync(data);
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", data], { stdio: "pipe" });
+    } catch (err) {
+      console.log(`    (skipped: cannot mount a tmpfs to fill: ${String(err).split("\n")[0]})`);
+      data = undefined;
+      this.skip();
+    }
+  });
+  after(async () => {
+    for (const p of people) await p.stop();
+    await agent?.stop();
+    await bot?.stop();
+    await smtp?.close();
+    if (data) execFileSync("umount", ["-l", data]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && bot)
+      process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-8000)}\n---\n`);
+  });
+
+  it("tells the people on call at once, refuses HTTP with 503, tells nothing it rolled back, and reads again what it refused once it can write", async () => {
+    const t = server();
+    const d = t.prosody.domain;
+    smtp = await SmtpSink.start();
+    const alice = await PersonClient.login(t, "alice");
+    people.push(alice);
+    // bob has no chat session: the alarm reaches him by email.
+    await t.prosody.register("bob", "pw-bob");
+    const config = writeBotConfig(
+      t,
+      dir!,
+      `people:
+  - { name: alice, jid: alice@${d}, email: alice@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
+  - { name: bob, jid: bob@${d}, email: bob@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
+email:
+  from: alertbot@example.org
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+storm: { per_person_limit: 1000 per 1m }
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: backups, token: ${TOKEN}, sources: ["*"] }
+`,
+    );
+    const database = join(data!, "alertbot.sqlite");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/^database: .*$/m, `database: ${database}`));
+    const running = await startBotProcess(t, config);
+    bot = running;
+    const port = Number(running.withMsg("listening for HTTP")[0]?.["port"]);
+    const post = async (id: string): Promise<{ status: number; body: string; retryAfter: string | null }> => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ source: "backup1", alerts: [{ id, summary: `backup ${id} failed` }] }),
+      });
+      return { status: res.status, body: await res.text(), retryAfter: res.headers.get("retry-after") };
+    };
+
+    // The agent's check is raised by a flag file.
+    await t.prosody.register("web1", "pw-web1");
+    const flag = join(dir!, "web1-down");
+    const agentConfig = join(dir!, "agent.yaml");
+    writeFileSync(
+      agentConfig,
+      agentYaml(
+        t,
+        dir!,
+        "web1",
+        `checks:
+  - id: nginx
+    command: [/bin/sh, -c, "if [ -e ${flag} ]; then echo nginx is not answering; exit 2; fi; echo ok"]
+    interval: 1s
+`,
+      ),
+    );
+    agent = ChildRun.start("agents/mauve-agent.ts", ["--config", agentConfig], {}, "mauve-agent");
+    await agent.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
+
+    assert.equal((await post("before")).status, 200);
+    await alice.expect(/^RAISED #\d+ backup1 before\b/);
+
+    // The disk fills up.
+    const filler = fill(data!);
+    const refused: string[] = [];
+    for (let i = 0; refused.length === 0 && i < 200; i++) {
+      const answer = await post(`full-${i}`);
+      if (answer.status === 503) {
+        assert.match(answer.body, /cannot write its database: database or disk is full/);
+        assert.match(answer.body, /send it again later/);
+        assert.equal(answer.retryAfter, "30");
+        refused.push(`full-${i}`);
+      } else assert.equal(answer.status, 200, answer.body); // pages the filesystem still had
+    }
+    assert.equal(refused.length, 1, "no HTTP update was refused with the disk full");
+    await running.waitForLog(
+      "the alarm",
+      (l) => typeof l["msg"] === "string" && l["msg"].startsWith("AlertBot cannot write its database"),
+      30_000,
+    );
+    const told = await alice.expect(/^AlertBot cannot write its database: database or disk is full/, 30_000);
+    assert.match(told, /Free disk space/);
+    await waitFor(
+      "the alarm by email to alice and bob",
+      () => {
+        const to = smtp!.mails.filter((m) => /cannot write its database/.test(m.raw)).map((m) => m.to.join(","));
+        return to.some((a) => a.includes("alice@")) && to.some((a) => a.includes("bob@")) ? true : undefined;
+      },
+      60_000,
+    );
+    // Still refused while full; the agent's check fails meanwhile (published to its node).
+    assert.equal((await post("still-full")).status, 503);
+    const mark = running.logs.length;
+    writeFileSync(flag, "");
+    // The agent's failing check arrives as a live event, and cannot be stored.
+    await running.waitForLog(
+      "the agent's event refused",
+      (l) =>
+        running.logs.indexOf(l) >= mark && /pubsub event handler failed: AlertBot cannot write/.test(JSON.stringify(l)),
+      30_000,
+    );
+
+    // Space is freed: the probe commits, people hear it is over, the agent's raise is read again.
+    rmSync(filler);
+    await alice.expect(/^AlertBot can write its database again/, 60_000);
+    await alice.expect(/^RAISED #\d+ web1 nginx\b/, 60_000);
+    await waitFor(
+      "the all-clear by email to bob",
+      () => smtp!.mails.find((m) => /can write its database again/.test(m.raw) && m.to.join(",").includes("bob@")),
+      60_000,
+    );
+    assert.equal((await post("after")).status, 200);
+    await alice.expect(/^RAISED #\d+ backup1 after\b/);
+
+    // Every RAISED notice alice got names an alert the database holds with that name: none was
+    // sent for an update the disk refused and the store rolled back.
+    await alice.barrier(t.prosody.botJid);
+    const raisedNotices = alice.received.map((m) => m.body);
+    assert.equal((await running.stop()).code, 0);
+    bot = undefined;
+    const db = new Database(database, { readonly: true });
+    try {
+      const names = new Map(
+        (
+          db.prepare("SELECT short_id, source, alert_id FROM alerts").all() as Array<{
+            short_id: number;
+            source: string;
+            alert_id: string;
+          }>
+        ).map((r) => [r.short_id, `${r.source} ${r.alert_id}`]),
+      );
+      for (const body of raisedNotices.filter((b) => b.startsWith("RAISED #"))) {
+        const m = /^RAISED #(\d+) (\S+ \S+?):/.exec(body);
+        assert.ok(m, body);
+        assert.equal(names.get(Number(m[1])), m[2], `a notice about an alert the store does not hold: ${body}`);
+      }
+      assert.equal(names.size >= 3, true);
+      assert.ok(![...names.values()].includes("backup1 still-full"));
+    } finally {
+      db.close();
+    }
+  });
+});
