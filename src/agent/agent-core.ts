@@ -3,6 +3,7 @@ import { wrapPayload } from "../codec/payload.js";
 import type { Alert } from "../codec/types.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
+import { StorageUnavailableError } from "../errors.js";
 import { coalescingRunner } from "../util/batching.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
 
@@ -64,10 +65,16 @@ export class AgentCore {
     const gone = [...this.alerts.keys()].filter((id) => !alerts.some((a) => a.id === id));
     this.alerts.clear();
     for (const a of alerts) this.alerts.set(a.id, a);
-    this.deps.outbox.saveState([
-      ...gone.map((id) => [id, null] as const),
-      ...alerts.map((a) => [a.id, JSON.stringify(a)] as const),
-    ]);
+    try {
+      this.deps.outbox.saveState([
+        ...gone.map((id) => [id, null] as const),
+        ...alerts.map((a) => [a.id, JSON.stringify(a)] as const),
+      ]);
+    } catch (err) {
+      // Not saved: a restart before the next change resumes the state saved before (the full state
+      // that follows this load goes out all the same).
+      if (!(err instanceof StorageUnavailableError)) throw err;
+    }
   }
 
   /** Records changed alerts and queues them as one update (the changes of one moment go together). */
@@ -75,15 +82,18 @@ export class AgentCore {
     if (alerts.length === 0) return;
     const now = nowSeconds(this.deps.clock);
     for (const a of alerts) this.alerts.set(a.id, a);
+    const wire = alerts.map((a) => toWireAlert(a, now));
     // State and queue in one transaction: a crash keeps both or neither. Publishing starts after the commit.
-    this.deps.outbox.transaction(() => {
-      this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
-      this.queue(
-        alerts.map((a) => toWireAlert(a, now)),
-        false,
-        false,
-      );
-    });
+    try {
+      this.deps.outbox.transaction(() => {
+        this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
+        this.queue(wire, false, false);
+      });
+    } catch (err) {
+      // The file cannot be written: the change goes out all the same, kept in memory (see Outbox).
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      this.queue(wire, false, false);
+    }
     void this.pump();
   }
 

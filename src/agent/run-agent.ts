@@ -16,6 +16,7 @@ import { createPubsub } from "../xmpp/pubsub.js";
 import type { XmppSession } from "../xmpp/session.js";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { AddressTaken } from "./address-taken.js";
+import { OutboxHealth } from "./outbox-health.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./remote-checks.js";
@@ -83,6 +84,15 @@ export async function runAgent(
     core.change(list);
     announce(waiting);
   };
+  // A full disk: updates are kept in memory and still published, and the agent raises an alert of its own.
+  const outboxHealth = new OutboxHealth({
+    clock,
+    log,
+    path: join(config.stateDir, "outbox.sqlite"),
+    writeOut: () => outbox.writeOut(),
+    change,
+  });
+  outbox.onStorageFailure((error) => outboxHealth.failed(error));
   const agentChecks = createAgentChecks({
     config,
     clock,
@@ -209,6 +219,7 @@ export async function runAgent(
     change,
     async stop() {
       addressTaken.stop();
+      outboxHealth.stop();
       checks.stop();
       gate.stop();
       core.stop();

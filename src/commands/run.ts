@@ -1,4 +1,4 @@
-import { CommandError } from "../errors.js";
+import { CommandError, StorageUnavailableError } from "../errors.js";
 import { parseCommand, type Registry } from "./registry.js";
 import type { CommandContext, CommandEffect } from "./types.js";
 import { ackCommand } from "./ack.js";
@@ -70,7 +70,11 @@ export async function runParsedCommand(
   } catch (error) {
     if (error instanceof CommandError)
       return { ok: false, kind: "refused", command: name, reply: error.humanMessage, error };
-    const reply = `Sorry, something went wrong on my side while running "${name}". It has been logged.`;
+    const reply =
+      error instanceof StorageUnavailableError
+        ? `Sorry, I cannot write my database right now (${error.reason}), so "${name}" changed nothing. ` +
+          "Try again once it is fixed; the people on call have been told."
+        : `Sorry, something went wrong on my side while running "${name}". It has been logged.`;
     return { ok: false, kind: "failed", command: name, reply, error };
   }
 }

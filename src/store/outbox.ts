@@ -1,5 +1,7 @@
 import type { Migration } from "./migrations.js";
 import { openDatabase, statementCache, type Db } from "./database.js";
+import { storageFailure } from "./storage-failure.js";
+import { StorageUnavailableError } from "../errors.js";
 
 /** One update waiting in the agent's outbox: its per-source sequence and its pubsub payload. */
 export interface OutboxEntry {
@@ -54,10 +56,27 @@ type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text:
  * The agent's durable outbox (SQLite): updates wait here, in sequence order, until the server
  * confirms their publish, so a disconnection or an agent restart loses nothing and replays in order.
  * The sequence counter never goes back, even when the outbox is empty.
+ *
+ * While the file cannot be written (disk full, I/O error, read-only), updates are kept in memory
+ * behind the ones on disk, in the same order and sequence, and written out at the next write that
+ * succeeds; an update confirmed meanwhile is skipped even if its row could not be deleted. So the
+ * agent keeps publishing through a full disk, and only a restart before space is freed loses what
+ * was kept in memory.
  */
 export class Outbox {
   private readonly db: Db;
   private readonly sql;
+  /** The newest sequence given out (the counter on disk may lag behind it while writes fail). */
+  private lastSequence: bigint;
+  /** Updates that could not be written, oldest first, all newer than every one on disk. */
+  private readonly inMemory: OutboxEntry[] = [];
+  /** Every update up to this sequence was confirmed, though rows of them may still be on disk. */
+  private confirmedThrough = 0n;
+  /** Dropped by collapsing while the file could not be written: added to the counter once it can. */
+  private collapsedInMemory = 0;
+  private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
+  /** What to do once the open transaction commits (dropped if it rolls back). */
+  private readonly onCommit: Array<() => void> = [];
 
   /**
    * Opens the file as the bot opens its own (database.ts): WAL, checked at start, errors naming the
@@ -66,36 +85,113 @@ export class Outbox {
   constructor(path: string) {
     this.db = openDatabase(path, OUTBOX_MIGRATIONS, { pageSize: OUTBOX_PAGE_SIZE });
     this.sql = statementCache(this.db);
+    this.lastSequence = BigInt(
+      (this.sql("SELECT value FROM counters WHERE name = 'sequence'").get() as { value: number }).value,
+    );
   }
 
-  /** Runs `fn` in one transaction (nested calls join it). */
+  /**
+   * Runs `fn` in one transaction (nested calls join it). Throws StorageUnavailableError, after
+   * telling `onStorageFailure`'s listeners, when the file cannot be written.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const outermost = !this.db.inTransaction;
+    const mark = this.onCommit.length;
+    let result: T;
+    try {
+      result = this.db.transaction(fn)();
+    } catch (err) {
+      this.onCommit.length = mark;
+      throw this.failed(err);
+    }
+    if (outermost) for (const done of this.onCommit.splice(0)) done();
+    return result;
   }
 
-  /** Adds an update built by `build(sequence)`; returns its entry. Build and store are one transaction. */
+  /** Calls `listener` with each write that failed because the file cannot be written. */
+  onStorageFailure(listener: (error: StorageUnavailableError) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /** True while some updates are kept in memory only (the file could not be written). */
+  get holdsInMemory(): boolean {
+    return this.inMemory.length > 0;
+  }
+
+  /**
+   * Adds an update built by `build(sequence)`; returns its entry. Build and store are one
+   * transaction; inside the caller's transaction, the caller's. Outside one, an update the file
+   * cannot take is kept in memory (see the class).
+   */
   enqueue(build: Build, at: number): OutboxEntry {
-    return this.db.transaction(() => {
-      const row = this.sql("UPDATE counters SET value = value + 1 WHERE name = 'sequence' RETURNING value").get() as {
-        value: number;
-      };
-      const sequence = BigInt(row.value);
-      const { transmissionId, data, text } = build(sequence);
-      this.sql("INSERT INTO outbox (sequence, transmission_id, data, text, created_at) VALUES (?, ?, ?, ?, ?)").run(
-        row.value,
-        transmissionId.toString(),
-        data,
-        text,
-        at,
-      );
-      return { sequence, transmissionId, data, text, createdAt: at };
-    })();
+    if (this.db.inTransaction) return this.enqueueOnDisk(build, at);
+    try {
+      return this.transaction(() => this.enqueueOnDisk(build, at));
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      const entry = this.entry(build, at);
+      this.inMemory.push(entry);
+      return entry;
+    }
+  }
+
+  /**
+   * Writes out what is kept in memory and forgets the rows of confirmed updates; throws
+   * StorageUnavailableError while the file cannot be written. A write that succeeds means the
+   * outbox is whole on disk again.
+   */
+  writeOut(): void {
+    this.transaction(() => this.catchUpOnDisk());
+  }
+
+  private enqueueOnDisk(build: Build, at: number): OutboxEntry {
+    this.catchUpOnDisk();
+    const entry = this.entry(build, at);
+    this.insert(entry);
+    this.sql("UPDATE counters SET value = ? WHERE name = 'sequence'").run(entry.sequence);
+    return entry;
+  }
+
+  // The entry takes the next sequence at once: one given out is never given again, stored or not.
+  private entry(build: Build, at: number): OutboxEntry {
+    const sequence = this.lastSequence + 1n;
+    const { transmissionId, data, text } = build(sequence);
+    this.lastSequence = sequence;
+    return { sequence, transmissionId, data, text, createdAt: at };
+  }
+
+  private insert(e: OutboxEntry): void {
+    this.sql("INSERT INTO outbox (sequence, transmission_id, data, text, created_at) VALUES (?, ?, ?, ?, ?)").run(
+      e.sequence,
+      e.transmissionId.toString(),
+      e.data,
+      e.text,
+      e.createdAt,
+    );
+  }
+
+  // In the caller's transaction: what memory holds goes to disk, in order, behind what is there.
+  private catchUpOnDisk(): void {
+    if (this.confirmedThrough > 0n) this.sql("DELETE FROM outbox WHERE sequence <= ?").run(this.confirmedThrough);
+    if (this.collapsedInMemory > 0)
+      this.sql("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(this.collapsedInMemory);
+    for (const e of this.inMemory) this.insert(e);
+    this.sql("UPDATE counters SET value = MAX(value, ?) WHERE name = 'sequence'").run(this.lastSequence);
+    // Memory is let go only once the caller's transaction commits.
+    const written = this.inMemory.length;
+    const collapsed = this.collapsedInMemory;
+    this.onCommit.push(() => {
+      this.inMemory.splice(0, written);
+      this.collapsedInMemory -= collapsed;
+    });
   }
 
   /** The oldest waiting entry, if any. */
   peek(): OutboxEntry | undefined {
-    const row = this.sql("SELECT * FROM outbox ORDER BY sequence LIMIT 1").get() as Row | undefined;
-    if (!row) return undefined;
+    const row = this.sql("SELECT * FROM outbox WHERE sequence > ? ORDER BY sequence LIMIT 1").get(
+      this.confirmedThrough,
+    ) as Row | undefined;
+    if (!row) return this.inMemory[0];
     return {
       sequence: BigInt(row.sequence),
       transmissionId: BigInt(row.transmission_id),
@@ -105,9 +201,19 @@ export class Outbox {
     };
   }
 
-  /** Removes an entry once the server has confirmed it. */
+  /** Removes an entry once the server has confirmed it (the oldest: confirmations come in order). */
   remove(sequence: bigint): void {
-    this.sql("DELETE FROM outbox WHERE sequence = ?").run(Number(sequence));
+    if (this.inMemory[0]?.sequence === sequence) {
+      this.inMemory.shift();
+      return;
+    }
+    if (sequence > this.confirmedThrough) this.confirmedThrough = sequence;
+    try {
+      this.transaction(() => this.sql("DELETE FROM outbox WHERE sequence <= ?").run(sequence));
+    } catch (err) {
+      // Skipped by peek and size until a later write deletes it.
+      if (!(err instanceof StorageUnavailableError)) throw err;
+    }
   }
 
   /**
@@ -115,17 +221,31 @@ export class Outbox {
    * in one transaction; returns how many were dropped, also added to a persistent counter.
    */
   collapse(build: Build, at: number): number {
-    return this.transaction(() => {
-      const dropped = this.sql("DELETE FROM outbox").run().changes;
-      this.sql("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(dropped);
-      this.enqueue(build, at);
-      return dropped;
-    });
+    const dropped = this.size();
+    try {
+      this.transaction(() => {
+        this.catchUpOnDisk();
+        this.sql("DELETE FROM outbox").run();
+        this.sql("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(dropped);
+        const entry = this.entry(build, at);
+        this.insert(entry);
+        this.sql("UPDATE counters SET value = ? WHERE name = 'sequence'").run(entry.sequence);
+      });
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      // Everything on disk and in memory is older than the full state: all of it is skipped.
+      this.confirmedThrough = this.lastSequence;
+      this.inMemory.length = 0;
+      this.collapsedInMemory += dropped;
+      this.inMemory.push(this.entry(build, at));
+    }
+    return dropped;
   }
 
   /** How many updates were ever dropped by collapsing. */
   collapsedTotal(): number {
-    return (this.sql("SELECT value FROM counters WHERE name = 'collapsed'").get() as { value: number }).value;
+    const onDisk = (this.sql("SELECT value FROM counters WHERE name = 'collapsed'").get() as { value: number }).value;
+    return onDisk + this.collapsedInMemory;
   }
 
   /** Saves (or, with null, forgets) state records by id: opaque JSON, the agent's business. */
@@ -165,11 +285,24 @@ export class Outbox {
 
   /** How many entries wait. */
   size(): number {
-    return (this.sql("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
+    const onDisk = (
+      this.sql("SELECT COUNT(*) AS n FROM outbox WHERE sequence > ?").get(this.confirmedThrough) as { n: number }
+    ).n;
+    return onDisk + this.inMemory.length;
   }
 
   /** Closes the file. */
   close(): void {
     this.db.close();
+  }
+
+  // A storage failure is told to the listeners once, where it first surfaces.
+  private failed(err: unknown): unknown {
+    if (err instanceof StorageUnavailableError) return err;
+    const reason = storageFailure(err);
+    if (reason === null) return err;
+    const error = new StorageUnavailableError(reason, { cause: err });
+    for (const listener of this.failureListeners) listener(error);
+    return error;
   }
 }

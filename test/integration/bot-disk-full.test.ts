@@ -21,11 +21,16 @@ const TOKEN = "disk-test-token-0123456789";
 function fill(dir: string): string {
   const path = join(dir, "filler");
   const fd = openSync(path, "w");
-  const block = Buffer.alloc(64 * 1024);
   try {
-    for (;;) writeSync(fd, block);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+    // Down to the last byte: a page left free takes a few more WAL frames.
+    for (const size of [64 * 1024, 4096, 512, 1]) {
+      const block = Buffer.alloc(size);
+      try {
+        for (;;) writeSync(fd, block);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+      }
+    }
   } finally {
     closeSync(fd);
   }
@@ -157,8 +162,13 @@ http:
       },
       60_000,
     );
-    // Still refused while full; the agent's check fails meanwhile (published to its node).
+    // Still refused while full; a command says it changed nothing; the agent's check fails
+    // meanwhile (published to its node).
     assert.equal((await post("still-full")).status, 503);
+    await alice.say(t.prosody.botJid, "ack 1");
+    await alice.expect(
+      /^Sorry, I cannot write my database right now \(database or disk is full.*"ack" changed nothing/,
+    );
     const mark = running.logs.length;
     writeFileSync(flag, "");
     // The agent's failing check arrives as a live event, and cannot be stored.

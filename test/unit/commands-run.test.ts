@@ -5,7 +5,7 @@ import { recognisePerson } from "../../src/commands/authorise.js";
 import { createRegistry } from "../../src/commands/registry.js";
 import { defaultRegistry, runCommand, type CommandOutcome } from "../../src/commands/run.js";
 import type { AlertFilter, Command, CommandContext } from "../../src/commands/types.js";
-import { CommandError } from "../../src/errors.js";
+import { CommandError, StorageUnavailableError } from "../../src/errors.js";
 
 const M = 60_000;
 const H = 60 * M;
@@ -384,6 +384,17 @@ describe("commands: runCommand, the error boundary", () => {
       assert.equal(outcome.reply, 'Sorry, something went wrong on my side while running "boom". It has been logged.');
       assert.ok(!outcome.ok && outcome.kind === "failed" && outcome.error === error);
     }
+  });
+
+  it("says plainly that nothing changed when the database cannot be written", async () => {
+    const error = new StorageUnavailableError("database or disk is full (SQLITE_FULL)");
+    const outcome = await runCommand("boom", fakeContext([]), createRegistry([failing(error)]));
+    assert.equal(
+      outcome.reply,
+      'Sorry, I cannot write my database right now (database or disk is full (SQLITE_FULL)), so "boom" changed nothing. ' +
+        "Try again once it is fixed; the people on call have been told.",
+    );
+    assert.ok(!outcome.ok && outcome.kind === "failed" && outcome.error === error);
   });
 });
 
