@@ -1,6 +1,6 @@
 import type { Migration } from "./migrations.js";
 import { openDatabase, statementCache, type Db } from "./database.js";
-import { storageFailure } from "./storage-failure.js";
+import { asStorageError } from "./storage-failure.js";
 import { StorageUnavailableError } from "../errors.js";
 
 /** One update waiting in the agent's outbox: its per-source sequence and its pubsub payload. */
@@ -102,7 +102,7 @@ export class Outbox {
       result = this.db.transaction(fn)();
     } catch (err) {
       this.onCommit.length = mark;
-      throw this.failed(err);
+      throw asStorageError(err, this.failureListeners);
     }
     if (outermost) for (const done of this.onCommit.splice(0)) done();
     return result;
@@ -294,15 +294,5 @@ export class Outbox {
   /** Closes the file. */
   close(): void {
     this.db.close();
-  }
-
-  // A storage failure is told to the listeners once, where it first surfaces.
-  private failed(err: unknown): unknown {
-    if (err instanceof StorageUnavailableError) return err;
-    const reason = storageFailure(err);
-    if (reason === null) return err;
-    const error = new StorageUnavailableError(reason, { cause: err });
-    for (const listener of this.failureListeners) listener(error);
-    return error;
   }
 }

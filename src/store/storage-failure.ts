@@ -1,3 +1,5 @@
+import { StorageUnavailableError } from "../errors.js";
+
 /**
  * SQLite's result codes that say the file cannot be written, whatever the statement was: the disk
  * or its quota is full, the disk failed, the file or its directory became read-only, or the file
@@ -21,4 +23,20 @@ export function storageFailure(err: unknown): string | null {
   // Extended codes name their family first: SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED.
   if (!STORAGE_CODES.some((family) => code === family || code.startsWith(`${family}_`))) return null;
   return `${err.message} (${code})`;
+}
+
+/**
+ * What a failed write throws: a StorageUnavailableError when the file cannot be written (told to
+ * `listeners` the first time it surfaces, where it is made), anything else as it was.
+ */
+export function asStorageError(
+  err: unknown,
+  listeners: ReadonlyArray<(error: StorageUnavailableError) => void>,
+): unknown {
+  if (err instanceof StorageUnavailableError) return err;
+  const reason = storageFailure(err);
+  if (reason === null) return err;
+  const error = new StorageUnavailableError(reason, { cause: err });
+  for (const listener of listeners) listener(error);
+  return error;
 }

@@ -6,7 +6,7 @@ import { SourceStore, TransmissionStore } from "./source-store.js";
 import { ReplicaJournal } from "./replica-journal.js";
 import { InstanceLock } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
-import { storageFailure } from "./storage-failure.js";
+import { asStorageError } from "./storage-failure.js";
 import { StorageUnavailableError } from "../errors.js";
 
 export type { InstanceLock } from "./instance-lock.js";
@@ -94,7 +94,7 @@ export class Store {
     } catch (err) {
       // What waited on this transaction (or savepoint) hears it was not stored.
       for (const settle of this.awaitingCommit.splice(mark)) settle(false);
-      throw this.failed(err);
+      throw asStorageError(err, this.failureListeners);
     }
     if (outermost) for (const settle of this.awaitingCommit.splice(0)) settle(true);
     return result;
@@ -118,16 +118,6 @@ export class Store {
   /** Writes one small row and commits it; throws StorageUnavailableError while the file cannot be written. */
   probeWrite(at: number): void {
     this.transaction(() => this.policy.setBotState("write-probe", String(at)));
-  }
-
-  // A storage failure is told once, where it first surfaces (the innermost transaction).
-  private failed(err: unknown): unknown {
-    if (err instanceof StorageUnavailableError) return err;
-    const reason = storageFailure(err);
-    if (reason === null) return err;
-    const error = new StorageUnavailableError(reason, { cause: err });
-    for (const listener of this.failureListeners) listener(error);
-    return error;
   }
 
   /** The schema version now in the file. */

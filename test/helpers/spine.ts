@@ -1,5 +1,5 @@
 // Builds real bots, agents and people's clients against a test Prosody.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runAgent, type RunningAgent } from "../../src/agent/run-agent.js";
@@ -82,6 +82,29 @@ source: ${source}
 state_dir: ${join(dir, `agent-${source}`)}
 heartbeat: false
 ${extraYaml}`;
+}
+
+/**
+ * Writes `agent.yaml` in `dir` for web1 (its account registered) with one check, nginx, CRITICAL
+ * ("nginx is not answering") while the file `dir`/nginx-down exists; `stateDir` overrides the
+ * agent's. Returns the config's path and the flag's.
+ */
+export async function writeFlagAgentConfig(
+  t: TestProsody,
+  dir: string,
+  stateDir?: string,
+): Promise<{ config: string; flag: string }> {
+  await t.prosody.register("web1", "pw-web1");
+  const flag = join(dir, "nginx-down");
+  const config = join(dir, "agent.yaml");
+  const checks = `checks:
+  - id: nginx
+    command: [/bin/sh, -c, "if [ -e ${flag} ]; then echo nginx is not answering; exit 2; fi; echo ok"]
+    interval: 1s
+`;
+  const yaml = agentYaml(t, dir, "web1", checks);
+  writeFileSync(config, stateDir ? yaml.replace(/^state_dir: .*$/m, `state_dir: ${stateDir}`) : yaml);
+  return { config, flag };
 }
 
 /** Registers the agent account and starts an agent for `source` with the given static alerts. */

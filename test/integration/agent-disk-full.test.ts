@@ -3,63 +3,29 @@
 // told), says so with an alert of its own, clears it once space is freed, and after a restart its
 // updates still carry sequences the bot takes (none given twice, none refused as stale).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUTBOX_ALERT_ID } from "../../src/agent/outbox-health.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
-import { agentYaml, PersonClient, tempDir } from "../helpers/spine.js";
+import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
+import { PersonClient, writeFlagAgentConfig } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
-
-/** Fills the file system holding `dir` with one file; returns its path (remove it to free the space). */
-function fill(dir: string): string {
-  const path = join(dir, "filler");
-  const fd = openSync(path, "w");
-  try {
-    // Down to the last byte: a page left free takes a few more WAL frames.
-    for (const size of [64 * 1024, 4096, 512, 1]) {
-      const block = Buffer.alloc(size);
-      try {
-        for (;;) writeSync(fd, block);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 describe("an agent's disk full", function () {
   this.timeout(240_000);
   const server = withProsody();
-  let dir: string | undefined;
-  let data: string | undefined;
+  const disk = withSmallDisk("mauve-agent-disk-full-", "2m");
   let bot: ChildRun | undefined;
   let agent: ChildRun | undefined;
   const people: PersonClient[] = [];
 
-  before(function () {
-    dir = tempDir("mauve-agent-disk-full-");
-    data = join(dir, "data");
-    mkdirSync(data);
-    try {
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", data], { stdio: "pipe" });
-    } catch (err) {
-      console.log(`    (skipped: cannot mount a tmpfs to fill: ${String(err).split("\n")[0]})`);
-      data = undefined;
-      this.skip();
-    }
-  });
   after(async () => {
     for (const p of people) await p.stop();
     await agent?.stop();
     await bot?.stop();
-    if (data) execFileSync("umount", ["-l", data]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    disk.release();
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed" && agent)
@@ -76,23 +42,8 @@ describe("an agent's disk full", function () {
     const d = t.prosody.domain;
     const alice = await PersonClient.login(t, "alice");
     people.push(alice);
-    bot = await startBotProcess(t, writeBotConfig(t, dir!, `people:\n  - { name: alice, jid: alice@${d} }\n`));
-    await t.prosody.register("web1", "pw-web1");
-    const flag = join(dir!, "nginx-down");
-    const config = join(dir!, "agent.yaml");
-    writeFileSync(
-      config,
-      agentYaml(
-        t,
-        dir!,
-        "web1",
-        `checks:
-  - id: nginx
-    command: [/bin/sh, -c, "if [ -e ${flag} ]; then echo nginx is not answering; exit 2; fi; echo ok"]
-    interval: 1s
-`,
-      ).replace(/^state_dir: .*$/m, `state_dir: ${join(data!, "agent")}`),
-    );
+    bot = await startBotProcess(t, writeBotConfig(t, disk.dir, `people:\n  - { name: alice, jid: alice@${d} }\n`));
+    const { config, flag } = await writeFlagAgentConfig(t, disk.dir, join(disk.data, "agent"));
     const start = async (): Promise<ChildRun> => {
       const run = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "mauve-agent");
       await run.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
@@ -101,7 +52,7 @@ describe("an agent's disk full", function () {
     agent = await start();
     await bot.waitForLog("web1's node", (l) => l["msg"] === "agent node provisioned", 30_000);
 
-    const filler = fill(data!);
+    const filler = fillDisk(disk.data);
     writeFileSync(flag, "");
     // Told all the same, and the agent's own alert says why a restart now would lose updates (in
     // either order: the alert may go out first).

@@ -4,69 +4,34 @@
 // goes out about an alert the store rolled back, and once space is freed what the agent published
 // meanwhile is read again from its node and told, and everyone hears that it is over.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
+import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { agentYaml, PersonClient, tempDir } from "../helpers/spine.js";
+import { PersonClient, writeFlagAgentConfig } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const TOKEN = "disk-test-token-0123456789";
 
-/** Fills the file system holding `dir` with one file; returns its path (remove it to free the space). */
-function fill(dir: string): string {
-  const path = join(dir, "filler");
-  const fd = openSync(path, "w");
-  try {
-    // Down to the last byte: a page left free takes a few more WAL frames.
-    for (const size of [64 * 1024, 4096, 512, 1]) {
-      const block = Buffer.alloc(size);
-      try {
-        for (;;) writeSync(fd, block);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
-
 describe("AlertBot's disk full", function () {
   this.timeout(240_000);
   const server = withProsody();
-  let dir: string | undefined;
-  let data: string | undefined;
+  const disk = withSmallDisk("mauve-disk-full-", "4m");
   let bot: ChildRun | undefined;
   let agent: ChildRun | undefined;
   let smtp: SmtpSink | undefined;
   const people: PersonClient[] = [];
 
-  before(function () {
-    // A file system of its own to fill, not the machine's: mounting a tmpfs needs root.
-    dir = tempDir("mauve-disk-full-");
-    data = join(dir, "data");
-    mkdirSync(data);
-    try {
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", data], { stdio: "pipe" });
-    } catch (err) {
-      console.log(`    (skipped: cannot mount a tmpfs to fill: ${String(err).split("\n")[0]})`);
-      data = undefined;
-      this.skip();
-    }
-  });
   after(async () => {
     for (const p of people) await p.stop();
     await agent?.stop();
     await bot?.stop();
     await smtp?.close();
-    if (data) execFileSync("umount", ["-l", data]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    disk.release();
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed" && bot)
@@ -83,7 +48,7 @@ describe("AlertBot's disk full", function () {
     await t.prosody.register("bob", "pw-bob");
     const config = writeBotConfig(
       t,
-      dir!,
+      disk.dir,
       `people:
   - { name: alice, jid: alice@${d}, email: alice@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
   - { name: bob, jid: bob@${d}, email: bob@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
@@ -97,7 +62,7 @@ http:
     - { name: backups, token: ${TOKEN}, sources: ["*"] }
 `,
     );
-    const database = join(data!, "alertbot.sqlite");
+    const database = join(disk.data, "alertbot.sqlite");
     writeFileSync(config, readFileSync(config, "utf8").replace(/^database: .*$/m, `database: ${database}`));
     const running = await startBotProcess(t, config);
     bot = running;
@@ -112,22 +77,7 @@ http:
     };
 
     // The agent's check is raised by a flag file.
-    await t.prosody.register("web1", "pw-web1");
-    const flag = join(dir!, "web1-down");
-    const agentConfig = join(dir!, "agent.yaml");
-    writeFileSync(
-      agentConfig,
-      agentYaml(
-        t,
-        dir!,
-        "web1",
-        `checks:
-  - id: nginx
-    command: [/bin/sh, -c, "if [ -e ${flag} ]; then echo nginx is not answering; exit 2; fi; echo ok"]
-    interval: 1s
-`,
-      ),
-    );
+    const { config: agentConfig, flag } = await writeFlagAgentConfig(t, disk.dir);
     agent = ChildRun.start("agents/mauve-agent.ts", ["--config", agentConfig], {}, "mauve-agent");
     await agent.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
 
@@ -135,7 +85,7 @@ http:
     await alice.expect(/^RAISED #\d+ backup1 before\b/);
 
     // The disk fills up.
-    const filler = fill(data!);
+    const filler = fillDisk(disk.data);
     const refused: string[] = [];
     for (let i = 0; refused.length === 0 && i < 200; i++) {
       const answer = await post(`full-${i}`);
