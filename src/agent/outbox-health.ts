@@ -75,7 +75,11 @@ export class OutboxHealth {
     if (!this.failing || this.stopped) return;
     try {
       this.deps.writeOut();
-    } catch {
+    } catch (err) {
+      this.deps.log.debug("the outbox still cannot be written", {
+        path: this.deps.path,
+        reason: err instanceof Error ? err.message : String(err),
+      });
       this.probeLater();
       return;
     }

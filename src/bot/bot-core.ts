@@ -35,6 +35,7 @@ import {
 } from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
 import { storageAlarmRecipients } from "./storage-alarm.js";
+import { StorageUnavailableError } from "../errors.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
 
@@ -469,7 +470,10 @@ export class BotCore {
           if (last) this.dispatcher.flush();
         });
       } catch (err) {
-        log.error("processing due alerts failed", { err });
+        // Tried again at the next tick (every 250 ms while something is due): the storage alarm
+        // has said once, loudly, that the database cannot be written.
+        if (err instanceof StorageUnavailableError) log.debug("processing due alerts failed", { reason: err.reason });
+        else log.error("processing due alerts failed", { err });
         return;
       }
     }

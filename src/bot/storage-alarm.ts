@@ -123,6 +123,7 @@ export class StorageAlarm {
       this.deps.probe();
     } catch (err) {
       const now = clock.now();
+      log.debug("the database still cannot be written", { reason: err instanceof Error ? err.message : String(err) });
       if (now - failing.loggedAt >= STILL_FAILING_LOG_EVERY_MS) {
         failing.loggedAt = now;
         log.error("AlertBot still cannot write its database", {

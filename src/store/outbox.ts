@@ -72,6 +72,8 @@ export class Outbox {
   private readonly inMemory: OutboxEntry[] = [];
   /** Every update up to this sequence was confirmed, though rows of them may still be on disk. */
   private confirmedThrough = 0n;
+  /** Rows of confirmed updates could not be deleted (the file could not be written). */
+  private undeleted = false;
   /** Dropped by collapsing while the file could not be written: added to the counter once it can. */
   private collapsedInMemory = 0;
   private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
@@ -113,11 +115,6 @@ export class Outbox {
     this.failureListeners.push(listener);
   }
 
-  /** True while some updates are kept in memory only (the file could not be written). */
-  get holdsInMemory(): boolean {
-    return this.inMemory.length > 0;
-  }
-
   /**
    * Adds an update built by `build(sequence)`; returns its entry. Build and store are one
    * transaction; inside the caller's transaction, the caller's. Outside one, an update the file
@@ -125,10 +122,13 @@ export class Outbox {
    */
   enqueue(build: Build, at: number): OutboxEntry {
     if (this.db.inTransaction) return this.enqueueOnDisk(build, at);
+    const before = this.lastSequence;
     try {
       return this.transaction(() => this.enqueueOnDisk(build, at));
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) throw err;
+      // The sequence the failed write took went nowhere: this entry takes it.
+      this.lastSequence = before;
       const entry = this.entry(build, at);
       this.inMemory.push(entry);
       return entry;
@@ -141,7 +141,14 @@ export class Outbox {
    * outbox is whole on disk again.
    */
   writeOut(): void {
-    this.transaction(() => this.catchUpOnDisk());
+    this.transaction(() => {
+      this.catchUpOnDisk();
+      // A row that changes every time: SQLite skips writing one set to the value it holds, which
+      // would commit on a full disk and say nothing.
+      this.sql(
+        "INSERT INTO counters (name, value) VALUES ('write-probe', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+      ).run();
+    });
   }
 
   private enqueueOnDisk(build: Build, at: number): OutboxEntry {
@@ -152,7 +159,8 @@ export class Outbox {
     return entry;
   }
 
-  // The entry takes the next sequence at once: one given out is never given again, stored or not.
+  // The entry takes the next sequence at once: one given out (to a payload that may be sent) is
+  // never given again, stored or not.
   private entry(build: Build, at: number): OutboxEntry {
     const sequence = this.lastSequence + 1n;
     const { transmissionId, data, text } = build(sequence);
@@ -172,7 +180,9 @@ export class Outbox {
 
   // In the caller's transaction: what memory holds goes to disk, in order, behind what is there.
   private catchUpOnDisk(): void {
-    if (this.confirmedThrough > 0n) this.sql("DELETE FROM outbox WHERE sequence <= ?").run(this.confirmedThrough);
+    // Nothing held back: the usual case costs nothing more.
+    if (!this.undeleted && this.inMemory.length === 0 && this.collapsedInMemory === 0) return;
+    if (this.undeleted) this.sql("DELETE FROM outbox WHERE sequence <= ?").run(this.confirmedThrough);
     if (this.collapsedInMemory > 0)
       this.sql("UPDATE counters SET value = value + ? WHERE name = 'collapsed'").run(this.collapsedInMemory);
     for (const e of this.inMemory) this.insert(e);
@@ -183,6 +193,7 @@ export class Outbox {
     this.onCommit.push(() => {
       this.inMemory.splice(0, written);
       this.collapsedInMemory -= collapsed;
+      this.undeleted = false;
     });
   }
 
@@ -213,6 +224,7 @@ export class Outbox {
     } catch (err) {
       // Skipped by peek and size until a later write deletes it.
       if (!(err instanceof StorageUnavailableError)) throw err;
+      this.undeleted = true;
     }
   }
 
@@ -222,6 +234,7 @@ export class Outbox {
    */
   collapse(build: Build, at: number): number {
     const dropped = this.size();
+    const before = this.lastSequence;
     try {
       this.transaction(() => {
         this.catchUpOnDisk();
@@ -234,7 +247,9 @@ export class Outbox {
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) throw err;
       // Everything on disk and in memory is older than the full state: all of it is skipped.
+      this.lastSequence = before;
       this.confirmedThrough = this.lastSequence;
+      this.undeleted = true;
       this.inMemory.length = 0;
       this.collapsedInMemory += dropped;
       this.inMemory.push(this.entry(build, at));

@@ -33,6 +33,7 @@ export class Store {
   /** Waiting for the open transaction's outcome (see `committed`): told true after its commit, false after its rollback. */
   private readonly awaitingCommit: Array<(committed: boolean) => void> = [];
   private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
+  private probes = 0;
 
   private constructor(
     private readonly db: Db,
@@ -117,7 +118,10 @@ export class Store {
 
   /** Writes one small row and commits it; throws StorageUnavailableError while the file cannot be written. */
   probeWrite(at: number): void {
-    this.transaction(() => this.policy.setBotState("write-probe", String(at)));
+    // A value that changes every time: SQLite skips writing a row set to the value it holds, which
+    // would commit on a full disk and say nothing.
+    this.probes++;
+    this.transaction(() => this.policy.setBotState("write-probe", `${at} ${this.probes}`));
   }
 
   /** The schema version now in the file. */

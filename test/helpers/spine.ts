@@ -85,7 +85,7 @@ ${extraYaml}`;
 }
 
 /**
- * Writes `agent.yaml` in `dir` for web1 (its account registered) with one check, nginx, CRITICAL
+ * Writes `agent.yaml` in `dir` for web1 (its account registered, debug logs) with one check, nginx, CRITICAL
  * ("nginx is not answering") while the file `dir`/nginx-down exists; `stateDir` overrides the
  * agent's. Returns the config's path and the flag's.
  */
@@ -97,7 +97,9 @@ export async function writeFlagAgentConfig(
   await t.prosody.register("web1", "pw-web1");
   const flag = join(dir, "nginx-down");
   const config = join(dir, "agent.yaml");
-  const checks = `checks:
+  const checks = `log:
+  level: debug
+checks:
   - id: nginx
     command: [/bin/sh, -c, "if [ -e ${flag} ]; then echo nginx is not answering; exit 2; fi; echo ok"]
     interval: 1s

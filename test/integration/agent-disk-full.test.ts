@@ -71,6 +71,10 @@ describe("an agent's disk full", function () {
     rmSync(flag);
     await alice.expect(/^CLEARED #\d+ web1 nginx\b/, 30_000);
 
+    // A probe while the disk is still full fails, and the alert stays.
+    await agent.waitForLog("a probe that failed", (l) => l["msg"] === "the outbox still cannot be written", 60_000);
+    assert.equal(agent.withMsg("the outbox can be written again: cleared the alert").length, 0);
+
     // Space freed: the outbox is written out at the next probe, and the alert clears.
     rmSync(filler);
     await alice.expect(new RegExp(`^CLEARED #\\d+ web1 ${OUTBOX_ALERT_ID}\\b`), 90_000);

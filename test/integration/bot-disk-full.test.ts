@@ -129,6 +129,10 @@ http:
       30_000,
     );
 
+    // A probe while the disk is still full fails, and nobody is told it is over.
+    await running.waitForLog("a probe that failed", (l) => l["msg"] === "the database still cannot be written", 30_000);
+    assert.equal(running.withMsg("AlertBot can write its database again; reading again what was refused").length, 0);
+
     // Space is freed: the probe commits, people hear it is over, the agent's raise is read again.
     rmSync(filler);
     await alice.expect(/^AlertBot can write its database again/, 60_000);
