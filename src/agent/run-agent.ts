@@ -6,6 +6,7 @@ import { sourceToNodeName } from "../codec/source-name.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import { Outbox } from "../store/outbox.js";
+import { unwrapPayload } from "../codec/payload.js";
 import { connectClient } from "../xmpp/connect.js";
 import { createDisco } from "../xmpp/disco.js";
 import { bareJid, jidDomain, jidLocal } from "../xmpp/jid.js";
@@ -155,6 +156,36 @@ export async function runAgent(
     if (session.isOnline) void presence.sendAvailable({ status: status(backlog) }).catch(() => undefined);
   };
 
+  /**
+   * AlertBot refuses an update whose sequence is not past the last it took from this source. When
+   * the node's newest item is further on than the outbox (another agent published with this
+   * account, or the state directory is older than the node), this agent's updates would all be
+   * refused, unheard: it goes on from the node's sequence and sends its full state again.
+   */
+  async function goPastNodeSequence(): Promise<void> {
+    const read = await pubsub.getItems(service, node, 1);
+    if (!read.ok) return;
+    let newest = 0n;
+    for (const item of read.items) {
+      if (!item.payload) continue;
+      try {
+        const { sequence } = unwrapPayload(item.payload);
+        if (sequence > newest) newest = sequence;
+      } catch {
+        // Not ours to read: nothing to go past.
+      }
+    }
+    if (!outbox.advanceSequence(newest)) return;
+    log.warn(
+      "this agent's node holds a newer update than its outbox: going on from its sequence, full state sent again",
+      {
+        sequence: newest,
+        cause: "another agent on this account, or a state directory older than the node",
+      },
+    );
+    core.queueFullState();
+  }
+
   // A fresh session sets up presence and the node; publishing opens when the gate says so.
   let nodeRetries = 0;
   async function setUp(): Promise<void> {
@@ -164,6 +195,7 @@ export async function runAgent(
       // Directed presence: AlertBot answers with its own once it knows us (first contact: after provisioning).
       await presence.sendAvailable({ to: bot, status: status() });
       ready = (await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log)).ok;
+      if (ready) await goPastNodeSequence();
       if (ready) await presence.sendAvailable({ to: bot, status: status() });
       if (ready && agentChecks.remote)
         await followConfigNodes(pubsub, service, agentChecks.nodes, agentChecks.remote, log);

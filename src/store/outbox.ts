@@ -197,6 +197,24 @@ export class Outbox {
     });
   }
 
+  /**
+   * Moves the sequence on to `sequence` when it is not behind it already, so the next entry goes
+   * out past it; true when it moved. What waits keeps its sequence (its payloads are built).
+   */
+  advanceSequence(sequence: bigint): boolean {
+    if (sequence <= this.lastSequence) return false;
+    this.lastSequence = sequence;
+    try {
+      this.transaction(() =>
+        this.sql("UPDATE counters SET value = MAX(value, ?) WHERE name = 'sequence'").run(sequence),
+      );
+    } catch (err) {
+      // Kept in memory: the next entry written sets the counter past it.
+      if (!(err instanceof StorageUnavailableError)) throw err;
+    }
+    return true;
+  }
+
   /** The oldest waiting entry, if any. */
   peek(): OutboxEntry | undefined {
     const row = this.sql("SELECT * FROM outbox WHERE sequence > ? ORDER BY sequence LIMIT 1").get(
