@@ -7,7 +7,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUTBOX_ALERT_ID } from "../../src/agent/outbox-health.js";
 import { ChildRun } from "../helpers/process-child.js";
-import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { PersonClient, writeFlagAgentConfig } from "../helpers/spine.js";
@@ -44,11 +44,7 @@ describe("an agent's disk full", function () {
     people.push(alice);
     bot = await startBotProcess(t, writeBotConfig(t, disk.dir, `people:\n  - { name: alice, jid: alice@${d} }\n`));
     const { config, flag } = await writeFlagAgentConfig(t, disk.dir, join(disk.data, "agent"));
-    const start = async (): Promise<ChildRun> => {
-      const run = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "mauve-agent");
-      await run.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
-      return run;
-    };
+    const start = (): Promise<ChildRun> => startAgentProcess(config);
     agent = await start();
     await bot.waitForLog("web1's node", (l) => l["msg"] === "agent node provisioned", 30_000);
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { cpSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ChildRun } from "../helpers/process-child.js";
-import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
 
@@ -36,11 +36,7 @@ describe("an agent whose outbox is behind its node", function () {
     );
     const state = join(dir, "state");
     const { config, flag } = await writeFlagAgentConfig(t, dir, state);
-    const start = async (): Promise<ChildRun> => {
-      const run = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "mauve-agent");
-      await run.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
-      return run;
-    };
+    const start = (): Promise<ChildRun> => startAgentProcess(config);
     agent = await start();
     await bot.waitForLog("web1's node", (l) => l["msg"] === "agent node provisioned", 30_000);
     assert.equal((await agent.stop()).code, 0);

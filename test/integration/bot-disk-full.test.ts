@@ -8,7 +8,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ChildRun } from "../helpers/process-child.js";
-import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
@@ -78,8 +78,7 @@ http:
 
     // The agent's check is raised by a flag file.
     const { config: agentConfig, flag } = await writeFlagAgentConfig(t, disk.dir);
-    agent = ChildRun.start("agents/mauve-agent.ts", ["--config", agentConfig], {}, "mauve-agent");
-    await agent.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
+    agent = await startAgentProcess(agentConfig);
 
     assert.equal((await post("before")).status, 200);
     await alice.expect(/^RAISED #\d+ backup1 before\b/);
