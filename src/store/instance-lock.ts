@@ -10,7 +10,17 @@ import { StoreError } from "./database.js";
  * ends (a pid file left by a crash would have to be judged stale, and a reused pid fooled that).
  */
 export class InstanceLock {
-  private constructor(private readonly db: Database.Database | null) {}
+  /**
+   * Every lock this process holds. better-sqlite3 closes a connection nobody refers to when the
+   * garbage collector takes it, and with it the lock: a caller that kept no reference (the
+   * entry point takes it only to hold it) lost the lock at some later collection, and a second
+   * AlertBot then started on the same file. Held here, a lock lasts until `release()` or the end.
+   */
+  private static readonly held = new Set<InstanceLock>();
+
+  private constructor(private readonly db: Database.Database | null) {
+    InstanceLock.held.add(this);
+  }
 
   /** Takes the lock of the database at `path`, or throws StoreError naming the file when another process holds it. */
   static take(path: string): InstanceLock {
@@ -40,6 +50,7 @@ export class InstanceLock {
 
   /** Lets the lock go (it also goes with the process). */
   release(): void {
+    InstanceLock.held.delete(this);
     this.db?.close();
   }
 }

@@ -53,6 +53,36 @@ describe("store instance lock", function () {
     Store.lockFor(path).release();
   });
 
+  it("is still held after the garbage collector ran, though the taker kept no reference to it", async () => {
+    const path = join(dir, "alertbot.sqlite");
+    // The entry point takes the lock and drops the value: better-sqlite3 closes a connection that
+    // nobody refers to when it is collected, and the lock went with it.
+    const child = spawn(
+      process.execPath,
+      [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { Store } from "./src/store/store.ts";
+         Store.lockFor(process.argv[1]);
+         for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); }
+         console.log("collected"); setInterval(() => {}, 1000);`,
+        path,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const [line] = (await once(child.stdout, "data")) as [Buffer];
+      assert.equal(line.toString().trim(), "collected");
+      assert.throws(() => Store.lockFor(path), /another AlertBot is using/);
+    } finally {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+  });
+
   it("has nothing to hold for a database in memory", () => {
     Store.lockFor(":memory:").release();
     Store.lockFor(":memory:").release();
