@@ -23,6 +23,8 @@ export const EJABBERD_SUBSET = [
   "test/integration/demo-http.test.ts",
 ];
 
+const SUMMARY = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/;
+
 const PASSES = {
   prosody: {
     env: { MAUVE_TEST_SERVER: "prosody" },
@@ -40,30 +42,81 @@ for (const name of only) {
 }
 const chosen = only.length > 0 ? only : Object.keys(PASSES);
 
-/** Runs mocha for one pass, echoing its output; resolves to its exit code and its closing summary. */
+/** How long mocha may take to exit after printing its summary before it is taken for stuck. */
+const EXIT_AFTER_SUMMARY_MS = 120_000;
+/** How long the pipes may stay open once mocha has exited (a leftover grandchild holding them). */
+const DRAIN_MS = 10_000;
+
+/** The process group of the pass that is running, for a Ctrl-C or a SIGTERM to reach all of it. */
+let runningGroup = null;
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.on(sig, () => {
+    if (runningGroup !== null) killGroup(runningGroup, "SIGKILL");
+    process.exit(130);
+  });
+
+function killGroup(pid, sig) {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // ESRCH: the whole group has ended already.
+  }
+}
+
+/**
+ * Runs mocha for one pass in a process group of its own, echoing its output; resolves to its exit
+ * code and its closing summary. Nothing the pass started outlives it: when mocha exits, whatever
+ * is left in its group (a server or entry point a failed test did not stop) is killed, and a mocha
+ * that prints its summary but does not exit (a handle left open) is killed after a while and
+ * counted as a failure. Either used to hold the run open until CI's deadline.
+ */
 function runPass(name) {
   const { env, files } = PASSES[name];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["node_modules/mocha/bin/mocha.js", ...files], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
+      detached: true,
     });
+    runningGroup = child.pid;
     let tail = "";
+    let stuck = null;
+    let hung = false;
     child.stdout.on("data", (chunk) => {
       process.stdout.write(chunk);
       tail = (tail + chunk.toString()).slice(-4096);
+      if (stuck === null && SUMMARY.test(tail))
+        stuck = setTimeout(() => {
+          hung = true;
+          process.stderr.write(
+            `run-tests: the ${name} pass printed its summary but has not exited in ${EXIT_AFTER_SUMMARY_MS / 1000} s (something left open); killing it\n`,
+          );
+          killGroup(child.pid, "SIGKILL");
+        }, EXIT_AFTER_SUMMARY_MS);
     });
     child.once("error", reject);
-    child.once("close", (code, signal) => {
-      const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(tail);
-      resolve({
-        name,
-        code: code ?? 1,
-        signal,
-        passed: m ? Number(m[1]) : 0,
-        failed: m ? Number(m[2]) : 0,
-        skipped: m && m[3] ? Number(m[3]) : 0,
-        summarised: m !== null,
+    child.once("exit", (code, signal) => {
+      clearTimeout(stuck);
+      killGroup(child.pid, "SIGKILL");
+      runningGroup = null;
+      const finish = () => {
+        const m = SUMMARY.exec(tail);
+        resolve({
+          name,
+          code: code ?? 1,
+          signal,
+          hung,
+          passed: m ? Number(m[1]) : 0,
+          failed: m ? Number(m[2]) : 0,
+          skipped: m && m[3] ? Number(m[3]) : 0,
+          summarised: m !== null,
+        });
+      };
+      if (child.stdout.closed) return finish();
+      const drained = setTimeout(finish, DRAIN_MS);
+      child.stdout.once("close", () => {
+        clearTimeout(drained);
+        finish();
       });
     });
   });
@@ -82,10 +135,11 @@ for (const r of results) {
   failed += r.failed;
   skipped += r.skipped;
   // A pass that died without its summary (a crash, a signal) counts as a failure, never as 0 of 0.
-  if (!r.summarised) failed += 1;
-  if (r.code !== 0 || !r.summarised) ok = false;
+  // One that printed its summary and then had to be killed counts as one more failure too.
+  if (!r.summarised || r.hung) failed += 1;
+  if (r.code !== 0 || !r.summarised || r.hung) ok = false;
   const how = r.summarised
-    ? `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}`
+    ? `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}${r.hung ? "; did not exit after its summary, killed" : ""}`
     : `ended without a summary (exit ${r.code}${r.signal ? `, ${r.signal}` : ""})`;
   process.stdout.write(`${r.name} pass: ${how}\n`);
 }

@@ -15,6 +15,9 @@ export interface ChildExit {
 
 /** A running entry point: its output as lines (JSON log lines parsed), signals, and its exit. */
 export class ChildRun {
+  /** Every child that has not closed yet: what a failed test left running is killed at the end of the run. */
+  private static readonly running = new Set<ChildRun>();
+
   /** Every stderr line that parsed as a JSON object (the structured log). */
   readonly logs: Array<Record<string, unknown>> = [];
   /** Raw stdout and stderr, for "never appears" scans and failure reports. */
@@ -35,8 +38,10 @@ export class ChildRun {
     child.on("error", (err) => (this.stderr += `cannot start ${label}: ${err.message}\n`));
     // "close", not "exit": at "exit" the pipes may still hold the last lines (the reason it
     // stopped among them), and a test reading them then would race the process.
+    ChildRun.running.add(this);
     this.exited = new Promise((resolve) => {
       child.on("close", (code, signal) => {
+        ChildRun.running.delete(this);
         this.exit = { code, signal };
         resolve(this.exit);
       });
@@ -72,6 +77,33 @@ export class ChildRun {
   ): ChildRun {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     return new ChildRun(child, label);
+  }
+
+  /**
+   * SIGKILLs every child still running and waits for them: the run's last hook. A test that failed
+   * before stopping what it started left it running, and its pipes kept mocha from ever exiting.
+   * Returns their labels and pids.
+   */
+  static async killLeftRunning(): Promise<string[]> {
+    const left = [...ChildRun.running];
+    await Promise.all(left.map((run) => run.crash()));
+    return left.map((run) => `${run.label} (pid ${run.pid})`);
+  }
+
+  /**
+   * Waits for the process to end by itself; after `timeoutMs` kills it and fails with the end of
+   * its output, so a test that expected an exit neither leaves it running nor hides why.
+   */
+  async waitForExit(what: string, timeoutMs = 60_000): Promise<ChildExit> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome !== "late") return outcome;
+    await this.crash();
+    throw new Error(
+      `timed out waiting for ${what} (${timeoutMs} ms); killed it. Its stderr ended:\n${this.stderr.slice(-4000)}`,
+    );
   }
 
   /** The process id (for logs of a failed test). */

@@ -178,7 +178,7 @@ sms:
       { [BOT_SECRET_ENV]: t.botSecret, MAUVE_TEST_SMTP_PASSWORD: SMTP_PASSWORD, MAUVE_TEST_SMS_TOKEN: SMS_TOKEN },
       "second",
     );
-    const secondExit = await waitFor("the second AlertBot to exit", () => second.exitStatus ?? undefined, 20_000);
+    const secondExit = await second.waitForExit("the second AlertBot to exit");
     assert.deepEqual(secondExit, { code: 1, signal: null }, second.stderr.slice(-2000));
     assert.match(second.stderr, /cannot start.*another AlertBot is using this database/);
 
