@@ -8,7 +8,7 @@ import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli
 import { readAgentConfigFile } from "../src/config/agent-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
-import { runAgent } from "../src/agent/run-agent.js";
+import { lockStateDir, runAgent } from "../src/agent/run-agent.js";
 
 const HELP = `Usage: mauve-agent [--config FILE] [--check-config]
 
@@ -54,9 +54,10 @@ Options:
 
 Exit status: 0 stopped by SIGINT/SIGTERM (running checks are killed; the only
 way it ends cleanly: a lost server is waited for, however long), 1 could not
-start or the stop failed, 2 bad command line, 70 a fatal error while running
-(logged; restart it), 78 bad configuration (every problem is listed with
-its key). Logs are JSON lines on stderr, the reason for every exit among them.
+start (its outbox, or another agent using its state directory) or the stop
+failed, 2 bad command line, 70 a fatal error while running (logged; restart
+it), 78 bad configuration (every problem is listed with its key). Logs are
+JSON lines on stderr, the reason for every exit among them.
 `;
 
 const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/agent.yaml");
@@ -72,6 +73,8 @@ try {
     fields: { component: "agent", source: config.source },
     redact: configRedactor(config),
   });
+  // Held until the process ends: a second agent on this state directory stops here.
+  lockStateDir(config.stateDir);
   const lifetime = holdProcessOpen(log);
   const agent = await runAgent(config, systemClock, log);
   lifetime.stopWith(() => agent.stop());

@@ -54,6 +54,18 @@ export interface RunAgentOptions {
   botWaitMs?: number;
 }
 
+/** The agent's outbox, in its state directory. */
+const outboxFile = (stateDir: string): string => join(stateDir, "outbox.sqlite");
+
+/**
+ * Makes this process the only agent on `stateDir` for as long as it runs: a second one (a manual
+ * run beside the service) throws StoreError naming the directory, before it touches the outbox.
+ */
+export function lockStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true });
+  Outbox.lockFor(outboxFile(stateDir));
+}
+
 /**
  * Starts an agent: opens its outbox and saved state, starts its checks (they run, and queue, before
  * the server answers), logs in (retrying until it does), makes sure its node exists, announces
@@ -66,7 +78,7 @@ export async function runAgent(
   options: RunAgentOptions = {},
 ): Promise<RunningAgent> {
   mkdirSync(config.stateDir, { recursive: true });
-  const outbox = new Outbox(join(config.stateDir, "outbox.sqlite"));
+  const outbox = new Outbox(outboxFile(config.stateDir));
   const node = sourceToNodeName(config.source);
   const { pubsub: service, bot } = config.xmpp;
   const core = new AgentCore({
@@ -89,7 +101,7 @@ export async function runAgent(
   const outboxHealth = new OutboxHealth({
     clock,
     log,
-    path: join(config.stateDir, "outbox.sqlite"),
+    path: outboxFile(config.stateDir),
     writeOut: () => outbox.writeOut(),
     change,
   });

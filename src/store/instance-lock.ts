@@ -1,8 +1,22 @@
-// One AlertBot per database file. Two processes on one file would each tell people of every alert
-// and each take the other's acks for stale writes; a second one used to be stopped only by its
-// failed XMPP login, and AlertBot now keeps trying that for as long as it runs.
+// One process per durable file. Two AlertBots on one database would each tell people of every
+// alert and each take the other's acks for stale writes; a second one used to be stopped only by
+// its failed XMPP login, and AlertBot now keeps trying that for as long as it runs. Two agents on
+// one state directory would each give out the outbox's next sequence: the second write of it
+// failed as a duplicate key and the agent exited, to be restarted into the same fight.
 import Database from "better-sqlite3";
 import { StoreError } from "./database.js";
+
+/** Who holds a lock, for the message the second taker gets. */
+export interface LockClaim {
+  /** The process that holds it: "AlertBot", "mauve-agent". */
+  readonly holder: string;
+  /** What the file is to the user: "this database", "this state directory". */
+  readonly what: string;
+  /** What to give the second one instead: "a database", "a state_dir". */
+  readonly own: string;
+}
+
+const ALERTBOT_CLAIM: LockClaim = { holder: "AlertBot", what: "this database", own: "a database" };
 
 /**
  * An exclusive lock on `<database>.lock`, held for the life of the process: a SQLite file in
@@ -22,8 +36,11 @@ export class InstanceLock {
     InstanceLock.held.add(this);
   }
 
-  /** Takes the lock of the database at `path`, or throws StoreError naming the file when another process holds it. */
-  static take(path: string): InstanceLock {
+  /**
+   * Takes the lock of the file at `path` (`<path>.lock`), or throws StoreError naming the file
+   * and `claim`'s holder when another process holds it.
+   */
+  static take(path: string, claim: LockClaim = ALERTBOT_CLAIM): InstanceLock {
     if (path === ":memory:") return new InstanceLock(null);
     const lockPath = `${path}.lock`;
     let db: Database.Database | undefined;
@@ -42,7 +59,7 @@ export class InstanceLock {
       db?.close();
       if ((err as { code?: unknown }).code === "SQLITE_BUSY")
         throw new StoreError(
-          `${path}: another AlertBot is using this database (it holds ${lockPath}); stop it, or give this one a database of its own`,
+          `${path}: another ${claim.holder} is using ${claim.what} (it holds ${lockPath}); stop it, or give this one ${claim.own} of its own`,
         );
       throw new StoreError(`${lockPath}: cannot take the database's lock: ${(err as Error).message}`, { cause: err });
     }

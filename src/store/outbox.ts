@@ -1,5 +1,6 @@
 import type { Migration } from "./migrations.js";
 import { openDatabase, statementCache, type Db } from "./database.js";
+import { InstanceLock } from "./instance-lock.js";
 import { asStorageError } from "./storage-failure.js";
 import { StorageUnavailableError } from "../errors.js";
 
@@ -64,6 +65,14 @@ type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text:
  * was kept in memory.
  */
 export class Outbox {
+  /**
+   * Makes this process the only agent to use the outbox at `path` (and so its state directory)
+   * for as long as it runs; throws StoreError naming the file when another process holds it.
+   */
+  static lockFor(path: string): InstanceLock {
+    return InstanceLock.take(path, { holder: "mauve-agent", what: "this state directory", own: "a state_dir" });
+  }
+
   private readonly db: Db;
   private readonly sql;
   /** The newest sequence given out (the counter on disk may lag behind it while writes fail). */

@@ -1,12 +1,14 @@
 // One AlertBot per database file: the lock beside it, held by a process for its life.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { StoreError } from "../../src/store/database.js";
+import { Outbox } from "../../src/store/outbox.js";
 import { Store } from "../../src/store/store.js";
+import { ChildRun } from "../helpers/process-child.js";
 
 describe("store instance lock", function () {
   this.timeout(30_000);
@@ -86,5 +88,32 @@ describe("store instance lock", function () {
   it("has nothing to hold for a database in memory", () => {
     Store.lockFor(":memory:").release();
     Store.lockFor(":memory:").release();
+  });
+
+  it("lets one agent use a state directory: a second exits 1 naming it, and the first runs on", async function () {
+    this.timeout(120_000);
+    const stateDir = join(dir, "state");
+    const config = join(dir, "agent.yaml");
+    // No server answers at port 9: an agent keeps trying it, and its checks and outbox run meanwhile.
+    writeFileSync(
+      config,
+      `xmpp: { service: "xmpp://127.0.0.1:9", jid: web1@x.org, password: s }\nstate_dir: ${stateDir}\nalerts: [{ id: disk, state: raised, summary: full }]\n`,
+    );
+    const first = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "first agent");
+    try {
+      await first.waitForLog("the first agent to try the server", (l) => l["msg"] === "cannot connect yet; will retry");
+      const second = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "second agent");
+      assert.deepEqual(await second.waitForExit("the second agent to exit"), { code: 1, signal: null }, second.stderr);
+      const line = second.logs.find((l) => l["msg"] === "cannot start");
+      assert.ok(line, second.stderr);
+      assert.match(
+        JSON.stringify(line["err"]),
+        /outbox\.sqlite: another mauve-agent is using this state directory \(it holds .*outbox\.sqlite\.lock\); stop it, or give this one a state_dir of its own/,
+      );
+      assert.equal(first.hasExited, false, "the first agent runs on");
+      assert.throws(() => Outbox.lockFor(join(stateDir, "outbox.sqlite")), /another mauve-agent/);
+    } finally {
+      assert.equal((await first.stop()).code, 0, first.stderr);
+    }
   });
 });
