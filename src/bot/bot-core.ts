@@ -18,7 +18,7 @@ import { Dispatcher } from "./dispatcher.js";
 import { evaluateAlert, policyLook, type PolicyInputs, type PolicyLook } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { AlertSemantics } from "../alerts/state-machine.js";
-import type { CommandEffect } from "../commands/types.js";
+import type { BotTrouble, CommandEffect } from "../commands/types.js";
 import type { HostDownConfig } from "../policy/types.js";
 import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner } from "./command-runner.js";
@@ -61,6 +61,8 @@ export interface BotCoreDeps {
   metrics?: BotMetrics | undefined;
   /** The source of AlertBot's own alerts about itself (its component JID); default "alertbot". */
   ownSource?: string;
+  /** What is wrong with AlertBot itself now that no alert records (see storage-alarm.ts). */
+  troubles?: () => readonly BotTrouble[];
 }
 
 /**
@@ -128,6 +130,7 @@ export class BotCore {
       settings: deps.settings,
       inputs: deps.inputs,
       metrics: deps.metrics,
+      ...(deps.troubles ? { troubles: deps.troubles } : {}),
     });
     this.dispatcher = new Dispatcher({
       store: deps.store,
@@ -419,7 +422,8 @@ export class BotCore {
     this.watchers.push(listener);
   }
 
-  private changed(): void {
+  /** Tells the watchers something a board shows changed outside the core (AlertBot's own trouble). */
+  changed(): void {
     for (const listener of this.watchers) listener();
   }
 

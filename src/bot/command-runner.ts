@@ -4,7 +4,7 @@ import { FORM_COMMANDS, runFormCommand } from "../commands/adhoc-forms.js";
 import { STRANGER_REFUSAL, authoriser, recognisePerson, type Person } from "../commands/authorise.js";
 import { RateLimiter } from "../commands/rate-limit.js";
 import { runCommand, type CommandOutcome } from "../commands/run.js";
-import type { CommandContext, CommandEffect, OnCallOutcome, WebSignIn } from "../commands/types.js";
+import type { BotTrouble, CommandContext, CommandEffect, OnCallOutcome, WebSignIn } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import { addOpenTime, workingHoursWindow } from "../policy/windows.js";
 import { classify } from "../policy/matcher.js";
@@ -28,6 +28,8 @@ export interface CommandRunnerDeps {
   inputs: PolicyInputs;
   /** Counts commands for /metrics. */
   metrics?: BotMetrics | undefined;
+  /** What is wrong with AlertBot itself now that no alert records (`show` puts it first). */
+  troubles?: () => readonly BotTrouble[];
 }
 
 /** A command's result, with what the bot must do about it afterwards. */
@@ -191,6 +193,7 @@ export class CommandRunner {
       },
       may: authoriser(person.name, permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
       ...(this.signIn !== null ? { webSignIn: () => this.webLink(person, direct) } : {}),
+      troubles: this.deps.troubles?.() ?? [],
     };
   }
 

@@ -148,7 +148,11 @@ export async function runBot(
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
   const metrics = initial.http?.metrics
-    ? new PromMetrics({ ...storeGauges(store, clock), ...catchUpGauges(() => liveEvents, clock) })
+    ? new PromMetrics({
+        ...storeGauges(store, clock),
+        ...catchUpGauges(() => liveEvents, clock),
+        databaseWritable: () => !storage.active,
+      })
     : undefined;
 
   const service = initial.xmpp.pubsub;
@@ -204,6 +208,7 @@ export async function runBot(
     roomPost: gated(gate, (workgroup: string, line: () => string) => rooms.post(workgroup, line)),
     metrics,
     ownSource: botJid,
+    troubles: () => storage.troubles(),
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
     core.applyEffects(effects),
@@ -352,6 +357,7 @@ export async function runBot(
       if (session.isOnline) await resync();
       await core.tick();
     },
+    changed: () => core.changed(),
   });
   store.onStorageFailure((error) => storage.failed(error));
 
@@ -432,6 +438,7 @@ export async function runBot(
       presence: (jid) => people.status(jid),
       agentStatus: (jid) => agentStatus.get(jid),
       lastFullState: (source) => core.lastFullState(source),
+      troubles: () => storage.troubles(),
     });
     for (const route of web.routes()) listener.addRoute(route);
     core.watch(() => web.changed());

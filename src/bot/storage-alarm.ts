@@ -4,6 +4,7 @@
 // AlertBot's own alerts at once, on every channel they have for its level (nothing can wait for an
 // answer without storing it), and again once writes work.
 import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { BotTrouble } from "../commands/types.js";
 import type { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { planChannels, type PresenceOf } from "../policy/delivery.js";
@@ -63,6 +64,8 @@ export interface StorageAlarmDeps {
   tell: (kind: "raised" | "cleared", subject: string, text: string) => Promise<void>;
   /** Once writes work again: read again what was refused meanwhile (pubsub items), run what is due. */
   recovered: () => Promise<void>;
+  /** Told when an episode starts and when it ends (boards show it). */
+  changed?: () => void;
   probeEveryMs?: number;
 }
 
@@ -80,6 +83,18 @@ export class StorageAlarm {
   /** True while the database cannot be written. */
   get active(): boolean {
     return this.failing !== null;
+  }
+
+  /** The episode under way, as `show` and the board say it; none while writes work. */
+  troubles(): BotTrouble[] {
+    const failing = this.failing;
+    if (!failing) return [];
+    return [
+      {
+        since: failing.since,
+        text: `AlertBot cannot write its database (${failing.reason}): updates are not stored and nobody is told of them, so what is listed may be out of date`,
+      },
+    ];
   }
 
   /** A write failed because the database cannot be written. */
@@ -101,6 +116,7 @@ export class StorageAlarm {
         "Free disk space (or fix the disk) on AlertBot's host.",
     );
     this.probeLater();
+    this.deps.changed?.();
   }
 
   /** Stops the probe (shutdown). */
@@ -135,6 +151,7 @@ export class StorageAlarm {
       return;
     }
     this.failing = null;
+    this.deps.changed?.();
     const lastedMs = clock.now() - failing.since;
     const lasted = lastedMs < 90_000 ? `${Math.round(lastedMs / 1000)} s` : `${Math.round(lastedMs / 60_000)} min`;
     log.info("AlertBot can write its database again; reading again what was refused", { lastedMs });

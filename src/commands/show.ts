@@ -1,6 +1,6 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { LEVELS } from "../policy/types.js";
-import { alertLine, hasLiveAck } from "./format.js";
+import { ago, alertLine, hasLiveAck } from "./format.js";
 import { silencedUntil } from "../policy/matcher.js";
 import type { AlertGrade, ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
@@ -97,6 +97,14 @@ export function mostUrgent(
 }
 
 function handleShow(args: ShowArgs, ctx: CommandContext): string {
+  // AlertBot's own trouble that no alert records comes first: while its database cannot be
+  // written, the list below is not what the agents say, and "No raised alerts." would be a lie.
+  const troubles = (ctx.troubles ?? []).map((t) => `⚠ ${t.text} (since ${ago(t.since, ctx.now)})`);
+  const list = listAlerts(args, ctx);
+  return troubles.length === 0 ? list : [...troubles, list].join("\n");
+}
+
+function listAlerts(args: ShowArgs, ctx: CommandContext): string {
   const silences = ctx.silences?.list(ctx.now) ?? [];
   const until = (a: AlertRecord): number | null => silencedUntil(a, silences, ctx.now);
   // Graded once each; weakly held, as a listing may pass over 100,000 alerts.

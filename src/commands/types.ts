@@ -121,6 +121,15 @@ export type WebSignIn =
   | { readonly ok: false; readonly reason: "room" };
 
 /** Everything a handler may consult or change; handlers touch nothing else, so tests pass a fake. */
+/**
+ * Something wrong with AlertBot itself that no alert can record (its database cannot be written),
+ * and since when: `show` and the board put it first, for whoever looks.
+ */
+export interface BotTrouble {
+  readonly since: number;
+  readonly text: string;
+}
+
 export interface CommandContext {
   /** The sender, already recognised as a configured person (see `recognisePerson`). */
   readonly person: Person;
@@ -149,6 +158,8 @@ export interface CommandContext {
   may?(action: CommandAction, alert: AlertRecord | null): Verdict;
   /** A one-time sign-in link to the web board for the sender; absent when the board is off. */
   webSignIn?(): WebSignIn;
+  /** What is wrong with AlertBot itself now that no alert records; none when absent. */
+  readonly troubles?: readonly BotTrouble[];
 }
 
 /**

@@ -25,6 +25,8 @@ export interface MetricsGauges {
   agents(): { connected: number; down: number };
   /** Live events held back for a catch-up, the nodes kept for theirs, and how long the oldest has waited. */
   catchUp(): { heldEvents: number; keptNodes: number; oldestKeptAgeMs: number };
+  /** Whether the bot's last write to its database, or its probe, committed (false through a full disk). */
+  databaseWritable(): boolean;
 }
 
 /** The reason of a rejected update in a few stable words (the full reason is logged, and may name a source). */
@@ -161,6 +163,14 @@ export class PromMetrics implements BotMetrics {
       registers,
       collect() {
         this.set(gauges.catchUp().oldestKeptAgeMs / 1000);
+      },
+    });
+    new Gauge({
+      name: "mauve_database_writable",
+      help: "1 while AlertBot can write its database; 0 from a write that failed (disk full, I/O error, read-only) until a probe commits: updates are refused meanwhile",
+      registers,
+      collect() {
+        this.set(gauges.databaseWritable() ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -38,6 +38,7 @@ td.num { font-variant-numeric: tabular-nums; }
 .state-raised { border-color: var(--urgent); } .state-acked { border-color: var(--ok); }
 .state-silenced, .state-scheduled { border-color: var(--muted); color: var(--muted); }
 .pages { margin: .8em 0; display: flex; gap: 1em; align-items: center; }
+.trouble { padding: .5em .8em; border-left: 4px solid var(--urgent); background: color-mix(in srgb, var(--urgent) 12%, transparent); margin-bottom: 1em; font-weight: 600; }
 .flash { padding: .5em .8em; border-left: 4px solid var(--mauve); background: color-mix(in srgb, var(--mauve) 10%, transparent); margin-bottom: 1em; white-space: pre-wrap; }
 .actions form { display: inline; }
 .actions, .inline { display: flex; gap: .4em; flex-wrap: wrap; }

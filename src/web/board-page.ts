@@ -1,3 +1,4 @@
+import type { BotTrouble } from "../commands/types.js";
 import { LEVELS } from "../policy/types.js";
 import { BOARD_SORTS, BOARD_STATES, type BoardQuery, type BoardView } from "./board-rows.js";
 import { html, type Html } from "./html.js";
@@ -22,8 +23,18 @@ export function boardLink(q: BoardQuery, change: Partial<Record<keyof BoardQuery
   return text === "" ? "/" : `/?${text}`;
 }
 
-/** The board's <main>: counts, charts, filters, one page of alerts with a quick ack each. */
-export function boardMain(view: BoardView, q: BoardQuery, viewer: Viewer, now: number, flash: string | null): Html {
+/**
+ * The board's <main>: AlertBot's own trouble first (what no alert records), then counts, charts,
+ * filters, and one page of alerts with a quick ack each.
+ */
+export function boardMain(
+  view: BoardView,
+  q: BoardQuery,
+  viewer: Viewer,
+  now: number,
+  flash: string | null,
+  troubles: readonly BotTrouble[] = [],
+): Html {
   const c = view.counts;
   const count = (label: string, n: number, state: string): Html =>
     html`<a href="${boardLink(q, { state, page: 1 })}" data-count="${state}"><b>${n}</b>${label}</a>`;
@@ -79,6 +90,7 @@ export function boardMain(view: BoardView, q: BoardQuery, viewer: Viewer, now: n
         </div>`
       : "";
   return html`<main>
+    ${troubles.map((t) => html`<div class="trouble" role="alert">⚠ ${t.text} (since ${when(t.since, now)})</div>`)}
     ${flash === null ? "" : html`<div class="flash" role="status">${flash}</div>`}
     <div class="counts">
       ${count("raised", c.raised, "raised")}${count("acked", c.acked, "acked")}${count("silenced", c.silenced, "silenced")}${count("scheduled", c.scheduled, "scheduled")}

@@ -2,6 +2,7 @@ import type { Clock } from "../clock/clock.js";
 import type { BoardConfig } from "../http/board-config.js";
 import type { HttpRequest, HttpResponse, Route } from "../http/listener.js";
 import type { Logger } from "../log.js";
+import type { BotTrouble } from "../commands/types.js";
 import { activeSilences, classify } from "../policy/matcher.js";
 import type { Presence } from "../policy/delivery.js";
 import { HOST_DOWN_ALERT_ID } from "../policy/inhibit.js";
@@ -41,6 +42,8 @@ export interface WebBoardDeps {
   agentStatus(jid: string): { readonly status: string; readonly at: number } | undefined;
   /** When a source last sent its full state since the bot started, if it has. */
   lastFullState(source: string): number | undefined;
+  /** What is wrong with AlertBot itself now that no alert records (shown above the alerts). */
+  troubles?(): readonly BotTrouble[];
 }
 
 const COOKIE = "mauve_board";
@@ -295,7 +298,10 @@ export class WebBoard {
       if (this.views.size >= VIEWS_KEPT) this.views.clear();
       this.views.set(key, { at: now, view });
     }
-    return htmlAnswer(200, page("Board", "board", viewer, boardMain(view, q, viewer, now, this.flash(viewer))));
+    return htmlAnswer(
+      200,
+      page("Board", "board", viewer, boardMain(view, q, viewer, now, this.flash(viewer), this.deps.troubles?.() ?? [])),
+    );
   }
 
   private alertPage(req: HttpRequest, viewer: Viewer): HttpResponse {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { scrape, sum } from "../helpers/metrics.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
@@ -82,6 +83,9 @@ http:
 
     assert.equal((await post("before")).status, 200);
     await alice.expect(/^RAISED #\d+ backup1 before\b/);
+    const writable = async (): Promise<number> =>
+      sum(await scrape(`http://127.0.0.1:${port}/metrics`), "mauve_database_writable");
+    assert.equal(await writable(), 1);
 
     // The disk fills up.
     const filler = fillDisk(disk.data);
@@ -118,6 +122,11 @@ http:
     await alice.expect(
       /^Sorry, I cannot write my database right now \(database or disk is full.*"ack" changed nothing/,
     );
+    // Whoever looks sees it first: `show` (the list under it may be out of date), and /metrics.
+    await alice.say(t.prosody.botJid, "show");
+    const shown = await alice.expect(/^⚠ AlertBot cannot write its database \(database or disk is full/);
+    assert.match(shown, /may be out of date \(since .*\)\n#\d+ /);
+    assert.equal(await writable(), 0);
     const mark = running.logs.length;
     writeFileSync(flag, "");
     // The agent's failing check arrives as a live event, and cannot be stored.
@@ -143,6 +152,9 @@ http:
     );
     assert.equal((await post("after")).status, 200);
     await alice.expect(/^RAISED #\d+ backup1 after\b/);
+    assert.equal(await writable(), 1);
+    await alice.say(t.prosody.botJid, "show");
+    assert.doesNotMatch(await alice.expect(/backup after failed/), /⚠/);
 
     // Every RAISED notice alice got names an alert the database holds with that name: none was
     // sent for an update the disk refused and the store rolled back.

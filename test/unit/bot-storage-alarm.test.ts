@@ -19,6 +19,7 @@ describe("StorageAlarm", () => {
   let recovered: number;
   let writable: boolean;
   let alarm: StorageAlarm;
+  let changes: number;
 
   beforeEach(() => {
     clock = new FakeClock();
@@ -26,7 +27,9 @@ describe("StorageAlarm", () => {
     told = [];
     recovered = 0;
     writable = false;
+    changes = 0;
     alarm = new StorageAlarm({
+      changed: () => changes++,
       clock,
       log: logs.logger,
       probe: () => {
@@ -43,10 +46,18 @@ describe("StorageAlarm", () => {
   afterEach(() => alarm.stop());
 
   it("tells once however many writes fail, probes until one commits, then tells it is over and reads again", () => {
+    assert.deepEqual(alarm.troubles(), []);
+    clock.advance(1_000);
+    const since = clock.now();
     alarm.failed(full);
     alarm.failed(full);
     alarm.failed(full);
     assert.deepEqual(told, [["raised", "AlertBot cannot write its database"]]);
+    assert.equal(changes, 1, "boards are told it started");
+    const [trouble, ...more] = alarm.troubles();
+    assert.equal(more.length, 0);
+    assert.equal(trouble!.since, since);
+    assert.match(trouble!.text, /^AlertBot cannot write its database \(database or disk is full \(SQLITE_FULL\)\)/);
     assert.equal(alarm.active, true);
     assert.equal(logs.lines.filter((l) => String(l["msg"]).startsWith("AlertBot cannot write")).length, 1);
 
@@ -60,6 +71,8 @@ describe("StorageAlarm", () => {
     assert.deepEqual(told[1], ["cleared", "AlertBot can write its database again"]);
     assert.equal(recovered, 1);
     assert.equal(alarm.active, false);
+    assert.deepEqual(alarm.troubles(), []);
+    assert.equal(changes, 2, "and that it ended");
     clock.advance(STORAGE_PROBE_EVERY_MS * 10);
     assert.equal(told.length, 2, "nothing more once it is over");
 

@@ -229,6 +229,19 @@ describe("commands: detail and history", () => {
     assert.ok(replies[1]!.includes("Detail:\n> d\n> ack 6"), replies[1]);
   });
 
+  it('show puts AlertBot\'s own trouble first, above the list and above "No raised alerts."', async () => {
+    const trouble = { since: NOW - 3 * M, text: "AlertBot cannot write its database (disk full)" };
+    assert.equal(
+      await say("show", new FakeBot([]).context({ troubles: [trouble] })),
+      "⚠ AlertBot cannot write its database (disk full) (since 3m ago)\nNo raised alerts.",
+    );
+    const lines = (await say("show", new FakeBot([DISK]).context({ troubles: [trouble] }))).split("\n");
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^⚠ AlertBot cannot write its database/);
+    assert.match(lines[1]!, /^#42 /);
+    assert.equal(await say("show", new FakeBot([]).context({ troubles: [] })), "No raised alerts.");
+  });
+
   it("detail cuts a long detail text", async () => {
     const bot = new FakeBot([alert(1, { detail: "x".repeat(5_000) })]);
     const text = await say("detail 1", bot.context());

@@ -23,7 +23,11 @@ describe("metrics: the catch-up", () => {
         (err) => assert.fail(String(err)),
         (item) => item.split(" ")[0]!,
       );
-      const metrics = new PromMetrics({ ...storeGauges(store, clock), ...catchUpGauges(() => gate, clock) });
+      const metrics = new PromMetrics({
+        ...storeGauges(store, clock),
+        ...catchUpGauges(() => gate, clock),
+        databaseWritable: () => true,
+      });
       const read = async () => {
         const samples = parseMetrics(await metrics.registry.metrics());
         return [

@@ -3,6 +3,7 @@
 // a change, an action or a second of time gives a fresh view, so no board shows stale rows.
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
+import type { BotTrouble } from "../../src/commands/types.js";
 import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
@@ -54,7 +55,9 @@ describe("web board: one pass over the open alerts serves every open board", () 
       presence: () => "offline",
       agentStatus: () => undefined,
       lastFullState: () => undefined,
+      troubles: () => troubles,
     });
+    let troubles: BotTrouble[] = [];
     core.watch(() => web.changed());
     const route = (method: string, path: string) => web.routes().find((r) => r.method === method && r.path === path)!;
 
@@ -100,6 +103,15 @@ describe("web board: one pass over the open alerts serves every open board", () 
       new RegExp(`data-alert="${id}"[^>]*data-state="acked"`),
       "the page after an action shows it",
     );
+
+    // AlertBot's own trouble is not part of the shared view: it shows, and goes, on the next fetch.
+    troubles = [{ since: clock.now() - 60_000, text: "AlertBot cannot write its database (disk <full>)" }];
+    assert.match(
+      await board(),
+      /<main>\s*<div class="trouble" role="alert">⚠ AlertBot cannot write its database \(disk &lt;full&gt;\) \(since /,
+    );
+    troubles = [];
+    assert.doesNotMatch(await board(), /class="trouble"/);
 
     core.stop();
     await new Promise((resolve) => setImmediate(resolve));
