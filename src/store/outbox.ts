@@ -1,7 +1,7 @@
 import type { Migration } from "./migrations.js";
 import { openDatabase, statementCache, type Db } from "./database.js";
 import { InstanceLock } from "./instance-lock.js";
-import { asStorageError } from "./storage-failure.js";
+import { Transactions } from "./transactions.js";
 import { StorageUnavailableError } from "../errors.js";
 
 /** One update waiting in the agent's outbox: its per-source sequence and its pubsub payload. */
@@ -85,9 +85,7 @@ export class Outbox {
   private undeleted = false;
   /** Dropped by collapsing while the file could not be written: added to the counter once it can. */
   private collapsedInMemory = 0;
-  private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
-  /** What to do once the open transaction commits (dropped if it rolls back). */
-  private readonly onCommit: Array<() => void> = [];
+  private readonly transactions: Transactions;
 
   /**
    * Opens the file as the bot opens its own (database.ts): WAL, checked at start, errors naming the
@@ -96,6 +94,7 @@ export class Outbox {
   constructor(path: string) {
     this.db = openDatabase(path, OUTBOX_MIGRATIONS, { pageSize: OUTBOX_PAGE_SIZE });
     this.sql = statementCache(this.db);
+    this.transactions = new Transactions(this.db);
     this.lastSequence = BigInt(
       (this.sql("SELECT value FROM counters WHERE name = 'sequence'").get() as { value: number }).value,
     );
@@ -106,22 +105,12 @@ export class Outbox {
    * telling `onStorageFailure`'s listeners, when the file cannot be written.
    */
   transaction<T>(fn: () => T): T {
-    const outermost = !this.db.inTransaction;
-    const mark = this.onCommit.length;
-    let result: T;
-    try {
-      result = this.db.transaction(fn)();
-    } catch (err) {
-      this.onCommit.length = mark;
-      throw asStorageError(err, this.failureListeners);
-    }
-    if (outermost) for (const done of this.onCommit.splice(0)) done();
-    return result;
+    return this.transactions.run(fn);
   }
 
   /** Calls `listener` with each write that failed because the file cannot be written. */
   onStorageFailure(listener: (error: StorageUnavailableError) => void): void {
-    this.failureListeners.push(listener);
+    this.transactions.onStorageFailure(listener);
   }
 
   /**
@@ -199,7 +188,7 @@ export class Outbox {
     // Memory is let go only once the caller's transaction commits.
     const written = this.inMemory.length;
     const collapsed = this.collapsedInMemory;
-    this.onCommit.push(() => {
+    this.transactions.afterCommit(() => {
       this.inMemory.splice(0, written);
       this.collapsedInMemory -= collapsed;
       this.undeleted = false;

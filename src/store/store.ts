@@ -6,7 +6,7 @@ import { SourceStore, TransmissionStore } from "./source-store.js";
 import { ReplicaJournal } from "./replica-journal.js";
 import { InstanceLock } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
-import { asStorageError } from "./storage-failure.js";
+import { Transactions } from "./transactions.js";
 import { StorageUnavailableError } from "../errors.js";
 
 export type { InstanceLock } from "./instance-lock.js";
@@ -28,11 +28,7 @@ export class Store {
   /** The replica log's journal; null unless opened `replicated`. */
   readonly replica: ReplicaJournal | null;
 
-  // One wrapper made once: better-sqlite3 builds a new one on every db.transaction(fn) call.
-  private readonly inTransaction;
-  /** Waiting for the open transaction's outcome (see `committed`): told true after its commit, false after its rollback. */
-  private readonly awaitingCommit: Array<(committed: boolean) => void> = [];
-  private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
+  private readonly transactions: Transactions;
   private probes = 0;
 
   private constructor(
@@ -41,7 +37,7 @@ export class Store {
   ) {
     // Before anything prepares a statement: the journal watches every write.
     this.replica = options.replicated ? new ReplicaJournal(db) : null;
-    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    this.transactions = new Transactions(db);
     this.alerts = new AlertStore(db);
     this.sources = new SourceStore(db);
     this.transmissions = new TransmissionStore(db);
@@ -87,18 +83,7 @@ export class Store {
    * StorageUnavailableError, after telling `onStorageFailure`'s listeners.
    */
   transaction<T>(fn: () => T): T {
-    const outermost = !this.db.inTransaction;
-    const mark = this.awaitingCommit.length;
-    let result: T;
-    try {
-      result = this.inTransaction(fn) as T;
-    } catch (err) {
-      // What waited on this transaction (or savepoint) hears it was not stored.
-      for (const settle of this.awaitingCommit.splice(mark)) settle(false);
-      throw asStorageError(err, this.failureListeners);
-    }
-    if (outermost) for (const settle of this.awaitingCommit.splice(0)) settle(true);
-    return result;
+    return this.transactions.run(fn);
   }
 
   /**
@@ -107,13 +92,12 @@ export class Store {
    * room line) waits for this: sent before the commit, it told of something the store may never hold.
    */
   committed(): Promise<boolean> {
-    if (!this.db.inTransaction) return Promise.resolve(true);
-    return new Promise((settle) => this.awaitingCommit.push(settle));
+    return this.transactions.committed();
   }
 
   /** Calls `listener` with each write that failed because the file cannot be written. */
   onStorageFailure(listener: (error: StorageUnavailableError) => void): void {
-    this.failureListeners.push(listener);
+    this.transactions.onStorageFailure(listener);
   }
 
   /** Writes one small row and commits it; throws StorageUnavailableError while the file cannot be written. */

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import Database from "better-sqlite3";
 import { Store } from "../../src/store/store.js";
 import { storageFailure } from "../../src/store/storage-failure.js";
+import { Transactions } from "../../src/store/transactions.js";
 
 describe("Store.committed: side effects wait for the commit", () => {
   let store: Store;
@@ -82,5 +83,39 @@ describe("storageFailure: which SQLite errors mean the file cannot be written", 
     assert.equal(storageFailure(error("SQLITE_FULLER", "made up")), null);
     assert.equal(storageFailure(new Error("database or disk is full")), null);
     assert.equal(storageFailure("SQLITE_FULL"), null);
+  });
+});
+
+describe("Transactions.afterCommit: what lets go of memory runs only once the write is stored", () => {
+  it("runs at once outside a transaction, after the outermost commit inside one, and never after a rollback", () => {
+    const db = new Database(":memory:");
+    const tx = new Transactions(db);
+    db.exec("CREATE TABLE t (v INTEGER)");
+    const ran: string[] = [];
+
+    tx.afterCommit(() => ran.push("outside"));
+    assert.deepEqual(ran, ["outside"]);
+
+    tx.run(() => {
+      db.exec("INSERT INTO t VALUES (1)");
+      tx.run(() => tx.afterCommit(() => ran.push("nested, kept")));
+      assert.throws(() =>
+        tx.run(() => {
+          tx.afterCommit(() => ran.push("nested, rolled back"));
+          throw new Error("the savepoint's own error");
+        }),
+      );
+      assert.deepEqual(ran, ["outside"], "nothing before the outermost commit");
+    });
+    assert.deepEqual(ran, ["outside", "nested, kept"]);
+
+    assert.throws(() =>
+      tx.run(() => {
+        tx.afterCommit(() => ran.push("rolled back"));
+        throw new Error("the caller's own error");
+      }),
+    );
+    assert.deepEqual(ran, ["outside", "nested, kept"]);
+    db.close();
   });
 });
