@@ -27,8 +27,9 @@ Options:
 
 Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: the XMPP
 server is tried until it answers, at start too, and a lost connection for as long as
-it runs), 1 could not start (database, or another AlertBot using it; UDP or HTTP
-port) or the stop failed, 2 bad command line, 70 a fatal error while running
+it runs; a database on a full disk is waited for, the people on call told by email
+and SMS), 1 could not start (a damaged database, or another AlertBot using it; UDP
+or HTTP port) or the stop failed, 2 bad command line, 70 a fatal error while running
 (logged; restart it), 75 an active of two (\`failover\`) lost its JID or connection
 (restart it: it joins as the standby), 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the

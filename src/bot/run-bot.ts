@@ -18,6 +18,7 @@ import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUpHolding } from "./catch-up.js";
 import { StorageAlarm } from "./storage-alarm.js";
+import { openWhenWritable } from "./storage-at-start.js";
 import { handleItem } from "./item-handler.js";
 import { LinkWatch } from "./link-down.js";
 import { PresenceReask } from "./presence-reask.js";
@@ -123,6 +124,14 @@ function runningSettings(
   return { config, ...settingsFromConfig(config, channels) };
 }
 
+/** The channels that work before the XMPP session and the database: email and SMS, as configured. */
+function offlineChannels(config: BotConfig, clock: Clock): Map<ChannelKind, Channel> {
+  const channels = new Map<ChannelKind, Channel>();
+  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
+  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
+  return channels;
+}
+
 /**
  * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
  * catches up on retained items, tells people what is owed, listens for legacy UDP updates when
@@ -134,7 +143,17 @@ export async function runBot(
   log: Logger,
   options: RunBotOptions = {},
 ): Promise<RunningBot> {
-  const store = options.active?.store ?? Store.open(initial.database); // failover: opened replicated
+  // Failover: opened replicated. Otherwise a disk that is full at start is waited for, and told.
+  const store =
+    options.active?.store ??
+    (await openWhenWritable({
+      clock,
+      log,
+      open: () => Store.open(initial.database),
+      policy: initial,
+      ownSource: initial.xmpp.component,
+      channels: offlineChannels(initial, clock),
+    }));
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.
   for (const { source } of store.sources.all()) {

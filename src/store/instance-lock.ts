@@ -19,8 +19,8 @@ export interface LockClaim {
 const ALERTBOT_CLAIM: LockClaim = { holder: "AlertBot", what: "this database", own: "a database" };
 
 /**
- * An exclusive lock on `<database>.lock`, held for the life of the process: a SQLite file in
- * exclusive locking mode, written once, so the kernel releases it when the process ends however it
+ * An exclusive lock on `<database>.lock`, held for the life of the process: an exclusive SQLite
+ * transaction on that file, never ended, so the kernel releases it when the process ends however it
  * ends (a pid file left by a crash would have to be judged stale, and a reused pid fooled that).
  */
 export class InstanceLock {
@@ -46,14 +46,12 @@ export class InstanceLock {
     let db: Database.Database | undefined;
     try {
       db = new Database(lockPath, { timeout: 0 });
-      db.pragma("locking_mode = EXCLUSIVE");
       // What the file holds does not matter, only its lock: no journal file beside it.
       db.pragma("journal_mode = MEMORY");
-      db.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)");
-      db.transaction(() => {
-        db!.exec("DELETE FROM holder");
-        db!.prepare("INSERT INTO holder (pid) VALUES (?)").run(process.pid);
-      })();
+      // A transaction taken exclusive and never ended holds the lock without writing a byte (a
+      // commit, even of nothing, writes a new file's first page): it is taken on a full disk too,
+      // where AlertBot must get far enough to say so.
+      db.exec("BEGIN EXCLUSIVE");
       return new InstanceLock(db);
     } catch (err) {
       db?.close();

@@ -25,6 +25,22 @@ export function storageFailure(err: unknown): string | null {
   return `${err.message} (${code})`;
 }
 
+/** The codes of a file that may open once the disk is fixed: full, failing, or read-only for now. */
+const PASSING_CODES = ["SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY"] as const;
+
+/**
+ * Why opening a database failed for a reason that can pass (a full disk, an I/O error, a
+ * read-only file system), from the error or its cause; null for what will not pass by waiting (a
+ * damaged file, a file from newer code, a path that cannot be opened at all).
+ */
+export function passingOpenFailure(err: unknown): string | null {
+  const sqlite = err instanceof Error && err.name !== "SqliteError" ? err.cause : err;
+  const reason = storageFailure(sqlite);
+  if (reason === null) return null;
+  const code = String((sqlite as { code?: unknown }).code);
+  return PASSING_CODES.some((family) => code === family || code.startsWith(`${family}_`)) ? reason : null;
+}
+
 /**
  * What a failed write throws: a StorageUnavailableError when the file cannot be written (told to
  * `listeners` the first time it surfaces, where it is made), anything else as it was.

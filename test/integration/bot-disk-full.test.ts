@@ -9,7 +9,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { scrape, sum } from "../helpers/metrics.js";
 import { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { BOT_SECRET_ENV, startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
@@ -183,5 +183,104 @@ http:
     } finally {
       db.close();
     }
+  });
+});
+
+describe("AlertBot started on a full disk", function () {
+  this.timeout(240_000);
+  const server = withProsody();
+  const disk = withSmallDisk("mauve-disk-start-", "4m");
+  const runs: ChildRun[] = [];
+  let smtp: SmtpSink | undefined;
+  let alice: PersonClient | undefined;
+
+  after(async () => {
+    await alice?.stop();
+    for (const run of runs) await run.stop();
+    await smtp?.close();
+    disk.release();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed")
+      for (const run of runs)
+        process.stderr.write(`\n--- ${run.label} stderr (tail) ---\n${run.stderr.slice(-6000)}\n---\n`);
+  });
+
+  it("waits for the disk instead of exiting 1 (restarted in a loop, nobody told): tells by email, stops cleanly, and starts once space is freed", async () => {
+    const t = server();
+    const d = t.prosody.domain;
+    smtp = await SmtpSink.start();
+    alice = await PersonClient.login(t, "alice");
+    const config = writeBotConfig(
+      t,
+      disk.dir,
+      `people:
+  - { name: alice, jid: alice@${d}, email: alice@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
+email:
+  from: alertbot@example.org
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: backups, token: ${TOKEN}, sources: ["*"] }
+`,
+    );
+    const database = join(disk.data, "alertbot.sqlite");
+    writeFileSync(config, readFileSync(config, "utf8").replace(/^database: .*$/m, `database: ${database}`));
+    const start = (label: string): ChildRun => {
+      const run = ChildRun.start("bots/alertbot.ts", ["--config", config], { [BOT_SECRET_ENV]: t.botSecret }, label);
+      runs.push(run);
+      return run;
+    };
+    const waiting = (run: ChildRun): Promise<Record<string, unknown>> =>
+      run.waitForLog(
+        "AlertBot to say it cannot open its database",
+        (l) => typeof l["msg"] === "string" && l["msg"].startsWith("AlertBot cannot open its database"),
+        60_000,
+      );
+
+    // A first run makes the database; stopped cleanly, it leaves no shared-memory file behind, and
+    // on a full disk the next open cannot make one.
+    const first = await startBotProcess(t, config);
+    runs.push(first);
+    assert.equal((await first.stop()).code, 0);
+    const filler = fillDisk(disk.data);
+
+    const second = start("alertbot on a full disk");
+    assert.match(String((await waiting(second))["reason"]), /SQLITE_(IOERR|FULL)/);
+    await waitFor(
+      "the email to alice",
+      () => smtp!.mails.find((m) => /AlertBot cannot start: it cannot open its database/.test(m.raw)),
+      60_000,
+    );
+    await second.waitForLog("a retry that failed", (l) => l["msg"] === "the database still cannot be opened", 60_000);
+    assert.equal(second.hasExited, false, "it waits; it does not exit to be restarted in a loop");
+    // Stopped while it waits: a clean stop, as at any other time.
+    assert.equal((await second.stop()).code, 0, second.stderr.slice(-2000));
+
+    const third = start("alertbot once space is freed");
+    await waiting(third);
+    rmSync(filler);
+    await third.waitForLog(
+      "the database opened",
+      (l) => l["msg"] === "AlertBot could open its database; starting",
+      60_000,
+    );
+    await third.waitForLog("AlertBot running", (l) => l["msg"] === "AlertBot running", 60_000);
+    await waitFor(
+      "the all-clear email",
+      () => smtp!.mails.find((m) => /AlertBot could open its database after/.test(m.raw)),
+      60_000,
+    );
+    // And it works: an update over HTTP reaches alice.
+    const port = Number(third.withMsg("listening for HTTP")[0]?.["port"]);
+    const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ source: "backup1", alerts: [{ id: "nightly", summary: "backup nightly failed" }] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await alice.expect(/^RAISED #\d+ backup1 nightly\b/);
+    assert.equal((await third.stop()).code, 0);
   });
 });

@@ -101,6 +101,18 @@ describe("the bot's store on a full disk", function () {
   const disk = withSmallDisk("mauve-store-disk-full-", "2m");
   after(() => disk.release());
 
+  it("takes the instance lock without writing a byte, so a restart on a full disk gets as far as saying so", () => {
+    const filler = fillDisk(disk.data);
+    try {
+      const path = join(disk.data, "fresh.sqlite");
+      const lock = Store.lockFor(path);
+      assert.throws(() => Store.lockFor(path), /another AlertBot is using this database/);
+      lock.release();
+    } finally {
+      rmSync(filler);
+    }
+  });
+
   it("refuses writes as StorageUnavailableError, tells its listeners, and its probe fails until space is freed", () => {
     const store = Store.open(join(disk.data, "alertbot.sqlite"));
     const told: string[] = [];

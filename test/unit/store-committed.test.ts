@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
 import { Store } from "../../src/store/store.js";
-import { storageFailure } from "../../src/store/storage-failure.js";
+import { StoreError } from "../../src/store/database.js";
+import { passingOpenFailure, storageFailure } from "../../src/store/storage-failure.js";
 import { Transactions } from "../../src/store/transactions.js";
 
 describe("Store.committed: side effects wait for the commit", () => {
@@ -83,6 +84,29 @@ describe("storageFailure: which SQLite errors mean the file cannot be written", 
     assert.equal(storageFailure(error("SQLITE_FULLER", "made up")), null);
     assert.equal(storageFailure(new Error("database or disk is full")), null);
     assert.equal(storageFailure("SQLITE_FULL"), null);
+  });
+});
+
+describe("passingOpenFailure: which failures to open the database are waited out at start", () => {
+  const error = (code: string, message: string): Error => new Database.SqliteError(message, code);
+  const opening = (cause: Error): StoreError =>
+    new StoreError(`/var/lib/x.sqlite: cannot open the database: ${cause.message}`, { cause });
+
+  it("waits for a full, failing or read-only disk, as the store names it (StoreError, SQLite's error its cause)", () => {
+    assert.equal(
+      passingOpenFailure(opening(error("SQLITE_IOERR_SHMSIZE", "disk I/O error"))),
+      "disk I/O error (SQLITE_IOERR_SHMSIZE)",
+    );
+    assert.ok(passingOpenFailure(opening(error("SQLITE_FULL", "database or disk is full"))));
+    assert.ok(passingOpenFailure(error("SQLITE_READONLY", "attempt to write a readonly database")));
+  });
+
+  it("does not wait for what waiting will not mend: a damaged file, a path it cannot open, the caller's errors", () => {
+    assert.equal(passingOpenFailure(opening(error("SQLITE_NOTADB", "file is not a database"))), null);
+    assert.equal(passingOpenFailure(opening(error("SQLITE_CORRUPT", "database disk image is malformed"))), null);
+    assert.equal(passingOpenFailure(opening(error("SQLITE_CANTOPEN", "unable to open database file"))), null);
+    assert.equal(passingOpenFailure(new StoreError("/var/lib/x.sqlite: integrity check failed: row 3 missing")), null);
+    assert.equal(passingOpenFailure(new Error("disk I/O error")), null);
   });
 });
 

@@ -1,0 +1,97 @@
+// AlertBot started (or restarted by systemd) on a disk that is full: opening the database fails,
+// and exiting 1 only had it restarted every few seconds with nobody told, the bus silent for as
+// long as the disk stayed full. It waits instead: it tells the people on call for its own alerts
+// by email and SMS (the database and the XMPP session come later), tries again every few seconds,
+// and once the file opens it says so and starts as usual.
+import type { Clock } from "../clock/clock.js";
+import type { Logger } from "../log.js";
+import type { Channel, ChannelKind } from "../notify/channel.js";
+import type { NotificationMessage } from "../notify/message.js";
+import { deliverWithRetry } from "../notify/retry.js";
+import type { Policy } from "../policy/types.js";
+import { passingOpenFailure } from "../store/storage-failure.js";
+import { STORAGE_PROBE_EVERY_MS, storageAlarmRecipients } from "./storage-alarm.js";
+
+/** What waiting for the database at start needs. */
+export interface OpenAtStartDeps<S> {
+  clock: Clock;
+  log: Logger;
+  /** Opens the database; throws while it cannot (StoreError, SQLite's error as its cause). */
+  open: () => S;
+  /** The policy in the configuration: who is on call for AlertBot's own alerts, and how. */
+  policy: Policy;
+  /** AlertBot's own source (its component JID), as its own alerts name it. */
+  ownSource: string;
+  /** The channels that need neither the database nor XMPP: email and SMS, as configured. */
+  channels: ReadonlyMap<ChannelKind, Channel>;
+  tryEveryMs?: number;
+}
+
+/**
+ * Opens the database, waiting while it cannot be opened for a reason that can pass (disk full, I/O
+ * error, read-only file system) and telling the people on call once; anything else is thrown, and
+ * the process exits 1 as before.
+ */
+export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> {
+  const { clock, log } = deps;
+  let failing: { since: number; reason: string } | null = null;
+  for (;;) {
+    try {
+      const opened = deps.open();
+      if (failing) {
+        const lastedMs = clock.now() - failing.since;
+        log.info("AlertBot could open its database; starting", { lastedMs });
+        // Not waited for: the bus has been silent long enough.
+        void tell(deps, {
+          kind: "cleared",
+          subject: "AlertBot could open its database",
+          text: `AlertBot could open its database after about ${Math.max(1, Math.round(lastedMs / 60_000))} min (${failing.reason}), and is starting.`,
+        }).catch((err: unknown) => log.error("cannot tell that AlertBot could open its database", { err }));
+      }
+      return opened;
+    } catch (err) {
+      const reason = passingOpenFailure(err);
+      if (reason === null) throw err;
+      if (!failing) {
+        failing = { since: clock.now(), reason };
+        log.error("AlertBot cannot open its database; telling the people on call by email and SMS, and trying again", {
+          reason,
+          everyMs: deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS,
+        });
+        await tell(deps, {
+          kind: "raised",
+          subject: "AlertBot cannot start: it cannot open its database",
+          text:
+            `AlertBot cannot start: it cannot open its database (${reason}).\n` +
+            "Until it can, nothing is received and nobody is told of any alert. It tries again " +
+            `every ${Math.round((deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS) / 1000)} s.\n` +
+            "Free disk space (or fix the disk) on AlertBot's host.",
+        });
+      } else log.debug("the database still cannot be opened", { reason });
+      await new Promise<void>((resolve) => clock.setTimer(deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS, resolve));
+    }
+  }
+}
+
+// Chat needs the XMPP session, which starts only once the database is open: email and SMS only.
+async function tell<S>(deps: OpenAtStartDeps<S>, message: NotificationMessage): Promise<void> {
+  const { clock, log } = deps;
+  const recipients = storageAlarmRecipients(deps.policy, () => "offline", deps.ownSource, clock.now());
+  const sends = recipients.flatMap((r) => {
+    const person = deps.policy.people.find((p) => p.name === r.person);
+    const channels = r.channels.filter((name) => name !== "xmpp").map((n) => (n === "email_digest" ? "email" : n));
+    const usable = [...new Set(channels)].flatMap((name) => deps.channels.get(name) ?? []);
+    if (!person || usable.length === 0) {
+      log.error("cannot tell this person that AlertBot cannot open its database: no email or SMS for them", {
+        person: r.person,
+      });
+      return [];
+    }
+    return usable.map(async (channel) => {
+      const outcome = await deliverWithRetry(channel, person, message, { clock });
+      if (outcome.ok) log.info("notified", { person: person.name, channel: channel.name, subject: message.subject });
+      else log.warn("delivery failed", { person: person.name, channel: channel.name, error: outcome.error });
+    });
+  });
+  await Promise.all(sends);
+}
