@@ -12,6 +12,7 @@ import { optionalSecret, secret, type Secret } from "../schema/secret.js";
 import { wantsAck, type NotificationMessage } from "./message.js";
 import { redactor, credentialForms, secretForms, type Redactor } from "./redact.js";
 import { formatDuration, SECOND_MS, MINUTE_MS } from "../util/duration.js";
+import { compilePattern, type CompiledPattern } from "../policy/matcher.js";
 
 /** What the SMS channel needs besides its config. */
 export interface SmsChannelDeps {
@@ -26,6 +27,7 @@ export function createSmsChannel(config: SmsConfig, deps: SmsChannelDeps): Chann
   const redact = redactor(smsSecrets(config.auth));
   // Only the host: the path and query may carry the phone number or the account id.
   const gateway = new URL(buildSmsRequest(config, "", "").url).host;
+  const success = config.successBody === null ? null : successPattern(config.successBody);
   return {
     name: "sms",
     async send(recipient, message): Promise<DeliveryOutcome> {
@@ -41,7 +43,7 @@ export function createSmsChannel(config: SmsConfig, deps: SmsChannelDeps): Chann
             request.body === undefined ? init : { ...init, body: request.body },
           );
           const body = await response.text();
-          return httpOutcome(response.status, body, response.headers.get("retry-after"), gateway, redact);
+          return httpOutcome(response.status, body, response.headers.get("retry-after"), gateway, redact, success);
         } catch (err) {
           return networkFailure(err, gateway, redact);
         }
@@ -207,8 +209,9 @@ const MAX_BODY = 200;
 const MAX_ERROR = 300;
 
 /**
- * Maps the gateway's answer to an outcome: 2xx delivered; 5xx, 429 and 408 recoverable (the
- * gateway is busy or down); other 4xx and redirects not, as the request itself is wrong.
+ * Maps the gateway's answer to an outcome: 2xx delivered (when `success` is given, only if the body
+ * matches it); 5xx, 429 and 408 recoverable (the gateway is busy or down); other 4xx and redirects
+ * not, as the request itself is wrong.
  */
 export function httpOutcome(
   status: number,
@@ -216,10 +219,17 @@ export function httpOutcome(
   retryAfter: string | null,
   gateway: string,
   redact: Redactor,
+  success: CompiledPattern | null = null,
 ): DeliveryOutcome {
-  if (status >= 200 && status < 300) return delivered(`HTTP ${status} from ${gateway}`);
   // Scrub before cutting: a cut through a secret would leave a prefix that no longer matches it.
   const snippet = body.trim() === "" ? "" : `: ${ellipsize(oneLine(redact(body)), MAX_BODY)}`;
+  if (status >= 200 && status < 300) {
+    if (success === null || success.test(body)) return delivered(`HTTP ${status} from ${gateway}`);
+    // Many gateways answer 200 to a message they will not send (no credit, a bad number) and say
+    // so in the body: counted as sent, it failed without anyone knowing, and nothing fell back.
+    const refused = `HTTP ${status} from ${gateway}, but the answer does not match sms.success_body${snippet || " (empty)"}`;
+    return failed(false, ellipsize(refused, MAX_ERROR));
+  }
   const error = ellipsize(`HTTP ${status} from ${gateway}${snippet}`, MAX_ERROR);
   if (status >= 300 && status < 400) return failed(false, `${error} (redirects are not followed: check the url)`);
   const recoverable = status >= 500 || status === 429 || status === 408;
@@ -262,7 +272,25 @@ export interface SmsConfig {
   readonly timeoutMs: number;
   /** Longest SMS text in characters. */
   readonly maxChars: number;
+  /** A glob or /regex/ a 2xx answer's body must match to count as sent; null: any 2xx is. */
+  readonly successBody: string | null;
 }
+
+// Checked when the config is read: here it compiles.
+function successPattern(text: string): CompiledPattern {
+  const compiled = compilePattern(text);
+  if (!compiled.ok) throw new Error(`sms.success_body: ${compiled.reason}`);
+  return compiled.regex;
+}
+
+const successBody: Reader<string> = (value, path, ctx) => {
+  if (typeof value !== "string" || value === "")
+    return expected('a glob like *queued* or a regex like /"status": *"(queued|sent)"/', value, path, ctx);
+  const compiled = compilePattern(value);
+  if (compiled.ok) return value;
+  ctx.report(path, compiled.reason);
+  return INVALID;
+};
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Credentials go in `auth`, where they are Secrets; these are set from the request itself.
@@ -339,6 +367,7 @@ const customSms = check(
       from: maybe(smsFrom),
       timeout,
       max_chars: maxChars,
+      success_body: maybe(successBody),
     }),
     ({ timeout, ...s }): SmsConfig => ({ preset: null, ...s, timeoutMs: timeout }),
   ),
@@ -382,6 +411,8 @@ const twilioSms = transform(
     from: t.from,
     timeoutMs: t.timeout,
     maxChars: t.maxChars,
+    // Twilio answers a refusal with a 4xx.
+    successBody: null,
   }),
 );
 

@@ -51,6 +51,7 @@ function custom(origin: string, fields: Partial<SmsConfig> = {}): SmsConfig {
     from: "Mauve",
     timeoutMs: 10_000,
     maxChars: 160,
+    successBody: null,
     ...fields,
   };
 }
@@ -143,6 +144,24 @@ describe("notify: SMS through a real HTTP gateway", () => {
       error: `HTTP 400 from 127.0.0.1:${sink.port}: {"message":"The To number is not valid"}`,
     });
     assert.equal(attempts, 1);
+  });
+
+  it("takes a 200 whose body does not match success_body for a refusal, not retried; one that matches is sent", async () => {
+    // Many gateways answer 200 to a message they will not send, and say why in the body.
+    const channel = createSmsChannel(custom(sink.origin, { successBody: '/"status": *"(queued|sent)"/' }), { clock });
+    sink.script({ status: 200, body: '{"status": "error", "message": "insufficient credit"}' });
+    const refused = await deliver(clock, channel);
+    assert.deepEqual(refused.outcome, {
+      ok: false,
+      recoverable: false,
+      error: `HTTP 200 from 127.0.0.1:${sink.port}, but the answer does not match sms.success_body: {"status": "error", "message": "insufficient credit"}`,
+    });
+    assert.equal(refused.attempts, 1);
+    sink.script({ status: 200, body: '{"status": "queued", "id": "m-1"}' });
+    assert.equal((await deliver(clock, channel)).outcome.ok, true);
+    // Without success_body, any 2xx is sent, as before.
+    sink.script({ status: 200, body: '{"status": "error"}' });
+    assert.equal((await deliver(clock, createSmsChannel(custom(sink.origin), { clock }))).outcome.ok, true);
   });
 
   it("times out on a gateway that never answers, recoverably", async () => {

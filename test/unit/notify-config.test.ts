@@ -59,6 +59,7 @@ describe("config: email and sms sections", () => {
         from: "Mauve",
         timeoutMs: 5_000,
         maxChars: 300,
+        successBody: null,
       },
     });
     const printed = inspect(config, { depth: null, showHidden: true });
@@ -98,6 +99,7 @@ describe("config: email and sms sections", () => {
       from: "+15005550006",
       timeoutMs: 10_000,
       maxChars: 160,
+      successBody: null,
     });
   });
 
@@ -113,6 +115,18 @@ describe("config: email and sms sections", () => {
       () => loadYaml(`${text}  url: http://127.0.0.1:4010/api\n`, schema, opts),
       /a\.yaml: sms\.url: expected a base URL without a path like https:\/\/api\.twilio\.com, got "http/,
     );
+  });
+
+  it("reads success_body as a glob or a linear-time regex, and refuses one it cannot run", () => {
+    const base = 'sms:\n  url: "https://x.example.org/s?to={to}&text={text}"\n  method: GET\n';
+    const read = (line: string) => loadYaml(`${base}  success_body: ${line}\n`, schema, { file: "a.yaml" });
+    assert.equal(read(`'/"status": *"(queued|sent)"/'`).sms?.successBody, '/"status": *"(queued|sent)"/');
+    assert.equal(read("'*OK*'").sms?.successBody, "*OK*");
+    assert.throws(
+      () => read(`'/(ok)\\1/'`),
+      /a\.yaml: sms\.success_body: a regex the linear-time engine \(RE2\) cannot run/,
+    );
+    assert.throws(() => read("''"), /a\.yaml: sms\.success_body: expected a glob like \*queued\*/);
   });
 
   it("rejects unknown keys, listing the keys of the chosen form", () => {

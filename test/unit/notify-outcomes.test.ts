@@ -177,6 +177,7 @@ describe("notify: SMS request", () => {
     from: "Mauve",
     timeoutMs: 5_000,
     maxChars: 160,
+    successBody: null,
   };
   const awkward = 'say "hi" \\ & = + % #42\nnext line é';
 
