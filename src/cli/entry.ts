@@ -75,6 +75,7 @@ export function holdProcessOpen(log: Logger): ProcessLifetime {
   setInterval(() => undefined, KEEP_ALIVE_INTERVAL_MS);
   exitWhenLoopDrains(log);
   exitOnUncaughtError(log);
+  keepGoingWithoutOutput();
   let stop: (() => Promise<void>) | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -99,6 +100,15 @@ export function holdProcessOpen(log: Logger): ProcessLifetime {
       stop = fn;
     },
   };
+}
+
+/**
+ * A log reader that goes away (the other end of a pipe: `| tee`, a log shipper restarted) makes
+ * every later write to stderr fail with EPIPE, which Node throws at the process: AlertBot and the
+ * agents died with it, and nobody was told of anything after. The lines are lost; alerts still go.
+ */
+function keepGoingWithoutOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 }
 
 /**

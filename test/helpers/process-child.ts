@@ -153,6 +153,12 @@ export class ChildRun {
     );
   }
 
+  /** Closes the read ends of its stdout and stderr, as a log reader that went away would. */
+  closeOutput(): void {
+    this.child.stdout?.destroy();
+    this.child.stderr?.destroy();
+  }
+
   /** Sends a signal (SIGKILL for a crash, SIGHUP for a reload). */
   signal(sig: NodeJS.Signals): void {
     if (!this.exit) this.child.kill(sig);
