@@ -10,13 +10,45 @@ import Database from "better-sqlite3";
 import { scrape, sum } from "../helpers/metrics.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { BOT_SECRET_ENV, startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { withProsody } from "../helpers/prosody.js";
-import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { fillDisk, withSmallDisk, type SmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { PersonClient, writeFlagAgentConfig } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const TOKEN = "disk-test-token-0123456789";
+
+/**
+ * Writes AlertBot's config with its database on the small disk: `people` told by chat and email
+ * (through the SMTP server at `smtpPort`), HTTP updates with TOKEN, then `extra`.
+ */
+function writeDiskBotConfig(
+  t: TestProsody,
+  disk: SmallDisk,
+  smtpPort: number,
+  people: readonly string[],
+  extra = "",
+): string {
+  const d = t.prosody.domain;
+  const person = (name: string): string =>
+    `  - { name: ${name}, jid: ${name}@${d}, email: ${name}@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }\n`;
+  const config = writeBotConfig(
+    t,
+    disk.dir,
+    `people:
+${people.map(person).join("")}email:
+  from: alertbot@example.org
+  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: backups, token: ${TOKEN}, sources: ["*"] }
+${extra}`,
+  );
+  const database = join(disk.data, "alertbot.sqlite");
+  writeFileSync(config, readFileSync(config, "utf8").replace(/^database: .*$/m, `database: ${database}`));
+  return config;
+}
 
 describe("AlertBot's disk full", function () {
   this.timeout(240_000);
@@ -41,30 +73,19 @@ describe("AlertBot's disk full", function () {
 
   it("tells the people on call at once, refuses HTTP with 503, tells nothing it rolled back, and reads again what it refused once it can write", async () => {
     const t = server();
-    const d = t.prosody.domain;
     smtp = await SmtpSink.start();
     const alice = await PersonClient.login(t, "alice");
     people.push(alice);
     // bob has no chat session: the alarm reaches him by email.
     await t.prosody.register("bob", "pw-bob");
-    const config = writeBotConfig(
+    const config = writeDiskBotConfig(
       t,
-      disk.dir,
-      `people:
-  - { name: alice, jid: alice@${d}, email: alice@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
-  - { name: bob, jid: bob@${d}, email: bob@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
-email:
-  from: alertbot@example.org
-  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
-storm: { per_person_limit: 1000 per 1m }
-http:
-  listen: "127.0.0.1:0"
-  tokens:
-    - { name: backups, token: ${TOKEN}, sources: ["*"] }
-`,
+      disk,
+      smtp.port,
+      ["alice", "bob"],
+      "storm: { per_person_limit: 1000 per 1m }\n",
     );
     const database = join(disk.data, "alertbot.sqlite");
-    writeFileSync(config, readFileSync(config, "utf8").replace(/^database: .*$/m, `database: ${database}`));
     const running = await startBotProcess(t, config);
     bot = running;
     const port = Number(running.withMsg("listening for HTTP")[0]?.["port"]);
@@ -208,25 +229,9 @@ describe("AlertBot started on a full disk", function () {
 
   it("waits for the disk instead of exiting 1 (restarted in a loop, nobody told): tells by email, stops cleanly, and starts once space is freed", async () => {
     const t = server();
-    const d = t.prosody.domain;
     smtp = await SmtpSink.start();
     alice = await PersonClient.login(t, "alice");
-    const config = writeBotConfig(
-      t,
-      disk.dir,
-      `people:
-  - { name: alice, jid: alice@${d}, email: alice@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }
-email:
-  from: alertbot@example.org
-  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
-http:
-  listen: "127.0.0.1:0"
-  tokens:
-    - { name: backups, token: ${TOKEN}, sources: ["*"] }
-`,
-    );
-    const database = join(disk.data, "alertbot.sqlite");
-    writeFileSync(config, readFileSync(config, "utf8").replace(/^database: .*$/m, `database: ${database}`));
+    const config = writeDiskBotConfig(t, disk, smtp.port, ["alice"]);
     const start = (label: string): ChildRun => {
       const run = ChildRun.start("bots/alertbot.ts", ["--config", config], { [BOT_SECRET_ENV]: t.botSecret }, label);
       runs.push(run);
