@@ -1,4 +1,4 @@
-import { compilePattern } from "../policy/matcher.js";
+import { patternReader } from "../policy/pattern-reader.js";
 import type { ChannelName, ChannelTier, ImportanceRange, Weekday } from "../policy/types.js";
 import { parseDate } from "../policy/zoned-time.js";
 import { parseDuration } from "../util/duration.js";
@@ -67,14 +67,7 @@ export function localDate(): Reader<string> {
 
 /** Reads a pattern: a glob like "web*" or a "/regex/flags". */
 export function pattern(): Reader<string> {
-  return (value, path, ctx) => {
-    if (typeof value !== "string" || value === "")
-      return expected('a glob like "web*" or a regex like "/^db[0-9]+$/"', value, path, ctx);
-    const compiled = compilePattern(value);
-    if (compiled.ok) return value;
-    ctx.report(path, compiled.reason);
-    return INVALID;
-  };
+  return patternReader('a glob like "web*" or a regex like "/^db[0-9]+$/"');
 }
 
 /** Reads one pattern or a list of them (any may match). */

@@ -1,6 +1,6 @@
 import { boardSection, type BoardConfig } from "./board-config.js";
 import { listenAddress } from "../ingest/udp-listener.js";
-import { compilePattern } from "../policy/matcher.js";
+import { patternReader } from "../policy/pattern-reader.js";
 import { bool, int, str } from "../schema/scalars.js";
 import { list, maybe, object, optional } from "../schema/combinators.js";
 import { expected, indexPath, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
@@ -53,16 +53,7 @@ const listen = listenAddress(DEFAULT_HTTP_PORT);
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = str({ pattern: LABEL, what: "a Prometheus label name like instance" });
 
-const pattern: Reader<string> = (value, path, ctx) => {
-  if (typeof value !== "string" || value === "")
-    return expected('a source glob like "web*" or a /regex/', value, path, ctx);
-  const compiled = compilePattern(value);
-  if (!compiled.ok) {
-    ctx.report(path, compiled.reason);
-    return INVALID;
-  }
-  return value;
-};
+const pattern = patternReader('a source glob like "web*" or a /regex/');
 
 const tokenEntry: Reader<HttpTokenConfig> = (value, path, ctx) => {
   const read = object({

@@ -13,6 +13,7 @@ import { wantsAck, type NotificationMessage } from "./message.js";
 import { redactor, credentialForms, secretForms, type Redactor } from "./redact.js";
 import { formatDuration, SECOND_MS, MINUTE_MS } from "../util/duration.js";
 import { compilePattern, type CompiledPattern } from "../policy/matcher.js";
+import { patternReader } from "../policy/pattern-reader.js";
 
 /** What the SMS channel needs besides its config. */
 export interface SmsChannelDeps {
@@ -283,14 +284,7 @@ function successPattern(text: string): CompiledPattern {
   return compiled.regex;
 }
 
-const successBody: Reader<string> = (value, path, ctx) => {
-  if (typeof value !== "string" || value === "")
-    return expected('a glob like *queued* or a regex like /"status": *"(queued|sent)"/', value, path, ctx);
-  const compiled = compilePattern(value);
-  if (compiled.ok) return value;
-  ctx.report(path, compiled.reason);
-  return INVALID;
-};
+const successBody = patternReader('a glob like *queued* or a regex like /"status": *"(queued|sent)"/');
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Credentials go in `auth`, where they are Secrets; these are set from the request itself.
