@@ -152,7 +152,7 @@ export async function runBot(
       open: () => Store.open(initial.database),
       policy: initial,
       ownSource: initial.xmpp.component,
-      channels: offlineChannels(initial, clock),
+      channels: () => offlineChannels(initial, clock),
     }));
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.

@@ -22,8 +22,8 @@ export interface OpenAtStartDeps<S> {
   policy: Policy;
   /** AlertBot's own source (its component JID), as its own alerts name it. */
   ownSource: string;
-  /** The channels that need neither the database nor XMPP: email and SMS, as configured. */
-  channels: ReadonlyMap<ChannelKind, Channel>;
+  /** The channels that need neither the database nor XMPP (email and SMS, as configured), made only if needed. */
+  channels: () => ReadonlyMap<ChannelKind, Channel>;
   tryEveryMs?: number;
 }
 
@@ -34,6 +34,7 @@ export interface OpenAtStartDeps<S> {
  */
 export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> {
   const { clock, log } = deps;
+  const everyMs = deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS;
   let failing: { since: number; reason: string } | null = null;
   for (;;) {
     try {
@@ -56,7 +57,7 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
         failing = { since: clock.now(), reason };
         log.error("AlertBot cannot open its database; telling the people on call by email and SMS, and trying again", {
           reason,
-          everyMs: deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS,
+          everyMs,
         });
         await tell(deps, {
           kind: "raised",
@@ -64,11 +65,11 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
           text:
             `AlertBot cannot start: it cannot open its database (${reason}).\n` +
             "Until it can, nothing is received and nobody is told of any alert. It tries again " +
-            `every ${Math.round((deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS) / 1000)} s.\n` +
+            `every ${Math.round(everyMs / 1000)} s.\n` +
             "Free disk space (or fix the disk) on AlertBot's host.",
         });
       } else log.debug("the database still cannot be opened", { reason });
-      await new Promise<void>((resolve) => clock.setTimer(deps.tryEveryMs ?? STORAGE_PROBE_EVERY_MS, resolve));
+      await new Promise<void>((resolve) => clock.setTimer(everyMs, resolve));
     }
   }
 }
@@ -77,10 +78,11 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
 async function tell<S>(deps: OpenAtStartDeps<S>, message: NotificationMessage): Promise<void> {
   const { clock, log } = deps;
   const recipients = storageAlarmRecipients(deps.policy, () => "offline", deps.ownSource, clock.now());
+  const made = deps.channels();
   const sends = recipients.flatMap((r) => {
     const person = deps.policy.people.find((p) => p.name === r.person);
     const channels = r.channels.filter((name) => name !== "xmpp").map((n) => (n === "email_digest" ? "email" : n));
-    const usable = [...new Set(channels)].flatMap((name) => deps.channels.get(name) ?? []);
+    const usable = [...new Set(channels)].flatMap((name) => made.get(name) ?? []);
     if (!person || usable.length === 0) {
       log.error("cannot tell this person that AlertBot cannot open its database: no email or SMS for them", {
         person: r.person,

@@ -120,7 +120,6 @@ export type WebSignIn =
   /** "room": a link said in a room could be used by anyone there, so it is only given in a direct chat. */
   | { readonly ok: false; readonly reason: "room" };
 
-/** Everything a handler may consult or change; handlers touch nothing else, so tests pass a fake. */
 /**
  * Something wrong with AlertBot itself that no alert can record (its database cannot be written),
  * and since when: `show` and the board put it first, for whoever looks.
@@ -130,6 +129,7 @@ export interface BotTrouble {
   readonly text: string;
 }
 
+/** Everything a handler may consult or change; handlers touch nothing else, so tests pass a fake. */
 export interface CommandContext {
   /** The sender, already recognised as a configured person (see `recognisePerson`). */
   readonly person: Person;
