@@ -87,6 +87,15 @@ export class Store {
   }
 
   /**
+   * Runs `fn` in the open transaction, without a savepoint of its own, or in a transaction of its
+   * own when none is open. Only for a step whose failure its caller does not survive: nested, a
+   * failure is undone only when the caller's whole transaction is.
+   */
+  joinTransaction<T>(fn: () => T): T {
+    return this.transactions.join(fn);
+  }
+
+  /**
    * Resolves true once what the caller wrote so far is committed (at once outside a transaction),
    * false when it was rolled back. Whatever leaves the process because of a write (a notice, a
    * room line) waits for this: sent before the commit, it told of something the store may never hold.

@@ -37,6 +37,15 @@ export class Transactions {
   }
 
   /**
+   * Runs `fn` as part of the open transaction, or in one of its own when none is open. It takes no
+   * savepoint: for a step that its caller never survives failing (the caller's transaction is then
+   * rolled back whole), a savepoint per step cost a good part of the step itself.
+   */
+  join<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : this.run(fn);
+  }
+
+  /**
    * Resolves true once what the caller wrote so far is committed (at once outside a transaction),
    * false when it was rolled back.
    */
