@@ -93,8 +93,9 @@ export function evaluateAlert(
     const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
     // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
     const encoded = result.state === null ? null : JSON.stringify(encodeEscalation(result.state));
-    if (encoded !== stored) store.policy.setEscalationText(shortId, encoded);
-    if (result.nextAt !== alert.policyDueAt) store.alerts.setPolicyDue(alert, result.nextAt);
+    // Both live in the alert's row: one statement writes what changed of them.
+    if (encoded !== stored || result.nextAt !== alert.policyDueAt)
+      store.alerts.setPolicyDue(alert, result.nextAt, encoded !== stored ? encoded : undefined);
     if (result.warnings.length > 0) {
       store.alerts.record(
         shortId,

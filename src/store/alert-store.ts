@@ -106,18 +106,23 @@ export class AlertStore {
     return written(params, stored.shortId);
   }
 
-  /** Sets when the policy looks at the alert next (and so when it falls due), touching nothing else. */
-  setPolicyDue(alert: AlertRecord, policyDueAt: number | null): void {
+  /**
+   * Sets when the policy looks at the alert next (and so when it falls due) and, when given, its
+   * escalation state (JSON owned by src/policy; null forgets it), in one statement, touching
+   * nothing else.
+   */
+  setPolicyDue(alert: AlertRecord, policyDueAt: number | null, escalation?: string | null): void {
     const dueAt = nextDueAt({ ...alert, policyDueAt });
     // The due index is written only when the due time moves (see `save`).
-    if (dueAt === nextDueAt(alert))
-      this.sql("UPDATE alerts SET policy_due_at = ? WHERE short_id = ?").run(policyDueAt, alert.shortId);
-    else
-      this.sql("UPDATE alerts SET policy_due_at = ?, due_at = ? WHERE short_id = ?").run(
-        policyDueAt,
-        dueAt,
-        alert.shortId,
-      );
+    const set = ["policy_due_at = @policyDueAt"];
+    if (dueAt !== nextDueAt(alert)) set.push("due_at = @dueAt");
+    if (escalation !== undefined) set.push("escalation = @escalation");
+    this.sql(`UPDATE alerts SET ${set.join(", ")} WHERE short_id = @shortId`).run({
+      policyDueAt,
+      dueAt,
+      escalation: escalation ?? null,
+      shortId: alert.shortId,
+    });
   }
 
   /**

@@ -181,4 +181,16 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 7,
+    description: "an alert's escalation state kept in the alert's row, not a table of its own",
+    sql: `
+      -- The policy writes an alert's escalation in the same look as when it looks again: in a row
+      -- of its own, that was a second statement and a second B-tree's pages for every look.
+      ALTER TABLE alerts ADD COLUMN escalation TEXT;
+      UPDATE alerts SET escalation = (SELECT e.state FROM escalations e WHERE e.short_id = alerts.short_id)
+        WHERE short_id IN (SELECT short_id FROM escalations);
+      DROP TABLE escalations;
+    `,
+  },
 ];

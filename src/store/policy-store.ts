@@ -33,9 +33,9 @@ export class PolicyStore {
 
   /** The escalation state of an alert as stored (JSON text), or null. */
   escalationText(shortId: number): string | null {
-    const row = this.sql("SELECT state FROM escalations WHERE short_id = ?").get(shortId) as
-      { state: string } | undefined;
-    return row?.state ?? null;
+    const row = this.sql("SELECT escalation FROM alerts WHERE short_id = ?").get(shortId) as
+      { escalation: string | null } | undefined;
+    return row?.escalation ?? null;
   }
 
   /** Stores (or, with null, forgets) an alert's escalation state. */
@@ -45,8 +45,7 @@ export class PolicyStore {
 
   /** Stores (or, with null, forgets) an alert's escalation state already as JSON text. */
   setEscalationText(shortId: number, text: string | null): void {
-    if (text === null) this.sql("DELETE FROM escalations WHERE short_id = ?").run(shortId);
-    else this.sql("INSERT OR REPLACE INTO escalations (short_id, state) VALUES (?, ?)").run(shortId, text);
+    this.sql("UPDATE alerts SET escalation = ? WHERE short_id = ?").run(text, shortId);
   }
 
   /** Queues deliveries for sending, at once or not before `notBefore`. */
