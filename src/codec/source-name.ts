@@ -56,8 +56,9 @@ export function sourceKey(source: string): string {
  * (letter case is folded on the way, ASCII only, like SQLite's lower()). A new source that reads
  * like a known one is refused, as one differing only in letter case is. Dots at either end are
  * dropped first ("web1." is DNS's absolute spelling of "web1", and a dot is easily missed). A lower-case "i" keeps its
- * dot: "mail" and "mall" stay apart. The store computes the same in SQL (SOURCE_READING_SQL in
- * src/store/source-store.ts; a unit test holds the two equal).
+ * dot: "mail" and "mall" stay apart. The store keeps each source's reading in an indexed column,
+ * worked out in SQL for the sources known before it (SOURCE_READING_SQL in src/store/migrations.ts;
+ * a unit test holds the two equal): a change here needs a migration that works them out again.
  */
 export function sourceReading(source: string): string {
   return sourceKey(source.replace(/^\.+|\.+$/g, "").replace(/[I1]/g, "l"))

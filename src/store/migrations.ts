@@ -1,3 +1,13 @@
+/**
+ * sourceReading() (src/codec/source-name.ts) in SQL, as migration 8 computed it for the sources
+ * already known: the same steps in the same order (trim(x, '.') drops dots at both ends as the
+ * code's regex does; replace() is case-sensitive and goes left to right without overlaps, as
+ * String.replace with /g does; lower() folds ASCII only, as sourceKey does). Rows written since
+ * carry the code's own. Exported for the unit test that holds the two equal.
+ */
+export const SOURCE_READING_SQL =
+  "replace(replace(replace(replace(lower(replace(replace(trim(source, '.'), 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')";
+
 /** One schema step; `version` is what `PRAGMA user_version` reads after it ran. */
 export interface Migration {
   version: number;
@@ -191,6 +201,19 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE alerts SET escalation = (SELECT e.state FROM escalations e WHERE e.short_id = alerts.short_id)
         WHERE short_id IN (SELECT short_id FROM escalations);
       DROP TABLE escalations;
+    `,
+  },
+  {
+    version: 8,
+    description: "sources found by how they read and by their letter-case-blind spelling through indexes, not a scan",
+    sql: `
+      -- A new source is refused when it reads like a known one (src/codec/source-name.ts). Worked
+      -- out row by row at every new source, that scan made an agent's first contact cost in
+      -- proportion to the agents already known, and a first start with thousands of them, their square.
+      ALTER TABLE sources ADD COLUMN reading TEXT NOT NULL DEFAULT '';
+      UPDATE sources SET reading = ${SOURCE_READING_SQL};
+      CREATE INDEX sources_by_reading ON sources (reading);
+      CREATE INDEX sources_by_key ON sources (lower(source));
     `,
   },
 ];

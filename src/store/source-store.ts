@@ -4,13 +4,12 @@ import { sourceKey, sourceReading } from "../codec/source-name.js";
 import { statementCache, type Db } from "./database.js";
 
 /**
- * sourceReading() of the column `source`, in SQL: the same steps in the same order (trim(x, '.')
- * drops dots at both ends as the code's regex does; replace() is
- * case-sensitive and goes left to right without overlaps, as String.replace with /g does; lower()
- * folds ASCII only, as sourceKey does). Exported for the unit test that holds the two equal.
+ * A known source other than @source whose letter-case-blind spelling is @key or whose reading is @reading: two
+ * index lookups (migration 8), whatever the number of sources. lower() is sourceKey()'s fold.
+ * Exported for the unit test that holds it to its indexes.
  */
-export const SOURCE_READING_SQL =
-  "replace(replace(replace(replace(lower(replace(replace(trim(source, '.'), 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')";
+export const LOOKALIKE_SQL =
+  "SELECT source FROM sources WHERE (lower(source) = @key OR reading = @reading) AND source <> @source LIMIT 1";
 
 /** A sender the bot knows: which node it publishes to and which account owns it. */
 export interface SourceRecord {
@@ -96,10 +95,8 @@ export class SourceStore {
    * like it ("web1" for "webl"), if any: such a newcomer is refused (see src/codec/source-name.ts).
    */
   lookalike(source: string): string | undefined {
-    // A scan, but only for a source not yet known. lower() is sourceKey()'s fold.
-    const row = this.sql(
-      `SELECT source FROM sources WHERE (lower(source) = ? OR ${SOURCE_READING_SQL} = ?) AND source <> ? LIMIT 1`,
-    ).get(sourceKey(source), sourceReading(source), source) as { source: string } | undefined;
+    const row = this.sql(LOOKALIKE_SQL).get({ key: sourceKey(source), reading: sourceReading(source), source }) as
+      { source: string } | undefined;
     return row?.source;
   }
 
@@ -109,9 +106,9 @@ export class SourceStore {
    */
   claim(source: string, node: string, ownerJid: string, at: number): void {
     this.sql(
-      `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at, reading) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (source) DO UPDATE SET owner_jid = excluded.owner_jid WHERE sources.owner_jid = ''`,
-    ).run(source, node, ownerJid, at, at);
+    ).run(source, node, ownerJid, at, at, sourceReading(source));
   }
 
   /** Notes that an update from this source without a sequence was applied. */

@@ -1,9 +1,14 @@
 // Names a person may read as one source: the same but for letter case, or drawn alike by common
 // fonts. The store's SQL reads names exactly as the code does.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { lookalikeReason, sourceKey, sourceReading } from "../../src/codec/source-name.js";
-import { SOURCE_READING_SQL } from "../../src/store/source-store.js";
+import { openDatabase } from "../../src/store/database.js";
+import { MIGRATIONS, SOURCE_READING_SQL } from "../../src/store/migrations.js";
+import { LOOKALIKE_SQL } from "../../src/store/source-store.js";
 import { Store } from "../../src/store/store.js";
 
 describe("source names that read alike", () => {
@@ -103,6 +108,53 @@ describe("source names that read alike", () => {
     } finally {
       db.close();
       store.close();
+    }
+  });
+
+  it("finds a look-alike through indexes, also among sources known before their reading was stored", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mauve-source-key-"));
+    try {
+      const path = join(dir, "bot.sqlite");
+      // Version 7 knew sources without their reading: migration 8 works it out for them.
+      const v7 = openDatabase(path, MIGRATIONS.slice(0, 7));
+      const known = v7.prepare(
+        "INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at) VALUES (?, ?, '', 0, 0)",
+      );
+      for (const source of ["mail01", "WEB1", "db.", "cl1ent"]) known.run(source, `mauve/alerts/${source}`);
+      v7.close();
+
+      const store = Store.open(path);
+      try {
+        assert.equal(store.sources.lookalike("rnail01"), "mail01");
+        assert.equal(store.sources.lookalike("web1"), "WEB1", "letter case alone");
+        assert.equal(store.sources.lookalike("db"), "db.");
+        assert.equal(store.sources.lookalike("dIent"), "cl1ent");
+        assert.equal(store.sources.lookalike("mail02"), undefined);
+        store.sources.claim("backup0", "mauve/alerts/backup0", "", 0);
+        assert.equal(store.sources.lookalike("backupO"), "backup0", "a source claimed since");
+      } finally {
+        store.close();
+      }
+
+      // Each new source asks this: a scan of every source made first contact cost in proportion to
+      // the sources known (and a start with thousands of agents, their square).
+      const db = new Database(path, { readonly: true });
+      try {
+        const plan = (
+          db.prepare(`EXPLAIN QUERY PLAN ${LOOKALIKE_SQL}`).all({ key: "a", reading: "b", source: "c" }) as Array<{
+            detail: string;
+          }>
+        )
+          .map((r) => r.detail)
+          .join("; ");
+        assert.doesNotMatch(plan, /SCAN sources/, plan);
+        assert.match(plan, /INDEX sources_by_key/, plan);
+        assert.match(plan, /INDEX sources_by_reading/, plan);
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
