@@ -35,6 +35,7 @@ import {
 } from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
 import { storageAlarmRecipients } from "./storage-alarm.js";
+import { sendUnstored } from "./unstored-notice.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
@@ -305,7 +306,21 @@ export class BotCore {
     const recipients = storageAlarmRecipients(this.settings().policy, inputs.presence, this.ownSource, clock.now());
     if (recipients.length === 0) log.error("nobody is on call for AlertBot's own alerts: nobody was told", { subject });
     const message = { kind, subject, text };
-    await Promise.all(recipients.map((r) => this.dispatcher.sendDirect(r.person, r.channels, message)));
+    const { policy, channels } = this.settings();
+    const send = {
+      clock,
+      log,
+      channels,
+      retry: this.deps.retry,
+      onAttempt: (channel: ChannelKind, ok: boolean, elapsedMs: number) =>
+        this.deps.metrics?.noticeAttempt(channel, ok, elapsedMs),
+    };
+    await Promise.all(
+      recipients.map(async (r) => {
+        const person = policy.people.find((p) => p.name === r.person);
+        if (person) await sendUnstored(send, person, r.channels, message);
+      }),
+    );
   }
 
   /** Asks the policy to look at every raised alert again (after a silence or presence change). */

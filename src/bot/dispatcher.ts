@@ -1,7 +1,12 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
-import type { ChannelKind as NotifyChannel, DeliveryOutcome, Recipient } from "../notify/channel.js";
+import {
+  sendingKinds,
+  type ChannelKind as NotifyChannel,
+  type DeliveryOutcome,
+  type Recipient,
+} from "../notify/channel.js";
 import { type NotificationMessage, buildDigest, buildMessage } from "../notify/message.js";
 import { deliverWithRetry } from "../notify/retry.js";
 import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "../policy/storm.js";
@@ -201,46 +206,34 @@ export class Dispatcher {
     this.armFallbacksOf(person, unanswered, delivered);
   }
 
-  /**
-   * Sends `message` to `person` on every channel named, now, with retries, and stores nothing: for
-   * what must go out while the database cannot be written (storage-alarm.ts). True when at least
-   * one channel delivered it.
-   */
-  async sendDirect(person: string, names: readonly ChannelName[], message: NotificationMessage): Promise<boolean> {
-    return this.sendOn(person, names, message, [], false);
-  }
-
   /** Sends one message on every channel named; true when at least one delivered it. */
   private async sendOn(
     person: string,
     names: readonly ChannelName[],
     message: NotificationMessage,
     alerts: AlertRecord[],
-    stored = true,
   ): Promise<boolean> {
     const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
       this.record(alerts, "notify-failed", `no person named ${person}`);
       return false;
     }
-    const unique = [...new Set(names.map((n): NotifyChannel => (n === "email_digest" ? "email" : n)))];
-    const outcomes = await Promise.all(unique.map((name) => this.sendVia(name, recipient, message, alerts, stored)));
+    const outcomes = await Promise.all(
+      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, alerts)),
+    );
     return outcomes.some((o) => o.ok);
   }
 
-  // `stored` false: nothing of the send is written (no history, no channel health), only logged.
   private async sendVia(
     name: NotifyChannel,
     to: Recipient,
     message: NotificationMessage,
     alerts: AlertRecord[],
-    stored: boolean,
   ): Promise<DeliveryOutcome> {
     const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
-      if (stored) this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
-      else this.deps.log.warn("delivery failed", { person: to.name, channel: name, error: "not configured" });
+      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
       return { ok: false, recoverable: false, error: "not configured" };
     }
     const startedAt = this.deps.clock.now();
@@ -250,15 +243,13 @@ export class Dispatcher {
       onAttempt: (outcome, attempt, next) => {
         this.deps.metrics?.noticeAttempt(name, outcome.ok, this.deps.clock.now() - startedAt);
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
-        if (!stored) {
-          if (outcome.ok) this.deps.log.info("notified", { person: to.name, channel: name, subject: message.subject });
-        } else if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
+        if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
         else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
         if (!outcome.ok)
           this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
     });
-    if (stored) this.deps.onOutcome?.(to.name, name, outcome);
+    this.deps.onOutcome?.(to.name, name, outcome);
     return outcome;
   }
 

@@ -5,12 +5,12 @@
 // and once the file opens it says so and starts as usual.
 import type { Clock } from "../clock/clock.js";
 import type { Logger } from "../log.js";
-import type { Channel, ChannelKind } from "../notify/channel.js";
+import { sendingKinds, type Channel, type ChannelKind } from "../notify/channel.js";
 import type { NotificationMessage } from "../notify/message.js";
-import { deliverWithRetry } from "../notify/retry.js";
 import type { Policy } from "../policy/types.js";
 import { passingOpenFailure } from "../store/storage-failure.js";
 import { STORAGE_PROBE_EVERY_MS, storageAlarmRecipients } from "./storage-alarm.js";
+import { sendUnstored } from "./unstored-notice.js";
 
 /** What waiting for the database at start needs. */
 export interface OpenAtStartDeps<S> {
@@ -78,22 +78,18 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
 async function tell<S>(deps: OpenAtStartDeps<S>, message: NotificationMessage): Promise<void> {
   const { clock, log } = deps;
   const recipients = storageAlarmRecipients(deps.policy, () => "offline", deps.ownSource, clock.now());
-  const made = deps.channels();
-  const sends = recipients.flatMap((r) => {
-    const person = deps.policy.people.find((p) => p.name === r.person);
-    const channels = r.channels.filter((name) => name !== "xmpp").map((n) => (n === "email_digest" ? "email" : n));
-    const usable = [...new Set(channels)].flatMap((name) => made.get(name) ?? []);
-    if (!person || usable.length === 0) {
-      log.error("cannot tell this person that AlertBot cannot open its database: no email or SMS for them", {
-        person: r.person,
-      });
-      return [];
-    }
-    return usable.map(async (channel) => {
-      const outcome = await deliverWithRetry(channel, person, message, { clock });
-      if (outcome.ok) log.info("notified", { person: person.name, channel: channel.name, subject: message.subject });
-      else log.warn("delivery failed", { person: person.name, channel: channel.name, error: outcome.error });
-    });
-  });
-  await Promise.all(sends);
+  const channels = deps.channels();
+  await Promise.all(
+    recipients.map(async (r) => {
+      const person = deps.policy.people.find((p) => p.name === r.person);
+      const usable = sendingKinds(r.channels).filter((kind) => kind !== "xmpp" && channels.has(kind));
+      if (!person || usable.length === 0) {
+        log.error("cannot tell this person that AlertBot cannot open its database: no email or SMS for them", {
+          person: r.person,
+        });
+        return;
+      }
+      await sendUnstored({ clock, log, channels }, person, usable, message);
+    }),
+  );
 }

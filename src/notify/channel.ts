@@ -6,6 +6,11 @@ import type { ChannelName } from "../policy/types.js";
 /** The channels that send: the policy's `email_digest` is email, collected first (src/policy/storm.ts). */
 export type ChannelKind = Exclude<ChannelName, "email_digest">;
 
+/** The channel kinds `names` send on: an email digest is an email when sent at once, and each kind once. */
+export function sendingKinds(names: readonly ChannelName[]): ChannelKind[] {
+  return [...new Set(names.map((n): ChannelKind => (n === "email_digest" ? "email" : n)))];
+}
+
 /** Someone to notify, with the addresses they have (a channel needs only its own). */
 export interface Recipient {
   readonly name: string;
