@@ -15,6 +15,7 @@ import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import { chainHold, escalateNow } from "../policy/escalation.js";
 import type { Matcher, Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
+import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import { escalationOf, evaluateAlert, policyInput, storeEscalation, type PolicyInputs } from "./evaluate-alert.js";
 
 /** What the adapter needs beyond the store: the policy, for `escalate`. */
@@ -101,6 +102,8 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
             why: `${c.by}: ${c.note}`,
           })),
           c.at,
+          null,
+          DELIVERY_FORM,
         );
         return { ok: true, alert };
       });

@@ -12,6 +12,7 @@ import { deliverWithRetry } from "../notify/retry.js";
 import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "../policy/storm.js";
 import type { ChannelName, StormConfig } from "../policy/types.js";
 import type { Delivery } from "../policy/delivery.js";
+import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { Store } from "../store/store.js";
 import type { BotMetrics } from "../http/metrics.js";
 import { TurnBatch } from "../util/batching.js";
@@ -86,7 +87,9 @@ export class Dispatcher {
         this.holdUntil(person, freesAt);
         continue;
       }
-      const rows = store.policy.pending<Delivery>(person, now).filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
+      const rows = store.policy
+        .pending(person, now, DELIVERY_FORM)
+        .filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
       if (rows.length === 0) continue;
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
       const plan = planOutbox(
@@ -278,7 +281,7 @@ export class Dispatcher {
             : `no answer after ${Math.round(fallback.after / 60_000)}m; ${d.why}`;
         return { ...d, person, channels: fallback.channels, fallbacks: [], why };
       });
-      this.deps.store.policy.addDeliveries(rows, now, now + after);
+      this.deps.store.policy.addDeliveries(rows, now, now + after, DELIVERY_FORM);
     }
     this.deps.wake?.();
   }

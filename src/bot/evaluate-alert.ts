@@ -3,6 +3,7 @@ import type { AlertRecord } from "../alerts/types.js";
 import { classify, type Silence } from "../policy/matcher.js";
 import { escalate, type EscalationInput, type EscalationState } from "../policy/escalation.js";
 import { decodeEscalation, encodeEscalation } from "../policy/escalation-codec.js";
+import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { Delivery, PresenceOf } from "../policy/delivery.js";
 import type { DownSources } from "../policy/inhibit.js";
 import type { Matcher, Policy } from "../policy/types.js";
@@ -103,7 +104,7 @@ export function evaluateAlert(
       );
       log.warn("policy warning", { shortId, warnings: result.warnings });
     }
-    store.policy.addDeliveries(result.deliveries, now);
+    store.policy.addDeliveries(result.deliveries, now, null, DELIVERY_FORM);
     return [...result.deliveries];
   });
 }

@@ -8,7 +8,7 @@ export type PresenceOf = (person: string) => Presence;
 
 /** If nothing has answered `after` ms after the first send, send on `channels` too. */
 export interface Fallback {
-  /** Milliseconds; the name stays as it is because pending deliveries are stored as JSON with it. */
+  /** Milliseconds; the name stays as it is because deliveries stored as objects (before delivery-codec.ts) carry it. */
   readonly after: number;
   readonly channels: readonly ChannelName[];
 }

@@ -11,6 +11,20 @@ export interface StoredDelivery<T> {
   notBefore: number | null;
 }
 
+/**
+ * How a delivery's body is kept (src/policy/delivery-codec.ts is the bot's): without the person
+ * and the alert, which the row's columns hold. By default, the caller's object as JSON.
+ */
+export interface DeliveryForm<T> {
+  encode(delivery: T): unknown;
+  decode(body: unknown, person: string, shortId: number): T;
+}
+
+const AS_GIVEN: DeliveryForm<never> = {
+  encode: (delivery) => delivery,
+  decode: (body) => body as never,
+};
+
 /** How a delivery ended ("moot": a fallback no longer needed, the alert was answered or cleared). */
 export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
 
@@ -53,11 +67,12 @@ export class PolicyStore {
     deliveries: readonly T[],
     at: number,
     notBefore: number | null = null,
+    form: DeliveryForm<T> = AS_GIVEN,
   ): void {
     const insert = this.sql(
       "INSERT INTO deliveries (short_id, person, body, created_at, updated_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
     );
-    for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(d), at, at, notBefore);
+    for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(form.encode(d)), at, at, notBefore);
   }
 
   /** People with deliveries ready to go at `now`. */
@@ -90,7 +105,7 @@ export class PolicyStore {
   }
 
   /** One person's deliveries ready at `now`, oldest first. */
-  pending<T>(person: string, now: number): Array<StoredDelivery<T>> {
+  pending<T>(person: string, now: number, form: DeliveryForm<T> = AS_GIVEN): Array<StoredDelivery<T>> {
     const rows = this.sql(
       "SELECT id, short_id, person, body, created_at, not_before FROM deliveries WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
     ).all(person, now) as Array<{
@@ -105,7 +120,7 @@ export class PolicyStore {
       id: r.id,
       shortId: r.short_id,
       person: r.person,
-      delivery: JSON.parse(r.body) as T,
+      delivery: form.decode(JSON.parse(r.body), r.person, r.short_id),
       createdAt: r.created_at,
       notBefore: r.not_before,
     }));
@@ -114,6 +129,7 @@ export class PolicyStore {
   /** Every delivery still kept for an alert, oldest first, with how it stands (for the web board). */
   deliveriesOf<T>(
     shortId: number,
+    form: DeliveryForm<T> = AS_GIVEN,
   ): Array<{ person: string; status: string; delivery: T; createdAt: number; updatedAt: number }> {
     const rows = this.sql(
       "SELECT person, status, body, created_at, updated_at FROM deliveries WHERE short_id = ? ORDER BY id",
@@ -121,7 +137,7 @@ export class PolicyStore {
     return rows.map((r) => ({
       person: r.person,
       status: r.status,
-      delivery: JSON.parse(r.body) as T,
+      delivery: form.decode(JSON.parse(r.body), r.person, shortId),
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));

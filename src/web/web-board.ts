@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { BotTrouble } from "../commands/types.js";
 import { activeSilences, classify } from "../policy/matcher.js";
 import type { Presence } from "../policy/delivery.js";
+import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import { HOST_DOWN_ALERT_ID } from "../policy/inhibit.js";
 import type { Matcher, Person, Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
@@ -324,10 +325,10 @@ export class WebBoard {
       );
     const live = store.policy.liveSilences<Matcher>(now);
     const c = classify(this.deps.policy().rules, alert);
-    const deliveries = store.policy.deliveriesOf<{ kind?: string; channels?: string[] }>(alert.shortId).map((d) => ({
+    const deliveries = store.policy.deliveriesOf(alert.shortId, DELIVERY_FORM).map((d) => ({
       person: d.person,
-      channels: d.delivery.channels ?? [],
-      kind: d.delivery.kind ?? "",
+      channels: d.delivery.channels,
+      kind: d.delivery.kind,
       status: d.status,
       at: d.updatedAt,
     }));
