@@ -26,12 +26,17 @@ function fileOf(n: ProfileNode): string {
   return m ? `node_modules/${m[1]}` : url.replace(/^file:\/\//, "").replace(/^.*\/(src|bench|prosody)\//, "$1/");
 }
 
-const [file, topArg] = process.argv.slice(2);
-if (!file) {
-  process.stderr.write("usage: tsx bench/profile-top.ts FILE.cpuprofile [N]\n");
+const [file, topArg, ...extra] = process.argv.slice(2);
+const top = Number(topArg ?? 25);
+// A glob over a directory of profiles (`*.cpuprofile`) passes the second file as N: that printed
+// empty tables, as if nothing had been sampled.
+if (!file || extra.length > 0 || !Number.isInteger(top) || top < 1) {
+  process.stderr.write(
+    "usage: tsx bench/profile-top.ts FILE.cpuprofile [N]\n" +
+      "  one profile at a time (a run may write several, one per thread); N, rows per table (default 25)\n",
+  );
   process.exit(2);
 }
-const top = Number(topArg ?? 25);
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
