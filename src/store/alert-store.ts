@@ -61,6 +61,15 @@ function whereFor(filter: AlertFilter): string {
   return "";
 }
 
+// `setPolicyDue`'s statement for each case, indexed by (due time moves) + 2 × (escalation given):
+// built once, not per look.
+const SET_POLICY = [
+  "policy_due_at = @policyDueAt",
+  "policy_due_at = @policyDueAt, due_at = @dueAt",
+  "policy_due_at = @policyDueAt, escalation = @escalation",
+  "policy_due_at = @policyDueAt, due_at = @dueAt, escalation = @escalation",
+].map((set) => `UPDATE alerts SET ${set} WHERE short_id = @shortId`);
+
 /** One line of an alert's history as stored. */
 export interface HistoryEntry extends AlertEvent {
   id: number;
@@ -114,10 +123,8 @@ export class AlertStore {
   setPolicyDue(alert: AlertRecord, policyDueAt: number | null, escalation?: string | null): void {
     const dueAt = nextDueAt({ ...alert, policyDueAt });
     // The due index is written only when the due time moves (see `save`).
-    const set = ["policy_due_at = @policyDueAt"];
-    if (dueAt !== nextDueAt(alert)) set.push("due_at = @dueAt");
-    if (escalation !== undefined) set.push("escalation = @escalation");
-    this.sql(`UPDATE alerts SET ${set.join(", ")} WHERE short_id = @shortId`).run({
+    const sql = SET_POLICY[Number(dueAt !== nextDueAt(alert)) + 2 * Number(escalation !== undefined)]!;
+    this.sql(sql).run({
       policyDueAt,
       dueAt,
       escalation: escalation ?? null,
