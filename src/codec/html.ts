@@ -113,6 +113,9 @@ function cell(name: string, attribs: Attributes): sanitize.Tag {
   return { tagName: name, attribs: kept };
 }
 
+// What makes text more than text to the sanitiser: markup, a reference, or a character it escapes.
+const MARKUP_OR_ESCAPED = /[<>&]/;
+
 const ALLOW_LIST: sanitize.IOptions = {
   allowedTags: ALLOWED_ELEMENTS,
   allowedAttributes: { a: ["href", "title", "rel"], td: ["colspan", "rowspan"], th: ["colspan", "rowspan"] },
@@ -132,6 +135,10 @@ const ALLOW_LIST: sanitize.IOptions = {
  * markup dropped and all text escaped. Idempotent: sanitising the result changes nothing.
  */
 export function sanitiseHtml(html: string): string {
+  // Without "<", ">" or "&" there is no markup to parse and nothing to escape: the sanitiser
+  // gives back the text with its controls stripped. Most details are that, or empty, and two
+  // passes of the parser over each of them were the larger part of decoding an update.
+  if (!MARKUP_OR_ESCAPED.test(html)) return stripControls(html);
   // The nesting limit counts every element, dropped ones too, and a paragraph's text may be only
   // controls, so the limit is applied once only the kept elements and text remain: the result
   // then holds the same elements when sanitised again.

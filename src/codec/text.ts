@@ -16,8 +16,13 @@ const INVISIBLE_TRICKS = /[\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/g;
 // A lone surrogate can't be encoded as UTF-8 or carried in XML.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// Printable ASCII holds nothing the patterns above match, and nearly every field that arrives is
+// printable ASCII: it skips the passes, which otherwise ran on every field of every update.
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
 /** Removes control characters (keeping \n and \t unless `keepLines` is false) and bidi tricks. */
 export function stripControls(text: string, keepLines = true): string {
+  if (PRINTABLE_ASCII.test(text)) return text;
   return text
     .replace(/\r\n?/g, keepLines ? "\n" : "")
     .replace(keepLines ? CONTROLS_KEEP_LINES : CONTROLS_ALL, "")
@@ -53,6 +58,7 @@ export function truncateChars(text: string, max: number): string {
  * drops bidi tricks: a one-line field can then never put text at the start of a line of its own.
  */
 export function foldLines(text: string): string {
+  if (PRINTABLE_ASCII.test(text)) return text;
   return stripControls(text.replace(LINE_BREAKS, " "), false);
 }
 

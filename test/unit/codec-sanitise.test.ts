@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { CodecError } from "../../src/errors.js";
 import { FIELD_LIMITS } from "../../src/codec/types.js";
-import { charCount, stripControls, truncateChars } from "../../src/codec/text.js";
+import { charCount, foldLines, stripControls, truncateChars } from "../../src/codec/text.js";
 import { sanitiseDetail, sanitiseHtml, toPlainText } from "../../src/codec/html.js";
 import { sanitiseUpdate } from "../../src/codec/sanitise-update.js";
 import { alert, update } from "../fixtures/codec/vectors.js";
@@ -124,6 +124,25 @@ describe("codec detail sanitiser", () => {
     });
   }
 
+  it("gives text with no markup, reference or escaped character what the full sanitiser gives it", () => {
+    // Such text takes a short way (no parser); inside a <p> the same text takes the full one.
+    const alphabet = ["a", "Z", "0", " ", '"', "'", "=", "/", ";", "#", "\n", "\t", "\r", "\r\n", "\u0001", "\u007f"];
+    const more = ["é", "\u00a0", "\u0085", "\u2028", "\u202e", "\ud800", "\udc00", "😀", "\uffff"];
+    const letters = [...alphabet, ...more];
+    let seed = 17;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    let compared = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from({ length: next(14) }, () => letters[next(letters.length)]!).join("");
+      if (stripControls(text) === "") continue; // an empty <p> is dropped: nothing to compare
+      assert.equal(sanitiseHtml(`<p>${text}</p>`), `<p>${sanitiseHtml(text)}</p>`, JSON.stringify(text));
+      compared++;
+    }
+    assert.ok(compared > 2000, `compared ${compared}`);
+    assert.equal(sanitiseHtml(""), "");
+    assert.equal(sanitiseHtml("load > 5"), "load &gt; 5", "an escaped character takes the full way");
+  });
+
   it("limits nesting depth but keeps the text", () => {
     const out = sanitiseHtml(`${"<b>".repeat(100)}deep`);
     assert.equal(out, `${"<b>".repeat(32)}deep${"</b>".repeat(32)}`);
@@ -157,6 +176,18 @@ describe("codec text bounds", () => {
     assert.equal(stripControls("a\u0000b\u202Ec\td\r\ne\u0085"), "abc\td\ne");
     assert.equal(stripControls("a\tb\nc", false), "abc");
     assert.equal(stripControls("x\uD800y"), "x\uFFFDy");
+  });
+
+  it("leaves printable ASCII as it is, as the full passes do", () => {
+    // Printable ASCII skips the passes; with one character they remove beside it, it takes them.
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
+    for (const text of [printable, ` ${printable} `, "web1 tick: tick 3", ""]) {
+      assert.equal(stripControls(text), text);
+      assert.equal(stripControls(`${text}\u0001`), text);
+      assert.equal(stripControls(`\u202e${text}`, false), text);
+      assert.equal(foldLines(text), text);
+      assert.equal(foldLines(`${text}\u202e`), text);
+    }
   });
 
   it("truncates by code points, never splitting a surrogate pair", () => {
