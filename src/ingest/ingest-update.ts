@@ -49,11 +49,13 @@ export function ingestUpdate(
   receivedAt: number,
   semantics?: AlertSemantics,
 ): IngestOutcome {
-  const refusal = checkOrigin(store, update, origin);
+  const refusal = checkOrigin(update, origin);
   if (refusal) return { status: "rejected", reason: refusal };
 
   return store.transaction((): IngestOutcome => {
     const known = store.sources.get(update.source);
+    const notOwner = checkOwner(update, origin, known?.ownerJid);
+    if (notOwner) return { status: "rejected", reason: notOwner };
     const id = update.transmissionId.toString();
     // Files from before schema 4 hold sequenced updates' ids in the table too: both are looked at.
     if (known?.recentTransmissions.includes(id) || store.transmissions.seen(update.source, update.transmissionId))
@@ -97,7 +99,8 @@ function stored(before: AlertState | null): AlertRecord | undefined {
   return before?.shortId !== undefined ? (before as AlertRecord) : undefined;
 }
 
-function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): string | undefined {
+// What the update itself and the edge it came through say: its source's name, and its node.
+function checkOrigin(update: AlertUpdate, origin: UpdateOrigin): string | undefined {
   // The bot's own updates (host down) name sources it already knows, those stored before the rule included.
   if (origin.via === "bot") return undefined;
   const problem = sourceNameProblem(update.source);
@@ -106,7 +109,13 @@ function checkOrigin(store: Store, update: AlertUpdate, origin: UpdateOrigin): s
   if (origin.node !== sourceToNodeName(update.source)) {
     return `source "${update.source}" does not match node "${origin.node ?? ""}"`;
   }
-  const owner = store.sources.get(update.source)?.ownerJid;
+  return undefined;
+}
+
+// A pubsub publisher other than the account that first published for the source. Read from the
+// source's record the transaction reads anyway: reading it a second time was a statement an update.
+function checkOwner(update: AlertUpdate, origin: UpdateOrigin, owner: string | undefined): string | undefined {
+  if (origin.via !== "pubsub") return undefined;
   if (owner && origin.publisher && owner !== origin.publisher) {
     return `publisher ${origin.publisher} is not the owner (${owner}) of source "${update.source}"`;
   }
