@@ -35,7 +35,7 @@ import {
 } from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
 import { storageAlarmRecipients } from "./storage-alarm.js";
-import { sendUnstored } from "./unstored-notice.js";
+import { tellUnstored } from "./unstored-notice.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { BotMetrics } from "../http/metrics.js";
 import type { RetryPolicy } from "../util/backoff.js";
@@ -303,10 +303,8 @@ export class BotCore {
    */
   async tellDirectly(kind: "raised" | "cleared", subject: string, text: string): Promise<void> {
     const { clock, inputs, log } = this.deps;
-    const recipients = storageAlarmRecipients(this.settings().policy, inputs.presence, this.ownSource, clock.now());
-    if (recipients.length === 0) log.error("nobody is on call for AlertBot's own alerts: nobody was told", { subject });
-    const message = { kind, subject, text };
     const { policy, channels } = this.settings();
+    const recipients = storageAlarmRecipients(policy, inputs.presence, this.ownSource, clock.now());
     const send = {
       clock,
       log,
@@ -315,12 +313,7 @@ export class BotCore {
       onAttempt: (channel: ChannelKind, ok: boolean, elapsedMs: number) =>
         this.deps.metrics?.noticeAttempt(channel, ok, elapsedMs),
     };
-    await Promise.all(
-      recipients.map(async (r) => {
-        const person = policy.people.find((p) => p.name === r.person);
-        if (person) await sendUnstored(send, person, r.channels, message);
-      }),
-    );
+    await tellUnstored(send, policy.people, recipients, { kind, subject, text });
   }
 
   /** Asks the policy to look at every raised alert again (after a silence or presence change). */

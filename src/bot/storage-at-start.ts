@@ -5,12 +5,12 @@
 // and once the file opens it says so and starts as usual.
 import type { Clock } from "../clock/clock.js";
 import type { Logger } from "../log.js";
-import { sendingKinds, type Channel, type ChannelKind } from "../notify/channel.js";
+import type { Channel, ChannelKind } from "../notify/channel.js";
 import type { NotificationMessage } from "../notify/message.js";
 import type { Policy } from "../policy/types.js";
 import { passingOpenFailure } from "../store/storage-failure.js";
 import { STORAGE_PROBE_EVERY_MS, storageAlarmRecipients } from "./storage-alarm.js";
-import { sendUnstored } from "./unstored-notice.js";
+import { tellUnstored } from "./unstored-notice.js";
 
 /** What waiting for the database at start needs. */
 export interface OpenAtStartDeps<S> {
@@ -79,17 +79,11 @@ async function tell<S>(deps: OpenAtStartDeps<S>, message: NotificationMessage): 
   const { clock, log } = deps;
   const recipients = storageAlarmRecipients(deps.policy, () => "offline", deps.ownSource, clock.now());
   const channels = deps.channels();
-  await Promise.all(
-    recipients.map(async (r) => {
-      const person = deps.policy.people.find((p) => p.name === r.person);
-      const usable = sendingKinds(r.channels).filter((kind) => kind !== "xmpp" && channels.has(kind));
-      if (!person || usable.length === 0) {
-        log.error("cannot tell this person that AlertBot cannot open its database: no email or SMS for them", {
-          person: r.person,
-        });
-        return;
-      }
-      await sendUnstored({ clock, log, channels }, person, usable, message);
-    }),
+  await tellUnstored(
+    { clock, log, channels },
+    deps.policy.people,
+    recipients,
+    message,
+    (kind) => kind !== "xmpp" && channels.has(kind),
   );
 }

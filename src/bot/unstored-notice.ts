@@ -50,3 +50,41 @@ export async function sendUnstored(
   );
   return outcomes.some(Boolean);
 }
+
+/** Someone to tell, by name, and the channels the policy names for them. */
+export interface UnstoredRecipient {
+  readonly person: string;
+  readonly channels: readonly ChannelName[];
+}
+
+/**
+ * Tells every recipient at once, storing nothing, each on the channels of theirs that `usable`
+ * keeps (every one by default). Nobody to tell, or someone none of whose channels can be used now,
+ * is an error in the log: a notice that reaches nobody must not pass for one sent.
+ */
+export async function tellUnstored(
+  deps: UnstoredNoticeDeps,
+  people: readonly Recipient[],
+  recipients: readonly UnstoredRecipient[],
+  message: NotificationMessage,
+  usable: (kind: ChannelKind) => boolean = () => true,
+): Promise<void> {
+  const { log } = deps;
+  if (recipients.length === 0)
+    log.error("nobody is on call for AlertBot's own alerts: nobody was told", { subject: message.subject });
+  await Promise.all(
+    recipients.map(async (r) => {
+      const person = people.find((p) => p.name === r.person);
+      const kinds = sendingKinds(r.channels).filter(usable);
+      if (!person || kinds.length === 0) {
+        log.error("cannot tell this person: none of their channels can be used now", {
+          person: r.person,
+          channels: r.channels,
+          subject: message.subject,
+        });
+        return;
+      }
+      await sendUnstored(deps, person, kinds, message);
+    }),
+  );
+}
