@@ -73,7 +73,11 @@ export class WebBoard {
   readonly feed: LiveFeed;
   private readonly links: SignInLinks;
   private readonly sessions: Sessions;
-  private readonly flashes = new Map<string, { text: string; until: number }>();
+  /**
+   * What an action answered, by session, for the page it went back to (see `flash`). Kept for
+   * FLASH_MS rather than shown once: the live feed refetches that page as things change.
+   */
+  private readonly flashes = new Map<string, { text: string; until: number; page: string }>();
   private readonly charts = new Map<
     string,
     { at: number; rows: Array<{ source: string; slot: number; count: number }> }
@@ -151,7 +155,7 @@ export class WebBoard {
       get("/alert", (req) => this.signedIn(req, (v) => this.alertPage(req, v))),
       get("/agents", (req) => this.signedIn(req, (v) => this.agentsPage(v))),
       get("/oncall", (req) => this.signedIn(req, (v) => this.onCallPage(v))),
-      get("/silences", (req) => this.signedIn(req, (v) => this.silencesPage(v))),
+      get("/silences", (req) => this.signedIn(req, (v) => this.silencesPage(req, v))),
       get("/chart.svg", (req) => this.signedIn(req, () => this.chart(req))),
       get("/events", (req) => this.signedIn(req, (v) => ({ status: 200, stream: this.feed.stream(v.person) }))),
       post("/action", (req) => this.action(req)),
@@ -262,19 +266,21 @@ export class WebBoard {
     if (!line.ok) text = line.text;
     else if (person === undefined) text = "You are no longer in AlertBot's configuration.";
     else text = (await this.deps.act(person.jid, line.line)).reply;
-    this.flashes.set(found.session.csrf, { text, until: this.deps.clock.now() + FLASH_MS });
+    this.flashes.set(found.session.csrf, { text, until: this.deps.clock.now() + FLASH_MS, page: pageKey(back) });
     this.views.clear();
     return redirect(back);
   }
 
-  private flash(viewer: Viewer): string | null {
+  // Only on the page the action went back to: a refusal to clear one alert, shown on the silences
+  // page a moment later, read as the answer to whatever was done there.
+  private flash(viewer: Viewer, req: HttpRequest): string | null {
     const f = this.flashes.get(viewer.csrf);
     if (f === undefined) return null;
     if (this.deps.clock.now() >= f.until) {
       this.flashes.delete(viewer.csrf);
       return null;
     }
-    return f.text;
+    return f.page === pageKey(req) ? f.text : null;
   }
 
   // --- pages ---------------------------------------------------------------------------------
@@ -301,7 +307,12 @@ export class WebBoard {
     }
     return htmlAnswer(
       200,
-      page("Board", "board", viewer, boardMain(view, q, viewer, now, this.flash(viewer), this.deps.troubles?.() ?? [])),
+      page(
+        "Board",
+        "board",
+        viewer,
+        boardMain(view, q, viewer, now, this.flash(viewer, req), this.deps.troubles?.() ?? []),
+      ),
     );
   }
 
@@ -344,7 +355,7 @@ export class WebBoard {
       },
       viewer,
       now,
-      this.flash(viewer),
+      this.flash(viewer, req),
     );
     return htmlAnswer(200, page(`#${alert.shortId} ${alert.source} ${alert.alertId}`, "alert", viewer, main));
   }
@@ -385,12 +396,12 @@ export class WebBoard {
     return htmlAnswer(200, page("On call", "oncall", viewer, onCallMain(rotas, presence, now)));
   }
 
-  private silencesPage(viewer: Viewer): HttpResponse {
+  private silencesPage(req: HttpRequest, viewer: Viewer): HttpResponse {
     const now = this.deps.clock.now();
     const silences = this.deps.store.policy.liveSilences<Matcher>(now);
     return htmlAnswer(
       200,
-      page("Silences", "silences", viewer, silencesMain(silences, viewer, now, this.flash(viewer))),
+      page("Silences", "silences", viewer, silencesMain(silences, viewer, now, this.flash(viewer, req))),
     );
   }
 
@@ -507,6 +518,13 @@ function cookie(req: HttpRequest, name: string): string | undefined {
 }
 
 // Only a path of the board itself: never another site ("//evil", "https:", "\\").
+/** A page as a flash names it: its path and its query, however either was spelled. */
+function pageKey(target: string | HttpRequest): string {
+  if (typeof target !== "string") return `${target.path}?${target.query.toString()}`;
+  const url = new URL(target, "http://board.invalid");
+  return `${url.pathname}?${url.searchParams.toString()}`;
+}
+
 function safeBack(back: string | null): string {
   return back !== null && /^\/(?![/\\])[^\s]*$/.test(back) ? back : "/";
 }
