@@ -517,14 +517,19 @@ function cookie(req: HttpRequest, name: string): string | undefined {
   return undefined;
 }
 
-// Only a path of the board itself: never another site ("//evil", "https:", "\\").
-/** A page as a flash names it: its path and its query, however either was spelled. */
+/**
+ * A page as a flash names it: a path and query (`back`) or a request, both through one parser so
+ * that however either was spelled, the same page gives the same key.
+ */
 function pageKey(target: string | HttpRequest): string {
-  if (typeof target !== "string") return `${target.path}?${target.query.toString()}`;
-  const url = new URL(target, "http://board.invalid");
+  const url = new URL(
+    typeof target === "string" ? target : `${target.path}?${target.query.toString()}`,
+    "http://board.invalid",
+  );
   return `${url.pathname}?${url.searchParams.toString()}`;
 }
 
+// Only a path of the board itself: never another site ("//evil", "https:", "\\").
 function safeBack(back: string | null): string {
   return back !== null && /^\/(?![/\\])[^\s]*$/.test(back) ? back : "/";
 }
