@@ -2,6 +2,7 @@
 // own core, measured from outside (/proc) before and after, and from inside (V8 heap).
 import { stat } from "node:fs/promises";
 import type { Worker } from "./children.js";
+import { sleep } from "./hrtime.js";
 import { readProc } from "./proc-stats.js";
 
 /** Memory of the bot process before and after raising `count` alerts. */
@@ -9,8 +10,13 @@ export interface OpenAlertsResult {
   readonly count: number;
   readonly raised: number;
   readonly rssBeforeMb: number;
+  /** Settled: {@link SETTLE_MS} after the last update, as Alertmanager's is read (phase-peer.ts). */
   readonly rssAfterMb: number;
   readonly rssDeltaMb: number;
+  /** At the moment the last update was applied (after a full GC), before memory V8 freed was returned. */
+  readonly rssAtLastUpdateMb: number;
+  /** The most the process held, at any moment of the run (VmHWM: the bot is fresh). */
+  readonly peakRssMb: number;
   readonly heapUsedBeforeMb: number;
   readonly heapUsedAfterMb: number;
   /** better-sqlite3 and other native memory outside the V8 heap, as Node counts it. */
@@ -28,6 +34,14 @@ export interface OpenAlertsResult {
 
 const MB = 1024 * 1024;
 
+/**
+ * How long the bot is left idle after a full collection before its RSS is read. V8 returns the
+ * pages a collection freed from a thread of its own, after the collection: read at once, RSS still
+ * counted up to 25 MB of them, more or less from run to run. Alertmanager's RSS is read after the
+ * same wait.
+ */
+export const SETTLE_MS = 3_000;
+
 /** Raises `count` open alerts in the (fresh) bot behind `worker`; `database` is its SQLite file. */
 export async function measureOpenAlerts(
   worker: Worker,
@@ -36,6 +50,7 @@ export async function measureOpenAlerts(
   perUpdate = 100,
 ): Promise<OpenAlertsResult> {
   const heapBefore = await worker.call<NodeJS.MemoryUsage>("memory");
+  await sleep(SETTLE_MS);
   const before = await readProc(worker.pid);
   const run = await worker.call<{
     seconds: number;
@@ -43,7 +58,9 @@ export async function measureOpenAlerts(
     firstTenthMsPerUpdate: number;
     lastTenthMsPerUpdate: number;
   }>("openAlerts", { count, perUpdate }, 600_000);
+  const atLastUpdate = await readProc(worker.pid);
   const heapAfter = await worker.call<NodeJS.MemoryUsage>("memory");
+  await sleep(SETTLE_MS);
   const after = await readProc(worker.pid);
   const dbBytes =
     (await stat(database).catch(() => ({ size: NaN }))).size +
@@ -56,6 +73,8 @@ export async function measureOpenAlerts(
     rssBeforeMb,
     rssAfterMb,
     rssDeltaMb: rssAfterMb - rssBeforeMb,
+    rssAtLastUpdateMb: atLastUpdate?.rssMb ?? NaN,
+    peakRssMb: after?.peakRssMb ?? NaN,
     heapUsedBeforeMb: heapBefore.heapUsed / MB,
     heapUsedAfterMb: heapAfter.heapUsed / MB,
     externalAfterMb: heapAfter.external / MB,

@@ -13,7 +13,7 @@ import type { Worker } from "./children.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import { hrMs, sleep } from "./hrtime.js";
 import { publisherAccounts } from "./phase-compare.js";
-import type { OpenAlertsResult } from "./phase-open-alerts.js";
+import { SETTLE_MS, type OpenAlertsResult } from "./phase-open-alerts.js";
 import { openAlertsPhase } from "./phases.js";
 import { nextLine, Person } from "./person.js";
 import { forEachLimited } from "./pool.js";
@@ -195,7 +195,7 @@ async function alertmanagerOpen(am: AlertmanagerHandle, count: number): Promise<
     );
   }
   const perSec = count / ((hrMs() - t0) / 1000);
-  await sleep(3_000); // its first notification of the group goes out, and the heap settles
+  await sleep(SETTLE_MS); // its first notification of the group goes out, and the heap settles
   return { rssMb: (await readProc(am.pid))?.rssMb ?? NaN, perSec };
 }
 

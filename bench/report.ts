@@ -119,7 +119,10 @@ export function renderTable(r: BenchResults): string {
   if (r.openAlerts) {
     const o = r.openAlerts;
     section(`AlertBot with ${n0(o.count)} open alerts`);
-    rows.push(["RSS before -> after", `${n1(o.rssBeforeMb)} -> ${n1(o.rssAfterMb)} MB (+${n1(o.rssDeltaMb)})`]);
+    rows.push([
+      "RSS before -> after (settled)",
+      `${n1(o.rssBeforeMb)} -> ${n1(o.rssAfterMb)} MB (+${n1(o.rssDeltaMb)}); at the last update ${n1(o.rssAtLastUpdateMb)} MB, peak ${n1(o.peakRssMb)} MB`,
+    ]);
     rows.push([
       "V8 heap used before -> after",
       `${n1(o.heapUsedBeforeMb)} -> ${n1(o.heapUsedAfterMb)} MB; external ${n1(o.externalAfterMb)} MB; SQLite file ${n1(o.dbFileMb)} MB`,

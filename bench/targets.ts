@@ -87,7 +87,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
 
   const o = r.openAlerts;
   if (o) {
-    const seen = `RSS ${f1(o.rssAfterMb)} MB with ${o.raised} open alerts (+${f1(o.rssDeltaMb)} MB; V8 heap ${f1(o.heapUsedAfterMb)} MB used of ${f1(o.heapTotalAfterMb)}; the rest, native: SQLite, allocator, code, ${f1(o.nativeAfterMb)} MB)`;
+    const seen = `RSS ${f1(o.rssAfterMb)} MB with ${o.raised} open alerts, settled (+${f1(o.rssDeltaMb)} MB; V8 heap ${f1(o.heapUsedAfterMb)} MB used of ${f1(o.heapTotalAfterMb)}; the rest, native: SQLite, allocator, code, ${f1(o.nativeAfterMb)} MB); at the last update ${f1(o.rssAtLastUpdateMb)} MB, peak ${f1(o.peakRssMb)} MB`;
     out.push({
       name: "bot RSS <= 150 MB at 100,000 open alerts",
       status: o.count < 100_000 ? "not evaluated" : o.rssAfterMb <= 150 && o.raised >= 100_000 ? "met" : "missed",
