@@ -6,6 +6,7 @@ import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { terminate, track } from "./children.js";
 import { hrMs } from "./hrtime.js";
+import { alertBotNodeFlags } from "./installed-flags.js";
 
 /** One log line and when the bench read it (hrMs). */
 export interface StampedLine {
@@ -50,9 +51,13 @@ export class AlertBotProcess {
 
   /** Spawns the entry point; tracked, so it dies with the bench however the bench ends. */
   static start(launch: AlertBotLaunch): AlertBotProcess {
-    const args = launch.compiledDir
-      ? [join(launch.compiledDir, "bots", "alertbot.js")]
-      : ["--import", "tsx", join(launch.repoDir, "bots", "alertbot.ts")];
+    // With the flags its #! line gives it: spawned with node, not run as a file.
+    const args = [
+      ...alertBotNodeFlags(launch.repoDir),
+      ...(launch.compiledDir
+        ? [join(launch.compiledDir, "bots", "alertbot.js")]
+        : ["--import", "tsx", join(launch.repoDir, "bots", "alertbot.ts")]),
+    ];
     const child = track(
       spawn(process.execPath, [...args, "--config", launch.configFile], {
         cwd: launch.repoDir,

@@ -3,7 +3,7 @@ import type { Worker } from "./children.js";
 import { ON_CALL } from "./bot-config.js";
 import { startBotWorker } from "./bot-worker.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
-import { readFile } from "node:fs/promises";
+import { shebangNodeFlags } from "./installed-flags.js";
 import { join } from "node:path";
 import { AGENT_ACCOUNTS, measureAgent } from "./phase-agent.js";
 import { measureOpenAlerts } from "./phase-open-alerts.js";
@@ -38,22 +38,11 @@ export async function agentFootprints(ctx: BenchContext, bot: Worker): Promise<N
   let compiled = null;
   if (ctx.compiledDir) {
     const entry = join(ctx.compiledDir, "agents", "mauve-agent.js");
-    compiled = await measureAgent(ctx, bot, [...(await shebangNodeFlags(entry)), entry], [idleC, busyC], "compiled");
+    compiled = await measureAgent(ctx, bot, [...shebangNodeFlags(entry), entry], [idleC, busyC], "compiled");
   }
   const nodes = AGENT_ACCOUNTS.map((a) => `mauve/alerts/${a}`);
   await bot.call("deleteNodesAsBot", { nodes, service: ctx.server.prosody.pubsubJid }, 60_000);
   return { tsx, compiled };
-}
-
-/**
- * The node flags an installed script's `#!/usr/bin/env -S node ...` line gives it: the bench runs
- * the compiled agent with node explicitly (to sample its own pid) and must run it as installed.
- */
-async function shebangNodeFlags(file: string): Promise<string[]> {
-  const first = (await readFile(file, "utf8")).split("\n", 1)[0] ?? "";
-  const words = first.replace(/^#!\s*/, "").split(/\s+/);
-  const node = words.findIndex((w) => w === "node" || w.endsWith("/node"));
-  return first.startsWith("#!") && node >= 0 ? words.slice(node + 1) : [];
 }
 
 /** A fresh bot raising many open alerts, measured for memory. */

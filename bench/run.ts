@@ -25,6 +25,7 @@ import type { BenchResults, MachineInfo } from "./results.js";
 import { SERVER_NAMES, startBenchServer, type BenchServer, type ServerKind } from "./server.js";
 import { compareServers, renderServerComparison } from "./server-compare.js";
 import { judgeTargets } from "./targets.js";
+import { alertBotNodeFlags } from "./installed-flags.js";
 
 const options = parseOptions(process.argv.slice(2));
 const repoDir = fileURLToPath(new URL("..", import.meta.url));
@@ -149,7 +150,10 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
       password: BENCH_PASSWORD,
     },
     experiments: options.experiments,
-    botNodeFlags: options.profile ? ["--cpu-prof", "--cpu-prof-dir", join(repoDir, ".bench", "profiles")] : [],
+    botNodeFlags: [
+      ...alertBotNodeFlags(repoDir),
+      ...(options.profile ? ["--cpu-prof", "--cpu-prof-dir", join(repoDir, ".bench", "profiles")] : []),
+    ],
     progress,
   };
   const results: BenchResults = {

@@ -123,15 +123,20 @@ describe("packaging: npm pack, a global install, and the installed commands", fu
     }
   });
 
-  it("the installed mauve-agent starts through its own #! line, flags and all", async () => {
-    const target = realpathSync(bin("mauve-agent"));
-    const [shebang] = readFileSync(target, "utf8").split("\n");
-    assert.equal(shebang, "#!/usr/bin/env -S node --lite-mode --no-expose-wasm");
-    // Run as a file (exec), not through `node FILE`: the kernel reads that line, and env -S
-    // hands the flags to node, which would refuse an unknown one.
-    const ran = await installed("mauve-agent", ["--help"]);
-    assert.equal(ran.code, 0, ran.stderr);
-    assert.equal(ran.stderr, "", "no V8 warning about the flags");
+  it("the installed mauve-agent and mauve-alertbot start through their own #! lines, flags and all", async () => {
+    const lines = {
+      "mauve-agent": "#!/usr/bin/env -S node --lite-mode --no-expose-wasm",
+      "mauve-alertbot": "#!/usr/bin/env -S node --max-semi-space-size=4",
+    };
+    for (const [name, line] of Object.entries(lines)) {
+      const [shebang] = readFileSync(realpathSync(bin(name)), "utf8").split("\n");
+      assert.equal(shebang, line, name);
+      // Run as a file (exec), not through `node FILE`: the kernel reads that line, and env -S
+      // hands the flags to node, which would refuse an unknown one.
+      const ran = await installed(name, ["--help"]);
+      assert.equal(ran.code, 0, `${name}: ${ran.stderr}`);
+      assert.equal(ran.stderr, "", `${name}: no V8 warning about the flags`);
+    }
   });
 
   it("--check-config accepts the shipped examples, and refuses a bad file with exit 78", async () => {
