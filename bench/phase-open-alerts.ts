@@ -13,7 +13,7 @@ export interface OpenAlertsResult {
   /** Settled: {@link SETTLE_MS} after the last update, as Alertmanager's is read (phase-peer.ts). */
   readonly rssAfterMb: number;
   readonly rssDeltaMb: number;
-  /** At the moment the last update was applied (after a full GC), before memory V8 freed was returned. */
+  /** At the moment the last update was applied, before the full collection and the wait. */
   readonly rssAtLastUpdateMb: number;
   /** The most the process held, at any moment of the run (VmHWM: the bot is fresh). */
   readonly peakRssMb: number;

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // --max-semi-space-size=4 (MiB): V8's young generation, which a burst of updates grows to its
-// default limit and which V8 then keeps, was most of what the bot held above its live heap. At a
-// quarter of the default the bench measured the same rates (docs/performance.md).
+// default limit and which V8 then keeps, was most of the heap the bot held beyond its live objects.
+// At a quarter of the default the bench measured the same rates (docs/performance.md).
 // mauve-alertbot: the AlertBot component. Wiring only; the logic lives in src/.
 import { systemClock } from "../src/clock/clock.js";
 import { EXIT_NO_LONGER_ACTIVE, exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
