@@ -518,8 +518,9 @@ function cookie(req: HttpRequest, name: string): string | undefined {
 }
 
 /**
- * A page as a flash names it: a path and query (`back`) or a request, both through one parser so
- * that however either was spelled, the same page gives the same key.
+ * A page as a flash names it: a path and query (`back`) or a request, both through one parser, so
+ * that the page the action redirected to and the browser's request for it give the same key
+ * however each encodes its characters.
  */
 function pageKey(target: string | HttpRequest): string {
   const url = new URL(
