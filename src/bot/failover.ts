@@ -21,7 +21,7 @@ import { createSnapshotClient, serveReplicaSnapshots } from "../xmpp/replica-sna
 import type { XmppSession } from "../xmpp/session.js";
 import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "./replica-log.js";
 import { ActiveWatch, type ClaimReason } from "./active-watch.js";
-import { runBot, type ActiveRole, type RunningBot } from "./run-bot.js";
+import { runBot, storeOptions, type ActiveRole, type RunningBot } from "./run-bot.js";
 import { SendGate } from "./send-gate.js";
 import { downloadSnapshot, removeLeftSnapshots, SnapshotSource } from "./replica-snapshot.js";
 
@@ -62,7 +62,7 @@ export async function runFailover(
   const f = config.failover;
   removeLeftSnapshots(config.database);
   // Replaced, with the journal and the follower, when a snapshot of the active's file is swapped in.
-  let store = Store.open(config.database, { replicated: true });
+  let store = Store.open(config.database, storeOptions(log, { replicated: true }));
   let journal = store.replica!;
   const standbyLog = log.child({ role: "standby" });
   // A file last written as the active may hold writes the log never got: it is not followed until
@@ -241,7 +241,7 @@ export async function runFailover(
     try {
       Store.replaceWithSnapshot(got.path, config.database);
     } finally {
-      store = Store.open(config.database, { replicated: true });
+      store = Store.open(config.database, storeOptions(log, { replicated: true }));
       journal = store.replica!;
       follower = newFollower();
     }

@@ -2,7 +2,7 @@ import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
-import { Store } from "../store/store.js";
+import { Store, type StoreOptions } from "../store/store.js";
 import { createChat } from "../xmpp/chat.js";
 import { connectComponent } from "../xmpp/connect.js";
 import { createAdhoc, createDisco } from "../xmpp/disco.js";
@@ -133,6 +133,22 @@ function offlineChannels(config: BotConfig, clock: Clock): Map<ChannelKind, Chan
 }
 
 /**
+ * How the bot opens its file: the WAL is checkpointed from a thread of its own, so that no notice
+ * or command reply waits for a checkpoint's copy and fsync (src/store/wal-checkpointer.ts).
+ */
+export function storeOptions(log: Logger, options: StoreOptions = {}): StoreOptions {
+  return {
+    ...options,
+    checkpointInBackground: {
+      onError: (message) =>
+        log.warn("cannot checkpoint the database from its own thread; the bot's commits will, past a bound", {
+          error: message,
+        }),
+    },
+  };
+}
+
+/**
  * Starts AlertBot: opens the store, connects as a component, subscribes to every agent node,
  * catches up on retained items, tells people what is owed, listens for legacy UDP updates when
  * configured, then serves events and chat.
@@ -149,7 +165,7 @@ export async function runBot(
     (await openWhenWritable({
       clock,
       log,
-      open: () => Store.open(initial.database),
+      open: () => Store.open(initial.database, storeOptions(log)),
       policy: initial,
       ownSource: initial.xmpp.component,
       channels: () => offlineChannels(initial, clock),

@@ -37,6 +37,17 @@ export const PAGE_SIZE = 1024;
 /** WAL size after which a commit checkpoints it into the file (see openDatabase). */
 export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * How many times {@link WAL_CHECKPOINT_BYTES} the WAL may grow to before the connection that
+ * writes checkpoints it itself, when another thread is meant to.
+ */
+export const WAL_BOUND_FACTOR = 4;
+
+/** WAL frames (one page each) in about `bytes` of WAL, for the file's own page size. */
+export function walFrames(db: Db, bytes: number): number {
+  return Math.round(bytes / (db.pragma("page_size", { simple: true }) as number));
+}
+
 /** Raised when the database file is damaged or newer than this code. */
 export class StoreError extends Error {
   override readonly name = "StoreError";
@@ -52,7 +63,7 @@ export class StoreError extends Error {
 export function openDatabase(
   path: string,
   migrations: readonly Migration[] = MIGRATIONS,
-  options: { pageSize?: number } = {},
+  options: { pageSize?: number; checkpointElsewhere?: boolean } = {},
 ): Db {
   let db: Db;
   try {
@@ -75,9 +86,10 @@ export function openDatabase(
     // A checkpoint writes each page changed since the last one back to the file, once however
     // often it changed, and fsyncs: SQLite's default of 1,000 pages was about 4 MiB of WAL with
     // its usual 4 KiB pages, but a quarter of that with ours, so pages were written back four
-    // times as often. Keep the WAL at about 4 MiB, whatever the file's page size.
-    const pageSize = db.pragma("page_size", { simple: true }) as number;
-    db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageSize)}`);
+    // times as often. Keep the WAL at about 4 MiB, whatever the file's page size. When another
+    // thread checkpoints (see wal-checkpointer.ts), this connection's own threshold is only a bound.
+    const bytes = options.checkpointElsewhere ? WAL_CHECKPOINT_BYTES * WAL_BOUND_FACTOR : WAL_CHECKPOINT_BYTES;
+    db.pragma(`wal_autocheckpoint = ${walFrames(db, bytes)}`);
     const check = db.pragma("quick_check", { simple: true });
     if (check !== "ok") throw new StoreError(`${path}: integrity check failed: ${String(check)}`);
     migrate(db, path, migrations);

@@ -1,5 +1,6 @@
 import { AlertStore } from "./alert-store.js";
-import { openDatabase, type Db } from "./database.js";
+import { openDatabase, WAL_CHECKPOINT_BYTES, walFrames, type Db } from "./database.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
@@ -15,6 +16,11 @@ export type { InstanceLock } from "./instance-lock.js";
 export interface StoreOptions {
   /** Keep the replica log's journal (docs/failover.md): only with failover configured. */
   readonly replicated?: boolean;
+  /**
+   * Checkpoint the WAL from a thread of its own (wal-checkpointer.ts), telling `onError` what
+   * fails there: for the bot, whose thread must not wait for it. A file only; not ":memory:".
+   */
+  readonly checkpointInBackground?: { onError: (message: string) => void };
 }
 
 /** The bot's durable state: one SQLite file, reached only through these repositories. */
@@ -30,9 +36,12 @@ export class Store {
 
   private readonly transactions: Transactions;
   private probes = 0;
+  /** The thread that checkpoints the WAL, when asked for (see StoreOptions). */
+  private readonly checkpointer: WalCheckpointer | null;
 
   private constructor(
     private readonly db: Db,
+    path: string,
     options: StoreOptions,
   ) {
     // Before anything prepares a statement: the journal watches every write.
@@ -43,6 +52,14 @@ export class Store {
     this.transmissions = new TransmissionStore(db);
     this.policy = new PolicyStore(db);
     this.gauges = new StoreGauges(db);
+    const background = options.checkpointInBackground;
+    this.checkpointer =
+      background && path !== ":memory:"
+        ? new WalCheckpointer(path, {
+            thresholdFrames: walFrames(db, WAL_CHECKPOINT_BYTES),
+            onError: background.onError,
+          })
+        : null;
   }
 
   /**
@@ -55,7 +72,8 @@ export class Store {
 
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */
   static open(path: string, options: StoreOptions = {}): Store {
-    return new Store(openDatabase(path), options);
+    const elsewhere = options.checkpointInBackground !== undefined;
+    return new Store(openDatabase(path, undefined, { checkpointElsewhere: elsewhere }), path, options);
   }
 
   /**
@@ -122,8 +140,14 @@ export class Store {
     return this.db.pragma("user_version", { simple: true }) as number;
   }
 
-  /** Closes the file (checkpointing the WAL). */
+  /** Checkpoints the thread of `checkpointInBackground` has run (0 without it). */
+  get backgroundCheckpoints(): number {
+    return this.checkpointer?.checkpoints ?? 0;
+  }
+
+  /** Closes the file (checkpointing the WAL), after the checkpointing thread has closed its own. */
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
   }
 }
