@@ -10,6 +10,8 @@ import { Worker } from "node:worker_threads";
 const STOP_WAIT_MS = 10_000;
 /** How often the thread looks at how much of the WAL is not yet in the file. */
 const POLL_MS = 100;
+/** Checkpoints in a row at most, the first of the WAL past the threshold, the rest of what came meanwhile. */
+const PASSES = 4;
 
 // Slots of the buffer the two threads share.
 const STOP = 0; // set by `stop`
@@ -47,7 +49,13 @@ try {
   db = new Database(path, { fileMustExist: true });
   let lastError = "";
   while (Atomics.load(flags, ${STOP}) === 0) {
-    if (pending() >= thresholdFrames) {
+    // Frames committed during a checkpoint are left for the next pass, and the WAL starts over
+    // only at a write that finds every frame copied: a few passes of what came meanwhile get
+    // there whenever the bot's writes leave a gap. Without them the WAL grew to the writer's own
+    // bound, and the writer's thread checkpointed the rest.
+    for (let passes = 0; passes < ${PASSES}; passes++) {
+      const left = pending();
+      if (left === 0 || (passes === 0 && left < thresholdFrames)) break;
       try {
         db.pragma("wal_checkpoint(PASSIVE)");
         Atomics.add(flags, ${DONE}, 1);
@@ -57,6 +65,7 @@ try {
         const message = String(err && err.message ? err.message : err);
         if (message !== lastError) parentPort.postMessage({ error: message });
         lastError = message;
+        break;
       }
     }
     Atomics.wait(flags, ${STOP}, 0, pollMs);

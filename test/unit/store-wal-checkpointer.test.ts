@@ -1,6 +1,6 @@
 // The bot's WAL checkpointed from a thread of its own: it runs, it bounds the WAL, it stops cleanly.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -41,6 +41,26 @@ describe("store WAL checkpointer", function () {
       writeAbout(store, WAL_CHECKPOINT_BYTES);
       await until(() => store.backgroundCheckpoints >= 1, "a checkpoint from the thread");
       assert.deepEqual(errors, []);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("lets the WAL start over under steady writes, so the writing connection's bound is never reached", async () => {
+    const path = join(dir, "bot.sqlite");
+    const store = Store.open(path, { checkpointInBackground: { onError: assert.fail } });
+    const bound = WAL_CHECKPOINT_BYTES * WAL_BOUND_FACTOR;
+    try {
+      // Three times the bound, in bursts with short gaps, as a busy bot writes.
+      let largest = 0;
+      for (let written = 0; written < 3 * bound; written += WAL_CHECKPOINT_BYTES / 8) {
+        writeAbout(store, WAL_CHECKPOINT_BYTES / 8);
+        largest = Math.max(largest, statSync(`${path}-wal`).size);
+        await sleep(20);
+      }
+      assert.ok(store.backgroundCheckpoints >= 2, `${store.backgroundCheckpoints} checkpoints from the thread`);
+      // A WAL that only the bound started over grows to it (and the writer then copied the rest).
+      assert.ok(largest < bound * 0.75, `the WAL grew to ${(largest / 1048576).toFixed(1)} MiB`);
     } finally {
       store.close();
     }
