@@ -33,6 +33,7 @@ const flags = new Int32Array(shared);
 let db = null;
 let shm = null;
 const index = Buffer.alloc(100);
+// Opened once, never closed (see the end).
 function pending() {
   try {
     if (shm === null) shm = fs.openSync(path + "-shm", "r");
@@ -73,9 +74,11 @@ try {
 } catch (err) {
   parentPort.postMessage({ error: String(err && err.message ? err.message : err) });
 } finally {
+  // The -shm descriptor stays open for the life of the process, on purpose: closing any
+  // descriptor of a file drops every POSIX lock the process holds on it, the bot's connection's
+  // locks on the WAL index included (sqlite.org/howtocorrupt.html, 2.2). One per store opened.
   try {
     if (db !== null) db.close();
-    if (shm !== null) fs.closeSync(shm);
   } finally {
     Atomics.store(flags, ${STOPPED}, 1);
     Atomics.notify(flags, ${STOPPED});
