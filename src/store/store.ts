@@ -43,6 +43,7 @@ export class Store {
     private readonly db: Db,
     path: string,
     options: StoreOptions,
+    background: StoreOptions["checkpointInBackground"],
   ) {
     // Before anything prepares a statement: the journal watches every write.
     this.replica = options.replicated ? new ReplicaJournal(db) : null;
@@ -52,14 +53,12 @@ export class Store {
     this.transmissions = new TransmissionStore(db);
     this.policy = new PolicyStore(db);
     this.gauges = new StoreGauges(db);
-    const background = options.checkpointInBackground;
-    this.checkpointer =
-      background && path !== ":memory:"
-        ? new WalCheckpointer(path, {
-            thresholdFrames: walFrames(db, WAL_CHECKPOINT_BYTES),
-            onError: background.onError,
-          })
-        : null;
+    this.checkpointer = background
+      ? new WalCheckpointer(path, {
+          thresholdFrames: walFrames(db, WAL_CHECKPOINT_BYTES),
+          onError: background.onError,
+        })
+      : null;
   }
 
   /**
@@ -72,8 +71,10 @@ export class Store {
 
   /** Opens the file at `path` (":memory:" for tests), checking integrity and migrating. */
   static open(path: string, options: StoreOptions = {}): Store {
-    const elsewhere = options.checkpointInBackground !== undefined;
-    return new Store(openDatabase(path, undefined, { checkpointElsewhere: elsewhere }), path, options);
+    // A database in memory has no WAL to checkpoint.
+    const background = path === ":memory:" ? undefined : options.checkpointInBackground;
+    const db = openDatabase(path, undefined, { checkpointElsewhere: background !== undefined });
+    return new Store(db, path, options, background);
   }
 
   /**

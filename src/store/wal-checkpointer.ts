@@ -33,6 +33,9 @@ const flags = new Int32Array(shared);
 let db = null;
 let shm = null;
 const index = Buffer.alloc(100);
+function messageOf(err) {
+  return String(err && err.message ? err.message : err);
+}
 // Opened once, never closed (see the end).
 function pending() {
   try {
@@ -63,7 +66,7 @@ try {
         lastError = "";
       } catch (err) {
         // Said once per kind of failure, not every poll while the disk stays full.
-        const message = String(err && err.message ? err.message : err);
+        const message = messageOf(err);
         if (message !== lastError) parentPort.postMessage({ error: message });
         lastError = message;
         break;
@@ -72,7 +75,7 @@ try {
     Atomics.wait(flags, ${STOP}, 0, pollMs);
   }
 } catch (err) {
-  parentPort.postMessage({ error: String(err && err.message ? err.message : err) });
+  parentPort.postMessage({ error: messageOf(err) });
 } finally {
   // The -shm descriptor stays open for the life of the process, on purpose: closing any
   // descriptor of a file drops every POSIX lock the process holds on it, the bot's connection's

@@ -7,20 +7,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { openDatabase, WAL_BOUND_FACTOR, WAL_CHECKPOINT_BYTES, walFrames } from "../../src/store/database.js";
 import { Store } from "../../src/store/store.js";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 // About `bytes` of WAL: bot-state rows of 16 KiB, each a different value, one commit each.
 function writeAbout(store: Store, bytes: number): void {
   const rowBytes = 16 * 1024;
   for (let i = 0; i * rowBytes < bytes; i++)
     store.transaction(() => store.policy.setBotState(`filler-${i % 8}`, `${i} ${"x".repeat(rowBytes)}`));
-}
-
-// Polls until `done` (a thread's work has no event to wait on); the bound only ends a broken run.
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !done(); waited += 20) {
-    if (waited > 15_000) assert.fail(`gave up waiting: ${what}`);
-    await sleep(20);
-  }
 }
 
 describe("store WAL checkpointer", function () {
@@ -39,7 +32,7 @@ describe("store WAL checkpointer", function () {
       await sleep(300);
       assert.equal(store.backgroundCheckpoints, 0, "half the threshold: nothing to do yet");
       writeAbout(store, WAL_CHECKPOINT_BYTES);
-      await until(() => store.backgroundCheckpoints >= 1, "a checkpoint from the thread");
+      await waitFor("a checkpoint from the thread", () => store.backgroundCheckpoints >= 1);
       assert.deepEqual(errors, []);
     } finally {
       store.close();
@@ -103,7 +96,7 @@ describe("store WAL checkpointer", function () {
       thresholdFrames: 1,
       onError: (m) => errors.push(m),
     });
-    await until(() => errors.length > 0, "the thread's error");
+    await waitFor("the thread's error", () => errors.length > 0);
     assert.match(errors[0]!, /unable to open|does not exist|no such file/i);
     checkpointer.stop();
     checkpointer.stop();
