@@ -20,6 +20,9 @@ database: ${JSON.stringify(database)}
 `;
 }
 
+/** The window of the bench bot's storm limit (see {@link benchBotYaml}). */
+export const STORM_LIMIT_WINDOW_MS = 1_000;
+
 /**
  * A bot with one workgroup (alice) and the default rules and escalation. The per-person storm
  * limit is raised from "5 per 10m" so that every update reaches alice as a chat message (singles,
@@ -41,7 +44,7 @@ workgroups:
 rules:
   - { level: normal, workgroup: ops }
 storm:
-  per_person_limit: 10000 per 1s
+  per_person_limit: 10000 per ${STORM_LIMIT_WINDOW_MS / 1000}s
 ${quietDigestEvery ? `  quiet_digest_every: ${quietDigestEvery}\n` : ""}${digestAfter ? `  digest_after: ${digestAfter}\n` : ""}log:
   level: info
 `;

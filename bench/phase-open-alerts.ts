@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import type { Worker } from "./children.js";
 import { sleep } from "./hrtime.js";
 import { readProc } from "./proc-stats.js";
+import type { StoreFloorResult } from "./store-floor.js";
 
 /** Memory of the bot process before and after raising `count` alerts. */
 export interface OpenAlertsResult {
@@ -30,6 +31,8 @@ export interface OpenAlertsResult {
   readonly firstTenthMsPerUpdate: number;
   readonly lastTenthMsPerUpdate: number;
   readonly perUpdate: number;
+  /** The store alone on the same alerts, after the bot, in its process (see store-floor.ts). */
+  readonly floor: StoreFloorResult;
 }
 
 const MB = 1024 * 1024;
@@ -62,6 +65,8 @@ export async function measureOpenAlerts(
   const heapAfter = await worker.call<NodeJS.MemoryUsage>("memory");
   await sleep(SETTLE_MS);
   const after = await readProc(worker.pid);
+  // After every memory figure: the floor's files and statements would count in them.
+  const floor = await worker.call<StoreFloorResult>("storeFloor", { count, perUpdate }, 600_000);
   const dbBytes =
     (await stat(database).catch(() => ({ size: NaN }))).size +
     (await stat(`${database}-wal`).catch(() => ({ size: 0 }))).size;
@@ -85,5 +90,6 @@ export async function measureOpenAlerts(
     firstTenthMsPerUpdate: run.firstTenthMsPerUpdate,
     lastTenthMsPerUpdate: run.lastTenthMsPerUpdate,
     perUpdate,
+    floor,
   };
 }

@@ -131,6 +131,10 @@ export function renderTable(r: BenchResults): string {
       `apply time per update (${o.perUpdate} alerts)`,
       `${n1(o.firstTenthMsPerUpdate)} ms first tenth, ${n1(o.lastTenthMsPerUpdate)} ms last tenth; ${n1(o.seconds)} s in all (${n0(o.raised / o.seconds)} alerts/s)`,
     ]);
+    rows.push([
+      "the store alone, same alerts (alerts/s)",
+      `${n0(o.floor.rowsPerSec)} each alert's row; ${n0(o.floor.rowsAndHistoryPerSec)} with its history line; ${n0(o.floor.allWritesPerSec)} with every statement the bot runs for it (AlertBot: ${n0(o.raised / o.seconds)}, ${n0((100 * o.raised) / o.seconds / o.floor.allWritesPerSec)}% of that)`,
+    ]);
   }
   if (r.scale) {
     const s = r.scale;

@@ -19,6 +19,7 @@ import type { XmlElement } from "../src/xmpp/xml.js";
 import { TurnBatch } from "../src/util/batching.js";
 import { probeToken } from "./alert-shapes.js";
 import { serve } from "./children.js";
+import { measureStoreFloor } from "./store-floor.js";
 import { hrMs, sleep, waitUntil } from "./hrtime.js";
 
 /** What the subscriber has seen so far. */
@@ -399,6 +400,21 @@ serve({
       firstTenthMsPerUpdate: mean(perUpdateMs.slice(0, tenth)),
       lastTenthMsPerUpdate: mean(perUpdateMs.slice(-tenth)),
     };
+  },
+
+  /**
+   * The store alone on the same work as `openAlerts` (bench/store-floor.ts), in this process, after
+   * it: with values of the size the bot stored for the first alert it raised.
+   */
+  storeFloor(args: { count: number; perUpdate: number }) {
+    if (!bot) throw new Error("storeFloor needs the bot");
+    const first = bot.store.alerts.find("bulk0", "open-0");
+    if (!first) throw new Error("storeFloor runs after openAlerts");
+    const delivery = bot.store.policy.deliveriesOf(first.shortId).at(0);
+    return measureStoreFloor(args.count, args.perUpdate, {
+      escalation: bot.store.policy.escalationText(first.shortId),
+      deliveryBody: delivery?.delivery ?? null,
+    });
   },
 
   /** Once every notice started has its outcome: alerts raised, and notices still waiting to go now. */

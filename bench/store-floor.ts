@@ -1,0 +1,125 @@
+// What the store alone costs for the open-alerts phase's work: the same new alerts written through
+// AlertBot's own Store into a fresh file, in the same 100-alert transactions, with none of the bot
+// around the writes (no decoding, checks, policy, planning or sending). Measured in the same run
+// as the bot's own rate, it tells how much of that rate the writes themselves account for.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AlertEvent, AlertRecord, AlertState } from "../src/alerts/types.js";
+import type { DeliveryForm } from "../src/store/policy-store.js";
+import { Store } from "../src/store/store.js";
+import { ON_CALL, STORM_LIMIT_WINDOW_MS } from "./bot-config.js";
+import { hrMs } from "./hrtime.js";
+
+/** Alerts/s the store alone wrote, by how much of what the bot stores for each alert it wrote. */
+export interface StoreFloorResult {
+  /** Each alert's row, nothing else: what any design keeping a row per alert in this schema pays. */
+  readonly rowsPerSec: number;
+  /** The row and its "raised" history line: what an alert raised under Mauve's semantics stores. */
+  readonly rowsAndHistoryPerSec: number;
+  /**
+   * Every statement the bot runs for an alert raised and told to one person in a digest: the row,
+   * its history line, the escalation read and written back with when to look again, a delivery
+   * queued, read back and finished, the digest's send and the "notified" line.
+   */
+  readonly allWritesPerSec: number;
+}
+
+/** What the bot stored for one of its alerts, so the floor writes values of the same size. */
+export interface StoredSample {
+  readonly escalation: string | null;
+  readonly deliveryBody: unknown;
+}
+
+const HOUR_MS = 3_600_000;
+const PERSON = ON_CALL;
+
+type Variant = "rows" | "history" | "all";
+
+/** Writes `count` new alerts `perUpdate` to a transaction three times, each into a fresh file. */
+export function measureStoreFloor(count: number, perUpdate: number, sample: StoredSample): StoreFloorResult {
+  return {
+    rowsPerSec: rate("rows", count, perUpdate, sample),
+    rowsAndHistoryPerSec: rate("history", count, perUpdate, sample),
+    allWritesPerSec: rate("all", count, perUpdate, sample),
+  };
+}
+
+function rate(variant: Variant, count: number, perUpdate: number, sample: StoredSample): number {
+  const dir = mkdtempSync(join(tmpdir(), "mauve-bench-floor-"));
+  // As the bot opens its file: WAL checkpoints from their own thread.
+  const store = Store.open(join(dir, "floor.db"), { checkpointInBackground: { onError: () => undefined } });
+  try {
+    const t0 = hrMs();
+    for (let s = 0, written = 0; written < count; s++) {
+      const n = Math.min(perUpdate, count - written);
+      const now = Date.now();
+      store.transaction(() => writeUpdate(store, variant, newAlerts(s, n, now), now, sample));
+      written += n;
+    }
+    return count / ((hrMs() - t0) / 1000);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The same alerts as the open-alerts phase raises: `n` of source bulk<s>.
+function newAlerts(s: number, n: number, now: number): AlertState[] {
+  return Array.from({ length: n }, (_, j) => ({
+    source: `bulk${s}`,
+    alertId: `open-${j}`,
+    status: "raised",
+    subject: `bulk host ${s}`,
+    summary: `synthetic open alert ${j} of bulk${s}`,
+    detail: "",
+    importance: 60,
+    raisedAt: now,
+    clearedAt: null,
+    scheduledRaiseAt: null,
+    scheduledClearAt: null,
+    suppressUntil: null,
+    ack: null,
+    policyDueAt: now,
+    updatedAt: now,
+  }));
+}
+
+function writeUpdate(store: Store, variant: Variant, states: AlertState[], now: number, sample: StoredSample): void {
+  const raised: AlertEvent = { kind: "raised", at: now, actor: "bulk", detail: "" };
+  const saved: AlertRecord[] = states.map((state) => {
+    const alert = store.alerts.save(state);
+    if (variant !== "rows") store.alerts.record(alert.shortId, [raised]);
+    return alert;
+  });
+  if (variant !== "all") return;
+  for (const alert of saved) {
+    store.policy.escalationText(alert.shortId);
+    store.alerts.setPolicyDue(alert, now + HOUR_MS, sample.escalation);
+  }
+  const form: DeliveryForm<{ person: string; shortId: number }> = {
+    encode: () => sample.deliveryBody,
+    decode: (_body, person, shortId) => ({ person, shortId }),
+  };
+  store.policy.addDeliveries(
+    saved.map((a) => ({ person: PERSON, shortId: a.shortId })),
+    now,
+    null,
+    form,
+  );
+  // What a flush reads and writes to plan and send one digest of them.
+  store.policy.peopleWithPending(now);
+  store.policy.sendsSince(PERSON, now - STORM_LIMIT_WINDOW_MS);
+  store.policy.lastSend(PERSON, "quiet-digest");
+  const pending = store.policy.pending(PERSON, now, form);
+  store.policy.recordSend(PERSON, "digest", now);
+  const shortIds = pending.map((d) => d.shortId);
+  store.alerts.getEach(shortIds);
+  // The send's outcome: stored by the bot in the next transaction, here in this one (a commit each all the same).
+  store.policy.finishEach(
+    pending.map((d) => d.id),
+    "digested",
+    now,
+  );
+  store.alerts.recordEach(shortIds, { kind: "notified", at: now, actor: "bot", detail: "digest" });
+}
