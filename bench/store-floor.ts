@@ -114,7 +114,7 @@ function writeUpdate(store: Store, variant: Variant, states: AlertState[], now: 
   const pending = store.policy.pending(PERSON, now, form);
   store.policy.recordSend(PERSON, "digest", now);
   const shortIds = pending.map((d) => d.shortId);
-  store.alerts.getEach(shortIds);
+  store.alerts.briefEach(shortIds);
   // The send's outcome: stored by the bot in the next transaction, here in this one (a commit each all the same).
   store.policy.finishEach(
     pending.map((d) => d.id),

@@ -176,9 +176,11 @@ export class Dispatcher {
     ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
     const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
-    const alerts = store.alerts.getEach(shortIds);
-    // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert".
-    const only = alerts.length === 1 ? alerts[0] : undefined;
+    const listed = store.alerts.briefEach(shortIds);
+    // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
+    // read whole, since that notice shows its detail.
+    const only = listed.length === 1 ? store.alerts.get(listed[0]!.shortId) : undefined;
+    const alerts = only !== undefined ? [only] : listed;
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =
       only !== undefined && lead !== undefined

@@ -39,9 +39,10 @@ const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}
 // What an alert is read as, in this order (see `fromValues`), with the table's name or alias before each.
 const READ = ["short_id", ...COLUMNS] as const;
 const ALERT = READ.join(", ");
-const ALERT_A = READ.map((c) => `a.${c}`).join(", ");
-// What the board lists: every column but the detail.
-const BOARD_COLUMNS = READ.map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
+// What a list of many alerts reads (the board, a digest): every column but the detail, which can
+// be 64 KB an alert and is shown only with the alert on its own.
+const BRIEF = READ.map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
+const BRIEF_A = READ.map((c) => (c === "detail" ? "'' AS detail" : `a.${c}`)).join(", ");
 
 /** A page of alerts and the count of every alert the filter matches. */
 export interface AlertPage {
@@ -200,11 +201,15 @@ export class AlertStore {
     return row && fromValues(row);
   }
 
-  /** The alerts of these short ids that exist, in the order given, read in one statement. */
-  getEach(shortIds: readonly number[]): AlertRecord[] {
+  /**
+   * The alerts of these short ids that exist, in the order given, read in one statement and without
+   * their detail (a digest names thousands of alerts in a storm, and read whole they were up to
+   * 64 KB each, held until the digest's last retry).
+   */
+  briefEach(shortIds: readonly number[]): AlertRecord[] {
     if (shortIds.length === 0) return [];
     return (
-      this.rows(`SELECT ${ALERT_A} FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key`).all(
+      this.rows(`SELECT ${BRIEF_A} FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key`).all(
         JSON.stringify(shortIds),
       ) as unknown[][]
     ).map(fromValues);
@@ -268,9 +273,7 @@ export class AlertStore {
    * them itself; the detail can be 64 KB an alert and is shown only on the alert's own page).
    */
   raisedForBoard(): AlertRecord[] {
-    return (this.rows(`SELECT ${BOARD_COLUMNS} FROM alerts WHERE status = 'raised'`).all() as unknown[][]).map(
-      fromValues,
-    );
+    return (this.rows(`SELECT ${BRIEF} FROM alerts WHERE status = 'raised'`).all() as unknown[][]).map(fromValues);
   }
 
   /** Cleared alerts whose sender scheduled a raise (heartbeats), the soonest first. */

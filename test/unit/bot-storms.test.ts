@@ -168,6 +168,21 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.equal(to("alice", "email").length, 3);
   });
 
+  it("a digest standing for one alert reads as that alert's notice, detail and all; one of many lists them without", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    // alice's low notices go by quiet digest: the first, of one alert, goes at once.
+    await apply([alert("quiet", { importance: 10, detail: "<p>rotation stuck since <b>02:00</b></p>" })]);
+    const [mail] = to("alice", "email");
+    assert.match(mail!.text, /^RAISED #1 web1 quiet/, mail!.text);
+    assert.match(mail!.text, /rotation stuck since 02:00/, "the detail, read whole for a notice of one alert");
+    await apply(
+      [1, 2, 3, 4, 5].map((i) => alert(`disk-${i}`, { importance: 50, detail: `<p>volume ${i}: 99% used</p>` })),
+    );
+    const [digest] = to("alice", "xmpp");
+    assert.match(digest!.text, /^DIGEST 5 alerts, 5 raised/, digest!.text);
+    assert.doesNotMatch(digest!.text, /99% used/, digest!.text);
+  });
+
   it("item 3: reminders keep to the step's channels and do not fall back (erin, paged by SMS, gets no email in six hours)", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     await apply([alert("raid", { importance: 100, summary: "array degraded" })]);

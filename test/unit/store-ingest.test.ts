@@ -159,18 +159,19 @@ describe("store + ingest (real SQLite file)", () => {
       store,
       update(
         "web1",
-        ["a", "b", "c"].map((id) => alert(id)),
+        ["a", "b", "c"].map((id) => alert(id, { detail: `<p>${id.repeat(1000)}</p>` })),
       ),
       pubsub("web1"),
       T0,
     );
     const [a, b, c] = ["a", "b", "c"].map((id) => store.alerts.find("web1", id)!.shortId) as [number, number, number];
+    assert.equal(store.alerts.get(a)!.detail.length, 1007);
     assert.deepEqual(
-      store.alerts.getEach([c, 999, a, b]),
-      [c, a, b].map((id) => store.alerts.get(id)),
-      "in the order given; an unknown number is left out",
+      store.alerts.briefEach([c, 999, a, b]),
+      [c, a, b].map((id) => ({ ...store.alerts.get(id)!, detail: "" })),
+      "in the order given, without the detail; an unknown number is left out",
     );
-    assert.deepEqual(store.alerts.getEach([]), []);
+    assert.deepEqual(store.alerts.briefEach([]), []);
     store.alerts.recordEach([b, c], { kind: "notified", at: T0 + 5, actor: "bot", detail: "digest to alice" });
     const told = (id: number) => store.alerts.history(id).map((h) => [h.kind, h.at, h.actor, h.detail]);
     assert.deepEqual(told(a), [["raised", T0, "web1@mauve.localhost", ""]]);
