@@ -115,9 +115,36 @@ export function migrate(db: Db, path: string, migrations: readonly Migration[]):
   }
   for (const step of migrations) {
     if (step.version <= current) continue;
+    if (step.rebuildsReferencedTable) rebuildStep(db, path, step);
+    else
+      db.transaction(() => {
+        db.exec(step.sql);
+        db.pragma(`user_version = ${step.version}`);
+      })();
+  }
+}
+
+// A step that rebuilds a table others refer to, as SQLite prescribes: foreign keys off around the
+// transaction (the pragma does nothing inside one), and checked before it commits. Only what the
+// step itself broke stops it: a row left dangling by a connection that had them off (an admin's
+// shell) is no reason to refuse to start.
+function rebuildStep(db: Db, path: string, step: Migration): void {
+  const dangling = (): Array<{ table: string; parent: string }> =>
+    db.pragma("foreign_key_check") as Array<{ table: string; parent: string }>;
+  const enforced = db.pragma("foreign_keys", { simple: true }) as number;
+  db.pragma("foreign_keys = OFF");
+  try {
     db.transaction(() => {
+      const before = dangling().length;
       db.exec(step.sql);
+      const after = dangling();
+      if (after.length > before)
+        throw new StoreError(
+          `${path}: schema step ${step.version} would leave rows of ${after[0]!.table} pointing to no row of ${after[0]!.parent}`,
+        );
       db.pragma(`user_version = ${step.version}`);
     })();
+  } finally {
+    db.pragma(`foreign_keys = ${enforced ? "ON" : "OFF"}`);
   }
 }

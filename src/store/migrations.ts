@@ -13,6 +13,12 @@ export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /**
+   * The step drops and rebuilds a table that others refer to by foreign key: SQLite's procedure
+   * (sqlite.org/lang_altertable.html) turns foreign keys off around its transaction and checks
+   * them all before it commits.
+   */
+  rebuildsReferencedTable?: boolean;
 }
 
 /**
@@ -214,6 +220,60 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sources SET reading = ${SOURCE_READING_SQL};
       CREATE INDEX sources_by_reading ON sources (reading);
       CREATE INDEX sources_by_key ON sources (lower(source));
+    `,
+  },
+  {
+    version: 9,
+    description:
+      "an alert's long texts at the end of its row, the detail last, so reading the rest never walks the detail",
+    rebuildsReferencedTable: true,
+    sql: `
+      -- The detail (HTML, up to 64 KB) sat in the middle of the row, and a record too long for its
+      -- page goes on in a chain of overflow pages that SQLite walks to reach any column after it:
+      -- the times, the ack, when the policy looks again, the escalation, the history's head. So
+      -- every read of an alert with a long detail, each sort of the raised alerts for a page of
+      -- them, and each history line's link to the one before walked every page of the detail.
+      -- A column added later by ALTER TABLE lands after the detail and pays that walk again:
+      -- rebuild the table as here instead (a unit test holds the detail last).
+      DROP TRIGGER alert_history_head;
+      CREATE TABLE alerts_v9 (
+        short_id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        source              TEXT NOT NULL,
+        alert_id            TEXT NOT NULL,
+        status              TEXT NOT NULL CHECK (status IN ('raised', 'cleared')),
+        importance          INTEGER NOT NULL,
+        raised_at           INTEGER,
+        cleared_at          INTEGER,
+        scheduled_raise_at  INTEGER,
+        scheduled_clear_at  INTEGER,
+        suppress_until      INTEGER,
+        ack_by              TEXT,
+        ack_at              INTEGER,
+        ack_until           INTEGER,
+        policy_due_at       INTEGER,
+        due_at              INTEGER,
+        updated_at          INTEGER NOT NULL,
+        history_head        INTEGER,
+        escalation          TEXT,
+        subject             TEXT NOT NULL DEFAULT '',
+        summary             TEXT NOT NULL DEFAULT '',
+        ack_note            TEXT,
+        detail              TEXT NOT NULL DEFAULT '',
+        UNIQUE (source, alert_id)
+      );
+      INSERT INTO alerts_v9 (short_id, source, alert_id, status, importance, raised_at, cleared_at, scheduled_raise_at, scheduled_clear_at, suppress_until, ack_by, ack_at, ack_until, policy_due_at, due_at, updated_at, history_head, escalation, subject, summary, ack_note, detail)
+        SELECT short_id, source, alert_id, status, importance, raised_at, cleared_at, scheduled_raise_at, scheduled_clear_at, suppress_until, ack_by, ack_at, ack_until, policy_due_at, due_at, updated_at, history_head, escalation, subject, summary, ack_note, detail FROM alerts;
+      -- Short ids are never given out twice (people say "ack 42"): the counter goes with the rows,
+      -- past ids whose alerts are gone.
+      DELETE FROM sqlite_sequence WHERE name = 'alerts_v9';
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'alerts_v9', seq FROM sqlite_sequence WHERE name = 'alerts';
+      DROP TABLE alerts;
+      ALTER TABLE alerts_v9 RENAME TO alerts;
+      CREATE INDEX alerts_by_status ON alerts (status, importance DESC);
+      CREATE INDEX alerts_by_due ON alerts (due_at) WHERE due_at IS NOT NULL;
+      CREATE TRIGGER alert_history_head AFTER INSERT ON alert_history BEGIN
+        UPDATE alerts SET history_head = NEW.id WHERE short_id = NEW.short_id;
+      END;
     `,
   },
 ];

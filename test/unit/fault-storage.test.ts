@@ -314,6 +314,92 @@ describe("fault: storage", function () {
       }
     });
 
+    it("opens a version-8 database: each alert's row rebuilt with its long texts last, nothing lost, no short id given twice", () => {
+      const path = join(dir, "bot.sqlite");
+      const T = 1767600000000;
+      const detail = `<pre>${"df -h output\n".repeat(700)}</pre>`;
+      const v8 = openDatabase(path, MIGRATIONS.slice(0, 8));
+      assert.equal(v8.pragma("user_version", { simple: true }), 8);
+      v8.prepare(
+        `INSERT INTO alerts (short_id, source, alert_id, status, subject, summary, detail, importance, raised_at, ack_by, ack_at, ack_until, ack_note, policy_due_at, due_at, updated_at, escalation)
+           VALUES (42, 'web1', 'disk-full', 'raised', 'web1', 'Disk / is 97% full', ?, 80, ${T}, 'alice', ${T + 60_000}, ${T + 7_200_000}, 'rebooting', ${T + 3_600_000}, ${T + 3_600_000}, ${T + 60_000}, '[2,1]')`,
+      ).run(detail);
+      v8.exec(`
+        INSERT INTO alert_history (short_id, kind, at, actor, detail) VALUES (42, 'raised', ${T}, 'web1@x.org', '');
+        INSERT INTO deliveries (short_id, person, body, status, created_at, updated_at) VALUES (42, 'alice', '[1]', 'pending', ${T}, ${T});
+        -- Alerts 43 to 57 were given out by a copy of this file that a standby took over from (ids are never reused).
+        UPDATE sqlite_sequence SET seq = 57 WHERE name = 'alerts';
+      `);
+      v8.close();
+
+      const store = Store.open(path);
+      try {
+        assert.equal(store.schemaVersion(), MIGRATIONS.at(-1)!.version);
+        const a = store.alerts.get(42)!;
+        assert.equal(a.detail, detail);
+        assert.deepEqual(a.ack, { by: "alice", at: T + 60_000, until: T + 7_200_000, note: "rebooting" });
+        assert.equal(a.policyDueAt, T + 3_600_000);
+        assert.equal(store.policy.escalationText(42), "[2,1]");
+        store.alerts.record(42, [{ kind: "noted", at: T + 120_000, actor: "bob", detail: "after the upgrade" }]);
+        assert.deepEqual(
+          store.alerts.history(42).map((h) => h.kind),
+          ["raised", "noted"],
+          "the trigger that moves an alert's history head is back",
+        );
+        assert.equal(store.policy.pending("alice", T).length, 1);
+        ingestUpdate(store, update("web1", [alert("load")]), { via: "udp" }, T + 200_000);
+        assert.equal(
+          store.alerts.find("web1", "load")?.shortId,
+          58,
+          "the next alert is numbered after every id given out",
+        );
+      } finally {
+        store.close();
+      }
+      const raw = openDatabase(path);
+      try {
+        const columns = (raw.pragma("table_info(alerts)") as Array<{ name: string }>).map((c) => c.name);
+        assert.deepEqual(columns.slice(-4), ["subject", "summary", "ack_note", "detail"]);
+        const objects = (
+          raw
+            .prepare(
+              "SELECT name FROM sqlite_master WHERE tbl_name = 'alerts' AND type IN ('index', 'trigger') ORDER BY name",
+            )
+            .all() as Array<{ name: string }>
+        ).map((o) => o.name);
+        assert.deepEqual(objects, ["alerts_by_due", "alerts_by_status", "sqlite_autoindex_alerts_1"]);
+        assert.deepEqual(raw.pragma("foreign_key_check"), []);
+        assert.equal(raw.pragma("foreign_keys", { simple: true }), 1, "foreign keys enforced again after the step");
+        assert.throws(
+          () =>
+            raw
+              .prepare(
+                "INSERT INTO deliveries (short_id, person, body, created_at, updated_at) VALUES (999, 'bob', '[1]', 0, 0)",
+              )
+              .run(),
+          /FOREIGN KEY constraint failed/,
+        );
+        assert.equal(
+          (raw.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'alerts_v9'").get() as { n: number }).n,
+          0,
+        );
+      } finally {
+        raw.close();
+      }
+    });
+
+    it("keeps an alert's detail last in its row, where reading the other columns never walks it", () => {
+      // A column added by ALTER TABLE ADD COLUMN lands after the detail: add it by rebuilding the
+      // table, as migration 9 does, with the detail last again.
+      const db = openDatabase(":memory:");
+      try {
+        const columns = (db.pragma("table_info(alerts)") as Array<{ name: string }>).map((c) => c.name);
+        assert.equal(columns.at(-1), "detail");
+      } finally {
+        db.close();
+      }
+    });
+
     it("rolls a failing migration step back whole: the file stays at the version before", () => {
       const path = join(dir, "bot.sqlite");
       openDatabase(path).close();
