@@ -93,7 +93,7 @@ export function renderTable(r: BenchResults): string {
     rows.push(["chat p50 / event p50", n2(r.ratios.chatP50)], ["chat p99 / event p99", n2(r.ratios.chatP99)]);
     rows.push([
       "CPU ms per update (median of pairs)",
-      `${server} ${n2(r.ratios.prosodyCpuMsPerEvent)} (baseline) vs ${n2(r.ratios.prosodyCpuMsPerUpdateWithBot)} (with the bot's traffic); bot ${n2(r.ratios.botCpuMsPerUpdate)}`,
+      `${server} ${n2(r.ratios.prosodyCpuMsPerEvent)} (baseline) vs ${n2(r.ratios.prosodyCpuMsPerUpdateWithBot)} (with the bot's traffic); bot ${n2(r.ratios.botCpuMsPerUpdate)}, of which ${n2(r.ratios.readerCpuMsPerEvent)} reading the events (the same process as the do-nothing subscriber)`,
     ]);
     rows.push([
       "KiB written per update (median of pairs)",

@@ -47,6 +47,11 @@ export interface RoundRatios {
   readonly prosodyCpuMsPerEvent: number;
   readonly prosodyCpuMsPerUpdateWithBot: number;
   readonly botCpuMsPerUpdate: number;
+  /**
+   * The same process's CPU per event in the baseline windows, as the do-nothing subscriber: what
+   * reading the events from the server costs before the bot does anything with them.
+   */
+  readonly readerCpuMsPerEvent: number;
   /** KiB written to storage per event/update, the same way. */
   readonly prosodyWriteKbPerEvent: number;
   readonly prosodyWriteKbPerUpdateWithBot: number;
@@ -83,6 +88,7 @@ export interface BenchResults {
     prosodyCpuMsPerEvent: number;
     prosodyCpuMsPerUpdateWithBot: number;
     botCpuMsPerUpdate: number;
+    readerCpuMsPerEvent: number;
     prosodyWriteKbPerEvent: number;
     prosodyWriteKbPerUpdateWithBot: number;
     botWriteKbPerUpdate: number;
