@@ -6,11 +6,12 @@ import type { Clock } from "../clock/clock.js";
 import { decodeUpdate } from "../codec/protobuf.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
-import { CodecError } from "../errors.js";
+import { CodecError, StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { list, object, optional } from "../schema/combinators.js";
 import { expected, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
 import { bareJid } from "../schema/scalars.js";
+import { HeldUpdates, HELD_UPDATES_LIMITS, type HeldUpdatesLimits } from "./held-updates.js";
 import type { IngestOutcome } from "./ingest-update.js";
 
 /** One allowed network, e.g. 10.0.0.0/8 or 2001:db8::/32. */
@@ -119,8 +120,12 @@ export interface UdpStats {
   duplicate: number;
   stale: number;
   rejected: number;
-  /** The core threw (a bug or a database error); the listener carried on. */
+  /** The core threw (a bug); the listener carried on. */
   failed: number;
+  /** Held now, until the database takes writes again (see held-updates.ts). */
+  held: number;
+  /** Dropped from the held ones past their limits. */
+  lost: number;
 }
 
 /** A running UDP listener. */
@@ -136,6 +141,8 @@ export interface UdpIngestDeps {
   apply(update: AlertUpdate): Promise<IngestOutcome>;
   log: Logger;
   clock: Clock;
+  /** How long and how much is held while the database cannot be written (tests shorten it). */
+  held?: HeldUpdatesLimits;
 }
 
 // A flood of junk must not become a flood of log lines: one warning per kind per minute, with counts.
@@ -145,6 +152,8 @@ const WARN_EVERY_MS = 60_000;
  * Listens for Mauve's UDP AlertUpdates (one protobuf per datagram, as `mauvesend` sends them) and
  * feeds them to the bot down the same path as pubsub updates. Packets from outside the allow-list
  * are dropped and counted; malformed ones are logged and counted; nothing a packet holds can crash it.
+ * While the database cannot be written, updates are held in memory and applied once it can (a
+ * datagram has no answer its sender could retry on; see held-updates.ts).
  */
 export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Promise<UdpIngest> {
   const allow = new BlockList();
@@ -158,6 +167,8 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     stale: 0,
     rejected: 0,
     failed: 0,
+    held: 0,
+    lost: 0,
   };
   const lastWarn = new Map<string, number>();
   const warn = (kind: string, msg: string, fields: Record<string, unknown>): void => {
@@ -186,16 +197,40 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
         reason: err.message,
       });
     }
-    const outcome = await deps.apply(update);
+    // Behind those held, so that a source's updates are applied in the order they came.
+    if (held.holding) return held.hold(update, msg.length);
+    let outcome: IngestOutcome;
+    try {
+      outcome = await deps.apply(update);
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) return held.hold(update, msg.length, err);
+      throw err;
+    }
+    counted(update, outcome, from.address);
+  };
+  const counted = (update: AlertUpdate, outcome: IngestOutcome, from: string): void => {
     stats[outcome.status]++;
     if (outcome.status === "rejected")
-      warn("rejected", "UDP update rejected", { from: from.address, source: update.source, reason: outcome.reason });
+      warn("rejected", "UDP update rejected", { from, source: update.source, reason: outcome.reason });
   };
+  const failed = (err: unknown, from: string): void => {
+    stats.failed++;
+    deps.log.error("UDP update could not be applied", { from, err });
+  };
+  // The sender's address is not kept with a held update: its source says who it speaks for.
+  const held = new HeldUpdates(
+    {
+      apply: deps.apply,
+      onOutcome: (update, outcome) => counted(update, outcome, "(held)"),
+      onError: (_update, err) => failed(err, "(held)"),
+      clock: deps.clock,
+      log: deps.log,
+      what: "UDP updates",
+    },
+    deps.held ?? HELD_UPDATES_LIMITS,
+  );
   socket.on("message", (msg, from) => {
-    onPacket(msg, from).catch((err: unknown) => {
-      stats.failed++;
-      deps.log.error("UDP update could not be applied", { from: from.address, err });
-    });
+    onPacket(msg, from).catch((err: unknown) => failed(err, from.address));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -216,8 +251,14 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
 
   return {
     address: { host: bound.address, port: bound.port },
-    stats: () => ({ ...stats }),
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    stats: () => ({ ...stats, held: held.size, lost: held.lost }),
+    close: () =>
+      new Promise<void>((resolve) =>
+        socket.close(() => {
+          held.close();
+          resolve();
+        }),
+      ),
   };
 }
 

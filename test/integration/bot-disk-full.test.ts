@@ -11,6 +11,7 @@ import { scrape, sum } from "../helpers/metrics.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { BOT_SECRET_ENV, startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { mauvePacket, sendUdp } from "../helpers/mauve-udp.js";
 import { fillDisk, withSmallDisk, type SmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { PersonClient, writeFlagAgentConfig } from "../helpers/spine.js";
@@ -83,12 +84,13 @@ describe("AlertBot's disk full", function () {
       disk,
       smtp.port,
       ["alice", "bob"],
-      "storm: { per_person_limit: 1000 per 1m }\n",
+      'storm: { per_person_limit: 1000 per 1m }\nudp: { listen: "127.0.0.1:0", allow: ["127.0.0.1/32"] }\n',
     );
     const database = join(disk.data, "alertbot.sqlite");
     const running = await startBotProcess(t, config);
     bot = running;
     const port = Number(running.withMsg("listening for HTTP")[0]?.["port"]);
+    const udpPort = Number(running.withMsg("listening for Mauve UDP updates")[0]?.["port"]);
     const post = async (id: string): Promise<{ status: number; body: string; retryAfter: string | null }> => {
       const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
         method: "POST",
@@ -158,6 +160,14 @@ describe("AlertBot's disk full", function () {
       30_000,
     );
 
+    // A Mauve sender's UDP datagram has no answer to retry on: it is held until the disk has room.
+    await sendUdp(mauvePacket("mauvesend-raise", Math.floor(Date.now() / 1000)), udpPort);
+    await running.waitForLog(
+      "the datagram held",
+      (l) => l["msg"] === "AlertBot cannot write its database: UDP updates are held in memory until it can",
+      30_000,
+    );
+
     // A probe while the disk is still full fails, and nobody is told it is over.
     await running.waitForLog("a probe that failed", (l) => l["msg"] === "the database still cannot be written", 30_000);
     assert.equal(running.withMsg("AlertBot can write its database again; reading again what was refused").length, 0);
@@ -166,6 +176,18 @@ describe("AlertBot's disk full", function () {
     rmSync(filler);
     await alice.expect(/^AlertBot can write its database again/, 60_000);
     await alice.expect(/^RAISED #\d+ web1 nginx\b/, 60_000);
+    // Retried on a timer of its own, so before or after the agent's: looked for in all alice got.
+    await waitFor(
+      "the held datagram's alert told",
+      () => alice.received.find((m) => /^RAISED #\d+ legacy1 disk: \/ is 97% full/.test(m.body)),
+      60_000,
+    );
+    const applied = await running.waitForLog(
+      "the held datagram applied",
+      (l) => l["msg"] === "the database takes writes again: the UDP updates held are applied",
+      30_000,
+    );
+    assert.deepEqual([applied["held"], applied["applied"], applied["lost"]], [1, 1, 0]);
     await waitFor(
       "the all-clear by email to bob",
       () => smtp!.mails.find((m) => /can write its database again/.test(m.raw) && m.to.join(",").includes("bob@")),
@@ -201,6 +223,7 @@ describe("AlertBot's disk full", function () {
       }
       assert.equal(names.size >= 3, true);
       assert.ok(![...names.values()].includes("backup1 still-full"));
+      assert.ok([...names.values()].includes("legacy1 disk"), "the datagram held through the outage is stored");
     } finally {
       db.close();
     }

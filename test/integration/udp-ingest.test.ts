@@ -2,12 +2,13 @@
 // mauve-alertbot process (bots/alertbot.ts with a `udp` section) connected to a real Prosody, and to
 // runBot in-process, which starts and stops the listener itself.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Store } from "../../src/store/store.js";
+import { mauvePacket as packet, sendUdp as send } from "../helpers/mauve-udp.js";
 import { withProsody } from "../helpers/prosody.js";
 import { botConfigYaml, BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
@@ -16,26 +17,6 @@ import { LogLines, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** protoc's encoding of a text-format fixture, with NOW replaced by `nowSec`: bytes as Mauve's sender lays them out. */
-function packet(name: string, nowSec: number): Buffer {
-  const text = readFileSync(join(ROOT, "test/fixtures/udp", `${name}.txtpb`), "utf8").replaceAll("NOW", String(nowSec));
-  const run = spawnSync("protoc", ["--encode=mauve.proto.AlertUpdate", "-I", "proto", "mauve.proto"], {
-    cwd: ROOT,
-    input: text,
-  });
-  if (run.status !== 0) throw new Error(`protoc --encode failed: ${run.stderr.toString()}`);
-  return run.stdout;
-}
-
-function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void> {
-  const socket = createSocket("udp4");
-  return new Promise((resolve, reject) => {
-    socket.bind(0, from, () =>
-      socket.send(bytes, port, "127.0.0.1", (err) => (socket.close(), err ? reject(err) : resolve())),
-    );
-  });
-}
 
 describe("udp: Mauve packets into a real AlertBot", function () {
   this.timeout(60_000);

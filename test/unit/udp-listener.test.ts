@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import type { AlertUpdate } from "../../src/codec/types.js";
 import { encodeUpdate } from "../../src/codec/protobuf.js";
-import { systemClock } from "../../src/clock/clock.js";
+import { systemClock, type Clock } from "../../src/clock/clock.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
-import { ConfigError } from "../../src/errors.js";
+import { ConfigError, StorageUnavailableError } from "../../src/errors.js";
+import { HELD_UPDATES_LIMITS } from "../../src/ingest/held-updates.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
 import { parseCidr, startUdpIngest, type UdpConfig, type UdpIngest } from "../../src/ingest/udp-listener.js";
 import { LogLines } from "../helpers/spine.js";
@@ -125,12 +127,12 @@ describe("udp: legacy Mauve ingest", () => {
     let ingest: UdpIngest | undefined;
     let applied: AlertUpdate[];
     let log: LogLines;
-    const start = async (allow: string[], apply?: (u: AlertUpdate) => Promise<IngestOutcome>) => {
+    const start = async (allow: string[], apply?: (u: AlertUpdate) => Promise<IngestOutcome>, clock?: Clock) => {
       const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: allow.map((a) => parseCidr(a)!), handover: {} };
       ingest = await startUdpIngest(config, {
         apply: apply ?? (async (u) => (applied.push(u), { status: "applied", changes: [] })),
         log: log.logger,
-        clock: systemClock,
+        clock: clock ?? systemClock,
       });
       return ingest.address.port;
     };
@@ -173,6 +175,34 @@ describe("udp: legacy Mauve ingest", () => {
       await waitFor("the good one after the junk", () => applied.length === 1);
       assert.equal(ingest!.stats().malformed, 2);
       assert.match(String(log.withMsg("malformed UDP packet dropped")[0]?.["reason"]), /.+/);
+    });
+
+    it("holds what comes while the database cannot be written, and applies it in order once it can", async () => {
+      const clock = new FakeClock();
+      let down = true;
+      const port = await start(
+        ["127.0.0.1/32"],
+        async (u) => {
+          if (down) throw new StorageUnavailableError("database or disk is full (SQLITE_FULL)");
+          applied.push(u);
+          return { status: "applied", changes: [] };
+        },
+        clock,
+      );
+      await send(encodeUpdate(update(5n)), port);
+      await waitFor("the first held", () => ingest!.stats().held === 1);
+      await send(encodeUpdate(update(6n)), port);
+      await waitFor("the second held behind it", () => ingest!.stats().held === 2);
+      assert.deepEqual([applied.length, ingest!.stats().failed], [0, 0]);
+      assert.equal(log.withMsg("UDP update could not be applied").length, 0, "not an error of the bot's");
+      down = false;
+      clock.advance(HELD_UPDATES_LIMITS.retryMs);
+      await waitFor("both applied", () => applied.length === 2);
+      assert.deepEqual(
+        applied.map((u) => u.transmissionId),
+        [5n, 6n],
+      );
+      assert.deepEqual([ingest!.stats().applied, ingest!.stats().held, ingest!.stats().lost], [2, 0, 0]);
     });
 
     it("survives a core that throws, counting it", async () => {
