@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AlertRecord } from "../alerts/types.js";
 import { oneLine } from "../codec/text.js";
+import { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/matcher.js";
 import type { Store } from "../store/store.js";
@@ -26,6 +27,11 @@ const BATCH = 500;
  */
 export const LINES_PER_ITEM = 20;
 const POLL_MS = 1_000;
+/**
+ * While the database cannot be written, how often the feed tries to store its cursor before it
+ * publishes again: a cursor that cannot move made every poll publish the same lines once more.
+ */
+const STORAGE_RETRY_MS = 10_000;
 /** The server rule that makes items name their publisher, said when it is missing. */
 export const PUBLISHER_FIX =
   "Prosody: expose_publisher = true on the pubsub component; ejabberd: mod_pubsub default_node_config: { itemreply: publisher } (AlertBot's and the agents' nodes also ask for pubsub#itemreply = publisher); see prosody/config.ts and ejabberd/config.ts";
@@ -54,6 +60,8 @@ export class AuditFeed {
   private timer: TimerHandle | null = null;
   private busy = false;
   private stopped = false;
+  /** When the database last refused the cursor: nothing is published until it takes it again. */
+  private refusedAt: number | null = null;
   private readers: readonly string[];
 
   constructor(private readonly deps: AuditFeedDeps) {
@@ -92,6 +100,7 @@ export class AuditFeed {
     if (this.busy) return;
     this.busy = true;
     try {
+      if (!this.cursorWritable()) return;
       let published = 0;
       for (;;) {
         const lines = this.deps.store.alerts.historySince(this.cursor(), BATCH);
@@ -101,10 +110,32 @@ export class AuditFeed {
       }
       if (published > 0 && !this.stopped) await this.publishBoard();
     } catch (err) {
-      this.deps.log.warn("audit feed paused", { err });
+      if (!(err instanceof StorageUnavailableError)) this.deps.log.warn("audit feed paused", { err });
+      else {
+        // Said once: the storage alarm tells the people on call.
+        this.refusedAt = this.deps.clock.now();
+        this.deps.log.warn("audit feed paused until AlertBot can write its database", { reason: err.reason });
+      }
     } finally {
       this.busy = false;
     }
+  }
+
+  /** True unless the database refused the cursor lately and still does (tried every STORAGE_RETRY_MS). */
+  private cursorWritable(): boolean {
+    if (this.refusedAt === null) return true;
+    const { store, clock, log } = this.deps;
+    if (clock.now() - this.refusedAt < STORAGE_RETRY_MS) return false;
+    try {
+      store.transaction(() => store.policy.setBotState(CURSOR_KEY, String(this.cursor())));
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      this.refusedAt = clock.now();
+      return false;
+    }
+    this.refusedAt = null;
+    log.info("audit feed resumed: AlertBot can write its database again");
+    return true;
   }
 
   private cursor(): number {
@@ -134,7 +165,8 @@ export class AuditFeed {
       }
       return true;
     } finally {
-      if (confirmed !== undefined) store.policy.setBotState(CURSOR_KEY, String(confirmed));
+      // In a transaction of its own, so that a database that cannot be written says so as such.
+      if (confirmed !== undefined) store.transaction(() => store.policy.setBotState(CURSOR_KEY, String(confirmed)));
     }
   }
 

@@ -104,7 +104,7 @@ export class StorageAlarm {
     const since = clock.now();
     this.failing = { since, reason: error.reason, loggedAt: since, timer: null };
     log.error(
-      "AlertBot cannot write its database: updates are refused (pubsub items are read again once it can; HTTP senders are answered 503) and nobody is told of them; telling the people on call",
+      "AlertBot cannot write its database: updates are refused (pubsub items are read again once it can; HTTP senders are answered 503; UDP updates are held in memory) and nobody is told of them; telling the people on call",
       { reason: error.reason },
     );
     this.tellSafely(
@@ -112,7 +112,8 @@ export class StorageAlarm {
       "AlertBot cannot write its database",
       `AlertBot cannot write its database: ${error.reason}.\n` +
         "Until it can, updates are not stored and nobody is told of them. Updates published to " +
-        "pubsub are read again once it can; HTTP senders are answered 503 and send again.\n" +
+        "pubsub are read again once it can, and Mauve UDP updates are held until then; HTTP " +
+        "senders are answered 503 and send again.\n" +
         "Free disk space (or fix the disk) on AlertBot's host.",
     );
     this.probeLater();

@@ -199,6 +199,14 @@ describe("AlertBot's disk full", function () {
     await alice.say(t.prosody.botJid, "show");
     assert.doesNotMatch(await alice.expect(/backup after failed/), /⚠/);
 
+    // The audit feed waited for the database quietly: no line published again every second, each
+    // with a warning (at most one warning, when its cursor was refused).
+    const paused = running.logs.filter((l) => String(l["msg"]).startsWith("audit feed paused"));
+    assert.ok(
+      paused.length <= 1 && paused.every((l) => l["msg"] === "audit feed paused until AlertBot can write its database"),
+      JSON.stringify(paused.slice(0, 3)),
+    );
+
     // Every RAISED notice alice got names an alert the database holds with that name: none was
     // sent for an update the disk refused and the store rolled back.
     await alice.barrier(t.prosody.botJid);

@@ -8,6 +8,7 @@ import { ingestUpdate } from "../../src/ingest/ingest-update.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
 import type { Pubsub } from "../../src/xmpp/pubsub.js";
+import { LogLines } from "../helpers/spine.js";
 import { alert, update } from "../helpers/updates.js";
 
 describe("audit feed cursor", () => {
@@ -20,7 +21,12 @@ describe("audit feed cursor", () => {
     return store;
   }
 
-  function feedOver(store: Store, answers: Array<"ok" | "refused" | "throws">) {
+  function feedOver(
+    store: Store,
+    answers: Array<"ok" | "refused" | "throws">,
+    clock = new FakeClock(),
+    log?: LogLines,
+  ) {
     const published: string[] = [];
     const pubsub = {
       publishForeign: (_service: string, _node: string, _entry: unknown, itemId: string) => {
@@ -39,8 +45,8 @@ describe("audit feed cursor", () => {
     };
     const feed = new AuditFeed({
       store,
-      clock: new FakeClock(),
-      log: createLogger({ level: "error", sink: () => undefined }),
+      clock,
+      log: log?.logger ?? createLogger({ level: "error", sink: () => undefined }),
       pubsub,
       service: "pubsub.mauve.localhost",
       readers: [],
@@ -74,4 +80,37 @@ describe("audit feed cursor", () => {
       store.close();
     });
   }
+
+  it("publishes nothing again while the database refuses its cursor, tries it every 10 s, and says so once", async () => {
+    const store = storeWithLines();
+    const clock = new FakeClock();
+    const log = new LogLines();
+    const { feed, published, writes } = feedOver(store, [], clock, log);
+    const setBotState = store.policy.setBotState.bind(store.policy);
+    let full = true;
+    store.policy.setBotState = (key, value) => {
+      if (full)
+        throw Object.assign(new Error("database or disk is full"), { name: "SqliteError", code: "SQLITE_FULL" });
+      setBotState(key, value);
+    };
+    await feed.flush();
+    assert.equal(published.length, 3, "the lines went out once; the cursor could not follow");
+    for (let s = 0; s < 9; s++) {
+      clock.advance(1_000);
+      await feed.flush();
+    }
+    assert.equal(published.length, 3, "not again every poll while the cursor cannot move");
+    assert.deepEqual(
+      log.lines.filter((l) => String(l["msg"]).startsWith("audit feed paused")).map((l) => [l["msg"], l["reason"]]),
+      [["audit feed paused until AlertBot can write its database", "database or disk is full (SQLITE_FULL)"]],
+    );
+    full = false;
+    clock.advance(1_000);
+    await feed.flush();
+    assert.equal(log.withMsg("audit feed resumed: AlertBot can write its database again").length, 1);
+    assert.equal(published.length, 7, "the three items again (at least once), then the board");
+    assert.equal(store.policy.botState(CURSOR_KEY), String(lineIds(store).at(-1)));
+    assert.equal(writes.length, 2, "the try that found it writable, then the cursor past the lines");
+    store.close();
+  });
 });
