@@ -5,7 +5,10 @@ import { CURSOR_KEY } from "./audit-feed.js";
 import type { LiveEventGate } from "./live-event-gate.js";
 
 /** The gauges of /metrics, read from the store when scraped. */
-export function storeGauges(store: Store, clock: Clock): Omit<MetricsGauges, "catchUp" | "databaseWritable"> {
+export function storeGauges(
+  store: Store,
+  clock: Clock,
+): Omit<MetricsGauges, "catchUp" | "databaseWritable" | "udpHeld"> {
   return {
     alerts: () => store.gauges.alerts(clock.now()),
     outbox: () => store.gauges.outbox(clock.now()),

@@ -182,11 +182,14 @@ export async function runBot(
   }
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
+  // The UDP listener starts later, once the bot runs.
+  let udpHeld = (): number => 0;
   const metrics = initial.http?.metrics
     ? new PromMetrics({
         ...storeGauges(store, clock),
         ...catchUpGauges(() => liveEvents, clock),
         databaseWritable: () => !storage.active,
+        udpHeld: () => udpHeld(),
       })
     : undefined;
 
@@ -456,6 +459,7 @@ export async function runBot(
   });
   retention.start();
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
+  if (udp) udpHeld = () => udp.stats().held;
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
   const http = initial.http ? await listenHttp(initial.http) : null;

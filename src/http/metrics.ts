@@ -27,6 +27,8 @@ export interface MetricsGauges {
   catchUp(): { heldEvents: number; keptNodes: number; oldestKeptAgeMs: number };
   /** Whether the bot's last write to its database, or its probe, committed (false through a full disk). */
   databaseWritable(): boolean;
+  /** Mauve UDP updates held in memory until the database takes writes again (see held-updates.ts). */
+  udpHeld(): number;
 }
 
 /** The reason of a rejected update in a few stable words (the full reason is logged, and may name a source). */
@@ -171,6 +173,14 @@ export class PromMetrics implements BotMetrics {
       registers,
       collect() {
         this.set(gauges.databaseWritable() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "mauve_udp_held_updates",
+      help: "Mauve UDP updates held in memory because the database could not be written, applied in order once it can (a restart loses them)",
+      registers,
+      collect() {
+        this.set(gauges.udpHeld());
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -167,6 +167,9 @@ describe("AlertBot's disk full", function () {
       (l) => l["msg"] === "AlertBot cannot write its database: UDP updates are held in memory until it can",
       30_000,
     );
+    const heldUdp = async (): Promise<number> =>
+      sum(await scrape(`http://127.0.0.1:${port}/metrics`), "mauve_udp_held_updates");
+    assert.equal(await heldUdp(), 1);
 
     // A probe while the disk is still full fails, and nobody is told it is over.
     await running.waitForLog("a probe that failed", (l) => l["msg"] === "the database still cannot be written", 30_000);
@@ -188,6 +191,7 @@ describe("AlertBot's disk full", function () {
       30_000,
     );
     assert.deepEqual([applied["held"], applied["applied"], applied["lost"]], [1, 1, 0]);
+    assert.equal(await heldUdp(), 0);
     await waitFor(
       "the all-clear by email to bob",
       () => smtp!.mails.find((m) => /can write its database again/.test(m.raw) && m.to.join(",").includes("bob@")),
