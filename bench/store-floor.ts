@@ -32,7 +32,6 @@ export interface StoredSample {
 }
 
 const HOUR_MS = 3_600_000;
-const PERSON = ON_CALL;
 
 type Variant = "rows" | "history" | "all";
 
@@ -102,17 +101,17 @@ function writeUpdate(store: Store, variant: Variant, states: AlertState[], now: 
     decode: (_body, person, shortId) => ({ person, shortId }),
   };
   store.policy.addDeliveries(
-    saved.map((a) => ({ person: PERSON, shortId: a.shortId })),
+    saved.map((a) => ({ person: ON_CALL, shortId: a.shortId })),
     now,
     null,
     form,
   );
   // What a flush reads and writes to plan and send one digest of them.
   store.policy.peopleWithPending(now);
-  store.policy.sendsSince(PERSON, now - STORM_LIMIT_WINDOW_MS);
-  store.policy.lastSend(PERSON, "quiet-digest");
-  const pending = store.policy.pending(PERSON, now, form);
-  store.policy.recordSend(PERSON, "digest", now);
+  store.policy.sendsSince(ON_CALL, now - STORM_LIMIT_WINDOW_MS);
+  store.policy.lastSend(ON_CALL, "quiet-digest");
+  const pending = store.policy.pending(ON_CALL, now, form);
+  store.policy.recordSend(ON_CALL, "digest", now);
   const shortIds = pending.map((d) => d.shortId);
   store.alerts.briefEach(shortIds);
   // The send's outcome: stored by the bot in the next transaction, here in this one (a commit each all the same).

@@ -124,10 +124,10 @@ export class AuditFeed {
   /** True unless the database refused the cursor lately and still does (tried every STORAGE_RETRY_MS). */
   private cursorWritable(): boolean {
     if (this.refusedAt === null) return true;
-    const { store, clock, log } = this.deps;
+    const { clock, log } = this.deps;
     if (clock.now() - this.refusedAt < STORAGE_RETRY_MS) return false;
     try {
-      store.transaction(() => store.policy.setBotState(CURSOR_KEY, String(this.cursor())));
+      this.storeCursor(this.cursor());
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) throw err;
       this.refusedAt = clock.now();
@@ -136,6 +136,13 @@ export class AuditFeed {
     this.refusedAt = null;
     log.info("audit feed resumed: AlertBot can write its database again");
     return true;
+  }
+
+  // In a transaction of its own, so that a database that cannot be written says so as such
+  // (a StorageUnavailableError, which pauses the feed).
+  private storeCursor(id: number): void {
+    const { store } = this.deps;
+    store.transaction(() => store.policy.setBotState(CURSOR_KEY, String(id)));
   }
 
   private cursor(): number {
@@ -151,7 +158,7 @@ export class AuditFeed {
    * those lines again, which at least once allows.
    */
   private async publishLines(lines: readonly AuditLine[]): Promise<boolean> {
-    const { store, pubsub, service, log } = this.deps;
+    const { pubsub, service, log } = this.deps;
     let confirmed: number | undefined;
     try {
       for (const item of chunks(lines, LINES_PER_ITEM)) {
@@ -165,8 +172,7 @@ export class AuditFeed {
       }
       return true;
     } finally {
-      // In a transaction of its own, so that a database that cannot be written says so as such.
-      if (confirmed !== undefined) store.transaction(() => store.policy.setBotState(CURSOR_KEY, String(confirmed)));
+      if (confirmed !== undefined) this.storeCursor(confirmed);
     }
   }
 

@@ -162,7 +162,7 @@ export class HeldUpdates {
       });
       // Those that came meanwhile were added behind the chunk.
       this.queue.splice(0, chunk.length, ...again);
-      this.bytes = this.queue.reduce((sum, h) => sum + h.bytes, 0);
+      for (const h of chunk) if (!again.includes(h)) this.bytes -= h.bytes;
       if (refused) return this.retryLater();
     }
     if (this.closed) return;

@@ -158,7 +158,8 @@ const WARN_EVERY_MS = 60_000;
 export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Promise<UdpIngest> {
   const allow = new BlockList();
   for (const net of config.allow) allow.addSubnet(net.address, net.prefix, net.family);
-  const stats: UdpStats = {
+  // `held` and `lost` are HeldUpdates' own counts, read in stats().
+  const stats: Omit<UdpStats, "held" | "lost"> = {
     received: 0,
     denied: 0,
     malformed: 0,
@@ -167,18 +168,37 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     stale: 0,
     rejected: 0,
     failed: 0,
-    held: 0,
-    lost: 0,
   };
   const lastWarn = new Map<string, number>();
   const warn = (kind: string, msg: string, fields: Record<string, unknown>): void => {
     const now = deps.clock.now();
     if (now - (lastWarn.get(kind) ?? -Infinity) < WARN_EVERY_MS) return;
     lastWarn.set(kind, now);
-    deps.log.warn(msg, { ...fields, [`${kind}Total`]: stats[kind as keyof UdpStats] });
+    deps.log.warn(msg, { ...fields, [`${kind}Total`]: stats[kind as keyof typeof stats] });
   };
   const socket = createSocket({ type: isIPv4(config.host) ? "udp4" : "udp6" });
 
+  const counted = (update: AlertUpdate, outcome: IngestOutcome, from: string): void => {
+    stats[outcome.status]++;
+    if (outcome.status === "rejected")
+      warn("rejected", "UDP update rejected", { from, source: update.source, reason: outcome.reason });
+  };
+  const failed = (err: unknown, from: string): void => {
+    stats.failed++;
+    deps.log.error("UDP update could not be applied", { from, err });
+  };
+  // The sender's address is not kept with a held update: its source says who it speaks for.
+  const held = new HeldUpdates(
+    {
+      apply: deps.apply,
+      onOutcome: (update, outcome) => counted(update, outcome, "(held)"),
+      onError: (_update, err) => failed(err, "(held)"),
+      clock: deps.clock,
+      log: deps.log,
+      what: "UDP updates",
+    },
+    deps.held ?? HELD_UPDATES_LIMITS,
+  );
   const onPacket = async (msg: Buffer, from: RemoteInfo): Promise<void> => {
     stats.received++;
     if (!allowed(allow, from.address)) {
@@ -208,27 +228,6 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     }
     counted(update, outcome, from.address);
   };
-  const counted = (update: AlertUpdate, outcome: IngestOutcome, from: string): void => {
-    stats[outcome.status]++;
-    if (outcome.status === "rejected")
-      warn("rejected", "UDP update rejected", { from, source: update.source, reason: outcome.reason });
-  };
-  const failed = (err: unknown, from: string): void => {
-    stats.failed++;
-    deps.log.error("UDP update could not be applied", { from, err });
-  };
-  // The sender's address is not kept with a held update: its source says who it speaks for.
-  const held = new HeldUpdates(
-    {
-      apply: deps.apply,
-      onOutcome: (update, outcome) => counted(update, outcome, "(held)"),
-      onError: (_update, err) => failed(err, "(held)"),
-      clock: deps.clock,
-      log: deps.log,
-      what: "UDP updates",
-    },
-    deps.held ?? HELD_UPDATES_LIMITS,
-  );
   socket.on("message", (msg, from) => {
     onPacket(msg, from).catch((err: unknown) => failed(err, from.address));
   });
