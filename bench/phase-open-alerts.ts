@@ -38,6 +38,15 @@ export interface OpenAlertsResult {
 const MB = 1024 * 1024;
 
 /**
+ * AlertBot's bulk rate if the design left to try kept it at the share of the store's rate it has
+ * now (the store's rate with both changes × AlertBot's rate ÷ the store's rate today): an estimate,
+ * which assumes the bot's work around the writes stays what it is.
+ */
+export function projectedBulkRate(o: OpenAlertsResult): number {
+  return (o.raised / o.seconds / o.floor.allWritesPerSec) * o.floor.reach.bothPerSec;
+}
+
+/**
  * How long the bot is left idle after a full collection before its RSS is read. V8 returns the
  * pages a collection freed from a thread of its own, after the collection: read at once, RSS still
  * counted up to 25 MB of them, more or less from run to run. Alertmanager's RSS is read after the

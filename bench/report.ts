@@ -1,4 +1,5 @@
 // The readable table printed at the end of a run.
+import { projectedBulkRate } from "./phase-open-alerts.js";
 import type { Spread as TakeoverSpread } from "./phase-takeover.js";
 import type { LatencySummary } from "./stats.js";
 import type { BenchResults } from "./results.js";
@@ -134,6 +135,11 @@ export function renderTable(r: BenchResults): string {
     rows.push([
       "the store alone, same alerts (alerts/s)",
       `${n0(o.floor.rowsPerSec)} each alert's row; ${n0(o.floor.rowsAndHistoryPerSec)} with its history line; ${n0(o.floor.allWritesPerSec)} with every statement the bot runs for it (AlertBot: ${n0(o.raised / o.seconds)}, ${n0((100 * o.raised) / o.seconds / o.floor.allWritesPerSec)}% of that)`,
+    ]);
+    const reach = o.floor.reach;
+    rows.push([
+      "the same, with the design left to try",
+      `${n0(reach.digestDeliveryRowPerSec)} with one delivery row per digest; ${n0(reach.withoutLookWritePerSec)} without the look's own write (at most); ${n0(reach.bothPerSec)} with both (AlertBot at the same share: about ${n0(projectedBulkRate(o))})`,
     ]);
   }
   if (r.scale) {
