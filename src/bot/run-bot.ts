@@ -4,6 +4,7 @@ import { sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store, type StoreOptions } from "../store/store.js";
 import { createChat } from "../xmpp/chat.js";
+import { ChatBeforeSession } from "../xmpp/chat-before-session.js";
 import { connectComponent } from "../xmpp/connect.js";
 import { createAdhoc, createDisco } from "../xmpp/disco.js";
 import { bareJid } from "../xmpp/jid.js";
@@ -124,9 +125,14 @@ function runningSettings(
   return { config, ...settingsFromConfig(config, channels) };
 }
 
-/** The channels that work before the XMPP session and the database: email and SMS, as configured. */
-function offlineChannels(config: BotConfig, clock: Clock): Map<ChannelKind, Channel> {
-  const channels = new Map<ChannelKind, Channel>();
+/**
+ * The channels that work before AlertBot's own XMPP session and its database: chat through short
+ * sessions of its own (`chat`), email and SMS as configured.
+ */
+function offlineChannels(config: BotConfig, clock: Clock, chat: ChatBeforeSession): Map<ChannelKind, Channel> {
+  const channels = new Map<ChannelKind, Channel>([
+    ["xmpp", createXmppChannel({ send: (jid, text) => chat.send(jid, text) })],
+  ]);
   if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
   if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
   return channels;
@@ -160,6 +166,13 @@ export async function runBot(
   options: RunBotOptions = {},
 ): Promise<RunningBot> {
   // Failover: opened replicated. Otherwise a disk that is full at start is waited for, and told.
+  const chatBefore = new ChatBeforeSession({
+    service: initial.xmpp.service,
+    domain: initial.xmpp.component,
+    password: initial.xmpp.secret.reveal(),
+    clock,
+    onError: (err) => log.warn("xmpp (telling people before AlertBot's own session)", { err }),
+  });
   const store =
     options.active?.store ??
     (await openWhenWritable({
@@ -168,8 +181,10 @@ export async function runBot(
       open: () => Store.open(initial.database, storeOptions(log)),
       policy: initial,
       ownSource: initial.xmpp.component,
-      channels: () => offlineChannels(initial, clock),
+      channels: () => offlineChannels(initial, clock, chatBefore),
     }));
+  // Its sessions and AlertBot's own would take the component's JID from each other.
+  await chatBefore.close();
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.
   for (const { source } of store.sources.all()) {

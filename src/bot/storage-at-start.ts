@@ -1,8 +1,8 @@
 // AlertBot started (or restarted by systemd) on a disk that is full: opening the database fails,
 // and exiting 1 only had it restarted every few seconds with nobody told, the bus silent for as
 // long as the disk stayed full. It waits instead: it tells the people on call for its own alerts
-// by email and SMS (the database and the XMPP session come later), tries again every few seconds,
-// and once the file opens it says so and starts as usual.
+// (chat through short sessions of its own, since its XMPP session comes later; email and SMS),
+// tries again every few seconds, and once the file opens it says so and starts as usual.
 import type { Clock } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelKind } from "../notify/channel.js";
@@ -22,7 +22,7 @@ export interface OpenAtStartDeps<S> {
   policy: Policy;
   /** AlertBot's own source (its component JID), as its own alerts name it. */
   ownSource: string;
-  /** The channels that need neither the database nor XMPP (email and SMS, as configured), made only if needed. */
+  /** The channels that need neither the database nor AlertBot's XMPP session, made only if needed. */
   channels: () => ReadonlyMap<ChannelKind, Channel>;
   tryEveryMs?: number;
 }
@@ -42,12 +42,16 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
       if (failing) {
         const lastedMs = clock.now() - failing.since;
         log.info("AlertBot could open its database; starting", { lastedMs });
-        // Not waited for: the bus has been silent long enough.
-        void tell(deps, {
+        const cleared: NotificationMessage = {
           kind: "cleared",
           subject: "AlertBot could open its database",
           text: `AlertBot could open its database after about ${Math.max(1, Math.round(lastedMs / 60_000))} min (${failing.reason}), and is starting.`,
-        }).catch((err: unknown) => log.error("cannot tell that AlertBot could open its database", { err }));
+        };
+        const failed = (err: unknown): void => log.error("cannot tell that AlertBot could open its database", { err });
+        // Chat is waited for, tried once: it goes out under the component's JID, which AlertBot's
+        // own session takes next. The rest is not: the bus has been silent long enough.
+        await tell(deps, cleared, "chat").catch(failed);
+        void tell(deps, cleared, "other").catch(failed);
       }
       return opened;
     } catch (err) {
@@ -55,7 +59,7 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
       if (reason === null) throw err;
       if (!failing) {
         failing = { since: clock.now(), reason };
-        log.error("AlertBot cannot open its database; telling the people on call by email and SMS, and trying again", {
+        log.error("AlertBot cannot open its database; telling the people on call, and trying again", {
           reason,
           everyMs,
         });
@@ -74,16 +78,27 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
   }
 }
 
-// Chat needs the XMPP session, which starts only once the database is open: email and SMS only.
-async function tell<S>(deps: OpenAtStartDeps<S>, message: NotificationMessage): Promise<void> {
+/**
+ * Tells the people on call on every channel the policy names for them (everyone counted offline:
+ * AlertBot has no presence yet), or only by chat, or only on the other channels.
+ */
+async function tell<S>(
+  deps: OpenAtStartDeps<S>,
+  message: NotificationMessage,
+  part: "all" | "chat" | "other" = "all",
+): Promise<void> {
   const { clock, log } = deps;
-  const recipients = storageAlarmRecipients(deps.policy, () => "offline", deps.ownSource, clock.now());
+  const keep = (name: string): boolean => part === "all" || (name === "xmpp") === (part === "chat");
+  const recipients = storageAlarmRecipients(deps.policy, () => "offline", deps.ownSource, clock.now())
+    .map((r) => ({ ...r, channels: r.channels.filter(keep) }))
+    .filter((r) => part === "all" || r.channels.length > 0);
+  if (part !== "all" && recipients.length === 0) return;
   const channels = deps.channels();
   await tellUnstored(
-    { clock, log, channels },
+    { clock, log, channels, ...(part === "chat" ? { retry: { attempts: 1 } } : {}) },
     deps.policy.people,
     recipients,
     message,
-    (kind) => kind !== "xmpp" && channels.has(kind),
+    (kind) => channels.has(kind),
   );
 }

@@ -21,7 +21,7 @@ const TOKEN = "disk-test-token-0123456789";
 
 /**
  * Writes AlertBot's config with its database on the small disk: `people` told by chat and email
- * (through the SMTP server at `smtpPort`), HTTP updates with TOKEN, then `extra`.
+ * (through the SMTP server at `smtpPort`), `chatOnly` by chat alone, HTTP updates with TOKEN, then `extra`.
  */
 function writeDiskBotConfig(
   t: TestProsody,
@@ -29,15 +29,18 @@ function writeDiskBotConfig(
   smtpPort: number,
   people: readonly string[],
   extra = "",
+  chatOnly: readonly string[] = [],
 ): string {
   const d = t.prosody.domain;
   const person = (name: string): string =>
     `  - { name: ${name}, jid: ${name}@${d}, email: ${name}@example.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] } }\n`;
+  const chatter = (name: string): string =>
+    `  - { name: ${name}, jid: ${name}@${d}, notify: { urgent: [xmpp], normal: [xmpp], low: [xmpp] } }\n`;
   const config = writeBotConfig(
     t,
     disk.dir,
     `people:
-${people.map(person).join("")}email:
+${people.map(person).join("")}${chatOnly.map(chatter).join("")}email:
   from: alertbot@example.org
   smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
 http:
@@ -249,9 +252,13 @@ describe("AlertBot started on a full disk", function () {
   const runs: ChildRun[] = [];
   let smtp: SmtpSink | undefined;
   let alice: PersonClient | undefined;
+  let carol: PersonClient | undefined;
+  let dave: PersonClient | undefined;
 
   after(async () => {
     await alice?.stop();
+    await carol?.stop();
+    await dave?.stop();
     for (const run of runs) await run.stop();
     await smtp?.close();
     disk.release();
@@ -262,11 +269,14 @@ describe("AlertBot started on a full disk", function () {
         process.stderr.write(`\n--- ${run.label} stderr (tail) ---\n${run.stderr.slice(-6000)}\n---\n`);
   });
 
-  it("waits for the disk instead of exiting 1 (restarted in a loop, nobody told): tells by email, stops cleanly, and starts once space is freed", async () => {
+  it("waits for the disk instead of exiting 1 (restarted in a loop, nobody told): tells by email and chat, stops cleanly, and starts once space is freed", async () => {
     const t = server();
     smtp = await SmtpSink.start();
     alice = await PersonClient.login(t, "alice");
-    const config = writeDiskBotConfig(t, disk, smtp.port, ["alice"]);
+    // Told by chat alone: carol online, dave offline until later (the server keeps his messages).
+    carol = await PersonClient.login(t, "carol");
+    await t.prosody.register("dave", "pw-dave");
+    const config = writeDiskBotConfig(t, disk, smtp.port, ["alice"], "", ["carol", "dave"]);
     const start = (label: string): ChildRun => {
       const run = ChildRun.start("bots/alertbot.ts", ["--config", config], { [BOT_SECRET_ENV]: t.botSecret }, label);
       runs.push(run);
@@ -293,6 +303,8 @@ describe("AlertBot started on a full disk", function () {
       () => smtp!.mails.find((m) => /AlertBot cannot start: it cannot open its database/.test(m.raw)),
       60_000,
     );
+    // AlertBot's own session comes once the database opens: chat went through one of its own.
+    await carol.expect(/AlertBot cannot start: it cannot open its database/);
     await second.waitForLog("a retry that failed", (l) => l["msg"] === "the database still cannot be opened", 60_000);
     assert.equal(second.hasExited, false, "it waits; it does not exit to be restarted in a loop");
     // Stopped while it waits: a clean stop, as at any other time.
@@ -312,6 +324,11 @@ describe("AlertBot started on a full disk", function () {
       () => smtp!.mails.find((m) => /AlertBot could open its database after/.test(m.raw)),
       60_000,
     );
+    await carol.expect(/AlertBot could open its database after/);
+    // dave was offline all along: he finds both when he comes online.
+    dave = await PersonClient.login(t, "dave");
+    await dave.expect(/AlertBot cannot start: it cannot open its database/);
+    await dave.expect(/AlertBot could open its database after/);
     // And it works: an update over HTTP reaches alice.
     const port = Number(third.withMsg("listening for HTTP")[0]?.["port"]);
     const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
