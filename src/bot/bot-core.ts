@@ -5,6 +5,7 @@ import {
   processDue,
   processDueOf,
   type IngestOutcome,
+  type LookBeforeSave,
   type StoredChange,
   type UpdateOrigin,
 } from "../ingest/ingest-update.js";
@@ -15,7 +16,7 @@ import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
 import { buildMessage } from "../notify/message.js";
 import { Dispatcher } from "./dispatcher.js";
-import { evaluateAlert, policyLook, type PolicyInputs, type PolicyLook } from "./evaluate-alert.js";
+import { evaluateAlert, lookBeforeSave, policyLook, type PolicyInputs, type PolicyLook } from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { BotTrouble, CommandEffect } from "../commands/types.js";
@@ -341,17 +342,19 @@ export class BotCore {
     try {
       this.deps.store.transaction(() => {
         this.dispatcher.storeOutcomes();
+        const look = this.lookBeforeSave(batch);
         for (const { update, origin } of batch) {
           try {
-            results.push({ outcome: this.ingest(update, origin) });
+            results.push({ outcome: this.ingest(update, origin, look) });
           } catch (error) {
             results.push({ error });
           }
         }
-        const saved = savedBy(results);
-        if (saved.size > 0) {
+        const { saved, looked } = savedBy(results);
+        if (saved.size > 0 || looked > 0) {
           // The tick's first round runs now, inside this transaction, so these records are current
-          // (more than a round's worth wait for the due index, a round at a time).
+          // (more than a round's worth wait for the due index, a round at a time). It also plans
+          // the notices of those the policy looked at as they were written.
           this.justSaved = saved.size <= DUE_CHUNK ? saved : null;
           try {
             ticked = this.tick();
@@ -371,9 +374,30 @@ export class BotCore {
     });
   }
 
-  private ingest(update: AlertUpdate, origin: UpdateOrigin): IngestOutcome {
+  /**
+   * The policy's look at the alerts of `batch` as they are written (evaluate-alert.ts), up to a
+   * round's worth: their rows are written once, with what it decided.
+   */
+  private lookBeforeSave(batch: readonly QueuedUpdate[]): LookBeforeSave {
+    const { store, clock, log, inputs } = this.deps;
+    const updatesOf = new Map<string, number>();
+    for (const { update } of batch) updatesOf.set(update.source, (updatesOf.get(update.source) ?? 0) + 1);
+    return lookBeforeSave({
+      store,
+      policy: this.settings().policy,
+      inputs,
+      log,
+      now: () => clock.now(),
+      limit: DUE_CHUNK,
+      once: (source) => updatesOf.get(source) === 1,
+      // An update that fails is rolled back alone: its room lines wait for the commit (postToRoom).
+      told: (alert, deliveries) => this.postToRoom(alert, deliveries[0]!.kind),
+    });
+  }
+
+  private ingest(update: AlertUpdate, origin: UpdateOrigin, look?: LookBeforeSave): IngestOutcome {
     const { store, clock, log } = this.deps;
-    const outcome = ingestUpdate(store, update, origin, clock.now(), this.settings().semantics);
+    const outcome = ingestUpdate(store, update, origin, clock.now(), this.settings().semantics, look);
     this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
     if (outcome.status === "rejected") log.warn("update rejected", { ...fields, reason: outcome.reason });
@@ -532,13 +556,22 @@ interface QueuedUpdate {
   readonly settle: (outcome: IngestOutcome | Promise<IngestOutcome>) => void;
 }
 
-/** The alerts the applied updates of a batch saved, each as last saved, by short id. */
-function savedBy(results: ReadonlyArray<{ outcome: IngestOutcome } | { error: unknown }>): Map<number, AlertRecord> {
+/**
+ * The alerts the applied updates of a batch saved for the policy to look at, each as last saved,
+ * by short id; and how many it looked at as they were written.
+ */
+function savedBy(results: ReadonlyArray<{ outcome: IngestOutcome } | { error: unknown }>): {
+  saved: Map<number, AlertRecord>;
+  looked: number;
+} {
   const saved = new Map<number, AlertRecord>();
+  let looked = 0;
   for (const r of results)
     if ("outcome" in r && r.outcome.status === "applied")
-      for (const { alert } of r.outcome.changes) saved.set(alert.shortId, alert);
-  return saved;
+      for (const change of r.outcome.changes)
+        if (change.looked) looked++;
+        else saved.set(change.alert.shortId, change.alert);
+  return { saved, looked };
 }
 
 function earliest(a: number | null, b: number | null): number | null {

@@ -1,7 +1,9 @@
 import type { Logger } from "../log.js";
 import type { AlertRecord } from "../alerts/types.js";
+import { fireDue } from "../alerts/state-machine.js";
+import type { LookBeforeSave } from "../ingest/ingest-update.js";
 import { classify, type Silence } from "../policy/matcher.js";
-import { escalate, type EscalationInput, type EscalationState } from "../policy/escalation.js";
+import { escalate, type EscalationInput, type EscalationResult, type EscalationState } from "../policy/escalation.js";
 import { decodeEscalation, encodeEscalation } from "../policy/escalation-codec.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { Delivery, PresenceOf } from "../policy/delivery.js";
@@ -67,6 +69,59 @@ export function policyInput(
   };
 }
 
+/** What the policy decided at one look at an alert, before any of it is stored. */
+export interface AlertLook {
+  readonly result: EscalationResult;
+  /** The escalation state to store (JSON; null forgets it), or undefined when it did not change. */
+  readonly escalation: string | null | undefined;
+}
+
+/**
+ * Runs the policy on `alert`, whose escalation state is stored as `storedEscalation` (JSON text, or
+ * null), and says what it decided; stores nothing. `alert` may be about to be written: its short id
+ * then is only a placeholder, and the deliveries carry it until {@link storeLook} gets the real one.
+ */
+export function lookAt(
+  store: Store,
+  policy: Policy,
+  inputs: PolicyInputs,
+  alert: AlertRecord,
+  storedEscalation: string | null,
+  now: number,
+  look?: PolicyLook,
+): AlertLook {
+  const state = decodeEscalation(storedEscalation === null ? null : JSON.parse(storedEscalation));
+  const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
+  // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
+  const encoded = result.state === null ? null : JSON.stringify(encodeEscalation(result.state));
+  return { result, escalation: encoded !== storedEscalation ? encoded : undefined };
+}
+
+/**
+ * Stores what a look decided besides the alert's own row (its escalation and when to look again go
+ * there): warnings in the history, and the deliveries to send, for `alert` as stored. Returns the
+ * deliveries.
+ */
+export function storeLook(
+  store: Store,
+  log: Logger,
+  alert: AlertRecord,
+  result: EscalationResult,
+  now: number,
+): Delivery[] {
+  const { shortId } = alert;
+  if (result.warnings.length > 0) {
+    store.alerts.record(
+      shortId,
+      result.warnings.map((w) => ({ kind: "notify-failed" as const, at: now, actor: "policy", detail: w })),
+    );
+    log.warn("policy warning", { shortId, warnings: result.warnings });
+  }
+  const deliveries = result.deliveries.map((d) => (d.shortId === shortId ? d : { ...d, shortId }));
+  store.policy.addDeliveries(deliveries, now, null, DELIVERY_FORM);
+  return deliveries;
+}
+
 /**
  * Runs the policy on one alert and stores everything it decided in one transaction: the new
  * escalation state, when to look again, warnings in the history, and the deliveries to send.
@@ -88,23 +143,68 @@ export function evaluateAlert(
   return store.joinTransaction(() => {
     const alert = typeof target === "number" ? store.alerts.get(target) : target;
     if (!alert) return [];
-    const { shortId } = alert;
-    const stored = store.policy.escalationText(shortId);
-    const state = decodeEscalation(stored === null ? null : JSON.parse(stored));
-    const result = escalate(policyInput(store, policy, inputs, alert, state, now, look));
-    // Most looks change neither: writing them anyway was a good part of the bot's cost per update.
-    const encoded = result.state === null ? null : JSON.stringify(encodeEscalation(result.state));
+    const { result, escalation } = lookAt(
+      store,
+      policy,
+      inputs,
+      alert,
+      store.policy.escalationText(alert.shortId),
+      now,
+      look,
+    );
     // Both live in the alert's row: one statement writes what changed of them.
-    if (encoded !== stored || result.nextAt !== alert.policyDueAt)
-      store.alerts.setPolicyDue(alert, result.nextAt, encoded !== stored ? encoded : undefined);
-    if (result.warnings.length > 0) {
-      store.alerts.record(
-        shortId,
-        result.warnings.map((w) => ({ kind: "notify-failed" as const, at: now, actor: "policy", detail: w })),
-      );
-      log.warn("policy warning", { shortId, warnings: result.warnings });
-    }
-    store.policy.addDeliveries(result.deliveries, now, null, DELIVERY_FORM);
-    return [...result.deliveries];
+    if (escalation !== undefined || result.nextAt !== alert.policyDueAt)
+      store.alerts.setPolicyDue(alert, result.nextAt, escalation);
+    return storeLook(store, log, alert, result, now);
   });
+}
+
+/** What looking at alerts as a batch of updates writes them needs. */
+export interface LookBeforeSaveDeps {
+  readonly store: Store;
+  readonly policy: Policy;
+  readonly inputs: PolicyInputs;
+  readonly log: Logger;
+  /** The time, read at each look (the updates of a batch are stamped as each is applied). */
+  readonly now: () => number;
+  /** Alerts looked at this way at most; the rest are looked at after, a round at a time. */
+  readonly limit: number;
+  /** Whether one update of the batch, and no other, carries this source. */
+  readonly once: (source: string) => boolean;
+  /** Called for an alert some people were told of, once it is written. */
+  readonly told: (alert: AlertRecord, deliveries: readonly Delivery[]) => void;
+}
+
+/**
+ * The policy's look at alerts as the updates of one batch write them (src/ingest's
+ * LookBeforeSave), for the alerts whose look falls due with the write and nothing else: the row is
+ * written once. Others are left to the look after the write, as before: an alert whose sender
+ * scheduled something that is due already (fired first), and the alerts of a source that more than
+ * one update of the batch carries (the policy looks once at the last of them, as it did when every
+ * look came after the batch: a raise and its clear in one batch tell nobody).
+ */
+export function lookBeforeSave(deps: LookBeforeSaveDeps): LookBeforeSave {
+  const { store, policy, inputs, log } = deps;
+  // The silences and hosts down, read at the first look of the batch.
+  let look: PolicyLook | undefined;
+  let looked = 0;
+  return (after, before) => {
+    const now = deps.now();
+    if (looked >= deps.limit || after.policyDueAt === null || after.policyDueAt > now) return undefined;
+    if (!deps.once(after.source) || fireDue(after, now) !== null) return undefined;
+    looked++;
+    look ??= policyLook(store, inputs, now);
+    // A new alert has no short id until it is written: its deliveries get it then (storeLook).
+    const alert: AlertRecord = { ...after, shortId: before?.shortId ?? 0 };
+    const stored = before ? store.policy.escalationText(before.shortId) : null;
+    const { result, escalation } = lookAt(store, policy, inputs, alert, stored, now, look);
+    return {
+      policyDueAt: result.nextAt,
+      escalation,
+      saved: (written) => {
+        const told = storeLook(store, log, written, result, now);
+        if (told.length > 0) deps.told(written, told);
+      },
+    };
+  };
 }

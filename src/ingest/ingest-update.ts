@@ -9,7 +9,28 @@ import type { Store } from "../store/store.js";
 /** An applied change with the alert as stored (so it has its short id). */
 export interface StoredChange extends AlertChange {
   alert: AlertRecord;
+  /** The policy looked at it before it was written ({@link LookBeforeSave}): nothing of it is due now. */
+  looked?: boolean;
 }
+
+/**
+ * What the policy decided for an alert it looked at before the alert was written: when to look
+ * again and the escalation state to store with the row (undefined: unchanged), and what to store
+ * besides once the row is written and the alert has its short id (deliveries, warnings).
+ */
+export interface LookedAt {
+  readonly policyDueAt: number | null;
+  readonly escalation: string | null | undefined;
+  readonly saved: (alert: AlertRecord) => void;
+}
+
+/**
+ * Looks at an alert as an update leaves it, before it is written (`before`: as stored, if it was),
+ * so that its row is written once with what the policy decided: a look written on its own was a
+ * second write of the row, for every alert an update changes. Undefined leaves the alert to be
+ * looked at after the write, as it is saved (its look falls due at once).
+ */
+export type LookBeforeSave = (after: AlertState, before: AlertRecord | undefined) => LookedAt | undefined;
 
 /** Where an update came from, as the protocol edge vouches for it. */
 export interface UpdateOrigin {
@@ -48,6 +69,7 @@ export function ingestUpdate(
   origin: UpdateOrigin,
   receivedAt: number,
   semantics?: AlertSemantics,
+  look?: LookBeforeSave,
 ): IngestOutcome {
   const refusal = checkOrigin(update, origin);
   if (refusal) return { status: "rejected", reason: refusal };
@@ -80,10 +102,19 @@ export function ingestUpdate(
 
     const existing = loadExisting(store, update);
     const actor = origin.publisher || update.source;
-    const changes = applyUpdate(update, existing, receivedAt, actor, semantics).map((change) => {
-      const alert = store.alerts.save(change.after, stored(change.before));
+    const changes = applyUpdate(update, existing, receivedAt, actor, semantics).map((change): StoredChange => {
+      const before = stored(change.before);
+      const looked = look?.(change.after, before);
+      if (!looked) {
+        const alert = store.alerts.save(change.after, before);
+        store.alerts.record(alert.shortId, change.events);
+        return { ...change, alert };
+      }
+      const after = { ...change.after, policyDueAt: looked.policyDueAt };
+      const alert = store.alerts.save(after, before, looked.escalation);
       store.alerts.record(alert.shortId, change.events);
-      return { ...change, alert };
+      looked.saved(alert);
+      return { ...change, after, alert, looked: true };
     });
     if (sequenced) store.sources.touchSequenced(update.source, update.sequence, recent, receivedAt);
     else {

@@ -35,6 +35,12 @@ const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map
   ON CONFLICT (source, alert_id) DO UPDATE SET ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(", ")}
   RETURNING short_id`;
 const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`;
+// The same with the escalation state, when the policy looked at the alert before it is written.
+const WITH_ESCALATION = [...COLUMNS, "escalation"] as const;
+const UPSERT_ESCALATION = `INSERT INTO alerts (${WITH_ESCALATION.join(", ")}) VALUES (${WITH_ESCALATION.map((c) => "@" + c).join(", ")})
+  ON CONFLICT (source, alert_id) DO UPDATE SET ${[...UPDATABLE, "escalation"].map((c) => `${c} = excluded.${c}`).join(", ")}
+  RETURNING short_id`;
+const UPDATE_BY_SHORT_ID_ESCALATION = `UPDATE alerts SET ${WITH_ESCALATION.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`;
 
 // What an alert is read as, in this order (see `fromValues`), with the table's name or alias before each.
 const READ = ["short_id", ...COLUMNS] as const;
@@ -92,26 +98,42 @@ export class AlertStore {
    * Inserts or updates an alert and returns it with its short id. With `stored` (the same alert as
    * read in this transaction), only the columns that differ are written: SQLite rewrites the index
    * entries of every column an UPDATE sets, changed or not, each on a page of its own.
+   * `escalation`, when given, is written with the rest (JSON owned by src/policy; null forgets it):
+   * the policy looked at the alert before it was written, and its look costs no second write of
+   * the row (see `setPolicyDue`).
    */
-  save(state: AlertState, stored?: AlertRecord): AlertRecord {
+  save(state: AlertState, stored?: AlertRecord, escalation?: string | null): AlertRecord {
     const params = alertToParams(state, nextDueAt(state));
-    if (stored !== undefined && state.shortId === stored.shortId) return this.saveChanged(stored, params);
+    if (stored !== undefined && state.shortId === stored.shortId) return this.saveChanged(stored, params, escalation);
+    const withEscalation = escalation !== undefined;
+    if (withEscalation) params["escalation"] = escalation;
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
     // Both statements write every column from `params`, so the row is `params` and its number:
     // returning the whole row cost a second conversion of every column, per alert.
     const row =
       (state.shortId !== undefined
-        ? this.sql(UPDATE_BY_SHORT_ID).get({ ...params, short_id: state.shortId })
-        : undefined) ?? this.sql(UPSERT).get(params);
+        ? this.sql(withEscalation ? UPDATE_BY_SHORT_ID_ESCALATION : UPDATE_BY_SHORT_ID).get({
+            ...params,
+            short_id: state.shortId,
+          })
+        : undefined) ?? this.sql(withEscalation ? UPSERT_ESCALATION : UPSERT).get(params);
     return written(params, (row as { short_id: number }).short_id);
   }
 
-  private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {
+  private saveChanged(stored: AlertRecord, params: Record<string, unknown>, escalation?: string | null): AlertRecord {
     const was = alertToParams(stored, nextDueAt(stored));
-    const changed = UPDATABLE.filter((c) => params[c] !== was[c]);
+    const changed: string[] = UPDATABLE.filter((c) => params[c] !== was[c]);
+    const values: Record<string, unknown> = Object.fromEntries([
+      ...changed.map((c) => [c, params[c]] as const),
+      ["short_id", stored.shortId] as const,
+    ]);
+    if (escalation !== undefined) {
+      changed.push("escalation");
+      values["escalation"] = escalation;
+    }
     if (changed.length > 0)
       this.sql(`UPDATE alerts SET ${changed.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id`).run(
-        Object.fromEntries([...changed.map((c) => [c, params[c]]), ["short_id", stored.shortId]]),
+        values,
       );
     return written(params, stored.shortId);
   }
