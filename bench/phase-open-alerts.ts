@@ -39,11 +39,11 @@ const MB = 1024 * 1024;
 
 /**
  * AlertBot's bulk rate if the design left to try kept it at the share of the store's rate it has
- * now (the store's rate with both changes × AlertBot's rate ÷ the store's rate today): an estimate,
- * which assumes the bot's work around the writes stays what it is.
+ * now (the store's rate with one delivery row per digest × AlertBot's rate ÷ the store's rate
+ * today): an estimate, which assumes the bot's work around the writes stays what it is.
  */
 export function projectedBulkRate(o: OpenAlertsResult): number {
-  return (o.raised / o.seconds / o.floor.allWritesPerSec) * o.floor.reach.bothPerSec;
+  return (o.raised / o.seconds / o.floor.allWritesPerSec) * o.floor.digestDeliveryRowPerSec;
 }
 
 /**
