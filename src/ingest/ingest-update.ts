@@ -105,16 +105,11 @@ export function ingestUpdate(
     const changes = applyUpdate(update, existing, receivedAt, actor, semantics).map((change): StoredChange => {
       const before = stored(change.before);
       const looked = look?.(change.after, before);
-      if (!looked) {
-        const alert = store.alerts.save(change.after, before);
-        store.alerts.record(alert.shortId, change.events);
-        return { ...change, alert };
-      }
-      const after = { ...change.after, policyDueAt: looked.policyDueAt };
-      const alert = store.alerts.save(after, before, looked.escalation);
+      const after = looked ? { ...change.after, policyDueAt: looked.policyDueAt } : change.after;
+      const alert = store.alerts.save(after, before, looked?.escalation);
       store.alerts.record(alert.shortId, change.events);
-      looked.saved(alert);
-      return { ...change, after, alert, looked: true };
+      looked?.saved(alert);
+      return { ...change, after, alert, looked: looked !== undefined };
     });
     if (sequenced) store.sources.touchSequenced(update.source, update.sequence, recent, receivedAt);
     else {

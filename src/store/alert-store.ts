@@ -31,16 +31,19 @@ const COLUMNS = [
 // What an update may change: an alert's key never moves.
 const UPDATABLE = COLUMNS.filter((c) => c !== "source" && c !== "alert_id");
 
-const UPSERT = `INSERT INTO alerts (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((c) => "@" + c).join(", ")})
-  ON CONFLICT (source, alert_id) DO UPDATE SET ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(", ")}
-  RETURNING short_id`;
-const UPDATE_BY_SHORT_ID = `UPDATE alerts SET ${COLUMNS.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`;
-// The same with the escalation state, when the policy looked at the alert before it is written.
-const WITH_ESCALATION = [...COLUMNS, "escalation"] as const;
-const UPSERT_ESCALATION = `INSERT INTO alerts (${WITH_ESCALATION.join(", ")}) VALUES (${WITH_ESCALATION.map((c) => "@" + c).join(", ")})
-  ON CONFLICT (source, alert_id) DO UPDATE SET ${[...UPDATABLE, "escalation"].map((c) => `${c} = excluded.${c}`).join(", ")}
-  RETURNING short_id`;
-const UPDATE_BY_SHORT_ID_ESCALATION = `UPDATE alerts SET ${WITH_ESCALATION.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`;
+// The statements that write a whole row, without and with the escalation state (written with
+// the rest when the policy looked at the alert before it is written).
+function wholeRow(columns: readonly string[]): { upsert: string; updateByShortId: string } {
+  const updatable = columns.filter((c) => c !== "source" && c !== "alert_id");
+  return {
+    upsert: `INSERT INTO alerts (${columns.join(", ")}) VALUES (${columns.map((c) => "@" + c).join(", ")})
+  ON CONFLICT (source, alert_id) DO UPDATE SET ${updatable.map((c) => `${c} = excluded.${c}`).join(", ")}
+  RETURNING short_id`,
+    updateByShortId: `UPDATE alerts SET ${columns.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`,
+  };
+}
+const WHOLE_ROW = wholeRow(COLUMNS);
+const WHOLE_ROW_ESCALATION = wholeRow([...COLUMNS, "escalation"]);
 
 // What an alert is read as, in this order (see `fromValues`), with the table's name or alias before each.
 const READ = ["short_id", ...COLUMNS] as const;
@@ -104,36 +107,29 @@ export class AlertStore {
    */
   save(state: AlertState, stored?: AlertRecord, escalation?: string | null): AlertRecord {
     const params = alertToParams(state, nextDueAt(state));
-    if (stored !== undefined && state.shortId === stored.shortId) return this.saveChanged(stored, params, escalation);
-    const withEscalation = escalation !== undefined;
-    if (withEscalation) params["escalation"] = escalation;
+    if (escalation !== undefined) params["escalation"] = escalation;
+    if (stored !== undefined && state.shortId === stored.shortId) return this.saveChanged(stored, params);
+    const statements = escalation !== undefined ? WHOLE_ROW_ESCALATION : WHOLE_ROW;
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
     // Both statements write every column from `params`, so the row is `params` and its number:
     // returning the whole row cost a second conversion of every column, per alert.
     const row =
       (state.shortId !== undefined
-        ? this.sql(withEscalation ? UPDATE_BY_SHORT_ID_ESCALATION : UPDATE_BY_SHORT_ID).get({
-            ...params,
-            short_id: state.shortId,
-          })
-        : undefined) ?? this.sql(withEscalation ? UPSERT_ESCALATION : UPSERT).get(params);
+        ? this.sql(statements.updateByShortId).get({ ...params, short_id: state.shortId })
+        : undefined) ?? this.sql(statements.upsert).get(params);
     return written(params, (row as { short_id: number }).short_id);
   }
 
-  private saveChanged(stored: AlertRecord, params: Record<string, unknown>, escalation?: string | null): AlertRecord {
+  // The escalation, when `params` has it, is written as given: the caller passes it only changed.
+  private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {
     const was = alertToParams(stored, nextDueAt(stored));
-    const changed: string[] = UPDATABLE.filter((c) => params[c] !== was[c]);
-    const values: Record<string, unknown> = Object.fromEntries([
-      ...changed.map((c) => [c, params[c]] as const),
-      ["short_id", stored.shortId] as const,
-    ]);
-    if (escalation !== undefined) {
-      changed.push("escalation");
-      values["escalation"] = escalation;
-    }
+    const changed = [
+      ...UPDATABLE.filter((c) => params[c] !== was[c]),
+      ...("escalation" in params ? ["escalation"] : []),
+    ];
     if (changed.length > 0)
       this.sql(`UPDATE alerts SET ${changed.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id`).run(
-        values,
+        Object.fromEntries([...changed.map((c) => [c, params[c]]), ["short_id", stored.shortId]]),
       );
     return written(params, stored.shortId);
   }
