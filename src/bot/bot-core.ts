@@ -16,7 +16,14 @@ import { readerZone } from "../policy/zoned-time.js";
 import type { DeliveryKind } from "../policy/delivery.js";
 import { buildMessage } from "../notify/message.js";
 import { Dispatcher } from "./dispatcher.js";
-import { evaluateAlert, lookBeforeSave, policyLook, type PolicyInputs, type PolicyLook } from "./evaluate-alert.js";
+import {
+  evaluateAlert,
+  holdsAt,
+  lookBeforeSave,
+  policyLook,
+  type PolicyInputs,
+  type PolicyLook,
+} from "./evaluate-alert.js";
 import type { Store } from "../store/store.js";
 import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { BotTrouble, CommandEffect } from "../commands/types.js";
@@ -144,6 +151,7 @@ export class BotCore {
       outcomesJoinLater: () => this.queued.waiting > 0,
       metrics: deps.metrics,
       onOutcome: (person, channel, outcome) => this.channels.outcome(person, channel, outcome),
+      holdsAt: (now) => holdsAt(deps.store, this.settings().policy, deps.inputs, now),
       zoneOf: (person, alert) => {
         const { policy } = this.settings();
         return readerZone(policy, person, classify(policy.rules, alert).workgroup);

@@ -1,3 +1,4 @@
+import { personOfActor } from "../alerts/actor.js";
 import { ackAlert, clearNow } from "../alerts/state-machine.js";
 import type {
   AckOutcome,
@@ -12,11 +13,11 @@ import type {
 } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
-import { chainHold, escalateNow } from "../policy/escalation.js";
+import { escalateNow } from "../policy/escalation.js";
 import type { Matcher, Policy } from "../policy/types.js";
 import type { Store } from "../store/store.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
-import { escalationOf, evaluateAlert, policyInput, storeEscalation, type PolicyInputs } from "./evaluate-alert.js";
+import { escalationOf, evaluateAlert, holdsAt, storeEscalation, type PolicyInputs } from "./evaluate-alert.js";
 
 /** What the adapter needs beyond the store: the policy, for `escalate`. */
 export interface CommandAlertsDeps {
@@ -36,10 +37,8 @@ const because = (note: string): string => (note ? ` because ${note}` : "");
 export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
   const { store } = deps;
   // What would keep the policy quiet about this alert now, asked exactly as the policy asks it.
-  const holdOf = (alert: AlertRecord, now: number): AlertHold | null => {
-    const state = escalationOf(store, alert.shortId);
-    return chainHold(policyInput(store, deps.policy, deps.inputs, alert, state, now), () => {});
-  };
+  const holdOf = (alert: AlertRecord, now: number): AlertHold | null =>
+    holdsAt(store, deps.policy, deps.inputs, now)(alert);
   return {
     list: (filter) => store.alerts.each(filter),
     get: (shortId) => store.alerts.get(shortId),
@@ -90,7 +89,8 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
         store.alerts.record(shortId, [{ kind: "noted", at: c.at, actor: c.by, detail: c.note }]);
         // The people already told hear of it (by chat: a note informs, it does not page).
         const state = escalationOf(store, shortId);
-        const others = (state?.notified ?? []).map((n) => n.person).filter((p) => p !== c.by);
+        const author = personOfActor(c.by);
+        const others = (state?.notified ?? []).map((n) => n.person).filter((p) => p.toLowerCase() !== author);
         store.policy.addDeliveries(
           others.map((person) => ({
             person,

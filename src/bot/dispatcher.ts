@@ -13,6 +13,7 @@ import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "
 import type { ChannelName, StormConfig } from "../policy/types.js";
 import type { Delivery } from "../policy/delivery.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
+import type { StoredDelivery } from "../store/policy-store.js";
 import type { Store } from "../store/store.js";
 import type { BotMetrics } from "../http/metrics.js";
 import { TurnBatch } from "../util/batching.js";
@@ -41,10 +42,23 @@ export interface DispatcherDeps {
   outcomesJoinLater?: () => boolean;
   /** The final outcome of each notice on each channel, after its retries (channel-health.ts). */
   onOutcome?: (person: string, channel: NotifyChannel, outcome: DeliveryOutcome) => void;
+  /**
+   * What keeps the policy quiet about an alert at `now` (suppress_until, a silence, its host down,
+   * its window shut): a notice planned before such a hold began waits for it to end.
+   */
+  holdsAt?: (now: number) => (alert: AlertRecord) => { readonly until: number | null } | null;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
 const WANTS_ANSWER = new Set(["raised", "escalated", "reminder", "ack-expired"]);
+/**
+ * A notice planned this long ago or less was planned under the holds and the alert as they are
+ * now, so it is not looked at again before it goes: looking at every notice cost a read of its
+ * alert per send. Older ones (held by the storm limit, or fallbacks) are.
+ */
+const PLANNED_NOW_MS = 1_000;
+/** How long a notice held by a silence, a down host or a shut window waits before it is looked at again. */
+const HELD_RECHECK_MS = 60_000;
 
 /**
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
@@ -87,9 +101,10 @@ export class Dispatcher {
         this.holdUntil(person, freesAt);
         continue;
       }
-      const rows = store.policy
-        .pending(person, now, DELIVERY_FORM)
-        .filter((r) => !this.inFlight.has(r.id) && !this.moot(r));
+      const rows = this.stillWanted(
+        store.policy.pending(person, now, DELIVERY_FORM).filter((r) => !this.inFlight.has(r.id)),
+        now,
+      );
       if (rows.length === 0) continue;
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
       const plan = planOutbox(
@@ -184,7 +199,7 @@ export class Dispatcher {
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =
       only !== undefined && lead !== undefined
-        ? buildMessage(only, lead.kind, { reason: lead.why })
+        ? buildMessage(only, lead.kind, { reason: lead.why, timeZone: this.deps.zoneOf?.(person, only) })
         : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
     if (!(await store.committed())) {
       for (const id of ids) this.inFlight.delete(id);
@@ -199,14 +214,15 @@ export class Dispatcher {
   }
 
   /**
-   * A digest asks for an answer like the notices it stands for: each of them still unanswered is
-   * told again on the digest's fallback channels (its loudest item's), `after` the digest. They
+   * A digest asks for an answer like the notices it stands for: each of them that would be chased
+   * on its own (a page, not a reminder, which is told once on its step's channels) and is still
+   * unanswered is told again on the digest's fallback channels, `after` the digest. They
    * wait in the outbox like any fallback, are dropped one by one as their alerts are acked or
    * cleared, and those falling due together are planned together (a digest again, past `digest_after`).
    */
   private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
     const unanswered = digest.items
-      .filter((d) => WANTS_ANSWER.has(d.kind))
+      .filter((d) => WANTS_ANSWER.has(d.kind) && d.fallbacks.length > 0)
       .map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
     this.armFallbacksOf(person, unanswered, delivered);
   }
@@ -288,13 +304,44 @@ export class Dispatcher {
     this.deps.wake?.();
   }
 
-  /** A fallback whose alert was answered or cleared meanwhile is finished without sending. */
-  private moot(row: { id: number; shortId: number; notBefore: number | null; delivery: Delivery }): boolean {
-    if (row.notBefore === null || !WANTS_ANSWER.has(row.delivery.kind)) return false;
-    const alert = this.deps.store.alerts.get(row.shortId);
-    if (alert && alert.status === "raised" && !alert.ack) return false;
-    this.deps.store.policy.finish(row.id, "moot", this.deps.clock.now());
-    return true;
+  /**
+   * The notices of `rows` still to send now. A notice asking for an answer that was planned a
+   * while ago (a fallback, or one the storm limit held back) may have been overtaken: its alert
+   * answered or cleared meanwhile (finished as moot, unsent), or held since by suppress_until, a
+   * silence, its host going down or its window shutting (it waits, and goes if the alert still
+   * asks for an answer once the hold has ended, as the policy's own next steps do).
+   */
+  private stillWanted(rows: Array<StoredDelivery<Delivery>>, now: number): Array<StoredDelivery<Delivery>> {
+    const { store } = this.deps;
+    const older = rows.filter(
+      (r) => WANTS_ANSWER.has(r.delivery.kind) && (r.notBefore !== null || now - r.createdAt > PLANNED_NOW_MS),
+    );
+    if (older.length === 0) return rows;
+    const alerts = new Map(
+      store.alerts.briefEach([...new Set(older.map((r) => r.shortId))]).map((a) => [a.shortId, a]),
+    );
+    const holdOf = this.deps.holdsAt?.(now);
+    const moot: number[] = [];
+    const waiting = new Map<number, number[]>();
+    for (const r of older) {
+      const alert = alerts.get(r.shortId);
+      if (!alert || alert.status !== "raised" || alert.ack) {
+        moot.push(r.id);
+        continue;
+      }
+      const hold = holdOf?.(alert);
+      if (!hold) continue;
+      const until = Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS);
+      waiting.set(until, [...(waiting.get(until) ?? []), r.id]);
+    }
+    if (moot.length === 0 && waiting.size === 0) return rows;
+    store.transaction(() => {
+      store.policy.finishEach(moot, "moot", now);
+      for (const [until, ids] of waiting) store.policy.deferEach(ids, until, now);
+    });
+    if (waiting.size > 0) this.deps.wake?.();
+    const unsent = new Set([...moot, ...[...waiting.values()].flat()]);
+    return rows.filter((r) => !unsent.has(r.id));
   }
 
   private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {

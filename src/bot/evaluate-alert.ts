@@ -3,7 +3,14 @@ import type { AlertRecord } from "../alerts/types.js";
 import { fireDue } from "../alerts/state-machine.js";
 import type { LookBeforeSave } from "../ingest/ingest-update.js";
 import { classify, type Silence } from "../policy/matcher.js";
-import { escalate, type EscalationInput, type EscalationResult, type EscalationState } from "../policy/escalation.js";
+import {
+  chainHold,
+  escalate,
+  type EscalationInput,
+  type EscalationResult,
+  type EscalationState,
+  type Hold,
+} from "../policy/escalation.js";
 import { decodeEscalation, encodeEscalation } from "../policy/escalation-codec.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { Delivery, PresenceOf } from "../policy/delivery.js";
@@ -45,6 +52,24 @@ export interface PolicyLook {
 /** Reads the silences and hosts down at `now`, for looking at one or many alerts. */
 export function policyLook(store: Store, inputs: PolicyInputs, now: number): PolicyLook {
   return { silences: liveSilences(store, now), down: inputs.down() };
+}
+
+/**
+ * What would keep the policy quiet about an alert at `now` (suppress_until, a silence, its host
+ * down, its window shut), asked as the policy asks it. The silences and hosts down are read once,
+ * at the first question, for all the alerts asked about.
+ */
+export function holdsAt(
+  store: Store,
+  policy: Policy,
+  inputs: PolicyInputs,
+  now: number,
+): (alert: AlertRecord) => Hold | null {
+  let look: PolicyLook | undefined;
+  return (alert) => {
+    look ??= policyLook(store, inputs, now);
+    return chainHold(policyInput(store, policy, inputs, alert, null, now, look), () => {});
+  };
 }
 
 /** What the policy reads about one alert at `now`: the same for a real look and for a question. */

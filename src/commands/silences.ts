@@ -1,3 +1,4 @@
+import { personOfActor } from "../alerts/actor.js";
 import { formatDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
 import { MAX_IDS, readIds, refuser } from "./args.js";
@@ -61,7 +62,7 @@ function handleUnsilence(args: UnsilenceArgs, ctx: CommandContext): string {
     .map((id) => {
       const s = live.get(id);
       // Whoever set a silence may always end it; others need the right to silence across workgroups.
-      if (s !== undefined && !v.ok && s.by.toLowerCase() !== ctx.person.name.toLowerCase())
+      if (s !== undefined && !v.ok && personOfActor(s.by) !== personOfActor(ctx.person.name))
         return `Silence #${id}: sorry, ${refusalText("silence", v.workgroup)}.`;
       if (s === undefined || !silences.end(id, ctx.now))
         return `Silence #${id}: none in force by that number (see "silences").`;

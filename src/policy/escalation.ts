@@ -4,8 +4,8 @@ import { type PresenceOf, planChannels, type Delivery, type DeliveryKind } from 
 import { type DownSources, inhibitedBy } from "./inhibit.js";
 import { type AlertFacts, type Classification, type Silence, activeSilences } from "./matcher.js";
 import { findPerson, findWorkgroup, onCall } from "./on-call.js";
-import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget } from "./types.js";
-import { isOpen, nextOpening } from "./windows.js";
+import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget, Window } from "./types.js";
+import { isOpen, nextClosing, nextOpening } from "./windows.js";
 
 // Escalation: who is told about one alert, when, and on which channel, step by step. Every
 // function here is pure: no I/O, no timers, no clock; each takes `now` (ms) and returns data. The
@@ -271,13 +271,19 @@ export function chainHold(input: EscalationInput, warn: (text: string) => void):
   if (down !== null) return { reason: "inhibited", until: null, detail: `${down} is down` };
   const name = input.classification.window;
   if (name === undefined) return null;
-  const window = Object.hasOwn(policy.windows, name) ? policy.windows[name] : undefined;
+  const window = windowOf(input);
   if (window === undefined) {
     warn(`rule ${input.classification.ruleIndex} names window "${name}", which is not configured: not waiting for it`);
     return null;
   }
   if (isOpen(window, now)) return null;
   return { reason: "window", until: nextOpening(window, now), detail: `window ${name} is shut` };
+}
+
+/** The window the alert's rule waits for, if it names one that is configured. */
+function windowOf(input: EscalationInput): Window | undefined {
+  const name = input.classification.window;
+  return name !== undefined && Object.hasOwn(input.policy.windows, name) ? input.policy.windows[name] : undefined;
 }
 
 /** One call's working context: the inputs, and where deliveries and warnings collect. */
@@ -359,9 +365,11 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
  * On their own channels for the level, chased by fallbacks like any page; reminded from then on.
  */
 function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>, label: string): EscalationState {
-  const name = state.expiredAckBy;
-  if (name === undefined || name === null || [...toldThisRound].some((p) => p.toLowerCase() === name.toLowerCase()))
-    return state;
+  const actor = state.expiredAckBy;
+  if (actor === undefined || actor === null) return state;
+  // The ack names its door ("alice (web)"): the person is the same whichever door they came through.
+  const name = personOfActor(actor);
+  if ([...toldThisRound].some((p) => p.toLowerCase() === name)) return state;
   const person = findPerson(run.input.policy.people, name);
   if (person === undefined) return state;
   deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
@@ -404,6 +412,11 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   if (period !== null) {
     for (const n of state.notified) if (n.round === state.round) candidates.push(n.lastAt + period);
   }
+  // A look when the rule's window shuts holds the chain from then: looked at only at its next step,
+  // the time shut in between would count towards it.
+  const window = windowOf(run.input);
+  const closes = candidates.length === 0 || window === undefined ? null : nextClosing(window, run.input.now);
+  if (closes !== null && closes > run.input.now) candidates.push(closes);
   return candidates.length === 0 ? null : Math.min(...candidates);
 }
 

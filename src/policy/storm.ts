@@ -20,7 +20,10 @@ export interface Digest {
   readonly level: Level;
   /** The loudest item's channels: a storm holding an urgent page goes where that page would. */
   readonly channels: readonly ChannelName[];
-  /** The loudest item's fallbacks: while unanswered, each item that asks for an answer is told again on these. */
+  /**
+   * The fallbacks of the loudest item that has any: while unanswered, each item that would be
+   * chased on its own (a page, not a clear, an ack or a reminder) is told again on these.
+   */
   readonly fallbacks: readonly Fallback[];
 }
 
@@ -42,6 +45,9 @@ function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig
   const sorted = [...items].sort(byImportance);
   // The loudest item picks the way in: a storm holding an urgent page goes where that page would.
   const lead = sorted.find((d) => !isQuiet(d));
+  // And the loudest of those that would be chased on their own picks the fallbacks: a clear, an
+  // ack or a reminder sorted first is told once, and must not leave the pages beside it unchased.
+  const chased = sorted.find((d) => !isQuiet(d) && d.fallbacks.length > 0);
   return {
     kind: quiet ? "quiet-digest" : "digest",
     count: sorted.length,
@@ -50,7 +56,7 @@ function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig
     hint: DIGEST_HINT,
     level: sorted[0]?.level ?? "low",
     channels: lead?.channels ?? ["email"],
-    fallbacks: lead?.fallbacks ?? [],
+    fallbacks: chased?.fallbacks ?? [],
   };
 }
 

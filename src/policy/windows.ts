@@ -60,6 +60,16 @@ export function nextOpening(window: Window, at: number): number | null {
   return isOpen(window, at) ? at : nextStart(window, window.timezone, at, notHoliday(window));
 }
 
+/**
+ * When the window's occurrence open at `at` shuts, or null when it is shut at `at`. The policy looks
+ * at a held chain then, so that time shut is not counted towards its steps and reminders.
+ */
+export function nextClosing(window: Window, at: number): number | null {
+  const opened = occurrenceCovering(window, localTime(at, window.timezone), notHoliday(window));
+  if (opened === null) return null;
+  return instantAt(isOvernight(window) ? opened + 1 : opened, window.until, window.timezone);
+}
+
 const STEP_MS = 60_000;
 const MAX_STEPS = 60 * 24 * 400; // a year and a bit of minutes: no window is that long without closing
 

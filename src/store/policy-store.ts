@@ -158,6 +158,14 @@ export class PolicyStore {
     );
   }
 
+  /** Makes pending deliveries wait until `notBefore`. */
+  deferEach(ids: readonly number[], notBefore: number, at: number): void {
+    if (ids.length === 0) return;
+    this.sql(
+      "UPDATE deliveries SET not_before = ?, updated_at = ? WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
+    ).run(notBefore, at, JSON.stringify(ids));
+  }
+
   /** Records one message sent to a person. */
   recordSend(person: string, kind: string, at: number): void {
     this.sql("INSERT INTO sends (person, at, kind) VALUES (?, ?, ?)").run(person, at, kind);

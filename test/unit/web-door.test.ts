@@ -57,4 +57,68 @@ describe("web board: its door into the bot", () => {
     await new Promise((resolve) => setImmediate(resolve));
     store.close();
   });
+  it("is the same person through either door: the silence's setter may end it, a note's author is not told of it", async () => {
+    const teamConfig = testConfig(`people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+workgroups:
+  - name: db
+    members: [alice, bob]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: all }], reminder: false }
+rules:
+  - { level: normal, workgroup: db }
+permissions:
+  "*": { silence: [bob] }
+  db: { silence: [alice, bob] }
+`);
+    const clock = new FakeClock();
+    const store = Store.open(":memory:");
+    const chat = new RecordingChat();
+    const core = fakeClockCore({
+      store,
+      clock,
+      policy: teamConfig,
+      channels: chatOnly(chat),
+      ...(teamConfig.permissions ? { permissions: teamConfig.permissions } : {}),
+    });
+    const settle = async (): Promise<void> => {
+      clock.advance(1000);
+      await core.tick();
+      await core.idle();
+    };
+    await core.applyUpdate(update("web1", [alert("a1", { raiseTimeS: Math.floor(clock.now() / 1000) })]), origin);
+    await settle();
+    assert.deepEqual(chat.take().sort(), ["alice: RAISED #1 web1 a1", "bob: RAISED #1 web1 a1"]);
+    // alice may silence in db only, so ending a silence needs it to be her own: set in chat, ended on the web...
+    assert.match((await core.handleChat("alice@mauve.localhost/x", "silence #1 for 1h")) ?? "", /^Silence #1 by alice/);
+    assert.match(
+      (await core.handleBoard("alice@mauve.localhost", "unsilence 1")).reply,
+      /^Silence #1 .* ended by alice \(web\)/,
+    );
+    // ...and set on the web, ended in chat.
+    assert.match(
+      (await core.handleBoard("alice@mauve.localhost", "silence #1 for 1h")).reply,
+      /^Silence #2 by alice \(web\)/,
+    );
+    assert.match(
+      (await core.handleChat("alice@mauve.localhost/x", "unsilence 2")) ?? "",
+      /^Silence #2 .* ended by alice/,
+    );
+    await settle();
+    chat.take();
+    // A note goes to the others told, not back to its author, whichever door it came through.
+    await core.handleChat("alice@mauve.localhost/x", "note 1 from chat");
+    await settle();
+    assert.deepEqual(
+      chat.take(),
+      ["bob: NOTE #1 web1 a1"].map((l) => (chat.sent.length === 0 ? l : l)),
+    );
+    await core.handleBoard("alice@mauve.localhost", "note 1 from the web");
+    await settle();
+    assert.deepEqual(chat.take(), ["bob: NOTE #1 web1 a1"]);
+    core.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    store.close();
+  });
 });
