@@ -335,6 +335,18 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(store.alerts.find("web1", "a")?.status, "cleared");
   });
 
+  it("orders a source by its agent's node alone: a sequence from UDP or HTTP is ignored, not taken as the source's", () => {
+    const t = Math.floor(T0 / 1000);
+    ingestUpdate(store, update("web1", [alert("disk", { raiseTimeS: t })], { sequence: 5n }), pubsub("web1"), T0);
+    for (const via of ["udp", "http"] as const) {
+      const other = update("web1", [alert(`x-${via}`, { raiseTimeS: t })], { sequence: 18446744073709551615n });
+      assert.equal(ingestUpdate(store, other, { via }, T0 + 1).status, "applied");
+    }
+    const clear = update("web1", [alert("disk", { clearTimeS: t + 1 })], { sequence: 6n });
+    assert.equal(ingestUpdate(store, clear, pubsub("web1"), T0 + 2).status, "applied", "the agent's next update");
+    assert.equal(store.alerts.find("web1", "disk")?.status, "cleared");
+  });
+
   it("rejects a source that does not match its node, and a publisher that is not the owner", () => {
     ingestUpdate(store, update("web1", [alert("a")]), pubsub("web1"), T0);
     const wrongNode = ingestUpdate(store, update("web2", [alert("a")]), pubsub("web1"), T0);
