@@ -73,10 +73,10 @@ export function ingestUpdate(
 ): IngestOutcome {
   const refusal = checkOrigin(update, origin);
   if (refusal) return { status: "rejected", reason: refusal };
-  // Only an agent's own node orders a source: a UDP packet or a post that carried a sequence
-  // would set the source's last sequence past the agent's, and every update of its after that
-  // would be refused as stale. Elsewhere the field is ignored, as a Mauve receiver ignores it.
-  if (origin.via !== "pubsub" && update.sequence !== 0n) update = { ...update, sequence: 0n };
+  // Only an agent's own node (or AlertBot itself) orders a source: a UDP packet or a post that
+  // carried a sequence would set the source's last sequence past the agent's, and every update of
+  // its after that would be refused as stale. There the field is ignored, as a Mauve receiver does.
+  if ((origin.via === "udp" || origin.via === "http") && update.sequence !== 0n) update = { ...update, sequence: 0n };
 
   return store.transaction((): IngestOutcome => {
     const known = store.sources.get(update.source);
