@@ -43,6 +43,7 @@ import {
 } from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
 import { storageAlarmRecipients } from "./storage-alarm.js";
+import { clearRefusedUpdates, raiseRefusedUpdates, REFUSED_ALERT_ID, RefusedUpdates } from "./refused-updates.js";
 import { tellUnstored } from "./unstored-notice.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { BotMetrics } from "../http/metrics.js";
@@ -102,6 +103,10 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
+  /** Updates refused since AlertBot's alert about them was clear (refused-updates.ts). */
+  private readonly refused = new RefusedUpdates();
+  /** True while that alert is to be raised at the next tick. */
+  private refusedToRaise = false;
   /**
    * The alerts the updates being applied just saved, as stored, while their transaction is open
    * (see `applyQueued`): the first round over due alerts takes them from here.
@@ -124,7 +129,11 @@ export class BotCore {
   constructor(private readonly deps: BotCoreDeps) {
     this.timer = new DueTimer(
       deps.clock,
-      () => earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
+      () =>
+        earliest(
+          earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
+          this.refusedToRaise ? deps.clock.now() : this.refused.quietAt(),
+        ),
       () => void this.tick(),
     );
     this.skew = new ClockSkewWatch(
@@ -171,7 +180,20 @@ export class BotCore {
 
   /** Starts acting on what is due, including what fell due while the bot was down. */
   start(): Promise<void> {
+    // Raised before a restart, the alert about refused updates clears an hour from now unless more come.
+    if (this.deps.store.alerts.find(this.ownSource, REFUSED_ALERT_ID)?.status === "raised")
+      this.refused.note("", "earlier run", "refused before AlertBot restarted", this.deps.clock.now());
     return this.tick();
+  }
+
+  /**
+   * An update AlertBot refused (ingest's reason, or an item it could not read): logged and counted
+   * where it was refused; here, the first since AlertBot's alert about them was clear raises it.
+   */
+  refusedUpdate(source: string, via: string, reason: string): void {
+    if (!this.refused.note(source, via, reason, this.deps.clock.now())) return;
+    this.refusedToRaise = true;
+    this.timer.rearm();
   }
 
   /** Stops the due timer and pending fallbacks; sends under way finish (see `idle`). */
@@ -408,8 +430,10 @@ export class BotCore {
     const outcome = ingestUpdate(store, update, origin, clock.now(), this.settings().semantics, look);
     this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
-    if (outcome.status === "rejected") log.warn("update rejected", { ...fields, reason: outcome.reason });
-    else if (outcome.status === "stale")
+    if (outcome.status === "rejected") {
+      log.warn("update rejected", { ...fields, reason: outcome.reason });
+      this.refusedUpdate(update.source, origin.via, outcome.reason);
+    } else if (outcome.status === "stale")
       log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
     else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
     else {
@@ -504,6 +528,7 @@ export class BotCore {
           // else this round saves, so that the records are still what the store holds.
           if (first && this.justSaved) evaluate(processDueOf(store, this.justSaved.values(), now));
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
+          if (first) this.lookAtRefused(policy.hostDown.importance, now, semantics);
           const seenBefore = seen.size;
           const changes = processDue(store, now, DUE_CHUNK);
           evaluate(changes);
@@ -539,6 +564,25 @@ export class BotCore {
       .then((stored) =>
         stored ? roomPost(workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "") : undefined,
       );
+  }
+
+  /** Raises AlertBot's alert about refused updates when one came, and clears it after an hour without. */
+  private lookAtRefused(importance: number, now: number, semantics: AlertSemantics | undefined): void {
+    const { store, log } = this.deps;
+    if (this.refusedToRaise) {
+      this.refusedToRaise = false;
+      if (raiseRefusedUpdates(store, this.ownSource, this.refused, importance, now, semantics)) {
+        this.changed();
+        log.warn("updates refused: AlertBot's own alert raised", { alert: REFUSED_ALERT_ID, ...this.refused.text() });
+      }
+    }
+    const quietAt = this.refused.quietAt();
+    if (quietAt === null || quietAt > now) return;
+    this.refused.reset();
+    if (clearRefusedUpdates(store, this.ownSource, now)) {
+      this.changed();
+      log.info("no update refused for an hour: AlertBot's own alert cleared", { alert: REFUSED_ALERT_ID });
+    }
   }
 
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */

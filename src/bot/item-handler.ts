@@ -25,25 +25,27 @@ export type ItemOutcome = IngestOutcome | { status: "ignored"; reason: string };
 export async function handleItem(core: BotCore, log: Logger, item: IncomingItem): Promise<ItemOutcome> {
   const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
   if (!item.node.startsWith(NODE_PREFIX)) return { status: "ignored", reason: "not an alert node" };
+  const refused = (reason: string): ItemOutcome => {
+    log.warn("item rejected", { ...where, reason });
+    core.refusedUpdate(item.node.slice(NODE_PREFIX.length), "pubsub", reason);
+    return { status: "rejected", reason };
+  };
   if (nodeNameToSource(item.node) === undefined) {
     const reason = sourceNameProblem(item.node.slice(NODE_PREFIX.length)) ?? "not an alert node";
-    log.warn("item rejected", { ...where, reason });
-    return { status: "rejected", reason };
+    return refused(reason);
   }
   if (!item.payload) {
     const reason = item.unknownPayload
       ? `payload in a foreign namespace: ${item.unknownPayload}`
       : "item without payload";
-    log.warn("item rejected", { ...where, reason });
-    return { status: "rejected", reason };
+    return refused(reason);
   }
   let update;
   try {
     update = unwrapPayload(item.payload);
   } catch (err) {
     if (!(err instanceof CodecError)) throw err;
-    log.warn("item rejected", { ...where, reason: err.message });
-    return { status: "rejected", reason: err.message };
+    return refused(err.message);
   }
   const origin = { via: "pubsub" as const, node: item.node, ...(item.publisher ? { publisher: item.publisher } : {}) };
   return core.applyUpdate(update, origin);

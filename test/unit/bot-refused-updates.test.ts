@@ -1,0 +1,94 @@
+// AlertBot's own alert about updates it refuses (src/bot/refused-updates.ts), through BotCore on a
+// fake clock with a real SQLite store: a sender whose every update is refused is heard of.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { handleItem } from "../../src/bot/item-handler.js";
+import { REFUSED_ALERT_ID } from "../../src/bot/refused-updates.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { createLogger } from "../../src/log.js";
+import { Store } from "../../src/store/store.js";
+import { advanceCore, chatOnly, fakeClockCore, RecordingChat } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
+
+const M = 60_000;
+const OWN = "alertbot.mauve.localhost";
+const config = testConfig(`people:
+  - { name: alice, jid: alice@mauve.localhost }
+`);
+
+describe("AlertBot's own alert about updates it refuses", () => {
+  let dir: string;
+  let clock: FakeClock;
+  let store: Store;
+  let chat: RecordingChat;
+  let core: BotCore;
+  const log = createLogger({ level: "error", sink: () => {} });
+
+  const boot = async (): Promise<void> => {
+    store = Store.open(join(dir, "bot.sqlite"));
+    core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(chat), ownSource: OWN, log });
+    await core.start();
+  };
+  const own = () => store.alerts.find(OWN, REFUSED_ALERT_ID);
+  const now = () => Math.floor(clock.now() / 1000);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-refused-"));
+    clock = new FakeClock(Date.UTC(2026, 2, 2, 10, 0));
+    chat = new RecordingChat();
+    await boot();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is raised by the first refusal, told like any alert, names the senders, and clears after an hour without", async () => {
+    await core.applyUpdate(update("web1", [alert("disk", { raiseTimeS: now() })]), pubsubOrigin("web1"));
+    await advanceCore(clock, core, 1000);
+    chat.take();
+    // A look-alike over UDP: refused, and nobody would know but the log.
+    const outcome = await core.applyUpdate(update("WEB1", [alert("disk", { clearTimeS: now() })]), { via: "udp" });
+    assert.equal(outcome.status, "rejected");
+    await advanceCore(clock, core, 1000);
+    assert.equal(own()?.status, "raised");
+    assert.match(own()!.summary, /^AlertBot refuses updates from WEB1 \(udp\): /);
+    assert.deepEqual(chat.take(), [`alice: RAISED #2 ${OWN} ${REFUSED_ALERT_ID}: ${own()!.summary}`]);
+    // A flood of refusals from many senders is one alert, not one each.
+    for (let i = 0; i < 50; i++)
+      await core.applyUpdate(update(`Web${i === 0 ? "1" : `1-${i}`}`, [alert("x")]), pubsubOrigin("web1"));
+    await advanceCore(clock, core, 30 * M);
+    assert.deepEqual(chat.take(), []);
+    assert.equal(store.alerts.list("all").filter((a) => a.source === OWN).length, 1);
+    // An hour after the last refusal, it clears.
+    await advanceCore(clock, core, 29 * M);
+    assert.equal(own()?.status, "raised");
+    await advanceCore(clock, core, 2 * M);
+    assert.equal(own()?.status, "cleared");
+    assert.deepEqual(chat.take(), [`alice: CLEARED #2 ${OWN} ${REFUSED_ALERT_ID}: no update refused for an hour`]);
+  });
+
+  it("is raised by an item AlertBot cannot read on an agent's node, and still clears after a restart", async () => {
+    const outcome = await handleItem(core, log, {
+      node: "mauve/alerts/web1",
+      itemId: "1",
+      publisher: "web1@mauve.localhost",
+      payload: { data: "not base64 protobuf!", text: "" },
+    });
+    assert.equal(outcome.status, "rejected");
+    await advanceCore(clock, core, 1000);
+    assert.match(own()?.summary ?? "", /^AlertBot refuses updates from web1 \(pubsub\): /);
+    core.stop();
+    store.close();
+    await boot();
+    await advanceCore(clock, core, 59 * M);
+    assert.equal(own()?.status, "raised");
+    await advanceCore(clock, core, 2 * M);
+    assert.equal(own()?.status, "cleared", "an hour after the restart, with no refusal since");
+  });
+});
