@@ -3,7 +3,8 @@
 // section of the config that describes the gateway.
 import type { AlertRecord } from "../alerts/types.js";
 import type { Clock } from "../clock/clock.js";
-import { charCount, oneLine, truncateChars, ellipsize } from "../codec/text.js";
+import { oneLine, ellipsize } from "../codec/text.js";
+import { gsmSpelling, longestFitting, smsFits, SMS_SEPTETS } from "../codec/sms-encoding.js";
 import { failed, noAddress, type Channel, type DeliveryOutcome, delivered, withDeadline } from "./channel.js";
 import { check, maybe, object, optional, transform } from "../schema/combinators.js";
 import { expected, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
@@ -53,16 +54,19 @@ export function createSmsChannel(config: SmsConfig, deps: SmsChannelDeps): Chann
   };
 }
 
-/** The default SMS length: one GSM-7 segment. */
-const SMS_DEFAULT_CHARS = 160;
+/** The default SMS length: one segment, 160 GSM-7 characters (70 UTF-16 units as UCS-2). */
+const SMS_DEFAULT_CHARS = SMS_SEPTETS;
 
-// "…" is outside the GSM-7 alphabet and would halve the segment size, so SMS spells it "...".
-const gsm = (text: string): string => oneLine(text).replace(/…/g, "...");
+// One line, its typographic punctuation spelled in GSM-7 ("…" as "...", ’ as '): any character
+// outside GSM-7 makes the whole SMS UCS-2, which holds 70 units where GSM-7 holds 160.
+const gsm = (text: string): string => gsmSpelling(oneLine(text));
 
 /**
  * The SMS text of a message: `#42 RAISED web1 disk-full: … Say "ack 42" in chat`, one line, at
- * most `maxChars` code points. The ack hint is never cut; the headline is shortened to make room.
- * Nobody can answer an SMS (the gateway only sends), so the hint says where acks are taken.
+ * most `maxChars` GSM-7 characters (extension characters like `[`, `|` and `€` count two) or, if
+ * it needs UCS-2, 7/16 as many UTF-16 units, so the default fits one segment either way. The id
+ * and the ack hint are never cut; the rest of the headline is shortened, between graphemes, to make
+ * room. Nobody can answer an SMS (the gateway only sends), so the hint says where acks are taken.
  * A digest lists its alerts' ids (see {@link digestSms}).
  */
 export function smsText(message: NotificationMessage, maxChars: number = SMS_DEFAULT_CHARS): string {
@@ -70,15 +74,19 @@ export function smsText(message: NotificationMessage, maxChars: number = SMS_DEF
     return digestSms(message.subject, message.alerts, maxChars);
   const id = message.shortId;
   const hint = id !== undefined && wantsAck(message.kind) ? ` Say "ack ${id}" in chat` : "";
-  const headline = gsm(`${id === undefined ? "" : `#${id} `}${message.subject}`);
-  return fit(headline, hint, maxChars);
+  return fit(id === undefined ? "" : `#${id} `, gsm(message.subject), hint, maxChars);
 }
 
-function fit(headline: string, hint: string, maxChars: number): string {
-  const room = maxChars - charCount(hint);
-  if (room < 20) return truncateChars(headline, maxChars);
-  const body = charCount(headline) <= room ? headline : truncateChars(headline, room - 3).trimEnd() + "...";
-  return body + hint;
+/**
+ * `lead + body + hint`, the body cut and marked "..." when the whole does not fit. The lead and the
+ * hint are ASCII and short (an id is a number), so with `maxChars` at least 60 they always fit.
+ */
+function fit(lead: string, body: string, hint: string, maxChars: number): string {
+  const whole = `${lead}${body}${hint}`;
+  if (smsFits(whole, maxChars)) return whole;
+  const fits = (start: string): boolean => smsFits(`${lead}${start.trimEnd()}...${hint}`, maxChars);
+  const start = longestFitting(body, fits).trimEnd();
+  return start === "" ? `${lead.trimEnd()}${hint}` : `${lead}${start}...${hint}`;
 }
 
 /**
@@ -95,14 +103,15 @@ function digestSms(subject: string, alerts: readonly AlertRecord[], maxChars: nu
     const more = alerts.length > ids ? ` +${alerts.length - ids} more` : "";
     return `${head} ${listed.join(" ").replace(/;$/, "")}${more}.${hint}`;
   };
-  const fits = (text: string): boolean => charCount(text) <= maxChars;
-  // Grown one at a time, so a digest of thousands costs no more than what one SMS can hold.
+  const fits = (text: string): boolean => smsFits(text, maxChars);
+  // Grown one at a time, so a digest of thousands costs no more than what one SMS can hold. A name
+  // outside GSM-7 (an emoji) makes the whole text UCS-2, so it is measured, not counted.
   let ids = 0;
   while (ids < alerts.length && fits(build(0, ids + 1))) ids++;
   let withNames = 0;
   while (withNames < ids && fits(build(withNames + 1, ids))) withNames++;
   if (ids > 0) return build(withNames, ids);
-  return fit(`${head} +${alerts.length} more.`, hint, maxChars);
+  return fit("", `${head} +${alerts.length} more.`, hint, maxChars);
 }
 
 /** One HTTP request to the SMS gateway, ready for fetch. */
@@ -271,7 +280,10 @@ export interface SmsConfig {
   /** Sender: E.164 number or an alphanumeric sender id. */
   readonly from: string | null;
   readonly timeoutMs: number;
-  /** Longest SMS text in characters. */
+  /**
+   * Longest SMS text in GSM-7 characters (extension characters count two); a text that needs UCS-2
+   * gets 7/16 as many UTF-16 units. The default, 160, is one segment.
+   */
   readonly maxChars: number;
   /** A glob or /regex/ a 2xx answer's body must match to count as sent; null: any 2xx is. */
   readonly successBody: string | null;
