@@ -116,6 +116,7 @@ export async function runAgent(
     change,
   });
   const checks = agentChecks.scheduler;
+  checks.onLatest((alerts) => core.refresh(alerts));
   core.load(startupState(config.alerts, agentChecks.initial, core.current()));
   core.queueFullState();
   core.start();
