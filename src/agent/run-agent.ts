@@ -34,6 +34,9 @@ import { statusLine } from "./status-line.js";
  */
 export const NODE_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 2_000, maxDelayMs: 20_000 };
 const BOT_WAIT_MS = 60_000;
+// XEP-0060 §7.1.3.3 (the node does not exist) and §7.1.3.1 (not a publisher: Prosody answers so
+// for a node deleted and created again by someone else, or gone with our affiliation).
+const NODE_GONE = new Set(["item-not-found", "forbidden"]);
 
 /** A running agent. */
 export interface RunningAgent {
@@ -141,7 +144,16 @@ export async function runAgent(
     features: [NS_MAUVE_AGENT],
   });
   const port: PublishPort = {
-    publish: (payload) => pubsub.publish(service, node, payload),
+    async publish(payload) {
+      const published = await pubsub.publish(service, node, payload);
+      if (published.ok || !NODE_GONE.has(published.condition)) return published;
+      // The node went while the session stayed up (an admin deleted it, the server lost it): set it
+      // up again and publish the same update, so the queue keeps its order. Without this the same
+      // publish was retried for ever and nothing more reached AlertBot.
+      log.warn("this agent's node is gone; setting it up again", { node, condition: published.condition });
+      const ready = await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log);
+      return ready.ok ? pubsub.publish(service, node, payload) : published;
+    },
   };
   // The last status sent names a backlog while the outbox had one; once drained, it is said again.
   let shown = "";
