@@ -188,7 +188,9 @@ export async function runAgent(
    * refused, unheard: it goes on from the node's sequence and sends its full state again.
    */
   async function goPastNodeSequence(): Promise<void> {
-    const read = await pubsub.getItems(service, node, 1);
+    // Every retained item, not only the newest: mauvesend publishes unsequenced items (sequence 0)
+    // to the same node with the same account, and one of those on top hid the sequence AlertBot holds.
+    const read = await pubsub.getItems(service, node);
     if (!read.ok) return;
     let newest = 0n;
     for (const item of read.items) {
