@@ -43,3 +43,14 @@ export class StorageUnavailableError extends Error {
     super(`AlertBot cannot write its database: ${reason}`, options);
   }
 }
+
+/**
+ * An error as people read it: its message, or a plain sentence when the thrower left it empty
+ * (xmpp.js's own timeouts are `TimeoutError` with no message), so no report ends in a bare colon.
+ */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.message !== "") return err.message;
+  if (err.name === "TimeoutError") return "the server did not answer in time";
+  return `${err.name} without a description`;
+}

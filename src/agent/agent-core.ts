@@ -97,6 +97,25 @@ export class AgentCore {
     void this.pump();
   }
 
+  /**
+   * Records newer text of alerts already held in the same state, without queuing an update: a
+   * changed summary alone is not news, but the next full state carries it (docs/agents.md).
+   */
+  refresh(alerts: readonly AgentAlert[]): void {
+    const newer = alerts.filter((a) => {
+      const held = this.alerts.get(a.id);
+      return held !== undefined && held.state === a.state && JSON.stringify(held) !== JSON.stringify(a);
+    });
+    if (newer.length === 0) return;
+    for (const a of newer) this.alerts.set(a.id, a);
+    try {
+      this.deps.outbox.saveState(newer.map((a) => [a.id, JSON.stringify(a)] as const));
+    } catch (err) {
+      // Kept in memory: the full state carries it all the same; a restart resumes the older text.
+      if (!(err instanceof StorageUnavailableError)) throw err;
+    }
+  }
+
   /** Queues the whole state with replace=true, so the bot can always resync from one item. */
   queueFullState(): void {
     this.queue(this.fullStateWire(), true);

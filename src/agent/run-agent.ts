@@ -34,6 +34,9 @@ import { statusLine } from "./status-line.js";
  */
 export const NODE_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 2_000, maxDelayMs: 20_000 };
 const BOT_WAIT_MS = 60_000;
+// XEP-0060 §7.1.3.3 (the node does not exist) and §7.1.3.1 (not a publisher: Prosody answers so
+// for a node deleted and created again by someone else, or gone with our affiliation).
+const NODE_GONE = new Set(["item-not-found", "forbidden"]);
 
 /** A running agent. */
 export interface RunningAgent {
@@ -116,6 +119,7 @@ export async function runAgent(
     change,
   });
   const checks = agentChecks.scheduler;
+  checks.onLatest((alerts) => core.refresh(alerts));
   core.load(startupState(config.alerts, agentChecks.initial, core.current()));
   core.queueFullState();
   core.start();
@@ -140,7 +144,16 @@ export async function runAgent(
     features: [NS_MAUVE_AGENT],
   });
   const port: PublishPort = {
-    publish: (payload) => pubsub.publish(service, node, payload),
+    async publish(payload) {
+      const published = await pubsub.publish(service, node, payload);
+      if (published.ok || !NODE_GONE.has(published.condition)) return published;
+      // The node went while the session stayed up (an admin deleted it, the server lost it): set it
+      // up again and publish the same update, so the queue keeps its order. Without this the same
+      // publish was retried for ever and nothing more reached AlertBot.
+      log.warn("this agent's node is gone; setting it up again", { node, condition: published.condition });
+      const ready = await ensureNode(pubsub, provisioning, { service, node, source: config.source, bot }, log);
+      return ready.ok ? pubsub.publish(service, node, payload) : published;
+    },
   };
   // The last status sent names a backlog while the outbox had one; once drained, it is said again.
   let shown = "";
@@ -175,7 +188,9 @@ export async function runAgent(
    * refused, unheard: it goes on from the node's sequence and sends its full state again.
    */
   async function goPastNodeSequence(): Promise<void> {
-    const read = await pubsub.getItems(service, node, 1);
+    // Every retained item, not only the newest: mauvesend publishes unsequenced items (sequence 0)
+    // to the same node with the same account, and one of those on top hid the sequence AlertBot holds.
+    const read = await pubsub.getItems(service, node);
     if (!read.ok) return;
     let newest = 0n;
     for (const item of read.items) {

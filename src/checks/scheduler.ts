@@ -20,6 +20,9 @@ export interface CheckSchedulerDeps {
   batchMs?: number;
 }
 
+/** The latest output of raised checks whose status did not change: state to keep, not news to send. */
+export type LatestListener = (alerts: AgentAlert[]) => void;
+
 interface Entry {
   spec: CheckSpec;
   damping: DampingWindow;
@@ -28,6 +31,12 @@ interface Entry {
   timer: TimerHandle | null;
   queued: boolean;
   running: boolean;
+  /** Aborts this entry's run alone: on reload or removal, as well as when the scheduler stops. */
+  readonly abort: AbortController;
+  /** Settles when the run in progress ends (resolved at once when none runs). */
+  ended: Promise<void>;
+  /** A reloaded check's first run waits for the old copy to end: never two copies of one check. */
+  waiting: boolean;
 }
 
 /**
@@ -43,26 +52,29 @@ export class CheckScheduler {
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
   private readonly stopping = new AbortController();
+  private latest: LatestListener | null = null;
 
   constructor(private readonly deps: CheckSchedulerDeps) {}
 
   /**
    * Sets the checks (at start and on every reload). New and changed checks run at once; unchanged
    * ones keep their schedule and damping; removed ones stop (their alerts are the caller's to drop).
+   * A changed or removed check that is running is killed, and a changed one's first run waits for
+   * the old copy to end: two copies of one check (a backup, a lock-taking plugin) must never overlap.
    * `raisedNow(id)` says whether a check's alert is raised already (from the agent's saved state).
    */
   setChecks(specs: readonly CheckSpec[], raisedNow: (id: string) => boolean): void {
     const wanted = new Map(specs.map((s) => [s.id, s]));
     for (const [id, entry] of this.entries) {
       if (wanted.has(id)) continue;
-      entry.timer?.cancel();
+      retire(entry);
       this.entries.delete(id);
       this.pending.delete(id);
     }
     for (const spec of specs) {
       const old = this.entries.get(spec.id);
       if (old && JSON.stringify(old.spec) === JSON.stringify(spec)) continue;
-      old?.timer?.cancel();
+      if (old) retire(old);
       const raised = old ? old.damping.raised : raisedNow(spec.id);
       const entry: Entry = {
         spec,
@@ -71,10 +83,28 @@ export class CheckScheduler {
         timer: null,
         queued: false,
         running: false,
+        abort: new AbortController(),
+        ended: Promise.resolve(),
+        waiting: false,
       };
       this.entries.set(spec.id, entry);
-      this.due(entry);
+      if (!old?.running) this.due(entry);
+      else {
+        entry.waiting = true;
+        void old.ended.then(() => {
+          entry.waiting = false;
+          this.due(entry);
+        });
+      }
     }
+  }
+
+  /**
+   * Receives, after each run of a raised check whose status stayed the same, its alert with the
+   * run's output: a changed summary alone is no update, but the next full state must carry it.
+   */
+  onLatest(listener: LatestListener): void {
+    this.latest = listener;
   }
 
   /** The ids of the configured checks. */
@@ -100,7 +130,8 @@ export class CheckScheduler {
   }
 
   private due(entry: Entry): void {
-    if (this.stopped || entry.queued || entry.running) return;
+    if (this.stopped || entry.queued || entry.running || entry.waiting) return;
+    if (this.entries.get(entry.spec.id) !== entry) return;
     entry.queued = true;
     this.ready.push(entry);
     this.startReady();
@@ -121,6 +152,9 @@ export class CheckScheduler {
     entry.running = true;
     this.active++;
     const startedAt = clock.now();
+    const signal = AbortSignal.any([this.stopping.signal, entry.abort.signal]);
+    let ended = (): void => undefined;
+    entry.ended = new Promise((resolve) => (ended = resolve));
     const unknown = (err: unknown): CheckRun => ({
       status: "unknown",
       summary: `check failed to run: ${String(err)}`,
@@ -128,11 +162,12 @@ export class CheckScheduler {
       exitCode: null,
       timedOut: false,
     });
-    void run(entry.spec, this.stopping.signal)
+    void run(entry.spec, signal)
       .catch(unknown)
       .then((result) => {
         this.active--;
         entry.running = false;
+        ended();
         if (!this.stopped && this.entries.get(entry.spec.id) === entry) {
           log.debug("check ran", {
             check: entry.spec.id,
@@ -141,8 +176,9 @@ export class CheckScheduler {
             timedOut: result.timedOut,
           });
           this.judge(entry, result);
-          const wait = Math.max(0, startedAt + entry.spec.intervalMs - clock.now());
-          entry.timer = clock.setTimer(wait, () => this.due(entry));
+          entry.timer = clock.setTimer(nextRunWaitMs(startedAt, clock.now(), entry.spec.intervalMs), () =>
+            this.due(entry),
+          );
         }
         this.startReady();
         this.settle();
@@ -162,6 +198,11 @@ export class CheckScheduler {
       this.deps.log.info("check cleared", { check: id, summary: result.summary });
       entry.shown = null;
       this.pending.set(id, checkAlert(entry.spec, result, "cleared"));
+    } else if (entry.damping.raised && failed) {
+      // Same status: a change still waiting for its batch takes the newer text; otherwise it is kept.
+      const alert = checkAlert(entry.spec, result, "raised");
+      if (this.pending.has(id)) this.pending.set(id, alert);
+      else this.latest?.([alert]);
     }
   }
 
@@ -184,8 +225,26 @@ export class CheckScheduler {
   }
 
   private isIdle(): boolean {
-    return this.active === 0 && this.ready.length === 0 && this.pending.size === 0;
+    if (this.active > 0 || this.ready.length > 0 || this.pending.size > 0) return false;
+    for (const e of this.entries.values()) if (e.waiting) return false;
+    return true;
   }
+}
+
+/**
+ * How long to wait before a check's next run, counted from the start of its last run: never more
+ * than the interval. The clock is the wall clock, which NTP or an operator may step: a step back by
+ * an hour while a check runs would otherwise hold its next run back by that hour, unnoticed (the
+ * heartbeat keeps going); a step forward runs it at once.
+ */
+export function nextRunWaitMs(startedAtMs: number, nowMs: number, intervalMs: number): number {
+  return Math.min(intervalMs, Math.max(0, startedAtMs + intervalMs - nowMs));
+}
+
+// A check being replaced or removed: no further run, and the one in progress is killed.
+function retire(entry: Entry): void {
+  entry.timer?.cancel();
+  entry.abort.abort();
 }
 
 /** What one run did to a damped check: raised it, cleared it, or nothing visible. */

@@ -8,7 +8,7 @@ import { wrapPayload } from "../codec/payload.js";
 import { sourceNameProblem } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
 import { readAgentConfigFile } from "../config/agent-config.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, errorText } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import { connectClient } from "../xmpp/connect.js";
 import { ensureNode } from "../xmpp/provisioning.js";
@@ -185,7 +185,7 @@ export async function sendUpdate(
     } catch (err) {
       return {
         ok: false,
-        reason: `cannot log in to ${String(target.service)} as ${target.jid}: ${err instanceof Error ? err.message : String(err)}`,
+        reason: `cannot log in to ${String(target.service)} as ${target.jid}: ${errorText(err)}`,
       };
     }
     const pubsub = createPubsub(session);
@@ -213,7 +213,7 @@ export async function sendUpdate(
     return await Promise.race([
       attempt().catch((err: unknown): SendOutcome => ({
         ok: false,
-        reason: err instanceof Error ? err.message : String(err),
+        reason: errorText(err),
       })),
       deadline,
     ]);

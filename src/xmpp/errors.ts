@@ -1,5 +1,6 @@
 // Expected failures are values named after RFC 6120 stanza error conditions;
 // exceptions are for I/O (no connection, no reply) and for bugs in handlers.
+import { errorText } from "../errors.js";
 import { NS_PUBSUB_ERRORS, NS_STANZAS } from "./namespaces.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 
@@ -142,7 +143,13 @@ export class XmppHandlerError extends Error {
 
 /** Turns anything thrown into an Error without losing it. */
 export function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(describe(value));
+  if (!(value instanceof Error)) return new Error(describe(value));
+  // xmpp.js's own timeouts carry no message: the error goes on with a sentence, the original as cause.
+  if (value.message === "")
+    return new XmppIoError(value.name === "TimeoutError" ? "timeout" : "connection", errorText(value), {
+      cause: value,
+    });
+  return value;
 }
 
 function describe(value: unknown): string {

@@ -220,6 +220,10 @@ export class Lifecycle {
     const service = this.options.services?.[this.serviceIndex] ?? entity.options.service ?? "";
     entity.options.service = service; // xmpp.js reads it again while the stream opens
     const { domain, lang } = entity.options;
+    // xmpp.js gives up on a silent server after its own 2 s, before our connect timeout (mauvesend's
+    // --timeout): while logging in it waits as long as we do. Its close keeps the short wait.
+    const closeTimeoutMs = entity.timeout;
+    entity.timeout = this.options.connectTimeoutMs;
     return new Promise<boolean>((resolve, reject) => {
       const onOnline = (): void => finish(undefined, false);
       const onResumed = (): void => finish(undefined, true);
@@ -233,6 +237,7 @@ export class Lifecycle {
         if (settled) return;
         settled = true;
         timer.cancel();
+        entity.timeout = closeTimeoutMs;
         entity.removeListener("online", onOnline);
         entity.removeListener("error", onError);
         entity.removeListener("disconnect", onDisconnect);

@@ -33,6 +33,8 @@ export interface RawEntity extends RawEmitter {
   readonly options: { service?: string; readonly domain?: string; readonly lang?: string };
   socket: { setNoDelay?(noDelay?: boolean): unknown; destroy?(): unknown } | null;
   parser: unknown;
+  /** How long xmpp.js waits for the server's stream header, and for its close (default 2 s). */
+  timeout: number;
   _onData(data: Buffer): void;
   connect(service: string): Promise<unknown>;
   open(options: { domain?: string; lang?: string }): Promise<unknown>;

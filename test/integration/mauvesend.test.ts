@@ -1,7 +1,9 @@
 // mauvesend as a shell script runs it, against a real Prosody and AlertBot.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { rmSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -33,6 +35,30 @@ function mauvesend(args: string[], env: Record<string, string>): Promise<Ran> {
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe("mauvesend against a server that accepts the connection and never answers", function () {
+  this.timeout(60_000);
+  let silent: Server | undefined;
+  after(() => silent?.close());
+
+  it("waits its --timeout (not xmpp.js's own few seconds) and says why in words, exit 1", async () => {
+    silent = createServer(() => undefined).listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const { port } = silent.address() as AddressInfo;
+    const env = {
+      MAUVE_XMPP_JID: "web9@localhost",
+      MAUVE_XMPP_PASSWORD: "pw-web9",
+      MAUVE_XMPP_SERVICE: `xmpp://127.0.0.1:${port}`,
+    };
+    const ran = await mauvesend(["-o", "web9", "-i", "disk", "-s", "full", "-r", "now", "--timeout", "12"], env);
+    assert.equal(ran.code, 1, ran.stderr);
+    // Before, xmpp.js gave up after its own few seconds with a TimeoutError without a message: "…as web9@localhost: ".
+    assert.match(
+      ran.stderr,
+      /^\*\*\* Error: could not send: no confirmation from xmpp:\/\/127\.0\.0\.1:\d+ within 12s\n/,
+    );
+  });
+});
 
 describe("mauvesend against a real Prosody and AlertBot", function () {
   this.timeout(60_000);

@@ -122,4 +122,28 @@ describe("AgentCore with a durable outbox", () => {
     core.stop();
     outbox.close();
   });
+
+  it("keeps a raised alert's newer text for the full state without queuing it, and across a restart", async () => {
+    const outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const core = make(outbox);
+    core.change([{ id: "disk", state: "raised", summary: "DISK CRITICAL - 91% used" }]);
+    core.refresh([
+      { id: "disk", state: "raised", summary: "DISK CRITICAL - 99% used" },
+      { id: "unknown", state: "raised", summary: "not held: not added" },
+    ]);
+    core.refresh([{ id: "disk", state: "cleared", summary: "another state: a change's business" }]);
+    assert.equal(core.backlog(), 1, "no update queued for the text");
+    outbox.close();
+    const reopened = new Outbox(join(dir, "outbox.sqlite"));
+    const again = make(reopened);
+    again.queueFullState();
+    const port = new FlakyPort();
+    again.setPort(port);
+    await again.pump();
+    assert.deepEqual(
+      port.published.at(-1)?.alerts.map((a) => [a.id, a.summary]),
+      [["disk", "DISK CRITICAL - 99% used"]],
+    );
+    reopened.close();
+  });
 });

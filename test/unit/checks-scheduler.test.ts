@@ -176,6 +176,59 @@ describe("checks: scheduler", () => {
     s.stop();
   });
 
+  it("a wall clock stepped back while a check runs holds its next run back by no more than the interval", async () => {
+    const s = make();
+    s.setChecks([spec("disk", { intervalMs: 60_000 })], () => false);
+    clock.advance(5_000);
+    clock.set(clock.now() - 3_600_000); // NTP steps the clock back an hour during the run
+    await runs.finish("disk", verdict("ok"));
+    clock.advance(60_000);
+    assert.equal(runs.started.length, 2, "the check ran again within one interval");
+    s.stop();
+  });
+
+  it("reloading a running check kills the old run, and the new copy starts only once the old one ended", async () => {
+    const signals: AbortSignal[] = [];
+    const s = new CheckScheduler({
+      clock,
+      log,
+      maxConcurrent: 4,
+      onChanges: (b) => batches.push(b),
+      run: (sp, signal) => {
+        signals.push(signal);
+        return runs.run(sp);
+      },
+    });
+    s.setChecks([spec("backup")], () => false);
+    s.setChecks([spec("backup", { intervalMs: 120_000 })], () => false);
+    assert.equal(signals[0]?.aborted, true, "the old run is told to stop");
+    assert.deepEqual(runs.running(), ["backup"], "one copy only while the old one has not ended");
+    await runs.finish("backup", verdict("critical"));
+    assert.equal(batches.length, 0, "the old copy's result is dropped");
+    assert.deepEqual(runs.running(), ["backup"], "the new copy runs once the old one ended");
+    assert.equal(runs.started.length, 2);
+    assert.equal(signals[1]?.aborted, false);
+    s.setChecks([], () => false);
+    assert.equal(signals[1]?.aborted, true, "a removed check's run is killed");
+    s.stop();
+  });
+
+  it("hands on the latest output of a raised check whose status stays, for the full state, without a change", async () => {
+    const latest: AgentAlert[][] = [];
+    const s = make();
+    s.onLatest((a) => latest.push(a));
+    s.setChecks([spec("disk")], () => false);
+    await runs.finish("disk", verdict("critical", "DISK CRITICAL - 91% used"));
+    clock.advance(60_000);
+    await runs.finish("disk", verdict("critical", "DISK CRITICAL - 99% used"));
+    assert.equal(batches.length, 1, "one change: the raise");
+    assert.deepEqual(
+      latest.flat().map((a) => [a.state, a.summary]),
+      [["raised", "DISK CRITICAL - 99% used"]],
+    );
+    s.stop();
+  });
+
   it("starts a check from its saved state, so a restart does not raise it again", async () => {
     const s = make();
     s.setChecks([spec("disk")], (id) => id === "disk");
