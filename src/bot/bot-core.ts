@@ -433,9 +433,17 @@ export class BotCore {
     if (outcome.status === "rejected") {
       log.warn("update rejected", { ...fields, reason: outcome.reason });
       this.refusedUpdate(update.source, origin.via, outcome.reason);
-    } else if (outcome.status === "stale")
-      log.info("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
-    else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
+    } else if (outcome.status === "stale") {
+      log.warn("stale update ignored", { ...fields, sequence: outcome.sequence, lastSequence: outcome.lastSequence });
+      // An agent's node re-read at a start holds only updates AlertBot remembers (duplicates): one
+      // behind the source's sequence is an agent restored from a backup, or two agents on one
+      // source, and every update of it is being dropped.
+      this.refusedUpdate(
+        update.source,
+        origin.via,
+        `refused as stale: sequence ${outcome.sequence} is not past ${outcome.lastSequence} (an agent whose state was restored from a backup, or two agents sending for one source?)`,
+      );
+    } else if (outcome.status === "duplicate") log.debug("duplicate update ignored", fields);
     else {
       if (update.replace) this.fullStates.set(update.source, clock.now());
       log.debug("update applied", { ...fields, changes: outcome.changes.length });

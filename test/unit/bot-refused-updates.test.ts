@@ -91,4 +91,22 @@ describe("AlertBot's own alert about updates it refuses", () => {
     await advanceCore(clock, core, 2 * M);
     assert.equal(own()?.status, "cleared", "an hour after the restart, with no refusal since");
   });
+  it("is raised by an agent's updates refused as stale (restored from a backup), naming the sequences", async () => {
+    await core.applyUpdate(
+      update("web1", [alert("disk", { raiseTimeS: now() })], { sequence: 900n }),
+      pubsubOrigin("web1"),
+    );
+    await advanceCore(clock, core, 1000);
+    chat.take();
+    const outcome = await core.applyUpdate(
+      update("web1", [alert("disk", { clearTimeS: now() })], { sequence: 40n }),
+      pubsubOrigin("web1"),
+    );
+    assert.equal(outcome.status, "stale");
+    await advanceCore(clock, core, 1000);
+    assert.match(
+      own()?.summary ?? "",
+      /^AlertBot refuses updates from web1 \(pubsub\): refused as stale: sequence 40 is not past 900/,
+    );
+  });
 });
