@@ -75,3 +75,13 @@ export interface AlertEvent {
 export function alertLabel(alert: Pick<AlertRecord, "source" | "alertId">): string {
   return oneLine(`${alert.source} ${alert.alertId}`);
 }
+
+/**
+ * An alert as people read it beside others: `web1 disk-full (Disk full)`. It leads with the source
+ * and id, which AlertBot vouches for; the subject is the sender's own words (any sender may write
+ * "web1" there), so it follows in parentheses, and only when it says more than the source.
+ */
+export function describedLabel(alert: Pick<AlertRecord, "source" | "alertId" | "subject">): string {
+  const subject = oneLine(alert.subject);
+  return alertLabel(alert) + (subject && subject !== alert.source ? ` (${subject})` : "");
+}

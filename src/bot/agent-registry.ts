@@ -7,6 +7,7 @@ import { bareJid } from "../xmpp/jid.js";
 import { agentNodeConfig, type ProvisionDecision, type ProvisionRequest } from "../xmpp/provisioning.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
 import { BackoffTimers, type BackoffOptions } from "../util/backoff.js";
+import { ownSourceProblem } from "../ingest/reserved-names.js";
 
 /** What one pass of adoption got done. */
 export interface Adoption {
@@ -61,9 +62,11 @@ export class AgentRegistry {
 
   /**
    * Creates an agent's node for it (Prosody lets only service admins create nodes), makes the agent its
-   * owner and subscribes the bot. Refused: a name that breaks the source rule, a name that differs only
-   * in case from a known source, a source another account owns (the first to claim it keeps it), and a
-   * source heard from without an account (UDP) unless `udp.handover` gives it to this account.
+   * owner and subscribes the bot. Refused: a name that breaks the source rule, AlertBot's own source
+   * or one reading like it, a new name that reads like a known source, a source another account owns
+   * (the first to claim it keeps it), and a source heard from without an account (UDP, HTTP) unless
+   * `udp.handover` gives it to this account: owning its node is not enough, since a server that lets
+   * accounts make nodes (ejabberd) lets anyone make it first.
    */
   async provision(req: ProvisionRequest): Promise<ProvisionDecision> {
     const { store, log } = this.deps;
@@ -81,32 +84,35 @@ export class AgentRegistry {
     const source = req.node.slice(NODE_PREFIX.length);
     const problem = sourceNameProblem(source);
     if (problem !== undefined) return refuse("not-acceptable", problem, "bad source name");
-    const lookalike = store.sources.lookalike(source);
+    const own = ownSourceProblem(source, this.deps.botJid);
+    if (own !== undefined) return refuse("forbidden", own, "AlertBot's own source");
+    const known = store.sources.get(source);
+    // A known source is its own: two stored before the rule read them alike both go on.
+    const lookalike = known ? undefined : store.sources.lookalike(source);
     if (lookalike !== undefined) {
       return refuse("forbidden", lookalikeReason(source, lookalike), "look-alike source");
     }
-    const known = store.sources.get(source);
     if (known && known.ownerJid !== "" && known.ownerJid !== agent) {
       return refuse("forbidden", `source "${source}" belongs to another account`, "source belongs to another account");
     }
-    // Known without an owner: something spoke for it without an account (UDP). Only its node's owner
-    // (an agent that got it before this rule) or the account an admin names may take it over.
-    if (
-      known &&
-      known.ownerJid === "" &&
-      this.deps.handoverOf?.(source) !== agent &&
-      (await this.ownerOf(req.node)) !== agent
-    ) {
+    // Known without an owner: something spoke for it without an account (UDP, HTTP). Only the account
+    // an admin names may take it over.
+    if (known && known.ownerJid === "" && !this.isHeir(source, agent)) {
       return refuse(
         "forbidden",
-        `source "${source}" has been heard over UDP without an account; an admin can give it to ${agent} with udp.handover in the bot's config`,
+        `source "${source}" has been heard without an account (over UDP or HTTP); an admin can give it to ${agent} with udp.handover in the bot's config`,
         "source spoken for by UDP",
       );
     }
-    return this.createFor(req.node, source, agent);
+    return this.createFor(req.node, source, agent, known === undefined);
   }
 
-  private async createFor(node: string, source: string, agent: string): Promise<ProvisionDecision> {
+  // Whether `udp.handover` gives `source` to `account` (bare JIDs compare case-blind).
+  private isHeir(source: string, account: string): boolean {
+    return this.deps.handoverOf?.(source)?.toLowerCase() === account.toLowerCase();
+  }
+
+  private async createFor(node: string, source: string, agent: string, isNew: boolean): Promise<ProvisionDecision> {
     const { pubsub, service, store, clock, log } = this.deps;
     const created = await pubsub.createNode(service, node, agentNodeConfig(source));
     if (!created.ok && created.condition !== "conflict") {
@@ -121,7 +127,7 @@ export class AgentRegistry {
     if (!aff.ok)
       return { ok: false, condition: "internal-server-error", text: `could not make you owner: ${aff.condition}` };
     // Another spelling may have been claimed (by provisioning or UDP) while this one waited on the server.
-    const lookalike = store.sources.lookalike(source);
+    const lookalike = isNew ? store.sources.lookalike(source) : undefined;
     if (lookalike !== undefined) {
       log.warn("provisioning refused: look-alike source", {
         node,
@@ -226,11 +232,21 @@ export class AgentRegistry {
     return missing;
   }
 
-  /** Records the node's owner if its source is not yet known, and subscribes to it. */
+  /**
+   * Records the node's owner if its source is not yet known (or known without an owner, and the owner
+   * is the account udp.handover names), and subscribes to it. Left alone: a node for AlertBot's own
+   * source or a name reading like it, and one for a source known without an owner that another
+   * account made (a server that lets accounts make nodes, such as ejabberd, lets anyone make it).
+   */
   private async adopt(node: string): Promise<"subscribed" | "ignored" | "failed"> {
-    const { store, clock } = this.deps;
+    const { store, clock, log } = this.deps;
     const source = nodeNameToSource(node);
     if (source === undefined) return "ignored";
+    const own = ownSourceProblem(source, this.deps.botJid);
+    if (own !== undefined) {
+      log.warn("agent node ignored: it is AlertBot's own source", { node, reason: own });
+      return "ignored";
+    }
     if (!store.sources.get(source)) {
       const lookalike = store.sources.lookalike(source);
       if (lookalike !== undefined) {
@@ -242,13 +258,32 @@ export class AgentRegistry {
         return "ignored";
       }
     }
+    const heard = store.sources.get(source);
+    if (heard?.ownerJid === "") {
+      const owner = await this.ownerOf(node).catch(() => undefined);
+      if (owner === undefined || !this.isHeir(source, bareJid(owner))) {
+        log.warn(
+          "agent node ignored: its source has been heard without an account, and its owner may not speak for it",
+          {
+            node,
+            owner: owner ?? null,
+            fix: `name the source's agent account for "${source}" in udp.handover`,
+          },
+        );
+        return "ignored";
+      }
+    }
     if (!(await this.subscribe(node))) return "failed";
     // The owner is asked for after the subscription: where an agent makes its own node (ejabberd)
     // and then makes the bot an owner, a listing can fall between the two, and a node subscribed
     // to with its owner unknown was never greeted (the agent waited a minute for the bot).
-    if (!store.sources.get(source)) {
+    const known = store.sources.get(source);
+    if (!known || known.ownerJid === "") {
+      // Unknown: its owner, as before. Known without one: the heir checked above (the owner asked again,
+      // as it may have changed while the subscription waited).
       const owner = await this.ownerOf(node).catch(() => undefined);
-      if (owner) store.sources.claim(source, node, owner, clock.now());
+      const owned = owner === undefined ? undefined : bareJid(owner);
+      if (owned && (!known || this.isHeir(source, owned))) store.sources.claim(source, node, owned, clock.now());
     }
     return "subscribed";
   }

@@ -69,8 +69,13 @@ export interface BotCoreDeps {
   roomPost?: (workgroup: string, line: () => string) => Promise<void>;
   /** Counters for /metrics; absent, nothing is counted. */
   metrics?: BotMetrics | undefined;
-  /** The source of AlertBot's own alerts about itself (its component JID); default "alertbot". */
+  /**
+   * The source of AlertBot's own alerts about itself (its component JID); default "alertbot". No
+   * sender may speak for it, or for a name that reads like it.
+   */
   ownSource?: string;
+  /** The account `udp.handover` names for a source heard without an account (bare JID), read live. */
+  handoverOf?: (source: string) => string | undefined;
   /** What is wrong with AlertBot itself now that no alert records (see storage-alarm.ts). */
   troubles?: () => readonly BotTrouble[];
 }
@@ -427,7 +432,13 @@ export class BotCore {
 
   private ingest(update: AlertUpdate, origin: UpdateOrigin, look?: LookBeforeSave): IngestOutcome {
     const { store, clock, log } = this.deps;
-    const outcome = ingestUpdate(store, update, origin, clock.now(), this.settings().semantics, look);
+    const semantics = this.settings().semantics;
+    const outcome = ingestUpdate(store, update, origin, clock.now(), {
+      ...(semantics ? { semantics } : {}),
+      ...(look ? { look } : {}),
+      ownSource: this.ownSource,
+      ...(this.deps.handoverOf ? { handoverOf: this.deps.handoverOf } : {}),
+    });
     this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
     if (outcome.status === "rejected") {

@@ -36,7 +36,7 @@ import { PresenceTracker } from "./presence-tracker.js";
 import { Retention } from "./retention.js";
 import { catchUpGauges, storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, settingsFromConfig, type BotSettings, type ReloadOutcome } from "./settings.js";
-import { startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
+import { handoverFor, startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
 import type { Presence } from "../policy/delivery.js";
 import { coalescingRunner } from "../util/batching.js";
 import { createEmailChannel } from "../notify/email-channel.js";
@@ -195,6 +195,12 @@ export async function runBot(
         reason: problem,
       });
   }
+  // Sources stored before the rule read them alike ("web1" and "web1-") both go on as they were; the
+  // admin is told which, since a person may take one for the other.
+  for (const sources of store.sources.readAlike())
+    log.warn("stored sources read alike: both are kept, and a new source reading like them is refused", {
+      sources,
+    });
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
   // The UDP listener starts later, once the bot runs.
@@ -261,6 +267,7 @@ export async function runBot(
     roomPost: gated(gate, (workgroup: string, line: () => string) => rooms.post(workgroup, line)),
     metrics,
     ownSource: botJid,
+    handoverOf: (source) => handoverFor(config().udp, source),
     troubles: () => storage.troubles(),
   });
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
@@ -274,7 +281,7 @@ export async function runBot(
     store,
     clock,
     log,
-    handoverOf: (source) => config().udp?.handover[source],
+    handoverOf: (source) => handoverFor(config().udp, source),
     onIncomplete: () => adoptRetry.schedule(),
     readers: () => config().people.map((p) => p.jid),
   });

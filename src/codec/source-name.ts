@@ -6,7 +6,7 @@ import { CodecError } from "../errors.js";
 // letters, digits, ".", "-" and "_" (what real host names are made of), which leaves out spaces,
 // zero-width characters and look-alike letters from other scripts; and a new source whose name
 // differs from a known one only in letter case (`sourceKey`), or reads like it (`sourceReading`:
-// the ASCII that fonts draw alike, "web1" and "webl"), is refused where sources are claimed. Used by the agent's config, mauvesend, the
+// the ASCII that fonts draw alike, "web1" and "webl"; separators easily missed, "web1-"), is refused where sources are claimed. Used by the agent's config, mauvesend, the
 // pubsub node names, provisioning and ingest.
 
 /** The rule in words, for error messages and docs. */
@@ -54,14 +54,18 @@ export function sourceKey(source: string): string {
  * fonts draw alike, after Unicode's confusables (UTS #39) within the characters the rule allows,
  * is made one: "1" and "I" read as "l", "0" and "O" as "o", "rn" as "m", "vv" as "w", "cl" as "d"
  * (letter case is folded on the way, ASCII only, like SQLite's lower()). A new source that reads
- * like a known one is refused, as one differing only in letter case is. Dots at either end are
- * dropped first ("web1." is DNS's absolute spelling of "web1", and a dot is easily missed). A lower-case "i" keeps its
- * dot: "mail" and "mall" stay apart. The store keeps each source's reading in an indexed column,
- * worked out in SQL for the sources known before it (SOURCE_READING_SQL in src/store/migrations.ts;
- * a unit test holds the two equal): a change here needs a migration that works them out again.
+ * like a known one is refused, as one differing only in letter case is. Separators are easily
+ * missed, so first those at either end are dropped ("web1." is DNS's absolute spelling of "web1";
+ * "-web1", "web1_" and "-.web1" read as "web1") and a run of them reads as its first ("web--1" and
+ * "web-.1" as "web-1"); one separator on its own is kept, so "web-1", "web_1" and "web.1" stay
+ * apart. A lower-case "i" keeps its dot: "mail" and "mall" stay apart. The store keeps each
+ * source's reading in an indexed column, worked out in SQL for the sources known before it
+ * (SOURCE_READING_SQL in src/store/migrations.ts; a unit test holds the two equal): a change here
+ * needs a migration that works them out again.
  */
 export function sourceReading(source: string): string {
-  return sourceKey(source.replace(/^\.+|\.+$/g, "").replace(/[I1]/g, "l"))
+  const separated = source.replace(/^[._-]+|[._-]+$/g, "").replace(/([._-])[._-]+/g, "$1");
+  return sourceKey(separated.replace(/[I1]/g, "l"))
     .replace(/0/g, "o")
     .replace(/rn/g, "m")
     .replace(/vv/g, "w")
@@ -69,7 +73,8 @@ export function sourceReading(source: string): string {
 }
 
 /** What sourceReading makes one, in words for a refusal. */
-const READ_ALIKE = '"1", "I" and "l"; "0" and "O"; "rn" and "m"; "vv" and "w"; "cl" and "d"; dots at either end';
+const READ_ALIKE =
+  '"1", "I" and "l"; "0" and "O"; "rn" and "m"; "vv" and "w"; "cl" and "d"; ".", "-" and "_" at either end or one after another';
 
 /**
  * Why a new `source` may not stand beside the known source `known` (same key, or same reading), in

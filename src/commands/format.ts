@@ -1,4 +1,4 @@
-import { alertLabel, type AlertRecord } from "../alerts/types.js";
+import { alertLabel, describedLabel, type AlertRecord } from "../alerts/types.js";
 import type { AlertGrade, AlertHold } from "./types.js";
 import { ellipsize, oneLine } from "../codec/text.js";
 import { formatDuration } from "../util/duration.js";
@@ -33,7 +33,8 @@ export function relative(at: number, now: number): string {
 const MAX_SUMMARY = 120;
 
 /**
- * One compact line for `show`: `#42 [normal, importance 90] web1: Disk / is 97% full (raised 12m ago)`;
+ * One compact line for `show`: `#42 [normal, importance 90] web1 disk-full: Disk / is 97% full (raised 12m ago)`,
+ * named as notices name it (`describedLabel`: the source leads, never the sender's subject);
  * `silencedUntil` (when a live silence mutes it) adds how long it stays silenced.
  */
 export function alertLine(
@@ -42,14 +43,14 @@ export function alertLine(
   silencedUntil: number | null = null,
   grade: AlertGrade | null = null,
 ): string {
-  const text = oneLine(alert.summary) || oneLine(alert.alertId);
-  const summary = ellipsize(text, MAX_SUMMARY);
-  const subject = oneLine(alert.subject) || oneLine(alert.source);
+  // Without a summary the label (which names the id) says it all.
+  const text = oneLine(alert.summary);
+  const summary = text === "" ? "" : `: ${ellipsize(text, MAX_SUMMARY)}`;
   const silenced =
     silencedUntil === null || silencedUntil <= now || alert.status !== "raised"
       ? ""
       : `, silenced for ${formatDuration(silencedUntil - now)} more`;
-  return `#${alert.shortId} ${gradeLabel(alert, grade)} ${subject}: ${summary} (${alertState(alert, now)}${silenced})`;
+  return `#${alert.shortId} ${gradeLabel(alert, grade)} ${describedLabel(alert)}${summary} (${alertState(alert, now)}${silenced})`;
 }
 
 /** Where an alert stands, in a few words: "raised 12m ago, acked by bob for 1h more" or "cleared 5m ago". */

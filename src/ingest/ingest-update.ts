@@ -5,6 +5,7 @@ import { AGENT_NODE_MAX_ITEMS, lookalikeReason, sourceNameProblem, sourceToNodeN
 import { applyUpdate, fireDue, nextDueAt, type AlertChange, type AlertSemantics } from "../alerts/state-machine.js";
 import type { AlertRecord, AlertState } from "../alerts/types.js";
 import type { Store } from "../store/store.js";
+import { botAlertIdProblem, isBotAlertId, ownSourceProblem } from "./reserved-names.js";
 
 /** An applied change with the alert as stored (so it has its short id). */
 export interface StoredChange extends AlertChange {
@@ -50,6 +51,19 @@ export interface UpdateOrigin {
  */
 export const RECENT_SEQUENCED_KEPT = AGENT_NODE_MAX_ITEMS;
 
+/** What ingest is told besides the update: how to apply it, and who may speak for what. */
+export interface IngestOptions {
+  readonly semantics?: AlertSemantics;
+  readonly look?: LookBeforeSave;
+  /** AlertBot's own source (its component JID): no sender may speak for it or a name reading like it. */
+  readonly ownSource?: string;
+  /**
+   * The account `udp.handover` names for a source (bare JID), read live: the only account whose
+   * pubsub updates may speak for a source known without an owner (heard over UDP or HTTP only).
+   */
+  readonly handoverOf?: (source: string) => string | undefined;
+}
+
 /** What became of an update. Expected outcomes are values, not exceptions. */
 export type IngestOutcome =
   | { status: "applied"; changes: StoredChange[] }
@@ -68,10 +82,10 @@ export function ingestUpdate(
   update: AlertUpdate,
   origin: UpdateOrigin,
   receivedAt: number,
-  semantics?: AlertSemantics,
-  look?: LookBeforeSave,
+  options: IngestOptions = {},
 ): IngestOutcome {
-  const refusal = checkOrigin(update, origin);
+  const { semantics, look } = options;
+  const refusal = checkOrigin(update, origin, options.ownSource);
   if (refusal) return { status: "rejected", reason: refusal };
   // Only an agent's own node (or AlertBot itself) orders a source: a UDP packet or a post that
   // carried a sequence would set the source's last sequence past the agent's, and every update of
@@ -80,7 +94,7 @@ export function ingestUpdate(
 
   return store.transaction((): IngestOutcome => {
     const known = store.sources.get(update.source);
-    const notOwner = checkOwner(update, origin, known?.ownerJid);
+    const notOwner = checkOwner(update, origin, known?.ownerJid, options.handoverOf);
     if (notOwner) return { status: "rejected", reason: notOwner };
     const id = update.transmissionId.toString();
     // Files from before schema 4 hold sequenced updates' ids in the table too: both are looked at.
@@ -102,9 +116,12 @@ export function ingestUpdate(
           reason: lookalikeReason(update.source, lookalike),
         };
       store.sources.claim(update.source, sourceToNodeName(update.source), origin.publisher ?? "", receivedAt);
+    } else if (known.ownerJid === "" && origin.via === "pubsub" && origin.publisher) {
+      // checkOwner let it through: the account udp.handover names takes the source over.
+      store.sources.claim(update.source, known.node, origin.publisher, receivedAt);
     }
 
-    const existing = loadExisting(store, update);
+    const existing = loadExisting(store, update, origin);
     const actor = origin.publisher || update.source;
     const changes = applyUpdate(update, existing, receivedAt, actor, semantics).map((change): StoredChange => {
       const before = stored(change.before);
@@ -129,11 +146,13 @@ function stored(before: AlertState | null): AlertRecord | undefined {
   return before?.shortId !== undefined ? (before as AlertRecord) : undefined;
 }
 
-// What the update itself and the edge it came through say: its source's name, and its node.
-function checkOrigin(update: AlertUpdate, origin: UpdateOrigin): string | undefined {
+// What the update itself and the edge it came through say: its source's name (not AlertBot's own),
+// the ids it names (not those AlertBot raises in a sender's source), and its node.
+function checkOrigin(update: AlertUpdate, origin: UpdateOrigin, ownSource: string | undefined): string | undefined {
   // The bot's own updates (host down) name sources it already knows, those stored before the rule included.
   if (origin.via === "bot") return undefined;
-  const problem = sourceNameProblem(update.source);
+  const problem =
+    sourceNameProblem(update.source) ?? ownSourceProblem(update.source, ownSource) ?? botAlertIdProblem(update);
   if (problem !== undefined) return problem;
   if (origin.via !== "pubsub") return undefined;
   if (origin.node !== sourceToNodeName(update.source)) {
@@ -142,18 +161,38 @@ function checkOrigin(update: AlertUpdate, origin: UpdateOrigin): string | undefi
   return undefined;
 }
 
-// A pubsub publisher other than the account that first published for the source. Read from the
-// source's record the transaction reads anyway: reading it a second time was a statement an update.
-function checkOwner(update: AlertUpdate, origin: UpdateOrigin, owner: string | undefined): string | undefined {
+// A pubsub publisher other than the account that first published for the source; for a source known
+// without an owner (heard over UDP or HTTP only), any but the account udp.handover names: a server
+// that lets accounts make nodes (ejabberd) would otherwise let the first to make its node take it.
+// A server that names no publisher leaves the node as the only identity: AgentRegistry.adopt does not
+// subscribe to the node of such a source unless its owner is that account. Read from the source's
+// record the transaction reads anyway: reading it a second time was a statement an update.
+function checkOwner(
+  update: AlertUpdate,
+  origin: UpdateOrigin,
+  owner: string | undefined,
+  handoverOf: ((source: string) => string | undefined) | undefined,
+): string | undefined {
   if (origin.via !== "pubsub") return undefined;
+  if (owner === "" && origin.publisher) {
+    const heir = handoverOf?.(update.source);
+    if (heir !== undefined && origin.publisher.toLowerCase() === heir.toLowerCase()) return undefined;
+    return `source "${update.source}" has been heard without an account (UDP or HTTP): only the account udp.handover names may publish for it, not ${origin.publisher}`;
+  }
   if (owner && origin.publisher && owner !== origin.publisher) {
     return `publisher ${origin.publisher} is not the owner (${owner}) of source "${update.source}"`;
   }
   return undefined;
 }
 
-function loadExisting(store: Store, update: AlertUpdate): Map<string, AlertState> {
-  if (update.replace) return store.alerts.ofSource(update.source);
+// A sender's replace stands for every alert of its source but those AlertBot raised there itself
+// (a host down): it never names them, so it would clear them.
+function loadExisting(store: Store, update: AlertUpdate, origin: UpdateOrigin): Map<string, AlertState> {
+  if (update.replace) {
+    const all = store.alerts.ofSource(update.source);
+    if (origin.via !== "bot") for (const id of all.keys()) if (isBotAlertId(id)) all.delete(id);
+    return all;
+  }
   return store.alerts.ofSourceNamed(
     update.source,
     update.alerts.map((a) => a.id),

@@ -4,7 +4,7 @@ import { createSocket, type RemoteInfo } from "node:dgram";
 import { BlockList, isIP, isIPv4 } from "node:net";
 import type { Clock } from "../clock/clock.js";
 import { decodeUpdate } from "../codec/protobuf.js";
-import { sourceNameProblem } from "../codec/source-name.js";
+import { sourceKey, sourceNameProblem, sourceReading } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
 import { CodecError, StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -28,10 +28,19 @@ export interface UdpConfig {
   /** Packets from anywhere else are dropped (and counted). */
   readonly allow: readonly Cidr[];
   /**
-   * Sources heard over UDP and the one XMPP account (bare JID) that may take each over. A source UDP
-   * has spoken for is refused to every account not listed here.
+   * Sources heard over UDP and the one XMPP account (bare JID) that may take each over, keyed by
+   * sourceKey (read it with {@link handoverFor}). A source UDP has spoken for is refused to every
+   * account not listed here.
    */
   readonly handover: Readonly<Record<string, string>>;
+}
+
+/**
+ * The account `udp.handover` names for `source`, if any: matched letter-case-blind, the way sources
+ * are told apart ("WEB1:" in the config names the source web1, as a sender could not claim both).
+ */
+export function handoverFor(udp: UdpConfig | null | undefined, source: string): string | undefined {
+  return udp?.handover[sourceKey(source)];
 }
 
 /** Mauve's port. */
@@ -75,16 +84,24 @@ const cidr: Reader<Cidr> = (value, path, ctx) =>
   (typeof value === "string" ? parseCidr(value) : undefined) ??
   expected('a network like "10.0.0.0/8" or "2001:db8::/32"', value, path, ctx);
 
-// source name -> bare JID; every source name checked by the one source rule.
+// source name -> bare JID, keyed by sourceKey; every source name checked by the one source rule,
+// and two that name one source (or read alike, so a reader cannot tell which is meant) refused.
 const handover: Reader<Readonly<Record<string, string>>> = (value, path, ctx) => {
   if (!isMapping(value))
     return expected("a mapping of source names to accounts like { web1: web1@example.org }", value, path, ctx);
   const jid = bareJid();
   const out: Record<string, string> = {};
+  const readings = new Map<string, string>();
   let ok = true;
   for (const [source, raw] of Object.entries(value)) {
     const at = keyPath(path, source);
-    const problem = sourceNameProblem(source);
+    const seen = readings.get(sourceReading(source));
+    const problem =
+      sourceNameProblem(source) ??
+      (seen === undefined
+        ? undefined
+        : `names the same source as "${seen}" (sources are told apart case-blind, and by how they read)`);
+    readings.set(sourceReading(source), source);
     if (problem !== undefined) {
       ctx.report(at, problem);
       ok = false;
@@ -92,7 +109,7 @@ const handover: Reader<Readonly<Record<string, string>>> = (value, path, ctx) =>
     }
     const read = jid(raw, at, ctx);
     if (typeof read === "symbol") ok = false;
-    else out[source] = read;
+    else out[sourceKey(source)] = read;
   }
   return ok ? Object.freeze(out) : INVALID;
 };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { alertLabel, type AlertRecord } from "../alerts/types.js";
+import { describedLabel, type AlertRecord } from "../alerts/types.js";
 import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
@@ -88,12 +88,6 @@ export function buildMessage(
     .join("\n\n");
   const html = renderAlertHtml({ lines, detailHtml: alert.detail, facts });
   return { kind, shortId: alert.shortId, subject, text, html, alert, threadKey: threadKeyFor(alert) };
-}
-
-/** An alert named in a notification, without the id: `web1 disk-full (Disk full)`, the subject when it says more than the source. */
-function describedLabel(alert: AlertRecord): string {
-  const subject = alert.subject && alert.subject !== alert.source ? ` (${oneLine(alert.subject)})` : "";
-  return alertLabel(alert) + subject;
 }
 
 /**

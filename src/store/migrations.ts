@@ -1,12 +1,39 @@
 /**
- * sourceReading() (src/codec/source-name.ts) in SQL, as migration 8 computed it for the sources
- * already known: the same steps in the same order (trim(x, '.') drops dots at both ends as the
- * code's regex does; replace() is case-sensitive and goes left to right without overlaps, as
- * String.replace with /g does; lower() folds ASCII only, as sourceKey does). Rows written since
- * carry the code's own. Exported for the unit test that holds the two equal.
+ * sourceReading() as it was until schema 10 (dots dropped at the ends only), in SQL, as migration
+ * 8 computed it for the sources already known: the same steps in the same order (trim(x, '.')
+ * drops dots at both ends as the code's regex did; replace() is case-sensitive and goes left to
+ * right without overlaps, as String.replace with /g does; lower() folds ASCII only, as sourceKey
+ * does). Kept as it was, since a released step is never edited.
  */
-export const SOURCE_READING_SQL =
+const SOURCE_READING_SQL_V8 =
   "replace(replace(replace(replace(lower(replace(replace(trim(source, '.'), 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')";
+
+// A run of separators in a source name is at most 512 long (FIELD_LIMITS.source); each pass of
+// SEPARATOR_PAIRS below at least halves every run, so this many passes leave one of each run.
+const SEPARATOR_PASSES = 11;
+const SEPARATORS = [".", "-", "_"] as const;
+
+// A run of separators folded to its first, as sourceReading's /([._-])[._-]+/ does: SQLite has no
+// regular expressions, so each pair of separators is made its first, pass after pass. The first of
+// a run is never the second of a pair (what comes before it is not a separator), so it stays.
+function foldSeparatorRunsSql(expr: string): string {
+  let out = expr;
+  for (let pass = 0; pass < SEPARATOR_PASSES; pass++)
+    for (const a of SEPARATORS) for (const b of SEPARATORS) out = `replace(${out}, '${a}${b}', '${a}')`;
+  return out;
+}
+
+/**
+ * sourceReading() (src/codec/source-name.ts) in SQL, as migration 10 computes it for the sources
+ * already known: the same steps in the same order (trim(x, '._-') drops separators at both ends
+ * as the code's regex does, foldSeparatorRunsSql folds runs; replace() is case-sensitive and goes
+ * left to right without overlaps, as String.replace with /g does; lower() folds ASCII only, as
+ * sourceKey does). Rows written since carry the code's own. Exported for the unit test that holds
+ * the two equal.
+ */
+export const SOURCE_READING_SQL = `replace(replace(replace(replace(lower(replace(replace(${foldSeparatorRunsSql(
+  "trim(source, '._-')",
+)}, 'I', 'l'), '1', 'l')), '0', 'o'), 'rn', 'm'), 'vv', 'w'), 'cl', 'd')`;
 
 /** One schema step; `version` is what `PRAGMA user_version` reads after it ran. */
 export interface Migration {
@@ -217,7 +244,7 @@ export const MIGRATIONS: readonly Migration[] = [
       -- out row by row at every new source, that scan made an agent's first contact cost in
       -- proportion to the agents already known, and a first start with thousands of them, their square.
       ALTER TABLE sources ADD COLUMN reading TEXT NOT NULL DEFAULT '';
-      UPDATE sources SET reading = ${SOURCE_READING_SQL};
+      UPDATE sources SET reading = ${SOURCE_READING_SQL_V8};
       CREATE INDEX sources_by_reading ON sources (reading);
       CREATE INDEX sources_by_key ON sources (lower(source));
     `,
@@ -274,6 +301,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER alert_history_head AFTER INSERT ON alert_history BEGIN
         UPDATE alerts SET history_head = NEW.id WHERE short_id = NEW.short_id;
       END;
+    `,
+  },
+  {
+    version: 10,
+    description: "sources read with separators at either end dropped and runs of them folded",
+    sql: `
+      -- "web1-", "-.web1" and "web--1" read as "web1" and "web-1" now (src/codec/source-name.ts):
+      -- each known source's reading is worked out again. Two known sources may now read alike:
+      -- both are kept with their alerts and owners (nothing here is unique), AlertBot logs them at
+      -- every start, and only a new source reading like either is refused.
+      UPDATE sources SET reading = ${SOURCE_READING_SQL};
     `,
   },
 ];

@@ -101,6 +101,17 @@ export class SourceStore {
   }
 
   /**
+   * Known sources that read as one (see sourceReading), each group sorted: stored before the rule
+   * that now reads them alike. They are kept, and only a newcomer reading like them is refused.
+   */
+  readAlike(): string[][] {
+    const rows = this.sql(
+      "SELECT json_group_array(source) AS sources FROM (SELECT source, reading FROM sources ORDER BY source) GROUP BY reading HAVING count(*) > 1 ORDER BY min(source)",
+    ).all() as Array<{ sources: string }>;
+    return rows.map((r) => JSON.parse(r.sources) as string[]);
+  }
+
+  /**
    * Records a new source and its owner (an empty owner: heard from without an account, e.g. over UDP).
    * A known source keeps its owner; only one known without an owner gets one.
    */

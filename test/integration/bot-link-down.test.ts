@@ -165,7 +165,7 @@ describe("AlertBot cut off from its XMPP server", function () {
     alice ??= await PersonClient.login(t, "alice");
     await alice.say(t.prosody.botJid, "show");
     // The answer to "show" (a notice would read "RAISED #N ..."): the alert that came in by HTTP.
-    await alice.expect(/^(?!RAISED)[\s\S]*#\d+ \[\w+, importance \d+\] backup1: backup failed/, 30_000);
+    await alice.expect(/^(?!RAISED)[\s\S]*#\d+ \[\w+, importance \d+\] backup1 \S+: backup failed/, 30_000);
     assert.equal((await started.stop()).code, 0);
     bot = undefined;
   });

@@ -69,7 +69,7 @@ describe("chat replies, as a person's client receives them", function () {
     assert.equal(level, "normal", "no rule makes it urgent: importance 90 alone does not");
     await alice.say(botJid(), "show");
     const shown = await alice.expect(new RegExp(`#${loadId} \\[`));
-    assert.match(shown, new RegExp(`#${loadId} \\[${level}, importance 90\\] web1: Load high`));
+    assert.match(shown, new RegExp(`#${loadId} \\[${level}, importance 90\\] web1 load: Load high`));
     assert.doesNotMatch(shown, /urgent/);
     await alice.say(botJid(), `detail ${loadId}`);
     const detail = await alice.expect(/Level:/);

@@ -25,7 +25,8 @@ function sendUdp(bytes: Uint8Array, port: number): Promise<void> {
   );
 }
 
-// web1's look-alikes: case, trailing and inner space, zero-width space, Cyrillic "е" (U+0435), NBSP.
+// web1's look-alikes: case, trailing and inner space, zero-width space, Cyrillic "е" (U+0435), NBSP,
+// ASCII drawn alike, and separators at either end.
 const LOOKALIKES = [
   "WEB1",
   "Web1",
@@ -38,6 +39,12 @@ const LOOKALIKES = [
   "WEBI",
   "vveb1",
   "web1.",
+  "web1-",
+  "-web1",
+  "web1_",
+  "_web1",
+  "-.web1",
+  "web1._",
 ];
 
 describe("sources no one can imitate (real Prosody, real AlertBot process, real UDP)", function () {
@@ -98,7 +105,7 @@ udp:
   listen: "127.0.0.1:0"
   allow: ["127.0.0.1/32"]
   handover:
-    legacy2: heir@${d}
+    LEGACY2: heir@${d}
 `,
     );
     bot = await startBotProcess(t, config);
@@ -214,6 +221,47 @@ udp:
     assert.doesNotMatch(board, /fake/);
   });
 
+  it("keeps AlertBot's own source and the alerts it raises in an agent's source from every sender, with the reason logged", async () => {
+    const self = server().prosody.botJid;
+    const before = bot!.withMsg("update rejected").length;
+    // A UDP sender would clear AlertBot's own alerts (replace) and raise a fake in its name, in its
+    // exact name and in one reading like it; another would name the host-down alert of web1.
+    for (const source of [self, self.toUpperCase(), `${self}-`])
+      await sendUdp(
+        encodeUpdate(update(source, [alert("xmpp-link", { summary: "fake: all is fine" })], { replace: true })),
+        udpPort,
+      );
+    await sendUdp(encodeUpdate(update("web1", [alert("mauve-host-down", { clearTimeS: now() })])), udpPort);
+    await udpBarrier();
+    const rejected = await waitFor("four rejections logged", () => {
+      const lines = bot!.withMsg("update rejected").slice(before);
+      return lines.length >= 4 ? lines : undefined;
+    });
+    assert.deepEqual(
+      rejected.map((l) => [l["source"], String(l["reason"]).replace(/^.*?(AlertBot's own).*$/, "$1")]),
+      [
+        [self, "AlertBot's own"],
+        [self.toUpperCase(), "AlertBot's own"],
+        [`${self}-`, "AlertBot's own"],
+        ["web1", "AlertBot's own"],
+      ],
+    );
+    assert.equal(
+      inStore((s) => s.alerts.list("all").filter((a) => a.summary.startsWith("fake")).length),
+      0,
+    );
+    // Nor may an account have AlertBot's own node made for it.
+    const asked = await provision(mallory, self);
+    assert.deepEqual(asked.ok ? "ok" : [asked.condition, asked.text], [
+      "forbidden",
+      `source "${self}" is AlertBot's own: only AlertBot raises and clears its alerts`,
+    ]);
+    assert.equal(
+      inStore((s) => s.sources.get(self)),
+      undefined,
+    );
+  });
+
   it("gives a source only UDP has spoken for to no XMPP account but the one udp.handover names", async () => {
     const d = server().prosody.domain;
     for (const source of ["legacy1", "legacy2"])
@@ -223,7 +271,7 @@ udp:
     const named = await provision(legacy1, "legacy1");
     assert.deepEqual(named.ok ? "ok" : [named.condition, named.text], [
       "forbidden",
-      `source "legacy1" has been heard over UDP without an account; an admin can give it to legacy1@${d} with udp.handover in the bot's config`,
+      `source "legacy1" has been heard without an account (over UDP or HTTP); an admin can give it to legacy1@${d} with udp.handover in the bot's config`,
     ]);
     const stolen = await provision(mallory, "legacy2");
     assert.equal(stolen.ok ? "ok" : stolen.condition, "forbidden");
@@ -231,7 +279,8 @@ udp:
       "both refusals logged",
       () => bot!.withMsg("provisioning refused: source spoken for by UDP").length >= 2,
     );
-    // The account the admin named takes legacy2 over, publishes to it, and keeps it.
+    // The account the admin named (as "LEGACY2": keys are read as sources are told apart) takes
+    // legacy2 over, publishes to it, and keeps it.
     assert.deepEqual(await provision(heir, "legacy2"), { ok: true });
     assert.equal(
       inStore((s) => s.sources.get("legacy2")?.ownerJid),

@@ -164,7 +164,7 @@ describe("commands: show", () => {
   it("lists by the level the rules give, then importance, one compact line each, naming both", async () => {
     const ctx = fakeContext(
       [
-        alert(1, { importance: 50, summary: "Backups are late", subject: "db1", raisedAt: NOW - 3 * H }),
+        alert(1, { importance: 50, summary: "Backups are late", source: "db1", subject: "db1", raisedAt: NOW - 3 * H }),
         alert(42, { importance: 90, summary: "Disk / is 97% full" }),
         alert(7, { importance: 10, summary: "", alertId: "ntp-drift", raisedAt: NOW - 500 }),
         alert(8, {
@@ -177,23 +177,42 @@ describe("commands: show", () => {
       // The rules make db1 urgent whatever its importance; importance 90 alone makes nothing urgent.
       {
         gradeOf: (a) =>
-          a.subject === "db1" ? { level: "urgent", workgroup: "db" } : { level: "normal", workgroup: "ops" },
+          a.source === "db1" ? { level: "urgent", workgroup: "db" } : { level: "normal", workgroup: "ops" },
       },
     );
     assert.equal(
       await reply("show", ctx),
       [
-        "#1 [urgent, importance 50] db1: Backups are late (raised 3h ago)",
-        "#42 [normal, importance 90] web1: Disk / is 97% full (raised 12m ago)",
-        "#8 [normal, importance 65] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
-        "#7 [normal, importance 10] web1: ntp-drift (raised just now)",
+        "#1 [urgent, importance 50] db1 alert-1: Backups are late (raised 3h ago)",
+        "#42 [normal, importance 90] web1 alert-42: Disk / is 97% full (raised 12m ago)",
+        "#8 [normal, importance 65] web1 alert-8: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
+        "#7 [normal, importance 10] web1 ntp-drift (raised just now)",
       ].join("\n"),
     );
     assert.equal(
       await reply("show acked", ctx),
-      "#8 [normal, importance 65] web1: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
+      "#8 [normal, importance 65] web1 alert-8: Summary 8 (raised 2h ago, acked by bob for 1h30m more)",
     );
-    assert.match(await reply("show all", ctx), /\n#9 \[normal, importance 50\] web1: Summary 9 \(cleared 5m ago\)$/);
+    assert.match(
+      await reply("show all", ctx),
+      /\n#9 \[normal, importance 50\] web1 alert-9: Summary 9 \(cleared 5m ago\)$/,
+    );
+  });
+
+  it("names each alert by its source and id, the sender's subject after it in parentheses, so no sender lists as another", async () => {
+    // Source x9 writes "web1" (and a Cyrillic look-alike of it) as its subject, beside the real web1.
+    const ctx = fakeContext([
+      alert(1, { source: "web1", subject: "", alertId: "disk", summary: "Disk / is 97% full", importance: 90 }),
+      alert(2, { source: "x9", subject: "web1", alertId: "disk2", summary: "Disk / is 97% full", importance: 80 }),
+      alert(3, { source: "x9", subject: "w\u0435b1", alertId: "ok", summary: "all clear", importance: 70 }),
+      alert(4, { source: "db1", subject: "db1", alertId: "backup", summary: "late", importance: 60 }),
+    ]);
+    assert.deepEqual((await reply("show", ctx)).split("\n"), [
+      "#1 [importance 90] web1 disk: Disk / is 97% full (raised 12m ago)",
+      "#2 [importance 80] x9 disk2 (web1): Disk / is 97% full (raised 12m ago)",
+      "#3 [importance 70] x9 ok (w\u0435b1): all clear (raised 12m ago)",
+      "#4 [importance 60] db1 backup: late (raised 12m ago)",
+    ]);
   });
 
   it("says so when there is nothing to show", async () => {
@@ -207,7 +226,7 @@ describe("commands: show", () => {
     const ctx = fakeContext(Array.from({ length: 45 }, (_, i) => alert(i + 1)));
     const lines = (await reply("show", ctx)).split("\n");
     assert.equal(lines.length, 31);
-    assert.equal(lines[0], "#1 [importance 50] web1: Summary 1 (raised 12m ago)");
+    assert.equal(lines[0], "#1 [importance 50] web1 alert-1: Summary 1 (raised 12m ago)");
     assert.equal(lines[30], "…and 15 more");
   });
   it("marks silenced alerts, lists only them with 'show silenced', and honours a count", async () => {
@@ -226,19 +245,19 @@ describe("commands: show", () => {
     );
     assert.equal(
       await reply("show", ctx),
-      "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [importance 60] web1: Summary 2 (raised 12m ago)",
+      "#1 [importance 90] db1 alert-1: Summary 1 (raised 12m ago, silenced for 2h more)\n#2 [importance 60] web1 alert-2: Summary 2 (raised 12m ago)",
     );
     assert.equal(
       await reply("show silenced", ctx),
-      "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)",
+      "#1 [importance 90] db1 alert-1: Summary 1 (raised 12m ago, silenced for 2h more)",
     );
     assert.equal(
       await reply("show 1", ctx),
-      "#1 [importance 90] db1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more",
+      "#1 [importance 90] db1 alert-1: Summary 1 (raised 12m ago, silenced for 2h more)\n…and 1 more",
     );
     assert.equal(
       await reply("show all 5", ctx).then((r) => r.split("\n")[2]),
-      "#3 [importance 50] db2: Summary 3 (cleared 1m ago)",
+      "#3 [importance 50] db2 alert-3: Summary 3 (cleared 1m ago)",
     );
     assert.equal(await reply("show silenced", fakeContext([alert(1)])), "No silenced alerts.");
   });
@@ -247,7 +266,7 @@ describe("commands: show", () => {
     const ctx = fakeContext([alert(5, { ack: { by: "bob", at: NOW - 2 * H, until: NOW - 1, note: "" } })]);
     ctx.alerts.list = () => [alert(5, { ack: { by: "bob", at: NOW - 2 * H, until: NOW - 1, note: "" } })];
     assert.equal(await reply("show acked", ctx), "No acknowledged alerts.");
-    assert.equal(await reply("show", ctx), "#5 [importance 50] web1: Summary 5 (raised 12m ago)");
+    assert.equal(await reply("show", ctx), "#5 [importance 50] web1 alert-5: Summary 5 (raised 12m ago)");
   });
 });
 

@@ -12,9 +12,14 @@ import { LOOKALIKE_SQL } from "../../src/store/source-store.js";
 import { Store } from "../../src/store/store.js";
 
 describe("source names that read alike", () => {
-  it("reads 1, I and l as one, 0 and O, rn and m, vv and w, cl and d; keeps other names apart", () => {
+  it("reads 1, I and l as one, 0 and O, rn and m, vv and w, cl and d, drops separators at the ends and folds runs of them; keeps other names apart", () => {
     const alike = [
       ["web1", "WEB1", "Web1", "webl", "webI", "WEBL", "WEBI", "web1.", ".web1", "web1..", "WEB1."],
+      // Separators at either end, whichever and however many.
+      ["web1", "web1-", "-web1", "web1_", "_web1", "-.web1", "web1._", "_-web1-.", "web1---"],
+      // A run of separators reads as its first.
+      ["web-1", "web--1", "web-.1", "web-_-1", "-web-1_"],
+      ["web.1", "web..1", "web._1"],
       ["db0", "dbo", "DBO", "dB0"],
       ["mail01", "rnail01", "rnail0l", "mailOl"],
       ["www1", "vvww1", "wvvw1"],
@@ -28,8 +33,8 @@ describe("source names that read alike", () => {
       "web-1",
       "web_1",
       "web.1",
-      "web..1",
-      "web1-",
+      "web-1-a",
+      "web-1a",
       "webi",
       "db0",
       "db00",
@@ -82,10 +87,22 @@ describe("source names that read alike", () => {
         "rN",
         ".",
         "..",
+        "-",
+        "_-.",
+        "a-.b",
+        "a_-b_",
         ".a.",
         "a..b.",
         "..I1..",
       ];
+      // Long runs of separators, up to the longest a source may be: the SQL folds them pass by pass.
+      const separators = "._-";
+      for (let i = 0; i < 300; i++) {
+        const run = (n: number): string =>
+          Array.from({ length: n }, () => separators[Math.floor(random() * 3)]).join("");
+        names.push(`${run(i % 7)}a${run(1 + Math.floor(random() * 505))}b${run(i % 3)}`);
+      }
+      names.push(".".repeat(512), `a${"-_".repeat(255)}b`, `a${"_-".repeat(255)}b`, `a.${"-".repeat(509)}b`);
       for (let i = 0; i < 2_000; i++)
         names.push(
           Array.from(
@@ -108,6 +125,54 @@ describe("source names that read alike", () => {
     } finally {
       db.close();
       store.close();
+    }
+  });
+
+  it("works the readings of known sources out again (schema 10), keeping both of two that now read alike", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mauve-source-key-"));
+    try {
+      const path = join(dir, "bot.sqlite");
+      // Version 9 read "web1-" apart from "web1", and stored readings as it read them.
+      const v9 = openDatabase(path, MIGRATIONS.slice(0, 9));
+      const known = v9.prepare(
+        "INSERT INTO sources (source, node, owner_jid, first_seen_at, last_seen_at, reading) VALUES (?, ?, ?, 0, 0, ?)",
+      );
+      for (const [source, owner] of [
+        ["web1", "web1@x.org"],
+        ["web1-", ""],
+        ["db--1", "db@x.org"],
+        ["db-1", ""],
+        ["mail01", ""],
+      ] as const)
+        known.run(source, `mauve/alerts/${source}`, owner, source.replace(/^\.+|\.+$/g, "").toLowerCase());
+      v9.close();
+
+      const store = Store.open(path);
+      try {
+        assert.deepEqual(
+          store.sources.all().map((s) => [s.source, s.ownerJid]),
+          [
+            ["db--1", "db@x.org"],
+            ["db-1", ""],
+            ["mail01", ""],
+            ["web1", "web1@x.org"],
+            ["web1-", ""],
+          ],
+          "every source kept, with its owner",
+        );
+        assert.deepEqual(store.sources.readAlike(), [
+          ["db--1", "db-1"],
+          ["web1", "web1-"],
+        ]);
+        // A newcomer reading like either of a pair is refused; each of the pair is its own source.
+        assert.equal(store.sources.lookalike("_web1"), "web1");
+        assert.ok(["db--1", "db-1"].includes(store.sources.lookalike("db-.1") ?? ""));
+        assert.equal(store.sources.lookalike("mail0l-"), "mail01");
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -136,7 +136,7 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     const raised = (await say("show")).split("\n");
     assert.equal(raised.length, 31);
     assert.equal(raised.at(-1), `…and ${RAISED - 30} more`);
-    assert.match(raised[0]!, /^#\d+ \[importance 59\] \S+: alert \d+ \(raised/);
+    assert.match(raised[0]!, /^#\d+ \[importance 59\] \S+ \S+: alert \d+ \(raised/);
     const all = (await say("show all 100")).split("\n");
     assert.equal(all.length, 101);
     assert.equal(all.at(-1), `…and ${TOTAL - 100} more`);
@@ -168,7 +168,7 @@ describe("lists of 100,000 alerts (real SQLite file)", function () {
     const silenced = (await say("show silenced 10")).split("\n");
     assert.equal(silenced.at(-1), `…and ${SILENCED - 10} more`);
     assert.ok(
-      silenced.slice(0, 10).every((l) => /quiet\d+: .* silenced for 1h more\)$/.test(l)),
+      silenced.slice(0, 10).every((l) => /quiet\d+ a\d+: .* silenced for 1h more\)$/.test(l)),
       silenced.join("\n"),
     );
     // The 10 most important of the silenced ones, as show sorts them.

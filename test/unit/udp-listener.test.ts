@@ -8,7 +8,13 @@ import { loadBotConfig } from "../../src/config/bot-config.js";
 import { ConfigError, StorageUnavailableError } from "../../src/errors.js";
 import { HELD_UPDATES_LIMITS } from "../../src/ingest/held-updates.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
-import { parseCidr, startUdpIngest, type UdpConfig, type UdpIngest } from "../../src/ingest/udp-listener.js";
+import {
+  handoverFor,
+  parseCidr,
+  startUdpIngest,
+  type UdpConfig,
+  type UdpIngest,
+} from "../../src/ingest/udp-listener.js";
 import { LogLines } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -69,6 +75,35 @@ describe("udp: legacy Mauve ingest", () => {
         file: "alertbot.yaml",
       }).udp;
       assert.deepEqual([v6?.host, v6?.port], ["::", 5000]);
+    });
+
+    it("matches handover keys to sources as sources are told apart (letter case aside), and refuses two keys for one source", () => {
+      const on = loadBotConfig(
+        `${BOT}udp: { allow: ["10.0.0.0/8"], handover: { WEB1: heir@x.org, db-1: db@x.org } }\n`,
+        {
+          file: "alertbot.yaml",
+        },
+      ).udp;
+      assert.equal(handoverFor(on, "web1"), "heir@x.org");
+      assert.equal(handoverFor(on, "Web1"), "heir@x.org");
+      assert.equal(handoverFor(on, "DB-1"), "db@x.org");
+      assert.equal(handoverFor(on, "webl"), undefined, "a reading alike is another source");
+      assert.equal(handoverFor(null, "web1"), undefined);
+      assert.throws(
+        () =>
+          loadBotConfig(
+            `${BOT}udp: { allow: ["10.0.0.0/8"], handover: { web1: a@b.org, WEB1: c@d.org, web1-: e@f.org } }\n`,
+            {
+              file: "alertbot.yaml",
+            },
+          ),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, /udp\.handover\.WEB1: names the same source as "web1"/);
+          assert.match(err.message, /udp\.handover\.web1-: names the same source as "WEB1"/);
+          return true;
+        },
+      );
     });
 
     it("reads handover: which account may take over each source heard over UDP, names checked by the source rule", () => {
