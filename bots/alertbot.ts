@@ -79,6 +79,7 @@ try {
         });
         process.exit(EXIT_NO_LONGER_ACTIVE);
       },
+      readConfig,
     });
     hangups.reloadWith(async () => {
       const bot = run.bot;
