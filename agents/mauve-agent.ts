@@ -4,7 +4,13 @@
 // WebAssembly off (the agent uses none); --no-expose-wasm says so, which silences V8's warning.
 // mauve-agent: publishes this host's alerts to its own pubsub node. Wiring only; logic lives in src/.
 import { systemClock } from "../src/clock/clock.js";
-import { exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
+import {
+  exitOnStartupError,
+  holdProcessOpen,
+  keepGoingWithoutOutput,
+  parseCommonArgs,
+  takeHangups,
+} from "../src/cli/entry.js";
 import { readAgentConfigFile } from "../src/config/agent-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
@@ -57,11 +63,19 @@ way it ends cleanly: a lost server is waited for, however long), 1 could not
 start (its outbox, or another agent using its state directory) or the stop
 failed, 2 bad command line, 70 a fatal error while running (logged; restart
 it), 78 bad configuration (every problem is listed with its key). Logs are
-JSON lines on stderr, the reason for every exit among them.
+JSON lines on stderr, the reason for every exit among them. SIGHUP is logged
+and ignored: the configuration is read only at start, so restart the agent
+(\`systemctl restart\`) to apply a change.
 `;
 
-const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/agent.yaml");
+keepGoingWithoutOutput();
 let log = createLogger();
+// Node's default for SIGHUP is to end the process: a stray `kill -HUP` or `systemctl reload` must not.
+takeHangups(
+  () => log,
+  "SIGHUP ignored: mauve-agent reads its configuration only at start; restart it to apply a change",
+);
+const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/agent.yaml");
 try {
   const config = readAgentConfigFile(args.config, process.env);
   if (args.check) {

@@ -4,7 +4,14 @@
 // At a quarter of the default the bench measured the same rates (docs/performance.md).
 // mauve-alertbot: the AlertBot component. Wiring only; the logic lives in src/.
 import { systemClock } from "../src/clock/clock.js";
-import { EXIT_NO_LONGER_ACTIVE, exitOnStartupError, holdProcessOpen, parseCommonArgs } from "../src/cli/entry.js";
+import {
+  EXIT_NO_LONGER_ACTIVE,
+  exitOnStartupError,
+  holdProcessOpen,
+  keepGoingWithoutOutput,
+  parseCommonArgs,
+  takeHangups,
+} from "../src/cli/entry.js";
 import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
@@ -37,13 +44,22 @@ or HTTP port) or the stop failed, 2 bad command line, 70 a fatal error while run
 (restart it: it joins as the standby), 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the
 configuration (people, workgroups, rules, channels, ack limits); a file with problems
-is refused, its problems logged, and the running configuration kept.
+is refused, its problems logged, and the running configuration kept. A SIGHUP while it
+starts is logged and applied once it runs; a standby reads the file when it takes over.
 `;
 
-const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/alertbot.yaml");
+keepGoingWithoutOutput();
 let log = createLogger();
+// Node's default for SIGHUP is to end the process: `systemctl reload` while the bot waited for its
+// server (or its disk) killed it.
+const hangups = takeHangups(
+  () => log,
+  "SIGHUP while AlertBot starts: it reads its configuration file again once running (a standby: when it takes over)",
+);
+const args = parseCommonArgs(process.argv.slice(2), HELP, "/etc/mauve/alertbot.yaml");
+const readConfig = () => readBotConfigFile(args.config, process.env);
 try {
-  const config = readBotConfigFile(args.config, process.env);
+  const config = readConfig();
   if (args.check) {
     process.stdout.write(`${args.config}: OK (${config.people.length} people)\n`);
     process.exit(0);
@@ -63,24 +79,20 @@ try {
         });
         process.exit(EXIT_NO_LONGER_ACTIVE);
       },
+      readConfig,
     });
-    process.on("SIGHUP", () => {
-      if (!run.bot) log.warn("SIGHUP ignored: the standby reads its configuration when it takes over");
-      else void reloadConfig(() => readBotConfigFile(args.config, process.env), run.bot.reload, log);
+    hangups.reloadWith(async () => {
+      const bot = run.bot;
+      if (!bot) log.info("SIGHUP: the standby reads its configuration file when it takes over", { file: args.config });
+      else await reloadConfig(readConfig, bot.reload, log);
     });
     lifetime.stopWith(() => run.stop());
   } else {
     const bot = await runBot(config, systemClock, log);
-
-    // Reloads run one after another: a second SIGHUP during a reload waits for it.
-    let reloading = Promise.resolve();
-    process.on("SIGHUP", () => {
+    hangups.reloadWith(() => {
       log.info("reloading the configuration", { file: args.config });
-      reloading = reloading.then(() =>
-        reloadConfig(() => readBotConfigFile(args.config, process.env), bot.reload, log).then(() => undefined),
-      );
+      return reloadConfig(readConfig, bot.reload, log);
     });
-
     lifetime.stopWith(() => bot.stop());
   }
 } catch (err) {

@@ -23,6 +23,8 @@ import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "./replica-log.j
 import { ActiveWatch, type ClaimReason } from "./active-watch.js";
 import { runBot, storeOptions, type ActiveRole, type RunningBot } from "./run-bot.js";
 import { SendGate } from "./send-gate.js";
+import { standbyLinkWatch } from "./standby-link.js";
+import { configAtTakeover } from "./takeover-config.js";
 import { downloadSnapshot, removeLeftSnapshots, SnapshotSource } from "./replica-snapshot.js";
 
 /** How often the standby pings the active, and how long it waits for each answer. */
@@ -50,6 +52,8 @@ export interface FailoverBot {
 export interface FailoverOptions {
   /** Called when this process was the active and lost the JID or its connection: it must end (and be restarted). */
   readonly onLost: (reason: string) => void;
+  /** Reads the configuration file again; called at takeover (absent: the start-up config is used). */
+  readonly readConfig?: () => BotConfig;
 }
 
 /** Starts as the standby; takes over when the active has been gone for T. */
@@ -73,7 +77,15 @@ export async function runFailover(
     standbyLog.warn("this database was last written as the active and may hold writes the log never got", {
       seq: journal.seq,
     });
+  // Not connected yet counts as cut off: a standby started while the server is away tells people too.
+  const link = standbyLinkWatch({ clock, log: standbyLog, config, jid: f.standbyComponent });
+  link.offline("not connected yet");
   const session = await connectPersistently(config, f.standbyComponent, clock, standbyLog);
+  link.online();
+  session.on("online", () => link.online());
+  session.on("offline", (o) => {
+    if (o.willReconnect) link.offline(o.reason);
+  });
   const pubsub = createPubsub(session);
   const service = config.xmpp.pubsub;
   const newFollower = (): ReplicaFollower => new ReplicaFollower({ pubsub, service, journal, clock, log: standbyLog });
@@ -258,7 +270,11 @@ export async function runFailover(
     role = "active";
     const claimedAt = clock.now();
     standbyLog.warn("the active is gone: taking over", { goneForMs, reason, seq: journal.seq });
+    // From here the bot's own link alert follows the connection (link-down.ts).
+    link.stop();
     await session.stop();
+    // A SIGHUP could not be applied to the standby: the file is read as it is now.
+    const activeConfig = configAtTakeover(config, options.readConfig, standbyLog);
     const activeLog = log.child({ role: "active" });
     let gate: SendGate | null = null;
     let publisher: ReplicaPublisher | null = null;
@@ -331,7 +347,7 @@ export async function runFailover(
         journal.stopCapture();
       },
     };
-    bot = await runBot(config, clock, activeLog, { active: activeRole });
+    bot = await runBot(activeConfig, clock, activeLog, { active: activeRole });
     activeLog.warn("took over: now the active", {
       jid: config.xmpp.component,
       takeoverMs: goneForMs + (clock.now() - claimedAt),
@@ -349,6 +365,7 @@ export async function runFailover(
     },
     async stop() {
       stopped = true;
+      link.stop();
       if (bot) {
         await bot.stop(); // closes the store too
         return;

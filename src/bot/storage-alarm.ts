@@ -29,18 +29,19 @@ export interface AlarmRecipient {
 
 /**
  * The people on call, now, for an alert of AlertBot's own with host-down importance (as rules
- * route it), each with every channel of every tier they have for its level: xmpp only while they
- * are connected, unless it is all they have.
+ * route it; the storage alarm's id unless `alertId`), each with every channel of every tier they
+ * have for its level: xmpp only while they are connected, unless it is all they have.
  */
 export function storageAlarmRecipients(
   policy: Policy,
   presenceOf: PresenceOf,
   ownSource: string,
   now: number,
+  alertId: string = STORAGE_ALERT_ID,
 ): AlarmRecipient[] {
   const facts = {
     source: ownSource,
-    alertId: STORAGE_ALERT_ID,
+    alertId,
     subject: ownSource,
     importance: policy.hostDown.importance,
   };

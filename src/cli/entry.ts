@@ -103,12 +103,58 @@ export function holdProcessOpen(log: Logger): ProcessLifetime {
 }
 
 /**
- * A log reader that goes away (the other end of a pipe: `| tee`, a log shipper restarted) makes
- * every later write to stderr fail with EPIPE, which Node throws at the process: AlertBot and the
- * agents died with it, and nobody was told of anything after. The lines are lost; alerts still go.
+ * A reader that goes away (the other end of a pipe: `| tee`, `| head`, a log shipper restarted)
+ * makes every later write to stdout or stderr fail with EPIPE, which Node throws at the process:
+ * AlertBot and the agents died with it, and nobody was told of anything after; `mauvesend -v | true`
+ * died with a stack before sending. The lines are lost; the work goes on. Every entry point calls
+ * this first, short-lived ones included.
  */
-function keepGoingWithoutOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+export function keepGoingWithoutOutput(): void {
+  for (const stream of [process.stdout, process.stderr])
+    if (!stream.listeners("error").includes(ignoreOutputError)) stream.on("error", ignoreOutputError);
+}
+
+function ignoreOutputError(): void {
+  // The reader is gone: nothing can be told through this stream any more.
+}
+
+/** What SIGHUP does in a long-running entry point. */
+export interface Hangups {
+  /** From now on SIGHUP runs `reload`, one at a time; a SIGHUP that came before runs it now, once. */
+  reloadWith(reload: () => Promise<unknown>): void;
+}
+
+/**
+ * Handles SIGHUP from now on, which Node otherwise answers by ending the process: `systemctl
+ * reload` (ExecReload=kill -HUP) while AlertBot waited for its server, or at any time for an agent,
+ * killed it. Until `reloadWith`, each SIGHUP is logged with `meanwhile` (what it does then, in
+ * words for the admin) and remembered. Call it first thing in the entry point; `log` is read at
+ * each signal, as the logger is replaced once the configuration is read.
+ */
+export function takeHangups(log: () => Logger, meanwhile: string): Hangups {
+  let reload: (() => Promise<unknown>) | undefined;
+  let pending = false;
+  // Reloads run one after another: a second SIGHUP during a reload waits for it.
+  let running: Promise<unknown> = Promise.resolve();
+  const run = (): void => {
+    const r = reload!;
+    running = running.then(r).catch((err: unknown) => log().error("reload failed", { err, stack: stackOf(err) }));
+  };
+  process.on("SIGHUP", () => {
+    if (reload) {
+      run();
+      return;
+    }
+    pending = true;
+    log().warn(meanwhile, { signal: "SIGHUP" });
+  });
+  return {
+    reloadWith(fn) {
+      reload = fn;
+      if (pending) run();
+      pending = false;
+    },
+  };
 }
 
 /**

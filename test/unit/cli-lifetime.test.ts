@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { ChildRun } from "../helpers/process-child.js";
 import { EXIT_FATAL } from "../../src/cli/entry.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 const FIXTURE = "test/fixtures/process/lifetime-entry.ts";
 const run = (mode: string): ChildRun => ChildRun.start(FIXTURE, [mode], {}, `lifetime ${mode}`);
@@ -55,6 +56,24 @@ describe("entry point lifetime (child processes)", function () {
     child.signal("SIGINT");
     assert.deepEqual(await child.exited, { code: 0, signal: null }, child.stderr);
     assert.deepEqual([line(child, "stopping")["signal"], line(child, "stopping")["startedUp"]], ["SIGINT", false]);
+  });
+
+  it("SIGHUP before start-up finished is logged and applied once running, once; later ones reload; none ends it", async () => {
+    const child = start("hangups");
+    await child.waitForLog("its start", (l) => l["msg"] === "ready");
+    const said = (msg: string): number => child.withMsg(msg).length;
+    child.signal("SIGHUP");
+    await waitFor("the first SIGHUP", () => said("SIGHUP while starting: read once running") === 1);
+    child.signal("SIGHUP");
+    await waitFor("the second SIGHUP", () => said("SIGHUP while starting: read once running") === 2);
+    child.signal("SIGUSR2");
+    await waitFor("the pending reload", () => said("reload ran") === 1);
+    child.signal("SIGHUP");
+    await waitFor("a reload", () => said("reload ran") === 2);
+    assert.equal(child.hasExited, false);
+    child.signal("SIGTERM");
+    assert.deepEqual(await child.exited, { code: 0, signal: null }, child.stderr);
+    assert.equal(said("reload ran"), 2, "the SIGHUPs before start ran one reload");
   });
 
   it("a stop that fails is logged with its error, status 1", async () => {

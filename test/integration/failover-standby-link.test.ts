@@ -1,0 +1,163 @@
+// A failover AlertBot as a real process (bots/alertbot.ts) that is not the active: cut off from its
+// server it used to retry in silence, where a lone bot raises its link alert by email; SIGHUP
+// before it had connected killed it; and it took over with the people of its start-up file
+// whatever a reload had asked for meanwhile (docs/failover.md).
+import assert from "node:assert/strict";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
+import { startFailoverBot, tookOver, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
+import { BOT_SECRET_ENV, writeBotConfig } from "../helpers/process-bot.js";
+import { ChildRun } from "../helpers/process-child.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { parseMail, SmtpSink, type CapturedMail } from "../helpers/smtp-sink.js";
+import { LogLines, runRegisteredAgent, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+const REAL_PROCESS_MS = 120_000;
+const RETRY_LINE = "cannot connect as the standby yet; will retry";
+
+/** A failover config in `<dir>/<name>/`: `people` mailed for everything, host-down grace 2 s. */
+function writeConfig(t: TestProsody, dir: string, name: string, smtpPort: number, people: readonly string[]): string {
+  const own = join(dir, name);
+  mkdirSync(own, { recursive: true });
+  const persons = people
+    .map(
+      (p) =>
+        `  - { name: ${p}, jid: ${p}@${t.prosody.domain}, email: ${p}@example.org, notify: { urgent: [email], normal: [email], low: [email] } }`,
+    )
+    .join("\n");
+  return writeBotConfig(
+    t,
+    own,
+    `people:
+${persons}
+host_down: { grace: 2s }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
+  from: Mauve <alerts-${name}@example.org>
+failover:
+  standby_component: ${TEST_STANDBY_NAME}.${t.prosody.domain}
+  takeover_after: 3s
+  lease: 1s
+  grace: 2s
+`,
+  );
+}
+
+const subjectOf = (m: CapturedMail): string => parseMail(m.raw).headers.get("subject") ?? "";
+
+describe("failover: an AlertBot that is not the active", function () {
+  this.timeout(600_000);
+  const server = withProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql" });
+  let dir: string;
+  let smtp: SmtpSink;
+  let agent: RunningAgent | undefined;
+  const bots: ChildRun[] = [];
+
+  before(async () => {
+    dir = tempDir("mauve-failover-standby-link-");
+    smtp = await SmtpSink.start();
+  });
+  after(async () => {
+    await agent?.stop();
+    for (const b of bots) await b.stop();
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async function () {
+    for (const b of bots.splice(0)) {
+      if (this.currentTest?.state === "failed")
+        process.stderr.write(`\n--- ${b.label} pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
+      await b.stop();
+    }
+  });
+
+  it("cut off past the grace, it mails the people on call once, survives SIGHUP, and mails again when back", async () => {
+    const t = server();
+    const config = writeConfig(t, dir, "cut-off", smtp.port, ["alice"]);
+    const cutOff = (m: CapturedMail): boolean => /is cut off from its XMPP server/.test(subjectOf(m));
+    const back = (m: CapturedMail): boolean => /is connected to its XMPP server again/.test(subjectOf(m));
+    await t.prosody.stop();
+    try {
+      const bot = ChildRun.start("bots/alertbot.ts", ["--config", config], { [BOT_SECRET_ENV]: t.botSecret }, "bot");
+      bots.push(bot);
+      await bot.waitForLog("a first failed try", (l) => l["msg"] === RETRY_LINE, REAL_PROCESS_MS);
+      // systemctl reload while it has never connected: Node's default for SIGHUP ended it.
+      bot.signal("SIGHUP");
+      await bot.waitForLog("SIGHUP logged", (l) => l["signal"] === "SIGHUP", REAL_PROCESS_MS);
+      await waitFor("the cut-off mail", () => smtp.mails.some(cutOff), REAL_PROCESS_MS);
+      // Two more tries after the mail, each logged: time enough for a second mail, had there been one.
+      const mark = bot.logs.length;
+      await waitFor(
+        "two more tries",
+        () => {
+          if (bot.hasExited) throw new Error(`the bot exited: ${JSON.stringify(bot.exitStatus)}\n${bot.stderr}`);
+          return bot.logs.slice(mark).filter((l) => l["msg"] === RETRY_LINE).length >= 2;
+        },
+        REAL_PROCESS_MS,
+      );
+      const told = smtp.mails.filter(cutOff);
+      assert.equal(told.length, 1, "once per outage");
+      assert.deepEqual(told[0]!.to, ["alice@example.org"]);
+      assert.match(parseMail(told[0]!.raw).part("text/plain")?.body ?? "", /a standby/);
+      assert.equal(smtp.mails.filter(back).length, 0);
+
+      await t.prosody.start();
+      await bot.waitForLog("the standby to run", (l) => l["msg"] === "standby running", REAL_PROCESS_MS);
+      await waitFor("the mail saying it is back", () => smtp.mails.some(back), REAL_PROCESS_MS);
+      // The SIGHUP that came while it started is handled once it runs.
+      await bot.waitForLog(
+        "the SIGHUP answered by the standby",
+        (l) => l["msg"] === "SIGHUP: the standby reads its configuration file when it takes over",
+        REAL_PROCESS_MS,
+      );
+      await tookOver(bot, REAL_PROCESS_MS);
+      assert.equal(smtp.mails.filter(cutOff).length, 1);
+      assert.equal(smtp.mails.filter(back).length, 1);
+      assert.equal(bot.hasExited, false);
+      assert.deepEqual(await bot.stop(), { code: 0, signal: null });
+    } finally {
+      await t.prosody.start().catch(() => undefined);
+    }
+  });
+
+  it("takes over with its configuration file as it is then, not as it was at start", async () => {
+    const t = server();
+    await t.prosody.register("takeover1", "pw-takeover1");
+    const configA = writeConfig(t, dir, "a", smtp.port, ["alice"]);
+    const configB = writeConfig(t, dir, "b", smtp.port, ["alice"]);
+    const a = await startFailoverBot(t, configA, "alertbot A");
+    bots.push(a);
+    await tookOver(a, REAL_PROCESS_MS);
+    const b = await startFailoverBot(t, configB, "alertbot B");
+    bots.push(b);
+    await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", REAL_PROCESS_MS);
+    // The admin's change, then `systemctl reload`: bob instead of alice.
+    writeConfig(t, dir, "b", smtp.port, ["bob"]);
+    b.signal("SIGHUP");
+    await b.waitForLog(
+      "B to answer the SIGHUP",
+      (l) => l["msg"] === "SIGHUP: the standby reads its configuration file when it takes over",
+      REAL_PROCESS_MS,
+    );
+    await a.crash();
+    await tookOver(b, REAL_PROCESS_MS);
+    const read = b.withMsg("configuration read again to take over")[0];
+    assert.equal(read?.["people"], 1);
+    agent = await runRegisteredAgent(
+      t,
+      dir,
+      "takeover1",
+      "  - { id: after, summary: raised after the takeover, state: raised }",
+      new LogLines().logger,
+    );
+    const about = (m: CapturedMail): boolean => /raised after the takeover/.test(subjectOf(m));
+    await waitFor("the mail about the alert", () => smtp.mails.some(about), REAL_PROCESS_MS);
+    assert.deepEqual(
+      smtp.mails.filter(about).flatMap((m) => m.to),
+      ["bob@example.org"],
+      "the person of the file as it was at takeover",
+    );
+  });
+});
