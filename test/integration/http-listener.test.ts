@@ -1,5 +1,6 @@
-// The HTTP listener on a real loopback socket: routing, the body limit, and nothing a client sends
-// (garbage, an upload cut short, a route that throws) stopping it.
+// The HTTP listener on a real loopback socket: routing, the body limit, nothing a client sends
+// (garbage, an upload cut short, a route that throws) stopping it, and a header Node refuses never
+// turning done work into a 500.
 import assert from "node:assert/strict";
 import { createConnection } from "node:net";
 import { startHttpListener, type HttpListener } from "../../src/http/listener.js";
@@ -45,8 +46,17 @@ describe("http listener", function () {
       path: "/text",
       handle: () => ({ status: 200, text: "hello\n", contentType: "text/plain" }),
     });
+    listener.addRoute({
+      method: "POST",
+      path: "/done",
+      handle: () => {
+        done += 1;
+        return { status: 303, text: "", contentType: "text/plain", headers: { location: "/?source=€", "x-kept": "1" } };
+      },
+    });
     base = `http://127.0.0.1:${listener.address.port}`;
   });
+  let done = 0;
 
   after(() => listener.close());
 
@@ -94,6 +104,17 @@ describe("http listener", function () {
       answered.filter(([p]) => p === "/boom"),
       [["/boom", 500]],
       "answers counted by route",
+    );
+  });
+
+  it("drops a header Node refuses and still answers with the route's status: the work is done", async () => {
+    const before = done;
+    const moved = await fetch(`${base}/done`, { method: "POST", redirect: "manual" });
+    assert.deepEqual([moved.status, moved.headers.get("location"), moved.headers.get("x-kept")], [303, null, "1"]);
+    assert.equal(done, before + 1);
+    assert.deepEqual(
+      logs.withMsg("HTTP answer header dropped: not a valid header").map((l) => l["header"]),
+      ["location"],
     );
   });
 });
