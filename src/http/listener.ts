@@ -102,7 +102,7 @@ export async function startHttpListener(options: ListenerOptions, deps: Listener
     const send = (answer: HttpResponse, after?: () => void): void => {
       if (res.headersSent) return;
       deps.onAnswer?.(routes.has(path) ? path : "other", answer.status);
-      const dropped = write(res, answer, after);
+      const dropped = write(res, req.method === "HEAD", answer, after);
       // The route has done its work by now: a header Node refuses is a bug to log, not a 500 that
       // would tell the client nothing was done.
       for (const name of dropped)
@@ -229,7 +229,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-la
 
 // Returns the names of the headers it left out because Node would throw on them (a route that put
 // a non-ASCII character in a Location); the answer goes out without them.
-function write(res: ServerResponse, answer: HttpResponse, after?: () => void): string[] {
+function write(res: ServerResponse, head: boolean, answer: HttpResponse, after?: () => void): string[] {
   const dropped: string[] = [];
   const set = (headers: Readonly<Record<string, string>> | undefined): void => {
     for (const [name, value] of Object.entries(headers ?? {})) {
@@ -247,7 +247,7 @@ function write(res: ServerResponse, answer: HttpResponse, after?: () => void): s
   if ("stream" in answer) {
     set(answer.stream.headers);
     set({ "content-type": answer.stream.contentType, "cache-control": "no-store" });
-    openStream(res, answer.status, answer.stream);
+    openStream(res, head, answer.status, answer.stream);
     return dropped;
   }
   const [type, payload] =
@@ -261,9 +261,14 @@ function write(res: ServerResponse, answer: HttpResponse, after?: () => void): s
 }
 
 // A stream has no length: it is written as it goes, and a client that does not read is not queued
-// for (a board left open on a stalled laptop must not make the bot buffer the feed for it).
-function openStream(res: ServerResponse, status: number, stream: HttpStream): void {
+// for (a board left open on a stalled laptop must not make the bot buffer the feed for it). HEAD
+// gets the headers and the end: a stream opened for it would never end, as there is no body to read.
+function openStream(res: ServerResponse, head: boolean, status: number, stream: HttpStream): void {
   res.writeHead(status);
+  if (head) {
+    res.end();
+    return;
+  }
   res.flushHeaders();
   let closed = false;
   const onClose = stream.open({
