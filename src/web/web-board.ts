@@ -530,7 +530,8 @@ function pageKey(target: string | HttpRequest): string {
   return `${url.pathname}?${url.searchParams.toString()}`;
 }
 
-// Only a path of the board itself: never another site ("//evil", "https:", "\\").
+// Only a path of the board itself: never another site ("//evil", "https:", "\\"), and visible ASCII
+// only, since it becomes the Location header and Node refuses anything else there ("/?source=€").
 function safeBack(back: string | null): string {
-  return back !== null && /^\/(?![/\\])[^\s]*$/.test(back) ? back : "/";
+  return back !== null && /^\/(?![/\\])[\x21-\x7e]*$/.test(back) ? back : "/";
 }

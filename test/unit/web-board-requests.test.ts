@@ -1,0 +1,101 @@
+// What the board does with requests that a crafted form or address can send: a `back` field that
+// cannot become a header Node refuses. Real store, fake clock, no sockets.
+import assert from "node:assert/strict";
+import type { IncomingHttpHeaders } from "node:http";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
+import { createLogger } from "../../src/log.js";
+import { Store } from "../../src/store/store.js";
+import { WebBoard } from "../../src/web/web-board.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
+
+const config = testConfig(
+  `http: { listen: "127.0.0.1:0", board: {} }
+people:
+  - { name: alice, jid: alice@mauve.localhost }
+  - { name: bob, jid: bob@mauve.localhost }
+`,
+);
+const HOST = "127.0.0.1:9095";
+const FROM_BOARD: IncomingHttpHeaders = { "sec-fetch-site": "same-origin", origin: `http://${HOST}` };
+
+function request(method: string, target: string, headers: IncomingHttpHeaders = {}, body = ""): HttpRequest {
+  const url = new URL(target, `http://${HOST}`);
+  return {
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    headers: { host: HOST, "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: Buffer.from(body),
+    remote: "127.0.0.1",
+  };
+}
+
+async function openBoard() {
+  const clock = new FakeClock();
+  const store = Store.open(":memory:");
+  const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+  const web = new WebBoard({
+    store,
+    clock,
+    log: createLogger({ level: "error", sink: () => undefined }),
+    config: () => config.http!.board!,
+    address: { host: "127.0.0.1", port: 9095 },
+    policy: () => config,
+    act: (jid, line) => core.handleBoard(jid, line),
+    presence: () => "offline",
+    agentStatus: () => undefined,
+    lastFullState: () => undefined,
+  });
+  const handle = (method: string, target: string, headers?: IncomingHttpHeaders, body?: string) =>
+    Promise.resolve(
+      web
+        .routes()
+        .find((r) => r.method === method && r.path === new URL(target, "http://x").pathname)!
+        .handle(request(method, target, headers, body)),
+    );
+  const tokenFor = (name: string): string => new URL(web.issueLink({ name }).url).searchParams.get("t")!;
+  const signIn = async (name: string): Promise<{ cookie: string; csrf: string }> => {
+    const answer = await handle("POST", "/sign-in", FROM_BOARD, `t=${tokenFor(name)}`);
+    const cookie = /mauve_board=[^;]+/.exec(answer.headers?.["set-cookie"] ?? "")![0];
+    const page = textOf(await handle("GET", "/", { cookie }));
+    return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]! };
+  };
+  await core.applyUpdate(
+    update("web1", [alert("disk-full", { raiseTimeS: Math.floor(clock.now() / 1000) })]),
+    pubsubOrigin(),
+  );
+  const close = async (): Promise<void> => {
+    core.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    store.close();
+  };
+  return { store, web, handle, tokenFor, signIn, close };
+}
+
+const textOf = (r: HttpResponse): string => ("text" in r ? r.text : "");
+
+describe("web board: the page an action goes back to", () => {
+  for (const back of ["/?source=€", "/\u0001", "/a b", "//evil.example/", "/\\evil", "https://evil.example/"])
+    it(`goes back to / for ${JSON.stringify(back)}, with the action done`, async () => {
+      const b = await openBoard();
+      const { cookie, csrf } = await b.signIn("alice");
+      const id = b.store.alerts.find("web1", "disk-full")!.shortId;
+      const body = new URLSearchParams({ csrf, op: "ack", id: String(id), back }).toString();
+      const answer = await b.handle("POST", "/action", { ...FROM_BOARD, cookie }, body);
+      assert.deepEqual([answer.status, answer.headers?.["location"]], [303, "/"]);
+      assert.equal(b.store.alerts.get(id)!.ack?.by, "alice (web)");
+      await b.close();
+    });
+
+  it("keeps a path of the board with its query", async () => {
+    const b = await openBoard();
+    const { cookie, csrf } = await b.signIn("alice");
+    const body = new URLSearchParams({ csrf, op: "ack", id: "1", back: "/?source=web1&sort=new" }).toString();
+    const answer = await b.handle("POST", "/action", { ...FROM_BOARD, cookie }, body);
+    assert.equal(answer.headers?.["location"], "/?source=web1&sort=new");
+    await b.close();
+  });
+});
