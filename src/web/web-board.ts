@@ -23,7 +23,7 @@ import { ROTA_HORIZON_MS, workgroupRota } from "./rota.js";
 import { Sessions, type Session } from "./sessions.js";
 import { silencesMain } from "./silences-page.js";
 import { SignInLinks, type LinkRefusal } from "./sign-in.js";
-import { commandLine } from "./board-actions.js";
+import { commandLine, readAlertNumber } from "./board-actions.js";
 
 /** What the board needs from the running bot. */
 export interface WebBoardDeps {
@@ -319,8 +319,22 @@ export class WebBoard {
   private alertPage(req: HttpRequest, viewer: Viewer): HttpResponse {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const id = Number(req.query.get("id") ?? "");
-    const alert = Number.isSafeInteger(id) ? store.alerts.get(id) : undefined;
+    const asked = req.query.get("id") ?? "";
+    const id = readAlertNumber(asked);
+    if (id === null)
+      return htmlAnswer(
+        400,
+        page(
+          "Not an alert number",
+          "alert",
+          viewer,
+          html`<main>
+            <h1>"${asked.slice(0, 40)}" is not an alert number</h1>
+            <p><a href="/">Back to the board</a></p>
+          </main>`,
+        ),
+      );
+    const alert = store.alerts.get(id);
     if (alert === undefined)
       return htmlAnswer(
         404,
@@ -329,7 +343,7 @@ export class WebBoard {
           "alert",
           viewer,
           html`<main>
-            <h1>No alert #${req.query.get("id") ?? ""}</h1>
+            <h1>No alert #${id}</h1>
             <p><a href="/">Back to the board</a></p>
           </main>`,
         ),

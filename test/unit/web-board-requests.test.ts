@@ -1,5 +1,5 @@
 // What the board does with requests that a crafted form or address can send: a `back` field that
-// cannot become a header Node refuses. Real store, fake clock, no sockets.
+// cannot become a header Node refuses, and alert numbers read as digits only. Real store, fake clock, no sockets.
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -96,6 +96,26 @@ describe("web board: the page an action goes back to", () => {
     const body = new URLSearchParams({ csrf, op: "ack", id: "1", back: "/?source=web1&sort=new" }).toString();
     const answer = await b.handle("POST", "/action", { ...FROM_BOARD, cookie }, body);
     assert.equal(answer.headers?.["location"], "/?source=web1&sort=new");
+    await b.close();
+  });
+});
+
+describe("web board: alert numbers in the address", () => {
+  it("shows an alert for its number in digits only: anything else is 400, an unknown number 404", async () => {
+    const b = await openBoard();
+    const { cookie } = await b.signIn("alice");
+    const id = b.store.alerts.find("web1", "disk-full")!.shortId;
+    assert.equal(id, 1);
+    assert.equal((await b.handle("GET", "/alert?id=1", { cookie })).status, 200);
+    for (const odd of ["1e0", "0x1", "1.0", "+1", " 1", "1 ", "", "-1", "1%00", "99999999999999999"])
+      assert.equal(
+        (await b.handle("GET", `/alert?id=${encodeURIComponent(odd)}`, { cookie })).status,
+        400,
+        JSON.stringify(odd),
+      );
+    const missing = await b.handle("GET", "/alert?id=2", { cookie });
+    assert.equal(missing.status, 404);
+    assert.match(textOf(missing), /No alert #2/);
     await b.close();
   });
 });
