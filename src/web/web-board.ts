@@ -22,6 +22,7 @@ import { onCallMain } from "./oncall-page.js";
 import { ROTA_HORIZON_MS, workgroupRota } from "./rota.js";
 import { Sessions, type Session } from "./sessions.js";
 import { silencesMain } from "./silences-page.js";
+import { fromBoardPage } from "./same-origin.js";
 import { SignInLinks, type LinkRefusal } from "./sign-in.js";
 import { commandLine, readAlertNumber } from "./board-actions.js";
 
@@ -140,10 +141,12 @@ export class WebBoard {
       path,
       handle,
     });
+    // Every POST changes something; sign-in and sign-out have no session CSRF token to carry
+    // (sign-in has no session yet), so the browser's word on where the form came from decides.
     const post = (path: string, handle: (req: HttpRequest) => HttpResponse | Promise<HttpResponse>): Route => ({
       method: "POST",
       path,
-      handle,
+      handle: (req) => this.fromOtherSite(req) ?? handle(req),
     });
     return [
       get("/assets/board.css", () => asset(BOARD_CSS, "text/css; charset=utf-8")),
@@ -163,6 +166,25 @@ export class WebBoard {
   }
 
   // --- sign-in -------------------------------------------------------------------------------
+
+  private fromOtherSite(req: HttpRequest): HttpResponse | null {
+    const verdict = fromBoardPage(req.headers, this.deps.config().url);
+    if (verdict.ok) return null;
+    this.deps.log.warn("web board request from another site refused", {
+      path: req.path,
+      reason: verdict.reason,
+      seen: verdict.seen,
+      remote: req.remote,
+    });
+    return htmlAnswer(
+      403,
+      plainPage(
+        "Refused",
+        html`<p id="refusal">This form came from another site, not from the board: nothing was done.</p>
+          <p>Open the board, or your sign-in link, and try again there.</p>`,
+      ),
+    );
+  }
 
   private allowed(name: string): boolean {
     return this.deps.policy().people.some((p) => p.name === name);
@@ -227,13 +249,23 @@ export class WebBoard {
     return redirect("/", { "set-cookie": `${COOKIE}=${id}; ${attributes}` });
   }
 
+  // The cookie is cleared only with the session's CSRF token, or when it names no session any more:
+  // a form without the token must not sign anyone out either.
   private signOut(req: HttpRequest): HttpResponse {
     const found = this.session(req);
-    const form = readForm(req);
-    if (found !== null && Sessions.csrfMatches(found.session, form?.get("csrf"))) this.sessions.close(found.id);
-    return htmlAnswer(200, plainPage("Signed out", html`<p>Say <b>web</b> to AlertBot for a new link.</p>`), {
-      "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
-    });
+    if (found !== null) {
+      if (!Sessions.csrfMatches(found.session, readForm(req)?.get("csrf"))) {
+        this.deps.log.warn("web board sign-out without its CSRF token refused", {
+          person: found.session.person,
+          remote: req.remote,
+        });
+        return staleForm();
+      }
+      this.sessions.close(found.id);
+    }
+    const signedOut = plainPage("Signed out", html`<p>Say <b>web</b> to AlertBot for a new link.</p>`);
+    if (cookie(req, COOKIE) === undefined) return htmlAnswer(200, signedOut);
+    return htmlAnswer(200, signedOut, { "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0` });
   }
 
   // --- actions -------------------------------------------------------------------------------
@@ -251,13 +283,7 @@ export class WebBoard {
         person: found.session.person,
         remote: req.remote,
       });
-      return htmlAnswer(
-        403,
-        plainPage(
-          "Refused",
-          html`<p>This form is out of date or did not come from the board. Go back, reload, and try again.</p>`,
-        ),
-      );
+      return staleForm();
     }
     const back = safeBack(form.get("back"));
     const line = commandLine(form);
@@ -512,6 +538,16 @@ function refused(reason: LinkRefusal): HttpResponse {
       "Cannot sign in",
       html`<p id="refusal">${REFUSALS[reason]}</p>
         <p>Say <b>web</b> to AlertBot in a direct chat for a new one.</p>`,
+    ),
+  );
+}
+
+function staleForm(): HttpResponse {
+  return htmlAnswer(
+    403,
+    plainPage(
+      "Refused",
+      html`<p>This form is out of date or did not come from the board. Go back, reload, and try again.</p>`,
     ),
   );
 }

@@ -1,5 +1,6 @@
-// What the board does with requests that a crafted form or address can send: a `back` field that
-// cannot become a header Node refuses, and alert numbers read as digits only. Real store, fake clock, no sockets.
+// What the board does with requests a browser on another site, or a crafted form or address, can
+// send: sign-in and sign-out only from the board's own pages, a `back` field that cannot become a
+// header Node refuses, and alert numbers read as digits only. Real store, fake clock, no sockets.
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -20,6 +21,7 @@ people:
 );
 const HOST = "127.0.0.1:9095";
 const FROM_BOARD: IncomingHttpHeaders = { "sec-fetch-site": "same-origin", origin: `http://${HOST}` };
+const FROM_EVIL: IncomingHttpHeaders = { "sec-fetch-site": "cross-site", origin: "https://evil.example" };
 
 function request(method: string, target: string, headers: IncomingHttpHeaders = {}, body = ""): HttpRequest {
   const url = new URL(target, `http://${HOST}`);
@@ -76,6 +78,58 @@ async function openBoard() {
 }
 
 const textOf = (r: HttpResponse): string => ("text" in r ? r.text : "");
+const whoIs = (r: HttpResponse): string => /signed in as <b>([^<]*)<\/b>/.exec(textOf(r))?.[1] ?? "nobody";
+
+describe("web board: sign-in and sign-out only from the board's own pages (login CSRF)", () => {
+  it("refuses another site's form posting someone's sign-in link, and leaves the link unused", async () => {
+    const b = await openBoard();
+    const bobs = b.tokenFor("bob");
+    for (const headers of [FROM_EVIL, { origin: "https://evil.example" }, { origin: "null" }]) {
+      const answer = await b.handle("POST", "/sign-in", headers, `t=${bobs}`);
+      assert.equal(answer.status, 403, JSON.stringify(headers));
+      assert.equal(answer.headers?.["set-cookie"], undefined, "no session cookie");
+      assert.match(textOf(answer), /came from another site/);
+    }
+    const own = await b.handle("POST", "/sign-in", FROM_BOARD, `t=${bobs}`);
+    assert.equal(own.status, 303, "the link still works from its own page");
+    assert.match(own.headers?.["set-cookie"] ?? "", /^mauve_board=/);
+    await b.close();
+  });
+
+  it("refuses another site's sign-out, and a sign-out without the session's CSRF token", async () => {
+    const b = await openBoard();
+    const { cookie, csrf } = await b.signIn("alice");
+    for (const [headers, body] of [
+      [{ ...FROM_EVIL, cookie }, `csrf=${csrf}`],
+      [{ ...FROM_BOARD, cookie }, ""],
+      [{ cookie }, "csrf=wrong"],
+    ] as const) {
+      const answer = await b.handle("POST", "/sign-out", headers, body);
+      assert.equal(answer.status, 403, JSON.stringify([headers, body]));
+      assert.equal(answer.headers?.["set-cookie"], undefined, "the cookie is kept");
+    }
+    // An old browser's cross-site form sends neither header, and no SameSite=Lax cookie: nothing to clear.
+    const cookieless = await b.handle("POST", "/sign-out", {}, "");
+    assert.equal(cookieless.headers?.["set-cookie"], undefined);
+    assert.equal(whoIs(await b.handle("GET", "/", { cookie })), "alice", "still signed in");
+
+    const out = await b.handle("POST", "/sign-out", { ...FROM_BOARD, cookie }, `csrf=${csrf}`);
+    assert.equal(out.status, 200);
+    assert.match(out.headers?.["set-cookie"] ?? "", /^mauve_board=; .*Max-Age=0/);
+    assert.equal((await b.handle("GET", "/", { cookie })).status, 401);
+    await b.close();
+  });
+
+  it("refuses an action from another site even with the right token", async () => {
+    const b = await openBoard();
+    const { cookie, csrf } = await b.signIn("alice");
+    const id = b.store.alerts.find("web1", "disk-full")!.shortId;
+    const answer = await b.handle("POST", "/action", { ...FROM_EVIL, cookie }, `csrf=${csrf}&op=ack&id=${id}`);
+    assert.equal(answer.status, 403);
+    assert.equal(b.store.alerts.get(id)!.ack, null);
+    await b.close();
+  });
+});
 
 describe("web board: the page an action goes back to", () => {
   for (const back of ["/?source=€", "/\u0001", "/a b", "//evil.example/", "/\\evil", "https://evil.example/"])
