@@ -1,4 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  createServer,
+  validateHeaderName,
+  validateHeaderValue,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import type { Logger } from "../log.js";
 import { StorageUnavailableError } from "../errors.js";
 
@@ -95,7 +102,11 @@ export async function startHttpListener(options: ListenerOptions, deps: Listener
     const send = (answer: HttpResponse, after?: () => void): void => {
       if (res.headersSent) return;
       deps.onAnswer?.(routes.has(path) ? path : "other", answer.status);
-      write(res, answer, after);
+      const dropped = write(res, req.method === "HEAD", answer, after);
+      // The route has done its work by now: a header Node refuses is a bug to log, not a 500 that
+      // would tell the client nothing was done.
+      for (const name of dropped)
+        log.error("HTTP answer header dropped: not a valid header", { method: req.method, path, header: name });
     };
     serve(req, send).catch((err: unknown) => {
       // The sender keeps what it sent and tries again later (Alertmanager and our senders retry a 503).
@@ -216,22 +227,48 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-la
   });
 }
 
-function write(res: ServerResponse, answer: HttpResponse, after?: () => void): void {
-  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-  if ("stream" in answer) return openStream(res, answer.status, answer.stream);
+// Returns the names of the headers it left out because Node would throw on them (a route that put
+// a non-ASCII character in a Location); the answer goes out without them.
+function write(res: ServerResponse, head: boolean, answer: HttpResponse, after?: () => void): string[] {
+  const dropped: string[] = [];
+  const set = (headers: Readonly<Record<string, string>> | undefined): void => {
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      try {
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+      } catch {
+        dropped.push(name);
+        continue;
+      }
+      res.setHeader(name, value);
+    }
+  };
+  set(answer.headers);
+  if ("stream" in answer) {
+    set(answer.stream.headers);
+    set({ "content-type": answer.stream.contentType, "cache-control": "no-store" });
+    openStream(res, head, answer.status, answer.stream);
+    return dropped;
+  }
   const [type, payload] =
     "json" in answer
       ? ["application/json; charset=utf-8", `${JSON.stringify(answer.json)}\n`]
       : [answer.contentType, answer.text];
-  res.writeHead(answer.status, { "content-type": type, "content-length": Buffer.byteLength(payload) });
+  set({ "content-type": type });
+  res.writeHead(answer.status, { "content-length": Buffer.byteLength(payload) });
   res.end(payload, after);
+  return dropped;
 }
 
 // A stream has no length: it is written as it goes, and a client that does not read is not queued
-// for (a board left open on a stalled laptop must not make the bot buffer the feed for it).
-function openStream(res: ServerResponse, status: number, stream: HttpStream): void {
-  for (const [name, value] of Object.entries(stream.headers ?? {})) res.setHeader(name, value);
-  res.writeHead(status, { "content-type": stream.contentType, "cache-control": "no-store" });
+// for (a board left open on a stalled laptop must not make the bot buffer the feed for it). HEAD
+// gets the headers and the end: a stream opened for it would never end, as there is no body to read.
+function openStream(res: ServerResponse, head: boolean, status: number, stream: HttpStream): void {
+  res.writeHead(status);
+  if (head) {
+    res.end();
+    return;
+  }
   res.flushHeaders();
   let closed = false;
   const onClose = stream.open({

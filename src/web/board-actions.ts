@@ -3,6 +3,14 @@ export type BoardOp = "ack" | "unack" | "note" | "clear" | "escalate" | "silence
 
 const OPS: readonly BoardOp[] = ["ack", "unack", "note", "clear", "escalate", "silence", "unsilence"];
 
+/**
+ * An alert's number as a form or an address writes it: decimal digits only, or null. `Number()`
+ * alone took "1e0", "0x1" and " 1" for alert #1, so one alert had many addresses.
+ */
+export function readAlertNumber(text: string): number | null {
+  return /^\d{1,15}$/.test(text) ? Number(text) : null;
+}
+
 // Form fields come from a browser: folded to one line and bounded, like a chat line.
 function field(form: URLSearchParams, name: string, max = 500): string {
   return (form.get(name) ?? "").replace(/\s+/g, " ").trim().slice(0, max);
@@ -21,7 +29,8 @@ export function commandLine(form: URLSearchParams): { ok: true; line: string } |
   const note = field(form, "note");
   const duration = field(form, "duration", 40);
   const because = note === "" ? "" : ` because ${note}`;
-  if (op !== "silence" && !/^\d{1,15}$/.test(id)) return { ok: false, text: "Which one? The form had no number." };
+  if (op !== "silence" && readAlertNumber(id) === null)
+    return { ok: false, text: "Which one? The form had no number." };
   switch (op as BoardOp) {
     case "ack":
       return { ok: true, line: `ack ${id}${duration === "" ? "" : ` for ${duration}`}${because}` };

@@ -22,8 +22,9 @@ import { onCallMain } from "./oncall-page.js";
 import { ROTA_HORIZON_MS, workgroupRota } from "./rota.js";
 import { Sessions, type Session } from "./sessions.js";
 import { silencesMain } from "./silences-page.js";
+import { fromBoardPage } from "./same-origin.js";
 import { SignInLinks, type LinkRefusal } from "./sign-in.js";
-import { commandLine } from "./board-actions.js";
+import { commandLine, readAlertNumber } from "./board-actions.js";
 
 /** What the board needs from the running bot. */
 export interface WebBoardDeps {
@@ -140,10 +141,12 @@ export class WebBoard {
       path,
       handle,
     });
+    // Every POST changes something; sign-in and sign-out have no session CSRF token to carry
+    // (sign-in has no session yet), so the browser's word on where the form came from decides.
     const post = (path: string, handle: (req: HttpRequest) => HttpResponse | Promise<HttpResponse>): Route => ({
       method: "POST",
       path,
-      handle,
+      handle: (req) => this.fromOtherSite(req) ?? handle(req),
     });
     return [
       get("/assets/board.css", () => asset(BOARD_CSS, "text/css; charset=utf-8")),
@@ -163,6 +166,25 @@ export class WebBoard {
   }
 
   // --- sign-in -------------------------------------------------------------------------------
+
+  private fromOtherSite(req: HttpRequest): HttpResponse | null {
+    const verdict = fromBoardPage(req.headers, this.deps.config().url);
+    if (verdict.ok) return null;
+    this.deps.log.warn("web board request from another site refused", {
+      path: req.path,
+      reason: verdict.reason,
+      seen: verdict.seen,
+      remote: req.remote,
+    });
+    return htmlAnswer(
+      403,
+      plainPage(
+        "Refused",
+        html`<p id="refusal">This form came from another site, not from the board: nothing was done.</p>
+          <p>Open the board, or your sign-in link, and try again there.</p>`,
+      ),
+    );
+  }
 
   private allowed(name: string): boolean {
     return this.deps.policy().people.some((p) => p.name === name);
@@ -227,13 +249,23 @@ export class WebBoard {
     return redirect("/", { "set-cookie": `${COOKIE}=${id}; ${attributes}` });
   }
 
+  // The cookie is cleared only with the session's CSRF token, or when it names no session any more:
+  // a form without the token must not sign anyone out either.
   private signOut(req: HttpRequest): HttpResponse {
     const found = this.session(req);
-    const form = readForm(req);
-    if (found !== null && Sessions.csrfMatches(found.session, form?.get("csrf"))) this.sessions.close(found.id);
-    return htmlAnswer(200, plainPage("Signed out", html`<p>Say <b>web</b> to AlertBot for a new link.</p>`), {
-      "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
-    });
+    if (found !== null) {
+      if (!Sessions.csrfMatches(found.session, readForm(req)?.get("csrf"))) {
+        this.deps.log.warn("web board sign-out without its CSRF token refused", {
+          person: found.session.person,
+          remote: req.remote,
+        });
+        return staleForm();
+      }
+      this.sessions.close(found.id);
+    }
+    const signedOut = plainPage("Signed out", html`<p>Say <b>web</b> to AlertBot for a new link.</p>`);
+    if (cookie(req, COOKIE) === undefined) return htmlAnswer(200, signedOut);
+    return htmlAnswer(200, signedOut, { "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0` });
   }
 
   // --- actions -------------------------------------------------------------------------------
@@ -251,13 +283,7 @@ export class WebBoard {
         person: found.session.person,
         remote: req.remote,
       });
-      return htmlAnswer(
-        403,
-        plainPage(
-          "Refused",
-          html`<p>This form is out of date or did not come from the board. Go back, reload, and try again.</p>`,
-        ),
-      );
+      return staleForm();
     }
     const back = safeBack(form.get("back"));
     const line = commandLine(form);
@@ -319,8 +345,22 @@ export class WebBoard {
   private alertPage(req: HttpRequest, viewer: Viewer): HttpResponse {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const id = Number(req.query.get("id") ?? "");
-    const alert = Number.isSafeInteger(id) ? store.alerts.get(id) : undefined;
+    const asked = req.query.get("id") ?? "";
+    const id = readAlertNumber(asked);
+    if (id === null)
+      return htmlAnswer(
+        400,
+        page(
+          "Not an alert number",
+          "alert",
+          viewer,
+          html`<main>
+            <h1>"${asked.slice(0, 40)}" is not an alert number</h1>
+            <p><a href="/">Back to the board</a></p>
+          </main>`,
+        ),
+      );
+    const alert = store.alerts.get(id);
     if (alert === undefined)
       return htmlAnswer(
         404,
@@ -329,7 +369,7 @@ export class WebBoard {
           "alert",
           viewer,
           html`<main>
-            <h1>No alert #${req.query.get("id") ?? ""}</h1>
+            <h1>No alert #${id}</h1>
             <p><a href="/">Back to the board</a></p>
           </main>`,
         ),
@@ -502,6 +542,16 @@ function refused(reason: LinkRefusal): HttpResponse {
   );
 }
 
+function staleForm(): HttpResponse {
+  return htmlAnswer(
+    403,
+    plainPage(
+      "Refused",
+      html`<p>This form is out of date or did not come from the board. Go back, reload, and try again.</p>`,
+    ),
+  );
+}
+
 function readForm(req: HttpRequest): URLSearchParams | null {
   const type = String(req.headers["content-type"] ?? "");
   if (!type.startsWith("application/x-www-form-urlencoded")) return null;
@@ -530,7 +580,8 @@ function pageKey(target: string | HttpRequest): string {
   return `${url.pathname}?${url.searchParams.toString()}`;
 }
 
-// Only a path of the board itself: never another site ("//evil", "https:", "\\").
+// Only a path of the board itself: never another site ("//evil", "https:", "\\"), and visible ASCII
+// only, since it becomes the Location header and Node refuses anything else there ("/?source=€").
 function safeBack(back: string | null): string {
-  return back !== null && /^\/(?![/\\])[^\s]*$/.test(back) ? back : "/";
+  return back !== null && /^\/(?![/\\])[\x21-\x7e]*$/.test(back) ? back : "/";
 }

@@ -1,5 +1,6 @@
-// The HTTP listener on a real loopback socket: routing, the body limit, and nothing a client sends
-// (garbage, an upload cut short, a route that throws) stopping it.
+// The HTTP listener on a real loopback socket: routing, the body limit, nothing a client sends
+// (garbage, an upload cut short, a route that throws) stopping it, a header Node refuses never
+// turning done work into a 500, and HEAD on a stream answered with headers only.
 import assert from "node:assert/strict";
 import { createConnection } from "node:net";
 import { startHttpListener, type HttpListener } from "../../src/http/listener.js";
@@ -45,8 +46,34 @@ describe("http listener", function () {
       path: "/text",
       handle: () => ({ status: 200, text: "hello\n", contentType: "text/plain" }),
     });
+    listener.addRoute({
+      method: "POST",
+      path: "/done",
+      handle: () => {
+        done += 1;
+        return { status: 303, text: "", contentType: "text/plain", headers: { location: "/?source=€", "x-kept": "1" } };
+      },
+    });
+    listener.addRoute({
+      method: "GET",
+      path: "/stream",
+      handle: () => ({
+        status: 200,
+        stream: {
+          status: 200,
+          contentType: "text/event-stream",
+          open: (writer) => {
+            streamsOpened += 1;
+            writer.write("data: hello\n\n");
+            return () => undefined;
+          },
+        },
+      }),
+    });
     base = `http://127.0.0.1:${listener.address.port}`;
   });
+  let done = 0;
+  let streamsOpened = 0;
 
   after(() => listener.close());
 
@@ -95,5 +122,32 @@ describe("http listener", function () {
       [["/boom", 500]],
       "answers counted by route",
     );
+  });
+
+  it("drops a header Node refuses and still answers with the route's status: the work is done", async () => {
+    const before = done;
+    const moved = await fetch(`${base}/done`, { method: "POST", redirect: "manual" });
+    assert.deepEqual([moved.status, moved.headers.get("location"), moved.headers.get("x-kept")], [303, null, "1"]);
+    assert.equal(done, before + 1);
+    assert.deepEqual(
+      logs.withMsg("HTTP answer header dropped: not a valid header").map((l) => l["header"]),
+      ["location"],
+    );
+  });
+
+  it("answers HEAD on a stream with its headers and ends, without opening the stream", async () => {
+    const head = await raw(listener.address.port, "HEAD /stream HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    assert.match(head, /^HTTP\/1\.1 200 [\s\S]*content-type: text\/event-stream/);
+    const ended = await fetch(`${base}/stream`, { method: "HEAD" });
+    assert.equal(ended.headers.get("content-type"), "text/event-stream");
+    assert.equal(await ended.text(), "");
+    assert.equal(streamsOpened, 0, "no stream was opened for HEAD");
+    const controller = new AbortController();
+    const get = await fetch(`${base}/stream`, { signal: controller.signal });
+    const reader = get.body!.getReader();
+    const first = (await reader.read()).value as Uint8Array;
+    assert.equal(new TextDecoder().decode(first), "data: hello\n\n");
+    assert.equal(streamsOpened, 1, "GET still opens it");
+    controller.abort();
   });
 });

@@ -1,10 +1,12 @@
 // The web board in a real browser (Debian's chromium, driven by playwright-core) against a real
 // AlertBot on a real Prosody: sign in through a link AlertBot gives in chat, watch a raised alert
 // appear without reloading, ack it from the page and see the ack in chat, refuse a stranger and a
-// replayed link, reconnect the live feed across a bot restart, and end a session by removing its
-// person from the config. Screenshots go to .artifacts/web-board/ for people to look at.
+// replayed link, keep another site from signing alice's browser in as bob or out (login CSRF),
+// reconnect the live feed across a bot restart, and end a session by removing its person from the
+// config. Screenshots go to .artifacts/web-board/ for people to look at.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { loadBotConfig } from "../../src/config/bot-config.js";
@@ -131,6 +133,47 @@ permissions:
     const forgedEvents = await other.request.get(`${base()}/events`);
     assert.equal(forgedEvents.status(), 401, "no live feed without a session");
     await other.close();
+  });
+
+  it("another site cannot sign alice's browser in as bob, nor sign her out (login CSRF)", async () => {
+    // bob asks for his own link and puts it in a page on another site (localhost, not 127.0.0.1)
+    // that posts it to the board as soon as alice's browser opens it; another page posts a sign-out.
+    const bobs = await askForLink(bob);
+    const token = new URL(bobs).searchParams.get("t")!;
+    const forms: Record<string, string> = {
+      "/sign-in": `<input name="t" value="${token}">`,
+      "/sign-out": "",
+    };
+    const evil: Server = createServer((req, res) => {
+      const action = req.url ?? "";
+      res.setHeader("content-type", "text/html");
+      res.end(`<form id="f" method="post" action="${base()}${action}">${forms[action] ?? ""}</form>
+        <script>document.getElementById("f").submit()</script>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+    const evilBase = `http://localhost:${(evil.address() as { port: number }).port}`;
+    try {
+      for (const path of ["/sign-in", "/sign-out"]) {
+        const [answer] = await Promise.all([
+          page.waitForResponse((r) => r.url() === `${base()}${path}` && r.request().method() === "POST"),
+          page.goto(`${evilBase}${path}`),
+        ]);
+        assert.equal(answer.status(), 403, path);
+        await page.waitForURL(`${base()}${path}`);
+        assert.match((await page.locator("#refusal").textContent()) ?? "", /came from another site/);
+        await page.goto(`${base()}/`);
+        assert.match((await page.locator("header .who").textContent()) ?? "", /signed in as alice/, path);
+      }
+    } finally {
+      evil.close();
+      evil.closeAllConnections();
+    }
+    assert.equal(logs.withMsg("web board request from another site refused").length, 2);
+    const other = await stranger.context.newPage();
+    await other.goto(bobs);
+    assert.equal(await other.locator("#sign-in").textContent(), "Sign in as bob", "bob's link was not used up");
+    await other.close();
+    await page.waitForSelector('body[data-live="on"]', { timeout: 60_000 });
   });
 
   it("shows a raised alert live, without a reload, and acks it from the page: the ack is in bob's chat and in history as alice (web)", async () => {
