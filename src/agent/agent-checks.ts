@@ -6,7 +6,8 @@ import type { AgentConfig, StaticAlertConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
 import type { AgentAlert } from "../codec/build-update.js";
-import { REJECTED_ALERT_ID, RemoteChecks, configNodes } from "./remote-checks.js";
+import { AGENT_ALERT_IDS } from "../codec/agent-alert-ids.js";
+import { RemoteChecks, configNodes } from "./remote-checks.js";
 
 /** An agent's checks: the scheduler, and the remote check configs when they are on. */
 export interface AgentChecks {
@@ -46,7 +47,7 @@ export function createAgentChecks(deps: {
   const remote = new RemoteChecks({
     log,
     local: config.checks,
-    reserved: new Set([...config.alerts.map((a) => a.id), "heartbeat", REJECTED_ALERT_ID]),
+    reserved: new Set([...config.alerts.map((a) => a.id), ...AGENT_ALERT_IDS.keys()]),
     publishers: remoteConfig.publishers,
     nodes,
     save: (node, itemId, text) => outbox.saveRemoteConfig(node, itemId, text),

@@ -5,13 +5,11 @@ import { InvalidConfigError, loadYaml } from "../config/load.js";
 import type { Logger } from "../log.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
 import type { AgentAlert } from "../codec/build-update.js";
+import { REJECTED_ALERT_ID } from "../codec/agent-alert-ids.js";
 
 /** The namespace of a check config item: `<checks xmlns="urn:mauve-xmpp:config:1">YAML</checks>`. */
 export const NS_MAUVE_CONFIG = "urn:mauve-xmpp:config:1";
 const PAYLOAD = `{${NS_MAUVE_CONFIG}}checks`;
-
-/** The alert that reports rejected pushes (raised while any node's latest push is rejected). */
-export const REJECTED_ALERT_ID = "remote-checks";
 
 /** The config nodes a host reads: its own, then its groups'. */
 export function configNodes(source: string, groups: readonly string[]): string[] {
