@@ -116,7 +116,7 @@ export async function runAgent(
     change,
   });
   const checks = agentChecks.scheduler;
-  core.load(startupState(config.alerts, agentChecks.initial, core.current()));
+  core.load(startupState(config.alerts, agentChecks.initial, core.current(), agentChecks.kept));
   core.queueFullState();
   core.start();
   checks.setChecks(agentChecks.initial, (id) => core.current().some((a) => a.id === id && a.state === "raised"));
