@@ -17,7 +17,7 @@ const disk: CheckSpec = {
   subject: null,
   importance: { warning: 40, critical: 80, unknown: 50 },
   damping: { raise: 1, of: 1, clear: 1 },
-} as unknown as CheckSpec;
+};
 
 const NODE = "mauve/config/web1";
 const item = (itemId: string, text: string) => ({
