@@ -8,9 +8,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AgentAlert } from "../codec/build-update.js";
 import type { Logger } from "../log.js";
 import { REPLACED_STREAK_RESET_MS } from "../xmpp/lifecycle.js";
-
-/** The id of the agent's own alert. */
-export const ADDRESS_TAKEN_ALERT_ID = "mauve-agent-address-taken";
+import { ADDRESS_TAKEN_ALERT_ID } from "../codec/agent-alert-ids.js";
 
 /**
  * Replacements in a row before it is an alert: one alone can be a person logging in with the

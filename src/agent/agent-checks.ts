@@ -6,7 +6,8 @@ import type { AgentConfig, StaticAlertConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
 import type { AgentAlert } from "../codec/build-update.js";
-import { REJECTED_ALERT_ID, RemoteChecks, configNodes } from "./remote-checks.js";
+import { AGENT_ALERT_IDS, REJECTED_ALERT_ID } from "../codec/agent-alert-ids.js";
+import { RemoteChecks, configNodes } from "./remote-checks.js";
 
 /** An agent's checks: the scheduler, and the remote check configs when they are on. */
 export interface AgentChecks {
@@ -16,6 +17,8 @@ export interface AgentChecks {
   readonly nodes: readonly string[];
   /** The checks to run now: the config file's, then those pushed before (restored). */
   readonly initial: readonly CheckSpec[];
+  /** The agent's own alerts a restart keeps as saved until they are judged again (see startupState). */
+  readonly kept: ReadonlySet<string>;
 }
 
 /**
@@ -40,13 +43,14 @@ export function createAgentChecks(deps: {
   });
   const raisedNow = (id: string): boolean => current().some((a) => a.id === id && a.state === "raised");
   const remoteConfig = config.remoteChecks;
-  if (!remoteConfig) return { scheduler, remote: null, nodes: [], initial: config.checks };
+  // Without remote checks nothing judges a saved rejection again: the start-up full state clears it.
+  if (!remoteConfig) return { scheduler, remote: null, nodes: [], initial: config.checks, kept: new Set() };
   const nodes = configNodes(config.source, remoteConfig.groups);
   let running: readonly CheckSpec[] = [];
   const remote = new RemoteChecks({
     log,
     local: config.checks,
-    reserved: new Set([...config.alerts.map((a) => a.id), "heartbeat", REJECTED_ALERT_ID]),
+    reserved: new Set([...config.alerts.map((a) => a.id), ...AGENT_ALERT_IDS.keys()]),
     publishers: remoteConfig.publishers,
     nodes,
     save: (node, itemId, text) => outbox.saveRemoteConfig(node, itemId, text),
@@ -60,24 +64,28 @@ export function createAgentChecks(deps: {
       if (clears.length > 0) change(clears);
     },
     report: (alert) => change([alert]),
+    // Read before the start-up state is loaded: this is the state saved by the last run.
+    rejectionRaised: raisedNow(REJECTED_ALERT_ID),
   });
   remote.restore(outbox.loadRemoteConfig());
   running = remote.effective();
-  return { scheduler, remote, nodes, initial: running };
+  return { scheduler, remote, nodes, initial: running, kept: new Set([REJECTED_ALERT_ID]) };
 }
 
 /**
  * The state an agent starts from: the configured static alerts as written, plus the saved state of
- * each check still configured (so a restart neither clears nor re-raises them). Alerts of checks
- * no longer configured are left out, and the full state that follows clears them at the bot.
+ * each check still configured and of the agent's own alerts in `kept` (so a restart neither clears
+ * nor re-raises them: they stay as they were until judged again). Other saved alerts are left out,
+ * and the full state that follows clears them at the bot.
  */
 export function startupState(
   alerts: readonly StaticAlertConfig[],
   checks: readonly CheckSpec[],
   saved: readonly AgentAlert[],
+  kept: ReadonlySet<string> = new Set(),
 ): AgentAlert[] {
-  const checkIds = new Set(checks.map((c) => c.id));
-  return [...alerts.map(fromConfig), ...saved.filter((a) => checkIds.has(a.id))];
+  const ids = new Set([...checks.map((c) => c.id), ...kept]);
+  return [...alerts.map(fromConfig), ...saved.filter((a) => ids.has(a.id))];
 }
 
 /** Makes the scheduler that runs this agent's checks as child processes with the clean base environment. */

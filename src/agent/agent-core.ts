@@ -6,6 +6,7 @@ import type { Outbox } from "../store/outbox.js";
 import { StorageUnavailableError } from "../errors.js";
 import { coalescingRunner } from "../util/batching.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
+import { packAlerts, planFullState, type PlannedUpdate } from "../codec/fit-update.js";
 
 /** What a publish came to, named after the XMPP error condition when it failed. */
 export type PublishResult = { ok: true } | { ok: false; condition: string; text?: string };
@@ -77,23 +78,32 @@ export class AgentCore {
     }
   }
 
-  /** Records changed alerts and queues them as one update (the changes of one moment go together). */
+  /**
+   * Records changed alerts and queues them: the changes of one moment go together, in as few
+   * updates as fit within 64 KiB each (each alert's text bounded).
+   */
   change(alerts: readonly AgentAlert[]): void {
     if (alerts.length === 0) return;
     const now = nowSeconds(this.deps.clock);
-    for (const a of alerts) this.alerts.set(a.id, a);
-    const wire = alerts.map((a) => toWireAlert(a, now));
+    const next = new Map(this.alerts);
+    for (const a of alerts) next.set(a.id, a);
+    const updates = packAlerts(
+      this.deps.source,
+      alerts.map((a) => toWireAlert(a, now)),
+    ).map((run) => ({ replace: false, alerts: run }));
     // State and queue in one transaction: a crash keeps both or neither. Publishing starts after the commit.
     try {
       this.deps.outbox.transaction(() => {
         this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
-        this.queue(wire, false, false);
+        this.queue(updates, next, false);
       });
     } catch (err) {
       // The file cannot be written: the change goes out all the same, kept in memory (see Outbox).
       if (!(err instanceof StorageUnavailableError)) throw err;
-      this.queue(wire, false, false);
+      this.queue(updates, next, false);
     }
+    // Only once queued: a change that could not be queued leaves the state as saved.
+    for (const a of alerts) this.alerts.set(a.id, a);
     void this.pump();
   }
 
@@ -116,9 +126,12 @@ export class AgentCore {
     }
   }
 
-  /** Queues the whole state with replace=true, so the bot can always resync from one item. */
+  /**
+   * Queues the whole state with replace=true, so the bot can always resync from it: one update, or
+   * when that would pass 64 KiB, the texts first and then one replace with ids and states.
+   */
   queueFullState(): void {
-    this.queue(this.fullStateWire(), true);
+    this.queue(this.fullStateUpdates(this.alerts));
   }
 
   /** Starts the heartbeat and the periodic full state. */
@@ -126,7 +139,7 @@ export class AgentCore {
     const { clock, heartbeatMs, fullStateEveryMs } = this.deps;
     if (heartbeatMs !== null) {
       const beat = (): void => {
-        this.queue([this.heartbeatWire(nowSeconds(clock))], false);
+        this.queue([{ replace: false, alerts: [this.heartbeatWire(nowSeconds(clock))] }]);
         this.heartbeat = clock.setTimer(heartbeatMs, beat);
       };
       this.heartbeat = clock.setTimer(heartbeatMs, beat);
@@ -170,11 +183,23 @@ export class AgentCore {
     this.port = null;
   }
 
-  private fullStateWire(): Alert[] {
-    const now = nowSeconds(this.deps.clock);
-    const wire = [...this.alerts.values()].map((a) => toWireAlert(a, now));
-    if (this.deps.heartbeatMs !== null) wire.push(this.heartbeatWire(now));
-    return wire;
+  private fullStateUpdates(state: ReadonlyMap<string, AgentAlert>): PlannedUpdate[] {
+    const { clock, source, log, heartbeatMs } = this.deps;
+    const now = nowSeconds(clock);
+    const wire = [...state.values()].map((a) => toWireAlert(a, now));
+    if (heartbeatMs !== null) wire.push(this.heartbeatWire(now));
+    const { shape, updates } = planFullState(source, wire);
+    if (shape === "trimmed")
+      log.info("the full state passes 64 KiB: its texts go first, then one replace with ids and states", {
+        alerts: wire.length,
+        updates: updates.length,
+      });
+    else if (shape === "split")
+      log.error(
+        "the raised alerts' ids alone pass 64 KiB: the full state goes without replace, so alerts this agent no longer has are not cleared at the bot",
+        { alerts: wire.length, updates: updates.length },
+      );
+    return updates;
   }
 
   private heartbeatWire(nowSec: number): Alert {
@@ -182,23 +207,27 @@ export class AgentCore {
     return heartbeatAlert(this.deps.source, nowSec, raiseAfter);
   }
 
-  private queue(alerts: Alert[], replace: boolean, pump = true): void {
+  /** Queues `updates` in order; `state` is the state they leave (a change's, before it is recorded). */
+  private queue(updates: readonly PlannedUpdate[], state = this.alerts, pump = true): void {
     const { outbox, clock, source, log } = this.deps;
     const nowSec = nowSeconds(clock);
-    const build = (list: Alert[], asReplace: boolean) => (sequence: bigint) => {
-      const update = buildUpdate(source, list, { replace: asReplace, nowSec, sequence });
+    const build = (u: PlannedUpdate) => (sequence: bigint) => {
+      const update = buildUpdate(source, u.alerts, { replace: u.replace, nowSec, sequence });
       const { data, text } = wrapPayload(update);
       return { transmissionId: update.transmissionId, data, text };
     };
     if (outbox.size() >= (this.deps.maxEntries ?? DEFAULT_MAX_ENTRIES)) {
-      // The state already includes this change: one full state stands for everything queued.
-      const dropped = outbox.collapse(build(this.fullStateWire(), true), clock.now());
+      // `state` includes this change: one full state stands for everything queued (several
+      // updates when it passes 64 KiB: the first replaces the queue, the rest follow it).
+      const [first, ...rest] = this.fullStateUpdates(state);
+      const dropped = first ? outbox.collapse(build(first), clock.now()) : 0;
+      for (const u of rest) outbox.enqueue(build(u), clock.now());
       log.warn("outbox full: collapsed the queue into one full-state update", {
         dropped,
         collapsedTotal: outbox.collapsedTotal(),
       });
     } else {
-      outbox.enqueue(build(alerts, replace), clock.now());
+      for (const u of updates) outbox.enqueue(build(u), clock.now());
     }
     if (pump) void this.pump();
   }

@@ -7,9 +7,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { AgentAlert } from "../codec/build-update.js";
 import type { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
-
-/** The id of the agent's own alert. */
-export const OUTBOX_ALERT_ID = "mauve-agent-outbox";
+import { OUTBOX_ALERT_ID } from "../codec/agent-alert-ids.js";
 
 /** How often the outbox is written out again while it cannot be. */
 export const OUTBOX_PROBE_EVERY_MS = 30_000;

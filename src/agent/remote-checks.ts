@@ -5,13 +5,11 @@ import { InvalidConfigError, loadYaml } from "../config/load.js";
 import type { Logger } from "../log.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
 import type { AgentAlert } from "../codec/build-update.js";
+import { REJECTED_ALERT_ID } from "../codec/agent-alert-ids.js";
 
 /** The namespace of a check config item: `<checks xmlns="urn:mauve-xmpp:config:1">YAML</checks>`. */
 export const NS_MAUVE_CONFIG = "urn:mauve-xmpp:config:1";
 const PAYLOAD = `{${NS_MAUVE_CONFIG}}checks`;
-
-/** The alert that reports rejected pushes (raised while any node's latest push is rejected). */
-export const REJECTED_ALERT_ID = "remote-checks";
 
 /** The config nodes a host reads: its own, then its groups'. */
 export function configNodes(source: string, groups: readonly string[]): string[] {
@@ -43,6 +41,8 @@ export interface RemoteChecksDeps {
   apply(checks: CheckSpec[]): void;
   /** Receives the rejection alert whenever it changes. */
   report(alert: AgentAlert): void;
+  /** Whether the rejection alert was raised when the agent last stopped (it stays so until judged). */
+  rejectionRaised?: boolean;
 }
 
 const document = object({ checks: checksList });
@@ -56,8 +56,11 @@ export class RemoteChecks {
   private readonly accepted = new Map<string, readonly CheckSpec[]>();
   private readonly rejected = new Map<string, string[]>();
   private readonly lastItem = new Map<string, string>();
+  private alertRaised: boolean;
 
-  constructor(private readonly deps: RemoteChecksDeps) {}
+  constructor(private readonly deps: RemoteChecksDeps) {
+    this.alertRaised = deps.rejectionRaised ?? false;
+  }
 
   /** Loads pushes accepted before a restart (they were valid then; one that no longer is, is dropped); see effective(). */
   restore(saved: ReadonlyArray<{ node: string; itemId: string; text: string }>): void {
@@ -101,6 +104,14 @@ export class RemoteChecks {
     return "rejected";
   }
 
+  /**
+   * Every node's newest item has been read (after a login): a rejection raised before a restart
+   * that no node's newest item bears out any more is cleared.
+   */
+  judged(): void {
+    if (this.rejected.size === 0 && this.alertRaised) this.setRejected(null, null);
+  }
+
   /** The local checks followed by those of each node, in node order. */
   effective(): CheckSpec[] {
     return [...this.deps.local, ...this.deps.nodes.flatMap((n) => this.accepted.get(n) ?? [])];
@@ -130,11 +141,11 @@ export class RemoteChecks {
     return problems.length > 0 ? { ok: false, problems } : { ok: true, checks };
   }
 
-  private setRejected(node: string, problems: string[] | null): void {
-    const before = this.rejected.size;
-    if (problems) this.rejected.set(node, problems);
-    else this.rejected.delete(node);
-    if (this.rejected.size === 0 && before === 0) return;
+  private setRejected(node: string | null, problems: string[] | null): void {
+    if (node !== null && problems) this.rejected.set(node, problems);
+    else if (node !== null) this.rejected.delete(node);
+    if (this.rejected.size === 0 && !this.alertRaised) return;
+    this.alertRaised = this.rejected.size > 0;
     const [first] = [...this.rejected.entries()];
     this.deps.report(
       first
@@ -161,19 +172,26 @@ export async function followConfigNodes(
   remote: RemoteChecks,
   log: Logger,
 ): Promise<void> {
+  let unread = 0;
   for (const node of nodes) {
     const subscribed = await pubsub.subscribe(service, node);
     if (!subscribed.ok) {
       const fields = { node, condition: subscribed.condition, text: subscribed.text };
       if (subscribed.condition === "item-not-found") log.debug("no check config node", fields);
-      else log.warn("cannot subscribe to a check config node", fields);
+      else {
+        log.warn("cannot subscribe to a check config node", fields);
+        unread++;
+      }
       continue;
     }
     const items = await pubsub.getItems(service, node, 1);
     if (!items.ok) {
       log.warn("cannot read a check config node", { node, condition: items.condition });
+      unread++;
       continue;
     }
     for (const item of items.items) remote.receive({ ...item, node });
   }
+  // A node that could not be read may still hold the push rejected before: judged at the next login.
+  if (unread === 0) remote.judged();
 }

@@ -120,7 +120,7 @@ export async function runAgent(
   });
   const checks = agentChecks.scheduler;
   checks.onLatest((alerts) => core.refresh(alerts));
-  core.load(startupState(config.alerts, agentChecks.initial, core.current()));
+  core.load(startupState(config.alerts, agentChecks.initial, core.current(), agentChecks.kept));
   core.queueFullState();
   core.start();
   checks.setChecks(agentChecks.initial, (id) => core.current().some((a) => a.id === id && a.state === "raised"));

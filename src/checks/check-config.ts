@@ -3,6 +3,7 @@
 import { list, maybe, object, optional, transform, check, mapOf } from "../schema/combinators.js";
 import { expected, type Reader } from "../schema/reader.js";
 import { duration, int, str } from "../schema/scalars.js";
+import { agentAlertIdProblem } from "../codec/agent-alert-ids.js";
 
 /** A Nagios plugin's verdict: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. */
 export type CheckStatus = "ok" | "warning" | "critical" | "unknown";
@@ -104,13 +105,13 @@ export const checkSpec: Reader<CheckSpec> = transform(rawCheck, (c) => ({
   damping: c.damping,
 }));
 
-/** Reads a list of checks with unique ids, none of them the built-in "heartbeat". */
+/** Reads a list of checks with unique ids, none of them one of the agent's own alerts. */
 export const checksList: Reader<readonly CheckSpec[]> = check(
   list(checkSpec, { unique: [{ key: "id", of: (c) => c.id }] }),
   (checks, problem) => {
     checks.forEach((c, i) => {
-      if (c.id === "heartbeat")
-        problem(`[${i}].id`, '"heartbeat" is the agent\'s own heartbeat alert; choose another id');
+      const taken = agentAlertIdProblem(c.id);
+      if (taken !== undefined) problem(`[${i}].id`, taken);
     });
   },
 );

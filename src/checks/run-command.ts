@@ -2,6 +2,8 @@
 // read as the Nagios plugin guidelines say (exit code, first line, long text, perfdata).
 import { spawn } from "node:child_process";
 import type { Clock, TimerHandle } from "../clock/clock.js";
+import { AGENT_DETAIL_MAX_BYTES } from "../codec/fit-update.js";
+import { utf8Bytes } from "../codec/text.js";
 import { formatDuration } from "../util/duration.js";
 import type { CheckRun, CheckSpec, CheckStatus } from "./check-config.js";
 
@@ -141,8 +143,9 @@ function collect(stream: NodeJS.ReadableStream, max: number): () => string {
 
 // Mauve's field limits: summary 1024 characters, detail 65,535.
 const SUMMARY_MAX = 1024;
-// Escaped, each character takes at most 6 (&quot;), so 10,000 stays within the detail limit.
-const DETAIL_MAX = 10_000;
+// The plain text kept before escaping: escaping only grows it, so more could never fit in the
+// detail's bound, which is applied after escaping (see detailHtml).
+const DETAIL_MAX = AGENT_DETAIL_MAX_BYTES;
 
 /** The status a Nagios plugin's exit code means; out-of-range codes are UNKNOWN, as in Nagios. */
 export function statusOfExitCode(code: number): CheckStatus {
@@ -173,11 +176,28 @@ export function parsePluginOutput(stdout: string): { summary: string; detail: st
   return { summary: clip(summary, SUMMARY_MAX), detail: clip(detail, DETAIL_MAX) };
 }
 
-/** Plain output as a detail HTML fragment: escaped and kept preformatted, since plugins align columns. */
-export function detailHtml(text: string): string {
+const PRE_BYTES = "<pre></pre>".length;
+const ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+
+/**
+ * Plain output as a detail HTML fragment: escaped and kept preformatted, since plugins align
+ * columns; within `maxBytes` of UTF-8 once escaped (escaping can make text six times longer), cut
+ * between characters and ending in "…" when cut.
+ */
+export function detailHtml(text: string, maxBytes: number = AGENT_DETAIL_MAX_BYTES): string {
   if (text === "") return "";
-  const escaped = text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
-  return `<pre>${escaped}</pre>`;
+  const escaped = text.replace(/[&<>"]/g, (c) => ESCAPES[c] ?? c);
+  if (utf8Bytes(escaped) + PRE_BYTES <= maxBytes) return `<pre>${escaped}</pre>`;
+  const budget = maxBytes - PRE_BYTES - utf8Bytes("…");
+  let used = 0;
+  let cut = "";
+  for (const ch of text) {
+    const piece = ESCAPES[ch] ?? ch;
+    used += utf8Bytes(piece);
+    if (used > budget) break;
+    cut += piece;
+  }
+  return `<pre>${cut}…</pre>`;
 }
 
 function beforePipe(text: string): string {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { HEARTBEAT_ALERT_ID } from "./agent-alert-ids.js";
 import type { Alert, AlertUpdate } from "./types.js";
 
 /** An alert as the agent knows it: raised or cleared now, with its text. */
@@ -33,7 +34,7 @@ export function toWireAlert(a: AgentAlert, nowSec: number): Alert {
 /** Mauve's heartbeat: clear now, raise at `nowSec + raiseAfterSec` unless refreshed first. */
 export function heartbeatAlert(source: string, nowSec: number, raiseAfterSec: number): Alert {
   return {
-    id: "heartbeat",
+    id: HEARTBEAT_ALERT_ID,
     raiseTimeS: nowSec + raiseAfterSec,
     clearTimeS: nowSec,
     subject: source,

@@ -5,7 +5,7 @@
 import { decodeHTMLStrict, escapeText } from "entities";
 import { compile } from "html-to-text";
 import sanitize from "sanitize-html";
-import { charCount, stripControls, truncateChars } from "./text.js";
+import { charCount, stripControls, truncateChars, utf8Bytes } from "./text.js";
 
 /** Deepest element nesting kept; deeper tags are dropped (their text stays). */
 const MAX_HTML_DEPTH = 32;
@@ -160,6 +160,26 @@ export function sanitiseDetail(html: string, maxChars: number): { html: string; 
   const amp = cut.lastIndexOf("&");
   if (amp > cut.lastIndexOf(";")) cut = cut.slice(0, amp);
   return { html: sanitiseHtml(`${cut}…`), truncated: true };
+}
+
+/**
+ * Detail HTML within `maxBytes` of UTF-8: as it is when it fits, else sanitised and cut as
+ * {@link sanitiseDetail} cuts (tags and references whole, elements closed, "…" at the end).
+ */
+export function boundDetailBytes(html: string, maxBytes: number): string {
+  if (utf8Bytes(html) <= maxBytes) return html;
+  const clean = sanitiseHtml(html);
+  let bytes = utf8Bytes(clean);
+  // A code point takes 1 to 4 bytes: cut by characters, then tighten until the bytes fit.
+  let chars = Math.min(charCount(clean), maxBytes);
+  let bounded = clean;
+  while (bytes > maxBytes) {
+    if (chars <= 0) return "";
+    bounded = sanitiseDetail(clean, chars).html;
+    bytes = utf8Bytes(bounded);
+    chars = Math.min(chars - 1, Math.floor((chars * maxBytes) / bytes));
+  }
+  return bounded;
 }
 
 const block = (selector: string): { selector: string; format: string } => ({ selector, format: "block" });

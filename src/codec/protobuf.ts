@@ -83,6 +83,18 @@ function writeAlert(w: Writer, alert: Alert, label: string): void {
 }
 
 /**
+ * How many bytes `alert` takes inside an encoded AlertUpdate (its tag and length included): an
+ * update's size is its envelope plus the sum of these, so callers can pack alerts without retrying.
+ */
+export function encodedAlertBytes(alert: Alert): number {
+  const w = protobuf.Writer.create();
+  w.uint32(tag(4, WIRE.LEN)).fork();
+  writeAlert(w, alert, "alert");
+  w.ldelim();
+  return w.len;
+}
+
+/**
  * Encodes an AlertUpdate as Mauve protobuf bytes (with our `sequence` as field 16 when set).
  * Throws CodecError for values the wire can't carry or a result over 64 KiB.
  */

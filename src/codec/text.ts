@@ -1,4 +1,5 @@
 // Plain-text hygiene shared by the decoder, the sanitiser and the summary.
+import { Buffer } from "node:buffer";
 
 // C0 and C1 controls and DEL; \t (9) and \n (10) are handled by the callers' choice.
 // eslint-disable-next-line no-control-regex
@@ -82,4 +83,9 @@ export function quoteLines(text: string): string {
 export function ellipsize(text: string, max: number): string {
   if (charCount(text) <= max) return text;
   return truncateChars(text, Math.max(0, max - 1)) + "…";
+}
+
+/** The UTF-8 size of `text` in bytes, as it goes on the wire (a lone surrogate becomes U+FFFD, 3 bytes). */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, "utf8");
 }

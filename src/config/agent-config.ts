@@ -4,6 +4,9 @@ import { logSection, type LogConfig } from "./common.js";
 import { loadYaml, loadYamlFile, type LoadOptions } from "./load.js";
 import { expected, INVALID, type Reader } from "../schema/reader.js";
 import { sourceNameProblem } from "../codec/source-name.js";
+import { HEARTBEAT_ALERT_ID, agentAlertIdProblem } from "../codec/agent-alert-ids.js";
+import { AGENT_DETAIL_MAX_BYTES } from "../codec/fit-update.js";
+import { utf8Bytes } from "../codec/text.js";
 import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "../schema/scalars.js";
 import { type Secret, secret } from "../schema/secret.js";
 import { DAY_MS } from "../util/duration.js";
@@ -125,12 +128,16 @@ const checkedSchema = check(rawSchema, (raw, problem) => {
     const j = raw.alerts.findIndex((a) => a.id === c.id);
     if (j >= 0) problem(`checks[${i}].id`, `"${c.id}" is already used by alerts[${j}]`);
   });
-  const j = raw.alerts.findIndex((a) => a.id === "heartbeat");
-  if (j >= 0 && raw.heartbeat !== false)
-    problem(
-      `alerts[${j}].id`,
-      '"heartbeat" is the agent\'s own heartbeat alert; choose another id (or set heartbeat: false)',
-    );
+  raw.alerts.forEach((a, i) => {
+    // Without a heartbeat of its own, the agent leaves the id to a static alert (one sent by hand, say).
+    const taken = a.id === HEARTBEAT_ALERT_ID && raw.heartbeat === false ? undefined : agentAlertIdProblem(a.id);
+    if (taken !== undefined)
+      problem(`alerts[${i}].id`, a.id === HEARTBEAT_ALERT_ID ? `${taken} (or set heartbeat: false)` : taken);
+    // Measured as it goes on the wire: every alert must fit in one update with room to spare.
+    const bytes = a.detail === null ? 0 : utf8Bytes(a.detail);
+    if (bytes > AGENT_DETAIL_MAX_BYTES)
+      problem(`alerts[${i}].detail`, `is ${bytes} bytes of UTF-8; at most ${AGENT_DETAIL_MAX_BYTES} fit in an update`);
+  });
 });
 
 // Defaults that depend on the JID are filled after it has been validated.

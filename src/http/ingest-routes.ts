@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../clock/clock.js";
 import { newTransmissionId } from "../codec/build-update.js";
+import { packAlerts } from "../codec/fit-update.js";
 import { decodeUpdate, encodeUpdate } from "../codec/protobuf.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
 import { CodecError } from "../errors.js";
@@ -72,13 +73,11 @@ function sourceCheck(tokens: readonly HttpTokenConfig[]): (token: HttpTokenConfi
   return (token, source) => (compiled.get(token) ?? []).some((p) => p.test(source));
 }
 
-// A detail so long that one alert alone passes the update limit is cut (Mauve's UDP has the same bound).
-const DETAIL_CUT_CHARS = 16_000;
-
 /**
- * The updates carrying `alerts` for `source`, each within Mauve's 64 KiB and each passed through
- * the decoder, which applies the bounds and sanitising every update gets (a CodecError for what
- * no receiver could key, such as an empty id).
+ * The updates carrying `alerts` for `source`, each within Mauve's 64 KiB (split as the agent's are,
+ * a detail cut only when its alert alone would not fit) and each passed through the decoder, which
+ * applies the bounds and sanitising every update gets (a CodecError for what no receiver could
+ * key, such as an empty id).
  */
 export function packUpdates(
   source: string,
@@ -86,38 +85,19 @@ export function packUpdates(
   nowSec: number,
   transmissionId: bigint | null = null,
 ): AlertUpdate[] {
-  const build = (part: Alert[], id: bigint): Uint8Array =>
-    encodeUpdate({
-      transmissionId: id,
-      source,
-      replace: false,
-      alerts: part,
-      signature: new Uint8Array(),
-      transmissionTimeS: nowSec,
-      sequence: 0n,
-    });
-  const out: AlertUpdate[] = [];
-  const pack = (part: Alert[]): void => {
-    let bytes: Uint8Array;
-    try {
-      bytes = build(part, transmissionId ?? newTransmissionId());
-    } catch (err) {
-      // Too big (or a bad value, which splitting narrows down to its one alert and throws again).
-      if (!(err instanceof CodecError)) throw err;
-      if (part.length > 1) {
-        const half = Math.ceil(part.length / 2);
-        pack(part.slice(0, half));
-        pack(part.slice(half));
-        return;
-      }
-      const [alone] = part;
-      if (!alone || Array.from(alone.detail).length <= DETAIL_CUT_CHARS) throw err;
-      return pack([{ ...alone, detail: Array.from(alone.detail).slice(0, DETAIL_CUT_CHARS).join("") }]);
-    }
-    out.push(decodeUpdate(bytes));
-  };
-  pack([...alerts]);
-  return out;
+  return packAlerts(source, alerts, Number.POSITIVE_INFINITY).map((part) =>
+    decodeUpdate(
+      encodeUpdate({
+        transmissionId: transmissionId ?? newTransmissionId(),
+        source,
+        replace: false,
+        alerts: part,
+        signature: new Uint8Array(),
+        transmissionTimeS: nowSec,
+        sequence: 0n,
+      }),
+    ),
+  );
 }
 
 interface Applied {

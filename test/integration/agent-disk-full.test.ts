@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OUTBOX_ALERT_ID } from "../../src/agent/outbox-health.js";
+import { OUTBOX_ALERT_ID } from "../../src/codec/agent-alert-ids.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADDRESS_TAKEN_ALERT_ID } from "../../src/agent/address-taken.js";
+import { ADDRESS_TAKEN_ALERT_ID } from "../../src/codec/agent-alert-ids.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { withProsody } from "../helpers/prosody.js";

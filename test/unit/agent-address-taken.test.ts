@@ -1,7 +1,8 @@
 // The agent's own alert when another process keeps taking its address: raised on the second
 // replacement in a row, once; cleared when a session has held for REPLACED_STREAK_RESET_MS.
 import assert from "node:assert/strict";
-import { ADDRESS_TAKEN_ALERT_ID, AddressTaken } from "../../src/agent/address-taken.js";
+import { AddressTaken } from "../../src/agent/address-taken.js";
+import { ADDRESS_TAKEN_ALERT_ID } from "../../src/codec/agent-alert-ids.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { AgentAlert } from "../../src/codec/build-update.js";
 import { REPLACED_STREAK_RESET_MS } from "../../src/xmpp/lifecycle.js";

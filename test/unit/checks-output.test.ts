@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { detailHtml, parsePluginOutput, statusOfExitCode } from "../../src/checks/run-command.js";
+import { AGENT_DETAIL_MAX_BYTES } from "../../src/codec/fit-update.js";
 
 describe("checks: Nagios plugin output and exit codes", () => {
   it("maps exit codes 0-3 to OK, WARNING, CRITICAL, UNKNOWN and anything else to UNKNOWN", () => {
@@ -48,5 +49,15 @@ describe("checks: Nagios plugin output and exit codes", () => {
   it("turns the long text into escaped, preformatted HTML", () => {
     assert.equal(detailHtml('a < b & "c"\n  d'), "<pre>a &lt; b &amp; &quot;c&quot;\n  d</pre>");
     assert.equal(detailHtml(""), "");
+  });
+});
+
+describe("checks: a detail's bound holds after escaping", () => {
+  it("keeps output that escapes six times longer within the agent's detail bound, in bytes", () => {
+    const { detail } = parsePluginOutput(`CRITICAL\n${'"<>&é'.repeat(5_000)}`);
+    const html = detailHtml(detail);
+    assert.ok(Buffer.byteLength(html) <= AGENT_DETAIL_MAX_BYTES, `${Buffer.byteLength(html)} bytes`);
+    assert.match(html, /^<pre>&quot;&lt;&gt;&amp;é.*…<\/pre>$/s);
+    assert.doesNotMatch(html, /&[a-z]*…/, "no reference cut in two");
   });
 });

@@ -1,0 +1,100 @@
+// Checks that print a lot, with the installed agent and AlertBot as processes: every update stays
+// within Mauve's 64 KiB, so the agent publishes its changes and, after a restart, its full state
+// (before, the first such change crashed it, and every start after that exited at once).
+import assert from "node:assert/strict";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ChildRun } from "../helpers/process-child.js";
+import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { withProsody } from "../helpers/prosody.js";
+import { PersonClient, agentYaml, tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+describe("an agent whose checks print more than fits in one update", function () {
+  this.timeout(240_000);
+  const server = withProsody();
+  let dir: string;
+  let bot: ChildRun | undefined;
+  let agent: ChildRun | undefined;
+  const people: PersonClient[] = [];
+
+  after(async () => {
+    for (const p of people) await p.stop();
+    await agent?.stop();
+    await bot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Several alerts of one moment may reach a person as one message (a digest): look for each id.
+  const told = (word: string, ids: readonly string[]): Promise<true> =>
+    waitFor(
+      `${word} for ${ids.join(", ")}`,
+      () =>
+        ids.every((id) => people[0]!.received.some((m) => m.body.includes(word) && m.body.includes(id))) || undefined,
+      90_000,
+    );
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed")
+      process.stderr.write(`\n--- chat ---\n${people[0]?.received.map((m) => m.body).join("\n") ?? ""}\n`);
+    if (this.currentTest?.state === "failed")
+      for (const child of [agent, bot])
+        if (child)
+          process.stderr.write(
+            `\n--- ${child.label} log (tail) ---\n${child.logs
+              .slice(-30)
+              .map((l) => JSON.stringify(l))
+              .join("\n")}\n${child.stderr.slice(-2000)}\n---\n`,
+          );
+  });
+
+  it("publishes the checks' changes and, after a restart, its full state", async () => {
+    dir = tempDir("mauve-agent-big-");
+    const t = server();
+    const d = t.prosody.domain;
+    const alice = await PersonClient.login(t, "alice");
+    people.push(alice);
+    bot = await startBotProcess(t, writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${d} }\n`));
+    await t.prosody.register("web1", "pw-web1");
+    const flag = (id: string): string => join(dir, `down-${id}`);
+    // ~12 KB of HTML-ish text that escaping makes ~20 KB: four of them pass 64 KiB together.
+    const plugin = join(dir, "check_big");
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\n[ -e ${dir}/down-$1 ] || { echo "OK"; exit 0; }\necho "CRITICAL - $1 is down"\ni=0\nwhile [ $i -lt 300 ]; do echo '<td class="x">&amp; "row" é</td>'; i=$((i+1)); done\nexit 2\n`,
+    );
+    chmodSync(plugin, 0o755);
+    const ids = ["big1", "big2", "big3", "big4"];
+    const config = join(dir, "agent.yaml");
+    writeFileSync(
+      config,
+      agentYaml(
+        t,
+        dir,
+        "web1",
+        `checks:\n${ids.map((id) => `  - { id: ${id}, command: [${plugin}, ${id}], interval: 1s }`).join("\n")}\n`,
+      ),
+    );
+
+    for (const id of ids) writeFileSync(flag(id), "");
+    agent = await startAgentProcess(config);
+    await told("RAISED", ids);
+    assert.equal(agent.hasExited, false, "the agent exited");
+    assert.equal((await agent.stop()).code, 0);
+
+    // Restarted with those four saved: its start-up full state passes 64 KiB too.
+    agent = await startAgentProcess(config);
+    await agent.waitForLog(
+      "the full state sent as texts, then one replace",
+      (l) => typeof l["msg"] === "string" && l["msg"].startsWith("the full state passes 64 KiB"),
+      60_000,
+    );
+    // Updates go out in order: the clear arrives only once the full state before it went out.
+    rmSync(flag("big1"));
+    await alice.expect(/^CLEARED #\d+ web1 big1\b/, 90_000);
+    assert.equal(agent.hasExited, false, "the agent exited");
+    const refused = agent.logs.filter((l) => l["msg"] === "server refused an update for good; dropping it");
+    assert.deepEqual(refused, []);
+    assert.equal((await agent.stop()).code, 0);
+    agent = undefined;
+  });
+});
