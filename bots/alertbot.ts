@@ -15,7 +15,8 @@ import {
 import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
-import { runBot } from "../src/bot/run-bot.js";
+import { beforeSessionChannels, runBot } from "../src/bot/run-bot.js";
+import { startWhenPossible } from "../src/bot/start-failure.js";
 import { runFailover } from "../src/bot/failover.js";
 import { reloadConfig } from "../src/bot/settings.js";
 import { Store } from "../src/store/store.js";
@@ -37,15 +38,16 @@ Options:
 
 Exit status: 0 stopped by SIGINT/SIGTERM (the only way it ends cleanly: the XMPP
 server is tried until it answers, at start too, and a lost connection for as long as
-it runs; a database on a full disk is waited for, the people on call told by email
-and SMS), 1 could not start (a damaged database, or another AlertBot using it; UDP
-or HTTP port) or the stop failed, 2 bad command line, 70 a fatal error while running
+it runs; anything else that stops it starting, such as a full disk, a damaged
+database, another AlertBot on it or its UDP or HTTP port taken, is told once to the
+people on call and tried again every 10 s), 1 the stop failed, 2 bad command line, 70 a fatal error while running
 (logged; restart it), 75 an active of two (\`failover\`) lost its JID or connection
 (restart it: it joins as the standby), 78 bad configuration (every problem is listed with its key).
 Logs are JSON lines on stderr, the reason for every exit among them. SIGHUP reloads the
 configuration (people, workgroups, rules, channels, ack limits); a file with problems
-is refused, its problems logged, and the running configuration kept. A SIGHUP while it
-starts is logged and applied once it runs; a standby reads the file when it takes over.
+is refused, its problems logged, the running configuration kept, and AlertBot's own
+alert alertbot-config raised until a reload loads. A SIGHUP while it starts is logged and
+applied once it runs; a standby reads the file when it takes over.
 `;
 
 keepGoingWithoutOutput();
@@ -65,9 +67,18 @@ try {
     process.exit(0);
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" }, redact: configRedactor(config) });
-  // Held until the process ends: a second AlertBot on this file stops here.
-  Store.lockFor(config.database);
   const lifetime = holdProcessOpen(log);
+  // Anything but a bad configuration that stops the start is told once and tried again (an exit
+  // had systemd restart it every few seconds, nobody told): src/bot/start-failure.ts.
+  const untilStarted = {
+    clock: systemClock,
+    log,
+    policy: config,
+    ownSource: config.xmpp.component,
+    channels: () => beforeSessionChannels(config, systemClock, log),
+  };
+  // Held until the process ends: a second AlertBot on this file waits here.
+  await startWhenPossible({ ...untilStarted, start: () => Promise.resolve(Store.lockFor(config.database)) });
   // With a `failover` section this process starts as the standby (docs/failover.md).
   const failover = config.failover;
   if (failover) {
@@ -84,14 +95,19 @@ try {
     hangups.reloadWith(async () => {
       const bot = run.bot;
       if (!bot) log.info("SIGHUP: the standby reads its configuration file when it takes over", { file: args.config });
-      else await reloadConfig(readConfig, bot.reload, log);
+      else await reloadConfig(readConfig, bot, log);
     });
     lifetime.stopWith(() => run.stop());
   } else {
-    const bot = await runBot(config, systemClock, log);
+    const bot = await startWhenPossible({
+      ...untilStarted,
+      start: () => runBot(config, systemClock, log),
+      // Its own session holds the component's JID now: chat goes through it.
+      tellStarted: (running, subject, text) => running.core.tellDirectly("cleared", subject, text),
+    });
     hangups.reloadWith(() => {
       log.info("reloading the configuration", { file: args.config });
-      return reloadConfig(readConfig, bot.reload, log);
+      return reloadConfig(readConfig, bot, log);
     });
     lifetime.stopWith(() => bot.stop());
   }

@@ -38,10 +38,17 @@ export class StorageUnavailableError extends Error {
   constructor(
     /** What SQLite said, as an admin reads it: "database or disk is full (SQLITE_FULL)". */
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; advice?: string },
   ) {
-    super(`AlertBot cannot write its database: ${reason}`, options);
+    super(
+      `AlertBot cannot write its database: ${reason}`,
+      options?.cause !== undefined ? { cause: options.cause } : {},
+    );
+    this.advice = options?.advice;
   }
+
+  /** What the people told should do, when it is not the usual "free disk space". */
+  readonly advice: string | undefined;
 }
 
 /**

@@ -33,6 +33,7 @@ import { CommandRunner } from "./command-runner.js";
 import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
+import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
 import {
   ChannelHealth,
@@ -255,6 +256,26 @@ export class BotCore {
     await this.ownAlertWritten(
       () => clearLinkDown(store, source, clock.now()),
       () => log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID }),
+    );
+  }
+
+  /** A reload refused the configuration file: AlertBot's own alert goes out (config-refused.ts). */
+  async configRefused(refusal: ConfigRefusal): Promise<void> {
+    const { store, clock, log } = this.deps;
+    const { policy, semantics } = this.settings();
+    await this.ownAlertWritten(
+      () => raiseConfigRefused(store, this.ownSource, refusal, policy.hostDown.importance, clock.now(), semantics),
+      () =>
+        log.error("configuration refused: AlertBot's own alert raised", { alert: CONFIG_ALERT_ID, file: refusal.file }),
+    );
+  }
+
+  /** The configuration file loaded (at a reload, or at start): AlertBot's own alert, if raised, clears. */
+  async configLoaded(file?: string): Promise<void> {
+    const { store, clock, log } = this.deps;
+    await this.ownAlertWritten(
+      () => clearConfigRefused(store, this.ownSource, file, clock.now()),
+      () => log.info("configuration loaded: AlertBot's own alert cleared", { alert: CONFIG_ALERT_ID, file }),
     );
   }
 

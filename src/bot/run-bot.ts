@@ -43,6 +43,7 @@ import { createEmailChannel } from "../notify/email-channel.js";
 import { createSmsChannel } from "../notify/sms-channel.js";
 import { createXmppChannel, type Channel, type ChannelKind } from "../notify/channel.js";
 import type { RetryPolicy } from "../util/backoff.js";
+import type { ConfigRefusal } from "./config-refused.js";
 
 /** A running AlertBot. */
 export interface RunningBot {
@@ -64,6 +65,11 @@ export interface RunningBot {
    * connection, database, log and UDP listener keep their running values (see ReloadOutcome).
    */
   reload(next: BotConfig): Promise<ReloadOutcome>;
+  /**
+   * A reload refused the configuration file (AlertBot's own alert is raised, /metrics says so), or
+   * null: a file loaded (the alert clears).
+   */
+  configRefused(refusal: ConfigRefusal | null): Promise<void>;
   /** Stops listening, says goodbye, disconnects and closes the database. */
   stop(): Promise<void>;
 }
@@ -139,6 +145,24 @@ function offlineChannels(config: BotConfig, clock: Clock, chat: ChatBeforeSessio
 }
 
 /**
+ * The channels that work before AlertBot's own XMPP session and its database (chat through short
+ * sessions of its own, email and SMS): for telling that it cannot start (start-failure.ts).
+ */
+export function beforeSessionChannels(config: BotConfig, clock: Clock, log: Logger): Map<ChannelKind, Channel> {
+  return offlineChannels(config, clock, chatBeforeSession(config, clock, log));
+}
+
+function chatBeforeSession(config: BotConfig, clock: Clock, log: Logger): ChatBeforeSession {
+  return new ChatBeforeSession({
+    service: config.xmpp.service,
+    domain: config.xmpp.component,
+    password: config.xmpp.secret.reveal(),
+    clock,
+    onError: (err) => log.warn("xmpp (telling people before AlertBot's own session)", { err }),
+  });
+}
+
+/**
  * How the bot opens its file: the WAL is checkpointed from a thread of its own, so that no notice
  * or command reply waits for a checkpoint's copy and fsync (src/store/wal-checkpointer.ts).
  */
@@ -165,26 +189,46 @@ export async function runBot(
   log: Logger,
   options: RunBotOptions = {},
 ): Promise<RunningBot> {
+  // What a start that fails half way has taken, let go of in reverse: the caller may try again
+  // (start-failure.ts), and a session or timers left behind would fight the next try's.
+  const undo: Array<() => void | Promise<void>> = [];
+  try {
+    return await startBot(initial, clock, log, options, undo);
+  } catch (err) {
+    for (const step of undo.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch((e: unknown) => log.warn("cannot let go of what a failed start took", { err: e }));
+    throw err;
+  }
+}
+
+async function startBot(
+  initial: BotConfig,
+  clock: Clock,
+  log: Logger,
+  options: RunBotOptions,
+  undo: Array<() => void | Promise<void>>,
+): Promise<RunningBot> {
   // Failover: opened replicated. Otherwise a disk that is full at start is waited for, and told.
-  const chatBefore = new ChatBeforeSession({
-    service: initial.xmpp.service,
-    domain: initial.xmpp.component,
-    password: initial.xmpp.secret.reveal(),
-    clock,
-    onError: (err) => log.warn("xmpp (telling people before AlertBot's own session)", { err }),
-  });
-  const store =
-    options.active?.store ??
-    (await openWhenWritable({
-      clock,
-      log,
-      open: () => Store.open(initial.database, storeOptions(log)),
-      policy: initial,
-      ownSource: initial.xmpp.component,
-      channels: () => offlineChannels(initial, clock, chatBefore),
-    }));
-  // Its sessions and AlertBot's own would take the component's JID from each other.
-  await chatBefore.close();
+  const chatBefore = chatBeforeSession(initial, clock, log);
+  let store: Store;
+  try {
+    store =
+      options.active?.store ??
+      (await openWhenWritable({
+        clock,
+        log,
+        open: () => Store.open(initial.database, storeOptions(log)),
+        policy: initial,
+        ownSource: initial.xmpp.component,
+        channels: () => offlineChannels(initial, clock, chatBefore),
+      }));
+  } finally {
+    // Its sessions and AlertBot's own would take the component's JID from each other.
+    await chatBefore.close();
+  }
+  undo.push(() => store.close());
   // Sources stored before the source rule keep their alerts (shown, acked, cleared by hand); only new
   // updates for them are refused, so the admin is told once here which senders need a new name.
   for (const { source } of store.sources.all()) {
@@ -210,6 +254,7 @@ export async function runBot(
         ...storeGauges(store, clock),
         ...catchUpGauges(() => liveEvents, clock),
         databaseWritable: () => !storage.active,
+        configRefused: () => refusedConfig !== null,
         udpHeld: () => udpHeld(),
       })
     : undefined;
@@ -228,6 +273,7 @@ export async function runBot(
     // its own alert past the grace (a bot that ended here was restarted in a loop, telling nobody).
     ...(options.active ? { reconnect: false as const } : { keepTrying: true }),
   });
+  undo.push(() => session.stop());
   if (!session.isOnline)
     log.error("cannot reach the XMPP server; will keep trying (email and SMS still go)", {
       service: initial.xmpp.service,
@@ -270,6 +316,7 @@ export async function runBot(
     handoverOf: (source) => handoverFor(config().udp, source),
     troubles: () => storage.troubles(),
   });
+  undo.push(() => core.stop());
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
     core.applyEffects(effects),
   );
@@ -406,6 +453,7 @@ export async function runBot(
     await adoptNodes(true);
   }
 
+  let fileGone = false;
   // The database cannot be written (disk full, say): people are told at once, and once it can,
   // what was refused is read again from the nodes and what fell due is run.
   const storage = new StorageAlarm({
@@ -418,8 +466,20 @@ export async function runBot(
       await core.tick();
     },
     changed: () => core.changed(),
+    checkFile: () => {
+      if (fileGone) return;
+      const change = store.checkFile();
+      if (change === null) return;
+      fileGone = true;
+      log.error(
+        "AlertBot's database file is gone from under it: it takes no more updates; put the file back, then restart AlertBot",
+        { database: initial.database, change },
+      );
+    },
   });
   store.onStorageFailure((error) => storage.failed(error));
+  storage.watchFile();
+  undo.push(() => storage.stop());
 
   session.on("online", () => {
     log.info("connected", { jid: session.jid });
@@ -480,6 +540,12 @@ export async function runBot(
     sendsNeededMs: () => Math.max(config().storm.quietDigestEveryMs, config().storm.limit.perMs),
   });
   retention.start();
+  undo.push(() => retention.stop());
+  // The file read at start loaded (or AlertBot would not run): an alert about one refused clears.
+  let refusedConfig: ConfigRefusal | null = null;
+  await core
+    .configLoaded()
+    .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
   if (udp) udpHeld = () => udp.stats().held;
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
@@ -556,6 +622,7 @@ export async function runBot(
   }
 
   async function shutDown(): Promise<void> {
+    undo.length = 0;
     stopping = true;
     storage.stop();
     adoptRetry.stop();
@@ -587,6 +654,12 @@ export async function runBot(
       const { xmpp, database, log: logConfig } = running;
       await settings.replace(runningSettings({ ...next, xmpp, database, log: logConfig }, xmppChannel, clock, gate));
       return { needsRestart };
+    },
+    async configRefused(refusal) {
+      const file = refusedConfig?.file;
+      refusedConfig = refusal;
+      if (refusal) await core.configRefused(refusal);
+      else await core.configLoaded(file);
     },
     async stop() {
       board?.close();

@@ -6,6 +6,7 @@ import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Channel, ChannelKind, Recipient } from "../notify/channel.js";
 import type { Policy } from "../policy/types.js";
+import type { ConfigRefusal } from "./config-refused.js";
 
 /** What the running bot works by, and what a config reload replaces whole. */
 export interface BotSettings {
@@ -112,33 +113,41 @@ function udpListener(config: BotConfig): unknown {
   return udp && { host: udp.host, port: udp.port, allow: udp.allow };
 }
 
+/** What a reload acts on: the running bot, which also hears whether the file was refused. */
+export interface ReloadTarget {
+  reload(next: BotConfig): Promise<ReloadOutcome>;
+  /** The file was refused (its own alert is raised), or null: it loaded (the alert clears). */
+  configRefused(refusal: ConfigRefusal | null): Promise<void>;
+}
+
 /**
  * Reads the config file again and applies it: a file that does not load is refused whole, its
- * problems logged and the running config kept; one that loads replaces people, policy, channels
- * and ack limits at once. Never throws: a reload must not be able to stop the bot.
+ * problems logged (and told to `target`, which raises AlertBot's own alert: a restart would not
+ * start on that file) and the running config kept; one that loads replaces people, policy,
+ * channels and ack limits at once. Never throws: a reload must not be able to stop the bot.
  */
 export async function reloadConfig(
   read: () => BotConfig,
-  apply: (next: BotConfig) => Promise<ReloadOutcome>,
+  target: ReloadTarget | ReloadTarget["reload"],
   log: Logger,
 ): Promise<boolean> {
+  const apply = typeof target === "function" ? target : (next: BotConfig) => target.reload(next);
+  const told = async (refusal: ConfigRefusal | null): Promise<void> => {
+    if (typeof target === "function") return;
+    await target
+      .configRefused(refusal)
+      .catch((err: unknown) =>
+        log.error("cannot raise or clear AlertBot's own alert about its configuration", { err }),
+      );
+  };
   let next: BotConfig;
   try {
     next = read();
   } catch (err) {
-    if (err instanceof InvalidConfigError) {
-      log.error("config reload rejected; keeping the running config", {
-        file: err.file,
-        problems: err.issues.map((i) => `${i.key}: ${i.problem}`),
-      });
-    } else if (err instanceof ConfigError) {
-      log.error("config reload rejected; keeping the running config", {
-        file: err.file,
-        problems: [`${err.key}: ${err.problem}`],
-      });
-    } else {
-      log.error("config reload failed; keeping the running config", { err });
-    }
+    const refusal = refusalOf(err);
+    if (err instanceof ConfigError) log.error("config reload rejected; keeping the running config", { ...refusal });
+    else log.error("config reload failed; keeping the running config", { err });
+    await told(refusal);
     return false;
   }
   try {
@@ -150,9 +159,22 @@ export async function reloadConfig(
       workgroups: next.workgroups.length,
       rules: next.rules.length,
     });
+    await told(null);
     return true;
   } catch (err) {
     log.error("config reload failed while applying it", { err });
     return false;
   }
+}
+
+/** The file and its problems, from what reading it threw (a file that cannot be read at all too). */
+function refusalOf(err: unknown): ConfigRefusal {
+  if (err instanceof InvalidConfigError)
+    return { file: err.file, problems: err.issues.map((i) => `${i.key}: ${i.problem}`) };
+  if (err instanceof ConfigError) return { file: err.file, problems: [`${err.key}: ${err.problem}`] };
+  const path = (err as { path?: unknown }).path;
+  return {
+    file: typeof path === "string" ? path : "the configuration file",
+    problems: [err instanceof Error ? err.message : String(err)],
+  };
 }

@@ -67,6 +67,11 @@ export interface StorageAlarmDeps {
   recovered: () => Promise<void>;
   /** Told when an episode starts and when it ends (boards show it). */
   changed?: () => void;
+  /**
+   * Checks that the database file open is still the one at its path (the store's checkFile): a
+   * file deleted or replaced under AlertBot fails no write, so without it nothing would notice.
+   */
+  checkFile?: () => void;
   probeEveryMs?: number;
 }
 
@@ -78,8 +83,23 @@ export interface StorageAlarmDeps {
 export class StorageAlarm {
   private failing: { since: number; reason: string; loggedAt: number; timer: TimerHandle | null } | null = null;
   private stopped = false;
+  private fileCheck: TimerHandle | null = null;
 
   constructor(private readonly deps: StorageAlarmDeps) {}
+
+  /** Checks the database file every few seconds until stopped (see checkFile). */
+  watchFile(): void {
+    const check = this.deps.checkFile;
+    if (!check || this.stopped) return;
+    this.fileCheck = this.deps.clock.setTimer(this.deps.probeEveryMs ?? STORAGE_PROBE_EVERY_MS, () => {
+      try {
+        check();
+      } catch (err) {
+        this.deps.log.warn("cannot check the database file", { err });
+      }
+      this.watchFile();
+    });
+  }
 
   /** True while the database cannot be written. */
   get active(): boolean {
@@ -104,9 +124,10 @@ export class StorageAlarm {
     const { clock, log } = this.deps;
     const since = clock.now();
     this.failing = { since, reason: error.reason, loggedAt: since, timer: null };
+    const advice = error.advice ?? "Free disk space (or fix the disk) on AlertBot's host.";
     log.error(
       "AlertBot cannot write its database: updates are refused (pubsub items are read again once it can; HTTP senders are answered 503; UDP updates are held in memory) and nobody is told of them; telling the people on call",
-      { reason: error.reason },
+      { reason: error.reason, ...(error.advice !== undefined ? { advice: error.advice } : {}) },
     );
     this.tellSafely(
       "raised",
@@ -115,7 +136,7 @@ export class StorageAlarm {
         "Until it can, updates are not stored and nobody is told of them. Updates published to " +
         "pubsub are read again once it can, and Mauve UDP updates are held until then; HTTP " +
         "senders are answered 503 and send again.\n" +
-        "Free disk space (or fix the disk) on AlertBot's host.",
+        advice,
     );
     this.probeLater();
     this.deps.changed?.();
@@ -125,6 +146,7 @@ export class StorageAlarm {
   stop(): void {
     this.stopped = true;
     this.failing?.timer?.cancel();
+    this.fileCheck?.cancel();
   }
 
   private probeLater(): void {

@@ -12,18 +12,22 @@ import { passingOpenFailure } from "../store/storage-failure.js";
 import { STORAGE_PROBE_EVERY_MS, storageAlarmRecipients } from "./storage-alarm.js";
 import { tellUnstored } from "./unstored-notice.js";
 
-/** What waiting for the database at start needs. */
-export interface OpenAtStartDeps<S> {
+/** What telling people before AlertBot runs needs. */
+export interface TellBeforeStartDeps {
   clock: Clock;
   log: Logger;
-  /** Opens the database; throws while it cannot (StoreError, SQLite's error as its cause). */
-  open: () => S;
   /** The policy in the configuration: who is on call for AlertBot's own alerts, and how. */
   policy: Policy;
   /** AlertBot's own source (its component JID), as its own alerts name it. */
   ownSource: string;
   /** The channels that need neither the database nor AlertBot's XMPP session, made only if needed. */
   channels: () => ReadonlyMap<ChannelKind, Channel>;
+}
+
+/** What waiting for the database at start needs. */
+export interface OpenAtStartDeps<S> extends TellBeforeStartDeps {
+  /** Opens the database; throws while it cannot (StoreError, SQLite's error as its cause). */
+  open: () => S;
   tryEveryMs?: number;
 }
 
@@ -50,8 +54,8 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
         const failed = (err: unknown): void => log.error("cannot tell that AlertBot could open its database", { err });
         // Chat is waited for, tried once: it goes out under the component's JID, which AlertBot's
         // own session takes next. The rest is not: the bus has been silent long enough.
-        await tell(deps, cleared, "chat").catch(failed);
-        void tell(deps, cleared, "other").catch(failed);
+        await tellBeforeStart(deps, cleared, "chat").catch(failed);
+        void tellBeforeStart(deps, cleared, "other").catch(failed);
       }
       return opened;
     } catch (err) {
@@ -63,7 +67,7 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
           reason,
           everyMs,
         });
-        await tell(deps, {
+        await tellBeforeStart(deps, {
           kind: "raised",
           subject: "AlertBot cannot start: it cannot open its database",
           text:
@@ -82,8 +86,8 @@ export async function openWhenWritable<S>(deps: OpenAtStartDeps<S>): Promise<S> 
  * Tells the people on call on every channel the policy names for them (everyone counted offline:
  * AlertBot has no presence yet), or only by chat, or only on the other channels.
  */
-async function tell<S>(
-  deps: OpenAtStartDeps<S>,
+export async function tellBeforeStart(
+  deps: TellBeforeStartDeps,
   message: NotificationMessage,
   part: "all" | "chat" | "other" = "all",
 ): Promise<void> {

@@ -27,6 +27,8 @@ export interface MetricsGauges {
   catchUp(): { heldEvents: number; keptNodes: number; oldestKeptAgeMs: number };
   /** Whether the bot's last write to its database, or its probe, committed (false through a full disk). */
   databaseWritable(): boolean;
+  /** Whether the last configuration reload was refused (a restart would not start on that file). */
+  configRefused(): boolean;
   /** Mauve UDP updates held in memory until the database takes writes again (see held-updates.ts). */
   udpHeld(): number;
 }
@@ -173,6 +175,14 @@ export class PromMetrics implements BotMetrics {
       registers,
       collect() {
         this.set(gauges.databaseWritable() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "mauve_config_last_reload_successful",
+      help: "0 while the configuration file was refused at the last reload (AlertBot runs on the one it had, and a restart would not start: exit 78); 1 otherwise",
+      registers,
+      collect() {
+        this.set(gauges.configRefused() ? 0 : 1);
       },
     });
     new Gauge({

@@ -56,3 +56,16 @@ export function asStorageError(
   for (const listener of listeners) listener(error);
   return error;
 }
+
+/**
+ * What kind of file a failed open met, from the error or its cause: "damaged" (not a database, or
+ * corrupt), "unopenable" (no such directory, no permission), or null for anything else.
+ */
+export function openFailureKind(err: unknown): "damaged" | "unopenable" | null {
+  const sqlite = err instanceof Error && err.name !== "SqliteError" ? err.cause : err;
+  const code = sqlite instanceof Error ? String((sqlite as { code?: unknown }).code) : "";
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code) || (err instanceof Error && /integrity check failed/.test(err.message)))
+    return "damaged";
+  if (/^SQLITE_(CANTOPEN|PERM|AUTH)/.test(code)) return "unopenable";
+  return null;
+}

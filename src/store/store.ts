@@ -9,6 +9,7 @@ import { InstanceLock } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
 import { Transactions } from "./transactions.js";
 import { StorageUnavailableError } from "../errors.js";
+import { FileIdentity } from "./file-identity.js";
 
 export type { InstanceLock } from "./instance-lock.js";
 
@@ -38,13 +39,16 @@ export class Store {
   private probes = 0;
   /** The thread that checkpoints the WAL, when asked for (see StoreOptions). */
   private readonly checkpointer: WalCheckpointer | null;
+  /** The file opened, to notice it deleted or replaced under us (null in memory). */
+  private readonly identity: FileIdentity | null;
 
   private constructor(
     private readonly db: Db,
-    path: string,
+    private readonly path: string,
     options: StoreOptions,
     background: StoreOptions["checkpointInBackground"],
   ) {
+    this.identity = path === ":memory:" ? null : FileIdentity.hold(path);
     // Before anything prepares a statement: the journal watches every write.
     this.replica = options.replicated ? new ReplicaJournal(db) : null;
     this.transactions = new Transactions(db);
@@ -136,6 +140,26 @@ export class Store {
     this.transaction(() => this.policy.setBotState("write-probe", `${at} ${this.probes}`));
   }
 
+  /**
+   * Checks that the path still names the file open: deleted or replaced under us, every later
+   * write would go to a file nobody opens again, so from then on every write throws
+   * StorageUnavailableError (the listeners of onStorageFailure hear it now). Returns the change,
+   * or null while there is none.
+   */
+  checkFile(): string | null {
+    const change = this.identity?.change() ?? null;
+    if (change === null) return null;
+    this.transactions.refuseFromNow(
+      new StorageUnavailableError(change, {
+        advice:
+          `Writes go nowhere now, so AlertBot takes none until it is restarted. Put the database back at ${this.path} ` +
+          "(from a backup, or the file moved away), then restart AlertBot: started without it, AlertBot makes an " +
+          "empty database, and every alert and acknowledgement is forgotten.",
+      }),
+    );
+    return change;
+  }
+
   /** The schema version now in the file. */
   schemaVersion(): number {
     return this.db.pragma("user_version", { simple: true }) as number;
@@ -150,5 +174,8 @@ export class Store {
   close(): void {
     this.checkpointer?.stop();
     this.db.close();
+    // Last: closing any descriptor of a file drops every POSIX lock this process holds on it,
+    // SQLite's included.
+    this.identity?.release();
   }
 }

@@ -11,6 +11,8 @@ export class Transactions {
   /** Waiting for the open transaction's outcome: told true after its commit, false after its rollback. */
   private readonly waiting: Array<(committed: boolean) => void> = [];
   private readonly failureListeners: Array<(error: StorageUnavailableError) => void> = [];
+  /** Set once the file cannot be written for good (see refuseFromNow); every write throws it. */
+  private refusal: StorageUnavailableError | null = null;
 
   constructor(private readonly db: Db) {
     this.wrapped = db.transaction((fn: () => unknown) => fn());
@@ -22,6 +24,7 @@ export class Transactions {
    * StorageUnavailableError, after telling `onStorageFailure`'s listeners.
    */
   run<T>(fn: () => T): T {
+    if (this.refusal) throw this.refusal;
     const outermost = !this.db.inTransaction;
     const mark = this.waiting.length;
     let result: T;
@@ -58,6 +61,16 @@ export class Transactions {
   afterCommit(fn: () => void): void {
     if (!this.db.inTransaction) fn();
     else this.waiting.push((committed) => committed && fn());
+  }
+
+  /**
+   * From now on every transaction throws `error` without running, and the listeners hear it now:
+   * for a file that will not take writes again while it is open (deleted or replaced under us).
+   */
+  refuseFromNow(error: StorageUnavailableError): void {
+    if (this.refusal) return;
+    this.refusal = error;
+    for (const listener of this.failureListeners) listener(error);
   }
 
   /** Calls `listener` with each write that failed because the file cannot be written. */

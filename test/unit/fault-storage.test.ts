@@ -175,7 +175,7 @@ describe("fault: storage", function () {
       assert.throws(() => Store.open(path), /newer than this mauve-xmpp understands/);
     });
 
-    it("makes AlertBot exit 1 with a clear reason, before it connects to anything", async () => {
+    it("makes AlertBot say why with a clear reason, before it connects to anything, and wait rather than exit 1 (restarted in a loop)", async () => {
       const path = filled();
       scribble(path, 0, 100);
       const config = join(dir, "alertbot.yaml");
@@ -183,10 +183,16 @@ describe("fault: storage", function () {
         config,
         `xmpp: { service: "xmpp://127.0.0.1:9", component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }\ndatabase: ${path}\npeople: [{ name: alice, jid: alice@x.org }]\n`,
       );
+      const before = readFileSync(path);
       const bot = ChildRun.start("bots/alertbot.ts", ["--config", config], {}, "alertbot");
-      assert.deepEqual(await bot.exited, { code: 1, signal: null });
-      const line = bot.logs.find((l) => l["msg"] === "cannot start");
-      assert.ok(line, bot.stderr);
+      const line = await bot.waitForLog(
+        "the reason",
+        (l) => l["msg"] === "AlertBot cannot start; telling the people on call, and trying again",
+      );
+      assert.match(String(line["advice"]), /will not replace it with an empty one/);
+      assert.equal(bot.hasExited, false);
+      assert.equal((await bot.stop()).code, 0);
+      assert.deepEqual(readFileSync(path), before, "the file is left as it was, for the admin to look at");
       assert.match(JSON.stringify(line["err"]), new RegExp(`${path.replace(/[/.]/g, "\\$&")}: .*not a database`));
       // Where and why, not only what: the stack, and the cause SQLite gave.
       const err = line["err"] as { stack?: unknown; cause?: { code?: unknown; stack?: unknown } };

@@ -27,6 +27,7 @@ describe("metrics: the catch-up", () => {
         ...storeGauges(store, clock),
         ...catchUpGauges(() => gate, clock),
         databaseWritable: () => true,
+        configRefused: () => false,
         udpHeld: () => 0,
       });
       const read = async () => {
