@@ -38,9 +38,12 @@ describe("commands: the one door (chat, rooms, forms)", () => {
     logs = [];
     counted = [];
     // Every other counter is a no-op: only commands are looked at here.
-    const metrics = new Proxy({ commandRun: (c: string, o: string) => void counted.push([c, o]) }, {
-      get: (target, key) => (key in target ? (target as Record<string | symbol, unknown>)[key] : () => undefined),
-    }) as BotMetrics;
+    const metrics = new Proxy(
+      { commandRun: (c: string, o: string) => void counted.push([c, o]) },
+      {
+        get: (target, key) => (key in target ? (target as Record<string | symbol, unknown>)[key] : () => undefined),
+      },
+    ) as BotMetrics;
     core = fakeClockCore({
       store,
       clock: new FakeClock(),
