@@ -9,6 +9,7 @@ import { Outbox } from "../store/outbox.js";
 import { unwrapPayload } from "../codec/payload.js";
 import { connectClient } from "../xmpp/connect.js";
 import { createDisco } from "../xmpp/disco.js";
+import { XmppBadInputError } from "../xmpp/errors.js";
 import { bareJid, jidDomain, jidLocal } from "../xmpp/jid.js";
 import { NS_MAUVE_AGENT } from "../xmpp/namespaces.js";
 import { createPresence } from "../xmpp/presence.js";
@@ -133,7 +134,10 @@ export async function runAgent(
       password: config.xmpp.password.reveal(),
       resource: "mauve-agent",
       clock,
-      onError: (err) => log.error("xmpp", { err }),
+      onError: (err) =>
+        err instanceof XmppBadInputError
+          ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })
+          : log.error("xmpp", { err }),
     }),
   );
   const pubsub = createPubsub(session);

@@ -488,9 +488,15 @@ export class BotCore {
    * Answers a chat line. Strangers get a polite refusal and change nothing; after a command what it
    * declared it changed is acted on at once (an ack tells the others, and schedules the ack's
    * expiry). With `answer`, the reply is given to it (and null returned); without, it is returned.
+   * `direct`: a one-to-one chat with the person (not through a room), where `web` hands out links.
    */
-  async handleChat(fromJid: string, body: string, answer?: (reply: string) => Promise<void>): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body, answer, true);
+  async handleChat(
+    fromJid: string,
+    body: string,
+    answer?: (reply: string) => Promise<void>,
+    direct = true,
+  ): Promise<string | null> {
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer, direct);
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);

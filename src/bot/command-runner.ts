@@ -1,8 +1,16 @@
 import { actorThrough } from "../alerts/actor.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import { FORM_COMMANDS, runFormCommand } from "../commands/adhoc-forms.js";
+import {
+  FORM_COMMANDS,
+  formValues,
+  runFormCommand,
+  type FormCommand,
+  type FormResult,
+  type FormValues,
+} from "../commands/adhoc-forms.js";
 import { STRANGER_REFUSAL, authoriser, recognisePerson, type Person } from "../commands/authorise.js";
 import { RateLimiter } from "../commands/rate-limit.js";
+import { isBlank } from "../commands/registry.js";
 import { runCommand, type CommandOutcome } from "../commands/run.js";
 import type { BotTrouble, CommandContext, CommandEffect, OnCallOutcome, WebSignIn } from "../commands/types.js";
 import type { Logger } from "../log.js";
@@ -53,6 +61,15 @@ const DROPPED_SHOWN = 8;
 const DROPPED_LINE_CHARS = 80;
 
 /**
+ * The most characters one command may hold (a chat line, a room line, a form's values together):
+ * commands are short, and refusing more keeps a flood cheap and a paste from being echoed back.
+ */
+export const MAX_COMMAND_CHARS = 2_000;
+
+/** The door's decision: run for this person, or answer `reply` (null: say nothing) and run nothing. */
+type Admission = { ok: true; person: Person } | { ok: false; reply: string | null; outcome: string };
+
+/**
  * The one door for commands, whatever they come through (chat, a room, a form): recognise the
  * person, rate-limit the JID, build the context over the store and the policy, run, log.
  */
@@ -74,28 +91,104 @@ export class CommandRunner {
    * person's lines dropped by the rate limit are listed back to them through `tell` once it frees.
    */
   async run(fromJid: string, body: string, tell?: TellLater, direct = false): Promise<CommandResult> {
-    const { log, clock } = this.deps;
-    if (body.trim() === "") return { reply: null, outcome: null };
-    // The limit comes first, so that nobody, stranger or not, can make the bot answer a flood.
+    if (isBlank(body)) return { reply: null, outcome: null };
+    const admitted = this.admit(
+      fromJid,
+      body.length,
+      "chat",
+      (retryAfterMs) =>
+        tell !== undefined && this.person(fromJid) !== null && this.drop(fromJid, body, retryAfterMs, tell),
+    );
+    if (!admitted.ok) return { reply: admitted.reply, outcome: null };
+    const outcome = await runCommand(body, this.context(admitted.person, direct));
+    this.record(fromJid, "chat", outcome.command, outcome.ok ? "ok" : outcome.kind, outcome.ok ? null : outcome);
+    return { reply: outcome.reply, outcome };
+  }
+
+  /**
+   * Runs a submitted XEP-0050 form from `fromJid` through the same door as chat: rate limit,
+   * length, person, log line and metrics. A refusal at the door ends the command (`final`); a
+   * form that does not parse is shown again with why.
+   */
+  async runForm(
+    command: FormCommand,
+    fields: FormValues,
+    fromJid: string,
+  ): Promise<FormResult | { ok: false; text: string; final: true }> {
+    let length = 0;
+    for (const values of fields.values()) for (const v of values) length += v.length;
+    const admitted = this.admit(fromJid, length, "form");
+    if (!admitted.ok) return { ok: false, text: admitted.reply ?? admitted.outcome, final: true };
+    const values = formValues(command, fields);
+    const result = values.ok
+      ? await runFormCommand(command, values.value, this.context(admitted.person))
+      : ({ ok: false, kind: "unparsed", command: command.node, text: values.text } as const);
+    this.record(fromJid, "form", result.command, result.ok ? "ok" : result.kind, result.ok ? null : result);
+    return result;
+  }
+
+  /**
+   * The door every command comes through: the rate limit first, so that nobody, stranger or not,
+   * can make the bot answer a flood; then the length; then whether the sender is a configured
+   * person. `dropped` is asked, when the limit refuses, whether the line was kept to list later.
+   */
+  private admit(
+    fromJid: string,
+    length: number,
+    via: string,
+    dropped: (retryAfterMs: number) => boolean = () => false,
+  ): Admission {
+    const { log, clock, metrics } = this.deps;
     const rate = this.limiter.take(fromJid, clock.now());
     if (!rate.ok) {
-      log.warn("commands rate-limited", { from: fromJid, retryAfterMs: rate.retryAfterMs });
-      const listed =
-        tell !== undefined && this.person(fromJid) !== null && this.drop(fromJid, body, rate.retryAfterMs, tell);
+      log.warn("commands rate-limited", { from: fromJid, via, retryAfterMs: rate.retryAfterMs });
+      const listed = dropped(rate.retryAfterMs);
       const reply = rate.reply ? rate.message + (listed ? " I'll tell you then which commands those were." : "") : null;
-      return { reply, outcome: null };
+      // A form is a request that must be answered: it gets the refusal every time.
+      return { ok: false, reply, outcome: rate.message };
+    }
+    if (length > MAX_COMMAND_CHARS) {
+      log.warn("command too long, refused", { from: fromJid, via, length });
+      metrics?.commandRun("unparsed", "too-long");
+      const reply = `That is ${length} characters long; commands are short (at most ${MAX_COMMAND_CHARS}). Try "help".`;
+      return { ok: false, reply, outcome: reply };
     }
     const person = this.person(fromJid);
     if (!person) {
-      log.warn("command from a stranger refused", { from: fromJid, length: body.length });
-      this.deps.metrics?.commandRun("none", "stranger");
-      return { reply: STRANGER_REFUSAL, outcome: null };
+      log.warn("command from a stranger refused", { from: fromJid, via, length });
+      metrics?.commandRun("none", "stranger");
+      return { ok: false, reply: STRANGER_REFUSAL, outcome: STRANGER_REFUSAL };
     }
-    const outcome = await runCommand(body, this.context(person, direct));
-    if (!outcome.ok && outcome.kind === "failed") log.error("command failed", { from: fromJid, err: outcome.error });
-    else log.info("command", { from: fromJid, command: outcome.command, ok: outcome.ok });
-    this.deps.metrics?.commandRun(outcome.command ?? "unparsed", outcome.ok ? "ok" : outcome.kind);
-    return { reply: outcome.reply, outcome };
+    return { ok: true, person };
+  }
+
+  /** The log line and the metric of a command that ran (or did not parse). */
+  private record(
+    fromJid: string,
+    via: string,
+    command: string | null,
+    result: string,
+    failure: { kind: string; error?: unknown } | null,
+  ): void {
+    if (failure?.kind === "failed") this.deps.log.error("command failed", { from: fromJid, via, err: failure.error });
+    else this.deps.log.info("command", { from: fromJid, via, command, ok: result === "ok" });
+    this.deps.metrics?.commandRun(command ?? "unparsed", result);
+  }
+
+  /**
+   * Answers `text` to a line that will not run from where it came (a room occupant whose real JID
+   * is hidden), within the rate limit of `sender` as a whole JID: each occupant of a room is
+   * someone else, while their bare JID, the room's, is shared by all. Null: say nothing.
+   */
+  decline(sender: string, body: string, text: string): string | null {
+    const rate = this.limiter.take(sender, this.deps.clock.now(), { wholeJid: true });
+    if (!rate.ok) return rate.reply ? rate.message : null;
+    this.deps.log.warn("command from a room occupant not known by their real JID, refused", {
+      from: sender,
+      length: body.length,
+    });
+    this.deps.metrics?.commandRun("none", "stranger");
+    return text;
   }
 
   /** Lets `web` hand out sign-in links for the web board (only in a direct chat). */
@@ -111,17 +204,12 @@ export class CommandRunner {
     jid: string,
     body: string,
   ): Promise<CommandOutcome | { ok: false; kind: "refused"; reply: string }> {
-    const { log, clock } = this.deps;
-    const rate = this.limiter.take(jid, clock.now());
-    if (!rate.ok) return { ok: false, kind: "refused", reply: rate.message };
-    const person = this.person(jid);
-    if (!person) return { ok: false, kind: "refused", reply: STRANGER_REFUSAL };
+    const admitted = this.admit(jid, body.length, "web");
+    if (!admitted.ok) return { ok: false, kind: "refused", reply: admitted.outcome };
+    const { person } = admitted;
     const asWeb = recognisePerson([{ name: actorThrough(person.name, "web"), jid: person.jid }], person.jid)!;
     const outcome = await runCommand(body, { ...this.context(person), person: asWeb });
-    if (!outcome.ok && outcome.kind === "failed")
-      log.error("command failed", { from: jid, via: "web", err: outcome.error });
-    else log.info("command", { from: jid, via: "web", command: outcome.command, ok: outcome.ok });
-    this.deps.metrics?.commandRun(outcome.command ?? "unparsed", outcome.ok ? "ok" : outcome.kind);
+    this.record(jid, "web", outcome.command, outcome.ok ? "ok" : outcome.kind, outcome.ok ? null : outcome);
     return outcome;
   }
 
@@ -238,13 +326,7 @@ export function offerFormCommands(
       form: command.form,
       allowed: (jid) => commands.person(jid) !== null,
       async run(fields, from) {
-        const person = commands.person(from);
-        if (!person) return { ok: false, text: STRANGER_REFUSAL, final: true };
-        const result = await runFormCommand(
-          command,
-          (name) => (fields.get(name) ?? []).join("\n"),
-          commands.context(person),
-        );
+        const result = await commands.runForm(command, fields, from);
         if (result.ok) await applyEffects(result.effects);
         return result;
       },

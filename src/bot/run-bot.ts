@@ -7,6 +7,7 @@ import { createChat } from "../xmpp/chat.js";
 import { ChatBeforeSession } from "../xmpp/chat-before-session.js";
 import { connectComponent } from "../xmpp/connect.js";
 import { createAdhoc, createDisco } from "../xmpp/disco.js";
+import { XmppBadInputError } from "../xmpp/errors.js";
 import { bareJid } from "../xmpp/jid.js";
 import { createMuc } from "../xmpp/muc.js";
 import { NS_COMMANDS, NS_MAUVE_AGENT, NS_MAUVE_BOT } from "../xmpp/namespaces.js";
@@ -109,9 +110,6 @@ function gated<A extends unknown[], R>(
 function fenced(channel: Channel, gate: WaitToSend | null): Channel {
   return gate ? { name: channel.name, send: gated(gate, (to, message) => channel.send(to, message)) } : channel;
 }
-
-// Chat lines longer than this are not commands; refusing them keeps a flood from costing much.
-const MAX_CHAT_CHARS = 2_000;
 
 /** The settings the running bot reads: the loaded config, and the channels made from it. */
 interface RunningSettings extends BotSettings {
@@ -266,7 +264,10 @@ async function startBot(
     domain: botJid,
     password: initial.xmpp.secret.reveal(),
     clock,
-    onError: (err) => log.error("xmpp", { err }),
+    onError: (err) =>
+      err instanceof XmppBadInputError
+        ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })
+        : log.error("xmpp", { err }),
     // Failover: an active never reconnects as the bot; it ends and comes back as the standby.
     // Otherwise a server that does not answer at start is tried until it does, as after a drop:
     // meanwhile the bot stores what UDP and HTTP bring, tells people by email and SMS, and raises
@@ -320,7 +321,7 @@ async function startBot(
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
     core.applyEffects(effects),
   );
-  offerFormCommands(createAdhoc(session, { clock }), core.commands, (effects) => core.applyEffects(effects));
+  offerFormCommands(createAdhoc(session, { clock, disco }), core.commands, (effects) => core.applyEffects(effects));
   const registry = new AgentRegistry({
     pubsub,
     service,
@@ -347,9 +348,19 @@ async function startBot(
   provisioning.onProvisionRequest((req) => registry.provision(req));
   chat.onChat(async (msg) => {
     const answer = (reply: string): Promise<void> => chat.sendChat(msg.from, reply);
-    if (msg.body.length > MAX_CHAT_CHARS)
-      await answer(`That message is ${msg.body.length} characters long; commands are short. Try "help".`);
-    else await core.handleChat(msg.from, msg.body, answer);
+    // A private message through a workgroup room comes from room/nick: the person is the occupant's
+    // real JID where the bot secured the room (non-anonymous, its own); elsewhere nobody is known.
+    const occupant = rooms.occupant(msg.from);
+    if (occupant === undefined) await core.handleChat(msg.from, msg.body, answer);
+    else if (occupant.kind === "person") await core.handleChat(occupant.realJid, msg.body, answer, false);
+    else if (occupant.kind === "hidden") {
+      const reply = core.commands.decline(
+        msg.from,
+        msg.body,
+        `I can't tell who you are from here: message me directly at ${botJid}.`,
+      );
+      if (reply !== null) await answer(reply);
+    }
   });
   const isPerson = (jid: string): boolean => config().people.some((p) => p.jid === bareJid(jid));
   presence.onSubscription(async (s) => {

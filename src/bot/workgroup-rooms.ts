@@ -2,6 +2,7 @@ import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL } from "../commands/auth
 import { roomCommand } from "../commands/registry.js";
 import type { CommandEffect } from "../commands/types.js";
 import type { Logger } from "../log.js";
+import { bareJid, jidResource } from "../xmpp/jid.js";
 import type { AffiliationChange, Muc } from "../xmpp/muc.js";
 import type { Person, Workgroup } from "../policy/types.js";
 import type { CommandRunner } from "./command-runner.js";
@@ -135,6 +136,22 @@ export class WorkgroupRooms {
       }
       await this.secure(s);
     }
+  }
+
+  /**
+   * Who a private message from `fullJid` (room/nick) is from, when it came through a room the bot
+   * is in: the occupant's real JID (`person`) when the room is one it secured (non-anonymous, its
+   * own, so the service tells it the truth), `hidden` otherwise, `room` for the room itself.
+   * Undefined: not from a room the bot is in.
+   */
+  occupant(fullJid: string): { kind: "person"; realJid: string } | { kind: "hidden" } | { kind: "room" } | undefined {
+    const room = bareJid(fullJid).toLowerCase();
+    const joined = this.muc.room(room);
+    if (joined === undefined) return undefined;
+    const nick = jidResource(fullJid);
+    if (nick === "") return { kind: "room" };
+    const realJid = this.isSecured(room) ? joined.occupants.find((o) => o.nick === nick)?.realJid : null;
+    return realJid ? { kind: "person", realJid } : { kind: "hidden" };
   }
 
   /** Whether the bot posts in `room` now (it joined it and secured it). */

@@ -1,5 +1,5 @@
-import { formatDuration, parseDuration } from "../util/duration.js";
-import { MAX_IDS, readIds, refuser, splitBecause } from "./args.js";
+import { formatDuration, HOUR_MS, parseDuration, SECOND_MS } from "../util/duration.js";
+import { MAX_IDS, quoted, readBecause, readCommandDuration, readIds, refuser, tooShort } from "./args.js";
 import { refusalFor } from "./capability.js";
 import { alertName } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
@@ -29,15 +29,10 @@ export function readAckLength(text: string): { ok: true; length: AckLength } | {
   const wh = WORKING_HOURS.exec(t);
   if (wh !== null) {
     const hours = /^\d/.test(wh[1] ?? "") ? Number(wh[1]) : 1;
-    return hours > 0
-      ? { ok: true, length: { kind: "working-hours", hours } }
-      : { ok: false, text: "An ack has to last longer than that." };
+    return hours * HOUR_MS >= SECOND_MS ? { ok: true, length: { kind: "working-hours", hours } } : tooShort("An ack");
   }
-  const ms = parseDuration(t);
-  if (ms === null)
-    return { ok: false, text: `I can't read "${t}" as a duration; try 90m, 2h, 1d, "2 hours" or "4 working hours".` };
-  if (ms === 0) return { ok: false, text: "An ack has to last longer than that." };
-  return { ok: true, length: { kind: "for", ms } };
+  const read = readCommandDuration(t, "An ack", '90m, 2h, 1d, "2 hours" or "4 working hours"');
+  return read.ok ? { ok: true, length: { kind: "for", ms: read.ms } } : read;
 }
 
 /** Reads an ack's ids as typed in chat or in a form field. */
@@ -45,8 +40,9 @@ export function readAckIds(text: string): { ok: true; ids: number[] } | { ok: fa
   const ids = readIds(text);
   if (!ids.ok && ids.bad === null) return { ok: false, text: "Which alert?" };
   if (!ids.ok) {
-    const hint = parseDuration(ids.bad ?? "") !== null ? ` To say how long, write "for ${ids.bad}".` : "";
-    return { ok: false, text: `"${ids.bad}" is not an alert number.${hint}` };
+    const bad = quoted(ids.bad ?? "");
+    const hint = parseDuration(ids.bad ?? "") !== null ? ` To say how long, write "for ${bad}".` : "";
+    return { ok: false, text: `"${bad}" is not an alert number.${hint}` };
   }
   if (ids.ids.length > MAX_IDS)
     return { ok: false, text: `That is ${ids.ids.length} alerts; I take at most ${MAX_IDS} at once.` };
@@ -55,8 +51,9 @@ export function readAckIds(text: string): { ok: true; ids: number[] } | { ok: fa
 
 // "because" ends the structured part: whatever follows is the note, even if it says "for".
 function parseAck(rest: string): ArgsResult<AckArgs> {
-  const { head, note } = splitBecause(rest);
-  if (note === null) return refuse('Say why after "because".');
+  const because = readBecause(rest);
+  if (!because.ok) return refuse(because.text);
+  const { head, note } = because;
   const [idText = "", ...forParts] = head.split(/\bfor\b/i);
   const ids = readAckIds(idText);
   if (!ids.ok) return refuse(ids.text);

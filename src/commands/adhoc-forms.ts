@@ -1,4 +1,5 @@
 import { readAckIds, readAckLength, type AckArgs } from "./ack.js";
+import { noteProblem } from "./args.js";
 import type { Registry } from "./registry.js";
 import { defaultRegistry, runParsedCommand } from "./run.js";
 import { readSilence } from "./silence.js";
@@ -48,6 +49,8 @@ export const ACK_FORM: FormCommand = {
     const ids = readAckIds(value("ids"));
     if (!ids.ok) return fail(ids.text);
     const note = value("note").replace(/\s+/g, " ").trim();
+    const problem = noteProblem(note);
+    if (problem !== null) return fail(problem);
     if (value("duration").trim() === "") return { ok: true, args: { ids: ids.ids, length: { kind: "default" }, note } };
     const length = readAckLength(value("duration").replace(/^\s*for\s+/i, ""));
     return length.ok ? { ok: true, args: { ids: ids.ids, length: length.length, note } } : fail(length.text);
@@ -86,6 +89,30 @@ export const SILENCE_FORM: FormCommand = {
 /** The commands offered as ad-hoc forms. */
 export const FORM_COMMANDS: readonly FormCommand[] = [ACK_FORM, SILENCE_FORM];
 
+/** The submitted values of a form, one a field (a text-multi's lines joined), as `parse` reads them. */
+export type FormValues = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * Reads submitted values for `command.parse`: a text-single field with several values is refused
+ * (two durations were added up silently: "2h" and "1h" made a 3h ack), a text-multi's are lines.
+ */
+export function formValues(
+  command: FormCommand,
+  fields: FormValues,
+): { ok: true; value: (field: string) => string } | { ok: false; text: string } {
+  for (const field of command.form.fields) {
+    const count = fields.get(field.var)?.length ?? 0;
+    if (field.type === "text-single" && count > 1)
+      return { ok: false, text: `"${field.label}" takes one value; ${count} were sent.` };
+  }
+  return { ok: true, value: (field) => (fields.get(field) ?? []).join("\n") };
+}
+
+/** How a submitted form ended: done with a note (and what the command changed), or refused with a text. */
+export type FormResult =
+  | { ok: true; command: string; note: string; effects: readonly CommandEffect[] }
+  | { ok: false; kind: "unparsed" | "refused" | "failed"; command: string; text: string; error?: unknown };
+
 /**
  * Runs a submitted form as its command, behind the commands' error boundary. The result has
  * the shape the ad-hoc edge takes: a note to show when done (with what the command changed, for the
@@ -96,9 +123,11 @@ export async function runFormCommand(
   value: (field: string) => string,
   ctx: CommandContext,
   registry: Registry = defaultRegistry,
-): Promise<{ ok: true; note: string; effects: readonly CommandEffect[] } | { ok: false; text: string }> {
+): Promise<FormResult> {
   const parsed = command.parse(value);
-  if (!parsed.ok) return { ok: false, text: parsed.humanMessage };
+  if (!parsed.ok) return { ok: false, kind: "unparsed", command: command.node, text: parsed.humanMessage };
   const outcome = await runParsedCommand(command.node, parsed.args, ctx, registry);
-  return outcome.ok ? { ok: true, note: outcome.reply, effects: outcome.effects } : { ok: false, text: outcome.reply };
+  if (outcome.ok) return { ok: true, command: outcome.command, note: outcome.reply, effects: outcome.effects };
+  const error = outcome.kind === "unparsed" ? undefined : outcome.error;
+  return { ok: false, kind: outcome.kind, command: command.node, text: outcome.reply, error };
 }

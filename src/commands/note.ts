@@ -1,4 +1,4 @@
-import { readId, refuser } from "./args.js";
+import { noteProblem, quoted, readId, refuser } from "./args.js";
 import { alertsWith } from "./capability.js";
 import { alertName } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
@@ -12,20 +12,19 @@ export interface NoteArgs {
 const USAGE = "note <id> <text>";
 const EXAMPLE = "note 42 the RAID controller is being replaced on Tuesday";
 const refuse = refuser(USAGE, EXAMPLE);
-/** Longer notes belong in a ticket; this keeps history lines readable in chat. */
-const MAX_NOTE = 1_000;
 
 function parseNote(rest: string): ArgsResult<NoteArgs> {
   const [first = "", ...words] = rest.trim().split(" ");
   if (first === "") return refuse("Which alert?");
   const id = readId(first);
-  if (id === null) return refuse(`"${first}" is not an alert number.`);
+  if (id === null) return refuse(`"${quoted(first)}" is not an alert number.`);
   const text = words
     .join(" ")
     .replace(/^[:,-]\s*/, "")
     .trim();
   if (text === "") return refuse("What should the note say?");
-  if (text.length > MAX_NOTE) return refuse(`That note is ${text.length} characters; keep it under ${MAX_NOTE}.`);
+  const problem = noteProblem(text);
+  if (problem !== null) return refuse(problem);
   return { ok: true, args: { id, text } };
 }
 

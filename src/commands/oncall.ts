@@ -1,4 +1,5 @@
 import { CommandError } from "../errors.js";
+import { quoted } from "./args.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
 /** What `oncall` was asked: one workgroup's name, or null for all of them. */
@@ -28,7 +29,7 @@ function handleOnCall(args: OnCallArgs, ctx: CommandContext): string {
   const outcome = ctx.oncall(args.workgroup);
   if (!outcome.ok) {
     const known = outcome.known.length === 0 ? "There are no workgroups." : `Workgroups: ${outcome.known.join(", ")}.`;
-    return `I don't know a workgroup "${args.workgroup ?? ""}". ${known}`;
+    return `I don't know a workgroup "${quoted(args.workgroup ?? "")}". ${known}`;
   }
   if (outcome.rota.length === 0) return "There are no workgroups.";
   return outcome.rota

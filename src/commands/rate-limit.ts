@@ -39,9 +39,12 @@ export class RateLimiter {
     this.msPerToken = limit.perMs / limit.burst;
   }
 
-  /** Takes one token for `sender` at `now` (ms), or says how long to wait. */
-  take(sender: string, now: number): RateDecision {
-    const key = sender.split("/")[0]?.toLowerCase() ?? sender;
+  /**
+   * Takes one token for `sender` at `now` (ms), or says how long to wait. The bucket is the bare
+   * JID's (one person, any resource), or with `wholeJid` the full JID's (one room occupant).
+   */
+  take(sender: string, now: number, options: { readonly wholeJid?: boolean } = {}): RateDecision {
+    const key = options.wholeJid === true ? sender.toLowerCase() : (sender.split("/")[0]?.toLowerCase() ?? sender);
     const bucket = this.refill(key, now);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;

@@ -1,3 +1,4 @@
+import { quoted } from "./args.js";
 import type { Command } from "./types.js";
 
 /** The commands the bot understands, found by name or alias. */
@@ -25,7 +26,7 @@ export function unknownCommandMessage(word: string, registry: Registry): string 
   const names = registry.commands.map((c) => c.name);
   const close = registry.commands.find((c) => [c.name, ...c.aliases].some((w) => isTypo(word.toLowerCase(), w)));
   const guess = close === undefined ? "" : ` Did you mean "${close.name}"?`;
-  return `I don't know "${word}".${guess} Try: ${names.join(", ")}`;
+  return `I don't know "${quoted(word)}".${guess} Try: ${names.join(", ")}`;
 }
 
 // One letter wrong, missing, extra, or two neighbours swapped ("akc", "shw", "hepl").
@@ -41,10 +42,23 @@ function isTypo(a: string, b: string): boolean {
 /** What a line of chat asks for, or why it could not be understood. */
 export type ParseResult = { ok: true; command: string; args: unknown } | { ok: false; humanMessage: string };
 
+// Whitespace and the invisible format characters (U+200B zero width space, U+2060 word joiner,
+// U+FEFF...) that clients and pastes leave around text: a line of nothing else says nothing.
+const BLANK = /^[\s\p{Cf}]*$/u;
+const EDGES = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+
+/**
+ * Whether a line has nothing visible in it. Such lines get no answer at all, whatever invisible
+ * characters they hold (docs/chat.md): clients send them as typing noise, and "I don't know" helps nobody.
+ */
+export function isBlank(text: string): boolean {
+  return BLANK.test(text);
+}
+
 /** Splits a chat line into its command word (lower-cased) and the rest, forgiving "/", "!", odd spacing and "ack42". */
 export function splitCommandLine(text: string): { word: string; rest: string } {
   const line = text
-    .trim()
+    .replace(EDGES, "")
     .replace(/^[/!]\s*/, "")
     .replace(/\s+/g, " ");
   const m = /^([^\s\d#]*)\s*(.*)$/.exec(line);
@@ -75,5 +89,7 @@ export function parseCommand(text: string, registry: Registry): ParseResult {
 export function roomCommand(body: string, botNick: string): string | null {
   const nick = botNick.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
   const addressed = new RegExp(`^\\s*@?${nick}(?=$|[\\s:,])[\\s:,]*`, "i").exec(body);
-  return addressed === null ? null : body.slice(addressed[0].length).trim() || "help";
+  if (addressed === null) return null;
+  const line = body.slice(addressed[0].length);
+  return isBlank(line) ? "help" : line.replace(EDGES, "");
 }

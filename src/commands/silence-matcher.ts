@@ -1,6 +1,7 @@
 import type { AlertRecord } from "../alerts/types.js";
 import { compilePattern } from "../policy/matcher.js";
 import type { ImportanceRange, Matcher } from "../policy/types.js";
+import { quoted } from "./args.js";
 
 /** What `silence` was pointed at: alerts matching a matcher, or one alert by its number. */
 export type SilenceTarget =
@@ -51,10 +52,17 @@ function unquote(value: string): string {
 function patterns(value: string): { ok: true; list: string[] } | { ok: false; text: string } {
   const raw = unquote(value);
   const list = REGEX.test(raw) ? [raw] : raw.split(",").filter((v) => v !== "");
-  if (list.length === 0) return { ok: false, text: `"${value}" gives no pattern.` };
+  if (list.length === 0) return { ok: false, text: `"${quoted(value)}" gives no pattern.` };
   for (const p of list) {
+    // A space ends a token, so "/web 1/" typed bare arrives as "/web" and "1/": taken as globs, it
+    // silenced something else than asked. A token that opens a regex must close it.
+    if (p.startsWith("/") && !REGEX.test(p))
+      return {
+        ok: false,
+        text: `"${quoted(p)}" starts a /regex/ but does not end one. A regex with spaces goes in double quotes, e.g. source="/web 1/".`,
+      };
     const compiled = compilePattern(p);
-    if (!compiled.ok) return { ok: false, text: `"${p}" is ${compiled.reason}.` };
+    if (!compiled.ok) return { ok: false, text: `"${quoted(p)}" is ${compiled.reason}.` };
   }
   return { ok: true, list };
 }
@@ -91,7 +99,10 @@ export function parseMatcher(text: string): Parsed {
     const m = /^([a-z][\w-]*)(>=|<=|=|>|<|:)(.*)$/i.exec(word);
     const key = m === null ? undefined : KEYS[(m[1] ?? "").toLowerCase()];
     if (m !== null && key === undefined && !REGEX.test(word))
-      return { ok: false, text: `I don't know the field "${m[1]}"; use source, id, subject or importance.` };
+      return {
+        ok: false,
+        text: `I don't know the field "${quoted(m[1] ?? "")}"; use source, id, subject or importance.`,
+      };
     if (/^#?\d+$/.test(word))
       return { ok: false, text: `To silence one alert, say "silence #${word.replace("#", "")} for …" on its own.` };
     if (key === "importance") {
@@ -99,7 +110,7 @@ export function parseMatcher(text: string): Parsed {
       if (range === null)
         return {
           ok: false,
-          text: `I can't read "${word}"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances).`,
+          text: `I can't read "${quoted(word)}"; try importance>=80 or importance=40-59 (urgent, normal and low are levels the rules give, not importances).`,
         };
       if (fields.importance !== undefined) return { ok: false, text: "Give importance once." };
       fields.importance = range;

@@ -1,7 +1,7 @@
 import { formatDuration, parseDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
 import type { Matcher } from "../policy/types.js";
-import { refuser, splitBecause } from "./args.js";
+import { noteProblem, quoted, readBecause, readCommandDuration, refuser } from "./args.js";
 import { refusalText } from "./authorise.js";
 import { alertsWith, silencesOf, verdict } from "./capability.js";
 import { alertName } from "./format.js";
@@ -30,22 +30,23 @@ export function readSilence(
   const target = parseMatcher(matcherText);
   if (!target.ok) return { ok: false, text: `${target.text} A matcher looks like: ${MATCHER_SYNTAX}.` };
   if (durationText.trim() === "") return { ok: false, text: 'For how long? Put a duration after "for".' };
-  const durationMs = parseDuration(durationText);
-  if (durationMs === null)
-    return { ok: false, text: `I can't read "${durationText.trim()}" as a duration; try 30m, 2h or 1d.` };
-  if (durationMs === 0) return { ok: false, text: "A silence has to last longer than that." };
-  return { ok: true, args: { target: target.target, durationMs, note } };
+  const duration = readCommandDuration(durationText, "A silence", "30m, 2h or 1d");
+  if (!duration.ok) return duration;
+  const problem = noteProblem(note);
+  if (problem !== null) return { ok: false, text: problem };
+  return { ok: true, args: { target: target.target, durationMs: duration.ms, note } };
 }
 
 function parseSilence(rest: string): ArgsResult<SilenceArgs> {
-  const { head, note } = splitBecause(rest);
-  if (note === null) return refuse('Say why after "because".');
+  const because = readBecause(rest);
+  if (!because.ok) return refuse(because.text);
+  const { head, note } = because;
   if (head === "" || /^for\b/i.test(head)) return refuse("What should I silence?");
   // The last "for" starts the duration: patterns may contain the word, durations never do.
   const m = /^(.*)\s+for(?:\s+(.*))?$/is.exec(head);
   if (m === null) {
     const last = head.split(" ").pop() ?? "";
-    return refuse(`For how long?${parseDuration(last) !== null ? ` Write "for ${last}".` : ""}`);
+    return refuse(`For how long?${parseDuration(last) !== null ? ` Write "for ${quoted(last)}".` : ""}`);
   }
   const read = readSilence(m[1] ?? "", m[2] ?? "", note);
   return read.ok ? read : refuse(read.text);

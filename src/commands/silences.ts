@@ -1,7 +1,7 @@
 import { personOfActor } from "../alerts/actor.js";
 import { formatDuration } from "../util/duration.js";
 import { matches } from "../policy/matcher.js";
-import { MAX_IDS, readIds, refuser } from "./args.js";
+import { MAX_IDS, quoted, readIds, refuser } from "./args.js";
 import { refusalText } from "./authorise.js";
 import { silencesOf, verdict } from "./capability.js";
 import { formatMatcher } from "./silence-matcher.js";
@@ -48,7 +48,9 @@ function parseUnsilence(rest: string): ArgsResult<UnsilenceArgs> {
   const ids = readIds(rest);
   if (!ids.ok)
     return refuse(
-      ids.bad === null ? 'Which silence? "silences" lists their numbers.' : `"${ids.bad}" is not a silence number.`,
+      ids.bad === null
+        ? 'Which silence? "silences" lists their numbers.'
+        : `"${quoted(ids.bad)}" is not a silence number.`,
     );
   if (ids.ids.length > MAX_IDS) return refuse(`That is ${ids.ids.length} silences; I take at most ${MAX_IDS} at once.`);
   return { ok: true, args: { ids: ids.ids } };

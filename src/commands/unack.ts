@@ -1,4 +1,4 @@
-import { MAX_IDS, readIds, refuser, splitBecause } from "./args.js";
+import { MAX_IDS, quoted, readBecause, readIds, refuser } from "./args.js";
 import { alertsWith, refusalFor } from "./capability.js";
 import { alertName, holdText } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
@@ -13,10 +13,11 @@ export interface IdsArgs {
 export function idsWithNote(usage: string, example: string): (rest: string) => ArgsResult<IdsArgs> {
   const refuse = refuser(usage, example);
   return (rest) => {
-    const { head, note } = splitBecause(rest);
-    if (note === null) return refuse('Say why after "because".');
+    const because = readBecause(rest);
+    if (!because.ok) return refuse(because.text);
+    const { head, note } = because;
     const ids = readIds(head);
-    if (!ids.ok) return refuse(ids.bad === null ? "Which alert?" : `"${ids.bad}" is not an alert number.`);
+    if (!ids.ok) return refuse(ids.bad === null ? "Which alert?" : `"${quoted(ids.bad)}" is not an alert number.`);
     if (ids.ids.length > MAX_IDS) return refuse(`That is ${ids.ids.length} alerts; I take at most ${MAX_IDS} at once.`);
     return { ok: true, args: { ids: ids.ids, note } };
   };

@@ -20,25 +20,40 @@ const UNIT_MS: Readonly<Record<string, number>> = (() => {
 // One "<number><unit>" term; terms may be glued ("1h30m") or spaced ("1 hour 30 minutes").
 const TERM = /^(\d+(?:\.\d+)?)\s*([a-z]+)\s*(?:,\s*|and\s+)?/;
 
+/** Why a duration could not be read: not a duration at all, or a unit given twice or out of order. */
+export type DurationProblem = "unreadable" | "repeated";
+
 /**
- * Reads a duration such as "90s", "5m", "2h", "1d", "1h30m" or "2 hours" into milliseconds;
- * returns null for anything else. A bare number is rejected because its unit would be a guess.
+ * Reads a duration such as "90s", "5m", "2h", "1d", "1h30m" or "2 hours" into milliseconds.
+ * A bare number is refused because its unit would be a guess; so are terms that do not go from
+ * larger units to smaller ones ("2h 2h", "30m 1h"): adding them up silently turned a slip into
+ * a longer ack than anyone asked for.
  */
-export function parseDuration(text: string): number | null {
+export function readDuration(text: string): { ok: true; ms: number } | { ok: false; problem: DurationProblem } {
   let rest = text
     .trim()
     .toLowerCase()
     .replace(/^an?\s+(?=[a-z])/, "1 ");
-  if (rest === "") return null;
+  if (rest === "") return { ok: false, problem: "unreadable" };
   let total = 0;
+  let previous = Infinity;
   while (rest !== "") {
     const m = TERM.exec(rest);
     const unit = m?.[2] === undefined ? undefined : UNIT_MS[m[2]];
-    if (m === null || unit === undefined) return null;
+    if (m === null || unit === undefined) return { ok: false, problem: "unreadable" };
+    if (unit >= previous) return { ok: false, problem: "repeated" };
+    previous = unit;
     total += Number(m[1]) * unit;
     rest = rest.slice(m[0].length);
   }
-  return Number.isSafeInteger(Math.round(total)) ? Math.round(total) : null;
+  const ms = Math.round(total);
+  return Number.isSafeInteger(ms) ? { ok: true, ms } : { ok: false, problem: "unreadable" };
+}
+
+/** Like readDuration, with null for anything it refuses (config values, where the key names the problem). */
+export function parseDuration(text: string): number | null {
+  const read = readDuration(text);
+  return read.ok ? read.ms : null;
 }
 
 const FORMAT_UNITS: ReadonlyArray<readonly [string, number]> = [

@@ -49,32 +49,51 @@ export interface Disco {
   discoItems(jid: string, node?: string): Promise<XmppResult<{ items: DiscoItem[] }>>;
   /** Starts answering disco#info about ourselves; replaces a previous answer. */
   announce(info: DiscoInfo): Unsubscribe;
+  /**
+   * XEP-0030 §3.2: answers disco#info about our nodes through `describe` (the requester's full
+   * JID given); undefined, or no describer, is item-not-found. Replaces a previous describer.
+   */
+  describeNodes(describe: NodeDescriber): Unsubscribe;
 }
+
+/** What we say about one of our nodes to a requester, or undefined when it is not theirs to see. */
+export type NodeDescriber = (node: string, fromJid: string) => DiscoInfo | undefined;
 
 /** Discovery over `session`; with `info`, it answers disco#info queries right away. */
 export function createDisco(session: XmppSession, info?: DiscoInfo): Disco {
   const core = coreOf(session);
+  let describer: NodeDescriber | undefined;
+  const answer = (info: DiscoInfo, node?: string): IqHandlerResult => {
+    const { xml } = core;
+    return {
+      ok: true,
+      payload: xml(
+        "query",
+        { xmlns: NS_DISCO_INFO, node },
+        ...info.identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
+        ...info.features.map((f) => xml("feature", { var: f })),
+      ),
+    };
+  };
   const announce = (own: DiscoInfo): Unsubscribe => {
     // We always answer disco#info and ping (xmpp.js for clients, connectComponent for components).
     const features = [...new Set([NS_DISCO_INFO, NS_PING, ...own.features])].sort();
     return core.handleIq("get", NS_DISCO_INFO, "query", "disco#info", (req) => {
-      // §3.2: we publish no nodes of our own.
-      if (attr(req.element, "node")) return { ok: false, condition: "item-not-found" };
-      const { xml } = core;
-      return {
-        ok: true,
-        payload: xml(
-          "query",
-          { xmlns: NS_DISCO_INFO },
-          ...own.identities.map((i) => xml("identity", { category: i.category, type: i.type, name: i.name })),
-          ...features.map((f) => xml("feature", { var: f })),
-        ),
-      };
+      const node = attr(req.element, "node");
+      if (node === undefined) return answer({ identities: own.identities, features });
+      const described = describer?.(node, req.from);
+      return described === undefined ? { ok: false, condition: "item-not-found" } : answer(described, node);
     });
   };
   if (info) announce(info);
   return {
     announce,
+    describeNodes(describe) {
+      describer = describe;
+      return () => {
+        if (describer === describe) describer = undefined;
+      };
+    },
     async discoItems(jid, node) {
       const { xml } = core;
       const reply = await core.request(
@@ -180,7 +199,13 @@ interface Session {
 /** Ad-hoc commands over `session`. Sessions not finished within `sessionTtlMs` (default 10 min) are forgotten. */
 export function createAdhoc(
   session: XmppSession,
-  options: { readonly clock?: Clock; readonly sessionTtlMs?: number; readonly maxSessions?: number } = {},
+  options: {
+    readonly clock?: Clock;
+    readonly sessionTtlMs?: number;
+    readonly maxSessions?: number;
+    /** Where disco#info about the command nodes is answered (XEP-0050 §2.2); without it, nowhere. */
+    readonly disco?: Disco;
+  } = {},
 ): Adhoc {
   const core = coreOf(session);
   const { xml } = core;
@@ -261,6 +286,17 @@ export function createAdhoc(
     if (action !== "execute" && action !== "complete")
       return { ok: false, condition: "bad-request", text: "bad-action: this command has a single stage" };
     return run(c, sid, fields, req.from);
+  });
+
+  // XEP-0050 §2.2: a command node (and the list node, §2.1) says what it is, to whoever may see it.
+  options.disco?.describeNodes((node, from) => {
+    if (node === NS_COMMANDS) return { identities: [{ category: "automation", type: "command-list" }], features: [] };
+    const c = commands.get(node);
+    if (c === undefined || !visible(c, from)) return undefined;
+    return {
+      identities: [{ category: "automation", type: "command-node", name: c.name }],
+      features: [NS_COMMANDS, NS_DATA_FORMS],
+    };
   });
 
   // XEP-0050 §2.1: the commands node of disco#items lists what the requester may run.

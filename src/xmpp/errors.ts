@@ -141,6 +141,18 @@ export class XmppHandlerError extends Error {
   }
 }
 
+/** Something a peer sent that we refused unread (a stanza nested absurdly deep): its sender's fault, not the connection's. */
+export class XmppBadInputError extends Error {
+  override readonly name = "XmppBadInputError";
+  constructor(
+    /** The sender's JID, as the server stamped it ("" when absent). */
+    readonly from: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Turns anything thrown into an Error without losing it. */
 export function toError(value: unknown): Error {
   if (!(value instanceof Error)) return new Error(describe(value));

@@ -14,6 +14,7 @@ import { IqHandlers, IqRequests } from "./iq.js";
 import type { IqHandlerResult, IqReply, IqRequest } from "./iq.js";
 import { Lifecycle } from "./lifecycle.js";
 import { hardenEntity } from "./raw-entity.js";
+import { refuseDeepStanzas } from "./stanza-depth.js";
 import type { RawBundle, RawEntity } from "./raw-entity.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 
@@ -43,7 +44,10 @@ export interface SessionEvents {
   };
   /** A reconnection attempt is scheduled after `delayMs`. */
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly lastError: string };
-  /** XmppIoError (connection trouble, lost stanzas) or XmppHandlerError (one of our handlers threw). */
+  /**
+   * XmppIoError (connection trouble, lost stanzas), XmppHandlerError (one of our handlers threw) or
+   * XmppBadInputError (a peer sent what we refused unread: log it as theirs).
+   */
   error: Error;
 }
 
@@ -152,6 +156,7 @@ export class SessionCore {
     hardenEntity(this.entity, (err) =>
       this.report(new XmppIoError("connection", `xmpp input: ${err.message}`, { cause: err })),
     );
+    refuseDeepStanzas(this.entity, this.xml, (err) => this.report(err));
     this.requests = new IqRequests(
       (el) => this.send(el),
       () => this.jid,

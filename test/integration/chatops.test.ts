@@ -148,6 +148,45 @@ permissions:
     assert.equal(bot!.store.alerts.get(loadId)?.ack?.by, "alice");
   });
 
+  // Bob, not alice: a form counts against its sender's rate limit, and alice's forms follow.
+  it("takes a private message through the workgroup room as from the person behind the nick", async () => {
+    const muc = createMuc(bob.session);
+    const joined = await muc.join(room(), "bob-pm");
+    assert.ok(joined.ok, JSON.stringify(joined));
+    const from = `${room()}/AlertBot`;
+    const start = bob.inbox.length;
+    await bob.say(from, "show");
+    const reply = await waitFor("the private reply", () => bob.inbox.slice(start).find((m) => m.from === from));
+    assert.match(reply.body, /web1/, "bob is recognised, not told he is a stranger");
+    assert.ok(
+      botLog.lines.some(
+        (l) => l["msg"] === "command" && String(l["from"]).startsWith("bob@") && l["command"] === "show",
+      ),
+    );
+    await muc.leave(room());
+  });
+
+  it("tells someone messaging privately through a room that hides real JIDs to message it directly", async () => {
+    const from = `hidden@${server().prosody.mucJid}/AlertBot`;
+    const start = alice.inbox.length;
+    await alice.say(from, "show");
+    const reply = await waitFor("the private reply", () => alice.inbox.slice(start).find((m) => m.from === from));
+    assert.equal(reply.body, `I can't tell who you are from here: message me directly at ${botJid()}.`);
+  });
+
+  it("refuses a room line too long for a command without echoing it to the room", async () => {
+    const muc = createMuc(bob.session);
+    const joined = await muc.join(room(), "bob-long");
+    assert.ok(joined.ok, JSON.stringify(joined));
+    const heard: string[] = [];
+    muc.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));
+    await muc.sendGroupchat(room(), `AlertBot: ${"z".repeat(100_000)}`);
+    const refusal = await waitFor("the refusal", () => heard.find((h) => h.startsWith("AlertBot: bob-long:")));
+    assert.match(refusal, /100000 characters long/);
+    assert.ok(refusal.length < 300, `not echoed: ${refusal.length} characters`);
+    await muc.leave(room());
+  });
+
   it("refuses commands in a room that hides real JIDs, saying why", async () => {
     const heard: string[] = [];
     hiddenRoom.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));

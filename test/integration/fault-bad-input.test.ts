@@ -7,7 +7,8 @@ import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { connectClient } from "../../src/xmpp/connect.js";
 import { createPubsub, type Pubsub } from "../../src/xmpp/pubsub.js";
-import type { XmppSession } from "../../src/xmpp/session.js";
+import { coreOf, type XmppSession } from "../../src/xmpp/session.js";
+import type { XmlElement } from "../../src/xmpp/xml.js";
 import { encodeUpdate } from "../../src/codec/protobuf.js";
 import { fuzzPayloads, mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 import { withProsody } from "../helpers/prosody.js";
@@ -296,7 +297,7 @@ email:
 
   it("answers a 100 kB chat message and a binary-looking one, and keeps serving", async () => {
     const huge = await ask("x".repeat(100_000), /characters long/);
-    assert.match(huge, /^That message is 100000 characters long; commands are short\. Try "help"\.$/);
+    assert.match(huge, /^That is 100000 characters long; commands are short \(at most 2000\)\. Try "help"\.$/);
     const rand = mulberry32(11);
     // Random code points from every range XML allows (control characters are not: the server would
     // close the sender's stream), with bidi overrides, zero-width and private-use characters among them.
@@ -315,6 +316,46 @@ email:
     await alice.expect(/help/i);
     assert.match(await ask("show", /Disk full/), /web1/);
     assert.deepEqual(errors(), []);
+  });
+
+  it("refuses stanzas nested thousands deep with bad-request, as the sender's bad input, and keeps serving", async () => {
+    const entity = coreOf(alice.session).entity as unknown as {
+      write(text: string): Promise<void>;
+      on(event: "stanza", fn: (el: XmlElement) => void): void;
+    };
+    const refusedBefore = botLog.lines.filter((l) => l["msg"] === "bad input from a peer, refused").length;
+    const answers: XmlElement[] = [];
+    entity.on("stanza", (el) => void answers.push(el));
+    const deep = (n: number): string => "<a>".repeat(n) + "</a>".repeat(n);
+    const cases = [
+      ["iq", `<iq type="get" to="${botJid()}" id="deep-iq"><foo xmlns="urn:x:nope">${deep(3_000)}</foo></iq>`],
+      [
+        "iq",
+        `<iq type="set" to="${botJid()}" id="deep-cmd"><command xmlns="http://jabber.org/protocol/commands" node="ack">${deep(15_000)}</command></iq>`,
+      ],
+      [
+        "message",
+        `<message type="chat" to="${botJid()}" id="deep-msg"><body>show</body><x xmlns="urn:x:nope">${deep(3_000)}</x></message>`,
+      ],
+    ] as const;
+    for (const [name, text] of cases) {
+      const id = /id="([^"]+)"/.exec(text)![1]!;
+      await entity.write(text);
+      const answer = await waitFor(`the answer to ${id}`, () => answers.find((a) => a.attrs.id === id));
+      assert.equal(answer.name, name);
+      assert.equal(answer.attrs.type, "error");
+      assert.ok(
+        answer.getChild("error")?.getChild("bad-request", "urn:ietf:params:xml:ns:xmpp-stanzas"),
+        answer.toString(),
+      );
+      assert.equal(answer.getChildElements().length, 1, "the payload is not echoed");
+    }
+    await entity.write(`<presence to="${botJid()}" id="deep-pres"><x xmlns="urn:x:nope">${deep(3_000)}</x></presence>`);
+    assert.match(await ask("show", /Disk full/), /web1/);
+    assert.deepEqual(errors(), []);
+    const refused = botLog.lines.filter((l) => l["msg"] === "bad input from a peer, refused").slice(refusedBefore);
+    assert.equal(refused.length, 4, JSON.stringify(refused));
+    assert.ok(refused.every((l) => String(l["from"]).startsWith("alice@")));
   });
 
   it("treats injection attempts in commands as text: nothing runs, SQL-ish text is stored verbatim", async () => {

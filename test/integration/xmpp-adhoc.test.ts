@@ -6,7 +6,7 @@ import { ACK_FORM, runFormCommand, SILENCE_FORM } from "../../src/commands/adhoc
 import { recognisePerson } from "../../src/commands/authorise.js";
 import type { CommandContext } from "../../src/commands/types.js";
 import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
-import { createAdhoc } from "../../src/xmpp/disco.js";
+import { createAdhoc, createDisco } from "../../src/xmpp/disco.js";
 import { bareJid } from "../../src/xmpp/jid.js";
 import { NS_COMMANDS } from "../../src/xmpp/namespaces.js";
 import type { Adhoc, AdhocFields } from "../../src/xmpp/disco.js";
@@ -23,6 +23,7 @@ describe("xmpp ad-hoc commands on Prosody", function () {
   let alice: Adhoc;
   let mallory: Adhoc;
   let aliceSession: XmppSession;
+  let mallorySession: XmppSession;
 
   before(async function () {
     const { prosody, botSecret } = server();
@@ -52,12 +53,17 @@ describe("xmpp ad-hoc commands on Prosody", function () {
       onError,
     });
     sessions.push(bot, aliceSession, malSession);
+    mallorySession = malSession;
     [botJid, aliceJid] = [bot.jid, aliceSession.jid];
     [alice, mallory] = [createAdhoc(aliceSession), createAdhoc(malSession)];
 
     // The bot's side, wired as the integrator would: configured people only, the commands layer decides.
     const people = [{ name: "alice", jid: bareJid(aliceJid) }];
-    const adhoc = createAdhoc(bot);
+    const disco = createDisco(bot, {
+      identities: [{ category: "component", type: "generic" }],
+      features: [NS_COMMANDS],
+    });
+    const adhoc = createAdhoc(bot, { disco });
     for (const command of [ACK_FORM, SILENCE_FORM]) {
       adhoc.onAdhoc({
         node: command.node,
@@ -181,6 +187,19 @@ describe("xmpp ad-hoc commands on Prosody", function () {
       runs.some((r) => r.from.startsWith("mallory")),
       false,
     );
+  });
+
+  it("describes a command node to those who may run it (XEP-0050 §2.2), and to nobody else", async () => {
+    const info = await createDisco(aliceSession).discoInfo(botJid, "ack");
+    assert.ok(info.ok, JSON.stringify(info));
+    assert.deepEqual(info.identities, [{ category: "automation", type: "command-node", name: "Acknowledge alerts" }]);
+    assert.deepEqual([...info.features].sort(), ["http://jabber.org/protocol/commands", "jabber:x:data"]);
+    const list = await createDisco(aliceSession).discoInfo(botJid, NS_COMMANDS);
+    assert.ok(list.ok && list.identities[0]?.type === "command-list", JSON.stringify(list));
+    const stranger = await createDisco(mallorySession).discoInfo(botJid, "ack");
+    assert.equal(stranger.ok ? "ok" : stranger.condition, "item-not-found");
+    const none = await createDisco(aliceSession).discoInfo(botJid, "frob");
+    assert.equal(none.ok ? "ok" : none.condition, "item-not-found");
   });
 
   it("answers disco#items for the commands node only", async () => {

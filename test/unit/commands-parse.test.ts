@@ -88,6 +88,28 @@ const TABLE: Array<[string, ParseResult]> = [
   ["ack 42 for 0m", no(`An ack has to last longer than that. ${ACK_USAGE}`)],
   ["ack 42 for 0 working hours", no(`An ack has to last longer than that. ${ACK_USAGE}`)],
   ["ack 42 because", no(`Say why after "because". ${ACK_USAGE}`)],
+  // Durations that add up silently, or round to nothing, are refused.
+  [
+    "ack 42 for 2h 2h",
+    no(
+      `"2h 2h" gives a unit twice or out of order; write one duration, largest unit first, e.g. 2h or 1h30m. ${ACK_USAGE}`,
+    ),
+  ],
+  [
+    "ack 42 for 30m 1h",
+    no(
+      `"30m 1h" gives a unit twice or out of order; write one duration, largest unit first, e.g. 2h or 1h30m. ${ACK_USAGE}`,
+    ),
+  ],
+  ["ack 42 for 1 hour 30 minutes", ack([42], hours(1.5 * H))],
+  ["ack 42 for 0.4s", no(`An ack has to last longer than that. ${ACK_USAGE}`)],
+  ["ack 42 for 0.0001 working hours", no(`An ack has to last longer than that. ${ACK_USAGE}`)],
+  // Notes after "because" have the same limit as `note`; what is quoted back is shortened.
+  [`ack 42 because ${"x".repeat(1_001)}`, no(`That note is 1001 characters; keep it under 1000. ${ACK_USAGE}`)],
+  [
+    `ack ${"9".repeat(5)}z${"z".repeat(500)}`,
+    no(`"${"9".repeat(5)}${"z".repeat(34)}…" is not an alert number. ${ACK_USAGE}`),
+  ],
   [
     `ack ${Array.from({ length: 51 }, (_, i) => i + 1).join(" ")}`,
     no(`That is 51 alerts; I take at most 50 at once. ${ACK_USAGE}`),
@@ -96,6 +118,12 @@ const TABLE: Array<[string, ParseResult]> = [
   ["unack 42", ids("unack", [42])],
   ["UNACK 42, 43", ids("unack", [42, 43])],
   ["un-ack #42 because wrong alert", ids("unack", [42], "wrong alert")],
+  [
+    `clear 42 because ${"c".repeat(1_001)}`,
+    no(
+      'That note is 1001 characters; keep it under 1000. Usage: clear <ids> [because <note>], e.g. "clear 42 because fixed by hand".',
+    ),
+  ],
   ["unack", no('Which alert? Usage: unack <ids> [because <note>], e.g. "unack 42".')],
   ["clear 42", ids("clear", [42])],
   ["clear 42 because fixed by hand", ids("clear", [42], "fixed by hand")],
@@ -174,6 +202,31 @@ const TABLE: Array<[string, ParseResult]> = [
   ],
   ["silence id=/^disk-(sda|sdb)$/ for 1h", silence({ alertId: ["/^disk-(sda|sdb)$/"] }, H)],
   ["silence importance<=30 for 1w", silence({ importance: { max: 30 } }, 7 * 24 * H)],
+  // A /regex/ with a space: quoted, it is one regex; bare, it is refused (it was taken as two globs).
+  ['silence "/web 1/" for 1h', silence({ source: ["/web 1/"] }, H)],
+  ['silence source="/web 1/i" for 1h', silence({ source: ["/web 1/i"] }, H)],
+  [
+    "silence /web 1/ for 1h",
+    no(
+      `"/web" starts a /regex/ but does not end one. A regex with spaces goes in double quotes, e.g. source="/web 1/". ${SYNTAX} ${SILENCE_USAGE}`,
+    ),
+  ],
+  [
+    "silence id=/disk sda/ for 1h",
+    no(
+      `"/disk" starts a /regex/ but does not end one. A regex with spaces goes in double quotes, e.g. source="/web 1/". ${SYNTAX} ${SILENCE_USAGE}`,
+    ),
+  ],
+  [
+    `silence web1 for 1h because ${"n".repeat(1_200)}`,
+    no(`That note is 1200 characters; keep it under 1000. ${SILENCE_USAGE}`),
+  ],
+  [
+    "silence web1 for 1h 1h",
+    no(
+      `"1h 1h" gives a unit twice or out of order; write one duration, largest unit first, e.g. 2h or 1h30m. ${SILENCE_USAGE}`,
+    ),
+  ],
   [
     "silence importance=80-100 source=lab* for 2h",
     silence({ importance: { min: 80, max: 100 }, source: ["lab*"] }, 2 * H),
@@ -236,6 +289,9 @@ const TABLE: Array<[string, ParseResult]> = [
   ["?", help(null)],
   ["help frob", no(`I don't know "frob". Try: ${ALL}`)],
   ["frob", no(`I don't know "frob". Try: ${ALL}`)],
+  [`${"z".repeat(100_000)}`, no(`I don't know "${"z".repeat(39)}…". Try: ${ALL}`)],
+  ["\u200b", no(`Start with a command. Try: ${ALL}`)],
+  ["\u200bshow\u2060", parseCommand("show", defaultRegistry)],
   ["thanks!", no(`I don't know "thanks". Try: ${ALL}`)],
   ["akc 42", no(`I don't know "akc". Did you mean "ack"? Try: ${ALL}`)],
   ["shw", no(`I don't know "shw". Did you mean "show"? Try: ${ALL}`)],
@@ -259,6 +315,7 @@ describe("commands: lines said in a room", () => {
     ["alertbot, show all", "show all"],
     ["@AlertBot help", "help"],
     ["AlertBot:", "help"],
+    ["AlertBot: \u200b", "help"],
     ["AlertBot frob", "frob"], // addressed: a typo gets its hint
     ["ack 42 for 2h", null], // not addressed: people talk among themselves
     ["show", null],

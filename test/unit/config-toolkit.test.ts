@@ -48,6 +48,12 @@ describe("config: durations", () => {
     ["-5m", null],
     ["5m!", null],
     ["h", null],
+    // Terms go from larger units to smaller: a repeat or a reversal was added up silently.
+    ["2h 2h", null],
+    ["2h\n1h", null],
+    ["30m 1h", null],
+    ["1 hour and 1 hours", null],
+    ["1d 2h 3m 4s", D + 2 * H + 3 * M + 4 * S],
   ];
   for (const [text, ms] of table) it(`parses ${JSON.stringify(text)}`, () => assert.equal(parseDuration(text), ms));
 

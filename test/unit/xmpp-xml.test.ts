@@ -1,7 +1,9 @@
 // XML building and reading in src/xmpp, without a server.
 import assert from "node:assert/strict";
 import { clientXml as xml } from "../../src/xmpp/connect.js";
-import { buildStanzaError, parseStanzaError } from "../../src/xmpp/errors.js";
+import { buildStanzaError, parseStanzaError, type XmppBadInputError } from "../../src/xmpp/errors.js";
+import type { RawEntity } from "../../src/xmpp/raw-entity.js";
+import { MAX_STANZA_DEPTH, nestsDeeperThan, refuseDeepStanzas } from "../../src/xmpp/stanza-depth.js";
 import { NS_PUBSUB_ERRORS, NS_STANZAS } from "../../src/xmpp/namespaces.js";
 import { buildNodeConfigForm, parseNodeConfigForm } from "../../src/xmpp/pubsub.js";
 import { agentNodeConfig } from "../../src/xmpp/provisioning.js";
@@ -108,5 +110,52 @@ describe("xmpp node configuration form", () => {
     ]);
     assert.equal(form.attrs.type, "submit");
     assert.deepEqual(parseNodeConfigForm(form), agentNodeConfig("web1"));
+  });
+});
+
+describe("xmpp stanza depth", () => {
+  const nested = (depth: number) => {
+    const root = xml("iq", { type: "get", id: "d" });
+    let at = root;
+    for (let i = 1; i < depth; i++) {
+      const child = xml("a");
+      at.append(child);
+      at = child;
+    }
+    return root;
+  };
+
+  it("measures depth with its own stack: 200,000 levels do not overflow it", () => {
+    assert.equal(nestsDeeperThan(nested(MAX_STANZA_DEPTH), MAX_STANZA_DEPTH), false);
+    assert.equal(nestsDeeperThan(nested(MAX_STANZA_DEPTH + 1), MAX_STANZA_DEPTH), true);
+    assert.equal(nestsDeeperThan(nested(200_000), MAX_STANZA_DEPTH), true);
+  });
+
+  it("refuses a too-deep IQ with bad-request and without its payload, and passes a shallow one on", () => {
+    const passed: string[] = [];
+    const sent: Array<ReturnType<typeof xml>> = [];
+    const refused: Error[] = [];
+    const entity = {
+      _onElement: (el: ReturnType<typeof xml>) => void passed.push(el.attrs.id ?? ""),
+      send: (el: ReturnType<typeof xml>) => (sent.push(el), Promise.resolve()),
+    };
+    refuseDeepStanzas(entity as unknown as RawEntity, xml, (e) => void refused.push(e));
+    const onElement = (entity as unknown as { _onElement(el: unknown): void })._onElement.bind(entity);
+    const shallow = xml("iq", { type: "get", id: "ok", from: "a@b/c" }, xml("ping", { xmlns: "urn:xmpp:ping" }));
+    onElement(shallow);
+    const deep = nested(5_000);
+    deep.attrs.from = "mallory@b/x";
+    onElement(deep);
+    assert.deepEqual(passed, ["ok"]);
+    assert.equal(refused.length, 1);
+    assert.equal((refused[0] as XmppBadInputError).from, "mallory@b/x");
+    assert.equal(sent.length, 1);
+    const reply = sent[0]!;
+    assert.deepEqual(
+      [reply.name, reply.attrs.type, reply.attrs.to, reply.attrs.id],
+      ["iq", "error", "mallory@b/x", "d"],
+    );
+    assert.ok(reply.getChild("error")?.getChild("bad-request", NS_STANZAS));
+    assert.equal(reply.getChildElements().length, 1, "the payload is not echoed");
   });
 });
