@@ -53,7 +53,16 @@ describe("an agent whose checks print more than fits in one update", function ()
     const d = t.prosody.domain;
     const alice = await PersonClient.login(t, "alice");
     people.push(alice);
-    bot = await startBotProcess(t, writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${d} }\n`));
+    // Every alert its own notice: the four raises may reach AlertBot in one batch, which would
+    // otherwise be one digest.
+    bot = await startBotProcess(
+      t,
+      writeBotConfig(
+        t,
+        dir,
+        `people:\n  - { name: alice, jid: alice@${d} }\nstorm: { per_person_limit: "1000 per 1m", digest_after: 1000 }\n`,
+      ),
+    );
     await t.prosody.register("web1", "pw-web1");
     const flag = (id: string): string => join(dir, `down-${id}`);
     // ~12 KB of HTML-ish text that escaping makes ~20 KB: four of them pass 64 KiB together.
