@@ -188,7 +188,7 @@ export class BotCore {
   start(): Promise<void> {
     // Raised before a restart, the alert about refused updates clears an hour from now unless more come.
     if (this.deps.store.alerts.find(this.ownSource, REFUSED_ALERT_ID)?.status === "raised")
-      this.refused.note("", "earlier run", "refused before AlertBot restarted", this.deps.clock.now());
+      this.refused.adoptRaised(this.deps.clock.now());
     return this.tick();
   }
 

@@ -50,6 +50,12 @@ export class RefusedUpdates {
     return true;
   }
 
+  /** The alert is raised already (by an earlier run): it clears an hour from `now` unless more come. */
+  adoptRaised(now: number): void {
+    this.raised = true;
+    this.lastAt = now;
+  }
+
   /** When the alert may clear (an hour after the last refusal), or null when it is not raised. */
   quietAt(): number | null {
     return this.raised && this.lastAt !== null ? this.lastAt + REFUSED_QUIET_MS : null;
