@@ -37,16 +37,17 @@ function messageOf(err) {
   return String(err && err.message ? err.message : err);
 }
 // Opened once, never closed (see the end).
+// Frames not yet copied, and how many were: a WAL partly copied starts over only once the rest is.
 function pending() {
   try {
     if (shm === null) shm = fs.openSync(path + "-shm", "r");
-    if (fs.readSync(shm, index, 0, 100, 0) < 100) return 0;
+    if (fs.readSync(shm, index, 0, 100, 0) < 100) return { left: 0, copied: 0 };
   } catch {
-    return 0;
+    return { left: 0, copied: 0 };
   }
   const mxFrame = bigEndian ? index.readUInt32BE(16) : index.readUInt32LE(16);
   const backfilled = bigEndian ? index.readUInt32BE(96) : index.readUInt32LE(96);
-  return mxFrame - backfilled;
+  return { left: mxFrame - backfilled, copied: backfilled };
 }
 try {
   const Database = require(driver);
@@ -58,8 +59,10 @@ try {
     // there whenever the bot's writes leave a gap. Without them the WAL grew to the writer's own
     // bound, and the writer's thread checkpointed the rest.
     for (let passes = 0; passes < ${PASSES}; passes++) {
-      const left = pending();
-      if (left === 0 || (passes === 0 && left < thresholdFrames)) break;
+      // A pass cut short by the bot's writes is finished at the next poll whatever is left: the
+      // WAL cannot start over until it is, and would grow towards the writer's bound meanwhile.
+      const { left, copied } = pending();
+      if (left === 0 || (passes === 0 && left < thresholdFrames && copied === 0)) break;
       try {
         db.pragma("wal_checkpoint(PASSIVE)");
         Atomics.add(flags, ${DONE}, 1);

@@ -1,6 +1,6 @@
 // The bot's WAL checkpointed from a thread of its own: it runs, it bounds the WAL, it stops cleanly.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,6 +14,17 @@ function writeAbout(store: Store, bytes: number): void {
   const rowBytes = 16 * 1024;
   for (let i = 0; i * rowBytes < bytes; i++)
     store.transaction(() => store.policy.setBotState(`filler-${i % 8}`, `${i} ${"x".repeat(rowBytes)}`));
+}
+
+// The WAL header's checkpoint sequence number: SQLite adds one each time the WAL starts over.
+function walRestarts(walPath: string): number {
+  const header = Buffer.alloc(16);
+  const fd = openSync(walPath, "r");
+  try {
+    return readSync(fd, header, 0, 16, 0) === 16 ? header.readUInt32BE(12) : 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 describe("store WAL checkpointer", function () {
@@ -55,6 +66,29 @@ describe("store WAL checkpointer", function () {
       // A WAL that only the bound started over grows to it (and the writer then copied the rest).
       assert.ok(largest < bound * 0.75, `the WAL grew to ${(largest / 1048576).toFixed(1)} MiB`);
     } finally {
+      store.close();
+    }
+  });
+
+  it("finishes a pass that was cut short at its next poll, though what is left is under the threshold", async () => {
+    const path = join(dir, "bot.sqlite");
+    const store = Store.open(path, { checkpointInBackground: { onError: assert.fail } });
+    const reader = openDatabase(path);
+    try {
+      writeAbout(store, WAL_CHECKPOINT_BYTES * 0.6);
+      // A reader's snapshot stops a pass at its frame, as the bot's writes during one do.
+      reader.exec("BEGIN");
+      reader.prepare("SELECT count(*) FROM bot_state").get();
+      writeAbout(store, WAL_CHECKPOINT_BYTES * 0.6);
+      await waitFor("a pass from the thread", () => store.backgroundCheckpoints >= 1);
+      const restarts = walRestarts(`${path}-wal`);
+      reader.exec("COMMIT");
+      const cutShort = store.backgroundCheckpoints;
+      await waitFor("the rest copied by the thread", () => store.backgroundCheckpoints > cutShort, 10_000);
+      writeAbout(store, 16 * 1024);
+      assert.equal(walRestarts(`${path}-wal`), restarts + 1, "the next write starts the WAL over");
+    } finally {
+      reader.close();
       store.close();
     }
   });
