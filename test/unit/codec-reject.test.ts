@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CodecError } from "../../src/errors.js";
 import { MAX_TIME_S, MAX_UPDATE_BYTES } from "../../src/codec/types.js";
-import { decodeUpdate, encodeUpdate } from "../../src/codec/protobuf.js";
+import { decodeUpdate, decodeUpdateWithNotes, encodeUpdate } from "../../src/codec/protobuf.js";
 import { unwrapPayload, wrapPayload } from "../../src/codec/payload.js";
 import { alert, update } from "../fixtures/codec/vectors.js";
 
@@ -70,6 +70,20 @@ describe("codec rejections", () => {
   it("refuses invalid UTF-8, naming the field but not the content", () => {
     const bytes = [0x08, 0x01, 0x12, 0x08, ...ascii("SECRET"), 0xc3, 0x28, 0x18, 0x00];
     rejects(() => decodeBytes(bytes), /^source is not valid UTF-8$/);
+  });
+
+  it("reads invalid UTF-8 in a text field with U+FFFD and notes it, but refuses it in an alert id", () => {
+    // An alert: id "a", then summary "caf" + Latin-1 é (0xe9), as an old script sends it.
+    const summary = [0x2a, 0x04, ...ascii("caf"), 0xe9];
+    const withAlert = (body: number[]): Uint8Array => new Uint8Array([...HEADER, 0x22, body.length, ...body]);
+    const { update: read, notes } = decodeUpdateWithNotes(withAlert([0x0a, 0x01, 0x61, ...summary]));
+    assert.equal(read.alerts[0]?.summary, "caf\uFFFD");
+    assert.deepEqual(notes, ["alert[0].summary: not valid UTF-8, bad bytes read as U+FFFD"]);
+    assert.equal(
+      decodeUpdate(withAlert([0x0a, 0x01, 0x61, 0x22, 0x01, 0xff, 0x32, 0x01, 0xc3])).alerts[0]?.subject,
+      "\uFFFD",
+    );
+    rejects(() => decodeUpdate(withAlert([0x0a, 0x04, ...ascii("caf"), 0xe9])), /^alert\[0\]\.id is not valid UTF-8$/);
   });
 
   it("refuses times beyond a safe integer of seconds, and takes the largest safe one", () => {
