@@ -171,6 +171,7 @@ describe("xmpp disco, presence and chat on Prosody", function () {
         xml("delay", { xmlns: NS_DELAY, stamp: "2026-01-05T10:00:00Z", from: server().prosody.domain }),
         xml("delay", { xmlns: NS_DELAY, stamp: "2026-01-05T09:00:00.500Z" }),
         xml("delay", { xmlns: NS_DELAY, stamp: "not a time" }),
+        xml("delay", { xmlns: NS_DELAY, stamp: "1" }),
       ),
     );
     const got = await atBot;
