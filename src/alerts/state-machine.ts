@@ -50,7 +50,9 @@ export function applyUpdate(
   semantics: AlertSemantics = DEFAULT_SEMANTICS,
 ): AlertChange[] {
   const skewMs = update.transmissionTimeS > 0 ? receivedAt - update.transmissionTimeS * 1000 : 0;
-  const toLocal = (seconds: number): number => (seconds > 0 ? seconds * 1000 + skewMs : 0);
+  // A set time shifted to before 1970 (a time in the far past from a clock that runs ahead) is
+  // still a time in the past, as in Mauve: taken for "unset", a raise or a clear was lost.
+  const toLocal = (seconds: number): number => (seconds > 0 ? Math.max(1, seconds * 1000 + skewMs) : 0);
   const working = new Map(existing);
   const changes = new Map<string, AlertChange>();
 

@@ -489,14 +489,16 @@ export class BotCore {
    * declared it changed is acted on at once (an ack tells the others, and schedules the ack's
    * expiry). With `answer`, the reply is given to it (and null returned); without, it is returned.
    * `direct`: a one-to-one chat with the person (not through a room), where `web` hands out links.
+   * `sentAt`: when the line was typed, when its message says (XEP-0203); late, it may not run.
    */
   async handleChat(
     fromJid: string,
     body: string,
     answer?: (reply: string) => Promise<void>,
     direct = true,
+    sentAt?: number,
   ): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body, answer, direct);
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer, direct, sentAt);
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);

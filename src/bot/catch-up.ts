@@ -1,13 +1,13 @@
 // Catching up after a (re)connection: the items each agent node retains are read and applied, in
 // their sender's order, together with the live events the gate held for that node meanwhile.
 import { unwrapPayload } from "../codec/payload.js";
-import { CodecError } from "../errors.js";
+import { CodecError, StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { toError } from "../xmpp/errors.js";
 import type { Pubsub } from "../xmpp/pubsub.js";
 import { NOT_LET_IN, REFUSALS } from "./agent-registry.js";
 import type { BotCore } from "./bot-core.js";
-import { handleItem, type IncomingItem } from "./item-handler.js";
+import { handleItem, type IncomingItem, type ItemOutcome } from "./item-handler.js";
 import type { LiveEventGate } from "./live-event-gate.js";
 
 /**
@@ -71,7 +71,7 @@ export async function catchUp(
   nodes: readonly string[],
   gate?: LiveEventGate<IncomingItem>,
 ): Promise<string[]> {
-  const { core, log, pubsub, service } = deps;
+  const { log, pubsub, service } = deps;
   let applied = 0;
   const unread: string[] = [];
   for (const node of nodes) {
@@ -89,13 +89,30 @@ export async function catchUp(
     }
     const retained = items.items.map((item) => ({ ...item, node }));
     for (const item of inSenderOrder([...retained, ...(gate?.take(node) ?? [])])) {
-      const outcome = await handleItem(core, log, item);
-      if (outcome.status === "applied") applied++;
+      const outcome = await applyItem(deps, item);
+      if (outcome?.status === "applied") applied++;
     }
     await gate?.unkeep(node); // what came in while it was applied follows, in arrival order
   }
   if (applied > 0) log.info("caught up from retained items", { nodes: nodes.length, applied });
   return unread;
+}
+
+// One item that cannot be applied for any reason but the database (which the caller retries) is
+// logged and passed over: thrown on, it left every later item and node of the pass unread, and
+// their live events held, at every start for as long as the node retained it.
+async function applyItem(deps: CatchUpDeps, item: IncomingItem): Promise<ItemOutcome | undefined> {
+  try {
+    return await handleItem(deps.core, deps.log, item);
+  } catch (err) {
+    if (err instanceof StorageUnavailableError) throw err;
+    deps.log.error("cannot apply a retained item; going on with the next", {
+      node: item.node,
+      itemId: item.itemId,
+      err,
+    });
+    return undefined;
+  }
 }
 
 /** What an adoption pass found: the nodes new to it, whether the listing was whole, and those not read. */

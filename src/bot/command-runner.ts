@@ -11,7 +11,7 @@ import {
 import { STRANGER_REFUSAL, authoriser, recognisePerson, type Person } from "../commands/authorise.js";
 import { RateLimiter } from "../commands/rate-limit.js";
 import { isBlank } from "../commands/registry.js";
-import { runCommand, type CommandOutcome } from "../commands/run.js";
+import { lateCommandRefusal, runCommand, type CommandOutcome } from "../commands/run.js";
 import type { BotTrouble, CommandContext, CommandEffect, OnCallOutcome, WebSignIn } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import { addOpenTime, workingHoursWindow } from "../policy/windows.js";
@@ -89,8 +89,10 @@ export class CommandRunner {
   /**
    * Runs a chat line from `fromJid` (a full or bare JID: the real JID, in rooms). A configured
    * person's lines dropped by the rate limit are listed back to them through `tell` once it frees.
+   * `sentAt`: when the line was typed, if it says (a delay stamp); one that changes something is
+   * not run late (see lateCommandRefusal).
    */
-  async run(fromJid: string, body: string, tell?: TellLater, direct = false): Promise<CommandResult> {
+  async run(fromJid: string, body: string, tell?: TellLater, direct = false, sentAt?: number): Promise<CommandResult> {
     if (isBlank(body)) return { reply: null, outcome: null };
     const admitted = this.admit(
       fromJid,
@@ -100,6 +102,12 @@ export class CommandRunner {
         tell !== undefined && this.person(fromJid) !== null && this.drop(fromJid, body, retryAfterMs, tell),
     );
     if (!admitted.ok) return { reply: admitted.reply, outcome: null };
+    const late = sentAt === undefined ? null : lateCommandRefusal(body, sentAt, this.deps.clock.now());
+    if (late !== null) {
+      this.deps.log.warn("command sent long before it came, not run", { from: fromJid, command: late.command, sentAt });
+      this.deps.metrics?.commandRun(late.command, "late");
+      return { reply: late.reply, outcome: null };
+    }
     const outcome = await runCommand(body, this.context(admitted.person, direct));
     this.record(fromJid, "chat", outcome.command, outcome.ok ? "ok" : outcome.kind, outcome.ok ? null : outcome);
     return { reply: outcome.reply, outcome };

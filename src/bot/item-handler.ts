@@ -1,5 +1,6 @@
 import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
-import { unwrapPayload } from "../codec/payload.js";
+import { payloadBytes } from "../codec/payload.js";
+import { decodeUpdateWithNotes } from "../codec/protobuf.js";
 import { CodecError } from "../errors.js";
 import type { IngestOutcome } from "../ingest/ingest-update.js";
 import type { Logger } from "../log.js";
@@ -42,7 +43,9 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
   }
   let update;
   try {
-    update = unwrapPayload(item.payload);
+    const decoded = decodeUpdateWithNotes(payloadBytes(item.payload));
+    update = decoded.update;
+    if (decoded.notes.length > 0) log.info("update cleaned on its way in", { ...where, notes: decoded.notes });
   } catch (err) {
     if (!(err instanceof CodecError)) throw err;
     return refused(err.message);

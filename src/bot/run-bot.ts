@@ -351,8 +351,8 @@ async function startBot(
     // A private message through a workgroup room comes from room/nick: the person is the occupant's
     // real JID where the bot secured the room (non-anonymous, its own); elsewhere nobody is known.
     const occupant = rooms.occupant(msg.from);
-    if (occupant === undefined) await core.handleChat(msg.from, msg.body, answer);
-    else if (occupant.kind === "person") await core.handleChat(occupant.realJid, msg.body, answer, false);
+    if (occupant === undefined) await core.handleChat(msg.from, msg.body, answer, true, msg.sentAt);
+    else if (occupant.kind === "person") await core.handleChat(occupant.realJid, msg.body, answer, false, msg.sentAt);
     else if (occupant.kind === "hidden") {
       const reply = core.commands.decline(
         msg.from,

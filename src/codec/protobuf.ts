@@ -128,6 +128,8 @@ type Reader = protobuf.Reader;
 
 // fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: keep the text exactly as sent.
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// For the text fields: a summary in Latin-1 from an old script is no reason to lose its alert.
+const lenientUtf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 function fail(message: string, cause?: unknown): never {
   throw new CodecError(message, { cause });
@@ -156,6 +158,22 @@ function readString(r: Reader, wire: number, label: string): string {
   }
 }
 
+/**
+ * A text field (subject, summary, detail): invalid UTF-8 is read with U+FFFD in place of the bad
+ * bytes, and noted. Identities (id, source) stay strict: read leniently, two ids would become one.
+ */
+function readText(r: Reader, wire: number, label: string, notes: string[]): string {
+  expect(wire, WIRE.LEN, label);
+  const bytes = r.bytes();
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    notes.push(`${label}: not valid UTF-8, bad bytes read as U+FFFD`);
+    return lenientUtf8Decoder.decode(bytes);
+  }
+}
+
 function readUint64(r: Reader, wire: number, label: string): bigint {
   expect(wire, WIRE.VARINT, label);
   return readVarint64(r);
@@ -173,7 +191,7 @@ function readUint32(r: Reader, wire: number, label: string): number {
   return Number(readUint64(r, wire, label) & 0xffffffffn);
 }
 
-function decodeAlert(bytes: Uint8Array, label: string): Alert {
+function decodeAlert(bytes: Uint8Array, label: string, notes: string[]): Alert {
   const r = protobuf.Reader.create(bytes);
   const alert: Alert = blankAlert("");
   let hasId = false;
@@ -191,13 +209,13 @@ function decodeAlert(bytes: Uint8Array, label: string): Alert {
         alert.clearTimeS = readTime(r, wire, `${label}.clear_time`);
         break;
       case 4:
-        alert.subject = readString(r, wire, `${label}.subject`);
+        alert.subject = readText(r, wire, `${label}.subject`, notes);
         break;
       case 5:
-        alert.summary = readString(r, wire, `${label}.summary`);
+        alert.summary = readText(r, wire, `${label}.summary`, notes);
         break;
       case 6:
-        alert.detail = readString(r, wire, `${label}.detail`);
+        alert.detail = readText(r, wire, `${label}.detail`, notes);
         break;
       case 7:
         alert.importance = readUint32(r, wire, `${label}.importance`);
@@ -213,7 +231,7 @@ function decodeAlert(bytes: Uint8Array, label: string): Alert {
   return alert;
 }
 
-function decodeFields(bytes: Uint8Array): AlertUpdate {
+function decodeFields(bytes: Uint8Array, notes: string[]): AlertUpdate {
   const r = protobuf.Reader.create(bytes);
   const update: AlertUpdate = {
     transmissionId: 0n,
@@ -240,7 +258,7 @@ function decodeFields(bytes: Uint8Array): AlertUpdate {
         break;
       case 4:
         expect(wire, WIRE.LEN, "alert");
-        update.alerts.push(decodeAlert(r.bytes(), `alert[${update.alerts.length}]`));
+        update.alerts.push(decodeAlert(r.bytes(), `alert[${update.alerts.length}]`, notes));
         break;
       case 5:
         expect(wire, WIRE.LEN, "signature");
@@ -267,13 +285,13 @@ function decodeFields(bytes: Uint8Array): AlertUpdate {
   return update;
 }
 
-/** Decodes and validates the protobuf without sanitising text; callers want `decodeUpdate`. */
-function decodeRawUpdate(bytes: Uint8Array): AlertUpdate {
+/** Decodes and validates the protobuf without sanitising text (noting what it read leniently); callers want `decodeUpdate`. */
+function decodeRawUpdate(bytes: Uint8Array, notes: string[]): AlertUpdate {
   if (!(bytes instanceof Uint8Array)) fail("input is not a byte array");
   if (bytes.length === 0) fail("empty input");
   if (bytes.length > MAX_UPDATE_BYTES) fail(`update is ${bytes.length} bytes, over the ${MAX_UPDATE_BYTES}-byte limit`);
   try {
-    return decodeFields(bytes);
+    return decodeFields(bytes, notes);
   } catch (e) {
     if (e instanceof CodecError) throw e;
     // protobufjs's messages carry offsets and lengths only ("index out of range: 9 + 10 > 12").
@@ -284,8 +302,10 @@ function decodeRawUpdate(bytes: Uint8Array): AlertUpdate {
 
 /** Decodes an AlertUpdate and reports what sanitising changed (for the log). */
 export function decodeUpdateWithNotes(bytes: Uint8Array): SanitisedUpdate {
+  const notes: string[] = [];
   try {
-    return sanitiseUpdate(decodeRawUpdate(bytes));
+    const sanitised = sanitiseUpdate(decodeRawUpdate(bytes, notes));
+    return { update: sanitised.update, notes: [...notes, ...sanitised.notes] };
   } catch (e) {
     if (e instanceof CodecError) throw e;
     fail("update could not be sanitised", e); // a bug, but bad input must only ever yield CodecError

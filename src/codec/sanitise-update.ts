@@ -2,7 +2,7 @@
 // that arrives, whatever the path (pubsub, legacy UDP), before anything else sees it.
 import { CodecError } from "../errors.js";
 import { decodeEntities, sanitiseDetail, toPlainText } from "./html.js";
-import { FIELD_LIMITS, type LimitedField, type Alert, type AlertUpdate } from "./types.js";
+import { FIELD_LIMITS, MAX_TIME_S, type LimitedField, type Alert, type AlertUpdate } from "./types.js";
 import { sourceNameProblem } from "./source-name.js";
 import { charCount, foldLines, stripControls, truncateChars } from "./text.js";
 
@@ -39,7 +39,15 @@ function clean(value: string, field: LimitedField, label: string, notes: string[
   return truncateChars(stripped, limit);
 }
 
-/** Cleans and bounds one alert's text fields; `label` (e.g. "alert[2]") prefixes the notes. */
+// A time past MAX_TIME_S reads as MAX_TIME_S: every date past it means "never" all the same, and
+// the year 275760 is where the milliseconds of a Date end: such a time threw wherever it was shown.
+function boundTime(seconds: number, label: string, notes: string[]): number {
+  if (seconds <= MAX_TIME_S) return seconds;
+  notes.push(`${label}: after 9999-12-31, read as then`);
+  return MAX_TIME_S;
+}
+
+/** Cleans and bounds one alert's text fields and times; `label` (e.g. "alert[2]") prefixes the notes. */
 function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
   const id = clean(alert.id, "id", `${label}.id`, notes, true);
   if (id.trim() === "") throw new CodecError(`${label} has an empty id`);
@@ -48,6 +56,9 @@ function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
   return {
     ...alert,
     id,
+    raiseTimeS: boundTime(alert.raiseTimeS, `${label}.raise_time`, notes),
+    clearTimeS: boundTime(alert.clearTimeS, `${label}.clear_time`, notes),
+    suppressUntilS: boundTime(alert.suppressUntilS, `${label}.suppress_until`, notes),
     subject: clean(alert.subject, "subject", `${label}.subject`, notes, false),
     summary: clean(alert.summary, "summary", `${label}.summary`, notes, false),
     detail: detail.html,
@@ -56,7 +67,8 @@ function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
 
 /**
  * Applies Mauve's limits and our hygiene to an update: control characters stripped from ids,
- * subject and summary reduced to one line of text, long text truncated (noted, not rejected),
+ * subject and summary reduced to one line of text, long text truncated and times past the year
+ * 9999 brought back to its end (noted, not rejected),
  * detail HTML sanitised; a source that would need any cleaning is refused. Throws CodecError for an empty source
  * or alert id, which no receiver could key.
  */
@@ -69,5 +81,6 @@ export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {
   if (source !== update.source)
     throw new CodecError(sourceNameProblem(update.source) ?? "source refused: it would need cleaning");
   const alerts = update.alerts.map((alert, i) => sanitiseAlert(alert, `alert[${i}]`, notes));
-  return { update: { ...update, source, alerts }, notes };
+  const transmissionTimeS = boundTime(update.transmissionTimeS, "transmission_time", notes);
+  return { update: { ...update, source, alerts, transmissionTimeS }, notes };
 }

@@ -35,6 +35,13 @@ export interface AlertUpdate {
   sequence: bigint;
 }
 
+/**
+ * The latest time an update's time fields are read as: 9999-12-31T23:59:59Z in UNIX seconds. The
+ * wire carries up to 2^53 s, but a JavaScript Date ends in the year 275760, and an alert that
+ * raises or a suppression that ends after the year 9999 is one that never does.
+ */
+export const MAX_TIME_S = 253_402_300_799;
+
 /** Largest protobuf AlertUpdate we accept or produce, in bytes: Mauve's UDP packet limit. */
 export const MAX_UPDATE_BYTES = 65_536;
 

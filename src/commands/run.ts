@@ -1,4 +1,6 @@
 import { CommandError, StorageUnavailableError } from "../errors.js";
+import { formatDuration } from "../util/duration.js";
+import { quoted } from "./args.js";
 import { parseCommand, type Registry } from "./registry.js";
 import type { CommandContext, CommandEffect } from "./types.js";
 import { ackCommand } from "./ack.js";
@@ -41,6 +43,33 @@ export type CommandOutcome =
   | { ok: false; kind: "unparsed"; command: null; reply: string }
   | { ok: false; kind: "refused"; command: string; reply: string; error: CommandError }
   | { ok: false; kind: "failed"; command: string; reply: string; error: unknown };
+
+/**
+ * How long a command that changes something may have been on its way (its XEP-0203 delay stamp:
+ * typed offline, held by a client or a server) and still run.
+ */
+export const LATE_COMMAND_MS = 2 * 60_000;
+
+/**
+ * The refusal of a line typed at `sentAt` that reached the bot only at `now`, past LATE_COMMAND_MS,
+ * when it changes something: an "ack 42" typed an hour ago must not silence the alert raised again
+ * since, nor a "clear 42" clear it. Lines that only read (`show`, `detail`) run late all the same,
+ * as lines that do not parse are answered as usual. Null: run it; else the command and the reply.
+ */
+export function lateCommandRefusal(
+  text: string,
+  sentAt: number,
+  now: number,
+  registry: Registry = defaultRegistry,
+): { command: string; reply: string } | null {
+  if (now - sentAt <= LATE_COMMAND_MS) return null;
+  const parsed = parseCommand(text, registry);
+  if (!parsed.ok || (registry.find(parsed.command)?.effects.length ?? 0) === 0) return null;
+  const reply =
+    `You sent "${quoted(text.trim())}" ${formatDuration(now - sentAt)} ago and it reached me only now, ` +
+    "so I did not run it: what it is about may have changed since. Send it again if you still mean it.";
+  return { command: parsed.command, reply };
+}
 
 /** The single error boundary for chat commands: parses, runs, and never rejects. */
 export async function runCommand(

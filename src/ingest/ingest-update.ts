@@ -51,6 +51,12 @@ export interface UpdateOrigin {
  */
 export const RECENT_SEQUENCED_KEPT = AGENT_NODE_MAX_ITEMS;
 
+/**
+ * How long a UDP update's transmission id marks a repeat of it as a duplicate: Mauve's
+ * `transmission_cache_expire_time`, 300 s.
+ */
+export const UDP_DUPLICATE_WINDOW_MS = 5 * 60_000;
+
 /** What ingest is told besides the update: how to apply it, and who may speak for what. */
 export interface IngestOptions {
   readonly semantics?: AlertSemantics;
@@ -98,7 +104,13 @@ export function ingestUpdate(
     if (notOwner) return { status: "rejected", reason: notOwner };
     const id = update.transmissionId.toString();
     // Files from before schema 4 hold sequenced updates' ids in the table too: both are looked at.
-    if (known?.recentTransmissions.includes(id) || store.transmissions.seen(update.source, update.transmissionId))
+    // A datagram is repeated by the network at once, never replayed later: past Mauve's window a
+    // UDP sender's id is new again (one that counts from 1 again after a restart, or never changes).
+    const since = origin.via === "udp" ? receivedAt - UDP_DUPLICATE_WINDOW_MS : undefined;
+    if (
+      known?.recentTransmissions.includes(id) ||
+      store.transmissions.seen(update.source, update.transmissionId, since)
+    )
       return { status: "duplicate" };
     const sequenced = update.sequence > 0n;
     const recent = sequenced ? [...(known?.recentTransmissions ?? []), id].slice(-RECENT_SEQUENCED_KEPT) : [];

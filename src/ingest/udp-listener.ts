@@ -3,7 +3,7 @@
 import { createSocket, type RemoteInfo } from "node:dgram";
 import { BlockList, isIP, isIPv4 } from "node:net";
 import type { Clock } from "../clock/clock.js";
-import { decodeUpdate } from "../codec/protobuf.js";
+import { decodeUpdateWithNotes } from "../codec/protobuf.js";
 import { sourceKey, sourceNameProblem, sourceReading } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
 import { CodecError, StorageUnavailableError } from "../errors.js";
@@ -224,7 +224,14 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     }
     let update: AlertUpdate;
     try {
-      update = decodeUpdate(msg);
+      const decoded = decodeUpdateWithNotes(msg);
+      update = decoded.update;
+      if (decoded.notes.length > 0)
+        deps.log.info("UDP update cleaned on its way in", {
+          from: from.address,
+          source: update.source,
+          notes: decoded.notes,
+        });
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
       stats.malformed++;

@@ -158,23 +158,26 @@ export class TransmissionStore {
     this.sql = statementCache(db);
   }
 
-  /** True when this source's transmission was applied before. */
-  seen(source: string, transmissionId: bigint): boolean {
-    return (
-      this.sql("SELECT 1 FROM transmissions WHERE source = ? AND transmission_id = ?").get(
-        source,
-        transmissionId.toString(),
-      ) !== undefined
-    );
+  /** True when this source's transmission was applied before (at or after `since`, when given). */
+  seen(source: string, transmissionId: bigint, since?: number): boolean {
+    const id = transmissionId.toString();
+    const row =
+      since === undefined
+        ? this.sql("SELECT 1 FROM transmissions WHERE source = ? AND transmission_id = ?").get(source, id)
+        : this.sql("SELECT 1 FROM transmissions WHERE source = ? AND transmission_id = ? AND received_at >= ?").get(
+            source,
+            id,
+            since,
+          );
+    return row !== undefined;
   }
 
-  /** Remembers a transmission as applied. */
+  /** Remembers a transmission as applied at `at` (a transmission id applied again: at its latest). */
   remember(transmissionId: bigint, source: string, at: number): void {
-    this.sql("INSERT OR IGNORE INTO transmissions (source, transmission_id, received_at) VALUES (?, ?, ?)").run(
-      source,
-      transmissionId.toString(),
-      at,
-    );
+    this.sql(
+      `INSERT INTO transmissions (source, transmission_id, received_at) VALUES (?, ?, ?)
+         ON CONFLICT (source, transmission_id) DO UPDATE SET received_at = excluded.received_at`,
+    ).run(source, transmissionId.toString(), at);
   }
 
   /**

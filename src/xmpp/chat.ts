@@ -5,7 +5,22 @@ import { parseStanzaError } from "./errors.js";
 import type { StanzaErrorCondition } from "./errors.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
-import { attr } from "./xml.js";
+import { NS_DELAY } from "./namespaces.js";
+import { attr, type XmlElement } from "./xml.js";
+
+// XEP-0082 §3.3 DateTime, the only form a delay stamp takes (Date.parse alone reads "1" as 2001).
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+// XEP-0203 §4: each entity that delays a stanza adds its own <delay/>; the earliest is when it left
+// its author. A stamp that is not an XEP-0082 DateTime is ignored.
+function sentAtOf(stanza: XmlElement): number | undefined {
+  const stamps = stanza
+    .getChildren("delay", NS_DELAY)
+    .map((d) => attr(d, "stamp") ?? "")
+    .map((stamp) => (DATE_TIME.test(stamp) ? Date.parse(stamp) : NaN))
+    .filter((t) => Number.isFinite(t));
+  return stamps.length > 0 ? Math.min(...stamps) : undefined;
+}
 
 /** A chat line someone sent us. */
 export interface ChatMessage {
@@ -16,6 +31,11 @@ export interface ChatMessage {
   /** "chat" or "normal" (RFC 6121 §5.2.2). */
   readonly type: "chat" | "normal";
   readonly thread?: string;
+  /**
+   * When it was sent, in ms, when the message carries a XEP-0203 delay stamp (typed offline, held
+   * back by a client or a server): the earliest stamp it carries.
+   */
+  readonly sentAt?: number;
 }
 
 /** A message of ours that came back as an error (RFC 6120 §8.3). */
@@ -60,12 +80,14 @@ export function createChat(session: XmppSession): Chat {
         const body = stanza.getChildText("body");
         if (body === null || body === "") return;
         const thread = stanza.getChildText("thread") ?? undefined;
+        const sentAt = sentAtOf(stanza);
         return handler({
           from: attr(stanza, "from") ?? "",
           to: attr(stanza, "to") ?? "",
           body,
           type,
           ...(thread ? { thread } : {}),
+          ...(sentAt !== undefined ? { sentAt } : {}),
         });
       }),
     onBounce: (handler) =>

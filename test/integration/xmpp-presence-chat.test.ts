@@ -6,7 +6,8 @@ import { createChat } from "../../src/xmpp/chat.js";
 import { connectClient, connectComponent } from "../../src/xmpp/connect.js";
 import { createDisco } from "../../src/xmpp/disco.js";
 import { bareJid } from "../../src/xmpp/jid.js";
-import { NS_DISCO_INFO, NS_MAUVE_AGENT, NS_MAUVE_BOT, NS_PING } from "../../src/xmpp/namespaces.js";
+import { NS_DELAY, NS_DISCO_INFO, NS_MAUVE_AGENT, NS_MAUVE_BOT, NS_PING } from "../../src/xmpp/namespaces.js";
+import { coreOf } from "../../src/xmpp/session.js";
 import { createPresence, getRoster } from "../../src/xmpp/presence.js";
 import type { ChatBounce, ChatMessage } from "../../src/xmpp/chat.js";
 import type { PresenceBounce, PresenceUpdate, SubscriptionStanza } from "../../src/xmpp/presence.js";
@@ -156,6 +157,26 @@ describe("xmpp disco, presence and chat on Prosody", function () {
       type: "chat",
       thread: "t1",
     });
+  });
+
+  it("a chat line's XEP-0203 delay stamps say when it was sent: the earliest of them", async function () {
+    const atBot = nextEvent<ChatMessage>((fn) => createChat(bot).onChat(fn));
+    const { xml } = coreOf(person);
+    // Its client held it back, then a server did too: each added its own stamp.
+    await coreOf(person).send(
+      xml(
+        "message",
+        { to: bot.jid, type: "chat" },
+        xml("body", {}, "ack 42"),
+        xml("delay", { xmlns: NS_DELAY, stamp: "2026-01-05T10:00:00Z", from: server().prosody.domain }),
+        xml("delay", { xmlns: NS_DELAY, stamp: "2026-01-05T09:00:00.500Z" }),
+        xml("delay", { xmlns: NS_DELAY, stamp: "not a time" }),
+        xml("delay", { xmlns: NS_DELAY, stamp: "1" }),
+      ),
+    );
+    const got = await atBot;
+    assert.equal(got.body, "ack 42");
+    assert.equal(got.sentAt, Date.UTC(2026, 0, 5, 9, 0, 0, 500));
   });
 
   it("a message to nobody comes back as a bounce, not as chat", async function () {

@@ -232,6 +232,20 @@ describe("alert semantics (Mauve)", () => {
       assert.equal(applyUpdate(raise, none, T0, "agent")[0]?.after.suppressUntil, T0 + 120_000);
     });
 
+    it("a time in the far past from a clock running ahead still applies now, as in Mauve", () => {
+      // Shifted by the skew, `-r 1` (UNIX second 1) from a clock an hour ahead lands before 1970:
+      // still a time in the past, not an unset one that left the update without effect.
+      const ahead = { transmissionTimeS: sec(T0) + 3600 };
+      const [raised] = applyUpdate(update("web1", [alert("r", { raiseTimeS: 1 })], ahead), none, T0, "agent");
+      assert.equal(raised?.after.status, "raised");
+      assert.equal(raised?.transition, "raised");
+      const s = run(
+        { at: T0, u: update("web1", [alert("c")]) },
+        { at: T0 + 1000, u: update("web1", [alert("c", { clearTimeS: 1 })], ahead) },
+      );
+      assert.equal(s.get("c")?.status, "cleared");
+    });
+
     it("without transmission_time, takes times as they are", () => {
       const u = update("web1", [alert("x", { raiseTimeS: sec(T0) + 3600 })]);
       assert.equal(applyUpdate(u, none, T0, "agent")[0]?.after.scheduledRaiseAt, T0 + 3_600_000);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { BotCore } from "../../src/bot/bot-core.js";
 import { UNREAD_NODE_KEEP_MS, catchUp, catchUpHolding } from "../../src/bot/catch-up.js";
 import { handleItem, type IncomingItem } from "../../src/bot/item-handler.js";
 import { LiveEventGate } from "../../src/bot/live-event-gate.js";
@@ -6,6 +7,8 @@ import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { wrapPayload } from "../../src/codec/payload.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
+import type { AlertUpdate } from "../../src/codec/types.js";
+import type { UpdateOrigin } from "../../src/ingest/ingest-update.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
 import type { Pubsub, PubsubItem } from "../../src/xmpp/pubsub.js";
@@ -352,6 +355,100 @@ describe("catch-up of many nodes: a node's live events wait for its own catch-up
         lines.filter((l) => /stale|no longer listed/.test(l.msg)).map((l) => l.msg),
         [],
       );
+    } finally {
+      core.stop();
+      store.close();
+    }
+  });
+});
+
+describe("catch-up of a node holding an update with a time no Date can hold", () => {
+  it("applies it with its times read as 9999-12-31, and goes on to the next node", async () => {
+    const t0 = 1_700_000_000;
+    const clock = new FakeClock(t0 * 1000);
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+    await core.start();
+    try {
+      // The wire carries times up to 2^53 s; a JavaScript Date ends in the year 275760.
+      const far = 10_000_000_000_000;
+      const items = new Map<string, PubsubItem[]>([
+        [
+          sourceToNodeName("web1"),
+          [
+            {
+              itemId: "far",
+              publisher: "web1@mauve.localhost",
+              payload: wrapPayload(
+                update(
+                  "web1",
+                  [alert("hb", { clearTimeS: t0, raiseTimeS: far }), alert("quiet", { suppressUntilS: far })],
+                  {
+                    transmissionTimeS: t0,
+                  },
+                ),
+              ),
+            },
+          ],
+        ],
+        [
+          sourceToNodeName("web2"),
+          [
+            {
+              itemId: "next",
+              publisher: "web2@mauve.localhost",
+              payload: wrapPayload(update("web2", [alert("disk")])),
+            },
+          ],
+        ],
+      ]);
+      const pubsub = {
+        getItems: (_service: string, n: string) => Promise.resolve({ ok: true, items: items.get(n) ?? [] }),
+      } as unknown as Pubsub;
+      const log = createLogger({ level: "error" });
+      await catchUp({ core, log, pubsub, service: "pubsub.mauve.localhost" }, [...items.keys()]);
+      await core.idle();
+      assert.equal(store.alerts.find("web1", "hb")?.scheduledRaiseAt, Date.UTC(9999, 11, 31, 23, 59, 59));
+      assert.equal(store.alerts.find("web1", "quiet")?.suppressUntil, Date.UTC(9999, 11, 31, 23, 59, 59));
+      assert.equal(store.alerts.find("web2", "disk")?.status, "raised", "the next node is caught up too");
+    } finally {
+      core.stop();
+      store.close();
+    }
+  });
+});
+
+describe("catch-up past an item that fails to apply", () => {
+  it("logs the item and goes on with the next item and node", async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const store = Store.open(":memory:");
+    const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
+    await core.start();
+    try {
+      // A bug met by one update (not the database, which the caller retries) must not stop the rest.
+      const failing = Object.assign(Object.create(core) as BotCore, {
+        applyUpdate: (u: AlertUpdate, o: UpdateOrigin) =>
+          u.alerts[0]?.id === "bad" ? Promise.reject(new Error("a bug")) : core.applyUpdate(u, o),
+      });
+      const item = (source: string, id: string, itemId: string): PubsubItem => ({
+        itemId,
+        publisher: `${source}@mauve.localhost`,
+        payload: wrapPayload(update(source, [alert(id)])),
+      });
+      const items = new Map<string, PubsubItem[]>([
+        [sourceToNodeName("web1"), [item("web1", "bad", "a"), item("web1", "disk", "b")]],
+        [sourceToNodeName("web2"), [item("web2", "disk", "c")]],
+      ]);
+      const pubsub = {
+        getItems: (_service: string, n: string) => Promise.resolve({ ok: true, items: items.get(n) ?? [] }),
+      } as unknown as Pubsub;
+      const lines: string[] = [];
+      const log = createLogger({ level: "error", sink: (line: string) => lines.push(line) });
+      await catchUp({ core: failing, log, pubsub, service: "pubsub.mauve.localhost" }, [...items.keys()]);
+      await core.idle();
+      assert.equal(store.alerts.find("web1", "disk")?.status, "raised");
+      assert.equal(store.alerts.find("web2", "disk")?.status, "raised");
+      assert.match(lines.join("\n"), /cannot apply a retained item.*"itemId":"a"/);
     } finally {
       core.stop();
       store.close();

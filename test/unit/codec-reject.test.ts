@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CodecError } from "../../src/errors.js";
-import { MAX_UPDATE_BYTES } from "../../src/codec/types.js";
-import { decodeUpdate, encodeUpdate } from "../../src/codec/protobuf.js";
+import { MAX_TIME_S, MAX_UPDATE_BYTES } from "../../src/codec/types.js";
+import { decodeUpdate, decodeUpdateWithNotes, encodeUpdate } from "../../src/codec/protobuf.js";
 import { unwrapPayload, wrapPayload } from "../../src/codec/payload.js";
 import { alert, update } from "../fixtures/codec/vectors.js";
 
@@ -72,7 +72,21 @@ describe("codec rejections", () => {
     rejects(() => decodeBytes(bytes), /^source is not valid UTF-8$/);
   });
 
-  it("refuses times beyond a safe integer of seconds, and accepts the largest safe one", () => {
+  it("reads invalid UTF-8 in a text field with U+FFFD and notes it, but refuses it in an alert id", () => {
+    // An alert: id "a", then summary "caf" + Latin-1 é (0xe9), as an old script sends it.
+    const summary = [0x2a, 0x04, ...ascii("caf"), 0xe9];
+    const withAlert = (body: number[]): Uint8Array => new Uint8Array([...HEADER, 0x22, body.length, ...body]);
+    const { update: read, notes } = decodeUpdateWithNotes(withAlert([0x0a, 0x01, 0x61, ...summary]));
+    assert.equal(read.alerts[0]?.summary, "caf\uFFFD");
+    assert.deepEqual(notes, ["alert[0].summary: not valid UTF-8, bad bytes read as U+FFFD"]);
+    assert.equal(
+      decodeUpdate(withAlert([0x0a, 0x01, 0x61, 0x22, 0x01, 0xff, 0x32, 0x01, 0xc3])).alerts[0]?.subject,
+      "\uFFFD",
+    );
+    rejects(() => decodeUpdate(withAlert([0x0a, 0x04, ...ascii("caf"), 0xe9])), /^alert\[0\]\.id is not valid UTF-8$/);
+  });
+
+  it("refuses times beyond a safe integer of seconds, and takes the largest safe one", () => {
     const time = (varint: number[]): number[] => [
       ...HEADER,
       0x22,
@@ -87,7 +101,7 @@ describe("codec rejections", () => {
     const maxSafe = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
     rejects(() => decodeBytes(time(twoTo53)), /alert\[0\]\.raise_time is out of range/);
     const ok = decodeUpdate(new Uint8Array(time(maxSafe)));
-    assert.equal(ok.alerts[0]?.raiseTimeS, Number.MAX_SAFE_INTEGER);
+    assert.equal(ok.alerts[0]?.raiseTimeS, MAX_TIME_S, "read as 9999-12-31 (codec-sanitise)");
     rejects(() => decodeBytes([...HEADER, 0x40, ...twoTo53]), /transmission_time is out of range/);
   });
 

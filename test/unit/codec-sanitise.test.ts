@@ -1,7 +1,7 @@
 // The detail sanitiser, the plain-text renderer and the bounds on every text field.
 import assert from "node:assert/strict";
 import { CodecError } from "../../src/errors.js";
-import { FIELD_LIMITS } from "../../src/codec/types.js";
+import { FIELD_LIMITS, MAX_TIME_S } from "../../src/codec/types.js";
 import { charCount, foldLines, stripControls, truncateChars } from "../../src/codec/text.js";
 import { sanitiseDetail, sanitiseHtml, toPlainText } from "../../src/codec/html.js";
 import { sanitiseUpdate } from "../../src/codec/sanitise-update.js";
@@ -211,6 +211,33 @@ describe("codec text bounds", () => {
       "alert[0].id: truncated from 300 to 256 characters",
       "alert[0].subject: truncated from 513 to 512 characters",
       "alert[0].summary: truncated from 1100 to 1024 characters",
+    ]);
+  });
+
+  it("reads a time after 9999-12-31 as then, and notes it; keeps that time itself", () => {
+    // A JavaScript Date ends in the year 275760: such a time threw wherever it was shown or logged.
+    const far = Number.MAX_SAFE_INTEGER;
+    const { update: clean, notes } = sanitiseUpdate(
+      update({
+        transmissionId: 1n,
+        source: "web1",
+        transmissionTimeS: far,
+        alerts: [
+          alert({ id: "a", raiseTimeS: far, clearTimeS: MAX_TIME_S + 1, suppressUntilS: far }),
+          alert({ id: "b", raiseTimeS: MAX_TIME_S }),
+        ],
+      }),
+    );
+    assert.equal(new Date(MAX_TIME_S * 1000).toISOString(), "9999-12-31T23:59:59.000Z");
+    const [a, b] = clean.alerts;
+    assert.deepEqual([a?.raiseTimeS, a?.clearTimeS, a?.suppressUntilS], [MAX_TIME_S, MAX_TIME_S, MAX_TIME_S]);
+    assert.equal(b?.raiseTimeS, MAX_TIME_S);
+    assert.equal(clean.transmissionTimeS, MAX_TIME_S);
+    assert.deepEqual(notes, [
+      "alert[0].raise_time: after 9999-12-31, read as then",
+      "alert[0].clear_time: after 9999-12-31, read as then",
+      "alert[0].suppress_until: after 9999-12-31, read as then",
+      "transmission_time: after 9999-12-31, read as then",
     ]);
   });
 

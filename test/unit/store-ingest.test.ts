@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { nextDueAt, ackAlert } from "../../src/alerts/state-machine.js";
 import { Store } from "../../src/store/store.js";
 import { AlertStore } from "../../src/store/alert-store.js";
-import { ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
+import { UDP_DUPLICATE_WINDOW_MS, ingestUpdate, processDue } from "../../src/ingest/ingest-update.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openDatabase, PAGE_SIZE, WAL_CHECKPOINT_BYTES } from "../../src/store/database.js";
@@ -279,6 +279,27 @@ describe("store + ingest (real SQLite file)", () => {
     store = Store.open(path);
     assert.equal(ingestUpdate(store, unsequenced, { via: "udp" }, T0 + 5).status, "duplicate");
     assert.equal(store.alerts.history(store.alerts.find("web1", "disk")!.shortId).length, 2);
+  });
+
+  it("takes a UDP sender's transmission id as new again past Mauve's 5 minutes, and a pubsub one never", () => {
+    // A sender whose ids count from 1 again after a restart, or never change: Mauve forgets an id
+    // after 300 s; kept for good, every later update of such a sender was dropped as a duplicate.
+    const raise = update("web1", [alert("disk")], { transmissionId: 1n });
+    const clear = update("web1", [alert("disk", { clearTimeS: 1 })], { transmissionId: 1n });
+    assert.equal(ingestUpdate(store, raise, { via: "udp" }, T0).status, "applied");
+    assert.equal(ingestUpdate(store, clear, { via: "udp" }, T0 + UDP_DUPLICATE_WINDOW_MS).status, "duplicate");
+    assert.equal(ingestUpdate(store, clear, { via: "udp" }, T0 + UDP_DUPLICATE_WINDOW_MS + 1).status, "applied");
+    assert.equal(store.alerts.find("web1", "disk")?.status, "cleared");
+    // Applied again, the id is a duplicate for another 5 minutes from then.
+    assert.equal(ingestUpdate(store, raise, { via: "udp" }, T0 + 2 * UDP_DUPLICATE_WINDOW_MS).status, "duplicate");
+    assert.equal(ingestUpdate(store, raise, { via: "udp" }, T0 + 2 * UDP_DUPLICATE_WINDOW_MS + 2).status, "applied");
+    // A node's retained items are read again at every start, whatever their age.
+    const published = update("web2", [alert("disk")]);
+    assert.equal(ingestUpdate(store, published, pubsub("web2", "web2@mauve.localhost"), T0).status, "applied");
+    assert.equal(
+      ingestUpdate(store, published, pubsub("web2", "web2@mauve.localhost"), T0 + 86_400_000).status,
+      "duplicate",
+    );
   });
 
   it("refuses a replay of the first update of a sender that started afresh at 1", () => {
