@@ -249,6 +249,20 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.deepEqual(about(2), ["xmpp: RAISED #2 web1 n2", "xmpp: CLEARED #2 web1 n2"]);
   });
 
+  it("an alert raised, cleared and raised again while the limit held its page is told once, as raised", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4,5 for 1d");
+    await apply([alert("flap", { importance: 50 })]); // #6, held for alice
+    await advance(M);
+    await apply([alert("flap", { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(M);
+    await apply([alert("flap", { importance: 50, raiseTimeS: Math.floor(clock.now() / 1000) })]);
+    assert.equal(store.alerts.get(6)?.status, "raised");
+    await advance(10 * M);
+    assert.deepEqual(firstLines(to("alice").slice(5)), ["xmpp: RAISED #6 web1 flap"]);
+  });
+
   it("a page held back, then sent, is followed by its ACKED; one folded into a digest is too", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
