@@ -345,11 +345,22 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
       if (opening !== null) return { state: s, blockedUntil: opening };
       run.warnings.push(`${label} waits for window ${step.window ?? ""}, which never opens again: skipped`);
     } else {
-      const people = resolveTarget(step.notify, run.workgroup, policy, now, toldThisRound);
-      if (people.length === 0) run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody to notify`);
+      let people = resolveTarget(step.notify, run.workgroup, policy, now, toldThisRound);
+      let why = `${label}: ${describeTarget(step.notify)}`;
+      if (people.length === 0 && toldThisRound.size === 0) {
+        // Nobody on call (a rotation with no shift now, a step naming someone since removed), and
+        // nobody told yet: a page told to no one would be the bus gone silent. Everyone on the
+        // rota hears it, and reads why it came to them.
+        const rota = rotaOf(step.notify, run.workgroup, policy);
+        people = rota.people;
+        why = `${label}: ${describeTarget(step.notify)} found nobody, so everyone on ${rota.name}`;
+        run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody: told everyone on ${rota.name}`);
+      } else if (people.length === 0) {
+        run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody to notify`);
+      }
       const kind: DeliveryKind = s.nextStep === 0 ? s.startKind : "escalated";
       for (const person of people) {
-        deliver(run, person, kind, `${label}: ${describeTarget(step.notify)}`, step.channels);
+        deliver(run, person, kind, why, step.channels);
         toldThisRound.add(person.name);
         s = told(s, person.name, now, step.channels);
       }
@@ -418,6 +429,30 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   const closes = candidates.length === 0 || window === undefined ? null : nextClosing(window, run.input.now);
   if (closes !== null && closes > run.input.now) candidates.push(closes);
   return candidates.length === 0 ? null : Math.min(...candidates);
+}
+
+/**
+ * Everyone a step could have meant, on or off shift: the workgroup's overrides, every shift's
+ * people and its members (for a step naming another workgroup, that one's); with none of them
+ * configured, everyone the policy knows.
+ */
+function rotaOf(target: StepTarget, workgroup: Workgroup, policy: Policy): { name: string; people: Person[] } {
+  const named = target.kind === "workgroup" ? findWorkgroup(policy.workgroups, target.name) : workgroup;
+  const names =
+    named === undefined
+      ? []
+      : [
+          ...named.overrides.map((o) => o.person),
+          ...(named.rotation?.shifts.flatMap((shift) => shift.people) ?? []),
+          ...named.members,
+        ];
+  const people: Person[] = [];
+  for (const name of names) {
+    const person = findPerson(policy.people, name);
+    if (person !== undefined && !people.includes(person)) people.push(person);
+  }
+  if (people.length > 0 && named !== undefined) return { name: `${named.name}'s rota`, people };
+  return { name: "the people list", people: [...policy.people] };
 }
 
 /** Describes a step's target for people reading history: "next on call", "workgroup dba". */
