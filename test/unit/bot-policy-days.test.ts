@@ -1,0 +1,127 @@
+// The policy over simulated days through BotCore (fake clock, real SQLite, recording channels):
+// changes to an alert mid-escalation, restarts mid-escalation and mid-digest, on one file.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import type { BotConfig } from "../../src/config/bot-config.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
+import { Store } from "../../src/store/store.js";
+import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
+
+const M = 60_000;
+const H = 60 * M;
+
+const config = (): BotConfig =>
+  testConfig(
+    `people:
+  - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900001", notify: { urgent: [xmpp, sms], normal: [xmpp, email], low: [email] }, fallback_after: 5m }
+  - { name: bob, jid: bob@x.org, email: bob@x.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp] } }
+  - { name: erin, jid: erin@x.org, sms: "+447700900002", notify: { urgent: [sms], normal: [sms], low: [sms] } }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    members: [alice, bob]
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }, { after: 30m, notify: erin }], reminder: 15m }
+      normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+      low: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+rules:
+  - { match: { importance: "100.." }, level: urgent, workgroup: ops }
+  - { match: { subject: "db*" }, level: urgent, workgroup: ops }
+  - { level: normal, workgroup: ops }
+storm: { per_person_limit: 5 per 10m, digest_after: 3, digest_top: 3, quiet_digest_every: 1h }
+email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
+sms: { url: "http://127.0.0.1:9/send", body_template: '{"to": "{to}", "text": "{text}"}', encoding: json, from: Mauve }
+`,
+    "x.org",
+  );
+
+describe("the policy over simulated days (BotCore, fake clock, real SQLite)", () => {
+  let dir: string;
+  let clock: FakeClock;
+  let store: Store;
+  let core: BotCore;
+  let got: string[];
+
+  const boot = (): void => {
+    store = Store.open(join(dir, "bot.sqlite"));
+    const channels = new Map<ChannelKind, Channel>(
+      (["xmpp", "email", "sms"] as const).map((name) => [
+        name,
+        {
+          name,
+          send: async (to: Recipient, m: NotificationMessage) => {
+            const minutes = Math.round((clock.now() - T0) / M);
+            got.push(`${minutes}m ${to.name} ${name}: ${m.text.split("\n")[0]}`);
+            return { ok: true as const };
+          },
+        },
+      ]),
+    );
+    const policy = config();
+    core = fakeClockCore({ store, clock, policy, channels, maxClockSkewMs: 365 * 24 * H, ackMaxMs: 7 * 24 * H });
+  };
+  const T0 = Date.UTC(2026, 2, 2, 10, 0);
+  const start = async (): Promise<void> => {
+    clock = new FakeClock(T0);
+    boot();
+    await core.start();
+  };
+  const restart = async (): Promise<void> => {
+    core.stop();
+    store.close();
+    boot();
+    await core.start();
+  };
+  /** Moves on a minute at a time, as the bot's timers would. */
+  const advance = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += M) await advanceCore(clock, core, Math.min(M, ms - t));
+  };
+  const apply = async (alerts: ReturnType<typeof alert>[]): Promise<void> => {
+    await core.applyUpdate(update("web1", alerts), pubsubOrigin("web1", "x.org"));
+    await core.idle();
+  };
+  const since = (n: number): string[] => got.slice(n);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-policy-days-"));
+    got = [];
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("an alert whose importance rises to urgent mid-way is paged as urgent at once, and escalates", async () => {
+    await start();
+    await apply([alert("disk", { importance: 50, summary: "90% full" })]);
+    assert.deepEqual(since(0), ["0m alice xmpp: RAISED #1 web1 disk: 90% full"]);
+    await advance(10 * M);
+    const before = got.length;
+    await apply([alert("disk", { importance: 150, summary: "99% full" })]);
+    assert.deepEqual(since(before), ["10m alice xmpp: RAISED #1 web1 disk: 99% full"]);
+    await advance(30 * M);
+    assert.ok(since(before).includes("40m erin sms: ESCALATED #1 web1 disk: 99% full"), since(before).join(" | "));
+  });
+
+  it("an alert whose subject moves it to another rule is looked at again at once", async () => {
+    await start();
+    await apply([alert("conn", { importance: 50, subject: "web-front" })]);
+    await advance(5 * M);
+    const before = got.length;
+    await apply([alert("conn", { importance: 50, subject: "db-main" })]); // rule 2: urgent
+    assert.equal(since(before).length, 1, since(before).join(" | "));
+    await advance(30 * M);
+    assert.ok(
+      since(before).some((l) => l.includes("erin sms") && l.includes("ESCALATED")),
+      since(before).join(" | "),
+    );
+  });
+});
