@@ -395,9 +395,12 @@ export class Dispatcher {
     if (before.length === 0) return null;
     const lastClear = Math.max(-1, ...before.filter((k) => k.kind === "cleared").map((k) => k.id));
     const thisRaise = before.filter((k) => k.id > lastClear);
-    if (thisRaise.some((k) => k.status === "sent" || k.status === "digested" || this.inFlight.has(k.id))) return null;
-    const pageWaits = thisRaise.some((k) => k.status === "pending" && PAGES.has(k.kind));
+    if (thisRaise.some((k) => k.status === "sent" || k.status === "digested")) return null;
+    // A page going out now: it says all a reminder would, and an ack or a clear may follow it.
+    const going = thisRaise.some((k) => this.inFlight.has(k.id));
+    const pageWaits = going || thisRaise.some((k) => k.status === "pending" && PAGES.has(k.kind));
     if (notice.delivery.kind === "reminder") return pageWaits ? "moot" : null;
+    if (going) return null;
     return pageWaits && answerWanted ? "wait" : "moot";
   }
 

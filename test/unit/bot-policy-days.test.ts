@@ -17,7 +17,7 @@ import { testConfig } from "../helpers/test-config.js";
 const M = 60_000;
 const H = 60 * M;
 
-const config = (): BotConfig =>
+const config = (storm = "5 per 10m, digest_after: 3"): BotConfig =>
   testConfig(
     `people:
   - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900001", notify: { urgent: [xmpp, sms], normal: [xmpp, email], low: [email] }, fallback_after: 5m }
@@ -35,7 +35,7 @@ rules:
   - { match: { importance: "100.." }, level: urgent, workgroup: ops }
   - { match: { subject: "db*" }, level: urgent, workgroup: ops }
   - { level: normal, workgroup: ops }
-storm: { per_person_limit: 5 per 10m, digest_after: 3, digest_top: 3, quiet_digest_every: 1h }
+storm: { per_person_limit: ${storm}, digest_top: 3, quiet_digest_every: 1h }
 email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
 sms: { url: "http://127.0.0.1:9/send", body_template: '{"to": "{to}", "text": "{text}"}', encoding: json, from: Mauve }
 `,
@@ -49,6 +49,7 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
   let core: BotCore;
   let got: string[];
 
+  let storm: string | undefined;
   const boot = (): void => {
     store = Store.open(join(dir, "bot.sqlite"));
     const channels = new Map<ChannelKind, Channel>(
@@ -64,11 +65,12 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
         },
       ]),
     );
-    const policy = config();
+    const policy = config(storm);
     core = fakeClockCore({ store, clock, policy, channels, maxClockSkewMs: 365 * 24 * H, ackMaxMs: 7 * 24 * H });
   };
   const T0 = Date.UTC(2026, 2, 2, 10, 0);
-  const start = async (): Promise<void> => {
+  const start = async (limit?: string): Promise<void> => {
+    storm = limit;
     clock = new FakeClock(T0);
     boot();
     await core.start();
@@ -122,6 +124,28 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
     assert.ok(
       since(before).some((l) => l.includes("erin sms") && l.includes("ESCALATED")),
       since(before).join(" | "),
+    );
+  });
+
+  it("a page the storm limit holds past its reminder period goes alone, not with reminders of itself, across a restart", async () => {
+    await start("3 per 30m, digest_after: 2");
+    for (const i of [1, 2, 3]) await apply([alert(`w${i}`, { importance: 50 })]);
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3 for 1d");
+    await apply([alert("raid", { importance: 150 })]); // #4, urgent: held until 30m
+    await advance(20 * M);
+    await restart();
+    await advance(10 * M);
+    const alice = since(0).filter((l) => l.includes(" alice ") && l.includes("#4"));
+    assert.deepEqual(alice, ["30m alice xmpp: RAISED #4 web1 raid"]);
+    await advance(15 * M);
+    assert.deepEqual(
+      since(0).filter((l) => l.includes(" alice ") && l.includes("#4")),
+      [
+        "30m alice xmpp: RAISED #4 web1 raid",
+        "35m alice sms: RAISED #4 web1 raid",
+        "45m alice xmpp: REMINDER #4 web1 raid",
+      ],
+      "chased and reminded from when she was told",
     );
   });
 });
