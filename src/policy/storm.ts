@@ -60,6 +60,27 @@ function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig
   };
 }
 
+/**
+ * The loudest `room` of `loud` (given oldest first), most important first; but notices about one
+ * alert go in the order they were made, none before an older one about it: a CLEARED held back by
+ * the limit, sent after the RAISED of the alert's next raise, told the reader it was over.
+ */
+function loudestInOrder(loud: readonly Delivery[], room: number): Delivery[] {
+  const taken = new Set<Delivery>();
+  for (const d of [...loud].sort(byImportance)) {
+    for (const e of loud) {
+      if (taken.size >= room) break;
+      if (e.shortId !== d.shortId || taken.has(e)) continue;
+      taken.add(e);
+      if (e === d) break;
+    }
+    if (taken.size >= room) break;
+  }
+  const made = new Map<number, Delivery[]>();
+  for (const e of loud) if (taken.has(e)) made.set(e.shortId, [...(made.get(e.shortId) ?? []), e]);
+  return [...taken].sort(byImportance).map((d) => made.get(d.shortId)!.shift()!);
+}
+
 /** When enough recent sends age out of the limit's window to allow one more. */
 function budgetFreesAt(recent: readonly SentRecord[], storm: StormConfig): number {
   const times = recent.map((r) => r.at).sort((a, b) => a - b);
@@ -115,10 +136,10 @@ export function planOutbox(
   if (loud.length <= storm.digestAfter) {
     // A few notices are never merged into a digest to save the limit: the loudest go now, the rest
     // wait for room, as everything does when the limit is used up.
-    const sorted = [...loud].sort(byImportance);
-    const send = sorted.slice(0, budget);
+    const send = loudestInOrder(loud, budget);
     const quietFits = released.length > 0 && send.length < budget;
-    const waiting = [...sorted.slice(budget), ...(quietFits ? [] : released), ...keep];
+    const unsent = [...loud].sort(byImportance).filter((d) => !send.includes(d));
+    const waiting = [...unsent, ...(quietFits ? [] : released), ...keep];
     const digest = quietFits ? digestOf(released, true, storm) : null;
     const freed =
       waiting.length > keep.length

@@ -263,6 +263,24 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.deepEqual(firstLines(to("alice").slice(5)), ["xmpp: RAISED #6 web1 flap"]);
   });
 
+  it("a raise heard, its clear held back by the limit, and a raise again: told in the order it happened", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4]) await apply([alert(`n${i}`, { importance: 50 })]);
+    await apply([alert("flap", { importance: 50 })]); // #5, told: her fifth in ten minutes
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4 for 1d");
+    await advance(M);
+    await apply([alert("flap", { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(M);
+    await apply([alert("flap", { importance: 50, raiseTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(10 * M);
+    const flap = firstLines(to("alice")).filter((l) => l.includes("#5 "));
+    assert.deepEqual(flap.slice(0, 3), [
+      "xmpp: RAISED #5 web1 flap",
+      "xmpp: CLEARED #5 web1 flap",
+      "xmpp: RAISED #5 web1 flap",
+    ]);
+  });
+
   it("a page held back, then sent, is followed by its ACKED; one folded into a digest is too", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
