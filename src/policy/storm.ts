@@ -41,13 +41,30 @@ export const DIGEST_HINT = "say show to see the rest";
 
 const isQuiet = (d: Delivery): boolean => d.channels.length > 0 && d.channels.every((c) => c === "email_digest");
 
+/** Every channel named, each once, in the order first named. */
+function unionOf(lists: ReadonlyArray<readonly ChannelName[]>): ChannelName[] {
+  return [...new Set(lists.flat())];
+}
+
+/** The fallbacks of several notices as one chase: each step on every channel any of them names there. */
+function mergedFallbacks(items: readonly Delivery[]): Fallback[] {
+  const steps = Math.max(0, ...items.map((d) => d.fallbacks.length));
+  return Array.from({ length: steps }, (_, i) => {
+    const at = items.map((d) => d.fallbacks[i]).filter((f): f is Fallback => f !== undefined);
+    return { after: Math.min(...at.map((f) => f.after)), channels: unionOf(at.map((f) => f.channels)) };
+  });
+}
+
 function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig): Digest {
   const sorted = [...items].sort(byImportance);
-  // The loudest item picks the way in: a storm holding an urgent page goes where that page would.
+  // The loudest items pick the way in: a storm holding an urgent page goes where that page would,
+  // and pages of one level that go different ways (two workgroups' steps) go every one of them.
   const lead = sorted.find((d) => !isQuiet(d));
-  // And the loudest of those that would be chased on their own picks the fallbacks: a clear, an
+  const leads = sorted.filter((d) => !isQuiet(d) && d.level === lead?.level);
+  // And the loudest of those that would be chased on their own pick the fallbacks: a clear, an
   // ack or a reminder sorted first is told once, and must not leave the pages beside it unchased.
-  const chased = sorted.find((d) => !isQuiet(d) && d.fallbacks.length > 0);
+  const first = sorted.find((d) => !isQuiet(d) && d.fallbacks.length > 0);
+  const chased = sorted.filter((d) => !isQuiet(d) && d.fallbacks.length > 0 && d.level === first?.level);
   return {
     kind: quiet ? "quiet-digest" : "digest",
     count: sorted.length,
@@ -55,8 +72,8 @@ function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig
     items: sorted,
     hint: DIGEST_HINT,
     level: sorted[0]?.level ?? "low",
-    channels: lead?.channels ?? ["email"],
-    fallbacks: chased?.fallbacks ?? [],
+    channels: lead === undefined ? ["email"] : unionOf(leads.map((d) => d.channels)),
+    fallbacks: mergedFallbacks(chased),
   };
 }
 

@@ -31,7 +31,13 @@ workgroups:
       urgent: { steps: [{ after: 0m, notify: oncall }, { after: 30m, notify: erin }], reminder: 15m }
       normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
       low: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+  - name: dba
+    timezone: Europe/London
+    members: [alice]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: oncall, channels: [xmpp, sms] }], reminder: false }
 rules:
+  - { match: { source: "store*" }, level: normal, workgroup: dba }
   - { match: { importance: "100.." }, level: urgent, workgroup: ops }
   - { match: { subject: "db*" }, level: urgent, workgroup: ops }
   - { level: normal, workgroup: ops }
@@ -85,8 +91,8 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
   const advance = async (ms: number): Promise<void> => {
     for (let t = 0; t < ms; t += M) await advanceCore(clock, core, Math.min(M, ms - t));
   };
-  const apply = async (alerts: ReturnType<typeof alert>[]): Promise<void> => {
-    await core.applyUpdate(update("web1", alerts), pubsubOrigin("web1", "x.org"));
+  const apply = async (alerts: ReturnType<typeof alert>[], source = "web1"): Promise<void> => {
+    await core.applyUpdate(update(source, alerts), pubsubOrigin(source, "x.org"));
     await core.idle();
   };
   const since = (n: number): string[] => got.slice(n);
@@ -146,6 +152,22 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
         "45m alice xmpp: REMINDER #4 web1 raid",
       ],
       "chased and reminded from when she was told",
+    );
+  });
+
+  it("unanswered pages of two workgroups, falling back together as one digest, go each one's next way: SMS for dba's, email for ops'", async () => {
+    await start();
+    await apply([alert("a", { importance: 50 }), alert("b", { importance: 50 })]); // ops: xmpp, then email
+    await apply([alert("c", { importance: 50 }), alert("d", { importance: 50 })], "store1"); // dba: xmpp, then SMS
+    await advance(10 * M);
+    const alice = since(0).filter((l) => l.includes(" alice "));
+    assert.ok(
+      alice.some((l) => /^5m alice sms: /.test(l)),
+      alice.join(" | "),
+    );
+    assert.ok(
+      alice.some((l) => /^5m alice email: /.test(l)),
+      alice.join(" | "),
     );
   });
 });

@@ -168,6 +168,29 @@ describe("policy: storms and rate limits", () => {
     assertAccounted(pending, one);
   });
 
+  it("a digest of one level's notices going different ways goes all of them, and falls back on all of theirs", () => {
+    const ops = (id: number): Delivery => ({
+      ...delivery(id),
+      channels: ["xmpp"],
+      fallbacks: [{ after: 5 * M, channels: ["email"] }],
+    });
+    const dba = (id: number): Delivery => ({
+      ...delivery(id),
+      channels: ["email"],
+      fallbacks: [{ after: 5 * M, channels: ["sms"] }],
+    });
+    const plan = planOutbox([ops(1), ops(2), dba(3), dba(4)], [], NOW, team.storm);
+    assert.deepEqual(plan.digest?.channels, ["xmpp", "email"]);
+    assert.deepEqual(plan.digest?.fallbacks, [{ after: 5 * M, channels: ["email", "sms"] }]);
+    const urgent = planOutbox(
+      [ops(1), ops(2), dba(3), { ...delivery(4, "urgent"), channels: ["sms"] }],
+      [],
+      NOW,
+      team.storm,
+    );
+    assert.deepEqual(urgent.digest?.channels, ["sms"], "an urgent page still picks the way alone");
+  });
+
   it("holds a due quiet digest, not the loud notices, when only they fit", () => {
     const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(1), delivery(2, "low", "raised", ["email_digest"])];
