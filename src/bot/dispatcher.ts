@@ -226,7 +226,7 @@ export class Dispatcher {
    */
   private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
     const unanswered = digest.items
-      .filter((d) => WANTS_ANSWER.has(d.kind) && d.fallbacks.length > 0)
+      .filter((d) => WANTS_ANSWER.has(d.kind) && (d.fallbacks.length > 0 || !delivered))
       .map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
     this.armFallbacksOf(person, unanswered, delivered);
   }
@@ -291,8 +291,18 @@ export class Dispatcher {
   /** Queues the fallbacks of several deliveries sent as one message: one insert per tier, one wake. */
   private armFallbacksOf(person: string, sent: readonly Delivery[], delivered: boolean): void {
     const first = sent[0];
-    if (first === undefined || first.fallbacks.length === 0) return;
+    if (first === undefined) return;
     const now = this.deps.clock.now();
+    if (first.fallbacks.length === 0) {
+      // Failed on every channel with none left to try (an SMS gateway down for someone told by SMS
+      // alone): chat, which everyone has and their server keeps for them, rather than nothing.
+      if (delivered || first.channels.includes("xmpp")) return;
+      const why = (d: Delivery): string => `${d.channels.join("+")} failed, so by chat; ${d.why}`;
+      const rows = sent.map((d) => ({ ...d, person, channels: ["xmpp" as const], fallbacks: [], why: why(d) }));
+      this.deps.store.policy.addDeliveries(rows, now, now, DELIVERY_FORM);
+      this.deps.wake?.();
+      return;
+    }
     const shift = delivered ? 0 : first.fallbacks[0]!.after;
     for (const fallback of first.fallbacks) {
       const after = fallback.after - shift;

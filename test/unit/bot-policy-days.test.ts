@@ -54,6 +54,8 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
   let store: Store;
   let core: BotCore;
   let got: string[];
+  /** Channels failing every send. */
+  const down = new Set<ChannelKind>();
 
   let storm: string | undefined;
   const boot = (): void => {
@@ -64,6 +66,7 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
         {
           name,
           send: async (to: Recipient, m: NotificationMessage) => {
+            if (down.has(name)) return { ok: false as const, recoverable: false, error: "gateway down" };
             const minutes = Math.round((clock.now() - T0) / M);
             got.push(`${minutes}m ${to.name} ${name}: ${m.text.split("\n")[0]}`);
             return { ok: true as const };
@@ -99,6 +102,7 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "mauve-policy-days-"));
+    down.clear();
     got = [];
   });
   afterEach(() => {
@@ -168,6 +172,25 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
     assert.ok(
       alice.some((l) => /^5m alice email: /.test(l)),
       alice.join(" | "),
+    );
+  });
+
+  it("a page that fails on every channel of someone told by SMS alone goes by chat, single or in a digest", async () => {
+    await start();
+    down.add("sms");
+    await apply([alert("raid", { importance: 150 })]);
+    await advance(31 * M); // erin's step: SMS only, and the gateway is down
+    // At once: the next turn of the (fake) timers.
+    const erin = since(0).filter((l) => l.includes(" erin "));
+    assert.equal(erin.length, 1, erin.join(" | "));
+    assert.match(erin[0]!, /^3[01]m erin xmpp: ESCALATED #1 web1 raid$/);
+    await apply([2, 3, 4, 5].map((i) => alert(`disk${i}`, { importance: 150 })));
+    await advance(32 * M); // erin's step for them at 61m
+    assert.ok(
+      since(0).some((l) => /^6[12]m erin xmpp: DIGEST 4 alerts/.test(l)),
+      since(0)
+        .filter((l) => l.includes(" erin "))
+        .join(" | "),
     );
   });
 });
