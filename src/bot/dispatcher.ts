@@ -334,6 +334,7 @@ export class Dispatcher {
     );
     const followUps = rows.filter((r) => FOLLOW_UPS.has(r.delivery.kind));
     if (older.length === 0 && followUps.length === 0) return rows;
+    const olderSet = new Set(older);
     const looked = [...new Set([...older, ...followUps])];
     const shortIds = [...new Set(looked.map((r) => r.shortId))];
     const alerts = new Map(store.alerts.briefEach(shortIds).map((a) => [a.shortId, a]));
@@ -365,7 +366,7 @@ export class Dispatcher {
           continue;
         }
       }
-      if (!older.includes(r)) continue;
+      if (!olderSet.has(r)) continue;
       // A clear after this notice, to this person, ended the raise it was about.
       const ended = told.some((t) => t.id > r.id && t.kind === "cleared");
       if (!answerWanted || ended) {
