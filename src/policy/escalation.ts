@@ -197,7 +197,10 @@ export function escalate(input: EscalationInput): EscalationResult {
   if (state !== null && state.raisedAt !== raisedAt) state = null;
   if (state === null) state = fresh(input, raisedAt);
   else if (state.level !== classification.level || state.workgroup !== classification.workgroup) {
+    const seenAck = state.ack;
     state = restart({ ...state, level: classification.level, workgroup: classification.workgroup }, "raised");
+    // An ack standing through the change was told already: told again, it read as a new one.
+    if (alert.ack !== null) state = { ...state, ack: seenAck };
   }
   if (alert.ack !== null) return acknowledged(input, state, alert.ack);
   if (state.ack !== null) state = restart(state, now >= state.ack.until ? "ack-expired" : "raised");

@@ -193,4 +193,24 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
         .join(" | "),
     );
   });
+
+  it("an acked alert whose importance changes tells nobody again of the ack, and its expiry pages at the new level", async () => {
+    await start();
+    await apply([alert("disk", { importance: 50 })]);
+    assert.match((await core.handleChat("bob@x.org/laptop", "ack 1 for 1h")) ?? "", /acknowledged/);
+    await advance(M);
+    const before = got.length;
+    for (const importance of [150, 160, 170]) {
+      await apply([alert("disk", { importance })]);
+      await advance(M);
+    }
+    assert.deepEqual(since(before), []);
+    await advance(H);
+    assert.deepEqual(
+      since(before)
+        .filter((l) => l.includes("ACK EXPIRED"))
+        .map((l) => l.replace(/^\d+m /, "")),
+      ["alice xmpp: ACK EXPIRED #1 web1 disk", "bob xmpp: ACK EXPIRED #1 web1 disk"],
+    );
+  });
 });
