@@ -3,7 +3,7 @@ import type { AlertRecord, AckInfo } from "../alerts/types.js";
 import { type PresenceOf, planChannels, type Delivery, type DeliveryKind } from "./delivery.js";
 import { type DownSources, inhibitedBy } from "./inhibit.js";
 import { type AlertFacts, type Classification, type Silence, activeSilences } from "./matcher.js";
-import { findPerson, findWorkgroup, onCall } from "./on-call.js";
+import { findPerson, findWorkgroup, nextLineChange, onCall } from "./on-call.js";
 import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget, Window } from "./types.js";
 import { isOpen, nextClosing, nextOpening } from "./windows.js";
 
@@ -223,7 +223,7 @@ export function escalate(input: EscalationInput): EscalationResult {
     warnings,
   };
   const fired = fireDueSteps(run, resume(state, now));
-  state = sendReminders(run, fired.state);
+  state = sendReminders(run, handOver(run, fired.state));
   return {
     deliveries: run.deliveries,
     state,
@@ -318,7 +318,7 @@ export function deliver(
   run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
 }
 
-function told(
+function toldAt(
   state: EscalationState,
   name: string,
   now: number,
@@ -365,7 +365,7 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
       for (const person of people) {
         deliver(run, person, kind, why, step.channels);
         toldThisRound.add(person.name);
-        s = told(s, person.name, now, step.channels);
+        s = toldAt(s, person.name, now, step.channels);
       }
       if (s.nextStep === 0 && s.startKind === "ack-expired") s = tellAcker(run, s, toldThisRound, label);
     }
@@ -388,7 +388,28 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
   if (person === undefined) return state;
   deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
   toldThisRound.add(person.name);
-  return told(state, person.name, run.input.now, null);
+  return toldAt(state, person.name, run.input.now, null);
+}
+
+/**
+ * Whoever comes on call while the chain's first step (on call, everyone on call) has fired and the
+ * alert is still unanswered hears of it: a night's page left unacked at 08:00 went on reminding
+ * the night's person through their day off, and the day's never heard of it.
+ */
+function handOver(run: Run, state: EscalationState): EscalationState {
+  const first = run.chain.steps[0];
+  if (first === undefined || state.nextStep === 0 || (first.notify.kind !== "oncall" && first.notify.kind !== "all"))
+    return state;
+  const told = new Set(state.notified.filter((n) => n.round === state.round).map((n) => n.person));
+  if (told.size === 0) return state;
+  const { now, policy } = run.input;
+  let s = state;
+  for (const person of resolveTarget(first.notify, run.workgroup, policy, now, told)) {
+    if (told.has(person.name)) continue;
+    deliver(run, person, "escalated", `now on call for ${run.workgroup.name}: handed over unacked`, first.channels);
+    s = toldAt(s, person.name, now, first.channels);
+  }
+  return s;
 }
 
 /** Reminds everyone told this round whose last message is a reminder period old, once however late. */
@@ -426,6 +447,10 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   if (period !== null) {
     for (const n of state.notified) if (n.round === state.round) candidates.push(n.lastAt + period);
   }
+  // A look when the line of people on call changes, for the handover (see handOver).
+  const handover =
+    run.chain.steps[0] !== undefined && state.nextStep > 0 ? nextLineChange(run.workgroup, run.input.now) : null;
+  if (handover !== null) candidates.push(handover);
   // A look when the rule's window shuts holds the chain from then: looked at only at its next step,
   // the time shut in between would count towards it.
   const window = windowOf(run.input);
