@@ -29,6 +29,17 @@ export function onCall(workgroup: Workgroup, at: number, people: readonly Person
  * that finds no change), or null when nothing ever changes it.
  */
 export function nextLineChange(workgroup: Workgroup, at: number): number | null {
+  // Asked at every look at an unanswered alert: worked out once per change (it holds until then).
+  const known = lineChanges.get(workgroup);
+  if (known !== undefined && known.from <= at && (known.next === null || at < known.next)) return known.next;
+  const next = findLineChange(workgroup, at);
+  lineChanges.set(workgroup, { from: at, next });
+  return next;
+}
+
+const lineChanges = new WeakMap<Workgroup, { from: number; next: number | null }>();
+
+function findLineChange(workgroup: Workgroup, at: number): number | null {
   const times = workgroup.overrides.flatMap((o) => [o.from, o.until]);
   if (workgroup.rotation !== null) {
     const zone = workgroup.timezone;
