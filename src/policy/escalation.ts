@@ -403,6 +403,10 @@ function handOver(run: Run, state: EscalationState): EscalationState {
   const told = new Set(state.notified.filter((n) => n.round === state.round).map((n) => n.person));
   if (told.size === 0) return state;
   const { now, policy } = run.input;
+  // The step's own window holds the handover as it held the step.
+  const window =
+    first.window === null || !Object.hasOwn(policy.windows, first.window) ? undefined : policy.windows[first.window];
+  if (window !== undefined && !isOpen(window, now)) return state;
   let s = state;
   for (const person of resolveTarget(first.notify, run.workgroup, policy, now, told)) {
     if (told.has(person.name)) continue;
