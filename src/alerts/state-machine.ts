@@ -153,8 +153,17 @@ function applyAlert(
     const suppressUntil = toLocal(alert.suppressUntilS);
     state.suppressUntil = suppressUntil > now ? suppressUntil : null;
   }
+  // What the rules read of a raised alert changed (its importance, its subject): the policy looks
+  // again now, or a normal alert turned urgent would wait for its next step or reminder, if any.
+  if (before && transition === null && state.status === "raised" && reroutes(before, state)) {
+    state.policyDueAt = now;
+  }
   state.updatedAt = now;
   return { before, after: state, transition, events };
+}
+
+function reroutes(a: AlertState, b: AlertState): boolean {
+  return a.importance !== b.importance || a.subject !== b.subject;
 }
 
 /**

@@ -51,6 +51,10 @@ export interface DispatcherDeps {
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
 const WANTS_ANSWER = new Set(["raised", "escalated", "reminder", "ack-expired"]);
+// Kinds that tell of an alert the person heard of: they go only to people who did hear of it.
+const FOLLOW_UPS = new Set(["acked", "cleared", "noted", "reminder"]);
+// Kinds that tell a person of an alert in the first place.
+const PAGES = new Set(["raised", "escalated", "ack-expired"]);
 /**
  * A notice planned this long ago or less was planned under the holds and the alert as they are
  * now, so it is not looked at again before it goes: looking at every notice cost a read of its
@@ -222,7 +226,7 @@ export class Dispatcher {
    */
   private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
     const unanswered = digest.items
-      .filter((d) => WANTS_ANSWER.has(d.kind) && d.fallbacks.length > 0)
+      .filter((d) => WANTS_ANSWER.has(d.kind) && (d.fallbacks.length > 0 || !delivered))
       .map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
     this.armFallbacksOf(person, unanswered, delivered);
   }
@@ -287,8 +291,18 @@ export class Dispatcher {
   /** Queues the fallbacks of several deliveries sent as one message: one insert per tier, one wake. */
   private armFallbacksOf(person: string, sent: readonly Delivery[], delivered: boolean): void {
     const first = sent[0];
-    if (first === undefined || first.fallbacks.length === 0) return;
+    if (first === undefined) return;
     const now = this.deps.clock.now();
+    if (first.fallbacks.length === 0) {
+      // Failed on every channel with none left to try (an SMS gateway down for someone told by SMS
+      // alone): chat, which everyone has and their server keeps for them, rather than nothing.
+      if (delivered || first.channels.includes("xmpp")) return;
+      const why = (d: Delivery): string => `${d.channels.join("+")} failed, so by chat; ${d.why}`;
+      const rows = sent.map((d) => ({ ...d, person, channels: ["xmpp" as const], fallbacks: [], why: why(d) }));
+      this.deps.store.policy.addDeliveries(rows, now, now, DELIVERY_FORM);
+      this.deps.wake?.();
+      return;
+    }
     const shift = delivered ? 0 : first.fallbacks[0]!.after;
     for (const fallback of first.fallbacks) {
       const after = fallback.after - shift;
@@ -307,32 +321,61 @@ export class Dispatcher {
   /**
    * The notices of `rows` still to send now. A notice asking for an answer that was planned a
    * while ago (a fallback, or one the storm limit held back) may have been overtaken: its alert
-   * answered or cleared meanwhile (finished as moot, unsent), or held since by suppress_until, a
-   * silence, its host going down or its window shutting (it waits, and goes if the alert still
-   * asks for an answer once the hold has ended, as the policy's own next steps do).
+   * answered or cleared meanwhile, or that raise cleared and the alert raised again (finished as
+   * moot, unsent), or held since by suppress_until, a silence, its host going down or its window
+   * shutting (it waits, and goes if the alert still asks for an answer once the hold has ended, as
+   * the policy's own next steps do). And a notice about an alert the person heard of (an ack, a
+   * note, a clear, a reminder) goes only if they did hear of it this raise (see `unheard`).
    */
   private stillWanted(rows: Array<StoredDelivery<Delivery>>, now: number): Array<StoredDelivery<Delivery>> {
     const { store } = this.deps;
     const older = rows.filter(
       (r) => WANTS_ANSWER.has(r.delivery.kind) && (r.notBefore !== null || now - r.createdAt > PLANNED_NOW_MS),
     );
-    if (older.length === 0) return rows;
-    const alerts = new Map(
-      store.alerts.briefEach([...new Set(older.map((r) => r.shortId))]).map((a) => [a.shortId, a]),
-    );
+    const followUps = rows.filter((r) => FOLLOW_UPS.has(r.delivery.kind));
+    if (older.length === 0 && followUps.length === 0) return rows;
+    const olderSet = new Set(older);
+    const looked = [...new Set([...older, ...followUps])];
+    const shortIds = [...new Set(looked.map((r) => r.shortId))];
+    const alerts = new Map(store.alerts.briefEach(shortIds).map((a) => [a.shortId, a]));
+    const person = rows[0]!.person;
+    const kept = new Map<number, Array<{ id: number; status: string; kind: Delivery["kind"] }>>();
+    for (const d of store.policy.deliveriesTo(person, shortIds, DELIVERY_FORM)) {
+      const list = kept.get(d.shortId) ?? [];
+      list.push({ id: d.id, status: d.status, kind: d.delivery.kind });
+      kept.set(d.shortId, list);
+    }
     const holdOf = this.deps.holdsAt?.(now);
     const moot: number[] = [];
     const waiting = new Map<number, number[]>();
-    for (const r of older) {
+    const wait = (id: number, until: number): void => {
+      waiting.set(until, [...(waiting.get(until) ?? []), id]);
+    };
+    for (const r of looked) {
       const alert = alerts.get(r.shortId);
-      if (!alert || alert.status !== "raised" || alert.ack) {
+      const answerWanted = alert !== undefined && alert.status === "raised" && !alert.ack;
+      const told = kept.get(r.shortId) ?? [];
+      if (FOLLOW_UPS.has(r.delivery.kind)) {
+        const unheard = this.unheard(r, told, answerWanted);
+        if (unheard === "moot") {
+          moot.push(r.id);
+          continue;
+        }
+        if (unheard === "wait") {
+          wait(r.id, now + HELD_RECHECK_MS);
+          continue;
+        }
+      }
+      if (!olderSet.has(r)) continue;
+      // A clear after this notice, to this person, ended the raise it was about.
+      const ended = told.some((t) => t.id > r.id && t.kind === "cleared");
+      if (!answerWanted || ended) {
         moot.push(r.id);
         continue;
       }
       const hold = holdOf?.(alert);
       if (!hold) continue;
-      const until = Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS);
-      waiting.set(until, [...(waiting.get(until) ?? []), r.id]);
+      wait(r.id, Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS));
     }
     if (moot.length === 0 && waiting.size === 0) return rows;
     store.transaction(() => {
@@ -342,6 +385,34 @@ export class Dispatcher {
     if (waiting.size > 0) this.deps.wake?.();
     const unsent = new Set([...moot, ...[...waiting.values()].flat()]);
     return rows.filter((r) => !unsent.has(r.id));
+  }
+
+  /**
+   * Whether a notice about an alert the person heard of (ACKED, NOTE, CLEARED, REMINDER) finds
+   * them not having heard of it: the policy counts whoever it paged as told, but the storm limit
+   * may have held the page back, and an ack or a clear then dropped it unsent. Heard of means a
+   * notice of this raise (since their last CLEARED of it) was sent, digested, or is going now.
+   * Not heard of: an ack, a note or a clear is dropped, or waits behind the page while that page
+   * still waits to go; a reminder is dropped while its page waits (the page says it all), and
+   * goes when every page failed (one more try to reach them). With nothing kept of the alert for
+   * them (pruned), it goes: better told twice than not at all.
+   */
+  private unheard(
+    notice: StoredDelivery<Delivery>,
+    kept: ReadonlyArray<{ id: number; status: string; kind: Delivery["kind"] }>,
+    answerWanted: boolean,
+  ): "moot" | "wait" | null {
+    const before = kept.filter((k) => k.id < notice.id);
+    if (before.length === 0) return null;
+    const lastClear = Math.max(-1, ...before.filter((k) => k.kind === "cleared").map((k) => k.id));
+    const thisRaise = before.filter((k) => k.id > lastClear);
+    if (thisRaise.some((k) => k.status === "sent" || k.status === "digested")) return null;
+    // A page going out now: it says all a reminder would, and an ack or a clear may follow it.
+    const going = thisRaise.some((k) => this.inFlight.has(k.id));
+    const pageWaits = going || thisRaise.some((k) => k.status === "pending" && PAGES.has(k.kind));
+    if (notice.delivery.kind === "reminder") return pageWaits ? "moot" : null;
+    if (going) return null;
+    return pageWaits && answerWanted ? "wait" : "moot";
   }
 
   private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {

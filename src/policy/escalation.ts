@@ -3,7 +3,7 @@ import type { AlertRecord, AckInfo } from "../alerts/types.js";
 import { type PresenceOf, planChannels, type Delivery, type DeliveryKind } from "./delivery.js";
 import { type DownSources, inhibitedBy } from "./inhibit.js";
 import { type AlertFacts, type Classification, type Silence, activeSilences } from "./matcher.js";
-import { findPerson, findWorkgroup, onCall } from "./on-call.js";
+import { findPerson, findWorkgroup, nextLineChange, onCall } from "./on-call.js";
 import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget, Window } from "./types.js";
 import { isOpen, nextClosing, nextOpening } from "./windows.js";
 
@@ -197,7 +197,10 @@ export function escalate(input: EscalationInput): EscalationResult {
   if (state !== null && state.raisedAt !== raisedAt) state = null;
   if (state === null) state = fresh(input, raisedAt);
   else if (state.level !== classification.level || state.workgroup !== classification.workgroup) {
+    const seenAck = state.ack;
     state = restart({ ...state, level: classification.level, workgroup: classification.workgroup }, "raised");
+    // An ack standing through the change was told already: told again, it read as a new one.
+    if (alert.ack !== null) state = { ...state, ack: seenAck };
   }
   if (alert.ack !== null) return acknowledged(input, state, alert.ack);
   if (state.ack !== null) state = restart(state, now >= state.ack.until ? "ack-expired" : "raised");
@@ -220,7 +223,7 @@ export function escalate(input: EscalationInput): EscalationResult {
     warnings,
   };
   const fired = fireDueSteps(run, resume(state, now));
-  state = sendReminders(run, fired.state);
+  state = sendReminders(run, handOver(run, fired.state));
   return {
     deliveries: run.deliveries,
     state,
@@ -315,7 +318,7 @@ export function deliver(
   run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
 }
 
-function told(
+function toldAt(
   state: EscalationState,
   name: string,
   now: number,
@@ -345,13 +348,24 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
       if (opening !== null) return { state: s, blockedUntil: opening };
       run.warnings.push(`${label} waits for window ${step.window ?? ""}, which never opens again: skipped`);
     } else {
-      const people = resolveTarget(step.notify, run.workgroup, policy, now, toldThisRound);
-      if (people.length === 0) run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody to notify`);
+      let people = resolveTarget(step.notify, run.workgroup, policy, now, toldThisRound);
+      let why = `${label}: ${describeTarget(step.notify)}`;
+      if (people.length === 0 && toldThisRound.size === 0) {
+        // Nobody on call (a rotation with no shift now, a step naming someone since removed), and
+        // nobody told yet: a page told to no one would be the bus gone silent. Everyone on the
+        // rota hears it, and reads why it came to them.
+        const rota = rotaOf(step.notify, run.workgroup, policy);
+        people = rota.people;
+        why = `${label}: ${describeTarget(step.notify)} found nobody, so everyone on ${rota.name}`;
+        run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody: told everyone on ${rota.name}`);
+      } else if (people.length === 0) {
+        run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody to notify`);
+      }
       const kind: DeliveryKind = s.nextStep === 0 ? s.startKind : "escalated";
       for (const person of people) {
-        deliver(run, person, kind, `${label}: ${describeTarget(step.notify)}`, step.channels);
+        deliver(run, person, kind, why, step.channels);
         toldThisRound.add(person.name);
-        s = told(s, person.name, now, step.channels);
+        s = toldAt(s, person.name, now, step.channels);
       }
       if (s.nextStep === 0 && s.startKind === "ack-expired") s = tellAcker(run, s, toldThisRound, label);
     }
@@ -374,7 +388,32 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
   if (person === undefined) return state;
   deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
   toldThisRound.add(person.name);
-  return told(state, person.name, run.input.now, null);
+  return toldAt(state, person.name, run.input.now, null);
+}
+
+/**
+ * Whoever comes on call while the chain's first step (on call, everyone on call) has fired and the
+ * alert is still unanswered hears of it: a night's page left unacked at 08:00 went on reminding
+ * the night's person through their day off, and the day's never heard of it.
+ */
+function handOver(run: Run, state: EscalationState): EscalationState {
+  const first = run.chain.steps[0];
+  if (first === undefined || state.nextStep === 0 || (first.notify.kind !== "oncall" && first.notify.kind !== "all"))
+    return state;
+  const told = new Set(state.notified.filter((n) => n.round === state.round).map((n) => n.person));
+  if (told.size === 0) return state;
+  const { now, policy } = run.input;
+  // The step's own window holds the handover as it held the step.
+  const window =
+    first.window === null || !Object.hasOwn(policy.windows, first.window) ? undefined : policy.windows[first.window];
+  if (window !== undefined && !isOpen(window, now)) return state;
+  let s = state;
+  for (const person of resolveTarget(first.notify, run.workgroup, policy, now, told)) {
+    if (told.has(person.name)) continue;
+    deliver(run, person, "escalated", `now on call for ${run.workgroup.name}: handed over unacked`, first.channels);
+    s = toldAt(s, person.name, now, first.channels);
+  }
+  return s;
 }
 
 /** Reminds everyone told this round whose last message is a reminder period old, once however late. */
@@ -412,12 +451,40 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   if (period !== null) {
     for (const n of state.notified) if (n.round === state.round) candidates.push(n.lastAt + period);
   }
+  // A look when the line of people on call changes, for the handover (see handOver).
+  const handover =
+    run.chain.steps[0] !== undefined && state.nextStep > 0 ? nextLineChange(run.workgroup, run.input.now) : null;
+  if (handover !== null) candidates.push(handover);
   // A look when the rule's window shuts holds the chain from then: looked at only at its next step,
   // the time shut in between would count towards it.
   const window = windowOf(run.input);
   const closes = candidates.length === 0 || window === undefined ? null : nextClosing(window, run.input.now);
   if (closes !== null && closes > run.input.now) candidates.push(closes);
   return candidates.length === 0 ? null : Math.min(...candidates);
+}
+
+/**
+ * Everyone a step could have meant, on or off shift: the workgroup's overrides, every shift's
+ * people and its members (for a step naming another workgroup, that one's); with none of them
+ * configured, everyone the policy knows.
+ */
+function rotaOf(target: StepTarget, workgroup: Workgroup, policy: Policy): { name: string; people: Person[] } {
+  const named = target.kind === "workgroup" ? findWorkgroup(policy.workgroups, target.name) : workgroup;
+  const names =
+    named === undefined
+      ? []
+      : [
+          ...named.overrides.map((o) => o.person),
+          ...(named.rotation?.shifts.flatMap((shift) => shift.people) ?? []),
+          ...named.members,
+        ];
+  const people: Person[] = [];
+  for (const name of names) {
+    const person = findPerson(policy.people, name);
+    if (person !== undefined && !people.includes(person)) people.push(person);
+  }
+  if (people.length > 0 && named !== undefined) return { name: `${named.name}'s rota`, people };
+  return { name: "the people list", people: [...policy.people] };
 }
 
 /** Describes a step's target for people reading history: "next on call", "workgroup dba". */

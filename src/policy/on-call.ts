@@ -1,6 +1,6 @@
 import { occurrenceCovering } from "./windows.js";
 import type { Person, Workgroup, Rotation, Shift } from "./types.js";
-import { localTime, parseDate, weekdayOf, type EpochDay } from "./zoned-time.js";
+import { instantAt, localTime, parseDate, weekdayOf, type EpochDay } from "./zoned-time.js";
 
 /**
  * Who answers for a workgroup at `at` (ms), in priority order: people standing in by override
@@ -21,6 +21,35 @@ export function onCall(workgroup: Workgroup, at: number, people: readonly Person
     if (person !== undefined && !found.includes(person)) found.push(person);
   }
   return found;
+}
+
+/**
+ * The next moment after `at` when who is on call may change: an override starting or ending, a
+ * shift opening or closing (read within the next two days; a day a shift does not run gives a look
+ * that finds no change), or null when nothing ever changes it.
+ */
+export function nextLineChange(workgroup: Workgroup, at: number): number | null {
+  // Asked at every look at an unanswered alert: worked out once per change (it holds until then).
+  const known = lineChanges.get(workgroup);
+  if (known !== undefined && known.from <= at && (known.next === null || at < known.next)) return known.next;
+  const next = findLineChange(workgroup, at);
+  lineChanges.set(workgroup, { from: at, next });
+  return next;
+}
+
+const lineChanges = new WeakMap<Workgroup, { from: number; next: number | null }>();
+
+function findLineChange(workgroup: Workgroup, at: number): number | null {
+  const times = workgroup.overrides.flatMap((o) => [o.from, o.until]);
+  if (workgroup.rotation !== null) {
+    const zone = workgroup.timezone;
+    const today = localTime(at, zone).day;
+    for (const shift of workgroup.rotation.shifts)
+      for (let day = today; day <= today + 2; day++)
+        times.push(instantAt(day, shift.from, zone), instantAt(day, shift.until, zone));
+  }
+  const later = times.filter((t) => t > at);
+  return later.length === 0 ? null : Math.min(...later);
 }
 
 /** Finds a person by name, ignoring case as the config's uniqueness check does. */

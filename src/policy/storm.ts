@@ -41,13 +41,30 @@ export const DIGEST_HINT = "say show to see the rest";
 
 const isQuiet = (d: Delivery): boolean => d.channels.length > 0 && d.channels.every((c) => c === "email_digest");
 
+/** Every channel named, each once, in the order first named. */
+function unionOf(lists: ReadonlyArray<readonly ChannelName[]>): ChannelName[] {
+  return [...new Set(lists.flat())];
+}
+
+/** The fallbacks of several notices as one chase: each step on every channel any of them names there. */
+function mergedFallbacks(items: readonly Delivery[]): Fallback[] {
+  const steps = Math.max(0, ...items.map((d) => d.fallbacks.length));
+  return Array.from({ length: steps }, (_, i) => {
+    const at = items.map((d) => d.fallbacks[i]).filter((f): f is Fallback => f !== undefined);
+    return { after: Math.min(...at.map((f) => f.after)), channels: unionOf(at.map((f) => f.channels)) };
+  });
+}
+
 function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig): Digest {
   const sorted = [...items].sort(byImportance);
-  // The loudest item picks the way in: a storm holding an urgent page goes where that page would.
+  // The loudest items pick the way in: a storm holding an urgent page goes where that page would,
+  // and pages of one level that go different ways (two workgroups' steps) go every one of them.
   const lead = sorted.find((d) => !isQuiet(d));
-  // And the loudest of those that would be chased on their own picks the fallbacks: a clear, an
+  const leads = sorted.filter((d) => !isQuiet(d) && d.level === lead?.level);
+  // And the loudest of those that would be chased on their own pick the fallbacks: a clear, an
   // ack or a reminder sorted first is told once, and must not leave the pages beside it unchased.
-  const chased = sorted.find((d) => !isQuiet(d) && d.fallbacks.length > 0);
+  const first = sorted.find((d) => !isQuiet(d) && d.fallbacks.length > 0);
+  const chased = sorted.filter((d) => !isQuiet(d) && d.fallbacks.length > 0 && d.level === first?.level);
   return {
     kind: quiet ? "quiet-digest" : "digest",
     count: sorted.length,
@@ -55,9 +72,30 @@ function digestOf(items: readonly Delivery[], quiet: boolean, storm: StormConfig
     items: sorted,
     hint: DIGEST_HINT,
     level: sorted[0]?.level ?? "low",
-    channels: lead?.channels ?? ["email"],
-    fallbacks: chased?.fallbacks ?? [],
+    channels: lead === undefined ? ["email"] : unionOf(leads.map((d) => d.channels)),
+    fallbacks: mergedFallbacks(chased),
   };
+}
+
+/**
+ * The loudest `room` of `loud` (given oldest first), most important first; but notices about one
+ * alert go in the order they were made, none before an older one about it: a CLEARED held back by
+ * the limit, sent after the RAISED of the alert's next raise, told the reader it was over.
+ */
+function loudestInOrder(loud: readonly Delivery[], room: number): Delivery[] {
+  const taken = new Set<Delivery>();
+  for (const d of [...loud].sort(byImportance)) {
+    for (const e of loud) {
+      if (taken.size >= room) break;
+      if (e.shortId !== d.shortId || taken.has(e)) continue;
+      taken.add(e);
+      if (e === d) break;
+    }
+    if (taken.size >= room) break;
+  }
+  const made = new Map<number, Delivery[]>();
+  for (const e of loud) if (taken.has(e)) made.set(e.shortId, [...(made.get(e.shortId) ?? []), e]);
+  return [...taken].sort(byImportance).map((d) => made.get(d.shortId)!.shift()!);
 }
 
 /** When enough recent sends age out of the limit's window to allow one more. */
@@ -115,10 +153,10 @@ export function planOutbox(
   if (loud.length <= storm.digestAfter) {
     // A few notices are never merged into a digest to save the limit: the loudest go now, the rest
     // wait for room, as everything does when the limit is used up.
-    const sorted = [...loud].sort(byImportance);
-    const send = sorted.slice(0, budget);
+    const send = loudestInOrder(loud, budget);
     const quietFits = released.length > 0 && send.length < budget;
-    const waiting = [...sorted.slice(budget), ...(quietFits ? [] : released), ...keep];
+    const unsent = [...loud].sort(byImportance).filter((d) => !send.includes(d));
+    const waiting = [...unsent, ...(quietFits ? [] : released), ...keep];
     const digest = quietFits ? digestOf(released, true, storm) : null;
     const freed =
       waiting.length > keep.length

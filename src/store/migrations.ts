@@ -314,4 +314,14 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sources SET reading = ${SOURCE_READING_SQL};
     `,
   },
+  {
+    version: 11,
+    description: "what a person was told of an alert read without scanning every delivery",
+    sql: `
+      -- An ack, a note or a clear goes only to people who heard of the alert: a page the storm
+      -- limit held back, then dropped as answered, told them nothing. A person's new deliveries
+      -- are about new alerts mostly, so they land at the end of that person's part of the index.
+      CREATE INDEX deliveries_by_person_alert ON deliveries (person, short_id, id);
+    `,
+  },
 ];

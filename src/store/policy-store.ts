@@ -143,6 +143,32 @@ export class PolicyStore {
     }));
   }
 
+  /**
+   * Every delivery kept for `person` about any of `shortIds`, whatever its status, oldest first:
+   * what they were told of each alert, what waits, and what was dropped.
+   */
+  deliveriesTo<T>(
+    person: string,
+    shortIds: readonly number[],
+    form: DeliveryForm<T> = AS_GIVEN,
+  ): Array<{ id: number; shortId: number; status: DeliveryStatus | "pending"; delivery: T }> {
+    if (shortIds.length === 0) return [];
+    const rows = this.sql(
+      "SELECT id, short_id, status, body FROM deliveries WHERE person = ? AND short_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    ).all(person, JSON.stringify(shortIds)) as Array<{
+      id: number;
+      short_id: number;
+      status: DeliveryStatus | "pending";
+      body: string;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      shortId: r.short_id,
+      status: r.status,
+      delivery: form.decode(JSON.parse(r.body), person, r.short_id),
+    }));
+  }
+
   /** Records how a delivery ended. */
   finish(id: number, status: DeliveryStatus, at: number): void {
     this.sql("UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?").run(status, at, id);

@@ -227,6 +227,75 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     );
   });
 
+  it("a person whose page the storm limit held back hears no ACKED, NOTE or CLEARED of it: they never heard it raised", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
+    assert.equal(to("alice").length, 5, "alice's five in ten minutes used");
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4,5 for 1d"); // no email fallbacks
+    await apply([alert("late", { importance: 50 })]); // #6, held for alice
+    await apply([alert("gone", { importance: 50 })]); // #7, held for alice
+    assert.equal(to("alice").length, 5);
+    assert.match((await core.handleChat("bob@x.org/laptop", "ack 6 for 1d")) ?? "", /acknowledged/);
+    assert.match((await core.handleChat("bob@x.org/laptop", "note 6 looking at it")) ?? "", /./);
+    await apply([alert("gone", { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(10 * M);
+    await advance(H);
+    const about = (id: number) => firstLines(to("alice")).filter((l) => l.includes(`#${id} `));
+    assert.deepEqual(about(6), [], firstLines(to("alice")).join(" | "));
+    assert.deepEqual(about(7), [], firstLines(to("alice")).join(" | "));
+    // One she did hear of still closes: her ack of #1 is told to nobody, bob's clear of #2 to her.
+    assert.match((await core.handleChat("bob@x.org/laptop", "clear 2")) ?? "", /./);
+    await advance(10 * M);
+    assert.deepEqual(about(2), ["xmpp: RAISED #2 web1 n2", "xmpp: CLEARED #2 web1 n2"]);
+  });
+
+  it("an alert raised, cleared and raised again while the limit held its page is told once, as raised", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4,5 for 1d");
+    await apply([alert("flap", { importance: 50 })]); // #6, held for alice
+    await advance(M);
+    await apply([alert("flap", { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(M);
+    await apply([alert("flap", { importance: 50, raiseTimeS: Math.floor(clock.now() / 1000) })]);
+    assert.equal(store.alerts.get(6)?.status, "raised");
+    await advance(10 * M);
+    assert.deepEqual(firstLines(to("alice").slice(5)), ["xmpp: RAISED #6 web1 flap"]);
+  });
+
+  it("a raise heard, its clear held back by the limit, and a raise again: told in the order it happened", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4]) await apply([alert(`n${i}`, { importance: 50 })]);
+    await apply([alert("flap", { importance: 50 })]); // #5, told: her fifth in ten minutes
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4 for 1d");
+    await advance(M);
+    await apply([alert("flap", { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(M);
+    await apply([alert("flap", { importance: 50, raiseTimeS: Math.floor(clock.now() / 1000) })]);
+    await advance(10 * M);
+    const flap = firstLines(to("alice")).filter((l) => l.includes("#5 "));
+    assert.deepEqual(flap.slice(0, 3), [
+      "xmpp: RAISED #5 web1 flap",
+      "xmpp: CLEARED #5 web1 flap",
+      "xmpp: RAISED #5 web1 flap",
+    ]);
+  });
+
+  it("a page held back, then sent, is followed by its ACKED; one folded into a digest is too", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4,5 for 1d");
+    await apply([alert("late", { importance: 50 })]); // #6, held for alice
+    await advance(10 * M);
+    assert.deepEqual(firstLines(to("alice").slice(5)), ["xmpp: RAISED #6 web1 late"]);
+    await apply([7, 8, 9, 10].map((i) => alert(`d${i}`, { importance: 50 })));
+    assert.match(firstLines(to("alice")).at(-1) ?? "", /DIGEST 4 alerts/);
+    await core.handleChat("bob@x.org/laptop", "ack 6,7 for 1d");
+    await advance(10 * M);
+    const acked = firstLines(to("alice")).filter((l) => l.includes("ACKED"));
+    assert.equal(acked.length, 2, firstLines(to("alice")).join(" | "));
+  });
+
   it("item 5: ACK EXPIRED reaches whoever held the ack, not only whoever is on call now", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     await apply([alert("disk", { importance: 50 })]);

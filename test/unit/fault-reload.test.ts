@@ -54,10 +54,11 @@ describe("fault: config reload", () => {
       assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"]);
       await holder.replace(settings(oncall("bob")));
       await core.idle();
-      assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk"], "the reload re-told nothing");
+      // alice is told nothing twice; bob, on call now, hears of the page still unacked (a handover).
+      assert.deepEqual(chat.sent, ["alice: RAISED #1 web1 disk", "bob: ESCALATED #1 web1 disk"]);
       await core.applyUpdate(update("web1", [alert("load")]), origin);
       await core.idle();
-      assert.deepEqual(chat.sent.slice(1), ["bob: RAISED #2 web1 load"]);
+      assert.deepEqual(chat.sent.slice(2), ["bob: RAISED #2 web1 load"]);
       assert.match(
         (await core.handleChat("alice@x.org/phone", "oncall ops")) ?? "",
         /^ops: bob\b/,

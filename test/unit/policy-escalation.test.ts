@@ -325,6 +325,68 @@ describe("policy: escalation targets", () => {
     assert.deepEqual(h.warnings, ["step 2 of dba/normal (next on call) found nobody to notify"]);
   });
 
+  it("tells everyone on the rota, saying why, when nobody is on call (a night rotation at noon), then reminds them", () => {
+    const nightOnly = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: carol, jid: carol@x.org }
+  - { name: dave, jid: dave@x.org }
+  - { name: erin, jid: erin@x.org }
+workgroups:
+  - name: night
+    timezone: Europe/London
+    rotation: { start: 2026-01-05, shifts: [{ name: night, hours: 20:00-08:00, people: [carol, dave], cycle: week }] }
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }, { after: 15m, notify: next }], reminder: 30m }
+rules:
+  - { level: urgent, workgroup: night }
+`,
+      { file: "night.yaml" },
+    );
+    const h = new Harness({}, nightOnly); // 10:00 in London: no shift covers it
+    const first = h.evaluate();
+    assert.equal(first.deliveries[0]?.why, "step 1 of night/urgent: on call found nobody, so everyone on night's rota");
+    h.runTo(30);
+    assert.deepEqual(h.lines, [
+      "t=0m carol raised xmpp",
+      "t=0m dave raised xmpp",
+      "t=30m carol reminder xmpp",
+      "t=30m dave reminder xmpp",
+    ]);
+    assert.deepEqual(h.warnings, [
+      "step 1 of night/urgent (on call) found nobody: told everyone on night's rota",
+      "step 2 of night/urgent (next on call) found nobody to notify",
+    ]);
+  });
+
+  it("hands an unacked page over to whoever comes on call at the end of the shift that was told", () => {
+    const rota = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org }
+  - { name: carol, jid: carol@x.org }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    members: [alice]
+    rotation: { start: 2026-01-05, shifts: [{ name: night, hours: 20:00-08:00, people: [carol], cycle: week }] }
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+rules:
+  - { level: urgent, workgroup: ops }
+`,
+      { file: "rota.yaml" },
+    );
+    const h = new Harness({ raisedAt: T0 + 12 * 60 * M }, rota); // 22:00 in London: carol's night
+    h.clock.set(T0 + 12 * 60 * M);
+    h.evaluate();
+    h.runTo(24 * 60);
+    assert.deepEqual(h.lines, ["t=12h carol raised xmpp", "t=22h alice escalated xmpp"], "at 08:00, alice's day");
+    assert.equal(h.last?.deliveries[0]?.why, "now on call for ops: handed over unacked");
+  });
+
   it("notifies the night rotation's person first, then the day members", () => {
     const h = new Harness({ raisedAt: T0 + 11 * 60 * M }); // 21:00 London: carol's night
     h.clock.set(T0 + 11 * 60 * M);

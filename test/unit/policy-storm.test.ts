@@ -151,6 +151,46 @@ describe("policy: storms and rate limits", () => {
     assert.deepEqual([later.send.map((d) => d.shortId), later.digest], [[3], null]);
   });
 
+  it("sends notices about one alert in the order they were made, however the room left cuts them", () => {
+    // #3 cleared, then raised again: the held CLEARED must not follow the new RAISED.
+    const pending = [delivery(3, "normal", "cleared"), delivery(1, "low"), delivery(3, "normal", "raised")];
+    const all = planOutbox(pending, [], NOW, team.storm);
+    assert.deepEqual(
+      all.send.map((d) => `${d.shortId} ${d.kind}`),
+      ["3 cleared", "3 raised", "1 raised"],
+    );
+    const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
+    const one = planOutbox(pending, history, NOW, team.storm);
+    assert.deepEqual(
+      [one.send.map((d) => `${d.shortId} ${d.kind}`), one.keep.map((d) => `${d.shortId} ${d.kind}`)],
+      [["3 cleared"], ["3 raised", "1 raised"]],
+    );
+    assertAccounted(pending, one);
+  });
+
+  it("a digest of one level's notices going different ways goes all of them, and falls back on all of theirs", () => {
+    const ops = (id: number): Delivery => ({
+      ...delivery(id),
+      channels: ["xmpp"],
+      fallbacks: [{ after: 5 * M, channels: ["email"] }],
+    });
+    const dba = (id: number): Delivery => ({
+      ...delivery(id),
+      channels: ["email"],
+      fallbacks: [{ after: 5 * M, channels: ["sms"] }],
+    });
+    const plan = planOutbox([ops(1), ops(2), dba(3), dba(4)], [], NOW, team.storm);
+    assert.deepEqual(plan.digest?.channels, ["xmpp", "email"]);
+    assert.deepEqual(plan.digest?.fallbacks, [{ after: 5 * M, channels: ["email", "sms"] }]);
+    const urgent = planOutbox(
+      [ops(1), ops(2), dba(3), { ...delivery(4, "urgent"), channels: ["sms"] }],
+      [],
+      NOW,
+      team.storm,
+    );
+    assert.deepEqual(urgent.digest?.channels, ["sms"], "an urgent page still picks the way alone");
+  });
+
   it("holds a due quiet digest, not the loud notices, when only they fit", () => {
     const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(1), delivery(2, "low", "raised", ["email_digest"])];
