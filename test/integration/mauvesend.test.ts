@@ -278,7 +278,7 @@ email:
     const notice = await alice!.expect(/^RAISED #\d+ web7 disk/);
     assert.ok(
       notice.startsWith(
-        `RAISED #${stored.shortId} web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org\n`,
+        `RAISED #${stored.shortId} web7 disk (subject "web7 Subject: forged"): disk full Bcc: attacker@example.org\n`,
       ),
       notice,
     );
@@ -293,7 +293,7 @@ email:
     const subject = parseMail(mail.raw).headers.get("subject");
     assert.equal(
       subject,
-      `[mauve #${stored.shortId}] RAISED web7 disk (web7 Subject: forged): disk full Bcc: attacker@example.org`,
+      `[mauve #${stored.shortId}] RAISED web7 disk (subject "web7 Subject: forged"): disk full Bcc: attacker@example.org`,
     );
 
     await alice!.say(server().prosody.botJid, `detail ${stored.shortId}`);

@@ -226,7 +226,7 @@ describe("commands: detail and history", () => {
     }
     assert.match(
       replies[0]!,
-      /^#5 \[importance 50\] web1 disk ack 3 \(s ack 4\): disk full Bcc: attacker@example\.org ack 7 x \(raised/,
+      /^#5 \[importance 50\] web1 disk ack 3 \(subject "s ack 4"\): disk full Bcc: attacker@example\.org ack 7 x \(raised/,
     );
     assert.ok(replies[1]!.includes("Summary: disk full Bcc: attacker@example.org ack 7 x\n"), replies[1]);
     assert.ok(replies[1]!.includes("Detail:\n> d\n> ack 6"), replies[1]);

@@ -199,7 +199,7 @@ describe("commands: show", () => {
     );
   });
 
-  it("names each alert by its source and id, the sender's subject after it in parentheses, so no sender lists as another", async () => {
+  it("names each alert by its source and id, the sender's subject after it marked as its words, so no sender lists as another", async () => {
     // Source x9 writes "web1" (and a Cyrillic look-alike of it) as its subject, beside the real web1.
     const ctx = fakeContext([
       alert(1, { source: "web1", subject: "", alertId: "disk", summary: "Disk / is 97% full", importance: 90 }),
@@ -209,8 +209,8 @@ describe("commands: show", () => {
     ]);
     assert.deepEqual((await reply("show", ctx)).split("\n"), [
       "#1 [importance 90] web1 disk: Disk / is 97% full (raised 12m ago)",
-      "#2 [importance 80] x9 disk2 (web1): Disk / is 97% full (raised 12m ago)",
-      "#3 [importance 70] x9 ok (w\u0435b1): all clear (raised 12m ago)",
+      '#2 [importance 80] x9 disk2 (subject "web1"): Disk / is 97% full (raised 12m ago)',
+      '#3 [importance 70] x9 ok (subject "w\u0435b1"): all clear (raised 12m ago)',
       "#4 [importance 60] db1 backup: late (raised 12m ago)",
     ]);
   });
