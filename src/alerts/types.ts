@@ -80,17 +80,17 @@ export function alertLabel(alert: Pick<AlertRecord, "source" | "alertId">): stri
 export const LABEL_SUBJECT_CHARS = 60;
 
 /**
- * The sender's subject, marked as the sender's words: `subject "web1"`, quoted as JSON quotes a
- * string (so a `"` inside cannot end it early) and cut to `maxChars`; null when there is none, or
- * when it only repeats the source (AlertBot fills an unset subject with the source).
+ * The sender's subject in quotes, as JSON quotes a string (so a `"` inside cannot end it early),
+ * cut to `maxChars`; null when there is none, or when it only repeats the source (AlertBot fills
+ * an unset subject with the source).
  */
-export function senderSubject(
+export function quotedSubject(
   alert: Pick<AlertRecord, "source" | "subject">,
   maxChars: number = LABEL_SUBJECT_CHARS,
 ): string | null {
   const subject = oneLine(alert.subject);
   if (subject === "" || subject === oneLine(alert.source)) return null;
-  return `subject ${JSON.stringify(ellipsize(subject, maxChars))}`;
+  return JSON.stringify(ellipsize(subject, maxChars));
 }
 
 /**
@@ -99,6 +99,6 @@ export function senderSubject(
  * may write "web1" there), so it follows, marked as such, and only when it says more than the source.
  */
 export function describedLabel(alert: Pick<AlertRecord, "source" | "alertId" | "subject">): string {
-  const said = senderSubject(alert);
-  return alertLabel(alert) + (said === null ? "" : ` (${said})`);
+  const subject = quotedSubject(alert);
+  return alertLabel(alert) + (subject === null ? "" : ` (subject ${subject})`);
 }

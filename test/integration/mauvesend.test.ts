@@ -299,6 +299,7 @@ email:
     await alice!.say(server().prosody.botJid, `detail ${stored.shortId}`);
     const detail = await alice!.expect(/^#\d+ web7 disk: raised/);
     assert.ok(detail.includes("\nSummary: disk full Bcc: attacker@example.org"), detail);
+    assert.ok(detail.includes('\nSubject, as its sender wrote it: "web7 Subject: forged"\n'), detail);
     assert.doesNotMatch(detail, forged);
   });
 });

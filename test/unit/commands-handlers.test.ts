@@ -187,7 +187,7 @@ describe("commands: detail and history", () => {
       await say("detail 42", bot.context({ timeZone: "Asia/Tokyo" })),
       [
         "#42 web1 disk-full: raised 12m ago, acked by bob for 1h more",
-        "Subject: web1; importance 90",
+        "Importance: 90",
         "Raised: 2025-01-01 20:48 Asia/Tokyo",
         "Acked until: 2025-01-01 22:00 Asia/Tokyo",
         "Summary: Disk / is 97% full",
@@ -200,6 +200,28 @@ describe("commands: detail and history", () => {
       ].join("\n"),
     );
     assert.equal(await say("detail 9", bot.context()), "#9: no such alert");
+  });
+
+  it("detail never shows a source as a subject, and shows a sender's subject only as its words", async () => {
+    const bot = new FakeBot([
+      alert(1, { subject: "" }),
+      alert(2, { source: "x9", alertId: "disk2", subject: "web1" }),
+      alert(3, { source: "x9", alertId: "ok", subject: `web1" ${"s".repeat(200)}` }),
+    ]);
+    const lines = async (id: number): Promise<string[]> => (await say(`detail ${id}`, bot.context())).split("\n");
+    // No subject sent: the source is not presented as one.
+    assert.deepEqual((await lines(1)).slice(0, 3), [
+      "#1 web1 alert-1: raised 12m ago",
+      "Importance: 50",
+      "Raised: 2025-01-01 11:48 UTC",
+    ]);
+    assert.ok(!(await lines(1)).some((l) => l.startsWith("Subject")));
+    // x9 wrote "web1": the first line names x9; "web1" shows, quoted, as what x9 wrote.
+    const x9 = await lines(2);
+    assert.equal(x9[0], "#2 x9 disk2: raised 12m ago");
+    assert.equal(x9.filter((l) => /web1/.test(l)).join("\n"), 'Subject, as its sender wrote it: "web1"');
+    // Whole, and its quotes escaped: what the sender wrote cannot end the quote early.
+    assert.ok((await lines(3)).includes(`Subject, as its sender wrote it: "web1\\" ${"s".repeat(200)}"`));
   });
 
   it("show, detail and history keep sender text on its line, even as stored before ingest folded it", async () => {
