@@ -17,8 +17,8 @@ const NOW = 1_700_000_000_000;
 function feedOver(store: Store) {
   const entries: Array<{ node: string; title: string; summary: string }> = [];
   const text = (entry: PlainElement, name: string): string => {
-    const child = entry.children.find((c): c is PlainElement => typeof c !== "string" && c.name === name);
-    return child?.children.join("") ?? "";
+    const child = (entry.children ?? []).find((c): c is PlainElement => typeof c !== "string" && c.name === name);
+    return (child?.children ?? []).filter((c): c is string => typeof c === "string").join("");
   };
   const pubsub = {
     publishForeign: (_service: string, node: string, entry: PlainElement) => {
