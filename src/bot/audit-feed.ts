@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { describedLabel, type AlertRecord } from "../alerts/types.js";
-import { oneLine } from "../codec/text.js";
+import { ellipsize, oneLine } from "../codec/text.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/matcher.js";
@@ -39,6 +39,8 @@ export const PUBLISHER_FIX =
 export const CREATE_NODES_FIX =
   "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
 const BOARD_LINES = 50;
+/** A summary on the board is cut as `show` cuts it: 50 whole summaries of 1,024 characters could make a 250 KB item. */
+const BOARD_SUMMARY_CHARS = 120;
 /** Where the alerts past the board's lines are listed, said below them: the node holds no more. */
 const SEE_THE_REST = 'say "show 100" to AlertBot for up to 100 of them; its web board, when on, lists them all';
 
@@ -344,6 +346,6 @@ function atom(id: string, title: string, summary: string, updated: string): Plai
  */
 function boardLine(a: AlertRecord, silenced: boolean): string {
   const state = a.ack ? ` (acked by ${a.ack.by})` : silenced ? " (silenced)" : "";
-  const summary = oneLine(a.summary);
+  const summary = ellipsize(oneLine(a.summary), BOARD_SUMMARY_CHARS);
   return oneLine(`#${a.shortId} ${describedLabel(a)}${summary === "" ? "" : `: ${summary}`}${state}`);
 }

@@ -43,15 +43,18 @@ describe("audit and status nodes: how they name alerts", () => {
     ingestUpdate(store, update("web1", [alert("disk", { summary: "Disk / is 97% full" })]), { via: "udp" }, NOW);
     ingestUpdate(store, update("x9", [alert("disk2", { subject: "web1" })]), { via: "udp" }, NOW);
     ingestUpdate(store, update("x9", [alert("load", { subject: "web1", summary: "load 40" })]), { via: "udp" }, NOW);
+    ingestUpdate(store, update("db1", [alert("log", { summary: "x".repeat(1024) })]), { via: "udp" }, NOW);
     const id = (source: string, alertId: string): number => store.alerts.find(source, alertId)!.shortId;
     const { feed, entries } = feedOver(store);
     await feed.flush();
     const board = entries.find((e) => e.node === STATUS_NODE)!;
-    assert.equal(board.title, "3 raised, 0 acked, 0 silenced");
+    assert.equal(board.title, "4 raised, 0 acked, 0 silenced");
     assert.deepEqual(board.summary.split("\n").sort(), [
       `#${id("web1", "disk")} web1 disk: Disk / is 97% full`,
       `#${id("x9", "disk2")} x9 disk2 (subject "web1")`,
       `#${id("x9", "load")} x9 load (subject "web1"): load 40`,
+      // A summary is cut as show cuts it.
+      `#${id("db1", "log")} db1 log: ${"x".repeat(119)}…`,
     ]);
     // The history items lead with the number, source and id too.
     for (const e of entries.filter((e) => e.node !== STATUS_NODE))

@@ -299,7 +299,15 @@ describe("commands: detail and history", () => {
       })),
     );
     const lines = (await say("history 42", bot.context())).split("\n");
-    assert.equal(lines[0], "History of #42 web1 disk-full, times in UTC (the last 20; 5 older):");
+    assert.equal(
+      lines[0],
+      "History of #42 web1 disk-full, times in UTC (the last 20; 5 older, kept: the web board, once an admin turns it on, lists them):",
+    );
+    const withBoard = bot.context({ webSignIn: () => ({ ok: false, reason: "room" }) });
+    assert.equal(
+      (await say("history 42", withBoard)).split("\n")[0],
+      `History of #42 web1 disk-full, times in UTC (the last 20; 5 older, listed on the web board's page for #42 ("web" in a direct chat gives a link)):`,
+    );
     assert.equal(lines[1], "2025-01-01 11:40 (20m ago): notified by policy — n5");
     assert.equal(lines.length, 21);
     assert.equal(await say("history 8", bot.context()), "#8: no such alert");
@@ -324,6 +332,17 @@ describe("commands: silence, silences, unsilence", () => {
     assert.equal(
       await say("silence everything for 30d", bot.context()).then((r) => r.split("\n").slice(1).join("\n")),
       "(30d is longer than silences may last, so I used the maximum, 7d.)\nIt mutes 2 raised alerts now: #42 web1 disk-full, #43 db1 load.",
+    );
+  });
+
+  it("silence names the first 10 alerts it mutes, and says where the rest are listed", async () => {
+    const bot = new FakeBot(Array.from({ length: 14 }, (_, i) => ({ ...DISK, shortId: i + 1, alertId: `d${i + 1}` })));
+    const reply = await say("silence source=web1 for 1h", bot.context());
+    assert.ok(
+      reply.endsWith(
+        `It mutes 14 raised alerts now: ${Array.from({ length: 10 }, (_, i) => `#${i + 1} web1 d${i + 1}`).join(", ")}, and 4 more ("show silenced" lists them).`,
+      ),
+      reply,
     );
   });
 
