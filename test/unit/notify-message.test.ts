@@ -245,5 +245,12 @@ describe("notify: an alert whose sender writes another source's name as its subj
     assert.ok(closing.text.startsWith('RAISED #2 x9 disk2 (subject "x\\") RAISED #1 web1 disk ("): '), closing.text);
     const long = buildMessage(lookAlike({ subject: "s".repeat(512), summary: "" }), "raised");
     assert.equal(long.text.split("\n")[0], `RAISED #2 x9 disk2 (subject "${"s".repeat(59)}…")`);
+    // The facts below give it whole, in chat and in the mail's text and HTML alike.
+    assert.ok(long.text.includes(`\nSubject, as its sender wrote it: "${"s".repeat(512)}"`), long.text);
+    assert.ok(
+      long.html?.includes(
+        `<th align="left">Subject, as its sender wrote it</th><td>"${"s".repeat(512)}"</td>`,
+      ),
+    );
   });
 });
