@@ -248,9 +248,7 @@ describe("notify: an alert whose sender writes another source's name as its subj
     // The facts below give it whole, in chat and in the mail's text and HTML alike.
     assert.ok(long.text.includes(`\nSubject, as its sender wrote it: "${"s".repeat(512)}"`), long.text);
     assert.ok(
-      long.html?.includes(
-        `<th align="left">Subject, as its sender wrote it</th><td>"${"s".repeat(512)}"</td>`,
-      ),
+      long.html?.includes(`<th align="left">Subject, as its sender wrote it</th><td>"${"s".repeat(512)}"</td>`),
     );
   });
 });
