@@ -31,7 +31,7 @@ export function boardLink(q: BoardQuery, change: Partial<Record<keyof BoardQuery
 function summaryCell(alert: AlertRecord): Html {
   const subject = quotedSubject(alert);
   if (subject === null) return html`${alert.summary}`;
-  return html`${alert.summary}${alert.summary === "" ? "" : " "}<span class="muted said">(subject ${subject})</span>`;
+  return html`${alert.summary}${alert.summary === "" ? "" : " "}<span class="muted">(subject ${subject})</span>`;
 }
 
 /**
