@@ -1,4 +1,4 @@
-import { oneLine } from "../codec/text.js";
+import { ellipsize, oneLine } from "../codec/text.js";
 
 /** Where an alert stands now. */
 export type AlertStatus = "raised" | "cleared";
@@ -76,12 +76,29 @@ export function alertLabel(alert: Pick<AlertRecord, "source" | "alertId">): stri
   return oneLine(`${alert.source} ${alert.alertId}`);
 }
 
+/** The most of a sender's subject a label shows: `detail` and the board's alert page show it whole. */
+export const LABEL_SUBJECT_CHARS = 60;
+
 /**
- * An alert as people read it beside others: `web1 disk-full (Disk full)`. It leads with the source
- * and id, which AlertBot vouches for; the subject is the sender's own words (any sender may write
- * "web1" there), so it follows in parentheses, and only when it says more than the source.
+ * The sender's subject in quotes, as JSON quotes a string (so a `"` inside cannot end it early),
+ * cut to `maxChars`; null when there is none, or when it only repeats the source (AlertBot fills
+ * an unset subject with the source).
+ */
+export function quotedSubject(
+  alert: Pick<AlertRecord, "source" | "subject">,
+  maxChars: number = LABEL_SUBJECT_CHARS,
+): string | null {
+  const subject = oneLine(alert.subject);
+  if (subject === "" || subject === oneLine(alert.source)) return null;
+  return JSON.stringify(ellipsize(subject, maxChars));
+}
+
+/**
+ * An alert as people read it beside others: `web1 disk-full (subject "Disk full")`. It leads with
+ * the source and id, which AlertBot vouches for; the subject is the sender's own words (any sender
+ * may write "web1" there), so it follows, marked as such, and only when it says more than the source.
  */
 export function describedLabel(alert: Pick<AlertRecord, "source" | "alertId" | "subject">): string {
-  const subject = oneLine(alert.subject);
-  return alertLabel(alert) + (subject && subject !== alert.source ? ` (${subject})` : "");
+  const subject = quotedSubject(alert);
+  return alertLabel(alert) + (subject === null ? "" : ` (subject ${subject})`);
 }

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import type { AlertRecord } from "../alerts/types.js";
-import { oneLine } from "../codec/text.js";
+import { describedLabel, type AlertRecord } from "../alerts/types.js";
+import { ellipsize, oneLine } from "../codec/text.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/matcher.js";
@@ -39,6 +39,10 @@ export const PUBLISHER_FIX =
 export const CREATE_NODES_FIX =
   "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
 const BOARD_LINES = 50;
+/** A summary on the board is cut as `show` cuts it: 50 whole summaries of 1,024 characters could make a 250 KB item. */
+const BOARD_SUMMARY_CHARS = 120;
+/** Where the alerts past the board's lines are listed, said below them: the node holds no more. */
+const SEE_THE_REST = 'say "show 100" to AlertBot for up to 100 of them; its web board, when on, lists them all';
 
 /** What a feed needs. */
 export interface AuditFeedDeps {
@@ -189,7 +193,8 @@ export class AuditFeed {
       for (const a of store.alerts.each("raised")) silenced += Number(isSilenced(a, silences, now));
     const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
     const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
-    if (board.total > board.alerts.length) lines.push(`…and ${board.total - board.alerts.length} more`);
+    if (board.total > board.alerts.length)
+      lines.push(`…and ${board.total - board.alerts.length} more: ${SEE_THE_REST}`);
     const summary = lines.length ? lines.join("\n") : "Nothing raised.";
     await pubsub.publishForeign(
       service,
@@ -335,7 +340,12 @@ function atom(id: string, title: string, summary: string, updated: string): Plai
   };
 }
 
+/**
+ * One alert on the board, named as notices name it (`describedLabel`): its source and id lead, and
+ * a sender's subject follows marked as its words, never standing alone where the summary goes.
+ */
 function boardLine(a: AlertRecord, silenced: boolean): string {
   const state = a.ack ? ` (acked by ${a.ack.by})` : silenced ? " (silenced)" : "";
-  return oneLine(`#${a.shortId} ${a.source} ${a.alertId}: ${a.summary || a.subject}${state}`);
+  const summary = ellipsize(oneLine(a.summary), BOARD_SUMMARY_CHARS);
+  return oneLine(`#${a.shortId} ${describedLabel(a)}${summary === "" ? "" : `: ${summary}`}${state}`);
 }

@@ -1,4 +1,4 @@
-import type { AlertRecord } from "../alerts/types.js";
+import { quotedSubject, type AlertRecord } from "../alerts/types.js";
 import { toPlainText } from "../codec/html.js";
 import { oneLine, quoteLines } from "../codec/text.js";
 import { formatDuration } from "../util/duration.js";
@@ -26,10 +26,11 @@ function parseDetail(rest: string): ArgsResult<DetailArgs> {
 
 function describe(alert: AlertRecord, ctx: CommandContext): string[] {
   const { now } = ctx;
-  const out = [
-    `${alertName(alert)}: ${alertState(alert, now)}`,
-    `Subject: ${oneLine(alert.subject) || oneLine(alert.source)}; importance ${alert.importance}`,
-  ];
+  const out = [`${alertName(alert)}: ${alertState(alert, now)}`, `Importance: ${alert.importance}`];
+  // Whatever the sender wrote, in quotes after a label that says whose words they are: never a
+  // source shown as a subject, nor a subject ("web1") where the source goes.
+  const subject = quotedSubject(alert, Number.POSITIVE_INFINITY);
+  if (subject !== null) out.push(`Subject, as its sender wrote it: ${subject}`);
   const zone = ctx.timeZone ?? "UTC";
   if (alert.raisedAt !== null) out.push(`Raised: ${formatInZone(alert.raisedAt, zone)}`);
   if (alert.status === "cleared" && alert.clearedAt !== null)

@@ -44,9 +44,16 @@ function handleHistory(args: HistoryArgs, ctx: CommandContext): string {
   const zone = ctx.timeZone ?? "UTC";
   const head =
     older > 0
-      ? `History of ${name}, times in ${zone} (the last ${shown.length}; ${older} older):`
+      ? `History of ${name}, times in ${zone} (the last ${shown.length}; ${older} older, ${olderWhere(args.id, ctx)}):`
       : `History of ${name}, times in ${zone}:`;
   return [head, ...shown.map((h) => historyLine(h, ctx.now, zone))].join("\n");
+}
+
+// Chat shows the newest lines only; the older ones are kept, and the board's page lists them all.
+function olderWhere(id: number, ctx: CommandContext): string {
+  return ctx.webSignIn === undefined
+    ? "kept: the web board, once an admin turns it on, lists them"
+    : `listed on the web board's page for #${id} ("web" in a direct chat gives a link)`;
 }
 
 /** `history`: what happened to one alert, oldest first: raises, clears, acks, notes, who was told. */

@@ -128,8 +128,25 @@ function listAlerts(args: ShowArgs, ctx: CommandContext): string {
         );
   if (total === 0) return EMPTY[args.filter];
   const lines = alerts.map((a) => alertLine(a, ctx.now, until(a), grade(a)));
-  if (total > alerts.length) lines.push(`…and ${total - alerts.length} more`);
+  if (total > alerts.length) lines.push(restLine(total - alerts.length, total, args, ctx));
   return lines.join("\n");
+}
+
+/**
+ * The line below a list cut short: how many were left out and how to see them, since a person
+ * reading the list must never take it for all there is. Chat lists `SHOW_LIMIT_MAX` at most (a
+ * longer message would not fit the server's stanza limit, nor a screen); the board lists every one.
+ */
+function restLine(left: number, total: number, args: ShowArgs, ctx: CommandContext): string {
+  const more = `…and ${left} more (${total} in all)`;
+  const board =
+    ctx.webSignIn === undefined
+      ? "the web board would list them all (an admin can turn it on: http.board, docs/web.md)"
+      : 'the web board lists them all (say "web" to me in a direct chat for a link)';
+  if (args.limit >= SHOW_LIMIT_MAX) return `${more}: chat lists ${SHOW_LIMIT_MAX} at most; ${board}`;
+  const again = `"${args.filter === "raised" ? "show" : `show ${args.filter}`} ${SHOW_LIMIT_MAX}"`;
+  if (total <= SHOW_LIMIT_MAX) return `${more}: say ${again} to list them all`;
+  return `${more}: say ${again} for the first ${SHOW_LIMIT_MAX}; ${board}`;
 }
 
 /** `show`: lists alerts compactly, one per line, most important first. */

@@ -81,7 +81,7 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
     if (!matches(resolved.matcher, a)) continue;
     if (++muted <= NAMED) named.push(alertName(a));
   }
-  const names = named.join(", ") + (muted > NAMED ? `, and ${muted - NAMED} more` : "");
+  const names = named.join(", ") + (muted > NAMED ? `, and ${muted - NAMED} more ("show silenced" lists them)` : "");
   out.push(
     muted === 0
       ? "No raised alert matches it now."

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { describedLabel, type AlertRecord } from "../alerts/types.js";
+import { describedLabel, quotedSubject, type AlertRecord } from "../alerts/types.js";
 import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
@@ -114,6 +114,9 @@ function alertFacts(alert: AlertRecord, zone: string): Array<[string, string]> {
     ["Source", oneLine(alert.source)],
     ["Alert", oneLine(alert.alertId)],
   ];
+  // Whole here (the headline cuts it), and labelled as the sender's words like everywhere else.
+  const subject = quotedSubject(alert, Number.POSITIVE_INFINITY);
+  if (subject !== null) facts.push(["Subject, as its sender wrote it", subject]);
   if (alert.importance !== 0) facts.push(["Importance", String(alert.importance)]);
   if (alert.raisedAt !== null) facts.push(["Raised", formatTime(alert.raisedAt, zone)]);
   if (alert.clearedAt !== null && alert.status === "cleared")

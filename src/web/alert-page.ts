@@ -1,4 +1,4 @@
-import type { AlertRecord } from "../alerts/types.js";
+import { quotedSubject, type AlertRecord } from "../alerts/types.js";
 import { sanitiseHtml } from "../codec/html.js";
 import { hasLiveAck } from "../commands/format.js";
 import { exactMatcher, formatMatcher } from "../commands/silence-matcher.js";
@@ -49,15 +49,27 @@ export function alertMain(f: AlertFacts, viewer: Viewer, now: number, flash: str
       <dd><span class="state state-${f.state}">${f.state}</span></dd>`,
     html`<dt>Level</dt>
       <dd class="level level-${f.level}">${f.level} (workgroup ${f.workgroup})</dd>`,
+    html`<dt>Source</dt>
+      <dd data-fact="source">${a.source}</dd>`,
+    html`<dt>Alert id</dt>
+      <dd data-fact="alert-id">${a.alertId}</dd>`,
     html`<dt>Importance</dt>
       <dd>${a.importance}</dd>`,
-    html`<dt>Subject</dt>
-      <dd>${a.subject || a.source}</dd>`,
+  ];
+  // The subject is the sender's own words (any sender may write "web1" there): shown whole, quoted
+  // and labelled as such, and never the source standing in for a subject that was not sent.
+  const subject = quotedSubject(a, Number.POSITIVE_INFINITY);
+  if (subject !== null)
+    facts.push(
+      html`<dt>Subject, as its sender wrote it</dt>
+        <dd data-fact="subject">${subject}</dd>`,
+    );
+  facts.push(
     html`<dt>Summary</dt>
       <dd>${a.summary}</dd>`,
     html`<dt>Raised</dt>
       <dd>${when(a.raisedAt, now)}</dd>`,
-  ];
+  );
   if (a.status === "cleared")
     facts.push(
       html`<dt>Cleared</dt>

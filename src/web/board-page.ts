@@ -1,3 +1,4 @@
+import { quotedSubject, type AlertRecord } from "../alerts/types.js";
 import type { BotTrouble } from "../commands/types.js";
 import { LEVELS } from "../policy/types.js";
 import { BOARD_SORTS, BOARD_STATES, type BoardQuery, type BoardView } from "./board-rows.js";
@@ -21,6 +22,16 @@ export function boardLink(q: BoardQuery, change: Partial<Record<keyof BoardQuery
     if (String(merged[key]) !== String(defaults[key])) params.set(key, String(merged[key]));
   const text = params.toString();
   return text === "" ? "/" : `/?${text}`;
+}
+
+/**
+ * An alert's summary on the board, then its sender's subject marked as the sender's words when it
+ * says more than the source: a subject alone in this column ("web1") read as another source's alert.
+ */
+function summaryCell(alert: AlertRecord): Html {
+  const subject = quotedSubject(alert);
+  if (subject === null) return html`${alert.summary}`;
+  return html`${alert.summary}${alert.summary === "" ? "" : " "}<span class="muted">(subject ${subject})</span>`;
 }
 
 /**
@@ -54,7 +65,7 @@ export function boardMain(
         <td>${r.workgroup}</td>
         <td>${r.alert.source}</td>
         <td><a href="/alert?id=${r.alert.shortId}">${r.alert.alertId}</a></td>
-        <td>${r.alert.summary || r.alert.subject}</td>
+        <td>${summaryCell(r.alert)}</td>
         <td>
           <span class="state state-${r.state}">${r.state}</span>${
             r.state === "acked" && r.alert.ack ? html` <span class="muted">by ${r.alert.ack.by}</span>` : ""

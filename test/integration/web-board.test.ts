@@ -58,11 +58,11 @@ permissions:
   "*": { clear: [bob] }
 `;
 
-  async function raise(source: string, id: string, summary: string): Promise<number> {
+  async function raise(source: string, id: string, summary: string, subject?: string): Promise<number> {
     const res = await fetch(`${base()}/api/update`, {
       method: "POST",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ source, alerts: [{ id, summary, importance: 80 }] }),
+      body: JSON.stringify({ source, alerts: [{ id, summary, importance: 80, ...(subject ? { subject } : {}) }] }),
     });
     const answer = (await res.json()) as { changes: Array<{ id: number }> };
     assert.equal(res.status, 200, JSON.stringify(answer));
@@ -231,6 +231,27 @@ permissions:
     assert.equal(await cell.textContent(), bot.store.alerts.get(id)!.summary);
     assert.equal(await page.locator(`tr[data-alert="${id}"] img`).count(), 0);
     assert.notEqual(await page.title(), "pwned");
+  });
+
+  it("names a look-alike's alert by its own source: x9's subject \"web1\" shows only marked as x9's words", async () => {
+    const id = await raise("x9", "disk-full", "", "web1");
+    await page.goto(`${base()}/?source=x9`);
+    const row = page.locator(`tr[data-alert="${id}"] td`);
+    assert.equal(await row.nth(3).textContent(), "x9", "the source column");
+    assert.equal((await row.nth(5).textContent())?.trim(), '(subject "web1")', "the summary column");
+    await page.screenshot({ path: join(shots, "05c-look-alike-subject.png") });
+    await page.goto(`${base()}/alert?id=${id}`);
+    assert.equal(await page.locator('dd[data-fact="source"]').textContent(), "x9");
+    assert.equal(await page.locator('dd[data-fact="subject"]').textContent(), '"web1"');
+    assert.match(
+      (await page.locator('dd[data-fact="subject"] >> xpath=preceding-sibling::dt[1]').textContent()) ?? "",
+      /^Subject, as its sender wrote it$/,
+    );
+    // web1's own alert sent no subject: its page shows no source standing in for one.
+    const own = bot.store.alerts.find("web1", "disk-full")!.shortId;
+    await page.goto(`${base()}/alert?id=${own}`);
+    assert.equal(await page.locator('dd[data-fact="subject"]').count(), 0);
+    assert.doesNotMatch((await page.locator("dl.facts").textContent()) ?? "", /Subject/);
   });
 
   it("the other pages: agents, on call, silences (silence and unsilence from the page)", async () => {

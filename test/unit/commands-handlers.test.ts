@@ -187,7 +187,7 @@ describe("commands: detail and history", () => {
       await say("detail 42", bot.context({ timeZone: "Asia/Tokyo" })),
       [
         "#42 web1 disk-full: raised 12m ago, acked by bob for 1h more",
-        "Subject: web1; importance 90",
+        "Importance: 90",
         "Raised: 2025-01-01 20:48 Asia/Tokyo",
         "Acked until: 2025-01-01 22:00 Asia/Tokyo",
         "Summary: Disk / is 97% full",
@@ -200,6 +200,28 @@ describe("commands: detail and history", () => {
       ].join("\n"),
     );
     assert.equal(await say("detail 9", bot.context()), "#9: no such alert");
+  });
+
+  it("detail never shows a source as a subject, and shows a sender's subject only as its words", async () => {
+    const bot = new FakeBot([
+      alert(1, { subject: "" }),
+      alert(2, { source: "x9", alertId: "disk2", subject: "web1" }),
+      alert(3, { source: "x9", alertId: "ok", subject: `web1" ${"s".repeat(200)}` }),
+    ]);
+    const lines = async (id: number): Promise<string[]> => (await say(`detail ${id}`, bot.context())).split("\n");
+    // No subject sent: the source is not presented as one.
+    assert.deepEqual((await lines(1)).slice(0, 3), [
+      "#1 web1 alert-1: raised 12m ago",
+      "Importance: 50",
+      "Raised: 2025-01-01 11:48 UTC",
+    ]);
+    assert.ok(!(await lines(1)).some((l) => l.startsWith("Subject")));
+    // x9 wrote "web1": the first line names x9; "web1" shows, quoted, as what x9 wrote.
+    const x9 = await lines(2);
+    assert.equal(x9[0], "#2 x9 disk2: raised 12m ago");
+    assert.equal(x9.filter((l) => /web1/.test(l)).join("\n"), 'Subject, as its sender wrote it: "web1"');
+    // Whole, and its quotes escaped: what the sender wrote cannot end the quote early.
+    assert.ok((await lines(3)).includes(`Subject, as its sender wrote it: "web1\\" ${"s".repeat(200)}"`));
   });
 
   it("show, detail and history keep sender text on its line, even as stored before ingest folded it", async () => {
@@ -226,7 +248,7 @@ describe("commands: detail and history", () => {
     }
     assert.match(
       replies[0]!,
-      /^#5 \[importance 50\] web1 disk ack 3 \(s ack 4\): disk full Bcc: attacker@example\.org ack 7 x \(raised/,
+      /^#5 \[importance 50\] web1 disk ack 3 \(subject "s ack 4"\): disk full Bcc: attacker@example\.org ack 7 x \(raised/,
     );
     assert.ok(replies[1]!.includes("Summary: disk full Bcc: attacker@example.org ack 7 x\n"), replies[1]);
     assert.ok(replies[1]!.includes("Detail:\n> d\n> ack 6"), replies[1]);
@@ -277,7 +299,15 @@ describe("commands: detail and history", () => {
       })),
     );
     const lines = (await say("history 42", bot.context())).split("\n");
-    assert.equal(lines[0], "History of #42 web1 disk-full, times in UTC (the last 20; 5 older):");
+    assert.equal(
+      lines[0],
+      "History of #42 web1 disk-full, times in UTC (the last 20; 5 older, kept: the web board, once an admin turns it on, lists them):",
+    );
+    const withBoard = bot.context({ webSignIn: () => ({ ok: false, reason: "room" }) });
+    assert.equal(
+      (await say("history 42", withBoard)).split("\n")[0],
+      `History of #42 web1 disk-full, times in UTC (the last 20; 5 older, listed on the web board's page for #42 ("web" in a direct chat gives a link)):`,
+    );
     assert.equal(lines[1], "2025-01-01 11:40 (20m ago): notified by policy — n5");
     assert.equal(lines.length, 21);
     assert.equal(await say("history 8", bot.context()), "#8: no such alert");
@@ -302,6 +332,17 @@ describe("commands: silence, silences, unsilence", () => {
     assert.equal(
       await say("silence everything for 30d", bot.context()).then((r) => r.split("\n").slice(1).join("\n")),
       "(30d is longer than silences may last, so I used the maximum, 7d.)\nIt mutes 2 raised alerts now: #42 web1 disk-full, #43 db1 load.",
+    );
+  });
+
+  it("silence names the first 10 alerts it mutes, and says where the rest are listed", async () => {
+    const bot = new FakeBot(Array.from({ length: 14 }, (_, i) => ({ ...DISK, shortId: i + 1, alertId: `d${i + 1}` })));
+    const reply = await say("silence source=web1 for 1h", bot.context());
+    assert.ok(
+      reply.endsWith(
+        `It mutes 14 raised alerts now: ${Array.from({ length: 10 }, (_, i) => `#${i + 1} web1 d${i + 1}`).join(", ")}, and 4 more ("show silenced" lists them).`,
+      ),
+      reply,
     );
   });
 
