@@ -56,7 +56,9 @@ Options:
 
 Exit status: 0 stopped by SIGINT/SIGTERM (running checks are killed; the only
 way it ends cleanly: a lost server is waited for, however long), 1 could not
-start (its outbox, or another agent using its state directory) or the stop
+start (its outbox cannot be opened, or another agent uses its state directory;
+a damaged outbox is moved aside and replaced, with the alert
+mauve-agent-outbox-damaged, until restarted) or the stop
 failed, 2 bad command line, 70 a fatal error while running (logged; restart
 it), 78 bad configuration (every problem is listed with its key). Logs are
 JSON lines on stderr, the reason for every exit among them. SIGHUP is logged

@@ -19,6 +19,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { AddressTaken } from "./address-taken.js";
 import { OutboxHealth } from "./outbox-health.js";
+import { damagedOutboxAlert, openOutbox } from "./damaged-outbox.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./remote-checks.js";
@@ -82,7 +83,7 @@ export async function runAgent(
   options: RunAgentOptions = {},
 ): Promise<RunningAgent> {
   mkdirSync(config.stateDir, { recursive: true });
-  const outbox = new Outbox(outboxFile(config.stateDir));
+  const { outbox, damaged } = openOutbox(outboxFile(config.stateDir), clock, log);
   const node = sourceToNodeName(config.source);
   const { pubsub: service, bot } = config.xmpp;
   const core = new AgentCore({
@@ -123,6 +124,7 @@ export async function runAgent(
   checks.onLatest((alerts) => core.refresh(alerts));
   core.load(startupState(config.alerts, agentChecks.initial, core.current(), agentChecks.kept));
   core.queueFullState();
+  if (damaged) change([damagedOutboxAlert(outboxFile(config.stateDir), damaged)]);
   core.start();
   checks.setChecks(agentChecks.initial, (id) => core.current().some((a) => a.id === id && a.state === "raised"));
 
