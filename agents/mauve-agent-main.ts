@@ -28,7 +28,8 @@ What it publishes (see examples/agent.yaml for every key):
                      and it counts as CRITICAL; damping raises when k of the
                      last n runs failed and clears after m passes. Checks get
                      only PATH, LANG=C and their own env, never the agent's.
-  check_runner       max_concurrent checks at once (default 4)
+  check_runner       max_concurrent checks at once (default 4); a run that
+                     passes 30s no longer counts, so hung checks hold none back
   remote_checks      more checks, pushed by the listed publishers to the
                      pubsub nodes mauve/config/<source> and mauve/config/group/
                      <group>: validated and applied at once; an invalid push is
