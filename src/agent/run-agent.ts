@@ -209,11 +209,16 @@ export async function runAgent(
       }
     }
     if (!outbox.advanceSequence(newest)) return;
+    // What waits with a sequence not past the node's would be refused as stale (and AlertBot would
+    // raise its refused-updates alert): it is older news than the node holds, and the full state
+    // queued next says where every alert stands.
+    const dropped = outbox.discardThrough(newest);
     log.warn(
       "this agent's node holds a newer update than its outbox: going on from its sequence, full state sent again",
       {
         sequence: newest,
-        cause: "another agent on this account, or a state directory older than the node",
+        dropped,
+        cause: "another agent on this account, or this host's clock set back since",
       },
     );
     core.queueFullState();

@@ -230,6 +230,24 @@ export class Outbox {
     return true;
   }
 
+  /**
+   * Drops every waiting entry whose sequence is `sequence` or below (AlertBot would refuse them as
+   * stale); returns how many went.
+   */
+  discardThrough(sequence: bigint): number {
+    const before = this.size();
+    while (this.inMemory[0] !== undefined && this.inMemory[0].sequence <= sequence) this.inMemory.shift();
+    if (sequence > this.confirmedThrough) this.confirmedThrough = sequence;
+    try {
+      this.transaction(() => this.sql("DELETE FROM outbox WHERE sequence <= ?").run(sequence));
+    } catch (err) {
+      // Skipped by peek and size until a later write deletes them.
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      this.undeleted = true;
+    }
+    return before - this.size();
+  }
+
   /** The oldest waiting entry, if any. */
   peek(): OutboxEntry | undefined {
     const row = this.sql("SELECT * FROM outbox WHERE sequence > ? ORDER BY sequence LIMIT 1").get(

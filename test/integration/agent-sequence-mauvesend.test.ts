@@ -78,5 +78,6 @@ describe("an agent restored from a backup, with a mauvesend item newest on its n
       ).length,
       1,
     );
+    assert.deepEqual(botLog.withMsg("stale update ignored"), [], "no update of the restored agent is refused");
   });
 });

@@ -77,6 +77,19 @@ describe("an agent's sequence across restarts", () => {
     );
   });
 
+  it("drops what waits with a sequence not past the node's, keeping the rest in order", () => {
+    const outbox = new Outbox(file());
+    const build = (sequence: bigint) => ({ transmissionId: sequence, data: `d${sequence}`, text: "" });
+    const sequences = [1, 2, 3].map(() => {
+      clock.advance(1_000);
+      return outbox.enqueue(build, clock.now()).sequence;
+    });
+    assert.equal(outbox.discardThrough(sequences[1]!), 2);
+    assert.equal(outbox.size(), 1);
+    assert.equal(outbox.peek()?.sequence, sequences[2]);
+    outbox.close();
+  });
+
   it("nextSequence: 1 first, then past both the last and the time", () => {
     assert.equal(nextSequence(0n, 1_700_000_000_000), 1n);
     assert.equal(nextSequence(1n, 1_700_000_000_000), 1_700_000_000_000n);
