@@ -1,16 +1,9 @@
 #!/usr/bin/env node
-// mauvesend: Mauve's command-line sender, over XMPP. Wiring only; the logic lives in src/cli/.
-import { runMauvesend } from "../src/cli/mauvesend.js";
-import { keepGoingWithoutOutput } from "../src/cli/entry.js";
-import { systemClock } from "../src/clock/clock.js";
+// mauvesend's entry point: it holds SIGHUP, then loads the program (agents/mauvesend-main.ts).
+// Nothing may come before: ESM loads and evaluates every static import before a module's first
+// statement, and a SIGHUP in that time (the terminal closed as it starts) ended the process.
+// One import only. The hold lasts to the end: a hangup never cuts a send short.
+import { holdHangups } from "../src/cli/early-hangups.js";
 
-// `mauvesend -v | head -0`: a closed stdout or stderr must neither stop the send nor print a stack.
-keepGoingWithoutOutput();
-
-const code = await runMauvesend(process.argv.slice(2), {
-  clock: systemClock,
-  env: process.env,
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-});
-process.exit(code);
+holdHangups();
+await import("./mauvesend-main.js");

@@ -19,6 +19,7 @@ import type { XmppSession } from "../xmpp/session.js";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { AddressTaken } from "./address-taken.js";
 import { OutboxHealth } from "./outbox-health.js";
+import { damagedOutboxAlert, openOutbox } from "./damaged-outbox.js";
 import { AgentCore, type PublishPort } from "./agent-core.js";
 import { createAgentChecks, startupState } from "./agent-checks.js";
 import { followConfigNodes } from "./remote-checks.js";
@@ -82,7 +83,7 @@ export async function runAgent(
   options: RunAgentOptions = {},
 ): Promise<RunningAgent> {
   mkdirSync(config.stateDir, { recursive: true });
-  const outbox = new Outbox(outboxFile(config.stateDir));
+  const { outbox, damaged } = openOutbox(outboxFile(config.stateDir), clock, log);
   const node = sourceToNodeName(config.source);
   const { pubsub: service, bot } = config.xmpp;
   const core = new AgentCore({
@@ -123,6 +124,7 @@ export async function runAgent(
   checks.onLatest((alerts) => core.refresh(alerts));
   core.load(startupState(config.alerts, agentChecks.initial, core.current(), agentChecks.kept));
   core.queueFullState();
+  if (damaged) change([damagedOutboxAlert(outboxFile(config.stateDir), damaged)]);
   core.start();
   checks.setChecks(agentChecks.initial, (id) => core.current().some((a) => a.id === id && a.state === "raised"));
 
@@ -207,11 +209,16 @@ export async function runAgent(
       }
     }
     if (!outbox.advanceSequence(newest)) return;
+    // What waits with a sequence not past the node's would be refused as stale (and AlertBot would
+    // raise its refused-updates alert): it is older news than the node holds, and the full state
+    // queued next says where every alert stands.
+    const dropped = outbox.discardThrough(newest);
     log.warn(
       "this agent's node holds a newer update than its outbox: going on from its sequence, full state sent again",
       {
         sequence: newest,
-        cause: "another agent on this account, or a state directory older than the node",
+        dropped,
+        cause: "another agent on this account, or this host's clock set back since",
       },
     );
     core.queueFullState();

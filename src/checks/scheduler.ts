@@ -18,7 +18,19 @@ export interface CheckSchedulerDeps {
   onChanges: (alerts: AgentAlert[]) => void;
   /** A change waits at most this long for the other checks of its moment (default 1 s). */
   batchMs?: number;
+  /** How long a run holds one of the `maxConcurrent` places (default SLOT_HOLD_MS). */
+  slotHoldMs?: number;
 }
+
+/**
+ * How long a run holds one of the places `maxConcurrent` counts; past it, it runs on outside
+ * the limit until it ends or its timeout kills it. Checks that hang (a dead NFS mount, a remote
+ * host that never answers) held every place for their whole timeout, up to an hour, and every
+ * other check waited behind them, silent, however failed. The limit spreads the load of checks
+ * starting together; a hung check adds none. Each check runs one copy at a time, so the number of
+ * processes stays within the number of checks.
+ */
+export const SLOT_HOLD_MS = 30_000;
 
 /** The latest output of raised checks whose status did not change: state to keep, not news to send. */
 export type LatestListener = (alerts: AgentAlert[]) => void;
@@ -47,7 +59,10 @@ export class CheckScheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly ready: Entry[] = [];
   private readonly pending = new Map<string, AgentAlert>();
+  /** Runs holding a place (see SLOT_HOLD_MS). */
   private active = 0;
+  /** Runs in progress, holding a place or not. */
+  private runs = 0;
   private flushTimer: TimerHandle | null = null;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
@@ -151,6 +166,22 @@ export class CheckScheduler {
     const { clock, log, run } = this.deps;
     entry.running = true;
     this.active++;
+    this.runs++;
+    let holding = true;
+    const release = (): void => {
+      if (!holding) return;
+      holding = false;
+      this.active--;
+    };
+    const slotTimer = clock.setTimer(this.deps.slotHoldMs ?? SLOT_HOLD_MS, () => {
+      if (!holding) return;
+      log.warn("a check runs long: it goes on outside max_concurrent, so the others are not held up", {
+        check: entry.spec.id,
+        timeoutMs: entry.spec.timeoutMs,
+      });
+      release();
+      this.startReady();
+    });
     const startedAt = clock.now();
     const signal = AbortSignal.any([this.stopping.signal, entry.abort.signal]);
     let ended = (): void => undefined;
@@ -165,7 +196,9 @@ export class CheckScheduler {
     void run(entry.spec, signal)
       .catch(unknown)
       .then((result) => {
-        this.active--;
+        slotTimer.cancel();
+        release();
+        this.runs--;
         entry.running = false;
         ended();
         if (!this.stopped && this.entries.get(entry.spec.id) === entry) {
@@ -208,7 +241,7 @@ export class CheckScheduler {
 
   // Hands the batch on when the moment is over (nothing runs or waits), or after batchMs at most.
   private settle(): void {
-    if (this.pending.size > 0 && this.active === 0 && this.ready.length === 0) this.flush();
+    if (this.pending.size > 0 && this.runs === 0 && this.ready.length === 0) this.flush();
     else if (this.pending.size > 0 && !this.flushTimer)
       this.flushTimer = this.deps.clock.setTimer(this.deps.batchMs ?? 1_000, () => this.flush());
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -225,7 +258,7 @@ export class CheckScheduler {
   }
 
   private isIdle(): boolean {
-    if (this.active > 0 || this.ready.length > 0 || this.pending.size > 0) return false;
+    if (this.runs > 0 || this.ready.length > 0 || this.pending.size > 0) return false;
     for (const e of this.entries.values()) if (e.waiting) return false;
     return true;
   }

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { takeHeldHangups } from "./early-hangups.js";
 
 /** What every mauve-xmpp command line accepts. */
 export interface CommonArgs {
@@ -128,8 +129,9 @@ export interface Hangups {
  * Handles SIGHUP from now on, which Node otherwise answers by ending the process: `systemctl
  * reload` (ExecReload=kill -HUP) while AlertBot waited for its server, or at any time for an agent,
  * killed it. Until `reloadWith`, each SIGHUP is logged with `meanwhile` (what it does then, in
- * words for the admin) and remembered. Call it first thing in the entry point; `log` is read at
- * each signal, as the logger is replaced once the configuration is read.
+ * words for the admin) and remembered, as are those held since the entry point's holdHangups.
+ * Call it first thing in the entry point's body; `log` is read at each signal, as the logger is
+ * replaced once the configuration is read.
  */
 export function takeHangups(log: () => Logger, meanwhile: string): Hangups {
   let reload: (() => Promise<unknown>) | undefined;
@@ -148,6 +150,12 @@ export function takeHangups(log: () => Logger, meanwhile: string): Hangups {
     pending = true;
     log().warn(meanwhile, { signal: "SIGHUP" });
   });
+  // Those that came while the entry point loaded (holdHangups), taken once this listener is on.
+  const early = takeHeldHangups();
+  if (early > 0) {
+    pending = true;
+    log().warn(meanwhile, { signal: "SIGHUP", whileLoading: early });
+  }
   return {
     reloadWith(fn) {
       reload = fn;

@@ -8,6 +8,8 @@ export const HEARTBEAT_ALERT_ID = "heartbeat";
 export const REJECTED_ALERT_ID = "remote-checks";
 /** Raised while the outbox file cannot be written (src/agent/outbox-health.ts). */
 export const OUTBOX_ALERT_ID = "mauve-agent-outbox";
+/** Raised when a damaged outbox was moved aside, until the agent restarts (src/agent/damaged-outbox.ts). */
+export const OUTBOX_DAMAGED_ALERT_ID = "mauve-agent-outbox-damaged";
 /** Raised while another process keeps taking the agent's address (src/agent/address-taken.ts). */
 export const ADDRESS_TAKEN_ALERT_ID = "mauve-agent-address-taken";
 
@@ -16,6 +18,7 @@ export const AGENT_ALERT_IDS: ReadonlyMap<string, string> = new Map([
   [HEARTBEAT_ALERT_ID, "the agent's own heartbeat alert"],
   [REJECTED_ALERT_ID, "the agent's own alert for rejected check configs"],
   [OUTBOX_ALERT_ID, "the agent's own alert for an outbox it cannot write"],
+  [OUTBOX_DAMAGED_ALERT_ID, "the agent's own alert for a damaged outbox it moved aside"],
   [ADDRESS_TAKEN_ALERT_ID, "the agent's own alert for its address taken by another login"],
 ]);
 

@@ -48,6 +48,22 @@ const OUTBOX_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/**
+ * The sequence an update made at `atMs` takes after `last`: 1 for an outbox's very first (AlertBot
+ * takes 1 as a sender started afresh, whatever it held before), then past both `last` and the time
+ * in milliseconds. AlertBot refuses a sequence not past the last it took from the source; the
+ * counter alone can be behind the sequences this agent sent before (a state directory restored
+ * from a backup or lost, updates sent while the disk was full), and the node's retained items,
+ * which would tell, may all be mauvesend's (no sequence), purged, or gone with the node. The time
+ * is past all of them unless the clock went back across a restart; `last` keeps the order while
+ * the clock goes back or more than one update a millisecond goes out.
+ */
+export function nextSequence(last: bigint, atMs: number): bigint {
+  if (last === 0n) return 1n;
+  const now = BigInt(Math.max(0, Math.floor(atMs)));
+  return now > last ? now : last + 1n;
+}
+
 /** SQLite's default page size. */
 const OUTBOX_PAGE_SIZE = 4096;
 
@@ -56,7 +72,8 @@ type Build = (sequence: bigint) => { transmissionId: bigint; data: string; text:
 /**
  * The agent's durable outbox (SQLite): updates wait here, in sequence order, until the server
  * confirms their publish, so a disconnection or an agent restart loses nothing and replays in order.
- * The sequence counter never goes back, even when the outbox is empty.
+ * The sequence counter never goes back, even when the outbox is empty, and follows the clock
+ * (nextSequence), so a counter restored from a backup starts past what was sent since.
  *
  * While the file cannot be written (disk full, I/O error, read-only), updates are kept in memory
  * behind the ones on disk, in the same order and sequence, and written out at the next write that
@@ -160,7 +177,7 @@ export class Outbox {
   // The entry takes the next sequence at once: one given out (to a payload that may be sent) is
   // never given again, stored or not.
   private entry(build: Build, at: number): OutboxEntry {
-    const sequence = this.lastSequence + 1n;
+    const sequence = nextSequence(this.lastSequence, at);
     const { transmissionId, data, text } = build(sequence);
     this.lastSequence = sequence;
     return { sequence, transmissionId, data, text, createdAt: at };
@@ -211,6 +228,24 @@ export class Outbox {
       if (!(err instanceof StorageUnavailableError)) throw err;
     }
     return true;
+  }
+
+  /**
+   * Drops every waiting entry whose sequence is `sequence` or below (AlertBot would refuse them as
+   * stale); returns how many went.
+   */
+  discardThrough(sequence: bigint): number {
+    const before = this.size();
+    while (this.inMemory[0] !== undefined && this.inMemory[0].sequence <= sequence) this.inMemory.shift();
+    if (sequence > this.confirmedThrough) this.confirmedThrough = sequence;
+    try {
+      this.transaction(() => this.sql("DELETE FROM outbox WHERE sequence <= ?").run(sequence));
+    } catch (err) {
+      // Skipped by peek and size until a later write deletes them.
+      if (!(err instanceof StorageUnavailableError)) throw err;
+      this.undeleted = true;
+    }
+    return before - this.size();
   }
 
   /** The oldest waiting entry, if any. */

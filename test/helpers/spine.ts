@@ -121,19 +121,20 @@ export async function startAgent(
   return runRegisteredAgent(t, dir, source, alertsYaml, log);
 }
 
-/** Runs an agent for `source`, whose account is already registered, with `alertsYaml` under `alerts:`. */
+/** Runs an agent for `source`, whose account is already registered, with `alertsYaml` under `alerts:` (on `clock`). */
 export function runRegisteredAgent(
   t: TestProsody,
   dir: string,
   source: string,
   alertsYaml: string,
   log: Logger,
+  clock: Clock = systemClock,
 ): Promise<RunningAgent> {
   const config = loadAgentConfig(agentYaml(t, dir, source, `alerts:\n${alertsYaml}\n`), {
     file: "agent.yaml",
     env: {},
   });
-  return runAgent(config, systemClock, log);
+  return runAgent(config, clock, log);
 }
 
 /**

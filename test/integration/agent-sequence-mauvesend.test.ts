@@ -1,13 +1,15 @@
 // An agent's state directory restored from a backup, when the newest item of its node is one that
 // mauvesend published with the same account (unsequenced, sequence 0): the agent must still go past
-// the sequence AlertBot holds, or every update it makes is refused as stale, unheard.
+// the sequence AlertBot holds, or every update it makes is refused as stale, unheard. Its clock is
+// behind the one it ran with before (the host's clock set back), so the clock alone does not take
+// it past: the sequence its node's items show does.
 import assert from "node:assert/strict";
 import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { runMauvesend } from "../../src/cli/mauvesend.js";
-import { systemClock } from "../../src/clock/clock.js";
+import { systemClock, type Clock } from "../../src/clock/clock.js";
 import { withProsody } from "../helpers/prosody.js";
 import { LogLines, runRegisteredAgent, startAgent, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -65,7 +67,8 @@ describe("an agent restored from a backup, with a mauvesend item newest on its n
 
     rmSync(state, { recursive: true, force: true });
     cpSync(join(dir, "backup"), state, { recursive: true });
-    const restored = await runRegisteredAgent(t, dir, "web1", alerts, agentLog.logger);
+    const behind: Clock = { ...systemClock, now: () => systemClock.now() - 3_600_000 };
+    const restored = await runRegisteredAgent(t, dir, "web1", alerts, agentLog.logger, behind);
     agent = restored;
     restored.change([{ id: "disk", state: "cleared", summary: "disk ok" }]);
     await waitFor("the clear at the bot", () => store.alerts.find("web1", "disk")?.status === "cleared", 30_000);
@@ -75,5 +78,6 @@ describe("an agent restored from a backup, with a mauvesend item newest on its n
       ).length,
       1,
     );
+    assert.deepEqual(botLog.withMsg("stale update ignored"), [], "no update of the restored agent is refused");
   });
 });

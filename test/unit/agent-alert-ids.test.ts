@@ -7,7 +7,13 @@ import type { AgentAlert } from "../../src/codec/build-update.js";
 import { loadAgentConfig } from "../../src/config/agent-config.js";
 import { createLogger } from "../../src/log.js";
 
-const OWN = ["heartbeat", "remote-checks", "mauve-agent-outbox", "mauve-agent-address-taken"];
+const OWN = [
+  "heartbeat",
+  "remote-checks",
+  "mauve-agent-outbox",
+  "mauve-agent-outbox-damaged",
+  "mauve-agent-address-taken",
+];
 
 const yaml = (body: string): string => `
 xmpp: { jid: web1@example.org, password: secret }

@@ -9,6 +9,9 @@ import type { AlertUpdate } from "../../src/codec/types.js";
 import { createLogger } from "../../src/log.js";
 import { Outbox } from "../../src/store/outbox.js";
 
+// The fake clock's start, in milliseconds: an outbox's sequences follow the clock after its first.
+const T0 = BigInt(Date.UTC(2026, 0, 5, 9, 0, 0));
+
 class FlakyPort implements PublishPort {
   published: AlertUpdate[] = [];
   failNext: PublishResult[] = [];
@@ -47,7 +50,8 @@ describe("AgentCore with a durable outbox", () => {
     await core.pump();
     assert.deepEqual(
       port.published.map((u) => u.sequence),
-      [1n, 2n],
+      [1n, T0],
+      "1 first, then the clock's milliseconds",
     );
     assert.deepEqual(
       port.published[1]?.alerts.map((a) => a.id),
@@ -72,12 +76,12 @@ describe("AgentCore with a durable outbox", () => {
       port.published.map((u) => [u.sequence, u.alerts[0]?.id]),
       [
         [1n, "a"],
-        [2n, "b"],
+        [T0, "b"],
       ],
     );
     core.change([{ id: "c", state: "raised" }]);
     await core.pump();
-    assert.equal(port.published.at(-1)?.sequence, 3n);
+    assert.equal(port.published.at(-1)?.sequence, T0 + 1n, "past the last in the same millisecond");
     outbox.close();
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AgentAlert } from "../../src/codec/build-update.js";
 import { baseCheckEnv, runCheckCommand } from "../../src/checks/run-command.js";
-import { CheckScheduler } from "../../src/checks/scheduler.js";
+import { CheckScheduler, SLOT_HOLD_MS } from "../../src/checks/scheduler.js";
 import type { CheckRun, CheckSpec, CheckStatus } from "../../src/checks/check-config.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
@@ -87,6 +87,27 @@ describe("checks: scheduler", () => {
     await runs.finish("a", verdict("ok"));
     await runs.finish("c", verdict("ok"));
     assert.deepEqual(runs.running(), ["d"]);
+    s.stop();
+  });
+
+  it("checks that hang (timeout 1h) do not keep the others from running: past SLOT_HOLD_MS they run outside the limit", async () => {
+    const s = make(2);
+    const hung = { timeoutMs: 3_600_000 };
+    s.setChecks([spec("nfs1", hung), spec("nfs2", hung), spec("nginx")], () => false);
+    assert.deepEqual(runs.running(), ["nfs1", "nfs2"]);
+    clock.advance(SLOT_HOLD_MS);
+    await flush();
+    assert.deepEqual(runs.running(), ["nfs1", "nfs2", "nginx"], "nginx runs while both hang");
+    await runs.finish("nginx", verdict("critical", "nginx is not answering"));
+    clock.advance(1_000);
+    assert.deepEqual(
+      batches.map((b) => b.map((a) => a.id)),
+      [["nginx"]],
+      "and its failure is told while they still hang",
+    );
+    clock.advance(60_000);
+    await flush();
+    assert.deepEqual(runs.running(), ["nfs1", "nfs2", "nginx"], "its next run too, one copy each");
     s.stop();
   });
 
