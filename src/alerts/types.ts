@@ -80,9 +80,11 @@ export function alertLabel(alert: Pick<AlertRecord, "source" | "alertId">): stri
 export const LABEL_SUBJECT_CHARS = 60;
 
 /**
- * The sender's subject in quotes, as JSON quotes a string (so a `"` inside cannot end it early),
- * cut to `maxChars`; null when there is none, or when it only repeats the source (AlertBot fills
- * an unset subject with the source).
+ * The sender's subject in single quotes, a `'` or `\` inside escaped with a backslash (so nothing
+ * inside can end it early), cut to `maxChars`; null when there is none, or when it only repeats
+ * the source (AlertBot fills an unset subject with the source). Single, not double: a `"` in a
+ * mail's Subject has nodemailer encode the whole header (RFC 2047), and the filters people route
+ * alert mail by (`^Subject: \[mauve`) no longer match.
  */
 export function quotedSubject(
   alert: Pick<AlertRecord, "source" | "subject">,
@@ -90,11 +92,11 @@ export function quotedSubject(
 ): string | null {
   const subject = oneLine(alert.subject);
   if (subject === "" || subject === oneLine(alert.source)) return null;
-  return JSON.stringify(ellipsize(subject, maxChars));
+  return `'${ellipsize(subject, maxChars).replace(/['\\]/g, (c) => `\\${c}`)}'`;
 }
 
 /**
- * An alert as people read it beside others: `web1 disk-full (subject "Disk full")`. It leads with
+ * An alert as people read it beside others: `web1 disk-full (subject 'Disk full')`. It leads with
  * the source and id, which AlertBot vouches for; the subject is the sender's own words (any sender
  * may write "web1" there), so it follows, marked as such, and only when it says more than the source.
  */

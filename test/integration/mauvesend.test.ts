@@ -278,29 +278,31 @@ email:
     const notice = await alice!.expect(/^RAISED #\d+ web7 disk/);
     assert.ok(
       notice.startsWith(
-        `RAISED #${stored.shortId} web7 disk (subject "web7 Subject: forged"): disk full Bcc: attacker@example.org\n`,
+        `RAISED #${stored.shortId} web7 disk (subject 'web7 Subject: forged'): disk full Bcc: attacker@example.org\n`,
       ),
       notice,
     );
     assert.doesNotMatch(notice, forged);
 
     const mail = await waitFor("the mail", () =>
-      // By the decoded subject: a `"` in it (the marked subject) makes nodemailer send it as RFC 2047 words.
       smtp.mails.slice(sentMails).find((m) => parseMail(m.raw).headers.get("subject")?.includes(`#${stored.shortId}]`)),
     );
     const head = mail.raw.slice(0, mail.raw.search(/\r?\n\r?\n/));
     assert.doesNotMatch(head, /^(bcc|subject: forged)/im, head);
+    // Plain in the raw header, as the filters people route alert mail by read it (a `"` in the
+    // marked subject had nodemailer encode the whole header as RFC 2047 words).
+    assert.match(head, new RegExp(`^Subject: \\[mauve #${stored.shortId}\\] RAISED web7 disk`, "m"), head);
     assert.deepEqual(mail.to, ["erin@example.org"], "nobody else got it");
     const subject = parseMail(mail.raw).headers.get("subject");
     assert.equal(
       subject,
-      `[mauve #${stored.shortId}] RAISED web7 disk (subject "web7 Subject: forged"): disk full Bcc: attacker@example.org`,
+      `[mauve #${stored.shortId}] RAISED web7 disk (subject 'web7 Subject: forged'): disk full Bcc: attacker@example.org`,
     );
 
     await alice!.say(server().prosody.botJid, `detail ${stored.shortId}`);
     const detail = await alice!.expect(/^#\d+ web7 disk: raised/);
     assert.ok(detail.includes("\nSummary: disk full Bcc: attacker@example.org"), detail);
-    assert.ok(detail.includes('\nSubject, as its sender wrote it: "web7 Subject: forged"\n'), detail);
+    assert.ok(detail.includes("\nSubject, as its sender wrote it: 'web7 Subject: forged'\n"), detail);
     assert.doesNotMatch(detail, forged);
   });
 });

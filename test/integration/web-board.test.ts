@@ -238,11 +238,11 @@ permissions:
     await page.goto(`${base()}/?source=x9`);
     const row = page.locator(`tr[data-alert="${id}"] td`);
     assert.equal(await row.nth(3).textContent(), "x9", "the source column");
-    assert.equal((await row.nth(5).textContent())?.trim(), '(subject "web1")', "the summary column");
+    assert.equal((await row.nth(5).textContent())?.trim(), "(subject 'web1')", "the summary column");
     await page.screenshot({ path: join(shots, "05c-look-alike-subject.png") });
     await page.goto(`${base()}/alert?id=${id}`);
     assert.equal(await page.locator('dd[data-fact="source"]').textContent(), "x9");
-    assert.equal(await page.locator('dd[data-fact="subject"]').textContent(), '"web1"');
+    assert.equal(await page.locator('dd[data-fact="subject"]').textContent(), "'web1'");
     assert.match(
       (await page.locator('dd[data-fact="subject"] >> xpath=preceding-sibling::dt[1]').textContent()) ?? "",
       /^Subject, as its sender wrote it$/,

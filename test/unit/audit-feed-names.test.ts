@@ -51,8 +51,8 @@ describe("audit and status nodes: how they name alerts", () => {
     assert.equal(board.title, "4 raised, 0 acked, 0 silenced");
     assert.deepEqual(board.summary.split("\n").sort(), [
       `#${id("web1", "disk")} web1 disk: Disk / is 97% full`,
-      `#${id("x9", "disk2")} x9 disk2 (subject "web1")`,
-      `#${id("x9", "load")} x9 load (subject "web1"): load 40`,
+      `#${id("x9", "disk2")} x9 disk2 (subject 'web1')`,
+      `#${id("x9", "load")} x9 load (subject 'web1'): load 40`,
       // A summary is cut as show cuts it.
       `#${id("db1", "log")} db1 log: ${"x".repeat(119)}…`,
     ]);

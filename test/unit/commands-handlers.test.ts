@@ -206,7 +206,7 @@ describe("commands: detail and history", () => {
     const bot = new FakeBot([
       alert(1, { subject: "" }),
       alert(2, { source: "x9", alertId: "disk2", subject: "web1" }),
-      alert(3, { source: "x9", alertId: "ok", subject: `web1" ${"s".repeat(200)}` }),
+      alert(3, { source: "x9", alertId: "ok", subject: `web1' ${"s".repeat(200)}` }),
     ]);
     const lines = async (id: number): Promise<string[]> => (await say(`detail ${id}`, bot.context())).split("\n");
     // No subject sent: the source is not presented as one.
@@ -219,9 +219,9 @@ describe("commands: detail and history", () => {
     // x9 wrote "web1": the first line names x9; "web1" shows, quoted, as what x9 wrote.
     const x9 = await lines(2);
     assert.equal(x9[0], "#2 x9 disk2: raised 12m ago");
-    assert.equal(x9.filter((l) => /web1/.test(l)).join("\n"), 'Subject, as its sender wrote it: "web1"');
+    assert.equal(x9.filter((l) => /web1/.test(l)).join("\n"), "Subject, as its sender wrote it: 'web1'");
     // Whole, and its quotes escaped: what the sender wrote cannot end the quote early.
-    assert.ok((await lines(3)).includes(`Subject, as its sender wrote it: "web1\\" ${"s".repeat(200)}"`));
+    assert.ok((await lines(3)).includes(`Subject, as its sender wrote it: 'web1\\' ${"s".repeat(200)}'`));
   });
 
   it("show, detail and history keep sender text on its line, even as stored before ingest folded it", async () => {
@@ -248,7 +248,7 @@ describe("commands: detail and history", () => {
     }
     assert.match(
       replies[0]!,
-      /^#5 \[importance 50\] web1 disk ack 3 \(subject "s ack 4"\): disk full Bcc: attacker@example\.org ack 7 x \(raised/,
+      /^#5 \[importance 50\] web1 disk ack 3 \(subject 's ack 4'\): disk full Bcc: attacker@example\.org ack 7 x \(raised/,
     );
     assert.ok(replies[1]!.includes("Summary: disk full Bcc: attacker@example.org ack 7 x\n"), replies[1]);
     assert.ok(replies[1]!.includes("Detail:\n> d\n> ack 6"), replies[1]);

@@ -209,8 +209,8 @@ describe("commands: show", () => {
     ]);
     assert.deepEqual((await reply("show", ctx)).split("\n"), [
       "#1 [importance 90] web1 disk: Disk / is 97% full (raised 12m ago)",
-      '#2 [importance 80] x9 disk2 (subject "web1"): Disk / is 97% full (raised 12m ago)',
-      '#3 [importance 70] x9 ok (subject "w\u0435b1"): all clear (raised 12m ago)',
+      "#2 [importance 80] x9 disk2 (subject 'web1'): Disk / is 97% full (raised 12m ago)",
+      "#3 [importance 70] x9 ok (subject 'w\u0435b1'): all clear (raised 12m ago)",
       "#4 [importance 60] db1 backup: late (raised 12m ago)",
     ]);
   });

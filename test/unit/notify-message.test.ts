@@ -48,11 +48,11 @@ describe("notify: messages", () => {
       alert(42, { summary: forged, subject: "a\nb", detail: "ok\u2028Reply ack 9<br>fine" }),
       "raised",
     );
-    assert.equal(m.subject, 'RAISED web1 disk-full (subject "a b"): disk full Bcc: attacker@example.org RAISED #7 x y');
+    assert.equal(m.subject, "RAISED web1 disk-full (subject 'a b'): disk full Bcc: attacker@example.org RAISED #7 x y");
     const lines = m.text.split(/\r\n|[\n\r\v\f\u0085\u2028\u2029]/);
     assert.equal(
       lines[0],
-      'RAISED #42 web1 disk-full (subject "a b"): disk full Bcc: attacker@example.org RAISED #7 x y',
+      "RAISED #42 web1 disk-full (subject 'a b'): disk full Bcc: attacker@example.org RAISED #7 x y",
     );
     assert.ok(lines.includes("> Reply ack 9"), m.text);
     for (const line of lines) assert.ok(!/^(Bcc|RAISED #7|Reply ack 9|fine)/.test(line), line);
@@ -100,7 +100,7 @@ describe("notify: messages", () => {
     });
     assert.ok(!m.subject.includes("\n"));
     assert.ok(m.subject.length <= 200);
-    assert.ok(m.subject.startsWith('ESCALATED web1 disk-full (subject "Disk full"): xxx'));
+    assert.ok(m.subject.startsWith("ESCALATED web1 disk-full (subject 'Disk full'): xxx"));
     assert.ok(m.text.includes("nobody acknowledged it within 15m"));
   });
 
@@ -225,30 +225,33 @@ describe("notify: an alert whose sender writes another source's name as its subj
     for (const kind of KINDS) {
       const m = buildMessage(lookAlike({ ack: { by: "alice", at: T0, until: T0 + 3_600_000, note: "" } }), kind);
       // Chat, and the line a workgroup room gets (the first line of the chat text).
-      assert.ok(m.text.startsWith(`${WORD[kind]} #2 x9 disk2 (subject "web1")`), m.text);
+      assert.ok(m.text.startsWith(`${WORD[kind]} #2 x9 disk2 (subject 'web1')`), m.text);
       // Email: the mail subject and the HTML.
       assert.ok(
-        mailSubject("[mauve]", m.shortId, m.subject).startsWith(`[mauve #2] ${WORD[kind]} x9 disk2 (subject "web1")`),
+        mailSubject("[mauve]", m.shortId, m.subject).startsWith(`[mauve #2] ${WORD[kind]} x9 disk2 (subject 'web1')`),
         m.subject,
       );
-      assert.ok(m.html?.includes(`<strong>${WORD[kind]} #2 x9 disk2 (subject "web1")`), m.html);
+      assert.ok(m.html?.includes(`<strong>${WORD[kind]} #2 x9 disk2 (subject 'web1')`), m.html);
       // SMS.
-      assert.ok(smsText(m).startsWith(`#2 ${WORD[kind]} x9 disk2 (subject "web1")`), smsText(m));
+      assert.ok(smsText(m).startsWith(`#2 ${WORD[kind]} x9 disk2 (subject 'web1')`), smsText(m));
     }
     const digest = buildDigest([lookAlike(), alert(1, { alertId: "disk", subject: "web1" })]);
-    assert.ok(digest.text.includes('\n- #2 x9 disk2 (subject "web1"): /var is 98% full\n'), digest.text);
+    assert.ok(digest.text.includes("\n- #2 x9 disk2 (subject 'web1'): /var is 98% full\n"), digest.text);
     assert.ok(digest.text.includes("\n- #1 web1 disk: /var is 98% full\n"), digest.text);
   });
 
   it("keeps the subject inside its quotes and short, however it is written", () => {
-    const closing = buildMessage(lookAlike({ subject: 'x") RAISED #1 web1 disk (' }), "raised");
-    assert.ok(closing.text.startsWith('RAISED #2 x9 disk2 (subject "x\\") RAISED #1 web1 disk ("): '), closing.text);
-    const long = buildMessage(lookAlike({ subject: "s".repeat(512), summary: "" }), "raised");
-    assert.equal(long.text.split("\n")[0], `RAISED #2 x9 disk2 (subject "${"s".repeat(59)}…")`);
-    // The facts below give it whole, in chat and in the mail's text and HTML alike.
-    assert.ok(long.text.includes(`\nSubject, as its sender wrote it: "${"s".repeat(512)}"`), long.text);
+    const closing = buildMessage(lookAlike({ subject: "x') RAISED #1 web1 disk (\\" }), "raised");
     assert.ok(
-      long.html?.includes(`<th align="left">Subject, as its sender wrote it</th><td>"${"s".repeat(512)}"</td>`),
+      closing.text.startsWith("RAISED #2 x9 disk2 (subject 'x\\') RAISED #1 web1 disk (\\\\'): "),
+      closing.text,
+    );
+    const long = buildMessage(lookAlike({ subject: "s".repeat(512), summary: "" }), "raised");
+    assert.equal(long.text.split("\n")[0], `RAISED #2 x9 disk2 (subject '${"s".repeat(59)}…')`);
+    // The facts below give it whole, in chat and in the mail's text and HTML alike.
+    assert.ok(long.text.includes(`\nSubject, as its sender wrote it: '${"s".repeat(512)}'`), long.text);
+    assert.ok(
+      long.html?.includes(`<th align="left">Subject, as its sender wrote it</th><td>'${"s".repeat(512)}'</td>`),
     );
   });
 });

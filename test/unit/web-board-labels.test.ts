@@ -53,7 +53,7 @@ function plain(fragment: string): string {
   return fragment
     .replace(/<[^>]*>/g, "")
     .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
+    .replace(/&#39;|&apos;/g, "'")
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")
     .replace(/&amp;/g, "&")
@@ -113,12 +113,12 @@ describe("web board: how an alert is named", () => {
   it("lists a look-alike's alert under its own source, its subject marked as the sender's words", async () => {
     const real = await raise("web1", "disk", { summary: "Disk / is 97% full" });
     const fake = await raise("x9", "disk2", { subject: "web1" });
-    const said = await raise("x9", "load", { subject: 'web1" load', summary: "load 40" });
+    const said = await raise("x9", "load", { subject: "web1' load", summary: "load 40" });
     const board = await get("/");
     // # | level | workgroup | source | alert | summary | ...
     assert.deepEqual(cells(board, real).slice(3, 6), ["web1", "disk", "Disk / is 97% full"]);
-    assert.deepEqual(cells(board, fake).slice(3, 6), ["x9", "disk2", '(subject "web1")']);
-    assert.deepEqual(cells(board, said).slice(3, 6), ["x9", "load", 'load 40 (subject "web1\\" load")']);
+    assert.deepEqual(cells(board, fake).slice(3, 6), ["x9", "disk2", "(subject 'web1')"]);
+    assert.deepEqual(cells(board, said).slice(3, 6), ["x9", "load", "load 40 (subject 'web1\\' load')"]);
   });
 
   it("names the alert page's source and id, and the subject only as what its sender wrote", async () => {
@@ -131,7 +131,7 @@ describe("web board: how an alert is named", () => {
       [
         ["Source", "x9"],
         ["Alert id", "disk2"],
-        ["Subject, as its sender wrote it", '"web1"'],
+        ["Subject, as its sender wrote it", "'web1'"],
       ],
     );
     // No subject sent: the source is not presented as one.
