@@ -389,6 +389,7 @@ async function connectPersistently(config: BotConfig, jid: string, clock: Clock,
         domain: jid,
         password: config.xmpp.secret.reveal(),
         clock,
+        keepAlive: { intervalMs: config.xmpp.keepaliveMs, timeoutMs: config.xmpp.keepaliveMs },
         onError: (err) => log.warn("xmpp", { err }),
       });
     } catch (err) {

@@ -264,6 +264,7 @@ async function startBot(
     domain: botJid,
     password: initial.xmpp.secret.reveal(),
     clock,
+    keepAlive: { intervalMs: initial.xmpp.keepaliveMs, timeoutMs: initial.xmpp.keepaliveMs },
     onError: (err) =>
       err instanceof XmppBadInputError
         ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })

@@ -1,0 +1,112 @@
+// AlertBot whose server stops answering without closing anything: the server frozen (SIGSTOP, a
+// hung process) or the network path black-holed. Its TCP connection stays open, its writes are
+// accepted, and nothing comes back. It must notice (keepalive pings), tell the person on call by
+// email past the grace as it does when the server is down, and once the path answers again resume
+// with nothing lost and its own alert cleared.
+import assert from "node:assert/strict";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LINK_DOWN_ALERT_ID } from "../../src/bot/link-down.js";
+import { Store } from "../../src/store/store.js";
+import type { ChildRun } from "../helpers/process-child.js";
+import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { SmtpSink } from "../helpers/smtp-sink.js";
+import { PersonClient, tempDir } from "../helpers/spine.js";
+import { TcpRelay } from "../helpers/tcp-proxy.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+/** Alice, told by chat and email alike; the link alert after a 3 s grace; keepalive every 2 s. */
+function config(t: TestProsody, smtp: SmtpSink): string {
+  return `people:
+  - name: alice
+    jid: alice@${t.prosody.domain}
+    email: alice@example.org
+    notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp, email] }
+host_down: { grace: 3s }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+  from: Mauve <alerts@example.org>
+`;
+}
+
+/** Adds `xmpp.keepalive: 2s` to the config file at `path`: a silence noticed within seconds. */
+function withKeepalive(path: string): string {
+  const text = readFileSync(path, "utf8");
+  assert.match(text, /^ {2}pubsub: .*$/m);
+  writeFileSync(path, text.replace(/^( {2}pubsub: .*)$/m, "$1\n  keepalive: 2s"));
+  return path;
+}
+
+describe("AlertBot whose server stops answering without closing the connection", function () {
+  this.timeout(180_000);
+  const server = withProsody();
+  let dir: string | undefined;
+  let bot: ChildRun | undefined;
+  let smtp: SmtpSink | undefined;
+  let relay: TcpRelay | undefined;
+  let alice: PersonClient | undefined;
+
+  after(async () => {
+    await alice?.stop();
+    await relay?.close();
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed" && bot)
+      process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-6000)}\n---\n`);
+    await bot?.stop();
+    bot = undefined;
+  });
+
+  it("notices the silence, emails its own alert past the grace, and clears it once the path answers", async () => {
+    dir = tempDir("mauve-link-frozen-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    alice = await PersonClient.login(t, "alice");
+    relay = await TcpRelay.start(t.prosody.componentPort);
+    const path = withKeepalive(writeBotConfig(t, dir, config(t, smtp), "alertbot.yaml", relay.port));
+    bot = await startBotProcess(t, path);
+    const running = bot;
+    assert.equal(running.withMsg("AlertBot running")[0]?.["xmpp"], "connected");
+
+    relay.pause(); // nothing forwarded either way, nothing closed
+    await running.waitForLog("the bot to notice", (l) => l["msg"] === "disconnected", 90_000);
+    await running.waitForLog(
+      "its own alert",
+      (l) => l["msg"] === "cut off from the XMPP server past the grace: AlertBot's own alert raised",
+      90_000,
+    );
+    const mail = await waitFor(
+      "the email",
+      () => smtp!.mails.find((m) => /cut off from its XMPP server/.test(m.raw)),
+      60_000,
+    );
+    assert.deepEqual(mail.to, ["alice@example.org"]);
+    assert.equal(running.hasExited, false, "AlertBot keeps running, and trying");
+
+    relay.resume();
+    await running.waitForLog(
+      "the alert cleared",
+      (l) => l["msg"] === "connected to the XMPP server again: AlertBot's own alert cleared",
+      120_000,
+    );
+    await alice.say(t.prosody.botJid, "show");
+    await alice.expect(/xmpp-link|No raised alerts|#\d+/, 30_000);
+    const store = Store.open(join(dir, "alertbot.sqlite"));
+    try {
+      const alert = store.alerts.find(t.prosody.botJid, LINK_DOWN_ALERT_ID);
+      assert.equal(alert?.status, "cleared");
+    } finally {
+      store.close();
+    }
+    assert.equal(
+      smtp.mails.filter((m) => /cut off from its XMPP server/.test(m.raw) && !/CLEARED/i.test(m.raw)).length,
+      1,
+      "told once",
+    );
+    assert.equal((await running.stop()).code, 0);
+    bot = undefined;
+  });
+});
