@@ -34,8 +34,8 @@ export interface BotXmppConfig {
   /** The pubsub service holding the agents' nodes. */
   readonly pubsub: string;
   /**
-   * Silence from the server this long sends a ping, and no answer within as long drops the
-   * connection (a frozen server or a black-holed path is noticed, src/xmpp/keepalive.ts).
+   * How often the server is pinged; no answer within as long drops the connection (a frozen
+   * server, a black-holed path or a half-dead link is noticed, src/xmpp/keepalive.ts).
    */
   readonly keepaliveMs: number;
 }

@@ -2,14 +2,15 @@
 // hung process) or a black-holed network path leaves the TCP connection open: writes are
 // accepted, nothing comes back, and no close ever arrives. A component has no XEP-0198 acks to
 // notice it by, so it stayed "online" for good: chat notices went into the socket, nobody was
-// told, and its link alert never came. After `intervalMs` of silence from the server the session
-// pings (XEP-0199); when neither the answer nor anything else arrives within `timeoutMs`, the
-// connection is dropped as lost, and the usual reconnection (and its alerts) follows.
+// told, and its link alert never came. Every `intervalMs` the session pings (XEP-0199), however
+// busy the link (a half-dead one still brings the server's stanzas while ours are lost); when the
+// answer does not come within `timeoutMs` (two in a row while other stanzas arrive: a busy server
+// may be slow), the connection is dropped as lost, and the usual reconnection (and its alerts) follows.
 import type { Clock, TimerHandle } from "../clock/clock.js";
 
 /** How often a quiet connection is checked, and how long an answer may take. */
 export interface KeepAliveOptions {
-  /** Silence from the server this long sends a ping. */
+  /** How often the server is pinged. */
   readonly intervalMs: number;
   /** No answer to it, and nothing else heard, this long: the connection is dropped. */
   readonly timeoutMs: number;
@@ -25,6 +26,8 @@ export class KeepAlive {
   /** Bumped at each start and stop: a ping of an earlier connection decides nothing. */
   private generation = 0;
   private running = false;
+  /** Pings in a row that got no answer. */
+  private unanswered = 0;
 
   constructor(
     private readonly deps: {
@@ -41,6 +44,7 @@ export class KeepAlive {
   start(): void {
     this.stop();
     this.running = true;
+    this.unanswered = 0;
     this.lastHeardMs = this.deps.clock.now();
     this.schedule(this.deps.options.intervalMs);
   }
@@ -67,19 +71,25 @@ export class KeepAlive {
 
   private async check(generation: number): Promise<void> {
     const { clock, options, ping, drop } = this.deps;
-    const quietMs = clock.now() - this.lastHeardMs;
-    if (quietMs < options.intervalMs) {
-      this.schedule(options.intervalMs - quietMs);
-      return;
-    }
     const sentAt = clock.now();
     const answered = await ping(options.timeoutMs).catch(() => false);
     if (generation !== this.generation || !this.running) return;
-    // A busy server slow to answer a ping, but sending us other things meanwhile, is alive.
-    if (answered || this.lastHeardMs > sentAt) {
+    if (answered) {
+      this.unanswered = 0;
       this.schedule(options.intervalMs);
       return;
     }
-    drop(`no answer from the server for ${clock.now() - this.lastHeardMs} ms (keepalive ping unanswered)`);
+    this.unanswered++;
+    // A busy server slow to answer one ping, but sending us other things meanwhile, is given one
+    // more: a link whose stanzas from us are lost while the server's still come (half dead) is not.
+    if (this.lastHeardMs > sentAt && this.unanswered < 2) {
+      this.schedule(0);
+      return;
+    }
+    const reason =
+      this.lastHeardMs > sentAt
+        ? `${this.unanswered} keepalive pings in a row unanswered`
+        : `nothing from the server for ${clock.now() - this.lastHeardMs} ms, a keepalive ping unanswered`;
+    drop(reason);
   }
 }

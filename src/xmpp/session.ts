@@ -65,7 +65,7 @@ export interface SessionOptions {
   /** How long one login may take before it is abandoned and retried. Default 20 s. */
   readonly connectTimeoutMs?: number;
   /**
-   * Pings the server after this much silence from it and drops the connection when nothing answers
+   * Pings the server every `intervalMs` and drops the connection when it does not answer
    * (keepalive.ts): a frozen server or a black-holed path is noticed. Default: off (components turn it
    * on in connect.ts; a client has XEP-0198 acks).
    */

@@ -16,7 +16,7 @@ import { PersonClient, tempDir } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait-for.js";
 
-/** Alice, told by chat and email alike; the link alert after a 3 s grace; keepalive every 2 s. */
+/** Alice, told by chat and email alike; the link alert after a 3 s grace. */
 function config(t: TestProsody, smtp: SmtpSink): string {
   return `people:
   - name: alice
@@ -30,7 +30,7 @@ email:
 `;
 }
 
-/** Adds `xmpp.keepalive: 2s` to the config file at `path`: a silence noticed within seconds. */
+/** Adds `xmpp.keepalive: 2s` to the config file at `path`: a dead link noticed within seconds. */
 function withKeepalive(path: string): string {
   const text = readFileSync(path, "utf8");
   assert.match(text, /^ {2}pubsub: .*$/m);
@@ -106,6 +106,63 @@ describe("AlertBot whose server stops answering without closing the connection",
       1,
       "told once",
     );
+    assert.equal((await running.stop()).code, 0);
+    bot = undefined;
+  });
+});
+
+describe("AlertBot on a half-dead link (the server hears nothing from it, it still hears the server)", function () {
+  this.timeout(180_000);
+  const server = withProsody();
+  let dir: string | undefined;
+  let bot: ChildRun | undefined;
+  let smtp: SmtpSink | undefined;
+  let relay: TcpRelay | undefined;
+  let alice: PersonClient | undefined;
+
+  after(async () => {
+    await alice?.stop();
+    await relay?.close();
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed" && bot)
+      process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-6000)}\n---\n`);
+    await bot?.stop();
+    bot = undefined;
+  });
+
+  it("drops the link though stanzas keep arriving, reconnects and answers again", async () => {
+    dir = tempDir("mauve-link-half-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    alice = await PersonClient.login(t, "alice");
+    relay = await TcpRelay.start(t.prosody.componentPort);
+    const path = withKeepalive(writeBotConfig(t, dir, config(t, smtp), "alertbot.yaml", relay.port));
+    bot = await startBotProcess(t, path);
+    const running = bot;
+    assert.equal(running.withMsg("AlertBot running")[0]?.["xmpp"], "connected");
+
+    relay.dropFromClients();
+    // Alice keeps talking to it: the server's side of the link is busy, its answers are lost.
+    let talking = true;
+    const chatter = (async () => {
+      while (talking) {
+        await alice.say(t.prosody.botJid, "help").catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    try {
+      const gone = await running.waitForLog("the bot to notice", (l) => l["msg"] === "disconnected", 90_000);
+      assert.match(String(gone["reason"]), /keepalive/);
+    } finally {
+      talking = false;
+      await chatter;
+    }
+    await running.waitForLog("the reconnection", (l) => l["msg"] === "connected", 90_000);
+    await alice.say(t.prosody.botJid, "show");
+    await alice.expect(/No raised alerts|#\d+/, 30_000);
     assert.equal((await running.stop()).code, 0);
     bot = undefined;
   });
