@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { LINK_DOWN_ALERT_ID } from "../../src/bot/link-down.js";
 import { Store } from "../../src/store/store.js";
 import type { ChildRun } from "../helpers/process-child.js";
-import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { PersonClient, tempDir } from "../helpers/spine.js";
+import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -163,6 +163,88 @@ describe("AlertBot on a half-dead link (the server hears nothing from it, it sti
     await running.waitForLog("the reconnection", (l) => l["msg"] === "connected", 90_000);
     await alice.say(t.prosody.botJid, "show");
     await alice.expect(/No raised alerts|#\d+/, 30_000);
+    assert.equal((await running.stop()).code, 0);
+    bot = undefined;
+  });
+});
+
+/** Sends `signal` to the test Prosody (its pid file is in its run directory). */
+function signalProsody(t: TestProsody, signal: NodeJS.Signals): void {
+  const pid = Number(readFileSync(join(t.prosody.runDir, "prosody.pid"), "utf8").trim());
+  assert.ok(Number.isInteger(pid) && pid > 0, "Prosody's pid");
+  process.kill(pid, signal);
+}
+
+describe("Prosody frozen (SIGSTOP) under AlertBot and an agent running as processes", function () {
+  this.timeout(240_000);
+  const server = withProsody();
+  let dir: string | undefined;
+  let bot: ChildRun | undefined;
+  let agent: ChildRun | undefined;
+  let smtp: SmtpSink | undefined;
+  let alice: PersonClient | undefined;
+  let frozen = false;
+
+  after(async () => {
+    if (frozen) signalProsody(server(), "SIGCONT");
+    await alice?.stop();
+    await agent?.stop();
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed")
+      for (const p of [bot, agent])
+        if (p) process.stderr.write(`\n--- ${p.label} stderr (tail) ---\n${p.stderr.slice(-6000)}\n---\n`);
+    await bot?.stop();
+    bot = undefined;
+  });
+
+  it("AlertBot tells by email that it is cut off; after SIGCONT the agent's check reaches alice once and the alert clears", async () => {
+    dir = tempDir("mauve-prosody-frozen-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    alice = await PersonClient.login(t, "alice");
+    bot = await startBotProcess(t, withKeepalive(writeBotConfig(t, dir, config(t, smtp))));
+    const running = bot;
+    const { config: agentConfig, flag } = await writeFlagAgentConfig(t, dir);
+    agent = await startAgentProcess(agentConfig);
+    await running.waitForLog(
+      "the agent's first update",
+      (l) => l["msg"] === "update applied" && l["source"] === "web1",
+      60_000,
+    );
+
+    signalProsody(t, "SIGSTOP");
+    frozen = true;
+    writeFileSync(flag, ""); // a check fails while the server is frozen: the agent must keep it
+    await running.waitForLog("the bot to notice", (l) => l["msg"] === "disconnected", 90_000);
+    await waitFor("the email", () => smtp!.mails.find((m) => /cut off from its XMPP server/.test(m.raw)), 90_000);
+    assert.equal(running.hasExited, false);
+    assert.equal(agent.hasExited, false);
+
+    signalProsody(t, "SIGCONT");
+    frozen = false;
+    await running.waitForLog(
+      "the alert cleared",
+      (l) => l["msg"] === "connected to the XMPP server again: AlertBot's own alert cleared",
+      120_000,
+    );
+    const told = (): number =>
+      alice!.received.filter((m) => /RAISED .*nginx is not answering/.test(m.body)).length +
+      smtp!.mails.filter((m) => /RAISED/.test(m.raw) && /nginx is not answering/.test(m.raw)).length;
+    await waitFor("alice told of the check", () => told() >= 1, 120_000);
+    // Whatever was queued meanwhile has arrived once chat answers again.
+    await alice.barrier(t.prosody.botJid);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await alice.barrier(t.prosody.botJid);
+    assert.equal(told(), 1, "told once");
+    assert.equal(
+      smtp.mails.filter((m) => /cut off from its XMPP server/.test(m.raw) && !/CLEARED/i.test(m.raw)).length,
+      1,
+      "cut off told once",
+    );
+    assert.equal(agent.hasExited, false);
     assert.equal((await running.stop()).code, 0);
     bot = undefined;
   });
