@@ -8,8 +8,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LINK_DOWN_ALERT_ID } from "../../src/bot/link-down.js";
 import { Store } from "../../src/store/store.js";
-import type { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { BOT_SECRET_ENV, startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { ChildRun } from "../helpers/process-child.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
@@ -108,6 +108,34 @@ describe("AlertBot whose server stops answering without closing the connection",
     );
     assert.equal((await running.stop()).code, 0);
     bot = undefined;
+  });
+
+  it("SIGTERM while the path is black-holed, before and after the bot noticed, stops it cleanly", async () => {
+    const t = server();
+    smtp ??= await SmtpSink.start();
+    for (const noticedFirst of [false, true]) {
+      const own = tempDir("mauve-link-frozen-term-");
+      const paused = await TcpRelay.start(t.prosody.componentPort);
+      const path = withKeepalive(writeBotConfig(t, own, config(t, smtp), "alertbot.yaml", paused.port));
+      try {
+        const child = ChildRun.start(
+          "bots/alertbot.ts",
+          ["--config", path],
+          { [BOT_SECRET_ENV]: t.botSecret },
+          "alertbot",
+        );
+        bot = child;
+        await child.waitForLog("AlertBot running", (l) => l["msg"] === "AlertBot running", 60_000);
+        paused.pause();
+        if (noticedFirst) await child.waitForLog("the bot to notice", (l) => l["msg"] === "disconnected", 90_000);
+        // Generous: a clean stop must not need the SIGKILL that comes after this.
+        assert.deepEqual(await child.stop(60_000), { code: 0, signal: null });
+        bot = undefined;
+      } finally {
+        await paused.close();
+        rmSync(own, { recursive: true, force: true });
+      }
+    }
   });
 });
 
