@@ -10,7 +10,7 @@ import { LINK_DOWN_ALERT_ID } from "../../src/bot/link-down.js";
 import { Store } from "../../src/store/store.js";
 import { BOT_SECRET_ENV, startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { ChildRun } from "../helpers/process-child.js";
-import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { withEjabberd, withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
@@ -274,6 +274,34 @@ describe("Prosody frozen (SIGSTOP) under AlertBot and an agent running as proces
     );
     assert.equal(agent.hasExited, false);
     assert.equal((await running.stop()).code, 0);
+    bot = undefined;
+  });
+});
+
+describe("AlertBot's keepalive on ejabberd: its pings are answered, the link kept", function () {
+  this.timeout(300_000);
+  const server = withEjabberd();
+  let dir: string | undefined;
+  let bot: ChildRun | undefined;
+
+  after(async () => {
+    await bot?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stays connected over many keepalive rounds on an idle link", async () => {
+    dir = tempDir("mauve-keepalive-ejabberd-");
+    const t = server();
+    bot = await startBotProcess(
+      t,
+      withKeepalive(writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${t.prosody.domain} }\n`)),
+    );
+    assert.equal(bot.withMsg("AlertBot running")[0]?.["xmpp"], "connected");
+    // Ten rounds of 2 s; a ping ejabberd left unanswered would have dropped the link by then.
+    const until = Date.now() + 20_000;
+    await waitFor("ten keepalive rounds", () => Date.now() >= until, 60_000);
+    assert.deepEqual(bot.withMsg("disconnected"), [], bot.stderr.slice(-3000));
+    assert.equal((await bot.stop()).code, 0);
     bot = undefined;
   });
 });
