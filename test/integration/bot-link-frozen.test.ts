@@ -137,6 +137,38 @@ describe("AlertBot whose server stops answering without closing the connection",
       }
     }
   });
+
+  it("started against a server that accepts the connection and never answers: keeps trying, and says it is cut off", async () => {
+    const t = server();
+    smtp ??= await SmtpSink.start();
+    const own = tempDir("mauve-link-frozen-start-");
+    const silent = await TcpRelay.start(t.prosody.componentPort);
+    silent.pause(); // every connection accepted, nothing forwarded
+    try {
+      const path = withKeepalive(writeBotConfig(t, own, config(t, smtp), "alertbot.yaml", silent.port));
+      const mark = smtp.mails.length;
+      const child = await startBotProcess(t, path);
+      bot = child;
+      assert.equal(child.withMsg("AlertBot running")[0]?.["xmpp"], "not connected yet");
+      await waitFor(
+        "the email",
+        () => smtp!.mails.slice(mark).find((m) => /cut off from its XMPP server/.test(m.raw)),
+        120_000,
+      );
+      assert.equal(child.hasExited, false, "AlertBot keeps running, and trying");
+      silent.resume();
+      await child.waitForLog(
+        "the alert cleared",
+        (l) => l["msg"] === "connected to the XMPP server again: AlertBot's own alert cleared",
+        150_000,
+      );
+      assert.equal((await child.stop()).code, 0);
+      bot = undefined;
+    } finally {
+      await silent.close();
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("AlertBot on a half-dead link (the server hears nothing from it, it still hears the server)", function () {
