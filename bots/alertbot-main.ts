@@ -14,7 +14,7 @@ import { configRedactor } from "../src/notify/redact.js";
 import { beforeSessionChannels, runBot } from "../src/bot/run-bot.js";
 import { startWhenPossible } from "../src/bot/start-failure.js";
 import { runFailover } from "../src/bot/failover.js";
-import { reloadConfig } from "../src/bot/settings.js";
+import { refusalOf, reloadConfig } from "../src/bot/settings.js";
 import { Store } from "../src/store/store.js";
 
 const HELP = `Usage: mauve-alertbot [--config FILE] [--check-config]
@@ -90,8 +90,19 @@ try {
     });
     hangups.reloadWith(async () => {
       const bot = run.bot;
-      if (!bot) log.info("SIGHUP: the standby reads its configuration file when it takes over", { file: args.config });
-      else await reloadConfig(readConfig, bot, log);
+      if (bot) {
+        await reloadConfig(readConfig, bot, log);
+        return;
+      }
+      log.info("SIGHUP: the standby reads its configuration file when it takes over", { file: args.config });
+      // Checked now all the same: a file with problems is said at once, not first at the takeover.
+      try {
+        readConfig();
+      } catch (err) {
+        log.error("the configuration file has problems: fix it before this standby takes over or restarts", {
+          ...refusalOf(err),
+        });
+      }
     });
     lifetime.stopWith(() => run.stop());
   } else {

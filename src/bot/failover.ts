@@ -24,6 +24,7 @@ import { ActiveWatch, type ClaimReason } from "./active-watch.js";
 import { runBot, storeOptions, type ActiveRole, type RunningBot } from "./run-bot.js";
 import { SendGate } from "./send-gate.js";
 import { standbyLinkWatch } from "./standby-link.js";
+import type { ConfigRefusal } from "./config-refused.js";
 import { configAtTakeover } from "./takeover-config.js";
 import { downloadSnapshot, removeLeftSnapshots, SnapshotSource } from "./replica-snapshot.js";
 
@@ -274,7 +275,8 @@ export async function runFailover(
     link.stop();
     await session.stop();
     // A SIGHUP could not be applied to the standby: the file is read as it is now.
-    const activeConfig = configAtTakeover(config, options.readConfig, standbyLog);
+    let refused: ConfigRefusal | undefined;
+    const activeConfig = configAtTakeover(config, options.readConfig, standbyLog, (r) => (refused = r));
     const activeLog = log.child({ role: "active" });
     let gate: SendGate | null = null;
     let publisher: ReplicaPublisher | null = null;
@@ -347,7 +349,10 @@ export async function runFailover(
         journal.stopCapture();
       },
     };
-    bot = await runBot(activeConfig, clock, activeLog, { active: activeRole });
+    bot = await runBot(activeConfig, clock, activeLog, {
+      active: activeRole,
+      ...(refused ? { configRefused: refused } : {}),
+    });
     activeLog.warn("took over: now the active", {
       jid: config.xmpp.component,
       takeoverMs: goneForMs + (clock.now() - claimedAt),
@@ -389,6 +394,7 @@ async function connectPersistently(config: BotConfig, jid: string, clock: Clock,
         domain: jid,
         password: config.xmpp.secret.reveal(),
         clock,
+        keepAlive: { intervalMs: config.xmpp.keepaliveMs, timeoutMs: config.xmpp.keepaliveMs },
         onError: (err) => log.warn("xmpp", { err }),
       });
     } catch (err) {

@@ -81,6 +81,11 @@ export interface RunBotOptions {
   retry?: RetryPolicy;
   /** Set by src/bot/failover.ts once this process holds the bot's JID; absent, the bot runs alone. */
   active?: ActiveRole;
+  /**
+   * The configuration file was refused, and `initial` is an older one (a standby taking over with
+   * its start-up configuration): AlertBot's own alert alertbot-config is raised rather than cleared.
+   */
+  configRefused?: ConfigRefusal;
 }
 
 /** What runBot needs from failover when this process is the active of two (docs/failover.md). */
@@ -264,6 +269,7 @@ async function startBot(
     domain: botJid,
     password: initial.xmpp.secret.reveal(),
     clock,
+    keepAlive: { intervalMs: initial.xmpp.keepaliveMs, timeoutMs: initial.xmpp.keepaliveMs },
     onError: (err) =>
       err instanceof XmppBadInputError
         ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })
@@ -553,10 +559,16 @@ async function startBot(
   retention.start();
   undo.push(() => retention.stop());
   // The file read at start loaded (or AlertBot would not run): an alert about one refused clears.
-  let refusedConfig: ConfigRefusal | null = null;
-  await core
-    .configLoaded()
-    .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
+  // Unless the file was refused and this runs with an older one (a standby taking over).
+  let refusedConfig: ConfigRefusal | null = options.configRefused ?? null;
+  if (refusedConfig)
+    await core
+      .configRefused(refusedConfig)
+      .catch((err: unknown) => log.error("cannot raise AlertBot's own alert about its configuration", { err }));
+  else
+    await core
+      .configLoaded()
+      .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
   if (udp) udpHeld = () => udp.stats().held;
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later

@@ -168,7 +168,8 @@ export async function reloadConfig(
 }
 
 /** The file and its problems, from what reading it threw (a file that cannot be read at all too). */
-function refusalOf(err: unknown): ConfigRefusal {
+/** What a configuration file that could not be loaded is refused for: the file and each problem. */
+export function refusalOf(err: unknown): ConfigRefusal {
   if (err instanceof InvalidConfigError)
     return { file: err.file, problems: err.issues.map((i) => `${i.key}: ${i.problem}`) };
   if (err instanceof ConfigError) return { file: err.file, problems: [`${err.key}: ${err.problem}`] };

@@ -6,7 +6,8 @@ import type { BotConfig } from "../config/bot-config.js";
 import { InvalidConfigError } from "../config/load.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { restartOnlyChanges } from "./settings.js";
+import type { ConfigRefusal } from "./config-refused.js";
+import { refusalOf, restartOnlyChanges } from "./settings.js";
 
 // Of the keys a reload cannot change, those the listeners read are bound only now, at takeover.
 const BOUND_AT_TAKEOVER = new Set(["http", "udp"]);
@@ -14,10 +15,15 @@ const BOUND_AT_TAKEOVER = new Set(["http", "udp"]);
 /**
  * Reads the configuration file again to take over: the file as it is now, except what the standby
  * already runs with (its connection, database, log and the failover section: kept as a reload keeps
- * them), while the HTTP and UDP listeners, bound only now, take the file's. A file that no longer loads is logged as an error with its problems, and the
- * start-up configuration is used: a standby must take over whatever the file says.
+ * them), while the HTTP and UDP listeners, bound only now, take the file's. A file that no longer loads is logged as an error with its problems,
+ * given to `refused` (the new active raises its alert alertbot-config), and the start-up configuration is used: a standby must take over whatever the file says.
  */
-export function configAtTakeover(running: BotConfig, read: (() => BotConfig) | undefined, log: Logger): BotConfig {
+export function configAtTakeover(
+  running: BotConfig,
+  read: (() => BotConfig) | undefined,
+  log: Logger,
+  refused: (refusal: ConfigRefusal) => void = () => undefined,
+): BotConfig {
   if (!read) return running;
   let next: BotConfig;
   try {
@@ -27,6 +33,9 @@ export function configAtTakeover(running: BotConfig, read: (() => BotConfig) | u
       "cannot read the configuration file to take over: taking over with the configuration read at start; fix the file and reload",
       { problems: problemsOf(err), err: err instanceof ConfigError ? undefined : err },
     );
+    // Told as a refused reload is (AlertBot's own alert): the next restart would read the same
+    // file and not start at all.
+    refused(refusalOf(err));
     return running;
   }
   const kept = restartOnlyChanges(running, next).filter((key) => !BOUND_AT_TAKEOVER.has(key));

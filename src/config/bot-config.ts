@@ -33,6 +33,11 @@ export interface BotXmppConfig {
   readonly secret: Secret;
   /** The pubsub service holding the agents' nodes. */
   readonly pubsub: string;
+  /**
+   * How often the server is pinged; no answer within as long drops the connection (a frozen
+   * server, a black-holed path or a half-dead link is noticed, src/xmpp/keepalive.ts).
+   */
+  readonly keepaliveMs: number;
 }
 
 /** Ack and timing rules; all durations in milliseconds. */
@@ -78,12 +83,16 @@ export interface BotConfig extends Policy {
   readonly retention: RetentionConfig;
 }
 
-const xmppSection = object({
-  service: optional(oneOrList(serviceUrl("xmpp://127.0.0.1:5347")), "xmpp://127.0.0.1:5347"),
-  component: domainJid("alertbot.example.org"),
-  secret: secret(),
-  pubsub: domainJid("pubsub.example.org"),
-});
+const xmppSection: Reader<BotXmppConfig> = transform(
+  object({
+    service: optional(oneOrList(serviceUrl("xmpp://127.0.0.1:5347")), "xmpp://127.0.0.1:5347"),
+    component: domainJid("alertbot.example.org"),
+    secret: secret(),
+    pubsub: domainJid("pubsub.example.org"),
+    keepalive: optional(duration({ min: 1_000, max: 10 * MINUTE_MS }), "30s"),
+  }),
+  ({ keepalive, ...x }): BotXmppConfig => ({ ...x, keepaliveMs: keepalive }),
+);
 
 const alertsSection: Reader<BotAlertsConfig> = check(
   optional(

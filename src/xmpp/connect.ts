@@ -5,6 +5,7 @@
 // 0.14 when one is published (vendor.d.ts declares both).
 import { client, xml as rawClientXml } from "@xmpp/client";
 import { component, xml as rawComponentXml } from "@xmpp/component";
+import { DEFAULT_KEEPALIVE } from "./keepalive.js";
 import { NS_PING } from "./namespaces.js";
 import { fixInboundCounter } from "./raw-entity.js";
 import type { RawEntity } from "./raw-entity.js";
@@ -104,7 +105,13 @@ export async function connectComponent(options: ComponentOptions): Promise<XmppS
     domain: options.domain,
     password: options.password,
   }) as RawEntity;
-  const core = new SessionCore("component", { entity, xml: rawComponentXml as XmlFactory }, { ...options, services });
+  // No XEP-0198 acks on a component link: without pings a frozen server was never noticed.
+  const keepAlive = options.keepAlive ?? DEFAULT_KEEPALIVE;
+  const core = new SessionCore(
+    "component",
+    { entity, xml: rawComponentXml as XmlFactory },
+    { ...options, services, keepAlive },
+  );
   // XEP-0199 §6: @xmpp/component, unlike @xmpp/client, does not answer pings.
   core.handleIq("get", NS_PING, "ping", "ping", () => ({ ok: true }));
   await core.start(options.keepTrying ?? false);

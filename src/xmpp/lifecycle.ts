@@ -162,6 +162,20 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * Drops a connection that is online but dead (the server stopped answering without closing it):
+   * it ends as a lost one does, with `reason`, and is tried again as usual.
+   */
+  dropDead(reason: string): void {
+    if (this.state !== "online") return;
+    this.lastError ??= reason;
+    // Closing the stream politely would wait for a peer that does not answer: the socket goes at once,
+    // and its close is the "disconnect" handled above.
+    const socket = this.entity.socket;
+    if (socket?.destroy) socket.destroy();
+    else void this.entity.disconnect().catch(() => undefined);
+  }
+
   /** Closes the stream and stops retrying. */
   async stop(): Promise<void> {
     this.state = "stopped";

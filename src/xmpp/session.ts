@@ -12,7 +12,10 @@ import type { Unsubscribe } from "./emitter.js";
 import { XmppHandlerError, XmppIoError, toError } from "./errors.js";
 import { IqHandlers, IqRequests } from "./iq.js";
 import type { IqHandlerResult, IqReply, IqRequest } from "./iq.js";
+import { KeepAlive } from "./keepalive.js";
+import type { KeepAliveOptions } from "./keepalive.js";
 import { Lifecycle } from "./lifecycle.js";
+import { NS_PING } from "./namespaces.js";
 import { hardenEntity } from "./raw-entity.js";
 import { refuseDeepStanzas } from "./stanza-depth.js";
 import type { RawBundle, RawEntity } from "./raw-entity.js";
@@ -61,6 +64,12 @@ export interface SessionOptions {
   readonly requestTimeoutMs?: number;
   /** How long one login may take before it is abandoned and retried. Default 20 s. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Pings the server every `intervalMs` and drops the connection when it does not answer
+   * (keepalive.ts): a frozen server or a black-holed path is noticed. Default: off (components turn it
+   * on in connect.ts; a client has XEP-0198 acks).
+   */
+  readonly keepAlive?: KeepAliveOptions | false;
   /** Timers for backoff and timeouts. Default: the system clock. */
   readonly clock?: Clock;
   /** Source of jitter in [0, 1). Default Math.random. */
@@ -131,6 +140,7 @@ export class SessionCore {
   private readonly requests: IqRequests;
   private readonly iqHandlers: IqHandlers;
   private readonly lifecycle: Lifecycle;
+  private readonly keepAlive: KeepAlive | null;
   private readonly stanzaHandlers = new Map<string, Set<{ label: string; fn: StanzaHandler }>>();
   private readonly requestTimeoutMs: number;
   private boundJid: string;
@@ -180,6 +190,22 @@ export class SessionCore {
         error: (err) => this.report(err),
       },
     );
+    const keepAlive = options.keepAlive;
+    this.keepAlive = keepAlive
+      ? new KeepAlive({
+          clock,
+          options: keepAlive,
+          ping: (timeoutMs) => this.pingServer(timeoutMs),
+          drop: (reason) => {
+            this.report(new XmppIoError("timeout", `xmpp connection: ${reason}; dropping it`));
+            this.lifecycle.dropDead(reason);
+          },
+        })
+      : null;
+    if (this.keepAlive) {
+      const watch = this.keepAlive;
+      this.entity.on("element", () => watch.heard());
+    }
     this.entity.on("stanza", (stanza: XmlElement) => this.dispatch(stanza));
     // XEP-0198 §4: stanzas the server never acknowledged before the session was lost.
     this.entity.streamManagement?.on("fail", (stanza: XmlElement) => {
@@ -210,6 +236,7 @@ export class SessionCore {
 
   /** Ends the session for good. */
   async stop(): Promise<void> {
+    this.keepAlive?.stop();
     const wasOnline = this.isOnline;
     await this.lifecycle.stop();
     this.requests.failAll(new XmppIoError("stopped", "the XMPP session was stopped"));
@@ -288,10 +315,32 @@ export class SessionCore {
     if (!resumed)
       this.requests.failAll(new XmppIoError("session-lost", "the XMPP session was replaced before the reply came"));
     this.offlineReason = null;
+    this.keepAlive?.start();
     this.events.emit("online", { jid: this.boundJid, resumed });
   }
 
+  /**
+   * XEP-0199 ping of the entity's domain: the server for a client; for a component its own JID, which
+   * the server routes back to it (answered in connect.ts), so the answer proves the whole round trip.
+   * Any reply, an error too, means the server answered.
+   */
+  private async pingServer(timeoutMs: number): Promise<boolean> {
+    const to = this.entity.options.domain;
+    if (!to) return true;
+    try {
+      await this.request(
+        this.xml("iq", { type: "get", to }, this.xml("ping", { xmlns: NS_PING })),
+        "keepalive ping",
+        timeoutMs,
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private onOffline(reason: string, willReconnect: boolean, replacedStreak: number): void {
+    this.keepAlive?.stop();
     // Without stream management nothing survives a drop.
     if (!this.entity.streamManagement)
       this.requests.failAll(new XmppIoError("session-lost", `connection lost: ${reason}`));

@@ -7,6 +7,8 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 /** A relay listening on 127.0.0.1 (port 0) that forwards every connection to `127.0.0.1:targetPort`. */
 export class TcpRelay {
   private readonly sockets = new Set<Socket>();
+  private readonly clientSockets = new Set<Socket>();
+  private readonly dropping = new WeakSet<Socket>();
   private paused = false;
   private refusing = false;
 
@@ -41,6 +43,15 @@ export class TcpRelay {
   }
 
   /**
+   * From now on, what the clients of the connections open now send is read and thrown away, while
+   * what the server sends still reaches them (a half-dead link: the server never hears the client,
+   * the client hears the server). New connections are relayed whole.
+   */
+  dropFromClients(): void {
+    for (const s of this.clientSockets) this.dropping.add(s);
+  }
+
+  /**
    * Ends every relayed connection and refuses new ones until `restore()`: the link to the server is
    * down while the server itself, and everyone else on it, stays up.
    */
@@ -61,16 +72,20 @@ export class TcpRelay {
   }
 
   private relay(client: Socket, upstream: Socket): void {
+    this.clientSockets.add(client);
     // No pipe(): its back-pressure handling resumes a paused socket on 'drain'.
     for (const [from, to] of [
       [client, upstream],
       [upstream, client],
     ] as const) {
       this.sockets.add(from);
-      from.on("data", (chunk: Buffer) => to.write(chunk));
+      from.on("data", (chunk: Buffer) => {
+        if (!this.dropping.has(from)) to.write(chunk);
+      });
       from.on("end", () => to.end());
       from.on("close", () => {
         this.sockets.delete(from);
+        this.clientSockets.delete(from);
         to.destroy();
       });
       from.on("error", () => to.destroy());

@@ -3,7 +3,7 @@
 // before it had connected killed it; and it took over with the people of its start-up file
 // whatever a reload had asked for meanwhile (docs/failover.md).
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { startFailoverBot, tookOver, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
@@ -162,6 +162,35 @@ describe("failover: an AlertBot that is not the active", function () {
       smtp.mails.filter(about).flatMap((m) => m.to),
       ["bob@example.org"],
       "the person of the file as it was at takeover",
+    );
+  });
+
+  it("a file that no longer loads is said at SIGHUP, and at takeover raises AlertBot's own alert, told by email", async () => {
+    const t = server();
+    const configA = writeConfig(t, dir, "broken-a", smtp.port, ["alice"]);
+    const configB = writeConfig(t, dir, "broken-b", smtp.port, ["alice"]);
+    const a = await startFailoverBot(t, configA, "alertbot A");
+    bots.push(a);
+    await tookOver(a, REAL_PROCESS_MS);
+    const b = await startFailoverBot(t, configB, "alertbot B");
+    bots.push(b);
+    await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", REAL_PROCESS_MS);
+    // The admin's typo, then `systemctl reload`: a restart of B would exit 78, never to be restarted.
+    appendFileSync(configB, "peeple: []\n");
+    b.signal("SIGHUP");
+    const said = await b.waitForLog(
+      "B to say the file has problems",
+      (l) => l["msg"] === "the configuration file has problems: fix it before this standby takes over or restarts",
+      REAL_PROCESS_MS,
+    );
+    assert.match(JSON.stringify(said["problems"]), /peeple/);
+    await a.crash();
+    await tookOver(b, REAL_PROCESS_MS);
+    const refused = (m: CapturedMail): boolean => /AlertBot refused its configuration/.test(subjectOf(m));
+    await waitFor("the mail about the refused file", () => smtp.mails.some(refused), REAL_PROCESS_MS);
+    assert.deepEqual(
+      smtp.mails.filter(refused).flatMap((m) => m.to),
+      ["alice@example.org"],
     );
   });
 });

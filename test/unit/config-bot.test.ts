@@ -31,6 +31,7 @@ describe("config: AlertBot", () => {
         component: "alertbot.mauve.localhost",
         secret: "[redacted]",
         pubsub: "pubsub.mauve.localhost",
+        keepaliveMs: 30_000,
       },
       database: "/etc/mauve/state/alertbot.db",
       people: [
@@ -142,7 +143,7 @@ describe("config: AlertBot", () => {
     [
       "bot-unknown-key.yaml",
       [
-        "alertbot.yaml: xmpp.pubsub_node: unknown key (expected one of: service, component, secret, secret_env, secret_file, pubsub)",
+        "alertbot.yaml: xmpp.pubsub_node: unknown key (expected one of: service, component, secret, secret_env, secret_file, pubsub, keepalive)",
         "alertbot.yaml: people[0].phone: unknown key (expected one of: name, jid, email, sms, timezone, notify, fallback_after)",
       ],
     ],
