@@ -513,8 +513,10 @@ async function startBot(
     log,
     graceMs: () => settings.current().policy.hostDown.graceMs,
     // Steady once up for two keepalive rounds: a dead link is dropped within one, plus a second
-    // ping (keepalive.ts), so a link that keeps dropping never looks steady between its drops.
-    settleMs: () => 2 * (initial.xmpp.keepaliveMs + initial.xmpp.keepaliveMs),
+    // ping (keepalive.ts), so a link that keeps dropping never looks steady between its drops. At
+    // most the grace: whoever wants to hear of a cut within seconds hears of its end as fast.
+    settleMs: () =>
+      Math.min(2 * (initial.xmpp.keepaliveMs + initial.xmpp.keepaliveMs), settings.current().policy.hostDown.graceMs),
     raise: (since, reason, drops) => core.linkDown(botJid, since, reason, drops),
     clear: () => core.linkUp(botJid),
   });
