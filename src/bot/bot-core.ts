@@ -235,10 +235,10 @@ export class BotCore {
   }
 
   /** AlertBot's link to its server has been down past the grace: its own alert goes out (link-down.ts). */
-  async linkDown(source: string, since: number, reason: string): Promise<void> {
+  async linkDown(source: string, since: number, reason: string, drops = 1): Promise<void> {
     const { store, clock, log } = this.deps;
     const { policy, semantics } = this.settings();
-    const down = { source, since, reason, importance: policy.hostDown.importance };
+    const down = { source, since, reason, importance: policy.hostDown.importance, drops };
     await this.ownAlertWritten(
       () => raiseLinkDown(store, down, clock.now(), semantics),
       () =>
@@ -246,6 +246,7 @@ export class BotCore {
           alert: LINK_DOWN_ALERT_ID,
           sinceMs: clock.now() - since,
           reason,
+          drops,
         }),
     );
   }

@@ -506,12 +506,18 @@ async function startBot(
       adoptRetry.schedule();
     });
   });
-  // Cut off past the host-down grace, AlertBot raises an alert of its own (email and SMS still go).
+  // Cut off past the host-down grace, or flapping that long, AlertBot raises an alert of its own
+  // (email and SMS still go).
   const link = new LinkWatch({
     clock,
     log,
     graceMs: () => settings.current().policy.hostDown.graceMs,
-    raise: (since, reason) => core.linkDown(botJid, since, reason),
+    // Steady once up for two keepalive rounds: a dead link is dropped within one, plus a second
+    // ping (keepalive.ts), so a link that keeps dropping never looks steady between its drops. At
+    // most the grace: whoever wants to hear of a cut within seconds hears of its end as fast.
+    settleMs: () =>
+      Math.min(2 * (initial.xmpp.keepaliveMs + initial.xmpp.keepaliveMs), settings.current().policy.hostDown.graceMs),
+    raise: (since, reason, drops) => core.linkDown(botJid, since, reason, drops),
     clear: () => core.linkUp(botJid),
   });
   session.on("online", () => link.online());

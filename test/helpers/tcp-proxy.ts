@@ -11,6 +11,8 @@ export class TcpRelay {
   private readonly dropping = new WeakSet<Socket>();
   private paused = false;
   private refusing = false;
+  /** While flapping: how long each new connection is relayed whole. */
+  private flapUpMs: number | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -52,6 +54,20 @@ export class TcpRelay {
   }
 
   /**
+   * From now on, each new connection is relayed whole for `upMs`, then what its client sends is
+   * thrown away as with `dropFromClients()`: a link that comes back at every reconnection and
+   * silently dies a moment later. `steady()` relays the connections opened after it whole again.
+   */
+  flap(upMs: number): void {
+    this.flapUpMs = upMs;
+  }
+
+  /** Ends `flap()` for new connections (the ones dying already stay dead). */
+  steady(): void {
+    this.flapUpMs = undefined;
+  }
+
+  /**
    * Ends every relayed connection and refuses new ones until `restore()`: the link to the server is
    * down while the server itself, and everyone else on it, stays up.
    */
@@ -73,6 +89,10 @@ export class TcpRelay {
 
   private relay(client: Socket, upstream: Socket): void {
     this.clientSockets.add(client);
+    if (this.flapUpMs !== undefined) {
+      const dies = setTimeout(() => this.dropping.add(client), this.flapUpMs);
+      client.on("close", () => clearTimeout(dies));
+    }
     // No pipe(): its back-pressure handling resumes a paused socket on 'drain'.
     for (const [from, to] of [
       [client, upstream],

@@ -38,6 +38,105 @@ describe("AlertBot's link alert", () => {
     assert.equal(calls.length, 3, "nothing after stop");
   });
 
+  /** A watch that settles after `settleMs` up, calls recorded in `calls`. */
+  function flapWatch(graceMs: number, settleMs: number) {
+    const clock = new FakeClock(1_000);
+    const calls: string[] = [];
+    const watch = new LinkWatch({
+      clock,
+      log: new LogLines().logger,
+      graceMs: () => graceMs,
+      settleMs: () => settleMs,
+      raise: async (since, reason, drops) => void calls.push(`raise since ${since} (${reason}) drops ${drops}`),
+      clear: async () => void calls.push("clear"),
+    });
+    return { clock, calls, watch };
+  }
+
+  it("a link that keeps coming back and dropping again is raised once its outage lasts the grace", () => {
+    // Each connection lives a minute (until the keepalive notices it is dead), the reconnection
+    // takes 2 s: no single outage comes near the grace, the link is useless all along.
+    const { clock, calls, watch } = flapWatch(5 * 60_000, 120_000);
+    const since = clock.now();
+    for (let drop = 1; drop <= 5; drop++) {
+      watch.offline(`keepalive ${drop}`);
+      clock.advance(2_000);
+      watch.online();
+      clock.advance(60_000);
+    }
+    assert.deepEqual(calls, [], "down 2 s at a time, 5 min in all: not yet");
+    watch.offline("keepalive 6");
+    assert.deepEqual(calls, [`raise since ${since} (keepalive 6) drops 6`]);
+    for (let drop = 7; drop <= 20; drop++) {
+      clock.advance(2_000);
+      watch.online();
+      clock.advance(60_000);
+      watch.offline(`keepalive ${drop}`);
+    }
+    clock.advance(2_000);
+    watch.online();
+    clock.advance(119_999);
+    assert.equal(calls.length, 1, "raised once; not cleared before the link is steady");
+    clock.advance(1);
+    assert.deepEqual(calls.slice(1), ["clear"], "cleared once steady");
+
+    // The next flapping (a server kicking the component every 30 s) is a new outage, raised again.
+    for (let kick = 1; kick <= 10; kick++) {
+      watch.offline(`kicked ${kick}`);
+      clock.advance(1_000);
+      watch.online();
+      clock.advance(30_000);
+    }
+    watch.offline("kicked 11");
+    assert.equal(calls.length, 3);
+    assert.match(calls[2]!, /^raise since \d+ \(kicked 11\) drops 11$/);
+    watch.stop();
+  });
+
+  it("one short reconnect (a server restart) still raises nothing, and an outage past the grace still does", () => {
+    const { clock, calls, watch } = flapWatch(60_000, 120_000);
+    watch.offline("stream closed");
+    clock.advance(2_000);
+    watch.online();
+    clock.advance(60 * 60_000);
+    assert.deepEqual(calls, ["clear"], "back within the grace and steady: no alert");
+
+    const since = clock.now();
+    watch.offline("connect ECONNREFUSED");
+    clock.advance(60_000);
+    assert.deepEqual(calls.slice(1), [`raise since ${since} (connect ECONNREFUSED) drops 1`]);
+    watch.online();
+    watch.online(); // the same reconnection told twice: still one settling
+    clock.advance(120_000);
+    assert.deepEqual(calls.slice(2), ["clear"]);
+
+    // Connected at start with an alert left raised by the run before: cleared once steady.
+    watch.online();
+    clock.advance(120_000);
+    assert.deepEqual(calls.slice(3), ["clear"]);
+    watch.stop();
+  });
+
+  it("says a flapping link is unreliable, not cut off", () => {
+    const store = Store.open(":memory:");
+    try {
+      const source = "alertbot.example.org";
+      const down = { source, since: 1_000, reason: "keepalive unanswered", importance: 100, drops: 7 };
+      assert.equal(
+        store.transaction(() => raiseLinkDown(store, down, 61_000)),
+        true,
+      );
+      const alert = store.alerts.find(source, LINK_DOWN_ALERT_ID)!;
+      assert.match(
+        alert.summary,
+        /link to its XMPP server is unreliable since 1970-01-01T00:00:01\.000Z: it dropped 7 times/,
+      );
+      assert.match(alert.detail, /keepalive unanswered/);
+    } finally {
+      store.close();
+    }
+  });
+
   it("writes the alert in AlertBot's name and clears it, each once", () => {
     const store = Store.open(":memory:");
     try {
