@@ -5,6 +5,10 @@
 //   soon as a second ping agrees; waiting T would only lengthen the silence.
 // - nobody answers at all ("no-answer"): the active may be frozen, cut off, or only slow, and its
 //   stream still holds the JID. Claiming kicks it (kick_old), so the standby waits T first.
+// A silence counts only while the standby's own round trip to the server works: with its own
+// link down (its session offline, or a cut that nothing closed yet) every ping fails, and that says
+// nothing about the active. Counted as the active's silence, it made a standby whose link came
+// back after T kick a healthy active. The clock for T starts again once its own link is back.
 // Either way the new active's grace G after its claim is what keeps two bots from both sending:
 // a claim that races another standby's (both saw the JID free) kicks the first claimant before its
 // grace is over.
@@ -13,6 +17,9 @@ import type { PingOutcome } from "../xmpp/ping.js";
 
 /** Consecutive "unavailable" answers that prove the JID is free. */
 export const FREE_CONFIRMATIONS = 2;
+
+/** Whether the standby's own ping to its server, sent with the one to the active, came back. */
+export type OwnLink = "up" | "down";
 
 /** Why the standby decided to claim. */
 export type ClaimReason = "jid-free" | "silent-for-takeover-after";
@@ -38,6 +45,8 @@ export class ActiveWatch {
   private lastSeenAt: number;
   private freeInARow = 0;
   private everSeen = false;
+  // Set while this standby's own link is (or was, since the last proof that it works) down.
+  private ownDown = false;
 
   constructor(private readonly options: ActiveWatchOptions) {
     // Counted from our own start: a standby started beside a silent holder waits T like any other.
@@ -49,10 +58,34 @@ export class ActiveWatch {
     return this.everSeen;
   }
 
-  /** Takes one ping's outcome. */
-  observe(outcome: PingOutcome): WatchVerdict {
+  /** Whether the last round found this standby's own link down: the active's silence is not counted. */
+  get ownLinkDown(): boolean {
+    return this.ownDown;
+  }
+
+  /** This standby's own connection dropped: pings until it is back say nothing about the active. */
+  ownLinkLost(): void {
+    this.ownDown = true;
+    this.freeInARow = 0;
+  }
+
+  /**
+   * Takes one ping's outcome, and whether the standby's own ping to the server sent with it came
+   * back. Any answer for the active's JID (its own, or the server's "unavailable") proves the link.
+   */
+  observe(outcome: PingOutcome, ownLink: OwnLink = "up"): WatchVerdict {
     const { clock, takeoverAfterMs, everyMs, random = Math.random } = this.options;
     const now = clock.now();
+    if (outcome === "no-answer" && ownLink === "down") {
+      this.ownLinkLost();
+      return { claim: false, nextPingInMs: everyMs };
+    }
+    if (this.ownDown) {
+      // Back: whatever the active did meanwhile, its silence is counted from now.
+      this.ownDown = false;
+      this.lastSeenAt = now;
+      this.freeInARow = 0;
+    }
     if (outcome === "answered") {
       this.everSeen = true;
       this.lastSeenAt = now;

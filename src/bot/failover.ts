@@ -132,6 +132,10 @@ export async function runFailover(
   let bot: RunningBot | null = null;
   let stopped = false;
   const watch = new ActiveWatch({ clock, takeoverAfterMs: f.takeoverAfterMs, everyMs: WATCH_EVERY_MS });
+  // A drop and a quick reconnection between two pings is this standby's outage, not the active's.
+  session.on("offline", () => watch.ownLinkLost());
+  // Said once per spell of this standby's own link being down, and once when it is back.
+  let ownDownSaid = false;
   // When the log no longer reaches this file: a snapshot asked for at most once per SNAPSHOT_RETRY_MS.
   let nextSnapshotAt = 0;
   // Since when this standby has been ready to take over with its own file, and the log's newest
@@ -173,11 +177,27 @@ export async function runFailover(
   /** One ping and what follows from it; true once this process has claimed the JID. */
   async function watchOnce(): Promise<boolean> {
     await restoreIfBehind();
-    const outcome = await ping(session, config.xmpp.component, WATCH_TIMEOUT_MS);
+    // Our own JID, routed back to this connection by the server, beside it: when neither answers,
+    // the silence is this standby's own link (active-watch.ts), not the active's.
+    const [outcome, own] = await Promise.all([
+      ping(session, config.xmpp.component, WATCH_TIMEOUT_MS),
+      ping(session, f.standbyComponent, WATCH_TIMEOUT_MS),
+    ]);
     if (stopped) return true;
     const seenBefore = watch.seenActive;
-    const verdict = watch.observe(outcome);
+    const verdict = watch.observe(outcome, own === "no-answer" ? "down" : "up");
     if (!seenBefore && watch.seenActive) standbyLog.info("active seen", { jid: config.xmpp.component });
+    if (watch.ownLinkDown !== ownDownSaid) {
+      ownDownSaid = watch.ownLinkDown;
+      if (ownDownSaid)
+        standbyLog.warn("standby: its own link is down: the active's silence is not counted", {
+          jid: f.standbyComponent,
+        });
+      else
+        standbyLog.info("standby: the server answers again: the active's silence is counted from now", {
+          takeoverAfterMs: f.takeoverAfterMs,
+        });
+    }
     if (!verdict.claim) {
       ownFile = null;
       await new Promise<void>((resolve) => clock.setTimer(verdict.nextPingInMs, resolve));

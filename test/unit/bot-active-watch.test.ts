@@ -85,3 +85,78 @@ describe("ActiveWatch", () => {
     assert.equal(w.observe("unavailable").claim, true);
   });
 });
+
+// The standby's own link down (offline, or a cut nothing closed yet) made every ping fail, and that
+// was counted as the active's silence: back after T, the standby kicked a healthy active.
+describe("ActiveWatch: the standby's own link", () => {
+  it("does not count pings failed by its own cut as the active's silence, and counts T again once back", () => {
+    const { clock, watch: w } = watch();
+    w.observe("answered");
+    for (let waited = 0; waited < 3 * T_MS; waited += EVERY_MS) {
+      clock.advance(EVERY_MS);
+      assert.equal(w.observe("no-answer", "down").claim, false, `cut for ${waited} ms`);
+      assert.equal(w.ownLinkDown, true);
+    }
+    // Back, and the active still silent (frozen meanwhile, say): T from here, not from the last answer.
+    const backAt = clock.now();
+    for (let waited = 0; waited < T_MS; waited += EVERY_MS) {
+      assert.equal(w.observe("no-answer", "up").claim, false, `back for ${waited} ms`);
+      assert.equal(w.ownLinkDown, false);
+      clock.advance(EVERY_MS);
+    }
+    assert.equal(clock.now() - backAt, T_MS);
+    assert.deepEqual(w.observe("no-answer", "up"), {
+      claim: true,
+      reason: "silent-for-takeover-after",
+      goneForMs: T_MS,
+    });
+  });
+
+  it("stays the standby when the active answers once its own link is back", () => {
+    const { clock, watch: w } = watch();
+    w.observe("answered");
+    clock.advance(2 * T_MS);
+    assert.equal(w.observe("no-answer", "down").claim, false);
+    clock.advance(EVERY_MS);
+    assert.deepEqual(w.observe("answered", "up"), { claim: false, nextPingInMs: EVERY_MS });
+  });
+
+  it("counts T again after a drop and reconnection between two pings", () => {
+    const { clock, watch: w } = watch();
+    w.observe("answered");
+    clock.advance(T_MS - EVERY_MS);
+    assert.equal(w.observe("no-answer", "up").claim, false);
+    w.ownLinkLost();
+    clock.advance(EVERY_MS);
+    assert.equal(w.observe("no-answer", "up").claim, false, "the first round after the reconnection");
+    clock.advance(T_MS - 1);
+    assert.equal(w.observe("no-answer", "up").claim, false);
+    clock.advance(1);
+    assert.equal(w.observe("no-answer", "up").claim, true);
+  });
+
+  it("still claims at T when the active alone is silent while its own link answers", () => {
+    const { clock, watch: w } = watch();
+    w.observe("answered");
+    for (let waited = EVERY_MS; waited < T_MS; waited += EVERY_MS) {
+      clock.advance(EVERY_MS);
+      assert.equal(w.observe("no-answer", "up").claim, false, `after ${waited} ms`);
+    }
+    clock.advance(EVERY_MS);
+    assert.deepEqual(w.observe("no-answer", "up"), {
+      claim: true,
+      reason: "silent-for-takeover-after",
+      goneForMs: T_MS,
+    });
+  });
+
+  it("still claims a free JID at once: the server's 'unavailable' proves its own link", () => {
+    const { clock, watch: w } = watch();
+    w.observe("answered");
+    w.ownLinkLost();
+    clock.advance(EVERY_MS);
+    assert.equal(w.observe("unavailable", "up").claim, false);
+    clock.advance(EVERY_MS);
+    assert.equal(w.observe("unavailable", "up").claim, true);
+  });
+});
