@@ -43,13 +43,16 @@ export class IqRequests {
     private readonly clock: Clock,
   ) {}
 
-  /** Sends `iq`; resolves with the reply, rejects with XmppIoError on no connection or no reply in time. */
-  request(iq: XmlElement, what: string, timeoutMs: number): Promise<IqReply> {
+  /**
+   * Sends `iq`; resolves with the reply, rejects with XmppIoError on no connection or no reply in
+   * time, as `clock` counts it (the session's unless told).
+   */
+  request(iq: XmlElement, what: string, timeoutMs: number, clock: Clock = this.clock): Promise<IqReply> {
     const id = `${this.prefix}-${++this.seq}`;
     iq.attrs.id = id;
     const to = iq.attrs.to;
     return new Promise<IqReply>((resolve, reject) => {
-      const timer = this.clock.setTimer(timeoutMs, () => {
+      const timer = clock.setTimer(timeoutMs, () => {
         this.pending.delete(id);
         reject(new XmppIoError("timeout", `no reply to ${what} from ${to ?? "our server"} within ${timeoutMs} ms`));
       });

@@ -72,6 +72,12 @@ export interface SessionOptions {
   readonly keepAlive?: KeepAliveOptions | false;
   /** Timers for backoff and timeouts. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * The clock the keepalive judges the server by. Default: the system clock, even where `clock`
+   * is a simulated one: a leap of simulated time (hours of policy run in a test) says nothing of
+   * whether the server answers, and was taken for a dead link.
+   */
+  readonly networkClock?: Clock;
   /** Source of jitter in [0, 1). Default Math.random. */
   readonly random?: () => number;
 }
@@ -143,6 +149,7 @@ export class SessionCore {
   private readonly keepAlive: KeepAlive | null;
   private readonly stanzaHandlers = new Map<string, Set<{ label: string; fn: StanzaHandler }>>();
   private readonly requestTimeoutMs: number;
+  private readonly networkClock: Clock;
   private boundJid: string;
   /** See XmppSession.offlineReason. */
   offlineReason: string | null = null;
@@ -155,6 +162,7 @@ export class SessionCore {
     this.entity = bundle.entity;
     this.xml = bundle.xml;
     const clock = options.clock ?? systemClock;
+    this.networkClock = options.networkClock ?? systemClock;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.boundJid = kind === "component" ? (this.entity.options.domain ?? "") : "";
     this.events = new TypedEmitter<SessionEvents>((err, event) =>
@@ -193,7 +201,7 @@ export class SessionCore {
     const keepAlive = options.keepAlive;
     this.keepAlive = keepAlive
       ? new KeepAlive({
-          clock,
+          clock: this.networkClock,
           options: keepAlive,
           ping: (timeoutMs) => this.pingServer(timeoutMs),
           drop: (reason) => {
@@ -328,10 +336,11 @@ export class SessionCore {
     const to = this.entity.options.domain;
     if (!to) return true;
     try {
-      await this.request(
+      await this.requests.request(
         this.xml("iq", { type: "get", to }, this.xml("ping", { xmlns: NS_PING })),
         "keepalive ping",
         timeoutMs,
+        this.networkClock,
       );
       return true;
     } catch {
