@@ -237,14 +237,7 @@ export class Outbox {
   discardThrough(sequence: bigint): number {
     const before = this.size();
     while (this.inMemory[0] !== undefined && this.inMemory[0].sequence <= sequence) this.inMemory.shift();
-    if (sequence > this.confirmedThrough) this.confirmedThrough = sequence;
-    try {
-      this.transaction(() => this.sql("DELETE FROM outbox WHERE sequence <= ?").run(sequence));
-    } catch (err) {
-      // Skipped by peek and size until a later write deletes them.
-      if (!(err instanceof StorageUnavailableError)) throw err;
-      this.undeleted = true;
-    }
+    this.deleteThrough(sequence);
     return before - this.size();
   }
 
@@ -269,11 +262,15 @@ export class Outbox {
       this.inMemory.shift();
       return;
     }
+    this.deleteThrough(sequence);
+  }
+
+  /** Deletes the stored entries through `sequence`; on a full disk, peek and size skip them until a later write can. */
+  private deleteThrough(sequence: bigint): void {
     if (sequence > this.confirmedThrough) this.confirmedThrough = sequence;
     try {
       this.transaction(() => this.sql("DELETE FROM outbox WHERE sequence <= ?").run(sequence));
     } catch (err) {
-      // Skipped by peek and size until a later write deletes it.
       if (!(err instanceof StorageUnavailableError)) throw err;
       this.undeleted = true;
     }
