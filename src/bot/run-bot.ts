@@ -263,13 +263,15 @@ async function startBot(
     : undefined;
 
   const service = initial.xmpp.pubsub;
+  // One round: a ping every interval, dropped when unanswered within the timeout (keepalive.ts).
+  const keepAlive = { intervalMs: initial.xmpp.keepaliveMs, timeoutMs: initial.xmpp.keepaliveMs };
   const botJid = initial.xmpp.component;
   const session = await connectComponent({
     service: initial.xmpp.service,
     domain: botJid,
     password: initial.xmpp.secret.reveal(),
     clock,
-    keepAlive: { intervalMs: initial.xmpp.keepaliveMs, timeoutMs: initial.xmpp.keepaliveMs },
+    keepAlive,
     onError: (err) =>
       err instanceof XmppBadInputError
         ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })
@@ -516,7 +518,7 @@ async function startBot(
     // ping (keepalive.ts), so a link that keeps dropping never looks steady between its drops. At
     // most the grace: whoever wants to hear of a cut within seconds hears of its end as fast.
     settleMs: () =>
-      Math.min(2 * (initial.xmpp.keepaliveMs + initial.xmpp.keepaliveMs), settings.current().policy.hostDown.graceMs),
+      Math.min(2 * (keepAlive.intervalMs + keepAlive.timeoutMs), settings.current().policy.hostDown.graceMs),
     raise: (since, reason, drops) => core.linkDown(botJid, since, reason, drops),
     clear: () => core.linkUp(botJid),
   });
