@@ -13,7 +13,7 @@ import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "
 import type { ChannelName, StormConfig } from "../policy/types.js";
 import type { Delivery } from "../policy/delivery.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
-import type { StoredDelivery } from "../store/policy-store.js";
+import type { RaiseHeard, StoredDelivery } from "../store/policy-store.js";
 import type { Store } from "../store/store.js";
 import type { BotMetrics } from "../http/metrics.js";
 import { TurnBatch } from "../util/batching.js";
@@ -55,6 +55,8 @@ const WANTS_ANSWER = new Set(["raised", "escalated", "reminder", "ack-expired"])
 const FOLLOW_UPS = new Set(["acked", "cleared", "noted", "reminder"]);
 // Kinds that tell a person of an alert in the first place.
 const PAGES = new Set(["raised", "escalated", "ack-expired"]);
+// An alert no longer kept: nothing is known of who heard of it, so its notices go.
+const NOT_KEPT: RaiseHeard = { floor: 0, heard: [], heardBefore: null };
 /**
  * A notice planned this long ago or less was planned under the holds and the alert as they are
  * now, so it is not looked at again before it goes: looking at every notice cost a read of its
@@ -184,6 +186,7 @@ export class Dispatcher {
     );
     this.storeLater(() => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
+      if (ok) store.policy.markHeard(person, [{ shortId: d.shortId, id }]);
       this.inFlight.delete(id);
       if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d, ok);
     });
@@ -212,6 +215,11 @@ export class Dispatcher {
     const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
       store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
+      if (ok)
+        store.policy.markHeard(
+          person,
+          digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! })),
+        );
       for (const id of ids) this.inFlight.delete(id);
       this.armDigestFallbacks(person, digest, ok);
     });
@@ -339,12 +347,12 @@ export class Dispatcher {
     const shortIds = [...new Set(looked.map((r) => r.shortId))];
     const alerts = new Map(store.alerts.briefEach(shortIds).map((a) => [a.shortId, a]));
     const person = rows[0]!.person;
-    const kept = new Map<number, Array<{ id: number; status: string; kind: Delivery["kind"] }>>();
-    for (const d of store.policy.deliveriesTo(person, shortIds, DELIVERY_FORM)) {
-      const list = kept.get(d.shortId) ?? [];
-      list.push({ id: d.id, status: d.status, kind: d.delivery.kind });
-      kept.set(d.shortId, list);
-    }
+    const raises = store.policy.heardOf(shortIds);
+    // What still waits to go to them about these alerts: needed only for a follow-up to someone
+    // who has not heard of its raise, which is rare, so read once and only then.
+    let toGo: Array<StoredDelivery<Delivery>> | undefined;
+    const stillToGo = (): Array<StoredDelivery<Delivery>> =>
+      (toGo ??= store.policy.pendingAbout(person, shortIds, DELIVERY_FORM));
     const holdOf = this.deps.holdsAt?.(now);
     const moot: number[] = [];
     const waiting = new Map<number, number[]>();
@@ -354,9 +362,9 @@ export class Dispatcher {
     for (const r of looked) {
       const alert = alerts.get(r.shortId);
       const answerWanted = alert !== undefined && alert.status === "raised" && !alert.ack;
-      const told = kept.get(r.shortId) ?? [];
+      const raise = raises.get(r.shortId) ?? NOT_KEPT;
       if (FOLLOW_UPS.has(r.delivery.kind)) {
-        const unheard = this.unheard(r, told, answerWanted);
+        const unheard = this.unheard(r, raise, stillToGo, answerWanted);
         if (unheard === "moot") {
           moot.push(r.id);
           continue;
@@ -367,8 +375,8 @@ export class Dispatcher {
         }
       }
       if (!olderSet.has(r)) continue;
-      // A clear after this notice, to this person, ended the raise it was about.
-      const ended = told.some((t) => t.id > r.id && t.kind === "cleared");
+      // Queued before the alert's current raise began: the raise it was about has ended.
+      const ended = r.id <= raise.floor;
       if (!answerWanted || ended) {
         moot.push(r.id);
         continue;
@@ -391,25 +399,27 @@ export class Dispatcher {
    * Whether a notice about an alert the person heard of (ACKED, NOTE, CLEARED, REMINDER) finds
    * them not having heard of it: the policy counts whoever it paged as told, but the storm limit
    * may have held the page back, and an ack or a clear then dropped it unsent. Heard of means a
-   * notice of this raise (since their last CLEARED of it) was sent, digested, or is going now.
-   * Not heard of: an ack, a note or a clear is dropped, or waits behind the page while that page
-   * still waits to go; a reminder is dropped while its page waits (the page says it all), and
-   * goes when every page failed (one more try to reach them). With nothing kept of the alert for
-   * them (pruned), it goes: better told twice than not at all.
+   * notice of the raise it is about was sent or digested to them, or one is going now. Not heard
+   * of: an ack, a note or a clear is dropped, or waits behind the page while that page still waits
+   * to go; a reminder is dropped while its page waits (the page says it all), and goes when every
+   * page failed (one more try to reach them). Of a raise before any of this was kept, it goes:
+   * better told twice than not at all.
    */
   private unheard(
     notice: StoredDelivery<Delivery>,
-    kept: ReadonlyArray<{ id: number; status: string; kind: Delivery["kind"] }>,
+    raise: RaiseHeard,
+    stillToGo: () => ReadonlyArray<StoredDelivery<Delivery>>,
     answerWanted: boolean,
   ): "moot" | "wait" | null {
-    const before = kept.filter((k) => k.id < notice.id);
-    if (before.length === 0) return null;
-    const lastClear = Math.max(-1, ...before.filter((k) => k.kind === "cleared").map((k) => k.id));
-    const thisRaise = before.filter((k) => k.id > lastClear);
-    if (thisRaise.some((k) => k.status === "sent" || k.status === "digested")) return null;
-    // A page going out now: it says all a reminder would, and an ack or a clear may follow it.
-    const going = thisRaise.some((k) => this.inFlight.has(k.id));
-    const pageWaits = going || thisRaise.some((k) => k.status === "pending" && PAGES.has(k.kind));
+    const ofEarlierRaise = notice.id <= raise.floor;
+    const heard = ofEarlierRaise ? raise.heardBefore : raise.heard;
+    if (heard === null || heard.includes(notice.person)) return null;
+    const sameRaise = (id: number): boolean =>
+      id < notice.id && (ofEarlierRaise ? id <= raise.floor : id > raise.floor);
+    const before = stillToGo().filter((k) => k.shortId === notice.shortId && sameRaise(k.id));
+    // A notice going out now: a page says all a reminder would, and an ack or a clear may follow it.
+    const going = before.some((k) => this.inFlight.has(k.id));
+    const pageWaits = going || before.some((k) => PAGES.has(k.delivery.kind));
     if (notice.delivery.kind === "reminder") return pageWaits ? "moot" : null;
     if (going) return null;
     return pageWaits && answerWanted ? "wait" : "moot";

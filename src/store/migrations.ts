@@ -324,4 +324,78 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_by_person_alert ON deliveries (person, short_id, id);
     `,
   },
+  {
+    version: 12,
+    description: "who heard of an alert's raise kept in the alert's row, not read from an index of every delivery",
+    rebuildsReferencedTable: true,
+    sql: `
+      -- The index of version 11 put each person's deliveries about each alert on pages of their
+      -- own: every commit that queued notices wrote one of its pages per alert. The alert's row is
+      -- written anyway when a notice about it is sent (its history line moves its head), so who
+      -- heard of this raise is kept there, and the raise's deliveries are known by their numbers.
+      -- Rebuilt, not altered, so that the long texts stay last (see version 9).
+      DROP TRIGGER alert_history_head;
+      CREATE TABLE alerts_v12 (
+        short_id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        source              TEXT NOT NULL,
+        alert_id            TEXT NOT NULL,
+        status              TEXT NOT NULL CHECK (status IN ('raised', 'cleared')),
+        importance          INTEGER NOT NULL,
+        raised_at           INTEGER,
+        cleared_at          INTEGER,
+        scheduled_raise_at  INTEGER,
+        scheduled_clear_at  INTEGER,
+        suppress_until      INTEGER,
+        ack_by              TEXT,
+        ack_at              INTEGER,
+        ack_until           INTEGER,
+        policy_due_at       INTEGER,
+        due_at              INTEGER,
+        updated_at          INTEGER NOT NULL,
+        history_head        INTEGER,
+        escalation          TEXT,
+        -- The last delivery queued before this raise began: those after it are about this raise.
+        raise_floor         INTEGER NOT NULL DEFAULT 0,
+        -- The people sent or digested a notice of this raise (a JSON array; null: nobody yet).
+        heard               TEXT,
+        -- The same for the raise before (null: not known, as for raises before this version).
+        heard_before        TEXT,
+        subject             TEXT NOT NULL DEFAULT '',
+        summary             TEXT NOT NULL DEFAULT '',
+        ack_note            TEXT,
+        detail              TEXT NOT NULL DEFAULT '',
+        UNIQUE (source, alert_id)
+      );
+      INSERT INTO alerts_v12 (short_id, source, alert_id, status, importance, raised_at, cleared_at, scheduled_raise_at, scheduled_clear_at, suppress_until, ack_by, ack_at, ack_until, policy_due_at, due_at, updated_at, history_head, escalation, subject, summary, ack_note, detail)
+        SELECT short_id, source, alert_id, status, importance, raised_at, cleared_at, scheduled_raise_at, scheduled_clear_at, suppress_until, ack_by, ack_at, ack_until, policy_due_at, due_at, updated_at, history_head, escalation, subject, summary, ack_note, detail FROM alerts;
+      -- This raise began after the last CLEARED queued about the alert; who was sent a notice since heard of it.
+      UPDATE alerts_v12 SET raise_floor = coalesce((
+        SELECT MAX(d.id) FROM deliveries d
+         WHERE d.short_id = alerts_v12.short_id AND json_valid(d.body)
+           AND coalesce(json_extract(d.body, '$[1]'), json_extract(d.body, '$.kind')) = 'cleared'), 0);
+      UPDATE alerts_v12 SET heard = (
+        SELECT json_group_array(DISTINCT d.person) FROM deliveries d
+         WHERE d.short_id = alerts_v12.short_id AND d.id > alerts_v12.raise_floor AND d.status IN ('sent', 'digested'));
+      DELETE FROM sqlite_sequence WHERE name = 'alerts_v12';
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'alerts_v12', seq FROM sqlite_sequence WHERE name = 'alerts';
+      DROP TABLE alerts;
+      ALTER TABLE alerts_v12 RENAME TO alerts;
+      CREATE INDEX alerts_by_status ON alerts (status, importance DESC);
+      CREATE INDEX alerts_by_due ON alerts (due_at) WHERE due_at IS NOT NULL;
+      CREATE TRIGGER alert_history_head AFTER INSERT ON alert_history BEGIN
+        UPDATE alerts SET history_head = NEW.id WHERE short_id = NEW.short_id;
+      END;
+      -- A new raise (status becoming 'raised', whichever statement wrote it) starts with nobody
+      -- having heard of it; a new alert's row starts so by its defaults.
+      CREATE TRIGGER alert_raise_heard AFTER UPDATE OF status ON alerts
+        WHEN NEW.status = 'raised' AND OLD.status <> 'raised' BEGIN
+        UPDATE alerts SET
+          raise_floor = coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'deliveries'), 0),
+          heard_before = coalesce(OLD.heard, '[]'),
+          heard = NULL
+         WHERE short_id = NEW.short_id;
+      END;
+      DROP INDEX deliveries_by_person_alert;
+    `,
+  },
 ];

@@ -1,8 +1,5 @@
 import { statementCache, type Db } from "./database.js";
 
-/** How many of a person's newest deliveries about one alert `deliveriesTo` reads. */
-export const DELIVERIES_TO_EACH = 32;
-
 /** A delivery waiting for (or done with) its channels; `body` is the policy's Delivery as JSON. */
 export interface StoredDelivery<T> {
   id: number;
@@ -12,6 +9,16 @@ export interface StoredDelivery<T> {
   createdAt: number;
   /** Set on a fallback: it waited for an answer until then. */
   notBefore: number | null;
+}
+
+/** Who heard of an alert's raise (see `PolicyStore.heardOf`). */
+export interface RaiseHeard {
+  /** The last delivery queued before this raise began: those after it are about this raise. */
+  floor: number;
+  /** The people sent or digested a notice of this raise. */
+  heard: string[];
+  /** The same for the raise before; null when not known (raised before this was kept). */
+  heardBefore: string[] | null;
 }
 
 /**
@@ -81,8 +88,8 @@ export class PolicyStore {
   /** People with deliveries ready to go at `now`. */
   // Person by person through the pending index (a skip scan), each stopping at its first ready
   // delivery: DISTINCT read every pending row, and a storm the limit holds back leaves thousands
-  // pending, read again at every flush. The index is named: with deliveries_by_person_alert beside
-  // it, SQLite took that one (person first too) and walked every delivery ever kept, at every flush.
+  // pending, read again at every flush. The index is named: with another index led by person beside
+  // it (schema 11 had one), SQLite took that one and walked every delivery ever kept, at every flush.
   peopleWithPending(now: number): string[] {
     return (
       this.sql(
@@ -149,39 +156,78 @@ export class PolicyStore {
   }
 
   /**
-   * The newest deliveries kept for `person` about each of `shortIds` (`DELIVERIES_TO_EACH` of each
-   * at most), whatever their status, oldest first: what they were lately told of each alert, what
-   * waits, and what was dropped.
+   * Who heard of each of `shortIds`' raise: the people sent or digested a notice of it (see
+   * `markHeard`), and of the raise before, with the last delivery queued before this raise
+   * (`floor`: later ones are about it). Alerts not kept are left out.
    */
-  deliveriesTo<T>(
+  heardOf(shortIds: readonly number[]): Map<number, RaiseHeard> {
+    const rows = this.sql(
+      "SELECT short_id, raise_floor, heard, heard_before FROM alerts WHERE short_id IN (SELECT value FROM json_each(?))",
+    ).all(JSON.stringify([...new Set(shortIds)])) as Array<{
+      short_id: number;
+      raise_floor: number;
+      heard: string | null;
+      heard_before: string | null;
+    }>;
+    return new Map(
+      rows.map((r) => [
+        r.short_id,
+        {
+          floor: r.raise_floor,
+          heard: r.heard === null ? [] : (JSON.parse(r.heard) as string[]),
+          heardBefore: r.heard_before === null ? null : (JSON.parse(r.heard_before) as string[]),
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Records that `person` heard of each alert of `told` through the delivery numbered `id`: of
+   * the alert's raise, or of the raise before when the delivery was queued before this one began.
+   * Kept in the alert's row, which the notice's history line writes in the same commit: an index
+   * of every delivery by person and alert wrote pages of its own at every queued notice.
+   */
+  markHeard(person: string, told: ReadonlyArray<{ shortId: number; id: number }>): void {
+    const add = (column: "heard" | "heard_before", compare: ">" | "<="): string =>
+      `UPDATE alerts SET ${column} = json_insert(coalesce(${column}, '[]'), '$[#]', @person)
+        WHERE short_id = @shortId AND @id ${compare} raise_floor
+          AND NOT EXISTS (SELECT 1 FROM json_each(coalesce(${column}, '[]')) WHERE value = @person)`;
+    const thisRaise = this.sql(add("heard", ">"));
+    // Not known (null) stays not known: one name would read as "only they heard".
+    const before = this.sql(`${add("heard_before", "<=")} AND heard_before IS NOT NULL`);
+    for (const { shortId, id } of told) {
+      thisRaise.run({ person, shortId, id });
+      before.run({ person, shortId, id });
+    }
+  }
+
+  /**
+   * Every delivery to `person` about any of `shortIds` still to go, ready or waiting (a fallback,
+   * one held), those being sent now included, oldest first.
+   */
+  pendingAbout<T>(
     person: string,
     shortIds: readonly number[],
     form: DeliveryForm<T> = AS_GIVEN,
-  ): Array<{ id: number; shortId: number; status: DeliveryStatus | "pending"; delivery: T }> {
-    // The newest of each alert's only, from its end of the index: an alert raised and cleared all
-    // day has thousands, and reading them all at every flush made each notice cost more than the last.
-    const newest = this.sql(
-      "SELECT id, short_id, status, body FROM deliveries WHERE person = ? AND short_id = ? ORDER BY id DESC LIMIT ?",
-    );
-    const out: Array<{ id: number; shortId: number; status: DeliveryStatus | "pending"; delivery: T }> = [];
-    for (const shortId of new Set(shortIds)) {
-      const rows = newest.all(person, shortId, DELIVERIES_TO_EACH) as Array<{
-        id: number;
-        short_id: number;
-        status: DeliveryStatus | "pending";
-        body: string;
-      }>;
-      for (let i = rows.length - 1; i >= 0; i--) {
-        const r = rows[i]!;
-        out.push({
-          id: r.id,
-          shortId: r.short_id,
-          status: r.status,
-          delivery: form.decode(JSON.parse(r.body), person, r.short_id),
-        });
-      }
-    }
-    return out;
+  ): Array<StoredDelivery<T>> {
+    const rows = this.sql(
+      `SELECT id, short_id, body, created_at, not_before FROM deliveries INDEXED BY deliveries_pending
+        WHERE status = 'pending' AND person = ? AND short_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+    ).all(person, JSON.stringify([...new Set(shortIds)])) as Array<{
+      id: number;
+      short_id: number;
+      body: string;
+      created_at: number;
+      not_before: number | null;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      shortId: r.short_id,
+      person,
+      delivery: form.decode(JSON.parse(r.body), person, r.short_id),
+      createdAt: r.created_at,
+      notBefore: r.not_before,
+    }));
   }
 
   /** Records how a delivery ended. */

@@ -1,6 +1,7 @@
 // Issue 19, through BotCore on a fake clock over simulated hours: the same due index, outbox and
 // timers as production, real SQLite, channels that record what each person got and how.
 import assert from "node:assert/strict";
+import { DELIVERY_FORM } from "../../src/policy/delivery-codec.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -279,6 +280,22 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
       "xmpp: CLEARED #5 web1 flap",
       "xmpp: RAISED #5 web1 flap",
     ]);
+  });
+
+  it("a CLEARED held back past the alert's next raise still reaches whoever heard of the raise it ends", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
+    assert.equal(to("alice").length, 5, "alice's five in ten minutes used");
+    await apply([alert("n1", { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })]); // held
+    await advance(M);
+    await apply([alert("n1", { importance: 50 })]); // raised again, its page held too
+    assert.equal(to("alice").length, 5);
+    await advance(10 * M);
+    const toAlice = store.policy.deliveriesOf(1, DELIVERY_FORM).filter((d) => d.person === "alice");
+    const ends = (kind: string) => toAlice.filter((d) => d.delivery.kind === kind).map((d) => d.status);
+    assert.deepEqual(ends("cleared"), ["digested"], "she heard #1 raised, so she hears it cleared");
+    // The first raise's email fallback ended with that raise; the new raise's waits its turn.
+    assert.deepEqual(ends("raised"), ["sent", "moot", "digested", "pending"], "and raised again");
   });
 
   it("a page held back, then sent, is followed by its ACKED; one folded into a digest is too", async () => {

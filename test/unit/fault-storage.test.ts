@@ -377,7 +377,12 @@ describe("fault: storage", function () {
             )
             .all() as Array<{ name: string }>
         ).map((o) => o.name);
-        assert.deepEqual(objects, ["alerts_by_due", "alerts_by_status", "sqlite_autoindex_alerts_1"]);
+        assert.deepEqual(objects, [
+          "alert_raise_heard",
+          "alerts_by_due",
+          "alerts_by_status",
+          "sqlite_autoindex_alerts_1",
+        ]);
         assert.deepEqual(raw.pragma("foreign_key_check"), []);
         assert.equal(raw.pragma("foreign_keys", { simple: true }), 1, "foreign keys enforced again after the step");
         assert.throws(
@@ -395,6 +400,88 @@ describe("fault: storage", function () {
         );
       } finally {
         raw.close();
+      }
+    });
+
+    it("opens a version-11 database: who heard of each alert's raise is worked out from its deliveries", () => {
+      const path = join(dir, "bot.sqlite");
+      const T = 1767600000000;
+      const v11 = openDatabase(path, MIGRATIONS.slice(0, 11));
+      const page = (kind: string) => JSON.stringify([2, kind, "low", ["xmpp"], [], "test"]);
+      v11.exec(`
+        INSERT INTO alerts (short_id, source, alert_id, status, importance, raised_at, updated_at)
+          VALUES (7, 'web1', 'disk', 'raised', 50, ${T}, ${T});
+        -- The raise before: bob heard of it, and of its clear.
+        INSERT INTO deliveries (id, short_id, person, body, status, created_at, updated_at) VALUES
+          (1, 7, 'bob', '${page("raised")}', 'sent', ${T}, ${T}),
+          (2, 7, 'bob', '${page("cleared")}', 'sent', ${T}, ${T}),
+        -- This raise: alice was sent it, carol had it in a digest, dave's page the storm limit holds.
+          (3, 7, 'alice', '${page("raised")}', 'sent', ${T}, ${T}),
+          (4, 7, 'carol', '${page("raised")}', 'digested', ${T}, ${T}),
+          (5, 7, 'dave', '${page("raised")}', 'pending', ${T}, ${T}),
+          (6, 7, 'erin', '{"kind":"raised","why":"an old row stored as an object"}', 'sent', ${T}, ${T}),
+          (7, 7, 'frank', 'not json', 'failed', ${T}, ${T});
+      `);
+      v11.close();
+      const store = Store.open(path);
+      try {
+        const raise = store.policy.heardOf([7]).get(7)!;
+        assert.equal(raise.floor, 2, "this raise began after the last CLEARED queued");
+        assert.deepEqual([...raise.heard].sort(), ["alice", "carol", "erin"]);
+        assert.equal(raise.heardBefore, null, "the raise before is not known");
+      } finally {
+        store.close();
+      }
+      const raw = openDatabase(path);
+      try {
+        const indexes = (
+          raw
+            .prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries' AND type = 'index'")
+            .all() as Array<{
+            name: string;
+          }>
+        ).map((o) => o.name);
+        assert.deepEqual(indexes.sort(), ["deliveries_pending", "deliveries_waiting"]);
+      } finally {
+        raw.close();
+      }
+    });
+
+    it("knows who heard of each raise: a new raise starts with nobody, and the one before is kept", () => {
+      const store = Store.open(":memory:");
+      const T = 1767600000000;
+      try {
+        const applied = (clear: boolean, at: number) =>
+          ingestUpdate(
+            store,
+            update("web1", [alert("disk", clear ? { clearTimeS: Math.floor(at / 1000) } : {})]),
+            { via: "udp" },
+            at,
+          );
+        applied(false, T);
+        const id = store.alerts.find("web1", "disk")!.shortId;
+        const queue = (person: string) => store.policy.addDeliveries([{ person, shortId: id, kind: "raised" }], T);
+        queue("alice");
+        queue("bob");
+        store.policy.markHeard("alice", [{ shortId: id, id: 1 }]);
+        store.policy.markHeard("alice", [{ shortId: id, id: 1 }]);
+        assert.deepEqual(store.policy.heardOf([id]).get(id), { floor: 0, heard: ["alice"], heardBefore: null });
+        applied(true, T + 60_000);
+        assert.deepEqual(store.policy.heardOf([id]).get(id)!.heard, ["alice"], "a clear keeps who heard of the raise");
+        applied(false, T + 120_000);
+        assert.deepEqual(store.policy.heardOf([id]).get(id), { floor: 2, heard: [], heardBefore: ["alice"] });
+        // bob's page of the raise before, sent late, counts for that raise only.
+        store.policy.markHeard("bob", [{ shortId: id, id: 2 }]);
+        queue("carol");
+        store.policy.markHeard("carol", [{ shortId: id, id: 3 }]);
+        assert.deepEqual(store.policy.heardOf([id]).get(id), {
+          floor: 2,
+          heard: ["carol"],
+          heardBefore: ["alice", "bob"],
+        });
+        assert.equal(store.policy.heardOf([id + 1]).size, 0, "an alert not kept is left out");
+      } finally {
+        store.close();
       }
     });
 
