@@ -188,17 +188,18 @@ export class PolicyStore {
    * of every delivery by person and alert wrote pages of its own at every queued notice.
    */
   markHeard(person: string, told: ReadonlyArray<{ shortId: number; id: number }>): void {
-    const add = (column: "heard" | "heard_before", compare: ">" | "<="): string =>
-      `UPDATE alerts SET ${column} = json_insert(coalesce(${column}, '[]'), '$[#]', @person)
-        WHERE short_id = @shortId AND @id ${compare} raise_floor
-          AND NOT EXISTS (SELECT 1 FROM json_each(coalesce(${column}, '[]')) WHERE value = @person)`;
-    const thisRaise = this.sql(add("heard", ">"));
-    // Not known (null) stays not known: one name would read as "only they heard".
-    const before = this.sql(`${add("heard_before", "<=")} AND heard_before IS NOT NULL`);
-    for (const { shortId, id } of told) {
-      thisRaise.run({ person, shortId, id });
-      before.run({ person, shortId, id });
-    }
+    // One statement, which writes nothing when they are listed already. The raise before's list
+    // not known (null) stays not known: one name would read as "only they heard".
+    const mark = this.sql(
+      `UPDATE alerts SET
+         heard = CASE WHEN @id > raise_floor THEN json_insert(coalesce(heard, '[]'), '$[#]', @person) ELSE heard END,
+         heard_before = CASE WHEN @id > raise_floor THEN heard_before ELSE json_insert(heard_before, '$[#]', @person) END
+        WHERE short_id = @shortId AND NOT EXISTS (
+          SELECT 1 FROM json_each(CASE WHEN @id > raise_floor THEN coalesce(heard, '[]')
+                                       ELSE coalesce(heard_before, json_array(@person)) END)
+           WHERE value = @person)`,
+    );
+    for (const { shortId, id } of told) mark.run({ person, shortId, id });
   }
 
   /**
