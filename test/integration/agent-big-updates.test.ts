@@ -4,59 +4,38 @@
 import assert from "node:assert/strict";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { writeBotConfig } from "../helpers/process-bot.js";
+import { withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
-import { PersonClient, agentYaml, tempDir } from "../helpers/spine.js";
+import { agentYaml, type PersonClient } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 describe("an agent whose checks print more than fits in one update", function () {
   this.timeout(240_000);
   const server = withProsody();
-  let dir: string;
-  let bot: ChildRun | undefined;
-  let agent: ChildRun | undefined;
-  const people: PersonClient[] = [];
-
-  after(async () => {
-    for (const p of people) await p.stop();
-    await agent?.stop();
-    await bot?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = withProcesses(server);
+  let alice: PersonClient | undefined;
   // Several alerts of one moment may reach a person as one message (a digest): look for each id.
   const told = (word: string, ids: readonly string[]): Promise<true> =>
     waitFor(
       `${word} for ${ids.join(", ")}`,
-      () =>
-        ids.every((id) => people[0]!.received.some((m) => m.body.includes(word) && m.body.includes(id))) || undefined,
+      () => ids.every((id) => alice!.received.some((m) => m.body.includes(word) && m.body.includes(id))) || undefined,
       90_000,
     );
 
   afterEach(function () {
     if (this.currentTest?.state === "failed")
-      process.stderr.write(`\n--- chat ---\n${people[0]?.received.map((m) => m.body).join("\n") ?? ""}\n`);
-    if (this.currentTest?.state === "failed")
-      for (const child of [agent, bot])
-        if (child)
-          process.stderr.write(
-            `\n--- ${child.label} log (tail) ---\n${child.logs
-              .slice(-30)
-              .map((l) => JSON.stringify(l))
-              .join("\n")}\n${child.stderr.slice(-2000)}\n---\n`,
-          );
+      process.stderr.write(`\n--- chat ---\n${alice?.received.map((m) => m.body).join("\n") ?? ""}\n`);
   });
 
   it("publishes the checks' changes and, after a restart, its full state", async () => {
-    dir = tempDir("mauve-agent-big-");
     const t = server();
+    const dir = fx.dir("mauve-agent-big-");
     const d = t.prosody.domain;
-    const alice = await PersonClient.login(t, "alice");
-    people.push(alice);
+    alice = await fx.alice();
     // Every alert its own notice: the four raises may reach AlertBot in one batch, which would
     // otherwise be one digest.
-    bot = await startBotProcess(
-      t,
+    await fx.startBot(
       writeBotConfig(
         t,
         dir,
@@ -85,13 +64,13 @@ describe("an agent whose checks print more than fits in one update", function ()
     );
 
     for (const id of ids) writeFileSync(flag(id), "");
-    agent = await startAgentProcess(config);
+    let agent = await fx.startAgent(config);
     await told("RAISED", ids);
     assert.equal(agent.hasExited, false, "the agent exited");
     assert.equal((await agent.stop()).code, 0);
 
     // Restarted with those four saved: its start-up full state passes 64 KiB too.
-    agent = await startAgentProcess(config);
+    agent = await fx.startAgent(config);
     await agent.waitForLog(
       "the full state sent as texts, then one replace",
       (l) => typeof l["msg"] === "string" && l["msg"].startsWith("the full state passes 64 KiB"),
@@ -104,6 +83,5 @@ describe("an agent whose checks print more than fits in one update", function ()
     const refused = agent.logs.filter((l) => l["msg"] === "server refused an update for good; dropping it");
     assert.deepEqual(refused, []);
     assert.equal((await agent.stop()).code, 0);
-    agent = undefined;
   });
 });

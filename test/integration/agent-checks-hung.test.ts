@@ -4,35 +4,18 @@
 // installed agent and AlertBot as processes and one place: nginx's failure is told while the
 // other check still hangs.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { readFileSync, writeFileSync } from "node:fs";
+import { withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
-import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
+import { writeFlagAgentConfig } from "../helpers/spine.js";
 
 describe("an agent with a check that hangs", function () {
   this.timeout(150_000);
   const server = withProsody();
-  let dir: string | undefined;
-  let bot: ChildRun | undefined;
-  let agent: ChildRun | undefined;
-  let alice: PersonClient | undefined;
-
-  after(async () => {
-    await agent?.stop();
-    await alice?.stop();
-    await bot?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = withProcesses(server);
 
   it("still runs its other checks, and tells their failures", async () => {
-    dir = tempDir("mauve-agent-checks-hung-");
-    const t = server();
-    alice = await PersonClient.login(t, "alice");
-    bot = await startBotProcess(
-      t,
-      writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${t.prosody.domain} }\n`),
-    );
+    const { t, dir, alice } = await fx.botWithAlice("mauve-agent-checks-hung-");
     const { config, flag } = await writeFlagAgentConfig(t, dir);
     const hung = `check_runner: { max_concurrent: 1 }
 checks:
@@ -43,7 +26,7 @@ checks:
 `;
     writeFileSync(config, readFileSync(config, "utf8").replace(/^checks:\n/m, hung));
     writeFileSync(flag, "");
-    agent = await startAgentProcess(config);
+    const agent = await fx.startAgent(config);
     await alice.expect(/^RAISED #\d+ web1 nginx: nginx is not answering/, 90_000);
     const long = agent.withMsg("a check runs long: it goes on outside max_concurrent, so the others are not held up");
     assert.deepEqual(
@@ -51,6 +34,5 @@ checks:
       ["nfs"],
     );
     assert.equal((await agent.stop()).code, 0);
-    agent = undefined;
   });
 });

@@ -6,46 +6,26 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUTBOX_ALERT_ID } from "../../src/codec/agent-alert-ids.js";
-import { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { writeBotConfig } from "../helpers/process-bot.js";
+import { aliceOnly, withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
 import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
-import { PersonClient, writeFlagAgentConfig } from "../helpers/spine.js";
+import { writeFlagAgentConfig } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 describe("an agent's disk full", function () {
   this.timeout(240_000);
   const server = withProsody();
   const disk = withSmallDisk("mauve-agent-disk-full-", "2m");
-  let bot: ChildRun | undefined;
-  let agent: ChildRun | undefined;
-  const people: PersonClient[] = [];
-
-  after(async () => {
-    for (const p of people) await p.stop();
-    await agent?.stop();
-    await bot?.stop();
-    disk.release();
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === "failed" && agent)
-      process.stderr.write(
-        `\n--- mauve-agent log (tail) ---\n${agent.logs
-          .slice(-40)
-          .map((l) => JSON.stringify(l))
-          .join("\n")}\n---\n`,
-      );
-  });
+  const fx = withProcesses(server);
+  after(() => disk.release());
 
   it("keeps publishing from memory, raises its own alert, clears it once it can write, and keeps its sequence across a restart", async () => {
     const t = server();
-    const d = t.prosody.domain;
-    const alice = await PersonClient.login(t, "alice");
-    people.push(alice);
-    bot = await startBotProcess(t, writeBotConfig(t, disk.dir, `people:\n  - { name: alice, jid: alice@${d} }\n`));
+    const alice = await fx.alice();
+    const bot = await fx.startBot(writeBotConfig(t, disk.dir, aliceOnly(t)));
     const { config, flag } = await writeFlagAgentConfig(t, disk.dir, join(disk.data, "agent"));
-    const start = (): Promise<ChildRun> => startAgentProcess(config);
-    agent = await start();
+    let agent = await fx.startAgent(config);
     await bot.waitForLog("web1's node", (l) => l["msg"] === "agent node provisioned", 30_000);
 
     const filler = fillDisk(disk.data);
@@ -78,12 +58,11 @@ describe("an agent's disk full", function () {
 
     // Restarted: its next updates carry sequences past every one it gave out while the disk was full.
     const mark = bot.logs.length;
-    agent = await start();
+    agent = await fx.startAgent(config);
     writeFileSync(flag, "");
     await alice.expect(/^RAISED #\d+ web1 nginx: nginx is not answering/, 30_000);
     const stale = bot.logs.slice(mark).filter((l) => l["msg"] === "stale update ignored");
     assert.deepEqual(stale, [], "updates refused as stale after the restart");
     assert.equal((await agent.stop()).code, 0);
-    agent = undefined;
   });
 });

@@ -3,49 +3,31 @@
 // and AlertBot as processes: the agent moves the file aside, runs on a fresh outbox, and the
 // person on call hears of it from the agent's own alert, and of the check that fails.
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
-import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
+import { writeFlagAgentConfig } from "../helpers/spine.js";
 
 describe("an agent whose outbox file is damaged", function () {
   this.timeout(120_000);
   const server = withProsody();
-  let dir: string | undefined;
-  let bot: ChildRun | undefined;
-  let agent: ChildRun | undefined;
-  let alice: PersonClient | undefined;
-
-  after(async () => {
-    await agent?.stop();
-    await alice?.stop();
-    await bot?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = withProcesses(server);
 
   it("moves it aside, runs on a fresh one, and says so through the bus", async () => {
-    dir = tempDir("mauve-agent-outbox-damaged-");
-    const t = server();
-    alice = await PersonClient.login(t, "alice");
-    bot = await startBotProcess(
-      t,
-      writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${t.prosody.domain} }\n`),
-    );
+    const { t, dir, alice } = await fx.botWithAlice("mauve-agent-outbox-damaged-");
     const state = join(dir, "state");
     mkdirSync(state);
     const garbage = "not a database, just some text the disk gave back\n".repeat(200);
     writeFileSync(join(state, "outbox.sqlite"), garbage);
     const { config, flag } = await writeFlagAgentConfig(t, dir, state);
     writeFileSync(flag, "");
-    agent = await startAgentProcess(config);
+    const agent = await fx.startAgent(config);
     await alice.expect(/^RAISED #\d+ web1 mauve-agent-outbox-damaged: its outbox was damaged/, 30_000);
     await alice.expect(/^RAISED #\d+ web1 nginx: nginx is not answering/, 30_000);
     const moved = readdirSync(state).filter((f) => f.startsWith("outbox.sqlite.damaged-") && !/-(wal|shm)$/.test(f));
     assert.equal(moved.length, 1, readdirSync(state).join(", "));
     assert.equal(readFileSync(join(state, moved[0]!), "utf8"), garbage, "the damaged file is kept as it was");
     assert.equal((await agent.stop()).code, 0);
-    agent = undefined;
   });
 });

@@ -9,42 +9,28 @@ import { join } from "node:path";
 import { runMauvesend } from "../../src/cli/mauvesend.js";
 import { systemClock } from "../../src/clock/clock.js";
 import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
-import { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
-import { PersonClient, tempDir, writeFlagAgentConfig } from "../helpers/spine.js";
+import { writeFlagAgentConfig } from "../helpers/spine.js";
 
 describe("an agent restored from a backup, its node's retained items all mauvesend's", function () {
   this.timeout(240_000);
   const server = withProsody();
-  let dir: string | undefined;
-  let bot: ChildRun | undefined;
-  let agent: ChildRun | undefined;
-  let alice: PersonClient | undefined;
-
-  after(async () => {
-    await agent?.stop();
-    await alice?.stop();
-    await bot?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = withProcesses(server);
 
   it("publishes past the sequence AlertBot holds from its first update on, and its change is told", async () => {
-    dir = tempDir("mauve-agent-seq-foreign-");
-    const t = server();
+    const { t, dir, alice, bot } = await fx.botWithAlice("mauve-agent-seq-foreign-");
     const p = t.prosody;
-    alice = await PersonClient.login(t, "alice");
-    bot = await startBotProcess(t, writeBotConfig(t, dir, `people:\n  - { name: alice, jid: alice@${p.domain} }\n`));
     const state = join(dir, "state");
     const { config, flag } = await writeFlagAgentConfig(t, dir, state);
-    agent = await startAgentProcess(config);
+    let agent = await fx.startAgent(config);
     await bot.waitForLog("web1's node", (l) => l["msg"] === "agent node provisioned", 30_000);
     assert.equal((await agent.stop()).code, 0);
     const backup = join(dir, "state-backup");
     cpSync(state, backup, { recursive: true });
 
     // The agent goes on after the backup: a raise and a clear, told; its sequence moves on.
-    agent = await startAgentProcess(config);
+    agent = await fx.startAgent(config);
     writeFileSync(flag, "");
     await alice.expect(/^RAISED #\d+ web1 nginx: nginx is not answering/, 30_000);
     rmSync(flag);
@@ -71,12 +57,11 @@ describe("an agent restored from a backup, its node's retained items all mauvese
     // The backup is put back, and the check fails again.
     rmSync(state, { recursive: true, force: true });
     cpSync(backup, state, { recursive: true });
-    agent = await startAgentProcess(config);
+    agent = await fx.startAgent(config);
     writeFileSync(flag, "");
     await alice.expect(/^RAISED #\d+ web1 nginx: nginx is not answering/, 30_000);
     const refused = bot.logs.filter((l) => l["msg"] === "stale update ignored");
     assert.deepEqual(refused, [], "no update of the restored agent is refused");
     assert.equal((await agent.stop()).code, 0);
-    agent = undefined;
   });
 });
