@@ -368,14 +368,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       INSERT INTO alerts_v12 (short_id, source, alert_id, status, importance, raised_at, cleared_at, scheduled_raise_at, scheduled_clear_at, suppress_until, ack_by, ack_at, ack_until, policy_due_at, due_at, updated_at, history_head, escalation, subject, summary, ack_note, detail)
         SELECT short_id, source, alert_id, status, importance, raised_at, cleared_at, scheduled_raise_at, scheduled_clear_at, suppress_until, ack_by, ack_at, ack_until, policy_due_at, due_at, updated_at, history_head, escalation, subject, summary, ack_note, detail FROM alerts;
-      -- This raise began after the last CLEARED queued about the alert; who was sent a notice since heard of it.
-      UPDATE alerts_v12 SET raise_floor = coalesce((
-        SELECT MAX(d.id) FROM deliveries d
-         WHERE d.short_id = alerts_v12.short_id AND json_valid(d.body)
-           AND coalesce(json_extract(d.body, '$[1]'), json_extract(d.body, '$.kind')) = 'cleared'), 0);
-      UPDATE alerts_v12 SET heard = (
-        SELECT json_group_array(DISTINCT d.person) FROM deliveries d
-         WHERE d.short_id = alerts_v12.short_id AND d.id > alerts_v12.raise_floor AND d.status IN ('sent', 'digested'));
+      -- This raise began after the last CLEARED queued about the alert; who was sent a notice since
+      -- heard of it. Worked out in one pass over the deliveries each, into tables keyed by alert:
+      -- no index finds an alert's deliveries, and a lookup per alert read them all per alert.
+      CREATE TEMP TABLE raise_floor_v12 (short_id INTEGER PRIMARY KEY, floor INTEGER NOT NULL);
+      INSERT INTO raise_floor_v12 (short_id, floor)
+        SELECT short_id, MAX(id) FROM deliveries
+         WHERE json_valid(body) AND coalesce(json_extract(body, '$[1]'), json_extract(body, '$.kind')) = 'cleared'
+         GROUP BY short_id;
+      UPDATE alerts_v12 SET raise_floor = (SELECT f.floor FROM raise_floor_v12 f WHERE f.short_id = alerts_v12.short_id)
+       WHERE short_id IN (SELECT short_id FROM raise_floor_v12);
+      CREATE TEMP TABLE heard_v12 (short_id INTEGER PRIMARY KEY, heard TEXT NOT NULL);
+      INSERT INTO heard_v12 (short_id, heard)
+        SELECT d.short_id, json_group_array(DISTINCT d.person) FROM deliveries d
+          JOIN alerts_v12 a ON a.short_id = d.short_id
+         WHERE d.id > a.raise_floor AND d.status IN ('sent', 'digested')
+         GROUP BY d.short_id;
+      UPDATE alerts_v12 SET heard = (SELECT h.heard FROM heard_v12 h WHERE h.short_id = alerts_v12.short_id)
+       WHERE short_id IN (SELECT short_id FROM heard_v12);
+      DROP TABLE raise_floor_v12;
+      DROP TABLE heard_v12;
       DELETE FROM sqlite_sequence WHERE name = 'alerts_v12';
       INSERT INTO sqlite_sequence (name, seq) SELECT 'alerts_v12', seq FROM sqlite_sequence WHERE name = 'alerts';
       DROP TABLE alerts;
