@@ -129,6 +129,7 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
   it("frozen both ways: drops it by its keepalive, reconnects once it thaws, and publishes every change in order", async () => {
     const source = "web6";
     const running = await start(source, (port) => [`xmpp://127.0.0.1:${port}`]);
+    const frozenAt = running.logs.length;
     relay!.pause(); // nothing forwarded either way, nothing closed
     await makeSteps(running, dir, source);
     // The ack timeout of XEP-0198 (60 s after the first unanswered request) would drop it too, late:
@@ -137,6 +138,7 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
       "the agent to drop the frozen link",
       (l) => l["msg"] === "disconnected; queueing until reconnected",
       90_000,
+      frozenAt,
     );
     assert.match(String(gone["reason"]), /keepalive/);
     assert.equal(bot!.store.alerts.find(source, "c0"), undefined, "nothing got through the frozen link");
@@ -170,6 +172,7 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
       `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
     ]);
     alice = await PersonClient.login(t, "alice");
+    const deadAt = running.logs.length;
     relay!.dropFromClients();
     // Someone keeps writing to the agent: stanzas keep arriving on its side of the dead link, each
     // of which cleared XEP-0198's ack timeout.
@@ -186,6 +189,7 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
         "the agent to drop the half-dead link",
         (l) => l["msg"] === "disconnected; queueing until reconnected",
         90_000,
+        deadAt,
       );
       assert.match(String(gone["reason"]), /keepalive/);
     } finally {
@@ -196,6 +200,7 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
       "the reconnection",
       (l) => l["msg"] === "reconnected; republishing full state after the backlog",
       120_000,
+      deadAt,
     );
     await waitFor("every change to reach the bot", () => allArrived(bot!, source), 120_000);
     assertTrail(bot!, source);
