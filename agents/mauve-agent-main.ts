@@ -45,8 +45,10 @@ confirms it, and goes out in order, also after a restart. After a fresh login
 it waits for AlertBot's presence (at most 60s) before sending its backlog.
 The outbox holds outbox.max_entries updates (default 10000); when full, the
 whole queue collapses into one full-state update (the latest state is never
-dropped; the number collapsed is logged). Reconnects use XEP-0198 stream
-resumption and jittered backoff. It announces itself with presence (status:
+dropped; the number collapsed is logged). It pings its server every
+xmpp.keepalive (default 30s): with no answer within as long (a frozen server,
+a black-holed or half-dead link) the connection is dropped and made again.
+Reconnects use XEP-0198 stream resumption and jittered backoff. It announces itself with presence (status:
 what is raised) and disco#info (urn:mauve-xmpp:agent:1), and says
 "unavailable" when stopped.
 

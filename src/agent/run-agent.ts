@@ -136,6 +136,8 @@ export async function runAgent(
       password: config.xmpp.password.reveal(),
       resource: "mauve-agent",
       clock,
+      // One round: a ping every interval, dropped when unanswered within as long (keepalive.ts).
+      keepAlive: { intervalMs: config.xmpp.keepaliveMs, timeoutMs: config.xmpp.keepaliveMs },
       onError: (err) =>
         err instanceof XmppBadInputError
           ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })

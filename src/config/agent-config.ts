@@ -9,7 +9,7 @@ import { AGENT_DETAIL_MAX_BYTES } from "../codec/fit-update.js";
 import { utf8Bytes } from "../codec/text.js";
 import { bareJid, domainJid, duration, enumOf, fsPath, int, serviceUrl, str } from "../schema/scalars.js";
 import { type Secret, secret } from "../schema/secret.js";
-import { DAY_MS } from "../util/duration.js";
+import { DAY_MS, MINUTE_MS } from "../util/duration.js";
 
 /** How an agent logs in: an ordinary c2s account. */
 export interface AgentXmppConfig {
@@ -21,6 +21,12 @@ export interface AgentXmppConfig {
   readonly pubsub: string;
   /** AlertBot's component domain; defaults to alertbot.<jid's domain>. */
   readonly bot: string;
+  /**
+   * How often the server is pinged; no answer within as long drops the connection and the agent
+   * reconnects (src/xmpp/keepalive.ts). XEP-0198 acks alone missed a link that loses what the agent
+   * sends while the server's stanzas still arrive: any of those cleared the ack timeout.
+   */
+  readonly keepaliveMs: number;
 }
 
 /** An alert the agent publishes as configured (the spine's stand-in for real checks). */
@@ -91,6 +97,7 @@ const rawSchema = object({
     password: secret(),
     pubsub: maybe(domainJid("pubsub.example.org")),
     bot: maybe(domainJid("alertbot.example.org")),
+    keepalive: optional(duration({ min: 1_000, max: 10 * MINUTE_MS }), "30s"),
   }),
   source: maybe(sourceName),
   state_dir: optional(fsPath(), "/var/lib/mauve-agent"),
@@ -144,15 +151,17 @@ const checkedSchema = check(rawSchema, (raw, problem) => {
 const agentSchema: Reader<AgentConfig> = transform(checkedSchema, (raw) => {
   const [local = "", domain = ""] = raw.xmpp.jid.split("@");
   const { fullStateEvery, heartbeat, ...rest } = raw;
+  const { keepalive, ...xmpp } = raw.xmpp;
   return {
     ...rest,
     heartbeat: heartbeat === false ? false : { intervalMs: heartbeat.interval },
     fullStateEveryMs: fullStateEvery,
     xmpp: {
-      ...raw.xmpp,
-      service: raw.xmpp.service ?? [`xmpp://${domain}:5222`],
-      pubsub: raw.xmpp.pubsub ?? `pubsub.${domain}`,
-      bot: raw.xmpp.bot ?? `alertbot.${domain}`,
+      ...xmpp,
+      service: xmpp.service ?? [`xmpp://${domain}:5222`],
+      pubsub: xmpp.pubsub ?? `pubsub.${domain}`,
+      bot: xmpp.bot ?? `alertbot.${domain}`,
+      keepaliveMs: keepalive,
     },
     source: raw.source ?? local,
   };

@@ -65,7 +65,10 @@ export async function connectClient(options: ClientOptions): Promise<XmppSession
   if (sm && options.streamManagement?.requestAckIntervalMs !== undefined)
     sm.requestAckInterval = options.streamManagement.requestAckIntervalMs;
   if (sm && options.streamManagement?.ackTimeoutMs !== undefined) sm.timeout = options.streamManagement.ackTimeoutMs;
-  const core = new SessionCore("client", { entity: raw, xml: clientXml }, { ...options, services });
+  // XEP-0198 acks do not notice a link that loses what we send while the server's stanzas still
+  // arrive: xmpp.js clears its ack timeout at any incoming element. The pings do.
+  const keepAlive = options.keepAlive ?? DEFAULT_KEEPALIVE;
+  const core = new SessionCore("client", { entity: raw, xml: clientXml }, { ...options, services, keepAlive });
   await core.start();
   return sessionFacade(core);
 }

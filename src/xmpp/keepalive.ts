@@ -2,7 +2,8 @@
 // hung process) or a black-holed network path leaves the TCP connection open: writes are
 // accepted, nothing comes back, and no close ever arrives. A component has no XEP-0198 acks to
 // notice it by, so it stayed "online" for good: chat notices went into the socket, nobody was
-// told, and its link alert never came. Every `intervalMs` the session pings (XEP-0199), however
+// told, and its link alert never came. A client's acks did no better on a half-dead link: xmpp.js
+// clears its ack timeout at any incoming element, so an agent's outbox waited for good. Every `intervalMs` the session pings (XEP-0199), however
 // busy the link (a half-dead one still brings the server's stanzas while ours are lost); when the
 // answer does not come within `timeoutMs` (two in a row while other stanzas arrive: a busy server
 // may be slow), the connection is dropped as lost, and the usual reconnection (and its alerts) follows.
@@ -16,7 +17,7 @@ export interface KeepAliveOptions {
   readonly timeoutMs: number;
 }
 
-/** The default for components: a frozen server is noticed within a minute or so. */
+/** The default for every session connect.ts opens: a frozen server is noticed within a minute or so. */
 export const DEFAULT_KEEPALIVE: KeepAliveOptions = { intervalMs: 30_000, timeoutMs: 30_000 };
 
 /** Watches one connection while it is online (start at each login, stop at each drop). */

@@ -66,8 +66,8 @@ export interface SessionOptions {
   readonly connectTimeoutMs?: number;
   /**
    * Pings the server every `intervalMs` and drops the connection when it does not answer
-   * (keepalive.ts): a frozen server or a black-holed path is noticed. Default: off (components turn it
-   * on in connect.ts; a client has XEP-0198 acks).
+   * (keepalive.ts): a frozen server or a black-holed path is noticed. Default: off here; connect.ts
+   * turns it on (DEFAULT_KEEPALIVE) for clients and components alike.
    */
   readonly keepAlive?: KeepAliveOptions | false;
   /** Timers for backoff and timeouts. Default: the system clock. */

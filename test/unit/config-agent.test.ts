@@ -20,6 +20,7 @@ describe("config: mauve-agent", () => {
         password: "[redacted]",
         pubsub: "pubsub.mauve.localhost",
         bot: "alertbot.mauve.localhost",
+        keepaliveMs: 30_000,
       },
       source: "web1",
       stateDir: "/var/lib/mauve-agent",
@@ -41,6 +42,16 @@ describe("config: mauve-agent", () => {
     const config = loadAgentConfig(text, { file: "/opt/agent/agent.yaml" });
     assert.equal(config.heartbeat, false);
     assert.equal(config.stateDir, "/opt/agent/state");
+  });
+
+  it("reads xmpp.keepalive as a duration, and refuses one that would ping too often or notice too late", () => {
+    const config = loadAgentConfig("xmpp: { jid: a@b.example, password: x, keepalive: 5s }\n", { file: "agent.yaml" });
+    assert.equal(config.xmpp.keepaliveMs, 5_000);
+    for (const bad of ["500ms", "11m"])
+      assert.throws(
+        () => loadAgentConfig(`xmpp: { jid: a@b.example, password: x, keepalive: ${bad} }\n`, { file: "agent.yaml" }),
+        (err: unknown) => err instanceof ConfigError && /xmpp\.keepalive/.test(err.message),
+      );
   });
 
   it("loads examples/agent.yaml, so the sample never rots", () => {
