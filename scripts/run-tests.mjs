@@ -18,6 +18,7 @@ export const EJABBERD_SUBSET = [
   "test/integration/fault-server-restart.test.ts",
   "test/integration/fault-process-restart.test.ts",
   "test/integration/bot-link-down.test.ts",
+  "test/integration/agent-link-frozen.test.ts",
   "test/integration/client-slixmpp.test.ts",
   "test/integration/agent-twin.test.ts",
   "test/integration/demo-http.test.ts",
