@@ -276,6 +276,38 @@ describe("policy: escalation holds", () => {
     assert.deepEqual(h.lines, ["t=167h alice raised email_digest"]); // Monday 09:00
   });
 
+  it("holds an alert raised in New York's repeated hour on 1 November for its evening window, shut since the first 01:30", () => {
+    const evening = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: frank, jid: frank@x.org }
+workgroups:
+  - name: dba
+    timezone: America/New_York
+    members: [frank]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+rules:
+  - { level: normal, workgroup: dba, window: evening }
+windows:
+  evening: { timezone: America/New_York, hours: 20:00-01:30 }
+`,
+      { file: "evening.yaml" },
+    );
+    const repeated = Date.parse("2026-11-01T06:10:00Z"); // 01:10 EST, the second time 01:10 is read that night
+    const h = new Harness({ raisedAt: repeated }, evening);
+    h.presence.frank = "online";
+    h.clock.set(repeated);
+    const held = h.evaluate();
+    assert.deepEqual(
+      [held.held?.reason, new Date(held.nextAt ?? 0).toISOString()],
+      ["window", "2026-11-02T01:00:00.000Z"], // Sunday 20:00 EST
+    );
+    h.clock.advance(Date.parse("2026-11-02T01:00:00Z") - repeated);
+    assert.deepEqual(h.lines, [`${at(Date.parse("2026-11-02T01:00:00Z"))} frank raised xmpp`]);
+  });
+
   it("holds a step for its own window while reminders carry on", () => {
     const ops = team.workgroups[0]!;
     const steps = ops.escalation.urgent.steps.map((s, i) => (i === 2 ? { ...s, window: "office" } : s));
