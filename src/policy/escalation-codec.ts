@@ -32,6 +32,8 @@ export function encodeEscalation(state: EscalationState): EncodedEscalation {
       n.lastAt - t0,
       n.reminders,
       n.tiers === undefined ? ABSENT : n.tiers,
+      // Kept only when present, so a row stays as short as before for the people named directly.
+      ...(n.onCallStep === undefined ? [] : [n.onCallStep]),
     ]),
     state.ack === null ? null : [state.ack.by, state.ack.at - t0, state.ack.until - t0],
     state.held === null ? null : [state.held.reason, state.held.since - t0],
@@ -59,7 +61,7 @@ export function decodeEscalation(stored: unknown): EscalationState | null {
     string | null | typeof ABSENT,
     number | null,
     number,
-    Array<[string, number, number, number, readonly ChannelTier[] | null | typeof ABSENT]>,
+    Array<[string, number, number, number, readonly ChannelTier[] | null | typeof ABSENT, number?]>,
     [string, number, number] | null,
     [NonNullable<EscalationState["held"]>["reason"], number] | null,
   ];
@@ -73,12 +75,13 @@ export function decodeEscalation(stored: unknown): EscalationState | null {
     ...(expiredAckBy === ABSENT ? {} : { expiredAckBy }),
     startedAt: startedAt === null ? null : t0 + startedAt,
     nextStep,
-    notified: notified.map(([person, r, lastAt, reminders, tiers]): NotifiedPerson => ({
+    notified: notified.map(([person, r, lastAt, reminders, tiers, onCallStep]): NotifiedPerson => ({
       person,
       round: r,
       lastAt: t0 + lastAt,
       reminders,
       ...(tiers === ABSENT ? {} : { tiers }),
+      ...(onCallStep === undefined ? {} : { onCallStep }),
     })),
     ack: ack === null ? null : { by: ack[0], at: t0 + ack[1], until: t0 + ack[2] },
     held: held === null ? null : { reason: held[0], since: t0 + held[1] },

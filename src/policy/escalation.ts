@@ -41,6 +41,13 @@ export interface NotifiedPerson {
    * use these. Absent in states stored before reminders kept to their step's channels.
    */
   readonly tiers?: readonly ChannelTier[] | null;
+  /**
+   * The step (its index in the chain) that told them last only because they were on call for it:
+   * `oncall`, `all`, `next`, another workgroup, the handover, or everyone on the rota when it found
+   * nobody. Absent: a step named them, theirs was the ack that ran out, or the state is older. Their
+   * reminders stop while someone else told is on call for that step (see offCall).
+   */
+  readonly onCallStep?: number;
 }
 
 /** Why a whole chain is waiting. */
@@ -318,13 +325,28 @@ export function deliver(
   run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
 }
 
+/**
+ * Records that `name` was told now, through the on-call line of step `onCallStep` or (null) named
+ * directly. Named directly once this round, they stay so: a line telling them again does not make
+ * their reminders hang on a shift.
+ */
 function toldAt(
   state: EscalationState,
   name: string,
   now: number,
   tiers: readonly ChannelTier[] | null,
+  onCallStep: number | null,
 ): EscalationState {
-  const entry: NotifiedPerson = { person: name, round: state.round, lastAt: now, reminders: 0, tiers };
+  const before = state.notified.find((n) => n.person === name);
+  const named = onCallStep === null || (before?.round === state.round && before.onCallStep === undefined);
+  const entry: NotifiedPerson = {
+    person: name,
+    round: state.round,
+    lastAt: now,
+    reminders: 0,
+    tiers,
+    ...(named ? {} : { onCallStep }),
+  };
   const rest = state.notified.filter((n) => n.person !== name);
   return { ...state, notified: [...rest, entry] };
 }
@@ -350,6 +372,7 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
     } else {
       let people = resolveTarget(step.notify, run.workgroup, policy, now, toldThisRound);
       let why = `${label}: ${describeTarget(step.notify)}`;
+      let onCallStep = step.notify.kind === "person" ? null : s.nextStep;
       if (people.length === 0 && toldThisRound.size === 0) {
         // Nobody on call (a rotation with no shift now, a step naming someone since removed), and
         // nobody told yet: a page told to no one would be the bus gone silent. Everyone on the
@@ -358,6 +381,8 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
         people = rota.people;
         why = `${label}: ${describeTarget(step.notify)} found nobody, so everyone on ${rota.name}`;
         run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody: told everyone on ${rota.name}`);
+        // Told for want of anyone on call: whoever comes on call for the step, once told, holds it.
+        onCallStep = s.nextStep;
       } else if (people.length === 0) {
         run.warnings.push(`${label} (${describeTarget(step.notify)}) found nobody to notify`);
       }
@@ -365,7 +390,7 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
       for (const person of people) {
         deliver(run, person, kind, why, step.channels);
         toldThisRound.add(person.name);
-        s = toldAt(s, person.name, now, step.channels);
+        s = toldAt(s, person.name, now, step.channels, onCallStep);
       }
       if (s.nextStep === 0 && s.startKind === "ack-expired") s = tellAcker(run, s, toldThisRound, label);
     }
@@ -388,7 +413,7 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
   if (person === undefined) return state;
   deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
   toldThisRound.add(person.name);
-  return toldAt(state, person.name, run.input.now, null);
+  return toldAt(state, person.name, run.input.now, null, null);
 }
 
 /**
@@ -411,18 +436,43 @@ function handOver(run: Run, state: EscalationState): EscalationState {
   for (const person of resolveTarget(first.notify, run.workgroup, policy, now, told)) {
     if (told.has(person.name)) continue;
     deliver(run, person, "escalated", `now on call for ${run.workgroup.name}: handed over unacked`, first.channels);
-    s = toldAt(s, person.name, now, first.channels);
+    s = toldAt(s, person.name, now, first.channels, 0);
   }
   return s;
 }
 
-/** Reminds everyone told this round whose last message is a reminder period old, once however late. */
+/**
+ * Who told this round, told only because they were on call for a step, is no longer on call for it
+ * while someone else on call for it has been told: the alert is theirs now, as the handover made it,
+ * and reminders go to them. Acks and clears still reach everyone told. While nobody else on call
+ * for the step has been told (the rota empty since, the handover held by the step's window), and
+ * should this leave nobody told this round, nobody's reminders stop: the alert is never left silent.
+ */
+function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
+  const { now, policy } = run.input;
+  const told = state.notified.filter((n) => n.round === state.round);
+  const toldNames = new Set(told.map((n) => n.person));
+  const off = new Set<string>();
+  for (const n of told) {
+    const step = n.onCallStep === undefined ? undefined : run.chain.steps[n.onCallStep];
+    if (step === undefined) continue; // named, or a reload changed the chain: reminded as before
+    const holders = onCallFor(step.notify, run.workgroup, policy, now).map((p) => p.name);
+    if (!holders.includes(n.person) && holders.some((h) => toldNames.has(h))) off.add(n.person);
+  }
+  return told.every((n) => off.has(n.person)) ? new Set() : off;
+}
+
+/**
+ * Reminds everyone told this round whose last message is a reminder period old, once however late,
+ * bar those off call now (see offCall); back on call, they are reminded again.
+ */
 function sendReminders(run: Run, state: EscalationState): EscalationState {
   const period = run.chain.reminderMs;
   const { now, policy } = run.input;
   if (period === null) return state;
+  const off = offCall(run, state);
   const notified = state.notified.map((n) => {
-    if (n.round !== state.round || n.lastAt + period > now) return n;
+    if (n.round !== state.round || n.lastAt + period > now || off.has(n.person)) return n;
     const person = findPerson(policy.people, n.person);
     if (person === undefined) {
       run.warnings.push(`${n.person} is no longer configured: reminder not sent`);
@@ -449,7 +499,9 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   else if (step !== undefined) candidates.push((state.startedAt ?? run.input.now) + step.afterMs);
   const period = run.chain.reminderMs;
   if (period !== null) {
-    for (const n of state.notified) if (n.round === state.round) candidates.push(n.lastAt + period);
+    const off = offCall(run, state);
+    for (const n of state.notified)
+      if (n.round === state.round && !off.has(n.person)) candidates.push(n.lastAt + period);
   }
   // A look when the line of people on call changes, for the handover (see handOver).
   const handover =
@@ -500,6 +552,29 @@ function describeTarget(target: StepTarget): string {
       return target.name;
     case "workgroup":
       return `workgroup ${target.name}`;
+  }
+}
+
+/**
+ * Who is on call for a step at `now`, for the reminders of those it told through a line: for
+ * `oncall` the first in line, as the handover reads it; for `all` and `next` anyone in the line;
+ * for another workgroup anyone in its line; for a named person, that person.
+ */
+function onCallFor(target: StepTarget, workgroup: Workgroup, policy: Policy, now: number): Person[] {
+  switch (target.kind) {
+    case "oncall":
+      return onCall(workgroup, now, policy.people).slice(0, 1);
+    case "all":
+    case "next":
+      return onCall(workgroup, now, policy.people);
+    case "workgroup": {
+      const other = findWorkgroup(policy.workgroups, target.name);
+      return other === undefined ? [] : onCall(other, now, policy.people);
+    }
+    case "person": {
+      const person = findPerson(policy.people, target.name);
+      return person === undefined ? [] : [person];
+    }
   }
 }
 

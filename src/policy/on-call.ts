@@ -85,9 +85,8 @@ function occurrenceIndex(shift: Shift, start: EpochDay, day: EpochDay): number {
 export function rotationTurn(rotation: Rotation, zone: string, at: number): ShiftTurn | null {
   const start = parseDate(rotation.start);
   if (start === null) return null;
-  const local = localTime(at, zone);
   for (const shift of rotation.shifts) {
-    const day = occurrenceCovering(shift, local);
+    const day = occurrenceCovering(shift, zone, at);
     if (day === null || shift.people.length === 0) continue;
     const turn = occurrenceIndex(shift, start, day);
     const n = shift.people.length;

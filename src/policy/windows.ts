@@ -1,5 +1,5 @@
 import type { Span, Window, Policy, Workgroup } from "./types.js";
-import { instantAt, localTime, weekdayOf, type EpochDay, type LocalTime, parseDate } from "./zoned-time.js";
+import { instantAt, localTime, weekdayOf, type EpochDay, parseDate } from "./zoned-time.js";
 
 /** Decides whether an occurrence may open on a date (holidays say no). */
 export type DayFilter = (day: EpochDay) => boolean;
@@ -16,28 +16,51 @@ function opensOn(span: Span, day: EpochDay, allowed: DayFilter): boolean {
 }
 
 /**
- * The date on which the occurrence covering local time `t` opened, or null when none covers it.
+ * The instants one occurrence spans: from the first moment its opening time is read on `day` to the
+ * first its closing time is read after. Read as instants, not as local times of day: on the night
+ * the clocks go back, 20:00-01:30 closes at the first 01:30 and the repeated half hour after it,
+ * read as 01:00-01:30 again, is past its end, not a second stretch of the same night.
+ */
+function occurrenceSpan(span: Span, zone: string, day: EpochDay): { from: number; until: number } {
+  return {
+    from: instantAt(day, span.from, zone),
+    until: instantAt(isOvernight(span) ? day + 1 : day, span.until, zone),
+  };
+}
+
+/**
+ * The date on which the occurrence covering the instant `at` opened, or null when none covers it.
  * An overnight occurrence belongs to the date it opened on, so 02:00 Saturday is Friday's night.
  */
-export function occurrenceCovering(span: Span, t: LocalTime, allowed: DayFilter = ANY_DAY): EpochDay | null {
-  if (isOvernight(span)) {
-    if (t.minute >= span.from && opensOn(span, t.day, allowed)) return t.day;
-    if (t.minute < span.until && opensOn(span, t.day - 1, allowed)) return t.day - 1;
-    return null;
+export function occurrenceCovering(
+  span: Span,
+  zone: string,
+  at: number,
+  allowed: DayFilter = ANY_DAY,
+): EpochDay | null {
+  const today = localTime(at, zone).day;
+  // An occurrence ends on the local day after it opens at the latest, so it opened today or, overnight, yesterday.
+  for (const day of isOvernight(span) ? [today, today - 1] : [today]) {
+    if (!opensOn(span, day, allowed)) continue;
+    const { from, until } = occurrenceSpan(span, zone, day);
+    if (from <= at && at < until) return day;
   }
-  return t.minute >= span.from && t.minute < span.until && opensOn(span, t.day, allowed) ? t.day : null;
+  return null;
 }
 
 // Far enough to step over any run of holidays a config could list; beyond it the span never opens.
 const HORIZON_DAYS = 800;
 
-/** The first opening of the span strictly after `at` (ms), or null when it never opens again. */
+/**
+ * The first opening of the span strictly after `at` (ms), or null when it never opens again. An
+ * occurrence the clocks skip whole (02:00-02:30 the night they go forward) is no opening.
+ */
 function nextStart(span: Span, zone: string, at: number, allowed: DayFilter = ANY_DAY): number | null {
   const today = localTime(at, zone).day;
   for (let day = today - 1; day <= today + HORIZON_DAYS; day++) {
     if (!opensOn(span, day, allowed)) continue;
-    const opening = instantAt(day, span.from, zone);
-    if (opening > at) return opening;
+    const { from, until } = occurrenceSpan(span, zone, day);
+    if (from > at && from < until) return from;
   }
   return null;
 }
@@ -49,7 +72,7 @@ function notHoliday(window: Window): DayFilter {
 
 /** True when the window is open at `at` (ms), read on the window's own wall clock. */
 export function isOpen(window: Window, at: number): boolean {
-  return occurrenceCovering(window, localTime(at, window.timezone), notHoliday(window)) !== null;
+  return occurrenceCovering(window, window.timezone, at, notHoliday(window)) !== null;
 }
 
 /**
@@ -65,33 +88,36 @@ export function nextOpening(window: Window, at: number): number | null {
  * at a held chain then, so that time shut is not counted towards its steps and reminders.
  */
 export function nextClosing(window: Window, at: number): number | null {
-  const opened = occurrenceCovering(window, localTime(at, window.timezone), notHoliday(window));
-  if (opened === null) return null;
-  return instantAt(isOvernight(window) ? opened + 1 : opened, window.until, window.timezone);
+  const opened = occurrenceCovering(window, window.timezone, at, notHoliday(window));
+  return opened === null ? null : occurrenceSpan(window, window.timezone, opened).until;
 }
 
-const STEP_MS = 60_000;
-const MAX_STEPS = 60 * 24 * 400; // a year and a bit of minutes: no window is that long without closing
+// Two years and a bit of daily occurrences: no count of working hours asked for runs longer.
+const MAX_OCCURRENCES = HORIZON_DAYS;
 
 /**
  * When `ms` of open time in `window` will have passed, counting from `from` ("ack 42 for 4 working
- * hours" on a Friday afternoon runs into Monday). Minute resolution; null if the window never opens.
+ * hours" on a Friday afternoon runs into Monday), occurrence by occurrence, each counted as the
+ * time between its instants (an hour shorter the night the clocks go forward); null if the window
+ * never opens again.
  */
 export function addOpenTime(window: Window, from: number, ms: number): number | null {
   let at = from;
   let left = ms;
-  for (let steps = 0; left > 0 && steps < MAX_STEPS; steps++) {
-    if (!isOpen(window, at)) {
-      const opens = nextOpening(window, at);
-      if (opens === null) return null;
-      at = opens;
+  for (let occurrences = 0; left > 0; occurrences++) {
+    if (occurrences > MAX_OCCURRENCES) return null;
+    const opens = nextOpening(window, at);
+    if (opens === null) return null;
+    const closes = nextClosing(window, opens);
+    if (closes === null) {
+      at = opens; // an opening that is no stretch of time at all (skipped by the clocks going forward)
       continue;
     }
-    const step = Math.min(STEP_MS, left);
-    at += step;
-    left -= step;
+    const taken = Math.min(closes - opens, left);
+    at = opens + taken;
+    left -= taken;
   }
-  return left > 0 ? null : at;
+  return at;
 }
 
 /**

@@ -36,7 +36,17 @@ workgroups:
     members: [alice]
     escalation:
       normal: { steps: [{ after: 0m, notify: oncall, channels: [xmpp, sms] }], reminder: false }
+  - name: shifts
+    timezone: Europe/London
+    rotation:
+      start: 2026-03-02
+      shifts:
+        - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
+        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }], reminder: 30m }
 rules:
+  - { match: { source: "rota*" }, level: urgent, workgroup: shifts }
   - { match: { source: "store*" }, level: normal, workgroup: dba }
   - { match: { importance: "100.." }, level: urgent, workgroup: ops }
   - { match: { subject: "db*" }, level: urgent, workgroup: ops }
@@ -212,5 +222,37 @@ describe("the policy over simulated days (BotCore, fake clock, real SQLite)", ()
         .map((l) => l.replace(/^\d+m /, "")),
       ["alice xmpp: ACK EXPIRED #1 web1 disk", "bob xmpp: ACK EXPIRED #1 web1 disk"],
     );
+  });
+
+  it("reminders of a page told to the day's on-call person go to the night's from the handover, across a restart", async () => {
+    await start();
+    await advance(9 * H); // 19:00 in London
+    await apply([alert("link", { importance: 150 })], "rota1");
+    await advance(2 * H);
+    await restart();
+    await advance(2 * H); // to 23:00
+    const pages = (who: string): string[] =>
+      since(0)
+        .filter((l) => l.includes(` ${who} `))
+        .map((l) => l.replace(/ #1 rota1 link$/, ""));
+    assert.deepEqual(pages("alice"), [
+      "540m alice xmpp: RAISED",
+      "545m alice sms: RAISED", // her urgent channels: chat, then SMS
+      "570m alice xmpp: REMINDER",
+    ]);
+    assert.deepEqual(pages("bob"), [
+      "600m bob xmpp: ESCALATED", // 20:00: the handover
+      "605m bob email: ESCALATED",
+      "630m bob xmpp: REMINDER",
+      "660m bob xmpp: REMINDER",
+      "690m bob xmpp: REMINDER",
+      "720m bob xmpp: REMINDER",
+      "750m bob xmpp: REMINDER",
+      "780m bob xmpp: REMINDER",
+    ]);
+    // Off call, alice's ack still counts, and bob hears of it.
+    assert.match((await core.handleChat("alice@x.org/phone", "ack 1")) ?? "", /acknowledged/);
+    await advance(M);
+    assert.deepEqual(pages("bob").slice(-1), ["780m bob xmpp: ACKED"]);
   });
 });

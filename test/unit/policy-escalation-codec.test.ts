@@ -31,7 +31,7 @@ const busy: EscalationState = {
   nextStep: 3,
   notified: [
     { person: "alice", round: 1, lastAt: T0 + 60_000, reminders: 2, tiers: [["xmpp"], ["email", "sms"]] },
-    { person: "bob", round: 2, lastAt: T0 + 7_200_000, reminders: 0 },
+    { person: "bob", round: 2, lastAt: T0 + 7_200_000, reminders: 0, onCallStep: 0 },
   ],
   ack: { by: "bob", at: T0 + 600_000, until: T0 + 4_200_000 },
   held: { reason: "silenced", since: T0 + 9_000_000 },
@@ -47,6 +47,8 @@ describe("policy: the stored form of an escalation state", () => {
     }
     assert.equal("tiers" in decodeEscalation(stored(busy))!.notified[1]!, false, "a missing tiers stays missing");
     assert.equal("expiredAckBy" in decodeEscalation(stored(told))!, false);
+    assert.equal("onCallStep" in decodeEscalation(stored(told))!.notified[0]!, false, "named: no step kept");
+    assert.deepEqual(decodeEscalation(stored(busy))!.notified[1]!.onCallStep, 0, "step 0 is kept, not read as absent");
   });
 
   it("reads a state stored as an object by earlier versions, and no state as null", () => {

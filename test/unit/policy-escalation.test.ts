@@ -276,6 +276,38 @@ describe("policy: escalation holds", () => {
     assert.deepEqual(h.lines, ["t=167h alice raised email_digest"]); // Monday 09:00
   });
 
+  it("holds an alert raised in New York's repeated hour on 1 November for its evening window, shut since the first 01:30", () => {
+    const evening = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: frank, jid: frank@x.org }
+workgroups:
+  - name: dba
+    timezone: America/New_York
+    members: [frank]
+    escalation:
+      normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+rules:
+  - { level: normal, workgroup: dba, window: evening }
+windows:
+  evening: { timezone: America/New_York, hours: 20:00-01:30 }
+`,
+      { file: "evening.yaml" },
+    );
+    const repeated = Date.parse("2026-11-01T06:10:00Z"); // 01:10 EST, the second time 01:10 is read that night
+    const h = new Harness({ raisedAt: repeated }, evening);
+    h.presence.frank = "online";
+    h.clock.set(repeated);
+    const held = h.evaluate();
+    assert.deepEqual(
+      [held.held?.reason, new Date(held.nextAt ?? 0).toISOString()],
+      ["window", "2026-11-02T01:00:00.000Z"], // Sunday 20:00 EST
+    );
+    h.clock.advance(Date.parse("2026-11-02T01:00:00Z") - repeated);
+    assert.deepEqual(h.lines, [`${at(Date.parse("2026-11-02T01:00:00Z"))} frank raised xmpp`]);
+  });
+
   it("holds a step for its own window while reminders carry on", () => {
     const ops = team.workgroups[0]!;
     const steps = ops.escalation.urgent.steps.map((s, i) => (i === 2 ? { ...s, window: "office" } : s));
@@ -385,6 +417,142 @@ rules:
     h.runTo(24 * 60);
     assert.deepEqual(h.lines, ["t=12h carol raised xmpp", "t=22h alice escalated xmpp"], "at 08:00, alice's day");
     assert.equal(h.last?.deliveries[0]?.why, "now on call for ops: handed over unacked");
+  });
+
+  /** alice takes the day (08:00-20:00 London), bob the night; nobody else is on call. */
+  const shifts = (secondStep: string, night = true): Policy =>
+    loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org }
+  - { name: bob, jid: bob@x.org }
+  - { name: carol, jid: carol@x.org }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    rotation:
+      start: 2026-01-05
+      shifts:
+        - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
+${night ? "        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }" : ""}
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }, { after: 30m, notify: ${secondStep} }], reminder: 30m }
+rules:
+  - { level: urgent, workgroup: ops }
+`,
+      { file: "shifts.yaml" },
+    );
+  /** An alert raised at 19:00 London on Monday 5 January, an hour before alice's day ends. */
+  const atSeven = (policy: Policy): Harness => {
+    const h = new Harness({ raisedAt: T0 + 9 * 60 * M }, policy);
+    h.clock.set(T0 + 9 * 60 * M);
+    h.evaluate();
+    return h;
+  };
+
+  it("stops reminding whoever was told as on call once their shift is over and the one now on call has it", () => {
+    const h = atSeven(shifts("carol"));
+    h.runTo(12 * 60);
+    assert.deepEqual(h.lines, [
+      "t=9h alice raised xmpp",
+      "t=570m carol escalated xmpp",
+      "t=570m alice reminder xmpp",
+      "t=10h bob escalated xmpp", // 20:00: the handover
+      "t=10h carol reminder xmpp", // named by step 2: reminded whoever is on call
+      "t=630m carol reminder xmpp",
+      "t=630m bob reminder xmpp",
+      "t=11h carol reminder xmpp",
+      "t=11h bob reminder xmpp",
+      "t=690m carol reminder xmpp",
+      "t=690m bob reminder xmpp",
+      "t=12h carol reminder xmpp",
+      "t=12h bob reminder xmpp",
+    ]);
+    // Off call, alice still hears how it ends, and her ack still counts.
+    h.alert = { ...h.alert, ack: ack("alice", 12 * 60 + 5, 60) };
+    assert.deepEqual(
+      h.evaluate().deliveries.map((d) => `${d.person} ${d.kind}`),
+      ["carol acked", "bob acked"],
+    );
+    h.alert = { ...h.alert, ack: null, status: "cleared" };
+    assert.deepEqual(
+      h.evaluate().deliveries.map((d) => `${d.person} ${d.kind}`),
+      ["alice cleared", "carol cleared", "bob cleared"],
+    );
+  });
+
+  it("reminds whoever was told as on call again when their shift comes back, and the night's person no more", () => {
+    const h = atSeven(shifts("carol"));
+    h.runTo(22 * 60 + 30); // to 08:30 on Tuesday
+    const after = (minutes: number): string[] =>
+      h.lines.filter((l) => Number(/^t=(\d+)m/.exec(l)?.[1] ?? Number(/^t=(\d+)h/.exec(l)?.[1]) * 60) >= minutes);
+    assert.deepEqual(after(21 * 60 + 30), [
+      "t=1290m carol reminder xmpp",
+      "t=1290m bob reminder xmpp",
+      "t=22h alice reminder xmpp", // 08:00: alice has it again (she knows it: no handover)
+      "t=22h carol reminder xmpp",
+      "t=1350m alice reminder xmpp",
+      "t=1350m carol reminder xmpp",
+    ]);
+  });
+
+  it("keeps reminding a person a step names, though a line told them too", () => {
+    const h = atSeven(shifts("alice"));
+    h.runTo(11 * 60);
+    assert.deepEqual(h.lines, [
+      "t=9h alice raised xmpp",
+      "t=570m alice escalated xmpp",
+      "t=10h bob escalated xmpp",
+      "t=10h alice reminder xmpp",
+      "t=630m alice reminder xmpp",
+      "t=630m bob reminder xmpp",
+      "t=11h alice reminder xmpp",
+      "t=11h bob reminder xmpp",
+    ]);
+  });
+
+  it("keeps reminding the last one told when nobody is on call after their shift, rather than nobody", () => {
+    const h = atSeven(shifts("next", false)); // no night shift: the rota is empty from 20:00
+    h.runTo(11 * 60);
+    assert.deepEqual(h.lines, [
+      "t=9h alice raised xmpp",
+      "t=570m alice reminder xmpp",
+      "t=10h alice reminder xmpp",
+      "t=630m alice reminder xmpp",
+      "t=11h alice reminder xmpp",
+    ]);
+    assert.ok(h.last?.nextAt !== null, "a look is still booked");
+  });
+
+  it("reminds only the one on call, once they are, of a page told to the whole rota for want of anyone", () => {
+    const nights = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: carol, jid: carol@x.org }
+  - { name: dave, jid: dave@x.org }
+workgroups:
+  - name: night
+    timezone: Europe/London
+    rotation: { start: 2026-01-05, shifts: [{ name: night, hours: 20:00-08:00, people: [carol, dave], cycle: week }] }
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }], reminder: 2h }
+rules:
+  - { level: urgent, workgroup: night }
+`,
+      { file: "nights.yaml" },
+    );
+    const h = new Harness({}, nights); // 10:00 in London: no shift covers it, so both hear it
+    h.evaluate();
+    h.runTo(12 * 60);
+    assert.deepEqual(h.lines, [
+      "t=0m carol raised xmpp",
+      "t=0m dave raised xmpp",
+      ...[2, 4, 6, 8].flatMap((n) => [`t=${n}h carol reminder xmpp`, `t=${n}h dave reminder xmpp`]),
+      "t=10h carol reminder xmpp", // 20:00: carol's night, and she knows it already
+      "t=12h carol reminder xmpp",
+    ]);
   });
 
   it("notifies the night rotation's person first, then the day members", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadBotConfig } from "../../src/config/bot-config.js";
-import { onCall, rotationTurn } from "../../src/policy/on-call.js";
+import { nextLineChange, onCall, rotationTurn } from "../../src/policy/on-call.js";
 import type { Person, Workgroup } from "../../src/policy/types.js";
 
 const Z = (iso: string): number => Date.parse(iso);
@@ -58,6 +58,26 @@ describe("policy: on call", () => {
     assert.deepEqual(names(ops, "2026-10-25T07:30:00Z"), ["dave", "erin"]); // 07:30 GMT: a night an hour longer
     assert.deepEqual(names(ops, "2026-10-25T08:00:00Z"), ["bob", "erin"]);
     assert.deepEqual(rotationTurn(ops.rotation!, ops.timezone, Z("2026-10-25T07:30:00Z"))?.shift, "night");
+  });
+
+  it("keeps a shift ending in New York's repeated hour ended: 1 November's 01:00-01:30 EST is the next shift's", () => {
+    const newYork: Workgroup = {
+      ...ops,
+      timezone: "America/New_York",
+      members: [],
+      rotation: {
+        start: "2026-01-05",
+        shifts: [
+          { name: "evening", days: EVERY_DAY, from: 20 * 60, until: 90, people: ["carol"], cycle: "week" },
+          { name: "small", days: EVERY_DAY, from: 90, until: 8 * 60, people: ["dave"], cycle: "week" },
+        ],
+      },
+    };
+    assert.deepEqual(names(newYork, "2026-11-01T05:29:00Z"), ["carol"]); // 01:29 EDT
+    assert.equal(nextLineChange(newYork, Z("2026-11-01T05:00:00Z")), Z("2026-11-01T05:30:00Z"));
+    for (const at of ["2026-11-01T05:30:00Z", "2026-11-01T06:00:00Z", "2026-11-01T06:29:00Z", "2026-11-01T12:59:00Z"])
+      assert.deepEqual(names(newYork, at), ["dave"], `${at}: one handover at the first 01:30, none back`);
+    assert.deepEqual(names(newYork, "2026-11-01T13:00:00Z"), []); // 08:00 EST
   });
 
   it("counts turns of a shift only on its own days", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isOpen, nextOpening } from "../../src/policy/windows.js";
+import { addOpenTime, isOpen, nextClosing, nextOpening } from "../../src/policy/windows.js";
 import type { Window } from "../../src/policy/types.js";
 import { instantAt, localTime, parseDate, zoneOffset } from "../../src/policy/zoned-time.js";
 
@@ -115,5 +115,71 @@ describe("policy: windows", () => {
     assert.equal(iso(nextOpening(once, start)), "2026-01-05T00:00:00.000Z");
     assert.equal(iso(nextOpening({ ...once, holidays: mondays(100) }, start)), "2027-12-06T00:00:00.000Z");
     assert.equal(nextOpening({ ...once, holidays: mondays(120) }, start), null);
+  });
+});
+
+describe("policy: windows on the nights the clocks change (real change dates)", () => {
+  const everyDay = [1, 2, 3, 4, 5, 6, 7] as const;
+  const hours = (zone: string, from: number, until: number): Window => ({
+    timezone: zone,
+    days: [...everyDay],
+    from,
+    until,
+    holidays: [],
+  });
+
+  it("20:00-01:30 New York shuts at the first 01:30 on 1 November and stays shut through the repeated half hour", () => {
+    const evening = hours("America/New_York", 20 * 60, 90);
+    assert.equal(isOpen(evening, Z("2026-11-01T00:00:00Z")), true); // Saturday 20:00 EDT
+    assert.equal(isOpen(evening, Z("2026-11-01T05:29:00Z")), true); // 01:29 EDT
+    assert.equal(iso(nextClosing(evening, Z("2026-11-01T05:29:00Z"))), "2026-11-01T05:30:00.000Z");
+    for (const at of ["2026-11-01T05:30:00Z", "2026-11-01T06:00:00Z", "2026-11-01T06:29:00Z", "2026-11-01T06:30:00Z"])
+      assert.equal(isOpen(evening, Z(at)), false, `${at}: 01:30 EDT to 01:30 EST is after the night's one closing`);
+    assert.equal(nextClosing(evening, Z("2026-11-01T06:00:00Z")), null);
+    assert.equal(iso(nextOpening(evening, Z("2026-11-01T06:00:00Z"))), "2026-11-02T01:00:00.000Z"); // Sunday 20:00 EST
+    // Six open hours from Saturday 20:00: five and a half that night, the last half hour on Sunday's.
+    assert.equal(iso(addOpenTime(evening, Z("2026-11-01T00:00:00Z"), 6 * H)), "2026-11-02T01:30:00.000Z");
+  });
+
+  it("a window opening in New York's repeated hour opens at the first and stays open through the second", () => {
+    const small = hours("America/New_York", 90, 5 * 60);
+    assert.equal(isOpen(small, Z("2026-11-01T05:29:00Z")), false);
+    assert.equal(iso(nextOpening(small, Z("2026-11-01T05:00:00Z"))), "2026-11-01T05:30:00.000Z"); // 01:30 EDT
+    for (const at of ["2026-11-01T05:30:00Z", "2026-11-01T06:00:00Z", "2026-11-01T06:29:00Z", "2026-11-01T09:59:00Z"])
+      assert.equal(isOpen(small, Z(at)), true, at);
+    assert.equal(isOpen(small, Z("2026-11-01T10:00:00Z")), false); // 05:00 EST
+    assert.equal(iso(addOpenTime(small, Z("2026-11-01T05:30:00Z"), 4 * H)), "2026-11-01T09:30:00.000Z");
+  });
+
+  it("on 8 March in New York a window ending at 02:30 shuts at 03:00 EDT, and one starting then opens at 03:00 EDT", () => {
+    const evening = hours("America/New_York", 20 * 60, 150);
+    assert.equal(isOpen(evening, Z("2026-03-08T06:59:00Z")), true); // 01:59 EST
+    assert.equal(isOpen(evening, Z("2026-03-08T07:00:00Z")), false); // 03:00 EDT
+    assert.equal(iso(nextClosing(evening, Z("2026-03-08T01:00:00Z"))), "2026-03-08T07:00:00.000Z");
+    const early = hours("America/New_York", 150, 6 * 60);
+    assert.equal(isOpen(early, Z("2026-03-08T06:59:00Z")), false);
+    assert.equal(iso(nextOpening(early, Z("2026-03-08T05:00:00Z"))), "2026-03-08T07:00:00.000Z");
+    assert.equal(iso(nextClosing(early, Z("2026-03-08T07:00:00Z"))), "2026-03-08T10:00:00.000Z"); // 06:00 EDT
+    assert.equal(iso(addOpenTime(early, Z("2026-03-08T05:00:00Z"), 4 * H)), "2026-03-09T07:30:00.000Z"); // 3h, then 1h from 02:30 EDT
+  });
+
+  it("a window the clocks skip whole (02:00-02:30 New York, 8 March) does not open that night", () => {
+    const gap = hours("America/New_York", 120, 150);
+    assert.equal(isOpen(gap, Z("2026-03-08T07:00:00Z")), false);
+    assert.equal(iso(nextOpening(gap, Z("2026-03-08T05:00:00Z"))), "2026-03-09T06:00:00.000Z"); // Monday 02:00 EDT
+    assert.equal(iso(addOpenTime(gap, Z("2026-03-08T05:00:00Z"), 10 * 60_000)), "2026-03-09T06:10:00.000Z");
+  });
+
+  it("22:00-01:30 London shuts at the first 01:30 on 25 October, and at 02:00 BST on 29 March", () => {
+    const late = hours("Europe/London", 22 * 60, 90);
+    assert.equal(isOpen(late, Z("2026-10-24T21:00:00Z")), true); // 22:00 BST
+    assert.equal(isOpen(late, Z("2026-10-25T00:29:00Z")), true); // 01:29 BST
+    for (const at of ["2026-10-25T00:30:00Z", "2026-10-25T01:00:00Z", "2026-10-25T01:29:00Z"])
+      assert.equal(isOpen(late, Z(at)), false, `${at}: after the first 01:30`);
+    assert.equal(iso(nextOpening(late, Z("2026-10-25T01:00:00Z"))), "2026-10-25T22:00:00.000Z");
+    assert.equal(isOpen(late, Z("2026-03-28T22:00:00Z")), true); // 22:00 GMT
+    assert.equal(isOpen(late, Z("2026-03-29T00:59:00Z")), true); // 00:59 GMT
+    assert.equal(isOpen(late, Z("2026-03-29T01:00:00Z")), false); // 02:00 BST: 01:30 never came
+    assert.equal(iso(nextClosing(late, Z("2026-03-28T22:00:00Z"))), "2026-03-29T01:00:00.000Z");
   });
 });
