@@ -65,14 +65,6 @@ function historyOf(dir: string, source: string, alertId: string): string[] {
   }
 }
 
-/** The outage lasted past the heartbeat of the agent that stayed up: the bot, still running, held its raise. */
-function heldMeanwhile(bot: ChildRun): void {
-  assert.ok(
-    bot.logs.some((l) => l["msg"] === "scheduled raise held: AlertBot could not hear its sender"),
-    "a heartbeat fell due during the outage and was held",
-  );
-}
-
 interface Run {
   t: TestProsody;
   dir: string;
@@ -154,6 +146,12 @@ function outageSuite(
         [],
       );
       assert.deepEqual(historyOf(dir, upSource, "mauve-host-down"), []);
+      // The outage did last past the heartbeat of the one that stayed up: the bot, running, held it.
+      if (botNow === bot)
+        assert.ok(
+          bot.logs.some((l) => l["msg"] === "scheduled raise held: AlertBot could not hear its sender"),
+          "a heartbeat fell due during the outage and was held",
+        );
     });
   });
 }
@@ -164,7 +162,6 @@ outageSuite("AlertBot's link cut for longer than the heartbeat timeout", "web1",
   await sleep(1_000);
   await run.dies.crash();
   await sleep(OUTAGE_MS);
-  heldMeanwhile(run.bot);
   const mark = run.bot.logs.length;
   relay.restore();
   await run.bot.waitForLog(
@@ -195,7 +192,6 @@ outageSuite("Prosody restarted, down for longer than the heartbeat timeout", "we
   await sleep(1_000);
   await run.dies.crash();
   await sleep(OUTAGE_MS);
-  heldMeanwhile(run.bot);
   const mark = run.bot.logs.length;
   await run.t.prosody.start();
   await run.bot.waitForLog(
