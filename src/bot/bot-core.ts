@@ -222,11 +222,17 @@ export class BotCore {
   }
 
   /**
-   * AlertBot heard nobody until now (it was not running): every sender gets the host-down grace from
-   * now before a scheduled raise standing for its silence fires. Call before `start`.
+   * AlertBot heard nobody until now (it was not running, or could not write what it heard): every
+   * sender gets the host-down grace from now before a scheduled raise standing for its silence
+   * fires. Call before `start`.
    */
   startedHearing(): void {
     this.hearing.started(this.deps.clock.now());
+  }
+
+  /** AlertBot cannot keep what it hears (its database cannot be written): nobody's silence counts until `startedHearing`. */
+  cannotHearAnyone(): void {
+    this.hearing.deafToAll();
   }
 
   /** AlertBot's XMPP link is down (or not up yet): no agent's silence counts until it is back. */

@@ -25,15 +25,23 @@ export class Hearing {
   /** Before this AlertBot heard no agent (its XMPP link was down). */
   private xmppFrom = -Infinity;
   private xmppDeaf = false;
+  /** Nothing heard is kept (its database cannot be written): nobody's silence counts until `started`. */
+  private allDeaf = false;
   /** Agents not heard from since AlertBot could hear them again, by account. */
   private readonly awaited = new Map<string, number>();
   /** Accounts whose presence AlertBot has heard while running: agents, whatever they publish. */
   private readonly present = new Set<string>();
 
-  /** AlertBot starts now: it heard nobody before. */
+  /** AlertBot starts now, or can keep what it hears again (its database): it heard nobody before. */
   started(now: number): void {
+    this.allDeaf = false;
     this.allFrom = now;
     this.xmppFrom = Math.max(this.xmppFrom, now);
+  }
+
+  /** Updates cannot be kept (the database cannot be written): nobody is heard until `started`. */
+  deafToAll(): void {
+    this.allDeaf = true;
   }
 
   /** The XMPP link is down (or not up yet): no agent can be heard until `listening`. */
@@ -86,6 +94,7 @@ export class Hearing {
 
   // Since when AlertBot hears such a sender without a break; Infinity while it cannot.
   private hearingFrom(agent: boolean): number {
+    if (this.allDeaf) return Infinity;
     if (!agent) return this.allFrom;
     return this.xmppDeaf ? Infinity : Math.max(this.allFrom, this.xmppFrom);
   }
@@ -94,7 +103,7 @@ export class Hearing {
   overdue(now: number, graceMs: number): Unheard[] {
     const due: Unheard[] = [];
     // Cut off again before the grace ran out: nobody is judged until the link is back (a new grace).
-    if (this.xmppDeaf) return due;
+    if (this.xmppDeaf || this.allDeaf) return due;
     for (const [owner, since] of this.awaited)
       if (since + graceMs <= now) {
         due.push({ owner, since });
@@ -106,7 +115,7 @@ export class Hearing {
   /** When the next awaited agent runs out of its grace, or null. */
   nextAt(graceMs: number): number | null {
     let next: number | null = null;
-    if (this.xmppDeaf) return next;
+    if (this.xmppDeaf || this.allDeaf) return next;
     for (const since of this.awaited.values()) if (next === null || since + graceMs < next) next = since + graceMs;
     return next;
   }

@@ -489,7 +489,13 @@ async function startBot(
     probe: () => store.probeWrite(clock.now()),
     tell: (kind, subject, text) => core.tellDirectly(kind, subject, text),
     recovered: async () => {
-      if (session.isOnline) await resync();
+      // What came meanwhile was refused (read again from the nodes, sent again over UDP and HTTP),
+      // and presence changes were not kept: a fresh grace for every sender and agent (hearing.ts).
+      core.startedHearing();
+      if (session.isOnline) {
+        await core.hearingAgents();
+        await resync();
+      }
       await core.tick();
     },
     changed: () => core.changed(),
@@ -504,7 +510,10 @@ async function startBot(
       );
     },
   });
-  store.onStorageFailure((error) => storage.failed(error));
+  store.onStorageFailure((error) => {
+    core.cannotHearAnyone();
+    storage.failed(error);
+  });
   storage.watchFile();
   undo.push(() => storage.stop());
 

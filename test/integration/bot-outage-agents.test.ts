@@ -1,7 +1,8 @@
 // AlertBot's own outage is not its agents' silence. The installed AlertBot and two agents run as
 // real processes on a real Prosody; AlertBot is cut off (its link, its process, the server) for
 // longer than the agents' heartbeat timeout and the host-down grace. The agent that stayed up and
-// kept publishing must page nobody; the one that really died meanwhile must still be raised.
+// kept publishing must page nobody; the one that really died meanwhile must still be raised. The
+// same with AlertBot's database unwritable for as long.
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { Store } from "../../src/store/store.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { agentYaml, tempDir } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
@@ -200,4 +202,76 @@ outageSuite("Prosody restarted, down for longer than the heartbeat timeout", "we
     90_000,
   );
   return run.bot;
+});
+
+// Its database unwritable (the disk full) AlertBot keeps nothing it hears: the agents' heartbeats
+// and an agent's "unavailable" are refused as surely as if it had not been there.
+describe("AlertBot's disk full for longer than the heartbeat timeout", function () {
+  this.timeout(180_000);
+  const server = withProsody();
+  const disk = withSmallDisk("mauve-bot-outage-disk-", "4m");
+  const procs: ChildRun[] = [];
+  let smtp: SmtpSink | undefined;
+  let dir: string | undefined;
+
+  after(async () => {
+    for (const p of procs.reverse()) await p.stop();
+    await smtp?.close();
+    disk.release();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state !== "failed") return;
+    for (const p of procs)
+      process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-5000)}\n---\n`);
+  });
+
+  it("pages nobody about the agent that stayed up, and still raises the one that died meanwhile", async () => {
+    const t = server();
+    dir = tempDir("mauve-bot-outage-");
+    smtp = await SmtpSink.start();
+    // The database on the small disk; the agents' state elsewhere.
+    const config = writeBotConfig(t, disk.data, botBody(t, smtp));
+    const bot = await startBotProcess(t, config);
+    procs.push(bot);
+    const up = await startAgent(t, dir, "web7", true);
+    procs.push(up);
+    const dies = await startAgent(t, dir, "web8", false);
+    procs.push(dies);
+    for (const source of ["web7", "web8"])
+      await bot.waitForLog(
+        `${source}'s update`,
+        (l) => l["msg"] === "update applied" && l["source"] === source,
+        30_000,
+      );
+
+    const filler = fillDisk(disk.data);
+    await bot.waitForLog(
+      "the database to fail",
+      (l) => typeof l["msg"] === "string" && l["msg"].startsWith("AlertBot cannot write its database"),
+      60_000,
+    );
+    await dies.crash();
+    await sleep(OUTAGE_MS);
+    rmSync(filler);
+    await bot.waitForLog(
+      "the database to be written again",
+      (l) => l["msg"] === "AlertBot can write its database again; reading again what was refused",
+      60_000,
+    );
+
+    const deadMail = await waitFor(
+      "a page about web8",
+      () => smtp!.mails.find((m) => /RAISED web8 /.test(m.raw)),
+      60_000,
+    );
+    assert.deepEqual(deadMail.to, ["alice@example.org"]);
+    await sleep(5_000);
+    const falsePages = subjects(smtp).filter((s) => s.includes(" web7 "));
+    assert.deepEqual(
+      falsePages,
+      [],
+      `web7 stayed up and kept publishing: nobody is paged about it (mails: ${subjects(smtp).join(" | ")})`,
+    );
+  });
 });

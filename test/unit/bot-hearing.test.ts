@@ -137,5 +137,11 @@ describe("AlertBot's hearing", () => {
     assert.equal(hearing.nextAt(GRACE_MS), 360_000);
     assert.equal(hearing.heard("web1@mauve.localhost"), true);
     assert.equal(hearing.nextAt(GRACE_MS), null);
+    hearing.deafToAll(); // the database cannot be written: nothing heard is kept
+    assert.equal(hearing.raiseNotBefore(false, 400_000, GRACE_MS), Infinity);
+    assert.equal(hearing.hostDownNotBefore(GRACE_MS), Infinity);
+    hearing.started(500_000);
+    assert.equal(hearing.raiseNotBefore(false, 400_000, GRACE_MS), 560_000);
+    assert.equal(hearing.raiseNotBefore(true, 400_000, GRACE_MS), 560_000);
   });
 });
