@@ -6,6 +6,7 @@ import {
   processDueOf,
   type IngestOutcome,
   type LookBeforeSave,
+  type RaiseHold,
   type StoredChange,
   type UpdateOrigin,
 } from "../ingest/ingest-update.js";
@@ -32,6 +33,7 @@ import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner } from "./command-runner.js";
 import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
+import { Hearing } from "./hearing.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
@@ -109,6 +111,8 @@ export class BotCore {
   readonly commands: CommandRunner;
   /** When an agent still within its grace runs out of it (host-down check). */
   private hostsNextAt: number | null = null;
+  /** Whom AlertBot could hear since when: its own outage is not its senders' silence (hearing.ts). */
+  private readonly hearing = new Hearing();
   /** Updates refused since AlertBot's alert about them was clear (refused-updates.ts). */
   private readonly refused = new RefusedUpdates();
   /** True while that alert is to be raised at the next tick. */
@@ -137,8 +141,11 @@ export class BotCore {
       deps.clock,
       () =>
         earliest(
-          earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
-          this.refusedToRaise ? deps.clock.now() : this.refused.quietAt(),
+          earliest(
+            earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
+            this.refusedToRaise ? deps.clock.now() : this.refused.quietAt(),
+          ),
+          this.hearing.nextAt(this.settings().policy.hostDown.graceMs),
         ),
       () => void this.tick(),
     );
@@ -214,8 +221,55 @@ export class BotCore {
     return this.dispatcher.idle();
   }
 
+  /**
+   * AlertBot heard nobody until now (it was not running, or could not write what it heard): every
+   * sender gets the host-down grace from now before a scheduled raise standing for its silence
+   * fires. Call before `start`.
+   */
+  startedHearing(): void {
+    this.hearing.started(this.deps.clock.now());
+  }
+
+  /** AlertBot cannot keep what it hears (its database cannot be written): nobody's silence counts until `startedHearing`. */
+  cannotHearAnyone(): void {
+    this.hearing.deafToAll();
+  }
+
+  /** AlertBot's XMPP link is down (or not up yet): no agent's silence counts until it is back. */
+  cannotHearAgents(): void {
+    this.hearing.deaf();
+  }
+
+  /**
+   * AlertBot's XMPP link is up: every agent gets the host-down grace from now, within which it is to
+   * be heard from (its presence, or an update it publishes live), or it counts as down since now.
+   * Agents: accounts whose presence AlertBot heard, and those that published sequenced updates (a
+   * mauve-agent, which stays online); not an account only mauvesend publishes with, never online.
+   */
+  async hearingAgents(): Promise<void> {
+    const agents = new Set(
+      this.deps.store.sources
+        .all()
+        .filter((s) => s.ownerJid !== "" && s.lastSequence > 0n)
+        .map((s) => s.ownerJid),
+    );
+    this.hearing.listening(this.deps.clock.now(), agents);
+    await this.tick();
+  }
+
+  /**
+   * An update `source`'s agent published just now (not one read back from its node): word that it
+   * is there, as its presence would be. Nothing to do unless AlertBot awaits word of it.
+   */
+  async publishedLive(source: string): Promise<void> {
+    if (!this.hearing.awaiting) return;
+    const owner = this.deps.store.sources.get(source)?.ownerJid;
+    if (owner && this.hearing.heard(owner)) await this.markBack(owner);
+  }
+
   /** An agent's presence went away: its sources count as down from now (host-down after the grace). */
   async agentAway(ownerJid: string): Promise<void> {
+    this.hearing.presence(ownerJid);
     this.deps.store.sources.markDown(ownerJid, this.deps.clock.now());
     this.deps.log.info("agent went away", { agent: ownerJid });
     this.changed();
@@ -224,6 +278,11 @@ export class BotCore {
 
   /** An agent's presence is back: clear its host-down alerts, and let its held alerts go on. */
   async agentBack(ownerJid: string): Promise<void> {
+    this.hearing.presence(ownerJid);
+    await this.markBack(ownerJid);
+  }
+
+  private async markBack(ownerJid: string): Promise<void> {
     const { store, clock, log } = this.deps;
     const back = store.sources.markUp(ownerJid);
     for (const source of back) log.info("agent is back", { agent: ownerJid, source });
@@ -561,6 +620,7 @@ export class BotCore {
       try {
         store.transaction(() => {
           const now = clock.now();
+          const hold = this.raiseHold(now, policy.hostDown.graceMs);
           let look: PolicyLook | undefined;
           const evaluate = (changes: readonly StoredChange[]): void => {
             if (changes.length === 0) return;
@@ -575,11 +635,12 @@ export class BotCore {
           // What an update just saved is looked at as it was saved: reading it back through the
           // due index cost more than the policy's own look at a fresh raise. First, before anything
           // else this round saves, so that the records are still what the store holds.
-          if (first && this.justSaved) evaluate(processDueOf(store, this.justSaved.values(), now));
+          if (first && this.justSaved) evaluate(processDueOf(store, this.justSaved.values(), now, hold));
+          if (first) this.markUnheardDown(now, policy.hostDown.graceMs);
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           if (first) this.lookAtRefused(policy.hostDown.importance, now, semantics);
           const seenBefore = seen.size;
-          const changes = processDue(store, now, DUE_CHUNK);
+          const changes = processDue(store, now, DUE_CHUNK, hold);
           evaluate(changes);
           // A short chunk is the last; so is one of alerts already looked at in this run (the
           // policy wants them again at once: they wait for the timer). The outbox is planned once,
@@ -634,10 +695,52 @@ export class BotCore {
     }
   }
 
+  /**
+   * Scheduled raises that wait because AlertBot could not hear their sender for part of the time
+   * they stand for (hearing.ts); undefined when none waits now. One of an agent's while the link is
+   * down waits a grace at a time, until the link is back.
+   */
+  private raiseHold(now: number, graceMs: number): RaiseHold | undefined {
+    const latest = this.hearing.hostDownNotBefore(graceMs);
+    if (latest === null || latest <= now) return undefined;
+    const { store, log } = this.deps;
+    return (alert) => {
+      const agent = (store.sources.get(alert.source)?.ownerJid ?? "") !== "";
+      const at = this.hearing.raiseNotBefore(agent, alert.updatedAt, graceMs);
+      if (at === null || at <= now) return null;
+      const until = Number.isFinite(at) ? at : now + graceMs;
+      log.info("scheduled raise held: AlertBot could not hear its sender", {
+        source: alert.source,
+        alert: alert.alertId,
+        untilMs: until,
+      });
+      return until;
+    };
+  }
+
+  /** Agents not heard from within the grace after AlertBot could hear them again count as down since then. */
+  private markUnheardDown(now: number, graceMs: number): void {
+    const { store, log } = this.deps;
+    for (const { owner, since } of this.hearing.overdue(now, graceMs)) {
+      store.sources.markDown(owner, since);
+      log.warn("agent not heard from since AlertBot could hear it again; counted as down", {
+        agent: owner,
+        sinceMs: now - since,
+      });
+      this.changed();
+    }
+  }
+
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */
   private raiseHostsDown(config: HostDownConfig, now: number, semantics: AlertSemantics | undefined): void {
     const { store, log } = this.deps;
-    const { raised, nextAt } = raiseHostsDown(store, config, now, semantics);
+    const notBefore = this.hearing.hostDownNotBefore(config.graceMs);
+    // Cut off, AlertBot cannot tell an agent gone from one unheard: the link coming back looks again.
+    if (notBefore === Infinity) {
+      this.hostsNextAt = null;
+      return;
+    }
+    const { raised, nextAt } = raiseHostsDown(store, config, now, semantics, notBefore ?? undefined);
     this.hostsNextAt = nextAt;
     for (const source of raised) log.warn("host down", { source });
   }

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
-import { sourceNameProblem } from "../codec/source-name.js";
+import { nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store, type StoreOptions } from "../store/store.js";
 import { createChat } from "../xmpp/chat.js";
@@ -326,6 +326,9 @@ async function startBot(
     troubles: () => storage.troubles(),
   });
   undo.push(() => core.stop());
+  // It heard nobody before now: what fell due meanwhile is not its senders' silence (hearing.ts).
+  core.startedHearing();
+  if (!session.isOnline) core.cannotHearAgents();
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
     core.applyEffects(effects),
   );
@@ -343,8 +346,13 @@ async function startBot(
   });
 
   // Live events wait while a resync catches up on retained items (see live-event-gate.ts).
+  // An update published live is word that its agent is there (hearing.ts); one read back from its node is not.
   const liveEvents = new LiveEventGate<IncomingItem>(
-    (event) => handleItem(core, log, event).then(() => undefined),
+    (event) =>
+      handleItem(core, log, event).then(async () => {
+        const source = nodeNameToSource(event.node);
+        if (source !== undefined) await core.publishedLive(source);
+      }),
     (err) => log.error("cannot apply a held event", { err }),
     (event) => event.node,
   );
@@ -481,7 +489,13 @@ async function startBot(
     probe: () => store.probeWrite(clock.now()),
     tell: (kind, subject, text) => core.tellDirectly(kind, subject, text),
     recovered: async () => {
-      if (session.isOnline) await resync();
+      // What came meanwhile was refused (read again from the nodes, sent again over UDP and HTTP),
+      // and presence changes were not kept: a fresh grace for every sender and agent (hearing.ts).
+      core.startedHearing();
+      if (session.isOnline) {
+        await core.hearingAgents();
+        await resync();
+      }
       await core.tick();
     },
     changed: () => core.changed(),
@@ -496,12 +510,16 @@ async function startBot(
       );
     },
   });
-  store.onStorageFailure((error) => storage.failed(error));
+  store.onStorageFailure((error) => {
+    core.cannotHearAnyone();
+    storage.failed(error);
+  });
   storage.watchFile();
   undo.push(() => storage.stop());
 
   session.on("online", () => {
     log.info("connected", { jid: session.jid });
+    core.hearingAgents().catch((err: unknown) => log.error("cannot look at the agents again", { err }));
     watchPeople().catch((err: unknown) => log.warn("cannot ask people for presence", { err }));
     resync().catch((err: unknown) => {
       log.error("resync failed", { err });
@@ -528,6 +546,8 @@ async function startBot(
     // Chat cannot reach anyone now: notices take the next channel at once instead of retrying chat
     // for the length of the outage. Each person's presence is asked for again once back online.
     people.forgetAll();
+    // No agent is heard now: their silence does not count until the link is back (hearing.ts).
+    core.cannotHearAgents();
     if (o.willReconnect) link.offline(o.reason);
   });
   // Each try that failed, with why: a secret changed on one side reads "not-authorized" here.
@@ -542,6 +562,7 @@ async function startBot(
     await audit.start();
   }
   if (session.isOnline) {
+    await core.hearingAgents();
     await watchPeople();
     await resync();
     await core.start();

@@ -217,27 +217,46 @@ function loadExisting(store: Store, update: AlertUpdate, origin: UpdateOrigin): 
  * Returns the changes, plus due alerts that changed nothing but need the policy's attention
  * (a suppression that ended on a raise nobody was told of) as changes with no transition.
  */
-export function processDue(store: Store, now: number, limit = -1): StoredChange[] {
-  return store.transaction(() => store.alerts.due(now, limit).map((alert) => fire(store, alert, now)));
+export function processDue(store: Store, now: number, limit = -1, hold?: RaiseHold): StoredChange[] {
+  return store.transaction(() => store.alerts.due(now, limit).map((alert) => fire(store, alert, now, hold)));
 }
 
 /**
  * The same for alerts the caller holds as stored in its open transaction (those an update just
  * saved): the ones due by `now` are carried out without reading them back through the due index.
  */
-export function processDueOf(store: Store, alerts: Iterable<AlertRecord>, now: number): StoredChange[] {
+export function processDueOf(
+  store: Store,
+  alerts: Iterable<AlertRecord>,
+  now: number,
+  hold?: RaiseHold,
+): StoredChange[] {
   const changes: StoredChange[] = [];
   for (const alert of alerts) {
     const dueAt = nextDueAt(alert);
-    if (dueAt !== null && dueAt <= now) changes.push(fire(store, alert, now));
+    if (dueAt !== null && dueAt <= now) changes.push(fire(store, alert, now, hold));
   }
   return changes;
 }
 
-function fire(store: Store, alert: AlertRecord, now: number): StoredChange {
-  const change = fireDue(alert, now);
-  if (!change) return { before: alert, after: alert, transition: null, events: [], alert };
+/**
+ * When a scheduled raise of `alert` that fell due may fire at the earliest, or null for now: a
+ * raise that stands for its sender's silence waits while AlertBot could not hear the sender
+ * (hearing.ts). It is stored for that time, and fires then unless the sender speaks first.
+ */
+export type RaiseHold = (alert: AlertRecord) => number | null;
+
+function fire(store: Store, alert: AlertRecord, now: number, hold?: RaiseHold): StoredChange {
+  const raiseDue = alert.scheduledRaiseAt !== null && alert.scheduledRaiseAt <= now;
+  const heldTo = raiseDue && hold ? hold(alert) : null;
+  const state = heldTo !== null && heldTo > now ? { ...alert, scheduledRaiseAt: heldTo } : alert;
+  const change = fireDue(state, now);
+  if (!change) {
+    if (state === alert) return { before: alert, after: alert, transition: null, events: [], alert };
+    const held = store.alerts.save(state, alert);
+    return { before: alert, after: held, transition: null, events: [], alert: held };
+  }
   const saved = store.alerts.save(change.after, alert);
   store.alerts.record(saved.shortId, change.events);
-  return { ...change, alert: saved };
+  return { ...change, before: alert, alert: saved };
 }

@@ -26,12 +26,20 @@ export interface HostDownCheck {
   readonly nextAt: number | null;
 }
 
-/** Lists the host-down alerts owed for sources silent longer than the grace. */
-export function checkHostsDown(down: DownSources, config: HostDownConfig, now: number): HostDownCheck {
+/**
+ * Lists the host-down alerts owed for sources silent longer than the grace, none before `notBefore`
+ * (when the one judging could not hear them for a while, they get a grace from when it could again).
+ */
+export function checkHostsDown(
+  down: DownSources,
+  config: HostDownConfig,
+  now: number,
+  notBefore = -Infinity,
+): HostDownCheck {
   const raise: HostDownAlert[] = [];
   let nextAt: number | null = null;
   for (const [source, since] of down) {
-    const due = since + config.graceMs;
+    const due = Math.max(since + config.graceMs, notBefore);
     if (due > now) {
       nextAt = nextAt === null ? due : Math.min(nextAt, due);
       continue;

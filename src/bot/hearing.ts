@@ -1,0 +1,122 @@
+// What AlertBot could hear, and since when. Its judgments of silence (an agent's heartbeat not
+// refreshed, an agent's presence gone past the host-down grace) count time as the sender's silence;
+// while AlertBot itself was not running, or was cut off from its XMPP server, it heard nobody, and
+// that is its own outage, not theirs. A bot cut off for longer than the agents' heartbeat timeout
+// paged every agent's heartbeat by email while they all stayed up and published; an agent that died
+// meanwhile was never raised at all (its "unavailable" went to a bot that was not there).
+//
+// So each sender gets a fresh grace from when AlertBot could hear it again: a scheduled raise that
+// falls due before then waits until then (one of an agent's while the link is down waits for the
+// link), and every agent must be heard from within the grace after a reconnection or start (its
+// presence, or an update it publishes live: greeted, an agent republishes its full state), or it
+// counts as down since then and its host-down alert is raised. Updates the agents published
+// meanwhile are read from their nodes at the reconnection, before the grace runs out.
+
+/** A sender's account and since when AlertBot awaits word of it. */
+export interface Unheard {
+  readonly owner: string;
+  readonly since: number;
+}
+
+/** Since when AlertBot could hear whom; pure bookkeeping, the bot core acts on it. */
+export class Hearing {
+  /** Before this AlertBot heard nobody (it was not running): -Infinity when it is not known to have missed anything. */
+  private allFrom = -Infinity;
+  /** Before this AlertBot heard no agent (its XMPP link was down). */
+  private xmppFrom = -Infinity;
+  private xmppDeaf = false;
+  /** Nothing heard is kept (its database cannot be written): nobody's silence counts until `started`. */
+  private allDeaf = false;
+  /** Agents not heard from since AlertBot could hear them again, by account. */
+  private readonly awaited = new Map<string, number>();
+  /** Accounts whose presence AlertBot has heard while running: agents, whatever they publish. */
+  private readonly present = new Set<string>();
+
+  /** AlertBot starts now, or can keep what it hears again (its database): it heard nobody before. */
+  started(now: number): void {
+    this.allDeaf = false;
+    this.allFrom = now;
+    this.xmppFrom = Math.max(this.xmppFrom, now);
+  }
+
+  /** Updates cannot be kept (the database cannot be written): nobody is heard until `started`. */
+  deafToAll(): void {
+    this.allDeaf = true;
+  }
+
+  /** The XMPP link is down (or not up yet): no agent can be heard until `listening`. */
+  deaf(): void {
+    this.xmppDeaf = true;
+  }
+
+  /**
+   * The XMPP link is up at `now`: each of `agents` (accounts that run a mauve-agent), and each
+   * account whose presence was heard before, is to be heard from within the grace.
+   */
+  listening(now: number, agents: Iterable<string>): void {
+    this.xmppDeaf = false;
+    this.xmppFrom = now;
+    this.awaited.clear();
+    for (const owner of [...agents, ...this.present]) this.awaited.set(owner, now);
+  }
+
+  /** Word of the agent `owner` (an update published live); true if it was awaited. */
+  heard(owner: string): boolean {
+    return this.awaited.delete(owner);
+  }
+
+  /** The presence of `owner` (available or not): it is an agent, and AlertBot knows where it stands. */
+  presence(owner: string): void {
+    this.present.add(owner);
+    this.awaited.delete(owner);
+  }
+
+  /** Whether any agent is still awaited (a cheap test before looking an update's sender up). */
+  get awaiting(): boolean {
+    return this.awaited.size > 0;
+  }
+
+  /**
+   * The earliest a scheduled raise may fire that its sender armed (its last update of the alert) at
+   * `armedAt`, or null when it may fire when due: the silence it stands for was all heard. `agent`
+   * for a source an agent account speaks for (heard over XMPP). Infinity while the link is down.
+   */
+  raiseNotBefore(agent: boolean, armedAt: number, graceMs: number): number | null {
+    const from = this.hearingFrom(agent);
+    return from === -Infinity || armedAt >= from ? null : from + graceMs;
+  }
+
+  /** The earliest any agent's host-down alert may be raised (its presence is heard over XMPP), or null. */
+  hostDownNotBefore(graceMs: number): number | null {
+    const from = this.hearingFrom(true);
+    return from === -Infinity ? null : from + graceMs;
+  }
+
+  // Since when AlertBot hears such a sender without a break; Infinity while it cannot.
+  private hearingFrom(agent: boolean): number {
+    if (this.allDeaf) return Infinity;
+    if (!agent) return this.allFrom;
+    return this.xmppDeaf ? Infinity : Math.max(this.allFrom, this.xmppFrom);
+  }
+
+  /** The agents not heard from within the grace by `now`: no longer awaited, each down since it was awaited. */
+  overdue(now: number, graceMs: number): Unheard[] {
+    const due: Unheard[] = [];
+    // Cut off again before the grace ran out: nobody is judged until the link is back (a new grace).
+    if (this.xmppDeaf || this.allDeaf) return due;
+    for (const [owner, since] of this.awaited)
+      if (since + graceMs <= now) {
+        due.push({ owner, since });
+        this.awaited.delete(owner);
+      }
+    return due;
+  }
+
+  /** When the next awaited agent runs out of its grace, or null. */
+  nextAt(graceMs: number): number | null {
+    let next: number | null = null;
+    if (this.xmppDeaf || this.allDeaf) return next;
+    for (const since of this.awaited.values()) if (next === null || since + graceMs < next) next = since + graceMs;
+    return next;
+  }
+}

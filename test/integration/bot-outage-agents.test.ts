@@ -1,0 +1,277 @@
+// AlertBot's own outage is not its agents' silence. The installed AlertBot and two agents run as
+// real processes on a real Prosody; AlertBot is cut off (its link, its process, the server) for
+// longer than the agents' heartbeat timeout and the host-down grace. The agent that stayed up and
+// kept publishing must page nobody; the one that really died meanwhile must still be raised. The
+// same with AlertBot's database unwritable for as long.
+import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Store } from "../../src/store/store.js";
+import type { ChildRun } from "../helpers/process-child.js";
+import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
+import { SmtpSink } from "../helpers/smtp-sink.js";
+import { agentYaml, tempDir } from "../helpers/spine.js";
+import { TcpRelay } from "../helpers/tcp-proxy.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+// The agents' heartbeat (its shortest): their heartbeat alert raises after three missed periods.
+const HEARTBEAT = "10s";
+const HEARTBEAT_TIMEOUT_MS = 30_000;
+// AlertBot away this long: past the heartbeat timeout and the host-down grace (10 s), with room to spare.
+const OUTAGE_MS = HEARTBEAT_TIMEOUT_MS + 5_000;
+
+/** Alice, told by email only (chat is cut with the bot); host-down after 10 s. */
+function botBody(t: TestProsody, smtp: SmtpSink): string {
+  return `people:
+  - name: alice
+    jid: alice@${t.prosody.domain}
+    email: alice@example.org
+    notify: { urgent: [email], normal: [email], low: [email] }
+host_down: { grace: 10s }
+email:
+  smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false, timeout: 30s }
+  from: Mauve <alerts@example.org>
+`;
+}
+
+/** An agent for `source`, with a heartbeat or without (then only its presence tells it is gone). */
+async function startAgent(t: TestProsody, dir: string, source: string, heartbeat: boolean): Promise<ChildRun> {
+  await t.prosody.register(source, `pw-${source}`);
+  const path = join(dir, `${source}.yaml`);
+  const yaml = agentYaml(t, dir, source, `log:\n  level: debug\n`);
+  writeFileSync(path, heartbeat ? yaml.replace(/^heartbeat: false$/m, `heartbeat: { interval: ${HEARTBEAT} }`) : yaml);
+  return startAgentProcess(path);
+}
+
+/** The subject lines of the mails alice got, in order. */
+function subjects(smtp: SmtpSink): string[] {
+  return smtp.mails.map((m) => /^Subject: (.*)$/im.exec(m.raw)?.[1] ?? "?");
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The kinds of history (raised, cleared) the alert `alertId` of `source` went through. */
+function historyOf(dir: string, source: string, alertId: string): string[] {
+  const store = Store.open(join(dir, "alertbot.sqlite"));
+  try {
+    const alert = store.alerts.find(source, alertId);
+    if (!alert) return [];
+    return store.alerts
+      .history(alert.shortId)
+      .map((h) => h.kind)
+      .filter((k) => k === "raised" || k === "cleared");
+  } finally {
+    store.close();
+  }
+}
+
+interface Run {
+  t: TestProsody;
+  dir: string;
+  smtp: SmtpSink;
+  bot: ChildRun;
+  /** Stays up all along. */
+  up: ChildRun;
+  /** Dies during the bot's outage. */
+  dies: ChildRun;
+}
+
+function outageSuite(
+  title: string,
+  upSource: string,
+  diesSource: string,
+  outage: (run: Run, relay: TcpRelay) => Promise<ChildRun>,
+): void {
+  describe(title, function () {
+    this.timeout(180_000);
+    const server = withProsody();
+    const procs: ChildRun[] = [];
+    let smtp: SmtpSink | undefined;
+    let relay: TcpRelay | undefined;
+    let dir: string | undefined;
+
+    after(async () => {
+      for (const p of procs.reverse()) await p.stop();
+      await relay?.close();
+      await smtp?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+    afterEach(function () {
+      if (this.currentTest?.state !== "failed") return;
+      for (const p of procs)
+        process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-5000)}\n---\n`);
+    });
+
+    it("pages nobody about the agent that stayed up, and still raises the one that died meanwhile", async () => {
+      const t = server();
+      dir = tempDir("mauve-bot-outage-");
+      smtp = await SmtpSink.start();
+      relay = await TcpRelay.start(t.prosody.componentPort);
+      const config = writeBotConfig(t, dir, botBody(t, smtp), "alertbot.yaml", relay.port);
+      const bot = await startBotProcess(t, config);
+      procs.push(bot);
+      const up = await startAgent(t, dir, upSource, true);
+      procs.push(up);
+      const dies = await startAgent(t, dir, diesSource, false);
+      procs.push(dies);
+      for (const source of [upSource, diesSource])
+        await bot.waitForLog(
+          `${source}'s heartbeat`,
+          (l) => l["msg"] === "update applied" && l["source"] === source,
+          30_000,
+        );
+
+      const run: Run = { t, dir, smtp, bot, up, dies };
+      const botNow = await outage(run, relay);
+      if (botNow !== bot) procs.push(botNow);
+
+      // The dead agent is raised (host down or its heartbeat) within the grace after the bot is back.
+      const deadMail = await waitFor(
+        `a page about ${diesSource}`,
+        () => smtp!.mails.find((m) => new RegExp(`RAISED ${diesSource} `).test(m.raw)),
+        60_000,
+      );
+      assert.deepEqual(deadMail.to, ["alice@example.org"]);
+      // A held heartbeat of the agent that stayed up would fall due with the dead one's page: a few
+      // seconds more show it.
+      await sleep(5_000);
+      const falsePages = subjects(smtp).filter((s) => s.includes(` ${upSource} `));
+      assert.deepEqual(
+        falsePages,
+        [],
+        `${upSource} stayed up and kept publishing: nobody is paged about it (mails: ${subjects(smtp).join(" | ")})`,
+      );
+      assert.deepEqual(
+        historyOf(dir, upSource, "heartbeat").filter((k) => k === "raised"),
+        [],
+      );
+      assert.deepEqual(historyOf(dir, upSource, "mauve-host-down"), []);
+      // The outage did last past the heartbeat of the one that stayed up: the bot, running, held it.
+      if (botNow === bot)
+        assert.ok(
+          bot.logs.some((l) => l["msg"] === "scheduled raise held: AlertBot could not hear its sender"),
+          "a heartbeat fell due during the outage and was held",
+        );
+    });
+  });
+}
+
+outageSuite("AlertBot's link cut for longer than the heartbeat timeout", "web1", "web2", async (run, relay) => {
+  relay.cut();
+  await run.bot.waitForLog("the bot to be cut off", (l) => l["msg"] === "disconnected");
+  await sleep(1_000);
+  await run.dies.crash();
+  await sleep(OUTAGE_MS);
+  const mark = run.bot.logs.length;
+  relay.restore();
+  await run.bot.waitForLog(
+    "the bot to reconnect",
+    (l) => run.bot.logs.indexOf(l) >= mark && l["msg"] === "connected",
+    90_000,
+  );
+  return run.bot;
+});
+
+outageSuite(
+  "AlertBot stopped for longer than the heartbeat timeout, then started again",
+  "web3",
+  "web4",
+  async (run) => {
+    assert.equal((await run.bot.stop()).code, 0);
+    await sleep(1_000);
+    await run.dies.crash();
+    await sleep(OUTAGE_MS);
+    const config = join(run.dir, "alertbot.yaml");
+    return startBotProcess(run.t, config);
+  },
+);
+
+outageSuite("Prosody restarted, down for longer than the heartbeat timeout", "web5", "web6", async (run) => {
+  await run.t.prosody.stop();
+  await run.bot.waitForLog("the bot to be cut off", (l) => l["msg"] === "disconnected");
+  await sleep(1_000);
+  await run.dies.crash();
+  await sleep(OUTAGE_MS);
+  const mark = run.bot.logs.length;
+  await run.t.prosody.start();
+  await run.bot.waitForLog(
+    "the bot to reconnect",
+    (l) => run.bot.logs.indexOf(l) >= mark && l["msg"] === "connected",
+    90_000,
+  );
+  return run.bot;
+});
+
+// Its database unwritable (the disk full) AlertBot keeps nothing it hears: the agents' heartbeats
+// and an agent's "unavailable" are refused as surely as if it had not been there.
+describe("AlertBot's disk full for longer than the heartbeat timeout", function () {
+  this.timeout(180_000);
+  const server = withProsody();
+  const disk = withSmallDisk("mauve-bot-outage-disk-", "4m");
+  const procs: ChildRun[] = [];
+  let smtp: SmtpSink | undefined;
+  let dir: string | undefined;
+
+  after(async () => {
+    for (const p of procs.reverse()) await p.stop();
+    await smtp?.close();
+    disk.release();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state !== "failed") return;
+    for (const p of procs)
+      process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-5000)}\n---\n`);
+  });
+
+  it("pages nobody about the agent that stayed up, and still raises the one that died meanwhile", async () => {
+    const t = server();
+    dir = tempDir("mauve-bot-outage-");
+    smtp = await SmtpSink.start();
+    // The database on the small disk; the agents' state elsewhere.
+    const config = writeBotConfig(t, disk.data, botBody(t, smtp));
+    const bot = await startBotProcess(t, config);
+    procs.push(bot);
+    const up = await startAgent(t, dir, "web7", true);
+    procs.push(up);
+    const dies = await startAgent(t, dir, "web8", false);
+    procs.push(dies);
+    for (const source of ["web7", "web8"])
+      await bot.waitForLog(
+        `${source}'s update`,
+        (l) => l["msg"] === "update applied" && l["source"] === source,
+        30_000,
+      );
+
+    const filler = fillDisk(disk.data);
+    await bot.waitForLog(
+      "the database to fail",
+      (l) => typeof l["msg"] === "string" && l["msg"].startsWith("AlertBot cannot write its database"),
+      60_000,
+    );
+    await dies.crash();
+    await sleep(OUTAGE_MS);
+    rmSync(filler);
+    await bot.waitForLog(
+      "the database to be written again",
+      (l) => l["msg"] === "AlertBot can write its database again; reading again what was refused",
+      60_000,
+    );
+
+    const deadMail = await waitFor(
+      "a page about web8",
+      () => smtp!.mails.find((m) => /RAISED web8 /.test(m.raw)),
+      60_000,
+    );
+    assert.deepEqual(deadMail.to, ["alice@example.org"]);
+    await sleep(5_000);
+    const falsePages = subjects(smtp).filter((s) => s.includes(" web7 "));
+    assert.deepEqual(
+      falsePages,
+      [],
+      `web7 stayed up and kept publishing: nobody is paged about it (mails: ${subjects(smtp).join(" | ")})`,
+    );
+  });
+});

@@ -1,0 +1,147 @@
+// AlertBot's own outage is not its senders' silence (src/bot/hearing.ts): scheduled raises that fell
+// due while it could not hear wait for a grace from when it could again, and an agent unheard past
+// that grace counts as down. On a fake clock, with the core as run-bot drives it.
+import assert from "node:assert/strict";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { Hearing } from "../../src/bot/hearing.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { sourceToNodeName } from "../../src/codec/source-name.js";
+import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
+import { Store } from "../../src/store/store.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { RecordingChat, advanceCore, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
+
+const GRACE_MS = 60_000;
+const config = testConfig(
+  `people:
+  - { name: alice, jid: alice@mauve.localhost }
+host_down: { grace: 1m }
+`,
+);
+
+describe("AlertBot's hearing", () => {
+  let clock: FakeClock;
+  let chat: RecordingChat;
+  let store: Store;
+  let core: BotCore;
+  const s = () => Math.floor(clock.now() / 1000);
+  const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
+  let sequence = 1n;
+  // A mauve-agent's update: sequenced (mauvesend's are not).
+  const heartbeat = async (source: string, inS: number): Promise<void> => {
+    const hb = alert("heartbeat", { clearTimeS: s(), raiseTimeS: s() + inS });
+    await core.applyUpdate(update(source, [hb], { sequence: sequence++ }), pubsubOrigin(source));
+    await core.idle();
+  };
+
+  beforeEach(async () => {
+    clock = new FakeClock(1_000_000);
+    chat = new RecordingChat();
+    store = Store.open(":memory:");
+    for (const source of ["web1", "web2", "cron1"])
+      store.sources.claim(source, sourceToNodeName(source), `${source}@mauve.localhost`, clock.now());
+    core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: chatOnly(chat),
+      inputs: { presence: () => "online", down: () => store.sources.down() },
+    });
+    core.startedHearing();
+    await core.start();
+    // Two agents publish their state; cron1 is an account only mauvesend publishes with (unsequenced).
+    for (const source of ["web1", "web2"]) {
+      await core.applyUpdate(update(source, [], { replace: true, sequence: sequence++ }), pubsubOrigin(source));
+      await core.publishedLive(source);
+    }
+    await core.applyUpdate(update("cron1", [alert("backup", { clearTimeS: s() })]), pubsubOrigin("cron1"));
+    await core.idle();
+    await core.hearingAgents();
+    await core.publishedLive("web1");
+    await core.publishedLive("web2");
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+  });
+
+  it("a heartbeat armed while AlertBot hears raises when due", async () => {
+    await heartbeat("web1", 30);
+    await advance(30_000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"]);
+  });
+
+  it("holds an agent's heartbeat while the link is down, and the agent heard again once back pages nobody", async () => {
+    await heartbeat("web1", 30);
+    core.cannotHearAgents();
+    await advance(10 * 60_000);
+    assert.deepEqual(chat.take(), [], "cut off ten minutes: nobody's silence");
+    assert.equal(store.alerts.find("web1", "heartbeat")?.status, "cleared");
+    await core.hearingAgents();
+    await advance(GRACE_MS / 2);
+    await heartbeat("web1", 90); // its full state, republished once greeted
+    await core.publishedLive("web1");
+    await core.publishedLive("web2");
+    await advance(GRACE_MS / 2);
+    assert.deepEqual(chat.take(), [], "both spoke within the grace");
+    await advance(60_000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"], "its silence after counts as ever");
+  });
+
+  it("an agent unheard past the grace after the link is back is raised as down, once", async () => {
+    await heartbeat("web1", 30);
+    await heartbeat("web2", 30);
+    core.cannotHearAgents();
+    await advance(10 * 60_000);
+    const backAt = clock.now();
+    await core.hearingAgents();
+    await heartbeat("web1", 600);
+    await core.publishedLive("web1");
+    await advance(GRACE_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(store.sources.down(), new Map([["web2", backAt]]), "cron1 is no agent: never awaited");
+    assert.equal(store.alerts.find("web2", HOST_DOWN_ALERT_ID)?.status, "raised");
+    // Its heartbeat falls due at the same moment and is held by the host-down alert: one page.
+    const pages = chat.take();
+    assert.equal(pages.length, 1, pages.join("\n"));
+    assert.match(pages[0]!, /^alice: RAISED #\d+ web2 mauve-host-down: web2's agent has been unreachable since/);
+  });
+
+  it("an agent that went away before the outage gets a fresh grace from the link's return, and is cleared when heard", async () => {
+    await core.agentAway("web2@mauve.localhost");
+    core.cannotHearAgents();
+    await advance(10 * 60_000);
+    assert.equal(store.alerts.find("web2", HOST_DOWN_ALERT_ID), undefined, "nothing raised while cut off");
+    await core.hearingAgents();
+    await advance(GRACE_MS / 2);
+    await core.publishedLive("web2");
+    await core.publishedLive("web1");
+    assert.deepEqual(store.sources.down(), new Map(), "an update published live: it is there");
+    await advance(GRACE_MS);
+    assert.deepEqual(chat.take(), []);
+  });
+
+  it("after a start, a sender's raise armed before it waits a grace; one armed after does not", () => {
+    const hearing = new Hearing();
+    assert.equal(hearing.raiseNotBefore(false, 0, GRACE_MS), null, "not started by run-bot: nothing held");
+    hearing.started(100_000);
+    assert.equal(hearing.raiseNotBefore(false, 99_999, GRACE_MS), 160_000);
+    assert.equal(hearing.raiseNotBefore(false, 100_000, GRACE_MS), null);
+    hearing.deaf();
+    assert.equal(hearing.raiseNotBefore(true, 200_000, GRACE_MS), Infinity, "an agent's, while cut off");
+    assert.equal(hearing.raiseNotBefore(false, 200_000, GRACE_MS), null, "UDP still heard");
+    hearing.listening(300_000, ["web1@mauve.localhost"]);
+    assert.equal(hearing.raiseNotBefore(true, 200_000, GRACE_MS), 360_000);
+    assert.equal(hearing.nextAt(GRACE_MS), 360_000);
+    assert.equal(hearing.heard("web1@mauve.localhost"), true);
+    assert.equal(hearing.nextAt(GRACE_MS), null);
+    hearing.deafToAll(); // the database cannot be written: nothing heard is kept
+    assert.equal(hearing.raiseNotBefore(false, 400_000, GRACE_MS), Infinity);
+    assert.equal(hearing.hostDownNotBefore(GRACE_MS), Infinity);
+    hearing.started(500_000);
+    assert.equal(hearing.raiseNotBefore(false, 400_000, GRACE_MS), 560_000);
+    assert.equal(hearing.raiseNotBefore(true, 400_000, GRACE_MS), 560_000);
+  });
+});
