@@ -35,6 +35,27 @@ const AS_GIVEN: DeliveryForm<never> = {
   decode: (body) => body as never,
 };
 
+/** A pending delivery's row as `pending` and `pendingAbout` read it (the person is the one asked about). */
+const PENDING_COLUMNS = "id, short_id, body, created_at, not_before";
+interface PendingRow {
+  id: number;
+  short_id: number;
+  body: string;
+  created_at: number;
+  not_before: number | null;
+}
+
+function storedDelivery<T>(r: PendingRow, person: string, form: DeliveryForm<T>): StoredDelivery<T> {
+  return {
+    id: r.id,
+    shortId: r.short_id,
+    person,
+    delivery: form.decode(JSON.parse(r.body), person, r.short_id),
+    createdAt: r.created_at,
+    notBefore: r.not_before,
+  };
+}
+
 /** How a delivery ended ("moot": a fallback no longer needed, the alert was answered or cleared). */
 export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
 
@@ -119,23 +140,9 @@ export class PolicyStore {
   /** One person's deliveries ready at `now`, oldest first. */
   pending<T>(person: string, now: number, form: DeliveryForm<T> = AS_GIVEN): Array<StoredDelivery<T>> {
     const rows = this.sql(
-      "SELECT id, short_id, person, body, created_at, not_before FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
-    ).all(person, now) as Array<{
-      id: number;
-      short_id: number;
-      person: string;
-      body: string;
-      created_at: number;
-      not_before: number | null;
-    }>;
-    return rows.map((r) => ({
-      id: r.id,
-      shortId: r.short_id,
-      person: r.person,
-      delivery: form.decode(JSON.parse(r.body), r.person, r.short_id),
-      createdAt: r.created_at,
-      notBefore: r.not_before,
-    }));
+      `SELECT ${PENDING_COLUMNS} FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id`,
+    ).all(person, now) as PendingRow[];
+    return rows.map((r) => storedDelivery(r, person, form));
   }
 
   /** Every delivery still kept for an alert, oldest first, with how it stands (for the web board). */
@@ -212,23 +219,10 @@ export class PolicyStore {
     form: DeliveryForm<T> = AS_GIVEN,
   ): Array<StoredDelivery<T>> {
     const rows = this.sql(
-      `SELECT id, short_id, body, created_at, not_before FROM deliveries INDEXED BY deliveries_pending
+      `SELECT ${PENDING_COLUMNS} FROM deliveries INDEXED BY deliveries_pending
         WHERE status = 'pending' AND person = ? AND short_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-    ).all(person, JSON.stringify([...new Set(shortIds)])) as Array<{
-      id: number;
-      short_id: number;
-      body: string;
-      created_at: number;
-      not_before: number | null;
-    }>;
-    return rows.map((r) => ({
-      id: r.id,
-      shortId: r.short_id,
-      person,
-      delivery: form.decode(JSON.parse(r.body), person, r.short_id),
-      createdAt: r.created_at,
-      notBefore: r.not_before,
-    }));
+    ).all(person, JSON.stringify([...new Set(shortIds)])) as PendingRow[];
+    return rows.map((r) => storedDelivery(r, person, form));
   }
 
   /** Records how a delivery ended. */
