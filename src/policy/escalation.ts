@@ -417,26 +417,34 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
 }
 
 /**
- * Whoever comes on call while the chain's first step (on call, everyone on call) has fired and the
- * alert is still unanswered hears of it: a night's page left unacked at 08:00 went on reminding
- * the night's person through their day off, and the day's never heard of it.
+ * Whoever comes on call for a step of this round already run while the alert is still unanswered
+ * hears of it, once, on that step's channels: a night's page left unacked at 08:00 went on
+ * reminding the night's person through their day off, and the day's never heard of it; and the
+ * line a later step paged (a named person first, then whoever is on call) changes hands just the
+ * same. `oncall` and `all` hand over to whoever the step would tell now; `next` and another
+ * workgroup, which page one person of a line, to the first in it once nobody in it has been told.
+ * Steps not reached yet are not handed over: they will run in time.
  */
 function handOver(run: Run, state: EscalationState): EscalationState {
-  const first = run.chain.steps[0];
-  if (first === undefined || state.nextStep === 0 || (first.notify.kind !== "oncall" && first.notify.kind !== "all"))
-    return state;
   const told = new Set(state.notified.filter((n) => n.round === state.round).map((n) => n.person));
   if (told.size === 0) return state;
   const { now, policy } = run.input;
-  // The step's own window holds the handover as it held the step.
-  const window =
-    first.window === null || !Object.hasOwn(policy.windows, first.window) ? undefined : policy.windows[first.window];
-  if (window !== undefined && !isOpen(window, now)) return state;
   let s = state;
-  for (const person of resolveTarget(first.notify, run.workgroup, policy, now, told)) {
-    if (told.has(person.name)) continue;
-    deliver(run, person, "escalated", `now on call for ${run.workgroup.name}: handed over unacked`, first.channels);
-    s = toldAt(s, person.name, now, first.channels, 0);
+  for (const [index, step] of run.chain.steps.slice(0, state.nextStep).entries()) {
+    const target = step.notify;
+    if (target.kind === "person") continue;
+    // The step's own window holds the handover as it held the step.
+    const window =
+      step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
+    if (window !== undefined && !isOpen(window, now)) continue;
+    const onePerLine = target.kind === "next" || target.kind === "workgroup";
+    if (onePerLine && onCallFor(target, run.workgroup, policy, now).some((p) => told.has(p.name))) continue;
+    for (const person of resolveTarget(target, run.workgroup, policy, now, told)) {
+      if (told.has(person.name)) continue;
+      deliver(run, person, "escalated", `now on call for ${run.workgroup.name}: handed over unacked`, step.channels);
+      told.add(person.name);
+      s = toldAt(s, person.name, now, step.channels, index);
+    }
   }
   return s;
 }
@@ -493,6 +501,7 @@ function sendReminders(run: Run, state: EscalationState): EscalationState {
 
 /** The next moment this chain has anything to do: a step falling due (or its window opening), or a reminder. */
 function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | null): number | null {
+  const { policy } = run.input;
   const candidates: number[] = [];
   const step = run.chain.steps[state.nextStep];
   if (blockedUntil !== null) candidates.push(blockedUntil);
@@ -503,10 +512,17 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
     for (const n of state.notified)
       if (n.round === state.round && !off.has(n.person)) candidates.push(n.lastAt + period);
   }
-  // A look when the line of people on call changes, for the handover (see handOver).
-  const handover =
-    run.chain.steps[0] !== undefined && state.nextStep > 0 ? nextLineChange(run.workgroup, run.input.now) : null;
-  if (handover !== null) candidates.push(handover);
+  // A look when a line of people on call that a step already run read changes, for the handover
+  // (see handOver): the workgroup's own, and any other workgroup a step named.
+  const lines = new Set<Workgroup>(state.nextStep > 0 && run.chain.steps[0] !== undefined ? [run.workgroup] : []);
+  for (const step of run.chain.steps.slice(0, state.nextStep)) {
+    const other = step.notify.kind === "workgroup" ? findWorkgroup(policy.workgroups, step.notify.name) : undefined;
+    if (other !== undefined) lines.add(other);
+  }
+  for (const line of lines) {
+    const change = nextLineChange(line, run.input.now);
+    if (change !== null) candidates.push(change);
+  }
   // A look when the rule's window shuts holds the chain from then: looked at only at its next step,
   // the time shut in between would count towards it.
   const window = windowOf(run.input);

@@ -512,6 +512,135 @@ rules:
     ]);
   });
 
+  /** Step 1 names carol; step 2, half an hour on, tells whoever is on call (the line, for `all`). */
+  const namedFirst = (secondStep = "oncall", channels = ""): Policy =>
+    loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org, email: alice@x.org }
+  - { name: bob, jid: bob@x.org, email: bob@x.org }
+  - { name: carol, jid: carol@x.org }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    rotation:
+      start: 2026-01-05
+      shifts:
+        - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
+        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }
+    escalation:
+      urgent:
+        steps: [{ after: 0m, notify: carol }, { after: 30m, notify: ${secondStep}${channels} }]
+        reminder: 30m
+rules:
+  - { level: urgent, workgroup: ops }
+email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: Mauve <alerts@x.org> }
+`,
+      { file: "named-first.yaml" },
+    );
+
+  it("hands over the line of a later step already run, on its channels, and its reminders follow", () => {
+    const h = atSeven(namedFirst("oncall", ", channels: [email]"));
+    h.runTo(11 * 60);
+    assert.deepEqual(h.lines, [
+      "t=9h carol raised xmpp",
+      "t=570m alice escalated email", // step 2: alice's day
+      "t=570m carol reminder xmpp",
+      "t=10h bob escalated email", // 20:00: step 2's line is bob's now
+      "t=10h carol reminder xmpp", // named by step 1: reminded whoever is on call
+      "t=630m carol reminder xmpp",
+      "t=630m bob reminder email",
+      "t=11h carol reminder xmpp",
+      "t=11h bob reminder email",
+    ]);
+    const handover = h.last?.state?.notified.find((n) => n.person === "bob");
+    assert.equal(handover?.onCallStep, 1, "told for step 2's line");
+  });
+
+  it("hands over everyone on call for a later step, once, and nobody for a step not reached yet", () => {
+    const h = new Harness({ raisedAt: T0 + 9 * 60 * M + 50 * M }, namedFirst("all")); // 19:50
+    h.clock.set(T0 + 9 * 60 * M + 50 * M);
+    h.evaluate();
+    h.runTo(10 * 60 + 30);
+    assert.deepEqual(h.lines, [
+      "t=590m carol raised xmpp",
+      "t=620m bob escalated xmpp", // step 2 runs at 20:20 and finds bob: no handover at 20:00
+      "t=620m carol reminder xmpp",
+    ]);
+    h.runTo(22 * 60 + 10); // to 08:10 on Tuesday
+    assert.deepEqual(
+      h.lines.filter((l) => l.includes("escalated")),
+      ["t=620m bob escalated xmpp", "t=22h alice escalated xmpp"], // 08:00: the day's, once
+    );
+    assert.ok(!h.lines.some((l) => l.startsWith("t=22h bob")), "bob, off call and handed over, is not reminded");
+  });
+
+  it("hands over a later step's `next` to the first in line once nobody in it has been told", () => {
+    const h = atSeven(namedFirst("next"));
+    h.runTo(10 * 60 + 30);
+    assert.deepEqual(h.lines, [
+      "t=9h carol raised xmpp",
+      "t=570m alice escalated xmpp", // step 2: next in alice's day
+      "t=570m carol reminder xmpp",
+      "t=10h bob escalated xmpp", // 20:00: bob's night, and nobody in it has heard
+      "t=10h carol reminder xmpp",
+      "t=630m carol reminder xmpp",
+      "t=630m bob reminder xmpp",
+    ]);
+  });
+
+  it("hands over another workgroup's line that a later step paged, looking when that line changes", () => {
+    const twoTeams = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org }
+  - { name: bob, jid: bob@x.org }
+  - { name: carol, jid: carol@x.org }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    members: [carol]
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: carol }, { after: 30m, notify: "workgroup:dba" }], reminder: 30m }
+  - name: dba
+    timezone: Europe/London
+    rotation:
+      start: 2026-01-05
+      shifts:
+        - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
+        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }], reminder: 30m }
+rules:
+  - { level: urgent, workgroup: ops }
+`,
+      { file: "two-teams.yaml" },
+    );
+    const h = new Harness({ raisedAt: T0 + 9 * 60 * M + 20 * M }, twoTeams); // 19:20
+    h.clock.set(T0 + 9 * 60 * M + 20 * M);
+    h.evaluate();
+    h.runTo(10 * 60 + 30);
+    assert.deepEqual(h.lines, [
+      "t=560m carol raised xmpp",
+      "t=590m alice escalated xmpp", // step 2: dba's day
+      "t=590m carol reminder xmpp",
+      "t=10h bob escalated xmpp", // 20:00: dba's night
+      "t=620m carol reminder xmpp",
+      "t=630m bob reminder xmpp", // and alice, off call, no more
+    ]);
+  });
+
+  it("hands over once to someone coming on call for two steps already run", () => {
+    const h = atSeven(shifts("all")); // steps 1 and 2 both read ops's line
+    h.runTo(10 * 60 + 5);
+    assert.deepEqual(
+      h.lines.filter((l) => l.startsWith("t=10h")),
+      ["t=10h bob escalated xmpp"], // 20:00: one handover, and alice is off call for both steps
+    );
+  });
+
   it("keeps reminding the last one told when nobody is on call after their shift, rather than nobody", () => {
     const h = atSeven(shifts("next", false)); // no night shift: the rota is empty from 20:00
     h.runTo(11 * 60);
