@@ -126,6 +126,26 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
     return child;
   }
 
+  // The agent reconnects (logged after `mark`), every step reaches the bot once and in order, and
+  // the agent then stops cleanly.
+  const reconnectsAndDeliversInOrder = async (running: ChildRun, source: string, mark: number): Promise<void> => {
+    await running.waitForLog(
+      "the reconnection",
+      (l) => l["msg"] === "reconnected; republishing full state after the backlog",
+      120_000,
+      mark,
+    );
+    await waitFor("every change to reach the bot", () => allArrived(bot!, source), 120_000);
+    assertTrail(bot!, source);
+    assert.deepEqual(
+      botLog.withMsg("stale update ignored").filter((l) => l["source"] === source),
+      [],
+      "nothing arrived out of order",
+    );
+    assert.equal((await running.stop()).code, 0);
+    agent = undefined;
+  };
+
   it("frozen both ways: drops it by its keepalive, reconnects once it thaws, and publishes every change in order", async () => {
     const source = "web6";
     const running = await start(source, (port) => [`xmpp://127.0.0.1:${port}`]);
@@ -147,21 +167,7 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
     // beside the same updates sent again: the bot applies each once.
     relay!.resume();
     const mark = running.logs.length;
-    await running.waitForLog(
-      "the reconnection",
-      (l) => l["msg"] === "reconnected; republishing full state after the backlog",
-      120_000,
-      mark,
-    );
-    await waitFor("every change to reach the bot", () => allArrived(bot!, source), 120_000);
-    assertTrail(bot!, source);
-    assert.deepEqual(
-      botLog.withMsg("stale update ignored").filter((l) => l["source"] === source),
-      [],
-      "nothing arrived out of order",
-    );
-    assert.equal((await running.stop()).code, 0);
-    agent = undefined;
+    await reconnectsAndDeliversInOrder(running, source, mark);
   });
 
   it("half dead (the server still talks to it, its own stanzas are lost): drops it, reconnects to the next address, and publishes every change in order", async () => {
@@ -196,20 +202,6 @@ describe("mauve-agent whose link stops carrying anything without closing", funct
       talking = false;
       await chatter;
     }
-    await running.waitForLog(
-      "the reconnection",
-      (l) => l["msg"] === "reconnected; republishing full state after the backlog",
-      120_000,
-      deadAt,
-    );
-    await waitFor("every change to reach the bot", () => allArrived(bot!, source), 120_000);
-    assertTrail(bot!, source);
-    assert.deepEqual(
-      botLog.withMsg("stale update ignored").filter((l) => l["source"] === source),
-      [],
-      "nothing arrived out of order",
-    );
-    assert.equal((await running.stop()).code, 0);
-    agent = undefined;
+    await reconnectsAndDeliversInOrder(running, source, deadAt);
   });
 });
