@@ -8,11 +8,12 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Store } from "../../src/store/store.js";
 import type { ChildRun } from "../helpers/process-child.js";
-import { startAgentProcess, startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
+import { writeBotConfig } from "../helpers/process-bot.js";
+import { withProcesses, type ProcessFixture } from "../helpers/process-fixture.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
-import { agentYaml, tempDir } from "../helpers/spine.js";
+import { agentYaml } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -37,12 +38,18 @@ email:
 }
 
 /** An agent for `source`, with a heartbeat or without (then only its presence tells it is gone). */
-async function startAgent(t: TestProsody, dir: string, source: string, heartbeat: boolean): Promise<ChildRun> {
+async function startAgent(
+  fx: ProcessFixture,
+  t: TestProsody,
+  dir: string,
+  source: string,
+  heartbeat: boolean,
+): Promise<ChildRun> {
   await t.prosody.register(source, `pw-${source}`);
   const path = join(dir, `${source}.yaml`);
   const yaml = agentYaml(t, dir, source, `log:\n  level: debug\n`);
   writeFileSync(path, heartbeat ? yaml.replace(/^heartbeat: false$/m, `heartbeat: { interval: ${HEARTBEAT} }`) : yaml);
-  return startAgentProcess(path);
+  return fx.startAgent(path);
 }
 
 /** The subject lines of the mails alice got, in order. */
@@ -76,6 +83,8 @@ interface Run {
   up: ChildRun;
   /** Dies during the bot's outage. */
   dies: ChildRun;
+  /** Starts AlertBot again with `config`, stopped after the test. */
+  startBot: (config: string) => Promise<ChildRun>;
 }
 
 function outageSuite(
@@ -87,35 +96,17 @@ function outageSuite(
   describe(title, function () {
     this.timeout(180_000);
     const server = withProsody();
-    const procs: ChildRun[] = [];
-    let smtp: SmtpSink | undefined;
-    let relay: TcpRelay | undefined;
-    let dir: string | undefined;
-
-    after(async () => {
-      for (const p of procs.reverse()) await p.stop();
-      await relay?.close();
-      await smtp?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
-    afterEach(function () {
-      if (this.currentTest?.state !== "failed") return;
-      for (const p of procs)
-        process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-5000)}\n---\n`);
-    });
+    const fx = withProcesses(server);
 
     it("pages nobody about the agent that stayed up, and still raises the one that died meanwhile", async () => {
       const t = server();
-      dir = tempDir("mauve-bot-outage-");
-      smtp = await SmtpSink.start();
-      relay = await TcpRelay.start(t.prosody.componentPort);
+      const dir = fx.dir("mauve-bot-outage-");
+      const smtp = await fx.smtp();
+      const relay = await fx.relay();
       const config = writeBotConfig(t, dir, botBody(t, smtp), "alertbot.yaml", relay.port);
-      const bot = await startBotProcess(t, config);
-      procs.push(bot);
-      const up = await startAgent(t, dir, upSource, true);
-      procs.push(up);
-      const dies = await startAgent(t, dir, diesSource, false);
-      procs.push(dies);
+      const bot = await fx.startBot(config);
+      const up = await startAgent(fx, t, dir, upSource, true);
+      const dies = await startAgent(fx, t, dir, diesSource, false);
       for (const source of [upSource, diesSource])
         await bot.waitForLog(
           `${source}'s heartbeat`,
@@ -123,14 +114,13 @@ function outageSuite(
           30_000,
         );
 
-      const run: Run = { t, dir, smtp, bot, up, dies };
+      const run: Run = { t, dir, smtp, bot, up, dies, startBot: (path) => fx.startBot(path) };
       const botNow = await outage(run, relay);
-      if (botNow !== bot) procs.push(botNow);
 
       // The dead agent is raised (host down or its heartbeat) within the grace after the bot is back.
       const deadMail = await waitFor(
         `a page about ${diesSource}`,
-        () => smtp!.mails.find((m) => new RegExp(`RAISED ${diesSource} `).test(m.raw)),
+        () => smtp.mails.find((m) => new RegExp(`RAISED ${diesSource} `).test(m.raw)),
         60_000,
       );
       assert.deepEqual(deadMail.to, ["alice@example.org"]);
@@ -184,7 +174,7 @@ outageSuite(
     await run.dies.crash();
     await sleep(OUTAGE_MS);
     const config = join(run.dir, "alertbot.yaml");
-    return startBotProcess(run.t, config);
+    return run.startBot(config);
   },
 );
 
@@ -210,34 +200,18 @@ describe("AlertBot's disk full for longer than the heartbeat timeout", function 
   this.timeout(180_000);
   const server = withProsody();
   const disk = withSmallDisk("mauve-bot-outage-disk-", "4m");
-  const procs: ChildRun[] = [];
-  let smtp: SmtpSink | undefined;
-  let dir: string | undefined;
-
-  after(async () => {
-    for (const p of procs.reverse()) await p.stop();
-    await smtp?.close();
-    disk.release();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state !== "failed") return;
-    for (const p of procs)
-      process.stderr.write(`\n--- ${p.label} pid ${p.pid} stderr (tail) ---\n${p.stderr.slice(-5000)}\n---\n`);
-  });
+  const fx = withProcesses(server);
+  after(() => disk.release());
 
   it("pages nobody about the agent that stayed up, and still raises the one that died meanwhile", async () => {
     const t = server();
-    dir = tempDir("mauve-bot-outage-");
-    smtp = await SmtpSink.start();
+    const dir = fx.dir("mauve-bot-outage-");
+    const smtp = await fx.smtp();
     // The database on the small disk; the agents' state elsewhere.
     const config = writeBotConfig(t, disk.data, botBody(t, smtp));
-    const bot = await startBotProcess(t, config);
-    procs.push(bot);
-    const up = await startAgent(t, dir, "web7", true);
-    procs.push(up);
-    const dies = await startAgent(t, dir, "web8", false);
-    procs.push(dies);
+    const bot = await fx.startBot(config);
+    await startAgent(fx, t, dir, "web7", true); // stays up all along
+    const dies = await startAgent(fx, t, dir, "web8", false);
     for (const source of ["web7", "web8"])
       await bot.waitForLog(
         `${source}'s update`,
@@ -262,7 +236,7 @@ describe("AlertBot's disk full for longer than the heartbeat timeout", function 
 
     const deadMail = await waitFor(
       "a page about web8",
-      () => smtp!.mails.find((m) => /RAISED web8 /.test(m.raw)),
+      () => smtp.mails.find((m) => /RAISED web8 /.test(m.raw)),
       60_000,
     );
     assert.deepEqual(deadMail.to, ["alice@example.org"]);
