@@ -223,8 +223,8 @@ export class BotCore {
 
   /**
    * AlertBot heard nobody until now (it was not running, or could not write what it heard): every
-   * sender gets the host-down grace from now before a scheduled raise standing for its silence
-   * fires. Call before `start`.
+   * sender gets the host-down grace from now (a UDP or HTTP sender its own heartbeat timeout, when
+   * longer) before a scheduled raise standing for its silence fires. Call before `start`.
    */
   startedHearing(): void {
     this.hearing.started(this.deps.clock.now());
@@ -701,12 +701,12 @@ export class BotCore {
    * down waits a grace at a time, until the link is back.
    */
   private raiseHold(now: number, graceMs: number): RaiseHold | undefined {
-    const latest = this.hearing.hostDownNotBefore(graceMs);
+    const latest = this.hearing.holdsUntil(graceMs);
     if (latest === null || latest <= now) return undefined;
     const { store, log } = this.deps;
     return (alert) => {
       const agent = (store.sources.get(alert.source)?.ownerJid ?? "") !== "";
-      const at = this.hearing.raiseNotBefore(agent, alert.updatedAt, graceMs);
+      const at = this.hearing.raiseNotBefore(agent, alert.updatedAt, alert.scheduledRaiseAt ?? now, graceMs);
       if (at === null || at <= now) return null;
       const until = Number.isFinite(at) ? at : now + graceMs;
       log.info("scheduled raise held: AlertBot could not hear its sender", {

@@ -10,7 +10,19 @@
 // link), and every agent must be heard from within the grace after a reconnection or start (its
 // presence, or an update it publishes live: greeted, an agent republishes its full state), or it
 // counts as down since then and its host-down alert is raised. Updates the agents published
-// meanwhile are read from their nodes at the reconnection, before the grace runs out.
+// meanwhile are read from their nodes at the reconnection, before the grace runs out. What a UDP or
+// HTTP sender said meanwhile is lost: its raise waits for the silence it asked for (its heartbeat's
+// timeout, at most SILENCE_HELD_MAX_MS) heard in full, or a sender that heartbeats less often than
+// the grace would be paged after every restart of AlertBot.
+
+import { HOUR_MS } from "../util/duration.js";
+
+/**
+ * The longest a UDP or HTTP sender's own timeout holds its raise after AlertBot could hear again:
+ * covers heartbeats; a raise scheduled a day ahead whose sender went unheard for a while late in it
+ * fires this long after AlertBot is back at the latest, rather than a day after.
+ */
+export const SILENCE_HELD_MAX_MS = HOUR_MS;
 
 /** A sender's account and since when AlertBot awaits word of it. */
 export interface Unheard {
@@ -78,18 +90,28 @@ export class Hearing {
 
   /**
    * The earliest a scheduled raise may fire that its sender armed (its last update of the alert) at
-   * `armedAt`, or null when it may fire when due: the silence it stands for was all heard. `agent`
-   * for a source an agent account speaks for (heard over XMPP). Infinity while the link is down.
+   * `armedAt` for `dueAt`, or null when it may fire when due: the silence it stands for was all
+   * heard. `agent` for a source an agent account speaks for (heard over XMPP, its node read again
+   * at a reconnection). Infinity while the link is down.
    */
-  raiseNotBefore(agent: boolean, armedAt: number, graceMs: number): number | null {
+  raiseNotBefore(agent: boolean, armedAt: number, dueAt: number, graceMs: number): number | null {
     const from = this.hearingFrom(agent);
-    return from === -Infinity || armedAt >= from ? null : from + graceMs;
+    if (from === -Infinity || armedAt >= from) return null;
+    return from + Math.max(graceMs, agent ? 0 : Math.min(dueAt - armedAt, SILENCE_HELD_MAX_MS));
   }
 
   /** The earliest any agent's host-down alert may be raised (its presence is heard over XMPP), or null. */
   hostDownNotBefore(graceMs: number): number | null {
     const from = this.hearingFrom(true);
     return from === -Infinity ? null : from + graceMs;
+  }
+
+  /** Until when some scheduled raise may be held (raiseNotBefore), or null: until then it asks. */
+  holdsUntil(graceMs: number): number | null {
+    const agents = this.hostDownNotBefore(graceMs);
+    const from = this.hearingFrom(false);
+    if (agents === null && from === -Infinity) return null;
+    return Math.max(agents ?? -Infinity, from + Math.max(graceMs, SILENCE_HELD_MAX_MS));
   }
 
   // Since when AlertBot hears such a sender without a break; Infinity while it cannot.

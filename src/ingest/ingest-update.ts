@@ -249,7 +249,8 @@ export type RaiseHold = (alert: AlertRecord) => number | null;
 function fire(store: Store, alert: AlertRecord, now: number, hold?: RaiseHold): StoredChange {
   const raiseDue = alert.scheduledRaiseAt !== null && alert.scheduledRaiseAt <= now;
   const heldTo = raiseDue && hold ? hold(alert) : null;
-  const state = heldTo !== null && heldTo > now ? { ...alert, scheduledRaiseAt: heldTo } : alert;
+  // Held, the raise is armed anew now: asked again when it falls due, its silence was all heard.
+  const state = heldTo !== null && heldTo > now ? { ...alert, scheduledRaiseAt: heldTo, updatedAt: now } : alert;
   const change = fireDue(state, now);
   if (!change) {
     if (state === alert) return { before: alert, after: alert, transition: null, events: [], alert };

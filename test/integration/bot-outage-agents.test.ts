@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { encodeUpdate } from "../../src/codec/protobuf.js";
 import { Store } from "../../src/store/store.js";
+import { sendUdp } from "../helpers/mauve-udp.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { writeBotConfig } from "../helpers/process-bot.js";
 import { withProcesses, type ProcessFixture } from "../helpers/process-fixture.js";
@@ -15,6 +17,7 @@ import { fillDisk, withSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { agentYaml } from "../helpers/spine.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
+import { alert, update } from "../helpers/updates.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // The agents' heartbeat (its shortest): their heartbeat alert raises after three missed periods.
@@ -246,6 +249,74 @@ describe("AlertBot's disk full for longer than the heartbeat timeout", function 
       falsePages,
       [],
       `web7 stayed up and kept publishing: nobody is paged about it (mails: ${subjects(smtp).join(" | ")})`,
+    );
+  });
+});
+
+// Mauve's UDP senders (the Ruby mauvesend from cron) say nothing AlertBot can read again later:
+// what they sent while it was stopped is lost. A heartbeat timeout longer than the host-down grace
+// was paged after every restart of AlertBot that lasted past it, the sender alive all along.
+describe("Mauve UDP senders, AlertBot stopped for longer than their heartbeat timeout (longer than the grace)", function () {
+  this.timeout(180_000);
+  const server = withProsody();
+  const fx = withProcesses(server);
+  const UDP_TIMEOUT_S = 30; // the host-down grace is 10 s
+
+  const listeningPort = async (bot: ChildRun): Promise<number> => {
+    const line = await bot.waitForLog(
+      "the bot to listen on UDP",
+      (l) => l["msg"] === "listening for Mauve UDP updates",
+    );
+    return Number(line["port"]);
+  };
+  const heartbeat = (port: number, source: string): Promise<void> => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const hb = alert("heartbeat", {
+      clearTimeS: nowS,
+      raiseTimeS: nowS + UDP_TIMEOUT_S,
+      summary: `${source} is quiet`,
+    });
+    return sendUdp(encodeUpdate(update(source, [hb], { transmissionTimeS: nowS })), port);
+  };
+
+  it("pages nobody about the sender heard within its timeout after the start, and raises the silent one", async () => {
+    const t = server();
+    const dir = fx.dir("mauve-bot-outage-udp-");
+    const smtp = await fx.smtp();
+    const udp = `udp:\n  listen: "127.0.0.1:0"\n  allow: ["127.0.0.1/32"]\n`;
+    const config = writeBotConfig(t, dir, botBody(t, smtp) + udp);
+    const bot = await fx.startBot(config);
+    let port = await listeningPort(bot);
+    for (const source of ["cron1", "cron2"]) {
+      await heartbeat(port, source);
+      await bot.waitForLog(`${source}'s heartbeat`, (l) => l["msg"] === "update applied" && l["source"] === source);
+    }
+
+    assert.equal((await bot.stop()).code, 0);
+    await sleep(UDP_TIMEOUT_S * 1000 + 5_000);
+    const again = await fx.startBot(config);
+    port = await listeningPort(again);
+    // Past the grace, within cron1's timeout from the start: its next heartbeat (cron2's never comes).
+    await sleep(15_000);
+    await heartbeat(port, "cron1");
+
+    const silentMail = await waitFor(
+      "a page about cron2",
+      () => smtp.mails.find((m) => /RAISED cron2 /.test(m.raw)),
+      60_000,
+    );
+    assert.deepEqual(silentMail.to, ["alice@example.org"]);
+    assert.deepEqual(
+      subjects(smtp).filter((s) => s.includes(" cron1 ")),
+      [],
+      `cron1 was heard within its timeout: nobody is paged about it (mails: ${subjects(smtp).join(" | ")})`,
+    );
+    assert.deepEqual(historyOf(dir, "cron1", "heartbeat"), [], "never raised");
+    assert.ok(
+      again.logs.some(
+        (l) => l["msg"] === "scheduled raise held: AlertBot could not hear its sender" && l["source"] === "cron1",
+      ),
+      "cron1's heartbeat fell due while AlertBot was stopped and was held at the start",
     );
   });
 });

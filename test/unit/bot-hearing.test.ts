@@ -3,7 +3,7 @@
 // that grace counts as down. On a fake clock, with the core as run-bot drives it.
 import assert from "node:assert/strict";
 import type { BotCore } from "../../src/bot/bot-core.js";
-import { Hearing } from "../../src/bot/hearing.js";
+import { Hearing, SILENCE_HELD_MAX_MS } from "../../src/bot/hearing.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
@@ -125,23 +125,113 @@ describe("AlertBot's hearing", () => {
 
   it("after a start, a sender's raise armed before it waits a grace; one armed after does not", () => {
     const hearing = new Hearing();
-    assert.equal(hearing.raiseNotBefore(false, 0, GRACE_MS), null, "not started by run-bot: nothing held");
+    const soon = (at: number) => at + 1_000; // due a second after it was armed: within any grace
+    assert.equal(hearing.raiseNotBefore(false, 0, soon(0), GRACE_MS), null, "not started by run-bot: nothing held");
+    assert.equal(hearing.holdsUntil(GRACE_MS), null);
     hearing.started(100_000);
-    assert.equal(hearing.raiseNotBefore(false, 99_999, GRACE_MS), 160_000);
-    assert.equal(hearing.raiseNotBefore(false, 100_000, GRACE_MS), null);
+    assert.equal(hearing.raiseNotBefore(false, 99_999, soon(99_999), GRACE_MS), 160_000);
+    assert.equal(hearing.raiseNotBefore(false, 100_000, soon(100_000), GRACE_MS), null);
     hearing.deaf();
-    assert.equal(hearing.raiseNotBefore(true, 200_000, GRACE_MS), Infinity, "an agent's, while cut off");
-    assert.equal(hearing.raiseNotBefore(false, 200_000, GRACE_MS), null, "UDP still heard");
+    assert.equal(hearing.raiseNotBefore(true, 200_000, soon(200_000), GRACE_MS), Infinity, "an agent's, while cut off");
+    assert.equal(hearing.raiseNotBefore(false, 200_000, soon(200_000), GRACE_MS), null, "UDP still heard");
     hearing.listening(300_000, ["web1@mauve.localhost"]);
-    assert.equal(hearing.raiseNotBefore(true, 200_000, GRACE_MS), 360_000);
+    assert.equal(hearing.raiseNotBefore(true, 200_000, soon(200_000), GRACE_MS), 360_000);
     assert.equal(hearing.nextAt(GRACE_MS), 360_000);
     assert.equal(hearing.heard("web1@mauve.localhost"), true);
     assert.equal(hearing.nextAt(GRACE_MS), null);
     hearing.deafToAll(); // the database cannot be written: nothing heard is kept
-    assert.equal(hearing.raiseNotBefore(false, 400_000, GRACE_MS), Infinity);
+    assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), Infinity);
     assert.equal(hearing.hostDownNotBefore(GRACE_MS), Infinity);
+    assert.equal(hearing.holdsUntil(GRACE_MS), Infinity);
     hearing.started(500_000);
-    assert.equal(hearing.raiseNotBefore(false, 400_000, GRACE_MS), 560_000);
-    assert.equal(hearing.raiseNotBefore(true, 400_000, GRACE_MS), 560_000);
+    assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), 560_000);
+    assert.equal(hearing.raiseNotBefore(true, 400_000, soon(400_000), GRACE_MS), 560_000);
+  });
+
+  it("a UDP sender's raise waits its own timeout from the start when that is longer than the grace, at most SILENCE_HELD_MAX_MS", () => {
+    const hearing = new Hearing();
+    hearing.started(1_000_000);
+    const armedAt = 100_000;
+    const tenMinutes = 10 * 60_000;
+    assert.equal(hearing.raiseNotBefore(false, armedAt, armedAt + tenMinutes, GRACE_MS), 1_000_000 + tenMinutes);
+    assert.equal(
+      hearing.raiseNotBefore(true, armedAt, armedAt + tenMinutes, GRACE_MS),
+      1_000_000 + GRACE_MS,
+      "an agent's node is read again at the reconnection: the grace does",
+    );
+    assert.equal(
+      hearing.raiseNotBefore(false, armedAt, armedAt + 25 * SILENCE_HELD_MAX_MS, GRACE_MS),
+      1_000_000 + SILENCE_HELD_MAX_MS,
+      "a raise scheduled a day ahead waits no day more",
+    );
+    assert.equal(hearing.holdsUntil(GRACE_MS), 1_000_000 + SILENCE_HELD_MAX_MS);
+  });
+});
+
+// Mauve's UDP senders (the Ruby mauvesend, from cron) say nothing AlertBot can read again later:
+// what they sent while it was not running is lost. One whose heartbeat comes less often than the
+// host-down grace was paged after every restart of AlertBot that lasted past its timeout.
+describe("AlertBot's hearing of a UDP sender across its restart", () => {
+  const TIMEOUT_S = 10 * 60; // heartbeats every five minutes, raised after ten: longer than the grace
+  let clock: FakeClock;
+  let chat: RecordingChat;
+  let store: Store;
+  let core: BotCore;
+  const s = () => Math.floor(clock.now() / 1000);
+  const newCore = async (): Promise<BotCore> => {
+    const next = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: chatOnly(chat),
+      inputs: { presence: () => "online", down: () => store.sources.down() },
+    });
+    next.startedHearing();
+    await next.start();
+    await next.hearingAgents();
+    return next;
+  };
+  const heartbeat = async (): Promise<void> => {
+    const hb = alert("heartbeat", { clearTimeS: s(), raiseTimeS: s() + TIMEOUT_S });
+    await core.applyUpdate(update("cron9", [hb]), { via: "udp" });
+    await core.idle();
+  };
+  const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
+
+  beforeEach(async () => {
+    clock = new FakeClock(1_000_000);
+    chat = new RecordingChat();
+    store = Store.open(":memory:");
+    core = await newCore();
+    await heartbeat();
+    await advance(5 * 60_000);
+    await heartbeat();
+    // AlertBot stops for half an hour: two heartbeats are lost, and the last one's timeout passes.
+    core.stop();
+    clock.advance(30 * 60_000);
+    core = await newCore();
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+  });
+
+  it("pages nobody when the sender is heard within its timeout after the start", async () => {
+    await advance(GRACE_MS);
+    assert.deepEqual(chat.take(), [], "past the grace, within the sender's timeout");
+    await advance(4 * 60_000);
+    await heartbeat();
+    await advance(TIMEOUT_S * 1000 - 1);
+    assert.deepEqual(chat.take(), []);
+    assert.equal(store.alerts.find("cron9", "heartbeat")?.status, "cleared");
+  });
+
+  it("raises the sender still silent a whole timeout after the start, then, once", async () => {
+    await advance(TIMEOUT_S * 1000 - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"]);
+    await advance(60 * 60_000);
+    assert.deepEqual(chat.take(), [], "held once, fired once");
   });
 });
