@@ -257,6 +257,11 @@ export class BotCore {
     await this.tick();
   }
 
+  /** Whether AlertBot awaits word of any agent: until then, a live update needs no look at its sender. */
+  get awaitingAgents(): boolean {
+    return this.hearing.awaiting;
+  }
+
   /**
    * An update `source`'s agent published just now (not one read back from its node): word that it
    * is there, as its presence would be. Nothing to do unless AlertBot awaits word of it.

@@ -198,10 +198,12 @@ export class Dispatcher {
     ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
     const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
-    const listed = store.alerts.briefEach(shortIds);
     // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
-    // read whole, since that notice shows its detail.
-    const only = listed.length === 1 ? store.alerts.get(listed[0]!.shortId) : undefined;
+    // read whole, since that notice shows its detail, and only so (read brief first, its row was
+    // read twice).
+    const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
+    const listed = shortIds.length !== 1 ? store.alerts.briefEach(shortIds) : alone !== undefined ? [alone] : [];
+    const only = alone ?? (listed.length === 1 ? store.alerts.get(listed[0]!.shortId) : undefined);
     const alerts = only !== undefined ? [only] : listed;
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =
@@ -345,14 +347,14 @@ export class Dispatcher {
     const olderSet = new Set(older);
     const looked = [...new Set([...older, ...followUps])];
     const shortIds = [...new Set(looked.map((r) => r.shortId))];
-    const alerts = new Map(store.alerts.briefEach(shortIds).map((a) => [a.shortId, a]));
+    const looks = store.alerts.briefHeardEach(shortIds);
     const person = rows[0]!.person;
-    const raises = store.policy.heardOf(shortIds);
-    // What still waits to go to them about these alerts: needed only for a follow-up to someone
-    // who has not heard of its raise, which is rare, so read once and only then.
-    let toGo: Array<StoredDelivery<Delivery>> | undefined;
-    const stillToGo = (): Array<StoredDelivery<Delivery>> =>
-      (toGo ??= store.policy.pendingAbout(person, shortIds, DELIVERY_FORM));
+    // What still waits to go to them about each of these alerts: needed only for a follow-up to
+    // someone who has not heard of its raise, which is rare, so read once and only then, and kept
+    // by alert: a storm's follow-ups each looked through all of it.
+    let toGo: Map<number, Array<StoredDelivery<Delivery>>> | undefined;
+    const stillToGo = (shortId: number): ReadonlyArray<StoredDelivery<Delivery>> =>
+      (toGo ??= byAlert(store.policy.pendingAbout(person, shortIds, DELIVERY_FORM))).get(shortId) ?? [];
     const holdOf = this.deps.holdsAt?.(now);
     const moot: number[] = [];
     const waiting = new Map<number, number[]>();
@@ -360,9 +362,10 @@ export class Dispatcher {
       waiting.set(until, [...(waiting.get(until) ?? []), id]);
     };
     for (const r of looked) {
-      const alert = alerts.get(r.shortId);
+      const look = looks.get(r.shortId);
+      const alert = look?.alert;
       const answerWanted = alert !== undefined && alert.status === "raised" && !alert.ack;
-      const raise = raises.get(r.shortId) ?? NOT_KEPT;
+      const raise = look?.raise ?? NOT_KEPT;
       if (FOLLOW_UPS.has(r.delivery.kind)) {
         const unheard = this.unheard(r, raise, stillToGo, answerWanted);
         if (unheard === "moot") {
@@ -408,7 +411,7 @@ export class Dispatcher {
   private unheard(
     notice: StoredDelivery<Delivery>,
     raise: RaiseHeard,
-    stillToGo: () => ReadonlyArray<StoredDelivery<Delivery>>,
+    stillToGo: (shortId: number) => ReadonlyArray<StoredDelivery<Delivery>>,
     answerWanted: boolean,
   ): "moot" | "wait" | null {
     const ofEarlierRaise = notice.id <= raise.floor;
@@ -416,7 +419,7 @@ export class Dispatcher {
     if (heard === null || heard.includes(notice.person)) return null;
     const sameRaise = (id: number): boolean =>
       id < notice.id && (ofEarlierRaise ? id <= raise.floor : id > raise.floor);
-    const before = stillToGo().filter((k) => k.shortId === notice.shortId && sameRaise(k.id));
+    const before = stillToGo(notice.shortId).filter((k) => sameRaise(k.id));
     // A notice going out now: a page says all a reminder would, and an ack or a clear may follow it.
     const going = before.some((k) => this.inFlight.has(k.id));
     const pageWaits = going || before.some((k) => PAGES.has(k.delivery.kind));
@@ -490,4 +493,15 @@ export class Dispatcher {
       .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
+}
+
+/** Deliveries by the alert they are about, each alert's in the order given. */
+function byAlert<T extends { shortId: number }>(rows: readonly T[]): Map<number, T[]> {
+  const by = new Map<number, T[]>();
+  for (const r of rows) {
+    const of = by.get(r.shortId);
+    if (of === undefined) by.set(r.shortId, [r]);
+    else of.push(r);
+  }
+  return by;
 }

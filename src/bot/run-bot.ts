@@ -350,6 +350,7 @@ async function startBot(
   const liveEvents = new LiveEventGate<IncomingItem>(
     (event) =>
       handleItem(core, log, event).then(async () => {
+        if (!core.awaitingAgents) return;
         const source = nodeNameToSource(event.node);
         if (source !== undefined) await core.publishedLive(source);
       }),

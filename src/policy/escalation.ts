@@ -4,8 +4,8 @@ import { type PresenceOf, planChannels, type Delivery, type DeliveryKind } from 
 import { type DownSources, inhibitedBy } from "./inhibit.js";
 import { type AlertFacts, type Classification, type Silence, activeSilences } from "./matcher.js";
 import { findPerson, findWorkgroup, nextLineChange, onCall } from "./on-call.js";
-import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget, Window } from "./types.js";
-import { isOpen, nextClosing, nextOpening } from "./windows.js";
+import type { ChannelTier, Level, Policy, EscalationPolicy, Person, Workgroup, StepTarget } from "./types.js";
+import { isOpen, nextClosing, nextOpening, windowNamed } from "./windows.js";
 
 // Escalation: who is told about one alert, when, and on which channel, step by step. Every
 // function here is pure: no I/O, no timers, no clock; each takes `now` (ms) and returns data. The
@@ -230,11 +230,14 @@ export function escalate(input: EscalationInput): EscalationResult {
     warnings,
   };
   const fired = fireDueSteps(run, resume(state, now));
-  state = sendReminders(run, handOver(run, fired.state));
+  const handed = handOver(run, fired.state);
+  // Reminders change when people were last told, not who is off call: one reading serves both.
+  const off = offCall(run, handed);
+  state = sendReminders(run, handed, off);
   return {
     deliveries: run.deliveries,
     state,
-    nextAt: nextChainAt(run, state, fired.blockedUntil),
+    nextAt: nextChainAt(run, state, fired.blockedUntil, off),
     held: null,
     warnings,
   };
@@ -281,19 +284,13 @@ export function chainHold(input: EscalationInput, warn: (text: string) => void):
   if (down !== null) return { reason: "inhibited", until: null, detail: `${down} is down` };
   const name = input.classification.window;
   if (name === undefined) return null;
-  const window = windowOf(input);
+  const window = windowNamed(input.policy, name);
   if (window === undefined) {
     warn(`rule ${input.classification.ruleIndex} names window "${name}", which is not configured: not waiting for it`);
     return null;
   }
   if (isOpen(window, now)) return null;
   return { reason: "window", until: nextOpening(window, now), detail: `window ${name} is shut` };
-}
-
-/** The window the alert's rule waits for, if it names one that is configured. */
-function windowOf(input: EscalationInput): Window | undefined {
-  const name = input.classification.window;
-  return name !== undefined && Object.hasOwn(input.policy.windows, name) ? input.policy.windows[name] : undefined;
 }
 
 /** One call's working context: the inputs, and where deliveries and warnings collect. */
@@ -363,8 +360,7 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
   for (let step = run.chain.steps[s.nextStep]; step !== undefined; step = run.chain.steps[s.nextStep]) {
     if ((s.startedAt ?? now) + step.afterMs > now) break;
     const label = `step ${s.nextStep + 1} of ${where}`;
-    const window =
-      step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
+    const window = windowNamed(policy, step.window);
     if (window !== undefined && !isOpen(window, now)) {
       const opening = nextOpening(window, now);
       if (opening !== null) return { state: s, blockedUntil: opening };
@@ -434,8 +430,7 @@ function handOver(run: Run, state: EscalationState): EscalationState {
     const target = step.notify;
     if (target.kind === "person") continue;
     // The step's own window holds the handover as it held the step.
-    const window =
-      step.window === null || !Object.hasOwn(policy.windows, step.window) ? undefined : policy.windows[step.window];
+    const window = windowNamed(policy, step.window);
     if (window !== undefined && !isOpen(window, now)) continue;
     const onePerLine = target.kind === "next" || target.kind === "workgroup";
     if (onePerLine && onCallFor(target, run.workgroup, policy, now).some((p) => told.has(p.name))) continue;
@@ -449,6 +444,8 @@ function handOver(run: Run, state: EscalationState): EscalationState {
   return s;
 }
 
+const NOBODY: ReadonlySet<string> = new Set();
+
 /**
  * Who told this round, told only because they were on call for a step, is no longer on call for it
  * while someone else on call for it has been told: the alert is theirs now, as the handover made it,
@@ -457,6 +454,8 @@ function handOver(run: Run, state: EscalationState): EscalationState {
  * should this leave nobody told this round, nobody's reminders stop: the alert is never left silent.
  */
 function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
+  // Only reminders stop for those off call: a chain without them need not ask who is.
+  if (run.chain.reminderMs === null) return NOBODY;
   const { now, policy } = run.input;
   const told = state.notified.filter((n) => n.round === state.round);
   const toldNames = new Set(told.map((n) => n.person));
@@ -467,18 +466,17 @@ function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
     const holders = onCallFor(step.notify, run.workgroup, policy, now).map((p) => p.name);
     if (!holders.includes(n.person) && holders.some((h) => toldNames.has(h))) off.add(n.person);
   }
-  return told.every((n) => off.has(n.person)) ? new Set() : off;
+  return told.every((n) => off.has(n.person)) ? NOBODY : off;
 }
 
 /**
  * Reminds everyone told this round whose last message is a reminder period old, once however late,
  * bar those off call now (see offCall); back on call, they are reminded again.
  */
-function sendReminders(run: Run, state: EscalationState): EscalationState {
+function sendReminders(run: Run, state: EscalationState, off: ReadonlySet<string>): EscalationState {
   const period = run.chain.reminderMs;
   const { now, policy } = run.input;
   if (period === null) return state;
-  const off = offCall(run, state);
   const notified = state.notified.map((n) => {
     if (n.round !== state.round || n.lastAt + period > now || off.has(n.person)) return n;
     const person = findPerson(policy.people, n.person);
@@ -500,7 +498,12 @@ function sendReminders(run: Run, state: EscalationState): EscalationState {
 }
 
 /** The next moment this chain has anything to do: a step falling due (or its window opening), or a reminder. */
-function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | null): number | null {
+function nextChainAt(
+  run: Run,
+  state: EscalationState,
+  blockedUntil: number | null,
+  off: ReadonlySet<string>,
+): number | null {
   const { policy } = run.input;
   const candidates: number[] = [];
   const step = run.chain.steps[state.nextStep];
@@ -508,7 +511,6 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   else if (step !== undefined) candidates.push((state.startedAt ?? run.input.now) + step.afterMs);
   const period = run.chain.reminderMs;
   if (period !== null) {
-    const off = offCall(run, state);
     for (const n of state.notified)
       if (n.round === state.round && !off.has(n.person)) candidates.push(n.lastAt + period);
   }
@@ -525,7 +527,7 @@ function nextChainAt(run: Run, state: EscalationState, blockedUntil: number | nu
   }
   // A look when the rule's window shuts holds the chain from then: looked at only at its next step,
   // the time shut in between would count towards it.
-  const window = windowOf(run.input);
+  const window = windowNamed(run.input.policy, run.input.classification.window);
   const closes = candidates.length === 0 || window === undefined ? null : nextClosing(window, run.input.now);
   if (closes !== null && closes > run.input.now) candidates.push(closes);
   return candidates.length === 0 ? null : Math.min(...candidates);

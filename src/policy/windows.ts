@@ -128,6 +128,10 @@ export function workingHoursWindow(
   policy: Pick<Policy, "windows">,
   workgroup: Pick<Workgroup, "workingHours"> | undefined,
 ): Window | undefined {
-  const named = workgroup?.workingHours ?? "working_hours";
-  return (Object.hasOwn(policy.windows, named) ? policy.windows[named] : undefined) ?? Object.values(policy.windows)[0];
+  return windowNamed(policy, workgroup?.workingHours ?? "working_hours") ?? Object.values(policy.windows)[0];
+}
+
+/** The window configured under `name`, if any (a name like "constructor" is no window). */
+export function windowNamed(policy: Pick<Policy, "windows">, name: string | null | undefined): Window | undefined {
+  return name !== null && name !== undefined && Object.hasOwn(policy.windows, name) ? policy.windows[name] : undefined;
 }

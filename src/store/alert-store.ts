@@ -2,6 +2,7 @@
 import type { AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
 import { nextDueAt } from "../alerts/state-machine.js";
 import { statementCache, type Db } from "./database.js";
+import { raiseHeard, type RaiseHeard } from "./policy-store.js";
 
 /** Which alerts `list` returns. */
 export type AlertFilter = "raised" | "acked" | "all";
@@ -231,6 +232,31 @@ export class AlertStore {
         JSON.stringify(shortIds),
       ) as unknown[][]
     ).map(fromValues);
+  }
+
+  /**
+   * The alerts of these short ids that exist, brief as {@link briefEach} reads them, each with who
+   * heard of its raise (see `PolicyStore.heardOf`): one read of each row where the two took two.
+   */
+  briefHeardEach(shortIds: readonly number[]): Map<number, { alert: AlertRecord; raise: RaiseHeard }> {
+    if (shortIds.length === 0) return new Map();
+    const rows = this.rows(
+      `SELECT ${BRIEF_A}, a.raise_floor, a.heard, a.heard_before
+         FROM alerts a WHERE a.short_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify([...new Set(shortIds)])) as unknown[][];
+    return new Map(
+      rows.map((v) => [
+        v[0] as number,
+        {
+          alert: fromValues(v),
+          raise: raiseHeard(
+            v[READ.length] as number,
+            v[READ.length + 1] as string | null,
+            v[READ.length + 2] as string | null,
+          ),
+        },
+      ]),
+    );
   }
 
   /** The alert a sender calls (source, alertId). */

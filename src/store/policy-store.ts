@@ -21,6 +21,15 @@ export interface RaiseHeard {
   heardBefore: string[] | null;
 }
 
+/** Who heard of an alert's raise, from its row's `raise_floor`, `heard` and `heard_before`. */
+export function raiseHeard(floor: number, heard: string | null, heardBefore: string | null): RaiseHeard {
+  return {
+    floor,
+    heard: heard === null ? [] : (JSON.parse(heard) as string[]),
+    heardBefore: heardBefore === null ? null : (JSON.parse(heardBefore) as string[]),
+  };
+}
+
 /**
  * How a delivery's body is kept (src/policy/delivery-codec.ts is the bot's): without the person
  * and the alert, which the row's columns hold. By default, the caller's object as JSON.
@@ -176,16 +185,7 @@ export class PolicyStore {
       heard: string | null;
       heard_before: string | null;
     }>;
-    return new Map(
-      rows.map((r) => [
-        r.short_id,
-        {
-          floor: r.raise_floor,
-          heard: r.heard === null ? [] : (JSON.parse(r.heard) as string[]),
-          heardBefore: r.heard_before === null ? null : (JSON.parse(r.heard_before) as string[]),
-        },
-      ]),
-    );
+    return new Map(rows.map((r) => [r.short_id, raiseHeard(r.raise_floor, r.heard, r.heard_before)]));
   }
 
   /**

@@ -123,6 +123,17 @@ describe("AlertBot's hearing", () => {
     assert.deepEqual(chat.take(), []);
   });
 
+  it("awaits word of agents from the link's return until each is heard (a live update's sender is looked up only then)", async () => {
+    assert.equal(core.awaitingAgents, false, "both agents heard at the start");
+    await core.hearingAgents();
+    assert.equal(core.awaitingAgents, true);
+    await core.publishedLive("web1");
+    await core.publishedLive("cron1"); // not an agent: awaited by nobody
+    assert.equal(core.awaitingAgents, true, "web2 not heard yet");
+    await core.publishedLive("web2");
+    assert.equal(core.awaitingAgents, false);
+  });
+
   it("after a start, a sender's raise armed before it waits a grace; one armed after does not", () => {
     const hearing = new Hearing();
     const soon = (at: number) => at + 1_000; // due a second after it was armed: within any grace

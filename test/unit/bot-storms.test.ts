@@ -313,6 +313,75 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.equal(acked.length, 2, firstLines(to("alice")).join(" | "));
   });
 
+  it("a storm's follow-ups about many alerts, heard of and not, each go, wait or are dropped as before", async () => {
+    // One flush looks at many follow-ups for many alerts at once: pinned so that reading them
+    // alert by alert (rather than each against all still to go) changes nothing anyone is sent.
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })]);
+    await core.handleChat("alice@x.org/phone", "ack 1,2,3,4,5 for 1d");
+    const storm = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17].map((i) => alert(`s${i}`, { importance: 50 }));
+    await apply([...storm, alert("s18", { importance: 100 })]); // #18 urgent: reminded while its page waits
+    await core.handleChat("bob@x.org/laptop", "ack 6,7,8,9 for 1d");
+    for (const id of [10, 11, 12, 13]) await core.handleChat("bob@x.org/laptop", `note ${id} looking at it`);
+    await core.handleChat("bob@x.org/laptop", "clear 1");
+    await apply([14, 15].map((i) => alert(`s${i}`, { importance: 50, clearTimeS: Math.floor(clock.now() / 1000) })));
+    await core.handleChat("alice@x.org/phone", "note 2 disk swapped");
+    for (let t = 0; t < 2 * H; t += 10 * M) await advance(10 * M);
+    const told = (person: string): string[] => firstLines(to(person)).map((l) => l.replace(/\s+\(.*$/, ""));
+    const ends = (id: number): string[] =>
+      store.policy.deliveriesOf(id, DELIVERY_FORM).map((d) => `${d.person} ${d.delivery.kind} ${d.status}`);
+    assert.deepEqual(told("alice"), [
+      "xmpp: RAISED #1 web1 n1",
+      "xmpp: RAISED #2 web1 n2",
+      "xmpp: RAISED #3 web1 n3",
+      "xmpp: RAISED #4 web1 n4",
+      "xmpp: RAISED #5 web1 n5",
+      "xmpp: DIGEST 8 alerts, 7 raised",
+      "xmpp: DIGEST 4 alerts, 4 raised",
+      'sms: DIGEST 7 alerts, 7 raised: #18 web1 s18; #10 web1 s10; #11 web1 s11; #12 web1 s12; #13 web1 s13; #16 web1 s16; #17 web1 s17. Say "ack <id>" in chat',
+      "email: DIGEST 7 alerts, 7 raised",
+      "xmpp: DIGEST 7 alerts, 7 raised",
+      "xmpp: REMINDER #18 web1 s18",
+      "xmpp: REMINDER #18 web1 s18",
+      "xmpp: REMINDER #18 web1 s18",
+      "xmpp: REMINDER #18 web1 s18",
+      "xmpp: REMINDER #18 web1 s18",
+      "xmpp: REMINDER #18 web1 s18",
+    ]);
+    assert.deepEqual(told("erin"), [
+      'sms: #18 ESCALATED web1 s18 Say "ack 18" in chat',
+      'sms: #18 REMINDER web1 s18 Say "ack 18" in chat',
+      'sms: #18 REMINDER web1 s18 Say "ack 18" in chat',
+      'sms: #18 REMINDER web1 s18 Say "ack 18" in chat',
+      'sms: #18 REMINDER web1 s18 Say "ack 18" in chat',
+      'sms: #18 REMINDER web1 s18 Say "ack 18" in chat',
+      'sms: #18 REMINDER web1 s18 Say "ack 18" in chat',
+    ]);
+    assert.deepEqual(
+      [...Array(18).keys()].map((i) => ends(i + 1).join(", ")),
+      [
+        "alice raised sent, alice raised moot, alice cleared digested",
+        "alice raised sent, alice raised moot",
+        "alice raised sent, alice raised moot",
+        "alice raised sent, alice raised moot",
+        "alice raised sent, alice raised moot",
+        "alice raised moot, alice acked moot",
+        "alice raised moot, alice acked moot",
+        "alice raised moot, alice acked moot",
+        "alice raised moot, alice acked moot",
+        "alice raised digested, alice noted digested, alice raised digested, alice raised digested",
+        "alice raised digested, alice noted digested, alice raised digested, alice raised digested",
+        "alice raised digested, alice noted digested, alice raised digested, alice raised digested",
+        "alice raised digested, alice noted digested, alice raised digested, alice raised digested",
+        "alice raised moot, alice cleared moot",
+        "alice raised moot, alice cleared moot",
+        "alice raised digested, alice raised digested, alice raised digested",
+        "alice raised digested, alice raised digested, alice raised digested",
+        "alice raised digested, alice raised digested, alice raised digested, alice reminder digested, erin escalated sent, alice reminder sent, erin reminder sent, alice reminder sent, erin reminder sent, alice reminder sent, erin reminder sent, alice reminder sent, erin reminder sent, alice reminder sent, erin reminder sent, alice reminder sent, erin reminder sent",
+      ],
+    );
+  });
+
   it("item 5: ACK EXPIRED reaches whoever held the ack, not only whoever is on call now", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     await apply([alert("disk", { importance: 50 })]);

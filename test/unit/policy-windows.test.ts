@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { addOpenTime, isOpen, nextClosing, nextOpening } from "../../src/policy/windows.js";
+import {
+  addOpenTime,
+  isOpen,
+  nextClosing,
+  nextOpening,
+  windowNamed,
+  workingHoursWindow,
+} from "../../src/policy/windows.js";
 import type { Window } from "../../src/policy/types.js";
 import { instantAt, localTime, parseDate, zoneOffset } from "../../src/policy/zoned-time.js";
 
@@ -115,6 +122,16 @@ describe("policy: windows", () => {
     assert.equal(iso(nextOpening(once, start)), "2026-01-05T00:00:00.000Z");
     assert.equal(iso(nextOpening({ ...once, holidays: mondays(100) }, start)), "2027-12-06T00:00:00.000Z");
     assert.equal(nextOpening({ ...once, holidays: mondays(120) }, start), null);
+  });
+
+  it("finds a window by the name a rule or a step gives, and nothing for a name not configured", () => {
+    const windows = { office, night: { ...office, from: 22 * 60, until: 6 * 60 } };
+    assert.equal(windowNamed({ windows }, "office"), office);
+    assert.equal(windowNamed({ windows }, "night"), windows.night);
+    for (const name of [null, undefined, "weekend", "constructor", "toString", "__proto__"])
+      assert.equal(windowNamed({ windows }, name), undefined, String(name));
+    assert.equal(workingHoursWindow({ windows }, { workingHours: "night" }), windows.night);
+    assert.equal(workingHoursWindow({ windows }, { workingHours: "constructor" }), office, "else the first");
   });
 });
 
