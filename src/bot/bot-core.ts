@@ -241,8 +241,9 @@ export class BotCore {
   }
 
   /**
-   * AlertBot's XMPP link is up: every agent gets the host-down grace from now, within which it is to
-   * be heard from (its presence, or an update it publishes live), or it counts as down since now.
+   * AlertBot hears its agents again (its XMPP link up, their nodes read again): every agent gets the
+   * host-down grace from now, within which it is to be heard from (its presence, or an update it
+   * publishes live), or it counts as down since now.
    * Agents: accounts whose presence AlertBot heard, and those that published sequenced updates (a
    * mauve-agent, which stays online); not an account only mauvesend publishes with, never online.
    */

@@ -10,7 +10,8 @@
 // link), and every agent must be heard from within the grace after a reconnection or start (its
 // presence, or an update it publishes live: greeted, an agent republishes its full state), or it
 // counts as down since then and its host-down alert is raised. Updates the agents published
-// meanwhile are read from their nodes at the reconnection, before the grace runs out. What a UDP or
+// meanwhile are read from their nodes at the reconnection, and agents are heard again (`listening`)
+// only once that is done: reading many nodes may take longer than the grace. What a UDP or
 // HTTP sender said meanwhile is lost: its raise waits for the silence it asked for (its heartbeat's
 // timeout, at most SILENCE_HELD_MAX_MS) heard in full, or a sender that heartbeats less often than
 // the grace would be paged after every restart of AlertBot.

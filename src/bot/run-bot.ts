@@ -327,8 +327,9 @@ async function startBot(
   });
   undo.push(() => core.stop());
   // It heard nobody before now: what fell due meanwhile is not its senders' silence (hearing.ts).
+  // No agent is heard until their nodes are read again (resync), connected or not.
   core.startedHearing();
-  if (!session.isOnline) core.cannotHearAgents();
+  core.cannotHearAgents();
   const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
     core.applyEffects(effects),
   );
@@ -460,12 +461,19 @@ async function startBot(
 
   /** Subscribes to and catches up on the nodes not looked at yet; greets their owners, or every agent. */
   async function adoptNodes(greetAll: boolean): Promise<void> {
-    // Live events wait while retained items are read, and each node's join its catch-up (live-event-gate.ts).
-    const { fresh, complete, unread } = await catchUpHolding(
-      liveEvents,
-      { core, log, pubsub, service, now: () => clock.now() },
-      () => registry.adoptNew(),
-    );
+    let caught: Awaited<ReturnType<typeof catchUpHolding>>;
+    try {
+      // Live events wait while retained items are read, and each node's join its catch-up (live-event-gate.ts).
+      caught = await catchUpHolding(liveEvents, { core, log, pubsub, service, now: () => clock.now() }, () =>
+        registry.adoptNew(),
+      );
+    } finally {
+      // Every node read again, or tried: each agent's grace to be heard from (and its held raises')
+      // runs from now, before it is greeted. Reading a thousand nodes may take longer than the
+      // grace; that is AlertBot's delay, not their silence (hearing.ts).
+      if (greetAll && session.isOnline) await core.hearingAgents();
+    }
+    const { fresh, complete, unread } = caught;
     registry.forget(unread);
     for (const s of store.sources.all()) {
       if (s.ownerJid && (greetAll || fresh.includes(s.node)))
@@ -494,7 +502,7 @@ async function startBot(
       // and presence changes were not kept: a fresh grace for every sender and agent (hearing.ts).
       core.startedHearing();
       if (session.isOnline) {
-        await core.hearingAgents();
+        core.cannotHearAgents(); // until the nodes are read again
         await resync();
       }
       await core.tick();
@@ -520,7 +528,6 @@ async function startBot(
 
   session.on("online", () => {
     log.info("connected", { jid: session.jid });
-    core.hearingAgents().catch((err: unknown) => log.error("cannot look at the agents again", { err }));
     watchPeople().catch((err: unknown) => log.warn("cannot ask people for presence", { err }));
     resync().catch((err: unknown) => {
       log.error("resync failed", { err });
@@ -563,7 +570,6 @@ async function startBot(
     await audit.start();
   }
   if (session.isOnline) {
-    await core.hearingAgents();
     await watchPeople();
     await resync();
     await core.start();

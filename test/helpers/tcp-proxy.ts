@@ -13,6 +13,10 @@ export class TcpRelay {
   private refusing = false;
   /** While flapping: how long each new connection is relayed whole. */
   private flapUpMs: number | undefined;
+  /** Armed by `delayClientAt`: what a client's chunk must contain to be held, and for how long. */
+  private delayAt: { marker: string; ms: number } | undefined;
+  /** Chunks from a client held back, by socket, until their delay is over. */
+  private readonly holding = new Map<Socket, Buffer[]>();
 
   private constructor(
     private readonly server: Server,
@@ -62,6 +66,15 @@ export class TcpRelay {
     this.flapUpMs = upMs;
   }
 
+  /**
+   * The next time a client sends a chunk containing `marker`, that chunk and what the same client
+   * sends after it wait `ms` before they go on, in order (a server slow to answer one request, and
+   * what follows it, while the connection stays up). Once.
+   */
+  delayClientAt(marker: string, ms: number): void {
+    this.delayAt = { marker, ms };
+  }
+
   /** Ends `flap()` for new connections (the ones dying already stay dead). */
   steady(): void {
     this.flapUpMs = undefined;
@@ -100,7 +113,18 @@ export class TcpRelay {
     ] as const) {
       this.sockets.add(from);
       from.on("data", (chunk: Buffer) => {
-        if (!this.dropping.has(from)) to.write(chunk);
+        if (this.dropping.has(from)) return;
+        const held = this.holding.get(from);
+        if (held) held.push(chunk);
+        else if (from === client && this.delayAt && chunk.includes(this.delayAt.marker)) {
+          const queue = [chunk];
+          this.holding.set(from, queue);
+          setTimeout(() => {
+            this.holding.delete(from);
+            for (const c of queue) if (!to.destroyed) to.write(c);
+          }, this.delayAt.ms);
+          this.delayAt = undefined;
+        } else to.write(chunk);
       });
       from.on("end", () => to.end());
       from.on("close", () => {

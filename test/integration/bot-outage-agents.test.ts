@@ -181,6 +181,32 @@ outageSuite(
   },
 );
 
+// Reading every agent's node again after the link is back may take longer than the grace (a
+// thousand agents, a busy server): that is AlertBot's delay, not the agents' silence. Here the
+// first pubsub request after the reconnection waits 12 s (the grace is 10 s; a request times out
+// after 15 s).
+outageSuite(
+  "AlertBot's link cut for longer than the heartbeat timeout, its agents' nodes read again slower than the grace",
+  "web9",
+  "web10",
+  async (run, relay) => {
+    relay.cut();
+    await run.bot.waitForLog("the bot to be cut off", (l) => l["msg"] === "disconnected");
+    await sleep(1_000);
+    await run.dies.crash();
+    await sleep(OUTAGE_MS);
+    const mark = run.bot.logs.length;
+    relay.delayClientAt("http://jabber.org/protocol/pubsub", 12_000);
+    relay.restore();
+    await run.bot.waitForLog(
+      "the bot to reconnect",
+      (l) => run.bot.logs.indexOf(l) >= mark && l["msg"] === "connected",
+      90_000,
+    );
+    return run.bot;
+  },
+);
+
 outageSuite("Prosody restarted, down for longer than the heartbeat timeout", "web5", "web6", async (run) => {
   await run.t.prosody.stop();
   await run.bot.waitForLog("the bot to be cut off", (l) => l["msg"] === "disconnected");
