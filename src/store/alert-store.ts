@@ -124,13 +124,14 @@ export class AlertStore {
   // The escalation, when `params` has it, is written as given: the caller passes it only changed.
   private saveChanged(stored: AlertRecord, params: Record<string, unknown>): AlertRecord {
     const was = alertToParams(stored, nextDueAt(stored));
-    const changed = [
-      ...UPDATABLE.filter((c) => params[c] !== was[c]),
-      ...("escalation" in params ? ["escalation"] : []),
-    ];
+    const changed: string[] = UPDATABLE.filter((c) => params[c] !== was[c]);
+    if ("escalation" in params) changed.push("escalation");
+    // Bound by position: for named parameters the driver looks each one up in the object given,
+    // through V8's API, and builds the object besides; this runs for every alert an update changes.
     if (changed.length > 0)
-      this.sql(`UPDATE alerts SET ${changed.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id`).run(
-        Object.fromEntries([...changed.map((c) => [c, params[c]]), ["short_id", stored.shortId]]),
+      this.sql(`UPDATE alerts SET ${changed.map((c) => `${c} = ?`).join(", ")} WHERE short_id = ?`).run(
+        ...changed.map((c) => params[c]),
+        stored.shortId,
       );
     return written(params, stored.shortId);
   }
@@ -171,11 +172,13 @@ export class AlertStore {
    * (a trigger moves the head on to the new line): see migration 6.
    */
   record(shortId: number, events: readonly AlertEvent[]): void {
-    for (const e of events)
-      this.sql(
-        `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
-           VALUES (@shortId, @kind, @at, @actor, @detail, (SELECT history_head FROM alerts WHERE short_id = @shortId))`,
-      ).run({ shortId, kind: e.kind, at: e.at, actor: e.actor, detail: e.detail });
+    if (events.length === 0) return;
+    // Bound by position (see `saveChanged`): a line or more for every alert an update changes.
+    const insert = this.sql(
+      `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
+         VALUES (?, ?, ?, ?, ?, (SELECT history_head FROM alerts WHERE short_id = ?))`,
+    );
+    for (const e of events) insert.run(shortId, e.kind, e.at, e.actor, e.detail, shortId);
   }
 
   /**

@@ -24,43 +24,44 @@ export interface SourceRecord {
   lastSeenAt: number;
 }
 
-interface SourceRow {
-  source: string;
-  node: string;
-  owner_jid: string;
-  last_sequence: string;
-  recent_transmissions: string;
-  first_seen_at: number;
-  last_seen_at: number;
-}
+// What a source is read as, in this order (see `toRecord`): the columns of SourceRecord only.
+// Rows come back as arrays: each update reads its source's row, and the driver builds an object
+// row property by property through V8's API (every column of the table, with `SELECT *`).
+const SOURCE = "source, node, owner_jid, last_sequence, recent_transmissions, first_seen_at, last_seen_at";
 
-const toRecord = (r: SourceRow): SourceRecord => ({
-  source: r.source,
-  node: r.node,
-  ownerJid: r.owner_jid,
-  lastSequence: BigInt(r.last_sequence),
-  recentTransmissions: r.recent_transmissions === "" ? [] : r.recent_transmissions.split(" "),
-  firstSeenAt: r.first_seen_at,
-  lastSeenAt: r.last_seen_at,
-});
+const toRecord = (r: readonly unknown[]): SourceRecord => {
+  const recent = r[4] as string;
+  return {
+    source: r[0] as string,
+    node: r[1] as string,
+    ownerJid: r[2] as string,
+    lastSequence: BigInt(r[3] as string),
+    recentTransmissions: recent === "" ? [] : recent.split(" "),
+    firstSeenAt: r[5] as number,
+    lastSeenAt: r[6] as number,
+  };
+};
 
 /** Known sources and their owners (trust on first use: an owner, once recorded, is not replaced silently). */
 export class SourceStore {
   private readonly sql;
+  /** Statements that read whole sources ({@link SOURCE}), as arrays. */
+  private readonly rows;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
+    this.rows = statementCache(db, { raw: true });
   }
 
   /** The source's record, if known. */
   get(source: string): SourceRecord | undefined {
-    const row = this.sql("SELECT * FROM sources WHERE source = ?").get(source) as SourceRow | undefined;
+    const row = this.rows(`SELECT ${SOURCE} FROM sources WHERE source = ?`).get(source) as unknown[] | undefined;
     return row && toRecord(row);
   }
 
   /** Every known source. */
   all(): SourceRecord[] {
-    return (this.sql("SELECT * FROM sources ORDER BY source").all() as SourceRow[]).map(toRecord);
+    return (this.rows(`SELECT ${SOURCE} FROM sources ORDER BY source`).all() as unknown[][]).map(toRecord);
   }
 
   /** Whether any source belongs to this account (bare JID). */
