@@ -43,9 +43,10 @@ export interface NotifiedPerson {
   readonly tiers?: readonly ChannelTier[] | null;
   /**
    * The step (its index in the chain) that told them last only because they were on call for it:
-   * `oncall`, `all`, `next`, another workgroup, the handover, or everyone on the rota when it found
-   * nobody. Absent: a step named them, theirs was the ack that ran out, or the state is older. Their
-   * reminders stop while someone else told is on call for that step (see offCall).
+   * `oncall`, `all`, `next`, another workgroup, the handover, everyone on the rota when it found
+   * nobody, or the first step's when theirs was the ack that ran out. Absent: a step named them, or
+   * the state is older. Their reminders stop while someone else told is on call for that step (see
+   * offCall).
    */
   readonly onCallStep?: number;
 }
@@ -397,7 +398,9 @@ function fireDueSteps(run: Run, state: EscalationState): { state: EscalationStat
 
 /**
  * The person whose ack ran out hears of it too, whoever is on call now: they said they were on it.
- * On their own channels for the level, chased by fallbacks like any page; reminded from then on.
+ * On their own channels for the level, chased by fallbacks like any page. Reminded from then on as
+ * if the first step had told them as on call: an ack that ran out after their shift reminded them
+ * all night beside the night's person (see offCall).
  */
 function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>, label: string): EscalationState {
   const actor = state.expiredAckBy;
@@ -409,7 +412,7 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
   if (person === undefined) return state;
   deliver(run, person, "ack-expired", `${label}: ${person.name}'s ack ran out`);
   toldThisRound.add(person.name);
-  return toldAt(state, person.name, run.input.now, null, null);
+  return toldAt(state, person.name, run.input.now, null, state.nextStep);
 }
 
 /**

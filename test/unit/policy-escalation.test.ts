@@ -497,6 +497,47 @@ rules:
     ]);
   });
 
+  it("tells whoever's ack ran out once, off call, and reminds the one on call; her again when her shift is back", () => {
+    const h = atSeven(shifts("carol"));
+    h.on(9 * 60 + 10, () => (h.alert = { ...h.alert, ack: ack("alice", 9 * 60 + 10, 60) }));
+    h.on(10 * 60 + 10, () => (h.alert = { ...h.alert, ack: null })); // 20:10: the ack ran out, after her day
+    h.runTo(22 * 60 + 30); // to 08:30 on Tuesday
+    const after = (minutes: number): string[] =>
+      h.lines.filter((l) => Number(/^t=(\d+)m/.exec(l)?.[1] ?? Number(/^t=(\d+)h/.exec(l)?.[1]) * 60) >= minutes);
+    assert.deepEqual(after(10 * 60 + 10).slice(0, 7), [
+      "t=610m bob ack-expired xmpp", // the chain starts again with the night's person
+      "t=610m alice ack-expired xmpp", // she said she was on it: told once
+      "t=640m carol escalated xmpp",
+      "t=640m bob reminder xmpp", // not alice: off call, and bob on call has it
+      "t=670m bob reminder xmpp",
+      "t=670m carol reminder xmpp",
+      "t=700m bob reminder xmpp",
+    ]);
+    assert.deepEqual(after(21 * 60 + 30), [
+      "t=1300m bob reminder xmpp",
+      "t=1300m carol reminder xmpp",
+      "t=22h alice reminder xmpp", // 08:00: her day again, and bob's night over
+      "t=1330m carol reminder xmpp",
+      "t=1350m alice reminder xmpp",
+    ]);
+  });
+
+  it("goes on reminding whoever's ack ran out while nobody on call has been told", () => {
+    const h = atSeven(shifts("carol", false)); // no night shift: nobody is on call after 20:00
+    h.on(9 * 60 + 10, () => (h.alert = { ...h.alert, ack: ack("alice", 9 * 60 + 10, 60) }));
+    h.on(10 * 60 + 10, () => (h.alert = { ...h.alert, ack: null }));
+    h.runTo(11 * 60 + 10);
+    assert.deepEqual(
+      h.lines.filter((l) => l.includes(" alice ")),
+      [
+        "t=9h alice raised xmpp",
+        "t=610m alice ack-expired xmpp",
+        "t=640m alice reminder xmpp", // nobody on call for the first step: she is not left out
+        "t=670m alice reminder xmpp",
+      ],
+    );
+  });
+
   it("keeps reminding a person a step names, though a line told them too", () => {
     const h = atSeven(shifts("alice"));
     h.runTo(11 * 60);
