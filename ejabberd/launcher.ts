@@ -1,14 +1,12 @@
 // Starts a private ejabberd (own config, Mnesia spool, log, Erlang node name and cookie, loopback
 // ports) for tests, demo and benchmark: the counterpart of prosody/launcher.ts, with the same
 // handle, so a test can run against either server.
-import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProsodyHandle } from "../prosody/launcher.js";
 import { accepts, pickFreePorts } from "../prosody/ports.js";
-import type { StreamProbe } from "../prosody/ports.js";
-import { killStale, startServer, terminate } from "../prosody/process.js";
+import { killStale, PrivateServer, type ServerStart } from "../prosody/process.js";
 import { registerEjabberdAccount } from "./accounts.js";
 import type { EjabberdNode } from "./ctl.js";
 import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg, nameArgs, nodeAddress } from "./erl.js";
@@ -150,35 +148,29 @@ async function choosePorts(fixed: number[]): Promise<[number, number, number]> {
   return [c2s, component, dist];
 }
 
-class PrivateEjabberd implements EjabberdHandle {
-  readonly pubsubJid: string;
-  readonly mucJid: string;
+class PrivateEjabberd extends PrivateServer implements EjabberdHandle {
   readonly runDir: string;
-  readonly logFile: string;
-  private child: ChildProcess | undefined;
 
   constructor(
-    readonly domain: string,
-    readonly botJid: string,
-    readonly c2sPort: number,
-    readonly componentPort: number,
+    domain: string,
+    botJid: string,
+    c2sPort: number,
+    componentPort: number,
     private readonly distPort: number,
     private readonly nodeName: string,
     private readonly paths: Layout,
   ) {
-    this.pubsubJid = `pubsub.${domain}`;
-    this.mucJid = `rooms.${domain}`;
+    super(domain, botJid, c2sPort, componentPort, paths.logFile, STOP_TIMEOUT_MS);
     this.runDir = paths.runDir;
-    this.logFile = paths.logFile;
   }
 
   get erlNode(): EjabberdNode {
     return { paths: this.paths, nodeName: this.nodeName, distPort: this.distPort };
   }
 
-  async start(): Promise<void> {
+  protected async prepareStart(): Promise<ServerStart> {
     await rm(this.paths.pidFile, { force: true });
-    this.child = await startServer({
+    return {
       name: "ejabberd",
       // erl itself, not Debian's ejabberdctl: the child is the server, and its exit is ours to see.
       command: "erl",
@@ -198,32 +190,8 @@ class PrivateEjabberd implements EjabberdHandle {
       logFile: this.logFile,
       // ejabberd logs a config it cannot use, or a port it cannot bind, and may keep running.
       failureLine: /\[critical\]|Failed to open socket|Invalid value of option/,
-      probes: this.probes(),
       readyTimeoutMs: READY_TIMEOUT_MS,
-      stopTimeoutMs: STOP_TIMEOUT_MS,
-    });
-  }
-
-  private probes(): StreamProbe[] {
-    const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
-    if (this.botJid !== "")
-      probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
-    return probes;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child) await terminate(child, STOP_TIMEOUT_MS);
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  async readLog(): Promise<string> {
-    return readFile(this.logFile, "utf8").catch(() => "");
+    };
   }
 
   async register(localpart: string, password: string): Promise<void> {

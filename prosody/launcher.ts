@@ -1,13 +1,11 @@
 // Starts a private Prosody (own config, data, pid file, loopback ports) for demo, tests and benchmark.
-import type { ChildProcess } from "node:child_process";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { registerAccount } from "./accounts.js";
 import { renderProsodyConfig } from "./config.js";
 import { ensureProsodyInstalled } from "./install.js";
 import { accepts, pickFreePorts } from "./ports.js";
-import type { StreamProbe } from "./ports.js";
-import { killStale, startServer, terminate } from "./process.js";
+import { killStale, PrivateServer, type ServerStart } from "./process.js";
 import { useWriteAheadLog } from "./sqlite-journal.js";
 
 /**
@@ -146,30 +144,22 @@ async function choosePorts(c2s: number, component: number): Promise<[number, num
   return [chosenC2s, chosenComponent];
 }
 
-class PrivateProsody implements ProsodyHandle {
-  readonly pubsubJid: string;
-  readonly mucJid: string;
-  readonly botJid: string;
+class PrivateProsody extends PrivateServer implements ProsodyHandle {
   readonly runDir: string;
-  readonly logFile: string;
-  private child: ChildProcess | undefined;
 
   constructor(
-    readonly domain: string,
+    domain: string,
     botName: string,
-    readonly c2sPort: number,
-    readonly componentPort: number,
+    c2sPort: number,
+    componentPort: number,
     private readonly paths: ReturnType<typeof runDirLayout>,
   ) {
-    this.pubsubJid = `pubsub.${domain}`;
-    this.mucJid = `rooms.${domain}`;
-    this.botJid = botName === "" ? "" : `${botName}.${domain}`;
+    super(domain, botName === "" ? "" : `${botName}.${domain}`, c2sPort, componentPort, paths.logFile, STOP_TIMEOUT_MS);
     this.runDir = paths.runDir;
-    this.logFile = paths.logFile;
   }
 
-  async start(): Promise<void> {
-    this.child = await startServer({
+  protected prepareStart(): Promise<ServerStart> {
+    return Promise.resolve({
       name: "Prosody",
       command: "prosody",
       // -F: foreground, so the child is Prosody itself and its exit is ours to see.
@@ -177,38 +167,13 @@ class PrivateProsody implements ProsodyHandle {
       cwd: this.runDir,
       consoleFile: this.paths.consoleFile,
       logFile: this.logFile,
+      // Prosody logs a port it cannot bind and keeps running: catch that instead of timing out.
       failureLine: /Failed to open server port/,
-      probes: this.probes(),
       readyTimeoutMs: READY_TIMEOUT_MS,
-      stopTimeoutMs: STOP_TIMEOUT_MS,
     });
-  }
-
-  private probes(): StreamProbe[] {
-    const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
-    if (this.botJid !== "")
-      probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
-    return probes;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child) await terminate(child, STOP_TIMEOUT_MS);
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  async readLog(): Promise<string> {
-    return readFile(this.logFile, "utf8").catch(() => "");
   }
 
   async register(localpart: string, password: string): Promise<void> {
     await registerAccount(this.paths.configFile, `${localpart}@${this.domain}`, password);
   }
-
-  // Prosody logs a port it cannot bind and keeps running: catch that instead of timing out.
 }

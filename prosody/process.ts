@@ -1,4 +1,4 @@
-// Process hygiene for the private Prosody: no stale servers, no orphans, bounded stops.
+// Process hygiene for the private servers (Prosody, ejabberd): no stale servers, no orphans, bounded stops.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { open, readFile, stat } from "node:fs/promises";
@@ -121,4 +121,61 @@ async function serverTail(run: ServerRun, lines = 40): Promise<string> {
   const log = (await readFile(run.logFile, "utf8").catch(() => "")).split("\n").slice(-lines).join("\n");
   const out = (await readFile(run.consoleFile, "utf8").catch(() => "")).trim();
   return `--- ${run.logFile} (last ${lines} lines) ---\n${log}\n--- ${run.command} stdout/stderr ---\n${out}`;
+}
+
+/** How a private server starts, less what every one of them shares (its probes, its stop timeout). */
+export type ServerStart = Omit<ServerRun, "probes" | "stopTimeoutMs">;
+
+/**
+ * A private server's lifecycle, the same for Prosody and ejabberd: started with its own run and
+ * counted up when its c2s port (and the bot's component port, if any) answer a stream; stopped
+ * with SIGTERM, then SIGKILL after a timeout; restarted with the same ports and data.
+ */
+export abstract class PrivateServer {
+  readonly pubsubJid: string;
+  readonly mucJid: string;
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly domain: string,
+    /** "" without a bot component. */
+    readonly botJid: string,
+    readonly c2sPort: number,
+    readonly componentPort: number,
+    readonly logFile: string,
+    private readonly stopTimeoutMs: number,
+  ) {
+    this.pubsubJid = `pubsub.${domain}`;
+    this.mucJid = `rooms.${domain}`;
+  }
+
+  /** What this server runs, made ready for a start (files it must not find left over, say). */
+  protected abstract prepareStart(): Promise<ServerStart>;
+
+  async start(): Promise<void> {
+    const run = await this.prepareStart();
+    this.child = await startServer({ ...run, probes: this.probes(), stopTimeoutMs: this.stopTimeoutMs });
+  }
+
+  private probes(): StreamProbe[] {
+    const probes: StreamProbe[] = [{ port: this.c2sPort, xmlns: "jabber:client", to: this.domain }];
+    if (this.botJid !== "")
+      probes.push({ port: this.componentPort, xmlns: "jabber:component:accept", to: this.botJid });
+    return probes;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await terminate(child, this.stopTimeoutMs);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async readLog(): Promise<string> {
+    return readFile(this.logFile, "utf8").catch(() => "");
+  }
 }
