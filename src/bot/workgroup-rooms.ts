@@ -65,7 +65,7 @@ export class WorkgroupRooms {
     private readonly applyEffects: (effects: readonly CommandEffect[]) => Promise<void>,
   ) {
     muc.onGroupchat(async (m) => {
-      if (m.fromSelf || m.delayed) return;
+      if (m.fromSelf || m.history) return;
       const line = roomCommand(m.body, BOT_NICK);
       if (line === null) return;
       const state = this.rooms.get(m.room);
@@ -77,8 +77,13 @@ export class WorkgroupRooms {
         return this.say(m.room, `${m.nick}: ${UNSECURED_ROOM_REFUSAL}`);
       }
       if (m.realJid === null) return this.say(m.room, `${m.nick}: ${ANONYMOUS_ROOM_REFUSAL}`);
-      const { reply, outcome } = await this.commands.run(m.realJid, line, (text) =>
-        this.say(m.room, `${m.nick}: ${text}`),
+      // Typed offline and sent late by the person's client: a change is not run late (as in chat).
+      const { reply, outcome } = await this.commands.run(
+        m.realJid,
+        line,
+        (text) => this.say(m.room, `${m.nick}: ${text}`),
+        false,
+        m.sentAt,
       );
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
       if (outcome?.ok) await this.applyEffects(outcome.effects);

@@ -5,22 +5,8 @@ import { parseStanzaError } from "./errors.js";
 import type { StanzaErrorCondition } from "./errors.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
-import { NS_DELAY } from "./namespaces.js";
-import { attr, type XmlElement } from "./xml.js";
-
-// XEP-0082 §3.3 DateTime, the only form a delay stamp takes (Date.parse alone reads "1" as 2001).
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-// XEP-0203 §4: each entity that delays a stanza adds its own <delay/>; the earliest is when it left
-// its author. A stamp that is not an XEP-0082 DateTime is ignored.
-function sentAtOf(stanza: XmlElement): number | undefined {
-  const stamps = stanza
-    .getChildren("delay", NS_DELAY)
-    .map((d) => attr(d, "stamp") ?? "")
-    .map((stamp) => (DATE_TIME.test(stamp) ? Date.parse(stamp) : NaN))
-    .filter((t) => Number.isFinite(t));
-  return stamps.length > 0 ? Math.min(...stamps) : undefined;
-}
+import { sentAtOf } from "./delay.js";
+import { attr } from "./xml.js";
 
 /** A chat line someone sent us. */
 export interface ChatMessage {

@@ -7,16 +7,9 @@ import { createDisco } from "./disco.js";
 import { TypedEmitter, type Unsubscribe } from "./emitter.js";
 import { parseStanzaError, type XmppFailure, type XmppResult } from "./errors.js";
 import { bareJid, jidResource, normaliseJid } from "./jid.js";
-import {
-  NS_DATA_FORMS,
-  NS_DELAY,
-  NS_MUC,
-  NS_MUC_ADMIN,
-  NS_MUC_OWNER,
-  NS_MUC_ROOMCONFIG,
-  NS_MUC_USER,
-} from "./namespaces.js";
+import { NS_DATA_FORMS, NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_ROOMCONFIG, NS_MUC_USER } from "./namespaces.js";
 import { coreOf, type XmppSession } from "./session.js";
+import { delayedBy, sentAtOf } from "./delay.js";
 import { attr, type XmlElement } from "./xml.js";
 
 /** Whether the room shows occupants' real JIDs to everyone (§7.2.3 status 100, disco feature muc_nonanonymous). */
@@ -49,8 +42,13 @@ export interface GroupchatMessage {
   readonly realJid: string | null;
   readonly body: string;
   readonly fromSelf: boolean;
-  /** Replayed history (XEP-0203 delay): old words, not commands for now. */
-  readonly delayed: boolean;
+  /** A line of the room's history it replays (delayed by the room itself): old words, not commands for now. */
+  readonly history: boolean;
+  /**
+   * When it was typed, in ms, when its sender's client (or server) delayed it (XEP-0203: typed
+   * offline, sent on reconnection): a live line, late.
+   */
+  readonly sentAt?: number;
 }
 
 /** We are out of a room: because we left, or why the room put us out (§9.7, §9.8, §10.9). */
@@ -267,14 +265,15 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     const body = stanza.getChildText("body");
     const nick = jidResource(from);
     if (body === null || body === "" || nick === "") return;
-    const delayed = stanza.getChild("delay", NS_DELAY) !== undefined;
+    const sentAt = sentAtOf(stanza, s.room);
     events.emit("message", {
       room: s.room,
       nick,
       realJid: s.occupants.get(nick)?.realJid ?? null,
       body,
       fromSelf: nick === s.nick,
-      delayed,
+      history: delayedBy(stanza, s.room),
+      ...(sentAt === undefined ? {} : { sentAt }),
     });
   });
 

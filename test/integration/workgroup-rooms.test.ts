@@ -7,6 +7,8 @@ import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { createDisco } from "../../src/xmpp/disco.js";
 import { createMuc, type Muc } from "../../src/xmpp/muc.js";
+import { NS_DELAY } from "../../src/xmpp/namespaces.js";
+import { coreOf } from "../../src/xmpp/session.js";
 import { runBot } from "../../src/bot/run-bot.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import { systemClock } from "../../src/clock/clock.js";
@@ -137,6 +139,35 @@ rules:
       aliceHeard.filter((h) => h.startsWith("AlertBot:")),
       [aliceHeard.find((h) => /^AlertBot: alice: ops:/.test(h))],
     );
+  });
+
+  it("answers a line its sender's client held back: a change sent long ago is not run, and says so; a question is", async () => {
+    const { heard } = await aliceInRoom();
+    const { xml } = coreOf(alice.session);
+    const line = (body: string, delay: Record<string, string>): Promise<void> =>
+      coreOf(alice.session).send(
+        xml(
+          "message",
+          { to: opsRoom(), type: "groupchat" },
+          xml("body", {}, body),
+          xml("delay", { xmlns: NS_DELAY, ...delay }),
+        ),
+      );
+    heard.length = 0;
+    // Typed on a train two hours ago, sent by her client once back online (XEP-0203).
+    await line("AlertBot: ack 1 for 1h", {
+      stamp: new Date(Date.now() - 2 * 3600_000).toISOString(),
+      from: alice.session.jid,
+    });
+    // A question is answered, however late.
+    await line("AlertBot: oncall ops", {
+      stamp: new Date(Date.now() - 2 * 3600_000).toISOString(),
+      from: alice.session.jid,
+    });
+    await waitFor("the oncall answer", () => heard.find((h) => /^AlertBot: alice: ops:/.test(h)));
+    const answers = heard.filter((h) => h.startsWith("AlertBot: alice:"));
+    assert.equal(answers.length, 2, answers.join("\n"));
+    assert.match(answers[0]!, /You sent "ack 1 for 1h" 2h ago and it reached me only now, so I did not run it/);
   });
 
   it("keeps the member list in step on reload: a removed person is put out, an added one gets in", async () => {

@@ -101,7 +101,7 @@ describe("xmpp MUC on Prosody", function () {
       realJid: aliceJid,
       body: "ack 42 for 2h",
       fromSelf: false,
-      delayed: false,
+      history: false,
     });
 
     const reply = said(alice, "#42 acknowledged");
@@ -113,7 +113,7 @@ describe("xmpp MUC on Prosody", function () {
       realJid: botJid,
       body: "#42 acknowledged",
       fromSelf: false,
-      delayed: false,
+      history: false,
     });
     assert.equal((await echo).fromSelf, true);
   });
@@ -162,11 +162,24 @@ describe("xmpp MUC on Prosody", function () {
     );
     const heard = said(bot, "ack 1");
     await bob.sendGroupchat(room, "ack 1");
-    assert.deepEqual(await heard, { room, nick: "bob", realJid: null, body: "ack 1", fromSelf: false, delayed: false });
+    assert.deepEqual(await heard, { room, nick: "bob", realJid: null, body: "ack 1", fromSelf: false, history: false });
 
     // The owner opens the room up: status 172 tells the bot.
     await bob.configure(room, new Map([["muc#roomconfig_whois", "anyone"]]));
     await waitFor("the room to be non-anonymous", () => bot.room(room)?.anonymity === "non-anonymous");
+  });
+
+  it("tells the room's replayed history (its own delay stamp) from live lines", async () => {
+    const room = `ops@${rooms}`;
+    const replayed = said(bob, "ack 42 for 2h"); // alice's line of the first test
+    assert.ok((await bob.join(room, "bob", { history: 20 })).ok);
+    const got = await replayed;
+    assert.equal(got.history, true);
+    assert.equal(got.sentAt, undefined, "the room's stamp is not when its author sent it");
+    const live = said(bob, "show again");
+    await alice.sendGroupchat(room, "show again");
+    assert.equal((await live).history, false);
+    await bob.leave(room);
   });
 
   it("hears when the room is destroyed, and can join again after", async () => {
