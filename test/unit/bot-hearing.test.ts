@@ -20,6 +20,20 @@ host_down: { grace: 1m }
 `,
 );
 
+// A core as run-bot starts one: it heard nobody before now (startedHearing), then acts on what is due.
+async function newCore(store: Store, clock: FakeClock, chat: RecordingChat): Promise<BotCore> {
+  const core = fakeClockCore({
+    store,
+    clock,
+    policy: config,
+    channels: chatOnly(chat),
+    inputs: { presence: () => "online", down: () => store.sources.down() },
+  });
+  core.startedHearing();
+  await core.start();
+  return core;
+}
+
 describe("AlertBot's hearing", () => {
   let clock: FakeClock;
   let chat: RecordingChat;
@@ -41,15 +55,7 @@ describe("AlertBot's hearing", () => {
     store = Store.open(":memory:");
     for (const source of ["web1", "web2", "cron1"])
       store.sources.claim(source, sourceToNodeName(source), `${source}@mauve.localhost`, clock.now());
-    core = fakeClockCore({
-      store,
-      clock,
-      policy: config,
-      channels: chatOnly(chat),
-      inputs: { presence: () => "online", down: () => store.sources.down() },
-    });
-    core.startedHearing();
-    await core.start();
+    core = await newCore(store, clock, chat);
     // Two agents publish their state; cron1 is an account only mauvesend publishes with (unsequenced).
     for (const source of ["web1", "web2"]) {
       await core.applyUpdate(update(source, [], { replace: true, sequence: sequence++ }), pubsubOrigin(source));
@@ -189,16 +195,9 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
   let store: Store;
   let core: BotCore;
   const s = () => Math.floor(clock.now() / 1000);
-  const newCore = async (): Promise<BotCore> => {
-    const next = fakeClockCore({
-      store,
-      clock,
-      policy: config,
-      channels: chatOnly(chat),
-      inputs: { presence: () => "online", down: () => store.sources.down() },
-    });
-    next.startedHearing();
-    await next.start();
+  // AlertBot (re)started, its link up and its agents' nodes read again.
+  const started = async (): Promise<BotCore> => {
+    const next = await newCore(store, clock, chat);
     await next.hearingAgents();
     return next;
   };
@@ -213,14 +212,14 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
     clock = new FakeClock(1_000_000);
     chat = new RecordingChat();
     store = Store.open(":memory:");
-    core = await newCore();
+    core = await started();
     await heartbeat();
     await advance(5 * 60_000);
     await heartbeat();
     // AlertBot stops for half an hour: two heartbeats are lost, and the last one's timeout passes.
     core.stop();
     clock.advance(30 * 60_000);
-    core = await newCore();
+    core = await started();
   });
   afterEach(() => {
     core.stop();
