@@ -183,6 +183,30 @@ describe("AlertBot's hearing", () => {
     );
     assert.equal(hearing.holdsUntil(GRACE_MS), 1_000_000 + SILENCE_HELD_MAX_MS);
   });
+
+  it("a raise may be held exactly when some sender's raise armed then would be (mayHold, asked before looking its source up)", () => {
+    const hearing = new Hearing();
+    const armed = [0, 99_999, 100_000, 199_999, 200_000, 299_999, 300_000, 399_999, 400_000, 500_000];
+    const check = (when: string): void => {
+      for (const at of armed) {
+        const held = [true, false].some((agent) => hearing.raiseNotBefore(agent, at, at + 1_000, GRACE_MS) !== null);
+        assert.equal(hearing.mayHold(at), held, `${when}, armed at ${at}`);
+      }
+    };
+    check("not started by run-bot");
+    hearing.started(100_000);
+    check("started");
+    hearing.deaf();
+    check("cut off");
+    hearing.listening(300_000, ["web1@mauve.localhost"]);
+    check("link back");
+    hearing.deafToAll();
+    check("nothing heard is kept");
+    hearing.started(400_000);
+    check("started again, cut off still");
+    hearing.listening(500_000, []);
+    check("link back again");
+  });
 });
 
 // Mauve's UDP senders (the Ruby mauvesend, from cron) say nothing AlertBot can read again later:
@@ -243,5 +267,21 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
     assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"]);
     await advance(60 * 60_000);
     assert.deepEqual(chat.take(), [], "held once, fired once");
+  });
+
+  it("looks no source up for a raise armed since the start that falls due within the hour raises may be held", async () => {
+    await advance(TIMEOUT_S * 1000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"], "the one armed before the start, held");
+    await heartbeat(); // heard again: it clears, and arms its raise anew
+    assert.deepEqual(chat.take(), ["alice: CLEARED #1 cron9 heartbeat"]);
+    const looked: string[] = [];
+    const get = store.sources.get.bind(store.sources);
+    store.sources.get = (source) => {
+      looked.push(source);
+      return get(source);
+    };
+    await advance(TIMEOUT_S * 1000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"], "silent again for its whole timeout");
+    assert.deepEqual(looked, [], "armed after the start: never held, whoever sent it");
   });
 });
