@@ -95,6 +95,21 @@ describe("AlertBot's hearing", () => {
     assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"], "its silence after counts as ever");
   });
 
+  it("an agent's heartbeat held while the link was down, its agent heard but the heartbeat not refreshed, raises a grace after the link is back, once", async () => {
+    await heartbeat("web1", 30);
+    core.cannotHearAgents();
+    await advance(10 * 60_000);
+    await core.hearingAgents();
+    await core.agentBack("web1@mauve.localhost"); // its presence: there, but its heartbeat says nothing new
+    await core.publishedLive("web2");
+    await advance(GRACE_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"]);
+    await advance(60 * 60_000);
+    assert.deepEqual(chat.take(), [], "held a grace at a time while cut off, fired once");
+  });
+
   it("an agent unheard past the grace after the link is back is raised as down, once", async () => {
     await heartbeat("web1", 30);
     await heartbeat("web2", 30);
@@ -267,6 +282,29 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
     assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"]);
     await advance(60 * 60_000);
     assert.deepEqual(chat.take(), [], "held once, fired once");
+  });
+
+  it("restarted during the hold, raises the sender still silent a whole timeout after the latest start, once", async () => {
+    await advance(5 * 60_000);
+    core.stop();
+    clock.advance(2 * 60_000);
+    core = await started();
+    await advance(TIMEOUT_S * 1000 - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"]);
+    await advance(60 * 60_000);
+    assert.deepEqual(chat.take(), []);
+  });
+
+  it("an update of another of the sender's alerts during the hold leaves the held raise as it was", async () => {
+    await advance(GRACE_MS);
+    await core.applyUpdate(update("cron9", [alert("backup", { clearTimeS: s() })]), { via: "udp" });
+    await core.idle();
+    await advance(TIMEOUT_S * 1000 - GRACE_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"], "its heartbeat was not refreshed");
   });
 
   it("looks no source up for a raise armed since the start that falls due within the hour raises may be held", async () => {
