@@ -711,6 +711,7 @@ export class BotCore {
     if (latest === null || latest <= now) return undefined;
     const { store, log } = this.deps;
     return (alert) => {
+      if (!this.hearing.mayHold(alert.updatedAt)) return null;
       const agent = (store.sources.get(alert.source)?.ownerJid ?? "") !== "";
       const at = this.hearing.raiseNotBefore(agent, alert.updatedAt, alert.scheduledRaiseAt ?? now, graceMs);
       if (at === null || at <= now) return null;

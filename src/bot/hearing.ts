@@ -101,6 +101,18 @@ export class Hearing {
     return from + Math.max(graceMs, agent ? 0 : Math.min(dueAt - armedAt, SILENCE_HELD_MAX_MS));
   }
 
+  /**
+   * Whether a scheduled raise armed at `armedAt` may be held at all (raiseNotBefore not null for
+   * some sender): false once AlertBot has heard every kind of sender since then without a break.
+   * Cheap, so that the due path looks a raise's source up only when the answer depends on it: a
+   * raise may be held up to an hour after every start (holdsUntil), and most that fall due then
+   * were armed since.
+   */
+  mayHold(armedAt: number): boolean {
+    // An agent's hearing starts no earlier than anyone's, and stops first.
+    return armedAt < this.hearingFrom(true);
+  }
+
   /** The earliest any agent's host-down alert may be raised (its presence is heard over XMPP), or null. */
   hostDownNotBefore(graceMs: number): number | null {
     const from = this.hearingFrom(true);

@@ -20,6 +20,20 @@ host_down: { grace: 1m }
 `,
 );
 
+// A core as run-bot starts one: it heard nobody before now (startedHearing), then acts on what is due.
+async function newCore(store: Store, clock: FakeClock, chat: RecordingChat): Promise<BotCore> {
+  const core = fakeClockCore({
+    store,
+    clock,
+    policy: config,
+    channels: chatOnly(chat),
+    inputs: { presence: () => "online", down: () => store.sources.down() },
+  });
+  core.startedHearing();
+  await core.start();
+  return core;
+}
+
 describe("AlertBot's hearing", () => {
   let clock: FakeClock;
   let chat: RecordingChat;
@@ -41,15 +55,7 @@ describe("AlertBot's hearing", () => {
     store = Store.open(":memory:");
     for (const source of ["web1", "web2", "cron1"])
       store.sources.claim(source, sourceToNodeName(source), `${source}@mauve.localhost`, clock.now());
-    core = fakeClockCore({
-      store,
-      clock,
-      policy: config,
-      channels: chatOnly(chat),
-      inputs: { presence: () => "online", down: () => store.sources.down() },
-    });
-    core.startedHearing();
-    await core.start();
+    core = await newCore(store, clock, chat);
     // Two agents publish their state; cron1 is an account only mauvesend publishes with (unsequenced).
     for (const source of ["web1", "web2"]) {
       await core.applyUpdate(update(source, [], { replace: true, sequence: sequence++ }), pubsubOrigin(source));
@@ -87,6 +93,21 @@ describe("AlertBot's hearing", () => {
     assert.deepEqual(chat.take(), [], "both spoke within the grace");
     await advance(60_000);
     assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"], "its silence after counts as ever");
+  });
+
+  it("an agent's heartbeat held while the link was down, its agent heard but the heartbeat not refreshed, raises a grace after the link is back, once", async () => {
+    await heartbeat("web1", 30);
+    core.cannotHearAgents();
+    await advance(10 * 60_000);
+    await core.hearingAgents();
+    await core.agentBack("web1@mauve.localhost"); // its presence: there, but its heartbeat says nothing new
+    await core.publishedLive("web2");
+    await advance(GRACE_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"]);
+    await advance(60 * 60_000);
+    assert.deepEqual(chat.take(), [], "held a grace at a time while cut off, fired once");
   });
 
   it("an agent unheard past the grace after the link is back is raised as down, once", async () => {
@@ -177,6 +198,30 @@ describe("AlertBot's hearing", () => {
     );
     assert.equal(hearing.holdsUntil(GRACE_MS), 1_000_000 + SILENCE_HELD_MAX_MS);
   });
+
+  it("a raise may be held exactly when some sender's raise armed then would be (mayHold, asked before looking its source up)", () => {
+    const hearing = new Hearing();
+    const armed = [0, 99_999, 100_000, 199_999, 200_000, 299_999, 300_000, 399_999, 400_000, 500_000];
+    const check = (when: string): void => {
+      for (const at of armed) {
+        const held = [true, false].some((agent) => hearing.raiseNotBefore(agent, at, at + 1_000, GRACE_MS) !== null);
+        assert.equal(hearing.mayHold(at), held, `${when}, armed at ${at}`);
+      }
+    };
+    check("not started by run-bot");
+    hearing.started(100_000);
+    check("started");
+    hearing.deaf();
+    check("cut off");
+    hearing.listening(300_000, ["web1@mauve.localhost"]);
+    check("link back");
+    hearing.deafToAll();
+    check("nothing heard is kept");
+    hearing.started(400_000);
+    check("started again, cut off still");
+    hearing.listening(500_000, []);
+    check("link back again");
+  });
 });
 
 // Mauve's UDP senders (the Ruby mauvesend, from cron) say nothing AlertBot can read again later:
@@ -189,16 +234,9 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
   let store: Store;
   let core: BotCore;
   const s = () => Math.floor(clock.now() / 1000);
-  const newCore = async (): Promise<BotCore> => {
-    const next = fakeClockCore({
-      store,
-      clock,
-      policy: config,
-      channels: chatOnly(chat),
-      inputs: { presence: () => "online", down: () => store.sources.down() },
-    });
-    next.startedHearing();
-    await next.start();
+  // AlertBot (re)started, its link up and its agents' nodes read again.
+  const started = async (): Promise<BotCore> => {
+    const next = await newCore(store, clock, chat);
     await next.hearingAgents();
     return next;
   };
@@ -213,14 +251,14 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
     clock = new FakeClock(1_000_000);
     chat = new RecordingChat();
     store = Store.open(":memory:");
-    core = await newCore();
+    core = await started();
     await heartbeat();
     await advance(5 * 60_000);
     await heartbeat();
     // AlertBot stops for half an hour: two heartbeats are lost, and the last one's timeout passes.
     core.stop();
     clock.advance(30 * 60_000);
-    core = await newCore();
+    core = await started();
   });
   afterEach(() => {
     core.stop();
@@ -244,5 +282,44 @@ describe("AlertBot's hearing of a UDP sender across its restart", () => {
     assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"]);
     await advance(60 * 60_000);
     assert.deepEqual(chat.take(), [], "held once, fired once");
+  });
+
+  it("restarted during the hold, raises the sender still silent a whole timeout after the latest start, once", async () => {
+    await advance(5 * 60_000);
+    core.stop();
+    clock.advance(2 * 60_000);
+    core = await started();
+    await advance(TIMEOUT_S * 1000 - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"]);
+    await advance(60 * 60_000);
+    assert.deepEqual(chat.take(), []);
+  });
+
+  it("an update of another of the sender's alerts during the hold leaves the held raise as it was", async () => {
+    await advance(GRACE_MS);
+    await core.applyUpdate(update("cron9", [alert("backup", { clearTimeS: s() })]), { via: "udp" });
+    await core.idle();
+    await advance(TIMEOUT_S * 1000 - GRACE_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"], "its heartbeat was not refreshed");
+  });
+
+  it("looks no source up for a raise armed since the start that falls due within the hour raises may be held", async () => {
+    await advance(TIMEOUT_S * 1000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"], "the one armed before the start, held");
+    await heartbeat(); // heard again: it clears, and arms its raise anew
+    assert.deepEqual(chat.take(), ["alice: CLEARED #1 cron9 heartbeat"]);
+    const looked: string[] = [];
+    const get = store.sources.get.bind(store.sources);
+    store.sources.get = (source) => {
+      looked.push(source);
+      return get(source);
+    };
+    await advance(TIMEOUT_S * 1000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 cron9 heartbeat"], "silent again for its whole timeout");
+    assert.deepEqual(looked, [], "armed after the start: never held, whoever sent it");
   });
 });
