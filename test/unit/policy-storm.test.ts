@@ -5,14 +5,9 @@ import { planChannels, type Presence, type Delivery } from "../../src/policy/del
 import { escalate } from "../../src/policy/escalation.js";
 import { findPerson } from "../../src/policy/on-call.js";
 import { classify } from "../../src/policy/matcher.js";
-import {
-  budgetExhaustedUntil,
-  DIGEST_HINT,
-  planOutbox,
-  type OutboxPlan,
-  type SentRecord,
-} from "../../src/policy/storm.js";
+import { budgetExhaustedUntil, DIGEST_HINT, planOutbox, type OutboxPlan } from "../../src/policy/storm.js";
 import type { Level, Person, StormConfig } from "../../src/policy/types.js";
+import { summarise, type SentRecord } from "../helpers/sent-log.js";
 
 const team = loadBotConfig(readFileSync(new URL("../fixtures/config/policy-team.yaml", import.meta.url), "utf8"), {
   file: "policy-team.yaml",
@@ -71,6 +66,13 @@ function delivery(
   return { person: "alice", kind, level, shortId, channels, fallbacks: [], why: "test" };
 }
 
+/** What the planner decides for a person sent `history` (in any order). */
+const planFor = (pending: readonly Delivery[], history: SentRecord[], now: number, storm = team.storm): OutboxPlan =>
+  planOutbox(pending, summarise(history, now, storm), now, storm);
+/** When the limit frees for a person sent `history`; null while it has room. */
+const freesFor = (history: SentRecord[], now: number, storm = team.storm): number | null =>
+  budgetExhaustedUntil(summarise(history, now, storm), now, storm);
+
 /** Every pending delivery ends up in exactly one place: nothing is silently dropped. */
 function assertAccounted(pending: readonly Delivery[], plan: OutboxPlan): void {
   const out = [...plan.send, ...(plan.digest?.items ?? []), ...plan.keep];
@@ -81,7 +83,7 @@ function assertAccounted(pending: readonly Delivery[], plan: OutboxPlan): void {
 describe("policy: storms and rate limits", () => {
   it("sends a few notifications one by one, most important first", () => {
     const pending = [delivery(1, "low"), delivery(2, "urgent")];
-    const plan = planOutbox(pending, [], NOW, team.storm);
+    const plan = planFor(pending, [], NOW, team.storm);
     assert.deepEqual(
       plan.send.map((d) => d.shortId),
       [2, 1],
@@ -113,7 +115,7 @@ describe("policy: storms and rate limits", () => {
       }).deliveries;
     }).flat();
     assert.equal(deliveries.length, 50);
-    const plan = planOutbox(deliveries, [], NOW, team.storm);
+    const plan = planFor(deliveries, [], NOW, team.storm);
     assert.deepEqual(plan.send, []);
     assert.equal(plan.digest?.count, 50);
     assert.deepEqual(
@@ -133,23 +135,23 @@ describe("policy: storms and rate limits", () => {
   it("holds everything when the limit is used up, until the oldest send ages out", () => {
     const history: SentRecord[] = [1, 2, 3, 4, 5].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(1, "urgent")];
-    const plan = planOutbox(pending, history, NOW, team.storm);
+    const plan = planFor(pending, history, NOW, team.storm);
     assert.deepEqual([plan.send, plan.digest, plan.holdUntil], [[], null, NOW + 5 * M]);
     assert.deepEqual(plan.keep, pending);
-    assert.equal(planOutbox(pending, history, NOW + 5 * M, team.storm).send.length, 1);
+    assert.equal(planFor(pending, history, NOW + 5 * M, team.storm).send.length, 1);
   });
 
   it("never digests digest_after notices or fewer: the loudest go in the room left, the rest wait for it", () => {
     const history: SentRecord[] = [1, 2, 3].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(3, "normal", "cleared"), delivery(2), delivery(1, "urgent")];
-    const plan = planOutbox(pending, history, NOW, team.storm);
+    const plan = planFor(pending, history, NOW, team.storm);
     assert.deepEqual(
       [plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId)],
       [[1, 2], null, [3]],
     );
     assert.equal(plan.holdUntil, NOW + 7 * M, "when the oldest of the five sends leaves the window");
     assertAccounted(pending, plan);
-    const later = planOutbox(
+    const later = planFor(
       plan.keep,
       [...history, { at: NOW, kind: "single" }, { at: NOW, kind: "single" }],
       NOW + 7 * M,
@@ -161,13 +163,13 @@ describe("policy: storms and rate limits", () => {
   it("sends notices about one alert in the order they were made, however the room left cuts them", () => {
     // #3 cleared, then raised again: the held CLEARED must not follow the new RAISED.
     const pending = [delivery(3, "normal", "cleared"), delivery(1, "low"), delivery(3, "normal", "raised")];
-    const all = planOutbox(pending, [], NOW, team.storm);
+    const all = planFor(pending, [], NOW, team.storm);
     assert.deepEqual(
       all.send.map((d) => `${d.shortId} ${d.kind}`),
       ["3 cleared", "3 raised", "1 raised"],
     );
     const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
-    const one = planOutbox(pending, history, NOW, team.storm);
+    const one = planFor(pending, history, NOW, team.storm);
     assert.deepEqual(
       [one.send.map((d) => `${d.shortId} ${d.kind}`), one.keep.map((d) => `${d.shortId} ${d.kind}`)],
       [["3 cleared"], ["3 raised", "1 raised"]],
@@ -186,10 +188,10 @@ describe("policy: storms and rate limits", () => {
       channels: ["email"],
       fallbacks: [{ after: 5 * M, channels: ["sms"] }],
     });
-    const plan = planOutbox([ops(1), ops(2), dba(3), dba(4)], [], NOW, team.storm);
+    const plan = planFor([ops(1), ops(2), dba(3), dba(4)], [], NOW, team.storm);
     assert.deepEqual(plan.digest?.channels, ["xmpp", "email"]);
     assert.deepEqual(plan.digest?.fallbacks, [{ after: 5 * M, channels: ["email", "sms"] }]);
-    const urgent = planOutbox(
+    const urgent = planFor(
       [ops(1), ops(2), dba(3), { ...delivery(4, "urgent"), channels: ["sms"] }],
       [],
       NOW,
@@ -201,7 +203,7 @@ describe("policy: storms and rate limits", () => {
   it("holds a due quiet digest, not the loud notices, when only they fit", () => {
     const history: SentRecord[] = [1, 2, 3, 4].map((m) => ({ at: NOW - m * M, kind: "single" }));
     const pending = [delivery(1), delivery(2, "low", "raised", ["email_digest"])];
-    const plan = planOutbox(pending, history, NOW, team.storm);
+    const plan = planFor(pending, history, NOW, team.storm);
     assert.deepEqual(
       [plan.send.map((d) => d.shortId), plan.digest, plan.keep.map((d) => d.shortId), plan.holdUntil],
       [[1], null, [2], NOW + 6 * M],
@@ -210,16 +212,16 @@ describe("policy: storms and rate limits", () => {
 
   it("collects email_digest notices into one email at most every quiet_digest_every", () => {
     const quiet = [delivery(1, "low", "raised", ["email_digest"]), delivery(2, "low", "raised", ["email_digest"])];
-    const first = planOutbox(quiet, [], NOW, team.storm);
+    const first = planFor(quiet, [], NOW, team.storm);
     assert.deepEqual([first.digest?.kind, first.digest?.channels, first.digest?.count], ["quiet-digest", ["email"], 2]);
     assertAccounted(quiet, first);
 
     const history: SentRecord[] = [{ at: NOW - 20 * M, kind: "quiet-digest" }];
     const loud = delivery(3, "urgent");
-    const later = planOutbox([...quiet, loud], history, NOW, team.storm);
+    const later = planFor([...quiet, loud], history, NOW, team.storm);
     assert.deepEqual([later.send, later.digest, later.keep, later.holdUntil], [[loud], null, quiet, NOW + 40 * M]);
 
-    const due = planOutbox([...quiet, loud], history, NOW + 40 * M, team.storm);
+    const due = planFor([...quiet, loud], history, NOW + 40 * M, team.storm);
     assert.deepEqual([due.send, due.digest?.kind, due.digest?.count, due.keep], [[loud], "quiet-digest", 2, []]);
   });
 });
@@ -229,10 +231,6 @@ describe("policy: storms and rate limits", () => {
 // quiet digests of every age. Pinned on the planner that was given every send of the window.
 describe("policy: storm limits past the limit", () => {
   const S = 1_000;
-  const planFor = (pending: readonly Delivery[], history: SentRecord[], now: number, storm = team.storm): OutboxPlan =>
-    planOutbox(pending, history, now, storm);
-  const freesFor = (history: SentRecord[], now: number, storm = team.storm): number | null =>
-    budgetExhaustedUntil(history, now, storm);
   const quietOne = (shortId: number): Delivery => delivery(shortId, "low", "raised", ["email_digest"]);
   const kindOf = (i: number): SentRecord["kind"] => (i % 11 === 3 ? "quiet-digest" : i % 5 === 2 ? "digest" : "single");
   // Thirty sends in the window, every 15s back from now, of mixed kinds, given out of order; one
