@@ -22,6 +22,8 @@ database: ${JSON.stringify(database)}
 
 /** The window of the bench bot's storm limit (see {@link benchBotYaml}). */
 export const STORM_LIMIT_WINDOW_MS = 1_000;
+/** How many messages the bench bot's storm limit lets through per window. */
+export const STORM_LIMIT_COUNT = 10_000;
 
 /**
  * A bot with one workgroup (alice) and the default rules and escalation. The per-person storm
@@ -44,7 +46,7 @@ workgroups:
 rules:
   - { level: normal, workgroup: ops }
 storm:
-  per_person_limit: 10000 per ${STORM_LIMIT_WINDOW_MS / 1000}s
+  per_person_limit: ${STORM_LIMIT_COUNT} per ${STORM_LIMIT_WINDOW_MS / 1000}s
 ${quietDigestEvery ? `  quiet_digest_every: ${quietDigestEvery}\n` : ""}${digestAfter ? `  digest_after: ${digestAfter}\n` : ""}log:
   level: info
 `;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { AlertEvent, AlertRecord, AlertState } from "../src/alerts/types.js";
 import type { DeliveryForm } from "../src/store/policy-store.js";
 import { Store } from "../src/store/store.js";
-import { ON_CALL, STORM_LIMIT_WINDOW_MS } from "./bot-config.js";
+import { ON_CALL, STORM_LIMIT_COUNT, STORM_LIMIT_WINDOW_MS } from "./bot-config.js";
 import { hrMs } from "./hrtime.js";
 
 /** Alerts/s the store alone wrote, by how much of what the bot stores for each alert it wrote. */
@@ -135,7 +135,7 @@ function writeUpdate(store: Store, variant: Variant, states: AlertState[], now: 
   );
   // What a flush reads and writes to plan and send one digest of them.
   store.policy.peopleWithPending(now);
-  store.policy.sendsSince(ON_CALL, now - STORM_LIMIT_WINDOW_MS);
+  store.policy.sendsWithin(ON_CALL, now - STORM_LIMIT_WINDOW_MS, now, STORM_LIMIT_COUNT);
   store.policy.lastSend(ON_CALL, "quiet-digest");
   const pending = store.policy.pending(ON_CALL, now, form);
   store.policy.recordSend(ON_CALL, "digest", now);

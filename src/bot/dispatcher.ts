@@ -9,7 +9,7 @@ import {
 } from "../notify/channel.js";
 import { type NotificationMessage, buildDigest, buildMessage } from "../notify/message.js";
 import { deliverWithRetry } from "../notify/retry.js";
-import { budgetExhaustedUntil, planOutbox, type Digest, type SentRecord } from "../policy/storm.js";
+import { budgetExhaustedUntil, planOutbox, type Digest, type SentSummary } from "../policy/storm.js";
 import type { ChannelName, StormConfig } from "../policy/types.js";
 import type { Delivery } from "../policy/delivery.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
@@ -99,10 +99,10 @@ export class Dispatcher {
     const storm = this.storm();
     const now = clock.now();
     for (const person of store.policy.peopleWithPending(now)) {
-      const history = this.sendHistory(person, now);
+      const sent = this.sentSummary(person, now, storm);
       // No room under the limit: nothing goes out now, so the held deliveries (thousands, in a
       // storm) are not read again for every update; the timer brings them back when it frees.
-      const freesAt = budgetExhaustedUntil(history, now, storm);
+      const freesAt = budgetExhaustedUntil(sent, now, storm);
       if (freesAt !== null) {
         this.holdUntil(person, freesAt);
         continue;
@@ -115,7 +115,7 @@ export class Dispatcher {
       const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
       const plan = planOutbox(
         rows.map((r) => r.delivery),
-        history,
+        sent,
         now,
         storm,
       );
@@ -133,17 +133,16 @@ export class Dispatcher {
   }
 
   /**
-   * What the storm limits need of a person's sends: those inside the limit's window, and the last
-   * quiet digest however old (it paces the next one). Reading a whole day instead cost a scan of
-   * every send per flush, thousands of rows in a storm.
+   * What the storm limits need of a person's sends, counted by the store: those inside the
+   * limit's window up to the limit, and the last quiet digest however old (it paces the next one).
+   * Reading every send of the window instead cost thousands of rows per flush in a storm.
    */
-  private sendHistory(person: string, now: number): SentRecord[] {
-    const { store } = this.deps;
-    const storm = this.storm();
-    const since = now - storm.limit.perMs;
-    const recent = store.policy.sendsSince<SentRecord["kind"]>(person, since);
-    const lastQuiet = store.policy.lastSend<SentRecord["kind"]>(person, "quiet-digest");
-    return lastQuiet && lastQuiet.at < since ? [lastQuiet, ...recent] : recent;
+  private sentSummary(person: string, now: number, storm: StormConfig): SentSummary {
+    const { policy } = this.deps.store;
+    const { perMs, count } = storm.limit;
+    const within = policy.sendsWithin(person, now - perMs, now, count);
+    const lastQuiet = policy.lastSend(person, "quiet-digest");
+    return { inWindow: within.count, oldestCountedAt: within.oldestAt, lastQuietAt: lastQuiet?.at ?? null };
   }
 
   /**

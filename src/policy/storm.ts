@@ -1,10 +1,24 @@
 import { type Fallback, byImportance, type Delivery } from "./delivery.js";
 import type { ChannelName, Level, StormConfig } from "./types.js";
 
-/** One message the caller sent a person: a single notification or a digest. */
-export interface SentRecord {
-  readonly at: number;
-  readonly kind: "single" | "digest" | "quiet-digest";
+/**
+ * What the limits need of the messages sent to one person, as of the moment planned for: a
+ * summary, since a storm under a high limit logs thousands in the window, and reading each of them
+ * per plan cost more than the planning.
+ */
+export interface SentSummary {
+  /**
+   * How many were sent inside the limit's window (after `now - limit.perMs`, up to `now`), counted
+   * up to `limit.count`: past it there is no room, however many more.
+   */
+  readonly inWindow: number;
+  /**
+   * When the oldest of those counted was sent (the oldest of the newest `limit.count`): room frees
+   * when it leaves the window. Null when none were.
+   */
+  readonly oldestCountedAt: number | null;
+  /** When the last quiet digest was sent, however long ago (it paces the next); null if never. */
+  readonly lastQuietAt: number | null;
 }
 
 /** Many notifications told as one message. */
@@ -98,23 +112,20 @@ function loudestInOrder(loud: readonly Delivery[], room: number): Delivery[] {
   return [...taken].sort(byImportance).map((d) => made.get(d.shortId)!.shift()!);
 }
 
-/** When enough recent sends age out of the limit's window to allow one more. */
-function budgetFreesAt(recent: readonly SentRecord[], storm: StormConfig): number {
-  const times = recent.map((r) => r.at).sort((a, b) => a - b);
-  return (times[times.length - storm.limit.count] ?? times[0] ?? 0) + storm.limit.perMs;
-}
-
-function recentSends(history: readonly SentRecord[], now: number, storm: StormConfig): SentRecord[] {
-  return history.filter((h) => h.at > now - storm.limit.perMs && h.at <= now);
+/**
+ * When the oldest send counted against the limit leaves its window, making room for one more;
+ * with none counted, the first to leave is one going at `now`.
+ */
+function budgetFreesAt(sent: SentSummary, now: number, storm: StormConfig): number {
+  return (sent.oldestCountedAt ?? now) + storm.limit.perMs;
 }
 
 /**
- * When a person's limit has no room at `now`, the moment it next has; null while it has room.
+ * When a person's limit has no room, the moment it next has; null while it has room.
  * With no room nothing is sent, whatever is pending, so a caller can skip reading the outbox.
  */
-export function budgetExhaustedUntil(history: readonly SentRecord[], now: number, storm: StormConfig): number | null {
-  const recent = recentSends(history, now, storm);
-  return storm.limit.count - recent.length <= 0 ? budgetFreesAt(recent, storm) : null;
+export function budgetExhaustedUntil(sent: SentSummary, now: number, storm: StormConfig): number | null {
+  return storm.limit.count - sent.inWindow <= 0 ? budgetFreesAt(sent, now, storm) : null;
 }
 
 /**
@@ -126,21 +137,20 @@ export function budgetExhaustedUntil(history: readonly SentRecord[], now: number
  */
 export function planOutbox(
   pending: readonly Delivery[],
-  history: readonly SentRecord[],
+  sent: SentSummary,
   now: number,
   storm: StormConfig,
 ): OutboxPlan {
-  const recent = recentSends(history, now, storm);
-  const budget = storm.limit.count - recent.length;
+  const budget = storm.limit.count - sent.inWindow;
   const quiet = pending.filter(isQuiet);
   const loud = pending.filter((d) => !isQuiet(d));
-  const lastQuiet = Math.max(-Infinity, ...history.filter((h) => h.kind === "quiet-digest").map((h) => h.at));
+  const lastQuiet = sent.lastQuietAt ?? -Infinity;
   const quietDue = quiet.length > 0 && lastQuiet + storm.quietDigestEveryMs <= now;
   const quietWait = quiet.length > 0 && !quietDue ? lastQuiet + storm.quietDigestEveryMs : null;
 
   if (loud.length === 0 && !quietDue) return { send: [], digest: null, keep: quiet, holdUntil: quietWait };
   if (budget <= 0) {
-    const freed = budgetFreesAt(recent, storm);
+    const freed = budgetFreesAt(sent, now, storm);
     return {
       send: [],
       digest: null,
@@ -158,10 +168,8 @@ export function planOutbox(
     const unsent = [...loud].sort(byImportance).filter((d) => !send.includes(d));
     const waiting = [...unsent, ...(quietFits ? [] : released), ...keep];
     const digest = quietFits ? digestOf(released, true, storm) : null;
-    const freed =
-      waiting.length > keep.length
-        ? budgetFreesAt([...recent, ...send.map(() => ({ at: now, kind: "single" as const }))], storm)
-        : null;
+    // With room left every send of the window is counted, and those going now are newer than any.
+    const freed = waiting.length > keep.length ? budgetFreesAt(sent, now, storm) : null;
     const holds = [freed, quietWait].filter((t): t is number => t !== null);
     return { send, digest, keep: waiting, holdUntil: holds.length === 0 ? null : Math.min(...holds) };
   }

@@ -253,12 +253,18 @@ export class PolicyStore {
     this.sql("INSERT INTO sends (person, at, kind) VALUES (?, ?, ?)").run(person, at, kind);
   }
 
-  /** What a person was sent since `since`, oldest first. */
-  sendsSince<K extends string>(person: string, since: number): Array<{ at: number; kind: K }> {
-    return this.sql("SELECT at, kind FROM sends WHERE person = ? AND at >= ? ORDER BY at").all(person, since) as Array<{
-      at: number;
-      kind: K;
-    }>;
+  /**
+   * Of the messages sent to `person` after `after` and up to `until`: how many, counted up to
+   * `most`, and when the oldest of the newest `most` of them went (null if none). Counted here over
+   * at most `most` entries of the index: a storm logs thousands in a window, and reading each out
+   * cost more than planning with them.
+   */
+  sendsWithin(person: string, after: number, until: number, most: number): { count: number; oldestAt: number | null } {
+    return this.sql(
+      `SELECT count(*) AS count, min(at) AS oldestAt FROM (
+         SELECT at FROM sends INDEXED BY sends_by_person
+          WHERE person = ? AND at > ? AND at <= ? ORDER BY at DESC LIMIT ?)`,
+    ).get(person, after, until, most) as { count: number; oldestAt: number | null };
   }
 
   /** The last message of this kind a person was sent, if any. */

@@ -382,6 +382,43 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     );
   });
 
+  it("a log of sends far past the limit holds a person's notices until the limit-th newest leaves the window", async () => {
+    const t0 = Date.UTC(2026, 2, 2, 10, 0);
+    await start(t0);
+    // Twenty sends to alice in the last seven minutes (the limit lowered by a reload, say), of
+    // every kind, one logged ahead of now (a clock stepped back), older ones, her last quiet
+    // digest two hours ago; and bob's, which are not hers.
+    const kinds = ["single", "digest", "single", "quiet-digest", "single"];
+    for (let i = 19; i >= 0; i--) store.policy.recordSend("alice", kinds[i % kinds.length]!, t0 - i * 20_000);
+    store.policy.recordSend("alice", "single", t0 + 530_000);
+    for (let i = 0; i < 30; i++) store.policy.recordSend("alice", "digest", t0 - 10 * M - i * M);
+    store.policy.recordSend("alice", "quiet-digest", t0 - 2 * H);
+    for (let i = 0; i < 10; i++) store.policy.recordSend("bob", "single", t0 - 8 * M - i * 1_000);
+    await apply([alert("n1", { importance: 50 }), alert("n2", { importance: 60 }), alert("q", { importance: 10 })]);
+    // The fifth newest of hers leaves at 520s: room for one (the other waits for the next to
+    // leave), but at 540s the one logged ahead counts too, so until 560s; the quiet one waits for
+    // the hour since the last quiet digest, inside the window.
+    const seen: string[] = [];
+    for (const atS of [519, 520, 539, 540, 559, 560, 819, 820, 860, 3539, 3540]) {
+      const before = to("alice").length;
+      await advance(t0 + atS * 1_000 - clock.now());
+      seen.push(`${atS}s: ${firstLines(to("alice").slice(before)).join(", ")}`);
+    }
+    assert.deepEqual(seen, [
+      "519s: ",
+      "520s: xmpp: RAISED #1 web1 n1",
+      "539s: ",
+      "540s: ",
+      "559s: ",
+      "560s: xmpp: RAISED #2 web1 n2",
+      "819s: ",
+      "820s: email: RAISED #1 web1 n1",
+      "860s: email: RAISED #2 web1 n2",
+      "3539s: ",
+      "3540s: email: RAISED #3 web1 q",
+    ]);
+  });
+
   it("item 5: ACK EXPIRED reaches whoever held the ack, not only whoever is on call now", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     await apply([alert("disk", { importance: 50 })]);
