@@ -452,9 +452,10 @@ const NOBODY: ReadonlySet<string> = new Set();
 /**
  * Who told this round, told only because they were on call for a step, is no longer on call for it
  * while someone else on call for it has been told: the alert is theirs now, as the handover made it,
- * and reminders go to them. Acks and clears still reach everyone told. While nobody else on call
- * for the step has been told (the rota empty since, the handover held by the step's window), and
- * should this leave nobody told this round, nobody's reminders stop: the alert is never left silent.
+ * and reminders go to them; whoever's ack ran out stays on call while anywhere in the workgroup's
+ * line. Acks and clears still reach everyone told. While nobody else on call for the step has been
+ * told (the rota empty since, the handover held by the step's window), and should this leave nobody
+ * told this round, nobody's reminders stop: the alert is never left silent.
  */
 function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
   // Only reminders stop for those off call: a chain without them need not ask who is.
@@ -462,10 +463,16 @@ function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
   const { now, policy } = run.input;
   const told = state.notified.filter((n) => n.round === state.round);
   const toldNames = new Set(told.map((n) => n.person));
+  // Whoever's ack ran out is on call while anywhere in the workgroup's line, whatever the first
+  // step reads of it: bob, second in line and whose ack ran out, said he was on it.
+  const acker = state.expiredAckBy ? personOfActor(state.expiredAckBy) : null;
+  const line = acker === null ? [] : onCall(run.workgroup, now, policy.people).map((p) => p.name.toLowerCase());
   const off = new Set<string>();
   for (const n of told) {
     const step = n.onCallStep === undefined ? undefined : run.chain.steps[n.onCallStep];
     if (step === undefined) continue; // named, or a reload changed the chain: reminded as before
+    const name = n.person.toLowerCase();
+    if (name === acker && line.includes(name)) continue;
     const holders = onCallFor(step.notify, run.workgroup, policy, now).map((p) => p.name);
     if (!holders.includes(n.person) && holders.some((h) => toldNames.has(h))) off.add(n.person);
   }

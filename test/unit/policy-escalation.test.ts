@@ -538,6 +538,71 @@ rules:
     );
   });
 
+  it("reminds whoever's ack ran out while they are in the line, though the first step pages only its first", () => {
+    // By day ops's line is alice then bob: step 1 pages alice, step 2 (next) paged bob.
+    const h = new Harness();
+    h.evaluate();
+    h.on(40, () => (h.alert = { ...h.alert, ack: ack("bob", 40, 60) }));
+    h.on(100, () => (h.alert = { ...h.alert, ack: null }));
+    h.runTo(200);
+    assert.deepEqual(
+      h.lines.filter((l) => l.includes(" bob ")),
+      [
+        "t=15m bob escalated xmpp",
+        "t=100m bob ack-expired xmpp",
+        "t=130m bob reminder xmpp", // he said he was on it, and is on call: `next` has nobody new to page
+        "t=160m bob reminder xmpp",
+        "t=190m bob reminder xmpp",
+      ],
+    );
+  });
+
+  it("reminds whoever's ack ran out through their shift when the first step names someone, and not after", () => {
+    const named = loadBotConfig(
+      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
+database: ":memory:"
+people:
+  - { name: alice, jid: alice@x.org }
+  - { name: bob, jid: bob@x.org }
+  - { name: carol, jid: carol@x.org }
+workgroups:
+  - name: ops
+    timezone: Europe/London
+    rotation:
+      start: 2026-01-05
+      shifts:
+        - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
+        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: carol }], reminder: 2h }
+rules:
+  - { level: urgent, workgroup: ops }
+`,
+      { file: "named.yaml" },
+    );
+    const h = new Harness({}, named);
+    h.evaluate();
+    h.on(10, () => (h.alert = { ...h.alert, ack: ack("alice", 10, 60) }));
+    h.on(70, () => (h.alert = { ...h.alert, ack: null })); // 11:10, in her day
+    h.runTo(14 * 60);
+    assert.deepEqual(h.lines, [
+      "t=0m carol raised xmpp",
+      "t=10m carol acked xmpp",
+      "t=70m carol ack-expired xmpp",
+      "t=70m alice ack-expired xmpp",
+      "t=190m carol reminder xmpp",
+      "t=190m alice reminder xmpp", // on call for ops all day
+      "t=310m carol reminder xmpp",
+      "t=310m alice reminder xmpp",
+      "t=430m carol reminder xmpp",
+      "t=430m alice reminder xmpp",
+      "t=550m carol reminder xmpp",
+      "t=550m alice reminder xmpp",
+      "t=670m carol reminder xmpp", // 21:10: her day is over, and carol, named, has it
+      "t=790m carol reminder xmpp",
+    ]);
+  });
+
   it("keeps reminding a person a step names, though a line told them too", () => {
     const h = atSeven(shifts("alice"));
     h.runTo(11 * 60);
