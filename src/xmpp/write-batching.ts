@@ -1,0 +1,62 @@
+// Write batching: what an entity writes during one turn of the event loop leaves in one system call.
+//
+// xmpp.js writes each stanza with its own `socket.write`, and with TCP_NODELAY on (raw-entity.ts)
+// each becomes a `write` system call of its own, though the bot often sends several at once (a chat
+// line, audit feed items, IQ results). Corking the socket at the first write of a turn and uncorking
+// it on the next tick hands them to the kernel together (one `writev`), as Node's own HTTP server
+// does with its responses.
+//
+// The next tick, not setImmediate: the tick comes as soon as the code that wrote returns, whereas
+// an immediate would wait for every other callback of this loop iteration (more reads, a chunk of
+// ingest) and so hold a person's chat line behind work that has nothing to do with it.
+
+/** What batching needs of an xmpp.js entity (raw-entity.ts): the socket it writes to, and its write. */
+interface WritingEntity {
+  readonly socket: unknown;
+  write(data: string): Promise<void>;
+}
+
+/** A writable stream that can hold back its writes. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+  readonly destroyed?: boolean;
+  readonly writableEnded?: boolean;
+}
+
+function isCorkable(value: unknown): value is Corkable {
+  const candidate = value as Partial<Corkable> | null;
+  return typeof candidate?.cork === "function" && typeof candidate.uncork === "function";
+}
+
+/**
+ * The stream xmpp.js's writes reach: the entity's socket itself (plain TCP), or the TLS socket inside
+ * @xmpp/tls's wrapper, which is what `entity.socket` is after STARTTLS and on an xmpps:// connection.
+ */
+export function writableOf(socket: unknown): Corkable | null {
+  if (isCorkable(socket)) return socket;
+  const inner = (socket as { socket?: unknown } | null)?.socket;
+  return isCorkable(inner) ? inner : null;
+}
+
+/**
+ * Makes every write of `entity` during one turn of the event loop leave together on the next tick.
+ * Each write's promise settles as before, once its data is handed to the kernel or has failed.
+ */
+export function batchWrites(entity: WritingEntity): void {
+  const write = entity.write;
+  // Usually one socket; two if a turn should write to a socket and to the one replacing it.
+  const corked: Corkable[] = [];
+  const uncorkAll = (): void => {
+    for (const stream of corked.splice(0)) stream.uncork();
+  };
+  entity.write = function batchedWrite(this: WritingEntity, data: string): Promise<void> {
+    const stream = writableOf(this.socket);
+    // A stream that is gone or ending is left as it is: the write fails there as it did uncorked.
+    if (stream && !stream.destroyed && !stream.writableEnded && !corked.includes(stream)) {
+      stream.cork();
+      if (corked.push(stream) === 1) process.nextTick(uncorkAll);
+    }
+    return write.call(this, data);
+  };
+}
