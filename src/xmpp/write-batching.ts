@@ -16,27 +16,29 @@ interface WritingEntity {
   write(data: string): Promise<void>;
 }
 
-/** A writable stream that can hold back its writes. */
-interface Corkable {
+/** The parts of a Node socket (net.Socket, tls.TLSSocket) used here and in raw-entity.ts. */
+export interface NodeSocket {
   cork(): void;
   uncork(): void;
+  setNoDelay?(noDelay?: boolean): unknown;
   readonly destroyed?: boolean;
   readonly writableEnded?: boolean;
 }
 
-function isCorkable(value: unknown): value is Corkable {
-  const candidate = value as Partial<Corkable> | null;
+function isNodeSocket(value: unknown): value is NodeSocket {
+  const candidate = value as Partial<NodeSocket> | null;
   return typeof candidate?.cork === "function" && typeof candidate.uncork === "function";
 }
 
 /**
- * The stream xmpp.js's writes reach: the entity's socket itself (plain TCP), or the TLS socket inside
- * @xmpp/tls's wrapper, which is what `entity.socket` is after STARTTLS and on an xmpps:// connection.
+ * The Node socket xmpp.js's writes reach: the entity's socket itself (plain TCP), or the TLS socket
+ * inside @xmpp/tls's wrapper, which is what `entity.socket` is after STARTTLS and on an xmpps://
+ * connection (the wrapper has neither cork nor setNoDelay).
  */
-export function writableOf(socket: unknown): Corkable | null {
-  if (isCorkable(socket)) return socket;
+export function nodeSocketOf(socket: unknown): NodeSocket | null {
+  if (isNodeSocket(socket)) return socket;
   const inner = (socket as { socket?: unknown } | null)?.socket;
-  return isCorkable(inner) ? inner : null;
+  return isNodeSocket(inner) ? inner : null;
 }
 
 /**
@@ -46,12 +48,12 @@ export function writableOf(socket: unknown): Corkable | null {
 export function batchWrites(entity: WritingEntity): void {
   const write = entity.write;
   // Usually one socket; two if a turn should write to a socket and to the one replacing it.
-  const corked: Corkable[] = [];
+  const corked: NodeSocket[] = [];
   const uncorkAll = (): void => {
     for (const stream of corked.splice(0)) stream.uncork();
   };
   entity.write = function batchedWrite(this: WritingEntity, data: string): Promise<void> {
-    const stream = writableOf(this.socket);
+    const stream = nodeSocketOf(this.socket);
     // A stream that is gone or ending is left as it is: the write fails there as it did uncorked.
     if (stream && !stream.destroyed && !stream.writableEnded && !corked.includes(stream)) {
       stream.cork();

@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
 import { hardenEntity } from "../../src/xmpp/raw-entity.js";
 import type { RawEntity } from "../../src/xmpp/raw-entity.js";
-import { batchWrites, writableOf } from "../../src/xmpp/write-batching.js";
+import { batchWrites, nodeSocketOf } from "../../src/xmpp/write-batching.js";
 
 /** A socket that completes each write at once, as a TCP socket does when the kernel takes it: what reaches it is recorded per call. */
 function recordingSocket(): { socket: Writable; calls: string[][] } {
@@ -81,7 +81,7 @@ describe("xmpp write batching", () => {
       socket,
       write: (data: string, done: (err?: Error | null) => void) => socket.write(data, done),
     });
-    assert.equal(writableOf(wrapper), socket);
+    assert.equal(nodeSocketOf(wrapper), socket);
     const entity = batched(wrapper);
     await Promise.all([entity.write("<a/>"), entity.write("<b/>")]);
     assert.deepEqual(calls, [["<a/>", "<b/>"]]);
