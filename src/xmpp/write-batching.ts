@@ -1,14 +1,16 @@
 // Write batching: what an entity writes during one turn of the event loop leaves in one system call.
 //
 // xmpp.js writes each stanza with its own `socket.write`, and with TCP_NODELAY on (raw-entity.ts)
-// each becomes a `write` system call of its own, though the bot often sends several at once (a chat
-// line, audit feed items, IQ results). Corking the socket at the first write of a turn and uncorking
-// it on the next tick hands them to the kernel together (one `writev`), as Node's own HTTP server
-// does with its responses.
+// each becomes a `write` system call of its own, even when one turn sends several (the single
+// notices about the alerts of one update, say).
+// Corking the socket at the first write of a turn and uncorking it on the next tick hands them to
+// the kernel together (one `writev`), as Node's own HTTP server does with its responses.
 //
-// The next tick, not setImmediate: the tick comes as soon as the code that wrote returns, whereas
-// an immediate would wait for every other callback of this loop iteration (more reads, a chunk of
-// ingest) and so hold a person's chat line behind work that has nothing to do with it.
+// The next tick, not setImmediate: the tick comes as soon as the code running now (and the promise
+// continuations already queued, when the write came from one) is done, whereas an immediate would
+// wait for every other callback of this loop iteration (more reads, a chunk of ingest) and so hold
+// a person's chat line behind work that has nothing to do with it. A lone write still leaves as one
+// plain `write`, only later in the same turn.
 
 /** What batching needs of an xmpp.js entity (raw-entity.ts): the socket it writes to, and its write. */
 interface WritingEntity {
