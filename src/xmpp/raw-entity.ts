@@ -1,6 +1,7 @@
 // The parts of an xmpp.js entity (client 0.14 or component 0.13) that we use,
 // typed once, plus our fixes to it: the hardening every entity gets before its
 // first connect, and the stream management counter fix for clients.
+import { batchWrites, nodeSocketOf } from "./write-batching.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 
 type Listener = (...args: never[]) => void;
@@ -41,6 +42,8 @@ export interface RawEntity extends RawEmitter {
   disconnect(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: XmlElement): Promise<void>;
+  /** Where every outgoing byte passes: stream header and footer, stanzas, nonzas. */
+  write(data: string): Promise<void>;
   readonly reconnect: { stop(): void };
   readonly iqCallee: {
     get(ns: string, name: string, handler: (ctx: RawIqContext) => unknown): void;
@@ -58,7 +61,10 @@ export interface RawBundle {
 /**
  * Applies what every entity needs before it first connects:
  * - TCP_NODELAY on each new socket: Nagle's algorithm holds back the small writes XMPP is made of,
- *   delaying every event (Prosody needs `nagle = false` too; figures: docs/performance.md);
+ *   delaying every event (Prosody needs `nagle = false` too; figures: docs/performance.md). On
+ *   xmpps:// the socket is @xmpp/tls's wrapper, which has no setNoDelay: the TLS socket inside it
+ *   has (after STARTTLS the plain socket underneath already had it set at its connect);
+ * - the writes of one turn of the event loop grouped into one system call (write-batching.ts);
  * - a guard in `_onData`: @xmpp/connection detaches its parser when the stream closes, and
  *   bytes arriving after that made `this.parser.write` throw inside a socket listener,
  *   an uncaught exception that killed the process. Such bytes are now dropped, and any
@@ -72,8 +78,9 @@ export interface RawBundle {
 export function hardenEntity(entity: RawEntity, report: (err: Error) => void): void {
   entity.reconnect.stop();
   entity.on("connect", () => {
-    entity.socket?.setNoDelay?.(true);
+    nodeSocketOf(entity.socket)?.setNoDelay?.(true);
   });
+  batchWrites(entity);
   const onData = entity._onData;
   entity._onData = function guardedOnData(this: RawEntity, data: Buffer): void {
     if (!this.parser) return;

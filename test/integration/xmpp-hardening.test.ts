@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
+import { createChat } from "../../src/xmpp/chat.js";
 import { connectComponent } from "../../src/xmpp/connect.js";
 import type { SessionEvents, XmppSession } from "../../src/xmpp/session.js";
 
@@ -91,5 +92,37 @@ describe("xmpp hardening against a misbehaving server", function () {
       errors.map((e) => e.message),
       [],
     );
+  });
+  it("stanzas sent in one turn, then a stop, all reach the server intact and in order before the close", async function () {
+    let received = "";
+    let serverClosed = (): void => undefined;
+    const closed = new Promise<void>((resolve) => (serverClosed = resolve));
+    const fake = await fakeComponentServer((socket) => {
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.toString();
+        // Answer the close so that stop() need not wait for its timeout.
+        if (received.includes("</stream:stream>")) socket.end("</stream:stream>");
+      });
+      socket.on("close", serverClosed);
+    });
+    servers.push(fake);
+    const session = await connectComponent({
+      service: `xmpp://127.0.0.1:${fake.port}`,
+      domain: DOMAIN,
+      password: SECRET,
+      reconnect: false,
+      keepAlive: false,
+    });
+    const chat = createChat(session);
+    // Small ones and a few larger than a socket takes in one go.
+    const bodies = Array.from({ length: 60 }, (_, i) => `${i}:` + "x".repeat(i % 20 === 7 ? 200_000 : i * 13));
+    const sent = bodies.map((body, i) => chat.sendChat(`person${i}@example.org`, body));
+    const stopped = session.stop();
+    await Promise.all(sent);
+    await stopped;
+    await closed;
+    const bodiesReceived = [...received.matchAll(/<body>([^<]*)<\/body>/g)].map((m) => m[1]);
+    assert.deepEqual(bodiesReceived, bodies);
+    assert.ok(received.endsWith("</stream:stream>"), "the stream's close comes last");
   });
 });

@@ -1,6 +1,7 @@
 // The reconnect state machine against a scripted fake entity and a fake clock.
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
+import { Writable } from "node:stream";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { Lifecycle, REPLACED_STREAK_RESET_MS } from "../../src/xmpp/lifecycle.js";
 import type { LifecycleHooks } from "../../src/xmpp/lifecycle.js";
@@ -12,7 +13,8 @@ class FakeEntity extends EventEmitter {
   status = "offline";
   jid = null;
   options = { service: "xmpp://127.0.0.1:1", domain: "example.org" };
-  socket: { setNoDelay(on: boolean): void; destroy(): void; noDelay?: boolean } | null = null;
+  socket: { setNoDelay(on: boolean): void; destroy(): void; cork(): void; uncork(): void; noDelay?: boolean } | null =
+    null;
   parser: unknown = null;
   connects = 0;
   stops = 0;
@@ -28,7 +30,12 @@ class FakeEntity extends EventEmitter {
     this.connects++;
     const outcome = this.outcomes.shift() ?? "ok";
     if (outcome === "refuse") throw new Error("connect ECONNREFUSED");
-    this.socket = { setNoDelay: (on) => void (this.socket && (this.socket.noDelay = on)), destroy: () => undefined };
+    this.socket = {
+      setNoDelay: (on) => void (this.socket && (this.socket.noDelay = on)),
+      destroy: () => undefined,
+      cork: () => undefined,
+      uncork: () => undefined,
+    };
     this.emit("connect");
     if (outcome === "ok") queueMicrotask(() => this.emit("online"));
   }
@@ -270,6 +277,18 @@ describe("xmpp entity hardening", () => {
     hardenEntity(entity as unknown as RawEntity, () => undefined);
     await entity.connect();
     assert.equal(entity.socket?.noDelay, true);
+  });
+
+  it("sets TCP_NODELAY on the TLS socket inside @xmpp/tls's wrapper (xmpps://)", () => {
+    const entity = new FakeEntity([]);
+    hardenEntity(entity as unknown as RawEntity, () => undefined);
+    const tlsSocket = new Writable({ write: (_chunk, _encoding, done) => done() });
+    let noDelay: boolean | undefined;
+    Object.assign(tlsSocket, { setNoDelay: (on: boolean) => void (noDelay = on) });
+    // The wrapper's shape: an emitter holding the TLS socket, with neither cork nor setNoDelay.
+    (entity as unknown as { socket: unknown }).socket = Object.assign(new EventEmitter(), { socket: tlsSocket });
+    entity.emit("connect");
+    assert.equal(noDelay, true);
   });
 });
 
