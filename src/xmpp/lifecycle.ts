@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import { backoffDelay } from "../util/backoff.js";
 import type { BackoffOptions } from "../util/backoff.js";
 import { XmppIoError, toError } from "./errors.js";
+import { nodeSocketOf } from "./node-socket.js";
 import type { RawEntity } from "./raw-entity.js";
 
 /** What the lifecycle reports to its session. */
@@ -170,8 +171,9 @@ export class Lifecycle {
     if (this.state !== "online") return;
     this.lastError ??= reason;
     // Closing the stream politely would wait for a peer that does not answer: the socket goes at once,
-    // and its close is the "disconnect" handled above.
-    const socket = this.entity.socket;
+    // and its close is the "disconnect" handled above. Over TLS that is the socket inside the
+    // wrapper, which passes its close on; the wrapper itself cannot be destroyed.
+    const socket = nodeSocketOf(this.entity.socket) ?? this.entity.socket;
     if (socket?.destroy) socket.destroy();
     else void this.entity.disconnect().catch(() => undefined);
   }
@@ -274,7 +276,7 @@ export class Lifecycle {
   // through stop(): its "offline" status makes stream management forget the
   // session, which a retry after a failed attempt may still resume.
   private async forceClose(final: boolean): Promise<void> {
-    const socket = this.entity.socket;
+    const socket = nodeSocketOf(this.entity.socket) ?? this.entity.socket;
     try {
       await (final ? this.entity.stop() : this.entity.disconnect());
     } catch {

@@ -1,7 +1,8 @@
 // The parts of an xmpp.js entity (client 0.14 or component 0.13) that we use,
 // typed once, plus our fixes to it: the hardening every entity gets before its
 // first connect, and the stream management counter fix for clients.
-import { batchWrites, nodeSocketOf } from "./write-batching.js";
+import { nodeSocketOf } from "./node-socket.js";
+import { batchWrites } from "./write-batching.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 
 type Listener = (...args: never[]) => void;

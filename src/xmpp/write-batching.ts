@@ -12,35 +12,12 @@
 // a person's chat line behind work that has nothing to do with it. A lone write still leaves as one
 // plain `write`, only later in the same turn.
 
+import { nodeSocketOf, type NodeSocket } from "./node-socket.js";
+
 /** What batching needs of an xmpp.js entity (raw-entity.ts): the socket it writes to, and its write. */
 interface WritingEntity {
   readonly socket: unknown;
   write(data: string): Promise<void>;
-}
-
-/** The parts of a Node socket (net.Socket, tls.TLSSocket) used here and in raw-entity.ts. */
-export interface NodeSocket {
-  cork(): void;
-  uncork(): void;
-  setNoDelay?(noDelay?: boolean): unknown;
-  readonly destroyed?: boolean;
-  readonly writableEnded?: boolean;
-}
-
-function isNodeSocket(value: unknown): value is NodeSocket {
-  const candidate = value as Partial<NodeSocket> | null;
-  return typeof candidate?.cork === "function" && typeof candidate.uncork === "function";
-}
-
-/**
- * The Node socket xmpp.js's writes reach: the entity's socket itself (plain TCP), or the TLS socket
- * inside @xmpp/tls's wrapper, which is what `entity.socket` is after STARTTLS and on an xmpps://
- * connection (the wrapper has neither cork nor setNoDelay).
- */
-export function nodeSocketOf(socket: unknown): NodeSocket | null {
-  if (isNodeSocket(socket)) return socket;
-  const inner = (socket as { socket?: unknown } | null)?.socket;
-  return isNodeSocket(inner) ? inner : null;
 }
 
 /**

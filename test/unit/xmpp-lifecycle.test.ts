@@ -187,6 +187,24 @@ describe("xmpp lifecycle (fake entity, fake clock)", () => {
     assert.equal(log.at(-1), "reconnecting #1 in 500 after connection closed");
   });
 
+  it("drops a dead link at once over TLS too: the socket inside @xmpp/tls's wrapper is destroyed", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["ok"]);
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), recorder().hooks);
+    await lifecycle.start();
+    // After STARTTLS (and on xmpps://) the entity's socket is the wrapper, which has no destroy;
+    // its disconnect() would wait for the dead peer's answers, two timeouts, before letting go.
+    const destroyed: string[] = [];
+    const inner = { cork: () => undefined, uncork: () => undefined, destroy: () => void destroyed.push("tls socket") };
+    (entity as unknown as { socket: unknown }).socket = { socket: inner, write: () => undefined, end: () => undefined };
+    let politely = 0;
+    entity.disconnect = async () => void politely++;
+    lifecycle.dropDead("two pings unanswered");
+    assert.deepEqual(destroyed, ["tls socket"]);
+    assert.equal(politely, 0);
+    await lifecycle.stop();
+  });
+
   it("without backoff, stays offline after a drop", async () => {
     const clock = new FakeClock();
     const entity = new FakeEntity(["ok"]);

@@ -6,7 +6,8 @@ import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
 import { hardenEntity } from "../../src/xmpp/raw-entity.js";
 import type { RawEntity } from "../../src/xmpp/raw-entity.js";
-import { batchWrites, nodeSocketOf } from "../../src/xmpp/write-batching.js";
+import { nodeSocketOf } from "../../src/xmpp/node-socket.js";
+import { batchWrites } from "../../src/xmpp/write-batching.js";
 
 /** A socket that completes each write at once, as a TCP socket does when the kernel takes it: what reaches it is recorded per call. */
 function recordingSocket(): { socket: Writable; calls: string[][] } {
