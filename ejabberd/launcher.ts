@@ -187,7 +187,6 @@ class PrivateEjabberd extends PrivateServer implements EjabberdHandle {
       cwd: this.runDir,
       env: erlEnvironment(this.paths),
       consoleFile: this.paths.consoleFile,
-      logFile: this.logFile,
       // ejabberd logs a config it cannot use, or a port it cannot bind, and may keep running.
       failureLine: /\[critical\]|Failed to open socket|Invalid value of option/,
       readyTimeoutMs: READY_TIMEOUT_MS,

@@ -166,7 +166,6 @@ class PrivateProsody extends PrivateServer implements ProsodyHandle {
       args: ["-F", "--config", this.paths.configFile],
       cwd: this.runDir,
       consoleFile: this.paths.consoleFile,
-      logFile: this.logFile,
       // Prosody logs a port it cannot bind and keeps running: catch that instead of timing out.
       failureLine: /Failed to open server port/,
       readyTimeoutMs: READY_TIMEOUT_MS,

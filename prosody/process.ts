@@ -123,8 +123,8 @@ async function serverTail(run: ServerRun, lines = 40): Promise<string> {
   return `--- ${run.logFile} (last ${lines} lines) ---\n${log}\n--- ${run.command} stdout/stderr ---\n${out}`;
 }
 
-/** How a private server starts, less what every one of them shares (its probes, its stop timeout). */
-export type ServerStart = Omit<ServerRun, "probes" | "stopTimeoutMs">;
+/** How a private server starts, less what the handle knows already (its probes, log, stop timeout). */
+export type ServerStart = Omit<ServerRun, "probes" | "logFile" | "stopTimeoutMs">;
 
 /**
  * A private server's lifecycle, the same for Prosody and ejabberd: started with its own run and
@@ -154,7 +154,12 @@ export abstract class PrivateServer {
 
   async start(): Promise<void> {
     const run = await this.prepareStart();
-    this.child = await startServer({ ...run, probes: this.probes(), stopTimeoutMs: this.stopTimeoutMs });
+    this.child = await startServer({
+      ...run,
+      logFile: this.logFile,
+      probes: this.probes(),
+      stopTimeoutMs: this.stopTimeoutMs,
+    });
   }
 
   private probes(): StreamProbe[] {

@@ -564,7 +564,7 @@ export class BotCore {
     direct = true,
     sentAt?: number,
   ): Promise<string | null> {
-    const { reply, outcome } = await this.commands.run(fromJid, body, answer, direct, sentAt);
+    const { reply, outcome } = await this.commands.run(fromJid, body, answer, { direct, sentAt });
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before
     // the notice it re-sends, not after.
     if (reply !== null && answer) await answer(reply);

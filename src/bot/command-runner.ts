@@ -89,10 +89,16 @@ export class CommandRunner {
   /**
    * Runs a chat line from `fromJid` (a full or bare JID: the real JID, in rooms). A configured
    * person's lines dropped by the rate limit are listed back to them through `tell` once it frees.
-   * `sentAt`: when the line was typed, if it says (a delay stamp); one that changes something is
-   * not run late (see lateCommandRefusal).
+   * `direct`: a one-to-one chat with the person (not through a room). `sentAt`: when the line was
+   * typed, if it says (a delay stamp); one that changes something is not run late (see
+   * lateCommandRefusal).
    */
-  async run(fromJid: string, body: string, tell?: TellLater, direct = false, sentAt?: number): Promise<CommandResult> {
+  async run(
+    fromJid: string,
+    body: string,
+    tell?: TellLater,
+    { direct = false, sentAt }: { readonly direct?: boolean; readonly sentAt?: number | undefined } = {},
+  ): Promise<CommandResult> {
     if (isBlank(body)) return { reply: null, outcome: null };
     const admitted = this.admit(
       fromJid,

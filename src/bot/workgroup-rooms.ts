@@ -82,8 +82,7 @@ export class WorkgroupRooms {
         m.realJid,
         line,
         (text) => this.say(m.room, `${m.nick}: ${text}`),
-        false,
-        m.sentAt,
+        { sentAt: m.sentAt },
       );
       if (reply) await this.say(m.room, `${m.nick}: ${reply}`);
       if (outcome?.ok) await this.applyEffects(outcome.effects);
