@@ -1,21 +1,18 @@
 // The Node socket under an xmpp.js entity: the entity's socket itself on plain TCP, or the TLS
 // socket inside @xmpp/tls's wrapper, which is what `entity.socket` is after STARTTLS and on an
 // xmpps:// connection. The wrapper forwards only write, end and the socket's events: whatever else
-// we do to the connection (TCP_NODELAY, corking, destroying a dead link) must reach the socket inside.
+// we do to the connection (TCP_NODELAY, destroying a dead link) must reach the socket inside.
 
 /** The parts of a Node socket (net.Socket, tls.TLSSocket) we use. */
 export interface NodeSocket {
-  cork(): void;
-  uncork(): void;
-  destroy?(): unknown;
+  destroy(): unknown;
   setNoDelay?(noDelay?: boolean): unknown;
-  readonly destroyed?: boolean;
-  readonly writableEnded?: boolean;
 }
 
+// A Node stream corks; the wrapper, an event emitter forwarding write and end, does not.
 function isNodeSocket(value: unknown): value is NodeSocket {
-  const candidate = value as Partial<NodeSocket> | null;
-  return typeof candidate?.cork === "function" && typeof candidate.uncork === "function";
+  const candidate = value as { cork?: unknown; destroy?: unknown } | null;
+  return typeof candidate?.cork === "function" && typeof candidate.destroy === "function";
 }
 
 /** The Node socket an entity's socket is, or wraps (@xmpp/tls); null when there is none. */

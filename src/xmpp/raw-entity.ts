@@ -2,7 +2,6 @@
 // typed once, plus our fixes to it: the hardening every entity gets before its
 // first connect, and the stream management counter fix for clients.
 import { nodeSocketOf } from "./node-socket.js";
-import { batchWrites } from "./write-batching.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
 
 type Listener = (...args: never[]) => void;
@@ -43,8 +42,6 @@ export interface RawEntity extends RawEmitter {
   disconnect(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: XmlElement): Promise<void>;
-  /** Where every outgoing byte passes: stream header and footer, stanzas, nonzas. */
-  write(data: string): Promise<void>;
   readonly reconnect: { stop(): void };
   readonly iqCallee: {
     get(ns: string, name: string, handler: (ctx: RawIqContext) => unknown): void;
@@ -65,7 +62,6 @@ export interface RawBundle {
  *   delaying every event (Prosody needs `nagle = false` too; figures: docs/performance.md). On
  *   xmpps:// the socket is @xmpp/tls's wrapper, which has no setNoDelay: the TLS socket inside it
  *   has (after STARTTLS the plain socket underneath already had it set at its connect);
- * - the writes of one turn of the event loop grouped into one system call (write-batching.ts);
  * - a guard in `_onData`: @xmpp/connection detaches its parser when the stream closes, and
  *   bytes arriving after that made `this.parser.write` throw inside a socket listener,
  *   an uncaught exception that killed the process. Such bytes are now dropped, and any
@@ -81,7 +77,6 @@ export function hardenEntity(entity: RawEntity, report: (err: Error) => void): v
   entity.on("connect", () => {
     nodeSocketOf(entity.socket)?.setNoDelay?.(true);
   });
-  batchWrites(entity);
   const onData = entity._onData;
   entity._onData = function guardedOnData(this: RawEntity, data: Buffer): void {
     if (!this.parser) return;
