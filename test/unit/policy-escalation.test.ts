@@ -419,8 +419,15 @@ rules:
     assert.equal(h.last?.deliveries[0]?.why, "now on call for ops: handed over unacked");
   });
 
-  /** alice takes the day (08:00-20:00 London), bob the night; nobody else is on call. */
-  const shifts = (secondStep: string, night = true): Policy =>
+  /**
+   * alice takes the day (08:00-20:00 London), bob the night; nobody else is on call. The chain
+   * pages whoever is on call, then `secondStep`, unless `urgent` gives another.
+   */
+  const shifts = (
+    secondStep: string,
+    night = true,
+    urgent = `{ steps: [{ after: 0m, notify: oncall }, { after: 30m, notify: ${secondStep} }], reminder: 30m }`,
+  ): Policy =>
     loadBotConfig(
       `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
 database: ":memory:"
@@ -437,7 +444,7 @@ workgroups:
         - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
 ${night ? "        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }" : ""}
     escalation:
-      urgent: { steps: [{ after: 0m, notify: oncall }, { after: 30m, notify: ${secondStep} }], reminder: 30m }
+      urgent: ${urgent}
 rules:
   - { level: urgent, workgroup: ops }
 `,
@@ -558,28 +565,7 @@ rules:
   });
 
   it("reminds whoever's ack ran out through their shift when the first step names someone, and not after", () => {
-    const named = loadBotConfig(
-      `xmpp: { component: alertbot.x.org, secret: s, pubsub: pubsub.x.org }
-database: ":memory:"
-people:
-  - { name: alice, jid: alice@x.org }
-  - { name: bob, jid: bob@x.org }
-  - { name: carol, jid: carol@x.org }
-workgroups:
-  - name: ops
-    timezone: Europe/London
-    rotation:
-      start: 2026-01-05
-      shifts:
-        - { name: day, hours: 08:00-20:00, people: [alice], cycle: week }
-        - { name: night, hours: 20:00-08:00, people: [bob], cycle: week }
-    escalation:
-      urgent: { steps: [{ after: 0m, notify: carol }], reminder: 2h }
-rules:
-  - { level: urgent, workgroup: ops }
-`,
-      { file: "named.yaml" },
-    );
+    const named = shifts("", true, "{ steps: [{ after: 0m, notify: carol }], reminder: 2h }");
     const h = new Harness({}, named);
     h.evaluate();
     h.on(10, () => (h.alert = { ...h.alert, ack: ack("alice", 10, 60) }));
