@@ -466,13 +466,13 @@ function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
   // Whoever's ack ran out is on call while anywhere in the workgroup's line, whatever the first
   // step reads of it: bob, second in line and whose ack ran out, said he was on it.
   const acker = state.expiredAckBy ? personOfActor(state.expiredAckBy) : null;
-  const line = acker === null ? [] : onCall(run.workgroup, now, policy.people).map((p) => p.name.toLowerCase());
+  const inLine = (name: string): boolean =>
+    onCall(run.workgroup, now, policy.people).some((p) => p.name.toLowerCase() === name);
   const off = new Set<string>();
   for (const n of told) {
     const step = n.onCallStep === undefined ? undefined : run.chain.steps[n.onCallStep];
     if (step === undefined) continue; // named, or a reload changed the chain: reminded as before
-    const name = n.person.toLowerCase();
-    if (name === acker && line.includes(name)) continue;
+    if (n.person.toLowerCase() === acker && inLine(acker)) continue;
     const holders = onCallFor(step.notify, run.workgroup, policy, now).map((p) => p.name);
     if (!holders.includes(n.person) && holders.some((h) => toldNames.has(h))) off.add(n.person);
   }

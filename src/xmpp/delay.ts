@@ -8,12 +8,11 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2
 /**
  * When the stanza was sent, in ms, if it carries a delay stamp: each entity that delays a stanza
  * adds its own <delay/> (§4), and the earliest is when it left its author. A stamp that is not an
- * XEP-0082 DateTime is ignored. Stamps added by `except` (a room replaying its history) are left out.
+ * XEP-0082 DateTime is ignored.
  */
-export function sentAtOf(stanza: XmlElement, except?: string): number | undefined {
+export function sentAtOf(stanza: XmlElement): number | undefined {
   const stamps = stanza
     .getChildren("delay", NS_DELAY)
-    .filter((d) => except === undefined || !isFrom(d, except))
     .map((d) => attr(d, "stamp") ?? "")
     .map((stamp) => (DATE_TIME.test(stamp) ? Date.parse(stamp) : NaN))
     .filter((t) => Number.isFinite(t));

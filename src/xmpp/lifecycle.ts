@@ -173,7 +173,7 @@ export class Lifecycle {
     // Closing the stream politely would wait for a peer that does not answer: the socket goes at once,
     // and its close is the "disconnect" handled above. Over TLS that is the socket inside the
     // wrapper, which passes its close on; the wrapper itself cannot be destroyed.
-    const socket = nodeSocketOf(this.entity.socket) ?? this.entity.socket;
+    const socket = this.nodeSocket();
     if (socket?.destroy) socket.destroy();
     else void this.entity.disconnect().catch(() => undefined);
   }
@@ -272,11 +272,17 @@ export class Lifecycle {
     });
   }
 
+  // What a dead or abandoned connection is destroyed through: the Node socket, inside @xmpp/tls's
+  // wrapper over TLS (the wrapper itself has no destroy).
+  private nodeSocket(): { destroy?(): unknown } | null {
+    return nodeSocketOf(this.entity.socket) ?? this.entity.socket;
+  }
+
   // Ends whatever is left of the connection; never throws. Only a final close goes
   // through stop(): its "offline" status makes stream management forget the
   // session, which a retry after a failed attempt may still resume.
   private async forceClose(final: boolean): Promise<void> {
-    const socket = nodeSocketOf(this.entity.socket) ?? this.entity.socket;
+    const socket = this.nodeSocket();
     try {
       await (final ? this.entity.stop() : this.entity.disconnect());
     } catch {

@@ -265,14 +265,16 @@ export function createMuc(session: XmppSession, options: { readonly clock?: Cloc
     const body = stanza.getChildText("body");
     const nick = jidResource(from);
     if (body === null || body === "" || nick === "") return;
-    const sentAt = sentAtOf(stanza, s.room);
+    // The room's history is old words whenever they were typed; a live line may say it is late.
+    const history = delayedBy(stanza, s.room);
+    const sentAt = history ? undefined : sentAtOf(stanza);
     events.emit("message", {
       room: s.room,
       nick,
       realJid: s.occupants.get(nick)?.realJid ?? null,
       body,
       fromSelf: nick === s.nick,
-      history: delayedBy(stanza, s.room),
+      history,
       ...(sentAt === undefined ? {} : { sentAt }),
     });
   });
