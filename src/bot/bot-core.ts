@@ -30,7 +30,7 @@ import type { AlertSemantics } from "../alerts/state-machine.js";
 import type { BotTrouble, CommandEffect } from "../commands/types.js";
 import type { HostDownConfig } from "../policy/types.js";
 import type { BotSettings, SettingsSource } from "./settings.js";
-import { CommandRunner } from "./command-runner.js";
+import { CommandRunner, type LineContext } from "./command-runner.js";
 import { coalescingRunner, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { Hearing } from "./hearing.js";
@@ -554,15 +554,13 @@ export class BotCore {
    * Answers a chat line. Strangers get a polite refusal and change nothing; after a command what it
    * declared it changed is acted on at once (an ack tells the others, and schedules the ack's
    * expiry). With `answer`, the reply is given to it (and null returned); without, it is returned.
-   * `direct`: a one-to-one chat with the person (not through a room), where `web` hands out links.
-   * `sentAt`: when the line was typed, when its message says (XEP-0203); late, it may not run.
+   * The line is a one-to-one chat unless `line` says otherwise (`web` hands out links only there).
    */
   async handleChat(
     fromJid: string,
     body: string,
     answer?: (reply: string) => Promise<void>,
-    direct = true,
-    sentAt?: number,
+    { direct = true, sentAt }: LineContext = {},
   ): Promise<string | null> {
     const { reply, outcome } = await this.commands.run(fromJid, body, answer, { direct, sentAt });
     // The answer goes out before what the command sets in motion: "unack 42" is confirmed before

@@ -70,6 +70,16 @@ export const MAX_COMMAND_CHARS = 2_000;
 type Admission = { ok: true; person: Person } | { ok: false; reply: string | null; outcome: string };
 
 /**
+ * Where a chat line came from and when it was typed. `direct`: a one-to-one chat with the person
+ * (not through a room). `sentAt`: when its message says it was typed (XEP-0203); late, a change
+ * is answered and not run.
+ */
+export interface LineContext {
+  readonly direct?: boolean;
+  readonly sentAt?: number | undefined;
+}
+
+/**
  * The one door for commands, whatever they come through (chat, a room, a form): recognise the
  * person, rate-limit the JID, build the context over the store and the policy, run, log.
  */
@@ -97,7 +107,7 @@ export class CommandRunner {
     fromJid: string,
     body: string,
     tell?: TellLater,
-    { direct = false, sentAt }: { readonly direct?: boolean; readonly sentAt?: number | undefined } = {},
+    { direct = false, sentAt }: LineContext = {},
   ): Promise<CommandResult> {
     if (isBlank(body)) return { reply: null, outcome: null };
     const admitted = this.admit(

@@ -369,8 +369,9 @@ async function startBot(
     // A private message through a workgroup room comes from room/nick: the person is the occupant's
     // real JID where the bot secured the room (non-anonymous, its own); elsewhere nobody is known.
     const occupant = rooms.occupant(msg.from);
-    if (occupant === undefined) await core.handleChat(msg.from, msg.body, answer, true, msg.sentAt);
-    else if (occupant.kind === "person") await core.handleChat(occupant.realJid, msg.body, answer, false, msg.sentAt);
+    if (occupant === undefined) await core.handleChat(msg.from, msg.body, answer, { direct: true, sentAt: msg.sentAt });
+    else if (occupant.kind === "person")
+      await core.handleChat(occupant.realJid, msg.body, answer, { direct: false, sentAt: msg.sentAt });
     else if (occupant.kind === "hidden") {
       const reply = core.commands.decline(
         msg.from,

@@ -121,15 +121,15 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     // Typed an hour ago while offline; the alert has been raised again since, perhaps.
     const hourAgo = clock.now() - 3_600_000;
     for (const line of ["ack 1 because rebooting", "clear 1", "escalate 1", "silence everything for 1h"]) {
-      const reply = await core.handleChat(alice, line, undefined, true, hourAgo);
+      const reply = await core.handleChat(alice, line, undefined, { sentAt: hourAgo });
       assert.match(reply ?? "", /^You sent ".*" 1h ago and it reached me only now, so I did not run it/, line);
     }
     assert.equal(store.alerts.get(1)?.ack, null);
     assert.equal(store.alerts.get(1)?.status, "raised");
     assert.deepEqual(store.policy.liveSilences(clock.now()), []);
     // Reading runs late all the same, and a line a moment late is run.
-    assert.match((await core.handleChat(alice, "show", undefined, true, hourAgo)) ?? "", /^#1 /);
-    const reply = await core.handleChat(alice, "ack 1", undefined, true, clock.now() - 30_000);
+    assert.match((await core.handleChat(alice, "show", undefined, { sentAt: hourAgo })) ?? "", /^#1 /);
+    const reply = await core.handleChat(alice, "ack 1", undefined, { sentAt: clock.now() - 30_000 });
     assert.match(reply ?? "", /#1 web1 disk acknowledged/);
   });
 
