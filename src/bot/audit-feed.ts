@@ -5,6 +5,7 @@ import { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/matcher.js";
 import type { Store } from "../store/store.js";
+import { nextTurn } from "../util/batching.js";
 import type { PlainElement } from "../xmpp/payload.js";
 import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";
 import { liveSilences } from "./evaluate-alert.js";
@@ -39,6 +40,16 @@ export const PUBLISHER_FIX =
 export const CREATE_NODES_FIX =
   "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
 const BOARD_LINES = 50;
+/**
+ * How long the board waits after its last publish, per raised alert, while lines keep coming (at
+ * least POLL_MS). Its title counts the silenced among every raised alert, a match per alert: in a
+ * storm of tens of thousands with a silence in force (maintenance, when storms come) a board a
+ * second took most of the bot's time. The history items are not held back; the board catches up
+ * once its wait is over, with or without new lines.
+ */
+export const DEFAULT_BOARD_MS_PER_RAISED = 0.05;
+/** Raised alerts matched against the silences per turn of the event loop: chat and updates go in between. */
+const SILENCED_SLICE = 2_000;
 /** A summary on the board is cut as `show` cuts it: 50 whole summaries of 1,024 characters could make a 250 KB item. */
 const BOARD_SUMMARY_CHARS = 120;
 /** Where the alerts past the board's lines are listed, said below them: the node holds no more. */
@@ -53,6 +64,8 @@ export interface AuditFeedDeps {
   service: string;
   /** Bare JIDs allowed to read both nodes (the configured people). */
   readers: readonly string[];
+  /** The board's wait per raised alert (DEFAULT_BOARD_MS_PER_RAISED). */
+  boardMsPerRaised?: number;
 }
 
 /**
@@ -67,6 +80,10 @@ export class AuditFeed {
   /** When the database last refused the cursor: nothing is published until it takes it again. */
   private refusedAt: number | null = null;
   private readers: readonly string[];
+  /** History was published since the board last was: the board owes it. */
+  private boardOwed = false;
+  /** Not before then is the board published again (its wait, by how many alerts it counts). */
+  private nextBoardAt = 0;
 
   constructor(private readonly deps: AuditFeedDeps) {
     this.readers = deps.readers;
@@ -112,7 +129,8 @@ export class AuditFeed {
         published += lines.length;
         if (lines.length < BATCH) break;
       }
-      if (published > 0 && !this.stopped) await this.publishBoard();
+      if (published > 0) this.boardOwed = true;
+      if (this.boardOwed && !this.stopped && this.deps.clock.now() >= this.nextBoardAt) await this.publishBoard();
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) this.deps.log.warn("audit feed paused", { err });
       else {
@@ -183,14 +201,15 @@ export class AuditFeed {
   private async publishBoard(): Promise<void> {
     const { store, clock, pubsub, service } = this.deps;
     const now = clock.now();
+    this.boardOwed = false;
     const board = store.alerts.page("raised", BOARD_LINES);
+    this.nextBoardAt =
+      now + Math.max(POLL_MS, board.total * (this.deps.boardMsPerRaised ?? DEFAULT_BOARD_MS_PER_RAISED));
     const silences = liveSilences(store, now);
     const acked = store.alerts.page("acked", 0).total;
     // Counted over every raised alert, however many (the board's title must not undercount), but
     // only when some silence is in force.
-    let silenced = 0;
-    if (silences.length > 0)
-      for (const a of store.alerts.each("raised")) silenced += Number(isSilenced(a, silences, now));
+    const silenced = silences.length > 0 ? await this.countSilenced(silences, now) : 0;
     const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
     const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
     if (board.total > board.alerts.length)
@@ -202,6 +221,18 @@ export class AuditFeed {
       atom("board", title, summary, new Date(now).toISOString()),
       "board",
     );
+  }
+
+  /** The raised alerts some silence holds, counted a slice at a time with the event loop let in between. */
+  private async countSilenced(silences: ReturnType<typeof liveSilences>, now: number): Promise<number> {
+    let count = 0;
+    for (let after = 0; ;) {
+      const slice = this.deps.store.alerts.raisedFactsAfter(after, SILENCED_SLICE);
+      for (const a of slice) count += Number(isSilenced(a, silences, now));
+      if (slice.length < SILENCED_SLICE) return count;
+      after = slice.at(-1)!.shortId;
+      await nextTurn();
+    }
   }
 
   /**

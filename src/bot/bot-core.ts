@@ -31,7 +31,7 @@ import type { BotTrouble, CommandEffect } from "../commands/types.js";
 import type { HostDownConfig } from "../policy/types.js";
 import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner, type LineContext } from "./command-runner.js";
-import { coalescingRunner, TurnBatch } from "../util/batching.js";
+import { coalescingRunner, nextTurn, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { Hearing } from "./hearing.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
@@ -620,7 +620,7 @@ export class BotCore {
     const { policy, semantics } = this.settings();
     const seen = new Set<number>();
     for (let first = true, last = false; !last; first = false) {
-      if (!first) await new Promise((resume) => setImmediate(resume));
+      if (!first) await nextTurn();
       try {
         store.transaction(() => {
           const now = clock.now();

@@ -5,6 +5,7 @@ import type { RetentionConfig } from "../config/retention-config.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
+import { nextTurn } from "../util/batching.js";
 
 /** Rows deleted per transaction: small, so an update never waits long behind a prune. */
 export const PRUNE_BATCH_ROWS = 500;
@@ -88,7 +89,7 @@ export class Retention {
         const n = store.transaction(prune);
         total += n;
         if (n === 0) return total;
-        await turn();
+        await nextTurn();
       }
     };
     counts.history = await drain(() => store.alerts.pruneHistory(historyBefore, PRUNE_BATCH_ROWS));
@@ -106,15 +107,10 @@ export class Retention {
           0,
         ),
       );
-      await turn();
+      await nextTurn();
     }
     if (counts.history + counts.transmissions + counts.deliveries + counts.sends > 0)
       this.deps.log.debug("retention pass", { ...counts });
     return counts;
   }
-}
-
-// A turn of the event loop: updates and commands that arrived meanwhile go first.
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -86,3 +86,8 @@ export class TurnBatch<T> {
     });
   }
 }
+
+/** Resolves at the next turn of the event loop: what arrived meanwhile (a person's command) runs first. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

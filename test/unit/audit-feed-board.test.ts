@@ -1,0 +1,109 @@
+// The status node's board in a storm: its title counts the silenced among every raised alert, a
+// match per alert, so with tens of thousands raised and a silence in force a board a second took
+// most of the bot's time and held its one thread. The board now waits longer the more it counts
+// (the history items do not), and counts a slice at a time with the event loop let in between.
+import assert from "node:assert/strict";
+import { AuditFeed, AUDIT_NODE, STATUS_NODE } from "../../src/bot/audit-feed.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { ingestUpdate } from "../../src/ingest/ingest-update.js";
+import { createLogger } from "../../src/log.js";
+import { Store } from "../../src/store/store.js";
+import type { PlainElement } from "../../src/xmpp/payload.js";
+import type { Pubsub } from "../../src/xmpp/pubsub.js";
+import { alert, update } from "../helpers/updates.js";
+
+const T0 = 1_700_000_000_000;
+const S = 1000;
+
+function titleOf(entry: PlainElement): string {
+  const title = (entry.children ?? []).find((c): c is PlainElement => typeof c !== "string" && c.name === "title");
+  return (title?.children ?? []).filter((c): c is string => typeof c === "string").join("");
+}
+
+/** The feed over `store`; `order` records each publish by node (with the board's title) and whatever else is pushed. */
+function feedOver(store: Store, clock: FakeClock, boardMsPerRaised?: number) {
+  const order: string[] = [];
+  const pubsub = {
+    publishForeign: (_service: string, node: string, entry: PlainElement) => {
+      order.push(node === STATUS_NODE ? `board: ${titleOf(entry)}` : node);
+      return Promise.resolve({ ok: true });
+    },
+  } as unknown as Pubsub;
+  const feed = new AuditFeed({
+    store,
+    clock,
+    log: createLogger({ level: "error", sink: () => undefined }),
+    pubsub,
+    service: "pubsub.mauve.localhost",
+    readers: [],
+    ...(boardMsPerRaised === undefined ? {} : { boardMsPerRaised }),
+  });
+  return { feed, order };
+}
+
+const raise = (store: Store, source: string, count: number, at: number): void => {
+  const alerts = Array.from({ length: count }, (_, i) => alert(`check${i}`, { summary: `check ${i} failed` }));
+  assert.equal(ingestUpdate(store, update(source, alerts), { via: "udp" }, at).status, "applied");
+};
+
+describe("audit feed: the status board in a storm", () => {
+  it("waits longer the more alerts it counts; the history goes out meanwhile, and the board catches up", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    // 5 raised at 1 s each: the board waits 5 s after each publish.
+    const { feed, order } = feedOver(store, clock, 1000);
+    raise(store, "web1", 5, clock.now());
+    await feed.flush();
+    assert.deepEqual(order.splice(0), [AUDIT_NODE, "board: 5 raised, 0 acked, 0 silenced"]);
+
+    clock.advance(S);
+    raise(store, "web2", 2, clock.now());
+    await feed.flush();
+    assert.deepEqual(order.splice(0), [AUDIT_NODE], "the history goes out; the board waits");
+
+    clock.advance(3 * S);
+    await feed.flush();
+    assert.deepEqual(order.splice(0), [], "still within the board's wait, and nothing new");
+
+    clock.advance(S);
+    await feed.flush();
+    assert.deepEqual(order.splice(0), ["board: 7 raised, 0 acked, 0 silenced"], "owed: out once its wait is over");
+
+    clock.advance(60 * S);
+    await feed.flush();
+    assert.deepEqual(order.splice(0), [], "nothing new, nothing owed");
+    store.close();
+  });
+
+  it("a few raised alerts: a board at every poll with news, as before", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    const { feed, order } = feedOver(store, clock);
+    for (let i = 0; i < 3; i++) {
+      raise(store, `web${i}`, 1, clock.now());
+      await feed.flush();
+      assert.deepEqual(order.splice(0), [AUDIT_NODE, `board: ${i + 1} raised, 0 acked, 0 silenced`]);
+      clock.advance(S);
+    }
+    store.close();
+  });
+
+  it("counts the silenced among thousands a slice at a time, letting the event loop in between", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    for (let i = 0; i < 5; i++) raise(store, `quiet${i}`, 1000, clock.now());
+    raise(store, "web1", 500, clock.now());
+    store.policy.addSilence({ source: ["quiet*"] }, T0 + 3600 * S, "carol", "maintenance", T0);
+    const { feed, order } = feedOver(store, clock);
+    // The history first, so that the board is what the next turn finds under way.
+    await feed.flush();
+    order.splice(0);
+    clock.advance(10 * S);
+    raise(store, "web2", 1, clock.now());
+    const flushed = feed.flush();
+    setImmediate(() => order.push("a person's command"));
+    await flushed;
+    assert.deepEqual(order, [AUDIT_NODE, "a person's command", "board: 5501 raised, 0 acked, 5000 silenced"]);
+    store.close();
+  });
+});
