@@ -111,7 +111,7 @@ export async function peerPhase(ctx: BenchContext, openAlerts: OpenAlertsResult 
     ctx.progress(
       `  AlertBot one alert -> chat: p50 ${ours.single.latency.p50} ms, p99 ${ours.single.latency.p99} ms; ${n.burst} alerts told in ${ours.burst.seconds.toFixed(2)} s, peak RSS ${ours.burst.peakRssMb.toFixed(1)} MB`,
     );
-    const open = openAlerts ?? (await openAlertsPhase(ctx))!;
+    const open = openAlerts ?? (await openAlertsPhase(ctx, { people: false })).openAlerts!;
     return {
       alertmanager: version,
       single: {

@@ -1,12 +1,14 @@
 // The phases after the baseline/bot comparison, each starting and stopping what it needs.
 import type { Worker } from "./children.js";
-import { ON_CALL } from "./bot-config.js";
+import { ACKERS, ON_CALL } from "./bot-config.js";
 import { startBotWorker } from "./bot-worker.js";
 import { BENCH_PASSWORD, type BenchContext } from "./context.js";
 import { shebangNodeFlags } from "./installed-flags.js";
 import { join } from "node:path";
 import { AGENT_ACCOUNTS, measureAgent } from "./phase-agent.js";
 import { measureOpenAlerts } from "./phase-open-alerts.js";
+import { measureStormPeople } from "./phase-storm-people.js";
+import { RemotePeople } from "./remote-people.js";
 import { measureScale } from "./phase-scale.js";
 import { Person } from "./person.js";
 import type { BenchResults } from "./results.js";
@@ -45,18 +47,34 @@ export async function agentFootprints(ctx: BenchContext, bot: Worker): Promise<N
   return { tsx, compiled };
 }
 
-/** A fresh bot raising many open alerts, measured for memory. */
-export async function openAlertsPhase(ctx: BenchContext): Promise<BenchResults["openAlerts"]> {
+/**
+ * A fresh bot raising many open alerts, measured for memory; then, with them open and a silence in
+ * force, acks answered with nothing arriving and with updates arriving (people in a big storm).
+ */
+export async function openAlertsPhase(
+  ctx: BenchContext,
+  { people = true }: { people?: boolean } = {},
+): Promise<Pick<BenchResults, "openAlerts" | "stormPeople">> {
   ctx.progress(`open alerts: a fresh bot raising ${ctx.sizes.openAlerts.toLocaleString("en-US")} alerts`);
   const bot = await startBotWorker(ctx, "bot-open", ["--expose-gc"]);
   const alice = await login(ctx, ON_CALL);
+  let ackers: RemotePeople | undefined;
   try {
-    const result = await measureOpenAlerts(bot.worker, bot.database, ctx.sizes.openAlerts);
+    const openAlerts = await measureOpenAlerts(bot.worker, bot.database, ctx.sizes.openAlerts);
     ctx.progress(
-      `  RSS ${result.rssBeforeMb.toFixed(1)} -> ${result.rssAfterMb.toFixed(1)} MB in ${result.seconds.toFixed(1)} s`,
+      `  RSS ${openAlerts.rssBeforeMb.toFixed(1)} -> ${openAlerts.rssAfterMb.toFixed(1)} MB in ${openAlerts.seconds.toFixed(1)} s`,
     );
-    return result;
+    if (!people) return { openAlerts, stormPeople: null };
+    ackers = await RemotePeople.start(ctx, ACKERS, BENCH_PASSWORD);
+    const stormPeople = await measureStormPeople(ctx, bot.worker, ackers.people, openAlerts.raised);
+    ctx.progress(
+      `  with ${openAlerts.raised.toLocaleString("en-US")} open alerts and a silence: ack->reply p99 ${stormPeople.idle.latency?.p99} ms, ` +
+        `${stormPeople.arriving.latency?.p99} ms with ${stormPeople.updatesPerSec} updates/s arriving ` +
+        `(${stormPeople.idle.failed + stormPeople.arriving.failed} unanswered)`,
+    );
+    return { openAlerts, stormPeople };
   } finally {
+    await ackers?.stop();
     await alice.stop();
     await bot.worker.stop();
   }

@@ -2,6 +2,7 @@
 import { projectedBulkRate } from "./phase-open-alerts.js";
 import type { Spread as TakeoverSpread } from "./phase-takeover.js";
 import type { LatencySummary } from "./stats.js";
+import type { AckResult } from "./phase-ack.js";
 import type { BenchResults } from "./results.js";
 import type { ProcWindow } from "./proc-stats.js";
 import { SERVER_NAMES } from "./server.js";
@@ -140,6 +141,15 @@ export function renderTable(r: BenchResults): string {
       "the same, the look apart / one delivery row a digest",
       `${n0(o.floor.lookWrittenApartPerSec)} with the policy's look written apart from the row (as before); ${n0(o.floor.digestDeliveryRowPerSec)} with one delivery row per digest (AlertBot at the same share: about ${n0(projectedBulkRate(o))})`,
     ]);
+  }
+  if (r.stormPeople) {
+    const p = r.stormPeople;
+    section(`people with ${n0(p.openAlerts)} open alerts and a silence in force`);
+    const line = (a: AckResult): string =>
+      `p50 ${a.latency?.p50 ?? "-"} ms, p99 ${a.latency?.p99 ?? "-"} ms, max ${a.latency?.max ?? "-"} ms, ${a.failed} unanswered; ` +
+      `bot's event loop blocked p99 ${a.botSide?.loopDelayMs?.p99 ?? "-"} ms, max ${a.botSide?.loopDelayMs?.max ?? "-"} ms`;
+    rows.push(["ack->reply, nothing arriving", line(p.idle)]);
+    rows.push([`ack->reply, ${p.updatesPerSec} updates/s arriving`, line(p.arriving)]);
   }
   if (r.scale) {
     const s = r.scale;

@@ -4,6 +4,7 @@ import type { AckResult } from "./phase-ack.js";
 import type { BoardResult } from "./phase-board.js";
 import type { LatencyResult } from "./phase-latency.js";
 import type { OpenAlertsResult } from "./phase-open-alerts.js";
+import type { StormPeopleResult } from "./phase-storm-people.js";
 import type { PeerResult } from "./phase-peer.js";
 import type { SoakResult } from "./phase-soak.js";
 import type { TakeoverResult } from "./phase-takeover.js";
@@ -97,6 +98,8 @@ export interface BenchResults {
   rounds: RoundRatios[];
   agent: { tsx: AgentFootprint; compiled: AgentFootprint | null } | null;
   openAlerts: OpenAlertsResult | null;
+  /** Acks with the open-alerts phase's alerts open and a silence in force (people in a big storm). */
+  stormPeople: StormPeopleResult | null;
   scale: ScaleResult | null;
   /** Prometheus Alertmanager on the same work (the peer phase). */
   peer: PeerResult | null;

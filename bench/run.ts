@@ -169,6 +169,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
     rounds: [],
     agent: null,
     openAlerts: null,
+    stormPeople: null,
     scale: null,
     peer: null,
     soak: null,
@@ -186,7 +187,7 @@ async function runOn(kind: ServerKind, serverDir: string, compiledDir: string | 
     results.agent = await agentPhase(ctx);
   }
   if (phases.has("board")) results.board = await boardPhase(ctx); // issue 14
-  if (phases.has("open-alerts")) results.openAlerts = await openAlertsPhase(ctx);
+  if (phases.has("open-alerts")) Object.assign(results, await openAlertsPhase(ctx));
   if (phases.has("scale")) results.scale = await scalePhase(ctx);
   if (phases.has("peer")) results.peer = await peerPhase(ctx, results.openAlerts);
   // Issue 13: failover is built on Prosody's one stream per component JID (docs/failover.md).

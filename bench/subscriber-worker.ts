@@ -95,6 +95,7 @@ let baselineMode = false;
 // The no-audit experiment: the feed neither creates its nodes nor publishes.
 let auditOff = false;
 let bot: RunningBot | undefined;
+let trickleTimer: NodeJS.Timeout | undefined;
 const feeds: AuditFeed[] = [];
 
 // The bot logs "update applied" right after the transaction that stored the update committed:
@@ -474,6 +475,31 @@ serve({
     notices = new Map();
     stored = new Map();
     return result;
+  },
+
+  /**
+   * Applies one small update every 1000/perSecond ms through the bot's own core, flipping ten
+   * alerts of source "trickle" in turn, until called with 0: history keeps coming, as in a storm
+   * that goes on. Returns the short ids of the first `raisedIds` raised alerts (to ack).
+   */
+  trickle(args: { perSecond: number; raisedIds?: number }) {
+    if (!bot) throw new Error("trickle needs the bot");
+    const running = bot;
+    if (trickleTimer !== undefined) clearInterval(trickleTimer);
+    trickleTimer = undefined;
+    if (args.perSecond > 0) {
+      let k = 0;
+      trickleTimer = setInterval(() => {
+        const nowSec = Math.floor(Date.now() / 1000);
+        const state = Math.floor(k / 10) % 2 === 0 ? "raised" : "cleared";
+        const alert = toWireAlert({ id: `trickle-${k % 10}`, state, summary: "still coming", importance: 60 }, nowSec);
+        k++;
+        void running.core.applyUpdate(buildUpdate("trickle", [alert], { replace: false, nowSec, sequence: 0n }), {
+          via: "udp",
+        });
+      }, 1000 / args.perSecond);
+    }
+    return running.store.alerts.page("raised", args.raisedIds ?? 0).alerts.map((a) => a.shortId);
   },
 
   /** Collects garbage when the worker runs with --expose-gc, then reports the heap. */
