@@ -66,9 +66,16 @@ export async function openAlertsPhase(
     );
     if (!people) return { openAlerts, stormPeople: null };
     ackers = await RemotePeople.start(ctx, ACKERS, BENCH_PASSWORD);
-    const stormPeople = await measureStormPeople(ctx, bot.worker, ackers.people, openAlerts.raised);
+    const stormPeople = await measureStormPeople(
+      ctx,
+      bot.worker,
+      bot.database,
+      alice,
+      ackers.people,
+      openAlerts.raised,
+    );
     ctx.progress(
-      `  with ${openAlerts.raised.toLocaleString("en-US")} open alerts and a silence: ack->reply p99 ${stormPeople.idle.latency?.p99} ms, ` +
+      `  with ${openAlerts.raised.toLocaleString("en-US")} open alerts and a silence (audit feed caught up in ${stormPeople.auditCatchUpSeconds.toFixed(0)} s): ack->reply p99 ${stormPeople.idle.latency?.p99} ms, ` +
         `${stormPeople.arriving.latency?.p99} ms with ${stormPeople.updatesPerSec} updates/s arriving ` +
         `(${stormPeople.idle.failed + stormPeople.arriving.failed} unanswered)`,
     );

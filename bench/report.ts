@@ -148,6 +148,10 @@ export function renderTable(r: BenchResults): string {
     const line = (a: AckResult): string =>
       `p50 ${a.latency?.p50 ?? "-"} ms, p99 ${a.latency?.p99 ?? "-"} ms, max ${a.latency?.max ?? "-"} ms, ${a.failed} unanswered; ` +
       `bot's event loop blocked p99 ${a.botSide?.loopDelayMs?.p99 ?? "-"} ms, max ${a.botSide?.loopDelayMs?.max ?? "-"} ms`;
+    rows.push([
+      "audit feed caught up with the raises in",
+      `${n1(p.auditCatchUpSeconds)} s (waited for: the board is published after it)`,
+    ]);
     rows.push(["ack->reply, nothing arriving", line(p.idle)]);
     rows.push([`ack->reply, ${p.updatesPerSec} updates/s arriving`, line(p.arriving)]);
   }
