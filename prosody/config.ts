@@ -28,6 +28,8 @@ export interface ProsodyConfigInput {
   readonly conflictResolve?: "kick_old" | "kick_new";
   /** Default true; false leaves expose_publisher off, to test how a mis-set server is reported. */
   readonly exposePublisher?: boolean;
+  /** The domain's certificate and key: c2s then offers STARTTLS and requires it. Absent: no TLS. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** Largest `max_items` a pubsub node may ask for. */
@@ -68,7 +70,7 @@ daemonize = false -- the launcher starts it with -F and owns the process
 data_path = ${q(c.dataDir)}
 installer_plugin_path = ${q(c.dataDir + "/custom_plugins")} -- else Lua searches /var/lib/prosody
 plugin_paths = { ${q(PLUGIN_DIR)} } -- mod_mauve_private_nodes
-certificates = ${q(c.certsDir)} -- kept empty: no TLS here (see Network)
+certificates = ${q(c.certsDir)} -- ${c.tls ? "the run's own CA and certificate (see Network)" : "kept empty: no TLS here (see Network)"}
 pidfile = ${q(c.pidFile)} -- lets the next start find and kill a stale server
 log = {
   { levels = { min = ${q(c.logLevel)} }; to = "file"; filename = ${q(c.logFile)} };
@@ -88,9 +90,7 @@ network_settings = { nagle = false }
 -- the fleet's chat and audit traffic) went unread for seconds (docs/performance.md). "*a" is what
 -- Prosody's own HTTP listener uses.
 network_default_read_size = "*a"
--- No TLS: with mod_tls and no certificate Prosody still offers STARTTLS and the
--- handshake fails. SCRAM works in the clear; production uses a real certificate.
-c2s_require_encryption = false
+${tlsLines(c.tls)}
 ${conflictLine(c.conflictResolve ?? "kick_old")}
 
 ---------- Modules ----------
@@ -98,7 +98,7 @@ ${conflictLine(c.conflictResolve ?? "kick_old")}
 modules_enabled = {
   "roster"; "saslauth"; "disco"; "ping";
   "carbons";
-  "smacks"; -- XEP-0198 stream management; in core since Prosody 0.12
+  "smacks"; -- XEP-0198 stream management; in core since Prosody 0.12${c.tls ? '\n  "tls"; -- STARTTLS, with the certificate of the VirtualHost' : ""}
 }
 -- Autoloaded otherwise; s2s would open port 5269 on all interfaces.
 modules_disabled = { "s2s"; "s2s_auth_certs"; "s2s_bidi"; "dialback" }
@@ -110,7 +110,9 @@ storage_archive_item_limit = ${ARCHIVE_ITEM_LIMIT}
 
 ---------- Hosts ----------
 VirtualHost ${q(c.domain)}
-  authentication = "internal_hashed" -- accounts via prosodyctl adduser/passwd
+  authentication = "internal_hashed" -- accounts via prosodyctl adduser/passwd${
+    c.tls ? `\n  ssl = { certificate = ${q(c.tls.certFile)}; key = ${q(c.tls.keyFile)} }` : ""
+  }
 
 Component ${q("pubsub." + c.domain)} "pubsub"
   -- Only admins of this service may create nodes; scoping the bot here grants it nothing elsewhere.
@@ -141,6 +143,16 @@ Component ${q(`${standby.name}.${c.domain}`)} -- XEP-0114: a standby AlertBot wa
 `
       : ""
   }`;
+}
+
+function tlsLines(tls: ProsodyConfigInput["tls"]): string {
+  return tls
+    ? `-- TLS as in production, with a certificate signed by a CA made for this run: a client that does
+-- not do STARTTLS (or does not trust that CA) cannot log in.
+c2s_require_encryption = true`
+    : `-- No TLS: with mod_tls and no certificate Prosody still offers STARTTLS and the
+-- handshake fails. SCRAM works in the clear; production uses a real certificate.
+c2s_require_encryption = false`;
 }
 
 // The component JID is the failover lock (docs/failover.md): which connection keeps it decides who is active.

@@ -7,6 +7,7 @@ import { ensureProsodyInstalled } from "./install.js";
 import { accepts, pickFreePorts } from "./ports.js";
 import { killStale, PrivateServer, type ServerStart } from "./process.js";
 import { useWriteAheadLog } from "./sqlite-journal.js";
+import { makeServerCertificate } from "./tls.js";
 
 /**
  * How to run the private Prosody; omitted ports (or 0) are picked free on 127.0.0.1.
@@ -26,6 +27,11 @@ export interface ProsodyOptions {
   logLevel?: "debug" | "info" | "warn";
   /** Default true; false leaves expose_publisher off, as a mis-set server would. */
   exposePublisher?: boolean;
+  /**
+   * c2s with TLS as in production: a CA made for this run signs a certificate for `domain`, and
+   * clients must do STARTTLS (`c2s_require_encryption`). The handle's `tlsCaFile` is that CA.
+   */
+  tls?: boolean;
 }
 
 /** A running private Prosody and the addresses of its services. */
@@ -38,6 +44,8 @@ export interface ProsodyHandle {
   readonly componentPort: number;
   readonly runDir: string;
   readonly logFile: string;
+  /** PEM certificate of the CA that signed the server's certificate; "" without TLS. */
+  readonly tlsCaFile?: string;
   /** Creates the account or resets its password (idempotent); the password travels on stdin, never argv. */
   register(localpart: string, password: string): Promise<void>;
   /** SIGTERM, wait for exit, SIGKILL after a timeout. */
@@ -91,6 +99,7 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
   await killStale(paths.pidFile, paths.configFile, STOP_TIMEOUT_MS);
   if (options.storage === "sql") useWriteAheadLog(paths.dataDir);
   const [c2sPort, componentPort] = await choosePorts(options.c2sPort ?? 0, options.componentPort ?? 0);
+  const tls = options.tls === true ? await makeServerCertificate(paths.certsDir, domain) : undefined;
   const config = renderProsodyConfig({
     ...paths,
     domain,
@@ -103,12 +112,13 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
     ...(bot ? { botComponent: bot } : {}),
     ...(standby ? { standbyComponent: standby } : {}),
     ...(options.conflictResolve ? { conflictResolve: options.conflictResolve } : {}),
+    ...(tls ? { tls } : {}),
   });
   // The file holds the component secret: private to its owner before the secret is written.
   await writeFile(paths.configFile, "", { mode: 0o600 });
   await chmod(paths.configFile, 0o600);
   await writeFile(paths.configFile, config);
-  const server = new PrivateProsody(domain, bot?.name ?? "", c2sPort, componentPort, paths);
+  const server = new PrivateProsody(domain, bot?.name ?? "", c2sPort, componentPort, paths, tls?.caFile ?? "");
   await server.start();
   const state: RunningProsody = { domain, c2sPort, componentPort, botJid: server.botJid };
   await writeFile(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
@@ -153,6 +163,7 @@ class PrivateProsody extends PrivateServer implements ProsodyHandle {
     c2sPort: number,
     componentPort: number,
     private readonly paths: ReturnType<typeof runDirLayout>,
+    readonly tlsCaFile: string,
   ) {
     super(domain, botName === "" ? "" : `${botName}.${domain}`, c2sPort, componentPort, paths.logFile, STOP_TIMEOUT_MS);
     this.runDir = paths.runDir;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs before `npm test`, `npm run demo` and `npm run bench`: checks Node's version and the Debian packages
-// the project shells out to (Prosody and its SQLite driver, ejabberd, protoc, docker-compose, Alertmanager), installing
+// the project shells out to (Prosody and its SQLite driver, ejabberd, protoc, openssl, docker-compose, Alertmanager), installing
 // them when root with apt-get, else printing the exact command. Plain Node, no dependencies, and
 // fast when all is present: it spawns nothing unless something is missing.
 import { spawnSync } from "node:child_process";
@@ -41,6 +41,8 @@ const checks = [
   // ejabberd's SQLite driver: the private ejabberd's storage: "sql" (test/integration/ejabberd-sql.test.ts).
   { pkg: "erlang-p1-sqlite3", present: () => dpkgHas("erlang-p1-sqlite3") },
   { pkg: "protobuf-compiler", present: () => onPath("protoc") },
+  // Makes the certificates of a private Prosody run with TLS (prosody/tls.ts).
+  { pkg: "openssl", present: () => onPath("openssl") },
   // Validates docker-compose.yml in the tests (no container engine is needed for that).
   { pkg: "docker-compose", present: () => onPath("docker-compose") },
   // The real Alertmanager that the webhook receiver's tests send alerts through.

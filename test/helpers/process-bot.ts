@@ -69,9 +69,15 @@ export async function startBotProcess(
   return bot;
 }
 
-/** Starts `agents/mauve-agent.ts --config <configPath>` and resolves once it logs that it runs. */
-export async function startAgentProcess(configPath: string): Promise<ChildRun> {
-  const agent = ChildRun.start("agents/mauve-agent.ts", ["--config", configPath], {}, "mauve-agent");
+/**
+ * Starts `agents/mauve-agent.ts --config <configPath>` with `env` added to ours (NODE_EXTRA_CA_CERTS,
+ * say) and resolves once it logs that it runs.
+ */
+export async function startAgentProcess(
+  configPath: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ChildRun> {
+  const agent = ChildRun.start("agents/mauve-agent.ts", ["--config", configPath], env, "mauve-agent");
   await agent.waitForLog("the agent to run", (l) => l["msg"] === "mauve-agent running", 60_000);
   return agent;
 }
