@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { Outbox } from "../store/outbox.js";
 import { unwrapPayload } from "../codec/payload.js";
 import { connectClient } from "../xmpp/connect.js";
+import { connectAdvice, connectProblem } from "../xmpp/connect-problem.js";
 import { createDisco } from "../xmpp/disco.js";
 import { XmppBadInputError } from "../xmpp/errors.js";
 import { bareJid, jidDomain, jidLocal } from "../xmpp/jid.js";
@@ -269,6 +270,11 @@ export async function runAgent(
     gate.sessionUp(!resumed);
     if (!resumed) void setUp().catch((err: unknown) => log.error("going online failed", { err }));
   });
+  // Each try that failed, with why, and what to change when retrying alone will not mend it.
+  session.on("reconnecting", ({ attempt, delayMs, lastError }) => {
+    const fix = connectAdvice(lastError, "password");
+    log.warn("will try the XMPP server again", { attempt, delayMs, lastError, ...(fix ? { fix } : {}) });
+  });
   session.on("offline", ({ reason, replacedStreak }) => {
     gate.sessionDown();
     log.warn("disconnected; queueing until reconnected", { reason, backlog: core.backlog() });
@@ -313,7 +319,8 @@ async function retryUntilConnected(
       return await connect();
     } catch (err) {
       const delayMs = backoffDelay(attempt, DEFAULT_BACKOFF);
-      log.warn("cannot connect yet; will retry", { err, attempt: attempt + 1, delayMs });
+      const fix = connectAdvice(connectProblem(err), "password");
+      log.warn("cannot connect yet; will retry", { err, attempt: attempt + 1, delayMs, ...(fix ? { fix } : {}) });
       await new Promise<void>((resolve) => clock.setTimer(delayMs, resolve));
     }
   }

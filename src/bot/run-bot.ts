@@ -6,6 +6,7 @@ import { Store, type StoreOptions } from "../store/store.js";
 import { createChat } from "../xmpp/chat.js";
 import { ChatBeforeSession } from "../xmpp/chat-before-session.js";
 import { connectComponent } from "../xmpp/connect.js";
+import { connectAdvice } from "../xmpp/connect-problem.js";
 import { createAdhoc, createDisco } from "../xmpp/disco.js";
 import { XmppBadInputError } from "../xmpp/errors.js";
 import { bareJid } from "../xmpp/jid.js";
@@ -560,9 +561,10 @@ async function startBot(
     if (o.willReconnect) link.offline(o.reason);
   });
   // Each try that failed, with why: a secret changed on one side reads "not-authorized" here.
-  session.on("reconnecting", (r) =>
-    log.warn("will try the XMPP server again", { attempt: r.attempt, delayMs: r.delayMs, lastError: r.lastError }),
-  );
+  session.on("reconnecting", ({ attempt, delayMs, lastError }) => {
+    const fix = connectAdvice(lastError, "secret");
+    log.warn("will try the XMPP server again", { attempt, delayMs, lastError, ...(fix ? { fix } : {}) });
+  });
 
   const audit = new AuditFeed({ store, clock, log, pubsub, service, readers: initial.people.map((p) => p.jid) });
   /** What needs the server once, at the first login: the rooms and the audit feed's nodes. */

@@ -6,6 +6,7 @@
 // tries again every few seconds (quietly), and once it starts it says so. A bad configuration still
 // exits 78 at once: nothing would change by waiting, and systemd does not restart it.
 import { ConfigError } from "../errors.js";
+import { connectAdvice, connectProblem } from "../xmpp/connect-problem.js";
 import type { NotificationMessage } from "../notify/message.js";
 import { openFailureKind } from "../store/storage-failure.js";
 import { addressFree, failedAddress } from "../http/address-free.js";
@@ -63,6 +64,8 @@ export function describeStartFailure(err: unknown): StartFailure {
         "Another program holds that address (or it is not one of this host's): stop it (AlertBot starts once the " +
         "address is free), or change `http.listen` or `udp.listen` in the configuration and restart AlertBot.",
     };
+  const fix = connectAdvice(connectProblem(err), "secret");
+  if (fix !== undefined) return { reason, advice: `${fix[0]!.toUpperCase()}${fix.slice(1)}.` };
   return { reason, advice: "AlertBot's log has the error." };
 }
 

@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import { backoffDelay } from "../util/backoff.js";
 import type { BackoffOptions } from "../util/backoff.js";
 import { XmppIoError, toError } from "./errors.js";
+import { connectProblem } from "./connect-problem.js";
 import { nodeSocketOf } from "./node-socket.js";
 import type { RawEntity } from "./raw-entity.js";
 
@@ -94,7 +95,7 @@ export class Lifecycle {
       }
       // What follows a replacement (the write that fails on the closed socket) says nothing new.
       if (this.replaced) return;
-      this.lastError ??= error.message; // the first error of a connection says why it ended
+      this.lastError ??= connectProblem(error); // the first error of a connection says why it ended
       hooks.error(new XmppIoError("connection", `xmpp connection: ${error.message}`, { cause: error }));
     });
     // RFC 6120 §4.4: when the peer closes the stream, close ours and the TCP link;
@@ -200,7 +201,7 @@ export class Lifecycle {
     } catch (err) {
       // stop() may run at any await; the getter re-reads the state TypeScript narrowed.
       if (this.isStopped) return;
-      await this.retryLater(retry + 1, toError(err).message);
+      await this.retryLater(retry + 1, connectProblem(err));
     }
   }
 

@@ -5,8 +5,9 @@
 // politely into the dead link, resumes its session once the link thaws and publishes every change in
 // order; and it refuses a certificate no CA it trusts signed, saying why, keeping what it queued.
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
-import { makePrivateCa } from "../../prosody/tls.js";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { makePrivateCa, makeServerCertificate } from "../../prosody/tls.js";
 import { appliedChanges, flagOf, withAgentSuite, writeStepsAgentConfig } from "../helpers/agent-steps.js";
 import { startAgentProcess } from "../helpers/process-bot.js";
 import { ChildRun } from "../helpers/process-child.js";
@@ -117,6 +118,8 @@ describe("mauve-agent over TLS (STARTTLS required, a private CA)", function () {
     const err = refused["err"] as Record<string, unknown>;
     assert.match(String(err["message"]), /certificate/, JSON.stringify(err));
     assert.equal(err["code"], "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+    // And what to change, since retrying alone never mends it.
+    assert.match(String(refused["fix"]), /NODE_EXTRA_CA_CERTS/, JSON.stringify(refused));
 
     // c0 raised then cleared while it cannot log in: both wait in its outbox.
     await refusing.waitForLog("c0 raised", (l) => l["msg"] === "check raised" && l["check"] === "c0", 30_000);
@@ -146,6 +149,49 @@ describe("mauve-agent over TLS (STARTTLS required, a private CA)", function () {
       ["raised", "cleared"],
     );
     assert.equal((await trusted.stop()).code, 0);
+    suite.agent = undefined;
+  });
+
+  it("a server certificate it does not trust after a restart: every try says why and what to change; put back, the agent reconnects by itself and publishes what it queued", async () => {
+    const t = server();
+    const source = "tls4";
+    const path = await writeStepsAgentConfig(t, suite.dir, source, [`xmpp://127.0.0.1:${t.prosody.c2sPort}`], 1);
+    const agent = await startAgentProcess(path, trusting(t));
+    suite.agent = agent;
+    await suite.botHeardFrom(source);
+
+    // The server comes back with a certificate from another CA (a renewal gone wrong).
+    const certs = dirname(t.prosody.tlsCaFile!);
+    const served = [`${t.prosody.domain}.crt`, `${t.prosody.domain}.key`].map((f) => join(certs, f));
+    const saved = served.map((f) => `${f}.saved`);
+    served.forEach((f, i) => copyFileSync(f, saved[i]!));
+    const other = await makeServerCertificate(mkdtempSync(join(suite.dir, "other-ca-")), t.prosody.domain);
+    copyFileSync(other.certFile, served[0]!);
+    copyFileSync(other.keyFile, served[1]!);
+    const before = agent.logs.length;
+    await t.prosody.restart();
+    const refused = await agent.waitForLog(
+      "a reconnection refused for the certificate",
+      (l) =>
+        l["msg"] === "will try the XMPP server again" && /UNABLE_TO_VERIFY_LEAF_SIGNATURE/.test(String(l["lastError"])),
+      120_000,
+      before,
+    );
+    assert.match(String(refused["fix"]), /NODE_EXTRA_CA_CERTS/, JSON.stringify(refused));
+
+    // c0 raised while it cannot get in: it waits in the outbox.
+    writeFileSync(flagOf(suite.dir, source, 0), "");
+    await agent.waitForLog("c0 raised", (l) => l["msg"] === "check raised" && l["check"] === "c0", 30_000, before);
+
+    // The right certificate is put back: the same process gets in and publishes it.
+    served.forEach((f, i) => copyFileSync(saved[i]!, f));
+    await t.prosody.restart();
+    await waitFor("c0 to reach the bot", () => suite.bot.store.alerts.find(source, "c0")?.status === "raised", 120_000);
+    assert.deepEqual(
+      appliedChanges(suite.bot, source, "c0").map((c) => c.kind),
+      ["raised"],
+    );
+    assert.equal((await agent.stop()).code, 0);
     suite.agent = undefined;
   });
 });

@@ -20,7 +20,7 @@ class FakeEntity extends EventEmitter {
   stops = 0;
   reconnect = { stop: () => undefined };
   iqCallee = { get: () => undefined, set: () => undefined };
-  constructor(private readonly outcomes: Array<"ok" | "refuse" | "hang">) {
+  constructor(private readonly outcomes: Array<"ok" | "refuse" | "hang" | "untrusted">) {
     super();
   }
   _onData(): void {
@@ -30,6 +30,10 @@ class FakeEntity extends EventEmitter {
     this.connects++;
     const outcome = this.outcomes.shift() ?? "ok";
     if (outcome === "refuse") throw new Error("connect ECONNREFUSED");
+    if (outcome === "untrusted")
+      throw Object.assign(new Error("unable to verify the first certificate"), {
+        code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      });
     this.socket = {
       setNoDelay: (on) => void (this.socket && (this.socket.noDelay = on)),
       destroy: () => undefined,
@@ -72,6 +76,26 @@ describe("xmpp lifecycle (fake entity, fake clock)", () => {
     random: () => 0,
     backoff: { initialDelayMs: 1000, maxDelayMs: 4000 },
     connectTimeoutMs: 5000,
+  });
+
+  it("a failed try says its error's code (TLS codes name the cause)", async () => {
+    const clock = new FakeClock();
+    const entity = new FakeEntity(["ok", "untrusted", "ok"]);
+    const { hooks, log } = recorder();
+    const lifecycle = new Lifecycle(entity as unknown as RawEntity, options(clock), hooks);
+    await lifecycle.start();
+    entity.emit("disconnect", { clean: false });
+    for (let i = 0; i < 2; i++) {
+      clock.advance(4000);
+      await flush();
+    }
+    assert.ok(
+      log.includes(
+        "reconnecting #2 in 1000 after unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+      ),
+      log.join("\n"),
+    );
+    await lifecycle.stop();
   });
 
   it("reconnects with growing delays until a login succeeds", async () => {
