@@ -443,7 +443,12 @@ export class BotCore {
   async reconsider(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    store.alerts.lookAgainAtRaised(now);
+    // A slice at a time with the event loop let in between: a silence set in a storm of 100,000
+    // made them all due in one statement, and the person's own answer waited behind it.
+    for (let after: number | null = 0; after !== null;) {
+      after = store.alerts.lookAgainAtRaisedAfter(now, after, LOOK_AGAIN_SLICE);
+      if (after !== null) await nextTurn();
+    }
     await this.tick();
   }
 
@@ -758,6 +763,8 @@ const INGEST_HIGH_WATER = 5_000;
 
 /** Due alerts handled per transaction before the event loop gets a turn. */
 const DUE_CHUNK = 500;
+/** Raised alerts made due at once by `reconsider` before the event loop gets a turn. */
+const LOOK_AGAIN_SLICE = 2_000;
 
 interface QueuedUpdate {
   readonly update: AlertUpdate;

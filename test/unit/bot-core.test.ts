@@ -186,6 +186,27 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     assert.deepEqual(store.alerts.due(clock.now()), [], "every one of them was looked at");
   });
 
+  it("makes a big storm due again a slice at a time, a person's command going in between", async () => {
+    for (let u = 0; u < 25; u++)
+      await apply(
+        update(
+          "web1",
+          Array.from({ length: 100 }, (_, i) => alert(`b${u}-${i}`, { raiseTimeS: s() })),
+        ),
+      );
+    assert.equal(store.alerts.countRaised(), 2_500);
+    const calls: string[] = [];
+    const mark = store.alerts.lookAgainAtRaisedAfter.bind(store.alerts);
+    store.alerts.lookAgainAtRaisedAfter = (now, after, limit) => {
+      calls.push("mark a slice");
+      return mark(now, after, limit);
+    };
+    setImmediate(() => calls.push("a person's command"));
+    await core.reconsider();
+    assert.deepEqual(calls.slice(0, 3), ["mark a slice", "a person's command", "mark a slice"]);
+    assert.deepEqual(store.alerts.due(clock.now()), [], "every one of them was looked at");
+  });
+
   it("in a storm sends one digest instead of a flood, and drops nothing", async () => {
     const many = Array.from({ length: 30 }, (_, i) =>
       alert(`disk-${i}`, { summary: `disk ${i} full`, importance: 40 + i }),
