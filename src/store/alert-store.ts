@@ -346,6 +346,18 @@ export class AlertStore {
     ).map(([shortId, source, alertId, subject, importance]) => ({ shortId, source, alertId, subject, importance }));
   }
 
+  /**
+   * How many alerts each source has raised, and whether `alertId` is one of them (the agents page:
+   * counted by SQLite, without reading an alert).
+   */
+  raisedPerSource(alertId: string): Array<{ source: string; raised: number; raisedAlertId: boolean }> {
+    return (
+      this.rows(`SELECT source, COUNT(*), MAX(alert_id = ?) FROM alerts WHERE status = 'raised' GROUP BY source`).all(
+        alertId,
+      ) as Array<[string, number, number]>
+    ).map(([source, raised, has]) => ({ source, raised, raisedAlertId: has === 1 }));
+  }
+
   /** Cleared alerts whose sender scheduled a raise (heartbeats), the soonest first. */
   scheduled(): AlertRecord[] {
     return (

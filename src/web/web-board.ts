@@ -404,12 +404,7 @@ export class WebBoard {
     const { store, clock } = this.deps;
     const now = clock.now();
     const down = store.sources.down();
-    const raised = new Map<string, number>();
-    const hostDown = new Set<string>();
-    for (const a of store.alerts.each("raised")) {
-      raised.set(a.source, (raised.get(a.source) ?? 0) + 1);
-      if (a.alertId === HOST_DOWN_ALERT_ID) hostDown.add(a.source);
-    }
+    const raised = new Map(store.alerts.raisedPerSource(HOST_DOWN_ALERT_ID).map((r) => [r.source, r]));
     const rows = store.sources.all().map((s) => ({
       source: s.source,
       owner: s.ownerJid,
@@ -417,8 +412,8 @@ export class WebBoard {
       firstSeenAt: s.firstSeenAt,
       lastSeenAt: s.lastSeenAt,
       lastSequence: s.lastSequence.toString(),
-      hostDown: hostDown.has(s.source),
-      raised: raised.get(s.source) ?? 0,
+      hostDown: raised.get(s.source)?.raisedAlertId ?? false,
+      raised: raised.get(s.source)?.raised ?? 0,
       lastFullAt: this.deps.lastFullState(s.source) ?? null,
       status: s.ownerJid === "" ? null : (this.deps.agentStatus(s.ownerJid)?.status ?? null),
     }));
