@@ -9,7 +9,7 @@ import { ingestUpdate } from "../../src/ingest/ingest-update.js";
 import { createLogger } from "../../src/log.js";
 import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
 import { Store } from "../../src/store/store.js";
-import { WebBoard } from "../../src/web/web-board.js";
+import { VIEW_SLICE, WebBoard } from "../../src/web/web-board.js";
 import { alert, update } from "../helpers/updates.js";
 import { testConfig } from "../helpers/test-config.js";
 
@@ -46,8 +46,9 @@ function request(method: string, target: string, cookie = "", body = ""): HttpRe
 const textOf = (r: HttpResponse): string => ("text" in r ? r.text : "");
 
 /** A board over `store`, signed in as alice: `get(target)` answers as the route does (a value or a promise). */
-async function openBoard(store: Store, clock: FakeClock) {
+async function openBoard(store: Store, clock: FakeClock, viewMsPerAlert?: number) {
   const web = new WebBoard({
+    ...(viewMsPerAlert === undefined ? {} : { viewMsPerAlert }),
     store,
     clock,
     log: createLogger({ level: "error", sink: () => undefined }),
@@ -67,6 +68,39 @@ async function openBoard(store: Store, clock: FakeClock) {
   const get = (t: string) => route("GET", new URL(t, "http://127.0.0.1").pathname).handle(target(t));
   return { web, get, text: async (t: string) => textOf(await get(t)) };
 }
+
+/** `count` raised alerts from web1, numbered from 1 in the order given. */
+function raise(store: Store, count: number): void {
+  const alerts = Array.from({ length: count }, (_, i) => alert(`check${i}`, { raiseTimeS: (T0 - 60 * S) / S }));
+  assert.equal(ingestUpdate(store, update("web1", alerts), { via: "udp" }, T0 - 10 * S).status, "applied");
+}
+
+/** Passes over the open alerts: reads of the first slice (or, built in one go, of them all). */
+function countPasses(store: Store): { readonly passes: number } {
+  const counter = { passes: 0 };
+  const alerts = store.alerts as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ["raisedStandingAfter", "each"]) {
+    const read = alerts[name]?.bind(store.alerts);
+    if (read === undefined) continue;
+    alerts[name] = (...args: unknown[]) => {
+      if (args[0] === 0 || args[0] === "raised") counter.passes += 1;
+      return read(...args);
+    };
+  }
+  return counter;
+}
+
+/** A live stream open for alice: `told()` says whether the feed said "something changed" since last asked. */
+function liveStream(web: WebBoard): { told(): boolean } {
+  const chunks: string[] = [];
+  const stream = web.feed.stream("alice");
+  if (!("open" in stream)) throw new Error("not a stream");
+  stream.open({ write: (chunk) => chunks.push(chunk) > 0, end: () => undefined });
+  return { told: () => chunks.splice(0).some((c) => c.startsWith("event: change")) };
+}
+
+/** The alerts a board page lists, by number. */
+const listed = (page: string): number[] => [...page.matchAll(/<tr data-alert="(\d+)"/g)].map((m) => Number(m[1]));
 
 const SOURCES = ["web1", "web2", "db1", "store1", "quiet1", "rota1", "Web-ETE_2"];
 
@@ -198,6 +232,105 @@ describe("web board: the view of every open alert, a slice at a time", () => {
       "web1 up 336",
       "web2 up 338",
     ]);
+    store.close();
+  });
+
+  it("lets the event loop in between slices: a command that came meanwhile goes first", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    raise(store, 2 * VIEW_SLICE + 1);
+    const { get } = await openBoard(store, clock);
+    const order: string[] = [];
+    const answered = Promise.resolve(get("/")).then((r) =>
+      order.push(`board of ${/data-count="raised"><b>(\d+)/.exec(textOf(r))?.[1]}`),
+    );
+    setImmediate(() => order.push("a person's command"));
+    await answered;
+    assert.deepEqual(order, ["a person's command", `board of ${2 * VIEW_SLICE + 1}`]);
+    store.close();
+  });
+
+  it("boards asking while a view is built share that one build, even as changes come; once told of them, they get a new one", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    raise(store, 2_500);
+    const { web, text } = await openBoard(store, clock);
+    const live = liveStream(web);
+    const counter = countPasses(store);
+    const first = text("/?sort=id");
+    // #1 is read with the first slice, before the build lets the event loop in.
+    store.alerts.save({ ...store.alerts.get(1)!, status: "cleared", raisedAt: null, clearedAt: T0 });
+    web.changed();
+    const second = text("/?sort=id");
+    const pages = await Promise.all([first, second]);
+    assert.equal(counter.passes, 1, "one build for both boards");
+    assert.equal(pages[0], pages[1]);
+    assert.equal(listed(pages[1])[0], 1, "built before the change: the boards are told of it next");
+
+    assert.equal(live.told(), false);
+    clock.advance(1_000);
+    assert.equal(live.told(), true);
+    const after = await text("/?sort=id");
+    assert.equal(counter.passes, 2, "told of a change: a new build");
+    assert.equal(listed(after)[0], 2, "#1 cleared is gone");
+    store.close();
+  });
+
+  it("a view serves longer the more alerts it counts; a small board's a second, as before", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    raise(store, 2_500);
+    const { text } = await openBoard(store, clock, 1);
+    const counter = countPasses(store);
+    await text("/");
+    clock.advance(2_499);
+    await text("/");
+    assert.equal(counter.passes, 1, "2,500 alerts at 1 ms each: it serves 2.5 s");
+    clock.advance(1);
+    await text("/");
+    assert.equal(counter.passes, 2);
+
+    const small = Store.open(":memory:");
+    raise(small, 3);
+    const board = await openBoard(small, clock);
+    const smallCounter = countPasses(small);
+    await board.text("/");
+    clock.advance(999);
+    await board.text("/");
+    assert.equal(smallCounter.passes, 1);
+    clock.advance(1);
+    await board.text("/");
+    assert.equal(smallCounter.passes, 2, "a second");
+    store.close();
+    small.close();
+  });
+
+  it("in a storm the boards are told of changes less often the more alerts they count, and shown the last change in the end", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    raise(store, 2_500);
+    const { web, text } = await openBoard(store, clock, 1);
+    const live = liveStream(web);
+    const counter = countPasses(store);
+    await text("/?sort=id");
+    // A change every 100 ms for 20 s; each board fetches itself again when told, as the browser does.
+    let told = 0;
+    for (let t = 0; t < 20_000; t += 100) {
+      web.changed();
+      clock.advance(100);
+      if (live.told()) {
+        told += 1;
+        await text("/?sort=id");
+      }
+    }
+    assert.ok(told >= 7 && told <= 9, `told ${told} times in 20 s, at most once per 2.5 s`);
+    assert.equal(counter.passes, 1 + told);
+
+    store.alerts.save({ ...store.alerts.get(1)!, status: "cleared", raisedAt: null, clearedAt: clock.now() });
+    web.changed();
+    clock.advance(2_500);
+    assert.equal(live.told(), true);
+    assert.equal(listed(await text("/?sort=id"))[0], 2, "the last change shows");
     store.close();
   });
 });
