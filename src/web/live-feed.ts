@@ -65,12 +65,12 @@ export class LiveFeed {
   }
 
   /**
-   * Whether what was read when `changeCount` was `seen` may still be shown: it missed no change,
-   * or it missed only changes the boards have not been told of yet and will be (every board then
-   * fetches itself again, and gets something read after them).
+   * Whether what was read when `changeCount` was `seen` may still be shown: it missed no change;
+   * or, to a board fetching itself again because it was told of changes (`refresh`), it missed
+   * only changes not told of yet, which it will be (and fetch itself again then).
    */
-  current(seen: number): boolean {
-    return seen >= this.changes || (this.pending !== null && seen >= this.told);
+  current(seen: number, refresh: boolean): boolean {
+    return seen >= this.changes || (refresh && this.pending !== null && seen >= this.told);
   }
 
   /** The stream for one signed-in board. */

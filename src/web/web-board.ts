@@ -99,8 +99,8 @@ export class WebBoard {
   /**
    * Board views, built or being built, by query: every open board fetches itself again after each
    * "something changed", and boards with the same filters share one pass over the open alerts. A
-   * view serves while it misses no change the boards were told of (see LiveFeed.current), and
-   * ages out, later the more alerts it counts: acks and silences end with time, not by a change.
+   * view serves while it is current (see `view`), and ages out, later the more alerts it counts:
+   * acks and silences end with time, not by a change.
    */
   private readonly views = new Map<string, ViewEntry>();
   /** How many alerts the last view built counted: the live feed's pace follows it. */
@@ -328,7 +328,8 @@ export class WebBoard {
   private async boardPage(req: HttpRequest, viewer: Viewer): Promise<HttpResponse> {
     const now = this.deps.clock.now();
     const q = readBoardQuery(req.query);
-    const view = await this.view(q, now);
+    // The board's script says so when it fetches itself again after "something changed".
+    const view = await this.view(q, now, req.headers["x-board-refresh"] === "1");
     return htmlAnswer(
       200,
       page(
@@ -340,13 +341,18 @@ export class WebBoard {
     );
   }
 
-  /** The view for `q`: one that still serves, or the one being built, or a new one. */
-  private view(q: BoardQuery, now: number): Promise<BoardView> {
+  /**
+   * The view for `q`: one that still serves, or the one being built, or a new one. A page opened
+   * or reloaded shows every change made before; a board that fetches itself again because it was
+   * told of changes may be shown one that misses only changes not told of yet (see LiveFeed.current):
+   * in a storm, the boards told together then share one build however many changes come meanwhile.
+   */
+  private view(q: BoardQuery, now: number, refresh: boolean): Promise<BoardView> {
     const key = JSON.stringify(q);
     const kept = this.views.get(key);
     if (
       kept !== undefined &&
-      this.feed.current(kept.seen) &&
+      this.feed.current(kept.seen, refresh) &&
       (kept.alerts === null || (now >= kept.at && now - kept.at < this.reuseMs(kept.alerts)))
     )
       return kept.view;

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
 import { ingestUpdate } from "../../src/ingest/ingest-update.js";
 import { createLogger } from "../../src/log.js";
 import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
@@ -12,6 +11,7 @@ import { Store } from "../../src/store/store.js";
 import { VIEW_SLICE, WebBoard } from "../../src/web/web-board.js";
 import { alert, update } from "../helpers/updates.js";
 import { testConfig } from "../helpers/test-config.js";
+import { boardRequest, textOf } from "../helpers/board-request.js";
 
 const T0 = 1_700_000_000_000;
 const S = 1000;
@@ -31,20 +31,6 @@ rules:
 `,
 );
 
-function request(method: string, target: string, cookie = "", body = ""): HttpRequest {
-  const url = new URL(target, "http://127.0.0.1");
-  return {
-    method,
-    path: url.pathname,
-    query: url.searchParams,
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: Buffer.from(body),
-    remote: "127.0.0.1",
-  };
-}
-
-const textOf = (r: HttpResponse): string => ("text" in r ? r.text : "");
-
 /** A board over `store`, signed in as alice: `get(target)` answers as the route does (a value or a promise). */
 async function openBoard(store: Store, clock: FakeClock, viewMsPerAlert?: number) {
   const web = new WebBoard({
@@ -62,11 +48,14 @@ async function openBoard(store: Store, clock: FakeClock, viewMsPerAlert?: number
   });
   const route = (method: string, path: string) => web.routes().find((r) => r.method === method && r.path === path)!;
   const token = new URL(web.issueLink({ name: "alice" }).url).searchParams.get("t")!;
-  const signedIn = await route("POST", "/sign-in").handle(request("POST", "/sign-in", "", `t=${token}`));
+  const signedIn = await route("POST", "/sign-in").handle(boardRequest("POST", "/sign-in", "", `t=${token}`));
   const cookie = /mauve_board=[^;]+/.exec(signedIn.headers?.["set-cookie"] ?? "")![0];
-  const target = (t: string) => request("GET", t, cookie);
-  const get = (t: string) => route("GET", new URL(t, "http://127.0.0.1").pathname).handle(target(t));
-  return { web, get, text: async (t: string) => textOf(await get(t)) };
+  // `refresh`: as the board's script fetches itself again when told "something changed".
+  const get = (t: string, refresh = false) =>
+    route("GET", new URL(t, "http://127.0.0.1").pathname).handle(
+      boardRequest("GET", t, cookie, "", refresh ? { "x-board-refresh": "1" } : {}),
+    );
+  return { web, get, text: async (t: string, refresh = false) => textOf(await get(t, refresh)) };
 }
 
 /** `count` raised alerts from web1, numbered from 1 in the order given. */
@@ -257,22 +246,24 @@ describe("web board: the view of every open alert, a slice at a time", () => {
     const { web, text } = await openBoard(store, clock);
     const live = liveStream(web);
     const counter = countPasses(store);
-    const first = text("/?sort=id");
+    const first = text("/?sort=id", true);
     // #1 is read with the first slice, before the build lets the event loop in.
     store.alerts.save({ ...store.alerts.get(1)!, status: "cleared", raisedAt: null, clearedAt: T0 });
     web.changed();
-    const second = text("/?sort=id");
+    const second = text("/?sort=id", true);
     const pages = await Promise.all([first, second]);
     assert.equal(counter.passes, 1, "one build for both boards");
     assert.equal(pages[0], pages[1]);
     assert.equal(listed(pages[1])[0], 1, "built before the change: the boards are told of it next");
 
+    const opened = await text("/?sort=id");
+    assert.equal(counter.passes, 2, "a page opened or reloaded is built anew");
+    assert.equal(listed(opened)[0], 2, "and shows every change made before: #1 cleared is gone");
+
     assert.equal(live.told(), false);
     clock.advance(1_000);
     assert.equal(live.told(), true);
-    const after = await text("/?sort=id");
-    assert.equal(counter.passes, 2, "told of a change: a new build");
-    assert.equal(listed(after)[0], 2, "#1 cleared is gone");
+    assert.equal(listed(await text("/?sort=id", true))[0], 2, "told of the change, the boards show it");
     store.close();
   });
 
@@ -320,7 +311,7 @@ describe("web board: the view of every open alert, a slice at a time", () => {
       clock.advance(100);
       if (live.told()) {
         told += 1;
-        await text("/?sort=id");
+        await text("/?sort=id", true);
       }
     }
     assert.ok(told >= 7 && told <= 9, `told ${told} times in 20 s, at most once per 2.5 s`);
@@ -330,7 +321,7 @@ describe("web board: the view of every open alert, a slice at a time", () => {
     web.changed();
     clock.advance(2_500);
     assert.equal(live.told(), true);
-    assert.equal(listed(await text("/?sort=id"))[0], 2, "the last change shows");
+    assert.equal(listed(await text("/?sort=id", true))[0], 2, "the last change shows");
     store.close();
   });
 });
