@@ -72,6 +72,6 @@ export function holdText(held: AlertHold, now: number): string {
 }
 
 /** Whether the alert is raised and acknowledged past `now`. */
-export function hasLiveAck(alert: AlertRecord, now: number): boolean {
+export function hasLiveAck(alert: Pick<AlertRecord, "status" | "ack">, now: number): boolean {
   return alert.status === "raised" && alert.ack !== null && alert.ack.until > now;
 }

@@ -1,5 +1,5 @@
 // The alerts table: its rows as SQLite returns them, and the queries on it.
-import type { AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
+import type { AckInfo, AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
 import { nextDueAt } from "../alerts/state-machine.js";
 import { statementCache, type Db } from "./database.js";
 import { raiseHeard, type RaiseHeard } from "./policy-store.js";
@@ -51,7 +51,6 @@ const READ = ["short_id", ...COLUMNS] as const;
 const ALERT = READ.join(", ");
 // What a list of many alerts reads (the board, a digest): every column but the detail, which can
 // be 64 KB an alert and is shown only with the alert on its own.
-const BRIEF = READ.map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
 const BRIEF_A = READ.map((c) => (c === "detail" ? "'' AS detail" : `a.${c}`)).join(", ");
 
 /** What a raised alert is matched on by silences and rules (`AlertFacts`), with its number. */
@@ -61,6 +60,13 @@ export interface RaisedFacts {
   readonly alertId: string;
   readonly subject: string;
   readonly importance: number;
+}
+
+/** What the web board grades, counts and sorts a raised alert on: its facts, its raise and its ack. */
+export interface RaisedStanding extends RaisedFacts {
+  readonly status: "raised";
+  readonly raisedAt: number | null;
+  readonly ack: AckInfo | null;
 }
 
 /** A page of alerts and the count of every alert the filter matches. */
@@ -334,14 +340,6 @@ export class AlertStore {
   }
 
   /**
-   * Every raised alert, unordered and without its detail (the web board grades, sorts and pages
-   * them itself; the detail can be 64 KB an alert and is shown only on the alert's own page).
-   */
-  raisedForBoard(): AlertRecord[] {
-    return (this.rows(`SELECT ${BRIEF} FROM alerts WHERE status = 'raised'`).all() as unknown[][]).map(fromValues);
-  }
-
-  /**
    * Raised alerts past `afterShortId`, by number, `limit` of them, with only what a silence or a
    * rule is matched on: for a count over every raised alert taken a slice at a time, so that it
    * neither decodes whole rows nor holds the bot's one thread for the whole table.
@@ -353,6 +351,54 @@ export class AlertStore {
           WHERE short_id > ? AND +status = 'raised' ORDER BY short_id LIMIT ?`,
       ).all(afterShortId, limit) as Array<[number, string, string, string, number]>
     ).map(([shortId, source, alertId, subject, importance]) => ({ shortId, source, alertId, subject, importance }));
+  }
+
+  /**
+   * Raised alerts past `afterShortId`, by number, `limit` of them, with only what the web board
+   * grades, counts and sorts them on: it does so over every open alert, a slice at a time, and
+   * reads whole only the rows of the page it shows.
+   */
+  raisedStandingAfter(afterShortId: number, limit: number): RaisedStanding[] {
+    return (
+      this.rows(
+        `SELECT short_id, source, alert_id, subject, importance, raised_at, ack_by, ack_at, ack_until, ack_note
+           FROM alerts WHERE short_id > ? AND +status = 'raised' ORDER BY short_id LIMIT ?`,
+      ).all(afterShortId, limit) as Array<
+        [
+          number,
+          string,
+          string,
+          string,
+          number,
+          number | null,
+          string | null,
+          number | null,
+          number | null,
+          string | null,
+        ]
+      >
+    ).map(([shortId, source, alertId, subject, importance, raisedAt, by, at, until, note]) => ({
+      shortId,
+      source,
+      alertId,
+      subject,
+      importance,
+      status: "raised",
+      raisedAt,
+      ack: by !== null && at !== null && until !== null ? { by, at, until, note: note ?? "" } : null,
+    }));
+  }
+
+  /**
+   * How many alerts each source has raised, and whether `alertId` is one of them (the agents page:
+   * counted by SQLite, without reading an alert).
+   */
+  raisedPerSource(alertId: string): Array<{ source: string; raised: number; raisedAlertId: boolean }> {
+    return (
+      this.rows(`SELECT source, COUNT(*), MAX(alert_id = ?) FROM alerts WHERE status = 'raised' GROUP BY source`).all(
+        alertId,
+      ) as Array<[string, number, number]>
+    ).map(([source, raised, has]) => ({ source, raised, raisedAlertId: has === 1 }));
   }
 
   /** Cleared alerts whose sender scheduled a raise (heartbeats), the soonest first. */

@@ -6,9 +6,18 @@ import type { Level, Rule } from "../policy/types.js";
 /** Where an alert stands on the board. */
 export type BoardState = "raised" | "acked" | "silenced" | "scheduled";
 
+/**
+ * What the board grades, counts and sorts an open alert on; the rest of an alert is read for the
+ * rows of the page shown only.
+ */
+export type BoardFacts = Pick<
+  AlertRecord,
+  "shortId" | "source" | "alertId" | "subject" | "importance" | "status" | "raisedAt" | "ack"
+>;
+
 /** One alert as the board lists it: the alert, how the policy grades it, and its state. */
-export interface BoardRow {
-  readonly alert: AlertRecord;
+export interface BoardRow<A extends BoardFacts = AlertRecord> {
+  readonly alert: A;
   readonly level: Level;
   readonly workgroup: string;
   readonly state: BoardState;
@@ -33,8 +42,8 @@ export const BOARD_STATES: ReadonlyArray<BoardState | "open"> = ["open", "raised
 export const PAGE_ROWS = 100;
 
 /** The board's answer: the page of rows, the counts at the top, and what the filters can offer. */
-export interface BoardView {
-  readonly rows: readonly BoardRow[];
+export interface BoardView<A extends BoardFacts = AlertRecord> {
+  readonly rows: ReadonlyArray<BoardRow<A>>;
   /** Rows matching the filters, over every page. */
   readonly matching: number;
   readonly pages: number;
@@ -62,7 +71,7 @@ export function readBoardQuery(query: URLSearchParams): BoardQuery {
 }
 
 /** The state an open or scheduled alert shows as: a live ack first, then a silence, else raised. */
-export function boardState(alert: AlertRecord, silences: readonly Muting[], now: number): BoardState {
+export function boardState(alert: BoardFacts, silences: readonly Muting[], now: number): BoardState {
   if (alert.status !== "raised") return "scheduled";
   if (hasLiveAck(alert, now)) return "acked";
   return isSilenced(alert, silences, now) ? "silenced" : "raised";
@@ -70,63 +79,92 @@ export function boardState(alert: AlertRecord, silences: readonly Muting[], now:
 
 /**
  * Grades, counts, filters, sorts and cuts one page out of every open alert (and the scheduled
- * ones). The whole set is graded because level and workgroup come from the policy's rules, not
- * the database; only a page is rendered.
+ * ones), given a few at a time (`add`) so that the caller can let the event loop in between, then
+ * `finish`ed. The whole set is graded because level and workgroup come from the policy's rules,
+ * not the database; only a page is rendered. What it answers does not depend on the order the
+ * alerts came in: every sort ends on something no two alerts share.
  */
-export function boardView(
-  open: Iterable<AlertRecord>,
-  scheduled: readonly AlertRecord[],
-  rules: readonly Rule[],
-  silences: readonly Muting[],
-  now: number,
-  q: BoardQuery,
-): BoardView {
-  const counts = { raised: 0, acked: 0, silenced: 0, scheduled: 0, levels: { urgent: 0, normal: 0, low: 0 } };
-  const sources = new Set<string>();
-  const workgroups = new Set<string>();
-  const picked: BoardRow[] = [];
-  const sourceNeedle = q.source.toLowerCase();
-  const take = (alert: AlertRecord): void => {
-    const c = classify(rules, alert);
-    const state = boardState(alert, silences, now);
+export class BoardViewBuilder {
+  private readonly counts = {
+    raised: 0,
+    acked: 0,
+    silenced: 0,
+    scheduled: 0,
+    levels: { urgent: 0, normal: 0, low: 0 },
+  };
+  private readonly sources = new Set<string>();
+  private readonly workgroups = new Set<string>();
+  private readonly picked: Array<BoardRow<BoardFacts>> = [];
+  private readonly sourceNeedle: string;
+  /** Alerts added so far. */
+  added = 0;
+
+  constructor(
+    private readonly rules: readonly Rule[],
+    private readonly silences: readonly Muting[],
+    private readonly now: number,
+    private readonly q: BoardQuery,
+  ) {
+    this.sourceNeedle = q.source.toLowerCase();
+  }
+
+  /** One open or scheduled alert. */
+  add(alert: BoardFacts): void {
+    const { q, counts } = this;
+    this.added += 1;
+    const c = classify(this.rules, alert);
+    const state = boardState(alert, this.silences, this.now);
     counts[state] += 1;
     if (state !== "scheduled") counts.levels[c.level] += 1;
-    sources.add(alert.source);
-    workgroups.add(c.workgroup);
+    this.sources.add(alert.source);
+    this.workgroups.add(c.workgroup);
     if (q.state === "open" ? state === "scheduled" : state !== q.state) return;
-    if (sourceNeedle !== "" && !alert.source.toLowerCase().includes(sourceNeedle)) return;
+    if (this.sourceNeedle !== "" && !alert.source.toLowerCase().includes(this.sourceNeedle)) return;
     if (q.workgroup !== "" && c.workgroup !== q.workgroup) return;
     if (q.level !== "" && c.level !== q.level) return;
-    picked.push({ alert, level: c.level, workgroup: c.workgroup, state });
-  };
-  for (const alert of open) take(alert);
-  for (const alert of scheduled) take(alert);
-  picked.sort(comparer(q.sort));
-  const pages = Math.max(1, Math.ceil(picked.length / PAGE_ROWS));
-  const first = (Math.min(q.page, pages) - 1) * PAGE_ROWS;
-  return {
-    rows: picked.slice(first, first + PAGE_ROWS),
-    matching: picked.length,
-    pages,
-    counts,
-    sources: [...sources].sort(),
-    workgroups: [...workgroups].sort(),
-  };
+    this.picked.push({ alert, level: c.level, workgroup: c.workgroup, state });
+  }
+
+  /** The view of every alert added (its rows to be read whole for showing). */
+  finish(): BoardView<BoardFacts> {
+    const { picked, q } = this;
+    picked.sort(comparer(q.sort));
+    const pages = Math.max(1, Math.ceil(picked.length / PAGE_ROWS));
+    const first = (Math.min(q.page, pages) - 1) * PAGE_ROWS;
+    return {
+      rows: picked.slice(first, first + PAGE_ROWS),
+      matching: picked.length,
+      pages,
+      counts: this.counts,
+      sources: [...this.sources].sort(),
+      workgroups: [...this.workgroups].sort(),
+    };
+  }
 }
 
-function comparer(sort: BoardSort): (a: BoardRow, b: BoardRow) => number {
-  const urgency = (a: BoardRow, b: BoardRow): number =>
+type Row = BoardRow<BoardFacts>;
+
+/** `localeCompare`'s order, without building a collator per comparison (a sort makes a million). */
+const collate = new Intl.Collator().compare;
+
+function comparer(sort: BoardSort): (a: Row, b: Row) => number {
+  const urgency = (a: Row, b: Row): number =>
     LEVEL_RANK[a.level] - LEVEL_RANK[b.level] ||
     b.alert.importance - a.alert.importance ||
     (a.alert.raisedAt ?? Infinity) - (b.alert.raisedAt ?? Infinity) ||
     a.alert.shortId - b.alert.shortId;
   switch (sort) {
     case "source":
-      return (a, b) => a.alert.source.localeCompare(b.alert.source) || a.alert.alertId.localeCompare(b.alert.alertId);
+      // By number last: two ids the locale counts as equal ("é" written as one character or two)
+      // are ordered the same whichever came first.
+      return (a, b) =>
+        collate(a.alert.source, b.alert.source) ||
+        collate(a.alert.alertId, b.alert.alertId) ||
+        a.alert.shortId - b.alert.shortId;
     case "newest":
       return (a, b) => (b.alert.raisedAt ?? 0) - (a.alert.raisedAt ?? 0) || b.alert.shortId - a.alert.shortId;
     case "workgroup":
-      return (a, b) => a.workgroup.localeCompare(b.workgroup) || urgency(a, b);
+      return (a, b) => collate(a.workgroup, b.workgroup) || urgency(a, b);
     case "id":
       return (a, b) => a.alert.shortId - b.alert.shortId;
     default:

@@ -1,7 +1,10 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { HttpStream, StreamWriter } from "../http/listener.js";
 
-/** How often the feed says "something changed" at most: boards refetch on it, and ingest comes first. */
+/**
+ * How often the feed says "something changed" at most, unless told a longer wait: boards refetch
+ * on it, and ingest comes first.
+ */
 export const FEED_INTERVAL_MS = 1_000;
 /** A change is held this long for the others that come with it (one update often brings dozens). */
 const GATHER_MS = 50;
@@ -27,8 +30,15 @@ export class LiveFeed {
   private heartbeat: TimerHandle | null = null;
   private lastSentAt = -Infinity;
   private sequence = 0;
+  /** Changes so far, and how many of them the boards have been told of. */
+  private changes = 0;
+  private told = 0;
 
-  constructor(private readonly clock: Clock) {}
+  /** `intervalMs`: the least time between two "something changed" (FEED_INTERVAL_MS or more). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly intervalMs: () => number = () => FEED_INTERVAL_MS,
+  ) {}
 
   /** How many boards are listening. */
   get size(): number {
@@ -37,14 +47,30 @@ export class LiveFeed {
 
   /** Something a board shows may have changed. Cheap: called inside the bot's transactions. */
   changed(): void {
+    this.changes += 1;
     if (this.pending !== null || this.clients.size === 0) return;
-    const wait = Math.max(GATHER_MS, this.lastSentAt + FEED_INTERVAL_MS - this.clock.now());
+    const wait = Math.max(GATHER_MS, this.lastSentAt + this.intervalMs() - this.clock.now());
     this.pending = this.clock.setTimer(wait, () => {
       this.pending = null;
       this.lastSentAt = this.clock.now();
+      this.told = this.changes;
       this.sequence += 1;
       this.broadcast(`event: change\ndata: ${this.sequence}\n\n`);
     });
+  }
+
+  /** How many changes there have been: read before reading what a board shows, for `current`. */
+  get changeCount(): number {
+    return this.changes;
+  }
+
+  /**
+   * Whether what was read when `changeCount` was `seen` may still be shown: it missed no change;
+   * or, to a board fetching itself again because it was told of changes (`refresh`), it missed
+   * only changes not told of yet, which it will be (and fetch itself again then).
+   */
+  current(seen: number, refresh: boolean): boolean {
+    return seen >= this.changes || (refresh && this.pending !== null && seen >= this.told);
   }
 
   /** The stream for one signed-in board. */

@@ -13,11 +13,11 @@ import { alertMain } from "./alert-page.js";
 import { agentsMain } from "./agents-page.js";
 import { BOARD_CSS, BOARD_JS } from "./assets.js";
 import { boardMain } from "./board-page.js";
-import { boardState, boardView, readBoardQuery, type BoardView } from "./board-rows.js";
+import { BoardViewBuilder, boardState, readBoardQuery, type BoardQuery, type BoardView } from "./board-rows.js";
 import { stackedBars, type Series } from "./charts.js";
 import { html, toText, type Html } from "./html.js";
 import { page, plainPage, type Viewer } from "./layout.js";
-import { LiveFeed } from "./live-feed.js";
+import { FEED_INTERVAL_MS, LiveFeed } from "./live-feed.js";
 import { onCallMain } from "./oncall-page.js";
 import { ROTA_HORIZON_MS, workgroupRota } from "./rota.js";
 import { Sessions, type Session } from "./sessions.js";
@@ -25,6 +25,7 @@ import { silencesMain } from "./silences-page.js";
 import { fromBoardPage } from "./same-origin.js";
 import { SignInLinks, type LinkRefusal } from "./sign-in.js";
 import { commandLine, readAlertNumber } from "./board-actions.js";
+import { nextTurn } from "../util/batching.js";
 
 /** What the board needs from the running bot. */
 export interface WebBoardDeps {
@@ -46,13 +47,24 @@ export interface WebBoardDeps {
   lastFullState(source: string): number | undefined;
   /** What is wrong with AlertBot itself now that no alert records (shown above the alerts). */
   troubles?(): readonly BotTrouble[];
+  /** How long a board view serves, and the live feed waits, per alert the view counts (DEFAULT_VIEW_MS_PER_ALERT). */
+  viewMsPerAlert?: number;
 }
 
 const COOKIE = "mauve_board";
 const FLASH_MS = 15_000;
 const CHART_CACHE_MS = 30_000;
-/** How long a computed board view may serve other boards with the same filters (the feed's own pace). */
+/** How long a computed board view may serve other boards with the same filters, at least (the feed's own pace). */
 const VIEW_REUSE_MS = 1_000;
+/**
+ * How long a board view serves, per alert it counts, and so how long the live feed waits between
+ * two "something changed" (each makes every open board fetch itself again). A view grades every
+ * open alert: in a storm of tens of thousands a view a second took most of the bot's time, and
+ * chat, acks and updates waited behind it. As the audit feed's board (DEFAULT_BOARD_MS_PER_RAISED).
+ */
+const DEFAULT_VIEW_MS_PER_ALERT = 0.05;
+/** Open alerts graded per turn of the event loop while a view is built: chat and updates go in between. */
+export const VIEW_SLICE = 1_000;
 /** Distinct filter sets kept at once; past that the cache starts again. */
 const VIEWS_KEPT = 64;
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -85,14 +97,17 @@ export class WebBoard {
   >();
 
   /**
-   * Board views computed since the last change, by query: every open board fetches itself again
-   * after each change, and boards with the same filters share one pass over the open alerts. An
-   * entry also ages out, because acks and silences end with time and not by a change.
+   * Board views, built or being built, by query: every open board fetches itself again after each
+   * "something changed", and boards with the same filters share one pass over the open alerts. A
+   * view serves while it is current (see `view`), and ages out, later the more alerts it counts:
+   * acks and silences end with time, not by a change.
    */
-  private readonly views = new Map<string, { at: number; view: BoardView }>();
+  private readonly views = new Map<string, ViewEntry>();
+  /** How many alerts the last view built counted: the live feed's pace follows it. */
+  private alertsCounted = 0;
 
   constructor(private readonly deps: WebBoardDeps) {
-    this.feed = new LiveFeed(deps.clock);
+    this.feed = new LiveFeed(deps.clock, () => Math.max(FEED_INTERVAL_MS, this.viewCostMs(this.alertsCounted)));
     this.links = new SignInLinks(() => deps.config().linkTtlMs);
     this.sessions = new Sessions(() => deps.config().sessionTtlMs, {
       load: () => deps.store.policy.botState("web-sessions"),
@@ -116,7 +131,6 @@ export class WebBoard {
 
   /** Something the board shows may have changed. */
   changed(): void {
-    this.views.clear();
     this.feed.changed();
   }
 
@@ -311,26 +325,11 @@ export class WebBoard {
 
   // --- pages ---------------------------------------------------------------------------------
 
-  private boardPage(req: HttpRequest, viewer: Viewer): HttpResponse {
-    const { store, clock } = this.deps;
-    const now = clock.now();
+  private async boardPage(req: HttpRequest, viewer: Viewer): Promise<HttpResponse> {
+    const now = this.deps.clock.now();
     const q = readBoardQuery(req.query);
-    const key = JSON.stringify(q);
-    const cached = this.views.get(key);
-    let view: BoardView;
-    if (cached !== undefined && now >= cached.at && now - cached.at < VIEW_REUSE_MS) view = cached.view;
-    else {
-      view = boardView(
-        store.alerts.each("raised"),
-        store.alerts.scheduled(),
-        this.deps.policy().rules,
-        store.policy.liveSilences<Matcher>(now),
-        now,
-        q,
-      );
-      if (this.views.size >= VIEWS_KEPT) this.views.clear();
-      this.views.set(key, { at: now, view });
-    }
+    // The board's script says so when it fetches itself again after "something changed".
+    const view = await this.view(q, now, req.headers["x-board-refresh"] === "1");
     return htmlAnswer(
       200,
       page(
@@ -340,6 +339,79 @@ export class WebBoard {
         boardMain(view, q, viewer, now, this.flash(viewer, req), this.deps.troubles?.() ?? []),
       ),
     );
+  }
+
+  /**
+   * The view for `q`: one that still serves, or the one being built, or a new one. A page opened
+   * or reloaded shows every change made before; a board that fetches itself again because it was
+   * told of changes may be shown one that misses only changes not told of yet (see LiveFeed.current):
+   * in a storm, the boards told together then share one build however many changes come meanwhile.
+   */
+  private view(q: BoardQuery, now: number, refresh: boolean): Promise<BoardView> {
+    const key = JSON.stringify(q);
+    const kept = this.views.get(key);
+    if (
+      kept !== undefined &&
+      this.feed.current(kept.seen, refresh) &&
+      (kept.alerts === null || (now >= kept.at && now - kept.at < this.reuseMs(kept.alerts)))
+    )
+      return kept.view;
+    const seen = this.feed.changeCount;
+    let entry: ViewEntry;
+    const view = this.buildView(q, now).then(
+      ({ view, alerts }) => {
+        entry.alerts = alerts;
+        this.alertsCounted = alerts;
+        return view;
+      },
+      (err: unknown) => {
+        if (this.views.get(key) === entry) this.views.delete(key);
+        throw err;
+      },
+    );
+    entry = { at: now, seen, alerts: null, view };
+    if (this.views.size >= VIEWS_KEPT) this.views.clear();
+    this.views.set(key, entry);
+    return view;
+  }
+
+  /**
+   * Grades every open alert and the scheduled ones, a slice at a time with the event loop let in
+   * between, then reads the page's rows whole (without their detail). An alert that moves between
+   * the two reads meanwhile is counted once.
+   */
+  private async buildView(q: BoardQuery, now: number): Promise<{ view: BoardView; alerts: number }> {
+    const { store } = this.deps;
+    const builder = new BoardViewBuilder(this.deps.policy().rules, store.policy.liveSilences<Matcher>(now), now, q);
+    const scheduled = store.alerts.scheduled();
+    const isScheduled = new Set(scheduled.map((a) => a.shortId));
+    for (let after = 0; ;) {
+      const slice = store.alerts.raisedStandingAfter(after, VIEW_SLICE);
+      for (const alert of slice) if (!isScheduled.has(alert.shortId)) builder.add(alert);
+      if (slice.length < VIEW_SLICE) break;
+      after = slice.at(-1)!.shortId;
+      await nextTurn();
+    }
+    for (let i = 0; i < scheduled.length; i += VIEW_SLICE) {
+      if (i > 0) await nextTurn();
+      for (const alert of scheduled.slice(i, i + VIEW_SLICE)) builder.add(alert);
+    }
+    const graded = builder.finish();
+    const read = new Map(store.alerts.briefEach(graded.rows.map((r) => r.alert.shortId)).map((a) => [a.shortId, a]));
+    const rows = graded.rows.flatMap((r) => {
+      const alert = read.get(r.alert.shortId);
+      return alert === undefined ? [] : [{ ...r, alert }];
+    });
+    return { view: { ...graded, rows }, alerts: builder.added };
+  }
+
+  /** How long a view that counted `alerts` alerts serves. */
+  private reuseMs(alerts: number): number {
+    return Math.max(VIEW_REUSE_MS, this.viewCostMs(alerts));
+  }
+
+  private viewCostMs(alerts: number): number {
+    return alerts * (this.deps.viewMsPerAlert ?? DEFAULT_VIEW_MS_PER_ALERT);
   }
 
   private alertPage(req: HttpRequest, viewer: Viewer): HttpResponse {
@@ -404,12 +476,7 @@ export class WebBoard {
     const { store, clock } = this.deps;
     const now = clock.now();
     const down = store.sources.down();
-    const raised = new Map<string, number>();
-    const hostDown = new Set<string>();
-    for (const a of store.alerts.each("raised")) {
-      raised.set(a.source, (raised.get(a.source) ?? 0) + 1);
-      if (a.alertId === HOST_DOWN_ALERT_ID) hostDown.add(a.source);
-    }
+    const raised = new Map(store.alerts.raisedPerSource(HOST_DOWN_ALERT_ID).map((r) => [r.source, r]));
     const rows = store.sources.all().map((s) => ({
       source: s.source,
       owner: s.ownerJid,
@@ -417,8 +484,8 @@ export class WebBoard {
       firstSeenAt: s.firstSeenAt,
       lastSeenAt: s.lastSeenAt,
       lastSequence: s.lastSequence.toString(),
-      hostDown: hostDown.has(s.source),
-      raised: raised.get(s.source) ?? 0,
+      hostDown: raised.get(s.source)?.raisedAlertId ?? false,
+      raised: raised.get(s.source)?.raised ?? 0,
       lastFullAt: this.deps.lastFullState(s.source) ?? null,
       status: s.ownerJid === "" ? null : (this.deps.agentStatus(s.ownerJid)?.status ?? null),
     }));
@@ -492,6 +559,15 @@ export class WebBoard {
       headers: { ...SECURITY_HEADERS, "cache-control": "private, max-age=30" },
     };
   }
+}
+
+/** A board view, built or being built (`alerts` null until it is). */
+interface ViewEntry {
+  /** When it was begun, and the live feed's change count then. */
+  readonly at: number;
+  readonly seen: number;
+  alerts: number | null;
+  readonly view: Promise<BoardView>;
 }
 
 function sum(counts: readonly number[]): number {
