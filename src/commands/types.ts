@@ -79,7 +79,10 @@ export interface HistoryLine {
  * command whose operation is missing answers that this bot can't do it (see `capability`).
  */
 export interface CommandAlerts {
-  /** Every alert `filter` matches (no cap), in the order people read them: raised first, most important, longest standing. */
+  /**
+   * Every alert `filter` matches (no cap), in the order people read them: raised first, most
+   * important, longest standing; without their detail (`get` has it).
+   */
   list(filter: AlertFilter): Iterable<AlertRecord>;
   ack(shortId: number, ack: AckInfo): AckOutcome;
   /** The alert a person calls `#shortId`. */

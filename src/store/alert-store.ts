@@ -51,6 +51,7 @@ const READ = ["short_id", ...COLUMNS] as const;
 const ALERT = READ.join(", ");
 // What a list of many alerts reads (the board, a digest): every column but the detail, which can
 // be 64 KB an alert and is shown only with the alert on its own.
+const BRIEF = READ.map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
 const BRIEF_A = READ.map((c) => (c === "detail" ? "'' AS detail" : `a.${c}`)).join(", ");
 
 /** What a raised alert is matched on by silences and rules (`AlertFacts`), with its number. */
@@ -321,9 +322,13 @@ export class AlertStore {
     ).map(fromValues);
   }
 
-  /** The same alerts one by one, without holding them all (a silence may cover 100,000). */
+  /**
+   * The same alerts one by one, without holding them all (a silence may cover 100,000), and without
+   * their detail: what lists them (`show`, `silence`'s count) names them, and a detail can be
+   * 64 KB an alert.
+   */
   *each(filter: AlertFilter, now?: number): IterableIterator<AlertRecord> {
-    for (const row of this.rows(`SELECT ${ALERT} FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({
+    for (const row of this.rows(`SELECT ${BRIEF} FROM alerts ${whereFor(filter)} ${URGENCY}`).iterate({
       now: now ?? null,
     }))
       yield fromValues(row as unknown[]);

@@ -419,6 +419,13 @@ describe("store + ingest (real SQLite file)", () => {
     assert.equal(store.alerts.list("acked").length, 0);
   });
 
+  it("lists alerts one by one without their detail; one alert read on its own has it", () => {
+    ingestUpdate(store, update("web1", [alert("big", { detail: "x".repeat(10_000) })]), pubsub("web1"), T0);
+    const listed = [...store.alerts.each("raised")].find((a) => a.alertId === "big")!;
+    assert.equal(listed.detail, "");
+    assert.equal(store.alerts.get(listed.shortId)!.detail, "x".repeat(10_000));
+  });
+
   it("has the policy look again at every raised alert, a slice per statement, due exactly as nextDueAt says", () => {
     const now = T0 + 120_000;
     ingestUpdate(
