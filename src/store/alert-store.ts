@@ -33,14 +33,16 @@ const COLUMNS = [
 const UPDATABLE = COLUMNS.filter((c) => c !== "source" && c !== "alert_id");
 
 // The statements that write a whole row, without and with the escalation state (written with
-// the rest when the policy looked at the alert before it is written).
-function wholeRow(columns: readonly string[]): { upsert: string; updateByShortId: string } {
+// the rest when the policy looked at the alert before it is written), bound by position in the
+// order of `columns` (see `saveChanged`): every alert a bulk update raises is written by one.
+function wholeRow(columns: readonly string[]): { columns: readonly string[]; upsert: string; updateByShortId: string } {
   const updatable = columns.filter((c) => c !== "source" && c !== "alert_id");
   return {
-    upsert: `INSERT INTO alerts (${columns.join(", ")}) VALUES (${columns.map((c) => "@" + c).join(", ")})
+    columns,
+    upsert: `INSERT INTO alerts (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})
   ON CONFLICT (source, alert_id) DO UPDATE SET ${updatable.map((c) => `${c} = excluded.${c}`).join(", ")}
   RETURNING short_id`,
-    updateByShortId: `UPDATE alerts SET ${columns.map((c) => `${c} = @${c}`).join(", ")} WHERE short_id = @short_id RETURNING short_id`,
+    updateByShortId: `UPDATE alerts SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE short_id = ? RETURNING short_id`,
   };
 }
 const WHOLE_ROW = wholeRow(COLUMNS);
@@ -130,10 +132,10 @@ export class AlertStore {
     // Updating by short id keeps AUTOINCREMENT from burning an id on every upsert.
     // Both statements write every column from `params`, so the row is `params` and its number:
     // returning the whole row cost a second conversion of every column, per alert.
+    const values = statements.columns.map((c) => params[c]);
     const row =
-      (state.shortId !== undefined
-        ? this.sql(statements.updateByShortId).get({ ...params, short_id: state.shortId })
-        : undefined) ?? this.sql(statements.upsert).get(params);
+      (state.shortId !== undefined ? this.sql(statements.updateByShortId).get(...values, state.shortId) : undefined) ??
+      this.sql(statements.upsert).get(...values);
     return written(params, (row as { short_id: number }).short_id);
   }
 
