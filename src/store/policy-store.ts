@@ -195,18 +195,21 @@ export class PolicyStore {
    * of every delivery by person and alert wrote pages of its own at every queued notice.
    */
   markHeard(person: string, told: ReadonlyArray<{ shortId: number; id: number }>): void {
-    // One statement, which writes nothing when they are listed already. The raise before's list
-    // not known (null) stays not known: one name would read as "only they heard".
+    // One statement for the whole list (a digest tells of hundreds, and a statement each was most
+    // of what marking them cost), which writes nothing where they are listed already. One
+    // statement updates a row once, so a second notice of the same alert goes in a second round.
+    // The raise before's list not known (null) stays not known: one name would read as "only they heard".
     const mark = this.sql(
       `UPDATE alerts SET
-         heard = CASE WHEN @id > raise_floor THEN json_insert(coalesce(heard, '[]'), '$[#]', @person) ELSE heard END,
-         heard_before = CASE WHEN @id > raise_floor THEN heard_before ELSE json_insert(heard_before, '$[#]', @person) END
-        WHERE short_id = @shortId AND NOT EXISTS (
-          SELECT 1 FROM json_each(CASE WHEN @id > raise_floor THEN coalesce(heard, '[]')
+         heard = CASE WHEN t.id > raise_floor THEN json_insert(coalesce(heard, '[]'), '$[#]', @person) ELSE heard END,
+         heard_before = CASE WHEN t.id > raise_floor THEN heard_before ELSE json_insert(heard_before, '$[#]', @person) END
+        FROM (SELECT value ->> 0 AS short_id, value ->> 1 AS id FROM json_each(@told)) AS t
+        WHERE alerts.short_id = t.short_id AND NOT EXISTS (
+          SELECT 1 FROM json_each(CASE WHEN t.id > raise_floor THEN coalesce(heard, '[]')
                                        ELSE coalesce(heard_before, json_array(@person)) END)
            WHERE value = @person)`,
     );
-    for (const { shortId, id } of told) mark.run({ person, shortId, id });
+    for (const round of roundsByAlert(told)) mark.run({ person, told: JSON.stringify(round) });
   }
 
   /**
@@ -355,4 +358,16 @@ export class PolicyStore {
   endSilence(id: number, now: number): boolean {
     return this.sql("UPDATE silences SET until = ? WHERE id = ? AND until > ?").run(now, id, now).changes > 0;
   }
+}
+
+/** `told` as [shortId, id] pairs in rounds where each alert comes once, in the order given. */
+function roundsByAlert(told: ReadonlyArray<{ shortId: number; id: number }>): Array<Array<[number, number]>> {
+  const rounds: Array<Array<[number, number]>> = [];
+  const seen = new Map<number, number>();
+  for (const { shortId, id } of told) {
+    const round = seen.get(shortId) ?? 0;
+    seen.set(shortId, round + 1);
+    (rounds[round] ??= []).push([shortId, id]);
+  }
+  return rounds;
 }

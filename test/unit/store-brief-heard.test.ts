@@ -55,4 +55,38 @@ describe("AlertStore.briefHeardEach", () => {
     assert.equal(looks.get(cleared)!.alert.status, "cleared");
     assert.equal(store.alerts.briefHeardEach([]).size, 0);
   });
+
+  it("marks who heard of each alert of a digest's list, an alert named twice on either side of its raise", () => {
+    const one = apply("one", T0);
+    const two = apply("two", T0);
+    const three = apply("three", T0);
+    const old = page("alice", two, T0);
+    apply("two", T0 + M, { clearTimeS: (T0 + M) / 1000 });
+    apply("two", T0 + 2 * M, { raiseTimeS: (T0 + 2 * M) / 1000 });
+    store.policy.addDeliveries(
+      [one, two, three, one].map((shortId) => ({ person: "bob", shortId, kind: "raised" })),
+      T0 + 2 * M,
+    );
+    const ids = store.policy.pendingAbout("bob", [one, two, three]).map((d) => d.id);
+    assert.equal(ids.length, 4);
+    // Bob's notices of this raise, his old notice of two's raise before, one named twice, and a
+    // number the store does not hold; alice's notice of three, then again (listed once).
+    store.policy.markHeard("bob", [
+      { shortId: one, id: ids[0]! },
+      { shortId: two, id: ids[1]! },
+      { shortId: two, id: old },
+      { shortId: 999, id: ids[2]! },
+      { shortId: one, id: ids[3]! },
+    ]);
+    store.policy.markHeard("alice", [
+      { shortId: three, id: ids[2]! },
+      { shortId: three, id: ids[2]! },
+    ]);
+    const raises = store.policy.heardOf([one, two, three]);
+    assert.deepEqual(raises.get(one), { floor: 0, heard: ["bob"], heardBefore: null });
+    assert.deepEqual(raises.get(two)!.heard, ["bob"]);
+    assert.deepEqual(raises.get(two)!.heardBefore, ["alice", "bob"]);
+    assert.deepEqual(raises.get(three), { floor: 0, heard: ["alice"], heardBefore: null });
+    store.policy.markHeard("carol", []);
+  });
 });
