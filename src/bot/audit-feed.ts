@@ -201,26 +201,30 @@ export class AuditFeed {
   private async publishBoard(): Promise<void> {
     const { store, clock, pubsub, service } = this.deps;
     const now = clock.now();
-    this.boardOwed = false;
+    const silences = liveSilences(store, now);
+    // Counted over every raised alert, however many (the board's title must not undercount), but
+    // only when some silence is in force; first, so that the totals read after it are as fresh.
+    const silenced = silences.length > 0 ? await this.countSilenced(silences, now) : 0;
+    if (this.stopped) return;
     const board = store.alerts.page("raised", BOARD_LINES);
+    const acked = store.alerts.page("acked", 0).total;
     this.nextBoardAt =
       now + Math.max(POLL_MS, board.total * (this.deps.boardMsPerRaised ?? DEFAULT_BOARD_MS_PER_RAISED));
-    const silences = liveSilences(store, now);
-    const acked = store.alerts.page("acked", 0).total;
-    // Counted over every raised alert, however many (the board's title must not undercount), but
-    // only when some silence is in force.
-    const silenced = silences.length > 0 ? await this.countSilenced(silences, now) : 0;
     const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
     const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
     if (board.total > board.alerts.length)
       lines.push(`…and ${board.total - board.alerts.length} more: ${SEE_THE_REST}`);
     const summary = lines.length ? lines.join("\n") : "Nothing raised.";
-    await pubsub.publishForeign(
+    const sent = await pubsub.publishForeign(
       service,
       STATUS_NODE,
       atom("board", title, summary, new Date(now).toISOString()),
       "board",
     );
+    // A board the server did not take stays owed, tried again once its wait is over.
+    if (sent.ok) this.boardOwed = false;
+    else
+      this.deps.log.warn("status board publish failed; will retry", { node: STATUS_NODE, condition: sent.condition });
   }
 
   /** The raised alerts some silence holds, counted a slice at a time with the event loop let in between. */
@@ -232,6 +236,7 @@ export class AuditFeed {
       if (slice.length < SILENCED_SLICE) return count;
       after = slice.at(-1)!.shortId;
       await nextTurn();
+      if (this.stopped) return count;
     }
   }
 

@@ -89,6 +89,8 @@ export interface BotCoreDeps {
  */
 export class BotCore {
   private readonly timer: DueTimer;
+  /** Work done a slice at a time ends at its next slice: the store may be closed by then. */
+  private stopped = false;
   private readonly runTick = coalescingRunner(async () => {
     await this.runDue();
     this.timer.rearm();
@@ -211,6 +213,7 @@ export class BotCore {
 
   /** Stops the due timer and pending fallbacks; sends under way finish (see `idle`). */
   stop(): void {
+    this.stopped = true;
     this.timer.stop();
     this.dispatcher.stop();
     this.commands.stop();
@@ -448,6 +451,7 @@ export class BotCore {
     for (let after: number | null = 0; after !== null;) {
       after = store.alerts.lookAgainAtRaisedAfter(now, after, LOOK_AGAIN_SLICE);
       if (after !== null) await nextTurn();
+      if (this.stopped) return;
     }
     await this.tick();
   }
@@ -626,6 +630,7 @@ export class BotCore {
     const seen = new Set<number>();
     for (let first = true, last = false; !last; first = false) {
       if (!first) await nextTurn();
+      if (this.stopped) return;
       try {
         store.transaction(() => {
           const now = clock.now();

@@ -182,14 +182,14 @@ export class AlertStore {
   lookAgainAtRaisedAfter(now: number, afterShortId: number, limit: number): number | null {
     const { last } = this.sql(
       `SELECT MAX(short_id) AS last FROM
-         (SELECT short_id FROM alerts WHERE short_id > ? AND +status = 'raised' ORDER BY short_id LIMIT ?)`,
+         (SELECT short_id FROM alerts WHERE short_id > ? AND status = 'raised' ORDER BY short_id LIMIT ?)`,
     ).get(afterShortId, limit) as { last: number | null };
     if (last === null) return null;
     this.sql(
       `UPDATE alerts SET policy_due_at = @now, due_at = MIN(@now,
          COALESCE(scheduled_raise_at, @now), COALESCE(scheduled_clear_at, @now),
          CASE WHEN ack_by IS NOT NULL AND ack_at IS NOT NULL AND ack_until IS NOT NULL THEN ack_until ELSE @now END)
-       WHERE short_id > @after AND short_id <= @last AND +status = 'raised'`,
+       WHERE short_id > @after AND short_id <= @last AND status = 'raised'`,
     ).run({ now, after: afterShortId, last });
     return last;
   }
@@ -355,7 +355,7 @@ export class AlertStore {
     return (
       this.rows(
         `SELECT short_id, source, alert_id, subject, importance FROM alerts
-          WHERE short_id > ? AND +status = 'raised' ORDER BY short_id LIMIT ?`,
+          WHERE short_id > ? AND status = 'raised' ORDER BY short_id LIMIT ?`,
       ).all(afterShortId, limit) as Array<[number, string, string, string, number]>
     ).map(([shortId, source, alertId, subject, importance]) => ({ shortId, source, alertId, subject, importance }));
   }
@@ -369,7 +369,7 @@ export class AlertStore {
     return (
       this.rows(
         `SELECT short_id, source, alert_id, subject, importance, raised_at, ack_by, ack_at, ack_until, ack_note
-           FROM alerts WHERE short_id > ? AND +status = 'raised' ORDER BY short_id LIMIT ?`,
+           FROM alerts WHERE short_id > ? AND status = 'raised' ORDER BY short_id LIMIT ?`,
       ).all(afterShortId, limit) as Array<
         [
           number,

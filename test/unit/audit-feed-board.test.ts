@@ -21,10 +21,16 @@ function titleOf(entry: PlainElement): string {
 }
 
 /** The feed over `store`; `order` records each publish by node (with the board's title) and whatever else is pushed. */
-function feedOver(store: Store, clock: FakeClock, boardMsPerRaised?: number) {
+function feedOver(store: Store, clock: FakeClock, boardMsPerRaised?: number, refuseBoards = 0) {
   const order: string[] = [];
+  let refusals = refuseBoards;
   const pubsub = {
     publishForeign: (_service: string, node: string, entry: PlainElement) => {
+      if (node === STATUS_NODE && refusals > 0) {
+        refusals--;
+        order.push("board refused");
+        return Promise.resolve({ ok: false, condition: "internal-server-error" });
+      }
       order.push(node === STATUS_NODE ? `board: ${titleOf(entry)}` : node);
       return Promise.resolve({ ok: true });
     },
@@ -104,6 +110,32 @@ describe("audit feed: the status board in a storm", () => {
     setImmediate(() => order.push("a person's command"));
     await flushed;
     assert.deepEqual(order, [AUDIT_NODE, "a person's command", "board: 5501 raised, 0 acked, 5000 silenced"]);
+    store.close();
+  });
+
+  it("a board the server refused stays owed and goes out at the next poll past its wait", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    const { feed, order } = feedOver(store, clock, undefined, 1);
+    raise(store, "web1", 2, clock.now());
+    await feed.flush();
+    assert.deepEqual(order.splice(0), [AUDIT_NODE, "board refused"]);
+    clock.advance(S);
+    await feed.flush();
+    assert.deepEqual(order.splice(0), ["board: 2 raised, 0 acked, 0 silenced"], "no new history, but owed");
+    store.close();
+  });
+
+  it("stopped while counting, the board is not published", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    for (let i = 0; i < 3; i++) raise(store, `quiet${i}`, 1000, clock.now());
+    store.policy.addSilence({ source: ["quiet*"] }, T0 + 3600 * S, "carol", "maintenance", T0);
+    const { feed, order } = feedOver(store, clock);
+    const flushed = feed.flush();
+    setImmediate(() => feed.stop());
+    await flushed;
+    assert.ok(!order.some((o) => o.startsWith("board")), order.join(", "));
     store.close();
   });
 });

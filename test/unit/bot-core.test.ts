@@ -196,14 +196,23 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
       );
     assert.equal(store.alerts.countRaised(), 2_500);
     const calls: string[] = [];
+    const marked = new Set<number>();
     const mark = store.alerts.lookAgainAtRaisedAfter.bind(store.alerts);
     store.alerts.lookAgainAtRaisedAfter = (now, after, limit) => {
       calls.push("mark a slice");
-      return mark(now, after, limit);
+      const last = mark(now, after, limit);
+      // Each slice made its own alerts due now, as the policy will read them.
+      for (const a of store.alerts.each("raised"))
+        if (a.shortId > after && (last === null || a.shortId <= last)) {
+          assert.equal(a.policyDueAt, now, `#${a.shortId}`);
+          marked.add(a.shortId);
+        }
+      return last;
     };
     setImmediate(() => calls.push("a person's command"));
     await core.reconsider();
     assert.deepEqual(calls.slice(0, 3), ["mark a slice", "a person's command", "mark a slice"]);
+    assert.equal(marked.size, 2_500, "every raised alert was in a slice");
     assert.deepEqual(store.alerts.due(clock.now()), [], "every one of them was looked at");
   });
 
