@@ -494,9 +494,9 @@ serve({
         const state = Math.floor(k / 10) % 2 === 0 ? "raised" : "cleared";
         const alert = toWireAlert({ id: `trickle-${k % 10}`, state, summary: "still coming", importance: 60 }, nowSec);
         k++;
-        void running.core.applyUpdate(buildUpdate("trickle", [alert], { replace: false, nowSec, sequence: 0n }), {
-          via: "udp",
-        });
+        running.core
+          .applyUpdate(buildUpdate("trickle", [alert], { replace: false, nowSec, sequence: 0n }), { via: "udp" })
+          .catch((err: unknown) => process.stderr.write(`trickle update failed: ${String(err)}\n`));
       }, 1000 / args.perSecond);
     }
     return running.store.alerts.page("raised", args.raisedIds ?? 0).alerts.map((a) => a.shortId);

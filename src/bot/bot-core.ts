@@ -446,8 +446,8 @@ export class BotCore {
   async reconsider(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    // A slice at a time with the event loop let in between: a silence set in a storm of 100,000
-    // made them all due in one statement, and the person's own answer waited behind it.
+    // A slice at a time with the event loop let in between: a silence set in a big storm made
+    // them all due in one statement, and the person's own answer waited behind it.
     for (let after: number | null = 0; after !== null;) {
       after = store.alerts.lookAgainAtRaisedAfter(now, after, LOOK_AGAIN_SLICE);
       if (after !== null) await nextTurn();

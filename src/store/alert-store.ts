@@ -177,7 +177,7 @@ export class AlertStore {
    * earliest the other candidates can win against (row by row, each open alert crossed into
    * JavaScript and back, which a large backlog cannot afford). Returns the last number marked, to
    * go on from, or null when none was left. A slice at a time, so that the caller can let chat and
-   * updates in between: all 100,000 of a big storm in one statement held the bot's one thread.
+   * updates in between: every alert of a big storm in one statement held the bot's one thread.
    */
   lookAgainAtRaisedAfter(now: number, afterShortId: number, limit: number): number | null {
     const { last } = this.sql(
@@ -325,7 +325,7 @@ export class AlertStore {
   }
 
   /**
-   * The same alerts one by one, without holding them all (a silence may cover 100,000), and without
+   * The same alerts one by one, without holding them all (a silence may cover a whole storm), and without
    * their detail: what lists them (`show`, `silence`'s count) names them, and a detail can be
    * 64 KB an alert.
    */

@@ -144,7 +144,7 @@ export class BoardViewBuilder {
 
 type Row = BoardRow<BoardFacts>;
 
-/** `localeCompare`'s order, without building a collator per comparison (a sort makes a million). */
+/** `localeCompare`'s order, without building a collator per comparison (a sort of a big storm makes very many). */
 const collate = new Intl.Collator().compare;
 
 function comparer(sort: BoardSort): (a: Row, b: Row) => number {
