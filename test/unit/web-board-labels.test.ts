@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
-import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
-import { WebBoard } from "../../src/web/web-board.js";
+import type { WebBoard } from "../../src/web/web-board.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
+import { signedInCookie, testWebBoard } from "../helpers/board-request.js";
 
 const config = testConfig(
   `http: { listen: "127.0.0.1:0", board: {} }
@@ -86,22 +86,8 @@ describe("web board: how an alert is named", () => {
     clock = new FakeClock();
     store = Store.open(":memory:");
     core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
-    web = new WebBoard({
-      store,
-      clock,
-      log: createLogger({ level: "error", sink: () => undefined }),
-      config: () => config.http!.board!,
-      address: { host: "127.0.0.1", port: 9095 },
-      policy: () => config,
-      act: (jid, line) => core.handleBoard(jid, line),
-      presence: () => "offline",
-      agentStatus: () => undefined,
-      lastFullState: () => undefined,
-    });
-    const token = new URL(web.issueLink({ name: "alice" }).url).searchParams.get("t")!;
-    const signIn = web.routes().find((r) => r.method === "POST" && r.path === "/sign-in")!;
-    const answer = await signIn.handle(request("POST", "/sign-in", "", `t=${token}`));
-    cookie = /mauve_board=[^;]+/.exec(answer.headers?.["set-cookie"] ?? "")![0];
+    web = testWebBoard(store, clock, config, { act: (jid, line) => core.handleBoard(jid, line) });
+    cookie = await signedInCookie(web, "alice");
   });
 
   afterEach(async () => {

@@ -5,12 +5,11 @@ import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { HttpRequest, HttpResponse } from "../../src/http/listener.js";
-import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
-import { WebBoard } from "../../src/web/web-board.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
+import { testWebBoard } from "../helpers/board-request.js";
 
 const config = testConfig(
   `http: { listen: "127.0.0.1:0", board: {} }
@@ -39,18 +38,7 @@ async function openBoard() {
   const clock = new FakeClock();
   const store = Store.open(":memory:");
   const core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(new RecordingChat()) });
-  const web = new WebBoard({
-    store,
-    clock,
-    log: createLogger({ level: "error", sink: () => undefined }),
-    config: () => config.http!.board!,
-    address: { host: "127.0.0.1", port: 9095 },
-    policy: () => config,
-    act: (jid, line) => core.handleBoard(jid, line),
-    presence: () => "offline",
-    agentStatus: () => undefined,
-    lastFullState: () => undefined,
-  });
+  const web = testWebBoard(store, clock, config, { act: (jid, line) => core.handleBoard(jid, line) });
   const handle = (method: string, target: string, headers?: IncomingHttpHeaders, body?: string) =>
     Promise.resolve(
       web

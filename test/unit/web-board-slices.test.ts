@@ -5,13 +5,12 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { ingestUpdate } from "../../src/ingest/ingest-update.js";
-import { createLogger } from "../../src/log.js";
 import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
 import { Store } from "../../src/store/store.js";
-import { VIEW_SLICE, WebBoard } from "../../src/web/web-board.js";
+import { VIEW_SLICE, type WebBoard } from "../../src/web/web-board.js";
 import { alert, update } from "../helpers/updates.js";
 import { testConfig } from "../helpers/test-config.js";
-import { boardRequest, textOf } from "../helpers/board-request.js";
+import { boardRequest, signedInCookie, testWebBoard, textOf } from "../helpers/board-request.js";
 
 const T0 = 1_700_000_000_000;
 const S = 1000;
@@ -33,23 +32,9 @@ rules:
 
 /** A board over `store`, signed in as alice: `get(target)` answers as the route does (a value or a promise). */
 async function openBoard(store: Store, clock: FakeClock, viewMsPerAlert?: number) {
-  const web = new WebBoard({
-    ...(viewMsPerAlert === undefined ? {} : { viewMsPerAlert }),
-    store,
-    clock,
-    log: createLogger({ level: "error", sink: () => undefined }),
-    config: () => config.http!.board!,
-    address: { host: "127.0.0.1", port: 1 },
-    policy: () => config,
-    act: () => Promise.resolve({ ok: true, reply: "" }),
-    presence: () => "offline",
-    agentStatus: () => undefined,
-    lastFullState: () => undefined,
-  });
+  const web = testWebBoard(store, clock, config, viewMsPerAlert === undefined ? {} : { viewMsPerAlert });
   const route = (method: string, path: string) => web.routes().find((r) => r.method === method && r.path === path)!;
-  const token = new URL(web.issueLink({ name: "alice" }).url).searchParams.get("t")!;
-  const signedIn = await route("POST", "/sign-in").handle(boardRequest("POST", "/sign-in", "", `t=${token}`));
-  const cookie = /mauve_board=[^;]+/.exec(signedIn.headers?.["set-cookie"] ?? "")![0];
+  const cookie = await signedInCookie(web, "alice");
   // `refresh`: as the board's script fetches itself again when told "something changed".
   const get = (t: string, refresh = false) =>
     route("GET", new URL(t, "http://127.0.0.1").pathname).handle(

@@ -4,13 +4,11 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { BotTrouble } from "../../src/commands/types.js";
-import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
-import { WebBoard } from "../../src/web/web-board.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { RecordingChat, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
-import { boardRequest, textOf } from "../helpers/board-request.js";
+import { boardRequest, testWebBoard, textOf } from "../helpers/board-request.js";
 
 const config = testConfig(
   `http: { listen: "127.0.0.1:0", board: {} }
@@ -30,17 +28,8 @@ describe("web board: one pass over the open alerts serves every open board", () 
       policy: config,
       channels: chatOnly(new RecordingChat()),
     });
-    const web = new WebBoard({
-      store,
-      clock,
-      log: createLogger({ level: "error", sink: () => undefined }),
-      config: () => config.http!.board!,
-      address: { host: "127.0.0.1", port: 1 },
-      policy: () => config,
+    const web = testWebBoard(store, clock, config, {
       act: (jid, line) => core.handleBoard(jid, line),
-      presence: () => "offline",
-      agentStatus: () => undefined,
-      lastFullState: () => undefined,
       troubles: () => troubles,
     });
     let troubles: BotTrouble[] = [];
