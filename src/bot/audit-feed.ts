@@ -231,7 +231,7 @@ export class AuditFeed {
   private async countSilenced(silences: ReturnType<typeof liveSilences>, now: number): Promise<number> {
     let count = 0;
     for (let after = 0; ;) {
-      const slice = this.deps.store.alerts.raisedFactsAfter(after, SILENCED_SLICE);
+      const slice = this.deps.store.alerts.raisedStandingAfter(after, SILENCED_SLICE);
       for (const a of slice) count += Number(isSilenced(a, silences, now));
       if (slice.length < SILENCED_SLICE) return count;
       after = slice.at(-1)!.shortId;

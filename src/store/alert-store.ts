@@ -347,23 +347,10 @@ export class AlertStore {
   }
 
   /**
-   * Raised alerts past `afterShortId`, by number, `limit` of them, with only what a silence or a
-   * rule is matched on: for a count over every raised alert taken a slice at a time, so that it
-   * neither decodes whole rows nor holds the bot's one thread for the whole table.
-   */
-  raisedFactsAfter(afterShortId: number, limit: number): RaisedFacts[] {
-    return (
-      this.rows(
-        `SELECT short_id, source, alert_id, subject, importance FROM alerts
-          WHERE short_id > ? AND status = 'raised' ORDER BY short_id LIMIT ?`,
-      ).all(afterShortId, limit) as Array<[number, string, string, string, number]>
-    ).map(([shortId, source, alertId, subject, importance]) => ({ shortId, source, alertId, subject, importance }));
-  }
-
-  /**
-   * Raised alerts past `afterShortId`, by number, `limit` of them, with only what the web board
-   * grades, counts and sorts them on: it does so over every open alert, a slice at a time, and
-   * reads whole only the rows of the page it shows.
+   * Raised alerts past `afterShortId`, by number, `limit` of them, with only what rules and
+   * silences match and the web board grades, counts and sorts on: for work over every open alert
+   * (the board's view, the status board's count of the silenced), a slice at a time, that neither
+   * decodes whole rows nor holds the bot's one thread for the whole table.
    */
   raisedStandingAfter(afterShortId: number, limit: number): RaisedStanding[] {
     return (
