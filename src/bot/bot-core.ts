@@ -33,7 +33,7 @@ import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner, type LineContext } from "./command-runner.js";
 import { coalescingRunner, nextTurn, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
-import { Hearing } from "./hearing.js";
+import { agentReturnGraceMs, Hearing } from "./hearing.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
@@ -723,7 +723,8 @@ export class BotCore {
       const agent = (store.sources.get(alert.source)?.ownerJid ?? "") !== "";
       const at = this.hearing.raiseNotBefore(agent, alert.updatedAt, alert.scheduledRaiseAt ?? now, graceMs);
       if (at === null || at <= now) return null;
-      const until = Number.isFinite(at) ? at : now + graceMs;
+      // Cut off, an agent's raise waits the grace it gets once the link is back, at a time.
+      const until = Number.isFinite(at) ? at : now + (agent ? agentReturnGraceMs(graceMs) : graceMs);
       log.info("scheduled raise held: AlertBot could not hear its sender", {
         source: alert.source,
         alert: alert.alertId,

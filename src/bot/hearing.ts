@@ -15,7 +15,14 @@
 // HTTP sender said meanwhile is lost: its raise waits for the silence it asked for (its heartbeat's
 // timeout, at most SILENCE_HELD_MAX_MS) heard in full, or a sender that heartbeats less often than
 // the grace would be paged after every restart of AlertBot.
+//
+// Agents come back on their own time: at a server restart each retries on its reconnection backoff,
+// so an agent alive all along may knock up to a whole backoff step after AlertBot is back. Their
+// grace after AlertBot could hear them again is therefore never shorter than AGENT_RETURN_MS, however
+// short the host-down grace is set: a grace shorter than the backoff paged agents that were only
+// waiting for their next try, and after a restart of the server that is every agent it served.
 
+import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { HOUR_MS } from "../util/duration.js";
 
 /**
@@ -24,6 +31,17 @@ import { HOUR_MS } from "../util/duration.js";
  * fires this long after AlertBot is back at the latest, rather than a day after.
  */
 export const SILENCE_HELD_MAX_MS = HOUR_MS;
+
+/**
+ * The least time an agent gets to be heard from after AlertBot could hear it again: the agents'
+ * longest reconnection backoff step, and time to log in and be greeted after it on a busy server.
+ */
+export const AGENT_RETURN_MS = DEFAULT_BACKOFF.maxDelayMs + 30_000;
+
+/** The grace an agent gets after AlertBot could hear it again: the host-down grace, at least AGENT_RETURN_MS. */
+export function agentReturnGraceMs(graceMs: number): number {
+  return Math.max(graceMs, AGENT_RETURN_MS);
+}
 
 /** A sender's account and since when AlertBot awaits word of it. */
 export interface Unheard {
@@ -98,7 +116,8 @@ export class Hearing {
   raiseNotBefore(agent: boolean, armedAt: number, dueAt: number, graceMs: number): number | null {
     const from = this.hearingFrom(agent);
     if (from === -Infinity || armedAt >= from) return null;
-    return from + Math.max(graceMs, agent ? 0 : Math.min(dueAt - armedAt, SILENCE_HELD_MAX_MS));
+    if (agent) return from + agentReturnGraceMs(graceMs);
+    return from + Math.max(graceMs, Math.min(dueAt - armedAt, SILENCE_HELD_MAX_MS));
   }
 
   /**
@@ -113,10 +132,13 @@ export class Hearing {
     return armedAt < this.hearingFrom(true);
   }
 
-  /** The earliest any agent's host-down alert may be raised (its presence is heard over XMPP), or null. */
+  /**
+   * The earliest any agent's host-down alert may be raised (its presence is heard over XMPP), or
+   * null: an agent that left as the server shut down gets as long to come back as one unheard.
+   */
   hostDownNotBefore(graceMs: number): number | null {
     const from = this.hearingFrom(true);
-    return from === -Infinity ? null : from + graceMs;
+    return from === -Infinity ? null : from + agentReturnGraceMs(graceMs);
   }
 
   /** Until when some scheduled raise may be held (raiseNotBefore), or null: until then it asks. */
@@ -134,13 +156,17 @@ export class Hearing {
     return this.xmppDeaf ? Infinity : Math.max(this.allFrom, this.xmppFrom);
   }
 
-  /** The agents not heard from within the grace by `now`: no longer awaited, each down since it was awaited. */
+  /**
+   * The agents not heard from within their grace (agentReturnGraceMs) by `now`: no longer awaited,
+   * each down since it was awaited.
+   */
   overdue(now: number, graceMs: number): Unheard[] {
     const due: Unheard[] = [];
     // Cut off again before the grace ran out: nobody is judged until the link is back (a new grace).
     if (this.xmppDeaf || this.allDeaf) return due;
+    const returnMs = agentReturnGraceMs(graceMs);
     for (const [owner, since] of this.awaited)
-      if (since + graceMs <= now) {
+      if (since + returnMs <= now) {
         due.push({ owner, since });
         this.awaited.delete(owner);
       }
@@ -151,7 +177,8 @@ export class Hearing {
   nextAt(graceMs: number): number | null {
     let next: number | null = null;
     if (this.xmppDeaf || this.allDeaf) return next;
-    for (const since of this.awaited.values()) if (next === null || since + graceMs < next) next = since + graceMs;
+    const returnMs = agentReturnGraceMs(graceMs);
+    for (const since of this.awaited.values()) if (next === null || since + returnMs < next) next = since + returnMs;
     return next;
   }
 }

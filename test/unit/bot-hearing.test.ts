@@ -3,7 +3,7 @@
 // that grace counts as down. On a fake clock, with the core as run-bot drives it.
 import assert from "node:assert/strict";
 import type { BotCore } from "../../src/bot/bot-core.js";
-import { Hearing, SILENCE_HELD_MAX_MS } from "../../src/bot/hearing.js";
+import { AGENT_RETURN_MS, Hearing, SILENCE_HELD_MAX_MS, agentReturnGraceMs } from "../../src/bot/hearing.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { sourceToNodeName } from "../../src/codec/source-name.js";
 import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
@@ -13,6 +13,8 @@ import { RecordingChat, advanceCore, chatOnly, fakeClockCore } from "../helpers/
 import { testConfig } from "../helpers/test-config.js";
 
 const GRACE_MS = 60_000;
+/** What an agent gets after AlertBot could hear it again: the grace, at least its reconnection backoff. */
+const RETURN_MS = agentReturnGraceMs(GRACE_MS);
 const config = testConfig(
   `people:
   - { name: alice, jid: alice@mauve.localhost }
@@ -21,11 +23,11 @@ host_down: { grace: 1m }
 );
 
 // A core as run-bot starts one: it heard nobody before now (startedHearing), then acts on what is due.
-async function newCore(store: Store, clock: FakeClock, chat: RecordingChat): Promise<BotCore> {
+async function newCore(store: Store, clock: FakeClock, chat: RecordingChat, policy = config): Promise<BotCore> {
   const core = fakeClockCore({
     store,
     clock,
-    policy: config,
+    policy,
     channels: chatOnly(chat),
     inputs: { presence: () => "online", down: () => store.sources.down() },
   });
@@ -102,7 +104,7 @@ describe("AlertBot's hearing", () => {
     await core.hearingAgents();
     await core.agentBack("web1@mauve.localhost"); // its presence: there, but its heartbeat says nothing new
     await core.publishedLive("web2");
-    await advance(GRACE_MS - 1);
+    await advance(RETURN_MS - 1);
     assert.deepEqual(chat.take(), []);
     await advance(1);
     assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"]);
@@ -119,7 +121,7 @@ describe("AlertBot's hearing", () => {
     await core.hearingAgents();
     await heartbeat("web1", 600);
     await core.publishedLive("web1");
-    await advance(GRACE_MS - 1);
+    await advance(RETURN_MS - 1);
     assert.deepEqual(chat.take(), []);
     await advance(1);
     assert.deepEqual(store.sources.down(), new Map([["web2", backAt]]), "cron1 is no agent: never awaited");
@@ -167,8 +169,8 @@ describe("AlertBot's hearing", () => {
     assert.equal(hearing.raiseNotBefore(true, 200_000, soon(200_000), GRACE_MS), Infinity, "an agent's, while cut off");
     assert.equal(hearing.raiseNotBefore(false, 200_000, soon(200_000), GRACE_MS), null, "UDP still heard");
     hearing.listening(300_000, ["web1@mauve.localhost"]);
-    assert.equal(hearing.raiseNotBefore(true, 200_000, soon(200_000), GRACE_MS), 360_000);
-    assert.equal(hearing.nextAt(GRACE_MS), 360_000);
+    assert.equal(hearing.raiseNotBefore(true, 200_000, soon(200_000), GRACE_MS), 300_000 + RETURN_MS);
+    assert.equal(hearing.nextAt(GRACE_MS), 300_000 + RETURN_MS);
     assert.equal(hearing.heard("web1@mauve.localhost"), true);
     assert.equal(hearing.nextAt(GRACE_MS), null);
     hearing.deafToAll(); // the database cannot be written: nothing heard is kept
@@ -177,7 +179,7 @@ describe("AlertBot's hearing", () => {
     assert.equal(hearing.holdsUntil(GRACE_MS), Infinity);
     hearing.started(500_000);
     assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), 560_000);
-    assert.equal(hearing.raiseNotBefore(true, 400_000, soon(400_000), GRACE_MS), 560_000);
+    assert.equal(hearing.raiseNotBefore(true, 400_000, soon(400_000), GRACE_MS), 500_000 + RETURN_MS);
   });
 
   it("a UDP sender's raise waits its own timeout from the start when that is longer than the grace, at most SILENCE_HELD_MAX_MS", () => {
@@ -188,7 +190,7 @@ describe("AlertBot's hearing", () => {
     assert.equal(hearing.raiseNotBefore(false, armedAt, armedAt + tenMinutes, GRACE_MS), 1_000_000 + tenMinutes);
     assert.equal(
       hearing.raiseNotBefore(true, armedAt, armedAt + tenMinutes, GRACE_MS),
-      1_000_000 + GRACE_MS,
+      1_000_000 + RETURN_MS,
       "an agent's node is read again at the reconnection: the grace does",
     );
     assert.equal(
@@ -221,6 +223,127 @@ describe("AlertBot's hearing", () => {
     check("started again, cut off still");
     hearing.listening(500_000, []);
     check("link back again");
+  });
+});
+
+// At a restart of the XMPP server every agent comes back on its own reconnection backoff, up to a
+// whole step (a minute) after AlertBot is back; AlertBot is cut off too (a component of the same
+// server), and the shutdown may have told it the agents left. With a host-down grace shorter than
+// that step, the agents whose next try fell late were paged host-down, then cleared: after a
+// restart of the server, possibly every agent it served.
+describe("AlertBot's hearing with a grace shorter than the agents' reconnection backoff", () => {
+  const SHORT_GRACE_MS = 10_000;
+  const shortGrace = testConfig(
+    `people:
+  - { name: alice, jid: alice@mauve.localhost }
+host_down: { grace: 10s }
+`,
+  );
+  // An agent's next try after the server is back, late within the backoff's last step.
+  const LATE_MS = 55_000;
+  // Longer than an agent's return after the restart: only a silent agent's falls due.
+  const HEARTBEAT_TIMEOUT_S = 120;
+  let clock: FakeClock;
+  let chat: RecordingChat;
+  let store: Store;
+  let core: BotCore;
+  let sequence = 1n;
+  const s = () => Math.floor(clock.now() / 1000);
+  const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
+  // Greeted after its login, an agent republishes its full state: here, its heartbeat.
+  const republish = async (source: string): Promise<void> => {
+    const hb = alert("heartbeat", { clearTimeS: s(), raiseTimeS: s() + HEARTBEAT_TIMEOUT_S });
+    await core.applyUpdate(update(source, [hb], { sequence: sequence++, replace: true }), pubsubOrigin(source));
+    await core.publishedLive(source);
+    await core.idle();
+  };
+  // The server stops (AlertBot cut off; its shutdown told AlertBot that web2 left), stays down
+  // `downMs` and is back: AlertBot reconnects and has read the agents' nodes again.
+  const serverRestart = async (downMs: number): Promise<number> => {
+    await core.agentAway("web2@mauve.localhost");
+    core.cannotHearAgents();
+    await advance(downMs);
+    await core.hearingAgents();
+    return clock.now();
+  };
+
+  beforeEach(async () => {
+    clock = new FakeClock(1_000_000);
+    chat = new RecordingChat();
+    store = Store.open(":memory:");
+    for (const source of ["web1", "web2", "web3"])
+      store.sources.claim(source, sourceToNodeName(source), `${source}@mauve.localhost`, clock.now());
+    core = await newCore(store, clock, chat, shortGrace);
+    await core.hearingAgents();
+    for (const source of ["web1", "web2", "web3"]) await republish(source);
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+  });
+
+  it("pages no agent that comes back within its backoff after the server is back, however short the grace", async () => {
+    await serverRestart(5 * 60_000);
+    await republish("web1"); // its try came as the server came back
+    await advance(LATE_MS);
+    await core.agentBack("web2@mauve.localhost");
+    await republish("web2"); // left at the shutdown, back late within the backoff
+    await republish("web3"); // unheard until now, back late within the backoff
+    await advance(60 * 60_000 - LATE_MS);
+    assert.deepEqual(
+      chat.take().filter((line) => !/heartbeat/.test(line)),
+      [],
+      "no host-down",
+    );
+    assert.deepEqual(store.sources.down(), new Map());
+    for (const source of ["web1", "web2", "web3"])
+      assert.equal(store.alerts.find(source, HOST_DOWN_ALERT_ID), undefined, source);
+  });
+
+  it("holds a heartbeat that fell due in the outage until the agent could be back, then pages it if still silent", async () => {
+    const backAt = await serverRestart(5 * 60_000);
+    await republish("web1");
+    await core.agentBack("web2@mauve.localhost");
+    await republish("web2");
+    await advance(AGENT_RETURN_MS - 1);
+    assert.deepEqual(chat.take(), [], "web3's heartbeat waits as long as web3 may take to come back");
+    await advance(1);
+    const pages = chat.take();
+    assert.equal(pages.length, 1, pages.join("\n"));
+    assert.match(
+      pages[0]!,
+      /^alice: RAISED #\d+ web3 mauve-host-down: /,
+      "one page: its host-down holds its heartbeat",
+    );
+    assert.deepEqual(store.sources.down(), new Map([["web3", backAt]]));
+  });
+
+  it("raises an agent dead through the restart once its backoff is past, and one that left at the shutdown too", async () => {
+    const backAt = await serverRestart(5 * 60_000);
+    await republish("web1");
+    await advance(AGENT_RETURN_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    assert.deepEqual(
+      chat
+        .take()
+        .map((line) => /RAISED #\d+ (\S+) mauve-host-down/.exec(line)?.[1])
+        .sort(),
+      ["web2", "web3"],
+    );
+    assert.ok(store.sources.down().get("web2")! < backAt, "web2 down since it left, before the restart");
+  });
+
+  it("with the link up all along, an agent gone away is raised after the grace as set", async () => {
+    await advance(AGENT_RETURN_MS);
+    for (const source of ["web1", "web2", "web3"]) await republish(source);
+    await core.agentAway("web2@mauve.localhost");
+    await advance(SHORT_GRACE_MS - 1);
+    assert.deepEqual(chat.take(), []);
+    await advance(1);
+    const pages = chat.take();
+    assert.equal(pages.length, 1, pages.join("\n"));
+    assert.match(pages[0]!, /^alice: RAISED #\d+ web2 mauve-host-down: /);
   });
 });
 
