@@ -10,6 +10,7 @@ export function ejabberdRunDirLayout(runDir: string) {
     configFile: join(dir, "ejabberd.yml"),
     spoolDir: join(dir, "spool"), // Mnesia
     homeDir: join(dir, "home"), // HOME of the Erlang VM: its .erlang.cookie lives here
+    certsDir: join(dir, "certs"), // the run's own CA and certificate, with the launcher's `tls`
     pidFile: join(dir, "ejabberd.pid"),
     logFile: join(dir, "ejabberd.log"),
     consoleFile: join(dir, "ejabberd.console"), // erl's stdout/stderr: config errors land here

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { ProsodyHandle } from "../prosody/launcher.js";
 import { accepts, pickFreePorts } from "../prosody/ports.js";
 import { killStale, PrivateServer, type ServerStart } from "../prosody/process.js";
+import { makeServerCertificate } from "../prosody/tls.js";
 import { registerEjabberdAccount } from "./accounts.js";
 import type { EjabberdNode } from "./ctl.js";
 import { distArgs, ejabberdRunDirLayout, erlEnvironment, erlSpoolArg, nameArgs, nodeAddress } from "./erl.js";
@@ -35,6 +36,12 @@ export interface EjabberdOptions {
    * they share. Omitted: a lone node, "…@localhost" on a port of its own, a random cookie.
    */
   distribution?: { address: string; port: number; cookie: string };
+  /**
+   * c2s with TLS as in production, as Prosody's launcher does it: a CA made for this run signs a
+   * certificate for `domain` (in `<runDir>/certs`, named as Prosody's), and clients must do STARTTLS
+   * (`starttls_required`). The handle's `tlsCaFile` is that CA.
+   */
+  tls?: boolean;
 }
 
 /** A running private ejabberd: the same handle as Prosody's, and how to reach its Erlang node. */
@@ -85,6 +92,8 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
   const [c2sPort, componentPort, ownDistPort] = await choosePorts([options.c2sPort ?? 0, options.componentPort ?? 0]);
   const distPort = dist?.port ?? ownDistPort;
   const level = options.logLevel ?? "info";
+  if (options.tls === true) await mkdir(paths.certsDir, { recursive: true });
+  const tls = options.tls === true ? await makeServerCertificate(paths.certsDir, domain) : undefined;
   const config = renderEjabberdConfig({
     domain,
     c2sPort,
@@ -93,6 +102,7 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
     botCreatesNodes: options.botMayCreateNodes ?? true,
     ...(options.storage === "sql" ? { sqliteFile: join(paths.runDir, "ejabberd.sqlite") } : {}),
     ...(bot ? { botComponent: bot } : {}),
+    ...(tls ? { tls } : {}),
   });
   // The file holds the component secret: private to its owner before the secret is written.
   await writeFile(paths.configFile, "", { mode: 0o600 });
@@ -105,7 +115,16 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
       ? previous.nodeName
       : `mauve-${randomBytes(4).toString("hex")}@${host}`;
   const botJid = bot ? `${bot.name}.${domain}` : "";
-  const server = new PrivateEjabberd(domain, botJid, c2sPort, componentPort, distPort, nodeName, paths);
+  const server = new PrivateEjabberd(
+    domain,
+    botJid,
+    c2sPort,
+    componentPort,
+    distPort,
+    nodeName,
+    paths,
+    tls?.caFile ?? "",
+  );
   await server.start();
   const state: RunningEjabberd = { domain, c2sPort, componentPort, botJid, nodeName, distPort };
   await writeFile(paths.stateFile, JSON.stringify(state, null, 2) + "\n");
@@ -159,6 +178,7 @@ class PrivateEjabberd extends PrivateServer implements EjabberdHandle {
     private readonly distPort: number,
     private readonly nodeName: string,
     private readonly paths: Layout,
+    readonly tlsCaFile: string,
   ) {
     super(domain, botJid, c2sPort, componentPort, paths.logFile, STOP_TIMEOUT_MS);
     this.runDir = paths.runDir;

@@ -1,4 +1,5 @@
-// Certificates for a private Prosody that runs with TLS: a private CA made for the run and a server
+// Certificates for a private Prosody or ejabberd (ejabberd/launcher.ts uses these too, as it does
+// ports.ts and process.ts) that runs with TLS: a private CA made for the run and a server
 // certificate it signs for the test host, the way an admin with an in-house CA sets up a server.
 // openssl's command line makes them (Node has no API to issue a certificate); its config is ours,
 // written beside them, so nothing depends on the system's openssl.cnf.
@@ -62,7 +63,8 @@ export async function makePrivateCa(dir: string, name: string): Promise<PrivateC
 
 /**
  * Makes a private CA and a certificate for `host` signed by it, in `dir`: `<host>.crt` and
- * `<host>.key` are the names Prosody looks for under its `certificates` directory.
+ * `<host>.key` are the names Prosody looks for under its `certificates` directory (ejabberd is
+ * given both files by name).
  */
 export async function makeServerCertificate(dir: string, host: string): Promise<ServerCertificate> {
   const ca = await makePrivateCa(dir, "mauve-test-ca");

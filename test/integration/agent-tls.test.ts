@@ -1,9 +1,12 @@
-// mauve-agent (the installed entry point, as a process) against a Prosody that requires TLS, as in
-// production: a certificate signed by a private CA that the agent is told to trust through Node's
+// mauve-agent (the installed entry point, as a process) against a Prosody (or, in the ejabberd pass of
+// scripts/run-tests.mjs, an ejabberd) that requires TLS, as in production: a certificate signed by a private CA that the agent is told to trust through Node's
 // NODE_EXTRA_CA_CERTS (docs/agents.md). It logs in with STARTTLS and publishes; on a frozen link it
 // cuts the TLS connection (the socket inside @xmpp/tls's wrapper) instead of closing the stream
 // politely into the dead link, resumes its session once the link thaws and publishes every change in
 // order; and it refuses a certificate no CA it trusts signed, saying why, keeping what it queued.
+// Both servers behave alike in every case here: ejabberd offers nothing but STARTTLS before TLS, keeps
+// the session of a cut link for the agent to resume (mod_stream_mgmt), and reads its certfiles anew
+// at a restart.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -24,7 +27,7 @@ function trusting(t: TestProsody): Record<string, string> {
 
 describe("mauve-agent over TLS (STARTTLS required, a private CA)", function () {
   this.timeout(300_000);
-  const server = withProsody({ server: "prosody", tls: true });
+  const server = withProsody({ tls: true });
   const suite = withAgentSuite(server, "mauve-agent-tls-");
 
   it("logs in with STARTTLS, where nothing else is let in, and its alert reaches AlertBot", async () => {
