@@ -5,7 +5,7 @@ import { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/matcher.js";
 import type { Store } from "../store/store.js";
-import { nextTurn } from "../util/batching.js";
+import { eachSlice, VIEW_MS_PER_ALERT } from "../util/batching.js";
 import type { PlainElement } from "../xmpp/payload.js";
 import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";
 import { liveSilences } from "./evaluate-alert.js";
@@ -47,7 +47,7 @@ const BOARD_LINES = 50;
  * second took most of the bot's time. The history items are not held back; the board catches up
  * once its wait is over, with or without new lines.
  */
-export const DEFAULT_BOARD_MS_PER_RAISED = 0.05;
+export const DEFAULT_BOARD_MS_PER_RAISED = VIEW_MS_PER_ALERT;
 /** Raised alerts matched against the silences per turn of the event loop: chat and updates go in between. */
 const SILENCED_SLICE = 2_000;
 /** A summary on the board is cut as `show` cuts it: 50 whole summaries of 1,024 characters could make a 250 KB item. */
@@ -229,15 +229,18 @@ export class AuditFeed {
 
   /** The raised alerts some silence holds, counted a slice at a time with the event loop let in between. */
   private async countSilenced(silences: ReturnType<typeof liveSilences>, now: number): Promise<number> {
+    const { alerts } = this.deps.store;
     let count = 0;
-    for (let after = 0; ;) {
-      const slice = this.deps.store.alerts.raisedStandingAfter(after, SILENCED_SLICE);
-      for (const a of slice) count += Number(isSilenced(a, silences, now));
-      if (slice.length < SILENCED_SLICE) return count;
-      after = slice.at(-1)!.shortId;
-      await nextTurn();
-      if (this.stopped) return count;
-    }
+    await eachSlice(
+      (after, limit) => alerts.raisedStandingAfter(after, limit),
+      SILENCED_SLICE,
+      (a) => a.shortId,
+      (slice) => {
+        for (const a of slice) count += Number(isSilenced(a, silences, now));
+      },
+      () => this.stopped,
+    );
+    return count;
   }
 
   /**

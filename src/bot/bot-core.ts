@@ -31,7 +31,7 @@ import type { BotTrouble, CommandEffect } from "../commands/types.js";
 import type { HostDownConfig } from "../policy/types.js";
 import type { BotSettings, SettingsSource } from "./settings.js";
 import { CommandRunner, type LineContext } from "./command-runner.js";
-import { coalescingRunner, nextTurn, TurnBatch } from "../util/batching.js";
+import { coalescingRunner, inSlices, nextTurn, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { agentReturnGraceMs, Hearing } from "./hearing.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
@@ -448,12 +448,11 @@ export class BotCore {
     const now = clock.now();
     // A slice at a time with the event loop let in between: a silence set in a big storm made
     // them all due in one statement, and the person's own answer waited behind it.
-    for (let after: number | null = 0; after !== null;) {
-      after = store.alerts.lookAgainAtRaisedAfter(now, after, LOOK_AGAIN_SLICE);
-      if (after !== null) await nextTurn();
-      if (this.stopped) return;
-    }
-    await this.tick();
+    const done = await inSlices(
+      (after) => store.alerts.lookAgainAtRaisedAfter(now, after, LOOK_AGAIN_SLICE),
+      () => this.stopped,
+    );
+    if (done && !this.stopped) await this.tick();
   }
 
   /** Applies a decoded update and tells people what changed. */

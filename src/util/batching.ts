@@ -91,3 +91,45 @@ export class TurnBatch<T> {
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Works through rows a slice at a time with the event loop let in between, so that what arrived
+ * meanwhile (a person's command, an update) runs first: `step(after)` does the slice of rows whose
+ * key is past `after` (0 at first) and returns the last key it did, or null once it did the last
+ * slice. Resolves true when every slice was done, false when `stopped()` ended the walk between two.
+ */
+export async function inSlices(
+  step: (after: number) => number | null,
+  stopped: () => boolean = () => false,
+): Promise<boolean> {
+  for (let after = step(0); after !== null; after = step(after)) {
+    await nextTurn();
+    if (stopped()) return false;
+  }
+  return true;
+}
+
+/**
+ * `inSlices` over a read by key: `read(after, limit)` returns at most `limit` rows whose key is
+ * past `after`, in key order; `each` works on each slice read. A short slice is the last.
+ */
+export function eachSlice<T>(
+  read: (after: number, limit: number) => readonly T[],
+  limit: number,
+  key: (row: T) => number,
+  each: (slice: readonly T[]) => void,
+  stopped?: () => boolean,
+): Promise<boolean> {
+  return inSlices((after) => {
+    const slice = read(after, limit);
+    each(slice);
+    return slice.length < limit ? null : key(slice.at(-1)!);
+  }, stopped);
+}
+
+/**
+ * How long a view over every open alert (the status node's board, the web board) serves before it
+ * is built again, per alert it reads: building one looks at each alert, and in a storm of tens of
+ * thousands a view a second took most of AlertBot's one thread, while chat and acks waited.
+ */
+export const VIEW_MS_PER_ALERT = 0.05;
