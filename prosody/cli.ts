@@ -20,6 +20,9 @@ Options:
   --bot NAME             add the external component NAME.<domain>; its secret comes from
                          $MAUVE_BOT_SECRET, else is generated into DIR/bot-secret (mode 0600)
   --storage KIND         internal (files, default) or sql (SQLite)
+  --tls                  require STARTTLS on c2s, with a certificate for <domain> signed by a
+                         CA made anew at each start (its file is printed; agents trust it with
+                         NODE_EXTRA_CA_CERTS=<that file>, other clients with their CA setting)
   --log-level LEVEL      debug, info (default) or warn; the log is DIR/prosody.log
   -h, --help             this text
 register talks to the server last started in --dir (it reads DIR/prosody.json).`;
@@ -33,6 +36,7 @@ const { values: opts, positionals } = parseArgs({
     "component-port": { type: "string" },
     bot: { type: "string" },
     storage: { type: "string" },
+    tls: { type: "boolean", default: false },
     "log-level": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -41,6 +45,14 @@ const { values: opts, positionals } = parseArgs({
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
   throw new Error(`--${name} must be one of ${allowed.join(", ")}`);
+}
+
+/** A TCP port given on the command line: a whole number from 1 to 65535, else a clear error. */
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65_535)
+    throw new Error(`--${name} must be a port number (1-65535), not ${JSON.stringify(value)}`);
+  return n;
 }
 
 async function botSecret(dir: string): Promise<string> {
@@ -59,8 +71,9 @@ async function botSecret(dir: string): Promise<string> {
 async function start(): Promise<void> {
   const options: ProsodyOptions = { runDir: opts.dir };
   if (opts.domain) options.domain = opts.domain;
-  if (opts["c2s-port"]) options.c2sPort = Number(opts["c2s-port"]);
-  if (opts["component-port"]) options.componentPort = Number(opts["component-port"]);
+  if (opts["c2s-port"] !== undefined) options.c2sPort = port("c2s-port", opts["c2s-port"]);
+  if (opts["component-port"] !== undefined) options.componentPort = port("component-port", opts["component-port"]);
+  if (opts.tls) options.tls = true;
   if (opts.bot) options.botComponent = { name: opts.bot, secret: await botSecret(opts.dir) };
   const storage = oneOf("storage", opts.storage, ["internal", "sql"] as const);
   if (storage) options.storage = storage;
@@ -69,6 +82,7 @@ async function start(): Promise<void> {
   const prosody = await startProsody(options);
   console.log(`Prosody for ${prosody.domain} on 127.0.0.1: c2s ${prosody.c2sPort}, component ${prosody.componentPort}`);
   console.log(`pubsub ${prosody.pubsubJid}, rooms ${prosody.mucJid}${prosody.botJid ? `, bot ${prosody.botJid}` : ""}`);
+  if (prosody.tlsCaFile) console.log(`TLS required on c2s; the run's CA: ${prosody.tlsCaFile}`);
   console.log(`log ${prosody.logFile}; Ctrl-C stops it.`);
   const pid = Number(await readFile(runDirLayout(opts.dir).pidFile, "utf8"));
   let stopping = false;

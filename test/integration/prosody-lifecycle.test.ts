@@ -1,11 +1,17 @@
 // The private Prosody's process lifecycle: clean stops, stale servers, bad ports.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startProsody } from "../../prosody/launcher.js";
 import { accepts } from "../../prosody/ports.js";
+import { ChildRun } from "../helpers/process-child.js";
 import { startTestProsody } from "../helpers/prosody.js";
 import type { TestProsody } from "../helpers/prosody.js";
+import { plainStreamFeatures } from "../helpers/tls.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 describe("private Prosody lifecycle", function () {
   const started: TestProsody[] = [];
@@ -48,5 +54,33 @@ describe("private Prosody lifecycle", function () {
 
   it("refuses Prosody's default ports", async function () {
     await assert.rejects(startTestProsody({ c2sPort: 5222 }), /port 5222 is not allowed/);
+  });
+
+  // `npm run prosody -- start`, as someone trying the bus by hand runs it.
+  describe("npm run prosody", () => {
+    let dir = "";
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "mauve-prosody-cli-"))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("start --tls requires STARTTLS, prints the run's CA, and a SIGTERM stops it cleanly", async () => {
+      const cli = ChildRun.start("prosody/cli.ts", ["start", "--tls", "--dir", dir], {}, "prosody cli");
+      const out = await waitFor("the CLI to say where it runs", () =>
+        /log .*Ctrl-C stops it/.test(cli.stdout) ? cli.stdout : undefined,
+      );
+      const c2sPort = Number(/c2s (\d+)/.exec(out)?.[1]);
+      const caFile = /the run's CA: (\S+)/.exec(out)?.[1] ?? "";
+      assert.match(await readFile(caFile, "utf8"), /BEGIN CERTIFICATE/);
+      const features = await plainStreamFeatures(c2sPort, "mauve.localhost");
+      assert.match(features, /<starttls xmlns=['"]urn:ietf:params:xml:ns:xmpp-tls['"]><required\/><\/starttls>/);
+      cli.signal("SIGTERM");
+      assert.deepEqual(await cli.waitForExit("the CLI to stop"), { code: 0, signal: null });
+      assert.equal(await accepts(c2sPort), false, "Prosody stopped with it");
+    });
+
+    it("refuses a port that is not a number, saying which option, and starts nothing", async () => {
+      const cli = ChildRun.start("prosody/cli.ts", ["start", "--c2s-port", "52x2", "--dir", dir], {}, "prosody cli");
+      assert.equal((await cli.waitForExit("the CLI to refuse")).code, 1);
+      assert.match(cli.stderr, /--c2s-port must be a port number \(1-65535\), not "52x2"/);
+    });
   });
 });
