@@ -15,8 +15,8 @@ const HELP = `Usage:
 Options:
   --dir DIR              run directory: config, data, pid file, logs (default .demo/prosody)
   --domain DOMAIN        XMPP domain (start only; default mauve.localhost)
-  --c2s-port N           client port on 127.0.0.1 (start only; default: a free port)
-  --component-port N     component port on 127.0.0.1 (start only; default: a free port)
+  --c2s-port N           client port on 127.0.0.1 (start only; default or 0: a free port)
+  --component-port N     component port on 127.0.0.1 (start only; default or 0: a free port)
   --bot NAME             add the external component NAME.<domain>; its secret comes from
                          $MAUVE_BOT_SECRET, else is generated into DIR/bot-secret (mode 0600)
   --storage KIND         internal (files, default) or sql (SQLite)
@@ -47,11 +47,11 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
   throw new Error(`--${name} must be one of ${allowed.join(", ")}`);
 }
 
-/** A TCP port given on the command line: a whole number from 1 to 65535, else a clear error. */
+/** A TCP port given on the command line: a whole number up to 65535 (0: a free one), else a clear error. */
 function port(name: string, value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 65_535)
-    throw new Error(`--${name} must be a port number (1-65535), not ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n > 65_535)
+    throw new Error(`--${name} must be a port number (0 for a free one, up to 65535), not ${JSON.stringify(value)}`);
   return n;
 }
 

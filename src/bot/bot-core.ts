@@ -749,13 +749,14 @@ export class BotCore {
   /** Raises a host-down alert for each agent gone past its grace; their other alerts get held by the policy. */
   private raiseHostsDown(config: HostDownConfig, now: number, semantics: AlertSemantics | undefined): void {
     const { store, log } = this.deps;
-    const notBefore = this.hearing.hostDownNotBefore(config.graceMs);
     // Cut off, AlertBot cannot tell an agent gone from one unheard: the link coming back looks again.
-    if (notBefore === Infinity) {
+    if (this.hearing.deafToAgents) {
       this.hostsNextAt = null;
       return;
     }
-    const { raised, nextAt } = raiseHostsDown(store, config, now, semantics, notBefore ?? undefined);
+    const { raised, nextAt } = raiseHostsDown(store, config, now, semantics, (since) =>
+      this.hearing.hostDownNotBefore(since, config.graceMs),
+    );
     this.hostsNextAt = nextAt;
     for (const source of raised) log.warn("host down", { source });
   }

@@ -21,8 +21,11 @@
 // grace after AlertBot could hear them again is therefore never shorter than AGENT_RETURN_MS, however
 // short the host-down grace is set: a grace shorter than the backoff paged agents that were only
 // waiting for their next try, and after a restart of the server that is every agent it served.
+// That grace counts from the first time AlertBot could hear again after the agent's silence began,
+// not from the latest: a link that keeps dropping and coming back within it would otherwise put off
+// a dead agent's page for good. An agent that goes away while AlertBot hears it gets the grace as set.
 
-import { DEFAULT_BACKOFF } from "../util/backoff.js";
+import { DEFAULT_BACKOFF, DEFAULT_CONNECT_TIMEOUT_MS } from "../util/backoff.js";
 import { HOUR_MS } from "../util/duration.js";
 
 /**
@@ -33,10 +36,14 @@ import { HOUR_MS } from "../util/duration.js";
 export const SILENCE_HELD_MAX_MS = HOUR_MS;
 
 /**
- * The least time an agent gets to be heard from after AlertBot could hear it again: the agents'
- * longest reconnection backoff step, and time to log in and be greeted after it on a busy server.
+ * The least time an agent gets to be heard from after AlertBot could hear it again: a try that
+ * timed out as the server came back, the agents' longest reconnection backoff step after it, and
+ * time to log in and be greeted on a server every agent is logging in to at once.
  */
-export const AGENT_RETURN_MS = DEFAULT_BACKOFF.maxDelayMs + 30_000;
+export const AGENT_RETURN_MS = DEFAULT_CONNECT_TIMEOUT_MS + DEFAULT_BACKOFF.maxDelayMs + 20_000;
+
+/** Times AlertBot could hear agents again that it remembers: far more than a day of a flapping link. */
+const RESUMES_KEPT = 4_096;
 
 /** The grace an agent gets after AlertBot could hear it again: the host-down grace, at least AGENT_RETURN_MS. */
 export function agentReturnGraceMs(graceMs: number): number {
@@ -58,13 +65,21 @@ export class Hearing {
   private xmppDeaf = false;
   /** Nothing heard is kept (its database cannot be written): nobody's silence counts until `started`. */
   private allDeaf = false;
-  /** Agents not heard from since AlertBot could hear them again, by account. */
+  /** Agents not heard from since AlertBot could hear them again, by account: since when (kept across reconnections). */
   private readonly awaited = new Map<string, number>();
+  /** When AlertBot could last hear agents again (`listening`): each awaited agent gets a grace from it at least. */
+  private listeningAt = -Infinity;
+  /** Each time AlertBot could hear agents again after it could not, in order (at most RESUMES_KEPT). */
+  private readonly resumes: number[] = [];
+  /** Whether older times were let go of: a silence that began before the oldest kept is long judged. */
+  private resumesDropped = false;
   /** Accounts whose presence AlertBot has heard while running: agents, whatever they publish. */
   private readonly present = new Set<string>();
 
   /** AlertBot starts now, or can keep what it hears again (its database): it heard nobody before. */
   started(now: number): void {
+    // Its database back with the link up: agents are heard again now (at a start, at `listening`).
+    if (!this.xmppDeaf && this.xmppFrom > -Infinity) this.resumed(now);
     this.allDeaf = false;
     this.allFrom = now;
     this.xmppFrom = Math.max(this.xmppFrom, now);
@@ -87,8 +102,13 @@ export class Hearing {
   listening(now: number, agents: Iterable<string>): void {
     this.xmppDeaf = false;
     this.xmppFrom = now;
+    this.listeningAt = now;
+    this.resumed(now);
+    // One still awaited from an earlier reconnection keeps its time: unheard while AlertBot could
+    // hear it then, it is not owed a whole grace again at every reconnection.
+    const before = new Map(this.awaited);
     this.awaited.clear();
-    for (const owner of [...agents, ...this.present]) this.awaited.set(owner, now);
+    for (const owner of [...agents, ...this.present]) this.awaited.set(owner, before.get(owner) ?? now);
   }
 
   /** Word of the agent `owner` (an update published live); true if it was awaited. */
@@ -114,9 +134,9 @@ export class Hearing {
    * at a reconnection). Infinity while the link is down.
    */
   raiseNotBefore(agent: boolean, armedAt: number, dueAt: number, graceMs: number): number | null {
-    const from = this.hearingFrom(agent);
+    if (agent) return this.agentFloor(armedAt, graceMs);
+    const from = this.hearingFrom(false);
     if (from === -Infinity || armedAt >= from) return null;
-    if (agent) return from + agentReturnGraceMs(graceMs);
     return from + Math.max(graceMs, Math.min(dueAt - armedAt, SILENCE_HELD_MAX_MS));
   }
 
@@ -132,21 +152,26 @@ export class Hearing {
     return armedAt < this.hearingFrom(true);
   }
 
+  /** Whether no agent can be heard now (the link down, or nothing heard kept): none is judged. */
+  get deafToAgents(): boolean {
+    return this.hearingFrom(true) === Infinity;
+  }
+
   /**
-   * The earliest any agent's host-down alert may be raised (its presence is heard over XMPP), or
-   * null: an agent that left as the server shut down gets as long to come back as one unheard.
+   * The earliest the host-down alert of an agent down since `downSince` may be raised, or null
+   * when only the grace counts (AlertBot heard it all along since): an agent that left as the
+   * server shut down gets as long to come back as one unheard. Infinity while no agent is heard.
    */
-  hostDownNotBefore(graceMs: number): number | null {
-    const from = this.hearingFrom(true);
-    return from === -Infinity ? null : from + agentReturnGraceMs(graceMs);
+  hostDownNotBefore(downSince: number, graceMs: number): number | null {
+    return this.agentFloor(downSince, graceMs);
   }
 
   /** Until when some scheduled raise may be held (raiseNotBefore), or null: until then it asks. */
   holdsUntil(graceMs: number): number | null {
-    const agents = this.hostDownNotBefore(graceMs);
+    const agents = this.deafToAgents ? Infinity : (this.resumes.at(-1) ?? -Infinity) + agentReturnGraceMs(graceMs);
     const from = this.hearingFrom(false);
-    if (agents === null && from === -Infinity) return null;
-    return Math.max(agents ?? -Infinity, from + Math.max(graceMs, SILENCE_HELD_MAX_MS));
+    if (agents === -Infinity && from === -Infinity) return null;
+    return Math.max(agents, from + Math.max(graceMs, SILENCE_HELD_MAX_MS));
   }
 
   // Since when AlertBot hears such a sender without a break; Infinity while it cannot.
@@ -164,9 +189,8 @@ export class Hearing {
     const due: Unheard[] = [];
     // Cut off again before the grace ran out: nobody is judged until the link is back (a new grace).
     if (this.xmppDeaf || this.allDeaf) return due;
-    const returnMs = agentReturnGraceMs(graceMs);
     for (const [owner, since] of this.awaited)
-      if (since + returnMs <= now) {
+      if (this.awaitedUntil(since, graceMs) <= now) {
         due.push({ owner, since });
         this.awaited.delete(owner);
       }
@@ -177,8 +201,40 @@ export class Hearing {
   nextAt(graceMs: number): number | null {
     let next: number | null = null;
     if (this.xmppDeaf || this.allDeaf) return next;
-    const returnMs = agentReturnGraceMs(graceMs);
-    for (const since of this.awaited.values()) if (next === null || since + returnMs < next) next = since + returnMs;
+    for (const since of this.awaited.values()) {
+      const at = this.awaitedUntil(since, graceMs);
+      if (next === null || at < next) next = at;
+    }
     return next;
+  }
+
+  // An agent awaited since `since`: its return grace from then, and the grace at least since the
+  // latest reconnection (time to answer AlertBot's greeting).
+  private awaitedUntil(since: number, graceMs: number): number {
+    return Math.max(since + agentReturnGraceMs(graceMs), this.listeningAt + graceMs);
+  }
+
+  private resumed(now: number): void {
+    if (this.resumes.at(-1) === now) return;
+    this.resumes.push(now);
+    if (this.resumes.length > RESUMES_KEPT) {
+      this.resumes.shift();
+      this.resumesDropped = true;
+    }
+  }
+
+  // An agent silent since `since`: Infinity while no agent is heard; the return grace from the
+  // first time AlertBot could hear again after `since`; null when it heard it all along since.
+  private agentFloor(since: number, graceMs: number): number | null {
+    if (this.deafToAgents) return Infinity;
+    // The first time past `since`, by bisection: a host-down check asks for every agent down.
+    let lo = 0;
+    for (let hi = this.resumes.length; lo < hi;) {
+      const mid = (lo + hi) >>> 1;
+      if (this.resumes[mid]! > since) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo === this.resumes.length || (lo === 0 && this.resumesDropped)) return null;
+    return this.resumes[lo]! + agentReturnGraceMs(graceMs);
   }
 }

@@ -7,15 +7,16 @@ import { clearOwnAlert, raiseOwnAlert } from "./own-alert.js";
  * Raises a host-down alert for each agent gone longer than its grace (only where not raised
  * already), written straight to the store with a history line from AlertBot saying why; the
  * source's other raised alerts are handed to the policy now, which holds them while it is down.
- * Returns the sources raised and when to look again. None before `notBefore` (AlertBot could not
- * hear the agents until a grace before it: hearing.ts). Call inside a transaction.
+ * Returns the sources raised and when to look again. None of a source down since `since` before
+ * `notBefore(since)` (AlertBot could not hear the agents for a while: hearing.ts). Call inside a
+ * transaction.
  */
 export function raiseHostsDown(
   store: Store,
   config: HostDownConfig,
   now: number,
   semantics: AlertSemantics = DEFAULT_SEMANTICS,
-  notBefore?: number,
+  notBefore?: (since: number) => number | null,
 ): { raised: string[]; nextAt: number | null } {
   const check = checkHostsDown(store.sources.down(), config, now, notBefore);
   const raised: string[] = [];

@@ -24,6 +24,7 @@ import { StorageAlarm } from "./storage-alarm.js";
 import { openWhenWritable } from "./storage-at-start.js";
 import { handleItem } from "./item-handler.js";
 import { LinkWatch } from "./link-down.js";
+import { AGENT_RETURN_MS } from "./hearing.js";
 import { PresenceReask } from "./presence-reask.js";
 import type { IncomingItem } from "./item-handler.js";
 import { LiveEventGate } from "./live-event-gate.js";
@@ -644,6 +645,8 @@ async function startBot(
     await rooms.join(next.workgroups, next.people);
     await watchPeople();
   });
+  warnShortGrace(initial.hostDown.graceMs);
+  settings.onChange(({ config: next }) => warnShortGrace(next.hostDown.graceMs));
   log.info("AlertBot running", {
     jid: botJid,
     pubsub: service,
@@ -651,6 +654,18 @@ async function startBot(
     sources: store.sources.all().length,
     xmpp: session.isOnline ? "connected" : "not connected yet",
   });
+
+  // After AlertBot reconnects agents get at least AGENT_RETURN_MS (hearing.ts); an agent whose own
+  // link drops while AlertBot stays connected (a network cut, the restart of its node in a cluster)
+  // gets the grace as set, and may be paged before its next try.
+  function warnShortGrace(graceMs: number): void {
+    if (graceMs < AGENT_RETURN_MS)
+      log.warn("host_down.grace is shorter than the agents' reconnection backoff", {
+        graceMs,
+        backoffMs: AGENT_RETURN_MS,
+        why: "an agent whose own link to the server drops (a network cut, the restart of its node in a cluster) may be paged host-down before its next try",
+      });
+  }
 
   // Legacy Mauve UDP ingest: datagrams go down the same path as pubsub updates. Its address is
   // bound for the bot's life; its `handover` list is read live. A port it cannot bind stops the bot.

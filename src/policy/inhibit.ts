@@ -27,19 +27,20 @@ export interface HostDownCheck {
 }
 
 /**
- * Lists the host-down alerts owed for sources silent longer than the grace, none before `notBefore`
- * (when the one judging could not hear them for a while, they get a grace from when it could again).
+ * Lists the host-down alerts owed for sources silent longer than the grace, none of a source down
+ * since `since` before `notBefore(since)` (when the one judging could not hear them for a while,
+ * they get a grace from when it could again).
  */
 export function checkHostsDown(
   down: DownSources,
   config: HostDownConfig,
   now: number,
-  notBefore = -Infinity,
+  notBefore: (since: number) => number | null = () => null,
 ): HostDownCheck {
   const raise: HostDownAlert[] = [];
   let nextAt: number | null = null;
   for (const [source, since] of down) {
-    const due = Math.max(since + config.graceMs, notBefore);
+    const due = Math.max(since + config.graceMs, notBefore(since) ?? -Infinity);
     if (due > now) {
       nextAt = nextAt === null ? due : Math.min(nextAt, due);
       continue;

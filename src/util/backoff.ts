@@ -19,6 +19,8 @@ export interface RetryPolicy extends Partial<BackoffOptions> {
 
 /** Defaults for reconnecting: 0.5-1 s for the first retry, doubling to at most 30-60 s. */
 export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 1000, maxDelayMs: 60_000 };
+/** How long a try to connect (TCP, TLS, login) may take before it counts as failed, by default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 
 /**
  * The delay before retry number `retry`, counted from 0 for the first retry:

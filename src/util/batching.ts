@@ -95,8 +95,8 @@ export function nextTurn(): Promise<void> {
 /**
  * Works through rows a slice at a time with the event loop let in between, so that what arrived
  * meanwhile (a person's command, an update) runs first: `step(after)` does the slice of rows whose
- * key is past `after` (0 at first) and returns the last key it did, or null once it did the last
- * slice. Resolves true when every slice was done, false when `stopped()` ended the walk between two.
+ * key is past `after` (0 at first) and returns the last key it did, or null when there was nothing
+ * past `after` or it knows it did the last. Resolves true when every slice was done, false when `stopped()` ended the walk between two.
  */
 export async function inSlices(
   step: (after: number) => number | null,

@@ -5,7 +5,7 @@
 import type { Clock } from "../clock/clock.js";
 import { systemClock } from "../clock/clock.js";
 import { createLogger } from "../log.js";
-import { DEFAULT_BACKOFF } from "../util/backoff.js";
+import { DEFAULT_BACKOFF, DEFAULT_CONNECT_TIMEOUT_MS } from "../util/backoff.js";
 import type { BackoffOptions } from "../util/backoff.js";
 import { TypedEmitter } from "./emitter.js";
 import type { Unsubscribe } from "./emitter.js";
@@ -187,7 +187,7 @@ export class SessionCore {
         clock,
         random: options.random ?? Math.random,
         backoff: options.reconnect ?? DEFAULT_BACKOFF,
-        connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         ...(options.services ? { services: options.services } : {}),
       },
       {

@@ -115,6 +115,11 @@ function outageSuite(
       const relay = await fx.relay();
       const config = writeBotConfig(t, dir, botBody(t, smtp, graceS), "alertbot.yaml", relay.port);
       const bot = await fx.startBot(config);
+      assert.equal(
+        bot.withMsg("host_down.grace is shorter than the agents' reconnection backoff").length,
+        graceS * 1000 < RETURN_MS ? 1 : 0,
+        "a grace shorter than the agents' backoff is warned of, once",
+      );
       const up = await startAgent(fx, t, dir, upSource, true);
       const dies = await startAgent(fx, t, dir, diesSource, false);
       for (const source of [upSource, diesSource])

@@ -175,7 +175,7 @@ describe("AlertBot's hearing", () => {
     assert.equal(hearing.nextAt(GRACE_MS), null);
     hearing.deafToAll(); // the database cannot be written: nothing heard is kept
     assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), Infinity);
-    assert.equal(hearing.hostDownNotBefore(GRACE_MS), Infinity);
+    assert.equal(hearing.hostDownNotBefore(0, GRACE_MS), Infinity);
     assert.equal(hearing.holdsUntil(GRACE_MS), Infinity);
     hearing.started(500_000);
     assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), 560_000);
@@ -185,6 +185,7 @@ describe("AlertBot's hearing", () => {
   it("a UDP sender's raise waits its own timeout from the start when that is longer than the grace, at most SILENCE_HELD_MAX_MS", () => {
     const hearing = new Hearing();
     hearing.started(1_000_000);
+    hearing.listening(1_000_000, []); // its link up and the agents' nodes read at once
     const armedAt = 100_000;
     const tenMinutes = 10 * 60_000;
     assert.equal(hearing.raiseNotBefore(false, armedAt, armedAt + tenMinutes, GRACE_MS), 1_000_000 + tenMinutes);
@@ -334,17 +335,51 @@ host_down: { grace: 10s }
     assert.ok(store.sources.down().get("web2")! < backAt, "web2 down since it left, before the restart");
   });
 
-  it("with the link up all along, an agent gone away is raised after the grace as set", async () => {
-    await advance(AGENT_RETURN_MS);
-    for (const source of ["web1", "web2", "web3"]) await republish(source);
-    await core.agentAway("web2@mauve.localhost");
-    await advance(SHORT_GRACE_MS - 1);
-    assert.deepEqual(chat.take(), []);
-    await advance(1);
-    const pages = chat.take();
-    assert.equal(pages.length, 1, pages.join("\n"));
-    assert.match(pages[0]!, /^alice: RAISED #\d+ web2 mauve-host-down: /);
+  it("with the link up, an agent that goes away, even just after a reconnection, is raised after the grace as set", async () => {
+    for (const afterReconnectionMs of [AGENT_RETURN_MS, 5_000, 0]) {
+      await serverRestart(60_000);
+      for (const source of ["web1", "web2", "web3"]) await republish(source);
+      chat.take();
+      await advance(afterReconnectionMs);
+      await core.agentAway("web2@mauve.localhost");
+      await advance(SHORT_GRACE_MS - 1);
+      assert.deepEqual(chat.take(), [], `gone ${afterReconnectionMs} ms after AlertBot was back`);
+      await advance(1);
+      const pages = chat.take();
+      assert.equal(pages.length, 1, pages.join("\n"));
+      assert.match(pages[0]!, /^alice: RAISED #\d+ web2 mauve-host-down: /);
+      await core.agentBack("web2@mauve.localhost");
+      await republish("web2");
+      chat.take();
+    }
   });
+
+  // A link that keeps dropping and coming back sooner than the agents' return grace: each return
+  // used to give every unheard agent that grace afresh, and a dead one was never paged.
+  for (const [how, dies] of [
+    ["went away while AlertBot heard it", (): Promise<void> => core.agentAway("web2@mauve.localhost")],
+    ["died while AlertBot was cut off", (): Promise<void> => Promise.resolve()],
+  ] as const)
+    it(`a dead agent (${how}) is paged although AlertBot's link drops every 80 s`, async () => {
+      await advance(AGENT_RETURN_MS);
+      await dies();
+      let first = true;
+      for (let flap = 0; flap < 6; flap++) {
+        core.cannotHearAgents();
+        await advance(2_000);
+        await core.hearingAgents();
+        await republish("web1");
+        await republish("web3");
+        if (first) await core.agentBack("web1@mauve.localhost");
+        first = false;
+        for (let s = 0; s < 80; s += 10) await advance(10_000); // the link up 80 s at a time
+      }
+      const pages = chat.take().filter((line) => / web2 mauve-host-down: /.test(line));
+      assert.equal(pages.length, 1, "web2 paged, once");
+      assert.deepEqual(chat.take(), []);
+      assert.ok(store.sources.down().has("web2"));
+      assert.ok(!store.sources.down().has("web1") && !store.sources.down().has("web3"), "the live ones are not down");
+    });
 });
 
 // Mauve's UDP senders (the Ruby mauvesend, from cron) say nothing AlertBot can read again later:
