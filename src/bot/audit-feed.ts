@@ -1,11 +1,14 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { describedLabel, type AlertRecord } from "../alerts/types.js";
+import { byUrgency } from "../alerts/urgency.js";
 import { ellipsize, oneLine } from "../codec/text.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { isSilenced } from "../policy/matcher.js";
+import type { RaisedStanding } from "../store/alert-store.js";
 import type { Store } from "../store/store.js";
 import { eachSlice, VIEW_MS_PER_ALERT } from "../util/batching.js";
+import { FirstInOrder } from "../util/first-in-order.js";
 import type { PlainElement } from "../xmpp/payload.js";
 import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";
 import { liveSilences } from "./evaluate-alert.js";
@@ -48,8 +51,8 @@ const BOARD_LINES = 50;
  * once its wait is over, with or without new lines.
  */
 export const DEFAULT_BOARD_MS_PER_RAISED = VIEW_MS_PER_ALERT;
-/** Raised alerts matched against the silences per turn of the event loop: chat and updates go in between. */
-const SILENCED_SLICE = 2_000;
+/** Raised alerts counted and ranked per turn of the event loop: chat and updates go in between. */
+const SURVEY_SLICE = 2_000;
 /** A summary on the board is cut as `show` cuts it: 50 whole summaries of 1,024 characters could make a 250 KB item. */
 const BOARD_SUMMARY_CHARS = 120;
 /** Where the alerts past the board's lines are listed, said below them: the node holds no more. */
@@ -202,18 +205,21 @@ export class AuditFeed {
     const { store, clock, pubsub, service } = this.deps;
     const now = clock.now();
     const silences = liveSilences(store, now);
-    // Counted over every raised alert, however many (the board's title must not undercount), but
-    // only when some silence is in force; first, so that the totals read after it are as fresh.
-    const silenced = silences.length > 0 ? await this.countSilenced(silences, now) : 0;
+    // Counted and ranked over every raised alert, however many (the board's title must not
+    // undercount), a slice at a time; the lines are then read whole (without their detail).
+    const survey = await this.surveyRaised(silences, now);
     if (this.stopped) return;
-    const board = store.alerts.page("raised", BOARD_LINES);
-    const acked = store.alerts.page("acked", 0).total;
+    const read = new Map(store.alerts.briefEach(survey.first.map((a) => a.shortId)).map((a) => [a.shortId, a]));
+    // One cleared since the walk passed it is left out rather than shown as raised.
+    const shown = survey.first.flatMap((s) => {
+      const alert = read.get(s.shortId);
+      return alert?.status === "raised" ? [alert] : [];
+    });
     this.nextBoardAt =
-      now + Math.max(POLL_MS, board.total * (this.deps.boardMsPerRaised ?? DEFAULT_BOARD_MS_PER_RAISED));
-    const title = `${board.total} raised, ${acked} acked, ${silenced} silenced`;
-    const lines = board.alerts.map((a) => boardLine(a, isSilenced(a, silences, now)));
-    if (board.total > board.alerts.length)
-      lines.push(`…and ${board.total - board.alerts.length} more: ${SEE_THE_REST}`);
+      now + Math.max(POLL_MS, survey.raised * (this.deps.boardMsPerRaised ?? DEFAULT_BOARD_MS_PER_RAISED));
+    const title = `${survey.raised} raised, ${survey.acked} acked, ${survey.silenced} silenced`;
+    const lines = shown.map((a) => boardLine(a, isSilenced(a, silences, now)));
+    if (survey.raised > shown.length) lines.push(`…and ${survey.raised - shown.length} more: ${SEE_THE_REST}`);
     const summary = lines.length ? lines.join("\n") : "Nothing raised.";
     const sent = await pubsub.publishForeign(
       service,
@@ -227,20 +233,36 @@ export class AuditFeed {
       this.deps.log.warn("status board publish failed; will retry", { node: STATUS_NODE, condition: sent.condition });
   }
 
-  /** The raised alerts some silence holds, counted a slice at a time with the event loop let in between. */
-  private async countSilenced(silences: ReturnType<typeof liveSilences>, now: number): Promise<number> {
+  /**
+   * The raised alerts counted (all, acked, held by some silence) and the board's first lines in
+   * the order `show` reads them, a slice at a time with the event loop let in between: with
+   * 100,000 open, counting and sorting them in SQLite in one go held the bot's one thread.
+   */
+  private async surveyRaised(
+    silences: ReturnType<typeof liveSilences>,
+    now: number,
+  ): Promise<{ raised: number; acked: number; silenced: number; first: RaisedStanding[] }> {
     const { alerts } = this.deps.store;
-    let count = 0;
+    const first = new FirstInOrder<RaisedStanding>(BOARD_LINES, byUrgency);
+    let raised = 0;
+    let acked = 0;
+    let silenced = 0;
     await eachSlice(
       (after, limit) => alerts.raisedStandingAfter(after, limit),
-      SILENCED_SLICE,
+      SURVEY_SLICE,
       (a) => a.shortId,
       (slice) => {
-        for (const a of slice) count += Number(isSilenced(a, silences, now));
+        for (const a of slice) {
+          raised++;
+          // Any ack counts, even one past its end that the due timer is about to expire.
+          acked += Number(a.ack !== null);
+          if (silences.length > 0) silenced += Number(isSilenced(a, silences, now));
+          first.add(a);
+        }
       },
       () => this.stopped,
     );
-    return count;
+    return { raised, acked, silenced, first: first.first() };
   }
 
   /**

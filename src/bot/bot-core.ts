@@ -406,7 +406,9 @@ export class BotCore {
   /** After a reload: AlertBot's channel alerts no notice can clear any more (channel-health.ts) clear now. */
   private clearMootChannelAlerts(): void {
     const { store, clock, log } = this.deps;
-    const moot = mootChannelAlerts(store.alerts.list("raised"), this.ownSource, this.settings().policy.people);
+    // AlertBot's own alerts only: every raised alert read whole held the thread in a storm.
+    const own = [...store.alerts.ofSource(this.ownSource).values()];
+    const moot = mootChannelAlerts(own, this.ownSource, this.settings().policy.people);
     if (moot.length === 0) return;
     store.transaction(() => {
       for (const m of moot) clearChannelFailing(store, this.ownSource, m.channel, m.person, clock.now(), m.why);

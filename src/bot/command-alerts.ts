@@ -15,7 +15,9 @@ import type { Logger } from "../log.js";
 import type { AckInfo, AlertRecord } from "../alerts/types.js";
 import { escalateNow } from "../policy/escalation.js";
 import type { Matcher, Policy } from "../policy/types.js";
+import type { AlertFilter } from "../store/alert-store.js";
 import type { Store } from "../store/store.js";
+import { nextTurn } from "../util/batching.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import { escalationOf, evaluateAlert, holdsAt, storeEscalation, type PolicyInputs } from "./evaluate-alert.js";
 
@@ -29,6 +31,22 @@ export interface CommandAlertsDeps {
 
 const because = (note: string): string => (note ? ` because ${note}` : "");
 
+/** How many numbers a slice of a listing passes over before the event loop is let in. */
+const LIST_SLICE = 2_000;
+
+/**
+ * Every alert `filter` matches, by number, a slice at a time with the event loop let in between:
+ * `show` in a storm passes over 100,000 alerts, and chat, acks and updates must not wait for all
+ * of them. Alerts numbered past the last when the walk began are not in it.
+ */
+async function* listed(store: Store, filter: AlertFilter): AsyncIterable<AlertRecord> {
+  const last = store.alerts.lastShortId();
+  for (let after = 0; after < last; after += LIST_SLICE) {
+    if (after > 0) await nextTurn();
+    yield* store.alerts.briefBetween(filter, after, Math.min(after + LIST_SLICE, last));
+  }
+}
+
 /**
  * The commands' view of the alerts, over the store. Every change is one transaction with its
  * history line, and sets the alert's policy time to now, so the policy tells the people already
@@ -40,7 +58,7 @@ export function commandAlerts(deps: CommandAlertsDeps): CommandAlerts {
   const holdOf = (alert: AlertRecord, now: number): AlertHold | null =>
     holdsAt(store, deps.policy, deps.inputs, now)(alert);
   return {
-    list: (filter) => store.alerts.each(filter),
+    list: (filter) => listed(store, filter),
     get: (shortId) => store.alerts.get(shortId),
     history: (shortId) => (store.alerts.get(shortId) ? store.alerts.history(shortId) : undefined),
 

@@ -2,6 +2,7 @@ import type { AlertRecord } from "../alerts/types.js";
 import { LEVELS } from "../policy/types.js";
 import { ago, alertLine, hasLiveAck } from "./format.js";
 import { silencedUntil } from "../policy/matcher.js";
+import { FirstInOrder } from "../util/first-in-order.js";
 import type { AlertGrade, ArgsResult, Command, CommandContext, ShowFilter } from "./types.js";
 
 /** What `show` was asked to list, and how many lines at most. */
@@ -79,32 +80,31 @@ function byUrgency(grade: (a: AlertRecord) => AlertGrade | null): (a: AlertRecor
  * The `limit` most urgent of `alerts` that pass `keep`, and how many pass in all, holding at most
  * twice `limit` at a time: a silence may cover 100,000 alerts, and every one must be counted.
  */
-export function mostUrgent(
-  alerts: Iterable<AlertRecord>,
+export async function mostUrgent(
+  alerts: Iterable<AlertRecord> | AsyncIterable<AlertRecord>,
   keep: (a: AlertRecord) => boolean,
   limit: number,
   order: (a: AlertRecord, b: AlertRecord) => number,
-): { alerts: AlertRecord[]; total: number } {
-  let top: AlertRecord[] = [];
+): Promise<{ alerts: AlertRecord[]; total: number }> {
+  const top = new FirstInOrder(limit, order);
   let total = 0;
-  for (const a of alerts) {
+  for await (const a of alerts) {
     if (!keep(a)) continue;
     total++;
-    top.push(a);
-    if (top.length >= 2 * limit) top = top.sort(order).slice(0, limit);
+    top.add(a);
   }
-  return { alerts: top.sort(order).slice(0, limit), total };
+  return { alerts: top.first(), total };
 }
 
-function handleShow(args: ShowArgs, ctx: CommandContext): string {
+async function handleShow(args: ShowArgs, ctx: CommandContext): Promise<string> {
   // AlertBot's own trouble that no alert records comes first: while its database cannot be
   // written, the list below is not what the agents say, and "No raised alerts." would be a lie.
   const troubles = (ctx.troubles ?? []).map((t) => `⚠ ${t.text} (since ${ago(t.since, ctx.now)})`);
-  const list = listAlerts(args, ctx);
+  const list = await listAlerts(args, ctx);
   return troubles.length === 0 ? list : [...troubles, list].join("\n");
 }
 
-function listAlerts(args: ShowArgs, ctx: CommandContext): string {
+async function listAlerts(args: ShowArgs, ctx: CommandContext): Promise<string> {
   const silences = ctx.silences?.list(ctx.now) ?? [];
   const until = (a: AlertRecord): number | null => silencedUntil(a, silences, ctx.now);
   // Graded once each; weakly held, as a listing may pass over 100,000 alerts.
@@ -118,9 +118,9 @@ function listAlerts(args: ShowArgs, ctx: CommandContext): string {
   // worked out here, over every alert, holding only a page at a time.
   const { alerts, total } =
     args.filter === "silenced"
-      ? mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit, order)
+      ? await mostUrgent(ctx.alerts.list("raised"), (a) => until(a) !== null, args.limit, order)
       : // A store's "acked" may include acks past their end, about to expire: don't list them as acked.
-        mostUrgent(
+        await mostUrgent(
           ctx.alerts.list(args.filter),
           (a) => args.filter !== "acked" || hasLiveAck(a, ctx.now),
           args.limit,

@@ -1,4 +1,7 @@
+import type { AlertRecord } from "../alerts/types.js";
+import { byUrgency } from "../alerts/urgency.js";
 import { formatDuration, parseDuration } from "../util/duration.js";
+import { FirstInOrder } from "../util/first-in-order.js";
 import { matches } from "../policy/matcher.js";
 import type { Matcher } from "../policy/types.js";
 import { noteProblem, quoted, readBecause, readCommandDuration, refuser } from "./args.js";
@@ -59,7 +62,7 @@ function resolve(target: SilenceTarget, ctx: CommandContext): { matcher: Matcher
   return { matcher: exactMatcher(alert), what: alertName(alert) };
 }
 
-function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
+async function handleSilence(args: SilenceArgs, ctx: CommandContext): Promise<string> {
   const silences = silencesOf(ctx);
   const resolved = resolve(args.target, ctx);
   if (typeof resolved === "string") return resolved;
@@ -75,13 +78,17 @@ function handleSilence(args: SilenceArgs, ctx: CommandContext): string {
     out.push(
       `(${formatDuration(args.durationMs)} is longer than silences may last, so I used the maximum, ${formatDuration(maxMs)}.)`,
     );
-  const named: string[] = [];
+  // The most urgent it mutes are named, as `show` would list them first.
+  const first = new FirstInOrder<AlertRecord>(NAMED, byUrgency);
   let muted = 0;
-  for (const a of ctx.alerts.list("raised")) {
+  for await (const a of ctx.alerts.list("raised")) {
     if (!matches(resolved.matcher, a)) continue;
-    if (++muted <= NAMED) named.push(alertName(a));
+    muted++;
+    first.add(a);
   }
-  const names = named.join(", ") + (muted > NAMED ? `, and ${muted - NAMED} more ("show silenced" lists them)` : "");
+  const names =
+    first.first().map(alertName).join(", ") +
+    (muted > NAMED ? `, and ${muted - NAMED} more ("show silenced" lists them)` : "");
   out.push(
     muted === 0
       ? "No raised alert matches it now."

@@ -17,12 +17,12 @@ function silenceLine(s: SilenceRecord, ctx: CommandContext, muted: number): stri
   return `#${s.id} ${formatMatcher(s.matcher)}: ${formatDuration(s.until - ctx.now)} left, set by ${s.by}${because} (mutes ${muted} raised)`;
 }
 
-function handleSilences(_args: null, ctx: CommandContext): string {
+async function handleSilences(_args: null, ctx: CommandContext): Promise<string> {
   const live = silencesOf(ctx).list(ctx.now);
   if (live.length === 0) return "No silences in force.";
   // One pass over every raised alert, however many, counting for each silence what it mutes.
   const muted = live.map(() => 0);
-  for (const a of ctx.alerts.list("raised")) live.forEach((s, i) => (muted[i]! += Number(matches(s.matcher, a))));
+  for await (const a of ctx.alerts.list("raised")) live.forEach((s, i) => (muted[i]! += Number(matches(s.matcher, a))));
   return ["Silences in force:", ...live.map((s, i) => silenceLine(s, ctx, muted[i]!))].join("\n");
 }
 

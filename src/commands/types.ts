@@ -80,10 +80,11 @@ export interface HistoryLine {
  */
 export interface CommandAlerts {
   /**
-   * Every alert `filter` matches (no cap), in the order people read them: raised first, most
-   * important, longest standing; without their detail (`get` has it).
+   * Every alert `filter` matches (no cap), in no particular order (those who list them sort them:
+   * `byUrgency`), without their detail (`get` has it); a bot with many alerts hands them over a
+   * slice at a time, with the event loop let in between.
    */
-  list(filter: AlertFilter): Iterable<AlertRecord>;
+  list(filter: AlertFilter): Iterable<AlertRecord> | AsyncIterable<AlertRecord>;
   ack(shortId: number, ack: AckInfo): AckOutcome;
   /** The alert a person calls `#shortId`. */
   get?(shortId: number): AlertRecord | undefined;

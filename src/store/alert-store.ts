@@ -79,7 +79,8 @@ export interface AlertPage {
 }
 
 // Raised before cleared, then most important first; among equals, the longest-standing first
-// (an alert never raised last), then by number: the order people read `show` in.
+// (an alert never raised last), then by number: the order people read `show` in, as `byUrgency`
+// (src/alerts/urgency.ts) sorts what is read a slice at a time.
 const URGENCY = "ORDER BY status = 'cleared', importance DESC, raised_at IS NULL, raised_at, short_id";
 
 // @now null: any ack counts as acked, even one past its end that the due timer is about to expire.
@@ -334,6 +335,26 @@ export class AlertStore {
       now: now ?? null,
     }))
       yield fromValues(row as unknown[]);
+  }
+
+  /**
+   * The alerts `filter` matches numbered past `afterShortId` and up to `upToShortId`, by number,
+   * brief as {@link each} reads them: for a walk over every alert a slice at a time (`show` in a
+   * storm), each slice bounded by the rows it passes over, not by the rows it finds. With `now`
+   * null, any ack counts as acked, as in {@link each}.
+   */
+  briefBetween(filter: AlertFilter, afterShortId: number, upToShortId: number): AlertRecord[] {
+    const where = whereFor(filter).replace(/^WHERE /, "AND ");
+    return (
+      this.rows(
+        `SELECT ${BRIEF} FROM alerts WHERE short_id > @after AND short_id <= @upTo ${where} ORDER BY short_id`,
+      ).all({ after: afterShortId, upTo: upToShortId, now: null }) as unknown[][]
+    ).map(fromValues);
+  }
+
+  /** The highest number an alert has now (0 with none): where a walk by number ends. */
+  lastShortId(): number {
+    return (this.sql("SELECT MAX(short_id) AS n FROM alerts").get() as { n: number | null }).n ?? 0;
   }
 
   /** One page of {@link list}, and how many there are in all: sorted, counted and cut by SQLite. */

@@ -15,14 +15,16 @@ import { alert, update } from "../helpers/updates.js";
 const T0 = 1_700_000_000_000;
 const S = 1000;
 
-function titleOf(entry: PlainElement): string {
-  const title = (entry.children ?? []).find((c): c is PlainElement => typeof c !== "string" && c.name === "title");
-  return (title?.children ?? []).filter((c): c is string => typeof c === "string").join("");
+function textOf(entry: PlainElement, name: string): string {
+  const child = (entry.children ?? []).find((c): c is PlainElement => typeof c !== "string" && c.name === name);
+  return (child?.children ?? []).filter((c): c is string => typeof c === "string").join("");
 }
+const titleOf = (entry: PlainElement): string => textOf(entry, "title");
 
 /** The feed over `store`; `order` records each publish by node (with the board's title) and whatever else is pushed. */
 function feedOver(store: Store, clock: FakeClock, boardMsPerRaised?: number, refuseBoards = 0) {
   const order: string[] = [];
+  const boards: PlainElement[] = [];
   let refusals = refuseBoards;
   const pubsub = {
     publishForeign: (_service: string, node: string, entry: PlainElement) => {
@@ -31,6 +33,7 @@ function feedOver(store: Store, clock: FakeClock, boardMsPerRaised?: number, ref
         order.push("board refused");
         return Promise.resolve({ ok: false, condition: "internal-server-error" });
       }
+      if (node === STATUS_NODE) boards.push(entry);
       order.push(node === STATUS_NODE ? `board: ${titleOf(entry)}` : node);
       return Promise.resolve({ ok: true });
     },
@@ -44,7 +47,7 @@ function feedOver(store: Store, clock: FakeClock, boardMsPerRaised?: number, ref
     readers: [],
     ...(boardMsPerRaised === undefined ? {} : { boardMsPerRaised }),
   });
-  return { feed, order };
+  return { feed, order, boards };
 }
 
 const raise = (store: Store, source: string, count: number, at: number): void => {
@@ -110,6 +113,54 @@ describe("audit feed: the status board in a storm", () => {
     setImmediate(() => order.push("a person's command"));
     await flushed;
     assert.deepEqual(order, [AUDIT_NODE, "a person's command", "board: 5501 raised, 0 acked, 5000 silenced"]);
+    store.close();
+  });
+
+  it("with no silence in force, counts and ranks thousands a slice at a time too", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    for (let i = 0; i < 5; i++) raise(store, `web${i}`, 1000, clock.now());
+    const { feed, order } = feedOver(store, clock);
+    await feed.flush();
+    order.splice(0);
+    clock.advance(10 * S);
+    raise(store, "web9", 1, clock.now());
+    const flushed = feed.flush();
+    setImmediate(() => order.push("a person's command"));
+    await flushed;
+    assert.deepEqual(order, [AUDIT_NODE, "a person's command", "board: 5001 raised, 0 acked, 0 silenced"]);
+    store.close();
+  });
+
+  it("lists the most urgent raised alerts from every slice, as SQLite sorts them, and counts the acked", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    // Urgency against the numbers: importance scattered, and the later sources raised earlier.
+    for (let s = 0; s < 5; s++) {
+      const alerts = Array.from({ length: 1000 }, (_, i) =>
+        alert(`check${i}`, { summary: `check ${i} failed`, importance: ((s * 1000 + i) * 7919) % 97 }),
+      );
+      assert.equal(ingestUpdate(store, update(`web${s}`, alerts), { via: "udp" }, T0 + (5 - s) * S).status, "applied");
+    }
+    const ackedIds = store.alerts.list("raised", 3).map((a) => a.shortId);
+    for (const shortId of [...ackedIds, 4321])
+      store.alerts.save({ ...store.alerts.get(shortId)!, ack: { by: "bob", at: T0, until: T0 + 3600 * S, note: "" } });
+    store.policy.addSilence({ source: ["web3"] }, T0 + 3600 * S, "carol", "maintenance", T0);
+    clock.advance(10 * S);
+    const { feed, boards } = feedOver(store, clock);
+    await feed.flush();
+    const board = boards.at(-1)!;
+    assert.equal(titleOf(board), "5000 raised, 4 acked, 1000 silenced");
+    const lines = textOf(board, "summary").split("\n");
+    assert.deepEqual(
+      lines.slice(0, 50).map((l) => Number(/^#(\d+) /.exec(l)?.[1])),
+      store.alerts.page("raised", 50).alerts.map((a) => a.shortId),
+    );
+    assert.match(lines[0]!, /\(acked by bob\)$/);
+    assert.equal(
+      lines[50],
+      '…and 4950 more: say "show 100" to AlertBot for up to 100 of them; its web board, when on, lists them all',
+    );
     store.close();
   });
 
