@@ -25,7 +25,7 @@ import { silencesMain } from "./silences-page.js";
 import { fromBoardPage } from "./same-origin.js";
 import { SignInLinks, type LinkRefusal } from "./sign-in.js";
 import { commandLine, readAlertNumber } from "./board-actions.js";
-import { nextTurn } from "../util/batching.js";
+import { eachSlice, nextTurn, VIEW_MS_PER_ALERT } from "../util/batching.js";
 
 /** What the board needs from the running bot. */
 export interface WebBoardDeps {
@@ -58,11 +58,10 @@ const CHART_CACHE_MS = 30_000;
 const VIEW_REUSE_MS = 1_000;
 /**
  * How long a board view serves, per alert it counts, and so how long the live feed waits between
- * two "something changed" (each makes every open board fetch itself again). A view grades every
- * open alert: in a storm of tens of thousands a view a second took most of the bot's time, and
- * chat, acks and updates waited behind it. As the audit feed's board (DEFAULT_BOARD_MS_PER_RAISED).
+ * two "something changed" (each makes every open board fetch itself again): VIEW_MS_PER_ALERT, as
+ * the status node's board.
  */
-const DEFAULT_VIEW_MS_PER_ALERT = 0.05;
+const DEFAULT_VIEW_MS_PER_ALERT = VIEW_MS_PER_ALERT;
 /** Open alerts graded per turn of the event loop while a view is built: chat and updates go in between. */
 export const VIEW_SLICE = 1_000;
 /** Distinct filter sets kept at once; past that the cache starts again. */
@@ -385,13 +384,14 @@ export class WebBoard {
     const builder = new BoardViewBuilder(this.deps.policy().rules, store.policy.liveSilences<Matcher>(now), now, q);
     const scheduled = store.alerts.scheduled();
     const isScheduled = new Set(scheduled.map((a) => a.shortId));
-    for (let after = 0; ;) {
-      const slice = store.alerts.raisedStandingAfter(after, VIEW_SLICE);
-      for (const alert of slice) if (!isScheduled.has(alert.shortId)) builder.add(alert);
-      if (slice.length < VIEW_SLICE) break;
-      after = slice.at(-1)!.shortId;
-      await nextTurn();
-    }
+    await eachSlice(
+      (after, limit) => store.alerts.raisedStandingAfter(after, limit),
+      VIEW_SLICE,
+      (alert) => alert.shortId,
+      (slice) => {
+        for (const alert of slice) if (!isScheduled.has(alert.shortId)) builder.add(alert);
+      },
+    );
     for (let i = 0; i < scheduled.length; i += VIEW_SLICE) {
       if (i > 0) await nextTurn();
       for (const alert of scheduled.slice(i, i + VIEW_SLICE)) builder.add(alert);
