@@ -16,7 +16,7 @@ import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { RaiseHeard, StoredDelivery } from "../store/policy-store.js";
 import type { Store } from "../store/store.js";
 import type { BotMetrics } from "../http/metrics.js";
-import { TurnBatch } from "../util/batching.js";
+import { nextTurn, TurnBatch } from "../util/batching.js";
 import type { RetryPolicy } from "../util/backoff.js";
 import type { BotSettings } from "./settings.js";
 
@@ -65,6 +65,10 @@ const NOT_KEPT: RaiseHeard = { floor: 0, heard: [], heardBefore: null };
 const PLANNED_NOW_MS = 1_000;
 /** How long a notice held by a silence, a down host or a shut window waits before it is looked at again. */
 const HELD_RECHECK_MS = 60_000;
+/** How many of a person's pending notices the outbox reads and looks at in one turn of the event loop. */
+const FLUSH_SLICE = 2_000;
+/** How many alerts a digest reads in one turn of the event loop (a storm's digest names thousands). */
+const DIGEST_READ_SLICE = 5_000;
 
 /**
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
@@ -83,6 +87,9 @@ export class Dispatcher {
   /** Outcomes of sends waiting to be stored together (see `storeLater`). */
   private readonly outcomes: TurnBatch<() => void>;
   private stopped = false;
+  /** A large outbox is being planned over several turns (see `planRest`); a flush asked for meanwhile waits for it. */
+  private planning = false;
+  private planAgain = false;
 
   // Sends under way finish with the channel they started on; a reload reaches the next ones.
   constructor(private readonly deps: DispatcherDeps) {
@@ -93,43 +100,138 @@ export class Dispatcher {
     return this.deps.settings.current().policy.storm;
   }
 
-  /** Plans and starts sending everything pending; does not wait for the sends. */
+  /**
+   * Plans and starts sending everything pending; does not wait for the sends. A person with more
+   * pending than a slice has the rest read and looked at over later turns of the event loop (see
+   * `planRest`); a flush asked for meanwhile goes round after it (two at once could tell the same
+   * notice twice).
+   */
   flush(): void {
+    if (this.planning) {
+      this.planAgain = true;
+      return;
+    }
     const { store, clock } = this.deps;
     const storm = this.storm();
     const now = clock.now();
-    for (const person of store.policy.peopleWithPending(now)) {
-      const sent = this.sentSummary(person, now, storm);
-      // No room under the limit: nothing goes out now, so the held deliveries (thousands, in a
-      // storm) are not read again for every update; the timer brings them back when it frees.
-      const freesAt = budgetExhaustedUntil(sent, now, storm);
-      if (freesAt !== null) {
-        this.holdUntil(person, freesAt);
-        continue;
-      }
-      const rows = this.stillWanted(
-        store.policy.pending(person, now, DELIVERY_FORM).filter((r) => !this.inFlight.has(r.id)),
-        now,
+    const people = store.policy.peopleWithPending(now);
+    for (let i = 0; i < people.length; i++) {
+      const large = this.startPlanning(people[i]!, now, storm);
+      if (large === null) continue;
+      this.planning = true;
+      this.track(
+        this.planRest(large, people.slice(i + 1), now, storm).finally(() => {
+          this.planning = false;
+          if (!this.planAgain) return;
+          this.planAgain = false;
+          this.flush();
+        }),
       );
-      if (rows.length === 0) continue;
-      const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
-      const plan = planOutbox(
-        rows.map((r) => r.delivery),
-        sent,
-        now,
-        storm,
-      );
-      for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
-      if (plan.digest)
-        this.track(
-          this.sendDigest(
-            person,
-            plan.digest,
-            plan.digest.items.map((d) => ids.get(d)!),
-          ),
-        );
-      if (plan.keep.length > 0 && plan.holdUntil !== null) this.holdUntil(person, plan.holdUntil);
+      return;
     }
+  }
+
+  /**
+   * Plans `person`'s outbox at once when it fits in a slice; otherwise looks at the first slice
+   * and returns what the rest needs. Nothing goes out before a person's last slice was looked at,
+   * so a crash in between leaves every notice of theirs pending (sent at the next start, as ever);
+   * what a slice finds moot or held is stored at once, as it would be at the end.
+   */
+  private startPlanning(person: string, now: number, storm: StormConfig): LargeOutbox | null {
+    const { store } = this.deps;
+    const sent = this.sentSummary(person, now, storm);
+    // No room under the limit: nothing goes out now, so the held deliveries (thousands, in a
+    // storm) are not read again for every update; the timer brings them back when it frees.
+    const freesAt = budgetExhaustedUntil(sent, now, storm);
+    if (freesAt !== null) {
+      this.holdUntil(person, freesAt);
+      return null;
+    }
+    const slice = store.policy.pendingAfter(person, now, 0, FLUSH_SLICE, DELIVERY_FORM);
+    const wanted = this.wantedOf(slice, now);
+    if (slice.length < FLUSH_SLICE) {
+      this.plan(person, wanted, sent, now, storm);
+      return null;
+    }
+    return { person, sent, wanted, after: slice.at(-1)!.id };
+  }
+
+  /** The rest of a large outbox a slice a turn, then the people after it, as `flush` would. */
+  private async planRest(
+    first: LargeOutbox,
+    people: readonly string[],
+    now: number,
+    storm: StormConfig,
+  ): Promise<void> {
+    let large: LargeOutbox | null = first;
+    for (let i = 0; ; large = this.startPlanning(people[i++]!, now, storm)) {
+      if (large !== null && !(await this.planLarge(large, now, storm))) return;
+      if (i >= people.length) return;
+    }
+  }
+
+  /** Looks at the rest of a large outbox a slice a turn, then plans it; false when stopped meanwhile. */
+  private async planLarge(large: LargeOutbox, now: number, storm: StormConfig): Promise<boolean> {
+    const { store } = this.deps;
+    const { person, sent } = large;
+    let wanted = large.wanted;
+    for (let after: number | null = large.after; after !== null;) {
+      await nextTurn();
+      if (this.stopped) return false;
+      const slice: Array<StoredDelivery<Delivery>> = store.policy.pendingAfter(
+        person,
+        now,
+        after,
+        FLUSH_SLICE,
+        DELIVERY_FORM,
+      );
+      for (const r of this.wantedOf(slice, now)) wanted.push(r);
+      after = slice.length < FLUSH_SLICE ? null : slice.at(-1)!.id;
+    }
+    // Looked at over several turns: an ack or a clear meanwhile may have finished some of them.
+    const pending = store.policy.stillPending(
+      person,
+      wanted.map((r) => r.id),
+    );
+    wanted = wanted.filter((r) => pending.has(r.id) && !this.inFlight.has(r.id));
+    this.plan(person, wanted, sent, now, storm);
+    return true;
+  }
+
+  /** Of `rows`, those not being sent now and still wanted (see `stillWanted`). */
+  private wantedOf(rows: Array<StoredDelivery<Delivery>>, now: number): Array<StoredDelivery<Delivery>> {
+    return this.stillWanted(
+      rows.filter((r) => !this.inFlight.has(r.id)),
+      now,
+    );
+  }
+
+  /** Plans `rows` (a person's wanted notices) through the storm limits and starts sending them. */
+  private plan(
+    person: string,
+    rows: Array<StoredDelivery<Delivery>>,
+    sent: SentSummary,
+    now: number,
+    storm: StormConfig,
+  ): void {
+    if (rows.length === 0) return;
+    const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
+    const plan = planOutbox(
+      rows.map((r) => r.delivery),
+      sent,
+      now,
+      storm,
+    );
+    for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
+    if (plan.digest)
+      this.track(
+        this.sendDigest(
+          person,
+          plan.digest,
+          plan.digest.items.map((d) => ids.get(d)!),
+        ),
+      );
+    if (plan.keep.length > 0 && plan.holdUntil !== null) this.holdUntil(person, plan.holdUntil);
   }
 
   /**
@@ -201,7 +303,7 @@ export class Dispatcher {
     // read whole, since that notice shows its detail, and only so (read brief first, its row was
     // read twice).
     const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
-    const listed = shortIds.length !== 1 ? store.alerts.briefEach(shortIds) : alone !== undefined ? [alone] : [];
+    const listed = shortIds.length !== 1 ? await this.briefInSlices(shortIds) : alone !== undefined ? [alone] : [];
     const only = alone ?? (listed.length === 1 ? store.alerts.get(listed[0]!.shortId) : undefined);
     const alerts = only !== undefined ? [only] : listed;
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
@@ -224,6 +326,16 @@ export class Dispatcher {
       for (const id of ids) this.inFlight.delete(id);
       this.armDigestFallbacks(person, digest, ok);
     });
+  }
+
+  /** `briefEach` a slice at a time, with the event loop let in between. */
+  private async briefInSlices(shortIds: readonly number[]): Promise<AlertRecord[]> {
+    const listed: AlertRecord[] = [];
+    for (let i = 0; i < shortIds.length; i += DIGEST_READ_SLICE) {
+      if (i > 0) await nextTurn();
+      for (const a of this.deps.store.alerts.briefEach(shortIds.slice(i, i + DIGEST_READ_SLICE))) listed.push(a);
+    }
+    return listed;
   }
 
   /**
@@ -492,6 +604,15 @@ export class Dispatcher {
       .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
+}
+
+/** A person's outbox too large for one slice, as far as its first slice was looked at. */
+interface LargeOutbox {
+  readonly person: string;
+  readonly sent: SentSummary;
+  readonly wanted: Array<StoredDelivery<Delivery>>;
+  /** The last delivery looked at. */
+  readonly after: number;
 }
 
 /** Deliveries by the alert they are about, each alert's in the order given. */

@@ -1,0 +1,113 @@
+// Issue 17, people first: when the reminders of a storm's alerts fall due together, the outbox
+// flush read and looked at every one of them in one go, and a person's command waited for all of
+// it. A large outbox is now looked at a slice at a time, with the event loop let in between.
+import assert from "node:assert/strict";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
+import { Store } from "../../src/store/store.js";
+import { fakeClockCore } from "../helpers/fake-clock-core.js";
+import { testConfig } from "../helpers/test-config.js";
+import { alert, update } from "../helpers/updates.js";
+
+const T0 = 1_700_000_000_000;
+const M = 60_000;
+const COUNT = 5_000;
+
+class Ordered implements Channel {
+  readonly name = "xmpp" as const;
+  constructor(private readonly order: string[]) {}
+  async send(to: Recipient, m: NotificationMessage) {
+    this.order.push(`${to.name}: ${m.subject}`);
+    return { ok: true as const };
+  }
+}
+
+// One message per 40 minutes: the storm's digest uses it, so its reminders (due at 30m) wait for the limit.
+const config = testConfig(
+  `people:
+  - { name: alice, jid: alice@x.org }
+workgroups:
+  - { name: ops, members: [alice], escalation: { normal: { steps: [{ after: 0m, notify: oncall }], reminder: 30m } } }
+rules:
+  - { level: normal, workgroup: ops }
+storm: { per_person_limit: 1 per 40m }
+`,
+  "x.org",
+);
+
+describe("the outbox flush of a storm's reminders", () => {
+  it("lets a person's command run between its slices, and tells the reminders in one digest", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    const order: string[] = [];
+    const core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map<ChannelKind, Channel>([["xmpp", new Ordered(order)]]),
+    });
+    await core.start();
+    await core.applyUpdate(
+      update(
+        "storm",
+        Array.from({ length: COUNT }, (_, i) => alert(`c${i}`, { summary: `check ${i} failed` })),
+      ),
+      { via: "udp" },
+    );
+    await core.tick();
+    await core.idle();
+    assert.deepEqual(order.splice(0), [`alice: DIGEST ${COUNT} alerts, ${COUNT} raised`]);
+    clock.advance(30 * M);
+    await core.tick();
+    await core.idle();
+    assert.equal(order.length, 0, "the reminders wait for the limit");
+    // The limit frees: its timer flushes the outbox, every reminder of the storm in it.
+    clock.advance(10 * M);
+    setImmediate(() => order.push("a person's command"));
+    await core.idle();
+    assert.deepEqual(order, ["a person's command", `alice: DIGEST ${COUNT} alerts, ${COUNT} raised`]);
+    core.stop();
+    store.close();
+  });
+
+  it("stopped between slices, tells nothing then, and every reminder once at the next start", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    const order: string[] = [];
+    const channels = new Map<ChannelKind, Channel>([["xmpp", new Ordered(order)]]);
+    const core = fakeClockCore({ store, clock, policy: config, channels });
+    await core.start();
+    await core.applyUpdate(
+      update(
+        "storm",
+        Array.from({ length: COUNT }, (_, i) => alert(`c${i}`, { summary: `check ${i} failed` })),
+      ),
+      { via: "udp" },
+    );
+    await core.tick();
+    await core.idle();
+    clock.advance(30 * M);
+    await core.tick();
+    await core.idle();
+    order.length = 0;
+    // The process ends while the outbox is being looked at: nothing of it was told.
+    clock.advance(10 * M);
+    setImmediate(() => core.stop());
+    await core.idle();
+    assert.deepEqual(order, []);
+    const again = fakeClockCore({ store, clock, policy: config, channels });
+    await again.start();
+    await again.tick();
+    await again.idle();
+    assert.deepEqual(order, [`alice: DIGEST ${COUNT} alerts, ${COUNT} raised`]);
+    const reminders = store.alerts
+      .list("raised")
+      .flatMap((a) => store.policy.deliveriesOf(a.shortId))
+      .filter((d) => JSON.stringify(d.delivery).includes('"reminder"'));
+    assert.equal(reminders.length, COUNT);
+    assert.deepEqual([...new Set(reminders.map((d) => d.status))], ["digested"]);
+    again.stop();
+    store.close();
+  });
+});
