@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import type { AlertRecord } from "../alerts/types.js";
+import type { AlertEvent, AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
 import {
   sendingKinds,
@@ -69,6 +69,8 @@ const HELD_RECHECK_MS = 60_000;
 const FLUSH_SLICE = 2_000;
 /** How many alerts a digest reads in one turn of the event loop (a storm's digest names thousands). */
 const DIGEST_READ_SLICE = 5_000;
+/** How many alerts of a digest have their history and who heard stored in one transaction. */
+const OUTCOME_SLICE = 2_000;
 
 /**
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
@@ -315,14 +317,17 @@ export class Dispatcher {
       for (const id of ids) this.inFlight.delete(id);
       return;
     }
-    const ok = await this.sendOn(person, digest.channels, message, alerts);
+    const large = alerts.length > OUTCOME_SLICE || ids.length > OUTCOME_SLICE;
+    const history: AlertEvent[] | undefined = large ? [] : undefined;
+    const ok = await this.sendOn(person, digest.channels, message, alerts, history);
+    let told: ReadonlyArray<{ shortId: number; id: number }> = digest.items.map((d, i) => ({
+      shortId: d.shortId,
+      id: ids[i]!,
+    }));
+    if (history !== undefined) told = await this.storeInSlices(person, alerts, history, ok ? told : []);
     this.storeLater(() => {
       store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
-      if (ok)
-        store.policy.markHeard(
-          person,
-          digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! })),
-        );
+      if (ok) store.policy.markHeard(person, told);
       for (const id of ids) this.inFlight.delete(id);
       this.armDigestFallbacks(person, digest, ok);
     });
@@ -358,14 +363,15 @@ export class Dispatcher {
     names: readonly ChannelName[],
     message: NotificationMessage,
     alerts: AlertRecord[],
+    history?: AlertEvent[],
   ): Promise<boolean> {
     const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
-      this.record(alerts, "notify-failed", `no person named ${person}`);
+      this.record(alerts, "notify-failed", `no person named ${person}`, history);
       return false;
     }
     const outcomes = await Promise.all(
-      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, alerts)),
+      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, alerts, history)),
     );
     return outcomes.some((o) => o.ok);
   }
@@ -375,11 +381,12 @@ export class Dispatcher {
     to: Recipient,
     message: NotificationMessage,
     alerts: AlertRecord[],
+    history?: AlertEvent[],
   ): Promise<DeliveryOutcome> {
     const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
-      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
+      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`, history);
       return { ok: false, recoverable: false, error: "not configured" };
     }
     const startedAt = this.deps.clock.now();
@@ -389,8 +396,9 @@ export class Dispatcher {
       onAttempt: (outcome, attempt, next) => {
         this.deps.metrics?.noticeAttempt(name, outcome.ok, this.deps.clock.now() - startedAt);
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
-        if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
-        else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
+        if (outcome.ok)
+          this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`, history);
+        else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`, history);
         if (!outcome.ok)
           this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
@@ -539,14 +547,55 @@ export class Dispatcher {
     return pageWaits && answerWanted ? "wait" : "moot";
   }
 
-  private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {
+  /** Stores a line in the history of each of `alerts` with the outcomes, or collects it in `history`. */
+  private record(
+    alerts: readonly AlertRecord[],
+    kind: "notified" | "notify-failed",
+    detail: string,
+    history?: AlertEvent[],
+  ): void {
     const at = this.deps.clock.now();
+    if (history !== undefined) {
+      history.push({ kind, at, actor: "bot", detail });
+      return;
+    }
     this.storeLater(() => {
       this.deps.store.alerts.recordEach(
         alerts.map((a) => a.shortId),
         { kind, at, actor: "bot", detail },
       );
     });
+  }
+
+  /**
+   * What a large digest's outcome stores before its deliveries are finished: the history lines of
+   * its alerts, and that the person heard of them (`told`), a slice a transaction with the event
+   * loop let in between (one transaction for all of a storm's held chat and acks behind it).
+   * Returns the last slice of `told`, which is stored with the deliveries finished. Until then they
+   * stay pending and in flight: a crash in between sends the digest again at the next start, as a
+   * crash before its outcome is stored does, and what was stored of it says true (it was sent, they
+   * heard of it); marking heard again writes nothing.
+   */
+  private async storeInSlices(
+    person: string,
+    alerts: readonly AlertRecord[],
+    history: readonly AlertEvent[],
+    told: ReadonlyArray<{ shortId: number; id: number }>,
+  ): Promise<ReadonlyArray<{ shortId: number; id: number }>> {
+    const { store } = this.deps;
+    const shortIds = alerts.map((a) => a.shortId);
+    const slices = Math.max(Math.ceil(shortIds.length / OUTCOME_SLICE), Math.ceil(told.length / OUTCOME_SLICE), 1);
+    for (let i = 0; i < slices; i++) {
+      if (i > 0) await nextTurn();
+      const ofAlerts = shortIds.slice(i * OUTCOME_SLICE, (i + 1) * OUTCOME_SLICE);
+      const heard = i === slices - 1 ? [] : told.slice(i * OUTCOME_SLICE, (i + 1) * OUTCOME_SLICE);
+      // Failing, the digest is left as a failed store of its outcome leaves it: pending, sent again at the next start.
+      store.transaction(() => {
+        for (const event of history) store.alerts.recordEach(ofAlerts, event);
+        store.policy.markHeard(person, heard);
+      });
+    }
+    return told.slice((slices - 1) * OUTCOME_SLICE);
   }
 
   /**

@@ -110,4 +110,62 @@ describe("the outbox flush of a storm's reminders", () => {
     again.stop();
     store.close();
   });
+
+  it("stores a storm digest's outcome a slice at a time, letting a command in; every alert's history and who heard as before", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    const order: string[] = [];
+    const heardOfAll = (): number => {
+      const heard = store.policy.heardOf(store.alerts.list("raised").map((a) => a.shortId));
+      return [...heard.values()].filter((h) => h.heard.includes("alice")).length;
+    };
+    const channel = new Ordered(order);
+    const sent = channel.send.bind(channel);
+    channel.send = async (to, m) => {
+      // A person's command arrives as the digest goes out.
+      setImmediate(() =>
+        order.push(
+          `a person's command, ${heardOfAll() > 0 && heardOfAll() < COUNT ? "some" : "none or all"} marked heard`,
+        ),
+      );
+      return sent(to, m);
+    };
+    const core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map<ChannelKind, Channel>([["xmpp", channel]]),
+    });
+    await core.start();
+    await core.applyUpdate(
+      update(
+        "storm",
+        Array.from({ length: COUNT }, (_, i) => alert(`c${i}`, { summary: `check ${i} failed` })),
+      ),
+      { via: "udp" },
+    );
+    await core.tick();
+    await core.idle();
+    assert.deepEqual(order, [
+      `alice: DIGEST ${COUNT} alerts, ${COUNT} raised`,
+      "a person's command, some marked heard",
+    ]);
+    assert.equal(heardOfAll(), COUNT);
+    const raised = store.alerts.list("raised");
+    const notified = raised.map((a) =>
+      store.alerts
+        .history(a.shortId)
+        .filter((h) => h.kind === "notified")
+        .map((h) => h.detail),
+    );
+    assert.deepEqual(
+      [...new Set(notified.map((n) => JSON.stringify(n)))],
+      [JSON.stringify(["digest to alice by xmpp"])],
+    );
+    const statuses = raised.flatMap((a) => store.policy.deliveriesOf(a.shortId).map((d) => d.status));
+    assert.equal(statuses.length, COUNT);
+    assert.deepEqual([...new Set(statuses)], ["digested"]);
+    core.stop();
+    store.close();
+  });
 });
