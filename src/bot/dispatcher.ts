@@ -124,7 +124,7 @@ export class Dispatcher {
       this.track(
         this.planRest(large, people.slice(i + 1), now, storm).finally(() => {
           this.planning = false;
-          if (!this.planAgain) return;
+          if (!this.planAgain || this.stopped) return;
           this.planAgain = false;
           this.flush();
         }),
@@ -168,7 +168,7 @@ export class Dispatcher {
     let large: LargeOutbox | null = first;
     for (let i = 0; ; large = this.startPlanning(people[i++]!, now, storm)) {
       if (large !== null && !(await this.planLarge(large, now, storm))) return;
-      if (i >= people.length) return;
+      if (i >= people.length || this.stopped) return;
     }
   }
 
