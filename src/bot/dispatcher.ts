@@ -196,6 +196,16 @@ export class Dispatcher {
       wanted.map((r) => r.id),
     );
     wanted = wanted.filter((r) => pending.has(r.id) && !this.inFlight.has(r.id));
+    // And one asking for an answer whose alert was answered or cleared meanwhile is moot, as it
+    // would have been found had that come first.
+    const looked = wanted.filter((r) => this.lookedAgain(r, now));
+    const answered = store.alerts.answeredOf(looked.map((r) => r.shortId));
+    if (answered.size > 0) {
+      const moot = looked.filter((r) => answered.has(r.shortId)).map((r) => r.id);
+      store.policy.finishEach(moot, "moot", now);
+      const gone = new Set(moot);
+      wanted = wanted.filter((r) => !gone.has(r.id));
+    }
     this.plan(person, wanted, sent, now, storm);
     return true;
   }
@@ -458,9 +468,7 @@ export class Dispatcher {
    */
   private stillWanted(rows: Array<StoredDelivery<Delivery>>, now: number): Array<StoredDelivery<Delivery>> {
     const { store } = this.deps;
-    const older = rows.filter(
-      (r) => WANTS_ANSWER.has(r.delivery.kind) && (r.notBefore !== null || now - r.createdAt > PLANNED_NOW_MS),
-    );
+    const older = rows.filter((r) => this.lookedAgain(r, now));
     const followUps = rows.filter((r) => FOLLOW_UPS.has(r.delivery.kind));
     if (older.length === 0 && followUps.length === 0) return rows;
     const olderSet = new Set(older);
@@ -515,6 +523,11 @@ export class Dispatcher {
     if (waiting.size > 0) this.deps.wake?.();
     const unsent = new Set([...moot, ...[...waiting.values()].flat()]);
     return rows.filter((r) => !unsent.has(r.id));
+  }
+
+  /** Whether `r` asks for an answer and was planned a while ago, so is looked at again before it goes. */
+  private lookedAgain(r: StoredDelivery<Delivery>, now: number): boolean {
+    return WANTS_ANSWER.has(r.delivery.kind) && (r.notBefore !== null || now - r.createdAt > PLANNED_NOW_MS);
   }
 
   /**

@@ -168,4 +168,39 @@ describe("the outbox flush of a storm's reminders", () => {
     core.stop();
     store.close();
   });
+
+  it("leaves out a reminder its alert's ack made moot while the outbox was being looked at", async () => {
+    const store = Store.open(":memory:");
+    const clock = new FakeClock(T0);
+    const order: string[] = [];
+    const channels = new Map<ChannelKind, Channel>([["xmpp", new Ordered(order)]]);
+    const core = fakeClockCore({ store, clock, policy: config, channels });
+    await core.start();
+    await core.applyUpdate(
+      update(
+        "storm",
+        Array.from({ length: COUNT }, (_, i) => alert(`c${i}`, { summary: `check ${i} failed` })),
+      ),
+      { via: "udp" },
+    );
+    await core.tick();
+    await core.idle();
+    clock.advance(30 * M);
+    await core.tick();
+    await core.idle();
+    order.length = 0;
+    clock.advance(10 * M);
+    // #1's reminder is in the first slice, looked at before the ack arrives.
+    setImmediate(
+      () => void core.handleChat("alice@x.org", "ack 1 for 1h").then((r) => order.push(r?.split("\n")[0] ?? "")),
+    );
+    await core.idle();
+    await core.idle();
+    assert.deepEqual(order, [
+      "#1 storm c0 acknowledged for 1h by alice",
+      `alice: DIGEST ${COUNT - 1} alerts, ${COUNT - 1} raised`,
+    ]);
+    core.stop();
+    store.close();
+  });
 });
