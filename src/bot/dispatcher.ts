@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import type { AlertEvent, AlertRecord } from "../alerts/types.js";
+import type { AlertRecord } from "../alerts/types.js";
 import type { Logger } from "../log.js";
 import {
   sendingKinds,
@@ -16,7 +16,7 @@ import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { RaiseHeard, StoredDelivery } from "../store/policy-store.js";
 import type { Store } from "../store/store.js";
 import type { BotMetrics } from "../http/metrics.js";
-import { nextTurn, TurnBatch } from "../util/batching.js";
+import { TurnBatch } from "../util/batching.js";
 import type { RetryPolicy } from "../util/backoff.js";
 import type { BotSettings } from "./settings.js";
 
@@ -65,12 +65,6 @@ const NOT_KEPT: RaiseHeard = { floor: 0, heard: [], heardBefore: null };
 const PLANNED_NOW_MS = 1_000;
 /** How long a notice held by a silence, a down host or a shut window waits before it is looked at again. */
 const HELD_RECHECK_MS = 60_000;
-/** How many of a person's pending notices the outbox reads and looks at in one turn of the event loop. */
-const FLUSH_SLICE = 2_000;
-/** How many alerts a digest reads in one turn of the event loop (a storm's digest names thousands). */
-const DIGEST_READ_SLICE = 5_000;
-/** How many alerts of a digest have their history and who heard stored in one transaction. */
-const OUTCOME_SLICE = 2_000;
 
 /**
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
@@ -89,9 +83,6 @@ export class Dispatcher {
   /** Outcomes of sends waiting to be stored together (see `storeLater`). */
   private readonly outcomes: TurnBatch<() => void>;
   private stopped = false;
-  /** A large outbox is being planned over several turns (see `planRest`); a flush asked for meanwhile waits for it. */
-  private planning = false;
-  private planAgain = false;
 
   // Sends under way finish with the channel they started on; a reload reaches the next ones.
   constructor(private readonly deps: DispatcherDeps) {
@@ -102,148 +93,43 @@ export class Dispatcher {
     return this.deps.settings.current().policy.storm;
   }
 
-  /**
-   * Plans and starts sending everything pending; does not wait for the sends. A person with more
-   * pending than a slice has the rest read and looked at over later turns of the event loop (see
-   * `planRest`); a flush asked for meanwhile goes round after it (two at once could tell the same
-   * notice twice).
-   */
+  /** Plans and starts sending everything pending; does not wait for the sends. */
   flush(): void {
-    if (this.planning) {
-      this.planAgain = true;
-      return;
-    }
     const { store, clock } = this.deps;
     const storm = this.storm();
     const now = clock.now();
-    const people = store.policy.peopleWithPending(now);
-    for (let i = 0; i < people.length; i++) {
-      const large = this.startPlanning(people[i]!, now, storm);
-      if (large === null) continue;
-      this.planning = true;
-      this.track(
-        this.planRest(large, people.slice(i + 1), now, storm).finally(() => {
-          this.planning = false;
-          if (!this.planAgain || this.stopped) return;
-          this.planAgain = false;
-          this.flush();
-        }),
-      );
-      return;
-    }
-  }
-
-  /**
-   * Plans `person`'s outbox at once when it fits in a slice; otherwise looks at the first slice
-   * and returns what the rest needs. Nothing goes out before a person's last slice was looked at,
-   * so a crash in between leaves every notice of theirs pending (sent at the next start, as ever);
-   * what a slice finds moot or held is stored at once, as it would be at the end.
-   */
-  private startPlanning(person: string, now: number, storm: StormConfig): LargeOutbox | null {
-    const { store } = this.deps;
-    const sent = this.sentSummary(person, now, storm);
-    // No room under the limit: nothing goes out now, so the held deliveries (thousands, in a
-    // storm) are not read again for every update; the timer brings them back when it frees.
-    const freesAt = budgetExhaustedUntil(sent, now, storm);
-    if (freesAt !== null) {
-      this.holdUntil(person, freesAt);
-      return null;
-    }
-    const slice = store.policy.pendingAfter(person, now, 0, FLUSH_SLICE, DELIVERY_FORM);
-    const wanted = this.wantedOf(slice, now);
-    if (slice.length < FLUSH_SLICE) {
-      this.plan(person, wanted, sent, now, storm);
-      return null;
-    }
-    return { person, sent, wanted, after: slice.at(-1)!.id };
-  }
-
-  /** The rest of a large outbox a slice a turn, then the people after it, as `flush` would. */
-  private async planRest(
-    first: LargeOutbox,
-    people: readonly string[],
-    now: number,
-    storm: StormConfig,
-  ): Promise<void> {
-    let large: LargeOutbox | null = first;
-    for (let i = 0; ; large = this.startPlanning(people[i++]!, now, storm)) {
-      if (large !== null && !(await this.planLarge(large, now, storm))) return;
-      if (i >= people.length || this.stopped) return;
-    }
-  }
-
-  /** Looks at the rest of a large outbox a slice a turn, then plans it; false when stopped meanwhile. */
-  private async planLarge(large: LargeOutbox, now: number, storm: StormConfig): Promise<boolean> {
-    const { store } = this.deps;
-    const { person, sent } = large;
-    let wanted = large.wanted;
-    for (let after: number | null = large.after; after !== null;) {
-      await nextTurn();
-      if (this.stopped) return false;
-      const slice: Array<StoredDelivery<Delivery>> = store.policy.pendingAfter(
-        person,
+    for (const person of store.policy.peopleWithPending(now)) {
+      const sent = this.sentSummary(person, now, storm);
+      // No room under the limit: nothing goes out now, so the held deliveries (thousands, in a
+      // storm) are not read again for every update; the timer brings them back when it frees.
+      const freesAt = budgetExhaustedUntil(sent, now, storm);
+      if (freesAt !== null) {
+        this.holdUntil(person, freesAt);
+        continue;
+      }
+      const rows = this.stillWanted(
+        store.policy.pending(person, now, DELIVERY_FORM).filter((r) => !this.inFlight.has(r.id)),
         now,
-        after,
-        FLUSH_SLICE,
-        DELIVERY_FORM,
       );
-      for (const r of this.wantedOf(slice, now)) wanted.push(r);
-      after = slice.length < FLUSH_SLICE ? null : slice.at(-1)!.id;
-    }
-    // Looked at over several turns: an ack or a clear meanwhile may have finished some of them.
-    const pending = store.policy.stillPending(
-      person,
-      wanted.map((r) => r.id),
-    );
-    wanted = wanted.filter((r) => pending.has(r.id) && !this.inFlight.has(r.id));
-    // And one asking for an answer whose alert was answered or cleared meanwhile is moot, as it
-    // would have been found had that come first.
-    const looked = wanted.filter((r) => this.lookedAgain(r, now));
-    const answered = store.alerts.answeredOf(looked.map((r) => r.shortId));
-    if (answered.size > 0) {
-      const moot = looked.filter((r) => answered.has(r.shortId)).map((r) => r.id);
-      store.policy.finishEach(moot, "moot", now);
-      const gone = new Set(moot);
-      wanted = wanted.filter((r) => !gone.has(r.id));
-    }
-    this.plan(person, wanted, sent, now, storm);
-    return true;
-  }
-
-  /** Of `rows`, those not being sent now and still wanted (see `stillWanted`). */
-  private wantedOf(rows: Array<StoredDelivery<Delivery>>, now: number): Array<StoredDelivery<Delivery>> {
-    return this.stillWanted(
-      rows.filter((r) => !this.inFlight.has(r.id)),
-      now,
-    );
-  }
-
-  /** Plans `rows` (a person's wanted notices) through the storm limits and starts sending them. */
-  private plan(
-    person: string,
-    rows: Array<StoredDelivery<Delivery>>,
-    sent: SentSummary,
-    now: number,
-    storm: StormConfig,
-  ): void {
-    if (rows.length === 0) return;
-    const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
-    const plan = planOutbox(
-      rows.map((r) => r.delivery),
-      sent,
-      now,
-      storm,
-    );
-    for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
-    if (plan.digest)
-      this.track(
-        this.sendDigest(
-          person,
-          plan.digest,
-          plan.digest.items.map((d) => ids.get(d)!),
-        ),
+      if (rows.length === 0) continue;
+      const ids = new Map(rows.map((r) => [r.delivery, r.id] as const));
+      const plan = planOutbox(
+        rows.map((r) => r.delivery),
+        sent,
+        now,
+        storm,
       );
-    if (plan.keep.length > 0 && plan.holdUntil !== null) this.holdUntil(person, plan.holdUntil);
+      for (const d of plan.send) this.track(this.sendSingle(person, d, ids.get(d)!));
+      if (plan.digest)
+        this.track(
+          this.sendDigest(
+            person,
+            plan.digest,
+            plan.digest.items.map((d) => ids.get(d)!),
+          ),
+        );
+      if (plan.keep.length > 0 && plan.holdUntil !== null) this.holdUntil(person, plan.holdUntil);
+    }
   }
 
   /**
@@ -315,7 +201,7 @@ export class Dispatcher {
     // read whole, since that notice shows its detail, and only so (read brief first, its row was
     // read twice).
     const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
-    const listed = shortIds.length !== 1 ? await this.briefInSlices(shortIds) : alone !== undefined ? [alone] : [];
+    const listed = shortIds.length !== 1 ? store.alerts.briefEach(shortIds) : alone !== undefined ? [alone] : [];
     const only = alone ?? (listed.length === 1 ? store.alerts.get(listed[0]!.shortId) : undefined);
     const alerts = only !== undefined ? [only] : listed;
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
@@ -327,30 +213,17 @@ export class Dispatcher {
       for (const id of ids) this.inFlight.delete(id);
       return;
     }
-    const large = alerts.length > OUTCOME_SLICE || ids.length > OUTCOME_SLICE;
-    const history: AlertEvent[] | undefined = large ? [] : undefined;
-    const ok = await this.sendOn(person, digest.channels, message, alerts, history);
-    let told: ReadonlyArray<{ shortId: number; id: number }> = digest.items.map((d, i) => ({
-      shortId: d.shortId,
-      id: ids[i]!,
-    }));
-    if (history !== undefined) told = await this.storeInSlices(person, alerts, history, ok ? told : []);
+    const ok = await this.sendOn(person, digest.channels, message, alerts);
     this.storeLater(() => {
       store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
-      if (ok) store.policy.markHeard(person, told);
+      if (ok)
+        store.policy.markHeard(
+          person,
+          digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! })),
+        );
       for (const id of ids) this.inFlight.delete(id);
       this.armDigestFallbacks(person, digest, ok);
     });
-  }
-
-  /** `briefEach` a slice at a time, with the event loop let in between. */
-  private async briefInSlices(shortIds: readonly number[]): Promise<AlertRecord[]> {
-    const listed: AlertRecord[] = [];
-    for (let i = 0; i < shortIds.length; i += DIGEST_READ_SLICE) {
-      if (i > 0) await nextTurn();
-      for (const a of this.deps.store.alerts.briefEach(shortIds.slice(i, i + DIGEST_READ_SLICE))) listed.push(a);
-    }
-    return listed;
   }
 
   /**
@@ -373,15 +246,14 @@ export class Dispatcher {
     names: readonly ChannelName[],
     message: NotificationMessage,
     alerts: AlertRecord[],
-    history?: AlertEvent[],
   ): Promise<boolean> {
     const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
-      this.record(alerts, "notify-failed", `no person named ${person}`, history);
+      this.record(alerts, "notify-failed", `no person named ${person}`);
       return false;
     }
     const outcomes = await Promise.all(
-      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, alerts, history)),
+      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, alerts)),
     );
     return outcomes.some((o) => o.ok);
   }
@@ -391,12 +263,11 @@ export class Dispatcher {
     to: Recipient,
     message: NotificationMessage,
     alerts: AlertRecord[],
-    history?: AlertEvent[],
   ): Promise<DeliveryOutcome> {
     const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
-      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`, history);
+      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
       return { ok: false, recoverable: false, error: "not configured" };
     }
     const startedAt = this.deps.clock.now();
@@ -406,9 +277,8 @@ export class Dispatcher {
       onAttempt: (outcome, attempt, next) => {
         this.deps.metrics?.noticeAttempt(name, outcome.ok, this.deps.clock.now() - startedAt);
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
-        if (outcome.ok)
-          this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`, history);
-        else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`, history);
+        if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
+        else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
         if (!outcome.ok)
           this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
@@ -468,7 +338,9 @@ export class Dispatcher {
    */
   private stillWanted(rows: Array<StoredDelivery<Delivery>>, now: number): Array<StoredDelivery<Delivery>> {
     const { store } = this.deps;
-    const older = rows.filter((r) => this.lookedAgain(r, now));
+    const older = rows.filter(
+      (r) => WANTS_ANSWER.has(r.delivery.kind) && (r.notBefore !== null || now - r.createdAt > PLANNED_NOW_MS),
+    );
     const followUps = rows.filter((r) => FOLLOW_UPS.has(r.delivery.kind));
     if (older.length === 0 && followUps.length === 0) return rows;
     const olderSet = new Set(older);
@@ -525,11 +397,6 @@ export class Dispatcher {
     return rows.filter((r) => !unsent.has(r.id));
   }
 
-  /** Whether `r` asks for an answer and was planned a while ago, so is looked at again before it goes. */
-  private lookedAgain(r: StoredDelivery<Delivery>, now: number): boolean {
-    return WANTS_ANSWER.has(r.delivery.kind) && (r.notBefore !== null || now - r.createdAt > PLANNED_NOW_MS);
-  }
-
   /**
    * Whether a notice about an alert the person heard of (ACKED, NOTE, CLEARED, REMINDER) finds
    * them not having heard of it: the policy counts whoever it paged as told, but the storm limit
@@ -560,55 +427,14 @@ export class Dispatcher {
     return pageWaits && answerWanted ? "wait" : "moot";
   }
 
-  /** Stores a line in the history of each of `alerts` with the outcomes, or collects it in `history`. */
-  private record(
-    alerts: readonly AlertRecord[],
-    kind: "notified" | "notify-failed",
-    detail: string,
-    history?: AlertEvent[],
-  ): void {
+  private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {
     const at = this.deps.clock.now();
-    if (history !== undefined) {
-      history.push({ kind, at, actor: "bot", detail });
-      return;
-    }
     this.storeLater(() => {
       this.deps.store.alerts.recordEach(
         alerts.map((a) => a.shortId),
         { kind, at, actor: "bot", detail },
       );
     });
-  }
-
-  /**
-   * What a large digest's outcome stores before its deliveries are finished: the history lines of
-   * its alerts, and that the person heard of them (`told`), a slice a transaction with the event
-   * loop let in between (one transaction for all of a storm's held chat and acks behind it).
-   * Returns the last slice of `told`, which is stored with the deliveries finished. Until then they
-   * stay pending and in flight: a crash in between sends the digest again at the next start, as a
-   * crash before its outcome is stored does, and what was stored of it says true (it was sent, they
-   * heard of it); marking heard again writes nothing.
-   */
-  private async storeInSlices(
-    person: string,
-    alerts: readonly AlertRecord[],
-    history: readonly AlertEvent[],
-    told: ReadonlyArray<{ shortId: number; id: number }>,
-  ): Promise<ReadonlyArray<{ shortId: number; id: number }>> {
-    const { store } = this.deps;
-    const shortIds = alerts.map((a) => a.shortId);
-    const slices = Math.max(Math.ceil(shortIds.length / OUTCOME_SLICE), Math.ceil(told.length / OUTCOME_SLICE), 1);
-    for (let i = 0; i < slices; i++) {
-      if (i > 0) await nextTurn();
-      const ofAlerts = shortIds.slice(i * OUTCOME_SLICE, (i + 1) * OUTCOME_SLICE);
-      const heard = i === slices - 1 ? [] : told.slice(i * OUTCOME_SLICE, (i + 1) * OUTCOME_SLICE);
-      // Failing, the digest is left as a failed store of its outcome leaves it: pending, sent again at the next start.
-      store.transaction(() => {
-        for (const event of history) store.alerts.recordEach(ofAlerts, event);
-        store.policy.markHeard(person, heard);
-      });
-    }
-    return told.slice((slices - 1) * OUTCOME_SLICE);
   }
 
   /**
@@ -666,15 +492,6 @@ export class Dispatcher {
       .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
-}
-
-/** A person's outbox too large for one slice, as far as its first slice was looked at. */
-interface LargeOutbox {
-  readonly person: string;
-  readonly sent: SentSummary;
-  readonly wanted: Array<StoredDelivery<Delivery>>;
-  /** The last delivery looked at. */
-  readonly after: number;
 }
 
 /** Deliveries by the alert they are about, each alert's in the order given. */

@@ -290,24 +290,6 @@ export class AlertStore {
     );
   }
 
-  /**
-   * Which of these alerts no longer ask for an answer (cleared, acked, or not kept): one narrow read,
-   * for notices looked at a while before they go.
-   */
-  answeredOf(shortIds: readonly number[]): Set<number> {
-    if (shortIds.length === 0) return new Set();
-    const unique = [...new Set(shortIds)];
-    const asking = new Set(
-      this.sql(
-        `SELECT short_id FROM alerts WHERE short_id IN (SELECT value FROM json_each(?))
-            AND status = 'raised' AND NOT (ack_by IS NOT NULL AND ack_at IS NOT NULL AND ack_until IS NOT NULL)`,
-      )
-        .pluck()
-        .all(JSON.stringify(unique)) as number[],
-    );
-    return new Set(unique.filter((id) => !asking.has(id)));
-  }
-
   /** The alert a sender calls (source, alertId). */
   find(source: string, alertId: string): AlertRecord | undefined {
     const row = this.rows(`SELECT ${ALERT} FROM alerts WHERE source = ? AND alert_id = ?`).get(source, alertId) as

@@ -154,36 +154,6 @@ export class PolicyStore {
     return rows.map((r) => storedDelivery(r, person, form));
   }
 
-  /**
-   * The next `limit` of `person`'s deliveries due by `now` after the one numbered `after`, oldest
-   * first: `pending` a slice at a time (a storm's reminders fall due by the hundred thousand).
-   */
-  pendingAfter<T>(
-    person: string,
-    now: number,
-    after: number,
-    limit: number,
-    form: DeliveryForm<T> = AS_GIVEN,
-  ): Array<StoredDelivery<T>> {
-    const rows = this.sql(
-      `SELECT ${PENDING_COLUMNS} FROM deliveries INDEXED BY deliveries_pending
-        WHERE status = 'pending' AND person = ? AND id > ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?`,
-    ).all(person, after, now, limit) as PendingRow[];
-    return rows.map((r) => storedDelivery(r, person, form));
-  }
-
-  /** Which of `person`'s deliveries numbered `ids` are still pending: one narrow read of the index. */
-  stillPending(person: string, ids: readonly number[]): Set<number> {
-    if (ids.length === 0) return new Set();
-    const rows = this.sql(
-      `SELECT id FROM deliveries INDEXED BY deliveries_pending
-        WHERE status = 'pending' AND person = ? AND id IN (SELECT value FROM json_each(?))`,
-    )
-      .pluck()
-      .all(person, JSON.stringify(ids)) as number[];
-    return new Set(rows);
-  }
-
   /** Every delivery still kept for an alert, oldest first, with how it stands (for the web board). */
   deliveriesOf<T>(
     shortId: number,

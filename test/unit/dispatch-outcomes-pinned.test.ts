@@ -1,5 +1,5 @@
 // Issue 17, people first: what a due run's outbox flush tells people, and what it stores of it,
-// pinned as the dispatcher told it before its work was split across turns of the event loop: every
+// pinned as the dispatcher tells it (recorded before any work to split it across turns): every
 // message each person got on each channel, every delivery row and who heard of each alert's raise.
 // A mixed case: a few single pages, a storm digested, an ack in the middle (its notice to those
 // told, the reminders it makes moot), then the reminders of the rest falling due together.
