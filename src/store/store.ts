@@ -1,3 +1,5 @@
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { AlertStore } from "./alert-store.js";
 import { openDatabase, WAL_CHECKPOINT_BYTES, walFrames, type Db } from "./database.js";
 import { WalCheckpointer } from "./wal-checkpointer.js";
@@ -10,6 +12,9 @@ import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState 
 import { Transactions } from "./transactions.js";
 import { StorageUnavailableError } from "../errors.js";
 import { FileIdentity } from "./file-identity.js";
+
+/** Free space the write probe wants besides its commit: a few pages for the files to grow by. */
+const PROBE_FREE_BYTES = 64 * 1024;
 
 export type { InstanceLock } from "./instance-lock.js";
 
@@ -138,6 +143,20 @@ export class Store {
     // would commit on a full disk and say nothing.
     this.probes++;
     this.transaction(() => this.policy.setBotState("write-probe", `${at} ${this.probes}`));
+    this.checkRoom();
+  }
+
+  // Once a checkpoint has copied the WAL into the database's own pages, the next commit writes the
+  // WAL again from its start: a small one needs no new space, and commits on a disk with not a byte
+  // free. The probe said it was over while every write that grows a file still failed.
+  private checkRoom(): void {
+    if (this.path === ":memory:") return;
+    const fs = statfsSync(dirname(this.path));
+    const freeBytes = fs.bavail * fs.bsize;
+    if (freeBytes < PROBE_FREE_BYTES)
+      throw new StorageUnavailableError(
+        `database or disk is full (${freeBytes} bytes free where the database is; a small write went into the WAL's own space)`,
+      );
   }
 
   /**

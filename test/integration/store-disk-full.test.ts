@@ -5,6 +5,7 @@
 // The bot's store says when it cannot write, and its probe cannot succeed while the disk is full.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import Database from "better-sqlite3";
 import { join } from "node:path";
 import { StorageUnavailableError } from "../../src/errors.js";
 import { Outbox } from "../../src/store/outbox.js";
@@ -151,6 +152,31 @@ describe("the bot's store on a full disk", function () {
       rmSync(filler);
     }
     store.probeWrite(3);
+    store.close();
+  });
+
+  // A checkpoint copies the WAL into the database's own pages, which need no new space, and the
+  // next commit then writes the WAL again from its start: a small write commits on a disk with not
+  // a byte free. The probe told people it was over while the disk was still full (seen in CI).
+  it("its probe fails on a full disk even where a checkpoint lets SQLite reuse the WAL", () => {
+    const path = join(disk.data, "reuse.sqlite");
+    const store = Store.open(path);
+    for (let at = 1; at <= 50; at++) store.probeWrite(at);
+    // The background checkpointer's own connection, as in AlertBot: every page is in the database.
+    const other = new Database(path);
+    try {
+      other.pragma("wal_checkpoint(PASSIVE)");
+    } finally {
+      other.close();
+    }
+    const filler = fillDisk(disk.data);
+    try {
+      assert.throws(() => store.probeWrite(51), /disk is full/);
+      assert.throws(() => store.probeWrite(52), /disk is full/);
+    } finally {
+      rmSync(filler);
+    }
+    store.probeWrite(53);
     store.close();
   });
 });
