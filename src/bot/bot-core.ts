@@ -757,7 +757,7 @@ export class BotCore {
       return;
     }
     const { raised, nextAt } = raiseHostsDown(store, config, now, semantics, (since) =>
-      this.hearing.hostDownNotBefore(since, config.graceMs),
+      this.hearing.agentNotBefore(since, config.graceMs),
     );
     this.hostsNextAt = nextAt;
     for (const source of raised) log.warn("host down", { source });

@@ -106,9 +106,9 @@ export class Hearing {
     this.resumed(now);
     // One still awaited from an earlier reconnection keeps its time: unheard while AlertBot could
     // hear it then, it is not owed a whole grace again at every reconnection.
-    const before = new Map(this.awaited);
-    this.awaited.clear();
-    for (const owner of [...agents, ...this.present]) this.awaited.set(owner, before.get(owner) ?? now);
+    const owners = new Set([...agents, ...this.present]);
+    for (const owner of this.awaited.keys()) if (!owners.has(owner)) this.awaited.delete(owner);
+    for (const owner of owners) if (!this.awaited.has(owner)) this.awaited.set(owner, now);
   }
 
   /** Word of the agent `owner` (an update published live); true if it was awaited. */
@@ -134,7 +134,7 @@ export class Hearing {
    * at a reconnection). Infinity while the link is down.
    */
   raiseNotBefore(agent: boolean, armedAt: number, dueAt: number, graceMs: number): number | null {
-    if (agent) return this.agentFloor(armedAt, graceMs);
+    if (agent) return this.agentNotBefore(armedAt, graceMs);
     const from = this.hearingFrom(false);
     if (from === -Infinity || armedAt >= from) return null;
     return from + Math.max(graceMs, Math.min(dueAt - armedAt, SILENCE_HELD_MAX_MS));
@@ -155,15 +155,6 @@ export class Hearing {
   /** Whether no agent can be heard now (the link down, or nothing heard kept): none is judged. */
   get deafToAgents(): boolean {
     return this.hearingFrom(true) === Infinity;
-  }
-
-  /**
-   * The earliest the host-down alert of an agent down since `downSince` may be raised, or null
-   * when only the grace counts (AlertBot heard it all along since): an agent that left as the
-   * server shut down gets as long to come back as one unheard. Infinity while no agent is heard.
-   */
-  hostDownNotBefore(downSince: number, graceMs: number): number | null {
-    return this.agentFloor(downSince, graceMs);
   }
 
   /** Until when some scheduled raise may be held (raiseNotBefore), or null: until then it asks. */
@@ -223,9 +214,13 @@ export class Hearing {
     }
   }
 
-  // An agent silent since `since`: Infinity while no agent is heard; the return grace from the
-  // first time AlertBot could hear again after `since`; null when it heard it all along since.
-  private agentFloor(since: number, graceMs: number): number | null {
+  /**
+   * The earliest AlertBot may act on an agent's silence since `since` (its host-down alert, a raise
+   * it armed then), or null when only the grace counts (AlertBot heard it all along since): the
+   * return grace from the first time AlertBot could hear again after `since`, so an agent that left
+   * as the server shut down gets as long to come back as one unheard. Infinity while no agent is heard.
+   */
+  agentNotBefore(since: number, graceMs: number): number | null {
     if (this.deafToAgents) return Infinity;
     // The first time past `since`, by bisection: a host-down check asks for every agent down.
     let lo = 0;

@@ -175,7 +175,7 @@ describe("AlertBot's hearing", () => {
     assert.equal(hearing.nextAt(GRACE_MS), null);
     hearing.deafToAll(); // the database cannot be written: nothing heard is kept
     assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), Infinity);
-    assert.equal(hearing.hostDownNotBefore(0, GRACE_MS), Infinity);
+    assert.equal(hearing.agentNotBefore(0, GRACE_MS), Infinity);
     assert.equal(hearing.holdsUntil(GRACE_MS), Infinity);
     hearing.started(500_000);
     assert.equal(hearing.raiseNotBefore(false, 400_000, soon(400_000), GRACE_MS), 560_000);
