@@ -444,10 +444,11 @@ export class BotCore {
     await tellUnstored(send, policy.people, recipients, { kind, subject, text });
   }
 
-  /** Asks the policy to look at every raised alert again (after a silence or presence change). */
+  /** Asks the policy to look at every raised alert again, and the notices held, after a silence, presence or settings change. */
   async reconsider(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
+    this.dispatcher.releaseHeld();
     // A slice at a time with the event loop let in between: a silence set in a big storm made
     // them all due in one statement, and the person's own answer waited behind it.
     const done = await inSlices(

@@ -12,6 +12,7 @@ import { deliverWithRetry } from "../notify/retry.js";
 import { budgetExhaustedUntil, planOutbox, type Digest, type SentSummary } from "../policy/storm.js";
 import type { ChannelName, StormConfig } from "../policy/types.js";
 import type { Delivery } from "../policy/delivery.js";
+import type { Hold } from "../policy/escalation.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { RaiseHeard, StoredDelivery } from "../store/policy-store.js";
 import type { Store } from "../store/store.js";
@@ -46,7 +47,7 @@ export interface DispatcherDeps {
    * What keeps the policy quiet about an alert at `now` (suppress_until, a silence, its host down,
    * its window shut): a notice planned before such a hold began waits for it to end.
    */
-  holdsAt?: (now: number) => (alert: AlertRecord) => { readonly until: number | null } | null;
+  holdsAt?: (now: number) => (alert: AlertRecord) => Pick<Hold, "reason" | "until"> | null;
 }
 
 // Kinds that ask for an answer: their fallbacks fire while the alert stays raised and unacked.
@@ -63,7 +64,12 @@ const NOT_KEPT: RaiseHeard = { floor: 0, heard: [], heardBefore: null };
  * alert per send. Older ones (held by the storm limit, or fallbacks) are.
  */
 const PLANNED_NOW_MS = 1_000;
-/** How long a notice held by a silence, a down host or a shut window waits before it is looked at again. */
+/**
+ * How long a notice waits before it is looked at again when what it waits for may end unheard of:
+ * a host's return has no known time, and the sender may shorten suppress_until with its next
+ * update. A silence or a window ends when it says, and a lifted silence, a host back or a reload
+ * lets held notices go at once (`releaseHeld`).
+ */
 const HELD_RECHECK_MS = 60_000;
 
 /**
@@ -157,6 +163,14 @@ export class Dispatcher {
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
     this.outcomes.drain();
+  }
+
+  /**
+   * The holds changed (a silence lifted, a host back, a reload): every notice waiting for one is
+   * looked at again at the next flush rather than at its hold's old end.
+   */
+  releaseHeld(): void {
+    if (this.deps.store.policy.releaseHeld(this.deps.clock.now()) > 0) this.deps.wake?.();
   }
 
   /** Cancels pending fallbacks and holds; sends under way finish. */
@@ -356,9 +370,14 @@ export class Dispatcher {
       (toGo ??= byAlert(store.policy.pendingAbout(person, shortIds, DELIVERY_FORM))).get(shortId) ?? [];
     const holdOf = this.deps.holdsAt?.(now);
     const moot: number[] = [];
+    // Ids by the time they wait until, those waiting for a hold apart (pushed onto, not copied:
+    // a storm's notices wait until the same time).
     const waiting = new Map<number, number[]>();
-    const wait = (id: number, until: number): void => {
-      waiting.set(until, [...(waiting.get(until) ?? []), id]);
+    const heldUntil = new Map<number, number[]>();
+    const wait = (id: number, until: number, on = waiting): void => {
+      const ids = on.get(until);
+      if (ids === undefined) on.set(until, [id]);
+      else ids.push(id);
     };
     for (const r of looked) {
       const look = looks.get(r.shortId);
@@ -385,15 +404,18 @@ export class Dispatcher {
       }
       const hold = holdOf?.(alert);
       if (!hold) continue;
-      wait(r.id, Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS));
+      const endsUnheard = hold.until === null || hold.reason === "suppressed";
+      wait(r.id, endsUnheard ? Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS) : hold.until, heldUntil);
     }
-    if (moot.length === 0 && waiting.size === 0) return rows;
+    if (moot.length === 0 && waiting.size === 0 && heldUntil.size === 0) return rows;
     store.transaction(() => {
       store.policy.finishEach(moot, "moot", now);
       for (const [until, ids] of waiting) store.policy.deferEach(ids, until, now);
+      for (const [until, ids] of heldUntil) store.policy.deferEach(ids, until, now, true);
     });
-    if (waiting.size > 0) this.deps.wake?.();
-    const unsent = new Set([...moot, ...[...waiting.values()].flat()]);
+    if (waiting.size > 0 || heldUntil.size > 0) this.deps.wake?.();
+    const unsent = new Set(moot);
+    for (const ids of [...waiting.values(), ...heldUntil.values()]) for (const id of ids) unsent.add(id);
     return rows.filter((r) => !unsent.has(r.id));
   }
 

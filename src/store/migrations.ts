@@ -423,4 +423,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alerts_by_status ON alerts (status);
     `,
   },
+  {
+    version: 14,
+    description: "pending deliveries held by a silence, a window, a down host or suppress_until, marked",
+    sql: `
+      -- A notice planned before such a hold began waits for it to end. It was looked at again every
+      -- minute, whatever the hold: a storm held back by the limit and then silenced read every one
+      -- of its notices, and their alerts, each minute of the silence. Now one waits until the
+      -- hold's end where that is known, and a change of holds (a silence lifted, a host back, a
+      -- reload) lets every marked one be looked at again at once.
+      ALTER TABLE deliveries ADD COLUMN held INTEGER;
+      CREATE INDEX deliveries_held ON deliveries (id) WHERE status = 'pending' AND held IS NOT NULL;
+    `,
+  },
 ];

@@ -243,12 +243,26 @@ export class PolicyStore {
     );
   }
 
-  /** Makes pending deliveries wait until `notBefore`. */
-  deferEach(ids: readonly number[], notBefore: number, at: number): void {
+  /**
+   * Makes pending deliveries wait until `notBefore`; `held` marks them as waiting for a hold to
+   * end (a silence, a window, a host down, suppress_until), which `releaseHeld` lets go early.
+   */
+  deferEach(ids: readonly number[], notBefore: number, at: number, held = false): void {
     if (ids.length === 0) return;
     this.sql(
-      "UPDATE deliveries SET not_before = ?, updated_at = ? WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
-    ).run(notBefore, at, JSON.stringify(ids));
+      "UPDATE deliveries SET not_before = ?, updated_at = ?, held = ? WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
+    ).run(notBefore, at, held ? 1 : null, JSON.stringify(ids));
+  }
+
+  /**
+   * Lets every pending delivery waiting for a hold go at `now` (to be looked at again): the holds
+   * changed. Returns how many were waiting.
+   */
+  releaseHeld(now: number): number {
+    return this.sql(
+      `UPDATE deliveries INDEXED BY deliveries_held SET not_before = ?, updated_at = ?, held = NULL
+        WHERE status = 'pending' AND held IS NOT NULL`,
+    ).run(now, now).changes;
   }
 
   /** Records one message sent to a person. */

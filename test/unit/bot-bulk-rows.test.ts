@@ -128,6 +128,6 @@ describe("BotCore: bulk updates store the same rows (fake clock)", () => {
         chat: 9,
       },
     );
-    assert.equal(outcome.hash, "ca013574d5c8c3a78d28a90cb38aa2d52e54691d20f72c39ca3c4c36438c35dc");
+    assert.equal(outcome.hash, "353a0bec6aa33061a77956c33c083f3d71696061db63166c001137f462fa9f00");
   });
 });

@@ -198,6 +198,45 @@ describe("notices planned before they go, against what happened since (BotCore, 
     );
   });
 
+  it("notices held by a silence wait for its end unread, and go as soon as it is lifted, across a restart", async () => {
+    const yaml = `${people}${ops(PAGE_ONCE)}${rules}storm: { per_person_limit: 5 per 10m, digest_after: 3 }\n${channelsConfig}`;
+    await start(yaml);
+    // How often the dispatcher looks again at the alerts of notices planned a while ago.
+    let looks = 0;
+    const countLooks = (): void => {
+      const read = store.alerts.briefHeardEach.bind(store.alerts);
+      store.alerts.briefHeardEach = (ids) => {
+        looks++;
+        return read(ids);
+      };
+    };
+    countLooks();
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })], "web2");
+    await apply([alert("a", { importance: 50 }), alert("b", { importance: 50 }), alert("c", { importance: 50 })]);
+    await core.handleChat("bob@x.org/x", "silence source=web1 for 3h because maintenance");
+    await advance(15 * M); // the limit frees: a, b and c are looked at, and wait for the silence
+    const looked = looks;
+    assert.ok(looked > 0);
+    await advance(60 * M);
+    assert.equal(looks, looked, "not looked at again every minute of the silence");
+    // Restarted meanwhile: they still wait, and still go when the silence is lifted.
+    core.stop();
+    store.close();
+    await start(yaml, clock.now());
+    looks = 0;
+    countLooks();
+    await advance(30 * M);
+    assert.equal(looks, 0, "not looked at again after a restart either");
+    const before = to("alice").length;
+    assert.match((await core.handleChat("bob@x.org/x", "unsilence 1")) ?? "", /nded/);
+    await advanceCore(clock, core, 1_000);
+    assert.deepEqual(
+      lines(to("alice").slice(before)).map((l) => l.replace(/^\+\d+m /, "")),
+      ["alice xmpp: RAISED #6 web1 a", "alice xmpp: RAISED #7 web1 b", "alice xmpp: RAISED #8 web1 c"],
+      "a, b and c go as soon as the silence is lifted, not at the next minute's look",
+    );
+  });
+
   it("ACK EXPIRED reaches the person who acked on the web board", async () => {
     await start(`${people}${ops(PAGE_ONCE)}${rules}${channelsConfig}`);
     await apply([alert("disk", { importance: 50 })]);

@@ -441,7 +441,7 @@ describe("fault: storage", function () {
             name: string;
           }>
         ).map((o) => o.name);
-        assert.deepEqual(indexes.sort(), ["deliveries_pending", "deliveries_waiting"]);
+        assert.deepEqual(indexes.sort(), ["deliveries_held", "deliveries_pending", "deliveries_waiting"]);
       } finally {
         raw.close();
       }
