@@ -7,7 +7,7 @@ import {
   type DeliveryOutcome,
   type Recipient,
 } from "../notify/channel.js";
-import { type NotificationMessage, buildDigest, buildMessage } from "../notify/message.js";
+import { type NotificationMessage, DIGEST_RANKED, buildDigest, buildMessage } from "../notify/message.js";
 import { deliverWithRetry } from "../notify/retry.js";
 import { budgetExhaustedUntil, planOutbox, type Digest, type SentSummary } from "../policy/storm.js";
 import type { ChannelName, StormConfig } from "../policy/types.js";
@@ -195,7 +195,7 @@ export class Dispatcher {
       person,
       d.channels,
       buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }),
-      [alert],
+      [alert.shortId],
     );
     this.storeLater(() => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
@@ -214,20 +214,36 @@ export class Dispatcher {
     // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
     // read whole, since that notice shows its detail, and only so (read brief first, its row was
     // read twice).
+    // A storm's digest reads only the alerts it lists (see DIGEST_RANKED), and counts the rest.
     const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
-    const listed = shortIds.length !== 1 ? store.alerts.briefEach(shortIds) : alone !== undefined ? [alone] : [];
-    const only = alone ?? (listed.length === 1 ? store.alerts.get(listed[0]!.shortId) : undefined);
-    const alerts = only !== undefined ? [only] : listed;
+    const ranked =
+      shortIds.length !== 1
+        ? store.alerts.mostUrgentOf(shortIds, DIGEST_RANKED)
+        : {
+            alerts: alone !== undefined ? [alone] : [],
+            shortIds: alone !== undefined ? [alone.shortId] : [],
+            raised: 0,
+          };
+    const only = alone ?? (ranked.shortIds.length === 1 ? store.alerts.get(ranked.shortIds[0]!) : undefined);
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =
       only !== undefined && lead !== undefined
         ? buildMessage(only, lead.kind, { reason: lead.why, timeZone: this.deps.zoneOf?.(person, only) })
-        : buildDigest(alerts, { show: storm.digestTop, reason: `${digest.count} notices at once (${digest.hint})` });
+        : buildDigest(ranked.alerts, {
+            show: storm.digestTop,
+            reason: `${digest.count} notices at once (${digest.hint})`,
+            counts: { alerts: ranked.shortIds.length, raised: ranked.raised },
+          });
     if (!(await store.committed())) {
       for (const id of ids) this.inFlight.delete(id);
       return;
     }
-    const ok = await this.sendOn(person, digest.channels, message, alerts);
+    const ok = await this.sendOn(
+      person,
+      digest.channels,
+      message,
+      only !== undefined ? [only.shortId] : ranked.shortIds,
+    );
     this.storeLater(() => {
       store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
       if (ok)
@@ -254,20 +270,20 @@ export class Dispatcher {
     this.armFallbacksOf(person, unanswered, delivered);
   }
 
-  /** Sends one message on every channel named; true when at least one delivered it. */
+  /** Sends one message about the alerts of `shortIds` on every channel named; true when at least one delivered it. */
   private async sendOn(
     person: string,
     names: readonly ChannelName[],
     message: NotificationMessage,
-    alerts: AlertRecord[],
+    shortIds: readonly number[],
   ): Promise<boolean> {
     const recipient = this.deps.settings.current().policy.people.find((p) => p.name === person);
     if (!recipient) {
-      this.record(alerts, "notify-failed", `no person named ${person}`);
+      this.record(shortIds, "notify-failed", `no person named ${person}`);
       return false;
     }
     const outcomes = await Promise.all(
-      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, alerts)),
+      sendingKinds(names).map((name) => this.sendVia(name, recipient, message, shortIds)),
     );
     return outcomes.some((o) => o.ok);
   }
@@ -276,12 +292,12 @@ export class Dispatcher {
     name: NotifyChannel,
     to: Recipient,
     message: NotificationMessage,
-    alerts: AlertRecord[],
+    shortIds: readonly number[],
   ): Promise<DeliveryOutcome> {
     const channel = this.deps.settings.current().channels.get(name);
     const what = `${message.kind} to ${to.name} by ${name}`;
     if (!channel) {
-      this.record(alerts, "notify-failed", `${what}: no ${name} channel is configured`);
+      this.record(shortIds, "notify-failed", `${what}: no ${name} channel is configured`);
       return { ok: false, recoverable: false, error: "not configured" };
     }
     const startedAt = this.deps.clock.now();
@@ -291,8 +307,8 @@ export class Dispatcher {
       onAttempt: (outcome, attempt, next) => {
         this.deps.metrics?.noticeAttempt(name, outcome.ok, this.deps.clock.now() - startedAt);
         const retry = next.retryInMs !== null ? `; retry in ${Math.round(next.retryInMs / 1000)}s` : "";
-        if (outcome.ok) this.record(alerts, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
-        else this.record(alerts, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
+        if (outcome.ok) this.record(shortIds, "notified", `${what}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
+        else this.record(shortIds, "notify-failed", `${what}, attempt ${attempt}: ${outcome.error}${retry}`);
         if (!outcome.ok)
           this.deps.log.warn("delivery failed", { person: to.name, channel: name, attempt, error: outcome.error });
       },
@@ -359,8 +375,24 @@ export class Dispatcher {
     if (older.length === 0 && followUps.length === 0) return rows;
     const olderSet = new Set(older);
     const looked = [...new Set([...older, ...followUps])];
+    // Whole alerts only for the notices that may wait for a hold (what holds an alert reads it
+    // all); follow-ups ask only whether it still wants an answer and who heard of it.
+    const olderIds = new Set(older.map((r) => r.shortId));
+    const wholes = store.alerts.briefHeardEach([...olderIds]);
+    const answers = store.alerts.answerHeardEach(
+      [...new Set(followUps.map((r) => r.shortId))].filter((id) => !olderIds.has(id)),
+    );
+    const lookOf = (shortId: number): { answerWanted: boolean; raise: RaiseHeard; alert?: AlertRecord } | undefined => {
+      const whole = wholes.get(shortId);
+      if (whole === undefined) return answers.get(shortId);
+      // As answerHeardEach reads it of a row.
+      return {
+        answerWanted: whole.alert.status === "raised" && !whole.alert.ack,
+        raise: whole.raise,
+        alert: whole.alert,
+      };
+    };
     const shortIds = [...new Set(looked.map((r) => r.shortId))];
-    const looks = store.alerts.briefHeardEach(shortIds);
     const person = rows[0]!.person;
     // What still waits to go to them about each of these alerts: needed only for a follow-up to
     // someone who has not heard of its raise, which is rare, so read once and only then, and kept
@@ -380,9 +412,8 @@ export class Dispatcher {
       else ids.push(id);
     };
     for (const r of looked) {
-      const look = looks.get(r.shortId);
-      const alert = look?.alert;
-      const answerWanted = alert !== undefined && alert.status === "raised" && !alert.ack;
+      const look = lookOf(r.shortId);
+      const answerWanted = look?.answerWanted === true;
       const raise = look?.raise ?? NOT_KEPT;
       if (FOLLOW_UPS.has(r.delivery.kind)) {
         const unheard = this.unheard(r, raise, stillToGo, answerWanted);
@@ -402,7 +433,7 @@ export class Dispatcher {
         moot.push(r.id);
         continue;
       }
-      const hold = holdOf?.(alert);
+      const hold = look?.alert !== undefined ? holdOf?.(look.alert) : undefined;
       if (!hold) continue;
       const endsUnheard = hold.until === null || hold.reason === "suppressed";
       wait(r.id, endsUnheard ? Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS) : hold.until, heldUntil);
@@ -449,13 +480,10 @@ export class Dispatcher {
     return pageWaits && answerWanted ? "wait" : "moot";
   }
 
-  private record(alerts: readonly AlertRecord[], kind: "notified" | "notify-failed", detail: string): void {
+  private record(shortIds: readonly number[], kind: "notified" | "notify-failed", detail: string): void {
     const at = this.deps.clock.now();
     this.storeLater(() => {
-      this.deps.store.alerts.recordEach(
-        alerts.map((a) => a.shortId),
-        { kind, at, actor: "bot", detail },
-      );
+      this.deps.store.alerts.recordEach(shortIds, { kind, at, actor: "bot", detail });
     });
   }
 

@@ -23,8 +23,10 @@ export interface NotificationMessage {
   /** The same as a safe HTML fragment: our text escaped, the detail re-sanitised. */
   readonly html?: string;
   readonly alert?: AlertRecord;
-  /** A digest's alerts, most urgent first (SMS lists their ids). */
+  /** A digest's alerts, most urgent first (SMS lists their ids): the first {@link DIGEST_RANKED} of them. */
   readonly alerts?: readonly AlertRecord[];
+  /** How many alerts a digest stands for (more than `alerts` holds in a big storm). */
+  readonly alertCount?: number;
   /** Groups every message about one alert (email threads them); absent for a digest. */
   readonly threadKey?: string;
 }
@@ -159,7 +161,16 @@ export interface DigestOptions {
   readonly show?: number;
   /** Why a digest rather than single notices ("12 alerts in 2 minutes"). */
   readonly reason?: string;
+  /** How many alerts it stands for, and how many of them raised, when `alerts` are only the most urgent. */
+  readonly counts?: { readonly alerts: number; readonly raised: number };
 }
+
+/**
+ * How many of a digest's alerts it carries, most urgent first: more than it lists by name
+ * (digest_top is at most 50) or one SMS holds by id (each takes at least 3 of 160 characters). A
+ * storm's digest read all its alerts, 100,000 in the bot's one turn, to list a few.
+ */
+export const DIGEST_RANKED = 200;
 
 const MAX_DIGEST_SUMMARY = 120;
 
@@ -169,14 +180,15 @@ const MAX_DIGEST_SUMMARY = 120;
  */
 export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptions = {}): NotificationMessage {
   const show = Math.max(1, options.show ?? 5);
-  const raised = alerts.filter((a) => a.status === "raised").length;
-  const ranked = [...alerts].sort(byUrgency);
+  const total = options.counts?.alerts ?? alerts.length;
+  const raised = options.counts?.raised ?? alerts.filter((a) => a.status === "raised").length;
+  const ranked = [...alerts].sort(byUrgency).slice(0, DIGEST_RANKED);
   const listed = ranked.slice(0, show).map((a) => {
     const summary = a.summary ? `: ${ellipsize(oneLine(a.summary), MAX_DIGEST_SUMMARY)}` : "";
     return `#${a.shortId} ${a.status === "raised" ? "" : "(cleared) "}${describedLabel(a)}${summary}`;
   });
-  const rest = ranked.length - listed.length;
-  const count = `${alerts.length} alert${alerts.length === 1 ? "" : "s"}`;
+  const rest = total - listed.length;
+  const count = `${total} alert${total === 1 ? "" : "s"}`;
   const subject = `DIGEST ${count}, ${raised} raised`;
   const lines = [subject];
   if (options.reason) lines.push(oneLine(options.reason));
@@ -189,9 +201,14 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
     text: lines.join("\n"),
     html: renderAlertHtml({ lines, detailHtml: "", facts: [] }),
     alerts: ranked,
+    alertCount: total,
   };
 }
 
+/**
+ * The order a digest lists its alerts in: raised before cleared, then most important, then oldest
+ * number. `AlertStore.mostUrgentOf` reads a storm's first alerts in it.
+ */
 function byUrgency(a: AlertRecord, b: AlertRecord): number {
   const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
   return cleared || b.importance - a.importance || a.shortId - b.shortId;

@@ -71,7 +71,7 @@ const gsm = (text: string): string => gsmSpelling(oneLine(text));
  */
 export function smsText(message: NotificationMessage, maxChars: number = SMS_DEFAULT_CHARS): string {
   if (message.kind === "digest" && message.alerts !== undefined && message.alerts.length > 0)
-    return digestSms(message.subject, message.alerts, maxChars);
+    return digestSms(message.subject, message.alerts, message.alertCount ?? message.alerts.length, maxChars);
   const id = message.shortId;
   const hint = id !== undefined && wantsAck(message.kind) ? ` Say "ack ${id}" in chat` : "";
   return fit(id === undefined ? "" : `#${id} `, gsm(message.subject), hint, maxChars);
@@ -92,15 +92,16 @@ function fit(lead: string, body: string, hint: string, maxChars: number): string
 /**
  * A digest by SMS: `DIGEST 4 alerts, 4 raised: #3 web1 raid; #1 web1 disk; #2 #4. Say "ack <id>" in chat`.
  * Ids matter most (they are what people ack), so every id that fits is listed, most urgent first,
- * and the first few keep their names while the length allows; the ids left out are counted.
+ * and the first few keep their names while the length allows; the ids left out are counted
+ * (`alerts` are the most urgent of the `count` it stands for).
  */
-function digestSms(subject: string, alerts: readonly AlertRecord[], maxChars: number): string {
+function digestSms(subject: string, alerts: readonly AlertRecord[], count: number, maxChars: number): string {
   const hint = ` Say "ack <id>" in chat`;
   const head = `${gsm(subject)}:`;
   const named = (a: AlertRecord): string => gsm(`#${a.shortId} ${a.source} ${a.alertId}`);
   const build = (withNames: number, ids: number): string => {
     const listed = alerts.slice(0, ids).map((a, i) => (i < withNames ? `${named(a)};` : `#${a.shortId}`));
-    const more = alerts.length > ids ? ` +${alerts.length - ids} more` : "";
+    const more = count > ids ? ` +${count - ids} more` : "";
     return `${head} ${listed.join(" ").replace(/;$/, "")}${more}.${hint}`;
   };
   const fits = (text: string): boolean => smsFits(text, maxChars);
@@ -111,7 +112,7 @@ function digestSms(subject: string, alerts: readonly AlertRecord[], maxChars: nu
   let withNames = 0;
   while (withNames < ids && fits(build(withNames + 1, ids))) withNames++;
   if (ids > 0) return build(withNames, ids);
-  return fit("", `${head} +${alerts.length} more.`, hint, maxChars);
+  return fit("", `${head} +${count} more.`, hint, maxChars);
 }
 
 /** One HTTP request to the SMS gateway, ready for fetch. */

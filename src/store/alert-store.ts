@@ -266,6 +266,40 @@ export class AlertStore {
   }
 
   /**
+   * Of the alerts of these short ids that exist: the first `limit` in the order a digest lists
+   * them (raised before cleared, most important, oldest number), brief as {@link briefEach} reads
+   * them, the short ids of those that exist (in the order given) and how many are raised. SQLite keeps only the first `limit` as it
+   * sorts, where reading every alert of a storm's digest built 100,000 records to list a few.
+   */
+  mostUrgentOf(
+    shortIds: readonly number[],
+    limit: number,
+  ): { alerts: AlertRecord[]; shortIds: number[]; raised: number } {
+    const unique = [...new Set(shortIds)];
+    if (unique.length === 0) return { alerts: [], shortIds: [], raised: 0 };
+    const ids = JSON.stringify(unique);
+    const [count, raised] = this.rows(
+      `SELECT count(*), coalesce(sum(a.status = 'raised'), 0) FROM json_each(?) j JOIN alerts a ON a.short_id = j.value`,
+    ).get(ids) as [number, number];
+    const alerts = (
+      this.rows(
+        `SELECT ${BRIEF_A} FROM json_each(?) j JOIN alerts a ON a.short_id = j.value
+          ORDER BY a.status = 'cleared', a.importance DESC, a.short_id LIMIT ?`,
+      ).all(ids, limit) as unknown[][]
+    ).map(fromValues);
+    // Every one kept, as is usual; else those that are, in the order given.
+    const kept =
+      count === unique.length
+        ? unique
+        : (
+            this.rows("SELECT a.short_id FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key").all(
+              ids,
+            ) as Array<[number]>
+          ).map((r) => r[0]);
+    return { alerts, shortIds: kept, raised };
+  }
+
+  /**
    * The alerts of these short ids that exist, brief as {@link briefEach} reads them, each with who
    * heard of its raise (see `PolicyStore.heardOf`): one read of each row where the two took two.
    */
@@ -288,6 +322,22 @@ export class AlertStore {
         },
       ]),
     );
+  }
+
+  /**
+   * Of the alerts of these short ids that exist: whether each still asks for an answer (raised, no
+   * ack, as `AlertRecord` reads an ack) and who heard of its raise. All a follow-up is looked at
+   * again for, without the rest of the row: a storm's reminders read 100,000 whole alerts for it.
+   */
+  answerHeardEach(shortIds: readonly number[]): Map<number, { answerWanted: boolean; raise: RaiseHeard }> {
+    if (shortIds.length === 0) return new Map();
+    const rows = this.rows(
+      `SELECT short_id,
+              status = 'raised' AND NOT (ack_by IS NOT NULL AND ack_at IS NOT NULL AND ack_until IS NOT NULL),
+              raise_floor, heard, heard_before
+         FROM alerts WHERE short_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify([...new Set(shortIds)])) as Array<[number, number, number, string | null, string | null]>;
+    return new Map(rows.map((v) => [v[0], { answerWanted: v[1] === 1, raise: raiseHeard(v[2], v[3], v[4]) }]));
   }
 
   /** The alert a sender calls (source, alertId). */

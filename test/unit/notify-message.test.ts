@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { AlertRecord } from "../../src/alerts/types.js";
 import { mailSubject, senderDomain, threadHeaders } from "../../src/notify/email-channel.js";
-import { buildDigest, buildMessage, threadKeyFor } from "../../src/notify/message.js";
+import { DIGEST_RANKED, buildDigest, buildMessage, threadKeyFor } from "../../src/notify/message.js";
 import { smsText } from "../../src/notify/sms-channel.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -171,6 +171,29 @@ describe("notify: SMS text", () => {
     assert.match(text, /^DIGEST 60 alerts, 60 raised: #1 #2 #3 .*#\d+ \+\d+ more\. Say "ack <id>" in chat$/);
     const listed = text.match(/#\d+/g)!.length;
     assert.equal(Number(/\+(\d+) more/.exec(text)![1]) + listed, 60, "every alert is listed or counted");
+  });
+
+  it("a storm's digest reads the same from its most urgent alerts and the counts of the rest", () => {
+    const all = Array.from({ length: 5_000 }, (_, i) =>
+      alert(i + 1, { alertId: `disk-${i + 1}`, importance: (i * 37) % 11, status: i % 9 === 0 ? "cleared" : "raised" }),
+    );
+    const whole = buildDigest(all, { show: 5, reason: "5000 notices at once" });
+    assert.equal(whole.alerts!.length, DIGEST_RANKED, "it carries its most urgent alerts, not all 5,000");
+    const first = whole.alerts!;
+    const raised = all.filter((a) => a.status === "raised").length;
+    const counted = buildDigest([...first].reverse(), {
+      show: 5,
+      reason: "5000 notices at once",
+      counts: { alerts: all.length, raised },
+    });
+    assert.deepEqual(counted, whole);
+    assert.match(smsText(counted), / \+\d+ more\. Say/);
+    const sms = smsText(counted);
+    assert.equal(
+      Number(/\+(\d+) more/.exec(sms)![1]) + sms.match(/#\d+/g)!.length,
+      5_000,
+      "every alert listed or counted",
+    );
   });
 
   it("spells an ellipsis in GSM-7", () => {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../src/store/store.js";
 import { ingestUpdate } from "../../src/ingest/ingest-update.js";
+import { DIGEST_RANKED, buildDigest } from "../../src/notify/message.js";
 import { alert, update } from "../helpers/updates.js";
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -88,5 +89,71 @@ describe("AlertStore.briefHeardEach", () => {
     assert.deepEqual(raises.get(two)!.heardBefore, ["alice", "bob"]);
     assert.deepEqual(raises.get(three), { floor: 0, heard: ["alice"], heardBefore: null });
     store.policy.markHeard("carol", []);
+  });
+
+  it("answerHeardEach reads whether each alert wants an answer, and its raise, as briefHeardEach does", () => {
+    const raised = apply("raised", T0);
+    page("alice", raised, T0);
+    const acked = apply("acked", T0);
+    const stored = store.alerts.get(acked)!;
+    store.alerts.save({ ...stored, ack: { by: "bob", at: T0, until: T0 + 60 * M, note: "" } }, stored);
+    const cleared = apply("cleared", T0);
+    apply("cleared", T0 + M, { clearTimeS: (T0 + M) / 1000 });
+    const again = apply("again", T0);
+    page("carol", again, T0);
+    apply("again", T0 + M, { clearTimeS: (T0 + M) / 1000 });
+    apply("again", T0 + 2 * M, { raiseTimeS: (T0 + 2 * M) / 1000 });
+
+    const ids = [raised, acked, 999, cleared, again, raised];
+    const answers = store.alerts.answerHeardEach(ids);
+    const wholes = store.alerts.briefHeardEach(ids);
+    assert.deepEqual([...answers.keys()].sort(), [...wholes.keys()].sort(), "an unknown number is left out");
+    for (const [shortId, whole] of wholes)
+      assert.deepEqual(
+        answers.get(shortId),
+        { answerWanted: whole.alert.status === "raised" && whole.alert.ack === null, raise: whole.raise },
+        `#${shortId}`,
+      );
+    assert.deepEqual(
+      [raised, acked, cleared, again].map((id) => answers.get(id)!.answerWanted),
+      [true, false, false, true],
+    );
+    assert.equal(store.alerts.answerHeardEach([]).size, 0);
+  });
+
+  it("mostUrgentOf reads a digest's first alerts in the order it lists them, and counts them all", () => {
+    // Importance running against the numbers, ties, cleared ones among them, and numbers not held.
+    const ids: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      const id = apply(`c${i}`, T0, { importance: (i * 37) % 11 });
+      if (i % 7 === 0) apply(`c${i}`, T0 + M, { clearTimeS: (T0 + M) / 1000, importance: (i * 37) % 11 });
+      ids.push(id);
+    }
+    const asked = [...ids.slice(300), 99_999, ...ids.slice(0, 300), ids[5]!];
+    const all = store.alerts.briefEach([...new Set(asked)]);
+    const expected = buildDigest(all, { show: 3 });
+    for (const limit of [1, 3, DIGEST_RANKED]) {
+      const got = store.alerts.mostUrgentOf(asked, limit);
+      assert.deepEqual(
+        got.alerts.map((a) => a.shortId),
+        expected.alerts!.slice(0, limit).map((a) => a.shortId),
+        `the first ${limit}, in the digest's order`,
+      );
+      assert.deepEqual(got.alerts, expected.alerts!.slice(0, limit), "read as briefEach reads them");
+      assert.deepEqual(
+        got.shortIds,
+        [...new Set(asked)].filter((id) => id !== 99_999),
+        "those held, in the order asked",
+      );
+      assert.equal(got.raised, all.filter((a) => a.status === "raised").length);
+    }
+    const counted = store.alerts.mostUrgentOf(asked, 3);
+    const digest = buildDigest(counted.alerts, {
+      show: 3,
+      counts: { alerts: counted.shortIds.length, raised: counted.raised },
+    });
+    assert.equal(digest.text, expected.text, "the digest reads the same from its first three and the counts");
+    assert.equal(digest.alertCount, 600);
+    assert.deepEqual(store.alerts.mostUrgentOf([], 3), { alerts: [], shortIds: [], raised: 0 });
   });
 });
