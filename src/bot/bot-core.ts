@@ -185,6 +185,7 @@ export class BotCore {
     // finish with the channels they started on.
     deps.settings.onChange(async () => {
       this.clearMootChannelAlerts();
+      this.dispatcher.releaseHeld();
       await this.reconsider();
     });
   }
@@ -198,6 +199,9 @@ export class BotCore {
     // Raised before a restart, the alert about refused updates clears an hour from now unless more come.
     if (this.deps.store.alerts.find(this.ownSource, REFUSED_ALERT_ID)?.status === "raised")
       this.refused.adoptRaised(this.deps.clock.now());
+    // The configuration may have changed while AlertBot was down (or this standby's differs from
+    // the active's): notices waiting for a silence or a window to end are looked at again.
+    this.dispatcher.releaseHeld();
     return this.tick();
   }
 
@@ -444,11 +448,10 @@ export class BotCore {
     await tellUnstored(send, policy.people, recipients, { kind, subject, text });
   }
 
-  /** Asks the policy to look at every raised alert again, and the notices held, after a silence, presence or settings change. */
+  /** Asks the policy to look at every raised alert again (after a silence or presence change). */
   async reconsider(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    this.dispatcher.releaseHeld();
     // A slice at a time with the event loop let in between: a silence set in a big storm made
     // them all due in one statement, and the person's own answer waited behind it.
     const done = await inSlices(
@@ -587,8 +590,10 @@ export class BotCore {
    * changes what every raised alert owes.
    */
   async applyEffects(effects: readonly CommandEffect[]): Promise<void> {
-    if (effects.includes("silences-changed")) await this.reconsider();
-    else if (effects.includes("alerts-changed")) void this.tick();
+    if (effects.includes("silences-changed")) {
+      this.dispatcher.releaseHeld();
+      await this.reconsider();
+    } else if (effects.includes("alerts-changed")) void this.tick();
     if (effects.length > 0) this.changed();
   }
 

@@ -65,10 +65,10 @@ const NOT_KEPT: RaiseHeard = { floor: 0, heard: [], heardBefore: null };
  */
 const PLANNED_NOW_MS = 1_000;
 /**
- * How long a notice waits before it is looked at again when what it waits for may end unheard of:
- * a host's return has no known time, and the sender may shorten suppress_until with its next
- * update. A silence or a window ends when it says, and a lifted silence, a host back or a reload
- * lets held notices go at once (`releaseHeld`).
+ * How long a notice held by a down host or suppress_until (which may end unannounced: a host's
+ * return has no known time, and the sender may shorten suppress_until with its next update) waits
+ * before it is looked at again; and how often the notices waiting for a silence or a window to end
+ * are checked for an alert that changed meanwhile (see `sweepHeld`).
  */
 const HELD_RECHECK_MS = 60_000;
 
@@ -86,6 +86,8 @@ export class Dispatcher {
   private readonly timers = new Set<TimerHandle>();
   /** Per person, the one timer that wakes the outbox when the storm limit frees (see `holdUntil`). */
   private readonly holds = new Map<string, { at: number; timer: TimerHandle }>();
+  /** The timer of `sweepHeld`, while notices wait for a silence or a window to end. */
+  private sweep: TimerHandle | undefined;
   /** Outcomes of sends waiting to be stored together (see `storeLater`). */
   private readonly outcomes: TurnBatch<() => void>;
   private stopped = false;
@@ -166,11 +168,26 @@ export class Dispatcher {
   }
 
   /**
-   * The holds changed (a silence lifted, a host back, a reload): every notice waiting for one is
-   * looked at again at the next flush rather than at its hold's old end.
+   * The silences or the windows may have changed (a silence set or lifted, a reload, a start):
+   * every notice waiting for one to end is looked at again at the next flush.
    */
   releaseHeld(): void {
     if (this.deps.store.policy.releaseHeld(this.deps.clock.now()) > 0) this.deps.wake?.();
+  }
+
+  /**
+   * Every minute while notices wait for a silence or a window to end: those whose alert changed
+   * since they were put off (updated out of the silence or onto a rule without the window, acked,
+   * cleared) are looked at again, as they were every minute before, without reading the others.
+   */
+  private sweepHeld(): void {
+    if (this.sweep !== undefined) return;
+    this.sweep = this.later(HELD_RECHECK_MS, () => {
+      this.sweep = undefined;
+      const { released, held } = this.deps.store.policy.releaseHeldChanged(this.deps.clock.now());
+      if (released > 0) this.deps.wake?.();
+      if (held) this.sweepHeld();
+    });
   }
 
   /** Cancels pending fallbacks and holds; sends under way finish. */
@@ -179,6 +196,7 @@ export class Dispatcher {
     for (const t of this.timers) t.cancel();
     this.timers.clear();
     this.holds.clear();
+    this.sweep = undefined;
   }
 
   private async sendSingle(person: string, d: Delivery, id: number): Promise<void> {
@@ -435,8 +453,11 @@ export class Dispatcher {
       }
       const hold = look?.alert !== undefined ? holdOf?.(look.alert) : undefined;
       if (!hold) continue;
-      const endsUnheard = hold.until === null || hold.reason === "suppressed";
-      wait(r.id, endsUnheard ? Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS) : hold.until, heldUntil);
+      // A silence or a window ends when it says (the holds changing and the alert changing are
+      // heard of: `releaseHeld`, `sweepHeld`); the others are looked at again every minute.
+      if ((hold.reason === "silenced" || hold.reason === "window") && hold.until !== null)
+        wait(r.id, hold.until, heldUntil);
+      else wait(r.id, Math.min(hold.until ?? Infinity, now + HELD_RECHECK_MS));
     }
     if (moot.length === 0 && waiting.size === 0 && heldUntil.size === 0) return rows;
     store.transaction(() => {
@@ -445,6 +466,7 @@ export class Dispatcher {
       for (const [until, ids] of heldUntil) store.policy.deferEach(ids, until, now, true);
     });
     if (waiting.size > 0 || heldUntil.size > 0) this.deps.wake?.();
+    if (heldUntil.size > 0) this.sweepHeld();
     const unsent = new Set(moot);
     for (const ids of [...waiting.values(), ...heldUntil.values()]) for (const id of ids) unsent.add(id);
     return rows.filter((r) => !unsent.has(r.id));

@@ -425,15 +425,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 14,
-    description: "pending deliveries held by a silence, a window, a down host or suppress_until, marked",
+    description: "pending deliveries waiting for a silence or a window to end, marked",
     sql: `
       -- A notice planned before such a hold began waits for it to end. It was looked at again every
-      -- minute, whatever the hold: a storm held back by the limit and then silenced read every one
-      -- of its notices, and their alerts, each minute of the silence. Now one waits until the
-      -- hold's end where that is known, and a change of holds (a silence lifted, a host back, a
-      -- reload) lets every marked one be looked at again at once.
+      -- minute: a storm held back by the limit and then silenced read every one of its notices, and
+      -- their alerts, each minute of the silence. Now one waits until the hold's end, and is looked
+      -- at again sooner when the holds change (a silence lifted or set, a reload, a start) or its
+      -- alert changes (an update, an ack, a clear), which the index finds by the alert's updated_at
+      -- against the time it was put off.
       ALTER TABLE deliveries ADD COLUMN held INTEGER;
-      CREATE INDEX deliveries_held ON deliveries (id) WHERE status = 'pending' AND held IS NOT NULL;
+      CREATE INDEX deliveries_held ON deliveries (short_id, updated_at) WHERE status = 'pending' AND held IS NOT NULL;
     `,
   },
 ];

@@ -244,8 +244,8 @@ export class PolicyStore {
   }
 
   /**
-   * Makes pending deliveries wait until `notBefore`; `held` marks them as waiting for a hold to
-   * end (a silence, a window, a host down, suppress_until), which `releaseHeld` lets go early.
+   * Makes pending deliveries wait until `notBefore`; `held` marks them as waiting for a silence or
+   * a window to end, which `releaseHeld` and `releaseHeldChanged` let go sooner.
    */
   deferEach(ids: readonly number[], notBefore: number, at: number, held = false): void {
     if (ids.length === 0) return;
@@ -263,6 +263,23 @@ export class PolicyStore {
       `UPDATE deliveries INDEXED BY deliveries_held SET not_before = ?, updated_at = ?, held = NULL
         WHERE status = 'pending' AND held IS NOT NULL`,
     ).run(now, now).changes;
+  }
+
+  /**
+   * Lets the pending deliveries waiting for a hold whose alert changed since they were put off go
+   * at `now` (an update may have taken it out of the silence or the window's rule, an ack or a
+   * clear made it moot). Returns how many; `held` is whether any still wait.
+   */
+  releaseHeldChanged(now: number): { released: number; held: boolean } {
+    const released = this.sql(
+      `UPDATE deliveries INDEXED BY deliveries_held SET not_before = ?, updated_at = ?, held = NULL
+        WHERE status = 'pending' AND held IS NOT NULL
+          AND (SELECT a.updated_at FROM alerts a WHERE a.short_id = deliveries.short_id) >= deliveries.updated_at`,
+    ).run(now, now).changes;
+    const held = this.sql(
+      "SELECT 1 FROM deliveries INDEXED BY deliveries_held WHERE status = 'pending' AND held IS NOT NULL LIMIT 1",
+    ).get();
+    return { released, held: held !== undefined };
   }
 
   /** Records one message sent to a person. */

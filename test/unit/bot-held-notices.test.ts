@@ -1,0 +1,262 @@
+// Notices waiting for a silence or a window to end (marked held, put off until its end rather than
+// looked at every minute) against everything that ends or changes the hold sooner: the alert
+// updated out of the silence or onto a rule without the window, acked, unacked, its ack running
+// out; a restart with the window taken off. Each case tells what the dispatcher told when it looked
+// at every held notice every minute. Through BotCore on a fake clock, real SQLite.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BotCore } from "../../src/bot/bot-core.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { createLogger } from "../../src/log.js";
+import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
+import type { NotificationMessage } from "../../src/notify/message.js";
+import { Store } from "../../src/store/store.js";
+import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
+import { testConfig } from "../helpers/test-config.js";
+
+interface Got {
+  readonly person: string;
+  readonly channel: ChannelKind;
+  readonly text: string;
+  readonly at: number;
+}
+
+const M = 60_000;
+const H = 60 * M;
+const T0 = Date.UTC(2026, 2, 2, 10, 0); // a Monday, 10:00 in London (GMT)
+
+const people = `people:
+  - { name: alice, jid: alice@x.org, email: alice@x.org, sms: "+447700900001", timezone: America/New_York, notify: { urgent: [xmpp, sms, email], normal: [xmpp, email], low: [email_digest] }, fallback_after: 5m }
+  - { name: bob, jid: bob@x.org, email: bob@x.org, notify: { urgent: [xmpp, email], normal: [xmpp, email], low: [xmpp] } }
+  - { name: erin, jid: erin@x.org, email: erin@x.org, sms: "+447700900002", notify: { urgent: [sms, email], normal: [sms, email], low: [email] }, fallback_after: 10m }
+`;
+const channelsConfig = `email: { smtp: { host: 127.0.0.1, port: 2525, secure: false }, from: m@x.org }
+sms: { url: "http://127.0.0.1:9/send", body_template: '{"to": "{to}", "text": "{text}"}', encoding: json, from: Mauve }
+`;
+const ops = (
+  urgent: string,
+  low = "{ steps: [{ after: 0m, notify: oncall }], reminder: false }",
+): string => `workgroups:
+  - name: ops
+    timezone: Europe/London
+    members: [alice, bob]
+    escalation:
+      urgent: ${urgent}
+      normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+      low: ${low}
+  - name: db
+    timezone: Europe/London
+    members: [erin]
+    escalation:
+      urgent: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+      normal: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+      low: { steps: [{ after: 0m, notify: oncall }], reminder: false }
+`;
+const rules = `rules:
+  - { match: { source: db1 }, level: urgent, workgroup: db }
+  - { match: { importance: "100.." }, level: urgent, workgroup: ops }
+  - { match: { importance: "..20" }, level: low, workgroup: ops, window: office }
+  - { level: normal, workgroup: ops }
+windows:
+  office: { timezone: Europe/London, days: mon-fri, hours: 09:00-17:30 }
+`;
+const PAGE_ONCE = "{ steps: [{ after: 0m, notify: oncall }], reminder: false }";
+
+describe("notices held by a silence or a window, against what ends or changes the hold (BotCore, fake clock, real SQLite)", () => {
+  let dir: string;
+  let clock: FakeClock;
+  let store: Store;
+  let core: BotCore;
+  let got: Got[];
+
+  const start = async (yaml: string, at = T0): Promise<void> => {
+    const config = testConfig(yaml, "x.org");
+    clock = new FakeClock(at);
+    store = Store.open(join(dir, "bot.sqlite"));
+    const record = (name: ChannelKind): Channel => ({
+      name,
+      send: async (to: Recipient, m: NotificationMessage) => {
+        got.push({ person: to.name, channel: name, text: m.text, at: clock.now() });
+        return { ok: true as const };
+      },
+    });
+    core = fakeClockCore({
+      store,
+      clock,
+      policy: config,
+      channels: new Map((["xmpp", "email", "sms"] as const).map((n) => [n, record(n)])),
+      log: createLogger({ level: "error", sink: () => {} }),
+      ackMaxMs: 7 * 24 * H,
+    });
+    await core.start();
+  };
+  const advance = async (ms: number, stepMs = M): Promise<void> => {
+    for (let t = 0; t < ms; t += stepMs) await advanceCore(clock, core, Math.min(stepMs, ms - t));
+  };
+  const apply = async (alerts: ReturnType<typeof alert>[], source = "web1"): Promise<void> => {
+    await core.applyUpdate(update(source, alerts), pubsubOrigin(source, "x.org"));
+    await core.idle();
+  };
+  const to = (person: string, channel?: ChannelKind): Got[] =>
+    got.filter((g) => g.person === person && (channel === undefined || g.channel === channel));
+  const lines = (gs: Got[]): string[] =>
+    gs.map((g) => `+${Math.round((g.at - T0) / M)}m ${g.person} ${g.channel}: ${g.text.split("\n")[0]}`);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "mauve-held-"));
+    got = [];
+  });
+  afterEach(() => {
+    core.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const stormYaml = `${people}${ops(PAGE_ONCE)}${rules}storm: { per_person_limit: 5 per 10m, digest_after: 3 }\n${channelsConfig}`;
+  // The limit used up by n1..n5 (web2); a, b and c (web1, #6..#8) held back by it.
+  const stormThenSilence = async (silence: string): Promise<void> => {
+    await start(stormYaml);
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })], "web2");
+    await apply([alert("a", { importance: 25 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+    assert.equal(to("alice").length, 5, "the limit is used up: a, b and c wait");
+    assert.match((await core.handleChat("bob@x.org/x", silence)) ?? "", /Silence #1/);
+    await advance(15 * M); // the limit frees: a, b and c are looked at, and wait for the silence
+  };
+  const pagesOf = (person: string, from: number, re: RegExp): string[] =>
+    lines(to(person).slice(from)).filter((l) => re.test(l));
+
+  it("an alert updated out of its silence's matcher: its held page goes within a minute, not at the silence's end", async () => {
+    await stormThenSilence("silence importance<=30 for 3h because maintenance");
+    const before = to("alice").length;
+    // a is now importance 50: the silence no longer matches it, nothing else holds it.
+    await apply([alert("a", { importance: 50 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+    await advance(5 * M);
+    assert.deepEqual(
+      pagesOf("alice", before, /RAISED #6/).map((l) => l.replace(/^\+\d+m /, "")),
+      ["alice xmpp: RAISED #6 web1 a"],
+      `a goes once no longer silenced; got: ${lines(to("alice").slice(before)).join(" | ")}`,
+    );
+  });
+
+  it("acked and unacked while its page is held: the page goes once when the silence ends, not twice", async () => {
+    await stormThenSilence("silence source=web1 for 3h because maintenance");
+    await core.handleChat("alice@x.org/x", "ack 6 for 1d");
+    await advance(2 * M);
+    await core.handleChat("alice@x.org/x", "unack 6");
+    await advance(2 * M);
+    const before = to("alice").length;
+    await advance(3 * H);
+    const sixes = to("alice")
+      .slice(before)
+      .filter((g) => g.channel === "xmpp" && /#6\b/.test(g.text));
+    assert.ok(sixes.length > 0, "a is still unanswered: it is told when the silence ends");
+    assert.equal(sixes.length, 1, `told once about #6, got: ${lines(to("alice").slice(before)).join(" | ")}`);
+  });
+
+  it("an ack running out while its page is held: the page goes once when the silence ends, not twice", async () => {
+    await stormThenSilence("silence source=web1 for 3h because maintenance");
+    await core.handleChat("alice@x.org/x", "ack 6 for 30m");
+    await advance(60 * M);
+    const before = to("alice").length;
+    await advance(3 * H);
+    const sixes = to("alice")
+      .slice(before)
+      .filter((g) => g.channel === "xmpp" && /#6\b/.test(g.text));
+    assert.equal(sixes.length, 1, `told once about #6, got: ${lines(to("alice").slice(before)).join(" | ")}`);
+  });
+
+  const windowRules = (window: string | null): string => `rules:
+  - { match: { importance: "..20" }, level: normal, workgroup: ops${window === null ? "" : `, window: ${window}`} }
+  - { level: normal, workgroup: ops }
+windows:
+  office: { timezone: Europe/London, days: mon-fri, hours: 09:00-17:30 }
+`;
+  const windowYaml = (window: string | null): string =>
+    `${people}${ops(PAGE_ONCE)}${windowRules(window)}storm: { per_person_limit: 5 per 10m, digest_after: 3 }\n${channelsConfig}`;
+  // 17:22 on a Monday: a, b and c (#6..#8, the office window's rule) are planned while it is open,
+  // held back by the limit until 17:32, when the window is shut: they wait for 09:00 on Tuesday.
+  const stormThenWindowShuts = async (): Promise<void> => {
+    await start(windowYaml("office"), T0 + 7 * H + 22 * M);
+    for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })], "web2");
+    await apply([alert("a", { importance: 10 }), alert("b", { importance: 10 }), alert("c", { importance: 10 })]);
+    assert.equal(to("alice").length, 5, "the limit is used up: a, b and c wait");
+    await advance(20 * M);
+    assert.deepEqual(pagesOf("alice", 5, /RAISED/), [], "the window shut before the limit freed");
+  };
+
+  it("an alert updated onto a rule with no window: its held page goes within a minute, not at the window's opening", async () => {
+    await stormThenWindowShuts();
+    const before = to("alice").length;
+    await apply([alert("a", { importance: 50 }), alert("b", { importance: 10 }), alert("c", { importance: 10 })]);
+    await advance(5 * M);
+    assert.deepEqual(
+      pagesOf("alice", before, /RAISED #6/).map((l) => l.replace(/^\+\d+m /, "")),
+      ["alice xmpp: RAISED #6 web1 a"],
+      `a goes once its rule has no window; got: ${lines(to("alice").slice(before)).join(" | ")}`,
+    );
+  });
+
+  it("restarted with the window taken off the rule: the held pages go within a minute, not at the old window's opening", async () => {
+    await stormThenWindowShuts();
+    core.stop();
+    store.close();
+    await start(windowYaml(null), clock.now());
+    await advance(5 * M);
+    assert.deepEqual(
+      pagesOf("alice", 0, /RAISED #[678]/).map((l) => l.replace(/^\+\d+m /, "")),
+      ["alice xmpp: RAISED #6 web1 a", "alice xmpp: RAISED #7 web1 b", "alice xmpp: RAISED #8 web1 c"],
+      `a, b and c go once their rule has no window; got: ${lines(to("alice")).join(" | ")}`,
+    );
+  });
+
+  for (const [name, answer] of [
+    ["unacked", "unack 1"],
+    ["its ack running out", null],
+  ] as const)
+    it(`a fallback held by a silence, its alert acked and then ${name}: the same notices as before the change`, async () => {
+      await start(`${people}${ops(PAGE_ONCE)}${rules}${channelsConfig}`);
+      await apply([alert("raid", { importance: 100 })]);
+      await advance(2 * M);
+      await core.handleChat("bob@x.org/x", "silence source=web1 for 1h because maintenance");
+      await advance(6 * M); // alice's fallbacks (sms, email) fall due and wait for the silence
+      await core.handleChat("alice@x.org/x", answer === null ? "ack 1 for 10m" : "ack 1 for 1d");
+      await advance(5 * M);
+      if (answer !== null) await core.handleChat("alice@x.org/x", answer);
+      await advance(15 * M);
+      const before = got.length;
+      await advance(60 * M);
+      const told = lines(got.slice(before).filter((g) => g.person === "alice"));
+      const kind = answer === null ? "ACK EXPIRED" : "RAISED";
+      assert.deepEqual(
+        told,
+        [
+          `+62m alice xmpp: ${kind} #1 web1 raid`,
+          `+67m alice sms: ${kind} #1 web1 raid`,
+          `+72m alice email: ${kind} #1 web1 raid`,
+        ],
+        "the fallbacks queued before the ack were dropped by it: only the new page and its own fallbacks go",
+      );
+    });
+
+  it("an ack drops the fallbacks held by a silence at once: the outbox gauge and the alert's page stop showing them pending", async () => {
+    await start(`${people}${ops(PAGE_ONCE)}${rules}${channelsConfig}`);
+    await apply([alert("raid", { importance: 100 })]);
+    await advance(2 * M);
+    await core.handleChat("bob@x.org/x", "silence source=web1 for 3h because maintenance");
+    await advance(6 * M); // alice's fallbacks (sms, email) fall due and wait for the silence
+    await core.handleChat("alice@x.org/x", "ack 1 for 1d");
+    await advance(5 * M);
+    assert.deepEqual(
+      store.policy
+        .deliveriesOf(1)
+        .filter((d) => d.status === "pending")
+        .map((d) => d.person),
+      [],
+      "nothing left pending about an acked alert",
+    );
+    assert.equal(store.gauges.outbox(clock.now()).waiting, 0);
+  });
+});
