@@ -59,7 +59,7 @@ function parseShow(rest: string): ArgsResult<ShowArgs> {
 
 // Raised before cleared, then by the policy's level, then by importance; among equals, the
 // longest-standing first, then by number.
-function byUrgency(grade: (a: AlertRecord) => AlertGrade | null): (a: AlertRecord, b: AlertRecord) => number {
+function byLevelThenUrgency(grade: (a: AlertRecord) => AlertGrade | null): (a: AlertRecord, b: AlertRecord) => number {
   const rank = (a: AlertRecord): number => {
     const g = grade(a);
     return g === null ? 0 : LEVELS.indexOf(g.level);
@@ -113,7 +113,7 @@ async function listAlerts(args: ShowArgs, ctx: CommandContext): Promise<string> 
     if (!grades.has(a)) grades.set(a, ctx.gradeOf?.(a) ?? null);
     return grades.get(a) ?? null;
   };
-  const order = byUrgency(grade);
+  const order = byLevelThenUrgency(grade);
   // Whether an alert is silenced is the silences' matchers' call, and its level the rules': both are
   // worked out here, over every alert, holding only a page at a time.
   const { alerts, total } =

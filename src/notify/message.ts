@@ -182,7 +182,7 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
   const show = Math.max(1, options.show ?? 5);
   const total = options.counts?.alerts ?? alerts.length;
   const raised = options.counts?.raised ?? alerts.filter((a) => a.status === "raised").length;
-  const ranked = [...alerts].sort(byUrgency).slice(0, DIGEST_RANKED);
+  const ranked = [...alerts].sort(digestOrder).slice(0, DIGEST_RANKED);
   const listed = ranked.slice(0, show).map((a) => {
     const summary = a.summary ? `: ${ellipsize(oneLine(a.summary), MAX_DIGEST_SUMMARY)}` : "";
     return `#${a.shortId} ${a.status === "raised" ? "" : "(cleared) "}${describedLabel(a)}${summary}`;
@@ -207,9 +207,10 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
 
 /**
  * The order a digest lists its alerts in: raised before cleared, then most important, then oldest
- * number. `AlertStore.mostUrgentOf` reads a storm's first alerts in it.
+ * number (without `show`'s longest-standing first, src/alerts/urgency.ts). `AlertStore.mostUrgentOf`
+ * reads a storm's first alerts in it.
  */
-function byUrgency(a: AlertRecord, b: AlertRecord): number {
+function digestOrder(a: AlertRecord, b: AlertRecord): number {
   const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
   return cleared || b.importance - a.importance || a.shortId - b.shortId;
 }
