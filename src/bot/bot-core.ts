@@ -590,10 +590,9 @@ export class BotCore {
    * changes what every raised alert owes.
    */
   async applyEffects(effects: readonly CommandEffect[]): Promise<void> {
-    if (effects.includes("silences-changed")) {
-      this.dispatcher.releaseHeld();
-      await this.reconsider();
-    } else if (effects.includes("alerts-changed")) void this.tick();
+    if (effects.includes("silences-lifted")) this.dispatcher.releaseHeld();
+    if (effects.includes("silences-changed")) await this.reconsider();
+    else if (effects.includes("alerts-changed")) void this.tick();
     if (effects.length > 0) this.changed();
   }
 

@@ -178,7 +178,8 @@ export class Dispatcher {
   /**
    * Every minute while notices wait for a silence or a window to end: those whose alert changed
    * since they were put off (updated out of the silence or onto a rule without the window, acked,
-   * cleared) are looked at again, as they were every minute before, without reading the others.
+   * cleared: its history moved on) are looked at again, as every one was every minute before,
+   * without reading the others.
    */
   private sweepHeld(): void {
     if (this.sweep !== undefined) return;

@@ -19,6 +19,8 @@ export interface SmsLength {
 
 /** Septets in one SMS (140 octets); UCS-2 fits 70 UTF-16 units in the same octets. */
 export const SMS_SEPTETS = 160;
+/** The most characters `sms.max_chars` allows: ten segments. */
+export const SMS_MAX_CHARS = 1600;
 
 // TS 23.038 §6.2.1, in table order (0x1B is the escape to the extension table, so absent).
 const GSM7_BASIC = new Set(

@@ -76,7 +76,7 @@ function handleUnsilence(args: UnsilenceArgs, ctx: CommandContext): string {
 /** `unsilence`: ends silences before their time, so their alerts notify again. */
 export const unsilenceCommand: Command<UnsilenceArgs> = {
   name: "unsilence",
-  effects: ["silences-changed"],
+  effects: ["silences-changed", "silences-lifted"],
   aliases: ["unmute"],
   usage: USAGE,
   summary: "end a silence now (numbers as in silences)",

@@ -169,9 +169,10 @@ export interface CommandContext {
 /**
  * What a successful command changed, for the bot to act on whichever door the command came through:
  * "alerts-changed" (acks, clears, escalations: the policy runs at once, the others already told
- * hear of it), "silences-changed" (every raised alert owes something else now).
+ * hear of it), "silences-changed" (every raised alert owes something else now), "silences-lifted"
+ * (a silence ended early: notices waiting for it to end go now).
  */
-export type CommandEffect = "alerts-changed" | "silences-changed";
+export type CommandEffect = "alerts-changed" | "silences-changed" | "silences-lifted";
 
 /** A command's own parse of the text after its name. */
 export type ArgsResult<A> = { ok: true; args: A } | { ok: false; humanMessage: string };

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describedLabel, quotedSubject, type AlertRecord } from "../alerts/types.js";
 import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
+import { SMS_MAX_CHARS } from "../codec/sms-encoding.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
 import { formatInZone } from "../policy/zoned-time.js";
 
@@ -167,10 +168,10 @@ export interface DigestOptions {
 
 /**
  * How many of a digest's alerts it carries, most urgent first: more than it lists by name
- * (digest_top is at most 50) or one SMS holds by id (each takes at least 3 of 160 characters). A
- * storm's digest read all its alerts, 100,000 in the bot's one turn, to list a few.
+ * (digest_top is at most 50) or the longest SMS holds by id (each takes at least 3 characters, "#1 ").
+ * A storm's digest read all its alerts, 100,000 in the bot's one turn, to list a few.
  */
-export const DIGEST_RANKED = 200;
+export const DIGEST_RANKED = Math.ceil(SMS_MAX_CHARS / 3);
 
 const MAX_DIGEST_SUMMARY = 120;
 

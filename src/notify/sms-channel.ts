@@ -4,7 +4,7 @@
 import type { AlertRecord } from "../alerts/types.js";
 import type { Clock } from "../clock/clock.js";
 import { oneLine, ellipsize } from "../codec/text.js";
-import { gsmSpelling, longestFitting, smsFits, SMS_SEPTETS } from "../codec/sms-encoding.js";
+import { gsmSpelling, longestFitting, smsFits, SMS_MAX_CHARS, SMS_SEPTETS } from "../codec/sms-encoding.js";
 import { failed, noAddress, type Channel, type DeliveryOutcome, delivered, withDeadline } from "./channel.js";
 import { check, maybe, object, optional, transform } from "../schema/combinators.js";
 import { expected, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
@@ -349,7 +349,7 @@ const smsFrom = str({
   what: "an E.164 number like +447700900123 or a sender id of up to 11 letters and digits",
 });
 const timeout = optional(duration({ min: SECOND_MS, max: 2 * MINUTE_MS }), "10s");
-const maxChars = optional(int(60, 1600), SMS_DEFAULT_CHARS);
+const maxChars = optional(int(60, SMS_MAX_CHARS), SMS_DEFAULT_CHARS);
 
 function httpUrl(what: string, basePath: boolean): Reader<string> {
   return (value, path, ctx) => {

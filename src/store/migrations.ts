@@ -430,11 +430,13 @@ export const MIGRATIONS: readonly Migration[] = [
       -- A notice planned before such a hold began waits for it to end. It was looked at again every
       -- minute: a storm held back by the limit and then silenced read every one of its notices, and
       -- their alerts, each minute of the silence. Now one waits until the hold's end, and is looked
-      -- at again sooner when the holds change (a silence lifted or set, a reload, a start) or its
-      -- alert changes (an update, an ack, a clear), which the index finds by the alert's updated_at
-      -- against the time it was put off.
+      -- at again sooner when the holds change (a silence lifted, a reload, a start) or its alert
+      -- changes (an update that changes it, an ack, a clear: anything that writes its history).
+      -- held: the alert's history_head when it was put off (0 for none), so a change is told by
+      -- the head moving on, not by a time (an alert restated unchanged moves no head, and a clock
+      -- stepped back would hide a change).
       ALTER TABLE deliveries ADD COLUMN held INTEGER;
-      CREATE INDEX deliveries_held ON deliveries (short_id, updated_at) WHERE status = 'pending' AND held IS NOT NULL;
+      CREATE INDEX deliveries_held ON deliveries (short_id, held) WHERE status = 'pending' AND held IS NOT NULL;
     `,
   },
 ];

@@ -250,8 +250,10 @@ export class PolicyStore {
   deferEach(ids: readonly number[], notBefore: number, at: number, held = false): void {
     if (ids.length === 0) return;
     this.sql(
-      "UPDATE deliveries SET not_before = ?, updated_at = ?, held = ? WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))",
-    ).run(notBefore, at, held ? 1 : null, JSON.stringify(ids));
+      `UPDATE deliveries SET not_before = ?, updated_at = ?,
+         held = CASE WHEN ? THEN coalesce((SELECT a.history_head FROM alerts a WHERE a.short_id = deliveries.short_id), 0) END
+        WHERE status = 'pending' AND id IN (SELECT value FROM json_each(?))`,
+    ).run(notBefore, at, held ? 1 : 0, JSON.stringify(ids));
   }
 
   /**
@@ -268,13 +270,14 @@ export class PolicyStore {
   /**
    * Lets the pending deliveries waiting for a hold whose alert changed since they were put off go
    * at `now` (an update may have taken it out of the silence or the window's rule, an ack or a
-   * clear made it moot). Returns how many; `held` is whether any still wait.
+   * clear made it moot): its history moved on from the head `deferEach` kept. Returns how many;
+   * `held` is whether any still wait.
    */
   releaseHeldChanged(now: number): { released: number; held: boolean } {
     const released = this.sql(
       `UPDATE deliveries INDEXED BY deliveries_held SET not_before = ?, updated_at = ?, held = NULL
         WHERE status = 'pending' AND held IS NOT NULL
-          AND (SELECT a.updated_at FROM alerts a WHERE a.short_id = deliveries.short_id) >= deliveries.updated_at`,
+          AND coalesce((SELECT a.history_head FROM alerts a WHERE a.short_id = deliveries.short_id), 0) <> held`,
     ).run(now, now).changes;
     const held = this.sql(
       "SELECT 1 FROM deliveries INDEXED BY deliveries_held WHERE status = 'pending' AND held IS NOT NULL LIMIT 1",

@@ -1,8 +1,10 @@
 // Notices waiting for a silence or a window to end (marked held, put off until its end rather than
 // looked at every minute) against everything that ends or changes the hold sooner: the alert
 // updated out of the silence or onto a rule without the window, acked, unacked, its ack running
-// out; a restart with the window taken off. Each case tells what the dispatcher told when it looked
-// at every held notice every minute. Through BotCore on a fake clock, real SQLite.
+// out; a restart with the window taken off; the clock stepped back. Each case tells what the
+// dispatcher told when it looked at every held notice every minute, without that work: an alert
+// restated unchanged or a silence set on something else reads none of them again. And a storm's
+// SMS digest lists every id the longest SMS holds. Through BotCore on a fake clock, real SQLite.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +14,7 @@ import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
 import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
 import type { NotificationMessage } from "../../src/notify/message.js";
+import { smsText } from "../../src/notify/sms-channel.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
@@ -72,14 +75,16 @@ describe("notices held by a silence or a window, against what ends or changes th
   let core: BotCore;
   let got: Got[];
 
-  const start = async (yaml: string, at = T0): Promise<void> => {
+  // smsChars: record what an SMS of that many characters reads (else the message's text).
+  const start = async (yaml: string, at = T0, smsChars?: number): Promise<void> => {
     const config = testConfig(yaml, "x.org");
     clock = new FakeClock(at);
     store = Store.open(join(dir, "bot.sqlite"));
     const record = (name: ChannelKind): Channel => ({
       name,
       send: async (to: Recipient, m: NotificationMessage) => {
-        got.push({ person: to.name, channel: name, text: m.text, at: clock.now() });
+        const text = name === "sms" && smsChars !== undefined ? smsText(m, smsChars) : m.text;
+        got.push({ person: to.name, channel: name, text, at: clock.now() });
         return { ok: true as const };
       },
     });
@@ -258,5 +263,75 @@ windows:
       "nothing left pending about an acked alert",
     );
     assert.equal(store.gauges.outbox(clock.now()).waiting, 0);
+  });
+
+  it("the clock stepped back (an NTP step) and then the alert updated out of its silence: its page goes within the step back and a minute, not at the silence's end", async () => {
+    await stormThenSilence("silence importance<=30 for 3h because maintenance");
+    // The notices were put off at about +10m and the clock reads +25m; a step back of 20 minutes
+    // puts the alert's next updated_at before the notices' own.
+    await advance(10 * M);
+    clock.set(clock.now() - 20 * M);
+    const before = to("alice").length;
+    await apply([alert("a", { importance: 50 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+    // Before the change, the notices looked at every minute by the clock: the step back delays
+    // them by as much (they were put off until +26m, read now as 21 minutes away).
+    await advance(30 * M);
+    assert.deepEqual(
+      pagesOf("alice", before, /xmpp: RAISED #6/).map((l) => l.replace(/^[-+]\d+m /, "")),
+      ["alice xmpp: RAISED #6 web1 a"],
+      `a goes once no longer silenced; got: ${lines(to("alice").slice(before)).join(" | ")}`,
+    );
+  });
+
+  it("a silenced storm's agent restating the same alerts every minute: the held notices are not looked at again each minute", async () => {
+    await stormThenSilence("silence source=web1 for 3h because maintenance");
+    const heldSince = (): number[] =>
+      [6, 7, 8].flatMap((id) =>
+        store.policy
+          .deliveriesOf(id)
+          .filter((d) => d.status === "pending")
+          .map((d) => d.updatedAt),
+      );
+    const was = heldSince();
+    assert.equal(was.length, 3);
+    for (let i = 0; i < 5; i++) {
+      await apply([alert("a", { importance: 25 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+      await advance(M);
+    }
+    assert.deepEqual(heldSince(), was, "nothing that matters to the hold changed: the notices were not put off again");
+  });
+
+  it("a storm's SMS digest with max_chars 1600 lists every id that fits, as before (not only the 200 most urgent)", async () => {
+    await start(
+      `${people}${ops(PAGE_ONCE)}${rules}storm: { per_person_limit: 2 per 10m, digest_after: 2 }\n${channelsConfig}`,
+      T0,
+      1600,
+    );
+    await apply(
+      Array.from({ length: 300 }, (_, i) => alert(`d${i}`, { importance: 50 })),
+      "db1",
+    );
+    await advance(30 * M);
+    const sms = to("erin", "sms").filter((g) => g.text.startsWith("DIGEST"));
+    assert.ok(sms.length > 0, `a digest by SMS; got: ${lines(to("erin")).join(" | ")}`);
+    const text = sms[0]!.text;
+    const listed = text.match(/#\d+/g) ?? [];
+    const total = Number(/DIGEST (\d+) alerts/.exec(text)?.[1]);
+    assert.equal(listed.length, total, `every id fits in 1600 characters (${text.length} used): ${text}`);
+  });
+
+  it("a silence set on something else: the notices waiting for another silence to end are not read again", async () => {
+    await stormThenSilence("silence source=web1 for 3h because maintenance");
+    const read: number[] = [];
+    const briefHeardEach = store.alerts.briefHeardEach.bind(store.alerts);
+    store.alerts.briefHeardEach = (ids) => {
+      read.push(...ids);
+      return briefHeardEach(ids);
+    };
+    // A new silence can only hold more: nothing waiting for the first one can go sooner for it.
+    assert.match((await core.handleChat("bob@x.org/x", "silence source=db9 for 1h because tests")) ?? "", /Silence #2/);
+    await core.idle();
+    await advanceCore(clock, core, 0);
+    assert.deepEqual(read, [], "the held pages of #6..#8 were not read again");
   });
 });

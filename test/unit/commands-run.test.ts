@@ -363,7 +363,7 @@ describe("commands: help", () => {
       clear: ["alerts-changed"],
       silence: ["silences-changed"],
       silences: [],
-      unsilence: ["silences-changed"],
+      unsilence: ["silences-changed", "silences-lifted"],
       oncall: [],
       escalate: ["alerts-changed"],
       web: [],
