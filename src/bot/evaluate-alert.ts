@@ -1,5 +1,5 @@
 import type { Logger } from "../log.js";
-import type { AlertRecord } from "../alerts/types.js";
+import type { AlertRecord, AlertState } from "../alerts/types.js";
 import { fireDue } from "../alerts/state-machine.js";
 import type { LookBeforeSave } from "../ingest/ingest-update.js";
 import { classify, type Silence } from "../policy/matcher.js";
@@ -220,7 +220,7 @@ export function lookBeforeSave(deps: LookBeforeSaveDeps): LookBeforeSave {
     looked++;
     look ??= policyLook(store, inputs, now);
     // A new alert has no short id until it is written: its deliveries get it then (storeLook).
-    const alert: AlertRecord = { ...after, shortId: before?.shortId ?? 0 };
+    const alert = withShortId(after, before?.shortId ?? 0);
     const stored = before ? store.policy.escalationText(before.shortId) : null;
     const { result, escalation } = lookAt(store, policy, inputs, alert, stored, now, look);
     return {
@@ -231,5 +231,31 @@ export function lookBeforeSave(deps: LookBeforeSaveDeps): LookBeforeSave {
         if (told.length > 0) deps.told(written, told);
       },
     };
+  };
+}
+
+/**
+ * The alert `state` under number `shortId`, field by field: V8 builds `{ ...state, shortId }` on a
+ * slow path when the state has no short id yet (a new alert), and that was a good part of the
+ * look at each alert a bulk update raises.
+ */
+function withShortId(state: AlertState, shortId: number): AlertRecord {
+  return {
+    shortId,
+    source: state.source,
+    alertId: state.alertId,
+    status: state.status,
+    subject: state.subject,
+    summary: state.summary,
+    detail: state.detail,
+    importance: state.importance,
+    raisedAt: state.raisedAt,
+    clearedAt: state.clearedAt,
+    scheduledRaiseAt: state.scheduledRaiseAt,
+    scheduledClearAt: state.scheduledClearAt,
+    suppressUntil: state.suppressUntil,
+    ack: state.ack,
+    policyDueAt: state.policyDueAt,
+    updatedAt: state.updatedAt,
   };
 }

@@ -142,7 +142,10 @@ export function ingestUpdate(
       const alert = store.alerts.save(after, before, looked?.escalation);
       store.alerts.record(alert.shortId, change.events);
       looked?.saved(alert);
-      return { ...change, after, alert, looked: looked !== undefined };
+      // Field by field: V8 builds `{ ...change, alert }`, which adds keys the change has not, on a
+      // slow path, and that was the costliest line of an alert's write.
+      const { transition, events } = change;
+      return { before: change.before, after, transition, events, alert, looked: looked !== undefined };
     });
     if (sequenced) store.sources.touchSequenced(update.source, update.sequence, recent, receivedAt);
     else {
