@@ -1,7 +1,13 @@
 // Notices planned a while before they go (fallbacks, digests, the storm limit's backlog) against
 // what happened since: the alert silenced, a clear or a reminder leading a digest, an ack made on
-// the web, a window shutting. Through BotCore on a fake clock over simulated hours, real SQLite,
-// channels that record what each person got.
+// the web, a window shutting. And notices waiting for a silence or a window to end (marked, put off
+// until its end rather than looked at every minute) against everything that ends or changes the
+// hold sooner: the alert updated out of the silence or onto a rule without the window, acked,
+// unacked, its ack running out; a restart with the window taken off; the clock stepped back. Each
+// tells what the dispatcher told when it looked at every held notice every minute, without that
+// work: an alert restated unchanged or a silence set on something else reads none of them again.
+// Through BotCore on a fake clock over simulated hours, real SQLite, channels that record what each
+// person got.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +17,7 @@ import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
 import type { Channel, ChannelKind, Recipient } from "../../src/notify/channel.js";
 import type { NotificationMessage } from "../../src/notify/message.js";
+import { smsText } from "../../src/notify/sms-channel.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
@@ -71,14 +78,16 @@ describe("notices planned before they go, against what happened since (BotCore, 
   let core: BotCore;
   let got: Got[];
 
-  const start = async (yaml: string, at = T0): Promise<void> => {
+  // smsChars: record what an SMS of that many characters reads (else the message's text).
+  const start = async (yaml: string, at = T0, smsChars?: number): Promise<void> => {
     const config = testConfig(yaml, "x.org");
     clock = new FakeClock(at);
     store = Store.open(join(dir, "bot.sqlite"));
     const record = (name: ChannelKind): Channel => ({
       name,
       send: async (to: Recipient, m: NotificationMessage) => {
-        got.push({ person: to.name, channel: name, text: m.text, at: clock.now() });
+        const text = name === "sms" && smsChars !== undefined ? smsText(m, smsChars) : m.text;
+        got.push({ person: to.name, channel: name, text, at: clock.now() });
         return { ok: true as const };
       },
     });
@@ -275,5 +284,229 @@ describe("notices planned before they go, against what happened since (BotCore, 
       "2026-03-30T16:00:00.000Z",
       "2026-03-31T11:30:00.000Z",
     ]);
+  });
+
+  describe("held by a silence or a window, against what ends or changes the hold", () => {
+    const stormYaml = `${people}${ops(PAGE_ONCE)}${rules}storm: { per_person_limit: 5 per 10m, digest_after: 3 }\n${channelsConfig}`;
+    // The limit used up by n1..n5 (web2); a, b and c (web1, #6..#8) held back by it.
+    const stormThenSilence = async (silence: string): Promise<void> => {
+      await start(stormYaml);
+      for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })], "web2");
+      await apply([alert("a", { importance: 25 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+      assert.equal(to("alice").length, 5, "the limit is used up: a, b and c wait");
+      assert.match((await core.handleChat("bob@x.org/x", silence)) ?? "", /Silence #1/);
+      await advance(15 * M); // the limit frees: a, b and c are looked at, and wait for the silence
+    };
+    const pagesOf = (person: string, from: number, re: RegExp): string[] =>
+      lines(to(person).slice(from)).filter((l) => re.test(l));
+
+    it("an alert updated out of its silence's matcher: its held page goes within a minute, not at the silence's end", async () => {
+      await stormThenSilence("silence importance<=30 for 3h because maintenance");
+      const before = to("alice").length;
+      // a is now importance 50: the silence no longer matches it, nothing else holds it.
+      await apply([alert("a", { importance: 50 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+      await advance(5 * M);
+      assert.deepEqual(
+        pagesOf("alice", before, /RAISED #6/).map((l) => l.replace(/^\+\d+m /, "")),
+        ["alice xmpp: RAISED #6 web1 a"],
+        `a goes once no longer silenced; got: ${lines(to("alice").slice(before)).join(" | ")}`,
+      );
+    });
+
+    it("acked and unacked while its page is held: the page goes once when the silence ends, not twice", async () => {
+      await stormThenSilence("silence source=web1 for 3h because maintenance");
+      await core.handleChat("alice@x.org/x", "ack 6 for 1d");
+      await advance(2 * M);
+      await core.handleChat("alice@x.org/x", "unack 6");
+      await advance(2 * M);
+      const before = to("alice").length;
+      await advance(3 * H);
+      const sixes = to("alice")
+        .slice(before)
+        .filter((g) => g.channel === "xmpp" && /#6\b/.test(g.text));
+      assert.ok(sixes.length > 0, "a is still unanswered: it is told when the silence ends");
+      assert.equal(sixes.length, 1, `told once about #6, got: ${lines(to("alice").slice(before)).join(" | ")}`);
+    });
+
+    it("an ack running out while its page is held: the page goes once when the silence ends, not twice", async () => {
+      await stormThenSilence("silence source=web1 for 3h because maintenance");
+      await core.handleChat("alice@x.org/x", "ack 6 for 30m");
+      await advance(60 * M);
+      const before = to("alice").length;
+      await advance(3 * H);
+      const sixes = to("alice")
+        .slice(before)
+        .filter((g) => g.channel === "xmpp" && /#6\b/.test(g.text));
+      assert.equal(sixes.length, 1, `told once about #6, got: ${lines(to("alice").slice(before)).join(" | ")}`);
+    });
+
+    const windowRules = (window: string | null): string => `rules:
+  - { match: { importance: "..20" }, level: normal, workgroup: ops${window === null ? "" : `, window: ${window}`} }
+  - { level: normal, workgroup: ops }
+windows:
+  office: { timezone: Europe/London, days: mon-fri, hours: 09:00-17:30 }
+`;
+    const windowYaml = (window: string | null): string =>
+      `${people}${ops(PAGE_ONCE)}${windowRules(window)}storm: { per_person_limit: 5 per 10m, digest_after: 3 }\n${channelsConfig}`;
+    // 17:22 on a Monday: a, b and c (#6..#8, the office window's rule) are planned while it is open,
+    // held back by the limit until 17:32, when the window is shut: they wait for 09:00 on Tuesday.
+    const stormThenWindowShuts = async (): Promise<void> => {
+      await start(windowYaml("office"), T0 + 7 * H + 22 * M);
+      for (const i of [1, 2, 3, 4, 5]) await apply([alert(`n${i}`, { importance: 50 })], "web2");
+      await apply([alert("a", { importance: 10 }), alert("b", { importance: 10 }), alert("c", { importance: 10 })]);
+      assert.equal(to("alice").length, 5, "the limit is used up: a, b and c wait");
+      await advance(20 * M);
+      assert.deepEqual(pagesOf("alice", 5, /RAISED/), [], "the window shut before the limit freed");
+    };
+
+    it("an alert updated onto a rule with no window: its held page goes within a minute, not at the window's opening", async () => {
+      await stormThenWindowShuts();
+      const before = to("alice").length;
+      await apply([alert("a", { importance: 50 }), alert("b", { importance: 10 }), alert("c", { importance: 10 })]);
+      await advance(5 * M);
+      assert.deepEqual(
+        pagesOf("alice", before, /RAISED #6/).map((l) => l.replace(/^\+\d+m /, "")),
+        ["alice xmpp: RAISED #6 web1 a"],
+        `a goes once its rule has no window; got: ${lines(to("alice").slice(before)).join(" | ")}`,
+      );
+    });
+
+    it("restarted with the window taken off the rule: the held pages go within a minute, not at the old window's opening", async () => {
+      await stormThenWindowShuts();
+      core.stop();
+      store.close();
+      await start(windowYaml(null), clock.now());
+      await advance(5 * M);
+      assert.deepEqual(
+        pagesOf("alice", 0, /RAISED #[678]/).map((l) => l.replace(/^\+\d+m /, "")),
+        ["alice xmpp: RAISED #6 web1 a", "alice xmpp: RAISED #7 web1 b", "alice xmpp: RAISED #8 web1 c"],
+        `a, b and c go once their rule has no window; got: ${lines(to("alice")).join(" | ")}`,
+      );
+    });
+
+    for (const [name, answer] of [
+      ["unacked", "unack 1"],
+      ["its ack running out", null],
+    ] as const)
+      it(`a fallback held by a silence, its alert acked and then ${name}: the same notices as before the change`, async () => {
+        await start(`${people}${ops(PAGE_ONCE)}${rules}${channelsConfig}`);
+        await apply([alert("raid", { importance: 100 })]);
+        await advance(2 * M);
+        await core.handleChat("bob@x.org/x", "silence source=web1 for 1h because maintenance");
+        await advance(6 * M); // alice's fallbacks (sms, email) fall due and wait for the silence
+        await core.handleChat("alice@x.org/x", answer === null ? "ack 1 for 10m" : "ack 1 for 1d");
+        await advance(5 * M);
+        if (answer !== null) await core.handleChat("alice@x.org/x", answer);
+        await advance(15 * M);
+        const before = got.length;
+        await advance(60 * M);
+        const told = lines(got.slice(before).filter((g) => g.person === "alice"));
+        const kind = answer === null ? "ACK EXPIRED" : "RAISED";
+        assert.deepEqual(
+          told,
+          [
+            `+62m alice xmpp: ${kind} #1 web1 raid`,
+            `+67m alice sms: ${kind} #1 web1 raid`,
+            `+72m alice email: ${kind} #1 web1 raid`,
+          ],
+          "the fallbacks queued before the ack were dropped by it: only the new page and its own fallbacks go",
+        );
+      });
+
+    it("an ack drops the fallbacks held by a silence at once: the outbox gauge and the alert's page stop showing them pending", async () => {
+      await start(`${people}${ops(PAGE_ONCE)}${rules}${channelsConfig}`);
+      await apply([alert("raid", { importance: 100 })]);
+      await advance(2 * M);
+      await core.handleChat("bob@x.org/x", "silence source=web1 for 3h because maintenance");
+      await advance(6 * M); // alice's fallbacks (sms, email) fall due and wait for the silence
+      await core.handleChat("alice@x.org/x", "ack 1 for 1d");
+      await advance(5 * M);
+      assert.deepEqual(
+        store.policy
+          .deliveriesOf(1)
+          .filter((d) => d.status === "pending")
+          .map((d) => d.person),
+        [],
+        "nothing left pending about an acked alert",
+      );
+      assert.equal(store.gauges.outbox(clock.now()).waiting, 0);
+    });
+
+    it("the clock stepped back (an NTP step) and then the alert updated out of its silence: its page goes within the step back and a minute, not at the silence's end", async () => {
+      await stormThenSilence("silence importance<=30 for 3h because maintenance");
+      // The notices were put off at about +10m and the clock reads +25m; a step back of 20 minutes
+      // puts the alert's next updated_at before the notices' own.
+      await advance(10 * M);
+      clock.set(clock.now() - 20 * M);
+      const before = to("alice").length;
+      await apply([alert("a", { importance: 50 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+      // Before the change, the notices looked at every minute by the clock: the step back delays
+      // them by as much (they were put off until +26m, read now as 21 minutes away).
+      await advance(30 * M);
+      assert.deepEqual(
+        pagesOf("alice", before, /xmpp: RAISED #6/).map((l) => l.replace(/^[-+]\d+m /, "")),
+        ["alice xmpp: RAISED #6 web1 a"],
+        `a goes once no longer silenced; got: ${lines(to("alice").slice(before)).join(" | ")}`,
+      );
+    });
+
+    it("a silenced storm's agent restating the same alerts every minute: the held notices are not looked at again each minute", async () => {
+      await stormThenSilence("silence source=web1 for 3h because maintenance");
+      const heldSince = (): number[] =>
+        [6, 7, 8].flatMap((id) =>
+          store.policy
+            .deliveriesOf(id)
+            .filter((d) => d.status === "pending")
+            .map((d) => d.updatedAt),
+        );
+      const was = heldSince();
+      assert.equal(was.length, 3);
+      for (let i = 0; i < 5; i++) {
+        await apply([alert("a", { importance: 25 }), alert("b", { importance: 25 }), alert("c", { importance: 25 })]);
+        await advance(M);
+      }
+      assert.deepEqual(
+        heldSince(),
+        was,
+        "nothing that matters to the hold changed: the notices were not put off again",
+      );
+    });
+
+    it("a storm's SMS digest with max_chars 1600 lists every id that fits, as before (not only the most urgent 200)", async () => {
+      await start(
+        `${people}${ops(PAGE_ONCE)}${rules}storm: { per_person_limit: 2 per 10m, digest_after: 2 }\n${channelsConfig}`,
+        T0,
+        1600,
+      );
+      await apply(
+        Array.from({ length: 300 }, (_, i) => alert(`d${i}`, { importance: 50 })),
+        "db1",
+      );
+      await advance(30 * M);
+      const sms = to("erin", "sms").filter((g) => g.text.startsWith("DIGEST"));
+      assert.ok(sms.length > 0, `a digest by SMS; got: ${lines(to("erin")).join(" | ")}`);
+      const text = sms[0]!.text;
+      const listed = text.match(/#\d+/g) ?? [];
+      const total = Number(/DIGEST (\d+) alerts/.exec(text)?.[1]);
+      assert.equal(listed.length, total, `every id fits in 1600 characters (${text.length} used): ${text}`);
+    });
+
+    it("a silence set on something else: the notices waiting for another silence to end are not read again", async () => {
+      await stormThenSilence("silence source=web1 for 3h because maintenance");
+      const read: number[] = [];
+      const briefHeardEach = store.alerts.briefHeardEach.bind(store.alerts);
+      store.alerts.briefHeardEach = (ids) => {
+        read.push(...ids);
+        return briefHeardEach(ids);
+      };
+      // A new silence can only hold more: nothing waiting for the first one can go sooner for it.
+      assert.match(
+        (await core.handleChat("bob@x.org/x", "silence source=db9 for 1h because tests")) ?? "",
+        /Silence #2/,
+      );
+      await core.idle();
+      await advanceCore(clock, core, 0);
+      assert.deepEqual(read, [], "the held pages of #6..#8 were not read again");
+    });
   });
 });
