@@ -153,9 +153,13 @@ export class Store {
     if (this.path === ":memory:") return;
     const fs = statfsSync(dirname(this.path));
     const freeBytes = fs.bavail * fs.bsize;
+    // Its listeners hear it as of any write that failed: which of the two a full disk fails first
+    // depends on the pages the WAL holds.
     if (freeBytes < PROBE_FREE_BYTES)
-      throw new StorageUnavailableError(
-        `database or disk is full (${freeBytes} bytes free where the database is; a small write went into the WAL's own space)`,
+      throw this.transactions.failed(
+        new StorageUnavailableError(
+          `database or disk is full (${freeBytes} bytes free where the database is; a small write went into the WAL's own space)`,
+        ),
       );
   }
 

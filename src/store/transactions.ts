@@ -73,6 +73,15 @@ export class Transactions {
     for (const listener of this.failureListeners) listener(error);
   }
 
+  /**
+   * Tells the listeners of a failure found besides a statement's own (the write probe's check for
+   * room), as a failing statement tells them; returns it to be thrown.
+   */
+  failed(error: StorageUnavailableError): StorageUnavailableError {
+    for (const listener of this.failureListeners) listener(error);
+    return error;
+  }
+
   /** Calls `listener` with each write that failed because the file cannot be written. */
   onStorageFailure(listener: (error: StorageUnavailableError) => void): void {
     this.failureListeners.push(listener);

@@ -158,9 +158,11 @@ describe("the bot's store on a full disk", function () {
   // A checkpoint copies the WAL into the database's own pages, which need no new space, and the
   // next commit then writes the WAL again from its start: a small write commits on a disk with not
   // a byte free. The probe told people it was over while the disk was still full (seen in CI).
-  it("its probe fails on a full disk even where a checkpoint lets SQLite reuse the WAL", () => {
+  it("its probe fails on a full disk even where a checkpoint lets SQLite reuse the WAL, and tells its listeners", () => {
     const path = join(disk.data, "reuse.sqlite");
     const store = Store.open(path);
+    const told: string[] = [];
+    store.onStorageFailure((e) => told.push(e.reason));
     for (let at = 1; at <= 50; at++) store.probeWrite(at);
     // The background checkpointer's own connection, as in AlertBot: every page is in the database.
     const other = new Database(path);
@@ -173,6 +175,8 @@ describe("the bot's store on a full disk", function () {
     try {
       assert.throws(() => store.probeWrite(51), /disk is full/);
       assert.throws(() => store.probeWrite(52), /disk is full/);
+      // As any write that fails tells them: AlertBot hears nobody until the probe passes.
+      assert.equal(told.length, 2);
     } finally {
       rmSync(filler);
     }
