@@ -168,8 +168,8 @@ export class Dispatcher {
   }
 
   /**
-   * The silences or the windows may have changed (a silence set or lifted, a reload, a start):
-   * every notice waiting for one to end is looked at again at the next flush.
+   * A silence or a window may have ended sooner than it said (a silence lifted, a reload, a
+   * start): every notice waiting for one to end is looked at again at the next flush.
    */
   releaseHeld(): void {
     if (this.deps.store.policy.releaseHeld(this.deps.clock.now()) > 0) this.deps.wake?.();
@@ -235,14 +235,7 @@ export class Dispatcher {
     // read twice).
     // A storm's digest reads only the alerts it lists (see DIGEST_RANKED), and counts the rest.
     const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
-    const ranked =
-      shortIds.length !== 1
-        ? store.alerts.mostUrgentOf(shortIds, DIGEST_RANKED)
-        : {
-            alerts: alone !== undefined ? [alone] : [],
-            shortIds: alone !== undefined ? [alone.shortId] : [],
-            raised: 0,
-          };
+    const ranked = store.alerts.mostUrgentOf(alone === undefined ? shortIds : [], DIGEST_RANKED);
     const only = alone ?? (ranked.shortIds.length === 1 ? store.alerts.get(ranked.shortIds[0]!) : undefined);
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =

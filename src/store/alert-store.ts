@@ -268,8 +268,8 @@ export class AlertStore {
   /**
    * Of the alerts of these short ids that exist: the first `limit` in the order a digest lists
    * them (raised before cleared, most important, oldest number: `digestOrder` in
-   * src/notify/message.ts), brief as {@link briefEach} reads
-   * them, the short ids of those that exist (in the order given) and how many are raised. SQLite keeps only the first `limit` as it
+   * src/notify/message.ts), brief as {@link briefEach} reads them; the short ids of those that
+   * exist, in the order given; and how many are raised. SQLite keeps only the first `limit` as it
    * sorts, where reading every alert of a storm's digest built 100,000 records to list a few.
    */
   mostUrgentOf(
