@@ -233,9 +233,12 @@ export class Dispatcher {
     // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
     // read whole, since that notice shows its detail, and only so (read brief first, its row was
     // read twice).
-    // A storm's digest reads only the alerts it lists (see DIGEST_RANKED), and counts the rest.
+    // A storm's digest reads only the alerts it lists, and counts the rest: by name its first few,
+    // and by number as many as an SMS can hold (see DIGEST_RANKED) when it goes by SMS. Reading
+    // those for every digest made ranking a few hundred alerts most of a chat-only digest's cost.
+    const listed = digest.channels.includes("sms") ? DIGEST_RANKED : Math.max(1, storm.digestTop);
     const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
-    const ranked = store.alerts.mostUrgentOf(alone === undefined ? shortIds : [], DIGEST_RANKED);
+    const ranked = store.alerts.mostUrgentOf(alone === undefined ? shortIds : [], listed);
     const only = alone ?? (ranked.shortIds.length === 1 ? store.alerts.get(ranked.shortIds[0]!) : undefined);
     const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
     const message =

@@ -169,6 +169,27 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.equal(to("alice", "email").length, 3);
   });
 
+  it("a digest reads as many of its alerts as its channels show: digest_top by name, and on an SMS as many as it lists by number", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const read: number[] = [];
+    const mostUrgentOf = store.alerts.mostUrgentOf.bind(store.alerts);
+    store.alerts.mostUrgentOf = (shortIds, limit) => {
+      const ranked = mostUrgentOf(shortIds, limit);
+      read.push(ranked.alerts.length);
+      return ranked;
+    };
+    await apply(Array.from({ length: 12 }, (_, i) => alert(`raid-${i}`, { importance: 100 })));
+    await advance(10 * M); // unanswered: by SMS after fallback_after, then by email
+    assert.deepEqual(firstLines(to("alice")), [
+      "xmpp: DIGEST 12 alerts, 12 raised",
+      'sms: DIGEST 12 alerts, 12 raised: #1 web1 raid-0; #2 web1 raid-1; #3 web1 raid-2; #4 web1 raid-3; #5 web1 raid-4; #6 #7 #8 #9 #10 #11 #12. Say "ack <id>" in chat',
+      "email: DIGEST 12 alerts, 12 raised",
+    ]);
+    for (const { text } of [...to("alice", "xmpp"), ...to("alice", "email")])
+      assert.ok(text.includes("…and 9 more."), text);
+    assert.deepEqual(read, [3, 12, 3], "the chat and the email digest read their first 3, the SMS all 12");
+  });
+
   it("a digest standing for one alert reads as that alert's notice, detail and all; one of many lists them without", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     // alice's low notices go by quiet digest: the first, of one alert, goes at once.
