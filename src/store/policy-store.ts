@@ -36,33 +36,37 @@ export function raiseHeard(floor: number, heard: string | null, heardBefore: str
  */
 export interface DeliveryForm<T> {
   encode(delivery: T): unknown;
+  /** A new delivery each call, from a parsed body it must not change (rows with the same body share it). */
   decode(body: unknown, person: string, shortId: number): T;
 }
 
 const AS_GIVEN: DeliveryForm<never> = {
   encode: (delivery) => delivery,
-  decode: (body) => body as never,
+  decode: (body) => structuredClone(body) as never,
 };
 
 /** A pending delivery's row as `pending` and `pendingAbout` read it (the person is the one asked about). */
 const PENDING_COLUMNS = "id, short_id, body, created_at, not_before";
-interface PendingRow {
-  id: number;
-  short_id: number;
-  body: string;
-  created_at: number;
-  not_before: number | null;
-}
+/** As read raw, in `PENDING_COLUMNS`' order: rows as arrays, not objects keyed by column name. */
+type PendingRow = [id: number, shortId: number, body: string, createdAt: number, notBefore: number | null];
 
-function storedDelivery<T>(r: PendingRow, person: string, form: DeliveryForm<T>): StoredDelivery<T> {
-  return {
-    id: r.id,
-    shortId: r.short_id,
-    person,
-    delivery: form.decode(JSON.parse(r.body), person, r.short_id),
-    createdAt: r.created_at,
-    notBefore: r.not_before,
-  };
+/**
+ * The rows read, decoded. A body is parsed once per read however many rows share it (the decoded
+ * delivery takes what it needs of the parsed value, which is not changed): a storm's notices share
+ * a handful of bodies, and parsing each one again was a third of reading a storm's outbox.
+ */
+function storedDeliveries<T>(
+  rows: readonly PendingRow[],
+  person: string,
+  form: DeliveryForm<T>,
+): Array<StoredDelivery<T>> {
+  const parsed = new Map<string, unknown>();
+  return rows.map((r) => {
+    const [id, shortId, text, createdAt, notBefore] = r;
+    let body = parsed.get(text);
+    if (body === undefined) parsed.set(text, (body = JSON.parse(text)));
+    return { id, shortId, person, delivery: form.decode(body, person, shortId), createdAt, notBefore };
+  });
 }
 
 /** How a delivery ended ("moot": a fallback no longer needed, the alert was answered or cleared). */
@@ -74,9 +78,11 @@ export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
  */
 export class PolicyStore {
   private readonly sql;
+  private readonly rows;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
+    this.rows = statementCache(db, { raw: true });
   }
 
   /** The escalation state of an alert, parsed, or null. */
@@ -148,10 +154,10 @@ export class PolicyStore {
 
   /** One person's deliveries ready at `now`, oldest first. */
   pending<T>(person: string, now: number, form: DeliveryForm<T> = AS_GIVEN): Array<StoredDelivery<T>> {
-    const rows = this.sql(
+    const rows = this.rows(
       `SELECT ${PENDING_COLUMNS} FROM deliveries INDEXED BY deliveries_pending WHERE status = 'pending' AND person = ? AND (not_before IS NULL OR not_before <= ?) ORDER BY id`,
     ).all(person, now) as PendingRow[];
-    return rows.map((r) => storedDelivery(r, person, form));
+    return storedDeliveries(rows, person, form);
   }
 
   /** Every delivery still kept for an alert, oldest first, with how it stands (for the web board). */
@@ -221,11 +227,11 @@ export class PolicyStore {
     shortIds: readonly number[],
     form: DeliveryForm<T> = AS_GIVEN,
   ): Array<StoredDelivery<T>> {
-    const rows = this.sql(
+    const rows = this.rows(
       `SELECT ${PENDING_COLUMNS} FROM deliveries INDEXED BY deliveries_pending
         WHERE status = 'pending' AND person = ? AND short_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
     ).all(person, JSON.stringify([...new Set(shortIds)])) as PendingRow[];
-    return rows.map((r) => storedDelivery(r, person, form));
+    return storedDeliveries(rows, person, form);
   }
 
   /** Records how a delivery ended. */

@@ -75,4 +75,35 @@ describe("policy: the stored form of a delivery", () => {
       store.close();
     }
   });
+
+  it("reads rows sharing a body each as its own delivery, about its own alert", () => {
+    const store = Store.open(":memory:");
+    try {
+      const published = { via: "pubsub" as const, node: sourceToNodeName("web1"), publisher: "web1@x.org" };
+      ingestUpdate(store, update("web1", [alert("disk"), alert("load"), alert("swap")]), published, T0);
+      // A storm's reminders: one body for all (the person and the alert are the row's columns).
+      const alike = [1, 2, 3, 2].map((shortId) => ({ ...paging, person: "alice", shortId }));
+      store.policy.addDeliveries(alike, T0, null, DELIVERY_FORM);
+      for (const read of [
+        store.policy.pending("alice", T0, DELIVERY_FORM),
+        store.policy.pendingAbout("alice", [3, 2, 1], DELIVERY_FORM),
+      ]) {
+        assert.deepEqual(
+          read.map((r) => r.delivery),
+          alike,
+        );
+        assert.deepEqual(
+          read.map((r) => r.shortId),
+          [1, 2, 3, 2],
+        );
+        assert.equal(
+          new Set(read.map((r) => r.delivery)).size,
+          4,
+          "a delivery object per row (the dispatcher keys on it)",
+        );
+      }
+    } finally {
+      store.close();
+    }
+  });
 });
