@@ -71,6 +71,8 @@ const PLANNED_NOW_MS = 1_000;
  * are checked for an alert that changed meanwhile (see `sweepHeld`).
  */
 const HELD_RECHECK_MS = 60_000;
+/** How many alerts of one send's outcome are stored per turn of the event loop (see `storeInSlices`). */
+const OUTCOME_SLICE = 2_000;
 
 /**
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
@@ -164,7 +166,8 @@ export class Dispatcher {
   /** Resolves when every send started so far has finished (tests and clean shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
-    this.outcomes.drain();
+    // A storm's outcome queues its next slice as each is stored.
+    while (this.outcomes.waiting > 0) this.outcomes.drain();
   }
 
   /**
@@ -259,15 +262,16 @@ export class Dispatcher {
       message,
       only !== undefined ? [only.shortId] : ranked.shortIds,
     );
-    this.storeLater(() => {
-      store.policy.finishEach(ids, ok ? "digested" : "failed", clock.now());
-      if (ok)
-        store.policy.markHeard(
-          person,
-          digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! })),
-        );
-      for (const id of ids) this.inFlight.delete(id);
-      this.armDigestFallbacks(person, digest, ok);
+    const at = clock.now();
+    const told = digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! }));
+    this.storeInSlices(told, (slice, last) => {
+      const sliceIds = slice.map((t) => t.id);
+      store.policy.finishEach(sliceIds, ok ? "digested" : "failed", at);
+      if (ok) store.policy.markHeard(person, slice);
+      for (const id of sliceIds) this.inFlight.delete(id);
+      // Once, with the last: fallbacks armed a slice at a time would fall due apart, and go as
+      // several messages where one was planned.
+      if (last) this.armDigestFallbacks(person, digest, ok);
     });
   }
 
@@ -501,9 +505,27 @@ export class Dispatcher {
 
   private record(shortIds: readonly number[], kind: "notified" | "notify-failed", detail: string): void {
     const at = this.deps.clock.now();
-    this.storeLater(() => {
-      this.deps.store.alerts.recordEach(shortIds, { kind, at, actor: "bot", detail });
+    this.storeInSlices(shortIds, (slice) => {
+      this.deps.store.alerts.recordEach(slice, { kind, at, actor: "bot", detail });
     });
+  }
+
+  /**
+   * Stores what a send did to each of `items` (a digest's alerts) as `storeLater` does, but
+   * OUTCOME_SLICE of them at a time, each slice with the outcomes of its own turn of the event loop:
+   * a storm's digest of tens of thousands held the bot's thread while every one was written,
+   * and chat and acks waited. Until its slice is stored a delivery stays pending and in flight, as
+   * a whole digest's did until its outcome was stored: a crash in between sends the rest again.
+   */
+  private storeInSlices<T>(items: readonly T[], write: (slice: readonly T[], last: boolean) => void): void {
+    const from = (start: number) => (): void => {
+      const end = Math.min(items.length, start + OUTCOME_SLICE);
+      // The next slice is queued first, so that one whose transaction fails does not keep the rest
+      // from being stored.
+      if (end < items.length) this.storeLater(from(end));
+      write(start === 0 && end === items.length ? items : items.slice(start, end), end === items.length);
+    };
+    this.storeLater(from(0));
   }
 
   /**
