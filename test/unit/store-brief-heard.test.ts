@@ -147,6 +147,15 @@ describe("AlertStore.briefHeardEach", () => {
       );
       assert.equal(got.raised, all.filter((a) => a.status === "raised").length);
     }
+    // A digest of a few, all of them read (and ranked without SQLite's sort).
+    const few = [ids[9]!, 99_999, ids[7]!, ids[0]!, ids[14]!, ids[7]!, ids[3]!];
+    const fewAll = store.alerts.briefEach([...new Set(few)]);
+    for (const limit of [3, 5, DIGEST_RANKED]) {
+      const got = store.alerts.mostUrgentOf(few, limit);
+      assert.deepEqual(got.alerts, buildDigest(fewAll).alerts!.slice(0, limit), `a few, the first ${limit}`);
+      assert.deepEqual(got.shortIds, [ids[9]!, ids[7]!, ids[0]!, ids[14]!, ids[3]!], "those held, in the order asked");
+      assert.equal(got.raised, fewAll.filter((a) => a.status === "raised").length);
+    }
     const counted = store.alerts.mostUrgentOf(asked, 3);
     const digest = buildDigest(counted.alerts, {
       show: 3,
