@@ -46,6 +46,12 @@ export type ParseResult = { ok: true; command: string; args: unknown } | { ok: f
 // U+FEFF...) that clients and pastes leave around text: a line of nothing else says nothing.
 const BLANK = /^[\s\p{Cf}]*$/u;
 const EDGES = /^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu;
+// The same characters inside a line: a U+200B pasted from a web page, a soft hyphen, the U+200E/F
+// marks a right-to-left keyboard puts around digits. Kept inside a word they made "ack 42" read as
+// I don't know "ack" or "42" is not an alert number, quoting back text that looks right. Those that
+// shape text are kept: U+200C/U+200D (joiners: Persian and Indic words, emoji sequences) and the
+// tag characters of flag emoji.
+const INVISIBLE = /(?!\u200c|\u200d|[\u{e0020}-\u{e007f}])\p{Cf}/gu;
 
 /**
  * Whether a line has nothing visible in it. Such lines get no answer at all, whatever invisible
@@ -59,6 +65,7 @@ export function isBlank(text: string): boolean {
 export function splitCommandLine(text: string): { word: string; rest: string } {
   const line = text
     .replace(EDGES, "")
+    .replace(INVISIBLE, "")
     .replace(/^[/!]\s*/, "")
     .replace(/\s+/g, " ");
   const m = /^([^\s\d#]*)\s*(.*)$/.exec(line);

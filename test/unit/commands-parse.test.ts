@@ -292,6 +292,15 @@ const TABLE: Array<[string, ParseResult]> = [
   [`${"z".repeat(100_000)}`, no(`I don't know "${"z".repeat(39)}…". Try: ${ALL}`)],
   ["\u200b", no(`Start with a command. Try: ${ALL}`)],
   ["\u200bshow\u2060", parseCommand("show", defaultRegistry)],
+  // Invisible characters inside the line (a pasted U+200B, a soft hyphen, the marks a right-to-left
+  // keyboard puts around digits) are not part of what was typed; the joiners of emoji and scripts stay.
+  ["ack\u200b 42", ack([42])],
+  ["a\u00adck 4\u200b2 for 2\u2060h", ack([42], hours(2 * H))],
+  ["ack \u200f42\u200f, \u200e43\u200e", ack([42, 43])],
+  [
+    "note 42 \u{1F468}\u200d\u{1F527} on it, \u0645\u06cc\u200c\u0634\u0648\u062f",
+    note(42, "\u{1F468}\u200d\u{1F527} on it, \u0645\u06cc\u200c\u0634\u0648\u062f"),
+  ],
   ["thanks!", no(`I don't know "thanks". Try: ${ALL}`)],
   ["akc 42", no(`I don't know "akc". Did you mean "ack"? Try: ${ALL}`)],
   ["shw", no(`I don't know "shw". Did you mean "show"? Try: ${ALL}`)],
