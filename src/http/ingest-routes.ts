@@ -100,6 +100,37 @@ export function packUpdates(
   );
 }
 
+/**
+ * The updates for one source of a webhook, as packUpdates makes them, and the alerts left out:
+ * one that no receiver could key (an alertname of spaces or control characters, nothing else to
+ * name it by) is refused on its own. It used to refuse the whole webhook with a 400, which
+ * Alertmanager never sends again: every other alert of its group was lost, on every repeat.
+ */
+function packSource(
+  source: string,
+  alerts: readonly Alert[],
+  nowSec: number,
+): { updates: AlertUpdate[]; refused: Array<{ source: string; reason: string }> } {
+  try {
+    return { updates: packUpdates(source, alerts, nowSec), refused: [] };
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+  }
+  const good: Alert[] = [];
+  const refused: Array<{ source: string; reason: string }> = [];
+  for (const alert of alerts) {
+    try {
+      packUpdates(source, [alert], nowSec);
+      good.push(alert);
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      const why = err.message.replace(/^alert\[\d+\] /, "");
+      refused.push({ source, reason: `alert ${JSON.stringify(alert.id)} of source ${source} refused: it ${why}` });
+    }
+  }
+  return { updates: good.length > 0 ? packUpdates(source, good, nowSec) : [], refused };
+}
+
 interface Applied {
   applied: number;
   duplicate: number;
@@ -150,16 +181,15 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         const nowSec = Math.floor(deps.clock.now() / 1000);
         const bySource = alertsBySource(read.value, config.alertmanager, nowSec);
         const forbidden = [...bySource.keys()].filter((s) => !mayWrite(token, s));
-        let updates: AlertUpdate[];
-        try {
-          updates = [...bySource]
-            .filter(([s]) => mayWrite(token, s))
-            .flatMap(([s, alerts]) => packUpdates(s, alerts, nowSec));
-        } catch (err) {
-          if (err instanceof CodecError) return jsonError(400, err.message);
-          throw err;
-        }
+        const packed = [...bySource]
+          .filter(([s]) => mayWrite(token, s))
+          .map(([s, alerts]) => packSource(s, alerts, nowSec));
+        const updates = packed.flatMap((p) => p.updates);
         const tally = await applyAll(updates, token.name, deps);
+        const refused = packed.flatMap((p) => p.refused);
+        for (const r of refused)
+          deps.log.warn("HTTP update rejected", { sender: token.name, source: r.source, reason: r.reason });
+        tally.rejected.unshift(...refused);
         const summary = {
           alerts: read.value.length,
           updates: updates.length,

@@ -4,7 +4,9 @@ import { loadBotConfig } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
 import { alertIdOf, readWebhook, sourceOf, toMauveAlert, truncatedAlerts } from "../../src/http/alertmanager.js";
 import type { AlertmanagerMapping } from "../../src/http/http-config.js";
-import { packUpdates } from "../../src/http/ingest-routes.js";
+import { ingestRoutes, packUpdates } from "../../src/http/ingest-routes.js";
+import { FakeClock } from "../../src/clock/fake-clock.js";
+import { createLogger } from "../../src/log.js";
 import { readJsonUpdate } from "../../src/http/json-update.js";
 import { rejectionClass } from "../../src/http/metrics.js";
 import { encodeUpdate } from "../../src/codec/protobuf.js";
@@ -270,5 +272,59 @@ describe("metrics and status words", () => {
     assert.equal(statusLine([], 12), "OK: nothing raised; outbox 12");
     const raised = ["a", "b", "c", "d"].map((id) => ({ id, state: "raised" as const }));
     assert.equal(statusLine(raised, 3), "4 raised: a, b, c and 1 more; outbox 3");
+  });
+});
+
+describe("Alertmanager webhook route", () => {
+  const TOKEN = "tok-123456789012345678901234";
+  const config = load(`http:\n  tokens:\n    - { name: am, token: ${TOKEN}, sources: ["*"] }\n`).http!;
+  const post = async (body: unknown) => {
+    const applied: string[] = [];
+    const warnings: Array<Record<string, unknown>> = [];
+    const log = createLogger({ sink: () => undefined });
+    const [hook] = ingestRoutes(config, {
+      apply: (u) => {
+        applied.push(...u.alerts.map((a) => `${u.source} ${a.id}`));
+        return Promise.resolve({ status: "applied", changes: [] });
+      },
+      clock: new FakeClock(Date.UTC(2026, 0, 5, 3, 0, 0)),
+      log: { ...log, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, ...fields }) },
+    });
+    const answer = await hook!.handle({
+      method: "POST",
+      path: hook!.path,
+      query: new URLSearchParams(),
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: Buffer.from(JSON.stringify(body)),
+      remote: "127.0.0.1",
+    });
+    return { answer, applied, warnings };
+  };
+
+  it("refuses an alert no receiver could key on its own: the other alerts of the webhook are applied", async () => {
+    for (const odd of [" ", "\u0007", "\u2028"]) {
+      const { answer, applied, warnings } = await post({
+        version: "4",
+        alerts: [
+          { status: "firing", labels: { alertname: "DiskFull", instance: "db1:9100", device: "sda" } },
+          { status: "firing", labels: { alertname: "NodeDown", instance: "web2:9100" } },
+          { status: "firing", labels: { alertname: odd, instance: "web3:9100" } },
+          { status: "firing", labels: { alertname: "Load", instance: "web3:9100" } },
+        ],
+      });
+      assert.deepEqual(applied, ["db1 DiskFull{device=sda}", "web2 NodeDown", "web3 Load"], JSON.stringify(odd));
+      assert.equal(answer.status, 422);
+      const json = ("json" in answer ? answer.json : null) as {
+        error: string;
+        applied: number;
+        rejected: Array<{ source: string }>;
+      };
+      assert.equal(json.error, `alert ${JSON.stringify(odd)} of source web3 refused: it has an empty id`);
+      assert.deepEqual([json.applied, json.rejected.length], [3, 1]);
+      assert.deepEqual(
+        warnings.map((w) => [w["msg"], w["source"]]),
+        [["HTTP update rejected", "web3"]],
+      );
+    }
   });
 });
