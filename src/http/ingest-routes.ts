@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Clock } from "../clock/clock.js";
 import { newTransmissionId } from "../codec/build-update.js";
-import { packAlerts } from "../codec/fit-update.js";
+import { fitAlert, packAlerts } from "../codec/fit-update.js";
 import { decodeUpdate, encodeUpdate } from "../codec/protobuf.js";
 import type { Alert, AlertUpdate } from "../codec/types.js";
 import { CodecError } from "../errors.js";
@@ -245,7 +245,10 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
               transmissionId: transmissionId ?? newTransmissionId(),
               source,
               replace,
-              alerts,
+              // Each alert's text bounded as the decoder bounds it, its detail to what the update has
+              // room for: a long log posted as a summary or detail used to refuse the alert with a
+              // 400 ("update would be 80045 bytes"), where the webhook and the agent cut it.
+              alerts: alerts.map((a) => fitAlert(a, source, Number.POSITIVE_INFINITY)),
               signature: new Uint8Array(),
               transmissionTimeS: nowSec,
               sequence: 0n,

@@ -10,6 +10,7 @@ import { createLogger } from "../../src/log.js";
 import { readJsonUpdate } from "../../src/http/json-update.js";
 import { rejectionClass } from "../../src/http/metrics.js";
 import { encodeUpdate } from "../../src/codec/protobuf.js";
+import type { AlertUpdate } from "../../src/codec/types.js";
 
 const BASE = `xmpp:
   component: alertbot.example.org
@@ -275,30 +276,33 @@ describe("metrics and status words", () => {
   });
 });
 
-describe("Alertmanager webhook route", () => {
+describe("ingest routes", () => {
   const TOKEN = "tok-123456789012345678901234";
   const config = load(`http:\n  tokens:\n    - { name: am, token: ${TOKEN}, sources: ["*"] }\n`).http!;
-  const post = async (body: unknown) => {
+  const post = async (body: unknown, route: "webhook" | "update" = "webhook") => {
     const applied: string[] = [];
+    const updates: AlertUpdate[] = [];
     const warnings: Array<Record<string, unknown>> = [];
     const log = createLogger({ sink: () => undefined });
-    const [hook] = ingestRoutes(config, {
+    const [webhook, update] = ingestRoutes(config, {
       apply: (u) => {
+        updates.push(u);
         applied.push(...u.alerts.map((a) => `${u.source} ${a.id}`));
         return Promise.resolve({ status: "applied", changes: [] });
       },
       clock: new FakeClock(Date.UTC(2026, 0, 5, 3, 0, 0)),
       log: { ...log, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, ...fields }) },
     });
-    const answer = await hook!.handle({
+    const hook = route === "webhook" ? webhook! : update!;
+    const answer = await hook.handle({
       method: "POST",
-      path: hook!.path,
+      path: hook.path,
       query: new URLSearchParams(),
       headers: { authorization: `Bearer ${TOKEN}` },
       body: Buffer.from(JSON.stringify(body)),
       remote: "127.0.0.1",
     });
-    return { answer, applied, warnings };
+    return { answer, applied, updates, warnings };
   };
 
   it("refuses an alert no receiver could key on its own: the other alerts of the webhook are applied", async () => {
@@ -326,5 +330,25 @@ describe("Alertmanager webhook route", () => {
         [["HTTP update rejected", "web3"]],
       );
     }
+  });
+
+  it("cuts a long summary or detail posted as JSON, as the webhook and the agent do, rather than refuse the alert", async () => {
+    const { answer, updates } = await post(
+      {
+        source: "backup1",
+        alerts: [
+          { id: "nightly", summary: "é".repeat(40_000), detail: `<pre>${"backup.log: a line\n".repeat(5_000)}</pre>` },
+        ],
+      },
+      "update",
+    );
+    assert.equal(answer.status, 200, JSON.stringify("json" in answer ? answer.json : null));
+    const [alert] = updates[0]!.alerts;
+    assert.equal(alert!.summary, "é".repeat(1_024));
+    assert.ok(
+      alert!.detail.startsWith("<pre>backup.log: a line") && alert!.detail.length > 30_000,
+      alert!.detail.slice(-80),
+    );
+    assert.ok(encodeUpdate(updates[0]!).length <= 65_536);
   });
 });
