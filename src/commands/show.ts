@@ -42,7 +42,7 @@ function parseShow(rest: string): ArgsResult<ShowArgs> {
     .toLowerCase()
     .split(/[\s,]+/)
     .filter((w) => w !== "")) {
-    const named = WORDS[word];
+    const named = Object.hasOwn(WORDS, word) ? WORDS[word] : undefined; // "constructor" is no filter
     if (named !== undefined && filter === undefined) filter = named;
     else if (/^\d{1,4}$/.test(word) && limit === undefined && Number(word) > 0)
       limit = Math.min(Number(word), SHOW_LIMIT_MAX);

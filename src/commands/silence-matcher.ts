@@ -97,7 +97,9 @@ export function parseMatcher(text: string): Parsed {
   const fields: { -readonly [K in keyof Matcher]: Matcher[K] } = {};
   for (const word of words) {
     const m = /^([a-z][\w-]*)(>=|<=|=|>|<|:)(.*)$/i.exec(word);
-    const key = m === null ? undefined : KEYS[(m[1] ?? "").toLowerCase()];
+    const name = (m?.[1] ?? "").toLowerCase();
+    // Own keys only: "constructor=web1" read Object's constructor as a field, and silenced everything.
+    const key = m === null || !Object.hasOwn(KEYS, name) ? undefined : KEYS[name];
     if (m !== null && key === undefined && !REGEX.test(word))
       return {
         ok: false,

@@ -139,7 +139,9 @@ export function toMauveAlert(
     subject: "",
     summary: first(alert.annotations, mapping.summaryAnnotations) || (alert.labels["alertname"] ?? ""),
     detail: detailOf(alert, mapping),
-    importance: severity !== undefined ? (mapping.importance[severity] ?? 0) : 0,
+    // Own keys only: a severity of "constructor" read Object's constructor as the importance.
+    importance:
+      severity !== undefined && Object.hasOwn(mapping.importance, severity) ? (mapping.importance[severity] ?? 0) : 0,
     suppressUntilS: 0,
   };
 }

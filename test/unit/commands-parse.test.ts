@@ -150,6 +150,12 @@ const TABLE: Array<[string, ParseResult]> = [
   ["show!", show("raised")],
   ["show everything", show("all")],
   [
+    "show constructor",
+    no(
+      'I can show raised, acked, silenced or all alerts, and a number of them, not "constructor". Usage: show [raised|acked|silenced|all] [N]',
+    ),
+  ],
+  [
     "show frobs",
     no(
       'I can show raised, acked, silenced or all alerts, and a number of them, not "frobs". Usage: show [raised|acked|silenced|all] [N]',
@@ -250,6 +256,12 @@ const TABLE: Array<[string, ParseResult]> = [
   [
     "silence colour=red for 2h",
     no(`I don't know the field "colour"; use source, id, subject or importance. ${SYNTAX} ${SILENCE_USAGE}`),
+  ],
+  // Words that name a property of every JavaScript object are words like any other: this one
+  // used to be read as a field and silence everything.
+  [
+    "silence constructor=web1 for 2h",
+    no(`I don't know the field "constructor"; use source, id, subject or importance. ${SYNTAX} ${SILENCE_USAGE}`),
   ],
   [
     "silence id=/disk(/ for 2h",

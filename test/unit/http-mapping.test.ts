@@ -117,6 +117,19 @@ describe("Alertmanager mapping", () => {
     assert.notEqual(long, alertIdOf({ alertname: "X", path: "q".repeat(300) }, m, null));
   });
 
+  it('reads only the importance table\'s own severities: a severity of "constructor" is one it does not list', () => {
+    const m = mapping();
+    for (const severity of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const alert = {
+        status: "firing" as const,
+        labels: { alertname: "X", severity },
+        annotations: {},
+        generatorURL: "",
+      };
+      assert.equal(toMauveAlert(alert, m, null, 1).importance, 0, severity);
+    }
+  });
+
   it("maps severity, annotations, firing and resolved", () => {
     const m = mapping();
     const read = readWebhook({
