@@ -81,7 +81,7 @@ const MAX_READABLE_ID = 200;
 
 /**
  * The alert id: `alertname`, then the chosen labels as `{name=value,...}` (all other labels but
- * the source's, sorted by name, when `id_labels` is empty). The same labels give the same id on
+ * `sourceLabel`, the one the source is its value, sorted by name, when `id_labels` is empty). The same labels give the same id on
  * every repeat; an id too long to keep whole ends in a digest of the labels instead.
  */
 export function alertIdOf(
@@ -156,7 +156,11 @@ export function alertsBySource(
   for (const a of alerts) {
     const { source, label } = sourceOf(a.labels, mapping);
     const list = out.get(source) ?? [];
-    list.push(toMauveAlert(a, mapping, label, nowSec));
+    // A source label the source does not carry whole (a port dropped, characters replaced) stays
+    // in the id: db1:9121 and db1:9122 firing the same alert were one alert of db1, the second
+    // never told, and the first told CLEARED when the second resolved.
+    const carried = label !== null && a.labels[label] === source ? label : null;
+    list.push(toMauveAlert(a, mapping, carried, nowSec));
     out.set(source, list);
   }
   return out;

@@ -91,7 +91,10 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
     await am!.post([
       { labels, annotations: { summary: "/ is 97% full", description: "the root filesystem is nearly full" } },
     ]);
-    const raised = await alice.expect(/^RAISED #\d+ web7 DiskFull\{device=sda1,severity=critical\}/, 30_000);
+    const raised = await alice.expect(
+      /^RAISED #\d+ web7 DiskFull\{device=sda1,instance=web7:9100,severity=critical\}/,
+      30_000,
+    );
     const shortId = Number(/#(\d+)/.exec(raised)![1]);
 
     const received = (s: Sample[]): number =>
@@ -107,7 +110,7 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
     const alert = bot.store.alerts.get(shortId)!;
     assert.deepEqual(
       [alert.source, alert.alertId, alert.status, alert.summary, alert.importance],
-      ["web7", "DiskFull{device=sda1,severity=critical}", "raised", "/ is 97% full", 90],
+      ["web7", "DiskFull{device=sda1,instance=web7:9100,severity=critical}", "raised", "/ is 97% full", 90],
     );
     assert.match(alert.detail, /the root filesystem is nearly full/);
     const kinds = bot.store.alerts.history(shortId).map((h) => h.kind);

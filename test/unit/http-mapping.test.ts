@@ -318,15 +318,33 @@ describe("ingest routes", () => {
     return { answer, applied, updates, warnings };
   };
 
+  it("keeps a port the source drops in the id: two exporters of one host firing the same alert are two alerts", async () => {
+    const firing = (status: "firing" | "resolved", instance: string) => ({
+      status,
+      labels: { alertname: "RedisDown", job: "redis", severity: "critical", instance },
+    });
+    const { applied } = await post({
+      version: "4",
+      alerts: [firing("firing", "db1:9121"), firing("firing", "db1:9122")],
+    });
+    assert.deepEqual(applied, [
+      "db1 RedisDown{instance=db1:9121,job=redis,severity=critical}",
+      "db1 RedisDown{instance=db1:9122,job=redis,severity=critical}",
+    ]);
+    // A source label that is the source whole says nothing the source does not: left out, as before.
+    const plain = await post({ version: "4", alerts: [firing("firing", "db1")] });
+    assert.deepEqual(plain.applied, ["db1 RedisDown{job=redis,severity=critical}"]);
+  });
+
   it("refuses an alert no receiver could key on its own: the other alerts of the webhook are applied", async () => {
     for (const odd of [" ", "\u0007", "\u2028"]) {
       const { answer, applied, warnings } = await post({
         version: "4",
         alerts: [
-          { status: "firing", labels: { alertname: "DiskFull", instance: "db1:9100", device: "sda" } },
-          { status: "firing", labels: { alertname: "NodeDown", instance: "web2:9100" } },
-          { status: "firing", labels: { alertname: odd, instance: "web3:9100" } },
-          { status: "firing", labels: { alertname: "Load", instance: "web3:9100" } },
+          { status: "firing", labels: { alertname: "DiskFull", instance: "db1", device: "sda" } },
+          { status: "firing", labels: { alertname: "NodeDown", instance: "web2" } },
+          { status: "firing", labels: { alertname: odd, instance: "web3" } },
+          { status: "firing", labels: { alertname: "Load", instance: "web3" } },
         ],
       });
       assert.deepEqual(applied, ["db1 DiskFull{device=sda}", "web2 NodeDown", "web3 Load"], JSON.stringify(odd));
