@@ -73,6 +73,11 @@ const PLANNED_NOW_MS = 1_000;
 const HELD_RECHECK_MS = 60_000;
 /** How many alerts of one send's outcome are stored per turn of the event loop (see `storeInSlices`). */
 const OUTCOME_SLICE = 2_000;
+/** What a send's outcome writes (see `storeLater`), and what to queue once it was tried (its next slice). */
+interface Outcome {
+  readonly write: () => void;
+  readonly then: (() => void) | undefined;
+}
 
 /**
  * Sends what the policy queued in the durable outbox: per person, through the storm planner
@@ -91,12 +96,12 @@ export class Dispatcher {
   /** The timer of `sweepHeld`, while notices wait for a silence or a window to end. */
   private sweep: TimerHandle | undefined;
   /** Outcomes of sends waiting to be stored together (see `storeLater`). */
-  private readonly outcomes: TurnBatch<() => void>;
+  private readonly outcomes: TurnBatch<Outcome>;
   private stopped = false;
 
   // Sends under way finish with the channel they started on; a reload reaches the next ones.
   constructor(private readonly deps: DispatcherDeps) {
-    this.outcomes = new TurnBatch<() => void>((writes) => this.storeWrites(writes), undefined, deps.outcomesJoinLater);
+    this.outcomes = new TurnBatch<Outcome>((writes) => this.storeWrites(writes), undefined, deps.outcomesJoinLater);
   }
 
   private storm(): StormConfig {
@@ -264,15 +269,23 @@ export class Dispatcher {
     );
     const at = clock.now();
     const told = digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! }));
-    this.storeInSlices(told, (slice, last) => {
+    const chased = this.unansweredOf(digest, ok);
+    const store1 = (slice: ReadonlyArray<{ shortId: number; id: number }>): void => {
       const sliceIds = slice.map((t) => t.id);
       store.policy.finishEach(sliceIds, ok ? "digested" : "failed", at);
       if (ok) store.policy.markHeard(person, slice);
       for (const id of sliceIds) this.inFlight.delete(id);
-      // Once, with the last: fallbacks armed a slice at a time would fall due apart, and go as
-      // several messages where one was planned.
-      if (last) this.armDigestFallbacks(person, digest, ok);
-    });
+    };
+    // A digest whose notices are chased (fallbacks) is stored whole, its fallbacks with it: stored
+    // a slice at a time, a crash between two left the slices stored with no fallback armed, and
+    // fallbacks armed a slice at a time fell due apart, several messages where one was planned.
+    // One that arms none (a storm's reminders) goes a slice at a time.
+    if (chased.length > 0)
+      this.storeLater(() => {
+        store1(told);
+        this.armFallbacksOf(person, chased, ok);
+      });
+    else this.storeInSlices(told, store1);
   }
 
   /**
@@ -282,11 +295,10 @@ export class Dispatcher {
    * wait in the outbox like any fallback, are dropped one by one as their alerts are acked or
    * cleared, and those falling due together are planned together (a digest again, past `digest_after`).
    */
-  private armDigestFallbacks(person: string, digest: Digest, delivered: boolean): void {
-    const unanswered = digest.items
+  private unansweredOf(digest: Digest, delivered: boolean): Delivery[] {
+    return digest.items
       .filter((d) => WANTS_ANSWER.has(d.kind) && (d.fallbacks.length > 0 || !delivered))
       .map((d) => ({ ...d, channels: digest.channels, fallbacks: digest.fallbacks }));
-    this.armFallbacksOf(person, unanswered, delivered);
   }
 
   /** Sends one message about the alerts of `shortIds` on every channel named; true when at least one delivered it. */
@@ -517,15 +529,13 @@ export class Dispatcher {
    * and chat and acks waited. Until its slice is stored a delivery stays pending and in flight, as
    * a whole digest's did until its outcome was stored: a crash in between sends the rest again.
    */
-  private storeInSlices<T>(items: readonly T[], write: (slice: readonly T[], last: boolean) => void): void {
-    const from = (start: number) => (): void => {
+  private storeInSlices<T>(items: readonly T[], write: (slice: readonly T[]) => void): void {
+    const from = (start: number): void => {
       const end = Math.min(items.length, start + OUTCOME_SLICE);
-      // The next slice is queued first, so that one whose transaction fails does not keep the rest
-      // from being stored.
-      if (end < items.length) this.storeLater(from(end));
-      write(start === 0 && end === items.length ? items : items.slice(start, end), end === items.length);
+      const slice = start === 0 && end === items.length ? items : items.slice(start, end);
+      this.storeLater(() => write(slice), end < items.length ? () => from(end) : undefined);
     };
-    this.storeLater(from(0));
+    from(0);
   }
 
   /**
@@ -534,18 +544,22 @@ export class Dispatcher {
    * bot's cost under load. Until then the delivery stays pending and in flight, so a crash in
    * between sends it again at the next start rather than losing it.
    */
-  private storeLater(write: () => void): void {
-    this.outcomes.add(write);
+  private storeLater(write: () => void, then?: () => void): void {
+    this.outcomes.add({ write, then });
   }
 
-  private storeWrites(writes: ReadonlyArray<() => void>): void {
+  private storeWrites(writes: ReadonlyArray<Outcome>): void {
     try {
-      this.deps.store.transaction(() => writes.forEach((write) => write()));
+      this.deps.store.transaction(() => writes.forEach((w) => w.write()));
     } catch (err) {
       this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", {
         err,
         outcomes: writes.length,
       });
+    } finally {
+      // The next slices, whatever became of these: a slice that failed, or one beside it in its
+      // turn, did not keep the rest of its outcome from being stored.
+      for (const w of writes) w.then?.();
     }
   }
 

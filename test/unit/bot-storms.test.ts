@@ -190,7 +190,50 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.deepEqual(read, [3, 12, 3], "the chat and the email digest read their first 3, the SMS all 12");
   });
 
-  it("a storm's digest is stored a slice at a time: an ack is answered between, every notice ends digested and heard of, its fallbacks go as one", async () => {
+  /** Raises a storm of urgent alerts for alice, and lets its pages and their fallbacks go: its reminders fall due at 15m. */
+  const urgentStorm = async (size: number): Promise<void> => {
+    await apply(Array.from({ length: size }, (_, i) => alert(`c${i}`, { importance: 100 })));
+    await advance(14 * M);
+    assert.deepEqual(
+      firstLines(to("alice")).map((l) => l.replace(/:.*/, "")),
+      ["xmpp", "sms", "email"],
+    );
+    got.length = 0;
+  };
+  /** How many notices are still to be stored as told, turn by turn, until none. */
+  const turnByTurn = async (between?: (ready: number) => Promise<void>): Promise<number[]> => {
+    const left: number[] = [];
+    for (let turn = 0; turn < 100; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const ready = store.gauges.outbox(clock.now()).ready;
+      if (ready === 0 && left.length > 0) break;
+      if (left.at(-1) !== ready) {
+        left.push(ready);
+        await between?.(ready);
+      }
+    }
+    return left;
+  };
+
+  it("a storm's reminders are stored a slice at a time: an ack is answered between, and every one ends digested", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const STORM = 4_500;
+    await urgentStorm(STORM);
+    clock.advance(M);
+    await core.tick();
+    let reply: string | null | undefined;
+    const left = await turnByTurn(async (ready) => {
+      if (reply === undefined && ready > 0 && ready < STORM)
+        reply = await core.handleChat("alice@x.org/phone", "ack 4400");
+    });
+    assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`]);
+    assert.ok(left.length >= 2, `stored over several turns, not in one: ${left.join(" → ")}`);
+    assert.match(reply ?? "", /^#4400 .* acknowledged/, "answered while the reminders were still being stored");
+    await core.idle();
+    assert.deepEqual(store.gauges.outbox(clock.now()).ready, 0);
+  });
+
+  it("a storm's digest whose notices are chased is stored whole, its fallbacks with it: they go as one", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
     await core.applyUpdate(
@@ -200,54 +243,59 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
       ),
       origin,
     );
-    // Turn by turn, how many of the storm's notices are still to be stored as told.
-    const left: number[] = [];
-    let reply: string | null | undefined;
-    for (let turn = 0; turn < 100; turn++) {
-      await new Promise((resolve) => setImmediate(resolve));
-      const ready = store.gauges.outbox(clock.now()).ready;
-      if (ready === 0 && left.length > 0) break;
-      if (left.at(-1) !== ready) left.push(ready);
-      if (reply === undefined && ready > 0 && ready < STORM)
-        reply = await core.handleChat("alice@x.org/phone", "ack 4400");
-    }
-    assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`]);
-    assert.ok(left.length >= 2, `stored over several turns, not in one: ${left.join(" → ")}`);
-    assert.match(reply ?? "", /^#4400 .* acknowledged/, "answered while the digest was still being stored");
-    await core.idle();
-    // Each one's email fallback waits (the acked alert's is dropped when it falls due).
-    assert.deepEqual(store.gauges.outbox(clock.now()), { ready: 0, waiting: STORM, oldestReadyAgeMs: 0 });
-    const heard = store.policy.heardOf(Array.from({ length: STORM }, (_, i) => i + 1));
-    assert.equal([...heard.values()].filter((r) => r.heard?.includes("alice")).length, STORM);
-    await advance(5 * M);
-    assert.deepEqual(
-      firstLines(to("alice")).slice(1),
-      [`email: DIGEST ${STORM - 1} alerts, ${STORM - 1} raised`],
-      "the unanswered ones' fallbacks fall due together: one email",
+    const left = await turnByTurn();
+    assert.ok(
+      left.every((ready) => ready === 0 || ready === STORM),
+      `in one turn, never a part of it: ${left.join(" → ")}`,
     );
+    await core.idle();
+    // Each one's email fallback waits.
+    assert.deepEqual(store.gauges.outbox(clock.now()), { ready: 0, waiting: STORM, oldestReadyAgeMs: 0 });
+    await advance(5 * M);
+    assert.deepEqual(firstLines(to("alice")), [
+      `xmpp: DIGEST ${STORM} alerts, ${STORM} raised`,
+      `email: DIGEST ${STORM} alerts, ${STORM} raised`,
+    ]);
   });
 
-  it("a slice of a storm's outcome that cannot be stored leaves its notices to be sent again; the slices after it are stored", async () => {
+  it("a slice of a storm's reminders that cannot be stored leaves them to be sent again; the slices after it are stored", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
+    await urgentStorm(STORM);
     const finishEach = store.policy.finishEach.bind(store.policy);
     let slices = 0;
     store.policy.finishEach = (ids, status, at) => {
       if (status === "digested" && ++slices === 2) throw new Error("disk I/O error");
       finishEach(ids, status, at);
     };
-    await apply(Array.from({ length: STORM }, (_, i) => alert(`c${i}`, { importance: 50 })));
+    await advance(M);
     assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`]);
     assert.equal(slices, 3, "every slice was tried");
-    assert.equal(store.gauges.outbox(clock.now()).ready, 2_000, "the failed slice's notices are still to go");
+    assert.equal(store.gauges.outbox(clock.now()).ready, 2_000, "the failed slice's reminders are still to go");
     assert.ok(logged.some((l) => String(l.msg).startsWith("storing send outcomes failed")));
     await restart();
-    await advance(10 * M);
+    await advance(M);
     assert.deepEqual(
       firstLines(to("alice", "xmpp")),
       [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`, "xmpp: DIGEST 2000 alerts, 2000 raised"],
       "sent again after the restart",
     );
+  });
+
+  it("a history line of a storm's outcome that cannot be written keeps none of the rest of it from being stored", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const STORM = 4_500;
+    await urgentStorm(STORM);
+    const recordEach = store.alerts.recordEach.bind(store.alerts);
+    let calls = 0;
+    // The reminders' second slice of history lines, stored in the turn of their second slice of outcomes.
+    store.alerts.recordEach = (ids, entry) => {
+      if (++calls === 2) throw new Error("disk I/O error");
+      recordEach(ids, entry);
+    };
+    await advance(M);
+    assert.ok(logged.some((l) => String(l.msg).startsWith("storing send outcomes failed")));
+    assert.equal(store.gauges.outbox(clock.now()).ready, 2_000, "only the slice of the failed turn is still to go");
   });
 
   it("a digest standing for one alert reads as that alert's notice, detail and all; one of many lists them without", async () => {
