@@ -70,6 +70,8 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
   const problem = sourceNameProblem(update.source);
   if (problem !== undefined)
     return fail(args.source === null ? `${problem} (the default source; choose one with -o)` : problem);
+  const overwritten = sharedWithAgent(update, target);
+  if (overwritten !== undefined) io.err(overwritten);
   if (args.verbose > 0 && args.destinations.length > 0)
     io.out(`Ignoring UDP destinations (${args.destinations.join(", ")}): sending over XMPP\n`);
   if (args.verbose === 1)
@@ -91,6 +93,25 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
   return EXIT_SENT;
 }
 
+/**
+ * A note when alerts are raised in the source of the agent whose config gave the account: the
+ * agent restates its whole state (`replace`) every full_state_every and after each reconnection,
+ * and, as Mauve's replace does, that clears every alert of the source it does not list: what this
+ * raised would be told CLEARED within the hour, while nothing had changed.
+ */
+function sharedWithAgent(update: AlertUpdate, target: MauvesendTarget): string | undefined {
+  if (target.agent === undefined || update.source !== target.agent.source || update.replace) return undefined;
+  const raised = update.alerts.filter((a) => a.raiseTimeS > 0 && a.clearTimeS === 0).map((a) => JSON.stringify(a.id));
+  if (raised.length === 0) return undefined;
+  const one = raised.length === 1;
+  return (
+    `mauvesend: note: ${update.source} is the source of the agent configured in ${target.agent.config}; its full ` +
+    `state (every full_state_every, and after each reconnection) clears the alerts its checks do not run, so ` +
+    `${raised.join(", ")} will be cleared then. To keep ${one ? "it" : "them"} raised, send ${one ? "it" : "them"} ` +
+    `with a source of ${one ? "its" : "their"} own (-o ${update.source}-cron)\n`
+  );
+}
+
 /** Where and as whom mauvesend publishes. */
 export interface MauvesendTarget {
   /** One address, or the agent config's list (cluster nodes), tried in turn. */
@@ -101,6 +122,8 @@ export interface MauvesendTarget {
   readonly bot: string;
   /** The source used when `-o` is not given. */
   readonly defaultSource: string;
+  /** The agent whose config the account came from: its source, and the file. */
+  readonly agent?: { readonly source: string; readonly config: string };
 }
 
 /** The default agent config that mauvesend reads when neither --config nor the environment says otherwise. */
@@ -122,7 +145,12 @@ export function resolveTarget(
   const path = config ?? DEFAULT_CONFIG;
   try {
     const c = readAgentConfigFile(path, env);
-    return { ...c.xmpp, password: c.xmpp.password.reveal(), defaultSource: c.source };
+    return {
+      ...c.xmpp,
+      password: c.xmpp.password.reveal(),
+      defaultSource: c.source,
+      agent: { source: c.source, config: path },
+    };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const hint = config === null ? " (or set MAUVE_XMPP_JID and MAUVE_XMPP_PASSWORD)" : "";

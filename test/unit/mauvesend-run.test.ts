@@ -73,6 +73,28 @@ describe("mauvesend: what it sends, where, and its exit status", () => {
     );
   });
 
+  it("sends an alert raised in the agent's own source, and says the agent's next full state will clear it", async () => {
+    const file = join(dir, "agent.yaml");
+    writeFileSync(file, "xmpp:\n  jid: web1@example.org\n  password_env: PW\nsource: web1\n");
+    const env = { ...ENV, PW: "pw1" };
+    assert.equal(await runMauvesend(["--config", file, "-i", "backup", "-s", "failed", "-r", "now"], io(env)), 0);
+    assert.equal(sent.length, 1, "sent all the same");
+    assert.equal(
+      err,
+      `mauvesend: note: web1 is the source of the agent configured in ${file}; its full state (every full_state_every, and after each reconnection) clears the alerts its checks do not run, so "backup" will be cleared then. To keep it raised, send it with a source of its own (-o web1-cron)\n`,
+    );
+    // A source of its own, a clear, or a replace of the whole source: nothing to say.
+    for (const argv of [
+      ["-o", "web1-cron", "-i", "backup", "-r", "now"],
+      ["-i", "backup", "-c", "now"],
+      ["-p", "-i", "backup", "-r", "now"],
+    ]) {
+      err = "";
+      assert.equal(await runMauvesend(["--config", file, ...argv], io(env)), 0);
+      assert.equal(err, "", argv.join(" "));
+    }
+  });
+
   it("exits 1 and says why when it cannot send", async () => {
     outcome = { ok: false, reason: "cannot log in to xmpp://example.org:5222 as web9@example.org: not-authorized" };
     assert.equal(await runMauvesend(["-i", "disk"], io(ENV)), 1);
