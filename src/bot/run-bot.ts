@@ -514,11 +514,26 @@ async function startBot(
     checkFile: () => {
       if (fileGone) return;
       const change = store.checkFile();
-      if (change === null) return;
+      if (change !== null) {
+        fileGone = true;
+        log.error(
+          "AlertBot's database file is gone from under it: it takes no more updates; put the file back, then restart AlertBot",
+          { database: initial.database, change },
+        );
+        return;
+      }
+      const lock = store.checkLock();
+      if (lock?.kind === "retaken")
+        log.warn("AlertBot's lock file was removed or replaced under it: taken again", {
+          database: initial.database,
+          change: lock.reason,
+          why: "while it is gone, a second AlertBot can start on this database",
+        });
+      if (lock?.kind !== "taken") return;
       fileGone = true;
       log.error(
-        "AlertBot's database file is gone from under it: it takes no more updates; put the file back, then restart AlertBot",
-        { database: initial.database, change },
+        "another AlertBot took this database's lock: this one takes no more updates; stop one of the two, then restart this one",
+        { database: initial.database, change: lock.reason },
       );
     },
   });

@@ -7,7 +7,7 @@ import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
 import { ReplicaJournal } from "./replica-journal.js";
-import { InstanceLock } from "./instance-lock.js";
+import { InstanceLock, type LockChange } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
 import { Transactions } from "./transactions.js";
 import { StorageUnavailableError } from "../errors.js";
@@ -16,7 +16,7 @@ import { FileIdentity } from "./file-identity.js";
 /** Free space the write probe wants besides its commit: a few pages for the files to grow by. */
 const PROBE_FREE_BYTES = 64 * 1024;
 
-export type { InstanceLock } from "./instance-lock.js";
+export type { InstanceLock, LockChange } from "./instance-lock.js";
 
 /** How a store is opened. */
 export interface StoreOptions {
@@ -180,6 +180,26 @@ export class Store {
           "empty database, and every alert and acknowledgement is forgotten.",
       }),
     );
+    return change;
+  }
+
+  /**
+   * Checks that this process still holds the database's lock (see InstanceLock.recheck): its lock
+   * file removed under it, it is taken again at the path (`retaken`); taken first by another
+   * AlertBot (`taken`), two would write this file, so from then on every write throws
+   * StorageUnavailableError, as for a file gone (checkFile). Null while the lock is as it was.
+   */
+  checkLock(): LockChange | null {
+    if (this.path === ":memory:") return null;
+    const change = InstanceLock.recheck(this.path);
+    if (change?.kind === "taken")
+      this.transactions.refuseFromNow(
+        new StorageUnavailableError(change.reason, {
+          advice:
+            "This AlertBot takes no more updates, so that only one writes the database. Stop one of the two " +
+            "(the other holds the lock now), then restart this one if it is the one to keep.",
+        }),
+      );
     return change;
   }
 

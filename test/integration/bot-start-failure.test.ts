@@ -165,6 +165,45 @@ http:
     await waitFor("the all-clear email", () => mailsTo("olga", /AlertBot could start/) > 0 || undefined, 60_000);
   });
 
+  // Told "another AlertBot is using this database (it holds …lock)", an admin who takes the lock
+  // file for a stale one removes it: the waiting AlertBot then made a new one, locked it and ran
+  // beside the first on one database, the two taking the XMPP session from each other, nothing said.
+  it("its lock file removed while it runs: the second AlertBot is kept out, or the first says so and stops writing", async () => {
+    const t = server();
+    const path = config(t, "lena");
+    const first = await startBotProcess(t, path);
+    runs.push(first);
+    const second = start(t, path, "second alertbot on the same database");
+    await second.waitForLog(
+      "the second to wait for the lock",
+      (l) => l["msg"] === "AlertBot cannot start; telling the people on call, and trying again",
+      60_000,
+    );
+    rmSync(join(dir, "alertbot.sqlite.lock"));
+    // Each looks every 10 s: the first takes its lock again, or the second gets in first.
+    const retaken = "AlertBot's lock file was removed or replaced under it: taken again";
+    const lost =
+      "another AlertBot took this database's lock: this one takes no more updates; stop one of the two, then restart this one";
+    const said = await first.waitForLog(
+      "the first to notice",
+      (l) => l["msg"] === retaken || l["msg"] === lost,
+      60_000,
+    );
+    if (said["msg"] === retaken) {
+      const tries = second.withMsg("AlertBot still cannot start").length;
+      await waitFor(
+        "the second's next try",
+        () => second.withMsg("AlertBot still cannot start").length > tries || undefined,
+        60_000,
+      );
+      assert.equal(second.withMsg("AlertBot running").length, 0, "the second is still kept out");
+      assert.equal(await post(first, "after"), 200);
+    } else {
+      await waitFor("the email", () => mailsTo("lena", /cannot write its database/) > 0 || undefined, 60_000);
+      assert.equal(await post(first, "after"), 503, "only one AlertBot writes the database");
+    }
+  });
+
   it("its database file deleted while it runs: refuses updates (503) and tells the people on call", async () => {
     const t = server();
     const run = await startBotProcess(t, config(t, "rita"));

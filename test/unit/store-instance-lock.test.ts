@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { StoreError } from "../../src/store/database.js";
 import { Outbox } from "../../src/store/outbox.js";
-import { Store } from "../../src/store/store.js";
+import { Store, type InstanceLock } from "../../src/store/store.js";
+import { StorageUnavailableError } from "../../src/errors.js";
 import { ChildRun } from "../helpers/process-child.js";
 
 describe("store instance lock", function () {
@@ -82,6 +83,51 @@ describe("store instance lock", function () {
     } finally {
       child.kill("SIGKILL");
       await once(child, "exit");
+    }
+  });
+
+  // An admin told "another AlertBot is using this database (it holds alertbot.sqlite.lock)" who
+  // took the lock for a stale one and removed it let the second AlertBot make a new lock file and
+  // start: two AlertBots on one database, taking the XMPP session from each other, nothing said.
+  it("a lock file removed under its holder is taken again at the next check: a second taker is still refused", () => {
+    const path = join(dir, "alertbot.sqlite");
+    const lock = Store.lockFor(path);
+    const store = Store.open(path);
+    try {
+      rmSync(`${path}.lock`);
+      assert.equal(store.checkLock()?.kind, "retaken");
+      assert.equal(store.checkLock(), null, "once taken again, the lock is as it was");
+      assert.throws(() => Store.lockFor(path), /another AlertBot is using/);
+      store.probeWrite(1);
+    } finally {
+      store.close();
+      lock.release();
+    }
+    Store.lockFor(path).release();
+  });
+
+  it("a lock file removed and taken by a second AlertBot first: the holder says so and takes no more writes", () => {
+    const path = join(dir, "alertbot.sqlite");
+    const lock = Store.lockFor(path);
+    const store = Store.open(path);
+    let second: InstanceLock | undefined;
+    try {
+      rmSync(`${path}.lock`);
+      second = Store.lockFor(path);
+      const taken = store.checkLock();
+      assert.equal(taken?.kind, "taken");
+      assert.match(
+        taken.reason,
+        /alertbot\.sqlite\.lock was removed or replaced .* another AlertBot has taken the new one/,
+      );
+      assert.throws(
+        () => store.probeWrite(2),
+        (err) => err instanceof StorageUnavailableError,
+      );
+    } finally {
+      store.close();
+      second?.release();
+      lock.release();
     }
   });
 
