@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from "../clock/clock.js";
+import { systemClock, type Clock, type TimerHandle } from "../clock/clock.js";
 import type { AlertUpdate } from "../codec/types.js";
 import {
   ingestUpdate,
@@ -34,6 +34,7 @@ import { CommandRunner, type LineContext } from "./command-runner.js";
 import { coalescingRunner, inSlices, nextTurn, TurnBatch } from "../util/batching.js";
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { agentReturnGraceMs, Hearing } from "./hearing.js";
+import { FreezeWatch } from "./freeze-watch.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
@@ -81,6 +82,11 @@ export interface BotCoreDeps {
   handoverOf?: (source: string) => string | undefined;
   /** What is wrong with AlertBot itself now that no alert records (see storage-alarm.ts). */
   troubles?: () => readonly BotTrouble[];
+  /**
+   * The clock a freeze of AlertBot's own process is judged by (freeze-watch.ts). Default: the system
+   * clock, even where `clock` is a simulated one: a leap of simulated time is no freeze.
+   */
+  realClock?: Clock;
 }
 
 /**
@@ -133,12 +139,22 @@ export class BotCore {
    * event loop: between chunks the bot reads on, so a command or a chat line that arrived behind a
    * storm of updates is answered at once, and the notices of each chunk go out before the next.
    */
+  /** Notices AlertBot's own process not running for a while (freeze-watch.ts). */
+  private readonly freeze: FreezeWatch;
   private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch), {
     perRun: INGEST_CHUNK,
     highWater: INGEST_HIGH_WATER,
   });
 
   constructor(private readonly deps: BotCoreDeps) {
+    this.freeze = new FreezeWatch(deps.realClock ?? systemClock, (gapMs) => {
+      this.hearing.froze(deps.clock.now());
+      deps.log.warn("AlertBot did not run for a while: every sender gets a fresh grace", {
+        gapMs,
+        why: "its host or VM was paused, the process stopped (SIGSTOP) or its event loop held: what was sent meanwhile is still being read, so a heartbeat that fell due meanwhile says nothing of its sender",
+      });
+      this.timer.rearm();
+    });
     this.timer = new DueTimer(
       deps.clock,
       () =>
@@ -202,6 +218,7 @@ export class BotCore {
     // The configuration may have changed while AlertBot was down (or this standby's differs from
     // the active's): notices waiting for a silence or a window to end are looked at again.
     this.dispatcher.releaseHeld();
+    this.freeze.start();
     return this.tick();
   }
 
@@ -218,6 +235,7 @@ export class BotCore {
   /** Stops the due timer and pending fallbacks; sends under way finish (see `idle`). */
   stop(): void {
     this.stopped = true;
+    this.freeze.stop();
     this.timer.stop();
     this.dispatcher.stop();
     this.commands.stop();
@@ -631,6 +649,8 @@ export class BotCore {
   // Chunks, with the event loop let in between, because looking again at every open alert after a
   // silence takes long with a large backlog, and chat, commands and updates must not wait for all of it.
   private async runDue(): Promise<void> {
+    // Before anything due is acted on: after a freeze, the update that woke the process may be read first.
+    this.freeze.look();
     const { store, clock, log, inputs } = this.deps;
     const { policy, semantics } = this.settings();
     const seen = new Set<number>();

@@ -85,6 +85,16 @@ export class Hearing {
     this.xmppFrom = Math.max(this.xmppFrom, now);
   }
 
+  /**
+   * AlertBot's process did not run until `now` (freeze-watch.ts): what its senders sent meanwhile
+   * is still unread, so it heard nobody, as if it had not been running, though its links stayed up.
+   */
+  froze(now: number): void {
+    if (!this.xmppDeaf && !this.allDeaf) this.resumed(now);
+    this.allFrom = Math.max(this.allFrom, now);
+    this.xmppFrom = Math.max(this.xmppFrom, now);
+  }
+
   /** Updates cannot be kept (the database cannot be written): nobody is heard until `started`. */
   deafToAll(): void {
     this.allDeaf = true;

@@ -198,6 +198,54 @@ outageSuite(
   },
 );
 
+// A VM paused under AlertBot (a snapshot, a live migration), or SIGSTOP: its links stay up, so
+// nothing but the time tells it that it heard nobody. Its timers fired before the beats waiting in
+// its socket were read, and the agent that stayed up was paged, then cleared (freeze-watch.ts).
+// Both agents heartbeat here: one killed meanwhile leaves no "unavailable" for a while (Prosody
+// keeps its session for stream resumption), so its heartbeat is what raises it.
+describe("AlertBot's process frozen (a VM paused) for longer than the heartbeat timeout", function () {
+  this.timeout(180_000 + RETURN_MS);
+  const server = withProsody();
+  const fx = withProcesses(server);
+
+  it("pages nobody about the agent that stayed up, and still raises the one that died meanwhile", async () => {
+    const t = server();
+    const dir = fx.dir("mauve-bot-frozen-");
+    const smtp = await fx.smtp();
+    const bot = await fx.startBot(writeBotConfig(t, dir, botBody(t, smtp)));
+    await startAgent(fx, t, dir, "web11", true); // stays up all along
+    const dies = await startAgent(fx, t, dir, "web12", true);
+    for (const source of ["web11", "web12"])
+      await bot.waitForLog(`${source}'s heartbeat`, (l) => l["msg"] === "update applied" && l["source"] === source);
+
+    bot.signal("SIGSTOP");
+    try {
+      await sleep(1_000);
+      await dies.crash();
+      await sleep(OUTAGE_MS);
+    } finally {
+      bot.signal("SIGCONT");
+    }
+    const deadMail = await waitFor(
+      "a page about web12",
+      () => smtp.mails.find((m) => /RAISED web12 heartbeat/.test(m.raw)),
+      60_000 + RETURN_MS,
+    );
+    assert.deepEqual(deadMail.to, ["alice@example.org"]);
+    await sleep(5_000);
+    assert.deepEqual(
+      subjects(smtp).filter((s) => s.includes(" web11 ")),
+      [],
+      `web11 stayed up and kept publishing: nobody is paged about it (mails: ${subjects(smtp).join(" | ")})`,
+    );
+    assert.deepEqual(
+      historyOf(dir, "web11", "heartbeat").filter((k) => k === "raised"),
+      [],
+    );
+    assert.equal(bot.withMsg("AlertBot did not run for a while: every sender gets a fresh grace").length, 1);
+  });
+});
+
 // Reading every agent's node again after the link is back may take longer than the grace (a
 // thousand agents, a busy server): that is AlertBot's delay, not the agents' silence. Here the
 // first pubsub request after the reconnection waits 12 s (the grace is 10 s; a request times out

@@ -23,10 +23,17 @@ host_down: { grace: 1m }
 );
 
 // A core as run-bot starts one: it heard nobody before now (startedHearing), then acts on what is due.
-async function newCore(store: Store, clock: FakeClock, chat: RecordingChat, policy = config): Promise<BotCore> {
+async function newCore(
+  store: Store,
+  clock: FakeClock,
+  chat: RecordingChat,
+  policy = config,
+  realClock = new FakeClock(),
+): Promise<BotCore> {
   const core = fakeClockCore({
     store,
     clock,
+    realClock,
     policy,
     channels: chatOnly(chat),
     inputs: { presence: () => "online", down: () => store.sources.down() },
@@ -41,6 +48,8 @@ describe("AlertBot's hearing", () => {
   let chat: RecordingChat;
   let store: Store;
   let core: BotCore;
+  /** The clock a freeze of AlertBot's process is judged by: it leaps only when a test freezes the process. */
+  let realClock: FakeClock;
   const s = () => Math.floor(clock.now() / 1000);
   const advance = (ms: number): Promise<void> => advanceCore(clock, core, ms);
   let sequence = 1n;
@@ -57,7 +66,8 @@ describe("AlertBot's hearing", () => {
     store = Store.open(":memory:");
     for (const source of ["web1", "web2", "cron1"])
       store.sources.claim(source, sourceToNodeName(source), `${source}@mauve.localhost`, clock.now());
-    core = await newCore(store, clock, chat);
+    realClock = new FakeClock();
+    core = await newCore(store, clock, chat, config, realClock);
     // Two agents publish their state; cron1 is an account only mauvesend publishes with (unsequenced).
     for (const source of ["web1", "web2"]) {
       await core.applyUpdate(update(source, [], { replace: true, sequence: sequence++ }), pubsubOrigin(source));
@@ -78,6 +88,22 @@ describe("AlertBot's hearing", () => {
     await heartbeat("web1", 30);
     await advance(30_000);
     assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 heartbeat"]);
+  });
+
+  // A VM paused 45 s under AlertBot, its links up: its timers fired first when it ran again, and the
+  // heartbeat of an agent whose beats sat unread in the socket was paged, then cleared a moment later.
+  it("its own process frozen past a heartbeat's due time (a VM paused): the heartbeat waits for its agent's word, and a silent agent is still raised", async () => {
+    await heartbeat("web1", 30);
+    await heartbeat("web2", 30);
+    // Frozen: the real clock leaps with nothing of the process run; then what fell due runs first.
+    realClock.set(realClock.now() + 45_000);
+    await advance(45_000);
+    assert.deepEqual(chat.take(), [], "frozen: nobody's silence");
+    await heartbeat("web1", 3600); // its beats, read once the process runs again
+    await advance(RETURN_MS);
+    assert.deepEqual(chat.take(), ["alice: RAISED #3 web2 heartbeat"], "web2 said nothing since: raised, once");
+    await advance(10 * 60_000);
+    assert.deepEqual(chat.take(), []);
   });
 
   it("holds an agent's heartbeat while the link is down, and the agent heard again once back pages nobody", async () => {
