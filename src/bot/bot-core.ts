@@ -134,13 +134,13 @@ export class BotCore {
   private readonly fullStates = new Map<string, number>();
   /** Told of every change a board would show (see `watch`). */
   private readonly watchers: Array<() => void> = [];
+  /** Notices AlertBot's own process not running for a while (freeze-watch.ts). */
+  private readonly freeze: FreezeWatch;
   /**
    * Updates waiting to be applied together (see `applyQueued`), a bounded chunk per turn of the
    * event loop: between chunks the bot reads on, so a command or a chat line that arrived behind a
    * storm of updates is answered at once, and the notices of each chunk go out before the next.
    */
-  /** Notices AlertBot's own process not running for a while (freeze-watch.ts). */
-  private readonly freeze: FreezeWatch;
   private readonly queued = new TurnBatch<QueuedUpdate>((batch) => this.applyQueued(batch), {
     perRun: INGEST_CHUNK,
     highWater: INGEST_HIGH_WATER,

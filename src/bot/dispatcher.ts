@@ -76,7 +76,7 @@ const OUTCOME_SLICE = 2_000;
 /** What a send's outcome writes (see `storeLater`), and what to queue once it was tried (its next slice). */
 interface Outcome {
   readonly write: () => void;
-  readonly then: (() => void) | undefined;
+  readonly then?: () => void;
 }
 
 /**
@@ -270,7 +270,7 @@ export class Dispatcher {
     const at = clock.now();
     const told = digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! }));
     const chased = this.unansweredOf(digest, ok);
-    const store1 = (slice: ReadonlyArray<{ shortId: number; id: number }>): void => {
+    const storeTold = (slice: ReadonlyArray<{ shortId: number; id: number }>): void => {
       const sliceIds = slice.map((t) => t.id);
       store.policy.finishEach(sliceIds, ok ? "digested" : "failed", at);
       if (ok) store.policy.markHeard(person, slice);
@@ -282,10 +282,10 @@ export class Dispatcher {
     // One that arms none (a storm's reminders) goes a slice at a time.
     if (chased.length > 0)
       this.storeLater(() => {
-        store1(told);
+        storeTold(told);
         this.armFallbacksOf(person, chased, ok);
       });
-    else this.storeInSlices(told, store1);
+    else this.storeInSlices(told, storeTold);
   }
 
   /**
@@ -545,7 +545,7 @@ export class Dispatcher {
    * between sends it again at the next start rather than losing it.
    */
   private storeLater(write: () => void, then?: () => void): void {
-    this.outcomes.add({ write, then });
+    this.outcomes.add(then === undefined ? { write } : { write, then });
   }
 
   private storeWrites(writes: ReadonlyArray<Outcome>): void {

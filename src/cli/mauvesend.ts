@@ -100,12 +100,12 @@ export async function runMauvesend(argv: readonly string[], io: MauvesendIo): Pr
  * raised would be told CLEARED within the hour, while nothing had changed.
  */
 function sharedWithAgent(update: AlertUpdate, target: MauvesendTarget): string | undefined {
-  if (target.agent === undefined || update.source !== target.agent.source || update.replace) return undefined;
+  if (target.agentConfig === undefined || update.source !== target.defaultSource || update.replace) return undefined;
   const raised = update.alerts.filter((a) => a.raiseTimeS > 0 && a.clearTimeS === 0).map((a) => JSON.stringify(a.id));
   if (raised.length === 0) return undefined;
   const one = raised.length === 1;
   return (
-    `mauvesend: note: ${update.source} is the source of the agent configured in ${target.agent.config}; its full ` +
+    `mauvesend: note: ${update.source} is the source of the agent configured in ${target.agentConfig}; its full ` +
     `state (every full_state_every, and after each reconnection) clears the alerts its checks do not run, so ` +
     `${raised.join(", ")} will be cleared then. To keep ${one ? "it" : "them"} raised, send ${one ? "it" : "them"} ` +
     `with a source of ${one ? "its" : "their"} own (-o ${update.source}-cron)\n`
@@ -122,8 +122,8 @@ export interface MauvesendTarget {
   readonly bot: string;
   /** The source used when `-o` is not given. */
   readonly defaultSource: string;
-  /** The agent whose config the account came from: its source, and the file. */
-  readonly agent?: { readonly source: string; readonly config: string };
+  /** The agent config the account came from (its source is `defaultSource`). */
+  readonly agentConfig?: string;
 }
 
 /** The default agent config that mauvesend reads when neither --config nor the environment says otherwise. */
@@ -149,7 +149,7 @@ export function resolveTarget(
       ...c.xmpp,
       password: c.xmpp.password.reveal(),
       defaultSource: c.source,
-      agent: { source: c.source, config: path },
+      agentConfig: path,
     };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describedLabel, quotedSubject, type AlertRecord } from "../alerts/types.js";
+import { digestOrder } from "../alerts/urgency.js";
 import { toPlainText, escapeHtml, sanitiseHtml } from "../codec/html.js";
 import { SMS_MAX_CHARS } from "../codec/sms-encoding.js";
 import { ellipsize, oneLine, quoteLines } from "../codec/text.js";
@@ -204,14 +205,4 @@ export function buildDigest(alerts: readonly AlertRecord[], options: DigestOptio
     alerts: ranked,
     alertCount: total,
   };
-}
-
-/**
- * The order a digest lists its alerts in: raised before cleared, then most important, then oldest
- * number (without `show`'s longest-standing first, src/alerts/urgency.ts). `AlertStore.mostUrgentOf`
- * reads a storm's first alerts in it.
- */
-function digestOrder(a: AlertRecord, b: AlertRecord): number {
-  const cleared = Number(a.status === "cleared") - Number(b.status === "cleared");
-  return cleared || b.importance - a.importance || a.shortId - b.shortId;
 }

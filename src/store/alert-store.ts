@@ -2,6 +2,7 @@
 import type { AckInfo, AlertEvent, AlertRecord, AlertState } from "../alerts/types.js";
 import { nextDueAt } from "../alerts/state-machine.js";
 import { statementCache, type Db } from "./database.js";
+import { digestOrder } from "../alerts/urgency.js";
 import { raiseHeard, type RaiseHeard } from "./policy-store.js";
 
 /** Which alerts `list` returns. */
@@ -55,15 +56,6 @@ const ALERT = READ.join(", ");
 // be 64 KB an alert and is shown only with the alert on its own.
 const BRIEF = READ.map((c) => (c === "detail" ? "'' AS detail" : c)).join(", ");
 const BRIEF_A = READ.map((c) => (c === "detail" ? "'' AS detail" : `a.${c}`)).join(", ");
-
-/** `mostUrgentOf`'s ORDER BY, for alerts read whole: raised first, most important, oldest number. */
-function byDigestOrder(a: AlertRecord, b: AlertRecord): number {
-  return (
-    Number(a.status === "cleared") - Number(b.status === "cleared") ||
-    b.importance - a.importance ||
-    a.shortId - b.shortId
-  );
-}
 
 /** What a raised alert is matched on by silences and rules (`AlertFacts`), with its number. */
 export interface RaisedFacts {
@@ -277,7 +269,7 @@ export class AlertStore {
   /**
    * Of the alerts of these short ids that exist: the first `limit` in the order a digest lists
    * them (raised before cleared, most important, oldest number: `digestOrder` in
-   * src/notify/message.ts), brief as {@link briefEach} reads them; the short ids of those that
+   * src/alerts/urgency.ts), brief as {@link briefEach} reads them; the short ids of those that
    * exist, in the order given; and how many are raised. SQLite keeps only the first `limit` as it
    * sorts, where reading every alert of a storm's digest built 100,000 records to list a few.
    */
@@ -294,7 +286,7 @@ export class AlertStore {
       return {
         shortIds: alerts.map((a) => a.shortId),
         raised: alerts.filter((a) => a.status === "raised").length,
-        alerts: alerts.sort(byDigestOrder),
+        alerts: alerts.sort(digestOrder),
       };
     }
     const ids = JSON.stringify(unique);
