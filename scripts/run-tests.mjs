@@ -26,6 +26,11 @@ export const EJABBERD_SUBSET = [
   "test/integration/demo-http.test.ts",
 ];
 
+/** How the summary reporter starts its line for each failed test (test/helpers/summary-reporter.cjs). */
+const FAILED = "FAILED: ";
+/** How many of a pass's FAILED lines are printed again at the end. */
+const FAILED_LINES_AGAIN = 20;
+
 const SUMMARY = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/;
 
 const PASSES = {
@@ -83,11 +88,16 @@ function runPass(name) {
     });
     runningGroup = child.pid;
     let tail = "";
+    let partial = "";
+    const failures = [];
     let stuck = null;
     let hung = false;
     child.stdout.on("data", (chunk) => {
       process.stdout.write(chunk);
       tail = (tail + chunk.toString()).slice(-4096);
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (line.startsWith(FAILED)) failures.push(line);
       if (stuck === null && SUMMARY.test(tail))
         stuck = setTimeout(() => {
           hung = true;
@@ -113,6 +123,7 @@ function runPass(name) {
           failed: m ? Number(m[2]) : 0,
           skipped: m && m[3] ? Number(m[3]) : 0,
           summarised: m !== null,
+          failures,
         });
       };
       if (child.stdout.closed) return finish();
@@ -145,6 +156,10 @@ for (const r of results) {
     ? `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}${r.hung ? "; did not exit after its summary, killed" : ""}`
     : `ended without a summary (exit ${r.code}${r.signal ? `, ${r.signal}` : ""})`;
   process.stdout.write(`${r.name} pass: ${how}\n`);
+  // Again here, because CI shows only the tail and mocha's own account is far above by now.
+  for (const line of r.failures.slice(0, FAILED_LINES_AGAIN)) process.stdout.write(`  ${r.name} ${line}\n`);
+  if (r.failures.length > FAILED_LINES_AGAIN)
+    process.stdout.write(`  ${r.name}: ${r.failures.length - FAILED_LINES_AGAIN} more failed; see above\n`);
 }
 process.stdout.write(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
 process.exit(ok && failed === 0 ? 0 : 1);
