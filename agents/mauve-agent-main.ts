@@ -1,6 +1,7 @@
 // mauve-agent: publishes this host's alerts to its own pubsub node. Wiring only; logic lives in src/.
 import { systemClock } from "../src/clock/clock.js";
 import {
+  EXIT_FATAL,
   exitOnStartupError,
   holdProcessOpen,
   keepGoingWithoutOutput,
@@ -10,7 +11,8 @@ import {
 import { readAgentConfigFile } from "../src/config/agent-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
-import { lockStateDir, runAgent } from "../src/agent/run-agent.js";
+import { runAgent, type RunningAgent } from "../src/agent/run-agent.js";
+import { lockStateDir, StateDirLockWatch } from "../src/agent/state-dir-lock.js";
 
 const HELP = `Usage: mauve-agent [--config FILE] [--check-config]
 
@@ -63,11 +65,15 @@ start (its outbox cannot be opened, or another agent uses its state directory;
 a damaged outbox is moved aside and replaced, with the alert
 mauve-agent-outbox-damaged, until restarted) or the stop
 failed, 2 bad command line, 70 a fatal error while running (logged; restart
-it), 78 bad configuration (every problem is listed with its key). Logs are
+it), or another agent took its state directory's lock after its lock file
+was removed, 78 bad configuration (every problem is listed with its key). Logs are
 JSON lines on stderr, the reason for every exit among them. SIGHUP is logged
 and ignored: the configuration is read only at start, so restart the agent
 (\`systemctl restart\`) to apply a change.
 `;
+
+/** How long an agent that lost its state directory waits for its own stop before it exits anyway. */
+const STOP_BEFORE_EXIT_MS = 10_000;
 
 keepGoingWithoutOutput();
 let log = createLogger();
@@ -91,8 +97,28 @@ try {
   // Held until the process ends: a second agent on this state directory stops here.
   lockStateDir(config.stateDir);
   const lifetime = holdProcessOpen(log);
-  const agent = await runAgent(config, systemClock, log);
-  lifetime.stopWith(() => agent.stop());
+  let agent: RunningAgent | undefined;
+  // From the start, not once logged in: the first login may wait for the server for hours.
+  const lockWatch = new StateDirLockWatch({
+    stateDir: config.stateDir,
+    clock: systemClock,
+    log,
+    taken: (reason) => {
+      log.error(
+        "another mauve-agent took this state directory's lock: this one stops and leaves the directory, and what it queued, to that one; stop one of the two",
+        { stateDir: config.stateDir, change: reason, status: EXIT_FATAL },
+      );
+      // Its unavailable presence, if the server takes it in time; the exit either way.
+      systemClock.setTimer(STOP_BEFORE_EXIT_MS, () => process.exit(EXIT_FATAL));
+      void (agent?.stop() ?? Promise.resolve()).finally(() => process.exit(EXIT_FATAL));
+    },
+  });
+  agent = await runAgent(config, systemClock, log);
+  const running = agent;
+  lifetime.stopWith(() => {
+    lockWatch.stop();
+    return running.stop();
+  });
 } catch (err) {
   exitOnStartupError(err, log);
 }

@@ -1,11 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { CheckScheduler } from "../checks/scheduler.js";
 import type { Clock } from "../clock/clock.js";
 import { sourceToNodeName } from "../codec/source-name.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { Logger } from "../log.js";
-import { Outbox } from "../store/outbox.js";
 import { unwrapPayload } from "../codec/payload.js";
 import { connectClient } from "../xmpp/connect.js";
 import { connectAdvice, connectProblem } from "../xmpp/connect-problem.js";
@@ -28,6 +26,7 @@ import type { AgentAlert } from "../codec/build-update.js";
 import { ensureNode } from "../xmpp/provisioning.js";
 import { PublishGate } from "./publish-gate.js";
 import { statusLine } from "./status-line.js";
+import { outboxFile } from "./state-dir-lock.js";
 
 /**
  * How long an agent waits before asking again for a node that could not be created or provisioned:
@@ -58,18 +57,6 @@ export interface RunAgentOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** How long a fresh session waits for AlertBot's presence before publishing anyway (default 60 s). */
   botWaitMs?: number;
-}
-
-/** The agent's outbox, in its state directory. */
-const outboxFile = (stateDir: string): string => join(stateDir, "outbox.sqlite");
-
-/**
- * Makes this process the only agent on `stateDir` for as long as it runs: a second one (a manual
- * run beside the service) throws StoreError naming the directory, before it touches the outbox.
- */
-export function lockStateDir(stateDir: string): void {
-  mkdirSync(stateDir, { recursive: true });
-  Outbox.lockFor(outboxFile(stateDir));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Migration } from "./migrations.js";
 import { openDatabase, statementCache, type Db } from "./database.js";
-import { InstanceLock } from "./instance-lock.js";
+import { InstanceLock, type LockChange } from "./instance-lock.js";
 import { Transactions } from "./transactions.js";
 import { StorageUnavailableError } from "../errors.js";
 
@@ -88,6 +88,15 @@ export class Outbox {
    */
   static lockFor(path: string): InstanceLock {
     return InstanceLock.take(path, { holder: "mauve-agent", what: "this state directory", own: "a state_dir" });
+  }
+
+  /**
+   * Checks the lock lockFor took for the outbox at `path` (see InstanceLock.recheck): null while it
+   * is as it was; `retaken` after its file was removed under it; `taken` when another agent locked
+   * the new file first.
+   */
+  static recheckLock(path: string): LockChange | null {
+    return InstanceLock.recheck(path);
   }
 
   private readonly db: Db;

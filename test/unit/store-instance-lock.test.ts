@@ -11,6 +11,17 @@ import { Store, type InstanceLock } from "../../src/store/store.js";
 import { StorageUnavailableError } from "../../src/errors.js";
 import { ChildRun } from "../helpers/process-child.js";
 
+/** An agent config whose server (port 9) never answers: its checks and outbox run meanwhile. */
+function agentConfig(dir: string): { config: string; outbox: string } {
+  const stateDir = join(dir, "state");
+  const config = join(dir, "agent.yaml");
+  writeFileSync(
+    config,
+    `xmpp: { service: "xmpp://127.0.0.1:9", jid: web1@x.org, password: s }\nstate_dir: ${stateDir}\nalerts: [{ id: disk, state: raised, summary: full }]\n`,
+  );
+  return { config, outbox: join(stateDir, "outbox.sqlite") };
+}
+
 describe("store instance lock", function () {
   this.timeout(30_000);
   let dir: string;
@@ -160,6 +171,53 @@ describe("store instance lock", function () {
       assert.throws(() => Outbox.lockFor(join(stateDir, "outbox.sqlite")), /another mauve-agent/);
     } finally {
       assert.equal((await first.stop()).code, 0, first.stderr);
+    }
+  });
+
+  // An admin told "another mauve-agent is using this state directory" may take the lock file for a
+  // stale one and remove it: the second agent then made a new file, locked it and ran beside the
+  // first on one outbox, nothing said.
+  it("an agent whose lock file is removed takes it again within seconds: a second agent is still kept out", async function () {
+    this.timeout(120_000);
+    const { config, outbox } = agentConfig(dir);
+    const first = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "first agent");
+    try {
+      await first.waitForLog("the first agent to try the server", (l) => l["msg"] === "cannot connect yet; will retry");
+      rmSync(`${outbox}.lock`);
+      const line = await first.waitForLog(
+        "the agent to take its lock again",
+        (l) => l["msg"] === "the agent's lock file was removed or replaced under it: taken again",
+        60_000,
+      );
+      assert.match(
+        String(line["change"]),
+        /outbox\.sqlite\.lock was removed or replaced while this mauve-agent held it/,
+      );
+      assert.throws(() => Outbox.lockFor(outbox), /another mauve-agent is using this state directory/);
+      assert.equal(first.hasExited, false);
+    } finally {
+      assert.equal((await first.stop()).code, 0, first.stderr);
+    }
+  });
+
+  it("an agent whose removed lock file another agent took first: it says so and exits 70, leaving the directory to that one", async function () {
+    this.timeout(120_000);
+    const { config, outbox } = agentConfig(dir);
+    const first = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "first agent");
+    let other: ReturnType<typeof Outbox.lockFor> | undefined;
+    try {
+      await first.waitForLog("the first agent to try the server", (l) => l["msg"] === "cannot connect yet; will retry");
+      rmSync(`${outbox}.lock`);
+      other = Outbox.lockFor(outbox); // as a second agent would, at once
+      assert.deepEqual(await first.waitForExit("the first agent to give way", 60_000), { code: 70, signal: null });
+      const line = first.logs.find((l) =>
+        l["msg"]?.toString().startsWith("another mauve-agent took this state directory's lock"),
+      );
+      assert.ok(line, first.stderr);
+      assert.match(String(line["change"]), /another mauve-agent has taken the new one/);
+    } finally {
+      other?.release();
+      if (!first.hasExited) await first.stop();
     }
   });
 });
