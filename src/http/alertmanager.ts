@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Alert } from "../codec/types.js";
 import { FIELD_LIMITS } from "../codec/types.js";
+import { stripControls } from "../codec/text.js";
 import type { AlertmanagerMapping } from "./http-config.js";
 import { escapeHtml, isObject, stringMap, type Checked } from "./json-checks.js";
 
@@ -21,8 +22,21 @@ export function truncatedAlerts(body: unknown): number {
   return typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
-/** A webhook payload checked for the fields the mapping reads (others are ignored, as Alertmanager adds fields over time). */
-export function readWebhook(body: unknown): Checked<WebhookAlert[]> {
+/** A webhook's alerts that the mapping can read, and those it cannot, each with its problem. */
+export interface ReadWebhook {
+  readonly alerts: WebhookAlert[];
+  /** `alerts[3].status: expected "firing" or "resolved", got "pending"`, one per alert left out. */
+  readonly refused: string[];
+}
+
+/**
+ * A webhook payload checked for the fields the mapping reads (others are ignored, as Alertmanager
+ * adds fields over time). Only a payload that is not a version-4 webhook is refused whole: an alert
+ * the mapping cannot read is left out alone, with its problem, and the others are kept. One such
+ * alert used to refuse the webhook with a 400, which Alertmanager never sends again: every other
+ * alert of its group was lost, on every repeat.
+ */
+export function readWebhook(body: unknown): Checked<ReadWebhook> {
   if (!isObject(body)) return { ok: false, problem: "expected a JSON object (Alertmanager's webhook payload)" };
   if (body["version"] !== "4")
     return {
@@ -32,27 +46,34 @@ export function readWebhook(body: unknown): Checked<WebhookAlert[]> {
   const raw = body["alerts"];
   if (!Array.isArray(raw)) return { ok: false, problem: 'expected "alerts" to be a list' };
   const alerts: WebhookAlert[] = [];
+  const refused: string[] = [];
   for (const [i, a] of raw.entries()) {
-    const at = `alerts[${i}]`;
-    if (!isObject(a)) return { ok: false, problem: `${at}: expected an object` };
-    const status = a["status"];
-    if (status !== "firing" && status !== "resolved")
-      return {
-        ok: false,
-        problem: `${at}.status: expected "firing" or "resolved", got ${JSON.stringify(status) ?? "nothing"}`,
-      };
-    const labels = stringMap(a["labels"], `${at}.labels`);
-    if (!labels.ok) return labels;
-    if (!labels.value["alertname"]) return { ok: false, problem: `${at}.labels: no alertname` };
-    const annotations =
-      a["annotations"] === undefined
-        ? { ok: true as const, value: {} }
-        : stringMap(a["annotations"], `${at}.annotations`);
-    if (!annotations.ok) return annotations;
-    const generatorURL = typeof a["generatorURL"] === "string" ? a["generatorURL"] : "";
-    alerts.push({ status, labels: labels.value, annotations: annotations.value, generatorURL });
+    const read = readAlert(a, `alerts[${i}]`);
+    if (read.ok) alerts.push(read.value);
+    else refused.push(read.problem);
   }
-  return { ok: true, value: alerts };
+  return { ok: true, value: { alerts, refused } };
+}
+
+function readAlert(a: unknown, at: string): Checked<WebhookAlert> {
+  if (!isObject(a)) return { ok: false, problem: `${at}: expected an object` };
+  const status = a["status"];
+  if (status !== "firing" && status !== "resolved")
+    return {
+      ok: false,
+      problem: `${at}.status: expected "firing" or "resolved", got ${JSON.stringify(status) ?? "nothing"}`,
+    };
+  const labels = stringMap(a["labels"], `${at}.labels`);
+  if (!labels.ok) return labels;
+  // No alertname is no reason to lose an alert (Alertmanager's API does not require one): its
+  // other labels name it (alertIdOf); one with no label at all is refused when it is keyed.
+  const annotations =
+    a["annotations"] === undefined
+      ? { ok: true as const, value: {} }
+      : stringMap(a["annotations"], `${at}.annotations`);
+  if (!annotations.ok) return annotations;
+  const generatorURL = typeof a["generatorURL"] === "string" ? a["generatorURL"] : "";
+  return { ok: true, value: { status, labels: labels.value, annotations: annotations.value, generatorURL } };
 }
 
 const NOT_IN_SOURCE = /[^A-Za-z0-9._-]/g;
@@ -79,10 +100,38 @@ export function sourceOf(
 // Longer ids would be cut at Mauve's 256 characters, and two long ones could become one.
 const MAX_READABLE_ID = 200;
 
+// A label value is written bare unless it holds one of these (or a character the sanitiser would
+// strip from an id, see quoted): bare, `a="1,b=2"` and `a=1,b=2` were one id, and so one alert.
+const NEEDS_QUOTES = /[,={}"\\]/;
+
+/**
+ * `text` in double quotes, with `"` and `\` escaped, and every character the sanitiser strips from an
+ * id (controls, line separators, bidi overrides, lone surrogates) written as `\u{…}`: stripped,
+ * `a\u0007` and `a` were one id.
+ */
+function quoted(text: string): string {
+  let out = "";
+  for (const ch of text) {
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (stripControls(ch, false) !== ch) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+    else out += ch;
+  }
+  return `"${out}"`;
+}
+
+// Prometheus's label names; anything else a webhook's JSON may carry as a key is written quoted.
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function needsQuotes(text: string, special: RegExp): boolean {
+  return special.test(text) || stripControls(text, false) !== text;
+}
+
 /**
  * The alert id: `alertname`, then the chosen labels as `{name=value,...}` (all other labels but
- * `sourceLabel`, the one the source is its value, sorted by name, when `id_labels` is empty). The same labels give the same id on
- * every repeat; an id too long to keep whole ends in a digest of the labels instead.
+ * `sourceLabel`, the one the source is its value, sorted by name, when `id_labels` is empty). The
+ * same labels give the same id on every repeat, and different labels different ids: a value (or an
+ * alertname) that could be read more than one way is written quoted (`{query="a=1,b=2"}`). An id
+ * too long to keep whole ends in a digest of the alertname and the labels instead.
  */
 export function alertIdOf(
   labels: Readonly<Record<string, string>>,
@@ -96,11 +145,22 @@ export function alertIdOf(
       : Object.keys(labels)
           .filter((l) => l !== "alertname" && l !== sourceLabel)
           .sort();
-  const parts = chosen.filter((l) => labels[l] !== undefined && labels[l] !== "").map((l) => `${l}=${labels[l]}`);
-  const id = parts.length === 0 ? name : `${name}{${parts.join(",")}}`;
+  const parts = chosen
+    .filter((l) => labels[l] !== undefined && labels[l] !== "")
+    .map((l) => {
+      const value = labels[l]!;
+      const key = LABEL_NAME.test(l) ? l : quoted(l);
+      return `${key}=${needsQuotes(value, NEEDS_QUOTES) ? quoted(value) : value}`;
+    });
+  // The name is read up to the first "{": one holding "{" (or starting with a quote) is quoted.
+  const shownName = needsQuotes(name, /^"|{/) ? quoted(name) : name;
+  const id = parts.length === 0 ? shownName : `${shownName}{${parts.join(",")}}`;
   if (Array.from(id).length <= MAX_READABLE_ID) return id;
-  const digest = createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
-  return `${Array.from(name)
+  const digest = createHash("sha256")
+    .update(JSON.stringify([name, ...parts]))
+    .digest("hex")
+    .slice(0, 16);
+  return `${Array.from(shownName)
     .slice(0, MAX_READABLE_ID - 20)
     .join("")}{#${digest}}`;
 }

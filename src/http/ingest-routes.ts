@@ -135,7 +135,8 @@ interface Applied {
   applied: number;
   duplicate: number;
   stale: number;
-  rejected: Array<{ source: string; reason: string }>;
+  /** What was refused; `source` is missing for a webhook alert too malformed to have one. */
+  rejected: Array<{ source?: string; reason: string }>;
 }
 
 async function applyAll(updates: readonly AlertUpdate[], sender: string, deps: IngestRouteDeps): Promise<Applied> {
@@ -171,7 +172,12 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         const startedAt = deps.clock.now();
         const read = readWebhook(json);
         if (!read.ok) return jsonError(400, read.problem);
-        deps.onWebhook?.(read.value.length);
+        const { alerts } = read.value;
+        const unreadable = read.value.refused.map((problem) => ({
+          reason: problem,
+        }));
+        for (const r of unreadable) deps.log.warn("HTTP update rejected", { sender: token.name, reason: r.reason });
+        deps.onWebhook?.(alerts.length + unreadable.length);
         const truncated = truncatedAlerts(json);
         if (truncated > 0)
           deps.log.warn("Alertmanager left alerts out of a webhook (max_alerts): set it to 0", {
@@ -179,7 +185,7 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
             truncated,
           });
         const nowSec = Math.floor(deps.clock.now() / 1000);
-        const bySource = alertsBySource(read.value, config.alertmanager, nowSec);
+        const bySource = alertsBySource(alerts, config.alertmanager, nowSec);
         const forbidden = [...bySource.keys()].filter((s) => !mayWrite(token, s));
         const packed = [...bySource]
           .filter(([s]) => mayWrite(token, s))
@@ -189,9 +195,9 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         const refused = packed.flatMap((p) => p.refused);
         for (const r of refused)
           deps.log.warn("HTTP update rejected", { sender: token.name, source: r.source, reason: r.reason });
-        tally.rejected.unshift(...refused);
+        tally.rejected.unshift(...unreadable, ...refused);
         const summary = {
-          alerts: read.value.length,
+          alerts: alerts.length + unreadable.length,
           updates: updates.length,
           applied: tally.applied,
           duplicate: tally.duplicate,
@@ -200,7 +206,7 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         };
         deps.log.info("Alertmanager webhook applied", {
           sender: token.name,
-          alerts: read.value.length,
+          alerts: alerts.length + unreadable.length,
           updates: updates.length,
           applied: tally.applied,
           elapsedMs: deps.clock.now() - startedAt,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { statusLine } from "../../src/agent/status-line.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
+import { stripControls } from "../../src/codec/text.js";
 import { alertIdOf, readWebhook, sourceOf, toMauveAlert, truncatedAlerts } from "../../src/http/alertmanager.js";
 import type { AlertmanagerMapping } from "../../src/http/http-config.js";
 import { ingestRoutes, packUpdates } from "../../src/http/ingest-routes.js";
@@ -117,6 +118,60 @@ describe("Alertmanager mapping", () => {
     assert.notEqual(long, alertIdOf({ alertname: "X", path: "q".repeat(300) }, m, null));
   });
 
+  // Alerts with different labels are different alerts: one id for two of them and the second is
+  // never told, and the first is told CLEARED when the second resolves.
+  it("gives different labels different ids, whatever characters the values, names and alertname hold", () => {
+    const m = mapping();
+    const odd = [
+      "",
+      "1",
+      ",",
+      "=",
+      "{",
+      "}",
+      '"',
+      "\\",
+      "\u0007",
+      "\u2028",
+      "\u202e",
+      "#",
+      " ",
+      "\ud800",
+      "a=1,b=2",
+      '"x"',
+    ];
+    const seen = new Map<string, string>();
+    const check = (labels: Record<string, string>): void => {
+      const id = alertIdOf(labels, m, null);
+      // What the codec would keep of it (control characters are stripped from ids).
+      const kept = stripControls(id, false);
+      const key = JSON.stringify(
+        Object.entries(labels)
+          .filter(([, v]) => v !== "")
+          .sort(),
+      );
+      const before = seen.get(kept);
+      assert.ok(before === undefined || before === key, `${key} and ${before} are both ${JSON.stringify(kept)}`);
+      seen.set(kept, key);
+    };
+    for (const a of odd)
+      for (const b of odd) {
+        check({ alertname: `X${a}`, a: b });
+        check({ alertname: "X", a, b });
+        check({ alertname: `X${a}`, [`k${b}`]: "v" });
+        check({ alertname: a + b });
+        check({ alertname: "X", a: `${a}${b}` });
+        check({ alertname: "X", a: "1", b: `${a}${b}` });
+      }
+    assert.equal(alertIdOf({ alertname: "Q", query: "a=1,b=2" }, m, null), 'Q{query="a=1,b=2"}');
+    assert.equal(alertIdOf({ alertname: "Q", query: "a=1", b: "2" }, m, null), 'Q{b=2,query="a=1"}');
+    assert.equal(alertIdOf({ alertname: "Bell\u0007" }, m, null), '"Bell\\u{7}"');
+    assert.equal(alertIdOf({ job: "node" }, m, null), "{job=node}", "no alertname: its labels name it");
+    // Long: the digest covers the alertname too.
+    const longName = (end: string) => alertIdOf({ alertname: "N".repeat(250) + end, a: "1" }, m, null);
+    assert.notEqual(longName("x"), longName("y"));
+  });
+
   it('reads only the importance table\'s own severities: a severity of "constructor" is one it does not list', () => {
     const m = mapping();
     for (const severity of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
@@ -146,7 +201,8 @@ describe("Alertmanager mapping", () => {
       ],
     });
     assert.ok(read.ok);
-    const [firing, resolved] = read.value.map((a) => toMauveAlert(a, m, null, 1000));
+    assert.deepEqual(read.value.refused, []);
+    const [firing, resolved] = read.value.alerts.map((a) => toMauveAlert(a, m, null, 1000));
     assert.deepEqual(
       [firing!.raiseTimeS, firing!.clearTimeS, firing!.summary, firing!.importance],
       [1000, 0, "load is 12", 40],
@@ -164,17 +220,35 @@ describe("Alertmanager mapping", () => {
       [[], "expected a JSON object (Alertmanager's webhook payload)"],
       [{ version: "3", alerts: [] }, 'expected "version": "4" (Alertmanager\'s webhook payload), got "3"'],
       [{ version: "4" }, 'expected "alerts" to be a list'],
-      [
-        { version: "4", alerts: [{ status: "firing", labels: { alertname: 5 } }] },
-        "alerts[0].labels.alertname: expected a string",
-      ],
-      [
-        { version: "4", alerts: [{ status: "pending", labels: {} }] },
-        'alerts[0].status: expected "firing" or "resolved", got "pending"',
-      ],
-      [{ version: "4", alerts: [{ status: "firing", labels: { job: "x" } }] }, "alerts[0].labels: no alertname"],
     ];
     for (const [body, problem] of cases) assert.deepEqual(readWebhook(body), { ok: false, problem });
+  });
+
+  it("leaves out only the alerts it cannot read, naming the field, and keeps the others", () => {
+    const good = { status: "firing", labels: { alertname: "Up", instance: "web1:9100" } };
+    const read = readWebhook({
+      version: "4",
+      alerts: [
+        { status: "firing", labels: { alertname: 5 } },
+        good,
+        { status: "pending", labels: {} },
+        "x",
+        { status: "firing", labels: { alertname: "A" }, annotations: { summary: 1 } },
+        { status: "resolved", labels: { job: "x" } },
+      ],
+    });
+    assert.ok(read.ok);
+    assert.deepEqual(read.value.refused, [
+      "alerts[0].labels.alertname: expected a string",
+      'alerts[2].status: expected "firing" or "resolved", got "pending"',
+      "alerts[3]: expected an object",
+      "alerts[4].annotations.summary: expected a string",
+    ]);
+    assert.deepEqual(
+      read.value.alerts.map((a) => a.labels),
+      [good.labels, { job: "x" }],
+      "an alert with no alertname is kept: its labels name it",
+    );
   });
 
   it("notices alerts Alertmanager left out (max_alerts)", () => {
@@ -337,7 +411,8 @@ describe("ingest routes", () => {
   });
 
   it("refuses an alert no receiver could key on its own: the other alerts of the webhook are applied", async () => {
-    for (const odd of [" ", "\u0007", "\u2028"]) {
+    // Of spaces only; an alertname of control characters is written escaped now (alertIdOf) and keyed.
+    for (const odd of [" ", "   "]) {
       const { answer, applied, warnings } = await post({
         version: "4",
         alerts: [
@@ -361,6 +436,30 @@ describe("ingest routes", () => {
         [["HTTP update rejected", "web3"]],
       );
     }
+  });
+
+  it("refuses a webhook alert it cannot read on its own, logged: the other alerts are applied (not a 400 Alertmanager never resends)", async () => {
+    const { answer, applied, warnings } = await post({
+      version: "4",
+      alerts: [
+        { status: "firing", labels: { alertname: "DiskFull", instance: "db1", device: "sda" } },
+        { status: "pending", labels: { alertname: "Soon", instance: "web2" } },
+        { status: "firing", labels: { alertname: "Load", instance: "web3", cpus: 4 } },
+        { status: "firing", labels: { job: "batch", instance: "web3" } },
+      ],
+    });
+    assert.deepEqual(applied, ["db1 DiskFull{device=sda}", "web3 {job=batch}"]);
+    assert.equal(answer.status, 422);
+    const json = ("json" in answer ? answer.json : null) as { error: string; alerts: number; applied: number };
+    assert.equal(json.error, 'alerts[1].status: expected "firing" or "resolved", got "pending"');
+    assert.deepEqual([json.alerts, json.applied], [4, 2]);
+    assert.deepEqual(
+      warnings.map((w) => [w["msg"], w["reason"]]),
+      [
+        ["HTTP update rejected", 'alerts[1].status: expected "firing" or "resolved", got "pending"'],
+        ["HTTP update rejected", "alerts[2].labels.cpus: expected a string"],
+      ],
+    );
   });
 
   it("cuts a long summary or detail posted as JSON, as the webhook and the agent do, rather than refuse the alert", async () => {
