@@ -73,10 +73,21 @@ const PLANNED_NOW_MS = 1_000;
 const HELD_RECHECK_MS = 60_000;
 /** How many alerts of one send's outcome are stored per turn of the event loop (see `storeInSlices`). */
 const OUTCOME_SLICE = 2_000;
-/** What a send's outcome writes (see `storeLater`), and what to queue once it was tried (its next slice). */
+/**
+ * How often, and how far apart, a send's outcome that could not be stored is tried again before
+ * its deliveries are let go to be sent again (see `storeWrites`).
+ */
+const OUTCOME_TRIES = 3;
+const OUTCOME_RETRY_MS = 5_000;
+/**
+ * What a send's outcome writes (see `storeLater`); the deliveries it finishes, in flight until it
+ * is stored; what to queue once it was tried (its next slice); how often it was tried.
+ */
 interface Outcome {
   readonly write: () => void;
+  readonly ids: readonly number[];
   readonly then?: () => void;
+  readonly tries?: number;
 }
 
 /**
@@ -212,8 +223,9 @@ export class Dispatcher {
     const { store, clock } = this.deps;
     const alert = store.alerts.get(d.shortId);
     if (!alert) return store.policy.finish(id, "failed", clock.now());
-    this.inFlight.add(id);
+    // Before it is in flight: a send that cannot be recorded (the disk full) is not left in flight.
     store.policy.recordSend(person, "single", clock.now());
+    this.inFlight.add(id);
     if (!(await store.committed())) {
       this.inFlight.delete(id);
       return;
@@ -224,7 +236,7 @@ export class Dispatcher {
       buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }),
       [alert.shortId],
     );
-    this.storeLater(() => {
+    this.storeLater([id], () => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
       if (ok) store.policy.markHeard(person, [{ shortId: d.shortId, id }]);
       this.inFlight.delete(id);
@@ -235,8 +247,8 @@ export class Dispatcher {
   private async sendDigest(person: string, digest: Digest, ids: number[]): Promise<void> {
     const { store, clock } = this.deps;
     const storm = this.storm();
-    ids.forEach((id) => this.inFlight.add(id));
     store.policy.recordSend(person, digest.kind, clock.now());
+    ids.forEach((id) => this.inFlight.add(id));
     const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
     // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
     // read whole, since that notice shows its detail, and only so (read brief first, its row was
@@ -281,11 +293,11 @@ export class Dispatcher {
     // fallbacks armed a slice at a time fell due apart, several messages where one was planned.
     // One that arms none (a storm's reminders) goes a slice at a time.
     if (chased.length > 0)
-      this.storeLater(() => {
+      this.storeLater(ids, () => {
         storeTold(told);
         this.armFallbacksOf(person, chased, ok);
       });
-    else this.storeInSlices(told, storeTold);
+    else this.storeInSlices(told, storeTold, (t) => t.id);
   }
 
   /**
@@ -517,9 +529,11 @@ export class Dispatcher {
 
   private record(shortIds: readonly number[], kind: "notified" | "notify-failed", detail: string): void {
     const at = this.deps.clock.now();
-    this.storeInSlices(shortIds, (slice) => {
-      this.deps.store.alerts.recordEach(slice, { kind, at, actor: "bot", detail });
-    });
+    this.storeInSlices(
+      shortIds,
+      (slice) => this.deps.store.alerts.recordEach(slice, { kind, at, actor: "bot", detail }),
+      () => null,
+    );
   }
 
   /**
@@ -529,11 +543,16 @@ export class Dispatcher {
    * and chat and acks waited. Until its slice is stored a delivery stays pending and in flight, as
    * a whole digest's did until its outcome was stored: a crash in between sends the rest again.
    */
-  private storeInSlices<T>(items: readonly T[], write: (slice: readonly T[]) => void): void {
+  private storeInSlices<T>(
+    items: readonly T[],
+    write: (slice: readonly T[]) => void,
+    deliveryOf: (item: T) => number | null,
+  ): void {
     const from = (start: number): void => {
       const end = Math.min(items.length, start + OUTCOME_SLICE);
       const slice = start === 0 && end === items.length ? items : items.slice(start, end);
-      this.storeLater(() => write(slice), end < items.length ? () => from(end) : undefined);
+      const ids = slice.map(deliveryOf).filter((id): id is number => id !== null);
+      this.storeLater(ids, () => write(slice), end < items.length ? () => from(end) : undefined);
     };
     from(0);
   }
@@ -544,18 +563,45 @@ export class Dispatcher {
    * bot's cost under load. Until then the delivery stays pending and in flight, so a crash in
    * between sends it again at the next start rather than losing it.
    */
-  private storeLater(write: () => void, then?: () => void): void {
-    this.outcomes.add(then === undefined ? { write } : { write, then });
+  private storeLater(ids: readonly number[], write: () => void, then?: () => void): void {
+    this.outcomes.add(then === undefined ? { write, ids } : { write, ids, then });
   }
 
+  /**
+   * Stores the outcomes of one turn in one transaction. Rolled back (the disk full for a moment, an
+   * I/O error), each is tried again OUTCOME_RETRY_MS later, in flight meanwhile, so that it is not
+   * sent twice; after OUTCOME_TRIES its deliveries are let go, pending, to be sent again, and the
+   * outbox woken. They used to stay in flight, never sent again until a restart, their fallbacks
+   * never armed: a page nobody answered was never chased.
+   */
   private storeWrites(writes: ReadonlyArray<Outcome>): void {
     try {
       this.deps.store.transaction(() => writes.forEach((w) => w.write()));
     } catch (err) {
-      this.deps.log.error("storing send outcomes failed; those deliveries stay pending and are sent again", {
-        err,
-        outcomes: writes.length,
-      });
+      const retried = writes.filter((w) => (w.tries ?? 1) < OUTCOME_TRIES);
+      const given = writes.filter((w) => (w.tries ?? 1) >= OUTCOME_TRIES);
+      // A write that ran before the one that threw let its deliveries go: they are held again.
+      for (const w of retried) for (const id of w.ids) this.inFlight.add(id);
+      for (const w of given) for (const id of w.ids) this.inFlight.delete(id);
+      this.deps.log.error(
+        retried.length > 0
+          ? "storing send outcomes failed; trying again shortly"
+          : "storing send outcomes failed again; those deliveries stay pending and are sent again",
+        {
+          err,
+          outcomes: writes.length,
+          retried: retried.length,
+          sentAgain: given.reduce((n, w) => n + w.ids.length, 0),
+          retryInMs: OUTCOME_RETRY_MS,
+        },
+      );
+      if (retried.length > 0) {
+        const again = retried.map((w) => ({ write: w.write, ids: w.ids, tries: (w.tries ?? 1) + 1 }));
+        const armed = this.later(OUTCOME_RETRY_MS, () => again.forEach((w) => this.outcomes.add(w)));
+        // Stopped: nothing is tried again; what is pending is sent at the next start.
+        if (armed === undefined) for (const w of retried) for (const id of w.ids) this.inFlight.delete(id);
+      }
+      if (given.some((w) => w.ids.length > 0)) this.deps.wake?.();
     } finally {
       // The next slices, whatever became of these: a slice that failed, or one beside it in its
       // turn, did not keep the rest of its outcome from being stored.

@@ -258,7 +258,7 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     ]);
   });
 
-  it("a slice of a storm's reminders that cannot be stored leaves them to be sent again; the slices after it are stored", async () => {
+  it("a slice of a storm's reminders that cannot be stored is stored at the next try, sent once; the slices after it are stored", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
     await urgentStorm(STORM);
@@ -271,14 +271,62 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await advance(M);
     assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`]);
     assert.equal(slices, 3, "every slice was tried");
-    assert.equal(store.gauges.outbox(clock.now()).ready, 2_000, "the failed slice's reminders are still to go");
-    assert.ok(logged.some((l) => String(l.msg).startsWith("storing send outcomes failed")));
-    await restart();
+    assert.equal(store.gauges.outbox(clock.now()).ready, 2_000, "the failed slice's reminders are not stored yet");
+    assert.ok(logged.some((l) => l.msg === "storing send outcomes failed; trying again shortly"));
+    await advance(M);
+    assert.equal(slices, 4, "tried again");
+    assert.equal(store.gauges.outbox(clock.now()).ready, 0, "stored at the next try");
+    assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`], "and not sent again");
+  });
+
+  it("a slice of a storm's reminders that cannot be stored at any try is sent again, without a restart", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const STORM = 4_500;
+    await urgentStorm(STORM);
+    const finishEach = store.policy.finishEach.bind(store.policy);
+    let slices = 0;
+    let failing = true;
+    store.policy.finishEach = (ids, status, at) => {
+      ++slices;
+      if (failing && status === "digested" && ids.length === 2_000 && slices >= 2) throw new Error("disk I/O error");
+      finishEach(ids, status, at);
+    };
+    await advance(M);
+    assert.equal(store.gauges.outbox(clock.now()).ready, 2_000);
+    for (let s = 0; s < 15; s++) await advance(1_000); // its tries, 5 s apart
+    failing = false;
+    assert.ok(
+      logged.some(
+        (l) => l.msg === "storing send outcomes failed again; those deliveries stay pending and are sent again",
+      ),
+    );
     await advance(M);
     assert.deepEqual(
       firstLines(to("alice", "xmpp")),
       [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`, "xmpp: DIGEST 2000 alerts, 2000 raised"],
-      "sent again after the restart",
+      "sent again, once its tries were spent",
+    );
+    assert.equal(store.gauges.outbox(clock.now()).ready, 0);
+  });
+
+  it("a page whose outcome cannot be stored at any try is sent again and then chased: nothing waits for a restart", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const finish = store.policy.finish.bind(store.policy);
+    let failing = true;
+    store.policy.finish = (id, status, at) => {
+      if (failing && status === "sent") throw new Error("disk I/O error");
+      finish(id, status, at);
+    };
+    await apply([alert("db-down", { importance: 50 })]);
+    for (let s = 0; s < 15; s++) await advance(1_000); // three tries, 5 s apart, then let go and sent again
+    failing = false;
+    await advance(M);
+    const chat = firstLines(to("alice", "xmpp"));
+    assert.ok(chat.length >= 2 && chat.every((l) => /^xmpp: RAISED #1 web1 db-down/.test(l)), chat.join(" | "));
+    await advance(5 * M);
+    assert.ok(
+      firstLines(to("alice", "email")).some((l) => /^email: RAISED #1 web1 db-down/.test(l)),
+      "its fallback was armed once the outcome was stored",
     );
   });
 
