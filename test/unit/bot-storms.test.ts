@@ -200,6 +200,16 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     );
     got.length = 0;
   };
+  /** Makes storing a digest's outcome throw for the slices `fails` picks (counted from 1); counts the slices tried. */
+  const failDigested = (fails: (slice: number, ids: readonly number[]) => boolean): { tried: () => number } => {
+    const finishEach = store.policy.finishEach.bind(store.policy);
+    let slices = 0;
+    store.policy.finishEach = (ids, status, at) => {
+      if (status === "digested" && fails(++slices, ids)) throw new Error("disk I/O error");
+      finishEach(ids, status, at);
+    };
+    return { tried: () => slices };
+  };
   /** How many notices are still to be stored as told, turn by turn, until none. */
   const turnByTurn = async (between?: (ready: number) => Promise<void>): Promise<number[]> => {
     const left: number[] = [];
@@ -262,19 +272,14 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
     await urgentStorm(STORM);
-    const finishEach = store.policy.finishEach.bind(store.policy);
-    let slices = 0;
-    store.policy.finishEach = (ids, status, at) => {
-      if (status === "digested" && ++slices === 2) throw new Error("disk I/O error");
-      finishEach(ids, status, at);
-    };
+    const slices = failDigested((n) => n === 2);
     await advance(M);
     assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`]);
-    assert.equal(slices, 3, "every slice was tried");
+    assert.equal(slices.tried(), 3, "every slice was tried");
     assert.equal(store.gauges.outbox(clock.now()).ready, 2_000, "the failed slice's reminders are not stored yet");
     assert.ok(logged.some((l) => l.msg === "storing send outcomes failed; trying again shortly"));
     await advance(M);
-    assert.equal(slices, 4, "tried again");
+    assert.equal(slices.tried(), 4, "tried again");
     assert.equal(store.gauges.outbox(clock.now()).ready, 0, "stored at the next try");
     assert.deepEqual(firstLines(to("alice")), [`xmpp: DIGEST ${STORM} alerts, ${STORM} raised`], "and not sent again");
   });
@@ -283,14 +288,8 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
     await urgentStorm(STORM);
-    const finishEach = store.policy.finishEach.bind(store.policy);
-    let slices = 0;
     let failing = true;
-    store.policy.finishEach = (ids, status, at) => {
-      ++slices;
-      if (failing && status === "digested" && ids.length === 2_000 && slices >= 2) throw new Error("disk I/O error");
-      finishEach(ids, status, at);
-    };
+    failDigested((n, ids) => failing && ids.length === 2_000 && n >= 2);
     await advance(M);
     assert.equal(store.gauges.outbox(clock.now()).ready, 2_000);
     for (let s = 0; s < 15; s++) await advance(1_000); // its tries, 5 s apart

@@ -22,6 +22,18 @@ function agentConfig(dir: string): { config: string; outbox: string } {
   return { config, outbox: join(stateDir, "outbox.sqlite") };
 }
 
+/** The installed agent started on `config`, once it is trying its server (its lock taken by then). */
+async function agentTrying(config: string): Promise<ChildRun> {
+  const run = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "first agent");
+  try {
+    await run.waitForLog("the first agent to try the server", (l) => l["msg"] === "cannot connect yet; will retry");
+  } catch (err) {
+    await run.stop();
+    throw err;
+  }
+  return run;
+}
+
 describe("store instance lock", function () {
   this.timeout(30_000);
   let dir: string;
@@ -180,9 +192,8 @@ describe("store instance lock", function () {
   it("an agent whose lock file is removed takes it again within seconds: a second agent is still kept out", async function () {
     this.timeout(120_000);
     const { config, outbox } = agentConfig(dir);
-    const first = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "first agent");
+    const first = await agentTrying(config);
     try {
-      await first.waitForLog("the first agent to try the server", (l) => l["msg"] === "cannot connect yet; will retry");
       rmSync(`${outbox}.lock`);
       const line = await first.waitForLog(
         "the agent to take its lock again",
@@ -203,10 +214,9 @@ describe("store instance lock", function () {
   it("an agent whose removed lock file another agent took first: it says so and exits 70, leaving the directory to that one", async function () {
     this.timeout(120_000);
     const { config, outbox } = agentConfig(dir);
-    const first = ChildRun.start("agents/mauve-agent.ts", ["--config", config], {}, "first agent");
+    const first = await agentTrying(config);
     let other: ReturnType<typeof Outbox.lockFor> | undefined;
     try {
-      await first.waitForLog("the first agent to try the server", (l) => l["msg"] === "cannot connect yet; will retry");
       rmSync(`${outbox}.lock`);
       other = Outbox.lockFor(outbox); // as a second agent would, at once
       assert.deepEqual(await first.waitForExit("the first agent to give way", 60_000), { code: 70, signal: null });
