@@ -32,7 +32,7 @@ export async function startBotHttp(config: HttpConfig, deps: BotHttpDeps): Promi
     apply: deps.apply,
     clock: deps.clock,
     log,
-    ...(metrics ? { onWebhook: (n: number) => metrics.webhookReceived(n) } : {}),
+    ...(metrics ? { onWebhook: (n: number, refused: number) => metrics.webhookReceived(n, refused) } : {}),
   });
   for (const route of routes) listener.addRoute(route);
   log.info("listening for HTTP", {

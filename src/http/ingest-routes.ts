@@ -27,8 +27,8 @@ export interface IngestRouteDeps {
   apply(update: AlertUpdate, sender: string): Promise<IngestOutcome>;
   clock: Clock;
   log: Logger;
-  /** Counts alerts received per webhook (for /metrics); optional. */
-  onWebhook?: (alerts: number) => void;
+  /** Counts alerts received per webhook, and those refused on their own (for /metrics); optional. */
+  onWebhook?: (alerts: number, refused: number) => void;
 }
 
 // Tokens are compared as digests in constant time: neither their length nor a prefix leaks.
@@ -177,7 +177,6 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
           reason: problem,
         }));
         for (const r of unreadable) deps.log.warn("HTTP update rejected", { sender: token.name, reason: r.reason });
-        deps.onWebhook?.(alerts.length + unreadable.length);
         const truncated = truncatedAlerts(json);
         if (truncated > 0)
           deps.log.warn("Alertmanager left alerts out of a webhook (max_alerts): set it to 0", {
@@ -196,6 +195,7 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         for (const r of refused)
           deps.log.warn("HTTP update rejected", { sender: token.name, source: r.source, reason: r.reason });
         tally.rejected.unshift(...unreadable, ...refused);
+        deps.onWebhook?.(alerts.length + unreadable.length, unreadable.length + refused.length);
         const summary = {
           alerts: alerts.length + unreadable.length,
           updates: updates.length,

@@ -51,6 +51,7 @@ export class PromMetrics implements BotMetrics {
   private readonly commands: Counter<"command" | "outcome">;
   private readonly reconnects: Counter;
   private readonly webhookAlerts: Counter;
+  private readonly webhookRefused: Counter;
   private readonly httpRequests: Counter<"path" | "status">;
 
   constructor(gauges: MetricsGauges) {
@@ -88,6 +89,11 @@ export class PromMetrics implements BotMetrics {
     this.webhookAlerts = new Counter({
       name: "mauve_alertmanager_alerts_total",
       help: "Alerts received in Alertmanager webhooks",
+      registers,
+    });
+    this.webhookRefused = new Counter({
+      name: "mauve_alertmanager_alerts_refused_total",
+      help: "Alerts of Alertmanager webhooks refused on their own (unreadable, or nothing to key them by; the others were taken)",
       registers,
     });
     this.httpRequests = new Counter({
@@ -218,8 +224,9 @@ export class PromMetrics implements BotMetrics {
   }
 
   /** Alerts that arrived in one Alertmanager webhook. */
-  webhookReceived(alerts: number): void {
+  webhookReceived(alerts: number, refused = 0): void {
     this.webhookAlerts.inc(alerts);
+    if (refused > 0) this.webhookRefused.inc(refused);
   }
 
   /** An HTTP answer (unknown paths are counted together, so strangers cannot grow the label set). */
