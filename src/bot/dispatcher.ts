@@ -577,36 +577,51 @@ export class Dispatcher {
   private storeWrites(writes: ReadonlyArray<Outcome>): void {
     try {
       this.deps.store.transaction(() => writes.forEach((w) => w.write()));
+      // Taken into a caller's transaction (storeOutcomes), they are stored only once that commits:
+      // their deliveries stay in flight until then, and rolled back with it they are tried again
+      // as if their own had failed. They used to be let go at once: pending again, sent again at
+      // the next flush, their history lines gone.
+      const held = writes.flatMap((w) => w.ids);
+      for (const id of held) this.inFlight.add(id);
+      void this.deps.store.committed().then((stored) => {
+        if (stored) for (const id of held) this.inFlight.delete(id);
+        else this.notStored(writes, new Error("rolled back with the transaction they were stored in"));
+      });
     } catch (err) {
-      const retried = writes.filter((w) => (w.tries ?? 1) < OUTCOME_TRIES);
-      const given = writes.filter((w) => (w.tries ?? 1) >= OUTCOME_TRIES);
-      // A write that ran before the one that threw let its deliveries go: they are held again.
-      for (const w of retried) for (const id of w.ids) this.inFlight.add(id);
-      for (const w of given) for (const id of w.ids) this.inFlight.delete(id);
-      this.deps.log.error(
-        retried.length > 0
-          ? "storing send outcomes failed; trying again shortly"
-          : "storing send outcomes failed again; those deliveries stay pending and are sent again",
-        {
-          err,
-          outcomes: writes.length,
-          retried: retried.length,
-          sentAgain: given.reduce((n, w) => n + w.ids.length, 0),
-          retryInMs: OUTCOME_RETRY_MS,
-        },
-      );
-      if (retried.length > 0) {
-        const again = retried.map((w) => ({ write: w.write, ids: w.ids, tries: (w.tries ?? 1) + 1 }));
-        const armed = this.later(OUTCOME_RETRY_MS, () => again.forEach((w) => this.outcomes.add(w)));
-        // Stopped: nothing is tried again; what is pending is sent at the next start.
-        if (armed === undefined) for (const w of retried) for (const id of w.ids) this.inFlight.delete(id);
-      }
-      if (given.some((w) => w.ids.length > 0)) this.deps.wake?.();
+      this.notStored(writes, err);
     } finally {
       // The next slices, whatever became of these: a slice that failed, or one beside it in its
       // turn, did not keep the rest of its outcome from being stored.
       for (const w of writes) w.then?.();
     }
+  }
+
+  /** Outcomes whose transaction was rolled back: tried again later, or, tries spent, let go to be sent again. */
+  private notStored(writes: ReadonlyArray<Outcome>, err: unknown): void {
+    const retried = writes.filter((w) => (w.tries ?? 1) < OUTCOME_TRIES);
+    const given = writes.filter((w) => (w.tries ?? 1) >= OUTCOME_TRIES);
+    // A write that ran before the one that threw let its deliveries go: they are held again.
+    for (const w of retried) for (const id of w.ids) this.inFlight.add(id);
+    for (const w of given) for (const id of w.ids) this.inFlight.delete(id);
+    this.deps.log.error(
+      retried.length > 0
+        ? "storing send outcomes failed; trying again shortly"
+        : "storing send outcomes failed again; those deliveries stay pending and are sent again",
+      {
+        err,
+        outcomes: writes.length,
+        retried: retried.length,
+        sentAgain: given.reduce((n, w) => n + w.ids.length, 0),
+        retryInMs: OUTCOME_RETRY_MS,
+      },
+    );
+    if (retried.length > 0) {
+      const again = retried.map((w) => ({ write: w.write, ids: w.ids, tries: (w.tries ?? 1) + 1 }));
+      const armed = this.later(OUTCOME_RETRY_MS, () => again.forEach((w) => this.outcomes.add(w)));
+      // Stopped: nothing is tried again; what is pending is sent at the next start.
+      if (armed === undefined) for (const w of retried) for (const id of w.ids) this.inFlight.delete(id);
+    }
+    if (given.some((w) => w.ids.length > 0)) this.deps.wake?.();
   }
 
   /**

@@ -329,6 +329,67 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     );
   });
 
+  // A send's outcome is stored in the transaction of updates that arrive in its turn (storeOutcomes):
+  // that transaction rolled back (its commit failed on a full disk), the outcome was gone with it,
+  // yet its delivery was no longer in flight: sent again at the next flush, its history line lost.
+  it("a page whose outcome was rolled back with the updates' transaction it joined is stored at the next try, sent once", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const transaction = store.transaction.bind(store);
+    let depth = 0;
+    let failOuter = false;
+    let rolledBack = 0;
+    store.transaction = <T>(fn: () => T): T => {
+      const outermost = depth === 0;
+      depth++;
+      try {
+        return transaction(() => {
+          const result = fn();
+          if (outermost && failOuter) {
+            failOuter = false;
+            rolledBack++;
+            throw new Error("disk I/O error"); // as its commit failing would
+          }
+          return result;
+        });
+      } finally {
+        depth--;
+      }
+    };
+    // While the page goes out, another update arrives: the page's outcome joins its transaction.
+    let later: Promise<unknown> | undefined;
+    const { channels } = (core as unknown as { settings(): { channels: Map<ChannelKind, Channel> } }).settings();
+    const chat = channels.get("xmpp")!;
+    const send = chat.send.bind(chat);
+    let once = true;
+    chat.send = async (to, m) => {
+      const sent = await send(to, m);
+      if (once && to.name === "alice") {
+        once = false;
+        failOuter = true;
+        later = core.applyUpdate(update("web1", [alert("other", { importance: 10 })]), origin);
+      }
+      return sent;
+    };
+    // Not `apply`: its idle() stores what waits at once, where the bot leaves it to the updates' turn.
+    await core.applyUpdate(update("web1", [alert("db-down", { importance: 50 })]), origin);
+    while (later === undefined) await new Promise((r) => setImmediate(r));
+    await later.catch(() => undefined);
+    assert.equal(rolledBack, 1, "the transaction the outcome joined was rolled back");
+    assert.ok(
+      logged.some((l) => l.msg === "storing send outcomes failed; trying again shortly"),
+      "heard of, and tried again",
+    );
+    await advance(10_000);
+    await advance(M);
+    assert.deepEqual(
+      firstLines(to("alice", "xmpp")).filter((l) => l.includes("db-down")),
+      ["xmpp: RAISED #1 web1 db-down"],
+      "stored at the next try, not sent again",
+    );
+    const lines = store.alerts.history(1).filter((h) => h.kind === "notified" && /to alice by xmpp/.test(h.detail));
+    assert.equal(lines.length, 1, "its history line kept");
+  });
+
   it("a history line of a storm's outcome that cannot be written keeps none of the rest of it from being stored", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
