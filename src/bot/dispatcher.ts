@@ -225,17 +225,16 @@ export class Dispatcher {
     if (!alert) return store.policy.finish(id, "failed", clock.now());
     // Before it is in flight: a send that cannot be recorded (the disk full) is not left in flight.
     store.policy.recordSend(person, "single", clock.now());
-    this.inFlight.add(id);
-    if (!(await store.committed())) {
-      this.inFlight.delete(id);
-      return;
-    }
-    const ok = await this.sendOn(
-      person,
-      d.channels,
-      buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }),
-      [alert.shortId],
-    );
+    const ok = await this.holding([id], async () => {
+      if (!(await store.committed())) return null;
+      return this.sendOn(
+        person,
+        d.channels,
+        buildMessage(alert, d.kind, { reason: d.why, timeZone: this.deps.zoneOf?.(person, alert) }),
+        [alert.shortId],
+      );
+    });
+    if (ok === null) return;
     this.storeLater([id], () => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
       if (ok) store.policy.markHeard(person, [{ shortId: d.shortId, id }]);
@@ -248,37 +247,31 @@ export class Dispatcher {
     const { store, clock } = this.deps;
     const storm = this.storm();
     store.policy.recordSend(person, digest.kind, clock.now());
-    ids.forEach((id) => this.inFlight.add(id));
-    const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
-    // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
-    // read whole, since that notice shows its detail, and only so (read brief first, its row was
-    // read twice).
-    // A storm's digest reads only the alerts it lists, and counts the rest: by name its first few,
-    // and by number as many as an SMS can hold (see DIGEST_RANKED) when it goes by SMS. Reading
-    // those for every digest made ranking a few hundred alerts most of a chat-only digest's cost.
-    const listed = digest.channels.includes("sms") ? DIGEST_RANKED : Math.max(1, storm.digestTop);
-    const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
-    const ranked = store.alerts.mostUrgentOf(alone === undefined ? shortIds : [], listed);
-    const only = alone ?? (ranked.shortIds.length === 1 ? store.alerts.get(ranked.shortIds[0]!) : undefined);
-    const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
-    const message =
-      only !== undefined && lead !== undefined
-        ? buildMessage(only, lead.kind, { reason: lead.why, timeZone: this.deps.zoneOf?.(person, only) })
-        : buildDigest(ranked.alerts, {
-            show: storm.digestTop,
-            reason: `${digest.count} notices at once (${digest.hint})`,
-            counts: { alerts: ranked.shortIds.length, raised: ranked.raised },
-          });
-    if (!(await store.committed())) {
-      for (const id of ids) this.inFlight.delete(id);
-      return;
-    }
-    const ok = await this.sendOn(
-      person,
-      digest.channels,
-      message,
-      only !== undefined ? [only.shortId] : ranked.shortIds,
-    );
+    const ok = await this.holding(ids, async () => {
+      const shortIds = [...new Set(digest.items.map((d) => d.shortId))];
+      // Notices about one alert read as that alert's notice (its loudest), never as "DIGEST 1 alert":
+      // read whole, since that notice shows its detail, and only so (read brief first, its row was
+      // read twice).
+      // A storm's digest reads only the alerts it lists, and counts the rest: by name its first few,
+      // and by number as many as an SMS can hold (see DIGEST_RANKED) when it goes by SMS. Reading
+      // those for every digest made ranking a few hundred alerts most of a chat-only digest's cost.
+      const listed = digest.channels.includes("sms") ? DIGEST_RANKED : Math.max(1, storm.digestTop);
+      const alone = shortIds.length === 1 ? store.alerts.get(shortIds[0]!) : undefined;
+      const ranked = store.alerts.mostUrgentOf(alone === undefined ? shortIds : [], listed);
+      const only = alone ?? (ranked.shortIds.length === 1 ? store.alerts.get(ranked.shortIds[0]!) : undefined);
+      const lead = only === undefined ? undefined : digest.items.find((d) => d.shortId === only.shortId);
+      const message =
+        only !== undefined && lead !== undefined
+          ? buildMessage(only, lead.kind, { reason: lead.why, timeZone: this.deps.zoneOf?.(person, only) })
+          : buildDigest(ranked.alerts, {
+              show: storm.digestTop,
+              reason: `${digest.count} notices at once (${digest.hint})`,
+              counts: { alerts: ranked.shortIds.length, raised: ranked.raised },
+            });
+      if (!(await store.committed())) return null;
+      return this.sendOn(person, digest.channels, message, only !== undefined ? [only.shortId] : ranked.shortIds);
+    });
+    if (ok === null) return;
     const at = clock.now();
     const told = digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! }));
     const chased = this.unansweredOf(digest, ok);
@@ -555,6 +548,23 @@ export class Dispatcher {
       this.storeLater(ids, () => write(slice), end < items.length ? () => from(end) : undefined);
     };
     from(0);
+  }
+
+  /**
+   * Runs `send` with the deliveries of `ids` in flight, and lets them go again when it ends with
+   * nothing to store (null: what planned them was rolled back) or throws (a read of their alerts
+   * that failed, an I/O error): they stayed in flight, never sent again until a restart, a page's
+   * fallbacks never armed. What it returns, their outcome is stored with (storeLater) to let them go.
+   */
+  private async holding<T>(ids: readonly number[], send: () => Promise<T | null>): Promise<T | null> {
+    for (const id of ids) this.inFlight.add(id);
+    let result: T | null = null;
+    try {
+      result = await send();
+      return result;
+    } finally {
+      if (result === null) for (const id of ids) this.inFlight.delete(id);
+    }
   }
 
   /**

@@ -390,6 +390,26 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     assert.equal(lines.length, 1, "its history line kept");
   });
 
+  // What a digest reads between taking its notices in flight and sending them can fail (an I/O
+  // error reading the database): its notices stayed in flight, never sent until a restart, and a
+  // page's fallbacks were never armed.
+  it("a digest whose alerts cannot be read for the moment is sent at the next flush: its notices are not left in flight", async () => {
+    await start(Date.UTC(2026, 2, 2, 10, 0));
+    const mostUrgentOf = store.alerts.mostUrgentOf.bind(store.alerts);
+    let failures = 0;
+    store.alerts.mostUrgentOf = (shortIds, limit) => {
+      if (failures++ === 0) throw new Error("disk I/O error");
+      return mostUrgentOf(shortIds, limit);
+    };
+    await apply([1, 2, 3, 4].map((i) => alert(`raid-${i}`, { importance: 100 })));
+    assert.deepEqual(firstLines(to("alice", "xmpp")), [], "not sent: its alerts could not be read");
+    await advance(M);
+    assert.deepEqual(firstLines(to("alice", "xmpp")), ["xmpp: DIGEST 4 alerts, 4 raised"], "sent at the next flush");
+    await advance(5 * M);
+    const sms = to("alice", "sms");
+    assert.ok(sms.length === 1 && /^DIGEST 4 alerts, 4 raised/.test(sms[0]!.text), "and chased");
+  });
+
   it("a history line of a storm's outcome that cannot be written keeps none of the rest of it from being stored", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     const STORM = 4_500;
