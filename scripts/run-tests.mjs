@@ -149,11 +149,14 @@ for (const r of results) {
   failed += r.failed;
   skipped += r.skipped;
   // A pass that died without its summary (a crash, a signal) counts as a failure, never as 0 of 0.
-  // One that printed its summary and then had to be killed counts as one more failure too.
-  if (!r.summarised || r.hung) failed += 1;
+  // One that printed its summary and then had to be killed counts as one more failure too, as does
+  // one that then crashed (a timer left running that threw): its exit status alone failed the run,
+  // while the last line, which CI shows, said nothing failed.
+  const crashed = r.summarised && !r.hung && (r.signal !== null || (r.code !== 0 && r.failed === 0));
+  if (!r.summarised || r.hung || crashed) failed += 1;
   if (r.code !== 0 || !r.summarised || r.hung) ok = false;
   const how = r.summarised
-    ? `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}${r.hung ? "; did not exit after its summary, killed" : ""}`
+    ? `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ""}${r.hung ? "; did not exit after its summary, killed" : ""}${crashed ? `; then exited ${r.code}${r.signal ? `, ${r.signal}` : ""} (see its output above)` : ""}`
     : `ended without a summary (exit ${r.code}${r.signal ? `, ${r.signal}` : ""})`;
   process.stdout.write(`${r.name} pass: ${how}\n`);
   // Again here, because CI shows only the tail and mocha's own account is far above by now.
