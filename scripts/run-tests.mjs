@@ -87,6 +87,8 @@ function runPass(name) {
       detached: true,
     });
     runningGroup = child.pid;
+    // Read as text: a character split between two reads (a test's title, its reason) stays whole.
+    child.stdout.setEncoding("utf8");
     let tail = "";
     let partial = "";
     const failures = [];
@@ -94,8 +96,8 @@ function runPass(name) {
     let hung = false;
     child.stdout.on("data", (chunk) => {
       process.stdout.write(chunk);
-      tail = (tail + chunk.toString()).slice(-4096);
-      const lines = (partial + chunk.toString()).split("\n");
+      tail = (tail + chunk).slice(-4096);
+      const lines = (partial + chunk).split("\n");
       partial = lines.pop() ?? "";
       for (const line of lines) if (line.startsWith(FAILED)) failures.push(line);
       if (stuck === null && SUMMARY.test(tail))

@@ -33,6 +33,24 @@ describe("run-tests.mjs: the run's last lines", () => {
     assert.equal(lines.at(-1), "3 passed, 1 failed", "its last line, which CI reads, does not say all passed");
   });
 
+  it("prints a failed test's title whole when its line reached the runner in two pieces", () => {
+    const { lines } = runWith(
+      `const line = Buffer.from("FAILED: x.test.ts: web1:9100 → web1: boom\\n");
+       const at = line.indexOf(Buffer.from("→")) + 1; // inside the arrow's three bytes
+       process.stdout.write(line.subarray(0, at), () =>
+         setTimeout(() => {
+           process.stdout.write(Buffer.concat([line.subarray(at), Buffer.from("\\n2 passed, 1 failed\\n")]));
+           process.exitCode = 1;
+         }, 100),
+       );`,
+    );
+    assert.deepEqual(lines.slice(-3), [
+      "prosody pass: 2 passed, 1 failed",
+      "  prosody FAILED: x.test.ts: web1:9100 → web1: boom",
+      "2 passed, 1 failed",
+    ]);
+  });
+
   it("prints a pass's totals and each failure above the run's last line", () => {
     const { lines, status } = runWith(
       `process.stdout.write("FAILED: a.test.ts: s t: boom\\n\\n4 passed, 1 failed\\n"); process.exitCode = 1;`,
