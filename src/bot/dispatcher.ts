@@ -631,7 +631,8 @@ export class Dispatcher {
       // Stopped: nothing is tried again; what is pending is sent at the next start.
       if (armed === undefined) for (const w of retried) for (const id of w.ids) this.inFlight.delete(id);
     }
-    if (given.some((w) => w.ids.length > 0)) this.deps.wake?.();
+    // A flush of its own: what is ready now has no due time to wake the bot's timer for.
+    if (given.some((w) => w.ids.length > 0)) this.later(0, () => this.flush());
   }
 
   /**
@@ -664,7 +665,15 @@ export class Dispatcher {
 
   private track(p: Promise<void>): void {
     const tracked = p
-      .catch((err: unknown) => this.deps.log.error("dispatch failed", { err }))
+      .catch((err: unknown) => {
+        // Its notices were let go (holding), pending: looked at again shortly, not only at the
+        // next update, which may be hours away.
+        this.deps.log.error("dispatch failed; its notices are tried again shortly", {
+          err,
+          retryInMs: OUTCOME_RETRY_MS,
+        });
+        this.later(OUTCOME_RETRY_MS, () => this.flush());
+      })
       .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
