@@ -219,7 +219,13 @@ export function alertsBySource(
     // A source label the source does not carry whole (a port dropped, characters replaced) stays
     // in the id: db1:9121 and db1:9122 firing the same alert were one alert of db1, the second
     // never told, and the first told CLEARED when the second resolved.
-    const carried = label !== null && a.labels[label] === source ? label : null;
+    // Only the first of the source labels is left out, and only when no later one names the same
+    // source: `Down` with `instance=web1` and `Down` with `job=web1` (no instance) were one alert.
+    const [firstLabel, ...later] = mapping.sourceLabels;
+    const alsoNamedBy = (l: string): boolean =>
+      Boolean(a.labels[l]) && sourceOf({ [l]: a.labels[l]! }, { ...mapping, sourceLabels: [l] }).source === source;
+    const carried =
+      label !== null && label === firstLabel && a.labels[label] === source && !later.some(alsoNamedBy) ? label : null;
     list.push(toMauveAlert(a, mapping, carried, nowSec));
     out.set(source, list);
   }

@@ -3,7 +3,14 @@ import { statusLine } from "../../src/agent/status-line.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
 import { ConfigError } from "../../src/errors.js";
 import { stripControls } from "../../src/codec/text.js";
-import { alertIdOf, readWebhook, sourceOf, toMauveAlert, truncatedAlerts } from "../../src/http/alertmanager.js";
+import {
+  alertsBySource,
+  alertIdOf,
+  readWebhook,
+  sourceOf,
+  toMauveAlert,
+  truncatedAlerts,
+} from "../../src/http/alertmanager.js";
 import type { AlertmanagerMapping } from "../../src/http/http-config.js";
 import { ingestRoutes, packUpdates } from "../../src/http/ingest-routes.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -11,7 +18,7 @@ import { createLogger } from "../../src/log.js";
 import { readJsonUpdate } from "../../src/http/json-update.js";
 import { rejectionClass } from "../../src/http/metrics.js";
 import { encodeUpdate } from "../../src/codec/protobuf.js";
-import type { AlertUpdate } from "../../src/codec/types.js";
+import type { Alert, AlertUpdate } from "../../src/codec/types.js";
 
 const BASE = `xmpp:
   component: alertbot.example.org
@@ -167,6 +174,35 @@ describe("Alertmanager mapping", () => {
     assert.equal(alertIdOf({ alertname: "Q", query: "a=1", b: "2" }, m, null), 'Q{b=2,query="a=1"}');
     assert.equal(alertIdOf({ alertname: "Bell\u0007" }, m, null), '"Bell\\u{7}"');
     assert.equal(alertIdOf({ job: "node" }, m, null), "{job=node}", "no alertname: its labels name it");
+    // Through the source labels too: what becomes the source is left out of the id only when that
+    // cannot make two alerts one.
+    const keyed = new Map<string, string>();
+    const values = [undefined, "web1", "web1:9100", "web1:9101", "web_1", "web 1", ""];
+    for (const instance of values)
+      for (const job of values)
+        for (const other of [undefined, "web1"]) {
+          const labels: Record<string, string> = { alertname: "Down" };
+          if (instance !== undefined) labels["instance"] = instance;
+          if (job !== undefined) labels["job"] = job;
+          if (other !== undefined) labels["other"] = other;
+          const [[source, [mauve]]] = [
+            ...alertsBySource([{ status: "firing", labels, annotations: {}, generatorURL: "" }], m, 0),
+          ] as [[string, Alert[]]];
+          const key = `${source} ${mauve!.id}`;
+          const what = JSON.stringify(
+            Object.entries(labels)
+              .filter(([, v]) => v !== "")
+              .sort(),
+          );
+          const before = keyed.get(key);
+          assert.ok(before === undefined || before === what, `${what} and ${before} are both ${key}`);
+          keyed.set(key, what);
+        }
+    assert.equal(
+      alertIdOf({ alertname: "Down", instance: "web1" }, m, "instance"),
+      "Down",
+      "the usual case stays short",
+    );
     // Long: the digest covers the alertname too.
     const longName = (end: string) => alertIdOf({ alertname: "N".repeat(250) + end, a: "1" }, m, null);
     assert.notEqual(longName("x"), longName("y"));
