@@ -1,7 +1,8 @@
 // Updates AlertBot refuses: a source that reads like another one, a publisher that does not own
-// the source, a malformed item on an agent's node. Each is logged and counted, and the sender is
-// told where it can be (HTTP answers 422); a UDP sender and an agent publishing to its node are
-// not, and whatever those updates said is never heard by anyone. A sender whose every update is
+// the source, a malformed item on an agent's node, an Alertmanager alert the webhook cannot read.
+// Each is logged and counted, and the sender is told where it can be (HTTP answers 422); a UDP
+// sender and an agent publishing to its node are not, nor is Alertmanager's operator (it logs the
+// 422 and never resends), and whatever those updates said is never heard by anyone. A sender whose every update is
 // refused is a part of the fleet gone silent. So the first refusal raises one alert of AlertBot's
 // own (its component JID as the source, as its other own alerts), naming the senders refused, which
 // the policy sends like any other; an hour without a refusal clears it. One alert, however many

@@ -705,6 +705,7 @@ async function startBot(
         clock,
         log: log.child({ ingest: "http" }),
         metrics,
+        refused: (source, reason) => core.refusedUpdate(source, "http", reason),
       });
     } catch (err) {
       await udp?.close();

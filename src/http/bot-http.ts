@@ -15,6 +15,8 @@ export interface BotHttpDeps {
   log: Logger;
   /** Served at /metrics when given. */
   metrics?: PromMetrics | undefined;
+  /** A webhook alert refused on its own (see IngestRouteDeps.refused). */
+  refused?: (source: string, reason: string) => void;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startBotHttp(config: HttpConfig, deps: BotHttpDeps): Promi
     clock: deps.clock,
     log,
     ...(metrics ? { onWebhook: (n: number, refused: number) => metrics.webhookReceived(n, refused) } : {}),
+    ...(deps.refused ? { refused: deps.refused } : {}),
   });
   for (const route of routes) listener.addRoute(route);
   log.info("listening for HTTP", {

@@ -29,6 +29,13 @@ export interface IngestRouteDeps {
   log: Logger;
   /** Counts alerts received per webhook, and those refused on their own (for /metrics); optional. */
   onWebhook?: (alerts: number, refused: number) => void;
+  /**
+   * A webhook alert refused on its own, before it reached the bot (unreadable, or nothing to key it
+   * by): Alertmanager does not send it again and logs the 422 only in its own log, so AlertBot's
+   * alert about refused updates says so (refused-updates.ts). `source` is "alertmanager" when the
+   * alert was too malformed to have one.
+   */
+  refused?: (source: string, reason: string) => void;
 }
 
 // Tokens are compared as digests in constant time: neither their length nor a prefix leaks.
@@ -195,6 +202,8 @@ export function ingestRoutes(config: Pick<HttpConfig, "tokens" | "alertmanager">
         for (const r of refused)
           deps.log.warn("HTTP update rejected", { sender: token.name, source: r.source, reason: r.reason });
         tally.rejected.unshift(...unreadable, ...refused);
+        for (const r of unreadable) deps.refused?.(config.alertmanager.defaultSource, r.reason);
+        for (const r of refused) deps.refused?.(r.source, r.reason);
         deps.onWebhook?.(alerts.length + unreadable.length, unreadable.length + refused.length);
         const summary = {
           alerts: alerts.length + unreadable.length,

@@ -231,6 +231,30 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
           "alerts[0].sumary: unknown field (expected one of: id, raise_time, clear_time, subject, summary, detail, importance, suppress_until)",
       },
     );
+    // One webhook alert it cannot read: refused alone, the other taken, and AlertBot's alert about
+    // refused updates says so (Alertmanager logs the 422 only in its own log, and never resends).
+    const mixed = await post(
+      "/webhook/alertmanager",
+      JSON.stringify({
+        version: "4",
+        alerts: [
+          { status: "pending", labels: { alertname: "Soon", instance: "web6:9100" } },
+          { status: "firing", labels: { alertname: "DiskFull", instance: "web6:9100" } },
+        ],
+      }),
+      TOKEN,
+    );
+    assert.deepEqual(mixed, { status: 422, error: 'alerts[0].status: expected "firing" or "resolved", got "pending"' });
+    assert.equal(bot.store.alerts.find("web6", "DiskFull")?.status, "raised", "the webhook's other alert was taken");
+    const own = await waitFor(
+      "AlertBot's alert about refused updates",
+      () => {
+        const a = bot.store.alerts.find(server().prosody.botJid, "refused-updates");
+        return a?.status === "raised" ? a : undefined;
+      },
+      30_000,
+    );
+    assert.match(own.summary, /refuses updates from alertmanager \(http\): alerts\[0\]\.status: expected "firing"/);
     const spaced = await post("/api/update", update("backup two"), BACKUP_TOKEN);
     assert.equal(spaced.status, 422, "allowed by backup*, refused by the source rule");
     assert.match(spaced.error, /^source "backup two" has a space at character 7/);

@@ -407,9 +407,11 @@ describe("ingest routes", () => {
     const updates: AlertUpdate[] = [];
     const warnings: Array<Record<string, unknown>> = [];
     const counted: Array<[number, number]> = [];
+    const told: string[] = [];
     const log = createLogger({ sink: () => undefined });
     const [webhook, update] = ingestRoutes(config, {
       onWebhook: (alerts, refused) => counted.push([alerts, refused]),
+      refused: (source, reason) => told.push(`${source}: ${reason}`),
       apply: (u) => {
         updates.push(u);
         applied.push(...u.alerts.map((a) => `${u.source} ${a.id}`));
@@ -427,7 +429,7 @@ describe("ingest routes", () => {
       body: Buffer.from(JSON.stringify(body)),
       remote: "127.0.0.1",
     });
-    return { answer, applied, updates, warnings, counted };
+    return { answer, applied, updates, warnings, counted, told };
   };
 
   it("keeps a port the source drops in the id: two exporters of one host firing the same alert are two alerts", async () => {
@@ -451,7 +453,7 @@ describe("ingest routes", () => {
   it("refuses an alert no receiver could key on its own: the other alerts of the webhook are applied", async () => {
     // Of spaces only; an alertname of control characters is written escaped now (alertIdOf) and keyed.
     for (const odd of [" ", "   "]) {
-      const { answer, applied, warnings, counted } = await post({
+      const { answer, applied, warnings, counted, told } = await post({
         version: "4",
         alerts: [
           { status: "firing", labels: { alertname: "DiskFull", instance: "db1", device: "sda" } },
@@ -470,6 +472,7 @@ describe("ingest routes", () => {
       assert.equal(json.error, `alert ${JSON.stringify(odd)} of source web3 refused: it has an empty id`);
       assert.deepEqual([json.applied, json.rejected.length], [3, 1]);
       assert.deepEqual(counted, [[4, 1]]);
+      assert.deepEqual(told, [`web3: alert ${JSON.stringify(odd)} of source web3 refused: it has an empty id`]);
       assert.deepEqual(
         warnings.map((w) => [w["msg"], w["source"]]),
         [["HTTP update rejected", "web3"]],
@@ -478,7 +481,7 @@ describe("ingest routes", () => {
   });
 
   it("refuses a webhook alert it cannot read on its own, logged: the other alerts are applied (not a 400 Alertmanager never resends)", async () => {
-    const { answer, applied, warnings, counted } = await post({
+    const { answer, applied, warnings, counted, told } = await post({
       version: "4",
       alerts: [
         { status: "firing", labels: { alertname: "DiskFull", instance: "db1", device: "sda" } },
@@ -493,6 +496,14 @@ describe("ingest routes", () => {
     assert.equal(json.error, 'alerts[1].status: expected "firing" or "resolved", got "pending"');
     assert.deepEqual([json.alerts, json.applied], [4, 2]);
     assert.deepEqual(counted, [[4, 2]], "received and refused, for /metrics");
+    assert.deepEqual(
+      told,
+      [
+        'alertmanager: alerts[1].status: expected "firing" or "resolved", got "pending"',
+        "alertmanager: alerts[2].labels.cpus: expected a string",
+      ],
+      "AlertBot's alert about refused updates hears of them",
+    );
     assert.deepEqual(
       warnings.map((w) => [w["msg"], w["reason"]]),
       [
