@@ -716,11 +716,18 @@ export class BotCore {
       );
   }
 
-  /** Raises AlertBot's alert about refused updates when one came, and clears it after an hour without. */
+  /**
+   * Raises AlertBot's alert about refused updates when one came, and clears it after an hour
+   * without. Noted in memory only once that is stored: a round rolled back (the disk full) raises or
+   * clears it at the next tick. Noted before, the alert about a sender refused on and on was never
+   * raised (nor one about a sender fixed since ever cleared) until a restart.
+   */
   private lookAtRefused(importance: number, now: number, semantics: AlertSemantics | undefined): void {
     const { store, log } = this.deps;
     if (this.refusedToRaise) {
-      this.refusedToRaise = false;
+      store.afterCommit(() => {
+        this.refusedToRaise = false;
+      });
       if (raiseRefusedUpdates(store, this.ownSource, this.refused, importance, now, semantics)) {
         this.changed();
         log.warn("updates refused: AlertBot's own alert raised", { alert: REFUSED_ALERT_ID, ...this.refused.text() });
@@ -728,7 +735,7 @@ export class BotCore {
     }
     const quietAt = this.refused.quietAt();
     if (quietAt === null || quietAt > now) return;
-    this.refused.reset();
+    store.afterCommit(() => this.refused.reset());
     if (clearRefusedUpdates(store, this.ownSource, now)) {
       this.changed();
       log.info("no update refused for an hour: AlertBot's own alert cleared", { alert: REFUSED_ALERT_ID });
@@ -760,10 +767,15 @@ export class BotCore {
     };
   }
 
-  /** Agents not heard from within the grace after AlertBot could hear them again count as down since then. */
+  /**
+   * Agents not heard from within the grace after AlertBot could hear them again count as down since
+   * then; each is no longer awaited once that is stored (a round rolled back looks at it again:
+   * taken off before, an agent gone while AlertBot was cut off was never counted down).
+   */
   private markUnheardDown(now: number, graceMs: number): void {
     const { store, log } = this.deps;
     for (const { owner, since } of this.hearing.overdue(now, graceMs)) {
+      store.afterCommit(() => this.hearing.countedDown(owner, since));
       store.sources.markDown(owner, since);
       log.warn("agent not heard from since AlertBot could hear it again; counted as down", {
         agent: owner,

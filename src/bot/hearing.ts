@@ -183,19 +183,20 @@ export class Hearing {
   }
 
   /**
-   * The agents not heard from within their grace (agentReturnGraceMs) by `now`: no longer awaited,
-   * each down since it was awaited.
+   * The agents not heard from within their grace (agentReturnGraceMs) by `now`, each down since it
+   * was awaited; each stays awaited until `countedDown` says it is stored as down.
    */
   overdue(now: number, graceMs: number): Unheard[] {
     const due: Unheard[] = [];
     // Cut off again before the grace ran out: nobody is judged until the link is back (a new grace).
     if (this.xmppDeaf || this.allDeaf) return due;
-    for (const [owner, since] of this.awaited)
-      if (this.awaitedUntil(since, graceMs) <= now) {
-        due.push({ owner, since });
-        this.awaited.delete(owner);
-      }
+    for (const [owner, since] of this.awaited) if (this.awaitedUntil(since, graceMs) <= now) due.push({ owner, since });
     return due;
+  }
+
+  /** An overdue agent is stored as down since `since`: no longer awaited (unless awaited anew since). */
+  countedDown(owner: string, since: number): void {
+    if (this.awaited.get(owner) === since) this.awaited.delete(owner);
   }
 
   /** When the next awaited agent runs out of its grace, or null. */

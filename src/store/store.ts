@@ -132,6 +132,14 @@ export class Store {
     return this.transactions.committed();
   }
 
+  /**
+   * Runs `fn` as soon as what the caller wrote so far is committed (at once outside a transaction),
+   * never if it is rolled back: for what the caller keeps in memory about those writes.
+   */
+  afterCommit(fn: () => void): void {
+    this.transactions.afterCommit(fn);
+  }
+
   /** Calls `listener` with each write that failed because the file cannot be written. */
   onStorageFailure(listener: (error: StorageUnavailableError) => void): void {
     this.transactions.onStorageFailure(listener);

@@ -138,6 +138,26 @@ describe("AlertBot's hearing", () => {
     assert.deepEqual(chat.take(), [], "held a grace at a time while cut off, fired once");
   });
 
+  it("an agent unheard past the grace is still counted down when the round that found it could not be stored", async () => {
+    core.cannotHearAgents();
+    await advance(10 * 60_000);
+    const backAt = clock.now();
+    await core.hearingAgents();
+    await core.publishedLive("web1");
+    const markDown = store.sources.markDown.bind(store.sources);
+    let failing = true;
+    store.sources.markDown = (owner, since) => {
+      if (failing) throw new Error("disk I/O error");
+      markDown(owner, since);
+    };
+    await advance(RETURN_MS);
+    assert.deepEqual(store.sources.down(), new Map(), "that round was rolled back");
+    failing = false;
+    await advance(1_000);
+    assert.deepEqual(store.sources.down(), new Map([["web2", backAt]]), "counted down at the next round");
+    assert.equal(store.alerts.find("web2", HOST_DOWN_ALERT_ID)?.status, "raised");
+  });
+
   it("an agent unheard past the grace after the link is back is raised as down, once", async () => {
     await heartbeat("web1", 30);
     await heartbeat("web2", 30);

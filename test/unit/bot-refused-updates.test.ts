@@ -8,6 +8,7 @@ import type { BotCore } from "../../src/bot/bot-core.js";
 import { handleItem } from "../../src/bot/item-handler.js";
 import { REFUSED_ALERT_ID } from "../../src/bot/refused-updates.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
+import { StorageUnavailableError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, chatOnly, fakeClockCore, RecordingChat } from "../helpers/fake-clock-core.js";
@@ -91,6 +92,46 @@ describe("AlertBot's own alert about updates it refuses", () => {
     await advanceCore(clock, core, 2 * M);
     assert.equal(own()?.status, "cleared", "an hour after the restart, with no refusal since");
   });
+  it("is raised once the database takes it again, when the round that was to raise it could not be stored", async () => {
+    const save = store.alerts.save.bind(store.alerts);
+    let failing = true;
+    store.alerts.save = (state, stored, escalation) => {
+      if (failing && state.alertId === REFUSED_ALERT_ID) throw new StorageUnavailableError("disk full (SQLITE_FULL)");
+      return save(state, stored, escalation);
+    };
+    const refusal = () => core.applyUpdate(update("WEB1", [alert("disk")]), { via: "udp" });
+    await core.applyUpdate(update("web1", [alert("disk", { raiseTimeS: now() })]), pubsubOrigin("web1"));
+    assert.equal((await refusal()).status, "rejected");
+    await advanceCore(clock, core, 1000);
+    assert.equal(own(), undefined, "not written while the disk is full");
+    failing = false;
+    // The sender goes on being refused: its alert must not wait for a quiet hour, nor a restart.
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await refusal()).status, "rejected");
+      await advanceCore(clock, core, M);
+    }
+    assert.equal(own()?.status, "raised");
+    assert.match(own()!.summary, /^AlertBot refuses updates from WEB1 \(udp\): /);
+  });
+
+  it("clears once the database takes it again, when the round that was to clear it could not be stored", async () => {
+    await core.applyUpdate(update("web1", [alert("disk", { raiseTimeS: now() })]), pubsubOrigin("web1"));
+    assert.equal((await core.applyUpdate(update("WEB1", [alert("disk")]), { via: "udp" })).status, "rejected");
+    await advanceCore(clock, core, 1000);
+    assert.equal(own()?.status, "raised");
+    const save = store.alerts.save.bind(store.alerts);
+    let failing = true;
+    store.alerts.save = (state, stored, escalation) => {
+      if (failing && state.alertId === REFUSED_ALERT_ID) throw new Error("disk I/O error");
+      return save(state, stored, escalation);
+    };
+    await advanceCore(clock, core, 61 * M);
+    assert.equal(own()?.status, "raised", "that round was rolled back");
+    failing = false;
+    await advanceCore(clock, core, M);
+    assert.equal(own()?.status, "cleared", "cleared at a later round, not left raised until a restart");
+  });
+
   it("is raised by an agent's updates refused as stale (restored from a backup), naming the sequences", async () => {
     await core.applyUpdate(
       update("web1", [alert("disk", { raiseTimeS: now() })], { sequence: 900n }),
