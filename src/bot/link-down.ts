@@ -57,6 +57,9 @@ export function clearLinkDown(store: Store, source: string, now: number): boolea
   return clearOwnAlert(store, source, LINK_DOWN_ALERT_ID, "AlertBot is connected to its XMPP server again", now);
 }
 
+/** How long after a raise or a clear of the alert that could not be written it is tried again. */
+export const LINK_ALERT_RETRY_MS = 60_000;
+
 /**
  * Follows the session over time, not one connection at a time: a link that comes back and drops
  * again (a relay or firewall that lets each connection live a few seconds, a server kicking the
@@ -67,10 +70,16 @@ export function clearLinkDown(store: Store, source: string, now: number): boolea
  * settles: so one short reconnect (a server restart) raises nothing, as before. `clear` is called
  * when the outage is over, so the alert does not flap either. Without `settleMs` (or 0) an outage
  * is over at the reconnection. The grace is read when an outage begins (a reload may change it).
+ * A raise or a clear that could not be written (the disk full) is tried again every
+ * LINK_ALERT_RETRY_MS while it still holds: a raise that failed once was never tried again in its
+ * outage, and nobody heard that AlertBot reached nobody by chat.
  */
 export class LinkWatch {
   private graceTimer: TimerHandle | undefined;
   private settleTimer: TimerHandle | undefined;
+  /** Tries again a raise or a clear that could not be written. */
+  private retryTimer: TimerHandle | undefined;
+  private stopped = false;
   private down = false;
   /** The first drop of the outage; undefined while the link is steady. */
   private outageSince: number | undefined;
@@ -130,18 +139,53 @@ export class LinkWatch {
   }
 
   stop(): void {
+    this.stopped = true;
     this.graceTimer?.cancel();
     this.graceTimer = undefined;
     this.settleTimer?.cancel();
     this.settleTimer = undefined;
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
   }
 
   private raise(): void {
     if (this.raised || this.outageSince === undefined) return;
     this.raised = true;
-    this.deps
-      .raise(this.outageSince, this.lastReason, this.drops)
-      .catch((err: unknown) => this.deps.log.error("cannot raise AlertBot's link alert", { err }));
+    const outage = this.outageSince;
+    this.deps.raise(outage, this.lastReason, this.drops).catch((err: unknown) => {
+      this.deps.log.error("cannot raise AlertBot's link alert; trying again shortly", {
+        err,
+        retryInMs: LINK_ALERT_RETRY_MS,
+      });
+      // Not raised: tried again while this outage lasts with the link down (or at its next drop).
+      if (this.outageSince !== outage) return;
+      this.raised = false;
+      this.retry(() => {
+        if (this.down && this.outageSince === outage) this.raise();
+      });
+    });
+  }
+
+  private clear(): void {
+    this.deps.clear().catch((err: unknown) => {
+      this.deps.log.error("cannot clear AlertBot's link alert; trying again shortly", {
+        err,
+        retryInMs: LINK_ALERT_RETRY_MS,
+      });
+      // Left raised: tried again unless another outage began meanwhile (whose end clears it).
+      this.retry(() => {
+        if (this.outageSince === undefined) this.clear();
+      });
+    });
+  }
+
+  private retry(fn: () => void): void {
+    if (this.stopped) return;
+    this.retryTimer?.cancel();
+    this.retryTimer = this.deps.clock.setTimer(LINK_ALERT_RETRY_MS, () => {
+      this.retryTimer = undefined;
+      fn();
+    });
   }
 
   /** The link stayed up: the outage (if any) is over. */
@@ -152,6 +196,6 @@ export class LinkWatch {
     this.drops = 0;
     this.graceOver = false;
     this.raised = false;
-    this.deps.clear().catch((err: unknown) => this.deps.log.error("cannot clear AlertBot's link alert", { err }));
+    this.clear();
   }
 }

@@ -137,6 +137,72 @@ describe("AlertBot's link alert", () => {
     }
   });
 
+  it("a raise or a clear that could not be written (the disk full) is tried again while it still holds", async () => {
+    const clock = new FakeClock(1_000);
+    const calls: string[] = [];
+    let failing = 2;
+    const attempt = async (what: string): Promise<void> => {
+      calls.push(what);
+      if (failing-- > 0) throw new Error("disk I/O error");
+    };
+    const watch = new LinkWatch({
+      clock,
+      log: new LogLines().logger,
+      graceMs: () => 60_000,
+      raise: () => attempt("raise"),
+      clear: () => attempt("clear"),
+    });
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    watch.offline("connection lost");
+    clock.advance(60_000);
+    await settle();
+    assert.deepEqual(calls, ["raise"]);
+    clock.advance(60_000);
+    await settle();
+    assert.deepEqual(calls, ["raise", "raise"], "tried again while the link is still down");
+    clock.advance(60_000);
+    await settle();
+    assert.deepEqual(calls, ["raise", "raise", "raise"], "and again, until written");
+    clock.advance(10 * 60_000);
+    await settle();
+    assert.equal(calls.length, 3, "written: not again");
+    failing = 1;
+    watch.online();
+    await settle();
+    clock.advance(60_000);
+    await settle();
+    assert.deepEqual(calls.slice(3), ["clear", "clear"], "the clear is tried again too");
+    clock.advance(10 * 60_000);
+    await settle();
+    assert.equal(calls.length, 5);
+    watch.stop();
+  });
+
+  it("a raise that failed is not tried again once the link is back", async () => {
+    const clock = new FakeClock(1_000);
+    const calls: string[] = [];
+    const watch = new LinkWatch({
+      clock,
+      log: new LogLines().logger,
+      graceMs: () => 60_000,
+      raise: async () => {
+        calls.push("raise");
+        throw new Error("disk I/O error");
+      },
+      clear: async () => void calls.push("clear"),
+    });
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    watch.offline("connection lost");
+    clock.advance(60_000);
+    await settle();
+    watch.online();
+    await settle();
+    clock.advance(10 * 60_000);
+    await settle();
+    assert.deepEqual(calls, ["raise", "clear"]);
+    watch.stop();
+  });
+
   it("writes the alert in AlertBot's name and clears it, each once", () => {
     const store = Store.open(":memory:");
     try {
