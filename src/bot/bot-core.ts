@@ -110,8 +110,12 @@ export class BotCore {
         this.deps.log.error("cannot raise AlertBot's channel alert", { err }),
       ),
     clear: (person, channel) =>
-      void this.channelWorks(person, channel).catch((err: unknown) =>
-        this.deps.log.error("cannot clear AlertBot's channel alert", { err }),
+      this.channelWorks(person, channel).then(
+        () => true,
+        (err: unknown) => {
+          this.deps.log.error("cannot clear AlertBot's channel alert; the next notice delivered tries again", { err });
+          return false;
+        },
       ),
   });
   private readonly skew: ClockSkewWatch;

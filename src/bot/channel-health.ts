@@ -115,7 +115,8 @@ export class ChannelHealth {
   constructor(
     private readonly deps: {
       raise: (person: string, channel: ChannelKind, failures: number, lastError: string) => void;
-      clear: (person: string, channel: ChannelKind) => void;
+      /** Resolves false when the clear could not be written: the next success tries again. */
+      clear: (person: string, channel: ChannelKind) => Promise<boolean>;
     },
   ) {}
 
@@ -126,9 +127,13 @@ export class ChannelHealth {
     if (outcome.ok) {
       this.failuresInARow.delete(key);
       // The first success clears an alert this run, or a previous one, may have left raised.
+      // One that could not be written (the disk full) is tried by the next success: marked tried
+      // for good, the alert stayed raised, saying the channel fails while it worked, until a restart.
       if (!this.clearTried.has(key)) {
         this.clearTried.add(key);
-        this.deps.clear(person, channel);
+        void this.deps.clear(person, channel).then((cleared) => {
+          if (!cleared) this.clearTried.delete(key);
+        });
       }
       return;
     }

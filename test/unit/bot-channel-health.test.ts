@@ -112,6 +112,23 @@ describe("AlertBot's own alert about a channel that keeps failing for a person",
     );
   });
 
+  it("a clear that could not be written (the disk full) is tried again by the next notice delivered", async () => {
+    for (let i = 1; i <= FAILURES_BEFORE_ALERT; i++) await raise(`a${i}`, { alice: "401" });
+    assert.equal(own("alice")?.status, "raised");
+    const save = store.alerts.save.bind(store.alerts);
+    let failing = true;
+    store.alerts.save = (state, stored, escalation) => {
+      if (failing && state.alertId === channelAlertId("sms", "alice") && state.status === "cleared")
+        throw new Error("disk I/O error");
+      return save(state, stored, escalation);
+    };
+    await raise("works-again", { alice: "ok" });
+    assert.equal(own("alice")?.status, "raised", "its clear was not written");
+    failing = false;
+    await raise("and-again", { alice: "ok" });
+    assert.equal(own("alice")?.status, "cleared", "not left saying her SMS fails while it works");
+  });
+
   it("a reload that no longer tells alice by SMS clears her alert: no notice would ever clear it", async () => {
     for (let i = 1; i <= FAILURES_BEFORE_ALERT; i++) await raise(`a${i}`, { alice: "401" });
     assert.equal(own("alice")?.status, "raised");
