@@ -164,7 +164,13 @@ export class AgentRegistry {
     const fresh: string[] = [];
     let complete = true;
     for (const node of candidates) {
-      const outcome = await this.adopt(node);
+      const outcome = await this.adopt(node).catch((err: unknown) => {
+        // One node's trouble (its source could not be recorded) is that node's alone, tried again by
+        // the next pass: thrown on, it and every node listed after it stayed marked adopted, never
+        // subscribed to, their agents unheard until a reconnection.
+        this.deps.log.error("cannot adopt an agent node; will retry", { node, err });
+        return "failed" as const;
+      });
       if (outcome === "subscribed") fresh.push(node);
       if (outcome === "failed") {
         this.adopted.delete(node);

@@ -136,6 +136,60 @@ describe("agent registry: a node never given up on", () => {
   });
 });
 
+describe("agent registry: a node whose adoption throws", () => {
+  // Recording a new agent's source failed (an error of the database): that node, and every node
+  // listed after it, stayed marked adopted, never subscribed to, their agents unheard until a reconnection.
+  it("is tried again by the next pass, and the nodes listed after it are adopted in this one", async () => {
+    const nodes = ["mauve/alerts/web1", "mauve/alerts/web2", "mauve/alerts/web3"];
+    const subscribed: string[] = [];
+    const pubsub = {
+      listNodes: async () => ({ ok: true, nodes: nodes.map((node) => ({ node })) }),
+      getAffiliations: async (_service: string, node: string) => ({
+        ok: true,
+        affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }],
+      }),
+      subscribe: async (_service: string, node: string) => (
+        subscribed.push(node),
+        { ok: true, jid: "bot", subscription: "subscribed" }
+      ),
+    } as unknown as Pubsub;
+    const store = Store.open(":memory:");
+    const log = new LogLines();
+    const claim = store.sources.claim.bind(store.sources);
+    let failing = true;
+    store.sources.claim = (source, node, owner, at) => {
+      if (failing && source === "web2") throw new Error("database disk image is malformed");
+      claim(source, node, owner, at);
+    };
+    const registry = new AgentRegistry({
+      pubsub,
+      service: "pubsub.x.org",
+      botJid: "alertbot.x.org",
+      store,
+      clock: new FakeClock(0),
+      log: log.logger,
+      readers: () => [],
+    });
+    const first = await registry.adoptNew();
+    assert.equal(first.complete, false, "the pass goes on past it, and says it is to be tried again");
+    assert.equal(log.withMsg("cannot adopt an agent node; will retry")[0]?.["node"], "mauve/alerts/web2");
+    assert.ok(subscribed.includes("mauve/alerts/web3"), "web3, listed after it, is adopted");
+    failing = false;
+    const second = await registry.adoptNew();
+    assert.deepEqual(second.fresh, ["mauve/alerts/web2"]);
+    assert.equal(second.complete, true);
+    assert.deepEqual(
+      store.sources.all().map((s) => [s.source, s.ownerJid]),
+      [
+        ["web1", "web1@x.org"],
+        ["web2", "web2@x.org"],
+        ["web3", "web3@x.org"],
+      ],
+    );
+    store.close();
+  });
+});
+
 describe("agent registry: nodes the service does not list", () => {
   // ejabberd answers disco#items with at most max_nodes_discoitems nodes and drops the rest silently.
   it("adopts every known agent node the listing left out, and says what to change", async () => {
