@@ -1,6 +1,7 @@
 // Catching up after a (re)connection: the items each agent node retains are read and applied, in
 // their sender's order, together with the live events the gate held for that node meanwhile.
-import { unwrapPayload } from "../codec/payload.js";
+import { payloadBytes } from "../codec/payload.js";
+import { decodeUpdateWithNotes } from "../codec/protobuf.js";
 import { CodecError, StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { toError } from "../xmpp/errors.js";
@@ -39,7 +40,8 @@ export function inSenderOrder<T extends { payload?: { data: string } | undefined
     let key: [bigint, number] | undefined;
     try {
       if (item.payload) {
-        const update = unwrapPayload(item.payload);
+        // Read as handleItem reads it: an item with an alert it refuses alone is still applied.
+        const { update } = decodeUpdateWithNotes(payloadBytes(item.payload));
         key = [update.sequence, update.transmissionTimeS];
       }
     } catch (err) {

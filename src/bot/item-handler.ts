@@ -46,6 +46,12 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
     const decoded = decodeUpdateWithNotes(payloadBytes(item.payload));
     update = decoded.update;
     if (decoded.notes.length > 0) log.info("update cleaned on its way in", { ...where, notes: decoded.notes });
+    // An alert no receiver could key is refused alone, said and counted as a refused item is; the
+    // others are applied (refusing the item lost them all: its agent does not publish it again).
+    for (const reason of decoded.refused) {
+      log.warn("alert of an item rejected", { ...where, reason });
+      core.refusedUpdate(update.source, "pubsub", reason);
+    }
   } catch (err) {
     if (!(err instanceof CodecError)) throw err;
     return refused(err.message);

@@ -688,6 +688,7 @@ async function startBot(
     try {
       return await startUdpIngest(udpConfig, {
         apply: (update) => core.applyUpdate(update, { via: "udp" }),
+        refused: (source, reason) => core.refusedUpdate(source, "udp", reason),
         log: log.child({ ingest: "udp" }),
         clock,
       });

@@ -191,15 +191,27 @@ function readUint32(r: Reader, wire: number, label: string): number {
   return Number(readUint64(r, wire, label) & 0xffffffffn);
 }
 
-function decodeAlert(bytes: Uint8Array, label: string, notes: string[]): Alert {
+/**
+ * One alert, and why no receiver could key it (its id missing, or not UTF-8: read leniently, two ids
+ * would become one), which refuses that alert alone; the rest of a malformed alert refuses its update.
+ */
+function decodeAlert(bytes: Uint8Array, label: string, notes: string[]): { alert: Alert; unkeyable?: string } {
   const r = protobuf.Reader.create(bytes);
   const alert: Alert = blankAlert("");
   let hasId = false;
+  let unkeyable: string | undefined;
   while (r.pos < r.len) {
     const { field, wire } = readTag(r);
     switch (field) {
       case 1:
-        alert.id = readString(r, wire, `${label}.id`);
+        try {
+          alert.id = readString(r, wire, `${label}.id`);
+          unkeyable = undefined;
+        } catch (e) {
+          if (!(e instanceof CodecError) || !(e.cause instanceof TypeError)) throw e;
+          alert.id = "";
+          unkeyable = e.message;
+        }
         hasId = true;
         break;
       case 2:
@@ -227,11 +239,17 @@ function decodeAlert(bytes: Uint8Array, label: string, notes: string[]): Alert {
         r.skipType(wire); // unknown fields are legal: newer senders may add them
     }
   }
-  if (!hasId) fail(`${label} is missing required field id`);
-  return alert;
+  if (!hasId) unkeyable = `${label} is missing required field id`;
+  return unkeyable === undefined ? { alert } : { alert, unkeyable };
 }
 
-function decodeFields(bytes: Uint8Array, notes: string[]): AlertUpdate {
+/** The update as read, and the alerts of it no receiver could key, by index, with why. */
+interface RawUpdate {
+  readonly update: AlertUpdate;
+  readonly unkeyable: ReadonlyMap<number, string>;
+}
+
+function decodeFields(bytes: Uint8Array, notes: string[]): RawUpdate {
   const r = protobuf.Reader.create(bytes);
   const update: AlertUpdate = {
     transmissionId: 0n,
@@ -243,6 +261,7 @@ function decodeFields(bytes: Uint8Array, notes: string[]): AlertUpdate {
     sequence: 0n,
   };
   const seen = new Set<number>();
+  const unkeyable = new Map<number, string>();
   while (r.pos < r.len) {
     const { field, wire } = readTag(r);
     seen.add(field);
@@ -256,10 +275,13 @@ function decodeFields(bytes: Uint8Array, notes: string[]): AlertUpdate {
       case 3:
         update.replace = readUint64(r, wire, "replace") !== 0n;
         break;
-      case 4:
+      case 4: {
         expect(wire, WIRE.LEN, "alert");
-        update.alerts.push(decodeAlert(r.bytes(), `alert[${update.alerts.length}]`, notes));
+        const read = decodeAlert(r.bytes(), `alert[${update.alerts.length}]`, notes);
+        if (read.unkeyable !== undefined) unkeyable.set(update.alerts.length, read.unkeyable);
+        update.alerts.push(read.alert);
         break;
+      }
       case 5:
         expect(wire, WIRE.LEN, "signature");
         update.signature = new Uint8Array(r.bytes());
@@ -282,11 +304,11 @@ function decodeFields(bytes: Uint8Array, notes: string[]): AlertUpdate {
   ] as const) {
     if (!seen.has(field)) fail(`update is missing required field ${name}`);
   }
-  return update;
+  return { update, unkeyable };
 }
 
 /** Decodes and validates the protobuf without sanitising text (noting what it read leniently); callers want `decodeUpdate`. */
-function decodeRawUpdate(bytes: Uint8Array, notes: string[]): AlertUpdate {
+function decodeRawUpdate(bytes: Uint8Array, notes: string[]): RawUpdate {
   if (!(bytes instanceof Uint8Array)) fail("input is not a byte array");
   if (bytes.length === 0) fail("empty input");
   if (bytes.length > MAX_UPDATE_BYTES) fail(`update is ${bytes.length} bytes, over the ${MAX_UPDATE_BYTES}-byte limit`);
@@ -300,19 +322,29 @@ function decodeRawUpdate(bytes: Uint8Array, notes: string[]): AlertUpdate {
   }
 }
 
-/** Decodes an AlertUpdate and reports what sanitising changed (for the log). */
+/**
+ * Decodes an AlertUpdate and reports what sanitising changed (for the log), and the alerts left out
+ * of it because no receiver could key them (see sanitiseUpdate): for the paths whose sender hears
+ * no answer (UDP, pubsub), where refusing the whole update lost every other alert of it.
+ */
 export function decodeUpdateWithNotes(bytes: Uint8Array): SanitisedUpdate {
   const notes: string[] = [];
   try {
-    const sanitised = sanitiseUpdate(decodeRawUpdate(bytes, notes));
-    return { update: sanitised.update, notes: [...notes, ...sanitised.notes] };
+    const raw = decodeRawUpdate(bytes, notes);
+    const sanitised = sanitiseUpdate(raw.update, raw.unkeyable);
+    return { update: sanitised.update, notes: [...notes, ...sanitised.notes], refused: sanitised.refused };
   } catch (e) {
     if (e instanceof CodecError) throw e;
     fail("update could not be sanitised", e); // a bug, but bad input must only ever yield CodecError
   }
 }
 
-/** Decodes Mauve AlertUpdate bytes into a validated, sanitised AlertUpdate; throws CodecError. */
+/**
+ * Decodes Mauve AlertUpdate bytes into a validated, sanitised AlertUpdate; throws CodecError, also
+ * for any one alert no receiver could key (for a sender that is answered, and can fix and resend).
+ */
 export function decodeUpdate(bytes: Uint8Array): AlertUpdate {
-  return decodeUpdateWithNotes(bytes).update;
+  const { update, refused } = decodeUpdateWithNotes(bytes);
+  if (refused.length > 0) throw new CodecError(refused[0]!);
+  return update;
 }

@@ -10,6 +10,11 @@ import { charCount, foldLines, stripControls, truncateChars } from "./text.js";
 export interface SanitisedUpdate {
   readonly update: AlertUpdate;
   readonly notes: readonly string[];
+  /**
+   * Why each alert left out of `update` was refused ("alert[2] has an empty id"): one that no
+   * receiver could key, refused alone. Empty when every alert was kept.
+   */
+  readonly refused: readonly string[];
 }
 
 // Like Mauve's remove_html, only text with something tag-like in it is read as HTML, so that
@@ -69,10 +74,17 @@ function sanitiseAlert(alert: Alert, label: string, notes: string[]): Alert {
  * Applies Mauve's limits and our hygiene to an update: control characters stripped from ids,
  * subject and summary reduced to one line of text, long text truncated and times past the year
  * 9999 brought back to its end (noted, not rejected),
- * detail HTML sanitised; a source that would need any cleaning is refused. Throws CodecError for an empty source
- * or alert id, which no receiver could key.
+ * detail HTML sanitised; a source that would need any cleaning is refused. Throws CodecError for an
+ * empty source, which no receiver could key. An alert no receiver could key (an empty id, or one
+ * `unreadable` names: an id missing or not UTF-8, by its index) is left out and its reason listed
+ * in `refused`: it used to refuse the whole update, and a datagram or an item has no answer its
+ * sender could act on, so every other alert of it was lost. Such an alert was never stored, so
+ * a `replace` without it clears nothing it named. Throws CodecError when every alert is refused.
  */
-export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {
+export function sanitiseUpdate(
+  update: AlertUpdate,
+  unreadable: ReadonlyMap<number, string> = new Map(),
+): SanitisedUpdate {
   const notes: string[] = [];
   const source = clean(update.source, "source", "source", notes, true);
   if (source.trim() === "") throw new CodecError("update has an empty source");
@@ -80,7 +92,19 @@ export function sanitiseUpdate(update: AlertUpdate): SanitisedUpdate {
   // Other breaches of the source rule (spaces, look-alikes) are refused where updates are ingested.
   if (source !== update.source)
     throw new CodecError(sourceNameProblem(update.source) ?? "source refused: it would need cleaning");
-  const alerts = update.alerts.map((alert, i) => sanitiseAlert(alert, `alert[${i}]`, notes));
+  const alerts: Alert[] = [];
+  const refused: string[] = [];
+  update.alerts.forEach((alert, i) => {
+    const problem = unreadable.get(i);
+    if (problem !== undefined) return void refused.push(problem);
+    try {
+      alerts.push(sanitiseAlert(alert, `alert[${i}]`, notes));
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      refused.push(err.message);
+    }
+  });
+  if (refused.length > 0 && alerts.length === 0) throw new CodecError(refused[0]!);
   const transmissionTimeS = boundTime(update.transmissionTimeS, "transmission_time", notes);
-  return { update: { ...update, source, alerts, transmissionTimeS }, notes };
+  return { update: { ...update, source, alerts, transmissionTimeS }, notes, refused };
 }

@@ -156,6 +156,8 @@ export interface UdpIngest {
 /** How decoded updates reach the bot, and what the listener logs with. */
 export interface UdpIngestDeps {
   apply(update: AlertUpdate): Promise<IngestOutcome>;
+  /** Told of each alert refused alone (one no receiver could key), its update's others applied. */
+  refused?: (source: string, reason: string) => void;
   log: Logger;
   clock: Clock;
   /** How long and how much is held while the database cannot be written (tests shorten it). */
@@ -232,6 +234,13 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
           source: update.source,
           notes: decoded.notes,
         });
+      // One alert no receiver could key (an empty id) is refused alone: refusing the datagram lost
+      // every other alert of it, which a Mauve sender never sends again.
+      for (const reason of decoded.refused) {
+        stats.rejected++;
+        warn("rejected", "UDP alert rejected", { from: from.address, source: update.source, reason });
+        deps.refused?.(update.source, reason);
+      }
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
       stats.malformed++;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { BotCore } from "../../src/bot/bot-core.js";
-import { UNREAD_NODE_KEEP_MS, catchUp, catchUpHolding } from "../../src/bot/catch-up.js";
+import { UNREAD_NODE_KEEP_MS, catchUp, catchUpHolding, inSenderOrder } from "../../src/bot/catch-up.js";
 import { handleItem, type IncomingItem } from "../../src/bot/item-handler.js";
 import { LiveEventGate } from "../../src/bot/live-event-gate.js";
 import { AGENT_NODE_MAX_ITEMS } from "../../src/codec/source-name.js";
@@ -453,5 +453,28 @@ describe("catch-up past an item that fails to apply", () => {
       core.stop();
       store.close();
     }
+  });
+});
+
+describe("retained items in their sender's order", () => {
+  it("orders an item with an alert refused alone by its sequence, as it is applied, not ahead of the older ones", () => {
+    const item = (sequence: bigint, ids: string[]): IncomingItem => ({
+      node,
+      itemId: String(sequence),
+      payload: wrapPayload(
+        update(
+          "web1",
+          ids.map((id) => alert(id)),
+          { sequence },
+        ),
+      ),
+    });
+    // Newest first, as some servers list them: put ahead, the newest was applied first, and the
+    // older ones were refused as stale.
+    const items = [item(3n, ["disk", "  "]), item(2n, ["disk"]), item(1n, ["disk"])];
+    assert.deepEqual(
+      inSenderOrder(items).map((i) => i.itemId),
+      ["1", "2", "3"],
+    );
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import { handleItem } from "../../src/bot/item-handler.js";
+import { wrapPayload } from "../../src/codec/payload.js";
 import { REFUSED_ALERT_ID } from "../../src/bot/refused-updates.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { StorageUnavailableError } from "../../src/errors.js";
@@ -130,6 +131,21 @@ describe("AlertBot's own alert about updates it refuses", () => {
     failing = false;
     await advanceCore(clock, core, M);
     assert.equal(own()?.status, "cleared", "cleared at a later round, not left raised until a restart");
+  });
+
+  it("an item's alert no receiver could key is refused alone: the item's others are applied, and the refusal raises it", async () => {
+    const outcome = await handleItem(core, log, {
+      node: "mauve/alerts/web1",
+      itemId: "1",
+      publisher: "web1@mauve.localhost",
+      payload: wrapPayload(update("web1", [alert("disk", { raiseTimeS: now() }), alert(" \u0007 "), alert("mem")])),
+    });
+    assert.equal(outcome.status, "applied");
+    await advanceCore(clock, core, 1000);
+    assert.equal(store.alerts.find("web1", "disk")?.status, "raised");
+    assert.ok(store.alerts.find("web1", "mem"));
+    assert.equal(own()?.status, "raised");
+    assert.match(own()!.summary, /^AlertBot refuses updates from web1 \(pubsub\): alert\[1\] has an empty id/);
   });
 
   it("is raised by an agent's updates refused as stale (restored from a backup), naming the sequences", async () => {

@@ -51,6 +51,30 @@ describe("codec rejections", () => {
     rejects(() => decodeBytes([...HEADER, 0x22, 0x04, 0x0a, 0x02, 0x01, 0x20]), /alert\[0\] has an empty id/);
   });
 
+  it("refuses alone an alert no receiver could key, where its update's other alerts can be read", () => {
+    const a = (id: number[]): number[] => [0x22, id.length, ...id];
+    const good = (name: string): number[] => a([0x0a, name.length, ...ascii(name)]);
+    const bytes = (bad: number[]): Uint8Array =>
+      new Uint8Array([...HEADER, ...good("disk"), ...a(bad), ...good("mem")]);
+    for (const [bad, reason] of [
+      [[0x10, 0x05], "alert[1] is missing required field id"],
+      [[0x0a, 0x02, 0x01, 0x20], "alert[1] has an empty id"],
+      [[0x0a, 0x02, 0x61, 0xe9], "alert[1].id is not valid UTF-8"],
+    ] as const) {
+      const read = decodeUpdateWithNotes(bytes([...bad]));
+      assert.deepEqual(
+        read.update.alerts.map((x) => x.id),
+        ["disk", "mem"],
+        reason,
+      );
+      assert.deepEqual(read.refused, [reason]);
+      // For a sender that is answered (HTTP), the update is refused with the reason, as before.
+      rejects(() => decodeUpdate(bytes([...bad])), new RegExp(`^${reason.replace(/[[\].]/g, "\\$&")}$`));
+    }
+    // The rest of a malformed alert is no alert's alone: the update is refused.
+    rejects(() => decodeUpdate(bytes([0x0a, 0x01, 0x61, 0x12, 0x00])), /raise_time has wire type 2/);
+  });
+
   it("refuses an empty source, also once control characters are stripped", () => {
     rejects(() => decodeBytes([0x08, 0x01, 0x12, 0x00, 0x18, 0x00]), /empty source/);
     rejects(() => decodeBytes([0x08, 0x01, 0x12, 0x02, 0x07, 0x0a, 0x18, 0x00]), /empty source/);

@@ -212,6 +212,29 @@ describe("udp: legacy Mauve ingest", () => {
       assert.match(String(log.withMsg("malformed UDP packet dropped")[0]?.["reason"]), /.+/);
     });
 
+    it("refuses alone an alert no receiver could key, applies the others of its datagram, and says so", async () => {
+      const refused: string[] = [];
+      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: [parseCidr("127.0.0.1/32")!], handover: {} };
+      ingest = await startUdpIngest(config, {
+        apply: async (u) => (applied.push(u), { status: "applied", changes: [] }),
+        refused: (source, reason) => refused.push(`${source}: ${reason}`),
+        log: log.logger,
+        clock: systemClock,
+      });
+      const [disk] = update(1n).alerts;
+      const three = { ...update(4n), alerts: [disk!, { ...disk!, id: "  " }, { ...disk!, id: "mem" }] };
+      await send(encodeUpdate(three), ingest.address.port);
+      await waitFor("the update", () => applied.length === 1);
+      assert.deepEqual(
+        applied[0]?.alerts.map((a) => a.id),
+        ["disk", "mem"],
+        "the datagram's other alerts are applied",
+      );
+      assert.deepEqual(refused, ["legacy1: alert[1] has an empty id"]);
+      assert.equal(log.withMsg("UDP alert rejected")[0]?.["reason"], "alert[1] has an empty id");
+      assert.equal(ingest.stats().malformed, 0);
+    });
+
     it("holds what comes while the database cannot be written, and applies it in order once it can", async () => {
       const clock = new FakeClock();
       let down = true;
