@@ -75,10 +75,18 @@ export class RemoteChecks {
 
   /** Takes one item of a config node; says what became of it. */
   receive(item: ConfigItem): "accepted" | "rejected" | "ignored" {
-    const { log, publishers, nodes } = this.deps;
+    const { nodes } = this.deps;
     // The newest item is read again after every login: an item already judged changes nothing.
     if (!nodes.includes(item.node) || this.lastItem.get(item.node) === item.itemId) return "ignored";
+    const outcome = this.judge(item);
+    // Marked judged only once it was: one that threw (its checks could not be applied) is judged
+    // again when read again, where it used to be ignored, its checks never run until a restart.
     this.lastItem.set(item.node, item.itemId);
+    return outcome;
+  }
+
+  private judge(item: ConfigItem): "accepted" | "rejected" {
+    const { log, publishers } = this.deps;
     const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
     let problems: string[];
     if (item.publisher === undefined)
@@ -91,7 +99,16 @@ export class RemoteChecks {
       const read = this.validate(item.node, item.itemId, item.text ?? "");
       if (read.ok) {
         this.accepted.set(item.node, read.checks);
-        this.deps.save(item.node, item.itemId, item.text ?? "");
+        try {
+          this.deps.save(item.node, item.itemId, item.text ?? "");
+        } catch (err) {
+          // Applied all the same: after a restart the node's newest item (this one) is read again.
+          // Thrown on, the push was never applied, and its checks never ran until a restart.
+          log.warn("check config accepted but not saved: a restart reads it again from its node", {
+            ...where,
+            err,
+          });
+        }
         log.info("check config accepted", { ...where, checks: read.checks.length });
         this.setRejected(item.node, null);
         this.deps.apply(this.effective());

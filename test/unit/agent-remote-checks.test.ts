@@ -48,6 +48,57 @@ describe("agent: check config pushed over pubsub", () => {
     saved = [];
   });
 
+  it("a push that cannot be saved (the disk full) is applied all the same, and says so", () => {
+    const logged: string[] = [];
+    const remote = new RemoteChecks({
+      log: createLogger({ level: "warn", sink: (line) => void logged.push(line) }),
+      local: [local],
+      reserved: new Set(["heartbeat"]),
+      publishers: [OPS],
+      nodes: configNodes("web1", ["web"]),
+      save: () => {
+        throw new Error("database or disk is full");
+      },
+      apply: (checks) => void applied.push(checks),
+      report: (alert) => void reports.push(alert),
+    });
+    const item = push(HOST, "checks:\n  - { id: nginx, command: check_http -H localhost }\n");
+    assert.equal(remote.receive(item), "accepted");
+    assert.deepEqual(
+      applied.at(-1)?.map((c) => c.id),
+      ["disk", "nginx"],
+      "its checks run now",
+    );
+    assert.ok(logged.some((l) => l.includes("check config accepted but not saved")));
+    assert.deepEqual(reports, []);
+  });
+
+  it("a push whose checks could not be applied is judged again when read again, not ignored", () => {
+    let failing = true;
+    const remote = new RemoteChecks({
+      log: createLogger({ level: "error" }),
+      local: [local],
+      reserved: new Set(["heartbeat"]),
+      publishers: [OPS],
+      nodes: configNodes("web1", ["web"]),
+      save: (node, itemId, text) => void saved.push([node, itemId, text]),
+      apply: (checks) => {
+        if (failing) throw new Error("spawn EAGAIN");
+        applied.push(checks);
+      },
+      report: (alert) => void reports.push(alert),
+    });
+    const item = push(HOST, "checks:\n  - { id: nginx, command: check_http -H localhost }\n");
+    assert.throws(() => remote.receive(item), /EAGAIN/);
+    failing = false;
+    // Read again (its node's newest item, at the next login).
+    assert.equal(remote.receive(item), "accepted");
+    assert.deepEqual(
+      applied.at(-1)?.map((c) => c.id),
+      ["disk", "nginx"],
+    );
+  });
+
   it("reads the host's node and its groups' nodes", () => {
     assert.deepEqual(configNodes("web1", ["web", "eu"]), [HOST, GROUP, "mauve/config/group/eu"]);
   });
