@@ -4,7 +4,7 @@
 // log (see SendGate), so whatever a person was told, the standby already knows.
 import type { Clock } from "../clock/clock.js";
 import type { Logger } from "../log.js";
-import type { ReplicaJournal } from "../store/replica-journal.js";
+import type { ApplyOutcome, ReplicaJournal } from "../store/replica-journal.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { NS_MAUVE_REPLICA } from "../xmpp/namespaces.js";
 import type { NodeConfig, Pubsub, PubsubItem } from "../xmpp/pubsub.js";
@@ -140,6 +140,8 @@ export class ReplicaFollower {
   private gap = false;
   private stopped = false;
   private catching: Promise<void> | null = null;
+  /** The batch that last could not be applied (said once). */
+  private unapplied: number | null = null;
 
   constructor(private readonly deps: ReplicaDeps) {}
 
@@ -204,7 +206,21 @@ export class ReplicaFollower {
       this.deps.log.warn("replica log: an item that is not a batch, ignored", { itemId: item.itemId });
       return "ignored";
     }
-    const outcome = this.deps.journal.apply(seq, item.text);
+    let outcome: ApplyOutcome;
+    try {
+      outcome = this.deps.journal.apply(seq, item.text);
+    } catch (err) {
+      // Rolled back whole: this file stays at the batch before, behind the log, which the takeover
+      // path sees (a snapshot of the active's, or this file as it stands). Thrown on, every
+      // catch-up failed at it again and the file was never seen to be behind, nor said to be.
+      if (this.unapplied !== seq)
+        this.deps.log.error("replica log: a batch cannot be applied; this file needs a snapshot of the active's", {
+          seq,
+          err,
+        });
+      this.unapplied = seq;
+      return "gap";
+    }
     if (outcome === "applied") this.deps.log.debug("replica batch applied", { seq });
     return outcome;
   }
