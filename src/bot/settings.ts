@@ -52,13 +52,23 @@ export class Settings<T> implements SettingsSource<T> {
   }
 
   /**
-   * Makes `next` current at once for every reader, then lets the subscribers act on it. A subscriber
-   * that throws stops the ones after it and rejects: the reload reports it as failed.
+   * Makes `next` current at once for every reader, then lets the subscribers act on it, every one of
+   * them: one that throws rejects the whole (the reload reports it as failed) once the others have
+   * run. It used to stop the ones after it: with the new configuration in force, a reload whose first
+   * subscriber failed never joined the new rooms nor asked the new people for their presence.
    */
   async replace(next: T): Promise<void> {
     const previous = this.value;
     this.value = next;
-    for (const listener of this.listeners) await listener(next, previous);
+    const failures: unknown[] = [];
+    for (const listener of this.listeners) {
+      try {
+        await listener(next, previous);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
   }
 }
 

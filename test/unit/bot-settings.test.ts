@@ -107,6 +107,17 @@ permissions:
     assert.deepEqual(seen, ["a 1->2 now 2", "b 2"]);
   });
 
+  it("a subscriber that throws keeps none after it from acting on the change; the change still reports the failure", async () => {
+    const seen: string[] = [];
+    const settings = new Settings(1);
+    settings.onChange(() => {
+      throw new Error("disk I/O error");
+    });
+    settings.onChange((next) => void seen.push(`rooms joined, people asked for presence, for ${next}`));
+    await assert.rejects(settings.replace(2), /disk I\/O error/);
+    assert.deepEqual(seen, ["rooms joined, people asked for presence, for 2"]);
+  });
+
   it("acts on a command's declared effects from an ad-hoc form as from chat: an ack is told to the others at once", async () => {
     const chat = new RecordingChannel("xmpp");
     boot(settingsOf(load("people:\n  - { name: alice, jid: alice@x.org }\n  - { name: bob, jid: bob@x.org }\n"), chat));
