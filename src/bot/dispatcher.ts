@@ -79,6 +79,8 @@ const OUTCOME_SLICE = 2_000;
  */
 const OUTCOME_TRIES = 3;
 const OUTCOME_RETRY_MS = 5_000;
+/** How soon a look at the notices the storm limit held, once it freed, is tried again when it failed. */
+const FLUSH_RETRY_MS = 5_000;
 /**
  * What a send's outcome writes (see `storeLater`); the deliveries it finishes, in flight until it
  * is stored; what to queue once it was tried (its next slice); how often it was tried.
@@ -204,8 +206,18 @@ export class Dispatcher {
     if (this.sweep !== undefined) return;
     this.sweep = this.later(HELD_RECHECK_MS, () => {
       this.sweep = undefined;
-      const { released, held } = this.deps.store.policy.releaseHeldChanged(this.deps.clock.now());
-      if (released > 0) this.deps.wake?.();
+      let held = true;
+      try {
+        const swept = this.deps.store.policy.releaseHeldChanged(this.deps.clock.now());
+        held = swept.held;
+        if (swept.released > 0) this.deps.wake?.();
+      } catch (err) {
+        // Looked at again at the next sweep (thrown out of its timer, it ended AlertBot).
+        this.deps.log.error("looking again at notices held for a silence or a window failed; trying again", {
+          err,
+          retryInMs: HELD_RECHECK_MS,
+        });
+      }
       if (held) this.sweepHeld();
     });
   }
@@ -648,7 +660,19 @@ export class Dispatcher {
     }
     const timer = this.later(at - this.deps.clock.now(), () => {
       this.holds.delete(person);
-      this.flush();
+      try {
+        this.flush();
+      } catch (err) {
+        // Tried again shortly: thrown out of its timer, it ended AlertBot; let go, the notices the
+        // limit held waited for the next update or due work to be looked at again.
+        const retryAt = this.deps.clock.now() + FLUSH_RETRY_MS;
+        this.deps.log.error("looking at notices the storm limit held failed; trying again shortly", {
+          err,
+          person,
+          retryInMs: FLUSH_RETRY_MS,
+        });
+        this.holdUntil(person, retryAt);
+      }
     });
     if (timer) this.holds.set(person, { at, timer });
   }

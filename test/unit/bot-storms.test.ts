@@ -683,6 +683,28 @@ describe("storms over simulated hours (BotCore, fake clock, real SQLite)", () =>
     ]);
   });
 
+  it("a person's notices held by the limit go when it frees, though the first look then could not read them", async () => {
+    const t0 = Date.UTC(2026, 2, 2, 10, 0);
+    await start(t0);
+    for (let i = 0; i < 5; i++) store.policy.recordSend("alice", "single", t0 - i * M);
+    await apply([alert("n1", { importance: 50 })]);
+    assert.deepEqual(to("alice"), [], "over the limit: held");
+    const peopleWithPending = store.policy.peopleWithPending.bind(store.policy);
+    let failing = true;
+    store.policy.peopleWithPending = (now) => {
+      if (failing) {
+        failing = false;
+        throw new Error("disk I/O error");
+      }
+      return peopleWithPending(now);
+    };
+    // Thrown out of its timer, the look crashed AlertBot (an uncaught exception ends the process).
+    await advance(6 * M + 1_000);
+    await advance(M);
+    assert.equal(failing, false, "the look that failed was tried");
+    assert.deepEqual(firstLines(to("alice", "xmpp")), ["xmpp: RAISED #1 web1 n1"]);
+  });
+
   it("item 5: ACK EXPIRED reaches whoever held the ack, not only whoever is on call now", async () => {
     await start(Date.UTC(2026, 2, 2, 10, 0));
     await apply([alert("disk", { importance: 50 })]);
