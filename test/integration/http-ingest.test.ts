@@ -238,8 +238,8 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
       JSON.stringify({
         version: "4",
         alerts: [
-          { status: "pending", labels: { alertname: "Soon", instance: "web6:9100" } },
-          { status: "firing", labels: { alertname: "DiskFull", instance: "web6:9100" } },
+          { status: "pending", labels: { alertname: "Soon", instance: "web6" } },
+          { status: "firing", labels: { alertname: "DiskFull", instance: "web6" } },
         ],
       }),
       TOKEN,
