@@ -161,6 +161,7 @@ export class BotCore {
     });
     this.timer = new DueTimer(
       deps.clock,
+      deps.log,
       () =>
         earliest(
           earliest(
@@ -847,19 +848,26 @@ function earliest(a: number | null, b: number | null): number | null {
 
 // A floor between wake-ups, so a due time that somehow stays in the past cannot spin the CPU.
 const MIN_INTERVAL_MS = 250;
+/** When reading the next due time (or running what was due) failed: how soon it is tried again. */
+export const DUE_RETRY_MS = 5_000;
 
 /**
  * Keeps one timer armed for the earliest due time the store knows, and calls `onDue` then.
- * `rearm()` after anything that may have changed the earliest due time.
+ * `rearm()` after anything that may have changed the earliest due time. Never throws: a read that
+ * failed (the database cannot be read) is logged and tried again `DUE_RETRY_MS` later, so the bot
+ * keeps running and picks up what is due once the store answers again.
  */
 class DueTimer {
   private timer: TimerHandle | null = null;
   private armedFor: number | null = null;
   private lastRun = -Infinity;
   private stopped = false;
+  /** True from a failure to the next read that worked: a failure is logged as an error once. */
+  private failing = false;
 
   constructor(
     private readonly clock: Clock,
+    private readonly log: Logger,
     private readonly nextDue: () => number | null,
     private readonly onDue: () => void,
   ) {}
@@ -867,25 +875,50 @@ class DueTimer {
   /** Arms the timer for the store's next due time (or disarms it when nothing is due). */
   rearm(): void {
     if (this.stopped) return;
-    const due = this.nextDue();
+    let due: number | null;
+    try {
+      due = this.nextDue();
+    } catch (err) {
+      this.failed("cannot read when work is next due; trying again shortly", err);
+      return this.arm(this.clock.now() + DUE_RETRY_MS, true);
+    }
+    if (this.failing) this.log.info("reading when work is next due works again");
+    this.failing = false;
     if (due === null) return this.disarm();
-    const at = Math.max(due, this.lastRun + MIN_INTERVAL_MS);
-    if (this.timer && this.armedFor === at) return;
-    this.disarm();
-    this.armedFor = at;
-    this.timer = this.clock.setTimer(at - this.clock.now(), () => {
-      this.timer = null;
-      this.armedFor = null;
-      this.lastRun = this.clock.now();
-      this.onDue();
-      this.rearm();
-    });
+    this.arm(Math.max(due, this.lastRun + MIN_INTERVAL_MS), false);
   }
 
   /** Cancels the timer for good. */
   stop(): void {
     this.stopped = true;
     this.disarm();
+  }
+
+  /** Arms for `at`; a retry keeps a timer already armed for sooner. */
+  private arm(at: number, retry: boolean): void {
+    if (this.timer && this.armedFor !== null && (this.armedFor === at || (retry && this.armedFor < at))) return;
+    this.disarm();
+    this.armedFor = at;
+    this.timer = this.clock.setTimer(at - this.clock.now(), () => {
+      this.timer = null;
+      this.armedFor = null;
+      this.lastRun = this.clock.now();
+      try {
+        this.onDue();
+      } catch (err) {
+        this.failed("running due work failed; trying again shortly", err);
+        return this.arm(this.clock.now() + DUE_RETRY_MS, true);
+      }
+      this.rearm();
+    });
+  }
+
+  // Logged as an error once; each retry after it (every few seconds) only at debug. A database that
+  // cannot be written has its own loud alarm.
+  private failed(msg: string, err: unknown): void {
+    if (this.failing || err instanceof StorageUnavailableError) this.log.debug(msg, { err });
+    else this.log.error(msg, { err });
+    this.failing = true;
   }
 
   private disarm(): void {

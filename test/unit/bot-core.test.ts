@@ -234,4 +234,43 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
       .filter((h) => h.kind === "notified");
     assert.ok(told.length >= 2, "every alert's history says it was told");
   });
+
+  it("keeps running when reading the next due time fails (a disk I/O error), and tells what falls due once it reads again", async () => {
+    await apply(
+      update("web1", [
+        alert("hb1", { clearTimeS: s(), raiseTimeS: s() + 600 }),
+        alert("hb2", { clearTimeS: s(), raiseTimeS: s() + 1200 }),
+      ]),
+    );
+    const nextDue = store.alerts.nextDue.bind(store.alerts);
+    let failing = true;
+    store.alerts.nextDue = () => {
+      if (failing) throw new Error("disk I/O error (injected)");
+      return nextDue();
+    };
+    await advance(600_000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 hb1", "bob: RAISED #1 web1 hb1"]);
+    await advance(10_000);
+    assert.deepEqual(chat.take(), []);
+    failing = false;
+    await advance(590_000);
+    assert.deepEqual(chat.take(), ["alice: RAISED #2 web1 hb2", "bob: RAISED #2 web1 hb2"]);
+  });
+
+  it("retries shortly when the due work itself throws inside the timer, instead of ending the process", async () => {
+    await apply(update("web1", [alert("hb", { clearTimeS: s(), raiseTimeS: s() + 600 })]));
+    const tick = core.tick.bind(core);
+    let throws = 1;
+    core.tick = () => {
+      if (throws-- > 0) throw new Error("cannot read the store (injected)");
+      return tick();
+    };
+    clock.advance(600_000);
+    await core.idle();
+    assert.deepEqual(chat.take(), [], "the first run failed");
+    clock.advance(5_000);
+    await tick();
+    await core.idle();
+    assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 hb", "bob: RAISED #1 web1 hb"]);
+  });
 });
