@@ -2,7 +2,7 @@
 // readable by the standby's JID. The active publishes each batch of committed writes as item
 // <seq>; the standby applies them once and in order to its own SQLite file. Sends wait for the
 // log (see SendGate), so whatever a person was told, the standby already knows.
-import type { Clock } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import type { ApplyOutcome, ReplicaJournal } from "../store/replica-journal.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "../util/backoff.js";
@@ -32,6 +32,9 @@ export class ReplicaPublisher {
   private running = false;
   private stopped = false;
   private waiters: Array<{ target: number; resolve: () => void }> = [];
+  /** Retries of writing the last batch's number to the file, while it fails (disk full). */
+  private recordRetries = 0;
+  private recordTimer: TimerHandle | null = null;
 
   constructor(
     private readonly deps: ReplicaDeps & {
@@ -78,15 +81,22 @@ export class ReplicaPublisher {
   /** Stops publishing after the item under way. */
   stop(): void {
     this.stopped = true;
+    this.recordTimer?.cancel();
+    this.recordTimer = null;
   }
 
   /** Publishes until the backlog is empty; one item at a time, so the log stays in order. */
   private kick(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.drain().finally(() => {
-      this.running = false;
-    });
+    void this.drain()
+      .catch((err: unknown) =>
+        // Nothing taken is lost (a failed take takes nothing): the next commit publishes again.
+        this.deps.log.error("replica log: publishing stopped on an error; the next write starts it again", { err }),
+      )
+      .finally(() => {
+        this.running = false;
+      });
   }
 
   private async drain(): Promise<void> {
@@ -117,13 +127,41 @@ export class ReplicaPublisher {
       }
       // A batch the server took is in the log, stopped or not: saying so keeps the file clean.
       if (!sentOk) return;
-      journal.published(batch.seq);
+      try {
+        journal.published(batch.seq);
+      } catch (err) {
+        // The log holds the batch: sends may go. The journal numbers the next batch after it.
+        this.recordFailed(batch.seq, err);
+      }
       this.publishedOps += batch.ops;
       this.inFlightOps = 0;
       const ready = this.waiters.filter((w) => w.target <= this.publishedOps);
       this.waiters = this.waiters.filter((w) => w.target > this.publishedOps);
       for (const w of ready) w.resolve();
     }
+  }
+
+  /** Logs a failed write of the published batch's number, and tries it again with backoff until it is written. */
+  private recordFailed(seq: number, err: unknown): void {
+    // An error once; each retry after it only at debug (the storage alarm says a full disk loudly).
+    const msg =
+      "replica log: cannot write the number of the batch published to the database; the next batch follows it all the same, and the write is tried again";
+    if (this.recordRetries === 0) this.deps.log.error(msg, { seq, err });
+    else this.deps.log.debug(msg, { seq, err });
+    this.recordTimer?.cancel();
+    this.recordTimer = this.deps.clock.setTimer(backoffDelay(this.recordRetries++, DEFAULT_BACKOFF), () => {
+      this.recordTimer = null;
+      if (this.stopped) return;
+      try {
+        this.deps.journal.recordPublished();
+        this.recordRetries = 0;
+        this.deps.log.info("replica log: the number of the last batch published is written again", {
+          seq: this.deps.journal.seq,
+        });
+      } catch (retryErr) {
+        this.recordFailed(this.deps.journal.unrecordedSeq ?? seq, retryErr);
+      }
+    });
   }
 }
 

@@ -43,6 +43,12 @@ export class ReplicaJournal {
   private onCommit: () => void = () => undefined;
   // Every write captured so far: a snapshot compares it before and after its copy.
   private capturedWrites = 0;
+  /**
+   * The last batch the log holds when writing that number to the file failed (disk full): the
+   * number the next batch follows, until a write of it succeeds. The file stays marked unclean
+   * meanwhile (capture marked it so), so a restart never trusts the stale number.
+   */
+  private unrecorded: number | null = null;
   private readonly applyCache = new Map<string, Statement>();
   private readonly readState: Statement;
   private readonly writeState: Statement;
@@ -74,7 +80,8 @@ export class ReplicaJournal {
 
   /** The last batch of the log this file holds. */
   get seq(): number {
-    return (this.readState.get() as { seq: number }).seq;
+    const stored = (this.readState.get() as { seq: number }).seq;
+    return this.unrecorded !== null && this.unrecorded > stored ? this.unrecorded : stored;
   }
 
   /** False when this file was written as active and may hold writes the log has not got. */
@@ -84,7 +91,7 @@ export class ReplicaJournal {
 
   /** From now on every committed write is kept for the log; `onCommit` runs after each commit. */
   startCapture(onCommit: () => void): void {
-    this.writeState.run(this.seq, 0);
+    this.store(this.seq, 0);
     this.capturing = true;
     this.captured = true;
     this.onCommit = onCommit;
@@ -98,15 +105,32 @@ export class ReplicaJournal {
   /** Takes up to `maxOps` committed writes as the next batch, or null when there are none. */
   take(maxOps: number): JournalBatch | null {
     if (this.committed.length === 0) return null;
+    // Read first: a read that fails takes nothing.
+    const seq = this.seq + 1;
     const ops = this.committed.splice(0, maxOps);
     this.inFlight++;
-    return { seq: this.seq + 1, data: encode(ops), ops: ops.length };
+    return { seq, data: encode(ops), ops: ops.length };
   }
 
-  /** Records that the log holds batch `seq`. */
+  /**
+   * Records that the log holds batch `seq`. Throws when the file cannot be written; the next batch
+   * is numbered after `seq` all the same, and `recordPublished` tries the write again.
+   */
   published(seq: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
-    this.writeState.run(seq, this.capturing || !this.drained ? 0 : 1);
+    this.unrecorded = Math.max(seq, this.unrecorded ?? 0);
+    this.recordPublished();
+  }
+
+  /** True while the file lacks the number of the last batch published (its write failed). */
+  get unrecordedSeq(): number | null {
+    return this.unrecorded;
+  }
+
+  /** Writes the number of the last batch published to the file, if a write of it failed; throws when it fails again. */
+  recordPublished(): void {
+    if (this.unrecorded === null) return;
+    this.store(this.unrecorded, this.capturing || !this.drained ? 0 : 1);
   }
 
   /**
@@ -116,7 +140,7 @@ export class ReplicaJournal {
    */
   stopCapture(): void {
     this.capturing = false;
-    if (this.drained) this.writeState.run(this.seq, 1);
+    if (this.drained) this.store(this.seq, 1);
   }
 
   /** How many writes were captured so far (a count that only grows). */
@@ -149,7 +173,7 @@ export class ReplicaJournal {
    * For a bot that takes over with its own file because nothing could bring it up to date.
    */
   skipPast(newest: number): void {
-    this.writeState.run(Math.max(newest, this.seq) + 1, 0);
+    this.store(Math.max(newest, this.seq) + 1, 0);
   }
 
   /**
@@ -168,9 +192,16 @@ export class ReplicaJournal {
         if (hasSequence) this.db.prepare("DELETE FROM sqlite_sequence").run();
         this.db.prepare("INSERT INTO replica_state (id, seq, clean) VALUES (1, 0, 1)").run();
       })();
+      this.unrecorded = null;
     } finally {
       this.db.pragma("foreign_keys = ON");
     }
+  }
+
+  /** Writes the replica state; the number then in the file is the one to follow. */
+  private store(seq: number, clean: 0 | 1): void {
+    this.writeState.run(seq, clean);
+    if (this.unrecorded !== null && seq >= this.unrecorded) this.unrecorded = null;
   }
 
   private applyStatement(sql: string): Statement {
@@ -188,7 +219,7 @@ export class ReplicaJournal {
       if (!this.capturing) {
         // The active, stopping, still wrote (an update that arrived while its stream closed): the
         // log will never have it, so the file is no longer a copy of the log's prefix.
-        if (this.captured && this.clean) this.writeState.run(this.seq, 0);
+        if (this.captured && this.clean) this.store(this.seq, 0);
         return;
       }
       this.open.push({ sql, params });
