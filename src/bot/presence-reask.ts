@@ -19,6 +19,7 @@ export const PRESENCE_REASK_BACKOFF: BackoffOptions = { initialDelayMs: 5_000, m
 /** One timer per person at a time, however many reasons to ask again came meanwhile. */
 export class PresenceReask {
   private readonly timers: BackoffTimers<string>;
+  private stopped = false;
 
   constructor(
     private readonly deps: {
@@ -31,6 +32,21 @@ export class PresenceReask {
     },
   ) {
     this.timers = new BackoffTimers(deps.clock, deps.backoff ?? PRESENCE_REASK_BACKOFF, deps.random);
+  }
+
+  /**
+   * Asks each of `jids` (bare JIDs) for presence, in turn: one who cannot be asked (a send that
+   * failed) is asked again later, with the back-off, and keeps nobody after them from being asked.
+   */
+  async askAll(jids: Iterable<string>): Promise<void> {
+    for (const jid of jids) {
+      if (this.stopped) return;
+      try {
+        await this.deps.ask(jid);
+      } catch (err) {
+        this.failed(jid, err);
+      }
+    }
   }
 
   /** AlertBot asked `jid` (a bare JID) for presence: unless they are heard from first, ask again. */
@@ -59,16 +75,24 @@ export class PresenceReask {
   }
 
   stop(): void {
+    this.stopped = true;
     this.timers.stop();
   }
 
+  // Asking failed (the request could not be sent): asked again, like an unanswered one.
+  private failed(jid: string, err: unknown): void {
+    if (this.stopped) return;
+    this.deps.log.warn("cannot ask a person for presence", { jid, err });
+    this.schedule(jid, "cannot-ask");
+  }
+
   private schedule(jid: string, why: string): void {
-    const { log, ask } = this.deps;
+    const { ask } = this.deps;
     const next = this.timers.schedule(jid, () => {
-      ask(jid).catch((err: unknown) => log.warn("cannot ask a person for presence", { jid, err }));
+      ask(jid).catch((err: unknown) => this.failed(jid, err));
     });
     if (next && (next.attempt > 1 || why !== "no-answer"))
-      log.warn("nothing heard from a person, or presence to them bounced: asking again", {
+      this.deps.log.warn("nothing heard from a person, or presence to them bounced: asking again", {
         jid,
         why,
         inMs: next.delayMs,

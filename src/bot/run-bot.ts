@@ -453,11 +453,11 @@ async function startBot(
     } else await presence.sendSubscription(jid, "subscribe");
     await presence.sendAvailable({ to: jid, status: "Watching alerts" });
   }
-  async function watchPeople(): Promise<void> {
-    for (const p of config().people) await askForPresence(p.jid);
-  }
-  // Unanswered or bounced: asked again (a cluster node that does not know AlertBot's route yet).
+  // Unanswered, bounced or not sent: asked again (a cluster node that does not know AlertBot's route yet).
   const reask = new PresenceReask({ clock, log, ask: askForPresence });
+  async function watchPeople(): Promise<void> {
+    await reask.askAll(config().people.map((p) => p.jid));
+  }
   presence.onBounce((b) => {
     if (isPerson(b.from)) reask.bounced(bareJid(b.from), b.condition);
   });

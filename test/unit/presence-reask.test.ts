@@ -86,4 +86,39 @@ describe("PresenceReask", () => {
     clock.advance(60_000);
     assert.equal(asked.length, 4);
   });
+
+  it("asks everyone when asking one person fails, and asks that person again later", async () => {
+    const clock = new FakeClock(0);
+    const asked: Array<{ jid: string; atMs: number }> = [];
+    const lines: Array<{ msg: string; jid?: string }> = [];
+    let failFor: string | null = "bob@mauve.localhost";
+    const reask = new PresenceReask({
+      clock,
+      log: createLogger({ level: "warn", sink: (l) => lines.push(JSON.parse(l) as { msg: string; jid?: string }) }),
+      ask: (jid) => {
+        if (jid === failFor) return Promise.reject(new Error("not connected"));
+        asked.push({ jid, atMs: clock.now() });
+        return Promise.resolve();
+      },
+      backoff: { initialDelayMs: 5_000, maxDelayMs: 20_000 },
+      random: () => 1 - Number.EPSILON,
+    });
+    await reask.askAll(["alice@mauve.localhost", "bob@mauve.localhost", "carol@mauve.localhost"]);
+    assert.deepEqual(
+      asked.map((a) => a.jid),
+      ["alice@mauve.localhost", "carol@mauve.localhost"],
+      "the people after the one who could not be asked are asked all the same",
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.msg === "cannot ask a person for presence").map((l) => l.jid),
+      ["bob@mauve.localhost"],
+    );
+    clock.advance(5_000);
+    await Promise.resolve();
+    assert.deepEqual(lines.filter((l) => l.msg === "cannot ask a person for presence").length, 2, "still failing");
+    failFor = null;
+    clock.advance(10_000);
+    assert.deepEqual(asked.at(-1), { jid: "bob@mauve.localhost", atMs: 15_000 }, "asked again with the back-off");
+    reask.stop();
+  });
 });
