@@ -306,6 +306,12 @@ export class CommandRunner {
       may: authoriser(person.name, permissions ?? {}, (alert) => classify(policy.rules, alert).workgroup),
       ...(this.signIn !== null ? { webSignIn: () => this.webLink(person, direct) } : {}),
       troubles: this.deps.troubles?.() ?? [],
+      failed: (shortId, err) =>
+        log.error("command: changing one alert failed; the others were tried, and the reply says which", {
+          person: person.name,
+          alert: shortId,
+          err,
+        }),
     };
   }
 

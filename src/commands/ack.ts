@@ -1,6 +1,7 @@
 import { formatDuration, HOUR_MS, parseDuration, SECOND_MS } from "../util/duration.js";
 import { MAX_IDS, quoted, readBecause, readCommandDuration, readIds, refuser, tooShort } from "./args.js";
 import { refusalFor } from "./capability.js";
+import { eachId } from "./each-id.js";
 import { alertName } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
@@ -79,7 +80,7 @@ function askedUntil(length: AckLength, ctx: CommandContext, id: number): number 
 function handleAck(args: AckArgs, ctx: CommandContext): string {
   const because = args.note === "" ? "" : ` because ${args.note}`;
   const capped: Array<{ asked: number; ms: number }> = [];
-  const lines = args.ids.map((id) => {
+  const lines = eachId(args.ids, ctx, (id) => {
     const refused = refusalFor(ctx, "ack", id);
     if (refused !== null) return refused;
     const asked = askedUntil(args.length, ctx, id);

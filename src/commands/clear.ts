@@ -1,4 +1,5 @@
 import { alertsWith, refusalFor } from "./capability.js";
+import { eachId } from "./each-id.js";
 import { alertName } from "./format.js";
 import { idsWithNote, type IdsArgs } from "./unack.js";
 import type { Command, CommandContext } from "./types.js";
@@ -10,16 +11,14 @@ function handleClear(args: IdsArgs, ctx: CommandContext): string {
   const alerts = alertsWith(ctx, "clear", "clear alerts by hand");
   const change = { by: ctx.person.name, at: ctx.now, note: args.note };
   const because = args.note === "" ? "" : ` because ${args.note}`;
-  return args.ids
-    .map((id) => {
-      const refused = refusalFor(ctx, "clear", id);
-      if (refused !== null) return refused;
-      const outcome = alerts.clear(id, change);
-      if (outcome.ok) return `${alertName(outcome.alert)} cleared by hand by ${change.by}${because}`;
-      if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is already cleared`;
-      return `#${id}: no such alert`;
-    })
-    .join("\n");
+  return eachId(args.ids, ctx, (id) => {
+    const refused = refusalFor(ctx, "clear", id);
+    if (refused !== null) return refused;
+    const outcome = alerts.clear(id, change);
+    if (outcome.ok) return `${alertName(outcome.alert)} cleared by hand by ${change.by}${because}`;
+    if (outcome.reason === "not-raised") return `${alertName(outcome.alert)} is already cleared`;
+    return `#${id}: no such alert`;
+  }).join("\n");
 }
 
 /** `clear`: clears alerts by hand (recorded as a manual clear); the sender raises them again if they still hold. */

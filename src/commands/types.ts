@@ -164,6 +164,11 @@ export interface CommandContext {
   webSignIn?(): WebSignIn;
   /** What is wrong with AlertBot itself now that no alert records; none when absent. */
   readonly troubles?: readonly BotTrouble[];
+  /**
+   * The change of alert `shortId` failed (thrown) while the command went on with the others: for
+   * the log, as the reply says it only to the sender.
+   */
+  failed?(shortId: number, error: unknown): void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { MAX_IDS, quoted, readBecause, readIds, refuser } from "./args.js";
 import { alertsWith, refusalFor } from "./capability.js";
+import { eachId } from "./each-id.js";
 import { alertName, holdText } from "./format.js";
 import type { ArgsResult, Command, CommandContext } from "./types.js";
 
@@ -26,19 +27,17 @@ export function idsWithNote(usage: string, example: string): (rest: string) => A
 function handleUnack(args: IdsArgs, ctx: CommandContext): string {
   const alerts = alertsWith(ctx, "unack", "take acks back");
   const change = { by: ctx.person.name, at: ctx.now, note: args.note };
-  return args.ids
-    .map((id) => {
-      const refused = refusalFor(ctx, "ack", id);
-      if (refused !== null) return refused;
-      const outcome = alerts.unack(id, change);
-      if (outcome.ok && outcome.held)
-        return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}), but it ${holdText(outcome.held, ctx.now)}: nothing is sent until then`;
-      if (outcome.ok)
-        return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}); its notifications resume`;
-      if (outcome.reason === "not-acked") return `${alertName(outcome.alert)} was not acknowledged`;
-      return `#${id}: no such alert`;
-    })
-    .join("\n");
+  return eachId(args.ids, ctx, (id) => {
+    const refused = refusalFor(ctx, "ack", id);
+    if (refused !== null) return refused;
+    const outcome = alerts.unack(id, change);
+    if (outcome.ok && outcome.held)
+      return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}), but it ${holdText(outcome.held, ctx.now)}: nothing is sent until then`;
+    if (outcome.ok)
+      return `${alertName(outcome.alert)} is no longer acknowledged (by ${change.by}); its notifications resume`;
+    if (outcome.reason === "not-acked") return `${alertName(outcome.alert)} was not acknowledged`;
+    return `#${id}: no such alert`;
+  }).join("\n");
 }
 
 /** `unack`: takes acknowledgements back, so the alerts notify again. */

@@ -8,6 +8,7 @@ import { Store } from "../../src/store/store.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { RecordingChat, advanceCore, chatOnly, fakeClockCore } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
+import Database from "better-sqlite3";
 
 // The bot's default policy: no workgroups or rules, so everyone hears everything at once.
 const config = testConfig(
@@ -273,4 +274,37 @@ describe("BotCore timeline (fake clock, real SQLite)", () => {
     await core.idle();
     assert.deepEqual(chat.take(), ["alice: RAISED #1 web1 hb", "bob: RAISED #1 web1 hb"]);
   });
+
+  const ackAll = async (): Promise<void> => {
+    await core.handleChat("alice@mauve.localhost/phone", "ack 1,2,3");
+  };
+  for (const [command, prepare, done] of [
+    ["ack 1,2,3", async (): Promise<void> => undefined, /acknowledged for 1h by alice/],
+    ["clear 1,2,3", async (): Promise<void> => undefined, /cleared by hand by alice/],
+    ["unack 1,2,3", ackAll, /no longer acknowledged/],
+  ] as const) {
+    it(`'${command}' whose write fails for one alert says which were changed and which not`, async () => {
+      await apply(update("web1", [alert("a"), alert("b"), alert("c")]));
+      await prepare();
+      await core.idle();
+      chat.take();
+      // Another connection to the file makes the write of #2 fail, as a failing disk does.
+      const other = new Database(path);
+      other.exec(
+        "CREATE TRIGGER broken BEFORE UPDATE ON alerts WHEN NEW.short_id = 2 BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END",
+      );
+      try {
+        const reply = (await core.handleChat("alice@mauve.localhost/phone", command)) ?? "";
+        const lines = reply.split("\n");
+        assert.equal(lines.length, 3, reply);
+        assert.match(lines[0]!, done);
+        assert.match(lines[1]!, /^#2: not changed: something went wrong on my side/);
+        assert.match(lines[2]!, done);
+        assert.doesNotMatch(reply, /changed nothing/);
+      } finally {
+        other.exec("DROP TRIGGER broken");
+        other.close();
+      }
+    });
+  }
 });
