@@ -332,9 +332,14 @@ async function startBot(
   // No agent is heard until their nodes are read again (resync), connected or not.
   core.startedHearing();
   core.cannotHearAgents();
-  const rooms: WorkgroupRooms = new WorkgroupRooms(createMuc(session, { clock }), core.commands, log, (effects) =>
-    core.applyEffects(effects),
+  const rooms: WorkgroupRooms = new WorkgroupRooms(
+    createMuc(session, { clock }),
+    core.commands,
+    log,
+    (effects) => core.applyEffects(effects),
+    { clock },
   );
+  undo.push(() => rooms.stop());
   offerFormCommands(createAdhoc(session, { clock, disco }), core.commands, (effects) => core.applyEffects(effects));
   const registry = new AgentRegistry({
     pubsub,
@@ -721,6 +726,7 @@ async function startBot(
     storage.stop();
     adoptRetry.stop();
     reask.stop();
+    rooms.stop();
     link.stop();
     audit.stop();
     retention.stop();

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock/clock.js";
 import { ANONYMOUS_ROOM_REFUSAL, UNSECURED_ROOM_REFUSAL } from "../commands/authorise.js";
 import { roomCommand } from "../commands/registry.js";
 import type { CommandEffect } from "../commands/types.js";
@@ -6,6 +7,7 @@ import { bareJid, jidResource } from "../xmpp/jid.js";
 import type { AffiliationChange, Muc } from "../xmpp/muc.js";
 import type { Person, Workgroup } from "../policy/types.js";
 import type { CommandRunner } from "./command-runner.js";
+import { BackoffTimers, type BackoffOptions } from "../util/backoff.js";
 
 /** The nick AlertBot uses in rooms. */
 export const BOT_NICK = "AlertBot";
@@ -20,6 +22,12 @@ const SECURE_CONFIG = new Map<string, string | boolean>([
   ["muc#roomconfig_allowinvites", false],
   ["muc#roomconfig_persistentroom", true],
 ]);
+/**
+ * A room that could not be joined or secured is tried again: from a few seconds on (an owner just
+ * made AlertBot one, a service came back), doubling to fifteen minutes while it stays so.
+ */
+export const ROOM_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 5_000, maxDelayMs: 900_000 };
+
 // What disco#info must show once configured (XEP-0045 §15.6 features).
 const SECURE_FEATURES = ["muc_membersonly", "muc_nonanonymous", "muc_hidden"];
 
@@ -51,11 +59,14 @@ export function workgroupJids(w: Workgroup, people: readonly Person[]): string[]
  * Workgroup rooms (XEP-0045): the bot joins each workgroup's room, makes it members-only with the
  * workgroup's people as its members (kept in step on reload), non-anonymous and hidden, and only
  * then posts that workgroup's alerts there. Commands count only when addressed to the bot and said
- * by a configured person's real JID. A room it cannot secure (it is not the owner) gets nothing.
+ * by a configured person's real JID. A room it cannot join or secure (it is not the owner) gets
+ * nothing, and is tried again with a back-off until it is secured.
  */
 export class WorkgroupRooms {
   private readonly roomOf = new Map<string, string>();
   private readonly rooms = new Map<string, RoomState>();
+  private readonly retries: BackoffTimers<string>;
+  private stopped = false;
 
   constructor(
     private readonly muc: Muc,
@@ -63,7 +74,9 @@ export class WorkgroupRooms {
     private readonly log: Logger,
     /** Acts on what a command declared it changed, as after chat. */
     private readonly applyEffects: (effects: readonly CommandEffect[]) => Promise<void>,
+    retry: { clock: Clock; backoff?: BackoffOptions; random?: () => number },
   ) {
+    this.retries = new BackoffTimers(retry.clock, retry.backoff ?? ROOM_RETRY_BACKOFF, retry.random);
     muc.onGroupchat(async (m) => {
       if (m.fromSelf || m.history) return;
       const line = roomCommand(m.body, BOT_NICK);
@@ -121,6 +134,7 @@ export class WorkgroupRooms {
     for (const room of [...this.rooms.keys()]) {
       if (wanted.has(room)) continue;
       this.rooms.delete(room);
+      this.retries.cancel(room);
       await this.muc
         .leave(room, "no workgroup uses this room any more")
         .catch((err: unknown) => this.log.warn("cannot leave room", { room, err }));
@@ -131,15 +145,39 @@ export class WorkgroupRooms {
         s = { room, members, secured: false, refusalSaid: false, work: Promise.resolve() };
         this.rooms.set(room, s);
       } else s.members = members;
-      if (this.muc.room(room) === undefined) {
-        const joined = await this.muc.join(room, BOT_NICK, { createConfig: SECURE_CONFIG });
-        if (!joined.ok) {
-          this.log.error("cannot join workgroup room", { room, condition: joined.condition, text: joined.text });
-          continue;
-        }
-      }
-      await this.secure(s);
+      await this.joinAndSecure(s);
     }
+  }
+
+  /** Cancels the retries waiting (the bot is stopping). */
+  stop(): void {
+    this.stopped = true;
+    this.retries.stop();
+  }
+
+  private async joinAndSecure(s: RoomState): Promise<void> {
+    if (this.muc.room(s.room) === undefined) {
+      const joined = await this.muc
+        .join(s.room, BOT_NICK, { createConfig: SECURE_CONFIG })
+        .catch((err: unknown) => ({ ok: false as const, condition: "error", text: String(err) }));
+      if (!joined.ok) {
+        this.log.error("cannot join workgroup room", { room: s.room, condition: joined.condition, text: joined.text });
+        return this.retryLater(s.room);
+      }
+    }
+    await this.secure(s);
+  }
+
+  /** Tries `room` again after its next back-off delay, unless a try is waiting already. */
+  private retryLater(room: string): void {
+    if (this.stopped) return;
+    const next = this.retries.schedule(room, () => {
+      const s = this.rooms.get(room);
+      // No workgroup uses it any more, or it was secured meanwhile (a rejoin): nothing to try.
+      if (s === undefined || (s.secured && this.muc.room(room) !== undefined)) return;
+      this.joinAndSecure(s).catch((err: unknown) => this.log.error("cannot secure workgroup room", { room, err }));
+    });
+    if (next) this.log.info("workgroup room: trying again", { room, inMs: next.delayMs, attempt: next.attempt });
   }
 
   /**
@@ -176,8 +214,13 @@ export class WorkgroupRooms {
       const why = await this.trySecure(s).catch((err: unknown) => `error: ${String(err)}`);
       s.secured = why === null;
       if (s.secured) s.refusalSaid = false;
-      if (why === null) this.log.info("workgroup room secured", { room: s.room, members: s.members });
-      else this.log.error("cannot secure workgroup room: posting nothing there", { room: s.room, why });
+      if (why === null) {
+        this.retries.succeeded(s.room);
+        this.log.info("workgroup room secured", { room: s.room, members: s.members });
+      } else {
+        this.log.error("cannot secure workgroup room: posting nothing there", { room: s.room, why });
+        if (this.rooms.get(s.room) === s) this.retryLater(s.room);
+      }
     });
     return s.work;
   }
