@@ -7,6 +7,23 @@ import { Store } from "../../src/store/store.js";
 import type { Pubsub } from "../../src/xmpp/pubsub.js";
 import { LogLines } from "../helpers/spine.js";
 
+/** A pubsub service listing `nodes`, each owned by the account named like its source; records subscriptions. */
+function nodesOwnedByTheirAgents(nodes: readonly string[]): { pubsub: Pubsub; subscribed: string[] } {
+  const subscribed: string[] = [];
+  const pubsub = {
+    listNodes: async () => ({ ok: true, nodes: nodes.map((node) => ({ node })) }),
+    getAffiliations: async (_service: string, node: string) => ({
+      ok: true,
+      affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }],
+    }),
+    subscribe: async (_service: string, node: string) => (
+      subscribed.push(node),
+      { ok: true, jid: "bot", subscription: "subscribed" }
+    ),
+  } as unknown as Pubsub;
+  return { pubsub, subscribed };
+}
+
 describe("agent registry: adopting nodes made outside AlertBot", () => {
   it("subscribes to well-named nodes only, and logs each one it ignores once", async () => {
     const nodes = [
@@ -18,18 +35,7 @@ describe("agent registry: adopting nodes made outside AlertBot", () => {
       "mauve/audit",
       "mauve/alerts/db2",
     ];
-    const subscribed: string[] = [];
-    const pubsub = {
-      listNodes: async () => ({ ok: true, nodes: nodes.map((node) => ({ node })) }),
-      getAffiliations: async (_service: string, node: string) => ({
-        ok: true,
-        affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }],
-      }),
-      subscribe: async (_service: string, node: string) => (
-        subscribed.push(node),
-        { ok: true, jid: "bot", subscription: "subscribed" }
-      ),
-    } as unknown as Pubsub;
+    const { pubsub, subscribed } = nodesOwnedByTheirAgents(nodes);
     const store = Store.open(":memory:");
     const log = new LogLines();
     store.sources.claim("web1", "mauve/alerts/web1", "web1@x.org", 0);
@@ -141,18 +147,7 @@ describe("agent registry: a node whose adoption throws", () => {
   // listed after it, stayed marked adopted, never subscribed to, their agents unheard until a reconnection.
   it("is tried again by the next pass, and the nodes listed after it are adopted in this one", async () => {
     const nodes = ["mauve/alerts/web1", "mauve/alerts/web2", "mauve/alerts/web3"];
-    const subscribed: string[] = [];
-    const pubsub = {
-      listNodes: async () => ({ ok: true, nodes: nodes.map((node) => ({ node })) }),
-      getAffiliations: async (_service: string, node: string) => ({
-        ok: true,
-        affiliations: [{ jid: `${node.split("/")[2]}@x.org`, affiliation: "owner" }],
-      }),
-      subscribe: async (_service: string, node: string) => (
-        subscribed.push(node),
-        { ok: true, jid: "bot", subscription: "subscribed" }
-      ),
-    } as unknown as Pubsub;
+    const { pubsub, subscribed } = nodesOwnedByTheirAgents(nodes);
     const store = Store.open(":memory:");
     const log = new LogLines();
     const claim = store.sources.claim.bind(store.sources);
