@@ -250,7 +250,6 @@ export class Dispatcher {
     this.storeLater([id], () => {
       store.policy.finish(id, ok ? "sent" : "failed", clock.now());
       if (ok) store.policy.markHeard(person, [{ shortId: d.shortId, id }]);
-      this.inFlight.delete(id);
       if (WANTS_ANSWER.has(d.kind)) this.armFallbacks(person, d, ok);
     });
   }
@@ -288,10 +287,12 @@ export class Dispatcher {
     const told = digest.items.map((d, i) => ({ shortId: d.shortId, id: ids[i]! }));
     const chased = this.unansweredOf(digest, ok);
     const storeTold = (slice: ReadonlyArray<{ shortId: number; id: number }>): void => {
-      const sliceIds = slice.map((t) => t.id);
-      store.policy.finishEach(sliceIds, ok ? "digested" : "failed", at);
+      store.policy.finishEach(
+        slice.map((t) => t.id),
+        ok ? "digested" : "failed",
+        at,
+      );
       if (ok) store.policy.markHeard(person, slice);
-      for (const id of sliceIds) this.inFlight.delete(id);
     };
     // A digest whose notices are chased (fallbacks) is stored whole, its fallbacks with it: stored
     // a slice at a time, a crash between two left the slices stored with no fallback armed, and
@@ -575,7 +576,7 @@ export class Dispatcher {
       result = await send();
       return result;
     } finally {
-      if (result === null) for (const id of ids) this.inFlight.delete(id);
+      if (result === null) this.release(ids);
     }
   }
 
@@ -599,14 +600,12 @@ export class Dispatcher {
   private storeWrites(writes: ReadonlyArray<Outcome>): void {
     try {
       this.deps.store.transaction(() => writes.forEach((w) => w.write()));
-      // Taken into a caller's transaction (storeOutcomes), they are stored only once that commits:
-      // their deliveries stay in flight until then, and rolled back with it they are tried again
-      // as if their own had failed. They used to be let go at once: pending again, sent again at
-      // the next flush, their history lines gone.
-      const held = writes.flatMap((w) => w.ids);
-      for (const id of held) this.inFlight.add(id);
+      // Their deliveries stay in flight until the outcome is committed, here alone: taken into a
+      // caller's transaction (storeOutcomes) and rolled back with it, they are tried again as if
+      // their own had failed. Let go at once, they were pending again, sent again at the next
+      // flush, their history lines gone.
       void this.deps.store.committed().then((stored) => {
-        if (stored) for (const id of held) this.inFlight.delete(id);
+        if (stored) for (const w of writes) this.release(w.ids);
         else this.notStored(writes, new Error("rolled back with the transaction they were stored in"));
       });
     } catch (err) {
@@ -618,13 +617,17 @@ export class Dispatcher {
     }
   }
 
+  /** Lets deliveries go: pending ones among them are sent at the next flush. */
+  private release(ids: readonly number[]): void {
+    for (const id of ids) this.inFlight.delete(id);
+  }
+
   /** Outcomes whose transaction was rolled back: tried again later, or, tries spent, let go to be sent again. */
   private notStored(writes: ReadonlyArray<Outcome>, err: unknown): void {
     const retried = writes.filter((w) => (w.tries ?? 1) < OUTCOME_TRIES);
     const given = writes.filter((w) => (w.tries ?? 1) >= OUTCOME_TRIES);
-    // A write that ran before the one that threw let its deliveries go: they are held again.
-    for (const w of retried) for (const id of w.ids) this.inFlight.add(id);
-    for (const w of given) for (const id of w.ids) this.inFlight.delete(id);
+    // The retried stay in flight meanwhile, so that they are not sent twice.
+    for (const w of given) this.release(w.ids);
     this.deps.log.error(
       retried.length > 0
         ? "storing send outcomes failed; trying again shortly"
@@ -641,7 +644,7 @@ export class Dispatcher {
       const again = retried.map((w) => ({ write: w.write, ids: w.ids, tries: (w.tries ?? 1) + 1 }));
       const armed = this.later(OUTCOME_RETRY_MS, () => again.forEach((w) => this.outcomes.add(w)));
       // Stopped: nothing is tried again; what is pending is sent at the next start.
-      if (armed === undefined) for (const w of retried) for (const id of w.ids) this.inFlight.delete(id);
+      if (armed === undefined) for (const w of retried) this.release(w.ids);
     }
     // A flush of its own: what is ready now has no due time to wake the bot's timer for.
     if (given.some((w) => w.ids.length > 0)) this.later(0, () => this.flush());
