@@ -88,13 +88,17 @@ export function sourceOf(
   mapping: AlertmanagerMapping,
 ): { source: string; label: string | null } {
   for (const label of mapping.sourceLabels) {
-    const value = labels[label];
-    if (value === undefined || value === "") continue;
-    const host = /^\[(.*)\]:\d+$/.exec(value)?.[1] ?? /^([^:]*):\d+$/.exec(value)?.[1] ?? value;
-    const source = Array.from(host.replace(NOT_IN_SOURCE, "_")).slice(0, FIELD_LIMITS.source).join("");
+    const source = sourceOfValue(labels[label]);
     if (source !== "") return { source, label };
   }
   return { source: mapping.defaultSource, label: null };
+}
+
+/** The source one label value names ("" for none): a port dropped, other characters made "_". */
+function sourceOfValue(value: string | undefined): string {
+  if (value === undefined || value === "") return "";
+  const host = /^\[(.*)\]:\d+$/.exec(value)?.[1] ?? /^([^:]*):\d+$/.exec(value)?.[1] ?? value;
+  return Array.from(host.replace(NOT_IN_SOURCE, "_")).slice(0, FIELD_LIMITS.source).join("");
 }
 
 // Longer ids would be cut at Mauve's 256 characters, and two long ones could become one.
@@ -222,10 +226,13 @@ export function alertsBySource(
     // Only the first of the source labels is left out, and only when no later one names the same
     // source: `Down` with `instance=web1` and `Down` with `job=web1` (no instance) were one alert.
     const [firstLabel, ...later] = mapping.sourceLabels;
-    const alsoNamedBy = (l: string): boolean =>
-      Boolean(a.labels[l]) && sourceOf({ [l]: a.labels[l]! }, { ...mapping, sourceLabels: [l] }).source === source;
     const carried =
-      label !== null && label === firstLabel && a.labels[label] === source && !later.some(alsoNamedBy) ? label : null;
+      label !== null &&
+      label === firstLabel &&
+      a.labels[label] === source &&
+      !later.some((l) => sourceOfValue(a.labels[l]) === source)
+        ? label
+        : null;
     list.push(toMauveAlert(a, mapping, carried, nowSec));
     out.set(source, list);
   }
