@@ -24,6 +24,19 @@ function nodesOwnedByTheirAgents(nodes: readonly string[]): { pubsub: Pubsub; su
   return { pubsub, subscribed };
 }
 
+/** AlertBot's registry of agent nodes on `pubsub`, with no readers to grant. */
+function registryOn(pubsub: Pubsub, store: Store, log: LogLines): AgentRegistry {
+  return new AgentRegistry({
+    pubsub,
+    service: "pubsub.x.org",
+    botJid: "alertbot.x.org",
+    store,
+    clock: new FakeClock(0),
+    log: log.logger,
+    readers: () => [],
+  });
+}
+
 describe("agent registry: adopting nodes made outside AlertBot", () => {
   it("subscribes to well-named nodes only, and logs each one it ignores once", async () => {
     const nodes = [
@@ -39,15 +52,7 @@ describe("agent registry: adopting nodes made outside AlertBot", () => {
     const store = Store.open(":memory:");
     const log = new LogLines();
     store.sources.claim("web1", "mauve/alerts/web1", "web1@x.org", 0);
-    const registry = new AgentRegistry({
-      pubsub,
-      service: "pubsub.x.org",
-      botJid: "alertbot.x.org",
-      store,
-      clock: new FakeClock(0),
-      log: log.logger,
-      readers: () => [],
-    });
+    const registry = registryOn(pubsub, store, log);
     await registry.adoptNew();
     assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/db2"]);
     assert.deepEqual(
@@ -156,15 +161,7 @@ describe("agent registry: a node whose adoption throws", () => {
       if (failing && source === "web2") throw new Error("database disk image is malformed");
       claim(source, node, owner, at);
     };
-    const registry = new AgentRegistry({
-      pubsub,
-      service: "pubsub.x.org",
-      botJid: "alertbot.x.org",
-      store,
-      clock: new FakeClock(0),
-      log: log.logger,
-      readers: () => [],
-    });
+    const registry = registryOn(pubsub, store, log);
     const first = await registry.adoptNew();
     assert.equal(first.complete, false, "the pass goes on past it, and says it is to be tried again");
     assert.equal(log.withMsg("cannot adopt an agent node; will retry")[0]?.["node"], "mauve/alerts/web2");
@@ -203,15 +200,7 @@ describe("agent registry: nodes the service does not list", () => {
     store.sources.claim("web1", "mauve/alerts/web1", "web1@x.org", 0);
     store.sources.claim("web2", "mauve/alerts/web2", "web2@x.org", 0);
     store.sources.claim("udp1", "mauve/alerts/udp1", "", 0); // heard over UDP: it has no node
-    const registry = new AgentRegistry({
-      pubsub,
-      service: "pubsub.x.org",
-      botJid: "alertbot.x.org",
-      store,
-      clock: new FakeClock(0),
-      log: log.logger,
-      readers: () => [],
-    });
+    const registry = registryOn(pubsub, store, log);
     const adoption = await registry.adoptNew();
     assert.deepEqual(subscribed, ["mauve/alerts/web1", "mauve/alerts/web2"]);
     assert.deepEqual(adoption, { fresh: ["mauve/alerts/web1", "mauve/alerts/web2"], complete: true });
@@ -234,15 +223,7 @@ describe("agent registry: a node that refuses AlertBot", () => {
     } as unknown as Pubsub;
     const store = Store.open(":memory:");
     const log = new LogLines();
-    const registry = new AgentRegistry({
-      pubsub,
-      service: "pubsub.x.org",
-      botJid: "alertbot.x.org",
-      store,
-      clock: new FakeClock(0),
-      log: log.logger,
-      readers: () => [],
-    });
+    const registry = registryOn(pubsub, store, log);
     assert.deepEqual(await registry.adoptNew(), { fresh: [], complete: false });
     const [report] = log.withMsg("cannot subscribe to agent node; will retry");
     assert.equal(report?.["level"], "error");
