@@ -375,13 +375,21 @@ function auditEntry(lines: readonly AuditLine[]): PlainElement {
   const last = lines.at(-1)!;
   const when = new Date(last.at).toISOString();
   if (lines.length === 1) return atom(`history-${last.id}`, lineTitle(last), last.detail || lineTitle(last), when);
-  // One line per event: sender text folded, so no event line can pass for another.
-  const text = lines.map(
-    (l) => `${new Date(l.at).toISOString()} ${lineTitle(l)}${l.detail ? `: ${oneLine(l.detail)}` : ""}`,
-  );
+  // One line per event: sender text folded, so no event line can pass for another. Lines written
+  // together share their time: its text is made once for them.
+  const titles = lines.map(lineTitle);
+  let at = NaN;
+  let stamp = "";
+  const text = lines.map((l, i) => {
+    if (l.at !== at) {
+      at = l.at;
+      stamp = new Date(at).toISOString();
+    }
+    return `${stamp} ${titles[i]!}${l.detail ? `: ${oneLine(l.detail)}` : ""}`;
+  });
   return atom(
     `history-${lines[0]!.id}-${last.id}`,
-    `${lines.length} events, ${lineTitle(lines[0]!)} … ${lineTitle(last)}`,
+    `${lines.length} events, ${titles[0]!} … ${titles.at(-1)!}`,
     text.join("\n"),
     when,
   );

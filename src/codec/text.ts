@@ -65,6 +65,9 @@ export function foldLines(text: string): string {
 
 /** Collapses every run of whitespace (line breaks and controls included) into one space and trims. */
 export function oneLine(text: string): string {
+  // Printable ASCII's only whitespace is the space: without a run of two or one at either end,
+  // there is nothing to fold, collapse or trim (most lines, every audit line among them).
+  if (PRINTABLE_ASCII.test(text) && !text.includes("  ") && !text.startsWith(" ") && !text.endsWith(" ")) return text;
   return foldLines(text).replace(/\s+/g, " ").trim();
 }
 
