@@ -39,20 +39,29 @@ export function planChannels(
   presence: Presence,
   options: { readonly tiers?: readonly ChannelTier[] | null; readonly fallbacks?: boolean } = {},
 ): ChannelPlan {
-  const reachable = (wanted: readonly ChannelTier[]): ChannelTier[] =>
-    wanted.map((tier) => tier.filter((c) => canReach(person, c))).filter((tier) => tier.length > 0);
-  let tiers = reachable(options.tiers ?? person.notify[level]);
-  if (tiers.length === 0) tiers = reachable(person.notify[level]);
+  let tiers = reachable(person, options.tiers ?? person.notify[level]);
+  if (tiers.length === 0) tiers = reachable(person, person.notify[level]);
   if (presence === "offline" || presence === "unknown") {
     const withoutXmpp = tiers.map((tier) => tier.filter((c) => c !== "xmpp")).filter((tier) => tier.length > 0);
     if (withoutXmpp.length > 0) tiers = withoutXmpp;
   }
-  const [first = ["xmpp"], ...rest] = tiers;
+  // Indexed, not destructured (an iterator per call): this runs for every notice planned.
+  const first: ChannelTier = tiers.length > 0 ? tiers[0]! : ["xmpp"];
   if (options.fallbacks === false) return { channels: first, fallbacks: [] };
-  return {
-    channels: first,
-    fallbacks: rest.map((channels, i) => ({ after: (i + 1) * person.fallbackAfterMs, channels })),
-  };
+  const fallbacks: Fallback[] = [];
+  for (let i = 1; i < tiers.length; i++) fallbacks.push({ after: i * person.fallbackAfterMs, channels: tiers[i]! });
+  return { channels: first, fallbacks };
+}
+
+/** The tiers of `wanted` with only the channels `person` can be reached on, empty tiers left out. */
+function reachable(person: Person, wanted: readonly ChannelTier[]): ChannelTier[] {
+  const out: ChannelTier[] = [];
+  for (const tier of wanted) {
+    const kept: ChannelName[] = [];
+    for (const c of tier) if (canReach(person, c)) kept.push(c);
+    if (kept.length > 0) out.push(kept);
+  }
+  return out;
 }
 
 /** Why a person is being told: a new raise, a reminder, a step up the chain, or news about an alert they heard of. */

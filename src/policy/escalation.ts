@@ -320,7 +320,16 @@ export function deliver(
   const { alert, presence } = run.input;
   const once = kind === "cleared" || kind === "acked" || kind === "reminder";
   const plan = planChannels(person, run.level, presence?.(person.name) ?? "unknown", { tiers, fallbacks: !once });
-  run.deliveries.push({ person: person.name, kind, level: run.level, shortId: alert.shortId, ...plan, why });
+  const { channels, fallbacks } = plan;
+  run.deliveries.push({
+    person: person.name,
+    kind,
+    level: run.level,
+    shortId: alert.shortId,
+    channels,
+    fallbacks,
+    why,
+  });
 }
 
 /**
@@ -355,9 +364,12 @@ function toldAt(
  */
 function fireDueSteps(run: Run, state: EscalationState): { state: EscalationState; blockedUntil: number | null } {
   const { now, policy } = run.input;
+  // Most looks find no step due: they build nothing.
+  const due = run.chain.steps[state.nextStep];
+  if (due === undefined || (state.startedAt ?? now) + due.afterMs > now) return { state, blockedUntil: null };
   const where = `${run.workgroup.name}/${state.level}`;
   let s = state;
-  const toldThisRound = new Set(s.notified.filter((n) => n.round === s.round).map((n) => n.person));
+  const toldThisRound = toldIn(s);
   for (let step = run.chain.steps[s.nextStep]; step !== undefined; step = run.chain.steps[s.nextStep]) {
     if ((s.startedAt ?? now) + step.afterMs > now) break;
     const label = `step ${s.nextStep + 1} of ${where}`;
@@ -425,11 +437,14 @@ function tellAcker(run: Run, state: EscalationState, toldThisRound: Set<string>,
  * Steps not reached yet are not handed over: they will run in time.
  */
 function handOver(run: Run, state: EscalationState): EscalationState {
-  const told = new Set(state.notified.filter((n) => n.round === state.round).map((n) => n.person));
+  const told = toldIn(state);
   if (told.size === 0) return state;
   const { now, policy } = run.input;
+  const { steps } = run.chain;
   let s = state;
-  for (const [index, step] of run.chain.steps.slice(0, state.nextStep).entries()) {
+  // Indexed, not a slice's entries: this runs at every look at an unanswered alert.
+  for (let index = 0, reached = Math.min(state.nextStep, steps.length); index < reached; index++) {
+    const step = steps[index]!;
     const target = step.notify;
     if (target.kind === "person") continue;
     // The step's own window holds the handover as it held the step.
@@ -449,6 +464,13 @@ function handOver(run: Run, state: EscalationState): EscalationState {
 
 const NOBODY: ReadonlySet<string> = new Set();
 
+/** The names of those told in the state's round. */
+function toldIn(state: EscalationState): Set<string> {
+  const told = new Set<string>();
+  for (const n of state.notified) if (n.round === state.round) told.add(n.person);
+  return told;
+}
+
 /**
  * Who told this round, told only because they were on call for a step, is no longer on call for it
  * while someone else on call for it has been told: the alert is theirs now, as the handover made it,
@@ -462,21 +484,27 @@ function offCall(run: Run, state: EscalationState): ReadonlySet<string> {
   if (run.chain.reminderMs === null) return NOBODY;
   const { now, policy } = run.input;
   const told = state.notified.filter((n) => n.round === state.round);
-  const toldNames = new Set(told.map((n) => n.person));
   // Whoever's ack ran out is on call while anywhere in the workgroup's line, whatever the first
   // step reads of it: bob, second in line and whose ack ran out, said he was on it.
   const acker = state.expiredAckBy ? personOfActor(state.expiredAckBy) : null;
-  const inLine = (name: string): boolean =>
-    onCall(run.workgroup, now, policy.people).some((p) => p.name.toLowerCase() === name);
-  const off = new Set<string>();
+  // Built only when someone told is no longer among those on call: at most looks, nobody is.
+  let toldNames: Set<string> | undefined;
+  let off: Set<string> | undefined;
   for (const n of told) {
     const step = n.onCallStep === undefined ? undefined : run.chain.steps[n.onCallStep];
     if (step === undefined) continue; // named, or a reload changed the chain: reminded as before
-    if (n.person.toLowerCase() === acker && inLine(acker)) continue;
+    if (n.person.toLowerCase() === acker && inLine(run.workgroup, now, policy, acker)) continue;
     const holders = onCallFor(step.notify, run.workgroup, policy, now).map((p) => p.name);
-    if (!holders.includes(n.person) && holders.some((h) => toldNames.has(h))) off.add(n.person);
+    if (holders.includes(n.person)) continue;
+    toldNames ??= new Set(told.map((t) => t.person));
+    if (holders.some((h) => toldNames!.has(h))) (off ??= new Set<string>()).add(n.person);
   }
-  return told.every((n) => off.has(n.person)) ? NOBODY : off;
+  return off === undefined || told.every((n) => off.has(n.person)) ? NOBODY : off;
+}
+
+/** Whether the person of lower-cased `name` is in the workgroup's line of people on call at `now`. */
+function inLine(workgroup: Workgroup, now: number, policy: Policy, name: string): boolean {
+  return onCall(workgroup, now, policy.people).some((p) => p.name.toLowerCase() === name);
 }
 
 /**
@@ -526,10 +554,12 @@ function nextChainAt(
   }
   // A look when a line of people on call that a step already run read changes, for the handover
   // (see handOver): the workgroup's own, and any other workgroup a step named.
-  const lines = new Set<Workgroup>(state.nextStep > 0 && run.chain.steps[0] !== undefined ? [run.workgroup] : []);
-  for (const step of run.chain.steps.slice(0, state.nextStep)) {
-    const other = step.notify.kind === "workgroup" ? findWorkgroup(policy.workgroups, step.notify.name) : undefined;
-    if (other !== undefined) lines.add(other);
+  const { steps } = run.chain;
+  const lines: Workgroup[] = state.nextStep > 0 && steps[0] !== undefined ? [run.workgroup] : [];
+  for (let i = 0, reached = Math.min(state.nextStep, steps.length); i < reached; i++) {
+    const { notify } = steps[i]!;
+    const other = notify.kind === "workgroup" ? findWorkgroup(policy.workgroups, notify.name) : undefined;
+    if (other !== undefined && !lines.includes(other)) lines.push(other);
   }
   for (const line of lines) {
     const change = nextLineChange(line, run.input.now);
