@@ -98,7 +98,7 @@ export function ingestUpdate(
   // its after that would be refused as stale. There the field is ignored, as a Mauve receiver does.
   if ((origin.via === "udp" || origin.via === "http") && update.sequence !== 0n) update = { ...update, sequence: 0n };
 
-  return store.transaction((): IngestOutcome => {
+  return store.transactionHoldingWrites((): IngestOutcome => {
     const known = store.sources.get(update.source);
     const notOwner = checkOwner(update, origin, known?.ownerJid, options.handoverOf);
     if (notOwner) return { status: "rejected", reason: notOwner };
@@ -139,6 +139,9 @@ export function ingestUpdate(
       const before = stored(change.before);
       const looked = look?.(change.after, before);
       const after = looked ? { ...change.after, policyDueAt: looked.policyDueAt } : change.after;
+      // Raised again: its raise's floor is the last delivery number given out (see holdDeliveries).
+      if (after.status === "raised" && (before ? before.status !== "raised" : after.shortId !== undefined))
+        store.policy.writeHeldDeliveries();
       const alert = store.alerts.save(after, before, looked?.escalation);
       store.alerts.record(alert.shortId, change.events);
       looked?.saved(alert);

@@ -69,6 +69,18 @@ function storedDeliveries<T>(
   });
 }
 
+/** The columns `addDeliveries` writes of a row, in the order of {@link insertDeliveriesSql}'s. */
+const DELIVERY_COLUMNS = 6;
+/** Rows written by one statement at most. */
+const DELIVERIES_PER_INSERT = 100;
+const INSERT_DELIVERIES: string[] = [];
+/** The statement that writes `n` delivery rows, built once per `n`. */
+function insertDeliveriesSql(n: number): string {
+  return (INSERT_DELIVERIES[n] ??=
+    "INSERT INTO deliveries (short_id, person, body, created_at, updated_at, not_before) VALUES " +
+    Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", "));
+}
+
 /** How a delivery ended ("moot": a fallback no longer needed, the alert was answered or cleared). */
 export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
 
@@ -79,6 +91,8 @@ export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
 export class PolicyStore {
   private readonly sql;
   private readonly rows;
+  /** The values of the deliveries held back by {@link holdDeliveries}, while it runs. */
+  private held: unknown[] | null = null;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
@@ -108,17 +122,56 @@ export class PolicyStore {
     this.sql("UPDATE alerts SET escalation = ? WHERE short_id = ?").run(text, shortId);
   }
 
-  /** Queues deliveries for sending, at once or not before `notBefore`. */
+  /** Queues deliveries for sending, at once or not before `notBefore` (see {@link holdDeliveries}). */
   addDeliveries<T extends { person: string; shortId: number }>(
     deliveries: readonly T[],
     at: number,
     notBefore: number | null = null,
     form: DeliveryForm<T> = AS_GIVEN,
   ): void {
-    const insert = this.sql(
-      "INSERT INTO deliveries (short_id, person, body, created_at, updated_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
-    );
-    for (const d of deliveries) insert.run(d.shortId, d.person, JSON.stringify(form.encode(d)), at, at, notBefore);
+    const values = this.held ?? [];
+    for (const d of deliveries) values.push(d.shortId, d.person, JSON.stringify(form.encode(d)), at, at, notBefore);
+    if (this.held === null) this.insertDeliveries(values);
+  }
+
+  /**
+   * Runs `fn`, the deliveries it queues written as it returns, in the order queued (so with the
+   * numbers they would have had), a hundred rows a statement: a statement per row cost about twice
+   * what its row did, and an update queues one for each alert it tells of. For a span that reads no
+   * delivery and writes none otherwise: an update's alerts, each written and then its own notices
+   * queued. An alert raised again reads the last number given out (its raise's floor, see
+   * `heardOf`): the caller writes what is held before it ({@link writeHeldDeliveries}).
+   */
+  holdDeliveries<R>(fn: () => R): R {
+    if (this.held !== null) return fn();
+    const values: unknown[] = (this.held = []);
+    try {
+      const result = fn();
+      this.held = null;
+      this.insertDeliveries(values);
+      return result;
+    } finally {
+      this.held = null;
+    }
+  }
+
+  /**
+   * Writes what {@link holdDeliveries} holds so far, now: before a write that reads the numbers
+   * given out (an alert raised again: its raise's floor).
+   */
+  writeHeldDeliveries(): void {
+    if (this.held === null || this.held.length === 0) return;
+    this.insertDeliveries(this.held);
+    this.held.length = 0;
+  }
+
+  /** Writes deliveries given as their columns' values, {@link DELIVERY_COLUMNS} a row. */
+  private insertDeliveries(values: readonly unknown[]): void {
+    const rows = values.length / DELIVERY_COLUMNS;
+    for (let done = 0; done < rows; done += DELIVERIES_PER_INSERT) {
+      const n = Math.min(DELIVERIES_PER_INSERT, rows - done);
+      this.sql(insertDeliveriesSql(n)).run(...values.slice(done * DELIVERY_COLUMNS, (done + n) * DELIVERY_COLUMNS));
+    }
   }
 
   /** People with deliveries ready to go at `now`. */

@@ -115,6 +115,14 @@ export class Store {
   }
 
   /**
+   * {@link transaction}, with the deliveries `fn` queues written as it returns
+   * (PolicyStore.holdDeliveries): for a span that reads none, such as applying an update.
+   */
+  transactionHoldingWrites<T>(fn: () => T): T {
+    return this.transaction(() => this.policy.holdDeliveries(fn));
+  }
+
+  /**
    * Runs `fn` in the open transaction, without a savepoint of its own, or in a transaction of its
    * own when none is open. Only for a step whose failure its caller does not survive: nested, a
    * failure is undone only when the caller's whole transaction is.
