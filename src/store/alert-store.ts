@@ -101,6 +101,25 @@ const SET_POLICY = [
   "policy_due_at = @policyDueAt, due_at = @dueAt, escalation = @escalation",
 ].map((set) => `UPDATE alerts SET ${set} WHERE short_id = @shortId`);
 
+/** A history line to write: short id, kind, at, actor, detail. */
+type HistoryLine = [number, AlertEvent["kind"], number, string, string];
+
+/** Lines written by one statement at most. */
+const LINES_PER_INSERT = 100;
+const INSERT_LINES: string[] = [];
+/**
+ * The statement that writes `n` history lines, built once per `n`: each line's values, then the
+ * line it links to (null: the alert's head, whose short id follows).
+ */
+function insertLinesSql(n: number): string {
+  return (INSERT_LINES[n] ??=
+    "INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id) VALUES " +
+    Array.from(
+      { length: n },
+      () => "(?, ?, ?, ?, ?, coalesce(?, (SELECT history_head FROM alerts WHERE short_id = ?)))",
+    ).join(", "));
+}
+
 /** One line of an alert's history as stored. */
 export interface HistoryEntry extends AlertEvent {
   id: number;
@@ -112,6 +131,8 @@ export class AlertStore {
   private readonly sql;
   /** Statements that read whole alerts ({@link READ}), as arrays. */
   private readonly rows;
+  /** The history lines held back by {@link holdHistory}, while it runs. */
+  private heldLines: HistoryLine[] | null = null;
 
   constructor(db: Db) {
     this.sql = statementCache(db);
@@ -198,16 +219,71 @@ export class AlertStore {
 
   /**
    * Appends events to an alert's history. Each line links to the one before it, the alert's head
-   * (a trigger moves the head on to the new line): see migration 6.
+   * (a trigger moves the head on to the new line): see migration 6. Held back while
+   * {@link holdHistory} runs.
    */
   record(shortId: number, events: readonly AlertEvent[]): void {
     if (events.length === 0) return;
-    // Bound by position (see `saveChanged`): a line or more for every alert an update changes.
-    const insert = this.sql(
-      `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
-         VALUES (?, ?, ?, ?, ?, (SELECT history_head FROM alerts WHERE short_id = ?))`,
-    );
-    for (const e of events) insert.run(shortId, e.kind, e.at, e.actor, e.detail, shortId);
+    const lines = this.heldLines ?? [];
+    for (const e of events) lines.push([shortId, e.kind, e.at, e.actor, e.detail]);
+    if (this.heldLines === null) this.insertLines(lines);
+  }
+
+  /**
+   * Runs `fn`, the history lines it records written as it returns, in the order recorded and
+   * linked as they would have been one at a time, a hundred a statement: a statement per line
+   * cost more than its line, and an update records one for each alert it changes. For a span that
+   * reads no alert's history and writes none otherwise: an update's alerts, each written and its
+   * lines recorded.
+   */
+  holdHistory<R>(fn: () => R): R {
+    if (this.heldLines !== null) return fn();
+    const lines: HistoryLine[] = (this.heldLines = []);
+    try {
+      const result = fn();
+      this.heldLines = null;
+      this.insertLines(lines);
+      return result;
+    } finally {
+      this.heldLines = null;
+    }
+  }
+
+  private insertLines(lines: readonly HistoryLine[]): void {
+    if (lines.length === 1) {
+      const [shortId, kind, at, actor, detail] = lines[0]!;
+      this.sql(
+        `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
+           VALUES (?, ?, ?, ?, ?, (SELECT history_head FROM alerts WHERE short_id = ?))`,
+      ).run(shortId, kind, at, actor, detail, shortId);
+      return;
+    }
+    // A line links to the alert's line before it in the list, else to the alert's head. The
+    // numbers the lines get: AUTOINCREMENT gives the next past every number ever given.
+    const previous = new Map<number, number>();
+    const before = lines.map(([shortId], i) => {
+      const p = previous.get(shortId);
+      previous.set(shortId, i);
+      return p;
+    });
+    const base = before.some((p) => p !== undefined)
+      ? (
+          this.rows(
+            `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'alert_history'), 0),
+                      coalesce((SELECT max(id) FROM alert_history), 0))`,
+          ).get() as [number]
+        )[0]
+      : 0;
+    for (let done = 0; done < lines.length; done += LINES_PER_INSERT) {
+      const n = Math.min(LINES_PER_INSERT, lines.length - done);
+      const values: unknown[] = [];
+      for (let i = done; i < done + n; i++) {
+        const [shortId, kind, at, actor, detail] = lines[i]!;
+        const p = before[i];
+        values.push(shortId, kind, at, actor, detail, p === undefined ? null : base + p + 1, shortId);
+      }
+      this.sql(insertLinesSql(n)).run(...values);
+    }
   }
 
   /**

@@ -115,11 +115,12 @@ export class Store {
   }
 
   /**
-   * {@link transaction}, with the deliveries `fn` queues written as it returns
-   * (PolicyStore.holdDeliveries): for a span that reads none, such as applying an update.
+   * {@link transaction}, with the history lines and deliveries `fn` records written as it returns
+   * (AlertStore.holdHistory, PolicyStore.holdDeliveries): for a span that reads neither, such as
+   * applying an update.
    */
   transactionHoldingWrites<T>(fn: () => T): T {
-    return this.transaction(() => this.policy.holdDeliveries(fn));
+    return this.transaction(() => this.alerts.holdHistory(() => this.policy.holdDeliveries(fn)));
   }
 
   /**
