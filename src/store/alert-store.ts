@@ -598,11 +598,22 @@ export class AlertStore {
 
   /** History lines after `afterId`, oldest first, with the alert they belong to (for the audit feed). */
   historySince(afterId: number, limit: number): Array<HistoryEntry & { source: string; alertId: string }> {
-    const rows = this.sql(
+    // Read as arrays and each line built once, whole: the feed reads every line written, and a
+    // line built and then spread into another with two keys more went V8's slow way, per line.
+    const rows = this.rows(
       `SELECT h.id, h.short_id, h.kind, h.at, h.actor, h.detail, a.source, a.alert_id
          FROM alert_history h JOIN alerts a ON a.short_id = h.short_id WHERE h.id > ? ORDER BY h.id ${limitOf(limit)}`,
-    ).all(afterId) as Array<HistoryRow & { source: string; alert_id: string }>;
-    return rows.map((r) => ({ ...fromHistoryRow(r), source: r.source, alertId: r.alert_id }));
+    ).all(afterId) as Array<[number, number, AlertEvent["kind"], number, string, string, string, string]>;
+    return rows.map(([id, shortId, kind, at, actor, detail, source, alertId]) => ({
+      id,
+      shortId,
+      kind,
+      at,
+      actor,
+      detail,
+      source,
+      alertId,
+    }));
   }
 
   /** Alerts with something due at or before `now` (see `nextDueAt`), the earliest first; at most `limit` (-1: all). */
