@@ -120,6 +120,15 @@ function insertLinesSql(n: number): string {
     ).join(", "));
 }
 
+const SET_HEADS: string[] = [];
+/** The statement that moves `n` alerts' heads on: each alert's number, then its new head. */
+function setHeadsSql(n: number): string {
+  return (SET_HEADS[n] ??=
+    "UPDATE alerts SET history_head = v.column2 FROM (VALUES " +
+    Array.from({ length: n }, () => "(?, ?)").join(", ") +
+    ") AS v WHERE alerts.short_id = v.column1");
+}
+
 /** One line of an alert's history as stored. */
 export interface HistoryEntry extends AlertEvent {
   id: number;
@@ -219,7 +228,7 @@ export class AlertStore {
 
   /**
    * Appends events to an alert's history. Each line links to the one before it, the alert's head
-   * (a trigger moves the head on to the new line): see migration 6. Held back while
+   * (moved on to the new line as it is written): see migrations 6 and 15. Held back while
    * {@link holdHistory} runs.
    */
   record(shortId: number, events: readonly AlertEvent[]): void {
@@ -252,10 +261,11 @@ export class AlertStore {
   private insertLines(lines: readonly HistoryLine[]): void {
     if (lines.length === 1) {
       const [shortId, kind, at, actor, detail] = lines[0]!;
-      this.sql(
+      const { lastInsertRowid } = this.sql(
         `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
            VALUES (?, ?, ?, ?, ?, (SELECT history_head FROM alerts WHERE short_id = ?))`,
       ).run(shortId, kind, at, actor, detail, shortId);
+      this.sql("UPDATE alerts SET history_head = ? WHERE short_id = ?").run(lastInsertRowid, shortId);
       return;
     }
     // A line links to the alert's line before it in the list, else to the alert's head. The
@@ -274,6 +284,7 @@ export class AlertStore {
           ).get() as [number]
         )[0]
       : 0;
+    let last = 0;
     for (let done = 0; done < lines.length; done += LINES_PER_INSERT) {
       const n = Math.min(LINES_PER_INSERT, lines.length - done);
       const values: unknown[] = [];
@@ -282,7 +293,23 @@ export class AlertStore {
         const p = before[i];
         values.push(shortId, kind, at, actor, detail, p === undefined ? null : base + p + 1, shortId);
       }
-      this.sql(insertLinesSql(n)).run(...values);
+      last = Number(this.sql(insertLinesSql(n)).run(...values).lastInsertRowid);
+    }
+    // The lines were numbered one after another, the last `last`: each alert's last line is its head.
+    const first = last - lines.length + 1;
+    const heads: number[] = [];
+    for (const [shortId, i] of previous) heads.push(shortId, first + i);
+    this.setHeads(heads);
+  }
+
+  /**
+   * Moves alerts' heads on to their newest lines (see migration 15), a hundred alerts a statement:
+   * `heads` is each alert's number, then its newest line's.
+   */
+  private setHeads(heads: readonly number[]): void {
+    for (let done = 0; done < heads.length; done += 2 * LINES_PER_INSERT) {
+      const n = Math.min(LINES_PER_INSERT, (heads.length - done) / 2);
+      this.sql(setHeadsSql(n)).run(...heads.slice(done, done + 2 * n));
     }
   }
 
@@ -294,11 +321,14 @@ export class AlertStore {
     // Each alert once: a line links to its alert's head as it was when the statement began.
     const unique = [...new Set(shortIds)];
     if (unique.length === 0) return;
-    this.sql(
+    const { lastInsertRowid } = this.sql(
       `INSERT INTO alert_history (short_id, kind, at, actor, detail, prev_id)
          SELECT j.value, @kind, @at, @actor, @detail, a.history_head
            FROM json_each(@ids) j LEFT JOIN alerts a ON a.short_id = j.value ORDER BY j.key`,
     ).run({ ids: JSON.stringify(unique), kind: event.kind, at: event.at, actor: event.actor, detail: event.detail });
+    // Written in the list's order, numbered one after another.
+    const first = Number(lastInsertRowid) - unique.length + 1;
+    this.setHeads(unique.flatMap((shortId, k) => [shortId, first + k]));
   }
 
   /**

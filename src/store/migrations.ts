@@ -439,4 +439,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_held ON deliveries (short_id, held) WHERE status = 'pending' AND held IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    description: "an alert's history head moved on by whoever writes its lines, not by a trigger",
+    sql: `
+      -- The trigger ran an UPDATE of its own for every line, which cost more than the line. The
+      -- lines are written a batch at a time, their numbers known, so AlertStore moves each alert's
+      -- head on to its last line with one statement per batch. Only AlertStore writes history.
+      DROP TRIGGER alert_history_head;
+    `,
+  },
 ];
