@@ -36,10 +36,17 @@ const UPDATABLE = COLUMNS.filter((c) => c !== "source" && c !== "alert_id");
 // The statements that write a whole row, without and with the escalation state (written with
 // the rest when the policy looked at the alert before it is written), bound by position in the
 // order of `columns` (see `saveChanged`): every alert a bulk update raises is written by one.
-function wholeRow(columns: readonly string[]): { columns: readonly string[]; upsert: string; updateByShortId: string } {
+function wholeRow(columns: readonly string[]): {
+  columns: readonly string[];
+  insert: string;
+  upsert: string;
+  updateByShortId: string;
+} {
   const updatable = columns.filter((c) => c !== "source" && c !== "alert_id");
   return {
     columns,
+    insert: `INSERT INTO alerts (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})
+  ON CONFLICT (source, alert_id) DO NOTHING`,
     upsert: `INSERT INTO alerts (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})
   ON CONFLICT (source, alert_id) DO UPDATE SET ${updatable.map((c) => `${c} = excluded.${c}`).join(", ")}
   RETURNING short_id`,
@@ -165,6 +172,12 @@ export class AlertStore {
     // Both statements write every column from `params`, so the row is `params` and its number:
     // returning the whole row cost a second conversion of every column, per alert.
     const values = statements.columns.map((c) => params[c]);
+    if (state.shortId === undefined) {
+      // A new alert, as a rule: its number is the row's, with no RETURNING (which buffers the
+      // rows it returns in a table of their own); one stored after all is written by the upsert.
+      const { changes, lastInsertRowid } = this.sql(statements.insert).run(...values);
+      if (changes === 1) return written(params, Number(lastInsertRowid));
+    }
     const row =
       (state.shortId !== undefined ? this.sql(statements.updateByShortId).get(...values, state.shortId) : undefined) ??
       this.sql(statements.upsert).get(...values);
