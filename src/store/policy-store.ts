@@ -353,14 +353,30 @@ export class PolicyStore {
    * Of the messages sent to `person` after `after` and up to `until`: how many, counted up to
    * `most`, and when the oldest of the newest `most` of them went (null if none). Counted here over
    * at most `most` entries of the index: a storm logs thousands in a window, and reading each out
-   * cost more than planning with them.
+   * cost more than planning with them. The `most`-th newest, when there is one, answers both; else
+   * every one of the window counts, and the oldest is the index's first: SQLite counts and finds
+   * those for less than it passed each of the newest through a subquery to count them.
    */
   sendsWithin(person: string, after: number, until: number, most: number): { count: number; oldestAt: number | null } {
-    return this.sql(
-      `SELECT count(*) AS count, min(at) AS oldestAt FROM (
-         SELECT at FROM sends INDEXED BY sends_by_person
-          WHERE person = ? AND at > ? AND at <= ? ORDER BY at DESC LIMIT ?)`,
-    ).get(person, after, until, most) as { count: number; oldestAt: number | null };
+    if (!(most >= 1))
+      return this.sql(
+        `SELECT count(*) AS count, min(at) AS oldestAt FROM (
+           SELECT at FROM sends INDEXED BY sends_by_person
+            WHERE person = ? AND at > ? AND at <= ? ORDER BY at DESC LIMIT ?)`,
+      ).get(person, after, until, most) as { count: number; oldestAt: number | null };
+    const last = this.rows(
+      `SELECT at FROM sends INDEXED BY sends_by_person
+        WHERE person = ? AND at > ? AND at <= ? ORDER BY at DESC LIMIT 1 OFFSET ?`,
+    ).get(person, after, until, most - 1) as [number] | undefined;
+    if (last !== undefined) return { count: most, oldestAt: last[0] };
+    const [count] = this.rows(
+      "SELECT count(*) FROM sends INDEXED BY sends_by_person WHERE person = ? AND at > ? AND at <= ?",
+    ).get(person, after, until) as [number];
+    if (count === 0) return { count, oldestAt: null };
+    const [oldestAt] = this.rows(
+      "SELECT at FROM sends INDEXED BY sends_by_person WHERE person = ? AND at > ? AND at <= ? ORDER BY at LIMIT 1",
+    ).get(person, after, until) as [number];
+    return { count, oldestAt };
   }
 
   /** The last message of this kind a person was sent, if any. */
