@@ -142,6 +142,9 @@ export interface HistoryEntry extends AlertEvent {
   shortId: number;
 }
 
+/** Alerts of a digest `mostUrgentOf` ranks here at most; SQLite ranks more, keeping only the first few. */
+const RANKED_HERE = 500;
+
 /** Alerts and their history in SQLite. Every method is synchronous and joins the caller's transaction. */
 export class AlertStore {
   private readonly sql;
@@ -409,6 +412,22 @@ export class AlertStore {
       };
     }
     const ids = JSON.stringify(unique);
+    // A few hundred or fewer (a digest of the moment): what ranks them read in one statement and
+    // ranked here, then the first `limit` read whole. Counted and ranked by SQLite, each took a
+    // pass over them, and the sort carried every column of every one to keep a few.
+    if (unique.length <= RANKED_HERE) {
+      const keys = (
+        this.rows(
+          "SELECT a.short_id, a.status, a.importance FROM json_each(?) j JOIN alerts a ON a.short_id = j.value ORDER BY j.key",
+        ).all(ids) as Array<[number, AlertRecord["status"], number]>
+      ).map(([shortId, status, importance]) => ({ shortId, status, importance }));
+      const first = [...keys].sort(digestOrder).slice(0, limit);
+      return {
+        alerts: this.briefEach(first.map((k) => k.shortId)),
+        shortIds: keys.map((k) => k.shortId),
+        raised: keys.filter((k) => k.status === "raised").length,
+      };
+    }
     const [count, raised] = this.rows(
       `SELECT count(*), coalesce(sum(a.status = 'raised'), 0) FROM json_each(?) j JOIN alerts a ON a.short_id = j.value`,
     ).get(ids) as [number, number];

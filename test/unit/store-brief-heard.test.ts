@@ -156,6 +156,19 @@ describe("AlertStore.briefHeardEach", () => {
       assert.deepEqual(got.shortIds, [ids[9]!, ids[7]!, ids[0]!, ids[14]!, ids[3]!], "those held, in the order asked");
       assert.equal(got.raised, fewAll.filter((a) => a.status === "raised").length);
     }
+    // A digest of some dozens (ranked here, not by SQLite), read the same.
+    const some = [...ids.slice(200, 260), 99_999, ...ids.slice(0, 40), ids[205]!];
+    const someAll = store.alerts.briefEach([...new Set(some)]);
+    for (const limit of [1, 3, DIGEST_RANKED]) {
+      const got = store.alerts.mostUrgentOf(some, limit);
+      assert.deepEqual(got.alerts, buildDigest(someAll).alerts!.slice(0, limit), `some, the first ${limit}`);
+      assert.deepEqual(
+        got.shortIds,
+        [...new Set(some)].filter((id) => id !== 99_999),
+        "those held, in the order asked",
+      );
+      assert.equal(got.raised, someAll.filter((a) => a.status === "raised").length);
+    }
     const counted = store.alerts.mostUrgentOf(asked, 3);
     const digest = buildDigest(counted.alerts, {
       show: 3,
