@@ -4,6 +4,7 @@ import { nextDueAt } from "../alerts/state-machine.js";
 import { statementCache, type Db } from "./database.js";
 import { digestOrder } from "../alerts/urgency.js";
 import { raiseHeard, type RaiseHeard } from "./policy-store.js";
+import { HeldRows } from "./held-rows.js";
 
 /** Which alerts `list` returns. */
 export type AlertFilter = "raised" | "acked" | "all";
@@ -150,8 +151,8 @@ export class AlertStore {
   private readonly sql;
   /** Statements that read whole alerts ({@link READ}), as arrays. */
   private readonly rows;
-  /** The history lines held back by {@link holdHistory}, while it runs. */
-  private heldLines: HistoryLine[] | null = null;
+  /** The history lines held back by {@link holdHistory}. */
+  private readonly heldLines = new HeldRows<HistoryLine>((lines) => this.insertLines(lines));
 
   constructor(db: Db) {
     this.sql = statementCache(db);
@@ -249,9 +250,7 @@ export class AlertStore {
    */
   record(shortId: number, events: readonly AlertEvent[]): void {
     if (events.length === 0) return;
-    const lines = this.heldLines ?? [];
-    for (const e of events) lines.push([shortId, e.kind, e.at, e.actor, e.detail]);
-    if (this.heldLines === null) this.insertLines(lines);
+    this.heldLines.add(events.map((e): HistoryLine => [shortId, e.kind, e.at, e.actor, e.detail]));
   }
 
   /**
@@ -262,16 +261,7 @@ export class AlertStore {
    * lines recorded.
    */
   holdHistory<R>(fn: () => R): R {
-    if (this.heldLines !== null) return fn();
-    const lines: HistoryLine[] = (this.heldLines = []);
-    try {
-      const result = fn();
-      this.heldLines = null;
-      this.insertLines(lines);
-      return result;
-    } finally {
-      this.heldLines = null;
-    }
+    return this.heldLines.hold(fn);
   }
 
   private insertLines(lines: readonly HistoryLine[]): void {

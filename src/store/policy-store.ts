@@ -1,4 +1,5 @@
 import { statementCache, type Db } from "./database.js";
+import { HeldRows } from "./held-rows.js";
 
 /** A delivery waiting for (or done with) its channels; `body` is the policy's Delivery as JSON. */
 export interface StoredDelivery<T> {
@@ -91,8 +92,8 @@ export type DeliveryStatus = "sent" | "failed" | "digested" | "moot";
 export class PolicyStore {
   private readonly sql;
   private readonly rows;
-  /** The values of the deliveries held back by {@link holdDeliveries}, while it runs. */
-  private held: unknown[] | null = null;
+  /** The deliveries' values ({@link DELIVERY_COLUMNS} a row) held back by {@link holdDeliveries}. */
+  private readonly held = new HeldRows<unknown>((values) => this.insertDeliveries(values));
 
   constructor(db: Db) {
     this.sql = statementCache(db);
@@ -129,9 +130,9 @@ export class PolicyStore {
     notBefore: number | null = null,
     form: DeliveryForm<T> = AS_GIVEN,
   ): void {
-    const values = this.held ?? [];
+    const values: unknown[] = [];
     for (const d of deliveries) values.push(d.shortId, d.person, JSON.stringify(form.encode(d)), at, at, notBefore);
-    if (this.held === null) this.insertDeliveries(values);
+    this.held.add(values);
   }
 
   /**
@@ -143,16 +144,7 @@ export class PolicyStore {
    * `heardOf`): the caller writes what is held before it ({@link writeHeldDeliveries}).
    */
   holdDeliveries<R>(fn: () => R): R {
-    if (this.held !== null) return fn();
-    const values: unknown[] = (this.held = []);
-    try {
-      const result = fn();
-      this.held = null;
-      this.insertDeliveries(values);
-      return result;
-    } finally {
-      this.held = null;
-    }
+    return this.held.hold(fn);
   }
 
   /**
@@ -160,9 +152,7 @@ export class PolicyStore {
    * given out (an alert raised again: its raise's floor).
    */
   writeHeldDeliveries(): void {
-    if (this.held === null || this.held.length === 0) return;
-    this.insertDeliveries(this.held);
-    this.held.length = 0;
+    this.held.flush();
   }
 
   /** Writes deliveries given as their columns' values, {@link DELIVERY_COLUMNS} a row. */
