@@ -26,7 +26,9 @@ import { SendGate } from "./send-gate.js";
 import { standbyLinkWatch } from "./standby-link.js";
 import type { ConfigRefusal } from "./config-refused.js";
 import { configAtTakeover } from "./takeover-config.js";
-import { downloadSnapshot, removeLeftSnapshots, SnapshotSource } from "./replica-snapshot.js";
+import { downloadSnapshot, removeLeftSnapshots, SnapshotSchemaError, SnapshotSource } from "./replica-snapshot.js";
+import { PairVersionNotice } from "./pair-version.js";
+import { standbyTeller } from "./standby-notice.js";
 
 /** How often the standby pings the active, and how long it waits for each answer. */
 const WATCH_EVERY_MS = 1_000;
@@ -89,7 +91,14 @@ export async function runFailover(
   });
   const pubsub = createPubsub(session);
   const service = config.xmpp.pubsub;
-  const newFollower = (): ReplicaFollower => new ReplicaFollower({ pubsub, service, journal, clock, log: standbyLog });
+  const versions = new PairVersionNotice({
+    log: standbyLog,
+    tell: standbyTeller({ clock, log: standbyLog, config }),
+    standbyJid: f.standbyComponent,
+    activeJid: config.xmpp.component,
+  });
+  const newFollower = (): ReplicaFollower =>
+    new ReplicaFollower({ pubsub, service, journal, clock, log: standbyLog, onMismatch: (m) => versions.observe(m) });
   let follower = newFollower();
   pubsub.onEvent(
     (e) => {
@@ -246,7 +255,8 @@ export async function runFailover(
 
   /** Replaces this file with a snapshot of the active's when the log no longer reaches it. */
   async function restoreIfBehind(): Promise<void> {
-    if (!behind() || clock.now() < nextSnapshotAt) return;
+    // An active of another version: its snapshot could not be followed by its log either.
+    if (!behind() || follower.state().mismatch || clock.now() < nextSnapshotAt) return;
     nextSnapshotAt = clock.now() + SNAPSHOT_RETRY_MS;
     const startedAt = clock.now();
     standbyLog.info("asking the active for a snapshot: the log no longer reaches this file", {
@@ -259,8 +269,10 @@ export async function runFailover(
         offerTimeoutMs: SNAPSHOT_OFFER_TIMEOUT_MS,
         chunkTimeoutMs: SNAPSHOT_CHUNK_TIMEOUT_MS,
       });
-      got = await downloadSnapshot(client, config.database);
+      got = await downloadSnapshot(client, config.database, journal.schema);
     } catch (err) {
+      if (err instanceof SnapshotSchemaError)
+        versions.observe({ activeSchema: err.activeSchema, ownSchema: err.ownSchema, seq: journal.seq + 1 });
       standbyLog.error("no snapshot from the active; will ask again", { err, retryInMs: SNAPSHOT_RETRY_MS });
       return;
     }
@@ -279,6 +291,7 @@ export async function runFailover(
       follower = newFollower();
     }
     unclean = !journal.clean;
+    versions.observe(null);
     standbyLog.info("rebuilt from the active's snapshot", {
       seq: journal.seq,
       sizeBytes: got.offer.sizeBytes,
@@ -293,6 +306,7 @@ export async function runFailover(
     standbyLog.warn("the active is gone: taking over", { goneForMs, reason, seq: journal.seq });
     // From here the bot's own link alert follows the connection (link-down.ts).
     link.stop();
+    versions.tookOver();
     await session.stop();
     // A SIGHUP could not be applied to the standby: the file is read as it is now.
     let refused: ConfigRefusal | undefined;

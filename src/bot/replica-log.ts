@@ -109,7 +109,7 @@ export class ReplicaPublisher {
           .publishForeign(
             service,
             REPLICA_NODE,
-            { name: "batch", ns: NS_MAUVE_REPLICA, children: [batch.data] },
+            { name: "batch", ns: NS_MAUVE_REPLICA, attrs: { schema: String(batch.schema) }, children: [batch.data] },
             String(batch.seq),
           )
           .catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
@@ -171,21 +171,43 @@ export interface FollowState {
   readonly seq: number;
   /** True when the log no longer holds the batches this file lacks (it needs a snapshot of the active's file). */
   readonly gap: boolean;
+  /** Set while the newest batch this file lacks was written for another schema than this file's. */
+  readonly mismatch: SchemaMismatch | null;
 }
 
-/** The standby's side: applies the log's batches, once and in order, as they come and at catch-up. */
+/** The active's writes are for another schema than the standby's file: another version of mauve-xmpp. */
+export interface SchemaMismatch {
+  /** The active's schema version; null when its batches do not say (a version older than the check). */
+  readonly activeSchema: number | null;
+  readonly ownSchema: number;
+  /** The first batch this file lacks for it. */
+  readonly seq: number;
+}
+
+/**
+ * The standby's side: applies the log's batches, once and in order, as they come and at catch-up.
+ * A batch written for another schema is never applied: the log carries SQL, and a statement of
+ * one schema can run on another and do something else there (a trigger one has and the other has
+ * not), leaving a file that differs without a word. The follower stops there and says so.
+ */
 export class ReplicaFollower {
   private gap = false;
   private stopped = false;
   private catching: Promise<void> | null = null;
   /** The batch that last could not be applied (said once). */
   private unapplied: number | null = null;
+  private mismatch: SchemaMismatch | null = null;
 
-  constructor(private readonly deps: ReplicaDeps) {}
+  constructor(
+    private readonly deps: ReplicaDeps & {
+      /** Told when the active's schema begins to differ from this file's (a mismatch) and when it no longer does (null). */
+      readonly onMismatch?: (mismatch: SchemaMismatch | null) => void;
+    },
+  ) {}
 
   /** Where the file stands. */
   state(): FollowState {
-    return { seq: this.deps.journal.seq, gap: this.gap };
+    return { seq: this.deps.journal.seq, gap: this.gap, mismatch: this.mismatch };
   }
 
   /** Listens for new items, subscribes (once the node exists) and catches up; safe to call again. */
@@ -205,7 +227,12 @@ export class ReplicaFollower {
   /** An item notification of the node. */
   onItem(item: PubsubItem): void {
     if (this.stopped) return;
-    if (this.apply(item) === "gap")
+    const outcome = this.apply(item);
+    // The newest batch there is: the version the active runs now.
+    if (outcome === "mismatch" || outcome === "applied" || outcome === "gap") this.sayMismatch(this.mismatchOf(item));
+    // Nothing after it can be applied: the file lacks that batch for good (until a snapshot).
+    if (outcome === "mismatch") this.gap = true;
+    if (outcome === "gap")
       this.catchUp().catch((err: unknown) => this.deps.log.warn("replica log: cannot catch up yet", { err }));
   }
 
@@ -226,10 +253,14 @@ export class ReplicaFollower {
       return;
     }
     const items = [...got.items].sort((a, b) => Number(a.itemId) - Number(b.itemId));
-    for (const item of items) this.apply(item);
+    for (const item of items) if (this.apply(item) === "mismatch") break;
     const first = Number(items[0]?.itemId ?? "0");
     const newest = Number(items.at(-1)?.itemId ?? "0");
     this.gap = journal.seq < newest;
+    // Older batches of another version, with the newest for this schema, are a gap: a snapshot
+    // mends it. Only the newest says which version the active runs now.
+    if (this.gap) this.sayMismatch(this.mismatchOf(items.at(-1)!));
+    else this.sayMismatch(null);
     if (this.gap)
       log.warn("replica log: this file is further behind than the log reaches; it needs a snapshot of the active's", {
         seq: journal.seq,
@@ -238,12 +269,15 @@ export class ReplicaFollower {
       });
   }
 
-  private apply(item: PubsubItem): "applied" | "duplicate" | "gap" | "ignored" {
+  private apply(item: PubsubItem): "applied" | "duplicate" | "gap" | "ignored" | "mismatch" {
     const seq = Number(item.itemId);
     if (!Number.isSafeInteger(seq) || seq < 1 || item.unknownPayload !== `{${NS_MAUVE_REPLICA}}batch` || !item.text) {
       this.deps.log.warn("replica log: an item that is not a batch, ignored", { itemId: item.itemId });
       return "ignored";
     }
+    // A batch this file holds already is no news of the active's version.
+    if (seq <= this.deps.journal.seq) return "duplicate";
+    if (this.mismatchOf(item)) return "mismatch";
     let outcome: ApplyOutcome;
     try {
       outcome = this.deps.journal.apply(seq, item.text);
@@ -262,4 +296,31 @@ export class ReplicaFollower {
     if (outcome === "applied") this.deps.log.debug("replica batch applied", { seq });
     return outcome;
   }
+
+  /** The mismatch `item` shows, or null when it is a batch for this file's schema. */
+  private mismatchOf(item: PubsubItem): SchemaMismatch | null {
+    const activeSchema = schemaOf(item);
+    const ownSchema = this.deps.journal.schema;
+    return activeSchema === ownSchema ? null : { activeSchema, ownSchema, seq: this.deps.journal.seq + 1 };
+  }
+
+  /** Logs a mismatch when it begins (or the active's version changes), and its end; tells `onMismatch`. */
+  private sayMismatch(next: SchemaMismatch | null): void {
+    const was = this.mismatch;
+    if (next === null ? was === null : was !== null && was.activeSchema === next.activeSchema) return;
+    this.mismatch = next;
+    if (next)
+      this.deps.log.error(
+        "replica log: the active runs another version of mauve-xmpp; its writes are not applied to this file, which stays as it is and cannot take over up to date. Run the same version on both bots (docs/failover.md)",
+        { activeSchema: next.activeSchema ?? "not said (older)", ownSchema: next.ownSchema, seq: next.seq },
+      );
+    else this.deps.log.info("replica log: the active's batches are for this file's schema again", {});
+    this.deps.onMismatch?.(next);
+  }
+}
+
+/** The schema version a batch says it was written for; null when it does not say. */
+function schemaOf(item: PubsubItem): number | null {
+  const text = item.attrs?.["schema"];
+  return text !== undefined && /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
 }

@@ -80,7 +80,7 @@ export class SnapshotSource {
       const sizeBytes = (await stat(path)).size;
       const sha256 = await sha256Of(path);
       if (this.stopped) break;
-      const offer = { id: randomBytes(8).toString("hex"), sizeBytes, sha256, seq: state.seq };
+      const offer = { id: randomBytes(8).toString("hex"), sizeBytes, sha256, seq: state.seq, schema: state.schema };
       this.current = { ...offer, path };
       this.keep();
       log.info("replica snapshot made for the standby", {
@@ -125,13 +125,35 @@ export interface DownloadedSnapshot {
   readonly offer: SnapshotOffer;
 }
 
+/** A snapshot of another schema than the standby's: the active runs another version of mauve-xmpp. */
+export class SnapshotSchemaError extends Error {
+  constructor(
+    /** The snapshot's schema version; null when the offer does not say (an active older than the check). */
+    readonly activeSchema: number | null,
+    readonly ownSchema: number,
+  ) {
+    super(
+      `the active's snapshot is of schema ${activeSchema ?? "(not said: an older version)"}, this AlertBot's is ` +
+        `${ownSchema}: the two bots of a pair must run the same version of mauve-xmpp (docs/failover.md)`,
+    );
+    this.name = "SnapshotSchemaError";
+  }
+}
+
 /**
  * Downloads the active's snapshot to a file beside `databasePath`, checks its size, SHA-256 and
- * SQLite integrity, and that it holds the batches offered. On any failure the file is removed and
- * the error thrown.
+ * SQLite integrity, that it holds the batches offered, and that it is of schema `ownSchema` (a
+ * newer file could not be opened here, and an older one migrated would go on to follow a log of
+ * another schema). On any failure the file is removed and the error thrown.
  */
-export async function downloadSnapshot(client: SnapshotClient, databasePath: string): Promise<DownloadedSnapshot> {
+export async function downloadSnapshot(
+  client: SnapshotClient,
+  databasePath: string,
+  ownSchema: number,
+): Promise<DownloadedSnapshot> {
   const offer = await client.offer();
+  // Said before a byte is fetched: the file may be large.
+  if (offer.schema !== ownSchema) throw new SnapshotSchemaError(offer.schema ?? null, ownSchema);
   const path = `${databasePath}.snapshot-in`;
   try {
     const file = await open(path, "w");
@@ -155,6 +177,7 @@ export async function downloadSnapshot(client: SnapshotClient, databasePath: str
     const state = Store.checkSnapshot(path);
     if (state.seq !== offer.seq)
       throw new Error(`snapshot ${offer.id} holds the log to batch ${state.seq}, ${offer.seq} offered`);
+    if (state.schema !== ownSchema) throw new SnapshotSchemaError(state.schema, ownSchema);
     return { path, offer };
   } catch (err) {
     await rm(path, { force: true });

@@ -6,27 +6,14 @@
 // channels that need neither XMPP nor the database (email, SMS), once per outage, and once more
 // when the server answers. Each bot of a pair tells for itself: neither can be the active while
 // the server is away, so a repeat is the price of never staying silent (docs/failover.md).
-import type { Clock } from "../clock/clock.js";
-import type { BotConfig } from "../config/bot-config.js";
-import type { Logger } from "../log.js";
-import type { Channel, ChannelKind } from "../notify/channel.js";
-import { createEmailChannel } from "../notify/email-channel.js";
 import type { NotificationMessage } from "../notify/message.js";
-import { createSmsChannel } from "../notify/sms-channel.js";
 import { LINK_DOWN_ALERT_ID, LinkWatch } from "./link-down.js";
-import { storageAlarmRecipients } from "./storage-alarm.js";
-import { tellUnstored } from "./unstored-notice.js";
+import { standbyTeller, type StandbyNoticeDeps } from "./standby-notice.js";
 
 /** What the standby's link notice needs. */
-export interface StandbyLinkDeps {
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** The configuration the standby runs with: people, policy, host-down grace, email and SMS. */
-  readonly config: BotConfig;
+export interface StandbyLinkDeps extends StandbyNoticeDeps {
   /** The JID this process connects as (the standby's), named in the notice. */
   readonly jid: string;
-  /** Email and SMS; made from the config when first needed unless given (tests). */
-  readonly channels?: ReadonlyMap<ChannelKind, Channel>;
 }
 
 /**
@@ -37,22 +24,8 @@ export interface StandbyLinkDeps {
 export function standbyLinkWatch(deps: StandbyLinkDeps): LinkWatch {
   const { clock, log, config, jid } = deps;
   let toldSince: number | null = null;
-  let channels = deps.channels;
-  const tell = async (message: NotificationMessage): Promise<void> => {
-    channels ??= channelsWithoutXmpp(config, clock);
-    const usable = channels;
-    // Who is on call for AlertBot's link alert, as a lone bot's would go; chat cannot reach anyone.
-    const recipients = storageAlarmRecipients(
-      config,
-      () => "offline",
-      config.xmpp.component,
-      clock.now(),
-      LINK_DOWN_ALERT_ID,
-    ).map((r) => ({ ...r, channels: r.channels.filter((c) => c !== "xmpp") }));
-    await tellUnstored({ clock, log, channels: usable }, config.people, recipients, message, (kind) =>
-      usable.has(kind),
-    );
-  };
+  const teller = standbyTeller(deps);
+  const tell = (message: NotificationMessage): Promise<void> => teller(LINK_DOWN_ALERT_ID, message);
   return new LinkWatch({
     clock,
     log,
@@ -87,12 +60,4 @@ export function standbyLinkWatch(deps: StandbyLinkDeps): LinkWatch {
       });
     },
   });
-}
-
-/** Email and SMS as configured: what reaches people while the XMPP server does not answer. */
-function channelsWithoutXmpp(config: BotConfig, clock: Clock): Map<ChannelKind, Channel> {
-  const channels = new Map<ChannelKind, Channel>();
-  if (config.email) channels.set("email", createEmailChannel(config.email, { clock }));
-  if (config.sms) channels.set("sms", createSmsChannel(config.sms, { clock }));
-  return channels;
 }

@@ -23,6 +23,8 @@ export interface JournalBatch {
   /** The writes, compressed: safe to carry as text. */
   readonly data: string;
   readonly ops: number;
+  /** The schema version they were written for: SQL of one schema may do something else on another. */
+  readonly schema: number;
 }
 
 const STATE_TABLE = `CREATE TABLE IF NOT EXISTS replica_state (
@@ -52,9 +54,12 @@ export class ReplicaJournal {
   private readonly applyCache = new Map<string, Statement>();
   private readonly readState: Statement;
   private readonly writeState: Statement;
+  /** The schema version of this file (migrations ran before the journal is made). */
+  readonly schema: number;
 
   /** Hooks `db` before any repository prepares a statement on it. */
   constructor(private readonly db: Db) {
+    this.schema = db.pragma("user_version", { simple: true }) as number;
     db.exec(STATE_TABLE);
     db.prepare("INSERT OR IGNORE INTO replica_state (id, seq, clean) VALUES (1, 0, 1)").run();
     this.readState = db.prepare("SELECT seq, clean FROM replica_state WHERE id = 1");
@@ -109,7 +114,7 @@ export class ReplicaJournal {
     const seq = this.seq + 1;
     const ops = this.committed.splice(0, maxOps);
     this.inFlight++;
-    return { seq, data: encode(ops), ops: ops.length };
+    return { seq, data: encode(ops), ops: ops.length, schema: this.schema };
   }
 
   /**

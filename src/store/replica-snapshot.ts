@@ -10,6 +10,8 @@ import type { ReplicaJournal } from "./replica-journal.js";
 export interface SnapshotState {
   /** The last batch of the log the copy contains. */
   readonly seq: number;
+  /** The copy's schema version. */
+  readonly schema: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function copyForStandby(db: Db, journal: ReplicaJournal, path: stri
   } finally {
     copy.close();
   }
-  return { seq };
+  return { seq, schema: journal.schema };
 }
 
 /** Checks a received snapshot: SQLite's full integrity check, and a replica state that is clean. */
@@ -58,7 +60,7 @@ export function checkSnapshot(path: string): SnapshotState {
       { seq: number; clean: number } | undefined;
     if (!state) throw new StoreError(`${path}: the snapshot has no replica state`);
     if (state.clean !== 1) throw new StoreError(`${path}: the snapshot is not marked clean`);
-    return { seq: state.seq };
+    return { seq: state.seq, schema: db.pragma("user_version", { simple: true }) as number };
   } catch (err) {
     if (err instanceof StoreError) throw err;
     throw new StoreError(`${path}: the snapshot cannot be read: ${String(err)}`, { cause: err });

@@ -19,6 +19,8 @@ export interface ItemContent {
   readonly unknownPayload?: string;
   /** For something else: its text, element by element, one per line (an Atom entry's title, summary…). */
   readonly text?: string;
+  /** For something else: the attributes of its element (xmlns apart). */
+  readonly attrs?: Readonly<Record<string, string>>;
 }
 
 /** Builds the `<update/>` element. */
@@ -38,7 +40,12 @@ export function readItemContent(item: XmlElement): ItemContent {
   if (!child) return {};
   if (!child.is("update", NS_MAUVE_UPDATE)) {
     const text = textOf(child);
-    return text ? { unknownPayload: clarkName(child), text } : { unknownPayload: clarkName(child) };
+    const { xmlns: _ns, ...attrs } = child.attrs as Record<string, string>;
+    return {
+      unknownPayload: clarkName(child),
+      ...(text ? { text } : {}),
+      ...(Object.keys(attrs).length > 0 ? { attrs } : {}),
+    };
   }
   const data = child.getChild("data", NS_MAUVE_UPDATE);
   if (!data) return { unknownPayload: `${clarkName(child)} without <data/>` };

@@ -1,6 +1,6 @@
 // A snapshot of the active AlertBot's database, asked for by the standby over IQ (docs/failover.md):
 // for a standby the replica log no longer reaches. The standby asks `alertbot.<domain>` for an
-// offer (<snapshot/>: id, size, sha256, seq), then for the file in chunks (<chunk id offset/>,
+// offer (<snapshot/>: id, size, sha256, seq, schema), then for the file in chunks (<chunk id offset/>,
 // base64 of at most SNAPSHOT_CHUNK_BYTES). Only the configured standby JID may ask.
 import type { Unsubscribe } from "./emitter.js";
 import type { HandlerFailure } from "./errors.js";
@@ -20,6 +20,8 @@ export interface SnapshotOffer {
   readonly sha256: string;
   /** The last batch of the replica log the copy holds. */
   readonly seq: number;
+  /** The copy's schema version; absent from an active too old to say it. */
+  readonly schema?: number;
 }
 
 /** The active's side: makes an offer, and reads a chunk of an offered copy. */
@@ -59,6 +61,7 @@ export function serveReplicaSnapshots(
           size: offer.sizeBytes,
           sha256: offer.sha256,
           seq: offer.seq,
+          ...(offer.schema === undefined ? {} : { schema: offer.schema }),
         }),
       };
     },
@@ -135,7 +138,8 @@ export function parseSnapshotOffer(el: XmlElement): SnapshotOffer {
   const seq = wholeNumber(attr(el, "seq"));
   if (id === undefined || sizeBytes === null || seq === null || sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256))
     throw new Error(`a snapshot offer needs id, size, sha256 and seq: ${el.toString()}`);
-  return { id, sizeBytes, sha256, seq };
+  const schema = wholeNumber(attr(el, "schema"));
+  return schema === null ? { id, sizeBytes, sha256, seq } : { id, sizeBytes, sha256, seq, schema };
 }
 
 /** Reads a chunk that must answer (`id`, `offset`); its bytes. Throws on anything else. */

@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE } from "../../src/bot/replica-log.js";
+import { ReplicaFollower, ReplicaPublisher, REPLICA_NODE, type SchemaMismatch } from "../../src/bot/replica-log.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { Store } from "../../src/store/store.js";
 import { NS_MAUVE_REPLICA } from "../../src/xmpp/namespaces.js";
+import type { PlainElement } from "../../src/xmpp/payload.js";
 import type { Pubsub, PubsubItem } from "../../src/xmpp/pubsub.js";
 import { LogLines } from "../helpers/spine.js";
 
@@ -25,6 +26,7 @@ describe("replica log: the standby's follower", () => {
         itemId: String(seq),
         unknownPayload: `{${NS_MAUVE_REPLICA}}batch`,
         text,
+        attrs: { schema: String(good.schema) },
       });
       const items = [batch(1, "eJzLSM3JyQcABiwCFQ=="), batch(2, good.data)];
       const pubsub = {
@@ -42,7 +44,11 @@ describe("replica log: the standby's follower", () => {
         log: log.logger,
       });
       await follower.catchUp();
-      assert.deepEqual(follower.state(), { seq: 0, gap: true }, "behind the log: the takeover path sees it");
+      assert.deepEqual(
+        follower.state(),
+        { seq: 0, gap: true, mismatch: null },
+        "behind the log: the takeover path sees it",
+      );
       assert.equal(
         log.withMsg("replica log: a batch cannot be applied; this file needs a snapshot of the active's")[0]?.["seq"],
         1,
@@ -50,6 +56,135 @@ describe("replica log: the standby's follower", () => {
     } finally {
       active.close();
       standby.close();
+    }
+  });
+});
+
+describe("replica log: an active of another version (schema)", () => {
+  const MISMATCH_MSG =
+    "replica log: the active runs another version of mauve-xmpp; its writes are not applied to this file, which stays as it is and cannot take over up to date. Run the same version on both bots (docs/failover.md)";
+
+  /** A follower of an empty standby file, over a log whose retained items the test sets. */
+  function follow() {
+    const active = Store.open(":memory:", { replicated: true });
+    const standby = Store.open(":memory:", { replicated: true });
+    active.replica!.startCapture(() => undefined);
+    let n = 0;
+    const nextBatch = (): string => {
+      active.transaction(() => active.policy.setBotState("k", String(++n)));
+      return active.replica!.take(100)!.data;
+    };
+    const items: PubsubItem[] = [];
+    const pubsub = { getItems: async () => ({ ok: true, items }) } as unknown as Pubsub;
+    const log = new LogLines();
+    const told: Array<SchemaMismatch | null> = [];
+    const follower = new ReplicaFollower({
+      pubsub,
+      service: "pubsub.x.org",
+      journal: standby.replica!,
+      clock: new FakeClock(),
+      log: log.logger,
+      onMismatch: (m) => told.push(m),
+    });
+    const item = (seq: number, schema: string | undefined): PubsubItem => ({
+      itemId: String(seq),
+      unknownPayload: `{${NS_MAUVE_REPLICA}}batch`,
+      text: nextBatch(),
+      ...(schema === undefined ? {} : { attrs: { schema } }),
+    });
+    const own = standby.replica!.schema;
+    // The active's writes that reached this file: its value of "k", and the batches applied.
+    const stateRows = (): number => (standby.policy.botState("k") === undefined ? 0 : 1) + standby.replica!.seq;
+    const close = (): void => {
+      active.close();
+      standby.close();
+    };
+    return { follower, items, item, log, told, own, stateRows, close, standby };
+  }
+
+  it("applies no batch of an active that does not say its schema (a version older than the check), says so once, and tells once", async () => {
+    const t = follow();
+    try {
+      t.follower.onItem(t.item(1, undefined));
+      t.follower.onItem(t.item(2, undefined));
+      assert.equal(t.stateRows(), 0, "nothing of the active's writes in this file");
+      const state = t.follower.state();
+      assert.deepEqual(state.mismatch, { activeSchema: null, ownSchema: t.own, seq: 1 });
+      assert.equal(state.gap, true, "behind the log: the takeover path sees it");
+      assert.equal(t.log.withMsg(MISMATCH_MSG).length, 1, "said once, as an error");
+      assert.equal(t.log.withMsg(MISMATCH_MSG)[0]?.["level"], "error");
+      assert.deepEqual(t.told, [{ activeSchema: null, ownSchema: t.own, seq: 1 }], "told once");
+    } finally {
+      t.close();
+    }
+  });
+
+  it("applies no batch written for another schema, at catch-up too, and never a later one of its own schema on top", async () => {
+    const t = follow();
+    try {
+      t.items.push(t.item(1, String(t.own + 1)), t.item(2, String(t.own + 1)));
+      await t.follower.catchUp();
+      assert.equal(t.stateRows(), 0);
+      assert.deepEqual(t.follower.state().mismatch, { activeSchema: t.own + 1, ownSchema: t.own, seq: 1 });
+      assert.equal(t.follower.state().gap, true);
+      // The active is upgraded to this schema: its batches are this file's again, but batches 1 and
+      // 2 can never be applied here, so the file needs a snapshot (a gap), not a mismatch.
+      t.items.push(t.item(3, String(t.own)));
+      t.follower.onItem(t.items.at(-1)!);
+      await t.follower.catchUp();
+      assert.equal(t.stateRows(), 0, "batch 3 is not applied over the missing 1 and 2");
+      assert.deepEqual(t.follower.state(), { seq: 0, gap: true, mismatch: null });
+      assert.deepEqual(t.told, [{ activeSchema: t.own + 1, ownSchema: t.own, seq: 1 }, null], "its end told once");
+      assert.equal(t.log.withMsg("replica log: the active's batches are for this file's schema again").length, 1);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("applies batches of its own schema, and a schema said in a form it cannot read counts as another", async () => {
+    const t = follow();
+    try {
+      t.follower.onItem(t.item(1, String(t.own)));
+      assert.equal(t.standby.replica!.seq, 1);
+      t.follower.onItem(t.item(2, ` ${t.own}`));
+      assert.equal(t.standby.replica!.seq, 1);
+      assert.equal(t.follower.state().mismatch?.activeSchema, null);
+      assert.deepEqual(t.told, [{ activeSchema: null, ownSchema: t.own, seq: 2 }]);
+    } finally {
+      t.close();
+    }
+  });
+
+  it("the active marks each batch with its file's schema", async () => {
+    const store = Store.open(":memory:", { replicated: true });
+    const sent: PlainElement[] = [];
+    const pubsub = {
+      createNode: async () => ({ ok: true }),
+      setAffiliation: async () => ({ ok: true }),
+      publishForeign: async (_s: string, _node: string, el: PlainElement) => {
+        sent.push(el);
+        return { ok: true };
+      },
+    } as unknown as Pubsub;
+    const publisher = new ReplicaPublisher({
+      pubsub,
+      service: "pubsub.x.org",
+      journal: store.replica!,
+      clock: new FakeClock(),
+      log: new LogLines().logger,
+      standbyJid: "standby.x.org",
+      retainedItems: 100,
+    });
+    try {
+      await publisher.start();
+      store.transaction(() => store.policy.setBotState("k", "1"));
+      await publisher.flushed();
+      assert.equal(sent.length, 1);
+      assert.deepEqual(sent[0]?.attrs, { schema: String(store.schemaVersion()) });
+      assert.ok(store.schemaVersion() > 0);
+    } finally {
+      publisher.stop();
+      store.close();
     }
   });
 });

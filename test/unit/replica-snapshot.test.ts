@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { createLogger } from "../../src/log.js";
-import { downloadSnapshot, SnapshotSource } from "../../src/bot/replica-snapshot.js";
+import { downloadSnapshot, SnapshotSchemaError, SnapshotSource } from "../../src/bot/replica-snapshot.js";
 import { StoreError } from "../../src/store/database.js";
 import { Store } from "../../src/store/store.js";
 import { clientXml as xml } from "../../src/xmpp/connect.js";
@@ -78,7 +78,7 @@ describe("replica snapshot (a standby the log no longer reaches)", () => {
     const early = publishAll(active.store);
     const state = await active.store.snapshotForStandby(copy);
     assert.equal(state?.seq, early.at(-1)?.seq);
-    assert.deepEqual(Store.checkSnapshot(copy), { seq: state?.seq }, "marked clean, holding the log to seq");
+    assert.deepEqual(Store.checkSnapshot(copy), state, "marked clean, holding the log to seq, of the same schema");
 
     // The standby takes the copy and follows the log from seq + 1.
     await active.run();
@@ -112,6 +112,7 @@ describe("replica snapshot (a standby the log no longer reaches)", () => {
         return data;
       }),
       standbyPath,
+      active.store.replica!.schema,
     );
     assert.ok(chunks.length >= 2, `a file of several chunks (${got.offer.sizeBytes} bytes)`);
     assert.ok(chunks.every((n) => n > 0 && n <= SNAPSHOT_CHUNK_BYTES));
@@ -148,6 +149,59 @@ describe("replica snapshot (a standby the log no longer reaches)", () => {
     reopened.close();
   });
 
+  it("refuses the copy of an active of another schema before fetching a byte of it, and one whose file is of another schema", async () => {
+    const active = await activeWithAlerts(100);
+    publishAll(active.store);
+    const source = new SnapshotSource({
+      store: active.store,
+      databasePath: active.path,
+      flushed: () => Promise.resolve(),
+      clock: new FakeClock(),
+      log: quiet,
+    });
+    const ownSchema = active.store.replica!.schema;
+    const standbyPath = join(dir, "standby.sqlite");
+    let fetched = 0;
+    const counting = directClient(source, (_offset, data) => {
+      fetched++;
+      return data;
+    });
+    // A standby of the next version: the offer says the active's schema, one below.
+    await assert.rejects(
+      downloadSnapshot(counting, standbyPath, ownSchema + 1),
+      (err: unknown) =>
+        err instanceof SnapshotSchemaError &&
+        err.activeSchema === ownSchema &&
+        /must run the same version of mauve-xmpp/.test(err.message),
+    );
+    assert.equal(fetched, 0, "nothing fetched");
+    // An active too old to say its schema in the offer.
+    const unsaid: SnapshotClient = {
+      offer: async () => {
+        const { schema: _schema, ...offer } = await counting.offer();
+        return offer;
+      },
+      chunk: (id, offset) => counting.chunk(id, offset),
+    };
+    await assert.rejects(
+      downloadSnapshot(unsaid, standbyPath, ownSchema),
+      (err: unknown) => err instanceof SnapshotSchemaError && err.activeSchema === null,
+    );
+    // An offer that says one schema for a file of another: the file is what counts.
+    const lying: SnapshotClient = {
+      offer: async () => ({ ...(await counting.offer()), schema: ownSchema + 1 }),
+      chunk: (id, offset) => counting.chunk(id, offset),
+    };
+    await assert.rejects(
+      downloadSnapshot(lying, standbyPath, ownSchema + 1),
+      (err: unknown) => err instanceof SnapshotSchemaError && err.activeSchema === ownSchema,
+    );
+    assert.ok(fetched > 0);
+    assert.equal(existsSync(`${standbyPath}.snapshot-in`), false, "no file left behind");
+    await source.stop();
+    active.store.close();
+  });
+
   it("rejects a copy damaged on the way, and leaves no file behind", async () => {
     const active = await activeWithAlerts(100);
     publishAll(active.store);
@@ -166,6 +220,7 @@ describe("replica snapshot (a standby the log no longer reaches)", () => {
           return data;
         }),
         standbyPath,
+        active.store.replica!.schema,
       ),
       /SHA-256/,
     );
