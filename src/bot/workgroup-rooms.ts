@@ -4,7 +4,7 @@ import { roomCommand } from "../commands/registry.js";
 import type { CommandEffect } from "../commands/types.js";
 import type { Logger } from "../log.js";
 import { bareJid, jidResource } from "../xmpp/jid.js";
-import type { AffiliationChange, Muc } from "../xmpp/muc.js";
+import type { AffiliationChange, Muc, RoomExit } from "../xmpp/muc.js";
 import type { Person, Workgroup } from "../policy/types.js";
 import type { CommandRunner } from "./command-runner.js";
 import { BackoffTimers, type BackoffOptions } from "../util/backoff.js";
@@ -23,8 +23,10 @@ const SECURE_CONFIG = new Map<string, string | boolean>([
   ["muc#roomconfig_persistentroom", true],
 ]);
 /**
- * A room that could not be joined or secured is tried again: from a few seconds on (an owner just
- * made AlertBot one, a service came back), doubling to fifteen minutes while it stays so.
+ * A room that could not be joined or secured, or that put AlertBot out, is tried again: from a few
+ * seconds on (an owner just made AlertBot one, a service came back), doubling to fifteen minutes
+ * while it stays so. A ban is tried on the same terms: an admin may lift it, and a refused join
+ * every fifteen minutes costs the service nothing.
  */
 export const ROOM_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 5_000, maxDelayMs: 900_000 };
 
@@ -40,6 +42,11 @@ interface RoomState {
   refusalSaid: boolean;
   /** The current securing run; a new one waits for it. */
   work: Promise<void>;
+  /**
+   * Why the room put AlertBot out, until it is back in and secured: said once as an error, so the
+   * tries meanwhile (every fifteen minutes for as long as a ban lasts) are only warnings.
+   */
+  out?: RoomExit | undefined;
 }
 
 /** Bare JIDs of everyone a workgroup names: members, rotation shifts and overrides. */
@@ -59,8 +66,9 @@ export function workgroupJids(w: Workgroup, people: readonly Person[]): string[]
  * Workgroup rooms (XEP-0045): the bot joins each workgroup's room, makes it members-only with the
  * workgroup's people as its members (kept in step on reload), non-anonymous and hidden, and only
  * then posts that workgroup's alerts there. Commands count only when addressed to the bot and said
- * by a configured person's real JID. A room it cannot join or secure (it is not the owner) gets
- * nothing, and is tried again with a back-off until it is secured.
+ * by a configured person's real JID. A room it cannot join or secure (it is not the owner), or that
+ * put it out (kicked, banned, destroyed…), gets nothing, and is tried again with a back-off until it
+ * is secured.
  */
 export class WorkgroupRooms {
   private readonly roomOf = new Map<string, string>();
@@ -102,8 +110,22 @@ export class WorkgroupRooms {
     });
     muc.onExit((exit) => {
       const s = this.rooms.get(exit.room);
-      if (s) s.secured = false;
-      log.warn("left a workgroup room", { room: exit.room, reason: exit.reason, text: exit.text });
+      // A room AlertBot left of its own accord is no longer in `rooms` (join() forgets it before
+      // leaving), and stopping leaves none: anything else put it out, "left" too (a status code
+      // the service sent that muc.ts does not name), and the workgroup would hear nothing there.
+      if (s === undefined || this.stopped) {
+        log.info("left a workgroup room", { room: exit.room, reason: exit.reason });
+        return;
+      }
+      s.secured = false;
+      if (s.out === undefined)
+        log.error("put out of a workgroup room: posting nothing there until back in", {
+          room: exit.room,
+          reason: exit.reason,
+          text: exit.text,
+        });
+      s.out = exit;
+      this.retryLater(s.room);
     });
     // Back in after a reconnection (the room may have been made anew): secure it again. Someone
     // changed its configuration: secure it again if it is no longer secure (our own configuring
@@ -161,7 +183,9 @@ export class WorkgroupRooms {
         .join(s.room, BOT_NICK, { createConfig: SECURE_CONFIG })
         .catch((err: unknown) => ({ ok: false as const, condition: "error", text: String(err) }));
       if (!joined.ok) {
-        this.log.error("cannot join workgroup room", { room: s.room, condition: joined.condition, text: joined.text });
+        const fields = { room: s.room, condition: joined.condition, text: joined.text };
+        if (s.out === undefined) this.log.error("cannot join workgroup room", fields);
+        else this.log.warn("cannot join workgroup room yet", { ...fields, outBecause: s.out.reason });
         return this.retryLater(s.room);
       }
     }
@@ -217,8 +241,13 @@ export class WorkgroupRooms {
       if (why === null) {
         this.retries.succeeded(s.room);
         this.log.info("workgroup room secured", { room: s.room, members: s.members });
+        if (s.out !== undefined)
+          this.log.info("back in a workgroup room: posting there again", { room: s.room, outBecause: s.out.reason });
+        s.out = undefined;
       } else {
-        this.log.error("cannot secure workgroup room: posting nothing there", { room: s.room, why });
+        if (s.out === undefined)
+          this.log.error("cannot secure workgroup room: posting nothing there", { room: s.room, why });
+        else this.log.warn("cannot secure workgroup room yet", { room: s.room, why, outBecause: s.out.reason });
         if (this.rooms.get(s.room) === s) this.retryLater(s.room);
       }
     });
@@ -227,8 +256,9 @@ export class WorkgroupRooms {
 
   /** Brings the member list and configuration in line; returns why the room is not secure, or null. */
   private async trySecure(s: RoomState): Promise<string | null> {
+    // §9.5 says forbidden; Prosody 0.12 answers not-allowed to a member (one an owner demoted).
     const notOwner = (condition: string, text?: string): string =>
-      condition === "forbidden"
+      condition === "forbidden" || condition === "not-allowed"
         ? "AlertBot is not an owner of the room: an owner must make it one, or destroy the room so AlertBot creates it"
         : `${condition}${text ? `: ${text}` : ""}`;
     if (this.muc.room(s.room) === undefined) return "AlertBot is not in the room";
@@ -253,7 +283,9 @@ export class WorkgroupRooms {
       if (!configured.ok) return notOwner(configured.condition, configured.text);
     }
     const missing = await this.missingFeatures(s.room);
-    return missing.length === 0 ? null : `the room still lacks ${missing.join(", ")}`;
+    if (missing.length > 0) return `the room still lacks ${missing.join(", ")}`;
+    // Put out while this ran: the exit's own retry brings it back, secured then.
+    return this.muc.room(s.room) === undefined ? "AlertBot was put out of the room" : null;
   }
 
   private async missingFeatures(room: string): Promise<string[]> {

@@ -1,10 +1,11 @@
-// Workgroup rooms (src/bot/workgroup-rooms.ts): a room AlertBot could not join or secure is tried
-// again with a back-off, not left unsecured, posting nothing, until a rejoin or a reload.
+// Workgroup rooms (src/bot/workgroup-rooms.ts): a room AlertBot could not join or secure, or that
+// put it out, is tried again with a back-off, not left unsecured, posting nothing, until a rejoin or
+// a reload; a room it left of its own accord is not.
 import assert from "node:assert/strict";
 import { WorkgroupRooms } from "../../src/bot/workgroup-rooms.js";
 import type { CommandRunner } from "../../src/bot/command-runner.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
-import type { Muc, JoinedRoom, Occupant } from "../../src/xmpp/muc.js";
+import type { Muc, JoinedRoom, Occupant, RoomExit } from "../../src/xmpp/muc.js";
 import type { Person, Workgroup } from "../../src/policy/types.js";
 import { LogLines } from "../helpers/spine.js";
 
@@ -18,6 +19,12 @@ class FakeMuc {
   features: string[] = [];
   members: string[] = [];
   said: string[] = [];
+  private exitHandler: ((exit: RoomExit) => void) | undefined;
+  /** The room puts AlertBot out (as muc.ts reports a self-presence of type unavailable). */
+  putOut(room: string, reason: RoomExit["reason"], text?: string): void {
+    this.joined.delete(room);
+    this.exitHandler?.({ room, reason, ...(text ? { text } : {}) });
+  }
   readonly muc = {
     join: async (room: string, nick: string) => {
       if (this.joinFails) return { ok: false, condition: "remote-server-not-found" };
@@ -25,11 +32,14 @@ class FakeMuc {
       this.joined.set(room, r);
       return { ok: true, ...r };
     },
-    leave: async (room: string) => void this.joined.delete(room),
+    leave: async (room: string) => this.putOut(room, "left"),
     sendGroupchat: async (_room: string, body: string) => void this.said.push(body),
     room: (room: string) => this.joined.get(room),
     onGroupchat: () => () => undefined,
-    onExit: () => () => undefined,
+    onExit: (handler: (exit: RoomExit) => void) => {
+      this.exitHandler = handler;
+      return () => undefined;
+    },
     onRoomChanged: () => () => undefined,
     roomFeatures: async () => ({ ok: true, features: this.features }),
     affiliations: async (_room: string, a: string) =>
@@ -107,5 +117,85 @@ describe("workgroup rooms: trying again", () => {
     assert.equal(fake.joined.size, 0);
     assert.equal(clock.pendingTimers(), 0);
     rooms.stop();
+  });
+});
+
+describe("workgroup rooms: put out of a room", () => {
+  function setUp() {
+    const clock = new FakeClock(0);
+    const fake = new FakeMuc();
+    fake.owner = true;
+    const log = new LogLines();
+    // random just below 1: the first delay is the whole 5 s, the next 10 s, then 20 s.
+    const rooms = new WorkgroupRooms(fake.muc, {} as CommandRunner, log.logger, async () => undefined, {
+      clock,
+      backoff: { initialDelayMs: 5_000, maxDelayMs: 60_000 },
+      random: () => 1 - Number.EPSILON,
+    });
+    return { clock, fake, rooms, log };
+  }
+
+  it("joins again on the back-off a room that kicked it, secures it and posts there again", async () => {
+    const { clock, fake, rooms, log } = setUp();
+    await rooms.join(workgroups, people);
+    assert.equal(rooms.isSecured(ROOM), true);
+    fake.putOut(ROOM, "kicked", "flooding the room");
+    assert.equal(rooms.isSecured(ROOM), false);
+    await rooms.post("ops", () => "RAISED #1 web1 disk");
+    assert.deepEqual(fake.said, [], "nothing posted while out");
+    const [said, ...more] = log.withMsg("put out of a workgroup room: posting nothing there until back in");
+    assert.deepEqual(
+      [said?.["level"], said?.["reason"], said?.["text"], more.length],
+      ["error", "kicked", "flooding the room", 0],
+    );
+    clock.advance(4_999);
+    await settle();
+    assert.equal(fake.joined.size, 0, "not before the first delay");
+    clock.advance(1);
+    await settle();
+    assert.equal(rooms.isSecured(ROOM), true);
+    assert.equal(log.withMsg("back in a workgroup room: posting there again")[0]?.["outBecause"], "kicked");
+    await rooms.post("ops", () => "RAISED #2 web1 load");
+    assert.deepEqual(fake.said, ["RAISED #2 web1 load"]);
+    assert.equal(clock.pendingTimers(), 0);
+    rooms.stop();
+  });
+
+  it("tries a ban again on the same back-off while it lasts, said as an error once", async () => {
+    const { clock, fake, rooms, log } = setUp();
+    await rooms.join(workgroups, people);
+    fake.putOut(ROOM, "banned");
+    fake.joinFails = true;
+    clock.advance(5_000);
+    await settle();
+    clock.advance(10_000);
+    await settle();
+    assert.equal(rooms.isSecured(ROOM), false);
+    assert.equal(log.withMsg("cannot join workgroup room yet").length, 2);
+    assert.equal(log.lines.filter((l) => l["level"] === "error").length, 1, log.text());
+    fake.joinFails = false; // an admin lifted the ban
+    clock.advance(20_000);
+    await settle();
+    assert.equal(rooms.isSecured(ROOM), true);
+    rooms.stop();
+  });
+
+  it("does not go back into a room it left itself: one no workgroup names any more, or when stopping", async () => {
+    const { clock, fake, rooms, log } = setUp();
+    await rooms.join(workgroups, people);
+    await rooms.join([], people); // the reload's leave comes back as an exit, reason "left"
+    clock.advance(60_000);
+    await settle();
+    assert.equal(fake.joined.size, 0);
+    assert.equal(clock.pendingTimers(), 0);
+
+    await rooms.join(workgroups, people);
+    rooms.stop();
+    fake.putOut(ROOM, "shutdown");
+    clock.advance(60_000);
+    await settle();
+    assert.equal(fake.joined.size, 0);
+    assert.equal(clock.pendingTimers(), 0);
+    assert.equal(log.lines.filter((l) => l["level"] === "error").length, 0, log.text());
   });
 });
