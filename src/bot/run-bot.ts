@@ -45,7 +45,7 @@ import { coalescingRunner } from "../util/batching.js";
 import { createEmailChannel } from "../notify/email-channel.js";
 import { createSmsChannel } from "../notify/sms-channel.js";
 import { createXmppChannel, type Channel, type ChannelKind } from "../notify/channel.js";
-import type { RetryPolicy } from "../util/backoff.js";
+import type { BackoffOptions, RetryPolicy } from "../util/backoff.js";
 import type { ConfigRefusal } from "./config-refused.js";
 
 /** A running AlertBot. */
@@ -81,6 +81,8 @@ export interface RunningBot {
 export interface RunBotOptions {
   /** Delivery retry timing (tests shorten it). */
   retry?: RetryPolicy;
+  /** How a workgroup room is tried again (ROOM_RETRY_BACKOFF unless told; tests shorten it). */
+  roomRetry?: BackoffOptions;
   /** Set by src/bot/failover.ts once this process holds the bot's JID; absent, the bot runs alone. */
   active?: ActiveRole;
   /**
@@ -337,7 +339,7 @@ async function startBot(
     core.commands,
     log,
     (effects) => core.applyEffects(effects),
-    { clock },
+    { clock, ...(options.roomRetry ? { backoff: options.roomRetry } : {}) },
   );
   undo.push(() => rooms.stop());
   offerFormCommands(createAdhoc(session, { clock, disco }), core.commands, (effects) => core.applyEffects(effects));

@@ -1,13 +1,14 @@
 // Workgroup rooms as people see them with their own clients on a real Prosody: the bot makes its
 // rooms members-only (the workgroup's people), non-anonymous and hidden; strangers cannot get in,
-// the member list follows a config reload, and a room the bot cannot secure gets nothing.
+// the member list follows a config reload, and a room the bot cannot secure gets nothing. An owner
+// who kicks the bot, or destroys its room, does not leave the workgroup's room silent.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { createDisco } from "../../src/xmpp/disco.js";
 import { createMuc, type Muc } from "../../src/xmpp/muc.js";
-import { NS_DELAY } from "../../src/xmpp/namespaces.js";
+import { NS_DELAY, NS_MUC_ADMIN } from "../../src/xmpp/namespaces.js";
 import { coreOf } from "../../src/xmpp/session.js";
 import { runBot } from "../../src/bot/run-bot.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
@@ -224,5 +225,153 @@ rules:
       () => logs.withMsg("command in a workgroup room that is not secure, refused").length >= 6,
     );
     assert.equal(heard.filter((h) => h.startsWith("AlertBot:")).length, 1);
+  });
+});
+
+describe("workgroup rooms: put out by an owner, AlertBot comes back", function () {
+  this.timeout(60_000);
+  const server = withProsody();
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let agent: RunningAgent | undefined;
+  let alice: PersonClient;
+  const people: PersonClient[] = [];
+  const logs = new LogLines();
+  const room = (): string => `ops@${server().prosody.mucJid}`;
+  /** alice in the room, and what she heard there. */
+  let aliceIn: { muc: Muc; heard: string[] } | undefined;
+  const aliceInRoom = async (): Promise<{ muc: Muc; heard: string[] }> => {
+    if (aliceIn && aliceIn.muc.room(room())) return aliceIn;
+    const muc = aliceIn?.muc ?? createMuc(alice.session);
+    const heard = aliceIn?.heard ?? [];
+    if (!aliceIn) muc.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));
+    const joined = await muc.join(room(), "alice");
+    assert.ok(joined.ok, JSON.stringify(joined));
+    return (aliceIn = { muc, heard });
+  };
+  /** Raises `id` on the web1 agent, and waits for the bot's line about it in the room. */
+  const raisedInRoom = async (id: string): Promise<void> => {
+    const { heard } = await aliceInRoom();
+    agent ??= await startAgent(server(), dir, "web1", "  - { id: first, state: raised }", new LogLines().logger);
+    agent.change([{ id, state: "raised", summary: `${id} happened` }]);
+    const line = new RegExp(`^AlertBot: RAISED #\\d+ web1 ${id}`);
+    await waitFor(`${id} posted in the room`, () => heard.find((h) => line.test(h)), 30_000);
+  };
+  const backIn = (): number => logs.withMsg("back in a workgroup room: posting there again").length;
+  const putOut = (reason: string): Record<string, unknown> | undefined =>
+    logs
+      .withMsg("put out of a workgroup room: posting nothing there until back in")
+      .find((l) => l["reason"] === reason);
+
+  before(async () => {
+    dir = tempDir("mauve-rooms-out-");
+    const t = server();
+    people.push((alice = await PersonClient.login(t, "alice")));
+    // alice made the room and AlertBot an owner beside her (docs/chat.md: "have an owner make it
+    // one"): an owner may do anything to another owner, and a kick needs the bot demoted first
+    // (XEP-0045 §9.1: no moderator may kick an owner or an admin).
+    const muc = createMuc(alice.session);
+    const made = await muc.join(room(), "alice", {
+      createConfig: new Map<string, string | boolean>([["muc#roomconfig_persistentroom", true]]),
+    });
+    assert.ok(made.ok, JSON.stringify(made));
+    const owner = await muc.setAffiliations(room(), [{ jid: t.prosody.botJid, affiliation: "owner" }]);
+    assert.ok(owner.ok, JSON.stringify(owner));
+    await muc.leave(room());
+    const body = `people:
+  - { name: alice, jid: alice@${t.prosody.domain} }
+workgroups:
+  - { name: ops, members: [alice], room: ${room()} }
+rules:
+  - { level: normal, workgroup: ops }
+`;
+    const config = loadBotConfig(botConfigYaml(t, dir, body), {
+      file: "alertbot.yaml",
+      env: { [BOT_SECRET_ENV]: t.botSecret },
+    });
+    // Tried again within a second, not 5 s to 15 min: the test waits for the event, not the delay.
+    bot = await runBot(config, systemClock, logs.logger, { roomRetry: { initialDelayMs: 100, maxDelayMs: 1_000 } });
+    await waitFor("the room secured", () => logs.withMsg("workgroup room secured").length > 0);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await bot?.stop();
+    for (const p of people) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("kicked by an owner, it joins again, is secured once an owner again, and posts the next alert there", async () => {
+    const { muc } = await aliceInRoom();
+    const t = server();
+    const wasBack = backIn();
+    const demoted = await muc.setAffiliations(room(), [{ jid: t.prosody.botJid, affiliation: "member" }]);
+    assert.ok(demoted.ok, JSON.stringify(demoted));
+    // XEP-0045 §8.2: a moderator kicks an occupant by setting its role to none (muc.ts has no
+    // call for it: AlertBot never kicks anyone).
+    const core = coreOf(alice.session);
+    const { xml } = core;
+    const kicked = await core.request(
+      xml(
+        "iq",
+        { type: "set", to: room() },
+        xml(
+          "query",
+          { xmlns: NS_MUC_ADMIN },
+          xml("item", { nick: "AlertBot", role: "none" }, xml("reason", {}, "out you go")),
+        ),
+      ),
+      "kick",
+    );
+    assert.ok(kicked.ok, JSON.stringify(kicked));
+    const out = await waitFor("the kick in the bot's log", () => putOut("kicked"));
+    assert.equal(out["text"], "out you go");
+    // Back in as the member it was made, but not an owner: it says so and goes on trying.
+    await waitFor("the bot back in the room, not yet an owner", () =>
+      logs.withMsg("cannot secure workgroup room yet").find((l) => /not an owner/.test(String(l["why"]))),
+    );
+    assert.ok(
+      muc.room(room())?.occupants.some((o) => o.nick === "AlertBot"),
+      "AlertBot is in the room",
+    );
+    const owner = await muc.setAffiliations(room(), [{ jid: t.prosody.botJid, affiliation: "owner" }]);
+    assert.ok(owner.ok, JSON.stringify(owner));
+    await waitFor("the bot secured again", () => backIn() > wasBack);
+    await raisedInRoom("after-kick");
+  });
+
+  it("banned by an owner, it asks to join again until the ban is lifted, then posts the next alert there", async () => {
+    const { muc } = await aliceInRoom();
+    const t = server();
+    const wasBack = backIn();
+    const banned = await muc.setAffiliations(room(), [{ jid: t.prosody.botJid, affiliation: "outcast" }]);
+    assert.ok(banned.ok, JSON.stringify(banned));
+    await waitFor("the ban in the bot's log", () => putOut("banned"));
+    await waitFor("a join refused while the ban lasts", () =>
+      logs.withMsg("cannot join workgroup room yet").find((l) => l["outBecause"] === "banned"),
+    );
+    const lifted = await muc.setAffiliations(room(), [{ jid: t.prosody.botJid, affiliation: "owner" }]);
+    assert.ok(lifted.ok, JSON.stringify(lifted));
+    await waitFor("the bot secured again", () => backIn() > wasBack);
+    await raisedInRoom("after-ban");
+  });
+
+  it("its room destroyed by an owner, it says so once and keeps asking for it", async () => {
+    const { muc } = await aliceInRoom();
+    const errors = (): number => logs.lines.filter((l) => l["level"] === "error" && l["room"] === room()).length;
+    const errorsBefore = errors();
+    const destroyed = await muc.destroy(room(), "moving house");
+    assert.ok(destroyed.ok, JSON.stringify(destroyed));
+    const out = await waitFor("the destruction in the bot's log", () => putOut("destroyed"));
+    assert.equal(out["text"], "moving house");
+    // Prosody keeps a destroyed persistent room's tombstone (muc_tombstone_expiry, 31 days by
+    // default), refusing joins with <gone/>: AlertBot can only go on asking, quietly, until an
+    // admin clears it or the room is made again.
+    await waitFor("two joins refused as gone", () =>
+      logs.withMsg("cannot join workgroup room yet").filter((l) => l["condition"] === "gone").length >= 2
+        ? true
+        : undefined,
+    );
+    assert.equal(errors(), errorsBefore + 1, logs.text());
   });
 });
