@@ -11,6 +11,14 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The fixture `name`, with NOW replaced by `nowSec`, encoded by protoc. */
 export function mauvePacket(name: string, nowSec: number): Buffer {
   const text = readFileSync(join(ROOT, "test/fixtures/udp", `${name}.txtpb`), "utf8").replaceAll("NOW", String(nowSec));
+  return mauveTextPacket(text);
+}
+
+/**
+ * An AlertUpdate in protoc's text format, encoded by protoc. Its escapes (`"caf\351"`) put bytes
+ * that are not UTF-8 on the wire, as an old sender's Latin-1 does: protoc complains, and encodes them.
+ */
+export function mauveTextPacket(text: string): Buffer {
   const run = spawnSync("protoc", ["--encode=mauve.proto.AlertUpdate", "-I", "proto", "mauve.proto"], {
     cwd: ROOT,
     input: text,
