@@ -1,16 +1,22 @@
 // Fault: bad input through a real Prosody to a real AlertBot. Malformed, foreign, incomplete and
 // oversize items, 10,000 seeded fuzzed payloads, huge and binary chat, injection attempts: each is
-// refused or stored as plain text, with a logged reason, and the bot keeps serving.
+// refused or stored as plain text, with a logged reason, and the bot keeps serving. And, on a real
+// AlertBot process, an item's one alert it cannot key costs only that alert.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { connectClient } from "../../src/xmpp/connect.js";
 import { createPubsub, type Pubsub } from "../../src/xmpp/pubsub.js";
 import { coreOf, type XmppSession } from "../../src/xmpp/session.js";
 import type { XmlElement } from "../../src/xmpp/xml.js";
+import { wrapPayload } from "../../src/codec/payload.js";
 import { encodeUpdate } from "../../src/codec/protobuf.js";
+import { Store } from "../../src/store/store.js";
 import { fuzzPayloads, mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
+import type { ChildRun } from "../helpers/process-child.js";
+import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
 import { withProsody } from "../helpers/prosody.js";
 import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
@@ -401,6 +407,186 @@ email:
     assert.match(
       await alice.expect(/RAISED #\d+ web1 inject/),
       /<script>alert\("pwned"\)<\/script> Robert'\); DROP TABLE alerts;--/,
+    );
+  });
+});
+
+describe("fault: an item's alert AlertBot cannot key, on a real AlertBot process", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let bot: ChildRun | undefined;
+  let agent: RunningAgent | undefined;
+  let alice: PersonClient | undefined;
+  let rogue: XmppSession | undefined;
+  let config: string;
+
+  after(async () => {
+    await agent?.stop();
+    await rogue?.stop();
+    await alice?.stop();
+    await bot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && bot)
+      process.stderr.write(`\n--- alertbot stderr (tail) ---\n${bot.stderr.slice(-5000)}\n---\n`);
+  });
+  const server = withProsody();
+  // Read from everything alice received: the bot chooses the order of the notices of one moment.
+  const told = (pattern: RegExp): Promise<string> =>
+    waitFor(`alice to be told ${pattern}`, () => alice!.received.find((m) => pattern.test(m.body))?.body, 30_000);
+  const raisedIn = (id: string, summary: string): Promise<string> =>
+    told(new RegExp(`^RAISED #\\d+ db1 ${id}: ${summary}`));
+  const inStore = <T>(read: (store: Store) => T): T => {
+    const store = Store.open(join(dir, "alertbot.sqlite"));
+    try {
+      return read(store);
+    } finally {
+      store.close();
+    }
+  };
+  const stored = (): string[] =>
+    inStore((s) =>
+      s.alerts
+        .list("all", 1000)
+        .filter((a) => a.source === "db1")
+        .map((a) => `${a.alertId} ${a.status}`)
+        .sort(),
+    );
+  const publish = async (data: string): Promise<void> => {
+    const t = server();
+    const r = await createPubsub(rogue!).publish(t.prosody.pubsubJid, "mauve/alerts/db1", {
+      data,
+      text: "one bad alert",
+    });
+    assert.ok(r.ok, `the server took the item: ${JSON.stringify(r)}`);
+  };
+  const good = (id: string, summary: string): number[] =>
+    bytesField(4, [...bytesField(1, text(id)), ...bytesField(5, text(summary))]);
+  /** An item's protobuf by hand: db1's update with transmission id `id` (under 128) and these alerts. */
+  const item = (id: number, ...alerts: number[][]): string =>
+    b64([...varint(1, id), ...bytesField(2, text("db1")), ...varint(3, 0), ...alerts.flat()]);
+
+  before(async () => {
+    dir = tempDir("mauve-fault-alert-");
+    const t = server();
+    const d = t.prosody.domain;
+    alice = await PersonClient.login(t, "alice");
+    config = writeBotConfig(
+      t,
+      dir,
+      `people:
+  - { name: alice, jid: alice@${d} }
+storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
+`,
+    );
+    bot = await startBotProcess(t, config);
+    agent = await startAgent(
+      t,
+      dir,
+      "db1",
+      "  - { id: replication, summary: Replication late, state: raised }",
+      new LogLines().logger,
+    );
+    await told(/^RAISED #\d+ db1 replication: Replication late/);
+    // A second session of db1's own account: it publishes to db1's node what no agent of ours would.
+    rogue = await connectClient({
+      service: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
+      domain: d,
+      username: "db1",
+      password: "pw-db1",
+      resource: "rogue",
+    });
+  });
+
+  it("applies and tells an item's other alerts, names the one it cannot key (no id, only control characters, Latin-1 bytes) in refused-updates, and takes the next item", async () => {
+    const self = server().prosody.botJid;
+    // An alert without its id between two good ones.
+    await publish(
+      item(
+        90,
+        good("disk-io", "disk io slow"),
+        bytesField(4, bytesField(5, text("an alert without its id"))),
+        good("queue", "queue long"),
+      ),
+    );
+    await raisedIn("disk-io", "disk io slow");
+    await raisedIn("queue", "queue long");
+    assert.match(
+      await told(new RegExp(`^RAISED #\\d+ ${self.replaceAll(".", "\\.")} refused-updates: `)),
+      /AlertBot refuses updates from db1 \(pubsub\): alert\[1\] is missing required field id/,
+    );
+    assert.equal(
+      inStore((s) => s.alerts.find(self, "refused-updates")?.status),
+      "raised",
+    );
+    assert.equal(bot!.withMsg("alert of an item rejected")[0]?.["reason"], "alert[1] is missing required field id");
+
+    // The next items, each with one alert it cannot key among good ones (an id of control
+    // characters only, empty once cleaned; a Latin-1 "café", which is not UTF-8), are taken the same way.
+    await publish(
+      wrapPayload(update("db1", [alert(" \u0007\u001b "), alert("locks", { summary: "locks held" })])).data,
+    );
+    await raisedIn("locks", "locks held");
+    await publish(
+      item(
+        91,
+        good("vacuum", "vacuum behind"),
+        bytesField(4, [...bytesField(1, [0x63, 0x61, 0x66, 0xe9]), ...bytesField(5, text("latin-1"))]),
+        good("wal", "wal growing"),
+      ),
+    );
+    await raisedIn("vacuum", "vacuum behind");
+    await raisedIn("wal", "wal growing");
+    assert.deepEqual(
+      bot!.withMsg("alert of an item rejected").map((l) => l["reason"]),
+      ["alert[1] is missing required field id", "alert[0] has an empty id", "alert[1].id is not valid UTF-8"],
+    );
+    assert.deepEqual(stored(), [
+      "disk-io raised",
+      "locks raised",
+      "queue raised",
+      "replication raised",
+      "vacuum raised",
+      "wal raised",
+    ]);
+
+    // Its agent is still heard, and the process runs on with nothing logged as an error.
+    agent!.change([{ id: "replication", state: "cleared" }]);
+    await told(/^CLEARED #\d+ db1 replication/);
+    assert.equal(bot!.hasExited, false);
+    assert.deepEqual(
+      bot!.logs.filter((l) => l["level"] === "error"),
+      [],
+    );
+  });
+
+  it("reads such an item, published while it was down, from the node at its next start: the item's other alerts applied and told", async () => {
+    // Its agent stopped first: at AlertBot's return it would publish its full state, which clears
+    // every alert of db1 it does not list.
+    await agent?.stop();
+    agent = undefined;
+    await bot!.stop();
+    await publish(
+      item(
+        92,
+        good("backup", "backup failed"),
+        bytesField(4, bytesField(1, text("\u0007"))),
+        good("index", "index bloated"),
+      ),
+    );
+    bot = await startBotProcess(server(), config);
+    await raisedIn("backup", "backup failed");
+    await raisedIn("index", "index bloated");
+    assert.ok(
+      bot.withMsg("alert of an item rejected").some((l) => l["reason"] === "alert[1] has an empty id"),
+      JSON.stringify(bot.withMsg("alert of an item rejected")),
+    );
+    assert.ok(stored().includes("backup raised") && stored().includes("index raised"), stored().join());
+    assert.equal(bot.hasExited, false);
+    assert.deepEqual(
+      bot.logs.filter((l) => l["level"] === "error"),
+      [],
     );
   });
 });
