@@ -47,7 +47,13 @@ import {
 } from "./channel-health.js";
 import type { ChannelKind } from "../notify/channel.js";
 import { storageAlarmRecipients } from "./storage-alarm.js";
-import { clearRefusedUpdates, raiseRefusedUpdates, REFUSED_ALERT_ID, RefusedUpdates } from "./refused-updates.js";
+import {
+  clearRefusedUpdates,
+  raiseRefusedUpdates,
+  REFUSED_ALERT_ID,
+  RefusedUpdates,
+  rewriteRefusedUpdates,
+} from "./refused-updates.js";
 import { tellUnstored } from "./unstored-notice.js";
 import { StorageUnavailableError } from "../errors.js";
 import type { BotMetrics } from "../http/metrics.js";
@@ -166,7 +172,7 @@ export class BotCore {
         earliest(
           earliest(
             earliest(earliest(deps.store.alerts.nextDue(), this.hostsNextAt), deps.store.policy.nextWaiting()),
-            this.refusedToRaise ? deps.clock.now() : this.refused.quietAt(),
+            this.refusedToRaise ? deps.clock.now() : earliest(this.refused.quietAt(), this.refused.rewriteAt()),
           ),
           this.hearing.nextAt(this.settings().policy.hostDown.graceMs),
         ),
@@ -229,11 +235,15 @@ export class BotCore {
 
   /**
    * An update AlertBot refused (ingest's reason, or an item it could not read): logged and counted
-   * where it was refused; here, the first since AlertBot's alert about them was clear raises it.
+   * where it was refused; here, every one is counted in /metrics, the first since AlertBot's alert
+   * about them was clear raises it, and later ones rewrite its text (at most every few minutes).
    */
   refusedUpdate(source: string, via: string, reason: string): void {
-    if (!this.refused.note(source, via, reason, this.deps.clock.now())) return;
-    this.refusedToRaise = true;
+    this.deps.metrics?.updateRefused(via, reason);
+    const rewriteWasDue = this.refused.rewriteAt() !== null;
+    if (this.refused.note(source, via, reason, this.deps.clock.now())) this.refusedToRaise = true;
+    // Only when something new falls due: a storm must not read the due index once per datagram.
+    else if (rewriteWasDue || this.refused.rewriteAt() === null) return;
     this.timer.rearm();
   }
 
@@ -722,8 +732,8 @@ export class BotCore {
   }
 
   /**
-   * Raises AlertBot's alert about refused updates when one came, and clears it after an hour
-   * without. Noted in memory only once that is stored: a round rolled back (the disk full) raises or
+   * Raises AlertBot's alert about refused updates when one came, rewrites its text when more came
+   * (see REFUSED_TEXT_EVERY_MS), and clears it after an hour without. Noted in memory only once that is stored: a round rolled back (the disk full) raises or
    * clears it at the next tick. Noted before, the alert about a sender refused on and on was never
    * raised (nor one about a sender fixed since ever cleared) until a restart.
    */
@@ -733,9 +743,16 @@ export class BotCore {
       store.afterCommit(() => {
         this.refusedToRaise = false;
       });
+      store.afterCommit(() => this.refused.written(now));
       if (raiseRefusedUpdates(store, this.ownSource, this.refused, importance, now, semantics)) {
         this.changed();
         log.warn("updates refused: AlertBot's own alert raised", { alert: REFUSED_ALERT_ID, ...this.refused.text() });
+      }
+    } else {
+      const rewriteAt = this.refused.rewriteAt();
+      if (rewriteAt !== null && rewriteAt <= now) {
+        store.afterCommit(() => this.refused.written(now));
+        if (rewriteRefusedUpdates(store, this.ownSource, this.refused, now)) this.changed();
       }
     }
     const quietAt = this.refused.quietAt();

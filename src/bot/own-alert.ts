@@ -53,6 +53,26 @@ export function raiseOwnAlert(
   return alert;
 }
 
+/**
+ * Rewrites the summary and detail of AlertBot's alert `alertId` of `source` while it is raised, with
+ * a history line saying so; null when it is not raised or says that already. Its ack and escalation
+ * are kept: a changed text is not a new alert.
+ */
+export function rewriteOwnAlert(
+  store: Store,
+  source: string,
+  alertId: string,
+  text: { summary: string; detail: string },
+  now: number,
+): AlertRecord | null {
+  const before = store.alerts.find(source, alertId);
+  if (before?.status !== "raised") return null;
+  if (before.summary === text.summary && before.detail === text.detail) return null;
+  const alert = store.alerts.save({ ...before, ...text, updatedAt: now }, before);
+  store.alerts.record(alert.shortId, [{ kind: "updated", at: now, actor: OWN_ALERT_ACTOR, detail: alert.summary }]);
+  return alert;
+}
+
 /** Clears AlertBot's alert `alertId` of `source`, saying `summary`, when it is raised; false when it was not. */
 export function clearOwnAlert(store: Store, source: string, alertId: string, summary: string, now: number): boolean {
   const before = store.alerts.find(source, alertId);

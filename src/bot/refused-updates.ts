@@ -6,17 +6,26 @@
 // refused is a part of the fleet gone silent. So the first refusal raises one alert of AlertBot's
 // own (its component JID as the source, as its other own alerts), naming the senders refused, which
 // the policy sends like any other; an hour without a refusal clears it. One alert, however many
-// senders: a flood of refusals must not become a flood of alerts. One of AlertBot's own alerts
-// (own-alert.ts).
+// senders: a flood of refusals must not become a flood of alerts. Later refusals rewrite its text
+// (counts, the latest sender and reason) at most every few minutes, and a sender not refused before
+// is told by chat to those the alert reached: an ack for one sender must not hide the next. One of
+// AlertBot's own alerts (own-alert.ts).
 import { DEFAULT_SEMANTICS, type AlertSemantics } from "../alerts/state-machine.js";
 import { oneLine } from "../codec/text.js";
+import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { Store } from "../store/store.js";
-import { clearOwnAlert, raiseOwnAlert } from "./own-alert.js";
+import { escalationOf } from "./evaluate-alert.js";
+import { clearOwnAlert, raiseOwnAlert, rewriteOwnAlert } from "./own-alert.js";
 
 /** The id of AlertBot's alert about refused updates. */
 export const REFUSED_ALERT_ID = "refused-updates";
 /** How long without a refusal before the alert clears. */
 export const REFUSED_QUIET_MS = 60 * 60_000;
+/**
+ * The alert's text is rewritten at most this often while refusals go on: a datagram storm is a line
+ * of history (and at most one chat note) every few minutes, not one per datagram.
+ */
+export const REFUSED_TEXT_EVERY_MS = 5 * 60_000;
 /** Senders remembered (and named in the alert) at most; the rest are counted. */
 const SENDERS_KEPT = 10;
 /** A refusal's reason as the alert quotes it, at most. */
@@ -35,6 +44,14 @@ export class RefusedUpdates {
   private others = 0;
   private lastAt: number | null = null;
   private raised = false;
+  /** Refusals since the alert was clear, counted whoever sent them. */
+  private total = 0;
+  private latest: Refused | undefined;
+  /** Refusals, and senders not refused before, since the alert's text was last written. */
+  private unwritten = 0;
+  private newSenders = 0;
+  /** When the text was last written; null when not by this run (a restart): the next refusal rewrites it. */
+  private writtenAt: number | null = null;
 
   /** Notes one refused update; true when the alert is to be raised (the first since it was clear). */
   note(source: string, via: string, reason: string, now: number): boolean {
@@ -43,8 +60,17 @@ export class RefusedUpdates {
     if (known) {
       known.count += 1;
       known.reason = reason;
-    } else if (this.senders.size < SENDERS_KEPT) this.senders.set(key, { via, source, reason, count: 1 });
-    else this.others += 1;
+    } else if (this.senders.size < SENDERS_KEPT) {
+      this.senders.set(key, { via, source, reason, count: 1 });
+      this.newSenders += 1;
+    } else {
+      // Past the senders kept, one can no more be told from the next: only the first is news.
+      if (this.others === 0) this.newSenders += 1;
+      this.others += 1;
+    }
+    this.total += 1;
+    this.unwritten += 1;
+    this.latest = this.senders.get(key) ?? { via, source, reason, count: 1 };
     this.lastAt = now;
     if (this.raised) return false;
     this.raised = true;
@@ -55,6 +81,24 @@ export class RefusedUpdates {
   adoptRaised(now: number): void {
     this.raised = true;
     this.lastAt = now;
+  }
+
+  /** When the alert's text is to be rewritten (refusals came since it was written), or null. */
+  rewriteAt(): number | null {
+    if (!this.raised || this.unwritten === 0) return null;
+    return this.writtenAt === null ? (this.lastAt ?? 0) : this.writtenAt + REFUSED_TEXT_EVERY_MS;
+  }
+
+  /** Senders first refused since the text was last written. */
+  newSendersSinceWritten(): number {
+    return this.newSenders;
+  }
+
+  /** The text as of `text()` is stored (raised or rewritten). */
+  written(now: number): void {
+    this.unwritten = 0;
+    this.newSenders = 0;
+    this.writtenAt = now;
   }
 
   /** When the alert may clear (an hour after the last refusal), or null when it is not raised. */
@@ -68,23 +112,29 @@ export class RefusedUpdates {
     this.others = 0;
     this.lastAt = null;
     this.raised = false;
+    this.total = 0;
+    this.latest = undefined;
+    this.unwritten = 0;
+    this.newSenders = 0;
+    this.writtenAt = null;
   }
 
   /** The alert's summary and detail for what was refused so far. */
   text(): { summary: string; detail: string } {
     const all = [...this.senders.values()];
-    const first = all[0];
+    // The latest refusal leads: a sender refused since the alert was raised must show where it is read first.
+    const latest = this.latest;
     const named = (r: Refused): string => `${r.source || "(no source)"} (${r.via})`;
     const more = all.length - 1 + this.others;
     const summary =
-      first === undefined
+      latest === undefined
         ? "AlertBot refused updates"
-        : `AlertBot refuses updates from ${named(first)}${more > 0 ? ` and ${more} other sender${more === 1 ? "" : "s"}` : ""}: ${oneLine(first.reason).slice(0, REASON_CHARS)}`;
+        : `AlertBot refuses updates from ${named(latest)}${more > 0 ? ` and ${more} other sender${more === 1 ? "" : "s"}` : ""}: ${oneLine(latest.reason).slice(0, REASON_CHARS)}`;
     const lines = all.map(
       (r) => `${named(r)}: ${r.count} refused, the last because ${oneLine(r.reason).slice(0, REASON_CHARS)}`,
     );
     if (this.others > 0) lines.push(`…and ${this.others} more from other senders.`);
-    const detail = `Whatever these updates said has not been applied, and nobody has been told of it. ${lines.join("; ")}. AlertBot's log has each refusal ("update rejected", "item rejected"); /metrics counts them by reason. Fix the sender (its source name, its account) or AlertBot's config (udp.handover, the sources it knows). This alert clears after an hour without a refusal.`;
+    const detail = `${this.total} refused since this alert was raised (or AlertBot last started). Whatever these updates said has not been applied, and nobody has been told of it. ${lines.join("; ")}. AlertBot's log has each refusal ("update rejected", "item rejected", "malformed UDP packet dropped"); /metrics counts every one in mauve_refused_total, by path and reason. Fix the sender (its source name, its account) or AlertBot's config (udp.handover, the sources it knows). This alert clears after an hour without a refusal.`;
     return { summary, detail };
   }
 }
@@ -100,6 +150,34 @@ export function raiseRefusedUpdates(
 ): boolean {
   const text = { subject: ownSource, ...refused.text(), importance };
   return raiseOwnAlert(store, ownSource, REFUSED_ALERT_ID, text, now, now, semantics) !== null;
+}
+
+/**
+ * Rewrites the raised alert's text with what was refused since, and tells the people it reached of
+ * senders refused for the first time (by chat: a note informs, it does not page, as a person's note
+ * does). False when the alert is not raised (nothing to rewrite). Call inside a transaction.
+ */
+export function rewriteRefusedUpdates(store: Store, ownSource: string, refused: RefusedUpdates, now: number): boolean {
+  const alert = rewriteOwnAlert(store, ownSource, REFUSED_ALERT_ID, refused.text(), now);
+  if (alert === null) return false;
+  const fresh = refused.newSendersSinceWritten();
+  const state = escalationOf(store, alert.shortId);
+  if (fresh === 0 || state === null) return true;
+  store.policy.addDeliveries(
+    state.notified.map(({ person }) => ({
+      person,
+      kind: "noted" as const,
+      level: state.level,
+      shortId: alert.shortId,
+      channels: ["xmpp" as const],
+      fallbacks: [],
+      why: `${fresh} more sender${fresh === 1 ? "" : "s"} refused: ${alert.summary}`,
+    })),
+    now,
+    null,
+    DELIVERY_FORM,
+  );
+  return true;
 }
 
 /** Clears the alert when it is raised; false when it was not. Call inside a transaction. */

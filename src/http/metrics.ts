@@ -8,6 +8,8 @@ import type { Route } from "./listener.js";
 export interface BotMetrics {
   /** An update went through ingest (`via`: pubsub, udp, http, bot). */
   updateIngested(via: string, outcome: IngestOutcome): void;
+  /** An update, or one alert of it, AlertBot refused (`via`: pubsub, udp, http), whatever refused it. */
+  updateRefused(via: string, reason: string): void;
   /** One delivery attempt on a channel, and how long since the first attempt of that notice. */
   noticeAttempt(channel: string, ok: boolean, elapsedMs: number): void;
   /** A chat command ran (`outcome`: ok, refused, failed, unparsed, stranger). */
@@ -39,6 +41,9 @@ export function rejectionClass(reason: string): string {
   if (/is not the owner/.test(reason)) return "not-owner";
   if (/the known source/.test(reason)) return "lookalike";
   if (/source name|source ".*" has/.test(reason)) return "source-name";
+  if (/^refused as stale/.test(reason)) return "stale";
+  if (/^malformed datagram/.test(reason)) return "malformed";
+  if (/^alert\b/.test(reason)) return "alert";
   return "other";
 }
 
@@ -46,6 +51,7 @@ export function rejectionClass(reason: string): string {
 export class PromMetrics implements BotMetrics {
   readonly registry = new Registry();
   private readonly updates: Counter<"via" | "outcome" | "reason">;
+  private readonly refused: Counter<"via" | "reason">;
   private readonly notices: Counter<"channel" | "outcome">;
   private readonly latency: Histogram<"channel">;
   private readonly commands: Counter<"command" | "outcome">;
@@ -60,6 +66,12 @@ export class PromMetrics implements BotMetrics {
       name: "mauve_updates_total",
       help: "AlertUpdates through ingest, by path, outcome (applied, duplicate, stale, rejected) and rejection reason",
       labelNames: ["via", "outcome", "reason"],
+      registers,
+    });
+    this.refused = new Counter({
+      name: "mauve_refused_total",
+      help: "Updates, and alerts of them refused alone, that AlertBot refused (each feeds its refused-updates alert), by path and reason: rejected, stale, unreadable items and datagrams",
+      labelNames: ["via", "reason"],
       registers,
     });
     this.notices = new Counter({
@@ -208,6 +220,10 @@ export class PromMetrics implements BotMetrics {
       outcome: outcome.status,
       reason: outcome.status === "rejected" ? rejectionClass(outcome.reason) : "",
     });
+  }
+
+  updateRefused(via: string, reason: string): void {
+    this.refused.inc({ via, reason: rejectionClass(reason) });
   }
 
   noticeAttempt(channel: string, ok: boolean, elapsedMs: number): void {

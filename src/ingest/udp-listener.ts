@@ -156,7 +156,10 @@ export interface UdpIngest {
 /** How decoded updates reach the bot, and what the listener logs with. */
 export interface UdpIngestDeps {
   apply(update: AlertUpdate): Promise<IngestOutcome>;
-  /** Told of each alert refused alone (one no receiver could key), its update's others applied. */
+  /**
+   * Told of each alert refused alone (one no receiver could key), its update's others applied, and
+   * of each malformed datagram (source "": it has none to read).
+   */
   refused?: (source: string, reason: string) => void;
   log: Logger;
   clock: Clock;
@@ -244,6 +247,9 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
       stats.malformed++;
+      // Not even a source to name: its sender is part of the fleet gone silent all the same, and
+      // only the log (one line a minute) would know. The alert rate-limits what reaches people.
+      deps.refused?.("", `malformed datagram from ${from.address}: ${err.message}`);
       return warn("malformed", "malformed UDP packet dropped", {
         from: from.address,
         bytes: msg.length,

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
+import type { BotMetrics } from "../../src/http/metrics.js";
 import { handleItem } from "../../src/bot/item-handler.js";
 import { wrapPayload } from "../../src/codec/payload.js";
 import { REFUSED_ALERT_ID } from "../../src/bot/refused-updates.js";
@@ -30,9 +31,19 @@ describe("AlertBot's own alert about updates it refuses", () => {
   let core: BotCore;
   const log = createLogger({ level: "error", sink: () => {} });
 
+  /** Every refusal /metrics was told of, as "via: reason". */
+  let counted: string[];
+  const metrics: BotMetrics = {
+    updateIngested: () => {},
+    noticeAttempt: () => {},
+    commandRun: () => {},
+    xmppReconnected: () => {},
+    updateRefused: (via, reason) => counted.push(`${via}: ${reason}`),
+  };
+
   const boot = async (): Promise<void> => {
     store = Store.open(join(dir, "bot.sqlite"));
-    core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(chat), ownSource: OWN, log });
+    core = fakeClockCore({ store, clock, policy: config, channels: chatOnly(chat), ownSource: OWN, log, metrics });
     await core.start();
   };
   const own = () => store.alerts.find(OWN, REFUSED_ALERT_ID);
@@ -42,6 +53,7 @@ describe("AlertBot's own alert about updates it refuses", () => {
     dir = mkdtempSync(join(tmpdir(), "mauve-refused-"));
     clock = new FakeClock(Date.UTC(2026, 2, 2, 10, 0));
     chat = new RecordingChat();
+    counted = [];
     await boot();
   });
   afterEach(() => {
@@ -61,11 +73,16 @@ describe("AlertBot's own alert about updates it refuses", () => {
     assert.equal(own()?.status, "raised");
     assert.match(own()!.summary, /^AlertBot refuses updates from WEB1 \(udp\): /);
     assert.deepEqual(chat.take(), [`alice: RAISED #2 ${OWN} ${REFUSED_ALERT_ID}: ${own()!.summary}`]);
-    // A flood of refusals from many senders is one alert, not one each.
+    // A flood of refusals from many senders is one alert, not one each, and one note of them.
     for (let i = 0; i < 50; i++)
       await core.applyUpdate(update(`Web${i === 0 ? "1" : `1-${i}`}`, [alert("x")]), pubsubOrigin("web1"));
     await advanceCore(clock, core, 30 * M);
-    assert.deepEqual(chat.take(), []);
+    const notes = chat.take();
+    assert.equal(notes.length, 1, notes.join("\n"));
+    assert.match(
+      notes[0]!,
+      /^alice: NOTE #2 .*refused-updates: AlertBot refuses updates from Web1-49 \(pubsub\) and 50 other senders: /,
+    );
     assert.equal(store.alerts.list("all").filter((a) => a.source === OWN).length, 1);
     // An hour after the last refusal, it clears.
     await advanceCore(clock, core, 29 * M);
@@ -164,6 +181,60 @@ describe("AlertBot's own alert about updates it refuses", () => {
     assert.match(
       own()?.summary ?? "",
       /^AlertBot refuses updates from web1 \(pubsub\): refused as stale: sequence 40 is not past 900/,
+    );
+  });
+
+  it("rewrites its text as refusals go on, at most every five minutes, and tells those it reached of a new sender though acked", async () => {
+    await core.applyUpdate(update("web1", [alert("disk", { raiseTimeS: now() })]), pubsubOrigin("web1"));
+    await core.applyUpdate(update("WEB1", [alert("disk")]), { via: "udp" });
+    await advanceCore(clock, core, 1000);
+    assert.match(own()!.summary, /^AlertBot refuses updates from WEB1 \(udp\): /);
+    await core.handleChat("alice@mauve.localhost/phone", "ack 2 because looking at web1");
+    assert.notEqual(own()?.ack, null);
+    chat.take();
+    // Another sender is refused now: whoever acked the alert for WEB1 must hear of it.
+    await core.applyUpdate(update("db1", [alert("x")]), pubsubOrigin("web1"));
+    await advanceCore(clock, core, 1000);
+    assert.match(own()!.summary, /^AlertBot refuses updates from WEB1 /, "not rewritten within five minutes");
+    await advanceCore(clock, core, 5 * M);
+    assert.match(own()!.summary, /^AlertBot refuses updates from db1 \(pubsub\) and 1 other sender: source "db1"/);
+    assert.match(own()!.detail, /^2 refused since this alert was raised /);
+    assert.notEqual(own()!.ack, null, "still acked: a changed text is not a new alert");
+    const notes = chat.take();
+    assert.equal(notes.length, 1, notes.join("\n"));
+    assert.match(notes[0]!, /^alice: NOTE #2 .*AlertBot refuses updates from db1/);
+    // A storm from a sender already named: counted in the text, a rewrite every five minutes, no note.
+    const rewrites = () => store.alerts.history(own()!.shortId).filter((h) => h.kind === "updated").length;
+    const before = rewrites();
+    for (let minute = 0; minute < 10; minute++) {
+      for (let i = 0; i < 20; i++) await core.applyUpdate(update("db1", [alert("x")]), pubsubOrigin("web1"));
+      await advanceCore(clock, core, M);
+    }
+    assert.deepEqual(chat.take(), []);
+    assert.match(own()!.detail, /^202 refused since/);
+    assert.ok(rewrites() - before <= 3, `${rewrites() - before} rewrites in ten minutes`);
+  });
+
+  it("counts every refusal in /metrics, an alert refused alone included", async () => {
+    await handleItem(core, log, {
+      node: "mauve/alerts/web1",
+      itemId: "1",
+      publisher: "web1@mauve.localhost",
+      payload: wrapPayload(update("web1", [alert("disk"), alert(" \u0007 ")])),
+    });
+    await core.applyUpdate(update("WEB1", [alert("disk")]), { via: "udp" });
+    assert.equal(counted.length, 2, counted.join("\n"));
+    assert.equal(counted[0], "pubsub: alert[1] has an empty id");
+    assert.match(counted[1]!, /^udp: .*WEB1/);
+  });
+
+  it("is raised by a malformed datagram the UDP listener tells of, naming where it came from", async () => {
+    core.refusedUpdate("", "udp", "malformed datagram from 10.0.0.7: invalid wire type 7");
+    await advanceCore(clock, core, 1000);
+    assert.equal(own()?.status, "raised");
+    assert.match(
+      own()!.summary,
+      /^AlertBot refuses updates from \(no source\) \(udp\): malformed datagram from 10\.0\.0\.7/,
     );
   });
 });

@@ -212,6 +212,24 @@ describe("udp: legacy Mauve ingest", () => {
       assert.match(String(log.withMsg("malformed UDP packet dropped")[0]?.["reason"]), /.+/);
     });
 
+    it("tells the bot of every malformed packet, naming its sender, though it logs one a minute", async () => {
+      const refused: string[] = [];
+      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: [parseCidr("127.0.0.1/32")!], handover: {} };
+      ingest = await startUdpIngest(config, {
+        apply: async (u) => (applied.push(u), { status: "applied", changes: [] }),
+        refused: (source, reason) => refused.push(`${source}: ${reason}`),
+        log: log.logger,
+        clock: systemClock,
+      });
+      await send(new Uint8Array([0x0a, 0xff, 0xff, 0x01]), ingest.address.port);
+      await send(new Uint8Array([0x0a, 0xff, 0xff, 0x01]), ingest.address.port);
+      await send(encodeUpdate(update(3n)), ingest.address.port);
+      await waitFor("the good one after the junk", () => applied.length === 1);
+      assert.equal(refused.length, 2, refused.join("\n"));
+      assert.match(refused[0]!, /^: malformed datagram from 127\.0\.0\.1: .+/);
+      assert.equal(log.withMsg("malformed UDP packet dropped").length, 1);
+    });
+
     it("refuses alone an alert no receiver could key, applies the others of its datagram, and says so", async () => {
       const refused: string[] = [];
       const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: [parseCidr("127.0.0.1/32")!], handover: {} };
