@@ -275,3 +275,31 @@ describe("udp: runBot is the whole bot, its UDP listener included", function () 
     probe.close();
   });
 });
+
+describe("udp: a malformed datagram is a refused update", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let bot: RunningBot | undefined;
+  const log = new LogLines();
+  const server = withProsody();
+
+  after(async () => {
+    await bot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("raises AlertBot's refused-updates alert, naming the address it came from, where it was only logged", async () => {
+    dir = tempDir("mauve-udp-junk-");
+    bot = await startBot(server(), dir, ["alice"], log.logger, {
+      extraYaml: `udp:\n  listen: "127.0.0.1:0"\n  allow: ["127.0.0.1/32"]\n`,
+    });
+    const { port } = bot.udp!.address;
+    await send(Buffer.from("not a protobuf at all"), port);
+    const refused = () => bot!.store.alerts.list("all").find((a) => a.alertId === "refused-updates");
+    await waitFor("the alert about refused updates", () => refused()?.status === "raised");
+    assert.match(
+      refused()!.summary,
+      /^AlertBot refuses updates from \(no source\) \(udp\): malformed datagram from 127\.0\.0\.1: /,
+    );
+  });
+});
