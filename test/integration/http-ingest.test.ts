@@ -277,6 +277,9 @@ describe("http: Alertmanager, JSON updates and /metrics into a real AlertBot", f
     const after = await metrics();
     assert.ok(sum(after, "mauve_http_requests_total", { path: "/api/update", status: "401" }) >= 2);
     assert.ok(sum(after, "mauve_http_requests_total", { path: "other", status: "404" }) >= 1);
+    // Every refusal counted where an admin's Prometheus reads it: the webhook's alert refused alone,
+    // the source with a space.
+    assert.ok(sum(after, "mauve_refused_total", { via: "http" }) >= 2, "refusals counted in /metrics");
   });
 
   it("gauges read from the store (agents, alerts, audit feed), and XMPP reconnections counted", async () => {
