@@ -51,6 +51,7 @@ import {
   clearRefusedUpdates,
   raiseRefusedUpdates,
   REFUSED_ALERT_ID,
+  REFUSED_ITEMS_KEPT,
   RefusedUpdates,
   rewriteRefusedUpdates,
 } from "./refused-updates.js";
@@ -494,9 +495,40 @@ export class BotCore {
     if (done && !this.stopped) await this.tick();
   }
 
-  /** Applies a decoded update and tells people what changed. */
-  applyUpdate(update: AlertUpdate, origin: UpdateOrigin): Promise<IngestOutcome> {
-    return new Promise((settle) => this.queued.add({ update, origin, settle }));
+  /**
+   * Applies a decoded update and tells people what changed. `refusedBefore`: it came in a pubsub
+   * item AlertBot refused before (see {@link itemRefusedBefore}), so a refusal of it is logged at
+   * debug only, neither counted nor raised again.
+   */
+  applyUpdate(update: AlertUpdate, origin: UpdateOrigin, refusedBefore = false): Promise<IngestOutcome> {
+    return new Promise((settle) => this.queued.add({ update, origin, refusedBefore, settle }));
+  }
+
+  /**
+   * Whether AlertBot refused this pubsub item (or an alert of it) before: an agent's node keeps its
+   * items, read again at every start and reconnection, and what was told once must not be told at
+   * each of them (refused-updates raised again after it cleared, the refusal counted twice).
+   */
+  itemRefusedBefore(node: string, itemId: string): boolean {
+    return this.deps.store.refusedItems.seen(node, itemId);
+  }
+
+  /**
+   * Remembers that a refusal of this pubsub item was told. Not stored (the database cannot be
+   * written), the item is refused and told again when read again, as it always was: better told
+   * twice than lost.
+   */
+  rememberRefusedItem(node: string, itemId: string): void {
+    const { store, clock, log } = this.deps;
+    try {
+      store.transaction(() => store.refusedItems.remember(node, itemId, clock.now(), REFUSED_ITEMS_KEPT));
+    } catch (err) {
+      log.warn("a refused item could not be remembered: it will be refused again when read again", {
+        node,
+        itemId,
+        err,
+      });
+    }
   }
 
   /**
@@ -512,9 +544,9 @@ export class BotCore {
       this.deps.store.transaction(() => {
         this.dispatcher.storeOutcomes();
         const look = this.lookBeforeSave(batch);
-        for (const { update, origin } of batch) {
+        for (const { update, origin, refusedBefore } of batch) {
           try {
-            results.push({ outcome: this.ingest(update, origin, look) });
+            results.push({ outcome: this.ingest(update, origin, refusedBefore, look) });
           } catch (error) {
             results.push({ error });
           }
@@ -564,7 +596,12 @@ export class BotCore {
     });
   }
 
-  private ingest(update: AlertUpdate, origin: UpdateOrigin, look?: LookBeforeSave): IngestOutcome {
+  private ingest(
+    update: AlertUpdate,
+    origin: UpdateOrigin,
+    refusedBefore: boolean,
+    look?: LookBeforeSave,
+  ): IngestOutcome {
     const { store, clock, log } = this.deps;
     const semantics = this.settings().semantics;
     const outcome = ingestUpdate(store, update, origin, clock.now(), {
@@ -575,7 +612,12 @@ export class BotCore {
     });
     this.deps.metrics?.updateIngested(origin.via, outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
-    if (outcome.status === "rejected") {
+    if ((outcome.status === "rejected" || outcome.status === "stale") && refusedBefore)
+      log.debug("update of an item refused before, refused again: not told again", {
+        ...fields,
+        status: outcome.status,
+      });
+    else if (outcome.status === "rejected") {
       log.warn("update rejected", { ...fields, reason: outcome.reason });
       this.refusedUpdate(update.source, origin.via, outcome.reason);
     } else if (outcome.status === "stale") {
@@ -836,6 +878,8 @@ const LOOK_AGAIN_SLICE = 2_000;
 interface QueuedUpdate {
   readonly update: AlertUpdate;
   readonly origin: UpdateOrigin;
+  /** The pubsub item it came in was refused before: a refusal of it now is not told again. */
+  readonly refusedBefore: boolean;
   readonly settle: (outcome: IngestOutcome | Promise<IngestOutcome>) => void;
 }
 

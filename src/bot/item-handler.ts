@@ -22,13 +22,31 @@ export type ItemOutcome = IngestOutcome | { status: "ignored"; reason: string };
  * Turns one pubsub item into an applied update, or into a logged rejection: items of nodes
  * that are not ours are ignored, items in a foreign namespace and malformed or oversize payloads
  * are rejected with their reason. Never throws on bad input.
+ *
+ * A refusal is told (logged as a warning, counted, raising refused-updates) once per item: an
+ * item whose refusal was told before is handled as ever but its refusals are not told again. A
+ * node keeps its items and AlertBot reads them again at every start and reconnection; told
+ * again, an item refused and fixed long ago raised refused-updates again after it had cleared.
+ * Keyed by node and item id, the one thing known of every item, a malformed one included: an
+ * update whose transmission AlertBot keeps is a duplicate anyway, but one refused whole is not
+ * kept, and a malformed item has none. The item is still applied (what a changed configuration
+ * now lets through goes in); an update applied whole before, bad alert and all, is a duplicate.
  */
 export async function handleItem(core: BotCore, log: Logger, item: IncomingItem): Promise<ItemOutcome> {
   const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
   if (!item.node.startsWith(NODE_PREFIX)) return { status: "ignored", reason: "not an alert node" };
+  const refusedBefore = core.itemRefusedBefore(item.node, item.itemId);
+  const refuse = (source: string, line: string, reason: string): void => {
+    if (refusedBefore) return log.debug(`${line} again: refused before, not told again`, { ...where, reason });
+    log.warn(line, { ...where, reason });
+    core.refusedUpdate(source, "pubsub", reason);
+  };
+  const remember = (): void => {
+    if (!refusedBefore) core.rememberRefusedItem(item.node, item.itemId);
+  };
   const refused = (reason: string): ItemOutcome => {
-    log.warn("item rejected", { ...where, reason });
-    core.refusedUpdate(item.node.slice(NODE_PREFIX.length), "pubsub", reason);
+    refuse(item.node.slice(NODE_PREFIX.length), "item rejected", reason);
+    remember();
     return { status: "rejected", reason };
   };
   if (nodeNameToSource(item.node) === undefined) {
@@ -48,14 +66,14 @@ export async function handleItem(core: BotCore, log: Logger, item: IncomingItem)
     if (decoded.notes.length > 0) log.info("update cleaned on its way in", { ...where, notes: decoded.notes });
     // An alert no receiver could key is refused alone, said and counted as a refused item is; the
     // others are applied (refusing the item lost them all: its agent does not publish it again).
-    for (const reason of decoded.refused) {
-      log.warn("alert of an item rejected", { ...where, reason });
-      core.refusedUpdate(update.source, "pubsub", reason);
-    }
+    for (const reason of decoded.refused) refuse(update.source, "alert of an item rejected", reason);
+    if (decoded.refused.length > 0) remember();
   } catch (err) {
     if (!(err instanceof CodecError)) throw err;
     return refused(err.message);
   }
   const origin = { via: "pubsub" as const, node: item.node, ...(item.publisher ? { publisher: item.publisher } : {}) };
-  return core.applyUpdate(update, origin);
+  const outcome = await core.applyUpdate(update, origin, refusedBefore);
+  if (outcome.status === "rejected" || outcome.status === "stale") remember();
+  return outcome;
 }

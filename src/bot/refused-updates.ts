@@ -11,6 +11,7 @@
 // is told by chat to those the alert reached: an ack for one sender must not hide the next. One of
 // AlertBot's own alerts (own-alert.ts).
 import { DEFAULT_SEMANTICS, type AlertSemantics } from "../alerts/state-machine.js";
+import { AGENT_NODE_MAX_ITEMS } from "../codec/source-name.js";
 import { oneLine } from "../codec/text.js";
 import { DELIVERY_FORM } from "../policy/delivery-codec.js";
 import type { Store } from "../store/store.js";
@@ -26,6 +27,12 @@ export const REFUSED_QUIET_MS = 60 * 60_000;
  * of history (and at most one chat note) every few minutes, not one per datagram.
  */
 export const REFUSED_TEXT_EVERY_MS = 5 * 60_000;
+/**
+ * Refused pubsub items remembered per node (so that one read again is not told again): a node keeps
+ * its newest AGENT_NODE_MAX_ITEMS items; twice that, since a catch-up refuses a node's items in
+ * its sender's order (undecodable ones first), not always in the order they were published.
+ */
+export const REFUSED_ITEMS_KEPT = 2 * AGENT_NODE_MAX_ITEMS;
 /** Senders remembered (and named in the alert) at most; the rest are counted. */
 const SENDERS_KEPT = 10;
 /** A refusal's reason as the alert quotes it, at most. */

@@ -449,4 +449,22 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TRIGGER alert_history_head;
     `,
   },
+  {
+    version: 16,
+    description: "pubsub items AlertBot refused, so that an item read again is not refused again",
+    sql: `
+      -- An agent's node keeps its items, and AlertBot reads them again at every start and
+      -- reconnection: an item it refused (malformed, or an alert of it it could not key) was
+      -- refused, logged, counted and raised refused-updates again each time. A refused item has no
+      -- transmission id AlertBot keeps (a malformed one has none at all): its item id is what is
+      -- known of it. The rowid orders a node's rows as they were refused, for RefusedItemStore's
+      -- pruning to the newest.
+      CREATE TABLE refused_items (
+        node       TEXT NOT NULL,
+        item_id    TEXT NOT NULL,
+        refused_at INTEGER NOT NULL,
+        UNIQUE (node, item_id)
+      );
+    `,
+  },
 ];

@@ -6,6 +6,7 @@ import { WalCheckpointer } from "./wal-checkpointer.js";
 import { StoreGauges } from "./gauges.js";
 import { PolicyStore } from "./policy-store.js";
 import { SourceStore, TransmissionStore } from "./source-store.js";
+import { RefusedItemStore } from "./refused-items.js";
 import { ReplicaJournal } from "./replica-journal.js";
 import { InstanceLock, type LockChange } from "./instance-lock.js";
 import { checkSnapshot, copyForStandby, replaceDatabaseFile, type SnapshotState } from "./replica-snapshot.js";
@@ -34,6 +35,8 @@ export class Store {
   readonly alerts: AlertStore;
   readonly sources: SourceStore;
   readonly transmissions: TransmissionStore;
+  /** Pubsub items refused, so that one read again is not refused again. */
+  readonly refusedItems: RefusedItemStore;
   readonly policy: PolicyStore;
   /** Aggregates for /metrics. */
   readonly gauges: StoreGauges;
@@ -60,6 +63,7 @@ export class Store {
     this.alerts = new AlertStore(db);
     this.sources = new SourceStore(db);
     this.transmissions = new TransmissionStore(db);
+    this.refusedItems = new RefusedItemStore(db);
     this.policy = new PolicyStore(db);
     this.gauges = new StoreGauges(db);
     this.checkpointer = background

@@ -6,13 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BotCore } from "../../src/bot/bot-core.js";
 import type { BotMetrics } from "../../src/http/metrics.js";
+import { catchUp } from "../../src/bot/catch-up.js";
 import { handleItem } from "../../src/bot/item-handler.js";
-import { wrapPayload } from "../../src/codec/payload.js";
+import { wrapPayload, type UpdatePayload } from "../../src/codec/payload.js";
 import { REFUSED_ALERT_ID } from "../../src/bot/refused-updates.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import { StorageUnavailableError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
+import type { Pubsub, PubsubItem } from "../../src/xmpp/pubsub.js";
 import { advanceCore, chatOnly, fakeClockCore, RecordingChat } from "../helpers/fake-clock-core.js";
 import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 import { testConfig } from "../helpers/test-config.js";
@@ -236,5 +238,68 @@ describe("AlertBot's own alert about updates it refuses", () => {
       own()!.summary,
       /^AlertBot refuses updates from \(no source\) \(udp\): malformed datagram from 10\.0\.0\.7/,
     );
+  });
+
+  describe("items refused before, read again from their node", () => {
+    const NODE = "mauve/alerts/web1";
+    const item = (itemId: string, payload: UpdatePayload, publisher = "web1@mauve.localhost"): PubsubItem => ({
+      itemId,
+      publisher,
+      payload,
+    });
+    // What web1's node retains: a good update, a malformed item, an update with an alert AlertBot
+    // cannot key beside a good one, and an update published by an account that does not own web1.
+    const retained = (): PubsubItem[] => [
+      item("i1", wrapPayload(update("web1", [alert("disk", { raiseTimeS: now() })], { sequence: 1n }))),
+      item("i2", { data: "not base64 protobuf!", text: "" }),
+      item("i3", wrapPayload(update("web1", [alert("mem"), alert(" \u0007 ")], { sequence: 2n }))),
+      item("i4", wrapPayload(update("web1", [alert("cpu")], { sequence: 3n })), "intruder@mauve.localhost"),
+    ];
+    // Only getItems is reached by catch-up: a server that returns the retained items as given.
+    const catchUpOn = async (items: PubsubItem[]): Promise<void> => {
+      const pubsub = { getItems: () => Promise.resolve({ ok: true, items }) } as unknown as Pubsub;
+      assert.deepEqual(await catchUp({ core, log, pubsub, service: "pubsub.mauve.localhost" }, [NODE]), []);
+      await core.idle();
+    };
+    const history = () => store.alerts.history(store.alerts.find("web1", "mem")!.shortId).length;
+
+    it("tells nothing again at a reconnection's catch-up nor after a restart, and tells an item never refused before", async () => {
+      const items = retained();
+      await catchUpOn(items);
+      assert.equal(counted.length, 3, counted.join("\n"));
+      await advanceCore(clock, core, 1000);
+      assert.equal(own()?.status, "raised");
+      await advanceCore(clock, core, 61 * M);
+      assert.equal(own()?.status, "cleared", "an hour without a refusal");
+      chat.take();
+      const memLines = history();
+
+      // A reconnection's catch-up reads the same items again.
+      await catchUpOn(items);
+      await advanceCore(clock, core, 1000);
+      assert.equal(counted.length, 3, counted.join("\n"));
+      assert.equal(own()?.status, "cleared");
+
+      // A restart: the store closed and opened again, a new core, the node's items read again.
+      core.stop();
+      store.close();
+      await boot();
+      await catchUpOn(items);
+      await advanceCore(clock, core, 1000);
+      assert.equal(counted.length, 3, counted.join("\n"));
+      assert.equal(own()?.status, "cleared", "not raised again by what was told before");
+      assert.deepEqual(chat.take(), []);
+      // The update whose good alert was applied and whose bad one refused is a duplicate, whole.
+      assert.equal((await handleItem(core, log, { ...items[2]!, node: NODE })).status, "duplicate");
+      assert.equal(history(), memLines);
+      assert.equal(store.alerts.find("web1", "cpu"), undefined, "the intruder's update is still refused");
+      assert.equal(counted.length, 3, counted.join("\n"));
+
+      // An item never refused before is told as ever.
+      await catchUpOn([...items, item("i5", { data: "still not protobuf!", text: "" })]);
+      assert.equal(counted.length, 4, counted.join("\n"));
+      await advanceCore(clock, core, 1000);
+      assert.equal(own()?.status, "raised");
+    });
   });
 });
