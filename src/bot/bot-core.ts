@@ -509,8 +509,8 @@ export class BotCore {
    * items, read again at every start and reconnection, and what was told once must not be told at
    * each of them (refused-updates raised again after it cleared, the refusal counted twice).
    */
-  itemRefusedBefore(node: string, itemId: string): boolean {
-    return this.deps.store.refusedItems.seen(node, itemId);
+  itemRefusedBefore(node: string, itemId: string, digest: () => string): boolean {
+    return this.deps.store.refusedItems.seen(node, itemId, digest);
   }
 
   /**
@@ -518,10 +518,10 @@ export class BotCore {
    * written), the item is refused and told again when read again, as it always was: better told
    * twice than lost.
    */
-  rememberRefusedItem(node: string, itemId: string): void {
+  rememberRefusedItem(node: string, itemId: string, digest: string): void {
     const { store, clock, log } = this.deps;
     try {
-      store.transaction(() => store.refusedItems.remember(node, itemId, clock.now(), REFUSED_ITEMS_KEPT));
+      store.transaction(() => store.refusedItems.remember(node, itemId, digest, clock.now(), REFUSED_ITEMS_KEPT));
     } catch (err) {
       log.warn("a refused item could not be remembered: it will be refused again when read again", {
         node,

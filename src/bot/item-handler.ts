@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { NODE_PREFIX, nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import { payloadBytes } from "../codec/payload.js";
 import { decodeUpdateWithNotes } from "../codec/protobuf.js";
@@ -27,7 +28,8 @@ export type ItemOutcome = IngestOutcome | { status: "ignored"; reason: string };
  * item whose refusal was told before is handled as ever but its refusals are not told again. A
  * node keeps its items and AlertBot reads them again at every start and reconnection; told
  * again, an item refused and fixed long ago raised refused-updates again after it had cleared.
- * Keyed by node and item id, the one thing known of every item, a malformed one included: an
+ * Keyed by node, item id and a digest of what the item carried (a publisher may publish again
+ * under the same id), known of every item, a malformed one included: an
  * update whose transmission AlertBot keeps is a duplicate anyway, but one refused whole is not
  * kept, and a malformed item has none. The item is still applied (what a changed configuration
  * now lets through goes in); an update applied whole before, bad alert and all, is a duplicate.
@@ -35,14 +37,22 @@ export type ItemOutcome = IngestOutcome | { status: "ignored"; reason: string };
 export async function handleItem(core: BotCore, log: Logger, item: IncomingItem): Promise<ItemOutcome> {
   const where = { node: item.node, itemId: item.itemId, publisher: item.publisher };
   if (!item.node.startsWith(NODE_PREFIX)) return { status: "ignored", reason: "not an alert node" };
-  const refusedBefore = core.itemRefusedBefore(item.node, item.itemId);
+  // What the item carried: a publisher may publish again under the same id, and that is news.
+  // Made only when needed (an id refused before, or a refusal now).
+  let madeDigest: string | undefined;
+  const digest = (): string =>
+    (madeDigest ??= createHash("sha256")
+      .update(item.payload ? `u\n${item.payload.data}\n${item.payload.text}` : `x\n${item.unknownPayload ?? ""}`)
+      .digest("base64url")
+      .slice(0, 22));
+  const refusedBefore = core.itemRefusedBefore(item.node, item.itemId, digest);
   const refuse = (source: string, line: string, reason: string): void => {
     if (refusedBefore) return log.debug(`${line} again: refused before, not told again`, { ...where, reason });
     log.warn(line, { ...where, reason });
     core.refusedUpdate(source, "pubsub", reason);
   };
   const remember = (): void => {
-    if (!refusedBefore) core.rememberRefusedItem(item.node, item.itemId);
+    if (!refusedBefore) core.rememberRefusedItem(item.node, item.itemId, digest());
   };
   const refused = (reason: string): ItemOutcome => {
     refuse(item.node.slice(NODE_PREFIX.length), "item rejected", reason);

@@ -457,13 +457,15 @@ export const MIGRATIONS: readonly Migration[] = [
       -- reconnection: an item it refused (malformed, or an alert of it it could not key) was
       -- refused, logged, counted and raised refused-updates again each time. A refused item has no
       -- transmission id AlertBot keeps (a malformed one has none at all): its item id is what is
-      -- known of it. The rowid orders a node's rows as they were refused, for RefusedItemStore's
-      -- pruning to the newest.
+      -- known of it, with a digest of what it carried: a publisher may publish again under the
+      -- same id, and that is a new item. The rowid orders a node's rows as they were refused, for
+      -- RefusedItemStore's pruning to the newest.
       CREATE TABLE refused_items (
         node       TEXT NOT NULL,
         item_id    TEXT NOT NULL,
+        digest     TEXT NOT NULL,
         refused_at INTEGER NOT NULL,
-        UNIQUE (node, item_id)
+        UNIQUE (node, item_id, digest)
       );
     `,
   },

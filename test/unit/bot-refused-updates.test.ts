@@ -295,9 +295,12 @@ describe("AlertBot's own alert about updates it refuses", () => {
       assert.equal(store.alerts.find("web1", "cpu"), undefined, "the intruder's update is still refused");
       assert.equal(counted.length, 3, counted.join("\n"));
 
-      // An item never refused before is told as ever.
+      // An item never refused before is told as ever; so is one published again under an id
+      // refused before, carrying something else (a publisher may reuse its item ids).
       await catchUpOn([...items, item("i5", { data: "still not protobuf!", text: "" })]);
       assert.equal(counted.length, 4, counted.join("\n"));
+      await catchUpOn([item("i2", { data: "another thing, not protobuf either!", text: "" })]);
+      assert.equal(counted.length, 5, counted.join("\n"));
       await advanceCore(clock, core, 1000);
       assert.equal(own()?.status, "raised");
     });
