@@ -36,6 +36,7 @@ import type { HttpConfig } from "../http/http-config.js";
 import type { HttpListener } from "../http/listener.js";
 import { WebBoard } from "../web/web-board.js";
 import { PresenceTracker } from "./presence-tracker.js";
+import { presenceOrigin } from "./presence-origin.js";
 import { Retention } from "./retention.js";
 import { catchUpGauges, storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, settingsFromConfig, type BotSettings, type ReloadOutcome } from "./settings.js";
@@ -416,7 +417,9 @@ async function startBot(
   // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").
   const agentStatus = new Map<string, { status: string; at: number }>();
   presence.onPresence(async (p) => {
-    if (isPerson(p.from)) {
+    const origin = presenceOrigin(p, { isPerson, isRoom: (jid) => rooms.occupant(jid) !== undefined });
+    if (origin === "room") return;
+    if (origin === "person") {
       const person = bareJid(p.from);
       reask.heard(person);
       const before = people.status(person);

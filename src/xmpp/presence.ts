@@ -3,10 +3,10 @@
 // answer) subscriptions itself.
 import type { Unsubscribe } from "./emitter.js";
 import { parseStanzaError, type XmppResult } from "./errors.js";
-import { NS_ROSTER } from "./namespaces.js";
+import { NS_MUC_USER, NS_ROSTER } from "./namespaces.js";
 import { coreOf } from "./session.js";
 import type { XmppSession } from "./session.js";
-import { attr } from "./xml.js";
+import { attr, type XmlElement } from "./xml.js";
 
 /** RFC 6121 §4.7.2.1 availability sub-states. */
 export type PresenceShow = "away" | "chat" | "dnd" | "xa";
@@ -20,6 +20,12 @@ export interface PresenceUpdate {
   readonly status?: string;
   readonly show?: PresenceShow;
   readonly priority?: number;
+  /**
+   * Present when a multi-user chat room relayed it (XEP-0045 §7.2.3: it carries `<x
+   * xmlns="…muc#user"/>`): an occupant's presence in a room, from room@service/nick, ours included.
+   * It says who is in the room, not what an account itself is: no agent, and no one's reachability.
+   */
+  readonly muc?: true;
 }
 
 /** RFC 6121 §3 subscription stanzas, plus the server's probes (§4.3). */
@@ -103,19 +109,8 @@ export function createPresence(session: XmppSession): Presence {
     },
     onPresence: (handler) =>
       core.onStanza("presence", "presence", (stanza) => {
-        const type = stanza.attrs.type ?? "available";
-        if (type !== "available" && type !== "unavailable") return;
-        const show = stanza.getChildText("show") ?? undefined;
-        const status = stanza.getChildText("status") ?? undefined;
-        const priority = Number(stanza.getChildText("priority") ?? NaN);
-        return handler({
-          from: attr(stanza, "from") ?? "",
-          to: attr(stanza, "to") ?? "",
-          type,
-          ...(status !== undefined ? { status } : {}),
-          ...(show && SHOWS.has(show) ? { show: show as PresenceShow } : {}),
-          ...(Number.isInteger(priority) ? { priority } : {}),
-        });
+        const update = readPresence(stanza);
+        return update === undefined ? undefined : handler(update);
       }),
     onBounce: (handler) =>
       core.onStanza("presence", "presence bounce", (stanza) => {
@@ -132,6 +127,24 @@ export function createPresence(session: XmppSession): Presence {
           type: type as SubscriptionType,
         });
       }),
+  };
+}
+
+/** Reads an available/unavailable presence stanza; undefined for any other type (subscriptions, probes, errors). */
+export function readPresence(stanza: XmlElement): PresenceUpdate | undefined {
+  const type = stanza.attrs.type ?? "available";
+  if (type !== "available" && type !== "unavailable") return undefined;
+  const show = stanza.getChildText("show") ?? undefined;
+  const status = stanza.getChildText("status") ?? undefined;
+  const priority = Number(stanza.getChildText("priority") ?? NaN);
+  return {
+    from: attr(stanza, "from") ?? "",
+    to: attr(stanza, "to") ?? "",
+    type,
+    ...(status !== undefined ? { status } : {}),
+    ...(show && SHOWS.has(show) ? { show: show as PresenceShow } : {}),
+    ...(Number.isInteger(priority) ? { priority } : {}),
+    ...(stanza.getChild("x", NS_MUC_USER) ? { muc: true as const } : {}),
   };
 }
 
