@@ -1,14 +1,15 @@
 // Workgroup rooms as people see them with their own clients on a real Prosody: the bot makes its
 // rooms members-only (the workgroup's people), non-anonymous and hidden; strangers cannot get in,
 // the member list follows a config reload, and a room the bot cannot secure gets nothing. An owner
-// who kicks the bot, or destroys its room, does not leave the workgroup's room silent.
+// who kicks the bot, or destroys its room, does not leave the workgroup's room silent. The presence
+// a room relays (its occupants', the bot's own) is not taken for an agent's: nobody there is probed.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { createDisco } from "../../src/xmpp/disco.js";
 import { createMuc, type Muc } from "../../src/xmpp/muc.js";
-import { NS_DELAY, NS_MUC_ADMIN } from "../../src/xmpp/namespaces.js";
+import { NS_DELAY, NS_DISCO_INFO, NS_MUC_ADMIN } from "../../src/xmpp/namespaces.js";
 import { coreOf } from "../../src/xmpp/session.js";
 import { runBot } from "../../src/bot/run-bot.js";
 import { loadBotConfig } from "../../src/config/bot-config.js";
@@ -373,5 +374,103 @@ rules:
         : undefined,
     );
     assert.equal(errors(), errorsBefore + 1, logs.text());
+  });
+});
+
+describe("workgroup rooms: occupants' presence is the room's, not an agent's", function () {
+  this.timeout(60_000);
+  const server = withProsody();
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let alice: PersonClient;
+  let aliceMuc: { muc: Muc; heard: string[] } | undefined;
+  const people: PersonClient[] = [];
+  const logs = new LogLines();
+  /** Every stanza AlertBot's session wrote, as text, from just after its start. */
+  const sent: string[] = [];
+  const room = (): string => `quiet@${server().prosody.mucJid}`;
+  const config = (withRoom: boolean) => {
+    const t = server();
+    const body = `people:
+  - { name: alice, jid: alice@${t.prosody.domain} }
+workgroups:
+  - { name: ops, members: [alice]${withRoom ? `, room: ${room()}` : ""} }
+rules:
+  - { level: normal, workgroup: ops }
+`;
+    return loadBotConfig(botConfigYaml(t, dir, body), {
+      file: "alertbot.yaml",
+      env: { [BOT_SECRET_ENV]: t.botSecret },
+    });
+  };
+  /** alice in the room, and what she heard there. */
+  const aliceInRoom = async (): Promise<{ muc: Muc; heard: string[] }> => {
+    if (aliceMuc) return aliceMuc;
+    const muc = createMuc(alice.session);
+    const heard: string[] = [];
+    muc.onGroupchat((m) => void heard.push(`${m.nick}: ${m.body}`));
+    const joined = await muc.join(room(), "alice");
+    assert.ok(joined.ok, JSON.stringify(joined));
+    return (aliceMuc = { muc, heard });
+  };
+  /**
+   * A command through the room and its answer: the room relays in order, and AlertBot reads in
+   * order, so whatever AlertBot did on the presence before it was done by then (a disco#info is
+   * sent at once; only its timeout, and the error, would come 15 s later).
+   */
+  const roundTrip = async (): Promise<void> => {
+    const { muc, heard } = await aliceInRoom();
+    heard.length = 0;
+    await muc.sendGroupchat(room(), "AlertBot: oncall ops");
+    await waitFor("the oncall answer in the room", () => heard.find((h) => /^AlertBot: alice: ops:/.test(h)));
+  };
+  /** disco#info requests AlertBot sent to someone in a room (room@service/nick). */
+  const discoToOccupants = (): string[] =>
+    sent.filter(
+      (s) => /^<iq\b[^>]*\btype=["']get["']/.test(s) && s.includes(NS_DISCO_INFO) && s.includes(`to="${room()}/`),
+    );
+  const errors = (): Array<Record<string, unknown>> => logs.lines.filter((l) => l["level"] === "error");
+
+  before(async () => {
+    dir = tempDir("mauve-rooms-presence-");
+    people.push((alice = await PersonClient.login(server(), "alice")));
+    bot = await runBot(config(true), systemClock, logs.logger);
+    // Nothing else reads what a session writes: xmpp.js says it on its entity.
+    coreOf(bot.session).entity.on("send", (el: { toString(): string }) => void sent.push(el.toString()));
+    await waitFor("the room secured", () => logs.withMsg("workgroup room secured").length > 0);
+  });
+
+  after(async () => {
+    await bot?.stop();
+    for (const p of people) await p.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("asks nothing of a person who joins its room, and logs no error", async () => {
+    await roundTrip();
+    assert.ok(
+      sent.some((s) => s.includes("alice: ops:")),
+      "AlertBot's answer was seen going out",
+    );
+    assert.deepEqual(discoToOccupants(), []);
+    assert.deepEqual(errors(), []);
+  });
+
+  it("asks nothing of the occupants, itself included, when it joins a room a person is in", async () => {
+    await aliceInRoom();
+    await bot!.reload(config(false));
+    await waitFor("AlertBot out of the room", () =>
+      aliceMuc?.muc.room(room())?.occupants.some((o) => o.nick === "AlertBot") === false ? true : undefined,
+    );
+    const secured = logs.withMsg("workgroup room secured").length;
+    await bot!.reload(config(true));
+    await waitFor("the room secured again", () => logs.withMsg("workgroup room secured").length > secured);
+    await roundTrip();
+    assert.ok(
+      sent.some((s) => new RegExp(`<presence[^>]* to=["']${room()}/AlertBot["']`).test(s)),
+      "AlertBot joined the room again",
+    );
+    assert.deepEqual(discoToOccupants(), []);
+    assert.deepEqual(errors(), []);
   });
 });
