@@ -275,9 +275,8 @@ export class ReplicaFollower {
       this.deps.log.warn("replica log: an item that is not a batch, ignored", { itemId: item.itemId });
       return "ignored";
     }
-    // A batch this file holds already is no news of the active's version.
-    if (seq <= this.deps.journal.seq) return "duplicate";
-    if (this.mismatchOf(item)) return "mismatch";
+    // A batch this file holds already is no news of the active's version (the journal says so).
+    if (schemaOf(item) !== this.deps.journal.schema && seq > this.deps.journal.seq) return "mismatch";
     let outcome: ApplyOutcome;
     try {
       outcome = this.deps.journal.apply(seq, item.text);

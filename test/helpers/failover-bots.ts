@@ -47,6 +47,44 @@ export function writeFailoverConfig(
   return writeBotConfig(t, own, `${body}\n${failoverYaml(t, windows)}`);
 }
 
+/**
+ * A failover config in `<dir>/<name>/` with short windows (T 3 s, L 1 s, G 2 s): `people` mailed
+ * for everything through the SMTP sink on `smtpPort`, each bot from its own address
+ * (alerts-<name>@example.org); `extra` YAML added as it is.
+ */
+export function writeMailedFailoverConfig(
+  t: TestProsody,
+  dir: string,
+  name: string,
+  smtpPort: number,
+  people: readonly string[],
+  extra = "",
+): string {
+  const own = join(dir, name);
+  mkdirSync(own, { recursive: true });
+  const persons = people
+    .map(
+      (p) =>
+        `  - { name: ${p}, jid: ${p}@${t.prosody.domain}, email: ${p}@example.org, notify: { urgent: [email], normal: [email], low: [email] } }`,
+    )
+    .join("\n");
+  return writeBotConfig(
+    t,
+    own,
+    `people:
+${persons}
+${extra}email:
+  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
+  from: Mauve <alerts-${name}@example.org>
+failover:
+  standby_component: ${TEST_STANDBY_NAME}.${t.prosody.domain}
+  takeover_after: 3s
+  lease: 1s
+  grace: 2s
+`,
+  );
+}
+
 /** Starts `bots/alertbot.ts` with a failover config and resolves once it runs as the standby. */
 export async function startFailoverBot(t: TestProsody, configPath: string, label: string): Promise<ChildRun> {
   const bot = spawnFailoverBot(t, configPath, label);

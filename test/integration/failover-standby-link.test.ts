@@ -3,11 +3,10 @@
 // before it had connected killed it; and it took over with the people of its start-up file
 // whatever a reload had asked for meanwhile (docs/failover.md).
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync, rmSync } from "node:fs";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import { startFailoverBot, tookOver, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
-import { BOT_SECRET_ENV, writeBotConfig } from "../helpers/process-bot.js";
+import { startFailoverBot, tookOver, TEST_STANDBY_NAME, writeMailedFailoverConfig } from "../helpers/failover-bots.js";
+import { BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { ChildRun } from "../helpers/process-child.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { parseMail, SmtpSink, type CapturedMail } from "../helpers/smtp-sink.js";
@@ -19,30 +18,7 @@ const RETRY_LINE = "cannot connect as the standby yet; will retry";
 
 /** A failover config in `<dir>/<name>/`: `people` mailed for everything, host-down grace 2 s. */
 function writeConfig(t: TestProsody, dir: string, name: string, smtpPort: number, people: readonly string[]): string {
-  const own = join(dir, name);
-  mkdirSync(own, { recursive: true });
-  const persons = people
-    .map(
-      (p) =>
-        `  - { name: ${p}, jid: ${p}@${t.prosody.domain}, email: ${p}@example.org, notify: { urgent: [email], normal: [email], low: [email] } }`,
-    )
-    .join("\n");
-  return writeBotConfig(
-    t,
-    own,
-    `people:
-${persons}
-host_down: { grace: 2s }
-email:
-  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
-  from: Mauve <alerts-${name}@example.org>
-failover:
-  standby_component: ${TEST_STANDBY_NAME}.${t.prosody.domain}
-  takeover_after: 3s
-  lease: 1s
-  grace: 2s
-`,
-  );
+  return writeMailedFailoverConfig(t, dir, name, smtpPort, people, "host_down: { grace: 2s }\n");
 }
 
 const subjectOf = (m: CapturedMail): string => parseMail(m.raw).headers.get("subject") ?? "";

@@ -10,10 +10,16 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
-import { replicaSeq, startFailoverBot, tookOver, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
-import { BOT_SECRET_ENV, writeBotConfig } from "../helpers/process-bot.js";
+import {
+  replicaSeq,
+  startFailoverBot,
+  tookOver,
+  TEST_STANDBY_NAME,
+  writeMailedFailoverConfig,
+} from "../helpers/failover-bots.js";
+import { BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { ChildRun, REPO_ROOT } from "../helpers/process-child.js";
-import { withProsody, type TestProsody } from "../helpers/prosody.js";
+import { withProsody } from "../helpers/prosody.js";
 import { parseMail, SmtpSink, type CapturedMail } from "../helpers/smtp-sink.js";
 import { LogLines, runRegisteredAgent, tempDir } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -21,27 +27,6 @@ import { waitFor } from "../helpers/wait-for.js";
 const REAL_PROCESS_MS = 120_000;
 // The last commit before the log said its schema: the previous release, as a user would have it.
 const PREVIOUS_RELEASE = "e670564b5c6e2866d9e6a5a8adcc9885d3df2659";
-
-/** A failover config in `<dir>/<name>/`: alice mailed for everything. */
-function writeConfig(t: TestProsody, dir: string, name: string, smtpPort: number): string {
-  const own = join(dir, name);
-  mkdirSync(own, { recursive: true });
-  return writeBotConfig(
-    t,
-    own,
-    `people:
-  - { name: alice, jid: alice@${t.prosody.domain}, email: alice@example.org, notify: { urgent: [email], normal: [email], low: [email] } }
-email:
-  smtp: { host: 127.0.0.1, port: ${smtpPort}, secure: false, timeout: 30s }
-  from: Mauve <alerts-${name}@example.org>
-failover:
-  standby_component: ${TEST_STANDBY_NAME}.${t.prosody.domain}
-  takeover_after: 3s
-  lease: 1s
-  grace: 2s
-`,
-  );
-}
 
 /** The previous release's source tree, from this repository's history, with this checkout's packages. */
 function previousRelease(dir: string): string {
@@ -93,8 +78,8 @@ describe("failover: a pair of two versions (a rolling upgrade)", function () {
     const t = server();
     await t.prosody.register("versions1", "pw-versions1");
     const tree = previousRelease(dir);
-    const oldConfig = writeConfig(t, dir, "old", smtp.port);
-    const newConfig = writeConfig(t, dir, "new", smtp.port);
+    const oldConfig = writeMailedFailoverConfig(t, dir, "old", smtp.port, ["alice"]);
+    const newConfig = writeMailedFailoverConfig(t, dir, "new", smtp.port, ["alice"]);
     const old = ChildRun.command(
       process.execPath,
       ["--import", "tsx", "bots/alertbot.ts", "--config", oldConfig],

@@ -17,7 +17,7 @@ import { Store } from "../../src/store/store.js";
 import { fuzzPayloads, mulberry32 } from "../fixtures/fault/fuzz-payloads.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startBotProcess, writeBotConfig } from "../helpers/process-bot.js";
-import { withProsody } from "../helpers/prosody.js";
+import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink, parseMail } from "../helpers/smtp-sink.js";
 import { LogLines, PersonClient, startAgent, startBot, tempDir } from "../helpers/spine.js";
 import { waitFor, waitForCount } from "../helpers/wait-for.js";
@@ -411,6 +411,60 @@ email:
   });
 });
 
+/** One alert of an item's update by hand: its id and summary. */
+const good = (id: string, summary: string): number[] =>
+  bytesField(4, [...bytesField(1, text(id)), ...bytesField(5, text(summary))]);
+/** An item's protobuf by hand: db1's update with transmission id `id` (under 128) and these alerts. */
+const item = (id: number, ...alerts: number[][]): string =>
+  b64([...varint(1, id), ...bytesField(2, text("db1")), ...varint(3, 0), ...alerts.flat()]);
+
+/** Publishes `data` to db1's node from `rogue` (a session of db1's own account); the server must take it. */
+async function publishToDb1(rogue: XmppSession, pubsubJid: string, data: string): Promise<void> {
+  const r = await createPubsub(rogue).publish(pubsubJid, "mauve/alerts/db1", { data, text: "one bad alert" });
+  assert.ok(r.ok, `the server took the item: ${JSON.stringify(r)}`);
+}
+
+/**
+ * AlertBot as a process telling alice, db1's agent heard from (its first alert told), and a second
+ * session of db1's own account, which publishes to db1's node what no agent of ours would.
+ */
+async function db1BotWithRogue(
+  t: TestProsody,
+  dir: string,
+): Promise<{ alice: PersonClient; config: string; bot: ChildRun; agent: RunningAgent; rogue: XmppSession }> {
+  const d = t.prosody.domain;
+  const alice = await PersonClient.login(t, "alice");
+  const config = writeBotConfig(
+    t,
+    dir,
+    `people:
+  - { name: alice, jid: alice@${d} }
+storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
+`,
+  );
+  const bot = await startBotProcess(t, config);
+  const agent = await startAgent(
+    t,
+    dir,
+    "db1",
+    "  - { id: replication, summary: Replication late, state: raised }",
+    new LogLines().logger,
+  );
+  await waitFor(
+    "alice to be told of db1's first alert",
+    () => alice.received.some((m) => /^RAISED #\d+ db1 replication: Replication late/.test(m.body)),
+    30_000,
+  );
+  const rogue = await connectClient({
+    service: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
+    domain: d,
+    username: "db1",
+    password: "pw-db1",
+    resource: "rogue",
+  });
+  return { alice, config, bot, agent, rogue };
+}
+
 describe("fault: an item's alert AlertBot cannot key, on a real AlertBot process", function () {
   this.timeout(120_000);
   let dir: string;
@@ -453,50 +507,10 @@ describe("fault: an item's alert AlertBot cannot key, on a real AlertBot process
         .map((a) => `${a.alertId} ${a.status}`)
         .sort(),
     );
-  const publish = async (data: string): Promise<void> => {
-    const t = server();
-    const r = await createPubsub(rogue!).publish(t.prosody.pubsubJid, "mauve/alerts/db1", {
-      data,
-      text: "one bad alert",
-    });
-    assert.ok(r.ok, `the server took the item: ${JSON.stringify(r)}`);
-  };
-  const good = (id: string, summary: string): number[] =>
-    bytesField(4, [...bytesField(1, text(id)), ...bytesField(5, text(summary))]);
-  /** An item's protobuf by hand: db1's update with transmission id `id` (under 128) and these alerts. */
-  const item = (id: number, ...alerts: number[][]): string =>
-    b64([...varint(1, id), ...bytesField(2, text("db1")), ...varint(3, 0), ...alerts.flat()]);
-
+  const publish = (data: string): Promise<void> => publishToDb1(rogue!, server().prosody.pubsubJid, data);
   before(async () => {
     dir = tempDir("mauve-fault-alert-");
-    const t = server();
-    const d = t.prosody.domain;
-    alice = await PersonClient.login(t, "alice");
-    config = writeBotConfig(
-      t,
-      dir,
-      `people:
-  - { name: alice, jid: alice@${d} }
-storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
-`,
-    );
-    bot = await startBotProcess(t, config);
-    agent = await startAgent(
-      t,
-      dir,
-      "db1",
-      "  - { id: replication, summary: Replication late, state: raised }",
-      new LogLines().logger,
-    );
-    await told(/^RAISED #\d+ db1 replication: Replication late/);
-    // A second session of db1's own account: it publishes to db1's node what no agent of ours would.
-    rogue = await connectClient({
-      service: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
-      domain: d,
-      username: "db1",
-      password: "pw-db1",
-      resource: "rogue",
-    });
+    ({ alice, config, bot, agent, rogue } = await db1BotWithRogue(server(), dir));
   });
 
   it("applies and tells an item's other alerts, names the one it cannot key (no id, only control characters, Latin-1 bytes) in refused-updates, and takes the next item", async () => {
@@ -622,52 +636,14 @@ describe("fault: an item refused before, read again from its node at AlertBot's 
       store.close();
     }
   };
-  const publish = async (data: string): Promise<void> => {
-    const r = await createPubsub(rogue!).publish(server().prosody.pubsubJid, "mauve/alerts/db1", {
-      data,
-      text: "one bad alert",
-    });
-    assert.ok(r.ok, `the server took the item: ${JSON.stringify(r)}`);
-  };
-  const good = (id: string, summary: string): number[] =>
-    bytesField(4, [...bytesField(1, text(id)), ...bytesField(5, text(summary))]);
-  /** An item's protobuf by hand: db1's update with transmission id `id` (under 128) and these alerts. */
-  const item = (id: number, ...alerts: number[][]): string =>
-    b64([...varint(1, id), ...bytesField(2, text("db1")), ...varint(3, 0), ...alerts.flat()]);
-
+  const publish = (data: string): Promise<void> => publishToDb1(rogue!, server().prosody.pubsubJid, data);
   before(async () => {
     dir = tempDir("mauve-fault-again-");
-    const t = server();
-    const d = t.prosody.domain;
-    alice = await PersonClient.login(t, "alice");
-    config = writeBotConfig(
-      t,
-      dir,
-      `people:
-  - { name: alice, jid: alice@${d} }
-storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }
-`,
-    );
-    bot = await startBotProcess(t, config);
-    // db1's agent makes its node (asking AlertBot), then stops: at AlertBot's return it would publish
-    // its full state, which is not what this test is about.
-    agent = await startAgent(
-      t,
-      dir,
-      "db1",
-      "  - { id: replication, summary: Replication late, state: raised }",
-      new LogLines().logger,
-    );
-    await told(/^RAISED #\d+ db1 replication: Replication late/);
+    ({ alice, config, bot, agent, rogue } = await db1BotWithRogue(server(), dir));
+    // db1's agent has made its node (asking AlertBot); it stops: at AlertBot's return it would
+    // publish its full state, which is not what this test is about.
     await agent.stop();
     agent = undefined;
-    rogue = await connectClient({
-      service: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
-      domain: d,
-      username: "db1",
-      password: "pw-db1",
-      resource: "rogue",
-    });
   });
 
   it("neither logs nor counts nor raises refused-updates again for it after a restart (SIGTERM), once the alert was cleared", async () => {
