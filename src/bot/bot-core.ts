@@ -35,7 +35,7 @@ import { coalescingRunner, inSlices, nextTurn, TurnBatch } from "../util/batchin
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { agentReturnGraceMs, Hearing } from "./hearing.js";
 import { FreezeWatch } from "./freeze-watch.js";
-import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
+import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown, type LinkDown } from "./link-down.js";
 import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
 import {
@@ -136,6 +136,16 @@ export class BotCore {
   private readonly refused = new RefusedUpdates();
   /** True while that alert is to be raised at the next tick. */
   private refusedToRaise = false;
+  /**
+   * AlertBot's own conditions that stand until they end: the configuration file refused at a reload
+   * (until one loads), its link to the server down past the grace (until it is back). A person may
+   * clear their alert by hand meanwhile (`clear`, the board); `clear` promises that the sender raises
+   * it again if the problem is still there, and AlertBot is the sender: each tick raises it again,
+   * as it does a host-down alert. Before, a clear by hand silenced a refused file until the restart
+   * that would not start on it.
+   */
+  private configRefusal: ConfigRefusal | null = null;
+  private linkIsDown: Omit<LinkDown, "importance"> | null = null;
   /**
    * The alerts the updates being applied just saved, as stored, while their transaction is open
    * (see `applyQueued`): the first round over due alerts takes them from here.
@@ -344,6 +354,7 @@ export class BotCore {
   async linkDown(source: string, since: number, reason: string, drops = 1): Promise<void> {
     const { store, clock, log } = this.deps;
     const { policy, semantics } = this.settings();
+    this.linkIsDown = { source, since, reason, drops };
     const down = { source, since, reason, importance: policy.hostDown.importance, drops };
     await this.ownAlertWritten(
       () => raiseLinkDown(store, down, clock.now(), semantics),
@@ -360,6 +371,7 @@ export class BotCore {
   /** AlertBot's link to its server is up: its own alert, if raised, clears. */
   async linkUp(source: string): Promise<void> {
     const { store, clock, log } = this.deps;
+    this.linkIsDown = null;
     await this.ownAlertWritten(
       () => clearLinkDown(store, source, clock.now()),
       () => log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID }),
@@ -370,6 +382,7 @@ export class BotCore {
   async configRefused(refusal: ConfigRefusal): Promise<void> {
     const { store, clock, log } = this.deps;
     const { policy, semantics } = this.settings();
+    this.configRefusal = refusal;
     await this.ownAlertWritten(
       () => raiseConfigRefused(store, this.ownSource, refusal, policy.hostDown.importance, clock.now(), semantics),
       () =>
@@ -380,6 +393,7 @@ export class BotCore {
   /** The configuration file loaded (at a reload, or at start): AlertBot's own alert, if raised, clears. */
   async configLoaded(file?: string): Promise<void> {
     const { store, clock, log } = this.deps;
+    this.configRefusal = null;
     await this.ownAlertWritten(
       () => clearConfigRefused(store, this.ownSource, file, clock.now()),
       () => log.info("configuration loaded: AlertBot's own alert cleared", { alert: CONFIG_ALERT_ID, file }),
@@ -736,6 +750,7 @@ export class BotCore {
           if (first) this.markUnheardDown(now, policy.hostDown.graceMs);
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           if (first) this.lookAtRefused(policy.hostDown.importance, now, semantics);
+          if (first) this.raiseStanding(policy.hostDown.importance, now, semantics);
           const seenBefore = seen.size;
           const changes = processDue(store, now, DUE_CHUNK, hold);
           evaluate(changes);
@@ -774,6 +789,31 @@ export class BotCore {
   }
 
   /**
+   * Raises again AlertBot's own alerts whose condition still stands (see `configRefusal`) and which
+   * are not raised: cleared by hand, or their first write failed (the disk full). One indexed read
+   * each, and only while one stands.
+   */
+  private raiseStanding(importance: number, now: number, semantics: AlertSemantics | undefined): void {
+    const { store, log } = this.deps;
+    const refusal = this.configRefusal;
+    if (refusal !== null && raiseConfigRefused(store, this.ownSource, refusal, importance, now, semantics)) {
+      this.changed();
+      log.error("configuration still refused, and AlertBot's own alert about it was not raised: raised again", {
+        alert: CONFIG_ALERT_ID,
+        file: refusal.file,
+      });
+    }
+    const down = this.linkIsDown;
+    if (down !== null && raiseLinkDown(store, { ...down, importance }, now, semantics)) {
+      this.changed();
+      log.error("still cut off from the XMPP server, and AlertBot's own alert about it was not raised: raised again", {
+        alert: LINK_DOWN_ALERT_ID,
+        sinceMs: now - down.since,
+      });
+    }
+  }
+
+  /**
    * Raises AlertBot's alert about refused updates when one came, rewrites its text when more came
    * (see REFUSED_TEXT_EVERY_MS), and clears it after an hour without. Noted in memory only once that is stored: a round rolled back (the disk full) raises or
    * clears it at the next tick. Noted before, the alert about a sender refused on and on was never
@@ -781,6 +821,17 @@ export class BotCore {
    */
   private lookAtRefused(importance: number, now: number, semantics: AlertSemantics | undefined): void {
     const { store, log } = this.deps;
+    if (!this.refusedToRaise && this.refused.isRaised()) {
+      // Raised by this run but not raised in the store: a person cleared it by hand (`clear`). A
+      // sender refused since must raise it again, or the clear silenced it until an hour of quiet.
+      const stored = store.alerts.find(this.ownSource, REFUSED_ALERT_ID);
+      if (stored?.status !== "raised" && this.refused.clearedByHand(stored?.clearedAt ?? now)) {
+        this.refusedToRaise = true;
+        log.warn("updates refused since AlertBot's own alert about them was cleared by hand: raised again", {
+          alert: REFUSED_ALERT_ID,
+        });
+      }
+    }
     if (this.refusedToRaise) {
       store.afterCommit(() => {
         this.refusedToRaise = false;

@@ -5,7 +5,8 @@
 // 422 and never resends), and whatever those updates said is never heard by anyone. A sender whose every update is
 // refused is a part of the fleet gone silent. So the first refusal raises one alert of AlertBot's
 // own (its component JID as the source, as its other own alerts), naming the senders refused, which
-// the policy sends like any other; an hour without a refusal clears it. One alert, however many
+// the policy sends like any other; an hour without a refusal clears it, and a refusal after a person
+// cleared it by hand raises it again. One alert, however many
 // senders: a flood of refusals must not become a flood of alerts. Later refusals rewrite its text
 // (counts, the latest sender and reason) at most every few minutes, and a sender not refused before
 // is told by chat to those the alert reached: an ack for one sender must not hide the next. One of
@@ -113,6 +114,25 @@ export class RefusedUpdates {
     return this.raised && this.lastAt !== null ? this.lastAt + REFUSED_QUIET_MS : null;
   }
 
+  /** Whether the alert is raised, as far as this run knows (a person may have cleared it by hand since). */
+  isRaised(): boolean {
+    return this.raised;
+  }
+
+  /**
+   * The alert was found cleared though this run raised it: a person cleared it by hand at
+   * `clearedAt`. What was refused before that is forgotten, as at any clear; true when a refusal
+   * came after it, which raises the alert again (the latest one stands for those since): a clear by
+   * hand must not silence a sender that is still refused.
+   */
+  clearedByHand(clearedAt: number): boolean {
+    const latest = this.latest;
+    const lastAt = this.lastAt;
+    this.reset();
+    if (latest === undefined || lastAt === null || lastAt <= clearedAt) return false;
+    return this.note(latest.source, latest.via, latest.reason, lastAt);
+  }
+
   /** Forgets what was refused: the alert has cleared. */
   reset(): void {
     this.senders.clear();
@@ -141,7 +161,7 @@ export class RefusedUpdates {
       (r) => `${named(r)}: ${r.count} refused, the last because ${oneLine(r.reason).slice(0, REASON_CHARS)}`,
     );
     if (this.others > 0) lines.push(`…and ${this.others} more from other senders.`);
-    const detail = `${this.total} refused since this alert was raised (or AlertBot last started). Whatever these updates said has not been applied, and nobody has been told of it. ${lines.join("; ")}. AlertBot's log has each refusal ("update rejected", "item rejected", "malformed UDP packet dropped"); /metrics counts every one in mauve_refused_total, by path and reason. Fix the sender (its source name, its account) or AlertBot's config (udp.handover, the sources it knows). This alert clears after an hour without a refusal.`;
+    const detail = `${this.total} refused since this alert was raised (or AlertBot last started). Whatever these updates said has not been applied, and nobody has been told of it. ${lines.join("; ")}. AlertBot's log has each refusal ("update rejected", "item rejected", "malformed UDP packet dropped"); /metrics counts every one in mauve_refused_total, by path and reason. Fix the sender (its source name, its account) or AlertBot's config (udp.handover, the sources it knows). This alert clears after an hour without a refusal; cleared by hand, the next refusal raises it again.`;
     return { summary, detail };
   }
 }

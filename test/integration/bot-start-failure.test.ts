@@ -3,7 +3,9 @@
 // a damaged database, a database directory that is missing, its HTTP port taken and another
 // AlertBot on its database each used to exit 1, to be restarted every 5 s with nobody told. Now the
 // people on call are told once, it tries again, and it starts once the cause is gone. A database
-// file deleted under a running bot, and a configuration refused at a reload, are told too.
+// file deleted under a running bot, and a configuration refused at a reload, are told too, and
+// AlertBot's alerts about a refused configuration or refused updates, cleared by hand while still so,
+// come back.
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -243,5 +245,63 @@ http:
     run.signal("SIGHUP");
     await waitFor("the clear by email", () => mailsTo("cora", /loaded its configuration/) > 0 || undefined, 60_000);
     assert.equal(await reloadOk(), 1);
+  });
+
+  it("that alert cleared by hand while the file is still refused is raised again, until a reload loads", async () => {
+    const t = server();
+    const path = config(t, "cole");
+    const good = readFileSync(path, "utf8");
+    const run = await startBotProcess(t, path);
+    runs.push(run);
+    const cole = await PersonClient.login(t, "cole");
+    people.push(cole);
+    const bot = `alertbot.${t.prosody.domain}`;
+    writeFileSync(path, good.replace("people:", "peeple:"));
+    run.signal("SIGHUP");
+    await waitFor("the alert by email", () => mailsTo("cole", /RAISED.*alertbot-config/) > 0 || undefined, 60_000);
+    const id = /#(\d+)/.exec(smtp.mails.find((m) => /RAISED.*alertbot-config/.test(m.raw))!.raw)![1];
+    // The next restart would not start on this file: a clear by hand must not make it look fine.
+    await cole.say(bot, `clear ${id} because I saw it`);
+    await cole.expect(new RegExp(`#${id} .*cleared by hand by cole`));
+    await waitFor("raised again, by email", () => mailsTo("cole", /RAISED.*alertbot-config/) > 1 || undefined, 60_000);
+    assert.equal(
+      run.withMsg("configuration still refused, and AlertBot's own alert about it was not raised: raised again").length,
+      1,
+    );
+    writeFileSync(path, good);
+    run.signal("SIGHUP");
+    await waitFor("the clear by email", () => mailsTo("cole", /loaded its configuration/) > 0 || undefined, 60_000);
+    await cole.say(bot, `show`);
+    await cole.expect(/./);
+    assert.equal(mailsTo("cole", /RAISED.*alertbot-config/), 2, "not raised again once the file loads");
+  });
+  it("its alert about refused updates, cleared by hand, is raised again by the next refusal", async () => {
+    const t = server();
+    const run = await startBotProcess(t, config(t, "rhea"));
+    runs.push(run);
+    const rhea = await PersonClient.login(t, "rhea");
+    people.push(rhea);
+    const bot = `alertbot.${t.prosody.domain}`;
+    const port = Number(run.withMsg("listening for HTTP")[0]?.["port"]);
+    const refused = async (): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ source: "backup one", alerts: [{ id: "x", summary: "y" }] }),
+      });
+      assert.equal(res.status, 422, await res.text());
+    };
+    const raisedMails = (): number => mailsTo("rhea", /RAISED.*refused-updates/);
+    await refused();
+    await waitFor("the alert by email", () => raisedMails() > 0 || undefined, 60_000);
+    const id = /#(\d+)/.exec(smtp.mails.find((m) => /RAISED.*refused-updates/.test(m.raw))!.raw)![1];
+    await rhea.say(bot, `clear ${id}`);
+    await rhea.expect(new RegExp(`#${id} .*cleared by hand by rhea`));
+    // Nothing refused since the clear: it stays clear (the help's answer comes after anything said before it).
+    await rhea.barrier(bot);
+    assert.equal(raisedMails(), 1);
+    // The sender is still refused: heard of again, not after an hour of quiet.
+    await refused();
+    await waitFor("raised again, by email", () => raisedMails() > 1 || undefined, 60_000);
   });
 });

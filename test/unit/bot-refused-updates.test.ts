@@ -217,6 +217,37 @@ describe("AlertBot's own alert about updates it refuses", () => {
     assert.ok(rewrites() - before <= 3, `${rewrites() - before} rewrites in ten minutes`);
   });
 
+  it("cleared by hand, is raised again by the next refusal, not an hour of quiet later", async () => {
+    await core.applyUpdate(update("web1", [alert("disk", { raiseTimeS: now() })]), pubsubOrigin("web1"));
+    // A look-alike of web1: refused.
+    await core.applyUpdate(update("WEB1", [alert("disk")]), { via: "udp" });
+    await advanceCore(clock, core, 1000);
+    assert.equal(own()?.status, "raised");
+    await core.handleChat("alice@mauve.localhost/phone", "clear 2 because looking at it");
+    assert.equal(own()?.status, "cleared");
+    chat.take();
+    // Nothing refused since: it stays clear.
+    await advanceCore(clock, core, 10 * M);
+    assert.equal(own()?.status, "cleared");
+    // The sender is still refused: heard of again at once, counted from the clear.
+    await core.applyUpdate(update("WEB1", [alert("disk")]), { via: "udp" });
+    await advanceCore(clock, core, 1000);
+    assert.equal(own()?.status, "raised");
+    assert.match(own()!.detail, /^1 refused since this alert was raised /);
+    assert.deepEqual(chat.take(), [`alice: RAISED #2 ${OWN} ${REFUSED_ALERT_ID}: ${own()!.summary}`]);
+    // A refusal that comes before AlertBot has looked since the clear raises it again too.
+    await core.handleChat("alice@mauve.localhost/phone", "clear 2");
+    assert.equal(own()?.status, "cleared");
+    await advanceCore(clock, core, 1000);
+    core.refusedUpdate("", "udp", "malformed datagram from 10.0.0.7: invalid wire type 7");
+    await advanceCore(clock, core, 1000);
+    assert.equal(own()?.status, "raised");
+    assert.match(own()!.summary, /malformed datagram from 10\.0\.0\.7/);
+    // And the hour of quiet still clears it.
+    await advanceCore(clock, core, 61 * M);
+    assert.equal(own()?.status, "cleared");
+  });
+
   it("counts every refusal in /metrics, an alert refused alone included", async () => {
     await handleItem(core, log, {
       node: "mauve/alerts/web1",
