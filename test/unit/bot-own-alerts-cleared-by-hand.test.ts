@@ -9,10 +9,12 @@ import type { BotCore } from "../../src/bot/bot-core.js";
 import { CONFIG_ALERT_ID } from "../../src/bot/config-refused.js";
 import { LINK_DOWN_ALERT_ID } from "../../src/bot/link-down.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
+import { HOST_DOWN_ALERT_ID } from "../../src/policy/inhibit.js";
 import { createLogger } from "../../src/log.js";
 import { Store } from "../../src/store/store.js";
 import { advanceCore, chatOnly, fakeClockCore, RecordingChat } from "../helpers/fake-clock-core.js";
 import { testConfig } from "../helpers/test-config.js";
+import { alert, pubsubOrigin, update } from "../helpers/updates.js";
 
 const M = 60_000;
 const OWN = "alertbot.mauve.localhost";
@@ -81,5 +83,15 @@ describe("AlertBot's own alerts cleared by hand while their cause stands", () =>
     assert.equal(own(LINK_DOWN_ALERT_ID)?.status, "cleared");
     await advanceCore(clock, core, 10 * M);
     assert.equal(own(LINK_DOWN_ALERT_ID)?.status, "cleared");
+  });
+  it("a host still down is raised again at once (as it always was)", async () => {
+    await core.applyUpdate(update("web1", [alert("disk")]), pubsubOrigin("web1"));
+    store.transaction(() => store.sources.markDown("web1@mauve.localhost", clock.now()));
+    await advanceCore(clock, core, 10 * M);
+    const id = store.alerts.find("web1", HOST_DOWN_ALERT_ID)!.shortId;
+    assert.equal(store.alerts.find("web1", HOST_DOWN_ALERT_ID)?.status, "raised");
+    await core.handleChat(ALICE, `clear ${id}`);
+    await advanceCore(clock, core, 1000);
+    assert.equal(store.alerts.find("web1", HOST_DOWN_ALERT_ID)?.status, "raised");
   });
 });
