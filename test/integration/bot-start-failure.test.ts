@@ -77,6 +77,11 @@ http:
   };
   const mailsTo = (person: string, pattern: RegExp): number =>
     smtp.mails.filter((m) => m.to.join(",").includes(`${person}@`) && pattern.test(m.raw)).length;
+  /** The short id in the first RAISED email of an alert whose mail matches `pattern`. */
+  const raisedId = (pattern: RegExp): string => {
+    const mail = smtp.mails.find((m) => /RAISED/.test(m.raw) && pattern.test(m.raw));
+    return /#(\d+)/.exec(mail!.raw)![1]!;
+  };
   const post = async (run: ChildRun, id: string): Promise<number> => {
     const port = Number(run.withMsg("listening for HTTP").at(-1)?.["port"]);
     const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
@@ -259,7 +264,7 @@ http:
     writeFileSync(path, good.replace("people:", "peeple:"));
     run.signal("SIGHUP");
     await waitFor("the alert by email", () => mailsTo("cole", /RAISED.*alertbot-config/) > 0 || undefined, 60_000);
-    const id = /#(\d+)/.exec(smtp.mails.find((m) => /RAISED.*alertbot-config/.test(m.raw))!.raw)![1];
+    const id = raisedId(/alertbot-config/);
     // The next restart would not start on this file: a clear by hand must not make it look fine.
     await cole.say(bot, `clear ${id} because I saw it`);
     await cole.expect(new RegExp(`#${id} .*cleared by hand by cole`));
@@ -294,7 +299,7 @@ http:
     const raisedMails = (): number => mailsTo("rhea", /RAISED.*refused-updates/);
     await refused();
     await waitFor("the alert by email", () => raisedMails() > 0 || undefined, 60_000);
-    const id = /#(\d+)/.exec(smtp.mails.find((m) => /RAISED.*refused-updates/.test(m.raw))!.raw)![1];
+    const id = raisedId(/refused-updates/);
     await rhea.say(bot, `clear ${id}`);
     await rhea.expect(new RegExp(`#${id} .*cleared by hand by rhea`));
     // Nothing refused since the clear: it stays clear (the help's answer comes after anything said before it).
