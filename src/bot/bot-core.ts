@@ -624,9 +624,13 @@ export class BotCore {
       ownSource: this.ownSource,
       ...(this.deps.handoverOf ? { handoverOf: this.deps.handoverOf } : {}),
     });
-    this.deps.metrics?.updateIngested(origin.via, outcome);
+    const refusedAgain = refusedBefore && (outcome.status === "rejected" || outcome.status === "stale");
+    // An item refused before and read again (a start's or a reconnection's catch-up) is counted as
+    // what it is, a duplicate: counted as refused again, every restart looked like a burst of bad
+    // updates to an admin's rate alert on this counter.
+    this.deps.metrics?.updateIngested(origin.via, refusedAgain ? { status: "duplicate" } : outcome);
     const fields = { source: update.source, transmissionId: update.transmissionId, via: origin.via };
-    if ((outcome.status === "rejected" || outcome.status === "stale") && refusedBefore)
+    if (refusedAgain)
       log.debug("update of an item refused before, refused again: not told again", {
         ...fields,
         status: outcome.status,

@@ -35,8 +35,10 @@ describe("AlertBot's own alert about updates it refuses", () => {
 
   /** Every refusal /metrics was told of, as "via: reason". */
   let counted: string[];
+  /** Every update's outcome /metrics was told of (mauve_updates_total), as "via: outcome". */
+  let ingested: string[];
   const metrics: BotMetrics = {
-    updateIngested: () => {},
+    updateIngested: (via, outcome) => ingested.push(`${via}: ${outcome.status}`),
     noticeAttempt: () => {},
     commandRun: () => {},
     xmppReconnected: () => {},
@@ -56,6 +58,7 @@ describe("AlertBot's own alert about updates it refuses", () => {
     clock = new FakeClock(Date.UTC(2026, 2, 2, 10, 0));
     chat = new RecordingChat();
     counted = [];
+    ingested = [];
     await boot();
   });
   afterEach(() => {
@@ -305,10 +308,13 @@ describe("AlertBot's own alert about updates it refuses", () => {
       chat.take();
       const memLines = history();
 
-      // A reconnection's catch-up reads the same items again.
+      // A reconnection's catch-up reads the same items again: in mauve_updates_total, duplicates.
+      assert.deepEqual(ingested, ["pubsub: applied", "pubsub: applied", "pubsub: rejected"]);
+      ingested.length = 0;
       await catchUpOn(items);
       await advanceCore(clock, core, 1000);
       assert.equal(counted.length, 3, counted.join("\n"));
+      assert.deepEqual(ingested, ["pubsub: duplicate", "pubsub: duplicate", "pubsub: duplicate"]);
       assert.equal(own()?.status, "cleared");
 
       // A restart: the store closed and opened again, a new core, the node's items read again.
