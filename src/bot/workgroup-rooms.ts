@@ -29,6 +29,12 @@ const SECURE_CONFIG = new Map<string, string | boolean>([
  * every fifteen minutes costs the service nothing.
  */
 export const ROOM_RETRY_BACKOFF: BackoffOptions = { initialDelayMs: 5_000, maxDelayMs: 900_000 };
+/**
+ * How long AlertBot must stay in a room, secured, before its back-off there starts again from the
+ * first delay. Reset at every return, a moderator who kicked it again as soon as it was back saw it
+ * back every 5 s for as long as they kept at it; now each return comes later, up to the longest delay.
+ */
+export const ROOM_STAY_RESETS_BACKOFF_MS = 10 * 60_000;
 
 // What disco#info must show once configured (XEP-0045 §15.6 features).
 const SECURE_FEATURES = ["muc_membersonly", "muc_nonanonymous", "muc_hidden"];
@@ -47,6 +53,8 @@ interface RoomState {
    * tries meanwhile (every fifteen minutes for as long as a ban lasts) are only warnings.
    */
   out?: RoomExit | undefined;
+  /** When AlertBot was last secured in the room (see ROOM_STAY_RESETS_BACKOFF_MS), until it is put out or fails. */
+  securedAt?: number | undefined;
 }
 
 /** Bare JIDs of everyone a workgroup names: members, rotation shifts and overrides. */
@@ -74,6 +82,7 @@ export class WorkgroupRooms {
   private readonly roomOf = new Map<string, string>();
   private readonly rooms = new Map<string, RoomState>();
   private readonly retries: BackoffTimers<string>;
+  private readonly clock: Clock;
   private stopped = false;
 
   constructor(
@@ -84,6 +93,7 @@ export class WorkgroupRooms {
     private readonly applyEffects: (effects: readonly CommandEffect[]) => Promise<void>,
     retry: { clock: Clock; backoff?: BackoffOptions; random?: () => number },
   ) {
+    this.clock = retry.clock;
     this.retries = new BackoffTimers(retry.clock, retry.backoff ?? ROOM_RETRY_BACKOFF, retry.random);
     muc.onGroupchat(async (m) => {
       if (m.fromSelf || m.history) return;
@@ -195,6 +205,11 @@ export class WorkgroupRooms {
   /** Tries `room` again after its next back-off delay, unless a try is waiting already. */
   private retryLater(room: string): void {
     if (this.stopped) return;
+    const state = this.rooms.get(room);
+    if (state?.securedAt !== undefined) {
+      if (this.clock.now() - state.securedAt >= ROOM_STAY_RESETS_BACKOFF_MS) this.retries.succeeded(room);
+      state.securedAt = undefined;
+    }
     const next = this.retries.schedule(room, () => {
       const s = this.rooms.get(room);
       // No workgroup uses it any more, or it was secured meanwhile (a rejoin): nothing to try.
@@ -239,7 +254,9 @@ export class WorkgroupRooms {
       s.secured = why === null;
       if (s.secured) s.refusalSaid = false;
       if (why === null) {
-        this.retries.succeeded(s.room);
+        // The back-off starts afresh once AlertBot has stayed (see retryLater), not at each return.
+        if (s.out === undefined) this.retries.succeeded(s.room);
+        s.securedAt ??= this.clock.now();
         this.log.info("workgroup room secured", { room: s.room, members: s.members });
         if (s.out !== undefined)
           this.log.info("back in a workgroup room: posting there again", { room: s.room, outBecause: s.out.reason });

@@ -161,6 +161,31 @@ describe("workgroup rooms: put out of a room", () => {
     rooms.stop();
   });
 
+  it("kicked again as soon as it is back, comes back later each time; after a stay, at the first delay again", async () => {
+    const { clock, fake, rooms } = setUp();
+    await rooms.join(workgroups, people);
+    /** Puts AlertBot out, and returns how long it took to be back in (secured). */
+    const kickedBackAfter = async (): Promise<number> => {
+      fake.putOut(ROOM, "kicked");
+      const from = clock.now();
+      while (!rooms.isSecured(ROOM)) {
+        clock.advance(1_000);
+        await settle();
+        assert.ok(clock.now() - from <= 120_000, "back within the longest delay");
+      }
+      return clock.now() - from;
+    };
+    // A moderator who kicks it as soon as it is back: 5, 10, 20, 40 s, then the longest (60 s here).
+    const delays = [];
+    for (let i = 0; i < 5; i++) delays.push(await kickedBackAfter());
+    assert.deepEqual(delays, [5_000, 10_000, 20_000, 40_000, 60_000]);
+    // It stayed ten minutes: the next kick is tried again at the first delay.
+    clock.advance(10 * 60_000);
+    await settle();
+    assert.equal(await kickedBackAfter(), 5_000);
+    rooms.stop();
+  });
+
   it("tries a ban again on the same back-off while it lasts, said as an error once", async () => {
     const { clock, fake, rooms, log } = setUp();
     await rooms.join(workgroups, people);
