@@ -254,8 +254,9 @@ export class WorkgroupRooms {
       s.secured = why === null;
       if (s.secured) s.refusalSaid = false;
       if (why === null) {
-        // The back-off starts afresh once AlertBot has stayed (see retryLater), not at each return.
-        if (s.out === undefined) this.retries.succeeded(s.room);
+        // The back-off starts afresh once AlertBot has stayed (see retryLater), not at each return,
+        // nor when a reload secures again a room it came back to.
+        if (s.out === undefined && s.securedAt === undefined) this.retries.succeeded(s.room);
         s.securedAt ??= this.clock.now();
         this.log.info("workgroup room secured", { room: s.room, members: s.members });
         if (s.out !== undefined)

@@ -177,7 +177,11 @@ describe("workgroup rooms: put out of a room", () => {
     };
     // A moderator who kicks it as soon as it is back: 5, 10, 20, 40 s, then the longest (60 s here).
     const delays = [];
-    for (let i = 0; i < 5; i++) delays.push(await kickedBackAfter());
+    for (let i = 0; i < 5; i++) {
+      delays.push(await kickedBackAfter());
+      // A reload between two kicks secures the room again: that is no stay either.
+      if (i === 1) await rooms.join(workgroups, people);
+    }
     assert.deepEqual(delays, [5_000, 10_000, 20_000, 40_000, 60_000]);
     // It stayed ten minutes: the next kick is tried again at the first delay.
     clock.advance(10 * 60_000);
