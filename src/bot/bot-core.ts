@@ -35,7 +35,8 @@ import { coalescingRunner, inSlices, nextTurn, TurnBatch } from "../util/batchin
 import { clearHostDown, raiseHostsDown } from "./host-down.js";
 import { agentReturnGraceMs, Hearing } from "./hearing.js";
 import { FreezeWatch } from "./freeze-watch.js";
-import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown, type LinkDown } from "./link-down.js";
+import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
+import { StandingOwnAlerts, type StandingCause } from "./own-alert.js";
 import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
 import {
@@ -136,16 +137,8 @@ export class BotCore {
   private readonly refused = new RefusedUpdates();
   /** True while that alert is to be raised at the next tick. */
   private refusedToRaise = false;
-  /**
-   * AlertBot's own conditions that stand until they end: the configuration file refused at a reload
-   * (until one loads), its link to the server down past the grace (until it is back). A person may
-   * clear their alert by hand meanwhile (`clear`, the board); `clear` promises that the sender raises
-   * it again if the problem is still there, and AlertBot is the sender: each tick raises it again,
-   * as it does a host-down alert. Before, a clear by hand silenced a refused file until the restart
-   * that would not start on it.
-   */
-  private configRefusal: ConfigRefusal | null = null;
-  private linkIsDown: Omit<LinkDown, "importance"> | null = null;
+  /** AlertBot's own alerts whose cause stands (a refused file, the link down): raised again while it does. */
+  private readonly standing = new StandingOwnAlerts();
   /**
    * The alerts the updates being applied just saved, as stored, while their transaction is open
    * (see `applyQueued`): the first round over due alerts takes them from here.
@@ -352,12 +345,21 @@ export class BotCore {
 
   /** AlertBot's link to its server has been down past the grace: its own alert goes out (link-down.ts). */
   async linkDown(source: string, since: number, reason: string, drops = 1): Promise<void> {
-    const { store, clock, log } = this.deps;
-    const { policy, semantics } = this.settings();
-    this.linkIsDown = { source, since, reason, drops };
-    const down = { source, since, reason, importance: policy.hostDown.importance, drops };
-    await this.ownAlertWritten(
-      () => raiseLinkDown(store, down, clock.now(), semantics),
+    const { clock, log } = this.deps;
+    await this.ownCauseStands(
+      LINK_DOWN_ALERT_ID,
+      {
+        raise: (store, importance, now, semantics) =>
+          raiseLinkDown(store, { source, since, reason, importance, drops }, now, semantics),
+        raisedAgain: (now) =>
+          log.error(
+            "still cut off from the XMPP server, and AlertBot's own alert about it was not raised: raised again",
+            {
+              alert: LINK_DOWN_ALERT_ID,
+              sinceMs: now - since,
+            },
+          ),
+      },
       () =>
         log.error("cut off from the XMPP server past the grace: AlertBot's own alert raised", {
           alert: LINK_DOWN_ALERT_ID,
@@ -371,7 +373,7 @@ export class BotCore {
   /** AlertBot's link to its server is up: its own alert, if raised, clears. */
   async linkUp(source: string): Promise<void> {
     const { store, clock, log } = this.deps;
-    this.linkIsDown = null;
+    this.standing.ended(LINK_DOWN_ALERT_ID);
     await this.ownAlertWritten(
       () => clearLinkDown(store, source, clock.now()),
       () => log.info("connected to the XMPP server again: AlertBot's own alert cleared", { alert: LINK_DOWN_ALERT_ID }),
@@ -380,11 +382,18 @@ export class BotCore {
 
   /** A reload refused the configuration file: AlertBot's own alert goes out (config-refused.ts). */
   async configRefused(refusal: ConfigRefusal): Promise<void> {
-    const { store, clock, log } = this.deps;
-    const { policy, semantics } = this.settings();
-    this.configRefusal = refusal;
-    await this.ownAlertWritten(
-      () => raiseConfigRefused(store, this.ownSource, refusal, policy.hostDown.importance, clock.now(), semantics),
+    const { log } = this.deps;
+    await this.ownCauseStands(
+      CONFIG_ALERT_ID,
+      {
+        raise: (store, importance, now, semantics) =>
+          raiseConfigRefused(store, this.ownSource, refusal, importance, now, semantics),
+        raisedAgain: () =>
+          log.error("configuration still refused, and AlertBot's own alert about it was not raised: raised again", {
+            alert: CONFIG_ALERT_ID,
+            file: refusal.file,
+          }),
+      },
       () =>
         log.error("configuration refused: AlertBot's own alert raised", { alert: CONFIG_ALERT_ID, file: refusal.file }),
     );
@@ -393,7 +402,7 @@ export class BotCore {
   /** The configuration file loaded (at a reload, or at start): AlertBot's own alert, if raised, clears. */
   async configLoaded(file?: string): Promise<void> {
     const { store, clock, log } = this.deps;
-    this.configRefusal = null;
+    this.standing.ended(CONFIG_ALERT_ID);
     await this.ownAlertWritten(
       () => clearConfigRefused(store, this.ownSource, file, clock.now()),
       () => log.info("configuration loaded: AlertBot's own alert cleared", { alert: CONFIG_ALERT_ID, file }),
@@ -453,6 +462,17 @@ export class BotCore {
     said();
     this.changed();
     await this.tick();
+  }
+
+  /**
+   * The cause of AlertBot's alert `alertId` stands: the alert is raised now (`said` once it is
+   * written), and again at each tick while the cause stands and it is not raised (`standing`).
+   */
+  private async ownCauseStands(alertId: string, cause: StandingCause, said: () => void): Promise<void> {
+    const { store, clock } = this.deps;
+    const { policy, semantics } = this.settings();
+    this.standing.stands(alertId, cause);
+    await this.ownAlertWritten(() => cause.raise(store, policy.hostDown.importance, clock.now(), semantics), said);
   }
 
   /** After a reload: AlertBot's channel alerts no notice can clear any more (channel-health.ts) clear now. */
@@ -754,7 +774,7 @@ export class BotCore {
           if (first) this.markUnheardDown(now, policy.hostDown.graceMs);
           if (first) this.raiseHostsDown(policy.hostDown, now, semantics);
           if (first) this.lookAtRefused(policy.hostDown.importance, now, semantics);
-          if (first) this.raiseStanding(policy.hostDown.importance, now, semantics);
+          if (first && this.standing.raiseAgain(store, policy.hostDown.importance, now, semantics)) this.changed();
           const seenBefore = seen.size;
           const changes = processDue(store, now, DUE_CHUNK, hold);
           evaluate(changes);
@@ -790,31 +810,6 @@ export class BotCore {
       .then((stored) =>
         stored ? roomPost(workgroup, () => buildMessage(alert, kind).text.split("\n")[0] ?? "") : undefined,
       );
-  }
-
-  /**
-   * Raises again AlertBot's own alerts whose condition still stands (see `configRefusal`) and which
-   * are not raised: cleared by hand, or their first write failed (the disk full). One indexed read
-   * each, and only while one stands.
-   */
-  private raiseStanding(importance: number, now: number, semantics: AlertSemantics | undefined): void {
-    const { store, log } = this.deps;
-    const refusal = this.configRefusal;
-    if (refusal !== null && raiseConfigRefused(store, this.ownSource, refusal, importance, now, semantics)) {
-      this.changed();
-      log.error("configuration still refused, and AlertBot's own alert about it was not raised: raised again", {
-        alert: CONFIG_ALERT_ID,
-        file: refusal.file,
-      });
-    }
-    const down = this.linkIsDown;
-    if (down !== null && raiseLinkDown(store, { ...down, importance }, now, semantics)) {
-      this.changed();
-      log.error("still cut off from the XMPP server, and AlertBot's own alert about it was not raised: raised again", {
-        alert: LINK_DOWN_ALERT_ID,
-        sinceMs: now - down.since,
-      });
-    }
   }
 
   /**

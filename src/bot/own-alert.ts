@@ -89,3 +89,48 @@ export function clearOwnAlert(store: Store, source: string, alertId: string, sum
   store.alerts.record(alert.shortId, [{ kind: "cleared", at: now, actor: OWN_ALERT_ACTOR, detail: summary }]);
   return true;
 }
+
+/** What stands behind one of AlertBot's own alerts while it lasts. */
+export interface StandingCause {
+  /** Raises the alert unless it is raised already; false when it was. Called inside a transaction. */
+  raise(store: Store, importance: number, now: number, semantics: AlertSemantics | undefined): boolean;
+  /** Says (in the log) that the alert was found not raised while its cause stands, and raised again. */
+  raisedAgain(now: number): void;
+}
+
+/**
+ * AlertBot's own alerts whose cause stands until it ends: the configuration file refused at a
+ * reload (until one loads), its link to the server down past the grace (until it is back). A person
+ * may clear one by hand meanwhile (`clear`, the board); `clear` promises that the sender raises it
+ * again if the problem is still there, and AlertBot is the sender. So each tick raises again those
+ * not raised, as it does a host-down alert; this also retries a first raise that could not be
+ * written (the disk full). Before, a clear by hand silenced a refused file until the restart that
+ * would not start on it.
+ */
+export class StandingOwnAlerts {
+  private readonly causes = new Map<string, StandingCause>();
+
+  /** The cause of AlertBot's alert `alertId` stands (what it says is replaced). */
+  stands(alertId: string, cause: StandingCause): void {
+    this.causes.set(alertId, cause);
+  }
+
+  /** The cause of AlertBot's alert `alertId` has ended: it is no longer raised again. */
+  ended(alertId: string): void {
+    this.causes.delete(alertId);
+  }
+
+  /**
+   * Raises again each alert whose cause stands and which is not raised; true when one was. One
+   * indexed read each, and none while no cause stands. Call inside a transaction.
+   */
+  raiseAgain(store: Store, importance: number, now: number, semantics: AlertSemantics | undefined): boolean {
+    let raised = false;
+    for (const cause of this.causes.values()) {
+      if (!cause.raise(store, importance, now, semantics)) continue;
+      cause.raisedAgain(now);
+      raised = true;
+    }
+    return raised;
+  }
+}

@@ -1,8 +1,11 @@
 // AlertBot cut off from its XMPP server while the server and everyone on it stay up (a relay between
 // them, cut): the installed AlertBot, a child process, raises an alert of its own past the
-// host-down grace, which reaches the person on call by email; back on the server, it clears.
+// host-down grace, which reaches the person on call by email; back on the server, it clears. Cleared
+// by hand on the web board meanwhile (chat is what is cut off), it is raised again.
 import assert from "node:assert/strict";
+import { pickFreePorts } from "../../prosody/ports.js";
 import { CUT_OFF_MAIL, emailedAlice, linkAlertCleared, linkAlertRaised, storedLinkAlert } from "../helpers/bot-link.js";
+import { startBrowser, type TestBrowser } from "../helpers/browser.js";
 import { withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -13,6 +16,11 @@ describe("AlertBot cut off from its XMPP server", function () {
   this.timeout(120_000);
   const server = withProsody();
   const fx = withProcesses(server);
+  let browser: TestBrowser | undefined;
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
 
   it("raises its own alert past the grace, which the person on call gets by email, and clears it once back", async () => {
     await fx.alice();
@@ -85,5 +93,54 @@ describe("AlertBot cut off from its XMPP server", function () {
     // The answer to "show" (a notice would read "RAISED #N ..."): the alert that came in by HTTP.
     await alice.expect(/^(?!RAISED)[\s\S]*#\d+ \[\w+, importance \d+\] backup1 \S+: backup failed/, 30_000);
     assert.equal((await started.stop()).code, 0);
+  });
+
+  it("its alert cleared on the web board while it is still cut off is raised again, and stays clear once back", async () => {
+    const alice = await fx.alice();
+    const [port] = (await pickFreePorts(1)) as [number];
+    const base = `http://127.0.0.1:${port}`;
+    const { t, dir, smtp, relay, bot } = await fx.botOnRelay({
+      prefix: "mauve-link-board-",
+      config: (t, smtp) => `${emailedAlice(t, smtp, "3s")}http:
+  listen: "127.0.0.1:${port}"
+  board: {}
+`,
+    });
+    // Signed in while chat still works: once cut off, the board and email are all alice has.
+    await alice.say(t.prosody.botJid, "web");
+    const link = /(http:\/\/\S+\/sign-in\?t=\S+)/.exec(await alice.expect(/sign-in link/, 60_000))![1]!;
+    browser = await startBrowser();
+    const page = await browser.context.newPage();
+    await page.goto(link);
+    await page.click("#sign-in");
+    await page.waitForURL(`${base}/`);
+
+    // The suite's SMTP sink holds the earlier tests' mails too.
+    const earlier = smtp.mails.length;
+    const raisedMails = () =>
+      smtp.mails.slice(earlier).filter((m) => CUT_OFF_MAIL.test(m.raw) && !/CLEARED/i.test(m.raw));
+    relay.cut();
+    await linkAlertRaised(bot, 60_000);
+    const mail = await waitFor("the email", () => raisedMails()[0], 60_000);
+    const id = /#(\d+)/.exec(mail.raw)![1]!;
+    await page.goto(`${base}/alert?id=${id}`);
+    await page.click('button[data-op="clear"]');
+    await page.waitForSelector(".flash");
+    assert.match((await page.locator(".flash").textContent()) ?? "", /cleared by hand by alice/);
+
+    // Still cut off: nobody is reached by chat, and a clear by hand must not make that look fine.
+    await waitFor("raised again, by email", () => raisedMails().length > 1 || undefined, 60_000);
+    assert.equal(
+      bot.withMsg("still cut off from the XMPP server, and AlertBot's own alert about it was not raised: raised again")
+        .length,
+      1,
+    );
+    relay.restore();
+    await linkAlertCleared(bot, 60_000);
+    assert.deepEqual(storedLinkAlert(t, dir).raisedAndCleared, ["raised", "cleared", "raised", "cleared"]);
+    await alice.say(t.prosody.botJid, "show");
+    await alice.expect(/./, 30_000);
+    assert.equal(raisedMails().length, 2, "not raised again once the link is back");
+    assert.equal((await bot.stop()).code, 0);
   });
 });
