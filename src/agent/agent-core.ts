@@ -51,6 +51,11 @@ export class AgentCore {
   private heartbeat: TimerHandle | null = null;
   private fullState: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
+  /**
+   * True while publishes keep failing: the first failure is a warning, the ones after it (every
+   * RETRY_MS) are at debug until one goes through. A server refusing for an hour logged 720 warnings.
+   */
+  private publishFailing = false;
 
   constructor(private readonly deps: AgentCoreDeps) {
     for (const { id, json } of deps.outbox.loadState()) this.alerts.set(id, JSON.parse(json) as AgentAlert);
@@ -246,6 +251,8 @@ export class AgentCore {
       }
       if (result.ok) {
         outbox.remove(entry.sequence);
+        if (this.publishFailing) log.info("publishing again", { backlog: outbox.size() });
+        this.publishFailing = false;
         continue;
       }
       if (POISON.has(result.condition)) {
@@ -253,7 +260,10 @@ export class AgentCore {
         outbox.remove(entry.sequence);
         continue;
       }
-      log.warn("publish failed; will retry", { sequence: entry.sequence, backlog: outbox.size(), ...result });
+      const failure = { sequence: entry.sequence, backlog: outbox.size(), ...result };
+      if (this.publishFailing) log.debug("publish failed; will retry", failure);
+      else log.warn("publish failed; will retry", failure);
+      this.publishFailing = true;
       this.retry?.cancel();
       this.retry = this.deps.clock.setTimer(RETRY_MS, () => void this.pump());
       return;

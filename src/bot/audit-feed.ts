@@ -82,6 +82,12 @@ export class AuditFeed {
   private stopped = false;
   /** When the database last refused the cursor: nothing is published until it takes it again. */
   private refusedAt: number | null = null;
+  /**
+   * True while publishing fails (AlertBot cut off from its server, the server refusing): said once
+   * as a warning, then at debug until a publish goes through. Said at every poll, a cut-off AlertBot
+   * logged a warning with a stack every second, burying what its link alert already says.
+   */
+  private publishFailing = false;
   private readers: readonly string[];
   /** History was published since the board last was: the board owes it. */
   private boardOwed = false;
@@ -135,7 +141,7 @@ export class AuditFeed {
       if (published > 0) this.boardOwed = true;
       if (this.boardOwed && !this.stopped && this.deps.clock.now() >= this.nextBoardAt) await this.publishBoard();
     } catch (err) {
-      if (!(err instanceof StorageUnavailableError)) this.deps.log.warn("audit feed paused", { err });
+      if (!(err instanceof StorageUnavailableError)) this.publishFailed("audit feed paused; will retry", { err });
       else {
         // Said once: the storage alarm tells the people on call.
         this.refusedAt = this.deps.clock.now();
@@ -183,16 +189,17 @@ export class AuditFeed {
    * those lines again, which at least once allows.
    */
   private async publishLines(lines: readonly AuditLine[]): Promise<boolean> {
-    const { pubsub, service, log } = this.deps;
+    const { pubsub, service } = this.deps;
     let confirmed: number | undefined;
     try {
       for (const item of chunks(lines, LINES_PER_ITEM)) {
         if (this.stopped) return false;
         const sent = await pubsub.publishForeign(service, AUDIT_NODE, auditEntry(item), itemId(item));
         if (!sent.ok) {
-          log.warn("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
+          this.publishFailed("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
           return false;
         }
+        this.publishWorked();
         confirmed = item.at(-1)!.id;
       }
       return true;
@@ -228,9 +235,26 @@ export class AuditFeed {
       "board",
     );
     // A board the server did not take stays owed, tried again once its wait is over.
-    if (sent.ok) this.boardOwed = false;
-    else
-      this.deps.log.warn("status board publish failed; will retry", { node: STATUS_NODE, condition: sent.condition });
+    if (sent.ok) {
+      this.boardOwed = false;
+      this.publishWorked();
+    } else
+      this.publishFailed("status board publish failed; will retry", { node: STATUS_NODE, condition: sent.condition });
+  }
+
+  /** A publish failed: a warning for the first failure in a row, debug for the ones after it. */
+  private publishFailed(msg: string, fields: Record<string, unknown>): void {
+    const { log } = this.deps;
+    if (this.publishFailing) log.debug(msg, fields);
+    else log.warn(msg, fields);
+    this.publishFailing = true;
+  }
+
+  /** A publish went through: the next failure is said again. */
+  private publishWorked(): void {
+    if (!this.publishFailing) return;
+    this.publishFailing = false;
+    this.deps.log.info("audit feed publishing again");
   }
 
   /**

@@ -8,6 +8,7 @@ import { unwrapPayload } from "../../src/codec/payload.js";
 import type { AlertUpdate } from "../../src/codec/types.js";
 import { createLogger } from "../../src/log.js";
 import { Outbox } from "../../src/store/outbox.js";
+import { LogLines } from "../helpers/spine.js";
 
 // The fake clock's start, in milliseconds: an outbox's sequences follow the clock after its first.
 const T0 = BigInt(Date.UTC(2026, 0, 5, 9, 0, 0));
@@ -102,6 +103,31 @@ describe("AgentCore with a durable outbox", () => {
       port.published.map((u) => u.alerts[0]?.id),
       ["a", "b"],
     );
+    outbox.close();
+  });
+
+  it("says once that publishes fail, not at every retry, until one goes through", async () => {
+    const outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const logs = new LogLines();
+    const core = new AgentCore({ clock, log: logs.logger, outbox, source: "web1", heartbeatMs: null });
+    const port = new FlakyPort();
+    for (let i = 0; i < 5; i++) port.failNext.push({ ok: false, condition: "resource-constraint" });
+    core.setPort(port);
+    core.change([{ id: "a", state: "raised" }]);
+    await core.pump();
+    for (let i = 0; i < 5; i++) {
+      clock.advance(5_000);
+      await core.pump();
+    }
+    assert.equal(port.published.length, 1, "through at the sixth try");
+    const said = (level: string) => logs.lines.filter((l) => l["level"] === level).map((l) => l["msg"]);
+    assert.deepEqual(said("warn"), ["publish failed; will retry"], "one warning for five failures");
+    assert.equal(said("debug").filter((m) => m === "publish failed; will retry").length, 4);
+    assert.deepEqual(said("info"), ["publishing again"]);
+    port.failNext.push({ ok: false, condition: "resource-constraint" });
+    core.change([{ id: "b", state: "raised" }]);
+    await core.pump();
+    assert.equal(said("warn").length, 2, "a new run of failures is said again");
     outbox.close();
   });
 

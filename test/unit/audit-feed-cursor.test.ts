@@ -113,4 +113,24 @@ describe("audit feed cursor", () => {
     assert.equal(writes.length, 2, "the try that found it writable, then the cursor past the lines");
     store.close();
   });
+
+  it("says once that publishing fails (AlertBot cut off, the server refusing) until a publish goes through", async () => {
+    const store = storeWithLines();
+    const log = new LogLines();
+    // Cut off for ten polls, the server refusing for three more, then through; later cut off again.
+    const answers: Array<"ok" | "refused" | "throws"> = [...Array<"throws">(10).fill("throws"), "refused", "refused"];
+    const { feed, published } = feedOver(store, answers, new FakeClock(), log);
+    const warned = () => log.lines.filter((l) => l["level"] === "warn").map((l) => l["msg"]);
+    for (let poll = 0; poll < 12; poll++) await feed.flush();
+    assert.deepEqual(warned(), ["audit feed paused; will retry"], "one warning, not one per poll");
+    assert.equal(log.lines.filter((l) => l["level"] === "debug").length, 11, "the rest at debug");
+    await feed.flush();
+    assert.equal(published.length, 4, "three items of lines, then the board");
+    assert.equal(log.withMsg("audit feed publishing again").length, 1);
+    answers.push("refused");
+    ingestUpdate(store, update("web2", [alert("disk")]), { via: "udp" }, 1_700_000_001_000);
+    await feed.flush();
+    assert.deepEqual(warned(), ["audit feed paused; will retry", "audit publish failed; will retry"], "said again");
+    store.close();
+  });
 });
