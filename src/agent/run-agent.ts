@@ -8,13 +8,12 @@ import { unwrapPayload } from "../codec/payload.js";
 import { connectClient } from "../xmpp/connect.js";
 import { connectAdvice, connectProblem } from "../xmpp/connect-problem.js";
 import { createDisco } from "../xmpp/disco.js";
-import { XmppBadInputError } from "../xmpp/errors.js";
 import { bareJid, jidDomain, jidLocal } from "../xmpp/jid.js";
 import { NS_MAUVE_AGENT } from "../xmpp/namespaces.js";
 import { createPresence } from "../xmpp/presence.js";
 import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub } from "../xmpp/pubsub.js";
-import type { XmppSession } from "../xmpp/session.js";
+import { logSessionErrors, type XmppSession } from "../xmpp/session.js";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { AddressTaken } from "./address-taken.js";
 import { OutboxHealth } from "./outbox-health.js";
@@ -126,10 +125,7 @@ export async function runAgent(
       clock,
       // One round: a ping every interval, dropped when unanswered within as long (keepalive.ts).
       keepAlive: { intervalMs: config.xmpp.keepaliveMs, timeoutMs: config.xmpp.keepaliveMs },
-      onError: (err) =>
-        err instanceof XmppBadInputError
-          ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })
-          : log.error("xmpp", { err }),
+      onError: logSessionErrors(log),
     }),
   );
   const pubsub = createPubsub(session);

@@ -8,14 +8,13 @@ import { ChatBeforeSession } from "../xmpp/chat-before-session.js";
 import { connectComponent } from "../xmpp/connect.js";
 import { connectAdvice } from "../xmpp/connect-problem.js";
 import { createAdhoc, createDisco } from "../xmpp/disco.js";
-import { XmppBadInputError } from "../xmpp/errors.js";
 import { bareJid } from "../xmpp/jid.js";
 import { createMuc } from "../xmpp/muc.js";
 import { NS_COMMANDS, NS_MAUVE_AGENT, NS_MAUVE_BOT } from "../xmpp/namespaces.js";
 import { createPresence } from "../xmpp/presence.js";
 import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub, type Pubsub } from "../xmpp/pubsub.js";
-import type { XmppSession } from "../xmpp/session.js";
+import { logSessionErrors, type XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
@@ -277,10 +276,7 @@ async function startBot(
     password: initial.xmpp.secret.reveal(),
     clock,
     keepAlive,
-    onError: (err) =>
-      err instanceof XmppBadInputError
-        ? log.warn("bad input from a peer, refused", { from: err.from, why: err.message })
-        : log.error("xmpp", { err }),
+    onError: logSessionErrors(log),
     // Failover: an active never reconnects as the bot; it ends and comes back as the standby.
     // Otherwise a server that does not answer at start is tried until it does, as after a drop:
     // meanwhile the bot stores what UDP and HTTP bring, tells people by email and SMS, and raises

@@ -4,12 +4,12 @@
 // reach the internals through coreOf().
 import type { Clock } from "../clock/clock.js";
 import { systemClock } from "../clock/clock.js";
-import { createLogger } from "../log.js";
+import { createLogger, type Logger } from "../log.js";
 import { DEFAULT_BACKOFF, DEFAULT_CONNECT_TIMEOUT_MS } from "../util/backoff.js";
 import type { BackoffOptions } from "../util/backoff.js";
 import { TypedEmitter } from "./emitter.js";
 import type { Unsubscribe } from "./emitter.js";
-import { XmppHandlerError, XmppIoError, toError } from "./errors.js";
+import { XmppBadInputError, XmppHandlerError, XmppIoError, toError } from "./errors.js";
 import { IqHandlers, IqRequests } from "./iq.js";
 import type { IqHandlerResult, IqReply, IqRequest } from "./iq.js";
 import { KeepAlive } from "./keepalive.js";
@@ -137,6 +137,22 @@ export function coreOf(session: XmppSession): SessionCore {
 type StanzaHandler = (stanza: XmlElement) => void | Promise<void>;
 
 const defaultOnError = (err: Error): void => createLogger().error("xmpp", { err, cause: err.cause });
+
+/**
+ * A session's `onError` that logs to `log`: a peer's bad input as a warning saying it was refused;
+ * a connection that failed (reset, refused) as a warning with its reason and no stack, since the
+ * session's own line (disconnected, will retry) follows and says what happens next; anything else
+ * as an error. Logged as an error with a stack, each drop read as a crash in the log.
+ */
+export function logSessionErrors(log: Logger): (err: Error) => void {
+  return (err) => {
+    if (err instanceof XmppBadInputError)
+      log.warn("bad input from a peer, refused", { from: err.from, why: err.message });
+    else if (err instanceof XmppIoError && err.kind === "connection")
+      log.warn("xmpp connection failed", { reason: err.message });
+    else log.error("xmpp", { err });
+  };
+}
 
 /** Everything protocol modules need from a session. */
 export class SessionCore {

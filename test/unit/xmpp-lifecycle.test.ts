@@ -7,6 +7,9 @@ import { Lifecycle, REPLACED_STREAK_RESET_MS } from "../../src/xmpp/lifecycle.js
 import type { LifecycleHooks } from "../../src/xmpp/lifecycle.js";
 import { hardenEntity } from "../../src/xmpp/raw-entity.js";
 import type { RawEntity } from "../../src/xmpp/raw-entity.js";
+import { XmppBadInputError, XmppIoError } from "../../src/xmpp/errors.js";
+import { logSessionErrors } from "../../src/xmpp/session.js";
+import { LogLines } from "../helpers/spine.js";
 
 /** Each connect() takes the next outcome: "ok" goes online after open(), "refuse" fails, "hang" never answers. */
 class FakeEntity extends EventEmitter {
@@ -347,5 +350,26 @@ describe("xmpp stream-management counter fix", () => {
     assert.equal(entity.streamManagement.inbound, 1);
     entity.streamManagement.inbound = 0; // a later reset (offline) is honoured
     assert.equal(entity.streamManagement.inbound, 0);
+  });
+});
+
+describe("a session's errors in the log (logSessionErrors)", () => {
+  it("a failed connection is a warning with its reason, a peer's bad input a refusal, anything else an error", () => {
+    const logs = new LogLines();
+    const onError = logSessionErrors(logs.logger);
+    onError(new XmppIoError("connection", "xmpp connection: read ECONNRESET", { cause: new Error("read ECONNRESET") }));
+    onError(new XmppBadInputError("mallory@example.org/x", "a stanza nested 500 deep"));
+    onError(new XmppIoError("timeout", "no reply within 15000 ms"));
+    assert.deepEqual(
+      logs.lines.map((l) => [l["level"], l["msg"]]),
+      [
+        ["warn", "xmpp connection failed"],
+        ["warn", "bad input from a peer, refused"],
+        ["error", "xmpp"],
+      ],
+    );
+    // A drop is no crash: its reason, without a stack (the disconnect line that follows says what comes next).
+    assert.equal(logs.lines[0]!["reason"], "xmpp connection: read ECONNRESET");
+    assert.equal(logs.lines[0]!["err"], undefined);
   });
 });
