@@ -53,7 +53,8 @@ export class AgentCore {
   private retry: TimerHandle | null = null;
   /**
    * True while publishes keep failing: the first failure is a warning, the ones after it (every
-   * RETRY_MS) are at debug until one goes through. A server refusing for an hour logged 720 warnings.
+   * RETRY_MS) are at debug until one goes through: a warning at every retry buried, over an outage,
+   * the first one and whatever else the agent said.
    */
   private publishFailing = false;
 

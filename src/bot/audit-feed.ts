@@ -85,7 +85,7 @@ export class AuditFeed {
   /**
    * True while publishing fails (AlertBot cut off from its server, the server refusing): said once
    * as a warning, then at debug until a publish goes through. Said at every poll, a cut-off AlertBot
-   * logged a warning with a stack every second, burying what its link alert already says.
+   * logged a warning with a stack for each poll of the outage, burying what its link alert says.
    */
   private publishFailing = false;
   private readers: readonly string[];
