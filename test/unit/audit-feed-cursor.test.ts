@@ -117,7 +117,7 @@ describe("audit feed cursor", () => {
   it("says once that publishing fails (AlertBot cut off, the server refusing) until a publish goes through", async () => {
     const store = storeWithLines();
     const log = new LogLines();
-    // Cut off for ten polls, the server refusing for three more, then through; later cut off again.
+    // Cut off for ten polls, the server refusing for two more, then through; later refusing again.
     const answers: Array<"ok" | "refused" | "throws"> = [...Array<"throws">(10).fill("throws"), "refused", "refused"];
     const { feed, published } = feedOver(store, answers, new FakeClock(), log);
     const warned = () => log.lines.filter((l) => l["level"] === "warn").map((l) => l["msg"]);
