@@ -8,6 +8,7 @@ import type { AffiliationChange, Muc, RoomExit } from "../xmpp/muc.js";
 import type { Person, Workgroup } from "../policy/types.js";
 import type { CommandRunner } from "./command-runner.js";
 import { BackoffTimers, type BackoffOptions } from "../util/backoff.js";
+import { formatDuration } from "../util/duration.js";
 
 /** The nick AlertBot uses in rooms. */
 export const BOT_NICK = "AlertBot";
@@ -55,6 +56,27 @@ interface RoomState {
   out?: RoomExit | undefined;
   /** When AlertBot was last secured in the room (see ROOM_STAY_RESETS_BACKOFF_MS), until it is put out or fails. */
   securedAt?: number | undefined;
+  /**
+   * The lines the room did not get while AlertBot could not post there (put out, not secure, its
+   * link down), and since when: told in one line once it is back. Dropped without a word, a room's
+   * people read its quiet as nothing having happened.
+   */
+  missed?: { lines: number; since: number } | undefined;
+}
+
+/** What a room that missed lines hears once AlertBot posts there again. */
+export function missedLinesNotice(
+  missed: { lines: number; since: number },
+  outBecause: string | undefined,
+  now: number,
+): string {
+  const away = formatDuration(now - missed.since);
+  const where =
+    outBecause === undefined
+      ? `I could not post in this room for ${away}`
+      : `I was out of this room for ${away} (${outBecause})`;
+  const lines = missed.lines === 1 ? "1 notice was" : `${missed.lines} notices were`;
+  return `${where}: ${lines} not posted here meanwhile; their people were told directly. Say "${BOT_NICK}: show" for what is raised now.`;
 }
 
 /** Bare JIDs of everyone a workgroup names: members, rotation shifts and overrides. */
@@ -240,10 +262,20 @@ export class WorkgroupRooms {
     return this.rooms.get(room.toLowerCase())?.secured === true;
   }
 
-  /** Posts a line to a workgroup's room, if it has one and the room is secured. */
+  /**
+   * Posts a line to a workgroup's room, if it has one and the room is secured; otherwise counts it
+   * as missed there (see RoomState.missed).
+   */
   async post(workgroup: string, line: () => string): Promise<void> {
     const room = this.roomOf.get(workgroup);
-    if (room === undefined || !this.isSecured(room) || !this.muc.room(room)) return;
+    if (room === undefined) return;
+    if (!this.isSecured(room) || !this.muc.room(room)) {
+      const s = this.rooms.get(room.toLowerCase());
+      if (s === undefined) return;
+      s.missed ??= { lines: 0, since: this.clock.now() };
+      s.missed.lines++;
+      return;
+    }
     await this.say(room, line());
   }
 
@@ -261,6 +293,9 @@ export class WorkgroupRooms {
         this.log.info("workgroup room secured", { room: s.room, members: s.members });
         if (s.out !== undefined)
           this.log.info("back in a workgroup room: posting there again", { room: s.room, outBecause: s.out.reason });
+        const missed = s.missed;
+        s.missed = undefined;
+        if (missed !== undefined) await this.say(s.room, missedLinesNotice(missed, s.out?.reason, this.clock.now()));
         s.out = undefined;
       } else {
         if (s.out === undefined)

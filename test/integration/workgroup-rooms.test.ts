@@ -351,9 +351,19 @@ rules:
     await waitFor("a join refused while the ban lasts", () =>
       logs.withMsg("cannot join workgroup room yet").find((l) => l["outBecause"] === "banned"),
     );
+    // An alert while banned: alice is told directly; the room cannot be, and hears of it once back.
+    agent ??= await startAgent(server(), dir, "web1", "  - { id: first, state: raised }", new LogLines().logger);
+    agent.change([{ id: "while-banned", state: "raised", summary: "while-banned happened" }]);
+    await alice.expect(/RAISED #\d+ web1 while-banned/, 30_000);
+    const { heard } = await aliceInRoom();
     const lifted = await muc.setAffiliations(room(), [{ jid: t.prosody.botJid, affiliation: "owner" }]);
     assert.ok(lifted.ok, JSON.stringify(lifted));
     await waitFor("the bot secured again", () => backIn() > wasBack);
+    const missed = await waitFor("the room told what it missed", () =>
+      heard.find((h) => /^AlertBot: I was out of this room for \S+ \(banned\): 1 notice was not posted here/.test(h)),
+    );
+    assert.match(missed, /their people were told directly\. Say "AlertBot: show" for what is raised now\.$/);
+    assert.equal(heard.filter((h) => /while-banned/.test(h)).length, 0, "the line itself is not posted late");
     await raisedInRoom("after-ban");
   });
 

@@ -156,8 +156,33 @@ describe("workgroup rooms: put out of a room", () => {
     assert.equal(rooms.isSecured(ROOM), true);
     assert.equal(log.withMsg("back in a workgroup room: posting there again")[0]?.["outBecause"], "kicked");
     await rooms.post("ops", () => "RAISED #2 web1 load");
-    assert.deepEqual(fake.said, ["RAISED #2 web1 load"]);
+    // The room hears first that it missed a line: its quiet meant nothing had happened.
+    assert.deepEqual(fake.said, [
+      'I was out of this room for 5s (kicked): 1 notice was not posted here meanwhile; their people were told directly. Say "AlertBot: show" for what is raised now.',
+      "RAISED #2 web1 load",
+    ]);
     assert.equal(clock.pendingTimers(), 0);
+    rooms.stop();
+  });
+
+  it("a room AlertBot could not secure hears, once it can, how many lines it missed and for how long", async () => {
+    const { clock, fake, rooms } = setUp();
+    fake.owner = false;
+    await rooms.join(workgroups, people);
+    assert.equal(rooms.isSecured(ROOM), false, "not an owner: not secured");
+    for (const n of [1, 2, 3]) await rooms.post("ops", () => `RAISED #${n} web1 disk`);
+    clock.advance(3 * 3_600_000);
+    await settle();
+    fake.owner = true;
+    clock.advance(60_000); // the next try, at most the back-off's longest delay later
+    await settle();
+    assert.equal(rooms.isSecured(ROOM), true);
+    assert.deepEqual(fake.said, [
+      'I could not post in this room for 3h1m: 3 notices were not posted here meanwhile; their people were told directly. Say "AlertBot: show" for what is raised now.',
+    ]);
+    // Said once: the next line is the next notice.
+    await rooms.post("ops", () => "RAISED #4 web1 load");
+    assert.deepEqual(fake.said.slice(1), ["RAISED #4 web1 load"]);
     rooms.stop();
   });
 
