@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Outbox } from "../store/outbox.js";
 import { StorageUnavailableError } from "../errors.js";
 import { coalescingRunner } from "../util/batching.js";
+import { FailureRun } from "../util/failure-run.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
 import { packAlerts, planFullState, type PlannedUpdate } from "../codec/fit-update.js";
 
@@ -51,12 +52,8 @@ export class AgentCore {
   private heartbeat: TimerHandle | null = null;
   private fullState: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
-  /**
-   * True while publishes keep failing: the first failure is a warning, the ones after it (every
-   * RETRY_MS) are at debug until one goes through: a warning at every retry buried, over an outage,
-   * the first one and whatever else the agent said.
-   */
-  private publishFailing = false;
+  /** Publishes that keep failing, said as a warning at first and every so often, not at each retry (failure-run.ts). */
+  private readonly publishFailures = new FailureRun();
 
   constructor(private readonly deps: AgentCoreDeps) {
     for (const { id, json } of deps.outbox.loadState()) this.alerts.set(id, JSON.parse(json) as AgentAlert);
@@ -252,8 +249,8 @@ export class AgentCore {
       }
       if (result.ok) {
         outbox.remove(entry.sequence);
-        if (this.publishFailing) log.info("publishing again", { backlog: outbox.size() });
-        this.publishFailing = false;
+        const ended = this.publishFailures.worked(this.deps.clock.now());
+        if (ended) log.info("publishing again", { failedForMs: ended.endedAfterMs, backlog: outbox.size() });
         continue;
       }
       if (POISON.has(result.condition)) {
@@ -262,9 +259,9 @@ export class AgentCore {
         continue;
       }
       const failure = { sequence: entry.sequence, backlog: outbox.size(), ...result };
-      if (this.publishFailing) log.debug("publish failed; will retry", failure);
-      else log.warn("publish failed; will retry", failure);
-      this.publishFailing = true;
+      const { loud, forMs } = this.publishFailures.failed(this.deps.clock.now());
+      if (loud) log.warn("publish failed; will retry", { ...failure, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
+      else log.debug("publish failed; will retry", failure);
       this.retry?.cancel();
       this.retry = this.deps.clock.setTimer(RETRY_MS, () => void this.pump());
       return;

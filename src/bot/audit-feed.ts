@@ -8,6 +8,7 @@ import { isSilenced } from "../policy/matcher.js";
 import type { RaisedStanding } from "../store/alert-store.js";
 import type { Store } from "../store/store.js";
 import { eachSlice, VIEW_MS_PER_ALERT } from "../util/batching.js";
+import { FailureRun } from "../util/failure-run.js";
 import { FirstInOrder } from "../util/first-in-order.js";
 import type { PlainElement } from "../xmpp/payload.js";
 import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";
@@ -83,11 +84,10 @@ export class AuditFeed {
   /** When the database last refused the cursor: nothing is published until it takes it again. */
   private refusedAt: number | null = null;
   /**
-   * True while publishing fails (AlertBot cut off from its server, the server refusing): said once
-   * as a warning, then at debug until a publish goes through. Said at every poll, a cut-off AlertBot
-   * logged a warning with a stack for each poll of the outage, burying what its link alert says.
+   * Publishing that keeps failing (AlertBot cut off from its server, the server refusing), said as
+   * a warning at first and every so often while it lasts, not at each poll (failure-run.ts).
    */
-  private publishFailing = false;
+  private readonly publishFailures = new FailureRun();
   private readers: readonly string[];
   /** History was published since the board last was: the board owes it. */
   private boardOwed = false;
@@ -242,19 +242,18 @@ export class AuditFeed {
       this.publishFailed("status board publish failed; will retry", { node: STATUS_NODE, condition: sent.condition });
   }
 
-  /** A publish failed: a warning for the first failure in a row, debug for the ones after it. */
+  /** A publish failed: a warning at first and every so often while it goes on, else debug. */
   private publishFailed(msg: string, fields: Record<string, unknown>): void {
-    const { log } = this.deps;
-    if (this.publishFailing) log.debug(msg, fields);
-    else log.warn(msg, fields);
-    this.publishFailing = true;
+    const { log, clock } = this.deps;
+    const { loud, forMs } = this.publishFailures.failed(clock.now());
+    if (loud) log.warn(msg, { ...fields, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
+    else log.debug(msg, fields);
   }
 
-  /** A publish went through: the next failure is said again. */
+  /** A publish went through: a run of failures, if any, is over. */
   private publishWorked(): void {
-    if (!this.publishFailing) return;
-    this.publishFailing = false;
-    this.deps.log.info("audit feed publishing again");
+    const ended = this.publishFailures.worked(this.deps.clock.now());
+    if (ended) this.deps.log.info("audit feed publishing again", { failedForMs: ended.endedAfterMs });
   }
 
   /**

@@ -128,6 +128,18 @@ describe("AgentCore with a durable outbox", () => {
     core.change([{ id: "b", state: "raised" }]);
     await core.pump();
     assert.equal(said("warn").length, 2, "a new run of failures is said again");
+    // A refusal that goes on is said again every 10 minutes, with how long it has lasted.
+    // (A retry can come twice in a step, from its timer and from the test: enough failures for both.)
+    for (let i = 0; i < 300; i++) port.failNext.push({ ok: false, condition: "resource-constraint" });
+    core.change([{ id: "c", state: "raised" }]);
+    await core.pump();
+    for (let i = 0; i < 130; i++) {
+      clock.advance(5_000);
+      await core.pump();
+    }
+    const warnings = logs.lines.filter((l) => l["level"] === "warn");
+    assert.equal(warnings.length, 4, "the third run's first failure, then 10 minutes on");
+    assert.equal(warnings[3]!["failingForMs"], 600_000);
     outbox.close();
   });
 
