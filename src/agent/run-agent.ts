@@ -258,9 +258,11 @@ export async function runAgent(
     const fix = connectAdvice(lastError, "password");
     log.warn("will try the XMPP server again", { attempt, delayMs, lastError, ...(fix ? { fix } : {}) });
   });
-  session.on("offline", ({ reason, replacedStreak }) => {
+  session.on("offline", ({ reason, replacedStreak, stopped }) => {
     gate.sessionDown();
-    log.warn("disconnected; queueing until reconnected", { reason, backlog: core.backlog() });
+    // Stopping is no outage: what waits stays in the outbox for the next start.
+    if (stopped) log.info("disconnected: stopping", { backlog: core.backlog() });
+    else log.warn("disconnected; queueing until reconnected", { reason, backlog: core.backlog() });
     addressTaken.offline(replacedStreak);
   });
   gate.sessionUp(true);

@@ -574,7 +574,9 @@ async function startBot(
   });
   session.on("online", () => link.online());
   session.on("offline", (o) => {
-    log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect });
+    // Stopping is no outage: said as such, not as a warning.
+    if (o.stopped) log.info("disconnected: stopping");
+    else log.warn("disconnected", { reason: o.reason, willReconnect: o.willReconnect });
     // Chat cannot reach anyone now: notices take the next channel at once instead of retrying chat
     // for the length of the outage. Each person's presence is asked for again once back online.
     people.forgetAll();

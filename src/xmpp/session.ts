@@ -44,6 +44,8 @@ export interface SessionEvents {
      * error conflict); 0 when it ended for another reason. The reconnection waits longer each time.
      */
     readonly replacedStreak: number;
+    /** True when it ended because this process stopped the session (`stop()`), not by a failure. */
+    readonly stopped?: boolean;
   };
   /** A reconnection attempt is scheduled after `delayMs`. */
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly lastError: string };
@@ -265,7 +267,8 @@ export class SessionCore {
     await this.lifecycle.stop();
     this.requests.failAll(new XmppIoError("stopped", "the XMPP session was stopped"));
     this.offlineReason = "stopped";
-    if (wasOnline) this.events.emit("offline", { reason: "stopped", willReconnect: false, replacedStreak: 0 });
+    if (wasOnline)
+      this.events.emit("offline", { reason: "stopped", willReconnect: false, replacedStreak: 0, stopped: true });
   }
 
   /** Sends a stanza; rejects with XmppIoError("not-connected") while offline. */

@@ -126,6 +126,14 @@ export class ChildRun {
     return this.logs.filter((l) => l["msg"] === msg);
   }
 
+  /** The messages of the warnings and errors logged from line `mark` on. */
+  loudSince(mark: number): string[] {
+    return this.logs
+      .slice(mark)
+      .filter((l) => l["level"] === "warn" || l["level"] === "error")
+      .map((l) => String(l["msg"]));
+  }
+
   /**
    * Waits for a log line matching `pred` (at or after line `from`); fails early, with the output, if
    * the process exits first.

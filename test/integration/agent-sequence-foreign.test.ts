@@ -25,7 +25,10 @@ describe("an agent restored from a backup, its node's retained items all mauvese
     const { config, flag } = await writeFlagAgentConfig(t, dir, state);
     let agent = await fx.startAgent(config);
     await bot.waitForLog("web1's node", (l) => l["msg"] === "agent node provisioned", 30_000);
+    const mark = agent.logs.length;
     assert.equal((await agent.stop()).code, 0);
+    assert.deepEqual(agent.loudSince(mark), [], "a stop is no outage: no warning");
+    assert.equal(agent.withMsg("disconnected: stopping").length, 1);
     const backup = join(dir, "state-backup");
     cpSync(state, backup, { recursive: true });
 

@@ -141,6 +141,9 @@ describe("AlertBot cut off from its XMPP server", function () {
     await alice.say(t.prosody.botJid, "show");
     await alice.expect(/./, 30_000);
     assert.equal(raisedMails().length, 2, "not raised again once the link is back");
+    const mark = bot.logs.length;
     assert.equal((await bot.stop()).code, 0);
+    assert.deepEqual(bot.loudSince(mark), [], "a stop is no outage: no warning");
+    assert.equal(bot.withMsg("disconnected: stopping").length, 1);
   });
 });
