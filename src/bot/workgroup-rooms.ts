@@ -64,17 +64,28 @@ interface RoomState {
   missed?: { lines: number; since: number } | undefined;
 }
 
+/** Why a room put AlertBot out, in the words its people read. */
+const EXIT_WORDS: Readonly<Record<RoomExit["reason"], string>> = {
+  kicked: "kicked",
+  banned: "banned",
+  removed: "taken off its members",
+  destroyed: "the room was destroyed",
+  shutdown: "the service shut down",
+  error: "an error",
+  left: "put out",
+};
+
 /** What a room that missed lines hears once AlertBot posts there again. */
 export function missedLinesNotice(
   missed: { lines: number; since: number },
-  outBecause: string | undefined,
+  outBecause: RoomExit["reason"] | undefined,
   now: number,
 ): string {
   const away = formatDuration(now - missed.since);
   const where =
     outBecause === undefined
       ? `I could not post in this room for ${away}`
-      : `I was out of this room for ${away} (${outBecause})`;
+      : `I was out of this room for ${away} (${EXIT_WORDS[outBecause]})`;
   const lines = missed.lines === 1 ? "1 notice was" : `${missed.lines} notices were`;
   return `${where}: ${lines} not posted here meanwhile; their people were told directly. Say "${BOT_NICK}: show" for what is raised now.`;
 }

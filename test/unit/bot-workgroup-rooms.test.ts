@@ -2,7 +2,7 @@
 // put it out, is tried again with a back-off, not left unsecured, posting nothing, until a rejoin or
 // a reload; a room it left of its own accord is not.
 import assert from "node:assert/strict";
-import { WorkgroupRooms } from "../../src/bot/workgroup-rooms.js";
+import { missedLinesNotice, WorkgroupRooms } from "../../src/bot/workgroup-rooms.js";
 import type { CommandRunner } from "../../src/bot/command-runner.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
 import type { Muc, JoinedRoom, Occupant, RoomExit } from "../../src/xmpp/muc.js";
@@ -163,6 +163,17 @@ describe("workgroup rooms: put out of a room", () => {
     ]);
     assert.equal(clock.pendingTimers(), 0);
     rooms.stop();
+  });
+
+  it("says why it was out in the words a room's people read", () => {
+    assert.equal(
+      missedLinesNotice({ lines: 2, since: 0 }, "destroyed", 90_000),
+      'I was out of this room for 1m30s (the room was destroyed): 2 notices were not posted here meanwhile; their people were told directly. Say "AlertBot: show" for what is raised now.',
+    );
+    assert.match(
+      missedLinesNotice({ lines: 1, since: 0 }, "shutdown", 1_000),
+      /\(the service shut down\): 1 notice was/,
+    );
   });
 
   it("a room AlertBot could not secure hears, once it can, how many lines it missed and for how long", async () => {
