@@ -247,6 +247,9 @@ export class AgentCore {
       } catch (err) {
         result = { ok: false, condition: "internal", text: err instanceof Error ? err.message : String(err) };
       }
+      // Disconnected or stopped while it was on its way: it waits in the outbox for the next
+      // connection (the disconnect says so), and no retry is due on a session that is gone.
+      if (!result.ok && this.port !== port) return;
       if (result.ok) {
         outbox.remove(entry.sequence);
         const ended = this.publishFailures.worked(this.deps.clock.now());

@@ -245,6 +245,9 @@ export class AuditFeed {
   /** A publish failed: a warning at first and every so often while it goes on, else debug. */
   private publishFailed(msg: string, fields: Record<string, unknown>): void {
     const { log, clock } = this.deps;
+    // Stopping: a publish cut short by the session's end is no failure (what it carried is
+    // published after the next start, from the cursor).
+    if (this.stopped) return log.debug(msg, fields);
     const { loud, forMs } = this.publishFailures.failed(clock.now());
     if (loud) log.warn(msg, { ...fields, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
     else log.debug(msg, fields);

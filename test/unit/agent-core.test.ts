@@ -143,6 +143,27 @@ describe("AgentCore with a durable outbox", () => {
     outbox.close();
   });
 
+  it("a publish cut short by a stop is kept for the next start, with no warning and no retry", async () => {
+    const outbox = new Outbox(join(dir, "outbox.sqlite"));
+    const logs = new LogLines();
+    const core = new AgentCore({ clock, log: logs.logger, outbox, source: "web1", heartbeatMs: null });
+    let answer: ((r: PublishResult) => void) | undefined;
+    core.setPort({ publish: () => new Promise<PublishResult>((resolve) => (answer = resolve)) });
+    core.change([{ id: "a", state: "raised" }]);
+    for (let i = 0; i < 10 && !answer; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(answer, "on its way");
+    core.stop();
+    answer({ ok: false, condition: "internal", text: "the XMPP session was stopped" });
+    await core.pump();
+    assert.deepEqual(
+      logs.lines.filter((l) => l["level"] !== "debug" && l["level"] !== "info").map((l) => l["msg"]),
+      [],
+    );
+    assert.equal(core.backlog(), 1, "still in the outbox");
+    assert.equal(clock.pendingTimers(), 0, "no retry after the stop");
+    outbox.close();
+  });
+
   it("sends its full state with replace and a Mauve-style heartbeat", async () => {
     const outbox = new Outbox(join(dir, "outbox.sqlite"));
     const core = make(outbox, 60_000);

@@ -133,4 +133,33 @@ describe("audit feed cursor", () => {
     assert.deepEqual(warned(), ["audit feed paused; will retry", "audit publish failed; will retry"], "said again");
     store.close();
   });
+
+  it("a publish cut short by a stop is no failure to report", async () => {
+    const store = storeWithLines();
+    const log = new LogLines();
+    let cut: (() => void) | undefined;
+    const pubsub = {
+      publishForeign: () =>
+        new Promise((_resolve, reject) => (cut = () => reject(new Error("the XMPP session was stopped")))),
+    } as unknown as Pubsub;
+    const feed = new AuditFeed({
+      store,
+      clock: new FakeClock(),
+      log: log.logger,
+      pubsub,
+      service: "pubsub.mauve.localhost",
+      readers: [],
+    });
+    const flushing = feed.flush();
+    for (let i = 0; i < 10 && !cut; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(cut, "a publish on its way");
+    feed.stop();
+    cut();
+    await flushing;
+    assert.deepEqual(
+      log.lines.filter((l) => l["level"] === "warn" || l["level"] === "error").map((l) => l["msg"]),
+      [],
+    );
+    store.close();
+  });
 });
