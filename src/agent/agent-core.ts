@@ -262,9 +262,7 @@ export class AgentCore {
         continue;
       }
       const failure = { sequence: entry.sequence, backlog: outbox.size(), ...result };
-      const { loud, forMs } = this.publishFailures.failed(this.deps.clock.now());
-      if (loud) log.warn("publish failed; will retry", { ...failure, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
-      else log.debug("publish failed; will retry", failure);
+      this.publishFailures.sayFailed(log, "publish failed; will retry", failure, this.deps.clock.now());
       this.retry?.cancel();
       this.retry = this.deps.clock.setTimer(RETRY_MS, () => void this.pump());
       return;

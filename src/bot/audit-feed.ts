@@ -248,9 +248,7 @@ export class AuditFeed {
     // Stopping: a publish cut short by the session's end is no failure (what it carried is
     // published after the next start, from the cursor).
     if (this.stopped) return log.debug(msg, fields);
-    const { loud, forMs } = this.publishFailures.failed(clock.now());
-    if (loud) log.warn(msg, { ...fields, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
-    else log.debug(msg, fields);
+    this.publishFailures.sayFailed(log, msg, fields, clock.now());
   }
 
   /** A publish went through: a run of failures, if any, is over. */

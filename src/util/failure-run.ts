@@ -1,3 +1,4 @@
+import type { Logger } from "../log.js";
 import { MINUTE_MS } from "./duration.js";
 
 /** How often a run of failures that goes on is said again as a warning. */
@@ -32,6 +33,16 @@ export class FailureRun {
     const loud = now - this.saidAt >= FAILURE_REMINDER_MS;
     if (loud) this.saidAt = now;
     return { loud, forMs: now - this.since };
+  }
+
+  /**
+   * A failure at `now`, said in `log` as `msg`: a warning when loud (with `failingForMs` once the
+   * run has lasted), else at debug.
+   */
+  sayFailed(log: Logger, msg: string, fields: Record<string, unknown>, now: number): void {
+    const { loud, forMs } = this.failed(now);
+    if (loud) log.warn(msg, { ...fields, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
+    else log.debug(msg, fields);
   }
 
   /** A success: the run of failures it ends, if any (to say so), and the next failure is said again. */
