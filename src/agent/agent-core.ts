@@ -7,7 +7,8 @@ import { StorageUnavailableError } from "../errors.js";
 import { coalescingRunner } from "../util/batching.js";
 import { FailureRun } from "../util/failure-run.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
-import { packAlerts, planFullState, type PlannedUpdate } from "../codec/fit-update.js";
+import { packAlerts, planFullState, planStatesOnly, type PlannedUpdate } from "../codec/fit-update.js";
+import { type QueuedSpan, type Refusal, UpdateRefusals, refusedAlert, refusedAlertCleared } from "./update-refusals.js";
 
 /** What a publish came to, named after the XMPP error condition when it failed. */
 export type PublishResult = { ok: true } | { ok: false; condition: string; text?: string };
@@ -54,6 +55,8 @@ export class AgentCore {
   private retry: TimerHandle | null = null;
   /** Publishes that keep failing, said as a warning at first and every so often, not at each retry (failure-run.ts). */
   private readonly publishFailures = new FailureRun();
+  /** Updates the server refused for good: the states sent again, and the agent's alert (update-refusals.ts). */
+  private readonly refusals = new UpdateRefusals();
 
   constructor(private readonly deps: AgentCoreDeps) {
     for (const { id, json } of deps.outbox.loadState()) this.alerts.set(id, JSON.parse(json) as AgentAlert);
@@ -86,7 +89,13 @@ export class AgentCore {
    * updates as fit within 64 KiB each (each alert's text bounded).
    */
   change(alerts: readonly AgentAlert[]): void {
-    if (alerts.length === 0) return;
+    this.record(alerts);
+    void this.pump();
+  }
+
+  /** `change` without starting the pump; returns the span queued, if any. */
+  private record(alerts: readonly AgentAlert[]): QueuedSpan | null {
+    if (alerts.length === 0) return null;
     const now = nowSeconds(this.deps.clock);
     const next = new Map(this.alerts);
     for (const a of alerts) next.set(a.id, a);
@@ -95,19 +104,20 @@ export class AgentCore {
       alerts.map((a) => toWireAlert(a, now)),
     ).map((run) => ({ replace: false, alerts: run }));
     // State and queue in one transaction: a crash keeps both or neither. Publishing starts after the commit.
+    let span: QueuedSpan | null;
     try {
-      this.deps.outbox.transaction(() => {
+      span = this.deps.outbox.transaction(() => {
         this.deps.outbox.saveState(alerts.map((a) => [a.id, JSON.stringify(a)] as const));
-        this.queue(updates, next, false);
+        return this.queue(updates, next, false);
       });
     } catch (err) {
       // The file cannot be written: the change goes out all the same, kept in memory (see Outbox).
       if (!(err instanceof StorageUnavailableError)) throw err;
-      this.queue(updates, next, false);
+      span = this.queue(updates, next, false);
     }
     // Only once queued: a change that could not be queued leaves the state as saved.
     for (const a of alerts) this.alerts.set(a.id, a);
-    void this.pump();
+    return span;
   }
 
   /**
@@ -134,7 +144,8 @@ export class AgentCore {
    * when that would pass 64 KiB, the texts first and then one replace with ids and states.
    */
   queueFullState(): void {
-    this.queue(this.fullStateUpdates(this.alerts));
+    const span = this.queue(this.fullStateUpdates(this.alerts));
+    if (span) this.refusals.fullStateQueued(span);
   }
 
   /** Starts the heartbeat and the periodic full state. */
@@ -210,8 +221,11 @@ export class AgentCore {
     return heartbeatAlert(this.deps.source, nowSec, raiseAfter);
   }
 
-  /** Queues `updates` in order; `state` is the state they leave (a change's, before it is recorded). */
-  private queue(updates: readonly PlannedUpdate[], state = this.alerts, pump = true): void {
+  /**
+   * Queues `updates` in order; `state` is the state they leave (a change's, before it is recorded).
+   * Returns the outbox sequences they took (a collapse's full state stands for them), if any.
+   */
+  private queue(updates: readonly PlannedUpdate[], state = this.alerts, pump = true): QueuedSpan | null {
     const { outbox, clock, source, log } = this.deps;
     const nowSec = nowSeconds(clock);
     const build = (u: PlannedUpdate) => (sequence: bigint) => {
@@ -219,20 +233,67 @@ export class AgentCore {
       const { data, text } = wrapPayload(update);
       return { transmissionId: update.transmissionId, data, text };
     };
+    const sequences: bigint[] = [];
     if (outbox.size() >= (this.deps.maxEntries ?? DEFAULT_MAX_ENTRIES)) {
       // `state` includes this change: one full state stands for everything queued (several
       // updates when it passes 64 KiB: the first replaces the queue, the rest follow it).
       const [first, ...rest] = this.fullStateUpdates(state);
       const dropped = first ? outbox.collapse(build(first), clock.now()) : 0;
-      for (const u of rest) outbox.enqueue(build(u), clock.now());
+      const collapsed = outbox.peek();
+      if (first && collapsed) sequences.push(collapsed.sequence);
+      for (const u of rest) sequences.push(outbox.enqueue(build(u), clock.now()).sequence);
       log.warn("outbox full: collapsed the queue into one full-state update", {
         dropped,
         collapsedTotal: outbox.collapsedTotal(),
       });
     } else {
-      for (const u of updates) outbox.enqueue(build(u), clock.now());
+      for (const u of updates) sequences.push(outbox.enqueue(build(u), clock.now()).sequence);
     }
     if (pump) void this.pump();
+    const [first, last] = [sequences[0], sequences.at(-1)];
+    return first !== undefined && last !== undefined ? { first, last } : null;
+  }
+
+  /**
+   * The server refused the update `sequence` for good, and it was dropped: the agent says so with
+   * an alert of its own and sends where each alert stands again, without details (update-refusals.ts).
+   */
+  private refusedForGood(sequence: bigint, refusal: Refusal): void {
+    const { log } = this.deps;
+    const fields = { sequence, condition: refusal.condition, ...(refusal.text ? { text: refusal.text } : {}) };
+    const wasRaised = this.refusals.raised;
+    const verdict = this.refusals.refused(sequence, refusal);
+    if (verdict === "states-refused") {
+      log.error("server refused even the alerts' states without their texts; dropping them", fields);
+      return;
+    }
+    if (verdict === "covered") {
+      log.error("server refused an update for good; dropping it (the states sent after it cover it)", fields);
+      return;
+    }
+    if (verdict === "bare") {
+      log.error("server refused the alerts' states with their summaries; sending them again without any text", fields);
+      const states = this.queue(this.statesOnlyUpdates(false), this.alerts, false);
+      if (states) this.refusals.statesQueued(states, "bare");
+      return;
+    }
+    log.error(
+      `server refused an update for good; dropping it, sending the alerts' states again without their details${wasRaised ? "" : ` and raising ${refusedAlert(refusal).id}`}`,
+      fields,
+    );
+    const alertSpan = wasRaised ? null : this.record([refusedAlert(refusal)]);
+    const states = this.queue(this.statesOnlyUpdates(true), this.alerts, false);
+    const first = alertSpan?.first ?? states?.first;
+    const last = states?.last ?? alertSpan?.last;
+    if (first !== undefined && last !== undefined) this.refusals.statesQueued({ first, last }, "summaries");
+  }
+
+  /** The whole state as ids, states and times, with summaries or without any text (fit-update.ts). */
+  private statesOnlyUpdates(keepSummaries: boolean): PlannedUpdate[] {
+    const now = nowSeconds(this.deps.clock);
+    const wire = [...this.alerts.values()].map((a) => toWireAlert(a, now));
+    if (this.deps.heartbeatMs !== null) wire.push(this.heartbeatWire(now));
+    return planStatesOnly(this.deps.source, wire, keepSummaries);
   }
 
   private async drain(): Promise<void> {
@@ -254,11 +315,15 @@ export class AgentCore {
         outbox.remove(entry.sequence);
         const ended = this.publishFailures.worked(this.deps.clock.now());
         if (ended) log.info("publishing again", { failedForMs: ended.endedAfterMs, backlog: outbox.size() });
+        if (this.refusals.accepted(entry.sequence)) {
+          log.info("the server took a full state with its texts again: cleared the refused-update alert");
+          this.record([refusedAlertCleared()]);
+        }
         continue;
       }
       if (POISON.has(result.condition)) {
-        log.error("server refused an update for good; dropping it", { sequence: entry.sequence, ...result });
         outbox.remove(entry.sequence);
+        this.refusedForGood(entry.sequence, result);
         continue;
       }
       const failure = { sequence: entry.sequence, backlog: outbox.size(), ...result };

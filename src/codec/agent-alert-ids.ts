@@ -12,6 +12,8 @@ export const OUTBOX_ALERT_ID = "mauve-agent-outbox";
 export const OUTBOX_DAMAGED_ALERT_ID = "mauve-agent-outbox-damaged";
 /** Raised while another process keeps taking the agent's address (src/agent/address-taken.ts). */
 export const ADDRESS_TAKEN_ALERT_ID = "mauve-agent-address-taken";
+/** Raised when the server refuses an update for good, until it takes a full state again (src/agent/update-refusals.ts). */
+export const UPDATE_REFUSED_ALERT_ID = "mauve-agent-update-refused";
 
 /** Every id the agent keeps for itself, with what it is (for the error that refuses it). */
 export const AGENT_ALERT_IDS: ReadonlyMap<string, string> = new Map([
@@ -20,6 +22,7 @@ export const AGENT_ALERT_IDS: ReadonlyMap<string, string> = new Map([
   [OUTBOX_ALERT_ID, "the agent's own alert for an outbox it cannot write"],
   [OUTBOX_DAMAGED_ALERT_ID, "the agent's own alert for a damaged outbox it moved aside"],
   [ADDRESS_TAKEN_ALERT_ID, "the agent's own alert for its address taken by another login"],
+  [UPDATE_REFUSED_ALERT_ID, "the agent's own alert for updates the server refused for good"],
 ]);
 
 /** Why `id` may not name a check or a static alert, or undefined when it may. */

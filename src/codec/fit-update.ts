@@ -119,3 +119,25 @@ export function planFullState(
   }
   return { shape: "split", updates: packAlerts(source, fitted).map((run) => ({ replace: false, alerts: run })) };
 }
+
+/**
+ * The updates that carry where each of `source`'s alerts stands and little more, for a server that
+ * refused a full state with its texts: ids, states and times, with their subjects and summaries
+ * when `keepSummaries`, else every text empty. Details are always left out (the receiver keeps the
+ * texts it holds where a field is empty). One replace when it fits; else, as a trimmed full state,
+ * the summaries in plain updates and then one replace with ids and states; else plain updates.
+ */
+export function planStatesOnly(source: string, alerts: readonly Alert[], keepSummaries: boolean): PlannedUpdate[] {
+  const envelope = envelopeBytes(source);
+  const budget = MAX_UPDATE_BYTES - envelope;
+  const fits = (list: readonly Alert[]): boolean => list.reduce((sum, a) => sum + encodedAlertBytes(a), 0) <= budget;
+  const noDetail = alerts.map((a) => fit(a, envelope, 0));
+  if (keepSummaries && fits(noDetail)) return [{ replace: true, alerts: noDetail }];
+  const texts = keepSummaries
+    ? packAlerts(source, noDetail.filter(hasText), 0).map((run) => ({ replace: false, alerts: run }))
+    : [];
+  const bare = noDetail.map(withoutText);
+  for (const ids of [bare, bare.filter((a) => !clearedOnly(a))])
+    if (fits(ids)) return [...texts, { replace: true, alerts: ids }];
+  return [...texts, ...packAlerts(source, bare, 0).map((run) => ({ replace: false, alerts: run }))];
+}

@@ -399,6 +399,11 @@ export interface NodeConfig {
    * service-wide expose_publisher does the same there; Prosody ignores this field).
    */
   readonly itemReply?: "owner" | "publisher";
+  /**
+   * pubsub#max_payload_size: the largest item payload the node takes, in bytes. ejabberd refuses
+   * a larger one for good (not-acceptable, payload-too-big); Prosody 0.12 ignores the field.
+   */
+  readonly maxPayloadBytes?: number;
 }
 
 // Our field name -> XEP-0060 var, in form order.
@@ -417,6 +422,7 @@ const VARS: ReadonlyArray<readonly [keyof NodeConfig, string]> = [
   ["notificationType", "pubsub#notification_type"],
   ["sendLastPublishedItem", "pubsub#send_last_published_item"],
   ["itemReply", "pubsub#itemreply"],
+  ["maxPayloadBytes", "pubsub#max_payload_size"],
 ];
 
 const BOOLEANS = new Set<keyof NodeConfig>([
@@ -446,6 +452,7 @@ export function parseNodeConfigForm(x: XmlElement): NodeConfig {
     if (v === undefined) continue;
     if (BOOLEANS.has(key)) out[key] = v === "1" || v === "true";
     else if (key === "maxItems") out[key] = v === "max" ? "max" : Number(v);
+    else if (key === "maxPayloadBytes") out[key] = Number(v);
     else out[key] = v;
   }
   return out;

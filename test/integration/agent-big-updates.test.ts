@@ -80,7 +80,7 @@ describe("an agent whose checks print more than fits in one update", function ()
     rmSync(flag("big1"));
     await alice.expect(/^CLEARED #\d+ web1 big1\b/, 90_000);
     assert.equal(agent.hasExited, false, "the agent exited");
-    const refused = agent.logs.filter((l) => l["msg"] === "server refused an update for good; dropping it");
+    const refused = agent.logs.filter((l) => String(l["msg"]).startsWith("server refused"));
     assert.deepEqual(refused, []);
     assert.equal((await agent.stop()).code, 0);
   });

@@ -13,6 +13,7 @@ const OWN = [
   "mauve-agent-outbox",
   "mauve-agent-outbox-damaged",
   "mauve-agent-address-taken",
+  "mauve-agent-update-refused",
 ];
 
 const yaml = (body: string): string => `
