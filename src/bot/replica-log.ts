@@ -127,6 +127,7 @@ export class ReplicaPublisher {
       }
       // A batch the server took is in the log, stopped or not: saying so keeps the file clean.
       if (!sentOk) return;
+      log.debug("replica batch published", { seq: batch.seq, ops: batch.ops, bytes: batch.data.length });
       try {
         journal.published(batch.seq);
       } catch (err) {
