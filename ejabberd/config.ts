@@ -16,6 +16,8 @@ export interface EjabberdConfigInput {
   readonly sqliteFile?: string;
   /** The domain's certificate and key (PEM): c2s then offers STARTTLS and requires it. Absent: no TLS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Every new node's max_payload_size, in bytes. Absent: ejabberd's default. */
+  readonly pubsubMaxPayloadBytes?: number;
 }
 
 /** Largest max_items a pubsub node may ask for (mod_pubsub's max_items_node). */
@@ -155,5 +157,11 @@ modules:
     # AlertBot checks against the node's owner. Our nodes also set it in their own configuration.
     default_node_config:
       itemreply: publisher
-`;
+${
+  c.pubsubMaxPayloadBytes === undefined
+    ? ""
+    : `      # The largest item a node takes; a larger one is refused for good (not-acceptable, payload-too-big).
+      max_payload_size: ${c.pubsubMaxPayloadBytes}
+`
+}`;
 }

@@ -42,6 +42,8 @@ export interface EjabberdOptions {
    * (`starttls_required`). The handle's `tlsCaFile` is that CA.
    */
   tls?: boolean;
+  /** Every new pubsub node's max_payload_size, in bytes (ejabberd's default when omitted). */
+  pubsubMaxPayloadBytes?: number;
 }
 
 /** A running private ejabberd: the same handle as Prosody's, and how to reach its Erlang node. */
@@ -103,6 +105,7 @@ export async function startEjabberd(options: EjabberdOptions): Promise<EjabberdH
     ...(options.storage === "sql" ? { sqliteFile: join(paths.runDir, "ejabberd.sqlite") } : {}),
     ...(bot ? { botComponent: bot } : {}),
     ...(tls ? { tls } : {}),
+    ...(options.pubsubMaxPayloadBytes === undefined ? {} : { pubsubMaxPayloadBytes: options.pubsubMaxPayloadBytes }),
   });
   // The file holds the component secret: private to its owner before the secret is written.
   await writeFile(paths.configFile, "", { mode: 0o600 });

@@ -6,6 +6,7 @@ import type { Outbox } from "../store/outbox.js";
 import { StorageUnavailableError } from "../errors.js";
 import { coalescingRunner } from "../util/batching.js";
 import { FailureRun } from "../util/failure-run.js";
+import { isRefusedForGood } from "../xmpp/errors.js";
 import { buildUpdate, heartbeatAlert, toWireAlert, type AgentAlert } from "../codec/build-update.js";
 import { packAlerts, planFullState, planStatesOnly, type PlannedUpdate } from "../codec/fit-update.js";
 import { type QueuedSpan, type Refusal, UpdateRefusals, refusedAlert, refusedAlertCleared } from "./update-refusals.js";
@@ -18,8 +19,6 @@ export interface PublishPort {
   publish(payload: { data: string; text: string }): Promise<PublishResult>;
 }
 
-// Conditions that say this payload will never be accepted: retrying it would block the queue forever.
-const POISON = new Set(["bad-request", "not-acceptable", "policy-violation", "payload-too-big", "invalid-payload"]);
 const RETRY_MS = 5_000;
 const DEFAULT_MAX_ENTRIES = 10_000;
 
@@ -321,7 +320,7 @@ export class AgentCore {
         }
         continue;
       }
-      if (POISON.has(result.condition)) {
+      if (isRefusedForGood(result)) {
         outbox.remove(entry.sequence);
         this.refusedForGood(entry.sequence, result);
         continue;

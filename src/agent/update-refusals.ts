@@ -11,7 +11,7 @@
 // gets through).
 import type { AgentAlert } from "../codec/build-update.js";
 import { UPDATE_REFUSED_ALERT_ID } from "../codec/agent-alert-ids.js";
-import { truncateChars } from "../codec/text.js";
+import { refusalWords } from "../xmpp/errors.js";
 
 /** The outbox sequences of the updates one action queued, first to last. */
 export interface QueuedSpan {
@@ -89,12 +89,6 @@ export class UpdateRefusals {
     this.fullState = null;
     return true;
   }
-}
-
-/** How a refusal is named in words: the condition, and the server's text when it gave one. */
-export function refusalWords(refusal: Refusal): string {
-  const text = refusal.text?.trim();
-  return text ? `${refusal.condition}: ${truncateChars(text, 200)}` : refusal.condition;
 }
 
 /** The agent's own alert, raised for `refusal`. */

@@ -11,6 +11,7 @@ import { eachSlice, VIEW_MS_PER_ALERT } from "../util/batching.js";
 import { FailureRun } from "../util/failure-run.js";
 import { FirstInOrder } from "../util/first-in-order.js";
 import type { PlainElement } from "../xmpp/payload.js";
+import { isRefusedForGood, refusalWords, type XmppFailure } from "../xmpp/errors.js";
 import type { NodeConfig, Pubsub } from "../xmpp/pubsub.js";
 import { liveSilences } from "./evaluate-alert.js";
 
@@ -31,6 +32,14 @@ const BATCH = 500;
  * behind them on AlertBot's stream waits with them (npm run bench shows it; docs/performance.md).
  */
 export const LINES_PER_ITEM = 20;
+/**
+ * A history line is cut to this in the feed (its text is a sender's summary, as long as the sender
+ * made it): an item of LINES_PER_ITEM such lines stays far below what servers take in one item
+ * (ejabberd's max_payload_size). The whole line stays in AlertBot's database (`history <id>`).
+ */
+export const AUDIT_LINE_CHARS = 1_024;
+/** An alert's name in an entry's title (a sender's source and id, as long as it made them). */
+const AUDIT_TITLE_CHARS = 200;
 const POLL_MS = 1_000;
 /**
  * While the database cannot be written, how often the feed tries to store its cursor before it
@@ -88,6 +97,8 @@ export class AuditFeed {
    * a warning at first and every so often while it lasts, not at each poll (failure-run.ts).
    */
   private readonly publishFailures = new FailureRun();
+  /** Entries the server refused for good, in a row (said as errors at first and every so often). */
+  private readonly refusals = new FailureRun();
   private readers: readonly string[];
   /** History was published since the board last was: the board owes it. */
   private boardOwed = false;
@@ -195,17 +206,58 @@ export class AuditFeed {
       for (const item of chunks(lines, LINES_PER_ITEM)) {
         if (this.stopped) return false;
         const sent = await pubsub.publishForeign(service, AUDIT_NODE, auditEntry(item), itemId(item));
-        if (!sent.ok) {
+        if (sent.ok) {
+          this.refusals.worked(this.deps.clock.now());
+          this.publishWorked();
+        }
+        // Tried again, it would be refused again, and every line after it held back for good.
+        else if (isRefusedForGood(sent)) {
+          if (!(await this.publishInstead(item, sent))) return false;
+        } else {
           this.publishFailed("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
           return false;
         }
-        this.publishWorked();
         confirmed = item.at(-1)!.id;
       }
       return true;
     } finally {
       if (confirmed !== undefined) this.storeCursor(confirmed);
     }
+  }
+
+  /**
+   * The server refused an item for good: a short entry takes its place, so that a reader of the
+   * node sees that lines are missing there and where they are, and the feed goes on after them.
+   * False when the note could not be published for now (it is tried again with the lines).
+   */
+  private async publishInstead(lines: readonly AuditLine[], refusal: XmppFailure): Promise<boolean> {
+    const { pubsub, service, log, clock } = this.deps;
+    const fields = { node: AUDIT_NODE, item: itemId(lines), lines: lines.length, refusal: refusalWords(refusal) };
+    const sent = await pubsub.publishForeign(
+      service,
+      AUDIT_NODE,
+      refusedEntry(lines, refusalWords(refusal), clock.now()),
+      itemId(lines),
+    );
+    if (!sent.ok && !isRefusedForGood(sent)) {
+      this.publishFailed("audit publish failed; will retry", { node: AUDIT_NODE, condition: sent.condition });
+      return false;
+    }
+    // Every item refused (a limit set far too low) would make an error a poll: the first one, then
+    // one every so often while refusals go on, as for any failure that repeats (failure-run.ts).
+    const { loud, forMs } = this.refusals.failed(clock.now());
+    const said = {
+      ...fields,
+      ...(forMs > 0 ? { refusingForMs: forMs } : {}),
+      ...(sent.ok ? {} : { noteRefusal: sent.condition }),
+    };
+    const msg = sent.ok
+      ? "the server refused an audit entry for good: published a note in its place, and the feed goes on"
+      : "the server refused an audit entry for good, and the note in its place too: the feed goes on without them";
+    if (loud) log.error(msg, said);
+    else log.debug(msg, said);
+    if (sent.ok) this.publishWorked();
+    return true;
   }
 
   private async publishBoard(): Promise<void> {
@@ -391,14 +443,38 @@ function itemId(lines: readonly AuditLine[]): string {
 }
 
 function lineTitle(line: AuditLine): string {
-  return oneLine(`#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`);
+  return ellipsize(
+    oneLine(`#${line.shortId} ${line.source} ${line.alertId} ${line.kind} by ${line.actor}`),
+    AUDIT_TITLE_CHARS,
+  );
+}
+
+/** The entry published where the server refused the one for `lines`: what is missing, and where to read it. */
+function refusedEntry(lines: readonly AuditLine[], refusal: string, now: number): PlainElement {
+  const ids = [...new Set(lines.map((l) => l.shortId))];
+  const listed = ids
+    .slice(0, LINES_PER_ITEM)
+    .map((id) => `#${id}`)
+    .join(", ");
+  return atom(
+    `refused-${lines[0]!.id}-${lines.at(-1)!.id}`,
+    `${lines.length === 1 ? "1 event" : `${lines.length} events`} not shown here: the server refused their entry (${refusal})`,
+    `AlertBot keeps them in its database. For the alerts ${listed}, say "history <id>" to AlertBot, or open them on its web board.`,
+    new Date(now).toISOString(),
+  );
 }
 
 /** One history line as its own entry; several as one entry with a line each, oldest first. */
 function auditEntry(lines: readonly AuditLine[]): PlainElement {
   const last = lines.at(-1)!;
   const when = new Date(last.at).toISOString();
-  if (lines.length === 1) return atom(`history-${last.id}`, lineTitle(last), last.detail || lineTitle(last), when);
+  if (lines.length === 1)
+    return atom(
+      `history-${last.id}`,
+      lineTitle(last),
+      ellipsize(last.detail, AUDIT_LINE_CHARS) || lineTitle(last),
+      when,
+    );
   // One line per event: sender text folded, so no event line can pass for another. Lines written
   // together share their time: its text is made once for them.
   const titles = lines.map(lineTitle);
@@ -409,7 +485,7 @@ function auditEntry(lines: readonly AuditLine[]): PlainElement {
       at = l.at;
       stamp = new Date(at).toISOString();
     }
-    return `${stamp} ${titles[i]!}${l.detail ? `: ${oneLine(l.detail)}` : ""}`;
+    return ellipsize(`${stamp} ${titles[i]!}${l.detail ? `: ${oneLine(l.detail)}` : ""}`, AUDIT_LINE_CHARS);
   });
   return atom(
     `history-${lines[0]!.id}-${last.id}`,

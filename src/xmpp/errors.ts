@@ -1,5 +1,6 @@
 // Expected failures are values named after RFC 6120 stanza error conditions;
 // exceptions are for I/O (no connection, no reply) and for bugs in handlers.
+import { ellipsize, oneLine } from "../codec/text.js";
 import { errorText } from "../errors.js";
 import { NS_PUBSUB_ERRORS, NS_STANZAS } from "./namespaces.js";
 import type { XmlElement, XmlFactory } from "./xml.js";
@@ -40,6 +41,37 @@ export interface XmppFailure {
   readonly text?: string;
   /** XEP-0060 §7 application condition, e.g. "precondition-not-met", "invalid-jid". */
   readonly pubsubCondition?: string;
+}
+
+/**
+ * Conditions that say the server will never take this payload as it is (too big, malformed, against
+ * a rule): a publisher that retries it holds everything queued behind it forever. `modify` is the
+ * type a server gives what the sender must change before trying again.
+ */
+/** A server's words about a refusal, as far as they are repeated in a log line, an alert or a feed. */
+const REFUSAL_TEXT_CHARS = 200;
+
+const REFUSED_FOR_GOOD = new Set([
+  "bad-request",
+  "not-acceptable",
+  "policy-violation",
+  "payload-too-big",
+  "invalid-payload",
+]);
+
+/** True when a refusal is for good: the payload must be changed or dropped, not sent again as it is. */
+export function isRefusedForGood(failure: { readonly condition: string }): boolean {
+  return REFUSED_FOR_GOOD.has(failure.condition);
+}
+
+/** A refusal in words a person reads: its condition, and the server's own words (folded, cut) when it gave any. */
+export function refusalWords(failure: {
+  readonly condition: string;
+  readonly text?: string;
+  readonly pubsubCondition?: string;
+}): string {
+  const more = oneLine(failure.pubsubCondition ?? failure.text ?? "");
+  return more ? `${failure.condition}: ${ellipsize(more, REFUSAL_TEXT_CHARS)}` : failure.condition;
 }
 
 /** A failure to hand back from our own IQ handlers (provisioning); `type` defaults per condition. */
