@@ -53,6 +53,8 @@ export const PUBLISHER_FIX =
 export const CREATE_NODES_FIX =
   "AlertBot must be allowed to create and own pubsub nodes: on Prosody, list the component in the pubsub service's admins; on ejabberd, allow it in the pubsub_createnode access rule (acl: { alertbot: { server: <component> } }, then pubsub_createnode: [{ allow: alertbot }, …]); see prosody/config.ts and ejabberd/config.ts";
 const BOARD_LINES = 50;
+/** The board's lines when the server refuses it whole for good. */
+const BOARD_LINES_CUT = 10;
 /**
  * How long the board waits after its last publish, per raised alert, while lines keep coming (at
  * least POLL_MS). Its title counts the silenced among every raised alert, a match per alert: in a
@@ -99,6 +101,8 @@ export class AuditFeed {
   private readonly publishFailures = new FailureRun();
   /** Entries the server refused for good, in a row (said as errors at first and every so often). */
   private readonly refusals = new FailureRun();
+  /** Boards the server refused for good whole, in a row (said at first and every so often). */
+  private readonly boardRefusals = new FailureRun();
   private readers: readonly string[];
   /** History was published since the board last was: the board owes it. */
   private boardOwed = false;
@@ -278,20 +282,46 @@ export class AuditFeed {
       now + Math.max(POLL_MS, survey.raised * (this.deps.boardMsPerRaised ?? DEFAULT_BOARD_MS_PER_RAISED));
     const title = `${survey.raised} raised, ${survey.acked} acked, ${survey.silenced} silenced`;
     const lines = shown.map((a) => boardLine(a, isSilenced(a, silences, now)));
-    if (survey.raised > shown.length) lines.push(`…and ${survey.raised - shown.length} more: ${SEE_THE_REST}`);
-    const summary = lines.length ? lines.join("\n") : "Nothing raised.";
-    const sent = await pubsub.publishForeign(
-      service,
-      STATUS_NODE,
-      atom("board", title, summary, new Date(now).toISOString()),
-      "board",
-    );
-    // A board the server did not take stays owed, tried again once its wait is over.
-    if (sent.ok) {
-      this.boardOwed = false;
-      this.publishWorked();
-    } else
-      this.publishFailed("status board publish failed; will retry", { node: STATUS_NODE, condition: sent.condition });
+    const updated = new Date(now).toISOString();
+    let refusal: XmppFailure | null = null;
+    // A board the server refuses for good (a node's max_payload_size set low) is cut to fewer
+    // lines: its counts must still reach the readers, where the last board it took would stand
+    // unchanged for ever, nothing raised on it while the bus burns.
+    for (const count of boardSizes(lines.length)) {
+      const board = lines.slice(0, count);
+      if (survey.raised > count) board.push(`…and ${survey.raised - count} more: ${SEE_THE_REST}`);
+      const summary = board.length ? board.join("\n") : "Nothing raised.";
+      const sent = await pubsub.publishForeign(service, STATUS_NODE, atom("board", title, summary, updated), "board");
+      if (sent.ok) {
+        this.boardOwed = false;
+        this.publishWorked();
+        if (refusal) this.sayBoardRefused(refusal, `published it with ${count} of its ${lines.length} lines`);
+        else this.boardRefusals.worked(now);
+        return;
+      }
+      // Anything else: the board stays owed, tried again once its wait is over.
+      if (!isRefusedForGood(sent))
+        return this.publishFailed("status board publish failed; will retry", {
+          node: STATUS_NODE,
+          condition: sent.condition,
+        });
+      refusal = sent;
+    }
+    // Not even its counts: nothing shorter to try before the board changes again.
+    this.boardOwed = false;
+    if (refusal) this.sayBoardRefused(refusal, "even with its counts alone: the node shows an old board", "error");
+  }
+
+  /** Says that the server refused the board for good, and what was done: at first and every so often while it goes on. */
+  private sayBoardRefused(refusal: XmppFailure, what: string, level: "warn" | "error" = "warn"): void {
+    const { log, clock } = this.deps;
+    const { loud, forMs } = this.boardRefusals.failed(clock.now());
+    const fields = {
+      node: STATUS_NODE,
+      refusal: refusalWords(refusal),
+      ...(forMs > 0 ? { refusingForMs: forMs } : {}),
+    };
+    log[loud ? level : "debug"](`the server refused the status board for good; ${what}`, fields);
   }
 
   /** A publish failed: a warning at first and every so often while it goes on, else debug. */
@@ -429,6 +459,11 @@ export class AuditFeed {
 }
 
 type AuditLine = ReturnType<Store["alerts"]["historySince"]>[number];
+
+/** The board's lines to try, most first, while the server refuses it for good: all, a few, none (its counts). */
+function boardSizes(lines: number): number[] {
+  return [...new Set([lines, Math.min(lines, BOARD_LINES_CUT), 0])];
+}
 
 function chunks<T>(all: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -2,8 +2,9 @@
 // rule): before, the feed tried it again every second for ever, and every line after it was held
 // back from the node, with a warning every 10 minutes. Now a short note takes its place, saying
 // what is missing and where to read it, and the feed goes on. Entries are also kept small: a
-// sender's summary is cut in the feed (it stays whole in the database). The real server's side is
-// in test/integration/audit-refused.test.ts.
+// sender's summary is cut in the feed (it stays whole in the database). A status board refused
+// whole stood unchanged on its node for ever; now it is cut to fewer lines, its counts kept. The
+// real server's side is in test/integration/audit-refused.test.ts.
 import assert from "node:assert/strict";
 import { AUDIT_LINE_CHARS, AuditFeed, CURSOR_KEY } from "../../src/bot/audit-feed.js";
 import { FakeClock } from "../../src/clock/fake-clock.js";
@@ -36,10 +37,19 @@ interface Published {
   readonly bytes: number;
 }
 
-/** A feed over a pubsub that answers each publish with the next of `answers` (then accepts), keeping what it took. */
-function feedOver(store: Store, answers: XmppResult[], clock = new FakeClock()) {
+/**
+ * A feed over a pubsub that answers each publish with the next of `answers` (then accepts, unless
+ * `refuse` says no), keeping what it took of the audit node's and the status node's.
+ */
+function feedOver(
+  store: Store,
+  answers: XmppResult[],
+  clock = new FakeClock(),
+  refuse: (node: string, bytes: number) => boolean = () => false,
+) {
   const log = new LogLines();
   const published: Published[] = [];
+  const boards: Published[] = [];
   const text = (entry: PlainElement, name: string): string => {
     const child = (entry.children ?? []).find((c): c is PlainElement => typeof c !== "string" && c.name === name);
     const first = child?.children?.[0];
@@ -47,25 +57,21 @@ function feedOver(store: Store, answers: XmppResult[], clock = new FakeClock()) 
   };
   const pubsub = {
     publishForeign: (_service: string, node: string, entry: PlainElement, itemId: string) => {
-      const answer = answers.shift() ?? { ok: true };
-      if (answer.ok && node === "mauve/audit")
-        published.push({
-          itemId,
-          title: text(entry, "title"),
-          summary: text(entry, "summary"),
-          bytes: Buffer.byteLength(JSON.stringify(entry)),
-        });
+      const bytes = Buffer.byteLength(JSON.stringify(entry));
+      const answer = answers.shift() ?? (refuse(node, bytes) ? TOO_BIG : { ok: true });
+      const kept = { itemId, title: text(entry, "title"), summary: text(entry, "summary"), bytes };
+      if (answer.ok) (node === "mauve/audit" ? published : boards).push(kept);
       return Promise.resolve(answer);
     },
   } as unknown as Pubsub;
   const feed = new AuditFeed({ store, clock, log: log.logger, pubsub, service: "pubsub.mauve.localhost", readers: [] });
-  return { feed, published, log, clock };
+  return { feed, published, boards, log, clock };
 }
 
 const lineIds = (store: Store): number[] => store.alerts.historySince(0, 1000).map((l) => l.id);
 const errors = (log: LogLines) => log.lines.filter((l) => l["level"] === "error");
 
-describe("audit feed: an entry the server refuses for good", () => {
+describe("audit and status feeds: what the server refuses for good", () => {
   it("publishes a note in its place, saying what is missing and where, and goes on past it", async () => {
     const store = storeWithLines();
     const { feed, published, log } = feedOver(store, [{ ok: true }, TOO_BIG]);
@@ -174,6 +180,45 @@ describe("audit feed: an entry the server refuses for good", () => {
     await feed.flush();
     assert.equal(published.length, 1);
     assert.equal([...published[0]!.summary].length, AUDIT_LINE_CHARS);
+    store.close();
+  });
+
+  it("cuts the status board to fewer lines when the server refuses it whole, so that its counts still go out", async () => {
+    const store = storeWithLines(200);
+    const refuse = (node: string, bytes: number) => node === "mauve/status" && bytes > 3_000;
+    const { feed, boards, log } = feedOver(store, [], new FakeClock(), refuse);
+    await feed.flush();
+    assert.equal(boards.length, 1);
+    assert.equal(boards[0]!.title, "60 raised, 0 acked, 0 silenced");
+    const lines = boards[0]!.summary.split("\n");
+    assert.equal(lines.length, 11, "ten alerts, then where the rest are");
+    assert.match(lines[10]!, /^…and 50 more: say "show 100" to AlertBot/);
+    assert.deepEqual(
+      log.lines.filter((l) => l["level"] === "warn").map((l) => [l["msg"], l["refusal"]]),
+      [
+        [
+          "the server refused the status board for good; published it with 10 of its 50 lines",
+          "not-acceptable: payload-too-big",
+        ],
+      ],
+    );
+    store.close();
+  });
+
+  it("says loudly when the server refuses even the board's counts, and does not try it again until the board changes", async () => {
+    const store = storeWithLines();
+    const clock = new FakeClock();
+    const { feed, boards, log } = feedOver(store, [], clock, (node) => node === "mauve/status");
+    await feed.flush();
+    assert.equal(boards.length, 0);
+    const said = errors(log).map((l) => l["msg"]);
+    assert.deepEqual(said, [
+      "the server refused the status board for good; even with its counts alone: the node shows an old board",
+    ]);
+    const tried = log.lines.length;
+    clock.advance(60_000);
+    await feed.flush();
+    assert.equal(log.lines.length, tried, "nothing new, nothing tried");
     store.close();
   });
 });
