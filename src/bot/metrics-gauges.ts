@@ -8,7 +8,7 @@ import type { LiveEventGate } from "./live-event-gate.js";
 export function storeGauges(
   store: Store,
   clock: Clock,
-): Omit<MetricsGauges, "catchUp" | "databaseWritable" | "configRefused" | "udpHeld"> {
+): Omit<MetricsGauges, "catchUp" | "databaseWritable" | "configRefused" | "udp"> {
   return {
     alerts: () => store.gauges.alerts(clock.now()),
     outbox: () => store.gauges.outbox(clock.now()),

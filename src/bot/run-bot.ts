@@ -255,14 +255,14 @@ async function startBot(
   // HTTP and /metrics (off unless the config has an `http` section): counters made before the core
   // that bumps them; the listener starts once the bot runs (see below).
   // The UDP listener starts later, once the bot runs.
-  let udpHeld = (): number => 0;
+  let udpCounts = (): { held: number; dropped: number } => ({ held: 0, dropped: 0 });
   const metrics = initial.http?.metrics
     ? new PromMetrics({
         ...storeGauges(store, clock),
         ...catchUpGauges(() => liveEvents, clock),
         databaseWritable: () => !storage.active,
         configRefused: () => refusedConfig !== null,
-        udpHeld: () => udpHeld(),
+        udp: () => udpCounts(),
       })
     : undefined;
 
@@ -633,7 +633,7 @@ async function startBot(
       .configLoaded()
       .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
-  if (udp) udpHeld = () => udp.stats().held;
+  if (udp) udpCounts = () => ({ held: udp.stats().held, dropped: udp.stats().dropped });
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
   const http = initial.http ? await listenHttp(initial.http) : null;

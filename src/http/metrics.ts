@@ -31,8 +31,11 @@ export interface MetricsGauges {
   databaseWritable(): boolean;
   /** Whether the last configuration reload was refused (a restart would not start on that file). */
   configRefused(): boolean;
-  /** Mauve UDP updates held in memory until the database takes writes again (see held-updates.ts). */
-  udpHeld(): number;
+  /**
+   * Mauve UDP updates held in memory until the database takes writes again (see held-updates.ts),
+   * and datagrams the kernel dropped unread since the listener started (see udp-drops.ts).
+   */
+  udp(): { held: number; dropped: number };
 }
 
 /** The reason of a rejected update in a few stable words (the full reason is logged, and may name a source). */
@@ -208,7 +211,16 @@ export class PromMetrics implements BotMetrics {
       help: "Mauve UDP updates held in memory because the database could not be written, applied in order once it can (a restart loses them)",
       registers,
       collect() {
-        this.set(gauges.udpHeld());
+        this.set(gauges.udp().held);
+      },
+    });
+    new Counter({
+      name: "mauve_udp_dropped_datagrams_total",
+      help: "Mauve UDP datagrams the kernel dropped unread at AlertBot's socket: a burst beyond its receive buffer (raise net.core.rmem_max and udp.receive_buffer_bytes)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(gauges.udp().dropped);
       },
     });
     collectDefaultMetrics({ register: this.registry });

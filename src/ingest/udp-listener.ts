@@ -2,7 +2,7 @@
 // which sources an XMPP account may take over) and the listener itself.
 import { createSocket, type RemoteInfo } from "node:dgram";
 import { BlockList, isIP, isIPv4 } from "node:net";
-import type { Clock } from "../clock/clock.js";
+import type { Clock, TimerHandle } from "../clock/clock.js";
 import { decodeUpdateWithNotes } from "../codec/protobuf.js";
 import { sourceKey, sourceNameProblem, sourceReading } from "../codec/source-name.js";
 import type { AlertUpdate } from "../codec/types.js";
@@ -10,9 +10,10 @@ import { CodecError, StorageUnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { list, object, optional } from "../schema/combinators.js";
 import { expected, INVALID, isMapping, keyPath, type Reader } from "../schema/reader.js";
-import { bareJid } from "../schema/scalars.js";
+import { bareJid, int } from "../schema/scalars.js";
 import { HeldUpdates, HELD_UPDATES_LIMITS, type HeldUpdatesLimits } from "./held-updates.js";
 import type { IngestOutcome } from "./ingest-update.js";
+import { readSocketDrops } from "./udp-drops.js";
 
 /** One allowed network, e.g. 10.0.0.0/8 or 2001:db8::/32. */
 export interface Cidr {
@@ -33,7 +34,15 @@ export interface UdpConfig {
    * account not listed here.
    */
   readonly handover: Readonly<Record<string, string>>;
+  /**
+   * The socket's receive buffer asked of the kernel: what a burst may hold while AlertBot reads.
+   * Linux grants at most net.core.rmem_max (twice that, as it counts its own overhead in).
+   */
+  readonly receiveBufferBytes: number;
 }
+
+/** The receive buffer asked for unless the config says: a burst of a few thousand small datagrams. */
+export const DEFAULT_UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The account `udp.handover` names for `source`, if any: matched letter-case-blind, the way sources
@@ -120,10 +129,17 @@ export const udpSection: Reader<UdpConfig> = (value, path, ctx) => {
     listen: optional(listen, `127.0.0.1:${MAUVE_UDP_PORT}`),
     allow: list(cidr, { min: 1 }),
     handover: optional(handover, {}),
+    receive_buffer_bytes: optional(int(4096, 1024 * 1024 * 1024), DEFAULT_UDP_RECEIVE_BUFFER_BYTES),
   })(value, path, ctx);
   return typeof read === "symbol"
     ? read
-    : { host: read.listen.host, port: read.listen.port, allow: read.allow, handover: read.handover };
+    : {
+        host: read.listen.host,
+        port: read.listen.port,
+        allow: read.allow,
+        handover: read.handover,
+        receiveBufferBytes: read.receiveBufferBytes,
+      };
 };
 
 /** What the listener has seen since it started. */
@@ -139,6 +155,8 @@ export interface UdpStats {
   rejected: number;
   /** The core threw (a bug); the listener carried on. */
   failed: number;
+  /** Dropped by the kernel unread: a burst beyond the socket's receive buffer (udp-drops.ts). */
+  dropped: number;
   /** Held now, until the database takes writes again (see held-updates.ts). */
   held: number;
   /** Dropped from the held ones past their limits. */
@@ -165,7 +183,12 @@ export interface UdpIngestDeps {
   clock: Clock;
   /** How long and how much is held while the database cannot be written (tests shorten it). */
   held?: HeldUpdatesLimits;
+  /** The kernel's count of datagrams it dropped at the socket, or null (udp-drops.ts; tests replace it). */
+  readDrops?: (host: string, port: number) => number | null;
 }
+
+/** How often the kernel's count of dropped datagrams is read. */
+const DROPS_CHECK_MS = 10_000;
 
 // A flood of junk must not become a flood of log lines: one warning per kind per minute, with counts.
 const WARN_EVERY_MS = 60_000;
@@ -190,6 +213,7 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     stale: 0,
     rejected: 0,
     failed: 0,
+    dropped: 0,
   };
   const lastWarn = new Map<string, number>();
   const warn = (kind: string, msg: string, fields: Record<string, unknown>): void => {
@@ -198,7 +222,10 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
     lastWarn.set(kind, now);
     deps.log.warn(msg, { ...fields, [`${kind}Total`]: stats[kind as keyof typeof stats] });
   };
-  const socket = createSocket({ type: isIPv4(config.host) ? "udp4" : "udp6" });
+  const socket = createSocket({
+    type: isIPv4(config.host) ? "udp4" : "udp6",
+    recvBufferSize: config.receiveBufferBytes,
+  });
 
   const counted = (update: AlertUpdate, outcome: IngestOutcome, from: string): void => {
     stats[outcome.status]++;
@@ -281,22 +308,47 @@ export async function startUdpIngest(config: UdpConfig, deps: UdpIngestDeps): Pr
   // After binding, socket errors (ICMP noise, buffer trouble) are logged; the socket stays open.
   socket.on("error", (err) => deps.log.error("UDP socket error", { err }));
   const bound = socket.address();
+  const receiveBufferBytes = socket.getRecvBufferSize();
   deps.log.info("listening for Mauve UDP updates", {
     host: bound.address,
     port: bound.port,
     allow: config.allow.map((n) => `${n.address}/${n.prefix}`),
+    receiveBufferBytes,
   });
+
+  // What the kernel dropped unread is said as any update that did not get in is: a warning (one a
+  // minute) and AlertBot's refused-updates alert, with no source to name.
+  const readDrops = deps.readDrops ?? readSocketDrops;
+  let dropsSeen = readDrops(bound.address, bound.port);
+  let dropsTimer: TimerHandle | null = null;
+  const checkDrops = (): void => {
+    const now = readDrops(bound.address, bound.port);
+    if (now !== null && dropsSeen !== null && now > dropsSeen) {
+      const dropped = now - dropsSeen;
+      stats.dropped += dropped;
+      const why =
+        `the kernel dropped ${dropped} datagram${dropped === 1 ? "" : "s"} unread: a burst came faster than AlertBot ` +
+        `read it, beyond the socket's receive buffer (${receiveBufferBytes} bytes); the alerts they carried are missing ` +
+        "until their senders send again. Raise net.core.rmem_max and udp.receive_buffer_bytes (docs/integrations.md)";
+      warn("dropped", "Mauve UDP datagrams dropped by the kernel", { dropped, receiveBufferBytes });
+      deps.refused?.("", why);
+    }
+    dropsSeen = now ?? dropsSeen;
+    dropsTimer = deps.clock.setTimer(DROPS_CHECK_MS, checkDrops);
+  };
+  if (dropsSeen !== null) dropsTimer = deps.clock.setTimer(DROPS_CHECK_MS, checkDrops);
 
   return {
     address: { host: bound.address, port: bound.port },
     stats: () => ({ ...stats, held: held.size, lost: held.lost }),
     close: () =>
-      new Promise<void>((resolve) =>
+      new Promise<void>((resolve) => {
+        dropsTimer?.cancel();
         socket.close(() => {
           held.close();
           resolve();
-        }),
-      ),
+        });
+      }),
   };
 }
 

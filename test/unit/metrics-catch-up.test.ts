@@ -28,7 +28,7 @@ describe("metrics: the catch-up", () => {
         ...catchUpGauges(() => gate, clock),
         databaseWritable: () => true,
         configRefused: () => false,
-        udpHeld: () => 0,
+        udp: () => ({ held: 0, dropped: 0 }),
       });
       const read = async () => {
         const samples = parseMetrics(await metrics.registry.metrics());

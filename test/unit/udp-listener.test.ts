@@ -9,6 +9,7 @@ import { ConfigError, StorageUnavailableError } from "../../src/errors.js";
 import { HELD_UPDATES_LIMITS } from "../../src/ingest/held-updates.js";
 import type { IngestOutcome } from "../../src/ingest/ingest-update.js";
 import {
+  DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
   handoverFor,
   parseCidr,
   startUdpIngest,
@@ -70,6 +71,7 @@ describe("udp: legacy Mauve ingest", () => {
           { address: "2001:db8::", prefix: 32, family: "ipv6" },
         ],
         handover: {},
+        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
       });
       const v6 = loadBotConfig(`${BOT}udp: { listen: "[::]:5000", allow: ["::1/128"] }\n`, {
         file: "alertbot.yaml",
@@ -141,7 +143,7 @@ describe("udp: legacy Mauve ingest", () => {
           assert.equal(
             err.message,
             [
-              "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow, handover)",
+              "alertbot.yaml: udp.port: unknown key (expected one of: listen, allow, handover, receive_buffer_bytes)",
               'alertbot.yaml: udp.listen: expected an address and port like "127.0.0.1:32741" or "[::1]:32741", got "localhost:1"',
               'alertbot.yaml: udp.allow[0]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
               'alertbot.yaml: udp.allow[1]: expected a network like "10.0.0.0/8" or "2001:db8::/32", got "ten"',
@@ -163,7 +165,13 @@ describe("udp: legacy Mauve ingest", () => {
     let applied: AlertUpdate[];
     let log: LogLines;
     const start = async (allow: string[], apply?: (u: AlertUpdate) => Promise<IngestOutcome>, clock?: Clock) => {
-      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: allow.map((a) => parseCidr(a)!), handover: {} };
+      const config: UdpConfig = {
+        host: "127.0.0.1",
+        port: 0,
+        allow: allow.map((a) => parseCidr(a)!),
+        handover: {},
+        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
+      };
       ingest = await startUdpIngest(config, {
         apply: apply ?? (async (u) => (applied.push(u), { status: "applied", changes: [] })),
         log: log.logger,
@@ -214,7 +222,13 @@ describe("udp: legacy Mauve ingest", () => {
 
     it("tells the bot of every malformed packet, naming its sender, though it logs one a minute", async () => {
       const refused: string[] = [];
-      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: [parseCidr("127.0.0.1/32")!], handover: {} };
+      const config: UdpConfig = {
+        host: "127.0.0.1",
+        port: 0,
+        allow: [parseCidr("127.0.0.1/32")!],
+        handover: {},
+        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
+      };
       ingest = await startUdpIngest(config, {
         apply: async (u) => (applied.push(u), { status: "applied", changes: [] }),
         refused: (source, reason) => refused.push(`${source}: ${reason}`),
@@ -232,7 +246,13 @@ describe("udp: legacy Mauve ingest", () => {
 
     it("refuses alone an alert no receiver could key, applies the others of its datagram, and says so", async () => {
       const refused: string[] = [];
-      const config: UdpConfig = { host: "127.0.0.1", port: 0, allow: [parseCidr("127.0.0.1/32")!], handover: {} };
+      const config: UdpConfig = {
+        host: "127.0.0.1",
+        port: 0,
+        allow: [parseCidr("127.0.0.1/32")!],
+        handover: {},
+        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
+      };
       ingest = await startUdpIngest(config, {
         apply: async (u) => (applied.push(u), { status: "applied", changes: [] }),
         refused: (source, reason) => refused.push(`${source}: ${reason}`),
