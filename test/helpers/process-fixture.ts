@@ -102,12 +102,12 @@ export class ProcessFixture {
     return { t, dir, smtp, relay, bot };
   }
 
-  /** A fresh directory, alice logged in, and AlertBot telling her by chat. */
-  async botWithAlice(prefix: string): Promise<BotWithAlice> {
+  /** A fresh directory, alice logged in, and AlertBot telling her by chat (`extraYaml` after her in its config). */
+  async botWithAlice(prefix: string, extraYaml = ""): Promise<BotWithAlice> {
     const t = this.server();
     const dir = this.dir(prefix);
     const alice = await this.alice();
-    const bot = await this.startBot(writeBotConfig(t, dir, aliceOnly(t)));
+    const bot = await this.startBot(writeBotConfig(t, dir, aliceOnly(t) + extraYaml));
     return { t, dir, alice, bot };
   }
 

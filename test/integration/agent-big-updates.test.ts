@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeBotConfig } from "../helpers/process-bot.js";
 import { withProcesses } from "../helpers/process-fixture.js";
 import { withProsody } from "../helpers/prosody.js";
 import { agentYaml, type PersonClient } from "../helpers/spine.js";
@@ -29,19 +28,14 @@ describe("an agent whose checks print more than fits in one update", function ()
   });
 
   it("publishes the checks' changes and, after a restart, its full state", async () => {
-    const t = server();
-    const dir = fx.dir("mauve-agent-big-");
-    const d = t.prosody.domain;
-    alice = await fx.alice();
     // Every alert its own notice: the four raises may reach AlertBot in one batch, which would
     // otherwise be one digest.
-    await fx.startBot(
-      writeBotConfig(
-        t,
-        dir,
-        `people:\n  - { name: alice, jid: alice@${d} }\nstorm: { per_person_limit: "1000 per 1m", digest_after: 1000 }\n`,
-      ),
+    const started = await fx.botWithAlice(
+      "mauve-agent-big-",
+      'storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }\n',
     );
+    const { t, dir } = started;
+    alice = started.alice;
     await t.prosody.register("web1", "pw-web1");
     const flag = (id: string): string => join(dir, `down-${id}`);
     // ~12 KB of HTML-ish text that escaping makes ~20 KB: four of them pass 64 KiB together.

@@ -10,7 +10,6 @@ import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectClient } from "../../src/xmpp/connect.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
-import { writeBotConfig } from "../helpers/process-bot.js";
 import { withProcesses } from "../helpers/process-fixture.js";
 import { withEjabberd } from "../helpers/prosody.js";
 import { agentYaml, type PersonClient } from "../helpers/spine.js";
@@ -27,17 +26,13 @@ describe("an agent whose update the server refuses for good (ejabberd, a node's 
   });
 
   it("tells the people on call the alert's state and the refusal, and clears the refusal at the next full state", async () => {
-    const t = server();
-    const dir = fx.dir("mauve-agent-refused-");
-    const d = t.prosody.domain;
-    alice = await fx.alice();
-    await fx.startBot(
-      writeBotConfig(
-        t,
-        dir,
-        `people:\n  - { name: alice, jid: alice@${d} }\nstorm: { per_person_limit: "1000 per 1m", digest_after: 1000 }\n`,
-      ),
+    const started = await fx.botWithAlice(
+      "mauve-agent-refused-",
+      'storm: { per_person_limit: "1000 per 1m", digest_after: 1000 }\n',
     );
+    const { t, dir } = started;
+    const d = t.prosody.domain;
+    alice = started.alice;
     await t.prosody.register("web1", "pw-web1");
     // CRITICAL while its flag exists: "report" prints ~8 KB, "disk" one line.
     const plugin = join(dir, "check_flag");

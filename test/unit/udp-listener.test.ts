@@ -34,6 +34,15 @@ function send(bytes: Uint8Array, port: number, from = "127.0.0.1"): Promise<void
   });
 }
 
+/** A listener on a free loopback port, hearing `allow`. */
+const loopbackConfig = (allow = ["127.0.0.1/32"]): UdpConfig => ({
+  host: "127.0.0.1",
+  port: 0,
+  allow: allow.map((a) => parseCidr(a)!),
+  handover: {},
+  receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
+});
+
 const update = (id: bigint): AlertUpdate => ({
   transmissionId: id,
   source: "legacy1",
@@ -165,14 +174,7 @@ describe("udp: legacy Mauve ingest", () => {
     let applied: AlertUpdate[];
     let log: LogLines;
     const start = async (allow: string[], apply?: (u: AlertUpdate) => Promise<IngestOutcome>, clock?: Clock) => {
-      const config: UdpConfig = {
-        host: "127.0.0.1",
-        port: 0,
-        allow: allow.map((a) => parseCidr(a)!),
-        handover: {},
-        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
-      };
-      ingest = await startUdpIngest(config, {
+      ingest = await startUdpIngest(loopbackConfig(allow), {
         apply: apply ?? (async (u) => (applied.push(u), { status: "applied", changes: [] })),
         log: log.logger,
         clock: clock ?? systemClock,
@@ -222,14 +224,7 @@ describe("udp: legacy Mauve ingest", () => {
 
     it("tells the bot of every malformed packet, naming its sender, though it logs one a minute", async () => {
       const refused: string[] = [];
-      const config: UdpConfig = {
-        host: "127.0.0.1",
-        port: 0,
-        allow: [parseCidr("127.0.0.1/32")!],
-        handover: {},
-        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
-      };
-      ingest = await startUdpIngest(config, {
+      ingest = await startUdpIngest(loopbackConfig(), {
         apply: async (u) => (applied.push(u), { status: "applied", changes: [] }),
         refused: (source, reason) => refused.push(`${source}: ${reason}`),
         log: log.logger,
@@ -246,14 +241,7 @@ describe("udp: legacy Mauve ingest", () => {
 
     it("refuses alone an alert no receiver could key, applies the others of its datagram, and says so", async () => {
       const refused: string[] = [];
-      const config: UdpConfig = {
-        host: "127.0.0.1",
-        port: 0,
-        allow: [parseCidr("127.0.0.1/32")!],
-        handover: {},
-        receiveBufferBytes: DEFAULT_UDP_RECEIVE_BUFFER_BYTES,
-      };
-      ingest = await startUdpIngest(config, {
+      ingest = await startUdpIngest(loopbackConfig(), {
         apply: async (u) => (applied.push(u), { status: "applied", changes: [] }),
         refused: (source, reason) => refused.push(`${source}: ${reason}`),
         log: log.logger,
