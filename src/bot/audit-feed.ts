@@ -236,11 +236,11 @@ export class AuditFeed {
    */
   private async publishInstead(lines: readonly AuditLine[], refusal: XmppFailure): Promise<boolean> {
     const { pubsub, service, log, clock } = this.deps;
-    const fields = { node: AUDIT_NODE, item: itemId(lines), lines: lines.length, refusal: refusalWords(refusal) };
+    const words = refusalWords(refusal);
     const sent = await pubsub.publishForeign(
       service,
       AUDIT_NODE,
-      refusedEntry(lines, refusalWords(refusal), clock.now()),
+      refusedEntry(lines, words, clock.now()),
       itemId(lines),
     );
     if (!sent.ok && !isRefusedForGood(sent)) {
@@ -249,17 +249,21 @@ export class AuditFeed {
     }
     // Every item refused (a limit set far too low) would make an error a poll: the first one, then
     // one every so often while refusals go on, as for any failure that repeats (failure-run.ts).
-    const { loud, forMs } = this.refusals.failed(clock.now());
-    const said = {
-      ...fields,
-      ...(forMs > 0 ? { refusingForMs: forMs } : {}),
-      ...(sent.ok ? {} : { noteRefusal: sent.condition }),
-    };
-    const msg = sent.ok
-      ? "the server refused an audit entry for good: published a note in its place, and the feed goes on"
-      : "the server refused an audit entry for good, and the note in its place too: the feed goes on without them";
-    if (loud) log.error(msg, said);
-    else log.debug(msg, said);
+    this.refusals.sayFailed(
+      log,
+      sent.ok
+        ? "the server refused an audit entry for good: published a note in its place, and the feed goes on"
+        : "the server refused an audit entry for good, and the note in its place too: the feed goes on without them",
+      {
+        node: AUDIT_NODE,
+        item: itemId(lines),
+        lines: lines.length,
+        refusal: words,
+        ...(sent.ok ? {} : { noteRefusal: sent.condition }),
+      },
+      clock.now(),
+      { level: "error", forKey: "refusingForMs" },
+    );
     if (sent.ok) this.publishWorked();
     return true;
   }
@@ -315,13 +319,13 @@ export class AuditFeed {
   /** Says that the server refused the board for good, and what was done: at first and every so often while it goes on. */
   private sayBoardRefused(refusal: XmppFailure, what: string, level: "warn" | "error" = "warn"): void {
     const { log, clock } = this.deps;
-    const { loud, forMs } = this.boardRefusals.failed(clock.now());
-    const fields = {
-      node: STATUS_NODE,
-      refusal: refusalWords(refusal),
-      ...(forMs > 0 ? { refusingForMs: forMs } : {}),
-    };
-    log[loud ? level : "debug"](`the server refused the status board for good; ${what}`, fields);
+    this.boardRefusals.sayFailed(
+      log,
+      `the server refused the status board for good; ${what}`,
+      { node: STATUS_NODE, refusal: refusalWords(refusal) },
+      clock.now(),
+      { level, forKey: "refusingForMs" },
+    );
   }
 
   /** A publish failed: a warning at first and every so often while it goes on, else debug. */

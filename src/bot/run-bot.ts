@@ -633,7 +633,7 @@ async function startBot(
       .configLoaded()
       .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
-  if (udp) udpCounts = () => ({ held: udp.stats().held, dropped: udp.stats().dropped });
+  if (udp) udpCounts = () => udp.stats();
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later
   // "online" of the session is a reconnection.
   const http = initial.http ? await listenHttp(initial.http) : null;

@@ -36,12 +36,18 @@ export class FailureRun {
   }
 
   /**
-   * A failure at `now`, said in `log` as `msg`: a warning when loud (with `failingForMs` once the
-   * run has lasted), else at debug.
+   * A failure at `now`, said in `log` as `msg`: at `level` (a warning unless told) when loud, with
+   * how long the run has lasted once it has (`failingForMs`, or the key given), else at debug.
    */
-  sayFailed(log: Logger, msg: string, fields: Record<string, unknown>, now: number): void {
+  sayFailed(
+    log: Logger,
+    msg: string,
+    fields: Record<string, unknown>,
+    now: number,
+    { level = "warn", forKey = "failingForMs" }: { level?: "warn" | "error"; forKey?: string } = {},
+  ): void {
     const { loud, forMs } = this.failed(now);
-    if (loud) log.warn(msg, { ...fields, ...(forMs > 0 ? { failingForMs: forMs } : {}) });
+    if (loud) log[level](msg, { ...fields, ...(forMs > 0 ? { [forKey]: forMs } : {}) });
     else log.debug(msg, fields);
   }
 

@@ -6,14 +6,12 @@
 // the entry's place, saying what is missing and where to read it, and the feed goes on. The status
 // board, refused whole, stood unchanged on its node; now it goes out cut to fewer lines.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { writeFileSync } from "node:fs";
-import { connectClient } from "../../src/xmpp/connect.js";
 import { createPubsub } from "../../src/xmpp/pubsub.js";
-import { botConfigYaml } from "../helpers/process-bot.js";
+import { writeBotConfig } from "../helpers/process-bot.js";
 import { withProcesses } from "../helpers/process-fixture.js";
 import { mauveTextPacket, sendUdp } from "../helpers/mauve-udp.js";
 import { withEjabberd } from "../helpers/prosody.js";
+import { PersonClient } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** Below what an entry of a few lines with long summaries takes, above a lone line's; below a board of 50 lines. */
@@ -29,15 +27,10 @@ describe("the audit and status feeds when the server refuses an item for good (e
     const t = server();
     const d = t.prosody.domain;
     const dir = fx.dir("mauve-audit-refused-");
-    await t.prosody.register("ops", "pw-ops");
-    const config = join(dir, "alertbot.yaml");
-    writeFileSync(
-      config,
-      botConfigYaml(
-        t,
-        dir,
-        `people:\n  - { name: ops, jid: ops@${d} }\nudp:\n  listen: "127.0.0.1:0"\n  allow: ["127.0.0.1/32"]\n`,
-      ),
+    const config = writeBotConfig(
+      t,
+      dir,
+      `people:\n  - { name: ops, jid: ops@${d} }\nudp:\n  listen: "127.0.0.1:0"\n  allow: ["127.0.0.1/32"]\n`,
     );
     const bot = await fx.startBot(config);
     const port = Number(bot.withMsg("listening for Mauve UDP updates")[0]?.["port"]);
@@ -79,15 +72,10 @@ describe("the audit and status feeds when the server refuses an item for good (e
 
     // A line after the refused ones reaches the node: the feed is not stuck.
     await send("after", "one short line");
-    const ops = await connectClient({
-      service: `xmpp://127.0.0.1:${t.prosody.c2sPort}`,
-      domain: d,
-      username: "ops",
-      password: "pw-ops",
-      resource: "reader",
-    });
+    // An ops person reading the nodes, over c2s as any client does.
+    const ops = await PersonClient.login(t, "ops");
     try {
-      const pubsub = createPubsub(ops);
+      const pubsub = createPubsub(ops.session);
       const texts = await waitFor(
         "the line after the refused entries on the audit node",
         async () => {
