@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 /**
  * The ejabberd pass: the spine, access, source identity, catch-up after a bot restart, server
  * restarts, AlertBot cut off from its server (and started while it is down), a person in a client
- * of another make (presence decides the channel), two agents on one account, agents over TLS, the
- * demo.
+ * of another make (presence decides the channel), two agents on one account, an agent that dies
+ * without closing its stream, agents over TLS, the demo.
  */
 export const EJABBERD_SUBSET = [
   "test/integration/spine.test.ts",
@@ -22,6 +22,7 @@ export const EJABBERD_SUBSET = [
   "test/integration/agent-link-frozen.test.ts",
   "test/integration/client-slixmpp.test.ts",
   "test/integration/agent-twin.test.ts",
+  "test/integration/agent-crash.test.ts",
   "test/integration/agent-tls.test.ts",
   "test/integration/demo-http.test.ts",
 ];

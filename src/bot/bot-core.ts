@@ -317,10 +317,13 @@ export class BotCore {
     if (owner && this.hearing.heard(owner)) await this.markBack(owner);
   }
 
-  /** An agent's presence went away: its sources count as down from now (host-down after the grace). */
-  async agentAway(ownerJid: string): Promise<void> {
+  /**
+   * An agent's presence went away, or it stopped answering pings at `since` (agent-probe.ts): its
+   * sources count as down from then (host-down after the grace), or from earlier if they already were.
+   */
+  async agentAway(ownerJid: string, since = this.deps.clock.now()): Promise<void> {
     this.hearing.presence(ownerJid);
-    this.deps.store.sources.markDown(ownerJid, this.deps.clock.now());
+    this.deps.store.sources.markDown(ownerJid, since);
     this.deps.log.info("agent went away", { agent: ownerJid });
     this.changed();
     await this.tick();

@@ -16,6 +16,8 @@ import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub, type Pubsub } from "../xmpp/pubsub.js";
 import { logSessionErrors, type XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
+import { AgentProbe } from "./agent-probe.js";
+import { ping } from "../xmpp/ping.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUpHolding } from "./catch-up.js";
@@ -410,6 +412,18 @@ async function startBot(
     await presence.sendSubscription(bareJid(s.from), known ? "subscribed" : "unsubscribed");
     if (known) await presence.sendAvailable({ to: bareJid(s.from), status: "Watching alerts" });
   });
+  // An agent that died without closing its stream keeps its presence while the server waits for it
+  // to resume: pinged, it does not answer (agent-probe.ts).
+  const probe = new AgentProbe({
+    clock,
+    log: log.child({ probe: "agents" }),
+    everyMs: () => settings.current().policy.hostDown.probeEveryMs,
+    ping: (jid, timeoutMs) => ping(session, jid, timeoutMs),
+    pingServer: (timeoutMs) => ping(session, botJid, timeoutMs),
+    gone: (jid, since) => core.agentAway(bareJid(jid), since),
+    back: (jid) => core.agentBack(bareJid(jid)),
+  });
+  undo.push(() => probe.stop());
   // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").
   const agentStatus = new Map<string, { status: string; at: number }>();
   presence.onPresence(async (p) => {
@@ -428,10 +442,12 @@ async function startBot(
     const agent = bareJid(p.from);
     if (p.status !== undefined) agentStatus.set(agent, { status: p.status, at: clock.now() });
     if (p.type !== "available") {
+      probe.left(p.from);
       if (store.sources.hasOwner(agent)) await core.agentAway(agent);
       return;
     }
     if (!store.sources.hasOwner(agent)) return maybeNewAgent(p.from);
+    probe.seen(p.from);
     await core.agentBack(agent);
     // A known agent is back: show ourselves so it republishes its full state.
     await presence.sendAvailable({ to: p.from, status: "AlertBot" });
@@ -442,6 +458,7 @@ async function startBot(
     if (info.ok && info.features.includes(NS_MAUVE_AGENT)) {
       log.info("agent seen; looking for new nodes", { agent: jid });
       await adoptNewNodes();
+      if (store.sources.hasOwner(bareJid(jid))) probe.seen(jid);
     }
   }
 
@@ -582,6 +599,7 @@ async function startBot(
     people.forgetAll();
     // No agent is heard now: their silence does not count until the link is back (hearing.ts).
     core.cannotHearAgents();
+    probe.offline();
     if (o.willReconnect) link.offline(o.reason);
   });
   // Each try that failed, with why: a secret changed on one side reads "not-authorized" here.

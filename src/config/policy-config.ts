@@ -3,10 +3,20 @@ import { name, NAME_PATTERN } from "./common.js";
 import { BROADCAST } from "./workgroups-config.js";
 import { importanceRange, patterns, hours, localDate, weekdays, rate } from "./policy-scalars.js";
 import type { Person, Rule, Window, Workgroup, Matcher, HostDownConfig, StormConfig } from "../policy/types.js";
-import { list, maybe, object, transform, optional, type Problem, check, mapOf } from "../schema/combinators.js";
+import {
+  list,
+  maybe,
+  object,
+  transform,
+  optional,
+  orFalse,
+  type Problem,
+  check,
+  mapOf,
+} from "../schema/combinators.js";
 import type { Reader } from "../schema/reader.js";
 import { enumOf, timeZone, duration, int, str } from "../schema/scalars.js";
-import { MINUTE_MS, DAY_MS } from "../util/duration.js";
+import { MINUTE_MS, HOUR_MS, DAY_MS } from "../util/duration.js";
 
 /** The sections that refer to each other, as read, before defaults that need the others. */
 export interface PolicySections {
@@ -183,8 +193,13 @@ export const hostDownSection: Reader<HostDownConfig> = optional(
     object({
       grace: optional(duration({ min: 0, max: DAY_MS }), "5m"),
       importance: optional(int(0, 4_294_967_295), 100),
+      probe: optional(orFalse(duration({ min: 10_000, max: HOUR_MS })), "1m"),
     }),
-    (h): HostDownConfig => ({ graceMs: h.grace, importance: h.importance }),
+    (h): HostDownConfig => ({
+      graceMs: h.grace,
+      importance: h.importance,
+      probeEveryMs: h.probe === false ? null : h.probe,
+    }),
   ),
   {},
 );

@@ -165,6 +165,11 @@ export interface HostDownConfig {
   readonly graceMs: number;
   /** Importance of the host-down alert, for rules to route. */
   readonly importance: number;
+  /**
+   * How often AlertBot pings each agent it believes online (ms), null for never: an agent that
+   * died without closing its stream keeps its presence while the server waits for it to resume.
+   */
+  readonly probeEveryMs: number | null;
 }
 
 /** Everything the policy functions consult; AlertBot's config satisfies it as is. */

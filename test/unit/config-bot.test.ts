@@ -67,7 +67,7 @@ describe("config: AlertBot", () => {
       rules: [{ match: {}, level: "normal", workgroup: "everyone", window: null }],
       windows: {},
       storm: { limit: { count: 5, perMs: 600_000 }, digestAfter: 3, digestTop: 3, quietDigestEveryMs: 3_600_000 },
-      hostDown: { graceMs: 300_000, importance: 100 },
+      hostDown: { graceMs: 300_000, importance: 100, probeEveryMs: 60_000 },
       email: null,
       sms: null,
       udp: null,

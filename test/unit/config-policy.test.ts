@@ -102,7 +102,23 @@ describe("config: policy sections", () => {
       digestTop: 3,
       quietDigestEveryMs: 60 * M,
     });
-    assert.deepEqual(team.hostDown, { graceMs: 5 * M, importance: 100 });
+    assert.deepEqual(team.hostDown, { graceMs: 5 * M, importance: 100, probeEveryMs: M });
+  });
+
+  it("reads host_down.probe: a period of 10 s to an hour, or false for no pings", () => {
+    const base = fixture("policy-team.yaml");
+    const load = (probe: string) =>
+      loadBotConfig(base.replace("host_down:\n", `host_down:\n  probe: ${probe}\n`), { file: "alertbot.yaml" });
+    assert.equal(load("30s").hostDown.probeEveryMs, 30_000);
+    assert.equal(load("false").hostDown.probeEveryMs, null);
+    assert.match(
+      errorOf("", () => load("5s")),
+      /host_down\.probe/,
+    );
+    assert.match(
+      errorOf("", () => load("2h")),
+      /host_down\.probe/,
+    );
   });
 
   it("the example's policy behaves like the team it describes", () => {

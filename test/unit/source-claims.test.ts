@@ -126,7 +126,9 @@ describe("the alerts AlertBot raises inside a sender's source", () => {
       NOW,
     );
     store.sources.markDown("web1@x.org", NOW);
-    store.transaction(() => raiseHostsDown(store, { graceMs: 60_000, importance: 90 }, NOW + 3_600_000));
+    store.transaction(() =>
+      raiseHostsDown(store, { graceMs: 60_000, importance: 90, probeEveryMs: null }, NOW + 3_600_000),
+    );
     assert.equal(store.alerts.find("web1", HOST_DOWN_ALERT_ID)?.status, "raised");
   };
 
