@@ -4,18 +4,26 @@
 // resume_timeout, 300 s) and says it left only then, so its host-down page came that much later
 // than host_down.grace. AlertBot pings each agent it believes online (XEP-0199, to its full JID): a
 // hibernated session queues the ping and nothing answers. Two unanswered in a row, while AlertBot's
-// own server answers, count the agent as gone since the first of them.
+// own server answers, count the agent as gone since the first of them. An agent sends its presence
+// to AlertBot when its session starts, not again when AlertBot restarts: which full JID each agent
+// was last online as is kept (bot_state), so the agents that stayed online through a restart are
+// pinged too.
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import { MINUTE_MS } from "../util/duration.js";
+import { bareJid } from "../xmpp/jid.js";
 import type { PingOutcome } from "../xmpp/ping.js";
 
+/** Where AlertBot keeps which full JID each agent was last online as (bot_state). */
+export const AGENTS_ONLINE_KEY = "agents-online";
 /** Unanswered pings in a row that count an agent as gone: one lost ping is not an outage. */
 export const PROBE_MISSES = 2;
 /** The longest a ping is waited for: an agent on a loaded host may answer slowly. */
 const PROBE_TIMEOUT_MAX_MS = 30_000;
 /** While probing is off (host_down.probe: false), how often the setting is looked at again. */
 const OFF_RECHECK_MS = MINUTE_MS;
+/** How long a change to which agents are online waits to be stored, with those after it. */
+const SAVE_DELAY_MS = 1_000;
 
 /** How long each ping waits: half the period, at most 30 s. */
 export function probeTimeoutMs(everyMs: number): number {
@@ -44,6 +52,10 @@ export interface AgentProbeDeps {
   readonly gone: (jid: string, since: number) => Promise<void>;
   /** `jid`, counted gone, answers again. */
   readonly back: (jid: string) => Promise<void>;
+  /** Whether the account `bare` (a bare JID) still runs an agent AlertBot knows. */
+  readonly isAgent: (bare: string) => boolean;
+  /** Which full JID each agent was last online as, across restarts (a JSON object by bare JID). */
+  readonly remembered?: { load(): string | undefined; save(json: string): void };
   /** Where in the first period each agent's pings fall (spreads a fleet's pings over it). */
   readonly random?: () => number;
 }
@@ -51,13 +63,19 @@ export interface AgentProbeDeps {
 /** Pings each agent believed online, each on its own timer, and says which stopped answering. */
 export class AgentProbe {
   private readonly watched = new Map<string, Watched>();
+  /** Full JID by bare JID: each agent as last online. */
+  private readonly lastOnline: Map<string, string>;
+  private saveTimer: TimerHandle | null = null;
   private stopped = false;
 
-  constructor(private readonly deps: AgentProbeDeps) {}
+  constructor(private readonly deps: AgentProbeDeps) {
+    this.lastOnline = this.load();
+  }
 
   /** The agent `jid` (a full JID) is online by its presence: probed from now on; fresh word of it. */
   seen(jid: string): void {
     if (this.stopped) return;
+    this.remember(jid);
     const known = this.watched.get(jid);
     if (known) {
       known.misses = 0;
@@ -65,21 +83,38 @@ export class AgentProbe {
       known.gone = false;
       return;
     }
-    const watched: Watched = { timer: null, firstMissAt: null, misses: 0, gone: false };
-    this.watched.set(jid, watched);
-    const everyMs = this.deps.everyMs() ?? OFF_RECHECK_MS;
-    this.schedule(jid, watched, Math.floor((this.deps.random ?? Math.random)() * everyMs));
+    this.watch(jid);
   }
 
-  /** The agent `jid` left (its presence said so): no longer probed. */
+  /** The agent `jid` left (its presence said so, or its server answered for it): no longer probed. */
   left(jid: string): void {
     this.watched.get(jid)?.timer?.cancel();
     this.watched.delete(jid);
+    if (this.lastOnline.get(bareJid(jid)) === jid) {
+      this.lastOnline.delete(bareJid(jid));
+      this.save();
+    }
   }
 
   /**
-   * AlertBot's own link is down: nothing it hears now says anything about an agent. Every agent is
-   * forgotten until its presence is heard again.
+   * AlertBot's link is up (at start, or back): each agent last online is probed again, whether or
+   * not it says so (its presence went to AlertBot when its own session started).
+   */
+  online(): void {
+    if (this.stopped) return;
+    let forgot = false;
+    for (const [bare, jid] of this.lastOnline) {
+      if (!this.deps.isAgent(bare)) {
+        this.lastOnline.delete(bare);
+        forgot = true;
+      } else if (!this.watched.has(jid)) this.watch(jid);
+    }
+    if (forgot) this.save();
+  }
+
+  /**
+   * AlertBot's own link is down: nothing it hears now says anything about an agent, and nothing
+   * counted so far stands. Probing starts again at `online()`.
    */
   offline(): void {
     for (const watched of this.watched.values()) watched.timer?.cancel();
@@ -89,11 +124,60 @@ export class AgentProbe {
   stop(): void {
     this.stopped = true;
     this.offline();
+    if (this.saveTimer === null) return;
+    this.saveTimer.cancel();
+    this.saveTimer = null;
+    this.saveNow();
   }
 
   /** How many agents are probed. */
   get size(): number {
     return this.watched.size;
+  }
+
+  private watch(jid: string): void {
+    const watched: Watched = { timer: null, firstMissAt: null, misses: 0, gone: false };
+    this.watched.set(jid, watched);
+    const everyMs = this.deps.everyMs() ?? OFF_RECHECK_MS;
+    this.schedule(jid, watched, Math.floor((this.deps.random ?? Math.random)() * everyMs));
+  }
+
+  private remember(jid: string): void {
+    const bare = bareJid(jid);
+    if (this.lastOnline.get(bare) === jid) return;
+    this.lastOnline.set(bare, jid);
+    this.save();
+  }
+
+  private load(): Map<string, string> {
+    const saved = this.deps.remembered?.load();
+    if (saved === undefined) return new Map();
+    try {
+      const parsed: unknown = JSON.parse(saved);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"));
+    } catch (err) {
+      this.deps.log.warn("cannot read which agents were online; they are pinged once they next say so", { err });
+      return new Map();
+    }
+  }
+
+  // A fleet coming online at once is stored once, not once per agent.
+  private save(): void {
+    if (this.saveTimer !== null || this.stopped) return;
+    this.saveTimer = this.deps.clock.setTimer(SAVE_DELAY_MS, () => {
+      this.saveTimer = null;
+      this.saveNow();
+    });
+  }
+
+  private saveNow(): void {
+    try {
+      this.deps.remembered?.save(JSON.stringify(Object.fromEntries(this.lastOnline)));
+    } catch (err) {
+      // The database cannot be written (its own alarm says so): kept in memory meanwhile.
+      this.deps.log.warn("cannot store which agents are online", { err });
+    }
   }
 
   private schedule(jid: string, watched: Watched, delayMs: number): void {
@@ -125,9 +209,14 @@ export class AgentProbe {
       watched.misses++;
       watched.firstMissAt ??= sentAt;
       if (watched.misses >= PROBE_MISSES) await this.judge(jid, watched, timeoutMs);
+    } else if (outcome === "unavailable") {
+      // An error in answer: the server answered for a session that is gone (its presence says so,
+      // or AlertBot's hearing counts it), or the agent does not do pings. Neither is silence, and
+      // pinging it on says nothing more: it is probed again once its presence is heard.
+      log.debug("an agent's ping was answered with an error; no longer pinged", { agent: jid });
+      this.left(jid);
+      return;
     }
-    // "unavailable", an error in answer: the server answered for a session that is gone (its
-    // presence says so too), or the agent does not do pings. Neither is silence.
     this.again(jid, watched, Math.max(0, sentAt + everyMs - clock.now()));
   }
 

@@ -16,7 +16,7 @@ import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub, type Pubsub } from "../xmpp/pubsub.js";
 import { logSessionErrors, type XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
-import { AgentProbe } from "./agent-probe.js";
+import { AgentProbe, AGENTS_ONLINE_KEY } from "./agent-probe.js";
 import { ping } from "../xmpp/ping.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
@@ -422,6 +422,11 @@ async function startBot(
     pingServer: (timeoutMs) => ping(session, botJid, timeoutMs),
     gone: (jid, since) => core.agentAway(bareJid(jid), since),
     back: (jid) => core.agentBack(bareJid(jid)),
+    isAgent: (bare) => store.sources.hasOwner(bare),
+    remembered: {
+      load: () => store.policy.botState(AGENTS_ONLINE_KEY),
+      save: (json) => store.policy.setBotState(AGENTS_ONLINE_KEY, json),
+    },
   });
   undo.push(() => probe.stop());
   // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").
@@ -590,6 +595,7 @@ async function startBot(
     clear: () => core.linkUp(botJid),
   });
   session.on("online", () => link.online());
+  session.on("online", () => probe.online());
   session.on("offline", (o) => {
     // Stopping is no outage: said as such, not as a warning.
     if (o.stopped) log.info("disconnected: stopping");
@@ -619,6 +625,7 @@ async function startBot(
     await resync();
     await core.start();
     link.online(); // connected now: an alert left raised by a run that ended cut off clears
+    probe.online();
     await firstOnline();
   } else {
     // The "online" listeners above ask for presence and resync once the server answers.
@@ -747,6 +754,7 @@ async function startBot(
     storage.stop();
     adoptRetry.stop();
     reask.stop();
+    probe.stop(); // before the store closes: what it has not stored yet is stored now
     rooms.stop();
     link.stop();
     audit.stop();

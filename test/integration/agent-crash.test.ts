@@ -4,7 +4,8 @@
 // connection stays up, and Prosody never says it left). Before, the people on call heard of its
 // host-down 10 minutes late, or never. Now AlertBot pings the agents it believes online, and one
 // that lets two go unanswered counts as gone since the first: host-down after host_down.grace, as
-// for an agent that said it left, and cleared when it comes back.
+// for an agent that said it left, and cleared when it comes back; an agent that stayed online
+// through AlertBot's restart is pinged by the new AlertBot too.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,6 +52,19 @@ describe("an agent that dies without closing its stream (installed AlertBot and 
 
     await fx.startAgent(config);
     await alice.expect(/^CLEARED #\d+ web1 mauve-host-down/, 60_000);
+  });
+
+  it("AlertBot restarted while the agent runs (which says nothing to the new one), then SIGKILL: host-down within the probe and the grace", async () => {
+    const { alice, bot, agent, dir } = await agentTold("mauve-agent-crash-restart-");
+    assert.equal((await bot.stop()).code, 0);
+    const again = await fx.startBot(join(dir, "alertbot.yaml"));
+    await agent.crash();
+    await alice.expect(/^RAISED #\d+ web1 mauve-host-down/, WITHIN_MS);
+    await again.waitForLog(
+      "AlertBot to say why",
+      (l) => l["msg"] === "agent does not answer pings; counted as gone",
+      10_000,
+    );
   });
 
   it("SIGSTOP (a hung host, its connection up): host-down within the probe and the grace, cleared when it answers again", async () => {

@@ -15,8 +15,9 @@ const EVERY_MS = 60_000;
 /** What a pinged entity does: answers, answers with an error, or lets the ping time out. */
 type Behaviour = "answers" | "error" | "silent";
 
-function setUp(options: { everyMs?: number | null } = {}) {
+function setUp(options: { everyMs?: number | null; saved?: string | undefined; agents?: Set<string> } = {}) {
   const clock = new FakeClock(0);
+  const stored = { json: options.saved };
   const behaviour = new Map<string, Behaviour>();
   let server: Behaviour = "answers";
   let everyMs: number | null = options.everyMs === undefined ? EVERY_MS : options.everyMs;
@@ -44,6 +45,11 @@ function setUp(options: { everyMs?: number | null } = {}) {
       events.push({ what: "back", jid, atMs: clock.now() });
       return Promise.resolve();
     },
+    isAgent: (bare) => options.agents?.has(bare) ?? true,
+    remembered: {
+      load: () => stored.json,
+      save: (json) => (stored.json = json),
+    },
     random: () => 0,
   });
   /** Moves the clock on a second at a time, letting each ping's answer be acted on. */
@@ -55,6 +61,7 @@ function setUp(options: { everyMs?: number | null } = {}) {
   };
   return {
     clock,
+    stored,
     probe,
     pings,
     events,
@@ -129,12 +136,74 @@ describe("AgentProbe", () => {
     );
   });
 
-  it("never counts an error in answer (a server answering for a session gone, or an agent without pings)", async () => {
-    const { probe, events, run, set } = setUp();
+  it("never counts an error in answer (a server answering for a session gone, or an agent without pings), and stops pinging it", async () => {
+    const { probe, pings, events, stored, run, set } = setUp();
     probe.seen(WEB1);
+    probe.seen(WEB2);
     set(WEB1, "error");
     await run(10 * EVERY_MS);
     assert.equal(events.length, 0);
+    assert.equal(pings.filter((p) => p.jid === WEB1).length, 1, "pinged once");
+    assert.equal(probe.size, 1);
+    assert.deepEqual(JSON.parse(stored.json ?? "{}"), { "web2@mauve.localhost": WEB2 }, "forgotten");
+  });
+
+  it("pings the agents last online again after AlertBot restarts, though none says so again, and counts one that died meanwhile", async () => {
+    const first = setUp();
+    first.probe.seen(WEB1);
+    first.probe.seen(WEB2);
+    first.probe.stop(); // stored at once
+    assert.deepEqual(JSON.parse(first.stored.json ?? "{}"), {
+      "web1@mauve.localhost": WEB1,
+      "web2@mauve.localhost": WEB2,
+    });
+    // web2's account no longer owns any source: forgotten, not pinged.
+    const again = setUp({ saved: first.stored.json, agents: new Set(["web1@mauve.localhost"]) });
+    again.set(WEB1, "silent"); // killed while AlertBot was down; its server holds its session
+    await again.run(5 * EVERY_MS);
+    assert.equal(again.pings.length, 0, "nothing before AlertBot is online");
+    again.probe.online();
+    await again.run(3 * EVERY_MS);
+    assert.deepEqual([...new Set(again.pings.map((p) => p.jid))], [WEB1]);
+    assert.deepEqual(
+      again.events.map((e) => e.what),
+      ["gone"],
+    );
+    await again.run(1_000);
+    assert.deepEqual(JSON.parse(again.stored.json ?? "{}"), { "web1@mauve.localhost": WEB1 });
+  });
+
+  it("starts from nothing, saying so, when what was stored cannot be read", async () => {
+    const { probe, pings, lines, run } = setUp({ saved: "{not json" });
+    probe.online();
+    await run(2 * EVERY_MS);
+    assert.equal(pings.length, 0);
+    assert.ok(
+      lines.some((l) => l.msg === "cannot read which agents were online; they are pinged once they next say so"),
+    );
+  });
+
+  it("stores which agents are online once for a fleet arriving at once", async () => {
+    let saves = 0;
+    const clock = new FakeClock(0);
+    const probe = new AgentProbe({
+      clock,
+      log: createLogger({ level: "error" }),
+      everyMs: () => EVERY_MS,
+      ping: () => new Promise(() => undefined),
+      pingServer: () => Promise.resolve("answered"),
+      gone: () => Promise.resolve(),
+      back: () => Promise.resolve(),
+      isAgent: () => true,
+      remembered: { load: () => undefined, save: () => void saves++ },
+    });
+    for (let i = 0; i < 500; i++) probe.seen(`web${i}@mauve.localhost/agent`);
+    clock.advance(1_000);
+    assert.equal(saves, 1);
+    probe.seen("web1@mauve.localhost/agent"); // no change
+    clock.advance(1_000);
+    assert.equal(saves, 1);
+    probe.stop();
   });
 
   it("counts nothing of an agent whose presence said it left, or after AlertBot's link dropped, nor of a ping out meanwhile", async () => {
@@ -195,6 +264,7 @@ describe("AgentProbe", () => {
       pingServer: () => Promise.resolve("answered"),
       gone: () => Promise.resolve(),
       back: () => Promise.resolve(),
+      isAgent: () => true,
       random: () => (r++ % 10) / 10,
     });
     for (let i = 0; i < 10; i++) probe.seen(`web${i}@mauve.localhost/agent`);
