@@ -418,8 +418,9 @@ async function startBot(
     clock,
     log: log.child({ probe: "agents" }),
     everyMs: () => settings.current().policy.hostDown.probeEveryMs,
-    ping: (jid, timeoutMs) => ping(session, jid, timeoutMs),
-    pingServer: (timeoutMs) => ping(session, botJid, timeoutMs),
+    // Whether an agent answers is a question of network time, not of the (simulated) policy time.
+    ping: (jid, timeoutMs) => ping(session, jid, timeoutMs, { onNetworkTime: true }),
+    pingServer: (timeoutMs) => ping(session, botJid, timeoutMs, { onNetworkTime: true }),
     gone: (jid, since) => core.agentAway(bareJid(jid), since),
     back: (jid) => core.agentBack(bareJid(jid)),
     isAgent: (bare) => store.sources.hasOwner(bare),

@@ -9,11 +9,17 @@ import type { XmppSession } from "./session.js";
 export type PingOutcome = "answered" | "unavailable" | "no-answer";
 
 /**
- * Pings `to` (a server's domain, or a component's JID) and waits at most `timeoutMs`. An error
- * reply means the server answered for an entity that is not connected ("unavailable"); a dropped
- * connection or silence is "no-answer". Never rejects.
+ * Pings `to` (a server's domain, a component's JID, an agent's full JID) and waits at most
+ * `timeoutMs`, on the network clock with `onNetworkTime` (the session's clock otherwise). An error
+ * reply means the server answered for an entity that is not connected, or the entity does not do
+ * pings ("unavailable"); a dropped connection or silence is "no-answer". Never rejects.
  */
-export async function ping(session: XmppSession, to: string, timeoutMs: number): Promise<PingOutcome> {
+export async function ping(
+  session: XmppSession,
+  to: string,
+  timeoutMs: number,
+  options: { readonly onNetworkTime?: boolean } = {},
+): Promise<PingOutcome> {
   const core = coreOf(session);
   const { xml } = core;
   try {
@@ -21,6 +27,7 @@ export async function ping(session: XmppSession, to: string, timeoutMs: number):
       xml("iq", { type: "get", to }, xml("ping", { xmlns: NS_PING })),
       "ping",
       timeoutMs,
+      options.onNetworkTime ?? false,
     );
     return reply.ok ? "answered" : "unavailable";
   } catch {

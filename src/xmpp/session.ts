@@ -281,9 +281,13 @@ export class SessionCore {
     }
   }
 
-  /** Sends an IQ get/set and waits for its reply; stanza errors come back as values. */
-  request(iq: XmlElement, what: string, timeoutMs = this.requestTimeoutMs): Promise<IqReply> {
-    return this.requests.request(iq, what, timeoutMs);
+  /**
+   * Sends an IQ get/set and waits for its reply; stanza errors come back as values. `onNetworkTime`
+   * times the wait on the network clock: for a question whose answer is whether someone answers
+   * (see `networkClock`).
+   */
+  request(iq: XmlElement, what: string, timeoutMs = this.requestTimeoutMs, onNetworkTime = false): Promise<IqReply> {
+    return this.requests.request(iq, what, timeoutMs, onNetworkTime ? this.networkClock : undefined);
   }
 
   /** Calls `fn` for each incoming <message/> or <presence/>; its errors go to the error channel. */
