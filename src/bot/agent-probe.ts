@@ -238,7 +238,7 @@ export class AgentProbe {
       agent: jid,
       unansweredPings: watched.misses,
       sinceMs: clock.now() - since,
-      why: "its process or host died without closing its stream: the server keeps its session for XEP-0198 resumption and says it left only when that ends",
+      why: "its process or host died or hangs without closing its stream: the server keeps its session (XEP-0198 resumption) and says it left only when that ends, or never",
     });
     await this.deps.gone(jid, since);
   }
@@ -247,7 +247,7 @@ export class AgentProbe {
     if (this.current(jid, watched)) this.schedule(jid, watched, delayMs);
   }
 
-  // Left, forgotten, or seen anew while a ping was out: its answer is stale.
+  // Left, or forgotten with AlertBot's link, while a ping was out: its answer is stale.
   private current(jid: string, watched: Watched): boolean {
     return !this.stopped && this.watched.get(jid) === watched;
   }

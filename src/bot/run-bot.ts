@@ -14,10 +14,10 @@ import { NS_COMMANDS, NS_MAUVE_AGENT, NS_MAUVE_BOT } from "../xmpp/namespaces.js
 import { createPresence } from "../xmpp/presence.js";
 import { createProvisioning } from "../xmpp/provisioning.js";
 import { createPubsub, type Pubsub } from "../xmpp/pubsub.js";
+import { ping } from "../xmpp/ping.js";
 import { logSessionErrors, type XmppSession } from "../xmpp/session.js";
 import { AdoptionRetry, AgentRegistry } from "./agent-registry.js";
 import { AgentProbe, AGENTS_ONLINE_KEY } from "./agent-probe.js";
-import { ping } from "../xmpp/ping.js";
 import { BotCore } from "./bot-core.js";
 import { offerFormCommands } from "./command-runner.js";
 import { catchUpHolding } from "./catch-up.js";
