@@ -191,8 +191,11 @@ export class AgentProbe {
 
   private async probe(jid: string, watched: Watched): Promise<void> {
     const { clock, log } = this.deps;
-    const everyMs = this.deps.everyMs();
-    if (everyMs === null) return this.again(jid, watched, OFF_RECHECK_MS);
+    const setting = this.deps.everyMs();
+    // Off, an agent counted gone is still pinged until it answers: pings counted it, and only an
+    // answer (or its presence) clears it.
+    if (setting === null && !watched.gone) return this.again(jid, watched, OFF_RECHECK_MS);
+    const everyMs = setting ?? OFF_RECHECK_MS;
     const timeoutMs = probeTimeoutMs(everyMs);
     const sentAt = clock.now();
     const outcome = await this.deps.ping(jid, timeoutMs);

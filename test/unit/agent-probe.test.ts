@@ -59,9 +59,20 @@ function setUp(options: { everyMs?: number | null; saved?: string | undefined; a
       for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
     }
   };
+  /** web1 seen online, then silent until it is counted gone. */
+  const web1Gone = async (): Promise<void> => {
+    probe.seen(WEB1);
+    behaviour.set(WEB1, "silent");
+    await run(3 * EVERY_MS);
+    assert.deepEqual(
+      events.map((e) => e.what),
+      ["gone"],
+    );
+  };
   return {
     clock,
     stored,
+    web1Gone,
     probe,
     pings,
     events,
@@ -97,14 +108,8 @@ describe("AgentProbe", () => {
   });
 
   it("says an agent counted gone is back when it answers again (its session resumed), and counts a later silence again", async () => {
-    const { probe, events, run, set } = setUp();
-    probe.seen(WEB1);
-    set(WEB1, "silent");
-    await run(3 * EVERY_MS);
-    assert.deepEqual(
-      events.map((e) => e.what),
-      ["gone"],
-    );
+    const { events, run, set, web1Gone } = setUp();
+    await web1Gone();
     set(WEB1, "answers");
     await run(EVERY_MS);
     assert.deepEqual(
@@ -247,6 +252,22 @@ describe("AgentProbe", () => {
     const before = pings.length;
     await run(3 * 30_000);
     assert.equal(pings.length - before, 3, "every 30 s from then on");
+  });
+
+  it("still pings an agent counted gone after host_down.probe is set to false, until it answers", async () => {
+    const { pings, events, run, set, setEvery, web1Gone } = setUp();
+    await web1Gone();
+    setEvery(null);
+    set(WEB1, "answers");
+    await run(2 * EVERY_MS);
+    assert.deepEqual(
+      events.map((e) => e.what),
+      ["gone", "back"],
+      "cleared by its answer",
+    );
+    const before = pings.length;
+    await run(10 * EVERY_MS);
+    assert.equal(pings.length, before, "then no more pings while off");
   });
 
   it("spreads a fleet's first pings over the period, and waits half of it, at most 30 s, for each answer", () => {
