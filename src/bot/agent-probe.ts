@@ -11,6 +11,7 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 import { MINUTE_MS } from "../util/duration.js";
+import type { StateSlot } from "../util/state-slot.js";
 import { bareJid } from "../xmpp/jid.js";
 import type { PingOutcome } from "../xmpp/ping.js";
 
@@ -39,6 +40,12 @@ interface Watched {
   gone: boolean;
 }
 
+/** Its unanswered pings so far count for nothing: an answer, or fresh word of it, came. */
+function forgetMisses(watched: Watched): void {
+  watched.misses = 0;
+  watched.firstMissAt = null;
+}
+
 export interface AgentProbeDeps {
   readonly clock: Clock;
   readonly log: Logger;
@@ -55,7 +62,7 @@ export interface AgentProbeDeps {
   /** Whether the account `bare` (a bare JID) still runs an agent AlertBot knows. */
   readonly isAgent: (bare: string) => boolean;
   /** Which full JID each agent was last online as, across restarts (a JSON object by bare JID). */
-  readonly remembered?: { load(): string | undefined; save(json: string): void };
+  readonly remembered?: StateSlot;
   /** Where in the first period each agent's pings fall (spreads a fleet's pings over it). */
   readonly random?: () => number;
 }
@@ -78,9 +85,8 @@ export class AgentProbe {
     this.remember(jid);
     const known = this.watched.get(jid);
     if (known) {
-      known.misses = 0;
-      known.firstMissAt = null;
       known.gone = false;
+      forgetMisses(known);
       return;
     }
     this.watch(jid);
@@ -201,8 +207,7 @@ export class AgentProbe {
     const outcome = await this.deps.ping(jid, timeoutMs);
     if (!this.current(jid, watched)) return;
     if (outcome === "answered") {
-      watched.misses = 0;
-      watched.firstMissAt = null;
+      forgetMisses(watched);
       if (watched.gone) {
         watched.gone = false;
         log.info("agent answers pings again", { agent: jid });
@@ -232,8 +237,7 @@ export class AgentProbe {
     if (server !== "answered") {
       // The server itself is slow or gone: what was not answered says nothing of the agent.
       log.info("an agent did not answer pings, nor did AlertBot's server: not counted", { agent: jid, server });
-      watched.misses = 0;
-      watched.firstMissAt = null;
+      forgetMisses(watched);
       return;
     }
     watched.gone = true;

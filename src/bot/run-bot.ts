@@ -424,10 +424,7 @@ async function startBot(
     gone: (jid, since) => core.agentAway(bareJid(jid), since),
     back: (jid) => core.agentBack(bareJid(jid)),
     isAgent: (bare) => store.sources.hasOwner(bare),
-    remembered: {
-      load: () => store.policy.botState(AGENTS_ONLINE_KEY),
-      save: (json) => store.policy.setBotState(AGENTS_ONLINE_KEY, json),
-    },
+    remembered: store.policy.slot(AGENTS_ONLINE_KEY),
   });
   undo.push(() => probe.stop());
   // The web board shows what each agent last said in its presence status (its backlog: "; outbox 12").

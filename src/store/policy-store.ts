@@ -1,5 +1,6 @@
 import { statementCache, type Db } from "./database.js";
 import { HeldRows } from "./held-rows.js";
+import type { StateSlot } from "../util/state-slot.js";
 
 /** A delivery waiting for (or done with) its channels; `body` is the policy's Delivery as JSON. */
 export interface StoredDelivery<T> {
@@ -411,6 +412,11 @@ export class PolicyStore {
   /** Stores a durable fact of the bot's own. */
   setBotState(key: string, value: string): void {
     this.sql("INSERT OR REPLACE INTO bot_state (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  /** The durable fact `key` of the bot's own, as a slot a component reads and writes without knowing the store. */
+  slot(key: string): StateSlot {
+    return { load: () => this.botState(key), save: (text) => this.setBotState(key, text) };
   }
 
   /** Forgets a durable fact of the bot's own. */

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { digest, newToken } from "./sign-in.js";
+import type { StateSlot } from "../util/state-slot.js";
 
 /** A signed-in browser: whose, until when, and the CSRF token its forms must carry. */
 export interface Session {
@@ -7,12 +8,6 @@ export interface Session {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly csrf: string;
-}
-
-/** Where sessions are kept across restarts (the bot gives a row of its own state table). */
-export interface SessionPersistence {
-  load(): string | undefined;
-  save(json: string): void;
 }
 
 interface Stored extends Session {
@@ -29,7 +24,7 @@ export class Sessions {
 
   constructor(
     private readonly ttlMs: () => number,
-    private readonly persistence?: SessionPersistence,
+    private readonly persistence?: StateSlot,
   ) {
     const saved = persistence?.load();
     if (saved === undefined) return;

@@ -108,10 +108,7 @@ export class WebBoard {
   constructor(private readonly deps: WebBoardDeps) {
     this.feed = new LiveFeed(deps.clock, () => Math.max(FEED_INTERVAL_MS, this.viewCostMs(this.alertsCounted)));
     this.links = new SignInLinks(() => deps.config().linkTtlMs);
-    this.sessions = new Sessions(() => deps.config().sessionTtlMs, {
-      load: () => deps.store.policy.botState("web-sessions"),
-      save: (json) => deps.store.policy.setBotState("web-sessions", json),
-    });
+    this.sessions = new Sessions(() => deps.config().sessionTtlMs, deps.store.policy.slot("web-sessions"));
   }
 
   /** The address of the board as people reach it. */
