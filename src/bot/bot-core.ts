@@ -38,6 +38,7 @@ import { FreezeWatch } from "./freeze-watch.js";
 import { clearLinkDown, LINK_DOWN_ALERT_ID, raiseLinkDown } from "./link-down.js";
 import { StandingOwnAlerts, type StandingCause } from "./own-alert.js";
 import { CONFIG_ALERT_ID, clearConfigRefused, raiseConfigRefused, type ConfigRefusal } from "./config-refused.js";
+import { REPLICA_ALERT_ID, clearReplicaStuck, raiseReplicaStuck, type ReplicaRefusal } from "./replica-stuck.js";
 import { ClockSkewWatch, DEFAULT_MAX_CLOCK_SKEW_MS } from "./clock-skew.js";
 import {
   ChannelHealth,
@@ -409,6 +410,37 @@ export class BotCore {
     await this.ownAlertWritten(
       () => clearConfigRefused(store, this.ownSource, file, clock.now()),
       () => log.info("configuration loaded: AlertBot's own alert cleared", { alert: CONFIG_ALERT_ID, file }),
+    );
+  }
+
+  /** The replica log refused batches for longer than sends wait: AlertBot's own alert goes out (replica-stuck.ts). */
+  async replicaLogStuck(refusal: ReplicaRefusal): Promise<void> {
+    const { log } = this.deps;
+    await this.ownCauseStands(
+      REPLICA_ALERT_ID,
+      {
+        raise: (store, importance, now, semantics) =>
+          raiseReplicaStuck(store, this.ownSource, refusal, importance, now, semantics),
+        raisedAgain: () =>
+          log.error("replica log still refused, and AlertBot's own alert about it was not raised: raised again", {
+            alert: REPLICA_ALERT_ID,
+          }),
+      },
+      () =>
+        log.error("replica log refused: AlertBot's own alert raised", {
+          alert: REPLICA_ALERT_ID,
+          condition: refusal.condition,
+        }),
+    );
+  }
+
+  /** The replica log takes batches: AlertBot's own alert about it, if raised, clears. */
+  async replicaLogFlowing(): Promise<void> {
+    const { store, clock, log } = this.deps;
+    this.standing.ended(REPLICA_ALERT_ID);
+    await this.ownAlertWritten(
+      () => clearReplicaStuck(store, this.ownSource, clock.now()),
+      () => log.info("replica log takes batches again: AlertBot's own alert cleared", { alert: REPLICA_ALERT_ID }),
     );
   }
 

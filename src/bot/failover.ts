@@ -348,11 +348,14 @@ export async function runFailover(
           leaseMs: f.leaseMs,
           graceMs: Math.max(0, f.graceMs - (clock.now() - claimedAt)),
           probe: async (timeoutMs) => (await ping(activeSession, config.xmpp.component, timeoutMs)) === "answered",
-          flushed: () => p.flushed(),
+          flushed: () => p.flushedOrStuck(),
         });
         gate.start();
         const g = gate;
         return () => g.ready();
+      },
+      watchLog(listener) {
+        publisher?.listen(listener);
       },
       lost(reason) {
         if (lostAlready || stopped) return;

@@ -15,6 +15,23 @@ export const REPLICA_NODE = "mauve/replica";
 // Writes per item: keeps each stanza well below the server's limits after compression.
 const MAX_OPS_PER_ITEM = 2_000;
 
+/**
+ * How long sends wait for a log that refuses every batch before they go without it. Sends wait for
+ * the log so that the standby knows whatever a person was told; a log refused for good (the
+ * server's disk full, the node deleted) would otherwise hold every notice, on every channel, for
+ * ever, while the lease says all is well. Past this, a takeover may repeat a notice: that is
+ * better than telling nobody.
+ */
+export const LOG_HOLD_LIMIT_MS = 30_000;
+
+/** Told when the log stops taking batches for longer than sends may wait, and when it takes them again. */
+export interface ReplicaLogListener {
+  /** Batches refused since `since` (the first refusal), the last because of `condition`: sends no longer wait for the log. */
+  stuck(since: number, condition: string): void;
+  /** A batch was published: after `stuck`, or the first of this process (a standing alert from before may clear). */
+  flowing(): void;
+}
+
 /** What both sides need. */
 export interface ReplicaDeps {
   readonly pubsub: Pubsub;
@@ -31,18 +48,34 @@ export class ReplicaPublisher {
   private inFlightOps = 0;
   private running = false;
   private stopped = false;
-  private waiters: Array<{ target: number; resolve: () => void }> = [];
+  private waiters: Array<{ target: number; resolve: () => void; orStuck?: boolean }> = [];
   /** Retries of writing the last batch's number to the file, while it fails (disk full). */
   private recordRetries = 0;
   private recordTimer: TimerHandle | null = null;
+  /** Since when every try of the batch under way was refused, and why the last one was; null while it goes. */
+  private refused: { since: number; condition: string } | null = null;
+  private refusedTimer: TimerHandle | null = null;
+  /** Set once refusals lasted LOG_HOLD_LIMIT_MS: sends stop waiting for the log until a batch goes. */
+  private stuck = false;
+  private everPublished = false;
+  private listener: ReplicaLogListener | null = null;
 
   constructor(
     private readonly deps: ReplicaDeps & {
       readonly standbyJid: string;
       /** Items the node keeps (failover.log_items): a standby further behind needs a snapshot. */
       readonly retainedItems: number;
+      /** LOG_HOLD_LIMIT_MS unless told (tests). */
+      readonly holdLimitMs?: number;
     },
   ) {}
+
+  /** Who hears that the log is stuck and flowing again; told at once if it is stuck already. */
+  listen(listener: ReplicaLogListener): void {
+    this.listener = listener;
+    if (this.stuck && this.refused) listener.stuck(this.refused.since, this.refused.condition);
+    else if (this.everPublished) listener.flowing();
+  }
 
   /** Creates (or reconfigures) the node, lets the standby read it, and starts capturing writes. */
   async start(): Promise<void> {
@@ -78,25 +111,85 @@ export class ReplicaPublisher {
     return new Promise((resolve) => this.waiters.push({ target, resolve }));
   }
 
+  /**
+   * As `flushed`, for a send: also resolves once the log has refused batches for longer than
+   * sends may wait, and at once while it still does (see LOG_HOLD_LIMIT_MS).
+   */
+  flushedOrStuck(): Promise<void> {
+    if (this.stuck) return Promise.resolve();
+    const target = this.publishedOps + this.inFlightOps + this.deps.journal.backlog;
+    if (this.publishedOps >= target) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ target, resolve, orStuck: true }));
+  }
+
   /** Stops publishing after the item under way. */
   stop(): void {
     this.stopped = true;
     this.recordTimer?.cancel();
     this.recordTimer = null;
+    this.refusedTimer?.cancel();
+    this.refusedTimer = null;
+  }
+
+  /** A try of the batch under way was refused: past the hold limit, sends stop waiting for the log. */
+  private wasRefused(condition: string): void {
+    const { clock, log } = this.deps;
+    if (this.refused) {
+      this.refused.condition = condition;
+      return;
+    }
+    const since = clock.now();
+    this.refused = { since, condition };
+    this.refusedTimer = clock.setTimer(this.deps.holdLimitMs ?? LOG_HOLD_LIMIT_MS, () => {
+      this.refusedTimer = null;
+      if (this.stopped || this.refused?.since !== since) return;
+      this.stuck = true;
+      log.error(
+        "replica log: refused for too long; notices go out without waiting for it, and the standby does not know of them",
+        { node: REPLICA_NODE, refusedForMs: clock.now() - since, condition: this.refused.condition },
+      );
+      const released = this.waiters.filter((w) => w.orStuck);
+      this.waiters = this.waiters.filter((w) => !w.orStuck);
+      for (const w of released) w.resolve();
+      this.listener?.stuck(since, this.refused.condition);
+    });
+  }
+
+  /** A batch was published: refusals, if any, are over. */
+  private wentThrough(): void {
+    const { clock, log } = this.deps;
+    const wasStuck = this.stuck;
+    const first = !this.everPublished;
+    if (this.refused && wasStuck)
+      log.warn("replica log: takes batches again; notices wait for it again", {
+        refusedForMs: clock.now() - this.refused.since,
+        backlog: this.deps.journal.backlog,
+      });
+    this.refused = null;
+    this.refusedTimer?.cancel();
+    this.refusedTimer = null;
+    this.stuck = false;
+    this.everPublished = true;
+    if (wasStuck || first) this.listener?.flowing();
   }
 
   /** Publishes until the backlog is empty; one item at a time, so the log stays in order. */
   private kick(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.drain()
-      .catch((err: unknown) =>
-        // Nothing taken is lost (a failed take takes nothing): the next commit publishes again.
-        this.deps.log.error("replica log: publishing stopped on an error; the next write starts it again", { err }),
-      )
-      .finally(() => {
+    void this.drain().then(
+      () => {
         this.running = false;
-      });
+        // A commit made between the drain's last take and here found it running and was not
+        // taken: without this it waited for the next commit, and a send waiting for it with it.
+        if (this.deps.journal.backlog > 0) this.kick();
+      },
+      (err: unknown) => {
+        this.running = false;
+        // Nothing taken is lost (a failed take takes nothing): the next commit publishes again.
+        this.deps.log.error("replica log: publishing stopped on an error; the next write starts it again", { err });
+      },
+    );
   }
 
   private async drain(): Promise<void> {
@@ -117,8 +210,10 @@ export class ReplicaPublisher {
           sentOk = true;
           break;
         }
-        // Sends stay held meanwhile: nobody is told what the standby could not learn.
-        log.warn("replica log: publish failed; sends wait for it", {
+        // Sends stay held meanwhile, up to the hold limit: nobody is told what the standby could not learn.
+        this.wasRefused(sent.condition);
+        const held = this.stuck ? "notices go without it" : "sends wait for it";
+        log.warn(`replica log: publish failed; ${held}`, {
           seq: batch.seq,
           condition: sent.condition,
           attempt,
@@ -127,6 +222,7 @@ export class ReplicaPublisher {
       }
       // A batch the server took is in the log, stopped or not: saying so keeps the file clean.
       if (!sentOk) return;
+      this.wentThrough();
       log.debug("replica batch published", { seq: batch.seq, ops: batch.ops, bytes: batch.data.length });
       try {
         journal.published(batch.seq);

@@ -39,6 +39,7 @@ import { WebBoard } from "../web/web-board.js";
 import { PresenceTracker } from "./presence-tracker.js";
 import { presenceOrigin } from "./presence-origin.js";
 import { Retention } from "./retention.js";
+import type { ReplicaLogListener } from "./replica-log.js";
 import { catchUpGauges, storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, settingsFromConfig, type BotSettings, type ReloadOutcome } from "./settings.js";
 import { handoverFor, startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
@@ -100,6 +101,8 @@ export interface ActiveRole {
   readonly store: Store;
   /** Once the session is up: opens the replica log and starts the lease; returns the wait before each send. */
   attach(session: XmppSession, pubsub: Pubsub): Promise<() => Promise<void>>;
+  /** Who hears that the replica log refuses batches for longer than sends wait, and takes them again. */
+  watchLog(listener: ReplicaLogListener): void;
   /** The connection holding the JID ended: this process is no longer the active. */
   lost(reason: string): void;
   /** Stops the lease and, once what was committed is in the log (or after a bound), the log: a clean stop. */
@@ -655,6 +658,17 @@ async function startBot(
     await core
       .configLoaded()
       .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
+  // Failover: a replica log refused for longer than sends wait is one of AlertBot's own alerts.
+  options.active?.watchLog({
+    stuck: (since, condition) =>
+      void core
+        .replicaLogStuck({ since, condition })
+        .catch((err: unknown) => log.error("cannot raise AlertBot's own alert about its replica log", { err })),
+    flowing: () =>
+      void core
+        .replicaLogFlowing()
+        .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its replica log", { err })),
+  });
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
   if (udp) udpCounts = () => udp.stats();
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later

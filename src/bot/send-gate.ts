@@ -1,8 +1,9 @@
 // Fencing for two AlertBots (docs/failover.md): the active sends nothing (chat, email, SMS, room
 // lines, command replies) unless (1) the grace after its claim has passed, (2) its lease is held:
 // the server answered one of its pings, routed back to its own component JID, less than L ago,
-// and (3) everything it committed is in the replica log. Off (no gate at all) for a lone AlertBot,
-// whose email and SMS must keep going when XMPP is down.
+// and (3) everything it committed is in the replica log, unless the log has refused it for longer
+// than sends may wait (replica-log.ts). Off (no gate at all) for a lone AlertBot, whose email and
+// SMS must keep going when XMPP is down.
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
 
@@ -18,7 +19,7 @@ export interface SendGateDeps {
   /** G: no send before this long after the claim. */
   readonly graceMs: number;
   readonly probe: LeaseProbe;
-  /** Resolves once every write committed so far is in the replica log. */
+  /** Resolves once every write committed so far is in the replica log, or once the log has refused batches for longer than sends wait. */
   readonly flushed: () => Promise<void>;
 }
 

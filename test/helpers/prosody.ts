@@ -32,8 +32,15 @@ export function refusedReadCondition(): "forbidden" | "not-allowed" {
   return defaultTestServer() === "ejabberd" ? "not-allowed" : "forbidden";
 }
 
-/** Options of a test server: the launchers' own, and which server. */
-export type TestServerOptions = Omit<ProsodyOptions & EjabberdOptions, "runDir"> & { server?: TestServerKind };
+/**
+ * Options of a test server: the launchers' own, and which server. `runDir` is the caller's (e.g. a
+ * small disk mounted at its `data`, where the server keeps its data) and is left at cleanup;
+ * without it a fresh temporary one is made and removed.
+ */
+export type TestServerOptions = Omit<ProsodyOptions & EjabberdOptions, "runDir"> & {
+  server?: TestServerKind;
+  runDir?: string;
+};
 
 /** Name of the bot's external component in test servers: `alertbot.<domain>`. */
 export const TEST_BOT_NAME = "alertbot";
@@ -50,15 +57,15 @@ export interface TestProsody {
 
 /** Starts Prosody (or ejabberd: `server`) in a fresh temporary run directory with a random bot secret. */
 export async function startTestProsody(options: TestServerOptions = {}): Promise<TestProsody> {
-  const { server = defaultTestServer(), ...launch } = options;
-  const runDir = await mkdtemp(join(tmpdir(), `mauve-${server}-`));
+  const { server = defaultTestServer(), runDir: given, ...launch } = options;
+  const runDir = given ?? (await mkdtemp(join(tmpdir(), `mauve-${server}-`)));
   const botSecret = randomBytes(18).toString("base64url");
   const start = server === "ejabberd" ? startEjabberd : startProsody;
   let prosody: ProsodyHandle;
   try {
     prosody = await start({ botComponent: { name: TEST_BOT_NAME, secret: botSecret }, ...launch, runDir });
   } catch (err) {
-    await rm(runDir, { recursive: true, force: true });
+    if (given === undefined) await rm(runDir, { recursive: true, force: true });
     throw err;
   }
   return {
@@ -71,7 +78,7 @@ export async function startTestProsody(options: TestServerOptions = {}): Promise
     async cleanup({ keep = false } = {}) {
       await prosody.stop();
       if (keep) process.stderr.write(`Prosody run directory kept for inspection: ${runDir}\n`);
-      else await rm(runDir, { recursive: true, force: true });
+      else if (given === undefined) await rm(runDir, { recursive: true, force: true });
     },
   };
 }

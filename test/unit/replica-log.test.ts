@@ -260,4 +260,90 @@ describe("replica log: the active's publisher", () => {
       store.close();
     }
   });
+
+  it("a log refused for longer than the hold limit stops holding sends, says so once, and holds them again once it takes batches", async () => {
+    const store = Store.open(join(dir, "active.sqlite"), { replicated: true });
+    const clock = new FakeClock();
+    let refuse = false;
+    const published: string[] = [];
+    const pubsub = {
+      createNode: async () => ({ ok: true }),
+      setAffiliation: async () => ({ ok: true }),
+      publishForeign: async (_s: string, _node: string, _el: unknown, itemId: string) => {
+        if (refuse) return { ok: false, condition: "internal-server-error" };
+        published.push(itemId);
+        return { ok: true };
+      },
+    } as unknown as Pubsub;
+    const log = new LogLines();
+    const told: string[] = [];
+    const publisher = new ReplicaPublisher({
+      pubsub,
+      service: "pubsub.x.org",
+      journal: store.replica!,
+      clock,
+      log: log.logger,
+      standbyJid: "standby.x.org",
+      retainedItems: 100,
+      holdLimitMs: 30_000,
+    });
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const resolvedYet = (p: Promise<void>): Promise<boolean> => {
+      let done = false;
+      void p.then(() => (done = true));
+      return settle().then(() => done);
+    };
+    try {
+      await publisher.start();
+      publisher.listen({
+        stuck: (since, condition) => told.push(`stuck ${since} ${condition}`),
+        flowing: () => told.push("flowing"),
+      });
+      store.transaction(() => store.policy.setBotState("k", "1"));
+      await publisher.flushedOrStuck();
+      assert.deepEqual(told, ["flowing"], "the first batch of a process says the log flows (an old alert may clear)");
+
+      refuse = true;
+      const refusedAt = clock.now();
+      store.transaction(() => store.policy.setBotState("k", "2"));
+      const send = publisher.flushedOrStuck();
+      const strict = publisher.flushed();
+      await settle();
+      clock.advance(29_000);
+      await settle();
+      assert.equal(await resolvedYet(send), false, "a send waits for the log up to the limit");
+      clock.advance(1_000);
+      assert.equal(await resolvedYet(send), true, "past the limit the send goes");
+      assert.equal(
+        await resolvedYet(strict),
+        false,
+        "what must know the log is complete (a snapshot, a stop) still waits",
+      );
+      assert.deepEqual(told, ["flowing", `stuck ${refusedAt} internal-server-error`]);
+      store.transaction(() => store.policy.setBotState("k", "3"));
+      assert.equal(await resolvedYet(publisher.flushedOrStuck()), true, "while stuck, sends do not wait");
+      clock.advance(120_000);
+      await settle();
+      assert.equal(
+        log.lines.filter((l) => l["level"] === "error").length,
+        1,
+        "stuck said once as an error, however many tries",
+      );
+
+      refuse = false;
+      for (let i = 0; i < 5 && !(await resolvedYet(strict)); i++) {
+        clock.advance(60_000);
+        await settle();
+      }
+      assert.equal(await resolvedYet(strict), true, "the writes held go once the log takes them");
+      assert.deepEqual(published, ["1", "2", "3"], "in order, none lost");
+      assert.deepEqual(told.at(-1), "flowing");
+      refuse = true;
+      store.transaction(() => store.policy.setBotState("k", "4"));
+      assert.equal(await resolvedYet(publisher.flushedOrStuck()), false, "a fresh refusal holds sends again");
+    } finally {
+      publisher.stop();
+      store.close();
+    }
+  });
 });

@@ -1,0 +1,150 @@
+// Two AlertBots as real processes (docs/failover.md) against a real Prosody whose data is on a small
+// disk of its own, filled: the server still answers pings, so the active's lease holds, but it
+// refuses every write to the replica log. Sends wait for the log so that the standby knows what
+// people were told; here they waited for ever, on every channel, and nobody was paged. Now, past
+// the hold limit, the active emails without the log and raises its own alert saying the standby
+// cannot follow; once the disk has room the held writes reach the standby, in order, and the alert
+// clears. Mail goes through a real SMTP sink; alerts come in over the bot's HTTP listener.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pickFreePorts } from "../../prosody/ports.js";
+import { LOG_HOLD_LIMIT_MS } from "../../src/bot/replica-log.js";
+import { Store } from "../../src/store/store.js";
+import { startFailoverBot, tookOver, TEST_STANDBY_NAME, writeMailedFailoverConfig } from "../helpers/failover-bots.js";
+import type { ChildRun } from "../helpers/process-child.js";
+import { startTestProsody, type TestProsody } from "../helpers/prosody.js";
+import { fillDisk, mountSmallDisk, unmountSmallDisk } from "../helpers/small-disk.js";
+import { SmtpSink } from "../helpers/smtp-sink.js";
+import { tempDir } from "../helpers/spine.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+const TOKEN = "log-refused-token-0123456789";
+// The hold limit, the retries' backoff (up to a minute) and a loaded machine: far above what it takes.
+const REFUSED_BOUND_MS = LOG_HOLD_LIMIT_MS + 90_000;
+
+/** Raises web1's alert `id` through the HTTP listener on `port`. */
+async function postAlert(port: number, id: string, summary: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ source: "web1", alerts: [{ id, summary }] }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** The alert `id` of `source` in the database at `path`, as its status; opened briefly while its bot runs. */
+function statusIn(path: string, source: string, id: string): string | undefined {
+  const store = Store.open(path, { replicated: true });
+  try {
+    return store.alerts.find(source, id)?.status;
+  } finally {
+    store.close();
+  }
+}
+
+describe("failover: the XMPP server refuses the replica log (its disk full)", function () {
+  this.timeout(REFUSED_BOUND_MS * 3);
+  let serverDir: string | undefined;
+  let disk: string | undefined;
+  let t: TestProsody | undefined;
+  let dir: string | undefined;
+  let smtp: SmtpSink | undefined;
+  const bots: ChildRun[] = [];
+
+  before(async function () {
+    this.timeout(120_000);
+    serverDir = mkdtempSync(join(tmpdir(), "mauve-log-refused-"));
+    const mounted = mountSmallDisk(serverDir, "32m");
+    if ("problem" in mounted) {
+      console.log(`    (skipped: ${mounted.problem})`);
+      this.skip();
+    }
+    disk = mounted.path;
+    // sql storage: the replica log is a busy node (see failover-process.test.ts).
+    t = await startTestProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql", runDir: serverDir });
+  });
+
+  after(async () => {
+    for (const b of bots) await b.stop();
+    await smtp?.close();
+    await t?.cleanup();
+    if (disk) unmountSmallDisk(disk);
+    if (serverDir) rmSync(serverDir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== "failed") return;
+    for (const b of bots) process.stderr.write(`\n--- ${b.label} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
+    await t?.printLogTail("Prosody");
+  });
+
+  it("the active emails without the log past the hold limit, says the standby cannot follow, and the standby catches up once the disk has room", async () => {
+    const server = t!;
+    dir = tempDir("mauve-log-refused-bots-");
+    smtp = await SmtpSink.start();
+    const [portA, portB] = await pickFreePorts(2);
+    const http = (port: number): string => `http:
+  listen: "127.0.0.1:${port}"
+  tokens:
+    - { name: checks, token: ${TOKEN}, sources: ["*"] }
+`;
+    const configA = writeMailedFailoverConfig(server, dir, "a", smtp.port, ["alice"], http(portA!));
+    const configB = writeMailedFailoverConfig(server, dir, "b", smtp.port, ["alice"], http(portB!));
+    const a = await startFailoverBot(server, configA, "alertbot A");
+    bots.push(a);
+    await tookOver(a, 60_000);
+    await a.waitForLog("A to run", (l) => l["msg"] === "AlertBot running", 30_000);
+    const b = await startFailoverBot(server, configB, "alertbot B");
+    bots.push(b);
+    await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", 30_000);
+    const mailsWith = (re: RegExp): number => smtp!.mails.filter((m) => re.test(m.raw)).length;
+
+    // The log takes batches: the notice goes, and the standby knows the alert.
+    await postAlert(portA!, "before", "disk nearly full on web1");
+    await waitFor("the first notice", () => mailsWith(/disk nearly full on web1/) > 0, 60_000);
+    const dbB = join(dir, "b", "alertbot.sqlite");
+    await waitFor("B to hold the first alert", () => statusIn(dbB, "web1", "before") === "raised", 30_000);
+
+    // The server's disk fills: pings are answered (the lease holds), the log is refused.
+    const mark = a.logs.length;
+    const filler = fillDisk(disk!);
+    await postAlert(portA!, "during", "load high on web1");
+    const refused = await a.waitForLog(
+      "A to find the log refused",
+      (l) => typeof l["msg"] === "string" && l["msg"].startsWith("replica log: publish failed"),
+      60_000,
+      mark,
+    );
+    process.stdout.write(`    (the server answered the log with ${String(refused["condition"])})\n`);
+    await waitFor("the notice held by the refused log", () => mailsWith(/load high on web1/) > 0, REFUSED_BOUND_MS);
+    await waitFor("AlertBot's own alert about its standby", () => mailsWith(/standby cannot follow/) > 0, 30_000);
+    assert.notEqual(statusIn(dbB, "web1", "during"), "raised", "the standby cannot know yet");
+    assert.equal(mailsWith(/load high on web1/), 1, "told once");
+    assert.ok(!a.hasExited && !b.hasExited, "both bots run on");
+
+    // Room again: the held writes reach the standby, in order, and the alert clears.
+    rmSync(filler);
+    await waitFor("B to learn of the alert held", () => statusIn(dbB, "web1", "during") === "raised", REFUSED_BOUND_MS);
+    await a.waitForLog(
+      "A to clear its alert",
+      (l) => l["msg"]?.toString().startsWith("replica log takes batches again") === true,
+      30_000,
+      mark,
+    );
+    await waitFor(
+      "the clear of AlertBot's own alert",
+      () => smtp!.mails.some((m) => /CLEARED/.test(m.raw) && /standby cannot follow|replica log takes/.test(m.raw)),
+      60_000,
+    );
+    assert.equal(
+      statusIn(dbB, server.prosody.botJid, "alertbot-replica"),
+      "cleared",
+      "the standby knows the alert and its clear",
+    );
+    assert.equal(mailsWith(/load high on web1/), 1, "still told once");
+    assert.ok(!a.hasExited && !b.hasExited, "both bots run on");
+  });
+});
