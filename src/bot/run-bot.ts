@@ -658,17 +658,21 @@ async function startBot(
     await core
       .configLoaded()
       .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its configuration", { err }));
-  // Failover: a replica log refused for longer than sends wait is one of AlertBot's own alerts.
-  options.active?.watchLog({
-    stuck: (since, condition) =>
-      void core
-        .replicaLogStuck({ since, condition })
-        .catch((err: unknown) => log.error("cannot raise AlertBot's own alert about its replica log", { err })),
-    flowing: () =>
-      void core
-        .replicaLogFlowing()
-        .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its replica log", { err })),
-  });
+  // Failover: a replica log refused for longer than sends wait is one of AlertBot's own alerts. A
+  // lone AlertBot has no log: an alert about one, from when it had a standby, clears.
+  const logFlowing = (): void =>
+    void core
+      .replicaLogFlowing()
+      .catch((err: unknown) => log.warn("cannot clear AlertBot's own alert about its replica log", { err }));
+  if (options.active)
+    options.active.watchLog({
+      stuck: (since, condition) =>
+        void core
+          .replicaLogStuck({ since, condition })
+          .catch((err: unknown) => log.error("cannot raise AlertBot's own alert about its replica log", { err })),
+      flowing: logFlowing,
+    });
+  else logFlowing();
   const udp = initial.udp ? await listenUdp(initial.udp) : null;
   if (udp) udpCounts = () => udp.stats();
   // HTTP: Alertmanager's webhook and JSON updates go down the same path as UDP; every later

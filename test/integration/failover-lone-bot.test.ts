@@ -2,7 +2,10 @@
 // keeps emailing while its XMPP server is down; email and SMS are there for exactly that.
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { raiseReplicaStuck, REPLICA_ALERT_ID } from "../../src/bot/replica-stuck.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
+import { Store } from "../../src/store/store.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
@@ -141,5 +144,39 @@ describe("a lone AlertBot cut off from its server: a person still online in chat
     await post("after", "backup slow");
     await alice.expect(/^RAISED #\d+ .*backup slow/, 30_000);
     assert.equal(smtp.mails.filter((m) => /backup slow|backup late/.test(m.raw)).length, 0, "chat again, not email");
+  });
+});
+
+describe("a lone AlertBot clears an alert about a replica log from when it had a standby", function () {
+  this.timeout(120_000);
+  const server = withProsody();
+  const logs = new LogLines();
+  let dir: string;
+  let bot: RunningBot | undefined;
+  let smtp: SmtpSink | undefined;
+
+  after(async () => {
+    await bot?.stop();
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("at start: there is no log to be refused", async () => {
+    dir = tempDir("mauve-lone-bot-replica-");
+    smtp = await SmtpSink.start();
+    const t = server();
+    const before = Store.open(join(dir, "alertbot.sqlite"));
+    const at = Date.now() - 60_000;
+    before.transaction(() =>
+      raiseReplicaStuck(before, t.prosody.botJid, { since: at, condition: "internal-server-error" }, 50, at),
+    );
+    before.close();
+    bot = await startLoneBot(t, dir, logs, smtp.port, "[email]");
+    assert.equal(bot.store.alerts.find(t.prosody.botJid, REPLICA_ALERT_ID)?.status, "cleared");
+    await waitFor(
+      "the clear told",
+      () => smtp!.mails.find((m) => /CLEARED/.test(m.raw) && /replica log/.test(m.raw)),
+      60_000,
+    );
   });
 });
