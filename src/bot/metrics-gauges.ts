@@ -13,6 +13,7 @@ export function storeGauges(
     alerts: () => store.gauges.alerts(clock.now()),
     outbox: () => store.gauges.outbox(clock.now()),
     auditLag: () => Math.max(0, store.gauges.lastHistoryId() - Number(store.policy.botState(CURSOR_KEY) ?? "0")),
+    replicaBacklog: () => store.replica?.backlog ?? 0,
     agents: () => store.gauges.agents(),
   };
 }

@@ -24,6 +24,8 @@ export interface MetricsGauges {
   outbox(): { ready: number; waiting: number; oldestReadyAgeMs: number };
   /** History lines not yet published on the audit feed. */
   auditLag(): number;
+  /** Writes the active committed that wait for the replica log, besides the batch on its way (0 without failover). */
+  replicaBacklog(): number;
   agents(): { connected: number; down: number };
   /** Live events held back for a catch-up, the nodes kept for theirs, and how long the oldest has waited. */
   catchUp(): { heldEvents: number; keptNodes: number; oldestKeptAgeMs: number };
@@ -153,6 +155,14 @@ export class PromMetrics implements BotMetrics {
       registers,
       collect() {
         this.set(gauges.auditLag());
+      },
+    });
+    new Gauge({
+      name: "mauve_replica_log_backlog_writes",
+      help: "Writes the active AlertBot committed that wait for the replica log, besides the batch on its way (0 without failover); rising while the XMPP server refuses the log, and held in memory until it takes them",
+      registers,
+      collect() {
+        this.set(gauges.replicaBacklog());
       },
     });
     new Gauge({

@@ -15,6 +15,7 @@ import { Store } from "../../src/store/store.js";
 import { startFailoverBot, tookOver, TEST_STANDBY_NAME, writeMailedFailoverConfig } from "../helpers/failover-bots.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startTestProsody, type TestProsody } from "../helpers/prosody.js";
+import { scrape, sum } from "../helpers/metrics.js";
 import { fillDisk, mountSmallDisk, unmountSmallDisk } from "../helpers/small-disk.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { tempDir } from "../helpers/spine.js";
@@ -122,6 +123,9 @@ describe("failover: the XMPP server refuses the replica log (its disk full)", fu
     await waitFor("the notice held by the refused log", () => mailsWith(/load high on web1/) > 0, REFUSED_BOUND_MS);
     await waitFor("AlertBot's own alert about its standby", () => mailsWith(/standby cannot follow/) > 0, 30_000);
     assert.notEqual(statusIn(dbB, "web1", "during"), "raised", "the standby cannot know yet");
+    const backlog = async (): Promise<number> =>
+      sum(await scrape(`http://127.0.0.1:${portA!}/metrics`), "mauve_replica_log_backlog_writes");
+    assert.ok((await backlog()) > 0, "/metrics shows the writes the log has not taken");
     assert.equal(mailsWith(/load high on web1/), 1, "told once");
     assert.ok(!a.hasExited && !b.hasExited, "both bots run on");
 
@@ -145,6 +149,7 @@ describe("failover: the XMPP server refuses the replica log (its disk full)", fu
       "the standby knows the alert and its clear",
     );
     assert.equal(mailsWith(/load high on web1/), 1, "still told once");
+    await waitFor("the backlog emptied", async () => (await backlog()) === 0, 30_000);
     assert.ok(!a.hasExited && !b.hasExited, "both bots run on");
   });
 });
