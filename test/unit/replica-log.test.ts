@@ -189,6 +189,34 @@ describe("replica log: an active of another version (schema)", () => {
   });
 });
 
+/**
+ * A publisher of `store`'s journal on `clock` through a pubsub service that answers each publish
+ * with `publish` (node and item id); the node is always created.
+ */
+function publisherOf(
+  store: Store,
+  clock: FakeClock,
+  log: LogLines,
+  publish: (node: string, itemId: string) => { ok: true } | { ok: false; condition: string },
+  holdLimitMs?: number,
+): ReplicaPublisher {
+  const pubsub = {
+    createNode: async () => ({ ok: true }),
+    setAffiliation: async () => ({ ok: true }),
+    publishForeign: async (_s: string, node: string, _el: unknown, itemId: string) => publish(node, itemId),
+  } as unknown as Pubsub;
+  return new ReplicaPublisher({
+    pubsub,
+    service: "pubsub.x.org",
+    journal: store.replica!,
+    clock,
+    log: log.logger,
+    standbyJid: "standby.x.org",
+    retainedItems: 100,
+    ...(holdLimitMs !== undefined ? { holdLimitMs } : {}),
+  });
+}
+
 describe("replica log: the active's publisher", () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "mauve-replica-pub-"))));
@@ -201,24 +229,11 @@ describe("replica log: the active's publisher", () => {
     const other = new Database(path);
     const clock = new FakeClock();
     const published: string[] = [];
-    const pubsub = {
-      createNode: async () => ({ ok: true }),
-      setAffiliation: async () => ({ ok: true }),
-      publishForeign: async (_s: string, node: string, _el: unknown, itemId: string) => {
-        assert.equal(node, REPLICA_NODE);
-        published.push(itemId);
-        return { ok: true };
-      },
-    } as unknown as Pubsub;
     const log = new LogLines();
-    const publisher = new ReplicaPublisher({
-      pubsub,
-      service: "pubsub.x.org",
-      journal: store.replica!,
-      clock,
-      log: log.logger,
-      standbyJid: "standby.x.org",
-      retainedItems: 100,
+    const publisher = publisherOf(store, clock, log, (node, itemId) => {
+      assert.equal(node, REPLICA_NODE);
+      published.push(itemId);
+      return { ok: true };
     });
     const unhandled: unknown[] = [];
     const onUnhandled = (err: unknown): void => void unhandled.push(err);
@@ -266,27 +281,19 @@ describe("replica log: the active's publisher", () => {
     const clock = new FakeClock();
     let refuse = false;
     const published: string[] = [];
-    const pubsub = {
-      createNode: async () => ({ ok: true }),
-      setAffiliation: async () => ({ ok: true }),
-      publishForeign: async (_s: string, _node: string, _el: unknown, itemId: string) => {
+    const log = new LogLines();
+    const told: string[] = [];
+    const publisher = publisherOf(
+      store,
+      clock,
+      log,
+      (_node, itemId) => {
         if (refuse) return { ok: false, condition: "internal-server-error" };
         published.push(itemId);
         return { ok: true };
       },
-    } as unknown as Pubsub;
-    const log = new LogLines();
-    const told: string[] = [];
-    const publisher = new ReplicaPublisher({
-      pubsub,
-      service: "pubsub.x.org",
-      journal: store.replica!,
-      clock,
-      log: log.logger,
-      standbyJid: "standby.x.org",
-      retainedItems: 100,
-      holdLimitMs: 30_000,
-    });
+      30_000,
+    );
     const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const resolvedYet = (p: Promise<void>): Promise<boolean> => {
       let done = false;
