@@ -30,6 +30,8 @@ export interface ProsodyConfigInput {
   readonly exposePublisher?: boolean;
   /** The domain's certificate and key: c2s then offers STARTTLS and requires it. Absent: no TLS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Accounts (localparts) that are the server's admins, as its operators' are: owners of every pubsub node. */
+  readonly admins?: readonly string[];
 }
 
 /** Largest `max_items` a pubsub node may ask for. */
@@ -77,6 +79,11 @@ log = {
   { levels = { min = "error" }; to = "console" }; -- the launcher keeps this in prosody.console
 }
 
+${
+  c.admins && c.admins.length > 0
+    ? `admins = { ${c.admins.map((a) => q(`${a}@${c.domain}`)).join("; ")} } -- the server's operators: owners of every pubsub node\n`
+    : ""
+}
 ---------- Network ----------
 interfaces = { "127.0.0.1" } -- loopback only
 local_interfaces = { "127.0.0.1" }

@@ -32,6 +32,8 @@ export interface ProsodyOptions {
    * clients must do STARTTLS (`c2s_require_encryption`). The handle's `tlsCaFile` is that CA.
    */
   tls?: boolean;
+  /** Accounts (localparts) that are the server's admins, as its operators' are (tests of what an admin can do). */
+  admins?: readonly string[];
 }
 
 /** A running private Prosody and the addresses of its services. */
@@ -109,6 +111,7 @@ export async function startProsody(options: ProsodyOptions): Promise<ProsodyHand
     storage: options.storage ?? "internal",
     runAsRoot: process.getuid?.() === 0,
     ...(options.exposePublisher === false ? { exposePublisher: false } : {}),
+    ...(options.admins ? { admins: options.admins } : {}),
     ...(bot ? { botComponent: bot } : {}),
     ...(standby ? { standbyComponent: standby } : {}),
     ...(options.conflictResolve ? { conflictResolve: options.conflictResolve } : {}),

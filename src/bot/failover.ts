@@ -40,6 +40,8 @@ const SNAPSHOT_OFFER_TIMEOUT_MS = 120_000;
 const SNAPSHOT_CHUNK_TIMEOUT_MS = 30_000;
 /** How long a clean stop waits for the log to take what was committed. */
 const DETACH_FLUSH_MS = 5_000;
+/** How often the standby checks that batches still come (ReplicaFollower.check). */
+const FOLLOW_CHECK_MS = 15_000;
 
 /** A process taking part in failover: the standby until it claims, then the active. */
 export interface FailoverBot {
@@ -183,9 +185,17 @@ export async function runFailover(
     }
   })();
 
+  // When the standby next checks that batches still come.
+  let nextFollowCheckAt = clock.now() + FOLLOW_CHECK_MS;
+
   /** One ping and what follows from it; true once this process has claimed the JID. */
   async function watchOnce(): Promise<boolean> {
     await restoreIfBehind();
+    if (!unclean && clock.now() >= nextFollowCheckAt) {
+      nextFollowCheckAt = clock.now() + FOLLOW_CHECK_MS;
+      // Not awaited: a slow read must not delay the pings that time the active's silence.
+      void follower.check();
+    }
     // Our own JID, routed back to this connection by the server, beside it: when neither answers,
     // the silence is this standby's own link (active-watch.ts), not the active's.
     const [outcome, own] = await Promise.all([

@@ -79,7 +79,18 @@ export class ReplicaPublisher {
 
   /** Creates (or reconfigures) the node, lets the standby read it, and starts capturing writes. */
   async start(): Promise<void> {
-    const { pubsub, service, log, standbyJid } = this.deps;
+    await this.makeNode();
+    this.deps.journal.startCapture(() => this.kick());
+    this.deps.log.info("replica log open", {
+      node: REPLICA_NODE,
+      seq: this.deps.journal.seq,
+      standby: this.deps.standbyJid,
+    });
+  }
+
+  /** Creates (or reconfigures) the node and lets the standby read it; throws when the server will not. */
+  private async makeNode(): Promise<void> {
+    const { pubsub, service, standbyJid } = this.deps;
     const config: NodeConfig = {
       title: "Mauve AlertBot replica log",
       accessModel: "whitelist",
@@ -100,8 +111,21 @@ export class ReplicaPublisher {
     }
     const member = await pubsub.setAffiliation(service, REPLICA_NODE, standbyJid, "member");
     if (!member.ok) throw new Error(`cannot let ${standbyJid} read ${REPLICA_NODE}: ${member.condition}`);
-    this.deps.journal.startCapture(() => this.kick());
-    log.info("replica log open", { node: REPLICA_NODE, seq: this.deps.journal.seq, standby: standbyJid });
+  }
+
+  /**
+   * The node is gone (an admin deleted it, or the server lost it): made again, so the log goes on
+   * after the batches it held; true when it was. The standby finds it again (ReplicaFollower.check).
+   */
+  private async nodeGone(seq: number): Promise<boolean> {
+    try {
+      await this.makeNode();
+    } catch (err) {
+      this.deps.log.warn("replica log: its node is gone and cannot be made again yet", { seq, err });
+      return false;
+    }
+    this.deps.log.warn("replica log: its node was gone; made again", { node: REPLICA_NODE, seq });
+    return true;
   }
 
   /** Resolves once every write committed before the call is in the log. */
@@ -197,6 +221,7 @@ export class ReplicaPublisher {
     for (let batch = journal.take(MAX_OPS_PER_ITEM); batch && !this.stopped; batch = journal.take(MAX_OPS_PER_ITEM)) {
       this.inFlightOps = batch.ops;
       let sentOk = false;
+      let remade = false;
       for (let attempt = 0; !this.stopped; attempt++) {
         const sent = await pubsub
           .publishForeign(
@@ -210,6 +235,12 @@ export class ReplicaPublisher {
           sentOk = true;
           break;
         }
+        // Made again, the node takes the batch at once (once: refused again, it waits its turn).
+        if (sent.condition === "item-not-found" && !remade && !this.stopped && (await this.nodeGone(batch.seq))) {
+          remade = true;
+          continue;
+        }
+        remade = false;
         // Sends stay held meanwhile, up to the hold limit: nobody is told what the standby could not learn.
         this.wasRefused(sent.condition);
         const held = this.stuck ? "notices go without it" : "sends wait for it";
@@ -294,6 +325,9 @@ export class ReplicaFollower {
   /** The batch that last could not be applied (said once). */
   private unapplied: number | null = null;
   private mismatch: SchemaMismatch | null = null;
+  private checking = false;
+  /** The file's last batch at the last check that found it behind the log (null: it was not). */
+  private behindAt: number | null = null;
 
   constructor(
     private readonly deps: ReplicaDeps & {
@@ -314,6 +348,41 @@ export class ReplicaFollower {
     if (!subscribed.ok && subscribed.condition !== "item-not-found")
       this.deps.log.warn("replica log: cannot subscribe", { condition: subscribed.condition });
     await this.catchUp();
+  }
+
+  /**
+   * Checks that batches still come: a file behind the log's newest batch at two checks in a row,
+   * with none applied between them, no longer gets the log's items (its subscription went with a
+   * node deleted and made again, or the server lost it), and nothing else would say so: a takeover
+   * would start from an old file. It subscribes again and catches up. Never throws.
+   */
+  async check(): Promise<void> {
+    const { pubsub, service, journal, log } = this.deps;
+    // Behind for a reason of its own (a snapshot is needed, or batches of another version): said already.
+    if (this.stopped || this.checking || this.gap || this.mismatch) return;
+    this.checking = true;
+    try {
+      const got = await pubsub.getItems(service, REPLICA_NODE, 1);
+      // No node (none made yet, or deleted and not yet made again): nothing to follow for now.
+      if (this.stopped || !got.ok) return;
+      const newest = Math.max(0, ...got.items.map((i) => Number(i.itemId)).filter((n) => Number.isSafeInteger(n)));
+      const seq = journal.seq;
+      if (newest <= seq) {
+        this.behindAt = null;
+        return;
+      }
+      if (this.behindAt !== seq) {
+        this.behindAt = seq;
+        return;
+      }
+      this.behindAt = null;
+      log.warn("replica log: no batch came, though the log holds newer ones; subscribing again", { seq, newest });
+      await this.start();
+    } catch (err) {
+      log.debug("replica log: cannot check that batches still come", { err });
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Applies nothing more: the file is about to be replaced (a snapshot), or the process stops. */

@@ -2,6 +2,7 @@
 // each its own directory and SQLite file, one standby JID between them.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { pickFreePorts } from "../../prosody/ports.js";
 import { Store } from "../../src/store/store.js";
 import { createChat, type ChatMessage } from "../../src/xmpp/chat.js";
 import { BOT_SECRET_ENV, writeBotConfig } from "./process-bot.js";
@@ -237,5 +238,53 @@ export class SupervisedBot {
       }, this.restartAfterMs);
     });
     return run;
+  }
+}
+
+/**
+ * Two mailed failover configs (writeMailedFailoverConfig for alice) in `dir`/a and `dir`/b, each
+ * with an HTTP listener on a port of its own taking updates for every source with `token`.
+ */
+export async function writeMailedPairWithHttp(
+  t: TestProsody,
+  dir: string,
+  smtpPort: number,
+  token: string,
+): Promise<{ a: { config: string; port: number }; b: { config: string; port: number } }> {
+  const [portA, portB] = await pickFreePorts(2);
+  const http = (port: number): string => `http:
+  listen: "127.0.0.1:${port}"
+  tokens:
+    - { name: checks, token: ${token}, sources: ["*"] }
+`;
+  return {
+    a: { config: writeMailedFailoverConfig(t, dir, "a", smtpPort, ["alice"], http(portA!)), port: portA! },
+    b: { config: writeMailedFailoverConfig(t, dir, "b", smtpPort, ["alice"], http(portB!)), port: portB! },
+  };
+}
+
+/** Raises `source`'s alert `id` with `summary` through the HTTP listener on `port`, with `token`. */
+export async function postAlertOver(
+  port: number,
+  token: string,
+  source: string,
+  id: string,
+  summary: string,
+): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ source, alerts: [{ id, summary }] }),
+  });
+  if (res.status !== 200) throw new Error(`the update was answered ${res.status}: ${await res.text()}`);
+}
+
+/** The status of `source`'s alert `id` in the database at `path`, opened briefly (its bot may be running). */
+export function alertStatusIn(path: string, source: string, id: string): string | undefined {
+  const store = Store.open(path, { replicated: true });
+  try {
+    return store.alerts.find(source, id)?.status;
+  } finally {
+    store.close();
   }
 }

@@ -9,10 +9,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pickFreePorts } from "../../prosody/ports.js";
 import { LOG_HOLD_LIMIT_MS } from "../../src/bot/replica-log.js";
-import { Store } from "../../src/store/store.js";
-import { startFailoverBot, tookOver, TEST_STANDBY_NAME, writeMailedFailoverConfig } from "../helpers/failover-bots.js";
+import {
+  alertStatusIn,
+  postAlertOver,
+  startFailoverBot,
+  TEST_STANDBY_NAME,
+  tookOver,
+  writeMailedPairWithHttp,
+} from "../helpers/failover-bots.js";
 import type { ChildRun } from "../helpers/process-child.js";
 import { startTestProsody, type TestProsody } from "../helpers/prosody.js";
 import { scrape, sum } from "../helpers/metrics.js";
@@ -24,26 +29,6 @@ import { waitFor } from "../helpers/wait-for.js";
 const TOKEN = "log-refused-token-0123456789";
 // The hold limit, the retries' backoff (up to a minute) and a loaded machine: far above what it takes.
 const REFUSED_BOUND_MS = LOG_HOLD_LIMIT_MS + 90_000;
-
-/** Raises web1's alert `id` through the HTTP listener on `port`. */
-async function postAlert(port: number, id: string, summary: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({ source: "web1", alerts: [{ id, summary }] }),
-  });
-  assert.equal(res.status, 200, await res.text());
-}
-
-/** The alert `id` of `source` in the database at `path`, as its status; opened briefly while its bot runs. */
-function statusIn(path: string, source: string, id: string): string | undefined {
-  const store = Store.open(path, { replicated: true });
-  try {
-    return store.alerts.find(source, id)?.status;
-  } finally {
-    store.close();
-  }
-}
 
 describe("failover: the XMPP server refuses the replica log (its disk full)", function () {
   this.timeout(REFUSED_BOUND_MS * 3);
@@ -86,33 +71,27 @@ describe("failover: the XMPP server refuses the replica log (its disk full)", fu
     const server = t!;
     dir = tempDir("mauve-log-refused-bots-");
     smtp = await SmtpSink.start();
-    const [portA, portB] = await pickFreePorts(2);
-    const http = (port: number): string => `http:
-  listen: "127.0.0.1:${port}"
-  tokens:
-    - { name: checks, token: ${TOKEN}, sources: ["*"] }
-`;
-    const configA = writeMailedFailoverConfig(server, dir, "a", smtp.port, ["alice"], http(portA!));
-    const configB = writeMailedFailoverConfig(server, dir, "b", smtp.port, ["alice"], http(portB!));
-    const a = await startFailoverBot(server, configA, "alertbot A");
+    const pair = await writeMailedPairWithHttp(server, dir, smtp.port, TOKEN);
+    const portA = pair.a.port;
+    const a = await startFailoverBot(server, pair.a.config, "alertbot A");
     bots.push(a);
     await tookOver(a, 60_000);
     await a.waitForLog("A to run", (l) => l["msg"] === "AlertBot running", 30_000);
-    const b = await startFailoverBot(server, configB, "alertbot B");
+    const b = await startFailoverBot(server, pair.b.config, "alertbot B");
     bots.push(b);
     await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", 30_000);
     const mailsWith = (re: RegExp): number => smtp!.mails.filter((m) => re.test(m.raw)).length;
 
     // The log takes batches: the notice goes, and the standby knows the alert.
-    await postAlert(portA!, "before", "disk nearly full on web1");
+    await postAlertOver(portA, TOKEN, "web1", "before", "disk nearly full on web1");
     await waitFor("the first notice", () => mailsWith(/disk nearly full on web1/) > 0, 60_000);
     const dbB = join(dir, "b", "alertbot.sqlite");
-    await waitFor("B to hold the first alert", () => statusIn(dbB, "web1", "before") === "raised", 30_000);
+    await waitFor("B to hold the first alert", () => alertStatusIn(dbB, "web1", "before") === "raised", 30_000);
 
     // The server's disk fills: pings are answered (the lease holds), the log is refused.
     const mark = a.logs.length;
     const filler = fillDisk(disk!);
-    await postAlert(portA!, "during", "load high on web1");
+    await postAlertOver(portA, TOKEN, "web1", "during", "load high on web1");
     const refused = await a.waitForLog(
       "A to find the log refused",
       (l) => typeof l["msg"] === "string" && l["msg"].startsWith("replica log: publish failed"),
@@ -122,16 +101,20 @@ describe("failover: the XMPP server refuses the replica log (its disk full)", fu
     process.stdout.write(`    (the server answered the log with ${String(refused["condition"])})\n`);
     await waitFor("the notice held by the refused log", () => mailsWith(/load high on web1/) > 0, REFUSED_BOUND_MS);
     await waitFor("AlertBot's own alert about its standby", () => mailsWith(/standby cannot follow/) > 0, 30_000);
-    assert.notEqual(statusIn(dbB, "web1", "during"), "raised", "the standby cannot know yet");
+    assert.notEqual(alertStatusIn(dbB, "web1", "during"), "raised", "the standby cannot know yet");
     const backlog = async (): Promise<number> =>
-      sum(await scrape(`http://127.0.0.1:${portA!}/metrics`), "mauve_replica_log_backlog_writes");
+      sum(await scrape(`http://127.0.0.1:${portA}/metrics`), "mauve_replica_log_backlog_writes");
     assert.ok((await backlog()) > 0, "/metrics shows the writes the log has not taken");
     assert.equal(mailsWith(/load high on web1/), 1, "told once");
     assert.ok(!a.hasExited && !b.hasExited, "both bots run on");
 
     // Room again: the held writes reach the standby, in order, and the alert clears.
     rmSync(filler);
-    await waitFor("B to learn of the alert held", () => statusIn(dbB, "web1", "during") === "raised", REFUSED_BOUND_MS);
+    await waitFor(
+      "B to learn of the alert held",
+      () => alertStatusIn(dbB, "web1", "during") === "raised",
+      REFUSED_BOUND_MS,
+    );
     await a.waitForLog(
       "A to clear its alert",
       (l) => l["msg"]?.toString().startsWith("replica log takes batches again") === true,
@@ -144,7 +127,7 @@ describe("failover: the XMPP server refuses the replica log (its disk full)", fu
       60_000,
     );
     assert.equal(
-      statusIn(dbB, server.prosody.botJid, "alertbot-replica"),
+      alertStatusIn(dbB, server.prosody.botJid, "alertbot-replica"),
       "cleared",
       "the standby knows the alert and its clear",
     );

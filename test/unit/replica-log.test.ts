@@ -58,6 +58,70 @@ describe("replica log: the standby's follower", () => {
       standby.close();
     }
   });
+
+  it("a file behind the log with no batch applied between two checks subscribes again and catches up; one that gains batches does not", async () => {
+    const active = Store.open(":memory:", { replicated: true });
+    const standby = Store.open(":memory:", { replicated: true });
+    try {
+      active.replica!.startCapture(() => undefined);
+      const items: PubsubItem[] = [];
+      const write = (v: string): void => {
+        active.transaction(() => active.policy.setBotState("k", v));
+        const b = active.replica!.take(100)!;
+        active.replica!.published(b.seq);
+        items.push({
+          itemId: String(b.seq),
+          unknownPayload: `{${NS_MAUVE_REPLICA}}batch`,
+          text: b.data,
+          attrs: { schema: String(b.schema) },
+        });
+      };
+      let subscribes = 0;
+      const pubsub = {
+        subscribe: async () => (subscribes++, { ok: true }),
+        getItems: async (_service: string, _node: string, max?: number) => ({
+          ok: true,
+          items: max === undefined ? items : items.slice(-max),
+        }),
+      } as unknown as Pubsub;
+      const log = new LogLines();
+      const follower = new ReplicaFollower({
+        pubsub,
+        service: "pubsub.x.org",
+        journal: standby.replica!,
+        clock: new FakeClock(),
+        log: log.logger,
+      });
+      write("1");
+      await follower.start();
+      assert.equal(standby.replica!.seq, 1);
+      assert.equal(subscribes, 1);
+
+      // Batches come as items: a check finds the file level, or behind and gaining.
+      write("2");
+      await follower.check();
+      follower.onItem(items[1]!);
+      write("3");
+      await follower.check();
+      assert.equal(subscribes, 1, "behind at one check only: items are on their way");
+
+      // No item comes any more (the subscription is gone): the second check sees it.
+      write("4");
+      await follower.check();
+      await follower.check();
+      assert.equal(subscribes, 2, "subscribed again");
+      assert.equal(standby.replica!.seq, 4, "and caught up");
+      assert.equal(
+        log.withMsg("replica log: no batch came, though the log holds newer ones; subscribing again").length,
+        1,
+      );
+      await follower.check();
+      assert.equal(subscribes, 2, "level again: nothing more");
+    } finally {
+      active.close();
+      standby.close();
+    }
+  });
 });
 
 describe("replica log: an active of another version (schema)", () => {
@@ -191,17 +255,17 @@ describe("replica log: an active of another version (schema)", () => {
 
 /**
  * A publisher of `store`'s journal on `clock` through a pubsub service that answers each publish
- * with `publish` (node and item id); the node is always created.
+ * with `publish` (node and item id); every create of the node succeeds, after `onCreate`.
  */
 function publisherOf(
   store: Store,
   clock: FakeClock,
   log: LogLines,
   publish: (node: string, itemId: string) => { ok: true } | { ok: false; condition: string },
-  holdLimitMs?: number,
+  options: { holdLimitMs?: number; onCreate?: () => void } = {},
 ): ReplicaPublisher {
   const pubsub = {
-    createNode: async () => ({ ok: true }),
+    createNode: async () => (options.onCreate?.(), { ok: true }),
     setAffiliation: async () => ({ ok: true }),
     publishForeign: async (_s: string, node: string, _el: unknown, itemId: string) => publish(node, itemId),
   } as unknown as Pubsub;
@@ -213,7 +277,7 @@ function publisherOf(
     log: log.logger,
     standbyJid: "standby.x.org",
     retainedItems: 100,
-    ...(holdLimitMs !== undefined ? { holdLimitMs } : {}),
+    ...(options.holdLimitMs !== undefined ? { holdLimitMs: options.holdLimitMs } : {}),
   });
 }
 
@@ -292,7 +356,7 @@ describe("replica log: the active's publisher", () => {
         published.push(itemId);
         return { ok: true };
       },
-      30_000,
+      { holdLimitMs: 30_000 },
     );
     const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const resolvedYet = (p: Promise<void>): Promise<boolean> => {
@@ -348,6 +412,59 @@ describe("replica log: the active's publisher", () => {
       refuse = true;
       store.transaction(() => store.policy.setBotState("k", "4"));
       assert.equal(await resolvedYet(publisher.flushedOrStuck()), false, "a fresh refusal holds sends again");
+    } finally {
+      publisher.stop();
+      store.close();
+    }
+  });
+
+  it("a node that is gone is made again and takes the batch at once; refused again, the batch waits its turn", async () => {
+    const store = Store.open(join(dir, "active.sqlite"), { replicated: true });
+    const clock = new FakeClock();
+    let exists = true;
+    let creates = 0;
+    let remakeWorks = true;
+    const published: string[] = [];
+    const log = new LogLines();
+    const publisher = publisherOf(
+      store,
+      clock,
+      log,
+      (_node, itemId) => {
+        if (!exists) return { ok: false, condition: "item-not-found" };
+        published.push(itemId);
+        return { ok: true };
+      },
+      {
+        onCreate: () => {
+          creates++;
+          if (remakeWorks) exists = true;
+        },
+      },
+    );
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    try {
+      await publisher.start();
+      assert.equal(creates, 1);
+      exists = false; // an admin deleted it
+      store.transaction(() => store.policy.setBotState("k", "1"));
+      await publisher.flushed();
+      assert.deepEqual(published, ["1"]);
+      assert.equal(creates, 2, "made again");
+      assert.equal(log.withMsg("replica log: its node was gone; made again").length, 1);
+      assert.equal(log.withMsg("replica log: publish failed; sends wait for it").length, 0, "nothing held to say");
+
+      // A server that says it made the node and still has none: one try at once, then backoff.
+      exists = false;
+      remakeWorks = false;
+      store.transaction(() => store.policy.setBotState("k", "2"));
+      for (let i = 0; i < 5; i++) await settle();
+      assert.equal(creates, 3, "no loop of makes without a wait");
+      assert.equal(log.withMsg("replica log: publish failed; sends wait for it").length, 1);
+      remakeWorks = true;
+      clock.advance(2_000);
+      await publisher.flushed();
+      assert.deepEqual(published, ["1", "2"]);
     } finally {
       publisher.stop();
       store.close();
