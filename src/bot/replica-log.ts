@@ -48,7 +48,7 @@ export class ReplicaPublisher {
   private inFlightOps = 0;
   private running = false;
   private stopped = false;
-  private waiters: Array<{ target: number; resolve: () => void; orStuck?: boolean }> = [];
+  private waiters: Array<{ target: number; resolve: () => void; orStuck: boolean }> = [];
   /** Retries of writing the last batch's number to the file, while it fails (disk full). */
   private recordRetries = 0;
   private recordTimer: TimerHandle | null = null;
@@ -130,9 +130,7 @@ export class ReplicaPublisher {
 
   /** Resolves once every write committed before the call is in the log. */
   flushed(): Promise<void> {
-    const target = this.publishedOps + this.inFlightOps + this.deps.journal.backlog;
-    if (this.publishedOps >= target) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ target, resolve }));
+    return this.untilPublished(false);
   }
 
   /**
@@ -140,10 +138,14 @@ export class ReplicaPublisher {
    * sends may wait, and at once while it still does (see LOG_HOLD_LIMIT_MS).
    */
   flushedOrStuck(): Promise<void> {
-    if (this.stuck) return Promise.resolve();
+    return this.stuck ? Promise.resolve() : this.untilPublished(true);
+  }
+
+  /** Resolves once every write committed before the call is in the log (or, `orStuck`, the log is stuck). */
+  private untilPublished(orStuck: boolean): Promise<void> {
     const target = this.publishedOps + this.inFlightOps + this.deps.journal.backlog;
     if (this.publishedOps >= target) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ target, resolve, orStuck: true }));
+    return new Promise((resolve) => this.waiters.push({ target, resolve, orStuck }));
   }
 
   /** Stops publishing after the item under way. */

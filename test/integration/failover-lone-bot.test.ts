@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { raiseReplicaStuck, REPLICA_ALERT_ID } from "../../src/bot/replica-stuck.js";
 import type { RunningBot } from "../../src/bot/run-bot.js";
 import { Store } from "../../src/store/store.js";
+import { postAlertOver } from "../helpers/failover-bots.js";
 import { withProsody, type TestProsody } from "../helpers/prosody.js";
 import { SmtpSink } from "../helpers/smtp-sink.js";
 import { TcpRelay } from "../helpers/tcp-proxy.js";
@@ -45,13 +46,8 @@ http:
 }
 
 /** Raises backup1's alert `id` through the bot's HTTP listener. */
-async function postAlert(bot: RunningBot, id: string, summary: string): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${bot.http!.address.port}/api/update`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({ source: "backup1", alerts: [{ id, summary }] }),
-  });
-  assert.equal(res.status, 200);
+function postAlert(bot: RunningBot, id: string, summary: string): Promise<void> {
+  return postAlertOver(bot.http!.address.port, TOKEN, "backup1", id, summary);
 }
 
 describe("failover off: a lone AlertBot emails while XMPP is down", function () {

@@ -253,6 +253,11 @@ describe("replica log: an active of another version (schema)", () => {
   });
 });
 
+/** Lets the promise callbacks now due run (a publish answered, a waiter resolved). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * A publisher of `store`'s journal on `clock` through a pubsub service that answers each publish
  * with `publish` (node and item id); every create of the node succeeds, after `onCreate`.
@@ -307,7 +312,7 @@ describe("replica log: the active's publisher", () => {
       const write = async (v: string): Promise<void> => {
         store.transaction(() => store.policy.setBotState("k", v));
         await publisher.flushed();
-        await new Promise((resolve) => setImmediate(resolve));
+        await settle();
       };
       await write("1");
       other.exec(
@@ -358,7 +363,6 @@ describe("replica log: the active's publisher", () => {
       },
       { holdLimitMs: 30_000 },
     );
-    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     const resolvedYet = (p: Promise<void>): Promise<boolean> => {
       let done = false;
       void p.then(() => (done = true));
@@ -442,7 +446,6 @@ describe("replica log: the active's publisher", () => {
         },
       },
     );
-    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
     try {
       await publisher.start();
       assert.equal(creates, 1);
