@@ -4,7 +4,7 @@
 // log (see SendGate), so whatever a person was told, the standby already knows.
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Logger } from "../log.js";
-import type { ApplyOutcome, ReplicaJournal } from "../store/replica-journal.js";
+import type { ApplyOutcome, JournalBatch, ReplicaJournal } from "../store/replica-journal.js";
 import { backoffDelay, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { NS_MAUVE_REPLICA } from "../xmpp/namespaces.js";
 import type { NodeConfig, Pubsub, PubsubItem } from "../xmpp/pubsub.js";
@@ -23,6 +23,15 @@ const MAX_OPS_PER_ITEM = 2_000;
  * better than telling nobody.
  */
 export const LOG_HOLD_LIMIT_MS = 30_000;
+
+/**
+ * How many writes the active holds in memory for a log that is stuck (past LOG_HOLD_LIMIT_MS)
+ * before it gives them up. A server that refuses the log for hours (its disk full through a night)
+ * would otherwise grow the active's memory until it is killed, and with it the one bot still
+ * telling people. Given up, the writes stay in the active's file and the standby rebuilds from a
+ * snapshot of it once the log takes batches again, instead of from the log.
+ */
+export const MAX_HELD_WRITES = 100_000;
 
 /** Told when the log stops taking batches for longer than sends may wait, and when it takes them again. */
 export interface ReplicaLogListener {
@@ -67,6 +76,8 @@ export class ReplicaPublisher {
       readonly retainedItems: number;
       /** LOG_HOLD_LIMIT_MS unless told (tests). */
       readonly holdLimitMs?: number;
+      /** MAX_HELD_WRITES unless told (tests). */
+      readonly maxHeldWrites?: number;
     },
   ) {}
 
@@ -224,6 +235,7 @@ export class ReplicaPublisher {
       this.inFlightOps = batch.ops;
       let sentOk = false;
       let remade = false;
+      let givenUp = false;
       for (let attempt = 0; !this.stopped; attempt++) {
         const sent = await pubsub
           .publishForeign(
@@ -251,8 +263,13 @@ export class ReplicaPublisher {
           condition: sent.condition,
           attempt,
         });
+        if (this.stuck && batch.ops + journal.backlog > (this.deps.maxHeldWrites ?? MAX_HELD_WRITES)) {
+          givenUp = this.giveUpHeld(batch);
+          if (givenUp) break;
+        }
         await new Promise<void>((resolve) => clock.setTimer(backoffDelay(attempt, DEFAULT_BACKOFF), resolve));
       }
+      if (givenUp) continue;
       // A batch the server took is in the log, stopped or not: saying so keeps the file clean.
       if (!sentOk) return;
       this.wentThrough();
@@ -263,12 +280,42 @@ export class ReplicaPublisher {
         // The log holds the batch: sends may go. The journal numbers the next batch after it.
         this.recordFailed(batch.seq, err);
       }
-      this.publishedOps += batch.ops;
-      this.inFlightOps = 0;
-      const ready = this.waiters.filter((w) => w.target <= this.publishedOps);
-      this.waiters = this.waiters.filter((w) => w.target > this.publishedOps);
-      for (const w of ready) w.resolve();
+      this.settled(batch.ops);
     }
+  }
+
+  /** `ops` more writes are settled (in the log, or given up): the waits they end resolve. */
+  private settled(ops: number): void {
+    this.publishedOps += ops;
+    this.inFlightOps = 0;
+    const ready = this.waiters.filter((w) => w.target <= this.publishedOps);
+    this.waiters = this.waiters.filter((w) => w.target > this.publishedOps);
+    for (const w of ready) w.resolve();
+  }
+
+  /**
+   * Gives up the batch under way and every write held after it (see MAX_HELD_WRITES); false when
+   * the file cannot be written to say so (they are kept, and tried again at the next refusal).
+   */
+  private giveUpHeld(batch: JournalBatch): boolean {
+    const { journal, log } = this.deps;
+    let dropped: number;
+    try {
+      dropped = batch.ops + journal.dropHeld();
+    } catch (err) {
+      log.warn("replica log: too many writes held, and they cannot be given up yet (the database refuses the write)", {
+        seq: batch.seq,
+        err,
+      });
+      return false;
+    }
+    log.error(
+      "replica log: refused for so long that the writes held for it were given up; the standby will rebuild from a snapshot once the log takes batches again",
+      { seq: batch.seq, dropped, condition: this.refused?.condition },
+    );
+    // Waits for the whole log (a snapshot, a clean stop) end too: these writes will never be in it.
+    this.settled(dropped);
+    return true;
   }
 
   /** Logs a failed write of the published batch's number, and tries it again with backoff until it is written. */

@@ -6,6 +6,7 @@
 import { DEFAULT_SEMANTICS, type AlertSemantics } from "../alerts/state-machine.js";
 import type { Store } from "../store/store.js";
 import { clearOwnAlert, raiseOwnAlert } from "./own-alert.js";
+import { MAX_HELD_WRITES } from "./replica-log.js";
 
 /** The id of AlertBot's own alert about a replica log that refuses its batches. */
 export const REPLICA_ALERT_ID = "alertbot-replica";
@@ -34,7 +35,8 @@ export function raiseReplicaStuck(
       "Notices go out without waiting for it, so nobody is left untold, but the standby does not know of " +
       "them: if it took over now it would tell people again, and acks and silences since would be lost. " +
       "Look at the XMPP server (its disk, its storage, the node mauve/replica). The writes are kept and go " +
-      "to the log, in order, once it takes them; this alert then clears.",
+      `to the log, in order, once it takes them (past ${MAX_HELD_WRITES.toLocaleString("en")} they are given up, and the standby then ` +
+      "rebuilds from a copy of the active's database); this alert then clears.",
     importance,
   };
   return raiseOwnAlert(store, source, REPLICA_ALERT_ID, text, refusal.since, now, semantics) !== null;

@@ -159,7 +159,7 @@ export class PromMetrics implements BotMetrics {
     });
     new Gauge({
       name: "mauve_replica_log_backlog_writes",
-      help: "Writes the active AlertBot committed that wait for the replica log, besides the batch on its way (0 without failover); rising while the XMPP server refuses the log, and held in memory until it takes them",
+      help: "Writes the active AlertBot committed that wait for the replica log, besides the batch on its way (0 without failover); rising while the XMPP server refuses the log, and held in memory until it takes them (at most 100,000: past that they are given up and the standby rebuilds from a snapshot)",
       registers,
       collect() {
         this.set(gauges.replicaBacklog());

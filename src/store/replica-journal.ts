@@ -51,6 +51,12 @@ export class ReplicaJournal {
    * meanwhile (capture marked it so), so a restart never trusts the stale number.
    */
   private unrecorded: number | null = null;
+  /**
+   * Set while the file's number is one the log never got (skipPast, dropHeld) and no batch has
+   * been published since: the file is then no copy of any prefix of the log and must not be
+   * marked clean, or a restart would take another bot's batch of that number for its own.
+   */
+  private lineUnpublished = false;
   private readonly applyCache = new Map<string, Statement>();
   private readonly readState: Statement;
   private readonly writeState: Statement;
@@ -123,6 +129,7 @@ export class ReplicaJournal {
    */
   published(seq: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    this.lineUnpublished = false;
     this.unrecorded = Math.max(seq, this.unrecorded ?? 0);
     this.recordPublished();
   }
@@ -145,7 +152,7 @@ export class ReplicaJournal {
    */
   stopCapture(): void {
     this.capturing = false;
-    if (this.drained) this.store(this.seq, 1);
+    if (this.drained && !this.lineUnpublished) this.store(this.seq, 1);
   }
 
   /** How many writes were captured so far (a count that only grows). */
@@ -179,6 +186,21 @@ export class ReplicaJournal {
    */
   skipPast(newest: number): void {
     this.store(Math.max(newest, this.seq) + 1, 0);
+    this.lineUnpublished = true;
+  }
+
+  /**
+   * Gives up the writes held for a log that has refused them for too long (the batch taken and on
+   * its way, and every write committed since): they stay in this file, and the log goes on after a
+   * gap (as skipPast), so a follower rebuilds from this file's snapshot instead of from the log.
+   * Returns how many writes were given up; throws, giving up nothing, when the file cannot be written.
+   */
+  dropHeld(): number {
+    this.skipPast(this.seq);
+    const dropped = this.committed.length;
+    this.committed = [];
+    this.inFlight = 0;
+    return dropped;
   }
 
   /**

@@ -264,17 +264,21 @@ export async function writeMailedPairWithHttp(
 }
 
 /** Raises `source`'s alert `id` with `summary` through the HTTP listener on `port`, with `token`. */
-export async function postAlertOver(
+export function postAlertOver(port: number, token: string, source: string, id: string, summary: string): Promise<void> {
+  return postAlertsOver(port, token, source, [{ id, summary }]);
+}
+
+/** Raises `source`'s `alerts` in one update through the HTTP listener on `port`, with `token`. */
+export async function postAlertsOver(
   port: number,
   token: string,
   source: string,
-  id: string,
-  summary: string,
+  alerts: ReadonlyArray<{ id: string; summary: string }>,
 ): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${port}/api/update`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ source, alerts: [{ id, summary }] }),
+    body: JSON.stringify({ source, alerts }),
   });
   if (res.status !== 200) throw new Error(`the update was answered ${res.status}: ${await res.text()}`);
 }

@@ -267,7 +267,7 @@ function publisherOf(
   clock: FakeClock,
   log: LogLines,
   publish: (node: string, itemId: string) => { ok: true } | { ok: false; condition: string },
-  options: { holdLimitMs?: number; onCreate?: () => void } = {},
+  options: { holdLimitMs?: number; maxHeldWrites?: number; onCreate?: () => void } = {},
 ): ReplicaPublisher {
   const pubsub = {
     createNode: async () => (options.onCreate?.(), { ok: true }),
@@ -283,6 +283,7 @@ function publisherOf(
     standbyJid: "standby.x.org",
     retainedItems: 100,
     ...(options.holdLimitMs !== undefined ? { holdLimitMs: options.holdLimitMs } : {}),
+    ...(options.maxHeldWrites !== undefined ? { maxHeldWrites: options.maxHeldWrites } : {}),
   });
 }
 
@@ -419,6 +420,95 @@ describe("replica log: the active's publisher", () => {
     } finally {
       publisher.stop();
       store.close();
+    }
+  });
+
+  it("a log stuck with more writes held than the limit gives them up: memory stays bounded, waits end, and the log goes on after a gap", async () => {
+    const store = Store.open(join(dir, "active.sqlite"), { replicated: true });
+    const clock = new FakeClock();
+    let refuse = false;
+    const published: string[] = [];
+    const log = new LogLines();
+    const publisher = publisherOf(
+      store,
+      clock,
+      log,
+      (_node, itemId) => {
+        if (refuse) return { ok: false, condition: "internal-server-error" };
+        published.push(itemId);
+        return { ok: true };
+      },
+      { holdLimitMs: 30_000, maxHeldWrites: 5 },
+    );
+    const write = (v: string): void => store.transaction(() => store.policy.setBotState("k", v));
+    const givenUp = (): Array<Record<string, unknown>> =>
+      log.withMsg(
+        "replica log: refused for so long that the writes held for it were given up; the standby will rebuild from a snapshot once the log takes batches again",
+      );
+    try {
+      await publisher.start();
+      write("1");
+      await publisher.flushed();
+      refuse = true;
+      write("2");
+      let strictDone = false;
+      void publisher.flushed().then(() => (strictDone = true));
+      await settle();
+      for (let v = 3; v <= 5; v++) write(String(v));
+      clock.advance(60_000);
+      await settle();
+      assert.deepEqual(givenUp(), [], "not while sends still wait for the log, nor within the limit");
+      for (let v = 6; v <= 8; v++) write(String(v));
+      clock.advance(60_000);
+      await settle();
+      assert.equal(givenUp().length, 1, "past the limit, once stuck: given up, said as an error");
+      assert.equal(givenUp()[0]?.["dropped"], 7, "the batch under way and the six after it");
+      assert.equal(store.replica!.backlog, 0, "nothing held in memory any more");
+      assert.equal(strictDone, true, "a wait for the whole log (a snapshot, a stop) ends: they will never be in it");
+
+      write("9");
+      refuse = false;
+      for (let i = 0; i < 5 && published.length < 2; i++) {
+        clock.advance(60_000);
+        await settle();
+      }
+      assert.deepEqual(published, ["1", "3"], "the log goes on after a gap (batch 2 given up), so a follower rebuilds");
+    } finally {
+      publisher.stop();
+      store.close();
+    }
+  });
+
+  it("a file whose held writes were given up is not marked clean at a stop until a batch of its new line is in the log", () => {
+    const active = Store.open(join(dir, "active.sqlite"), { replicated: true });
+    const standby = Store.open(join(dir, "standby.sqlite"), { replicated: true });
+    try {
+      const j = active.replica!;
+      j.startCapture(() => undefined);
+      active.transaction(() => active.policy.setBotState("k", "1"));
+      const first = j.take(100)!;
+      j.published(first.seq);
+      active.transaction(() => active.policy.setBotState("k", "2"));
+      j.take(100);
+      active.transaction(() => active.policy.setBotState("k", "3"));
+      assert.equal(j.dropHeld(), 1, "the write committed after the batch under way");
+      assert.equal(j.drained, true);
+      j.stopCapture();
+      assert.equal(j.clean, false, "the file holds writes no log batch has: another bot's batch 2 is not this one");
+
+      j.startCapture(() => undefined);
+      active.transaction(() => active.policy.setBotState("k", "4"));
+      const next = j.take(100)!;
+      assert.equal(next.seq, 3, "numbered after the batch given up");
+      j.published(next.seq);
+      j.stopCapture();
+      assert.equal(j.clean, true, "a batch of the new line is in the log: the file follows it");
+
+      assert.equal(standby.replica!.apply(first.seq, first.data), "applied");
+      assert.equal(standby.replica!.apply(next.seq, next.data), "gap", "a follower of the old line needs a snapshot");
+    } finally {
+      active.close();
+      standby.close();
     }
   });
 
