@@ -1,14 +1,16 @@
 // Two AlertBot processes with a `failover` section (docs/failover.md) against one test Prosody:
 // each its own directory and SQLite file, one standby JID between them.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pickFreePorts } from "../../prosody/ports.js";
 import { Store } from "../../src/store/store.js";
 import { createChat, type ChatMessage } from "../../src/xmpp/chat.js";
 import { BOT_SECRET_ENV, writeBotConfig } from "./process-bot.js";
 import { ChildRun, type ChildExit } from "./process-child.js";
-import type { TestProsody } from "./prosody.js";
-import type { PersonClient } from "./spine.js";
+import type { RunningAgent } from "../../src/agent/run-agent.js";
+import { withProsody, type TestProsody } from "./prosody.js";
+import { SmtpSink } from "./smtp-sink.js";
+import { tempDir, type PersonClient } from "./spine.js";
 
 /** The standby's component name in test servers: standby.alertbot.<domain>. */
 export const TEST_STANDBY_NAME = "standby.alertbot";
@@ -291,4 +293,60 @@ export function alertStatusIn(path: string, source: string, id: string): string 
   } finally {
     store.close();
   }
+}
+
+/** What the tests of one failover suite share (see failoverSuite). */
+export interface FailoverSuite {
+  /** The suite's Prosody: sql storage (the replica log is a busy node), the standby's component. */
+  readonly server: () => TestProsody;
+  /** The suite's directory, made before its first test and removed after its last. */
+  readonly dir: string;
+  /** Where the bots mail, a real SMTP sink. */
+  readonly smtp: SmtpSink;
+  /** The bots a test started: their stderr is shown when it fails, and they are stopped after it. */
+  readonly bots: ChildRun[];
+  /** The agent a test started, stopped after it. */
+  agent: RunningAgent | undefined;
+}
+
+/**
+ * A suite of AlertBot processes in failover pairs against one Prosody, mailing through one SMTP
+ * sink: registers its hooks, so call it inside `describe`.
+ */
+export function failoverSuite(dirPrefix: string): FailoverSuite {
+  const server = withProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql" });
+  let dir: string | undefined;
+  let smtp: SmtpSink | undefined;
+  const suite: FailoverSuite = {
+    server,
+    get dir() {
+      if (dir === undefined) throw new Error("failoverSuite: no directory before the suite starts");
+      return dir;
+    },
+    get smtp() {
+      if (smtp === undefined) throw new Error("failoverSuite: no SMTP sink before the suite starts");
+      return smtp;
+    },
+    bots: [],
+    agent: undefined,
+  };
+  before(async () => {
+    dir = tempDir(dirPrefix);
+    smtp = await SmtpSink.start();
+  });
+  afterEach(async function () {
+    const failed = this.currentTest?.state === "failed";
+    for (const b of suite.bots.splice(0)) {
+      if (failed)
+        process.stderr.write(`\n--- ${b.label} pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
+      await b.stop();
+    }
+    await suite.agent?.stop();
+    suite.agent = undefined;
+  });
+  after(async () => {
+    await smtp?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return suite;
 }

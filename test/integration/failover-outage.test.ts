@@ -3,15 +3,14 @@
 // neither exit nor claim anything while the server is away. Back, the active restarted as systemd
 // would, the two settle on exactly one active, and a change is mailed once.
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { RunningAgent } from "../../src/agent/run-agent.js";
-import { startFailoverBot, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
+import { failoverSuite, startFailoverBot, TEST_STANDBY_NAME } from "../helpers/failover-bots.js";
 import { writeBotConfig } from "../helpers/process-bot.js";
 import type { ChildRun } from "../helpers/process-child.js";
-import { withProsody, type TestProsody } from "../helpers/prosody.js";
-import { parseMail, SmtpSink } from "../helpers/smtp-sink.js";
-import { LogLines, runRegisteredAgent, tempDir } from "../helpers/spine.js";
+import type { TestProsody } from "../helpers/prosody.js";
+import { parseMail } from "../helpers/smtp-sink.js";
+import { LogLines, runRegisteredAgent } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // Small windows, and an outage several times T.
@@ -50,29 +49,11 @@ const subjectOf = (raw: string): string => parseMail(raw).headers.get("subject")
 
 describe("failover: a server outage longer than T", function () {
   this.timeout(600_000);
-  const server = withProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql" });
-  let dir: string;
-  let smtp: SmtpSink;
-  let agent: RunningAgent | undefined;
-  const bots: ChildRun[] = [];
-
-  before(async () => {
-    dir = tempDir("mauve-failover-outage-");
-    smtp = await SmtpSink.start();
-  });
-  after(async () => {
-    await agent?.stop();
-    for (const b of bots) await b.stop();
-    await smtp?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-  afterEach(function () {
-    if (this.currentTest?.state !== "failed") return;
-    for (const b of bots)
-      process.stderr.write(`\n--- ${b.label} pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
-  });
+  const suite = failoverSuite("mauve-failover-outage-");
+  const { server, bots } = suite;
 
   it("the standby rides it out without exiting or claiming; afterwards one bot is active and mails once", async () => {
+    const { dir, smtp } = suite;
     const t = server();
     await t.prosody.register(SOURCE, `pw-${SOURCE}`);
     const configA = writeConfig(t, dir, "a", smtp.port);
@@ -83,13 +64,14 @@ describe("failover: a server outage longer than T", function () {
     const b = await startFailoverBot(t, configB, "alertbot B");
     bots.push(b);
     await b.waitForLog("B to see the active", (l) => l["msg"] === "active seen", REAL_PROCESS_MS);
-    agent = await runRegisteredAgent(
+    const agent = await runRegisteredAgent(
       t,
       dir,
       SOURCE,
       "  - { id: before, summary: before the outage, state: raised }",
       new LogLines().logger,
     );
+    suite.agent = agent;
     await waitFor(
       "the mail about 'before'",
       () => smtp.mails.some((m) => /before the outage/.test(subjectOf(m.raw))),

@@ -3,14 +3,13 @@
 // before it had connected killed it; and it took over with the people of its start-up file
 // whatever a reload had asked for meanwhile (docs/failover.md).
 import assert from "node:assert/strict";
-import { appendFileSync, rmSync } from "node:fs";
-import type { RunningAgent } from "../../src/agent/run-agent.js";
-import { startFailoverBot, tookOver, TEST_STANDBY_NAME, writeMailedFailoverConfig } from "../helpers/failover-bots.js";
+import { appendFileSync } from "node:fs";
+import { failoverSuite, startFailoverBot, tookOver, writeMailedFailoverConfig } from "../helpers/failover-bots.js";
 import { BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { ChildRun } from "../helpers/process-child.js";
-import { withProsody, type TestProsody } from "../helpers/prosody.js";
-import { parseMail, SmtpSink, type CapturedMail } from "../helpers/smtp-sink.js";
-import { LogLines, runRegisteredAgent, tempDir } from "../helpers/spine.js";
+import type { TestProsody } from "../helpers/prosody.js";
+import { parseMail, type CapturedMail } from "../helpers/smtp-sink.js";
+import { LogLines, runRegisteredAgent } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const REAL_PROCESS_MS = 120_000;
@@ -25,31 +24,11 @@ const subjectOf = (m: CapturedMail): string => parseMail(m.raw).headers.get("sub
 
 describe("failover: an AlertBot that is not the active", function () {
   this.timeout(600_000);
-  const server = withProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql" });
-  let dir: string;
-  let smtp: SmtpSink;
-  let agent: RunningAgent | undefined;
-  const bots: ChildRun[] = [];
-
-  before(async () => {
-    dir = tempDir("mauve-failover-standby-link-");
-    smtp = await SmtpSink.start();
-  });
-  after(async () => {
-    await agent?.stop();
-    for (const b of bots) await b.stop();
-    await smtp?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-  afterEach(async function () {
-    for (const b of bots.splice(0)) {
-      if (this.currentTest?.state === "failed")
-        process.stderr.write(`\n--- ${b.label} pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
-      await b.stop();
-    }
-  });
+  const suite = failoverSuite("mauve-failover-standby-link-");
+  const { server, bots } = suite;
 
   it("cut off past the grace, it mails the people on call once, survives SIGHUP, and mails again when back", async () => {
+    const { dir, smtp } = suite;
     const t = server();
     const config = writeConfig(t, dir, "cut-off", smtp.port, ["alice"]);
     const cutOff = (m: CapturedMail): boolean => /is cut off from its XMPP server/.test(subjectOf(m));
@@ -103,6 +82,7 @@ describe("failover: an AlertBot that is not the active", function () {
   });
 
   it("takes over with its configuration file as it is then, not as it was at start", async () => {
+    const { dir, smtp } = suite;
     const t = server();
     await t.prosody.register("takeover1", "pw-takeover1");
     const configA = writeConfig(t, dir, "a", smtp.port, ["alice"]);
@@ -125,13 +105,14 @@ describe("failover: an AlertBot that is not the active", function () {
     await tookOver(b, REAL_PROCESS_MS);
     const read = b.withMsg("configuration read again to take over")[0];
     assert.equal(read?.["people"], 1);
-    agent = await runRegisteredAgent(
+    const agent = await runRegisteredAgent(
       t,
       dir,
       "takeover1",
       "  - { id: after, summary: raised after the takeover, state: raised }",
       new LogLines().logger,
     );
+    suite.agent = agent;
     const about = (m: CapturedMail): boolean => /raised after the takeover/.test(subjectOf(m));
     await waitFor("the mail about the alert", () => smtp.mails.some(about), REAL_PROCESS_MS);
     assert.deepEqual(
@@ -142,6 +123,7 @@ describe("failover: an AlertBot that is not the active", function () {
   });
 
   it("a file that no longer loads is said at SIGHUP, and at takeover raises AlertBot's own alert, told by email", async () => {
+    const { dir, smtp } = suite;
     const t = server();
     const configA = writeConfig(t, dir, "broken-a", smtp.port, ["alice"]);
     const configB = writeConfig(t, dir, "broken-b", smtp.port, ["alice"]);

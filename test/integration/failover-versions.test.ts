@@ -7,21 +7,19 @@
 // its file as it stood and says so (docs/failover.md).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { RunningAgent } from "../../src/agent/run-agent.js";
 import {
   replicaSeq,
   startFailoverBot,
   tookOver,
-  TEST_STANDBY_NAME,
   writeMailedFailoverConfig,
+  failoverSuite,
 } from "../helpers/failover-bots.js";
 import { BOT_SECRET_ENV } from "../helpers/process-bot.js";
 import { ChildRun, REPO_ROOT } from "../helpers/process-child.js";
-import { withProsody } from "../helpers/prosody.js";
-import { parseMail, SmtpSink, type CapturedMail } from "../helpers/smtp-sink.js";
-import { LogLines, runRegisteredAgent, tempDir } from "../helpers/spine.js";
+import { parseMail, type CapturedMail } from "../helpers/smtp-sink.js";
+import { LogLines, runRegisteredAgent } from "../helpers/spine.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const REAL_PROCESS_MS = 120_000;
@@ -50,31 +48,11 @@ const subjectOf = (m: CapturedMail): string => parseMail(m.raw).headers.get("sub
 
 describe("failover: a pair of two versions (a rolling upgrade)", function () {
   this.timeout(600_000);
-  const server = withProsody({ standbyComponent: { name: TEST_STANDBY_NAME }, storage: "sql" });
-  let dir: string;
-  let smtp: SmtpSink;
-  let agent: RunningAgent | undefined;
-  const bots: ChildRun[] = [];
-
-  before(async () => {
-    dir = tempDir("mauve-failover-versions-");
-    smtp = await SmtpSink.start();
-  });
-  after(async () => {
-    await agent?.stop();
-    for (const b of bots) await b.stop();
-    await smtp?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-  afterEach(async function () {
-    for (const b of bots.splice(0)) {
-      if (this.currentTest?.state === "failed")
-        process.stderr.write(`\n--- ${b.label} pid ${b.pid} stderr (tail) ---\n${b.stderr.slice(-6000)}\n---\n`);
-      await b.stop();
-    }
-  });
+  const suite = failoverSuite("mauve-failover-versions-");
+  const { server, bots } = suite;
 
   it("the standby applies none of an older active's log, mails the people on call once, and says at takeover that its file was behind", async () => {
+    const { dir, smtp } = suite;
     const t = server();
     await t.prosody.register("versions1", "pw-versions1");
     const tree = previousRelease(dir);
@@ -90,13 +68,14 @@ describe("failover: a pair of two versions (a rolling upgrade)", function () {
     bots.push(old);
     await tookOver(old, REAL_PROCESS_MS);
     // An alert raised through the old active: its writes are in the log.
-    agent = await runRegisteredAgent(
+    const agent = await runRegisteredAgent(
       t,
       dir,
       "versions1",
       "  - { id: before, summary: raised under the old active, state: raised }",
       new LogLines().logger,
     );
+    suite.agent = agent;
     const aboutBefore = (m: CapturedMail): boolean => /raised under the old active/.test(subjectOf(m));
     await waitFor("the old active's mail about the alert", () => smtp.mails.some(aboutBefore), REAL_PROCESS_MS);
 
