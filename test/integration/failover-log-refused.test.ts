@@ -123,7 +123,10 @@ describe("failover: the XMPP server refuses the replica log (its disk full)", fu
       REFUSED_BOUND_MS,
       mark,
     );
-    process.stdout.write(`    (${String(givenUp["dropped"])} writes given up after ${posted} alerts)\n`);
+    const rssMb = sum(await scrape(`http://127.0.0.1:${portA}/metrics`), "process_resident_memory_bytes") / 2 ** 20;
+    process.stdout.write(
+      `    (${String(givenUp["dropped"])} writes given up after ${posted} alerts; A's RSS ${rssMb.toFixed(0)} MB)\n`,
+    );
     assert.ok((await backlog()) < MAX_HELD_WRITES, "the writes held are bounded");
     assert.ok(!a.hasExited && !b.hasExited, "both bots run on");
 
