@@ -287,6 +287,28 @@ function publisherOf(
   });
 }
 
+/** A publisher of `store` whose server refuses every batch while `server.refuse` is set; `server.published` lists the rest. */
+function refusablePublisher(
+  store: Store,
+  clock: FakeClock,
+  log: LogLines,
+  options: { holdLimitMs?: number; maxHeldWrites?: number },
+): { publisher: ReplicaPublisher; server: { refuse: boolean; published: string[] } } {
+  const server = { refuse: false, published: [] as string[] };
+  const publisher = publisherOf(
+    store,
+    clock,
+    log,
+    (_node, itemId) => {
+      if (server.refuse) return { ok: false, condition: "internal-server-error" };
+      server.published.push(itemId);
+      return { ok: true };
+    },
+    options,
+  );
+  return { publisher, server };
+}
+
 describe("replica log: the active's publisher", () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "mauve-replica-pub-"))));
@@ -349,21 +371,9 @@ describe("replica log: the active's publisher", () => {
   it("a log refused for longer than the hold limit stops holding sends, says so once, and holds them again once it takes batches", async () => {
     const store = Store.open(join(dir, "active.sqlite"), { replicated: true });
     const clock = new FakeClock();
-    let refuse = false;
-    const published: string[] = [];
     const log = new LogLines();
     const told: string[] = [];
-    const publisher = publisherOf(
-      store,
-      clock,
-      log,
-      (_node, itemId) => {
-        if (refuse) return { ok: false, condition: "internal-server-error" };
-        published.push(itemId);
-        return { ok: true };
-      },
-      { holdLimitMs: 30_000 },
-    );
+    const { publisher, server } = refusablePublisher(store, clock, log, { holdLimitMs: 30_000 });
     const resolvedYet = (p: Promise<void>): Promise<boolean> => {
       let done = false;
       void p.then(() => (done = true));
@@ -379,7 +389,7 @@ describe("replica log: the active's publisher", () => {
       await publisher.flushedOrStuck();
       assert.deepEqual(told, ["flowing"], "the first batch of a process says the log flows (an old alert may clear)");
 
-      refuse = true;
+      server.refuse = true;
       const refusedAt = clock.now();
       store.transaction(() => store.policy.setBotState("k", "2"));
       const send = publisher.flushedOrStuck();
@@ -406,15 +416,15 @@ describe("replica log: the active's publisher", () => {
         "stuck said once as an error, however many tries",
       );
 
-      refuse = false;
+      server.refuse = false;
       for (let i = 0; i < 5 && !(await resolvedYet(strict)); i++) {
         clock.advance(60_000);
         await settle();
       }
       assert.equal(await resolvedYet(strict), true, "the writes held go once the log takes them");
-      assert.deepEqual(published, ["1", "2", "3"], "in order, none lost");
+      assert.deepEqual(server.published, ["1", "2", "3"], "in order, none lost");
       assert.deepEqual(told.at(-1), "flowing");
-      refuse = true;
+      server.refuse = true;
       store.transaction(() => store.policy.setBotState("k", "4"));
       assert.equal(await resolvedYet(publisher.flushedOrStuck()), false, "a fresh refusal holds sends again");
     } finally {
@@ -426,20 +436,8 @@ describe("replica log: the active's publisher", () => {
   it("a log stuck with more writes held than the limit gives them up: memory stays bounded, waits end, and the log goes on after a gap", async () => {
     const store = Store.open(join(dir, "active.sqlite"), { replicated: true });
     const clock = new FakeClock();
-    let refuse = false;
-    const published: string[] = [];
     const log = new LogLines();
-    const publisher = publisherOf(
-      store,
-      clock,
-      log,
-      (_node, itemId) => {
-        if (refuse) return { ok: false, condition: "internal-server-error" };
-        published.push(itemId);
-        return { ok: true };
-      },
-      { holdLimitMs: 30_000, maxHeldWrites: 5 },
-    );
+    const { publisher, server } = refusablePublisher(store, clock, log, { holdLimitMs: 30_000, maxHeldWrites: 5 });
     const write = (v: string): void => store.transaction(() => store.policy.setBotState("k", v));
     const givenUp = (): Array<Record<string, unknown>> =>
       log.withMsg(
@@ -449,7 +447,7 @@ describe("replica log: the active's publisher", () => {
       await publisher.start();
       write("1");
       await publisher.flushed();
-      refuse = true;
+      server.refuse = true;
       write("2");
       let strictDone = false;
       void publisher.flushed().then(() => (strictDone = true));
@@ -467,12 +465,16 @@ describe("replica log: the active's publisher", () => {
       assert.equal(strictDone, true, "a wait for the whole log (a snapshot, a stop) ends: they will never be in it");
 
       write("9");
-      refuse = false;
-      for (let i = 0; i < 5 && published.length < 2; i++) {
+      server.refuse = false;
+      for (let i = 0; i < 5 && server.published.length < 2; i++) {
         clock.advance(60_000);
         await settle();
       }
-      assert.deepEqual(published, ["1", "3"], "the log goes on after a gap (batch 2 given up), so a follower rebuilds");
+      assert.deepEqual(
+        server.published,
+        ["1", "3"],
+        "the log goes on after a gap (batch 2 given up), so a follower rebuilds",
+      );
     } finally {
       publisher.stop();
       store.close();
