@@ -230,48 +230,13 @@ export class ReplicaPublisher {
   }
 
   private async drain(): Promise<void> {
-    const { journal, pubsub, service, clock, log } = this.deps;
+    const { journal, log } = this.deps;
     for (let batch = journal.take(MAX_OPS_PER_ITEM); batch && !this.stopped; batch = journal.take(MAX_OPS_PER_ITEM)) {
       this.inFlightOps = batch.ops;
-      let sentOk = false;
-      let remade = false;
-      let givenUp = false;
-      for (let attempt = 0; !this.stopped; attempt++) {
-        const sent = await pubsub
-          .publishForeign(
-            service,
-            REPLICA_NODE,
-            { name: "batch", ns: NS_MAUVE_REPLICA, attrs: { schema: String(batch.schema) }, children: [batch.data] },
-            String(batch.seq),
-          )
-          .catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
-        if (sent.ok) {
-          sentOk = true;
-          break;
-        }
-        // Made again, the node takes the batch at once (once: refused again, it waits its turn).
-        if (sent.condition === "item-not-found" && !remade && !this.stopped && (await this.nodeGone(batch.seq))) {
-          remade = true;
-          continue;
-        }
-        remade = false;
-        // Sends stay held meanwhile, up to the hold limit: nobody is told what the standby could not learn.
-        this.wasRefused(sent.condition);
-        const held = this.stuck ? "notices go without it" : "sends wait for it";
-        log.warn(`replica log: publish failed; ${held}`, {
-          seq: batch.seq,
-          condition: sent.condition,
-          attempt,
-        });
-        if (this.stuck && batch.ops + journal.backlog > (this.deps.maxHeldWrites ?? MAX_HELD_WRITES)) {
-          givenUp = this.giveUpHeld(batch);
-          if (givenUp) break;
-        }
-        await new Promise<void>((resolve) => clock.setTimer(backoffDelay(attempt, DEFAULT_BACKOFF), resolve));
-      }
-      if (givenUp) continue;
+      const outcome = await this.publish(batch);
+      if (outcome === "given up") continue;
       // A batch the server took is in the log, stopped or not: saying so keeps the file clean.
-      if (!sentOk) return;
+      if (outcome === "stopped") return;
       this.wentThrough();
       log.debug("replica batch published", { seq: batch.seq, ops: batch.ops, bytes: batch.data.length });
       try {
@@ -282,6 +247,45 @@ export class ReplicaPublisher {
       }
       this.settled(batch.ops);
     }
+  }
+
+  /** Publishes `batch`, trying again while the server refuses it, until it is in the log, given up (see MAX_HELD_WRITES) or the publisher stops. */
+  private async publish(batch: JournalBatch): Promise<"published" | "given up" | "stopped"> {
+    const { journal, pubsub, service, clock, log } = this.deps;
+    let remade = false;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const sent = await pubsub
+        .publishForeign(
+          service,
+          REPLICA_NODE,
+          { name: "batch", ns: NS_MAUVE_REPLICA, attrs: { schema: String(batch.schema) }, children: [batch.data] },
+          String(batch.seq),
+        )
+        .catch((err: unknown) => ({ ok: false as const, condition: String(err) }));
+      if (sent.ok) return "published";
+      // Made again, the node takes the batch at once (once: refused again, it waits its turn).
+      if (sent.condition === "item-not-found" && !remade && !this.stopped && (await this.nodeGone(batch.seq))) {
+        remade = true;
+        continue;
+      }
+      remade = false;
+      // Sends stay held meanwhile, up to the hold limit: nobody is told what the standby could not learn.
+      this.wasRefused(sent.condition);
+      const held = this.stuck ? "notices go without it" : "sends wait for it";
+      log.warn(`replica log: publish failed; ${held}`, {
+        seq: batch.seq,
+        condition: sent.condition,
+        attempt,
+      });
+      if (
+        this.stuck &&
+        batch.ops + journal.backlog > (this.deps.maxHeldWrites ?? MAX_HELD_WRITES) &&
+        this.giveUpHeld(batch)
+      )
+        return "given up";
+      await new Promise<void>((resolve) => clock.setTimer(backoffDelay(attempt, DEFAULT_BACKOFF), resolve));
+    }
+    return "stopped";
   }
 
   /** `ops` more writes are settled (in the log, or given up): the waits they end resolve. */
