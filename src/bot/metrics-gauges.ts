@@ -2,6 +2,7 @@ import type { Clock } from "../clock/clock.js";
 import type { MetricsGauges } from "../http/metrics.js";
 import type { Store } from "../store/store.js";
 import { CURSOR_KEY } from "./audit-feed.js";
+import { MAX_HELD_WRITES } from "./replica-log.js";
 import type { LiveEventGate } from "./live-event-gate.js";
 
 /** The gauges of /metrics, read from the store when scraped. */
@@ -14,6 +15,7 @@ export function storeGauges(
     outbox: () => store.gauges.outbox(clock.now()),
     auditLag: () => Math.max(0, store.gauges.lastHistoryId() - Number(store.policy.botState(CURSOR_KEY) ?? "0")),
     replicaBacklog: () => store.replica?.backlog ?? 0,
+    replicaHeldLimit: MAX_HELD_WRITES,
     agents: () => store.gauges.agents(),
   };
 }

@@ -26,6 +26,8 @@ export interface MetricsGauges {
   auditLag(): number;
   /** Writes the active committed that wait for the replica log, besides the batch on its way (0 without failover). */
   replicaBacklog(): number;
+  /** Writes the active holds for a refused replica log at most, past which it gives them up (said in the backlog's help). */
+  readonly replicaHeldLimit: number;
   agents(): { connected: number; down: number };
   /** Live events held back for a catch-up, the nodes kept for theirs, and how long the oldest has waited. */
   catchUp(): { heldEvents: number; keptNodes: number; oldestKeptAgeMs: number };
@@ -159,7 +161,7 @@ export class PromMetrics implements BotMetrics {
     });
     new Gauge({
       name: "mauve_replica_log_backlog_writes",
-      help: "Writes the active AlertBot committed that wait for the replica log, besides the batch on its way (0 without failover); rising while the XMPP server refuses the log, and held in memory until it takes them (at most 100,000: past that they are given up and the standby rebuilds from a snapshot)",
+      help: `Writes the active AlertBot committed that wait for the replica log, besides the batch on its way (0 without failover); rising while the XMPP server refuses the log, and held in memory until it takes them (at most ${gauges.replicaHeldLimit.toLocaleString("en")}: past that they are given up and the standby rebuilds from a snapshot)`,
       registers,
       collect() {
         this.set(gauges.replicaBacklog());
