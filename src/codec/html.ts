@@ -2,9 +2,14 @@
 // rest. Parsing, the allow-list and entity decoding are maintained libraries (sanitize-html on
 // htmlparser2, html-to-text, entities): they follow the HTML spec's tokeniser and its full entity
 // table, which a hand-written parser only approximates. The policy below is ours.
+//
+// The two parsers are loaded at their first use, not with this module: an agent's alerts are
+// plain text, which never reaches them, and loaded at start they were a few MB of every idle
+// agent's memory (npm run bench's agent phase; docs/performance.md).
+import { createRequire } from "node:module";
 import { decodeHTMLStrict, escapeText } from "entities";
-import { compile } from "html-to-text";
-import sanitize from "sanitize-html";
+import type { compile as compileText } from "html-to-text";
+import type sanitizeHtml from "sanitize-html";
 import { charCount, stripControls, truncateChars, utf8Bytes } from "./text.js";
 
 /** Deepest element nesting kept; deeper tags are dropped (their text stays). */
@@ -96,15 +101,22 @@ function safeUrl(raw: string): string | undefined {
 
 type Attributes = Record<string, string>;
 
+const load = createRequire(import.meta.url);
+let sanitizer: typeof sanitizeHtml | undefined;
+function sanitize(html: string, options: sanitizeHtml.IOptions): string {
+  sanitizer ??= load("sanitize-html") as typeof sanitizeHtml;
+  return sanitizer(html, options);
+}
+
 // A link without a safe target is just its text; a kept one must not reach back to the page.
-function link(_name: string, attribs: Attributes): sanitize.Tag {
+function link(_name: string, attribs: Attributes): sanitizeHtml.Tag {
   const href = safeUrl(attribs.href ?? "");
   if (href === undefined) return { tagName: UNWRAPPED, attribs: {} };
   const title = attribs.title === undefined ? {} : { title: attribs.title };
   return { tagName: "a", attribs: { href, ...title, rel: "nofollow noopener noreferrer" } };
 }
 
-function cell(name: string, attribs: Attributes): sanitize.Tag {
+function cell(name: string, attribs: Attributes): sanitizeHtml.Tag {
   const kept: Attributes = {};
   for (const span of ["colspan", "rowspan"]) {
     const value = attribs[span];
@@ -116,7 +128,7 @@ function cell(name: string, attribs: Attributes): sanitize.Tag {
 // What makes text more than text to the sanitiser: markup, a reference, or a character it escapes.
 const MARKUP_OR_ESCAPED = /[<>&]/;
 
-const ALLOW_LIST: sanitize.IOptions = {
+const ALLOW_LIST: sanitizeHtml.IOptions = {
   allowedTags: ALLOWED_ELEMENTS,
   allowedAttributes: { a: ["href", "title", "rel"], td: ["colspan", "rowspan"], th: ["colspan", "rowspan"] },
   allowedSchemes: ["http", "https", "mailto"],
@@ -186,19 +198,23 @@ const block = (selector: string): { selector: string; format: string } => ({ sel
 
 // Readable text for chat, SMS and the plain part of mail: blocks and <br> break lines, list items
 // start with "- ", and a link's target follows its text in <...> unless the text already says it.
-const renderText = compile({
-  wordwrap: false,
-  preserveNewlines: true,
-  selectors: [
-    { selector: "a", options: { linkBrackets: ["<", ">"], hideLinkHrefIfSameAsText: true } },
-    { selector: "ul", options: { itemPrefix: "- " } },
-    { selector: "ol", format: "unorderedList", options: { itemPrefix: "- " } },
-    ...["h1", "h2", "h3", "h4", "h5", "h6"].map((h) => ({ selector: h, options: { uppercase: false } })),
-    { selector: "table", format: "dataTable", options: { uppercaseHeaderCells: false } },
-    block("blockquote"),
-    block("hr"),
-  ],
-});
+let renderer: ((html: string) => string) | undefined;
+function renderText(html: string): string {
+  renderer ??= (load("html-to-text") as { compile: typeof compileText }).compile({
+    wordwrap: false,
+    preserveNewlines: true,
+    selectors: [
+      { selector: "a", options: { linkBrackets: ["<", ">"], hideLinkHrefIfSameAsText: true } },
+      { selector: "ul", options: { itemPrefix: "- " } },
+      { selector: "ol", format: "unorderedList", options: { itemPrefix: "- " } },
+      ...["h1", "h2", "h3", "h4", "h5", "h6"].map((h) => ({ selector: h, options: { uppercase: false } })),
+      { selector: "table", format: "dataTable", options: { uppercaseHeaderCells: false } },
+      block("blockquote"),
+      block("hr"),
+    ],
+  });
+  return renderer(html);
+}
 
 /**
  * Renders an HTML fragment as plain text: what the sanitiser keeps, tags removed, entities

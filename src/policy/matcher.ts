@@ -1,4 +1,5 @@
-import { RE2JS } from "re2js";
+import { createRequire } from "node:module";
+import type { RE2JS as Re2 } from "re2js";
 import type { AlertRecord } from "../alerts/types.js";
 import type { Matcher, Level, Rule } from "./types.js";
 
@@ -16,11 +17,16 @@ export type PatternResult =
 
 const REGEX_FORM = /^\/(.*)\/([a-z]*)$/s;
 const REGEX_FLAGS = /^[imsu]*$/;
-const RE2_FLAGS: Readonly<Record<string, number>> = {
-  i: RE2JS.CASE_INSENSITIVE,
-  m: RE2JS.MULTILINE,
-  s: RE2JS.DOTALL,
-  u: 0,
+// Loaded at the first pattern, not with this module: an agent's configuration seldom has one, and
+// loaded at start the engine was part of every idle agent's memory (docs/performance.md).
+const load = createRequire(import.meta.url);
+let engine: typeof Re2 | undefined;
+const re2 = (): typeof Re2 => (engine ??= (load("re2js") as { RE2JS: typeof Re2 }).RE2JS);
+const RE2_FLAGS: Readonly<Record<string, (engine: typeof Re2) => number>> = {
+  i: (e) => e.CASE_INSENSITIVE,
+  m: (e) => e.MULTILINE,
+  s: (e) => e.DOTALL,
+  u: () => 0,
 };
 // JavaScript reads "\k<name>" as a backreference, which the translation to RE2 syntax would turn into text.
 const NAMED_BACKREFERENCE = /(?<!\\)(?:\\\\)*\\k</;
@@ -60,7 +66,8 @@ function linear(body: string, flags: string): PatternResult {
     reason: `a regex the linear-time engine (RE2) cannot run: it has no backreferences or lookaround (${detail})`,
   });
   if (NAMED_BACKREFERENCE.test(body)) return unsupported("\\k<...>");
-  const bits = [...flags].reduce((all, f) => all | (RE2_FLAGS[f] ?? 0), 0);
+  const RE2JS = re2();
+  const bits = [...flags].reduce((all, f) => all | (RE2_FLAGS[f]?.(RE2JS) ?? 0), 0);
   try {
     return { ok: true, regex: RE2JS.compile(RE2JS.translateRegExp(body), bits) };
   } catch (err) {

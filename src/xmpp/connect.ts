@@ -4,7 +4,6 @@
 // The two stay one minor apart because 0.13.1 is @xmpp/component's newest release; move it to
 // 0.14 when one is published (vendor.d.ts declares both).
 import { client, xml as rawClientXml } from "@xmpp/client";
-import { component, xml as rawComponentXml } from "@xmpp/component";
 import { DEFAULT_KEEPALIVE } from "./keepalive.js";
 import { NS_PING } from "./namespaces.js";
 import { fixInboundCounter } from "./raw-entity.js";
@@ -103,6 +102,8 @@ export interface ComponentOptions extends SessionOptions {
  */
 export async function connectComponent(options: ComponentOptions): Promise<XmppSession> {
   const services = serviceList(options.service);
+  // Loaded here, not with this module: agents and other clients never need it.
+  const { component, xml: rawComponentXml } = await import("@xmpp/component");
   const entity = component({
     service: services[0],
     domain: options.domain,
