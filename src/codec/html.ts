@@ -2,14 +2,12 @@
 // rest. Parsing, the allow-list and entity decoding are maintained libraries (sanitize-html on
 // htmlparser2, html-to-text, entities): they follow the HTML spec's tokeniser and its full entity
 // table, which a hand-written parser only approximates. The policy below is ours.
-//
-// The two parsers are loaded at their first use, not with this module: an agent's alerts are
-// plain text, which never reaches them, and loaded at start they were a few MB of every idle
-// agent's memory (npm run bench's agent phase; docs/performance.md).
-import { createRequire } from "node:module";
+// The two parsers are loaded at their first use: an agent's alerts are plain text, which never
+// reaches them.
 import { decodeHTMLStrict, escapeText } from "entities";
 import type { compile as compileText } from "html-to-text";
 import type sanitizeHtml from "sanitize-html";
+import { onFirstUse } from "../util/on-first-use.js";
 import { charCount, stripControls, truncateChars, utf8Bytes } from "./text.js";
 
 /** Deepest element nesting kept; deeper tags are dropped (their text stays). */
@@ -101,12 +99,9 @@ function safeUrl(raw: string): string | undefined {
 
 type Attributes = Record<string, string>;
 
-const load = createRequire(import.meta.url);
-let sanitizer: typeof sanitizeHtml | undefined;
-function sanitize(html: string, options: sanitizeHtml.IOptions): string {
-  sanitizer ??= load("sanitize-html") as typeof sanitizeHtml;
-  return sanitizer(html, options);
-}
+const sanitizer = onFirstUse<typeof sanitizeHtml>("sanitize-html");
+const sanitize = (html: string, options: sanitizeHtml.IOptions): string => sanitizer()(html, options);
+const htmlToText = onFirstUse<{ compile: typeof compileText }>("html-to-text");
 
 // A link without a safe target is just its text; a kept one must not reach back to the page.
 function link(_name: string, attribs: Attributes): sanitizeHtml.Tag {
@@ -200,7 +195,7 @@ const block = (selector: string): { selector: string; format: string } => ({ sel
 // start with "- ", and a link's target follows its text in <...> unless the text already says it.
 let renderer: ((html: string) => string) | undefined;
 function renderText(html: string): string {
-  renderer ??= (load("html-to-text") as { compile: typeof compileText }).compile({
+  renderer ??= htmlToText().compile({
     wordwrap: false,
     preserveNewlines: true,
     selectors: [

@@ -1,6 +1,6 @@
-import { createRequire } from "node:module";
 import type { RE2JS as Re2 } from "re2js";
 import type { AlertRecord } from "../alerts/types.js";
+import { onFirstUse } from "../util/on-first-use.js";
 import type { Matcher, Level, Rule } from "./types.js";
 
 /** The fields of an alert that rules and silences look at. */
@@ -17,11 +17,8 @@ export type PatternResult =
 
 const REGEX_FORM = /^\/(.*)\/([a-z]*)$/s;
 const REGEX_FLAGS = /^[imsu]*$/;
-// Loaded at the first pattern, not with this module: an agent's configuration seldom has one, and
-// loaded at start the engine was part of every idle agent's memory (docs/performance.md).
-const load = createRequire(import.meta.url);
-let engine: typeof Re2 | undefined;
-const re2 = (): typeof Re2 => (engine ??= (load("re2js") as { RE2JS: typeof Re2 }).RE2JS);
+// Loaded at the first pattern: an agent's configuration seldom has one.
+const re2 = onFirstUse<{ RE2JS: typeof Re2 }>("re2js");
 const RE2_FLAGS: Readonly<Record<string, (engine: typeof Re2) => number>> = {
   i: (e) => e.CASE_INSENSITIVE,
   m: (e) => e.MULTILINE,
@@ -66,7 +63,7 @@ function linear(body: string, flags: string): PatternResult {
     reason: `a regex the linear-time engine (RE2) cannot run: it has no backreferences or lookaround (${detail})`,
   });
   if (NAMED_BACKREFERENCE.test(body)) return unsupported("\\k<...>");
-  const RE2JS = re2();
+  const { RE2JS } = re2();
   const bits = [...flags].reduce((all, f) => all | (RE2_FLAGS[f]?.(RE2JS) ?? 0), 0);
   try {
     return { ok: true, regex: RE2JS.compile(RE2JS.translateRegExp(body), bits) };
