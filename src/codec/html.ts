@@ -103,6 +103,15 @@ const sanitizer = onFirstUse<typeof sanitizeHtml>("sanitize-html");
 const sanitize = (html: string, options: sanitizeHtml.IOptions): string => sanitizer()(html, options);
 const htmlToText = onFirstUse<{ compile: typeof compileText }>("html-to-text");
 
+/**
+ * Loads both parsers now: AlertBot renders HTML from its first notice on, and a broken install
+ * should stop its start, not its first page.
+ */
+export function loadHtmlParsers(): void {
+  sanitizer();
+  htmlToText();
+}
+
 // A link without a safe target is just its text; a kept one must not reach back to the page.
 function link(_name: string, attribs: Attributes): sanitizeHtml.Tag {
   const href = safeUrl(attribs.href ?? "");

@@ -19,6 +19,11 @@ const REGEX_FORM = /^\/(.*)\/([a-z]*)$/s;
 const REGEX_FLAGS = /^[imsu]*$/;
 // Loaded at the first pattern: an agent's configuration seldom has one.
 const re2 = onFirstUse<{ RE2JS: typeof Re2 }>("re2js");
+
+/** Loads the regex engine now (AlertBot: a silence typed at night compiles one; see loadHtmlParsers). */
+export function loadPatternEngine(): void {
+  re2();
+}
 const RE2_FLAGS: Readonly<Record<string, (engine: typeof Re2) => number>> = {
   i: (e) => e.CASE_INSENSITIVE,
   m: (e) => e.MULTILINE,
