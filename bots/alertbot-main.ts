@@ -8,14 +8,12 @@ import {
   parseCommonArgs,
   takeHangups,
 } from "../src/cli/entry.js";
-import { loadHtmlParsers } from "../src/codec/html.js";
 import { readBotConfigFile } from "../src/config/bot-config.js";
 import { createLogger } from "../src/log.js";
 import { configRedactor } from "../src/notify/redact.js";
 import { beforeSessionChannels, runBot } from "../src/bot/run-bot.js";
 import { startWhenPossible } from "../src/bot/start-failure.js";
 import { runFailover } from "../src/bot/failover.js";
-import { loadPatternEngine } from "../src/policy/matcher.js";
 import { refusalOf, reloadConfig } from "../src/bot/settings.js";
 import { Store } from "../src/store/store.js";
 
@@ -65,9 +63,6 @@ try {
     process.exit(0);
   }
   log = createLogger({ level: config.log.level, fields: { component: "alertbot" }, redact: configRedactor(config) });
-  // Agents load these only when they need them; AlertBot needs them from its first notice.
-  loadHtmlParsers();
-  loadPatternEngine();
   const lifetime = holdProcessOpen(log);
   // Anything but a bad configuration that stops the start is told once and tried again (an exit
   // had systemd restart it every few seconds, nobody told): src/bot/start-failure.ts.

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock/clock.js";
 import type { BotConfig } from "../config/bot-config.js";
+import { loadHtmlParsers } from "../codec/html.js";
 import { nodeNameToSource, sourceNameProblem } from "../codec/source-name.js";
 import type { Logger } from "../log.js";
 import { Store, type StoreOptions } from "../store/store.js";
@@ -44,6 +45,7 @@ import { catchUpGauges, storeGauges } from "./metrics-gauges.js";
 import { restartOnlyChanges, Settings, settingsFromConfig, type BotSettings, type ReloadOutcome } from "./settings.js";
 import { handoverFor, startUdpIngest, type UdpConfig, type UdpIngest } from "../ingest/udp-listener.js";
 import type { Presence } from "../policy/delivery.js";
+import { loadPatternEngine } from "../policy/matcher.js";
 import { coalescingRunner } from "../util/batching.js";
 import { createEmailChannel } from "../notify/email-channel.js";
 import { createSmsChannel } from "../notify/sms-channel.js";
@@ -222,6 +224,9 @@ async function startBot(
   options: RunBotOptions,
   undo: Array<() => void | Promise<void>>,
 ): Promise<RunningBot> {
+  // Agents load these only when they need them; AlertBot needs them from its first notice.
+  loadHtmlParsers();
+  loadPatternEngine();
   // Failover: opened replicated. Otherwise a disk that is full at start is waited for, and told.
   const chatBefore = chatBeforeSession(initial, clock, log);
   let store: Store;
