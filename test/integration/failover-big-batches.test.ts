@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import type { RunningAgent } from "../../src/agent/run-agent.js";
 import { dumpTables } from "../helpers/db-dump.js";
 import {
@@ -85,14 +86,21 @@ describe("failover: a burst of updates whose details do not compress", function 
     });
     assert.equal(new Set(raised()).size, AGENTS * ALERTS, "each dump told once");
 
-    const target = replicaSeq(join(dir, "a", "alertbot.sqlite"));
-    await b.waitForLog(
-      `B to apply batch ${target}`,
-      (l) => l["msg"] === "replica batch applied" && Number(l["seq"]) >= target,
-      REAL_PROCESS_MS,
-    );
+    // A goes on writing after alice is told (who heard, the history of the sends), so the two files
+    // are compared once A's batch, read after each look, is one B applied: a loaded machine stored
+    // those outcomes after a single look at A's batch, and B was then compared with a newer A.
     const alertsOf = (name: string): unknown[] => dumpTables(join(dir, name, "alertbot.sqlite"))["alerts"] ?? [];
-    const held = alertsOf("a");
+    const appliedByB = (): number => Math.max(0, ...b.withMsg("replica batch applied").map((l) => Number(l["seq"])));
+    let held: unknown[] = [];
+    await waitFor(
+      "B to hold what A holds",
+      () => {
+        const target = replicaSeq(join(dir, "a", "alertbot.sqlite"));
+        held = alertsOf("a");
+        return (appliedByB() >= target && isDeepStrictEqual(alertsOf("b"), held)) || undefined;
+      },
+      { timeoutMs: REAL_PROCESS_MS, everyMs: 500 },
+    ).catch(() => undefined);
     assert.equal(held.length, AGENTS * (ALERTS + 1), "A holds every alert");
     assert.deepEqual(alertsOf("b"), held, "B's file holds A's alerts, details and all");
 
