@@ -24,11 +24,11 @@ const re2 = onFirstUse<{ RE2JS: typeof Re2 }>("re2js");
 export function loadPatternEngine(): void {
   re2();
 }
-const RE2_FLAGS: Readonly<Record<string, (engine: typeof Re2) => number>> = {
-  i: (e) => e.CASE_INSENSITIVE,
-  m: (e) => e.MULTILINE,
-  s: (e) => e.DOTALL,
-  u: () => 0,
+// The engine's flag for each of ours; "u" adds none.
+const RE2_FLAGS: Readonly<Record<string, "CASE_INSENSITIVE" | "MULTILINE" | "DOTALL">> = {
+  i: "CASE_INSENSITIVE",
+  m: "MULTILINE",
+  s: "DOTALL",
 };
 // JavaScript reads "\k<name>" as a backreference, which the translation to RE2 syntax would turn into text.
 const NAMED_BACKREFERENCE = /(?<!\\)(?:\\\\)*\\k</;
@@ -69,7 +69,10 @@ function linear(body: string, flags: string): PatternResult {
   });
   if (NAMED_BACKREFERENCE.test(body)) return unsupported("\\k<...>");
   const { RE2JS } = re2();
-  const bits = [...flags].reduce((all, f) => all | (RE2_FLAGS[f]?.(RE2JS) ?? 0), 0);
+  const bits = [...flags].reduce((all, f) => {
+    const flag = RE2_FLAGS[f];
+    return flag === undefined ? all : all | RE2JS[flag];
+  }, 0);
   try {
     return { ok: true, regex: RE2JS.compile(RE2JS.translateRegExp(body), bits) };
   } catch (err) {
